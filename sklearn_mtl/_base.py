@@ -1,0 +1,185 @@
+"""What every sklearn-mtl estimator shares: labels in, outputs decoded, forms out.
+
+A subclass implements two methods:
+
+``_fit_encoded(self, X, encoded, sample_weight)``
+    Fit on validated ``X`` and :class:`~sklearn_mtl.EncodedLabels`.
+``_predict_outputs(self, X)``
+    Per-task outputs for validated ``X`` (see :mod:`sklearn_mtl._decoding`).
+
+and may override ``_validate_X`` (e.g. to accept images or a torch ``Dataset``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, clone
+from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._decoding import decode
+from ._encoder import EncodedLabels, StructuredLabelEncoder
+from ._schema import NOT_APPLICABLE, Task
+
+_COMMON_CONSTRAINTS = {
+    "tasks": [list, tuple, Task, None],
+    "encoder": [HasMethods(["fit_transform", "inverse_transform"]), None],
+    "decode": [StrOptions({"independent", "joint"}), HasMethods(["decode"])],
+}
+
+
+class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
+    """Base class: structured ``Y`` in, the same form out.
+
+    Fitted attributes set here: ``encoder_``, ``schema_``, ``tasks_``, ``classes_``,
+    ``n_tasks_``, plus ``n_features_in_`` / ``feature_names_in_`` from validation.
+    """
+
+    # ----------------------------------------------------------------- labels in
+    def _fit_labels(self, Y):
+        if self.tasks is not None and self.encoder is not None:
+            raise ValueError(
+                "Pass either tasks or encoder, not both: give the tasks to the encoder."
+            )
+        if self.encoder is not None:
+            self.encoder_ = clone(self.encoder)
+        else:
+            self.encoder_ = StructuredLabelEncoder(tasks=self.tasks)
+        encoded = self.encoder_.fit_transform(Y)
+        self.schema_ = self.encoder_.schema_
+        self.tasks_ = list(self.schema_.tasks)
+        self.n_tasks_ = len(self.tasks_)
+        self._single_output = self.encoder_._reader.form == "1d"
+        classes = self.encoder_.classes_
+        self.classes_ = classes[0] if self._single_output else classes
+        return encoded
+
+    def _validate_X(self, X, *, reset):
+        return validate_data(self, X, reset=reset)
+
+    def _check_fit_inputs(self, X, Y, sample_weight):
+        X = self._validate_X(X, reset=True)
+        encoded = self._fit_labels(Y)
+        check_consistent_length(X, encoded.codes)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        return X, encoded, sample_weight
+
+    # ---------------------------------------------------------------- outputs out
+    def _outputs(self, X):
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._predict_outputs(X)
+
+    def _decode(self, outputs):
+        thresholds = getattr(self, "thresholds_", None)
+        return decode(outputs, self.schema_, method=self._decoder(), thresholds=thresholds)
+
+    def _decoder(self):
+        return self.decode
+
+    def predict_encoded(self, X):
+        """Predictions as :class:`~sklearn_mtl.EncodedLabels` (codes, blocks, masks)."""
+        return self._decode(self._outputs(X))
+
+    def predict(self, X):
+        """Predict every task.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        Y : DataFrame, ndarray or list of sets
+            The form of the ``Y`` given to ``fit``: a DataFrame (original dtypes, ``pd.NA``
+            where a task's predicted gate is off), a 2-D or 1-D array, or a multi-hot
+            matrix / list of label sets for grouped labels.
+        """
+        return self.encoder_.inverse_transform(self.predict_encoded(X))
+
+    def predict_proba(self, X, task=None):
+        """Per-task probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        task : str, default=None
+            Return the probabilities of this task only.
+
+        Returns
+        -------
+        proba : list of ndarray, or ndarray
+            One array per task in ``tasks_`` order: (n_samples, n_classes) for a binary or
+            multiclass task (conditional on its gate being on), (n_samples, n_labels) of
+            P(label = 1) for a multilabel task, (n_samples,) predicted values for a
+            regression task. A single array for a 1-D ``y`` or when ``task`` is given.
+        """
+        outputs = self._outputs(X)
+        if task is not None:
+            return outputs[self.schema_.index(task)]
+        if self._single_output:
+            return outputs[0]
+        return outputs
+
+    def predict_log_proba(self, X, task=None):
+        """Logarithm of :meth:`predict_proba` (classification tasks)."""
+        proba = self.predict_proba(X, task=task)
+        with np.errstate(divide="ignore"):
+            if isinstance(proba, list):
+                return [np.log(p) for p in proba]
+            return np.log(proba)
+
+    def score(self, X, Y, sample_weight=None):
+        """Exact match: the fraction of samples whose applicable labels are all right.
+
+        Missing labels are ignored; a gated-off true label counts as right only when the
+        prediction also switches the gate off. Regression tasks are left out. With a 1-D
+        ``y`` this is plain accuracy, as for any scikit-learn classifier.
+        """
+        true = self.encoder_.transform(Y)
+        pred = self.predict_encoded(X)
+        correct = exact_match_rows(true, pred)
+        return float(np.average(correct, weights=sample_weight))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        tags.non_deterministic = False
+        return tags
+
+
+def exact_match_rows(true, pred):
+    """Per-sample bool: every applicable, annotated label of ``true`` equals ``pred``.
+
+    Both are :class:`EncodedLabels` of the same schema. Regression tasks are ignored.
+    """
+    schema = true.schema
+    ok = np.ones(true.n_samples, dtype=bool)
+    for j, task in enumerate(schema):
+        t = true.codes[:, j]
+        p = pred.codes[:, j]
+        if task.kind == "regression":
+            continue
+        off = t == NOT_APPLICABLE
+        ok &= np.where(off, p == NOT_APPLICABLE, True)
+        present = t >= 0
+        if task.kind == "multilabel":
+            tb, pb = true.multilabel[task.name], pred.multilabel[task.name]
+            labelled = tb >= 0
+            row_ok = ((tb == pb) | ~labelled).all(axis=1) & (p >= 0)
+            ok &= np.where(present, row_ok, True)
+        else:
+            ok &= np.where(present, p == t, True)
+    return ok
+
+
+__all__ = ["BaseMultiTaskEstimator", "EncodedLabels", "exact_match_rows", "_COMMON_CONSTRAINTS"]

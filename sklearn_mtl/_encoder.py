@@ -1,0 +1,898 @@
+"""StructuredLabelEncoder: what users have <-> per-task codes."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted
+
+from ._schema import MISSING, NOT_APPLICABLE, Schema, Task, _plain, as_task_list
+
+_CONTAINERS = (list, set, frozenset, tuple)
+
+
+class EncodedLabels:
+    """Structured labels in encoded form.
+
+    Parameters
+    ----------
+    codes : ndarray of shape (n_samples, n_tasks), dtype int64
+        One column per task, in schema order. For a binary or multiclass task the index
+        of the class in ``task.classes``; for a multilabel or regression task 0 where the
+        task has a (possibly partial) label. Negative codes are masked:
+        ``MISSING`` (-1, nobody annotated it) or ``NOT_APPLICABLE`` (-2, the gate is off).
+    multilabel : dict of str -> ndarray of shape (n_samples, n_labels), dtype int8
+        A 0/1 block per multilabel task; -1 where the label is masked.
+    regression : dict of str -> ndarray of shape (n_samples,), dtype float64
+        A float block per regression task; NaN where masked.
+    schema : Schema
+        The schema the codes refer to.
+    """
+
+    def __init__(self, codes, multilabel, regression, schema):
+        self.codes = codes
+        self.multilabel = multilabel
+        self.regression = regression
+        self.schema = schema
+
+    @property
+    def n_samples(self):
+        return self.codes.shape[0]
+
+    @property
+    def mask(self):
+        """True where a task has a label (neither missing nor gated off)."""
+        return self.codes >= 0
+
+    def __len__(self):
+        return self.n_samples
+
+    def __getitem__(self, rows):
+        """The labels of a subset of samples (any numpy row index)."""
+        return EncodedLabels(
+            self.codes[rows],
+            {k: v[rows] for k, v in self.multilabel.items()},
+            {k: v[rows] for k, v in self.regression.items()},
+            self.schema,
+        )
+
+    def task_values(self, name):
+        """The encoded values of one task: codes, a multilabel block or regression values."""
+        task = self.schema[name]
+        if task.kind == "multilabel":
+            return self.multilabel[name]
+        if task.kind == "regression":
+            return self.regression[name]
+        return self.codes[:, self.schema.index(name)]
+
+    def __repr__(self):
+        return f"EncodedLabels(n_samples={self.n_samples}, tasks={self.schema.names})"
+
+
+class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
+    """Encode structured labels into per-task codes, and back.
+
+    Accepts the forms users have:
+
+    - a DataFrame, one column per task (str, int, bool, categorical; NaN, None and
+      ``pd.NA`` are missing). A multilabel task is a column of lists/sets, or a group of
+      0/1 columns declared with ``Task(name, columns=[...])``;
+    - a 2-D array of labels, one column per task, or a 1-D array (one task; a 1-D array
+      of sets is one multilabel task);
+    - a flat label space split into exclusive groups (see :meth:`from_groups`), read from
+      a multi-hot matrix (a 2-D array whose column ``c`` is label ``c``, or a DataFrame
+      whose columns are named by the labels) or from a list of label sets.
+
+    Schema inference (``tasks=None``, or a task without ``kind``/``classes``): a column
+    of lists/sets is multilabel; a bool column is binary with classes ``[False, True]``;
+    a categorical column takes its categories, in order; otherwise the sorted distinct
+    non-missing values are the classes: two make a binary task, more a multiclass one.
+    Non-integral floats are refused as labels: declare ``Task(name, kind="regression")``.
+    Gates are never inferred.
+
+    Parameters
+    ----------
+    tasks : list of Task, default=None
+        The tasks, in order. ``None`` infers one task per column. Tasks without kind or
+        classes have them inferred from the data.
+    groups : dict of str -> list, default=None
+        A flat label space split into mutually exclusive groups, ``{group: labels}``.
+        Each group becomes a binary (two labels) or multiclass task whose classes are its
+        labels. ``tasks`` may then declare the gates (its names must be the groups).
+    gated_labels : {"raise", "mask"}, default="raise"
+        What to do with a label given on a sample whose gate is off (a color where
+        ``car == "no"``): raise a ``ValueError`` naming the row, or mask the label.
+    missing_groups : {"raise", "mask"}, default="raise"
+        With ``groups``: what to do when an applicable group has no active label: raise,
+        or treat the group's label as missing.
+
+    Attributes
+    ----------
+    schema_ : Schema
+        The complete, validated tasks.
+    tasks_ : list of Task
+        ``schema_``'s tasks.
+    classes_ : list of ndarray
+        The classes of each task (label names for a multilabel task, ``None`` for a
+        regression task).
+    n_tasks_ : int
+        Number of tasks.
+
+    See Also
+    --------
+    Task : one question asked of every sample.
+    EncodedLabels : the encoded form returned by ``transform``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mtl import StructuredLabelEncoder, Task
+    >>> Y = pd.DataFrame({"car": ["yes", "no", "yes"], "color": ["red", None, "blue"]})
+    >>> enc = StructuredLabelEncoder(tasks=[Task("car"), Task("color", gate=("car", "yes"))])
+    >>> encoded = enc.fit_transform(Y)
+    >>> enc.classes_
+    [array(['no', 'yes'], dtype=object), array(['blue', 'red'], dtype=object)]
+    >>> encoded.codes.tolist()  # color is not applicable (-2) where car is "no"
+    [[1, 1], [0, -2], [1, 0]]
+    >>> enc.inverse_transform(encoded)["color"].tolist()
+    ['red', nan, 'blue']
+    """
+
+    _parameter_constraints = {
+        "tasks": [list, tuple, Task, None],
+        "groups": [Mapping, None],
+        "gated_labels": [StrOptions({"raise", "mask"})],
+        "missing_groups": [StrOptions({"raise", "mask"})],
+    }
+
+    def __init__(self, tasks=None, *, groups=None, gated_labels="raise", missing_groups="raise"):
+        self.tasks = tasks
+        self.groups = groups
+        self.gated_labels = gated_labels
+        self.missing_groups = missing_groups
+
+    @classmethod
+    def from_groups(cls, groups, gates=None, **kwargs):
+        """An encoder for a flat label space split into mutually exclusive groups.
+
+        Parameters
+        ----------
+        groups : dict of str -> iterable
+            ``{group: labels}``, e.g. ``{"A": [0, 1], "B": [2, 3, 4], "C": [5, 6],
+            "D": range(7, 13), "E": range(13, 17)}`` for a 17-wide multi-hot matrix.
+        gates : dict of str -> tuple, default=None
+            ``{group: (parent_group, label or labels)}``: the group applies only when one
+            of those labels of the parent group is active.
+        **kwargs
+            Other parameters of the encoder.
+
+        Returns
+        -------
+        encoder : StructuredLabelEncoder
+            An unfitted encoder.
+        """
+        groups = {str(k): list(v) for k, v in groups.items()}
+        gates = dict(gates or {})
+        unknown = sorted(set(gates) - set(groups))
+        if unknown:
+            raise ValueError(f"gates name unknown group(s) {unknown}; the groups are {list(groups)}.")
+        tasks = [Task(name, classes=labels, gate=gates.get(name)) for name, labels in groups.items()]
+        return cls(tasks=tasks, groups=groups, **kwargs)
+
+    # ------------------------------------------------------------------------------ fit
+    def fit(self, Y, y=None):
+        """Learn the schema from ``Y``.
+
+        Parameters
+        ----------
+        Y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,), or list of sets
+            Structured labels in any supported form.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : StructuredLabelEncoder
+        """
+        self._fit(Y)
+        return self
+
+    def fit_transform(self, Y, y=None):
+        """Fit to ``Y`` and return its encoded form (one pass over the data)."""
+        columns = self._fit(Y)
+        return self._encode(columns)
+
+    def _fit(self, Y):
+        self._validate_params()
+        declared = as_task_list(self.tasks)
+        if self.groups is not None:
+            reader = _GroupsReader.fit(Y, self.groups, declared)
+        else:
+            reader = _ColumnsReader.fit(Y, declared)
+        columns = reader.read(Y)
+        tasks = [_complete_task(task, columns[task.name]) for task in reader.tasks]
+        reader.containers = {
+            t.name: _container_of(columns[t.name]) for t in tasks if t.kind == "multilabel"
+        }
+        self.schema_ = Schema(tasks)
+        self._reader = reader
+        self.tasks_ = list(self.schema_.tasks)
+        self.classes_ = [None if t.classes is None else _as_array(t.classes) for t in self.tasks_]
+        self.n_tasks_ = len(self.tasks_)
+        return columns
+
+    # ------------------------------------------------------------------------ transform
+    def transform(self, Y):
+        """Encode ``Y`` with the learned schema.
+
+        Parameters
+        ----------
+        Y : DataFrame, array-like or list of sets
+            Labels in the form the encoder was fitted on.
+
+        Returns
+        -------
+        encoded : EncodedLabels
+            Per-task codes (negative = masked), multilabel and regression blocks.
+        """
+        check_is_fitted(self, "schema_")
+        return self._encode(self._reader.read(Y))
+
+    def _encode(self, columns):
+        schema = self.schema_
+        n = len(next(iter(columns.values()))) if columns else 0
+        codes = np.empty((n, len(schema)), dtype=np.int64)
+        multilabel, regression = {}, {}
+        for j, task in enumerate(schema):
+            raw = columns[task.name]
+            if task.kind == "multilabel":
+                block = _encode_multilabel(task, raw)
+                multilabel[task.name] = block
+                codes[:, j] = np.where((block >= 0).any(axis=1), 0, MISSING)
+            elif task.kind == "regression":
+                values = _encode_regression(task, raw)
+                regression[task.name] = values
+                codes[:, j] = np.where(np.isnan(values), MISSING, 0)
+            else:
+                codes[:, j] = _encode_classes(task, raw)
+        conflicts = schema.apply_gates(codes)
+        if self.gated_labels == "raise" and conflicts.any():
+            row, j = np.argwhere(conflicts)[0]
+            task = schema[j]
+            parent = task.gate[0]
+            parent_code = codes[row, schema.index(parent)]
+            parent_value = (
+                "not applicable"
+                if parent_code == NOT_APPLICABLE
+                else repr(_plain([schema[parent].classes[parent_code]])[0])
+            )
+            raise ValueError(
+                f"Task {task.name!r} has a label in row {row}, where its gate is off "
+                f"({parent!r} is {parent_value}; the task applies only when {parent!r} is one "
+                f"of {sorted(_plain(task.gate[1]), key=str)}). Remove the label, or pass "
+                "gated_labels='mask' to mask it."
+            )
+        if self.groups is not None and self.missing_groups == "raise":
+            unset = codes == MISSING
+            if unset.any():
+                row, j = np.argwhere(unset)[0]
+                raise ValueError(
+                    f"Row {row} has no active label in group {schema[j].name!r} (labels "
+                    f"{_plain(schema[j].classes)}); expected exactly one. Pass "
+                    "missing_groups='mask' to treat it as missing."
+                )
+        for name, block in multilabel.items():
+            block[codes[:, schema.index(name)] == NOT_APPLICABLE] = MISSING
+        for name, values in regression.items():
+            values[codes[:, schema.index(name)] == NOT_APPLICABLE] = np.nan
+        return EncodedLabels(codes, multilabel, regression, schema)
+
+    def inverse_transform(self, encoded):
+        """Decode back to the form the encoder was fitted on.
+
+        Parameters
+        ----------
+        encoded : EncodedLabels
+            Encoded labels (from ``transform`` or an estimator's predictions).
+
+        Returns
+        -------
+        Y : DataFrame, ndarray or list of sets
+            Same form as the ``Y`` given to ``fit``; masked labels are ``pd.NA`` in
+            DataFrames (NaN in float and string columns), ``None`` in object arrays.
+        """
+        check_is_fitted(self, "schema_")
+        if not isinstance(encoded, EncodedLabels):
+            raise TypeError(
+                f"inverse_transform expects EncodedLabels; got {type(encoded).__name__}."
+            )
+        if encoded.codes.shape[1] != self.n_tasks_:
+            raise ValueError(
+                f"The encoded labels have {encoded.codes.shape[1]} tasks, but the encoder "
+                f"has {self.n_tasks_}."
+            )
+        return self._reader.write(encoded)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.target_tags.required = False
+        return tags
+
+
+# ---------------------------------------------------------------------------- helpers
+def _as_array(values):
+    """Classes as a 1-D numpy array without numpy's string truncation surprises."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = list(values)
+    return arr
+
+
+def _missing(values):
+    return np.asarray(pd.isna(values), dtype=bool)
+
+
+def _first_present(values):
+    for v in values:
+        if isinstance(v, _CONTAINERS) or not pd.isna(v):
+            return v
+    return None
+
+
+def _container_of(raw):
+    first = _first_present(raw) if not (isinstance(raw, np.ndarray) and raw.ndim == 2) else None
+    return type(first) if isinstance(first, _CONTAINERS) else list
+
+
+def _complete_task(task, raw):
+    """Fill a task's kind and classes from its raw column."""
+    if task.kind == "regression":
+        return task
+    if task.kind == "multilabel" or isinstance(_first_present(raw), _CONTAINERS):
+        if task.classes is not None:
+            return task._replace(kind="multilabel")
+        labels = set()
+        for v in raw:
+            if isinstance(v, _CONTAINERS):
+                labels.update(v)
+        return task._replace(kind="multilabel", classes=_sorted_labels(task, list(labels)))
+    if task.classes is not None:
+        kind = task.kind or ("binary" if len(task.classes) == 2 else "multiclass")
+        return task._replace(kind=kind)
+    if isinstance(raw, pd.Series) and isinstance(raw.dtype, pd.CategoricalDtype):
+        classes = list(raw.cat.categories)
+    elif isinstance(raw, pd.Series) and raw.dtype == bool or (
+        isinstance(raw, np.ndarray) and raw.dtype == bool
+    ):
+        classes = [False, True]
+    else:
+        values = np.asarray(raw)
+        present = values[~_missing(values)] if values.dtype.kind in "fcOUSM" else values
+        if len(present) == 0:
+            raise ValueError(
+                f"Task {task.name!r} has no labels: all {len(values)} values are missing. "
+                "Declare its classes with Task(name, classes=[...]) or drop the task."
+            )
+        if present.dtype.kind in "fc" or (
+            present.dtype == object and type_of_target(present.astype(object)) == "continuous"
+        ):
+            kind_of = type_of_target(present)
+            if kind_of.startswith("continuous"):
+                raise ValueError(
+                    f"Unknown label type: {kind_of}. Task {task.name!r} holds non-integral "
+                    "numbers; declare Task(name, kind='regression') for a regression task."
+                )
+        classes = _sorted_labels(task, pd.unique(present))
+    if len(classes) < 2:
+        raise ValueError(
+            f"Task {task.name!r} has a single class {_plain(classes)!r} in the data; a "
+            "classification task needs at least two classes."
+        )
+    kind = task.kind or ("binary" if len(classes) == 2 else "multiclass")
+    return task._replace(kind=kind, classes=classes)
+
+
+def _sorted_labels(task, labels):
+    types = {type(v).__name__ for v in labels}
+    numeric = all(isinstance(v, (numbers.Number, np.number)) for v in labels)
+    if len(types) > 1 and not numeric:
+        raise ValueError(
+            f"Task {task.name!r} has labels of mixed types {sorted(types)}; expected one type "
+            f"(e.g. all str or all int). Got {_plain(labels[:6])!r}."
+        )
+    try:
+        return _plain(sorted(labels))
+    except TypeError as exc:
+        raise ValueError(f"Task {task.name!r} has labels that cannot be ordered: {exc}.") from None
+
+
+def _encode_classes(task, raw):
+    index = pd.Index(task.classes)
+    if isinstance(raw, pd.Series) and isinstance(raw.dtype, pd.CategoricalDtype):
+        raw = raw.astype(object)
+    try:
+        codes = index.get_indexer(raw)
+    except TypeError:
+        codes = index.get_indexer(np.asarray(raw, dtype=object))
+    codes = codes.astype(np.int64, copy=False)
+    bad = codes < 0
+    if bad.any():
+        missing = _missing(raw)
+        unknown = bad & ~missing
+        if unknown.any():
+            row = int(np.flatnonzero(unknown)[0])
+            value = np.asarray(raw, dtype=object)[row]
+            raise ValueError(
+                f"Task {task.name!r} got label {value!r} in row {row}, which is not among its "
+                f"classes {_plain(task.classes)!r}."
+            )
+        codes[missing] = MISSING
+    return codes
+
+
+def _encode_multilabel(task, raw):
+    k = len(task.classes)
+    if isinstance(raw, np.ndarray) and raw.ndim == 2:  # a group of 0/1 columns
+        values = np.asarray(raw, dtype=float) if raw.dtype != object else _to_float(task, raw)
+        missing = np.isnan(values)
+        ok = missing | (values == 0) | (values == 1)
+        if not ok.all():
+            row, col = np.argwhere(~ok)[0]
+            raise ValueError(
+                f"Multilabel task {task.name!r} column {task.classes[col]!r} has value "
+                f"{values[row, col]!r} in row {row}; expected 0, 1 or missing."
+            )
+        block = np.where(missing, MISSING, values).astype(np.int8)
+        return block
+    lookup = {c: i for i, c in enumerate(task.classes)}
+    block = np.zeros((len(raw), k), dtype=np.int8)
+    for row, labels in enumerate(raw):
+        if isinstance(labels, _CONTAINERS):
+            for label in labels:
+                col = lookup.get(label)
+                if col is None:
+                    raise ValueError(
+                        f"Multilabel task {task.name!r} got label {label!r} in row {row}, "
+                        f"which is not among its labels {_plain(task.classes)!r}."
+                    )
+                block[row, col] = 1
+        elif labels is None or pd.isna(labels):
+            block[row] = MISSING
+        else:
+            raise ValueError(
+                f"Multilabel task {task.name!r} expects a list or set of labels per row; got "
+                f"{labels!r} in row {row}."
+            )
+    return block
+
+
+def _to_float(task, raw):
+    try:
+        return np.asarray(pd.DataFrame(raw).apply(pd.to_numeric), dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"Task {task.name!r} expects numbers (0/1 labels or regression values)."
+        ) from None
+
+
+def _encode_regression(task, raw):
+    try:
+        values = np.array(pd.to_numeric(pd.Series(np.asarray(raw, dtype=object))), dtype=float)
+    except (TypeError, ValueError):
+        first = next((v for v in raw if not _is_number(v)), None)
+        raise ValueError(
+            f"Regression task {task.name!r} expects numbers; got {first!r}."
+        ) from None
+    if np.isinf(values).any():
+        row = int(np.flatnonzero(np.isinf(values))[0])
+        raise ValueError(f"Regression task {task.name!r} has an infinite value in row {row}.")
+    return values
+
+
+def _is_number(value):
+    return value is None or isinstance(value, (numbers.Number, np.number))
+
+
+def _check_n_samples(Y):
+    n = len(Y)
+    if n == 0:
+        raise ValueError("Y is empty: 0 samples; expected at least one.")
+    return n
+
+
+def _object_column(values, masked):
+    out = np.empty(len(masked), dtype=object)
+    out[~masked] = values[~masked] if len(values) else values
+    out[masked] = None
+    return out
+
+
+def _decode_classes(task, codes):
+    classes = _as_array(task.classes)
+    masked = codes < 0
+    if not masked.any():
+        return classes[codes], masked
+    return _object_column(classes[np.where(masked, 0, codes)], masked), masked
+
+
+def _decode_multilabel(task, block, codes, container):
+    out = np.empty(len(block), dtype=object)
+    classes = task.classes
+    for row in range(len(block)):
+        if codes[row] < 0:
+            out[row] = None
+        else:
+            out[row] = container(classes[i] for i in np.flatnonzero(block[row] == 1))
+    return out
+
+
+def _restore_series(values, masked, dtype, name, index):
+    """A Series of decoded labels with the fitted column's dtype (nullable where needed)."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return pd.Series(pd.Categorical(values, dtype=dtype), name=name, index=index)
+    if masked.any():
+        if dtype.kind in "iu":
+            return pd.Series(pd.array(values, dtype="Int64"), name=name, index=index)
+        if dtype.kind == "b":
+            return pd.Series(pd.array(values, dtype="boolean"), name=name, index=index)
+        if dtype == object:
+            values = values.copy()
+            values[masked] = pd.NA
+            return pd.Series(values, dtype=object, name=name, index=index)
+    try:
+        return pd.Series(values, name=name, index=index).astype(dtype)
+    except (TypeError, ValueError):
+        return pd.Series(values, dtype=object, name=name, index=index)
+
+
+class _ColumnsReader:
+    """Reads and writes one column per task (DataFrame, 2-D array, 1-D array)."""
+
+    @classmethod
+    def fit(cls, Y, declared):
+        self = cls()
+        if isinstance(Y, pd.DataFrame):
+            self.form = "frame"
+            _check_n_samples(Y)
+            self.columns = list(Y.columns)
+            self.dtypes = dict(Y.dtypes)
+            by_column = {str(c): c for c in Y.columns}
+            if declared is None:
+                self.tasks = [Task(str(c)) for c in Y.columns]
+            else:
+                self.tasks = declared
+                used = set()
+                for task in declared:
+                    needed = task.columns if task.columns is not None else [task.name]
+                    absent = [c for c in needed if c not in by_column]
+                    if absent:
+                        raise ValueError(
+                            f"Y has no column {absent[0]!r} for task {task.name!r}; Y's "
+                            f"columns are {[str(c) for c in Y.columns]}."
+                        )
+                    used.update(needed)
+                extra = [str(c) for c in Y.columns if str(c) not in used]
+                if extra:
+                    raise ValueError(
+                        f"Y column(s) {extra} are not in the schema; the tasks are "
+                        f"{[t.name for t in declared]}."
+                    )
+            self.by_column = by_column
+            return self
+        self.name = getattr(Y, "name", None)
+        Y = _as_label_array(Y)
+        _check_n_samples(Y)
+        self.dtype = Y.dtype
+        if Y.ndim == 1:
+            self.form = "1d"
+            if declared is not None and len(declared) != 1:
+                raise ValueError(
+                    f"A 1-D y holds one task, but {len(declared)} tasks were declared."
+                )
+            name = "y" if self.name is None else str(self.name)
+            self.tasks = declared or [Task(name)]
+        else:
+            self.form = "2d"
+            n_cols = Y.shape[1]
+            if declared is None:
+                self.tasks = [Task(f"task{j}") for j in range(n_cols)]
+            else:
+                if len(declared) != n_cols:
+                    raise ValueError(
+                        f"Y has {n_cols} columns, but the schema has {len(declared)} tasks "
+                        f"{[t.name for t in declared]}; expected one column per task."
+                    )
+                self.tasks = declared
+        return self
+
+    def read(self, Y):
+        if self.form == "frame":
+            if not isinstance(Y, pd.DataFrame):
+                raise ValueError(
+                    f"The encoder was fitted on a DataFrame; got {type(Y).__name__}."
+                )
+            _check_n_samples(Y)
+            names = {str(c) for c in Y.columns}
+            columns = {}
+            for task in self.tasks:
+                needed = task.columns if task.columns is not None else [task.name]
+                absent = [c for c in needed if c not in names]
+                if absent:
+                    raise ValueError(
+                        f"Y has no column {absent[0]!r} for task {task.name!r}; Y's columns "
+                        f"are {sorted(names)}."
+                    )
+                if task.columns is not None:
+                    cols = [self.by_column.get(c, c) for c in task.columns]
+                    columns[task.name] = Y[cols].to_numpy(dtype=object)
+                else:
+                    columns[task.name] = Y[self.by_column.get(task.name, task.name)]
+            extra = sorted(names - {c for t in self.tasks for c in (t.columns or [t.name])})
+            if extra:
+                raise ValueError(
+                    f"Y column(s) {extra} are not in the schema; the tasks are "
+                    f"{[t.name for t in self.tasks]}."
+                )
+            return columns
+        Y = _as_label_array(Y)
+        _check_n_samples(Y)
+        if self.form == "1d":
+            if Y.ndim != 1:
+                if Y.ndim == 2 and Y.shape[1] == 1:
+                    Y = Y[:, 0]
+                else:
+                    raise ValueError(
+                        f"The encoder was fitted on a 1-D y; got shape {Y.shape}."
+                    )
+            return {self.tasks[0].name: Y}
+        if Y.ndim != 2 or Y.shape[1] != len(self.tasks):
+            raise ValueError(
+                f"Y has shape {Y.shape}, but the schema has {len(self.tasks)} tasks; expected "
+                f"(n_samples, {len(self.tasks)})."
+            )
+        return {task.name: Y[:, j] for j, task in enumerate(self.tasks)}
+
+    def _task_column(self, encoded, j, task):
+        codes = encoded.codes[:, j]
+        if task.kind == "regression":
+            values = encoded.regression[task.name]
+            return values, np.isnan(values)
+        if task.kind == "multilabel":
+            container = self.containers.get(task.name, list)
+            block = encoded.multilabel[task.name]
+            return _decode_multilabel(task, block, codes, container), codes < 0
+        return _decode_classes(task, codes)
+
+    def write(self, encoded):
+        schema = encoded.schema
+        if self.form == "frame":
+            index = pd.RangeIndex(encoded.n_samples)
+            out = {}
+            for j, task in enumerate(schema):
+                if task.columns is not None:
+                    block = encoded.multilabel[task.name]
+                    for col, column in zip(range(block.shape[1]), task.columns):
+                        original = self.by_column[column]
+                        masked = block[:, col] < 0
+                        out[original] = _restore_series(
+                            block[:, col].astype(object), masked, self.dtypes[original],
+                            original, index,
+                        )
+                    continue
+                original = self.by_column[task.name]
+                values, masked = self._task_column(encoded, j, task)
+                out[original] = _restore_series(
+                    values, masked, self.dtypes[original], original, index
+                )
+            return pd.DataFrame({c: out[c] for c in self.columns}, index=index)
+        columns = [self._task_column(encoded, j, t) for j, t in enumerate(schema)]
+        if self.form == "1d":
+            values, masked = columns[0]
+            return _cast_array(values, masked, self.dtype)
+        any_masked = any(m.any() for _, m in columns)
+        if self.dtype == object or (any_masked and self.dtype.kind != "f"):
+            out = np.empty((encoded.n_samples, len(columns)), dtype=object)
+            for j, (values, masked) in enumerate(columns):
+                out[:, j] = values
+                out[masked, j] = np.nan if self.dtype.kind == "f" else None
+            return out
+        out = np.empty((encoded.n_samples, len(columns)), dtype=self.dtype)
+        for j, (values, masked) in enumerate(columns):
+            out[:, j] = np.where(masked, np.nan, values) if self.dtype.kind == "f" else values
+        return out
+
+
+def _cast_array(values, masked, dtype):
+    if masked.any():
+        if dtype.kind == "f":
+            return np.where(masked, np.nan, values).astype(dtype)
+        return values
+    try:
+        return np.asarray(values).astype(dtype)
+    except (TypeError, ValueError):
+        return values
+
+
+def _as_label_array(Y):
+    if hasattr(Y, "detach"):  # torch tensor
+        Y = Y.detach().cpu().numpy()
+    if isinstance(Y, pd.Series):
+        Y = Y.to_numpy(dtype=object) if Y.dtype.kind not in "biuf" else Y.to_numpy()
+    if isinstance(Y, (list, tuple)) and len(Y) and isinstance(Y[0], (set, frozenset)):
+        out = np.empty(len(Y), dtype=object)
+        out[:] = list(Y)
+        return out
+    try:
+        arr = np.asarray(Y)
+    except ValueError:  # ragged lists: one multilabel task of lists
+        arr = np.empty(len(Y), dtype=object)
+        arr[:] = list(Y)
+    if arr.ndim > 2:
+        raise ValueError(
+            f"Y must be 1-D (one task) or 2-D (one column per task); got a {arr.ndim}-D array "
+            f"of shape {arr.shape}."
+        )
+    if arr.ndim == 0:
+        raise ValueError(f"Y must be 1-D or 2-D; got a scalar {Y!r}.")
+    return arr
+
+
+class _GroupsReader:
+    """Reads and writes a flat label space split into exclusive groups."""
+
+    @classmethod
+    def fit(cls, Y, groups, declared):
+        self = cls()
+        groups = {str(k): list(v) for k, v in groups.items()}
+        labels = [label for members in groups.values() for label in members]
+        dup = sorted({str(v) for v in labels if labels.count(v) > 1})
+        if dup:
+            raise ValueError(f"Label(s) {dup} belong to more than one group; groups must be disjoint.")
+        if declared is None:
+            declared = [Task(name, classes=members) for name, members in groups.items()]
+        names = [t.name for t in declared]
+        if sorted(names) != sorted(groups):
+            raise ValueError(f"The tasks {names} must be the groups {list(groups)}.")
+        self.tasks = []
+        for task in declared:
+            if task.classes is not None and list(task.classes) != groups[task.name]:
+                raise ValueError(
+                    f"Task {task.name!r} declares classes {task.classes!r}, but its group has "
+                    f"labels {groups[task.name]!r}."
+                )
+            self.tasks.append(task._replace(classes=groups[task.name]))
+        self.groups = groups
+        self.labels = labels
+        _check_n_samples(Y)
+        if isinstance(Y, pd.DataFrame):
+            self.form = "frame"
+            self.columns = list(Y.columns)
+            by_name = {str(c): c for c in Y.columns}
+            absent = [str(v) for v in labels if str(v) not in by_name]
+            if absent:
+                raise ValueError(
+                    f"The multi-hot DataFrame has no column for label(s) {absent}; its columns "
+                    f"are {[str(c) for c in Y.columns]}."
+                )
+            self.position = {v: self.columns.index(by_name[str(v)]) for v in labels}
+            self.width = len(self.columns)
+        elif _is_label_sets(Y):
+            self.form = "sets"
+        else:
+            arr = _as_label_array(Y)
+            if arr.ndim != 2:
+                raise ValueError(
+                    "With groups, Y is a multi-hot matrix (n_samples, n_labels) or a list of "
+                    f"label sets; got an array of shape {arr.shape}."
+                )
+            self.form = "multihot"
+            self.width = arr.shape[1]
+            bad = [v for v in labels if not (isinstance(v, numbers.Integral) and 0 <= v < self.width)]
+            if bad:
+                raise ValueError(
+                    f"A multi-hot matrix of width {self.width} addresses labels by column "
+                    f"index, but label(s) {bad} are not in range(0, {self.width})."
+                )
+            self.position = {v: int(v) for v in labels}
+        return self
+
+    def _groups_to_columns(self, active_of, n):
+        """Per-task raw columns from a per-label 0/1 matrix lookup."""
+        columns = {}
+        for name, members in self.groups.items():
+            hot = np.column_stack([active_of(v) for v in members]).astype(bool)
+            count = hot.sum(axis=1)
+            if (count > 1).any():
+                row = int(np.flatnonzero(count > 1)[0])
+                active = [members[i] for i in np.flatnonzero(hot[row])]
+                raise ValueError(
+                    f"Row {row} has {len(active)} active labels {_plain(active)} in exclusive "
+                    f"group {name!r} (labels {_plain(members)}); expected at most one."
+                )
+            values = np.empty(n, dtype=object)
+            values[:] = None
+            idx = np.flatnonzero(count == 1)
+            values[idx] = np.asarray(members, dtype=object)[hot[idx].argmax(axis=1)]
+            columns[name] = values
+        return columns
+
+    def read(self, Y):
+        _check_n_samples(Y)
+        if self.form == "sets":
+            if not _is_label_sets(Y):
+                raise ValueError("The encoder was fitted on label sets; got another form.")
+            n = len(Y)
+            where = {v: i for i, v in enumerate(self.labels)}
+            hot = np.zeros((n, len(self.labels)), dtype=np.int8)
+            for row, labels in enumerate(Y):
+                for label in labels:
+                    col = where.get(label)
+                    if col is None:
+                        raise ValueError(
+                            f"Row {row} has label {label!r}, which is in no group; the labels "
+                            f"are {_plain(self.labels)}."
+                        )
+                    hot[row, col] = 1
+            columns = self._groups_to_columns(lambda v: hot[:, where[v]], n)
+        else:
+            if self.form == "frame":
+                if not isinstance(Y, pd.DataFrame):
+                    raise ValueError("The encoder was fitted on a multi-hot DataFrame.")
+                arr = Y.to_numpy()
+            else:
+                arr = _as_label_array(Y)
+            if arr.ndim != 2 or arr.shape[1] != self.width:
+                raise ValueError(
+                    f"Y has shape {arr.shape}; expected a multi-hot matrix of shape "
+                    f"(n_samples, {self.width})."
+                )
+            values = np.asarray(arr, dtype=float)
+            bad = ~((values == 0) | (values == 1))
+            if bad.any():
+                row, col = np.argwhere(bad)[0]
+                raise ValueError(
+                    f"The multi-hot matrix has value {values[row, col]!r} in row {row}, column "
+                    f"{col}; expected 0 or 1."
+                )
+            columns = self._groups_to_columns(lambda v: values[:, self.position[v]], len(arr))
+        return columns
+
+    def write(self, encoded):
+        n = encoded.n_samples
+        schema = encoded.schema
+        if self.form == "sets":
+            out = [set() for _ in range(n)]
+            for j, task in enumerate(schema):
+                codes = encoded.codes[:, j]
+                for row in np.flatnonzero(codes >= 0):
+                    out[row].add(task.classes[codes[row]])
+            return out
+        hot = np.zeros((n, self.width), dtype=np.int64)
+        for j, task in enumerate(schema):
+            codes = encoded.codes[:, j]
+            rows = np.flatnonzero(codes >= 0)
+            cols = np.array([self.position[c] for c in task.classes])[codes[rows]]
+            hot[rows, cols] = 1
+        if self.form == "frame":
+            return pd.DataFrame(hot, columns=self.columns)
+        return hot
+
+
+def _is_label_sets(Y):
+    if isinstance(Y, (pd.DataFrame, np.ndarray)) or hasattr(Y, "detach"):
+        return isinstance(Y, np.ndarray) and Y.ndim == 1 and Y.dtype == object and (
+            len(Y) == 0 or isinstance(Y[0], (set, frozenset, list, tuple))
+        )
+    try:
+        first = next(iter(Y))
+    except (TypeError, StopIteration):
+        return False
+    return isinstance(first, (set, frozenset))

@@ -1,0 +1,368 @@
+"""Tasks and the schema: the ordered questions asked of every sample.
+
+A :class:`Task` is a declaration (possibly partial: ``kind`` and ``classes`` may be
+left to be inferred from data). A :class:`Schema` is the validated, complete, ordered
+collection of tasks that the encoder learns and every estimator shares.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+
+import numpy as np
+
+KINDS = ("binary", "multiclass", "multilabel", "regression")
+CLASSIFICATION_KINDS = ("binary", "multiclass")
+
+#: Code of a label nobody annotated (masked in losses and metrics).
+MISSING = -1
+#: Code of a label whose task does not apply to the sample (its gate is off).
+NOT_APPLICABLE = -2
+
+
+def _is_scalar_label(value):
+    return isinstance(value, (str, bytes, numbers.Number, np.generic, bool))
+
+
+class Task:
+    """One question asked of every sample.
+
+    Parameters
+    ----------
+    name : str
+        Name of the task; the DataFrame column that holds it when ``Y`` is a DataFrame.
+    kind : {"binary", "multiclass", "multilabel", "regression"}, default=None
+        Kind of the task. ``None`` infers it from the data at ``fit`` (see
+        :class:`~sklearn_mtl.StructuredLabelEncoder` for the rule).
+    classes : array-like, default=None
+        The task's possible answers (for a multilabel task: its label names), in the order
+        of the encoded codes. ``None`` infers them from the data (sorted).
+    gate : tuple (parent, value or set of values), default=None
+        The task applies only to samples whose ``parent`` task has one of these values,
+        e.g. ``("car", "yes")`` or ``("car", {"yes", "maybe"})``.
+    columns : list of str, default=None
+        For a multilabel task held in a DataFrame as a group of 0/1 columns: those
+        columns, one per label. Its classes default to the column names.
+
+    Examples
+    --------
+    >>> from sklearn_mtl import Task
+    >>> Task("color", classes=["red", "black"], gate=("car", "yes"))
+    Task('color', classes=['red', 'black'], gate=('car', {'yes'}))
+    """
+
+    def __init__(self, name, kind=None, classes=None, gate=None, columns=None):
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"A task name must be a non-empty string; got {name!r}.")
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"Task {name!r} has kind {kind!r}; expected one of {list(KINDS)}.")
+        self.name = name
+        self.kind = kind
+        self.classes = None if classes is None else list(classes)
+        if gate is not None:
+            if not (isinstance(gate, (tuple, list)) and len(gate) == 2):
+                raise ValueError(
+                    f"Task {name!r} has gate {gate!r}; expected a pair (parent_task, value) "
+                    "or (parent_task, {values})."
+                )
+            parent, values = gate
+            if isinstance(values, (set, frozenset, list, tuple)):
+                values = frozenset(values)
+            else:
+                values = frozenset([values])
+            if not values:
+                raise ValueError(f"Task {name!r} has a gate on {parent!r} with no value.")
+            gate = (str(parent), values)
+        self.gate = gate
+        self.columns = None if columns is None else [str(c) for c in columns]
+        if self.columns is not None:
+            if kind not in (None, "multilabel"):
+                raise ValueError(
+                    f"Task {name!r} declares columns, which only a multilabel task can have; "
+                    f"got kind={kind!r}."
+                )
+            self.kind = "multilabel"
+            if self.classes is None:
+                self.classes = list(self.columns)
+            elif len(self.classes) != len(self.columns):
+                raise ValueError(
+                    f"Task {name!r} declares {len(self.columns)} columns but "
+                    f"{len(self.classes)} classes; expected one class per column."
+                )
+
+    @property
+    def is_classification(self):
+        return self.kind in CLASSIFICATION_KINDS
+
+    @property
+    def n_classes(self):
+        return None if self.classes is None else len(self.classes)
+
+    @property
+    def n_outputs(self):
+        """Width of the task's network output (logits or values)."""
+        if self.kind == "binary" or self.kind == "regression":
+            return 1
+        return len(self.classes)
+
+    def _replace(self, **changes):
+        params = dict(
+            name=self.name,
+            kind=self.kind,
+            classes=self.classes,
+            gate=self.gate,
+            columns=self.columns,
+        )
+        params.update(changes)
+        return Task(**params)
+
+    def __eq__(self, other):
+        if not isinstance(other, Task):
+            return NotImplemented
+        return (
+            self.name == other.name
+            and self.kind == other.kind
+            and _labels_equal(self.classes, other.classes)
+            and self.gate == other.gate
+            and self.columns == other.columns
+        )
+
+    def __hash__(self):
+        return hash((self.name, self.kind))
+
+    def __repr__(self):
+        parts = [repr(self.name)]
+        if self.kind is not None:
+            parts.append(f"kind={self.kind!r}")
+        if self.classes is not None:
+            parts.append(f"classes={_plain(self.classes)!r}")
+        if self.gate is not None:
+            parent, values = self.gate
+            parts.append(f"gate=({parent!r}, {set(_plain(sorted(values, key=str)))!r})")
+        if self.columns is not None:
+            parts.append(f"columns={self.columns!r}")
+        return f"Task({', '.join(parts)})"
+
+    # JSON round trip (used by persistence) ---------------------------------------------
+    def to_dict(self):
+        """A JSON-serialisable description of the task."""
+        gate = None
+        if self.gate is not None:
+            gate = [self.gate[0], sorted(_plain(self.gate[1]), key=str)]
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "classes": None if self.classes is None else _plain(self.classes),
+            "gate": gate,
+            "columns": self.columns,
+        }
+
+    @classmethod
+    def from_dict(cls, data):
+        gate = data.get("gate")
+        if gate is not None:
+            gate = (gate[0], set(gate[1]))
+        return cls(
+            data["name"],
+            kind=data.get("kind"),
+            classes=data.get("classes"),
+            gate=gate,
+            columns=data.get("columns"),
+        )
+
+
+def _plain(values):
+    """Python scalars (not numpy scalars) for reprs and JSON."""
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
+def _labels_equal(a, b):
+    if a is None or b is None:
+        return a is b
+    return len(a) == len(b) and all(x == y for x, y in zip(a, b))
+
+
+class Schema:
+    """The validated, ordered tasks shared by the encoder and every estimator.
+
+    Parameters
+    ----------
+    tasks : list of Task
+        Complete tasks: each has a kind and, unless it is a regression task, classes.
+
+    Raises
+    ------
+    ValueError
+        On duplicate names, a gate on an unknown task, gate cycles, a gate value that is
+        not among the parent's classes, a gate on a regression or multilabel parent, fewer
+        than two classes for a classification task.
+    """
+
+    def __init__(self, tasks):
+        self.tasks = tuple(tasks)
+        _validate_tasks(self.tasks)
+        self._index = {t.name: i for i, t in enumerate(self.tasks)}
+        self.order = _topological_order(self.tasks)
+
+    # container protocol --------------------------------------------------------------
+    def __len__(self):
+        return len(self.tasks)
+
+    def __iter__(self):
+        return iter(self.tasks)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return self.tasks[self.index(key)]
+        return self.tasks[key]
+
+    def __eq__(self, other):
+        return isinstance(other, Schema) and self.tasks == other.tasks
+
+    def __repr__(self):
+        inner = ",\n  ".join(repr(t) for t in self.tasks)
+        return f"Schema([\n  {inner},\n])"
+
+    @property
+    def names(self):
+        return [t.name for t in self.tasks]
+
+    def index(self, name):
+        try:
+            return self._index[name]
+        except KeyError:
+            raise ValueError(f"Unknown task {name!r}; the tasks are {self.names}.") from None
+
+    def children(self, name):
+        """Names of the tasks gated directly on ``name``."""
+        return [t.name for t in self.tasks if t.gate is not None and t.gate[0] == name]
+
+    def gate_codes(self, task):
+        """Codes of the parent's classes that switch ``task`` on (sorted int array)."""
+        parent = self[task.gate[0]]
+        return np.array(
+            sorted(i for i, c in enumerate(parent.classes) if c in task.gate[1]), dtype=np.int64
+        )
+
+    def apply_gates(self, codes):
+        """Mark gated-off entries of ``codes`` as NOT_APPLICABLE, in place, parents first.
+
+        ``codes`` is an int array of shape (n_samples, n_tasks). A child whose parent is
+        NOT_APPLICABLE is not applicable either; a child whose parent is MISSING keeps its
+        own code (its gate is unknown). Returns a bool array (n_samples, n_tasks): True
+        where a label was present on an entry that the gate switched off.
+        """
+        conflicts = np.zeros(codes.shape, dtype=bool)
+        for j in self.order:
+            task = self.tasks[j]
+            if task.gate is None:
+                continue
+            p = self.index(task.gate[0])
+            parent_codes = codes[:, p]
+            off = (parent_codes == NOT_APPLICABLE) | (
+                (parent_codes >= 0) & ~np.isin(parent_codes, self.gate_codes(task))
+            )
+            conflicts[:, j] = off & (codes[:, j] >= 0)
+            codes[off, j] = NOT_APPLICABLE
+        return conflicts
+
+    def to_dict(self):
+        return {"tasks": [t.to_dict() for t in self.tasks]}
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls([Task.from_dict(t) for t in data["tasks"]])
+
+
+def _validate_tasks(tasks):
+    seen = set()
+    for task in tasks:
+        if not isinstance(task, Task):
+            raise ValueError(f"Expected Task objects; got {task!r}.")
+        if task.name in seen:
+            raise ValueError(f"Duplicate task name {task.name!r}; task names must be unique.")
+        seen.add(task.name)
+        if task.kind is None:
+            raise ValueError(f"Task {task.name!r} has no kind.")
+        if task.kind == "regression":
+            if task.classes is not None:
+                raise ValueError(f"Regression task {task.name!r} cannot declare classes.")
+            continue
+        if task.classes is None or len(task.classes) < 2:
+            n = 0 if task.classes is None else len(task.classes)
+            raise ValueError(
+                f"Task {task.name!r} ({task.kind}) has {n} class(es) {task.classes!r}; "
+                "a classification task needs at least two classes."
+            )
+        if len(set(task.classes)) != len(task.classes):
+            raise ValueError(f"Task {task.name!r} declares duplicate classes {task.classes!r}.")
+        if task.kind == "binary" and len(task.classes) != 2:
+            raise ValueError(
+                f"Task {task.name!r} is binary but has {len(task.classes)} classes "
+                f"{task.classes!r}; expected exactly two (use kind='multiclass')."
+            )
+    by_name = {t.name: t for t in tasks}
+    for task in tasks:
+        if task.gate is None:
+            continue
+        parent_name, values = task.gate
+        if parent_name not in by_name:
+            raise ValueError(
+                f"Task {task.name!r} is gated on unknown task {parent_name!r}; "
+                f"the tasks are {list(by_name)}."
+            )
+        parent = by_name[parent_name]
+        if parent.kind not in CLASSIFICATION_KINDS:
+            raise ValueError(
+                f"Task {task.name!r} is gated on {parent_name!r}, a {parent.kind} task; "
+                "a gate's parent must be a binary or multiclass task."
+            )
+        unknown = [v for v in values if v not in parent.classes]
+        if unknown:
+            raise ValueError(
+                f"Task {task.name!r} is gated on {parent_name!r} = {sorted(map(str, unknown))}, "
+                f"which is not among {parent_name!r}'s classes {_plain(parent.classes)!r}."
+            )
+
+
+def _topological_order(tasks):
+    """Indices of tasks, parents before children; raises on gate cycles."""
+    index = {t.name: i for i, t in enumerate(tasks)}
+    state = [0] * len(tasks)  # 0 new, 1 visiting, 2 done
+    order = []
+
+    def visit(i, path):
+        if state[i] == 2:
+            return
+        if state[i] == 1:
+            cycle = " -> ".join(path + [tasks[i].name])
+            raise ValueError(f"Gates form a cycle: {cycle}.")
+        state[i] = 1
+        if tasks[i].gate is not None:
+            visit(index[tasks[i].gate[0]], path + [tasks[i].name])
+        state[i] = 2
+        order.append(i)
+
+    for i in range(len(tasks)):
+        visit(i, [])
+    return order
+
+
+def as_task_list(tasks):
+    """Validate the ``tasks`` parameter of an encoder/estimator: None or Task objects."""
+    if tasks is None:
+        return None
+    if isinstance(tasks, Task):
+        tasks = [tasks]
+    if not isinstance(tasks, Iterable) or isinstance(tasks, (str, bytes)):
+        raise ValueError(f"tasks must be a list of Task objects or None; got {tasks!r}.")
+    tasks = list(tasks)
+    for t in tasks:
+        if not isinstance(t, Task):
+            raise ValueError(f"tasks must be a list of Task objects; got {t!r}.")
+    names = [t.name for t in tasks]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"Duplicate task name(s) {dup}; task names must be unique.")
+    return tasks
