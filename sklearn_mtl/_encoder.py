@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from ._schema import MISSING, NOT_APPLICABLE, Schema, Task, _plain, as_task_list
 
 _CONTAINERS = (list, set, frozenset, tuple)
+_HASHABLE_LABEL = (str, bytes, numbers.Number, np.generic, type(None), type(pd.NA))
 
 
 class EncodedLabels:
@@ -181,8 +181,12 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
         gates = dict(gates or {})
         unknown = sorted(set(gates) - set(groups))
         if unknown:
-            raise ValueError(f"gates name unknown group(s) {unknown}; the groups are {list(groups)}.")
-        tasks = [Task(name, classes=labels, gate=gates.get(name)) for name, labels in groups.items()]
+            raise ValueError(
+                f"gates name unknown group(s) {unknown}; the groups are {list(groups)}."
+            )
+        tasks = [
+            Task(name, classes=labels, gate=gates.get(name)) for name, labels in groups.items()
+        ]
         return cls(tasks=tasks, groups=groups, **kwargs)
 
     # ------------------------------------------------------------------------------ fit
@@ -200,11 +204,26 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
         -------
         self : StructuredLabelEncoder
         """
-        self._fit(Y)
+        # Encoding checks what only the data can tell (a label on a gated-off sample,
+        # an exclusive group with no active label), so fit refuses what transform would.
+        self._encode(self._fit(Y))
         return self
 
     def fit_transform(self, Y, y=None):
-        """Fit to ``Y`` and return its encoded form (one pass over the data)."""
+        """Fit to ``Y`` and return its encoded form (one pass over the data).
+
+        Parameters
+        ----------
+        Y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,), or list of sets
+            Structured labels in any supported form.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        encoded : EncodedLabels
+            Per-task codes (negative = masked), multilabel and regression blocks.
+        """
         columns = self._fit(Y)
         return self._encode(columns)
 
@@ -330,7 +349,7 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
 def _as_array(values):
     """Classes as a 1-D numpy array without numpy's string truncation surprises."""
     arr = np.asarray(values)
-    if arr.ndim != 1:
+    if arr.dtype.kind in "USO" or arr.ndim != 1:  # strings stay Python objects
         arr = np.empty(len(values), dtype=object)
         arr[:] = list(values)
     return arr
@@ -368,29 +387,35 @@ def _complete_task(task, raw):
         kind = task.kind or ("binary" if len(task.classes) == 2 else "multiclass")
         return task._replace(kind=kind)
     if isinstance(raw, pd.Series) and isinstance(raw.dtype, pd.CategoricalDtype):
-        classes = list(raw.cat.categories)
-    elif isinstance(raw, pd.Series) and raw.dtype == bool or (
-        isinstance(raw, np.ndarray) and raw.dtype == bool
-    ):
+        classes = _plain(raw.cat.categories)
+    elif pd.api.types.is_bool_dtype(getattr(raw, "dtype", None)):  # bool or "boolean"
         classes = [False, True]
     else:
-        values = np.asarray(raw)
-        present = values[~_missing(values)] if values.dtype.kind in "fcOUSM" else values
-        if len(present) == 0:
+        if isinstance(raw, pd.Series):
+            values = raw.dropna().to_numpy()  # nullable Int64 stays integral
+        else:
+            values = np.asarray(raw)
+            if values.dtype.kind not in "biu":
+                values = values[~_missing(values)]
+        if len(values) == 0:
             raise ValueError(
-                f"Task {task.name!r} has no labels: all {len(values)} values are missing. "
+                f"Task {task.name!r} has no labels: all {len(raw)} values are missing. "
                 "Declare its classes with Task(name, classes=[...]) or drop the task."
             )
-        if present.dtype.kind in "fc" or (
-            present.dtype == object and type_of_target(present.astype(object)) == "continuous"
-        ):
-            kind_of = type_of_target(present)
-            if kind_of.startswith("continuous"):
-                raise ValueError(
-                    f"Unknown label type: {kind_of}. Task {task.name!r} holds non-integral "
-                    "numbers; declare Task(name, kind='regression') for a regression task."
-                )
-        classes = _sorted_labels(task, pd.unique(present))
+        uniques = pd.unique(values)
+        non_integral = [
+            v
+            for v in uniques
+            if isinstance(v, (float, np.floating, complex, np.complexfloating))
+            and not (np.imag(v) == 0 and float(np.real(v)).is_integer())
+        ]
+        if non_integral:
+            raise ValueError(
+                f"Task {task.name!r} holds non-integral numbers (e.g. {_plain(non_integral[:3])}), "
+                "which cannot be class labels; declare Task(name, kind='regression') for a "
+                "regression task."
+            )
+        classes = _sorted_labels(task, list(uniques))
     if len(classes) < 2:
         raise ValueError(
             f"Task {task.name!r} has a single class {_plain(classes)!r} in the data; a "
@@ -401,41 +426,56 @@ def _complete_task(task, raw):
 
 
 def _sorted_labels(task, labels):
+    labels = _plain(labels)
     types = {type(v).__name__ for v in labels}
-    numeric = all(isinstance(v, (numbers.Number, np.number)) for v in labels)
+    numeric = all(isinstance(v, numbers.Number) for v in labels)
     if len(types) > 1 and not numeric:
         raise ValueError(
             f"Task {task.name!r} has labels of mixed types {sorted(types)}; expected one type "
-            f"(e.g. all str or all int). Got {_plain(labels[:6])!r}."
+            f"(e.g. all str or all int). Got {labels[:6]!r}."
         )
     try:
-        return _plain(sorted(labels))
+        return sorted(labels)
     except TypeError as exc:
         raise ValueError(f"Task {task.name!r} has labels that cannot be ordered: {exc}.") from None
 
 
 def _encode_classes(task, raw):
-    index = pd.Index(task.classes)
+    """Codes of one binary/multiclass column: hash once with pandas, map the uniques.
+
+    Missing values (NaN, None, ``pd.NA``) become MISSING; a label that is not among the
+    task's classes is a ValueError naming the row.
+    """
     if isinstance(raw, pd.Series) and isinstance(raw.dtype, pd.CategoricalDtype):
-        raw = raw.astype(object)
-    try:
-        codes = index.get_indexer(raw)
-    except TypeError:
-        codes = index.get_indexer(np.asarray(raw, dtype=object))
-    codes = codes.astype(np.int64, copy=False)
-    bad = codes < 0
-    if bad.any():
-        missing = _missing(raw)
-        unknown = bad & ~missing
-        if unknown.any():
-            row = int(np.flatnonzero(unknown)[0])
-            value = np.asarray(raw, dtype=object)[row]
-            raise ValueError(
-                f"Task {task.name!r} got label {value!r} in row {row}, which is not among its "
-                f"classes {_plain(task.classes)!r}."
+        raw_codes = raw.cat.codes.to_numpy()
+        uniques = raw.cat.categories
+        used = np.bincount(raw_codes[raw_codes >= 0], minlength=len(uniques)) > 0
+    else:
+        try:
+            raw_codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        except TypeError:
+            row, value = next(
+                (i, v) for i, v in enumerate(raw) if not isinstance(v, _HASHABLE_LABEL)
             )
-        codes[missing] = MISSING
-    return codes
+            raise ValueError(
+                f"Task {task.name!r} ({task.kind}) expects one label per row; got {value!r} "
+                f"in row {row}."
+            ) from None
+        used = np.ones(len(uniques), dtype=bool)
+    # get_indexer on object indexes compares by value: 2.0 finds class 2, np.str_ finds str.
+    lookup = pd.Index(task.classes, dtype=object).get_indexer(pd.Index(uniques, dtype=object))
+    unknown = (lookup < 0) & used
+    if unknown.any():
+        bad = np.zeros(len(uniques) + 1, dtype=bool)
+        bad[:-1] = unknown
+        row = int(np.flatnonzero(bad[raw_codes])[0])  # raw_codes == -1 reads bad[-1]
+        value = _plain([uniques[raw_codes[row]]])[0]
+        raise ValueError(
+            f"Task {task.name!r} got label {value!r} in row {row}, which is not among its "
+            f"classes {task.classes!r}."
+        )
+    table = np.append(lookup.astype(np.int64), MISSING)  # raw code -1 (missing) -> MISSING
+    return table[raw_codes]
 
 
 def _encode_multilabel(task, raw):
@@ -536,15 +576,19 @@ def _decode_multilabel(task, block, codes, container):
 
 def _restore_series(values, masked, dtype, name, index):
     """A Series of decoded labels with the fitted column's dtype (nullable where needed)."""
+    if masked.any():
+        values = np.asarray(values, dtype=object).copy()
+        values[masked] = None
     if isinstance(dtype, pd.CategoricalDtype):
         return pd.Series(pd.Categorical(values, dtype=dtype), name=name, index=index)
-    if masked.any():
+    if masked.any() and isinstance(dtype, np.dtype):
+        # A numpy column cannot hold a missing int or bool: use pandas' nullable twin.
         if dtype.kind in "iu":
-            return pd.Series(pd.array(values, dtype="Int64"), name=name, index=index)
+            nullable = ("Int" if dtype.kind == "i" else "UInt") + str(8 * dtype.itemsize)
+            return pd.Series(pd.array(values, dtype=nullable), name=name, index=index)
         if dtype.kind == "b":
             return pd.Series(pd.array(values, dtype="boolean"), name=name, index=index)
-        if dtype == object:
-            values = values.copy()
+        if dtype.kind == "O":
             values[masked] = pd.NA
             return pd.Series(values, dtype=object, name=name, index=index)
     try:
@@ -679,7 +723,7 @@ class _ColumnsReader:
             for j, task in enumerate(schema):
                 if task.columns is not None:
                     block = encoded.multilabel[task.name]
-                    for col, column in zip(range(block.shape[1]), task.columns):
+                    for col, column in enumerate(task.columns):
                         original = self.by_column[column]
                         masked = block[:, col] < 0
                         out[original] = _restore_series(
@@ -755,7 +799,9 @@ class _GroupsReader:
         labels = [label for members in groups.values() for label in members]
         dup = sorted({str(v) for v in labels if labels.count(v) > 1})
         if dup:
-            raise ValueError(f"Label(s) {dup} belong to more than one group; groups must be disjoint.")
+            raise ValueError(
+                f"Label(s) {dup} belong to more than one group; groups must be disjoint."
+            )
         if declared is None:
             declared = [Task(name, classes=members) for name, members in groups.items()]
         names = [t.name for t in declared]
@@ -795,7 +841,9 @@ class _GroupsReader:
                 )
             self.form = "multihot"
             self.width = arr.shape[1]
-            bad = [v for v in labels if not (isinstance(v, numbers.Integral) and 0 <= v < self.width)]
+            bad = [
+                v for v in labels if not (isinstance(v, numbers.Integral) and 0 <= v < self.width)
+            ]
             if bad:
                 raise ValueError(
                     f"A multi-hot matrix of width {self.width} addresses labels by column "

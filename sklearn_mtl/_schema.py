@@ -59,7 +59,9 @@ class Task:
             raise ValueError(f"Task {name!r} has kind {kind!r}; expected one of {list(KINDS)}.")
         self.name = name
         self.kind = kind
-        self.classes = None if classes is None else list(classes)
+        # Python scalars, not numpy ones: classes compare, hash, print and serialise alike
+        # whichever way they were given.
+        self.classes = None if classes is None else _plain(list(classes))
         if gate is not None:
             if not (isinstance(gate, (tuple, list)) and len(gate) == 2):
                 raise ValueError(
@@ -68,9 +70,9 @@ class Task:
                 )
             parent, values = gate
             if isinstance(values, (set, frozenset, list, tuple)):
-                values = frozenset(values)
+                values = frozenset(_plain(values))
             else:
-                values = frozenset([values])
+                values = frozenset(_plain([values]))
             if not values:
                 raise ValueError(f"Task {name!r} has a gate on {parent!r} with no value.")
             gate = (str(parent), values)
@@ -180,7 +182,7 @@ def _plain(values):
 def _labels_equal(a, b):
     if a is None or b is None:
         return a is b
-    return len(a) == len(b) and all(x == y for x, y in zip(a, b))
+    return len(a) == len(b) and all(x == y for x, y in zip(a, b, strict=True))
 
 
 class Schema:
@@ -196,7 +198,7 @@ class Schema:
     ValueError
         On duplicate names, a gate on an unknown task, gate cycles, a gate value that is
         not among the parent's classes, a gate on a regression or multilabel parent, fewer
-        than two classes for a classification task.
+        than two classes for a binary or multiclass task, no label for a multilabel task.
     """
 
     def __init__(self, tasks):
@@ -258,13 +260,16 @@ class Schema:
             task = self.tasks[j]
             if task.gate is None:
                 continue
-            p = self.index(task.gate[0])
-            parent_codes = codes[:, p]
-            off = (parent_codes == NOT_APPLICABLE) | (
-                (parent_codes >= 0) & ~np.isin(parent_codes, self.gate_codes(task))
-            )
-            conflicts[:, j] = off & (codes[:, j] >= 0)
-            codes[off, j] = NOT_APPLICABLE
+            parent = self[task.gate[0]]
+            # A lookup table indexed by parent code + 2: NOT_APPLICABLE (-2) -> off,
+            # MISSING (-1) -> on (unknown gate), class k -> on iff k opens the gate.
+            on = np.zeros(len(parent.classes) + 2, dtype=bool)
+            on[MISSING + 2] = True
+            on[self.gate_codes(task) + 2] = True
+            off = ~on[codes[:, self.index(parent.name)] + 2]
+            child = codes[:, j]
+            conflicts[:, j] = off & (child >= 0)
+            codes[:, j] = np.where(off, NOT_APPLICABLE, child)
         return conflicts
 
     def to_dict(self):
@@ -289,8 +294,13 @@ def _validate_tasks(tasks):
             if task.classes is not None:
                 raise ValueError(f"Regression task {task.name!r} cannot declare classes.")
             continue
-        if task.classes is None or len(task.classes) < 2:
-            n = 0 if task.classes is None else len(task.classes)
+        n = 0 if task.classes is None else len(task.classes)
+        if task.kind == "multilabel" and n < 1:
+            raise ValueError(
+                f"Multilabel task {task.name!r} has no labels; a multilabel task needs at "
+                "least one label."
+            )
+        if task.kind != "multilabel" and n < 2:
             raise ValueError(
                 f"Task {task.name!r} ({task.kind}) has {n} class(es) {task.classes!r}; "
                 "a classification task needs at least two classes."
@@ -318,11 +328,12 @@ def _validate_tasks(tasks):
                 f"Task {task.name!r} is gated on {parent_name!r}, a {parent.kind} task; "
                 "a gate's parent must be a binary or multiclass task."
             )
-        unknown = [v for v in values if v not in parent.classes]
+        unknown = sorted((v for v in values if v not in parent.classes), key=repr)
         if unknown:
+            shown = repr(unknown[0]) if len(unknown) == 1 else repr(unknown)
             raise ValueError(
-                f"Task {task.name!r} is gated on {parent_name!r} = {sorted(map(str, unknown))}, "
-                f"which is not among {parent_name!r}'s classes {_plain(parent.classes)!r}."
+                f"Task {task.name!r} is gated on {parent_name!r} = {shown}, which is not "
+                f"among {parent_name!r}'s classes {parent.classes!r}."
             )
 
 
