@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._decoding import decode
+from ._decoding import decode, observed_combinations
 from ._encoder import EncodedLabels, StructuredLabelEncoder
 from ._schema import NOT_APPLICABLE, Task
 
@@ -37,7 +37,9 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     """Base class: structured ``Y`` in, the same form out.
 
     Fitted attributes set here: ``encoder_``, ``schema_``, ``tasks_``, ``classes_``,
-    ``n_tasks_``, plus ``n_features_in_`` / ``feature_names_in_`` from validation.
+    ``n_tasks_``, ``observed_combinations_`` (the distinct label combinations of fully
+    annotated training rows, used by ``JointDecoder(allowed="observed")``), plus
+    ``n_features_in_`` / ``feature_names_in_`` from validation.
     """
 
     # ----------------------------------------------------------------- labels in
@@ -52,6 +54,9 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             self.encoder_ = StructuredLabelEncoder(tasks=self.tasks)
         encoded = self.encoder_.fit_transform(Y)
         self.schema_ = self.encoder_.schema_
+        # Hook for decode=JointDecoder(allowed="observed"): the label combinations seen in
+        # training (codes, one row per distinct fully annotated combination).
+        self.observed_combinations_ = observed_combinations(encoded)
         self.tasks_ = list(self.schema_.tasks)
         self.n_tasks_ = len(self.tasks_)
         self._single_output = self.encoder_._reader.form == "1d"
@@ -78,7 +83,13 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
 
     def _decode(self, outputs):
         thresholds = getattr(self, "thresholds_", None)
-        return decode(outputs, self.schema_, method=self._decoder(), thresholds=thresholds)
+        return decode(
+            outputs,
+            self.schema_,
+            method=self._decoder(),
+            thresholds=thresholds,
+            observed=getattr(self, "observed_combinations_", None),
+        )
 
     def _decoder(self):
         return self.decode

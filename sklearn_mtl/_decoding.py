@@ -7,15 +7,29 @@ Every estimator produces *outputs*: one array per task, in schema order:
 - multilabel: ``(n_samples, n_labels)`` probabilities P(label = 1);
 - regression: ``(n_samples,)`` predicted values.
 
-A decoder turns them into :class:`~sklearn_mtl.EncodedLabels` that respect the gates.
+A decoder turns them into :class:`~sklearn_mtl.EncodedLabels` that respect the gates:
+:func:`decode_independent` (per-task decisions, then gates) or :class:`JointDecoder` (the
+most probable *valid* combination of all tasks).
+
+The joint probability of a combination is the product, over the tasks that the combination
+switches on, of P(task value | gate on); a gated-off task contributes 1. Its gate is part of
+the combination (the parent's value), so P(gate) enters through the parent's factor. A
+multilabel task's labels are independent Bernoullis, so when the task is on it contributes
+the product over its labels of max(p, 1 - p) (each label takes its most probable value). A
+regression task contributes 1 and keeps its predicted value.
 """
 
 from __future__ import annotations
 
+import inspect
+import numbers
+
 import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
 
 from ._encoder import EncodedLabels
-from ._schema import MISSING, NOT_APPLICABLE
+from ._schema import MISSING, NOT_APPLICABLE, _plain
 
 
 def decode_independent(outputs, schema, thresholds=None):
@@ -30,7 +44,7 @@ def decode_independent(outputs, schema, thresholds=None):
     n = _n_samples(outputs)
     codes = np.zeros((n, len(schema)), dtype=np.int64)
     multilabel, regression = {}, {}
-    for j, (task, out) in enumerate(zip(schema, outputs)):
+    for j, (task, out) in enumerate(zip(schema, outputs, strict=True)):
         if task.kind == "regression":
             regression[task.name] = np.asarray(out, dtype=float).reshape(n).copy()
         elif task.kind == "multilabel":
@@ -56,10 +70,553 @@ def _n_samples(outputs):
     return len(outputs[0]) if outputs else 0
 
 
-def decode(outputs, schema, method="independent", thresholds=None):
-    """Decode outputs with a named method or a decoder object (``decoder.decode(...)``)."""
-    if method == "independent":
-        return decode_independent(outputs, schema, thresholds=thresholds)
-    if hasattr(method, "decode"):
+def decode(outputs, schema, method="independent", thresholds=None, observed=None):
+    """Decode outputs with a named method or a decoder object.
+
+    Parameters
+    ----------
+    outputs : list of ndarray
+        Per-task outputs in schema order (see the module docstring).
+    schema : Schema
+        The tasks.
+    method : {"independent", "joint"} or object with a ``decode`` method
+        ``"independent"``: :func:`decode_independent`. ``"joint"``: ``JointDecoder()``, the
+        most probable combination that respects the gates. An object: its
+        ``decode(outputs, schema)``, which also receives ``observed=`` when its signature
+        has that keyword.
+    thresholds : dict, default=None
+        Per-task thresholds, used by ``"independent"`` only.
+    observed : ndarray of shape (n_combinations, n_tasks), default=None
+        The label combinations seen in training (see :func:`observed_combinations`);
+        estimators pass their ``observed_combinations_``.
+
+    Returns
+    -------
+    encoded : EncodedLabels
+    """
+    if isinstance(method, str):
+        if method == "independent":
+            return decode_independent(outputs, schema, thresholds=thresholds)
+        if method == "joint":
+            return JointDecoder().decode(outputs, schema)
+    elif hasattr(method, "decode"):
+        if observed is not None and _accepts_keyword(method.decode, "observed"):
+            return method.decode(outputs, schema, observed=observed)
         return method.decode(outputs, schema)
-    raise ValueError(f"Unknown decode method {method!r}; expected 'independent' or a decoder.")
+    raise ValueError(
+        f"Unknown decode method {method!r}; expected 'independent', 'joint' or an object "
+        "with a decode(outputs, schema) method."
+    )
+
+
+def _accepts_keyword(func, name):
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def observed_combinations(encoded):
+    """The distinct label combinations of fully annotated training rows.
+
+    Parameters
+    ----------
+    encoded : EncodedLabels
+        Training labels.
+
+    Returns
+    -------
+    combinations : ndarray of shape (n_combinations, n_tasks), dtype int64
+        Unique rows of ``encoded.codes`` over the rows where no binary or multiclass
+        label is missing (a row with a missing label does not say which combination it
+        is). The column of a multilabel or regression task holds 0 where the task is on
+        and ``NOT_APPLICABLE`` where its gate is off: combinations constrain the binary and
+        multiclass tasks only.
+    """
+    schema = encoded.schema
+    codes = encoded.codes
+    clf = [j for j, t in enumerate(schema) if t.is_classification]
+    complete = (codes[:, clf] != MISSING).all(axis=1) if clf else np.ones(len(codes), bool)
+    combos = codes[complete].copy()
+    for j, task in enumerate(schema):
+        if not task.is_classification:
+            combos[:, j] = np.where(combos[:, j] == NOT_APPLICABLE, NOT_APPLICABLE, 0)
+    if len(combos) == 0:
+        return combos
+    return np.unique(combos, axis=0)
+
+
+class JointDecoder(BaseEstimator):
+    """Decode the most probable combination of all tasks that can exist.
+
+    Independent per-task argmaxes can produce combinations that cannot exist: a color on a
+    sample predicted to have no car, or a pair of labels never seen together. This decoder
+    returns, for each sample, the combination of labels with the highest joint probability
+    among the valid ones: those that respect the gates (a gated-off task is not applicable,
+    an applicable task has a value) and, optionally, belong to an allowed set and contain
+    no forbidden pair.
+
+    Use it as the ``decode`` parameter of any sklearn-mtl estimator (``decode="joint"``
+    is ``JointDecoder()``), or call :meth:`decode` on per-task outputs.
+
+    Parameters
+    ----------
+    allowed : {None, "observed"} or DataFrame, default=None
+        The combinations that may be predicted, besides respecting the gates.
+
+        - ``None``: every combination that respects the gates.
+        - ``"observed"``: the combinations of fully annotated training rows (the
+          estimator's ``observed_combinations_``); only usable through an estimator's
+          ``decode`` parameter, or by passing ``observed=`` to :meth:`decode`.
+        - a DataFrame with one column per binary or multiclass task and one row per
+          allowed combination, holding class labels, and NaN / None where the task's
+          gate is off.
+    forbidden : list of pairs, default=None
+        Pairs of ``(task, value)`` that must not be predicted together, e.g.
+        ``[(("color", "red"), ("body", "4x4"))]``.
+    max_combinations : int, default=100_000
+        With ``forbidden`` and no finite ``allowed`` set: the largest number of valid
+        combinations enumerated exactly; beyond it, beam search is used.
+    beam_width : int, default=64
+        Number of partial combinations kept per sample by the beam search.
+
+    Notes
+    -----
+    The joint probability of a combination is the product over the tasks it switches on
+    of P(task value | gate on); a gated-off task contributes 1. A multilabel task on
+    contributes the product over its labels of max(p, 1 - p): its labels are independent
+    Bernoullis, each set where p > 0.5. Regression tasks keep their predicted values (and
+    are masked where their gate is off). Per-task ``thresholds_`` of an estimator are not
+    used: joint decoding maximises probability.
+
+    The search is exact except in one case:
+
+    - a finite allowed set (``"observed"`` or a table): every allowed combination is
+      scored, samples in chunks;
+    - gates only (``allowed=None``, ``forbidden=None``): max-product dynamic programming
+      over the gate forest, exact and linear in the number of classes, at any size;
+    - forbidden pairs without an allowed set: exact enumeration when there are at most
+      ``max_combinations`` valid combinations, beam search of width ``beam_width`` in
+      the tasks' gate order beyond (approximate).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mtl import JointDecoder, Schema, Task
+    >>> schema = Schema([Task("car", kind="binary", classes=["no", "yes"]),
+    ...                  Task("color", kind="binary", classes=["red", "blue"],
+    ...                       gate=("car", "yes"))])
+    >>> outputs = [np.array([[0.55, 0.45]]), np.array([[0.95, 0.05]])]
+    >>> JointDecoder().decode(outputs, schema).codes  # car=yes & red: 0.45*0.95 < 0.55
+    array([[ 0, -2]])
+    >>> JointDecoder(forbidden=[(("car", "no"), ("car", "no"))]).decode(outputs, schema).codes
+    array([[1, 0]])
+    """
+
+    def __init__(self, allowed=None, *, forbidden=None, max_combinations=100_000, beam_width=64):
+        self.allowed = allowed
+        self.forbidden = forbidden
+        self.max_combinations = max_combinations
+        self.beam_width = beam_width
+
+    # ------------------------------------------------------------------------ public
+    def decode(self, outputs, schema, observed=None):
+        """The most probable valid combination for each sample.
+
+        Parameters
+        ----------
+        outputs : list of ndarray
+            Per-task outputs in schema order (see :mod:`sklearn_mtl._decoding`).
+        schema : Schema
+            The tasks.
+        observed : ndarray of shape (n_combinations, n_tasks), default=None
+            Training combinations (:func:`observed_combinations`), needed by
+            ``allowed="observed"``.
+
+        Returns
+        -------
+        encoded : EncodedLabels
+            Codes that respect the gates, multilabel blocks and regression values.
+        """
+        self._check_params()
+        outputs = list(outputs)
+        if len(outputs) != len(schema):
+            raise ValueError(
+                f"Got outputs for {len(outputs)} tasks, but the schema has {len(schema)} "
+                f"tasks {schema.names}."
+            )
+        n = _n_samples(outputs)
+        logp, onscore = _log_factors(outputs, schema)
+        forbidden = _forbidden_codes(self.forbidden, schema)
+        candidates = self._candidates(schema, observed)
+        if candidates is not None:
+            candidates = _drop_forbidden(candidates, forbidden)
+            if len(candidates) == 0:
+                raise ValueError("No allowed combination is left once forbidden pairs are removed.")
+            codes = _best_of(candidates, logp, onscore, schema, n)
+        elif not forbidden:
+            codes = _tree_argmax(logp, onscore, schema, n)
+        elif count_combinations(schema) <= self.max_combinations:
+            combos = _drop_forbidden(enumerate_combinations(schema), forbidden)
+            if len(combos) == 0:
+                raise ValueError("Every valid combination contains a forbidden pair.")
+            codes = _best_of(combos, logp, onscore, schema, n)
+        else:
+            codes = _beam_search(logp, onscore, schema, forbidden, n, self.beam_width)
+        return _finish(codes, outputs, schema)
+
+    def score_combinations(self, outputs, schema, combinations):
+        """Log joint probability of given combinations, per sample.
+
+        Parameters
+        ----------
+        outputs : list of ndarray
+            Per-task outputs in schema order.
+        schema : Schema
+            The tasks.
+        combinations : ndarray of shape (n_combinations, n_tasks)
+            Codes (``NOT_APPLICABLE`` where a task is off).
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_combinations)
+        """
+        logp, onscore = _log_factors(list(outputs), schema)
+        return _score(np.asarray(combinations), logp, onscore, schema)
+
+    # ----------------------------------------------------------------------- helpers
+    def _check_params(self):
+        for name in ("max_combinations", "beam_width"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"JointDecoder's {name} must be a positive int; got {value!r}.")
+        allowed = self.allowed
+        if not (allowed is None or isinstance(allowed, pd.DataFrame) or allowed == "observed"):
+            raise ValueError(
+                "JointDecoder's allowed must be None, 'observed' or a DataFrame of allowed "
+                f"combinations; got {allowed!r}."
+            )
+
+    def _candidates(self, schema, observed):
+        if self.allowed is None:
+            return None
+        if isinstance(self.allowed, pd.DataFrame):
+            return table_to_combinations(self.allowed, schema)
+        if observed is None:
+            raise ValueError(
+                "JointDecoder(allowed='observed') needs the label combinations seen in "
+                "training: use it as a fitted estimator's decode parameter, or pass "
+                "observed= to decode()."
+            )
+        observed = np.asarray(observed, dtype=np.int64)
+        if observed.ndim != 2 or observed.shape[1] != len(schema):
+            raise ValueError(
+                f"observed must have shape (n_combinations, {len(schema)}); got {observed.shape}."
+            )
+        if len(observed) == 0:
+            raise ValueError(
+                "No fully annotated training row: there is no observed combination to allow."
+            )
+        return observed
+
+
+# ------------------------------------------------------------------ combination spaces
+def _parent_on(schema, j, combos_parent):
+    """Bool: the gate of task ``j`` is on, given the parent's codes."""
+    return np.isin(combos_parent, schema.gate_codes(schema[j]))
+
+
+def count_combinations(schema):
+    """Number of label combinations that respect the gates (binary/multiclass tasks).
+
+    Multilabel and regression tasks count once (their applicability follows their gate).
+    """
+    subtree = {}
+    for j in reversed(schema.order):
+        task = schema[j]
+        children = [schema.index(c) for c in schema.children(task.name)]
+        if not task.is_classification:
+            subtree[j] = 1
+            continue
+        total = 0
+        for v in range(len(task.classes)):
+            ways = 1
+            for c in children:
+                if v in schema.gate_codes(schema[c]):
+                    ways *= subtree[c]
+            total += ways
+        subtree[j] = total
+    count = 1
+    for j, task in enumerate(schema):
+        if task.gate is None:
+            count *= subtree[j]
+    return count
+
+
+def enumerate_combinations(schema):
+    """All combinations that respect the gates, as codes (n_combinations, n_tasks)."""
+    combos = np.zeros((1, len(schema)), dtype=np.int64)
+    for j in schema.order:
+        task = schema[j]
+        if task.gate is None:
+            on = np.ones(len(combos), dtype=bool)
+        else:
+            on = _parent_on(schema, j, combos[:, schema.index(task.gate[0])])
+        if not task.is_classification:
+            combos[:, j] = np.where(on, 0, NOT_APPLICABLE)
+            continue
+        k = len(task.classes)
+        off_rows = combos[~on].copy()
+        off_rows[:, j] = NOT_APPLICABLE
+        on_rows = np.repeat(combos[on], k, axis=0)
+        on_rows[:, j] = np.tile(np.arange(k), int(on.sum()))
+        combos = np.concatenate([off_rows, on_rows])
+    return combos
+
+
+def table_to_combinations(table, schema):
+    """Codes of a DataFrame of allowed combinations (labels; NaN where a gate is off)."""
+    names = set(schema.names)
+    extra = [str(c) for c in table.columns if str(c) not in names]
+    if extra:
+        raise ValueError(
+            f"The allowed combinations have column(s) {extra} that are not tasks; the tasks "
+            f"are {schema.names}."
+        )
+    by_name = {str(c): c for c in table.columns}
+    combos = np.zeros((len(table), len(schema)), dtype=np.int64)
+    for j, task in enumerate(schema):
+        if not task.is_classification:
+            continue
+        if task.name not in by_name:
+            raise ValueError(
+                f"The allowed combinations have no column for task {task.name!r}; expected "
+                f"one column per binary or multiclass task {_clf_names(schema)}."
+            )
+        index = {c: i for i, c in enumerate(_plain(task.classes))}
+        for row, value in enumerate(table[by_name[task.name]].tolist()):
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                combos[row, j] = NOT_APPLICABLE
+                continue
+            value = value.item() if isinstance(value, np.generic) else value
+            if value not in index:
+                raise ValueError(
+                    f"Allowed combination {row} gives task {task.name!r} the label {value!r}, "
+                    f"which is not among its classes {_plain(task.classes)}."
+                )
+            combos[row, j] = index[value]
+    _check_gated(combos, schema)
+    return np.unique(combos, axis=0) if len(combos) else combos
+
+
+def _check_gated(combos, schema):
+    for j in schema.order:
+        task = schema[j]
+        if task.gate is None:
+            on = np.ones(len(combos), dtype=bool)
+        else:
+            p = schema.index(task.gate[0])
+            on = (combos[:, p] >= 0) & _parent_on(schema, j, combos[:, p])
+        if not task.is_classification:
+            combos[:, j] = np.where(on, 0, NOT_APPLICABLE)
+            continue
+        bad = on != (combos[:, j] >= 0)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            state = "on" if on[row] else "off"
+            expected = "a label" if on[row] else "no label (NaN)"
+            raise ValueError(
+                f"Allowed combination {row} does not respect the gates: task {task.name!r} "
+                f"has its gate {state}, so expected {expected}."
+            )
+
+
+def _clf_names(schema):
+    return [t.name for t in schema if t.is_classification]
+
+
+def _forbidden_codes(forbidden, schema):
+    """Forbidden pairs as [(task_a, code_a, task_b, code_b)] with a before b in gate order."""
+    if forbidden is None:
+        return []
+    rank = {j: r for r, j in enumerate(schema.order)}
+    pairs = []
+    for pair in forbidden:
+        try:
+            (ta, va), (tb, vb) = pair
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"forbidden must be a list of pairs ((task, value), (task, value)); got {pair!r}."
+            ) from None
+        ends = []
+        for name, value in ((ta, va), (tb, vb)):
+            j = schema.index(name)
+            task = schema[j]
+            if not task.is_classification:
+                raise ValueError(
+                    f"Forbidden pair {pair!r} names {task.kind} task {name!r}; only binary and "
+                    "multiclass tasks can be constrained."
+                )
+            matches = [i for i, c in enumerate(task.classes) if c == value]
+            if not matches:
+                raise ValueError(
+                    f"Forbidden pair {pair!r} gives task {name!r} the label {value!r}, which "
+                    f"is not among its classes {_plain(task.classes)}."
+                )
+            ends.append((j, matches[0]))
+        ends.sort(key=lambda e: rank[e[0]])
+        pairs.append((*ends[0], *ends[1]))
+    return pairs
+
+
+def _drop_forbidden(combos, forbidden):
+    keep = np.ones(len(combos), dtype=bool)
+    for a, va, b, vb in forbidden:
+        keep &= ~((combos[:, a] == va) & (combos[:, b] == vb))
+    return combos[keep]
+
+
+# ----------------------------------------------------------------------------- scoring
+def _log_factors(outputs, schema):
+    """Per-task log P(value | on) (classification) and log score when on (multilabel)."""
+    logp, onscore = {}, {}
+    with np.errstate(divide="ignore"):
+        for j, (task, out) in enumerate(zip(schema, outputs, strict=True)):
+            if task.is_classification:
+                out = np.asarray(out, dtype=float)
+                if out.ndim != 2 or out.shape[1] != len(task.classes):
+                    raise ValueError(
+                        f"Task {task.name!r} has outputs of shape {out.shape}; expected "
+                        f"(n_samples, {len(task.classes)}) class probabilities."
+                    )
+                logp[j] = np.log(np.clip(out, 0.0, 1.0))
+            elif task.kind == "multilabel":
+                out = np.asarray(out, dtype=float)
+                onscore[j] = np.log(np.clip(np.maximum(out, 1.0 - out), 0.0, 1.0)).sum(axis=1)
+    return logp, onscore
+
+
+def _score(combos, logp, onscore, schema, rows=slice(None)):
+    first = next(iter(logp.values()), None)
+    n = len((first if first is not None else next(iter(onscore.values())))[rows])
+    total = np.zeros((n, len(combos)))
+    for j in range(len(schema)):
+        col = combos[:, j]
+        if j in logp:
+            lp = logp[j][rows]
+            ext = np.concatenate([lp, np.zeros((n, 1))], axis=1)
+            total += ext[:, np.where(col >= 0, col, lp.shape[1])]
+        elif j in onscore:
+            total += np.where(col >= 0, 1.0, 0.0)[None, :] * onscore[j][rows][:, None]
+    return total
+
+
+def _best_of(combos, logp, onscore, schema, n, chunk_cells=2_000_000):
+    """Codes of the best candidate combination per sample (samples scored in chunks)."""
+    if not logp and not onscore:
+        return np.repeat(combos[:1], n, axis=0)
+    best = np.empty(n, dtype=np.int64)
+    step = max(1, chunk_cells // max(1, len(combos)))
+    for start in range(0, n, step):
+        rows = slice(start, min(n, start + step))
+        scores = _score(combos, logp, onscore, schema, rows)
+        best[rows] = np.argmax(scores, axis=1)
+    return combos[best].copy()
+
+
+def _tree_argmax(logp, onscore, schema, n):
+    """Exact max-product over the gate forest (no constraint other than the gates)."""
+    best_on = {}  # task -> (n,) best log score of its subtree given the task is on
+    choice = {}
+    for j in reversed(schema.order):
+        task = schema[j]
+        children = [schema.index(c) for c in schema.children(task.name)]
+        if not task.is_classification:
+            best_on[j] = onscore.get(j, np.zeros(n))
+            continue
+        values = logp[j].copy()
+        for c in children:
+            gate = schema.gate_codes(schema[c])
+            values[:, gate] += best_on[c][:, None]
+        choice[j] = np.argmax(values, axis=1)
+        best_on[j] = values[np.arange(n), choice[j]]
+    codes = np.zeros((n, len(schema)), dtype=np.int64)
+    for j in schema.order:
+        task = schema[j]
+        if task.gate is None:
+            on = np.ones(n, dtype=bool)
+        else:
+            p = schema.index(task.gate[0])
+            on = (codes[:, p] >= 0) & _parent_on(schema, j, codes[:, p])
+        value = choice[j] if task.is_classification else 0
+        codes[:, j] = np.where(on, value, NOT_APPLICABLE)
+    return codes
+
+
+def _beam_search(logp, onscore, schema, forbidden, n, width, chunk=1024):
+    """Approximate search: tasks in gate order, ``width`` best partial combinations kept."""
+    out = np.empty((n, len(schema)), dtype=np.int64)
+    for start in range(0, n, chunk):
+        rows = slice(start, min(n, start + chunk))
+        m = rows.stop - rows.start
+        codes = np.zeros((m, 1, len(schema)), dtype=np.int64)
+        scores = np.zeros((m, 1))
+        for j in schema.order:
+            task = schema[j]
+            if task.gate is None:
+                on = np.ones(scores.shape, dtype=bool)
+            else:
+                p = schema.index(task.gate[0])
+                on = (codes[:, :, p] >= 0) & _parent_on(schema, j, codes[:, :, p])
+            if not task.is_classification:
+                codes[:, :, j] = np.where(on, 0, NOT_APPLICABLE)
+                if j in onscore:
+                    scores = scores + np.where(on, onscore[j][rows][:, None], 0.0)
+                continue
+            k = len(task.classes)
+            b = scores.shape[1]
+            # candidate (beam entry, value): off entries keep one candidate, value NA
+            gain = np.where(on[:, :, None], logp[j][rows][:, None, :], -np.inf)
+            gain[:, :, 0] = np.where(on, gain[:, :, 0], 0.0)
+            cand = codes[:, :, None, :].repeat(k, axis=2)
+            cand[:, :, :, j] = np.where(on[:, :, None], np.arange(k), NOT_APPLICABLE)
+            total = scores[:, :, None] + gain
+            for a, va, bb, vb in forbidden:
+                if bb == j:
+                    hit = (cand[:, :, :, a] == va) & (cand[:, :, :, j] == vb)
+                    total = np.where(hit, -np.inf, total)
+            total = total.reshape(m, b * k)
+            cand = cand.reshape(m, b * k, len(schema))
+            keep = np.argsort(-total, axis=1, kind="stable")[:, : min(width, b * k)]
+            scores = np.take_along_axis(total, keep, axis=1)
+            codes = np.take_along_axis(cand, keep[:, :, None], axis=1)
+        if not np.isfinite(scores[:, 0]).all():
+            raise ValueError(
+                "The beam search found no combination without a forbidden pair; increase "
+                "beam_width."
+            )
+        out[rows] = codes[:, 0, :]
+    return out
+
+
+def _finish(codes, outputs, schema):
+    n = len(codes)
+    multilabel, regression = {}, {}
+    for task, out in zip(schema, outputs, strict=True):
+        if task.kind == "multilabel":
+            multilabel[task.name] = (np.asarray(out) > 0.5).astype(np.int8)
+        elif task.kind == "regression":
+            regression[task.name] = np.asarray(out, dtype=float).reshape(n).copy()
+    return finalize(codes, multilabel, regression, schema)
+
+
+__all__ = [
+    "JointDecoder",
+    "count_combinations",
+    "decode",
+    "decode_independent",
+    "enumerate_combinations",
+    "finalize",
+    "observed_combinations",
+]
