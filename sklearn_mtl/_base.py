@@ -113,7 +113,8 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             where a task's predicted gate is off), a 2-D or 1-D array, or a multi-hot
             matrix / list of label sets for grouped labels.
         """
-        return self.encoder_.inverse_transform(self.predict_encoded(X))
+        encoded = self.predict_encoded(X)
+        return self.encoder_.inverse_transform(encoded)
 
     def predict_proba(self, X, task=None):
         """Per-task probabilities.
@@ -148,15 +149,29 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
                 return [np.log(p) for p in proba]
             return np.log(proba)
 
-    def score(self, X, Y, sample_weight=None):
+    def score(self, X, y, sample_weight=None):
         """Exact match: the fraction of samples whose applicable labels are all right.
 
         Missing labels are ignored; a gated-off true label counts as right only when the
         prediction also switches the gate off. Regression tasks are left out. With a 1-D
         ``y`` this is plain accuracy, as for any scikit-learn classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        y : DataFrame, array-like or list of sets
+            True labels, in the form given to ``fit`` (named ``y`` as scikit-learn's
+            scorers pass it).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
         """
-        true = self.encoder_.transform(Y)
         pred = self.predict_encoded(X)
+        true = self.encoder_.transform(y)
         correct = exact_match_rows(true, pred)
         return float(np.average(correct, weights=sample_weight))
 

@@ -1,0 +1,529 @@
+"""MultiTaskClassifier: one shared-trunk network, one head per task, trained with skorch."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import EarlyStopping
+from skorch.dataset import ValidSplit
+from torch.utils.data import DataLoader, Dataset
+
+from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator
+from .neural._losses import MultiTaskLoss
+from .neural._modules import (
+    ACTIVATIONS,
+    MLPTrunk,
+    MultiHeadModule,
+    flat_size,
+    infer_out_features,
+)
+from .neural._net import MultiTaskNet
+
+
+class MultiTaskClassifier(BaseMultiTaskEstimator):
+    """A shared-trunk neural network with one head per task, trained with skorch.
+
+    Each task gets its own head and loss: cross-entropy for a multiclass task,
+    BCE-with-logits for a binary task and for each label of a multilabel task, MSE for a
+    regression task. Missing and gated-off labels are masked: the loss is
+    Σ_t w_t · mean of loss_t over the task's applicable samples (0 when a batch has none).
+
+    Parameters
+    ----------
+    tasks : list of Task, default=None
+        The tasks; ``None`` infers the schema from ``Y`` (see
+        :class:`~sklearn_mtl.StructuredLabelEncoder`).
+    encoder : StructuredLabelEncoder, default=None
+        An unfitted encoder (e.g. from :meth:`StructuredLabelEncoder.from_groups`) used
+        instead of ``tasks``; cloned at fit.
+    trunk : "mlp", nn.Module class, callable or nn.Module, default="mlp"
+        The shared trunk. ``"mlp"`` builds an MLP from ``hidden_layer_sizes``,
+        ``activation``, ``dropout`` and ``batch_norm``. A class or factory is called with
+        ``trunk_params``, plus the input size when its signature asks for it (a parameter
+        named ``n_features``, ``in_features``, ``in_channels`` or ``input_shape``). An
+        instance is deep-copied at fit. The trunk maps an input batch to features of shape
+        (batch, n_features); the width is inferred by a forward pass.
+    trunk_params : dict, default=None
+        Keyword arguments of a trunk class or factory.
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Hidden layers of the built-in MLP trunk.
+    activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
+        Activation of the MLP trunk and of the heads' hidden layers.
+    dropout : float, default=0.0
+        Dropout after each hidden layer of the MLP trunk.
+    batch_norm : bool, default=False
+        Whether the MLP trunk uses batch normalisation.
+    head_hidden : dict of str -> tuple of int, default=None
+        Hidden layers of a task's head, e.g. ``{"body": (32,)}``; other heads are a plain
+        ``Linear``.
+    head_lr : dict of str -> float, default=None
+        Learning rate of a task's head, e.g. ``{"color": 1e-3}`` (optimizer parameter
+        groups); the rest uses ``lr``.
+    task_weights : dict of str -> float, default=None
+        Loss weight w_t of each task (default 1).
+    class_weight : "balanced", dict, default=None
+        Per-class loss weights: ``"balanced"`` for every classification task, or
+        ``{task: "balanced" or {class: weight}}``; with a single task also
+        ``{class: weight}``, as for scikit-learn classifiers.
+    optimizer : torch optimizer class, default=torch.optim.AdamW
+        The optimizer.
+    optimizer_params : dict, default=None
+        Keyword arguments of the optimizer (e.g. ``{"weight_decay": 1e-4}``).
+    lr : float, default=1e-3
+        Learning rate.
+    batch_size : int, default=128
+        Mini-batch size for training and prediction.
+    max_epochs : int, default=100
+        Number of epochs (more epochs per ``fit`` with ``warm_start``).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when the
+        validation loss has not improved for ``patience`` epochs, restoring the best
+        weights (skorch's ``EarlyStopping``).
+    validation_fraction : float, default=0.1
+        Held-out fraction with ``early_stopping``.
+    patience : int, default=5
+        Epochs without improvement before stopping.
+    callbacks : list of skorch callbacks or (name, callback) pairs, default=None
+        Extra skorch callbacks (deep-copied at fit).
+    device : str or torch.device, default="cpu"
+        Where to train and predict, e.g. ``"cuda"``.
+    num_workers : int, default=0
+        Worker processes of the ``DataLoader`` when ``X`` is a ``torch.utils.data.Dataset``.
+    warm_start : bool, default=False
+        When fitted already, ``fit`` continues training the same network for
+        ``max_epochs`` more epochs (``Y`` must fit the learned schema).
+    decode : {"independent", "joint"} or decoder, default="independent"
+        How per-task probabilities become a prediction.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, shuffling and the validation split; the
+        same seed gives identical predictions on CPU. The global torch RNG is untouched.
+    verbose : int, default=0
+        1 prints a line per epoch: total and per-task losses.
+
+    Attributes
+    ----------
+    net_ : MultiTaskNet
+        The fitted skorch net (``net_.module_`` is the PyTorch module).
+    history_ : skorch.History
+        Per-epoch ``train_loss``, ``train_loss_<task>``, and with early stopping
+        ``valid_loss`` and ``valid_loss_<task>``.
+    encoder_ : StructuredLabelEncoder
+        The fitted label encoder.
+    schema_ : Schema
+        The tasks, with kinds, classes and gates.
+    tasks_ : list of Task
+        The schema's tasks.
+    classes_ : list of ndarray, or ndarray
+        Classes per task; a plain array for a 1-D ``y``.
+    n_tasks_ : int
+        Number of tasks.
+    n_features_in_ : int
+        Number of features seen during fit (channels for image input).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    IndependentTaskClassifier : one model per task.
+    LabelProductClassifier : the whole label structure as one single-label problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_mtl import MultiTaskClassifier, Task
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(60, 3)).astype("float32")
+    >>> car = np.where(X[:, 0] > 0, "yes", "no")
+    >>> color = np.where(car == "yes", np.where(X[:, 1] > 0, "red", "blue"), None)
+    >>> Y = pd.DataFrame({"car": car, "color": color})
+    >>> clf = MultiTaskClassifier(
+    ...     tasks=[Task("car"), Task("color", gate=("car", "yes"))],
+    ...     hidden_layer_sizes=(16,), lr=1e-2, max_epochs=30, random_state=0,
+    ... ).fit(X, Y)
+    >>> clf.predict(X[:3]).columns.tolist()
+    ['car', 'color']
+    >>> [p.shape for p in clf.predict_proba(X[:3])]
+    [(3, 2), (3, 2)]
+    """
+
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "trunk": [StrOptions({"mlp"}), callable],
+        "trunk_params": [dict, None],
+        "hidden_layer_sizes": [tuple, list],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
+        "head_hidden": [dict, None],
+        "head_lr": [dict, None],
+        "task_weights": [dict, None],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "optimizer": [callable],
+        "optimizer_params": [dict, None],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "callbacks": [list, None],
+        "device": [str, torch.device],
+        "num_workers": [Interval(Integral, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        tasks=None,
+        *,
+        encoder=None,
+        trunk="mlp",
+        trunk_params=None,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+        batch_norm=False,
+        head_hidden=None,
+        head_lr=None,
+        task_weights=None,
+        class_weight=None,
+        optimizer=torch.optim.AdamW,
+        optimizer_params=None,
+        lr=1e-3,
+        batch_size=128,
+        max_epochs=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=5,
+        callbacks=None,
+        device="cpu",
+        num_workers=0,
+        warm_start=False,
+        decode="independent",
+        random_state=None,
+        verbose=0,
+    ):
+        self.tasks = tasks
+        self.encoder = encoder
+        self.trunk = trunk
+        self.trunk_params = trunk_params
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.head_hidden = head_hidden
+        self.head_lr = head_lr
+        self.task_weights = task_weights
+        self.class_weight = class_weight
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.callbacks = callbacks
+        self.device = device
+        self.num_workers = num_workers
+        self.warm_start = warm_start
+        self.decode = decode
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------------ input
+    def _validate_X(self, X, *, reset):
+        if isinstance(X, Dataset):
+            if reset:
+                self.n_features_in_ = _dataset_sample(X).shape[0]
+            return X
+        if isinstance(X, torch.Tensor):
+            X = X.detach().cpu().numpy()
+        X = validate_data(self, X, reset=reset, dtype=np.float32, allow_nd=True)
+        if not X.flags.writeable:  # torch warns on read-only arrays (e.g. memmaps)
+            X = np.array(X)
+        return X
+
+    @staticmethod
+    def _as_tensor(X):
+        return X if isinstance(X, Dataset) else torch.from_numpy(X)
+
+    # -------------------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, Y, sample_weight=None):
+        """Fit the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...), tensor or torch Dataset
+            Features: a table (n_samples, n_features), images (n_samples, C, H, W), clips
+            (n_samples, C, T, H, W), or a ``torch.utils.data.Dataset`` whose items are
+            the features of one sample (data larger than memory).
+        Y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Structured labels in any form the encoder takes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights, multiplying each sample's loss.
+
+        Returns
+        -------
+        self : MultiTaskClassifier
+        """
+        if Y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        if self.warm_start and hasattr(self, "net_"):
+            X = self._validate_X(X, reset=False)
+            encoded = self.encoder_.transform(Y)
+            targets = self._targets(encoded, sample_weight, len(X))
+            with self._rng_context(self._seed + len(self.net_.history)):
+                self.net_.partial_fit(self._as_tensor(X), targets)
+            return self
+        X, encoded, sample_weight = self._check_fit_inputs(X, Y, sample_weight)
+        self._check_task_dicts()
+        targets = self._targets(encoded, sample_weight, len(X))
+        self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        with self._rng_context(self._seed):
+            module = self._build_module(X)
+            self.net_ = self._build_net(module, self._build_criterion(encoded))
+            self.net_.fit(self._as_tensor(X), targets)
+        return self
+
+    def _rng_context(self, seed):
+        return _seeded(seed, torch.device(self.device))
+
+    def _check_task_dicts(self):
+        names = set(self.schema_.names)
+        for param in ("head_hidden", "head_lr", "task_weights"):
+            value = getattr(self, param) or {}
+            unknown = sorted(set(value) - names)
+            if unknown:
+                raise ValueError(
+                    f"{param} names unknown task(s) {unknown}; the tasks are {self.schema_.names}."
+                )
+        if isinstance(self.class_weight, dict):
+            for name in self._class_weight_by_task():
+                task = self.schema_[name] if name in names else None
+                if task is None:
+                    raise ValueError(
+                        f"class_weight names unknown task {name!r}; the tasks are "
+                        f"{self.schema_.names}."
+                    )
+                if not task.is_classification:
+                    raise ValueError(
+                        f"class_weight is for binary and multiclass tasks; task {name!r} is "
+                        f"{task.kind}."
+                    )
+
+    def _layout(self):
+        """Per-task column slices of the target tensor."""
+        specs, start = [], 0
+        for task in self.schema_:
+            width = len(task.classes) if task.kind == "multilabel" else 1
+            specs.append({"kind": task.kind, "start": start, "width": width})
+            start += width
+        return specs
+
+    def _targets(self, encoded, sample_weight, n_samples):
+        cols = []
+        for j, task in enumerate(self.schema_):
+            if task.kind == "multilabel":
+                cols.append(encoded.multilabel[task.name].astype(np.float32))
+            elif task.kind == "regression":
+                cols.append(encoded.regression[task.name].astype(np.float32)[:, None])
+            else:
+                cols.append(encoded.codes[:, j : j + 1].astype(np.float32))
+        weight = np.ones(n_samples, np.float32) if sample_weight is None else sample_weight
+        cols.append(np.asarray(weight, dtype=np.float32)[:, None])
+        return torch.from_numpy(np.ascontiguousarray(np.hstack(cols)))
+
+    def _class_weight_by_task(self):
+        """``class_weight`` as ``{task: spec}``; a single task also takes ``{class: w}``."""
+        spec = self.class_weight
+        if not isinstance(spec, dict):
+            return {t.name: spec for t in self.schema_}
+        if len(self.schema_) == 1 and not set(spec) <= set(self.schema_.names):
+            return {self.schema_[0].name: spec}
+        return spec
+
+    def _class_weights(self, task, codes):
+        spec = self._class_weight_by_task().get(task.name)
+        if spec is None or not task.is_classification:
+            return None
+        k = len(task.classes)
+        if spec == "balanced":
+            present = codes[codes >= 0]
+            counts = np.bincount(present, minlength=k).astype(float)
+            weights = len(present) / (k * np.maximum(counts, 1))
+        else:
+            unknown = [c for c in spec if c not in task.classes]
+            if unknown:
+                raise ValueError(
+                    f"class_weight for task {task.name!r} names unknown class(es) {unknown}; "
+                    f"its classes are {list(task.classes)}."
+                )
+            weights = np.array([float(spec.get(c, 1.0)) for c in task.classes])
+        return torch.as_tensor(weights, dtype=torch.float32)
+
+    def _build_criterion(self, encoded):
+        specs = self._layout()
+        for j, (spec, task) in enumerate(zip(specs, self.schema_)):
+            spec["class_weight"] = self._class_weights(task, encoded.codes[:, j])
+        weights = [float((self.task_weights or {}).get(t.name, 1.0)) for t in self.schema_]
+        return MultiTaskLoss(specs, weights)
+
+    def _build_trunk(self, X):
+        sample_shape = tuple(_dataset_sample(X).shape) if isinstance(X, Dataset) else X.shape[1:]
+        if self.trunk == "mlp":
+            return MLPTrunk(
+                flat_size(sample_shape), tuple(self.hidden_layer_sizes), self.activation,
+                self.dropout, self.batch_norm,
+            )
+        if isinstance(self.trunk, torch.nn.Module):
+            return copy.deepcopy(self.trunk)
+        params = dict(self.trunk_params or {})
+        try:
+            accepted = inspect.signature(self.trunk).parameters
+        except (TypeError, ValueError):
+            accepted = {}
+        inferred = {
+            "n_features": flat_size(sample_shape),
+            "in_features": flat_size(sample_shape),
+            "in_channels": sample_shape[0] if sample_shape else 1,
+            "input_shape": sample_shape,
+        }
+        for name, value in inferred.items():
+            if name in accepted and name not in params:
+                params[name] = value
+        trunk = self.trunk(**params)
+        if not isinstance(trunk, torch.nn.Module):
+            raise ValueError(
+                f"trunk must build a torch.nn.Module; {self.trunk!r} returned "
+                f"{type(trunk).__name__}."
+            )
+        return trunk
+
+    def _build_module(self, X):
+        trunk = self._build_trunk(X)
+        if isinstance(X, Dataset):
+            sample = torch.as_tensor(np.asarray(_dataset_sample(X)))[None]
+        else:
+            sample = torch.from_numpy(X[:2])
+        width = getattr(trunk, "out_features", None) or infer_out_features(trunk, sample)
+        head_hidden = self.head_hidden or {}
+        specs = [(task.n_outputs, tuple(head_hidden.get(task.name, ()))) for task in self.schema_]
+        return MultiHeadModule(trunk, width, specs, activation=self.activation)
+
+    def _build_net(self, module, criterion):
+        callbacks = []
+        if self.early_stopping:
+            callbacks.append(
+                ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
+            )
+        for cb in copy.deepcopy(self.callbacks or []):
+            callbacks.append(cb)
+        kwargs = {f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()}
+        if self.head_lr:
+            kwargs["optimizer__param_groups"] = [
+                (f"heads.{self.schema_.index(name)}.*", {"lr": float(lr)})
+                for name, lr in self.head_lr.items()
+            ]
+        train_split = None
+        if self.early_stopping:
+            train_split = ValidSplit(
+                self.validation_fraction, stratified=False, random_state=self._seed
+            )
+        return MultiTaskNet(
+            module=module,
+            criterion=criterion,
+            optimizer=self.optimizer,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            device=self.device,
+            verbose=self.verbose,
+            task_names=self.schema_.names,
+            shuffle_seed=self._seed,
+            num_workers=self.num_workers,
+            **kwargs,
+        )
+
+    # ----------------------------------------------------------------------- predict
+    @property
+    def history_(self):
+        check_is_fitted(self, "net_")
+        return self.net_.history
+
+    def _predict_outputs(self, X):
+        module = self.net_.module_
+        module.eval()
+        device = self.net_.device
+        n = len(X)
+        outputs = [
+            np.empty((n, 2 if t.kind == "binary" else t.n_outputs), dtype=np.float32)
+            if t.kind != "regression"
+            else np.empty(n, dtype=np.float32)
+            for t in self.schema_
+        ]
+        if isinstance(X, Dataset):
+            batches = (
+                b[0] if isinstance(b, (tuple, list)) else b
+                for b in DataLoader(X, batch_size=self.batch_size, num_workers=self.num_workers)
+            )
+        else:
+            Xt = torch.from_numpy(X)
+            batches = (Xt[i : i + self.batch_size] for i in range(0, n, self.batch_size))
+        kinds = [t.kind for t in self.schema_]
+        start = 0
+        with torch.inference_mode():
+            for xb in batches:
+                stop = start + len(xb)
+                raw = module(xb.to(device))
+                for out, kind, z in zip(outputs, kinds, raw):
+                    if kind == "multiclass":
+                        out[start:stop] = torch.softmax(z, dim=1).cpu().numpy()
+                    elif kind == "binary":
+                        p = torch.sigmoid(z[:, 0]).cpu().numpy()
+                        out[start:stop, 1] = p
+                        out[start:stop, 0] = 1.0 - p
+                    elif kind == "multilabel":
+                        out[start:stop] = torch.sigmoid(z).cpu().numpy()
+                    else:
+                        out[start:stop] = z[:, 0].cpu().numpy()
+                start = stop
+        return outputs
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+@contextlib.contextmanager
+def _seeded(seed, device):
+    """Seed torch inside the block only: the caller's global RNG state is restored."""
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def _dataset_sample(dataset):
+    item = dataset[0]
+    if isinstance(item, (tuple, list)):
+        item = item[0]
+    return np.asarray(item)

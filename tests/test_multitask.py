@@ -1,0 +1,367 @@
+import io
+import pickle
+from contextlib import redirect_stdout
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
+
+from sklearn_mtl import MultiTaskClassifier, Task
+from sklearn_mtl.neural import MultiTaskLoss
+
+FEATURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
+
+
+@pytest.fixture(scope="module")
+def penguins():
+    from palmerpenguins import load_penguins
+
+    df = load_penguins().dropna(subset=FEATURES).reset_index(drop=True)
+    return df[FEATURES], df[["species", "island", "sex"]]
+
+
+def car_data(n=200, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4)).astype(np.float32)
+    car = np.where(X[:, 0] > 0, "yes", "no")
+    color = np.where(X[:, 1] > 0, "red", "blue").astype(object)
+    driver = np.where(X[:, 2] > 0, True, False).astype(object)
+    color[car == "no"] = None
+    driver[car == "no"] = None
+    Y = pd.DataFrame({"car": car, "color": color, "driver": driver})
+    tasks = [
+        Task("car"),
+        Task("color", gate=("car", "yes")),
+        Task("driver", classes=[False, True], gate=("car", "yes")),
+    ]
+    return X, Y, tasks
+
+
+def small(**params):
+    defaults = dict(hidden_layer_sizes=(16,), lr=1e-2, max_epochs=5, random_state=0)
+    defaults.update(params)
+    return MultiTaskClassifier(**defaults)
+
+
+def test_penguins_cross_validated_accuracy(penguins):
+    """Species >= 0.95 and sex >= 0.80 in 5-fold CV; sex's missing labels masked, kept."""
+    X, Y = penguins
+    assert Y["sex"].isna().sum() > 0
+    scores = {"species": [], "sex": []}
+    for train, test in KFold(5, shuffle=True, random_state=0).split(X):
+        model = make_pipeline(
+            StandardScaler(),
+            MultiTaskClassifier(hidden_layer_sizes=(32,), lr=1e-2, max_epochs=60, random_state=0),
+        )
+        model.fit(X.iloc[train], Y.iloc[train])
+        pred = model.predict(X.iloc[test])
+        assert list(pred.columns) == ["species", "island", "sex"]
+        assert len(pred) == len(test)
+        for task in scores:
+            true = Y[task].iloc[test].reset_index(drop=True)
+            known = true.notna()
+            scores[task].append(float((pred[task][known] == true[known]).mean()))
+    assert np.mean(scores["species"]) >= 0.95
+    assert np.mean(scores["sex"]) >= 0.80
+
+
+def test_pipeline_column_transformer_grid_search(penguins):
+    X, Y = penguins
+    X = X.assign(island_code=Y["island"].astype("category").cat.codes)  # an extra column
+    pre = ColumnTransformer([("num", StandardScaler(), FEATURES)], remainder="drop")
+    pipe = make_pipeline(pre, small(max_epochs=10))
+    grid = GridSearchCV(
+        pipe,
+        {
+            "multitaskclassifier__lr": [1e-2, 3e-2],
+            "multitaskclassifier__hidden_layer_sizes": [(8,), (16,)],
+        },
+        # An explicit splitter: with cv=2, scikit-learn's type_of_target sorts the labels
+        # of Y to decide on stratification and fails on NaN among strings.
+        cv=KFold(2, shuffle=True, random_state=0),
+    )
+    grid.fit(X, Y[["species", "sex"]])
+    assert set(grid.best_params_) == {
+        "multitaskclassifier__lr",
+        "multitaskclassifier__hidden_layer_sizes",
+    }
+    assert grid.best_score_ > 0.5
+    assert grid.predict(X.iloc[:3]).shape == (3, 2)
+
+
+def test_output_forms_and_gates():
+    X, Y, tasks = car_data()
+    clf = small(tasks=tasks, max_epochs=40).fit(X, Y)
+    pred = clf.predict(X)
+    assert list(pred.columns) == ["car", "color", "driver"]
+    off = pred["car"] == "no"
+    assert off.any() and pred.loc[off, "color"].isna().all()
+    assert pred.loc[off, "driver"].isna().all()
+    assert pred.loc[~off, "color"].notna().all()
+    proba = clf.predict_proba(X)
+    assert [p.shape for p in proba] == [(200, 2), (200, 2), (200, 2)]
+    np.testing.assert_allclose(proba[1].sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_array_equal(clf.predict_proba(X, task="color"), proba[1])
+    assert clf.score(X, Y) > 0.8
+    assert [list(c) for c in clf.classes_] == [["no", "yes"], ["blue", "red"], [False, True]]
+    # 2-D array in, 2-D array out (object, None where gated off)
+    clf2 = small(tasks=tasks, max_epochs=2).fit(X, Y.to_numpy())
+    out = clf2.predict(X)
+    assert isinstance(out, np.ndarray) and out.shape == (200, 3)
+    assert all(v is None for v in out[out[:, 0] == "no", 1])
+
+
+def test_one_dimensional_y_behaves_like_a_classifier():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3))
+    y = np.where(X[:, 0] > 0, "a", "b")
+    clf = small(max_epochs=30).fit(X, y)
+    assert clf.classes_.tolist() == ["a", "b"]
+    pred = clf.predict(X)
+    assert pred.shape == (120,) and set(pred) <= {"a", "b"}
+    assert clf.predict_proba(X).shape == (120, 2)
+    assert clf.score(X, y) > 0.9
+
+
+def test_multilabel_and_regression_tasks():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(150, 4)).astype(np.float32)
+    tags = [{t for t, on in zip("abc", row) if on} for row in (X[:, :3] > 0)]
+    Y = pd.DataFrame({"tags": tags, "size": 2 * X[:, 3] + 1})
+    clf = small(tasks=[Task("tags"), Task("size", kind="regression")], max_epochs=60)
+    clf.fit(X, Y)
+    proba = clf.predict_proba(X)
+    assert proba[0].shape == (150, 3) and proba[1].shape == (150,)
+    pred = clf.predict(X)
+    assert isinstance(pred.loc[0, "tags"], set)
+    hits = np.mean([p == t for p, t in zip(pred["tags"], tags)])
+    assert hits > 0.8
+    assert np.corrcoef(pred["size"], Y["size"])[0, 1] > 0.9
+
+
+def test_loss_exact_values_and_masks():
+    """Σ_t w_t · mean over applicable samples; no applicable sample gives 0, not NaN."""
+    specs = [
+        {"kind": "multiclass", "start": 0, "width": 1},
+        {"kind": "binary", "start": 1, "width": 1},
+        {"kind": "regression", "start": 2, "width": 1},
+    ]
+    loss = MultiTaskLoss(specs, [1.0, 2.0, 0.5])
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    bin_logit = torch.tensor([[0.3], [-0.2]])
+    reg = torch.tensor([[1.0], [3.0]])
+    target = torch.tensor(
+        [[0.0, -2.0, 0.0, 1.0], [-1.0, 1.0, float("nan"), 1.0]]  # last column: weights
+    )
+    total, per_task = loss((logits, bin_logit, reg), target)
+    ce = -torch.log_softmax(logits[0], 0)[0]
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(bin_logit[1, 0], torch.tensor(1.0))
+    mse = torch.tensor(1.0)
+    torch.testing.assert_close(per_task, torch.stack([ce, bce, mse]))
+    torch.testing.assert_close(total, ce + 2 * bce + 0.5 * mse)
+    all_masked = torch.tensor([[-1.0, -1.0, float("nan"), 1.0]])
+    total, per_task = loss((logits[:1], bin_logit[:1], reg[:1]), all_masked)
+    assert torch.equal(per_task, torch.zeros(3)) and float(total) == 0.0
+
+
+def test_sample_weight_weights_the_mean():
+    specs = [{"kind": "multiclass", "start": 0, "width": 1}]
+    loss = MultiTaskLoss(specs, [1.0])
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
+    target = torch.tensor([[0.0, 3.0], [0.0, 1.0]])
+    ce = -torch.log_softmax(logits, 1)[:, 0]
+    torch.testing.assert_close(loss((logits,), target)[0], (3 * ce[0] + ce[1]) / 4)
+
+
+def test_gated_off_samples_give_the_head_no_gradient():
+    X, Y, tasks = car_data(n=40)
+    clf = small(tasks=tasks, max_epochs=1).fit(X, Y)
+    module, criterion = clf.net_.module_, clf.net_.criterion_
+    targets = clf._targets(clf.encoder_.transform(Y), None, len(X))
+    color_head = module.heads[1]
+
+    def head_grad(rows):
+        module.zero_grad()
+        total, _ = criterion(module(torch.from_numpy(X[rows])), targets[rows])
+        total.backward()
+        return torch.cat([p.grad.flatten() for p in color_head.parameters()])
+
+    off = np.flatnonzero(Y["car"] == "no")
+    on = np.flatnonzero(Y["car"] == "yes")
+    assert torch.count_nonzero(head_grad(off)) == 0
+    assert torch.count_nonzero(head_grad(on)) > 0
+    # Missing labels are masked the same way.
+    Y_missing = Y.copy()
+    Y_missing.loc[on, "color"] = None
+    targets = clf._targets(clf.encoder_.transform(Y_missing), None, len(X))
+    assert torch.count_nonzero(head_grad(on)) == 0
+
+
+def test_missing_labels_train_the_other_tasks():
+    X, Y, tasks = car_data()
+    Y = Y.copy()
+    Y.loc[:49, "car"] = None  # car unknown: its gated children keep their own labels
+    clf = small(tasks=tasks, max_epochs=2).fit(X, Y)
+    encoded = clf.encoder_.transform(Y)
+    assert (encoded.codes[:50, 0] == -1).all()
+    assert len(clf.predict(X)) == 200
+
+
+def test_per_head_learning_rate_reaches_the_optimizer():
+    X, Y, tasks = car_data(n=40)
+    clf = small(tasks=tasks, head_lr={"color": 1e-4}, lr=1e-2, max_epochs=1).fit(X, Y)
+    groups = clf.net_.optimizer_.param_groups
+    head_params = {id(p) for p in clf.net_.module_.heads[1].parameters()}
+    color_group = [g for g in groups if {id(p) for p in g["params"]} == head_params]
+    assert len(color_group) == 1 and color_group[0]["lr"] == 1e-4
+    assert all(g["lr"] == 1e-2 for g in groups if g is not color_group[0])
+
+
+def test_head_hidden_builds_the_head():
+    X, Y, tasks = car_data(n=40)
+    clf = small(tasks=tasks, head_hidden={"color": (7,)}, max_epochs=1).fit(X, Y)
+    linears = [m for m in clf.net_.module_.heads[1].modules() if isinstance(m, torch.nn.Linear)]
+    assert [lin.out_features for lin in linears] == [7, 1]
+
+
+def test_same_random_state_identical_predictions():
+    X, Y, tasks = car_data()
+    a = small(tasks=tasks, dropout=0.2).fit(X, Y)
+    b = clone(a).fit(X, Y)
+    for pa, pb in zip(a.predict_proba(X), b.predict_proba(X)):
+        np.testing.assert_array_equal(pa, pb)
+    state = torch.random.get_rng_state()
+    small(tasks=tasks, max_epochs=1).fit(X, Y)
+    assert torch.equal(state, torch.random.get_rng_state())  # global RNG untouched
+
+
+def test_class_weight_balanced_and_task_weights():
+    X, Y, tasks = car_data()
+    clf = small(tasks=tasks, class_weight={"color": "balanced"}, task_weights={"car": 3.0})
+    clf.fit(X, Y)
+    crit = clf.net_.criterion_
+    codes = clf.encoder_.transform(Y).codes[:, 1]
+    present = codes[codes >= 0]
+    expected = len(present) / (2 * np.bincount(present))
+    np.testing.assert_allclose(crit.class_weight_1.numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(crit.task_weights.numpy(), [3.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="task_weights names unknown task"):
+        small(tasks=tasks, task_weights={"colour": 2.0}).fit(X, Y)
+    with pytest.raises(ValueError, match="unknown class"):
+        small(tasks=tasks, class_weight={"color": {"purple": 2.0}}).fit(X, Y)
+
+
+def test_history_early_stopping_and_verbose():
+    X, Y, tasks = car_data()
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        clf = small(tasks=tasks, early_stopping=True, patience=2, max_epochs=200, verbose=1)
+        clf.fit(X, Y)
+    history = clf.history_
+    assert len(history) < 200
+    for key in ("train_loss", "valid_loss", "train_loss_color", "valid_loss_driver"):
+        assert all(key in row for row in history)
+    assert "train_loss_color" in buf.getvalue()
+
+
+def test_warm_start_continues_training():
+    X, Y, tasks = car_data()
+    clf = small(tasks=tasks, max_epochs=3, warm_start=True).fit(X, Y)
+    net = clf.net_
+    clf.fit(X, Y)
+    assert clf.net_ is net and len(clf.history_) == 6
+
+
+def test_user_callbacks_and_keyboard_interrupt():
+    class StopAt(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                raise KeyboardInterrupt
+
+    X, Y, tasks = car_data()
+    clf = small(tasks=tasks, max_epochs=10, callbacks=[("stop", StopAt())]).fit(X, Y)
+    assert len(clf.history_) == 2
+    assert clf.predict(X).shape == (200, 3)
+
+
+class TinyTrunk(torch.nn.Module):
+    def __init__(self, n_features, width=8):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, width)
+
+    def forward(self, x):
+        return torch.relu(self.linear(x))
+
+
+def test_user_trunk_class_and_instance():
+    X, Y, tasks = car_data(n=60)
+    clf = small(tasks=tasks, trunk=TinyTrunk, trunk_params={"width": 5}).fit(X, Y)
+    assert clf.net_.module_.trunk.linear.in_features == 4
+    assert clf.net_.module_.heads[0][-1].in_features == 5
+    instance = TinyTrunk(4, width=6)
+    clf = small(tasks=tasks, trunk=instance).fit(X, Y)
+    assert clf.net_.module_.trunk is not instance
+
+
+def test_inputs_tensor_dataframe_and_dataset_agree():
+    X, Y, tasks = car_data(n=60)
+    ref = small(tasks=tasks).fit(X, Y).predict_proba(X)[0]
+    from_tensor = small(tasks=tasks).fit(torch.from_numpy(X), Y).predict_proba(X)[0]
+    np.testing.assert_array_equal(ref, from_tensor)
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    clf = small(tasks=tasks).fit(frame, Y)
+    np.testing.assert_array_equal(ref, clf.predict_proba(frame)[0])
+    assert list(clf.feature_names_in_) == list("abcd")
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(frame[list("dcba")])
+
+    class Features(torch.utils.data.Dataset):
+        def __len__(self):
+            return len(X)
+
+        def __getitem__(self, i):
+            return torch.from_numpy(X[i])
+
+    clf = small(tasks=tasks, batch_size=len(X)).fit(Features(), Y)
+    ref = small(tasks=tasks, batch_size=len(X)).fit(X, Y)
+    np.testing.assert_allclose(
+        clf.predict_proba(Features())[0], ref.predict_proba(X)[0], rtol=1e-5, atol=1e-6
+    )
+
+
+def test_pickle_round_trip():
+    X, Y, tasks = car_data(n=60)
+    clf = small(tasks=tasks).fit(X, Y)
+    restored = pickle.loads(pickle.dumps(clf))
+    pd.testing.assert_frame_equal(restored.predict(X), clf.predict(X))
+
+
+def test_user_data_not_mutated():
+    X, Y, tasks = car_data(n=60)
+    X0, Y0 = X.copy(), Y.copy()
+    small(tasks=tasks).fit(X, Y).predict(X)
+    np.testing.assert_array_equal(X, X0)
+    pd.testing.assert_frame_equal(Y, Y0)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"lr": -1.0}, "lr"),
+        ({"max_epochs": 0}, "max_epochs"),
+        ({"activation": "swish"}, "activation"),
+        ({"head_lr": {"nope": 1e-3}}, "head_lr names unknown task"),
+    ],
+)
+def test_invalid_parameters_raise_in_fit(params, match):
+    X, Y, tasks = car_data(n=20)
+    clf = small(tasks=tasks, **params)  # __init__ never raises
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, Y)
