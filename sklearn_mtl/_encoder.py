@@ -411,14 +411,15 @@ def _complete_task(task, raw):
         ]
         if non_integral:
             raise ValueError(
-                f"Task {task.name!r} holds non-integral numbers (e.g. {_plain(non_integral[:3])}), "
+                f"Unknown label type: continuous. Task {task.name!r} holds non-integral numbers "
+                f"(e.g. {_plain(non_integral[:3])}), "
                 "which cannot be class labels; declare Task(name, kind='regression') for a "
                 "regression task."
             )
         classes = _sorted_labels(task, list(uniques))
     if len(classes) < 2:
         raise ValueError(
-            f"Task {task.name!r} has a single class {_plain(classes)!r} in the data; a "
+            f"Task {task.name!r} has one class {_plain(classes)!r} in the data; a "
             "classification task needs at least two classes."
         )
     kind = task.kind or ("binary" if len(classes) == 2 else "multiclass")
@@ -488,7 +489,7 @@ def _encode_multilabel(task, raw):
             row, col = np.argwhere(~ok)[0]
             raise ValueError(
                 f"Multilabel task {task.name!r} column {task.classes[col]!r} has value "
-                f"{values[row, col]!r} in row {row}; expected 0, 1 or missing."
+                f"{values[row, col].item()!r} in row {row}; expected 0, 1 or missing."
             )
         block = np.where(missing, MISSING, values).astype(np.int8)
         return block
@@ -907,8 +908,8 @@ class _GroupsReader:
             if bad.any():
                 row, col = np.argwhere(bad)[0]
                 raise ValueError(
-                    f"The multi-hot matrix has value {values[row, col]!r} in row {row}, column "
-                    f"{col}; expected 0 or 1."
+                    f"The multi-hot matrix has value {values[row, col].item()!r} in row {row}, "
+                    f"column {col}; expected 0 or 1."
                 )
             columns = self._groups_to_columns(lambda v: values[:, self.position[v]], len(arr))
         return columns

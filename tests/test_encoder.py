@@ -1,0 +1,556 @@
+"""Tests of StructuredLabelEncoder and EncodedLabels."""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+
+from sklearn_mtl import (
+    MISSING,
+    NOT_APPLICABLE,
+    EncodedLabels,
+    StructuredLabelEncoder,
+    Task,
+)
+
+NA = NOT_APPLICABLE
+COLORS = ["red", "black", "white", "blue"]
+BODIES = ["berline", "4x4", "suv", "coupe"]
+GROUPS = {"A": [0, 1], "B": [2, 3, 4], "C": [5, 6], "D": range(7, 13), "E": range(13, 17)}
+
+
+def car_tasks():
+    return [
+        Task("car", kind="binary", classes=["no", "yes"]),
+        Task("color", classes=COLORS, gate=("car", "yes")),
+        Task("body", classes=BODIES, gate=("car", "yes")),
+        Task("driver", kind="binary", classes=[False, True], gate=("car", "yes")),
+    ]
+
+
+def car_frame():
+    return pd.DataFrame(
+        {
+            "car": ["yes", "no", "yes", None, "yes"],
+            "color": ["blue", None, None, "red", "white"],
+            "body": ["suv", None, "4x4", None, "coupe"],
+            "driver": [True, None, False, None, None],
+        }
+    )
+
+
+def is_missing(value):
+    return not isinstance(value, (list, set, frozenset, tuple)) and bool(pd.isna(value))
+
+
+def assert_same_labels(out, expected):
+    """Element-wise equality where every missing marker (None, NaN, pd.NA) is alike."""
+    out, expected = list(out), list(expected)
+    assert len(out) == len(expected)
+    for row, (a, b) in enumerate(zip(out, expected, strict=True)):
+        if is_missing(b):
+            assert is_missing(a), (row, a, b)
+        else:
+            assert not is_missing(a) and a == b and type(a) is type(b), (row, a, b)
+
+
+def assert_same_frame(out, expected):
+    assert list(out.columns) == list(expected.columns)
+    for column in expected.columns:
+        assert_same_labels(out[column], expected[column])
+
+
+# ---------------------------------------------------------------------- car example
+def test_car_example_codes_and_inverse():
+    Y = car_frame()
+    enc = StructuredLabelEncoder(tasks=car_tasks())
+    encoded = enc.fit_transform(Y)
+    assert isinstance(encoded, EncodedLabels)
+    assert encoded.codes.tolist() == [
+        [1, 3, 2, 1],
+        [0, NA, NA, NA],  # gated off: not applicable, not missing
+        [1, MISSING, 1, 0],
+        [MISSING, 0, MISSING, MISSING],  # unknown gate: the child's own label is kept
+        [1, 2, 3, MISSING],
+    ]
+    assert encoded.mask.tolist()[1] == [True, False, False, False]
+    assert enc.n_tasks_ == 4
+    assert [c.tolist() for c in enc.classes_] == [["no", "yes"], COLORS, BODIES, [False, True]]
+    out = enc.inverse_transform(encoded)
+    assert_same_frame(out, Y)
+    assert list(out.dtypes) == list(Y.dtypes)
+    np.testing.assert_array_equal(enc.transform(Y).codes, encoded.codes)
+
+
+def test_car_label_on_gated_off_sample_raises_or_masks():
+    Y = car_frame()
+    Y.loc[1, "color"] = "red"
+    with pytest.raises(
+        ValueError,
+        match=r"Task 'color' has a label in row 1, where its gate is off \('car' is 'no'; the "
+        r"task applies only when 'car' is one of \['yes'\]\).*gated_labels='mask'",
+    ):
+        StructuredLabelEncoder(tasks=car_tasks()).fit(Y)
+    enc = StructuredLabelEncoder(tasks=car_tasks(), gated_labels="mask")
+    assert enc.fit_transform(Y).codes[1].tolist() == [0, NA, NA, NA]
+    fitted = StructuredLabelEncoder(tasks=car_tasks()).fit(car_frame())
+    with pytest.raises(ValueError, match="Task 'color' has a label in row 1"):
+        fitted.transform(Y)
+
+
+def test_docstring_example_inverse_is_missing_where_gated_off():
+    Y = pd.DataFrame({"car": ["yes", "no", "yes"], "color": ["red", None, "blue"]})
+    enc = StructuredLabelEncoder(tasks=[Task("car"), Task("color", gate=("car", "yes"))])
+    encoded = enc.fit_transform(Y)
+    assert encoded.codes.tolist() == [[1, 1], [0, NA], [1, 0]]
+    assert_same_labels(enc.inverse_transform(encoded)["color"], ["red", None, "blue"])
+
+
+def test_transform_accepts_reordered_columns():
+    Y = car_frame()
+    enc = StructuredLabelEncoder(tasks=car_tasks()).fit(Y)
+    reordered = Y[["driver", "body", "car", "color"]]
+    np.testing.assert_array_equal(enc.transform(reordered).codes, enc.transform(Y).codes)
+    assert list(enc.inverse_transform(enc.transform(reordered)).columns) == list(Y.columns)
+
+
+# ------------------------------------------------------------------ dtypes and forms
+def test_dataframe_dtypes_round_trip_exactly():
+    Y = pd.DataFrame(
+        {
+            "s": pd.Series(["x", "y", None, "x"], dtype="str"),
+            "i": [3, 1, 2, 1],
+            "b": [True, False, True, True],
+            "cat": pd.Categorical(["lo", None, "hi", "lo"], categories=["lo", "mid", "hi"]),
+            "ni": pd.array([1, None, 3, 3], dtype="Int64"),
+            "nb": pd.array([True, None, True, True], dtype="boolean"),
+            "f": [1.0, np.nan, 2.0, 2.0],
+        }
+    )
+    enc = StructuredLabelEncoder()
+    encoded = enc.fit_transform(Y)
+    assert [t.kind for t in enc.tasks_] == [
+        "binary", "multiclass", "binary", "multiclass", "binary", "binary", "binary",
+    ]
+    assert [list(c) for c in enc.classes_] == [
+        ["x", "y"], [1, 2, 3], [False, True], ["lo", "mid", "hi"], [1, 3], [False, True],
+        [1.0, 2.0],
+    ]
+    assert encoded.codes.tolist() == [
+        [0, 2, 1, 0, 0, 1, 0],
+        [1, 0, 0, MISSING, MISSING, MISSING, MISSING],
+        [MISSING, 1, 1, 2, 1, 1, 1],
+        [0, 0, 1, 0, 1, 1, 1],
+    ]
+    pd.testing.assert_frame_equal(enc.inverse_transform(encoded), Y)
+
+
+def test_missing_labels_in_numpy_int_and_bool_columns_come_back_nullable():
+    Y = pd.DataFrame({"car": ["yes", "no", "yes"], "seats": [2, 4, 5], "ok": [True, False, True]})
+    tasks = [
+        Task("car"),
+        Task("seats", classes=[2, 4, 5], gate=("car", "yes")),
+        Task("ok", gate=("car", "yes")),
+    ]
+    enc = StructuredLabelEncoder(tasks=tasks, gated_labels="mask")
+    out = enc.inverse_transform(enc.fit_transform(Y))
+    assert str(out["seats"].dtype) == "Int64" and str(out["ok"].dtype) == "boolean"
+    assert out["seats"].tolist() == [2, pd.NA, 5]
+    assert out["ok"].tolist() == [True, pd.NA, True]
+
+
+def test_categorical_transform_with_other_categories():
+    Y = pd.DataFrame({"a": pd.Categorical(["x", "y", "x"], categories=["y", "x"])})
+    enc = StructuredLabelEncoder().fit(Y)
+    assert enc.classes_[0].tolist() == ["y", "x"]  # category order, not sorted
+    other = pd.DataFrame({"a": pd.Categorical(["x", None], categories=["z", "x"])})
+    assert enc.transform(other).codes.tolist() == [[1], [MISSING]]
+    with pytest.raises(ValueError, match=r"Task 'a' got label 'z' in row 1, which is not among "
+                       r"its classes \['y', 'x'\]"):
+        enc.transform(pd.DataFrame({"a": pd.Categorical(["x", "z"])}))
+
+
+def test_two_d_arrays():
+    Y = np.array([[0, 5], [1, 7], [1, 5]])
+    enc = StructuredLabelEncoder()
+    encoded = enc.fit_transform(Y)
+    assert enc.schema_.names == ["task0", "task1"]
+    assert encoded.codes.tolist() == [[0, 0], [1, 1], [1, 0]]
+    out = enc.inverse_transform(encoded)
+    assert out.dtype == Y.dtype
+    np.testing.assert_array_equal(out, Y)
+
+    obj = np.array([["a", 1], ["b", None], [None, 2]], dtype=object)
+    enc = StructuredLabelEncoder().fit(obj)
+    assert enc.transform(obj).codes.tolist() == [[0, 0], [1, MISSING], [MISSING, 1]]
+    out = enc.inverse_transform(enc.transform(obj))
+    assert out.dtype == object and out.tolist() == obj.tolist()
+
+    floats = np.array([[0.0, np.nan], [1.0, 2.0], [np.nan, 3.0]])
+    enc = StructuredLabelEncoder().fit(floats)
+    np.testing.assert_array_equal(enc.inverse_transform(enc.transform(floats)), floats)
+
+
+def test_two_d_int_array_with_gated_off_predictions_becomes_object():
+    Y = np.array([[1, 3], [0, 2], [1, 2]])
+    tasks = [Task("a"), Task("b", gate=("a", 1))]
+    enc = StructuredLabelEncoder(tasks=tasks, gated_labels="mask")
+    out = enc.inverse_transform(enc.fit_transform(Y))
+    assert out.dtype == object and out.tolist() == [[1, 3], [0, None], [1, 2]]
+
+
+def test_one_d_behaves_like_a_label_encoder():
+    y = np.array(["b", "a", "c", "a"])
+    enc = StructuredLabelEncoder()
+    encoded = enc.fit_transform(y)
+    assert enc.schema_.names == ["y"] and enc.tasks_[0].kind == "multiclass"
+    assert encoded.codes.ravel().tolist() == [1, 0, 2, 0]
+    np.testing.assert_array_equal(enc.inverse_transform(encoded), y)
+    series = pd.Series([1, 0, 1], name="target")
+    enc = StructuredLabelEncoder().fit(series)
+    assert enc.schema_.names == ["target"] and enc.tasks_[0].kind == "binary"
+    assert enc.transform([0, 1]).codes.tolist() == [[0], [1]]
+
+
+def test_integral_floats_are_classes_and_others_are_refused():
+    enc = StructuredLabelEncoder().fit(np.array([1.0, 2.0, np.nan]))
+    assert enc.classes_[0].tolist() == [1.0, 2.0]
+    with pytest.raises(ValueError, match=r"Task 'y' holds non-integral numbers \(e.g. \[1.5\]\)"
+                       r".*kind='regression'"):
+        StructuredLabelEncoder().fit(np.array([1.5, 2.0]))
+
+
+def test_declared_int_classes_read_float_labels():
+    enc = StructuredLabelEncoder(tasks=[Task("a", classes=[1, 2, 3])])
+    assert enc.fit_transform(np.array([3.0, 1.0, np.nan])).codes.ravel().tolist() == [2, 0, -1]
+    assert enc.tasks_[0].kind == "multiclass"
+
+
+# ------------------------------------------------------------------- multilabel, regression
+def test_multilabel_column_of_lists_and_sets():
+    Y = pd.DataFrame({"tags": [["b", "a"], [], None, ["c"]], "k": ["x", "y", "x", "y"]})
+    enc = StructuredLabelEncoder()
+    encoded = enc.fit_transform(Y)
+    assert enc.tasks_[0].kind == "multilabel" and enc.tasks_[0].classes == ["a", "b", "c"]
+    assert encoded.multilabel["tags"].tolist() == [[1, 1, 0], [0, 0, 0], [-1, -1, -1], [0, 0, 1]]
+    assert encoded.codes[:, 0].tolist() == [0, 0, MISSING, 0]
+    out = enc.inverse_transform(encoded)
+    assert out["tags"].tolist()[:2] == [["a", "b"], []] and is_missing(out["tags"][2])
+
+    sets = [{"a"}, {"a", "b"}, set()]
+    enc = StructuredLabelEncoder()
+    encoded = enc.fit_transform(sets)
+    assert encoded.task_values("y").tolist() == [[1, 0], [1, 1], [0, 0]]
+    assert list(enc.inverse_transform(encoded)) == sets
+
+
+def test_multilabel_group_of_columns():
+    Y = pd.DataFrame({"t1": [1, 0, np.nan], "t2": [0, 0, 1], "k": ["x", "y", "x"]})
+    enc = StructuredLabelEncoder(tasks=[Task("tags", columns=["t1", "t2"]), Task("k")])
+    encoded = enc.fit_transform(Y)
+    assert encoded.multilabel["tags"].tolist() == [[1, 0], [0, 0], [-1, 1]]
+    pd.testing.assert_frame_equal(enc.inverse_transform(encoded), Y)
+    with pytest.raises(ValueError, match=r"Multilabel task 'tags' column 't2' has value 2.0 in "
+                       r"row 1; expected 0, 1 or missing"):
+        enc.transform(Y.assign(t2=[0, 2, 1]))
+
+
+def test_gated_multilabel_and_regression():
+    Y = pd.DataFrame(
+        {
+            "car": ["yes", "no", "yes", "yes"],
+            "tags": [["gps"], None, [], ["gps", "roof"]],
+            "price": [1.5, np.nan, np.nan, 3.25],
+        }
+    )
+    tasks = [
+        Task("car"),
+        Task("tags", kind="multilabel", gate=("car", "yes")),
+        Task("price", kind="regression", gate=("car", "yes")),
+    ]
+    enc = StructuredLabelEncoder(tasks=tasks)
+    encoded = enc.fit_transform(Y)
+    assert encoded.codes.tolist() == [[1, 0, 0], [0, NA, NA], [1, 0, MISSING], [1, 0, 0]]
+    assert encoded.multilabel["tags"].tolist() == [[1, 0], [-1, -1], [0, 0], [1, 1]]
+    np.testing.assert_array_equal(encoded.regression["price"], [1.5, np.nan, np.nan, 3.25])
+    assert enc.classes_[2] is None
+    assert_same_frame(enc.inverse_transform(encoded), Y)
+    with pytest.raises(ValueError, match="Task 'price' has a label in row 1"):
+        enc.transform(Y.assign(price=[1.5, 2.0, np.nan, 3.25]))
+    with pytest.raises(ValueError, match="Regression task 'price' expects numbers; got 'cheap'"):
+        enc.transform(Y.assign(price=[1.5, np.nan, np.nan, "cheap"]))
+
+
+# ---------------------------------------------------------------------------- groups
+def seventeen_wide():
+    sets = [{0, 3, 5, 9, 14}, {1, 2, 6, 7, 13}, {0, 4, 6, 12, 16}]
+    hot = np.zeros((3, 17), dtype=np.int64)
+    for row, labels in enumerate(sets):
+        hot[row, sorted(labels)] = 1
+    return sets, hot
+
+
+def test_seventeen_label_grouped_scheme():
+    sets, hot = seventeen_wide()
+    expected = [[0, 1, 0, 2, 1], [1, 0, 1, 0, 0], [0, 2, 1, 5, 3]]
+    enc = StructuredLabelEncoder.from_groups(GROUPS)
+    encoded = enc.fit_transform(hot)
+    assert enc.schema_.names == ["A", "B", "C", "D", "E"]
+    assert [t.kind for t in enc.tasks_] == ["binary", "multiclass", "binary", "multiclass",
+                                            "multiclass"]
+    assert encoded.codes.tolist() == expected
+    np.testing.assert_array_equal(enc.inverse_transform(encoded), hot)
+
+    enc = StructuredLabelEncoder.from_groups(GROUPS)
+    assert enc.fit_transform(sets).codes.tolist() == expected
+    assert enc.inverse_transform(enc.transform(sets)) == sets
+
+    frame = pd.DataFrame(hot, columns=[f"{i}" for i in range(17)])
+    enc = StructuredLabelEncoder.from_groups(GROUPS)
+    assert enc.fit_transform(frame).codes.tolist() == expected
+    pd.testing.assert_frame_equal(enc.inverse_transform(enc.transform(frame)), frame)
+    assert clone(enc).get_params()["groups"] == enc.get_params()["groups"]
+
+
+def test_groups_with_gates():
+    enc = StructuredLabelEncoder.from_groups(GROUPS, gates={"C": ("A", 1)})
+    sets = [{0, 2, 7, 13}, {1, 2, 5, 7, 13}]
+    encoded = enc.fit_transform(sets)
+    assert encoded.codes.tolist() == [[0, 0, NA, 0, 0], [1, 0, 0, 0, 0]]
+    assert enc.inverse_transform(encoded) == sets
+    with pytest.raises(ValueError, match="Task 'C' has a label in row 0, where its gate is off"):
+        enc.transform([{0, 2, 5, 7, 13}])
+    with pytest.raises(ValueError, match=r"gates name unknown group\(s\) \['Z'\]"):
+        StructuredLabelEncoder.from_groups(GROUPS, gates={"Z": ("A", 1)})
+
+
+def test_group_errors():
+    sets, hot = seventeen_wide()
+    enc = StructuredLabelEncoder.from_groups(GROUPS).fit(hot)
+    two = hot.copy()
+    two[1, 3] = 1
+    with pytest.raises(ValueError, match=r"Row 1 has 2 active labels \[2, 3\] in exclusive group "
+                       r"'B' \(labels \[2, 3, 4\]\); expected at most one"):
+        enc.transform(two)
+    with pytest.raises(ValueError, match=r"Row 0 has 2 active labels \[0, 1\] in exclusive group "
+                       "'A'"):
+        StructuredLabelEncoder.from_groups(GROUPS).fit([{0, 1, 2, 5, 7, 13}])
+    none = hot.copy()
+    none[2, 7:13] = 0
+    with pytest.raises(ValueError, match=r"Row 2 has no active label in group 'D' \(labels \[7, "
+                       r"8, 9, 10, 11, 12\]\); expected exactly one.*missing_groups='mask'"):
+        enc.transform(none)
+    masking = StructuredLabelEncoder.from_groups(GROUPS, missing_groups="mask")
+    assert masking.fit_transform(none).codes[2].tolist() == [0, 2, 1, MISSING, 3]
+    with pytest.raises(ValueError, match=r"Y has shape \(3, 16\); expected a multi-hot matrix "
+                       r"of shape \(n_samples, 17\)"):
+        enc.transform(hot[:, :16])
+    with pytest.raises(ValueError, match=r"value 2.0 in row 0, column 0; expected 0 or 1"):
+        enc.transform(hot * 2)
+    with pytest.raises(ValueError, match=r"label\(s\) \[16\] are not in range\(0, 16\)"):
+        StructuredLabelEncoder.from_groups(GROUPS).fit(hot[:, :16])
+    sets_enc = StructuredLabelEncoder.from_groups(GROUPS).fit(sets)
+    with pytest.raises(ValueError, match=r"Row 0 has label 99, which is in no group"):
+        sets_enc.transform([{99}])
+    with pytest.raises(ValueError, match=r"Label\(s\) \['1'\] belong to more than one group"):
+        StructuredLabelEncoder.from_groups({"A": [0, 1], "B": [1, 2]}).fit(hot)
+
+
+# ---------------------------------------------------------------------- other errors
+def test_unseen_label_lists_known_classes():
+    enc = StructuredLabelEncoder().fit(car_frame()[["car", "color"]])
+    with pytest.raises(ValueError, match=r"Task 'color' got label 'purple' in row 1, which is not "
+                       r"among its classes \['blue', 'red', 'white'\]"):
+        enc.transform(pd.DataFrame({"car": ["yes", "yes"], "color": ["red", "purple"]}))
+    one_d = StructuredLabelEncoder().fit([1, 2, 3])
+    with pytest.raises(ValueError, match=r"Task 'y' got label 7 in row 2, .* \[1, 2, 3\]"):
+        one_d.transform([1, 2, 7])
+
+
+def test_column_count_and_names_must_match_the_schema():
+    enc = StructuredLabelEncoder().fit(np.array([[0, 1], [1, 0]]))
+    with pytest.raises(ValueError, match=r"Y has shape \(1, 3\), but the schema has 2 tasks; "
+                       r"expected \(n_samples, 2\)"):
+        enc.transform(np.array([[0, 1, 1]]))
+    with pytest.raises(ValueError, match=r"Y has 2 columns, but the schema has 3 tasks "
+                       r"\['a', 'b', 'c'\]; expected one column per task"):
+        StructuredLabelEncoder([Task("a"), Task("b"), Task("c")]).fit(np.array([[0, 1], [1, 0]]))
+    frame_enc = StructuredLabelEncoder(tasks=car_tasks()).fit(car_frame())
+    with pytest.raises(ValueError, match=r"Y has no column 'body' for task 'body'"):
+        frame_enc.transform(car_frame().drop(columns="body"))
+    with pytest.raises(ValueError, match=r"Y column\(s\) \['x'\] are not in the schema"):
+        frame_enc.transform(car_frame().assign(x=1))
+    with pytest.raises(ValueError, match="The encoder was fitted on a DataFrame; got ndarray"):
+        frame_enc.transform(car_frame().to_numpy())
+    with pytest.raises(ValueError, match=r"The encoded labels have 2 tasks, but the encoder has 4"):
+        frame_enc.inverse_transform(enc.transform(np.array([[0, 1]])))
+
+
+@pytest.mark.parametrize(
+    "Y, match",
+    [
+        (np.array(["a", 1, None], dtype=object), r"labels of mixed types \['int', 'str'\]"),
+        (pd.DataFrame({"a": [None, None]}), "Task 'a' has no labels: all 2 values are missing"),
+        (np.array(["a", "a"]), r"Task 'y' has one class \['a'\] in the data"),
+        (np.array([[0, 1]]).reshape(1, 1, 2), "got a 3-D array"),
+        (np.array([], dtype=int), "Y is empty"),
+    ],
+)
+def test_fit_errors(Y, match):
+    with pytest.raises(ValueError, match=match):
+        StructuredLabelEncoder().fit(Y)
+
+
+def test_invalid_parameter_is_reported_at_fit():
+    enc = StructuredLabelEncoder(gated_labels="ignore")  # __init__ does not validate
+    with pytest.raises(ValueError, match="gated_labels"):
+        enc.fit(car_frame())
+
+
+# ------------------------------------------------------------------- inputs untouched
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: (StructuredLabelEncoder(tasks=car_tasks()), car_frame()),
+        lambda: (
+            StructuredLabelEncoder(),
+            pd.DataFrame(
+                {
+                    "tags": [["a", "b"], ["b"], None],
+                    "k": pd.Categorical(["x", "y", None]),
+                    "n": pd.array([1, None, 2], dtype="Int64"),
+                }
+            ),
+        ),
+        lambda: (
+            StructuredLabelEncoder(),
+            np.array([["a", 1], [None, 2], ["b", 1]], dtype=object),
+        ),
+        lambda: (StructuredLabelEncoder.from_groups(GROUPS), seventeen_wide()[0]),
+        lambda: (StructuredLabelEncoder.from_groups(GROUPS), seventeen_wide()[1]),
+    ],
+)
+def test_user_inputs_are_never_modified(make):
+    enc, Y = make()
+    snapshot = copy.deepcopy(Y)
+    params = copy.deepcopy(enc.get_params())
+    encoded = enc.fit_transform(Y)
+    encoded.codes[:] = MISSING  # writing to the output does not reach the input
+    enc.fit(Y)
+    out = enc.inverse_transform(enc.transform(Y))
+    if isinstance(out, pd.DataFrame) and "tags" in out:
+        out["tags"][0].append("zzz")
+    if isinstance(Y, pd.DataFrame):
+        pd.testing.assert_frame_equal(Y, snapshot)
+    elif isinstance(Y, np.ndarray):
+        assert Y.dtype == snapshot.dtype and Y.tolist() == snapshot.tolist()
+    else:
+        assert Y == snapshot
+    assert repr(enc.get_params()) == repr(params)
+
+
+# -------------------------------------------------------------- estimator behaviour
+def test_sklearn_transformer_api():
+    enc = StructuredLabelEncoder(tasks=car_tasks(), gated_labels="mask")
+    assert enc.get_params() == {
+        "tasks": enc.tasks, "groups": None, "gated_labels": "mask", "missing_groups": "raise",
+    }
+    cloned = clone(enc)
+    assert cloned.get_params()["gated_labels"] == "mask" and cloned.tasks == enc.tasks
+    assert not hasattr(cloned, "schema_")
+    enc.set_params(gated_labels="raise")
+    assert enc.gated_labels == "raise"
+    first = enc.fit(car_frame()).schema_
+    assert enc.fit(car_frame()).schema_ == first  # refitting is idempotent
+    with pytest.raises(Exception, match="not fitted"):
+        StructuredLabelEncoder().transform(car_frame())
+
+
+def test_encoded_labels_accessors():
+    enc = StructuredLabelEncoder(tasks=car_tasks())
+    encoded = enc.fit_transform(car_frame())
+    sub = encoded[np.array([0, 2])]
+    assert isinstance(sub, EncodedLabels) and len(sub) == 2 and sub.n_samples == 2
+    assert sub.codes.tolist() == [[1, 3, 2, 1], [1, MISSING, 1, 0]]
+    assert sub.schema is encoded.schema
+    assert encoded.task_values("body").tolist() == [2, NA, 1, MISSING, 3]
+    assert repr(sub) == "EncodedLabels(n_samples=2, tasks=['car', 'color', 'body', 'driver'])"
+    with pytest.raises(TypeError, match="inverse_transform expects EncodedLabels"):
+        enc.inverse_transform(encoded.codes)
+
+
+# -------------------------------------------------------------- hypothesis round trips
+@st.composite
+def schemas_and_labels(draw):
+    """Random tasks (some gated on earlier ones) and labels consistent with the gates."""
+    n_tasks = draw(st.integers(1, 4))
+    n_rows = draw(st.integers(1, 12))
+    tasks, columns, off = [], {}, {}
+    for j in range(n_tasks):
+        name = f"t{j}"
+        parents = [t for t in tasks if t.kind in ("binary", "multiclass")]
+        gate = None
+        if parents and draw(st.booleans()):
+            parent = draw(st.sampled_from(parents))
+            values = draw(st.sets(st.sampled_from(parent.classes), min_size=1))
+            gate = (parent.name, values)
+        kind = draw(st.sampled_from(["binary", "multiclass", "multilabel", "regression"]))
+        if kind == "regression":
+            task = Task(name, kind=kind, gate=gate)
+            pool = st.floats(-1e6, 1e6, allow_nan=False)
+        else:
+            n = 2 if kind == "binary" else draw(st.integers(1 if kind == "multilabel" else 3, 5))
+            classes = draw(st.sampled_from([[f"c{i}" for i in range(n)], list(range(10, 10 + n))]))
+            task = Task(name, kind=kind, classes=classes, gate=gate)
+            if kind == "multilabel":
+                pool = st.sets(st.sampled_from(classes))
+            else:
+                pool = st.sampled_from(classes)
+        column, off[name] = [], []
+        for row in range(n_rows):
+            # gated off: the parent is off, or has a label outside the gate's values
+            is_off = gate is not None and (
+                off[gate[0]][row]
+                or (columns[gate[0]][row] is not None and columns[gate[0]][row] not in gate[1])
+            )
+            present = not is_off and draw(st.booleans() | st.just(True))
+            column.append(draw(pool) if present else None)
+            off[name].append(is_off)
+        if kind == "regression":
+            column = [np.nan if v is None else v for v in column]
+        tasks.append(task)
+        columns[name] = column
+    return tasks, columns
+
+
+@settings(max_examples=100, deadline=None)
+@given(schemas_and_labels(), st.sampled_from(["frame", "array"]))
+def test_round_trip_over_random_schemas(data, form):
+    tasks, columns = data
+    if form == "frame":
+        Y = pd.DataFrame(columns)
+    else:
+        Y = np.empty((len(columns["t0"]), len(columns)), dtype=object)
+        for j, values in enumerate(columns.values()):
+            Y[:, j] = values
+    snapshot = copy.deepcopy(Y)
+    enc = StructuredLabelEncoder(tasks=tasks)
+    encoded = enc.fit_transform(Y)
+    out = enc.inverse_transform(encoded)
+    # gated-off entries are never active, and are always masked
+    for j, task in enumerate(enc.tasks_):
+        if task.gate is None:
+            assert (encoded.codes[:, j] != NA).all()
+    assert (encoded.mask == (encoded.codes >= 0)).all()
+    if form == "frame":
+        assert_same_frame(out, Y)
+        pd.testing.assert_frame_equal(Y, snapshot)
+    else:
+        for j in range(Y.shape[1]):
+            assert_same_labels(out[:, j], Y[:, j])
+            assert_same_labels(Y[:, j], snapshot[:, j])
+    np.testing.assert_array_equal(enc.transform(Y).codes, encoded.codes)

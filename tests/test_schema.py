@@ -1,0 +1,223 @@
+"""Tests of Task and Schema: declarations, validation, gate order and gate application."""
+
+import json
+
+import numpy as np
+import pytest
+
+from sklearn_mtl import MISSING, NOT_APPLICABLE, Schema, Task
+from sklearn_mtl._schema import as_task_list
+
+
+def car_schema():
+    return Schema(
+        [
+            Task("car", kind="binary", classes=["no", "yes"]),
+            Task("color", kind="multiclass", classes=["red", "black", "white", "blue"],
+                 gate=("car", "yes")),
+            Task("body", kind="multiclass", classes=["berline", "4x4", "suv", "coupe"],
+                 gate=("car", "yes")),
+            Task("driver", kind="binary", classes=[False, True], gate=("car", "yes")),
+        ]
+    )
+
+
+def test_task_normalises_gate_and_classes():
+    task = Task("color", classes=np.array(["red", "black"]), gate=("car", "yes"))
+    assert task.gate == ("car", frozenset({"yes"}))
+    assert task.classes == ["red", "black"]
+    assert all(type(c) is str for c in task.classes)  # not numpy scalars
+    assert repr(task) == "Task('color', classes=['red', 'black'], gate=('car', {'yes'}))"
+    multi = Task("color", classes=[1, 2], gate=("car", {"yes", "maybe"}))
+    assert multi.gate == ("car", frozenset({"yes", "maybe"}))
+    ints = Task("n", classes=np.arange(3), gate=("m", np.int64(4)))
+    assert ints.classes == [0, 1, 2] and type(ints.classes[0]) is int
+    assert ints.gate == ("m", frozenset({4}))
+
+
+def test_task_columns_make_a_multilabel_task():
+    task = Task("tags", columns=["t_a", "t_b"])
+    assert task.kind == "multilabel"
+    assert task.classes == ["t_a", "t_b"]
+    assert task.n_outputs == 2
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"name": ""}, "non-empty string"),
+        ({"name": 3}, "non-empty string"),
+        ({"name": "a", "kind": "ordinal"}, "kind 'ordinal'; expected one of"),
+        ({"name": "a", "gate": "car"}, "expected a pair"),
+        ({"name": "a", "gate": ("car", set())}, "no value"),
+        ({"name": "a", "kind": "binary", "columns": ["x", "y"]}, "only a multilabel task"),
+        ({"name": "a", "columns": ["x", "y"], "classes": ["x"]}, "one class per column"),
+    ],
+)
+def test_task_rejects_bad_declarations(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Task(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "tasks, match",
+    [
+        (
+            [Task("a", kind="binary", classes=[0, 1]), Task("a", kind="binary", classes=[0, 1])],
+            "Duplicate task name 'a'",
+        ),
+        (
+            [Task("a", kind="binary", classes=[0, 1], gate=("z", 1))],
+            r"Task 'a' is gated on unknown task 'z'; the tasks are \['a'\]",
+        ),
+        (
+            [
+                Task("a", kind="binary", classes=[0, 1], gate=("b", 1)),
+                Task("b", kind="binary", classes=[0, 1], gate=("a", 1)),
+            ],
+            "Gates form a cycle: a -> b -> a",
+        ),
+        (
+            [Task("a", kind="binary", classes=[0, 1], gate=("a", 1))],
+            "Gates form a cycle: a -> a",
+        ),
+        (
+            [
+                Task("car", kind="binary", classes=["no", "yes"]),
+                Task("color", kind="binary", classes=["r", "b"], gate=("car", "maybe")),
+            ],
+            r"gated on 'car' = 'maybe', which is not among 'car''s classes \['no', 'yes'\]",
+        ),
+        (
+            [
+                Task("a", kind="binary", classes=["1", "2"]),
+                Task("b", kind="binary", classes=[0, 1], gate=("a", 1)),
+            ],
+            r"gated on 'a' = 1, which is not among",
+        ),
+        (
+            [
+                Task("price", kind="regression"),
+                Task("b", kind="binary", classes=[0, 1], gate=("price", 1)),
+            ],
+            "gated on 'price', a regression task; a gate's parent must be a binary or multiclass",
+        ),
+        (
+            [
+                Task("tags", kind="multilabel", classes=["x", "y"]),
+                Task("b", kind="binary", classes=[0, 1], gate=("tags", "x")),
+            ],
+            "gated on 'tags', a multilabel task",
+        ),
+        (
+            [Task("a", kind="multiclass", classes=["x"])],
+            r"Task 'a' \(multiclass\) has 1 class\(es\) \['x'\]; a classification task needs "
+            "at least two classes",
+        ),
+        ([Task("a", kind="binary")], r"Task 'a' \(binary\) has 0 class\(es\)"),
+        ([Task("a", kind="multilabel", classes=[])], "Multilabel task 'a' has no labels"),
+        ([Task("a", kind="binary", classes=[0, 1, 2])], "is binary but has 3 classes"),
+        ([Task("a", kind="multiclass", classes=[0, 1, 1])], "duplicate classes"),
+        ([Task("a", kind="regression", classes=[0, 1])], "cannot declare classes"),
+        ([Task("a")], "Task 'a' has no kind"),
+        (["a"], "Expected Task objects"),
+    ],
+)
+def test_schema_validation_errors(tasks, match):
+    with pytest.raises(ValueError, match=match):
+        Schema(tasks)
+
+
+def test_multilabel_task_may_have_a_single_label():
+    schema = Schema([Task("tags", kind="multilabel", classes=["x"])])
+    assert schema["tags"].n_outputs == 1
+
+
+def test_gate_on_numpy_class_values():
+    schema = Schema(
+        [
+            Task("a", kind="binary", classes=np.array([1, 2])),
+            Task("b", kind="binary", classes=[0, 1], gate=("a", np.int64(2))),
+        ]
+    )
+    np.testing.assert_array_equal(schema.gate_codes(schema["b"]), [1])
+
+
+def test_schema_access_and_order():
+    schema = Schema(
+        [
+            Task("grand", kind="binary", classes=[0, 1], gate=("child", "x")),
+            Task("child", kind="binary", classes=["x", "y"], gate=("root", {"b", "c"})),
+            Task("root", kind="multiclass", classes=["a", "b", "c"]),
+        ]
+    )
+    assert schema.names == ["grand", "child", "root"]
+    assert len(schema) == 3
+    assert schema["root"] is schema[2]
+    assert schema.index("child") == 1
+    assert schema.order == [2, 1, 0]  # parents first
+    assert schema.children("root") == ["child"]
+    np.testing.assert_array_equal(schema.gate_codes(schema["child"]), [1, 2])
+    with pytest.raises(ValueError, match=r"Unknown task 'nope'; the tasks are \['grand'"):
+        schema.index("nope")
+
+
+def test_apply_gates_marks_not_applicable_and_conflicts():
+    schema = Schema(
+        [
+            Task("root", kind="multiclass", classes=["a", "b", "c"]),
+            Task("child", kind="binary", classes=["x", "y"], gate=("root", {"b", "c"})),
+            Task("grand", kind="binary", classes=[0, 1], gate=("child", "x")),
+        ]
+    )
+    codes = np.array(
+        [
+            [0, MISSING, MISSING],  # root = a: child off, grandchild off through it
+            [0, 1, 0],  # root = a but labels given: conflicts
+            [1, 0, 1],  # all on
+            [MISSING, 1, 1],  # unknown root: child kept; child = y: grand off
+            [2, 1, MISSING],  # child = y: grand off
+        ]
+    )
+    conflicts = schema.apply_gates(codes)
+    expected = [
+        [0, NOT_APPLICABLE, NOT_APPLICABLE],
+        [0, NOT_APPLICABLE, NOT_APPLICABLE],
+        [1, 0, 1],
+        [MISSING, 1, NOT_APPLICABLE],
+        [2, 1, NOT_APPLICABLE],
+    ]
+    assert codes.tolist() == expected
+    assert conflicts.tolist() == [
+        [False, False, False],
+        [False, True, True],
+        [False, False, False],
+        [False, False, True],
+        [False, False, False],
+    ]
+
+
+def test_schema_dict_round_trip_is_json():
+    schema = car_schema()
+    data = json.loads(json.dumps(schema.to_dict()))
+    assert Schema.from_dict(data) == schema
+    assert data["tasks"][1]["gate"] == ["car", ["yes"]]
+
+
+def test_schema_equality_and_repr():
+    assert car_schema() == car_schema()
+    other = Schema([Task("car", kind="binary", classes=["yes", "no"])])
+    assert other != car_schema()
+    assert repr(other) == "Schema([\n  Task('car', kind='binary', classes=['yes', 'no']),\n])"
+
+
+def test_as_task_list():
+    assert as_task_list(None) is None
+    task = Task("a")
+    assert as_task_list(task) == [task]
+    with pytest.raises(ValueError, match="tasks must be a list of Task objects or None"):
+        as_task_list("a")
+    with pytest.raises(ValueError, match="tasks must be a list of Task objects; got 3"):
+        as_task_list([task, 3])
+    with pytest.raises(ValueError, match=r"Duplicate task name\(s\) \['a'\]"):
+        as_task_list([task, Task("a")])
