@@ -1,0 +1,393 @@
+"""Compare estimators on structured labels with cross-validation."""
+
+from __future__ import annotations
+
+import numbers
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.model_selection import KFold, check_cv
+from sklearn.utils import _safe_indexing
+
+from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator
+from ._encoder import EncodedLabels
+from ._schema import MISSING
+from .metrics._classification import (
+    _selected_tasks,
+    _task_accuracy,
+    _task_prf,
+    exact_match_score,
+    hamming_loss,
+)
+from .metrics._inputs import align_pred, fit_label_encoder
+
+
+def compare(
+    estimators,
+    X,
+    Y,
+    *,
+    cv=5,
+    schema=None,
+    random_state=0,
+    error_score="raise",
+    progress=True,
+    return_details=False,
+):
+    """Cross-validate several estimators on structured labels and tabulate the results.
+
+    Each estimator is cloned and fitted on every training fold, then predicts the test
+    fold (never refitted on it). Predictions are scored with the mask-aware metrics of
+    :mod:`sklearn_mtl.metrics` against one schema learned from the whole ``Y`` (or the
+    given ``schema``), so a class absent from a training fold does not break scoring.
+
+    Parameters
+    ----------
+    estimators : dict of str -> estimator
+        The models to compare, by name. Each must accept ``fit(X, Y)`` and return
+        predictions in ``Y``'s form from ``predict(X)``.
+    X : array-like of shape (n_samples, n_features)
+        Samples.
+    Y : DataFrame, array-like, multi-hot matrix or list of sets
+        Structured labels.
+    cv : int, cross-validation generator or iterable, default=5
+        An int is the number of folds of a shuffled ``KFold`` seeded with
+        ``random_state``. Otherwise a scikit-learn splitter or an iterable of
+        (train, test) index arrays; a splitter's ``split`` receives the codes of the
+        first task as ``y`` (so ``StratifiedKFold`` stratifies on the first task).
+    schema : Schema, list of Task or StructuredLabelEncoder, default=None
+        Tells gated-off labels from missing ones when scoring.
+    random_state : int, RandomState instance or None, default=0
+        Seed of the shuffled ``KFold`` when ``cv`` is an int.
+    error_score : "raise" or float, default="raise"
+        What a fold gets when fitting or predicting fails: raise, or this value for
+        every metric (with a warning).
+    progress : bool, default=True
+        Show a progress bar over folds x models.
+    return_details : bool, default=False
+        Also return the per-fold results, the out-of-fold predictions and the fitted
+        estimators.
+
+    Returns
+    -------
+    table : DataFrame
+        One row per estimator; columns are a MultiIndex (metric, ``"mean"`` | ``"std"``)
+        over folds (std with ``ddof=0``). Metrics: ``exact_match``, ``hamming_loss``,
+        ``mean_task_accuracy``, ``<task> accuracy`` and ``<task> f1_macro`` for every
+        classification task, ``fit_time`` and ``predict_time`` (seconds).
+    details : dict
+        Only with ``return_details=True``: ``"folds"`` (DataFrame, one row per model and
+        fold), ``"predictions"`` (dict name -> out-of-fold :class:`EncodedLabels`, or
+        ``None`` when the folds do not partition the samples), ``"estimators"`` (dict
+        name -> list of fitted estimators, one per fold), ``"schema"`` and ``"Y"`` (the
+        encoded labels).
+
+    See Also
+    --------
+    format_comparison : the table as ``mean ± std`` strings.
+
+    Examples
+    --------
+    >>> from sklearn_mtl import compare
+    >>> from sklearn_mtl.datasets import make_multitask_classification
+    >>> from sklearn_mtl._compare import MostFrequentBaseline
+    >>> X, Y = make_multitask_classification(n_samples=60, n_classes=[2, 3], random_state=0)
+    >>> table = compare({"prior": MostFrequentBaseline()}, X, Y, cv=3, progress=False)
+    >>> table.loc["prior", ("exact_match", "mean")] <= 1.0
+    np.True_
+    """
+    estimators = _check_estimators(estimators)
+    if not (error_score == "raise" or isinstance(error_score, numbers.Number)):
+        raise ValueError(f"error_score must be 'raise' or a number; got {error_score!r}.")
+    encoder = fit_label_encoder(Y, None, schema)
+    encoded = encoder.transform(Y)
+    if isinstance(cv, numbers.Integral):
+        if cv < 2:
+            raise ValueError(f"cv must be at least 2 folds; got {cv}.")
+        splitter = KFold(n_splits=int(cv), shuffle=True, random_state=random_state)
+    else:
+        splitter = check_cv(cv)
+    first = encoded.codes[:, 0]
+    splits = list(splitter.split(X, first))
+    tasks = [t.name for t in _selected_tasks(encoded.schema, None)]
+    records = []
+    fitted = {name: [] for name in estimators}
+    n_samples = encoded.n_samples
+    coverage = np.zeros(n_samples, dtype=int)
+    for _, test in splits:
+        coverage[test] += 1
+    partition = bool((coverage == 1).all())
+    oof = {name: _empty_like(encoded) for name in estimators} if partition else None
+
+    bar = _progress(total=len(splits) * len(estimators), disable=not progress)
+    try:
+        for fold, (train, test) in enumerate(splits):
+            X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
+            Y_train, Y_test = _rows(Y, train), _rows(Y, test)
+            true = encoded[test]
+            for name, estimator in estimators.items():
+                bar.set_postfix_str(f"{name}, fold {fold + 1}/{len(splits)}")
+                record = {"model": name, "fold": fold}
+                try:
+                    model = clone(estimator)
+                    start = time.perf_counter()
+                    model.fit(X_train, Y_train)
+                    record["fit_time"] = time.perf_counter() - start
+                    start = time.perf_counter()
+                    Y_hat = model.predict(X_test)
+                    record["predict_time"] = time.perf_counter() - start
+                    pred = encoder.transform(align_pred(Y_test, Y_hat))
+                except Exception as exc:
+                    if error_score == "raise":
+                        if hasattr(exc, "add_note"):
+                            exc.add_note(f"While fitting or predicting {name!r} on fold {fold}.")
+                        raise
+                    warnings.warn(
+                        f"Model {name!r} failed on fold {fold} ({type(exc).__name__}: {exc}); "
+                        f"its scores there are set to {error_score}.",
+                        RuntimeWarning,
+                    )
+                    record.update(_failed_metrics(tasks, error_score))
+                    records.append(record)
+                    bar.update(1)
+                    continue
+                record.update(_fold_metrics(true, pred))
+                records.append(record)
+                if return_details:
+                    fitted[name].append(model)
+                if oof is not None:
+                    _put_rows(oof[name], test, pred)
+                bar.update(1)
+    finally:
+        bar.close()
+
+    folds = pd.DataFrame(records)
+    metrics = [c for c in folds.columns if c not in ("model", "fold")]
+    order = ["exact_match", "hamming_loss", "mean_task_accuracy"]
+    order += [f"{t} {m}" for t in tasks for m in ("accuracy", "f1_macro")]
+    order += ["fit_time", "predict_time"]
+    metrics = [m for m in order if m in metrics]
+    grouped = folds.groupby("model", sort=False)[metrics]
+    table = pd.concat(
+        {"mean": grouped.mean(), "std": grouped.std(ddof=0)}, axis=1
+    ).swaplevel(axis=1)
+    table = table.reindex(
+        columns=pd.MultiIndex.from_product([metrics, ["mean", "std"]], names=["metric", None])
+    ).reindex(list(estimators))
+    table.index.name = "model"
+    if not return_details:
+        return table
+    details = {
+        "folds": folds,
+        "predictions": oof,
+        "estimators": fitted,
+        "schema": encoded.schema,
+        "Y": encoded,
+    }
+    return table, details
+
+
+def format_comparison(table, decimals=3):
+    """The table of :func:`compare` as ``"mean ± std"`` strings, one column per metric.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The output of :func:`compare`.
+    decimals : int, default=3
+        Decimals shown (times always show 3 significant digits in seconds).
+
+    Returns
+    -------
+    formatted : DataFrame of str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mtl import format_comparison
+    >>> table = pd.DataFrame(
+    ...     [[0.9, 0.01]], index=["m"],
+    ...     columns=pd.MultiIndex.from_tuples([("exact_match", "mean"), ("exact_match", "std")]))
+    >>> format_comparison(table).loc["m", "exact_match"]
+    '0.900 ± 0.010'
+    """
+    metrics = list(dict.fromkeys(table.columns.get_level_values(0)))
+    out = {}
+    for metric in metrics:
+        mean, std = table[(metric, "mean")], table[(metric, "std")]
+        fmt = "{:.3g}" if metric.endswith("_time") else f"{{:.{decimals}f}}"
+        out[metric] = [
+            "nan" if pd.isna(m) else f"{fmt.format(m)} ± {fmt.format(s)}"
+            for m, s in zip(mean, std)
+        ]
+    return pd.DataFrame(out, index=table.index)
+
+
+# ---------------------------------------------------------------------------- helpers
+def _check_estimators(estimators):
+    if not isinstance(estimators, dict) or not estimators:
+        raise ValueError(
+            "estimators must be a non-empty dict {name: estimator}; got "
+            f"{type(estimators).__name__}."
+        )
+    for name, est in estimators.items():
+        if not isinstance(name, str):
+            raise ValueError(f"Estimator names must be strings; got {name!r}.")
+        if not (hasattr(est, "fit") and hasattr(est, "predict")):
+            raise ValueError(
+                f"Estimator {name!r} ({type(est).__name__}) has no fit/predict; expected a "
+                "scikit-learn estimator."
+            )
+    return dict(estimators)
+
+
+def _progress(total, disable):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="compare", unit="fit", disable=disable, leave=False)
+
+
+def _rows(Y, idx):
+    if isinstance(Y, (pd.DataFrame, pd.Series)):
+        return Y.iloc[idx]
+    if isinstance(Y, list):
+        return [Y[i] for i in idx]
+    return _safe_indexing(Y, idx)
+
+
+def _fold_metrics(true, pred):
+    out = {
+        "exact_match": exact_match_score(true, pred),
+        "hamming_loss": hamming_loss(true, pred),
+    }
+    weight = np.ones(true.n_samples)
+    accuracies = []
+    per_task = {}
+    for task in _selected_tasks(true.schema, None):
+        acc = _task_accuracy(true, pred, task, weight)
+        accuracies.append(acc)
+        per_task[f"{task.name} accuracy"] = acc
+        per_task[f"{task.name} f1_macro"] = _task_prf(true, pred, task, weight, "macro")[2]
+    finite = [a for a in accuracies if not np.isnan(a)]
+    out["mean_task_accuracy"] = float(np.mean(finite)) if finite else float("nan")
+    out.update(per_task)
+    return out
+
+
+def _failed_metrics(tasks, value):
+    names = ["exact_match", "hamming_loss", "mean_task_accuracy", "fit_time", "predict_time"]
+    names += [f"{t} {m}" for t in tasks for m in ("accuracy", "f1_macro")]
+    return dict.fromkeys(names, float(value))
+
+
+def _empty_like(encoded):
+    return EncodedLabels(
+        np.full_like(encoded.codes, MISSING),
+        {k: np.full_like(v, MISSING) for k, v in encoded.multilabel.items()},
+        {k: np.full_like(v, np.nan) for k, v in encoded.regression.items()},
+        encoded.schema,
+    )
+
+
+def _put_rows(target, rows, source):
+    target.codes[rows] = source.codes
+    for k, v in source.multilabel.items():
+        target.multilabel[k][rows] = v
+    for k, v in source.regression.items():
+        target.regression[k][rows] = v
+
+
+class MostFrequentBaseline(BaseMultiTaskEstimator):
+    """Predicts each task's most frequent class (a reference for comparisons).
+
+    The class frequencies are learned over each task's applicable, annotated training
+    labels; the gates are applied as for any estimator. The structured counterpart of
+    scikit-learn's ``DummyClassifier(strategy="prior")``.
+
+    Parameters
+    ----------
+    tasks : list of Task, default=None
+        The tasks; ``None`` infers them from ``Y``.
+    encoder : StructuredLabelEncoder, default=None
+        A label encoder to clone instead of building one from ``tasks``.
+    decode : {"independent", "joint"} or decoder, default="independent"
+        How outputs become labels.
+
+    Attributes
+    ----------
+    priors_ : list of ndarray
+        Per task, the class (or label, or mean value) frequencies.
+    encoder_, schema_, tasks_, classes_, n_tasks_, n_features_in_
+        As for every sklearn-mtl estimator.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn_mtl._compare import MostFrequentBaseline
+    >>> Y = pd.DataFrame({"a": ["x", "x", "y"], "b": [0, 1, 1]})
+    >>> MostFrequentBaseline().fit(np.zeros((3, 1)), Y).predict(np.zeros((2, 1)))
+       a  b
+    0  x  1
+    1  x  1
+    """
+
+    _parameter_constraints = dict(_COMMON_CONSTRAINTS)
+
+    def __init__(self, tasks=None, *, encoder=None, decode="independent"):
+        self.tasks = tasks
+        self.encoder = encoder
+        self.decode = decode
+
+    def fit(self, X, Y, sample_weight=None):
+        """Learn each task's label frequencies.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples (only their number of features is used).
+        Y : DataFrame, array-like or list of sets
+            Structured labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : MostFrequentBaseline
+        """
+        self._validate_params()
+        X, encoded, sample_weight = self._check_fit_inputs(X, Y, sample_weight)
+        weight = np.ones(len(X)) if sample_weight is None else sample_weight
+        self.priors_ = []
+        for j, task in enumerate(self.schema_):
+            codes = encoded.codes[:, j]
+            present = codes >= 0
+            if task.kind == "regression":
+                values = encoded.regression[task.name]
+                ok = ~np.isnan(values)
+                prior = np.array(np.average(values[ok], weights=weight[ok]) if ok.any() else 0.0)
+            elif task.kind == "multilabel":
+                block = encoded.multilabel[task.name]
+                labelled = block >= 0
+                num = (weight[:, None] * (block == 1)).sum(axis=0)
+                den = (weight[:, None] * labelled).sum(axis=0)
+                prior = np.where(den > 0, num / np.maximum(den, 1e-300), 0.0)
+            else:
+                prior = np.bincount(
+                    codes[present], weights=weight[present], minlength=len(task.classes)
+                )
+                prior = prior / prior.sum() if prior.sum() > 0 else np.full(len(prior), 1.0)
+            self.priors_.append(prior)
+        return self
+
+    def _predict_outputs(self, X):
+        n = len(X)
+        outputs = []
+        for task, prior in zip(self.schema_, self.priors_):
+            if task.kind == "regression":
+                outputs.append(np.full(n, float(prior)))
+            else:
+                outputs.append(np.tile(prior, (n, 1)))
+        return outputs

@@ -1,0 +1,186 @@
+"""Structured synthetic data: tasks that share latent factors, with gates and missing labels."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_random_state
+
+from .._schema import MISSING, NOT_APPLICABLE, Schema, Task
+
+
+def make_multitask_classification(
+    n_samples=500,
+    *,
+    n_classes=(3, 3, 2),
+    n_features=20,
+    n_shared=4,
+    n_specific=2,
+    shared_factor=0.8,
+    class_sep=3.0,
+    noise=0.5,
+    gates=None,
+    missing_rate=0.0,
+    random_state=None,
+    return_tasks=False,
+):
+    """Generate classification tasks that share latent factors.
+
+    Each sample has ``n_shared`` shared latent factors and ``n_specific`` factors of
+    its own per task, all standard normal. Task ``t``'s class is the argmax of
+    ``class_sep * (sqrt(shared_factor) * shared @ W_t + sqrt(1 - shared_factor) *
+    specific_t @ V_t)`` for random normal ``W_t``, ``V_t`` (scaled to unit variance per
+    class score). ``X`` is a random linear mix of all latent factors into
+    ``n_features`` columns, plus Gaussian noise. With ``shared_factor`` near 1 the
+    tasks depend on one small subspace of ``X``, which a model shared across tasks
+    learns from all of their labels: sharing helps most with few samples and a large
+    ``shared_factor``; with ``shared_factor=0`` the tasks are unrelated.
+
+    Parameters
+    ----------
+    n_samples : int, default=500
+        Number of samples.
+    n_classes : sequence of int or dict of str -> int, default=(3, 3, 2)
+        Classes per task. A sequence names the tasks ``task0``, ``task1``, ...; a dict
+        gives the names. Classes are the integers ``0 .. k-1``.
+    n_features : int, default=20
+        Number of features of ``X``.
+    n_shared : int, default=4
+        Number of latent factors shared by all tasks.
+    n_specific : int, default=2
+        Number of latent factors of each task alone.
+    shared_factor : float in [0, 1], default=0.8
+        Share of each task's class scores that comes from the shared factors.
+    class_sep : float, default=3.0
+        Scale of the class scores: larger is easier (labels less sensitive to noise in
+        ``X``).
+    noise : float, default=0.5
+        Standard deviation of the Gaussian noise added to ``X``.
+    gates : dict of str -> tuple, default=None
+        ``{task: (parent, class or classes)}``: the task applies only when its parent
+        has one of those classes; elsewhere its label is ``<NA>`` (not applicable).
+    missing_rate : float in [0, 1), default=0.0
+        Fraction of the applicable labels removed at random (``<NA>``, missing).
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+    return_tasks : bool, default=False
+        Also return the :class:`~sklearn_mtl.Task` list (classes and gates), to give to
+        estimators and metrics as the schema.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+        Features.
+    Y : DataFrame of shape (n_samples, n_tasks)
+        Labels, dtype ``Int64`` (``<NA>`` where missing or not applicable).
+    tasks : list of Task
+        Only with ``return_tasks=True``.
+
+    Examples
+    --------
+    >>> from sklearn_mtl.datasets import make_multitask_classification
+    >>> X, Y, tasks = make_multitask_classification(
+    ...     n_samples=100, n_classes={"car": 2, "color": 4}, gates={"color": ("car", 1)},
+    ...     missing_rate=0.1, random_state=0, return_tasks=True)
+    >>> X.shape, list(Y.columns)
+    ((100, 20), ['car', 'color'])
+    >>> bool(Y.loc[Y["car"] == 0, "color"].isna().all())
+    True
+    """
+    rng = check_random_state(random_state)
+    names, sizes = _task_sizes(n_classes)
+    _check_int("n_samples", n_samples, 1)
+    _check_int("n_features", n_features, 1)
+    _check_int("n_shared", n_shared, 0)
+    _check_int("n_specific", n_specific, 0)
+    if n_shared + n_specific == 0:
+        raise ValueError("n_shared + n_specific must be at least 1; got 0 latent factors.")
+    _check_fraction("shared_factor", shared_factor, high_open=False)
+    _check_fraction("missing_rate", missing_rate, high_open=True)
+    if n_shared == 0 and shared_factor > 0:
+        raise ValueError(f"shared_factor={shared_factor} needs n_shared >= 1.")
+    if n_specific == 0 and shared_factor < 1:
+        raise ValueError(f"shared_factor={shared_factor} < 1 needs n_specific >= 1.")
+    tasks = _gated_tasks(names, sizes, gates)
+    schema = Schema(tasks)
+
+    shared = rng.standard_normal((n_samples, n_shared))
+    latent = [shared]
+    codes = np.empty((n_samples, len(names)), dtype=np.int64)
+    for t, k in enumerate(sizes):
+        specific = rng.standard_normal((n_samples, n_specific))
+        latent.append(specific)
+        score = np.zeros((n_samples, k))
+        if n_shared:
+            W = rng.standard_normal((n_shared, k)) / np.sqrt(n_shared)
+            score += np.sqrt(shared_factor) * shared @ W
+        if n_specific:
+            V = rng.standard_normal((n_specific, k)) / np.sqrt(n_specific)
+            score += np.sqrt(1.0 - shared_factor) * specific @ V
+        codes[:, t] = np.argmax(class_sep * score, axis=1)
+    latent = np.hstack(latent)
+    mixing = rng.standard_normal((latent.shape[1], n_features)) / np.sqrt(latent.shape[1])
+    X = latent @ mixing + noise * rng.standard_normal((n_samples, n_features))
+
+    schema.apply_gates(codes)
+    if missing_rate > 0:
+        drop = (rng.uniform(size=codes.shape) < missing_rate) & (codes >= 0)
+        codes[drop] = MISSING
+    Y = pd.DataFrame(
+        {
+            name: pd.array(np.where(codes[:, j] >= 0, codes[:, j], 0), dtype="Int64")
+            for j, name in enumerate(names)
+        }
+    )
+    for j, name in enumerate(names):
+        Y.loc[(codes[:, j] == MISSING) | (codes[:, j] == NOT_APPLICABLE), name] = pd.NA
+    if return_tasks:
+        return X, Y, tasks
+    return X, Y
+
+
+def _task_sizes(n_classes):
+    if isinstance(n_classes, Mapping):
+        names, sizes = [str(k) for k in n_classes], list(n_classes.values())
+    else:
+        try:
+            sizes = list(n_classes)
+        except TypeError:
+            raise ValueError(
+                f"n_classes must be a sequence of ints or a dict {{task: n_classes}}; got "
+                f"{n_classes!r}."
+            ) from None
+        names = [f"task{i}" for i in range(len(sizes))]
+    if not sizes:
+        raise ValueError("n_classes names no task; expected at least one.")
+    for name, k in zip(names, sizes):
+        if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 2:
+            raise ValueError(f"Task {name!r} has n_classes={k!r}; expected an int >= 2.")
+    return names, [int(k) for k in sizes]
+
+
+def _gated_tasks(names, sizes, gates):
+    gates = dict(gates or {})
+    unknown = sorted(set(gates) - set(names))
+    if unknown:
+        raise ValueError(f"gates name unknown task(s) {unknown}; the tasks are {names}.")
+    return [
+        Task(name, kind="binary" if k == 2 else "multiclass", classes=list(range(k)),
+             gate=gates.get(name))
+        for name, k in zip(names, sizes)
+    ]
+
+
+def _check_int(name, value, low):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}; got {value!r}.")
+
+
+def _check_fraction(name, value, high_open):
+    ok = isinstance(value, numbers.Real) and 0 <= value and (value < 1 if high_open else value <= 1)
+    if not ok:
+        interval = "[0, 1)" if high_open else "[0, 1]"
+        raise ValueError(f"{name} must be a number in {interval}; got {value!r}.")

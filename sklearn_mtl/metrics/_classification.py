@@ -1,0 +1,550 @@
+"""Mask-aware classification metrics over structured labels.
+
+Missing labels (nobody annotated them) and gated-off labels (the task does not apply)
+are left out of every metric: they are never counted as errors, and never as a class.
+A prediction that is missing or gated off where the truth has a label is wrong.
+Regression tasks are ignored by these metrics.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+from .._base import exact_match_rows
+from .._schema import MISSING, NOT_APPLICABLE
+from ._inputs import check_sample_weight, encode_pair
+
+_AVERAGES = ("macro", "micro", "weighted")
+_CLASSIFICATION = ("binary", "multiclass", "multilabel")
+
+
+def _annotated_rows(true):
+    """Rows with at least one label of a classification task (the others carry no label)."""
+    cols = [j for j, t in enumerate(true.schema) if t.kind in _CLASSIFICATION]
+    if not cols:
+        raise ValueError("The schema has no classification task; these metrics need one.")
+    return (true.codes[:, cols] >= 0).any(axis=1)
+
+
+def exact_match_score(Y_true, Y_pred, *, schema=None, sample_weight=None):
+    """Fraction of samples whose every applicable, annotated label is predicted right.
+
+    A sample is an exact match when each task labelled in ``Y_true`` has the same value
+    in ``Y_pred`` (all labels of a multilabel task), and each task that is gated off in
+    ``Y_true`` is gated off in ``Y_pred`` too. Missing labels are ignored; samples with no
+    label at all are left out. With one task this is scikit-learn's ``accuracy_score``; on
+    a multilabel indicator matrix, its subset accuracy.
+
+    Parameters
+    ----------
+    Y_true : DataFrame, array-like, list of sets or EncodedLabels
+        True labels, in any form a :class:`~sklearn_mtl.StructuredLabelEncoder` reads.
+    Y_pred : DataFrame, array-like, list of sets or EncodedLabels
+        Predicted labels, in the same form.
+    schema : Schema, list of Task, StructuredLabelEncoder or fitted estimator, default=None
+        Tells gated-off labels from missing ones. ``None`` infers the tasks from the labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    score : float
+        The fraction of exact matches (NaN when no sample has a label).
+
+    See Also
+    --------
+    hamming_loss : fraction of wrong labels.
+    task_accuracy_score : accuracy of each task.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mtl.metrics import exact_match_score
+    >>> Y_true = pd.DataFrame({"car": ["yes", "no", "yes"], "color": ["red", None, None]})
+    >>> Y_pred = pd.DataFrame({"car": ["yes", "no", "no"], "color": ["red", None, None]})
+    >>> float(exact_match_score(Y_true, Y_pred))
+    0.6666666666666666
+    """
+    true, pred = encode_pair(Y_true, Y_pred, schema)
+    weight = check_sample_weight(sample_weight, true.n_samples)
+    rows = _annotated_rows(true)
+    if not (rows & (weight > 0)).any():
+        return float("nan")
+    correct = exact_match_rows(true, pred)
+    return float(np.average(correct[rows], weights=weight[rows]))
+
+
+def hamming_loss(Y_true, Y_pred, *, schema=None, sample_weight=None):
+    """Fraction of wrong labels among the applicable, annotated ones.
+
+    Each binary or multiclass task counts as one label per sample, each label of a
+    multilabel task as one. Missing and gated-off true labels are left out. On a
+    multilabel indicator matrix (or binary tasks only) without missing labels this is
+    scikit-learn's ``hamming_loss``.
+
+    Parameters
+    ----------
+    Y_true : DataFrame, array-like, list of sets or EncodedLabels
+        True labels.
+    Y_pred : DataFrame, array-like, list of sets or EncodedLabels
+        Predicted labels, in the same form.
+    schema : Schema, list of Task, StructuredLabelEncoder or fitted estimator, default=None
+        Tells gated-off labels from missing ones.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    loss : float
+        Weighted fraction of wrong labels (NaN when there is no label).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_mtl.metrics import hamming_loss
+    >>> Y_true = np.array([["a", "x"], ["b", "y"]], dtype=object)
+    >>> Y_pred = np.array([["a", "y"], ["b", "y"]], dtype=object)
+    >>> float(hamming_loss(Y_true, Y_pred))
+    0.25
+    """
+    true, pred = encode_pair(Y_true, Y_pred, schema)
+    weight = check_sample_weight(sample_weight, true.n_samples)
+    errors = 0.0
+    total = 0.0
+    for j, task in enumerate(true.schema):
+        if task.kind in ("binary", "multiclass"):
+            labelled = true.codes[:, j] >= 0
+            wrong = pred.codes[:, j] != true.codes[:, j]
+            errors += weight[labelled & wrong].sum()
+            total += weight[labelled].sum()
+        elif task.kind == "multilabel":
+            tb, pb = true.multilabel[task.name], pred.multilabel[task.name]
+            labelled = tb >= 0
+            errors += (weight[:, None] * (labelled & (pb != tb))).sum()
+            total += (weight[:, None] * labelled).sum()
+    _annotated_rows(true)
+    return float(errors / total) if total > 0 else float("nan")
+
+
+# ------------------------------------------------------------------------ per task
+def _check_average(average):
+    if average not in _AVERAGES:
+        raise ValueError(f"average must be one of {list(_AVERAGES)}; got {average!r}.")
+
+
+def _selected_tasks(schema, task):
+    if task is None:
+        return [t for t in schema if t.kind in _CLASSIFICATION]
+    found = schema[task]
+    if found.kind not in _CLASSIFICATION:
+        raise ValueError(
+            f"Task {task!r} is a {found.kind} task; classification metrics need a binary, "
+            "multiclass or multilabel task."
+        )
+    return [found]
+
+
+def _task_accuracy(true, pred, task, weight):
+    j = true.schema.index(task.name)
+    rows = true.codes[:, j] >= 0
+    if not (rows & (weight > 0)).any():
+        return float("nan")
+    if task.kind == "multilabel":
+        tb, pb = true.multilabel[task.name][rows], pred.multilabel[task.name][rows]
+        correct = ((tb == pb) | (tb < 0)).all(axis=1) & (pred.codes[rows, j] >= 0)
+        return float(np.average(correct, weights=weight[rows]))
+    return float(
+        accuracy_score(true.codes[rows, j], pred.codes[rows, j], sample_weight=weight[rows])
+    )
+
+
+def _task_prf(true, pred, task, weight, average):
+    """(precision, recall, f1) of one task with one averaging."""
+    j = true.schema.index(task.name)
+    rows = true.codes[:, j] >= 0
+    if not (rows & (weight > 0)).any():
+        return (float("nan"),) * 3
+    if task.kind == "multilabel":
+        return _multilabel_prf(true, pred, task, weight, average)
+    t = true.codes[rows, j]
+    p = np.where(pred.codes[rows, j] >= 0, pred.codes[rows, j], MISSING)
+    labels = np.union1d(t, p[p >= 0])
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        t, p, labels=labels, average=average, sample_weight=weight[rows], zero_division=0
+    )
+    return float(precision), float(recall), float(f1)
+
+
+def _label_arrays(true, pred, task, label_index):
+    tb = true.multilabel[task.name][:, label_index]
+    pb = pred.multilabel[task.name][:, label_index]
+    labelled = tb >= 0
+    return labelled, tb, (pb == 1).astype(np.int8)
+
+
+def _label_prf(true, pred, task, weight, label_index):
+    """(precision, recall, f1, weighted support) of one label of a multilabel task."""
+    labelled, tb, pb = _label_arrays(true, pred, task, label_index)
+    if not (labelled & (weight > 0)).any():
+        return (float("nan"),) * 3 + (0.0,)
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        tb[labelled], pb[labelled], labels=[1], average=None,
+        sample_weight=weight[labelled], zero_division=0,
+    )
+    support = float(weight[labelled & (tb == 1)].sum())
+    return float(precision[0]), float(recall[0]), float(f1[0]), support
+
+
+def _multilabel_prf(true, pred, task, weight, average):
+    n_labels = len(task.classes)
+    if average == "micro":
+        parts_t, parts_p, parts_w = [], [], []
+        for k in range(n_labels):
+            labelled, tb, pb = _label_arrays(true, pred, task, k)
+            parts_t.append(tb[labelled])
+            parts_p.append(pb[labelled])
+            parts_w.append(weight[labelled])
+        precision, recall, f1, _ = precision_recall_fscore_support(
+            np.concatenate(parts_t), np.concatenate(parts_p), labels=[1], average="micro",
+            sample_weight=np.concatenate(parts_w), zero_division=0,
+        )
+        return float(precision), float(recall), float(f1)
+    per_label = [_label_prf(true, pred, task, weight, k) for k in range(n_labels)]
+    per_label = [row for row in per_label if not np.isnan(row[0])]
+    if not per_label:
+        return (float("nan"),) * 3
+    values = np.array([row[:3] for row in per_label])
+    if average == "macro":
+        return tuple(float(v) for v in np.average(values, axis=0))
+    support = np.array([row[3] for row in per_label])
+    if support.sum() == 0:
+        return 0.0, 0.0, 0.0
+    return tuple(float(v) for v in np.average(values, axis=0, weights=support))
+
+
+def _per_task(func, Y_true, Y_pred, task, schema, sample_weight, name):
+    true, pred = encode_pair(Y_true, Y_pred, schema)
+    weight = check_sample_weight(sample_weight, true.n_samples)
+    tasks = _selected_tasks(true.schema, task)
+    values = {t.name: func(true, pred, t, weight) for t in tasks}
+    if task is not None:
+        return values[task]
+    return pd.Series(values, name=name, dtype=float).rename_axis("task")
+
+
+_PER_TASK_DOC = """
+    Parameters
+    ----------
+    Y_true : DataFrame, array-like, list of sets or EncodedLabels
+        True labels.
+    Y_pred : DataFrame, array-like, list of sets or EncodedLabels
+        Predicted labels, in the same form.
+    {extra}task : str, default=None
+        Score this task only (and return a float).
+    schema : Schema, list of Task, StructuredLabelEncoder or fitted estimator, default=None
+        Tells gated-off labels from missing ones.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    score : pandas.Series or float
+        One value per classification task (indexed by task name), or a float with
+        ``task``. NaN for a task without any applicable, annotated sample.
+"""
+
+_AVERAGE_DOC = """average : {"macro", "micro", "weighted"}, default="macro"
+        Averaging over the task's classes (the labels of a multilabel task), as in
+        scikit-learn: classes are those seen in the task's true or predicted labels
+        (all labels for a multilabel task); a class without true nor predicted
+        sample scores 0.
+    """
+
+
+def task_accuracy_score(Y_true, Y_pred, *, task=None, schema=None, sample_weight=None):
+    def func(true, pred, t, weight):
+        return _task_accuracy(true, pred, t, weight)
+
+    return _per_task(func, Y_true, Y_pred, task, schema, sample_weight, "accuracy")
+
+
+task_accuracy_score.__doc__ = (
+    """Accuracy of each task over its applicable, annotated samples.
+
+    For a multilabel task, the fraction of samples whose labels are all right (subset
+    accuracy). A missing or gated-off prediction where the truth has a label is wrong.
+    """
+    + _PER_TASK_DOC.format(extra="")
+    + """
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mtl.metrics import task_accuracy_score
+    >>> Y_true = pd.DataFrame({"car": ["yes", "no", "yes"], "size": ["S", "L", None]})
+    >>> Y_pred = pd.DataFrame({"car": ["yes", "yes", "yes"], "size": ["S", "L", "M"]})
+    >>> task_accuracy_score(Y_true, Y_pred).round(3).to_dict()
+    {'car': 0.667, 'size': 1.0}
+    """
+)
+
+
+def mean_task_accuracy(Y_true, Y_pred, *, schema=None, sample_weight=None):
+    """Mean over tasks of :func:`task_accuracy_score` (tasks without labels left out).
+
+    Parameters
+    ----------
+    Y_true : DataFrame, array-like, list of sets or EncodedLabels
+        True labels.
+    Y_pred : DataFrame, array-like, list of sets or EncodedLabels
+        Predicted labels, in the same form.
+    schema : Schema, list of Task, StructuredLabelEncoder or fitted estimator, default=None
+        Tells gated-off labels from missing ones.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    score : float
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mtl.metrics import mean_task_accuracy
+    >>> Y_true = pd.DataFrame({"a": [0, 1, 1, 0], "b": ["x", "y", "x", "x"]})
+    >>> Y_pred = pd.DataFrame({"a": [0, 1, 0, 0], "b": ["x", "y", "x", "y"]})
+    >>> float(mean_task_accuracy(Y_true, Y_pred))
+    0.75
+    """
+    scores = task_accuracy_score(Y_true, Y_pred, schema=schema, sample_weight=sample_weight)
+    scores = scores.dropna()
+    return float(scores.mean()) if len(scores) else float("nan")
+
+
+def _make_prf(position, metric):
+    def score(Y_true, Y_pred, *, average="macro", task=None, schema=None, sample_weight=None):
+        _check_average(average)
+
+        def func(true, pred, t, weight):
+            return _task_prf(true, pred, t, weight, average)[position]
+
+        return _per_task(func, Y_true, Y_pred, task, schema, sample_weight, f"{metric}_{average}")
+
+    return score
+
+
+task_precision_score = _make_prf(0, "precision")
+task_precision_score.__name__ = task_precision_score.__qualname__ = "task_precision_score"
+task_precision_score.__doc__ = (
+    """Precision of each task over its applicable, annotated samples.
+
+    A missing or gated-off prediction is no prediction of any class: it lowers recall,
+    not precision.
+    """
+    + _PER_TASK_DOC.format(extra=_AVERAGE_DOC)
+    + """
+    Examples
+    --------
+    >>> from sklearn_mtl.metrics import task_precision_score
+    >>> Y_true = [["a", 0], ["b", 1], ["b", 1]]
+    >>> Y_pred = [["a", 0], ["a", 1], ["b", 0]]
+    >>> task_precision_score(Y_true, Y_pred, average="micro").round(3).to_dict()
+    {'task0': 0.667, 'task1': 0.667}
+    """
+)
+
+task_recall_score = _make_prf(1, "recall")
+task_recall_score.__name__ = task_recall_score.__qualname__ = "task_recall_score"
+task_recall_score.__doc__ = (
+    """Recall of each task over its applicable, annotated samples."""
+    + _PER_TASK_DOC.format(extra=_AVERAGE_DOC)
+    + """
+    Examples
+    --------
+    >>> from sklearn_mtl.metrics import task_recall_score
+    >>> Y_true = [["a", 0], ["b", 1], ["b", 1]]
+    >>> Y_pred = [["a", 0], ["a", 1], ["b", 0]]
+    >>> task_recall_score(Y_true, Y_pred, average="macro").round(3).to_dict()
+    {'task0': 0.75, 'task1': 0.75}
+    """
+)
+
+task_f1_score = _make_prf(2, "f1")
+task_f1_score.__name__ = task_f1_score.__qualname__ = "task_f1_score"
+task_f1_score.__doc__ = (
+    """F1 score of each task over its applicable, annotated samples."""
+    + _PER_TASK_DOC.format(extra=_AVERAGE_DOC)
+    + """
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mtl.metrics import task_f1_score
+    >>> Y_true = pd.DataFrame({"color": ["red", "blue", None, "red"]})
+    >>> Y_pred = pd.DataFrame({"color": ["red", "red", "blue", "red"]})
+    >>> float(task_f1_score(Y_true, Y_pred, task="color", average="macro"))
+    0.4
+    """
+)
+
+
+def label_f1_score(Y_true, Y_pred, *, task=None, schema=None, sample_weight=None):
+    """F1 score of each label of the multilabel tasks.
+
+    Each label is a binary problem over the samples where it is annotated; a label
+    without true nor predicted positive scores 0, as in scikit-learn.
+
+    Parameters
+    ----------
+    Y_true : DataFrame, array-like, list of sets or EncodedLabels
+        True labels.
+    Y_pred : DataFrame, array-like, list of sets or EncodedLabels
+        Predicted labels, in the same form.
+    task : str, default=None
+        Only this multilabel task (the result is then indexed by label).
+    schema : Schema, list of Task, StructuredLabelEncoder or fitted estimator, default=None
+        Tells gated-off labels from missing ones.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    f1 : pandas.Series
+        Indexed by (task, label), or by label with ``task``. Empty when there is no
+        multilabel task.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mtl.metrics import label_f1_score
+    >>> Y_true = pd.DataFrame({"tags": [["a"], ["a", "b"], ["b"], []]})
+    >>> Y_pred = pd.DataFrame({"tags": [["a"], ["a"], ["b"], ["b"]]})
+    >>> label_f1_score(Y_true, Y_pred, task="tags").round(3).to_dict()
+    {'a': 1.0, 'b': 0.5}
+    """
+    true, pred = encode_pair(Y_true, Y_pred, schema)
+    weight = check_sample_weight(sample_weight, true.n_samples)
+    if task is not None:
+        found = true.schema[task]
+        if found.kind != "multilabel":
+            raise ValueError(
+                f"Task {task!r} is a {found.kind} task; label_f1_score scores the labels of "
+                "multilabel tasks (use task_f1_score for the others)."
+            )
+        tasks = [found]
+    else:
+        tasks = [t for t in true.schema if t.kind == "multilabel"]
+    index, values = [], []
+    for t in tasks:
+        for k, label in enumerate(t.classes):
+            index.append((t.name, label))
+            values.append(_label_prf(true, pred, t, weight, k)[2])
+    if task is not None:
+        return pd.Series(values, index=pd.Index([i[1] for i in index], name="label"),
+                         name="f1", dtype=float)
+    return pd.Series(values, index=pd.MultiIndex.from_tuples(index, names=["task", "label"])
+                     if index else pd.MultiIndex.from_tuples([], names=["task", "label"]),
+                     name="f1", dtype=float)
+
+
+# -------------------------------------------------------------------------- report
+REPORT_METRICS = [
+    "accuracy",
+    "precision_macro", "recall_macro", "f1_macro",
+    "precision_micro", "recall_micro", "f1_micro",
+    "precision_weighted", "recall_weighted", "f1_weighted",
+]
+
+
+def task_report(Y_true, Y_pred, *, schema=None, sample_weight=None):
+    """Per-task (and per-label for multilabel tasks) metrics in one table.
+
+    Parameters
+    ----------
+    Y_true : DataFrame, array-like, list of sets or EncodedLabels
+        True labels.
+    Y_pred : DataFrame, array-like, list of sets or EncodedLabels
+        Predicted labels, in the same form.
+    schema : Schema, list of Task, StructuredLabelEncoder or fitted estimator, default=None
+        Tells gated-off labels from missing ones.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+
+    Returns
+    -------
+    report : DataFrame
+        Indexed by (task, label): one row per classification task (label ``""``) and,
+        after a multilabel task's row, one row per label. Columns: ``kind``,
+        ``n_labelled`` (samples where the task -- or label -- is applicable and
+        annotated), ``n_missing``, ``n_not_applicable``, ``accuracy`` and precision,
+        recall and F1 with macro, micro and weighted averages. On a label's row the
+        three averages coincide: they are the label's binary scores.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mtl import Task
+    >>> from sklearn_mtl.metrics import task_report
+    >>> tasks = [Task("car"), Task("color", gate=("car", "yes"))]
+    >>> Y_true = pd.DataFrame({"car": ["yes", "no", "yes", "yes"],
+    ...                        "color": ["red", None, "blue", None]})
+    >>> Y_pred = pd.DataFrame({"car": ["yes", "no", "yes", "no"],
+    ...                        "color": ["red", None, "red", None]})
+    >>> report = task_report(Y_true, Y_pred, schema=tasks)
+    >>> report[["n_labelled", "n_missing", "n_not_applicable", "accuracy"]]  # doctest: +NORMALIZE_WHITESPACE
+                n_labelled  n_missing  n_not_applicable  accuracy
+    task  label
+    car                  4          0                 0      0.75
+    color                2          1                 1      0.50
+    """
+    true, pred = encode_pair(Y_true, Y_pred, schema)
+    weight = check_sample_weight(sample_weight, true.n_samples)
+    rows, index = [], []
+    for task in _selected_tasks(true.schema, None):
+        j = true.schema.index(task.name)
+        codes = true.codes[:, j]
+        row = {
+            "kind": task.kind,
+            "n_labelled": int((codes >= 0).sum()),
+            "n_missing": int((codes == MISSING).sum()),
+            "n_not_applicable": int((codes == NOT_APPLICABLE).sum()),
+            "accuracy": _task_accuracy(true, pred, task, weight),
+        }
+        for average in _AVERAGES:
+            p, r, f = _task_prf(true, pred, task, weight, average)
+            row.update({f"precision_{average}": p, f"recall_{average}": r, f"f1_{average}": f})
+        rows.append(row)
+        index.append((task.name, ""))
+        if task.kind != "multilabel":
+            continue
+        for k, label in enumerate(task.classes):
+            labelled, tb, pb = _label_arrays(true, pred, task, k)
+            n_na = int((codes == NOT_APPLICABLE).sum())
+            p, r, f, _ = _label_prf(true, pred, task, weight, k)
+            if (labelled & (weight > 0)).any():
+                acc = float(np.average(tb[labelled] == pb[labelled], weights=weight[labelled]))
+            else:
+                acc = float("nan")
+            row = {
+                "kind": "label",
+                "n_labelled": int(labelled.sum()),
+                "n_missing": int(len(codes) - labelled.sum() - n_na),
+                "n_not_applicable": n_na,
+                "accuracy": acc,
+            }
+            for average in _AVERAGES:
+                row.update({f"precision_{average}": p, f"recall_{average}": r, f"f1_{average}": f})
+            rows.append(row)
+            index.append((task.name, _label_name(label)))
+    columns = ["kind", "n_labelled", "n_missing", "n_not_applicable"] + REPORT_METRICS
+    return pd.DataFrame(
+        rows, columns=columns, index=pd.MultiIndex.from_tuples(index, names=["task", "label"])
+    )
+
+
+def _label_name(label):
+    if isinstance(label, (np.generic,)):
+        label = label.item()
+    return label if isinstance(label, (str, numbers.Number)) else str(label)

@@ -1,0 +1,301 @@
+"""Turn the label forms users have into aligned :class:`EncodedLabels` for metrics.
+
+Every metric accepts ``Y_true`` and ``Y_pred`` in the user's forms (DataFrame, 2-D or
+1-D arrays, multi-hot matrices, label sets) or as :class:`~sklearn_mtl.EncodedLabels`,
+plus an optional ``schema``: a :class:`~sklearn_mtl.Schema`, a list of
+:class:`~sklearn_mtl.Task`, a fitted :class:`~sklearn_mtl.StructuredLabelEncoder`, or a
+fitted estimator (or pipeline ending in one) with an ``encoder_``. The schema is what
+tells a gated-off label from a missing one; without it the tasks are inferred from the
+union of ``Y_true`` and ``Y_pred`` and every absent label counts as missing.
+
+Labels given where their gate is off are masked (``gated_labels="mask"``), in the truth
+and in the predictions alike: a metric never raises on an inconsistent prediction (see
+:func:`~sklearn_mtl.metrics.consistency_violations` to find those).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from .._encoder import EncodedLabels, StructuredLabelEncoder, _as_label_array
+from .._schema import Schema, Task
+
+_CONTAINERS = (list, set, frozenset, tuple)
+
+
+class _Absent:
+    """Placeholder second class of a task whose labels show a single class."""
+
+    def __repr__(self):
+        return "<absent>"
+
+
+ABSENT = _Absent()
+
+
+def resolve_schema(schema):
+    """Split the ``schema`` argument into (fitted encoder or None, list of Task or None)."""
+    if schema is None:
+        return None, None
+    if isinstance(schema, StructuredLabelEncoder):
+        if hasattr(schema, "schema_"):
+            return schema, list(schema.schema_.tasks)
+        if schema.groups is not None:
+            return schema, _complete_group_tasks(schema)
+        return None, _as_tasks(schema.tasks)
+    if isinstance(schema, Schema):
+        return None, list(schema.tasks)
+    if isinstance(schema, Task) or isinstance(schema, (list, tuple)):
+        return None, _as_tasks(schema)
+    encoder = _encoder_of(schema)
+    if encoder is not None:
+        return encoder, list(encoder.schema_.tasks)
+    raise TypeError(
+        "schema must be a Schema, a list of Task, a StructuredLabelEncoder or a fitted "
+        f"sklearn-mtl estimator; got {type(schema).__name__}."
+    )
+
+
+def _encoder_of(obj):
+    """The fitted label encoder of an estimator or of a pipeline's final step, if any."""
+    encoder = getattr(obj, "encoder_", None)
+    if isinstance(encoder, StructuredLabelEncoder) and hasattr(encoder, "schema_"):
+        return encoder
+    steps = getattr(obj, "steps", None)
+    if steps:
+        return _encoder_of(steps[-1][1])
+    return None
+
+
+def _as_tasks(tasks):
+    if isinstance(tasks, Task):
+        tasks = [tasks]
+    tasks = list(tasks)
+    for task in tasks:
+        if not isinstance(task, Task):
+            raise TypeError(f"schema must be a list of Task objects; got {task!r}.")
+    return tasks
+
+
+def _complete_group_tasks(encoder):
+    """Tasks of an unfitted ``from_groups`` encoder (kinds filled from group sizes)."""
+    groups = {str(k): list(v) for k, v in encoder.groups.items()}
+    declared = {t.name: t for t in (encoder.tasks or [])}
+    tasks = []
+    for name, labels in groups.items():
+        task = declared.get(name, Task(name))
+        kind = task.kind or ("binary" if len(labels) == 2 else "multiclass")
+        tasks.append(task._replace(kind=kind, classes=labels))
+    return tasks
+
+
+def _is_complete(task):
+    return task.kind is not None and (task.kind == "regression" or task.classes is not None)
+
+
+# ------------------------------------------------------------------------------ forms
+def align_pred(Y_true, Y_pred):
+    """``Y_pred`` in ``Y_true``'s form where that is unambiguous (never mutates either).
+
+    A 2-D array of predictions for a DataFrame truth gets the truth's columns; a
+    DataFrame of predictions is reordered to the truth's columns.
+    """
+    if isinstance(Y_true, pd.DataFrame):
+        if isinstance(Y_pred, pd.DataFrame):
+            true_cols = [str(c) for c in Y_true.columns]
+            pred_cols = [str(c) for c in Y_pred.columns]
+            if set(true_cols) != set(pred_cols):
+                absent = [c for c in true_cols if c not in pred_cols]
+                extra = [c for c in pred_cols if c not in true_cols]
+                raise ValueError(
+                    "Y_true and Y_pred must have the same columns; Y_pred lacks "
+                    f"{absent} and has extra {extra} (Y_true's columns are {true_cols})."
+                )
+            by_name = {str(c): c for c in Y_pred.columns}
+            return Y_pred[[by_name[c] for c in true_cols]].set_axis(Y_true.columns, axis=1)
+        if isinstance(Y_pred, (np.ndarray, list)) and not _is_label_sets(Y_pred):
+            arr = _as_label_array(Y_pred)
+            if arr.ndim == 1 and Y_true.shape[1] == 1:
+                arr = arr.reshape(-1, 1)
+            if arr.ndim == 2 and arr.shape[1] == Y_true.shape[1]:
+                return pd.DataFrame(arr, columns=Y_true.columns)
+            raise ValueError(
+                f"Y_pred has shape {arr.shape}, but Y_true is a DataFrame with "
+                f"{Y_true.shape[1]} columns {[str(c) for c in Y_true.columns]}; expected "
+                f"(n_samples, {Y_true.shape[1]})."
+            )
+    if isinstance(Y_true, pd.Series) and isinstance(Y_pred, pd.DataFrame):
+        if Y_pred.shape[1] == 1:
+            return Y_pred.iloc[:, 0]
+    return Y_pred
+
+
+def _is_label_sets(Y):
+    if isinstance(Y, np.ndarray):
+        return Y.ndim == 1 and Y.dtype == object and len(Y) > 0 and isinstance(Y[0], _CONTAINERS)
+    return isinstance(Y, list) and len(Y) > 0 and isinstance(Y[0], (set, frozenset))
+
+
+def _concat(Y_true, Y_pred):
+    """Both label sets stacked (for schema inference); inputs are left untouched."""
+    if Y_pred is None:
+        return Y_true
+    if isinstance(Y_true, pd.DataFrame):
+        return pd.concat([Y_true, Y_pred], ignore_index=True)
+    if isinstance(Y_true, pd.Series):
+        pred = Y_pred if isinstance(Y_pred, pd.Series) else pd.Series(_as_label_array(Y_pred))
+        return pd.concat([Y_true.reset_index(drop=True), pred.reset_index(drop=True)],
+                         ignore_index=True).rename(Y_true.name)
+    if isinstance(Y_true, list) and isinstance(Y_pred, list):
+        return Y_true + Y_pred
+    true, pred = _as_label_array(Y_true), _as_label_array(Y_pred)
+    if true.dtype != pred.dtype:
+        true, pred = true.astype(object), pred.astype(object)
+    return np.concatenate([true, pred], axis=0)
+
+
+def _raw_columns(Y):
+    """(name, object values) per column of a column-form label container."""
+    if isinstance(Y, pd.DataFrame):
+        return [(str(c), Y[c]) for c in Y.columns]
+    name = getattr(Y, "name", None)
+    arr = _as_label_array(Y)
+    if arr.ndim == 1:
+        return [("y" if name is None else str(name), arr)]
+    return [(f"task{j}", arr[:, j]) for j in range(arr.shape[1])]
+
+
+def _present_values(values):
+    out = []
+    for v in np.asarray(values, dtype=object):
+        if isinstance(v, _CONTAINERS):
+            return None  # a multilabel column: let the encoder infer it
+        if not pd.isna(v):
+            out.append(v)
+    return out
+
+
+def _infer_tasks(Y):
+    """Tasks for labels without a schema: the encoder's inference, plus single-class tasks.
+
+    A column whose labels show one class (a perfectly predicted constant task) is a
+    binary task whose second class never occurs, instead of an error.
+    """
+    tasks = []
+    for name, values in _raw_columns(Y):
+        dtype = getattr(values, "dtype", None)
+        if isinstance(dtype, pd.CategoricalDtype) or dtype == bool:
+            tasks.append(Task(name))
+            continue
+        present = _present_values(values)
+        if present and len(set(present)) == 1:
+            tasks.append(Task(name, kind="binary", classes=[present[0], ABSENT]))
+        else:
+            tasks.append(Task(name))
+    return tasks
+
+
+def _extend_classes(tasks, Y):
+    """Append to each classification task the labels of ``Y`` it does not know.
+
+    Used by scorers, where the schema was learned on a training fold and the test fold
+    may hold a class the fold never saw.
+    """
+    columns = dict(_raw_columns(Y))
+    if isinstance(Y, pd.DataFrame):
+        by_task = columns
+    elif len(columns) == len(tasks):
+        by_task = {t.name: values for t, (_, values) in zip(tasks, columns.items())}
+    else:
+        return tasks
+    out = []
+    for task in tasks:
+        values = by_task.get(task.name)
+        if values is None or task.columns is not None or task.kind not in ("binary", "multiclass"):
+            out.append(task)
+            continue
+        present = _present_values(values)
+        known = set(task.classes)
+        extra = []
+        for v in present or ():
+            if v not in known:
+                known.add(v)
+                extra.append(v)
+        if extra:
+            task = task._replace(kind="multiclass", classes=list(task.classes) + extra)
+        out.append(task)
+    return out
+
+
+# ---------------------------------------------------------------------------- encoding
+def fit_label_encoder(Y_true, Y_pred=None, schema=None, *, extend_classes=False):
+    """A fitted encoder that reads ``Y_true`` and ``Y_pred`` alike (gated labels masked)."""
+    encoder, tasks = resolve_schema(schema)
+    both = _concat(Y_true, Y_pred)
+    if encoder is not None:
+        tasks = list(encoder.schema_.tasks) if hasattr(encoder, "schema_") else tasks
+        if extend_classes and encoder.groups is None:
+            tasks = _extend_classes(tasks, both)
+        params = {"tasks": tasks, "gated_labels": "mask"}
+        if encoder.groups is not None:
+            params["missing_groups"] = "mask"
+        fitted = clone(encoder).set_params(**params)
+        return fitted.fit(Y_true)
+    if tasks is None:
+        tasks = _infer_tasks(both)
+    encoder = StructuredLabelEncoder(tasks=tasks, gated_labels="mask")
+    if all(_is_complete(t) for t in tasks):
+        return encoder.fit(Y_true)
+    encoder.fit(both)
+    return StructuredLabelEncoder(tasks=encoder.tasks_, gated_labels="mask").fit(Y_true)
+
+
+def encode_pair(Y_true, Y_pred, schema=None, *, extend_classes=False):
+    """``(true, pred)`` as EncodedLabels of one schema."""
+    if isinstance(Y_true, EncodedLabels) and isinstance(Y_pred, EncodedLabels):
+        _check_same_tasks(Y_true.schema, Y_pred.schema)
+        true, pred = Y_true, Y_pred
+    elif isinstance(Y_true, EncodedLabels) or isinstance(Y_pred, EncodedLabels):
+        encoded, raw = (Y_true, Y_pred) if isinstance(Y_true, EncodedLabels) else (Y_pred, Y_true)
+        enc = StructuredLabelEncoder(tasks=list(encoded.schema.tasks), gated_labels="mask")
+        other = enc.fit_transform(raw)
+        true, pred = (encoded, other) if encoded is Y_true else (other, encoded)
+    else:
+        Y_pred = align_pred(Y_true, Y_pred)
+        enc = fit_label_encoder(Y_true, Y_pred, schema, extend_classes=extend_classes)
+        true, pred = enc.transform(Y_true), enc.transform(Y_pred)
+    if true.n_samples != pred.n_samples:
+        raise ValueError(
+            f"Y_true has {true.n_samples} samples but Y_pred has {pred.n_samples}; "
+            "expected the same number."
+        )
+    return true, pred
+
+
+def encode_one(Y, schema=None):
+    """``Y`` as EncodedLabels (an EncodedLabels is returned as is)."""
+    if isinstance(Y, EncodedLabels):
+        return Y
+    return fit_label_encoder(Y, None, schema).transform(Y)
+
+
+def _check_same_tasks(a, b):
+    if a.names != b.names:
+        raise ValueError(
+            f"Y_true and Y_pred have different tasks: {a.names} and {b.names}; expected the "
+            "same schema."
+        )
+
+
+def check_sample_weight(sample_weight, n_samples):
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=float)
+    weight = np.asarray(sample_weight, dtype=float)
+    if weight.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight has shape {weight.shape}; expected ({n_samples},), one weight "
+            "per sample."
+        )
+    return weight

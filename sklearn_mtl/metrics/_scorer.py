@@ -1,0 +1,94 @@
+"""Scorers for model selection (``GridSearchCV(scoring=...)``, ``cross_validate``)."""
+
+from __future__ import annotations
+
+from ._classification import (
+    exact_match_score,
+    hamming_loss,
+    mean_task_accuracy,
+    task_accuracy_score,
+    task_f1_score,
+    task_precision_score,
+    task_recall_score,
+)
+from ._inputs import _encoder_of, encode_pair
+
+
+class _StructuredScorer:
+    """Callable ``scorer(estimator, X, Y)``: predict ``X``, compare with ``Y``.
+
+    The estimator's schema (``encoder_``, also through a pipeline's final step) tells
+    gated-off labels from missing ones; a class of ``Y`` that the estimator never saw in
+    its training fold is added to the schema rather than raising. Greater is better:
+    losses are negated.
+    """
+
+    def __init__(self, name, func, sign=1, kwargs=None):
+        self._name = name
+        self._func = func
+        self._sign = sign
+        self._kwargs = dict(kwargs or {})
+
+    def __call__(self, estimator, X, Y, sample_weight=None):
+        Y_pred = estimator.predict(X)
+        encoder = _encoder_of(estimator)
+        true, pred = encode_pair(Y, Y_pred, encoder, extend_classes=True)
+        return self._sign * self._func(true, pred, sample_weight=sample_weight, **self._kwargs)
+
+    def __repr__(self):
+        if "task" in self._kwargs:
+            return f"make_task_scorer({self._name!r}, task={self._kwargs['task']!r})"
+        return f"<{self._name} scorer>"
+
+
+_TASK_METRICS = {"accuracy": (task_accuracy_score, {})}
+for _metric, _func in (
+    ("precision", task_precision_score),
+    ("recall", task_recall_score),
+    ("f1", task_f1_score),
+):
+    for _average in ("macro", "micro", "weighted"):
+        _TASK_METRICS[f"{_metric}_{_average}"] = (_func, {"average": _average})
+
+
+def make_task_scorer(metric, *, task):
+    """A scorer of one task's metric, for ``GridSearchCV(scoring=...)``.
+
+    Parameters
+    ----------
+    metric : str
+        ``"accuracy"``, or ``"precision_<average>"``, ``"recall_<average>"``,
+        ``"f1_<average>"`` with ``<average>`` one of ``macro``, ``micro``, ``weighted``.
+    task : str
+        The task to score.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, Y, sample_weight=None)`` returning a float (greater is
+        better).
+
+    See Also
+    --------
+    exact_match_scorer, mean_task_accuracy_scorer, neg_hamming_loss_scorer
+
+    Examples
+    --------
+    >>> from sklearn_mtl.metrics import make_task_scorer
+    >>> make_task_scorer("f1_macro", task="color")
+    make_task_scorer('f1_macro', task='color')
+    """
+    if metric not in _TASK_METRICS:
+        raise ValueError(f"Unknown task metric {metric!r}; expected one of {list(_TASK_METRICS)}.")
+    if not isinstance(task, str):
+        raise ValueError(f"task must be a task name (str); got {task!r}.")
+    func, kwargs = _TASK_METRICS[metric]
+    return _StructuredScorer(metric, func, kwargs={**kwargs, "task": task})
+
+
+#: Scorer of :func:`exact_match_score`.
+exact_match_scorer = _StructuredScorer("exact_match", exact_match_score)
+#: Scorer of :func:`mean_task_accuracy`.
+mean_task_accuracy_scorer = _StructuredScorer("mean_task_accuracy", mean_task_accuracy)
+#: Scorer of minus :func:`hamming_loss` (greater is better).
+neg_hamming_loss_scorer = _StructuredScorer("neg_hamming_loss", hamming_loss, sign=-1)

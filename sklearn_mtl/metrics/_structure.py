@@ -1,0 +1,366 @@
+"""The structure of labels: co-occurrence of label pairs, and broken structure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._encoder import EncodedLabels, _as_label_array
+from .._schema import NOT_APPLICABLE, _topological_order
+from ._inputs import ABSENT, _encoder_of, encode_one, encode_pair, resolve_schema
+
+_NORMALIZE = (None, "row", "all")
+
+
+def _check_normalize(normalize):
+    if normalize not in _NORMALIZE:
+        raise ValueError(f"normalize must be one of {list(_NORMALIZE)}; got {normalize!r}.")
+
+
+def _indicators(encoded):
+    """Label names, (n, L) bool "label is on", (n, L) bool "label is known"."""
+    names, active, known = [], [], []
+    for j, task in enumerate(encoded.schema):
+        codes = encoded.codes[:, j]
+        off = codes == NOT_APPLICABLE
+        if task.kind in ("binary", "multiclass"):
+            for k, cls in enumerate(task.classes):
+                if cls is ABSENT:
+                    continue
+                names.append(f"{task.name}={cls}")
+                active.append(codes == k)
+                known.append((codes >= 0) | off)
+        elif task.kind == "multilabel":
+            block = encoded.multilabel[task.name]
+            for k, label in enumerate(task.classes):
+                names.append(f"{task.name}={label}")
+                active.append(block[:, k] == 1)
+                known.append((block[:, k] >= 0) | off)
+    n = encoded.n_samples
+    if not names:
+        raise ValueError("The schema has no classification task; there is no label to count.")
+    return (
+        names,
+        np.column_stack(active).reshape(n, -1),
+        np.column_stack(known).reshape(n, -1),
+    )
+
+
+def _cooccurrence(encoded, normalize):
+    names, active, known = _indicators(encoded)
+    a = active.astype(np.int64)
+    k = known.astype(np.int64)
+    counts = a.T @ a
+    if normalize is None:
+        values = counts
+    else:
+        denominator = (a.T @ k) if normalize == "row" else (k.T @ k)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = np.where(denominator > 0, counts / np.maximum(denominator, 1), np.nan)
+    return pd.DataFrame(values, index=pd.Index(names, name="label"), columns=names)
+
+
+def cooccurrence_matrix(Y, *, schema=None, normalize=None):
+    """How often each pair of labels is on together.
+
+    A *label* is one class of a binary or multiclass task (``"color=red"``) or one label
+    of a multilabel task. Entry ``(a, b)`` counts the samples where ``a`` and ``b`` are
+    both on; the diagonal is each label's frequency. Missing labels are unknown and left
+    out of the counts and of the denominators; a gated-off task is known to be off.
+
+    Parameters
+    ----------
+    Y : DataFrame, array-like, list of sets or EncodedLabels
+        Labels (true or predicted).
+    schema : Schema, list of Task, StructuredLabelEncoder or fitted estimator, default=None
+        Tells gated-off labels from missing ones.
+    normalize : {None, "row", "all"}, default=None
+        ``None``: counts. ``"row"``: P(b on | a on), over the samples where ``b`` is
+        known (the diagonal is 1). ``"all"``: P(a and b on), over the samples where both
+        are known. NaN where the denominator is 0.
+
+    Returns
+    -------
+    matrix : DataFrame of shape (n_labels, n_labels)
+        Indexed and labelled by ``"task=label"``.
+
+    See Also
+    --------
+    cooccurrence_difference : predicted minus true co-occurrence.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mtl.metrics import cooccurrence_matrix
+    >>> Y = pd.DataFrame({"car": ["yes", "yes", "no"], "color": ["red", "blue", None]})
+    >>> cooccurrence_matrix(Y)  # doctest: +NORMALIZE_WHITESPACE
+               car=no  car=yes  color=blue  color=red
+    label
+    car=no          1        0           0          0
+    car=yes         0        2           1          1
+    color=blue      0        1           1          0
+    color=red       0        1           0          1
+    """
+    _check_normalize(normalize)
+    return _cooccurrence(encode_one(Y, schema), normalize)
+
+
+def cooccurrence_difference(Y_true, Y_pred, *, schema=None, normalize="all"):
+    """Predicted minus true co-occurrence of label pairs.
+
+    Both are computed on one shared schema, so the labels line up. Positive entries are
+    pairs the model puts together more often than the truth does.
+
+    Parameters
+    ----------
+    Y_true : DataFrame, array-like, list of sets or EncodedLabels
+        True labels.
+    Y_pred : DataFrame, array-like, list of sets or EncodedLabels
+        Predicted labels, in the same form.
+    schema : Schema, list of Task, StructuredLabelEncoder or fitted estimator, default=None
+        Tells gated-off labels from missing ones.
+    normalize : {None, "row", "all"}, default="all"
+        As in :func:`cooccurrence_matrix`.
+
+    Returns
+    -------
+    difference : DataFrame of shape (n_labels, n_labels)
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mtl.metrics import cooccurrence_difference
+    >>> Y_true = pd.DataFrame({"a": ["x", "y"], "b": ["u", "v"]})
+    >>> Y_pred = pd.DataFrame({"a": ["x", "y"], "b": ["u", "u"]})
+    >>> cooccurrence_difference(Y_true, Y_pred, normalize=None).loc["a=y", "b=u"]
+    np.int64(1)
+    """
+    _check_normalize(normalize)
+    true, pred = encode_pair(Y_true, Y_pred, schema)
+    return _cooccurrence(pred, normalize) - _cooccurrence(true, normalize)
+
+
+def cooccurrence_matrices(Y_true, Y_pred, *, schema=None, normalize=None):
+    """True and predicted co-occurrence matrices on one shared set of labels."""
+    _check_normalize(normalize)
+    true, pred = encode_pair(Y_true, Y_pred, schema)
+    return _cooccurrence(true, normalize), _cooccurrence(pred, normalize)
+
+
+# ----------------------------------------------------------------------- violations
+_ON, _OFF, _UNKNOWN = 1, 0, -1
+
+
+def consistency_violations(Y_pred, schema):
+    """Predictions that break the label structure: gates, or exclusive groups.
+
+    A *gate* violation is a label given for a task whose gate is off: its parent task
+    has a value outside the gate, or is itself gated off (``color="red"`` where
+    ``car="no"``). A parent with a missing value leaves the gate unknown: no violation.
+    An *exclusivity* violation is more than one active label in one exclusive group of
+    a flat label space (see :meth:`StructuredLabelEncoder.from_groups`); such a group
+    then has no single value, and the gates of its children are unknown.
+
+    Parameters
+    ----------
+    Y_pred : DataFrame, array-like, multi-hot matrix, list of sets or EncodedLabels
+        Predicted labels, read as they are (nothing is masked or corrected).
+    schema : Schema, list of Task, StructuredLabelEncoder or fitted estimator
+        The tasks and gates; an encoder made by ``from_groups`` (fitted or not) gives
+        the exclusive groups of a multi-hot matrix or of label sets.
+
+    Returns
+    -------
+    violations : DataFrame
+        One row per violation, columns ``row`` (position of the sample), ``task``,
+        ``violation`` (``"gate"`` or ``"exclusivity"``) and ``detail``. Empty when the
+        predictions are consistent.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_mtl import Task
+    >>> from sklearn_mtl.metrics import consistency_violations
+    >>> tasks = [Task("car", classes=["no", "yes"]),
+    ...          Task("color", classes=["red", "blue"], gate=("car", "yes"))]
+    >>> Y_pred = pd.DataFrame({"car": ["yes", "no"], "color": ["red", "blue"]})
+    >>> consistency_violations(Y_pred, tasks)[["row", "task", "violation"]]
+       row   task violation
+    0    1  color      gate
+    """
+    tasks, groups = _structure_of(schema)
+    violations = []
+    if isinstance(Y_pred, EncodedLabels):
+        values, has_label = _read_encoded(Y_pred, tasks)
+    elif groups is not None:
+        values, has_label = _read_groups(Y_pred, groups, violations)
+    else:
+        values, has_label = _read_columns(Y_pred, tasks)
+    n = len(next(iter(has_label.values())))
+    state = {}
+    for i in _topological_order(tasks):
+        task = tasks[i]
+        if task.gate is None:
+            state[task.name] = np.full(n, _ON)
+            continue
+        parent, gate_values = task.gate
+        parent_state = state[parent]
+        parent_values = values[parent]
+        on = np.array([v is not None and v in gate_values for v in parent_values])
+        present = np.array([v is not None for v in parent_values])
+        s = np.where(parent_state == _OFF, _OFF, _UNKNOWN)
+        s = np.where((parent_state == _ON) & present, np.where(on, _ON, _OFF), s)
+        state[task.name] = s
+        expected = sorted(map(str, gate_values))
+        for row in np.flatnonzero((s == _OFF) & has_label[task.name]):
+            if parent_state[row] == _OFF:
+                why = f"{parent!r} is not applicable"
+            else:
+                why = f"{parent!r} is {parent_values[row]!r}"
+            violations.append({
+                "row": int(row),
+                "task": task.name,
+                "violation": "gate",
+                "detail": f"Task {task.name!r} has a label but {why}; it applies only when "
+                          f"{parent!r} is one of {expected}.",
+            })
+    out = pd.DataFrame(violations, columns=["row", "task", "violation", "detail"])
+    return out.sort_values(["row", "task"], kind="stable").reset_index(drop=True)
+
+
+def _structure_of(schema):
+    """(tasks, groups or None) from the ``schema`` argument."""
+    if schema is None:
+        raise ValueError("consistency_violations needs a schema: the gates to check.")
+    encoder, tasks = resolve_schema(schema)
+    encoder = encoder if encoder is not None else _encoder_of(schema)
+    groups = getattr(encoder, "groups", None)
+    if groups is None and hasattr(schema, "groups") and getattr(schema, "groups") is not None:
+        groups = schema.groups
+    if groups is not None:
+        groups = {str(k): list(v) for k, v in groups.items()}
+    return tasks, groups
+
+
+def _read_encoded(encoded, tasks):
+    values, has_label = {}, {}
+    for task in tasks:
+        j = encoded.schema.index(task.name)
+        codes = encoded.codes[:, j]
+        if task.kind in ("binary", "multiclass"):
+            classes = task.classes
+            values[task.name] = [classes[c] if c >= 0 else None for c in codes]
+            has_label[task.name] = codes >= 0
+        else:
+            values[task.name] = [None] * len(codes)
+            if task.kind == "multilabel":
+                has_label[task.name] = (encoded.multilabel[task.name] == 1).any(axis=1)
+            else:
+                has_label[task.name] = ~np.isnan(encoded.regression[task.name])
+    return values, has_label
+
+
+def _is_missing(value):
+    if isinstance(value, (list, set, frozenset, tuple, np.ndarray)):
+        return False
+    return value is None or bool(pd.isna(value))
+
+
+def _read_columns(Y, tasks):
+    if isinstance(Y, pd.DataFrame):
+        by_name = {str(c): c for c in Y.columns}
+
+        def column(task):
+            names = task.columns if task.columns is not None else [task.name]
+            absent = [c for c in names if c not in by_name]
+            if absent:
+                raise ValueError(
+                    f"Y_pred has no column {absent[0]!r} for task {task.name!r}; its columns "
+                    f"are {list(by_name)}."
+                )
+            if task.columns is not None:
+                return Y[[by_name[c] for c in names]].to_numpy(dtype=object)
+            return Y[by_name[task.name]].to_numpy(dtype=object)
+    else:
+        arr = _as_label_array(Y)
+        if arr.ndim == 1:
+            arr = arr.reshape(-1, 1)
+        if arr.shape[1] != len(tasks):
+            raise ValueError(
+                f"Y_pred has {arr.shape[1]} columns, but the schema has {len(tasks)} tasks "
+                f"{[t.name for t in tasks]}; expected one column per task."
+            )
+
+        def column(task):
+            return arr[:, [t.name for t in tasks].index(task.name)]
+
+    values, has_label = {}, {}
+    for task in tasks:
+        col = column(task)
+        if col.ndim == 2:  # multilabel as 0/1 columns
+            block = pd.DataFrame(col).apply(pd.to_numeric, errors="coerce").to_numpy(float)
+            has_label[task.name] = np.nan_to_num(block).astype(bool).any(axis=1)
+            values[task.name] = [None] * len(col)
+            continue
+        missing = np.array([_is_missing(v) for v in col], dtype=bool)
+        if task.kind == "multilabel":
+            has_label[task.name] = np.array(
+                [not m and len(v) > 0 for v, m in zip(col, missing)], dtype=bool
+            )
+            values[task.name] = [None] * len(col)
+        else:
+            has_label[task.name] = ~missing
+            values[task.name] = [None if m else v for v, m in zip(col, missing)]
+    return values, has_label
+
+
+def _read_groups(Y, groups, violations):
+    if isinstance(Y, pd.DataFrame):
+        by_name = {str(c): c for c in Y.columns}
+
+        def active_of(label):
+            if str(label) not in by_name:
+                raise ValueError(
+                    f"The multi-hot Y_pred has no column for label {label!r}; its columns are "
+                    f"{list(by_name)}."
+                )
+            return np.asarray(Y[by_name[str(label)]], dtype=float) == 1
+    elif isinstance(Y, (list, tuple)) or (
+        isinstance(Y, np.ndarray) and Y.ndim == 1 and Y.dtype == object
+    ):
+        sets = [set(s) for s in Y]
+
+        def active_of(label):
+            return np.array([label in s for s in sets], dtype=bool)
+    else:
+        arr = np.asarray(Y, dtype=float)
+        if arr.ndim != 2:
+            raise ValueError(
+                f"Y_pred has shape {arr.shape}; expected a multi-hot matrix (n_samples, "
+                "n_labels) or a list of label sets."
+            )
+
+        def active_of(label):
+            if not (isinstance(label, (int, np.integer)) and 0 <= label < arr.shape[1]):
+                raise ValueError(
+                    f"Label {label!r} is not a column index of the multi-hot Y_pred of width "
+                    f"{arr.shape[1]}."
+                )
+            return arr[:, int(label)] == 1
+
+    values, has_label = {}, {}
+    for name, labels in groups.items():
+        hot = np.column_stack([active_of(label) for label in labels])
+        count = hot.sum(axis=1)
+        for row in np.flatnonzero(count > 1):
+            active = [labels[k] for k in np.flatnonzero(hot[row])]
+            violations.append({
+                "row": int(row),
+                "task": name,
+                "violation": "exclusivity",
+                "detail": f"Group {name!r} has {len(active)} active labels {active}; "
+                          "expected at most one.",
+            })
+        values[name] = [labels[int(np.argmax(h))] if c == 1 else None for h, c in zip(hot, count)]
+        has_label[name] = count > 0
+    return values, has_label
