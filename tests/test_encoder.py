@@ -554,3 +554,33 @@ def test_round_trip_over_random_schemas(data, form):
             assert_same_labels(out[:, j], Y[:, j])
             assert_same_labels(Y[:, j], snapshot[:, j])
     np.testing.assert_array_equal(enc.transform(Y).codes, encoded.codes)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["a", "b", "c", None]), min_size=3, max_size=3),
+        min_size=2,
+        max_size=10,
+    ),
+    st.sampled_from(["frame", "array"]),
+)
+def test_round_trip_with_inferred_schema(rows, form):
+    Y = np.array(rows, dtype=object)
+    for j in range(3):  # inference needs two classes per column
+        Y[:2, j] = ["a", "b"]
+    if form == "frame":
+        Y = pd.DataFrame(Y, columns=["x", "y", "z"])
+    enc = StructuredLabelEncoder()
+    encoded = enc.fit_transform(Y)
+    for task in enc.tasks_:
+        column = np.asarray(Y)[:, enc.schema_.index(task.name)]
+        present = sorted({v for v in column if isinstance(v, str)})
+        assert task.classes == present  # sorted distinct non-missing values
+        assert task.kind == ("binary" if len(present) == 2 else "multiclass")
+    out = enc.inverse_transform(encoded)
+    if form == "frame":
+        assert_same_frame(out, Y)
+    else:
+        for j in range(3):
+            assert_same_labels(out[:, j], Y[:, j])
