@@ -1,0 +1,320 @@
+"""Convolutional trunks for images (N, C, H, W) and clips (N, C, T, H, W).
+
+A trunk is any ``nn.Module`` mapping an input batch to a feature batch of shape
+(batch, n_features). The trunks here end with global average pooling, so they take
+images or clips of any height, width and length; they expose their output width as
+``out_features`` so that no dry forward pass is needed.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+from torch import nn
+
+from ._modules import ACTIVATIONS
+
+_POOLS = {"max": (nn.MaxPool2d, nn.MaxPool3d), "avg": (nn.AvgPool2d, nn.AvgPool3d), None: None}
+
+
+def _check_common(name, channels, pool, activation):
+    channels = tuple(channels)
+    if not channels or not all(isinstance(c, Integral) and c > 0 for c in channels):
+        raise ValueError(
+            f"{name} channels must be a non-empty sequence of positive ints; got {channels!r}."
+        )
+    if pool not in _POOLS:
+        raise ValueError(f"{name} pool must be one of ['max', 'avg', None]; got {pool!r}.")
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"{name} activation must be one of {sorted(ACTIVATIONS)}; got {activation!r}."
+        )
+    return channels
+
+
+def _check_input_shape(name, input_shape, in_channels, expected):
+    """``input_shape`` is one sample's shape, without the batch dimension."""
+    if input_shape is None:
+        return
+    input_shape = tuple(input_shape)
+    dims = ", ".join(expected)
+    if len(input_shape) != len(expected):
+        given = ", ".join(["n_samples", *map(str, input_shape)])
+        raise ValueError(
+            f"{name} expects X of shape (n_samples, {dims}); got X of shape ({given}). "
+            f"Reshape X (e.g. X.reshape(n_samples, {dims})), or use trunk='mlp' for "
+            f"flat features."
+        )
+    if input_shape[0] != in_channels:
+        raise ValueError(
+            f"{name} was built for {in_channels} input channels, but the samples have shape "
+            f"{input_shape}: (channels, ...) = ({input_shape[0]}, ...)."
+        )
+
+
+def _conv_blocks(dim, in_channels, channels, kernel_size, stride, pool, batch_norm,
+                 activation, dropout, pool_sizes):
+    conv = nn.Conv2d if dim == 2 else nn.Conv3d
+    norm = nn.BatchNorm2d if dim == 2 else nn.BatchNorm3d
+    drop = nn.Dropout2d if dim == 2 else nn.Dropout3d
+    pool_cls = None if pool is None else _POOLS[pool][dim - 2]
+    layers, width = [], in_channels
+    for i, out in enumerate(channels):
+        kernel = kernel_size if isinstance(kernel_size, Integral) else tuple(kernel_size)
+        padding = kernel // 2 if isinstance(kernel, Integral) else tuple(k // 2 for k in kernel)
+        layers.append(
+            conv(width, out, kernel, stride=stride if i == 0 else 1, padding=padding,
+                 bias=not batch_norm)
+        )
+        if batch_norm:
+            layers.append(norm(out))
+        layers.append(ACTIVATIONS[activation]())
+        if dropout:
+            layers.append(drop(dropout))
+        # No pooling after the last block: global average pooling follows.
+        if pool_cls is not None and i < len(channels) - 1:
+            layers.append(pool_cls(pool_sizes(i), ceil_mode=True))
+        width = out
+    return nn.Sequential(*layers)
+
+
+class Conv2dTrunk(nn.Module):
+    """Convolutional trunk for images of shape (batch, channels, height, width).
+
+    Each block is ``Conv2d -> [BatchNorm2d] -> activation -> [Dropout2d]``, followed by
+    2×2 pooling between blocks; global average pooling over the last block turns any
+    image size into a feature vector of width ``channels[-1]``.
+
+    Selected by ``MultiTaskClassifier(trunk="conv2d", trunk_params={...})``, which
+    infers ``in_channels`` and ``input_shape`` from ``X`` at fit.
+
+    Parameters
+    ----------
+    in_channels : int
+        Channels of the input images (inferred at fit).
+    channels : tuple of int, default=(16, 32, 64)
+        Output channels of each convolutional block.
+    kernel_size : int or tuple of int, default=3
+        Kernel size of every convolution ("same" padding).
+    stride : int or tuple of int, default=1
+        Stride of the first convolution: 2 quarters the cost of a network on large
+        images.
+    pool : {"max", "avg"} or None, default="max"
+        Pooling (2×2, ceil mode) between blocks; ``None`` keeps the resolution.
+    batch_norm : bool, default=True
+        Whether each convolution is followed by batch normalisation.
+    activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
+        Activation after each block.
+    dropout : float, default=0.0
+        Channel dropout after each block.
+    input_shape : tuple of int, default=None
+        Shape of one sample, (channels, height, width), checked when given (inferred at
+        fit): a clear error instead of a failing convolution on flat features.
+
+    Attributes
+    ----------
+    out_features : int
+        Width of the feature vector, ``channels[-1]``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_mtl.neural import Conv2dTrunk
+    >>> trunk = Conv2dTrunk(3, channels=(8, 16))
+    >>> trunk(torch.zeros(2, 3, 32, 32)).shape
+    torch.Size([2, 16])
+    """
+
+    def __init__(
+        self, in_channels, channels=(16, 32, 64), kernel_size=3, stride=1, pool="max",
+        batch_norm=True, activation="relu", dropout=0.0, input_shape=None,
+    ):
+        super().__init__()
+        channels = _check_common("Conv2dTrunk", channels, pool, activation)
+        _check_input_shape("Conv2dTrunk", input_shape, in_channels,
+                           ("channels", "height", "width"))
+        self.features = _conv_blocks(
+            2, in_channels, channels, kernel_size, stride, pool, batch_norm, activation,
+            dropout, pool_sizes=lambda i: 2,
+        )
+        self.out_features = channels[-1]
+
+    def forward(self, x):
+        if x.ndim != 4:
+            raise ValueError(
+                f"Conv2dTrunk expects a batch of shape (batch, channels, height, width); "
+                f"got shape {tuple(x.shape)}."
+            )
+        return self.features(x).mean(dim=(2, 3))
+
+
+class Conv3dTrunk(nn.Module):
+    """3-D convolutional trunk for clips of shape (batch, channels, frames, height, width).
+
+    Each block is ``Conv3d -> [BatchNorm3d] -> activation -> [Dropout3d]``; between
+    blocks, pooling halves height and width, and also time from the second pooling on
+    (the first keeps every frame, so that fast motion is still seen by two layers).
+    Global average pooling over the last block gives a feature vector of width
+    ``channels[-1]`` for clips of any size and length.
+
+    Selected by ``MultiTaskClassifier(trunk="conv3d", trunk_params={...})``.
+
+    Parameters
+    ----------
+    in_channels : int
+        Channels of the input clips (inferred at fit).
+    channels : tuple of int, default=(16, 32)
+        Output channels of each convolutional block.
+    kernel_size : int or tuple of int, default=3
+        Kernel size (time, height, width) of every convolution ("same" padding);
+        ``(1, 3, 3)`` makes a block purely spatial.
+    stride : int or tuple of int, default=(1, 2, 2)
+        Stride of the first convolution. The default halves height and width at once,
+        which cuts the cost of the network about fourfold; use 1 for tiny frames.
+    pool : {"max", "avg"} or None, default="max"
+        Pooling (ceil mode) between blocks; ``None`` keeps the resolution.
+    batch_norm : bool, default=True
+        Whether each convolution is followed by batch normalisation.
+    activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
+        Activation after each block.
+    dropout : float, default=0.0
+        Channel dropout after each block.
+    input_shape : tuple of int, default=None
+        Shape of one sample, (channels, frames, height, width), checked when given
+        (inferred at fit).
+
+    Attributes
+    ----------
+    out_features : int
+        Width of the feature vector, ``channels[-1]``.
+
+    See Also
+    --------
+    FrameConvTrunk : 2-D convolutions on each frame, then a temporal convolution.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_mtl.neural import Conv3dTrunk
+    >>> trunk = Conv3dTrunk(1, channels=(4, 8))
+    >>> trunk(torch.zeros(2, 1, 8, 32, 32)).shape
+    torch.Size([2, 8])
+    """
+
+    def __init__(
+        self, in_channels, channels=(16, 32), kernel_size=3, stride=(1, 2, 2), pool="max",
+        batch_norm=True, activation="relu", dropout=0.0, input_shape=None,
+    ):
+        super().__init__()
+        channels = _check_common("Conv3dTrunk", channels, pool, activation)
+        _check_input_shape("Conv3dTrunk", input_shape, in_channels,
+                           ("channels", "frames", "height", "width"))
+        self.features = _conv_blocks(
+            3, in_channels, channels, kernel_size, stride, pool, batch_norm, activation,
+            dropout, pool_sizes=lambda i: (1, 2, 2) if i == 0 else 2,
+        )
+        self.out_features = channels[-1]
+
+    def forward(self, x):
+        if x.ndim != 5:
+            raise ValueError(
+                f"Conv3dTrunk expects a batch of shape (batch, channels, frames, height, "
+                f"width); got shape {tuple(x.shape)}."
+            )
+        return self.features(x).mean(dim=(2, 3, 4))
+
+
+class FrameConvTrunk(nn.Module):
+    """A 2-D trunk over each frame of a clip, then a temporal convolution and pooling.
+
+    Every frame of a (batch, channels, frames, height, width) clip goes through the same
+    :class:`Conv2dTrunk`; the per-frame features (batch, frames, width) go through a
+    1-D convolution over time (so that the order of frames matters) and an activation,
+    then are pooled over time. Cheaper than :class:`Conv3dTrunk` on a CPU.
+
+    Selected by ``MultiTaskClassifier(trunk="conv2d_frames", trunk_params={...})``.
+
+    Parameters
+    ----------
+    in_channels : int
+        Channels of the input clips (inferred at fit).
+    channels : tuple of int, default=(16, 32)
+        Output channels of each 2-D block; the temporal convolution keeps the width.
+    kernel_size : int, default=3
+        Kernel size of the 2-D convolutions.
+    stride : int, default=1
+        Stride of the first 2-D convolution.
+    pool : {"max", "avg"} or None, default="max"
+        Spatial pooling between 2-D blocks.
+    batch_norm : bool, default=True
+        Batch normalisation in the 2-D blocks.
+    activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
+        Activation of every block.
+    dropout : float, default=0.0
+        Channel dropout in the 2-D blocks.
+    temporal_kernel_size : int, default=3
+        Frames seen by the temporal convolution; 1 ignores frame order.
+    temporal_pool : {"mean", "max"}, default="mean"
+        Pooling over time.
+    input_shape : tuple of int, default=None
+        Shape of one sample, (channels, frames, height, width), checked when given.
+
+    Attributes
+    ----------
+    out_features : int
+        Width of the feature vector, ``channels[-1]``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_mtl.neural import FrameConvTrunk
+    >>> trunk = FrameConvTrunk(1, channels=(4, 8))
+    >>> trunk(torch.zeros(2, 1, 8, 16, 16)).shape
+    torch.Size([2, 8])
+    """
+
+    def __init__(
+        self, in_channels, channels=(16, 32), kernel_size=3, stride=1, pool="max",
+        batch_norm=True, activation="relu", dropout=0.0, temporal_kernel_size=3,
+        temporal_pool="mean", input_shape=None,
+    ):
+        super().__init__()
+        _check_input_shape("FrameConvTrunk", input_shape, in_channels,
+                           ("channels", "frames", "height", "width"))
+        if temporal_pool not in ("mean", "max"):
+            raise ValueError(
+                f"FrameConvTrunk temporal_pool must be 'mean' or 'max'; got {temporal_pool!r}."
+            )
+        self.frames = Conv2dTrunk(
+            in_channels, channels, kernel_size, stride, pool, batch_norm, activation, dropout
+        )
+        width = self.frames.out_features
+        self.temporal = nn.Sequential(
+            nn.Conv1d(width, width, temporal_kernel_size, padding=temporal_kernel_size // 2),
+            ACTIVATIONS[activation](),
+        )
+        self.temporal_pool = temporal_pool
+        self.out_features = width
+
+    def forward(self, x):
+        if x.ndim != 5:
+            raise ValueError(
+                f"FrameConvTrunk expects a batch of shape (batch, channels, frames, height, "
+                f"width); got shape {tuple(x.shape)}."
+            )
+        n, c, t, h, w = x.shape
+        frames = x.transpose(1, 2).reshape(n * t, c, h, w)
+        z = self.frames(frames).reshape(n, t, -1).transpose(1, 2)  # (batch, width, frames)
+        z = self.temporal(z)
+        return z.mean(dim=2) if self.temporal_pool == "mean" else z.amax(dim=2)
+
+
+#: Trunks selectable by name in ``MultiTaskClassifier(trunk=...)``.
+NAMED_TRUNKS = {
+    "conv2d": Conv2dTrunk,
+    "conv3d": Conv3dTrunk,
+    "conv2d_frames": FrameConvTrunk,
+}
+
+
+__all__ = ["NAMED_TRUNKS", "Conv2dTrunk", "Conv3dTrunk", "FrameConvTrunk"]
