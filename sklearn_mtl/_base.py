@@ -12,12 +12,14 @@ and may override ``_validate_X`` (e.g. to accept images or a torch ``Dataset``).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, clone
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
-    check_consistent_length,
     check_is_fitted,
     validate_data,
 )
@@ -65,12 +67,18 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         return encoded
 
     def _validate_X(self, X, *, reset):
-        return validate_data(self, X, reset=reset)
+        return validate_features(self, X, reset=reset)
 
     def _check_fit_inputs(self, X, Y, sample_weight):
         X = self._validate_X(X, reset=True)
         encoded = self._fit_labels(Y)
-        check_consistent_length(X, encoded.codes)
+        if len(X) != encoded.n_samples:
+            raise ValueError(
+                f"X has {len(X)} samples, but Y has {encoded.n_samples}; expected one row of "
+                "labels per sample (found input variables with inconsistent numbers of "
+                f"samples: [{len(X)}, {encoded.n_samples}])."
+            )
+        _check_task_labels(encoded)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
         return X, encoded, sample_weight
@@ -181,6 +189,84 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         tags.target_tags.single_output = True
         tags.non_deterministic = False
         return tags
+
+
+def validate_features(estimator, X, **kwargs):
+    """``validate_data`` whose errors on bad values name the first bad row and column.
+
+    scikit-learn reports "Input X contains NaN" or "could not convert string to float"
+    without saying where; the re-raised ``ValueError`` keeps that message and adds the
+    position and value of the first offending entry (and, for reordered DataFrame
+    columns, the expected order).
+    """
+    try:
+        return validate_data(estimator, X, **kwargs)
+    except ValueError as exc:
+        message = str(exc)
+        if "same order" in message and hasattr(X, "columns"):
+            expected = list(getattr(estimator, "feature_names_in_", []))
+            raise ValueError(
+                f"{message.rstrip()}\nExpected the columns {expected}; got {list(X.columns)}."
+            ) from exc
+        where = _first_bad_value(X)
+        if where is None:
+            raise
+        raise ValueError(f"{message.rstrip()}\n{where}") from exc
+
+
+def _first_bad_value(X):
+    """Where the first NaN, infinite or non-numeric entry of a 2-D ``X`` is, or None."""
+    try:
+        if isinstance(X, pd.DataFrame):
+            frame = X
+        else:
+            arr = np.asarray(X, dtype=object)
+            if arr.ndim != 2:
+                return None
+            frame = pd.DataFrame(arr)
+        bad = np.zeros(frame.shape, dtype=bool)
+        for j in range(frame.shape[1]):
+            values = frame.iloc[:, j]
+            numeric = pd.to_numeric(values.astype(object), errors="coerce").astype(float)
+            bad[:, j] = values.isna().to_numpy() | np.isnan(numeric.to_numpy())
+            bad[:, j] |= np.isinf(numeric.to_numpy())
+    except (TypeError, ValueError):  # a structure this helper cannot read: say nothing
+        return None
+    if not bad.any():
+        return None
+    row, col = np.argwhere(bad)[0]
+    value = frame.iat[row, col]
+    value = value.item() if isinstance(value, np.generic) else value
+    name = frame.columns[col] if isinstance(X, pd.DataFrame) else int(col)
+    what = "is missing (NaN)" if pd.isna(value) else f"holds {value!r}, not a finite number"
+    return (
+        f"The first bad entry: row {int(row)}, column {name!r} {what}; expected finite "
+        "numbers in every entry of X."
+    )
+
+
+def _check_task_labels(encoded):
+    """Refuse a task with no training label; warn on a task with a single class."""
+    for j, task in enumerate(encoded.schema):
+        codes = encoded.codes[:, j]
+        present = codes >= 0
+        if not present.any():
+            n_off = int((codes == NOT_APPLICABLE).sum())
+            raise ValueError(
+                f"Task {task.name!r} has no label in the training data: of its "
+                f"{len(codes)} values, {len(codes) - n_off} are missing and {n_off} not "
+                "applicable (gate off); expected at least one label per task."
+            )
+        if task.is_classification:
+            seen = np.unique(codes[present])
+            if len(seen) == 1:
+                label = task.classes[int(seen[0])]
+                warnings.warn(
+                    f"Task {task.name!r} has a single class {label!r} among its "
+                    f"{int(present.sum())} training labels (its classes are "
+                    f"{list(task.classes)}); a model can only learn to predict {label!r}.",
+                    UserWarning,
+                )
 
 
 def exact_match_rows(true, pred):

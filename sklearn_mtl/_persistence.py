@@ -1,0 +1,851 @@
+"""Safe persistence: ``save(estimator, path)`` and ``load(path)`` without pickle.
+
+One file per model: a zip archive whose members are
+
+``manifest.json``
+    Format name and version, the sklearn-mtl version that wrote it (checked on load),
+    the library versions it was written with, and the SHA-256 of every other member.
+``estimator.json``
+    The estimator as typed JSON: its class (by import path), ``get_params()`` and its
+    fitted attributes (schema, encoder state with the fitted input form, seeds,
+    history...). Classes and functions are stored by import path and, on load, resolved
+    only from an allow-list.
+``arrays.safetensors``
+    Numeric numpy arrays (safetensors: raw buffers, never code).
+``weights.safetensors``
+    Torch tensors: the network's and the loss's ``state_dict`` and tensors in fitted
+    attributes.
+``skops/<n>.skops``
+    Fitted scikit-learn objects (the baselines' base estimators) in skops' format,
+    loaded only when every type they hold is trusted.
+
+Nothing in the archive is unpickled, and loading runs no code of the file's choosing:
+the only code that runs is the ``__init__`` of allow-listed classes (sklearn-mtl's own
+estimators, skorch callbacks) and the building of the network from the schema and the
+parameters, as ``fit`` does.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib
+import inspect
+import json
+import math
+import os
+import platform
+import tempfile
+import warnings
+import zipfile
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from ._schema import Schema, Task
+
+FORMAT = "sklearn-mtl-model"
+FORMAT_VERSION = 1
+
+MANIFEST = "manifest.json"
+ESTIMATOR = "estimator.json"
+ARRAYS = "arrays.safetensors"
+WEIGHTS = "weights.safetensors"
+SKOPS_DIR = "skops/"
+
+#: Modules whose classes may be referenced by import path (parameters such as
+#: ``optimizer=torch.optim.AdamW`` or ``trunk=MyTrunk``) without being listed in ``trusted``.
+TRUSTED_MODULES = ("sklearn_mtl", "torch.nn", "torch.optim", "skorch.callbacks")
+_BUILTIN_TYPES = {t.__name__: t for t in (list, tuple, set, frozenset, dict, str, int, float, bool)}
+_NUMERIC_KINDS = "biuf"
+
+
+class UnsafeModelFileError(ValueError):
+    """The file is not a valid sklearn-mtl model file, or would need untrusted code to load."""
+
+
+# ================================================================================ save
+def save(estimator, path):
+    """Save an sklearn-mtl estimator (fitted or not) to one file, without pickle.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A :class:`~sklearn_mtl.MultiTaskClassifier`, one of the baselines
+        (:class:`~sklearn_mtl.IndependentTaskClassifier`,
+        :class:`~sklearn_mtl.TaskChainClassifier`,
+        :class:`~sklearn_mtl.LabelProductClassifier`) or a
+        :class:`~sklearn_mtl.StructuredLabelEncoder`.
+    path : str or path-like
+        Where to write the archive (by convention ``*.mtl``). Written to a temporary file
+        first and moved into place, so an interrupted save never leaves a half-written
+        model at ``path``.
+
+    Returns
+    -------
+    path : str
+        The path written.
+
+    Raises
+    ------
+    TypeError
+        When a parameter or fitted attribute cannot be stored without pickle: a torch
+        module instance as ``trunk`` (pass the class and ``trunk_params``), a lambda or a
+        locally defined function or class, an arbitrary object. The message names it.
+
+    See Also
+    --------
+    load : the inverse.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_mtl import IndependentTaskClassifier, load, save
+    >>> X, Y = np.arange(8.0).reshape(-1, 1), np.array([[0, 1], [0, 1], [0, 0], [1, 0]] * 2)
+    >>> clf = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    >>> path = save(clf, os.path.join(tempfile.mkdtemp(), "model.mtl"))
+    >>> (load(path).predict(X) == clf.predict(X)).all()
+    np.True_
+    """
+    from . import __version__
+
+    writer = _Writer()
+    tree = writer.encode(estimator, type(estimator).__name__)
+    members = {ESTIMATOR: json.dumps(tree, indent=1, allow_nan=False).encode()}
+    if writer.arrays:
+        from safetensors.numpy import save as save_arrays
+
+        members[ARRAYS] = save_arrays(writer.arrays)
+    if writer.tensors:
+        from safetensors.torch import save as save_tensors
+
+        members[WEIGHTS] = save_tensors(writer.tensors)
+    members.update(writer.skops)
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "sklearn_mtl_version": __version__,
+        "estimator": _path_of(type(estimator)),
+        "written_with": _library_versions(),
+        "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in members.items()},
+    }
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".sklearn-mtl-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(MANIFEST, json.dumps(manifest, indent=1))
+            for name, data in members.items():
+                zf.writestr(name, data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def _library_versions():
+    import sklearn
+    import skorch
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "scikit-learn": sklearn.__version__,
+        "skorch": skorch.__version__,
+        "torch": torch.__version__,
+    }
+
+
+def _path_of(obj):
+    return f"{obj.__module__}:{obj.__qualname__}"
+
+
+class _Writer:
+    """Turns an object tree into typed JSON, collecting arrays, tensors and skops blobs."""
+
+    def __init__(self):
+        self.arrays, self.tensors, self.skops = {}, {}, {}
+        self._memo, self._alive, self._active = {}, [], set()
+
+    def encode(self, obj, where):
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, (int, np.integer)):
+            return int(obj)
+        if isinstance(obj, (float, np.floating)):
+            value = float(obj)
+            return value if math.isfinite(value) else {"$t": "float", "v": repr(value)}
+        if isinstance(obj, np.bool_):
+            return bool(obj)
+        if obj is pd.NA:
+            return {"$t": "pd_na"}
+        if isinstance(obj, tuple):
+            return {
+                "$t": "tuple",
+                "v": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)],
+            }
+        if isinstance(obj, (set, frozenset)):
+            items = sorted(obj, key=repr)
+            return {"$t": type(obj).__name__, "v": [self.encode(v, where) for v in items]}
+        if isinstance(obj, bytes):
+            return {"$t": "bytes", "v": base64.b64encode(obj).decode()}
+        if isinstance(obj, np.dtype):
+            return {"$t": "np_dtype", "v": obj.str if obj.kind != "O" else "O"}
+        if isinstance(obj, pd.CategoricalDtype):
+            return {
+                "$t": "pd_categorical",
+                "categories": self.encode(list(obj.categories), where),
+                "categories_dtype": self.encode(obj.categories.dtype, where),
+                "ordered": bool(obj.ordered),
+            }
+        if isinstance(obj, pd.api.extensions.ExtensionDtype):
+            return {"$t": "pd_dtype", "v": str(obj)}
+        if isinstance(obj, type) or inspect.isfunction(obj) or inspect.isbuiltin(obj):
+            return {"$t": "callable", "v": _importable_path(obj, where)}
+        import torch
+
+        if isinstance(obj, torch.device):
+            return {"$t": "torch_device", "v": str(obj)}
+        # Objects with identity: written once, referenced after.
+        key = id(obj)
+        if key in self._memo:
+            return {"$t": "ref", "id": self._memo[key]}
+        if key in self._active:
+            raise TypeError(f"{where} refers to itself; save() cannot store cycles.")
+        self._active.add(key)
+        try:
+            out = self._encode_object(obj, where, torch)
+        finally:
+            self._active.discard(key)
+        out["id"] = self._memo[key] = len(self._memo)
+        self._alive.append(obj)  # keep ids unique while writing
+        return out
+
+    def _encode_object(self, obj, where, torch):
+        if isinstance(obj, list):
+            return {"$t": "list", "v": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
+        if isinstance(obj, dict):
+            if all(isinstance(k, str) for k in obj):
+                return {
+                    "$t": "dict",
+                    "v": {k: self.encode(v, f"{where}[{k!r}]") for k, v in obj.items()},
+                }
+            items = [
+                [self.encode(k, where), self.encode(v, f"{where}[{k!r}]")] for k, v in obj.items()
+            ]
+            return {"$t": "map", "v": items}
+        if isinstance(obj, np.ndarray):
+            if obj.dtype.kind in _NUMERIC_KINDS and obj.dtype.itemsize <= 8:
+                ref = f"a{len(self.arrays)}"
+                self.arrays[ref] = np.ascontiguousarray(obj)
+                return {"$t": "ndarray", "ref": ref}
+            flat = [self.encode(v, where) for v in obj.ravel(order="C").tolist()]
+            dtype = "O" if obj.dtype.kind == "O" else obj.dtype.str
+            return {"$t": "ndarray_list", "dtype": dtype, "shape": list(obj.shape), "v": flat}
+        if isinstance(obj, torch.Tensor):
+            ref = f"state.{len(self.tensors)}"
+            self.tensors[ref] = obj.detach().cpu().contiguous().clone()
+            return {"$t": "tensor", "ref": ref}
+        if isinstance(obj, Task):
+            return {"$t": "task", "v": self.encode(obj.to_dict(), where)}
+        if isinstance(obj, Schema):
+            return {"$t": "schema", "tasks": [self.encode(t, where) for t in obj.tasks]}
+        if isinstance(obj, pd.Index):
+            return {
+                "$t": "pd_index",
+                "v": self.encode(obj.to_numpy(), where),
+                "name": self.encode(obj.name, where),
+            }
+        if isinstance(obj, torch.nn.Module):
+            raise TypeError(
+                f"{where} is a torch module instance ({type(obj).__name__}); save() stores "
+                "parameters as JSON and rebuilds the network from them. Pass the module's "
+                "class (and its arguments as trunk_params) instead of an instance."
+            )
+        module = type(obj).__module__
+        if module.split(".")[0] == "sklearn_mtl":
+            if isinstance(obj, BaseEstimator):
+                return self._encode_estimator(obj, where)
+            return {
+                "$t": "object",
+                "class": _importable_path(type(obj), where),
+                "state": self.encode(dict(vars(obj)), where),
+            }
+        from skorch.callbacks import Callback
+        from skorch.net import NeuralNet
+
+        if isinstance(obj, NeuralNet):
+            return self._encode_net(obj, where)
+        if isinstance(obj, Callback):
+            params = obj.get_params(deep=False)
+            return {
+                "$t": "instance",
+                "class": _importable_path(type(obj), where),
+                "params": self.encode(params, f"{where}.params"),
+            }
+        if isinstance(obj, BaseEstimator) or module.split(".")[0] == "sklearn":
+            import skops.io as sio
+
+            name = f"{SKOPS_DIR}{len(self.skops)}.skops"
+            try:
+                self.skops[name] = sio.dumps(obj)
+            except Exception as exc:  # skops says what it cannot store
+                raise TypeError(f"{where} ({type(obj).__name__}) cannot be stored: {exc}") from exc
+            return {"$t": "skops", "ref": name}
+        raise TypeError(
+            f"{where} is a {type(obj).__module__}.{type(obj).__qualname__}, which save() cannot "
+            "store without pickle (it stores JSON values, arrays, classes and functions by "
+            "import path, sklearn-mtl objects and scikit-learn estimators)."
+        )
+
+    def _encode_estimator(self, est, where):
+        params = est.get_params(deep=False)
+        state = {k: v for k, v in vars(est).items() if k not in params}
+        net = state.pop("net_", None)
+        out = {
+            "$t": "estimator",
+            "class": _importable_path(type(est), where),
+            "params": {k: self.encode(v, f"{where}.{k}") for k, v in params.items()},
+            "state": {k: self.encode(v, f"{where}.{k}") for k, v in state.items()},
+        }
+        if net is not None:
+            out["net"] = self._encode_net(net, f"{where}.net_")
+        return out
+
+    def _encode_net(self, net, where):
+        from skorch.net import NeuralNet
+
+        if not isinstance(net, NeuralNet) or not getattr(net, "initialized_", False):
+            raise TypeError(f"{where} is not an initialized skorch net.")
+        names = {}
+        for part in ("module", "criterion"):
+            component = getattr(net, f"{part}_", None)
+            if component is None:
+                continue
+            names[part] = []
+            for key, tensor in component.state_dict().items():
+                ref = f"{part}.{key}"
+                self.tensors[ref] = tensor.detach().cpu().contiguous().clone()
+                names[part].append(key)
+        history = self.encode([dict(row) for row in net.history], f"{where}.history")
+        return {"state_dicts": names, "history": history}
+
+
+def _importable_path(obj, where):
+    """``module:qualname`` of a class or function that import finds again."""
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", "")
+    if module is None or "<" in qualname or module == "__main__":
+        raise TypeError(
+            f"{where} is {obj!r}, which cannot be found again by import (a lambda, or a "
+            "function or class defined inside a function or in __main__); define it at "
+            "the top level of an importable module to save it."
+        )
+    if module == "builtins" and qualname in _BUILTIN_TYPES:
+        return f"builtins:{qualname}"
+    try:
+        found = _resolve(module, qualname)
+    except (ImportError, AttributeError):
+        found = None
+    if found is not obj:
+        raise TypeError(f"{where} is {obj!r}, which import does not find at {module}.{qualname}.")
+    return f"{module}:{qualname}"
+
+
+def _resolve(module, qualname):
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+# ================================================================================ load
+def load(path, *, trusted=None):
+    """Load an estimator written by :func:`save`, without running code from the file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The archive written by :func:`save`.
+    trusted : list of str, default=None
+        Extra classes or functions (``"package.module.Name"``) that the file may refer to:
+        a custom trunk, a custom skorch callback, a base estimator from outside
+        scikit-learn. By default only sklearn-mtl, ``torch.nn``, ``torch.optim``,
+        ``skorch.callbacks``, builtin containers and (inside skops members) scikit-learn
+        classes and skops' default types are accepted.
+
+    Returns
+    -------
+    estimator : estimator object
+        The estimator, with identical predictions.
+
+    Raises
+    ------
+    UnsafeModelFileError
+        A ``ValueError`` when the file is not an sklearn-mtl model (e.g. a pickle), is
+        truncated or corrupted (checksums), was written by another format or release
+        series of sklearn-mtl, refers to a class or function that is not trusted, or is
+        inconsistent (e.g. a schema whose class count does not match the weights).
+
+    See Also
+    --------
+    save : the inverse.
+    """
+    from . import __version__
+
+    trusted = _trusted_names(trusted)
+    path = os.fspath(path)
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head[:1] == b"\x80" or head[:2] in (b"\x1f\x8b",):
+        raise UnsafeModelFileError(
+            f"{path!r} is not an sklearn-mtl model file: it looks like a pickle (or a "
+            "compressed pickle). sklearn_mtl.load never unpickles; open it with "
+            "pickle/joblib only if you trust its source."
+        )
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = {info.filename: info for info in zf.infolist()}
+            if MANIFEST not in members:
+                raise UnsafeModelFileError(f"{path!r} has no {MANIFEST}: not an sklearn-mtl model.")
+            manifest = _read_json(zf.read(MANIFEST), MANIFEST)
+            _check_manifest(manifest, __version__, path)
+            digests = manifest.get("sha256", {})
+            extra = sorted(set(members) - set(digests) - {MANIFEST})
+            if extra:
+                raise UnsafeModelFileError(
+                    f"{path!r} holds member(s) {extra} that its manifest does not list; refusing "
+                    "a file that was altered."
+                )
+            data = {}
+            for name, digest in digests.items():
+                if name not in members:
+                    raise UnsafeModelFileError(f"{path!r} lacks member {name!r}: truncated?")
+                blob = zf.read(name)
+                if hashlib.sha256(blob).hexdigest() != digest:
+                    raise UnsafeModelFileError(
+                        f"Member {name!r} of {path!r} does not match its checksum: the file was "
+                        "corrupted or modified after it was saved."
+                    )
+                data[name] = blob
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
+        raise UnsafeModelFileError(
+            f"{path!r} is not a readable sklearn-mtl model file (truncated or not a zip "
+            f"archive): {exc}."
+        ) from None
+    reader = _Reader(data, trusted)
+    tree = _read_json(data.get(ESTIMATOR, b""), ESTIMATOR)
+    estimator = reader.decode(tree)
+    if _path_of(type(estimator)) != manifest.get("estimator"):
+        raise UnsafeModelFileError(
+            f"The manifest announces {manifest.get('estimator')}, but the file holds "
+            f"{_path_of(type(estimator))}."
+        )
+    _check_consistency(estimator)
+    return estimator
+
+
+def _trusted_names(trusted):
+    names = set()
+    for name in trusted or ():
+        if not isinstance(name, str):
+            raise TypeError(f"trusted must be a list of dotted names; got {name!r}.")
+        names.add(name.replace(":", "."))
+    return names
+
+
+def _read_json(blob, name):
+    try:
+        return json.loads(blob.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UnsafeModelFileError(f"Member {name!r} is not valid JSON: {exc}.") from None
+
+
+def _release(version):
+    return tuple(version.split(".")[:2])
+
+
+def _check_manifest(manifest, current, path):
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise UnsafeModelFileError(f"{path!r} is not an sklearn-mtl model file.")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise UnsafeModelFileError(
+            f"{path!r} has file format version {version!r}; this sklearn-mtl ({current}) reads "
+            f"version {FORMAT_VERSION}."
+        )
+    written = str(manifest.get("sklearn_mtl_version"))
+    if _release(written) != _release(current):
+        raise UnsafeModelFileError(
+            f"{path!r} was written by sklearn-mtl {written}, but this is sklearn-mtl {current}; "
+            f"a model is loaded by the release series that wrote it ({'.'.join(_release(written))}"
+            ".x). Install that version, or refit."
+        )
+    if written != current:
+        warnings.warn(
+            f"{path!r} was written by sklearn-mtl {written}; loading it with {current}.",
+            UserWarning,
+        )
+
+
+class _Reader:
+    def __init__(self, data, trusted):
+        self.data = data
+        self.trusted = trusted
+        self.objects = {}
+        self._arrays = self._tensors = None
+
+    # ------------------------------------------------------------------ lookups
+    def arrays(self):
+        if self._arrays is None:
+            from safetensors.numpy import load as load_arrays
+
+            self._arrays = load_arrays(self.data[ARRAYS]) if ARRAYS in self.data else {}
+        return self._arrays
+
+    def tensors(self):
+        if self._tensors is None:
+            from safetensors.torch import load as load_tensors
+
+            self._tensors = load_tensors(self.data[WEIGHTS]) if WEIGHTS in self.data else {}
+        return self._tensors
+
+    def trusted_callable(self, path, *, instantiate=None):
+        """Resolve ``module:qualname`` if the allow-list or ``trusted`` accepts it."""
+        if not isinstance(path, str) or ":" not in path:
+            raise UnsafeModelFileError(f"Malformed import path {path!r}.")
+        module, qualname = path.split(":", 1)
+        dotted = f"{module}.{qualname}"
+        if module == "builtins":
+            if qualname in _BUILTIN_TYPES and instantiate is None:
+                return _BUILTIN_TYPES[qualname]
+            raise UnsafeModelFileError(f"The file refers to builtins.{qualname}, which is refused.")
+        listed = dotted in self.trusted
+        allowed = listed or any(module == m or module.startswith(m + ".") for m in TRUSTED_MODULES)
+        if not allowed:
+            raise UnsafeModelFileError(
+                f"The file refers to {dotted}, which is not trusted; pass "
+                f"trusted=[{dotted!r}] to load() if you trust it."
+            )
+        try:
+            obj = _resolve(module, qualname)
+        except (ImportError, AttributeError) as exc:
+            raise UnsafeModelFileError(
+                f"The file refers to {dotted}, which import cannot find: {exc}."
+            ) from None
+        if not listed and not isinstance(obj, type):
+            raise UnsafeModelFileError(
+                f"The file refers to function {dotted}; functions load only when listed in trusted."
+            )
+        if instantiate is not None and not (isinstance(obj, type) and issubclass(obj, instantiate)):
+            raise UnsafeModelFileError(
+                f"The file asks to build {dotted}, which is not a {instantiate.__name__}."
+            )
+        return obj
+
+    # -------------------------------------------------------------------- decode
+    def decode(self, node):
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if isinstance(node, list):  # plain JSON lists occur inside Task dicts
+            return [self.decode(v) for v in node]
+        if not isinstance(node, dict) or "$t" not in node:
+            raise UnsafeModelFileError(f"Unexpected JSON value {str(node)[:80]!r}.")
+        tag = node["$t"]
+        if tag == "ref":
+            try:
+                return self.objects[node["id"]]
+            except KeyError:
+                raise UnsafeModelFileError(f"Dangling reference {node.get('id')!r}.") from None
+        value = self._decode_tag(tag, node)
+        if "id" in node:
+            self.objects[node["id"]] = value
+        return value
+
+    def _decode_tag(self, tag, node):
+        v = node.get("v")
+        if tag == "float":
+            if v not in ("nan", "inf", "-inf"):
+                raise UnsafeModelFileError(f"Bad float {v!r}.")
+            return float(v)
+        if tag == "pd_na":
+            return pd.NA
+        if tag == "tuple":
+            return tuple(self.decode(x) for x in v)
+        if tag in ("set", "frozenset"):
+            return (set if tag == "set" else frozenset)(self.decode(x) for x in v)
+        if tag == "list":
+            return [self.decode(x) for x in v]
+        if tag == "dict":
+            return {k: self.decode(x) for k, x in v.items()}
+        if tag == "map":
+            return {self.decode(k): self.decode(x) for k, x in v}
+        if tag == "bytes":
+            return base64.b64decode(v)
+        if tag == "np_dtype":
+            dtype = np.dtype(str(v))
+            if dtype.fields is not None:
+                raise UnsafeModelFileError(f"Structured dtype {v!r} refused.")
+            return dtype
+        if tag == "pd_categorical":
+            categories = pd.Index(
+                self.decode(node["categories"]), dtype=self.decode(node["categories_dtype"])
+            )
+            return pd.CategoricalDtype(categories, ordered=bool(node["ordered"]))
+        if tag == "pd_dtype":
+            return pd.api.types.pandas_dtype(str(v))
+        if tag == "pd_index":
+            return pd.Index(self.decode(v), name=self.decode(node.get("name")))
+        if tag == "callable":
+            return self.trusted_callable(v)
+        if tag == "torch_device":
+            import torch
+
+            return torch.device(str(v))
+        if tag == "ndarray":
+            try:
+                return np.array(self.arrays()[node["ref"]])
+            except KeyError:
+                raise UnsafeModelFileError(f"Missing array {node.get('ref')!r}.") from None
+        if tag == "ndarray_list":
+            dtype = node["dtype"]
+            items = [self.decode(x) for x in v]
+            if dtype == "O":
+                out = np.empty(len(items), dtype=object)
+                out[:] = items
+            else:
+                out = np.array(items, dtype=np.dtype(str(dtype)))
+                if out.dtype.kind == "O":
+                    raise UnsafeModelFileError(f"Bad array dtype {dtype!r}.")
+            return out.reshape(node["shape"])
+        if tag == "tensor":
+            try:
+                return self.tensors()[node["ref"]].clone()
+            except KeyError:
+                raise UnsafeModelFileError(f"Missing tensor {node.get('ref')!r}.") from None
+        if tag == "task":
+            try:
+                return Task.from_dict(self.decode(v))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise UnsafeModelFileError(f"Invalid task in the file: {exc}") from None
+        if tag == "schema":
+            try:
+                return Schema([self.decode(t) for t in node["tasks"]])
+            except ValueError as exc:
+                raise UnsafeModelFileError(f"Invalid schema in the file: {exc}") from None
+        if tag == "object":
+            cls = self.trusted_callable(node["class"])
+            if not cls.__module__.startswith("sklearn_mtl"):
+                raise UnsafeModelFileError(
+                    f"Plain objects load for sklearn-mtl classes only; got {cls!r}."
+                )
+            obj = cls.__new__(cls)
+            if "id" in node:
+                self.objects[node["id"]] = obj
+            obj.__dict__.update(self._state(node["state"]))
+            return obj
+        if tag == "instance":
+            from skorch.callbacks import Callback
+
+            cls = self.trusted_callable(node["class"], instantiate=Callback)
+            return cls(**self._state(node["params"]))
+        if tag == "estimator":
+            return self._decode_estimator(node)
+        if tag == "skops":
+            return self._load_skops(node["ref"])
+        raise UnsafeModelFileError(f"Unknown value type {tag!r} in the file.")
+
+    def _state(self, node):
+        state = self.decode(node)
+        if not isinstance(state, dict) or not all(_plain_name(k) for k in state):
+            raise UnsafeModelFileError("An object's state must be a dict of attribute names.")
+        return state
+
+    def _decode_estimator(self, node):
+        cls = self.trusted_callable(node["class"], instantiate=BaseEstimator)
+        if not cls.__module__.startswith("sklearn_mtl"):
+            raise UnsafeModelFileError(f"Only sklearn-mtl estimators load directly; got {cls!r}.")
+        params = {k: self.decode(v) for k, v in node["params"].items()}
+        expected = set(cls._get_param_names())
+        if set(params) != expected:
+            raise UnsafeModelFileError(
+                f"The file's parameters of {cls.__name__} {sorted(params)} differ from this "
+                f"version's {sorted(expected)}."
+            )
+        est = cls(**params)
+        for key, value in node["state"].items():
+            if not _plain_name(key):
+                raise UnsafeModelFileError(f"Refused attribute name {key!r}.")
+            setattr(est, key, self.decode(value))
+        if "net" in node:
+            _rebuild_net(est, node["net"], self)
+        return est
+
+    def _load_skops(self, name):
+        import skops.io as sio
+
+        blob = self.data.get(name)
+        if blob is None:
+            raise UnsafeModelFileError(f"Missing member {name!r}.")
+        try:
+            untrusted = sio.get_untrusted_types(data=blob)
+        except Exception as exc:
+            raise UnsafeModelFileError(
+                f"Member {name!r} is not a valid skops file: {exc}"
+            ) from None
+        refused = [t for t in untrusted if not self._skops_type_ok(t)]
+        if refused:
+            raise UnsafeModelFileError(
+                f"Member {name!r} holds type(s) {refused} that are not trusted; pass them in "
+                "trusted=[...] to load() if you trust them."
+            )
+        try:
+            return sio.loads(blob, trusted=list(untrusted))
+        except Exception as exc:
+            raise UnsafeModelFileError(f"Member {name!r} could not be loaded: {exc}") from None
+
+    def _skops_type_ok(self, dotted):
+        if dotted in self.trusted:
+            return True
+        if not dotted.startswith("sklearn."):
+            return False
+        module, _, name = dotted.rpartition(".")
+        try:
+            return isinstance(getattr(importlib.import_module(module), name), type)
+        except (ImportError, AttributeError):
+            return False
+
+
+def _plain_name(key):
+    return isinstance(key, str) and key.isidentifier() and not key.startswith("__")
+
+
+def _rebuild_net(est, node, reader):
+    """The network of a MultiTaskClassifier, rebuilt from schema and parameters, then weights."""
+    from skorch.history import History
+
+    shape = getattr(est, "_sample_shape", None)
+    if shape is None:
+        raise UnsafeModelFileError("The file lacks the input shape needed to rebuild the network.")
+    X0 = np.zeros((2, *shape), dtype=np.float32)
+    tensors = reader.tensors()
+    try:
+        with est._rng_context(est._seed):
+            module = est._build_module(X0)
+            build_criterion = est._build_criterion
+            if any(
+                p.default is inspect.Parameter.empty
+                for p in inspect.signature(build_criterion).parameters.values()
+            ):
+                build_criterion = _criterion_from_empty_labels(est)
+            net = est._build_net(module, build_criterion())
+            net.initialize()
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise UnsafeModelFileError(
+            f"The network could not be rebuilt from the file's schema and parameters: {exc}"
+        ) from None
+    for part, keys in node["state_dicts"].items():
+        component = getattr(net, f"{part}_", None)
+        if part not in ("module", "criterion") or component is None:
+            raise UnsafeModelFileError(f"Unexpected network component {part!r}.")
+        try:
+            state = {k: tensors[f"{part}.{k}"] for k in keys}
+        except KeyError as exc:
+            raise UnsafeModelFileError(f"Missing weight {exc} of the {part}.") from None
+        try:
+            component.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            raise UnsafeModelFileError(
+                f"The saved weights of the {part} do not match the network that the file's "
+                f"schema and parameters build (was the schema edited?): {exc}"
+            ) from None
+    net.history = History(reader.decode(node["history"]))
+    est.net_ = net
+
+
+def _criterion_from_empty_labels(est):
+    from ._encoder import EncodedLabels
+
+    schema = est.schema_
+    encoded = EncodedLabels(
+        np.empty((0, len(schema)), dtype=np.int64),
+        {t.name: np.empty((0, len(t.classes)), np.int8) for t in schema if t.kind == "multilabel"},
+        {t.name: np.empty(0) for t in schema if t.kind == "regression"},
+        schema,
+    )
+    return lambda: est._build_criterion(encoded)
+
+
+# ====================================================================== consistency
+def _check_consistency(est):
+    """Refuse a loaded estimator whose parts disagree (e.g. an edited schema)."""
+    encoder = getattr(est, "encoder_", None)
+    if encoder is None and hasattr(est, "schema_") and hasattr(est, "_reader"):
+        encoder = est  # a fitted StructuredLabelEncoder
+    if encoder is None or not hasattr(encoder, "schema_"):
+        return
+    schema = encoder.schema_
+    _expect(getattr(est, "schema_", schema) == schema, "the estimator's schema_ and its encoder's")
+    tasks = list(schema.tasks)
+    _expect(list(getattr(est, "tasks_", tasks)) == tasks, "tasks_ and the schema")
+    for t, c in zip(tasks, encoder.classes_, strict=True):
+        _expect(
+            (c is None and t.classes is None) or list(c) == list(t.classes),
+            f"task {t.name!r}'s classes_ and the schema",
+        )
+    _expect(len(encoder.classes_) == len(tasks), "classes_ and the schema")
+    n_classes = [len(t.classes) if t.classes is not None else 0 for t in tasks]
+    if hasattr(est, "estimators_") and hasattr(est, "orders_"):  # TaskChainClassifier
+        n_in = est.n_features_in_
+        for order, links in zip(est.orders_, est.estimators_, strict=True):
+            _expect(sorted(order) == sorted(schema.names), "a chain's order and the tasks")
+            width = n_in
+            for name, link in zip(order, links, strict=True):
+                task = schema[name]
+                for sub in link if task.kind == "multilabel" else [link]:
+                    _expect(
+                        getattr(sub, "n_features_in_", width) == width, f"link {name!r}'s inputs"
+                    )
+                    _check_codes(sub, 2 if task.kind == "multilabel" else len(task.classes), name)
+                if task.kind == "multilabel":
+                    _expect(len(link) == len(task.classes), f"task {name!r}'s labels")
+                width += 1 if task.kind == "binary" else len(task.classes)
+    elif hasattr(est, "estimators_"):  # IndependentTaskClassifier
+        _expect(len(est.estimators_) == len(tasks), "estimators_ and the tasks")
+        for t, k, sub in zip(tasks, n_classes, est.estimators_, strict=True):
+            if t.kind == "multilabel":
+                _expect(len(sub) == k, f"task {t.name!r}'s labels and its models")
+                for s in sub:
+                    _check_codes(s, 2, t.name)
+            else:
+                _check_codes(sub, k, t.name)
+    if hasattr(est, "combinations_"):  # LabelProductClassifier
+        codes = est.combinations_.codes
+        _expect(codes.shape[1] == len(tasks), "combinations_ and the tasks")
+        _expect(bool((codes < np.array(n_classes)).all()), "combinations_ and the classes")
+        _check_codes(est.estimator_, est.n_combinations_, "the label combinations")
+
+
+def _check_codes(est, n_classes, name):
+    classes = getattr(est, "classes_", None)
+    if classes is not None:
+        ok = np.issubdtype(np.asarray(classes).dtype, np.integer) and (
+            len(classes) == 0 or (0 <= np.min(classes) and np.max(classes) < n_classes)
+        )
+        _expect(
+            bool(ok), f"the model of {name!r} (classes {list(classes)}) and its {n_classes} classes"
+        )
+
+
+def _expect(ok, what):
+    if not ok:
+        raise UnsafeModelFileError(f"The file is inconsistent: {what} disagree (was it edited?).")
+
+
+__all__ = ["TRUSTED_MODULES", "UnsafeModelFileError", "load", "save"]
