@@ -203,6 +203,13 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : StructuredLabelEncoder
+
+        Raises
+        ------
+        ValueError
+            On anything ``transform`` would refuse on the same ``Y`` (a label on a gated-off
+            sample, two or no active labels in an exclusive group, ...), naming the task,
+            the row and what was expected.
         """
         # Encoding checks what only the data can tell (a label on a gated-off sample,
         # an exclusive group with no active label), so fit refuses what transform would.
