@@ -198,7 +198,7 @@ def format_comparison(table, decimals=3):
     table : DataFrame
         The output of :func:`compare`.
     decimals : int, default=3
-        Decimals shown (times always show 3 significant digits in seconds).
+        Decimals shown (times, in seconds, always show 4).
 
     Returns
     -------
@@ -218,7 +218,7 @@ def format_comparison(table, decimals=3):
     out = {}
     for metric in metrics:
         mean, std = table[(metric, "mean")], table[(metric, "std")]
-        fmt = "{:.3g}" if metric.endswith("_time") else f"{{:.{decimals}f}}"
+        fmt = "{:.4f}" if metric.endswith("_time") else f"{{:.{decimals}f}}"
         out[metric] = [
             "nan" if pd.isna(m) else f"{fmt.format(m)} ± {fmt.format(s)}"
             for m, s in zip(mean, std)

@@ -493,7 +493,8 @@ def task_report(Y_true, Y_pred, *, schema=None, sample_weight=None):
     >>> Y_pred = pd.DataFrame({"car": ["yes", "no", "yes", "no"],
     ...                        "color": ["red", None, "red", None]})
     >>> report = task_report(Y_true, Y_pred, schema=tasks)
-    >>> report[["n_labelled", "n_missing", "n_not_applicable", "accuracy"]]  # doctest: +NORMALIZE_WHITESPACE
+    >>> columns = ["n_labelled", "n_missing", "n_not_applicable", "accuracy"]
+    >>> report[columns]  # doctest: +NORMALIZE_WHITESPACE
                 n_labelled  n_missing  n_not_applicable  accuracy
     task  label
     car                  4          0                 0      0.75

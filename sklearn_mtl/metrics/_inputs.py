@@ -186,7 +186,7 @@ def _infer_tasks(Y):
     tasks = []
     for name, values in _raw_columns(Y):
         dtype = getattr(values, "dtype", None)
-        if isinstance(dtype, pd.CategoricalDtype) or dtype == bool:
+        if isinstance(dtype, pd.CategoricalDtype) or (dtype is not None and dtype.kind == "b"):
             tasks.append(Task(name))
             continue
         present = _present_values(values)

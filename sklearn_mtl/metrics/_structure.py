@@ -235,7 +235,7 @@ def _structure_of(schema):
     encoder, tasks = resolve_schema(schema)
     encoder = encoder if encoder is not None else _encoder_of(schema)
     groups = getattr(encoder, "groups", None)
-    if groups is None and hasattr(schema, "groups") and getattr(schema, "groups") is not None:
+    if groups is None and hasattr(schema, "groups") and schema.groups is not None:
         groups = schema.groups
     if groups is not None:
         groups = {str(k): list(v) for k, v in groups.items()}

@@ -1,0 +1,321 @@
+"""Figures for structured labels and model comparisons (needs matplotlib).
+
+Install the extra with ``pip install "sklearn-mtl[plot]"``. matplotlib is imported only
+when a function here is called. Every function returns the matplotlib ``Figure``;
+save it with ``fig.savefig("name.png")``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .metrics._inputs import _encoder_of
+from .metrics._structure import cooccurrence_matrices
+
+__all__ = ["plot_cooccurrence", "plot_task_metrics", "plot_training_curves"]
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - exercised without matplotlib only
+        raise ImportError(
+            "sklearn_mtl.plotting needs matplotlib, which is not installed. Install it with "
+            "`pip install \"sklearn-mtl[plot]\"` (or `pip install matplotlib`)."
+        ) from exc
+    return plt
+
+
+def plot_cooccurrence(
+    Y_true, Y_pred=None, *, schema=None, normalize="all", difference=True, figsize=None
+):
+    """Heatmaps of label co-occurrence: true beside predicted, and their difference.
+
+    Parameters
+    ----------
+    Y_true : DataFrame, array-like, list of sets or EncodedLabels
+        True labels.
+    Y_pred : DataFrame, array-like, list of sets or EncodedLabels, default=None
+        Predicted labels in the same form; ``None`` draws the true labels only.
+    schema : Schema, list of Task, StructuredLabelEncoder or fitted estimator, default=None
+        Tells gated-off labels from missing ones.
+    normalize : {None, "row", "all"}, default="all"
+        As in :func:`sklearn_mtl.metrics.cooccurrence_matrix`.
+    difference : bool, default=True
+        With ``Y_pred``, add a third panel: predicted minus true.
+    figsize : tuple of float, default=None
+        Figure size in inches; ``None`` sizes it from the number of labels.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from sklearn_mtl.plotting import plot_cooccurrence
+    >>> Y = pd.DataFrame({"a": ["x", "y", "y"], "b": ["u", "u", "v"]})
+    >>> fig = plot_cooccurrence(Y, Y.assign(b="u"))
+    >>> len(fig.axes)  # three heatmaps and their colour bars
+    6
+    """
+    plt = _pyplot()
+    if Y_pred is None:
+        true, _ = cooccurrence_matrices(Y_true, Y_true, schema=schema, normalize=normalize)
+        panels = [("True labels", true)]
+    else:
+        true, pred = cooccurrence_matrices(Y_true, Y_pred, schema=schema, normalize=normalize)
+        panels = [("True labels", true), ("Predicted labels", pred)]
+        if difference:
+            panels.append(("Predicted − true", pred - true))
+    n_labels = true.shape[0]
+    side = max(3.5, 0.42 * n_labels + 1.8)
+    if figsize is None:
+        figsize = (side * len(panels) + 1.0 * len(panels), side)
+    fig, axes = plt.subplots(1, len(panels), figsize=figsize, squeeze=False,
+                             layout="constrained")
+    vmax = float(np.nanmax([np.nanmax(m.to_numpy(float)) for _, m in panels[:2]] + [1e-12]))
+    what = {None: "count", "row": "P(column | row)", "all": "joint frequency"}[normalize]
+    for ax, (title, matrix) in zip(axes[0], panels):
+        values = matrix.to_numpy(dtype=float)
+        if title.startswith("Predicted −"):
+            bound = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+            bound = bound or 1.0
+            image = ax.imshow(values, cmap="RdBu_r", vmin=-bound, vmax=bound)
+            label = f"difference in {what}"
+        else:
+            image = ax.imshow(values, cmap="viridis", vmin=0, vmax=vmax)
+            label = what
+        ax.set_xticks(range(n_labels), matrix.columns, rotation=90,
+                      fontsize=_fontsize(n_labels))
+        ax.set_yticks(range(n_labels), matrix.index, fontsize=_fontsize(n_labels))
+        ax.set_title(title)
+        if n_labels <= 12:
+            _annotate(ax, values, normalize, diverging=title.startswith("Predicted −"))
+        fig.colorbar(image, ax=ax, shrink=0.8, label=label)
+    suffix = "" if normalize is None else f" (normalize={normalize!r})"
+    fig.suptitle(f"Label co-occurrence{suffix}")
+    return fig
+
+
+def _fontsize(n):
+    return 9 if n <= 15 else max(5, 9 - (n - 15) // 6)
+
+
+def _annotate(ax, values, normalize, diverging):
+    """Write each value in its cell, in a colour readable on the cell's colour."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return
+    low, high = float(finite.min()), float(finite.max())
+    bound = float(np.abs(finite).max()) or 1.0
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            if not np.isfinite(v):
+                continue
+            if diverging:  # light near 0, dark at both ends
+                dark = abs(v) > 0.6 * bound
+            else:  # viridis: dark at the low end
+                dark = v < low + 0.55 * (high - low)
+            text = f"{v:.0f}" if normalize is None else f"{v:.2f}"
+            text = "0" if text.lstrip("-").strip("0.") == "" else text
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if dark else "black")
+
+
+def plot_task_metrics(table, *, metric="accuracy", figsize=None):
+    """Bars of one metric per task, one bar per model, with the std over folds.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The output of :func:`sklearn_mtl.compare`.
+    metric : {"accuracy", "f1_macro"}, default="accuracy"
+        The per-task metric to draw. The overall ``exact_match`` (and, for accuracy,
+        ``mean_task_accuracy``) are drawn as the last groups.
+    figsize : tuple of float, default=None
+        Figure size in inches.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn_mtl import compare
+    >>> from sklearn_mtl._compare import MostFrequentBaseline
+    >>> from sklearn_mtl.datasets import make_multitask_classification
+    >>> from sklearn_mtl.plotting import plot_task_metrics
+    >>> X, Y = make_multitask_classification(n_samples=40, random_state=0)
+    >>> table = compare({"prior": MostFrequentBaseline()}, X, Y, cv=2, progress=False)
+    >>> fig = plot_task_metrics(table)
+    """
+    plt = _pyplot()
+    available = list(dict.fromkeys(table.columns.get_level_values(0)))
+    suffix = f" {metric}"
+    columns = [c for c in available if c.endswith(suffix)]
+    if not columns:
+        raise ValueError(
+            f"The table has no per-task {metric!r} column; its metrics are {available}."
+        )
+    groups = [(c[: -len(suffix)], c) for c in columns]
+    groups.append(("exact match", "exact_match"))
+    if metric == "accuracy":
+        groups.append(("mean task acc.", "mean_task_accuracy"))
+    models = list(table.index)
+    width = 0.8 / len(models)
+    x = np.arange(len(groups))
+    if figsize is None:
+        figsize = (max(6.0, 1.1 * len(groups) * max(1, len(models) / 2) + 2), 4.5)
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    colors = plt.get_cmap("tab10")
+    for i, model in enumerate(models):
+        means = [table.loc[model, (col, "mean")] for _, col in groups]
+        stds = [table.loc[model, (col, "std")] for _, col in groups]
+        ax.bar(x + (i - (len(models) - 1) / 2) * width, means, width, yerr=stds,
+               capsize=3, label=str(model), color=colors(i % 10))
+    ax.set_xticks(x, [name for name, _ in groups], rotation=20 if len(groups) > 5 else 0)
+    ax.set_ylabel(f"{metric} (mean ± std over folds)")
+    ax.set_ylim(0, 1.05)
+    ax.axvline(len(columns) - 0.5, color="grey", linewidth=0.8, linestyle=":")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    ax.legend(title="model", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    ax.set_title(f"Per-task {metric} by model")
+    return fig
+
+
+def _history_records(source):
+    """List of per-epoch dicts from an estimator, a pipeline, a skorch History or a list."""
+    if isinstance(source, pd.DataFrame):
+        return source.to_dict("records")
+    for obj in (source, *(s for _, s in getattr(source, "steps", [])[-1:])):
+        history = getattr(obj, "history_", None)
+        if history is None and hasattr(obj, "net_"):
+            history = getattr(obj.net_, "history", None)
+        if history is not None:
+            return [dict(row) for row in history]
+    if isinstance(source, (list, tuple)) and all(isinstance(r, dict) for r in source):
+        return [dict(r) for r in source]
+    if _encoder_of(source) is not None:
+        raise ValueError(
+            f"{type(source).__name__} has no training history: only neural estimators "
+            "(MultiTaskClassifier) record one."
+        )
+    raise TypeError(
+        "plot_training_curves expects a fitted MultiTaskClassifier (or a pipeline ending "
+        f"in one), a skorch History or a list of per-epoch dicts; got {type(source).__name__}."
+    )
+
+
+def _task_loss_names(source, records, keys):
+    """Task names of the ``train_loss_<task>`` / ``valid_loss_<task>`` history keys.
+
+    skorch adds ``train_loss_best`` (a bool flag): only numeric keys count, and where
+    the estimator knows its tasks, only those.
+    """
+    known = None
+    for obj in (source, *(s for _, s in getattr(source, "steps", [])[-1:])):
+        schema = getattr(obj, "schema_", None)
+        if schema is not None:
+            known = set(schema.names)
+    names = []
+    for key in keys:
+        for prefix in ("train_loss_", "valid_loss_"):
+            if not key.startswith(prefix):
+                continue
+            name = key[len(prefix):]
+            values = [r[key] for r in records if key in r]
+            numeric = all(
+                isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+                for v in values
+            )
+            if name in names or not numeric or (known is not None and name not in known):
+                continue
+            if known is None and name == "best":
+                continue
+            names.append(name)
+    return names
+
+
+def plot_training_curves(estimator, *, figsize=None):
+    """Loss per epoch: total (train and validation) and per task.
+
+    Reads a skorch-style history: one dict per epoch with ``train_loss``, optionally
+    ``valid_loss``, and per-task ``train_loss_<task>`` / ``valid_loss_<task>``.
+
+    Parameters
+    ----------
+    estimator : MultiTaskClassifier, Pipeline, skorch History or list of dict
+        A fitted neural estimator (``history_``), a pipeline ending in one, or the
+        history itself.
+    figsize : tuple of float, default=None
+        Figure size in inches.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        Two panels (total loss; per-task loss), or one when the history has no
+        per-task key.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn_mtl.plotting import plot_training_curves
+    >>> history = [{"epoch": e, "train_loss": 1 / e, "train_loss_color": 0.5 / e}
+    ...            for e in range(1, 6)]
+    >>> fig = plot_training_curves(history)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['Total loss', 'Loss per task']
+    """
+    plt = _pyplot()
+    records = _history_records(estimator)
+    if not records:
+        raise ValueError("The training history is empty: fit the estimator first.")
+    epochs = [r.get("epoch", i + 1) for i, r in enumerate(records)]
+    keys = list(dict.fromkeys(k for r in records for k in r))
+    tasks = _task_loss_names(estimator, records, keys)
+    if "train_loss" not in keys and not tasks:
+        raise ValueError(
+            f"The history has no 'train_loss' nor 'train_loss_<task>' key; its keys are {keys}."
+        )
+    n_panels = 2 if tasks else 1
+    if figsize is None:
+        figsize = (5.5 * n_panels, 4.0)
+    fig, axes = plt.subplots(1, n_panels, figsize=figsize, squeeze=False, layout="constrained")
+
+    def series(key):
+        return [r.get(key, np.nan) for r in records]
+
+    ax = axes[0, 0]
+    for key, style in (("train_loss", "-"), ("valid_loss", "--")):
+        if key in keys:
+            ax.plot(epochs, series(key), style, marker="o", markersize=3,
+                    label=key.replace("_", " "))
+    ax.set_title("Total loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if tasks:
+        ax = axes[0, 1]
+        colors = plt.get_cmap("tab10")
+        for i, task in enumerate(tasks):
+            for prefix, style in (("train", "-"), ("valid", "--")):
+                key = f"{prefix}_loss_{task}"
+                if key in keys:
+                    ax.plot(epochs, series(key), style, color=colors(i % 10),
+                            label=f"{task} ({prefix})")
+        ax.set_title("Loss per task")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, ncol=2 if len(tasks) > 4 else 1)
+    return fig

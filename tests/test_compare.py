@@ -1,0 +1,120 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import KFold
+
+from sklearn_mtl import Task, compare, format_comparison
+from sklearn_mtl._compare import MostFrequentBaseline
+from sklearn_mtl.datasets import make_multitask_classification
+from sklearn_mtl.metrics import exact_match_score
+
+
+class _Oracle(BaseEstimator):
+    """Memorises Y by the first feature (an index): a perfect model on any fold."""
+
+    def fit(self, X, Y):
+        self.table_ = dict(zip(np.asarray(X)[:, 0].astype(int), Y.to_dict("records")))
+        self.fitted_rows_ = set(self.table_)
+        return self
+
+    def predict(self, X):
+        keys = np.asarray(X)[:, 0].astype(int)
+        assert not self.fitted_rows_ & set(keys), "refitted on the test fold"
+        return pd.DataFrame([ALL[k] for k in keys])
+
+
+ALL = {}
+
+
+@pytest.fixture
+def data():
+    X, Y = make_multitask_classification(
+        60, n_classes={"car": 2, "color": 3}, gates={"color": ("car", 1)}, missing_rate=0.1,
+        random_state=0,
+    )
+    X = np.column_stack([np.arange(60), X])
+    ALL.clear()
+    ALL.update(dict(enumerate(Y.to_dict("records"))))
+    return X, Y
+
+
+def test_compare_table(data):
+    X, Y = data
+    before = Y.copy()
+    table, details = compare(
+        {"oracle": _Oracle(), "prior": MostFrequentBaseline()}, X, Y, cv=3, progress=False,
+        return_details=True,
+    )
+    pd.testing.assert_frame_equal(Y, before)
+    assert list(table.index) == ["oracle", "prior"]
+    metrics = list(dict.fromkeys(table.columns.get_level_values(0)))
+    assert metrics == ["exact_match", "hamming_loss", "mean_task_accuracy", "car accuracy",
+                       "car f1_macro", "color accuracy", "color f1_macro", "fit_time",
+                       "predict_time"]
+    assert table.loc["oracle", ("exact_match", "mean")] == 1.0
+    assert table.loc["oracle", ("exact_match", "std")] == 0.0
+    assert table.loc["oracle", ("hamming_loss", "mean")] == 0.0
+    assert table.loc["prior", ("exact_match", "mean")] < 1.0
+    assert (table.xs("fit_time", axis=1, level=0)["mean"] >= 0).all()
+    folds = details["folds"]
+    assert len(folds) == 6 and set(folds["fold"]) == {0, 1, 2}
+    # per-fold values average to the table's
+    fold_mean = folds.loc[folds["model"] == "prior", "exact_match"].mean()
+    assert table.loc["prior", ("exact_match", "mean")] == pytest.approx(fold_mean)
+    assert len(details["estimators"]["prior"]) == 3
+    # out-of-fold predictions cover every sample
+    oof = details["predictions"]["prior"]
+    assert oof.n_samples == 60
+    assert exact_match_score(details["Y"], details["predictions"]["oracle"]) == 1.0
+
+
+def test_compare_uses_given_splitter_and_formats(data):
+    X, Y = data
+    splits = list(KFold(2).split(X))
+    table = compare({"prior": MostFrequentBaseline()}, X, Y, cv=splits, progress=False)
+    formatted = format_comparison(table)
+    assert formatted.loc["prior", "exact_match"].count("±") == 1
+    assert list(formatted.columns)[:2] == ["exact_match", "hamming_loss"]
+
+
+def test_compare_with_schema_and_array_predictions():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 2))
+    Y = pd.DataFrame({"a": rng.choice(["x", "y"], 30), "b": rng.choice(["u", "v", "w"], 30)})
+
+    class ArrayPredictor(MostFrequentBaseline):
+        def predict(self, X):
+            return super().predict(X).to_numpy()
+
+    tasks = [Task("a", classes=["x", "y"]), Task("b", classes=["u", "v", "w"])]
+    table = compare({"arr": ArrayPredictor()}, X, Y, cv=3, schema=tasks, progress=False)
+    assert 0 <= table.loc["arr", ("exact_match", "mean")] <= 1
+
+
+def test_compare_errors(data):
+    X, Y = data
+
+    class Broken(MostFrequentBaseline):
+        def fit(self, X, Y, sample_weight=None):
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        compare({"broken": Broken()}, X, Y, cv=2, progress=False)
+    with pytest.warns(RuntimeWarning, match="Model .broken. failed on fold"):
+        table = compare({"broken": Broken()}, X, Y, cv=2, progress=False, error_score=np.nan)
+    assert np.isnan(table.loc["broken", ("exact_match", "mean")])
+    with pytest.raises(ValueError, match="non-empty dict"):
+        compare([MostFrequentBaseline()], X, Y)
+    with pytest.raises(ValueError, match="has no fit/predict"):
+        compare({"x": object()}, X, Y)
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        compare({"p": MostFrequentBaseline()}, X, Y, cv=1)
+
+
+def test_most_frequent_baseline_respects_gates():
+    Y = pd.DataFrame({"car": ["no", "no", "yes"], "color": [None, None, "red"]})
+    tasks = [Task("car"), Task("color", classes=["red", "blue"], gate=("car", "yes"))]
+    pred = MostFrequentBaseline(tasks=tasks).fit(np.zeros((3, 1)), Y).predict(np.zeros((2, 1)))
+    assert pred["car"].tolist() == ["no", "no"]
+    assert pred["color"].isna().all()

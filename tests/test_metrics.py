@@ -1,0 +1,375 @@
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+
+from sklearn_mtl import StructuredLabelEncoder, Task
+from sklearn_mtl._compare import MostFrequentBaseline
+from sklearn_mtl.metrics import (
+    consistency_violations,
+    cooccurrence_difference,
+    cooccurrence_matrix,
+    exact_match_score,
+    exact_match_scorer,
+    hamming_loss,
+    label_f1_score,
+    make_task_scorer,
+    mean_task_accuracy,
+    mean_task_accuracy_scorer,
+    neg_hamming_loss_scorer,
+    task_accuracy_score,
+    task_f1_score,
+    task_precision_score,
+    task_recall_score,
+    task_report,
+)
+
+CAR_TASKS = [
+    Task("car", classes=["no", "yes"]),
+    Task("color", classes=["red", "blue"], gate=("car", "yes")),
+]
+
+
+@pytest.fixture
+def car():
+    """Hand-built: row 3's color is missing, rows 1 and 4 are gated off (car = no)."""
+    Y_true = pd.DataFrame({
+        "car": ["yes", "no", "yes", "yes", "no"],
+        "color": ["red", None, "blue", None, None],
+    })
+    Y_pred = pd.DataFrame({
+        "car": ["yes", "no", "yes", "no", "yes"],
+        "color": ["red", None, "red", None, "blue"],
+    })
+    return Y_true, Y_pred
+
+
+# ------------------------------------------------------------------ hand-built values
+def test_exact_match_and_hamming_by_hand(car):
+    Y_true, Y_pred = car
+    before = Y_true.copy(), Y_pred.copy()
+    # row 0 ok; 1 ok; 2 color wrong; 3 car wrong (missing color ignored); 4 car wrong
+    assert exact_match_score(Y_true, Y_pred, schema=CAR_TASKS) == pytest.approx(2 / 5)
+    # labelled entries: car x5, color x2 (rows 0, 2): wrong = color@2, car@3, car@4
+    assert hamming_loss(Y_true, Y_pred, schema=CAR_TASKS) == pytest.approx(3 / 7)
+    pd.testing.assert_frame_equal(Y_true, before[0])
+    pd.testing.assert_frame_equal(Y_pred, before[1])
+
+
+def test_missing_and_gated_labels_are_not_errors(car):
+    Y_true, Y_pred = car
+    acc = task_accuracy_score(Y_true, Y_pred, schema=CAR_TASKS)
+    assert acc.to_dict() == pytest.approx({"car": 3 / 5, "color": 1 / 2})
+    report = task_report(Y_true, Y_pred, schema=CAR_TASKS)
+    assert report.loc[("color", ""), "n_labelled"] == 2
+    assert report.loc[("color", ""), "n_missing"] == 1
+    assert report.loc[("color", ""), "n_not_applicable"] == 2
+    # without the schema, gated-off labels count as missing: same scores
+    assert task_accuracy_score(Y_true, Y_pred).to_dict() == acc.to_dict()
+    assert task_report(Y_true, Y_pred).loc[("color", ""), "n_missing"] == 3
+
+
+def test_missing_prediction_is_wrong_and_lowers_recall_only():
+    Y_true = pd.DataFrame({"a": ["x", "x", "y", "y"]})
+    Y_pred = pd.DataFrame({"a": ["x", None, "y", "y"]})
+    assert task_accuracy_score(Y_true, Y_pred, task="a") == pytest.approx(3 / 4)
+    assert task_precision_score(Y_true, Y_pred, task="a", average="micro") == 1.0
+    assert task_recall_score(Y_true, Y_pred, task="a", average="micro") == pytest.approx(3 / 4)
+    # macro: recall x = 1/2, y = 1 ; F1 x = 2/3, y = 1
+    assert task_f1_score(Y_true, Y_pred, task="a") == pytest.approx((2 / 3 + 1) / 2)
+
+
+def test_rows_without_any_label_are_left_out():
+    Y_true = pd.DataFrame({"a": ["x", None, "y"], "b": [1, None, 0]})
+    Y_pred = pd.DataFrame({"a": ["x", "y", "x"], "b": [1, 0, 0]})
+    assert exact_match_score(Y_true, Y_pred) == pytest.approx(1 / 2)
+
+
+def test_multilabel_task_by_hand():
+    Y_true = pd.DataFrame({"tags": [["a"], ["a", "b"], ["b"], [], None]})
+    Y_pred = pd.DataFrame({"tags": [["a"], ["a"], ["b"], ["b"], ["a", "b"]]})
+    assert task_accuracy_score(Y_true, Y_pred, task="tags") == pytest.approx(2 / 4)
+    f1 = label_f1_score(Y_true, Y_pred, task="tags")
+    assert f1.to_dict() == pytest.approx({"a": 1.0, "b": 0.5})
+    assert hamming_loss(Y_true, Y_pred) == pytest.approx(2 / 8)
+    report = task_report(Y_true, Y_pred)
+    assert list(report.index) == [("tags", ""), ("tags", "a"), ("tags", "b")]
+    assert report.loc[("tags", "b"), "f1_macro"] == pytest.approx(0.5)
+    assert report.loc[("tags", ""), "f1_macro"] == pytest.approx(0.75)
+    assert report.loc[("tags", ""), "n_missing"] == 1
+
+
+def test_exact_match_requires_gated_off_prediction():
+    true = StructuredLabelEncoder(tasks=CAR_TASKS).fit_transform(
+        pd.DataFrame({"car": ["no"], "color": [None]})
+    )
+    pred = StructuredLabelEncoder(tasks=CAR_TASKS).fit_transform(
+        pd.DataFrame({"car": ["no"], "color": [None]})
+    )
+    pred.codes[0, 1] = 0  # an encoded prediction that ignores the gate
+    assert exact_match_score(true, pred) == 0.0
+    assert hamming_loss(true, pred) == 0.0  # the gated-off label is not counted
+
+
+def test_sample_weight():
+    Y_true = np.array([["a", "x"], ["b", "x"], ["a", "y"]], dtype=object)
+    Y_pred = np.array([["a", "x"], ["a", "x"], ["a", "y"]], dtype=object)
+    w = np.array([1.0, 3.0, 0.0])
+    assert exact_match_score(Y_true, Y_pred, sample_weight=w) == pytest.approx(1 / 4)
+    assert hamming_loss(Y_true, Y_pred, sample_weight=w) == pytest.approx(3 / 8)
+    with pytest.raises(ValueError, match="sample_weight has shape"):
+        exact_match_score(Y_true, Y_pred, sample_weight=[1.0])
+
+
+# --------------------------------------------------------- equality with scikit-learn
+def _random_labels(seed, n=40):
+    rng = np.random.RandomState(seed)
+    Y_true = pd.DataFrame({
+        "a": rng.choice(["p", "q", "r"], n),
+        "b": rng.choice([0, 1], n),
+        "c": rng.choice(["u", "v", "w", "z"], n),
+    })
+    Y_pred = Y_true.copy()
+    flip = rng.uniform(size=Y_true.shape) < 0.35
+    Y_pred["a"] = np.where(flip[:, 0], rng.choice(["p", "q", "r"], n), Y_true["a"])
+    Y_pred["b"] = np.where(flip[:, 1], 1 - Y_true["b"], Y_true["b"])
+    Y_pred["c"] = np.where(flip[:, 2], rng.choice(["u", "v", "w"], n), Y_true["c"])
+    return Y_true, Y_pred
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_per_task_metrics_equal_sklearn(seed, weighted):
+    Y_true, Y_pred = _random_labels(seed)
+    w = np.random.RandomState(seed).uniform(0.5, 2, len(Y_true)) if weighted else None
+    acc = task_accuracy_score(Y_true, Y_pred, sample_weight=w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in Y_true.columns:
+            t, p = Y_true[name], Y_pred[name]
+            assert acc[name] == skm.accuracy_score(t, p, sample_weight=w)
+            for average in ("macro", "micro", "weighted"):
+                kw = {"average": average, "sample_weight": w}
+                got = task_precision_score(Y_true, Y_pred, task=name, **kw)
+                assert got == pytest.approx(skm.precision_score(t, p, **kw), rel=1e-12, abs=0)
+                got = task_recall_score(Y_true, Y_pred, task=name, **kw)
+                assert got == pytest.approx(skm.recall_score(t, p, **kw), rel=1e-12, abs=0)
+                got = task_f1_score(Y_true, Y_pred, task=name, **kw)
+                assert got == pytest.approx(skm.f1_score(t, p, **kw), rel=1e-12, abs=0)
+
+
+def test_single_task_equals_sklearn_accuracy_and_hamming():
+    Y_true, Y_pred = _random_labels(3)
+    t, p = Y_true["a"].to_numpy(), Y_pred["a"].to_numpy()
+    assert exact_match_score(t, p) == skm.accuracy_score(t, p)
+    assert hamming_loss(t, p) == pytest.approx(skm.hamming_loss(t, p), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_multilabel_indicator_equals_sklearn(seed):
+    rng = np.random.RandomState(seed)
+    T = rng.randint(0, 2, (30, 5))
+    T[:, 4] = 0  # a label never on in the truth
+    P = np.where(rng.uniform(size=T.shape) < 0.3, 1 - T, T)
+    P[:, 4] = 0  # ... nor in the predictions: F1 0, as in scikit-learn
+    tasks = [Task("tags", kind="multilabel", columns=[f"l{k}" for k in range(5)])]
+    Yt = pd.DataFrame(T, columns=[f"l{k}" for k in range(5)])
+    Yp = pd.DataFrame(P, columns=[f"l{k}" for k in range(5)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert exact_match_score(Yt, Yp, schema=tasks) == skm.accuracy_score(T, P)
+        assert hamming_loss(Yt, Yp, schema=tasks) == pytest.approx(skm.hamming_loss(T, P))
+        for average in ("macro", "micro", "weighted"):
+            got = task_f1_score(Yt, Yp, schema=tasks, task="tags", average=average)
+            assert got == pytest.approx(skm.f1_score(T, P, average=average), rel=1e-12)
+            got = task_precision_score(Yt, Yp, schema=tasks, task="tags", average=average)
+            assert got == pytest.approx(skm.precision_score(T, P, average=average), rel=1e-12)
+            got = task_recall_score(Yt, Yp, schema=tasks, task="tags", average=average)
+            assert got == pytest.approx(skm.recall_score(T, P, average=average), rel=1e-12)
+        per_label = label_f1_score(Yt, Yp, schema=tasks, task="tags").to_numpy()
+        np.testing.assert_allclose(per_label, skm.f1_score(T, P, average=None), rtol=1e-12)
+
+
+def test_binary_tasks_hamming_equals_sklearn_multilabel():
+    rng = np.random.RandomState(0)
+    T = rng.randint(0, 2, (25, 4))
+    P = np.where(rng.uniform(size=T.shape) < 0.25, 1 - T, T)
+    assert hamming_loss(T, P) == pytest.approx(skm.hamming_loss(T, P), rel=1e-12)
+    assert exact_match_score(T, P) == skm.accuracy_score(T, P)
+
+
+# ---------------------------------------------------------------- inputs and forms
+def test_forms_agree(car):
+    Y_true, Y_pred = car
+    enc = StructuredLabelEncoder(tasks=CAR_TASKS).fit(Y_true)
+    expected = exact_match_score(Y_true, Y_pred, schema=CAR_TASKS)
+    assert exact_match_score(Y_true, Y_pred, schema=enc) == expected
+    true, pred = enc.transform(Y_true), enc.transform(Y_pred)
+    assert exact_match_score(true, pred) == expected
+    assert exact_match_score(true, Y_pred) == expected
+    # a 2-D array of predictions for a DataFrame truth, and reordered columns
+    assert exact_match_score(Y_true, Y_pred.to_numpy(), schema=CAR_TASKS) == expected
+    assert exact_match_score(Y_true, Y_pred[["color", "car"]], schema=CAR_TASKS) == expected
+
+
+def test_grouped_multihot_form():
+    enc = StructuredLabelEncoder.from_groups({"A": [0, 1], "B": [2, 3, 4]})
+    T = np.array([[1, 0, 1, 0, 0], [0, 1, 0, 0, 1], [1, 0, 0, 1, 0]])
+    P = np.array([[1, 0, 1, 0, 0], [0, 1, 0, 1, 0], [1, 0, 0, 0, 0]])  # row 2: B empty
+    enc.fit(T)
+    assert exact_match_score(T, P, schema=enc) == pytest.approx(1 / 3)
+    assert task_accuracy_score(T, P, schema=enc).to_dict() == pytest.approx(
+        {"A": 1.0, "B": 1 / 3}
+    )
+
+
+def test_single_class_task_without_schema():
+    Y = pd.DataFrame({"a": ["x", "x"], "b": ["u", "v"]})
+    assert task_accuracy_score(Y, Y).to_dict() == {"a": 1.0, "b": 1.0}
+    assert list(cooccurrence_matrix(Y).columns) == ["a=x", "b=u", "b=v"]
+
+
+def test_errors_name_what_was_expected(car):
+    Y_true, Y_pred = car
+    with pytest.raises(ValueError, match=r"Y_pred lacks \['color'\]"):
+        exact_match_score(Y_true, Y_pred[["car"]].assign(colour="red"))
+    with pytest.raises(ValueError, match="expected \\(n_samples, 2\\)"):
+        exact_match_score(Y_true, np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="Unknown task 'size'"):
+        task_accuracy_score(Y_true, Y_pred, task="size")
+    with pytest.raises(ValueError, match="average must be one of"):
+        task_f1_score(Y_true, Y_pred, average="binary")
+    with pytest.raises(ValueError, match="Task 'car' is a binary task; label_f1_score"):
+        label_f1_score(Y_true, Y_pred, task="car")
+    with pytest.raises(ValueError, match="Task 'color' got label 'green'"):
+        exact_match_score(Y_true, Y_pred.assign(color="green"), schema=CAR_TASKS)
+
+
+# ---------------------------------------------------------------- co-occurrence
+def test_cooccurrence_counts_and_normalization():
+    Y = pd.DataFrame({
+        "car": ["yes", "yes", "no", "yes"],
+        "color": ["red", "blue", None, None],  # row 3: missing color
+    })
+    counts = cooccurrence_matrix(Y, schema=CAR_TASKS)
+    assert list(counts.columns) == ["car=no", "car=yes", "color=red", "color=blue"]
+    assert counts.loc["car=yes", "car=yes"] == 3
+    assert counts.loc["car=yes", "color=red"] == 1
+    assert counts.loc["car=no", "color=red"] == 0
+    row = cooccurrence_matrix(Y, schema=CAR_TASKS, normalize="row")
+    # P(color=red | car=yes) over rows where color is known: rows 0, 1
+    assert row.loc["car=yes", "color=red"] == pytest.approx(1 / 2)
+    assert np.allclose(np.diag(row), 1.0)
+    joint = cooccurrence_matrix(Y, schema=CAR_TASKS, normalize="all")
+    # color known on rows 0, 1 and 2 (gated off = known to be off)
+    assert joint.loc["color=red", "color=red"] == pytest.approx(1 / 3)
+    assert joint.loc["car=yes", "car=yes"] == pytest.approx(3 / 4)
+    with pytest.raises(ValueError, match="normalize must be one of"):
+        cooccurrence_matrix(Y, normalize="column")
+
+
+def test_cooccurrence_difference():
+    Y_true = pd.DataFrame({"a": ["x", "y", "y"], "b": ["u", "v", "v"]})
+    Y_pred = pd.DataFrame({"a": ["x", "y", "y"], "b": ["u", "u", "v"]})
+    diff = cooccurrence_difference(Y_true, Y_pred, normalize=None)
+    assert diff.loc["a=y", "b=u"] == 1
+    assert diff.loc["a=y", "b=v"] == -1
+    assert diff.loc["a=x", "a=x"] == 0
+
+
+# ---------------------------------------------------------------- violations
+def test_gate_violations():
+    tasks = CAR_TASKS + [Task("shade", classes=["light", "dark"], gate=("color", "red"))]
+    Y_pred = pd.DataFrame({
+        "car": ["yes", "no", None, "no", "yes"],
+        "color": ["red", "blue", "red", None, "blue"],
+        "shade": ["dark", None, "light", "dark", "light"],
+    })
+    out = consistency_violations(Y_pred, tasks)
+    assert out[["row", "task", "violation"]].values.tolist() == [
+        [1, "color", "gate"],
+        [3, "shade", "gate"],   # color is gated off by car = no
+        [4, "shade", "gate"],   # color is blue
+    ]
+    assert "'car' is not applicable" not in out.loc[0, "detail"]
+    assert "'color' is not applicable" in out.loc[1, "detail"]
+    # row 2: car missing -> gate unknown -> no violation
+    assert consistency_violations(Y_pred.iloc[[0, 2]], tasks).empty
+
+
+def test_exclusivity_and_gate_violations_in_multihot():
+    enc = StructuredLabelEncoder.from_groups(
+        {"A": [0, 1], "B": [2, 3, 4]}, gates={"B": ("A", 1)}
+    )
+    P = np.array([[0, 1, 1, 0, 0], [1, 0, 1, 0, 0], [0, 1, 1, 1, 0], [1, 1, 0, 0, 0]])
+    out = consistency_violations(P, enc)
+    assert out[["row", "task", "violation"]].values.tolist() == [
+        [1, "B", "gate"],
+        [2, "B", "exclusivity"],
+        [3, "A", "exclusivity"],
+    ]
+    assert "[2, 3]" in out.loc[1, "detail"]
+    sets = [{1, 2}, {0, 2}]
+    assert consistency_violations(sets, enc)["row"].tolist() == [1]
+
+
+def test_violations_of_encoded_predictions():
+    enc = StructuredLabelEncoder(tasks=CAR_TASKS).fit(
+        pd.DataFrame({"car": ["no", "yes"], "color": [None, "red"]})
+    )
+    pred = enc.transform(pd.DataFrame({"car": ["no", "yes"], "color": [None, "red"]}))
+    assert consistency_violations(pred, enc).empty
+    pred.codes[0, 1] = 0
+    assert consistency_violations(pred, enc)["row"].tolist() == [0]
+
+
+# ---------------------------------------------------------------- scorers
+def _penguin_like(n=60, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 3))
+    Y = pd.DataFrame({
+        "a": np.where(X[:, 0] > 0, "p", "q"),
+        "b": np.where(X[:, 1] + X[:, 2] > 0, "u", "v"),
+    })
+    return X, Y
+
+
+def test_scorers_on_fitted_estimator():
+    X, Y = _penguin_like()
+    est = MostFrequentBaseline().fit(X, Y)
+    pred = est.predict(X)
+    assert exact_match_scorer(est, X, Y) == exact_match_score(Y, pred)
+    assert mean_task_accuracy_scorer(est, X, Y) == mean_task_accuracy(Y, pred)
+    assert neg_hamming_loss_scorer(est, X, Y) == -hamming_loss(Y, pred)
+    scorer = make_task_scorer("f1_macro", task="b")
+    assert scorer(est, X, Y) == task_f1_score(Y, pred, task="b", average="macro")
+    assert repr(scorer) == "make_task_scorer('f1_macro', task='b')"
+    with pytest.raises(ValueError, match="Unknown task metric 'f1'"):
+        make_task_scorer("f1", task="b")
+
+
+def test_scorer_with_a_class_unseen_in_training():
+    X = np.zeros((4, 1))
+    est = MostFrequentBaseline().fit(X[:3], pd.DataFrame({"a": ["x", "x", "y"]}))
+    Y_test = pd.DataFrame({"a": ["x", "z", "x", "y"]})
+    assert exact_match_scorer(est, X, Y_test) == pytest.approx(1 / 2)
+
+
+def test_scorers_in_grid_search():
+    from sklearn_mtl import IndependentTaskClassifier
+
+    X, Y = _penguin_like()
+    search = GridSearchCV(
+        IndependentTaskClassifier(LogisticRegression()),
+        {"estimator__C": [0.01, 1.0]},
+        scoring={"exact": exact_match_scorer, "b_f1": make_task_scorer("f1_macro", task="b")},
+        refit="exact",
+        cv=2,
+    )
+    search.fit(X, Y)
+    assert set(search.cv_results_) >= {"mean_test_exact", "mean_test_b_f1"}
+    assert 0.5 < search.best_score_ <= 1.0
