@@ -1,5 +1,7 @@
 """sklearn-mtl: multi-task and multi-label classification for scikit-learn."""
 
+from . import datasets, metrics
+from ._compare import compare, format_comparison
 from ._encoder import EncodedLabels, StructuredLabelEncoder
 from ._multitask import MultiTaskClassifier
 from ._schema import MISSING, NOT_APPLICABLE, Schema, Task
@@ -15,4 +17,8 @@ __all__ = [
     "StructuredLabelEncoder",
     "Task",
     "__version__",
+    "compare",
+    "datasets",
+    "format_comparison",
+    "metrics",
 ]
