@@ -1,0 +1,87 @@
+"""The documentation runs: every ```python block of the guide and README, every docstring example.
+
+- Each Markdown page under ``docs/`` (and ``README.md``) is one test. Its ```python blocks
+  run in order in one namespace, in a temporary working directory, with matplotlib's Agg
+  backend. A block fenced as ```pycon, ```text or ```bash is shown, not run.
+- Each module of the package is one doctest run (the ``Examples`` sections).
+
+Tracebacks point at the page and line of the failing statement.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import os
+import pkgutil
+import re
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import sklearn_mtl  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+PAGES = sorted(DOCS.rglob("*.md")) + [ROOT / "README.md"]
+
+# An opening fence "```python" (nothing else on the line), its body, the closing fence.
+_BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+def python_blocks(text):
+    """(first line number, source) of each ```python block of a Markdown text."""
+    return [
+        (text.count("\n", 0, match.start(1)) + 1, match.group(1))
+        for match in _BLOCK.finditer(text)
+    ]
+
+
+def test_python_blocks_extraction():
+    text = "intro\n```python\na = 1\n```\n\n```text\nnot code\n```\n```python\nb = a\n```\n"
+    assert python_blocks(text) == [(3, "a = 1\n"), (10, "b = a\n")]
+
+
+def _page_id(path):
+    return path.relative_to(ROOT).as_posix()
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def test_page_code_runs(page, tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.chdir(tmp_path)
+    blocks = python_blocks(page.read_text(encoding="utf-8"))
+    namespace = {"__name__": "__docs__"}
+    try:
+        for line, source in blocks:
+            # Pad so that a traceback's line number is the line in the Markdown file.
+            code = compile("\n" * (line - 1) + source, _page_id(page), "exec")
+            exec(code, namespace)  # noqa: S102 - the docs are the code under test
+    finally:
+        plt.close("all")
+
+
+def _modules():
+    names = [sklearn_mtl.__name__]
+    for info in pkgutil.walk_packages(sklearn_mtl.__path__, prefix="sklearn_mtl."):
+        names.append(info.name)
+    return sorted(names)
+
+
+@pytest.mark.parametrize("name", _modules())
+def test_docstring_examples(name, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    module = importlib.import_module(name)
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    report = []
+    for test in finder.find(module, name):
+        runner.run(test, out=report.append)
+    failed, attempted = runner.summarize(verbose=False)
+    assert failed == 0, "".join(report)
