@@ -441,7 +441,14 @@ def load(path, *, trusted=None):
         ) from None
     reader = _Reader(data, trusted)
     tree = _read_json(data.get(ESTIMATOR, b""), ESTIMATOR)
-    estimator = reader.decode(tree)
+    try:
+        estimator = reader.decode(tree)
+    except UnsafeModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise UnsafeModelFileError(
+            f"The estimator described in {path!r} is malformed: {type(exc).__name__}: {exc}"
+        ) from None
     if _path_of(type(estimator)) != manifest.get("estimator"):
         raise UnsafeModelFileError(
             f"The manifest announces {manifest.get('estimator')}, but the file holds "
@@ -506,14 +513,14 @@ class _Reader:
         if self._arrays is None:
             from safetensors.numpy import load as load_arrays
 
-            self._arrays = load_arrays(self.data[ARRAYS]) if ARRAYS in self.data else {}
+            self._arrays = _safetensors(load_arrays, self.data, ARRAYS)
         return self._arrays
 
     def tensors(self):
         if self._tensors is None:
             from safetensors.torch import load as load_tensors
 
-            self._tensors = load_tensors(self.data[WEIGHTS]) if WEIGHTS in self.data else {}
+            self._tensors = _safetensors(load_tensors, self.data, WEIGHTS)
         return self._tensors
 
     def trusted_callable(self, path, *, instantiate=None):
@@ -720,6 +727,17 @@ class _Reader:
             return isinstance(getattr(importlib.import_module(module), name), type)
         except (ImportError, AttributeError):
             return False
+
+
+def _safetensors(loader, data, name):
+    if name not in data:
+        return {}
+    try:
+        return loader(data[name])
+    except Exception as exc:  # SafetensorError, or any parse failure: never a pickle
+        raise UnsafeModelFileError(
+            f"Member {name!r} is not a valid safetensors file: {exc}"
+        ) from None
 
 
 def _plain_name(key):

@@ -1,0 +1,360 @@
+"""sklearn_mtl.save / load: round trips, refusals, tampered files; pickle still works."""
+
+import hashlib
+import io
+import json
+import os
+import pickle
+import warnings
+import zipfile
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+
+import sklearn_mtl
+from sklearn_mtl import (
+    IndependentTaskClassifier,
+    LabelProductClassifier,
+    MultiTaskClassifier,
+    StructuredLabelEncoder,
+    Task,
+    TaskChainClassifier,
+    UnsafeModelFileError,
+    load,
+    save,
+)
+
+
+def car_data(n=40, seed=0):
+    rng = np.random.RandomState(seed)
+    X = pd.DataFrame(rng.normal(size=(n, 3)).astype(np.float32), columns=["a", "b", "c"])
+    car = np.where(X["a"] > 0, "yes", "no")
+    color = np.where(X["b"] > 0, "red", "blue").astype(object)
+    color[car == "no"] = None
+    Y = pd.DataFrame(
+        {
+            "car": pd.Categorical(car),
+            "color": color,
+            "tags": [["x"] if v > 0 else ["y"] for v in X["c"]],
+        }
+    )
+    tasks = [Task("car"), Task("color", gate=("car", "yes")), Task("tags")]
+    return X, Y, tasks
+
+
+def _estimators(tasks):
+    return {
+        "mtc": MultiTaskClassifier(
+            tasks=tasks, hidden_layer_sizes=(8,), max_epochs=2, batch_norm=True, random_state=0
+        ),
+        "independent": IndependentTaskClassifier(LogisticRegression(), tasks=tasks),
+        "chain": TaskChainClassifier(LogisticRegression(), tasks=tasks, n_chains=2, random_state=0),
+        "product": LabelProductClassifier(LogisticRegression(), tasks=tasks, decode="joint"),
+    }
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """Fitted once for the module; tests must not refit these estimators."""
+    X, Y, tasks = car_data()
+    return X, Y, {name: est.fit(X, Y) for name, est in _estimators(tasks).items()}
+
+
+def _same_outputs(a, b, X):
+    pa, pb = a.predict(X), b.predict(X)
+    pd.testing.assert_frame_equal(pa, pb)
+    for x, y in zip(a.predict_proba(X), b.predict_proba(X), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("name", ["mtc", "independent", "chain", "product"])
+def test_round_trip_identical_predictions(fitted, name, tmp_path):
+    X, Y, models = fitted
+    path = save(models[name], tmp_path / "model.mtl")
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+    assert {"manifest.json", "estimator.json"} <= names
+    assert not any(n.endswith((".pkl", ".pt", ".pickle")) for n in names)
+    loaded = load(path)
+    assert type(loaded) is type(models[name])
+    _same_outputs(models[name], loaded, X)
+    assert loaded.score(X, Y) == models[name].score(X, Y)
+    assert loaded.get_params(deep=False).keys() == models[name].get_params(deep=False).keys()
+
+
+def test_multitask_round_trip_keeps_history_and_can_train_on(fitted, tmp_path):
+    X, Y, models = fitted
+    loaded = load(save(models["mtc"], tmp_path / "m.mtl"))
+    assert len(loaded.history_) == len(models["mtc"].history_) == 2
+    assert loaded.history_[-1, "train_loss"] == models["mtc"].history_[-1, "train_loss"]
+    loaded.set_params(warm_start=True).fit(X, Y)  # max_epochs (2) more epochs
+    assert len(loaded.history_) == 4
+
+
+def test_multitask_generic_params_and_tensor_state(tmp_path):
+    X, Y, tasks = car_data()
+    clf = MultiTaskClassifier(
+        tasks=tasks, hidden_layer_sizes=(8, 4), head_hidden={"color": (3,)}, max_epochs=2,
+        class_weight={"car": "balanced"}, optimizer=torch.optim.SGD, random_state=1,
+    ).fit(X.to_numpy(), Y)
+    loaded = load(save(clf, tmp_path / "m.mtl"))
+    assert loaded.optimizer is torch.optim.SGD
+    _same_outputs(clf, loaded, X.to_numpy())
+
+
+def test_encoder_and_y_forms_round_trip(tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 2))
+    y1 = np.where(X[:, 0] > 0, "a", "b")
+    clf = IndependentTaskClassifier(LogisticRegression()).fit(X, y1)
+    loaded = load(save(clf, tmp_path / "a.mtl"))
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+    assert loaded.predict(X).dtype == clf.predict(X).dtype
+
+    enc = StructuredLabelEncoder.from_groups(
+        {"A": [0, 1], "B": [2, 3, 4]}, gates={"B": ("A", 1)}, missing_groups="mask"
+    )
+    M = np.zeros((4, 5), dtype=int)
+    M[[0, 3], 0] = 1
+    M[[1, 2], 1] = 1
+    M[1, 3] = M[2, 4] = 1
+    enc.fit(M)
+    enc2 = load(save(enc, tmp_path / "e.mtl"))
+    np.testing.assert_array_equal(enc2.inverse_transform(enc2.transform(M)), M)
+    assert enc2.schema_ == enc.schema_
+
+
+# ----------------------------------------------------------------- refusals at save
+def test_save_refuses_what_json_cannot_hold(tmp_path):
+    X, Y, tasks = car_data(n=20)
+    path = tmp_path / "m.mtl"
+    path.write_bytes(b"previous model")
+    clf = MultiTaskClassifier(tasks=tasks, trunk=lambda n_features: torch.nn.Linear(n_features, 4))
+    with pytest.raises(TypeError, match="trunk.*lambda"):
+        save(clf, path)
+    clf = MultiTaskClassifier(tasks=tasks, trunk=torch.nn.Linear(3, 4))
+    with pytest.raises(TypeError, match="trunk.*torch module instance"):
+        save(clf, path)
+    assert path.read_bytes() == b"previous model"  # a failed save leaves the old file
+    assert os.listdir(tmp_path) == ["m.mtl"]  # and no temporary file
+
+
+class TinyTrunk(torch.nn.Module):
+    def __init__(self, n_features, width=4):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, width)
+
+    def forward(self, x):
+        return torch.relu(self.linear(x))
+
+
+def test_custom_trunk_needs_trust(tmp_path):
+    X, Y, tasks = car_data(n=20)
+    clf = MultiTaskClassifier(tasks=tasks, trunk=TinyTrunk, trunk_params={"width": 3},
+                              max_epochs=1, random_state=0).fit(X, Y)
+    path = save(clf, tmp_path / "m.mtl")
+    with pytest.raises(UnsafeModelFileError, match=r"TinyTrunk, which is not trusted"):
+        load(path)
+    name = f"{TinyTrunk.__module__}.TinyTrunk"
+    _same_outputs(clf, load(path, trusted=[name]), X)
+
+
+class CustomClassifier(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+def test_untrusted_type_in_skops_member(tmp_path):
+    X, Y, tasks = car_data(n=20)
+    clf = IndependentTaskClassifier(CustomClassifier(), tasks=tasks).fit(X, Y)
+    path = save(clf, tmp_path / "m.mtl")
+    with pytest.raises(UnsafeModelFileError, match="CustomClassifier.*not trusted"):
+        load(path)
+    name = f"{CustomClassifier.__module__}.CustomClassifier"
+    _same_outputs(clf, load(path, trusted=[name]), X)
+
+
+# ------------------------------------------------------------------- tampered files
+class _WritesFile:
+    """Unpickling this runs code: it creates a file."""
+
+    def __init__(self, target):
+        self.target = str(target)
+
+    def __reduce__(self):
+        return (open, (self.target, "w"))
+
+
+def _rewrite(path, name, data, fix_checksum=True, extra=None):
+    """Rewrite one member of an archive (recomputing its checksum, as an attacker would)."""
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members[name] = data
+    if extra:
+        members.update(extra)
+    if fix_checksum:
+        manifest = json.loads(members["manifest.json"])
+        if name != "manifest.json":
+            manifest["sha256"][name] = hashlib.sha256(data).hexdigest()
+        members["manifest.json"] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, d in members.items():
+            zf.writestr(n, d)
+
+
+@pytest.fixture
+def saved(fitted, tmp_path):
+    return save(fitted[2]["mtc"], tmp_path / "m.mtl"), tmp_path / "pwned"
+
+
+def test_pickle_payload_is_refused_and_not_run(saved):
+    path, target = saved
+    with open(path, "wb") as fh:
+        pickle.dump(_WritesFile(target), fh)
+    with pytest.raises(UnsafeModelFileError, match="looks like a pickle"):
+        load(path)
+    joblib.dump(_WritesFile(target), path, compress=3)
+    with pytest.raises(UnsafeModelFileError):
+        load(path)
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("member", ["weights.safetensors", "arrays.safetensors"])
+def test_pickle_inside_the_archive_is_refused(saved, member):
+    path, target = saved
+    _rewrite(path, member, pickle.dumps(_WritesFile(target)))
+    with pytest.raises(UnsafeModelFileError, match="not a valid safetensors"):
+        load(path)
+    assert not target.exists()
+
+
+def test_unlisted_member_is_refused(saved):
+    path, target = saved
+    _rewrite(path, "manifest.json", open_member(path, "manifest.json"),
+             extra={"model.pkl": pickle.dumps(_WritesFile(target))})
+    with pytest.raises(UnsafeModelFileError, match=r"\['model.pkl'\].*manifest does not list"):
+        load(path)
+    assert not target.exists()
+
+
+def open_member(path, name):
+    with zipfile.ZipFile(path) as zf:
+        return zf.read(name)
+
+
+@pytest.mark.parametrize(
+    "replacement, match",
+    [
+        ('{"$t": "callable", "v": "os:system"}', "os.system, which is not trusted"),
+        ('{"$t": "callable", "v": "builtins:eval"}', "builtins.eval, which is refused"),
+        ('{"$t": "instance", "class": "subprocess:Popen", "params": {"$t": "dict", "v": {}}}',
+         "subprocess.Popen, which is not trusted"),
+        ('{"$t": "instance", "class": "sklearn_mtl._persistence:save", "params": '
+         '{"$t": "dict", "v": {}}}', "_persistence.save; functions load only"),
+    ],
+)
+def test_code_references_in_json_are_refused(saved, replacement, match):
+    path, target = saved
+    tree = json.loads(open_member(path, "estimator.json"))
+    tree["params"]["optimizer"] = json.loads(replacement)
+    _rewrite(path, "estimator.json", json.dumps(tree).encode())
+    with pytest.raises(UnsafeModelFileError, match=match):
+        load(path)
+
+
+def test_truncated_file(saved):
+    path, _ = saved
+    data = open(path, "rb").read()
+    for cut in (len(data) // 2, 10):
+        with open(path, "wb") as fh:
+            fh.write(data[:cut])
+        with pytest.raises(UnsafeModelFileError, match="truncated|not a zip|not an sklearn-mtl"):
+            load(path)
+
+
+def test_modified_member_fails_its_checksum(saved):
+    path, _ = saved
+    tree = open_member(path, "estimator.json").replace(b'"max_epochs": 2', b'"max_epochs": 3')
+    _rewrite(path, "estimator.json", tree, fix_checksum=False)
+    with pytest.raises(UnsafeModelFileError, match="does not match its checksum"):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    "key, value, match",
+    [
+        ("sklearn_mtl_version", "9.9.0", "written by sklearn-mtl 9.9.0"),
+        ("format_version", 2, "file format version 2"),
+        ("format", "other", "not an sklearn-mtl model"),
+    ],
+)
+def test_wrong_version(saved, key, value, match):
+    path, _ = saved
+    manifest = json.loads(open_member(path, "manifest.json"))
+    manifest[key] = value
+    _rewrite(path, "manifest.json", json.dumps(manifest).encode())
+    with pytest.raises(UnsafeModelFileError, match=match):
+        load(path)
+
+
+def test_patch_version_difference_warns(saved):
+    path, _ = saved
+    manifest = json.loads(open_member(path, "manifest.json"))
+    manifest["sklearn_mtl_version"] = sklearn_mtl.__version__ + ".post1"
+    _rewrite(path, "manifest.json", json.dumps(manifest).encode())
+    with pytest.warns(UserWarning, match="written by sklearn-mtl"):
+        load(path)
+
+
+def _add_class(tree):
+    """Give task 'color' a third class everywhere the file states it."""
+    text = json.dumps(tree)
+    kind = '"name": "color", "kind": '
+    text = text.replace(kind + '"binary"', kind + '"multiclass"')
+    text = text.replace('"shape": [2], "v": ["blue", "red"]', '"shape": [3], "v": ["blue", "red"]')
+    return text.replace('"blue", "red"]', '"blue", "green", "red"]').encode()
+
+
+def _drop_label(tree):
+    """Take label 'y' out of multilabel task 'tags' everywhere the file states it."""
+    text = json.dumps(tree).replace('"shape": [2], "v": ["x", "y"]', '"shape": [1], "v": ["x"]')
+    return text.replace('"x", "y"]', '"x"]').encode()
+
+
+@pytest.mark.parametrize(
+    "name, edit", [("mtc", _add_class), ("independent", _drop_label), ("chain", _drop_label)]
+)
+def test_schema_edited_to_another_class_count(fitted, tmp_path, name, edit):
+    path = save(fitted[2][name], tmp_path / "m.mtl")
+    tree = json.loads(open_member(path, "estimator.json"))
+    edited = edit(tree)
+    assert edited != json.dumps(tree).encode()
+    _rewrite(path, "estimator.json", edited, fix_checksum=False)
+    with pytest.raises(UnsafeModelFileError, match="checksum"):
+        load(path)
+    # A deliberate edit, checksum recomputed: the models no longer match the schema.
+    _rewrite(path, "estimator.json", edited)
+    with pytest.raises(UnsafeModelFileError, match="do not match|inconsistent|disagree"):
+        load(path)
+
+
+# ---------------------------------------------------------- pickle / joblib still work
+@pytest.mark.parametrize("name", ["mtc", "independent", "chain", "product"])
+def test_pickle_and_joblib_keep_working(fitted, name):
+    X, _, models = fitted
+    _same_outputs(models[name], pickle.loads(pickle.dumps(models[name])), X)
+    buf = io.BytesIO()
+    joblib.dump(models[name], buf)
+    buf.seek(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _same_outputs(models[name], joblib.load(buf), X)
