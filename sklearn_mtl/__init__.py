@@ -1,7 +1,9 @@
 """sklearn-mtl: multi-task and multi-label classification for scikit-learn."""
 
 from . import datasets, metrics
+from ._baselines import IndependentTaskClassifier, LabelProductClassifier, TaskChainClassifier
 from ._compare import compare, format_comparison
+from ._decoding import JointDecoder
 from ._encoder import EncodedLabels, StructuredLabelEncoder
 from ._multitask import MultiTaskClassifier
 from ._schema import MISSING, NOT_APPLICABLE, Schema, Task
@@ -13,9 +15,13 @@ __all__ = [
     "MultiTaskClassifier",
     "NOT_APPLICABLE",
     "EncodedLabels",
+    "IndependentTaskClassifier",
+    "JointDecoder",
+    "LabelProductClassifier",
     "Schema",
     "StructuredLabelEncoder",
     "Task",
+    "TaskChainClassifier",
     "__version__",
     "compare",
     "datasets",

@@ -2,19 +2,28 @@
 that ``check_estimator`` does not run."""
 
 import pytest
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import (
     check_dataframe_column_names_consistency,
     check_param_validation,
     parametrize_with_checks,
 )
 
-from sklearn_mtl import MultiTaskClassifier
+from sklearn_mtl import (
+    IndependentTaskClassifier,
+    LabelProductClassifier,
+    MultiTaskClassifier,
+    TaskChainClassifier,
+)
 
 
 def _estimators():
     """One small, seeded instance of every public estimator."""
     return [
         MultiTaskClassifier(hidden_layer_sizes=(16,), lr=1e-2, max_epochs=30, random_state=0),
+        IndependentTaskClassifier(LogisticRegression()),
+        TaskChainClassifier(LogisticRegression()),
+        LabelProductClassifier(LogisticRegression()),
     ]
 
 

@@ -1,0 +1,333 @@
+"""Tests of the baselines: independent tasks, task chains, the label product."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from joblib import parallel_config
+from sklearn.datasets import make_multilabel_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+
+from sklearn_mtl import (
+    IndependentTaskClassifier,
+    JointDecoder,
+    LabelProductClassifier,
+    Task,
+    TaskChainClassifier,
+)
+from sklearn_mtl._schema import NOT_APPLICABLE
+
+ESTIMATORS = [IndependentTaskClassifier, TaskChainClassifier, LabelProductClassifier]
+COLORS = ["red", "black", "white", "blue"]
+BODIES = ["berline", "4x4", "suv", "coupe"]
+
+
+def lr():
+    return LogisticRegression(max_iter=300)
+
+
+@pytest.fixture(scope="module")
+def multilabel_data():
+    return make_multilabel_classification(n_samples=120, n_features=8, n_classes=4, random_state=0)
+
+
+def car_data(n_repeat=2, seed=0):
+    """Every one of the 33 combinations, ``n_repeat`` times, with informative features."""
+    rows = [("no", None, None, None)]
+    rows += [("yes", c, b, d) for c in COLORS for b in BODIES for d in ("no", "yes")]
+    rows = rows * n_repeat
+    Y = pd.DataFrame(rows, columns=["car", "color", "body", "driver"])
+    rng = np.random.RandomState(seed)
+    codes = np.column_stack(
+        [
+            (Y["car"] == "yes").to_numpy(),
+            Y["color"].map({c: i for i, c in enumerate(COLORS)}).fillna(-1).to_numpy(),
+            Y["body"].map({b: i for i, b in enumerate(BODIES)}).fillna(-1).to_numpy(),
+            (Y["driver"] == "yes").to_numpy(),
+        ]
+    ).astype(float)
+    X = codes + 0.1 * rng.normal(size=codes.shape)
+    return X, Y
+
+
+def car_tasks():
+    return [
+        Task("car", kind="binary"),
+        Task("color", classes=COLORS, gate=("car", "yes")),
+        Task("body", classes=BODIES, gate=("car", "yes")),
+        Task("driver", kind="binary", gate=("car", "yes")),
+    ]
+
+
+# ------------------------------------------------------------------ references
+def test_independent_matches_multioutput_classifier(multilabel_data):
+    X, Y = multilabel_data
+    ours = IndependentTaskClassifier(lr()).fit(X, Y)
+    ref = MultiOutputClassifier(lr()).fit(X, Y)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    for p, q in zip(ours.predict_proba(X), ref.predict_proba(X), strict=True):
+        np.testing.assert_allclose(p, q)
+
+
+@pytest.mark.parametrize("chain_method", ["predict", "predict_proba"])
+@pytest.mark.parametrize("cv", [None, 3])
+def test_chain_matches_classifier_chain(multilabel_data, chain_method, cv):
+    X, Y = multilabel_data
+    order = [2, 0, 3, 1]
+    ours = TaskChainClassifier(lr(), order=order, chain_method=chain_method, cv=cv).fit(X, Y)
+    ref = ClassifierChain(lr(), order=order, chain_method=chain_method, cv=cv).fit(X, Y)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    assert ours.orders_ == [["task2", "task0", "task3", "task1"]]
+    names = TaskChainClassifier(
+        lr(), order=["task2", "task0", "task3", "task1"], chain_method=chain_method, cv=cv
+    )
+    np.testing.assert_array_equal(names.fit(X, Y).predict(X), ref.predict(X))
+
+
+def test_chain_multiclass_links_work_where_classifier_chain_raises():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(90, 3))
+    Y = np.column_stack(
+        [np.digitize(X[:, 0], [-0.5, 0.5]), np.digitize(X[:, 0] + X[:, 1], [-1, 0, 1])]
+    )
+    with pytest.raises(ValueError):
+        ClassifierChain(lr(), chain_method="predict_proba").fit(X, Y).predict(X)
+    for method in ("predict", "predict_proba"):
+        chain = TaskChainClassifier(lr(), chain_method=method).fit(X, Y)
+        proba = chain.predict_proba(X)
+        assert [p.shape for p in proba] == [(90, 3), (90, 4)]
+        assert chain.score(X, Y) > 0.6
+        # the second link sees the first task's 3 columns
+        assert chain.estimators_[0][1].n_features_in_ == 3 + 3
+
+
+# ------------------------------------------------------------------- label product
+def test_label_product_car_example_has_33_classes():
+    X, Y = car_data()
+    clf = LabelProductClassifier(lr(), tasks=car_tasks()).fit(X, Y)
+    assert clf.n_combinations_ == 1 + 4 * 4 * 2 == 33
+    assert len(clf.estimator_.classes_) == 33
+    combos = clf.encoder_.inverse_transform(clf.combinations_)
+    assert combos["car"].tolist().count("no") == 1
+    assert combos.loc[combos["car"] == "no", ["color", "body", "driver"]].isna().all().all()
+    proba = clf.predict_proba(X)
+    assert [p.shape for p in proba] == [(66, 2), (66, 4), (66, 4), (66, 2)]
+    for p in proba:
+        np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    clf.set_params(decode="joint")
+    pred = clf.predict(X)
+    assert pred.loc[pred["car"] == "no", "color"].isna().all()
+    assert clf.score(X, Y) > 0.9
+
+
+def test_label_product_marginals_by_hand():
+    class Fixed:
+        """A fitted stand-in returning fixed combination probabilities."""
+
+        classes_ = np.arange(3)
+
+        def predict_proba(self, X):
+            return np.tile([0.5, 0.2, 0.3], (len(X), 1))
+
+    X = np.array([[0.0], [1.0], [2.0]])
+    Y = pd.DataFrame({"car": ["no", "yes", "yes"], "color": [None, "blue", "red"]})
+    tasks = [Task("car"), Task("color", gate=("car", "yes"))]
+    clf = LabelProductClassifier(lr(), tasks=tasks).fit(X, Y)
+    # combinations sorted by codes: (no, NA), (yes, blue), (yes, red)
+    assert clf.combinations_.codes.tolist() == [[0, NOT_APPLICABLE], [1, 0], [1, 1]]
+    clf.estimator_ = Fixed()
+    car, color = clf.predict_proba(X[:1])
+    np.testing.assert_allclose(car, [[0.5, 0.5]])
+    np.testing.assert_allclose(color, [[0.4, 0.6]])  # conditional on car = yes
+    # independent: car is a tie (0.5 is not above 0.5) -> no; joint: (no) 0.5 wins too
+    assert clf.predict(X[:1])["car"].tolist() == ["no"]
+    assert clf.set_params(decode="joint").predict(X[:1])["car"].tolist() == ["no"]
+
+
+def test_label_product_missing_labels_warn_with_count():
+    X, Y = car_data()
+    Y.loc[[3, 5], "color"] = None  # car = yes, color missing
+    with pytest.warns(UserWarning, match="left out 2 of 66 samples"):
+        clf = LabelProductClassifier(lr(), tasks=car_tasks()).fit(X, Y)
+    assert clf.n_combinations_ == 33
+    tasks = car_tasks()
+    tasks[0] = Task("car", kind="binary", classes=["no", "yes"])
+    tasks[3] = Task("driver", kind="binary", classes=["no", "yes"], gate=("car", "yes"))
+    with pytest.raises(ValueError, match="Every one of the 66 samples has a missing label"):
+        # every sample misses a label: 'car' where there is no car, 'driver' elsewhere
+        Y_holes = Y.assign(car=Y["car"].where(Y["car"] == "yes"), driver=None)
+        Y_holes.loc[1, ["color", "driver"]] = [None, "no"]
+        LabelProductClassifier(lr(), tasks=tasks).fit(X, Y_holes)
+
+
+def test_label_product_multilabel_task():
+    X = np.arange(8, dtype=float).reshape(-1, 1)
+    Y = pd.DataFrame({"tags": [{"a"}, {"a"}, {"a", "b"}, {"a", "b"}, set(), set(), {"b"}, {"b"}]})
+    clf = LabelProductClassifier(DecisionTreeClassifier(random_state=0)).fit(X, Y)
+    assert clf.n_combinations_ == 4
+    assert clf.predict_proba(X, task="tags").shape == (8, 2)
+    assert clf.predict(X)["tags"].tolist() == Y["tags"].tolist()
+
+
+# -------------------------------------------------------------- gates and missing
+@pytest.mark.parametrize("Est", [IndependentTaskClassifier, TaskChainClassifier])
+def test_gated_tasks_train_on_applicable_rows_only(Est):
+    X, Y = car_data()
+    Y.loc[[1, 2], "body"] = None  # missing: left out of 'body' only
+    clf = Est(lr(), tasks=car_tasks()).fit(X, Y)
+    # 'color' was fitted on the 64 car == "yes" rows, 'body' on 62
+    sizes = _training_sizes(Est, X, Y)
+    assert sizes == {"car": 66, "color": 64, "body": 62, "driver": 64}
+    pred = clf.predict(X)
+    assert pred.loc[pred["car"] == "no", ["color", "body", "driver"]].isna().all().all()
+    assert clf.score(X, Y) > 0.9
+
+
+def _training_sizes(Est, X, Y):
+    sizes = {}
+
+    class Recorder(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            sizes.setdefault(len(sizes), len(y))
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    clf = Est(Recorder(max_iter=300), tasks=car_tasks()).fit(X, Y)
+    order = clf.orders_[0] if hasattr(clf, "orders_") else [t.name for t in clf.tasks_]
+    return {name: sizes[i] for i, name in enumerate(order)}
+
+
+def test_chain_gated_link_passes_zeros_where_gate_is_predicted_off():
+    X, Y = car_data()
+    chain = TaskChainClassifier(lr(), tasks=car_tasks(), chain_method="predict").fit(X, Y)
+    assert chain.orders_ == [["car", "color", "body", "driver"]]
+    X_aug = np.hstack([X, np.zeros((len(X), 1 + 4 + 4))])
+    # reproduce the 'body' link input: car prediction, then color one-hot zeroed off-gate
+    car = chain.estimators_[0][0].predict(X)
+    X_aug[:, 4] = car
+    color = chain.estimators_[0][1].predict(X_aug[:, :5])
+    X_aug[np.arange(len(X)), 5 + color] = 1.0
+    X_aug[car == 0, 5:9] = 0.0
+    body = chain.estimators_[0][2].predict_proba(X_aug[:, :9])
+    np.testing.assert_allclose(chain.predict_proba(X, task="body"), body)
+
+
+def test_chain_orders():
+    X, Y = car_data()
+    with pytest.raises(ValueError, match="order puts task 'color' before 'car'"):
+        TaskChainClassifier(lr(), tasks=car_tasks(), order=["color", "car", "body", "driver"]).fit(
+            X, Y
+        )
+    with pytest.raises(ValueError, match="order must list every task exactly once"):
+        TaskChainClassifier(lr(), tasks=car_tasks(), order=["car", "color"]).fit(X, Y)
+    with pytest.raises(ValueError, match="order must be None or 'random'"):
+        TaskChainClassifier(lr(), tasks=car_tasks(), order=[0, 1, 2, 3], n_chains=2).fit(X, Y)
+    # a schema listing a child first is fixed up by order=None
+    tasks = car_tasks()
+    tasks = [tasks[1], tasks[0], tasks[2], tasks[3]]
+    chain = TaskChainClassifier(lr(), tasks=tasks).fit(X, Y[["color", "car", "body", "driver"]])
+    assert chain.orders_[0].index("car") < chain.orders_[0].index("color")
+    ens = TaskChainClassifier(lr(), tasks=car_tasks(), n_chains=4, random_state=0).fit(X, Y)
+    assert len(ens.orders_) == 4 and len({tuple(o) for o in ens.orders_}) > 1
+    assert all(o.index("car") == 0 for o in ens.orders_)
+    proba = ens.predict_proba(X)
+    np.testing.assert_allclose(proba[1].sum(axis=1), 1.0)
+    again = TaskChainClassifier(lr(), tasks=car_tasks(), n_chains=4, random_state=0).fit(X, Y)
+    assert again.orders_ == ens.orders_
+
+
+def test_chain_multilabel_task_and_missing_labels():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    tags = [{t for t, on in zip("ab", (x[0] > 0, x[1] > 0), strict=True) if on} for x in X]
+    Y = pd.DataFrame({"kind": np.where(X[:, 2] > 0, "u", "v"), "tags": tags})
+    Y.loc[[0, 1], "kind"] = None
+    chain = TaskChainClassifier(lr(), cv=3).fit(X, Y)
+    assert chain.predict_proba(X, task="tags").shape == (60, 2)
+    assert chain.estimators_[0][1][0].n_features_in_ == 3 + 1
+    assert chain.score(X, Y) > 0.7
+
+
+# ------------------------------------------------------------------ shared API
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_dataframe_round_trip_and_joint_decoding(Est):
+    X, Y = car_data()
+    clf = Est(lr(), tasks=car_tasks(), decode="joint").fit(X, Y)
+    pred = clf.predict(X)
+    assert list(pred.columns) == ["car", "color", "body", "driver"]
+    assert pred.loc[pred["car"] == "no", "color"].isna().all()
+    assert clf.predict_proba(X, task="color").shape == (66, 4)
+    observed = JointDecoder(allowed="observed")
+    pred = clf.set_params(decode=observed).predict(X)
+    seen = {tuple(r) for r in clf.observed_combinations_.tolist()}
+    assert {tuple(r) for r in clf.predict_encoded(X).codes.tolist()} <= seen
+    assert len(pred) == 66
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_sample_weight_routed_or_refused(Est):
+    X, Y = car_data()
+    w = np.ones(len(X))
+    w[::2] = 3.0
+    Est(lr(), tasks=car_tasks()).fit(X, Y, sample_weight=w)
+    with pytest.raises(ValueError, match="Underlying estimator KNeighborsClassifier does not"):
+        Est(KNeighborsClassifier(), tasks=car_tasks()).fit(X, Y, sample_weight=w)
+    # weight 0 on a sample is as if it were not there
+    w0 = np.ones(len(X))
+    w0[-1] = 0.0
+    a = Est(lr(), tasks=car_tasks()).fit(X, Y, sample_weight=w0).predict_proba(X)
+    b = Est(lr(), tasks=car_tasks()).fit(X[:-1], Y.iloc[:-1]).predict_proba(X)
+    for p, q in zip(a, b, strict=True):
+        np.testing.assert_allclose(p, q, atol=1e-4)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_regression_task_is_refused(Est):
+    X = np.arange(10, dtype=float).reshape(-1, 1)
+    Y = pd.DataFrame({"a": [0, 1] * 5, "price": np.linspace(0, 1, 10)})
+    tasks = [Task("a"), Task("price", kind="regression")]
+    with pytest.raises(ValueError, match="Task 'price' is a regression task"):
+        Est(lr(), tasks=tasks).fit(X, Y)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_estimator_without_predict_proba(Est):
+    X, Y = car_data()
+    kwargs = {"chain_method": "predict"} if Est is TaskChainClassifier else {}
+    clf = Est(LinearSVC(), tasks=car_tasks(), **kwargs).fit(X, Y)
+    proba = clf.predict_proba(X)
+    assert set(np.unique(proba[0])) <= {0.0, 1.0}
+    assert clf.score(X, Y) > 0.5
+    if Est is TaskChainClassifier:
+        with pytest.raises(ValueError, match="chain_method='predict_proba' needs"):
+            Est(LinearSVC()).fit(X, Y["car"])
+
+
+@pytest.mark.parametrize("Est", [IndependentTaskClassifier, TaskChainClassifier])
+def test_errors_name_the_task(Est):
+    X = np.arange(6, dtype=float).reshape(-1, 1)
+    Y = pd.DataFrame({"a": [0, 1, 0, 1, 0, 1], "b": ["x", "x", None, None, "x", None]})
+    tasks = [Task("a"), Task("b", classes=["x", "y"])]  # 'b' has one class in the data
+    with pytest.raises(ValueError, match="Task 'b': .*2 classes"):
+        Est(lr(), tasks=tasks).fit(X, Y)
+
+
+def test_independent_parallel_same_as_sequential(multilabel_data):
+    X, Y = multilabel_data
+    with parallel_config(backend="threading"):  # no process start-up in a unit test
+        a = IndependentTaskClassifier(lr(), n_jobs=2).fit(X, Y).predict_proba(X)
+    b = IndependentTaskClassifier(lr()).fit(X, Y).predict_proba(X)
+    for p, q in zip(a, b, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_no_warning_on_clean_fit(multilabel_data):
+    X, Y = multilabel_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for Est in ESTIMATORS:
+            Est(DecisionTreeClassifier(random_state=0)).fit(X, Y).predict(X)
