@@ -1,0 +1,481 @@
+"""Task-weighting strategies: how per-task losses become one training signal.
+
+``MultiTaskClassifier(loss_weighting=...)`` takes a name (``"fixed"``, ``"uncertainty"``,
+``"dwa"``, ``"gradnorm"``, ``"pcgrad"``) or one of the strategy objects below. A strategy
+object is a small scikit-learn estimator-like specification: its parameters are reachable
+with nested ``set_params`` (``loss_weighting__temperature=1.0``), so ``GridSearchCV`` can
+search them, and it is cloned with the classifier. At fit it builds a
+:class:`TaskWeightingModule`, a ``torch.nn.Module`` that becomes the ``weighting``
+submodule of :class:`~sklearn_mtl.neural.MultiTaskLoss`: learned weighting parameters
+(uncertainty log-variances, GradNorm weights) are therefore parameters of skorch's
+criterion, which skorch's ``get_all_learnable_params`` hands to the optimizer.
+
+Every module sees the prior-weighted task losses ``task_weights[t] * loss_t`` and reports
+its current strategy weights through :meth:`TaskWeightingModule.weights`;
+:class:`TaskWeightRecorder` writes the effective weights (prior × strategy weight) into
+the history as ``weight_<task>`` once per epoch.
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval
+from skorch.callbacks import Callback
+from torch import nn
+
+# ----------------------------------------------------------------------------- modules
+
+
+class TaskWeightingModule(nn.Module):
+    """Base module: ``forward(losses)`` returns the total loss to minimise.
+
+    Subclasses override :meth:`weights` and :meth:`forward`; strategies that act on
+    gradients set ``custom_backward = True`` and implement :meth:`backward`, which
+    :class:`~sklearn_mtl.neural.MultiTaskNet` calls from ``train_step_single`` instead of
+    ``loss.backward()``. :meth:`on_epoch_begin` lets a strategy update its weights from
+    the history (as dynamic weight average does).
+
+    Parameters
+    ----------
+    n_tasks : int
+        Number of tasks.
+    """
+
+    custom_backward = False
+
+    def __init__(self, n_tasks):
+        super().__init__()
+        self.n_tasks = n_tasks
+
+    def weights(self):
+        """Current strategy weights, a detached tensor of shape (n_tasks,)."""
+        return torch.ones(self.n_tasks)
+
+    def forward(self, losses):
+        return losses.sum()
+
+    def on_epoch_begin(self, history, task_names):
+        """Update the weights before an epoch (the history's last row is the new one)."""
+
+
+class _UncertaintyModule(TaskWeightingModule):
+    """Kendall et al.: s_t = log σ_t² learned; c_t e^{-s_t} L_t + s_t / 2 per task."""
+
+    def __init__(self, n_tasks, regression, init_log_var=0.0):
+        super().__init__(n_tasks)
+        self.log_vars = nn.Parameter(torch.full((n_tasks,), float(init_log_var)))
+        factor = torch.where(torch.as_tensor(regression), 0.5, 1.0)
+        self.register_buffer("factor", factor.float())
+
+    def weights(self):
+        return (self.factor * torch.exp(-self.log_vars)).detach().cpu()
+
+    def forward(self, losses):
+        precision = self.factor * torch.exp(-self.log_vars)
+        return (precision * losses + 0.5 * self.log_vars).sum()
+
+
+class _DWAModule(TaskWeightingModule):
+    """Liu et al.: w_t = T softmax(r / τ), r_t = L_t(e-1) / L_t(e-2), fixed per epoch."""
+
+    def __init__(self, n_tasks, temperature=2.0):
+        super().__init__(n_tasks)
+        self.temperature = float(temperature)
+        self.register_buffer("current", torch.ones(n_tasks))
+
+    def weights(self):
+        return self.current.detach().cpu()
+
+    def forward(self, losses):
+        return (self.current * losses).sum()
+
+    def on_epoch_begin(self, history, task_names):
+        done = history[:-1]  # the last row is the epoch that starts now
+        keys = [f"train_loss_{name}" for name in task_names]
+        if len(done) < 2 or not all(k in done[-1] and k in done[-2] for k in keys):
+            return
+        last = [done[-1][k] for k in keys]
+        before = [done[-2][k] for k in keys]
+        new = dwa_weights(last, before, self.temperature)
+        self.current.copy_(torch.as_tensor(new, dtype=self.current.dtype))
+
+
+class _GradNormModule(TaskWeightingModule):
+    """Chen et al.: learned weights whose gradient norms track relative training rates."""
+
+    custom_backward = True
+    last_shared_layer = True
+
+    def __init__(self, n_tasks, alpha=1.5):
+        super().__init__(n_tasks)
+        self.alpha = float(alpha)
+        self.task_weights = nn.Parameter(torch.ones(n_tasks))
+        self.register_buffer("initial_losses", torch.zeros(n_tasks))
+
+    def weights(self):
+        w = self.task_weights.detach().clamp(min=0)
+        return (w * self.n_tasks / w.sum().clamp(min=1e-12)).cpu()
+
+    def forward(self, losses):
+        return (self.task_weights * losses).sum()
+
+    def backward(self, losses, shared_parameters):
+        """Set gradients: Σ w_t L_t for the network, the GradNorm loss for the weights.
+
+        Parameters
+        ----------
+        losses : Tensor of shape (n_tasks,)
+            Prior-weighted task losses of the batch, attached to the graph.
+        shared_parameters : list of Parameter
+            The last shared layer, W in the paper: gradient norms are taken there.
+
+        Returns
+        -------
+        total : Tensor
+            The weighted total loss of the batch.
+        """
+        with torch.no_grad():  # renormalise after the optimizer's last step: Σ w = T
+            self.task_weights.copy_(self.weights().to(self.task_weights.device))
+            fresh = (self.initial_losses <= 0) & (losses > 0)
+            self.initial_losses.copy_(torch.where(fresh, losses.detach(), self.initial_losses))
+        norms = torch.stack([
+            _flat_grad(loss, shared_parameters).norm() for loss in losses
+        ])  # ||∇_W L_t||; ||∇_W w_t L_t|| = w_t ||∇_W L_t|| since w_t is a scalar
+        grad_norms = self.task_weights * norms
+        ratio = losses.detach() / self.initial_losses.clamp(min=1e-12)
+        rate = ratio / ratio.mean().clamp(min=1e-12)
+        target = (grad_norms.mean() * rate ** self.alpha).detach()
+        gradnorm_loss = (grad_norms - target).abs().sum()
+        (self.task_weights.grad,) = torch.autograd.grad(gradnorm_loss, [self.task_weights])
+        total = (self.task_weights.detach() * losses).sum()
+        total.backward()
+        return total
+
+
+class _PCGradModule(TaskWeightingModule):
+    """Yu et al.: project each task's shared gradient off the ones it conflicts with."""
+
+    custom_backward = True
+
+    def backward(self, losses, shared_parameters):
+        """Set gradients: plain for task-specific parameters, PCGrad for shared ones.
+
+        Parameters
+        ----------
+        losses : Tensor of shape (n_tasks,)
+            Prior-weighted task losses of the batch, attached to the graph.
+        shared_parameters : list of Parameter
+            The parameters every task trains (the trunk).
+
+        Returns
+        -------
+        total : Tensor
+            Σ_t loss_t of the batch.
+        """
+        grads = torch.stack([_flat_grad(loss, shared_parameters) for loss in losses])
+        total = losses.sum()
+        total.backward()
+        order = [torch.randperm(len(losses)) for _ in range(len(losses))]
+        merged = pcgrad_project(grads, order).sum(0)
+        offset = 0
+        for p in shared_parameters:
+            n = p.numel()
+            p.grad = merged[offset : offset + n].view_as(p).clone()
+            offset += n
+        return total
+
+
+def _flat_grad(loss, parameters):
+    grads = torch.autograd.grad(loss, parameters, retain_graph=True, allow_unused=True)
+    return torch.cat([
+        (torch.zeros_like(p) if g is None else g).reshape(-1) for g, p in zip(grads, parameters)
+    ])
+
+
+def dwa_weights(last, before, temperature):
+    """Dynamic weight average (Liu et al., 2019, eq. 7).
+
+    Parameters
+    ----------
+    last, before : array-like of shape (n_tasks,)
+        Each task's mean training loss in the last and in the previous epoch.
+    temperature : float
+        τ: a large temperature gives equal weights.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_tasks,)
+        K · softmax(r / τ) with r_t = last_t / before_t; they sum to K = n_tasks.
+    """
+    last = np.asarray(last, dtype=float)
+    before = np.asarray(before, dtype=float)
+    rate = last / np.maximum(before, 1e-12)
+    z = rate / temperature
+    e = np.exp(z - z.max())
+    return len(rate) * e / e.sum()
+
+
+def pcgrad_project(grads, order=None):
+    """Gradient surgery (Yu et al., 2020, Algorithm 1) on flattened task gradients.
+
+    For each task i, in turn over the other tasks j (in ``order[i]``): when the projected
+    g_i conflicts with g_j (g_i · g_j < 0), remove its component along g_j,
+    g_i ← g_i − (g_i · g_j / ||g_j||²) g_j.
+
+    Parameters
+    ----------
+    grads : Tensor of shape (n_tasks, n_parameters)
+        One flattened gradient per task.
+    order : list of sequences of int, default=None
+        For each task, the order in which the other tasks are visited (the paper samples
+        it at random per step); ``None`` visits them in index order.
+
+    Returns
+    -------
+    projected : Tensor of shape (n_tasks, n_parameters)
+        The projected gradients; their sum is the update direction.
+    """
+    n = grads.shape[0]
+    projected = grads.clone()
+    sq_norms = (grads * grads).sum(1)
+    for i in range(n):
+        others = range(n) if order is None else [int(j) for j in order[i]]
+        for j in others:
+            if j == i or sq_norms[j] <= 0:
+                continue
+            dot = projected[i] @ grads[j]
+            if dot < 0:
+                projected[i] = projected[i] - dot / sq_norms[j] * grads[j]
+    return projected
+
+
+# --------------------------------------------------------------------- specifications
+
+
+class _Strategy(BaseEstimator):
+    """A weighting strategy's parameters; :meth:`build` makes its module at fit."""
+
+    _parameter_constraints: dict = {}
+    #: learning rate of the strategy's own parameters, None: the net's
+    lr = None
+
+    def build(self, tasks):
+        """The :class:`TaskWeightingModule` for these tasks (validates the parameters)."""
+        self._validate_params()
+        return self._build(list(tasks))
+
+
+class FixedWeighting(_Strategy):
+    """Constant weights: ``task_weights`` (1 by default), the total Σ_t w_t L_t.
+
+    Examples
+    --------
+    >>> from sklearn_mtl.neural import FixedWeighting
+    >>> FixedWeighting()
+    FixedWeighting()
+    """
+
+    def _build(self, tasks):
+        return TaskWeightingModule(len(tasks))
+
+
+class UncertaintyWeighting(_Strategy):
+    """Homoscedastic-uncertainty weighting (Kendall, Gal and Cipolla, CVPR 2018).
+
+    Each task t learns s_t = log σ_t²; the loss is Σ_t c_t e^{-s_t} L_t + s_t / 2 with
+    c_t = 1/2 for regression tasks and 1 for classification tasks. At the optimum in
+    s_t the weight c_t e^{-s_t} equals 1 / (2 L_t): inversely proportional to the task's
+    loss, so a noisier task gets a smaller weight. The s_t are parameters of the
+    criterion and are trained by the net's optimizer (without weight decay).
+
+    Parameters
+    ----------
+    init_log_var : float, default=0.0
+        Initial s_t (0: every weight starts at c_t).
+    lr : float, default=None
+        Learning rate of the s_t; ``None`` uses the classifier's ``lr``.
+
+    Examples
+    --------
+    >>> from sklearn_mtl.neural import UncertaintyWeighting
+    >>> UncertaintyWeighting(lr=0.05)
+    UncertaintyWeighting(lr=0.05)
+    """
+
+    _parameter_constraints = {
+        "init_log_var": [Real],
+        "lr": [Interval(Real, 0, None, closed="neither"), None],
+    }
+
+    def __init__(self, init_log_var=0.0, lr=None):
+        self.init_log_var = init_log_var
+        self.lr = lr
+
+    def _build(self, tasks):
+        regression = [t.kind == "regression" for t in tasks]
+        return _UncertaintyModule(len(tasks), regression, self.init_log_var)
+
+
+class DWAWeighting(_Strategy):
+    """Dynamic weight average (Liu, Johns and Davison, CVPR 2019).
+
+    Before epoch e ≥ 3, w_t = K exp(r_t / τ) / Σ_k exp(r_k / τ) with r_t =
+    L_t(e-1) / L_t(e-2), each task's mean training loss (``train_loss_<task>`` of the
+    history); the first two epochs use w_t = 1. A task whose loss falls slowest gets the
+    largest weight.
+
+    Parameters
+    ----------
+    temperature : float, default=2.0
+        τ; the larger, the closer the weights stay to 1.
+
+    Examples
+    --------
+    >>> from sklearn_mtl.neural import DWAWeighting
+    >>> DWAWeighting(temperature=1.0)
+    DWAWeighting(temperature=1.0)
+    """
+
+    _parameter_constraints = {"temperature": [Interval(Real, 0, None, closed="neither")]}
+
+    def __init__(self, temperature=2.0):
+        self.temperature = temperature
+
+    def _build(self, tasks):
+        return _DWAModule(len(tasks), self.temperature)
+
+
+class GradNormWeighting(_Strategy):
+    """GradNorm (Chen, Badrinarayanan, Lee and Rabinovich, ICML 2018).
+
+    The task weights w_t are learned: at every step, the gradient norm of w_t L_t at the
+    last shared layer, G_t, is pulled towards mean(G) · r_t^α, where r_t is the task's
+    loss ratio L_t / L_t(0) relative to the mean ratio (its inverse training rate). The
+    network is trained on Σ_t w_t L_t, the weights on Σ_t |G_t − target_t| only, and
+    the weights are renormalised to sum to the number of tasks.
+
+    Parameters
+    ----------
+    alpha : float, default=1.5
+        Strength of the pull towards equal training rates (0: equal gradient norms).
+    lr : float, default=None
+        Learning rate of the weights; ``None`` uses the classifier's ``lr``.
+
+    Examples
+    --------
+    >>> from sklearn_mtl.neural import GradNormWeighting
+    >>> GradNormWeighting(alpha=0.5)
+    GradNormWeighting(alpha=0.5)
+    """
+
+    _parameter_constraints = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither"), None],
+    }
+
+    def __init__(self, alpha=1.5, lr=None):
+        self.alpha = alpha
+        self.lr = lr
+
+    def _build(self, tasks):
+        return _GradNormModule(len(tasks), self.alpha)
+
+
+class PCGradWeighting(_Strategy):
+    """Projecting conflicting gradients, PCGrad (Yu et al., NeurIPS 2020).
+
+    The weighted task losses keep their ``task_weights``; on the shared trunk, each
+    task's gradient loses its component along any other task's gradient that it
+    conflicts with (negative dot product), visiting the other tasks in a random order
+    per step, and the projected gradients are summed. Task heads get their plain
+    gradients. Costs one backward pass per task.
+
+    Examples
+    --------
+    >>> from sklearn_mtl.neural import PCGradWeighting
+    >>> PCGradWeighting()
+    PCGradWeighting()
+    """
+
+    def _build(self, tasks):
+        return _PCGradModule(len(tasks))
+
+
+STRATEGIES = {
+    "fixed": FixedWeighting,
+    "uncertainty": UncertaintyWeighting,
+    "dwa": DWAWeighting,
+    "gradnorm": GradNormWeighting,
+    "pcgrad": PCGradWeighting,
+}
+
+
+def resolve_strategy(loss_weighting, params=None):
+    """A strategy object from a name and ``loss_weighting_params``, or the object itself.
+
+    Raises
+    ------
+    ValueError
+        Parameters given with a strategy object, or unknown parameters for a name.
+    """
+    if not isinstance(loss_weighting, str):
+        if params:
+            raise ValueError(
+                "loss_weighting_params is for a strategy given by name; set the parameters "
+                f"of {loss_weighting!r} on the object itself."
+            )
+        return loss_weighting
+    cls = STRATEGIES[loss_weighting]
+    params = dict(params or {})
+    accepted = set(cls().get_params())
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise ValueError(
+            f"loss_weighting_params has unknown parameter(s) {unknown} for "
+            f"loss_weighting={loss_weighting!r}; it accepts {sorted(accepted)}."
+        )
+    return cls(**params)
+
+
+# ---------------------------------------------------------------------------- callback
+
+
+class TaskWeightRecorder(Callback):
+    """Lets the weighting strategy update before each epoch; records ``weight_<task>``.
+
+    The recorded weight is the effective one: the criterion's ``task_weights`` (the
+    prior) times the strategy's current weight, at the end of the epoch.
+    """
+
+    def on_epoch_begin(self, net, **kwargs):
+        weighting = getattr(net.criterion_, "weighting", None)
+        if weighting is not None:
+            weighting.on_epoch_begin(net.history, list(net.task_names))
+
+    def on_epoch_end(self, net, **kwargs):
+        crit = net.criterion_
+        weights = crit.task_weights.detach().cpu()
+        weighting = getattr(crit, "weighting", None)
+        if weighting is not None:
+            weights = weights * weighting.weights()
+        for name, w in zip(net.task_names, weights.tolist()):
+            net.history.record(f"weight_{name}", w)
+
+
+__all__ = [
+    "DWAWeighting",
+    "FixedWeighting",
+    "GradNormWeighting",
+    "PCGradWeighting",
+    "STRATEGIES",
+    "TaskWeightRecorder",
+    "TaskWeightingModule",
+    "UncertaintyWeighting",
+    "dwa_weights",
+    "pcgrad_project",
+    "resolve_strategy",
+]

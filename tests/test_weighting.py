@@ -1,0 +1,299 @@
+"""Task-weighting strategies, pos_weight and class_weight of MultiTaskClassifier."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+
+from sklearn_mtl import IndependentTaskClassifier, MultiTaskClassifier, Task
+from sklearn_mtl.neural import DWAWeighting, GradNormWeighting, UncertaintyWeighting
+from sklearn_mtl.neural._weighting import dwa_weights, pcgrad_project
+
+
+def small(**params):
+    defaults = dict(hidden_layer_sizes=(16,), lr=1e-2, max_epochs=5, random_state=0)
+    defaults.update(params)
+    return MultiTaskClassifier(**defaults)
+
+
+def two_task_data(n=200, seed=0):
+    """``easy`` is a function of X; ``noise`` is a coin flip (its loss cannot fall)."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4)).astype(np.float32)
+    Y = pd.DataFrame({
+        "easy": np.where(X[:, 0] > 0, "a", "b"),
+        "noise": np.where(rng.rand(n) > 0.5, "c", "d"),
+    })
+    return X, Y
+
+
+def weights(clf, name):
+    return np.array(clf.history_[:, f"weight_{name}"])
+
+
+# -------------------------------------------------------------------------- PCGrad
+
+
+def test_pcgrad_removes_conflicting_components():
+    g1, g2 = torch.tensor([1.0, 0.0]), torch.tensor([-1.0, 1.0])  # g1 · g2 = -1 < 0
+    projected = pcgrad_project(torch.stack([g1, g2]))
+    # g1 - (g1·g2 / |g2|²) g2 and g2 - (g2·g1 / |g1|²) g1
+    torch.testing.assert_close(projected[0], torch.tensor([0.5, 0.5]))
+    torch.testing.assert_close(projected[1], torch.tensor([0.0, 1.0]))
+    assert projected[0] @ g2 == pytest.approx(0.0)  # no component against g2 left
+    assert projected[1] @ g1 == pytest.approx(0.0)
+
+
+def test_pcgrad_keeps_agreeing_gradients_and_follows_order():
+    agreeing = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    torch.testing.assert_close(pcgrad_project(agreeing), agreeing)
+    g = torch.tensor([[1.0, 0.0], [-1.0, 0.5], [-0.5, -1.0]])
+    a = pcgrad_project(g, order=[[1, 2], [0, 2], [0, 1]])
+    b = pcgrad_project(g, order=[[2, 1], [2, 0], [1, 0]])
+    assert not torch.allclose(a, b)  # sequential projections depend on the order
+    # After projecting on the last task visited, task 0 no longer conflicts with it.
+    assert a[0] @ g[2] >= -1e-6 and b[0] @ g[1] >= -1e-6
+
+
+def test_pcgrad_trains_and_changes_only_shared_gradients():
+    X, Y = two_task_data()
+    clf = small(loss_weighting="pcgrad", max_epochs=10, batch_size=32).fit(X, Y)
+    assert (clf.predict(X)["easy"] == Y["easy"]).mean() > 0.9
+    np.testing.assert_allclose(weights(clf, "easy"), 1.0)
+    # One batch by hand: heads get their plain gradients, the trunk the projected sum.
+    net, crit = clf.net_, clf.net_.criterion_
+    xb = torch.from_numpy(X[:64])
+    yb = clf._targets(clf.encoder_.transform(Y.iloc[:64]), None, 64)
+    net.optimizer_.zero_grad()
+    net.train_step_single((xb, yb))
+    heads_pcgrad = [p.grad.clone() for p in net.module_.heads.parameters()]
+    trunk_pcgrad = [p.grad.clone() for p in net.module_.trunk.parameters()]
+    net.optimizer_.zero_grad()
+    net._set_training(True)
+    total, per_task = crit(net.module_(xb), yb)
+    total.backward()
+    for a, b in zip(heads_pcgrad, net.module_.heads.parameters()):
+        torch.testing.assert_close(a, b.grad)
+    assert any(not torch.allclose(a, p.grad) for a, p in zip(
+        trunk_pcgrad, net.module_.trunk.parameters()
+    ))
+
+
+# ----------------------------------------------------------------------------- DWA
+
+
+def test_dwa_formula():
+    w = dwa_weights([0.5, 0.9], [1.0, 1.0], temperature=2.0)
+    expected = 2 * np.exp([0.25, 0.45]) / np.exp([0.25, 0.45]).sum()
+    np.testing.assert_allclose(w, expected)
+    assert w.sum() == pytest.approx(2.0)
+    np.testing.assert_allclose(dwa_weights([0.5, 0.9], [1, 1], 1e6), [1.0, 1.0], rtol=1e-5)
+
+
+def test_dwa_raises_the_weight_of_the_slowest_task():
+    X, Y = two_task_data()
+    clf = small(loss_weighting="dwa", loss_weighting_params={"temperature": 0.1}, max_epochs=6)
+    clf.fit(X, Y)
+    easy, noise = weights(clf, "easy"), weights(clf, "noise")
+    np.testing.assert_allclose(easy[:2], 1.0)  # the first two epochs: equal weights
+    np.testing.assert_allclose(easy + noise, 2.0, rtol=1e-5)
+    assert (noise[2:] > easy[2:]).all()  # the coin flip's loss falls slowest
+    # The weights are the formula applied to the recorded per-task losses.
+    h = clf.history_
+    last, before = [h[-2, f"train_loss_{t}"] for t in ("easy", "noise")], [
+        h[-3, f"train_loss_{t}"] for t in ("easy", "noise")
+    ]
+    np.testing.assert_allclose([easy[-1], noise[-1]], dwa_weights(last, before, 0.1), rtol=1e-5)
+
+
+# --------------------------------------------------------------------- uncertainty
+
+
+def test_uncertainty_gives_the_noisier_task_the_smaller_weight():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(256, 3)).astype(np.float32)
+    signal = X[:, 0] + X[:, 1]
+    Y = pd.DataFrame({
+        "clean": signal + 0.1 * rng.normal(size=256),
+        "noisy": signal + 1.5 * rng.normal(size=256),
+    })
+    tasks = [Task("clean", kind="regression"), Task("noisy", kind="regression")]
+    clf = small(
+        tasks=tasks, loss_weighting="uncertainty", loss_weighting_params={"lr": 0.05},
+        max_epochs=25, batch_size=64,
+    ).fit(X, Y)
+    clean, noisy = weights(clf, "clean")[-1], weights(clf, "noisy")[-1]
+    assert noisy < clean / 5
+    # At the optimum the weight is 1 / (2 L_t): close to it after training.
+    loss_noisy = clf.history_[-1, "train_loss_noisy"]
+    assert noisy == pytest.approx(1 / (2 * loss_noisy), rel=0.3)
+    # The log-variances are criterion parameters, trained without weight decay.
+    log_vars = clf.net_.criterion_.weighting.log_vars
+    groups = [
+        g for g in clf.net_.optimizer_.param_groups if any(p is log_vars for p in g["params"])
+    ]
+    assert len(groups) == 1 and groups[0]["weight_decay"] == 0.0 and groups[0]["lr"] == 0.05
+
+
+# ------------------------------------------------------------------------ GradNorm
+
+
+def test_gradnorm_balances_gradient_norms_relative_to_training_rates():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(256, 4)).astype(np.float32)
+    Y = pd.DataFrame({
+        "large": 10 * (X[:, 0] - X[:, 1]) + rng.normal(size=256),  # big-scale regression
+        "small": np.where(X[:, 2] > 0, "p", "q"),
+    })
+    tasks = [Task("large", kind="regression"), Task("small")]
+    clf = small(
+        tasks=tasks, loss_weighting=GradNormWeighting(alpha=0.5, lr=0.05), max_epochs=10,
+        batch_size=64,
+    ).fit(X, Y)
+    large, small_ = weights(clf, "large"), weights(clf, "small")
+    np.testing.assert_allclose(large + small_, 2.0, rtol=1e-4)  # renormalised to T
+    assert large[-1] < small_[-1]  # the task with huge gradients is scaled down
+    # At the trained network, the learned weights make w_t ||∇_W L_t|| closer to the
+    # rate-adjusted target than equal weights do.
+    net, crit = clf.net_, clf.net_.criterion_
+    W = net.shared_parameters(last_layer=True)
+    assert len(W) == 1 and W[0].ndim == 2
+    y = clf._targets(clf.encoder_.transform(Y), None, len(X))
+    per_task = crit.per_task(net.module_(torch.from_numpy(X)), y)
+    norms = torch.stack([
+        torch.autograd.grad(loss, W, retain_graph=True)[0].norm() for loss in per_task
+    ]).detach().numpy()
+    ratio = per_task.detach().numpy() / crit.weighting.initial_losses.numpy()
+    target_ratio = (ratio[0] / ratio[1]) ** 0.5
+    learned = np.array([large[-1], small_[-1]]) * norms
+    gap_learned = abs(np.log(learned[0] / learned[1] / target_ratio))
+    gap_equal = abs(np.log(norms[0] / norms[1] / target_ratio))
+    assert gap_learned < gap_equal
+
+
+# -------------------------------------------------------------------------- params
+
+
+def test_strategy_objects_are_searchable_parameters():
+    clf = small(loss_weighting=DWAWeighting())
+    assert clf.get_params()["loss_weighting__temperature"] == 2.0
+    clf.set_params(loss_weighting__temperature=0.5)
+    cloned = clone(clf)
+    assert cloned.loss_weighting is not clf.loss_weighting
+    assert cloned.loss_weighting.temperature == 0.5
+    X, Y = two_task_data(n=64)
+    cloned.set_params(max_epochs=1).fit(X, Y)
+    assert cloned.net_.criterion_.weighting.temperature == 0.5
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(loss_weighting="dwa", loss_weighting_params={"alpha": 1.0}),
+         r"unknown parameter\(s\) \['alpha'\] for loss_weighting='dwa'"),
+        (dict(loss_weighting=DWAWeighting(), loss_weighting_params={"temperature": 1.0}),
+         "set the parameters of DWAWeighting"),
+        (dict(loss_weighting="dwa", loss_weighting_params={"temperature": -1.0}),
+         "temperature"),
+        (dict(loss_weighting=UncertaintyWeighting(lr=0.0)), "lr"),
+    ],
+)
+def test_weighting_errors(params, match):
+    X, Y = two_task_data(n=32)
+    with pytest.raises(ValueError, match=match):
+        small(max_epochs=1, **params).fit(X, Y)
+
+
+def test_fixed_weights_are_recorded():
+    X, Y = two_task_data(n=64)
+    clf = small(task_weights={"easy": 3.0}, max_epochs=2).fit(X, Y)
+    np.testing.assert_allclose(weights(clf, "easy"), 3.0)
+    np.testing.assert_allclose(weights(clf, "noise"), 1.0)
+
+
+# ----------------------------------------------------------------------- imbalance
+
+
+def rare_data(n=300, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4)).astype(np.float32)
+    tags = [
+        {t for t, on in (("common", x[0] > 0), ("rare", x[1] > 1.3)) if on} for x in X
+    ]
+    rare_flag = np.where(X[:, 2] > 1.5, "yes", "no")
+    level = np.digitize(X[:, 3], [-0.5, 0.5])
+    return X, pd.DataFrame({"tags": tags, "flag": rare_flag, "level": level})
+
+
+def test_pos_weight_balanced_values_reach_the_loss():
+    X, Y = rare_data()
+    clf = small(pos_weight="balanced", max_epochs=1).fit(X, Y)
+    enc = clf.encoder_.transform(Y)
+    tags_j, flag_j = clf.schema_.index("tags"), clf.schema_.index("flag")
+    block = enc.multilabel["tags"]
+    expected = (block == 0).sum(0) / (block == 1).sum(0)
+    crit = clf.net_.criterion_
+    np.testing.assert_allclose(getattr(crit, f"pos_weight_{tags_j}").numpy(), expected, rtol=1e-6)
+    codes = enc.codes[:, flag_j]
+    yes = list(clf.schema_["flag"].classes).index("yes")
+    flag_expected = (codes == 1 - yes).sum() / (codes == yes).sum()
+    if yes == 1:
+        np.testing.assert_allclose(getattr(crit, f"pos_weight_{flag_j}").numpy(), [flag_expected])
+    assert getattr(crit, f"pos_weight_{clf.schema_.index('level')}") is None  # multiclass
+
+
+def test_pos_weight_per_task_array_and_recall():
+    X, Y = rare_data()
+    explicit = small(pos_weight={"tags": [1.0, 4.0]}, max_epochs=1).fit(X, Y)
+    j = explicit.schema_.index("tags")
+    np.testing.assert_allclose(getattr(explicit.net_.criterion_, f"pos_weight_{j}"), [1, 4])
+    # Up-weighting positives of the rare label raises its predicted positives.
+    rare = list(explicit.schema_["tags"].classes).index("rare")
+    base = small(max_epochs=8, batch_size=64).fit(X, Y)
+    weighted = small(pos_weight={"tags": "balanced"}, max_epochs=8, batch_size=64).fit(X, Y)
+    p_base = base.predict_proba(X, task="tags")[:, rare]
+    p_weighted = weighted.predict_proba(X, task="tags")[:, rare]
+    assert (p_weighted > 0.5).sum() > (p_base > 0.5).sum()
+
+
+@pytest.mark.parametrize(
+    "pos_weight, match",
+    [
+        ({"colour": 2.0}, r"pos_weight names unknown task\(s\) \['colour'\]"),
+        ({"level": 2.0}, "pos_weight is for binary and multilabel tasks; task 'level' is mult"),
+        ({"tags": [1.0, 2.0, 3.0]}, "pos_weight for task 'tags' must be .* 2 positive weight"),
+        ({"flag": -1.0}, "pos_weight for task 'flag'"),
+    ],
+)
+def test_pos_weight_errors(pos_weight, match):
+    X, Y = rare_data(n=60)
+    with pytest.raises(ValueError, match=match):
+        small(pos_weight=pos_weight, max_epochs=1).fit(X, Y)
+
+
+def test_class_weight_balanced_per_task_and_multilabel_refused():
+    X, Y = rare_data()
+    clf = small(class_weight={"flag": "balanced"}, max_epochs=1).fit(X, Y)
+    j = clf.schema_.index("flag")
+    codes = clf.encoder_.transform(Y).codes[:, j]
+    np.testing.assert_allclose(
+        clf._class_weight_values[j], len(codes) / (2 * np.bincount(codes)), rtol=1e-6
+    )
+    assert clf._class_weight_values[clf.schema_.index("tags")] is None
+    with pytest.raises(ValueError, match="class_weight is for binary and multiclass tasks"):
+        small(class_weight={"tags": "balanced"}, max_epochs=1).fit(X, Y)
+
+
+def test_baselines_balance_through_the_base_estimator():
+    """The baselines take class_weight on the base estimator, cloned per task/label."""
+    X, Y = rare_data()
+    Y = Y[["tags", "flag"]]
+    plain = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    balanced = IndependentTaskClassifier(LogisticRegression(class_weight="balanced")).fit(X, Y)
+    j = balanced.schema_.index("flag")
+    assert balanced.estimators_[j].class_weight == "balanced"
+    assert balanced.predict_proba(X, task="flag")[:, 1].mean() > plain.predict_proba(
+        X, task="flag"
+    )[:, 1].mean()
