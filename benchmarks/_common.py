@@ -1,0 +1,75 @@
+"""Shared helpers of the benchmark scripts: timing, thread settings, reporting."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+
+
+def parser(description):
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    p.add_argument("--repeats", type=int, default=3, help="repeats; the median is reported")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    return p
+
+
+def setup(args):
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads), device {args.device}"
+        + (f" ({torch.cuda.get_device_name()})" if args.device.startswith("cuda") else "")
+    )
+
+
+def median_time(fn, repeats, device="cpu"):
+    """Median wall-clock seconds of ``fn()`` over ``repeats`` runs (after one warm-up)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def report(rows, checks):
+    """Print ``rows`` [(name, seconds, ratio)] and the ``checks`` [(label, ratio, target)].
+
+    The last line is the worst ratio relative to its target; returns the exit status
+    (1 when any ratio misses its target).
+    """
+    width = max(len(name) for name, *_ in rows)
+    for name, seconds, ratio in rows:
+        extra = "" if ratio is None else f"  ratio {ratio:.3f}"
+        print(f"{name:<{width}}  {seconds:8.3f} s{extra}")
+    status = 0
+    for label, ratio, target in checks:
+        ok = ratio <= target
+        status |= not ok
+        print(f"{'PASS' if ok else 'FAIL'}  {label}: {ratio:.3f} (target <= {target})")
+    worst = max(checks, key=lambda c: c[1] / c[2])
+    print(f"ratio {worst[0]}: {worst[1]:.3f}")
+    return status
+
+
+def exit_with(status):
+    sys.stdout.flush()
+    sys.exit(status)
+
+
+def seeded_rng(seed=0):
+    return np.random.default_rng(seed)
