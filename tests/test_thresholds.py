@@ -1,0 +1,169 @@
+"""TaskThresholdTuner: per-label thresholds on out-of-fold or held-out predictions."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.model_selection import KFold
+
+from sklearn_mtl import (
+    IndependentTaskClassifier,
+    LabelProductClassifier,
+    MultiTaskClassifier,
+    Task,
+    TaskChainClassifier,
+    TaskThresholdTuner,
+)
+from sklearn_mtl._thresholds import _tune_label
+
+
+def rare_data(n=400, seed=0):
+    """A multilabel task with two rare noisy labels, a gated binary task, a multiclass."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4))
+    noisy = X + rng.normal(scale=0.7, size=X.shape)
+    tags = [{t for t, on in (("a", x[0] > 1.2), ("b", x[1] > 1.5)) if on} for x in noisy]
+    car = np.where(noisy[:, 2] > 0, "yes", "no")
+    driver = np.where(noisy[:, 3] > 1.0, "pro", "amateur").astype(object)
+    driver[car == "no"] = None
+    level = np.digitize(X[:, 0], [-0.5, 0.5])
+    Y = pd.DataFrame({"tags": tags, "car": car, "driver": driver, "level": level})
+    tasks = [
+        Task("tags", kind="multilabel", classes=["a", "b"]),
+        Task("car"),
+        Task("driver", classes=["amateur", "pro"], gate=("car", "yes")),
+        Task("level", classes=[0, 1, 2]),
+    ]
+    return X, Y, tasks
+
+
+def test_tune_label_maximises_f1_on_hand_made_scores():
+    y = np.array([1, 1, 0, 1, 0, 0, 0, 0])
+    p = np.array([0.45, 0.40, 0.35, 0.30, 0.20, 0.10, 0.05, 0.01])
+    thr, best, default = _tune_label(y, p, None, "f1")
+    assert 0.20 < thr < 0.30  # the top four on: tp=3, fp=1 -> F1 = 6/7
+    assert best == pytest.approx(6 / 7) and default == 0.0
+    assert f1_score(y, p > thr) == pytest.approx(best)
+    # masked labels are ignored; a label with one class keeps 0.5
+    assert _tune_label(np.array([1, -1]), np.array([0.9, 0.1]), None, "f1")[0] == 0.5
+    # weights count: a heavy negative at 0.35 pushes the cut above it
+    w = np.array([1, 1, 100, 1, 1, 1, 1, 1])
+    assert _tune_label(y, p, w, "f1")[0] > 0.35
+
+
+@pytest.mark.parametrize("metric", ["f1", "balanced_accuracy", "accuracy", "matthews"])
+def test_vectorized_metrics_match_a_callable(metric):
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, matthews_corrcoef
+
+    fn = {
+        "f1": f1_score, "balanced_accuracy": balanced_accuracy_score,
+        "accuracy": accuracy_score, "matthews": matthews_corrcoef,
+    }[metric]
+    rng = np.random.RandomState(0)
+    y = (rng.rand(60) < 0.2).astype(int)
+    p = np.clip(0.3 * y + 0.5 * rng.rand(60), 0, 1)
+    fast = _tune_label(y, p, None, metric)
+    slow = _tune_label(y, p, None, fn)
+    assert fast[1] == pytest.approx(slow[1]) and fast[2] == pytest.approx(slow[2])
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """A tuner over the logistic baseline on rare_data; must not be refitted."""
+    X, Y, tasks = rare_data()
+    base = IndependentTaskClassifier(LogisticRegression(), tasks=tasks)
+    return X, Y, base, TaskThresholdTuner(base, cv=4).fit(X, Y)
+
+
+def test_thresholds_are_used_and_output_forms_kept(fitted):
+    X, Y, base, tuner = fitted
+    assert set(tuner.thresholds_) == {"tags", "car", "driver"}  # not the multiclass task
+    assert tuner.thresholds_["tags"].shape == (2,) and isinstance(tuner.thresholds_["car"], float)
+    assert tuner.thresholds_["tags"].max() < 0.5  # rare labels: lower thresholds
+    plain = base.fit(X, Y)
+    proba = tuner.predict_proba(X)
+    for a, b in zip(proba, plain.predict_proba(X)):
+        np.testing.assert_allclose(a, b)
+    pred = tuner.predict(X)
+    assert isinstance(pred, pd.DataFrame) and list(pred.columns) == list(Y.columns)
+    p_tags = proba[0]
+    on = [("a" in s, "b" in s) for s in pred["tags"]]
+    np.testing.assert_array_equal(np.array(on), p_tags > tuner.thresholds_["tags"])
+    assert pred["driver"][pred["car"] == "no"].isna().all()  # gates still applied
+    assert 0 <= tuner.score(X, Y) <= 1
+    for name in ("tags", "car"):
+        assert np.all(tuner.best_scores_[name] >= tuner.default_scores_[name])
+
+
+def test_tuned_beats_half_out_of_sample():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(1200, 10))
+    logits = X @ rng.normal(size=(10, 3)) / np.sqrt(10) + rng.normal(scale=0.8, size=(1200, 3))
+    cut = [np.quantile(logits[:, j], 1 - r) for j, r in enumerate([0.03, 0.06, 0.1])]
+    Y = pd.DataFrame({"tags": [{t for t, on in zip("abc", row) if on} for row in logits > cut]})
+    tasks = [Task("tags", kind="multilabel", classes=list("abc"))]
+    train, test = slice(0, 600), slice(600, None)
+    base = IndependentTaskClassifier(LogisticRegression(), tasks=tasks)
+    tuner = TaskThresholdTuner(base, cv=5).fit(X[train], Y[train])
+    truth = np.array([[lab in s for lab in "abc"] for s in Y["tags"][test]])
+
+    def macro_f1(pred):
+        hot = np.array([[lab in s for lab in "abc"] for s in pred["tags"]])
+        return f1_score(truth, hot, average="macro")
+
+    assert macro_f1(tuner.predict(X[test])) > macro_f1(tuner.estimator_.predict(X[test])) + 0.05
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: MultiTaskClassifier(tasks=t, hidden_layer_sizes=(8,), lr=1e-2, max_epochs=3,
+                                      random_state=0),
+        lambda t: TaskChainClassifier(LogisticRegression(), tasks=t),
+        lambda t: LabelProductClassifier(LogisticRegression(max_iter=300), tasks=t),
+        lambda t: IndependentTaskClassifier(LogisticRegression()),  # schema inferred
+    ],
+    ids=["multitask", "chain", "product", "independent-inferred"],
+)
+def test_every_estimator_of_the_project(make):
+    X, Y, tasks = rare_data(n=150)
+    Y = Y.drop(columns="level")
+    tasks = tasks[:3]
+    tuner = TaskThresholdTuner(make(tasks), cv=KFold(2, shuffle=True, random_state=0)).fit(X, Y)
+    assert set(tuner.thresholds_) == {"tags", "car", "driver"}
+    assert tuner.predict(X[:5]).shape == (5, 3)
+
+
+def test_held_out_fraction_and_prefit():
+    X, Y, tasks = rare_data(n=300)
+    base = IndependentTaskClassifier(LogisticRegression(), tasks=tasks)
+    held = TaskThresholdTuner(base, cv=0.3, random_state=0).fit(X, Y)
+    assert held.estimator_ is not base and hasattr(held.estimator_, "estimators_")
+    fitted = base.fit(X[:200], Y[:200])
+    prefit = TaskThresholdTuner(fitted, cv="prefit").fit(X[200:], Y[200:])
+    assert prefit.estimator_ is fitted
+    with pytest.raises(ValueError, match="not fitted"):
+        TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()), cv="prefit").fit(
+            X, Y
+        )
+
+
+def test_one_dimensional_binary_y_and_sample_weight():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 2))
+    y = (X[:, 0] + rng.normal(scale=0.5, size=200) > 1.0).astype(int)
+    tuner = TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()), cv=3)
+    tuner.fit(X, y, sample_weight=np.ones(200))
+    assert tuner.predict(X).shape == (200,) and tuner.predict_proba(X).shape == (200, 2)
+    (name,) = tuner.thresholds_
+    np.testing.assert_array_equal(
+        tuner.predict(X), (tuner.predict_proba(X)[:, 1] > tuner.thresholds_[name]).astype(int)
+    )
+
+
+def test_joint_decoding_is_refused():
+    X, Y, tasks = rare_data(n=60)
+    base = IndependentTaskClassifier(LogisticRegression(), tasks=tasks, decode="joint")
+    with pytest.raises(ValueError, match="decode='independent'.*decode='joint'"):
+        TaskThresholdTuner(base).fit(X, Y)
