@@ -1,0 +1,368 @@
+"""Bad input gives clear errors and leaves the user's data alone; determinism,
+interruption and concurrency of the estimators."""
+
+import copy
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, KFold
+from skorch.callbacks import Callback
+
+from sklearn_mtl import (
+    IndependentTaskClassifier,
+    LabelProductClassifier,
+    MultiTaskClassifier,
+    StructuredLabelEncoder,
+    Task,
+    TaskChainClassifier,
+    load,
+    save,
+)
+
+N = 30
+TASKS = [Task("car"), Task("color", gate=("car", "yes"))]
+
+
+def data():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(N, 3)), columns=["a", "b", "c"])
+    car = np.where(X["a"] > 0, "yes", "no")
+    color = np.where(X["b"] > 0, "red", "blue").astype(object)
+    color[car == "no"] = None
+    return X, pd.DataFrame({"car": car, "color": color})
+
+
+ESTIMATORS = {
+    "MultiTaskClassifier": lambda **kw: MultiTaskClassifier(
+        hidden_layer_sizes=(4,), max_epochs=1, random_state=0, **kw
+    ),
+    "IndependentTaskClassifier": lambda **kw: IndependentTaskClassifier(
+        LogisticRegression(), **kw
+    ),
+    "TaskChainClassifier": lambda **kw: TaskChainClassifier(LogisticRegression(), **kw),
+    "LabelProductClassifier": lambda **kw: LabelProductClassifier(LogisticRegression(), **kw),
+}
+
+
+def _with_nan(X, Y):
+    X = X.copy()
+    X.iloc[3, 1] = np.nan
+    return X, Y
+
+
+def _with_inf(X, Y):
+    X = X.copy()
+    X.iloc[4, 2] = np.inf
+    return X, Y
+
+
+def _with_str(X, Y):
+    X = X.astype(object)
+    X.iloc[5, 0] = "abc"
+    return X, Y
+
+
+def _set(column, rows, value):
+    def change(X, Y):
+        Y = Y.copy()
+        Y.loc[rows, column] = value
+        return X, Y
+
+    return change
+
+
+def _exclusive_groups(X, Y):
+    M = np.zeros((len(X), 5), dtype=int)
+    M[:, 0] = 1
+    M[:, 2] = 1
+    M[7, 3] = 1
+    return X, M
+
+
+ROW_NO = int(np.flatnonzero(data()[1]["car"] == "no")[0])  # first sample without a car
+
+# case -> (make (X, Y) from the clean data, fit kwargs, action, exception, message)
+FIT = "fit"
+CASES = {
+    "nan_in_X": (_with_nan, {}, FIT, ValueError, r"contains NaN[\s\S]*row 3, column 'b'"),
+    "inf_in_X": (_with_inf, {}, FIT, ValueError, r"infinity[\s\S]*row 4, column 'c' holds inf"),
+    "str_in_X": (_with_str, {}, FIT, ValueError, r"row 5, column 'a' holds 'abc'"),
+    "X_Y_lengths": (
+        lambda X, Y: (X, Y.iloc[:-1]), {}, FIT, ValueError, r"X has 30 samples, but Y has 29"
+    ),
+    "empty_X": (
+        lambda X, Y: (X.iloc[:0], Y.iloc[:0]), {}, FIT, ValueError, r"0 sample\(s\)"
+    ),
+    "one_sample": (
+        lambda X, Y: (X.iloc[:1], Y.iloc[:1]), {}, FIT, ValueError,
+        r"Task 'car' has one class \['yes'\].*at least two",
+    ),
+    "unseen_label": (
+        _set("car", 2, "maybe"), {"tasks": [Task("car", classes=["no", "yes"])] + TASKS[1:]},
+        FIT, ValueError, r"Task 'car' got label 'maybe' in row 2, which is not among its classes",
+    ),
+    "task_all_missing": (
+        _set("color", slice(None), None), {}, FIT, ValueError,
+        r"Task 'color' has no labels: all 30 values are missing",
+    ),
+    "task_all_missing_declared": (
+        _set("color", slice(None), None),
+        {"tasks": [TASKS[0], Task("color", classes=["blue", "red"], gate=("car", "yes"))]},
+        FIT, ValueError, r"Task 'color' has no label in the training data",
+    ),
+    "single_class": (
+        _set("car", slice(None), "yes"), {}, FIT, ValueError, r"Task 'car' has one class",
+    ),
+    "label_on_gated_off_sample": (
+        _set("color", ROW_NO, "red"), {}, FIT, ValueError,
+        rf"Task 'color' has a label in row {ROW_NO}, where its gate is off \('car' is 'no'",
+    ),
+    "two_labels_in_exclusive_group": (
+        _exclusive_groups, {"tasks": None}, FIT, ValueError,
+        r"Row 7 has 2 active labels \[2, 3\] in exclusive group 'B'",
+    ),
+    "Y_column_not_in_schema": (
+        _set("extra", slice(None), 1), {}, FIT, ValueError,
+        r"Y column\(s\) \['extra'\] are not in the schema",
+    ),
+    "mixed_type_labels": (
+        lambda X, Y: (X, pd.DataFrame({"t": [1, "a"] * (N // 2)})), {"tasks": None}, FIT,
+        ValueError, r"Task 't' has labels of mixed types \['int', 'str'\]",
+    ),
+    "Y_3d": (
+        lambda X, Y: (X, np.zeros((N, 2, 2), dtype=int)), {"tasks": None}, FIT, ValueError,
+        r"got a 3-D array of shape \(30, 2, 2\)",
+    ),
+    "predict_before_fit": (
+        lambda X, Y: (X, Y), {}, "predict", NotFittedError, r"is not fitted yet",
+    ),
+    "wrong_n_features_at_predict": (
+        lambda X, Y: (X.to_numpy(), Y), {}, "predict_2", ValueError,
+        r"X has 2 features, but \w+ is expecting 3 features",
+    ),
+    "renamed_column_at_predict": (
+        lambda X, Y: (X, Y), {}, "predict_renamed", ValueError,
+        r"Feature names unseen at fit time:\n- z[\s\S]*now missing:\n- a",
+    ),
+    "reordered_columns_at_predict": (
+        lambda X, Y: (X, Y), {}, "predict_reordered", ValueError,
+        r"same order[\s\S]*Expected the columns \['a', 'b', 'c'\]; got \['c', 'b', 'a'\]",
+    ),
+    "nan_in_X_at_predict": (
+        lambda X, Y: (X, Y), {}, "predict_nan", ValueError, r"NaN[\s\S]*row 3, column 'b'",
+    ),
+}
+
+
+def _act(est, action, X, Y):
+    if action == FIT:
+        return est.fit(X, Y)
+    if action == "predict":
+        return est.predict(X)
+    est.fit(X, Y)
+    if action == "predict_2":
+        return est.predict(X[:, :2])
+    if action == "predict_renamed":
+        return est.predict(X.rename(columns={"a": "z"}))
+    if action == "predict_reordered":
+        return est.predict(X[["c", "b", "a"]])
+    return est.predict(_with_nan(X, Y)[0])
+
+
+def _snapshot(obj):
+    return copy.deepcopy(obj)
+
+
+def _assert_unchanged(before, after):
+    if isinstance(before, pd.DataFrame):
+        pd.testing.assert_frame_equal(before, after)
+    else:
+        np.testing.assert_array_equal(before, after)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_bad_input_clear_error_data_untouched(name, case):
+    make, kwargs, action, exc, match = CASES[case]
+    X, Y = make(*data())
+    kwargs = {"tasks": TASKS, **kwargs}
+    if case == "two_labels_in_exclusive_group":
+        kwargs["encoder"] = StructuredLabelEncoder.from_groups({"A": [0, 1], "B": [2, 3, 4]})
+    est = ESTIMATORS[name](**kwargs)
+    X0, Y0 = _snapshot(X), _snapshot(Y)
+    with pytest.raises(exc, match=match):
+        _act(est, action, X, Y)
+    _assert_unchanged(X0, X)
+    _assert_unchanged(Y0, Y)
+
+
+ENCODER_CASES = [
+    "unseen_label", "task_all_missing", "single_class", "label_on_gated_off_sample",
+    "two_labels_in_exclusive_group", "Y_column_not_in_schema", "mixed_type_labels", "Y_3d",
+]
+
+
+@pytest.mark.parametrize("case", ENCODER_CASES)
+def test_encoder_bad_labels(case):
+    make, kwargs, _, exc, match = CASES[case]
+    _, Y = make(*data())
+    tasks = kwargs.get("tasks", TASKS)
+    if case == "two_labels_in_exclusive_group":
+        enc = StructuredLabelEncoder.from_groups({"A": [0, 1], "B": [2, 3, 4]})
+    else:
+        enc = StructuredLabelEncoder(tasks=tasks)
+    Y0 = _snapshot(Y)
+    with pytest.raises(exc, match=match):
+        enc.fit(Y)
+    _assert_unchanged(Y0, Y)
+
+
+def test_encoder_transform_errors():
+    _, Y = data()
+    enc = StructuredLabelEncoder(tasks=TASKS)
+    with pytest.raises(NotFittedError):
+        enc.transform(Y)
+    enc.fit(Y)
+    with pytest.raises(ValueError, match=r"Task 'car' got label 'maybe' in row 1"):
+        enc.transform(_set("car", 1, "maybe")(None, Y)[1])
+    with pytest.raises(ValueError, match=r"Y has no column 'color' for task 'color'"):
+        enc.transform(Y[["car"]])
+    with pytest.raises(ValueError, match=r"Y is empty"):
+        enc.transform(Y.iloc[:0])
+
+
+@pytest.mark.parametrize("name", ["MultiTaskClassifier"])
+def test_single_class_with_declared_classes_warns(name):
+    """A declared class set with one class seen: documented warning, constant predictions."""
+    X, Y = _set("car", slice(None), "yes")(*data())
+    Y["color"] = np.where(X["b"] > 0, "red", "blue")
+    tasks = [Task("car", classes=["no", "yes"]), TASKS[1]]
+    est = ESTIMATORS[name](tasks=tasks).set_params(max_epochs=20, lr=0.05)
+    with pytest.warns(UserWarning, match=r"Task 'car' has a single class 'yes' among its 30"):
+        est.fit(X, Y)
+    assert (est.predict(X)["car"] == "yes").all()
+
+
+@pytest.mark.parametrize("name", ["IndependentTaskClassifier", "LabelProductClassifier"])
+def test_single_class_baselines_name_the_task(name):
+    X, Y = _set("car", slice(None), "yes")(*data())
+    Y["color"] = np.where(X["b"] > 0, "red", "blue")
+    tasks = [Task("car", classes=["no", "yes"]), TASKS[1]]
+    with pytest.warns(UserWarning, match="single class"):
+        est = ESTIMATORS[name](tasks=tasks)
+        if name == "IndependentTaskClassifier":
+            with pytest.raises(ValueError, match=r"Task 'car'.*only one class"):
+                est.fit(X, Y)
+        else:  # one label combination per colour: a two-class problem, fine
+            est.fit(X, Y)
+
+
+# ------------------------------------------------------------------- determinism
+def _small_mtc(**kw):
+    params = dict(tasks=TASKS, hidden_layer_sizes=(8,), max_epochs=3, dropout=0.2,
+                  random_state=7, batch_size=8)
+    params.update(kw)
+    return MultiTaskClassifier(**params)
+
+
+def test_same_random_state_same_predictions_after_clone_and_in_subprocess():
+    X, Y = data()
+    a = _small_mtc().fit(X, Y)
+    b = _small_mtc().fit(X, Y)
+    c = clone(a).fit(X, Y)
+    pa = a.predict_proba(X)
+    for other in (b, c):
+        for x, y in zip(pa, other.predict_proba(X), strict=True):
+            np.testing.assert_array_equal(x, y)
+    # In another process: a joblib (loky) worker, reused by the grid search below.
+    other_pid, proba = Parallel(n_jobs=2)(delayed(_fit_in_worker)() for _ in range(1))[0]
+    assert other_pid != os.getpid()
+    np.testing.assert_array_equal(proba, pa[1])
+
+
+def _fit_in_worker():
+    X, Y = data()
+    return os.getpid(), _small_mtc().fit(X, Y).predict_proba(X)[1]
+
+
+# ------------------------------------------------------------------ interruption
+class InterruptAt(Callback):
+    """Raises KeyboardInterrupt (Ctrl-C) at a given batch of a given epoch."""
+
+    def __init__(self, epoch=2, batch=1):
+        self.epoch = epoch
+        self.batch = batch
+
+    def on_train_begin(self, net, **kwargs):
+        self.batches_ = 0
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and len(net.history) == self.epoch:
+            self.batches_ += 1
+            if self.batches_ == self.batch:
+                raise KeyboardInterrupt
+
+
+def test_ctrl_c_mid_epoch_leaves_a_usable_model(tmp_path):
+    X, Y = data()
+    clf = _small_mtc(max_epochs=10, callbacks=[("interrupt", InterruptAt(epoch=3, batch=2))])
+    clf.fit(X, Y)
+    # Epochs 1-2 complete, epoch 3 interrupted after two batches (skorch keeps its row).
+    assert len(clf.history_) == 3
+    assert "train_loss" in clf.history_[1] and len(clf.history_[-1, "batches"]) == 2
+    pred = clf.predict(X)
+    assert pred.shape == Y.shape
+    # The interrupted model saves, loads and continues training.
+    loaded = load(save(clf, tmp_path / "m.mtl"), trusted=[f"{__name__}.InterruptAt"])
+    pd.testing.assert_frame_equal(loaded.predict(X), pred)
+
+
+def test_ctrl_c_in_a_baseline_propagates_and_keeps_data():
+    """scikit-learn's own estimators let KeyboardInterrupt through; so do the baselines."""
+
+    class Interrupting(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            raise KeyboardInterrupt
+
+    X, Y = data()
+    X0, Y0 = X.copy(), Y.copy()
+    with pytest.raises(KeyboardInterrupt):
+        IndependentTaskClassifier(Interrupting(), tasks=TASKS).fit(X, Y)
+    _assert_unchanged(X0, X)
+    _assert_unchanged(Y0, Y)
+
+
+# ------------------------------------------------------------------- concurrency
+def test_grid_search_two_processes():
+    # An explicit KFold: with cv=<int>, scikit-learn's check_cv calls type_of_target on Y,
+    # which fails on an object Y holding None (a gated-off label) before any fit.
+    X, Y = data()
+    search = GridSearchCV(
+        _small_mtc(max_epochs=2, dropout=0.0), {"hidden_layer_sizes": [(4,), (8,)]},
+        cv=KFold(2, shuffle=True, random_state=0), n_jobs=2, error_score="raise",
+    )
+    search.fit(X, Y)
+    assert set(search.cv_results_["rank_test_score"]) <= {1, 2}
+    assert search.best_estimator_.predict(X).shape == Y.shape
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_predict_from_four_threads(name):
+    X, Y = data()
+    est = ESTIMATORS[name](tasks=TASKS).fit(X, Y)
+    ref = est.predict(X)
+    ref_proba = est.predict_proba(X)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: (est.predict(X), est.predict_proba(X)), range(8)))
+    for pred, proba in results:
+        pd.testing.assert_frame_equal(pred, ref)
+        for x, y in zip(proba, ref_proba, strict=True):
+            np.testing.assert_array_equal(x, y)
