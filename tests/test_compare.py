@@ -115,6 +115,8 @@ def test_compare_errors(data):
 def test_most_frequent_baseline_respects_gates():
     Y = pd.DataFrame({"car": ["no", "no", "yes"], "color": [None, None, "red"]})
     tasks = [Task("car"), Task("color", classes=["red", "blue"], gate=("car", "yes"))]
-    pred = MostFrequentBaseline(tasks=tasks).fit(np.zeros((3, 1)), Y).predict(np.zeros((2, 1)))
+    with pytest.warns(UserWarning, match="single class 'red'"):
+        model = MostFrequentBaseline(tasks=tasks).fit(np.zeros((3, 1)), Y)
+    pred = model.predict(np.zeros((2, 1)))
     assert pred["car"].tolist() == ["no", "no"]
     assert pred["color"].isna().all()
