@@ -107,7 +107,7 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
     ...     IndependentTaskClassifier(LogisticRegression()), cv=3
     ... ).fit(X, Y)
     >>> sorted(tuner.thresholds_)
-    ['0', '1']
+    ['task0', 'task1']
     >>> tuner.predict(X[:2]).shape
     (2, 2)
     """
