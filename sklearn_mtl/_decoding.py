@@ -144,7 +144,20 @@ def observed_combinations(encoded):
             combos[:, j] = np.where(combos[:, j] == NOT_APPLICABLE, NOT_APPLICABLE, 0)
     if len(combos) == 0:
         return combos
-    return np.unique(combos, axis=0)
+    return _unique_rows(combos)
+
+
+def _unique_rows(codes):
+    """``np.unique(codes, axis=0)`` for small non-negative-ish codes, via 1-D integer keys
+    (much faster than numpy's row sort when the mixed-radix key fits in an int64)."""
+    shifted = codes - codes.min(axis=0)
+    radix = shifted.max(axis=0) + 1
+    if np.prod(radix.astype(float)) >= 2.0**62:
+        return np.unique(codes, axis=0)
+    strides = np.cumprod(np.concatenate([radix[1:], [1]])[::-1])[::-1]
+    keys = shifted @ strides
+    _, first = np.unique(keys, return_index=True)
+    return codes[first]
 
 
 class JointDecoder(BaseEstimator):

@@ -36,7 +36,7 @@ def multilabel_data():
     return make_multilabel_classification(n_samples=120, n_features=8, n_classes=4, random_state=0)
 
 
-def car_data(n_repeat=2, seed=0):
+def car_data(n_repeat=3, seed=0):
     """Every one of the 33 combinations, ``n_repeat`` times, with informative features."""
     rows = [("no", None, None, None)]
     rows += [("yes", c, b, d) for c in COLORS for b in BODIES for d in ("no", "yes")]
@@ -116,7 +116,7 @@ def test_label_product_car_example_has_33_classes():
     assert combos["car"].tolist().count("no") == 1
     assert combos.loc[combos["car"] == "no", ["color", "body", "driver"]].isna().all().all()
     proba = clf.predict_proba(X)
-    assert [p.shape for p in proba] == [(66, 2), (66, 4), (66, 4), (66, 2)]
+    assert [p.shape for p in proba] == [(99, 2), (99, 4), (99, 4), (99, 2)]
     for p in proba:
         np.testing.assert_allclose(p.sum(axis=1), 1.0)
     clf.set_params(decode="joint")
@@ -152,13 +152,13 @@ def test_label_product_marginals_by_hand():
 def test_label_product_missing_labels_warn_with_count():
     X, Y = car_data()
     Y.loc[[3, 5], "color"] = None  # car = yes, color missing
-    with pytest.warns(UserWarning, match="left out 2 of 66 samples"):
+    with pytest.warns(UserWarning, match="left out 2 of 99 samples"):
         clf = LabelProductClassifier(lr(), tasks=car_tasks()).fit(X, Y)
     assert clf.n_combinations_ == 33
     tasks = car_tasks()
     tasks[0] = Task("car", kind="binary", classes=["no", "yes"])
     tasks[3] = Task("driver", kind="binary", classes=["no", "yes"], gate=("car", "yes"))
-    with pytest.raises(ValueError, match="Every one of the 66 samples has a missing label"):
+    with pytest.raises(ValueError, match="Every one of the 99 samples has a missing label"):
         # every sample misses a label: 'car' where there is no car, 'driver' elsewhere
         Y_holes = Y.assign(car=Y["car"].where(Y["car"] == "yes"), driver=None)
         Y_holes.loc[1, ["color", "driver"]] = [None, "no"]
@@ -180,9 +180,9 @@ def test_gated_tasks_train_on_applicable_rows_only(Est):
     X, Y = car_data()
     Y.loc[[1, 2], "body"] = None  # missing: left out of 'body' only
     clf = Est(lr(), tasks=car_tasks()).fit(X, Y)
-    # 'color' was fitted on the 64 car == "yes" rows, 'body' on 62
+    # 'color' was fitted on the 96 car == "yes" rows, 'body' on 94
     sizes = _training_sizes(Est, X, Y)
-    assert sizes == {"car": 66, "color": 64, "body": 62, "driver": 64}
+    assert sizes == {"car": 99, "color": 96, "body": 94, "driver": 96}
     pred = clf.predict(X)
     assert pred.loc[pred["car"] == "no", ["color", "body", "driver"]].isna().all().all()
     assert clf.score(X, Y) > 0.9
@@ -260,12 +260,12 @@ def test_dataframe_round_trip_and_joint_decoding(Est):
     pred = clf.predict(X)
     assert list(pred.columns) == ["car", "color", "body", "driver"]
     assert pred.loc[pred["car"] == "no", "color"].isna().all()
-    assert clf.predict_proba(X, task="color").shape == (66, 4)
+    assert clf.predict_proba(X, task="color").shape == (99, 4)
     observed = JointDecoder(allowed="observed")
     pred = clf.set_params(decode=observed).predict(X)
     seen = {tuple(r) for r in clf.observed_combinations_.tolist()}
     assert {tuple(r) for r in clf.predict_encoded(X).codes.tolist()} <= seen
-    assert len(pred) == 66
+    assert len(pred) == 99
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
