@@ -7,6 +7,7 @@ from ._decoding import JointDecoder
 from ._encoder import EncodedLabels, StructuredLabelEncoder
 from ._multitask import MultiTaskClassifier
 from ._schema import MISSING, NOT_APPLICABLE, Schema, Task
+from ._thresholds import TaskThresholdTuner
 
 __version__ = "0.1.0.dev0"
 
@@ -22,6 +23,7 @@ __all__ = [
     "StructuredLabelEncoder",
     "Task",
     "TaskChainClassifier",
+    "TaskThresholdTuner",
     "__version__",
     "compare",
     "datasets",

@@ -10,7 +10,7 @@ from sklearn.base import _fit_context, clone
 from sklearn.model_selection import ShuffleSplit, check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, _num_samples, check_is_fitted
 
 from ._base import BaseMultiTaskEstimator
 
@@ -159,6 +159,7 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
                 f"{type(self.estimator).__name__} has decode={self.estimator.decode!r}, "
                 "which maximises the joint probability and uses no thresholds."
             )
+        X, Y = _as_indexable(X), _as_indexable(Y)
         n = _num_samples(X)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, np.empty((n, 0)))
@@ -242,8 +243,11 @@ def _is_independent(estimator):
     return isinstance(decode, str) and decode == "independent"
 
 
-def _num_samples(X):
-    return X.shape[0] if hasattr(X, "shape") else len(X)
+def _as_indexable(A):
+    """Array-likes known only by ``__array__`` become arrays; others are kept as given."""
+    if not hasattr(A, "shape") and not hasattr(A, "__len__") and hasattr(A, "__array__"):
+        return np.asarray(A)
+    return A
 
 
 def _has_sets(Y):
