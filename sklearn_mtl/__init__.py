@@ -6,6 +6,7 @@ from ._compare import compare, format_comparison
 from ._decoding import JointDecoder
 from ._encoder import EncodedLabels, StructuredLabelEncoder
 from ._multitask import MultiTaskClassifier
+from ._persistence import UnsafeModelFileError, load, save
 from ._schema import MISSING, NOT_APPLICABLE, Schema, Task
 from ._thresholds import TaskThresholdTuner
 
@@ -24,9 +25,12 @@ __all__ = [
     "Task",
     "TaskChainClassifier",
     "TaskThresholdTuner",
+    "UnsafeModelFileError",
     "__version__",
     "compare",
     "datasets",
     "format_comparison",
+    "load",
     "metrics",
+    "save",
 ]
