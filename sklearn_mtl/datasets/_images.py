@@ -159,7 +159,7 @@ def _draw_car(canvas, yy, xx, size, color, body, driver, rng):
     _paint(canvas, _convex(u, w, window), (0.72, 0.84, 0.95))
     if driver:  # a head behind the front window
         head_u = centre[0] + 0.45 * (window[:, 0].max() - centre[0])
-        _paint(canvas, (u - head_u) ** 2 + (w - centre[1]) ** 2 < 0.065**2, (0.30, 0.18, 0.10))
+        _paint(canvas, (u - head_u) ** 2 + (w - centre[1]) ** 2 < 0.08**2, (0.25, 0.12, 0.05))
     r = geometry["wheel"]
     for wu in (0.2, 0.8):
         _paint(canvas, (u - wu) ** 2 + (w - r) ** 2 < r**2, (0.05, 0.05, 0.05))

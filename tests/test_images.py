@@ -1,0 +1,106 @@
+"""Generated images and clips: shapes, labels, gates, seeds, schema."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sklearn_mtl import StructuredLabelEncoder
+from sklearn_mtl.datasets import make_car_images, make_handball_clips, make_leaf_images
+
+GENERATORS = {
+    "cars": (make_car_images, (3, 20, 20), {"image_size": 20}),
+    "clips": (make_handball_clips, (1, 6, 16, 16), {"image_size": 16, "n_frames": 6}),
+    "leaves": (make_leaf_images, (3, 16, 16), {"image_size": 16}),
+}
+
+
+@pytest.mark.parametrize("name", list(GENERATORS))
+def test_shapes_range_and_seed(name):
+    make, shape, params = GENERATORS[name]
+    X, Y = make(30, random_state=0, **params)
+    assert X.shape == (30, *shape) and X.dtype == np.float32
+    assert 0.0 <= X.min() and X.max() <= 1.0
+    assert len(Y) == 30 and (Y.dtypes == "string").all()
+    X2, Y2 = make(30, random_state=0, **params)
+    np.testing.assert_array_equal(X, X2)
+    pd.testing.assert_frame_equal(Y, Y2)
+    X3, _ = make(30, random_state=1, **params)
+    assert not np.array_equal(X, X3)
+
+
+@pytest.mark.parametrize("name", list(GENERATORS))
+def test_tasks_describe_the_labels(name):
+    make, _, params = GENERATORS[name]
+    X, Y, tasks = make(60, random_state=0, return_tasks=True, **params)
+    assert [t.name for t in tasks] == Y.columns.tolist()
+    for task in tasks:
+        assert set(Y[task.name].dropna()) <= set(task.classes)
+    encoder = StructuredLabelEncoder(tasks=tasks).fit(Y)
+    pd.testing.assert_frame_equal(encoder.inverse_transform(encoder.transform(Y)), Y,
+                                  check_dtype=False)
+    for task in tasks:  # gated-off exactly where the parent says no
+        if task.gate is not None:
+            parent, values = task.gate
+            on = Y[parent].isin(list(values)).to_numpy()
+            assert Y[task.name][on].notna().all() and Y[task.name][~on].isna().all()
+
+
+def test_car_labels_and_fraction():
+    X, Y = make_car_images(400, car_fraction=0.5, random_state=0)
+    share = (Y["car"] == "yes").mean()
+    assert 0.4 < share < 0.6
+    cars = Y[Y["car"] == "yes"]
+    assert set(cars["body"]) == {"berline", "4x4", "suv", "coupe"}
+    assert set(cars["color"]) == {"red", "black", "white", "blue"}
+    none, _ = make_car_images(5, car_fraction=0.0, random_state=0)
+    assert none.shape == (5, 3, 32, 32)
+
+
+def test_car_images_show_the_car():
+    # With noise off, the same seed with and without a car differ only where it is.
+    X, Y = make_car_images(40, noise=0.0, random_state=3)
+    red = X[:, 0] - X[:, 1:].mean(axis=1)
+    reds = (Y["color"] == "red").fillna(False).to_numpy()
+    assert red[reds].max(axis=(1, 2)).mean() > 0.5
+
+
+def test_handball_gates_and_mirroring():
+    X, Y, tasks = make_handball_clips(200, event_fraction=0.5, random_state=0,
+                                      return_tasks=True)
+    assert 0.35 < (Y["event"] == "yes").mean() < 0.65
+    assert [t.gate for t in tasks[1:]] == [("event", {"yes"})] * 4
+    assert set(Y["pass_type"].dropna()) == {"shoulder", "hip", "overhead", "bounce", "lob",
+                                           "wrist"}
+    # The ball is the brightest thing; before the release (frame 0) it is held on the
+    # hand's side of the player: compare its column with the player's.
+    static = Y["movement"].isin(["standing", "jumping"]).fillna(False).to_numpy()
+    for i in np.flatnonzero(static)[:20]:
+        frame = X[i, 0, 0]
+        ball_col = np.unravel_index(np.argmax(frame), frame.shape)[1]
+        player = (frame > 0.45) & (frame < 0.7)
+        cols = np.flatnonzero(player.sum(axis=0) >= 5)
+        near = cols[np.argmin(np.abs(cols - ball_col))]
+        assert (ball_col < near) == (Y["hand"][i] == "left")
+
+
+def test_leaf_labels_are_independent_and_exclusive():
+    _, Y = make_leaf_images(600, random_state=0)
+    table = pd.crosstab(Y["crop"], Y["health"])
+    assert table.shape == (3, 3) and table.to_numpy().min() > 40
+
+
+@pytest.mark.parametrize(
+    "make, params, match",
+    [
+        (make_car_images, {"n_samples": 0}, "n_samples"),
+        (make_car_images, {"image_size": 8}, "image_size"),
+        (make_car_images, {"car_fraction": 2.0}, "car_fraction"),
+        (make_leaf_images, {"noise": -1.0}, "noise"),
+        (make_handball_clips, {"n_frames": 3}, "n_frames"),
+        (make_handball_clips, {"event_fraction": -0.1}, "event_fraction"),
+    ],
+)
+def test_invalid_parameters(make, params, match):
+    params = {"n_samples": 4, **params}
+    with pytest.raises(ValueError, match=match):
+        make(**params)

@@ -1,0 +1,347 @@
+"""Convolutional trunks, named trunks, batch transforms and data beyond memory."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.model_selection import GridSearchCV
+from torch import nn
+
+from sklearn_mtl import MultiTaskClassifier, Task
+from sklearn_mtl.neural import (
+    ArrayDataset,
+    Compose,
+    Conv2dTrunk,
+    Conv3dTrunk,
+    FrameConvTrunk,
+    GaussianNoise,
+    RandomFlip,
+    RandomShift,
+)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # Tiny convolutions: threads cost more than they bring, and the CPU may be shared.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def square_images(n=120, channels=3, size=12, seed=0):
+    """Trivially separable: a bright square top-left ("a") or bottom-right ("b"), and
+    in channel 0 or 1 (task "where" and task "channel")."""
+    rng = np.random.RandomState(seed)
+    X = (0.1 * rng.standard_normal((n, channels, size, size))).astype(np.float32)
+    where = rng.randint(2, size=n)
+    channel = rng.randint(2, size=n)
+    h = size // 2
+    for i in range(n):
+        rows = slice(1, h - 1) if where[i] == 0 else slice(h + 1, size - 1)
+        X[i, channel[i], rows, rows] += 1.0
+    Y = pd.DataFrame({"where": np.array(["a", "b"])[where],
+                      "channel": np.array(["c0", "c1"])[channel]})
+    return X, Y
+
+
+def clips(n=40, frames=6, size=12, seed=0):
+    """A dot moving right or left."""
+    rng = np.random.RandomState(seed)
+    X = (0.05 * rng.standard_normal((n, 1, frames, size, size))).astype(np.float32)
+    direction = rng.randint(2, size=n)
+    for i in range(n):
+        for t in range(frames):
+            x = 2 + t if direction[i] else size - 3 - t
+            X[i, 0, t, size // 2, x] = 1.0
+    return X, np.array(["left", "right"])[direction]
+
+
+def small(**params):
+    defaults = dict(lr=1e-2, batch_size=16, max_epochs=2, random_state=0)
+    return MultiTaskClassifier(**{**defaults, **params})
+
+
+# ------------------------------------------------------------------------ shapes
+@pytest.mark.parametrize("shape", [(2, 3, 32, 32), (2, 1, 8, 8), (3, 2, 7, 9), (1, 1, 1, 1)])
+def test_conv2d_trunk_any_image_size(shape):
+    trunk = Conv2dTrunk(shape[1], channels=(4, 6, 8)).eval()
+    assert trunk(torch.zeros(shape)).shape == (shape[0], 8)
+    assert trunk.out_features == 8
+
+
+@pytest.mark.parametrize("cls", [Conv3dTrunk, FrameConvTrunk])
+@pytest.mark.parametrize("shape", [(2, 1, 8, 16, 16), (2, 3, 3, 9, 7), (1, 1, 1, 2, 2)])
+def test_clip_trunks_any_clip_size(cls, shape):
+    trunk = cls(shape[1], channels=(4, 5)).eval()
+    assert trunk(torch.zeros(shape)).shape == (shape[0], 5)
+
+
+@pytest.mark.parametrize(
+    "trunk, cls, shape",
+    [("conv2d", Conv2dTrunk, (3, 10, 10)), ("conv2d", Conv2dTrunk, (1, 8, 8)),
+     ("conv3d", Conv3dTrunk, (2, 4, 10, 10)), ("conv2d_frames", FrameConvTrunk, (1, 4, 8, 8))],
+)
+def test_named_trunk_infers_channels_and_shape(trunk, cls, shape):
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((20, *shape)).astype(np.float32)
+    y = np.arange(20) % 3
+    clf = small(trunk=trunk, trunk_params={"channels": (4, 6)}, max_epochs=1).fit(X, y)
+    module = clf.net_.module_
+    assert isinstance(module.trunk, cls)
+    first_conv = next(m for m in module.trunk.modules() if isinstance(m, (nn.Conv2d, nn.Conv3d)))
+    assert first_conv.in_channels == shape[0]
+    assert module.heads[0][-1].in_features == 6
+    assert clf.n_features_in_ == shape[0]
+    assert clf.predict_proba(X).shape == (20, 3)
+
+
+@pytest.mark.parametrize(
+    "trunk, X_shape, match",
+    [
+        ("conv2d", (10, 64), r"expects X of shape \(n_samples, channels, height, width\); "
+                             r"got X of shape \(n_samples, 64\)"),
+        ("conv2d", (10, 1, 4, 8, 8), r"expects X of shape \(n_samples, channels, height"),
+        ("conv3d", (10, 1, 8, 8), r"expects X of shape \(n_samples, channels, frames, height"),
+        ("conv2d_frames", (10, 1, 8, 8), r"expects X of shape \(n_samples, channels, frames"),
+    ],
+)
+def test_named_trunk_wrong_input_rank_raises(trunk, X_shape, match):
+    X = np.zeros(X_shape, dtype=np.float32)
+    with pytest.raises(ValueError, match=match):
+        small(trunk=trunk).fit(X, np.arange(10) % 2)
+
+
+def test_named_trunk_parameter_errors():
+    X, Y = square_images(n=10)
+    with pytest.raises(ValueError, match=r"trunk_params \['chanels'\] are not parameters "
+                                         r"of Conv2dTrunk"):
+        small(trunk="conv2d", trunk_params={"chanels": (4,)}).fit(X, Y)
+    with pytest.raises(ValueError, match="channels must be a non-empty sequence"):
+        small(trunk="conv2d", trunk_params={"channels": ()}).fit(X, Y)
+    with pytest.raises(ValueError, match="pool must be one of"):
+        small(trunk="conv2d", trunk_params={"pool": "median"}).fit(X, Y)
+    with pytest.raises(ValueError, match="trunk"):
+        small(trunk="conv4d").fit(X, Y)
+    with pytest.raises(ValueError, match="expects a batch of shape"):
+        Conv2dTrunk(3)(torch.zeros(2, 3, 4))
+
+
+# ---------------------------------------------------------------------- learning
+def test_tiny_conv_net_learns_separable_images():
+    X, Y = square_images(n=160)
+    clf = small(trunk="conv2d", trunk_params={"channels": (8, 8)}, max_epochs=6)
+    clf.fit(X[:120], Y[:120])
+    pred = clf.predict(X[120:])
+    assert (pred["where"] == Y["where"][120:].to_numpy()).mean() >= 0.95
+    assert (pred["channel"] == Y["channel"][120:].to_numpy()).mean() >= 0.95
+
+
+@pytest.mark.parametrize("trunk", ["conv3d", "conv2d_frames"])
+def test_clip_trunks_learn_motion_direction(trunk):
+    # The frames hold the same dots either way: only their order tells the direction.
+    X, y = clips(n=60)
+    params = {"channels": (8, 8)}
+    if trunk == "conv3d":
+        params["stride"] = 1
+    clf = small(trunk=trunk, trunk_params=params, max_epochs=12).fit(X[:40], y[:40])
+    assert clf.score(X[40:], y[40:]) >= 0.9
+
+
+class ImageTrunk(nn.Module):
+    """A user trunk honouring the contract: batch in, (batch, n_features) out."""
+
+    def __init__(self, in_channels, width=5):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, width, 3)
+
+    def forward(self, x):
+        return self.conv(x).amax(dim=(2, 3))
+
+
+def test_user_module_trunk_on_images():
+    X, Y = square_images(n=30)
+    clf = small(trunk=ImageTrunk, trunk_params={"width": 7}).fit(X, Y)
+    assert clf.net_.module_.trunk.conv.in_channels == 3
+    assert clf.net_.module_.heads[0][-1].in_features == 7  # inferred by a forward pass
+
+
+# ---------------------------------------------------------------- nested params
+def test_nested_trunk_params_for_set_params_and_grid_search():
+    given = {"channels": (4,), "pool": "avg"}
+    clf = small(trunk="conv2d", trunk_params=given)
+    clf.set_params(trunk_params__channels=(2, 3), lr=0.1)
+    assert clf.trunk_params == {"channels": (2, 3), "pool": "avg"}
+    assert given == {"channels": (4,), "pool": "avg"}  # never modified
+    assert small().set_params(trunk_params__channels=(2,)).trunk_params == {"channels": (2,)}
+    # Both forms at once: the entries update the given dict.
+    clf.set_params(trunk_params={"pool": "max"}, trunk_params__channels=(5,))
+    assert clf.trunk_params == {"pool": "max", "channels": (5,)}
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        clf.set_params(nope_params__channels=(2,))
+
+    X, Y = square_images(n=40)
+    search = GridSearchCV(
+        small(trunk="conv2d", trunk_params={"pool": "max"}, max_epochs=1),
+        {"trunk_params__channels": [(2,), (3, 4)]}, cv=2,
+    ).fit(X, Y["where"])
+    assert set(search.best_params_) == {"trunk_params__channels"}
+    channels = search.best_estimator_.net_.module_.trunk.out_features
+    assert channels == search.best_params_["trunk_params__channels"][-1]
+
+
+# ------------------------------------------------------------- batch transforms
+class Recorder:
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, X):
+        self.calls += 1
+        return X
+
+
+def test_batch_transform_applied_in_training_only():
+    X, Y = square_images(n=48)
+    recorder = Recorder()
+    clf = small(trunk="conv2d", trunk_params={"channels": (4,)}, batch_transform=recorder,
+                early_stopping=True, validation_fraction=0.25, batch_size=12)
+    clf.fit(X, Y)
+    # 36 training rows, batches of 12: 3 per epoch; the validation batches are untouched.
+    assert clf.net_.batch_transform.calls == 3 * len(clf.history_)
+    calls = clf.net_.batch_transform.calls
+    clf.predict(X)
+    clf.predict_proba(X)
+    assert clf.net_.batch_transform.calls == calls
+    assert recorder.calls == 0  # the parameter itself is left alone (deep-copied by skorch)
+
+
+def test_batch_transform_changes_training_and_is_seeded():
+    X, Y = square_images(n=48)
+    base = small(trunk="conv2d", trunk_params={"channels": (4,)})
+    plain = base.fit(X, Y).predict_proba(X)[0]
+    aug = small(trunk="conv2d", trunk_params={"channels": (4,)},
+                batch_transform=Compose([RandomShift(1), GaussianNoise(0.05)]))
+    first = aug.fit(X, Y).predict_proba(X)[0]
+    again = pickle.loads(pickle.dumps(aug)).fit(X, Y).predict_proba(X)[0]
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(first, plain)
+
+
+def test_augmentations():
+    torch.manual_seed(0)
+    X = torch.arange(2 * 1 * 4 * 4, dtype=torch.float32).reshape(2, 1, 4, 4)
+    np.testing.assert_array_equal(RandomShift(0)(X), X)
+    shifted = RandomShift(1)(X)
+    assert shifted.shape == X.shape
+    clip = torch.ones(3, 1, 5, 6, 6)
+    assert RandomShift(2)(clip).shape == clip.shape
+    np.testing.assert_array_equal(RandomFlip(p=1.0)(X), X.flip(-1))
+    np.testing.assert_array_equal(RandomFlip(p=0.0)(X), X)
+    with pytest.raises(ValueError, match="max_shift"):
+        RandomShift(-1)(X)
+    with pytest.raises(ValueError, match="batch dimension"):
+        RandomFlip(dim=0)(X)
+    assert "RandomShift(max_shift=1)" in repr(Compose([RandomShift(1)]))
+
+
+# -------------------------------------------------------- data beyond memory
+class ImageDataset(torch.utils.data.Dataset):
+    """Images read one at a time (as from files)."""
+
+    def __init__(self, X):
+        self.X = X
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        return torch.from_numpy(self.X[i])
+
+
+def conv_clf(**params):
+    # Dropout and batch norm: the run depends on torch's RNG and on batch composition.
+    return small(trunk="conv2d", trunk_params={"channels": (4, 6), "dropout": 0.2},
+                 batch_size=16, max_epochs=2, **params)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """Array-backed fit (module-scoped: must not be refitted)."""
+    X, Y = square_images(n=56)
+    with torch.random.fork_rng():
+        torch.set_num_threads(1)
+        clf = conv_clf().fit(X, Y)
+    return X, Y, clf.predict_proba(X)
+
+
+def test_dataset_fit_equals_array_fit(reference):
+    X, Y, expected = reference
+    clf = conv_clf().fit(ImageDataset(X), Y)  # several shuffled batches, dropout
+    got = clf.predict_proba(ImageDataset(X))
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+    assert clf.n_features_in_ == 3
+
+
+def test_dataset_fit_with_workers_equals_array_fit(reference):
+    X, Y, expected = reference
+    clf = conv_clf(num_workers=2).fit(ImageDataset(X), Y)
+    for e, g in zip(expected, clf.predict_proba(ImageDataset(X))):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_memmap_fit_equals_array_fit_without_loading_it(reference, tmp_path, dtype):
+    X, Y, expected = reference
+    path = tmp_path / "X.npy"
+    np.save(path, X.astype(dtype))
+    mapped = np.load(path, mmap_mode="r")
+    clf = conv_clf()
+    validated = clf._validate_X(mapped, reset=True)
+    # Not copied, not converted: rows are read and converted batch by batch.
+    assert isinstance(validated, ArrayDataset) and validated.X is mapped
+    clf.fit(mapped, Y)
+    for e, g in zip(expected, clf.predict_proba(mapped)):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+    assert clf.n_features_in_ == 3
+    with pytest.raises(ValueError, match="X has 3 features, but MultiTaskClassifier is "
+                                         "expecting 2 features"):
+        conv_clf().fit(X[:, :2], Y).predict(mapped)
+
+
+def test_uint8_memmap_and_workers(tmp_path):
+    X, Y = square_images(n=32)
+    pixels = np.clip(X * 200, 0, 255).astype(np.uint8)
+    mapped = np.memmap(tmp_path / "X.u8", dtype=np.uint8, mode="w+", shape=pixels.shape)
+    mapped[:] = pixels
+    mapped.flush()
+    mapped = np.memmap(tmp_path / "X.u8", dtype=np.uint8, mode="r", shape=pixels.shape)
+    expected = conv_clf().fit(pixels.astype(np.float32), Y).predict_proba(pixels)
+    clf = conv_clf(num_workers=2).fit(mapped, Y)
+    for e, g in zip(expected, clf.predict_proba(mapped)):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+
+
+def test_array_dataset_pickles_by_reopening_the_file(tmp_path):
+    path = tmp_path / "X.npy"
+    np.save(path, np.arange(4000, dtype=np.float32).reshape(1000, 4))
+    dataset = ArrayDataset(np.load(path, mmap_mode="r"))
+    payload = pickle.dumps(dataset)
+    assert len(payload) < 1000  # the file's name, not its 16 kB of data
+    restored = pickle.loads(payload)
+    assert isinstance(restored.X, np.memmap)
+    np.testing.assert_array_equal(restored[3], dataset[3])
+    # A slice of a map cannot be reopened from the file: its data are pickled.
+    part = pickle.loads(pickle.dumps(ArrayDataset(np.load(path, mmap_mode="r")[10:20])))
+    np.testing.assert_array_equal(part[0], np.arange(40, 44, dtype=np.float32))
+
+
+def test_gated_tasks_on_images():
+    X, Y = square_images(n=40)
+    Y = Y.assign(channel=Y["channel"].where(Y["where"] == "b"))
+    tasks = [Task("where"), Task("channel", gate=("where", "b"))]
+    clf = small(tasks=tasks, trunk="conv2d", trunk_params={"channels": (4,)}).fit(X, Y)
+    pred = clf.predict(X)
+    assert pred.loc[pred["where"] == "a", "channel"].isna().all()
