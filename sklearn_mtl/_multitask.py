@@ -11,13 +11,13 @@ import numpy as np
 import torch
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 from torch.utils.data import DataLoader, Dataset
 
-from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator
+from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_features
 from .neural._losses import MultiTaskLoss
 from .neural._modules import (
     ACTIVATIONS,
@@ -26,7 +26,9 @@ from .neural._modules import (
     flat_size,
     infer_out_features,
 )
-from .neural._net import MultiTaskNet
+from .neural._net import ArrayDataset, MultiTaskNet
+from .neural._trunks import NAMED_TRUNKS
+from .neural._weighting import STRATEGIES, resolve_strategy
 
 
 class MultiTaskClassifier(BaseMultiTaskEstimator):
@@ -45,15 +47,26 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     encoder : StructuredLabelEncoder, default=None
         An unfitted encoder (e.g. from :meth:`StructuredLabelEncoder.from_groups`) used
         instead of ``tasks``; cloned at fit.
-    trunk : "mlp", nn.Module class, callable or nn.Module, default="mlp"
+    trunk : {"mlp", "conv2d", "conv3d", "conv2d_frames"}, nn.Module class, callable or \
+            nn.Module, default="mlp"
         The shared trunk. ``"mlp"`` builds an MLP from ``hidden_layer_sizes``,
-        ``activation``, ``dropout`` and ``batch_norm``. A class or factory is called with
-        ``trunk_params``, plus the input size when its signature asks for it (a parameter
-        named ``n_features``, ``in_features``, ``in_channels`` or ``input_shape``). An
-        instance is deep-copied at fit. The trunk maps an input batch to features of shape
-        (batch, n_features); the width is inferred by a forward pass.
+        ``activation``, ``dropout`` and ``batch_norm``. ``"conv2d"`` builds a
+        :class:`~sklearn_mtl.neural.Conv2dTrunk` for images (n_samples, channels, height,
+        width); ``"conv3d"`` a :class:`~sklearn_mtl.neural.Conv3dTrunk` and
+        ``"conv2d_frames"`` a :class:`~sklearn_mtl.neural.FrameConvTrunk` for clips
+        (n_samples, channels, frames, height, width); their parameters come from
+        ``trunk_params``. A class or factory is called with ``trunk_params``, plus the
+        input size when its signature asks for it (a parameter named ``n_features``,
+        ``in_features``, ``in_channels`` or ``input_shape``, the shape of one sample). An
+        instance is deep-copied at fit. The contract: the trunk maps an input batch
+        (batch, ...) to features of shape (batch, n_features); the width is read from
+        its ``out_features`` attribute, else inferred by a forward pass.
     trunk_params : dict, default=None
-        Keyword arguments of a trunk class or factory.
+        Keyword arguments of a trunk class or factory (or of a named trunk, e.g.
+        ``{"channels": (16, 32)}``). One entry can be set on its own as
+        ``set_params(trunk_params__channels=(8, 16))``, so a grid search can use
+        ``param_grid={"trunk_params__channels": [(8,), (16, 32)]}``; this holds for
+        every ``*_params`` dict.
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden layers of the built-in MLP trunk.
     activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
@@ -74,6 +87,26 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         Per-class loss weights: ``"balanced"`` for every classification task, or
         ``{task: "balanced" or {class: weight}}``; with a single task also
         ``{class: weight}``, as for scikit-learn classifiers.
+    pos_weight : "balanced" or dict, default=None
+        Weight of the positive term of the BCE loss of binary tasks and of each label of
+        multilabel tasks (``pos_weight`` of ``BCEWithLogitsLoss``): ``"balanced"`` for
+        every binary and multilabel task, or ``{task: "balanced", float or array of one
+        weight per label}``. ``"balanced"`` is n_negative / n_positive per label, over
+        the applicable annotated samples.
+    loss_weighting : {"fixed", "uncertainty", "dwa", "gradnorm", "pcgrad"} or strategy, \
+            default="fixed"
+        How the task losses are combined: constant ``task_weights`` (``"fixed"``),
+        learned homoscedastic uncertainty (Kendall et al. 2018), dynamic weight average
+        (Liu et al. 2019), GradNorm (Chen et al. 2018), or PCGrad gradient surgery on the
+        shared trunk (Yu et al. 2020). A strategy object (e.g.
+        ``DWAWeighting(temperature=1.0)`` from :mod:`sklearn_mtl.neural`) exposes its
+        parameters to nested ``set_params``/``GridSearchCV``
+        (``loss_weighting__temperature``). ``task_weights`` still multiply each task's
+        loss before the strategy. The effective weights per epoch are in ``history_``.
+    loss_weighting_params : dict, default=None
+        Parameters of a strategy given by name, e.g. ``{"temperature": 2.0}`` for
+        ``"dwa"``, ``{"alpha": 1.5}`` for ``"gradnorm"``, ``{"lr": 0.05}`` for the
+        learned parameters of ``"uncertainty"`` and ``"gradnorm"``.
     optimizer : torch optimizer class, default=torch.optim.AdamW
         The optimizer.
     optimizer_params : dict, default=None
@@ -97,7 +130,16 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     device : str or torch.device, default="cpu"
         Where to train and predict, e.g. ``"cuda"``.
     num_workers : int, default=0
-        Worker processes of the ``DataLoader`` when ``X`` is a ``torch.utils.data.Dataset``.
+        Worker processes of the ``DataLoader`` when ``X`` is a ``torch.utils.data.Dataset``
+        or a memory-mapped array.
+    batch_transform : callable, default=None
+        Data augmentation: ``X_batch = batch_transform(X_batch)`` on every training
+        mini-batch (a tensor on ``device``), never on validation batches nor in
+        ``predict``. Randomness should come from torch's global generator, which ``fit``
+        seeds from ``random_state``. See :class:`~sklearn_mtl.neural.RandomShift`,
+        :class:`~sklearn_mtl.neural.RandomFlip`, :class:`~sklearn_mtl.neural.GaussianNoise`
+        and :class:`~sklearn_mtl.neural.Compose`. Deep-copied at fit; a picklable
+        callable keeps the estimator picklable.
     warm_start : bool, default=False
         When fitted already, ``fit`` continues training the same network for
         ``max_epochs`` more epochs (``Y`` must fit the learned schema).
@@ -114,8 +156,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     net_ : MultiTaskNet
         The fitted skorch net (``net_.module_`` is the PyTorch module).
     history_ : skorch.History
-        Per-epoch ``train_loss``, ``train_loss_<task>``, and with early stopping
-        ``valid_loss`` and ``valid_loss_<task>``.
+        Per-epoch ``train_loss``, ``train_loss_<task>``, ``weight_<task>`` (the
+        effective loss weight of each task at the end of the epoch), and with early
+        stopping ``valid_loss`` and ``valid_loss_<task>``.
     encoder_ : StructuredLabelEncoder
         The fitted label encoder.
     schema_ : Schema
@@ -158,7 +201,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     _parameter_constraints = {
         **_COMMON_CONSTRAINTS,
-        "trunk": [StrOptions({"mlp"}), callable],
+        "trunk": [StrOptions({"mlp", *NAMED_TRUNKS}), callable],
         "trunk_params": [dict, None],
         "hidden_layer_sizes": [tuple, list],
         "activation": [StrOptions(set(ACTIVATIONS))],
@@ -168,6 +211,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         "head_lr": [dict, None],
         "task_weights": [dict, None],
         "class_weight": [StrOptions({"balanced"}), dict, None],
+        "pos_weight": [StrOptions({"balanced"}), dict, None],
+        "loss_weighting": [StrOptions(set(STRATEGIES)), HasMethods(["build"])],
+        "loss_weighting_params": [dict, None],
         "optimizer": [callable],
         "optimizer_params": [dict, None],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -179,6 +225,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         "callbacks": [list, None],
         "device": [str, torch.device],
         "num_workers": [Interval(Integral, 0, None, closed="left")],
+        "batch_transform": [callable, None],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -199,6 +246,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         head_lr=None,
         task_weights=None,
         class_weight=None,
+        pos_weight=None,
+        loss_weighting="fixed",
+        loss_weighting_params=None,
         optimizer=torch.optim.AdamW,
         optimizer_params=None,
         lr=1e-3,
@@ -210,6 +260,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         callbacks=None,
         device="cpu",
         num_workers=0,
+        batch_transform=None,
         warm_start=False,
         decode="independent",
         random_state=None,
@@ -227,6 +278,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self.head_lr = head_lr
         self.task_weights = task_weights
         self.class_weight = class_weight
+        self.pos_weight = pos_weight
+        self.loss_weighting = loss_weighting
+        self.loss_weighting_params = loss_weighting_params
         self.optimizer = optimizer
         self.optimizer_params = optimizer_params
         self.lr = lr
@@ -238,20 +292,50 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self.callbacks = callbacks
         self.device = device
         self.num_workers = num_workers
+        self.batch_transform = batch_transform
         self.warm_start = warm_start
         self.decode = decode
         self.random_state = random_state
         self.verbose = verbose
 
+    def set_params(self, **params):
+        """Set the parameters of this estimator.
+
+        Besides scikit-learn's ``name=value``, one entry of a ``*_params`` dict can be set
+        as ``trunk_params__channels=(16, 32)``: the dict is copied with that entry
+        replaced (the given dict is never modified), so grid searches can tune it.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : MultiTaskClassifier
+            The estimator.
+        """
+        nested = {}
+        for key in list(params):
+            name, sep, entry = key.partition("__")
+            if sep and name.endswith("_params") and name in self.get_params(deep=False):
+                nested.setdefault(name, {})[entry] = params.pop(key)
+        for name, entries in nested.items():
+            base = params.get(name, getattr(self, name))
+            params[name] = {**(base or {}), **entries}
+        return super().set_params(**params)
+
     # ------------------------------------------------------------------------ input
     def _validate_X(self, X, *, reset):
+        if isinstance(X, np.memmap):  # also np.load(mmap_mode=...): read batch by batch
+            X = _memmap_dataset(self, X, reset=reset)
         if isinstance(X, Dataset):
             if reset:
                 self.n_features_in_ = _dataset_sample(X).shape[0]
             return X
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
-        X = validate_data(self, X, reset=reset, dtype=np.float32, allow_nd=True)
+        X = validate_features(self, X, reset=reset, dtype=np.float32, allow_nd=True)
         if not X.flags.writeable:  # torch warns on read-only arrays (e.g. memmaps)
             X = np.array(X)
         return X
@@ -287,17 +371,24 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if self.warm_start and hasattr(self, "net_"):
             X = self._validate_X(X, reset=False)
             encoded = self.encoder_.transform(Y)
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(sample_weight, X)
             targets = self._targets(encoded, sample_weight, len(X))
             with self._rng_context(self._seed + len(self.net_.history)):
                 self.net_.partial_fit(self._as_tensor(X), targets)
             return self
         X, encoded, sample_weight = self._check_fit_inputs(X, Y, sample_weight)
         self._check_task_dicts()
+        self._class_weight_values = [
+            self._class_weights(task, encoded.codes[:, j]) for j, task in enumerate(self.schema_)
+        ]
+        self._pos_weight_values = self._pos_weights(encoded)
+        self._weighting = resolve_strategy(self.loss_weighting, self.loss_weighting_params)
         targets = self._targets(encoded, sample_weight, len(X))
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         with self._rng_context(self._seed):
             module = self._build_module(X)
-            self.net_ = self._build_net(module, self._build_criterion(encoded))
+            self.net_ = self._build_net(module, self._build_criterion())
             self.net_.fit(self._as_tensor(X), targets)
         return self
 
@@ -328,26 +419,39 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     )
 
     def _layout(self):
-        """Per-task column slices of the target tensor."""
+        """Per-task column slices of the target tensor: labels, then their weights."""
         specs, start = [], 0
         for task in self.schema_:
             width = len(task.classes) if task.kind == "multilabel" else 1
             specs.append({"kind": task.kind, "start": start, "width": width})
-            start += width
+            start += 2 * width
         return specs
 
     def _targets(self, encoded, sample_weight, n_samples):
+        """The training target tensor (see :class:`~sklearn_mtl.neural.MultiTaskLoss`).
+
+        Per task: the labels, masked ones replaced by 0, then per-entry weights: sample
+        weight × class weight of the label, 0 where the label is masked.
+        """
+        sw = np.ones(n_samples) if sample_weight is None else np.asarray(sample_weight, float)
         cols = []
         for j, task in enumerate(self.schema_):
             if task.kind == "multilabel":
-                cols.append(encoded.multilabel[task.name].astype(np.float32))
+                block = encoded.multilabel[task.name]
+                cols += [np.maximum(block, 0), sw[:, None] * (block >= 0)]
             elif task.kind == "regression":
-                cols.append(encoded.regression[task.name].astype(np.float32)[:, None])
+                values = encoded.regression[task.name]
+                present = ~np.isnan(values)
+                cols += [np.where(present, values, 0.0)[:, None], (sw * present)[:, None]]
             else:
-                cols.append(encoded.codes[:, j : j + 1].astype(np.float32))
-        weight = np.ones(n_samples, np.float32) if sample_weight is None else sample_weight
-        cols.append(np.asarray(weight, dtype=np.float32)[:, None])
-        return torch.from_numpy(np.ascontiguousarray(np.hstack(cols)))
+                codes = encoded.codes[:, j]
+                labels = np.maximum(codes, 0)
+                weight = sw * (codes >= 0)
+                class_weight = self._class_weight_values[j]
+                if class_weight is not None:
+                    weight = weight * class_weight[labels]
+                cols += [labels[:, None], weight[:, None]]
+        return torch.from_numpy(np.hstack(cols).astype(np.float32))
 
     def _class_weight_by_task(self):
         """``class_weight`` as ``{task: spec}``; a single task also takes ``{class: w}``."""
@@ -375,17 +479,63 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     f"its classes are {list(task.classes)}."
                 )
             weights = np.array([float(spec.get(c, 1.0)) for c in task.classes])
-        return torch.as_tensor(weights, dtype=torch.float32)
+        return weights
 
-    def _build_criterion(self, encoded):
+    def _build_criterion(self):
         specs = self._layout()
-        for j, (spec, task) in enumerate(zip(specs, self.schema_)):
-            spec["class_weight"] = self._class_weights(task, encoded.codes[:, j])
+        for spec, pos_weight in zip(specs, self._pos_weight_values):
+            if pos_weight is not None:
+                spec["pos_weight"] = torch.as_tensor(pos_weight, dtype=torch.float32)
         weights = [float((self.task_weights or {}).get(t.name, 1.0)) for t in self.schema_]
-        return MultiTaskLoss(specs, weights)
+        return MultiTaskLoss(specs, weights, weighting=self._weighting.build(self.schema_))
+
+    def _pos_weights(self, encoded):
+        """Per-task ``pos_weight`` arrays (None where unset) from ``pos_weight``."""
+        spec = self.pos_weight
+        if spec is None:
+            return [None] * len(self.schema_)
+        if not isinstance(spec, dict):
+            spec = {t.name: spec for t in self.schema_ if t.kind in ("binary", "multilabel")}
+        unknown = sorted(set(spec) - set(self.schema_.names))
+        if unknown:
+            raise ValueError(
+                f"pos_weight names unknown task(s) {unknown}; the tasks are {self.schema_.names}."
+            )
+        values = []
+        for j, task in enumerate(self.schema_):
+            value = spec.get(task.name)
+            if value is None:
+                values.append(None)
+                continue
+            if task.kind not in ("binary", "multilabel"):
+                raise ValueError(
+                    f"pos_weight is for binary and multilabel tasks; task {task.name!r} is "
+                    f"{task.kind}."
+                )
+            width = len(task.classes) if task.kind == "multilabel" else 1
+            if isinstance(value, str) and value == "balanced":
+                labels = (
+                    encoded.multilabel[task.name] if task.kind == "multilabel"
+                    else encoded.codes[:, j : j + 1]
+                )
+                positive = (labels == 1).sum(axis=0)
+                negative = (labels == 0).sum(axis=0)
+                value = negative / np.maximum(positive, 1)
+            else:
+                value = np.atleast_1d(np.asarray(value, dtype=float))
+                if value.shape not in ((1,), (width,)) or not np.all(value > 0):
+                    raise ValueError(
+                        f"pos_weight for task {task.name!r} must be 'balanced', a positive "
+                        f"float or {width} positive weight(s), one per label; got "
+                        f"{spec[task.name]!r}."
+                    )
+            values.append(np.broadcast_to(value, (width,)).astype(float))
+        return values
 
     def _build_trunk(self, X):
         sample_shape = tuple(_dataset_sample(X).shape) if isinstance(X, Dataset) else X.shape[1:]
+        if isinstance(self.trunk, str) and self.trunk != "mlp":
+            return _build_named_trunk(self.trunk, self.trunk_params, sample_shape)
         if self.trunk == "mlp":
             return MLPTrunk(
                 flat_size(sample_shape), tuple(self.hidden_layer_sizes), self.activation,
@@ -421,6 +571,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             sample = torch.as_tensor(np.asarray(_dataset_sample(X)))[None]
         else:
             sample = torch.from_numpy(X[:2])
+        self._sample_shape = tuple(sample.shape[1:])  # rebuilds the module on load
         width = getattr(trunk, "out_features", None) or infer_out_features(trunk, sample)
         head_hidden = self.head_hidden or {}
         specs = [(task.n_outputs, tuple(head_hidden.get(task.name, ()))) for task in self.schema_]
@@ -440,6 +591,15 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 (f"heads.{self.schema_.index(name)}.*", {"lr": float(lr)})
                 for name, lr in self.head_lr.items()
             ]
+        if any(p.requires_grad for p in criterion.parameters()):
+            # Learned weighting parameters (criterion.weighting): no weight decay, own lr.
+            group = {}
+            if "weight_decay" in inspect.signature(self.optimizer).parameters:
+                group["weight_decay"] = 0.0
+            if getattr(self._weighting, "lr", None) is not None:
+                group["lr"] = float(self._weighting.lr)
+            groups = kwargs.get("optimizer__param_groups", [])
+            kwargs["optimizer__param_groups"] = [*groups, ("weighting.*", group)]
         train_split = None
         if self.early_stopping:
             train_split = ValidSplit(
@@ -459,6 +619,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             task_names=self.schema_.names,
             shuffle_seed=self._seed,
             num_workers=self.num_workers,
+            batch_transform=copy.deepcopy(self.batch_transform),
             **kwargs,
         )
 
@@ -520,6 +681,40 @@ def _seeded(seed, device):
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
+
+
+def _memmap_dataset(estimator, X, *, reset):
+    """A memory-mapped array as an :class:`ArrayDataset`: validating or converting it
+    with ``validate_data`` would read (and for a read-only map, copy) the whole file."""
+    name = type(estimator).__name__
+    if X.ndim < 2:
+        raise ValueError(
+            f"Expected a 2-D or larger array, got a memory-mapped array of shape {X.shape}."
+        )
+    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+        raise ValueError(f"{name} needs real numbers in X; the memory map holds {X.dtype}.")
+    if not reset and X.shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {name} is expecting "
+            f"{estimator.n_features_in_} features as input."
+        )
+    return ArrayDataset(X, dtype=np.float32)
+
+
+def _build_named_trunk(name, trunk_params, sample_shape):
+    """``trunk="conv2d"`` etc.: the class from NAMED_TRUNKS, with the input inferred."""
+    cls = NAMED_TRUNKS[name]
+    params = dict(trunk_params or {})
+    accepted = inspect.signature(cls).parameters
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"trunk_params {unknown} are not parameters of {cls.__name__} (trunk={name!r}); "
+            f"it takes {[p for p in accepted if p not in ('in_channels', 'input_shape')]}."
+        )
+    params.setdefault("input_shape", tuple(sample_shape))
+    params.setdefault("in_channels", sample_shape[0] if len(sample_shape) else 1)
+    return cls(**params)
 
 
 def _dataset_sample(dataset):

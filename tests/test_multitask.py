@@ -150,23 +150,22 @@ def test_loss_exact_values_and_masks():
     """Σ_t w_t · mean over applicable samples; no applicable sample gives 0, not NaN."""
     specs = [
         {"kind": "multiclass", "start": 0, "width": 1},
-        {"kind": "binary", "start": 1, "width": 1},
-        {"kind": "regression", "start": 2, "width": 1},
+        {"kind": "binary", "start": 2, "width": 1},
+        {"kind": "regression", "start": 4, "width": 1},
     ]
     loss = MultiTaskLoss(specs, [1.0, 2.0, 0.5])
     logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
     bin_logit = torch.tensor([[0.3], [-0.2]])
     reg = torch.tensor([[1.0], [3.0]])
-    target = torch.tensor(
-        [[0.0, -2.0, 0.0, 1.0], [-1.0, 1.0, float("nan"), 1.0]]  # last column: weights
-    )
+    # Per task: label, weight (0 = masked; masked labels stored as 0).
+    target = torch.tensor([[0.0, 1.0, 0.0, 0.0, 0.0, 1.0], [0.0, 0.0, 1.0, 1.0, 0.0, 0.0]])
     total, per_task = loss((logits, bin_logit, reg), target)
     ce = -torch.log_softmax(logits[0], 0)[0]
     bce = torch.nn.functional.binary_cross_entropy_with_logits(bin_logit[1, 0], torch.tensor(1.0))
     mse = torch.tensor(1.0)
     torch.testing.assert_close(per_task, torch.stack([ce, bce, mse]))
     torch.testing.assert_close(total, ce + 2 * bce + 0.5 * mse)
-    all_masked = torch.tensor([[-1.0, -1.0, float("nan"), 1.0]])
+    all_masked = torch.zeros((1, 6))
     total, per_task = loss((logits[:1], bin_logit[:1], reg[:1]), all_masked)
     assert torch.equal(per_task, torch.zeros(3)) and float(total) == 0.0
 
@@ -175,7 +174,7 @@ def test_sample_weight_weights_the_mean():
     specs = [{"kind": "multiclass", "start": 0, "width": 1}]
     loss = MultiTaskLoss(specs, [1.0])
     logits = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
-    target = torch.tensor([[0.0, 3.0], [0.0, 1.0]])
+    target = torch.tensor([[0.0, 3.0], [0.0, 1.0]])  # label, sample weight
     ce = -torch.log_softmax(logits, 1)[:, 0]
     torch.testing.assert_close(loss((logits,), target)[0], (3 * ce[0] + ce[1]) / 4)
 
@@ -250,7 +249,14 @@ def test_class_weight_balanced_and_task_weights():
     codes = clf.encoder_.transform(Y).codes[:, 1]
     present = codes[codes >= 0]
     expected = len(present) / (2 * np.bincount(present))
-    np.testing.assert_allclose(crit.class_weight_1.numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(clf._class_weight_values[1], expected, rtol=1e-6)
+    # The class weights reach the loss: a color label's weight is its class's weight.
+    targets = clf._targets(clf.encoder_.transform(Y), None, len(X)).numpy()
+    color = crit.specs[1]
+    labels = targets[:, color["start"]].astype(int)
+    weights = targets[:, color["start"] + 1]
+    np.testing.assert_allclose(weights[codes >= 0], expected[labels[codes >= 0]], rtol=1e-6)
+    assert (weights[codes < 0] == 0).all()
     np.testing.assert_allclose(crit.task_weights.numpy(), [3.0, 1.0, 1.0])
     with pytest.raises(ValueError, match="task_weights names unknown task"):
         small(tasks=tasks, task_weights={"colour": 2.0}).fit(X, Y)

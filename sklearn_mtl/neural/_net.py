@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import PassthroughScoring
+from skorch.callbacks import Callback, PrintLog
+from skorch.dataset import unpack_data
 from skorch.utils import to_device
 from torch.utils.data import Dataset, Subset
+
+from ._weighting import TaskWeightRecorder
 
 
 class TensorPairDataset(Dataset):
@@ -39,6 +42,82 @@ class LabelledDataset(Dataset):
         if isinstance(x, (tuple, list)):  # (x, label) datasets: labels come from Y
             x = x[0]
         return torch.as_tensor(np.asarray(x)), self.y[i]
+
+
+class ArrayDataset(Dataset):
+    """Rows of an array read on demand: a memory-mapped array is never loaded whole.
+
+    ``MultiTaskClassifier`` wraps an ``np.memmap`` (also what ``np.load(path,
+    mmap_mode="r")`` returns) in this dataset, so that only the rows of the current batch
+    are read and converted to ``dtype``. Pickling (e.g. for ``DataLoader`` workers under
+    the "spawn" start method) reopens the file instead of copying its contents.
+
+    Parameters
+    ----------
+    X : ndarray or np.memmap of shape (n_samples, ...)
+        The samples.
+    dtype : numpy dtype, default=np.float32
+        Type of the returned rows.
+    """
+
+    def __init__(self, X, dtype=np.float32):
+        self.X = X
+        self.dtype = dtype
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        return torch.from_numpy(np.array(self.X[i], dtype=self.dtype))
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        X = self.X
+        # Only a whole mapping (not a slice of one) can be reopened from its file.
+        if isinstance(X, np.memmap) and X.filename and type(X.base).__name__ == "mmap":
+            state["X"] = None
+            state["_reopen"] = dict(
+                filename=X.filename, dtype=X.dtype, mode="r", offset=X.offset, shape=X.shape,
+                order="F" if X.flags.f_contiguous and not X.flags.c_contiguous else "C",
+            )
+        return state
+
+    def __setstate__(self, state):
+        reopen = state.pop("_reopen", None)
+        self.__dict__.update(state)
+        if reopen is not None:
+            self.X = np.memmap(**reopen)
+
+
+class _PermutationSampler(torch.utils.data.Sampler):
+    """Indices in the same order as :class:`SliceBatchIterator` shuffles them, so that a
+    ``Dataset`` and the same data in memory train identically for one seed."""
+
+    def __init__(self, n, generator):
+        self.n = n
+        self.generator = generator
+
+    def __len__(self):
+        return self.n
+
+    def __iter__(self):
+        return iter(torch.randperm(self.n, generator=self.generator).tolist())
+
+
+class _TransformedBatches:
+    """Training batches with ``transform`` applied to X, on ``device``."""
+
+    def __init__(self, batches, transform, device):
+        self.batches = batches
+        self.transform = transform
+        self.device = device
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __iter__(self):
+        for X, y in self.batches:
+            yield self.transform(to_device(X, self.device)), y
 
 
 class SliceBatchIterator:
@@ -77,6 +156,29 @@ class SliceBatchIterator:
             yield X.index_select(0, rows), y.index_select(0, rows)
 
 
+class TaskLosses(Callback):
+    """Per-epoch means of the per-task losses, ``train_loss_<task>`` / ``valid_loss_<task>``.
+
+    The net records one list of per-task losses per batch; this averages them over the
+    epoch, weighted by batch size, as skorch does for ``train_loss``.
+    """
+
+    def __init__(self, task_names=()):
+        self.task_names = task_names
+
+    def on_epoch_end(self, net, **kwargs):
+        batches = net.history[-1, "batches"]
+        for prefix in ("train", "valid"):
+            rows = [b for b in batches if f"{prefix}_task_losses" in b]
+            if not rows:
+                continue
+            losses = np.array([b[f"{prefix}_task_losses"] for b in rows])
+            sizes = np.array([b[f"{prefix}_batch_size"] for b in rows])
+            means = np.average(losses, axis=0, weights=sizes)
+            for name, value in zip(self.task_names, means):
+                net.history.record(f"{prefix}_loss_{name}", float(value))
+
+
 class MultiTaskNet(NeuralNet):
     """A ``NeuralNet`` whose module returns one output per task and whose criterion is
     :class:`~sklearn_mtl.neural.MultiTaskLoss`.
@@ -92,23 +194,36 @@ class MultiTaskNet(NeuralNet):
         Seed of the generator that shuffles training batches.
     num_workers : int
         Worker processes of the ``DataLoader`` used for a user ``Dataset``.
+    batch_transform : callable or None
+        Applied to X of every training batch (on ``device``), never to validation
+        batches: augmentation.
     """
 
-    def __init__(self, *args, task_names=(), shuffle_seed=None, num_workers=0, **kwargs):
+    def __init__(
+        self, *args, task_names=(), shuffle_seed=None, num_workers=0, batch_transform=None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.task_names = task_names
         self.shuffle_seed = shuffle_seed
         self.num_workers = num_workers
+        self.batch_transform = batch_transform
 
     @property
     def _default_callbacks(self):
-        callbacks = list(super()._default_callbacks)
-        for name in self.task_names:
-            callbacks.append(
-                (f"train_loss_{name}", PassthroughScoring(name=f"train_loss_{name}", on_train=True))
-            )
-            callbacks.append((f"valid_loss_{name}", PassthroughScoring(name=f"valid_loss_{name}")))
+        callbacks = [cb for cb in super()._default_callbacks if cb[0] != "print_log"]
+        callbacks.append(("task_losses", TaskLosses(self.task_names)))
+        callbacks.append(("task_weights", TaskWeightRecorder()))
+        callbacks.append(("print_log", PrintLog()))
         return callbacks
+
+    def _set_training(self, training=True):
+        # skorch switches every (sub)module's mode on every batch; recursing through the
+        # module tree costs more than a small MLP's step. Switch only on a change.
+        modules = [getattr(self, name + "_") for name in self._modules + self._criteria]
+        if all(m.training == training for m in modules if isinstance(m, torch.nn.Module)):
+            return
+        super()._set_training(training)
 
     def initialize(self):
         super().initialize()
@@ -117,6 +232,8 @@ class MultiTaskNet(NeuralNet):
             self.shuffle_generator_.manual_seed(int(self.shuffle_seed))
         else:
             self.shuffle_generator_.seed()
+        self.worker_generator_ = torch.Generator()
+        self.worker_generator_.manual_seed(int(self.shuffle_generator_.initial_seed()) + 1)
         return self
 
     def get_dataset(self, X, y=None):
@@ -128,24 +245,74 @@ class MultiTaskNet(NeuralNet):
         base, indices = dataset, None
         if isinstance(dataset, Subset) and isinstance(dataset.dataset, TensorPairDataset):
             base, indices = dataset.dataset, torch.as_tensor(dataset.indices, dtype=torch.long)
+        batches = self._get_batches(base, indices, dataset, training)
+        if training and self.batch_transform is not None:
+            return _TransformedBatches(batches, self.batch_transform, self.device)
+        return batches
+
+    def _get_batches(self, base, indices, dataset, training):
         if isinstance(base, TensorPairDataset):
             batch_size = self.batch_size if self.batch_size != -1 else len(dataset)
             return SliceBatchIterator(
                 base.X, base.y, indices, batch_size, shuffle=training,
                 generator=self.shuffle_generator_,
             )
-        loader = torch.utils.data.DataLoader
         batch_size = self.batch_size if self.batch_size != -1 else len(dataset)
-        generator = self.shuffle_generator_ if training else None
-        return loader(
-            dataset, batch_size=batch_size, shuffle=training, num_workers=self.num_workers,
-            generator=generator,
+        # The sampler draws the same permutation as SliceBatchIterator; a separate
+        # generator seeds the workers, so neither the shuffle nor torch's global RNG
+        # (dropout, augmentation) depends on whether X was a Dataset or an array.
+        sampler = _PermutationSampler(len(dataset), self.shuffle_generator_) if training else None
+        worker_seed = int(torch.randint(2**62, (1,), generator=self.worker_generator_))
+        return torch.utils.data.DataLoader(
+            dataset, batch_size=batch_size, sampler=sampler, num_workers=self.num_workers,
+            generator=torch.Generator().manual_seed(worker_seed),
         )
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        return self.get_task_losses(y_pred, y_true, training=training)[0]
+
+    def get_task_losses(self, y_pred, y_true, training=False):
+        """``(total, per_task)`` from the criterion; records the per-task losses."""
         y_true = to_device(y_true, self.device)
         total, per_task = self.criterion_(y_pred, y_true)
         prefix = "train" if training else "valid"
-        for name, value in zip(self.task_names, per_task.detach().tolist()):
-            self.history.record_batch(f"{prefix}_loss_{name}", value)
-        return total
+        self.history.record_batch(f"{prefix}_task_losses", per_task.detach().tolist())
+        return total, per_task
+
+    def train_step_single(self, batch, **fit_params):
+        """skorch's step, or a gradient-level weighting strategy's backward pass.
+
+        Strategies such as GradNorm and PCGrad need the per-task losses and the shared
+        parameters rather than one total; the optimizer step stays skorch's.
+        """
+        weighting = getattr(self.criterion_, "weighting", None)
+        if not getattr(weighting, "custom_backward", False):
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        _, per_task = self.get_task_losses(y_pred, yi, training=True)
+        weighted = self.criterion_.task_weights * per_task
+        shared = self.shared_parameters(getattr(weighting, "last_shared_layer", False))
+        loss = weighting.backward(weighted, shared)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def shared_parameters(self, last_layer=False):
+        """Trainable parameters of the shared trunk (``module_.trunk``).
+
+        With ``last_layer``, only the last weight matrix (or kernel): GradNorm's W.
+        """
+        trunk = getattr(self.module_, "trunk", None)
+        if trunk is None:
+            raise ValueError(
+                f"Gradient-level loss weighting needs a module with a shared `trunk`; "
+                f"{type(self.module_).__name__} has none."
+            )
+        params = [p for p in trunk.parameters() if p.requires_grad]
+        if not params:
+            raise ValueError("Gradient-level loss weighting needs a trainable shared trunk.")
+        if last_layer:
+            matrices = [i for i, p in enumerate(params) if p.ndim >= 2]
+            if matrices:
+                params = [params[matrices[-1]]]
+        return params
