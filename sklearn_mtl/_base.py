@@ -1,13 +1,15 @@
 """What every sklearn-mtl estimator shares: labels in, outputs decoded, forms out.
 
-A subclass implements two methods:
+A subclass's ``fit(X, y, sample_weight=None)`` starts with
+``X, encoded, sample_weight = self._check_fit_inputs(X, y, sample_weight)`` (validated
+``X``, :class:`~sklearn_mtl.EncodedLabels`, and the fitted ``encoder_``/``schema_``/
+``classes_``) and fits on them; the subclass then implements
 
-``_fit_encoded(self, X, encoded, sample_weight)``
-    Fit on validated ``X`` and :class:`~sklearn_mtl.EncodedLabels`.
 ``_predict_outputs(self, X)``
-    Per-task outputs for validated ``X`` (see :mod:`sklearn_mtl._decoding`).
+    Per-task outputs for validated ``X`` (see :mod:`sklearn_mtl._decoding`),
 
 and may override ``_validate_X`` (e.g. to accept images or a torch ``Dataset``).
+``predict``, ``predict_proba``, ``score`` and decoding are shared.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sklearn.utils.validation import (
 from ._decoding import decode, observed_combinations
 from ._encoder import EncodedLabels, StructuredLabelEncoder
 from ._schema import NOT_APPLICABLE, Task
+from .metrics._classification import exact_match_score
 
 _COMMON_CONSTRAINTS = {
     "tasks": [list, tuple, Task, None],
@@ -69,7 +72,14 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     def _validate_X(self, X, *, reset):
         return validate_features(self, X, reset=reset)
 
+    def _require_y(self, y):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+
     def _check_fit_inputs(self, X, Y, sample_weight):
+        self._require_y(Y)
         X = self._validate_X(X, reset=True)
         encoded = self._fit_labels(Y)
         if len(X) != encoded.n_samples:
@@ -160,9 +170,10 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     def score(self, X, y, sample_weight=None):
         """Exact match: the fraction of samples whose applicable labels are all right.
 
-        Missing labels are ignored; a gated-off true label counts as right only when the
-        prediction also switches the gate off. Regression tasks are left out. With a 1-D
-        ``y`` this is plain accuracy, as for any scikit-learn classifier.
+        :func:`sklearn_mtl.metrics.exact_match_score`: missing labels are ignored (a
+        sample with no label at all is left out); a gated-off true label counts as right
+        only when the prediction also switches the gate off. Regression tasks are left
+        out. With a 1-D ``y`` this is plain accuracy, as for any scikit-learn classifier.
 
         Parameters
         ----------
@@ -180,8 +191,7 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         """
         pred = self.predict_encoded(X)
         true = self.encoder_.transform(y)
-        correct = exact_match_rows(true, pred)
-        return float(np.average(correct, weights=sample_weight))
+        return exact_match_score(true, pred, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -269,29 +279,4 @@ def _check_task_labels(encoded):
                 )
 
 
-def exact_match_rows(true, pred):
-    """Per-sample bool: every applicable, annotated label of ``true`` equals ``pred``.
-
-    Both are :class:`EncodedLabels` of the same schema. Regression tasks are ignored.
-    """
-    schema = true.schema
-    ok = np.ones(true.n_samples, dtype=bool)
-    for j, task in enumerate(schema):
-        t = true.codes[:, j]
-        p = pred.codes[:, j]
-        if task.kind == "regression":
-            continue
-        off = t == NOT_APPLICABLE
-        ok &= np.where(off, p == NOT_APPLICABLE, True)
-        present = t >= 0
-        if task.kind == "multilabel":
-            tb, pb = true.multilabel[task.name], pred.multilabel[task.name]
-            labelled = tb >= 0
-            row_ok = ((tb == pb) | ~labelled).all(axis=1) & (p >= 0)
-            ok &= np.where(present, row_ok, True)
-        else:
-            ok &= np.where(present, p == t, True)
-    return ok
-
-
-__all__ = ["BaseMultiTaskEstimator", "EncodedLabels", "exact_match_rows", "_COMMON_CONSTRAINTS"]
+__all__ = ["BaseMultiTaskEstimator", "EncodedLabels", "_COMMON_CONSTRAINTS"]

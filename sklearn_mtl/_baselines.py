@@ -32,10 +32,6 @@ from ._schema import MISSING, NOT_APPLICABLE
 
 def _fit_inputs(estimator, X, y, sample_weight):
     """The shared input checks of the baselines' ``fit``."""
-    if y is None:
-        raise ValueError(
-            f"{type(estimator).__name__} requires y to be passed, but the target y is None."
-        )
     X, encoded, sample_weight = estimator._check_fit_inputs(X, y, sample_weight)
     _check_kinds(estimator, estimator.schema_)
     _check_sample_weight_support(estimator.estimator, sample_weight)

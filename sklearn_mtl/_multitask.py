@@ -169,6 +169,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         Classes per task; a plain array for a 1-D ``y``.
     n_tasks_ : int
         Number of tasks.
+    observed_combinations_ : ndarray of shape (n_combinations, n_tasks)
+        The distinct label combinations (codes) of the fully annotated training
+        samples, used by ``decode=JointDecoder(allowed="observed")``.
     n_features_in_ : int
         Number of features seen during fit (channels for image input).
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -346,7 +349,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     # -------------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, Y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None):
         """Fit the network.
 
         Parameters
@@ -355,8 +358,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             Features: a table (n_samples, n_features), images (n_samples, C, H, W), clips
             (n_samples, C, T, H, W), or a ``torch.utils.data.Dataset`` whose items are
             the features of one sample (data larger than memory).
-        Y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
-            Structured labels in any form the encoder takes.
+        y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Structured labels in any form the encoder takes (named ``y``, not ``Y``,
+            because scikit-learn's tools pass it by that keyword).
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights, multiplying each sample's loss.
 
@@ -364,20 +368,17 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         -------
         self : MultiTaskClassifier
         """
-        if Y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
+        self._require_y(y)
         if self.warm_start and hasattr(self, "net_"):
             X = self._validate_X(X, reset=False)
-            encoded = self.encoder_.transform(Y)
+            encoded = self.encoder_.transform(y)
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(sample_weight, X)
             targets = self._targets(encoded, sample_weight, len(X))
             with self._rng_context(self._seed + len(self.net_.history)):
-                self.net_.partial_fit(self._as_tensor(X), targets)
+                self.net_.partial_fit(self._as_tensor(X), targets, epochs=self.max_epochs)
             return self
-        X, encoded, sample_weight = self._check_fit_inputs(X, Y, sample_weight)
+        X, encoded, sample_weight = self._check_fit_inputs(X, y, sample_weight)
         self._check_task_dicts()
         self._class_weight_values = [
             self._class_weights(task, encoded.codes[:, j]) for j, task in enumerate(self.schema_)

@@ -132,14 +132,14 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, Y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None):
         """Fit the estimator and tune the thresholds.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Training samples (with ``cv="prefit"``: held-out samples).
-        Y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
+        y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Structured labels in any form the wrapped estimator takes.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to the estimator's ``fit`` and used to weight the metric.
@@ -149,10 +149,11 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         self : TaskThresholdTuner
             The fitted meta-estimator.
         """
-        if Y is None:
+        if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        Y = y
         if not _is_independent(self.estimator):
             raise ValueError(
                 "TaskThresholdTuner tunes thresholds for decode='independent'; "

@@ -38,11 +38,6 @@ EXPECTED_FAILED_CHECKS = {
         ),
     },
     "TaskThresholdTuner": {
-        "check_sample_weight_equivalence_on_dense_data": (
-            "The check calls fit(X, y=...), but the target is named Y as in every "
-            "multi-task estimator; and the thresholds are chosen on out-of-fold "
-            "predictions, which change when zero-weight rows move between folds."
-        ),
         "check_classifier_multioutput": (
             "By design predict is P(label = 1) > the tuned threshold, not the argmax of "
             "predict_proba that the check compares it with."

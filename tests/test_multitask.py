@@ -283,6 +283,8 @@ def test_warm_start_continues_training():
     net = clf.net_
     clf.fit(X, Y)
     assert clf.net_ is net and len(clf.history_) == 6
+    clf.set_params(max_epochs=2).fit(X, Y)  # a changed max_epochs is honoured
+    assert len(clf.history_) == 8
 
 
 def test_user_callbacks_and_keyboard_interrupt():

@@ -14,12 +14,36 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
-from .._base import exact_match_rows
 from .._schema import MISSING, NOT_APPLICABLE
 from ._inputs import check_sample_weight, encode_pair
 
 _AVERAGES = ("macro", "micro", "weighted")
 _CLASSIFICATION = ("binary", "multiclass", "multilabel")
+
+
+def exact_match_rows(true, pred):
+    """Per-sample bool: every applicable, annotated label of ``true`` equals ``pred``.
+
+    Both are :class:`EncodedLabels` of the same schema. Regression tasks are ignored.
+    """
+    schema = true.schema
+    ok = np.ones(true.n_samples, dtype=bool)
+    for j, task in enumerate(schema):
+        t = true.codes[:, j]
+        p = pred.codes[:, j]
+        if task.kind == "regression":
+            continue
+        off = t == NOT_APPLICABLE
+        ok &= np.where(off, p == NOT_APPLICABLE, True)
+        present = t >= 0
+        if task.kind == "multilabel":
+            tb, pb = true.multilabel[task.name], pred.multilabel[task.name]
+            labelled = tb >= 0
+            row_ok = ((tb == pb) | ~labelled).all(axis=1) & (p >= 0)
+            ok &= np.where(present, row_ok, True)
+        else:
+            ok &= np.where(present, p == t, True)
+    return ok
 
 
 def _annotated_rows(true):
