@@ -50,7 +50,8 @@ def build_module():
 def hand_written(X, Y, batch_size, epochs, device):
     torch.manual_seed(0)
     module = build_module().to(device)
-    optimizer = torch.optim.AdamW(module.parameters(), lr=LR)
+    # foreach=True, as MultiTaskClassifier sets it: the same optimizer settings for both.
+    optimizer = torch.optim.AdamW(module.parameters(), lr=LR, foreach=True)
     Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y).long()
     generator = torch.Generator().manual_seed(0)
     module.train()
@@ -78,7 +79,7 @@ def plain_skorch(X, Y, batch_size, epochs, device):
     net = NeuralNet(
         build_module(), SumCrossEntropy(), optimizer=torch.optim.AdamW, lr=LR,
         batch_size=batch_size, max_epochs=epochs, train_split=None,
-        iterator_train__shuffle=True, device=device, verbose=0,
+        iterator_train__shuffle=True, device=device, verbose=0, optimizer__foreach=True,
     )
     return net.fit(X, Y.astype(np.int64))
 

@@ -33,9 +33,7 @@ _BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOT
 # Pages whose ```python blocks are known not to run, with the reason: the page's owner fixes
 # the page (define what the block uses, or fence an illustration as ```pycon / ```text), then
 # removes the entry. Not strict, so fixing the page does not break the suite.
-KNOWN_BROKEN = {
-    "docs/reliability.md": "its 'Saving and sharing models' block uses an undefined `model`",
-}
+KNOWN_BROKEN = {}
 
 
 def python_blocks(text):
