@@ -589,7 +589,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         for cb in copy.deepcopy(self.callbacks or []):
             callbacks.append(cb)
         kwargs = {f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()}
-        if _takes_foreach(self.optimizer) and not {"foreach", "fused"} & set(kwargs_keys(kwargs)):
+        if _takes_foreach(self.optimizer) and not {"foreach", "fused"} & set(
+            self.optimizer_params or {}
+        ):
             # One multi-tensor kernel per step instead of a loop over parameters: torch
             # chooses it by default on GPUs only, yet on CPU a small network with one head
             # per task spends most of its step in the per-parameter loop.
@@ -680,10 +682,6 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
-
-
-def kwargs_keys(kwargs):
-    return [k.split("__", 1)[1] for k in kwargs]
 
 
 def _takes_foreach(optimizer):

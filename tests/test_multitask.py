@@ -373,3 +373,13 @@ def test_invalid_parameters_raise_in_fit(params, match):
     clf = small(tasks=tasks, **params)  # __init__ never raises
     with pytest.raises(ValueError, match=match):
         clf.fit(X, Y)
+
+
+def test_multi_tensor_optimizer_step_by_default_and_opt_out():
+    X, Y, tasks = car_data(n=40)
+    clf = small(tasks=tasks, max_epochs=1).fit(X, Y)
+    assert all(g["foreach"] is True for g in clf.net_.optimizer_.param_groups)
+    clf = small(tasks=tasks, max_epochs=1, optimizer_params={"foreach": False}).fit(X, Y)
+    assert all(g["foreach"] is False for g in clf.net_.optimizer_.param_groups)
+    clf = small(tasks=tasks, max_epochs=1, optimizer=torch.optim.LBFGS).fit(X, Y)
+    assert "foreach" not in clf.net_.optimizer_.defaults
