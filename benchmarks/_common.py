@@ -46,6 +46,33 @@ def median_time(fn, repeats, device="cpu"):
     return statistics.median(times)
 
 
+def interleaved_times(fns, repeats, device="cpu"):
+    """Wall-clock seconds of each of ``fns`` ({name: callable}), ``repeats`` runs each.
+
+    After one warm-up run each, the contenders take turns (a, b, a, b, ...), so that a
+    shared machine's drift in speed reaches all of them alike; compare them with
+    :func:`paired_ratio`.
+    """
+    for fn in fns.values():
+        fn()
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            fn()
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def paired_ratio(reference, times):
+    """Median over the turns of ``times[i] / reference[i]`` (see :func:`interleaved_times`)."""
+    return statistics.median(t / r for t, r in zip(times, reference))
+
+
 def report(rows, checks):
     """Print ``rows`` [(name, seconds, ratio)] and the ``checks`` [(label, ratio, target)].
 

@@ -578,7 +578,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         width = getattr(trunk, "out_features", None) or infer_out_features(trunk, sample)
         head_hidden = self.head_hidden or {}
         specs = [(task.n_outputs, tuple(head_hidden.get(task.name, ()))) for task in self.schema_]
-        return MultiHeadModule(trunk, width, specs, activation=self.activation)
+        # Plain linear heads are fused into one matrix product, unless each head needs
+        # parameters of its own (a learning rate per head).
+        return MultiHeadModule(
+            trunk, width, specs, activation=self.activation, fuse=not self.head_lr
+        )
 
     def _build_net(self, module, criterion):
         callbacks = []

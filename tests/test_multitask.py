@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
 from sklearn_mtl import MultiTaskClassifier, Task
-from sklearn_mtl.neural import MultiTaskLoss
+from sklearn_mtl.neural import LinearHeads, MultiTaskLoss, TaskOutputs
 
 FEATURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 
@@ -179,18 +179,25 @@ def test_sample_weight_weights_the_mean():
     torch.testing.assert_close(loss((logits,), target)[0], (3 * ce[0] + ce[1]) / 4)
 
 
-def test_gated_off_samples_give_the_head_no_gradient():
+@pytest.mark.parametrize("fused", [True, False])
+def test_gated_off_samples_give_the_head_no_gradient(fused):
     X, Y, tasks = car_data(n=40)
-    clf = small(tasks=tasks, max_epochs=1).fit(X, Y)
+    # A learning rate per head keeps one Linear per task; otherwise they are fused.
+    head_lr = None if fused else {"color": 1e-3}
+    clf = small(tasks=tasks, max_epochs=1, head_lr=head_lr).fit(X, Y)
     module, criterion = clf.net_.module_, clf.net_.criterion_
+    assert isinstance(module.heads, LinearHeads) == fused
     targets = clf._targets(clf.encoder_.transform(Y), None, len(X))
-    color_head = module.heads[1]
 
     def head_grad(rows):
         module.zero_grad()
         total, _ = criterion(module(torch.from_numpy(X[rows])), targets[rows])
         total.backward()
-        return torch.cat([p.grad.flatten() for p in color_head.parameters()])
+        if fused:
+            color = module.heads.rows(1)
+            return torch.cat([module.heads.weight.grad[color].flatten(),
+                              module.heads.bias.grad[color]])
+        return torch.cat([p.grad.flatten() for p in module.heads[1].parameters()])
 
     off = np.flatnonzero(Y["car"] == "no")
     on = np.flatnonzero(Y["car"] == "yes")
@@ -312,7 +319,7 @@ def test_user_trunk_class_and_instance():
     X, Y, tasks = car_data(n=60)
     clf = small(tasks=tasks, trunk=TinyTrunk, trunk_params={"width": 5}).fit(X, Y)
     assert clf.net_.module_.trunk.linear.in_features == 4
-    assert clf.net_.module_.heads[0][-1].in_features == 5
+    assert clf.net_.module_.heads.in_features == 5
     instance = TinyTrunk(4, width=6)
     clf = small(tasks=tasks, trunk=instance).fit(X, Y)
     assert clf.net_.module_.trunk is not instance
@@ -383,3 +390,129 @@ def test_multi_tensor_optimizer_step_by_default_and_opt_out():
     assert all(g["foreach"] is False for g in clf.net_.optimizer_.param_groups)
     clf = small(tasks=tasks, max_epochs=1, optimizer=torch.optim.LBFGS).fit(X, Y)
     assert "foreach" not in clf.net_.optimizer_.defaults
+
+
+# ------------------------------------------------------------ fused heads and loss
+def _reference_per_task(specs, outputs, target, pos_weights):
+    """The loss definition, one task at a time (no runs, no plain-mean shortcut)."""
+    F = torch.nn.functional
+    losses = []
+    for spec, out, pos_weight in zip(specs, outputs, pos_weights):
+        a, k, kind = spec["start"], spec["width"], spec["kind"]
+        y, w = target[:, a : a + k], target[:, a + k : a + 2 * k]
+        if kind == "multiclass":
+            loss = F.cross_entropy(out, y[:, 0].long(), reduction="none")[:, None]
+        elif kind == "regression":
+            loss = (out - y) ** 2
+        else:
+            loss = F.binary_cross_entropy_with_logits(
+                out, y, reduction="none", pos_weight=pos_weight
+            )
+        total = w.sum()
+        losses.append((loss * w).sum() / total if total > 0 else torch.tensor(0.0))
+    return torch.stack(losses)
+
+
+@pytest.mark.parametrize("joined", [True, False])
+@pytest.mark.parametrize("masked", [True, False])
+def test_loss_runs_equal_the_per_task_definition(joined, masked):
+    """Adjacent same-kind tasks share one loss call; the values and gradients are those
+    of the per-task definition, with or without masks, prepared or not."""
+    rng = np.random.RandomState(0)
+    n = 40
+    # kind, output width: three 4-class tasks (one run), a 3-class task, two binary
+    # tasks (one run, one with pos_weight), a multilabel task, two regression tasks.
+    layout = [("multiclass", 4)] * 3 + [("multiclass", 3), ("binary", 1), ("binary", 1),
+                                        ("multilabel", 3), ("regression", 1), ("regression", 1)]
+    specs, cols, start = [], [], 0
+    pos_weights = [None] * len(layout)
+    pos_weights[5] = torch.tensor([2.5])
+    for (kind, width), pos_weight in zip(layout, pos_weights):
+        k = width if kind == "multilabel" else 1
+        spec = {"kind": kind, "start": start, "width": k}
+        if pos_weight is not None:
+            spec["pos_weight"] = pos_weight
+        specs.append(spec)
+        if kind == "multiclass":
+            labels = rng.randint(width, size=(n, 1))
+        elif kind == "regression":
+            labels = rng.normal(size=(n, 1))
+        else:
+            labels = rng.randint(2, size=(n, k))
+        weights = np.ones((n, k))
+        if masked:
+            weights = rng.uniform(0.5, 2.0, size=(n, k)) * (rng.uniform(size=(n, k)) > 0.3)
+        cols += [labels, weights]
+        start += 2 * k
+    target = torch.from_numpy(np.hstack(cols).astype(np.float32))
+    widths = [width for _, width in layout]
+    heads = LinearHeads(5, widths)
+    z = torch.from_numpy(rng.normal(size=(n, 5)).astype(np.float32))
+    outputs = heads(z) if joined else tuple(o.clone() for o in heads(z))
+    loss = MultiTaskLoss(specs, np.arange(1, len(specs) + 1)).prepare(target)
+    assert loss.unweighted == [not masked] * len(specs)
+    runs = [run["tasks"] for run in loss._plan(outputs)]
+    assert runs == [[0, 1, 2], [3], [4, 5], [6], [7, 8]]
+
+    total, per_task = loss(outputs, target)
+    expected = _reference_per_task(specs, outputs, target, pos_weights)
+    torch.testing.assert_close(per_task, expected)
+    torch.testing.assert_close(total, (expected * torch.arange(1, 10.0)).sum())
+    grad = torch.autograd.grad(total, heads.weight, retain_graph=True)[0]
+    expected_grad = torch.autograd.grad(
+        (expected * torch.arange(1, 10.0)).sum(), heads.weight
+    )[0]
+    torch.testing.assert_close(grad, expected_grad)
+
+
+def test_linear_heads_are_one_linear_per_task():
+    torch.manual_seed(0)
+    heads = LinearHeads(6, [3, 1, 2])
+    z = torch.randn(4, 6)
+    outputs = heads(z)
+    assert isinstance(outputs, TaskOutputs) and [o.shape[1] for o in outputs] == [3, 1, 2]
+    assert torch.equal(torch.cat(outputs, 1), outputs.joined)
+    for j, out in enumerate(outputs):
+        rows = heads.rows(j)
+        torch.testing.assert_close(out, z @ heads.weight[rows].T + heads.bias[rows])
+    # nn.Linear's initialisation, row by row: |w| <= 1/sqrt(fan_in).
+    assert heads.weight.abs().max() <= 1 / np.sqrt(6)
+
+
+def test_heads_fused_unless_a_head_needs_its_own_parameters():
+    X, Y, tasks = car_data(n=40)
+    assert isinstance(small(tasks=tasks, max_epochs=1).fit(X, Y).net_.module_.heads, LinearHeads)
+    for params in ({"head_lr": {"color": 1e-3}}, {"head_hidden": {"color": (4,)}}):
+        module = small(tasks=tasks, max_epochs=1, **params).fit(X, Y).net_.module_
+        assert isinstance(module.heads, torch.nn.ModuleList) and len(module.heads) == 3
+
+
+def test_batch_callbacks_still_see_every_batch_and_gradient():
+    """Batch events go only to callbacks that implement them, and those get them all."""
+    from skorch.callbacks import GradientNormClipping
+
+    class Counter(Callback):
+        def initialize(self):
+            self.begin = self.end = self.grads = 0
+            return self
+
+        def on_batch_begin(self, net, **kwargs):
+            self.begin += 1
+
+        def on_batch_end(self, net, **kwargs):
+            self.end += 1
+
+        def on_grad_computed(self, net, named_parameters, **kwargs):
+            self.grads += sum(1 for _ in named_parameters) > 0
+
+    X, Y, tasks = car_data(n=50)
+    clf = small(tasks=tasks, batch_size=16, max_epochs=2,
+                callbacks=[("count", Counter()), GradientNormClipping(1e-3)]).fit(X, Y)
+    counter = dict(clf.net_.callbacks_)["count"]
+    assert counter.begin == counter.end == counter.grads == 2 * 4
+    batches = clf.history_[-1, "batches"]
+    assert [b["train_batch_size"] for b in batches] == [16, 16, 16, 2]
+    assert all(len(b["train_task_losses"]) == 3 and "train_loss" in b for b in batches)
+    # Clipping at 1e-3 really ran: the weights barely moved from their initialisation.
+    clipped = clone(clf).set_params(callbacks=None).fit(X, Y)
+    assert not np.allclose(clf.predict_proba(X)[0], clipped.predict_proba(X)[0])

@@ -93,7 +93,7 @@ def test_named_trunk_infers_channels_and_shape(trunk, cls, shape):
     assert isinstance(module.trunk, cls)
     first_conv = next(m for m in module.trunk.modules() if isinstance(m, (nn.Conv2d, nn.Conv3d)))
     assert first_conv.in_channels == shape[0]
-    assert module.heads[0][-1].in_features == 6
+    assert module.heads.in_features == 6
     assert clf.n_features_in_ == shape[0]
     assert clf.predict_proba(X).shape == (20, 3)
 
@@ -132,7 +132,8 @@ def test_named_trunk_parameter_errors():
 # ---------------------------------------------------------------------- learning
 def test_tiny_conv_net_learns_separable_images():
     X, Y = square_images(n=160)
-    clf = small(trunk="conv2d", trunk_params={"channels": (8, 8)}, max_epochs=6)
+    # 10 epochs: every seed from 0 to 11 reaches 1.0 (6 epochs left 2 of 12 seeds short).
+    clf = small(trunk="conv2d", trunk_params={"channels": (8, 8)}, max_epochs=10)
     clf.fit(X[:120], Y[:120])
     pred = clf.predict(X[120:])
     assert (pred["where"] == Y["where"][120:].to_numpy()).mean() >= 0.95
@@ -165,7 +166,7 @@ def test_user_module_trunk_on_images():
     X, Y = square_images(n=30)
     clf = small(trunk=ImageTrunk, trunk_params={"width": 7}).fit(X, Y)
     assert clf.net_.module_.trunk.conv.in_channels == 3
-    assert clf.net_.module_.heads[0][-1].in_features == 7  # inferred by a forward pass
+    assert clf.net_.module_.heads.in_features == 7  # inferred by a forward pass
 
 
 # ---------------------------------------------------------------- nested params

@@ -10,7 +10,14 @@ transforms for augmentation.
 
 from ._augment import Compose, GaussianNoise, RandomFlip, RandomShift
 from ._losses import MultiTaskLoss
-from ._modules import ACTIVATIONS, MLPTrunk, MultiHeadModule, mlp_layers
+from ._modules import (
+    ACTIVATIONS,
+    LinearHeads,
+    MLPTrunk,
+    MultiHeadModule,
+    TaskOutputs,
+    mlp_layers,
+)
 from ._net import (
     ArrayDataset,
     LabelledDataset,
@@ -43,11 +50,13 @@ __all__ = [
     "GradNormWeighting",
     "LabelledDataset",
     "MLPTrunk",
+    "LinearHeads",
     "MultiHeadModule",
     "MultiTaskLoss",
     "MultiTaskNet",
     "PCGradWeighting",
     "SliceBatchIterator",
+    "TaskOutputs",
     "TaskWeightingModule",
     "TensorPairDataset",
     "UncertaintyWeighting",

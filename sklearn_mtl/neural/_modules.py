@@ -65,10 +65,56 @@ class MLPTrunk(nn.Module):
         return self.layers(x.reshape(x.shape[0], -1))
 
 
+class TaskOutputs(tuple):
+    """The per-task outputs of a :class:`MultiHeadModule`: a tuple, one tensor per task.
+
+    ``joined`` is the same outputs side by side, one tensor of shape (batch, Σ widths),
+    when the heads computed them in one matrix product (``None`` otherwise); the loss
+    then works on it directly instead of on each task's slice.
+    """
+
+    def __new__(cls, outputs, joined=None):
+        self = super().__new__(cls, outputs)
+        self.joined = joined
+        return self
+
+
+class LinearHeads(nn.Linear):
+    """One linear output layer per task, computed as one matrix product.
+
+    The same model as one ``nn.Linear(in_features, n)`` per task: the task heads' weights
+    are stacked row-wise in ``weight`` (task ``j`` owns the rows ``rows(j)``), and each
+    row is initialised as ``nn.Linear`` initialises it. One product instead of one per
+    task, and two parameters for the optimizer instead of two per task: on small
+    networks the per-task calls cost more than the arithmetic.
+
+    Parameters
+    ----------
+    in_features : int
+        Width of the trunk's output.
+    out_features : list of int
+        Output width of each task's head.
+    """
+
+    def __init__(self, in_features, out_features):
+        self.head_widths = [int(n) for n in out_features]
+        super().__init__(in_features, sum(self.head_widths))
+
+    def rows(self, j):
+        """Rows of ``weight`` (and entries of ``bias``) of task ``j``'s head, a slice."""
+        start = sum(self.head_widths[:j])
+        return slice(start, start + self.head_widths[j])
+
+    def forward(self, z):
+        joined = super().forward(z)
+        return TaskOutputs(joined.split(self.head_widths, dim=1), joined=joined)
+
+
 class MultiHeadModule(nn.Module):
     """A shared trunk feeding one head per task.
 
-    ``forward`` returns a tuple of per-task raw outputs (logits or values), in task order.
+    ``forward`` returns a :class:`TaskOutputs` tuple of per-task raw outputs (logits or
+    values), in task order.
 
     Parameters
     ----------
@@ -81,11 +127,19 @@ class MultiHeadModule(nn.Module):
         its output layer (empty for a plain ``Linear``).
     activation : str, default="relu"
         Activation of the heads' hidden layers.
+    fuse : bool, default=True
+        When every head is a plain ``Linear``, compute them as one :class:`LinearHeads`
+        (``heads`` is then that module). Otherwise, or with ``fuse=False``, ``heads`` is
+        an ``nn.ModuleList`` of one ``nn.Sequential`` per task (what per-head parameter
+        groups, e.g. a learning rate per head, need).
     """
 
-    def __init__(self, trunk, in_features, head_specs, activation="relu"):
+    def __init__(self, trunk, in_features, head_specs, activation="relu", fuse=True):
         super().__init__()
         self.trunk = trunk
+        if fuse and not any(tuple(hidden) for _, hidden in head_specs):
+            self.heads = LinearHeads(in_features, [n_outputs for n_outputs, _ in head_specs])
+            return
         heads = []
         for n_outputs, hidden in head_specs:
             body, width = mlp_layers(in_features, tuple(hidden), activation)
@@ -94,7 +148,9 @@ class MultiHeadModule(nn.Module):
 
     def forward(self, x):
         z = self.trunk(x)
-        return tuple(head(z) for head in self.heads)
+        if isinstance(self.heads, LinearHeads):
+            return self.heads(z)
+        return TaskOutputs(head(z) for head in self.heads)
 
 
 def infer_out_features(trunk, sample):
