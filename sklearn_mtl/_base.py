@@ -268,8 +268,8 @@ def _check_task_labels(encoded):
                 "applicable (gate off); expected at least one label per task."
             )
         if task.is_classification:
-            seen = np.unique(codes[present])
-            if len(seen) == 1:
+            seen = codes[present]
+            if seen.min() == seen.max():
                 label = task.classes[int(seen[0])]
                 warnings.warn(
                     f"Task {task.name!r} has a single class {label!r} among its "

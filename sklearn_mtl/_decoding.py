@@ -148,16 +148,23 @@ def observed_combinations(encoded):
 
 
 def _unique_rows(codes):
-    """``np.unique(codes, axis=0)`` for small non-negative-ish codes, via 1-D integer keys
-    (much faster than numpy's row sort when the mixed-radix key fits in an int64)."""
-    shifted = codes - codes.min(axis=0)
+    """``np.unique(codes, axis=0)`` for small integer codes, via 1-D mixed-radix keys
+    (much faster than numpy's row sort when a key fits in an int64), counted with
+    ``bincount`` when the key space is no larger than the data."""
+    low = codes.min(axis=0)
+    shifted = codes - low
     radix = shifted.max(axis=0) + 1
-    if np.prod(radix.astype(float)) >= 2.0**62:
+    size = np.prod(radix.astype(float))
+    if size >= 2.0**62:
         return np.unique(codes, axis=0)
     strides = np.cumprod(np.concatenate([radix[1:], [1]])[::-1])[::-1]
     keys = shifted @ strides
-    _, first = np.unique(keys, return_index=True)
-    return codes[first]
+    if size <= max(len(keys), 1 << 16):
+        present = np.flatnonzero(np.bincount(keys, minlength=int(size)))
+    else:
+        present = np.unique(keys)
+    rows = np.column_stack(np.unravel_index(present, tuple(int(r) for r in radix)))
+    return (rows + low).astype(codes.dtype, copy=False)
 
 
 class JointDecoder(BaseEstimator):

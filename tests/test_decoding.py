@@ -7,6 +7,7 @@ from sklearn.linear_model import LogisticRegression
 
 from sklearn_mtl import IndependentTaskClassifier, JointDecoder, Schema, Task
 from sklearn_mtl._decoding import (
+    _unique_rows,
     count_combinations,
     decode,
     decode_independent,
@@ -238,3 +239,16 @@ def test_errors():
         JointDecoder().decode([outputs[0], outputs[0], outputs[2], outputs[3]], schema)
     with pytest.raises(ValueError, match="Unknown decode method"):
         decode(outputs, schema, method="greedy")
+
+
+@pytest.mark.parametrize(
+    "shape, low, high",
+    [((1000, 3), -2, 5), ((50, 1), 0, 2), ((3000, 4), -2, 200), ((10, 2), -2, -1),
+     ((200, 40), -2, 3)],  # bincount, sorted keys, and the row sort beyond int64 keys
+)
+def test_unique_rows_equals_numpy(shape, low, high):
+    codes = np.random.default_rng(0).integers(low, high, size=shape)
+    rows = _unique_rows(codes)
+    expected = np.unique(codes, axis=0)
+    np.testing.assert_array_equal(rows, expected)
+    assert rows.dtype == expected.dtype

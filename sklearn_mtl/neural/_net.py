@@ -7,6 +7,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
 from skorch.dataset import get_len, unpack_data
+from skorch.history import History
 from skorch.utils import TeeGenerator, to_device
 from torch.utils.data import Dataset, Subset
 
@@ -252,6 +253,21 @@ class MultiTaskNet(NeuralNet):
             return
         super()._set_training(training)
 
+    # The history rows of a batch. A plain skorch ``History`` is written in place (its
+    # indexing resolves any key path, which costs microseconds a call, four calls a
+    # batch); another history class (e.g. skorch's ``DistributedHistory``) is called.
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if type(self.history) is History:
+            list.__getitem__(self.history, -1)["batches"].append({})
+        else:
+            self.history.new_batch()
+
+    def _record_batch(self, key, value):
+        if type(self.history) is History:
+            list.__getitem__(self.history, -1)["batches"][-1][key] = value
+        else:
+            self.history.record_batch(key, value)
+
     def initialize(self):
         super().initialize()
         self.shuffle_generator_ = torch.Generator()
@@ -319,8 +335,8 @@ class MultiTaskNet(NeuralNet):
             step = step_fn(batch, **fit_params)
             xb = batch[0] if isinstance(batch, (tuple, list)) else batch
             batch_size = len(xb) if isinstance(xb, torch.Tensor) else get_len(xb)
-            history.record_batch(prefix + "_loss", step["loss"].item())
-            history.record_batch(prefix + "_batch_size", batch_size)
+            self._record_batch(prefix + "_loss", step["loss"].item())
+            self._record_batch(prefix + "_batch_size", batch_size)
             self.notify("on_batch_end", batch=batch, training=training, **step)
             batch_count += 1
         history.record(prefix + "_batch_count", batch_count)
@@ -365,7 +381,7 @@ class MultiTaskNet(NeuralNet):
         )
         total, per_task = self.criterion_(y_pred, y_true)
         prefix = "train" if training else "valid"
-        self.history.record_batch(f"{prefix}_task_losses", per_task.detach().tolist())
+        self._record_batch(f"{prefix}_task_losses", per_task.detach().tolist())
         return total, per_task
 
     def train_step_single(self, batch, **fit_params):
@@ -374,12 +390,14 @@ class MultiTaskNet(NeuralNet):
         Strategies such as GradNorm and PCGrad need the per-task losses and the shared
         parameters rather than one total; the optimizer step stays skorch's.
         """
-        weighting = getattr(self.criterion_, "weighting", None)
-        if not getattr(weighting, "custom_backward", False):
-            return super().train_step_single(batch, **fit_params)
         self._set_training(True)
         Xi, yi = unpack_data(batch)
         y_pred = self.infer(Xi, **fit_params)
+        weighting = getattr(self.criterion_, "weighting", None)
+        if not getattr(weighting, "custom_backward", False):
+            loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+            loss.backward()
+            return {"loss": loss, "y_pred": y_pred}
         _, per_task = self.get_task_losses(y_pred, yi, training=True)
         weighted = self.criterion_.task_weights * per_task
         shared = self.shared_parameters(getattr(weighting, "last_shared_layer", False))
