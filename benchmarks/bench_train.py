@@ -22,7 +22,7 @@ Exits 1 when one is missed; the last line is the worst ratio.
 
 Usage::
 
-    python benchmarks/bench_train.py [--threads 2] [--epochs 2] [--repeats 5]
+    python benchmarks/bench_train.py [--threads 2] [--epochs 2] [--repeats 7]
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def multitask(X, Y, batch_size, epochs, device):
 def main():
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=2)
-    p.set_defaults(repeats=5)
+    p.set_defaults(repeats=7)
     p.add_argument("--n-samples", type=int, default=N_SAMPLES)
     p.add_argument("--batch-sizes", type=int, nargs="+", default=sorted(TARGETS, reverse=True))
     p.add_argument("--skip-skorch", action="store_true", help="skip the slow skorch reference")

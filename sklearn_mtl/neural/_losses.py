@@ -104,7 +104,14 @@ class MultiTaskLoss(nn.Module):
                     "label_width": spec["width"],
                 })
             offset += width
+        task_weights = self.task_weights.tolist()
         for run in runs:
+            # 1 when every task of the run has weight 1 (no multiplication), else the
+            # run's single weight, or None for a longer run (a dot product).
+            weights = {task_weights[j] for j in run["tasks"]}
+            run["task_weights"] = weights.pop() if len(weights) == 1 else None
+            if len(run["tasks"]) > 1 and run["task_weights"] != 1:
+                run["task_weights"] = None
             run["labels"] = _columns(run["label_cols"], run["label_width"])
             run["weights"] = _columns(run["weight_cols"], run["label_width"])
         self._runs = runs
@@ -121,6 +128,11 @@ class MultiTaskLoss(nn.Module):
 
     def per_task(self, outputs, target):
         """Per-task losses, a tensor of shape (n_tasks,)."""
+        return _join(self._run_losses(outputs, target))
+
+    def _run_losses(self, outputs, target):
+        """The loss of each run of :meth:`_plan`: a scalar for a run of one task, a
+        vector of the per-task losses for a longer run."""
         joined = getattr(outputs, "joined", None)
         pieces = []
         for run in self._plan(outputs):
@@ -154,16 +166,32 @@ class MultiTaskLoss(nn.Module):
             num = (loss * w).sum() if dims is None else (loss * w).sum(dims)
             den = w.sum() if dims is None else w.sum(dims)
             pieces.append(num / den.clamp(min=torch.finfo(w.dtype).tiny))
-        if all(p.ndim == 0 for p in pieces):
-            return torch.stack(pieces)
-        return torch.cat([p.reshape(-1) for p in pieces])
+        return pieces
 
     def forward(self, outputs, target):
-        per_task = self.per_task(outputs, target)
-        if self.weighting is None or type(self.weighting) is TaskWeightingModule:
-            # Fixed weights: Σ_t w_t · loss_t as one dot product.
-            return per_task @ self.task_weights, per_task
-        return self.weighting(self.task_weights * per_task), per_task
+        pieces = self._run_losses(outputs, target)
+        per_task = _join(pieces)
+        if self.weighting is not None and type(self.weighting) is not TaskWeightingModule:
+            return self.weighting(self.task_weights * per_task), per_task
+        # Fixed weights: Σ_t w_t · loss_t, summed run by run (the backward pass then
+        # skips the per-task vector, which is for logging and for the strategies).
+        total = None
+        for run, piece in zip(self._runs, pieces):
+            weights = run["task_weights"]
+            if piece.ndim:
+                a, b = run["tasks"][0], run["tasks"][-1] + 1
+                term = piece.sum() if weights == 1 else piece @ self.task_weights[a:b]
+            else:
+                term = piece if weights == 1 else piece * weights
+            total = term if total is None else total + term
+        return total, per_task
+
+
+def _join(pieces):
+    """The per-task vector from the runs' losses (scalars and vectors, in task order)."""
+    if all(p.ndim == 0 for p in pieces):
+        return torch.stack(pieces)
+    return torch.cat([p.reshape(-1) for p in pieces])
 
 
 def _extends(cols, col):

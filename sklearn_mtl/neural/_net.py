@@ -160,10 +160,10 @@ class SliceBatchIterator:
 _BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 
 
-def _implements(callback, name):
-    """Whether ``callback`` overrides the no-op ``Callback`` method ``name``."""
-    method = getattr(type(callback), name, None)
-    return method is not getattr(Callback, name) or name in vars(callback)
+def _implements(obj, name, base):
+    """Whether ``obj`` (the net or a callback) overrides ``base``'s method ``name`` (a
+    no-op, except the net's own ``on_batch_begin``, which this module overrides)."""
+    return getattr(type(obj), name, None) is not getattr(base, name) or name in vars(obj)
 
 
 class TaskLosses(Callback):
@@ -239,9 +239,10 @@ class MultiTaskNet(NeuralNet):
             self.__dict__.pop("_batch_hooks", None)
         super().notify(method_name, **cb_kwargs)
         if method_name == "on_train_begin":  # the callbacks are fixed until on_train_end
+            listeners = [(self, NeuralNet), *((cb, Callback) for _, cb in self.callbacks_)]
             self.__dict__["_batch_hooks"] = {
-                name: [getattr(self, name)]
-                + [getattr(cb, name) for _, cb in self.callbacks_ if _implements(cb, name)]
+                name: [getattr(obj, name) for obj, base in listeners
+                       if _implements(obj, name, base)]
                 for name in _BATCH_EVENTS
             }
 
@@ -355,7 +356,7 @@ class MultiTaskNet(NeuralNet):
             self._zero_grad_optimizer()
             step = self.train_step_single(batch, **fit_params)
             accumulator.store_step(step)
-            if hooks is None or len(hooks["on_grad_computed"]) > 1:
+            if hooks is None or hooks["on_grad_computed"]:
                 self.notify(
                     "on_grad_computed",
                     named_parameters=TeeGenerator(self.get_all_learnable_params()),
