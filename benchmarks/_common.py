@@ -34,16 +34,18 @@ def setup(args):
 def median_time(fn, repeats, device="cpu"):
     """Median wall-clock seconds of ``fn()`` over ``repeats`` runs (after one warm-up)."""
     fn()
-    times = []
-    for _ in range(repeats):
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(timed(fn, device) for _ in range(repeats))
+
+
+def timed(fn, device="cpu"):
+    """Wall-clock seconds of one ``fn()``, GPU work included."""
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    fn()
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
 
 
 def interleaved_times(fns, repeats, device="cpu"):
@@ -58,13 +60,7 @@ def interleaved_times(fns, repeats, device="cpu"):
     times = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            if device.startswith("cuda"):
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            fn()
-            if device.startswith("cuda"):
-                torch.cuda.synchronize()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(timed(fn, device))
     return times
 
 

@@ -106,12 +106,13 @@ class MultiTaskLoss(nn.Module):
             offset += width
         task_weights = self.task_weights.tolist()
         for run in runs:
-            # 1 when every task of the run has weight 1 (no multiplication), else the
-            # run's single weight, or None for a longer run (a dot product).
-            weights = {task_weights[j] for j in run["tasks"]}
-            run["task_weights"] = weights.pop() if len(weights) == 1 else None
-            if len(run["tasks"]) > 1 and run["task_weights"] != 1:
-                run["task_weights"] = None
+            # A run of one task: its weight. A longer run: 1 when every weight is 1 (a
+            # plain sum), else None (a dot product with the weights).
+            weights = [task_weights[j] for j in run["tasks"]]
+            if len(weights) == 1:
+                run["task_weights"] = weights[0]
+            else:
+                run["task_weights"] = 1 if all(w == 1 for w in weights) else None
             run["labels"] = _columns(run["label_cols"], run["label_width"])
             run["weights"] = _columns(run["weight_cols"], run["label_width"])
         self._runs = runs

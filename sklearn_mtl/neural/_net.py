@@ -329,7 +329,6 @@ class MultiTaskNet(NeuralNet):
         """
         if iterator is None:
             return
-        history = self.history
         batch_count = 0
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
@@ -340,7 +339,7 @@ class MultiTaskNet(NeuralNet):
             self._record_batch(prefix + "_batch_size", batch_size)
             self.notify("on_batch_end", batch=batch, training=training, **step)
             batch_count += 1
-        history.record(prefix + "_batch_count", batch_count)
+        self.history.record(prefix + "_batch_count", batch_count)
 
     def train_step(self, batch, **fit_params):
         """skorch's training step: zero the gradients, :meth:`train_step_single`,
@@ -367,19 +366,12 @@ class MultiTaskNet(NeuralNet):
         self._step_optimizer(step_fn)
         return accumulator.get_step()
 
-    def infer(self, x, **fit_params):
-        if isinstance(x, torch.Tensor) and not fit_params:
-            return self.module_(x.to(self.device))
-        return super().infer(x, **fit_params)
-
     def get_loss(self, y_pred, y_true, X=None, training=False):
         return self.get_task_losses(y_pred, y_true, training=training)[0]
 
     def get_task_losses(self, y_pred, y_true, training=False):
         """``(total, per_task)`` from the criterion; records the per-task losses."""
-        y_true = y_true.to(self.device) if isinstance(y_true, torch.Tensor) else to_device(
-            y_true, self.device
-        )
+        y_true = to_device(y_true, self.device)
         total, per_task = self.criterion_(y_pred, y_true)
         prefix = "train" if training else "valid"
         self._record_batch(f"{prefix}_task_losses", per_task.detach().tolist())
