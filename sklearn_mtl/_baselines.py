@@ -612,11 +612,11 @@ class LabelProductClassifier(BaseMultiTaskEstimator):
     enters the combination with all its labels.
 
     ``predict_proba`` marginalises the combination probabilities back to per-task
-    probabilities, a gated task's conditional on its gate being on. With
-    ``decode="joint"``, ``predict`` returns the most probable combination (the classic
-    label-powerset prediction, which never predicts an unseen combination); with the
-    default ``decode="independent"`` each task takes its own most probable value, as for
-    every sklearn-mtl estimator.
+    probabilities, a gated task's conditional on its gate being on. By default
+    (``decode="joint"``) ``predict`` returns the most probable combination: the classic
+    label-powerset prediction, which never predicts an unseen combination and is what
+    maximises the expected exact match. ``decode="independent"`` lets each task take its
+    own most probable marginal value instead.
 
     A sample with a missing label (on an applicable task) has no combination: it is left
     out of training with a ``UserWarning`` that says how many samples were left out; if
@@ -631,7 +631,7 @@ class LabelProductClassifier(BaseMultiTaskEstimator):
         The tasks; ``None`` infers them from ``Y``. Regression tasks are refused.
     encoder : StructuredLabelEncoder, default=None
         An encoder to clone and fit instead of ``StructuredLabelEncoder(tasks=tasks)``.
-    decode : {"independent", "joint"} or decoder object, default="independent"
+    decode : {"joint", "independent"} or decoder object, default="joint"
         ``"joint"``: the most probable combination. ``"independent"`` or a decoder object:
         applied to the marginal per-task probabilities.
 
@@ -676,7 +676,7 @@ class LabelProductClassifier(BaseMultiTaskEstimator):
     >>> Y = pd.DataFrame({"car": ["no", "no", "yes", "yes", "yes", "yes"],
     ...                   "color": [None, None, "red", "red", "blue", "blue"]})
     >>> tasks = [Task("car"), Task("color", gate=("car", "yes"))]
-    >>> clf = LabelProductClassifier(LogisticRegression(), tasks=tasks, decode="joint")
+    >>> clf = LabelProductClassifier(LogisticRegression(), tasks=tasks)
     >>> clf.fit(X, Y).n_combinations_
     3
     >>> clf.predict([[0.05], [2.05]])
@@ -690,7 +690,7 @@ class LabelProductClassifier(BaseMultiTaskEstimator):
         **_COMMON_CONSTRAINTS,
     }
 
-    def __init__(self, estimator, *, tasks=None, encoder=None, decode="independent"):
+    def __init__(self, estimator, *, tasks=None, encoder=None, decode="joint"):
         self.estimator = estimator
         self.tasks = tasks
         self.encoder = encoder

@@ -9,15 +9,16 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
+from sklearn.base import _fit_context, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 from torch.utils.data import DataLoader, Dataset
 
 from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_features
+from ._decoding import JointDecoder, unseen_combination_mass
 from .neural._losses import MultiTaskLoss
 from .neural._modules import (
     ACTIVATIONS,
@@ -26,7 +27,10 @@ from .neural._modules import (
     flat_size,
     infer_out_features,
 )
+from .neural._ensemble import EnsembleMLPTrunk, MemberHoldout, member_mean
 from .neural._net import ArrayDataset, MultiTaskNet
+from .neural._preprocessing import TabularPreprocessor, is_tabular_frame
+from .neural._schedules import WarmupCosineSchedule
 from .neural._trunks import NAMED_TRUNKS
 from .neural._weighting import STRATEGIES, resolve_strategy
 
@@ -223,7 +227,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         "optimizer_params": [dict, None],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), None],
+        "preprocessing": [StrOptions({"auto"}), HasMethods(["fit", "transform"]), None],
+        "lr_schedule": [StrOptions({"warmup_cosine", "constant"})],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "ensemble_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
@@ -234,6 +242,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "decode": [StrOptions({"auto", "independent", "joint"}), HasMethods(["decode"])],
     }
 
     def __init__(
@@ -241,12 +250,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         tasks=None,
         *,
         encoder=None,
+        preprocessing="auto",
         trunk="mlp",
         trunk_params=None,
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes=(256, 256, 256),
         activation="relu",
         dropout=0.0,
         batch_norm=False,
+        ensemble_size="auto",
         head_hidden=None,
         head_lr=None,
         task_weights=None,
@@ -256,9 +267,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         loss_weighting_params=None,
         optimizer=torch.optim.AdamW,
         optimizer_params=None,
-        lr=1e-3,
+        lr=2e-3,
+        lr_schedule="warmup_cosine",
+        label_smoothing=0.1,
         batch_size=128,
-        max_epochs=100,
+        max_epochs=None,
         early_stopping=False,
         validation_fraction=0.1,
         patience=5,
@@ -267,18 +280,20 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         num_workers=0,
         batch_transform=None,
         warm_start=False,
-        decode="independent",
+        decode="auto",
         random_state=None,
         verbose=0,
     ):
         self.tasks = tasks
         self.encoder = encoder
+        self.preprocessing = preprocessing
         self.trunk = trunk
         self.trunk_params = trunk_params
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
         self.batch_norm = batch_norm
+        self.ensemble_size = ensemble_size
         self.head_hidden = head_hidden
         self.head_lr = head_lr
         self.task_weights = task_weights
@@ -289,6 +304,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self.optimizer = optimizer
         self.optimizer_params = optimizer_params
         self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.label_smoothing = label_smoothing
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
@@ -340,7 +357,30 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return X
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
-        X = validate_features(self, X, reset=reset, dtype=np.float32, allow_nd=True)
+        preprocess = self.preprocessing is not None
+        if preprocess and is_tabular_frame(X):
+            # Strings and categories: the column checks here, the values in the
+            # preprocessor, which one-hot encodes them.
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            if X.shape[0] < 1:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 "
+                    "is required."
+                )
+        else:
+            X = validate_features(
+                self, X, reset=reset, dtype=np.float32, allow_nd=True,
+                ensure_all_finite="allow-nan" if preprocess else True,
+            )
+        if preprocess and X.ndim == 2:
+            if reset:
+                self.preprocessor_ = (
+                    TabularPreprocessor() if self.preprocessing == "auto"
+                    else clone(self.preprocessing)
+                ).fit(X)
+            X = np.asarray(self.preprocessor_.transform(X), dtype=np.float32)
+        elif reset:
+            self.preprocessor_ = None
         if not X.flags.writeable:  # torch warns on read-only arrays (e.g. memmaps)
             X = np.array(X)
         return X
@@ -376,9 +416,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             encoded = self.encoder_.transform(y)
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(sample_weight, X)
-            targets = self._targets(encoded, sample_weight, len(X))
+            targets = self._with_folds(self._targets(encoded, sample_weight, len(X)))
             with self._rng_context(self._seed + len(self.net_.history)):
-                self.net_.partial_fit(self._as_tensor(X), targets, epochs=self.max_epochs)
+                self.net_.partial_fit(self._as_tensor(X), targets, epochs=self._epochs)
             return self
         X, encoded, sample_weight = self._check_fit_inputs(X, y, sample_weight)
         self._check_task_dicts()
@@ -386,14 +426,55 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self._class_weights(task, encoded.codes[:, j]) for j, task in enumerate(self.schema_)
         ]
         self._pos_weight_values = self._pos_weights(encoded)
+        self.unseen_combination_mass_ = unseen_combination_mass(encoded)
         self._weighting = resolve_strategy(self.loss_weighting, self.loss_weighting_params)
         targets = self._targets(encoded, sample_weight, len(X))
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        self._epochs, self._total_steps = self._training_length(len(X))
+        targets = self._with_folds(targets)
         with self._rng_context(self._seed):
             module = self._build_module(X)
             self.net_ = self._build_net(module, self._build_criterion())
             self.net_.fit(self._as_tensor(X), targets)
         return self
+
+    def _training_length(self, n_samples):
+        """``(epochs, optimizer steps)`` of one ``fit`` on ``n_samples`` samples.
+
+        ``max_epochs`` when it is set. Otherwise the recipe's rule: as many epochs as
+        make about ``_TARGET_STEPS`` optimizer steps, within ``_EPOCH_RANGE``, so a small
+        table is not under-trained and a large one does not take forever.
+        """
+        n_train = n_samples
+        if self.early_stopping:
+            n_train = n_samples - int(np.ceil(self.validation_fraction * n_samples))
+        steps_per_epoch = max(int(np.ceil(n_train / self.batch_size)), 1)
+        if self.max_epochs is not None:
+            epochs = int(self.max_epochs)
+        else:
+            low, high = _EPOCH_RANGE
+            epochs = int(np.clip(np.ceil(_TARGET_STEPS / steps_per_epoch), low, high))
+        return epochs, epochs * steps_per_epoch
+
+    def _with_folds(self, targets):
+        """The target tensor, plus for an ensemble a last column with each sample's fold
+        (0 .. n_members - 1, balanced, seeded): the fold its member holds out (see
+        :class:`~sklearn_mtl.neural.MemberHoldout`). The loss reads only its own columns."""
+        k = self._ensemble_members()
+        if k <= 1:
+            return targets
+        rng = np.random.RandomState(self._seed)
+        folds = rng.permutation(len(targets)) % k
+        return torch.cat([targets, torch.from_numpy(folds.astype(np.float32))[:, None]], 1)
+
+    def _decoder(self):
+        if not (isinstance(self.decode, str) and self.decode == "auto"):
+            return self.decode
+        # The recipe: the most probable combination seen in training, unless new
+        # combinations are likely (then each task's own most probable value).
+        if self.unseen_combination_mass_ <= _OBSERVED_DECODING_MAX_UNSEEN:
+            return JointDecoder(allowed="observed")
+        return "independent"
 
     def _rng_context(self, seed):
         return _seeded(seed, torch.device(self.device))
@@ -490,7 +571,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             if pos_weight is not None:
                 spec["pos_weight"] = torch.as_tensor(pos_weight, dtype=torch.float32)
         weights = [float((self.task_weights or {}).get(t.name, 1.0)) for t in self.schema_]
-        return MultiTaskLoss(specs, weights, weighting=self._weighting.build(self.schema_))
+        return MultiTaskLoss(
+            specs, weights, weighting=self._weighting.build(self.schema_),
+            label_smoothing=self.label_smoothing,
+        )
 
     def _pos_weights(self, encoded):
         """Per-task ``pos_weight`` arrays (None where unset) from ``pos_weight``."""
@@ -540,6 +624,17 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if isinstance(self.trunk, str) and self.trunk != "mlp":
             return _build_named_trunk(self.trunk, self.trunk_params, sample_shape)
         if self.trunk == "mlp":
+            k = self._ensemble_members()
+            if k > 1:
+                if self.batch_norm:
+                    raise ValueError(
+                        f"batch_norm=True is not available with an ensemble (ensemble_size="
+                        f"{self.ensemble_size!r} gives {k} members); set ensemble_size=1."
+                    )
+                return EnsembleMLPTrunk(
+                    flat_size(sample_shape), tuple(self.hidden_layer_sizes), k,
+                    self.activation, self.dropout,
+                )
             return MLPTrunk(
                 flat_size(sample_shape), tuple(self.hidden_layer_sizes), self.activation,
                 self.dropout, self.batch_norm,
@@ -568,6 +663,21 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             )
         return trunk
 
+    def _ensemble_members(self):
+        """Members of the MLP ensemble: ``ensemble_size``, or the recipe's for "auto"
+        (an ensemble for the built-in MLP with hidden layers, else one network)."""
+        if self.ensemble_size != "auto":
+            if self.ensemble_size > 1 and (self.trunk != "mlp" or not self.hidden_layer_sizes):
+                raise ValueError(
+                    f"ensemble_size={self.ensemble_size} needs the built-in MLP trunk with at "
+                    f"least one hidden layer (trunk='mlp'); got trunk={self.trunk!r} and "
+                    f"hidden_layer_sizes={self.hidden_layer_sizes!r}."
+                )
+            return int(self.ensemble_size)
+        if self.trunk != "mlp" or not self.hidden_layer_sizes or self.batch_norm:
+            return 1
+        return _DEFAULT_ENSEMBLE
+
     def _build_module(self, X):
         trunk = self._build_trunk(X)
         if isinstance(X, Dataset):
@@ -590,6 +700,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             callbacks.append(
                 ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
             )
+        if getattr(module, "n_members", 1) > 1:
+            callbacks.append(("member_holdout", MemberHoldout()))
+        if self.lr_schedule == "warmup_cosine":
+            callbacks.append(("lr_schedule", WarmupCosineSchedule(self._total_steps)))
         for cb in copy.deepcopy(self.callbacks or []):
             callbacks.append(cb)
         kwargs = {f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()}
@@ -624,7 +738,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             criterion=criterion,
             optimizer=self.optimizer,
             lr=self.lr,
-            max_epochs=self.max_epochs,
+            max_epochs=self._epochs,
             batch_size=self.batch_size,
             train_split=train_split,
             callbacks=callbacks,
@@ -663,6 +777,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             Xt = torch.from_numpy(X)
             batches = (Xt[i : i + self.batch_size] for i in range(0, n, self.batch_size))
         kinds = [t.kind for t in self.schema_]
+        k = getattr(module, "n_members", 1)  # an ensemble averages its members' outputs
         start = 0
         with torch.inference_mode():
             for xb in batches:
@@ -670,22 +785,33 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 raw = module(xb.to(device))
                 for out, kind, z in zip(outputs, kinds, raw):
                     if kind == "multiclass":
-                        out[start:stop] = torch.softmax(z, dim=1).cpu().numpy()
+                        out[start:stop] = member_mean(torch.softmax(z, dim=1), k).cpu().numpy()
                     elif kind == "binary":
-                        p = torch.sigmoid(z[:, 0]).cpu().numpy()
+                        p = member_mean(torch.sigmoid(z[:, 0]), k).cpu().numpy()
                         out[start:stop, 1] = p
                         out[start:stop, 0] = 1.0 - p
                     elif kind == "multilabel":
-                        out[start:stop] = torch.sigmoid(z).cpu().numpy()
+                        out[start:stop] = member_mean(torch.sigmoid(z), k).cpu().numpy()
                     else:
-                        out[start:stop] = z[:, 0].cpu().numpy()
+                        out[start:stop] = member_mean(z[:, 0], k).cpu().numpy()
                 start = stop
         return outputs
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = self.preprocessing is not None
         return tags
+
+
+#: The recipe's training length when ``max_epochs=None``: about this many optimizer
+#: steps, within this range of epochs (see "What the defaults do" in the docs).
+_TARGET_STEPS = 2000
+_EPOCH_RANGE = (20, 256)
+#: ``decode="auto"`` decodes over the observed combinations when at most this share of
+#: new samples is expected to carry a combination unseen in training (Good–Turing).
+_OBSERVED_DECODING_MAX_UNSEEN = 0.05
+#: Members of the default MLP ensemble (``ensemble_size="auto"``).
+_DEFAULT_ENSEMBLE = 8
 
 
 def _takes_foreach(optimizer):

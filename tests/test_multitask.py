@@ -45,7 +45,10 @@ def car_data(n=200, seed=0):
 
 
 def small(**params):
-    defaults = dict(hidden_layer_sizes=(16,), lr=1e-2, max_epochs=5, random_state=0)
+    # One network, not the default ensemble: these tests are about behaviour, not the
+    # recipe (tests/test_recipe.py), and a single small network trains fastest.
+    defaults = dict(hidden_layer_sizes=(16,), lr=1e-2, max_epochs=5, random_state=0,
+                    ensemble_size=1)
     defaults.update(params)
     return MultiTaskClassifier(**defaults)
 
@@ -58,7 +61,8 @@ def test_penguins_cross_validated_accuracy(penguins):
     for train, test in KFold(5, shuffle=True, random_state=0).split(X):
         model = make_pipeline(
             StandardScaler(),
-            MultiTaskClassifier(hidden_layer_sizes=(32,), lr=1e-2, max_epochs=60, random_state=0),
+            MultiTaskClassifier(hidden_layer_sizes=(32,), lr=1e-2, max_epochs=60, random_state=0,
+                                ensemble_size=1),
         )
         model.fit(X.iloc[train], Y.iloc[train])
         pred = model.predict(X.iloc[test])

@@ -281,9 +281,19 @@ class MultiTaskNet(NeuralNet):
         return self
 
     def fit_loop(self, X, y=None, *args, **kwargs):
+        from ._ensemble import MemberHoldout, holdout_active
+
+        holdout = (
+            y is not None and isinstance(X, torch.Tensor) and holdout_active(self.module_)
+            and any(isinstance(cb, MemberHoldout) for _, cb in self.callbacks_)
+        )
+        self.__dict__["_member_holdout"] = holdout
         prepare = getattr(self.criterion_, "prepare", None)
-        if prepare is not None and y is not None:
+        if prepare is not None and y is not None and not holdout:
             prepare(torch.as_tensor(y))
+        elif holdout:  # the weights differ by member: never the plain-mean shortcut
+            self.criterion_.unweighted = [False] * len(self.criterion_.specs)
+            self.criterion_._runs = None
         return super().fit_loop(X, y, *args, **kwargs)
 
     def get_dataset(self, X, y=None):
@@ -372,10 +382,39 @@ class MultiTaskNet(NeuralNet):
     def get_task_losses(self, y_pred, y_true, training=False):
         """``(total, per_task)`` from the criterion; records the per-task losses."""
         y_true = to_device(y_true, self.device)
+        k = self.module_.n_members if hasattr(self.module_, "n_members") else 1
+        if k > 1:  # an ensemble: every member's rows are scored against the labels
+            y_true = self._member_targets(y_true, k, training)
         total, per_task = self.criterion_(y_pred, y_true)
         prefix = "train" if training else "valid"
         self._record_batch(f"{prefix}_task_losses", per_task.detach().tolist())
         return total, per_task
+
+    def weight_columns(self):
+        """Indices of the target's loss-weight columns (see ``MultiTaskLoss``)."""
+        cols = self.__dict__.get("_weight_columns")
+        if cols is None:
+            cols = torch.tensor([
+                s["weight_start"] + j for s in self.criterion_.specs for j in range(s["width"])
+            ], dtype=torch.long)
+            self.__dict__["_weight_columns"] = cols
+        return cols
+
+    def _member_targets(self, y_true, k, training):
+        """The target of each of ``k`` stacked ensemble members (member by member).
+
+        With :class:`~sklearn_mtl.neural.MemberHoldout`, a training row of member ``m``
+        whose fold (the target's last column) is ``m`` gets loss weight 0: the member
+        never trains on its held-out fold.
+        """
+        y = y_true.repeat(k, 1)
+        if training and self.__dict__.get("_member_holdout"):
+            n = len(y_true)
+            member = torch.arange(k, device=y.device).repeat_interleave(n)
+            keep = (y[:, -1] != member).to(y.dtype)
+            cols = self.weight_columns().to(y.device)
+            y[:, cols] = y[:, cols] * keep[:, None]
+        return y
 
     def train_step_single(self, batch, **fit_params):
         """skorch's step, or a gradient-level weighting strategy's backward pass.
