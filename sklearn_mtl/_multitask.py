@@ -8,11 +8,12 @@ import inspect
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, _num_samples, check_is_fitted
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 from torch.utils.data import DataLoader, Dataset
@@ -340,14 +341,18 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return X
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
-        X = validate_features(self, X, reset=reset, dtype=np.float32, allow_nd=True)
+        X = validate_features(
+            self, X, reset=reset, dtype=np.float32, allow_nd=True, accept_sparse="csr"
+        )
+        if sp.issparse(X):  # kept sparse: each mini-batch is densified on its own
+            return X
         if not X.flags.writeable:  # torch warns on read-only arrays (e.g. memmaps)
             X = np.array(X)
         return X
 
     @staticmethod
     def _as_tensor(X):
-        return X if isinstance(X, Dataset) else torch.from_numpy(X)
+        return X if isinstance(X, Dataset) or sp.issparse(X) else torch.from_numpy(X)
 
     # -------------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -376,7 +381,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             encoded = self.encoder_.transform(y)
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(sample_weight, X)
-            targets = self._targets(encoded, sample_weight, len(X))
+            targets = self._targets(encoded, sample_weight, _num_samples(X))
             with self._rng_context(self._seed + len(self.net_.history)):
                 self.net_.partial_fit(self._as_tensor(X), targets, epochs=self.max_epochs)
             return self
@@ -387,7 +392,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         ]
         self._pos_weight_values = self._pos_weights(encoded)
         self._weighting = resolve_strategy(self.loss_weighting, self.loss_weighting_params)
-        targets = self._targets(encoded, sample_weight, len(X))
+        targets = self._targets(encoded, sample_weight, _num_samples(X))
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         with self._rng_context(self._seed):
             module = self._build_module(X)
@@ -573,7 +578,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if isinstance(X, Dataset):
             sample = torch.as_tensor(np.asarray(_dataset_sample(X)))[None]
         else:
-            sample = torch.from_numpy(X[:2])
+            sample = torch.from_numpy(X[:2].toarray() if sp.issparse(X) else X[:2])
         self._sample_shape = tuple(sample.shape[1:])  # rebuilds the module on load
         width = getattr(trunk, "out_features", None) or infer_out_features(trunk, sample)
         head_hidden = self.head_hidden or {}
@@ -647,7 +652,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         module = self.net_.module_
         module.eval()
         device = self.net_.device
-        n = len(X)
+        n = _num_samples(X)
         outputs = [
             np.empty((n, 2 if t.kind == "binary" else t.n_outputs), dtype=np.float32)
             if t.kind != "regression"
@@ -658,6 +663,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             batches = (
                 b[0] if isinstance(b, (tuple, list)) else b
                 for b in DataLoader(X, batch_size=self.batch_size, num_workers=self.num_workers)
+            )
+        elif sp.issparse(X):  # one dense batch at a time, never the whole matrix
+            batches = (
+                torch.from_numpy(X[i : i + self.batch_size].toarray())
+                for i in range(0, n, self.batch_size)
             )
         else:
             Xt = torch.from_numpy(X)

@@ -299,9 +299,13 @@ def test_estimator_without_predict_proba(Est):
     X, Y = car_data()
     kwargs = {"chain_method": "predict"} if Est is TaskChainClassifier else {}
     clf = Est(LinearSVC(), tasks=car_tasks(), **kwargs).fit(X, Y)
-    proba = clf.predict_proba(X)
-    assert set(np.unique(proba[0])) <= {0.0, 1.0}
+    # scikit-learn's convention: no predict_proba without one in the base estimator (a
+    # one-hot stand-in would let log-loss and ROC-AUC score 0/1 values silently).
+    assert not hasattr(clf, "predict_proba") and not hasattr(clf, "predict_log_proba")
+    with pytest.raises(AttributeError, match="predict_proba"):
+        clf.predict_proba(X)
     assert clf.score(X, Y) > 0.5
+    assert hasattr(clf, "decision_function") == (Est is not LabelProductClassifier)
     if Est is TaskChainClassifier:
         with pytest.raises(ValueError, match="chain_method='predict_proba' needs"):
             Est(LinearSVC()).fit(X, Y["car"])
