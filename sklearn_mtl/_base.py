@@ -220,28 +220,41 @@ def tasks_from_classes(estimator, Y, classes):
             "Pass classes to partial_fit only when tasks and encoder are None; the tasks "
             "(or the encoder) already declare the classes."
         )
-    schema = StructuredLabelEncoder().fit(Y).schema_
-    if len(schema) == 1 and len(classes) > 0 and np.ndim(classes[0]) == 0:
+    names, set_valued = _column_names(Y)
+    if len(names) == 1 and len(classes) > 0 and np.ndim(classes[0]) == 0:
         classes = [classes]  # a 1-D y: one array of classes
-    if len(classes) != len(schema):
+    if len(classes) != len(names):
         raise ValueError(
-            f"classes has {len(classes)} entries, but Y has {len(schema)} tasks "
-            f"{schema.names}; expected one array of classes per task."
+            f"classes has {len(classes)} entries, but Y has {len(names)} tasks {names}; "
+            "expected one array of classes per task."
         )
-    tasks = []
-    for task, values in zip(schema, classes, strict=True):
-        values = list(np.asarray(values).tolist())
-        if task.kind == "regression":
-            raise ValueError(f"Task {task.name!r} is a regression task; it has no classes.")
-        unseen = [c for c in task.classes if c not in values]
-        if unseen:
-            raise ValueError(
-                f"Task {task.name!r} has label(s) {unseen} in Y that classes {values} lacks."
-            )
-        kind = "multilabel" if task.kind == "multilabel" else None
-        tasks.append(Task(task.name, kind=kind, classes=values, gate=task.gate,
-                          columns=task.columns))
-    return tasks
+    return [
+        Task(name, kind="multilabel" if sets else None,
+             classes=list(np.asarray(values).tolist()))
+        for name, sets, values in zip(names, set_valued, classes, strict=True)
+    ]
+
+
+def _column_names(Y):
+    """Task names of ``Y`` as the encoder names them (column names, ``task<j>`` for
+    the columns of an array, ``y`` for a 1-D one), and whether a column holds sets."""
+    if isinstance(Y, pd.DataFrame):
+        columns = [Y[c] for c in Y.columns]
+        names = [str(c) for c in Y.columns]
+    elif isinstance(Y, pd.Series):
+        columns, names = [Y], [str(Y.name) if Y.name is not None else "y"]
+    else:
+        arr = np.asarray(Y, dtype=object) if not hasattr(Y, "ndim") else np.asarray(Y)
+        if arr.ndim == 1:
+            columns, names = [pd.Series(arr)], ["y"]
+        else:
+            columns = [pd.Series(arr[:, j]) for j in range(arr.shape[1])]
+            names = [f"task{j}" for j in range(arr.shape[1])]
+    set_valued = []
+    for column in columns:
+        present = [v for v in column if isinstance(v, (set, frozenset, list, tuple))]
+        set_valued.append(bool(present))
+    return names, set_valued
 
 
 def _keep_index(Y, X):

@@ -48,7 +48,6 @@ from ._schema import MISSING, NOT_APPLICABLE
 def _fit_inputs(estimator, X, y, sample_weight, fit_params, method="fit"):
     """The shared input checks of the baselines' ``fit``: validated ``X``, the encoded
     labels and the keyword arguments of the base estimator's ``method`` (all samples)."""
-    _raise_for_params(fit_params, estimator, method)
     X, encoded, sample_weight = estimator._check_fit_inputs(X, y, sample_weight)
     _check_kinds(estimator, estimator.schema_)
     return X, encoded, _route(estimator, X, method, sample_weight, fit_params)

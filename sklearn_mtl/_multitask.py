@@ -18,7 +18,12 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 from torch.utils.data import DataLoader, Dataset
 
-from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_features
+from ._base import (
+    _COMMON_CONSTRAINTS,
+    BaseMultiTaskEstimator,
+    tasks_from_classes,
+    validate_features,
+)
 from .neural._losses import MultiTaskLoss
 from .neural._modules import (
     ACTIVATIONS,
@@ -399,6 +404,49 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self.net_ = self._build_net(module, self._build_criterion())
             self.net_.fit(self._as_tensor(X), targets)
         return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One pass over one batch, as :meth:`MLPClassifier.partial_fit
+        <sklearn.neural_network.MLPClassifier.partial_fit>` does.
+
+        The first call builds the network with the schema learned from ``y``, completed
+        by ``classes`` (or given by ``tasks``/``encoder``, which must then list every
+        class) and trains one epoch over the batch; each later call trains one more
+        epoch on the batch it is given, which must fit that schema. ``early_stopping``
+        does not apply (there is no held-out part of a batch); ``class_weight`` and
+        ``pos_weight`` set to ``"balanced"`` are computed on the first batch.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, ...)
+            One batch of samples.
+        y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Its structured labels.
+        classes : list of array-like, default=None
+            First call only: the classes of every task, one array per task in column
+            order (one array for a 1-D ``y``), as for
+            :class:`~sklearn.multioutput.MultiOutputClassifier`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights, multiplying each sample's loss.
+
+        Returns
+        -------
+        self : MultiTaskClassifier
+            The updated estimator.
+        """
+        overrides = {"max_epochs": 1, "early_stopping": False}
+        if hasattr(self, "net_"):
+            overrides["warm_start"] = True
+        elif classes is not None:
+            overrides["tasks"] = tasks_from_classes(self, y, classes)
+        saved = {name: getattr(self, name) for name in overrides}
+        try:  # fit() with these parameters; the user's parameters are put back after
+            for name, value in overrides.items():
+                setattr(self, name, value)
+            return self.fit(X, y, sample_weight=sample_weight)
+        finally:
+            for name, value in saved.items():
+                setattr(self, name, value)
 
     def _rng_context(self, seed):
         return _seeded(seed, torch.device(self.device))
