@@ -434,6 +434,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self : MultiTaskClassifier
             The updated estimator.
         """
+        self._validate_params()  # the user's values, before the overrides below
         overrides = {"max_epochs": 1, "early_stopping": False}
         if hasattr(self, "net_"):
             overrides["warm_start"] = True
