@@ -120,3 +120,16 @@ def test_tfidf_pipeline_with_label_sets():
     ref = make_pipeline(TfidfVectorizer(), MultiOutputClassifier(lr()))
     ref.fit(texts * 3, np.vstack([Y] * 3))
     np.testing.assert_array_equal(pipe.predict(texts), ref.predict(texts))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: IndependentTaskClassifier(lr()),
+    lambda: MultiTaskClassifier(max_epochs=1),
+])
+def test_sparse_x_with_nan_is_refused_clearly(data, make):
+    _, Xs, Y = data
+    bad = Xs.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        make().fit(bad, Y)
+    assert np.isnan(bad[0, 0])  # the input is left as it was
