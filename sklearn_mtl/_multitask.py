@@ -366,8 +366,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...), tensor or torch Dataset
-            Features: a table (n_samples, n_features), images (n_samples, C, H, W), clips
+        X : array-like of shape (n_samples, ...), sparse matrix, tensor or torch Dataset
+            Features: a table (n_samples, n_features), a ``scipy.sparse`` matrix
+            (densified one mini-batch at a time), images (n_samples, C, H, W), clips
             (n_samples, C, T, H, W), or a ``torch.utils.data.Dataset`` whose items are
             the features of one sample (data larger than memory).
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
