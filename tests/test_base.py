@@ -40,7 +40,7 @@ def test_predict_keeps_the_index_of_X(name):
     X_test = X.iloc[::-3]  # a shuffled, non-range index
     pred = model.predict(X_test)
     pd.testing.assert_index_equal(pred.index, X_test.index)
-    joined = Y.loc[X_test.index].join(pred, rsuffix="_pred")
+    joined = Y.loc[X_test.index].join(pred.add_suffix("_pred"))
     assert (joined["a"] == Y.loc[X_test.index, "a"]).all()
     assert list(pred.columns) == ["a", "b"]
     # arrays in, no index to keep: a fresh one, as before
