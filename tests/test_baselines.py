@@ -433,6 +433,16 @@ def test_metadata_routing_as_multioutput_classifier(multilabel_data):
             np.testing.assert_allclose(p, q)
         chain = TaskChainClassifier(base).fit(X, Y, sample_weight=w)
         assert chain.predict(X).shape == Y.shape
+        from sklearn.linear_model import SGDClassifier
+
+        sgd = SGDClassifier(loss="log_loss", random_state=0).set_partial_fit_request(
+            sample_weight=True
+        )
+        classes = [np.array([0, 1])] * Y.shape[1]
+        ours = IndependentTaskClassifier(sgd).partial_fit(X, Y, classes, sample_weight=w)
+        ref = MultiOutputClassifier(sgd).partial_fit(X, Y, classes, sample_weight=w)
+        for p, q in zip(ours.predict_proba(X), ref.predict_proba(X), strict=True):
+            np.testing.assert_allclose(p, q)
 
 
 def test_partial_fit_equals_multioutput_classifier(multilabel_data):
