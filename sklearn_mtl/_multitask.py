@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import inspect
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -445,7 +446,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         try:  # fit() with these parameters; the user's parameters are put back after
             for name, value in overrides.items():
                 setattr(self, name, value)
-            return self.fit(X, y, sample_weight=sample_weight)
+            with warnings.catch_warnings():  # one batch may well show a single class
+                warnings.filterwarnings("ignore", "Task .* has a single class", UserWarning)
+                return self.fit(X, y, sample_weight=sample_weight)
         finally:
             for name, value in saved.items():
                 setattr(self, name, value)

@@ -1,5 +1,6 @@
 import io
 import pickle
+import warnings
 from contextlib import redirect_stdout
 
 import numpy as np
@@ -539,7 +540,9 @@ def test_partial_fit_classes_complete_the_first_batch():
     X, Y, _ = car_data()
     clf = small()
     first = Y[["car"]].iloc[:10].assign(car="no")
-    clf.partial_fit(X[:10], first, classes=[["no", "yes"]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a single class in one batch is no cause to warn
+        clf.partial_fit(X[:10], first, classes=[["no", "yes"]])
     assert list(clf.classes_[0]) == ["no", "yes"] and clf.tasks is None
     clf.partial_fit(X[10:], Y[["car"]].iloc[10:])  # "yes" is known from classes
     assert clf.predict_proba(X, task="car").shape == (len(X), 2)
