@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.model_selection import KFold, check_cv
+from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
 
 from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator
@@ -23,6 +23,7 @@ from .metrics._classification import (
     hamming_loss,
 )
 from .metrics._inputs import align_pred, fit_label_encoder
+from .model_selection import MultiTaskStratifiedKFold
 
 
 def compare(
@@ -54,14 +55,17 @@ def compare(
     Y : DataFrame, array-like, multi-hot matrix or list of sets
         Structured labels.
     cv : int, cross-validation generator or iterable, default=5
-        An int is the number of folds of a shuffled ``KFold`` seeded with
-        ``random_state``. Otherwise a scikit-learn splitter or an iterable of
-        (train, test) index arrays; a splitter's ``split`` receives the codes of the
-        first task as ``y`` (so ``StratifiedKFold`` stratifies on the first task).
+        An int is the number of folds of a shuffled
+        :class:`~sklearn_mtl.model_selection.MultiTaskStratifiedKFold` seeded with
+        ``random_state`` (every task's classes balanced across folds, missing labels
+        included). Otherwise a scikit-learn splitter or an iterable of (train, test)
+        index arrays; a ``MultiTaskStratifiedKFold`` gets the encoded labels, another
+        splitter's ``split`` receives the codes of the first task as ``y`` (so
+        ``StratifiedKFold`` stratifies on the first task).
     schema : Schema, list of Task or StructuredLabelEncoder, default=None
         Tells gated-off labels from missing ones when scoring.
     random_state : int, RandomState instance or None, default=0
-        Seed of the shuffled ``KFold`` when ``cv`` is an int.
+        Seed of the shuffled folds when ``cv`` is an int.
     error_score : "raise" or float, default="raise"
         What a fold gets when fitting or predicting fails: raise, or this value for
         every metric (with a warning).
@@ -107,11 +111,15 @@ def compare(
     if isinstance(cv, numbers.Integral):
         if cv < 2:
             raise ValueError(f"cv must be at least 2 folds; got {cv}.")
-        splitter = KFold(n_splits=int(cv), shuffle=True, random_state=random_state)
+        splitter = MultiTaskStratifiedKFold(
+            n_splits=int(cv), shuffle=True, random_state=random_state
+        )
     else:
         splitter = check_cv(cv)
-    first = encoded.codes[:, 0]
-    splits = list(splitter.split(X, first))
+    if isinstance(splitter, MultiTaskStratifiedKFold):
+        splits = list(splitter.split(X, encoded))  # every task's labels, in this schema
+    else:
+        splits = list(splitter.split(X, encoded.codes[:, 0]))
     tasks = [t.name for t in _selected_tasks(encoded.schema, None)]
     records = []
     fitted = {name: [] for name in estimators}

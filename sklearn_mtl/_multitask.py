@@ -5,20 +5,33 @@ from __future__ import annotations
 import contextlib
 import copy
 import inspect
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import _fit_context, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 from torch.utils.data import DataLoader, Dataset
 
-from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_features
+from ._base import (
+    _COMMON_CONSTRAINTS,
+    BaseMultiTaskEstimator,
+    tasks_from_classes,
+    validate_features,
+)
 from ._decoding import JointDecoder, unseen_combination_mass
+from .neural._ensemble import EnsembleMLPTrunk, MemberHoldout, member_mean
 from .neural._losses import MultiTaskLoss
 from .neural._modules import (
     ACTIVATIONS,
@@ -27,7 +40,6 @@ from .neural._modules import (
     flat_size,
     infer_out_features,
 )
-from .neural._ensemble import EnsembleMLPTrunk, MemberHoldout, member_mean
 from .neural._net import ArrayDataset, MultiTaskNet
 from .neural._preprocessing import TabularPreprocessor, is_tabular_frame
 from .neural._schedules import WarmupCosineSchedule
@@ -369,9 +381,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 )
         else:
             X = validate_features(
-                self, X, reset=reset, dtype=np.float32, allow_nd=True,
+                self, X, reset=reset, dtype=np.float32, allow_nd=True, accept_sparse="csr",
                 ensure_all_finite="allow-nan" if preprocess else True,
             )
+        if sp.issparse(X):  # kept sparse: each mini-batch is densified on its own
+            if reset:  # (TF-IDF, one-hot: already on a common scale)
+                self.preprocessor_ = None
+            return X
         if preprocess and X.ndim == 2:
             if reset:
                 self.preprocessor_ = (
@@ -387,7 +403,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     @staticmethod
     def _as_tensor(X):
-        return X if isinstance(X, Dataset) else torch.from_numpy(X)
+        return X if isinstance(X, Dataset) or sp.issparse(X) else torch.from_numpy(X)
 
     # -------------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -396,8 +412,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...), tensor or torch Dataset
-            Features: a table (n_samples, n_features), images (n_samples, C, H, W), clips
+        X : array-like of shape (n_samples, ...), sparse matrix, tensor or torch Dataset
+            Features: a table (n_samples, n_features), a ``scipy.sparse`` matrix
+            (densified one mini-batch at a time), images (n_samples, C, H, W), clips
             (n_samples, C, T, H, W), or a ``torch.utils.data.Dataset`` whose items are
             the features of one sample (data larger than memory).
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
@@ -416,9 +433,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             encoded = self.encoder_.transform(y)
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(sample_weight, X)
-            targets = self._with_folds(self._targets(encoded, sample_weight, len(X)))
+            targets = self._with_folds(
+                self._targets(encoded, sample_weight, _num_samples(X))
+            )
             with self._rng_context(self._seed + len(self.net_.history)):
-                self.net_.partial_fit(self._as_tensor(X), targets, epochs=self._epochs)
+                epochs = self._epochs if self.max_epochs is None else self.max_epochs
+                self.net_.partial_fit(self._as_tensor(X), targets, epochs=epochs)
             return self
         X, encoded, sample_weight = self._check_fit_inputs(X, y, sample_weight)
         self._check_task_dicts()
@@ -428,9 +448,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self._pos_weight_values = self._pos_weights(encoded)
         self.unseen_combination_mass_ = unseen_combination_mass(encoded)
         self._weighting = resolve_strategy(self.loss_weighting, self.loss_weighting_params)
-        targets = self._targets(encoded, sample_weight, len(X))
+        targets = self._targets(encoded, sample_weight, _num_samples(X))
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        self._epochs, self._total_steps = self._training_length(len(X))
+        self._epochs, self._total_steps = self._training_length(_num_samples(X))
         targets = self._with_folds(targets)
         with self._rng_context(self._seed):
             module = self._build_module(X)
@@ -475,6 +495,53 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if self.unseen_combination_mass_ <= _OBSERVED_DECODING_MAX_UNSEEN:
             return JointDecoder(allowed="observed")
         return "independent"
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One pass over one batch, as :meth:`MLPClassifier.partial_fit
+        <sklearn.neural_network.MLPClassifier.partial_fit>` does.
+
+        The first call builds the network with the schema learned from ``y``, completed
+        by ``classes`` (or given by ``tasks``/``encoder``, which must then list every
+        class) and trains one epoch over the batch; each later call trains one more
+        epoch on the batch it is given, which must fit that schema. ``early_stopping``
+        does not apply (there is no held-out part of a batch); ``class_weight`` and
+        ``pos_weight`` set to ``"balanced"`` are computed on the first batch.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, ...)
+            One batch of samples.
+        y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Its structured labels.
+        classes : list of array-like, default=None
+            First call only: the classes of every task, one array per task in column
+            order (one array for a 1-D ``y``), as for
+            :class:`~sklearn.multioutput.MultiOutputClassifier`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights, multiplying each sample's loss.
+
+        Returns
+        -------
+        self : MultiTaskClassifier
+            The updated estimator.
+        """
+        self._validate_params()  # the user's values, before the overrides below
+        # One epoch at a constant learning rate (a schedule spans one fit, not a stream).
+        overrides = {"max_epochs": 1, "early_stopping": False, "lr_schedule": "constant"}
+        if hasattr(self, "net_"):
+            overrides["warm_start"] = True
+        elif classes is not None:
+            overrides["tasks"] = tasks_from_classes(self, y, classes)
+        saved = {name: getattr(self, name) for name in overrides}
+        try:  # fit() with these parameters; the user's parameters are put back after
+            for name, value in overrides.items():
+                setattr(self, name, value)
+            with warnings.catch_warnings():  # one batch may well show a single class
+                warnings.filterwarnings("ignore", "Task .* has a single class", UserWarning)
+                return self.fit(X, y, sample_weight=sample_weight)
+        finally:
+            for name, value in saved.items():
+                setattr(self, name, value)
 
     def _rng_context(self, seed):
         return _seeded(seed, torch.device(self.device))
@@ -683,7 +750,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if isinstance(X, Dataset):
             sample = torch.as_tensor(np.asarray(_dataset_sample(X)))[None]
         else:
-            sample = torch.from_numpy(X[:2])
+            sample = torch.from_numpy(X[:2].toarray() if sp.issparse(X) else X[:2])
         self._sample_shape = tuple(sample.shape[1:])  # rebuilds the module on load
         width = getattr(trunk, "out_features", None) or infer_out_features(trunk, sample)
         head_hidden = self.head_hidden or {}
@@ -761,7 +828,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         module = self.net_.module_
         module.eval()
         device = self.net_.device
-        n = len(X)
+        n = _num_samples(X)
         outputs = [
             np.empty((n, 2 if t.kind == "binary" else t.n_outputs), dtype=np.float32)
             if t.kind != "regression"
@@ -772,6 +839,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             batches = (
                 b[0] if isinstance(b, (tuple, list)) else b
                 for b in DataLoader(X, batch_size=self.batch_size, num_workers=self.num_workers)
+            )
+        elif sp.issparse(X):  # one dense batch at a time, never the whole matrix
+            batches = (
+                torch.from_numpy(X[i : i + self.batch_size].toarray())
+                for i in range(0, n, self.batch_size)
             )
         else:
             Xt = torch.from_numpy(X)

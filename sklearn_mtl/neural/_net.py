@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
@@ -22,10 +23,16 @@ class TensorPairDataset(Dataset):
         self.y = y
 
     def __len__(self):
-        return len(self.X)
+        return self.X.shape[0]
 
     def __getitem__(self, i):
-        return self.X[i], (self.y[i] if self.y is not None else torch.zeros(0))
+        x = _dense_rows(self.X[i : i + 1])[0] if sp.issparse(self.X) else self.X[i]
+        return x, (self.y[i] if self.y is not None else torch.zeros(0))
+
+
+def _dense_rows(X):
+    """Rows of a scipy sparse matrix as a dense float tensor (one mini-batch at a time)."""
+    return torch.from_numpy(np.asarray(X.toarray(), dtype=np.float32))
 
 
 class LabelledDataset(Dataset):
@@ -126,7 +133,8 @@ class SliceBatchIterator:
 
     skorch's default ``DataLoader`` collates one sample at a time; on an MLP that costs
     2-3× a hand-written loop. Slicing (or one ``index_select`` per batch when shuffling)
-    keeps the overhead per batch, not per sample.
+    keeps the overhead per batch, not per sample. A scipy sparse (CSR) ``X`` is sliced
+    the same way and each batch is densified on its own: the whole matrix never is.
     """
 
     def __init__(self, X, y, indices, batch_size, shuffle, generator=None):
@@ -138,16 +146,19 @@ class SliceBatchIterator:
         self.generator = generator
 
     def __len__(self):
-        n = len(self.X) if self.indices is None else len(self.indices)
+        n = self.X.shape[0] if self.indices is None else len(self.indices)
         return (n + self.batch_size - 1) // self.batch_size
 
     def __iter__(self):
         X, y, bs = self.X, self.y, self.batch_size
         idx = self.indices
         if self.shuffle:
-            n = len(X) if idx is None else len(idx)
+            n = X.shape[0] if idx is None else len(idx)
             perm = torch.randperm(n, generator=self.generator)
             idx = perm if idx is None else idx[perm]
+        if sp.issparse(X):
+            yield from _sparse_batches(X, y, idx, bs)
+            return
         if idx is None:
             for start in range(0, len(X), bs):
                 yield X[start : start + bs], y[start : start + bs]
@@ -155,6 +166,18 @@ class SliceBatchIterator:
         for start in range(0, len(idx), bs):
             rows = idx[start : start + bs]
             yield X.index_select(0, rows), y.index_select(0, rows)
+
+
+def _sparse_batches(X, y, idx, batch_size):
+    """Batches of a sparse ``X`` (rows ``idx`` in that order, or all), densified one by one."""
+    if idx is None:
+        for start in range(0, X.shape[0], batch_size):
+            stop = start + batch_size
+            yield _dense_rows(X[start:stop]), y[start:stop]
+        return
+    for start in range(0, len(idx), batch_size):
+        rows = idx[start : start + batch_size]
+        yield _dense_rows(X[rows.numpy()]), y.index_select(0, rows)
 
 
 _BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
