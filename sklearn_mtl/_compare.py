@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import KFold, check_cv
 from sklearn.utils import _safe_indexing
@@ -36,6 +37,7 @@ def compare(
     error_score="raise",
     progress=True,
     return_details=False,
+    n_jobs=None,
 ):
     """Cross-validate several estimators on structured labels and tabulate the results.
 
@@ -70,6 +72,11 @@ def compare(
     return_details : bool, default=False
         Also return the per-fold results, the out-of-fold predictions and the fitted
         estimators.
+    n_jobs : int, default=None
+        Fits (folds x models) run in parallel through joblib: ``None`` means 1 unless in
+        a :func:`joblib.parallel_config` context, ``-1`` means all processors. Under
+        ``joblib.parallel_config(backend="dask")`` the fits run on a Dask cluster (see
+        the "Scaling out" guide); the results are the same as in one process.
 
     Returns
     -------
@@ -122,45 +129,53 @@ def compare(
     partition = bool((coverage == 1).all())
     oof = {name: _empty_like(encoded) for name in estimators} if partition else None
 
-    bar = _progress(total=len(splits) * len(estimators), disable=not progress)
-    try:
+    def jobs():
         for fold, (train, test) in enumerate(splits):
             X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
-            Y_train, Y_test = _rows(Y, train), _rows(Y, test)
-            true = encoded[test]
+            Y_train = _rows(Y, train)
             for name, estimator in estimators.items():
-                bar.set_postfix_str(f"{name}, fold {fold + 1}/{len(splits)}")
-                record = {"model": name, "fold": fold}
+                yield delayed(_fit_predict)(
+                    clone(estimator), X_train, Y_train, X_test, error_score == "raise",
+                    return_details, f"While fitting or predicting {name!r} on fold {fold}.",
+                )
+
+    keys = [(fold, name) for fold in range(len(splits)) for name in estimators]
+    bar = _progress(total=len(keys), disable=not progress)
+    try:
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs())
+        for (fold, name), result in zip(keys, results):
+            bar.set_postfix_str(f"{name}, fold {fold + 1}/{len(splits)}")
+            test = splits[fold][1]
+            record = {"model": name, "fold": fold}
+            error = result.get("error")
+            if error is None:
                 try:
-                    model = clone(estimator)
-                    start = time.perf_counter()
-                    model.fit(X_train, Y_train)
-                    record["fit_time"] = time.perf_counter() - start
-                    start = time.perf_counter()
-                    Y_hat = model.predict(X_test)
-                    record["predict_time"] = time.perf_counter() - start
-                    pred = encoder.transform(align_pred(Y_test, Y_hat))
+                    pred = encoder.transform(align_pred(_rows(Y, test), result["Y_hat"]))
                 except Exception as exc:
                     if error_score == "raise":
                         if hasattr(exc, "add_note"):
                             exc.add_note(f"While fitting or predicting {name!r} on fold {fold}.")
                         raise
-                    warnings.warn(
-                        f"Model {name!r} failed on fold {fold} ({type(exc).__name__}: {exc}); "
-                        f"its scores there are set to {error_score}.",
-                        RuntimeWarning,
-                    )
-                    record.update(_failed_metrics(tasks, error_score))
-                    records.append(record)
-                    bar.update(1)
-                    continue
-                record.update(_fold_metrics(true, pred))
+                    error = exc
+            if error is not None:
+                warnings.warn(
+                    f"Model {name!r} failed on fold {fold} ({type(error).__name__}: {error}); "
+                    f"its scores there are set to {error_score}.",
+                    RuntimeWarning,
+                )
+                record.update(_failed_metrics(tasks, error_score))
                 records.append(record)
-                if return_details:
-                    fitted[name].append(model)
-                if oof is not None:
-                    _put_rows(oof[name], test, pred)
                 bar.update(1)
+                continue
+            record["fit_time"] = result["fit_time"]
+            record["predict_time"] = result["predict_time"]
+            record.update(_fold_metrics(encoded[test], pred))
+            records.append(record)
+            if return_details:
+                fitted[name].append(result["model"])
+            if oof is not None:
+                _put_rows(oof[name], test, pred)
+            bar.update(1)
     finally:
         bar.close()
 
@@ -227,6 +242,28 @@ def format_comparison(table, decimals=3):
 
 
 # ---------------------------------------------------------------------------- helpers
+def _fit_predict(model, X_train, Y_train, X_test, raise_errors, keep_model, note):
+    """One fit and prediction of :func:`compare` (run by joblib, maybe on another
+    machine): the predictions and times, or the error when errors are scores."""
+    try:
+        start = time.perf_counter()
+        model.fit(X_train, Y_train)
+        fit_time = time.perf_counter() - start
+        start = time.perf_counter()
+        Y_hat = model.predict(X_test)
+        predict_time = time.perf_counter() - start
+    except Exception as exc:
+        if raise_errors:
+            if hasattr(exc, "add_note"):
+                exc.add_note(note)
+            raise
+        return {"error": exc}
+    return {
+        "Y_hat": Y_hat, "fit_time": fit_time, "predict_time": predict_time,
+        "model": model if keep_model else None,
+    }
+
+
 def _check_estimators(estimators):
     if not isinstance(estimators, dict) or not estimators:
         raise ValueError(
