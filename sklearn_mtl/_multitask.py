@@ -18,6 +18,12 @@ from skorch.dataset import ValidSplit
 from torch.utils.data import DataLoader, Dataset
 
 from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_features
+from .neural._distributed import (
+    PRECISIONS,
+    ParallelMultiTaskNet,
+    check_weighting,
+    setup_data_parallel,
+)
 from .neural._losses import MultiTaskLoss
 from .neural._modules import (
     ACTIVATIONS,
@@ -142,6 +148,18 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         :class:`~sklearn_mtl.neural.RandomFlip`, :class:`~sklearn_mtl.neural.GaussianNoise`
         and :class:`~sklearn_mtl.neural.Compose`. Deep-copied at fit; a picklable
         callable keeps the estimator picklable.
+    data_parallel : bool, default=False
+        Train one network on several processes (CPUs, GPUs or nodes) with PyTorch's
+        ``DistributedDataParallel``: launch the same script with ``torchrun``, give every
+        process the same ``X`` and ``y``, and each trains on its own shard of every epoch
+        while the gradients are averaged, so all processes end with the same weights.
+        ``batch_size`` stays the global mini-batch; ``device="cuda"`` means one GPU per
+        process. Without a launcher (one process) training is as usual. GradNorm and
+        PCGrad (``loss_weighting``) are refused. See the "Scaling out" guide.
+    mixed_precision : {"bf16", "fp16"}, default=None
+        Train the forward pass and the loss in bfloat16 or float16 (``torch.autocast``;
+        ``"fp16"`` scales the loss with ``torch.amp.GradScaler``). Weights and prediction
+        stay float32. ``None`` trains in float32.
     warm_start : bool, default=False
         When fitted already, ``fit`` continues training the same network for
         ``max_epochs`` more epochs (``Y`` must fit the learned schema).
@@ -231,6 +249,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         "device": [str, torch.device],
         "num_workers": [Interval(Integral, 0, None, closed="left")],
         "batch_transform": [callable, None],
+        "data_parallel": ["boolean"],
+        "mixed_precision": [StrOptions(set(PRECISIONS)), None],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -266,6 +286,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         device="cpu",
         num_workers=0,
         batch_transform=None,
+        data_parallel=False,
+        mixed_precision=None,
         warm_start=False,
         decode="independent",
         random_state=None,
@@ -298,6 +320,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self.device = device
         self.num_workers = num_workers
         self.batch_transform = batch_transform
+        self.data_parallel = data_parallel
+        self.mixed_precision = mixed_precision
         self.warm_start = warm_start
         self.decode = decode
         self.random_state = random_state
@@ -371,6 +395,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self : MultiTaskClassifier
         """
         self._require_y(y)
+        if self.data_parallel:
+            setup_data_parallel(self.device)  # under torchrun: join the process group
         if self.warm_start and hasattr(self, "net_"):
             X = self._validate_X(X, reset=False)
             encoded = self.encoder_.transform(y)
@@ -619,7 +645,18 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             train_split = ValidSplit(
                 self.validation_fraction, stratified=False, random_state=self._seed
             )
-        return MultiTaskNet(
+        net_class, device = MultiTaskNet, self.device
+        if self.data_parallel or self.mixed_precision:
+            check_weighting(
+                getattr(criterion, "weighting", None), data_parallel=self.data_parallel,
+                mixed_precision=self.mixed_precision, name=self.loss_weighting
+                if isinstance(self.loss_weighting, str) else None,
+            )
+            net_class = ParallelMultiTaskNet
+            kwargs.update(data_parallel=self.data_parallel, mixed_precision=self.mixed_precision)
+            if self.data_parallel:
+                device = setup_data_parallel(device, init=False)
+        return net_class(
             module=module,
             criterion=criterion,
             optimizer=self.optimizer,
@@ -628,7 +665,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             batch_size=self.batch_size,
             train_split=train_split,
             callbacks=callbacks,
-            device=self.device,
+            device=device,
             verbose=self.verbose,
             task_names=self.schema_.names,
             shuffle_seed=self._seed,
