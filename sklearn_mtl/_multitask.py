@@ -22,6 +22,7 @@ from .neural._distributed import (
     PRECISIONS,
     ParallelMultiTaskNet,
     check_weighting,
+    same_seed,
     setup_data_parallel,
 )
 from .neural._losses import MultiTaskLoss
@@ -415,6 +416,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self._weighting = resolve_strategy(self.loss_weighting, self.loss_weighting_params)
         targets = self._targets(encoded, sample_weight, len(X))
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        if self.data_parallel:
+            self._seed = same_seed(self._seed)
         with self._rng_context(self._seed):
             module = self._build_module(X)
             self.net_ = self._build_net(module, self._build_criterion())

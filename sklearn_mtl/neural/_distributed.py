@@ -71,6 +71,17 @@ def setup_data_parallel(device, init=True):
     return device
 
 
+def same_seed(seed):
+    """Rank 0's ``seed`` in every process (the seed itself outside a process group):
+    the validation split and the shuffling must agree even with ``random_state=None``."""
+    rank, size = world()
+    if size == 1:
+        return seed
+    box = [seed]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
 def check_weighting(weighting, *, data_parallel, mixed_precision, name=None):
     """Refuse the loss weightings that cannot follow the gradients of a parallel or
     loss-scaled fit: GradNorm and PCGrad compute per-task gradients with

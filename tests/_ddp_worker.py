@@ -1,0 +1,100 @@
+"""Run by tests/test_data_parallel.py under ``torchrun --nproc_per_node=2``.
+
+Each check trains on both processes; process 0 writes the results as JSON to argv[1].
+"""
+
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.distributed as dist
+
+from sklearn_mtl import MultiTaskClassifier
+from sklearn_mtl.distributed import check_replicas, weights_checksum
+
+
+def data(n, missing_rate=0.0):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(n, 5)).astype(np.float32)
+    Y = pd.DataFrame({
+        "a": np.where(X[:, 0] + 0.3 * X[:, 1] > 0, "yes", "no"),
+        "b": np.digitize(X[:, 2], [-0.5, 0.5]),
+    })
+    if missing_rate:
+        Y.loc[rng.rand(n) < missing_rate, "b"] = np.nan
+    return X, Y
+
+
+def net(**params):
+    kw = dict(hidden_layer_sizes=(16,), max_epochs=3, lr=1e-2, batch_size=32,
+              data_parallel=True, random_state=0)
+    kw.update(params)
+    return MultiTaskClassifier(**kw)
+
+
+def main(out):
+    results = {}
+    X, Y = data(101, missing_rate=0.1)
+
+    # Replicas end identical under every supported option.
+    cases = {
+        "plain": {},
+        "seed_none": {"random_state": None, "early_stopping": True, "max_epochs": 4},
+        "bf16": {"mixed_precision": "bf16"},
+        "fp16": {"mixed_precision": "fp16"},
+        "uncertainty": {"loss_weighting": "uncertainty"},
+        "dwa_dropout_bn": {"loss_weighting": "dwa", "dropout": 0.3, "batch_norm": True},
+        "early_stopping": {"early_stopping": True, "patience": 1, "max_epochs": 6},
+        "head_lr": {"head_lr": {"a": 1e-3}, "head_hidden": {"b": (4,)}},
+    }
+    for name, params in cases.items():
+        clf = net(**params).fit(X, Y)
+        results[name] = {
+            "checksums": check_replicas(clf),
+            "epochs": len(clf.history_),
+            "batches": sum(1 for b in clf.history_[-1, "batches"] if "train_loss" in b),
+        }
+
+    # A map-style Dataset is sharded like arrays.
+    ds = torch.utils.data.TensorDataset(torch.from_numpy(X))
+    clf = net().fit(ds, Y)
+    results["dataset"] = {"checksums": check_replicas(clf)}
+
+    # Full batch, no missing label: the average of the two shards' gradients is the
+    # gradient of the whole batch, so two processes train the model one process trains.
+    Xf, Yf = data(64)
+    parallel = net(batch_size=64, max_epochs=5).fit(Xf, Yf)
+    single = net(batch_size=64, max_epochs=5, data_parallel=False).fit(Xf, Yf)
+    a = parallel.net_.module_.state_dict()
+    b = single.net_.module_.state_dict()
+    results["full_batch_max_diff"] = max(float((a[k] - b[k]).abs().max()) for k in a)
+    results["full_batch_checksums"] = check_replicas(parallel)
+
+    # Refusals, on every process.
+    for weighting in ("pcgrad", "gradnorm"):
+        try:
+            net(loss_weighting=weighting).fit(X, Y)
+            results[weighting] = None
+        except ValueError as exc:
+            results[weighting] = str(exc)
+
+    # Different data on the processes is refused on every process.
+    try:
+        net().fit(X[: 100 + dist.get_rank()], Y.iloc[: 100 + dist.get_rank()])
+        results["different_data"] = None
+    except ValueError as exc:
+        results["different_data"] = str(exc)
+
+    results["world_size"] = dist.get_world_size()
+    results["checksum_fn"] = weights_checksum(clf)
+    if dist.get_rank() == 0:
+        with open(out, "w") as fh:
+            json.dump(results, fh)
+    dist.barrier()
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
