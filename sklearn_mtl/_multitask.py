@@ -36,6 +36,7 @@ from .neural._modules import (
 from .neural._net import ArrayDataset, MultiTaskNet
 from .neural._trunks import NAMED_TRUNKS
 from .neural._weighting import STRATEGIES, resolve_strategy
+from .sharded import ParquetShards, fit_shards
 
 
 class MultiTaskClassifier(BaseMultiTaskEstimator):
@@ -376,18 +377,20 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     # -------------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the network.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...), tensor or torch Dataset
+        X : array-like of shape (n_samples, ...), tensor, torch Dataset or ParquetShards
             Features: a table (n_samples, n_features), images (n_samples, C, H, W), clips
-            (n_samples, C, T, H, W), or a ``torch.utils.data.Dataset`` whose items are
-            the features of one sample (data larger than memory).
+            (n_samples, C, T, H, W), a ``torch.utils.data.Dataset`` whose items are
+            the features of one sample, or :class:`~sklearn_mtl.sharded.ParquetShards`
+            (features and labels read lazily from Parquet; data larger than memory).
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Structured labels in any form the encoder takes (named ``y``, not ``Y``,
-            because scikit-learn's tools pass it by that keyword).
+            because scikit-learn's tools pass it by that keyword). ``None`` only with
+            ``ParquetShards``, whose ``targets`` columns hold the labels.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights, multiplying each sample's loss.
 
@@ -395,9 +398,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         -------
         self : MultiTaskClassifier
         """
-        self._require_y(y)
         if self.data_parallel:
             setup_data_parallel(self.device)  # under torchrun: join the process group
+        if isinstance(X, ParquetShards):  # labels from its columns, features read lazily
+            return fit_shards(self, X, y, sample_weight)
+        self._require_y(y)
         if self.warm_start and hasattr(self, "net_"):
             X = self._validate_X(X, reset=False)
             encoded = self.encoder_.transform(y)

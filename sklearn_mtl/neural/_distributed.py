@@ -247,6 +247,9 @@ class ParallelMultiTaskNet(MultiTaskNet):
         n = len(dataset)
         batch_size = self.batch_size if self.batch_size != -1 else n
         batch_size = max(1, math.ceil(batch_size / size))
+        stream = getattr(base, "sharded_batches", None)
+        if stream is not None:  # reads its own row groups in each process
+            return stream(batch_size, True, self.shuffle_generator_, rank, size)
         if isinstance(base, TensorPairDataset):
             return ShardedSliceBatchIterator(
                 base.X, base.y, indices, batch_size, self.shuffle_generator_, rank, size,
