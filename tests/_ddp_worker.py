@@ -62,6 +62,27 @@ def main(out):
     clf = net().fit(ds, Y)
     results["dataset"] = {"checksums": check_replicas(clf)}
 
+    # Parquet shards: each process reads its own row groups; predictions file by file.
+    import os
+
+    from sklearn_mtl.sharded import ParquetShards, predict_shards
+
+    folder = os.path.join(os.path.dirname(out), "shards")
+    if dist.get_rank() == 0:
+        os.makedirs(folder, exist_ok=True)
+        frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(5)]).assign(**Y)
+        for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
+            frame.iloc[rows].to_parquet(os.path.join(folder, f"{i}.parquet"),
+                                        row_group_size=20)
+    dist.barrier()
+    shards = ParquetShards(folder, features=[f"x{i}" for i in range(5)], targets=["a", "b"])
+    clf = net().fit(shards)
+    results["parquet"] = {"checksums": check_replicas(clf)}
+    written = predict_shards(clf, shards, os.path.join(os.path.dirname(out), "pred"))
+    everyone = [None] * dist.get_world_size()
+    dist.all_gather_object(everyone, [os.path.basename(p) for p in written])
+    results["parquet"]["written"] = everyone
+
     # Full batch, no missing label: the average of the two shards' gradients is the
     # gradient of the whole batch, so two processes train the model one process trains.
     Xf, Yf = data(64)

@@ -43,13 +43,16 @@ def test_two_processes(tmp_path):
     results = json.loads(out.read_text())
     assert results["world_size"] == 2
     for name in ("plain", "seed_none", "bf16", "fp16", "uncertainty", "dwa_dropout_bn",
-                 "early_stopping", "head_lr", "dataset"):
+                 "early_stopping", "head_lr", "dataset", "parquet"):
         first, second = results[name]["checksums"]
         assert first == second, name
     # 101 samples -> 51 a process; a global batch of 32 is 16 a process -> 4 batches
     assert results["plain"]["batches"] == 4
     # a Dataset is sharded exactly as the same data in memory
     assert results["dataset"]["checksums"] == results["plain"]["checksums"]
+    # predictions: each process writes its own files
+    assert results["parquet"]["written"] == [["part-00000.parquet", "part-00002.parquet"],
+                                             ["part-00001.parquet"]]
     # full batch: two processes train the model one process trains
     assert results["full_batch_max_diff"] < 1e-5
     for weighting in ("pcgrad", "gradnorm"):
