@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_features
 from .neural._distributed import (
@@ -358,6 +358,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     # ------------------------------------------------------------------------ input
     def _validate_X(self, X, *, reset):
+        if isinstance(X, IterableDataset):
+            raise ValueError(
+                f"X is a torch IterableDataset ({type(X).__name__}), which "
+                f"{type(self).__name__} can neither index nor align with y. Use a map-style "
+                "Dataset (__len__ and __getitem__), a memory-mapped array, or "
+                "sklearn_mtl.sharded.ParquetShards to read features and labels lazily."
+            )
         if isinstance(X, np.memmap):  # also np.load(mmap_mode=...): read batch by batch
             X = _memmap_dataset(self, X, reset=reset)
         if isinstance(X, Dataset):

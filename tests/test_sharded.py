@@ -158,3 +158,12 @@ def test_predict_shards(shards, tmp_path):
     assert written.loc[~off.to_numpy(), "color"].tolist() == expected.loc[~off, "color"].tolist()
     with pytest.raises(ValueError, match=r"keep names column\(s\) \['nope'\]"):
         predict_shards(clf, sh, tmp_path / "x", keep=["nope"])
+
+
+def test_iterable_dataset_is_refused_clearly():
+    class Stream(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            yield from torch.zeros(4, 3)
+
+    with pytest.raises(ValueError, match="IterableDataset \\(Stream\\).*ParquetShards"):
+        MultiTaskClassifier(max_epochs=1).fit(Stream(), np.array(["a", "b"] * 2))
