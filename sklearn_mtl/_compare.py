@@ -142,7 +142,11 @@ def compare(
     keys = [(fold, name) for fold in range(len(splits)) for name in estimators]
     bar = _progress(total=len(keys), disable=not progress)
     try:
-        results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs())
+        try:  # results as they come, for the progress bar
+            parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+        except TypeError:  # joblib < 1.3: all at the end
+            parallel = Parallel(n_jobs=n_jobs)
+        results = parallel(jobs())
         for (fold, name), result in zip(keys, results):
             bar.set_postfix_str(f"{name}, fold {fold + 1}/{len(splits)}")
             test = splits[fold][1]

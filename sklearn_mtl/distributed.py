@@ -159,7 +159,10 @@ def limit_worker_threads(client, n_threads=None):
     --------
     ThreadLimits : the same as a plugin, for workers that start later.
     """
-    workers = client.scheduler_info(n_workers=-1)["workers"]
+    try:  # distributed >= 2025 lists only some workers unless asked for all
+        workers = client.scheduler_info(n_workers=-1)["workers"]
+    except TypeError:
+        workers = client.scheduler_info()["workers"]
     slots = defaultdict(int)
     for info in workers.values():
         slots[info["host"]] += int(info["nthreads"])
