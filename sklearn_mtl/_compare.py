@@ -130,13 +130,12 @@ def compare(
     oof = {name: _empty_like(encoded) for name in estimators} if partition else None
 
     def jobs():
-        for fold, (train, test) in enumerate(splits):
+        for train, test in splits:
             X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
             Y_train = _rows(Y, train)
-            for name, estimator in estimators.items():
+            for estimator in estimators.values():
                 yield delayed(_fit_predict)(
-                    clone(estimator), X_train, Y_train, X_test, error_score == "raise",
-                    return_details, f"While fitting or predicting {name!r} on fold {fold}.",
+                    clone(estimator), X_train, Y_train, X_test, return_details
                 )
 
     keys = [(fold, name) for fold in range(len(splits)) for name in estimators]
@@ -156,11 +155,12 @@ def compare(
                 try:
                     pred = encoder.transform(align_pred(_rows(Y, test), result["Y_hat"]))
                 except Exception as exc:
-                    if error_score == "raise":
-                        if hasattr(exc, "add_note"):
-                            exc.add_note(f"While fitting or predicting {name!r} on fold {fold}.")
-                        raise
                     error = exc
+            if error is not None and error_score == "raise":
+                # Added here, not in the worker: a remote backend may drop the notes.
+                if hasattr(error, "add_note"):
+                    error.add_note(f"While fitting or predicting {name!r} on fold {fold}.")
+                raise error
             if error is not None:
                 warnings.warn(
                     f"Model {name!r} failed on fold {fold} ({type(error).__name__}: {error}); "
@@ -246,9 +246,9 @@ def format_comparison(table, decimals=3):
 
 
 # ---------------------------------------------------------------------------- helpers
-def _fit_predict(model, X_train, Y_train, X_test, raise_errors, keep_model, note):
+def _fit_predict(model, X_train, Y_train, X_test, keep_model):
     """One fit and prediction of :func:`compare` (run by joblib, maybe on another
-    machine): the predictions and times, or the error when errors are scores."""
+    machine): the predictions and times, or the error (raised or scored by the caller)."""
     try:
         start = time.perf_counter()
         model.fit(X_train, Y_train)
@@ -257,10 +257,6 @@ def _fit_predict(model, X_train, Y_train, X_test, raise_errors, keep_model, note
         Y_hat = model.predict(X_test)
         predict_time = time.perf_counter() - start
     except Exception as exc:
-        if raise_errors:
-            if hasattr(exc, "add_note"):
-                exc.add_note(note)
-            raise
         return {"error": exc}
     return {
         "Y_hat": Y_hat, "fit_time": fit_time, "predict_time": predict_time,

@@ -42,8 +42,8 @@ def test_two_processes(tmp_path):
     _torchrun(ROOT / "tests" / "_ddp_worker.py", out, tmp_path=tmp_path)
     results = json.loads(out.read_text())
     assert results["world_size"] == 2
-    for name in ("plain", "seed_none", "bf16", "fp16", "uncertainty", "dwa_dropout_bn",
-                 "early_stopping", "head_lr", "dataset", "parquet"):
+    for name in ("plain", "seed_none_early_stopping", "bf16_dwa_dropout_bn",
+                 "fp16_uncertainty_head_lr", "dataset", "parquet"):
         first, second = results[name]["checksums"]
         assert first == second, name
     # 101 samples -> 51 a process; a global batch of 32 is 16 a process -> 4 batches

@@ -70,13 +70,13 @@ def _net(**params):
 
 def test_grid_search_on_dask_matches_in_process(client, data):
     X, Y = data
-    grid = {"lr": [1e-2, 3e-2], "hidden_layer_sizes": [(8,), (4,)]}
-    cv = KFold(3, shuffle=True, random_state=0)
+    grid = {"lr": [1e-2, 3e-2]}
+    cv = KFold(2, shuffle=True, random_state=0)
     local = GridSearchCV(_net(), grid, cv=cv).fit(X, Y)
     with distributed.get_task_stream(client) as stream:
         with joblib.parallel_config(backend="dask"):
             remote = GridSearchCV(_net(), grid, cv=cv, n_jobs=-1).fit(X, Y)
-    # the 12 fits ran on both workers
+    # the 4 fits ran on both workers
     assert len({task["worker"] for task in stream.data}) == 2
     for key in local.cv_results_:
         if key.startswith(("split", "mean_test", "std_test", "rank_test", "param")):
