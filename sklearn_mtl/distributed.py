@@ -288,8 +288,9 @@ def predict_partitions(estimator, data, method="predict", task=None):
         )
     import dask
 
-    func = _partition_predictor(method, task)
-    sample = func(meta_rows, estimator)
+    sample = _partition_predictor(method, task)(meta_rows, estimator)
+    empty = sample.iloc[:0] if hasattr(sample, "iloc") else np.asarray(sample)[:0]
+    func = _SkipEmpty(_partition_predictor(method, task), empty)
     model = dask.delayed(estimator, pure=True)  # one task of the graph, not one per partition
     if isinstance(data, dd.DataFrame):
         return data.map_partitions(func, model, meta=sample.iloc[:0])
@@ -304,6 +305,22 @@ def predict_partitions(estimator, data, method="predict", task=None):
         func, model, dtype=sample.dtype, drop_axis=drop or None,
         chunks=(data.chunks[0], *((s,) for s in sample.shape[1:])), meta=sample[:0],
     )
+
+
+class _SkipEmpty:
+    """A partition with no row (e.g. after a filter) predicts nothing, without a call."""
+
+    def __init__(self, func, empty):
+        self.func = func
+        self.empty = empty
+
+    def __call__(self, block, estimator):
+        if len(block) == 0:
+            empty = self.empty.copy()
+            if hasattr(empty, "index") and hasattr(block, "index"):
+                empty.index = block.index
+            return empty
+        return self.func(block, estimator)
 
 
 def _partition_predictor(method, task):

@@ -357,6 +357,8 @@ def predict_shards(estimator, shards, output, *, keep=None):
         with pq.ParquetWriter(path, schema) as writer:
             for batch in fragment.to_batches(columns=shards.features + keep,
                                              batch_size=shards.batch_rows):
+                if batch.num_rows == 0:
+                    continue
                 frame = batch.to_pandas()
                 X = frame[shards.features].astype(np.float32)
                 pred = _as_frame(estimator.predict(X), names)

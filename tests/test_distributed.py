@@ -166,6 +166,11 @@ def test_predict_partitions_dataframe(client, data):
     lazy = predict_partitions(clf, ddf)
     assert lazy.npartitions == 3
     pd.testing.assert_frame_equal(lazy.compute(), clf.predict(Xf), check_index_type=False)
+    # a partition left empty by a filter predicts nothing (not an error)
+    some = predict_partitions(clf, ddf[ddf["f0"] > 0.5]).compute()
+    pd.testing.assert_frame_equal(some, clf.predict(Xf[Xf["f0"] > 0.5]).set_axis(
+        Xf.index[Xf["f0"] > 0.5]), check_index_type=False)
+    assert len(predict_partitions(clf, ddf[ddf["f0"] > 100]).compute()) == 0
     shuffled = Xf.sample(frac=1.0, random_state=0)  # the partitions keep their own index
     pd.testing.assert_frame_equal(
         predict_partitions(clf, dd.from_pandas(shuffled, npartitions=2, sort=False)).compute(),
