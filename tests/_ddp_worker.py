@@ -56,6 +56,11 @@ def main(out):
             "batches": sum(1 for b in clf.history_[-1, "batches"] if "train_loss" in b),
         }
 
+    # warm_start: a second fit continues on every process alike.
+    clf = net(warm_start=True).fit(X, Y)
+    clf.fit(X, Y)
+    results["warm_start"] = {"checksums": check_replicas(clf), "epochs": len(clf.history_)}
+
     # A map-style Dataset is sharded like arrays.
     ds = torch.utils.data.TensorDataset(torch.from_numpy(X))
     clf = net().fit(ds, Y)

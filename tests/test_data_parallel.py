@@ -43,9 +43,10 @@ def test_two_processes(tmp_path):
     results = json.loads(out.read_text())
     assert results["world_size"] == 2
     for name in ("plain", "seed_none_early_stopping", "bf16_dwa_dropout_bn",
-                 "fp16_uncertainty_head_lr", "dataset", "parquet"):
+                 "fp16_uncertainty_head_lr", "warm_start", "dataset", "parquet"):
         first, second = results[name]["checksums"]
         assert first == second, name
+    assert results["warm_start"]["epochs"] == 4
     # 101 samples -> 51 a process; a global batch of 32 is 16 a process -> 4 batches
     assert results["plain"]["batches"] == 4
     # a Dataset is sharded exactly as the same data in memory
