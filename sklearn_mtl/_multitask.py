@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
 )
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from ._base import (
     _COMMON_CONSTRAINTS,
@@ -31,6 +31,13 @@ from ._base import (
     validate_features,
 )
 from ._decoding import JointDecoder, unseen_combination_mass
+from .neural._distributed import (
+    PRECISIONS,
+    ParallelMultiTaskNet,
+    check_weighting,
+    same_seed,
+    setup_data_parallel,
+)
 from .neural._ensemble import EnsembleMLPTrunk, MemberHoldout, member_mean
 from .neural._losses import MultiTaskLoss
 from .neural._modules import (
@@ -45,6 +52,7 @@ from .neural._preprocessing import TabularPreprocessor, is_tabular_frame
 from .neural._schedules import WarmupCosineSchedule
 from .neural._trunks import NAMED_TRUNKS
 from .neural._weighting import STRATEGIES, resolve_strategy
+from .sharded import ParquetShards, fit_shards
 
 
 class MultiTaskClassifier(BaseMultiTaskEstimator):
@@ -158,6 +166,18 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         :class:`~sklearn_mtl.neural.RandomFlip`, :class:`~sklearn_mtl.neural.GaussianNoise`
         and :class:`~sklearn_mtl.neural.Compose`. Deep-copied at fit; a picklable
         callable keeps the estimator picklable.
+    data_parallel : bool, default=False
+        Train one network on several processes (CPUs, GPUs or nodes) with PyTorch's
+        ``DistributedDataParallel``: launch the same script with ``torchrun``, give every
+        process the same ``X`` and ``y``, and each trains on its own shard of every epoch
+        while the gradients are averaged, so all processes end with the same weights.
+        ``batch_size`` stays the global mini-batch; ``device="cuda"`` means one GPU per
+        process. Without a launcher (one process) training is as usual. GradNorm and
+        PCGrad (``loss_weighting``) are refused. See the "Scaling out" guide.
+    mixed_precision : {"bf16", "fp16"}, default=None
+        Train the forward pass and the loss in bfloat16 or float16 (``torch.autocast``;
+        ``"fp16"`` scales the loss with ``torch.amp.GradScaler``). Weights and prediction
+        stay float32. ``None`` trains in float32.
     warm_start : bool, default=False
         When fitted already, ``fit`` continues training the same network for
         ``max_epochs`` more epochs (``Y`` must fit the learned schema).
@@ -251,6 +271,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         "device": [str, torch.device],
         "num_workers": [Interval(Integral, 0, None, closed="left")],
         "batch_transform": [callable, None],
+        "data_parallel": ["boolean"],
+        "mixed_precision": [StrOptions(set(PRECISIONS)), None],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -291,6 +313,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         device="cpu",
         num_workers=0,
         batch_transform=None,
+        data_parallel=False,
+        mixed_precision=None,
         warm_start=False,
         decode="auto",
         random_state=None,
@@ -327,6 +351,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self.device = device
         self.num_workers = num_workers
         self.batch_transform = batch_transform
+        self.data_parallel = data_parallel
+        self.mixed_precision = mixed_precision
         self.warm_start = warm_start
         self.decode = decode
         self.random_state = random_state
@@ -361,6 +387,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     # ------------------------------------------------------------------------ input
     def _validate_X(self, X, *, reset):
+        if isinstance(X, IterableDataset):
+            raise ValueError(
+                f"X is a torch IterableDataset ({type(X).__name__}), which "
+                f"{type(self).__name__} can neither index nor align with y. Use a map-style "
+                "Dataset (__len__ and __getitem__), a memory-mapped array, or "
+                "sklearn_mtl.sharded.ParquetShards to read features and labels lazily."
+            )
         if isinstance(X, np.memmap):  # also np.load(mmap_mode=...): read batch by batch
             X = _memmap_dataset(self, X, reset=reset)
         if isinstance(X, Dataset):
@@ -388,15 +421,15 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             if reset:  # (TF-IDF, one-hot: already on a common scale)
                 self.preprocessor_ = None
             return X
-        if preprocess and X.ndim == 2:
-            if reset:
+        if reset:
+            self.preprocessor_ = None
+            if preprocess and X.ndim == 2:
                 self.preprocessor_ = (
                     TabularPreprocessor() if self.preprocessing == "auto"
                     else clone(self.preprocessing)
                 ).fit(X)
+        if getattr(self, "preprocessor_", None) is not None:
             X = np.asarray(self.preprocessor_.transform(X), dtype=np.float32)
-        elif reset:
-            self.preprocessor_ = None
         if not X.flags.writeable:  # torch warns on read-only arrays (e.g. memmaps)
             X = np.array(X)
         return X
@@ -407,19 +440,22 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     # -------------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the network.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...), sparse matrix, tensor or torch Dataset
+        X : array-like of shape (n_samples, ...), sparse matrix, tensor, torch Dataset or \
+                ParquetShards
             Features: a table (n_samples, n_features), a ``scipy.sparse`` matrix
             (densified one mini-batch at a time), images (n_samples, C, H, W), clips
-            (n_samples, C, T, H, W), or a ``torch.utils.data.Dataset`` whose items are
-            the features of one sample (data larger than memory).
+            (n_samples, C, T, H, W), a ``torch.utils.data.Dataset`` whose items are the
+            features of one sample, or :class:`~sklearn_mtl.sharded.ParquetShards`
+            (features and labels read lazily from Parquet; data larger than memory).
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Structured labels in any form the encoder takes (named ``y``, not ``Y``,
-            because scikit-learn's tools pass it by that keyword).
+            because scikit-learn's tools pass it by that keyword). ``None`` only with
+            ``ParquetShards``, whose ``targets`` columns hold the labels.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights, multiplying each sample's loss.
 
@@ -427,6 +463,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         -------
         self : MultiTaskClassifier
         """
+        if self.data_parallel:
+            setup_data_parallel(self.device)  # under torchrun: join the process group
+        if isinstance(X, ParquetShards):  # labels from its columns, features read lazily
+            return fit_shards(self, X, y, sample_weight)
         self._require_y(y)
         if self.warm_start and hasattr(self, "net_"):
             X = self._validate_X(X, reset=False)
@@ -450,6 +490,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self._weighting = resolve_strategy(self.loss_weighting, self.loss_weighting_params)
         targets = self._targets(encoded, sample_weight, _num_samples(X))
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        if self.data_parallel:
+            self._seed = same_seed(self._seed)
         self._epochs, self._total_steps = self._training_length(_num_samples(X))
         targets = self._with_folds(targets)
         with self._rng_context(self._seed):
@@ -800,7 +842,18 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             train_split = ValidSplit(
                 self.validation_fraction, stratified=False, random_state=self._seed
             )
-        return MultiTaskNet(
+        net_class, device = MultiTaskNet, self.device
+        if self.data_parallel or self.mixed_precision:
+            check_weighting(
+                getattr(criterion, "weighting", None), data_parallel=self.data_parallel,
+                mixed_precision=self.mixed_precision, name=self.loss_weighting
+                if isinstance(self.loss_weighting, str) else None,
+            )
+            net_class = ParallelMultiTaskNet
+            kwargs.update(data_parallel=self.data_parallel, mixed_precision=self.mixed_precision)
+            if self.data_parallel:
+                device = setup_data_parallel(device, init=False)
+        return net_class(
             module=module,
             criterion=criterion,
             optimizer=self.optimizer,
@@ -809,7 +862,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             batch_size=self.batch_size,
             train_split=train_split,
             callbacks=callbacks,
-            device=self.device,
+            device=device,
             verbose=self.verbose,
             task_names=self.schema_.names,
             shuffle_seed=self._seed,
