@@ -418,9 +418,20 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 ensure_all_finite="allow-nan" if preprocess else True,
             )
         if sp.issparse(X):  # kept sparse: each mini-batch is densified on its own
+            if not np.isfinite(X.data).all():  # gaps are imputed in dense tables only
+                raise ValueError(
+                    "Input X contains NaN or infinity in a sparse matrix; expected finite "
+                    "values (missing values are handled in dense tables only)."
+                )
             if reset:  # (TF-IDF, one-hot: already on a common scale)
                 self.preprocessor_ = None
             return X
+        if preprocess and X.ndim > 2 and np.isnan(X).any():  # NaN is for tables only
+            where = tuple(int(i) for i in np.argwhere(np.isnan(X))[0])
+            raise ValueError(
+                f"Input X contains NaN at index {where}; missing values are handled in 2-D "
+                "tables only, expected finite values in images and clips."
+            )
         if reset:
             self.preprocessor_ = None
             if preprocess and X.ndim == 2:

@@ -307,7 +307,7 @@ class MultiTaskNet(NeuralNet):
         from ._ensemble import MemberHoldout, holdout_active
 
         holdout = (
-            y is not None and isinstance(X, torch.Tensor) and holdout_active(self.module_)
+            y is not None and holdout_active(self.module_)
             and any(isinstance(cb, MemberHoldout) for _, cb in self.callbacks_)
         )
         self.__dict__["_member_holdout"] = holdout
