@@ -64,7 +64,8 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         self.observed_combinations_ = observed_combinations(encoded)
         self.tasks_ = list(self.schema_.tasks)
         self.n_tasks_ = len(self.tasks_)
-        self._single_output = self.encoder_._reader.form == "1d"
+        # One task read from a 1-D y or an indicator matrix: plain scikit-learn outputs.
+        self._single_output = self.encoder_._reader.form in ("1d", "indicator")
         classes = self.encoder_.classes_
         self.classes_ = classes[0] if self._single_output else classes
         return encoded

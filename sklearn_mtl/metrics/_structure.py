@@ -39,6 +39,10 @@ def _indicators(encoded):
     n = encoded.n_samples
     if not names:
         raise ValueError("The schema has no classification task; there is no label to count.")
+    schema = encoded.schema
+    if len(schema) == 1 and schema[0].kind == "multilabel":
+        # One multilabel task (an indicator matrix, a list of tag lists): its labels.
+        names = list(schema[0].classes)
     return (
         names,
         np.column_stack(active).reshape(n, -1),
@@ -285,6 +289,9 @@ def _read_columns(Y, tasks):
         arr = _as_label_array(Y)
         if arr.ndim == 1:
             arr = arr.reshape(-1, 1)
+        indicator = len(tasks) == 1 and tasks[0].kind == "multilabel" and arr.dtype != object
+        if indicator:  # an indicator matrix: one multilabel task, a label per column
+            arr = arr[:, None, :]
         if arr.shape[1] != len(tasks):
             raise ValueError(
                 f"Y_pred has {arr.shape[1]} columns, but the schema has {len(tasks)} tasks "
