@@ -20,15 +20,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, clone
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._decoding import decode, observed_combinations
 from ._encoder import EncodedLabels, StructuredLabelEncoder
 from ._schema import NOT_APPLICABLE, Task
+from ._validation import check_sample_weight
 from .metrics._classification import exact_match_score
 
 _COMMON_CONSTRAINTS = {
@@ -91,7 +88,7 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             )
         _check_task_labels(encoded)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
+            sample_weight = check_sample_weight(sample_weight, X)
         return X, encoded, sample_weight
 
     # ---------------------------------------------------------------- outputs out
@@ -219,10 +216,34 @@ def validate_features(estimator, X, **kwargs):
             raise ValueError(
                 f"{message.rstrip()}\nExpected the columns {expected}; got {list(X.columns)}."
             ) from exc
+        ragged = _ragged_row(X)
+        if ragged is not None:
+            raise ValueError(ragged) from exc
         where = _first_bad_value(X)
         if where is None:
             raise
         raise ValueError(f"{message.rstrip()}\n{where}") from exc
+
+
+def _ragged_row(X):
+    """A message naming the first row of a ragged ``X`` (rows of unequal lengths), or None."""
+    if not isinstance(X, (list, tuple)) or not X:
+        return None
+    try:
+        lengths = [len(row) for row in X]
+    except TypeError:  # scalars next to sequences
+        row = next(i for i, r in enumerate(X) if not hasattr(r, "__len__"))
+        return (
+            f"X is ragged: row {row} is {X[row]!r}, not a sequence of features; expected "
+            "one row of n_features numbers per sample."
+        )
+    bad = next((i for i, n in enumerate(lengths) if n != lengths[0]), None)
+    if bad is None:
+        return None
+    return (
+        f"X is ragged: row {bad} has {lengths[bad]} value(s), but row 0 has {lengths[0]}; "
+        "expected the same number of features in every row."
+    )
 
 
 def _first_bad_value(X):
@@ -266,7 +287,9 @@ def _check_task_labels(encoded):
             raise ValueError(
                 f"Task {task.name!r} has no label in the training data: of its "
                 f"{len(codes)} values, {len(codes) - n_off} are missing and {n_off} not "
-                "applicable (gate off); expected at least one label per task."
+                "applicable (gate off); expected at least one label per task. Drop the "
+                f"task: remove {task.name!r} from Y (and from tasks=, with any gate on it) to "
+                "train on the other tasks."
             )
         if task.is_classification:
             seen = codes[present]

@@ -84,7 +84,12 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
       ``pd.NA`` are missing). A multilabel task is a column of lists/sets, or a group of
       0/1 columns declared with ``Task(name, columns=[...])``;
     - a 2-D array of labels, one column per task, or a 1-D array (one task; a 1-D array
-      of sets is one multilabel task);
+      of sets is one multilabel task). A 0/1 indicator matrix (scikit-learn's
+      multi-label format) is one binary task per column, as ``MultiOutputClassifier``
+      reads it, unless one multilabel task is declared (``Task("labels",
+      kind="multilabel")``): then its columns are that task's labels;
+    - a list of tag lists (lists, tuples or sets of labels, whatever their lengths): one
+      multilabel task. A list of equal-length 0/1 lists is an indicator matrix;
     - a flat label space split into exclusive groups (see :meth:`from_groups`), read from
       a multi-hot matrix (a 2-D array whose column ``c`` is label ``c``, or a DataFrame
       whose columns are named by the labels) or from a list of label sets.
@@ -177,7 +182,17 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
         encoder : StructuredLabelEncoder
             An unfitted encoder.
         """
+        if not isinstance(groups, Mapping) or not groups:
+            raise ValueError(
+                f"from_groups needs at least one group {{name: labels}}; got {groups!r}. "
+                "E.g. from_groups({'A': [0, 1], 'B': [2, 3, 4]})."
+            )
         groups = {str(k): list(v) for k, v in groups.items()}
+        empty = [name for name, labels in groups.items() if not labels]
+        if empty:
+            raise ValueError(
+                f"Group(s) {empty} have no label; every group needs at least two labels."
+            )
         gates = dict(gates or {})
         unknown = sorted(set(gates) - set(groups))
         if unknown:
@@ -406,8 +421,12 @@ def _complete_task(task, raw):
                 values = values[~_missing(values)]
         if len(values) == 0:
             raise ValueError(
-                f"Task {task.name!r} has no labels: all {len(raw)} values are missing. "
-                "Declare its classes with Task(name, classes=[...]) or drop the task."
+                f"Task {task.name!r} has no labels: all {len(raw)} values are missing, so its "
+                f"classes cannot be inferred and no model can learn it. Drop the column "
+                f"{task.name!r} from Y (and its Task from tasks=, if declared) to train on "
+                "the other tasks (e.g. "
+                f"Y.drop(columns=[{task.name!r}]) for a DataFrame). To only encode or score it, "
+                f"declare Task({task.name!r}, classes=[...])."
             )
         uniques = pd.unique(values)
         non_integral = [
@@ -614,6 +633,11 @@ class _ColumnsReader:
         if isinstance(Y, pd.DataFrame):
             self.form = "frame"
             _check_n_samples(Y)
+            if Y.shape[1] == 0:
+                raise ValueError(
+                    f"Y is a DataFrame with {len(Y)} rows but 0 columns, so no task; expected "
+                    "one column per task."
+                )
             self.columns = list(Y.columns)
             self.dtypes = dict(Y.dtypes)
             by_column = {str(c): c for c in Y.columns}
@@ -847,6 +871,10 @@ def _reads_as_indicator(Y, declared):
         and declared[0].kind == "multilabel"
         and declared[0].columns is None
         and Y.shape[1] >= 1
+        and (
+            Y.dtype.kind in "biuf"
+            or (Y.dtype == object and all(isinstance(v, numbers.Number) for v in Y.flat))
+        )
     )
 
 
@@ -895,6 +923,11 @@ class _GroupsReader:
     @classmethod
     def fit(cls, Y, groups, declared):
         self = cls()
+        if not groups:
+            raise ValueError(
+                "groups is empty; expected at least one group {name: labels}, e.g. "
+                "{'A': [0, 1], 'B': [2, 3, 4]}."
+            )
         groups = {str(k): list(v) for k, v in groups.items()}
         labels = [label for members in groups.values() for label in members]
         dup = sorted({str(v) for v in labels if labels.count(v) > 1})

@@ -12,12 +12,13 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 from torch.utils.data import DataLoader, Dataset
 
 from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_features
+from ._validation import check_network_params, check_sample_weight
 from .neural._losses import MultiTaskLoss
 from .neural._modules import (
     ACTIVATIONS,
@@ -375,13 +376,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             X = self._validate_X(X, reset=False)
             encoded = self.encoder_.transform(y)
             if sample_weight is not None:
-                sample_weight = _check_sample_weight(sample_weight, X)
+                sample_weight = check_sample_weight(sample_weight, X)
             targets = self._targets(encoded, sample_weight, len(X))
             with self._rng_context(self._seed + len(self.net_.history)):
                 self.net_.partial_fit(self._as_tensor(X), targets, epochs=self.max_epochs)
             return self
         X, encoded, sample_weight = self._check_fit_inputs(X, y, sample_weight)
         self._check_task_dicts()
+        check_network_params(self)
         self._class_weight_values = [
             self._class_weights(task, encoded.codes[:, j]) for j, task in enumerate(self.schema_)
         ]

@@ -86,7 +86,9 @@ def cooccurrence_matrix(Y, *, schema=None, normalize=None):
     Returns
     -------
     matrix : DataFrame of shape (n_labels, n_labels)
-        Indexed and labelled by ``"task=label"``.
+        Indexed and labelled by ``"task=label"``; by the labels themselves when the
+        schema is one multilabel task (an indicator matrix, a list of tag lists), so
+        that on an indicator matrix ``Y`` the counts are ``Y.T @ Y``.
 
     See Also
     --------
