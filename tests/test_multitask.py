@@ -516,3 +516,22 @@ def test_batch_callbacks_still_see_every_batch_and_gradient():
     # Clipping at 1e-3 really ran: the weights barely moved from their initialisation.
     clipped = clone(clf).set_params(callbacks=None).fit(X, Y)
     assert not np.allclose(clf.predict_proba(X)[0], clipped.predict_proba(X)[0])
+
+
+def test_verbose_columns_follow_task_order():
+    """skorch sorts its log columns alphabetically; per-task ones follow the tasks."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(24, 3)).astype(np.float32)
+    Y = pd.DataFrame({"zeta": np.where(X[:, 0] > 0, "a", "b"),
+                      "alpha": np.where(X[:, 1] > 0, "c", "d"),
+                      "mid": np.where(X[:, 2] > 0, "e", "f")})
+    out = io.StringIO()
+    with redirect_stdout(out):
+        MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, verbose=1,
+                            random_state=0).fit(X, Y)
+    header = next(line for line in out.getvalue().splitlines() if "epoch" in line).split()
+    losses = [c for c in header if c.startswith("train_loss_")]
+    weights = [c for c in header if c.startswith("weight_")]
+    assert losses == ["train_loss_zeta", "train_loss_alpha", "train_loss_mid"]
+    assert weights in ([], ["weight_zeta", "weight_alpha", "weight_mid"])
+    assert header[0] == "epoch" and header[-1] == "dur"
