@@ -61,8 +61,8 @@ def compare(
     schema : Schema, list of Task or StructuredLabelEncoder, default=None
         The tasks the predictions are scored on; it tells gated-off labels from missing
         ones. ``None`` takes the schema the models declare (an ``encoder`` such as
-        :meth:`StructuredLabelEncoder.from_groups <sklearn_mtl.StructuredLabelEncoder.from_groups>`,
-        or ``tasks``; also on a pipeline's final step or a wrapped estimator), so every
+        ``StructuredLabelEncoder.from_groups(...)``, or ``tasks``; also on a pipeline's
+        final step or a wrapped estimator), so every
         model is scored on its own tasks; models declaring different schemas need an
         explicit ``schema``. Without any declaration the tasks are inferred from ``Y``.
     random_state : int, RandomState instance or None, default=0

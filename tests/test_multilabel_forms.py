@@ -311,3 +311,22 @@ def test_compare_scores_an_indicator_as_multilabel(indicator):
     table = compare({"independent": IndependentTaskClassifier(lr())}, X, Y, cv=2,
                     progress=False)
     assert "labels f1_macro" in table.columns.get_level_values(0)
+
+
+@pytest.mark.parametrize("form", ["declared indicator", "binary tasks", "tag lists"])
+def test_save_load_keeps_the_form(indicator, form, tmp_path):
+    from sklearn_mtl import load, save
+
+    X, Y, _ = indicator
+    if form == "tag lists":
+        Y = [[f"t{j}" for j in np.flatnonzero(row)] for row in Y]
+    tasks = [Task("labels", kind="multilabel")] if form == "declared indicator" else None
+    model = IndependentTaskClassifier(lr(), tasks=tasks).fit(X, Y)
+    loaded = load(save(model, tmp_path / "m.mtl"))
+    expected, got = model.predict(X), loaded.predict(X)
+    if form == "tag lists":
+        assert [list(g) for g in got] == [list(e) for e in expected]
+    else:
+        np.testing.assert_array_equal(got, expected)
+        assert got.dtype == expected.dtype
+    assert task_f1_score(Y, got, schema=loaded).equals(task_f1_score(Y, expected, schema=model))
