@@ -195,6 +195,8 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        # A 0/1 indicator matrix is multi-label data: scikit-learn's multi-label checks run.
+        tags.classifier_tags.multi_label = True
         tags.non_deterministic = False
         return tags
 

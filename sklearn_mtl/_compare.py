@@ -255,7 +255,7 @@ def _check_estimators(estimators):
 def _check_multi_output(estimators, Y, encoded):
     """Refuse, by name, a single-output model (e.g. a plain classifier) on structured Y."""
     one_task = encoded.schema[0].kind in ("binary", "multiclass") and len(encoded.schema) == 1
-    if one_task and np.ndim(Y) == 1:
+    if one_task and _is_1d(Y):
         return
     for name, estimator in estimators.items():
         final = estimator
@@ -272,6 +272,13 @@ def _check_multi_output(estimators, Y, encoded):
                 f"IndependentTaskClassifier({type(estimator).__name__}(...)), or give it one "
                 "task's 1-D y."
             )
+
+
+def _is_1d(Y):
+    try:
+        return np.ndim(Y) == 1
+    except ValueError:  # ragged lists
+        return False
 
 
 def _declared(estimator):

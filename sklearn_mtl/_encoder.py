@@ -404,7 +404,14 @@ def _complete_task(task, raw):
         for v in raw:
             if isinstance(v, _CONTAINERS):
                 labels.update(v)
-        return task._replace(kind="multilabel", classes=_sorted_labels(task, list(labels)))
+        try:
+            classes = _sorted_labels(task, list(labels))
+        except ValueError as exc:
+            raise ValueError(
+                f"{exc} A list of lists is read as label sets (one multilabel task); for one "
+                "column per task, pass a 2-D array or a DataFrame."
+            ) from None
+        return task._replace(kind="multilabel", classes=classes)
     if task.classes is not None:
         kind = task.kind or ("binary" if len(task.classes) == 2 else "multiclass")
         return task._replace(kind=kind)

@@ -251,6 +251,12 @@ def test_tag_lists_through_estimators(name):
     assert model.predict_proba(X).shape == (len(TAGS), 4)
 
 
+def test_rows_of_mixed_types_in_a_list_say_how_to_give_columns():
+    with pytest.raises(ValueError, match=r"mixed types[\s\S]*read as label sets[\s\S]*pass a "
+                                         r"2-D array or a DataFrame"):
+        StructuredLabelEncoder().fit([["a", 0], ["b", 1]])
+
+
 def test_rows_of_tasks_still_read_from_arrays():
     Y = np.array([["a", "x"], ["b", "y"], ["a", "y"]], dtype=object)
     enc = StructuredLabelEncoder().fit(Y)

@@ -314,6 +314,8 @@ BAD_NETWORK_PARAMS = {
     "hidden_str": ({"hidden_layer_sizes": ("8",)}, r"hidden_layer_sizes\[0\] is '8' \(str\)"),
     "head_hidden_zero": ({"head_hidden": {"color": (0,)}},
                          r"head_hidden\['color'\]\[0\] is 0"),
+    "lr_inf": ({"lr": np.inf}, r"The 'lr' parameter of MultiTaskClassifier must be a float in "
+               r"the range \(0.0, inf\)\. Got inf"),
     "device_unknown": ({"device": "gpu"}, r"device='gpu' is not a device torch knows; expected "
                        r"'cpu', 'cuda'"),
     "device_typo": ({"device": "cpu:x"}, r"device='cpu:x' is not a device torch knows"),
