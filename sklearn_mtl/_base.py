@@ -80,12 +80,7 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         self._require_y(Y)
         X = self._validate_X(X, reset=True)
         encoded = self._fit_labels(Y)
-        if len(X) != encoded.n_samples:
-            raise ValueError(
-                f"X has {len(X)} samples, but Y has {encoded.n_samples}; expected one row of "
-                "labels per sample (found input variables with inconsistent numbers of "
-                f"samples: [{len(X)}, {encoded.n_samples}])."
-            )
+        check_same_length(X, encoded)
         _check_task_labels(encoded)
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X)
@@ -199,6 +194,16 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_label = True
         tags.non_deterministic = False
         return tags
+
+
+def check_same_length(X, encoded):
+    """One row of labels per sample, or a ValueError saying both numbers."""
+    if len(X) != encoded.n_samples:
+        raise ValueError(
+            f"X has {len(X)} samples, but Y has {encoded.n_samples}; expected one row of "
+            "labels per sample (found input variables with inconsistent numbers of "
+            f"samples: [{len(X)}, {encoded.n_samples}])."
+        )
 
 
 def validate_features(estimator, X, **kwargs):

@@ -17,7 +17,12 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 from torch.utils.data import DataLoader, Dataset
 
-from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_features
+from ._base import (
+    _COMMON_CONSTRAINTS,
+    BaseMultiTaskEstimator,
+    check_same_length,
+    validate_features,
+)
 from ._validation import check_network_params, check_sample_weight
 from .neural._losses import MultiTaskLoss
 from .neural._modules import (
@@ -375,6 +380,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if self.warm_start and hasattr(self, "net_"):
             X = self._validate_X(X, reset=False)
             encoded = self.encoder_.transform(y)
+            check_same_length(X, encoded)
             if sample_weight is not None:
                 sample_weight = check_sample_weight(sample_weight, X)
             targets = self._targets(encoded, sample_weight, len(X))

@@ -438,6 +438,14 @@ def test_warm_start_refit_on_another_size_continues(n_second):
     )
     assert changed
     assert est.predict(X).shape == Y.shape
+    # X and Y of different lengths: the same clear error as a first fit, not numpy's.
+    for bad in ((X[:n_second - 1], Y[:n_second]), (X[:n_second], Y[:n_second - 1])):
+        X0, Y0 = _snapshot(bad[0]), _snapshot(bad[1])
+        with pytest.raises(ValueError, match=r"X has \d+ samples, but Y has \d+; expected one "
+                                             r"row of labels per sample"):
+            est.fit(*bad)
+        _assert_unchanged(X0, bad[0])
+        _assert_unchanged(Y0, bad[1])
 
 
 # ------------------------------------------------------------------- determinism
