@@ -407,11 +407,14 @@ def test_save_into_a_missing_folder_names_the_users_path(tmp_path):
 
 def test_compare_names_a_plain_classifier():
     X, Y = data()
+    X0, Y0 = _snapshot(X), _snapshot(Y)
     with pytest.raises(ValueError, match=r"Model 'plain' \(LogisticRegression\) predicts a "
                                          r"single target, but Y holds 2 task\(s\) \['car', "
                                          r"'color'\][\s\S]*IndependentTaskClassifier"):
         compare({"plain": LogisticRegression(), "ok": IndependentTaskClassifier(
             LogisticRegression())}, X, Y, cv=2, progress=False)
+    _assert_unchanged(X0, X)
+    _assert_unchanged(Y0, Y)
     # On one task's 1-D y a plain classifier is fine.
     y = Y["car"].to_numpy()
     table = compare({"plain": LogisticRegression()}, X, y, cv=2, progress=False)
