@@ -28,6 +28,7 @@ from sklearn_mtl.metrics import (
     cooccurrence_matrix,
     exact_match_score,
     label_f1_score,
+    make_task_scorer,
     task_f1_score,
     task_precision_score,
     task_recall_score,
@@ -112,6 +113,12 @@ def test_indicator_metrics_follow_a_model_fitted_on_it(indicator):
         label_f1_score(Y, P, schema=model).to_numpy(), f1_score(Y, P, average=None)
     )
     assert cooccurrence_matrix(P, schema=model).shape == (6, 6)
+    # The scorers follow the model's schema too; its task list scores binary tasks.
+    scorer = make_task_scorer("f1_micro", task="labels")
+    assert scorer(model, X, Y) == pytest.approx(f1_score(Y, P, average="micro"))
+    per_task = task_f1_score(Y, P, average="macro", schema=model.tasks_)
+    assert per_task.index.tolist() == [f"task{j}" for j in range(6)]
+    assert per_task["task2"] == pytest.approx(f1_score(Y[:, 2], P[:, 2], average="macro"))
 
 
 @pytest.mark.parametrize("dtype", [bool, float])
@@ -132,6 +139,15 @@ def test_indicator_in_other_dtypes_and_multilabelbinarizer(indicator, dtype):
     assert task_f1_score(tags, pred, average="micro")["y"] == pytest.approx(
         f1_score(T, Q, average="micro")
     )
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -1.0])
+def test_metrics_refuse_bad_sample_weight(indicator, bad):
+    _, Y, P = indicator
+    weight = np.ones(len(Y))
+    weight[5] = bad
+    with pytest.raises(ValueError, match=rf"sample_weight\[5\] is {bad!r}; expected finite"):
+        task_f1_score(Y, P, sample_weight=weight)
 
 
 def test_missing_labels_in_a_float_indicator_are_left_out(indicator):

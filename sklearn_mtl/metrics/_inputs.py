@@ -328,4 +328,10 @@ def check_sample_weight(sample_weight, n_samples):
             f"sample_weight has shape {weight.shape}; expected ({n_samples},), one weight "
             "per sample."
         )
+    bad = ~np.isfinite(weight) | (weight < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"sample_weight[{i}] is {weight[i].item()!r}; expected finite, non-negative weights."
+        )
     return weight
