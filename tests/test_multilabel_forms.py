@@ -84,7 +84,7 @@ def test_indicator_per_label_f1_and_cooccurrence(indicator):
     )
     matrix = cooccurrence_matrix(Y)
     assert matrix.shape == (6, 6)
-    assert matrix.index.tolist() == list(range(6))
+    assert matrix.index.tolist() == [f"labels={k}" for k in range(6)]
     np.testing.assert_array_equal(matrix.to_numpy(), Y.T @ Y)
     diff = cooccurrence_difference(Y, P, normalize=None)
     np.testing.assert_array_equal(diff.to_numpy(), P.T @ P - Y.T @ Y)

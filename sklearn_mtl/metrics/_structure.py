@@ -39,10 +39,6 @@ def _indicators(encoded):
     n = encoded.n_samples
     if not names:
         raise ValueError("The schema has no classification task; there is no label to count.")
-    schema = encoded.schema
-    if len(schema) == 1 and schema[0].kind == "multilabel":
-        # One multilabel task (an indicator matrix, a list of tag lists): its labels.
-        names = list(schema[0].classes)
     return (
         names,
         np.column_stack(active).reshape(n, -1),
@@ -86,9 +82,8 @@ def cooccurrence_matrix(Y, *, schema=None, normalize=None):
     Returns
     -------
     matrix : DataFrame of shape (n_labels, n_labels)
-        Indexed and labelled by ``"task=label"``; by the labels themselves when the
-        schema is one multilabel task (an indicator matrix, a list of tag lists), so
-        that on an indicator matrix ``Y`` the counts are ``Y.T @ Y``.
+        Indexed and labelled by ``"task=label"`` (``"labels=0"``, ``"labels=1"``, ...
+        for an indicator matrix ``Y``, whose counts are ``Y.T @ Y``).
 
     See Also
     --------
