@@ -261,8 +261,9 @@ def test_tag_lists_through_estimators(name):
     X = rng.normal(size=(len(TAGS), 3))
     model = ESTIMATORS[name]().fit(X, TAGS)
     assert model.tasks_[0].kind == "multilabel"
-    pred = model.predict(X)
-    assert len(pred) == len(TAGS) and all(isinstance(p, list) for p in pred)
+    pred = model.predict(X)  # a 1-D object array of lists, as for any 1-D y
+    assert isinstance(pred, np.ndarray) and pred.shape == (len(TAGS),)
+    assert all(isinstance(p, list) for p in pred)
     assert set().union(*map(set, pred)) <= {"beach", "dog", "people", "sunset"}
     assert model.predict_proba(X).shape == (len(TAGS), 4)
 
