@@ -560,3 +560,22 @@ def test_partial_fit_classes_complete_the_first_batch():
     assert clf.predict_proba(X, task="car").shape == (len(X), 2)
     with pytest.raises(ValueError, match="only when tasks and encoder are None"):
         small(tasks=[Task("car")]).partial_fit(X[:10], first, classes=[["no", "yes"]])
+
+
+def test_verbose_columns_follow_task_order():
+    """skorch sorts its log columns alphabetically; per-task ones follow the tasks."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(24, 3)).astype(np.float32)
+    Y = pd.DataFrame({"zeta": np.where(X[:, 0] > 0, "a", "b"),
+                      "alpha": np.where(X[:, 1] > 0, "c", "d"),
+                      "mid": np.where(X[:, 2] > 0, "e", "f")})
+    out = io.StringIO()
+    with redirect_stdout(out):
+        MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, verbose=1,
+                            random_state=0).fit(X, Y)
+    header = next(line for line in out.getvalue().splitlines() if "epoch" in line).split()
+    losses = [c for c in header if c.startswith("train_loss_")]
+    weights = [c for c in header if c.startswith("weight_")]
+    assert losses == ["train_loss_zeta", "train_loss_alpha", "train_loss_mid"]
+    assert weights in ([], ["weight_zeta", "weight_alpha", "weight_mid"])
+    assert header[0] == "epoch" and header[-1] == "dur"
