@@ -30,6 +30,7 @@ import copy
 import io
 import json
 import logging
+import re
 import warnings
 
 import numpy as np
@@ -136,10 +137,10 @@ def export_onnx(
     from sklearn.pipeline import Pipeline
     from sklearn.utils.validation import check_is_fitted
 
-    register_converters()
     final = model[-1] if isinstance(model, Pipeline) else model
     check_is_fitted(final)
     estimator, thresholds, decoder = _parts(final)
+    register_converters(type(final), type(estimator))
     if initial_types is None:
         initial_types = _initial_types(model, estimator, X_sample)
     options = _options(model, labels=labels)
@@ -490,46 +491,74 @@ def _quantize(onx):
 
 
 # ============================================================ the torch part
-class _Probabilities:
-    """Builds the torch module: X batch -> per-task outputs as ``_predict_outputs`` gives them."""
+def inference_parts(estimator):
+    """(sklearn preprocessor or None, torch module) computing the estimator's outputs.
 
-    @staticmethod
-    def build(estimator):
-        import torch
+    An estimator that computes part of its predictions outside ``net_.module_`` (input
+    preprocessing, an ensemble) says how with a method ``_onnx_parts()`` returning the
+    same pair: a fitted scikit-learn transformer applied to X first (converted by
+    skl2onnx), and a module mapping its float32 output to the per-task outputs of
+    ``_predict_outputs``. Otherwise the pair is ``(None, network_outputs_module(est))``.
+    """
+    hook = getattr(estimator, "_onnx_parts", None)
+    if hook is not None:
+        return hook()
+    return None, network_outputs_module(estimator)
 
-        hook = getattr(estimator, "_onnx_parts", None)
-        if hook is not None:  # an estimator that knows its own inference graph
-            return hook()
-        kinds = [t.kind for t in estimator.schema_]
-        net = getattr(estimator, "net_", None)
-        module = getattr(net, "module_", None)
-        if not isinstance(module, torch.nn.Module):
-            raise OnnxExportError(
-                f"{type(estimator).__name__} has no fitted torch module (net_.module_)."
-            )
 
-        class PerTaskOutputs(torch.nn.Module):
-            def __init__(self, module):
-                super().__init__()
-                self.module = module
+def network_outputs_module(estimator):
+    """A copy of ``net_.module_`` followed by the per-task nonlinearities (eval mode, CPU).
 
-            def forward(self, x):
-                raw = self.module(x)
-                outs = []
-                for kind, z in zip(kinds, raw):
-                    if kind == "multiclass":
-                        outs.append(torch.softmax(z, dim=1))
-                    elif kind == "binary":
-                        p = torch.sigmoid(z[:, 0:1])
-                        outs.append(torch.cat([1.0 - p, p], dim=1))
-                    elif kind == "multilabel":
-                        outs.append(torch.sigmoid(z))
-                    else:
-                        outs.append(z[:, 0])
-                return tuple(outs)
+    It maps an input batch to a tuple of per-task outputs as ``_predict_outputs`` gives
+    them: class probabilities ((batch, 2) for a binary task), P(label) for a multilabel
+    task, values for a regression task.
+    """
+    import torch
 
-        copied = copy.deepcopy(module).cpu().eval()
-        return None, PerTaskOutputs(copied)
+    net = getattr(estimator, "net_", None)
+    module = getattr(net, "module_", None)
+    if not isinstance(module, torch.nn.Module):
+        raise OnnxExportError(
+            f"{type(estimator).__name__} has no fitted torch module (net_.module_)."
+        )
+    return _PerTaskOutputs(copy.deepcopy(module).cpu().eval(),
+                           [t.kind for t in estimator.schema_])
+
+
+def _per_task_outputs_class():
+    import torch
+
+    class PerTaskOutputs(torch.nn.Module):
+        """``module`` followed by each task's nonlinearity, as a plain tuple."""
+
+        def __init__(self, module, kinds):
+            super().__init__()
+            self.module = module
+            self.kinds = list(kinds)
+
+        def forward(self, x):
+            raw = self.module(x)
+            outs = []
+            for kind, z in zip(self.kinds, raw):
+                if kind == "multiclass":
+                    outs.append(torch.softmax(z, dim=1))
+                elif kind == "binary":
+                    p = torch.sigmoid(z[:, 0:1])
+                    outs.append(torch.cat([1.0 - p, p], dim=1))
+                elif kind == "multilabel":
+                    outs.append(torch.sigmoid(z))
+                else:
+                    outs.append(z[:, 0])
+            return tuple(outs)
+
+    return PerTaskOutputs
+
+
+def _PerTaskOutputs(module, kinds):  # noqa: N802 (a class built on first use: torch is lazy)
+    cls = globals().get("_PER_TASK_CLASS")
+    if cls is None:
+        cls = globals()["_PER_TASK_CLASS"] = _per_task_outputs_class()
+    return cls(module, kinds)
 
 
 def _torch_to_onnx(module, sample, names, opset, what):
@@ -575,15 +604,20 @@ def _torch_to_onnx(module, sample, names, opset, what):
 
 
 def _first_line(exc):
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else ""
+    """The first line of an error, without terminal colours, plus the aten operators named."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+    first = text.splitlines()[0][:300] if text else ""
+    ops = sorted(set(re.findall(r"aten[.:]+(\w+)", text)))
+    return first + (f" (operators: {', '.join(ops)})" if ops and len(ops) <= 5 else "")
 
 
 # ============================================================ skl2onnx converters
-def register_converters():
-    """Register the sklearn-mtl estimators with skl2onnx (once; ``export_onnx`` calls it)."""
-    if _REGISTERED:
-        return
+def register_converters(*classes):
+    """Register sklearn-mtl's estimators (and subclasses ``classes``) with skl2onnx.
+
+    ``export_onnx`` calls it; after it, ``skl2onnx.to_onnx`` converts pipelines that end
+    with an sklearn-mtl estimator too.
+    """
     from skl2onnx import update_registered_converter
 
     from ._baselines import IndependentTaskClassifier, LabelProductClassifier, TaskChainClassifier
@@ -591,12 +625,14 @@ def register_converters():
     from ._thresholds import TaskThresholdTuner
 
     for cls in (MultiTaskClassifier, IndependentTaskClassifier, TaskThresholdTuner,
-                TaskChainClassifier, LabelProductClassifier):
+                TaskChainClassifier, LabelProductClassifier, *classes):
+        if cls in _REGISTERED:
+            continue
         update_registered_converter(
             cls, f"SklearnMtl{cls.__name__}", _shape_calculator, _convert, parser=_parse,
             options={"labels": [True, False]},
         )
-    _REGISTERED.append(True)
+        _REGISTERED.append(cls)
 
 
 def _parse(scope, model, inputs, custom_parsers=None):
@@ -617,7 +653,7 @@ def _parse(scope, model, inputs, custom_parsers=None):
     operator = scope.declare_local_operator(f"SklearnMtl{type(model).__name__}", model)
     operator.inputs = list(inputs)
     if isinstance(estimator, MultiTaskClassifier):
-        preprocessor, _ = _Probabilities.build(estimator)
+        preprocessor, _ = inference_parts(estimator)
         if preprocessor is not None:
             from skl2onnx._parse import _parse_sklearn
 
@@ -674,33 +710,33 @@ def _convert(scope, operator, container):
 def _convert_network(scope, operator, container, estimator, proba_names):
     import torch
 
-    _, module = _Probabilities.build(estimator)
+    preprocessor, module = inference_parts(estimator)
     shape = getattr(estimator, "_sample_shape", None) or (estimator.n_features_in_,)
-    rng = np.random.RandomState(0)
-    probe = rng.normal(size=(3, *shape)).astype(np.float32)
-    names = [f"out{j}" for j in range(len(proba_names))]
-    core = _torch_to_onnx(
-        module, torch.from_numpy(probe), names, container.target_opset,
-        f"{type(estimator).__name__}'s network ({type(estimator.net_.module_).__name__})",
-    )
-    _check_network(core, estimator, module, probe, names)
-    _splice(core, scope, container, {"input": operator.inputs[0].full_name},
-            dict(zip(names, proba_names)))
-
-
-def _check_network(core, estimator, module, probe, names):
-    """The exported network against the estimator's own predict_proba on a probe batch."""
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(core.SerializeToString(), providers=["CPUExecutionProvider"])
-    got = session.run(names, {"input": probe})
-    X = probe
+    probe = np.random.RandomState(0).normal(size=(3, *shape)).astype(np.float32)
     columns = getattr(estimator, "feature_names_in_", None)
     if columns is not None and probe.ndim == 2:
         import pandas as pd
 
-        X = pd.DataFrame(probe, columns=columns)
-    expected = estimator.predict_proba(X)
+        probe = pd.DataFrame(probe, columns=columns)
+    inputs = probe if preprocessor is None else preprocessor.transform(probe)
+    inputs = np.asarray(inputs, dtype=np.float32)
+    names = [f"out{j}" for j in range(len(proba_names))]
+    core = _torch_to_onnx(
+        module, torch.from_numpy(inputs), names, container.target_opset,
+        f"{type(estimator).__name__}'s network ({type(estimator.net_.module_).__name__})",
+    )
+    _check_network(core, estimator, probe, inputs, names)
+    _splice(core, scope, container, {"input": operator.inputs[0].full_name},
+            dict(zip(names, proba_names)))
+
+
+def _check_network(core, estimator, probe, inputs, names):
+    """The exported network against the estimator's own predict_proba on a probe batch."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(core.SerializeToString(), providers=["CPUExecutionProvider"])
+    got = session.run(names, {"input": inputs})
+    expected = estimator.predict_proba(probe)
     expected = expected if isinstance(expected, list) else [expected]
     for task, a, b in zip(estimator.schema_, got, expected):
         diff = float(np.max(np.abs(np.asarray(a, float) - np.asarray(b, float)), initial=0.0))
@@ -842,5 +878,7 @@ def _add_labels(scope, container, schema, thresholds, proba_names, label_names):
                            name=scope.get_unique_operator_name("mtl_Identity"))
 
 
-__all__ = ["DEFAULT_OPSET", "OnnxExportError", "check_parity", "export_onnx", "register_converters",
-           "run_onnx"]
+__all__ = [
+    "DEFAULT_OPSET", "OnnxExportError", "check_parity", "export_onnx", "inference_parts",
+    "network_outputs_module", "register_converters", "run_onnx",
+]
