@@ -75,8 +75,9 @@ def save(estimator, path):
         A :class:`~sklearn_mtl.MultiTaskClassifier`, one of the baselines
         (:class:`~sklearn_mtl.IndependentTaskClassifier`,
         :class:`~sklearn_mtl.TaskChainClassifier`,
-        :class:`~sklearn_mtl.LabelProductClassifier`) or a
-        :class:`~sklearn_mtl.StructuredLabelEncoder`.
+        :class:`~sklearn_mtl.LabelProductClassifier`), a
+        :class:`~sklearn_mtl.StructuredLabelEncoder`, or a scikit-learn ``Pipeline`` of
+        scikit-learn transformers ending with one of them.
     path : str or path-like
         Where to write the archive (by convention ``*.mtl``). Written to a temporary file
         first and moved into place, so an interrupted save never leaves a half-written
@@ -161,6 +162,12 @@ def _library_versions():
         "skorch": skorch.__version__,
         "torch": torch.__version__,
     }
+
+
+def _is_pipeline(obj):
+    from sklearn.pipeline import Pipeline
+
+    return type(obj) is Pipeline
 
 
 def _path_of(obj):
@@ -288,6 +295,14 @@ class _Writer:
             return {
                 "$t": "instance",
                 "class": _importable_path(type(obj), where),
+                "params": self.encode(params, f"{where}.params"),
+            }
+        if _is_pipeline(obj):  # steps stored one by one: sklearn-mtl steps as above
+            params = obj.get_params(deep=False)
+            steps = params.pop("steps")
+            return {
+                "$t": "pipeline",
+                "steps": [[name, self.encode(step, f"{where}.{name}")] for name, step in steps],
                 "params": self.encode(params, f"{where}.params"),
             }
         if isinstance(obj, BaseEstimator) or module.split(".")[0] == "sklearn":
@@ -666,6 +681,13 @@ class _Reader:
             return self._decode_estimator(node)
         if tag == "skops":
             return self._load_skops(node["ref"])
+        if tag == "pipeline":
+            from sklearn.pipeline import Pipeline
+
+            steps = [(str(name), self.decode(step)) for name, step in node["steps"]]
+            for _, step in steps:
+                _check_consistency(step)
+            return Pipeline(steps, **self._state(node["params"]))
         raise UnsafeModelFileError(f"Unknown value type {tag!r} in the file.")
 
     def _state(self, node):
