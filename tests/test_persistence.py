@@ -358,3 +358,22 @@ def test_pickle_and_joblib_keep_working(fitted, name):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _same_outputs(models[name], joblib.load(buf), X)
+
+
+def test_pipeline_round_trip(tmp_path):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    X, Y, tasks = car_data()
+    X = X.assign(shop=np.where(X["c"] > 0, "north", "south"))
+    pre = ColumnTransformer([("num", StandardScaler(), ["a", "b", "c"]),
+                             ("cat", OneHotEncoder(), ["shop"])])
+    for final in (MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(4,), max_epochs=2,
+                                      random_state=0),
+                  IndependentTaskClassifier(LogisticRegression(), tasks=tasks)):
+        model = make_pipeline(pre, final).fit(X, Y)
+        loaded = load(save(model, tmp_path / "pipe.mtl"))
+        assert [name for name, _ in loaded.steps] == [name for name, _ in model.steps]
+        pd.testing.assert_frame_equal(loaded.predict(X), model.predict(X))
+        np.testing.assert_array_equal(loaded.predict_proba(X)[0], model.predict_proba(X)[0])
