@@ -95,6 +95,7 @@ def test_mlp_parity_and_gated_labels(car_model):
 @pytest.mark.parametrize("trunk, shape, params", [
     ("conv2d", (2, 8, 8), {"channels": (4, 8)}),
     ("conv3d", (1, 4, 8, 8), {"channels": (4, 8), "stride": 1}),
+    ("conv2d_frames", (1, 4, 8, 8), {"channels": (4,)}),
 ])
 def test_conv_trunks_parity(trunk, shape, params):
     rng = np.random.RandomState(0)
@@ -213,6 +214,8 @@ def test_joint_decoding_exports_probabilities_only(car_model):
         onx = export_onnx(clf)
     assert [o.name for o in onx.graph.output] == [
         "car_probability", "color_probability", "big_probability"]
+    clf.set_params(decode="independent")
+    assert len(export_onnx(clf, labels=False).graph.output) == 3
 
 
 def test_quantized_model_is_smaller_and_close(car_model):
