@@ -191,6 +191,9 @@ def feature_columns(model, final, columns, id_column, data_name):
 # ------------------------------------------------------------------------------ output
 def prediction_frame(model, final, X, *, proba):
     """One column per task (labels; gated-off as missing), plus probabilities if asked."""
+    index = X.index
+    if getattr(model, "feature_names_in_", None) is None:
+        X = X.to_numpy()  # a model fitted on an array: no column names to check
     Xt = model[:-1].transform(X) if hasattr(model, "steps") and len(model) > 1 else X
     outputs = final._outputs(Xt)
     encoded = final._decode(outputs)
@@ -215,7 +218,7 @@ def prediction_frame(model, final, X, *, proba):
         if proba and task.kind != "regression":
             for k, label in enumerate(task.classes):
                 columns[f"{task.name}_proba_{label}"] = outputs[j][:, k]
-    return pd.DataFrame(columns, index=X.index)
+    return pd.DataFrame(columns, index=index)
 
 
 def _label_dtype(classes):
@@ -408,7 +411,8 @@ def info_command(args):
     shape = inp["sample_shape"] or ([inp["n_features"]] if inp["n_features"] else [])
     rows = inp["n_training_samples"] if inp["n_training_samples"] else "?"
     lines.append(f"Training data: ({rows}, {', '.join(map(str, shape))})"
-                 + (" (rows: first epoch's training batches)" if rows != "?" else ""))
+                 + (" (rows: first epoch's training batches)" if rows != "?" else
+                    " (the number of rows is not recorded)"))
     if inp["feature_names"]:
         lines.append(f"Input columns: {inp['feature_names']}")
     versions = ", ".join(f"{k} {v}" for k, v in info["library_versions"].items())

@@ -334,7 +334,8 @@ def _initial_types(model, estimator, X_sample):
     from sklearn.compose import ColumnTransformer
 
     first = model[0] if hasattr(model, "steps") else model
-    per_column = isinstance(first, ColumnTransformer)
+    # A ColumnTransformer that selects columns by name takes one input per column.
+    per_column = isinstance(first, ColumnTransformer) and hasattr(first, "feature_names_in_")
     if X_sample is not None and hasattr(X_sample, "columns") and per_column:
         types = []
         for name in X_sample.columns:
@@ -370,12 +371,7 @@ def _column_types(transformer):
     """One typed input per column of a fitted ColumnTransformer, read from its encoders."""
     from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
 
-    names = getattr(transformer, "feature_names_in_", None)
-    if names is None:
-        raise OnnxExportError(
-            "The pipeline starts with a ColumnTransformer fitted without column names; pass "
-            "X_sample (a few rows of the training DataFrame) or initial_types."
-        )
+    names = transformer.feature_names_in_
     types = {str(n): FloatTensorType([None, 1]) for n in names}
     for _, step, columns in transformer.transformers_:
         categories = getattr(step, "categories_", None)
@@ -431,7 +427,7 @@ def _quiet():
 
 
 def _skl2onnx_message(model, exc):
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = _first_line(exc).rstrip(".") or type(exc).__name__
     steps = getattr(model, "steps", [(type(model).__name__, model)])
 
     from skl2onnx import supported_converters

@@ -263,3 +263,26 @@ def test_export_command(saved_pipeline, tmp_path, capsys):
     got = run_onnx(onnx.load(str(out)), X)
     np.testing.assert_allclose(got["car_probability"], model.predict_proba(X)[0], atol=1e-5)
     assert got["tags_label"].shape == (60, 2)
+
+
+def test_predict_model_fitted_on_an_array(tmp_path, capsys):
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_mtl import IndependentTaskClassifier, save
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 3))
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, np.c_[X[:, 0] > 0, X[:, 1] > 0])
+    path = save(model, tmp_path / "m.mtl")
+    data, out = tmp_path / "d.csv", tmp_path / "p.csv"
+    pd.DataFrame(X, columns=["u", "v", "w"]).assign(key=range(30)).to_csv(data, index=False)
+    assert cli.main(["predict", str(path), str(data), "--out", str(out), "--quiet",
+                     "--id-column", "key"]) == 0
+    got = pd.read_csv(out)
+    assert list(got.columns) == ["key", "task0", "task1"]
+    np.testing.assert_array_equal(got[["task0", "task1"]], model.predict(X))
+    assert cli.main(["predict", str(path), str(data), "--out", str(out), "--quiet"]) == 2
+    assert "trained on 3 unnamed feature columns" in capsys.readouterr().err
+    assert cli.main(["info", str(path)]) == 0
+    assert "Training data: (?, 3) (the number of rows is not recorded)" in capsys.readouterr().out
