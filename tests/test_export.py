@@ -282,3 +282,26 @@ def test_estimator_hook_exports_its_own_preprocessing():
     clf = DoublingWithHook(hidden_layer_sizes=(4,), max_epochs=1, random_state=0).fit(X, Y)
     onx = export_onnx(clf, X_sample=X)
     _assert_parity(clf, onx, X)
+
+
+def test_independent_forest_with_a_gated_multilabel_task():
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 3)).astype(np.float32)
+    on = X[:, 0] > 0
+    Y = pd.DataFrame({
+        "kind": np.where(on, "a", "b"),
+        "tags": [({"x"} if v > 0 else {"y"}) if o else None for o, v in zip(on, X[:, 1])],
+        "c": rng.choice(["p", "q", "r"], 80),
+    })
+    tasks = [Task("kind"), Task("tags", kind="multilabel", gate=("kind", "a")), Task("c")]
+    model = IndependentTaskClassifier(RandomForestClassifier(n_estimators=5, random_state=0),
+                                      tasks=tasks).fit(X, Y)
+    onx = export_onnx(model, X_sample=X)
+    out = _assert_parity(model, onx, X)
+    encoded = model.predict_encoded(X)
+    expected = encoded.multilabel["tags"].astype(np.int64)
+    expected[encoded.codes[:, 1] == -2] = -2
+    np.testing.assert_array_equal(out["tags_label"], expected)
+    np.testing.assert_array_equal(out["c_label"], encoded.codes[:, 2])
