@@ -156,7 +156,15 @@ def export_onnx(
     except Exception as exc:
         raise OnnxExportError(_skl2onnx_message(model, exc)) from exc
     schema = estimator.schema_
-    _set_metadata(onnx, onx, schema, thresholds, labels=labels and _labels_ok(decoder))
+    labels = labels and _labels_ok(decoder)
+    expected = [name for name, _, _ in _outputs(schema, labels)]
+    got = [o.name for o in onx.graph.output]
+    if got != expected:
+        raise OnnxExportError(
+            f"The graph's outputs came out as {got}, not {expected}: a name is taken by "
+            "another part of the pipeline; rename the task or the pipeline's inputs."
+        )
+    _set_metadata(onnx, onx, schema, thresholds, labels=labels)
     if quantize:
         onx = _quantize(onx)
     if check and X_sample is not None and not quantize:
