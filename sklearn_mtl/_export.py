@@ -639,7 +639,10 @@ def register_converters(*classes):
             continue
         update_registered_converter(
             cls, f"SklearnMtl{cls.__name__}", _shape_calculator, _convert, parser=_parse,
-            options={"labels": [True, False]},
+            # skl2onnx gives every classifier its own options (zipmap...): accepted and
+            # ignored, the outputs are always plain tensors.
+            options={"labels": [True, False], "zipmap": [False, True, "columns"],
+                     "nocl": [False, True], "output_class_labels": [False, True]},
         )
         _REGISTERED.append(cls)
 
@@ -657,8 +660,8 @@ def _parse(scope, model, inputs, custom_parsers=None):
             "other tasks' predictions through arbitrary base estimators. MultiTaskClassifier "
             "and IndependentTaskClassifier (with base estimators skl2onnx converts) can."
         )
-    options = scope.get_options(model, {"labels": True})
-    labels = bool(options.get("labels", True)) and _labels_ok(decoder)
+    options = scope.get_options(model, {"labels": True}, fail=False)
+    labels = bool((options or {}).get("labels", True)) and _labels_ok(decoder)
     operator = scope.declare_local_operator(f"SklearnMtl{type(model).__name__}", model)
     operator.inputs = list(inputs)
     if isinstance(estimator, MultiTaskClassifier):
@@ -679,6 +682,8 @@ def _parse(scope, model, inputs, custom_parsers=None):
                         f"IndependentTaskClassifier's base estimator {type(est).__name__} has "
                         "no predict_proba; the ONNX export needs probabilities."
                     )
+                if isinstance(scope.options, dict):  # probabilities as a tensor, no ZipMap
+                    scope.options.setdefault(id(est), {})["zipmap"] = False
                 try:
                     outs = _parse_sklearn(scope, est, inputs, custom_parsers)
                 except Exception as exc:

@@ -305,3 +305,18 @@ def test_independent_forest_with_a_gated_multilabel_task():
     expected[encoded.codes[:, 1] == -2] = -2
     np.testing.assert_array_equal(out["tags_label"], expected)
     np.testing.assert_array_equal(out["c_label"], encoded.codes[:, 2])
+
+
+def test_skl2onnx_converts_pipelines_once_registered():
+    from skl2onnx import to_onnx
+
+    from sklearn_mtl._export import register_converters
+
+    register_converters()
+    X, Y = _car_data(60, 0)
+    model = make_pipeline(StandardScaler(), IndependentTaskClassifier(
+        LogisticRegression(), tasks=TASKS)).fit(X, Y)
+    onx = to_onnx(model, X[:1])
+    assert [o.name for o in onx.graph.output][:3] == [
+        "car_probability", "color_probability", "big_probability"]
+    _assert_parity(model, onx, X, estimator=model[-1])
