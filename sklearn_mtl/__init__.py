@@ -1,6 +1,6 @@
 """sklearn-mtl: multi-task and multi-label classification for scikit-learn."""
 
-from . import datasets, metrics
+from . import datasets, metrics, model_selection
 from ._baselines import IndependentTaskClassifier, LabelProductClassifier, TaskChainClassifier
 from ._compare import compare, format_comparison
 from ._decoding import JointDecoder
@@ -34,5 +34,6 @@ __all__ = [
     "format_comparison",
     "load",
     "metrics",
+    "model_selection",
     "save",
 ]

@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, clone
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
+    _num_samples,
     check_is_fitted,
     validate_data,
 )
@@ -70,7 +71,9 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         return encoded
 
     def _validate_X(self, X, *, reset):
-        return validate_features(self, X, reset=reset)
+        # Sparse X (TF-IDF, one-hot) is passed on to the base estimators as it comes,
+        # in a row-indexable format, as MultiOutputClassifier passes it.
+        return validate_features(self, X, reset=reset, accept_sparse=("csr", "csc"))
 
     def _require_y(self, y):
         if y is None:
@@ -78,17 +81,18 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
 
-    def _check_fit_inputs(self, X, Y, sample_weight):
+    def _check_fit_inputs(self, X, Y, sample_weight, *, warn_single_class=True):
         self._require_y(Y)
         X = self._validate_X(X, reset=True)
         encoded = self._fit_labels(Y)
-        if len(X) != encoded.n_samples:
+        n_samples = _num_samples(X)
+        if n_samples != encoded.n_samples:
             raise ValueError(
-                f"X has {len(X)} samples, but Y has {encoded.n_samples}; expected one row of "
-                "labels per sample (found input variables with inconsistent numbers of "
-                f"samples: [{len(X)}, {encoded.n_samples}])."
+                f"X has {n_samples} samples, but Y has {encoded.n_samples}; expected one row "
+                "of labels per sample (found input variables with inconsistent numbers of "
+                f"samples: [{n_samples}, {encoded.n_samples}])."
             )
-        _check_task_labels(encoded)
+        _check_task_labels(encoded, warn_single_class=warn_single_class)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
         return X, encoded, sample_weight
@@ -121,7 +125,7 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -129,10 +133,12 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         Y : DataFrame, ndarray or list of sets
             The form of the ``Y`` given to ``fit``: a DataFrame (original dtypes, ``pd.NA``
             where a task's predicted gate is off), a 2-D or 1-D array, or a multi-hot
-            matrix / list of label sets for grouped labels.
+            matrix / list of label sets for grouped labels. A DataFrame keeps the index
+            of ``X`` when ``X`` is a DataFrame, so ``Y_test.join(model.predict(X_test))``
+            aligns row by row.
         """
         encoded = self.predict_encoded(X)
-        return self.encoder_.inverse_transform(encoded)
+        return _keep_index(self.encoder_.inverse_transform(encoded), X)
 
     def predict_proba(self, X, task=None):
         """Per-task probabilities.
@@ -197,8 +203,65 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        tags.input_tags.sparse = True
         tags.non_deterministic = False
         return tags
+
+
+def tasks_from_classes(estimator, Y, classes):
+    """The tasks of ``Y`` with the classes given to ``partial_fit`` (one array per task).
+
+    The first ``partial_fit`` batch need not show every class; ``classes`` (as for
+    :class:`~sklearn.multioutput.MultiOutputClassifier`, one array per task in column
+    order, or one array for a 1-D ``y``) completes the schema learned from it.
+    """
+    if estimator.tasks is not None or estimator.encoder is not None:
+        raise ValueError(
+            "Pass classes to partial_fit only when tasks and encoder are None; the tasks "
+            "(or the encoder) already declare the classes."
+        )
+    names, set_valued = _column_names(Y)
+    if len(names) == 1 and len(classes) > 0 and np.ndim(classes[0]) == 0:
+        classes = [classes]  # a 1-D y: one array of classes
+    if len(classes) != len(names):
+        raise ValueError(
+            f"classes has {len(classes)} entries, but Y has {len(names)} tasks {names}; "
+            "expected one array of classes per task."
+        )
+    return [
+        Task(name, kind="multilabel" if sets else None,
+             classes=list(np.asarray(values).tolist()))
+        for name, sets, values in zip(names, set_valued, classes, strict=True)
+    ]
+
+
+def _column_names(Y):
+    """Task names of ``Y`` as the encoder names them (column names, ``task<j>`` for
+    the columns of an array, ``y`` for a 1-D one), and whether a column holds sets."""
+    if isinstance(Y, pd.DataFrame):
+        columns = [Y[c] for c in Y.columns]
+        names = [str(c) for c in Y.columns]
+    elif isinstance(Y, pd.Series):
+        columns, names = [Y], [str(Y.name) if Y.name is not None else "y"]
+    else:
+        arr = np.asarray(Y, dtype=object) if not hasattr(Y, "ndim") else np.asarray(Y)
+        if arr.ndim == 1:
+            columns, names = [pd.Series(arr)], ["y"]
+        else:
+            columns = [pd.Series(arr[:, j]) for j in range(arr.shape[1])]
+            names = [f"task{j}" for j in range(arr.shape[1])]
+    set_valued = []
+    for column in columns:
+        present = [v for v in column if isinstance(v, (set, frozenset, list, tuple))]
+        set_valued.append(bool(present))
+    return names, set_valued
+
+
+def _keep_index(Y, X):
+    """``Y`` (a prediction) with the index of ``X`` when both are pandas objects."""
+    if isinstance(Y, (pd.DataFrame, pd.Series)) and isinstance(X, (pd.DataFrame, pd.Series)):
+        Y = Y.set_axis(X.index, axis=0)
+    return Y
 
 
 def validate_features(estimator, X, **kwargs):
@@ -255,7 +318,7 @@ def _first_bad_value(X):
     )
 
 
-def _check_task_labels(encoded):
+def _check_task_labels(encoded, warn_single_class=True):
     """Refuse a task with no training label; warn on a task with a single class."""
     for j, task in enumerate(encoded.schema):
         codes = encoded.codes[:, j]
@@ -267,7 +330,7 @@ def _check_task_labels(encoded):
                 f"{len(codes)} values, {len(codes) - n_off} are missing and {n_off} not "
                 "applicable (gate off); expected at least one label per task."
             )
-        if task.is_classification:
+        if task.is_classification and warn_single_class:
             seen = codes[present]
             if seen.min() == seen.max():
                 label = task.classes[int(seen[0])]

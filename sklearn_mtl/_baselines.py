@@ -12,30 +12,161 @@ estimator (:class:`~sklearn_mtl._base.BaseMultiTaskEstimator`).
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import _fit_context, clone
 from sklearn.model_selection import cross_val_predict
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import (
+    _check_method_params,
+    _check_sample_weight,
+    check_is_fitted,
+    has_fit_parameter,
+)
 
-from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator
+from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, tasks_from_classes
 from ._encoder import EncodedLabels
 from ._schema import MISSING, NOT_APPLICABLE
 
 # ------------------------------------------------------------------------------ helpers
 
 
-def _fit_inputs(estimator, X, y, sample_weight):
-    """The shared input checks of the baselines' ``fit``."""
+def _fit_inputs(estimator, X, y, sample_weight, fit_params, method="fit"):
+    """The shared input checks of the baselines' ``fit``: validated ``X``, the encoded
+    labels and the keyword arguments of the base estimator's ``method`` (all samples)."""
     X, encoded, sample_weight = estimator._check_fit_inputs(X, y, sample_weight)
     _check_kinds(estimator, estimator.schema_)
+    return X, encoded, _route(estimator, X, method, sample_weight, fit_params)
+
+
+def _route(estimator, X, method, sample_weight, params):
+    """Keyword arguments of the base estimator's ``method``, as MultiOutputClassifier
+    routes them: through metadata routing when it is enabled, else ``sample_weight``
+    (refused when the base cannot take it) plus every other fit parameter."""
+    params = dict(params)
+    if _routing_enabled():
+        if sample_weight is not None:
+            params["sample_weight"] = sample_weight
+        routed = process_routing(estimator, method, **params)
+        return dict(routed.estimator[method])
     _check_sample_weight_support(estimator.estimator, sample_weight)
-    return X, encoded, sample_weight
+    kwargs = dict(_check_method_params(X, params=params))
+    if sample_weight is not None:
+        kwargs["sample_weight"] = sample_weight
+    return kwargs
+
+
+@contextlib.contextmanager
+def _tasks_set_to(estimator, tasks):
+    """``estimator.tasks`` replaced by ``tasks`` (when not None) inside the block only."""
+    if tasks is None:
+        yield
+        return
+    user_tasks, estimator.tasks = estimator.tasks, tasks
+    try:
+        yield
+    finally:
+        estimator.tasks = user_tasks
+
+
+def _base_has(attr):
+    """``available_if`` check: the (fitted) base estimator has ``attr``."""
+
+    def check(self):
+        fitted = _first_fitted(self)
+        return hasattr(self.estimator if fitted is None else fitted, attr)
+
+    return check
+
+
+def _first_fitted(est):
+    """A fitted base estimator of ``est``, or None before ``fit``."""
+    if hasattr(est, "estimator_"):
+        return est.estimator_
+    found = getattr(est, "estimators_", None)
+    while isinstance(found, list):
+        found = next((e for e in found if e is not None and e != []), None)
+    return found
+
+
+class _BaselineMethods(BaseMultiTaskEstimator):
+    """``predict_proba`` (and its log) only where the base estimator has it."""
+
+    @available_if(_base_has("predict_proba"))
+    def predict_proba(self, X, task=None):
+        """Per-task probabilities (only when the base estimator has ``predict_proba``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+        task : str, default=None
+            Return the probabilities of this task only.
+
+        Returns
+        -------
+        proba : list of ndarray, or ndarray
+            One array per task in ``tasks_`` order: (n_samples, n_classes) for a binary or
+            multiclass task (conditional on its gate being on), (n_samples, n_labels) of
+            P(label = 1) for a multilabel task. A single array for a 1-D ``y`` or when
+            ``task`` is given.
+        """
+        return super().predict_proba(X, task=task)
+
+    @available_if(_base_has("predict_proba"))
+    def predict_log_proba(self, X, task=None):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+        task : str, default=None
+            Return the log-probabilities of this task only.
+
+        Returns
+        -------
+        log_proba : list of ndarray, or ndarray
+            As :meth:`predict_proba`, in log space.
+        """
+        return super().predict_log_proba(X, task=task)
+
+    def _single_or_list(self, outputs, task):
+        if task is not None:
+            return outputs[self.schema_.index(task)]
+        return outputs[0] if self._single_output else outputs
+
+    def get_metadata_routing(self):
+        """Get metadata routing of this object.
+
+        ``fit`` (and ``partial_fit``) parameters go to the base estimator's method of
+        the same name, as for :class:`~sklearn.multioutput.MultiOutputClassifier`.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            The routing information.
+        """
+        return MetadataRouter(owner=self).add(
+            estimator=self.estimator,
+            method_mapping=MethodMapping()
+            .add(caller="fit", callee="fit")
+            .add(caller="partial_fit", callee="partial_fit"),
+        )
 
 
 def _check_kinds(estimator, schema):
@@ -58,21 +189,44 @@ def _check_sample_weight_support(estimator, sample_weight):
         )
 
 
-def _fit_one(estimator, X, y, rows, sample_weight, where):
-    """Fit a clone on the selected rows; errors name the task (and label)."""
-    est = clone(estimator)
+def _fit_one(estimator, X, y, rows, fit_kwargs, where, method="fit", **extra):
+    """Fit a clone (or ``partial_fit`` ``estimator`` itself) on the selected rows, with the
+    per-sample fit parameters of those rows; errors name the task (and label)."""
+    est = clone(estimator) if method == "fit" else estimator
     if not rows.all():
+        fit_kwargs = _check_method_params(X, params=fit_kwargs, indices=np.flatnonzero(rows))
         X, y = X[rows], y[rows]
-        if sample_weight is not None:
-            sample_weight = sample_weight[rows]
     if len(y) == 0:
         raise ValueError(f"{where} has no annotated, applicable sample to train on.")
-    kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
     try:
-        est.fit(X, y, **kwargs)
+        getattr(est, method)(X, y, **fit_kwargs, **extra)
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from exc
     return est
+
+
+def _decision(est, X, n_classes):
+    """Decision values over codes 0..n_classes-1: (n,) for two classes (the score of code
+    1), else (n, n_classes) with -inf for a class the model never saw."""
+    d = np.asarray(est.decision_function(X), dtype=float)
+    classes = np.asarray(est.classes_).astype(np.int64)
+    if n_classes == 2 and len(classes) == 2:
+        return d if classes[1] == 1 else -d
+    out = np.full((X.shape[0], n_classes), -np.inf)
+    if d.ndim == 1:  # a model that saw two of the classes: score of its classes_[1]
+        out[:, classes[0]], out[:, classes[1]] = -d, d
+    else:
+        out[:, classes] = d
+    return out
+
+
+def _augment(X, feats):
+    """``X`` followed by the chain's feature columns ``feats`` (sparse stays sparse)."""
+    if feats.shape[1] == 0:
+        return X
+    if sp.issparse(X):
+        return sp.hstack((X, sp.csr_matrix(feats)), format="csr")
+    return np.hstack((X, feats))
 
 
 def _where(task, label=None):
@@ -100,7 +254,7 @@ def _width(task):
 # ------------------------------------------------------------------ independent tasks
 
 
-class IndependentTaskClassifier(BaseMultiTaskEstimator):
+class IndependentTaskClassifier(_BaselineMethods):
     """One classifier per task: binary relevance, generalised to structured labels.
 
     A binary or multiclass task gets one clone of ``estimator`` (a multiclass model for a
@@ -112,8 +266,8 @@ class IndependentTaskClassifier(BaseMultiTaskEstimator):
     Parameters
     ----------
     estimator : estimator object
-        A scikit-learn classifier implementing ``fit`` and ``predict`` (``predict_proba``
-        for probabilities; without it, probabilities are the one-hot predictions).
+        A scikit-learn classifier implementing ``fit`` and ``predict``. ``predict_proba``,
+        ``decision_function`` and ``partial_fit`` exist when it has them.
     n_jobs : int, default=None
         Number of jobs fitting the per-task (per-label) models in parallel with joblib.
         ``None`` means 1 unless in a :obj:`joblib.parallel_backend` context.
@@ -183,38 +337,33 @@ class IndependentTaskClassifier(BaseMultiTaskEstimator):
         self.decode = decode
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit one model per task (per label for a multilabel task).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training samples.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training samples; a sparse matrix is passed on to the base estimator.
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Structured labels (``Y``) in any form :class:`~sklearn_mtl.StructuredLabelEncoder`
             reads.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to each model's ``fit``; raises if ``estimator`` does not accept it.
+        **fit_params : dict
+            Further parameters of the base estimator's ``fit`` (per-sample ones are
+            restricted to the samples each model trains on). With metadata routing
+            enabled, the parameters the base estimator requests.
 
         Returns
         -------
         self : IndependentTaskClassifier
             The fitted estimator.
         """
-        X, encoded, sample_weight = _fit_inputs(self, X, y, sample_weight)
-        jobs = []
-        for j, task in enumerate(self.schema_):
-            if task.kind == "multilabel":
-                block = encoded.multilabel[task.name]
-                for label in range(block.shape[1]):
-                    y = block[:, label]
-                    jobs.append((j, y, y >= 0, _where(task, label)))
-            else:
-                y = encoded.codes[:, j]
-                jobs.append((j, y, y >= 0, _where(task)))
+        X, encoded, fit_kwargs = _fit_inputs(self, X, y, sample_weight, fit_params)
+        jobs = self._jobs(encoded)
         fitted = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_one)(self.estimator, X, y, rows, sample_weight, where)
-            for _, y, rows, where in jobs
+            delayed(_fit_one)(self.estimator, X, y, rows, fit_kwargs, where)
+            for _, _, y, rows, where in jobs
         )
         self.estimators_ = [[] if t.kind == "multilabel" else None for t in self.schema_]
         for (j, *_), est in zip(jobs, fitted, strict=True):
@@ -222,6 +371,84 @@ class IndependentTaskClassifier(BaseMultiTaskEstimator):
                 self.estimators_[j].append(est)
             else:
                 self.estimators_[j] = est
+        return self
+
+    def _jobs(self, encoded):
+        """(task index, label or None, labels, rows to train on, where) for every model."""
+        jobs = []
+        for j, task in enumerate(self.schema_):
+            if task.kind == "multilabel":
+                block = encoded.multilabel[task.name]
+                for label in range(block.shape[1]):
+                    y = block[:, label]
+                    jobs.append((j, label, y, y >= 0, _where(task, label)))
+            else:
+                y = encoded.codes[:, j]
+                jobs.append((j, None, y, y >= 0, _where(task)))
+        return jobs
+
+    @available_if(_base_has("partial_fit"))
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **partial_fit_params):
+        """Update every model with one batch (only when the base estimator has
+        ``partial_fit``).
+
+        The first call learns the schema from ``y``, completed by ``classes`` (or from
+        ``tasks``/``encoder``, which must then list every class); later calls must fit
+        that schema. A task (label) with no annotated, applicable sample in a later batch
+        is left as it is.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One batch of samples.
+        y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Its structured labels.
+        classes : list of array-like, default=None
+            First call only: the classes of every task, one array per task in column
+            order (one array for a 1-D ``y``), as for
+            :class:`~sklearn.multioutput.MultiOutputClassifier`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to each model's ``partial_fit``.
+        **partial_fit_params : dict
+            Further parameters of the base estimator's ``partial_fit`` (routed as in
+            :meth:`fit`).
+
+        Returns
+        -------
+        self : IndependentTaskClassifier
+            The updated estimator.
+        """
+        _raise_for_params(partial_fit_params, self, "partial_fit")
+        first = not hasattr(self, "estimators_")
+        if first:
+            self._validate_params()
+            tasks = None if classes is None else tasks_from_classes(self, y, classes)
+            with _tasks_set_to(self, tasks):
+                X, encoded, sample_weight = self._check_fit_inputs(
+                    X, y, sample_weight, warn_single_class=False
+                )
+            _check_kinds(self, self.schema_)
+        else:
+            check_is_fitted(self)
+            X = self._validate_X(X, reset=False)
+            encoded = self.encoder_.transform(y)
+            if sample_weight is not None:
+                sample_weight = _check_sample_weight(sample_weight, X)
+        kwargs = _route(self, X, "partial_fit", sample_weight, partial_fit_params)
+        if first:
+            self.estimators_ = [
+                [clone(self.estimator) for _ in t.classes] if t.kind == "multilabel"
+                else clone(self.estimator)
+                for t in self.schema_
+            ]
+        for j, label, y_job, rows, where in self._jobs(encoded):
+            if label is not None:
+                est, n_classes = self.estimators_[j][label], 2
+            else:
+                est, n_classes = self.estimators_[j], len(self.schema_[j].classes)
+            if rows.any():
+                _fit_one(est, X, y_job, rows, kwargs, where, method="partial_fit",
+                         classes=np.arange(n_classes))
         return self
 
     def _predict_outputs(self, X):
@@ -233,11 +460,40 @@ class IndependentTaskClassifier(BaseMultiTaskEstimator):
                 outputs.append(_proba(est, X, len(task.classes)))
         return outputs
 
+    @available_if(_base_has("decision_function"))
+    def decision_function(self, X, task=None):
+        """Per-task decision values (only when the base estimator has them).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+        task : str, default=None
+            Return the values of this task only.
+
+        Returns
+        -------
+        decision : list of ndarray, or ndarray
+            One array per task in ``tasks_`` order: (n_samples,) for a binary task (the
+            score of its second class, as scikit-learn's binary classifiers), (n_samples,
+            n_classes) for a multiclass task (-inf for a class its model never saw),
+            (n_samples, n_labels) for a multilabel task.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        outputs = []
+        for t, est in zip(self.schema_, self.estimators_, strict=True):
+            if t.kind == "multilabel":
+                outputs.append(np.column_stack([_decision(e, X, 2) for e in est]))
+            else:
+                outputs.append(_decision(est, X, len(t.classes)))
+        return self._single_or_list(outputs, task)
+
 
 # ------------------------------------------------------------------------------ chains
 
 
-class TaskChainClassifier(BaseMultiTaskEstimator):
+class TaskChainClassifier(_BaselineMethods):
     """A classifier chain over tasks: each link sees X and the earlier tasks' outputs.
 
     Links are taken in ``order``; link ``t`` is a clone of ``estimator`` fitted on ``X``
@@ -260,13 +516,15 @@ class TaskChainClassifier(BaseMultiTaskEstimator):
     ----------
     estimator : estimator object
         A scikit-learn classifier implementing ``fit`` and ``predict`` (and
-        ``predict_proba`` for ``chain_method="predict_proba"``).
-    order : None, "random" or list of str, default=None
+        ``predict_proba`` for ``chain_method="predict_proba"``). ``predict_proba`` and
+        ``decision_function`` exist when it has them.
+    order : None, "random" or array-like of str or int, default=None
         Order of the links. ``None``: the tasks' order, with gate parents moved before
         their children where needed. ``"random"``: a random order (from ``random_state``)
-        in which parents still come before children. A list of task names (or indices):
-        that order, which must put every gate parent before its children (else a
-        ``ValueError``).
+        in which parents still come before children. An array-like of task names or
+        indices (a list, or e.g. ``np.random.permutation(n_tasks)``, as for
+        :class:`~sklearn.multioutput.ClassifierChain`): that order, which must put
+        every gate parent before its children (else a ``ValueError``).
     cv : int, cross-validation generator or iterable, default=None
         ``None``: later links train on the earlier tasks' true labels. Otherwise later
         links train on cross-validated outputs (``cross_val_predict``) of the earlier
@@ -332,7 +590,7 @@ class TaskChainClassifier(BaseMultiTaskEstimator):
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"])],
-        "order": [list, tuple, StrOptions({"random"}), None],
+        "order": ["array-like", StrOptions({"random"}), None],
         "cv": ["cv_object"],
         "chain_method": [StrOptions({"predict_proba", "predict"})],
         "n_chains": [Interval(Integral, 1, None, closed="left")],
@@ -364,65 +622,71 @@ class TaskChainClassifier(BaseMultiTaskEstimator):
         self.decode = decode
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit the chain(s), link by link.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training samples.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training samples. A sparse matrix stays sparse: each link gets it
+            horizontally stacked with the earlier links' outputs, as in
+            :class:`~sklearn.multioutput.ClassifierChain`.
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Structured labels (``Y``) in any form :class:`~sklearn_mtl.StructuredLabelEncoder`
             reads.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to each link's ``fit``; raises if ``estimator`` does not accept it.
+        **fit_params : dict
+            Further parameters of the base estimator's ``fit`` (per-sample ones are
+            restricted to the samples each link trains on). With metadata routing
+            enabled, the parameters the base estimator requests.
 
         Returns
         -------
         self : TaskChainClassifier
             The fitted estimator.
         """
-        X, encoded, sample_weight = _fit_inputs(self, X, y, sample_weight)
+        X, encoded, fit_kwargs = _fit_inputs(self, X, y, sample_weight, fit_params)
         if self.chain_method == "predict_proba" and not hasattr(self.estimator, "predict_proba"):
             raise ValueError(
                 f"chain_method='predict_proba' needs a base estimator with predict_proba; "
                 f"{type(self.estimator).__name__} has none. Use chain_method='predict'."
             )
         orders = self._resolve_orders(check_random_state(self.random_state))
-        X = np.asarray(X)
+        if not sp.issparse(X):
+            X = np.asarray(X)
         self.orders_ = [[self.schema_[j].name for j in order] for order in orders]
-        self.estimators_ = [self._fit_chain(X, encoded, sample_weight, order) for order in orders]
+        self.estimators_ = [self._fit_chain(X, encoded, fit_kwargs, order) for order in orders]
         return self
 
     # ------------------------------------------------------------------------ orders
     def _resolve_orders(self, rng):
         schema = self.schema_
+        order = self.order
+        is_random = isinstance(order, str) and order == "random"
         if self.n_chains > 1:
-            if self.order is not None and not (
-                isinstance(self.order, str) and self.order == "random"
-            ):
+            if order is not None and not is_random:
                 raise ValueError(
                     f"n_chains={self.n_chains} draws a random order per chain; order must be "
-                    f"None or 'random', got {self.order!r}."
+                    f"None or 'random', got {order!r}."
                 )
             return [_random_gate_order(schema, rng) for _ in range(self.n_chains)]
-        if self.order is None:
+        if order is None:
             return [list(schema.order)]
-        if isinstance(self.order, str):
+        if is_random:
             return [_random_gate_order(schema, rng)]
-        return [_check_order(schema, self.order)]
+        return [_check_order(schema, order)]
 
     # ----------------------------------------------------------------------- fitting
-    def _fit_chain(self, X, encoded, sample_weight, order):
+    def _fit_chain(self, X, encoded, fit_kwargs, order):
         schema = self.schema_
-        n, n_features = X.shape
-        X_aug = np.hstack((X, np.zeros((n, sum(_width(schema[j]) for j in order)))))
-        col = n_features
+        chain = _ChainInput(X, sum(_width(schema[j]) for j in order))
+        col = 0
         links = []
         for pos, j in enumerate(order):
             task = schema[j]
             width = _width(task)
-            X_link = X_aug[:, :col]
+            X_link = chain.upto(col)
             last = pos == len(order) - 1
             codes = encoded.codes[:, j]
             if task.kind == "multilabel":
@@ -432,34 +696,34 @@ class TaskChainClassifier(BaseMultiTaskEstimator):
                     y = block[:, label]
                     rows = y >= 0
                     est = _fit_one(
-                        self.estimator, X_link, y, rows, sample_weight, _where(task, label)
+                        self.estimator, X_link, y, rows, fit_kwargs, _where(task, label)
                     )
                     ests.append(est)
                     if not last:
                         missing = (y < 0) & (codes != NOT_APPLICABLE)
-                        X_aug[:, col + label] = self._train_features(
-                            est, X_link, y, rows, missing, sample_weight, 2, binary=True
+                        chain.feats[:, col + label] = self._train_features(
+                            est, X_link, y, rows, missing, fit_kwargs, 2, binary=True
                         )[:, 0]
                 links.append(ests)
             else:
                 rows = codes >= 0
-                est = _fit_one(self.estimator, X_link, codes, rows, sample_weight, _where(task))
+                est = _fit_one(self.estimator, X_link, codes, rows, fit_kwargs, _where(task))
                 links.append(est)
                 if not last:
-                    X_aug[:, col : col + width] = self._train_features(
+                    chain.feats[:, col : col + width] = self._train_features(
                         est,
                         X_link,
                         codes,
                         rows,
                         codes == MISSING,
-                        sample_weight,
+                        fit_kwargs,
                         len(task.classes),
                         binary=task.kind == "binary",
                     )
             col += width
         return links
 
-    def _train_features(self, est, X, y, rows, missing, sample_weight, n_classes, binary):
+    def _train_features(self, est, X, y, rows, missing, fit_kwargs, n_classes, binary):
         """Features a link passes on during training (zeros where its gate is off)."""
         feats = np.zeros((X.shape[0], n_classes))
         if self.cv is None:
@@ -468,9 +732,9 @@ class TaskChainClassifier(BaseMultiTaskEstimator):
             all_rows = rows.all()
             X_rows = X if all_rows else X[rows]
             y_rows = y[rows]
-            params = {}
-            if sample_weight is not None:
-                params["sample_weight"] = sample_weight if all_rows else sample_weight[rows]
+            params = fit_kwargs
+            if not all_rows:
+                params = _check_method_params(X, params=fit_kwargs, indices=np.flatnonzero(rows))
             cv_out = cross_val_predict(
                 clone(self.estimator),
                 X_rows,
@@ -507,11 +771,14 @@ class TaskChainClassifier(BaseMultiTaskEstimator):
         return proba, proba, decision
 
     # -------------------------------------------------------------------- prediction
-    def _predict_outputs(self, X):
-        X = np.asarray(X)
+    def _predict_outputs(self, X, method="proba"):
+        if not sp.issparse(X):
+            X = np.asarray(X)
         outputs = None
         for order_names, links in zip(self.orders_, self.estimators_, strict=True):
-            chain_out = self._chain_outputs(X, [self.schema_.index(t) for t in order_names], links)
+            chain_out = self._chain_outputs(
+                X, [self.schema_.index(t) for t in order_names], links, method
+            )
             if outputs is None:
                 outputs = chain_out
             else:
@@ -520,17 +787,19 @@ class TaskChainClassifier(BaseMultiTaskEstimator):
             outputs = [o / len(self.estimators_) for o in outputs]
         return outputs
 
-    def _chain_outputs(self, X, order, links):
+    def _chain_outputs(self, X, order, links, method="proba"):
+        """Per-task outputs of one chain: probabilities, or with ``method="decision"``
+        the links' decision values (on the same chained features)."""
         schema = self.schema_
-        n, n_features = X.shape
-        X_aug = np.hstack((X, np.zeros((n, sum(_width(schema[j]) for j in order)))))
-        col = n_features
+        n = X.shape[0]
+        chain = _ChainInput(X, sum(_width(schema[j]) for j in order))
+        col = 0
         outputs = [None] * len(schema)
         on, decision = {}, {}
         for j, link in zip(order, links, strict=True):
             task = schema[j]
             width = _width(task)
-            X_link = X_aug[:, :col]
+            X_link = chain.upto(col)
             if task.gate is None:
                 gate_on = np.ones(n, dtype=bool)
             else:
@@ -543,16 +812,69 @@ class TaskChainClassifier(BaseMultiTaskEstimator):
                 for label, est in enumerate(link):
                     f, proba, _ = self._link_features(est, X_link, 2)
                     feats[:, label] = f[:, 1]
-                    out[:, label] = proba[:, 1]
+                    out[:, label] = (
+                        proba[:, 1] if method == "proba" else _decision(est, X_link, 2)
+                    )
             else:
                 feats, out, decision[j] = self._link_features(link, X_link, len(task.classes))
+                if method != "proba":
+                    out = _decision(link, X_link, len(task.classes))
                 if task.kind == "binary":
                     feats = feats[:, 1:2]
             outputs[j] = out
-            feats = np.where(gate_on[:, None], feats, 0.0)
-            X_aug[:, col : col + width] = feats
+            chain.feats[:, col : col + width] = np.where(gate_on[:, None], feats, 0.0)
             col += width
         return outputs
+
+    @available_if(_base_has("decision_function"))
+    def decision_function(self, X, task=None):
+        """Per-task decision values of the links (only when the base estimator has them).
+
+        Each link is evaluated on ``X`` and the earlier links' outputs, as in
+        :meth:`predict`; with several chains the values are averaged.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+        task : str, default=None
+            Return the values of this task only.
+
+        Returns
+        -------
+        decision : list of ndarray, or ndarray
+            One array per task in ``tasks_`` order: (n_samples,) for a binary task (the
+            score of its second class), (n_samples, n_classes) for a multiclass task
+            (-inf for a class its link never saw), (n_samples, n_labels) for a
+            multilabel task.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._single_or_list(self._predict_outputs(X, method="decision"), task)
+
+
+class _ChainInput:
+    """``X`` followed by the chain's feature columns ``feats`` (filled link by link).
+
+    Dense ``X`` is copied once into a wider array whose leading columns each link
+    reads as a view; sparse ``X`` stays sparse and is stacked with the features the
+    link needs.
+    """
+
+    def __init__(self, X, width):
+        self.sparse = sp.issparse(X)
+        self.n_features = X.shape[1]
+        if self.sparse:
+            self.X, self.feats = X, np.zeros((X.shape[0], width))
+        else:
+            self.X = np.hstack((X, np.zeros((X.shape[0], width))))
+            self.feats = self.X[:, self.n_features :]
+
+    def upto(self, k):
+        """``X`` and the first ``k`` feature columns."""
+        if self.sparse:
+            return _augment(self.X, self.feats[:, :k])
+        return self.X[:, : self.n_features + k]
 
 
 def _check_order(schema, order):
@@ -602,7 +924,7 @@ def _random_gate_order(schema, rng):
 # ------------------------------------------------------------------------ label product
 
 
-class LabelProductClassifier(BaseMultiTaskEstimator):
+class LabelProductClassifier(_BaselineMethods):
     """All tasks as one single-label problem over the label combinations seen in training.
 
     Each distinct combination of the training labels (label powerset) becomes one class of
@@ -612,11 +934,11 @@ class LabelProductClassifier(BaseMultiTaskEstimator):
     enters the combination with all its labels.
 
     ``predict_proba`` marginalises the combination probabilities back to per-task
-    probabilities, a gated task's conditional on its gate being on. With
-    ``decode="joint"``, ``predict`` returns the most probable combination (the classic
-    label-powerset prediction, which never predicts an unseen combination); with the
-    default ``decode="independent"`` each task takes its own most probable value, as for
-    every sklearn-mtl estimator.
+    probabilities, a gated task's conditional on its gate being on. By default
+    (``decode="joint"``) ``predict`` returns the most probable combination: the classic
+    label-powerset prediction, which never predicts an unseen combination and is what
+    maximises the expected exact match. ``decode="independent"`` lets each task take its
+    own most probable marginal value instead.
 
     A sample with a missing label (on an applicable task) has no combination: it is left
     out of training with a ``UserWarning`` that says how many samples were left out; if
@@ -625,13 +947,14 @@ class LabelProductClassifier(BaseMultiTaskEstimator):
     Parameters
     ----------
     estimator : estimator object
-        A scikit-learn classifier (multiclass) implementing ``fit`` and ``predict``
-        (``predict_proba`` for probabilities; without it, the one-hot predictions).
+        A scikit-learn classifier (multiclass) implementing ``fit`` and ``predict``.
+        ``predict_proba`` exists when it has one (without it, ``predict`` decides on the
+        one-hot predictions of the combination).
     tasks : list of Task, default=None
         The tasks; ``None`` infers them from ``Y``. Regression tasks are refused.
     encoder : StructuredLabelEncoder, default=None
         An encoder to clone and fit instead of ``StructuredLabelEncoder(tasks=tasks)``.
-    decode : {"independent", "joint"} or decoder object, default="independent"
+    decode : {"joint", "independent"} or decoder object, default="joint"
         ``"joint"``: the most probable combination. ``"independent"`` or a decoder object:
         applied to the marginal per-task probabilities.
 
@@ -676,7 +999,7 @@ class LabelProductClassifier(BaseMultiTaskEstimator):
     >>> Y = pd.DataFrame({"car": ["no", "no", "yes", "yes", "yes", "yes"],
     ...                   "color": [None, None, "red", "red", "blue", "blue"]})
     >>> tasks = [Task("car"), Task("color", gate=("car", "yes"))]
-    >>> clf = LabelProductClassifier(LogisticRegression(), tasks=tasks, decode="joint")
+    >>> clf = LabelProductClassifier(LogisticRegression(), tasks=tasks)
     >>> clf.fit(X, Y).n_combinations_
     3
     >>> clf.predict([[0.05], [2.05]])
@@ -690,32 +1013,36 @@ class LabelProductClassifier(BaseMultiTaskEstimator):
         **_COMMON_CONSTRAINTS,
     }
 
-    def __init__(self, estimator, *, tasks=None, encoder=None, decode="independent"):
+    def __init__(self, estimator, *, tasks=None, encoder=None, decode="joint"):
         self.estimator = estimator
         self.tasks = tasks
         self.encoder = encoder
         self.decode = decode
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit one classifier over the training label combinations.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training samples.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training samples; a sparse matrix is passed on to the base estimator.
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Structured labels (``Y``) in any form :class:`~sklearn_mtl.StructuredLabelEncoder`
             reads. Samples with a missing applicable label are left out (with a warning).
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to the estimator's ``fit``; raises if it does not accept it.
+        **fit_params : dict
+            Further parameters of the base estimator's ``fit`` (per-sample ones are
+            restricted to the samples it trains on). With metadata routing enabled, the
+            parameters the base estimator requests.
 
         Returns
         -------
         self : LabelProductClassifier
             The fitted estimator.
         """
-        X, encoded, sample_weight = _fit_inputs(self, X, y, sample_weight)
+        X, encoded, fit_kwargs = _fit_inputs(self, X, y, sample_weight, fit_params)
         schema = self.schema_
         codes = encoded.codes
         complete = (codes != MISSING).all(axis=1)
@@ -752,7 +1079,7 @@ class LabelProductClassifier(BaseMultiTaskEstimator):
         y = np.full(len(codes), -1, dtype=np.int64)
         y[complete] = inverse
         self.estimator_ = _fit_one(
-            self.estimator, X, y, complete, sample_weight, "The label combinations"
+            self.estimator, X, y, complete, fit_kwargs, "The label combinations"
         )
         return self
 

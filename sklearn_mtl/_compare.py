@@ -8,8 +8,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.base import clone
-from sklearn.model_selection import KFold, check_cv
+from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
 
 from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator
@@ -23,6 +24,7 @@ from .metrics._classification import (
     hamming_loss,
 )
 from .metrics._inputs import align_pred, fit_label_encoder
+from .model_selection import MultiTaskStratifiedKFold
 
 
 def compare(
@@ -36,6 +38,7 @@ def compare(
     error_score="raise",
     progress=True,
     return_details=False,
+    n_jobs=None,
 ):
     """Cross-validate several estimators on structured labels and tabulate the results.
 
@@ -54,14 +57,17 @@ def compare(
     Y : DataFrame, array-like, multi-hot matrix or list of sets
         Structured labels.
     cv : int, cross-validation generator or iterable, default=5
-        An int is the number of folds of a shuffled ``KFold`` seeded with
-        ``random_state``. Otherwise a scikit-learn splitter or an iterable of
-        (train, test) index arrays; a splitter's ``split`` receives the codes of the
-        first task as ``y`` (so ``StratifiedKFold`` stratifies on the first task).
+        An int is the number of folds of a shuffled
+        :class:`~sklearn_mtl.model_selection.MultiTaskStratifiedKFold` seeded with
+        ``random_state`` (every task's classes balanced across folds, missing labels
+        included). Otherwise a scikit-learn splitter or an iterable of (train, test)
+        index arrays; a ``MultiTaskStratifiedKFold`` gets the encoded labels, another
+        splitter's ``split`` receives the codes of the first task as ``y`` (so
+        ``StratifiedKFold`` stratifies on the first task).
     schema : Schema, list of Task or StructuredLabelEncoder, default=None
         Tells gated-off labels from missing ones when scoring.
     random_state : int, RandomState instance or None, default=0
-        Seed of the shuffled ``KFold`` when ``cv`` is an int.
+        Seed of the shuffled folds when ``cv`` is an int.
     error_score : "raise" or float, default="raise"
         What a fold gets when fitting or predicting fails: raise, or this value for
         every metric (with a warning).
@@ -70,6 +76,11 @@ def compare(
     return_details : bool, default=False
         Also return the per-fold results, the out-of-fold predictions and the fitted
         estimators.
+    n_jobs : int, default=None
+        Fits (folds x models) run in parallel through joblib: ``None`` means 1 unless in
+        a :func:`joblib.parallel_config` context, ``-1`` means all processors. Under
+        ``joblib.parallel_config(backend="dask")`` the fits run on a Dask cluster (see
+        the "Scaling out" guide); the results are the same as in one process.
 
     Returns
     -------
@@ -107,11 +118,15 @@ def compare(
     if isinstance(cv, numbers.Integral):
         if cv < 2:
             raise ValueError(f"cv must be at least 2 folds; got {cv}.")
-        splitter = KFold(n_splits=int(cv), shuffle=True, random_state=random_state)
+        splitter = MultiTaskStratifiedKFold(
+            n_splits=int(cv), shuffle=True, random_state=random_state
+        )
     else:
         splitter = check_cv(cv)
-    first = encoded.codes[:, 0]
-    splits = list(splitter.split(X, first))
+    if isinstance(splitter, MultiTaskStratifiedKFold):
+        splits = list(splitter.split(X, encoded))  # every task's labels, in this schema
+    else:
+        splits = list(splitter.split(X, encoded.codes[:, 0]))
     tasks = [t.name for t in _selected_tasks(encoded.schema, None)]
     records = []
     fitted = {name: [] for name in estimators}
@@ -122,45 +137,57 @@ def compare(
     partition = bool((coverage == 1).all())
     oof = {name: _empty_like(encoded) for name in estimators} if partition else None
 
-    bar = _progress(total=len(splits) * len(estimators), disable=not progress)
-    try:
-        for fold, (train, test) in enumerate(splits):
+    def jobs():
+        for train, test in splits:
             X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
-            Y_train, Y_test = _rows(Y, train), _rows(Y, test)
-            true = encoded[test]
-            for name, estimator in estimators.items():
-                bar.set_postfix_str(f"{name}, fold {fold + 1}/{len(splits)}")
-                record = {"model": name, "fold": fold}
+            Y_train = _rows(Y, train)
+            for estimator in estimators.values():
+                yield delayed(_fit_predict)(
+                    clone(estimator), X_train, Y_train, X_test, return_details
+                )
+
+    keys = [(fold, name) for fold in range(len(splits)) for name in estimators]
+    bar = _progress(total=len(keys), disable=not progress)
+    try:
+        try:  # results as they come, for the progress bar
+            parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+        except TypeError:  # joblib < 1.3: all at the end
+            parallel = Parallel(n_jobs=n_jobs)
+        results = parallel(jobs())
+        for (fold, name), result in zip(keys, results):
+            bar.set_postfix_str(f"{name}, fold {fold + 1}/{len(splits)}")
+            test = splits[fold][1]
+            record = {"model": name, "fold": fold}
+            error = result.get("error")
+            if error is None:
                 try:
-                    model = clone(estimator)
-                    start = time.perf_counter()
-                    model.fit(X_train, Y_train)
-                    record["fit_time"] = time.perf_counter() - start
-                    start = time.perf_counter()
-                    Y_hat = model.predict(X_test)
-                    record["predict_time"] = time.perf_counter() - start
-                    pred = encoder.transform(align_pred(Y_test, Y_hat))
+                    pred = encoder.transform(align_pred(_rows(Y, test), result["Y_hat"]))
                 except Exception as exc:
-                    if error_score == "raise":
-                        if hasattr(exc, "add_note"):
-                            exc.add_note(f"While fitting or predicting {name!r} on fold {fold}.")
-                        raise
-                    warnings.warn(
-                        f"Model {name!r} failed on fold {fold} ({type(exc).__name__}: {exc}); "
-                        f"its scores there are set to {error_score}.",
-                        RuntimeWarning,
-                    )
-                    record.update(_failed_metrics(tasks, error_score))
-                    records.append(record)
-                    bar.update(1)
-                    continue
-                record.update(_fold_metrics(true, pred))
+                    error = exc
+            if error is not None and error_score == "raise":
+                # Added here, not in the worker: a remote backend may drop the notes.
+                if hasattr(error, "add_note"):
+                    error.add_note(f"While fitting or predicting {name!r} on fold {fold}.")
+                raise error
+            if error is not None:
+                warnings.warn(
+                    f"Model {name!r} failed on fold {fold} ({type(error).__name__}: {error}); "
+                    f"its scores there are set to {error_score}.",
+                    RuntimeWarning,
+                )
+                record.update(_failed_metrics(tasks, error_score))
                 records.append(record)
-                if return_details:
-                    fitted[name].append(model)
-                if oof is not None:
-                    _put_rows(oof[name], test, pred)
                 bar.update(1)
+                continue
+            record["fit_time"] = result["fit_time"]
+            record["predict_time"] = result["predict_time"]
+            record.update(_fold_metrics(encoded[test], pred))
+            records.append(record)
+            if return_details:
+                fitted[name].append(result["model"])
+            if oof is not None:
+                _put_rows(oof[name], test, pred)
+            bar.update(1)
     finally:
         bar.close()
 
@@ -227,6 +254,24 @@ def format_comparison(table, decimals=3):
 
 
 # ---------------------------------------------------------------------------- helpers
+def _fit_predict(model, X_train, Y_train, X_test, keep_model):
+    """One fit and prediction of :func:`compare` (run by joblib, maybe on another
+    machine): the predictions and times, or the error (raised or scored by the caller)."""
+    try:
+        start = time.perf_counter()
+        model.fit(X_train, Y_train)
+        fit_time = time.perf_counter() - start
+        start = time.perf_counter()
+        Y_hat = model.predict(X_test)
+        predict_time = time.perf_counter() - start
+    except Exception as exc:
+        return {"error": exc}
+    return {
+        "Y_hat": Y_hat, "fit_time": fit_time, "predict_time": predict_time,
+        "model": model if keep_model else None,
+    }
+
+
 def _check_estimators(estimators):
     if not isinstance(estimators, dict) or not estimators:
         raise ValueError(

@@ -147,6 +147,38 @@ def observed_combinations(encoded):
     return _unique_rows(combos)
 
 
+def unseen_combination_mass(encoded):
+    """Good–Turing estimate of the chance that a new sample's combination is unseen.
+
+    The fraction of fully annotated training rows whose label combination occurs exactly
+    once (Good 1953): the probability mass that combinations never seen in training
+    hold. Decoding over the observed combinations only
+    (``JointDecoder(allowed="observed")``) cannot predict those, so it pays where this is
+    small, e.g. a digit with its parity, and hurts where most combinations are new, e.g.
+    20 free labels.
+
+    Parameters
+    ----------
+    encoded : EncodedLabels
+        Training labels.
+
+    Returns
+    -------
+    mass : float
+        In [0, 1]; 1.0 when no row is fully annotated.
+    """
+    codes = encoded.codes
+    clf = [j for j, t in enumerate(encoded.schema) if t.is_classification]
+    if not clf:
+        return 1.0
+    codes = codes[:, clf]
+    complete = codes[(codes != MISSING).all(axis=1)]
+    if len(complete) == 0:
+        return 1.0
+    _, counts = np.unique(complete, axis=0, return_counts=True)
+    return float((counts == 1).sum() / len(complete))
+
+
 def _unique_rows(codes):
     """``np.unique(codes, axis=0)`` for small integer codes, via 1-D mixed-radix keys
     (much faster than numpy's row sort when a key fits in an int64), counted with

@@ -5,19 +5,40 @@ from __future__ import annotations
 import contextlib
 import copy
 import inspect
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
-from sklearn.base import _fit_context
+from sklearn.base import _fit_context, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, IterableDataset
 
-from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_features
+from ._base import (
+    _COMMON_CONSTRAINTS,
+    BaseMultiTaskEstimator,
+    tasks_from_classes,
+    validate_features,
+)
+from ._decoding import JointDecoder, unseen_combination_mass
+from .neural._distributed import (
+    PRECISIONS,
+    ParallelMultiTaskNet,
+    check_weighting,
+    same_seed,
+    setup_data_parallel,
+)
+from .neural._ensemble import EnsembleMLPTrunk, MemberHoldout, member_mean
 from .neural._losses import MultiTaskLoss
 from .neural._modules import (
     ACTIVATIONS,
@@ -27,8 +48,11 @@ from .neural._modules import (
     infer_out_features,
 )
 from .neural._net import ArrayDataset, MultiTaskNet
+from .neural._preprocessing import TabularPreprocessor, is_tabular_frame
+from .neural._schedules import WarmupCosineSchedule
 from .neural._trunks import NAMED_TRUNKS
 from .neural._weighting import STRATEGIES, resolve_strategy
+from .sharded import ParquetShards, fit_shards
 
 
 class MultiTaskClassifier(BaseMultiTaskEstimator):
@@ -142,6 +166,18 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         :class:`~sklearn_mtl.neural.RandomFlip`, :class:`~sklearn_mtl.neural.GaussianNoise`
         and :class:`~sklearn_mtl.neural.Compose`. Deep-copied at fit; a picklable
         callable keeps the estimator picklable.
+    data_parallel : bool, default=False
+        Train one network on several processes (CPUs, GPUs or nodes) with PyTorch's
+        ``DistributedDataParallel``: launch the same script with ``torchrun``, give every
+        process the same ``X`` and ``y``, and each trains on its own shard of every epoch
+        while the gradients are averaged, so all processes end with the same weights.
+        ``batch_size`` stays the global mini-batch; ``device="cuda"`` means one GPU per
+        process. Without a launcher (one process) training is as usual. GradNorm and
+        PCGrad (``loss_weighting``) are refused. See the "Scaling out" guide.
+    mixed_precision : {"bf16", "fp16"}, default=None
+        Train the forward pass and the loss in bfloat16 or float16 (``torch.autocast``;
+        ``"fp16"`` scales the loss with ``torch.amp.GradScaler``). Weights and prediction
+        stay float32. ``None`` trains in float32.
     warm_start : bool, default=False
         When fitted already, ``fit`` continues training the same network for
         ``max_epochs`` more epochs (``Y`` must fit the learned schema).
@@ -223,7 +259,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         "optimizer_params": [dict, None],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), None],
+        "preprocessing": [StrOptions({"auto"}), HasMethods(["fit", "transform"]), None],
+        "lr_schedule": [StrOptions({"warmup_cosine", "constant"})],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "ensemble_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
@@ -231,9 +271,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         "device": [str, torch.device],
         "num_workers": [Interval(Integral, 0, None, closed="left")],
         "batch_transform": [callable, None],
+        "data_parallel": ["boolean"],
+        "mixed_precision": [StrOptions(set(PRECISIONS)), None],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "decode": [StrOptions({"auto", "independent", "joint"}), HasMethods(["decode"])],
     }
 
     def __init__(
@@ -241,12 +284,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         tasks=None,
         *,
         encoder=None,
+        preprocessing="auto",
         trunk="mlp",
         trunk_params=None,
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes=(256, 256, 256),
         activation="relu",
         dropout=0.0,
         batch_norm=False,
+        ensemble_size="auto",
         head_hidden=None,
         head_lr=None,
         task_weights=None,
@@ -256,9 +301,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         loss_weighting_params=None,
         optimizer=torch.optim.AdamW,
         optimizer_params=None,
-        lr=1e-3,
+        lr=2e-3,
+        lr_schedule="warmup_cosine",
+        label_smoothing=0.1,
         batch_size=128,
-        max_epochs=100,
+        max_epochs=None,
         early_stopping=False,
         validation_fraction=0.1,
         patience=5,
@@ -266,19 +313,23 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         device="cpu",
         num_workers=0,
         batch_transform=None,
+        data_parallel=False,
+        mixed_precision=None,
         warm_start=False,
-        decode="independent",
+        decode="auto",
         random_state=None,
         verbose=0,
     ):
         self.tasks = tasks
         self.encoder = encoder
+        self.preprocessing = preprocessing
         self.trunk = trunk
         self.trunk_params = trunk_params
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
         self.batch_norm = batch_norm
+        self.ensemble_size = ensemble_size
         self.head_hidden = head_hidden
         self.head_lr = head_lr
         self.task_weights = task_weights
@@ -289,6 +340,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self.optimizer = optimizer
         self.optimizer_params = optimizer_params
         self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.label_smoothing = label_smoothing
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
@@ -298,6 +351,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self.device = device
         self.num_workers = num_workers
         self.batch_transform = batch_transform
+        self.data_parallel = data_parallel
+        self.mixed_precision = mixed_precision
         self.warm_start = warm_start
         self.decode = decode
         self.random_state = random_state
@@ -332,6 +387,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     # ------------------------------------------------------------------------ input
     def _validate_X(self, X, *, reset):
+        if isinstance(X, IterableDataset):
+            raise ValueError(
+                f"X is a torch IterableDataset ({type(X).__name__}), which "
+                f"{type(self).__name__} can neither index nor align with y. Use a map-style "
+                "Dataset (__len__ and __getitem__), a memory-mapped array, or "
+                "sklearn_mtl.sharded.ParquetShards to read features and labels lazily."
+            )
         if isinstance(X, np.memmap):  # also np.load(mmap_mode=...): read batch by batch
             X = _memmap_dataset(self, X, reset=reset)
         if isinstance(X, Dataset):
@@ -340,29 +402,60 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return X
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
-        X = validate_features(self, X, reset=reset, dtype=np.float32, allow_nd=True)
+        preprocess = self.preprocessing is not None
+        if preprocess and is_tabular_frame(X):
+            # Strings and categories: the column checks here, the values in the
+            # preprocessor, which one-hot encodes them.
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            if X.shape[0] < 1:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 "
+                    "is required."
+                )
+        else:
+            X = validate_features(
+                self, X, reset=reset, dtype=np.float32, allow_nd=True, accept_sparse="csr",
+                ensure_all_finite="allow-nan" if preprocess else True,
+            )
+        if sp.issparse(X):  # kept sparse: each mini-batch is densified on its own
+            if reset:  # (TF-IDF, one-hot: already on a common scale)
+                self.preprocessor_ = None
+            return X
+        if reset:
+            self.preprocessor_ = None
+            if preprocess and X.ndim == 2:
+                self.preprocessor_ = (
+                    TabularPreprocessor() if self.preprocessing == "auto"
+                    else clone(self.preprocessing)
+                ).fit(X)
+        if getattr(self, "preprocessor_", None) is not None:
+            X = np.asarray(self.preprocessor_.transform(X), dtype=np.float32)
         if not X.flags.writeable:  # torch warns on read-only arrays (e.g. memmaps)
             X = np.array(X)
         return X
 
     @staticmethod
     def _as_tensor(X):
-        return X if isinstance(X, Dataset) else torch.from_numpy(X)
+        return X if isinstance(X, Dataset) or sp.issparse(X) else torch.from_numpy(X)
 
     # -------------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the network.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...), tensor or torch Dataset
-            Features: a table (n_samples, n_features), images (n_samples, C, H, W), clips
-            (n_samples, C, T, H, W), or a ``torch.utils.data.Dataset`` whose items are
-            the features of one sample (data larger than memory).
+        X : array-like of shape (n_samples, ...), sparse matrix, tensor, torch Dataset or \
+                ParquetShards
+            Features: a table (n_samples, n_features), a ``scipy.sparse`` matrix
+            (densified one mini-batch at a time), images (n_samples, C, H, W), clips
+            (n_samples, C, T, H, W), a ``torch.utils.data.Dataset`` whose items are the
+            features of one sample, or :class:`~sklearn_mtl.sharded.ParquetShards`
+            (features and labels read lazily from Parquet; data larger than memory).
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Structured labels in any form the encoder takes (named ``y``, not ``Y``,
-            because scikit-learn's tools pass it by that keyword).
+            because scikit-learn's tools pass it by that keyword). ``None`` only with
+            ``ParquetShards``, whose ``targets`` columns hold the labels.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights, multiplying each sample's loss.
 
@@ -370,15 +463,22 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         -------
         self : MultiTaskClassifier
         """
+        if self.data_parallel:
+            setup_data_parallel(self.device)  # under torchrun: join the process group
+        if isinstance(X, ParquetShards):  # labels from its columns, features read lazily
+            return fit_shards(self, X, y, sample_weight)
         self._require_y(y)
         if self.warm_start and hasattr(self, "net_"):
             X = self._validate_X(X, reset=False)
             encoded = self.encoder_.transform(y)
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(sample_weight, X)
-            targets = self._targets(encoded, sample_weight, len(X))
+            targets = self._with_folds(
+                self._targets(encoded, sample_weight, _num_samples(X))
+            )
             with self._rng_context(self._seed + len(self.net_.history)):
-                self.net_.partial_fit(self._as_tensor(X), targets, epochs=self.max_epochs)
+                epochs = self._epochs if self.max_epochs is None else self.max_epochs
+                self.net_.partial_fit(self._as_tensor(X), targets, epochs=epochs)
             return self
         X, encoded, sample_weight = self._check_fit_inputs(X, y, sample_weight)
         self._check_task_dicts()
@@ -386,14 +486,104 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self._class_weights(task, encoded.codes[:, j]) for j, task in enumerate(self.schema_)
         ]
         self._pos_weight_values = self._pos_weights(encoded)
+        self.unseen_combination_mass_ = unseen_combination_mass(encoded)
         self._weighting = resolve_strategy(self.loss_weighting, self.loss_weighting_params)
-        targets = self._targets(encoded, sample_weight, len(X))
+        targets = self._targets(encoded, sample_weight, _num_samples(X))
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        if self.data_parallel:
+            self._seed = same_seed(self._seed)
+        self._epochs, self._total_steps = self._training_length(_num_samples(X))
+        targets = self._with_folds(targets)
         with self._rng_context(self._seed):
             module = self._build_module(X)
             self.net_ = self._build_net(module, self._build_criterion())
             self.net_.fit(self._as_tensor(X), targets)
         return self
+
+    def _training_length(self, n_samples):
+        """``(epochs, optimizer steps)`` of one ``fit`` on ``n_samples`` samples.
+
+        ``max_epochs`` when it is set. Otherwise the recipe's rule: as many epochs as
+        make about ``_TARGET_STEPS`` optimizer steps, within ``_EPOCH_RANGE``, so a small
+        table is not under-trained and a large one does not take forever.
+        """
+        n_train = n_samples
+        if self.early_stopping:
+            n_train = n_samples - int(np.ceil(self.validation_fraction * n_samples))
+        steps_per_epoch = max(int(np.ceil(n_train / self.batch_size)), 1)
+        if self.max_epochs is not None:
+            epochs = int(self.max_epochs)
+        else:
+            low, high = _EPOCH_RANGE
+            epochs = int(np.clip(np.ceil(_TARGET_STEPS / steps_per_epoch), low, high))
+        return epochs, epochs * steps_per_epoch
+
+    def _with_folds(self, targets):
+        """The target tensor, plus for an ensemble a last column with each sample's fold
+        (0 .. n_members - 1, balanced, seeded): the fold its member holds out (see
+        :class:`~sklearn_mtl.neural.MemberHoldout`). The loss reads only its own columns."""
+        k = self._ensemble_members()
+        if k <= 1:
+            return targets
+        rng = np.random.RandomState(self._seed)
+        folds = rng.permutation(len(targets)) % k
+        return torch.cat([targets, torch.from_numpy(folds.astype(np.float32))[:, None]], 1)
+
+    def _decoder(self):
+        if not (isinstance(self.decode, str) and self.decode == "auto"):
+            return self.decode
+        # The recipe: the most probable combination seen in training, unless new
+        # combinations are likely (then each task's own most probable value).
+        if self.unseen_combination_mass_ <= _OBSERVED_DECODING_MAX_UNSEEN:
+            return JointDecoder(allowed="observed")
+        return "independent"
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One pass over one batch, as :meth:`MLPClassifier.partial_fit
+        <sklearn.neural_network.MLPClassifier.partial_fit>` does.
+
+        The first call builds the network with the schema learned from ``y``, completed
+        by ``classes`` (or given by ``tasks``/``encoder``, which must then list every
+        class) and trains one epoch over the batch; each later call trains one more
+        epoch on the batch it is given, which must fit that schema. ``early_stopping``
+        does not apply (there is no held-out part of a batch); ``class_weight`` and
+        ``pos_weight`` set to ``"balanced"`` are computed on the first batch.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, ...)
+            One batch of samples.
+        y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Its structured labels.
+        classes : list of array-like, default=None
+            First call only: the classes of every task, one array per task in column
+            order (one array for a 1-D ``y``), as for
+            :class:`~sklearn.multioutput.MultiOutputClassifier`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights, multiplying each sample's loss.
+
+        Returns
+        -------
+        self : MultiTaskClassifier
+            The updated estimator.
+        """
+        self._validate_params()  # the user's values, before the overrides below
+        # One epoch at a constant learning rate (a schedule spans one fit, not a stream).
+        overrides = {"max_epochs": 1, "early_stopping": False, "lr_schedule": "constant"}
+        if hasattr(self, "net_"):
+            overrides["warm_start"] = True
+        elif classes is not None:
+            overrides["tasks"] = tasks_from_classes(self, y, classes)
+        saved = {name: getattr(self, name) for name in overrides}
+        try:  # fit() with these parameters; the user's parameters are put back after
+            for name, value in overrides.items():
+                setattr(self, name, value)
+            with warnings.catch_warnings():  # one batch may well show a single class
+                warnings.filterwarnings("ignore", "Task .* has a single class", UserWarning)
+                return self.fit(X, y, sample_weight=sample_weight)
+        finally:
+            for name, value in saved.items():
+                setattr(self, name, value)
 
     def _rng_context(self, seed):
         return _seeded(seed, torch.device(self.device))
@@ -490,7 +680,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             if pos_weight is not None:
                 spec["pos_weight"] = torch.as_tensor(pos_weight, dtype=torch.float32)
         weights = [float((self.task_weights or {}).get(t.name, 1.0)) for t in self.schema_]
-        return MultiTaskLoss(specs, weights, weighting=self._weighting.build(self.schema_))
+        return MultiTaskLoss(
+            specs, weights, weighting=self._weighting.build(self.schema_),
+            label_smoothing=self.label_smoothing,
+        )
 
     def _pos_weights(self, encoded):
         """Per-task ``pos_weight`` arrays (None where unset) from ``pos_weight``."""
@@ -540,6 +733,17 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if isinstance(self.trunk, str) and self.trunk != "mlp":
             return _build_named_trunk(self.trunk, self.trunk_params, sample_shape)
         if self.trunk == "mlp":
+            k = self._ensemble_members()
+            if k > 1:
+                if self.batch_norm:
+                    raise ValueError(
+                        f"batch_norm=True is not available with an ensemble (ensemble_size="
+                        f"{self.ensemble_size!r} gives {k} members); set ensemble_size=1."
+                    )
+                return EnsembleMLPTrunk(
+                    flat_size(sample_shape), tuple(self.hidden_layer_sizes), k,
+                    self.activation, self.dropout,
+                )
             return MLPTrunk(
                 flat_size(sample_shape), tuple(self.hidden_layer_sizes), self.activation,
                 self.dropout, self.batch_norm,
@@ -568,12 +772,27 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             )
         return trunk
 
+    def _ensemble_members(self):
+        """Members of the MLP ensemble: ``ensemble_size``, or the recipe's for "auto"
+        (an ensemble for the built-in MLP with hidden layers, else one network)."""
+        if self.ensemble_size != "auto":
+            if self.ensemble_size > 1 and (self.trunk != "mlp" or not self.hidden_layer_sizes):
+                raise ValueError(
+                    f"ensemble_size={self.ensemble_size} needs the built-in MLP trunk with at "
+                    f"least one hidden layer (trunk='mlp'); got trunk={self.trunk!r} and "
+                    f"hidden_layer_sizes={self.hidden_layer_sizes!r}."
+                )
+            return int(self.ensemble_size)
+        if self.trunk != "mlp" or not self.hidden_layer_sizes or self.batch_norm:
+            return 1
+        return _DEFAULT_ENSEMBLE
+
     def _build_module(self, X):
         trunk = self._build_trunk(X)
         if isinstance(X, Dataset):
             sample = torch.as_tensor(np.asarray(_dataset_sample(X)))[None]
         else:
-            sample = torch.from_numpy(X[:2])
+            sample = torch.from_numpy(X[:2].toarray() if sp.issparse(X) else X[:2])
         self._sample_shape = tuple(sample.shape[1:])  # rebuilds the module on load
         width = getattr(trunk, "out_features", None) or infer_out_features(trunk, sample)
         head_hidden = self.head_hidden or {}
@@ -590,6 +809,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             callbacks.append(
                 ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
             )
+        if getattr(module, "n_members", 1) > 1:
+            callbacks.append(("member_holdout", MemberHoldout()))
+        if self.lr_schedule == "warmup_cosine":
+            callbacks.append(("lr_schedule", WarmupCosineSchedule(self._total_steps)))
         for cb in copy.deepcopy(self.callbacks or []):
             callbacks.append(cb)
         kwargs = {f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()}
@@ -619,16 +842,27 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             train_split = ValidSplit(
                 self.validation_fraction, stratified=False, random_state=self._seed
             )
-        return MultiTaskNet(
+        net_class, device = MultiTaskNet, self.device
+        if self.data_parallel or self.mixed_precision:
+            check_weighting(
+                getattr(criterion, "weighting", None), data_parallel=self.data_parallel,
+                mixed_precision=self.mixed_precision, name=self.loss_weighting
+                if isinstance(self.loss_weighting, str) else None,
+            )
+            net_class = ParallelMultiTaskNet
+            kwargs.update(data_parallel=self.data_parallel, mixed_precision=self.mixed_precision)
+            if self.data_parallel:
+                device = setup_data_parallel(device, init=False)
+        return net_class(
             module=module,
             criterion=criterion,
             optimizer=self.optimizer,
             lr=self.lr,
-            max_epochs=self.max_epochs,
+            max_epochs=self._epochs,
             batch_size=self.batch_size,
             train_split=train_split,
             callbacks=callbacks,
-            device=self.device,
+            device=device,
             verbose=self.verbose,
             task_names=self.schema_.names,
             shuffle_seed=self._seed,
@@ -647,7 +881,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         module = self.net_.module_
         module.eval()
         device = self.net_.device
-        n = len(X)
+        n = _num_samples(X)
         outputs = [
             np.empty((n, 2 if t.kind == "binary" else t.n_outputs), dtype=np.float32)
             if t.kind != "regression"
@@ -659,10 +893,16 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 b[0] if isinstance(b, (tuple, list)) else b
                 for b in DataLoader(X, batch_size=self.batch_size, num_workers=self.num_workers)
             )
+        elif sp.issparse(X):  # one dense batch at a time, never the whole matrix
+            batches = (
+                torch.from_numpy(X[i : i + self.batch_size].toarray())
+                for i in range(0, n, self.batch_size)
+            )
         else:
             Xt = torch.from_numpy(X)
             batches = (Xt[i : i + self.batch_size] for i in range(0, n, self.batch_size))
         kinds = [t.kind for t in self.schema_]
+        k = getattr(module, "n_members", 1)  # an ensemble averages its members' outputs
         start = 0
         with torch.inference_mode():
             for xb in batches:
@@ -670,22 +910,33 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 raw = module(xb.to(device))
                 for out, kind, z in zip(outputs, kinds, raw):
                     if kind == "multiclass":
-                        out[start:stop] = torch.softmax(z, dim=1).cpu().numpy()
+                        out[start:stop] = member_mean(torch.softmax(z, dim=1), k).cpu().numpy()
                     elif kind == "binary":
-                        p = torch.sigmoid(z[:, 0]).cpu().numpy()
+                        p = member_mean(torch.sigmoid(z[:, 0]), k).cpu().numpy()
                         out[start:stop, 1] = p
                         out[start:stop, 0] = 1.0 - p
                     elif kind == "multilabel":
-                        out[start:stop] = torch.sigmoid(z).cpu().numpy()
+                        out[start:stop] = member_mean(torch.sigmoid(z), k).cpu().numpy()
                     else:
-                        out[start:stop] = z[:, 0].cpu().numpy()
+                        out[start:stop] = member_mean(z[:, 0], k).cpu().numpy()
                 start = stop
         return outputs
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = self.preprocessing is not None
         return tags
+
+
+#: The recipe's training length when ``max_epochs=None``: about this many optimizer
+#: steps, within this range of epochs (see "What the defaults do" in the docs).
+_TARGET_STEPS = 2000
+_EPOCH_RANGE = (20, 256)
+#: ``decode="auto"`` decodes over the observed combinations when at most this share of
+#: new samples is expected to carry a combination unseen in training (Good–Turing).
+_OBSERVED_DECODING_MAX_UNSEEN = 0.05
+#: Members of the default MLP ensemble (``ensemble_size="auto"``).
+_DEFAULT_ENSEMBLE = 8
 
 
 def _takes_foreach(optimizer):

@@ -16,8 +16,13 @@ One file per model: a zip archive whose members are
     Torch tensors: the network's and the loss's ``state_dict`` and tensors in fitted
     attributes.
 ``skops/<n>.skops``
-    Fitted scikit-learn objects (the baselines' base estimators) in skops' format,
-    loaded only when every type they hold is trusted.
+    Fitted scikit-learn objects (the baselines' base estimators, a pipeline's
+    transformers) in skops' format, loaded only when every type they hold is trusted.
+
+A scikit-learn ``Pipeline``, ``FeatureUnion`` or ``ColumnTransformer`` that holds an
+sklearn-mtl estimator (e.g. ``make_pipeline(StandardScaler(), MultiTaskClassifier())``)
+is stored as its class, parameters and fitted attributes, each step stored as above; only
+these composition classes are rebuilt this way.
 
 Nothing in the archive is unpickled, and loading runs no code of the file's choosing:
 the only code that runs is the ``__init__`` of allow-listed classes (sklearn-mtl's own
@@ -58,6 +63,13 @@ SKOPS_DIR = "skops/"
 #: ``optimizer=torch.optim.AdamW`` or ``trunk=MyTrunk``) without being listed in ``trusted``.
 TRUSTED_MODULES = ("sklearn_mtl", "torch.nn", "torch.optim", "skorch.callbacks")
 _BUILTIN_TYPES = {t.__name__: t for t in (list, tuple, set, frozenset, dict, str, int, float, bool)}
+#: scikit-learn classes rebuilt from their parameters and attributes when they hold an
+#: sklearn-mtl estimator (skops stores the others, and these when they hold none).
+COMPOSITES = (
+    "sklearn.pipeline:Pipeline",
+    "sklearn.pipeline:FeatureUnion",
+    "sklearn.compose._column_transformer:ColumnTransformer",
+)
 _NUMERIC_KINDS = "biuf"
 
 
@@ -76,8 +88,10 @@ def save(estimator, path):
         (:class:`~sklearn_mtl.IndependentTaskClassifier`,
         :class:`~sklearn_mtl.TaskChainClassifier`,
         :class:`~sklearn_mtl.LabelProductClassifier`), a
-        :class:`~sklearn_mtl.StructuredLabelEncoder`, or a scikit-learn ``Pipeline`` of
-        scikit-learn transformers ending with one of them.
+        :class:`~sklearn_mtl.TaskThresholdTuner`, a
+        :class:`~sklearn_mtl.StructuredLabelEncoder`, or a scikit-learn ``Pipeline``,
+        ``FeatureUnion`` or ``ColumnTransformer`` holding any of them (e.g.
+        ``make_pipeline(StandardScaler(), MultiTaskClassifier())``).
     path : str or path-like
         Where to write the archive (by convention ``*.mtl``). Written to a temporary file
         first and moved into place, so an interrupted save never leaves a half-written
@@ -164,12 +178,6 @@ def _library_versions():
     }
 
 
-def _is_pipeline(obj):
-    from sklearn.pipeline import Pipeline
-
-    return type(obj) is Pipeline
-
-
 def _path_of(obj):
     return f"{obj.__module__}:{obj.__qualname__}"
 
@@ -220,6 +228,9 @@ class _Writer:
 
         if isinstance(obj, torch.device):
             return {"$t": "torch_device", "v": str(obj)}
+        if isinstance(obj, slice):  # ColumnTransformer.output_indices_
+            return {"$t": "slice", "v": [self.encode(v, where) for v in
+                                        (obj.start, obj.stop, obj.step)]}
         # Objects with identity: written once, referenced after.
         key = id(obj)
         if key in self._memo:
@@ -297,14 +308,8 @@ class _Writer:
                 "class": _importable_path(type(obj), where),
                 "params": self.encode(params, f"{where}.params"),
             }
-        if _is_pipeline(obj):  # steps stored one by one: sklearn-mtl steps as above
-            params = obj.get_params(deep=False)
-            steps = params.pop("steps")
-            return {
-                "$t": "pipeline",
-                "steps": [[name, self.encode(step, f"{where}.{name}")] for name, step in steps],
-                "params": self.encode(params, f"{where}.params"),
-            }
+        if _path_of(type(obj)) in COMPOSITES and _holds_project_object(obj):
+            return self._encode_composite(obj, where)
         if isinstance(obj, BaseEstimator) or module.split(".")[0] == "sklearn":
             import skops.io as sio
 
@@ -334,6 +339,17 @@ class _Writer:
             out["net"] = self._encode_net(net, f"{where}.net_")
         return out
 
+    def _encode_composite(self, est, where):
+        """A Pipeline/FeatureUnion/ColumnTransformer: class, parameters, fitted state."""
+        params = est.get_params(deep=False)
+        state = {k: v for k, v in vars(est).items() if k not in params}
+        return {
+            "$t": "composite",
+            "class": _path_of(type(est)),
+            "params": {k: self.encode(v, f"{where}.{k}") for k, v in params.items()},
+            "state": {k: self.encode(v, f"{where}.{k}") for k, v in state.items()},
+        }
+
     def _encode_net(self, net, where):
         from skorch.net import NeuralNet
 
@@ -351,6 +367,23 @@ class _Writer:
                 names[part].append(key)
         history = self.encode([dict(row) for row in net.history], f"{where}.history")
         return {"state_dicts": names, "history": history}
+
+
+def _holds_project_object(obj, _seen=None):
+    """Whether an sklearn-mtl object is among ``obj``'s parameters or attributes."""
+    seen = set() if _seen is None else _seen
+    if id(obj) in seen:
+        return False
+    seen.add(id(obj))
+    if type(obj).__module__.split(".")[0] == "sklearn_mtl":
+        return True
+    if isinstance(obj, (list, tuple)):
+        return any(_holds_project_object(v, seen) for v in obj)
+    if isinstance(obj, dict):
+        return any(_holds_project_object(v, seen) for v in obj.values())
+    if isinstance(obj, BaseEstimator):
+        return any(_holds_project_object(v, seen) for v in vars(obj).values())
+    return False
 
 
 def _importable_path(obj, where):
@@ -630,6 +663,13 @@ class _Reader:
             import torch
 
             return torch.device(str(v))
+        if tag == "slice":
+            parts = [self.decode(x) for x in v]
+            if len(parts) != 3 or not all(p is None or isinstance(p, int) for p in parts):
+                raise UnsafeModelFileError(f"Bad slice {v!r}.")
+            return slice(*parts)
+        if tag == "composite":
+            return self._decode_composite(node)
         if tag == "ndarray":
             try:
                 return np.array(self.arrays()[node["ref"]])
@@ -681,13 +721,6 @@ class _Reader:
             return self._decode_estimator(node)
         if tag == "skops":
             return self._load_skops(node["ref"])
-        if tag == "pipeline":
-            from sklearn.pipeline import Pipeline
-
-            steps = [(str(name), self.decode(step)) for name, step in node["steps"]]
-            for _, step in steps:
-                _check_consistency(step)
-            return Pipeline(steps, **self._state(node["params"]))
         raise UnsafeModelFileError(f"Unknown value type {tag!r} in the file.")
 
     def _state(self, node):
@@ -714,6 +747,29 @@ class _Reader:
             setattr(est, key, self.decode(value))
         if "net" in node:
             _rebuild_net(est, node["net"], self)
+        _check_consistency(est)  # also for an estimator inside a pipeline
+        return est
+
+    def _decode_composite(self, node):
+        path = node["class"]
+        if path not in COMPOSITES:
+            raise UnsafeModelFileError(
+                f"The file asks to rebuild {path!r}; only {list(COMPOSITES)} are rebuilt "
+                "from their parameters."
+            )
+        cls = _resolve(*path.split(":", 1))
+        params = {k: self.decode(v) for k, v in node["params"].items()}
+        expected = set(cls._get_param_names())
+        if set(params) != expected:
+            raise UnsafeModelFileError(
+                f"The file's parameters of {cls.__name__} {sorted(params)} differ from this "
+                f"scikit-learn's {sorted(expected)}."
+            )
+        est = cls(**params)
+        for key, value in node["state"].items():
+            if not _plain_name(key):
+                raise UnsafeModelFileError(f"Refused attribute name {key!r}.")
+            setattr(est, key, self.decode(value))
         return est
 
     def _load_skops(self, name):
@@ -740,7 +796,7 @@ class _Reader:
             raise UnsafeModelFileError(f"Member {name!r} could not be loaded: {exc}") from None
 
     def _skops_type_ok(self, dotted):
-        if dotted in self.trusted:
+        if dotted in self.trusted or dotted.startswith("sklearn_mtl."):
             return True
         if not dotted.startswith("sklearn."):
             return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import _fit_context, clone
 from sklearn.model_selection import ShuffleSplit, check_cv
@@ -137,7 +138,7 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training samples (with ``cv="prefit"``: held-out samples).
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Structured labels in any form the wrapped estimator takes.
@@ -235,7 +236,9 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = self.estimator.__sklearn_tags__().input_tags.allow_nan
+        inner = self.estimator.__sklearn_tags__().input_tags
+        tags.input_tags.allow_nan = inner.allow_nan
+        tags.input_tags.sparse = inner.sparse
         return tags
 
 
@@ -245,7 +248,10 @@ def _is_independent(estimator):
 
 
 def _as_indexable(A):
-    """Array-likes known only by ``__array__`` become arrays; others are kept as given."""
+    """Array-likes known only by ``__array__`` become arrays, sparse matrices a row-indexable
+    format (CSR unless CSC); others are kept as given."""
+    if sp.issparse(A):
+        return A if A.format in ("csr", "csc") else A.tocsr()
     if not hasattr(A, "shape") and not hasattr(A, "__len__") and hasattr(A, "__array__"):
         return np.asarray(A)
     return A

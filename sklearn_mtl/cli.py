@@ -234,7 +234,8 @@ def _write_report(out, args, note, X, Y, table, details, figures):
         "- Tasks: " + "; ".join(
             f"{t.name} ({t.kind}: {', '.join(map(str, t.classes or []))})" for t in schema
         ),
-        f"- Cross-validation: {args.cv}-fold shuffled KFold (random_state={args.random_state}); "
+        f"- Cross-validation: {args.cv}-fold shuffled MultiTaskStratifiedKFold (every task's "
+        f"classes balanced across folds; random_state={args.random_state}); "
         "each model cloned and fitted per training fold, scored on the test fold.",
         "- Metrics ignore missing and gated-off labels. Times in seconds.",
         "",

@@ -299,9 +299,13 @@ def test_estimator_without_predict_proba(Est):
     X, Y = car_data()
     kwargs = {"chain_method": "predict"} if Est is TaskChainClassifier else {}
     clf = Est(LinearSVC(), tasks=car_tasks(), **kwargs).fit(X, Y)
-    proba = clf.predict_proba(X)
-    assert set(np.unique(proba[0])) <= {0.0, 1.0}
+    # scikit-learn's convention: no predict_proba without one in the base estimator (a
+    # one-hot stand-in would let log-loss and ROC-AUC score 0/1 values silently).
+    assert not hasattr(clf, "predict_proba") and not hasattr(clf, "predict_log_proba")
+    with pytest.raises(AttributeError, match="predict_proba"):
+        clf.predict_proba(X)
     assert clf.score(X, Y) > 0.5
+    assert hasattr(clf, "decision_function") == (Est is not LabelProductClassifier)
     if Est is TaskChainClassifier:
         with pytest.raises(ValueError, match="chain_method='predict_proba' needs"):
             Est(LinearSVC()).fit(X, Y["car"])
@@ -331,3 +335,145 @@ def test_no_warning_on_clean_fit(multilabel_data):
         warnings.simplefilter("error")
         for Est in ESTIMATORS:
             Est(DecisionTreeClassifier(random_state=0)).fit(X, Y).predict(X)
+
+
+# ------------------------------------------------ scikit-learn's conventions (issue 15)
+def test_chain_array_order_equals_classifier_chain(multilabel_data):
+    X, Y = multilabel_data
+    order = np.random.RandomState(3).permutation(Y.shape[1])
+    ours = TaskChainClassifier(lr(), order=order, chain_method="predict").fit(X, Y)
+    ref = ClassifierChain(lr(), order=order).fit(X, Y)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    np.testing.assert_allclose(np.column_stack(ours.decision_function(X)),
+                               ref.decision_function(X))
+    assert ours.orders_ == [[f"task{j}" for j in order]]
+    assert ours.order is order  # the parameter is kept as given
+    names = np.array([f"task{j}" for j in order])
+    np.testing.assert_array_equal(
+        TaskChainClassifier(lr(), order=names, chain_method="predict").fit(X, Y).predict(X),
+        ref.predict(X),
+    )
+
+
+def test_decision_function_equals_base_models(multilabel_data):
+    X, Y = multilabel_data
+    ours = IndependentTaskClassifier(LinearSVC()).fit(X, Y)
+    ref = MultiOutputClassifier(LinearSVC()).fit(X, Y)
+    decision = ours.decision_function(X)
+    assert [d.shape for d in decision] == [(len(X),)] * Y.shape[1]
+    for d, est in zip(decision, ref.estimators_, strict=True):
+        np.testing.assert_allclose(d, est.decision_function(X))
+    np.testing.assert_allclose(ours.decision_function(X, task="task2"), decision[2])
+    # a multiclass task: one column per class, the base model's values
+    y3 = np.digitize(X[:, 0], np.quantile(X[:, 0], [0.33, 0.66]))
+    single = IndependentTaskClassifier(LinearSVC()).fit(X, y3)
+    np.testing.assert_allclose(single.decision_function(X),
+                               LinearSVC().fit(X, y3).decision_function(X))
+    # no decision_function without one in the base estimator
+    assert not hasattr(IndependentTaskClassifier(KNeighborsClassifier()), "decision_function")
+    assert not hasattr(LabelProductClassifier(LinearSVC()), "decision_function")
+
+
+def test_predict_proba_only_with_a_base_that_has_it(multilabel_data):
+    X, Y = multilabel_data
+    for Est in ESTIMATORS:
+        kwargs = {"chain_method": "predict"} if Est is TaskChainClassifier else {}
+        assert not hasattr(Est(LinearSVC(), **kwargs), "predict_proba")
+        assert hasattr(Est(lr(), **kwargs), "predict_proba")
+        fitted = Est(LinearSVC(), **kwargs).fit(X, Y)
+        assert not hasattr(fitted, "predict_proba")
+        assert fitted.predict(X).shape == Y.shape
+    # scikit-learn's scorers then refuse instead of scoring one-hot values
+    from sklearn.model_selection import cross_val_score
+    from sklearn.multioutput import MultiOutputClassifier as MOC
+
+    for model in (IndependentTaskClassifier(LinearSVC()), MOC(LinearSVC())):
+        with pytest.raises(AttributeError, match="predict_proba"):
+            cross_val_score(model, X, Y, cv=2, scoring="neg_log_loss", error_score="raise")
+
+
+class RecordingClassifier(LogisticRegression):
+    """A LogisticRegression that records the per-sample ``groups`` given to ``fit``."""
+
+    def fit(self, X, y, sample_weight=None, groups=None):
+        self.groups_seen_ = None if groups is None else np.asarray(groups).copy()
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_fit_params_reach_the_base_estimator_row_by_row(Est):
+    X = np.arange(16, dtype=float).reshape(-1, 1)
+    Y = np.array([[0, 1], [1, 0]] * 8, dtype=float)
+    Y[3, 1] = np.nan  # task1 trains without row 3
+    groups = np.arange(16) * 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the label product leaves row 3 out
+        clf = Est(RecordingClassifier()).fit(X, Y, groups=groups)
+    if Est is LabelProductClassifier:
+        np.testing.assert_array_equal(clf.estimator_.groups_seen_, np.delete(groups, 3))
+        return
+    links = clf.estimators_ if Est is IndependentTaskClassifier else clf.estimators_[0]
+    np.testing.assert_array_equal(links[0].groups_seen_, groups)
+    np.testing.assert_array_equal(links[1].groups_seen_, np.delete(groups, 3))
+
+
+def test_metadata_routing_as_multioutput_classifier(multilabel_data):
+    import sklearn
+    from sklearn.exceptions import UnsetMetadataPassedError
+
+    X, Y = multilabel_data
+    w = np.random.RandomState(0).uniform(0.1, 2, size=len(X))
+    with sklearn.config_context(enable_metadata_routing=True):
+        with pytest.raises(UnsetMetadataPassedError):
+            IndependentTaskClassifier(lr()).fit(X, Y, sample_weight=w)
+        base = lr().set_fit_request(sample_weight=True)
+        ours = IndependentTaskClassifier(base).fit(X, Y, sample_weight=w)
+        ref = MultiOutputClassifier(base).fit(X, Y, sample_weight=w)
+        for p, q in zip(ours.predict_proba(X), ref.predict_proba(X), strict=True):
+            np.testing.assert_allclose(p, q)
+        chain = TaskChainClassifier(base).fit(X, Y, sample_weight=w)
+        assert chain.predict(X).shape == Y.shape
+        from sklearn.linear_model import SGDClassifier
+
+        sgd = SGDClassifier(loss="log_loss", random_state=0).set_partial_fit_request(
+            sample_weight=True
+        )
+        classes = [np.array([0, 1])] * Y.shape[1]
+        ours = IndependentTaskClassifier(sgd).partial_fit(X, Y, classes, sample_weight=w)
+        ref = MultiOutputClassifier(sgd).partial_fit(X, Y, classes, sample_weight=w)
+        for p, q in zip(ours.predict_proba(X), ref.predict_proba(X), strict=True):
+            np.testing.assert_allclose(p, q)
+
+
+def test_partial_fit_equals_multioutput_classifier(multilabel_data):
+    from sklearn.linear_model import SGDClassifier
+
+    X, Y = multilabel_data
+    base = SGDClassifier(loss="log_loss", random_state=0)
+    ours, ref = IndependentTaskClassifier(base), MultiOutputClassifier(base)
+    classes = [np.array([0, 1])] * Y.shape[1]
+    for start in range(0, len(X), 40):
+        rows = slice(start, start + 40)
+        ours.partial_fit(X[rows], Y[rows], classes=classes if start == 0 else None)
+        ref.partial_fit(X[rows], Y[rows], classes=classes if start == 0 else None)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    for p, q in zip(ours.predict_proba(X), ref.predict_proba(X), strict=True):
+        np.testing.assert_allclose(p, q)
+    assert not hasattr(IndependentTaskClassifier(lr()), "partial_fit")
+
+
+def test_partial_fit_classes_complete_the_schema_and_skip_missing():
+    from sklearn.linear_model import SGDClassifier
+
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    Y = pd.DataFrame({"a": ["x", "y", "x", "y"], "b": [0, 1, None, 1]})
+    clf = IndependentTaskClassifier(SGDClassifier(random_state=0))
+    clf.partial_fit(X, Y, classes=[["x", "y", "z"], [0, 1]])
+    assert [list(c) for c in clf.classes_] == [["x", "y", "z"], [0, 1]]
+    assert list(clf.estimators_[0].classes_) == [0, 1, 2]
+    clf.partial_fit(X[:1], pd.DataFrame({"a": ["z"], "b": [None]}))  # task b: no label
+    assert clf.predict(X).shape == (4, 2)
+    with pytest.raises(ValueError, match="not among its classes|'w'"):
+        clf.partial_fit(X[:1], pd.DataFrame({"a": ["w"], "b": [0]}))
+    with pytest.raises(ValueError, match="classes has 1 entries, but Y has 2 tasks"):
+        IndependentTaskClassifier(SGDClassifier()).partial_fit(X, Y, classes=[["x", "y"]])

@@ -13,7 +13,7 @@ NAMES = sorted(p.name for p in EXAMPLES.glob("*.py"))
 
 def test_examples_found():
     assert {"car_attributes.py", "handball_clips.py", "leaf_health.py",
-            "digits_attributes.py"} <= set(NAMES)
+            "digits_attributes.py", "news_tags.py"} <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)

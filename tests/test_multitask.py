@@ -1,5 +1,6 @@
 import io
 import pickle
+import warnings
 from contextlib import redirect_stdout
 
 import numpy as np
@@ -45,7 +46,10 @@ def car_data(n=200, seed=0):
 
 
 def small(**params):
-    defaults = dict(hidden_layer_sizes=(16,), lr=1e-2, max_epochs=5, random_state=0)
+    # One network, not the default ensemble: these tests are about behaviour, not the
+    # recipe (tests/test_recipe.py), and a single small network trains fastest.
+    defaults = dict(hidden_layer_sizes=(16,), lr=1e-2, max_epochs=5, random_state=0,
+                    ensemble_size=1)
     defaults.update(params)
     return MultiTaskClassifier(**defaults)
 
@@ -58,7 +62,8 @@ def test_penguins_cross_validated_accuracy(penguins):
     for train, test in KFold(5, shuffle=True, random_state=0).split(X):
         model = make_pipeline(
             StandardScaler(),
-            MultiTaskClassifier(hidden_layer_sizes=(32,), lr=1e-2, max_epochs=60, random_state=0),
+            MultiTaskClassifier(hidden_layer_sizes=(32,), lr=1e-2, max_epochs=60, random_state=0,
+                                ensemble_size=1),
         )
         model.fit(X.iloc[train], Y.iloc[train])
         pred = model.predict(X.iloc[test])
@@ -516,3 +521,34 @@ def test_batch_callbacks_still_see_every_batch_and_gradient():
     # Clipping at 1e-3 really ran: the weights barely moved from their initialisation.
     clipped = clone(clf).set_params(callbacks=None).fit(X, Y)
     assert not np.allclose(clf.predict_proba(X)[0], clipped.predict_proba(X)[0])
+
+
+def test_partial_fit_is_one_pass_per_batch():
+    X, Y, tasks = car_data()
+    params = dict(batch_size=32)
+    clf = small(tasks=tasks, **params)
+    clf.partial_fit(X[:80], Y[:80])
+    # the first call is fit() for one epoch, with the same seeds
+    ref = small(tasks=tasks, max_epochs=1, **params).fit(X[:80], Y[:80])
+    for p, q in zip(clf.predict_proba(X), ref.predict_proba(X), strict=True):
+        np.testing.assert_array_equal(p, q)
+    net = clf.net_
+    clf.partial_fit(X[80:150], Y[80:150])  # another batch size: training simply continues
+    clf.partial_fit(X[150:], Y[150:])
+    assert clf.net_ is net and len(clf.history_) == 3
+    assert clf.max_epochs == 5 and clf.warm_start is False  # parameters as given
+    assert clf.history_[-1, "train_batch_count"] == 2  # one pass over the 50 samples
+
+
+def test_partial_fit_classes_complete_the_first_batch():
+    X, Y, _ = car_data()
+    clf = small()
+    first = Y[["car"]].iloc[:10].assign(car="no")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a single class in one batch is no cause to warn
+        clf.partial_fit(X[:10], first, classes=[["no", "yes"]])
+    assert list(clf.classes_[0]) == ["no", "yes"] and clf.tasks is None
+    clf.partial_fit(X[10:], Y[["car"]].iloc[10:])  # "yes" is known from classes
+    assert clf.predict_proba(X, task="car").shape == (len(X), 2)
+    with pytest.raises(ValueError, match="only when tasks and encoder are None"):
+        small(tasks=[Task("car")]).partial_fit(X[:10], first, classes=[["no", "yes"]])

@@ -68,6 +68,9 @@ def fitted():
 def _same_outputs(a, b, X):
     pa, pb = a.predict(X), b.predict(X)
     pd.testing.assert_frame_equal(pa, pb)
+    assert hasattr(a, "predict_proba") == hasattr(b, "predict_proba")
+    if not hasattr(a, "predict_proba"):  # a base estimator without one
+        return
     for x, y in zip(a.predict_proba(X), b.predict_proba(X), strict=True):
         np.testing.assert_array_equal(x, y)
 
@@ -360,20 +363,67 @@ def test_pickle_and_joblib_keep_working(fitted, name):
         _same_outputs(models[name], joblib.load(buf), X)
 
 
+# ------------------------------------------------------------ pipelines (issue 15)
+def _quick_start_pipeline():
+    """The README's quick start: a scaler and a MultiTaskClassifier in a Pipeline."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, Y, tasks = car_data(n=40)
+    model = make_pipeline(
+        StandardScaler(),
+        MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(4,), max_epochs=2, random_state=0),
+    )
+    return model.fit(X, Y), X
+
+
 def test_pipeline_round_trip(tmp_path):
-    from sklearn.compose import ColumnTransformer
+    model, X = _quick_start_pipeline()
+    loaded = load(save(model, tmp_path / "pipe.mtl"))
+    assert type(loaded).__name__ == "Pipeline" and loaded is not model
+    pd.testing.assert_frame_equal(loaded.predict(X), model.predict(X))
+    for p, q in zip(loaded.predict_proba(X), model.predict_proba(X), strict=True):
+        np.testing.assert_array_equal(p, q)
+    assert list(loaded.named_steps) == ["standardscaler", "multitaskclassifier"]
+    np.testing.assert_array_equal(loaded[0].mean_, model[0].mean_)
+    with zipfile.ZipFile(tmp_path / "pipe.mtl") as zf:  # the scaler went through skops
+        assert any(n.startswith("skops/") for n in zf.namelist())
+
+
+def test_column_transformer_pipeline_with_every_baseline(tmp_path):
+    from sklearn.compose import make_column_transformer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    X, Y, tasks = car_data()
-    X = X.assign(shop=np.where(X["c"] > 0, "north", "south"))
-    pre = ColumnTransformer([("num", StandardScaler(), ["a", "b", "c"]),
-                             ("cat", OneHotEncoder(), ["shop"])])
-    for final in (MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(4,), max_epochs=2,
-                                      random_state=0),
-                  IndependentTaskClassifier(LogisticRegression(), tasks=tasks)):
-        model = make_pipeline(pre, final).fit(X, Y)
-        loaded = load(save(model, tmp_path / "pipe.mtl"))
-        assert [name for name, _ in loaded.steps] == [name for name, _ in model.steps]
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"size": rng.normal(size=40), "shape": rng.choice(["a", "b"], 40)})
+    Y = pd.DataFrame({"big": np.where(X["size"] > 0, "yes", "no"), "kind": X["shape"]})
+    for clf in (IndependentTaskClassifier(LogisticRegression()),
+                TaskChainClassifier(LogisticRegression()),
+                LabelProductClassifier(LogisticRegression()),
+                sklearn_mtl.TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()),
+                                               cv=2)):
+        columns = make_column_transformer(
+            (StandardScaler(), ["size"]), (OneHotEncoder(), ["shape"])
+        )
+        model = make_pipeline(columns, clf).fit(X, Y)
+        loaded = load(save(model, tmp_path / "m.mtl"))
         pd.testing.assert_frame_equal(loaded.predict(X), model.predict(X))
-        np.testing.assert_array_equal(loaded.predict_proba(X)[0], model.predict_proba(X)[0])
+
+
+def test_pipeline_composite_class_cannot_be_swapped(tmp_path):
+    model, _ = _quick_start_pipeline()
+    path = save(model, tmp_path / "pipe.mtl")
+    target = tmp_path / "pwned"
+    tree = json.loads(open_member(path, "estimator.json"))
+    assert tree["$t"] == "composite"
+    for cls in ("subprocess:Popen", "sklearn.multioutput:MultiOutputClassifier"):
+        _rewrite(path, "estimator.json", json.dumps({**tree, "class": cls}).encode())
+        with pytest.raises(UnsafeModelFileError, match="only .*Pipeline.* are rebuilt"):
+            load(path)
+    # a step's class swapped for one that runs code is refused as any other reference
+    tree["params"]["steps"]["v"][1]["v"][1]["class"] = "subprocess:Popen"
+    _rewrite(path, "estimator.json", json.dumps(tree).encode())
+    with pytest.raises(UnsafeModelFileError, match="subprocess.Popen, which is not trusted"):
+        load(path)
+    assert not target.exists()

@@ -268,7 +268,7 @@ def test_single_class_baselines_name_the_task(name):
 # ------------------------------------------------------------------- determinism
 def _small_mtc(**kw):
     params = dict(tasks=TASKS, hidden_layer_sizes=(8,), max_epochs=3, dropout=0.2,
-                  random_state=7, batch_size=8)
+                  random_state=7, batch_size=8, ensemble_size=1)
     params.update(kw)
     return MultiTaskClassifier(**params)
 

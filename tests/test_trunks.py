@@ -60,7 +60,7 @@ def clips(n=40, frames=6, size=12, seed=0):
 
 
 def small(**params):
-    defaults = dict(lr=1e-2, batch_size=16, max_epochs=2, random_state=0)
+    defaults = dict(lr=1e-2, batch_size=16, max_epochs=2, random_state=0, ensemble_size=1)
     return MultiTaskClassifier(**{**defaults, **params})
 
 

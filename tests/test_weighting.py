@@ -13,7 +13,8 @@ from sklearn_mtl.neural._weighting import dwa_weights, pcgrad_project
 
 
 def small(**params):
-    defaults = dict(hidden_layer_sizes=(16,), lr=1e-2, max_epochs=5, random_state=0)
+    defaults = dict(hidden_layer_sizes=(16,), lr=1e-2, max_epochs=5, random_state=0,
+                    ensemble_size=1)
     defaults.update(params)
     return MultiTaskClassifier(**defaults)
 

@@ -9,6 +9,7 @@ transforms for augmentation.
 """
 
 from ._augment import Compose, GaussianNoise, RandomFlip, RandomShift
+from ._ensemble import EnsembleMLPTrunk, MemberHoldout, MemberLinear, MemberLinearHeads
 from ._losses import MultiTaskLoss
 from ._modules import (
     ACTIVATIONS,
@@ -25,6 +26,8 @@ from ._net import (
     SliceBatchIterator,
     TensorPairDataset,
 )
+from ._preprocessing import TabularPreprocessor
+from ._schedules import WarmupCosineSchedule
 from ._trunks import Conv2dTrunk, Conv3dTrunk, FrameConvTrunk
 from ._weighting import (
     DWAWeighting,
@@ -46,19 +49,25 @@ __all__ = [
     "RandomFlip",
     "RandomShift",
     "DWAWeighting",
+    "EnsembleMLPTrunk",
     "FixedWeighting",
     "GradNormWeighting",
     "LabelledDataset",
     "MLPTrunk",
     "LinearHeads",
+    "MemberHoldout",
+    "MemberLinear",
+    "MemberLinearHeads",
     "MultiHeadModule",
     "MultiTaskLoss",
     "MultiTaskNet",
     "PCGradWeighting",
     "SliceBatchIterator",
+    "TabularPreprocessor",
     "TaskOutputs",
     "TaskWeightingModule",
     "TensorPairDataset",
     "UncertaintyWeighting",
+    "WarmupCosineSchedule",
     "mlp_layers",
 ]

@@ -42,11 +42,17 @@ class MultiTaskLoss(nn.Module):
         A task-weighting strategy (see :mod:`sklearn_mtl.neural._weighting`) that turns
         the weighted losses w_t · loss_t into the total; ``None`` sums them. Its learnable
         parameters are the criterion's, so skorch's optimizer trains them.
+    label_smoothing : float, default=0.0
+        ε of label smoothing (Szegedy et al. 2016) for classification tasks: the target
+        of a multiclass task puts 1 - ε on the label and ε spread over all classes
+        (``cross_entropy(label_smoothing=ε)``); a binary target y becomes
+        y (1 - ε) + ε / 2, and so does each label of a multilabel task.
     """
 
-    def __init__(self, specs, task_weights, weighting=None):
+    def __init__(self, specs, task_weights, weighting=None, label_smoothing=0.0):
         super().__init__()
         self.weighting = weighting
+        self.label_smoothing = float(label_smoothing)
         self.specs = []
         for spec in specs:
             spec = {k: v for k, v in spec.items() if k not in ("class_weight", "pos_weight")}
@@ -150,12 +156,16 @@ class MultiTaskLoss(nn.Module):
             if kind == "multiclass":
                 if n > 1:
                     out = out.view(len(out), n, run["out_width"]).transpose(1, 2)
-                loss = F.cross_entropy(out, y.long(), reduction=reduction)
+                loss = F.cross_entropy(
+                    out, y.long(), reduction=reduction, label_smoothing=self.label_smoothing
+                )
             elif kind == "regression":
                 out = out[:, 0] if n == 1 and out.ndim > 1 else out
                 loss = F.mse_loss(out, y, reduction=reduction)
             else:  # binary: one logit a task; multilabel: one logit per label
                 out = out[:, 0] if kind == "binary" and n == 1 and out.ndim > 1 else out
+                if self.label_smoothing:
+                    y = y * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
                 loss = F.binary_cross_entropy_with_logits(
                     out, y, reduction=reduction, pos_weight=self._pos_weight(run)
                 )

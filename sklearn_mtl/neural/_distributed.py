@@ -1,0 +1,334 @@
+"""Data-parallel training (PyTorch DDP) and mixed precision for :class:`MultiTaskNet`.
+
+Why ``DistributedDataParallel`` directly rather than Hugging Face Accelerate through
+skorch's ``AccelerateMixin``: the net batches in-memory tensors with its own slicing
+iterator, not a ``DataLoader``, so Accelerate's ``prepare`` would not shard it and the
+net would still need its own sharding; Accelerate's loss scaling (``accelerator.backward``)
+does not reach the gradient-level loss weightings, which call ``torch.autograd.grad``;
+and DDP, ``torch.autocast`` and ``torch.amp.GradScaler`` ship with torch, so the feature
+needs no extra dependency. Launchers are PyTorch's (``torchrun``), so the same script
+runs on one CPU, one GPU, several GPUs or several nodes.
+
+How a data-parallel fit works (every process runs the same ``fit(X, y)``):
+
+- every process holds the same ``X`` and ``y`` (or the same lazily read source); an
+  epoch draws one permutation, the same on every process (the shuffling generator is
+  broadcast from rank 0), pads it to a multiple of the number of processes, and process
+  ``r`` trains on every ``world_size``-th sample from ``r`` on, as
+  ``torch.utils.data.DistributedSampler`` does;
+- ``batch_size`` stays the global mini-batch: each process computes
+  ``ceil(batch_size / world_size)`` rows of it, so one step sees about as many samples
+  as in one process and the learning rate keeps its meaning;
+- DDP averages the gradients of the module across processes during ``backward`` and
+  broadcasts rank 0's initial weights; learned loss-weighting parameters (the
+  criterion's) are averaged here; so every replica takes the same optimizer steps;
+- validation (early stopping) runs on the whole validation split in every process,
+  so every process stops at the same epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from skorch.dataset import unpack_data
+from skorch.utils import to_tensor
+from torch.nn.parallel import DistributedDataParallel
+
+from ._net import MultiTaskNet, SliceBatchIterator, TensorPairDataset
+
+PRECISIONS = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def world():
+    """``(rank, world_size)`` of the default process group, ``(0, 1)`` without one."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def setup_data_parallel(device, init=True):
+    """Join the process group a launcher describes; return the device of this process.
+
+    Under ``torchrun`` (``WORLD_SIZE`` > 1 in the environment) this initialises the
+    default process group once (NCCL on CUDA devices, gloo on CPU) unless the caller
+    did; without a launcher it does nothing, so the same code trains in one process.
+    ``device="cuda"`` becomes ``cuda:<LOCAL_RANK>``: one GPU per process. With
+    ``init=False`` only the device is resolved.
+    """
+    device = torch.device(device)
+    if not dist.is_available():  # pragma: no cover - torch built without distributed
+        return device
+    if init and not dist.is_initialized() and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        if device.type == "cuda" and device.index is None:
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    if device.type == "cuda" and device.index is None and dist.is_initialized():
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return device
+
+
+def same_seed(seed):
+    """Rank 0's ``seed`` in every process (the seed itself outside a process group):
+    the validation split and the shuffling must agree even with ``random_state=None``."""
+    rank, size = world()
+    if size == 1:
+        return seed
+    box = [seed]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def check_weighting(weighting, *, data_parallel, mixed_precision, name=None):
+    """Refuse the loss weightings that cannot follow the gradients of a parallel or
+    loss-scaled fit: GradNorm and PCGrad compute per-task gradients with
+    ``torch.autograd.grad``, which DDP's all-reduce and fp16 loss scaling never see.
+    ``name`` is the ``loss_weighting`` the user gave, for the message."""
+    if not getattr(weighting, "custom_backward", False):
+        return
+    if name is None:
+        name = type(weighting).__name__.strip("_").replace("Module", "").lower()
+    if data_parallel and world()[1] > 1:
+        raise ValueError(
+            f"loss_weighting={name!r} computes per-task gradients itself, which data-parallel "
+            "training cannot average across processes; use loss_weighting='fixed', "
+            "'uncertainty' or 'dwa' with data_parallel=True, or train in one process."
+        )
+    if mixed_precision == "fp16":
+        raise ValueError(
+            f"loss_weighting={name!r} computes per-task gradients itself, which fp16 loss "
+            "scaling cannot follow; use mixed_precision='bf16' (no loss scaling) or None."
+        )
+
+
+class ShardedSliceBatchIterator(SliceBatchIterator):
+    """This process's share of an epoch of :class:`SliceBatchIterator` batches.
+
+    The permutation is drawn as in one process (same generator, same draws), padded by
+    wrapping around to a multiple of ``world_size`` and strided by ``rank``: every
+    process gets the same number of batches, and together they see every sample.
+    """
+
+    def __init__(self, X, y, indices, batch_size, generator, rank, world_size):
+        super().__init__(X, y, indices, batch_size, shuffle=True, generator=generator)
+        self.rank = rank
+        self.world_size = world_size
+
+    def _n(self):
+        n = len(self.X) if self.indices is None else len(self.indices)
+        return math.ceil(n / self.world_size)
+
+    def __len__(self):
+        return (self._n() + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self):
+        rows = _shard(self._n() * self.world_size, len(self.X) if self.indices is None
+                      else len(self.indices), self.generator, self.rank, self.world_size)
+        if self.indices is not None:
+            rows = self.indices[rows]
+        for start in range(0, len(rows), self.batch_size):
+            take = rows[start : start + self.batch_size]
+            yield self.X.index_select(0, take), self.y.index_select(0, take)
+
+
+class _ShardSampler(torch.utils.data.Sampler):
+    """The indices of :class:`ShardedSliceBatchIterator`, for a ``Dataset``."""
+
+    def __init__(self, n, generator, rank, world_size):
+        self.n = n
+        self.generator = generator
+        self.rank = rank
+        self.world_size = world_size
+
+    def __len__(self):
+        return math.ceil(self.n / self.world_size)
+
+    def __iter__(self):
+        total = len(self) * self.world_size
+        return iter(_shard(total, self.n, self.generator, self.rank, self.world_size).tolist())
+
+
+def _shard(total, n, generator, rank, world_size):
+    perm = torch.randperm(n, generator=generator)
+    if total > n:
+        perm = torch.cat([perm, perm[: total - n]])
+    return perm[rank::world_size]
+
+
+class ParallelMultiTaskNet(MultiTaskNet):
+    """:class:`MultiTaskNet` trained data-parallel across processes and/or in mixed
+    precision.
+
+    Parameters
+    ----------
+    data_parallel : bool
+        Train with ``DistributedDataParallel`` when a process group of more than one
+        process exists (see :func:`setup_data_parallel`); one process trains as usual.
+    mixed_precision : {"bf16", "fp16"} or None
+        Run the forward pass and the loss under ``torch.autocast`` with this type;
+        ``"fp16"`` also scales the loss (``torch.amp.GradScaler``). Weights, optimizer
+        state and prediction stay float32.
+    *args, **kwargs
+        As for :class:`MultiTaskNet`.
+    """
+
+    def __init__(self, *args, data_parallel=False, mixed_precision=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.data_parallel = data_parallel
+        self.mixed_precision = mixed_precision
+
+    def initialize(self):
+        super().initialize()
+        device_type = torch.device(self.device).type
+        self.grad_scaler_ = torch.amp.GradScaler(
+            device_type, enabled=self.mixed_precision == "fp16"
+        )
+        return self
+
+    # ------------------------------------------------------------- process group
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        check_weighting(
+            getattr(self.criterion_, "weighting", None), data_parallel=self.data_parallel,
+            mixed_precision=self.mixed_precision,
+        )
+        rank, size = world()
+        if not self.data_parallel or size == 1:
+            return
+        _check_same_data(X, y)
+        # One shuffle for all: rank 0's generators (also when random_state is None).
+        states = [self.shuffle_generator_.get_state(), self.worker_generator_.get_state()]
+        dist.broadcast_object_list(states, src=0)
+        self.shuffle_generator_.set_state(states[0])
+        self.worker_generator_.set_state(states[1])
+        # Dropout and augmentation differ between processes, as between batches.
+        torch.manual_seed(int(torch.initial_seed()) + rank)
+        device = torch.device(self.device)
+        self.__dict__["_ddp"] = DistributedDataParallel(
+            self.module_, device_ids=[device.index] if device.type == "cuda" else None,
+        )
+        self.__dict__["_world"] = (rank, size)
+
+    def on_train_end(self, net, **kwargs):
+        self._sync_buffers()
+        # The wrapper holds the process group: the fitted net keeps the plain module.
+        self.__dict__.pop("_ddp", None)
+        self.__dict__.pop("_world", None)
+        super().on_train_end(net, **kwargs)
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if not training:
+            self._sync_buffers()
+        return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+
+    def _sync_buffers(self):
+        """Rank 0's buffers (batch-norm statistics) everywhere. DDP broadcasts them
+        before each forward pass, so after the last step of an epoch they differ: the
+        validation loss, early stopping and the fitted model would too."""
+        if self.__dict__.get("_world") is None:
+            return
+        for buffer in self.module_.buffers():
+            dist.broadcast(buffer, src=0)
+
+    def infer(self, x, **fit_params):
+        ddp = self.__dict__.get("_ddp")
+        if ddp is None or not self.module_.training:
+            return super().infer(x, **fit_params)
+        return ddp(to_tensor(x, device=self.device), **fit_params)
+
+    def _get_batches(self, base, indices, dataset, training):
+        shard = self.__dict__.get("_world")
+        if not training or shard is None:
+            return super()._get_batches(base, indices, dataset, training)
+        rank, size = shard
+        n = len(dataset)
+        batch_size = self.batch_size if self.batch_size != -1 else n
+        batch_size = max(1, math.ceil(batch_size / size))
+        stream = getattr(base, "sharded_batches", None)
+        if stream is not None:  # reads its own row groups in each process
+            return stream(batch_size, True, self.shuffle_generator_, rank, size)
+        if isinstance(base, TensorPairDataset):
+            return ShardedSliceBatchIterator(
+                base.X, base.y, indices, batch_size, self.shuffle_generator_, rank, size,
+            )
+        worker_seed = int(torch.randint(2**62, (1,), generator=self.worker_generator_))
+        return torch.utils.data.DataLoader(
+            dataset, batch_size=batch_size, num_workers=self.num_workers,
+            sampler=_ShardSampler(n, self.shuffle_generator_, rank, size),
+            generator=torch.Generator().manual_seed(worker_seed),
+        )
+
+    # ---------------------------------------------------------------------- step
+    def train_step_single(self, batch, **fit_params):
+        if self.mixed_precision is None:
+            step = super().train_step_single(batch, **fit_params)
+        else:
+            step = self._mixed_precision_step(batch, **fit_params)
+        self._average_criterion_grads()
+        return step
+
+    def _mixed_precision_step(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        weighting = getattr(self.criterion_, "weighting", None)
+        custom = getattr(weighting, "custom_backward", False)
+        device_type = torch.device(self.device).type
+        with torch.autocast(device_type, dtype=PRECISIONS[self.mixed_precision]):
+            y_pred = self.infer(Xi, **fit_params)
+            if custom:
+                _, per_task = self.get_task_losses(y_pred, yi, training=True)
+            else:
+                loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        if custom:  # bf16 only (check_weighting): no loss scaling to follow
+            weighted = self.criterion_.task_weights * per_task.float()
+            shared = self.shared_parameters(getattr(weighting, "last_shared_layer", False))
+            loss = weighting.backward(weighted, shared)
+            return {"loss": loss, "y_pred": y_pred}
+        self.grad_scaler_.scale(loss).backward()
+        if self.grad_scaler_.is_enabled():
+            # True gradients from here on, for on_grad_computed (e.g. gradient clipping).
+            for name in self._optimizers:
+                self.grad_scaler_.unscale_(getattr(self, name + "_"))
+        return {"loss": loss.detach().float(), "y_pred": y_pred}
+
+    def _step_optimizer(self, step_fn):
+        if not self.grad_scaler_.is_enabled():
+            return super()._step_optimizer(step_fn)
+        step_fn()  # GradScaler.step takes no closure
+        for name in self._optimizers:
+            self.grad_scaler_.step(getattr(self, name + "_"))
+        self.grad_scaler_.update()
+
+    def _average_criterion_grads(self):
+        """Learned loss weights live in the criterion, outside DDP's module."""
+        shard = self.__dict__.get("_world")
+        if shard is None:
+            return
+        grads = [p.grad for p in self.criterion_.parameters() if p.grad is not None]
+        if not grads:
+            return
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        flat /= shard[1]
+        offset = 0
+        for g in grads:
+            g.copy_(flat[offset : offset + g.numel()].view_as(g))
+            offset += g.numel()
+
+
+def _check_same_data(X, y):
+    """Every process must pass the same data: each trains on its own shard of it."""
+    n = len(X) if hasattr(X, "__len__") else -1
+    summary = (n, None if y is None else tuple(y.shape),
+               None if y is None else float(np.float64(torch.as_tensor(y).double().sum())))
+    everyone = [None] * dist.get_world_size()
+    dist.all_gather_object(everyone, summary)
+    if len(set(everyone)) != 1:
+        raise ValueError(
+            "data_parallel=True needs the same X and y in every process (each process trains "
+            "on its own shard of them); got (n_samples, target shape, target sum) per rank: "
+            f"{everyone}."
+        )

@@ -1,0 +1,247 @@
+"""An ensemble of MLPs trained as one network: k members, one batched product per layer."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from skorch.callbacks import Callback
+from torch import nn
+
+from ._modules import ACTIVATIONS, TaskOutputs
+
+
+class MemberLinear(nn.Module):
+    """``n_members`` independent linear layers applied to their own batches at once.
+
+    Input of shape (n_members, batch, in_features), output (n_members, batch,
+    out_features): member ``m`` multiplies its batch by its own weights, all members in
+    one batched matrix product (``torch.baddbmm``). Each member is initialised as
+    ``nn.Linear`` initialises itself.
+
+    Parameters
+    ----------
+    n_members : int
+        Number of members.
+    in_features, out_features : int
+        Widths of each member's layer.
+    """
+
+    def __init__(self, n_members, in_features, out_features):
+        super().__init__()
+        self.n_members = int(n_members)
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.weight = nn.Parameter(torch.empty(self.n_members, self.in_features, self.out_features))
+        self.bias = nn.Parameter(torch.empty(self.n_members, 1, self.out_features))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        # nn.Linear's initialisation (kaiming_uniform with a=sqrt(5)) gives weights and
+        # biases uniform in ±1/sqrt(in_features).
+        bound = 1.0 / math.sqrt(self.in_features) if self.in_features else 0.0
+        nn.init.uniform_(self.weight, -bound, bound)
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        return torch.baddbmm(self.bias, x, self.weight)
+
+
+class EnsembleMLPTrunk(nn.Module):
+    """``n_members`` independent MLPs over the same input, computed side by side.
+
+    The ensemble of the TabM paper's "MLP×k" baseline (Gorishniy et al. 2025): each member
+    has its own weights; the members see the same mini-batches and are trained by one
+    optimizer on the mean of their losses, and their probabilities are averaged at
+    prediction. Output of shape (n_members, batch, hidden_layer_sizes[-1]).
+
+    Parameters
+    ----------
+    n_features : int
+        Width of a flattened input sample.
+    hidden_layer_sizes : tuple of int
+        Widths of each member's hidden layers (at least one).
+    n_members : int
+        Number of members.
+    activation : str, default="relu"
+        Activation after each hidden layer.
+    dropout : float, default=0.0
+        Dropout probability after each activation.
+    """
+
+    def __init__(self, n_features, hidden_layer_sizes, n_members, activation="relu", dropout=0.0):
+        super().__init__()
+        if not len(hidden_layer_sizes):
+            raise ValueError("An ensemble trunk needs at least one hidden layer.")
+        self.n_members = int(n_members)
+        layers, width = [], int(n_features)
+        for size in hidden_layer_sizes:
+            layers.append(MemberLinear(self.n_members, width, size))
+            layers.append(ACTIVATIONS[activation]())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = int(size)
+        self.layers = nn.Sequential(*layers)
+        self.out_features = width
+
+    def forward(self, x):
+        x = x.reshape(x.shape[0], -1)
+        return self.layers(x.unsqueeze(0).expand(self.n_members, *x.shape))
+
+
+class MemberLinearHeads(MemberLinear):
+    """Every task's output layer for every member, as one batched product.
+
+    Input (n_members, batch, in_features); output a
+    :class:`~sklearn_mtl.neural.TaskOutputs` whose tensors have n_members × batch rows,
+    member by member (row ``m * batch + i`` is member ``m``'s output for sample ``i``).
+
+    Parameters
+    ----------
+    n_members : int
+        Number of members.
+    in_features : int
+        Width of the trunk's output.
+    out_features : list of int
+        Output width of each task's head.
+    """
+
+    def __init__(self, n_members, in_features, out_features):
+        self.head_widths = [int(n) for n in out_features]
+        super().__init__(n_members, in_features, sum(self.head_widths))
+
+    def forward(self, z):
+        joined = super().forward(z).reshape(-1, self.out_features)
+        return TaskOutputs(joined.split(self.head_widths, dim=1), joined=joined)
+
+
+def n_members(module):
+    """The number of ensemble members whose outputs ``module`` stacks (1 for a plain net)."""
+    return int(getattr(module, "n_members", 1))
+
+
+def member_mean(values, k):
+    """Average over the members of stacked outputs (k × batch rows, member by member)."""
+    if k == 1:
+        return values
+    return values.reshape(k, -1, *values.shape[1:]).mean(0)
+
+
+class MemberHoldout(Callback):
+    """Each ensemble member keeps its weights of the epoch it did best on unseen samples.
+
+    The members of a :class:`MemberLinear`-only network (an
+    :class:`EnsembleMLPTrunk` with :class:`MemberLinearHeads`) split the training samples
+    into ``n_members`` folds by the fold column of the target (its last column): member
+    ``m`` trains on every fold but fold ``m`` (:class:`~sklearn_mtl.neural.MultiTaskNet`
+    zeroes the loss weights of the rest), and after each epoch its loss on fold ``m`` is
+    measured. When training ends, each member gets back its weights of the epoch with the
+    lowest held-out loss. Together the members see every sample, and each one's training
+    length is chosen on data it never trained on: cross-validation bagging with best-epoch
+    selection, as RealMLP and TabM select epochs on held-out data (Holzmüller et al. 2024;
+    Gorishniy et al. 2025).
+
+    ``history`` records ``member_valid_loss`` (the members' mean held-out loss) per epoch
+    and, at the end, ``member_best_epochs`` (each member's chosen epoch, counted from 1).
+
+    Parameters
+    ----------
+    batch_size : int, default=2048
+        Samples per forward pass of the held-out evaluation.
+    """
+
+    def __init__(self, batch_size=2048):
+        self.batch_size = batch_size
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.active_ = holdout_active(net.module_) and isinstance(X, torch.Tensor)
+        if not self.active_:
+            return
+        self.X_, self.y_ = X, torch.as_tensor(y)
+        k = net.module_.n_members
+        self.params_ = _member_parameters(net.module_, k)
+        self.best_loss_ = torch.full((k,), float("inf"))
+        self.best_epoch_ = torch.zeros(k, dtype=torch.long)
+        self.best_state_ = [p.detach().clone() for p in self.params_]
+        self.epoch_ = 0
+
+    def on_epoch_end(self, net, **kwargs):
+        if not self.active_:
+            return
+        self.epoch_ += 1
+        losses = self.member_losses(net)
+        better = losses < self.best_loss_
+        self.best_loss_ = torch.where(better, losses, self.best_loss_)
+        self.best_epoch_[better] = self.epoch_
+        if better.any():
+            with torch.no_grad():
+                for best, p in zip(self.best_state_, self.params_):
+                    best[better] = p.detach()[better].to(best.device)
+        net.history.record("member_valid_loss", float(losses[torch.isfinite(losses)].mean())
+                           if torch.isfinite(losses).any() else float("nan"))
+
+    def on_train_end(self, net, **kwargs):
+        if not getattr(self, "active_", False):
+            return
+        keep = torch.isfinite(self.best_loss_)  # a member that never saw a held-out label
+        with torch.no_grad():
+            for best, p in zip(self.best_state_, self.params_):
+                p[keep] = best[keep].to(p.device)
+        net.history.record("member_best_epochs", self.best_epoch_.tolist())
+        del self.X_, self.y_, self.params_, self.best_state_
+
+    def member_losses(self, net):
+        """Each member's criterion loss on its own held-out fold, a tensor (n_members,)."""
+        module, criterion = net.module_, net.criterion_
+        k = module.n_members
+        weight_cols = net.weight_columns()
+        was_training = module.training
+        module.eval()
+        sums = torch.zeros(k, len(criterion.specs))
+        counts = torch.zeros_like(sums)
+        with torch.no_grad():
+            for start in range(0, len(self.X_), self.batch_size):
+                xb = self.X_[start : start + self.batch_size].to(net.device)
+                yb = self.y_[start : start + self.batch_size].to(net.device)
+                outputs = module(xb)
+                n = len(xb)
+                fold = yb[:, -1]
+                for m in range(k):
+                    rows = slice(m * n, (m + 1) * n)
+                    y_m = yb.clone()
+                    y_m[:, weight_cols] *= (fold == m).to(yb.dtype)[:, None]
+                    _, per_task = criterion(_rows_of(outputs, rows), y_m)
+                    held = _task_weight_sums(criterion, y_m)
+                    sums[m] += (per_task.detach().cpu() * held.cpu())
+                    counts[m] += held.cpu()
+        module.train(was_training)
+        present = counts > 0
+        per_task = torch.where(present, sums / counts.clamp(min=1e-12), torch.zeros_like(sums))
+        total = (per_task * criterion.task_weights.cpu()).sum(1)
+        return torch.where(present.any(1), total, torch.full_like(total, float("inf")))
+
+
+def holdout_active(module):
+    """Whether ``module`` is an ensemble whose every parameter belongs to one member."""
+    k = n_members(module)
+    return k > 1 and isinstance(getattr(module, "heads", None), MemberLinearHeads) and all(
+        isinstance(m, MemberLinear) or not list(m.parameters(recurse=False))
+        for m in module.modules()
+    )
+
+
+def _member_parameters(module, k):
+    return [p for p in module.parameters() if p.ndim >= 1 and p.shape[0] == k]
+
+
+def _rows_of(outputs, rows):
+    joined = getattr(outputs, "joined", None)
+    return TaskOutputs([o[rows] for o in outputs],
+                       joined=None if joined is None else joined[rows])
+
+
+def _task_weight_sums(criterion, target):
+    return torch.stack([
+        target[:, s["weight_start"] : s["weight_start"] + s["width"]].sum()
+        for s in criterion.specs
+    ])

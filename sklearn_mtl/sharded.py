@@ -1,0 +1,397 @@
+"""Data larger than one machine's memory: sharded Parquet read lazily with pyarrow.
+
+:class:`ParquetShards` describes features and labels stored as Parquet files (a
+directory, a glob's worth of files, or any ``pyarrow.dataset.Dataset``). A
+:class:`~sklearn_mtl.MultiTaskClassifier` fits on it directly, ``clf.fit(shards)``:
+
+- the label columns alone are read up front to fit the schema (they are a few columns
+  among many features); with ``tasks=`` declaring every task's classes only the first
+  rows are, and the schema is the declared one;
+- the features are read one row group at a time, in a shuffled order each epoch, and
+  each row group's labels are encoded with that schema as it is read;
+- under ``data_parallel=True`` every process reads its own row groups (a different
+  share each epoch), taking the same number of steps (a process whose share is shorter
+  wraps around, as ``DistributedSampler`` pads).
+
+:func:`predict_shards` predicts over the same kind of source in batches and writes one
+Parquet file of predictions per input file, process by process under ``torchrun``.
+
+Needs ``pyarrow`` (``pip install sklearn-mtl[distributed]``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pandas as pd
+import torch
+
+__all__ = ["ParquetShards", "predict_shards"]
+
+
+def _world():
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+class ParquetShards:
+    """Features and labels in Parquet files, read lazily, row group by row group.
+
+    Parameters
+    ----------
+    source : str, path, list of paths or pyarrow.dataset.Dataset
+        A directory or file(s) of Parquet files (``pyarrow.dataset.dataset(source,
+        format="parquet")``), or a dataset already opened.
+    features : list of str
+        The feature columns (numbers), in the model's order.
+    targets : list of str, default=None
+        The label columns, one per task (a multilabel task as a column of lists); the
+        labels are what a DataFrame ``Y`` of these columns holds. ``None`` for data to
+        predict only.
+    batch_rows : int, default=65536
+        Rows per read when predicting (training reads whole row groups).
+
+    Attributes
+    ----------
+    dataset : pyarrow.dataset.Dataset
+        The opened dataset.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np, pandas as pd
+    >>> from sklearn_mtl.sharded import ParquetShards
+    >>> folder = tempfile.mkdtemp()
+    >>> for i in range(2):
+    ...     pd.DataFrame({"x0": np.arange(4.0), "x1": np.ones(4), "y": ["a", "b"] * 2}
+    ...                  ).to_parquet(f"{folder}/part-{i}.parquet")
+    >>> shards = ParquetShards(folder, features=["x0", "x1"], targets=["y"])
+    >>> shards.n_rows, shards.n_files
+    (8, 2)
+    """
+
+    def __init__(self, source, *, features, targets=None, batch_rows=65536):
+        import pyarrow.dataset as ds
+
+        self.dataset = source if isinstance(source, ds.Dataset) else ds.dataset(
+            source, format="parquet"
+        )
+        self.features = list(features)
+        self.targets = None if targets is None else list(targets)
+        self.batch_rows = int(batch_rows)
+        names = set(self.dataset.schema.names)
+        for kind, cols in (("features", self.features), ("targets", self.targets or [])):
+            absent = [c for c in cols if c not in names]
+            if absent:
+                raise ValueError(
+                    f"{kind} names column(s) {absent} that the Parquet data lack; its columns "
+                    f"are {self.dataset.schema.names}."
+                )
+        if not self.features:
+            raise ValueError("features must name at least one column.")
+        self._units = None
+
+    # ---------------------------------------------------------------- metadata
+    @property
+    def files(self):
+        """The Parquet fragments (files), in order."""
+        return list(self.dataset.get_fragments())
+
+    @property
+    def n_files(self):
+        return len(self.files)
+
+    def units(self):
+        """``(fragment, n_rows)`` of every row group, in file order (from the metadata)."""
+        if self._units is None:
+            units = []
+            for fragment in self.dataset.get_fragments():
+                for group in fragment.split_by_row_group():
+                    # from the footer; count_rows() would count the whole file
+                    n = sum(rg.num_rows for rg in group.row_groups)
+                    if n:
+                        units.append((group, n))
+            self._units = units
+        return self._units
+
+    @property
+    def n_rows(self):
+        return sum(n for _, n in self.units())
+
+    def __len__(self):
+        return self.n_rows
+
+    @property
+    def n_features(self):
+        return len(self.features)
+
+    def head(self, n=2):
+        """The first ``n`` rows' features, float32 (to build the network)."""
+        table = self.dataset.head(n, columns=self.features)
+        return _features(table, self.features)
+
+    def labels(self, n=None):
+        """The label columns as a DataFrame: every row, or the first ``n``."""
+        if self.targets is None:
+            raise ValueError("These shards have no targets; pass targets=[...] to fit on them.")
+        if n is None:
+            table = self.dataset.to_table(columns=self.targets)
+        else:
+            table = self.dataset.head(n, columns=self.targets)
+        return table.to_pandas()
+
+    # ----------------------------------------------------------------- reading
+    def iter_batches(self, batch_size, *, encode, shuffle=False, generator=None, rank=0,
+                     world_size=1):
+        """One epoch of ``(X, targets)`` tensor batches for process ``rank``.
+
+        Row groups are dealt to the processes from one permutation (the same in every
+        process: ``generator`` must be in the same state everywhere); each process
+        reads its row groups, shuffles their rows, encodes their labels with
+        ``encode(labels_frame)`` and yields batches of ``batch_size`` rows. Every
+        process yields as many batches as the process with the most rows needs; a
+        process with fewer wraps around its own row groups.
+        """
+        units = self.units()
+        if not units:
+            return
+        if world_size > len(units):
+            raise ValueError(
+                f"{world_size} processes need at least as many Parquet row groups; the data "
+                f"have {len(units)}. Write more (smaller) row groups or files."
+            )
+        order = (torch.randperm(len(units), generator=generator) if shuffle
+                 else torch.arange(len(units)))
+        seed = int(torch.randint(2**62, (1,), generator=generator)) if shuffle else 0
+        shares = [order[r::world_size].tolist() for r in range(world_size)]
+        steps = max(math.ceil(sum(units[i][1] for i in share) / batch_size) for share in shares)
+        local = torch.Generator().manual_seed(seed + rank)
+        columns = self.features + list(self.targets or [])
+
+        def row_groups():  # this process's share, around and around
+            mine = shares[rank]
+            while True:
+                for k, i in enumerate(mine):
+                    table = units[i][0].to_table(columns=columns)
+                    X = torch.from_numpy(_features(table, self.features))
+                    y = encode(table.select(self.targets).to_pandas())
+                    if shuffle:
+                        perm = torch.randperm(len(X), generator=local)
+                        X, y = X[perm], y[perm]
+                    yield X, y, k == len(mine) - 1
+
+        produced, parts, buffered = 0, [], 0
+        for X, y, last in row_groups():
+            parts.append((X, y))
+            buffered += len(X)
+            while buffered >= batch_size or (last and buffered):
+                X_all = torch.cat([p[0] for p in parts])
+                y_all = torch.cat([p[1] for p in parts])
+                take = min(batch_size, buffered)  # the share's end: a shorter batch
+                yield X_all[:take], y_all[:take]
+                parts, buffered = [(X_all[take:], y_all[take:])], buffered - take
+                produced += 1
+                if produced == steps:
+                    return
+
+
+def _features(table, columns):
+    cols = [table.column(c).to_numpy(zero_copy_only=False) for c in columns]
+    X = np.column_stack(cols) if cols else np.empty((table.num_rows, 0))
+    if not np.issubdtype(X.dtype, np.number):
+        raise ValueError(f"The feature columns {columns} must hold numbers; got {X.dtype}.")
+    return X.astype(np.float32, copy=False)
+
+
+class EncodedShards(torch.utils.data.IterableDataset):
+    """:class:`ParquetShards` with the estimator's label encoding: what the net trains on.
+
+    The net calls :meth:`sharded_batches` (see ``MultiTaskNet.get_iterator``) with its batch
+    size, shuffling generator and the process's shard.
+    """
+
+    def __init__(self, shards, encode):
+        self.shards = shards
+        self.encode = encode
+
+    def __len__(self):
+        return self.shards.n_rows
+
+    def __iter__(self):  # plain iteration: one pass in file order, one process
+        yield from self.shards.iter_batches(self.shards.batch_rows, encode=self.encode)
+
+    def sharded_batches(self, batch_size, shuffle, generator, rank=0, world_size=1):
+        return _Epoch(self.shards, batch_size, self.encode, shuffle, generator, rank, world_size)
+
+
+class _Epoch:
+    def __init__(self, shards, batch_size, encode, shuffle, generator, rank, world_size):
+        self.args = (shards, batch_size, encode, shuffle, generator, rank, world_size)
+
+    def __iter__(self):
+        shards, batch_size, encode, shuffle, generator, rank, world_size = self.args
+        return shards.iter_batches(batch_size, encode=encode, shuffle=shuffle,
+                                   generator=generator, rank=rank, world_size=world_size)
+
+
+# ---------------------------------------------------------------------------- fit
+def fit_shards(est, shards, y, sample_weight):
+    """``MultiTaskClassifier.fit(shards)``: the schema from the label columns read up
+    front (or the declared tasks), then an epoch loop over the row groups."""
+    from .neural._distributed import same_seed
+    from .neural._weighting import resolve_strategy
+
+    name = type(est).__name__
+    if y is not None:
+        raise ValueError(
+            f"With ParquetShards as X, {name} reads the labels from its targets columns "
+            f"{shards.targets}; pass y=None."
+        )
+    for param, bad, why in (
+        ("sample_weight", sample_weight is not None, "is not read from shards"),
+        ("early_stopping", est.early_stopping, "needs an in-memory validation split"),
+        ("warm_start", est.warm_start and hasattr(est, "net_"), "is not supported"),
+    ):
+        if bad:
+            raise ValueError(
+                f"{param} {why} when fitting on ParquetShards; fit without it (or on "
+                "in-memory data)."
+            )
+    if shards.targets is None:
+        raise ValueError("These shards have no targets; pass targets=[...] to fit on them.")
+    balanced = "balanced" in (est.class_weight, est.pos_weight) or (
+        isinstance(est.class_weight, dict) and "balanced" in est.class_weight.values()
+    ) or (isinstance(est.pos_weight, dict) and "balanced" in est.pos_weight.values())
+    declared = est.tasks is not None and all(
+        t.kind == "regression" or t.classes is not None for t in _as_list(est.tasks)
+    )
+    # Declared classes: the first rows give the labels' form. Else the label columns of
+    # every row (a few columns: far smaller than the features) give the classes.
+    labels = shards.labels(n=1000 if declared and not balanced else None)
+    encoded = est._fit_labels(labels)
+    est.n_features_in_ = shards.n_features
+    est.feature_names_in_ = np.asarray(shards.features, dtype=object)
+    est._check_task_dicts()
+    est._class_weight_values = [
+        est._class_weights(task, encoded.codes[:, j]) for j, task in enumerate(est.schema_)
+    ]
+    est._pos_weight_values = est._pos_weights(encoded)
+    est._weighting = resolve_strategy(est.loss_weighting, est.loss_weighting_params)
+    from sklearn.utils import check_random_state
+
+    est._seed = int(check_random_state(est.random_state).randint(np.iinfo(np.int32).max))
+    if est.data_parallel:
+        est._seed = same_seed(est._seed)
+    # Features are read as they are (no in-estimator preprocessing: its statistics
+    # would need a pass over every shard first); the training length follows the rows.
+    est.preprocessor_ = None
+    est.unseen_combination_mass_ = 1.0  # not measured on shards: independent decoding
+    est._epochs, est._total_steps = est._training_length(len(shards))
+    data = EncodedShards(shards, _ShardEncoder(est))
+    with est._rng_context(est._seed):
+        module = est._build_module(shards.head(2))
+        est.net_ = est._build_net(module, est._build_criterion())
+        est.net_.fit(data, None)
+    return est
+
+
+def _as_list(tasks):
+    return tasks if isinstance(tasks, (list, tuple)) else [tasks]
+
+
+class _ShardEncoder:
+    """Labels of one row group -> the training target tensor, with the fitted schema."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def __call__(self, labels):
+        est = self.estimator
+        return est._targets(est.encoder_.transform(labels), None, len(labels))
+
+
+# ------------------------------------------------------------------------ predict
+def predict_shards(estimator, shards, output, *, keep=None):
+    """Predict every row of ``shards`` and write one Parquet file per input file.
+
+    Each input file is read in batches of ``shards.batch_rows`` rows and its
+    predictions are written as they come, so memory holds one batch. Under
+    ``torchrun`` (a process group), process ``r`` predicts every ``world_size``-th file
+    from ``r`` on.
+
+    Parameters
+    ----------
+    estimator : fitted sklearn-mtl estimator
+        Its ``predict`` takes a DataFrame of the feature columns.
+    shards : ParquetShards
+        The data (its ``targets`` are not read).
+    output : str or path
+        A directory (created if needed); file ``i`` of the input becomes
+        ``<output>/part-<i>.parquet``.
+    keep : list of str, default=None
+        Input columns copied next to the predictions (e.g. an id).
+
+    Returns
+    -------
+    paths : list of str
+        The files this process wrote.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    keep = list(keep or [])
+    absent = [c for c in keep if c not in shards.dataset.schema.names]
+    if absent:
+        raise ValueError(f"keep names column(s) {absent} that the Parquet data lack.")
+    os.makedirs(output, exist_ok=True)
+    rank, world_size = _world()
+    names = _task_names(estimator)
+    schema = pa.schema(
+        [shards.dataset.schema.field(c) for c in keep]
+        + [pa.field(name, _arrow_type(estimator, name)) for name in names]
+    )
+    written = []
+    for i, fragment in enumerate(shards.files):
+        if i % world_size != rank:
+            continue
+        path = os.path.join(output, f"part-{i:05d}.parquet")
+        with pq.ParquetWriter(path, schema) as writer:
+            for batch in fragment.to_batches(columns=shards.features + keep,
+                                             batch_size=shards.batch_rows):
+                if batch.num_rows == 0:
+                    continue
+                frame = batch.to_pandas()
+                X = frame[shards.features].astype(np.float32)
+                pred = _as_frame(estimator.predict(X), names)
+                out = pd.concat([frame[keep].reset_index(drop=True),
+                                 pred.reset_index(drop=True)], axis=1)
+                writer.write_table(pa.Table.from_pandas(out, schema=schema,
+                                                        preserve_index=False))
+        written.append(path)
+    return written
+
+
+def _task_names(estimator):
+    return [t.name for t in estimator.schema_]
+
+
+def _as_frame(pred, names):
+    if isinstance(pred, pd.DataFrame):
+        return pred.set_axis(names, axis=1)
+    pred = np.asarray(pred)
+    return pd.DataFrame(pred.reshape(len(pred), -1), columns=names)
+
+
+def _arrow_type(estimator, name):
+    import pyarrow as pa
+
+    task = estimator.schema_[name]
+    if task.kind == "multilabel":
+        return pa.list_(pa.array(list(task.classes)).type)
+    if task.kind == "regression":
+        return pa.float64()
+    return pa.array(list(task.classes)).type

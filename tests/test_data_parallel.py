@@ -1,0 +1,194 @@
+"""Data-parallel training (two processes under torchrun, gloo on loopback) and mixed
+precision; the sharding of batches."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import sklearn_mtl
+from sklearn_mtl import MultiTaskClassifier
+from sklearn_mtl.distributed import check_replicas, weights_checksum
+from sklearn_mtl.neural._distributed import ShardedSliceBatchIterator, _ShardSampler
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _torchrun(script, *args, tmp_path, timeout=240, env=None):
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        "OMP_NUM_THREADS": "1",
+        **(env or {}),
+    }
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+           "--nproc_per_node=2", str(script), *map(str, args)]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    return result.stdout
+
+
+@pytest.mark.distributed
+def test_two_processes(tmp_path):
+    out = tmp_path / "results.json"
+    _torchrun(ROOT / "tests" / "_ddp_worker.py", out, tmp_path=tmp_path)
+    results = json.loads(out.read_text())
+    assert results["world_size"] == 2
+    for name in ("plain", "seed_none_early_stopping", "bf16_dwa_dropout_bn",
+                 "fp16_uncertainty_head_lr", "warm_start", "dataset", "parquet"):
+        first, second = results[name]["checksums"]
+        assert first == second, name
+    assert results["warm_start"]["epochs"] == 4
+    # 101 samples -> 51 a process; a global batch of 32 is 16 a process -> 4 batches
+    assert results["plain"]["batches"] == 4
+    # a Dataset is sharded exactly as the same data in memory
+    assert results["dataset"]["checksums"] == results["plain"]["checksums"]
+    # predictions: each process writes its own files
+    assert results["parquet"]["written"] == [["part-00000.parquet", "part-00002.parquet"],
+                                             ["part-00001.parquet"]]
+    # full batch: two processes train the model one process trains
+    assert results["full_batch_max_diff"] < 1e-5
+    for weighting in ("pcgrad", "gradnorm"):
+        assert f"loss_weighting='{weighting}'" in results[weighting]
+        assert "data-parallel" in results[weighting]
+    assert "same X and y in every process" in results["different_data"]
+
+
+@pytest.mark.distributed
+def test_example_under_torchrun(tmp_path):
+    model = tmp_path / "model.mtl"
+    stdout = _torchrun(
+        ROOT / "examples" / "distributed_training.py", "--out", model, tmp_path=tmp_path,
+        env={"SKLEARN_MTL_EXAMPLES_SMALL": "1", "SKLEARN_MTL_EXAMPLES_OUTPUT": str(tmp_path),
+             "MPLBACKEND": "Agg"},
+    )
+    assert "[rank 0]" in stdout and "[rank 1]" in stdout
+    checksum = re.search(r"Replicas: 2, identical weights, sha256 ([0-9a-f]{64})", stdout)
+    assert checksum, stdout
+    # the saved model loads in this plain process, holds the replicas' weights, predicts
+    restored = sklearn_mtl.load(model)
+    assert weights_checksum(restored) == checksum.group(1)
+    assert not restored.net_.__dict__.get("_ddp")
+    from sklearn.datasets import load_digits
+
+    X = (load_digits().data[:20] / 16.0).astype(np.float32)
+    pred = restored.predict(X)
+    assert list(pred.columns) == ["digit", "parity", "loop"]
+    assert (tmp_path / "distributed_training.png").exists()
+
+
+# ---------------------------------------------------------------- in one process
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(90, 5)).astype(np.float32)
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "yes", "no"),
+                      "b": np.digitize(X[:, 1], [-0.5, 0.5])})
+    return X, Y
+
+
+def _net(**params):
+    kw = dict(hidden_layer_sizes=(8,), max_epochs=2, lr=1e-2, batch_size=16, random_state=0)
+    return MultiTaskClassifier(**{**kw, **params})
+
+
+def test_data_parallel_in_one_process_is_plain_training(data):
+    X, Y = data
+    plain = _net().fit(X, Y)
+    one = _net(data_parallel=True).fit(X, Y)
+    assert weights_checksum(one) == weights_checksum(plain)
+    assert check_replicas(one) == [weights_checksum(plain)]
+    pd.testing.assert_frame_equal(one.predict(X), plain.predict(X))
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_trains_float32_weights(data, precision, tmp_path):
+    X, Y = data
+    clf = _net(mixed_precision=precision, max_epochs=5).fit(X, Y)
+    plain = _net(max_epochs=5).fit(X, Y)
+    assert all(p.dtype == torch.float32 for p in clf.net_.module_.parameters())
+    assert weights_checksum(clf) != weights_checksum(plain)  # really ran in low precision
+    losses = clf.history_[:, "train_loss"]
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
+    for a, b in zip(clf.predict_proba(X), plain.predict_proba(X)):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, atol=0.05)
+    sklearn_mtl.save(clf, tmp_path / "m.mtl")
+    restored = sklearn_mtl.load(tmp_path / "m.mtl")
+    assert restored.mixed_precision == precision
+    pd.testing.assert_frame_equal(restored.predict(X), clf.predict(X))
+
+
+def test_mixed_precision_with_gradient_level_weighting(data):
+    X, Y = data
+    with pytest.raises(ValueError, match="loss_weighting='pcgrad'.*fp16 loss scaling"):
+        _net(mixed_precision="fp16", loss_weighting="pcgrad").fit(X, Y)
+    clf = _net(mixed_precision="bf16", loss_weighting="gradnorm").fit(X, Y)
+    assert np.all(np.isfinite(clf.history_[:, "train_loss"]))
+
+
+def test_fp16_gradients_are_unscaled_before_clipping(data):
+    from skorch.callbacks import Callback
+
+    class GradNorm(Callback):
+        def on_grad_computed(self, net, named_parameters, **kwargs):
+            self.norm_ = float(torch.cat([p.grad.reshape(-1) for _, p in named_parameters
+                                          if p.grad is not None]).norm())
+
+    X, Y = data
+    clf = _net(mixed_precision="fp16", callbacks=[("g", GradNorm())]).fit(X, Y)
+    plain = _net(callbacks=[("g", GradNorm())]).fit(X, Y)
+    norm, reference = (dict(m.net_.callbacks_)["g"].norm_ for m in (clf, plain))
+    # GradScaler starts at 2**16: scaled gradients would be that much larger
+    assert 0 < norm < 10 * reference
+
+
+def test_mixed_precision_is_validated(data):
+    X, Y = data
+    with pytest.raises(ValueError, match="'mixed_precision' parameter"):
+        _net(mixed_precision="fp8").fit(X, Y)
+    with pytest.raises(ValueError, match="'data_parallel' parameter"):
+        _net(data_parallel="yes").fit(X, Y)
+
+
+@pytest.mark.parametrize("n, world_size, indices", [(10, 2, None), (11, 2, None),
+                                                     (11, 3, None), (10, 2, [1, 3, 5, 6, 8])])
+def test_shards_partition_the_epoch(n, world_size, indices):
+    X = torch.arange(n, dtype=torch.float32)[:, None] * 10
+    y = torch.arange(n, dtype=torch.float32)[:, None]
+    idx = None if indices is None else torch.as_tensor(indices)
+    m = n if idx is None else len(idx)
+    per_rank = -(-m // world_size)
+    seen, lengths = [], set()
+    for rank in range(world_size):
+        it = ShardedSliceBatchIterator(X, y, idx, 2, torch.Generator().manual_seed(3),
+                                       rank, world_size)
+        batches = list(it)
+        assert len(batches) == len(it) == -(-per_rank // 2)
+        rows = torch.cat([b[1][:, 0] for b in batches]).long()
+        assert torch.equal(torch.cat([b[0][:, 0] for b in batches]), rows.float() * 10)
+        lengths.add(len(rows))
+        seen += rows.tolist()
+        sampler = _ShardSampler(m, torch.Generator().manual_seed(3), rank, world_size)
+        expected = rows if idx is None else torch.as_tensor(
+            [list(idx.tolist()).index(r) for r in rows.tolist()])
+        assert list(sampler) == expected.tolist()
+    assert lengths == {per_rank}  # equal shares: no process waits for another
+    allowed = set(range(n)) if idx is None else set(indices)
+    assert set(seen) == allowed  # together they see every sample
+    assert len(seen) - len(allowed) == per_rank * world_size - m  # padding only
+    # the permutation is the one-process shuffle, strided
+    perm = torch.randperm(m, generator=torch.Generator().manual_seed(3))
+    first = ShardedSliceBatchIterator(X, y, idx, 100, torch.Generator().manual_seed(3), 0,
+                                      world_size)
+    rows0 = next(iter(first))[1][:, 0].long().tolist()
+    full = perm if idx is None else idx[perm]
+    assert rows0 == full[::world_size].tolist()[: len(rows0)]

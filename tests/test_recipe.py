@@ -1,0 +1,320 @@
+"""The default recipe's parts, each on tiny data: preprocessing, training length, schedule,
+label smoothing, the ensemble and its held-out epoch selection, automatic decoding."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression
+from torch.nn import functional as F
+
+from sklearn_mtl import LabelProductClassifier, MultiTaskClassifier, Task
+from sklearn_mtl._decoding import unseen_combination_mass
+from sklearn_mtl._encoder import StructuredLabelEncoder
+from sklearn_mtl.neural import (
+    EnsembleMLPTrunk,
+    MemberHoldout,
+    MemberLinear,
+    MultiTaskLoss,
+    TabularPreprocessor,
+    WarmupCosineSchedule,
+)
+
+
+def raw_table(n=60, seed=0):
+    """Raw features as users have them: grams, a string column, gaps."""
+    rng = np.random.RandomState(seed)
+    mass = rng.normal(4000, 800, size=n)
+    X = pd.DataFrame({
+        "mass_g": mass,
+        "length_mm": rng.normal(45, 5, size=n),
+        "island": rng.choice(["Biscoe", "Dream", "Torgersen"], size=n).astype(object),
+    })
+    X.loc[3, "length_mm"] = np.nan
+    X.loc[5, "island"] = None
+    Y = pd.DataFrame({
+        "heavy": np.where(mass > 4000, "yes", "no"),
+        "island_copy": X["island"].fillna("Dream").to_numpy(),
+    })
+    return X, Y
+
+
+# ------------------------------------------------------------------ preprocessing
+def test_preprocessor_exact_values():
+    X = np.array([[0.0], [1.0], [2.0], [3.0], [100.0]])
+    out = TabularPreprocessor().fit_transform(X)
+    # median 2, quartiles 1 and 3: (x - 2) / 2, then x / sqrt(1 + (x / 3)^2)
+    z = (X[:, 0] - 2.0) / 2.0
+    np.testing.assert_allclose(out[:, 0], z / np.sqrt(1 + (z / 3) ** 2), rtol=1e-6)
+    assert out.dtype == np.float32 and np.abs(out).max() < 3
+    standard = TabularPreprocessor(numeric="standard").fit_transform(X)
+    np.testing.assert_allclose(standard[:, 0], (X[:, 0] - X.mean()) / X.std(), rtol=1e-5)
+
+
+def test_preprocessor_constant_column_and_missing_values():
+    X = np.array([[5.0, 1.0], [5.0, np.nan], [5.0, 3.0], [5.0, 5.0]])
+    pre = TabularPreprocessor().fit(X)
+    out = pre.transform(X)
+    np.testing.assert_array_equal(out[:, 0], 0.0)  # constant: centred, divided by 1
+    assert out[1, 1] == 0.0  # the gap is the median
+    np.testing.assert_array_equal(out[:, 2], [0, 1, 0, 0])  # its indicator column
+    assert pre.n_features_out_ == 3
+    # a gap in a column that had none in training: the median, no new column
+    np.testing.assert_array_equal(pre.transform([[np.nan, 3.0]])[0], [0.0, 0.0, 0.0])
+
+
+def test_preprocessor_categories_and_unknowns():
+    X, _ = raw_table()
+    before = X.copy()
+    pre = TabularPreprocessor().fit(X)
+    out = pre.transform(X)
+    pd.testing.assert_frame_equal(X, before)  # never mutated
+    # 2 numeric + 1 indicator (length_mm) + 4 categories (3 islands + missing)
+    assert out.shape == (60, 7) and pre.n_features_out_ == 7
+    onehot = out[:, 3:]
+    np.testing.assert_array_equal(onehot.sum(axis=1), 1)
+    new = pd.DataFrame({"mass_g": [4000.0], "length_mm": [45.0], "island": ["Atlantis"]})
+    np.testing.assert_array_equal(pre.transform(new)[0, 3:], 0)  # unseen: all zeros
+
+
+def test_preprocessor_rejects_infinity_naming_the_column():
+    X = pd.DataFrame({"a": [1.0, 2.0], "b": [np.inf, 1.0]})
+    with pytest.raises(ValueError, match="row 0, column 'b'"):
+        TabularPreprocessor().fit(X)
+
+
+def test_raw_dataframe_with_strings_and_gaps_fits_and_predicts():
+    X, Y = raw_table()
+    before_X, before_Y = X.copy(), Y.copy()
+    clf = MultiTaskClassifier(hidden_layer_sizes=(16,), max_epochs=60, lr=1e-2, random_state=0)
+    pred = clf.fit(X, Y).predict(X)
+    pd.testing.assert_frame_equal(X, before_X)
+    pd.testing.assert_frame_equal(Y, before_Y)
+    assert list(pred.columns) == ["heavy", "island_copy"]
+    assert (pred["island_copy"] == Y["island_copy"]).mean() > 0.9  # one-hot made it easy
+    assert list(clf.feature_names_in_) == ["mass_g", "length_mm", "island"]
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(X[["length_mm", "mass_g", "island"]])
+    same = MultiTaskClassifier(hidden_layer_sizes=(16,), max_epochs=60, lr=1e-2, random_state=0)
+    np.testing.assert_array_equal(same.fit(X, Y).predict_proba(X)[0], clf.predict_proba(X)[0])
+
+
+def test_preprocessing_none_keeps_the_old_contract():
+    X, Y = raw_table()
+    clf = MultiTaskClassifier(preprocessing=None, ensemble_size=1, max_epochs=1)
+    with pytest.raises(ValueError, match="island"):
+        clf.fit(X, Y)
+    numeric = X[["mass_g"]].to_numpy()
+    clf.fit(numeric, Y)
+    assert clf.preprocessor_ is None
+    assert not clf.__sklearn_tags__().input_tags.allow_nan
+
+
+def test_pixel_scale_and_grams_are_scaled_inside():
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.uniform(0, 255, 80), rng.normal(4000, 500, 80)])
+    clf = MultiTaskClassifier(ensemble_size=1, max_epochs=1).fit(X, X[:, 0] > 128)
+    Z = clf.preprocessor_.transform(X)
+    assert np.abs(Z).max() < 3.0 and np.abs(np.median(Z, axis=0)).max() < 1e-6
+
+
+# ---------------------------------------------------------------- training length
+@pytest.mark.parametrize("n, batch_size, expected", [
+    (60, 128, 256),      # 1 step an epoch: capped at 256 epochs
+    (20_000, 128, 20),   # 157 steps an epoch: at least 20 epochs
+    (2_000, 100, 100),   # 20 steps an epoch: 2000 steps
+])
+def test_training_length_rule(n, batch_size, expected):
+    clf = MultiTaskClassifier(batch_size=batch_size)
+    epochs, steps = clf._training_length(n)
+    assert epochs == expected and steps == expected * int(np.ceil(n / batch_size))
+
+
+def test_explicit_max_epochs_wins():
+    X, Y = raw_table(n=40)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=3, random_state=0).fit(X, Y)
+    assert len(clf.history_) == 3
+    auto = MultiTaskClassifier(hidden_layer_sizes=(4,), ensemble_size=1, random_state=0)
+    assert len(auto.fit(X, Y).history_) == 256  # 40 rows: 1 step an epoch, capped
+
+
+# ------------------------------------------------------------------------ schedule
+def test_warmup_cosine_factors():
+    schedule = WarmupCosineSchedule(total_steps=100, warmup=0.1, final=0.0)
+    assert schedule.factor(0) == pytest.approx(0.01)
+    assert schedule.factor(5) == pytest.approx(0.01 + 0.99 * 0.5)
+    assert schedule.factor(10) == pytest.approx(1.0)
+    assert schedule.factor(55) == pytest.approx(0.5)
+    assert schedule.factor(100) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_schedule_drives_the_optimizer_and_constant_leaves_it():
+    X, Y = raw_table(n=40)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), ensemble_size=1, max_epochs=4,
+                              lr=0.1, random_state=0).fit(X, Y)
+    lrs = [g["lr"] for g in clf.net_.optimizer_.param_groups]
+    assert lrs == [pytest.approx(0.0, abs=1e-12)] * len(lrs)  # decayed to 0 at the end
+    constant = MultiTaskClassifier(hidden_layer_sizes=(4,), ensemble_size=1, max_epochs=4,
+                                   lr=0.1, lr_schedule="constant", random_state=0).fit(X, Y)
+    assert [g["lr"] for g in constant.net_.optimizer_.param_groups] == [0.1] * len(lrs)
+
+
+# ---------------------------------------------------------------- label smoothing
+def test_label_smoothing_matches_torch():
+    torch.manual_seed(0)
+    logits = torch.randn(6, 3)
+    binary = torch.randn(6, 1)
+    labels = torch.tensor([0, 2, 1, 1, 0, 2]).float()
+    flags = torch.tensor([1, 0, 1, 1, 0, 0]).float()
+    target = torch.stack([labels, torch.ones(6), flags, torch.ones(6)], dim=1)
+    specs = [{"kind": "multiclass", "start": 0, "width": 1},
+             {"kind": "binary", "start": 2, "width": 1}]
+    loss = MultiTaskLoss(specs, [1.0, 1.0], label_smoothing=0.2)
+    _, per_task = loss((logits, binary), target)
+    expected_ce = F.cross_entropy(logits, labels.long(), label_smoothing=0.2)
+    expected_bce = F.binary_cross_entropy_with_logits(binary[:, 0], flags * 0.8 + 0.1)
+    torch.testing.assert_close(per_task, torch.stack([expected_ce, expected_bce]))
+
+
+# ------------------------------------------------------------------------ ensemble
+def test_member_linear_is_k_linear_layers():
+    torch.manual_seed(0)
+    layer = MemberLinear(3, 4, 2)
+    x = torch.randn(3, 5, 4)
+    out = layer(x)
+    for m in range(3):
+        expected = x[m] @ layer.weight[m] + layer.bias[m, 0]
+        torch.testing.assert_close(out[m], expected)
+    bound = 1 / np.sqrt(4)
+    assert layer.weight.abs().max() <= bound and layer.bias.abs().max() <= bound
+
+
+def test_ensemble_trunk_members_are_independent_mlps():
+    torch.manual_seed(0)
+    trunk = EnsembleMLPTrunk(4, (8, 6), n_members=3)
+    x = torch.randn(5, 4)
+    out = trunk(x)
+    assert out.shape == (3, 5, 6) and trunk.out_features == 6
+    first, second = trunk.layers[0], trunk.layers[2]
+    m = 1
+    expected = torch.relu(torch.relu(x @ first.weight[m] + first.bias[m]) @ second.weight[m]
+                          + second.bias[m])
+    torch.testing.assert_close(out[m], expected)
+
+
+def test_ensemble_predicts_the_mean_of_its_members():
+    X, Y = raw_table()
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=4, max_epochs=3,
+                              decode="independent", random_state=0).fit(X, Y)
+    module = clf.net_.module_
+    assert module.n_members == 4
+    Z = torch.from_numpy(clf.preprocessor_.transform(X))
+    with torch.no_grad():
+        heavy = torch.sigmoid(module(Z)[0][:, 0]).reshape(4, len(X))
+    np.testing.assert_allclose(clf.predict_proba(X)[0][:, 1], heavy.mean(0).numpy(), rtol=1e-5)
+    assert not np.allclose(heavy[0].numpy(), heavy[1].numpy())  # members differ
+
+
+def test_member_never_trains_on_its_held_out_fold():
+    X, Y = raw_table(n=48)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=3, max_epochs=1,
+                              random_state=0).fit(X, Y)
+    net = clf.net_
+    Z = torch.from_numpy(clf.preprocessor_.transform(X))
+    target = clf._with_folds(clf._targets(clf.encoder_.transform(Y), None, len(X)))
+    folds = target[:, -1]
+    np.testing.assert_array_equal(np.bincount(folds.int().numpy()), [16, 16, 16])
+    rows = folds == 1  # a batch of fold 1 only: member 1 must get no gradient
+    net.module_.zero_grad()
+    net.module_.train()
+    loss = net.get_loss(net.module_(Z[rows]), target[rows], training=True)
+    loss.backward()
+    for p in net.module_.parameters():
+        assert p.grad[1].abs().max() == 0
+        assert p.grad[0].abs().max() > 0 or p.grad[2].abs().max() > 0
+
+
+class _Snapshots(MemberHoldout.__mro__[1]):  # a skorch Callback
+    def on_train_begin(self, net, **kwargs):
+        self.states = []
+
+    def on_epoch_end(self, net, **kwargs):
+        self.states.append([p.detach().clone() for p in net.module_.parameters()])
+
+
+def test_member_holdout_restores_each_members_best_epoch():
+    X, Y = raw_table(n=48)
+    snaps = _Snapshots()
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=3, max_epochs=6, lr=0.05,
+                              callbacks=[("snaps", snaps)], random_state=0).fit(X, Y)
+    best = clf.history_[-1, "member_best_epochs"]
+    assert len(best) == 3 and all(1 <= b <= 6 for b in best)
+    assert len(clf.history_[:, "member_valid_loss"]) == 6
+    snaps = dict(clf.net_.callbacks_)["snaps"]  # the fitted copy of the callback
+    final = list(clf.net_.module_.parameters())
+    for m, epoch in enumerate(best):
+        # the snapshot callback runs after MemberHoldout's epoch end, same epoch
+        for p, snap in zip(final, snaps.states[epoch - 1]):
+            torch.testing.assert_close(p[m], snap[m])
+
+
+def test_ensemble_refuses_other_trunks_and_batch_norm():
+    X, Y = raw_table(n=20)
+    with pytest.raises(ValueError, match="ensemble_size=4 needs the built-in MLP"):
+        MultiTaskClassifier(trunk=torch.nn.Linear(7, 3), ensemble_size=4).fit(X, Y)
+    with pytest.raises(ValueError, match="batch_norm=True is not available with an ensemble"):
+        MultiTaskClassifier(batch_norm=True, ensemble_size=2, max_epochs=1).fit(X, Y)
+    auto = MultiTaskClassifier(batch_norm=True, hidden_layer_sizes=(4,), max_epochs=1)
+    assert auto.fit(X, Y).net_.module_.n_members == 1  # "auto": one network then
+
+
+# ---------------------------------------------------------------------- decoding
+def test_unseen_combination_mass_is_good_turing():
+    Y = pd.DataFrame({"a": ["x", "x", "y", "y", "y", "z"], "b": [1, 1, 2, 2, 2, 3]})
+    encoded = StructuredLabelEncoder().fit_transform(Y)
+    assert unseen_combination_mass(encoded) == pytest.approx(1 / 6)  # (z, 3) seen once
+    Y.loc[5, "b"] = np.nan  # a row with a missing label says nothing
+    encoded = StructuredLabelEncoder().fit_transform(Y)
+    assert unseen_combination_mass(encoded) == 0.0
+
+
+def test_auto_decoding_follows_the_unseen_mass():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    digit = rng.randint(0, 4, size=60)
+    closed = pd.DataFrame({"digit": digit, "even": digit % 2 == 0})
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=2, random_state=0)
+    clf.fit(X, closed)
+    assert clf.unseen_combination_mass_ == 0.0
+    assert clf._decoder().allowed == "observed"
+    pred = clf.predict(X)
+    assert ((pred["digit"] % 2 == 0) == pred["even"]).all()  # never an unseen pair
+    free = pd.DataFrame({f"l{j}": rng.randint(0, 2, size=60) for j in range(8)})
+    clf.fit(X, free)
+    assert clf.unseen_combination_mass_ > 0.5 and clf._decoder() == "independent"
+
+
+# ----------------------------------------------------------------- label product
+def test_label_product_predicts_the_most_probable_combination_by_default():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3))
+    Y = pd.DataFrame({"a": np.where(X[:, 0] + rng.normal(size=120) > 0, "p", "q"),
+                      "b": np.where(X[:, 1] + rng.normal(size=120) > 0, "r", "s")})
+    clf = LabelProductClassifier(LogisticRegression()).fit(X, Y)
+    # a plain powerset: one class per combination string, scikit-learn's predict
+    combos = Y["a"] + "|" + Y["b"]
+    plain = LogisticRegression().fit(X, combos).predict(X)
+    pred = clf.predict(X)
+    np.testing.assert_array_equal(pred["a"] + "|" + pred["b"], plain)
+
+
+def test_tasks_with_gates_keep_working_with_the_recipe():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 3))
+    car = np.where(X[:, 0] > 0, "yes", "no")
+    color = np.where(car == "yes", np.where(X[:, 1] > 0, "red", "blue"), None)
+    Y = pd.DataFrame({"car": car, "color": color})
+    tasks = [Task("car"), Task("color", gate=("car", "yes"))]
+    pred = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), max_epochs=20,
+                               random_state=0).fit(X, Y).predict(X)
+    assert pred.loc[pred["car"] == "no", "color"].isna().all()

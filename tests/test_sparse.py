@@ -1,0 +1,135 @@
+"""scipy.sparse X (TF-IDF, one-hot): every estimator and the tuner take it, as
+MultiOutputClassifier and ClassifierChain do; the network never densifies the whole
+matrix."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import make_multilabel_classification
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
+from sklearn.pipeline import make_pipeline
+
+from sklearn_mtl import (
+    IndependentTaskClassifier,
+    LabelProductClassifier,
+    MultiTaskClassifier,
+    TaskChainClassifier,
+    TaskThresholdTuner,
+)
+
+
+def lr():
+    return LogisticRegression(solver="liblinear")
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, Y = make_multilabel_classification(
+        n_samples=60, n_features=20, n_classes=4, random_state=0
+    )
+    X[X < 2] = 0  # mostly zeros, as word counts
+    return X, sp.csr_matrix(X), Y
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_independent_equals_multioutput_classifier_on_sparse(data, fmt):
+    _, Xs, Y = data
+    Xs = Xs.asformat(fmt)
+    ours = IndependentTaskClassifier(lr()).fit(Xs, Y)
+    ref = MultiOutputClassifier(lr()).fit(Xs, Y)
+    np.testing.assert_array_equal(ours.predict(Xs), ref.predict(Xs))
+    for p, q in zip(ours.predict_proba(Xs), ref.predict_proba(Xs), strict=True):
+        np.testing.assert_allclose(p, q)
+    assert sp.issparse(Xs)  # the input is left as it was
+
+
+@pytest.mark.parametrize("chain_method", ["predict", "predict_proba"])
+@pytest.mark.parametrize("cv", [None, 3])
+def test_chain_equals_classifier_chain_on_sparse_with_array_order(data, chain_method, cv):
+    _, Xs, Y = data
+    order = np.random.RandomState(1).permutation(Y.shape[1])
+    ours = TaskChainClassifier(lr(), order=order, chain_method=chain_method, cv=cv).fit(Xs, Y)
+    ref = ClassifierChain(lr(), order=order, chain_method=chain_method, cv=cv).fit(Xs, Y)
+    np.testing.assert_array_equal(ours.predict(Xs), ref.predict(Xs))
+    proba = np.column_stack([p[:, 1] for p in ours.predict_proba(Xs)])
+    np.testing.assert_allclose(proba, ref.predict_proba(Xs))
+    np.testing.assert_allclose(np.column_stack(ours.decision_function(Xs)),
+                               ref.decision_function(Xs))
+    # every link after the first saw a sparse X stacked with the chain's columns
+    assert ours.estimators_[0][-1].n_features_in_ == Xs.shape[1] + Y.shape[1] - 1
+
+
+def test_label_product_on_sparse_equals_its_base_on_combinations(data):
+    _, Xs, Y = data
+    base = LogisticRegression(max_iter=1000)
+    ours = LabelProductClassifier(base, decode="joint").fit(Xs, Y)
+    combos, inverse = np.unique(Y, axis=0, return_inverse=True)
+    ref = LogisticRegression(max_iter=1000).fit(Xs, inverse.reshape(-1))
+    np.testing.assert_array_equal(ours.predict(Xs), combos[ref.predict(Xs)])
+    assert sp.issparse(Xs)
+
+
+def test_network_trains_on_sparse_batches_identically(data, monkeypatch):
+    X, Xs, Y = data
+    params = dict(hidden_layer_sizes=(8,), max_epochs=2, batch_size=16, random_state=0)
+    dense = MultiTaskClassifier(**params).fit(X.astype(np.float32), Y)
+    rows_densified = []
+    toarray = sp.csr_matrix.toarray
+
+    def recording_toarray(self, *args, **kwargs):
+        rows_densified.append(self.shape[0])
+        return toarray(self, *args, **kwargs)
+
+    monkeypatch.setattr(sp.csr_matrix, "toarray", recording_toarray)
+    sparse = MultiTaskClassifier(**params).fit(Xs, Y)
+    for p, q in zip(dense.predict_proba(X), sparse.predict_proba(Xs), strict=True):
+        np.testing.assert_array_equal(p, q)
+    np.testing.assert_array_equal(dense.predict(X), sparse.predict(Xs))
+    assert rows_densified and max(rows_densified) <= 16  # batch by batch, never all 60
+
+
+def test_network_sparse_with_early_stopping_and_partial_fit(data):
+    _, Xs, Y = data
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=2, early_stopping=True,
+                              random_state=0).fit(Xs, Y)
+    assert "valid_loss" in clf.history_[-1]
+    clf.partial_fit(Xs[:30], Y[:30])
+    assert clf.predict(Xs[:5]).shape == (5, 4)
+
+
+def test_tuner_on_sparse_equals_dense(data):
+    X, Xs, Y = data
+    tuned = [
+        TaskThresholdTuner(IndependentTaskClassifier(lr()), cv=2).fit(A, Y) for A in (X, Xs)
+    ]
+    for name, value in tuned[0].thresholds_.items():
+        assert tuned[1].thresholds_[name] == pytest.approx(value, abs=1e-6)
+    np.testing.assert_array_equal(tuned[0].predict(X), tuned[1].predict(Xs))
+
+
+def test_tfidf_pipeline_with_label_sets():
+    texts = ["cheap flights to rome", "rome hotel deals", "python code review",
+             "review of python books", "cheap python books", "hotel in rome with code camp"]
+    tags = [["travel"], ["travel"], ["tech"], ["tech", "books"], ["tech", "books"],
+            ["travel", "tech"]]
+    Y = np.array([[int(t in row) for t in ("travel", "tech", "books")] for row in tags])
+    pipe = make_pipeline(TfidfVectorizer(), IndependentTaskClassifier(lr()))
+    pipe.fit(texts * 3, np.vstack([Y] * 3))
+    ref = make_pipeline(TfidfVectorizer(), MultiOutputClassifier(lr()))
+    ref.fit(texts * 3, np.vstack([Y] * 3))
+    np.testing.assert_array_equal(pipe.predict(texts), ref.predict(texts))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: IndependentTaskClassifier(lr()),
+    lambda: MultiTaskClassifier(max_epochs=1),
+])
+def test_sparse_x_with_nan_is_refused_clearly(data, make):
+    _, Xs, Y = data
+    bad = Xs.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        make().fit(bad, Y)
+    assert np.isnan(bad[0, 0])  # the input is left as it was
