@@ -14,7 +14,8 @@ The graph has one output per task, named after it:
     regression task. Where the predicted parent switches the task's gate off, the label is
     ``NOT_APPLICABLE`` (-2) (a whole row of -2 for a multilabel task; NaN for a regression
     task). Binary tasks and multilabel labels use the estimator's ``thresholds_`` (0.5 by
-    default). Left out, with a warning, when the estimator decodes jointly.
+    default). Left out, with a warning, when the estimator decodes jointly (``decode="joint"``,
+    a decoder object, or ``"auto"`` when it picks joint decoding).
 
 The network part goes through ``torch.onnx.export`` of the whole ``net_.module_`` (with the
 per-task nonlinearities after it), so a trunk or module that torch can export is exported
@@ -124,7 +125,8 @@ def export_onnx(
     >>> from sklearn_mtl import MultiTaskClassifier, export_onnx
     >>> X = np.random.RandomState(0).normal(size=(40, 3)).astype("float32")
     >>> Y = np.c_[X[:, 0] > 0, X[:, 1] > 0].astype(int)
-    >>> clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=2, random_state=0)
+    >>> clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=2,
+    ...                           decode="independent", random_state=0)
     >>> onx = export_onnx(clf.fit(X, Y))
     >>> session = ort.InferenceSession(onx.SerializeToString())
     >>> [o.name for o in session.get_outputs()]
@@ -364,7 +366,7 @@ def _initial_types(model, estimator, X_sample):
     if X_sample is not None:
         shape = np.shape(X_sample)[1:]
     else:
-        shape = getattr(estimator, "_sample_shape", None) if first is estimator else None
+        shape = _input_shape(estimator) if first is estimator else None
         if shape is None:
             n = getattr(model, "n_features_in_", None)
             if n is None:
@@ -512,7 +514,30 @@ def inference_parts(estimator):
     hook = getattr(estimator, "_onnx_parts", None)
     if hook is not None:
         return hook()
-    return None, network_outputs_module(estimator)
+    module = network_outputs_module(estimator)
+    preprocessor = getattr(estimator, "preprocessor_", None)
+    if preprocessor is None:
+        return None, module
+    from .neural._preprocessing import TabularPreprocessor
+
+    if type(preprocessor) is TabularPreprocessor:
+        if preprocessor.one_hot_ is not None:
+            raise OnnxExportError(
+                f"{type(estimator).__name__}'s preprocessor_ (TabularPreprocessor) one-hot "
+                "encodes the categorical column(s) "
+                f"{[int(c) for c in preprocessor.categorical_columns_]}, "
+                "which the export does not write; one-hot encode them in a Pipeline step "
+                "before the estimator (e.g. a ColumnTransformer with a OneHotEncoder)."
+            )
+        return None, _with_tabular_input(preprocessor, module)
+    return preprocessor, module  # a scikit-learn transformer: converted by skl2onnx
+
+
+def _input_shape(estimator):
+    """Shape of one input sample of the estimator (before its own preprocessing)."""
+    if getattr(estimator, "preprocessor_", None) is not None:
+        return (int(estimator.n_features_in_),)
+    return tuple(getattr(estimator, "_sample_shape", None) or (estimator.n_features_in_,))
 
 
 def network_outputs_module(estimator):
@@ -534,8 +559,46 @@ def network_outputs_module(estimator):
                            [t.kind for t in estimator.schema_])
 
 
+def _with_tabular_input(preprocessor, module):
+    """``module`` after the numeric part of a TabularPreprocessor, as torch operations.
+
+    Centre and scale (and the robust soft clip) are computed in float64, as the
+    preprocessor computes them, then cast to float32; NaN becomes 0 and adds its
+    missing-value indicator column.
+    """
+    import torch
+
+    class TabularInput(torch.nn.Module):
+        def __init__(self, pre, module):
+            super().__init__()
+            self.register_buffer("columns", torch.as_tensor(pre.numeric_columns_,
+                                                            dtype=torch.long))
+            self.register_buffer("missing_columns", torch.as_tensor(pre.missing_columns_,
+                                                                    dtype=torch.long))
+            self.register_buffer("center", torch.as_tensor(pre.center_, dtype=torch.float64))
+            self.register_buffer("scale", torch.as_tensor(pre.scale_, dtype=torch.float64))
+            self.robust = pre.numeric == "robust"
+            self.module = module
+
+        def forward(self, x):
+            values = x.index_select(1, self.columns).to(torch.float64)
+            missing = torch.isnan(values)
+            scaled = (values - self.center) / self.scale
+            if self.robust:
+                scaled = scaled / torch.sqrt(1.0 + (scaled / 3.0) ** 2)
+            scaled = torch.where(missing, torch.zeros_like(scaled), scaled)
+            blocks = [scaled.to(torch.float32)]
+            if self.missing_columns.numel():
+                blocks.append(missing.index_select(1, self.missing_columns).to(torch.float32))
+            return self.module(torch.cat(blocks, dim=1))
+
+    return TabularInput(preprocessor, module)
+
+
 def _per_task_outputs_class():
     import torch
+
+    from .neural._ensemble import member_mean
 
     class PerTaskOutputs(torch.nn.Module):
         """``module`` followed by each task's nonlinearity, as a plain tuple."""
@@ -547,17 +610,18 @@ def _per_task_outputs_class():
 
         def forward(self, x):
             raw = self.module(x)
+            k = int(getattr(self.module, "n_members", 1))  # an ensemble: members averaged
             outs = []
             for kind, z in zip(self.kinds, raw):
                 if kind == "multiclass":
-                    outs.append(torch.softmax(z, dim=1))
+                    outs.append(member_mean(torch.softmax(z, dim=1), k))
                 elif kind == "binary":
-                    p = torch.sigmoid(z[:, 0:1])
+                    p = member_mean(torch.sigmoid(z[:, 0:1]), k)
                     outs.append(torch.cat([1.0 - p, p], dim=1))
                 elif kind == "multilabel":
-                    outs.append(torch.sigmoid(z))
+                    outs.append(member_mean(torch.sigmoid(z), k))
                 else:
-                    outs.append(z[:, 0])
+                    outs.append(member_mean(z[:, 0], k))
             return tuple(outs)
 
     return PerTaskOutputs
@@ -725,7 +789,7 @@ def _convert_network(scope, operator, container, estimator, proba_names):
     import torch
 
     preprocessor, module = inference_parts(estimator)
-    shape = getattr(estimator, "_sample_shape", None) or (estimator.n_features_in_,)
+    shape = _input_shape(estimator)
     probe = np.random.RandomState(0).normal(size=(3, *shape)).astype(np.float32)
     columns = getattr(estimator, "feature_names_in_", None)
     if columns is not None and probe.ndim == 2:

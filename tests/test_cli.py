@@ -144,7 +144,8 @@ def saved_pipeline(tmp_path_factory):
     })
     tasks = [Task("car"), Task("color", gate=("car", "yes")), Task("tags", kind="multilabel")]
     model = make_pipeline(StandardScaler(), MultiTaskClassifier(
-        tasks=tasks, hidden_layer_sizes=(8,), lr=1e-2, max_epochs=15, random_state=0,
+        tasks=tasks, hidden_layer_sizes=(8,), lr=1e-2, max_epochs=15, decode="independent",
+        random_state=0,
     )).fit(X, Y)
     folder = tmp_path_factory.mktemp("deploy")
     path = save(model, folder / "model.mtl")

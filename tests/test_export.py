@@ -46,7 +46,7 @@ def car_model():
     # Module-scoped: fitted once, never refitted by a test.
     X, Y = _car_data(200, 0)
     clf = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(16,), lr=1e-2, max_epochs=40,
-                              random_state=0).fit(X, Y)
+                              decode="independent", random_state=0).fit(X, Y)
     X_test, _ = _car_data(50, 1)
     return clf, export_onnx(clf), X_test
 
@@ -102,7 +102,7 @@ def test_conv_trunks_parity(trunk, shape, params):
     X = rng.normal(size=(24, *shape)).astype(np.float32)
     Y = np.c_[X.mean(axis=tuple(range(1, X.ndim))) > 0, rng.randint(0, 3, 24)]
     clf = MultiTaskClassifier(trunk=trunk, trunk_params=params, max_epochs=2, batch_size=8,
-                              random_state=0).fit(X, Y)
+                              decode="independent", random_state=0).fit(X, Y)
     onx = export_onnx(clf, X_sample=X[:4])
     X_test = rng.normal(size=(10, *shape)).astype(np.float32)
     out = _assert_parity(clf, onx, X_test)
@@ -121,7 +121,7 @@ def test_multilabel_and_regression_outputs():
     tasks = [Task("kind"), Task("tags", kind="multilabel", gate=("kind", "a")),
              Task("size", kind="regression", gate=("kind", "a"))]
     clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), lr=1e-2, max_epochs=20,
-                              random_state=0).fit(X, Y)
+                              ensemble_size=1, decode="independent", random_state=0).fit(X, Y)
     onx = export_onnx(clf, X_sample=X)
     out = _assert_parity(clf, onx, X)
     assert out["tags_probability"].shape == (60, 2) and out["size_value"].shape == (60,)
@@ -158,7 +158,8 @@ def _column_pipeline(final):
 
 @pytest.mark.parametrize("final", [
     MultiTaskClassifier(tasks=[Task("car"), Task("color", gate=("car", "yes")), Task("size")],
-                        hidden_layer_sizes=(16,), lr=1e-2, max_epochs=20, random_state=0),
+                        hidden_layer_sizes=(16,), lr=1e-2, max_epochs=20, decode="independent",
+                        random_state=0),
     IndependentTaskClassifier(LogisticRegression(),
                               tasks=[Task("car"), Task("color", gate=("car", "yes")),
                                      Task("size")]),
@@ -195,7 +196,8 @@ def test_scaler_pipeline_single_input_and_written_file(tmp_path, car_model):
 def test_thresholds_of_a_tuner_are_in_the_labels():
     X, Y = _car_data(120, 0)
     Y = Y[["car", "big"]]
-    base = MultiTaskClassifier(hidden_layer_sizes=(8,), lr=1e-2, max_epochs=10, random_state=0)
+    base = MultiTaskClassifier(hidden_layer_sizes=(8,), lr=1e-2, max_epochs=10,
+                               decode="independent", random_state=0)
     tuner = TaskThresholdTuner(base, cv=2, random_state=0).fit(X, Y)
     tuner.thresholds_ = {"car": 0.9, "big": 0.1}  # far from 0.5: the labels must follow
     onx = export_onnx(tuner, X_sample=X)
@@ -263,7 +265,8 @@ def test_errors_name_the_part(frame_data):
     with pytest.raises(OnnxExportError, match="(?s)CumMaxTrunk|MultiHeadModule.*cummax"):
         export_onnx(clf)
     # Predictions made outside the module: caught by the parity check, not written wrong.
-    clf = DoublingClassifier(hidden_layer_sizes=(4,), max_epochs=1, random_state=0).fit(X, Y)
+    clf = DoublingClassifier(hidden_layer_sizes=(4,), max_epochs=1, preprocessing=None,
+                             random_state=0).fit(X, Y)
     with pytest.raises(OnnxExportError, match="outside net_.module_"):
         export_onnx(clf)
     # A chain of arbitrary base estimators.
@@ -279,7 +282,8 @@ def test_errors_name_the_part(frame_data):
 
 def test_estimator_hook_exports_its_own_preprocessing():
     X, Y = _car_data(60, 0)
-    clf = DoublingWithHook(hidden_layer_sizes=(4,), max_epochs=1, random_state=0).fit(X, Y)
+    clf = DoublingWithHook(hidden_layer_sizes=(4,), max_epochs=1, preprocessing=None,
+                           random_state=0).fit(X, Y)
     onx = export_onnx(clf, X_sample=X)
     _assert_parity(clf, onx, X)
 
@@ -320,3 +324,24 @@ def test_skl2onnx_converts_pipelines_once_registered():
     assert [o.name for o in onx.graph.output][:3] == [
         "car_probability", "color_probability", "big_probability"]
     _assert_parity(model, onx, X, estimator=model[-1])
+
+
+def test_default_recipe_preprocessing_and_ensemble_export():
+    # The recipe's defaults: robust scaling with missing-value indicators inside the
+    # estimator, an ensemble of MLPs averaging probabilities.
+    X, Y = _car_data(120, 0)
+    X = X.astype(np.float64)
+    X[::7, 2] = np.nan
+    clf = MultiTaskClassifier(tasks=TASKS, max_epochs=3, random_state=0).fit(X, Y)
+    assert clf.preprocessor_ is not None and getattr(clf.net_.module_, "n_members", 1) > 1
+    X_test, _ = _car_data(40, 1)
+    X_test = X_test.astype(np.float64)
+    X_test[::5, 2] = np.nan
+    onx = export_onnx(clf, X_sample=X_test)
+    _assert_parity(clf, onx, X_test)
+    # Categorical columns one-hot encoded inside the estimator: a clear refusal.
+    frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"]).assign(
+        shop=np.where(X[:, 3] > 0, "north", "south"))
+    clf = MultiTaskClassifier(tasks=TASKS, max_epochs=1, random_state=0).fit(frame, Y)
+    with pytest.raises(OnnxExportError, match=r"one-hot encodes the categorical column\(s\) \[3\]"):
+        export_onnx(clf)
