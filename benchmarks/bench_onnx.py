@@ -52,7 +52,7 @@ def main():
     X_train, X_test, Y_train, Y_test = X[:half], X[half:], Y[:half], Y[half:]
     model = make_pipeline(StandardScaler(), MultiTaskClassifier(
         hidden_layer_sizes=(256, 256), max_epochs=args.epochs, batch_size=256, lr=1e-3,
-        random_state=0,
+        decode="independent", random_state=0,
     )).fit(X_train, Y_train)
     clf = model[-1]
     names = [t.name for t in clf.schema_]
