@@ -361,7 +361,10 @@ def model_info(model, final, manifest):
         type(model).__name__]
     names = getattr(model, "feature_names_in_", None)
     n_features = getattr(model, "n_features_in_", None)
-    shape = getattr(final, "_sample_shape", None)
+    inner = getattr(final, "estimator_", final)
+    shape = getattr(inner, "_sample_shape", None)
+    if getattr(inner, "preprocessor_", None) is not None:
+        shape = None  # the network's input width, after the estimator's own preprocessing
     n_samples = _training_samples(final)
     return {
         "estimator": " -> ".join(steps),
