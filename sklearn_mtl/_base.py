@@ -20,16 +20,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, clone
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    _num_samples,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 from ._decoding import decode, observed_combinations
 from ._encoder import EncodedLabels, StructuredLabelEncoder
 from ._schema import NOT_APPLICABLE, Task
+from ._validation import check_sample_weight
 from .metrics._classification import exact_match_score
 
 _COMMON_CONSTRAINTS = {
@@ -65,7 +61,8 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         self.observed_combinations_ = observed_combinations(encoded)
         self.tasks_ = list(self.schema_.tasks)
         self.n_tasks_ = len(self.tasks_)
-        self._single_output = self.encoder_._reader.form == "1d"
+        # One task read from a 1-D y or an indicator matrix: plain scikit-learn outputs.
+        self._single_output = self.encoder_._reader.form in ("1d", "indicator")
         classes = self.encoder_.classes_
         self.classes_ = classes[0] if self._single_output else classes
         return encoded
@@ -85,16 +82,10 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         self._require_y(Y)
         X = self._validate_X(X, reset=True)
         encoded = self._fit_labels(Y)
-        n_samples = _num_samples(X)
-        if n_samples != encoded.n_samples:
-            raise ValueError(
-                f"X has {n_samples} samples, but Y has {encoded.n_samples}; expected one row "
-                "of labels per sample (found input variables with inconsistent numbers of "
-                f"samples: [{n_samples}, {encoded.n_samples}])."
-            )
+        check_same_length(X, encoded)
         _check_task_labels(encoded, warn_single_class=warn_single_class)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X)
+            sample_weight = check_sample_weight(sample_weight, X)
         return X, encoded, sample_weight
 
     # ---------------------------------------------------------------- outputs out
@@ -204,6 +195,8 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         tags.input_tags.sparse = True
+        # A 0/1 indicator matrix is multi-label data: scikit-learn's multi-label checks run.
+        tags.classifier_tags.multi_label = True
         tags.non_deterministic = False
         return tags
 
@@ -264,6 +257,17 @@ def _keep_index(Y, X):
     return Y
 
 
+def check_same_length(X, encoded):
+    """One row of labels per sample, or a ValueError saying both numbers."""
+    n_samples = _num_samples(X)
+    if n_samples != encoded.n_samples:
+        raise ValueError(
+            f"X has {n_samples} samples, but Y has {encoded.n_samples}; expected one row of "
+            "labels per sample (found input variables with inconsistent numbers of "
+            f"samples: [{n_samples}, {encoded.n_samples}])."
+        )
+
+
 def validate_features(estimator, X, **kwargs):
     """``validate_data`` whose errors on bad values name the first bad row and column.
 
@@ -281,10 +285,34 @@ def validate_features(estimator, X, **kwargs):
             raise ValueError(
                 f"{message.rstrip()}\nExpected the columns {expected}; got {list(X.columns)}."
             ) from exc
+        ragged = _ragged_row(X)
+        if ragged is not None:
+            raise ValueError(ragged) from exc
         where = _first_bad_value(X)
         if where is None:
             raise
         raise ValueError(f"{message.rstrip()}\n{where}") from exc
+
+
+def _ragged_row(X):
+    """A message naming the first row of a ragged ``X`` (rows of unequal lengths), or None."""
+    if not isinstance(X, (list, tuple)) or not X:
+        return None
+    try:
+        lengths = [len(row) for row in X]
+    except TypeError:  # scalars next to sequences
+        row = next(i for i, r in enumerate(X) if not hasattr(r, "__len__"))
+        return (
+            f"X is ragged: row {row} is {X[row]!r}, not a sequence of features; expected "
+            "one row of n_features numbers per sample."
+        )
+    bad = next((i for i, n in enumerate(lengths) if n != lengths[0]), None)
+    if bad is None:
+        return None
+    return (
+        f"X is ragged: row {bad} has {lengths[bad]} value(s), but row 0 has {lengths[0]}; "
+        "expected the same number of features in every row."
+    )
 
 
 def _first_bad_value(X):
@@ -328,7 +356,9 @@ def _check_task_labels(encoded, warn_single_class=True):
             raise ValueError(
                 f"Task {task.name!r} has no label in the training data: of its "
                 f"{len(codes)} values, {len(codes) - n_off} are missing and {n_off} not "
-                "applicable (gate off); expected at least one label per task."
+                "applicable (gate off); expected at least one label per task. Drop the "
+                f"task: remove {task.name!r} from Y (and from tasks=, with any gate on it) to "
+                "train on the other tasks."
             )
         if task.is_classification and warn_single_class:
             seen = codes[present]

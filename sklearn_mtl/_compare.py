@@ -11,7 +11,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import check_cv
-from sklearn.utils import _safe_indexing
+from sklearn.utils import _safe_indexing, get_tags
 
 from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator
 from ._encoder import EncodedLabels
@@ -65,7 +65,12 @@ def compare(
         splitter's ``split`` receives the codes of the first task as ``y`` (so
         ``StratifiedKFold`` stratifies on the first task).
     schema : Schema, list of Task or StructuredLabelEncoder, default=None
-        Tells gated-off labels from missing ones when scoring.
+        The tasks the predictions are scored on; it tells gated-off labels from missing
+        ones. ``None`` takes the schema the models declare (an ``encoder`` such as
+        ``StructuredLabelEncoder.from_groups(...)``, or ``tasks``; also on a pipeline's
+        final step or a wrapped estimator), so every
+        model is scored on its own tasks; models declaring different schemas need an
+        explicit ``schema``. Without any declaration the tasks are inferred from ``Y``.
     random_state : int, RandomState instance or None, default=0
         Seed of the shuffled folds when ``cv`` is an int.
     error_score : "raise" or float, default="raise"
@@ -113,8 +118,11 @@ def compare(
     estimators = _check_estimators(estimators)
     if not (error_score == "raise" or isinstance(error_score, numbers.Number)):
         raise ValueError(f"error_score must be 'raise' or a number; got {error_score!r}.")
+    if schema is None:
+        schema = _declared_schema(estimators)
     encoder = fit_label_encoder(Y, None, schema)
     encoded = encoder.transform(Y)
+    _check_multi_output(estimators, Y, encoded)
     if isinstance(cv, numbers.Integral):
         if cv < 2:
             raise ValueError(f"cv must be at least 2 folds; got {cv}.")
@@ -287,6 +295,79 @@ def _check_estimators(estimators):
                 "scikit-learn estimator."
             )
     return dict(estimators)
+
+
+def _check_multi_output(estimators, Y, encoded):
+    """Refuse, by name, a single-output model (e.g. a plain classifier) on structured Y."""
+    one_task = encoded.schema[0].kind in ("binary", "multiclass") and len(encoded.schema) == 1
+    if one_task and _is_1d(Y):
+        return
+    for name, estimator in estimators.items():
+        final = estimator
+        while getattr(final, "steps", None):
+            final = final.steps[-1][1]
+        # scikit-learn's own single-output models only: other classes speak for themselves.
+        if not type(final).__module__.startswith("sklearn."):
+            continue
+        if not get_tags(estimator).target_tags.multi_output:
+            raise ValueError(
+                f"Model {name!r} ({type(estimator).__name__}) predicts a single target, but Y "
+                f"holds {len(encoded.schema)} task(s) {encoded.schema.names} in a "
+                f"{type(Y).__name__}. Wrap it, e.g. "
+                f"IndependentTaskClassifier({type(estimator).__name__}(...)), or give it one "
+                "task's 1-D y."
+            )
+
+
+def _is_1d(Y):
+    try:
+        return np.ndim(Y) == 1
+    except ValueError:  # ragged lists
+        return False
+
+
+def _declared(estimator):
+    """The ``encoder`` or ``tasks`` an (unfitted) estimator declares, or None."""
+    steps = getattr(estimator, "steps", None)
+    if steps:  # a Pipeline: its final step predicts
+        return _declared(steps[-1][1])
+    params = estimator.get_params(deep=False) if hasattr(estimator, "get_params") else {}
+    if params.get("encoder") is not None:
+        return params["encoder"]
+    if params.get("tasks") is not None:
+        return params["tasks"]
+    inner = params.get("estimator")  # a wrapper such as TaskThresholdTuner
+    if inner is not None and hasattr(inner, "fit") and inner is not estimator:
+        return _declared(inner)
+    return None
+
+
+def _declared_schema(estimators):
+    """The one schema the models declare (None when none does); raises if they differ."""
+    found = {}
+    for name, estimator in estimators.items():
+        declared = _declared(estimator)
+        if declared is not None:
+            found[name] = declared
+    if not found:
+        return None
+    described = {name: _describe(declared) for name, declared in found.items()}
+    if len(set(described.values())) > 1:
+        shown = "; ".join(f"{name!r}: {text}" for name, text in described.items())
+        raise ValueError(
+            "The models declare different schemas, so compare cannot score them alike ("
+            f"{shown}). Pass schema= to choose the tasks they are scored on."
+        )
+    return next(iter(found.values()))
+
+
+def _describe(declared):
+    groups = getattr(declared, "groups", None)
+    tasks = getattr(declared, "tasks", declared)
+    text = repr(list(tasks)) if isinstance(tasks, (list, tuple)) else repr(tasks)
+    if groups is not None:
+        text = f"groups {dict(groups)!r}, tasks {text}"
+    return text
 
 
 def _progress(total, disable):

@@ -84,7 +84,12 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
       ``pd.NA`` are missing). A multilabel task is a column of lists/sets, or a group of
       0/1 columns declared with ``Task(name, columns=[...])``;
     - a 2-D array of labels, one column per task, or a 1-D array (one task; a 1-D array
-      of sets is one multilabel task);
+      of sets is one multilabel task). A 0/1 indicator matrix (scikit-learn's
+      multi-label format) is one binary task per column, as ``MultiOutputClassifier``
+      reads it, unless one multilabel task is declared (``Task("labels",
+      kind="multilabel")``): then its columns are that task's labels;
+    - a list of tag lists (lists, tuples or sets of labels, whatever their lengths): one
+      multilabel task. A list of equal-length 0/1 lists is an indicator matrix;
     - a flat label space split into exclusive groups (see :meth:`from_groups`), read from
       a multi-hot matrix (a 2-D array whose column ``c`` is label ``c``, or a DataFrame
       whose columns are named by the labels) or from a list of label sets.
@@ -177,7 +182,17 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
         encoder : StructuredLabelEncoder
             An unfitted encoder.
         """
+        if not isinstance(groups, Mapping) or not groups:
+            raise ValueError(
+                f"from_groups needs at least one group {{name: labels}}; got {groups!r}. "
+                "E.g. from_groups({'A': [0, 1], 'B': [2, 3, 4]})."
+            )
         groups = {str(k): list(v) for k, v in groups.items()}
+        empty = [name for name, labels in groups.items() if not labels]
+        if empty:
+            raise ValueError(
+                f"Group(s) {empty} have no label; every group needs at least two labels."
+            )
         gates = dict(gates or {})
         unknown = sorted(set(gates) - set(groups))
         if unknown:
@@ -389,7 +404,14 @@ def _complete_task(task, raw):
         for v in raw:
             if isinstance(v, _CONTAINERS):
                 labels.update(v)
-        return task._replace(kind="multilabel", classes=_sorted_labels(task, list(labels)))
+        try:
+            classes = _sorted_labels(task, list(labels))
+        except ValueError as exc:
+            raise ValueError(
+                f"{exc} A list of lists is read as label sets (one multilabel task); for one "
+                "column per task, pass a 2-D array or a DataFrame."
+            ) from None
+        return task._replace(kind="multilabel", classes=classes)
     if task.classes is not None:
         kind = task.kind or ("binary" if len(task.classes) == 2 else "multiclass")
         return task._replace(kind=kind)
@@ -406,8 +428,12 @@ def _complete_task(task, raw):
                 values = values[~_missing(values)]
         if len(values) == 0:
             raise ValueError(
-                f"Task {task.name!r} has no labels: all {len(raw)} values are missing. "
-                "Declare its classes with Task(name, classes=[...]) or drop the task."
+                f"Task {task.name!r} has no labels: all {len(raw)} values are missing, so its "
+                f"classes cannot be inferred and no model can learn it. Drop the column "
+                f"{task.name!r} from Y (and its Task from tasks=, if declared) to train on "
+                "the other tasks (e.g. "
+                f"Y.drop(columns=[{task.name!r}]) for a DataFrame). To only encode or score it, "
+                f"declare Task({task.name!r}, classes=[...])."
             )
         uniques = pd.unique(values)
         non_integral = [
@@ -614,6 +640,11 @@ class _ColumnsReader:
         if isinstance(Y, pd.DataFrame):
             self.form = "frame"
             _check_n_samples(Y)
+            if Y.shape[1] == 0:
+                raise ValueError(
+                    f"Y is a DataFrame with {len(Y)} rows but 0 columns, so no task; expected "
+                    "one column per task."
+                )
             self.columns = list(Y.columns)
             self.dtypes = dict(Y.dtypes)
             by_column = {str(c): c for c in Y.columns}
@@ -651,9 +682,32 @@ class _ColumnsReader:
                 )
             name = "y" if self.name is None else str(self.name)
             self.tasks = declared or [Task(name)]
+        elif _reads_as_indicator(Y, declared):
+            # scikit-learn's multi-label format: one multilabel task, one label per column.
+            self.form = "indicator"
+            n_cols = Y.shape[1]
+            if declared is None:
+                declared = [Task(INDICATOR_TASK, kind="multilabel")]
+            task = declared[0]
+            if task.classes is None:
+                task = task._replace(classes=list(range(n_cols)))
+            elif len(task.classes) != n_cols:
+                raise ValueError(
+                    f"Multilabel task {task.name!r} declares {len(task.classes)} labels "
+                    f"{_plain(task.classes)!r}, but the indicator matrix Y has {n_cols} "
+                    "columns; expected one label per column."
+                )
+            self.tasks = [task]
         else:
             self.form = "2d"
             n_cols = Y.shape[1]
+            if n_cols == 0:
+                raise ValueError(
+                    f"Y has shape {Y.shape}: 0 columns, so no task; expected at least one "
+                    "column of labels."
+                )
+            # A 0/1 indicator read as binary tasks: the metrics score its labels.
+            self.indicator = declared is None and _is_indicator(Y)
             if declared is None:
                 self.tasks = [Task(f"task{j}") for j in range(n_cols)]
             else:
@@ -696,6 +750,14 @@ class _ColumnsReader:
             return columns
         Y = _as_label_array(Y)
         _check_n_samples(Y)
+        if self.form == "indicator":
+            task = self.tasks[0]
+            if Y.ndim != 2 or Y.shape[1] != len(task.classes):
+                raise ValueError(
+                    f"Y has shape {Y.shape}, but the encoder was fitted on an indicator matrix "
+                    f"of {len(task.classes)} labels; expected (n_samples, {len(task.classes)})."
+                )
+            return {task.name: Y}
         if self.form == "1d":
             if Y.ndim != 1:
                 if Y.ndim == 2 and Y.shape[1] == 1:
@@ -725,6 +787,13 @@ class _ColumnsReader:
 
     def write(self, encoded):
         schema = encoded.schema
+        if self.form == "indicator":
+            task = schema[0]
+            block = encoded.multilabel[task.name]
+            masked = (block < 0) | (encoded.codes[:, [0]] < 0)
+            if masked.any():  # missing labels (in a truth): NaN, as they were read
+                return np.where(masked, np.nan, block).astype(float)
+            return block.astype(self.dtype)
         if self.form == "frame":
             index = pd.RangeIndex(encoded.n_samples)
             out = {}
@@ -773,12 +842,70 @@ def _cast_array(values, masked, dtype):
         return values
 
 
+#: Name of the multilabel task read from an indicator matrix or a list of tag lists.
+INDICATOR_TASK = "labels"
+
+
+def _is_indicator(arr):
+    """scikit-learn's multi-label indicator format: a 2-D 0/1 matrix of two or more columns.
+
+    Integer, bool or float 0/1 values (as ``type_of_target`` reads
+    ``"multilabel-indicator"``); in a float matrix NaN marks a missing label.
+    """
+    if not isinstance(arr, np.ndarray) or arr.ndim != 2 or arr.shape[1] < 2 or not arr.size:
+        return False
+    if arr.dtype.kind == "b":
+        return True
+    if arr.dtype.kind in "iu":
+        return bool(((arr == 0) | (arr == 1)).all())
+    if arr.dtype.kind == "f":
+        known = ~np.isnan(arr)
+        return bool(known.any() and ((arr[known] == 0) | (arr[known] == 1)).all())
+    return False
+
+
+def _reads_as_indicator(Y, declared):
+    """Whether a 2-D array is read as one declared multilabel task, a label per column.
+
+    Undeclared, an indicator matrix is one binary task per column (classes ``[0, 1]``,
+    the positive class being the label), as ``MultiOutputClassifier`` and
+    ``ClassifierChain`` read it; the metrics score those tasks as the labels of one
+    multilabel task.
+    """
+    return (
+        declared is not None
+        and len(declared) == 1
+        and declared[0].kind == "multilabel"
+        and declared[0].columns is None
+        and Y.shape[1] >= 1
+        and (
+            Y.dtype.kind in "biuf"
+            or (Y.dtype == object and all(isinstance(v, numbers.Number) for v in Y.flat))
+        )
+    )
+
+
+def _is_tag_lists(Y):
+    """A Python list of lists/tuples/sets that is not a 0/1 indicator: label sets."""
+    if not isinstance(Y, (list, tuple)) or not len(Y):
+        return False
+    if not all(isinstance(row, (list, tuple, set, frozenset)) for row in Y):
+        return False
+    if any(isinstance(row, (set, frozenset)) for row in Y):
+        return True
+    try:
+        arr = np.asarray(Y)
+    except ValueError:  # ragged
+        return True
+    return not (arr.ndim == 2 and _is_indicator(arr))
+
+
 def _as_label_array(Y):
     if hasattr(Y, "detach"):  # torch tensor
         Y = Y.detach().cpu().numpy()
     if isinstance(Y, pd.Series):
         Y = Y.to_numpy(dtype=object) if Y.dtype.kind not in "biuf" else Y.to_numpy()
-    if isinstance(Y, (list, tuple)) and len(Y) and isinstance(Y[0], (set, frozenset)):
+    if _is_tag_lists(Y):  # label sets, whatever their lengths: one multilabel task
         out = np.empty(len(Y), dtype=object)
         out[:] = list(Y)
         return out
@@ -803,6 +930,11 @@ class _GroupsReader:
     @classmethod
     def fit(cls, Y, groups, declared):
         self = cls()
+        if not groups:
+            raise ValueError(
+                "groups is empty; expected at least one group {name: labels}, e.g. "
+                "{'A': [0, 1], 'B': [2, 3, 4]}."
+            )
         groups = {str(k): list(v) for k, v in groups.items()}
         labels = [label for members in groups.values() for label in members]
         dup = sorted({str(v) for v in labels if labels.count(v) > 1})

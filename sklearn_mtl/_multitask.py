@@ -14,12 +14,7 @@ import torch
 from sklearn.base import _fit_context, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    _num_samples,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 from torch.utils.data import DataLoader, Dataset, IterableDataset
@@ -27,10 +22,12 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset
 from ._base import (
     _COMMON_CONSTRAINTS,
     BaseMultiTaskEstimator,
+    check_same_length,
     tasks_from_classes,
     validate_features,
 )
 from ._decoding import JointDecoder, unseen_combination_mass
+from ._validation import check_network_params, check_sample_weight
 from .neural._distributed import (
     PRECISIONS,
     ParallelMultiTaskNet,
@@ -418,9 +415,20 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 ensure_all_finite="allow-nan" if preprocess else True,
             )
         if sp.issparse(X):  # kept sparse: each mini-batch is densified on its own
+            if not np.isfinite(X.data).all():  # gaps are imputed in dense tables only
+                raise ValueError(
+                    "Input X contains NaN or infinity in a sparse matrix; expected finite "
+                    "values (missing values are handled in dense tables only)."
+                )
             if reset:  # (TF-IDF, one-hot: already on a common scale)
                 self.preprocessor_ = None
             return X
+        if preprocess and X.ndim > 2 and np.isnan(X).any():  # NaN is for tables only
+            where = tuple(int(i) for i in np.argwhere(np.isnan(X))[0])
+            raise ValueError(
+                f"Input X contains NaN at index {where}; missing values are handled in 2-D "
+                "tables only, expected finite values in images and clips."
+            )
         if reset:
             self.preprocessor_ = None
             if preprocess and X.ndim == 2:
@@ -471,8 +479,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if self.warm_start and hasattr(self, "net_"):
             X = self._validate_X(X, reset=False)
             encoded = self.encoder_.transform(y)
+            check_same_length(X, encoded)
             if sample_weight is not None:
-                sample_weight = _check_sample_weight(sample_weight, X)
+                sample_weight = check_sample_weight(sample_weight, X)
             targets = self._with_folds(
                 self._targets(encoded, sample_weight, _num_samples(X))
             )
@@ -482,6 +491,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return self
         X, encoded, sample_weight = self._check_fit_inputs(X, y, sample_weight)
         self._check_task_dicts()
+        check_network_params(self)
         self._class_weight_values = [
             self._class_weights(task, encoded.codes[:, j]) for j, task in enumerate(self.schema_)
         ]

@@ -149,6 +149,16 @@ def save(estimator, path):
     }
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            f"Cannot save to {path!r}: the folder {directory!r} does not exist. Create it "
+            "first (e.g. os.makedirs(folder, exist_ok=True))."
+        )
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"Cannot save to {path!r}: it is a folder; give a file path inside it, e.g. "
+            f"{os.path.join(path, 'model.mtl')!r}."
+        )
     fd, tmp = tempfile.mkstemp(prefix=".sklearn-mtl-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -11,9 +11,10 @@ from sklearn.base import _fit_context, clone
 from sklearn.model_selection import ShuffleSplit, check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, _num_samples, check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._base import BaseMultiTaskEstimator
+from ._validation import check_sample_weight
 
 METRICS = ("f1", "balanced_accuracy", "accuracy", "matthews")
 
@@ -164,7 +165,7 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         X, Y = _as_indexable(X), _as_indexable(Y)
         n = _num_samples(X)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, np.empty((n, 0)))
+            sample_weight = check_sample_weight(sample_weight, np.empty((n, 0)))
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         if self.cv == "prefit":
             check_is_fitted(self.estimator)

@@ -173,12 +173,37 @@ def _markdown(frame):
             return "" if np.isnan(value) else f"{value:.3f}"
         return str(value).replace("|", "\\|")
 
-    header = [str(frame.index.name or "")] + [str(c) for c in frame.columns]
+    names = [n for n in frame.index.names if n] if frame.index.nlevels > 1 else None
+    index_name = " / ".join(names) if names else str(frame.index.name or "")
+    header = [index_name] + [str(c) for c in frame.columns]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for idx, row in frame.iterrows():
-        idx = " / ".join(map(str, idx)) if isinstance(idx, tuple) else str(idx)
-        lines.append("| " + " | ".join([idx] + [cell(v) for v in row]) + " |")
+    for i, idx in enumerate(frame.index):
+        # (task, label) rows: "species" for a task, "tags / a" for one of its labels.
+        if isinstance(idx, tuple):
+            idx = " / ".join(str(part) for part in idx if str(part) != "")
+        # Cell by cell, so an integer column (counts) is not turned into floats.
+        values = [frame.iat[i, j] for j in range(frame.shape[1])]
+        lines.append("| " + " | ".join([str(idx)] + [cell(v) for v in values]) + " |")
     return "\n".join(lines)
+
+
+#: Warnings that tell a developer, not the user of the command, about the code.
+_DEVELOPER_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+
+
+def _unique_warnings(caught):
+    """(message, count) of the caught warnings that matter, first seen first."""
+    counts = {}
+    for w in caught:
+        if issubclass(w.category, _DEVELOPER_WARNINGS):
+            continue
+        text = f"{w.category.__name__}: {w.message}"
+        counts[text] = counts.get(text, 0) + 1
+    return list(counts.items())
+
+
+def _warning_lines(warned):
+    return [f"- {text}" + (f" (x{count})" if count > 1 else "") for text, count in warned]
 
 
 def _write_plots(out, table, details, names, args):
@@ -221,7 +246,7 @@ def _write_plots(out, table, details, names, args):
     return written
 
 
-def _write_report(out, args, note, X, Y, table, details, figures):
+def _write_report(out, args, note, X, Y, table, details, figures, warned=()):
     from ._compare import format_comparison
     from .metrics import task_report
 
@@ -246,12 +271,16 @@ def _write_report(out, args, note, X, Y, table, details, figures):
     ]
     for name in table.index:
         lines += ["", f"- **{name}**: {MODELS[name][1]}"]
+    if warned:
+        lines += ["", "## Warnings", "", "Raised while fitting and predicting the folds:", ""]
+        lines += _warning_lines(warned)
     if details["predictions"] is not None:
         lines += ["", "## Per-task report (out-of-fold predictions)", ""]
         columns = ["n_labelled", "n_missing", "accuracy", "precision_macro", "recall_macro",
                    "f1_macro"]
         for name in table.index:
             report = task_report(details["Y"], details["predictions"][name])[columns]
+            report = report.rename_axis(["task", "label"])
             lines += [f"### {name}", "", _markdown(report), ""]
     if figures:
         lines += ["## Figures", ""]
@@ -288,19 +317,25 @@ def _compare_command(args):
         print(f"{note}\n{len(X)} samples, {X.shape[1]} features, tasks {list(Y.columns)}; "
               f"{args.cv}-fold CV of {', '.join(names)}.", flush=True)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=UserWarning)
+        # Warnings are collected, not lost: each distinct one is shown once, on screen
+        # and in report.md (e.g. "LabelProductClassifier left out N samples").
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             table, details = compare(
                 estimators, X, Y, cv=args.cv, random_state=args.random_state,
                 progress=not args.quiet, return_details=True,
             )
     except ValueError as exc:
         raise CLIError(f"The comparison failed: {exc}") from exc
+    warned = _unique_warnings(caught)
     formatted = format_comparison(table).T.rename_axis("metric")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(formatted.to_string())
+    if warned:
+        print("\nWarnings (also in report.md):\n" + "\n".join(_warning_lines(warned)),
+              file=sys.stderr, flush=True)
     figures = [] if args.no_plots else _write_plots(out, table, details, names, args)
-    _write_report(out, args, note, X, Y, table, details, figures)
+    _write_report(out, args, note, X, Y, table, details, figures, warned)
     if not args.quiet:
         print(f"\nWrote {out / 'report.md'}" + (f" and {len(figures)} figures" if figures else "")
               + ".")

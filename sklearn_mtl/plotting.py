@@ -276,6 +276,8 @@ def plot_training_curves(estimator, *, figsize=None):
     ['Total loss', 'Loss per task']
     """
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     records = _history_records(estimator)
     if not records:
         raise ValueError("The training history is empty: fit the estimator first.")
@@ -300,6 +302,7 @@ def plot_training_curves(estimator, *, figsize=None):
             ax.plot(epochs, series(key), style, marker="o", markersize=3,
                     label=key.replace("_", " "))
     ax.set_title("Total loss")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.grid(alpha=0.3)
@@ -314,6 +317,7 @@ def plot_training_curves(estimator, *, figsize=None):
                     ax.plot(epochs, series(key), style, color=colors(i % 10),
                             label=f"{task} ({prefix})")
         ax.set_title("Loss per task")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
         ax.grid(alpha=0.3)

@@ -287,3 +287,22 @@ def test_predict_model_fitted_on_an_array(tmp_path, capsys):
     assert "trained on 3 unnamed feature columns" in capsys.readouterr().err
     assert cli.main(["info", str(path)]) == 0
     assert "Training data: (?, 3) (the number of rows is not recorded)" in capsys.readouterr().out
+
+
+def test_report_shows_warnings_task_rows_and_integer_counts(csv, tmp_path, capsys):
+    """Warnings that matter reach the screen and report.md; per-task rows read "species"
+    and counts are integers."""
+    code = cli.main(["compare", "--data", str(csv), "--targets", "species,sex",
+                     "--features", "x1", "--models", "product,dummy", "--cv", "2",
+                     "--out", str(tmp_path / "out"), "--no-plots", "--quiet"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "Warnings (also in report.md)" in err
+    assert "LabelProductClassifier left out" in err
+    report = (tmp_path / "out" / "report.md").read_text()
+    warnings_part = report.split("## Warnings", 1)[1].split("##", 1)[0]
+    assert "LabelProductClassifier left out" in warnings_part
+    assert "| task / label | n_labelled | n_missing |" in report
+    assert "| species | 24 | 0 |" in report
+    assert "| sex | 21 | 3 |" in report
+    assert "species / " not in report and "24.000" not in report

@@ -45,11 +45,19 @@ def car_data(n=200, seed=0):
     return X, Y, tasks
 
 
+#: The recipe's parts switched off: one network, raw features, constant learning rate,
+#: no label smoothing, independent decoding. These tests are about behaviour (forms,
+#: gates, persistence, input paths), not the recipe (tests/test_recipe.py), and one small
+#: plain network trains fastest and most predictably.
+CLASSIC = dict(ensemble_size=1, preprocessing=None, lr_schedule="constant",
+               label_smoothing=0.0, decode="independent")
+
+
 def small(**params):
     # One network, not the default ensemble: these tests are about behaviour, not the
     # recipe (tests/test_recipe.py), and a single small network trains fastest.
     defaults = dict(hidden_layer_sizes=(16,), lr=1e-2, max_epochs=5, random_state=0,
-                    ensemble_size=1)
+                    **CLASSIC)
     defaults.update(params)
     return MultiTaskClassifier(**defaults)
 
@@ -63,7 +71,7 @@ def test_penguins_cross_validated_accuracy(penguins):
         model = make_pipeline(
             StandardScaler(),
             MultiTaskClassifier(hidden_layer_sizes=(32,), lr=1e-2, max_epochs=60, random_state=0,
-                                ensemble_size=1),
+                                **CLASSIC),
         )
         model.fit(X.iloc[train], Y.iloc[train])
         pred = model.predict(X.iloc[test])
@@ -552,3 +560,22 @@ def test_partial_fit_classes_complete_the_first_batch():
     assert clf.predict_proba(X, task="car").shape == (len(X), 2)
     with pytest.raises(ValueError, match="only when tasks and encoder are None"):
         small(tasks=[Task("car")]).partial_fit(X[:10], first, classes=[["no", "yes"]])
+
+
+def test_verbose_columns_follow_task_order():
+    """skorch sorts its log columns alphabetically; per-task ones follow the tasks."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(24, 3)).astype(np.float32)
+    Y = pd.DataFrame({"zeta": np.where(X[:, 0] > 0, "a", "b"),
+                      "alpha": np.where(X[:, 1] > 0, "c", "d"),
+                      "mid": np.where(X[:, 2] > 0, "e", "f")})
+    out = io.StringIO()
+    with redirect_stdout(out):
+        MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, verbose=1,
+                            random_state=0).fit(X, Y)
+    header = next(line for line in out.getvalue().splitlines() if "epoch" in line).split()
+    losses = [c for c in header if c.startswith("train_loss_")]
+    weights = [c for c in header if c.startswith("weight_")]
+    assert losses == ["train_loss_zeta", "train_loss_alpha", "train_loss_mid"]
+    assert weights in ([], ["weight_zeta", "weight_alpha", "weight_mid"])
+    assert header[0] == "epoch" and header[-1] == "dur"

@@ -83,3 +83,13 @@ def test_plot_training_curves_of_multitask_classifier(tmp_path):
     assert [lab.split()[0] for lab in labels] == ["car", "color"]
     assert len(fig.axes[0].lines[0].get_xdata()) == 3
     _save(fig, tmp_path / "mtl_curves.png")
+
+
+def test_training_curves_have_integer_epoch_ticks():
+    history = [{"epoch": e, "train_loss": 1 / e, "train_loss_color": 0.5 / e}
+               for e in range(1, 4)]
+    fig = plot_training_curves(history)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks

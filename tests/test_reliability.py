@@ -22,6 +22,8 @@ from sklearn_mtl import (
     StructuredLabelEncoder,
     Task,
     TaskChainClassifier,
+    TaskThresholdTuner,
+    compare,
     load,
     save,
 )
@@ -140,6 +142,19 @@ CASES = {
         lambda X, Y: (X, np.zeros((N, 2, 2), dtype=int)), {"tasks": None}, FIT, ValueError,
         r"got a 3-D array of shape \(30, 2, 2\)",
     ),
+    "ragged_X": (
+        lambda X, Y: ([[1.0, 2.0, 3.0]] * 5 + [[1.0, 2.0]] + [[1.0, 2.0, 3.0]] * (N - 6), Y),
+        {}, FIT, ValueError,
+        r"X is ragged: row 5 has 2 value\(s\), but row 0 has 3",
+    ),
+    "Y_without_columns": (
+        lambda X, Y: (X, Y[[]]), {"tasks": None}, FIT, ValueError,
+        r"Y is a DataFrame with 30 rows but 0 columns",
+    ),
+    "Y_array_without_columns": (
+        lambda X, Y: (X, np.zeros((N, 0))), {"tasks": None}, FIT, ValueError,
+        r"Y has shape \(30, 0\): 0 columns",
+    ),
     "predict_before_fit": (
         lambda X, Y: (X, Y), {}, "predict", NotFittedError, r"is not fitted yet",
     ),
@@ -181,7 +196,9 @@ def _snapshot(obj):
 
 
 def _assert_unchanged(before, after):
-    if isinstance(before, pd.DataFrame):
+    if isinstance(before, list):
+        assert before == after
+    elif isinstance(before, pd.DataFrame):
         pd.testing.assert_frame_equal(before, after)
     else:
         np.testing.assert_array_equal(before, after)
@@ -263,6 +280,175 @@ def test_single_class_baselines_name_the_task(name):
                 est.fit(X, Y)
         else:  # one label combination per colour: a two-class problem, fine
             est.fit(X, Y)
+
+
+# -------------------------------------------------------- bad parameter values
+def _class_weight(value):
+    return {"car": {"yes": value}}
+
+
+# (parameters, message): each names the parameter, the task or class, what was expected.
+BAD_NETWORK_PARAMS = {
+    "task_weights_nan": ({"task_weights": {"car": np.nan}}, r"task_weights\['car'\] is nan; "
+                         r"expected a finite number >= 0"),
+    "task_weights_inf": ({"task_weights": {"color": np.inf}}, r"task_weights\['color'\] is inf"),
+    "task_weights_negative": ({"task_weights": {"car": -1.0}}, r"task_weights\['car'\] is -1.0"),
+    "task_weights_str": ({"task_weights": {"car": "high"}}, r"task_weights\['car'\] is 'high'"),
+    "head_lr_nan": ({"head_lr": {"car": np.nan}}, r"head_lr\['car'\] is nan; expected a finite "
+                    r"number > 0"),
+    "head_lr_inf": ({"head_lr": {"car": np.inf}}, r"head_lr\['car'\] is inf"),
+    "head_lr_negative": ({"head_lr": {"color": -0.1}}, r"head_lr\['color'\] is -0.1"),
+    "head_lr_zero": ({"head_lr": {"color": 0}}, r"head_lr\['color'\] is 0; expected a finite "
+                     r"number > 0"),
+    "class_weight_nan": ({"class_weight": _class_weight(np.nan)},
+                         r"class_weight\['car'\]\['yes'\] is nan"),
+    "class_weight_inf": ({"class_weight": _class_weight(np.inf)},
+                         r"class_weight\['car'\]\['yes'\] is inf"),
+    "class_weight_negative": ({"class_weight": _class_weight(-2)},
+                              r"class_weight\['car'\]\['yes'\] is -2"),
+    "hidden_zero": ({"hidden_layer_sizes": (0,)}, r"hidden_layer_sizes\[0\] is 0; a layer "
+                    r"needs at least 1 unit"),
+    "hidden_negative": ({"hidden_layer_sizes": (8, -3)}, r"hidden_layer_sizes\[1\] is -3"),
+    "hidden_float": ({"hidden_layer_sizes": (2.5,)}, r"hidden_layer_sizes\[0\] is 2.5 \(float\); "
+                     r"expected a positive integer"),
+    "hidden_str": ({"hidden_layer_sizes": ("8",)}, r"hidden_layer_sizes\[0\] is '8' \(str\)"),
+    "head_hidden_zero": ({"head_hidden": {"color": (0,)}},
+                         r"head_hidden\['color'\]\[0\] is 0"),
+    "lr_inf": ({"lr": np.inf}, r"The 'lr' parameter of MultiTaskClassifier must be a float in "
+               r"the range \(0.0, inf\)\. Got inf"),
+    "device_unknown": ({"device": "gpu"}, r"device='gpu' is not a device torch knows; expected "
+                       r"'cpu', 'cuda'"),
+    "device_typo": ({"device": "cpu:x"}, r"device='cpu:x' is not a device torch knows"),
+}
+if not __import__("torch").cuda.is_available():
+    BAD_NETWORK_PARAMS["device_cuda_on_cpu_build"] = (
+        {"device": "cuda"}, r"device='cuda', but this PyTorch build cannot use CUDA"
+    )
+    BAD_NETWORK_PARAMS["device_cuda_index_on_cpu_build"] = (
+        {"device": "cuda:1"}, r"device='cuda:1', but this PyTorch build cannot use CUDA"
+    )
+
+
+@pytest.mark.parametrize("case", list(BAD_NETWORK_PARAMS))
+def test_bad_network_parameter_values(case):
+    params, match = BAD_NETWORK_PARAMS[case]
+    X, Y = data()
+    X0, Y0 = _snapshot(X), _snapshot(Y)
+    est = ESTIMATORS["MultiTaskClassifier"](tasks=TASKS).set_params(**params)
+    with pytest.raises(ValueError, match=match):
+        est.fit(X, Y)
+    assert not hasattr(est, "net_")
+    _assert_unchanged(X0, X)
+    _assert_unchanged(Y0, Y)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -1.0])
+@pytest.mark.parametrize("name", list(ESTIMATORS) + ["TaskThresholdTuner"])
+def test_bad_sample_weight(name, bad):
+    X, Y = data()
+    weight = np.ones(N)
+    weight[3] = bad
+    if name == "TaskThresholdTuner":
+        est = TaskThresholdTuner(ESTIMATORS["IndependentTaskClassifier"](tasks=TASKS), cv=2)
+    else:
+        est = ESTIMATORS[name](tasks=TASKS)
+    X0, Y0, w0 = _snapshot(X), _snapshot(Y), weight.copy()
+    with pytest.raises(ValueError, match=rf"sample_weight\[3\] is {bad!r}; expected finite, "
+                                         r"non-negative weights"):
+        est.fit(X, Y, sample_weight=weight)
+    _assert_unchanged(X0, X)
+    _assert_unchanged(Y0, Y)
+    np.testing.assert_array_equal(w0, weight)
+
+
+def test_all_missing_task_hint_can_be_followed():
+    X, Y = data()
+    Y["extra"] = None
+    with pytest.raises(ValueError, match=r"Task 'extra' has no labels: all 30 values are missing"
+                                         r"[\s\S]*Y.drop\(columns=\['extra'\]\)") as info:
+        MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1).fit(X, Y)
+    assert "Task('extra', classes=[...])" in str(info.value)
+    # Following the hint: drop the column, and the other tasks train.
+    model = ESTIMATORS["IndependentTaskClassifier"](tasks=None).fit(X, Y.drop(columns=["extra"]))
+    assert list(model.predict(X).columns) == ["car", "color"]
+    # Or declare the classes to encode (and score) it.
+    enc = StructuredLabelEncoder(
+        tasks=[Task("car"), Task("color"), Task("extra", classes=["a", "b"])]
+    ).fit(Y)
+    assert (enc.transform(Y).codes[:, 2] == -1).all()
+    # An estimator given declared classes but no label says to drop the task, from tasks too.
+    tasks = [*TASKS, Task("extra", classes=["a", "b"])]
+    with pytest.raises(ValueError, match=r"Task 'extra' has no label in the training data"
+                                         r"[\s\S]*remove 'extra' from Y \(and from tasks="):
+        ESTIMATORS["IndependentTaskClassifier"](tasks=tasks).fit(X, Y)
+
+
+def test_empty_groups_are_refused():
+    with pytest.raises(ValueError, match=r"from_groups needs at least one group"):
+        StructuredLabelEncoder.from_groups({})
+    with pytest.raises(ValueError, match=r"Group\(s\) \['B'\] have no label"):
+        StructuredLabelEncoder.from_groups({"A": [0, 1], "B": []})
+    with pytest.raises(ValueError, match=r"groups is empty"):
+        StructuredLabelEncoder(groups={}).fit(np.zeros((3, 2)))
+
+
+def test_save_into_a_missing_folder_names_the_users_path(tmp_path):
+    X, Y = data()
+    model = ESTIMATORS["IndependentTaskClassifier"](tasks=TASKS).fit(X, Y)
+    target = tmp_path / "no such folder" / "model.mtl"
+    with pytest.raises(FileNotFoundError, match=r"Cannot save to '.*no such folder.model\.mtl': "
+                                                r"the folder '.*no such folder' does not exist"):
+        save(model, target)
+    assert not (tmp_path / "no such folder").exists()
+    assert os.listdir(tmp_path) == []  # no temporary file left anywhere
+    with pytest.raises(IsADirectoryError, match=r"it is a folder"):
+        save(model, tmp_path)
+
+
+def test_compare_names_a_plain_classifier():
+    X, Y = data()
+    X0, Y0 = _snapshot(X), _snapshot(Y)
+    with pytest.raises(ValueError, match=r"Model 'plain' \(LogisticRegression\) predicts a "
+                                         r"single target, but Y holds 2 task\(s\) \['car', "
+                                         r"'color'\][\s\S]*IndependentTaskClassifier"):
+        compare({"plain": LogisticRegression(), "ok": IndependentTaskClassifier(
+            LogisticRegression())}, X, Y, cv=2, progress=False)
+    _assert_unchanged(X0, X)
+    _assert_unchanged(Y0, Y)
+    # On one task's 1-D y a plain classifier is fine.
+    y = Y["car"].to_numpy()
+    table = compare({"plain": LogisticRegression()}, X, y, cv=2, progress=False)
+    assert table.loc["plain", ("exact_match", "mean")] > 0.5
+
+
+@pytest.mark.parametrize("n_second", [12, N, 50])
+def test_warm_start_refit_on_another_size_continues(n_second):
+    """As MLPClassifier(warm_start=True): a refit on data of another size keeps training."""
+    rng = np.random.RandomState(1)
+    X = pd.DataFrame(rng.normal(size=(50, 3)), columns=["a", "b", "c"])
+    Y = pd.DataFrame({"car": np.where(X["a"] > 0, "yes", "no"),
+                      "size": np.where(X["b"] > 0, "S", "L")})
+    weight = rng.rand(50)
+    est = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=2, random_state=0,
+                              warm_start=True, class_weight="balanced").fit(X[:N], Y[:N])
+    first = est.net_.module_.state_dict()
+    first = {k: v.clone() for k, v in first.items()}
+    est.fit(X[:n_second], Y[:n_second], sample_weight=weight[:n_second])
+    assert len(est.history_) == 4
+    changed = any(
+        not np.array_equal(first[k].numpy(), v.numpy())
+        for k, v in est.net_.module_.state_dict().items()
+    )
+    assert changed
+    assert est.predict(X).shape == Y.shape
+    # X and Y of different lengths: the same clear error as a first fit, not numpy's.
+    for bad in ((X[:n_second - 1], Y[:n_second]), (X[:n_second], Y[:n_second - 1])):
+        X0, Y0 = _snapshot(bad[0]), _snapshot(bad[1])
+        with pytest.raises(ValueError, match=r"X has \d+ samples, but Y has \d+; expected one "
+                                             r"row of labels per sample"):
+            est.fit(*bad)
+        _assert_unchanged(X0, bad[0])
+        _assert_unchanged(Y0, bad[1])
 
 
 # ------------------------------------------------------------------- determinism

@@ -91,8 +91,9 @@ def test_iter_batches_needs_enough_row_groups(shards):
 
 def test_fit_on_shards_full_batch_matches_in_memory(shards):
     frame, sh = shards
+    # Shards are read as they are (no preprocessing) and one network trains on all rows.
     params = dict(tasks=TASKS, hidden_layer_sizes=(8,), max_epochs=4, lr=1e-2,
-                  batch_size=240, random_state=0)
+                  batch_size=240, random_state=0, preprocessing=None, ensemble_size=1)
     lazy = MultiTaskClassifier(**params).fit(sh)
     eager = MultiTaskClassifier(**params).fit(frame[FEATURES], frame[["car", "color"]])
     a, b = lazy.net_.module_.state_dict(), eager.net_.module_.state_dict()

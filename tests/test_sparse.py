@@ -73,7 +73,8 @@ def test_label_product_on_sparse_equals_its_base_on_combinations(data):
 
 def test_network_trains_on_sparse_batches_identically(data, monkeypatch):
     X, Xs, Y = data
-    params = dict(hidden_layer_sizes=(8,), max_epochs=2, batch_size=16, random_state=0)
+    params = dict(hidden_layer_sizes=(8,), max_epochs=2, batch_size=16, random_state=0,
+                  preprocessing=None)  # sparse input is never preprocessed
     dense = MultiTaskClassifier(**params).fit(X.astype(np.float32), Y)
     rows_densified = []
     toarray = sp.csr_matrix.toarray

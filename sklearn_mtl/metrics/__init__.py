@@ -5,6 +5,11 @@ multi-hot matrices, label sets) or as :class:`~sklearn_mtl.EncodedLabels`, and a
 optional ``schema`` (a :class:`~sklearn_mtl.Schema`, a list of
 :class:`~sklearn_mtl.Task`, a fitted :class:`~sklearn_mtl.StructuredLabelEncoder` or a
 fitted estimator) to tell gated-off labels from missing ones.
+
+A 0/1 indicator matrix (scikit-learn's multi-label format) is scored as one multilabel
+task named ``labels`` whose labels are its columns, so that per-label, micro and macro
+scores equal scikit-learn's; so is a schema of binary tasks that an estimator read from
+such a matrix.
 """
 
 from ._classification import (

@@ -372,9 +372,10 @@ task_precision_score.__doc__ = (
     + """
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn_mtl.metrics import task_precision_score
-    >>> Y_true = [["a", 0], ["b", 1], ["b", 1]]
-    >>> Y_pred = [["a", 0], ["a", 1], ["b", 0]]
+    >>> Y_true = np.array([["a", 0], ["b", 1], ["b", 1]], dtype=object)  # a column per task
+    >>> Y_pred = np.array([["a", 0], ["a", 1], ["b", 0]], dtype=object)
     >>> task_precision_score(Y_true, Y_pred, average="micro").round(3).to_dict()
     {'task0': 0.667, 'task1': 0.667}
     """
@@ -388,9 +389,10 @@ task_recall_score.__doc__ = (
     + """
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn_mtl.metrics import task_recall_score
-    >>> Y_true = [["a", 0], ["b", 1], ["b", 1]]
-    >>> Y_pred = [["a", 0], ["a", 1], ["b", 0]]
+    >>> Y_true = np.array([["a", 0], ["b", 1], ["b", 1]], dtype=object)  # a column per task
+    >>> Y_pred = np.array([["a", 0], ["a", 1], ["b", 0]], dtype=object)
     >>> task_recall_score(Y_true, Y_pred, average="macro").round(3).to_dict()
     {'task0': 0.75, 'task1': 0.75}
     """

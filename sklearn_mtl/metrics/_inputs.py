@@ -15,11 +15,20 @@ and in the predictions alike: a metric never raises on an inconsistent predictio
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from .._encoder import EncodedLabels, StructuredLabelEncoder, _as_label_array
+from .._encoder import (
+    INDICATOR_TASK,
+    EncodedLabels,
+    StructuredLabelEncoder,
+    _as_label_array,
+    _is_indicator,
+    _is_tag_lists,
+)
 from .._schema import Schema, Task
 
 _CONTAINERS = (list, set, frozenset, tuple)
@@ -135,7 +144,7 @@ def align_pred(Y_true, Y_pred):
 def _is_label_sets(Y):
     if isinstance(Y, np.ndarray):
         return Y.ndim == 1 and Y.dtype == object and len(Y) > 0 and isinstance(Y[0], _CONTAINERS)
-    return isinstance(Y, list) and len(Y) > 0 and isinstance(Y[0], (set, frozenset))
+    return _is_tag_lists(Y)
 
 
 def _concat(Y_true, Y_pred):
@@ -177,12 +186,29 @@ def _present_values(values):
     return out
 
 
+def _indicator_tasks(Y):
+    """One multilabel task, a label per column, when ``Y`` is a 0/1 indicator matrix."""
+    if isinstance(Y, (pd.DataFrame, pd.Series)):
+        return None
+    arr = _as_label_array(Y)
+    if arr.dtype == object and arr.ndim == 2:  # e.g. float truth stacked on int predictions
+        if not all(isinstance(v, (numbers.Number, np.number)) for v in arr.flat):
+            return None
+        arr = arr.astype(float)
+    if not _is_indicator(arr):
+        return None
+    return [Task(INDICATOR_TASK, kind="multilabel", classes=list(range(arr.shape[1])))]
+
+
 def _infer_tasks(Y):
     """Tasks for labels without a schema: the encoder's inference, plus single-class tasks.
 
     A column whose labels show one class (a perfectly predicted constant task) is a
     binary task whose second class never occurs, instead of an error.
     """
+    indicator = _indicator_tasks(Y)
+    if indicator is not None:
+        return indicator
     tasks = []
     for name, values in _raw_columns(Y):
         dtype = getattr(values, "dtype", None)
@@ -234,6 +260,10 @@ def fit_label_encoder(Y_true, Y_pred=None, schema=None, *, extend_classes=False)
     """A fitted encoder that reads ``Y_true`` and ``Y_pred`` alike (gated labels masked)."""
     encoder, tasks = resolve_schema(schema)
     both = _concat(Y_true, Y_pred)
+    if encoder is not None and getattr(getattr(encoder, "_reader", None), "indicator", False):
+        # Binary tasks read from a 0/1 indicator matrix: their positive classes are the
+        # labels of one multilabel task, as scikit-learn's multi-label metrics read them.
+        encoder, tasks = None, _indicator_tasks(both)
     if encoder is not None:
         tasks = list(encoder.schema_.tasks) if hasattr(encoder, "schema_") else tasks
         if extend_classes and encoder.groups is None:
@@ -297,5 +327,11 @@ def check_sample_weight(sample_weight, n_samples):
         raise ValueError(
             f"sample_weight has shape {weight.shape}; expected ({n_samples},), one weight "
             "per sample."
+        )
+    bad = ~np.isfinite(weight) | (weight < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"sample_weight[{i}] is {weight[i].item()!r}; expected finite, non-negative weights."
         )
     return weight

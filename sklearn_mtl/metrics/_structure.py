@@ -82,7 +82,8 @@ def cooccurrence_matrix(Y, *, schema=None, normalize=None):
     Returns
     -------
     matrix : DataFrame of shape (n_labels, n_labels)
-        Indexed and labelled by ``"task=label"``.
+        Indexed and labelled by ``"task=label"`` (``"labels=0"``, ``"labels=1"``, ...
+        for an indicator matrix ``Y``, whose counts are ``Y.T @ Y``).
 
     See Also
     --------
@@ -285,6 +286,9 @@ def _read_columns(Y, tasks):
         arr = _as_label_array(Y)
         if arr.ndim == 1:
             arr = arr.reshape(-1, 1)
+        indicator = len(tasks) == 1 and tasks[0].kind == "multilabel" and arr.dtype != object
+        if indicator:  # an indicator matrix: one multilabel task, a label per column
+            arr = arr[:, None, :]
         if arr.shape[1] != len(tasks):
             raise ValueError(
                 f"Y_pred has {arr.shape[1]} columns, but the schema has {len(tasks)} tasks "

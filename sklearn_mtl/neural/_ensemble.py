@@ -144,17 +144,13 @@ class MemberHoldout(Callback):
     ``history`` records ``member_valid_loss`` (the members' mean held-out loss) per epoch
     and, at the end, ``member_best_epochs`` (each member's chosen epoch, counted from 1).
 
-    Parameters
-    ----------
-    batch_size : int, default=2048
-        Samples per forward pass of the held-out evaluation.
+    The held-out evaluation reads the training data through the net's own iterator (in
+    order, in batches of ``batch_size``), so arrays, sparse matrices and datasets alike
+    are evaluated batch by batch.
     """
 
-    def __init__(self, batch_size=2048):
-        self.batch_size = batch_size
-
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        self.active_ = holdout_active(net.module_) and isinstance(X, torch.Tensor)
+        self.active_ = y is not None and holdout_active(net.module_)
         if not self.active_:
             return
         self.X_, self.y_ = X, torch.as_tensor(y)
@@ -199,10 +195,10 @@ class MemberHoldout(Callback):
         module.eval()
         sums = torch.zeros(k, len(criterion.specs))
         counts = torch.zeros_like(sums)
+        batches = net.get_iterator(net.get_dataset(self.X_, self.y_), training=False)
         with torch.no_grad():
-            for start in range(0, len(self.X_), self.batch_size):
-                xb = self.X_[start : start + self.batch_size].to(net.device)
-                yb = self.y_[start : start + self.batch_size].to(net.device)
+            for xb, yb in batches:
+                xb, yb = xb.to(net.device), yb.to(net.device)
                 outputs = module(xb)
                 n = len(xb)
                 fold = yb[:, -1]

@@ -212,6 +212,45 @@ class TaskLosses(Callback):
                 net.history.record(f"{prefix}_loss_{name}", float(value))
 
 
+class TaskPrintLog(PrintLog):
+    """skorch's ``PrintLog`` with the per-task columns in the tasks' order.
+
+    skorch sorts the columns alphabetically; ``train_loss_<task>``, ``valid_loss_<task>``
+    and ``weight_<task>`` columns are put in schema order instead, each group where its
+    first column would be.
+    """
+
+    _PREFIXES = ("train_loss_", "valid_loss_", "weight_")
+
+    def __init__(self, task_names=(), **kwargs):
+        super().__init__(**kwargs)
+        self.task_names = task_names
+
+    def _task_key(self, key):
+        """(prefix, task position) of a per-task column, or None."""
+        position = {name: i for i, name in enumerate(self.task_names)}
+        for prefix in self._PREFIXES:
+            if key.startswith(prefix) and key[len(prefix):] in position:
+                return prefix, position[key[len(prefix):]]
+        return None
+
+    def _sorted_keys(self, keys):
+        ordered, placed = [], set()
+        alphabetical = super()._sorted_keys(keys)
+        for key in alphabetical:
+            if key in placed:
+                continue
+            found = self._task_key(key)
+            if found is None:
+                ordered.append(key)
+                continue
+            group = [k for k in alphabetical if (t := self._task_key(k)) and t[0] == found[0]]
+            group.sort(key=lambda k: self._task_key(k)[1])
+            ordered += group
+            placed.update(group)
+        return ordered
+
+
 class MultiTaskNet(NeuralNet):
     """A ``NeuralNet`` whose module returns one output per task and whose criterion is
     :class:`~sklearn_mtl.neural.MultiTaskLoss`.
@@ -247,7 +286,7 @@ class MultiTaskNet(NeuralNet):
         callbacks = [cb for cb in super()._default_callbacks if cb[0] != "print_log"]
         callbacks.append(("task_losses", TaskLosses(self.task_names)))
         callbacks.append(("task_weights", TaskWeightRecorder()))
-        callbacks.append(("print_log", PrintLog()))
+        callbacks.append(("print_log", TaskPrintLog(self.task_names)))
         return callbacks
 
     def notify(self, method_name, **cb_kwargs):
@@ -307,7 +346,7 @@ class MultiTaskNet(NeuralNet):
         from ._ensemble import MemberHoldout, holdout_active
 
         holdout = (
-            y is not None and isinstance(X, torch.Tensor) and holdout_active(self.module_)
+            y is not None and holdout_active(self.module_)
             and any(isinstance(cb, MemberHoldout) for _, cb in self.callbacks_)
         )
         self.__dict__["_member_holdout"] = holdout

@@ -1,0 +1,139 @@
+"""Checks of parameter values that scikit-learn's constraints cannot express.
+
+Each check raises a ``ValueError`` that names the parameter (and the task or class), says
+what was expected and what came, before any training can turn a bad value into NaN
+weights or a raw torch/numpy message.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+from sklearn.utils.validation import _check_sample_weight
+
+
+def _as_real(value):
+    """``value`` as a float, or None when it is not a real number (bool is not one)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.number)):
+        return None
+    return float(value)
+
+
+def check_weight(param, where, value, *, positive=False):
+    """One finite, non-negative (or positive) number; ``where`` names its entry."""
+    number = _as_real(value)
+    expected = "a finite number > 0" if positive else "a finite number >= 0"
+    if number is None or not math.isfinite(number) or number < 0 or (positive and number == 0):
+        raise ValueError(f"{param}{where} is {value!r}; expected {expected}.")
+    return number
+
+
+def check_task_numbers(param, mapping, *, positive=False):
+    """A ``{task: number}`` parameter such as ``task_weights`` or ``head_lr``."""
+    for task, value in (mapping or {}).items():
+        check_weight(param, f"[{task!r}]", value, positive=positive)
+
+
+def check_class_weight(by_task):
+    """``class_weight`` as ``{task: "balanced" or {class: weight}}``."""
+    for task, spec in by_task.items():
+        if spec is None or isinstance(spec, str):
+            continue
+        if not isinstance(spec, dict):
+            raise ValueError(
+                f"class_weight[{task!r}] is {spec!r}; expected 'balanced' or a dict "
+                "{class: weight}."
+            )
+        for cls, value in spec.items():
+            cls = cls.item() if isinstance(cls, np.generic) else cls
+            check_weight("class_weight", f"[{task!r}][{cls!r}]", value)
+
+
+def check_layer_sizes(param, sizes):
+    """Hidden layer sizes: a tuple or list of positive integers (may be empty)."""
+    if not isinstance(sizes, (tuple, list)):
+        raise ValueError(f"{param} is {sizes!r}; expected a tuple of positive integers.")
+    for i, size in enumerate(sizes):
+        if isinstance(size, (bool, np.bool_)) or not isinstance(size, (numbers.Integral,)):
+            raise ValueError(
+                f"{param}[{i}] is {size!r} ({type(size).__name__}); expected a positive "
+                f"integer number of units, e.g. {param}=(100,)."
+            )
+        if size < 1:
+            raise ValueError(
+                f"{param}[{i}] is {size!r}; a layer needs at least 1 unit (got {sizes!r})."
+            )
+    return tuple(int(s) for s in sizes)
+
+
+def check_device(device):
+    """A torch device this build can use: a clear error for typos and missing backends."""
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(
+            f"device={device!r} is not a device torch knows; expected 'cpu', 'cuda', "
+            "'cuda:<index>' or 'mps' (as for torch.device)."
+        ) from None
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r}, but this PyTorch build cannot use CUDA "
+                f"(torch.cuda.is_available() is False; torch {torch.__version__}). Use "
+                "device='cpu', or install a CUDA build of PyTorch on a machine with a GPU."
+            )
+        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r}, but only {torch.cuda.device_count()} CUDA device(s) are "
+                f"visible (indices 0..{torch.cuda.device_count() - 1})."
+            )
+    elif parsed.type == "mps":
+        backend = getattr(torch.backends, "mps", None)
+        if backend is None or not backend.is_available():
+            raise ValueError(
+                f"device={device!r}, but MPS is not available on this machine "
+                "(torch.backends.mps.is_available() is False). Use device='cpu'."
+            )
+    return parsed
+
+
+def check_sample_weight(sample_weight, X):
+    """scikit-learn's ``_check_sample_weight``; NaN, infinite or negative weights are
+    refused by position."""
+    if sample_weight is not None and not isinstance(sample_weight, numbers.Number):
+        try:
+            values = np.asarray(sample_weight, dtype=float)
+        except (TypeError, ValueError):
+            values = None
+        if values is not None and values.ndim == 1 and not np.isfinite(values).all():
+            i = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise ValueError(
+                f"sample_weight[{i}] is {values[i].item()!r}; expected finite, non-negative "
+                "weights."
+            )
+    sample_weight = _check_sample_weight(sample_weight, X)
+    negative = np.flatnonzero(sample_weight < 0)
+    if negative.size:
+        i = int(negative[0])
+        raise ValueError(
+            f"sample_weight[{i}] is {sample_weight[i].item()!r}; expected finite, non-negative "
+            f"weights ({negative.size} negative value(s))."
+        )
+    return sample_weight
+
+
+def check_network_params(est):
+    """The values of a fitted-schema ``MultiTaskClassifier``'s numeric parameters."""
+    if est.trunk == "mlp":
+        check_layer_sizes("hidden_layer_sizes", est.hidden_layer_sizes)
+    for task, sizes in (est.head_hidden or {}).items():
+        check_layer_sizes(f"head_hidden[{task!r}]", sizes)
+    check_task_numbers("task_weights", est.task_weights)
+    check_task_numbers("head_lr", est.head_lr, positive=True)
+    if isinstance(est.class_weight, dict):
+        check_class_weight(est._class_weight_by_task())
+    check_device(est.device)

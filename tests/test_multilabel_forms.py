@@ -1,0 +1,355 @@
+"""Multi-label data in the forms scikit-learn users have: a 0/1 indicator matrix and a list
+of tag lists, through estimators, metrics, thresholds and ``compare``."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_multilabel_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score, hamming_loss, precision_score, recall_score
+from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
+
+from sklearn_mtl import (
+    IndependentTaskClassifier,
+    LabelProductClassifier,
+    MultiTaskClassifier,
+    StructuredLabelEncoder,
+    Task,
+    TaskChainClassifier,
+    TaskThresholdTuner,
+    compare,
+)
+from sklearn_mtl._compare import MostFrequentBaseline
+from sklearn_mtl.metrics import (
+    consistency_violations,
+    cooccurrence_difference,
+    cooccurrence_matrix,
+    exact_match_score,
+    label_f1_score,
+    make_task_scorer,
+    task_f1_score,
+    task_precision_score,
+    task_recall_score,
+    task_report,
+)
+from sklearn_mtl.metrics import hamming_loss as mtl_hamming_loss
+
+
+def lr():
+    return LogisticRegression(max_iter=500)
+
+
+@pytest.fixture(scope="module")
+def indicator():
+    """X, Y (80 x 6 indicator) and predictions P of a binary-relevance model."""
+    X, Y = make_multilabel_classification(n_samples=80, n_classes=6, random_state=0)
+    P = MultiOutputClassifier(lr()).fit(X[:40], Y[:40]).predict(X)
+    return X, Y, P
+
+
+ESTIMATORS = {
+    "MultiTaskClassifier": lambda **kw: MultiTaskClassifier(
+        hidden_layer_sizes=(8,), max_epochs=2, random_state=0, **kw
+    ),
+    "IndependentTaskClassifier": lambda **kw: IndependentTaskClassifier(lr(), **kw),
+    "TaskChainClassifier": lambda **kw: TaskChainClassifier(lr(), **kw),
+    "LabelProductClassifier": lambda **kw: LabelProductClassifier(lr(), **kw),
+}
+
+
+# ----------------------------------------------------------------- metrics vs sklearn
+@pytest.mark.parametrize("average", ["micro", "macro", "weighted"])
+def test_indicator_metrics_equal_sklearn(indicator, average):
+    _, Y, P = indicator
+    assert task_f1_score(Y, P, average=average).to_dict() == {
+        "labels": pytest.approx(f1_score(Y, P, average=average))
+    }
+    assert task_precision_score(Y, P, average=average)["labels"] == pytest.approx(
+        precision_score(Y, P, average=average)
+    )
+    assert task_recall_score(Y, P, average=average)["labels"] == pytest.approx(
+        recall_score(Y, P, average=average)
+    )
+
+
+def test_indicator_per_label_f1_and_cooccurrence(indicator):
+    _, Y, P = indicator
+    per_label = label_f1_score(Y, P)
+    np.testing.assert_allclose(per_label.to_numpy(), f1_score(Y, P, average=None))
+    assert per_label.index.tolist() == [("labels", k) for k in range(6)]
+    np.testing.assert_allclose(
+        label_f1_score(Y, P, task="labels").to_numpy(), f1_score(Y, P, average=None)
+    )
+    matrix = cooccurrence_matrix(Y)
+    assert matrix.shape == (6, 6)
+    assert matrix.index.tolist() == [f"labels={k}" for k in range(6)]
+    np.testing.assert_array_equal(matrix.to_numpy(), Y.T @ Y)
+    diff = cooccurrence_difference(Y, P, normalize=None)
+    np.testing.assert_array_equal(diff.to_numpy(), P.T @ P - Y.T @ Y)
+    assert mtl_hamming_loss(Y, P) == pytest.approx(hamming_loss(Y, P))
+    assert exact_match_score(Y, P) == pytest.approx(np.mean((Y == P).all(axis=1)))
+    report = task_report(Y, P)
+    np.testing.assert_allclose(
+        report.xs("labels").iloc[1:]["f1_macro"].to_numpy(), f1_score(Y, P, average=None)
+    )
+    assert consistency_violations(P, schema=[Task("labels", kind="multilabel",
+                                                  classes=list(range(6)))]).empty
+
+
+def test_indicator_metrics_follow_a_model_fitted_on_it(indicator):
+    """A model reads an indicator matrix as binary tasks; scored with schema=model the
+    positive classes are the labels, as without a schema."""
+    X, Y, _ = indicator
+    model = IndependentTaskClassifier(lr()).fit(X[:40], Y[:40])
+    P = model.predict(X)
+    assert [t.name for t in model.tasks_] == [f"task{j}" for j in range(6)]
+    for average in ("micro", "macro"):
+        assert task_f1_score(Y, P, average=average, schema=model)["labels"] == pytest.approx(
+            f1_score(Y, P, average=average)
+        )
+    np.testing.assert_allclose(
+        label_f1_score(Y, P, schema=model).to_numpy(), f1_score(Y, P, average=None)
+    )
+    assert cooccurrence_matrix(P, schema=model).shape == (6, 6)
+    # The scorers follow the model's schema too; its task list scores binary tasks.
+    scorer = make_task_scorer("f1_micro", task="labels")
+    assert scorer(model, X, Y) == pytest.approx(f1_score(Y, P, average="micro"))
+    per_task = task_f1_score(Y, P, average="macro", schema=model.tasks_)
+    assert per_task.index.tolist() == [f"task{j}" for j in range(6)]
+    assert per_task["task2"] == pytest.approx(f1_score(Y[:, 2], P[:, 2], average="macro"))
+
+
+@pytest.mark.parametrize("dtype", [bool, float])
+def test_indicator_in_other_dtypes_and_multilabelbinarizer(indicator, dtype):
+    _, Y, P = indicator
+    Yd, Pd = Y.astype(dtype), P.astype(dtype)
+    np.testing.assert_allclose(label_f1_score(Yd, Pd).to_numpy(), f1_score(Y, P, average=None))
+    tags = [["beach", "dog"], ["people", "sunset"], ["dog", "people"], ["beach", "sunset"]]
+    pred = [["beach"], ["people", "sunset"], ["dog"], ["beach", "dog"]]
+    mlb = MultiLabelBinarizer().fit(tags)
+    T, Q = mlb.transform(tags), mlb.transform(pred)
+    expected = f1_score(T, Q, average=None)
+    np.testing.assert_allclose(label_f1_score(T, Q).to_numpy(), expected)
+    # The tag lists themselves score the same, indexed by the tags.
+    by_tag = label_f1_score(tags, pred)
+    assert [label for _, label in by_tag.index] == list(mlb.classes_)
+    np.testing.assert_allclose(by_tag.to_numpy(), expected)
+    assert task_f1_score(tags, pred, average="micro")["y"] == pytest.approx(
+        f1_score(T, Q, average="micro")
+    )
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -1.0])
+def test_metrics_refuse_bad_sample_weight(indicator, bad):
+    _, Y, P = indicator
+    weight = np.ones(len(Y))
+    weight[5] = bad
+    with pytest.raises(ValueError, match=rf"sample_weight\[5\] is {bad!r}; expected finite"):
+        task_f1_score(Y, P, sample_weight=weight)
+
+
+def test_missing_labels_in_a_float_indicator_are_left_out(indicator):
+    _, Y, P = indicator
+    Yf = Y.astype(float)
+    Yf[0, 1] = np.nan
+    Y0 = Yf.copy()
+    keep = np.ones(len(Y), dtype=bool)
+    keep[0] = False
+    got = label_f1_score(Yf, P).to_numpy()
+    assert got[1] == pytest.approx(f1_score(Y[keep, 1], P[keep, 1]))
+    assert got[0] == pytest.approx(f1_score(Y[:, 0], P[:, 0]))
+    np.testing.assert_array_equal(Yf, Y0)  # never mutated
+
+
+# -------------------------------------------------------------------- estimators
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_indicator_in_indicator_out(indicator, name):
+    X, Y, _ = indicator
+    Y0 = Y.copy()
+    model = ESTIMATORS[name]().fit(X, Y)
+    P = model.predict(X)
+    assert isinstance(P, np.ndarray) and P.shape == Y.shape and P.dtype == Y.dtype
+    assert set(np.unique(P)) <= {0, 1}
+    np.testing.assert_array_equal(Y, Y0)
+    Yb = Y.astype(bool)
+    assert ESTIMATORS[name]().fit(X, Yb).predict(X).dtype == bool
+
+
+def test_binary_tasks_reading_matches_sklearn_meta_estimators(indicator):
+    X, Y, _ = indicator
+    ours = IndependentTaskClassifier(lr()).fit(X, Y)
+    np.testing.assert_array_equal(
+        ours.predict(X), MultiOutputClassifier(lr()).fit(X, Y).predict(X)
+    )
+    order = [3, 1, 0, 2, 5, 4]
+    chain = TaskChainClassifier(lr(), order=order, chain_method="predict").fit(X, Y)
+    ref = ClassifierChain(lr(), order=order, chain_method="predict").fit(X, Y)
+    np.testing.assert_array_equal(chain.predict(X), ref.predict(X))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_declared_multilabel_task_on_an_indicator(indicator, name):
+    X, Y, _ = indicator
+    model = ESTIMATORS[name](tasks=[Task("labels", kind="multilabel")]).fit(X, Y)
+    assert model.tasks_ == [Task("labels", kind="multilabel", classes=list(range(6)))]
+    np.testing.assert_array_equal(model.classes_, np.arange(6))
+    P = model.predict(X)
+    assert P.shape == Y.shape and P.dtype == Y.dtype
+    proba = model.predict_proba(X)
+    assert proba.shape == (80, 6) and ((proba >= 0) & (proba <= 1)).all()
+    assert model.score(X, Y) == pytest.approx(np.mean((P == Y).all(axis=1)))
+    named = ESTIMATORS[name](tasks=[Task("labels", kind="multilabel", classes=list("abcdef"))])
+    assert named.fit(X, Y).predict(X).shape == Y.shape
+    with pytest.raises(ValueError, match=r"declares 2 labels \['a', 'b'\], but the indicator "
+                                         r"matrix Y has 6 columns"):
+        ESTIMATORS[name](tasks=[Task("labels", kind="multilabel", classes=["a", "b"])]).fit(X, Y)
+
+
+def test_declared_multilabel_independent_equals_multioutput(indicator):
+    X, Y, _ = indicator
+    ours = IndependentTaskClassifier(lr(), tasks=[Task("labels", kind="multilabel")]).fit(X, Y)
+    ref = MultiOutputClassifier(lr()).fit(X, Y)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    np.testing.assert_allclose(
+        ours.predict_proba(X), np.column_stack([p[:, 1] for p in ref.predict_proba(X)])
+    )
+
+
+def test_per_label_thresholds_on_an_indicator(indicator):
+    X, Y, _ = indicator
+    declared = IndependentTaskClassifier(lr(), tasks=[Task("labels", kind="multilabel")])
+    tuner = TaskThresholdTuner(declared, cv=3).fit(X, Y)
+    thresholds = tuner.thresholds_["labels"]
+    assert thresholds.shape == (6,)
+    proba = tuner.predict_proba(X)
+    np.testing.assert_array_equal(tuner.predict(X), (proba > thresholds).astype(Y.dtype))
+    # Read as binary tasks, each label gets its threshold too.
+    tuner2 = TaskThresholdTuner(IndependentTaskClassifier(lr()), cv=3).fit(X, Y)
+    assert sorted(tuner2.thresholds_) == [f"task{j}" for j in range(6)]
+
+
+# --------------------------------------------------------------------- tag lists
+TAGS = [["beach", "dog"], ["people", "sunset"], ["dog", "people"], ["beach", "sunset"]] * 6
+
+
+@pytest.mark.parametrize(
+    "Y",
+    [
+        TAGS,
+        [tuple(t) for t in TAGS],
+        [["beach"], ["people", "sunset", "dog"], [], ["beach", "sunset"]] * 6,
+    ],
+    ids=["equal-length lists", "tuples", "ragged lists"],
+)
+def test_tag_lists_are_label_sets(Y):
+    enc = StructuredLabelEncoder().fit(Y)
+    assert enc.tasks_ == [
+        Task("y", kind="multilabel", classes=["beach", "dog", "people", "sunset"])
+    ]
+    back = enc.inverse_transform(enc.transform(Y))
+    assert [sorted(b) for b in back] == [sorted(y) for y in Y]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_tag_lists_through_estimators(name):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(len(TAGS), 3))
+    model = ESTIMATORS[name]().fit(X, TAGS)
+    assert model.tasks_[0].kind == "multilabel"
+    pred = model.predict(X)  # a 1-D object array of lists, as for any 1-D y
+    assert isinstance(pred, np.ndarray) and pred.shape == (len(TAGS),)
+    assert all(isinstance(p, list) for p in pred)
+    assert set().union(*map(set, pred)) <= {"beach", "dog", "people", "sunset"}
+    assert model.predict_proba(X).shape == (len(TAGS), 4)
+
+
+def test_rows_of_mixed_types_in_a_list_say_how_to_give_columns():
+    with pytest.raises(ValueError, match=r"mixed types[\s\S]*read as label sets[\s\S]*pass a "
+                                         r"2-D array or a DataFrame"):
+        StructuredLabelEncoder().fit([["a", 0], ["b", 1]])
+
+
+def test_rows_of_tasks_still_read_from_arrays():
+    Y = np.array([["a", "x"], ["b", "y"], ["a", "y"]], dtype=object)
+    enc = StructuredLabelEncoder().fit(Y)
+    assert [t.name for t in enc.tasks_] == ["task0", "task1"]
+    # A list of 0/1 lists is scikit-learn's indicator (``Y.tolist()``), not label sets.
+    assert [t.kind for t in StructuredLabelEncoder().fit([[0, 1], [1, 0]]).tasks_] == [
+        "binary", "binary"
+    ]
+
+
+# ------------------------------------------------------------------------ compare
+def _grouped_data():
+    rng = np.random.RandomState(0)
+    groups = {"A": [0, 1], "B": [2, 3, 4], "C": [5, 6], "D": list(range(7, 13)),
+              "E": list(range(13, 17))}
+    n = 60
+    X = rng.normal(size=(n, 4))
+    M = np.zeros((n, 17), dtype=int)
+    for labels in groups.values():
+        M[np.arange(n), rng.choice(labels, size=n)] = 1
+    return X, M, groups
+
+
+def test_compare_follows_the_models_own_schema():
+    X, M, groups = _grouped_data()
+    encoder = StructuredLabelEncoder.from_groups(groups)
+    models = {
+        "independent": IndependentTaskClassifier(lr(), encoder=encoder),
+        "pipeline": make_pipeline(StandardScaler(), MostFrequentBaseline(encoder=encoder)),
+    }
+    table = compare(models, X, M, cv=2, progress=False)
+    per_task = [c for c in table.columns.get_level_values(0).unique() if c.endswith("accuracy")]
+    assert per_task == ["mean_task_accuracy"] + [f"{g} accuracy" for g in "ABCDE"]
+    explicit = compare(models, X, M, cv=2, progress=False, schema=encoder)
+    pd.testing.assert_frame_equal(
+        table.drop(columns=["fit_time", "predict_time"], level=0),
+        explicit.drop(columns=["fit_time", "predict_time"], level=0),
+    )
+    # Fitted on the grouped matrix, a model is also what the metrics follow.
+    model = IndependentTaskClassifier(lr(), encoder=encoder).fit(X, M)
+    assert task_f1_score(M, model.predict(X), schema=model).index.tolist() == list("ABCDE")
+
+
+def test_compare_refuses_models_with_different_schemas():
+    X, M, groups = _grouped_data()
+    other = {"A": [0, 1], "B": [2, 3, 4], "C": [5, 6], "D": list(range(7, 17))}
+    with pytest.raises(ValueError, match=r"declare different schemas[\s\S]*'a':[\s\S]*'b':"
+                                         r"[\s\S]*Pass schema="):
+        compare({"a": IndependentTaskClassifier(lr(), encoder=StructuredLabelEncoder
+                                                .from_groups(groups)),
+                 "b": IndependentTaskClassifier(lr(), encoder=StructuredLabelEncoder
+                                                .from_groups(other))},
+                X, M, cv=2, progress=False)
+
+
+def test_compare_scores_an_indicator_as_multilabel(indicator):
+    X, Y, _ = indicator
+    table = compare({"independent": IndependentTaskClassifier(lr())}, X, Y, cv=2,
+                    progress=False)
+    assert "labels f1_macro" in table.columns.get_level_values(0)
+
+
+@pytest.mark.parametrize("form", ["declared indicator", "binary tasks", "tag lists"])
+def test_save_load_keeps_the_form(indicator, form, tmp_path):
+    from sklearn_mtl import load, save
+
+    X, Y, _ = indicator
+    if form == "tag lists":
+        Y = [[f"t{j}" for j in np.flatnonzero(row)] for row in Y]
+    tasks = [Task("labels", kind="multilabel")] if form == "declared indicator" else None
+    model = IndependentTaskClassifier(lr(), tasks=tasks).fit(X, Y)
+    loaded = load(save(model, tmp_path / "m.mtl"))
+    expected, got = model.predict(X), loaded.predict(X)
+    if form == "tag lists":
+        assert [list(g) for g in got] == [list(e) for e in expected]
+    else:
+        np.testing.assert_array_equal(got, expected)
+        assert got.dtype == expected.dtype
+    assert task_f1_score(Y, got, schema=loaded).equals(task_f1_score(Y, expected, schema=model))
