@@ -127,7 +127,10 @@ def build(name, tasks, seed, best=None):
     raise ValueError(f"unknown model {name!r}")
 
 
-def run_table(table, X, Y, models, tasks=None, seed=0):
+def run_table(table, X, Y, models, tasks=None, seed=0, cache=None):
+    """Cross-validate ``models`` on one table: {model: row of compare's table} and
+    {model: (out-of-fold predictions, true labels)}. With ``cache`` (a folder), a model
+    already measured on this table is read back instead of refitted."""
     cv = KFold(n_splits=5, shuffle=True, random_state=seed)
     rows, details = {}, {}
     order = [m for m in ALL_MODELS if m in models]
@@ -141,14 +144,21 @@ def run_table(table, X, Y, models, tasks=None, seed=0):
             label = f"{name}({best})"
         else:
             label = name
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result, detail = compare(
-                {label: build(name, tasks, seed, best)}, X, Y, cv=cv, schema=tasks,
-                progress=False, return_details=True, error_score=np.nan,
-            )
-        rows[name] = result.loc[label]
-        details[name] = detail["predictions"][label], detail["Y"]
+        path = None if cache is None else Path(cache) / f"{table}.{name}.pkl"
+        if path is not None and path.exists():
+            rows[name], details[name] = pd.read_pickle(path)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result, detail = compare(
+                    {label: build(name, tasks, seed, best)}, X, Y, cv=cv, schema=tasks,
+                    progress=False, return_details=True, error_score=np.nan,
+                )
+            rows[name] = result.loc[label]
+            details[name] = detail["predictions"][label], detail["Y"]
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                pd.to_pickle((rows[name], details[name]), path)
         print(f"  {table:<12} {label:<12} exact {rows[name][('exact_match', 'mean')]:.4f}  "
               f"tasks {rows[name][('mean_task_accuracy', 'mean')]:.4f}  "
               f"fit {rows[name][('fit_time', 'mean')]:.2f} s", flush=True)
@@ -203,6 +213,9 @@ def main(argv=None):
                    help=f"comma-separated among {', '.join(ALL_MODELS)}")
     p.add_argument("--threads", type=int, default=None, help="torch threads")
     p.add_argument("--out", default=None, help="also write the table as Markdown here")
+    p.add_argument("--cache", default=None,
+                   help="a folder keeping each (table, model) result; a model already there "
+                   "is read back, not refitted (delete a file to measure it again)")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -226,7 +239,7 @@ def main(argv=None):
 
             gate = ("car", 1)
             tasks = [Task("car"), *(Task(t, gate=gate) for t in ("color", "body", "driver"))]
-        rows, details = run_table(table, X, Y, models, tasks)
+        rows, details = run_table(table, X, Y, models, tasks, cache=args.cache)
         frame = summarise(table, rows, details, table in _suite.LABEL_SETS)
         ok, text = verdict(frame)
         status |= not ok
@@ -245,6 +258,7 @@ def main(argv=None):
     met = sum(ok for _, ok, _ in verdicts)
     print(f"bar met on {met} of {len(verdicts)} tables ({time.perf_counter() - start:.0f} s)")
     if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         lines = [result.to_markdown(index=False, floatfmt=".4f"), ""]
         lines += [f"- **{t}**: {text}" for t, _, text in verdicts]
         Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")

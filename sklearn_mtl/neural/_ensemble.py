@@ -147,7 +147,18 @@ class MemberHoldout(Callback):
     The held-out evaluation reads the training data through the net's own iterator (in
     order, in batches of ``batch_size``), so arrays, sparse matrices and datasets alike
     are evaluated batch by batch.
+
+    Parameters
+    ----------
+    metric : {"error", "loss"}, default="error"
+        What picks a member's epoch: its held-out error rate, summed over the tasks with
+        their weights (the loss breaks ties), or its held-out loss. The error follows
+        what ``predict`` is judged on; the loss keeps falling for longer on noisy labels
+        and rises early once a member grows over-confident.
     """
+
+    def __init__(self, metric="error"):
+        self.metric = metric
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.active_ = y is not None and holdout_active(net.module_)
@@ -187,13 +198,19 @@ class MemberHoldout(Callback):
         del self.X_, self.y_, self.params_, self.best_state_
 
     def member_losses(self, net):
-        """Each member's criterion loss on its own held-out fold, a tensor (n_members,)."""
+        """Each member's score on its own held-out fold, a tensor (n_members,).
+
+        With ``metric="loss"``, the criterion's loss; with ``metric="error"``, the
+        weighted sum over tasks of the error rate (a regression task: its loss) plus
+        ``0.01 ×`` the loss, which breaks ties between epochs of equal error.
+        """
         module, criterion = net.module_, net.criterion_
         k = module.n_members
         weight_cols = net.weight_columns()
         was_training = module.training
         module.eval()
         sums = torch.zeros(k, len(criterion.specs))
+        errors = torch.zeros_like(sums)
         counts = torch.zeros_like(sums)
         batches = net.get_iterator(net.get_dataset(self.X_, self.y_), training=False)
         with torch.no_grad():
@@ -206,13 +223,21 @@ class MemberHoldout(Callback):
                     rows = slice(m * n, (m + 1) * n)
                     y_m = yb.clone()
                     y_m[:, weight_cols] *= (fold == m).to(yb.dtype)[:, None]
-                    _, per_task = criterion(_rows_of(outputs, rows), y_m)
+                    member_out = _rows_of(outputs, rows)
+                    _, per_task = criterion(member_out, y_m)
                     held = _task_weight_sums(criterion, y_m)
                     sums[m] += (per_task.detach().cpu() * held.cpu())
                     counts[m] += held.cpu()
+                    if self.metric == "error":
+                        errors[m] += _task_errors(criterion.specs, member_out, y_m).cpu()
         module.train(was_training)
         present = counts > 0
-        per_task = torch.where(present, sums / counts.clamp(min=1e-12), torch.zeros_like(sums))
+        safe = counts.clamp(min=1e-12)
+        per_task = torch.where(present, sums / safe, torch.zeros_like(sums))
+        if self.metric == "error":
+            regression = torch.tensor([s["kind"] == "regression" for s in criterion.specs])
+            rates = torch.where(regression, per_task, errors / safe)
+            per_task = torch.where(present, rates + 0.01 * per_task, torch.zeros_like(sums))
         total = (per_task * criterion.task_weights.cpu()).sum(1)
         return torch.where(present.any(1), total, torch.full_like(total, float("inf")))
 
@@ -234,6 +259,22 @@ def _rows_of(outputs, rows):
     joined = getattr(outputs, "joined", None)
     return TaskOutputs([o[rows] for o in outputs],
                        joined=None if joined is None else joined[rows])
+
+
+def _task_errors(specs, outputs, target):
+    """Weighted count of wrong predictions per task (0 for regression tasks)."""
+    errors = []
+    for spec, out in zip(specs, outputs):
+        y = target[:, spec["start"] : spec["start"] + spec["width"]]
+        w = target[:, spec["weight_start"] : spec["weight_start"] + spec["width"]]
+        if spec["kind"] == "multiclass":
+            wrong = (out.argmax(1) != y[:, 0].long()).to(w.dtype)[:, None]
+        elif spec["kind"] in ("binary", "multilabel"):
+            wrong = ((out[:, : y.shape[1]] > 0).to(y.dtype) != y).to(w.dtype)
+        else:
+            wrong = torch.zeros_like(w)
+        errors.append((wrong * w).sum())
+    return torch.stack(errors)
 
 
 def _task_weight_sums(criterion, target):
