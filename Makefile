@@ -15,7 +15,7 @@ $(PY):
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install --quiet "$(TORCH_SPEC)"
-	$(PIP) install --quiet -e ".[dev,plot,distributed]" "$(TORCH_SPEC)"
+	$(PIP) install --quiet -e ".[dev,plot,distributed,onnx]" "$(TORCH_SPEC)"
 	touch $(STAMP)
 
 install install-dev: $(STAMP)

@@ -30,6 +30,9 @@ SCRIPTS = {
     },
     "bench_predict.py": {"quick": ["--n-samples", "200000", "--repeats", "1"], "neural": True},
     "bench_thresholds.py": {"quick": [], "neural": False},
+    "bench_onnx.py": {
+        "quick": ["--n-samples", "4000", "--epochs", "3", "--repeats", "3"], "neural": False,
+    },
 }
 
 

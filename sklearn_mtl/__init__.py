@@ -5,6 +5,7 @@ from ._baselines import IndependentTaskClassifier, LabelProductClassifier, TaskC
 from ._compare import compare, format_comparison
 from ._decoding import JointDecoder
 from ._encoder import EncodedLabels, StructuredLabelEncoder
+from ._export import export_onnx
 from ._multitask import MultiTaskClassifier
 from ._persistence import UnsafeModelFileError, load, save
 from ._schema import MISSING, NOT_APPLICABLE, Schema, Task
@@ -29,6 +30,7 @@ __all__ = [
     "__version__",
     "compare",
     "datasets",
+    "export_onnx",
     "format_comparison",
     "load",
     "metrics",

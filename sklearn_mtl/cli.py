@@ -3,7 +3,9 @@
 ``sklearn-mtl compare --dataset penguins --models mtl,independent,chain,product --cv 5
 --out reports/`` cross-validates the models, prints the comparison table and writes
 ``report.md`` and PNG figures to ``--out``. ``--data my.csv --targets a,b [--features
-x,y]`` does the same on a CSV file. Errors in the input exit with status 2.
+x,y]`` does the same on a CSV file. ``predict``, ``export`` and ``info`` apply, export
+and describe a saved model (see :mod:`sklearn_mtl._cli_deploy`). Errors in the input exit
+with status 2.
 """
 
 from __future__ import annotations
@@ -397,6 +399,10 @@ def build_parser():
                       help="epochs of the mtl model (default: the recipe's training length)")
     cmp_.add_argument("--no-plots", action="store_true", help="write no figure")
     cmp_.add_argument("--quiet", action="store_true", help="print the table only")
+    cmp_.set_defaults(handler=_compare_command)
+    from ._cli_deploy import add_deploy_parsers
+
+    add_deploy_parsers(sub)  # predict, export, info
     return parser
 
 
@@ -404,9 +410,11 @@ def main(argv=None):
     """Run the command line; returns the exit status (0, or 2 on an input error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from ._cli_deploy import DeployInputError
+
     try:
-        return _compare_command(args)
-    except CLIError as exc:
+        return args.handler(args)
+    except (CLIError, DeployInputError) as exc:
         print(f"sklearn-mtl {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

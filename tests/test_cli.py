@@ -123,6 +123,172 @@ def test_model_mapping(name):
         assert type(model[-1].estimator).__name__ == "LogisticRegression"
 
 
+# ------------------------------------------------------------- predict, export, info
+@pytest.fixture(scope="module")
+def saved_pipeline(tmp_path_factory):
+    """A saved StandardScaler + MultiTaskClassifier pipeline with a gate and a multilabel
+    task, and its data (module-scoped: fitted once)."""
+    import numpy as np
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_mtl import MultiTaskClassifier, Task, save
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    car = np.where(X["a"] > 0, "yes", "no")
+    Y = pd.DataFrame({
+        "car": car,
+        "color": np.where(car == "yes", np.where(X["b"] > 0, "red", "blue"), None),
+        "tags": [{"x"} if v > 0 else {"x", "y"} for v in X["c"]],
+    })
+    tasks = [Task("car"), Task("color", gate=("car", "yes")), Task("tags", kind="multilabel")]
+    model = make_pipeline(StandardScaler(), MultiTaskClassifier(
+        tasks=tasks, hidden_layer_sizes=(8,), lr=1e-2, max_epochs=15, decode="independent",
+        random_state=0,
+    )).fit(X, Y)
+    folder = tmp_path_factory.mktemp("deploy")
+    path = save(model, folder / "model.mtl")
+    data = folder / "data.csv"
+    X.assign(row_id=np.arange(100, 160)).to_csv(data, index=False)
+    return model, path, X, data
+
+
+def test_predict_writes_one_column_per_task(saved_pipeline, tmp_path, capsys):
+    model, path, X, data = saved_pipeline
+    out = tmp_path / "pred.csv"
+    assert cli.main(["predict", str(path), str(data), "--out", str(out), "--proba",
+                     "--id-column", "row_id", "--batch-size", "16"]) == 0
+    assert "Wrote 60 predictions" in capsys.readouterr().err
+    got = pd.read_csv(out, keep_default_na=False)
+    assert list(got.columns) == [
+        "row_id", "car", "car_proba_no", "car_proba_yes", "color", "color_proba_blue",
+        "color_proba_red", "tags", "tags_proba_x", "tags_proba_y",
+    ]
+    assert got["row_id"].tolist() == list(range(100, 160))
+    expected = model.predict(X)
+    assert got["car"].tolist() == expected["car"].tolist()
+    # Gated off: an empty cell where the model predicts car = "no".
+    assert got["color"].tolist() == ["" if pd.isna(v) else v for v in expected["color"]]
+    assert (got["color"] == "").tolist() == (got["car"] == "no").tolist()
+    tags = ["|".join(sorted(s)) for s in expected["tags"]]
+    assert got["tags"].tolist() == tags
+    proba = model.predict_proba(X)
+    import numpy as np
+
+    np.testing.assert_allclose(got[["car_proba_no", "car_proba_yes"]], proba[0], atol=1e-6)
+    np.testing.assert_allclose(got[["tags_proba_x", "tags_proba_y"]], proba[2], atol=1e-6)
+
+
+def test_predict_parquet_in_and_out(saved_pipeline, tmp_path):
+    pytest.importorskip("pyarrow")
+    model, path, X, _ = saved_pipeline
+    data = tmp_path / "data.parquet"
+    X.to_parquet(data)
+    out = tmp_path / "pred.parquet"
+    assert cli.main(["predict", str(path), str(data), "--out", str(out), "--quiet"]) == 0
+    got = pd.read_parquet(out)
+    assert list(got.columns) == ["car", "color", "tags"]
+    assert got["car"].tolist() == model.predict(X)["car"].tolist()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda X: X.rename(columns={"b": "B"}),
+     "lacks the column(s) ['b'] that the model was trained on (it expects ['a', 'b', 'c']). "
+     "Columns the model does not know: ['B'] (renamed?)"),
+    (lambda X: X.drop(columns=["c"]), "lacks the column(s) ['c']"),
+    (lambda X: X.assign(a="text"), "cannot predict rows 0-59"),
+])
+def test_predict_column_errors_exit_2(saved_pipeline, tmp_path, capsys, change, message):
+    _, path, X, _ = saved_pipeline
+    data = tmp_path / "bad.csv"
+    change(X).to_csv(data, index=False)
+    out = tmp_path / "pred.csv"
+    assert cli.main(["predict", str(path), str(data), "--out", str(out), "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_predict_file_errors_exit_2(saved_pipeline, tmp_path, capsys):
+    _, path, _, data = saved_pipeline
+    out = str(tmp_path / "p.csv")
+    assert cli.main(["predict", str(tmp_path / "none.mtl"), str(data), "--out", out]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert cli.main(["predict", str(path), str(tmp_path / "none.csv"), "--out", out]) == 2
+    assert "DATA" in capsys.readouterr().err
+    not_a_model = tmp_path / "model.mtl"
+    not_a_model.write_text("hello")
+    assert cli.main(["predict", str(not_a_model), str(data), "--out", out]) == 2
+    assert "cannot be loaded" in capsys.readouterr().err
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert cli.main(["predict", str(path), str(empty), "--out", out]) == 2
+    assert "is empty" in capsys.readouterr().err
+    bad_parquet = tmp_path / "x.parquet"
+    bad_parquet.write_text("not parquet")
+    assert cli.main(["predict", str(path), str(bad_parquet), "--out", out]) == 2
+    assert "Parquet" in capsys.readouterr().err
+    assert cli.main(["predict", str(path), str(data), "--out", out, "--id-column", "nope"]) == 2
+    assert "--id-column 'nope' is not a column" in capsys.readouterr().err
+
+
+def test_info_describes_the_model(saved_pipeline, capsys):
+    _, path, _, _ = saved_pipeline
+    assert cli.main(["info", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "Model: StandardScaler -> MultiTaskClassifier" in text
+    assert "color: binary, classes ['blue', 'red'], applies when car in ['yes']" in text
+    assert "tags: multilabel, classes ['x', 'y']" in text
+    assert "Training data: (60, 3)" in text
+    assert "Input columns: ['a', 'b', 'c']" in text
+    assert "torch " in text and "scikit-learn " in text
+    assert cli.main(["info", str(path), "--json"]) == 0
+    import json
+
+    info = json.loads(capsys.readouterr().out)
+    assert info["tasks"][1]["gate"] == {"task": "car", "values": ["yes"]}
+    assert info["input"]["n_features"] == 3
+
+
+def test_export_command(saved_pipeline, tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    from sklearn_mtl._export import run_onnx
+
+    model, path, X, data = saved_pipeline
+    out = tmp_path / "model.onnx"
+    assert cli.main(["export", str(path), "--onnx", str(out), "--sample", str(data)]) == 0
+    import numpy as np
+    import onnx
+
+    got = run_onnx(onnx.load(str(out)), X)
+    np.testing.assert_allclose(got["car_probability"], model.predict_proba(X)[0], atol=1e-5)
+    assert got["tags_label"].shape == (60, 2)
+
+
+def test_predict_model_fitted_on_an_array(tmp_path, capsys):
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_mtl import IndependentTaskClassifier, save
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 3))
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, np.c_[X[:, 0] > 0, X[:, 1] > 0])
+    path = save(model, tmp_path / "m.mtl")
+    data, out = tmp_path / "d.csv", tmp_path / "p.csv"
+    pd.DataFrame(X, columns=["u", "v", "w"]).assign(key=range(30)).to_csv(data, index=False)
+    assert cli.main(["predict", str(path), str(data), "--out", str(out), "--quiet",
+                     "--id-column", "key"]) == 0
+    got = pd.read_csv(out)
+    assert list(got.columns) == ["key", "task0", "task1"]
+    np.testing.assert_array_equal(got[["task0", "task1"]], model.predict(X))
+    assert cli.main(["predict", str(path), str(data), "--out", str(out), "--quiet"]) == 2
+    assert "trained on 3 unnamed feature columns" in capsys.readouterr().err
+    assert cli.main(["info", str(path)]) == 0
+    assert "Training data: (?, 3) (the number of rows is not recorded)" in capsys.readouterr().out
+
+
 def test_report_shows_warnings_task_rows_and_integer_counts(csv, tmp_path, capsys):
     """Warnings that matter reach the screen and report.md; per-task rows read "species"
     and counts are integers."""

@@ -1,0 +1,428 @@
+"""The deployment commands of ``sklearn-mtl``: ``predict``, ``export`` and ``info``.
+
+``sklearn-mtl predict MODEL.mtl DATA.csv --out predictions.csv`` applies a model saved with
+:func:`sklearn_mtl.save` (an estimator or a pipeline) to a CSV or Parquet file, batch by
+batch, and writes one column per task (``--proba`` adds the probabilities).
+``sklearn-mtl export MODEL.mtl --onnx model.onnx`` writes the ONNX graph (see
+:func:`sklearn_mtl.export_onnx`), ``sklearn-mtl info MODEL.mtl`` describes the model.
+Input errors exit with status 2 and a message naming the file, column or option.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._schema import NOT_APPLICABLE
+
+_PARQUET = (".parquet", ".pq")
+
+
+class DeployInputError(Exception):
+    """An error in a deployment command's input: printed without traceback, exit status 2."""
+
+
+# ------------------------------------------------------------------------------ parsers
+def add_deploy_parsers(sub):
+    """Add ``predict``, ``export`` and ``info`` to the ``sklearn-mtl`` sub-parsers."""
+    pred = sub.add_parser(
+        "predict", help="apply a saved model to a CSV or Parquet file",
+        description="Apply a model saved with sklearn_mtl.save (an estimator or a pipeline) "
+        "to a CSV or Parquet file with the training columns; write one column per task.",
+    )
+    pred.add_argument("model", help="the saved model (.mtl)")
+    pred.add_argument("data", help="a CSV or Parquet (.parquet, .pq) file with a header")
+    pred.add_argument("--out", required=True,
+                      help="where to write the predictions (.csv, or .parquet)")
+    pred.add_argument("--proba", action="store_true",
+                      help="add the probabilities, one column <task>_proba_<class> per class")
+    pred.add_argument("--id-column", help="a column of DATA copied to the output, first")
+    pred.add_argument("--batch-size", type=int, default=10_000,
+                      help="rows read and predicted at a time (default: 10000)")
+    pred.add_argument("--trust", action="append", default=[], metavar="NAME",
+                      help="a class the model file may use (passed to load(trusted=...)); "
+                      "repeatable")
+    pred.add_argument("--quiet", action="store_true", help="no progress bar")
+    pred.set_defaults(handler=predict_command)
+
+    exp = sub.add_parser(
+        "export", help="write a saved model as ONNX",
+        description="Write a saved model as one ONNX graph with an output per task "
+        "(needs the onnx extra: pip install \"sklearn-mtl[onnx]\").",
+    )
+    exp.add_argument("model", help="the saved model (.mtl)")
+    exp.add_argument("--onnx", required=True, help="the ONNX file to write")
+    exp.add_argument("--sample", metavar="DATA",
+                     help="a CSV or Parquet file of inputs: gives the input types and checks "
+                     "that onnxruntime reproduces predict_proba on its first rows")
+    exp.add_argument("--quantize", action="store_true",
+                     help="int8 weights (onnxruntime dynamic quantization)")
+    exp.add_argument("--no-labels", action="store_true", help="probability outputs only")
+    exp.add_argument("--trust", action="append", default=[], metavar="NAME",
+                     help="a class the model file may use; repeatable")
+    exp.set_defaults(handler=export_command)
+
+    info = sub.add_parser(
+        "info", help="describe a saved model",
+        description="Print a saved model's tasks, classes, gates, inputs and the library "
+        "versions it was written with.",
+    )
+    info.add_argument("model", help="the saved model (.mtl)")
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.add_argument("--trust", action="append", default=[], metavar="NAME",
+                      help="a class the model file may use; repeatable")
+    info.set_defaults(handler=info_command)
+
+
+# ------------------------------------------------------------------------------- model
+def load_model(path, trusted=()):
+    """(model, final step with the schema) from a saved file; input errors as exit 2."""
+    from . import UnsafeModelFileError, load
+
+    path = Path(path)
+    if not path.is_file():
+        raise DeployInputError(f"MODEL {str(path)!r}: no such file.")
+    try:
+        model = load(path, trusted=list(trusted) or None)
+    except UnsafeModelFileError as exc:
+        raise DeployInputError(f"MODEL {str(path)!r} cannot be loaded: {exc}") from None
+    final = model[-1] if hasattr(model, "steps") else model
+    if not hasattr(final, "schema_"):
+        raise DeployInputError(
+            f"MODEL {str(path)!r} holds an unfitted or non-predicting "
+            f"{type(final).__name__}; save a fitted estimator or pipeline."
+        )
+    return model, final
+
+
+def _manifest(path):
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return json.loads(zf.read("manifest.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return {}
+
+
+# -------------------------------------------------------------------------------- data
+def read_batches(path, batch_size):
+    """(total rows or None, iterator of DataFrames) of a CSV or Parquet file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DeployInputError(f"DATA {str(path)!r}: no such file.")
+    if path.suffix.lower() in _PARQUET:
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise DeployInputError(
+                f"DATA {str(path)!r} is a Parquet file, which needs pyarrow (pip install "
+                "pyarrow); or give a CSV file."
+            ) from None
+        try:
+            parquet = pq.ParquetFile(path)
+        except Exception as exc:  # pyarrow's errors: ArrowInvalid, OSError...
+            raise DeployInputError(
+                f"DATA {str(path)!r} is not a readable Parquet file: {exc}"
+            ) from None
+        batches = (b.to_pandas() for b in parquet.iter_batches(batch_size=batch_size))
+        return parquet.metadata.num_rows, batches
+    try:
+        reader = pd.read_csv(path, chunksize=batch_size)
+        first = next(reader)
+    except StopIteration:
+        raise DeployInputError(f"DATA {str(path)!r} has a header but no data row.") from None
+    except pd.errors.EmptyDataError:
+        raise DeployInputError(f"DATA {str(path)!r} is empty; expected a CSV with a header.") \
+            from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DeployInputError(f"DATA {str(path)!r} is not a readable CSV file: {exc}") from None
+
+    def chunks():
+        yield first
+        try:
+            yield from reader
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise DeployInputError(f"DATA {str(path)!r} is not a readable CSV file: {exc}") \
+                from None
+
+    return None, chunks()
+
+
+def feature_columns(model, final, columns, id_column, data_name):
+    """The columns of the data to feed the model, in the training order."""
+    columns = [str(c) for c in columns]
+    if id_column is not None and id_column not in columns:
+        raise DeployInputError(
+            f"--id-column {id_column!r} is not a column of DATA {data_name!r}; its columns "
+            f"are {columns}."
+        )
+    expected = getattr(model, "feature_names_in_", None)
+    if expected is not None:
+        expected = [str(c) for c in expected]
+        missing = [c for c in expected if c not in columns]
+        if missing:
+            extra = [c for c in columns if c not in expected and c != id_column]
+            hint = f" Columns the model does not know: {extra} (renamed?)." if extra else ""
+            raise DeployInputError(
+                f"DATA {data_name!r} lacks the column(s) {missing} that the model was trained "
+                f"on (it expects {expected}).{hint}"
+            )
+        return expected
+    shape = getattr(final, "_sample_shape", None)
+    if shape is not None and len(shape) > 1:
+        raise DeployInputError(
+            f"The model takes images or clips of shape {tuple(shape)}; predict from the "
+            "command line takes tabular data only."
+        )
+    n = getattr(model, "n_features_in_", None)
+    candidates = [c for c in columns if c != id_column]
+    if n is not None and len(candidates) != n:
+        raise DeployInputError(
+            f"The model was trained on {n} unnamed feature columns; DATA {data_name!r} has "
+            f"{len(candidates)} ({candidates}) besides the id column."
+        )
+    return candidates
+
+
+# ------------------------------------------------------------------------------ output
+def prediction_frame(model, final, X, *, proba):
+    """One column per task (labels; gated-off as missing), plus probabilities if asked."""
+    index = X.index
+    if getattr(model, "feature_names_in_", None) is None:
+        X = X.to_numpy()  # a model fitted on an array: no column names to check
+    Xt = model[:-1].transform(X) if hasattr(model, "steps") and len(model) > 1 else X
+    outputs = final._outputs(Xt)
+    encoded = final._decode(outputs)
+    columns = {}
+    for j, task in enumerate(final.schema_):
+        codes = encoded.codes[:, j]
+        off = codes == NOT_APPLICABLE
+        if task.kind == "regression":
+            columns[task.name] = encoded.regression[task.name]
+        elif task.kind == "multilabel":
+            block = encoded.multilabel[task.name]
+            labels = [str(c) for c in task.classes]
+            columns[task.name] = pd.array([
+                None if o else "|".join(lab for lab, on in zip(labels, row) if on == 1)
+                for o, row in zip(off, block)
+            ], dtype="string")
+        else:
+            classes = np.asarray(task.classes, dtype=object)
+            values = classes[np.maximum(codes, 0)]
+            values[off] = None
+            columns[task.name] = pd.array(values.tolist(), dtype=_label_dtype(task.classes))
+        if proba and task.kind != "regression":
+            for k, label in enumerate(task.classes):
+                columns[f"{task.name}_proba_{label}"] = outputs[j][:, k]
+    return pd.DataFrame(columns, index=index)
+
+
+def _label_dtype(classes):
+    values = list(classes)
+    if all(isinstance(v, (bool, np.bool_)) for v in values):
+        return "boolean"
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        return "Int64"
+    return "string" if all(isinstance(v, str) for v in values) else object
+
+
+class _Writer:
+    """Appends predictions to a CSV file batch by batch, or collects them for Parquet."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.parquet = self.path.suffix.lower() in _PARQUET
+        self.parts, self.first = [], True
+        if self.parquet:
+            try:
+                import pyarrow  # noqa: F401
+            except ImportError:
+                raise DeployInputError(
+                    f"--out {str(self.path)!r} is a Parquet file, which needs pyarrow (pip "
+                    "install pyarrow); or write a .csv file."
+                ) from None
+        self.handle = None
+
+    def write(self, frame):
+        if self.parquet:
+            self.parts.append(frame)
+        else:
+            if self.handle is None:  # opened on the first batch: no file if nothing runs
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    self.handle = open(self.path, "w", newline="", encoding="utf-8")
+                except OSError as exc:
+                    raise DeployInputError(
+                        f"--out {str(self.path)!r} cannot be written: {exc}"
+                    ) from None
+            frame.to_csv(self.handle, header=self.first, index=False)
+        self.first = False
+
+    def close(self, failed=False):
+        """Finish the file; after a failure, remove what was written."""
+        if self.handle is not None:
+            self.handle.close()
+        if failed:
+            if self.handle is not None:
+                self.path.unlink(missing_ok=True)
+            return
+        if self.parquet and self.parts:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                pd.concat(self.parts, ignore_index=True).to_parquet(self.path, index=False)
+            except OSError as exc:
+                raise DeployInputError(
+                    f"--out {str(self.path)!r} cannot be written: {exc}"
+                ) from None
+
+
+# ----------------------------------------------------------------------------- commands
+def predict_command(args):
+    if args.batch_size < 1:
+        raise DeployInputError(f"--batch-size must be at least 1; got {args.batch_size}.")
+    model, final = load_model(args.model, args.trust)
+    total, batches = read_batches(args.data, args.batch_size)
+    writer = _Writer(args.out)
+    from tqdm.auto import tqdm
+
+    n_rows = 0
+    try:
+        with tqdm(total=total, unit="rows", desc="predict", file=sys.stderr,
+                  disable=args.quiet) as bar:
+            columns = None
+            for chunk in batches:
+                if columns is None:
+                    columns = feature_columns(model, final, chunk.columns, args.id_column,
+                                              str(args.data))
+                X = chunk[columns]
+                try:
+                    predictions = prediction_frame(model, final, X, proba=args.proba)
+                except ValueError as exc:
+                    raise DeployInputError(
+                        f"The model cannot predict rows {n_rows}-{n_rows + len(chunk) - 1} of "
+                        f"DATA {str(args.data)!r}: {exc}"
+                    ) from None
+                if args.id_column is not None:
+                    predictions.insert(0, args.id_column, chunk[args.id_column].to_numpy())
+                writer.write(predictions)
+                n_rows += len(chunk)
+                bar.update(len(chunk))
+    except BaseException:
+        writer.close(failed=True)
+        raise
+    writer.close()
+    if not args.quiet:
+        print(f"Wrote {n_rows} predictions to {args.out}.", file=sys.stderr)
+    return 0
+
+
+def export_command(args):
+    model, final = load_model(args.model, args.trust)
+    sample = None
+    if args.sample is not None:
+        _, batches = read_batches(args.sample, 256)
+        chunk = next(iter(batches))
+        columns = feature_columns(model, final, chunk.columns, None, str(args.sample))
+        sample = chunk[columns]
+        if getattr(model, "feature_names_in_", None) is None:
+            sample = sample.to_numpy()
+    try:
+        from ._export import OnnxExportError, export_onnx
+
+        export_onnx(model, args.onnx, X_sample=sample, quantize=args.quantize,
+                    labels=not args.no_labels)
+    except ImportError as exc:
+        raise DeployInputError(str(exc)) from None
+    except OnnxExportError as exc:
+        raise DeployInputError(f"MODEL {args.model!r} cannot be exported: {exc}") from None
+    except OSError as exc:
+        raise DeployInputError(f"--onnx {args.onnx!r} cannot be written: {exc}") from None
+    print(f"Wrote {args.onnx}.")
+    return 0
+
+
+def model_info(model, final, manifest):
+    """A JSON-able description of a loaded model."""
+    tasks = []
+    for task in final.schema_:
+        gate = None
+        if task.gate is not None:
+            gate = {"task": task.gate[0], "values": sorted(map(str, task.gate[1]))}
+        tasks.append({
+            "name": task.name, "kind": task.kind,
+            "classes": None if task.classes is None else [_plain(c) for c in task.classes],
+            "gate": gate,
+        })
+    steps = [type(s).__name__ for _, s in model.steps] if hasattr(model, "steps") else [
+        type(model).__name__]
+    names = getattr(model, "feature_names_in_", None)
+    n_features = getattr(model, "n_features_in_", None)
+    inner = getattr(final, "estimator_", final)
+    shape = getattr(inner, "_sample_shape", None)
+    if getattr(inner, "preprocessor_", None) is not None:
+        shape = None  # the network's input width, after the estimator's own preprocessing
+    n_samples = _training_samples(final)
+    return {
+        "estimator": " -> ".join(steps),
+        "tasks": tasks,
+        "input": {
+            "n_features": None if n_features is None else int(n_features),
+            "feature_names": None if names is None else [str(c) for c in names],
+            "sample_shape": None if shape is None else [int(s) for s in shape],
+            "n_training_samples": n_samples,
+        },
+        "written_by": manifest.get("sklearn_mtl_version"),
+        "library_versions": manifest.get("written_with", {}),
+    }
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _training_samples(final):
+    """Training rows seen in the first epoch (a network's history), else None."""
+    est = getattr(final, "estimator_", final)
+    net = getattr(est, "net_", None)
+    try:
+        batches = net.history[0]["batches"]
+        return int(sum(b.get("train_batch_size", 0) for b in batches)) or None
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return None
+
+
+def info_command(args):
+    model, final = load_model(args.model, args.trust)
+    info = model_info(model, final, _manifest(args.model))
+    if args.json:
+        print(json.dumps(info, indent=1, default=str))
+        return 0
+    lines = [f"Model: {info['estimator']} (written by sklearn-mtl {info['written_by']})",
+             f"Tasks ({len(info['tasks'])}):"]
+    for t in info["tasks"]:
+        text = f"  {t['name']}: {t['kind']}"
+        if t["classes"] is not None:
+            text += f", classes {t['classes']}"
+        if t["gate"] is not None:
+            text += f", applies when {t['gate']['task']} in {t['gate']['values']}"
+        lines.append(text)
+    inp = info["input"]
+    shape = inp["sample_shape"] or ([inp["n_features"]] if inp["n_features"] else [])
+    rows = inp["n_training_samples"] if inp["n_training_samples"] else "?"
+    lines.append(f"Training data: ({rows}, {', '.join(map(str, shape))})"
+                 + (" (rows: first epoch's training batches)" if rows != "?" else
+                    " (the number of rows is not recorded)"))
+    if inp["feature_names"]:
+        lines.append(f"Input columns: {inp['feature_names']}")
+    versions = ", ".join(f"{k} {v}" for k, v in info["library_versions"].items())
+    lines.append(f"Written with: {versions or 'unknown'}")
+    print("\n".join(lines))
+    return 0
+
+
+__all__ = ["DeployInputError", "add_deploy_parsers", "feature_columns", "load_model",
+           "model_info", "prediction_frame", "read_batches"]

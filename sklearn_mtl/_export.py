@@ -1,0 +1,962 @@
+"""ONNX export: ``export_onnx(model, path)`` for fitted estimators and pipelines.
+
+The graph has one output per task, named after it:
+
+``<task>_probability``
+    A binary or multiclass task's class probabilities, (n_samples, n_classes), and a
+    multilabel task's P(label = 1), (n_samples, n_labels): ``predict_proba(X, task=...)``.
+``<task>_value``
+    A regression task's predicted values, (n_samples,).
+``<task>_label``
+    The decision, with the gates applied as :meth:`predict` applies them: the index of the
+    predicted class in ``classes_`` (int64, (n_samples,)) for a binary or multiclass task,
+    0/1 per label (int64, (n_samples, n_labels)) for a multilabel task, and the value for a
+    regression task. Where the predicted parent switches the task's gate off, the label is
+    ``NOT_APPLICABLE`` (-2) (a whole row of -2 for a multilabel task; NaN for a regression
+    task). Binary tasks and multilabel labels use the estimator's ``thresholds_`` (0.5 by
+    default). Left out, with a warning, when the estimator decodes jointly (``decode="joint"``,
+    a decoder object, or ``"auto"`` when it picks joint decoding).
+
+The network part goes through ``torch.onnx.export`` of the whole ``net_.module_`` (with the
+per-task nonlinearities after it), so a trunk or module that torch can export is exported
+with no code here; the rest of a pipeline goes through skl2onnx, with converters registered
+here for the sklearn-mtl estimators, so ``skl2onnx.to_onnx(pipeline, ...)`` also works once
+this module is imported. The class names and the schema travel in the model's metadata.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import logging
+import re
+import warnings
+
+import numpy as np
+
+from ._schema import NOT_APPLICABLE
+
+#: The default ONNX opset: the lowest that torch's exporter writes, read by every
+#: onnxruntime since 1.14.
+DEFAULT_OPSET = 18
+_ML_OPSET = 3
+_REGISTERED = []
+
+
+class OnnxExportError(ValueError):
+    """A part of the model cannot be written as ONNX; the message names the part."""
+
+
+# ================================================================================ API
+def export_onnx(
+    model,
+    path=None,
+    *,
+    X_sample=None,
+    initial_types=None,
+    target_opset=DEFAULT_OPSET,
+    labels=True,
+    quantize=False,
+    check=True,
+    atol=1e-5,
+):
+    """Write a fitted estimator or pipeline as one ONNX graph with an output per task.
+
+    Parameters
+    ----------
+    model : estimator or Pipeline
+        A fitted :class:`~sklearn_mtl.MultiTaskClassifier` (tabular, image or clip trunk),
+        :class:`~sklearn_mtl.IndependentTaskClassifier` whose base estimators skl2onnx
+        converts, :class:`~sklearn_mtl.TaskThresholdTuner` around one of them, or a fitted
+        :class:`~sklearn.pipeline.Pipeline` of scikit-learn transformers (``StandardScaler``,
+        ``OneHotEncoder``, ``ColumnTransformer``, ...) ending with one of them.
+    path : str or path-like, default=None
+        Where to write the ``.onnx`` file; ``None`` only returns the model.
+    X_sample : array-like or DataFrame, default=None
+        A few rows of input data. Gives the inputs' names and types (a DataFrame becomes one
+        input per column, named after it, as a ``ColumnTransformer`` expects) and, with
+        ``check``, the rows on which onnxruntime must reproduce ``predict_proba``.
+    initial_types : list of (name, skl2onnx type), default=None
+        The graph's inputs, as skl2onnx takes them; overrides what ``X_sample`` gives. By
+        default one float tensor ``"input"`` of shape (batch, n_features) (or (batch,
+        channels, ...) for images and clips), or one input per column of the training
+        DataFrame when the pipeline starts with a ``ColumnTransformer``.
+    target_opset : int, default=18
+        The ONNX opset of the default domain.
+    labels : bool, default=True
+        Whether to add the ``<task>_label`` outputs.
+    quantize : bool, default=False
+        Quantize the weights of matrix products and convolutions to int8
+        (``onnxruntime.quantization.quantize_dynamic``): a file about four times smaller,
+        probabilities no longer equal to ``predict_proba`` (see the benchmark).
+    check : bool, default=True
+        Run the exported graph with onnxruntime and compare its probabilities with
+        ``predict_proba`` (on ``X_sample``, else on random inputs for the network part):
+        a mismatch beyond ``atol`` raises instead of writing a wrong model. Skipped for
+        the comparison on ``X_sample`` when ``quantize``.
+    atol : float, default=1e-5
+        Largest absolute difference accepted by ``check``.
+
+    Returns
+    -------
+    onnx_model : onnx.ModelProto
+        The model (also written to ``path`` when given).
+
+    Raises
+    ------
+    OnnxExportError
+        A ``ValueError`` when a part cannot be exported (an estimator or transformer
+        skl2onnx does not know, a module torch cannot export, a custom decoder) or when
+        onnxruntime does not reproduce ``predict_proba``; the message names the part.
+    ImportError
+        When onnx, onnxruntime or skl2onnx is missing (``pip install "sklearn-mtl[onnx]"``).
+
+    Notes
+    -----
+    ``<task>_label`` is the class *index* in ``classes_[task]`` (the class names are in
+    the metadata entry ``"sklearn_mtl_schema"``), and -2 (``NOT_APPLICABLE``) where the
+    task's gate is off.
+
+    Examples
+    --------
+    >>> import numpy as np, onnxruntime as ort
+    >>> from sklearn_mtl import MultiTaskClassifier, export_onnx
+    >>> X = np.random.RandomState(0).normal(size=(40, 3)).astype("float32")
+    >>> Y = np.c_[X[:, 0] > 0, X[:, 1] > 0].astype(int)
+    >>> clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=2,
+    ...                           decode="independent", random_state=0)
+    >>> onx = export_onnx(clf.fit(X, Y))
+    >>> session = ort.InferenceSession(onx.SerializeToString())
+    >>> [o.name for o in session.get_outputs()]
+    ['task0_probability', 'task1_probability', 'task0_label', 'task1_label']
+    >>> proba = session.run(["task0_probability"], {"input": X})[0]
+    >>> bool(np.abs(proba - clf.predict_proba(X, task="task0")).max() < 1e-5)
+    True
+    """
+    onnx, skl2onnx = _require()
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils.validation import check_is_fitted
+
+    final = model[-1] if isinstance(model, Pipeline) else model
+    check_is_fitted(final)
+    estimator, thresholds, decoder = _parts(final)
+    register_converters(type(final), type(estimator))
+    if initial_types is None:
+        initial_types = _initial_types(model, estimator, X_sample)
+    options = _options(model, labels=labels)
+    try:
+        with _quiet():
+            onx = skl2onnx.convert_sklearn(
+                model, initial_types=initial_types,
+                target_opset={"": int(target_opset), "ai.onnx.ml": _ML_OPSET},
+                options=options,
+            )
+    except OnnxExportError:
+        raise
+    except Exception as exc:
+        raise OnnxExportError(_skl2onnx_message(model, exc)) from exc
+    schema = estimator.schema_
+    labels = labels and _labels_ok(decoder)
+    expected = [name for name, _, _ in _outputs(schema, labels)]
+    got = [o.name for o in onx.graph.output]
+    if got != expected:
+        raise OnnxExportError(
+            f"The graph's outputs came out as {got}, not {expected}: a name is taken by "
+            "another part of the pipeline; rename the task or the pipeline's inputs."
+        )
+    _set_metadata(onnx, onx, schema, thresholds, labels=labels)
+    if quantize:
+        onx = _quantize(onx)
+    if check and X_sample is not None and not quantize:
+        check_parity(model, onx, X_sample, atol=atol)
+    if path is not None:
+        onnx.save_model(onx, str(path))
+    return onx
+
+
+def check_parity(model, onnx_model, X, *, atol=1e-5):
+    """Raise unless onnxruntime reproduces ``model.predict_proba(X)`` within ``atol``.
+
+    Parameters
+    ----------
+    model : estimator or Pipeline
+        The fitted model that was exported.
+    onnx_model : onnx.ModelProto
+        Its export.
+    X : array-like or DataFrame
+        Input rows.
+    atol : float, default=1e-5
+        Largest absolute difference accepted.
+
+    Returns
+    -------
+    max_abs_diff : dict of str -> float
+        The largest absolute difference per task.
+    """
+    got = run_onnx(onnx_model, X)
+    estimator, _, _ = _parts(_final(model))
+    diffs = {}
+    for task in estimator.schema_:
+        expected = np.asarray(model.predict_proba(X, task=task.name), dtype=np.float64) \
+            if _takes_task(model) else _task_proba(model, X, estimator, task.name)
+        name = _output_name(task, "probability")
+        diff = float(np.max(np.abs(got[name] - expected), initial=0.0))
+        diffs[task.name] = diff
+        if not diff <= atol:
+            raise OnnxExportError(
+                f"The ONNX graph does not reproduce predict_proba for task {task.name!r}: "
+                f"max abs difference {diff:.3g} > atol={atol:g}. A part of the model is not "
+                "in the graph (e.g. preprocessing inside the estimator that the exporter does "
+                "not know), or an operator differs between torch and onnxruntime."
+            )
+    return diffs
+
+
+def run_onnx(onnx_model, X):
+    """Run an exported model with onnxruntime; ``{output name: array}``.
+
+    A DataFrame feeds one input per column when the graph has one per column, else its
+    values feed the single input.
+    """
+    import onnxruntime as ort
+
+    data = onnx_model if isinstance(onnx_model, bytes) else onnx_model.SerializeToString()
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    feeds = onnx_inputs(session, X)
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, session.run(names, feeds)))
+
+
+def onnx_inputs(session, X):
+    """The feeds of ``session.run`` for ``X`` (a DataFrame or an array)."""
+    inputs = session.get_inputs()
+    if hasattr(X, "columns") and len(inputs) > 1:
+        feeds = {}
+        for inp in inputs:
+            if inp.name not in X.columns:
+                raise ValueError(
+                    f"The ONNX model takes a column {inp.name!r}, which X lacks; X has "
+                    f"{list(map(str, X.columns))}."
+                )
+            column = X[inp.name].to_numpy()
+            feeds[inp.name] = _as_input_type(column, inp.type).reshape(-1, 1)
+        return feeds
+    values = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X)
+    return {inputs[0].name: _as_input_type(values, inputs[0].type)}
+
+
+def _as_input_type(values, onnx_type):
+    if "string" in onnx_type:
+        return values.astype(str).astype(object)
+    if "int64" in onnx_type:
+        return values.astype(np.int64)
+    if "double" in onnx_type:
+        return values.astype(np.float64)
+    if "bool" in onnx_type:
+        return values.astype(bool)
+    return values.astype(np.float32)
+
+
+# ============================================================ what the model is made of
+def _require():
+    try:
+        import onnx
+        import onnxruntime  # noqa: F401
+        import skl2onnx
+    except ImportError as exc:
+        raise ImportError(
+            f"ONNX export needs onnx, onnxruntime and skl2onnx ({exc}); install them with "
+            'pip install "sklearn-mtl[onnx]".'
+        ) from exc
+    return onnx, skl2onnx
+
+
+def _final(model):
+    from sklearn.pipeline import Pipeline
+
+    return model[-1] if isinstance(model, Pipeline) else model
+
+
+def _parts(est):
+    """(estimator with the per-task outputs, thresholds, decoder) of a final step."""
+    from ._thresholds import TaskThresholdTuner
+
+    if isinstance(est, TaskThresholdTuner):
+        return est.estimator_, dict(est.thresholds_), est.estimator_._decoder()
+    if not hasattr(est, "schema_"):
+        raise OnnxExportError(
+            f"export_onnx needs an sklearn-mtl estimator as the model or the pipeline's last "
+            f"step; got {type(est).__name__}."
+        )
+    return est, dict(getattr(est, "thresholds_", None) or {}), est._decoder()
+
+
+def _labels_ok(decoder):
+    return isinstance(decoder, str) and decoder == "independent"
+
+
+def _takes_task(model):
+    import inspect
+
+    try:
+        return "task" in inspect.signature(model.predict_proba).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _task_proba(model, X, estimator, task):
+    """``predict_proba(X, task=...)`` through a pipeline (whose method takes no ``task``)."""
+    Xt = model[:-1].transform(X) if len(model) > 1 else X
+    return np.asarray(_final(model).predict_proba(Xt, task=task), dtype=np.float64)
+
+
+def _output_name(task, what):
+    if what == "probability" and task.kind == "regression":
+        what = "value"
+    return f"{task.name}_{what}"
+
+
+def _outputs(schema, labels):
+    """(name, kind, width) of each output, probabilities first then labels."""
+    out = []
+    for task in schema:
+        width = None if task.kind == "regression" else len(task.classes)
+        out.append((_output_name(task, "probability"), "float", width))
+    if labels:
+        for task in schema:
+            if task.kind == "regression":
+                out.append((_output_name(task, "label"), "float", None))
+            else:
+                width = len(task.classes) if task.kind == "multilabel" else None
+                out.append((_output_name(task, "label"), "int64", width))
+    return out
+
+
+def _initial_types(model, estimator, X_sample):
+    from skl2onnx.common.data_types import (
+        BooleanTensorType,
+        FloatTensorType,
+        Int64TensorType,
+        StringTensorType,
+    )
+    from sklearn.compose import ColumnTransformer
+
+    first = model[0] if hasattr(model, "steps") else model
+    # A ColumnTransformer that selects columns by name takes one input per column.
+    per_column = isinstance(first, ColumnTransformer) and hasattr(first, "feature_names_in_")
+    if X_sample is not None and hasattr(X_sample, "columns") and per_column:
+        types = []
+        for name in X_sample.columns:
+            dtype = X_sample[name].dtype
+            kind = getattr(dtype, "kind", "O")
+            if kind == "b":
+                t = BooleanTensorType([None, 1])
+            elif kind in "iu":
+                t = Int64TensorType([None, 1])
+            elif kind == "f":
+                t = FloatTensorType([None, 1])
+            else:
+                t = StringTensorType([None, 1])
+            types.append((str(name), t))
+        return types
+    if per_column:
+        return _column_types(first)
+    if X_sample is not None:
+        shape = np.shape(X_sample)[1:]
+    else:
+        shape = _input_shape(estimator) if first is estimator else None
+        if shape is None:
+            n = getattr(model, "n_features_in_", None)
+            if n is None:
+                raise OnnxExportError(
+                    "The number of input features is unknown; pass X_sample (a few rows)."
+                )
+            shape = (int(n),)
+    return [("input", FloatTensorType([None, *map(int, shape)]))]
+
+
+def _column_types(transformer):
+    """One typed input per column of a fitted ColumnTransformer, read from its encoders."""
+    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
+
+    names = transformer.feature_names_in_
+    types = {str(n): FloatTensorType([None, 1]) for n in names}
+    for _, step, columns in transformer.transformers_:
+        categories = getattr(step, "categories_", None)
+        if categories is None and hasattr(step, "steps"):
+            categories = getattr(step.steps[0][1], "categories_", None)
+        if categories is None:
+            continue
+        cols = [names[c] if isinstance(c, (int, np.integer)) else c for c in np.atleast_1d(columns)]
+        for col, cats in zip(cols, categories):
+            kind = np.asarray(cats).dtype.kind
+            types[str(col)] = (
+                StringTensorType([None, 1]) if kind in "OUS"
+                else Int64TensorType([None, 1]) if kind in "iub"
+                else FloatTensorType([None, 1])
+            )
+    return list(types.items())
+
+
+def _options(model, *, labels):
+    """zipmap off for every classifier inside an IndependentTaskClassifier; labels flag."""
+    from ._baselines import IndependentTaskClassifier
+
+    options = {}
+    estimator, _, decoder = _parts(_final(model))
+    options[id(_final(model))] = {"labels": bool(labels)}
+    if isinstance(estimator, IndependentTaskClassifier):
+        for sub in estimator.estimators_:
+            for est in sub if isinstance(sub, list) else [sub]:
+                options[id(est)] = {"zipmap": False}
+    if labels and not _labels_ok(decoder):
+        warnings.warn(
+            f"The estimator decodes with {decoder!r}, which the graph cannot express; the "
+            "ONNX model has the probability outputs only (no <task>_label).",
+            UserWarning,
+        )
+    return options
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence torch's exporter (progress lines, deprecation and torchvision notices)."""
+    loggers = [logging.getLogger(name) for name in ("torch.onnx", "")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+def _skl2onnx_message(model, exc):
+    text = _first_line(exc).rstrip(".") or type(exc).__name__
+    steps = getattr(model, "steps", [(type(model).__name__, model)])
+
+    from skl2onnx import supported_converters
+
+    known = set(supported_converters(from_sklearn=True))
+    unknown = [
+        f"{name} ({type(step).__name__})" for name, step in steps
+        if step not in (None, "passthrough") and type(step).__name__ not in known
+        and type(step).__module__.split(".")[0] != "sklearn_mtl"
+    ]
+    where = f" The step(s) {unknown} have no skl2onnx converter." if unknown else ""
+    return f"skl2onnx could not convert the model: {type(exc).__name__}: {text}.{where}"
+
+
+def _set_metadata(onnx, onx, schema, thresholds, *, labels):
+    from . import __version__
+
+    def plain(values):
+        return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+    tasks = []
+    for task in schema:
+        gate = None
+        if task.gate is not None:
+            gate = [task.gate[0], sorted(plain(task.gate[1]), key=str)]
+        tasks.append({
+            "name": task.name, "kind": task.kind,
+            "classes": None if task.classes is None else plain(list(task.classes)),
+            "gate": gate,
+        })
+    entries = {
+        "sklearn_mtl_version": __version__,
+        "sklearn_mtl_schema": json.dumps({"tasks": tasks}, default=str),
+        "sklearn_mtl_labels": (
+            "<task>_label: index in the task's classes; -2 where the task's gate is off"
+            if labels else "none (the estimator decodes jointly)"
+        ),
+    }
+    if thresholds:
+        entries["sklearn_mtl_thresholds"] = json.dumps(
+            {k: np.asarray(v).tolist() for k, v in thresholds.items()}
+        )
+    onnx.helper.set_model_props(onx, entries)
+
+
+def _quantize(onx):
+    import tempfile
+    from pathlib import Path
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+        onnx.save_model(onx, str(src))
+        with _quiet():
+            quantize_dynamic(
+                str(src), str(dst), weight_type=QuantType.QInt8,
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            )
+        return onnx.load_model(str(dst))
+
+
+# ============================================================ the torch part
+def inference_parts(estimator):
+    """(sklearn preprocessor or None, torch module) computing the estimator's outputs.
+
+    An estimator that computes part of its predictions outside ``net_.module_`` (input
+    preprocessing, an ensemble) says how with a method ``_onnx_parts()`` returning the
+    same pair: a fitted scikit-learn transformer applied to X first (converted by
+    skl2onnx), and a module mapping its float32 output to the per-task outputs of
+    ``_predict_outputs``. Otherwise the pair is ``(None, network_outputs_module(est))``.
+    """
+    hook = getattr(estimator, "_onnx_parts", None)
+    if hook is not None:
+        return hook()
+    module = network_outputs_module(estimator)
+    preprocessor = getattr(estimator, "preprocessor_", None)
+    if preprocessor is None:
+        return None, module
+    from .neural._preprocessing import TabularPreprocessor
+
+    if type(preprocessor) is TabularPreprocessor:
+        if preprocessor.one_hot_ is not None:
+            raise OnnxExportError(
+                f"{type(estimator).__name__}'s preprocessor_ (TabularPreprocessor) one-hot "
+                "encodes the categorical column(s) "
+                f"{[int(c) for c in preprocessor.categorical_columns_]}, "
+                "which the export does not write; one-hot encode them in a Pipeline step "
+                "before the estimator (e.g. a ColumnTransformer with a OneHotEncoder)."
+            )
+        return None, _with_tabular_input(preprocessor, module)
+    return preprocessor, module  # a scikit-learn transformer: converted by skl2onnx
+
+
+def _input_shape(estimator):
+    """Shape of one input sample of the estimator (before its own preprocessing)."""
+    if getattr(estimator, "preprocessor_", None) is not None:
+        return (int(estimator.n_features_in_),)
+    return tuple(getattr(estimator, "_sample_shape", None) or (estimator.n_features_in_,))
+
+
+def network_outputs_module(estimator):
+    """A copy of ``net_.module_`` followed by the per-task nonlinearities (eval mode, CPU).
+
+    It maps an input batch to a tuple of per-task outputs as ``_predict_outputs`` gives
+    them: class probabilities ((batch, 2) for a binary task), P(label) for a multilabel
+    task, values for a regression task.
+    """
+    import torch
+
+    net = getattr(estimator, "net_", None)
+    module = getattr(net, "module_", None)
+    if not isinstance(module, torch.nn.Module):
+        raise OnnxExportError(
+            f"{type(estimator).__name__} has no fitted torch module (net_.module_)."
+        )
+    return _PerTaskOutputs(copy.deepcopy(module).cpu().eval(),
+                           [t.kind for t in estimator.schema_])
+
+
+def _with_tabular_input(preprocessor, module):
+    """``module`` after the numeric part of a TabularPreprocessor, as torch operations.
+
+    Centre and scale (and the robust soft clip) are computed in float64, as the
+    preprocessor computes them, then cast to float32; NaN becomes 0 and adds its
+    missing-value indicator column.
+    """
+    import torch
+
+    class TabularInput(torch.nn.Module):
+        def __init__(self, pre, module):
+            super().__init__()
+            self.register_buffer("columns", torch.as_tensor(pre.numeric_columns_,
+                                                            dtype=torch.long))
+            self.register_buffer("missing_columns", torch.as_tensor(pre.missing_columns_,
+                                                                    dtype=torch.long))
+            self.register_buffer("center", torch.as_tensor(pre.center_, dtype=torch.float64))
+            self.register_buffer("scale", torch.as_tensor(pre.scale_, dtype=torch.float64))
+            self.robust = pre.numeric == "robust"
+            self.module = module
+
+        def forward(self, x):
+            values = x.index_select(1, self.columns).to(torch.float64)
+            missing = torch.isnan(values)
+            scaled = (values - self.center) / self.scale
+            if self.robust:
+                scaled = scaled / torch.sqrt(1.0 + (scaled / 3.0) ** 2)
+            scaled = torch.where(missing, torch.zeros_like(scaled), scaled)
+            blocks = [scaled.to(torch.float32)]
+            if self.missing_columns.numel():
+                blocks.append(missing.index_select(1, self.missing_columns).to(torch.float32))
+            return self.module(torch.cat(blocks, dim=1))
+
+    return TabularInput(preprocessor, module)
+
+
+def _per_task_outputs_class():
+    import torch
+
+    from .neural._ensemble import member_mean
+
+    class PerTaskOutputs(torch.nn.Module):
+        """``module`` followed by each task's nonlinearity, as a plain tuple."""
+
+        def __init__(self, module, kinds):
+            super().__init__()
+            self.module = module
+            self.kinds = list(kinds)
+
+        def forward(self, x):
+            raw = self.module(x)
+            k = int(getattr(self.module, "n_members", 1))  # an ensemble: members averaged
+            outs = []
+            for kind, z in zip(self.kinds, raw):
+                if kind == "multiclass":
+                    outs.append(member_mean(torch.softmax(z, dim=1), k))
+                elif kind == "binary":
+                    p = member_mean(torch.sigmoid(z[:, 0:1]), k)
+                    outs.append(torch.cat([1.0 - p, p], dim=1))
+                elif kind == "multilabel":
+                    outs.append(member_mean(torch.sigmoid(z), k))
+                else:
+                    outs.append(member_mean(z[:, 0], k))
+            return tuple(outs)
+
+    return PerTaskOutputs
+
+
+def _PerTaskOutputs(module, kinds):  # noqa: N802 (a class built on first use: torch is lazy)
+    cls = globals().get("_PER_TASK_CLASS")
+    if cls is None:
+        cls = globals()["_PER_TASK_CLASS"] = _per_task_outputs_class()
+    return cls(module, kinds)
+
+
+def _torch_to_onnx(module, sample, names, opset, what):
+    """``torch.onnx.export`` of ``module`` (input "input", outputs ``names``), dynamic batch.
+
+    torch.export first (torch's current exporter); the TorchScript exporter when it fails
+    (a module with data-dependent Python control flow); a clear error when both fail.
+    """
+    import onnx
+    import torch
+
+    errors = []
+    with _quiet():
+        try:
+            program = torch.onnx.export(
+                module, (sample,), dynamo=True, input_names=["input"], output_names=names,
+                dynamic_shapes=({0: torch.export.Dim("batch")},), opset_version=opset,
+                verbose=False,
+            )
+            model = program.model_proto
+        except Exception as exc:
+            errors.append(f"torch.export: {type(exc).__name__}: {_first_line(exc)}")
+            model = None
+        if model is None:
+            buffer = io.BytesIO()
+            try:
+                torch.onnx.export(
+                    module, (sample,), buffer, dynamo=False, input_names=["input"],
+                    output_names=names, dynamic_axes={"input": {0: "batch"}},
+                    opset_version=opset,
+                )
+                model = onnx.load_model_from_string(buffer.getvalue())
+            except Exception as exc:
+                errors.append(f"TorchScript: {type(exc).__name__}: {_first_line(exc)}")
+    if model is None:
+        raise OnnxExportError(
+            f"torch cannot export {what} to ONNX; the errors: " + " | ".join(errors)
+            + " Use layers that torch.onnx exports, or export the trunk separately."
+        )
+    if model.functions:
+        model = onnx.inliner.inline_local_functions(model)
+    return model
+
+
+def _first_line(exc):
+    """The first line of an error, without terminal colours, plus the aten operators named."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+    first = text.splitlines()[0][:300] if text else ""
+    ops = sorted(set(re.findall(r"aten[.:]+(\w+)", text)))
+    return first + (f" (operators: {', '.join(ops)})" if ops and len(ops) <= 5 else "")
+
+
+# ============================================================ skl2onnx converters
+def register_converters(*classes):
+    """Register sklearn-mtl's estimators (and subclasses ``classes``) with skl2onnx.
+
+    ``export_onnx`` calls it; after it, ``skl2onnx.to_onnx`` converts pipelines that end
+    with an sklearn-mtl estimator too.
+    """
+    from skl2onnx import update_registered_converter
+
+    from ._baselines import IndependentTaskClassifier, LabelProductClassifier, TaskChainClassifier
+    from ._multitask import MultiTaskClassifier
+    from ._thresholds import TaskThresholdTuner
+
+    for cls in (MultiTaskClassifier, IndependentTaskClassifier, TaskThresholdTuner,
+                TaskChainClassifier, LabelProductClassifier, *classes):
+        if cls in _REGISTERED:
+            continue
+        update_registered_converter(
+            cls, f"SklearnMtl{cls.__name__}", _shape_calculator, _convert, parser=_parse,
+            # skl2onnx gives every classifier its own options (zipmap...): accepted and
+            # ignored, the outputs are always plain tensors.
+            options={"labels": [True, False], "zipmap": [False, True, "columns"],
+                     "nocl": [False, True], "output_class_labels": [False, True]},
+        )
+        _REGISTERED.append(cls)
+
+
+def _parse(scope, model, inputs, custom_parsers=None):
+    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
+
+    from ._baselines import IndependentTaskClassifier
+    from ._multitask import MultiTaskClassifier
+
+    estimator, _, decoder = _parts(model)
+    if not isinstance(estimator, (MultiTaskClassifier, IndependentTaskClassifier)):
+        raise OnnxExportError(
+            f"{type(estimator).__name__} cannot be exported to ONNX: its predictions depend on "
+            "other tasks' predictions through arbitrary base estimators. MultiTaskClassifier "
+            "and IndependentTaskClassifier (with base estimators skl2onnx converts) can."
+        )
+    options = scope.get_options(model, {"labels": True}, fail=False)
+    labels = bool((options or {}).get("labels", True)) and _labels_ok(decoder)
+    operator = scope.declare_local_operator(f"SklearnMtl{type(model).__name__}", model)
+    operator.inputs = list(inputs)
+    if isinstance(estimator, MultiTaskClassifier):
+        preprocessor, _ = inference_parts(estimator)
+        if preprocessor is not None:
+            from skl2onnx._parse import _parse_sklearn
+
+            operator.inputs = list(_parse_sklearn(scope, preprocessor, inputs, custom_parsers))
+    else:
+        # Each base estimator's probabilities, computed by skl2onnx's own converters.
+        from skl2onnx._parse import _parse_sklearn
+
+        subs = []
+        for sub in estimator.estimators_:
+            for est in sub if isinstance(sub, list) else [sub]:
+                if not hasattr(est, "predict_proba"):
+                    raise OnnxExportError(
+                        f"IndependentTaskClassifier's base estimator {type(est).__name__} has "
+                        "no predict_proba; the ONNX export needs probabilities."
+                    )
+                if isinstance(scope.options, dict):  # probabilities as a tensor, no ZipMap
+                    scope.options.setdefault(id(est), {})["zipmap"] = False
+                try:
+                    outs = _parse_sklearn(scope, est, inputs, custom_parsers)
+                except Exception as exc:
+                    raise OnnxExportError(
+                        f"skl2onnx cannot convert IndependentTaskClassifier's base estimator "
+                        f"{type(est).__name__}: {_first_line(exc)}"
+                    ) from exc
+                subs.append(outs[1])
+        operator.inputs = list(operator.inputs) + subs
+    for name, kind, width in _outputs(estimator.schema_, labels):
+        shape = [None] if width is None else [None, width]
+        dtype = FloatTensorType(shape) if kind == "float" else Int64TensorType(shape)
+        operator.outputs.append(scope.declare_local_variable(name, dtype))
+    operator._sklearn_mtl_labels = labels
+    return list(operator.outputs)
+
+
+def _shape_calculator(operator):
+    """Output types are set by the parser."""
+
+
+def _convert(scope, operator, container):
+    from ._multitask import MultiTaskClassifier
+
+    estimator, thresholds, _ = _parts(operator.raw_operator)
+    schema = estimator.schema_
+    n = len(schema)
+    proba_names = [v.full_name for v in operator.outputs[:n]]
+    if isinstance(estimator, MultiTaskClassifier):
+        _convert_network(scope, operator, container, estimator, proba_names)
+    else:
+        _convert_independent(scope, container, estimator, operator.inputs[1:], proba_names)
+    if getattr(operator, "_sklearn_mtl_labels", False):
+        label_names = [v.full_name for v in operator.outputs[n:]]
+        _add_labels(scope, container, schema, thresholds, proba_names, label_names)
+
+
+def _convert_network(scope, operator, container, estimator, proba_names):
+    import torch
+
+    preprocessor, module = inference_parts(estimator)
+    shape = _input_shape(estimator)
+    probe = np.random.RandomState(0).normal(size=(3, *shape)).astype(np.float32)
+    columns = getattr(estimator, "feature_names_in_", None)
+    if columns is not None and probe.ndim == 2:
+        import pandas as pd
+
+        probe = pd.DataFrame(probe, columns=columns)
+    inputs = probe if preprocessor is None else preprocessor.transform(probe)
+    inputs = np.asarray(inputs, dtype=np.float32)
+    names = [f"out{j}" for j in range(len(proba_names))]
+    core = _torch_to_onnx(
+        module, torch.from_numpy(inputs), names, container.target_opset,
+        f"{type(estimator).__name__}'s network ({type(estimator.net_.module_).__name__})",
+    )
+    _check_network(core, estimator, probe, inputs, names)
+    _splice(core, scope, container, {"input": operator.inputs[0].full_name},
+            dict(zip(names, proba_names)))
+
+
+def _check_network(core, estimator, probe, inputs, names):
+    """The exported network against the estimator's own predict_proba on a probe batch."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(core.SerializeToString(), providers=["CPUExecutionProvider"])
+    got = session.run(names, {"input": inputs})
+    expected = estimator.predict_proba(probe)
+    expected = expected if isinstance(expected, list) else [expected]
+    for task, a, b in zip(estimator.schema_, got, expected):
+        diff = float(np.max(np.abs(np.asarray(a, float) - np.asarray(b, float)), initial=0.0))
+        if not diff <= 1e-4:
+            raise OnnxExportError(
+                f"The exported network of {type(estimator).__name__} does not reproduce its "
+                f"predict_proba for task {task.name!r} (max abs difference {diff:.3g}): the "
+                "estimator computes part of its predictions outside net_.module_ (e.g. "
+                "preprocessing or an ensemble), which the exporter does not know. Give the "
+                "estimator an `_onnx_parts()` method returning (sklearn preprocessor or None, "
+                "torch module of the per-task outputs)."
+            )
+
+
+def _splice(core, scope, container, inputs, outputs):
+    """Copy the nodes and initializers of ``core`` into the skl2onnx graph, renamed."""
+    import onnx
+
+    rename = dict(inputs)
+    rename.update(outputs)
+
+    def name(old):
+        if old == "":
+            return old
+        if old not in rename:
+            rename[old] = scope.get_unique_variable_name(f"mtl_{old}")
+        return rename[old]
+
+    graph = core.graph
+    for init in graph.initializer:
+        tensor = onnx.TensorProto()
+        tensor.CopyFrom(init)
+        tensor.name = name(init.name)
+        container.initializers.append(tensor)
+    for node in graph.node:
+        attrs = {}
+        for attr in node.attribute:
+            if attr.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS):
+                raise OnnxExportError(
+                    f"The exported network has a control-flow operator ({node.op_type}); the "
+                    "export supports straight-line networks."
+                )
+            attrs[attr.name] = onnx.helper.get_attribute_value(attr)
+        domain = node.domain or ""
+        version = None
+        for opset in core.opset_import:
+            if opset.domain == domain:
+                version = opset.version
+        container.add_node(
+            node.op_type, [name(i) for i in node.input], [name(o) for o in node.output],
+            op_domain=domain, op_version=version,
+            name=scope.get_unique_operator_name(f"mtl_{node.op_type}"), **attrs,
+        )
+
+
+def _convert_independent(scope, container, estimator, sub_outputs, proba_names):
+    """Per-task probabilities from the base estimators' own probability outputs."""
+    from onnx import TensorProto
+
+    subs = iter(sub_outputs)
+    for task, sub, out in zip(estimator.schema_, estimator.estimators_, proba_names):
+        ests = sub if isinstance(sub, list) else [sub]
+        columns = []
+        for est in ests:
+            k = 2 if task.kind == "multilabel" else len(task.classes)
+            proba = next(subs).full_name
+            # Scatter the model's classes (codes) to the task's k columns: proba @ onehot.
+            codes = np.asarray(est.classes_).astype(np.int64)
+            onehot = np.zeros((len(codes), k), dtype=np.float32)
+            onehot[np.arange(len(codes)), codes] = 1.0
+            if task.kind == "multilabel":
+                onehot = onehot[:, 1:2]
+            matrix = scope.get_unique_variable_name("mtl_classes")
+            container.add_initializer(matrix, TensorProto.FLOAT, list(onehot.shape),
+                                      onehot.ravel().tolist())
+            target = out if task.kind != "multilabel" else scope.get_unique_variable_name(
+                "mtl_label_proba")
+            cast = scope.get_unique_variable_name("mtl_proba_f32")
+            container.add_node("Cast", [proba], [cast], to=TensorProto.FLOAT,
+                               name=scope.get_unique_operator_name("mtl_Cast"))
+            container.add_node("MatMul", [cast, matrix], [target],
+                               name=scope.get_unique_operator_name("mtl_MatMul"))
+            columns.append(target)
+        if task.kind == "multilabel":
+            container.add_node("Concat", columns, [out], axis=1,
+                               name=scope.get_unique_operator_name("mtl_Concat"))
+
+
+def _add_labels(scope, container, schema, thresholds, proba_names, label_names):
+    """Decisions then gates, parents first, as ``decode_independent`` does."""
+    from onnx import TensorProto
+
+    def const(value, dtype):
+        name = scope.get_unique_variable_name("mtl_const")
+        value = np.asarray(value)
+        onnx_type = {np.float32: TensorProto.FLOAT, np.int64: TensorProto.INT64}[dtype]
+        container.add_initializer(name, onnx_type, list(value.shape),
+                                  value.astype(dtype).ravel().tolist())
+        return name
+
+    def node(op, inputs, **attrs):
+        out = scope.get_unique_variable_name(f"mtl_{op.lower()}")
+        container.add_node(op, inputs, [out], name=scope.get_unique_operator_name(f"mtl_{op}"),
+                           **attrs)
+        return out
+
+    decided = {}
+    for j in schema.order:
+        task = schema.tasks[j]
+        proba = proba_names[j]
+        if task.kind == "regression":
+            code = proba
+        elif task.kind == "multiclass":
+            code = node("ArgMax", [proba], axis=1, keepdims=0)
+        else:
+            thr = np.asarray(thresholds.get(task.name, 0.5), dtype=np.float32)
+            if task.kind == "binary":
+                column = node("Gather", [proba, const(1, np.int64)], axis=1)
+                above = node("Greater", [column, const(thr.reshape(()), np.float32)])
+            else:
+                above = node("Greater", [proba, const(np.broadcast_to(
+                    thr, (len(task.classes),)), np.float32)])
+            code = node("Cast", [above], to=TensorProto.INT64)
+        if task.gate is not None:
+            parent = decided[task.gate[0]]
+            on = None
+            for g in schema.gate_codes(task):
+                eq = node("Equal", [parent, const(int(g), np.int64)])
+                on = eq if on is None else node("Or", [on, eq])
+            if task.kind == "multilabel":
+                on = node("Unsqueeze", [on, const([1], np.int64)])
+            off_value = (
+                const(np.float32(np.nan), np.float32) if task.kind == "regression"
+                else const(NOT_APPLICABLE, np.int64)
+            )
+            code = node("Where", [on, code, off_value])
+        decided[task.name] = code
+        container.add_node("Identity", [code], [label_names[j]],
+                           name=scope.get_unique_operator_name("mtl_Identity"))
+
+
+__all__ = [
+    "DEFAULT_OPSET", "OnnxExportError", "check_parity", "export_onnx", "inference_parts",
+    "network_outputs_module", "register_converters", "run_onnx",
+]

@@ -1,0 +1,347 @@
+"""ONNX export: per-task outputs, parity with predict_proba, labels with gates, errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+pytest.importorskip("skl2onnx")
+
+import onnx  # noqa: E402
+from sklearn.compose import ColumnTransformer  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler  # noqa: E402
+
+from sklearn_mtl import (  # noqa: E402
+    IndependentTaskClassifier,
+    MultiTaskClassifier,
+    Task,
+    TaskChainClassifier,
+    TaskThresholdTuner,
+    export_onnx,
+)
+from sklearn_mtl._export import OnnxExportError, network_outputs_module, run_onnx  # noqa: E402
+
+ATOL = 1e-5
+
+
+def _car_data(n, seed):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4)).astype(np.float32)
+    car = np.where(X[:, 0] > 0, "yes", "no")
+    color = np.where(car == "yes", np.where(X[:, 1] > 0.3, "red",
+                                            np.where(X[:, 2] > 0, "blue", "white")), None)
+    Y = pd.DataFrame({"car": car, "color": color, "big": (X[:, 3] > 0).astype(int)})
+    return X, Y
+
+
+TASKS = [Task("car"), Task("color", gate=("car", "yes")), Task("big", kind="binary")]
+
+
+@pytest.fixture(scope="module")
+def car_model():
+    # Module-scoped: fitted once, never refitted by a test.
+    X, Y = _car_data(200, 0)
+    clf = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(16,), lr=1e-2, max_epochs=40,
+                              decode="independent", random_state=0).fit(X, Y)
+    X_test, _ = _car_data(50, 1)
+    return clf, export_onnx(clf), X_test
+
+
+def _assert_parity(model, onx, X, estimator=None):
+    estimator = estimator if estimator is not None else model
+    out = run_onnx(onx, X)
+    Xt = model[:-1].transform(X) if hasattr(model, "steps") else X
+    for task in estimator.schema_:
+        expected = estimator.predict_proba(Xt, task=task.name)
+        suffix = "value" if task.kind == "regression" else "probability"
+        got = out[f"{task.name}_{suffix}"]
+        assert got.shape == np.shape(expected)
+        assert np.abs(got - expected).max() <= ATOL, task.name
+    return out
+
+
+def test_outputs_named_after_tasks(car_model):
+    clf, onx, _ = car_model
+    assert [o.name for o in onx.graph.output] == [
+        "car_probability", "color_probability", "big_probability",
+        "car_label", "color_label", "big_label",
+    ]
+    assert [i.name for i in onx.graph.input] == ["input"]
+    # Dynamic batch axis.
+    assert onx.graph.input[0].type.tensor_type.shape.dim[0].dim_value == 0
+    meta = {p.key: p.value for p in onx.metadata_props}
+    assert '"classes": ["blue", "red", "white"]' in meta["sklearn_mtl_schema"]
+
+
+def test_mlp_parity_and_gated_labels(car_model):
+    clf, onx, X_test = car_model
+    out = _assert_parity(clf, onx, X_test)
+    codes = clf.predict_encoded(X_test).codes
+    for j, name in enumerate(["car", "color", "big"]):
+        np.testing.assert_array_equal(out[f"{name}_label"], codes[:, j])
+    # The gate: color is not applicable (-2) exactly where car is predicted "no" (code 0).
+    assert (out["color_label"] == -2).any() and (out["color_label"] >= 0).any()
+    np.testing.assert_array_equal(out["color_label"] == -2, out["car_label"] == 0)
+    # Any batch size, one row included.
+    for rows in (X_test[:1], X_test[:7]):
+        np.testing.assert_allclose(run_onnx(onx, rows)["car_probability"],
+                                   clf.predict_proba(rows, task="car"), atol=ATOL)
+
+
+@pytest.mark.parametrize("trunk, shape, params", [
+    ("conv2d", (2, 8, 8), {"channels": (4, 8)}),
+    ("conv3d", (1, 4, 8, 8), {"channels": (4, 8), "stride": 1}),
+    ("conv2d_frames", (1, 4, 8, 8), {"channels": (4,)}),
+])
+def test_conv_trunks_parity(trunk, shape, params):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(24, *shape)).astype(np.float32)
+    Y = np.c_[X.mean(axis=tuple(range(1, X.ndim))) > 0, rng.randint(0, 3, 24)]
+    clf = MultiTaskClassifier(trunk=trunk, trunk_params=params, max_epochs=2, batch_size=8,
+                              decode="independent", random_state=0).fit(X, Y)
+    onx = export_onnx(clf, X_sample=X[:4])
+    X_test = rng.normal(size=(10, *shape)).astype(np.float32)
+    out = _assert_parity(clf, onx, X_test)
+    np.testing.assert_array_equal(out["task1_label"], clf.predict_encoded(X_test).codes[:, 1])
+
+
+def test_multilabel_and_regression_outputs():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    on = X[:, 0] > 0
+    Y = pd.DataFrame({
+        "kind": np.where(on, "a", "b"),
+        "tags": [({"x"} if v > 0 else {"x", "y"}) if o else None for o, v in zip(on, X[:, 1])],
+        "size": np.where(on, X[:, 2] * 2.0, np.nan),
+    })
+    tasks = [Task("kind"), Task("tags", kind="multilabel", gate=("kind", "a")),
+             Task("size", kind="regression", gate=("kind", "a"))]
+    clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), lr=1e-2, max_epochs=20,
+                              ensemble_size=1, decode="independent", random_state=0).fit(X, Y)
+    onx = export_onnx(clf, X_sample=X)
+    out = _assert_parity(clf, onx, X)
+    assert out["tags_probability"].shape == (60, 2) and out["size_value"].shape == (60,)
+    encoded = clf.predict_encoded(X)
+    off = encoded.codes[:, 0] != 0  # kind predicted "b": tags and size not applicable
+    assert off.any() and (~off).any()
+    np.testing.assert_array_equal(out["tags_label"][~off], encoded.multilabel["tags"][~off])
+    assert (out["tags_label"][off] == -2).all()
+    np.testing.assert_allclose(out["size_label"][~off], encoded.regression["size"][~off],
+                               atol=ATOL)
+    assert np.isnan(out["size_label"][off]).all()
+
+
+@pytest.fixture(scope="module")
+def frame_data():
+    rng = np.random.RandomState(0)
+    n = 120
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                      "shop": rng.choice(["x", "y", "z"], n), "k": rng.randint(0, 3, n)})
+    car = np.where(X["a"] > 0, "yes", "no")
+    Y = pd.DataFrame({"car": car,
+                      "color": np.where(car == "yes", np.where(X["b"] > 0, "red", "blue"), None),
+                      "size": X["shop"].map({"x": "s", "y": "m", "z": "l"})})
+    return X, Y
+
+
+def _column_pipeline(final):
+    return make_pipeline(
+        ColumnTransformer([("num", StandardScaler(), ["a", "b"]),
+                           ("cat", OneHotEncoder(handle_unknown="ignore"), ["shop", "k"])]),
+        final,
+    )
+
+
+@pytest.mark.parametrize("final", [
+    MultiTaskClassifier(tasks=[Task("car"), Task("color", gate=("car", "yes")), Task("size")],
+                        hidden_layer_sizes=(16,), lr=1e-2, max_epochs=20, decode="independent",
+                        random_state=0),
+    IndependentTaskClassifier(LogisticRegression(),
+                              tasks=[Task("car"), Task("color", gate=("car", "yes")),
+                                     Task("size")]),
+], ids=["mtl", "independent"])
+def test_pipeline_with_column_transformer_is_one_graph(final, frame_data):
+    X, Y = frame_data
+    pipe = _column_pipeline(final).fit(X, Y)
+    onx = export_onnx(pipe, X_sample=X.iloc[:5])
+    assert [i.name for i in onx.graph.input] == ["a", "b", "shop", "k"]
+    out = _assert_parity(pipe, onx, X, estimator=pipe[-1])
+    codes = pipe[-1].predict_encoded(pipe[0].transform(X)).codes
+    for j, name in enumerate(["car", "color", "size"]):
+        np.testing.assert_array_equal(out[f"{name}_label"], codes[:, j])
+    # Without X_sample the input types are read from the fitted encoders.
+    inferred = export_onnx(pipe)
+    types = {i.name: i.type.tensor_type.elem_type for i in inferred.graph.input}
+    assert types == {"a": onnx.TensorProto.FLOAT, "b": onnx.TensorProto.FLOAT,
+                     "shop": onnx.TensorProto.STRING, "k": onnx.TensorProto.INT64}
+    np.testing.assert_allclose(run_onnx(inferred, X)["car_probability"],
+                               out["car_probability"], atol=ATOL)
+
+
+def test_scaler_pipeline_single_input_and_written_file(tmp_path, car_model):
+    X, Y = _car_data(80, 0)
+    pipe = make_pipeline(StandardScaler(), MultiTaskClassifier(
+        tasks=TASKS, hidden_layer_sizes=(8,), max_epochs=3, random_state=0)).fit(X, Y)
+    path = tmp_path / "model.onnx"
+    export_onnx(pipe, path)
+    onx = onnx.load(str(path))
+    assert [i.name for i in onx.graph.input] == ["input"]
+    _assert_parity(pipe, onx, X, estimator=pipe[-1])
+
+
+def test_thresholds_of_a_tuner_are_in_the_labels():
+    X, Y = _car_data(120, 0)
+    Y = Y[["car", "big"]]
+    base = MultiTaskClassifier(hidden_layer_sizes=(8,), lr=1e-2, max_epochs=10,
+                               decode="independent", random_state=0)
+    tuner = TaskThresholdTuner(base, cv=2, random_state=0).fit(X, Y)
+    tuner.thresholds_ = {"car": 0.9, "big": 0.1}  # far from 0.5: the labels must follow
+    onx = export_onnx(tuner, X_sample=X)
+    out = run_onnx(onx, X)
+    codes = tuner.predict_encoded(X).codes
+    np.testing.assert_array_equal(out["car_label"], codes[:, 0])
+    np.testing.assert_array_equal(out["big_label"], codes[:, 1])
+    np.testing.assert_array_equal(out["car_label"], out["car_probability"][:, 1] > 0.9)
+
+
+def test_joint_decoding_exports_probabilities_only(car_model):
+    X, Y = _car_data(60, 0)
+    clf = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(8,), max_epochs=2,
+                              decode="joint", random_state=0).fit(X, Y)
+    with pytest.warns(UserWarning, match="joint"):
+        onx = export_onnx(clf)
+    assert [o.name for o in onx.graph.output] == [
+        "car_probability", "color_probability", "big_probability"]
+    clf.set_params(decode="independent")
+    assert len(export_onnx(clf, labels=False).graph.output) == 3
+
+
+def test_quantized_model_is_smaller_and_close(car_model):
+    X, Y = _car_data(200, 0)
+    clf = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(256, 256), max_epochs=2,
+                              random_state=0).fit(X, Y)
+    fp32, int8 = export_onnx(clf), export_onnx(clf, quantize=True)
+    assert int8.ByteSize() < fp32.ByteSize() / 2
+    X_test, _ = _car_data(50, 1)
+    a, b = run_onnx(fp32, X_test), run_onnx(int8, X_test)
+    assert np.abs(a["car_probability"] - b["car_probability"]).max() < 0.05
+
+
+class CumMaxTrunk(torch.nn.Module):
+    """A trunk with an operator that ONNX cannot express."""
+
+    def __init__(self, n_features):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, 4)
+
+    def forward(self, x):
+        return torch.cummax(self.linear(x), dim=1).values
+
+
+class DoublingClassifier(MultiTaskClassifier):
+    """Computes part of its predictions outside net_.module_ (x * 2 first)."""
+
+    def _predict_outputs(self, X):
+        return super()._predict_outputs(X * 2)
+
+
+class DoublingWithHook(DoublingClassifier):
+    """The same, telling the exporter about its preprocessing."""
+
+    def _onnx_parts(self):
+        scaler = StandardScaler().fit(np.zeros((2, self.n_features_in_)))
+        scaler.scale_ = np.full(self.n_features_in_, 0.5)  # (x - 0) / 0.5 = 2x
+        return scaler, network_outputs_module(self)
+
+
+def test_errors_name_the_part(frame_data):
+    X, Y = _car_data(40, 0)
+    # A trunk torch cannot export.
+    clf = MultiTaskClassifier(trunk=CumMaxTrunk, max_epochs=1, random_state=0).fit(X, Y)
+    with pytest.raises(OnnxExportError, match="(?s)CumMaxTrunk|MultiHeadModule.*cummax"):
+        export_onnx(clf)
+    # Predictions made outside the module: caught by the parity check, not written wrong.
+    clf = DoublingClassifier(hidden_layer_sizes=(4,), max_epochs=1, preprocessing=None,
+                             random_state=0).fit(X, Y)
+    with pytest.raises(OnnxExportError, match="outside net_.module_"):
+        export_onnx(clf)
+    # A chain of arbitrary base estimators.
+    chain = TaskChainClassifier(LogisticRegression()).fit(X, Y)
+    with pytest.raises(OnnxExportError, match="TaskChainClassifier"):
+        export_onnx(chain)
+    # A pipeline step skl2onnx does not know.
+    pipe = make_pipeline(FunctionTransformer(np.tanh), IndependentTaskClassifier(
+        LogisticRegression())).fit(X, Y)
+    with pytest.raises(OnnxExportError, match="FunctionTransformer"):
+        export_onnx(pipe)
+
+
+def test_estimator_hook_exports_its_own_preprocessing():
+    X, Y = _car_data(60, 0)
+    clf = DoublingWithHook(hidden_layer_sizes=(4,), max_epochs=1, preprocessing=None,
+                           random_state=0).fit(X, Y)
+    onx = export_onnx(clf, X_sample=X)
+    _assert_parity(clf, onx, X)
+
+
+def test_independent_forest_with_a_gated_multilabel_task():
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 3)).astype(np.float32)
+    on = X[:, 0] > 0
+    Y = pd.DataFrame({
+        "kind": np.where(on, "a", "b"),
+        "tags": [({"x"} if v > 0 else {"y"}) if o else None for o, v in zip(on, X[:, 1])],
+        "c": rng.choice(["p", "q", "r"], 80),
+    })
+    tasks = [Task("kind"), Task("tags", kind="multilabel", gate=("kind", "a")), Task("c")]
+    model = IndependentTaskClassifier(RandomForestClassifier(n_estimators=5, random_state=0),
+                                      tasks=tasks).fit(X, Y)
+    onx = export_onnx(model, X_sample=X)
+    out = _assert_parity(model, onx, X)
+    encoded = model.predict_encoded(X)
+    expected = encoded.multilabel["tags"].astype(np.int64)
+    expected[encoded.codes[:, 1] == -2] = -2
+    np.testing.assert_array_equal(out["tags_label"], expected)
+    np.testing.assert_array_equal(out["c_label"], encoded.codes[:, 2])
+
+
+def test_skl2onnx_converts_pipelines_once_registered():
+    from skl2onnx import to_onnx
+
+    from sklearn_mtl._export import register_converters
+
+    register_converters()
+    X, Y = _car_data(60, 0)
+    model = make_pipeline(StandardScaler(), IndependentTaskClassifier(
+        LogisticRegression(), tasks=TASKS)).fit(X, Y)
+    onx = to_onnx(model, X[:1])
+    assert [o.name for o in onx.graph.output][:3] == [
+        "car_probability", "color_probability", "big_probability"]
+    _assert_parity(model, onx, X, estimator=model[-1])
+
+
+def test_default_recipe_preprocessing_and_ensemble_export():
+    # The recipe's defaults: robust scaling with missing-value indicators inside the
+    # estimator, an ensemble of MLPs averaging probabilities.
+    X, Y = _car_data(120, 0)
+    X = X.astype(np.float64)
+    X[::7, 2] = np.nan
+    clf = MultiTaskClassifier(tasks=TASKS, max_epochs=3, random_state=0).fit(X, Y)
+    assert clf.preprocessor_ is not None and getattr(clf.net_.module_, "n_members", 1) > 1
+    X_test, _ = _car_data(40, 1)
+    X_test = X_test.astype(np.float64)
+    X_test[::5, 2] = np.nan
+    onx = export_onnx(clf, X_sample=X_test)
+    _assert_parity(clf, onx, X_test)
+    # Categorical columns one-hot encoded inside the estimator: a clear refusal.
+    frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"]).assign(
+        shop=np.where(X[:, 3] > 0, "north", "south"))
+    clf = MultiTaskClassifier(tasks=TASKS, max_epochs=1, random_state=0).fit(frame, Y)
+    with pytest.raises(OnnxExportError, match=r"one-hot encodes the categorical column\(s\) \[3\]"):
+        export_onnx(clf)
