@@ -158,7 +158,7 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         Y = y
         if not _is_independent(self.estimator):
             raise ValueError(
-                "TaskThresholdTuner tunes thresholds for decode='independent'; "
+                "TaskThresholdTuner tunes thresholds for decode='independent' (or 'auto'); "
                 f"{type(self.estimator).__name__} has decode={self.estimator.decode!r}, "
                 "which maximises the joint probability and uses no thresholds."
             )
@@ -233,6 +233,9 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         return self.estimator_._outputs(X)
 
     def _decoder(self):
+        decode = getattr(self.estimator_, "decode", "independent")
+        if isinstance(decode, str) and decode == "auto":  # thresholds decide, task by task
+            return "independent"
         return self.estimator_._decoder()
 
     def __sklearn_tags__(self):
@@ -244,8 +247,10 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
 
 
 def _is_independent(estimator):
+    """Whether ``estimator`` decodes task by task: ``"independent"``, or ``"auto"`` (the
+    network's default), which the tuner replaces by per-task thresholds."""
     decode = getattr(estimator, "decode", "independent")
-    return isinstance(decode, str) and decode == "independent"
+    return isinstance(decode, str) and decode in ("independent", "auto")
 
 
 def _as_indexable(A):

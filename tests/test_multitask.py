@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _classic import CLASSIC
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import GridSearchCV, KFold
@@ -43,14 +44,6 @@ def car_data(n=200, seed=0):
         Task("driver", classes=[False, True], gate=("car", "yes")),
     ]
     return X, Y, tasks
-
-
-#: The recipe's parts switched off: one network, raw features, constant learning rate,
-#: no label smoothing, independent decoding. These tests are about behaviour (forms,
-#: gates, persistence, input paths), not the recipe (tests/test_recipe.py), and one small
-#: plain network trains fastest and most predictably.
-CLASSIC = dict(ensemble_size=1, preprocessing=None, lr_schedule="constant",
-               label_smoothing=0.0, decode="independent")
 
 
 def small(**params):

@@ -204,6 +204,11 @@ def _assert_unchanged(before, after):
         np.testing.assert_array_equal(before, after)
 
 
+# NaN in X is a missing value the network's default preprocessing imputes (with an
+# indicator column), as HistGradientBoostingClassifier takes NaN natively.
+ACCEPTED = {("MultiTaskClassifier", "nan_in_X"), ("MultiTaskClassifier", "nan_in_X_at_predict")}
+
+
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("name", list(ESTIMATORS))
@@ -215,6 +220,10 @@ def test_bad_input_clear_error_data_untouched(name, case):
         kwargs["encoder"] = StructuredLabelEncoder.from_groups({"A": [0, 1], "B": [2, 3, 4]})
     est = ESTIMATORS[name](**kwargs)
     X0, Y0 = _snapshot(X), _snapshot(Y)
+    if (name, case) in ACCEPTED:  # valid input for this estimator: it fits and predicts
+        _act(est, action, X, Y)
+        _assert_unchanged(X0, X)
+        return
     with pytest.raises(exc, match=match):
         _act(est, action, X, Y)
     _assert_unchanged(X0, X)

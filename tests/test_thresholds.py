@@ -121,7 +121,8 @@ def test_tuned_beats_half_out_of_sample():
         lambda t: MultiTaskClassifier(tasks=t, hidden_layer_sizes=(8,), lr=1e-2, max_epochs=3,
                                       random_state=0),
         lambda t: TaskChainClassifier(LogisticRegression(), tasks=t),
-        lambda t: LabelProductClassifier(LogisticRegression(max_iter=300), tasks=t),
+        lambda t: LabelProductClassifier(LogisticRegression(max_iter=300), tasks=t,
+                                         decode="independent"),
         lambda t: IndependentTaskClassifier(LogisticRegression()),  # schema inferred
     ],
     ids=["multitask", "chain", "product", "independent-inferred"],

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _classic import CLASSIC
 from sklearn.model_selection import GridSearchCV
 from torch import nn
 
@@ -60,7 +61,7 @@ def clips(n=40, frames=6, size=12, seed=0):
 
 
 def small(**params):
-    defaults = dict(lr=1e-2, batch_size=16, max_epochs=2, random_state=0, ensemble_size=1)
+    defaults = dict(lr=1e-2, batch_size=16, max_epochs=2, random_state=0, **CLASSIC)
     return MultiTaskClassifier(**{**defaults, **params})
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _classic import CLASSIC
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
@@ -13,8 +14,7 @@ from sklearn_mtl.neural._weighting import dwa_weights, pcgrad_project
 
 
 def small(**params):
-    defaults = dict(hidden_layer_sizes=(16,), lr=1e-2, max_epochs=5, random_state=0,
-                    ensemble_size=1)
+    defaults = dict(hidden_layer_sizes=(16,), lr=1e-2, max_epochs=5, random_state=0, **CLASSIC)
     defaults.update(params)
     return MultiTaskClassifier(**defaults)
 

@@ -101,8 +101,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self._validate_params()
         frame = _as_frame(X)
         self.n_features_in_ = frame.shape[1]
-        kinds = np.array([_is_categorical(frame.iloc[:, j]) for j in range(frame.shape[1])],
-                         dtype=bool)
+        kinds = np.array([_column_kind(frame, j) for j in range(frame.shape[1])], dtype=bool)
         self.categorical_columns_ = np.flatnonzero(kinds)
         self.numeric_columns_ = np.flatnonzero(~kinds)
         numeric = _numeric_block(frame, self.numeric_columns_)
@@ -166,6 +165,28 @@ def _as_frame(X):
     if X.ndim != 2:
         raise ValueError(f"Expected a 2-D table; got an array of shape {X.shape}.")
     return pd.DataFrame(X)
+
+
+def _column_kind(frame, j):
+    """True for a categorical column. An object column holding only numbers (and gaps)
+    is numeric; one mixing numbers and strings is refused, naming the first string."""
+    column = frame.iloc[:, j]
+    if not _is_categorical(column) or column.dtype != object:
+        return _is_categorical(column)
+    values = column.dropna()
+    numbers = values.map(lambda v: isinstance(v, (int, float, np.number))
+                         and not isinstance(v, bool))
+    if numbers.all():
+        return False
+    if numbers.any():
+        row = int(np.flatnonzero(~numbers.to_numpy())[0])
+        position = frame.index.get_loc(values.index[row])
+        raise ValueError(
+            f"X's column {frame.columns[j]!r} mixes numbers and strings: row {position}, "
+            f"column {frame.columns[j]!r} holds {values.iloc[row]!r}; expected numbers or "
+            "categories in one column, not both."
+        )
+    return True
 
 
 def _is_categorical(column):
