@@ -132,8 +132,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         The optimizer.
     optimizer_params : dict, default=None
         Keyword arguments of the optimizer (e.g. ``{"weight_decay": 1e-4}``). An optimizer
-        that accepts ``foreach`` gets ``foreach=True`` (one multi-tensor update per step;
-        same results, faster on CPU) unless ``foreach`` or ``fused`` is given here.
+        that has a fused step for ``device`` gets ``fused=True`` (AdamW on CPU since
+        torch 2.4), else one that accepts ``foreach`` gets ``foreach=True``: one kernel per
+        step instead of a loop over parameters (faster on CPU; the same update up to
+        float rounding), unless ``foreach`` or ``fused`` is given here.
     lr : float, default=1e-3
         Learning rate.
     batch_size : int, default=128
@@ -826,13 +828,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         for cb in copy.deepcopy(self.callbacks or []):
             callbacks.append(cb)
         kwargs = {f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()}
-        if _takes_foreach(self.optimizer) and not {"foreach", "fused"} & set(
-            self.optimizer_params or {}
-        ):
-            # One multi-tensor kernel per step instead of a loop over parameters: torch
-            # chooses it by default on GPUs only, yet on CPU a small network with one head
-            # per task spends most of its step in the per-parameter loop.
-            kwargs["optimizer__foreach"] = True
+        if not {"foreach", "fused"} & set(self.optimizer_params or {}):
+            # One fused kernel per step (else one multi-tensor kernel) instead of a loop
+            # over parameters: torch picks them by default on GPUs only, yet on CPU a
+            # small network spends most of its step in the optimizer (the ensemble's
+            # AdamW step: 3x faster fused than multi-tensor).
+            kwargs.update(
+                {f"optimizer__{k}": v for k, v in _fast_step(self.optimizer, self.device).items()}
+            )
         if self.head_lr:
             kwargs["optimizer__param_groups"] = [
                 (f"heads.{self.schema_.index(name)}.*", {"lr": float(lr)})
@@ -949,11 +952,22 @@ _OBSERVED_DECODING_MAX_UNSEEN = 0.05
 _DEFAULT_ENSEMBLE = 8
 
 
-def _takes_foreach(optimizer):
+def _fast_step(optimizer, device):
+    """``{"fused": True}`` when ``optimizer`` has a fused step for ``device`` (AdamW and
+    Adam on CPU since torch 2.4), else ``{"foreach": True}`` when it takes ``foreach``, else
+    nothing."""
     try:
-        return "foreach" in inspect.signature(optimizer).parameters
+        accepted = inspect.signature(optimizer).parameters
     except (TypeError, ValueError):
-        return False
+        return {}
+    if "fused" in accepted:
+        try:
+            probe = torch.zeros(1, device=device, requires_grad=True)
+            optimizer([probe], fused=True)
+            return {"fused": True}
+        except (RuntimeError, ValueError, TypeError):
+            pass
+    return {"foreach": True} if "foreach" in accepted else {}
 
 
 @contextlib.contextmanager

@@ -107,20 +107,47 @@ def test_argparse_usage_errors_exit_2(capsys):
     assert exc.value.code == 2
 
 
-@pytest.mark.parametrize("name", ["mtl", "independent", "chain", "product"])
+@pytest.mark.parametrize("name", list(cli.MODELS))
 def test_model_mapping(name):
     from sklearn.pipeline import Pipeline
 
     import sklearn_mtl
+    from sklearn_mtl._compare import MostFrequentBaseline
 
     model = cli.build_model(name, random_state=3, max_epochs=7)
-    assert isinstance(model, Pipeline)
-    expected = getattr(sklearn_mtl, cli.MODELS[name][0])
-    assert isinstance(model[-1], expected)
-    if name == "mtl":
-        assert model[-1].max_epochs == 7 and model[-1].random_state == 3
-    else:
-        assert type(model[-1].estimator).__name__ == "LogisticRegression"
+    final = model[-1] if isinstance(model, Pipeline) else model
+    expected = MostFrequentBaseline if name == "dummy" else getattr(sklearn_mtl,
+                                                                    cli.MODELS[name][0])
+    assert isinstance(final, expected)
+    if name == "mtl":  # the network with its defaults, on the raw features
+        assert not isinstance(model, Pipeline)
+        assert final.max_epochs == 7 and final.random_state == 3
+        assert final.get_params()["hidden_layer_sizes"] == (256, 256, 256)
+    elif name.endswith("-hgb"):
+        assert type(final.estimator).__name__ == "HistGradientBoostingClassifier"
+        assert final.estimator.random_state == 3
+    elif name != "dummy":
+        assert isinstance(model, Pipeline)  # scaled, for the linear model
+        assert type(final.estimator).__name__ == "LogisticRegression"
+
+
+def test_default_models_and_verdict():
+    import pandas as pd
+
+    assert cli.DEFAULT_MODELS[0] == "mtl"
+    assert {"independent", "independent-hgb", "chain-hgb", "product-hgb"} <= set(
+        cli.DEFAULT_MODELS)
+    columns = pd.MultiIndex.from_tuples([("exact_match", "mean")])
+    table = pd.DataFrame([[0.5], [0.7]], index=["mtl", "chain-hgb"], columns=columns)
+    assert cli.verdict(table) == (
+        "Best exact match: chain-hgb (0.700). A baseline wins this table: the network "
+        "(mtl) reaches 0.500, 0.200 less."
+    )
+    table.loc["mtl"] = 0.8
+    assert cli.verdict(table) == (
+        "Best exact match: mtl (0.800). The network wins; the best baseline, chain-hgb, "
+        "reaches 0.700."
+    )
 
 
 # ------------------------------------------------------------- predict, export, info

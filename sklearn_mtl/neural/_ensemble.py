@@ -200,46 +200,74 @@ class MemberHoldout(Callback):
     def member_losses(self, net):
         """Each member's score on its own held-out fold, a tensor (n_members,).
 
-        With ``metric="loss"``, the criterion's loss; with ``metric="error"``, the
-        weighted sum over tasks of the error rate (a regression task: its loss) plus
-        ``0.01 ×`` the loss, which breaks ties between epochs of equal error.
+        Per task, the weighted mean over the member's held-out, applicable samples of its
+        loss (cross-entropy, or squared error for a regression task), and with
+        ``metric="error"`` of its error rate plus ``0.01 ×`` that loss, which breaks ties
+        between epochs of equal error; summed over the tasks with their weights. All
+        members are scored at once, from one forward pass per batch.
         """
         module, criterion = net.module_, net.criterion_
         k = module.n_members
-        weight_cols = net.weight_columns()
+        n_tasks = len(criterion.specs)
         was_training = module.training
         module.eval()
-        sums = torch.zeros(k, len(criterion.specs))
-        errors = torch.zeros_like(sums)
-        counts = torch.zeros_like(sums)
+        losses = torch.zeros(k, n_tasks, dtype=torch.float64)
+        errors = torch.zeros_like(losses)
+        counts = torch.zeros_like(losses)
+        members = torch.arange(k)[:, None]
         batches = net.get_iterator(net.get_dataset(self.X_, self.y_), training=False)
         with torch.no_grad():
             for xb, yb in batches:
-                xb, yb = xb.to(net.device), yb.to(net.device)
-                outputs = module(xb)
-                n = len(xb)
-                fold = yb[:, -1]
-                for m in range(k):
-                    rows = slice(m * n, (m + 1) * n)
-                    y_m = yb.clone()
-                    y_m[:, weight_cols] *= (fold == m).to(yb.dtype)[:, None]
-                    member_out = _rows_of(outputs, rows)
-                    _, per_task = criterion(member_out, y_m)
-                    held = _task_weight_sums(criterion, y_m)
-                    sums[m] += (per_task.detach().cpu() * held.cpu())
-                    counts[m] += held.cpu()
-                    if self.metric == "error":
-                        errors[m] += _task_errors(criterion.specs, member_out, y_m).cpu()
+                outputs = module(xb.to(net.device))
+                yb = yb.to(net.device)
+                held = (yb[:, -1].long()[None, :] == members.to(yb.device)).to(yb.dtype)
+                for j, spec in enumerate(criterion.specs):
+                    loss, wrong, weight = _member_terms(spec, outputs[j], yb, held, k)
+                    losses[:, j] += (loss * weight).flatten(1).sum(1).double().cpu()
+                    errors[:, j] += (wrong * weight).flatten(1).sum(1).double().cpu()
+                    counts[:, j] += weight.flatten(1).sum(1).double().cpu()
         module.train(was_training)
         present = counts > 0
         safe = counts.clamp(min=1e-12)
-        per_task = torch.where(present, sums / safe, torch.zeros_like(sums))
+        score = losses / safe
         if self.metric == "error":
             regression = torch.tensor([s["kind"] == "regression" for s in criterion.specs])
-            rates = torch.where(regression, per_task, errors / safe)
-            per_task = torch.where(present, rates + 0.01 * per_task, torch.zeros_like(sums))
-        total = (per_task * criterion.task_weights.cpu()).sum(1)
+            score = torch.where(regression, score, errors / safe + 0.01 * score)
+        score = torch.where(present, score, torch.zeros_like(score))
+        total = (score * criterion.task_weights.cpu().double()).sum(1).float()
         return torch.where(present.any(1), total, torch.full_like(total, float("inf")))
+
+
+def _member_terms(spec, out, target, held, k):
+    """Per member and sample (and label): loss, wrong (0/1) and weight of one task.
+
+    ``out`` stacks the members' rows (k × n); ``held`` (k, n) is 1 where the sample is in
+    the member's held-out fold. Shapes (k, n) or, for a multilabel task, (k, n, labels).
+    """
+    n = target.shape[0]
+    y = target[:, spec["start"] : spec["start"] + spec["width"]]
+    w = target[:, spec["weight_start"] : spec["weight_start"] + spec["width"]]
+    out = out.reshape(k, n, -1)
+    if spec["kind"] == "multiclass":
+        labels = y[:, 0].long()
+        logp = torch.log_softmax(out, dim=-1)
+        loss = -logp.gather(-1, labels[None, :, None].expand(k, n, 1))[..., 0]
+        wrong = (out.argmax(-1) != labels[None]).to(w.dtype)
+        return loss, wrong, w[:, 0][None] * held
+    if spec["kind"] == "regression":
+        loss = (out[..., 0] - y[:, 0][None]) ** 2
+        return loss, torch.zeros_like(loss), w[:, 0][None] * held
+    # binary: one logit; multilabel: one logit per label
+    width = y.shape[1]
+    logits = out[..., :width]
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, y[None].expand(k, n, width), reduction="none"
+    )
+    wrong = ((logits > 0).to(y.dtype) != y[None]).to(w.dtype)
+    weight = w[None] * held[..., None]
+    if spec["kind"] == "binary":
+        return loss[..., 0], wrong[..., 0], weight[..., 0]
+    return loss, wrong, weight
 
 
 def holdout_active(module):
@@ -255,30 +283,3 @@ def _member_parameters(module, k):
     return [p for p in module.parameters() if p.ndim >= 1 and p.shape[0] == k]
 
 
-def _rows_of(outputs, rows):
-    joined = getattr(outputs, "joined", None)
-    return TaskOutputs([o[rows] for o in outputs],
-                       joined=None if joined is None else joined[rows])
-
-
-def _task_errors(specs, outputs, target):
-    """Weighted count of wrong predictions per task (0 for regression tasks)."""
-    errors = []
-    for spec, out in zip(specs, outputs):
-        y = target[:, spec["start"] : spec["start"] + spec["width"]]
-        w = target[:, spec["weight_start"] : spec["weight_start"] + spec["width"]]
-        if spec["kind"] == "multiclass":
-            wrong = (out.argmax(1) != y[:, 0].long()).to(w.dtype)[:, None]
-        elif spec["kind"] in ("binary", "multilabel"):
-            wrong = ((out[:, : y.shape[1]] > 0).to(y.dtype) != y).to(w.dtype)
-        else:
-            wrong = torch.zeros_like(w)
-        errors.append((wrong * w).sum())
-    return torch.stack(errors)
-
-
-def _task_weight_sums(criterion, target):
-    return torch.stack([
-        target[:, s["weight_start"] : s["weight_start"] + s["width"]].sum()
-        for s in criterion.specs
-    ])

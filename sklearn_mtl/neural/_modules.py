@@ -133,6 +133,8 @@ class MultiHeadModule(nn.Module):
         an ``nn.ModuleList`` of one ``nn.Sequential`` per task (what per-head parameter
         groups, e.g. a learning rate per head, need).
 
+    Notes
+    -----
     A trunk with an ``n_members`` attribute above 1 (an ensemble, e.g.
     :class:`~sklearn_mtl.neural.EnsembleMLPTrunk`) returns features of shape (n_members,
     batch, in_features); each member then gets its own fused heads
