@@ -135,10 +135,7 @@ def observed_combinations(encoded):
         multiclass tasks only.
     """
     schema = encoded.schema
-    codes = encoded.codes
-    clf = [j for j, t in enumerate(schema) if t.is_classification]
-    complete = (codes[:, clf] != MISSING).all(axis=1) if clf else np.ones(len(codes), bool)
-    combos = codes[complete].copy()
+    combos = _complete_rows(encoded).copy()
     for j, task in enumerate(schema):
         if not task.is_classification:
             combos[:, j] = np.where(combos[:, j] == NOT_APPLICABLE, NOT_APPLICABLE, 0)
@@ -167,16 +164,20 @@ def unseen_combination_mass(encoded):
     mass : float
         In [0, 1]; 1.0 when no row is fully annotated.
     """
-    codes = encoded.codes
     clf = [j for j, t in enumerate(encoded.schema) if t.is_classification]
-    if not clf:
-        return 1.0
-    codes = codes[:, clf]
-    complete = codes[(codes != MISSING).all(axis=1)]
-    if len(complete) == 0:
+    complete = _complete_rows(encoded)[:, clf]
+    if not clf or len(complete) == 0:
         return 1.0
     _, counts = np.unique(complete, axis=0, return_counts=True)
     return float((counts == 1).sum() / len(complete))
+
+
+def _complete_rows(encoded):
+    """The codes of the rows where no binary or multiclass label is missing."""
+    codes = encoded.codes
+    clf = [j for j, t in enumerate(encoded.schema) if t.is_classification]
+    complete = (codes[:, clf] != MISSING).all(axis=1) if clf else np.ones(len(codes), bool)
+    return codes[complete]
 
 
 def _unique_rows(codes):
