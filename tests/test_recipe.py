@@ -318,3 +318,17 @@ def test_tasks_with_gates_keep_working_with_the_recipe():
     pred = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), max_epochs=20,
                                random_state=0).fit(X, Y).predict(X)
     assert pred.loc[pred["car"] == "no", "color"].isna().all()
+
+
+def test_default_model_round_trips_through_save_and_load(tmp_path):
+    from sklearn_mtl import load, save
+
+    X, Y = raw_table()
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=3, random_state=0).fit(X, Y)
+    save(clf, tmp_path / "model.mtl")
+    again = load(tmp_path / "model.mtl")
+    for p, q in zip(clf.predict_proba(X), again.predict_proba(X), strict=True):
+        np.testing.assert_array_equal(p, q)
+    pd.testing.assert_frame_equal(clf.predict(X), again.predict(X))
+    assert again.net_.module_.n_members == 8
+    assert again.history_[-1, "member_best_epochs"] == clf.history_[-1, "member_best_epochs"]
