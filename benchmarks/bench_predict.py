@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 import torch
-from _common import exit_with, median_time, parser, report, setup
+from _common import SINGLE_NETWORK, exit_with, median_time, parser, report, setup
 
 from sklearn_mtl import MultiTaskClassifier
 
@@ -87,7 +87,8 @@ def fitted(args):
         [np.argmax(X_train @ rng.normal(size=(N_FEATURES, k)), axis=1) for k in CLASSES]
     )
     clf = MultiTaskClassifier(hidden_layer_sizes=(128, 128), batch_size=args.batch_size,
-                              max_epochs=1, device=args.device, random_state=0)
+                              max_epochs=1, device=args.device, random_state=0,
+                              **SINGLE_NETWORK)
     return clf.fit(X_train, Y_train), rng
 
 

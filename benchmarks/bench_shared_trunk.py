@@ -21,7 +21,15 @@ Usage::
 from __future__ import annotations
 
 import numpy as np
-from _common import exit_with, interleaved_times, paired_ratio, parser, report, setup
+from _common import (
+    SINGLE_NETWORK,
+    exit_with,
+    interleaved_times,
+    paired_ratio,
+    parser,
+    report,
+    setup,
+)
 
 from sklearn_mtl import MultiTaskClassifier
 
@@ -53,7 +61,8 @@ def main():
     X, Y = make_data(args.n_samples + 5_000)
     X_train, Y_train, X_test, Y_test = X[:-5000], Y[:-5000], X[-5000:], Y[-5000:]
     params = dict(hidden_layer_sizes=(128, 128), lr=1e-3, batch_size=128,
-                  max_epochs=args.epochs, device=args.device, random_state=0)
+                  max_epochs=args.epochs, device=args.device, random_state=0,
+                  **SINGLE_NETWORK)
 
     fitted = {}  # the models of the last turn
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from _common import (
+    SINGLE_NETWORK,
     exit_with,
     interleaved_times,
     median_time,
@@ -104,7 +105,7 @@ def plain_skorch(X, Y, batch_size, epochs, device):
 def multitask(X, Y, batch_size, epochs, device):
     clf = MultiTaskClassifier(
         hidden_layer_sizes=HIDDEN, lr=LR, batch_size=batch_size, max_epochs=epochs,
-        device=device, random_state=0,
+        device=device, random_state=0, optimizer_params={"foreach": True}, **SINGLE_NETWORK,
     )
     return clf.fit(X, Y)
 
