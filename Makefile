@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(VENV)/bin/sklearn-mtl compare --dataset penguins --cv 5 --out reports
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15
 
 # The documentation site, built warning-free into site/ (git-ignored).
 DOCS_STAMP := $(VENV)/.installed-docs

@@ -127,7 +127,7 @@ def build(name, tasks, seed, best=None):
     raise ValueError(f"unknown model {name!r}")
 
 
-def run_table(table, X, Y, models, tasks=None, seed=0, cache=None):
+def run_table(table, X, Y, models, tasks=None, seed=0, cache=None, cached_only=False):
     """Cross-validate ``models`` on one table: {model: row of compare's table} and
     {model: (out-of-fold predictions, true labels)}. With ``cache`` (a folder), a model
     already measured on this table is read back instead of refitted."""
@@ -147,6 +147,8 @@ def run_table(table, X, Y, models, tasks=None, seed=0, cache=None):
         path = None if cache is None else Path(cache) / f"{table}.{name}.pkl"
         if path is not None and path.exists():
             rows[name], details[name] = pd.read_pickle(path)
+        elif cached_only:
+            continue
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -213,6 +215,8 @@ def main(argv=None):
                    help=f"comma-separated among {', '.join(ALL_MODELS)}")
     p.add_argument("--threads", type=int, default=None, help="torch threads")
     p.add_argument("--out", default=None, help="also write the table as Markdown here")
+    p.add_argument("--cached-only", action="store_true",
+                   help="with --cache: tabulate what the cache holds, fit nothing")
     p.add_argument("--cache", default=None,
                    help="a folder keeping each (table, model) result; a model already there "
                    "is read back, not refitted (delete a file to measure it again)")
@@ -239,7 +243,10 @@ def main(argv=None):
 
             gate = ("car", 1)
             tasks = [Task("car"), *(Task(t, gate=gate) for t in ("color", "body", "driver"))]
-        rows, details = run_table(table, X, Y, models, tasks, cache=args.cache)
+        rows, details = run_table(table, X, Y, models, tasks, cache=args.cache,
+                                  cached_only=args.cached_only)
+        if not rows:
+            continue
         frame = summarise(table, rows, details, table in _suite.LABEL_SETS)
         ok, text = verdict(frame)
         status |= not ok

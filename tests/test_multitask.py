@@ -388,10 +388,18 @@ def test_invalid_parameters_raise_in_fit(params, match):
         clf.fit(X, Y)
 
 
-def test_multi_tensor_optimizer_step_by_default_and_opt_out():
+def test_fused_optimizer_step_by_default_and_opt_out():
+    from sklearn_mtl._multitask import _fast_step
+
     X, Y, tasks = car_data(n=40)
     clf = small(tasks=tasks, max_epochs=1).fit(X, Y)
-    assert all(g["foreach"] is True for g in clf.net_.optimizer_.param_groups)
+    expected = _fast_step(torch.optim.AdamW, "cpu")
+    assert expected in ({"fused": True}, {"foreach": True})  # fused where torch has it
+    key = next(iter(expected))
+    assert all(g[key] is True for g in clf.net_.optimizer_.param_groups)
+    clf = small(tasks=tasks, max_epochs=1, optimizer_params={"foreach": True}).fit(X, Y)
+    assert all(g["foreach"] is True and not g.get("fused")
+               for g in clf.net_.optimizer_.param_groups)
     clf = small(tasks=tasks, max_epochs=1, optimizer_params={"foreach": False}).fit(X, Y)
     assert all(g["foreach"] is False for g in clf.net_.optimizer_.param_groups)
     clf = small(tasks=tasks, max_epochs=1, optimizer=torch.optim.LBFGS).fit(X, Y)
