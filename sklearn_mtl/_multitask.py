@@ -545,8 +545,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if not (isinstance(self.decode, str) and self.decode == "auto"):
             return self.decode
         # The recipe: the most probable combination seen in training, unless new
-        # combinations are likely (then each task's own most probable value).
-        if self.unseen_combination_mass_ <= _OBSERVED_DECODING_MAX_UNSEEN:
+        # combinations are likely or tasks are gated (then each task's own most probable
+        # value). Under gates the joint probability of a gated-on combination multiplies
+        # the gated tasks' probabilities, so joint decoding leans to switching gates off:
+        # it keeps exact match but costs the gated tasks' accuracy.
+        gated = any(task.gate is not None for task in self.schema_)
+        if not gated and self.unseen_combination_mass_ <= _OBSERVED_DECODING_MAX_UNSEEN:
             return JointDecoder(allowed="observed")
         return "independent"
 

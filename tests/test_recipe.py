@@ -332,3 +332,15 @@ def test_default_model_round_trips_through_save_and_load(tmp_path):
     pd.testing.assert_frame_equal(clf.predict(X), again.predict(X))
     assert again.net_.module_.n_members == 8
     assert again.history_[-1, "member_best_epochs"] == clf.history_[-1, "member_best_epochs"]
+
+
+def test_auto_decoding_is_independent_under_gates():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 3))
+    car = np.where(X[:, 0] > 0, "yes", "no")
+    color = np.where(car == "yes", np.where(X[:, 1] > 0, "red", "blue"), None)
+    Y = pd.DataFrame({"car": car, "color": color})
+    tasks = [Task("car"), Task("color", gate=("car", "yes"))]
+    clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(4,), max_epochs=1,
+                              random_state=0).fit(X, Y)
+    assert clf.unseen_combination_mass_ == 0.0 and clf._decoder() == "independent"
