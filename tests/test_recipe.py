@@ -308,13 +308,18 @@ def test_label_product_predicts_the_most_probable_combination_by_default():
     np.testing.assert_array_equal(pred["a"] + "|" + pred["b"], plain)
 
 
-def test_tasks_with_gates_keep_working_with_the_recipe():
+def gated_cars(n=80):
+    """A car and its colour, the colour gated on the car."""
     rng = np.random.RandomState(0)
-    X = rng.normal(size=(80, 3))
+    X = rng.normal(size=(n, 3))
     car = np.where(X[:, 0] > 0, "yes", "no")
     color = np.where(car == "yes", np.where(X[:, 1] > 0, "red", "blue"), None)
-    Y = pd.DataFrame({"car": car, "color": color})
     tasks = [Task("car"), Task("color", gate=("car", "yes"))]
+    return X, pd.DataFrame({"car": car, "color": color}), tasks
+
+
+def test_tasks_with_gates_keep_working_with_the_recipe():
+    X, Y, tasks = gated_cars()
     pred = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), max_epochs=20,
                                random_state=0).fit(X, Y).predict(X)
     assert pred.loc[pred["car"] == "no", "color"].isna().all()
@@ -335,12 +340,7 @@ def test_default_model_round_trips_through_save_and_load(tmp_path):
 
 
 def test_auto_decoding_is_independent_under_gates():
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(80, 3))
-    car = np.where(X[:, 0] > 0, "yes", "no")
-    color = np.where(car == "yes", np.where(X[:, 1] > 0, "red", "blue"), None)
-    Y = pd.DataFrame({"car": car, "color": color})
-    tasks = [Task("car"), Task("color", gate=("car", "yes"))]
+    X, Y, tasks = gated_cars()
     clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(4,), max_epochs=1,
                               random_state=0).fit(X, Y)
     assert clf.unseen_combination_mass_ == 0.0 and clf._decoder() == "independent"
