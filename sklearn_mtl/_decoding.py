@@ -135,7 +135,7 @@ def observed_combinations(encoded):
         multiclass tasks only.
     """
     schema = encoded.schema
-    combos = _complete_rows(encoded).copy()
+    combos = _complete_rows(encoded)[0].copy()
     for j, task in enumerate(schema):
         if not task.is_classification:
             combos[:, j] = np.where(combos[:, j] == NOT_APPLICABLE, NOT_APPLICABLE, 0)
@@ -164,8 +164,8 @@ def unseen_combination_mass(encoded):
     mass : float
         In [0, 1]; 1.0 when no row is fully annotated.
     """
-    clf = [j for j, t in enumerate(encoded.schema) if t.is_classification]
-    complete = _complete_rows(encoded)[:, clf]
+    rows, clf = _complete_rows(encoded)
+    complete = rows[:, clf]
     if not clf or len(complete) == 0:
         return 1.0
     _, counts = np.unique(complete, axis=0, return_counts=True)
@@ -173,11 +173,12 @@ def unseen_combination_mass(encoded):
 
 
 def _complete_rows(encoded):
-    """The codes of the rows where no binary or multiclass label is missing."""
+    """The codes of the rows where no binary or multiclass label is missing, and the
+    columns of those (classification) tasks."""
     codes = encoded.codes
     clf = [j for j, t in enumerate(encoded.schema) if t.is_classification]
     complete = (codes[:, clf] != MISSING).all(axis=1) if clf else np.ones(len(codes), bool)
-    return codes[complete]
+    return codes[complete], clf
 
 
 def _unique_rows(codes):

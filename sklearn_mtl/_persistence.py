@@ -743,18 +743,7 @@ class _Reader:
         cls = self.trusted_callable(node["class"], instantiate=BaseEstimator)
         if not cls.__module__.startswith("sklearn_mtl"):
             raise UnsafeModelFileError(f"Only sklearn-mtl estimators load directly; got {cls!r}.")
-        params = {k: self.decode(v) for k, v in node["params"].items()}
-        expected = set(cls._get_param_names())
-        if set(params) != expected:
-            raise UnsafeModelFileError(
-                f"The file's parameters of {cls.__name__} {sorted(params)} differ from this "
-                f"version's {sorted(expected)}."
-            )
-        est = cls(**params)
-        for key, value in node["state"].items():
-            if not _plain_name(key):
-                raise UnsafeModelFileError(f"Refused attribute name {key!r}.")
-            setattr(est, key, self.decode(value))
+        est = self._instance(cls, node, "version's")
         if "net" in node:
             _rebuild_net(est, node["net"], self)
         _check_consistency(est)  # also for an estimator inside a pipeline
@@ -767,13 +756,17 @@ class _Reader:
                 f"The file asks to rebuild {path!r}; only {list(COMPOSITES)} are rebuilt "
                 "from their parameters."
             )
-        cls = _resolve(*path.split(":", 1))
+        return self._instance(_resolve(*path.split(":", 1)), node, "scikit-learn's")
+
+    def _instance(self, cls, node, whose):
+        """``cls`` built from the node's parameters (exactly ``cls``'s), then its state set
+        attribute by attribute (plain names only)."""
         params = {k: self.decode(v) for k, v in node["params"].items()}
         expected = set(cls._get_param_names())
         if set(params) != expected:
             raise UnsafeModelFileError(
                 f"The file's parameters of {cls.__name__} {sorted(params)} differ from this "
-                f"scikit-learn's {sorted(expected)}."
+                f"{whose} {sorted(expected)}."
             )
         est = cls(**params)
         for key, value in node["state"].items():
