@@ -168,7 +168,7 @@ def unseen_combination_mass(encoded):
     complete = rows[:, clf]
     if not clf or len(complete) == 0:
         return 1.0
-    _, counts = np.unique(complete, axis=0, return_counts=True)
+    _, counts = _unique_rows(complete, return_counts=True)
     return float((counts == 1).sum() / len(complete))
 
 
@@ -181,24 +181,28 @@ def _complete_rows(encoded):
     return codes[complete], clf
 
 
-def _unique_rows(codes):
+def _unique_rows(codes, return_counts=False):
     """``np.unique(codes, axis=0)`` for small integer codes, via 1-D mixed-radix keys
     (much faster than numpy's row sort when a key fits in an int64), counted with
-    ``bincount`` when the key space is no larger than the data."""
+    ``bincount`` when the key space is no larger than the data. With ``return_counts``,
+    also how often each row occurs, as ``np.unique`` gives them."""
     low = codes.min(axis=0)
     shifted = codes - low
     radix = shifted.max(axis=0) + 1
     size = np.prod(radix.astype(float))
     if size >= 2.0**62:
-        return np.unique(codes, axis=0)
+        return np.unique(codes, axis=0, return_counts=return_counts)
     strides = np.cumprod(np.concatenate([radix[1:], [1]])[::-1])[::-1]
     keys = shifted @ strides
     if size <= max(len(keys), 1 << 16):
-        present = np.flatnonzero(np.bincount(keys, minlength=int(size)))
+        tally = np.bincount(keys, minlength=int(size))
+        present = np.flatnonzero(tally)
+        counts = tally[present]
     else:
-        present = np.unique(keys)
+        present, counts = np.unique(keys, return_counts=True)
     rows = np.column_stack(np.unravel_index(present, tuple(int(r) for r in radix)))
-    return (rows + low).astype(codes.dtype, copy=False)
+    rows = (rows + low).astype(codes.dtype, copy=False)
+    return (rows, counts) if return_counts else rows
 
 
 class JointDecoder(BaseEstimator):

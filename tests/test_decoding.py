@@ -252,3 +252,7 @@ def test_unique_rows_equals_numpy(shape, low, high):
     expected = np.unique(codes, axis=0)
     np.testing.assert_array_equal(rows, expected)
     assert rows.dtype == expected.dtype
+    rows, counts = _unique_rows(codes, return_counts=True)
+    expected, expected_counts = np.unique(codes, axis=0, return_counts=True)
+    np.testing.assert_array_equal(rows, expected)
+    np.testing.assert_array_equal(counts, expected_counts)

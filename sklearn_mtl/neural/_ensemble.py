@@ -8,7 +8,7 @@ import torch
 from skorch.callbacks import Callback
 from torch import nn
 
-from ._modules import ACTIVATIONS, TaskOutputs
+from ._modules import ACTIVATIONS, TaskOutputs, split_heads
 
 
 class MemberLinear(nn.Module):
@@ -112,7 +112,7 @@ class MemberLinearHeads(MemberLinear):
 
     def forward(self, z):
         joined = super().forward(z).reshape(-1, self.out_features)
-        return TaskOutputs(joined.split(self.head_widths, dim=1), joined=joined)
+        return TaskOutputs(split_heads(joined, self.head_widths), joined=joined)
 
 
 def n_members(module):

@@ -181,9 +181,11 @@ class MultiTaskLoss(nn.Module):
 
     def forward(self, outputs, target):
         pieces = self._run_losses(outputs, target)
-        per_task = _join(pieces)
         if self.weighting is not None and type(self.weighting) is not TaskWeightingModule:
+            per_task = _join(pieces)
             return self.weighting(self.task_weights * per_task), per_task
+        # The per-task vector is only reported here: no graph is built for it.
+        per_task = _join([p.detach() for p in pieces])
         # Fixed weights: Σ_t w_t · loss_t, summed run by run (the backward pass then
         # skips the per-task vector, which is for logging and for the strategies).
         total = None

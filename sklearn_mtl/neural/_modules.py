@@ -107,7 +107,14 @@ class LinearHeads(nn.Linear):
 
     def forward(self, z):
         joined = super().forward(z)
-        return TaskOutputs(joined.split(self.head_widths, dim=1), joined=joined)
+        return TaskOutputs(split_heads(joined, self.head_widths), joined=joined)
+
+
+def split_heads(joined, widths):
+    """Each task's columns of the side-by-side outputs ``joined`` (one head: itself)."""
+    if len(widths) == 1:
+        return (joined,)
+    return joined.split(widths, dim=1)
 
 
 class MultiHeadModule(nn.Module):

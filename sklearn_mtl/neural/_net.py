@@ -12,6 +12,7 @@ from skorch.history import History
 from skorch.utils import TeeGenerator, to_device
 from torch.utils.data import Dataset, Subset
 
+from ._optim import LeanAdamStep, clear_grads
 from ._weighting import TaskWeightRecorder
 
 
@@ -299,6 +300,7 @@ class MultiTaskNet(NeuralNet):
             return
         if method_name == "on_train_end":
             self.__dict__.pop("_batch_hooks", None)
+            self.__dict__.pop("_lean_steps", None)
         super().notify(method_name, **cb_kwargs)
         if method_name == "on_train_begin":  # the callbacks are fixed until on_train_end
             listeners = [(self, NeuralNet), *((cb, Callback) for _, cb in self.callbacks_)]
@@ -306,6 +308,10 @@ class MultiTaskNet(NeuralNet):
                 name: [getattr(obj, name) for obj, base in listeners
                        if _implements(obj, name, base)]
                 for name in _BATCH_EVENTS
+            }
+            self.__dict__["_lean_steps"] = {
+                name: LeanAdamStep.for_optimizer(getattr(self, name + "_"))
+                for name in self._optimizers
             }
 
     def _set_training(self, training=True):
@@ -441,6 +447,28 @@ class MultiTaskNet(NeuralNet):
 
         self._step_optimizer(step_fn)
         return accumulator.get_step()
+
+    def _zero_grad_optimizer(self, set_to_none=None):
+        if set_to_none is False:
+            return super()._zero_grad_optimizer(set_to_none)
+        for name in self._optimizers:
+            clear_grads(getattr(self, name + "_"))
+
+    def _step_optimizer(self, step_fn):
+        """skorch's ``optimizer.step(step_fn)`` for each optimizer; during ``fit``, an
+        ``Adam`` or ``AdamW`` is stepped by :class:`LeanAdamStep` after the closure, with
+        the same result and less per-step overhead."""
+        lean_steps = self.__dict__.get("_lean_steps") or {}
+        for name in self._optimizers:
+            lean = lean_steps.get(name)
+            if lean is None or lean.optimizer is not getattr(self, name + "_"):
+                optimizer = getattr(self, name + "_")
+                optimizer.step() if step_fn is None else optimizer.step(step_fn)
+                continue
+            if step_fn is not None:
+                with torch.enable_grad():
+                    step_fn()
+            lean()
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         return self.get_task_losses(y_pred, y_true, training=training)[0]

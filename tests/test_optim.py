@@ -1,0 +1,107 @@
+"""The lean optimizer step: the same update as ``optimizer.step()``, bit for bit."""
+
+import numpy as np
+import pytest
+import torch
+from _classic import CLASSIC
+
+from sklearn_mtl import MultiTaskClassifier
+from sklearn_mtl.neural import _optim
+from sklearn_mtl.neural._optim import LeanAdamStep, clear_grads
+
+
+def _params(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(5, 3, generator=g).requires_grad_(),
+            torch.randn(3, generator=g).requires_grad_(),
+            torch.randn(2, 5, generator=g).requires_grad_()]
+
+
+def _set_grads(params, step):
+    g = torch.Generator().manual_seed(100 + step)
+    for i, p in enumerate(params):
+        # the last parameter gets no gradient on odd steps: skipped, as by Adam.step
+        p.grad = None if (i == 2 and step % 2) else torch.randn(p.shape, generator=g)
+
+
+@pytest.mark.parametrize("cls", [torch.optim.Adam, torch.optim.AdamW])
+@pytest.mark.parametrize("options", [
+    {"fused": True},
+    {"foreach": True},
+    {"foreach": False, "amsgrad": True, "weight_decay": 0.1},
+    {"fused": True, "maximize": True, "betas": (0.8, 0.9)},
+])
+def test_lean_step_equals_optimizer_step(cls, options):
+    reference, lean = _params(), _params()
+    opt_ref = cls([{"params": reference[:2]}, {"params": reference[2:], "lr": 0.3}],
+                  lr=0.01, **options)
+    opt = cls([{"params": lean[:2]}, {"params": lean[2:], "lr": 0.3}], lr=0.01, **options)
+    step = LeanAdamStep.for_optimizer(opt)
+    assert step is not None
+    for t in range(6):
+        if t == 3:  # a schedule changes the learning rates between steps
+            for o in (opt_ref, opt):
+                for group in o.param_groups:
+                    group["lr"] *= 0.5
+        _set_grads(reference, t)
+        _set_grads(lean, t)
+        opt_ref.step()
+        step()
+    for a, b in zip(reference, lean):
+        assert torch.equal(a, b)
+    for a, b in zip(reference, lean):
+        for key, value in opt_ref.state[a].items():
+            assert torch.equal(value, opt.state[b][key])
+
+
+def test_lean_step_only_for_adam_and_adamw():
+    params = _params()
+
+    class MyAdam(torch.optim.Adam):
+        pass
+
+    assert LeanAdamStep.for_optimizer(torch.optim.SGD(params, lr=0.1)) is None
+    assert LeanAdamStep.for_optimizer(MyAdam(params)) is None
+    assert LeanAdamStep.for_optimizer(torch.optim.Adam(params, differentiable=True)) is None
+
+
+def test_lean_step_defers_to_step_with_hooks():
+    params = _params()
+    opt = torch.optim.Adam(params, lr=0.1)
+    calls = []
+    opt.register_step_post_hook(lambda *args: calls.append(1))
+    step = LeanAdamStep.for_optimizer(opt)
+    for t in range(3):
+        _set_grads(params, t)
+        step()
+    assert len(calls) == 3
+
+
+def test_clear_grads_sets_none():
+    params = _params()
+    opt = torch.optim.Adam(params)
+    _set_grads(params, 0)
+    clear_grads(opt)
+    assert all(p.grad is None for p in params)
+
+
+@pytest.mark.parametrize(
+    "extra", [{}, {"optimizer": torch.optim.Adam}, {"lr_schedule": "warmup_cosine"}]
+)
+def test_fit_with_lean_step_equals_optimizer_step(monkeypatch, extra):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 6)).astype(np.float32)
+    Y = np.column_stack([(X[:, 0] > 0).astype(int), np.digitize(X[:, 1], [-0.5, 0.5])])
+    params = {**CLASSIC, "hidden_layer_sizes": (16,), "max_epochs": 4, "batch_size": 32,
+              "random_state": 0, **extra}
+    calls = []
+    original = _optim.LeanAdamStep.__call__
+    monkeypatch.setattr(_optim.LeanAdamStep, "__call__",
+                        lambda self: (calls.append(1), original(self))[1])
+    lean = MultiTaskClassifier(**params).fit(X, Y)
+    assert len(calls) == 4 * 4  # every step of the fit went through the lean step
+    monkeypatch.setattr(_optim.LeanAdamStep, "for_optimizer", classmethod(lambda cls, o: None))
+    plain = MultiTaskClassifier(**params).fit(X, Y)
+    for a, b in zip(lean.net_.module_.parameters(), plain.net_.module_.parameters()):
+        assert torch.equal(a, b)
+    np.testing.assert_array_equal(lean.predict_proba(X)[0], plain.predict_proba(X)[0])
