@@ -317,10 +317,18 @@ class MultiTaskNet(NeuralNet):
     def _set_training(self, training=True):
         # skorch switches every (sub)module's mode on every batch; recursing through the
         # module tree costs more than a small MLP's step. Switch only on a change.
-        modules = [getattr(self, name + "_") for name in self._modules + self._criteria]
-        if all(m.training == training for m in modules if isinstance(m, torch.nn.Module)):
-            return
-        super()._set_training(training)
+        for name in (*self._modules, *self._criteria):
+            m = getattr(self, name + "_")
+            if isinstance(m, torch.nn.Module) and m.training != training:
+                super()._set_training(training)
+                return
+
+    def infer(self, x, **fit_params):
+        # skorch's ``to_tensor`` checks a dozen input types on every batch; a tensor
+        # batch (every in-memory one) goes straight to the module.
+        if type(x) is torch.Tensor and not fit_params and self.device is not None:
+            return self.module_(x.to(self.device))
+        return super().infer(x, **fit_params)
 
     # The history rows of a batch. A plain skorch ``History`` is written in place (its
     # indexing resolves any key path, which costs microseconds a call, four calls a
@@ -475,7 +483,10 @@ class MultiTaskNet(NeuralNet):
 
     def get_task_losses(self, y_pred, y_true, training=False):
         """``(total, per_task)`` from the criterion; records the per-task losses."""
-        y_true = to_device(y_true, self.device)
+        if type(y_true) is torch.Tensor and self.device is not None:
+            y_true = y_true.to(self.device)
+        else:
+            y_true = to_device(y_true, self.device)
         k = self.module_.n_members if hasattr(self.module_, "n_members") else 1
         if k > 1:  # an ensemble: every member's rows are scored against the labels
             y_true = self._member_targets(y_true, k, training)
