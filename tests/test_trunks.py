@@ -347,3 +347,23 @@ def test_gated_tasks_on_images():
     clf = small(tasks=tasks, trunk="conv2d", trunk_params={"channels": (4,)}).fit(X, Y)
     pred = clf.predict(X)
     assert pred.loc[pred["where"] == "a", "channel"].isna().all()
+
+
+@pytest.mark.parametrize("trunk_cls, shape", [(Conv2dTrunk, (3, 3, 10, 12)),
+                                              (FrameConvTrunk, (2, 1, 4, 8, 8))])
+def test_channels_last_is_the_same_model(trunk_cls, shape):
+    torch.manual_seed(0)
+    plain = trunk_cls(shape[1], channels=(4, 6)).eval()
+    fast = trunk_cls(shape[1], channels=(4, 6), channels_last=True).eval()
+    fast.load_state_dict(plain.state_dict())
+    weight = next(m.weight for m in fast.modules() if isinstance(m, torch.nn.Conv2d))
+    assert weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(*shape)
+    torch.testing.assert_close(fast(x), plain(x), rtol=1e-5, atol=1e-6)
+
+
+def test_channels_last_trains_and_predicts():
+    X, Y = square_images(n=40)
+    clf = small(trunk="conv2d", trunk_params={"channels": (4,), "channels_last": True})
+    clf.fit(X, Y)
+    assert clf.predict_proba(X)[0].shape == (40, 2)
