@@ -1,5 +1,7 @@
 """The lean optimizer step: the same update as ``optimizer.step()``, bit for bit."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -105,3 +107,21 @@ def test_fit_with_lean_step_equals_optimizer_step(monkeypatch, extra):
     for a, b in zip(lean.net_.module_.parameters(), plain.net_.module_.parameters()):
         assert torch.equal(a, b)
     np.testing.assert_array_equal(lean.predict_proba(X)[0], plain.predict_proba(X)[0])
+
+
+def test_lean_step_follows_a_loaded_state():
+    reference, lean = _params(), _params()
+    opt_ref, opt = torch.optim.AdamW(reference, lr=0.05), torch.optim.AdamW(lean, lr=0.05)
+    step = LeanAdamStep.for_optimizer(opt)
+    for t in range(4):
+        if t == 2:  # e.g. a checkpoint restored mid-training: new state tensors
+            saved = copy.deepcopy(opt_ref.state_dict())
+            opt_ref.load_state_dict(copy.deepcopy(saved))
+            opt.load_state_dict(saved)
+            assert opt.state[lean[0]]["exp_avg"] is not step._states[0][1][0][0]
+        _set_grads(reference, 2 * t)  # even steps: every parameter has a gradient
+        _set_grads(lean, 2 * t)
+        opt_ref.step()
+        step()
+    for a, b in zip(reference, lean):
+        assert torch.equal(a, b)

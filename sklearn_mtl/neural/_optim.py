@@ -30,6 +30,7 @@ class LeanAdamStep:
 
     def __init__(self, optimizer):
         self.optimizer = optimizer
+        self._states = {}  # group index -> the state lists of its parameters, all with state
 
     @classmethod
     def for_optimizer(cls, optimizer):
@@ -52,25 +53,25 @@ class LeanAdamStep:
             opt.step()
             return
         updates = []
-        for group in opt.param_groups:
+        for i, group in enumerate(opt.param_groups):
             params = [p for p in group["params"] if p.grad is not None]
             if not params:
                 continue
-            states = [opt.state.get(p) for p in params]
-            if not all(states):  # the first step creates the state
+            lists = self._state_lists(i, group, params)
+            if lists is None:  # the first step creates the state
                 opt.step()
                 return
-            updates.append((group, params, states))
+            updates.append((group, params, lists))
         with torch.no_grad():
-            for group, params, states in updates:
+            for group, params, (exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps) in updates:
                 beta1, beta2 = group["betas"]
                 adam(
                     params,
                     [p.grad for p in params],
-                    [s["exp_avg"] for s in states],
-                    [s["exp_avg_sq"] for s in states],
-                    [s["max_exp_avg_sq"] for s in states] if group["amsgrad"] else [],
-                    [s["step"] for s in states],
+                    exp_avgs,
+                    exp_avg_sqs,
+                    max_exp_avg_sqs,
+                    steps,
                     amsgrad=group["amsgrad"],
                     has_complex=False,
                     beta1=beta1,
@@ -85,6 +86,29 @@ class LeanAdamStep:
                     fused=group["fused"],
                     decoupled_weight_decay=group["decoupled_weight_decay"],
                 )
+
+
+    def _state_lists(self, i, group, params):
+        """(exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps) of ``params``, or None while
+        one has no state yet. The lists of a group whose every parameter has a gradient
+        are kept while they are the optimizer's: its steps update the state tensors in
+        place."""
+        everyone = len(params) == len(group["params"])
+        cached = self._states.get(i) if everyone else None
+        if cached is not None and cached[0] is group:
+            # still the optimizer's tensors (``load_state_dict`` replaces them)?
+            state = self.optimizer.state.get(params[0])
+            if state and state.get("exp_avg") is cached[1][0][0]:
+                return cached[1]
+        states = [self.optimizer.state.get(p) for p in params]
+        if not all(states):
+            return None
+        lists = ([s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
+                 [s["max_exp_avg_sq"] for s in states] if group["amsgrad"] else [],
+                 [s["step"] for s in states])
+        if everyone:
+            self._states[i] = (group, lists)
+        return lists
 
 
 def clear_grads(optimizer):
