@@ -25,15 +25,30 @@ def parser(description):
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
     p.add_argument("--repeats", type=int, default=3, help="repeats; the median is reported")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument(
+        "--clock", choices=("wall", "cpu"), default="wall",
+        help="wall-clock seconds, or this process's CPU seconds (steadier on a shared "
+             "machine for single-threaded CPU work; not for CUDA)",
+    )
     return p
+
+
+#: The clock of :func:`timed`: ``time.perf_counter`` or, with ``--clock cpu``,
+#: ``time.process_time`` (set by :func:`setup`).
+_CLOCK = {"now": time.perf_counter}
 
 
 def setup(args):
     if args.threads:
         torch.set_num_threads(args.threads)
+    if getattr(args, "clock", "wall") == "cpu":
+        if args.device.startswith("cuda"):
+            raise SystemExit("--clock cpu measures CPU work only; use --clock wall with cuda")
+        _CLOCK["now"] = time.process_time
     print(
         f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"torch {torch.__version__} ({torch.get_num_threads()} threads), device {args.device}"
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads), device {args.device}, "
+        f"{getattr(args, 'clock', 'wall')} clock"
         + (f" ({torch.cuda.get_device_name()})" if args.device.startswith("cuda") else "")
     )
 
@@ -48,11 +63,12 @@ def timed(fn, device="cpu"):
     """Wall-clock seconds of one ``fn()``, GPU work included."""
     if device.startswith("cuda"):
         torch.cuda.synchronize()
-    start = time.perf_counter()
+    now = _CLOCK["now"]
+    start = now()
     fn()
     if device.startswith("cuda"):
         torch.cuda.synchronize()
-    return time.perf_counter() - start
+    return now() - start
 
 
 def interleaved_times(fns, repeats, device="cpu"):

@@ -125,3 +125,30 @@ def test_lean_step_follows_a_loaded_state():
         step()
     for a, b in zip(reference, lean):
         assert torch.equal(a, b)
+
+
+def test_lean_train_step_equals_skorch_step(monkeypatch):
+    from sklearn_mtl import _multitask
+    from sklearn_mtl.neural import MultiTaskNet
+
+    class PlainStepNet(MultiTaskNet):
+        def train_step(self, batch, **fit_params):  # an override: the regular path
+            return super().train_step(batch, **fit_params)
+
+    built = []
+    original = MultiTaskNet._lean_train_step_for
+    monkeypatch.setattr(MultiTaskNet, "_lean_train_step_for",
+                        lambda self: built.append(original(self)) or built[-1])
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(96, 5)).astype(np.float32)
+    Y = np.column_stack([(X[:, 0] > 0).astype(int), (X[:, 1] + X[:, 2] > 0).astype(int)])
+    params = {**CLASSIC, "hidden_layer_sizes": (8,), "max_epochs": 3, "batch_size": 16,
+              "random_state": 0, "label_smoothing": 0.1}
+    lean = MultiTaskClassifier(**params).fit(X, Y)
+    monkeypatch.setattr(_multitask, "MultiTaskNet", PlainStepNet)
+    plain = MultiTaskClassifier(**params).fit(X, Y)
+    assert type(plain.net_) is PlainStepNet
+    assert built[0] is not None and built[1] is None  # the lean step, then skorch's
+    for a, b in zip(lean.net_.module_.parameters(), plain.net_.module_.parameters()):
+        assert torch.equal(a, b)
+    assert lean.net_.history[:, "train_loss"] == plain.net_.history[:, "train_loss"]
