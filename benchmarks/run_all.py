@@ -28,6 +28,10 @@ SCRIPTS = {
     "bench_shared_trunk.py": {
         "quick": ["--n-samples", "5000", "--epochs", "3", "--repeats", "1"], "neural": True,
     },
+    "bench_small_data.py": {
+        "quick": ["--epochs", "2", "--ensemble-epochs", "1", "--repeats", "1", "--skip-shared"],
+        "neural": True,
+    },
     "bench_predict.py": {"quick": ["--n-samples", "200000", "--repeats", "1"], "neural": True},
     "bench_thresholds.py": {"quick": [], "neural": False},
     "bench_onnx.py": {
