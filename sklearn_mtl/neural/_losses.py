@@ -202,6 +202,8 @@ class MultiTaskLoss(nn.Module):
 
 def _join(pieces):
     """The per-task vector from the runs' losses (scalars and vectors, in task order)."""
+    if len(pieces) == 1:
+        return pieces[0].reshape(-1)
     if all(p.ndim == 0 for p in pieces):
         return torch.stack(pieces)
     return torch.cat([p.reshape(-1) for p in pieces])

@@ -346,16 +346,18 @@ class MultiTaskNet(NeuralNet):
     # indexing resolves any key path, which costs microseconds a call, four calls a
     # batch); another history class (e.g. skorch's ``DistributedHistory``) is called.
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        if type(self.history) is History:
-            list.__getitem__(self.history, -1)["batches"].append({})
+        history = self.history_
+        if type(history) is History:
+            list.__getitem__(history, -1)["batches"].append({})
         else:
-            self.history.new_batch()
+            history.new_batch()
 
     def _record_batch(self, key, value):
-        if type(self.history) is History:
-            list.__getitem__(self.history, -1)["batches"][-1][key] = value
+        history = self.history_
+        if type(history) is History:
+            list.__getitem__(history, -1)["batches"][-1][key] = value
         else:
-            self.history.record_batch(key, value)
+            history.record_batch(key, value)
 
     def initialize(self):
         super().initialize()
@@ -498,13 +500,15 @@ class MultiTaskNet(NeuralNet):
         optimizer = getattr(self, self._optimizers[0] + "_")
 
         def lean_train_step(batch):
+            if not torch.is_grad_enabled():  # as Adam.step runs skorch's closure
+                with torch.enable_grad():
+                    return lean_train_step(batch)
             clear_grads(optimizer)
             self._set_training(True)
             Xi, yi = unpack_data(batch)
-            with torch.enable_grad():
-                y_pred = self.infer(Xi)
-                loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-                loss.backward()
+            y_pred = self.infer(Xi)
+            loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+            loss.backward()
             lean()
             return {"loss": loss, "y_pred": y_pred}
 
