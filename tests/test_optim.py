@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from _classic import CLASSIC
+from skorch.callbacks import Callback
 
 from sklearn_mtl import MultiTaskClassifier
 from sklearn_mtl.neural import _optim
@@ -152,3 +153,31 @@ def test_lean_train_step_equals_skorch_step(monkeypatch):
     for a, b in zip(lean.net_.module_.parameters(), plain.net_.module_.parameters()):
         assert torch.equal(a, b)
     assert lean.net_.history[:, "train_loss"] == plain.net_.history[:, "train_loss"]
+
+
+def test_batch_losses_read_once_an_epoch_give_the_same_history(monkeypatch):
+    from sklearn_mtl.neural import _net
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(80, 4)).astype(np.float32)
+    Y = np.column_stack([(X[:, 0] > 0).astype(int), np.digitize(X[:, 1], [-0.5, 0.5])])
+    params = {**CLASSIC, "hidden_layer_sizes": (8,), "max_epochs": 2, "batch_size": 16,
+              "random_state": 0, "early_stopping": True}
+    per_batch = MultiTaskClassifier(**params).fit(X, Y)
+    seen = []
+
+    class Spy(Callback):
+        def on_batch_end(self, net, training=False, **kwargs):
+            seen.append(type(net.history[-1, "batches", -1, "train_loss" if training
+                                         else "valid_loss"]))
+
+    # what an accelerator does: the batch losses stay tensors until the epoch's end
+    monkeypatch.setattr(_net, "_defers_reads", lambda device: True)
+    per_epoch = MultiTaskClassifier(**params, callbacks=[("spy", Spy())]).fit(X, Y)
+    assert set(seen) == {torch.Tensor}
+    for key in ("train_loss", "train_task_losses", "valid_loss", "valid_task_losses"):
+        expected = per_batch.net_.history[:, "batches", :, key]
+        got = per_epoch.net_.history[:, "batches", :, key]
+        assert got == expected
+        assert all(type(v) in (float, list) for epoch in got for v in epoch)
+    assert per_epoch.net_.history[:, "train_loss"] == per_batch.net_.history[:, "train_loss"]

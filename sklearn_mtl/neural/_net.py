@@ -175,6 +175,12 @@ class SliceBatchIterator:
                 yield X_chunk[at : at + bs], y_chunk[at : at + bs]
 
 
+def _defers_reads(device):
+    """Whether training on ``device`` reads the batch losses once an epoch (on an
+    accelerator) rather than once a batch (on CPU, where a read costs no wait)."""
+    return device is not None and torch.device(device).type != "cpu"
+
+
 #: Bytes of training rows :class:`SliceBatchIterator` gathers at a time.
 _GATHER_BYTES = 16 * 2**20
 
@@ -312,6 +318,7 @@ class MultiTaskNet(NeuralNet):
             self.__dict__.pop("_batch_hooks", None)
             self.__dict__.pop("_lean_steps", None)
             self.__dict__.pop("_lean_train_step", None)
+            self.__dict__.pop("_deferred_reads", None)
         super().notify(method_name, **cb_kwargs)
         if method_name == "on_train_begin":  # the callbacks are fixed until on_train_end
             listeners = [(self, NeuralNet), *((cb, Callback) for _, cb in self.callbacks_)]
@@ -325,6 +332,9 @@ class MultiTaskNet(NeuralNet):
                 for name in self._optimizers
             }
             self.__dict__["_lean_train_step"] = self._lean_train_step_for()
+            self.__dict__["_deferred_reads"] = (
+                _defers_reads(self.device) and type(self.history_) is History
+            )
 
     def _set_training(self, training=True):
         # skorch switches every (sub)module's mode on every batch; recursing through the
@@ -430,22 +440,52 @@ class MultiTaskNet(NeuralNet):
         ``on_batch_end``, then ``<prefix>_batch_count``. Batch events reach only the
         callbacks that implement them (see :meth:`notify`); on a small network, skorch's
         per-batch calls otherwise cost about a tenth of each step.
+
+        On an accelerator, reading a batch's loss waits for the device to finish the
+        step, so the host cannot queue the next one meanwhile. There the batch losses
+        stay device tensors during the epoch (a callback reading one in
+        ``on_batch_end`` gets a 0-d tensor) and are read together at its end, in one
+        transfer: the history then holds the same floats as on CPU.
         """
         if iterator is None:
             return
         if training and not fit_params and step_fn == self.train_step:
             step_fn = self.__dict__.get("_lean_train_step") or step_fn
+        deferred = self.__dict__.get("_deferred_reads", False)
         batch_count = 0
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
             xb = batch[0] if isinstance(batch, (tuple, list)) else batch
             batch_size = xb.shape[0] if isinstance(xb, torch.Tensor) else get_len(xb)
-            self._record_batch(prefix + "_loss", step["loss"].item())
+            loss = step["loss"].detach()
+            self._record_batch(prefix + "_loss", loss if deferred else loss.item())
             self._record_batch(prefix + "_batch_size", batch_size)
             self.notify("on_batch_end", batch=batch, training=training, **step)
             batch_count += 1
+        if deferred and batch_count:
+            self._read_batch_losses(prefix, batch_count)
         self.history.record(prefix + "_batch_count", batch_count)
+
+    def _read_batch_losses(self, prefix, batch_count):
+        """The epoch's last ``batch_count`` batch rows: device tensors to Python numbers
+        (``<prefix>_loss`` a float, ``<prefix>_task_losses`` a list), in one transfer."""
+        rows = list.__getitem__(self.history_, -1)["batches"][-batch_count:]
+        slots, tensors = [], []
+        for row in rows:
+            for key in (prefix + "_loss", prefix + "_task_losses"):
+                value = row.get(key)
+                if isinstance(value, torch.Tensor):
+                    slots.append((row, key, value.numel()))
+                    tensors.append(value.reshape(-1).double())  # float32 -> float64 exactly
+        if not tensors:
+            return
+        values = torch.cat(tensors).tolist()
+        at = 0
+        for row, key, n in slots:
+            taken = values[at : at + n]
+            row[key] = taken if key.endswith("_task_losses") else taken[0]
+            at += n
 
     def train_step(self, batch, **fit_params):
         """skorch's training step: zero the gradients, :meth:`train_step_single`,
@@ -550,7 +590,10 @@ class MultiTaskNet(NeuralNet):
             y_true = self._member_targets(y_true, k, training)
         total, per_task = self.criterion_(y_pred, y_true)
         prefix = "train" if training else "valid"
-        self._record_batch(f"{prefix}_task_losses", per_task.detach().tolist())
+        losses = per_task.detach()
+        if not self.__dict__.get("_deferred_reads"):
+            losses = losses.tolist()
+        self._record_batch(f"{prefix}_task_losses", losses)
         return total, per_task
 
     def weight_columns(self):
