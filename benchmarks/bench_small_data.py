@@ -14,9 +14,11 @@ the same core as torch). Contenders, with the same hidden sizes, epochs and batc
 
 Then two ratios within the estimator:
 
-- the default recipe's ensemble: one optimizer step of ``MultiTaskClassifier()``'s
-  ensemble (``ensemble_size="auto"``) against one step of a single member of it (same
-  widths, ``ensemble_size=1``), on a 2,000-row table with three tasks, batch 128;
+- the default recipe's ensemble: ``MultiTaskClassifier()``'s ensemble
+  (``ensemble_size="auto"``) against a single member of it (same widths,
+  ``ensemble_size=1``), fit for the same epochs, hence the same optimizer steps, on a
+  2,000-row table with three tasks, batch 128: the ratio is the cost per step, the
+  members' held-out scoring included;
 - one shared trunk for five tasks against five networks: ``bench_shared_trunk.py``'s
   problem, run here with its own settings.
 
