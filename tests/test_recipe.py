@@ -258,6 +258,26 @@ def test_member_holdout_restores_each_members_best_epoch():
             torch.testing.assert_close(p[m], snap[m])
 
 
+def test_member_holdout_scores_each_member_on_its_own_fold_only():
+    # Running member m on fold m only gives the scores of running every member on
+    # every sample and keeping each one's fold (gated and multi-label tasks included).
+    X, Y, tasks = gated_cars(n=50)
+    Y["tags"] = [["a"], ["b"], ["a", "b"], [], ["a"]] * 10
+    tasks = [*tasks, Task("tags", kind="multilabel")]
+    clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), ensemble_size=3,
+                              max_epochs=2, random_state=0).fit(X, Y)
+    holdout = MemberHoldout()
+    holdout.X_ = torch.from_numpy(clf.preprocessor_.transform(X))
+    holdout.y_ = clf._with_folds(clf._targets(clf.encoder_.transform(Y), None, len(X)))
+    clf.net_.batch_size = 16  # folds of unequal size within a batch
+    own = holdout.member_losses(clf.net_)
+    trunk = clf.net_.module_.trunk
+    trunk.forward_members = None  # not callable: every member on every sample
+    every = holdout.member_losses(clf.net_)
+    torch.testing.assert_close(own, every)
+    assert torch.isfinite(own).all()
+
+
 def test_ensemble_refuses_other_trunks_and_batch_norm():
     X, Y = raw_table(n=20)
     with pytest.raises(ValueError, match="ensemble_size=4 needs the built-in MLP"):
