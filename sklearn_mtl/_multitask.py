@@ -88,8 +88,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         ``set_params(trunk_params__channels=(8, 16))``, so a grid search can use
         ``param_grid={"trunk_params__channels": [(8,), (16, 32)]}``; this holds for
         every ``*_params`` dict.
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Hidden layers of the built-in MLP trunk.
+    hidden_layer_sizes : tuple of int, default=(192, 192, 192)
+        Hidden layers of the built-in MLP trunk (of each member of the default ensemble).
     activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
         Activation of the MLP trunk and of the heads' hidden layers.
     dropout : float, default=0.0
@@ -286,7 +286,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         preprocessing="auto",
         trunk="mlp",
         trunk_params=None,
-        hidden_layer_sizes=(256, 256, 256),
+        hidden_layer_sizes=(192, 192, 192),
         activation="relu",
         dropout=0.0,
         batch_norm=False,
