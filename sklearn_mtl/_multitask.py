@@ -140,8 +140,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         Learning rate.
     batch_size : int, default=128
         Mini-batch size for training and prediction.
-    max_epochs : int, default=100
-        Number of epochs (more epochs per ``fit`` with ``warm_start``).
+    max_epochs : int or None, default=None
+        Number of epochs (more epochs per ``fit`` with ``warm_start``). ``None`` is the
+        recipe's training length: as many epochs as make about 1,200 optimizer steps,
+        between 20 and 256 epochs.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data and stop when the
         validation loss has not improved for ``patience`` epochs, restoring the best
@@ -947,7 +949,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
 #: The recipe's training length when ``max_epochs=None``: about this many optimizer
 #: steps, within this range of epochs (see "What the defaults do" in the docs).
-_TARGET_STEPS = 2000
+_TARGET_STEPS = 1200
 _EPOCH_RANGE = (20, 256)
 #: ``decode="auto"`` decodes over the observed combinations when at most this share of
 #: new samples is expected to carry a combination unseen in training (Good–Turing).

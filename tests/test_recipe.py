@@ -122,7 +122,8 @@ def test_pixel_scale_and_grams_are_scaled_inside():
 @pytest.mark.parametrize("n, batch_size, expected", [
     (60, 128, 256),      # 1 step an epoch: capped at 256 epochs
     (20_000, 128, 20),   # 157 steps an epoch: at least 20 epochs
-    (2_000, 100, 100),   # 20 steps an epoch: 2000 steps
+    (2_000, 100, 60),    # 20 steps an epoch: 1200 steps
+    (1_200, 128, 120),   # 10 steps an epoch: 1200 steps
 ])
 def test_training_length_rule(n, batch_size, expected):
     clf = MultiTaskClassifier(batch_size=batch_size)
