@@ -143,7 +143,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     max_epochs : int or None, default=None
         Number of epochs (more epochs per ``fit`` with ``warm_start``). ``None`` is the
         recipe's training length: as many epochs as make about 1,200 optimizer steps,
-        between 20 and 256 epochs.
+        between 32 and 256 epochs.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data and stop when the
         validation loss has not improved for ``patience`` epochs, restoring the best
@@ -950,7 +950,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 #: The recipe's training length when ``max_epochs=None``: about this many optimizer
 #: steps, within this range of epochs (see "What the defaults do" in the docs).
 _TARGET_STEPS = 1200
-_EPOCH_RANGE = (20, 256)
+_EPOCH_RANGE = (32, 256)
 #: ``decode="auto"`` decodes over the observed combinations when at most this share of
 #: new samples is expected to carry a combination unseen in training (Good–Turing).
 _OBSERVED_DECODING_MAX_UNSEEN = 0.05

@@ -121,7 +121,7 @@ def test_pixel_scale_and_grams_are_scaled_inside():
 # ---------------------------------------------------------------- training length
 @pytest.mark.parametrize("n, batch_size, expected", [
     (60, 128, 256),      # 1 step an epoch: capped at 256 epochs
-    (20_000, 128, 20),   # 157 steps an epoch: at least 20 epochs
+    (20_000, 128, 32),   # 157 steps an epoch: at least 32 epochs
     (2_000, 100, 60),    # 20 steps an epoch: 1200 steps
     (1_200, 128, 120),   # 10 steps an epoch: 1200 steps
 ])
