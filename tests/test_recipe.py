@@ -201,6 +201,10 @@ def test_ensemble_trunk_members_are_independent_mlps():
     expected = torch.relu(torch.relu(x @ first.weight[m] + first.bias[m]) @ second.weight[m]
                           + second.bias[m])
     torch.testing.assert_close(out[m], expected)
+    # each member on its own samples: member m's output for its rows is forward's
+    own = trunk.forward_members(torch.stack([x[:2], x[1:3], x[3:5]]))
+    torch.testing.assert_close(own[1], out[1, 1:3])
+    torch.testing.assert_close(own[2], out[2, 3:5])
 
 
 def test_ensemble_predicts_the_mean_of_its_members():
