@@ -88,8 +88,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         ``set_params(trunk_params__channels=(8, 16))``, so a grid search can use
         ``param_grid={"trunk_params__channels": [(8,), (16, 32)]}``; this holds for
         every ``*_params`` dict.
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Hidden layers of the built-in MLP trunk.
+    hidden_layer_sizes : tuple of int, default=(192, 192, 192)
+        Hidden layers of the built-in MLP trunk (of each member of the default ensemble).
     activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
         Activation of the MLP trunk and of the heads' hidden layers.
     dropout : float, default=0.0
@@ -140,8 +140,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         Learning rate.
     batch_size : int, default=128
         Mini-batch size for training and prediction.
-    max_epochs : int, default=100
-        Number of epochs (more epochs per ``fit`` with ``warm_start``).
+    max_epochs : int or None, default=None
+        Number of epochs (more epochs per ``fit`` with ``warm_start``). ``None`` is the
+        recipe's training length: as many epochs as make about 1,200 optimizer steps,
+        between 32 and 256 epochs.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data and stop when the
         validation loss has not improved for ``patience`` epochs, restoring the best
@@ -286,7 +288,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         preprocessing="auto",
         trunk="mlp",
         trunk_params=None,
-        hidden_layer_sizes=(256, 256, 256),
+        hidden_layer_sizes=(192, 192, 192),
         activation="relu",
         dropout=0.0,
         batch_norm=False,
@@ -947,8 +949,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
 #: The recipe's training length when ``max_epochs=None``: about this many optimizer
 #: steps, within this range of epochs (see "What the defaults do" in the docs).
-_TARGET_STEPS = 2000
-_EPOCH_RANGE = (20, 256)
+_TARGET_STEPS = 1200
+_EPOCH_RANGE = (32, 256)
 #: ``decode="auto"`` decodes over the observed combinations when at most this share of
 #: new samples is expected to carry a combination unseen in training (Good–Turing).
 _OBSERVED_DECODING_MAX_UNSEEN = 0.05

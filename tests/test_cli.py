@@ -122,7 +122,7 @@ def test_model_mapping(name):
     if name == "mtl":  # the network with its defaults, on the raw features
         assert not isinstance(model, Pipeline)
         assert final.max_epochs == 7 and final.random_state == 3
-        assert final.get_params()["hidden_layer_sizes"] == (256, 256, 256)
+        assert final.get_params()["hidden_layer_sizes"] == (192, 192, 192)
     elif name.endswith("-hgb"):
         assert type(final.estimator).__name__ == "HistGradientBoostingClassifier"
         assert final.estimator.random_state == 3

@@ -121,8 +121,9 @@ def test_pixel_scale_and_grams_are_scaled_inside():
 # ---------------------------------------------------------------- training length
 @pytest.mark.parametrize("n, batch_size, expected", [
     (60, 128, 256),      # 1 step an epoch: capped at 256 epochs
-    (20_000, 128, 20),   # 157 steps an epoch: at least 20 epochs
-    (2_000, 100, 100),   # 20 steps an epoch: 2000 steps
+    (20_000, 128, 32),   # 157 steps an epoch: at least 32 epochs
+    (2_000, 100, 60),    # 20 steps an epoch: 1200 steps
+    (1_200, 128, 120),   # 10 steps an epoch: 1200 steps
 ])
 def test_training_length_rule(n, batch_size, expected):
     clf = MultiTaskClassifier(batch_size=batch_size)
@@ -200,6 +201,10 @@ def test_ensemble_trunk_members_are_independent_mlps():
     expected = torch.relu(torch.relu(x @ first.weight[m] + first.bias[m]) @ second.weight[m]
                           + second.bias[m])
     torch.testing.assert_close(out[m], expected)
+    # each member on its own samples: member m's output for its rows is forward's
+    own = trunk.forward_members(torch.stack([x[:2], x[1:3], x[3:5]]))
+    torch.testing.assert_close(own[1], out[1, 1:3])
+    torch.testing.assert_close(own[2], out[2, 3:5])
 
 
 def test_ensemble_predicts_the_mean_of_its_members():
@@ -256,6 +261,26 @@ def test_member_holdout_restores_each_members_best_epoch():
         # the snapshot callback runs after MemberHoldout's epoch end, same epoch
         for p, snap in zip(final, snaps.states[epoch - 1]):
             torch.testing.assert_close(p[m], snap[m])
+
+
+def test_member_holdout_scores_each_member_on_its_own_fold_only():
+    # Running member m on fold m only gives the scores of running every member on
+    # every sample and keeping each one's fold (gated and multi-label tasks included).
+    X, Y, tasks = gated_cars(n=50)
+    Y["tags"] = [["a"], ["b"], ["a", "b"], [], ["a"]] * 10
+    tasks = [*tasks, Task("tags", kind="multilabel")]
+    clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), ensemble_size=3,
+                              max_epochs=2, random_state=0).fit(X, Y)
+    holdout = MemberHoldout()
+    holdout.X_ = torch.from_numpy(clf.preprocessor_.transform(X))
+    holdout.y_ = clf._with_folds(clf._targets(clf.encoder_.transform(Y), None, len(X)))
+    clf.net_.batch_size = 16  # folds of unequal size within a batch
+    own = holdout.member_losses(clf.net_)
+    trunk = clf.net_.module_.trunk
+    trunk.forward_members = None  # not callable: every member on every sample
+    every = holdout.member_losses(clf.net_)
+    torch.testing.assert_close(own, every)
+    assert torch.isfinite(own).all()
 
 
 def test_ensemble_refuses_other_trunks_and_batch_norm():

@@ -88,6 +88,11 @@ class EnsembleMLPTrunk(nn.Module):
         x = x.reshape(x.shape[0], -1)
         return self.layers(x.unsqueeze(0).expand(self.n_members, *x.shape))
 
+    def forward_members(self, x):
+        """Each member on its own samples: input (n_members, batch, ...), member ``m``
+        reading ``x[m]``; output (n_members, batch, hidden_layer_sizes[-1])."""
+        return self.layers(x.reshape(x.shape[0], x.shape[1], -1))
+
 
 class MemberLinearHeads(MemberLinear):
     """Every task's output layer for every member, as one batched product.
@@ -203,8 +208,11 @@ class MemberHoldout(Callback):
         Per task, the weighted mean over the member's held-out, applicable samples of its
         loss (cross-entropy, or squared error for a regression task), and with
         ``metric="error"`` of its error rate plus ``0.01 ×`` that loss, which breaks ties
-        between epochs of equal error; summed over the tasks with their weights. All
-        members are scored at once, from one forward pass per batch.
+        between epochs of equal error; summed over the tasks with their weights. When the
+        trunk can run each member on samples of its own (``forward_members``, as
+        :class:`EnsembleMLPTrunk` does), member ``m`` is run on the samples of fold ``m``
+        only, about a ``1 / n_members`` of the arithmetic of running every member on
+        every sample; otherwise all members are run on every batch.
         """
         module, criterion = net.module_, net.criterion_
         k = module.n_members
@@ -215,12 +223,18 @@ class MemberHoldout(Callback):
         errors = torch.zeros_like(losses)
         counts = torch.zeros_like(losses)
         members = torch.arange(k)[:, None]
+        own_folds = callable(getattr(module.trunk, "forward_members", None))
         batches = net.get_iterator(net.get_dataset(self.X_, self.y_), training=False)
         with torch.no_grad():
             for xb, yb in batches:
-                outputs = module(xb.to(net.device))
-                yb = yb.to(net.device)
-                held = (yb[:, -1].long()[None, :] == members.to(yb.device)).to(yb.dtype)
+                xb, yb = xb.to(net.device), yb.to(net.device)
+                if own_folds:
+                    xb, yb, held = _by_fold(xb, yb, k)
+                    outputs = module.heads(module.trunk.forward_members(xb))
+                else:
+                    outputs = module(xb)
+                    held = (yb[:, -1].long()[None, :] == members.to(yb.device)).to(yb.dtype)
+                    yb = yb[None].expand(k, *yb.shape)
                 for j, spec in enumerate(criterion.specs):
                     loss, wrong, weight = _member_terms(spec, outputs[j], yb, held, k)
                     losses[:, j] += (loss * weight).flatten(1).sum(1).double().cpu()
@@ -238,33 +252,51 @@ class MemberHoldout(Callback):
         return torch.where(present.any(1), total, torch.full_like(total, float("inf")))
 
 
+def _by_fold(x, y, k):
+    """One batch regrouped by held-out fold (the last column of ``y``).
+
+    Returns ``(x, y, held)`` of shapes (k, m, ...), (k, m, columns) and (k, m): row ``i``
+    of member ``j`` is the ``i``-th sample of fold ``j`` in the batch, ``m`` the largest
+    fold's count; shorter folds are padded with their batch's first sample, ``held`` 0.
+    """
+    fold = y[:, -1].long()
+    order = torch.argsort(fold, stable=True)
+    counts = torch.bincount(fold, minlength=k)[:k]
+    m = max(int(counts.max()), 1)
+    starts = torch.cumsum(counts, 0) - counts
+    slot = torch.arange(m, device=y.device)
+    held = slot[None, :] < counts[:, None]
+    index = torch.where(held, starts[:, None] + slot[None, :], torch.zeros_like(slot)[None, :])
+    rows = order[index.clamp(max=len(order) - 1)]
+    return x[rows], y[rows], held.to(y.dtype)
+
+
 def _member_terms(spec, out, target, held, k):
     """Per member and sample (and label): loss, wrong (0/1) and weight of one task.
 
-    ``out`` stacks the members' rows (k × n); ``held`` (k, n) is 1 where the sample is in
-    the member's held-out fold. Shapes (k, n) or, for a multilabel task, (k, n, labels).
+    ``out`` stacks the members' rows (k × n); ``target`` (k, n, columns) holds each
+    member's samples' targets and ``held`` (k, n) is 1 where the sample is in the member's
+    held-out fold. Shapes (k, n) or, for a multilabel task, (k, n, labels).
     """
-    n = target.shape[0]
-    y = target[:, spec["start"] : spec["start"] + spec["width"]]
-    w = target[:, spec["weight_start"] : spec["weight_start"] + spec["width"]]
+    n = target.shape[1]
+    y = target[..., spec["start"] : spec["start"] + spec["width"]]
+    w = target[..., spec["weight_start"] : spec["weight_start"] + spec["width"]]
     out = out.reshape(k, n, -1)
     if spec["kind"] == "multiclass":
-        labels = y[:, 0].long()
+        labels = y[..., 0].long()
         logp = torch.log_softmax(out, dim=-1)
-        loss = -logp.gather(-1, labels[None, :, None].expand(k, n, 1))[..., 0]
-        wrong = (out.argmax(-1) != labels[None]).to(w.dtype)
-        return loss, wrong, w[:, 0][None] * held
+        loss = -logp.gather(-1, labels[..., None])[..., 0]
+        wrong = (out.argmax(-1) != labels).to(w.dtype)
+        return loss, wrong, w[..., 0] * held
     if spec["kind"] == "regression":
-        loss = (out[..., 0] - y[:, 0][None]) ** 2
-        return loss, torch.zeros_like(loss), w[:, 0][None] * held
+        loss = (out[..., 0] - y[..., 0]) ** 2
+        return loss, torch.zeros_like(loss), w[..., 0] * held
     # binary: one logit; multilabel: one logit per label
-    width = y.shape[1]
+    width = y.shape[-1]
     logits = out[..., :width]
-    loss = torch.nn.functional.binary_cross_entropy_with_logits(
-        logits, y[None].expand(k, n, width), reduction="none"
-    )
-    wrong = ((logits > 0).to(y.dtype) != y[None]).to(w.dtype)
-    weight = w[None] * held[..., None]
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
+    wrong = ((logits > 0).to(y.dtype) != y).to(w.dtype)
+    weight = w * held[..., None]
     if spec["kind"] == "binary":
         return loss[..., 0], wrong[..., 0], weight[..., 0]
     return loss, wrong, weight
