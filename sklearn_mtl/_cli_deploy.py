@@ -44,9 +44,7 @@ def add_deploy_parsers(sub):
     pred.add_argument("--id-column", help="a column of DATA copied to the output, first")
     pred.add_argument("--batch-size", type=int, default=10_000,
                       help="rows read and predicted at a time (default: 10000)")
-    pred.add_argument("--trust", action="append", default=[], metavar="NAME",
-                      help="a class the model file may use (passed to load(trusted=...)); "
-                      "repeatable")
+    _add_trust(pred)
     pred.add_argument("--quiet", action="store_true", help="no progress bar")
     pred.set_defaults(handler=predict_command)
 
@@ -63,8 +61,7 @@ def add_deploy_parsers(sub):
     exp.add_argument("--quantize", action="store_true",
                      help="int8 weights (onnxruntime dynamic quantization)")
     exp.add_argument("--no-labels", action="store_true", help="probability outputs only")
-    exp.add_argument("--trust", action="append", default=[], metavar="NAME",
-                     help="a class the model file may use; repeatable")
+    _add_trust(exp)
     exp.set_defaults(handler=export_command)
 
     info = sub.add_parser(
@@ -74,12 +71,17 @@ def add_deploy_parsers(sub):
     )
     info.add_argument("model", help="the saved model (.mtl)")
     info.add_argument("--json", action="store_true", help="print JSON")
-    info.add_argument("--trust", action="append", default=[], metavar="NAME",
-                      help="a class the model file may use; repeatable")
+    _add_trust(info)
     info.set_defaults(handler=info_command)
 
 
 # ------------------------------------------------------------------------------- model
+def _add_trust(parser):
+    parser.add_argument("--trust", action="append", default=[], metavar="NAME",
+                        help="a class the model file may use (passed to "
+                        "load(trusted=...)); repeatable")
+
+
 def load_model(path, trusted=()):
     """(model, final step with the schema) from a saved file; input errors as exit 2."""
     from . import UnsafeModelFileError, load

@@ -175,12 +175,6 @@ class SliceBatchIterator:
                 yield X_chunk[at : at + bs], y_chunk[at : at + bs]
 
 
-def _defers_reads(device):
-    """Whether training on ``device`` reads the batch losses once an epoch (on an
-    accelerator) rather than once a batch (on CPU, where a read costs no wait)."""
-    return device is not None and torch.device(device).type != "cpu"
-
-
 #: Bytes of training rows :class:`SliceBatchIterator` gathers at a time.
 _GATHER_BYTES = 16 * 2**20
 
@@ -266,6 +260,12 @@ class TaskPrintLog(PrintLog):
             ordered += group
             placed.update(group)
         return ordered
+
+
+def _defers_reads(device):
+    """Whether training on ``device`` reads the batch losses once an epoch (on an
+    accelerator) rather than once a batch (on CPU, where a read costs no wait)."""
+    return device is not None and torch.device(device).type != "cpu"
 
 
 class MultiTaskNet(NeuralNet):
@@ -544,13 +544,9 @@ class MultiTaskNet(NeuralNet):
                 with torch.enable_grad():
                     return lean_train_step(batch)
             clear_grads(optimizer)
-            self._set_training(True)
-            Xi, yi = unpack_data(batch)
-            y_pred = self.infer(Xi)
-            loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-            loss.backward()
+            step = self.train_step_single(batch)
             lean()
-            return {"loss": loss, "y_pred": y_pred}
+            return step
 
         return lean_train_step
 
