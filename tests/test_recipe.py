@@ -1,11 +1,14 @@
 """The default recipe's parts, each on tiny data: preprocessing, training length, schedule,
 label smoothing, the ensemble and its held-out epoch selection, automatic decoding."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
+from skorch.history import History
 from torch.nn import functional as F
 
 from sklearn_mtl import LabelProductClassifier, MultiTaskClassifier, Task
@@ -261,6 +264,49 @@ def test_member_holdout_restores_each_members_best_epoch():
         # the snapshot callback runs after MemberHoldout's epoch end, same epoch
         for p, snap in zip(final, snaps.states[epoch - 1]):
             torch.testing.assert_close(p[m], snap[m])
+
+
+@pytest.mark.parametrize("select, best_epochs, restored", [
+    # epoch means of the finite scores: 0.7, 0.55, 0.55 -> epoch 2 (the first minimum)
+    ("shared", [2, 2, 0], [2.0, 2.0, 3.0]),
+    ("member", [1, 3, 0], [1.0, 3.0, 3.0]),
+])
+def test_member_holdout_selects_one_epoch_or_each_members(select, best_epochs, restored,
+                                                          monkeypatch):
+    # Three members over three epochs; member 2 never sees a held-out label (inf) and
+    # keeps its last weights. Each epoch writes its number into the weights.
+    scores = [[0.5, 0.9, np.inf], [0.6, 0.5, np.inf], [0.7, 0.4, np.inf]]
+    weights = torch.nn.Parameter(torch.zeros(3, 2))
+    holdout = MemberHoldout(select=select)
+    holdout.active_ = True
+    holdout.X_ = holdout.y_ = None
+    holdout._start([weights])
+    net = SimpleNamespace(history=History())
+    for epoch, score in enumerate(scores, 1):
+        net.history.new_epoch()
+        with torch.no_grad():
+            weights.fill_(epoch)
+        monkeypatch.setattr(holdout, "member_losses", lambda net, s=score: torch.tensor(s))
+        holdout.on_epoch_end(net)
+    assert net.history[:, "member_valid_loss"] == pytest.approx([0.7, 0.55, 0.55])
+    holdout.on_train_end(net)
+    assert net.history[-1, "member_best_epochs"] == best_epochs
+    np.testing.assert_array_equal(weights[:, 0].detach().numpy(), restored)
+    np.testing.assert_array_equal(weights[:, 1].detach().numpy(), restored)
+
+
+def test_member_holdout_rejects_an_unknown_select():
+    with pytest.raises(ValueError, match="select must be 'shared' or 'member'; got 'best'"):
+        MemberHoldout(select="best").on_train_begin(net=None)
+
+
+def test_default_ensemble_restores_one_shared_epoch():
+    X, Y = raw_table(n=48)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=3, max_epochs=6, lr=0.05,
+                              random_state=0).fit(X, Y)
+    best = clf.history_[-1, "member_best_epochs"]
+    valid = clf.history_[:, "member_valid_loss"]
+    assert best == [int(np.argmin(valid)) + 1] * 3
 
 
 def test_member_holdout_scores_each_member_on_its_own_fold_only():
