@@ -96,6 +96,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         Dropout after each hidden layer of the MLP trunk.
     batch_norm : bool, default=False
         Whether the MLP trunk uses batch normalisation.
+    ensemble_size : "auto" or int, default="auto"
+        Members of the MLP ensemble (:class:`~sklearn_mtl.neural.EnsembleMLPTrunk`): MLPs
+        with their own weights, trained side by side, whose probabilities ``predict_proba``
+        averages. Each member holds out one fold of the training samples, and the epoch
+        with the lowest mean held-out error is restored for every member
+        (:class:`~sklearn_mtl.neural.MemberHoldout`). ``"auto"``: 8 for the built-in MLP
+        with hidden layers and without ``batch_norm``, else 1 (one network, trained on
+        every sample for every epoch).
     head_hidden : dict of str -> tuple of int, default=None
         Hidden layers of a task's head, e.g. ``{"body": (32,)}``; other heads are a plain
         ``Linear``.
