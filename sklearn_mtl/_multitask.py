@@ -161,7 +161,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     patience : int, default=5
         Epochs without improvement before stopping.
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
-        Extra skorch callbacks (deep-copied at fit).
+        Extra skorch callbacks (deep-copied at fit). A
+        :class:`~sklearn_mtl.neural.MemberHoldout` among them replaces the ensemble's own,
+        e.g. ``MemberHoldout(select="member")`` for each member's own best epoch.
     device : str or torch.device, default="cpu"
         Where to train and predict, e.g. ``"cuda"``.
     num_workers : int, default=0
@@ -835,12 +837,15 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             callbacks.append(
                 ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
             )
-        if getattr(module, "n_members", 1) > 1:
+        user_callbacks = copy.deepcopy(self.callbacks or [])
+        if getattr(module, "n_members", 1) > 1 and not any(
+            isinstance(cb[1] if isinstance(cb, tuple) else cb, MemberHoldout)
+            for cb in user_callbacks
+        ):  # a MemberHoldout of the user's replaces the recipe's
             callbacks.append(("member_holdout", MemberHoldout()))
         if self.lr_schedule == "warmup_cosine":
             callbacks.append(("lr_schedule", WarmupCosineSchedule(self._total_steps)))
-        for cb in copy.deepcopy(self.callbacks or []):
-            callbacks.append(cb)
+        callbacks.extend(user_callbacks)
         kwargs = {f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()}
         if not {"foreach", "fused"} & set(self.optimizer_params or {}):
             # One fused kernel per step (else one multi-tensor kernel) instead of a loop

@@ -251,13 +251,19 @@ class _Snapshots(MemberHoldout.__mro__[1]):  # a skorch Callback
 
 
 def test_member_holdout_restores_each_members_best_epoch():
+    # The user's MemberHoldout (each member's own epoch) replaces the recipe's.
     X, Y = raw_table(n=48)
     snaps = _Snapshots()
-    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=3, max_epochs=6, lr=0.05,
-                              callbacks=[("snaps", snaps)], random_state=0).fit(X, Y)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(32, 32), ensemble_size=3, max_epochs=30,
+                              lr=0.3, batch_size=8, random_state=0,
+                              callbacks=[MemberHoldout(select="member"), ("snaps", snaps)],
+                              ).fit(X, Y)
+    holdouts = [cb for _, cb in clf.net_.callbacks_ if isinstance(cb, MemberHoldout)]
+    assert [cb.select for cb in holdouts] == ["member"]
     best = clf.history_[-1, "member_best_epochs"]
-    assert len(best) == 3 and all(1 <= b <= 6 for b in best)
-    assert len(clf.history_[:, "member_valid_loss"]) == 6
+    assert len(best) == 3 and all(1 <= b <= 30 for b in best)
+    assert len(set(best)) > 1  # this seed: the members chose different epochs
+    assert len(clf.history_[:, "member_valid_loss"]) == 30
     snaps = dict(clf.net_.callbacks_)["snaps"]  # the fitted copy of the callback
     final = list(clf.net_.module_.parameters())
     for m, epoch in enumerate(best):

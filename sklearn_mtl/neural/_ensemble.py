@@ -206,9 +206,10 @@ class MemberHoldout(Callback):
         self.epoch_ += 1
         losses = self.member_losses(net)
         finite = torch.isfinite(losses)
-        if self.select == "shared" and finite.any():
+        mean = losses[finite].mean() if finite.any() else torch.tensor(float("nan"))
+        if self.select == "shared":
             # every member that has held-out labels is scored by their mean
-            losses = torch.where(finite, losses[finite].mean(), losses)
+            losses = torch.where(finite, mean, losses)
         better = losses < self.best_loss_
         self.best_loss_ = torch.where(better, losses, self.best_loss_)
         self.best_epoch_[better] = self.epoch_
@@ -216,8 +217,7 @@ class MemberHoldout(Callback):
             with torch.no_grad():
                 for best, p in zip(self.best_state_, self.params_):
                     best[better] = p.detach()[better].to(best.device)
-        net.history.record("member_valid_loss", float(losses[torch.isfinite(losses)].mean())
-                           if torch.isfinite(losses).any() else float("nan"))
+        net.history.record("member_valid_loss", float(mean))
 
     def on_train_end(self, net, **kwargs):
         if not getattr(self, "active_", False):
