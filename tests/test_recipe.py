@@ -416,6 +416,21 @@ def test_default_model_round_trips_through_save_and_load(tmp_path):
     assert again.history_[-1, "member_best_epochs"] == clf.history_[-1, "member_best_epochs"]
 
 
+def test_model_saved_before_select_existed_keeps_per_member_epochs():
+    import pickle
+
+    X, Y = raw_table()
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=3, max_epochs=3,
+                              random_state=0).fit(X, Y)
+    holdout = dict(clf.net_.callbacks_)["member_holdout"]
+    del holdout.select  # what a model of the previous release holds
+    again = pickle.loads(pickle.dumps(clf))
+    assert dict(again.net_.callbacks_)["member_holdout"].select == "member"
+    again.set_params(warm_start=True).fit(X, Y)  # training continues
+    assert len(again.history_) == 6
+    assert all(1 <= e <= 3 for e in again.history_[-1, "member_best_epochs"])
+
+
 def test_auto_decoding_is_independent_under_gates():
     X, Y, tasks = gated_cars()
     clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(4,), max_epochs=1,

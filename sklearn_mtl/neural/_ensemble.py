@@ -180,6 +180,12 @@ class MemberHoldout(Callback):
         self.metric = metric
         self.select = select
 
+    def __setstate__(self, state):
+        # A model saved before ``select`` existed chose each member's own epoch; it keeps
+        # doing so when its training is continued (``warm_start``).
+        state.setdefault("select", "member")
+        self.__dict__.update(state)
+
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         if self.select not in ("shared", "member"):
             raise ValueError(
