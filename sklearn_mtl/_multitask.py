@@ -35,7 +35,7 @@ from .neural._distributed import (
     same_seed,
     setup_data_parallel,
 )
-from .neural._ensemble import EnsembleMLPTrunk, MemberHoldout, member_mean
+from .neural._ensemble import EnsembleMLPTrunk, MemberHoldout, member_mean, n_members
 from .neural._losses import MultiTaskLoss
 from .neural._modules import (
     ACTIVATIONS,
@@ -497,7 +497,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             if sample_weight is not None:
                 sample_weight = check_sample_weight(sample_weight, X)
             targets = self._with_folds(
-                self._targets(encoded, sample_weight, _num_samples(X))
+                self._targets(encoded, sample_weight, _num_samples(X)),
+                n_members(self.net_.module_),
             )
             with self._rng_context(self._seed + len(self.net_.history)):
                 epochs = self._epochs if self.max_epochs is None else self.max_epochs
@@ -517,9 +518,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if self.data_parallel:
             self._seed = same_seed(self._seed)
         self._epochs, self._total_steps = self._training_length(_num_samples(X))
-        targets = self._with_folds(targets)
         with self._rng_context(self._seed):
             module = self._build_module(X)
+            # the folds of the module's members: the recipe's ensemble or a user's own
+            targets = self._with_folds(targets, n_members(module))
             self.net_ = self._build_net(module, self._build_criterion())
             self.net_.fit(self._as_tensor(X), targets)
         return self
@@ -542,11 +544,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             epochs = int(np.clip(np.ceil(_TARGET_STEPS / steps_per_epoch), low, high))
         return epochs, epochs * steps_per_epoch
 
-    def _with_folds(self, targets):
-        """The target tensor, plus for an ensemble a last column with each sample's fold
-        (0 .. n_members - 1, balanced, seeded): the fold its member holds out (see
-        :class:`~sklearn_mtl.neural.MemberHoldout`). The loss reads only its own columns."""
-        k = self._ensemble_members()
+    def _with_folds(self, targets, k):
+        """The target tensor, plus for an ensemble of ``k`` members a last column with
+        each sample's fold (0 .. k - 1, balanced, seeded): the fold its member holds out
+        (see :class:`~sklearn_mtl.neural.MemberHoldout`). The loss reads only its own
+        columns."""
         if k <= 1:
             return targets
         rng = np.random.RandomState(self._seed)
@@ -758,10 +760,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     def _build_trunk(self, X):
         sample_shape = tuple(_dataset_sample(X).shape) if isinstance(X, Dataset) else X.shape[1:]
+        k = self._ensemble_members()  # refuses an ensemble_size the trunk cannot take
         if isinstance(self.trunk, str) and self.trunk != "mlp":
             return _build_named_trunk(self.trunk, self.trunk_params, sample_shape)
         if self.trunk == "mlp":
-            k = self._ensemble_members()
             if k > 1:
                 if self.batch_norm:
                     raise ValueError(

@@ -102,6 +102,29 @@ def test_raw_dataframe_with_strings_and_gaps_fits_and_predicts():
     np.testing.assert_array_equal(same.fit(X, Y).predict_proba(X)[0], clf.predict_proba(X)[0])
 
 
+def test_piecewise_linear_encoding_exact_values():
+    X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0, 4.0, np.nan], "flag": [0, 1, 0, 1, 0, 1]})
+    pre = TabularPreprocessor(n_bins=2).fit(X)
+    np.testing.assert_array_equal(pre.bin_edges_[0], [0.0, 2.0, 4.0])
+    assert len(pre.bin_edges_[1]) == 0  # a binary column is not encoded
+    Z = pre.transform(X)
+    # x scaled, flag scaled, x's gap indicator, then x's two bins
+    np.testing.assert_array_equal(pre.encoded_columns_, [3, 4])
+    np.testing.assert_array_equal(
+        Z[:, 3:], [[-1, -1], [0, -1], [1, -1], [1, 0], [1, 1], [0, 0]])
+    outside = pre.transform(pd.DataFrame({"x": [-3.0, 9.0], "flag": [0, 0]}))
+    np.testing.assert_array_equal(outside[:, 3:], [[-1, -1], [1, 1]])
+    plain = TabularPreprocessor().fit(X)
+    np.testing.assert_array_equal(plain.transform(X), Z[:, :3])  # n_bins=0: unchanged
+
+
+def test_piecewise_linear_encoding_column_budget():
+    X = np.random.RandomState(0).normal(size=(200, 8))
+    pre = TabularPreprocessor(n_bins=16, max_encoded_columns=32).fit(X)
+    assert [len(e) - 1 for e in pre.bin_edges_] == [4] * 8
+    assert pre.n_features_out_ == 8 + 32
+
+
 def test_preprocessing_none_keeps_the_old_contract():
     X, Y = raw_table()
     clf = MultiTaskClassifier(preprocessing=None, ensemble_size=1, max_epochs=1)
@@ -229,7 +252,7 @@ def test_member_never_trains_on_its_held_out_fold():
                               random_state=0).fit(X, Y)
     net = clf.net_
     Z = torch.from_numpy(clf.preprocessor_.transform(X))
-    target = clf._with_folds(clf._targets(clf.encoder_.transform(Y), None, len(X)))
+    target = clf._with_folds(clf._targets(clf.encoder_.transform(Y), None, len(X)), 3)
     folds = target[:, -1]
     np.testing.assert_array_equal(np.bincount(folds.int().numpy()), [16, 16, 16])
     rows = folds == 1  # a batch of fold 1 only: member 1 must get no gradient
@@ -256,6 +279,7 @@ def test_member_holdout_restores_each_members_best_epoch():
     snaps = _Snapshots()
     clf = MultiTaskClassifier(hidden_layer_sizes=(32, 32), ensemble_size=3, max_epochs=30,
                               lr=0.3, batch_size=8, random_state=0,
+                              preprocessing=TabularPreprocessor(),  # one input view
                               callbacks=[MemberHoldout(select="member"), ("snaps", snaps)],
                               ).fit(X, Y)
     holdouts = [cb for _, cb in clf.net_.callbacks_ if isinstance(cb, MemberHoldout)]
@@ -301,6 +325,76 @@ def test_member_holdout_selects_one_epoch_or_each_members(select, best_epochs, r
     np.testing.assert_array_equal(weights[:, 1].detach().numpy(), restored)
 
 
+def test_member_holdout_keeps_the_view_with_the_best_held_out_score(monkeypatch):
+    # Four members in two input views (members 0, 1 read column 0 only; 2, 3 read both).
+    # View 1 scores 0.3 at its epoch 2, view 0 0.45 at its epoch 1: view 1 is kept, and
+    # members 0, 1 become copies of members 2, 3 at epoch 2, input mask included.
+    scores = [[0.4, 0.5, 0.6, 0.8], [0.6, 0.6, 0.2, 0.4], [0.9, 0.9, 0.5, 0.5]]
+    trunk = EnsembleMLPTrunk(2, (3,), n_members=4,
+                             member_inputs=[[1, 0], [1, 0], [1, 1], [1, 1]])
+    assert trunk.member_views().tolist() == [0, 0, 1, 1]
+    weights = torch.nn.Parameter(torch.zeros(4, 2))
+    holdout = MemberHoldout()
+    holdout.active_ = True
+    holdout.X_ = holdout.y_ = None
+    holdout.views_ = trunk.member_views()
+    holdout._start([weights])
+    net = SimpleNamespace(history=History(), module_=SimpleNamespace(trunk=trunk))
+    for epoch, score in enumerate(scores, 1):
+        net.history.new_epoch()
+        with torch.no_grad():
+            weights.copy_(10 * epoch + torch.arange(4.0)[:, None])  # epoch, member
+        monkeypatch.setattr(holdout, "member_losses", lambda net, s=score: torch.tensor(s))
+        holdout.on_epoch_end(net)
+    holdout.on_train_end(net)
+    np.testing.assert_array_equal(weights[:, 0].detach().numpy(), [22, 23, 22, 23])
+    assert net.history[-1, "member_view"] == 1
+    assert net.history[-1, "member_view_scores"] == pytest.approx([0.45, 0.3])
+    assert net.history[-1, "member_best_epochs"] == [2, 2, 2, 2]
+    assert trunk.input_mask[:, 0, :].tolist() == [[1, 1]] * 4
+    assert trunk.member_views().tolist() == [0, 0, 0, 0]
+
+
+def test_ensemble_member_ignores_the_columns_it_does_not_read():
+    torch.manual_seed(0)
+    trunk = EnsembleMLPTrunk(3, (5,), n_members=2, member_inputs=[[1, 1, 0], [1, 1, 1]])
+    x = torch.randn(4, 3)
+    changed = x.clone()
+    changed[:, 2] += 5.0
+    out, out_changed = trunk(x), trunk(changed)
+    torch.testing.assert_close(out[0], out_changed[0])
+    assert not torch.allclose(out[1], out_changed[1])
+    own = trunk.forward_members(torch.stack([changed[:2], changed[2:]]))
+    torch.testing.assert_close(own[0], out[0, :2])
+    with pytest.raises(ValueError, match=r"member_inputs must have shape .*\(2, 3\); got \(2, 2\)"):
+        EnsembleMLPTrunk(3, (5,), n_members=2, member_inputs=[[1, 1], [1, 1]])
+
+
+def test_users_ensemble_trunk_with_two_views_keeps_one():
+    # Encoded features, and an ensemble trunk of the user's whose first two members do not
+    # read the encoding: the estimator gives its four members held-out folds, and the
+    # view with the better held-out score is kept by every member.
+    X, Y = raw_table(n=80)
+    pre = TabularPreprocessor(n_bins=8).fit(X)
+    Z = pre.transform(X)
+    assert len(pre.encoded_columns_) == 2 * 8  # the two numeric columns
+    mask = np.ones((4, Z.shape[1]), dtype=bool)
+    mask[:2, pre.encoded_columns_] = False
+    clf = MultiTaskClassifier(preprocessing=None, max_epochs=4, random_state=0,
+                              trunk=EnsembleMLPTrunk(Z.shape[1], (8,), 4, member_inputs=mask),
+                              ).fit(Z, Y)
+    assert clf.net_.module_.n_members == 4
+    valid = clf.history_[:, "member_valid_loss"]
+    assert len(valid) == 4 and np.isfinite(valid).all()
+    scores = clf.history_[-1, "member_view_scores"]
+    kept = clf.history_[-1, "member_view"]
+    assert len(scores) == 2 and np.isfinite(scores).all() and kept == int(np.argmin(scores))
+    best = clf.history_[-1, "member_best_epochs"]
+    assert len(set(best)) == 1 and 1 <= best[0] <= 4
+    reads = clf.net_.module_.trunk.input_mask[:, 0, :].bool().numpy()
+    assert (reads[:, pre.encoded_columns_].all(1) == bool(kept)).all()
+
+
 def test_member_holdout_rejects_an_unknown_select():
     with pytest.raises(ValueError, match="select must be 'shared' or 'member'; got 'best'"):
         MemberHoldout(select="best").on_train_begin(net=None)
@@ -325,7 +419,7 @@ def test_member_holdout_scores_each_member_on_its_own_fold_only():
                               max_epochs=2, random_state=0).fit(X, Y)
     holdout = MemberHoldout()
     holdout.X_ = torch.from_numpy(clf.preprocessor_.transform(X))
-    holdout.y_ = clf._with_folds(clf._targets(clf.encoder_.transform(Y), None, len(X)))
+    holdout.y_ = clf._with_folds(clf._targets(clf.encoder_.transform(Y), None, len(X)), 3)
     clf.net_.batch_size = 16  # folds of unequal size within a batch
     own = holdout.member_losses(clf.net_)
     trunk = clf.net_.module_.trunk

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from skorch.callbacks import Callback
 from torch import nn
@@ -67,13 +68,29 @@ class EnsembleMLPTrunk(nn.Module):
         Activation after each hidden layer.
     dropout : float, default=0.0
         Dropout probability after each activation.
+    member_inputs : array-like of bool of shape (n_members, n_features), default=None
+        Which input columns each member reads (the others it sees as zeros); ``None``:
+        every member reads every column. Members that read the same columns share an
+        input *view*; :class:`MemberHoldout` keeps the view that does best on held-out
+        samples. Kept in the buffer ``input_mask``, of shape (n_members, 1, n_features).
     """
 
-    def __init__(self, n_features, hidden_layer_sizes, n_members, activation="relu", dropout=0.0):
+    def __init__(self, n_features, hidden_layer_sizes, n_members, activation="relu", dropout=0.0,
+                 member_inputs=None):
         super().__init__()
         if not len(hidden_layer_sizes):
             raise ValueError("An ensemble trunk needs at least one hidden layer.")
         self.n_members = int(n_members)
+        mask = None
+        if member_inputs is not None:
+            mask = torch.as_tensor(np.asarray(member_inputs, dtype=bool), dtype=torch.float32)
+            if mask.shape != (self.n_members, int(n_features)):
+                raise ValueError(
+                    f"member_inputs must have shape (n_members, n_features) = "
+                    f"({self.n_members}, {int(n_features)}); got {tuple(mask.shape)}."
+                )
+            mask = mask[:, None, :]
+        self.register_buffer("input_mask", mask)
         layers, width = [], int(n_features)
         for size in hidden_layer_sizes:
             layers.append(MemberLinear(self.n_members, width, size))
@@ -86,12 +103,23 @@ class EnsembleMLPTrunk(nn.Module):
 
     def forward(self, x):
         x = x.reshape(x.shape[0], -1)
-        return self.layers(x.unsqueeze(0).expand(self.n_members, *x.shape))
+        x = x.unsqueeze(0).expand(self.n_members, *x.shape)
+        return self.layers(x if self.input_mask is None else x * self.input_mask)
 
     def forward_members(self, x):
         """Each member on its own samples: input (n_members, batch, ...), member ``m``
         reading ``x[m]``; output (n_members, batch, hidden_layer_sizes[-1])."""
-        return self.layers(x.reshape(x.shape[0], x.shape[1], -1))
+        x = x.reshape(x.shape[0], x.shape[1], -1)
+        return self.layers(x if self.input_mask is None else x * self.input_mask)
+
+    def member_views(self):
+        """Each member's input view, a tensor (n_members,) of ints: members reading the
+        same columns share a number, numbered in order of first appearance."""
+        if self.input_mask is None:
+            return torch.zeros(self.n_members, dtype=torch.long)
+        rows = [tuple(r) for r in self.input_mask[:, 0, :].bool().tolist()]
+        first = {}
+        return torch.tensor([first.setdefault(r, len(first)) for r in rows], dtype=torch.long)
 
 
 class MemberLinearHeads(MemberLinear):
@@ -195,6 +223,8 @@ class MemberHoldout(Callback):
         if not self.active_:
             return
         self.X_, self.y_ = X, torch.as_tensor(y)
+        trunk = net.module_.trunk
+        self.views_ = trunk.member_views() if hasattr(trunk, "member_views") else None
         self._start(_member_parameters(net.module_, net.module_.n_members))
 
     def _start(self, params):
@@ -214,8 +244,8 @@ class MemberHoldout(Callback):
         finite = torch.isfinite(losses)
         mean = losses[finite].mean() if finite.any() else torch.tensor(float("nan"))
         if self.select == "shared":
-            # every member that has held-out labels is scored by their mean
-            losses = torch.where(finite, mean, losses)
+            # every member that has held-out labels is scored by the mean of its view's
+            losses = torch.where(finite, _view_means(losses, self._views()), losses)
         better = losses < self.best_loss_
         self.best_loss_ = torch.where(better, losses, self.best_loss_)
         self.best_epoch_[better] = self.epoch_
@@ -228,12 +258,42 @@ class MemberHoldout(Callback):
     def on_train_end(self, net, **kwargs):
         if not getattr(self, "active_", False):
             return
+        views = self._views()
+        if int(views.max()) > 0:
+            self._keep_best_view(net, views)
         keep = torch.isfinite(self.best_loss_)  # a member that never saw a held-out label
         with torch.no_grad():
             for best, p in zip(self.best_state_, self.params_):
                 p[keep] = best[keep].to(p.device)
         net.history.record("member_best_epochs", self.best_epoch_.tolist())
         del self.X_, self.y_, self.params_, self.best_state_
+
+    def _views(self):
+        views = getattr(self, "views_", None)
+        k = self.best_loss_.shape[0]
+        return torch.zeros(k, dtype=torch.long) if views is None else views
+
+    def _keep_best_view(self, net, views):
+        """The view whose members' mean held-out score (at their restored epochs) is the
+        lowest is kept: the other views' members become copies of its members, weights
+        and input mask alike, so the ensemble's mean is the kept view's mean."""
+        scores = _view_means(self.best_loss_, views)
+        finite = torch.isfinite(scores)
+        if not finite.any():
+            return
+        kept = int(views[int(torch.argmin(torch.where(finite, scores, torch.inf)))])
+        winners = torch.nonzero(views == kept)[:, 0]
+        losers = torch.nonzero(views != kept)[:, 0]
+        source = winners[torch.arange(len(losers)) % len(winners)]
+        mask = net.module_.trunk.input_mask
+        with torch.no_grad():
+            for best in self.best_state_:
+                best[losers] = best[source]
+            mask[losers.to(mask.device)] = mask[source.to(mask.device)]
+        self.best_loss_[losers] = self.best_loss_[source]
+        self.best_epoch_[losers] = self.best_epoch_[source]
+        net.history.record("member_view_scores", [float(v) for v in _per_view(scores, views)])
+        net.history.record("member_view", kept)
 
     def member_losses(self, net):
         """Each member's score on its own held-out fold, a tensor (n_members,).
@@ -283,6 +343,22 @@ class MemberHoldout(Callback):
         score = torch.where(present, score, torch.zeros_like(score))
         total = (score * criterion.task_weights.cpu().double()).sum(1).float()
         return torch.where(present.any(1), total, torch.full_like(total, float("inf")))
+
+
+def _view_means(scores, views):
+    """Each member's entry replaced by the mean of the finite entries of its view."""
+    out = scores.clone()
+    for v in torch.unique(views):
+        members = views == v
+        finite = torch.isfinite(scores) & members
+        if finite.any():
+            out[members] = scores[finite].mean()
+    return out
+
+
+def _per_view(member_scores, views):
+    """One value per view from per-member values that are equal within a view."""
+    return [member_scores[views == v][0] for v in range(int(views.max()) + 1)]
 
 
 def _by_fold(x, y, k):

@@ -32,6 +32,17 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
       dtype): one-hot encoded; categories seen fewer than ``min_frequency`` times, and
       those beyond the ``max_categories`` most frequent, share one column; a missing value
       is a category of its own; a category unseen in training is all zeros.
+    - **Piecewise-linear encoding** (with ``n_bins``): each numeric column is also
+      encoded over its training quantiles ``b_0 < b_1 < ... < b_T`` (at most ``n_bins``
+      bins, fewer where quantiles coincide): column ``t`` of the encoding is
+      ``2 clip((x - b_{t-1}) / (b_t - b_{t-1}), 0, 1) - 1``: the value climbs through
+      the bins one at a time (the PLE of Gorishniy et al. 2022, "On Embeddings for
+      Numerical Features in Tabular Deep Learning"), centred on 0 like the scaled
+      columns (from -1, below the bin, to 1, above it). It lets the first layer draw a
+      threshold on the column, as a tree does. A missing value encodes as zeros; a
+      column of fewer than three distinct values (a constant or binary column) is not
+      encoded. The
+      encodings follow the other blocks, at ``encoded_columns_``.
 
     Parameters
     ----------
@@ -43,6 +54,12 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         Most one-hot columns per categorical column (the rarest categories are pooled).
     min_frequency : int, default=1
         Categories seen fewer times share the pooled column.
+    n_bins : int, default=0
+        Most quantile bins of each numeric column's piecewise-linear encoding; 0 (or 1)
+        encodes nothing.
+    max_encoded_columns : int, default=None
+        Most encoding columns in all: with ``m`` numeric columns each gets at most
+        ``max(2, max_encoded_columns // m)`` bins. ``None``: no limit.
 
     Attributes
     ----------
@@ -58,6 +75,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         Positions (among the numeric columns) that had missing values in training.
     one_hot_ : OneHotEncoder or None
         The encoder of the categorical columns.
+    bin_edges_ : list of ndarray
+        Per numeric column, the edges of its encoding's bins (empty: not encoded).
+    encoded_columns_ : ndarray of int
+        Positions of the encoding columns in the output.
     n_features_in_ : int
         Number of input columns.
     n_features_out_ : int
@@ -77,12 +98,17 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         "numeric": [StrOptions({"robust", "standard", "passthrough"})],
         "max_categories": [Interval(Integral, 2, None, closed="left")],
         "min_frequency": [Interval(Integral, 1, None, closed="left")],
+        "n_bins": [Interval(Integral, 0, None, closed="left")],
+        "max_encoded_columns": [Interval(Integral, 1, None, closed="left"), None],
     }
 
-    def __init__(self, numeric="robust", *, max_categories=32, min_frequency=1):
+    def __init__(self, numeric="robust", *, max_categories=32, min_frequency=1, n_bins=0,
+                 max_encoded_columns=None):
         self.numeric = numeric
         self.max_categories = max_categories
         self.min_frequency = min_frequency
+        self.n_bins = n_bins
+        self.max_encoded_columns = max_encoded_columns
 
     def fit(self, X, y=None):
         """Learn the columns' kinds, centres, scales and categories.
@@ -118,8 +144,19 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                 dtype=np.float32,
             ).fit(_categorical_block(frame, self.categorical_columns_))
             n_out += len(self.one_hot_.get_feature_names_out())
-        self.n_features_out_ = n_out
+        self.bin_edges_ = _bin_edges(numeric, self._bins_per_column())
+        n_encoded = sum(max(len(e) - 1, 0) for e in self.bin_edges_)
+        self.encoded_columns_ = np.arange(n_out, n_out + n_encoded)
+        self.n_features_out_ = n_out + n_encoded
         return self
+
+    def _bins_per_column(self):
+        n_numeric = len(self.numeric_columns_)
+        if self.n_bins < 2 or not n_numeric:
+            return 0
+        if self.max_encoded_columns is None:
+            return self.n_bins
+        return min(self.n_bins, max(2, self.max_encoded_columns // n_numeric))
 
     def transform(self, X):
         """The preprocessed table, float32 of shape (n_samples, ``n_features_out_``)."""
@@ -141,6 +178,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         if self.one_hot_ is not None:
             blocks.append(self.one_hot_.transform(
                 _categorical_block(frame, self.categorical_columns_)))
+        for j, edges in enumerate(getattr(self, "bin_edges_", ())):  # absent: older model
+            if len(edges):
+                blocks.append(_piecewise_linear(numeric[:, j], edges))
         return np.ascontiguousarray(np.hstack(blocks), dtype=np.float32)
 
     def __sklearn_tags__(self):
@@ -240,3 +280,28 @@ def _center_scale(values, how):
             spread = np.nan_to_num(np.nanmax(values, axis=0) - np.nanmin(values, axis=0))
         scale = np.where(scale > 0, scale, np.where(spread > 0, spread / 2, 1.0))
     return center, scale
+
+
+def _bin_edges(values, n_bins):
+    """Per column, its distinct training quantiles at ``n_bins`` equal steps (an empty
+    array for a column of fewer than three distinct values or left with fewer than two
+    bins, and when ``n_bins`` is below 2)."""
+    edges = []
+    for j in range(values.shape[1]):
+        column = values[:, j][~np.isnan(values[:, j])]
+        if n_bins < 2 or len(np.unique(column)) < 3:  # nothing a bin would add
+            edges.append(np.empty(0))
+            continue
+        e = np.unique(np.quantile(column, np.linspace(0.0, 1.0, n_bins + 1)))
+        edges.append(e if len(e) > 2 else np.empty(0))
+    return edges
+
+
+def _piecewise_linear(x, edges):
+    """The encoding of one column over ``edges``: (n_samples, len(edges) - 1) in
+    [-1, 1], zeros where ``x`` is missing."""
+    with np.errstate(invalid="ignore"):
+        z = np.clip((x[:, None] - edges[None, :-1]) / np.diff(edges)[None, :], 0.0, 1.0)
+    z = 2.0 * z - 1.0
+    z[np.isnan(x)] = 0.0
+    return z.astype(np.float32)
