@@ -183,6 +183,14 @@ class MemberHoldout(Callback):
     93-row ``Cars93`` a fold is 9 rows, and the per-member choice cost 0.05 exact match,
     see "What the defaults do" in the docs).
 
+    When the trunk's members read different input columns (``EnsembleMLPTrunk``'s
+    ``member_inputs``: input *views*, e.g. the features with and without an encoding),
+    each view's epoch is chosen on its own members' mean score, and at the end the view
+    with the lower score is kept: the other views' members become copies of its members
+    (weights and input mask), so the ensemble predicts as the kept view's members;
+    ``history`` records ``member_view`` (the kept view, numbered as
+    ``EnsembleMLPTrunk.member_views`` numbers them) and ``member_view_scores``.
+
     ``history`` records ``member_valid_loss`` (the members' mean held-out loss) per epoch
     and, at the end, ``member_best_epochs`` (each member's restored epoch, counted from 1;
     all equal with ``select="shared"``, except 0 for a member that never saw a held-out
