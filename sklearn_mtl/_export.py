@@ -564,7 +564,7 @@ def _with_tabular_input(preprocessor, module):
 
     Centre and scale (and the robust soft clip) are computed in float64, as the
     preprocessor computes them, then cast to float32; NaN becomes 0 and adds its
-    missing-value indicator column.
+    missing-value indicator column; the piecewise-linear encoding (``n_bins``) follows.
     """
     import torch
 
@@ -578,6 +578,16 @@ def _with_tabular_input(preprocessor, module):
             self.register_buffer("center", torch.as_tensor(pre.center_, dtype=torch.float64))
             self.register_buffer("scale", torch.as_tensor(pre.scale_, dtype=torch.float64))
             self.robust = pre.numeric == "robust"
+            # the piecewise-linear encoding: per encoding column, its numeric column
+            # (among the numeric ones), its bin's lower edge and width
+            edges = getattr(pre, "bin_edges_", ())
+            self.register_buffer("bin_column", torch.as_tensor(
+                [j for j, e in enumerate(edges) for _ in range(max(len(e) - 1, 0))],
+                dtype=torch.long))
+            self.register_buffer("bin_low", torch.as_tensor(
+                [v for e in edges for v in e[:-1]], dtype=torch.float64))
+            self.register_buffer("bin_width", torch.as_tensor(
+                [v for e in edges for v in np.diff(e)], dtype=torch.float64))
             self.module = module
 
         def forward(self, x):
@@ -590,6 +600,11 @@ def _with_tabular_input(preprocessor, module):
             blocks = [scaled.to(torch.float32)]
             if self.missing_columns.numel():
                 blocks.append(missing.index_select(1, self.missing_columns).to(torch.float32))
+            if self.bin_column.numel():
+                raw = values.index_select(1, self.bin_column)
+                z = torch.clamp((raw - self.bin_low) / self.bin_width, 0.0, 1.0) * 2.0 - 1.0
+                z = torch.where(torch.isnan(raw), torch.zeros_like(z), z)
+                blocks.append(z.to(torch.float32))
             return self.module(torch.cat(blocks, dim=1))
 
     return TabularInput(preprocessor, module)

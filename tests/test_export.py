@@ -326,6 +326,22 @@ def test_skl2onnx_converts_pipelines_once_registered():
     _assert_parity(model, onx, X, estimator=model[-1])
 
 
+def test_piecewise_linear_encoding_export():
+    from sklearn_mtl.neural import TabularPreprocessor
+
+    X, Y = _car_data(120, 0)
+    X = X.astype(np.float64)
+    X[::7, 2] = np.nan
+    clf = MultiTaskClassifier(tasks=TASKS, max_epochs=3, random_state=0,
+                              preprocessing=TabularPreprocessor(n_bins=8)).fit(X, Y)
+    assert len(clf.preprocessor_.encoded_columns_) > 0
+    X_test, _ = _car_data(40, 1)
+    X_test = X_test.astype(np.float64)
+    X_test[::5, 2] = np.nan
+    X_test[0, 0] = 1e3  # above every bin
+    _assert_parity(clf, export_onnx(clf, X_sample=X_test), X_test)
+
+
 def test_default_recipe_preprocessing_and_ensemble_export():
     # The recipe's defaults: robust scaling with missing-value indicators inside the
     # estimator, an ensemble of MLPs averaging probabilities.

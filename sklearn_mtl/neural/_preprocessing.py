@@ -41,8 +41,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
       columns (from -1, below the bin, to 1, above it). It lets the first layer draw a
       threshold on the column, as a tree does. A missing value encodes as zeros; a
       column of fewer than three distinct values (a constant or binary column) is not
-      encoded. The
-      encodings follow the other blocks, at ``encoded_columns_``.
+      encoded. The encodings follow the other blocks, at ``encoded_columns_``.
 
     Parameters
     ----------
