@@ -325,19 +325,21 @@ def test_member_holdout_selects_one_epoch_or_each_members(select, best_epochs, r
     np.testing.assert_array_equal(weights[:, 1].detach().numpy(), restored)
 
 
-def test_member_holdout_keeps_the_view_with_the_best_held_out_score(monkeypatch):
+@pytest.mark.parametrize("views", ["best", "all"])
+def test_member_holdout_chooses_an_epoch_per_view_and_keeps_the_best(views, monkeypatch):
     # Four members in two input views (members 0, 1 read column 0 only; 2, 3 read both).
-    # View 1 scores 0.3 at its epoch 2, view 0 0.45 at its epoch 1: view 1 is kept, and
-    # members 0, 1 become copies of members 2, 3 at epoch 2, input mask included.
+    # View 1 scores 0.3 at its epoch 2, view 0 0.45 at its epoch 1. views="best": view 1
+    # is kept, members 0, 1 become copies of members 2, 3 at epoch 2, input mask
+    # included; views="all": each view gets back its own epoch.
     scores = [[0.4, 0.5, 0.6, 0.8], [0.6, 0.6, 0.2, 0.4], [0.9, 0.9, 0.5, 0.5]]
     trunk = EnsembleMLPTrunk(2, (3,), n_members=4,
                              member_inputs=[[1, 0], [1, 0], [1, 1], [1, 1]])
     assert trunk.member_views().tolist() == [0, 0, 1, 1]
     weights = torch.nn.Parameter(torch.zeros(4, 2))
-    holdout = MemberHoldout()
+    holdout = MemberHoldout(views=views)
     holdout.active_ = True
     holdout.X_ = holdout.y_ = None
-    holdout.views_ = trunk.member_views()
+    holdout.member_views_ = trunk.member_views()
     holdout._start([weights])
     net = SimpleNamespace(history=History(), module_=SimpleNamespace(trunk=trunk))
     for epoch, score in enumerate(scores, 1):
@@ -347,9 +349,15 @@ def test_member_holdout_keeps_the_view_with_the_best_held_out_score(monkeypatch)
         monkeypatch.setattr(holdout, "member_losses", lambda net, s=score: torch.tensor(s))
         holdout.on_epoch_end(net)
     holdout.on_train_end(net)
+    assert net.history[-1, "member_view_scores"] == pytest.approx([0.45, 0.3])
+    if views == "all":
+        np.testing.assert_array_equal(weights[:, 0].detach().numpy(), [10, 11, 22, 23])
+        assert net.history[-1, "member_best_epochs"] == [1, 1, 2, 2]
+        assert trunk.member_views().tolist() == [0, 0, 1, 1]
+        assert "member_view" not in net.history[-1]
+        return
     np.testing.assert_array_equal(weights[:, 0].detach().numpy(), [22, 23, 22, 23])
     assert net.history[-1, "member_view"] == 1
-    assert net.history[-1, "member_view_scores"] == pytest.approx([0.45, 0.3])
     assert net.history[-1, "member_best_epochs"] == [2, 2, 2, 2]
     assert trunk.input_mask[:, 0, :].tolist() == [[1, 1]] * 4
     assert trunk.member_views().tolist() == [0, 0, 0, 0]
@@ -382,7 +390,7 @@ def test_users_ensemble_trunk_with_two_views_keeps_one():
     mask[:2, pre.encoded_columns_] = False
     clf = MultiTaskClassifier(preprocessing=None, max_epochs=4, random_state=0,
                               trunk=EnsembleMLPTrunk(Z.shape[1], (8,), 4, member_inputs=mask),
-                              ).fit(Z, Y)
+                              callbacks=[MemberHoldout(views="best")]).fit(Z, Y)
     assert clf.net_.module_.n_members == 4
     valid = clf.history_[:, "member_valid_loss"]
     assert len(valid) == 4 and np.isfinite(valid).all()
@@ -393,6 +401,11 @@ def test_users_ensemble_trunk_with_two_views_keeps_one():
     assert len(set(best)) == 1 and 1 <= best[0] <= 4
     reads = clf.net_.module_.trunk.input_mask[:, 0, :].bool().numpy()
     assert (reads[:, pre.encoded_columns_].all(1) == bool(kept)).all()
+
+
+def test_member_holdout_rejects_unknown_views():
+    with pytest.raises(ValueError, match="views must be 'all' or 'best'; got 'one'"):
+        MemberHoldout(views="one").on_train_begin(net=None)
 
 
 def test_member_holdout_rejects_an_unknown_select():

@@ -184,12 +184,15 @@ class MemberHoldout(Callback):
     see "What the defaults do" in the docs).
 
     When the trunk's members read different input columns (``EnsembleMLPTrunk``'s
-    ``member_inputs``: input *views*, e.g. the features with and without an encoding),
-    each view's epoch is chosen on its own members' mean score, and at the end the view
-    with the lower score is kept: the other views' members become copies of its members
-    (weights and input mask), so the ensemble predicts as the kept view's members;
-    ``history`` records ``member_view`` (the kept view, numbered as
-    ``EnsembleMLPTrunk.member_views`` numbers them) and ``member_view_scores``.
+    ``member_inputs``: input *views*, e.g. the features with and without their
+    piecewise-linear encoding), each view's epoch is
+    chosen on its own members' mean score, and ``history`` records each view's score at
+    its epoch (``member_view_scores``, views numbered as
+    ``EnsembleMLPTrunk.member_views`` numbers them). With ``views="best"`` the view with
+    the lower score is kept:
+    the other views' members become copies of its members (weights and input mask), so
+    the ensemble predicts as the kept view's members, and ``member_view`` records it;
+    with ``views="all"`` every member stays in the ensemble.
 
     ``history`` records ``member_valid_loss`` (the members' mean held-out loss) per epoch
     and, at the end, ``member_best_epochs`` (each member's restored epoch, counted from 1;
@@ -208,18 +211,23 @@ class MemberHoldout(Callback):
         what ``predict`` is judged on; the loss keeps falling for longer on noisy labels
         and rises early once a member grows over-confident.
     select : {"shared", "member"}, default="shared"
-        One epoch for every member, chosen by the members' mean held-out score, or each
-        member's own best epoch.
+        One epoch for every member (of a view), chosen by the members' mean held-out
+        score, or each member's own best epoch.
+    views : {"best", "all"}, default="best"
+        With members in several input views: keep only the view with the best held-out
+        score (its members copied over the others'), or every member.
     """
 
-    def __init__(self, metric="error", select="shared"):
+    def __init__(self, metric="error", select="shared", views="best"):
         self.metric = metric
         self.select = select
+        self.views = views
 
     def __setstate__(self, state):
         # A model saved before ``select`` existed chose each member's own epoch; it keeps
         # doing so when its training is continued (``warm_start``).
         state.setdefault("select", "member")
+        state.setdefault("views", "best")
         self.__dict__.update(state)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
@@ -227,12 +235,16 @@ class MemberHoldout(Callback):
             raise ValueError(
                 f"MemberHoldout's select must be 'shared' or 'member'; got {self.select!r}."
             )
+        if self.views not in ("all", "best"):
+            raise ValueError(
+                f"MemberHoldout's views must be 'all' or 'best'; got {self.views!r}."
+            )
         self.active_ = y is not None and holdout_active(net.module_)
         if not self.active_:
             return
         self.X_, self.y_ = X, torch.as_tensor(y)
         trunk = net.module_.trunk
-        self.views_ = trunk.member_views() if hasattr(trunk, "member_views") else None
+        self.member_views_ = trunk.member_views() if hasattr(trunk, "member_views") else None
         self._start(_member_parameters(net.module_, net.module_.n_members))
 
     def _start(self, params):
@@ -268,7 +280,7 @@ class MemberHoldout(Callback):
             return
         views = self._views()
         if int(views.max()) > 0:
-            self._keep_best_view(net, views)
+            self._score_views(net, views)
         keep = torch.isfinite(self.best_loss_)  # a member that never saw a held-out label
         with torch.no_grad():
             for best, p in zip(self.best_state_, self.params_):
@@ -277,17 +289,19 @@ class MemberHoldout(Callback):
         del self.X_, self.y_, self.params_, self.best_state_
 
     def _views(self):
-        views = getattr(self, "views_", None)
+        views = getattr(self, "member_views_", None)
         k = self.best_loss_.shape[0]
         return torch.zeros(k, dtype=torch.long) if views is None else views
 
-    def _keep_best_view(self, net, views):
-        """The view whose members' mean held-out score (at their restored epochs) is the
-        lowest is kept: the other views' members become copies of its members, weights
-        and input mask alike, so the ensemble's mean is the kept view's mean."""
+    def _score_views(self, net, views):
+        """Records each view's mean held-out score (at its restored epochs); with
+        ``views="best"`` the view with the lowest is kept: the other views' members become
+        copies of its members, weights and input mask alike, so the ensemble's mean is
+        the kept view's mean."""
         scores = _view_means(self.best_loss_, views)
+        net.history.record("member_view_scores", [float(v) for v in _per_view(scores, views)])
         finite = torch.isfinite(scores)
-        if not finite.any():
+        if self.views == "all" or not finite.any():
             return
         kept = int(views[int(torch.argmin(torch.where(finite, scores, torch.inf)))])
         winners = torch.nonzero(views == kept)[:, 0]
@@ -300,7 +314,6 @@ class MemberHoldout(Callback):
             mask[losers.to(mask.device)] = mask[source.to(mask.device)]
         self.best_loss_[losers] = self.best_loss_[source]
         self.best_epoch_[losers] = self.best_epoch_[source]
-        net.history.record("member_view_scores", [float(v) for v in _per_view(scores, views)])
         net.history.record("member_view", kept)
 
     def member_losses(self, net):
