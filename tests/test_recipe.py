@@ -363,6 +363,32 @@ def test_member_holdout_chooses_an_epoch_per_view_and_keeps_the_best(views, monk
     assert trunk.member_views().tolist() == [0, 0, 0, 0]
 
 
+def test_kept_view_copies_a_member_without_held_out_labels_as_it_ends(monkeypatch):
+    # Member 3 never sees a held-out label (inf): it keeps its last weights (epoch 3),
+    # and the member of the other view copied from it gets those, with its input mask.
+    scores = [[0.4, 0.5, 0.6, np.inf], [0.6, 0.6, 0.2, np.inf], [0.9, 0.9, 0.5, np.inf]]
+    trunk = EnsembleMLPTrunk(2, (3,), n_members=4,
+                             member_inputs=[[1, 0], [1, 0], [1, 1], [1, 1]])
+    weights = torch.nn.Parameter(torch.zeros(4, 2))
+    holdout = MemberHoldout()
+    holdout.active_ = True
+    holdout.X_ = holdout.y_ = None
+    holdout.member_views_ = trunk.member_views()
+    holdout._start([weights])
+    net = SimpleNamespace(history=History(), module_=SimpleNamespace(trunk=trunk))
+    for epoch, score in enumerate(scores, 1):
+        net.history.new_epoch()
+        with torch.no_grad():
+            weights.copy_(10 * epoch + torch.arange(4.0)[:, None])
+        monkeypatch.setattr(holdout, "member_losses", lambda net, s=score: torch.tensor(s))
+        holdout.on_epoch_end(net)
+    holdout.on_train_end(net)
+    assert net.history[-1, "member_view"] == 1
+    np.testing.assert_array_equal(weights[:, 0].detach().numpy(), [22, 33, 22, 33])
+    assert net.history[-1, "member_best_epochs"] == [2, 0, 2, 0]
+    assert trunk.input_mask[:, 0, :].tolist() == [[1, 1]] * 4
+
+
 def test_ensemble_member_ignores_the_columns_it_does_not_read():
     torch.manual_seed(0)
     trunk = EnsembleMLPTrunk(3, (5,), n_members=2, member_inputs=[[1, 1, 0], [1, 1, 1]])

@@ -278,13 +278,13 @@ class MemberHoldout(Callback):
     def on_train_end(self, net, **kwargs):
         if not getattr(self, "active_", False):
             return
-        views = self._views()
-        if int(views.max()) > 0:
-            self._score_views(net, views)
         keep = torch.isfinite(self.best_loss_)  # a member that never saw a held-out label
         with torch.no_grad():
             for best, p in zip(self.best_state_, self.params_):
                 p[keep] = best[keep].to(p.device)
+        views = self._views()
+        if int(views.max()) > 0:
+            self._score_views(net, views)
         net.history.record("member_best_epochs", self.best_epoch_.tolist())
         del self.X_, self.y_, self.params_, self.best_state_
 
@@ -296,8 +296,9 @@ class MemberHoldout(Callback):
     def _score_views(self, net, views):
         """Records each view's mean held-out score (at its restored epochs); with
         ``views="best"`` the view with the lowest is kept: the other views' members become
-        copies of its members, weights and input mask alike, so the ensemble's mean is
-        the kept view's mean."""
+        copies of its members as restored (a member without held-out labels with its last
+        weights), weights and input mask alike, so the ensemble's mean is the kept view's
+        mean."""
         scores = _view_means(self.best_loss_, views)
         net.history.record("member_view_scores", [float(v) for v in _per_view(scores, views)])
         finite = torch.isfinite(scores)
@@ -309,9 +310,8 @@ class MemberHoldout(Callback):
         source = winners[torch.arange(len(losers)) % len(winners)]
         mask = net.module_.trunk.input_mask
         with torch.no_grad():
-            for best in self.best_state_:
-                best[losers] = best[source]
-            mask[losers.to(mask.device)] = mask[source.to(mask.device)]
+            for p in [*self.params_, mask]:
+                p[losers.to(p.device)] = p[source.to(p.device)]
         self.best_loss_[losers] = self.best_loss_[source]
         self.best_epoch_[losers] = self.best_epoch_[source]
         net.history.record("member_view", kept)
