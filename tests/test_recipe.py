@@ -325,18 +325,14 @@ def test_member_holdout_selects_one_epoch_or_each_members(select, best_epochs, r
     np.testing.assert_array_equal(weights[:, 1].detach().numpy(), restored)
 
 
-@pytest.mark.parametrize("views", ["best", "all"])
-def test_member_holdout_chooses_an_epoch_per_view_and_keeps_the_best(views, monkeypatch):
-    # Four members in two input views (members 0, 1 read column 0 only; 2, 3 read both).
-    # View 1 scores 0.3 at its epoch 2, view 0 0.45 at its epoch 1. views="best": view 1
-    # is kept, members 0, 1 become copies of members 2, 3 at epoch 2, input mask
-    # included; views="all": each view gets back its own epoch.
-    scores = [[0.4, 0.5, 0.6, 0.8], [0.6, 0.6, 0.2, 0.4], [0.9, 0.9, 0.5, 0.5]]
+def _two_view_holdout(scores, monkeypatch, **params):
+    """A MemberHoldout run over stubbed epochs on four members in two input views
+    (members 0, 1 read column 0 only; 2, 3 read both). Epoch e writes 10 e + m into
+    member m's weights; returns (net, trunk, weights) after the end of training."""
     trunk = EnsembleMLPTrunk(2, (3,), n_members=4,
                              member_inputs=[[1, 0], [1, 0], [1, 1], [1, 1]])
-    assert trunk.member_views().tolist() == [0, 0, 1, 1]
     weights = torch.nn.Parameter(torch.zeros(4, 2))
-    holdout = MemberHoldout(views=views)
+    holdout = MemberHoldout(**params)
     holdout.active_ = True
     holdout.X_ = holdout.y_ = None
     holdout.member_views_ = trunk.member_views()
@@ -349,6 +345,18 @@ def test_member_holdout_chooses_an_epoch_per_view_and_keeps_the_best(views, monk
         monkeypatch.setattr(holdout, "member_losses", lambda net, s=score: torch.tensor(s))
         holdout.on_epoch_end(net)
     holdout.on_train_end(net)
+    return net, trunk, weights
+
+
+@pytest.mark.parametrize("views", ["best", "all"])
+def test_member_holdout_chooses_an_epoch_per_view_and_keeps_the_best(views, monkeypatch):
+    # View 1 scores 0.3 at its epoch 2, view 0 0.45 at its epoch 1. views="best": view 1
+    # is kept, members 0, 1 become copies of members 2, 3 at epoch 2, input mask
+    # included; views="all": each view gets back its own epoch.
+    scores = [[0.4, 0.5, 0.6, 0.8], [0.6, 0.6, 0.2, 0.4], [0.9, 0.9, 0.5, 0.5]]
+    assert EnsembleMLPTrunk(2, (3,), n_members=4, member_inputs=[
+        [1, 0], [1, 0], [1, 1], [1, 1]]).member_views().tolist() == [0, 0, 1, 1]
+    net, trunk, weights = _two_view_holdout(scores, monkeypatch, views=views)
     assert net.history[-1, "member_view_scores"] == pytest.approx([0.45, 0.3])
     if views == "all":
         np.testing.assert_array_equal(weights[:, 0].detach().numpy(), [10, 11, 22, 23])
@@ -367,22 +375,7 @@ def test_kept_view_copies_a_member_without_held_out_labels_as_it_ends(monkeypatc
     # Member 3 never sees a held-out label (inf): it keeps its last weights (epoch 3),
     # and the member of the other view copied from it gets those, with its input mask.
     scores = [[0.4, 0.5, 0.6, np.inf], [0.6, 0.6, 0.2, np.inf], [0.9, 0.9, 0.5, np.inf]]
-    trunk = EnsembleMLPTrunk(2, (3,), n_members=4,
-                             member_inputs=[[1, 0], [1, 0], [1, 1], [1, 1]])
-    weights = torch.nn.Parameter(torch.zeros(4, 2))
-    holdout = MemberHoldout()
-    holdout.active_ = True
-    holdout.X_ = holdout.y_ = None
-    holdout.member_views_ = trunk.member_views()
-    holdout._start([weights])
-    net = SimpleNamespace(history=History(), module_=SimpleNamespace(trunk=trunk))
-    for epoch, score in enumerate(scores, 1):
-        net.history.new_epoch()
-        with torch.no_grad():
-            weights.copy_(10 * epoch + torch.arange(4.0)[:, None])
-        monkeypatch.setattr(holdout, "member_losses", lambda net, s=score: torch.tensor(s))
-        holdout.on_epoch_end(net)
-    holdout.on_train_end(net)
+    net, trunk, weights = _two_view_holdout(scores, monkeypatch)
     assert net.history[-1, "member_view"] == 1
     np.testing.assert_array_equal(weights[:, 0].detach().numpy(), [22, 33, 22, 33])
     assert net.history[-1, "member_best_epochs"] == [2, 0, 2, 0]
