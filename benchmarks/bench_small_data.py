@@ -19,6 +19,9 @@ Then two ratios within the estimator:
   ``ensemble_size=1``), fit for the same epochs, hence the same optimizer steps, on a
   2,000-row table with three tasks, batch 128: the ratio is the cost per step, the
   members' held-out scoring included;
+- the same two modules' forward and backward alone, on one batch of 128 (no loss
+  bookkeeping, optimizer or data): the arithmetic floor under the ensemble's ratio, for
+  scale (no target);
 - one shared trunk for five tasks against five networks: ``bench_shared_trunk.py``'s
   problem, run here with its own settings.
 
@@ -122,6 +125,27 @@ def ensemble_data(n_samples=2_000, seed=0):
     return X, Y
 
 
+def module_step_ratio(X, Y, repeats, device, batch_size=128, steps=50):
+    """The ensemble's arithmetic against a member's: the fitted modules' forward and
+    backward alone (no loss bookkeeping, no optimizer, no data), ``steps`` times on one
+    batch. What a fit step cannot go below, whatever its framework overhead."""
+    def module_steps(ensemble_size):
+        est = MultiTaskClassifier(ensemble_size=ensemble_size, max_epochs=1, device=device,
+                                  random_state=0).fit(X, Y)
+        module = est.net_.module_.train()
+        xb = torch.as_tensor(est.preprocessor_.transform(X[:batch_size])).to(device)
+
+        def run():
+            for _ in range(steps):
+                module.zero_grad(set_to_none=True)
+                sum(out.sum() for out in module(xb)).backward()
+        return run
+
+    times = interleaved_times({"member": module_steps(1), "ensemble": module_steps("auto")},
+                              repeats, device)
+    return times, paired_ratio(times["member"], times["ensemble"])
+
+
 def shared_trunk_ratio(args):
     import bench_shared_trunk as shared
 
@@ -215,6 +239,12 @@ def main():
         (f"default recipe, {k} members: {steps} steps", np.median(times["ensemble"]), ratio),
     ]
     checks.append((f"{k}-member ensemble/one member per step", ratio, ENSEMBLE_TARGET))
+    times, floor = module_step_ratio(Xe, Ye, args.repeats, args.device)
+    rows += [
+        ("forward + backward alone, 1 member: 50 batches", np.median(times["member"]), None),
+        (f"forward + backward alone, {k} members: 50 batches", np.median(times["ensemble"]),
+         floor),
+    ]
 
     if not args.skip_shared:
         times, ratio = shared_trunk_ratio(args)

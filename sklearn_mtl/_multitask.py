@@ -32,6 +32,7 @@ from .neural._distributed import (
     PRECISIONS,
     ParallelMultiTaskNet,
     check_weighting,
+    native_bf16,
     same_seed,
     setup_data_parallel,
 )
@@ -185,15 +186,25 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         ``batch_size`` stays the global mini-batch; ``device="cuda"`` means one GPU per
         process. Without a launcher (one process) training is as usual. GradNorm and
         PCGrad (``loss_weighting``) are refused. See the "Scaling out" guide.
-    mixed_precision : {"bf16", "fp16"}, default=None
+    mixed_precision : {"auto", "bf16", "fp16"} or None, default="auto"
         Train the forward pass and the loss in bfloat16 or float16 (``torch.autocast``;
-        ``"fp16"`` scales the loss with ``torch.amp.GradScaler``). Weights and prediction
-        stay float32. ``None`` trains in float32.
+        ``"fp16"`` scales the loss with ``torch.amp.GradScaler``). Weights, optimizer
+        state and prediction stay float32. ``None`` trains in float32. ``"auto"``:
+        bfloat16 for an MLP ensemble (``ensemble_size`` above 1, as the recipe's) on a
+        CPU that multiplies bfloat16 in hardware (AVX-512 BF16 or AMX), where it cuts
+        the ensemble's training time by about a third at the same accuracy; float32
+        otherwise (one network, other trunks, GPUs, CPUs that would emulate bfloat16).
+        ``mixed_precision_`` holds the choice.
     warm_start : bool, default=False
         When fitted already, ``fit`` continues training the same network for
         ``max_epochs`` more epochs (``Y`` must fit the learned schema).
-    decode : {"independent", "joint"} or decoder, default="independent"
-        How per-task probabilities become a prediction.
+    decode : {"auto", "independent", "joint"} or decoder, default="auto"
+        How per-task probabilities become a prediction. ``"auto"`` decodes over the
+        label combinations seen in training (``JointDecoder(allowed="observed")``) when
+        few new combinations are expected (``unseen_combination_mass_`` at most 0.05) and
+        no task is gated, and takes each task's own most probable value otherwise;
+        ``"independent"`` always does the latter; ``"joint"`` takes the most probable
+        valid combination (:class:`~sklearn_mtl.JointDecoder`).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation split; the
         same seed gives identical predictions on CPU. The global torch RNG is untouched.
@@ -221,6 +232,16 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     observed_combinations_ : ndarray of shape (n_combinations, n_tasks)
         The distinct label combinations (codes) of the fully annotated training
         samples, used by ``decode=JointDecoder(allowed="observed")``.
+    mixed_precision_ : {"bf16", "fp16"} or None
+        The precision the network was trained in (``mixed_precision`` with ``"auto"``
+        resolved).
+    unseen_combination_mass_ : float
+        Good–Turing estimate of the chance that a new sample's label combination never
+        occurred in training: the share of training samples whose combination occurs
+        once. ``decode="auto"`` reads it.
+    preprocessor_ : TabularPreprocessor or None
+        The fitted ``preprocessing`` of a 2-D table; ``None`` for images, clips, sparse
+        matrices, datasets and ``preprocessing=None``.
     n_features_in_ : int
         Number of features seen during fit (channels for image input).
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -283,7 +304,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         "num_workers": [Interval(Integral, 0, None, closed="left")],
         "batch_transform": [callable, None],
         "data_parallel": ["boolean"],
-        "mixed_precision": [StrOptions(set(PRECISIONS)), None],
+        "mixed_precision": [StrOptions({"auto", *PRECISIONS}), None],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -325,7 +346,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         num_workers=0,
         batch_transform=None,
         data_parallel=False,
-        mixed_precision=None,
+        mixed_precision="auto",
         warm_start=False,
         decode="auto",
         random_state=None,
@@ -833,6 +854,15 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             trunk, width, specs, activation=self.activation, fuse=not self.head_lr
         )
 
+    def _precision(self, module):
+        """``mixed_precision`` with "auto" resolved (see the parameter): bfloat16 for an
+        MLP ensemble on a CPU with bfloat16 products in hardware, else float32."""
+        if self.mixed_precision != "auto":
+            return self.mixed_precision
+        if n_members(module) > 1 and native_bf16(self.device):
+            return "bf16"
+        return None
+
     def _build_net(self, module, criterion):
         callbacks = []
         if self.early_stopping:
@@ -877,14 +907,15 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 self.validation_fraction, stratified=False, random_state=self._seed
             )
         net_class, device = MultiTaskNet, self.device
-        if self.data_parallel or self.mixed_precision:
+        self.mixed_precision_ = precision = self._precision(module)
+        if self.data_parallel or precision:
             check_weighting(
                 getattr(criterion, "weighting", None), data_parallel=self.data_parallel,
-                mixed_precision=self.mixed_precision, name=self.loss_weighting
+                mixed_precision=precision, name=self.loss_weighting
                 if isinstance(self.loss_weighting, str) else None,
             )
             net_class = ParallelMultiTaskNet
-            kwargs.update(data_parallel=self.data_parallel, mixed_precision=self.mixed_precision)
+            kwargs.update(data_parallel=self.data_parallel, mixed_precision=precision)
             if self.data_parallel:
                 device = setup_data_parallel(device, init=False)
         return net_class(

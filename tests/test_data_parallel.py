@@ -113,7 +113,8 @@ def test_data_parallel_in_one_process_is_plain_training(data):
 def test_mixed_precision_trains_float32_weights(data, precision, tmp_path):
     X, Y = data
     clf = _net(mixed_precision=precision, max_epochs=5).fit(X, Y)
-    plain = _net(max_epochs=5).fit(X, Y)
+    plain = _net(mixed_precision=None, max_epochs=5).fit(X, Y)
+    assert clf.mixed_precision_ == precision and plain.mixed_precision_ is None
     assert all(p.dtype == torch.float32 for p in clf.net_.module_.parameters())
     assert weights_checksum(clf) != weights_checksum(plain)  # really ran in low precision
     losses = clf.history_[:, "train_loss"]
@@ -125,6 +126,33 @@ def test_mixed_precision_trains_float32_weights(data, precision, tmp_path):
     restored = sklearn_mtl.load(tmp_path / "m.mtl")
     assert restored.mixed_precision == precision
     pd.testing.assert_frame_equal(restored.predict(X), clf.predict(X))
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_is_bf16_for_an_ensemble_on_a_cpu_with_bf16(data, native, monkeypatch):
+    from sklearn_mtl import _multitask
+    from sklearn_mtl.neural._distributed import ParallelMultiTaskNet
+
+    monkeypatch.setattr(_multitask, "native_bf16", lambda device: native)
+    X, Y = data
+    ensemble = _net().fit(X, Y)  # mixed_precision="auto", ensemble_size="auto": 8 members
+    assert ensemble.mixed_precision == "auto"
+    assert ensemble.mixed_precision_ == ("bf16" if native else None)
+    assert (type(ensemble.net_) is ParallelMultiTaskNet) == native
+    # one network, or an explicit setting, is never changed
+    assert _net(ensemble_size=1).fit(X, Y).mixed_precision_ is None
+    assert _net(mixed_precision=None).fit(X, Y).mixed_precision_ is None
+    assert _net(ensemble_size=1, mixed_precision="bf16").fit(X, Y).mixed_precision_ == "bf16"
+    if native:  # the same training as asking for it
+        explicit = _net(mixed_precision="bf16").fit(X, Y)
+        assert weights_checksum(explicit) == weights_checksum(ensemble)
+
+
+def test_native_bf16_is_a_cpu_property():
+    from sklearn_mtl.neural._distributed import native_bf16
+
+    assert native_bf16("cuda") is False and native_bf16(torch.device("meta")) is False
+    assert native_bf16("cpu") in (True, False)
 
 
 def test_mixed_precision_with_gradient_level_weighting(data):

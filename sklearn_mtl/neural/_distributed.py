@@ -43,6 +43,22 @@ from ._net import MultiTaskNet, SliceBatchIterator, TensorPairDataset
 PRECISIONS = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
+def native_bf16(device):
+    """Whether ``device`` is a CPU that multiplies bfloat16 matrices in hardware
+    (AVX-512 BF16 or AMX), where autocast to bfloat16 makes matrix products faster;
+    on other CPUs bfloat16 is emulated and slower than float32."""
+    if torch.device(device).type != "cpu":
+        return False
+    for probe in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"):
+        supported = getattr(torch.cpu, probe, None)  # private probes, absent in some builds
+        try:
+            if supported is not None and supported():
+                return True
+        except (RuntimeError, AttributeError):
+            continue
+    return False
+
+
 def world():
     """``(rank, world_size)`` of the default process group, ``(0, 1)`` without one."""
     if dist.is_available() and dist.is_initialized():
@@ -269,6 +285,12 @@ class ParallelMultiTaskNet(MultiTaskNet):
             step = self._mixed_precision_step(batch, **fit_params)
         self._average_criterion_grads()
         return step
+
+    def _lean_reference(self):
+        # This class's step is MultiTaskNet's with autocast, DDP and the criterion's
+        # gradient averaging, all inside train_step_single, which the lean step calls;
+        # the loss scaler's own optimizer step (fp16) it would skip.
+        return None if self.grad_scaler_.is_enabled() else ParallelMultiTaskNet
 
     def _mixed_precision_step(self, batch, **fit_params):
         self._set_training(True)

@@ -522,13 +522,15 @@ class MultiTaskNet(NeuralNet):
 
         The same operations in the same order as ``train_step`` with one ``Adam`` or
         ``AdamW`` (:class:`LeanAdamStep`): clear the gradients, forward, loss, backward,
-        update. It applies when nothing could tell the difference: no subclass override
-        of the step's methods, no ``on_grad_computed`` listener, no gradient-level loss
-        weighting (GradNorm, PCGrad). On a small MLP the indirections (closure, step
+        update. It applies when nothing could tell the difference: no override of the
+        step's methods beyond the class :meth:`_lean_reference` names, no
+        ``on_grad_computed`` listener, no gradient-level loss weighting (GradNorm,
+        PCGrad). On a small MLP the indirections (closure, step
         accumulator, grad-mode contexts) cost about a tenth of a step.
         """
-        if len(self._optimizers) != 1 or any(
-            getattr(type(self), name) is not getattr(MultiTaskNet, name)
+        reference = self._lean_reference()
+        if reference is None or len(self._optimizers) != 1 or any(
+            getattr(type(self), name) is not getattr(reference, name)
             for name in self._STEP_METHODS
         ):
             return None
@@ -549,6 +551,10 @@ class MultiTaskNet(NeuralNet):
             return step
 
         return lean_train_step
+
+    def _lean_reference(self):
+        """The class whose step methods the lean step reproduces (``None``: none)."""
+        return MultiTaskNet
 
     def _zero_grad_optimizer(self, set_to_none=None):
         if set_to_none is False:
