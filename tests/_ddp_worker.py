@@ -29,10 +29,11 @@ def data(n, missing_rate=0.0):
 
 
 def net(**params):
-    # Raw features (a Dataset is never preprocessed, arrays are by default): the cases
-    # compare the paths of the data, not the recipe.
+    # Raw features (a Dataset is never preprocessed, arrays are by default) and float32
+    # unless a case asks otherwise: the cases compare the paths of the data, not the
+    # recipe (whose ensemble trains in bfloat16 on some CPUs).
     kw = dict(hidden_layer_sizes=(16,), max_epochs=2, lr=1e-2, batch_size=32,
-              data_parallel=True, random_state=0, preprocessing=None)
+              data_parallel=True, random_state=0, preprocessing=None, mixed_precision=None)
     kw.update(params)
     return MultiTaskClassifier(**kw)
 
