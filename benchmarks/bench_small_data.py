@@ -12,7 +12,7 @@ the same core as torch). Contenders, with the same hidden sizes, epochs and batc
 - ``hand-written PyTorch loop``: ``randperm``, slicing, ``nn.Sequential``, fused Adam, for
   scale.
 
-Then two ratios within the estimator:
+Then three ratios within the estimator:
 
 - the default recipe's ensemble: ``MultiTaskClassifier()``'s ensemble
   (``ensemble_size="auto"``) against a single member of it (same widths,
@@ -20,8 +20,9 @@ Then two ratios within the estimator:
   2,000-row table with three tasks, batch 128: the ratio is the cost per step, the
   members' held-out scoring included;
 - the same two modules' forward and backward alone, on one batch of 128 (no loss
-  bookkeeping, optimizer or data): the arithmetic floor under the ensemble's ratio, for
-  scale (no target);
+  bookkeeping, optimizer or data), each in the precision its fit trains in
+  (``mixed_precision_``: the ensemble in bfloat16 on a CPU with bfloat16 products in
+  hardware): the arithmetic floor under the ensemble's ratio, for scale (no target);
 - one shared trunk for five tasks against five networks: ``bench_shared_trunk.py``'s
   problem, run here with its own settings.
 
@@ -61,6 +62,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from sklearn_mtl import MultiTaskClassifier
+from sklearn_mtl.neural._distributed import PRECISIONS
 
 N_SAMPLES, N_FEATURES, HIDDEN, EPOCHS, LR = 20_000, 50, (100,), 20, 1e-3
 TARGETS = {128: 1.0, 512: 0.5}
@@ -128,22 +130,26 @@ def ensemble_data(n_samples=2_000, seed=0):
 def module_step_ratio(X, Y, repeats, device, batch_size=128, steps=50):
     """The ensemble's arithmetic against a member's: the fitted modules' forward and
     backward alone (no loss bookkeeping, no optimizer, no data), ``steps`` times on one
-    batch. What a fit step cannot go below, whatever its framework overhead."""
+    batch, each in the precision its fit trained in (``mixed_precision_``). What a fit
+    step cannot go below, whatever its framework overhead."""
     def module_steps(ensemble_size):
         est = MultiTaskClassifier(ensemble_size=ensemble_size, max_epochs=1, device=device,
                                   random_state=0).fit(X, Y)
         module = est.net_.module_.train()
         xb = torch.as_tensor(est.preprocessor_.transform(X[:batch_size])).to(device)
+        dtype = PRECISIONS.get(est.mixed_precision_)
 
         def run():
-            for _ in range(steps):
-                module.zero_grad(set_to_none=True)
-                sum(out.sum() for out in module(xb)).backward()
-        return run
+            with torch.autocast(torch.device(device).type, dtype=dtype,
+                                enabled=dtype is not None):
+                for _ in range(steps):
+                    module.zero_grad(set_to_none=True)
+                    sum(out.float().sum() for out in module(xb)).backward()
+        return run, est.mixed_precision_ or "float32"
 
-    times = interleaved_times({"member": module_steps(1), "ensemble": module_steps("auto")},
-                              repeats, device)
-    return times, paired_ratio(times["member"], times["ensemble"])
+    (member, _), (ensemble, precision) = module_steps(1), module_steps("auto")
+    times = interleaved_times({"member": member, "ensemble": ensemble}, repeats, device)
+    return times, paired_ratio(times["member"], times["ensemble"]), precision
 
 
 def shared_trunk_ratio(args):
@@ -239,11 +245,11 @@ def main():
         (f"default recipe, {k} members: {steps} steps", np.median(times["ensemble"]), ratio),
     ]
     checks.append((f"{k}-member ensemble/one member per step", ratio, ENSEMBLE_TARGET))
-    times, floor = module_step_ratio(Xe, Ye, args.repeats, args.device)
+    times, floor, recipe_precision = module_step_ratio(Xe, Ye, args.repeats, args.device)
     rows += [
         ("forward + backward alone, 1 member: 50 batches", np.median(times["member"]), None),
-        (f"forward + backward alone, {k} members: 50 batches", np.median(times["ensemble"]),
-         floor),
+        (f"forward + backward alone, {k} members ({recipe_precision}): 50 batches",
+         np.median(times["ensemble"]), floor),
     ]
 
     if not args.skip_shared:
