@@ -128,41 +128,20 @@ def test_lean_step_follows_a_loaded_state():
         assert torch.equal(a, b)
 
 
-def test_lean_train_step_equals_skorch_step(monkeypatch):
-    from sklearn_mtl import _multitask
-    from sklearn_mtl.neural import MultiTaskNet
-
-    class PlainStepNet(MultiTaskNet):
-        def train_step(self, batch, **fit_params):  # an override: the regular path
-            return super().train_step(batch, **fit_params)
-
-    built = []
-    original = MultiTaskNet._lean_train_step_for
-    monkeypatch.setattr(MultiTaskNet, "_lean_train_step_for",
-                        lambda self: built.append(original(self)) or built[-1])
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(96, 5)).astype(np.float32)
-    Y = np.column_stack([(X[:, 0] > 0).astype(int), (X[:, 1] + X[:, 2] > 0).astype(int)])
-    params = {**CLASSIC, "hidden_layer_sizes": (8,), "max_epochs": 3, "batch_size": 16,
-              "random_state": 0, "label_smoothing": 0.1}
-    lean = MultiTaskClassifier(**params).fit(X, Y)
-    monkeypatch.setattr(_multitask, "MultiTaskNet", PlainStepNet)
-    plain = MultiTaskClassifier(**params).fit(X, Y)
-    assert type(plain.net_) is PlainStepNet
-    assert built[0] is not None and built[1] is None  # the lean step, then skorch's
-    for a, b in zip(lean.net_.module_.parameters(), plain.net_.module_.parameters()):
-        assert torch.equal(a, b)
-    assert lean.net_.history[:, "train_loss"] == plain.net_.history[:, "train_loss"]
-
-
-@pytest.mark.parametrize("precision, lean_expected", [("bf16", True), ("fp16", False)])
-def test_lean_train_step_in_mixed_precision_equals_skorch_step(monkeypatch, precision,
-                                                               lean_expected):
+@pytest.mark.parametrize("precision, lean_expected", [
+    (None, True),     # one float32 network: MultiTaskNet
+    ("bf16", True),   # the recipe's ensemble under autocast: ParallelMultiTaskNet
+    ("fp16", False),  # the loss scaler steps the optimizer itself: skorch's step
+])
+def test_lean_train_step_equals_skorch_step(monkeypatch, precision, lean_expected):
     from sklearn_mtl import _multitask
     from sklearn_mtl.neural import MultiTaskNet
     from sklearn_mtl.neural._distributed import ParallelMultiTaskNet
 
-    class PlainStepNet(ParallelMultiTaskNet):
+    net_class, name = ((MultiTaskNet, "MultiTaskNet") if precision is None
+                       else (ParallelMultiTaskNet, "ParallelMultiTaskNet"))
+
+    class PlainStepNet(net_class):
         def train_step(self, batch, **fit_params):  # an override: the regular path
             return super().train_step(batch, **fit_params)
 
@@ -174,11 +153,13 @@ def test_lean_train_step_in_mixed_precision_equals_skorch_step(monkeypatch, prec
     X = rng.normal(size=(96, 5)).astype(np.float32)
     Y = np.column_stack([(X[:, 0] > 0).astype(int), (X[:, 1] + X[:, 2] > 0).astype(int)])
     params = {"hidden_layer_sizes": (8,), "max_epochs": 3, "batch_size": 16,
-              "random_state": 0, "mixed_precision": precision}  # the recipe's ensemble
+              "random_state": 0, "mixed_precision": precision}
+    if precision is None:
+        params.update({**CLASSIC, "label_smoothing": 0.1})
     lean = MultiTaskClassifier(**params).fit(X, Y)
-    monkeypatch.setattr(_multitask, "ParallelMultiTaskNet", PlainStepNet)
+    monkeypatch.setattr(_multitask, name, PlainStepNet)
     plain = MultiTaskClassifier(**params).fit(X, Y)
-    assert type(lean.net_) is ParallelMultiTaskNet and type(plain.net_) is PlainStepNet
+    assert type(lean.net_) is net_class and type(plain.net_) is PlainStepNet
     assert (built[0] is not None) == lean_expected and built[1] is None
     for a, b in zip(lean.net_.module_.parameters(), plain.net_.module_.parameters()):
         assert torch.equal(a, b)
