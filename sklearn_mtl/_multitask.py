@@ -859,7 +859,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         MLP ensemble on a CPU with bfloat16 products in hardware, else float32."""
         if self.mixed_precision != "auto":
             return self.mixed_precision
-        if n_members(module) > 1 and native_bf16(self.device):
+        trunk = getattr(module, "trunk", None)
+        if isinstance(trunk, EnsembleMLPTrunk) and trunk.n_members > 1 and native_bf16(
+            self.device
+        ):
             return "bf16"
         return None
 
