@@ -148,11 +148,30 @@ def test_auto_precision_is_bf16_for_an_ensemble_on_a_cpu_with_bf16(data, native,
         assert weights_checksum(explicit) == weights_checksum(ensemble)
 
 
-def test_native_bf16_is_a_cpu_property():
+@pytest.mark.parametrize("amx, avx512_bf16, expected", [
+    (False, False, False), (True, False, True), (False, True, True), ("raises", True, True),
+    ("raises", False, False), (None, None, False),  # None: a torch build without the probe
+])
+def test_native_bf16_asks_the_cpu(monkeypatch, amx, avx512_bf16, expected):
     from sklearn_mtl.neural._distributed import native_bf16
 
+    def probe(answer):
+        if answer == "raises":
+            def failing():
+                raise RuntimeError("no cpuinfo")
+            return failing
+        return lambda: answer
+
+    for name, answer in (("_is_amx_tile_supported", amx),
+                         ("_is_avx512_bf16_supported", avx512_bf16)):
+        if answer is None:
+            monkeypatch.delattr(torch.cpu, name, raising=False)
+        else:
+            monkeypatch.setattr(torch.cpu, name, probe(answer), raising=False)
+    assert native_bf16("cpu") is expected
+    assert native_bf16(torch.device("cpu")) is expected
+    # never on another device, whatever the host CPU can do
     assert native_bf16("cuda") is False and native_bf16(torch.device("meta")) is False
-    assert native_bf16("cpu") in (True, False)
 
 
 def test_mixed_precision_with_gradient_level_weighting(data):
