@@ -190,8 +190,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         Train the forward pass and the loss in bfloat16 or float16 (``torch.autocast``;
         ``"fp16"`` scales the loss with ``torch.amp.GradScaler``). Weights, optimizer
         state and prediction stay float32. ``None`` trains in float32. ``"auto"``:
-        bfloat16 for an MLP ensemble (``ensemble_size`` above 1, as the recipe's) on a
-        CPU that multiplies bfloat16 in hardware (AVX-512 BF16 or AMX), where it cuts
+        bfloat16 for an MLP ensemble (an :class:`~sklearn_mtl.neural.EnsembleMLPTrunk`:
+        the recipe's, ``ensemble_size`` above 1, or your own) on a CPU that multiplies
+        bfloat16 in hardware (AVX-512 BF16 or AMX), where it cuts
         the ensemble's training time by about a third at the same accuracy; float32
         otherwise (one network, other trunks, GPUs, CPUs that would emulate bfloat16).
         ``mixed_precision_`` holds the choice.
@@ -233,8 +234,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         The distinct label combinations (codes) of the fully annotated training
         samples, used by ``decode=JointDecoder(allowed="observed")``.
     mixed_precision_ : {"bf16", "fp16"} or None
-        The precision the network was trained in (``mixed_precision`` with ``"auto"``
-        resolved).
+        The precision the network trains in: ``mixed_precision`` with ``"auto"``
+        resolved on this machine. A loaded model resolves it again where it is loaded
+        (and continues training with ``warm_start`` in that precision); prediction is
+        float32 either way.
     unseen_combination_mass_ : float
         Good–Turing estimate of the chance that a new sample's label combination never
         occurred in training: the share of training samples whose combination occurs

@@ -124,7 +124,7 @@ def test_mixed_precision_trains_float32_weights(data, precision, tmp_path):
         np.testing.assert_allclose(a, b, atol=0.05)
     sklearn_mtl.save(clf, tmp_path / "m.mtl")
     restored = sklearn_mtl.load(tmp_path / "m.mtl")
-    assert restored.mixed_precision == precision
+    assert restored.mixed_precision == precision and restored.mixed_precision_ == precision
     pd.testing.assert_frame_equal(restored.predict(X), clf.predict(X))
 
 
@@ -146,6 +146,21 @@ def test_auto_precision_is_bf16_for_an_ensemble_on_a_cpu_with_bf16(data, native,
     if native:  # the same training as asking for it
         explicit = _net(mixed_precision="bf16").fit(X, Y)
         assert weights_checksum(explicit) == weights_checksum(ensemble)
+
+
+def test_auto_precision_is_resolved_again_where_a_model_is_loaded(data, monkeypatch, tmp_path):
+    from sklearn_mtl import _multitask
+
+    X, Y = data
+    monkeypatch.setattr(_multitask, "native_bf16", lambda device: True)
+    trained = _net().fit(X, Y)
+    assert trained.mixed_precision_ == "bf16"
+    sklearn_mtl.save(trained, tmp_path / "m.mtl")
+    monkeypatch.setattr(_multitask, "native_bf16", lambda device: False)  # another CPU
+    restored = sklearn_mtl.load(tmp_path / "m.mtl")
+    assert restored.mixed_precision == "auto" and restored.mixed_precision_ is None
+    assert weights_checksum(restored) == weights_checksum(trained)
+    pd.testing.assert_frame_equal(restored.predict(X), trained.predict(X))
 
 
 @pytest.mark.parametrize("amx, avx512_bf16, expected", [
