@@ -511,6 +511,13 @@ def inference_parts(estimator):
     skl2onnx), and a module mapping its float32 output to the per-task outputs of
     ``_predict_outputs``. Otherwise the pair is ``(None, network_outputs_module(est))``.
     """
+    if np.any(getattr(estimator, "neighbor_weights_", 0)):
+        raise OnnxExportError(
+            f"{type(estimator).__name__} blends the network's probabilities with its "
+            "nearest training samples' labels (neighbor_weights_ "
+            f"{np.round(estimator.neighbor_weights_, 2).tolist()}), a search the export does "
+            "not write; fit it with neighbors=None to export the network alone."
+        )
     hook = getattr(estimator, "_onnx_parts", None)
     if hook is not None:
         return hook()

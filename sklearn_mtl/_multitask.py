@@ -45,6 +45,13 @@ from .neural._modules import (
     flat_size,
     infer_out_features,
 )
+from .neural._neighbors import (
+    BLENDABLE,
+    apply_blend,
+    member_forward,
+    select_blend,
+    training_features,
+)
 from .neural._net import ArrayDataset, MultiTaskNet
 from .neural._preprocessing import TabularPreprocessor, is_tabular_frame
 from .neural._schedules import WarmupCosineSchedule
@@ -206,6 +213,21 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         no task is gated, and takes each task's own most probable value otherwise;
         ``"independent"`` always does the latter; ``"joint"`` takes the most probable
         valid combination (:class:`~sklearn_mtl.JointDecoder`).
+    neighbors : {"auto"} or None, default=None
+        ``"auto"``: blend each binary or multiclass task's probabilities with the labels
+        of the training samples nearest the query in each ensemble member's feature
+        space (the trunk's output), ``(1 - w) * network + w * votes``, the members'
+        votes averaged. Each task's vote count (1, 3 or 10 nearest) and weight ``w``
+        (0, 0.25, 0.5, 0.75 or 1) are chosen on the members' held-out folds: member
+        ``m`` votes for the samples of fold ``m`` with the samples it trained on, and
+        ``w = 0``, the network alone, is kept unless a blend makes fewer held-out errors.
+        It helps lookup-like tables, where near-repeats of a training sample share its
+        labels; on noisy tables it can cost (see the guide's "What the defaults do").
+        Needs an ensemble trained with held-out folds (the default one) and a table;
+        otherwise every weight is 0. A model with a weight above 0 keeps its
+        preprocessed training features and codes, each prediction searches them, and
+        it cannot be exported to ONNX. Chosen by ``fit``; ``partial_fit`` leaves the
+        network alone. ``None``: the network alone.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation split; the
         same seed gives identical predictions on CPU. The global torch RNG is untouched.
@@ -238,6 +260,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         resolved on this machine. A loaded model resolves it again where it is loaded
         (and continues training with ``warm_start`` in that precision); prediction is
         float32 either way.
+    neighbor_counts_ : ndarray of shape (n_tasks,)
+        Each task's number of voting neighbours (see ``neighbors``); 0 where the
+        network predicts alone.
+    neighbor_weights_ : ndarray of shape (n_tasks,)
+        Each task's blend weight ``w`` (see ``neighbors``); all 0 with
+        ``neighbors=None``.
     unseen_combination_mass_ : float
         Good–Turing estimate of the chance that a new sample's label combination never
         occurred in training: the share of training samples whose combination occurs
@@ -312,6 +340,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "decode": [StrOptions({"auto", "independent", "joint"}), HasMethods(["decode"])],
+        "neighbors": [StrOptions({"auto"}), None],
     }
 
     def __init__(
@@ -352,6 +381,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         mixed_precision="auto",
         warm_start=False,
         decode="auto",
+        neighbors=None,
         random_state=None,
         verbose=0,
     ):
@@ -390,6 +420,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self.mixed_precision = mixed_precision
         self.warm_start = warm_start
         self.decode = decode
+        self.neighbors = neighbors
         self.random_state = random_state
         self.verbose = verbose
 
@@ -527,6 +558,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             with self._rng_context(self._seed + len(self.net_.history)):
                 epochs = self._epochs if self.max_epochs is None else self.max_epochs
                 self.net_.partial_fit(self._as_tensor(X), targets, epochs=epochs)
+            self._fit_neighbors(X, encoded, sample_weight, targets)
             return self
         X, encoded, sample_weight = self._check_fit_inputs(X, y, sample_weight)
         self._check_task_dicts()
@@ -548,7 +580,34 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             targets = self._with_folds(targets, n_members(module))
             self.net_ = self._build_net(module, self._build_criterion())
             self.net_.fit(self._as_tensor(X), targets)
+        self._fit_neighbors(X, encoded, sample_weight, targets)
         return self
+
+    def _fit_neighbors(self, X, encoded, sample_weight, targets):
+        """Choose each task's neighbour blend on the members' held-out folds (see
+        ``neighbors``); sets ``neighbor_counts_``, ``neighbor_weights_`` and, where a
+        weight is above 0, keeps the training features and codes the votes read."""
+        kinds = [t.kind for t in self.schema_]
+        self.neighbor_counts_ = np.zeros(len(kinds), dtype=np.int64)
+        self.neighbor_weights_ = np.zeros(len(kinds))
+        self._neighbor_X = self._neighbor_codes = None
+        if self.neighbors is None:
+            return
+        module = self.net_.module_
+        if (
+            not self.net_.__dict__.get("_member_holdout")
+            or not isinstance(X, np.ndarray) or X.ndim != 2
+            or self.data_parallel
+        ):
+            return  # only an ensemble trained with held-out folds, on a dense table
+        n_classes = [len(t.classes) if t.kind in BLENDABLE else 0 for t in self.schema_]
+        self.neighbor_counts_, self.neighbor_weights_ = select_blend(
+            module, X, encoded.codes, kinds, n_classes, targets[:, -1].numpy(),
+            sample_weight, self.batch_size, self.net_.device,
+        )
+        if self.neighbor_weights_.any():
+            self._neighbor_X = np.array(X, dtype=np.float32)  # a copy: votes read it
+            self._neighbor_codes = encoded.codes.copy()
 
     def _training_length(self, n_samples):
         """``(epochs, optimizer steps)`` of one ``fit`` on ``n_samples`` samples.
@@ -623,7 +682,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         """
         self._validate_params()  # the user's values, before the overrides below
         # One epoch at a constant learning rate (a schedule spans one fit, not a stream).
-        overrides = {"max_epochs": 1, "early_stopping": False, "lr_schedule": "constant"}
+        overrides = {"max_epochs": 1, "early_stopping": False, "lr_schedule": "constant",
+                     "neighbors": None}
         if hasattr(self, "net_"):
             overrides["warm_start"] = True
         elif classes is not None:
@@ -974,11 +1034,18 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             batches = (Xt[i : i + self.batch_size] for i in range(0, n, self.batch_size))
         kinds = [t.kind for t in self.schema_]
         k = getattr(module, "n_members", 1)  # an ensemble averages its members' outputs
+        keys = None
+        if getattr(self, "_neighbor_X", None) is not None:  # see ``neighbors``
+            keys = training_features(module, self._neighbor_X, self.batch_size, device)
+            codes = torch.from_numpy(self._neighbor_codes)
         start = 0
         with torch.inference_mode():
             for xb in batches:
                 stop = start + len(xb)
-                raw = module(xb.to(device))
+                if keys is None:
+                    raw = module(xb.to(device))
+                else:
+                    feats, raw = member_forward(module, xb.to(device))
                 for out, kind, z in zip(outputs, kinds, raw):
                     if kind == "multiclass":
                         out[start:stop] = member_mean(torch.softmax(z, dim=1), k).cpu().numpy()
@@ -990,6 +1057,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                         out[start:stop] = member_mean(torch.sigmoid(z), k).cpu().numpy()
                     else:
                         out[start:stop] = member_mean(z[:, 0], k).cpu().numpy()
+                if keys is not None:
+                    apply_blend(outputs, start, feats, keys, codes, kinds,
+                                self.neighbor_counts_, self.neighbor_weights_)
                 start = stop
         return outputs
 
