@@ -27,7 +27,18 @@ from ._base import (
     validate_features,
 )
 from ._decoding import JointDecoder, unseen_combination_mass
+from ._decoding import _finish as finish_decoding
 from ._validation import check_network_params, check_sample_weight
+from .neural._combinations import (
+    MAX_PROBE_CELLS,
+    best_combinations,
+    choose_weight,
+    combination_index,
+    combination_scores,
+    fit_probes,
+    held_out_probe,
+    mean_log_proba,
+)
 from .neural._distributed import (
     PRECISIONS,
     ParallelMultiTaskNet,
@@ -36,7 +47,15 @@ from .neural._distributed import (
     same_seed,
     setup_data_parallel,
 )
-from .neural._ensemble import EnsembleMLPTrunk, MemberHoldout, member_mean, n_members
+from .neural._ensemble import (
+    BLENDABLE,
+    EnsembleMLPTrunk,
+    MemberHoldout,
+    held_out_pass,
+    member_forward,
+    member_mean,
+    n_members,
+)
 from .neural._losses import MultiTaskLoss
 from .neural._modules import (
     ACTIVATIONS,
@@ -45,13 +64,7 @@ from .neural._modules import (
     flat_size,
     infer_out_features,
 )
-from .neural._neighbors import (
-    BLENDABLE,
-    apply_blend,
-    member_forward,
-    select_blend,
-    training_features,
-)
+from .neural._neighbors import apply_blend, select_blend, training_features
 from .neural._net import ArrayDataset, MultiTaskNet
 from .neural._preprocessing import TabularPreprocessor, is_tabular_frame
 from .neural._schedules import WarmupCosineSchedule
@@ -210,7 +223,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         How per-task probabilities become a prediction. ``"auto"`` decodes over the
         label combinations seen in training (``JointDecoder(allowed="observed")``) when
         few new combinations are expected (``unseen_combination_mass_`` at most 0.05) and
-        no task is gated, and takes each task's own most probable value otherwise;
+        no task is gated, and takes each task's own most probable value otherwise. When
+        it decodes over the observed combinations, every task is binary or multiclass
+        and the ensemble trained with held-out folds (the default one), ``fit`` also
+        fits a *combination probe* on each member's features and keeps it where it makes
+        fewer held-out errors (see ``combination_weight_``);
         ``"independent"`` always does the latter; ``"joint"`` takes the most probable
         valid combination (:class:`~sklearn_mtl.JointDecoder`).
     neighbors : {"auto"} or None, default=None
@@ -260,6 +277,15 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         resolved on this machine. A loaded model resolves it again where it is loaded
         (and continues training with ``warm_start`` in that precision); prediction is
         float32 either way.
+    combination_weight_ : float
+        The weight ``a`` of the combination probe in ``decode="auto"``'s decoding over
+        the observed combinations: each candidate combination scores the sum of its tasks'
+        log probabilities plus ``a`` times the probe's log probability of the combination
+        (a multinomial logistic regression per member, fitted after training on the
+        member's features over the samples it trained on, the members' probabilities
+        averaged). Chosen among 0, 0.5 and 1 on the members' held-out folds by exact-match
+        error plus mean task error; 0 (the probe unused) otherwise. ``predict_proba`` is
+        the network's either way.
     neighbor_counts_ : ndarray of shape (n_tasks,)
         Each task's number of voting neighbours (see ``neighbors``); 0 where the
         network predicts alone.
@@ -558,7 +584,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             with self._rng_context(self._seed + len(self.net_.history)):
                 epochs = self._epochs if self.max_epochs is None else self.max_epochs
                 self.net_.partial_fit(self._as_tensor(X), targets, epochs=epochs)
-            self._fit_neighbors(X, encoded, sample_weight, targets)
+            self._fit_readouts(X, encoded, sample_weight, targets)
             return self
         X, encoded, sample_weight = self._check_fit_inputs(X, y, sample_weight)
         self._check_task_dicts()
@@ -580,34 +606,65 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             targets = self._with_folds(targets, n_members(module))
             self.net_ = self._build_net(module, self._build_criterion())
             self.net_.fit(self._as_tensor(X), targets)
-        self._fit_neighbors(X, encoded, sample_weight, targets)
+        self._fit_readouts(X, encoded, sample_weight, targets)
         return self
 
-    def _fit_neighbors(self, X, encoded, sample_weight, targets):
-        """Choose each task's neighbour blend on the members' held-out folds (see
-        ``neighbors``); sets ``neighbor_counts_``, ``neighbor_weights_`` and, where a
-        weight is above 0, keeps the training features and codes the votes read."""
+    def _fit_readouts(self, X, encoded, sample_weight, targets):
+        """After training, on the members' held-out folds: the neighbour blend
+        (``neighbors``) and, where ``decode="auto"`` decodes over the observed
+        combinations, the combination probe (``combination_weight_``)."""
         kinds = [t.kind for t in self.schema_]
         self.neighbor_counts_ = np.zeros(len(kinds), dtype=np.int64)
         self.neighbor_weights_ = np.zeros(len(kinds))
         self._neighbor_X = self._neighbor_codes = None
-        if self.neighbors is None:
-            return
-        module = self.net_.module_
+        self.combination_weight_ = 0.0
+        self._probe_weight = self._probe_bias = None
+        probe = self._probe_wanted(kinds, len(encoded.codes))
         if (
-            not self.net_.__dict__.get("_member_holdout")
+            (self.neighbors is None and not probe)
+            or self.__dict__.get("_partial")
+            or not self.net_.__dict__.get("_member_holdout")
             or not isinstance(X, np.ndarray) or X.ndim != 2
             or self.data_parallel
         ):
             return  # only an ensemble trained with held-out folds, on a dense table
-        n_classes = [len(t.classes) if t.kind in BLENDABLE else 0 for t in self.schema_]
-        self.neighbor_counts_, self.neighbor_weights_ = select_blend(
-            module, X, encoded.codes, kinds, n_classes, targets[:, -1].numpy(),
-            sample_weight, self.batch_size, self.net_.device,
+        folds = targets[:, -1].numpy().astype(np.int64)
+        feats, held_out = held_out_pass(
+            self.net_.module_, X, folds, kinds, self.batch_size, self.net_.device
         )
-        if self.neighbor_weights_.any():
-            self._neighbor_X = np.array(X, dtype=np.float32)  # a copy: votes read it
-            self._neighbor_codes = encoded.codes.copy()
+        if self.neighbors is not None:
+            n_classes = [len(t.classes) if t.kind in BLENDABLE else 0 for t in self.schema_]
+            self.neighbor_counts_, self.neighbor_weights_ = select_blend(
+                feats, held_out, encoded.codes, kinds, n_classes, folds, sample_weight
+            )
+            if self.neighbor_weights_.any():
+                self._neighbor_X = np.array(X, dtype=np.float32)  # a copy: votes read it
+                self._neighbor_codes = encoded.codes.copy()
+        if probe:
+            observed = self.observed_combinations_
+            weight, bias = fit_probes(
+                feats, combination_index(encoded.codes, observed), folds, len(observed),
+                seed=self._seed,
+            )
+            own = held_out_probe(feats, weight, bias, folds)
+            task_scores = combination_scores([h.numpy() for h in held_out], self.schema_, observed)
+            self.combination_weight_ = choose_weight(
+                task_scores, own, observed, encoded.codes, sample_weight
+            )
+            if self.combination_weight_ > 0:
+                self._probe_weight, self._probe_bias = weight.numpy(), bias.numpy()
+
+    def _probe_wanted(self, kinds, n_samples):
+        """Whether ``fit`` fits the combination probe: ``decode="auto"`` decoding over
+        the observed combinations, every task binary or multiclass, a bounded size."""
+        observed = getattr(self, "observed_combinations_", None)
+        return (
+            isinstance(self.decode, str) and self.decode == "auto"
+            and isinstance(self._decoder(), JointDecoder)
+            and all(kind in BLENDABLE for kind in kinds)
+            and observed is not None and len(observed) > 1
+            and n_samples * len(observed) <= MAX_PROBE_CELLS
+        )
 
     def _training_length(self, n_samples):
         """``(epochs, optimizer steps)`` of one ``fit`` on ``n_samples`` samples.
@@ -692,10 +749,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         try:  # fit() with these parameters; the user's parameters are put back after
             for name, value in overrides.items():
                 setattr(self, name, value)
+            self.__dict__["_partial"] = True  # no read-outs fitted on one batch
             with warnings.catch_warnings():  # one batch may well show a single class
                 warnings.filterwarnings("ignore", "Task .* has a single class", UserWarning)
                 return self.fit(X, y, sample_weight=sample_weight)
         finally:
+            self.__dict__.pop("_partial", None)
             for name, value in saved.items():
                 setattr(self, name, value)
 
@@ -1009,6 +1068,20 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         return self.net_.history
 
     def _predict_outputs(self, X):
+        return self._forward(X)[0]
+
+    def predict_encoded(self, X):
+        """Predictions as :class:`~sklearn_mtl.EncodedLabels` (codes, blocks, masks)."""
+        if not getattr(self, "combination_weight_", 0.0):
+            return super().predict_encoded(X)
+        check_is_fitted(self)
+        outputs, best = self._forward(self._validate_X(X, reset=False), joint=True)
+        return finish_decoding(self.observed_combinations_[best], outputs, self.schema_)
+
+    def _forward(self, X, joint=False):
+        """The per-task outputs for ``X`` and, with ``joint``, each sample's observed
+        combination decoded with the combination probe (its index, see
+        ``combination_weight_``), batch by batch."""
         module = self.net_.module_
         module.eval()
         device = self.net_.device
@@ -1038,14 +1111,20 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if getattr(self, "_neighbor_X", None) is not None:  # see ``neighbors``
             keys = training_features(module, self._neighbor_X, self.batch_size, device)
             codes = torch.from_numpy(self._neighbor_codes)
+        combos = None
+        if joint:  # see ``combination_weight_``
+            probe = [torch.from_numpy(self._probe_weight).to(device),
+                     torch.from_numpy(self._probe_bias).to(device)]
+            combos = np.empty(n, dtype=np.int64)
         start = 0
         with torch.inference_mode():
             for xb in batches:
                 stop = start + len(xb)
-                if keys is None:
+                if keys is None and combos is None:
                     raw = module(xb.to(device))
                 else:
                     feats, raw = member_forward(module, xb.to(device))
+
                 for out, kind, z in zip(outputs, kinds, raw):
                     if kind == "multiclass":
                         out[start:stop] = member_mean(torch.softmax(z, dim=1), k).cpu().numpy()
@@ -1060,8 +1139,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 if keys is not None:
                     apply_blend(outputs, start, feats, keys, codes, kinds,
                                 self.neighbor_counts_, self.neighbor_weights_)
+                if combos is not None:
+                    combos[start:stop] = best_combinations(
+                        [o[start:stop] for o in outputs], self.schema_,
+                        self.observed_combinations_,
+                        mean_log_proba(feats, *probe).cpu().numpy(), self.combination_weight_,
+                    )
                 start = stop
-        return outputs
+        return outputs, combos
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -12,6 +12,7 @@ import torch
 import sklearn_mtl
 from sklearn_mtl import MultiTaskClassifier
 from sklearn_mtl.neural import _neighbors
+from sklearn_mtl.neural._ensemble import held_out_pass
 from sklearn_mtl.neural._neighbors import nearest, select_blend, votes
 
 
@@ -72,9 +73,10 @@ class _Uniform(torch.nn.Module):
         return [torch.zeros(z.shape[0] * z.shape[1], 2)]
 
 
-def _choose(X, codes, folds):
+def _choose(X, codes, folds, kinds=("multiclass",)):
     module = SimpleNamespace(trunk=_Identity(), heads=_Uniform(), eval=lambda: None)
-    return select_blend(module, X, codes[:, None], ["multiclass"], [2], folds, None, 3, "cpu")
+    feats, held_out = held_out_pass(module, X, folds, list(kinds), 3, "cpu")
+    return select_blend(feats, held_out, codes[:, None], list(kinds), [2], folds, None)
 
 
 def test_choice_scores_each_sample_with_the_other_folds_only():
@@ -96,9 +98,7 @@ def test_choice_skips_tasks_without_labels_or_votes():
     X = np.arange(6, dtype=np.float32)[:, None]
     counts, weights = _choose(X, np.full(6, -1), np.tile([0, 1], 3))
     assert weights.tolist() == [0.0]
-    module = SimpleNamespace(trunk=_Identity(), heads=_Uniform(), eval=lambda: None)
-    counts, weights = select_blend(module, X, np.zeros((6, 1), dtype=int), ["regression"],
-                                   [0], np.tile([0, 1], 3), None, 3, "cpu")
+    counts, weights = _choose(X, np.zeros(6, dtype=int), np.tile([0, 1], 3), ["regression"])
     assert weights.tolist() == [0.0]
 
 

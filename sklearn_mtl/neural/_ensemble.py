@@ -148,6 +148,49 @@ class MemberLinearHeads(MemberLinear):
         return TaskOutputs(split_heads(joined, self.head_widths), joined=joined)
 
 
+#: Task kinds with one class code per sample.
+BLENDABLE = ("binary", "multiclass")
+
+
+def member_forward(module, xb):
+    """Each member's features ``(k, batch, h)`` and raw task outputs for one batch."""
+    z = module.trunk(xb)
+    return z, module.heads(z)
+
+
+def probabilities(kind, out, k):
+    """Per-member class probabilities ``(k, batch, classes)`` of one task's raw output."""
+    out = out.float().reshape(k, -1, out.shape[-1])
+    if kind == "multiclass":
+        return torch.softmax(out, dim=-1)
+    p = torch.sigmoid(out[..., :1])
+    return torch.cat([1.0 - p, p], dim=-1)
+
+
+def held_out_pass(module, X, folds, kinds, batch_size, device):
+    """Each member's features of the training table ``X`` and each sample's class
+    probabilities from the member that held it out.
+
+    Returns ``features`` (k, n, h) float32 on CPU and, per task, (n, classes)
+    probabilities for the kinds in ``BLENDABLE`` (``None`` for the others): sample ``i``
+    read from member ``folds[i]``, which never trained on it.
+    """
+    k = int(module.trunk.n_members)
+    folds = torch.as_tensor(folds, dtype=torch.long)
+    feats, held_out = [], [[] for _ in kinds]
+    module.eval()
+    with torch.inference_mode():
+        for i in range(0, X.shape[0], batch_size):
+            z, raw = member_forward(module, torch.from_numpy(X[i : i + batch_size]).to(device))
+            feats.append(z.float().cpu())
+            own = folds[i : i + batch_size]
+            for j, (kind, out) in enumerate(zip(kinds, raw)):
+                if kind in BLENDABLE:
+                    p = probabilities(kind, out, k).cpu()
+                    held_out[j].append(p[own, torch.arange(len(own))])
+    return torch.cat(feats, dim=1), [torch.cat(h) if h else None for h in held_out]
+
+
 def n_members(module):
     """The number of ensemble members whose outputs ``module`` stacks (1 for a plain net)."""
     return int(getattr(module, "n_members", 1))

@@ -21,29 +21,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ._ensemble import BLENDABLE
+
 #: Vote counts tried (the nearest 1, 3 or 10 training samples).
 NEIGHBOR_COUNTS = (1, 3, 10)
 #: Blend weights tried; 0 is the network alone.
 BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
-#: Tasks whose labels can vote (one code per sample).
-BLENDABLE = ("binary", "multiclass")
 # distances computed at most this many at a time (64 MiB of float32)
 _CHUNK_ELEMENTS = 1 << 24
-
-
-def member_forward(module, xb):
-    """Each member's features ``(k, batch, h)`` and raw task outputs for one batch."""
-    z = module.trunk(xb)
-    return z, module.heads(z)
-
-
-def probabilities(kind, out, k):
-    """Per-member class probabilities ``(k, batch, classes)`` of one task's raw output."""
-    out = out.float().reshape(k, -1, out.shape[-1])
-    if kind == "multiclass":
-        return torch.softmax(out, dim=-1)
-    p = torch.sigmoid(out[..., :1])
-    return torch.cat([1.0 - p, p], dim=-1)
 
 
 def nearest(queries, keys, count):
@@ -72,32 +57,20 @@ def _blend(net, shares, has, weight):
     return torch.where(has[:, None], mixed, net)
 
 
-def select_blend(module, X, codes, kinds, n_classes, folds, sample_weight, batch_size,
-                 device):
+def select_blend(feats, held_out, codes, kinds, n_classes, folds, sample_weight):
     """Each task's ``(vote count, weight)``, chosen on the members' held-out folds.
 
-    ``X`` is the (preprocessed) training table the members were trained on, ``folds``
+    ``feats`` and ``held_out`` are :func:`~sklearn_mtl.neural._ensemble.held_out_pass`'s
+    members' features of the training samples and held-out probabilities, ``folds``
     each sample's held-out fold (its member never trained on it), ``codes`` the per-task
     label codes (negative = masked). Returns two arrays of shape (n_tasks,): the vote
     count and the weight (0: the network alone, kept unless a blend makes fewer
     held-out errors; among equals, the fewest votes and the smallest weight).
     """
-    k = int(module.trunk.n_members)
-    n = X.shape[0]
+    k, n = feats.shape[:2]
     folds = torch.as_tensor(folds, dtype=torch.long)
     rows = torch.arange(n)
-    feats, held_out = [], [[] for _ in kinds]
-    module.eval()
     with torch.inference_mode():
-        for i in range(0, n, batch_size):
-            z, raw = member_forward(module, torch.from_numpy(X[i : i + batch_size]).to(device))
-            feats.append(z.float().cpu())
-            own = folds[i : i + batch_size]
-            for j, (kind, out) in enumerate(zip(kinds, raw)):
-                if kind in BLENDABLE:  # each sample's probabilities from its held-out member
-                    p = probabilities(kind, out, k).cpu()
-                    held_out[j].append(p[own, torch.arange(len(own))])
-        feats = torch.cat(feats, dim=1)
         width = min(max(NEIGHBOR_COUNTS), n - int(torch.bincount(folds, minlength=k).max()))
         if width < 1:  # too few samples to vote
             return np.zeros(len(kinds), dtype=np.int64), np.zeros(len(kinds))
@@ -119,7 +92,7 @@ def select_blend(module, X, codes, kinds, n_classes, folds, sample_weight, batch
         truth = codes[:, j]
         if kind not in BLENDABLE or not (truth >= 0).any():
             continue
-        net = torch.cat(held_out[j])
+        net = held_out[j]
         scored = (truth >= 0).float() * weight_of
         shares = {c: votes(truth, index, c, n_classes[j]) for c, _ in candidates if c}
         errors = torch.stack([

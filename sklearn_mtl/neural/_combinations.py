@@ -1,0 +1,157 @@
+"""The combination probe: which label combination, read from each member's features.
+
+Per-task heads give each task's probabilities; decoding over the combinations seen in
+training then scores a combination by the product of its tasks' probabilities, as if the
+tasks were independent given the sample. Where they are not (a diamond of a given carat
+and price: a better colour goes with a worse clarity), the joint mode is elsewhere. The
+probe is a multinomial logistic regression per ensemble member over the observed
+combinations, fitted after training on the member's frozen features (the trunk's output),
+on the samples the member trained on. Decoding then scores a combination by
+``a * log P_probe(combination) + sum of log P(task value)``, a product of experts
+(Hinton 2002) of the joint and the per-task views; ``a`` is chosen on the members'
+held-out folds (:class:`~sklearn_mtl.neural.MemberHoldout`), ``a = 0`` being plain
+decoding over the observed combinations. Training and the per-task probabilities are
+untouched.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+#: Weights of the probe tried on the held-out folds; 0 is plain observed decoding.
+PROBE_WEIGHTS = (0.0, 0.5, 1.0)
+#: The probes are fitted when samples × combinations stay below this.
+MAX_PROBE_CELLS = 20_000_000
+#: At most this many training samples (a seeded sample of them) fit the probes.
+MAX_PROBE_ROWS = 8192
+_L2 = 1.0  # the penalty of scikit-learn's LogisticRegression(C=1.0), per sample summed loss
+_LBFGS_STEPS = 25
+
+
+def combination_index(codes, observed):
+    """Each row's index in ``observed`` (rows of codes), -1 for a row not among them."""
+    lookup = {tuple(row): i for i, row in enumerate(np.asarray(observed).tolist())}
+    return np.array([lookup.get(tuple(row), -1) for row in np.asarray(codes).tolist()],
+                    dtype=np.int64)
+
+
+def fit_probes(features, target, folds, n_combinations, seed=0):
+    """Each member's probe, fitted on the samples it trained on.
+
+    ``features`` (k, n, h) float32, ``target`` (n,) combination indices (-1: none),
+    ``folds`` (n,) each sample's held-out fold. Returns ``(weight, bias)`` of shapes
+    (k, h, C) and (k, C), float32: member ``m``'s probe minimises the mean cross-entropy
+    over its training samples plus ``0.5 / n_m`` times its squared weights (scikit-learn's
+    ``LogisticRegression(C=1.0)``), by L-BFGS, all members in one batched problem.
+    """
+    target = torch.as_tensor(target, dtype=torch.long)
+    folds = torch.as_tensor(folds, dtype=torch.long)
+    if features.shape[1] > MAX_PROBE_ROWS:  # a seeded sample of the rows bounds the cost
+        keep = torch.from_numpy(
+            np.sort(np.random.RandomState(seed).permutation(features.shape[1])[:MAX_PROBE_ROWS])
+        )
+        features, target, folds = features[:, keep], target[keep], folds[keep]
+    k, n, h = features.shape
+    member = torch.arange(k)[:, None]
+    use = ((folds[None, :] != member) & (target[None, :] >= 0)).float()  # (k, n)
+    per_member = use.sum(1).clamp(min=1)
+    features = features.float()
+    weight = torch.zeros(k, h, n_combinations, requires_grad=True)
+    bias = torch.zeros(k, n_combinations, requires_grad=True)
+    safe = target.clamp(min=0).expand(k, n).reshape(-1)
+    optimizer = torch.optim.LBFGS([weight, bias], max_iter=_LBFGS_STEPS,
+                                  line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        logits = torch.baddbmm(bias[:, None, :], features, weight)
+        loss = torch.nn.functional.cross_entropy(
+            logits.reshape(k * n, -1), safe, reduction="none"
+        ).reshape(k, n)
+        total = ((loss * use).sum(1) / per_member).sum()
+        total = total + (0.5 * _L2 * (weight ** 2).sum((1, 2)) / per_member).sum()
+        total.backward()
+        return total
+
+    with torch.enable_grad():
+        optimizer.step(closure)
+    return weight.detach(), bias.detach()
+
+
+def probe_log_proba(features, weight, bias):
+    """Per member log P(combination): (k, batch, C), from features (k, batch, h)."""
+    logits = torch.baddbmm(bias[:, None, :], features.float(), weight)
+    return torch.log_softmax(logits, dim=-1)
+
+
+def mean_log_proba(features, weight, bias):
+    """The members' averaged probe probabilities, as logs: (batch, C)."""
+    return torch.logsumexp(probe_log_proba(features, weight, bias), 0) - np.log(features.shape[0])
+
+
+def combination_scores(outputs, schema, observed):
+    """Sum over tasks of log P(task value) for every observed combination: (n, C)."""
+    from .._decoding import _log_factors, _score
+
+    logp, onscore = _log_factors([np.asarray(o) for o in outputs], schema)
+    return _score(np.asarray(observed), logp, onscore, schema)
+
+
+def choose_weight(task_scores, probe_scores, observed, truth, sample_weight=None):
+    """The probe weight among ``PROBE_WEIGHTS`` with the fewest held-out errors.
+
+    ``task_scores`` and ``probe_scores`` (n, C) score each observed combination for each
+    held-out sample (per-task log probabilities summed; the probe's log probability),
+    ``truth`` (n, n_tasks) the codes (negative = masked). The error is the exact-match
+    error plus the mean task error, over the labels given; among equals, the smaller
+    weight.
+    """
+    truth = np.asarray(truth)
+    given = truth >= 0
+    w = np.ones(len(truth)) if sample_weight is None else np.asarray(sample_weight, float)
+    best, best_error = 0.0, np.inf
+    for a in PROBE_WEIGHTS:
+        pred = np.asarray(observed)[np.argmax(task_scores + a * probe_scores, axis=1)]
+        wrong = (pred != truth) & given
+        task_error = (wrong * w[:, None]).sum(0) / np.maximum((given * w[:, None]).sum(0), 1e-12)
+        exact_error = (wrong.any(1) * w).sum() / max(w[given.any(1)].sum(), 1e-12)
+        error = exact_error + task_error.mean()
+        if error < best_error - 1e-12:
+            best, best_error = a, error
+    return best
+
+
+def held_out_probe(features, weight, bias, folds):
+    """Each sample's probe log probabilities from the member that held it out: (n, C)."""
+    folds = torch.as_tensor(folds, dtype=torch.long)
+    out = torch.empty(features.shape[1], weight.shape[2])
+    with torch.no_grad():
+        for m in range(features.shape[0]):
+            rows = torch.nonzero(folds == m)[:, 0]
+            if len(rows):
+                out[rows] = probe_log_proba(features[m : m + 1, rows], weight[m : m + 1],
+                                            bias[m : m + 1])[0]
+    return out.numpy()
+
+
+def best_combinations(outputs, schema, observed, joint, weight):
+    """Index in ``observed`` of the combination with the best ``sum of log P(task value)
+    + weight * log P_probe(combination)`` for each sample: ``outputs`` the per-task
+    outputs and ``joint`` (n, C) the probe's log probabilities of the same samples."""
+    return np.argmax(combination_scores(outputs, schema, observed) + weight * joint, axis=1)
+
+
+def decode_with_probe(outputs, schema, observed, joint, weight, chunk_cells=2_000_000):
+    """:func:`best_combinations` decoded (samples in chunks of bounded size)."""
+    from .._decoding import _finish
+
+    observed = np.asarray(observed)
+    n = len(joint)
+    best = np.empty(n, dtype=np.int64)
+    step = max(1, chunk_cells // max(1, len(observed)))
+    for start in range(0, n, step):
+        rows = slice(start, min(n, start + step))
+        best[rows] = best_combinations([np.asarray(o)[rows] for o in outputs], schema,
+                                       observed, joint[rows], weight)
+    return _finish(observed[best].copy(), outputs, schema)

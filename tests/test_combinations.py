@@ -1,0 +1,119 @@
+"""The combination probe: its fit (scikit-learn's logistic regression), the choice of its
+weight on held-out folds, decoding with it, and ``decode="auto"`` using it."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression
+
+import sklearn_mtl
+from sklearn_mtl import JointDecoder, MultiTaskClassifier, Task
+from sklearn_mtl._schema import Schema
+from sklearn_mtl.neural import _combinations
+from sklearn_mtl.neural._combinations import (
+    choose_weight,
+    combination_index,
+    combination_scores,
+    decode_with_probe,
+    fit_probes,
+    held_out_probe,
+)
+
+
+def test_combination_index_exact_values():
+    observed = np.array([[0, 1], [1, 0], [1, 1]])
+    codes = np.array([[1, 1], [0, 1], [0, 0], [1, -1]])
+    assert combination_index(codes, observed).tolist() == [2, 0, -1, -1]
+
+
+def test_probe_is_scikit_learns_logistic_regression(monkeypatch):
+    monkeypatch.setattr(_combinations, "_LBFGS_STEPS", 500)  # to convergence
+    rng = np.random.RandomState(0)
+    features = rng.normal(size=(2, 60, 3)).astype(np.float32)
+    target = rng.randint(0, 3, size=60)
+    target[::10] = -1  # rows outside the observed combinations train nothing
+    folds = np.arange(60) % 2
+    weight, bias = fit_probes(torch.from_numpy(features), target, folds, 3)
+    for m in range(2):
+        rows = (folds != m) & (target >= 0)
+        lr = LogisticRegression(C=1.0, tol=1e-10, max_iter=10_000).fit(
+            features[m, rows], target[rows])
+        mine = torch.softmax(torch.from_numpy(features[m]) @ weight[m] + bias[m], 1).numpy()
+        np.testing.assert_allclose(mine, lr.predict_proba(features[m]), atol=1e-3)
+    own = held_out_probe(torch.from_numpy(features), weight, bias, folds)
+    expected = torch.log_softmax(torch.from_numpy(features[1, 1]) @ weight[1] + bias[1], 0)
+    np.testing.assert_allclose(own[1], expected.numpy(), rtol=1e-5)  # row 1: member 1
+
+
+def _schema():
+    return Schema([Task("a", kind="binary", classes=[0, 1]),
+                   Task("b", kind="binary", classes=[0, 1])])
+
+
+def test_decoding_with_weight_zero_is_observed_decoding_and_the_probe_moves_it():
+    schema = _schema()
+    observed = np.array([[0, 0], [0, 1], [1, 1]])
+    rng = np.random.RandomState(1)
+    p = rng.uniform(size=(50, 2))
+    outputs = [np.c_[1 - p[:, 0], p[:, 0]], np.c_[1 - p[:, 1], p[:, 1]]]
+    joint = np.log(rng.dirichlet(np.ones(3), size=50))
+    plain = JointDecoder(allowed="observed").decode(outputs, schema, observed=observed)
+    np.testing.assert_array_equal(
+        decode_with_probe(outputs, schema, observed, joint, 0.0).codes, plain.codes)
+    strong = decode_with_probe(outputs, schema, observed, joint * 1e3, 1.0, chunk_cells=7)
+    np.testing.assert_array_equal(strong.codes, observed[joint.argmax(1)])
+
+
+def test_weight_chosen_by_held_out_errors():
+    schema = _schema()
+    observed = np.array([[0, 0], [1, 1], [0, 1], [1, 0]])
+    truth = np.array([[0, 0], [1, 1]] * 10)
+    # the task heads are indifferent, with a slight lean to (0, 1)
+    outputs = [np.tile([0.5, 0.5], (20, 1)), np.tile([0.49, 0.51], (20, 1))]
+    tasks = combination_scores(outputs, schema, observed)
+    right = np.log(np.where(np.arange(4) == np.where(truth[:, :1] == 0, 0, 1), 0.9, 0.1 / 3))
+    assert choose_weight(tasks, right, observed, truth) == 0.5  # the smallest that helps
+    assert choose_weight(tasks, np.zeros((20, 4)), observed, truth) == 0.0  # no help
+    assert choose_weight(tasks, right[::-1], observed, truth) == 0.0  # it would hurt
+
+
+def dependent_tasks(n=400, seed=0):
+    """Two tasks that agree where x0 > 0 and disagree elsewhere, each a coin flip alone."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4))
+    a = rng.randint(0, 2, size=n)
+    b = np.where(X[:, 0] > 0, a, 1 - a)
+    return X, pd.DataFrame({"a": a, "b": b})
+
+
+@pytest.fixture(scope="module")
+def probed():
+    X, Y = dependent_tasks()
+    est = MultiTaskClassifier(hidden_layer_sizes=(32,), max_epochs=20, random_state=0)
+    return est.fit(X, Y), X, Y
+
+
+def test_auto_decoding_uses_the_probe_where_tasks_depend(probed):
+    est, X, Y = probed
+    X_test, Y_test = dependent_tasks(200, 1)
+    assert est.combination_weight_ > 0 and est._probe_weight.shape[:2] == (8, 32)
+    plain = MultiTaskClassifier(hidden_layer_sizes=(32,), max_epochs=20, random_state=0,
+                                decode=JointDecoder(allowed="observed")).fit(X, Y)
+    assert plain.combination_weight_ == 0.0  # an explicit decoder wins
+    exact = (est.predict(X_test) == Y_test).all(axis=1).mean()
+    assert exact > (plain.predict(X_test) == Y_test).all(axis=1).mean() + 0.15  # 0.44, 0.25
+    for a, b in zip(est.predict_proba(X_test), plain.predict_proba(X_test)):
+        np.testing.assert_array_equal(a, b)  # the per-task probabilities are the network's
+
+
+def test_round_trip_partial_fit_and_same_seed(probed, tmp_path):
+    est, X, Y = probed
+    X_test, _ = dependent_tasks(50, 2)
+    sklearn_mtl.save(est, tmp_path / "m.mtl")
+    loaded = sklearn_mtl.load(tmp_path / "m.mtl")
+    pd.testing.assert_frame_equal(loaded.predict(X_test), est.predict(X_test))
+    again = MultiTaskClassifier(hidden_layer_sizes=(32,), max_epochs=20, random_state=0)
+    pd.testing.assert_frame_equal(again.fit(X, Y).predict(X_test), est.predict(X_test))
+    streamed = MultiTaskClassifier(hidden_layer_sizes=(32,), random_state=0).partial_fit(X, Y)
+    assert streamed.combination_weight_ == 0.0 and streamed._probe_weight is None
