@@ -46,6 +46,7 @@ from .neural._distributed import (
     native_bf16,
     same_seed,
     setup_data_parallel,
+    world,
 )
 from .neural._ensemble import (
     BLENDABLE,
@@ -620,19 +621,20 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self.combination_weight_ = 0.0
         self._probe_weight = self._probe_bias = None
         probe = self._probe_wanted(kinds, len(encoded.codes))
+        table = (isinstance(X, np.ndarray) and X.ndim == 2) or sp.issparse(X)
         if (
             (self.neighbors is None and not probe)
             or self.__dict__.get("_partial")
             or not self.net_.__dict__.get("_member_holdout")
-            or not isinstance(X, np.ndarray) or X.ndim != 2
-            or self.data_parallel
+            or not table
+            or world()[1] > 1  # each process holds a shard of the samples
         ):
-            return  # only an ensemble trained with held-out folds, on a dense table
+            return  # only an ensemble trained with held-out folds, on a table
         folds = targets[:, -1].numpy().astype(np.int64)
         feats, held_out = held_out_pass(
             self.net_.module_, X, folds, kinds, self.batch_size, self.net_.device
         )
-        if self.neighbors is not None:
+        if self.neighbors is not None and not sp.issparse(X):
             n_classes = [len(t.classes) if t.kind in BLENDABLE else 0 for t in self.schema_]
             self.neighbor_counts_, self.neighbor_weights_ = select_blend(
                 feats, held_out, encoded.codes, kinds, n_classes, folds, sample_weight
@@ -656,12 +658,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     def _probe_wanted(self, kinds, n_samples):
         """Whether ``fit`` fits the combination probe: ``decode="auto"`` decoding over
-        the observed combinations, every task binary or multiclass, a bounded size."""
+        the observed combinations of two tasks or more, every task binary or multiclass,
+        a bounded size."""
         observed = getattr(self, "observed_combinations_", None)
         return (
             isinstance(self.decode, str) and self.decode == "auto"
             and isinstance(self._decoder(), JointDecoder)
-            and all(kind in BLENDABLE for kind in kinds)
+            and len(kinds) > 1 and all(kind in BLENDABLE for kind in kinds)
             and observed is not None and len(observed) > 1
             and n_samples * len(observed) <= MAX_PROBE_CELLS
         )

@@ -43,6 +43,12 @@ EXPECTED_FAILED_CHECKS = {
         "check_sample_weight_equivalence_on_sparse_data": (
             "As on dense data (sparse X is accepted and trains identically to dense X)."
         ),
+        "check_classifier_multioutput": (
+            "decode='auto' decodes over the label combinations seen in training, with the "
+            "combination probe where it makes fewer held-out errors: predict is the most "
+            "probable combination, which can differ from each task's most probable class "
+            "in predict_proba."
+        ),
         "check_methods_sample_order_invariance": (
             "The default ensemble's batched float32 products (torch.baddbmm) round a row "
             "by its place in the batch: permuted rows differ by about 3e-8 (one float32 "
@@ -73,7 +79,10 @@ EXPECTED_FAILED_CHECKS = {
 
 
 def _expected_failed_checks(estimator):
-    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+    expected = dict(EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {}))
+    if getattr(estimator, "decode", None) == "independent":  # predict is each task's argmax
+        expected.pop("check_classifier_multioutput", None)
+    return expected
 
 
 @parametrize_with_checks(_estimators(), expected_failed_checks=_expected_failed_checks)

@@ -181,7 +181,9 @@ def held_out_pass(module, X, folds, kinds, batch_size, device):
     module.eval()
     with torch.inference_mode():
         for i in range(0, X.shape[0], batch_size):
-            z, raw = member_forward(module, torch.from_numpy(X[i : i + batch_size]).to(device))
+            xb = X[i : i + batch_size]
+            xb = torch.from_numpy(xb.toarray() if hasattr(xb, "toarray") else xb)
+            z, raw = member_forward(module, xb.to(device))
             feats.append(z.float().cpu())
             own = folds[i : i + batch_size]
             for j, (kind, out) in enumerate(zip(kinds, raw)):
