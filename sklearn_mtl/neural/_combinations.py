@@ -26,7 +26,7 @@ MAX_PROBE_CELLS = 20_000_000
 #: At most this many training samples (a seeded sample of them) fit the probes.
 MAX_PROBE_ROWS = 8192
 _L2 = 1.0  # the penalty of scikit-learn's LogisticRegression(C=1.0), per sample summed loss
-_LBFGS_STEPS = 25
+_LBFGS_STEPS = 50
 
 
 def combination_index(codes, observed):
