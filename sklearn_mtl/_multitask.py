@@ -31,6 +31,7 @@ from ._decoding import _finish as finish_decoding
 from ._validation import check_network_params, check_sample_weight
 from .neural._combinations import (
     MAX_PROBE_CELLS,
+    MAX_PROBE_ROWS,
     best_combinations,
     choose_weight,
     combination_index,
@@ -666,7 +667,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             and isinstance(self._decoder(), JointDecoder)
             and len(kinds) > 1 and all(kind in BLENDABLE for kind in kinds)
             and observed is not None and len(observed) > 1
-            and n_samples * len(observed) <= MAX_PROBE_CELLS
+            and min(n_samples, MAX_PROBE_ROWS) * len(observed) <= MAX_PROBE_CELLS
         )
 
     def _training_length(self, n_samples):
@@ -742,8 +743,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         """
         self._validate_params()  # the user's values, before the overrides below
         # One epoch at a constant learning rate (a schedule spans one fit, not a stream).
-        overrides = {"max_epochs": 1, "early_stopping": False, "lr_schedule": "constant",
-                     "neighbors": None}
+        overrides = {"max_epochs": 1, "early_stopping": False, "lr_schedule": "constant"}
         if hasattr(self, "net_"):
             overrides["warm_start"] = True
         elif classes is not None:
@@ -1127,7 +1127,6 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     raw = module(xb.to(device))
                 else:
                     feats, raw = member_forward(module, xb.to(device))
-
                 for out, kind, z in zip(outputs, kinds, raw):
                     if kind == "multiclass":
                         out[start:stop] = member_mean(torch.softmax(z, dim=1), k).cpu().numpy()

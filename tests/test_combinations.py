@@ -12,10 +12,10 @@ from sklearn_mtl import JointDecoder, MultiTaskClassifier, Task
 from sklearn_mtl._schema import Schema
 from sklearn_mtl.neural import _combinations
 from sklearn_mtl.neural._combinations import (
+    best_combinations,
     choose_weight,
     combination_index,
     combination_scores,
-    decode_with_probe,
     fit_probes,
     held_out_probe,
 )
@@ -60,9 +60,9 @@ def test_decoding_with_weight_zero_is_observed_decoding_and_the_probe_moves_it()
     joint = np.log(rng.dirichlet(np.ones(3), size=50))
     plain = JointDecoder(allowed="observed").decode(outputs, schema, observed=observed)
     np.testing.assert_array_equal(
-        decode_with_probe(outputs, schema, observed, joint, 0.0).codes, plain.codes)
-    strong = decode_with_probe(outputs, schema, observed, joint * 1e3, 1.0, chunk_cells=7)
-    np.testing.assert_array_equal(strong.codes, observed[joint.argmax(1)])
+        observed[best_combinations(outputs, schema, observed, joint, 0.0)], plain.codes)
+    strong = best_combinations(outputs, schema, observed, joint * 1e3, 1.0)
+    np.testing.assert_array_equal(strong, joint.argmax(1))
 
 
 def test_weight_chosen_by_held_out_errors():

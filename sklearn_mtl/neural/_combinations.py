@@ -21,7 +21,7 @@ import torch
 
 #: Weights of the probe tried on the held-out folds; 0 is plain observed decoding.
 PROBE_WEIGHTS = (0.0, 0.5, 1.0)
-#: The probes are fitted when samples × combinations stay below this.
+#: The probes are fitted when their samples × combinations stay below this.
 MAX_PROBE_CELLS = 20_000_000
 #: At most this many training samples (a seeded sample of them) fit the probes.
 MAX_PROBE_ROWS = 8192
@@ -140,18 +140,3 @@ def best_combinations(outputs, schema, observed, joint, weight):
     + weight * log P_probe(combination)`` for each sample: ``outputs`` the per-task
     outputs and ``joint`` (n, C) the probe's log probabilities of the same samples."""
     return np.argmax(combination_scores(outputs, schema, observed) + weight * joint, axis=1)
-
-
-def decode_with_probe(outputs, schema, observed, joint, weight, chunk_cells=2_000_000):
-    """:func:`best_combinations` decoded (samples in chunks of bounded size)."""
-    from .._decoding import _finish
-
-    observed = np.asarray(observed)
-    n = len(joint)
-    best = np.empty(n, dtype=np.int64)
-    step = max(1, chunk_cells // max(1, len(observed)))
-    for start in range(0, n, step):
-        rows = slice(start, min(n, start + step))
-        best[rows] = best_combinations([np.asarray(o)[rows] for o in outputs], schema,
-                                       observed, joint[rows], weight)
-    return _finish(observed[best].copy(), outputs, schema)
