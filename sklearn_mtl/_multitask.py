@@ -571,7 +571,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if self.data_parallel:
             setup_data_parallel(self.device)  # under torchrun: join the process group
         if isinstance(X, ParquetShards):  # labels from its columns, features read lazily
-            return fit_shards(self, X, y, sample_weight)
+            fit_shards(self, X, y, sample_weight)
+            self._no_readouts()  # the samples are read lazily: no held-out read-outs
+            return self
         self._require_y(y)
         if self.warm_start and hasattr(self, "net_"):
             X = self._validate_X(X, reset=False)
@@ -616,11 +618,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         (``neighbors``) and, where ``decode="auto"`` decodes over the observed
         combinations, the combination probe (``combination_weight_``)."""
         kinds = [t.kind for t in self.schema_]
-        self.neighbor_counts_ = np.zeros(len(kinds), dtype=np.int64)
-        self.neighbor_weights_ = np.zeros(len(kinds))
-        self._neighbor_X = self._neighbor_codes = None
-        self.combination_weight_ = 0.0
-        self._probe_weight = self._probe_bias = None
+        self._no_readouts()
         probe = self._probe_wanted(kinds, len(encoded.codes))
         table = (isinstance(X, np.ndarray) and X.ndim == 2) or sp.issparse(X)
         if (
@@ -656,6 +654,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             )
             if self.combination_weight_ > 0:
                 self._probe_weight, self._probe_bias = weight.numpy(), bias.numpy()
+
+    def _no_readouts(self):
+        """The network alone: no neighbour blend, no combination probe."""
+        self.neighbor_counts_ = np.zeros(len(self.schema_), dtype=np.int64)
+        self.neighbor_weights_ = np.zeros(len(self.schema_))
+        self._neighbor_X = self._neighbor_codes = None
+        self.combination_weight_ = 0.0
+        self._probe_weight = self._probe_bias = None
 
     def _probe_wanted(self, kinds, n_samples):
         """Whether ``fit`` fits the combination probe: ``decode="auto"`` decoding over

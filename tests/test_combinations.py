@@ -117,3 +117,16 @@ def test_round_trip_partial_fit_and_same_seed(probed, tmp_path):
     pd.testing.assert_frame_equal(again.fit(X, Y).predict(X_test), est.predict(X_test))
     streamed = MultiTaskClassifier(hidden_layer_sizes=(32,), random_state=0).partial_fit(X, Y)
     assert streamed.combination_weight_ == 0.0 and streamed._probe_weight is None
+
+
+def test_warm_start_refits_the_probe_on_the_continued_network(probed):
+    est, X, Y = probed
+    more = MultiTaskClassifier(hidden_layer_sizes=(32,), max_epochs=20, random_state=0,
+                               warm_start=True).fit(X, Y)
+    first = more._probe_weight.copy() if more._probe_weight is not None else None
+    more.fit(X, Y)  # 20 more epochs: new features, a new probe chosen on them
+    assert more.combination_weight_ in (0.0, 0.5, 1.0)
+    if more.combination_weight_ > 0 and first is not None:
+        assert not np.array_equal(more._probe_weight, first)
+    X_test, Y_test = dependent_tasks(100, 3)
+    assert (more.predict(X_test) == Y_test).all(axis=1).mean() > 0.35

@@ -112,6 +112,8 @@ def test_fit_on_shards_learns(shards):
     again = MultiTaskClassifier(hidden_layer_sizes=(16,), max_epochs=15, lr=1e-2,
                                 batch_size=32, random_state=0).fit(sh)
     assert weights_checksum(again) == weights_checksum(clf)  # seeded
+    # rows read lazily: the network alone (no neighbour blend, no combination probe)
+    assert clf.combination_weight_ == 0.0 and not clf.neighbor_weights_.any()
 
 
 def test_declared_tasks_read_only_the_first_rows(shards, monkeypatch):
