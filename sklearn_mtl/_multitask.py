@@ -57,6 +57,7 @@ from .neural._ensemble import (
     member_forward,
     member_mean,
     n_members,
+    probabilities,
 )
 from .neural._losses import MultiTaskLoss
 from .neural._modules import (
@@ -1134,12 +1135,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 else:
                     feats, raw = member_forward(module, xb.to(device))
                 for out, kind, z in zip(outputs, kinds, raw):
-                    if kind == "multiclass":
-                        out[start:stop] = member_mean(torch.softmax(z, dim=1), k).cpu().numpy()
-                    elif kind == "binary":
-                        p = member_mean(torch.sigmoid(z[:, 0]), k).cpu().numpy()
-                        out[start:stop, 1] = p
-                        out[start:stop, 0] = 1.0 - p
+                    if kind in BLENDABLE:  # class probabilities, the members' averaged
+                        out[start:stop] = probabilities(kind, z, k).mean(0).cpu().numpy()
                     elif kind == "multilabel":
                         out[start:stop] = member_mean(torch.sigmoid(z), k).cpu().numpy()
                     else:
