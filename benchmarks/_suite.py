@@ -123,6 +123,19 @@ def default():
     return _split(_rdataset("ISLR", "Default"), ["default", "student"])
 
 
+def cps1988():
+    """AER ``CPS1988`` (a 10,000-row sample): ethnicity, metropolitan area, region and
+    part-time work from wage, education and experience."""
+    frame = _rdataset("AER", "CPS1988").sample(n=10_000, random_state=0)
+    return _split(frame, ["ethnicity", "smsa", "region", "parttime"])
+
+
+def slid():
+    """carData ``SLID``: sex and language from wages, education and age; NaN in wages
+    and education."""
+    return _split(_rdataset("carData", "SLID"), ["sex", "language"])
+
+
 DEVELOPMENT = {
     "penguins": penguins,
     "mpg": mpg,
@@ -134,7 +147,8 @@ DEVELOPMENT = {
     "diamonds10k": lambda: diamonds(10_000),
     "diamonds": diamonds,
 }
-HELD_OUT = {"auto": auto, "birthwt": birthwt, "default": default}
+HELD_OUT = {"auto": auto, "birthwt": birthwt, "default": default, "cps1988": cps1988,
+            "slid": slid}
 SUITE = {**DEVELOPMENT, **HELD_OUT}
 #: Tables whose tasks are the labels of one multi-label set (Hamming loss, micro-F1).
 LABEL_SETS = {"multilabel"}

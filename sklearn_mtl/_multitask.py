@@ -54,6 +54,7 @@ from .neural._ensemble import (
     EnsembleMLPTrunk,
     MemberHoldout,
     held_out_pass,
+    keep_members,
     member_forward,
     member_mean,
     n_members,
@@ -289,6 +290,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         averaged). Chosen among 0, 0.5 and 1 on the members' held-out folds by exact-match
         error plus mean task error; 0 (the probe unused) otherwise. ``predict_proba`` is
         the network's either way.
+    input_view_ : {"scaled", "encoded"} or None
+        The input view the recipe's ensemble kept on a large table (at least 5,000
+        samples, ``preprocessing="auto"``, the default ensemble): eight members read
+        the scaled columns, eight more also read each numeric column's piecewise-linear
+        encoding (``TabularPreprocessor(n_bins=16)``), and the eight whose view did
+        better on their held-out folds are kept (``"scaled"`` or ``"encoded"``); the
+        others are dropped. ``None`` where no views were trained.
     neighbor_counts_ : ndarray of shape (n_tasks,)
         Each task's number of voting neighbours (see ``neighbors``); 0 where the
         network predicts alone.
@@ -533,7 +541,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 self.preprocessor_ = (
                     TabularPreprocessor() if self.preprocessing == "auto"
                     else clone(self.preprocessing)
-                ).fit(X)
+                )
+                if getattr(self, "_input_views", False):  # the second view's encoding
+                    self.preprocessor_.set_params(n_bins=_VIEW_BINS,
+                                                  max_encoded_columns=_VIEW_MAX_ENCODED)
+                self.preprocessor_.fit(X)
+                if getattr(self, "_input_views", False):
+                    self._input_views = len(self.preprocessor_.encoded_columns_) > 0
         if getattr(self, "preprocessor_", None) is not None:
             X = np.asarray(self.preprocessor_.transform(X), dtype=np.float32)
         if not X.flags.writeable:  # torch warns on read-only arrays (e.g. memmaps)
@@ -572,6 +586,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if self.data_parallel:
             setup_data_parallel(self.device)  # under torchrun: join the process group
         if isinstance(X, ParquetShards):  # labels from its columns, features read lazily
+            self._input_views, self.input_view_ = False, None
             fit_shards(self, X, y, sample_weight)
             self._no_readouts()  # the samples are read lazily: no held-out read-outs
             return self
@@ -591,6 +606,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 self.net_.partial_fit(self._as_tensor(X), targets, epochs=epochs)
             self._fit_readouts(X, encoded, sample_weight, targets)
             return self
+        self._input_views, self.input_view_ = self._views_wanted(X), None
         X, encoded, sample_weight = self._check_fit_inputs(X, y, sample_weight)
         self._check_task_dicts()
         check_network_params(self)
@@ -611,8 +627,54 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             targets = self._with_folds(targets, n_members(module))
             self.net_ = self._build_net(module, self._build_criterion())
             self.net_.fit(self._as_tensor(X), targets)
+        targets = self._keep_view(targets)
         self._fit_readouts(X, encoded, sample_weight, targets)
         return self
+
+    def _views_wanted(self, X):
+        """Whether ``fit`` trains the recipe's two input views (see ``input_view_``): a
+        2-D table of at least ``_VIEW_MIN_SAMPLES`` samples, ``preprocessing="auto"``,
+        the default MLP ensemble with the recipe's own epoch selection, one process."""
+        return bool(
+            isinstance(self.preprocessing, str) and self.ensemble_size == "auto"
+            and self._ensemble_members() > 1
+            and not any(isinstance(cb[1] if isinstance(cb, tuple) else cb, MemberHoldout)
+                        for cb in self.callbacks or [])
+            and not self.data_parallel and not self.__dict__.get("_partial")
+            and not isinstance(X, (Dataset, torch.Tensor)) and not sp.issparse(X)
+            and np.ndim(X) == 2 and _num_samples(X) >= _VIEW_MIN_SAMPLES
+        )
+
+    def _view_masks(self, n_features):
+        """The input columns each member of the recipe's ensemble reads, (members,
+        n_features) bool, or ``None`` (every member reads every column)."""
+        if not getattr(self, "_input_views", False):
+            return None
+        k = self._ensemble_members()
+        if getattr(self, "input_view_", None) is not None:  # chosen: k members (a load)
+            return np.ones((k, n_features), dtype=bool)  # the mask comes with the weights
+        scaled = np.ones(n_features, dtype=bool)
+        scaled[self.preprocessor_.encoded_columns_] = False
+        return np.vstack([np.tile(scaled, (k, 1)), np.ones((k, n_features), dtype=bool)])
+
+    def _keep_view(self, targets):
+        """After training the two input views: drop the members of the view that did
+        worse on their held-out folds (``input_view_``); the targets' fold column then
+        numbers the kept members' folds (-1: a fold no kept member held out)."""
+        if not getattr(self, "_input_views", False):
+            return targets
+        history = self.net_.history
+        kept = history[-1].get("member_view") if len(history) else None
+        if kept is None:  # no held-out score: both views stay, as trained
+            return targets
+        k = self._ensemble_members()
+        keep_members(self.net_.module_, np.arange(k) + k * int(kept))
+        self.net_.initialize_optimizer()  # the kept members' parameters are new tensors
+        self.input_view_ = ("scaled", "encoded")[int(kept)]
+        fold = targets[:, -1] - k * int(kept)
+        targets = targets.clone()
+        targets[:, -1] = torch.where((fold >= 0) & (fold < k), fold, torch.full_like(fold, -1))
+        return targets
 
     def _fit_readouts(self, X, encoded, sample_weight, targets):
         """After training, on the members' held-out folds: the neighbour blend
@@ -648,10 +710,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 feats, combination_index(encoded.codes, observed), folds, len(observed),
                 seed=self._seed,
             )
-            own = held_out_probe(feats, weight, bias, folds)
-            task_scores = combination_scores([h.numpy() for h in held_out], self.schema_, observed)
+            held = folds >= 0  # samples a member held out (see ``_keep_view``)
+            own = held_out_probe(feats, weight, bias, folds)[held]
+            task_scores = combination_scores(
+                [h.numpy()[held] for h in held_out], self.schema_, observed
+            )
             self.combination_weight_ = choose_weight(
-                task_scores, own, observed, encoded.codes, sample_weight
+                task_scores, own, observed, encoded.codes[held],
+                None if sample_weight is None else np.asarray(sample_weight)[held],
             )
             if self.combination_weight_ > 0:
                 self._probe_weight, self._probe_bias = weight.numpy(), bias.numpy()
@@ -923,9 +989,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                         f"batch_norm=True is not available with an ensemble (ensemble_size="
                         f"{self.ensemble_size!r} gives {k} members); set ensemble_size=1."
                     )
+                views = self._view_masks(flat_size(sample_shape))
                 return EnsembleMLPTrunk(
-                    flat_size(sample_shape), tuple(self.hidden_layer_sizes), k,
-                    self.activation, self.dropout,
+                    flat_size(sample_shape), tuple(self.hidden_layer_sizes),
+                    k if views is None else len(views), self.activation, self.dropout,
+                    member_inputs=views,
                 )
             return MLPTrunk(
                 flat_size(sample_shape), tuple(self.hidden_layer_sizes), self.activation,
@@ -1168,6 +1236,12 @@ _EPOCH_RANGE = (32, 256)
 _OBSERVED_DECODING_MAX_UNSEEN = 0.05
 #: Members of the default MLP ensemble (``ensemble_size="auto"``).
 _DEFAULT_ENSEMBLE = 8
+#: From this many samples a table's default ensemble trains two input views (see
+#: ``input_view_``): the second reads each numeric column's piecewise-linear encoding,
+#: at most ``_VIEW_BINS`` bins a column and ``_VIEW_MAX_ENCODED`` encoding columns.
+_VIEW_MIN_SAMPLES = 5000
+_VIEW_BINS = 16
+_VIEW_MAX_ENCODED = 256
 
 
 def _fast_step(optimizer, device):

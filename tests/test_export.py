@@ -342,6 +342,23 @@ def test_piecewise_linear_encoding_export():
     _assert_parity(clf, export_onnx(clf, X_sample=X_test), X_test)
 
 
+def test_kept_input_view_export(monkeypatch):
+    # A large table's recipe: two input views trained, one kept (its members' input mask
+    # and the preprocessor's piecewise-linear encoding both go into the graph).
+    import sklearn_mtl._multitask as multitask
+
+    monkeypatch.setattr(multitask, "_VIEW_MIN_SAMPLES", 100)
+    X, Y = _car_data(120, 0)
+    X = X.astype(np.float64)
+    X[::7, 2] = np.nan
+    clf = MultiTaskClassifier(tasks=TASKS, max_epochs=3, random_state=0).fit(X, Y)
+    assert clf.input_view_ in ("scaled", "encoded") and clf.net_.module_.n_members == 8
+    X_test, _ = _car_data(40, 1)
+    X_test = X_test.astype(np.float64)
+    X_test[::5, 2] = np.nan
+    _assert_parity(clf, export_onnx(clf, X_sample=X_test), X_test)
+
+
 def test_default_recipe_preprocessing_and_ensemble_export():
     # The recipe's defaults: robust scaling with missing-value indicators inside the
     # estimator, an ensemble of MLPs averaging probabilities.

@@ -93,6 +93,14 @@ def test_choice_scores_each_sample_with_the_other_folds_only():
     assert weights.tolist() == [0.0]
 
 
+def test_a_sample_no_member_held_out_only_votes():
+    # Fold -1 (the samples of members dropped after training, see input_view_): each
+    # member trained on them, so they vote for every member's held-out samples and are
+    # never scored. Each sample of fold 0 has a twin of fold -1 with its label.
+    X = np.repeat(np.arange(20, dtype=np.float32) * 10, 2)[:, None]
+    counts, weights = _choose(X, np.repeat(np.arange(20) % 2, 2), np.tile([0, -1], 20))
+    assert counts.tolist() == [1] and weights.tolist() == [0.25]
+
 
 def test_choice_skips_tasks_without_labels_or_votes():
     X = np.arange(6, dtype=np.float32)[:, None]

@@ -562,3 +562,102 @@ def test_auto_decoding_is_independent_under_gates():
     clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(4,), max_epochs=1,
                               random_state=0).fit(X, Y)
     assert clf.unseen_combination_mass_ == 0.0 and clf._decoder() == "independent"
+
+
+# ------------------------------------------------------------------ input views
+def test_keep_members_keeps_those_members_outputs():
+    from sklearn_mtl.neural._ensemble import keep_members
+    from sklearn_mtl.neural._modules import MultiHeadModule
+
+    torch.manual_seed(0)
+    trunk = EnsembleMLPTrunk(3, (5, 4), n_members=4, member_inputs=[[1, 1, 0]] * 2 + [[1] * 3] * 2)
+    module = MultiHeadModule(trunk, 4, [(3, ()), (1, ())]).eval()
+    x = torch.randn(6, 3)
+    before = [out.reshape(4, 6, -1) for out in module(x)]
+    keep_members(module, [3, 2])
+    after = [out.reshape(2, 6, -1) for out in module(x)]
+    assert module.n_members == trunk.n_members == 2 and trunk.input_mask.shape == (2, 1, 3)
+    for b, a in zip(before, after, strict=True):
+        torch.testing.assert_close(a, b[[3, 2]])
+    assert all(p.shape[0] == 2 for p in module.parameters())
+
+
+def step_table(n=160, seed=0):
+    """A label that flips at eight thresholds of one column: a lookup a tree (or the
+    piecewise-linear encoding) reads at once, and a second, linear task."""
+    rng = np.random.RandomState(seed)
+    X = pd.DataFrame({"x": rng.uniform(0, 1, n), "z": rng.normal(size=n)})
+    Y = pd.DataFrame({"step": (np.floor(X["x"] * 8) % 2).astype(int),
+                      "sign": (X["z"] > 0).astype(int)})
+    return X, Y
+
+
+@pytest.fixture
+def view_threshold(monkeypatch):
+    import sklearn_mtl._multitask as multitask
+
+    monkeypatch.setattr(multitask, "_VIEW_MIN_SAMPLES", 100)
+
+
+def test_large_table_trains_two_views_and_keeps_the_better(view_threshold, monkeypatch):
+    import sklearn_mtl._multitask as multitask
+
+    kept, seen = [], {}
+    original = multitask.keep_members
+    monkeypatch.setattr(multitask, "keep_members",
+                        lambda module, index: (kept.append(list(index)), original(module, index)))
+    original_readouts = MultiTaskClassifier._fit_readouts
+
+    def readouts(self, X, encoded, sample_weight, targets):
+        seen["folds"] = targets[:, -1].numpy().copy()
+        return original_readouts(self, X, encoded, sample_weight, targets)
+
+    monkeypatch.setattr(MultiTaskClassifier, "_fit_readouts", readouts)
+    X, Y = step_table()
+    clf = MultiTaskClassifier(max_epochs=30, random_state=0).fit(X, Y)
+    view = clf.history_[-1, "member_view"]
+    assert clf.input_view_ == ("scaled", "encoded")[view] == "encoded"  # the lookup
+    assert kept == [list(range(8 * view, 8 * view + 8))]
+    module = clf.net_.module_
+    assert module.n_members == 8 and module.trunk.input_mask.shape[0] == 8
+    encoded = clf.preprocessor_.encoded_columns_
+    assert len(encoded) == 2 * 16  # 16 bins of each numeric column
+    reads = module.trunk.input_mask[:, 0, :].bool().numpy()
+    assert reads[:, encoded].all()
+    # the read-outs see the kept members' folds; the dropped members' folds are -1
+    folds = seen["folds"]
+    assert set(np.unique(folds)) == set(range(-1, 8))
+    assert 0.4 < np.mean(folds == -1) < 0.6
+    assert clf.score(X, Y) > 0.9
+
+
+def test_views_round_trip_same_seed_and_warm_start(view_threshold, tmp_path):
+    from sklearn_mtl import load, save
+
+    X, Y = step_table()
+    clf = MultiTaskClassifier(max_epochs=6, random_state=0).fit(X, Y)
+    twin = MultiTaskClassifier(max_epochs=6, random_state=0).fit(X, Y)
+    assert clf.input_view_ in ("scaled", "encoded")
+    np.testing.assert_array_equal(clf.predict_proba(X)[0], twin.predict_proba(X)[0])
+    save(clf, tmp_path / "model.mtl")
+    again = load(tmp_path / "model.mtl")
+    assert again.input_view_ == clf.input_view_ and again.net_.module_.n_members == 8
+    for p, q in zip(clf.predict_proba(X), again.predict_proba(X), strict=True):
+        np.testing.assert_array_equal(p, q)
+    mask = clf.net_.module_.trunk.input_mask.clone()
+    clf.set_params(warm_start=True, max_epochs=2).fit(X, Y)  # continues the kept members
+    assert clf.net_.module_.n_members == 8 and clf.input_view_ in ("scaled", "encoded")
+    torch.testing.assert_close(clf.net_.module_.trunk.input_mask, mask)
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"ensemble_size": 8}, {"preprocessing": TabularPreprocessor()},
+    {"callbacks": [MemberHoldout()]},
+])
+def test_views_only_for_a_large_table_under_the_recipe(params, view_threshold):
+    X, Y = step_table()
+    n = 99 if not params else 160  # below the threshold, or a setting of the user's
+    clf = MultiTaskClassifier(max_epochs=2, random_state=0, **params).fit(X[:n], Y[:n])
+    assert clf.input_view_ is None
+    assert clf.net_.module_.n_members == 8 and clf.net_.module_.trunk.input_mask is None
+    assert len(clf.preprocessor_.encoded_columns_) == 0

@@ -40,7 +40,8 @@ def fit_probes(features, target, folds, n_combinations, seed=0):
     """Each member's probe, fitted on the samples it trained on.
 
     ``features`` (k, n, h) float32, ``target`` (n,) combination indices (-1: none),
-    ``folds`` (n,) each sample's held-out fold. Returns ``(weight, bias)`` of shapes
+    ``folds`` (n,) each sample's held-out fold (-1: held out by no member, every member
+    trained on it). Returns ``(weight, bias)`` of shapes
     (k, h, C) and (k, C), float32: member ``m``'s probe minimises the mean cross-entropy
     over its training samples plus ``0.5 / n_m`` times its squared weights (scikit-learn's
     ``LogisticRegression(C=1.0)``), by L-BFGS, all members in one batched problem.
@@ -123,7 +124,8 @@ def choose_weight(task_scores, probe_scores, observed, truth, sample_weight=None
 
 
 def held_out_probe(features, weight, bias, folds):
-    """Each sample's probe log probabilities from the member that held it out: (n, C)."""
+    """Each sample's probe log probabilities from the member that held it out: (n, C);
+    the rows of samples of fold -1 (held out by no member) are left unset."""
     folds = torch.as_tensor(folds, dtype=torch.long)
     out = torch.empty(features.shape[1], weight.shape[2])
     with torch.no_grad():

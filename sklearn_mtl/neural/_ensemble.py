@@ -173,7 +173,8 @@ def held_out_pass(module, X, folds, kinds, batch_size, device):
 
     Returns ``features`` (k, n, h) float32 on CPU and, per task, (n, classes)
     probabilities for the kinds in ``BLENDABLE`` (``None`` for the others): sample ``i``
-    read from member ``folds[i]``, which never trained on it.
+    read from member ``folds[i]``, which never trained on it (the rows of a sample of
+    fold -1, held out by no member, are not held-out probabilities).
     """
     k = int(module.trunk.n_members)
     folds = torch.as_tensor(folds, dtype=torch.long)
@@ -191,6 +192,25 @@ def held_out_pass(module, X, folds, kinds, batch_size, device):
                     p = probabilities(kind, out, k).cpu()
                     held_out[j].append(p[own, torch.arange(len(own))])
     return torch.cat(feats, dim=1), [torch.cat(h) if h else None for h in held_out]
+
+
+def keep_members(module, index):
+    """Keep only the members ``index`` (in that order) of an ensemble ``module``: every
+    :class:`MemberLinear`'s weights, the trunk's input mask and the member counts.
+
+    The parameters are new tensors: an optimizer built on the old ones must be rebuilt.
+    """
+    index = torch.as_tensor(np.asarray(index), dtype=torch.long)
+    with torch.no_grad():
+        for layer in module.modules():
+            if isinstance(layer, MemberLinear):
+                layer.weight = nn.Parameter(layer.weight[index.to(layer.weight.device)].clone())
+                layer.bias = nn.Parameter(layer.bias[index.to(layer.bias.device)].clone())
+                layer.n_members = len(index)
+        trunk = module.trunk
+        if trunk.input_mask is not None:
+            trunk.input_mask = trunk.input_mask[index.to(trunk.input_mask.device)].clone()
+        trunk.n_members = module.n_members = len(index)
 
 
 def n_members(module):

@@ -62,7 +62,8 @@ def select_blend(feats, held_out, codes, kinds, n_classes, folds, sample_weight)
 
     ``feats`` and ``held_out`` are :func:`~sklearn_mtl.neural._ensemble.held_out_pass`'s
     members' features of the training samples and held-out probabilities, ``folds``
-    each sample's held-out fold (its member never trained on it), ``codes`` the per-task
+    each sample's held-out fold (its member never trained on it; -1: held out by no
+    member, a sample that only votes), ``codes`` the per-task
     label codes (negative = masked). Returns two arrays of shape (n_tasks,): the vote
     count and the weight (0: the network alone, kept unless a blend makes fewer
     held-out errors; among equals, the fewest votes and the smallest weight).
@@ -71,10 +72,12 @@ def select_blend(feats, held_out, codes, kinds, n_classes, folds, sample_weight)
     folds = torch.as_tensor(folds, dtype=torch.long)
     rows = torch.arange(n)
     with torch.inference_mode():
-        width = min(max(NEIGHBOR_COUNTS), n - int(torch.bincount(folds, minlength=k).max()))
+        held = folds >= 0  # -1: a sample no member held out (every member trained on it)
+        width = min(max(NEIGHBOR_COUNTS),
+                    n - int(torch.bincount(folds[held], minlength=k).max()))
         if width < 1:  # too few samples to vote
             return np.zeros(len(kinds), dtype=np.int64), np.zeros(len(kinds))
-        index = torch.empty((n, width), dtype=torch.long)
+        index = torch.zeros((n, width), dtype=torch.long)
         for m in range(k):
             query, key = rows[folds == m], rows[folds != m]
             if len(query) and len(key):
@@ -93,7 +96,7 @@ def select_blend(feats, held_out, codes, kinds, n_classes, folds, sample_weight)
         if kind not in BLENDABLE or not (truth >= 0).any():
             continue
         net = held_out[j]
-        scored = (truth >= 0).float() * weight_of
+        scored = ((truth >= 0) & held).float() * weight_of
         shares = {c: votes(truth, index, c, n_classes[j]) for c, _ in candidates if c}
         errors = torch.stack([
             (scored * ((net if not c else _blend(net, *shares[c], w)).argmax(1) != truth)).sum()
