@@ -371,6 +371,72 @@ def test_member_holdout_chooses_an_epoch_per_view_and_keeps_the_best(views, monk
     assert trunk.member_views().tolist() == [0, 0, 0, 0]
 
 
+def test_view_choice_adds_the_held_out_exact_match_error():
+    # Both views score 0.5 on their tasks at their best epoch; view 0's members get
+    # every label of 40% of their held-out samples right, view 1's of 70%: view 1 is kept.
+    # The epoch is still chosen on the task scores alone (epoch 1 for view 0, although
+    # its exact-match error is lower at epoch 2).
+    trunk = EnsembleMLPTrunk(2, (3,), n_members=4,
+                             member_inputs=[[1, 0], [1, 0], [1, 1], [1, 1]])
+    weights = torch.nn.Parameter(torch.zeros(4, 2))
+    holdout = MemberHoldout()
+    holdout.active_ = True
+    holdout.X_ = holdout.y_ = None
+    holdout.member_views_ = trunk.member_views()
+    holdout._start([weights])
+    net = SimpleNamespace(history=History(), module_=SimpleNamespace(trunk=trunk))
+    epochs = [([0.5, 0.5, 0.6, 0.6], [0.6, 0.6, 0.5, 0.5]),
+              ([0.6, 0.6, 0.5, 0.5], [0.3, 0.3, 0.3, 0.3])]
+    for epoch, (score, exact) in enumerate(epochs, 1):
+        net.history.new_epoch()
+        with torch.no_grad():
+            weights.copy_(10 * epoch + torch.arange(4.0)[:, None])
+
+        def losses(net, s=score, e=exact):
+            holdout.held_out_exact_ = torch.tensor(e)
+            return torch.tensor(s)
+
+        holdout.member_losses = losses
+        holdout.on_epoch_end(net)
+    holdout.on_train_end(net)
+    assert net.history[-1, "member_view_scores"] == pytest.approx([0.5 + 0.6, 0.5 + 0.3])
+    assert net.history[-1, "member_view"] == 1
+    assert net.history[-1, "member_best_epochs"] == [2, 2, 2, 2]
+    np.testing.assert_array_equal(weights[:, 0].detach().numpy(), [22, 23, 22, 23])
+
+
+def test_member_holdout_measures_each_members_exact_match_error():
+    # Two members, two binary tasks, four samples (two held out by each member). Logits
+    # from a stub network: member 0 gets sample 0 fully right and sample 1's second task
+    # wrong; member 1 gets samples 2 and 3 fully right.
+    X, Y = step_table(n=4)
+    clf = MultiTaskClassifier(ensemble_size=2, hidden_layer_sizes=(4,), max_epochs=1,
+                              random_state=0, preprocessing=None).fit(X.to_numpy(), Y)
+    holdout = dict(clf.net_.callbacks_)["member_holdout"]
+    targets = clf._with_folds(clf._targets(clf.encoder_.transform(Y), None, 4), 2)
+    targets[:, -1] = torch.tensor([0, 0, 1, 1])
+    starts = [spec["start"] for spec in clf.net_.criterion_.specs]
+    truth = targets[:, starts].clone()  # the two binary labels, in task order
+    stub_out = torch.where(truth > 0, 5.0, -5.0)
+    stub_out[1, 1] *= -1  # member 0's second task wrong on sample 1
+
+    class Stub(torch.nn.Module):
+        n_members = 2
+
+        def __init__(self):
+            super().__init__()
+            self.trunk = torch.nn.Identity()
+
+        def forward(self, x):
+            rows = torch.cat([stub_out, stub_out])  # members 0 and 1, all four samples
+            return [rows[:, 0:1], rows[:, 1:2]]
+
+    holdout.X_, holdout.y_ = torch.zeros(4, 2), targets
+    clf.net_.module_ = Stub()
+    holdout.member_losses(clf.net_)
+    np.testing.assert_allclose(holdout.held_out_exact_.numpy(), [0.5, 0.0])
+
+
 def test_kept_view_copies_a_member_without_held_out_labels_as_it_ends(monkeypatch):
     # Member 3 never sees a held-out label (inf): it keeps its last weights (epoch 3),
     # and the member of the other view copied from it gets those, with its input mask.

@@ -253,8 +253,10 @@ class MemberHoldout(Callback):
     piecewise-linear encoding), each view's epoch is
     chosen on its own members' mean score, and ``history`` records each view's score at
     its epoch (``member_view_scores``, views numbered as
-    ``EnsembleMLPTrunk.member_views`` numbers them). With ``views="best"`` the view with
-    the lower score is kept:
+    ``EnsembleMLPTrunk.member_views`` numbers them): its members' mean held-out score plus
+    their mean held-out exact-match error (the share of their held-out samples with any
+    label wrong), both at the view's epoch. With ``views="best"`` the view with the lower
+    score is kept:
     the other views' members become copies of its members (weights and input mask), so
     the ensemble predicts as the kept view's members, and ``member_view`` records it;
     with ``views="all"`` every member stays in the ensemble.
@@ -318,6 +320,7 @@ class MemberHoldout(Callback):
         self.params_ = params
         self.best_loss_ = torch.full((k,), float("inf"))
         self.best_epoch_ = torch.zeros(k, dtype=torch.long)
+        self.best_exact_ = torch.zeros(k)  # held-out exact-match error at the best epoch
         self.best_state_ = [p.detach().clone() for p in self.params_]
         self.epoch_ = 0
 
@@ -325,7 +328,10 @@ class MemberHoldout(Callback):
         if not self.active_:
             return
         self.epoch_ += 1
+        self.held_out_exact_ = None
         losses = self.member_losses(net)
+        exact = self.held_out_exact_
+        exact = torch.zeros_like(losses) if exact is None else exact.to(losses)
         finite = torch.isfinite(losses)
         mean = losses[finite].mean() if finite.any() else torch.tensor(float("nan"))
         if self.select == "shared":
@@ -334,6 +340,7 @@ class MemberHoldout(Callback):
         better = losses < self.best_loss_
         self.best_loss_ = torch.where(better, losses, self.best_loss_)
         self.best_epoch_[better] = self.epoch_
+        self.best_exact_ = torch.where(better, exact, self.best_exact_)
         if better.any():
             with torch.no_grad():
                 for best, p in zip(self.best_state_, self.params_):
@@ -364,7 +371,7 @@ class MemberHoldout(Callback):
         copies of its members as restored (a member without held-out labels with its last
         weights), weights and input mask alike, so the ensemble's mean is the kept view's
         mean."""
-        scores = _view_means(self.best_loss_, views)
+        scores = _view_means(self.best_loss_ + self.best_exact_, views)
         net.history.record("member_view_scores", [float(v) for v in _per_view(scores, views)])
         finite = torch.isfinite(scores)
         if self.views == "all" or not finite.any():
@@ -378,6 +385,7 @@ class MemberHoldout(Callback):
             for p in [*self.params_, mask]:
                 p[losers.to(p.device)] = p[source.to(p.device)]
         self.best_loss_[losers] = self.best_loss_[source]
+        self.best_exact_[losers] = self.best_exact_[source]
         self.best_epoch_[losers] = self.best_epoch_[source]
         net.history.record("member_view", kept)
 
@@ -401,6 +409,8 @@ class MemberHoldout(Callback):
         losses = torch.zeros(k, n_tasks, dtype=torch.float64)
         errors = torch.zeros_like(losses)
         counts = torch.zeros_like(losses)
+        exact_wrong = torch.zeros(k, dtype=torch.float64)
+        exact_count = torch.zeros(k, dtype=torch.float64)
         members = torch.arange(k)[:, None]
         own_folds = callable(getattr(module.trunk, "forward_members", None))
         batches = net.get_iterator(net.get_dataset(self.X_, self.y_), training=False)
@@ -414,12 +424,23 @@ class MemberHoldout(Callback):
                     outputs = module(xb)
                     held = (yb[:, -1].long()[None, :] == members.to(yb.device)).to(yb.dtype)
                     yb = yb[None].expand(k, *yb.shape)
+                any_wrong = any_given = None
                 for j, spec in enumerate(criterion.specs):
                     loss, wrong, weight = _member_terms(spec, outputs[j], yb, held, k)
                     losses[:, j] += (loss * weight).flatten(1).sum(1).double().cpu()
                     errors[:, j] += (wrong * weight).flatten(1).sum(1).double().cpu()
                     counts[:, j] += weight.flatten(1).sum(1).double().cpu()
+                    given = (weight > 0).reshape(k, weight.shape[1], -1).any(-1)
+                    bad = ((wrong * weight) > 0).reshape(k, weight.shape[1], -1).any(-1)
+                    any_wrong = bad if any_wrong is None else any_wrong | bad
+                    any_given = given if any_given is None else any_given | given
+                if any_given is not None:
+                    exact_wrong += any_wrong.sum(1).double().cpu()
+                    exact_count += any_given.sum(1).double().cpu()
         module.train(was_training)
+        # each member's held-out exact-match error: the share of its held-out samples
+        # with a label wrong (read by the choice between input views)
+        self.held_out_exact_ = (exact_wrong / exact_count.clamp(min=1)).float()
         present = counts > 0
         safe = counts.clamp(min=1e-12)
         score = losses / safe
