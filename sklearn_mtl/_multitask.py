@@ -641,14 +641,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             and not any(isinstance(cb[1] if isinstance(cb, tuple) else cb, MemberHoldout)
                         for cb in self.callbacks or [])
             and not self.data_parallel and not self.__dict__.get("_partial")
-            and not isinstance(X, (Dataset, torch.Tensor)) and not sp.issparse(X)
+            and not isinstance(X, (Dataset, torch.Tensor, np.memmap)) and not sp.issparse(X)
             and np.ndim(X) == 2 and _num_samples(X) >= _VIEW_MIN_SAMPLES
         )
 
     def _view_masks(self, n_features):
         """The input columns each member of the recipe's ensemble reads, (members,
         n_features) bool, or ``None`` (every member reads every column)."""
-        if not getattr(self, "_input_views", False):
+        if not getattr(self, "_input_views", False) or getattr(self, "preprocessor_", None) is None:
             return None
         k = self._ensemble_members()
         if getattr(self, "input_view_", None) is not None:  # chosen: k members (a load)

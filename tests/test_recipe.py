@@ -716,6 +716,15 @@ def test_views_round_trip_same_seed_and_warm_start(view_threshold, tmp_path):
     torch.testing.assert_close(clf.net_.module_.trunk.input_mask, mask)
 
 
+def test_a_large_memmap_trains_one_view(view_threshold, tmp_path):
+    # a memory-mapped table is read batch by batch, without the preprocessing
+    X, Y = step_table()
+    mapped = np.memmap(tmp_path / "X.f32", dtype=np.float32, mode="w+", shape=X.shape)
+    mapped[:] = X.to_numpy()
+    clf = MultiTaskClassifier(max_epochs=1, random_state=0).fit(mapped, Y)
+    assert clf.input_view_ is None and clf.net_.module_.n_members == 8
+
+
 @pytest.mark.parametrize("params", [
     {}, {"ensemble_size": 8}, {"preprocessing": TabularPreprocessor()},
     {"callbacks": [MemberHoldout()]},
