@@ -642,7 +642,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                         for cb in self.callbacks or [])
             and not self.data_parallel and not self.__dict__.get("_partial")
             and not isinstance(X, (Dataset, torch.Tensor, np.memmap)) and not sp.issparse(X)
-            and np.ndim(X) == 2 and _num_samples(X) >= _VIEW_MIN_SAMPLES
+            and _num_samples(X) >= _VIEW_MIN_SAMPLES
+            and len(getattr(X, "shape", None) or np.shape(np.asarray(X, dtype=object))) == 2
         )
 
     def _view_masks(self, n_features):
