@@ -93,6 +93,17 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     encoder : StructuredLabelEncoder, default=None
         An unfitted encoder (e.g. from :meth:`StructuredLabelEncoder.from_groups`) used
         instead of ``tasks``; cloned at fit.
+    preprocessing : "auto", transformer or None, default="auto"
+        What a 2-D table goes through inside the estimator before the network, fitted in
+        ``fit`` (``preprocessor_``). ``"auto"``: a
+        :class:`~sklearn_mtl.neural.TabularPreprocessor` (numeric columns robustly scaled
+        and softly clipped, NaN filled with an indicator column, string, category and
+        bool columns of a DataFrame one-hot encoded); on a table of 5,000 samples or more
+        with the default ensemble it also writes each numeric column's piecewise-linear
+        encoding, read by the second input view (see ``input_view_``). A transformer
+        (e.g. ``TabularPreprocessor(n_bins=16)``) is cloned and used as given. ``None``:
+        X goes to the network as it is (numeric, no NaN). Images, clips, sparse matrices
+        and datasets are never preprocessed.
     trunk : {"mlp", "conv2d", "conv3d", "conv2d_frames"}, nn.Module class, callable or \
             nn.Module, default="mlp"
         The shared trunk. ``"mlp"`` builds an MLP from ``hidden_layer_sizes``,
@@ -128,7 +139,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         with the lowest mean held-out error is restored for every member
         (:class:`~sklearn_mtl.neural.MemberHoldout`). ``"auto"``: 8 for the built-in MLP
         with hidden layers and without ``batch_norm``, else 1 (one network, trained on
-        every sample for every epoch).
+        every sample for every epoch); on a table of 5,000 samples or more with
+        ``preprocessing="auto"``, 16 are trained in two input views and the better 8
+        kept (see ``input_view_``).
     head_hidden : dict of str -> tuple of int, default=None
         Hidden layers of a task's head, e.g. ``{"body": (32,)}``; other heads are a plain
         ``Linear``.
@@ -169,8 +182,18 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         torch 2.4), else one that accepts ``foreach`` gets ``foreach=True``: one kernel per
         step instead of a loop over parameters (faster on CPU; the same update up to
         float rounding), unless ``foreach`` or ``fused`` is given here.
-    lr : float, default=1e-3
-        Learning rate.
+    lr : float, default=2e-3
+        Learning rate (the peak of ``lr_schedule``).
+    lr_schedule : {"warmup_cosine", "constant"}, default="warmup_cosine"
+        ``"warmup_cosine"``: the learning rate rises linearly over the first 5% of the
+        optimizer steps of a fit, then follows a half cosine to 0
+        (:class:`~sklearn_mtl.neural.WarmupCosineSchedule`); ``"constant"``: ``lr``
+        throughout.
+    label_smoothing : float, default=0.1
+        ε of label smoothing for the classification tasks (see
+        :class:`~sklearn_mtl.neural.MultiTaskLoss`): a share ε of each target is spread
+        evenly over its classes (a binary target y becomes y (1 - ε) + ε / 2); 0 trains
+        on the hard labels.
     batch_size : int, default=128
         Mini-batch size for training and prediction.
     max_epochs : int or None, default=None
