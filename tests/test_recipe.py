@@ -433,6 +433,10 @@ def test_member_holdout_measures_each_members_exact_match_error():
 
     holdout.X_, holdout.y_ = torch.zeros(4, 2), targets
     clf.net_.module_ = Stub()
+    holdout._start([torch.zeros(2, 1)])
+    holdout.member_losses(clf.net_)
+    assert holdout.held_out_exact_ is None  # one input view: not measured
+    holdout.member_views_ = torch.tensor([0, 1])  # the two members in two views
     holdout.member_losses(clf.net_)
     np.testing.assert_allclose(holdout.held_out_exact_.numpy(), [0.5, 0.0])
 

@@ -409,6 +409,8 @@ class MemberHoldout(Callback):
         losses = torch.zeros(k, n_tasks, dtype=torch.float64)
         errors = torch.zeros_like(losses)
         counts = torch.zeros_like(losses)
+        # the exact-match error only scores views: measured where there are several
+        exact = getattr(self, "best_loss_", None) is not None and int(self._views().max()) > 0
         exact_wrong = torch.zeros(k, dtype=torch.float64)
         exact_count = torch.zeros(k, dtype=torch.float64)
         members = torch.arange(k)[:, None]
@@ -430,17 +432,18 @@ class MemberHoldout(Callback):
                     losses[:, j] += (loss * weight).flatten(1).sum(1).double().cpu()
                     errors[:, j] += (wrong * weight).flatten(1).sum(1).double().cpu()
                     counts[:, j] += weight.flatten(1).sum(1).double().cpu()
-                    given = (weight > 0).reshape(k, weight.shape[1], -1).any(-1)
-                    bad = ((wrong * weight) > 0).reshape(k, weight.shape[1], -1).any(-1)
-                    any_wrong = bad if any_wrong is None else any_wrong | bad
-                    any_given = given if any_given is None else any_given | given
+                    if exact:
+                        given = (weight > 0).reshape(k, weight.shape[1], -1).any(-1)
+                        bad = ((wrong * weight) > 0).reshape(k, weight.shape[1], -1).any(-1)
+                        any_wrong = bad if any_wrong is None else any_wrong | bad
+                        any_given = given if any_given is None else any_given | given
                 if any_given is not None:
                     exact_wrong += any_wrong.sum(1).double().cpu()
                     exact_count += any_given.sum(1).double().cpu()
         module.train(was_training)
         # each member's held-out exact-match error: the share of its held-out samples
         # with a label wrong (read by the choice between input views)
-        self.held_out_exact_ = (exact_wrong / exact_count.clamp(min=1)).float()
+        self.held_out_exact_ = (exact_wrong / exact_count.clamp(min=1)).float() if exact else None
         present = counts > 0
         safe = counts.clamp(min=1e-12)
         score = losses / safe
