@@ -33,7 +33,7 @@ from .neural._combinations import (
     MAX_PROBE_CELLS,
     MAX_PROBE_ROWS,
     best_combinations,
-    choose_weight,
+    choose_decoding,
     combination_index,
     combination_scores,
     fit_probes,
@@ -739,10 +739,15 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             task_scores = combination_scores(
                 [h.numpy()[held] for h in held_out], self.schema_, observed
             )
-            self.combination_weight_ = choose_weight(
-                task_scores, own, observed, encoded.codes[held],
+            # where many new combinations are expected, the held-out folds also decide
+            # whether to decode over the observed ones at all
+            independent = None if isinstance(self._decoder(), JointDecoder) else np.stack(
+                [h.numpy()[held].argmax(1) for h in held_out], axis=1)
+            decoding, self.combination_weight_ = choose_decoding(
+                task_scores, own, observed, encoded.codes[held], independent,
                 None if sample_weight is None else np.asarray(sample_weight)[held],
             )
+            self._held_out_decoding = decoding
             if self.combination_weight_ > 0:
                 self._probe_weight, self._probe_bias = weight.numpy(), bias.numpy()
 
@@ -753,15 +758,15 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self._neighbor_X = self._neighbor_codes = None
         self.combination_weight_ = 0.0
         self._probe_weight = self._probe_bias = None
+        self._held_out_decoding = None  # "auto"'s decoding as its rule sets it
 
     def _probe_wanted(self, kinds, n_samples):
-        """Whether ``fit`` fits the combination probe: ``decode="auto"`` decoding over
-        the observed combinations of two tasks or more, every task binary or multiclass,
-        a bounded size."""
+        """Whether ``fit`` fits the combination probe: ``decode="auto"``, two tasks or
+        more, none gated, every task binary or multiclass, a bounded size."""
         observed = getattr(self, "observed_combinations_", None)
         return (
             isinstance(self.decode, str) and self.decode == "auto"
-            and isinstance(self._decoder(), JointDecoder)
+            and not any(task.gate is not None for task in self.schema_)
             and len(kinds) > 1 and all(kind in BLENDABLE for kind in kinds)
             and observed is not None and len(observed) > 1
             and min(n_samples, MAX_PROBE_ROWS) * len(observed) <= MAX_PROBE_CELLS
@@ -804,6 +809,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         # value). Under gates the joint probability of a gated-on combination multiplies
         # the gated tasks' probabilities, so joint decoding leans to switching gates off:
         # it keeps exact match but costs the gated tasks' accuracy.
+        # Where many new combinations are expected, the held-out folds may still choose
+        # the observed ones (see ``combination_weight_``).
+        chosen = getattr(self, "_held_out_decoding", None)
+        if chosen is not None:
+            return JointDecoder(allowed="observed") if chosen == "observed" else "independent"
         gated = any(task.gate is not None for task in self.schema_)
         if not gated and self.unseen_combination_mass_ <= _OBSERVED_DECODING_MAX_UNSEEN:
             return JointDecoder(allowed="observed")

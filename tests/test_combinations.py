@@ -13,9 +13,10 @@ from sklearn_mtl._schema import Schema
 from sklearn_mtl.neural import _combinations
 from sklearn_mtl.neural._combinations import (
     best_combinations,
-    choose_weight,
+    choose_decoding,
     combination_index,
     combination_scores,
+    decoding_error,
     fit_probes,
     held_out_probe,
 )
@@ -73,9 +74,28 @@ def test_weight_chosen_by_held_out_errors():
     outputs = [np.tile([0.5, 0.5], (20, 1)), np.tile([0.49, 0.51], (20, 1))]
     tasks = combination_scores(outputs, schema, observed)
     right = np.log(np.where(np.arange(4) == np.where(truth[:, :1] == 0, 0, 1), 0.9, 0.1 / 3))
-    assert choose_weight(tasks, right, observed, truth) == 0.5  # the smallest that helps
-    assert choose_weight(tasks, np.zeros((20, 4)), observed, truth) == 0.0  # no help
-    assert choose_weight(tasks, right[::-1], observed, truth) == 0.0  # it would hurt
+    assert choose_decoding(tasks, right, observed, truth) == ("observed", 0.5)  # the smallest
+    assert choose_decoding(tasks, np.zeros((20, 4)), observed, truth) == ("observed", 0.0)
+    assert choose_decoding(tasks, right[::-1], observed, truth) == ("observed", 0.0)  # worse
+    # Task by task, the first candidate where given: kept unless beaten. Answers (0, 1)
+    # (never the truth) lose to the observed decoding's (1, 1) (half the samples right);
+    # answers (1, 1) tie with it and are kept; the truth itself beats even the probe.
+    assert choose_decoding(tasks, np.zeros((20, 4)), observed, truth,
+                           np.tile([0, 1], (20, 1))) == ("observed", 0.0)
+    assert choose_decoding(tasks, right, observed, truth,
+                           np.tile([0, 1], (20, 1))) == ("observed", 0.5)
+    assert choose_decoding(tasks, np.zeros((20, 4)), observed, truth,
+                           np.tile([1, 1], (20, 1))) == ("independent", 0.0)
+    assert choose_decoding(tasks, right, observed, truth, truth) == ("independent", 0.0)
+
+
+def test_decoding_error_exact_values():
+    truth = np.array([[0, 1], [1, -1], [2, 0], [0, 0]])
+    pred = np.array([[0, 1], [0, 1], [2, 1], [0, 0]])
+    # exact: samples 1 and 2 wrong of 4; tasks: 1 of 4 and 1 of 3 wrong
+    assert decoding_error(pred, truth) == pytest.approx(0.5 + (0.25 + 1 / 3) / 2)
+    weights = np.array([1.0, 0.0, 1.0, 2.0])  # sample 1 does not count
+    assert decoding_error(pred, truth, weights) == pytest.approx(0.25 + (0.0 + 0.25) / 2)
 
 
 def dependent_tasks(n=400, seed=0):
@@ -130,3 +150,44 @@ def test_warm_start_refits_the_probe_on_the_continued_network(probed):
         assert not np.array_equal(more._probe_weight, first)
     X_test, Y_test = dependent_tasks(100, 3)
     assert (more.predict(X_test) == Y_test).all(axis=1).mean() > 0.35
+
+
+def many_combinations(n=300, seed=0):
+    """Twelve binary labels, each from its own feature: most combinations occur once."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 12))
+    Y = pd.DataFrame((X + 0.8 * rng.normal(size=X.shape) > 0).astype(int),
+                     columns=[f"l{j}" for j in range(12)])
+    return X, Y
+
+
+@pytest.mark.parametrize("choice", [("independent", 0.0), ("observed", 0.0)])
+def test_held_out_choice_sets_the_decoding_where_new_combinations_are_expected(
+        choice, monkeypatch):
+    # unseen_combination_mass_ above the rule's 0.05: "auto" would decode task by task;
+    # the held-out choice decides, and predict follows it.
+    X, Y = many_combinations()
+    seen = {}
+
+    def chosen(*args, **kwargs):
+        seen["independent"] = args[4]
+        return choice
+
+    monkeypatch.setattr("sklearn_mtl._multitask.choose_decoding", chosen)
+    params = dict(hidden_layer_sizes=(16,), max_epochs=5, random_state=0)
+    est = MultiTaskClassifier(**params).fit(X, Y)
+    assert est.unseen_combination_mass_ > 0.05
+    assert seen["independent"].shape == (len(X), 12)  # task by task was a candidate
+    decode = "independent" if choice[0] == "independent" else JointDecoder(allowed="observed")
+    same = MultiTaskClassifier(decode=decode, **params).fit(X, Y)
+    pd.testing.assert_frame_equal(est.predict(X), same.predict(X))
+    assert est.combination_weight_ == 0.0
+
+
+def test_real_choice_on_many_combinations_is_one_of_the_candidates(tmp_path):
+    X, Y = many_combinations()
+    est = MultiTaskClassifier(hidden_layer_sizes=(16,), max_epochs=5, random_state=0).fit(X, Y)
+    assert est._held_out_decoding in ("independent", "observed")
+    sklearn_mtl.save(est, tmp_path / "m.mtl")
+    loaded = sklearn_mtl.load(tmp_path / "m.mtl")
+    pd.testing.assert_frame_equal(loaded.predict(X), est.predict(X))

@@ -99,27 +99,39 @@ def combination_scores(outputs, schema, observed):
     return _score(np.asarray(observed), logp, onscore, schema)
 
 
-def choose_weight(task_scores, probe_scores, observed, truth, sample_weight=None):
-    """The probe weight among ``PROBE_WEIGHTS`` with the fewest held-out errors.
-
-    ``task_scores`` and ``probe_scores`` (n, C) score each observed combination for each
-    held-out sample (per-task log probabilities summed; the probe's log probability),
-    ``truth`` (n, n_tasks) the codes (negative = masked). The error is the exact-match
-    error plus the mean task error, over the labels given; among equals, the smaller
-    weight.
-    """
+def decoding_error(pred, truth, sample_weight=None):
+    """Exact-match error plus mean task error of the codes ``pred`` against ``truth``
+    (n, n_tasks; negative = masked), over the labels given."""
     truth = np.asarray(truth)
     given = truth >= 0
     w = np.ones(len(truth)) if sample_weight is None else np.asarray(sample_weight, float)
-    best, best_error = 0.0, np.inf
-    for a in PROBE_WEIGHTS:
-        pred = np.asarray(observed)[np.argmax(task_scores + a * probe_scores, axis=1)]
-        wrong = (pred != truth) & given
-        task_error = (wrong * w[:, None]).sum(0) / np.maximum((given * w[:, None]).sum(0), 1e-12)
-        exact_error = (wrong.any(1) * w).sum() / max(w[given.any(1)].sum(), 1e-12)
-        error = exact_error + task_error.mean()
+    wrong = (np.asarray(pred) != truth) & given
+    task_error = (wrong * w[:, None]).sum(0) / np.maximum((given * w[:, None]).sum(0), 1e-12)
+    exact_error = (wrong.any(1) * w).sum() / max(w[given.any(1)].sum(), 1e-12)
+    return exact_error + task_error.mean()
+
+
+def choose_decoding(task_scores, probe_scores, observed, truth, independent=None,
+                    sample_weight=None):
+    """The decoding with the fewest held-out errors (:func:`decoding_error`).
+
+    The candidates are decoding over the observed combinations with each probe weight
+    ``a`` in ``PROBE_WEIGHTS``: ``task_scores`` and ``probe_scores`` (n, C) score each
+    observed combination for each held-out sample (per-task log probabilities summed;
+    the probe's log probability). With ``independent`` (n, n_tasks), each task's own
+    most probable code, deciding task by task is a candidate too, and the first: it is
+    kept unless a decoding over the observed combinations makes fewer errors. Among
+    equals, the smaller weight. Returns ``("independent", 0.0)`` or ``("observed", a)``.
+    """
+    candidates = [] if independent is None else [(("independent", 0.0), independent)]
+    observed = np.asarray(observed)
+    candidates += [(("observed", a), observed[np.argmax(task_scores + a * probe_scores, axis=1)])
+                   for a in PROBE_WEIGHTS]
+    best, best_error = None, np.inf
+    for choice, pred in candidates:
+        error = decoding_error(pred, truth, sample_weight)
         if error < best_error - 1e-12:
-            best, best_error = a, error
+            best, best_error = choice, error
     return best
 
 
