@@ -251,10 +251,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         label combinations seen in training (``JointDecoder(allowed="observed")``) when
         few new combinations are expected (``unseen_combination_mass_`` at most 0.05) and
         no task is gated, and takes each task's own most probable value otherwise. When
-        it decodes over the observed combinations, every task is binary or multiclass
-        and the ensemble trained with held-out folds (the default one), ``fit`` also
-        fits a *combination probe* on each member's features and keeps it where it makes
-        fewer held-out errors (see ``combination_weight_``);
+        no task is gated, every task is binary or multiclass and the ensemble trained
+        with held-out folds (the default one), ``fit`` also fits a *combination probe* on
+        each member's features and keeps it where it makes fewer held-out errors (see
+        ``combination_weight_``); where many new combinations are expected, the held-out
+        folds also decide between the two decodings;
         ``"independent"`` always does the latter; ``"joint"`` takes the most probable
         valid combination (:class:`~sklearn_mtl.JointDecoder`).
     neighbors : {"auto"} or None, default=None
@@ -311,8 +312,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         (a multinomial logistic regression per member, fitted after training on the
         member's features over the samples it trained on, the members' probabilities
         averaged). Chosen among 0, 0.5 and 1 on the members' held-out folds by exact-match
-        error plus mean task error; 0 (the probe unused) otherwise. ``predict_proba`` is
-        the network's either way.
+        error plus mean task error; 0 (the probe unused) otherwise. Where
+        ``unseen_combination_mass_`` is above 0.05, deciding task by task is a candidate
+        too, kept unless a decoding over the observed combinations makes fewer held-out
+        errors (the weight is then 0). ``predict_proba`` is the network's either way.
     input_view_ : {"scaled", "encoded"} or None
         The input view the recipe's ensemble kept on a large table (at least 5,000
         samples, ``preprocessing="auto"``, the default ensemble): eight members read
