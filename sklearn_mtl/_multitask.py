@@ -664,8 +664,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         return bool(
             isinstance(self.preprocessing, str) and self.ensemble_size == "auto"
             and self._ensemble_members() > 1
-            and not any(isinstance(cb[1] if isinstance(cb, tuple) else cb, MemberHoldout)
-                        for cb in self.callbacks or [])
+            and not _has_member_holdout(self.callbacks)
             and not self.data_parallel and not self.__dict__.get("_partial")
             and not isinstance(X, (Dataset, torch.Tensor, np.memmap)) and not sp.issparse(X)
             and _num_samples(X) >= _VIEW_MIN_SAMPLES
@@ -705,8 +704,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     def _fit_readouts(self, X, encoded, sample_weight, targets):
         """After training, on the members' held-out folds: the neighbour blend
-        (``neighbors``) and, where ``decode="auto"`` decodes over the observed
-        combinations, the combination probe (``combination_weight_``)."""
+        (``neighbors``) and, with ``decode="auto"`` and no gated task, the combination
+        probe (``combination_weight_``), where many new combinations are expected
+        together with the choice between decoding over the observed combinations and
+        deciding task by task."""
         kinds = [t.kind for t in self.schema_]
         self._no_readouts()
         probe = self._probe_wanted(kinds, len(encoded.codes))
@@ -1110,9 +1111,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
             )
         user_callbacks = copy.deepcopy(self.callbacks or [])
-        if getattr(module, "n_members", 1) > 1 and not any(
-            isinstance(cb[1] if isinstance(cb, tuple) else cb, MemberHoldout)
-            for cb in user_callbacks
+        if getattr(module, "n_members", 1) > 1 and not _has_member_holdout(
+            user_callbacks
         ):  # a MemberHoldout of the user's replaces the recipe's
             callbacks.append(("member_holdout", MemberHoldout()))
         if self.lr_schedule == "warmup_cosine":
@@ -1279,6 +1279,13 @@ _DEFAULT_ENSEMBLE = 8
 _VIEW_MIN_SAMPLES = 5000
 _VIEW_BINS = 16
 _VIEW_MAX_ENCODED = 256
+
+
+def _has_member_holdout(callbacks):
+    """Whether the user's ``callbacks`` (callbacks or (name, callback) pairs) hold a
+    :class:`~sklearn_mtl.neural.MemberHoldout`, which replaces the recipe's own."""
+    return any(isinstance(cb[1] if isinstance(cb, tuple) else cb, MemberHoldout)
+               for cb in callbacks or [])
 
 
 def _fast_step(optimizer, device):
