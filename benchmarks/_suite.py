@@ -123,10 +123,13 @@ def default():
     return _split(_rdataset("ISLR", "Default"), ["default", "student"])
 
 
-def cps1988():
-    """AER ``CPS1988`` (a 10,000-row sample): ethnicity, metropolitan area, region and
-    part-time work from wage, education and experience."""
-    frame = _rdataset("AER", "CPS1988").sample(n=10_000, random_state=0)
+def cps1988(n_samples=10_000):
+    """AER ``CPS1988`` (a 10,000-row sample, or all 28,155 rows with ``n_samples=None``):
+    ethnicity, metropolitan area, region and part-time work from wage, education and
+    experience."""
+    frame = _rdataset("AER", "CPS1988")
+    if n_samples is not None:
+        frame = frame.sample(n=n_samples, random_state=0)
     return _split(frame, ["ethnicity", "smsa", "region", "parttime"])
 
 
@@ -148,7 +151,7 @@ DEVELOPMENT = {
     "diamonds": diamonds,
 }
 HELD_OUT = {"auto": auto, "birthwt": birthwt, "default": default, "cps1988": cps1988,
-            "slid": slid}
+            "slid": slid, "cps1988_full": lambda: cps1988(None)}
 SUITE = {**DEVELOPMENT, **HELD_OUT}
 #: Tables whose tasks are the labels of one multi-label set (Hamming loss, micro-F1).
 LABEL_SETS = {"multilabel"}

@@ -30,8 +30,7 @@ from ._decoding import JointDecoder, unseen_combination_mass
 from ._decoding import _finish as finish_decoding
 from ._validation import check_network_params, check_sample_weight
 from .neural._combinations import (
-    MAX_PROBE_CELLS,
-    MAX_PROBE_ROWS,
+    MIN_PROBE_ROWS,
     best_combinations,
     choose_decoding,
     combination_index,
@@ -39,6 +38,7 @@ from .neural._combinations import (
     fit_probes,
     held_out_probe,
     mean_log_proba,
+    probe_rows,
 )
 from .neural._distributed import (
     PRECISIONS,
@@ -773,7 +773,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             and not any(task.gate is not None for task in self.schema_)
             and len(kinds) > 1 and all(kind in BLENDABLE for kind in kinds)
             and observed is not None and len(observed) > 1
-            and min(n_samples, MAX_PROBE_ROWS) * len(observed) <= MAX_PROBE_CELLS
+            and min(n_samples, MIN_PROBE_ROWS) <= probe_rows(len(observed))
         )
 
     def _training_length(self, n_samples):

@@ -47,6 +47,34 @@ def test_probe_is_scikit_learns_logistic_regression(monkeypatch):
     np.testing.assert_allclose(own[1], expected.numpy(), rtol=1e-5)  # row 1: member 1
 
 
+
+def test_probe_loss_in_chunks_is_the_whole_loss(monkeypatch):
+    """The gradient summed chunk by chunk (bounded memory) gives the same probe."""
+    rng = np.random.RandomState(0)
+    features = torch.from_numpy(rng.normal(size=(3, 90, 4)).astype(np.float32))
+    target = rng.randint(-1, 5, size=90)
+    folds = np.arange(90) % 4 - 1  # fold -1: trained on by every member
+    whole = fit_probes(features, target, folds, 5)
+    monkeypatch.setattr(_combinations, "_CHUNK_ELEMENTS", 3 * 5 * 7)  # 7 rows a chunk
+    chunked = fit_probes(features, target, folds, 5)
+    for a, b in zip(whole, chunked):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_probe_reads_a_seeded_sample_bounded_by_cells(monkeypatch):
+    rng = np.random.RandomState(0)
+    features = torch.from_numpy(rng.normal(size=(2, 120, 3)).astype(np.float32))
+    target, folds = rng.randint(0, 4, size=120), np.arange(120) % 2
+    monkeypatch.setattr(_combinations, "MAX_PROBE_CELLS", 4 * 50)
+    assert _combinations.probe_rows(4) == 50
+    sampled = fit_probes(features, target, folds, 4, seed=3)
+    keep = np.sort(np.random.RandomState(3).permutation(120)[:50])
+    by_hand = fit_probes(features[:, keep], target[keep], folds[keep], 4)
+    for a, b in zip(sampled, by_hand):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert not np.array_equal(fit_probes(features, target, folds, 4, seed=4)[0].numpy(),
+                              sampled[0].numpy())
+
 def _schema():
     return Schema([Task("a", kind="binary", classes=[0, 1]),
                    Task("b", kind="binary", classes=[0, 1])])

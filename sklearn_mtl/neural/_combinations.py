@@ -21,12 +21,20 @@ import torch
 
 #: Weights of the probe tried on the held-out folds; 0 is plain observed decoding.
 PROBE_WEIGHTS = (0.0, 0.5, 1.0)
-#: The probes are fitted when their samples × combinations stay below this.
+#: The probes read at most this many samples × combinations (a seeded sample of the
+#: training samples beyond it).
 MAX_PROBE_CELLS = 20_000_000
-#: At most this many training samples (a seeded sample of them) fit the probes.
-MAX_PROBE_ROWS = 8192
+#: The probes are fitted only where they can read this many samples (or all of them).
+MIN_PROBE_ROWS = 8192
 _L2 = 1.0  # the penalty of scikit-learn's LogisticRegression(C=1.0), per sample summed loss
 _LBFGS_STEPS = 50
+# the loss is computed at most this many logits at a time (64 MiB of float32)
+_CHUNK_ELEMENTS = 1 << 24
+
+
+def probe_rows(n_combinations):
+    """How many training samples the probes read, at most, for ``n_combinations``."""
+    return MAX_PROBE_CELLS // max(n_combinations, 1)
 
 
 def combination_index(codes, observed):
@@ -48,9 +56,10 @@ def fit_probes(features, target, folds, n_combinations, seed=0):
     """
     target = torch.as_tensor(target, dtype=torch.long)
     folds = torch.as_tensor(folds, dtype=torch.long)
-    if features.shape[1] > MAX_PROBE_ROWS:  # a seeded sample of the rows bounds the cost
+    rows = probe_rows(n_combinations)
+    if features.shape[1] > rows:  # a seeded sample of the rows bounds the cost
         keep = torch.from_numpy(
-            np.sort(np.random.RandomState(seed).permutation(features.shape[1])[:MAX_PROBE_ROWS])
+            np.sort(np.random.RandomState(seed).permutation(features.shape[1])[:rows])
         )
         features, target, folds = features[:, keep], target[keep], folds[keep]
     k, n, h = features.shape
@@ -60,19 +69,27 @@ def fit_probes(features, target, folds, n_combinations, seed=0):
     features = features.float()
     weight = torch.zeros(k, h, n_combinations, requires_grad=True)
     bias = torch.zeros(k, n_combinations, requires_grad=True)
-    safe = target.clamp(min=0).expand(k, n).reshape(-1)
+    safe = target.clamp(min=0)
+    step = max(_CHUNK_ELEMENTS // (k * n_combinations), 1)
     optimizer = torch.optim.LBFGS([weight, bias], max_iter=_LBFGS_STEPS,
                                   line_search_fn="strong_wolfe")
 
     def closure():
+        # the gradient is accumulated chunk by chunk, so memory stays bounded
         optimizer.zero_grad()
-        logits = torch.baddbmm(bias[:, None, :], features, weight)
-        loss = torch.nn.functional.cross_entropy(
-            logits.reshape(k * n, -1), safe, reduction="none"
-        ).reshape(k, n)
-        total = ((loss * use).sum(1) / per_member).sum()
-        total = total + (0.5 * _L2 * (weight ** 2).sum((1, 2)) / per_member).sum()
+        total = (0.5 * _L2 * (weight ** 2).sum((1, 2)) / per_member).sum()
         total.backward()
+        total = total.detach()
+        for start in range(0, n, step):
+            part = slice(start, start + step)
+            logits = torch.baddbmm(bias[:, None, :], features[:, part], weight)
+            loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, n_combinations), safe[part].expand(k, -1).reshape(-1),
+                reduction="none",
+            ).reshape(k, -1)
+            chunk = ((loss * use[:, part]).sum(1) / per_member).sum()
+            chunk.backward()
+            total = total + chunk.detach()
         return total
 
     with torch.enable_grad():
