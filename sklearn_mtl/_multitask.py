@@ -320,9 +320,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         The input view the recipe's ensemble kept on a large table (at least 5,000
         samples, ``preprocessing="auto"``, the default ensemble): eight members read
         the scaled columns, eight more also read each numeric column's piecewise-linear
-        encoding (``TabularPreprocessor(n_bins=16)``), and the eight whose view did
-        better on their held-out folds are kept (``"scaled"`` or ``"encoded"``); the
-        others are dropped. ``None`` where no views were trained.
+        encoding (at most 64 quantile bins a column, 512 encoding columns in all), and
+        the eight whose view did better on their held-out folds are kept (``"scaled"``
+        or ``"encoded"``); the others are dropped. ``None`` where no views were trained.
     neighbor_counts_ : ndarray of shape (n_tasks,)
         Each task's number of voting neighbours (see ``neighbors``); 0 where the
         network predicts alone.
@@ -1277,8 +1277,8 @@ _DEFAULT_ENSEMBLE = 8
 #: ``input_view_``): the second reads each numeric column's piecewise-linear encoding,
 #: at most ``_VIEW_BINS`` bins a column and ``_VIEW_MAX_ENCODED`` encoding columns.
 _VIEW_MIN_SAMPLES = 5000
-_VIEW_BINS = 16
-_VIEW_MAX_ENCODED = 256
+_VIEW_BINS = 64
+_VIEW_MAX_ENCODED = 512
 
 
 def _has_member_holdout(callbacks):

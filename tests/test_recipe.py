@@ -692,7 +692,8 @@ def test_large_table_trains_two_views_and_keeps_the_better(view_threshold, monke
     module = clf.net_.module_
     assert module.n_members == 8 and module.trunk.input_mask.shape[0] == 8
     encoded = clf.preprocessor_.encoded_columns_
-    assert len(encoded) == 2 * 16  # 16 bins of each numeric column
+    assert len(encoded) == 2 * multitask._VIEW_BINS == 2 * 64  # 64 bins a numeric column
+    assert clf.preprocessor_.max_encoded_columns == multitask._VIEW_MAX_ENCODED == 512
     reads = module.trunk.input_mask[:, 0, :].bool().numpy()
     assert reads[:, encoded].all()
     # the read-outs see the kept members' folds; the dropped members' folds are -1
