@@ -47,7 +47,6 @@ def test_probe_is_scikit_learns_logistic_regression(monkeypatch):
     np.testing.assert_allclose(own[1], expected.numpy(), rtol=1e-5)  # row 1: member 1
 
 
-
 def test_probe_loss_in_chunks_is_the_whole_loss(monkeypatch):
     """The gradient summed chunk by chunk (bounded memory) gives the same probe."""
     rng = np.random.RandomState(0)
@@ -74,6 +73,7 @@ def test_probe_reads_a_seeded_sample_bounded_by_cells(monkeypatch):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert not np.array_equal(fit_probes(features, target, folds, 4, seed=4)[0].numpy(),
                               sampled[0].numpy())
+
 
 def _schema():
     return Schema([Task("a", kind="binary", classes=[0, 1]),
