@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ._neighbors import _CHUNK_ELEMENTS  # the loss: at most this many logits at a time
+
 #: Weights of the probe tried on the held-out folds; 0 is plain observed decoding.
 PROBE_WEIGHTS = (0.0, 0.5, 1.0)
 #: The probes read at most this many samples × combinations (a seeded sample of the
@@ -28,8 +30,6 @@ MAX_PROBE_CELLS = 20_000_000
 MIN_PROBE_ROWS = 8192
 _L2 = 1.0  # the penalty of scikit-learn's LogisticRegression(C=1.0), per sample summed loss
 _LBFGS_STEPS = 50
-# the loss is computed at most this many logits at a time (64 MiB of float32)
-_CHUNK_ELEMENTS = 1 << 24
 
 
 def probe_rows(n_combinations):
