@@ -139,6 +139,24 @@ def slid():
     return _split(_rdataset("carData", "SLID"), ["sex", "language"])
 
 
+def mroz():
+    """carData ``Mroz``: labour-force participation and the wife's and husband's college
+    from children, age, log wage and family income."""
+    return _split(_rdataset("carData", "Mroz"), ["lfp", "wc", "hc"])
+
+
+def swisslabor():
+    """AER ``SwissLabor``: participation and foreign nationality from income, age,
+    education and the number of young and older children."""
+    return _split(_rdataset("AER", "SwissLabor"), ["participation", "foreign"])
+
+
+def affairs():
+    """AER ``Affairs``: gender and children from affairs, age, years married,
+    religiousness, education, occupation and the marriage's rating."""
+    return _split(_rdataset("AER", "Affairs"), ["gender", "children"])
+
+
 DEVELOPMENT = {
     "penguins": penguins,
     "mpg": mpg,
@@ -151,7 +169,8 @@ DEVELOPMENT = {
     "diamonds": diamonds,
 }
 HELD_OUT = {"auto": auto, "birthwt": birthwt, "default": default, "cps1988": cps1988,
-            "slid": slid, "cps1988_full": lambda: cps1988(None)}
+            "slid": slid, "cps1988_full": lambda: cps1988(None), "mroz": mroz,
+            "swisslabor": swisslabor, "affairs": affairs}
 SUITE = {**DEVELOPMENT, **HELD_OUT}
 #: Tables whose tasks are the labels of one multi-label set (Hamming loss, micro-F1).
 LABEL_SETS = {"multilabel"}

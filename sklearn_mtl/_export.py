@@ -571,7 +571,8 @@ def _with_tabular_input(preprocessor, module):
 
     Centre and scale (and the robust soft clip) are computed in float64, as the
     preprocessor computes them, then cast to float32; NaN becomes 0 and adds its
-    missing-value indicator column; the piecewise-linear encoding (``n_bins``) follows.
+    missing-value indicator column; the point-mass indicators and the piecewise-linear
+    encoding (``n_bins``) follow.
     """
     import torch
 
@@ -585,6 +586,10 @@ def _with_tabular_input(preprocessor, module):
             self.register_buffer("center", torch.as_tensor(pre.center_, dtype=torch.float64))
             self.register_buffer("scale", torch.as_tensor(pre.scale_, dtype=torch.float64))
             self.robust = pre.numeric == "robust"
+            masses = getattr(pre, "point_mass_columns_", ())  # absent: an older model
+            self.register_buffer("mass_columns", torch.as_tensor(masses, dtype=torch.long))
+            self.register_buffer("mass_values", torch.as_tensor(
+                getattr(pre, "point_mass_values_", ()), dtype=torch.float64))
             # the piecewise-linear encoding: per encoding column, its numeric column
             # (among the numeric ones), its bin's lower edge and width
             edges = getattr(pre, "bin_edges_", ())
@@ -607,6 +612,9 @@ def _with_tabular_input(preprocessor, module):
             blocks = [scaled.to(torch.float32)]
             if self.missing_columns.numel():
                 blocks.append(missing.index_select(1, self.missing_columns).to(torch.float32))
+            if self.mass_columns.numel():
+                at = values.index_select(1, self.mass_columns) == self.mass_values
+                blocks.append(at.to(torch.float32))
             if self.bin_column.numel():
                 raw = values.index_select(1, self.bin_column)
                 z = torch.clamp((raw - self.bin_low) / self.bin_width, 0.0, 1.0) * 2.0 - 1.0

@@ -342,6 +342,22 @@ def test_piecewise_linear_encoding_export():
     _assert_parity(clf, export_onnx(clf, X_sample=X_test), X_test)
 
 
+def test_point_mass_indicator_export():
+    # a column with a third of its values at 0, its lowest: the preprocessor's indicator
+    # of that value goes into the graph
+    X, Y = _car_data(120, 0)
+    X = X.astype(np.float64)
+    X[::3, 1] = X[:, 1].min() - 1.0
+    X[::7, 2] = np.nan
+    clf = MultiTaskClassifier(tasks=TASKS, max_epochs=3, random_state=0).fit(X, Y)
+    np.testing.assert_array_equal(clf.preprocessor_.point_mass_columns_, [1])
+    X_test, _ = _car_data(40, 1)
+    X_test = X_test.astype(np.float64)
+    X_test[::4, 1] = clf.preprocessor_.point_mass_values_[0]
+    X_test[::5, 2] = np.nan
+    _assert_parity(clf, export_onnx(clf, X_sample=X_test), X_test)
+
+
 def test_kept_input_view_export(monkeypatch):
     # A large table's recipe: two input views trained, one kept (its members' input mask
     # and the preprocessor's piecewise-linear encoding both go into the graph).

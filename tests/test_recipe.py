@@ -118,6 +118,47 @@ def test_piecewise_linear_encoding_exact_values():
     np.testing.assert_array_equal(plain.transform(X), Z[:, :3])  # n_bins=0: unchanged
 
 
+def test_point_mass_indicators_exact_values():
+    X = pd.DataFrame({
+        "spend": [0.0, 0.0, 0.0, 2.0, 5.0, 7.0, np.nan, 9.0],  # 3 of 7 at its lowest
+        "capped": [1.0, 4.0, 4.0, 2.0, 4.0, 3.0, 4.0, 0.0],  # 4 of 8 at its highest
+        "middle": [1.0, 2.0, 2.0, 2.0, 3.0, 4.0, 5.0, 6.0],  # its mass is not at an end
+        "unique": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0],  # a tie of ones is no mass
+        "flag": [0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0],  # binary: its own indicator
+    })
+    before = X.copy()
+    pre = TabularPreprocessor().fit(X)
+    pd.testing.assert_frame_equal(X, before)
+    np.testing.assert_array_equal(pre.point_mass_columns_, [0, 1])
+    np.testing.assert_array_equal(pre.point_mass_values_, [0.0, 4.0])
+    Z = pre.transform(X)
+    # 5 scaled, spend's gap indicator, then the two point-mass indicators
+    assert Z.shape == (8, 8) and pre.n_features_out_ == 8
+    np.testing.assert_array_equal(Z[:, 5], [0, 0, 0, 0, 0, 0, 1, 0])
+    np.testing.assert_array_equal(Z[:, 6], [1, 1, 1, 0, 0, 0, 0, 0])  # a gap is not 0
+    np.testing.assert_array_equal(Z[:, 7], [0, 1, 1, 0, 1, 0, 1, 0])
+    new = pd.DataFrame({"spend": [0.0, -1.0], "capped": [5.0, 4.0], "middle": [2.0, 2.0],
+                        "unique": [0.0, 0.0], "flag": [0.0, 0.0]})
+    np.testing.assert_array_equal(pre.transform(new)[:, 6:], [[1, 0], [0, 1]])
+    # the share asked for: spend's 3 of 7 is below a half, capped's 4 of 8 is not
+    half = TabularPreprocessor(point_mass=0.5).fit(X)
+    np.testing.assert_array_equal(half.point_mass_columns_, [1])
+    off = TabularPreprocessor(point_mass=None).fit(X)
+    assert len(off.point_mass_columns_) == 0
+    np.testing.assert_array_equal(off.transform(X), Z[:, [0, 1, 2, 3, 4, 5]])
+    with pytest.raises(ValueError, match="point_mass"):
+        TabularPreprocessor(point_mass=1.5).fit(X)
+
+
+def test_preprocessor_saved_before_point_masses_transforms_as_before():
+    X = pd.DataFrame({"spend": [0.0, 0.0, 0.0, 2.0, 5.0, 7.0]})
+    pre = TabularPreprocessor().fit(X)
+    assert pre.n_features_out_ == 2
+    del pre.point_mass_columns_, pre.point_mass_values_  # as an older model holds it
+    np.testing.assert_array_equal(pre.transform(X), TabularPreprocessor(
+        point_mass=None).fit_transform(X))
+
+
 def test_piecewise_linear_encoding_column_budget():
     X = np.random.RandomState(0).normal(size=(200, 8))
     pre = TabularPreprocessor(n_bins=16, max_encoded_columns=32).fit(X)

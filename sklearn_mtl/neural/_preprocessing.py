@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,13 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
       Holzmüller et al. 2024). A missing value (NaN) becomes 0, the median, and each
       column that had gaps in training gets a 0/1 indicator column, as
       ``SimpleImputer(add_indicator=True)`` does.
+    - **Point masses** (with ``point_mass``): a numeric column whose most frequent value
+      is its lowest or highest (advertising spend of 0 in a third of the rows, a count
+      of 0, a value censored at a limit) and holds at least ``point_mass`` of its
+      training values gets a 0/1 indicator column of that value. A tree splits such a
+      column at the mass for free; to a network the scaled column puts the mass a small
+      step away from its neighbours, and the indicator hands it the step. A column of
+      fewer than three distinct values is its own indicator and gets none.
     - **Categorical** columns (DataFrame columns of object, string, category or bool
       dtype): one-hot encoded; categories seen fewer than ``min_frequency`` times, and
       those beyond the ``max_categories`` most frequent, share one column; a missing value
@@ -59,6 +66,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     max_encoded_columns : int, default=None
         Most encoding columns in all: with ``m`` numeric columns each gets at most
         ``max(2, max_encoded_columns // m)`` bins. ``None``: no limit.
+    point_mass : float in (0, 1] or None, default=0.2
+        Least share of a numeric column's non-missing training values that its most
+        frequent value (more frequent than any other), at the column's lowest or highest
+        value, must hold to get an indicator column. ``None``: no indicators.
 
     Attributes
     ----------
@@ -72,6 +83,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         Per numeric column, the divisor.
     missing_columns_ : ndarray of int
         Positions (among the numeric columns) that had missing values in training.
+    point_mass_columns_ : ndarray of int
+        Positions (among the numeric columns) that get a point-mass indicator.
+    point_mass_values_ : ndarray of float
+        The value each of those indicators marks.
     one_hot_ : OneHotEncoder or None
         The encoder of the categorical columns.
     bin_edges_ : list of ndarray
@@ -99,15 +114,17 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         "min_frequency": [Interval(Integral, 1, None, closed="left")],
         "n_bins": [Interval(Integral, 0, None, closed="left")],
         "max_encoded_columns": [Interval(Integral, 1, None, closed="left"), None],
+        "point_mass": [Interval(Real, 0, 1, closed="right"), None],
     }
 
     def __init__(self, numeric="robust", *, max_categories=32, min_frequency=1, n_bins=0,
-                 max_encoded_columns=None):
+                 max_encoded_columns=None, point_mass=0.2):
         self.numeric = numeric
         self.max_categories = max_categories
         self.min_frequency = min_frequency
         self.n_bins = n_bins
         self.max_encoded_columns = max_encoded_columns
+        self.point_mass = point_mass
 
     def fit(self, X, y=None):
         """Learn the columns' kinds, centres, scales and categories.
@@ -132,8 +149,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         numeric = _numeric_block(frame, self.numeric_columns_)
         self.center_, self.scale_ = _center_scale(numeric, self.numeric)
         self.missing_columns_ = np.flatnonzero(np.isnan(numeric).any(axis=0))
+        self.point_mass_columns_, self.point_mass_values_ = _point_masses(
+            numeric, self.point_mass)
         self.one_hot_ = None
-        n_out = len(self.numeric_columns_) + len(self.missing_columns_)
+        n_out = (len(self.numeric_columns_) + len(self.missing_columns_)
+                 + len(self.point_mass_columns_))
         if len(self.categorical_columns_):
             self.one_hot_ = OneHotEncoder(
                 handle_unknown="infrequent_if_exist",
@@ -174,6 +194,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         scaled[missing] = 0.0
         blocks = [scaled.astype(np.float32, copy=False),
                   missing[:, self.missing_columns_].astype(np.float32)]
+        masses = getattr(self, "point_mass_columns_", None)  # absent: an older model
+        if masses is not None and len(masses):
+            blocks.append((numeric[:, masses] == self.point_mass_values_).astype(np.float32))
         if self.one_hot_ is not None:
             blocks.append(self.one_hot_.transform(
                 _categorical_block(frame, self.categorical_columns_)))
@@ -279,6 +302,29 @@ def _center_scale(values, how):
             spread = np.nan_to_num(np.nanmax(values, axis=0) - np.nanmin(values, axis=0))
         scale = np.where(scale > 0, scale, np.where(spread > 0, spread / 2, 1.0))
     return center, scale
+
+
+def _point_masses(values, share):
+    """Positions and values of the columns' point masses: per column of at least three
+    distinct values, its most frequent value (more frequent than any other) where it is
+    the column's lowest or highest and holds at least ``share`` of the non-missing
+    values."""
+    columns, masses = [], []
+    for j in range(values.shape[1] if share is not None else 0):
+        column = values[:, j][~np.isnan(values[:, j])]
+        least = share * len(column)
+        if not len(column) or ((column == column.min()).sum() < least
+                               and (column == column.max()).sum() < least):
+            continue  # neither end holds the share (most columns): no sort needed
+        distinct, counts = np.unique(column, return_counts=True)
+        if len(distinct) < 3:  # a constant or binary column: its own indicator
+            continue
+        top = int(np.argmax(counts))
+        strict = np.count_nonzero(counts == counts[top]) == 1  # a tie is no mass
+        if strict and top in (0, len(distinct) - 1) and counts[top] >= least:
+            columns.append(j)
+            masses.append(distinct[top])
+    return np.asarray(columns, dtype=np.intp), np.asarray(masses, dtype=np.float64)
 
 
 def _bin_edges(values, n_bins):
