@@ -98,8 +98,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         ``fit`` (``preprocessor_``). ``"auto"``: a
         :class:`~sklearn_mtl.neural.TabularPreprocessor` (numeric columns robustly scaled
         and softly clipped, NaN filled with an indicator column, a 0/1 indicator of a
-        value at a column's end that holds a fifth of its rows or more, string, category
-        and bool columns of a DataFrame one-hot encoded); on a table of 5,000 samples or more
+        column's most frequent value where it is the column's lowest or highest and holds
+        a fifth of its values or more, string, category and bool columns of a DataFrame
+        one-hot encoded); on a table of 5,000 samples or more
         with the default ensemble it also writes each numeric column's piecewise-linear
         encoding, read by the second input view (see ``input_view_``). A transformer
         (e.g. ``TabularPreprocessor(n_bins=16)``) is cloned and used as given. ``None``:

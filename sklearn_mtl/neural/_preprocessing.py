@@ -194,8 +194,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         scaled[missing] = 0.0
         blocks = [scaled.astype(np.float32, copy=False),
                   missing[:, self.missing_columns_].astype(np.float32)]
-        masses = getattr(self, "point_mass_columns_", None)  # absent: an older model
-        if masses is not None and len(masses):
+        masses = getattr(self, "point_mass_columns_", ())  # absent: an older model
+        if len(masses):
             blocks.append((numeric[:, masses] == self.point_mass_values_).astype(np.float32))
         if self.one_hot_ is not None:
             blocks.append(self.one_hot_.transform(
