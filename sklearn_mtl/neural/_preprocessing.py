@@ -310,7 +310,8 @@ def _point_masses(values, share):
     the column's lowest or highest and holds at least ``share`` of the non-missing
     values."""
     columns, masses = [], []
-    for j in range(values.shape[1] if share is not None else 0):
+    n_columns = values.shape[1] if share is not None else 0  # share=None: no indicators
+    for j in range(n_columns):
         column = values[:, j][~np.isnan(values[:, j])]
         least = share * len(column)
         if not len(column) or ((column == column.min()).sum() < least
