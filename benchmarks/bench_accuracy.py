@@ -282,12 +282,17 @@ def main(argv=None):
                 frame.insert(1, "seed", seed)
             per_seed.append((ok, frame))
         if len(per_seed) > 1:
-            means = (pd.concat([f for _, f in per_seed])
-                     .groupby("model", sort=False)[["exact_match", "mean_task_accuracy"]]
-                     .mean().reset_index())
+            # a chain or product may wrap another base under another seed: such a
+            # label's mean is over the seeds it ran, and the text says so
+            runs = pd.concat([f for _, f in per_seed]).groupby("model", sort=False)
+            means = runs[["exact_match", "mean_task_accuracy"]].mean().reset_index()
             ok, text = verdict(means)
             met = sum(ok_seed for ok_seed, _ in per_seed)
+            partial = [f"{m} {n} of {len(per_seed)}" for m, n in runs.size().items()
+                       if n < len(per_seed)]
             text = f"met with {met} of {len(per_seed)} seeds; on the means, {text}"
+            if partial:
+                text += f" (seeds behind a mean: {', '.join(partial)})"
             summaries.append((table, ok, text))
             print(f"{table} over seeds: {text}", flush=True)
         status |= not all(ok_seed for ok_seed, _ in per_seed)
