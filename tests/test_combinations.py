@@ -117,6 +117,23 @@ def test_weight_chosen_by_held_out_errors():
     assert choose_decoding(tasks, right, observed, truth, truth) == ("independent", 0.0)
 
 
+def test_large_weight_lets_the_probe_overrule_confident_task_heads():
+    schema = _schema()
+    observed = np.array([[0, 0], [1, 1], [0, 1], [1, 0]])
+    truth = np.array([[0, 0], [1, 1]] * 10)
+    # the second head says 1 with 0.999 for every sample: (0, 0) scores log 0.5 + log
+    # 0.001 = -7.6 against (0, 1)'s -0.69; the probe's 0.9 on the truth against 0.1 / 3
+    # (a log ratio of 3.3) overrules that margin of 6.9 only with a weight above 2.1
+    outputs = [np.tile([0.5, 0.5], (20, 1)), np.tile([0.001, 0.999], (20, 1))]
+    tasks = combination_scores(outputs, schema, observed)
+    right = np.log(np.where(np.arange(4) == np.where(truth[:, :1] == 0, 0, 1), 0.9, 0.1 / 3))
+    for a in (1.0, 2.0):
+        pred = observed[best_combinations(outputs, schema, observed, right, a)]
+        assert (pred == truth).all(1).mean() == 0.5
+    assert _combinations.PROBE_WEIGHTS[-1] == 8.0
+    assert choose_decoding(tasks, right, observed, truth) == ("observed", 8.0)
+
+
 def test_decoding_error_exact_values():
     truth = np.array([[0, 1], [1, -1], [2, 0], [0, 0]])
     pred = np.array([[0, 1], [0, 1], [2, 1], [0, 0]])
@@ -173,7 +190,7 @@ def test_warm_start_refits_the_probe_on_the_continued_network(probed):
                                warm_start=True).fit(X, Y)
     first = more._probe_weight.copy() if more._probe_weight is not None else None
     more.fit(X, Y)  # 20 more epochs: new features, a new probe chosen on them
-    assert more.combination_weight_ in (0.0, 0.5, 1.0)
+    assert more.combination_weight_ in _combinations.PROBE_WEIGHTS
     if more.combination_weight_ > 0 and first is not None:
         assert not np.array_equal(more._probe_weight, first)
     X_test, Y_test = dependent_tasks(100, 3)

@@ -21,8 +21,10 @@ import torch
 
 from ._neighbors import _CHUNK_ELEMENTS  # the loss: at most this many logits at a time
 
-#: Weights of the probe tried on the held-out folds; 0 is plain observed decoding.
-PROBE_WEIGHTS = (0.0, 0.5, 1.0)
+#: Weights of the probe tried on the held-out folds; 0 is plain observed decoding, 8
+#: lets the joint view overrule confident task heads (close to a label product read from
+#: the network's features).
+PROBE_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 8.0)
 #: The probes read at most this many samples × combinations (a seeded sample of the
 #: training samples beyond it).
 MAX_PROBE_CELLS = 20_000_000
