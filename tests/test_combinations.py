@@ -94,14 +94,22 @@ def test_decoding_with_weight_zero_is_observed_decoding_and_the_probe_moves_it()
     np.testing.assert_array_equal(strong, joint.argmax(1))
 
 
-def test_weight_chosen_by_held_out_errors():
+def _agreeing_labels(second_head):
+    """Twenty samples whose two labels agree ((0, 0) and (1, 1) in turn), heads that say
+    nothing of the first label and ``second_head`` of the second, and a probe that puts
+    0.9 on the truth: (schema, observed, truth, outputs, task scores, probe scores)."""
     schema = _schema()
     observed = np.array([[0, 0], [1, 1], [0, 1], [1, 0]])
     truth = np.array([[0, 0], [1, 1]] * 10)
-    # the task heads are indifferent, with a slight lean to (0, 1)
-    outputs = [np.tile([0.5, 0.5], (20, 1)), np.tile([0.49, 0.51], (20, 1))]
+    outputs = [np.tile([0.5, 0.5], (20, 1)), np.tile(second_head, (20, 1))]
     tasks = combination_scores(outputs, schema, observed)
     right = np.log(np.where(np.arange(4) == np.where(truth[:, :1] == 0, 0, 1), 0.9, 0.1 / 3))
+    return schema, observed, truth, outputs, tasks, right
+
+
+def test_weight_chosen_by_held_out_errors():
+    # the task heads are indifferent, with a slight lean to (0, 1)
+    _, observed, truth, _, tasks, right = _agreeing_labels([0.49, 0.51])
     assert choose_decoding(tasks, right, observed, truth) == ("observed", 0.5)  # the smallest
     assert choose_decoding(tasks, np.zeros((20, 4)), observed, truth) == ("observed", 0.0)
     assert choose_decoding(tasks, right[::-1], observed, truth) == ("observed", 0.0)  # worse
@@ -118,15 +126,10 @@ def test_weight_chosen_by_held_out_errors():
 
 
 def test_large_weight_lets_the_probe_overrule_confident_task_heads():
-    schema = _schema()
-    observed = np.array([[0, 0], [1, 1], [0, 1], [1, 0]])
-    truth = np.array([[0, 0], [1, 1]] * 10)
     # the second head says 1 with 0.999 for every sample: (0, 0) scores log 0.5 + log
     # 0.001 = -7.6 against (0, 1)'s -0.69; the probe's 0.9 on the truth against 0.1 / 3
     # (a log ratio of 3.3) overrules that margin of 6.9 only with a weight above 2.1
-    outputs = [np.tile([0.5, 0.5], (20, 1)), np.tile([0.001, 0.999], (20, 1))]
-    tasks = combination_scores(outputs, schema, observed)
-    right = np.log(np.where(np.arange(4) == np.where(truth[:, :1] == 0, 0, 1), 0.9, 0.1 / 3))
+    schema, observed, truth, outputs, tasks, right = _agreeing_labels([0.001, 0.999])
     for a in (1.0, 2.0):
         pred = observed[best_combinations(outputs, schema, observed, right, a)]
         assert (pred == truth).all(1).mean() == 0.5
