@@ -157,6 +157,24 @@ def affairs():
     return _split(_rdataset("AER", "Affairs"), ["gender", "children"])
 
 
+def retinopathy():
+    """survival ``retinopathy``: the laser, the treated eye and the diabetes type of
+    each patient; two rows a patient (one per eye), with the patient's ``id``."""
+    return _split(_rdataset("survival", "retinopathy"), ["laser", "eye", "type"])
+
+
+def evals():
+    """openintro ``evals``: the professor's rank, ethnicity and gender from the course's
+    evaluations; several courses a professor, with the ``prof_id``."""
+    return _split(_rdataset("openintro", "evals"), ["rank", "ethnicity", "gender"])
+
+
+def quinidine():
+    """nlme ``Quinidine``: race, smoking and alcohol of the patient from the dosing
+    records; several records a patient (``Subject``), NaN in two columns."""
+    return _split(_rdataset("nlme", "Quinidine"), ["Race", "Smoke", "Ethanol"])
+
+
 DEVELOPMENT = {
     "penguins": penguins,
     "mpg": mpg,
@@ -170,7 +188,9 @@ DEVELOPMENT = {
 }
 HELD_OUT = {"auto": auto, "birthwt": birthwt, "default": default, "cps1988": cps1988,
             "slid": slid, "cps1988_full": lambda: cps1988(None), "mroz": mroz,
-            "swisslabor": swisslabor, "affairs": affairs}
+            "swisslabor": swisslabor, "affairs": affairs,
+            # repeated measures of one patient or professor, its identifier a column
+            "retinopathy": retinopathy, "evals": evals, "quinidine": quinidine}
 SUITE = {**DEVELOPMENT, **HELD_OUT}
 #: Tables whose tasks are the labels of one multi-label set (Hamming loss, micro-F1).
 LABEL_SETS = {"multilabel"}
