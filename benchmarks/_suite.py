@@ -171,7 +171,7 @@ def evals():
 
 def quinidine():
     """nlme ``Quinidine``: race, smoking and alcohol of the patient from the dosing
-    records; several records a patient (``Subject``), NaN in two columns."""
+    records; several records a patient (``Subject``), NaN in three columns."""
     return _split(_rdataset("nlme", "Quinidine"), ["Race", "Smoke", "Ethanol"])
 
 

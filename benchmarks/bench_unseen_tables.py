@@ -80,8 +80,8 @@ def exact_match(X, Y, folds):
         scored = full[test]
         if not scored.any():
             continue
-        pred = MultiTaskClassifier(random_state=0).fit(X.iloc[train], Y.iloc[train])
-        pred = pred.predict(X.iloc[test])
+        model = MultiTaskClassifier(random_state=0).fit(X.iloc[train], Y.iloc[train])
+        pred = model.predict(X.iloc[test])
         right_net = np.ones(len(test), dtype=bool)
         right_hgb = np.ones(len(test), dtype=bool)
         for c in Y.columns:
