@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
-from sklearn.model_selection import check_cv
+from sklearn.model_selection import GroupKFold, check_cv
 from sklearn.utils import _safe_indexing, get_tags
 
 from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator
@@ -39,6 +39,7 @@ def compare(
     progress=True,
     return_details=False,
     n_jobs=None,
+    groups=None,
 ):
     """Cross-validate several estimators on structured labels and tabulate the results.
 
@@ -60,10 +61,12 @@ def compare(
         An int is the number of folds of a shuffled
         :class:`~sklearn_mtl.model_selection.MultiTaskStratifiedKFold` seeded with
         ``random_state`` (every task's classes balanced across folds, missing labels
-        included). Otherwise a scikit-learn splitter or an iterable of (train, test)
-        index arrays; a ``MultiTaskStratifiedKFold`` gets the encoded labels, another
-        splitter's ``split`` receives the codes of the first task as ``y`` (so
-        ``StratifiedKFold`` stratifies on the first task).
+        included), or with ``groups`` of a shuffled
+        :class:`~sklearn.model_selection.GroupKFold` (no group in two folds).
+        Otherwise a scikit-learn splitter or an iterable of (train, test) index arrays;
+        a ``MultiTaskStratifiedKFold`` gets the encoded labels, another splitter's
+        ``split`` receives the codes of the first task as ``y`` (so ``StratifiedKFold``
+        stratifies on the first task); every splitter gets ``groups``.
     schema : Schema, list of Task or StructuredLabelEncoder, default=None
         The tasks the predictions are scored on; it tells gated-off labels from missing
         ones. ``None`` takes the schema the models declare (an ``encoder`` such as
@@ -86,6 +89,12 @@ def compare(
         a :func:`joblib.parallel_config` context, ``-1`` means all processors. Under
         ``joblib.parallel_config(backend="dask")`` the fits run on a Dask cluster (see
         the "Scaling out" guide); the results are the same as in one process.
+    groups : array-like of shape (n_samples,), default=None
+        The group of each sample (a patient, a store, a session), as for
+        :func:`~sklearn.model_selection.cross_validate`: with an int ``cv`` the folds
+        keep each group whole, so the scores say how the models do on groups they have
+        not seen. Where rows of one subject share its labels, a plain shuffled split
+        rewards a model for recognising the subject (a tree reads its identifier).
 
     Returns
     -------
@@ -123,18 +132,24 @@ def compare(
     encoder = fit_label_encoder(Y, None, schema)
     encoded = encoder.transform(Y)
     _check_multi_output(estimators, Y, encoded)
+    if groups is not None:
+        groups = _check_groups(groups, encoded.n_samples)
     if isinstance(cv, numbers.Integral):
         if cv < 2:
             raise ValueError(f"cv must be at least 2 folds; got {cv}.")
-        splitter = MultiTaskStratifiedKFold(
-            n_splits=int(cv), shuffle=True, random_state=random_state
-        )
+        if groups is None:
+            splitter = MultiTaskStratifiedKFold(
+                n_splits=int(cv), shuffle=True, random_state=random_state
+            )
+        else:
+            splitter = GroupKFold(n_splits=int(cv), shuffle=True, random_state=random_state)
     else:
         splitter = check_cv(cv)
     if isinstance(splitter, MultiTaskStratifiedKFold):
-        splits = list(splitter.split(X, encoded))  # every task's labels, in this schema
+        # every task's labels, in this schema
+        splits = list(splitter.split(X, encoded, groups))
     else:
-        splits = list(splitter.split(X, encoded.codes[:, 0]))
+        splits = list(splitter.split(X, encoded.codes[:, 0], groups))
     tasks = [t.name for t in _selected_tasks(encoded.schema, None)]
     records = []
     fitted = {name: [] for name in estimators}
@@ -278,6 +293,23 @@ def _fit_predict(model, X_train, Y_train, X_test, keep_model):
         "Y_hat": Y_hat, "fit_time": fit_time, "predict_time": predict_time,
         "model": model if keep_model else None,
     }
+
+
+def _check_groups(groups, n_samples):
+    """``groups`` as a 1-D array of one value per sample, none missing."""
+    values = np.asarray(groups)
+    if values.ndim != 1 or len(values) != n_samples:
+        raise ValueError(
+            f"groups must hold one value per sample: expected shape ({n_samples},), "
+            f"got {values.shape}."
+        )
+    missing = pd.isna(values)
+    if missing.any():
+        raise ValueError(
+            f"groups has {int(missing.sum())} missing value(s) (first at position "
+            f"{int(np.argmax(missing))}); every sample needs a group."
+        )
+    return values
 
 
 def _check_estimators(estimators):

@@ -112,28 +112,32 @@ def _parse_list(text, what):
 
 # ------------------------------------------------------------------------------ data
 def load_data(args):
-    """(X, Y, description) from ``--dataset`` or ``--data``."""
+    """(X, Y, description, groups) from ``--dataset`` or ``--data``; ``groups`` is None
+    without ``--groups``."""
+    groups = getattr(args, "groups", None)
     if args.data is not None:
-        return _load_csv(args.data, args.targets, args.features)
-    if args.targets or args.features:
-        raise CLIError("--targets and --features go with --data (a CSV file), not --dataset.")
+        return _load_csv(args.data, args.targets, args.features, groups)
+    if args.targets or args.features or groups:
+        raise CLIError(
+            "--targets, --features and --groups go with --data (a CSV file), not --dataset."
+        )
     from .datasets import load_penguins, make_multitask_classification
 
     if args.dataset in (None, "penguins"):
         X, Y = load_penguins()
         note = ("Palmer penguins (palmerpenguins package): 2 rows without any measurement "
                 "dropped; sex unknown for 9 penguins (kept, masked).")
-        return X, Y, note
+        return X, Y, note, None
     X, Y = make_multitask_classification(
         n_samples=500, n_classes={"car": 2, "color": 4, "body": 3},
         gates={"color": ("car", 1), "body": ("car", 1)}, missing_rate=0.1,
         random_state=args.random_state,
     )
     X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-    return X, Y, "Synthetic: car, color | car=1, body | car=1; 10% labels missing."
+    return X, Y, "Synthetic: car, color | car=1, body | car=1; 10% labels missing.", None
 
 
-def _load_csv(path, targets, features):
+def _load_csv(path, targets, features, groups=None):
     path = Path(path)
     if not path.is_file():
         raise CLIError(f"--data {str(path)!r}: no such file.")
@@ -154,6 +158,16 @@ def _load_csv(path, targets, features):
     unknown = [c for c in targets if c not in columns]
     if unknown:
         raise CLIError(f"--targets names unknown column(s) {unknown}; the columns are {columns}.")
+    if groups is not None:
+        if groups not in columns:
+            raise CLIError(f"--groups names unknown column {groups!r}; the columns are {columns}.")
+        if groups in targets:
+            raise CLIError(f"--groups column {groups!r} is also a target; name another column.")
+        if frame[groups].isna().any():
+            raise CLIError(
+                f"--groups column {groups!r} has {int(frame[groups].isna().sum())} missing "
+                "value(s); every row needs a group."
+            )
     if features:
         features = _parse_list(features, "--features")
         unknown = [c for c in features if c not in columns]
@@ -165,7 +179,8 @@ def _load_csv(path, targets, features):
         if both:
             raise CLIError(f"Column(s) {both} are in both --features and --targets.")
     else:
-        features = [c for c in columns if c not in targets]
+        # the group column is an identifier, not a feature, unless --features names it
+        features = [c for c in columns if c not in targets and c != groups]
         if not features:
             raise CLIError(f"No feature column is left once the targets {targets} are removed.")
     X = frame[features]
@@ -186,10 +201,26 @@ def _load_csv(path, targets, features):
     note = f"{path.name}: {len(frame)} rows"
     if n_dropped:
         note += f", {n_dropped} dropped for missing feature values"
-    return X, Y, note + "."
+    if groups is not None:
+        groups = frame.loc[~incomplete, groups].to_numpy()
+    return X, Y, note + ".", groups
 
 
 # ---------------------------------------------------------------------------- report
+def _grouped(args):
+    groups = getattr(args, "groups", None)
+    return "" if groups is None else f" grouped by {groups!r}"
+
+
+def _folds_text(args):
+    """How the report's folds were made."""
+    if getattr(args, "groups", None) is not None:
+        return (f"{args.cv}-fold shuffled GroupKFold over the column {args.groups!r} (no "
+                f"group in two folds; random_state={args.random_state})")
+    return (f"{args.cv}-fold shuffled MultiTaskStratifiedKFold (every task's classes "
+            f"balanced across folds; random_state={args.random_state})")
+
+
 def _markdown(frame):
     """A DataFrame as a GitHub-flavoured markdown table (index as the first column)."""
     def cell(value):
@@ -283,8 +314,7 @@ def _write_report(out, args, note, X, Y, table, details, figures, warned=()):
         "- Tasks: " + "; ".join(
             f"{t.name} ({t.kind}: {', '.join(map(str, t.classes or []))})" for t in schema
         ),
-        f"- Cross-validation: {args.cv}-fold shuffled MultiTaskStratifiedKFold (every task's "
-        f"classes balanced across folds; random_state={args.random_state}); "
+        f"- Cross-validation: {_folds_text(args)}; "
         "each model cloned and fitted per training fold, scored on the test fold.",
         "- Metrics ignore missing and gated-off labels. Times in seconds.",
         "",
@@ -331,9 +361,14 @@ def _compare_command(args):
         n: build_model(n, random_state=args.random_state, max_epochs=args.max_epochs)
         for n in names
     }
-    X, Y, note = load_data(args)
+    X, Y, note, groups = load_data(args)
     if len(X) < args.cv:
         raise CLIError(f"--cv {args.cv} needs at least {args.cv} rows; the data have {len(X)}.")
+    if groups is not None and len(pd.unique(groups)) < args.cv:
+        raise CLIError(
+            f"--cv {args.cv} needs at least {args.cv} groups; --groups {args.groups!r} has "
+            f"{len(pd.unique(groups))}."
+        )
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -341,7 +376,7 @@ def _compare_command(args):
         raise CLIError(f"--out {str(out)!r} cannot be created: {exc}") from None
     if not args.quiet:
         print(f"{note}\n{len(X)} samples, {X.shape[1]} features, tasks {list(Y.columns)}; "
-              f"{args.cv}-fold CV of {', '.join(names)}.", flush=True)
+              f"{args.cv}-fold CV{_grouped(args)} of {', '.join(names)}.", flush=True)
     try:
         # Warnings are collected, not lost: each distinct one is shown once, on screen
         # and in report.md (e.g. "LabelProductClassifier left out N samples").
@@ -349,7 +384,7 @@ def _compare_command(args):
             warnings.simplefilter("always")
             table, details = compare(
                 estimators, X, Y, cv=args.cv, random_state=args.random_state,
-                progress=not args.quiet, return_details=True,
+                progress=not args.quiet, return_details=True, groups=groups,
             )
     except ValueError as exc:
         raise CLIError(f"The comparison failed: {exc}") from exc
@@ -389,6 +424,10 @@ def build_parser():
     cmp_.add_argument("--features",
                       help="with --data: comma-separated numeric feature columns "
                       "(default: every column that is not a target)")
+    cmp_.add_argument("--groups", metavar="COLUMN",
+                      help="with --data: the column of each row's group (a patient, a "
+                      "store); the folds keep each group whole, and the column is not a "
+                      "feature unless --features names it")
     cmp_.add_argument("--models", default=",".join(DEFAULT_MODELS),
                       help=f"comma-separated, among: {', '.join(MODELS)} "
                       f"(default: {','.join(DEFAULT_MODELS)})")

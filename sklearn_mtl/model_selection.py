@@ -11,6 +11,7 @@ class balance in every fold.
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -95,7 +96,8 @@ class MultiTaskStratifiedKFold(_BaseKFold):
         y : DataFrame, array-like, multi-hot matrix, list of sets or EncodedLabels
             The structured labels, in any form the estimators take.
         groups : object
-            Always ignored, exists for compatibility.
+            Ignored (with a warning when given, as scikit-learn's splitters that take
+            no groups do); it exists for compatibility.
 
         Yields
         ------
@@ -107,6 +109,10 @@ class MultiTaskStratifiedKFold(_BaseKFold):
         if y is None:
             raise ValueError(
                 "MultiTaskStratifiedKFold.split needs the labels Y to stratify on; got y=None."
+            )
+        if groups is not None:
+            warnings.warn(
+                f"The groups parameter is ignored by {type(self).__name__}", UserWarning
             )
         labels = label_indicators(y, tasks=self.tasks)
         if len(labels) != _num_samples(X):

@@ -333,3 +333,66 @@ def test_report_shows_warnings_task_rows_and_integer_counts(csv, tmp_path, capsy
     assert "| species | 24 | 0 |" in report
     assert "| sex | 21 | 3 |" in report
     assert "species / " not in report and "24.000" not in report
+
+
+@pytest.fixture
+def subjects_csv(tmp_path):
+    # three rows a patient, the patient's labels the same in each
+    frame = pd.DataFrame({
+        "patient": [f"p{i // 3}" for i in range(24)],
+        "age": [30 + (i // 3) * 5 for i in range(24)],
+        "dose": [0.5 * (i % 3) for i in range(24)],
+        "smoker": ["yes" if (i // 3) % 2 else "no" for i in range(24)],
+        "race": [["a", "b", "c", "a", "b", "a", "c", "b"][i // 3] for i in range(24)],
+    })
+    path = tmp_path / "patients.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_compare_groups_column(subjects_csv, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = cli.main(["compare", "--data", str(subjects_csv), "--targets", "smoker,race",
+                     "--groups", "patient", "--models", "dummy", "--cv", "4",
+                     "--out", str(out), "--no-plots"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    # the group column is not a feature
+    assert "24 samples, 2 features, tasks ['smoker', 'race']; 4-fold CV grouped by " \
+        "'patient' of dummy." in printed
+    report = (out / "report.md").read_text()
+    assert "(age, dose)" in report
+    assert "4-fold shuffled GroupKFold over the column 'patient' (no group in two folds; " \
+        "random_state=0)" in report
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--groups", "nurse"], "--groups names unknown column 'nurse'"),
+        (["--groups", "race"], "--groups column 'race' is also a target"),
+        (["--groups", "patient", "--cv", "9"], "--cv 9 needs at least 9 groups; --groups "
+         "'patient' has 8."),
+    ],
+)
+def test_groups_errors_exit_2(subjects_csv, tmp_path, capsys, args, message):
+    code = cli.main(["compare", "--data", str(subjects_csv), "--targets", "smoker,race",
+                     "--models", "dummy", "--cv", "2", "--out", str(tmp_path / "o"), *args])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_groups_need_data(capsys):
+    assert cli.main(["compare", "--dataset", "penguins", "--groups", "island"]) == 2
+    assert "--targets, --features and --groups go with --data" in capsys.readouterr().err
+
+
+def test_groups_column_with_a_gap(subjects_csv, tmp_path, capsys):
+    frame = pd.read_csv(subjects_csv)
+    frame.loc[4, "patient"] = None
+    frame.to_csv(subjects_csv, index=False)
+    code = cli.main(["compare", "--data", str(subjects_csv), "--targets", "smoker,race",
+                     "--groups", "patient", "--models", "dummy", "--cv", "2",
+                     "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "--groups column 'patient' has 1 missing value(s)" in capsys.readouterr().err

@@ -120,3 +120,70 @@ def test_most_frequent_baseline_respects_gates():
     pred = model.predict(np.zeros((2, 1)))
     assert pred["car"].tolist() == ["no", "no"]
     assert pred["color"].isna().all()
+
+
+def _subjects(n_subjects=12, rows=4, seed=0):
+    """Several rows a subject, labels constant within it and drawn at random across
+    subjects; the subject's id is the only feature."""
+    rng = np.random.RandomState(seed)
+    subject = np.repeat(np.arange(n_subjects), rows)
+    labels = rng.randint(0, 2, size=(n_subjects, 2))[subject]
+    X = pd.DataFrame({"subject": subject.astype(float)})
+    Y = pd.DataFrame({"a": labels[:, 0], "b": labels[:, 1]})
+    return X, Y, subject
+
+
+def _scores(table):
+    return table.drop(columns=["fit_time", "predict_time"], level="metric")
+
+
+def test_compare_groups_keep_each_group_in_one_fold():
+    from sklearn.model_selection import GroupKFold
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from sklearn_mtl import IndependentTaskClassifier
+
+    X, Y, subject = _subjects()
+    lookup = {"1nn": IndependentTaskClassifier(KNeighborsClassifier(n_neighbors=1))}
+    table, details = compare(lookup, X, Y, cv=3, progress=False, return_details=True)
+    # a plain split leaves a subject's other rows in training: the lookup nearly always holds
+    plain = table.loc["1nn", ("exact_match", "mean")]
+    assert plain > 0.9
+    grouped, details = compare(lookup, X, Y, cv=3, groups=subject, progress=False,
+                               return_details=True)
+    for model in details["estimators"]["1nn"]:  # no test subject among the training ones
+        seen = set(model.estimators_[0]._fit_X[:, 0])
+        assert len(seen) == 8  # 8 of the 12 subjects train each fold
+    # the same folds as scikit-learn's shuffled GroupKFold with the same seed
+    splits = list(GroupKFold(3, shuffle=True, random_state=0).split(X, groups=subject))
+    for (train, test), model in zip(splits, details["estimators"]["1nn"]):
+        assert set(model.estimators_[0]._fit_X[:, 0]) == set(subject[train])
+        assert not set(subject[train]) & set(subject[test])
+    explicit = compare(lookup, X, Y, cv=splits, progress=False)
+    pd.testing.assert_frame_equal(_scores(grouped), _scores(explicit))
+    # a subject never seen takes a neighbour's random labels
+    assert grouped.loc["1nn", ("exact_match", "mean")] < plain - 0.3
+    # groups reach a given group splitter too
+    via_splitter = compare(lookup, X, Y, cv=GroupKFold(3, shuffle=True, random_state=0),
+                           groups=subject, progress=False)
+    pd.testing.assert_frame_equal(_scores(grouped), _scores(via_splitter))
+
+
+def test_compare_groups_errors_and_ignored_warning():
+    from sklearn_mtl.model_selection import MultiTaskStratifiedKFold
+
+    X, Y, subject = _subjects()
+    model = {"p": MostFrequentBaseline()}
+    with pytest.raises(ValueError, match=r"groups must hold one value per sample: "
+                       r"expected shape \(48,\), got \(47,\)"):
+        compare(model, X, Y, cv=3, groups=subject[:-1], progress=False)
+    with_gap = subject.astype(float)
+    with_gap[5] = np.nan
+    with pytest.raises(ValueError, match=r"groups has 1 missing value\(s\) \(first at "
+                       r"position 5\)"):
+        compare(model, X, Y, cv=3, groups=with_gap, progress=False)
+    original = subject.copy()
+    with pytest.warns(UserWarning, match="groups parameter is ignored by "
+                      "MultiTaskStratifiedKFold"):
+        compare(model, X, Y, cv=MultiTaskStratifiedKFold(3), groups=subject, progress=False)
+    np.testing.assert_array_equal(subject, original)  # the user's groups are not touched
