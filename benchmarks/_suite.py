@@ -192,5 +192,8 @@ HELD_OUT = {"auto": auto, "birthwt": birthwt, "default": default, "cps1988": cps
             # repeated measures of one patient or professor, its identifier a column
             "retinopathy": retinopathy, "evals": evals, "quinidine": quinidine}
 SUITE = {**DEVELOPMENT, **HELD_OUT}
+#: The tables of repeated measures and their subject's column: ``bench_accuracy.py
+#: --grouped`` keeps each subject in one fold and leaves the column out of the features.
+GROUP_COLUMNS = {"retinopathy": "id", "evals": "prof_id", "quinidine": "Subject"}
 #: Tables whose tasks are the labels of one multi-label set (Hamming loss, micro-F1).
 LABEL_SETS = {"multilabel"}

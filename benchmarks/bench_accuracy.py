@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_accuracy.py [--tables penguins,mpg] [--models mtl,lr,hgb]
-        [--threads 2] [--seeds 0,1,2] [--out table.md]
+        [--threads 2] [--seeds 0,1,2] [--grouped] [--out table.md]
 
 5-fold ``KFold(shuffle=True, random_state=0)`` on each table of the development suite
 (``benchmarks/_suite.py``; ``--tables held-out`` runs the tables kept aside). For each
@@ -22,6 +22,10 @@ from missing ones.
 The bar of the "Good by default" issue is printed per table: the network's exact match at
 least the best classical baseline's, and its mean task accuracy at most 0.01 below any of
 theirs. The exit status is 1 when a table misses it.
+
+``--grouped`` runs the tables of repeated measures (``_suite.GROUP_COLUMNS``) with folds
+by subject, a shuffled ``GroupKFold``, and the subject's identifier out of the features:
+how the models do on subjects they have not seen.
 
 ``--seeds 0,1,2`` repeats every model with each ``random_state`` (the network's and the
 seeded baselines': forests, boosting, scikit-learn's MLP), on the same folds: a row and a
@@ -46,7 +50,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, KFold
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -134,14 +138,20 @@ def build(name, tasks, seed, best=None):
 
 
 def run_table(table, X, Y, models, tasks=None, seed=0, cache=None, cached_only=False,
-              model_seed=None):
+              model_seed=None, groups=None):
     """Cross-validate ``models`` on one table: {model: row of compare's table} and
     {model: (out-of-fold predictions, true labels)}. ``seed`` draws the folds and, unless
-    ``model_seed`` is given, seeds the models. With ``cache`` (a folder), a model already
-    measured on this table (with this model seed) is read back instead of refitted."""
-    cv = KFold(n_splits=5, shuffle=True, random_state=seed)
+    ``model_seed`` is given, seeds the models. With ``groups`` (each row's subject), the
+    folds are a shuffled ``GroupKFold``: no subject in two folds. With ``cache`` (a
+    folder), a model already measured on this table (with this model seed and folds) is
+    read back instead of refitted."""
+    if groups is None:
+        cv = KFold(n_splits=5, shuffle=True, random_state=seed)
+    else:
+        cv = GroupKFold(n_splits=5, shuffle=True, random_state=seed)
     model_seed = seed if model_seed is None else model_seed
     suffix = "" if model_seed == 0 else f".seed{model_seed}"
+    suffix += "" if groups is None else ".grouped"
     rows, details = {}, {}
     order = [m for m in ALL_MODELS if m in models]
     best = None
@@ -164,7 +174,7 @@ def run_table(table, X, Y, models, tasks=None, seed=0, cache=None, cached_only=F
                 warnings.simplefilter("ignore")
                 result, detail = compare(
                     {label: build(name, tasks, model_seed, best)}, X, Y, cv=cv, schema=tasks,
-                    progress=False, return_details=True, error_score=np.nan,
+                    progress=False, return_details=True, error_score=np.nan, groups=groups,
                 )
             rows[name] = result.loc[label]
             details[name] = detail["predictions"][label], detail["Y"]
@@ -235,6 +245,10 @@ def main(argv=None):
     p.add_argument("--seeds", default="0",
                    help="comma-separated random_state values of the models (same folds); "
                    "each seed is a run of its own, then the bar on the means")
+    p.add_argument("--grouped", action="store_true",
+                   help="on the tables of repeated measures, folds by subject (a shuffled "
+                   "GroupKFold) and the subject's identifier out of the features; the "
+                   "other tables are skipped")
     p.add_argument("--cache", default=None,
                    help="a folder keeping each (table, model) result; a model already there "
                    "is read back, not refitted (delete a file to measure it again)")
@@ -250,12 +264,19 @@ def main(argv=None):
     unknown = sorted(set(models) - set(ALL_MODELS))
     if unknown:
         p.error(f"unknown models {unknown}; expected some of {ALL_MODELS}")
+    folds = "GroupKFold" if args.grouped else "KFold"
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads; "
-          f"5-fold KFold(shuffle=True, random_state=0); model seeds {args.seeds}", flush=True)
+          f"5-fold {folds}(shuffle=True, random_state=0); model seeds {args.seeds}", flush=True)
     frames, verdicts, summaries, status = [], [], [], 0
     start = time.perf_counter()
     for table, load in tables.items():
+        if args.grouped and table not in _suite.GROUP_COLUMNS:
+            continue
         X, Y = load()
+        groups = None
+        if args.grouped:
+            groups = X[_suite.GROUP_COLUMNS[table]].to_numpy()
+            X = X.drop(columns=_suite.GROUP_COLUMNS[table])
         tasks = None
         if table == "cars_gated":
             from sklearn_mtl import Task
@@ -265,7 +286,8 @@ def main(argv=None):
         per_seed = []
         for seed in seeds:
             rows, details = run_table(table, X, Y, models, tasks, cache=args.cache,
-                                      cached_only=args.cached_only, model_seed=seed)
+                                      cached_only=args.cached_only, model_seed=seed,
+                                      groups=groups)
             if not rows:
                 continue
             frame = summarise(table, rows, details, table in _suite.LABEL_SETS)
