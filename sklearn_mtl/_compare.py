@@ -12,10 +12,12 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, check_cv
 from sklearn.utils import _safe_indexing, get_tags
+from sklearn.utils.validation import has_fit_parameter
 
 from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator
 from ._encoder import EncodedLabels
 from ._schema import MISSING
+from ._validation import check_groups
 from .metrics._classification import (
     _selected_tasks,
     _task_accuracy,
@@ -94,7 +96,9 @@ def compare(
         :func:`~sklearn.model_selection.cross_validate`: with an int ``cv`` the folds
         keep each group whole, so the scores say how the models do on groups they have
         not seen. Where rows of one subject share its labels, a plain shuffled split
-        rewards a model for recognising the subject (a tree reads its identifier).
+        rewards a model for recognising the subject (a tree reads its identifier). An
+        estimator whose ``fit`` takes ``groups`` (``MultiTaskClassifier``: its
+        ensemble's held-out folds) gets its training samples' groups.
 
     Returns
     -------
@@ -133,7 +137,7 @@ def compare(
     encoded = encoder.transform(Y)
     _check_multi_output(estimators, Y, encoded)
     if groups is not None:
-        groups = _check_groups(groups, encoded.n_samples)
+        groups = check_groups(groups, encoded.n_samples)
     if isinstance(cv, numbers.Integral):
         if cv < 2:
             raise ValueError(f"cv must be at least 2 folds; got {cv}.")
@@ -166,7 +170,8 @@ def compare(
             Y_train = _rows(Y, train)
             for estimator in estimators.values():
                 yield delayed(_fit_predict)(
-                    clone(estimator), X_train, Y_train, X_test, return_details
+                    clone(estimator), X_train, Y_train, X_test, return_details,
+                    None if groups is None else groups[train],
                 )
 
     keys = [(fold, name) for fold in range(len(splits)) for name in estimators]
@@ -277,12 +282,15 @@ def format_comparison(table, decimals=3):
 
 
 # ---------------------------------------------------------------------------- helpers
-def _fit_predict(model, X_train, Y_train, X_test, keep_model):
+def _fit_predict(model, X_train, Y_train, X_test, keep_model, groups=None):
     """One fit and prediction of :func:`compare` (run by joblib, maybe on another
-    machine): the predictions and times, or the error (raised or scored by the caller)."""
+    machine): the predictions and times, or the error (raised or scored by the caller).
+    ``groups`` (the training samples') go to a ``fit`` that takes them."""
+    fit_params = {} if groups is None or not has_fit_parameter(model, "groups") else {
+        "groups": groups}
     try:
         start = time.perf_counter()
-        model.fit(X_train, Y_train)
+        model.fit(X_train, Y_train, **fit_params)
         fit_time = time.perf_counter() - start
         start = time.perf_counter()
         Y_hat = model.predict(X_test)
@@ -293,23 +301,6 @@ def _fit_predict(model, X_train, Y_train, X_test, keep_model):
         "Y_hat": Y_hat, "fit_time": fit_time, "predict_time": predict_time,
         "model": model if keep_model else None,
     }
-
-
-def _check_groups(groups, n_samples):
-    """``groups`` as a 1-D array of one value per sample, none missing."""
-    values = np.asarray(groups)
-    if values.ndim != 1 or len(values) != n_samples:
-        raise ValueError(
-            f"groups must hold one value per sample: expected shape ({n_samples},), "
-            f"got {values.shape}."
-        )
-    missing = pd.isna(values)
-    if missing.any():
-        raise ValueError(
-            f"groups has {int(missing.sum())} missing value(s) (first at position "
-            f"{int(np.argmax(missing))}); every sample needs a group."
-        )
-    return values
 
 
 def _check_estimators(estimators):

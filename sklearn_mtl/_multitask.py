@@ -28,7 +28,7 @@ from ._base import (
 )
 from ._decoding import JointDecoder, unseen_combination_mass
 from ._decoding import _finish as finish_decoding
-from ._validation import check_network_params, check_sample_weight
+from ._validation import check_groups, check_network_params, check_sample_weight
 from .neural._combinations import (
     MIN_PROBE_ROWS,
     best_combinations,
@@ -588,7 +588,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     # -------------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, groups=None):
         """Fit the network.
 
         Parameters
@@ -606,11 +606,29 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             ``ParquetShards``, whose ``targets`` columns hold the labels.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights, multiplying each sample's loss.
+        groups : array-like of shape (n_samples,), default=None
+            Each sample's group (a patient, a store, a session). The ensemble's held-out
+            folds (:class:`~sklearn_mtl.neural.MemberHoldout`) then keep each group
+            whole, so the epoch and the read-outs chosen on them are chosen on groups the
+            scored member never saw, as a ``GroupKFold`` would score the model; without
+            it, a group's other samples in a member's training data reward memorising the
+            group. The ensemble needs at least as many groups as members. Only the
+            ensemble's folds read it: ``early_stopping``'s split does not (an error), and
+            a model without held-out folds (one network) warns that it goes unused.
 
         Returns
         -------
         self : MultiTaskClassifier
         """
+        if groups is not None:
+            if isinstance(X, ParquetShards):
+                raise ValueError("groups is not supported with ParquetShards.")
+            if self.early_stopping:
+                raise ValueError(
+                    "groups shapes the ensemble's held-out folds; early_stopping's "
+                    "validation split does not take groups. Set early_stopping=False."
+                )
+            groups = check_groups(groups, _num_samples(X))
         if self.data_parallel:
             setup_data_parallel(self.device)  # under torchrun: join the process group
         if isinstance(X, ParquetShards):  # labels from its columns, features read lazily
@@ -627,7 +645,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 sample_weight = check_sample_weight(sample_weight, X)
             targets = self._with_folds(
                 self._targets(encoded, sample_weight, _num_samples(X)),
-                n_members(self.net_.module_),
+                n_members(self.net_.module_), groups,
             )
             with self._rng_context(self._seed + len(self.net_.history)):
                 epochs = self._epochs if self.max_epochs is None else self.max_epochs
@@ -652,7 +670,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         with self._rng_context(self._seed):
             module = self._build_module(X)
             # the folds of the module's members: the recipe's ensemble or a user's own
-            targets = self._with_folds(targets, n_members(module))
+            targets = self._with_folds(targets, n_members(module), groups)
             self.net_ = self._build_net(module, self._build_criterion())
             self.net_.fit(self._as_tensor(X), targets)
         targets = self._keep_view(targets)
@@ -796,15 +814,24 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             epochs = int(np.clip(np.ceil(_TARGET_STEPS / steps_per_epoch), low, high))
         return epochs, epochs * steps_per_epoch
 
-    def _with_folds(self, targets, k):
+    def _with_folds(self, targets, k, groups=None):
         """The target tensor, plus for an ensemble of ``k`` members a last column with
         each sample's fold (0 .. k - 1, balanced, seeded): the fold its member holds out
-        (see :class:`~sklearn_mtl.neural.MemberHoldout`). The loss reads only its own
-        columns."""
+        (see :class:`~sklearn_mtl.neural.MemberHoldout`); with ``groups``, each group in
+        one fold (:func:`group_folds`). The loss reads only its own columns."""
         if k <= 1:
+            if groups is not None:
+                warnings.warn(
+                    "groups is unused: this model has no held-out folds (an ensemble of "
+                    "one member or a trunk of its own), and only they read groups.",
+                    UserWarning,
+                )
             return targets
         rng = np.random.RandomState(self._seed)
-        folds = rng.permutation(len(targets)) % k
+        if groups is None:
+            folds = rng.permutation(len(targets)) % k
+        else:
+            folds = group_folds(groups, k, rng)
         return torch.cat([targets, torch.from_numpy(folds.astype(np.float32))[:, None]], 1)
 
     def _decoder(self):
@@ -1264,6 +1291,30 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = self.preprocessing is not None
         return tags
+
+
+def group_folds(groups, k, rng):
+    """Each sample's fold (0 .. k - 1) with every group in one fold: the groups, largest
+    first (ties in a seeded order), each go to the fold with the fewest samples so far.
+
+    >>> group_folds(np.array(["a", "a", "a", "b", "b", "c"]), 2, np.random.RandomState(0))
+    array([0, 0, 0, 1, 1, 1])
+    """
+    values, index, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    if len(values) < k:
+        raise ValueError(
+            f"groups has {len(values)} distinct value(s), fewer than the ensemble's {k} "
+            "members: each member holds out whole groups. Give more groups, or set "
+            f"ensemble_size to at most {len(values)}."
+        )
+    order = rng.permutation(len(values))
+    order = order[np.argsort(-counts[order], kind="stable")]
+    sizes = np.zeros(k, dtype=np.int64)
+    fold_of = np.empty(len(values), dtype=np.int64)
+    for g in order:
+        fold_of[g] = int(np.argmin(sizes))
+        sizes[fold_of[g]] += counts[g]
+    return fold_of[index.ravel()]
 
 
 #: The recipe's training length when ``max_epochs=None``: about this many optimizer

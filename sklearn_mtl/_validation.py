@@ -11,6 +11,7 @@ import math
 import numbers
 
 import numpy as np
+import pandas as pd
 from sklearn.utils.validation import _check_sample_weight
 
 
@@ -137,3 +138,20 @@ def check_network_params(est):
     if isinstance(est.class_weight, dict):
         check_class_weight(est._class_weight_by_task())
     check_device(est.device)
+
+
+def check_groups(groups, n_samples):
+    """``groups`` as a 1-D array of one value per sample, none missing."""
+    values = np.asarray(groups)
+    if values.ndim != 1 or len(values) != n_samples:
+        raise ValueError(
+            f"groups must hold one value per sample: expected shape ({n_samples},), "
+            f"got {values.shape}."
+        )
+    missing = pd.isna(values)
+    if missing.any():
+        raise ValueError(
+            f"groups has {int(missing.sum())} missing value(s) (first at position "
+            f"{int(np.argmax(missing))}); every sample needs a group."
+        )
+    return values

@@ -426,8 +426,9 @@ def build_parser():
                       "(default: every column that is not a target)")
     cmp_.add_argument("--groups", metavar="COLUMN",
                       help="with --data: the column of each row's group (a patient, a "
-                      "store); the folds keep each group whole, and the column is not a "
-                      "feature unless --features names it")
+                      "store); the folds keep each group whole (so do the mtl model's own "
+                      "held-out folds), and the column is not a feature unless --features "
+                      "names it")
     cmp_.add_argument("--models", default=",".join(DEFAULT_MODELS),
                       help=f"comma-separated, among: {', '.join(MODELS)} "
                       f"(default: {','.join(DEFAULT_MODELS)})")

@@ -187,3 +187,22 @@ def test_compare_groups_errors_and_ignored_warning():
                       "MultiTaskStratifiedKFold"):
         compare(model, X, Y, cv=MultiTaskStratifiedKFold(3), groups=subject, progress=False)
     np.testing.assert_array_equal(subject, original)  # the user's groups are not touched
+
+
+def test_compare_passes_groups_to_a_fit_that_takes_them():
+    X, Y, subject = _subjects()
+
+    class Recording(MostFrequentBaseline):
+        def fit(self, X, Y, sample_weight=None, groups=None):
+            self.groups_ = groups
+            return super().fit(X, Y)
+
+    _, details = compare({"r": Recording(), "p": MostFrequentBaseline()}, X, Y, cv=3,
+                         groups=subject, progress=False, return_details=True)
+    for model in details["estimators"]["r"]:
+        # the training samples' groups, in the training samples' order
+        np.testing.assert_array_equal(model.groups_, X["subject"].to_numpy()[
+            np.isin(X["subject"], model.groups_)].astype(int))
+        assert len(set(model.groups_)) == 8
+    _, details = compare({"r": Recording()}, X, Y, cv=3, progress=False, return_details=True)
+    assert all(model.groups_ is None for model in details["estimators"]["r"])

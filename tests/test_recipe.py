@@ -783,3 +783,66 @@ def test_views_only_for_a_large_table_under_the_recipe(params, view_threshold):
     assert clf.input_view_ is None
     assert clf.net_.module_.n_members == 8 and clf.net_.module_.trunk.input_mask is None
     assert len(clf.preprocessor_.encoded_columns_) == 0
+
+
+def test_group_folds_keep_groups_whole_and_balance_samples():
+    from sklearn_mtl._multitask import group_folds
+
+    groups = np.repeat(["a", "b", "c", "d", "e", "f"], [5, 4, 3, 3, 2, 1])
+    folds = group_folds(groups, 3, np.random.RandomState(0))
+    for g in np.unique(groups):  # every group in one fold
+        assert len(set(folds[groups == g])) == 1
+    # largest first, each to the emptiest fold: a=5 | b=4 | c,d=3 go to the 3rd and 2nd,
+    # e=2 then f=1: sizes 6, 6 and 6
+    np.testing.assert_array_equal(np.bincount(folds), [6, 6, 6])
+    np.testing.assert_array_equal(folds, group_folds(groups, 3, np.random.RandomState(0)))
+    with pytest.raises(ValueError, match="groups has 6 distinct value.*fewer than the "
+                       "ensemble's 8 members.*ensemble_size to at most 6"):
+        group_folds(groups, 8, np.random.RandomState(0))
+
+
+def _subject_table(n_subjects=16, rows=3):
+    rng = np.random.RandomState(0)
+    subject = np.repeat(np.arange(n_subjects), rows)
+    X = pd.DataFrame({"subject": subject.astype(float), "noise": rng.normal(size=subject.size)})
+    Y = pd.DataFrame({"a": rng.randint(0, 2, n_subjects)[subject],
+                      "b": rng.randint(0, 3, n_subjects)[subject]})
+    return X, Y, subject
+
+
+def test_fit_groups_shape_the_members_held_out_folds(monkeypatch):
+    seen = []
+    original = MultiTaskClassifier._fit_readouts
+
+    def readouts(self, X, encoded, sample_weight, targets):
+        seen.append(targets[:, -1].numpy().astype(int).copy())
+        return original(self, X, encoded, sample_weight, targets)
+
+    monkeypatch.setattr(MultiTaskClassifier, "_fit_readouts", readouts)
+    X, Y, subject = _subject_table()
+    original_subject = subject.copy()
+    grouped = MultiTaskClassifier(max_epochs=4, random_state=0).fit(X, Y, groups=subject)
+    folds = seen[-1]
+    for s in np.unique(subject):  # a subject's rows are held out by one member
+        assert len(set(folds[subject == s])) == 1
+    np.testing.assert_array_equal(np.bincount(folds), [6] * 8)  # two subjects a member
+    np.testing.assert_array_equal(subject, original_subject)  # the user's array untouched
+    MultiTaskClassifier(max_epochs=4, random_state=0).fit(X, Y)  # the row folds
+    assert any(len(set(seen[-1][subject == s])) > 1 for s in np.unique(subject))
+    again = MultiTaskClassifier(max_epochs=4, random_state=0).fit(X, Y, groups=subject)
+    np.testing.assert_array_equal(seen[-1], folds)  # seeded
+    pd.testing.assert_frame_equal(grouped.predict(X), again.predict(X))
+
+
+def test_fit_groups_errors_and_unused_warning():
+    X, Y, subject = _subject_table(n_subjects=5)
+    with pytest.raises(ValueError, match="groups has 5 distinct value.*8 members"):
+        MultiTaskClassifier(max_epochs=2, random_state=0).fit(X, Y, groups=subject)
+    with pytest.raises(ValueError, match="groups must hold one value per sample"):
+        MultiTaskClassifier(max_epochs=2).fit(X, Y, groups=subject[:-1])
+    with pytest.raises(ValueError, match="early_stopping's validation split does not take "
+                       "groups"):
+        MultiTaskClassifier(max_epochs=2, early_stopping=True).fit(X, Y, groups=subject)
+    with pytest.warns(UserWarning, match="groups is unused: this model has no held-out folds"):
+        MultiTaskClassifier(max_epochs=2, ensemble_size=1, random_state=0).fit(
+            X, Y, groups=subject)
