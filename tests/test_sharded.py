@@ -170,3 +170,9 @@ def test_iterable_dataset_is_refused_clearly():
 
     with pytest.raises(ValueError, match="IterableDataset \\(Stream\\).*ParquetShards"):
         MultiTaskClassifier(max_epochs=1).fit(Stream(), np.array(["a", "b"] * 2))
+
+
+def test_groups_are_refused_with_shards(shards):
+    _, sh = shards
+    with pytest.raises(ValueError, match="groups is not supported with ParquetShards"):
+        MultiTaskClassifier(max_epochs=1).fit(sh, groups=np.zeros(240))
