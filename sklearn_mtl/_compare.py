@@ -11,6 +11,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, check_cv
+from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.validation import has_fit_parameter
 
@@ -98,7 +99,8 @@ def compare(
         not seen. Where rows of one subject share its labels, a plain shuffled split
         rewards a model for recognising the subject (a tree reads its identifier). An
         estimator whose ``fit`` takes ``groups`` (``MultiTaskClassifier``: its
-        ensemble's held-out folds) gets its training samples' groups.
+        ensemble's held-out folds), or a pipeline whose final step's does, gets its
+        training samples' groups.
 
     Returns
     -------
@@ -286,8 +288,7 @@ def _fit_predict(model, X_train, Y_train, X_test, keep_model, groups=None):
     """One fit and prediction of :func:`compare` (run by joblib, maybe on another
     machine): the predictions and times, or the error (raised or scored by the caller).
     ``groups`` (the training samples') go to a ``fit`` that takes them."""
-    fit_params = {} if groups is None or not has_fit_parameter(model, "groups") else {
-        "groups": groups}
+    fit_params = {} if groups is None else _groups_fit_params(model, groups)
     try:
         start = time.perf_counter()
         model.fit(X_train, Y_train, **fit_params)
@@ -301,6 +302,17 @@ def _fit_predict(model, X_train, Y_train, X_test, keep_model, groups=None):
         "Y_hat": Y_hat, "fit_time": fit_time, "predict_time": predict_time,
         "model": model if keep_model else None,
     }
+
+
+def _groups_fit_params(model, groups):
+    """``groups`` as ``fit`` keyword arguments of ``model``: for a ``fit`` that takes
+    them, or for a pipeline's final step that does (``<step>__groups``); none otherwise."""
+    if has_fit_parameter(model, "groups"):
+        return {"groups": groups}
+    if isinstance(model, Pipeline) and model.steps[-1][1] not in (None, "passthrough") \
+            and has_fit_parameter(model.steps[-1][1], "groups"):
+        return {f"{model.steps[-1][0]}__groups": groups}
+    return {}
 
 
 def _check_estimators(estimators):

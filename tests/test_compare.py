@@ -206,3 +206,20 @@ def test_compare_passes_groups_to_a_fit_that_takes_them():
         assert len(set(model.groups_)) == 8
     _, details = compare({"r": Recording()}, X, Y, cv=3, progress=False, return_details=True)
     assert all(model.groups_ is None for model in details["estimators"]["r"])
+
+
+def test_compare_passes_groups_to_a_pipelines_final_step():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, Y, subject = _subjects()
+
+    class Recording(MostFrequentBaseline):
+        def fit(self, X, Y, sample_weight=None, groups=None):
+            self.groups_ = groups
+            return super().fit(X, Y)
+
+    _, details = compare({"r": make_pipeline(StandardScaler(), Recording())}, X, Y, cv=3,
+                         groups=subject, progress=False, return_details=True)
+    for pipe in details["estimators"]["r"]:
+        assert len(pipe[-1].groups_) == 32 and len(set(pipe[-1].groups_)) == 8
