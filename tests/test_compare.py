@@ -189,13 +189,16 @@ def test_compare_groups_errors_and_ignored_warning():
     np.testing.assert_array_equal(subject, original)  # the user's groups are not touched
 
 
+class Recording(MostFrequentBaseline):
+    """Keeps the groups its ``fit`` got."""
+
+    def fit(self, X, Y, sample_weight=None, groups=None):
+        self.groups_ = groups
+        return super().fit(X, Y)
+
+
 def test_compare_passes_groups_to_a_fit_that_takes_them():
     X, Y, subject = _subjects()
-
-    class Recording(MostFrequentBaseline):
-        def fit(self, X, Y, sample_weight=None, groups=None):
-            self.groups_ = groups
-            return super().fit(X, Y)
 
     _, details = compare({"r": Recording(), "p": MostFrequentBaseline()}, X, Y, cv=3,
                          groups=subject, progress=False, return_details=True)
@@ -213,11 +216,6 @@ def test_compare_passes_groups_to_a_pipelines_final_step():
     from sklearn.preprocessing import StandardScaler
 
     X, Y, subject = _subjects()
-
-    class Recording(MostFrequentBaseline):
-        def fit(self, X, Y, sample_weight=None, groups=None):
-            self.groups_ = groups
-            return super().fit(X, Y)
 
     _, details = compare({"r": make_pipeline(StandardScaler(), Recording())}, X, Y, cv=3,
                          groups=subject, progress=False, return_details=True)
