@@ -255,9 +255,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    groups = {"development": _suite.DEVELOPMENT, "held-out": _suite.HELD_OUT,
+    table_sets = {"development": _suite.DEVELOPMENT, "held-out": _suite.HELD_OUT,
               "all": _suite.SUITE}
-    tables = (groups[args.tables] if args.tables in groups
+    tables = (table_sets[args.tables] if args.tables in table_sets
               else {t: _suite.SUITE[t] for t in args.tables.split(",")})
     seeds = [int(v) for v in args.seeds.split(",")]
     models = [m.strip() for m in args.models.split(",")]

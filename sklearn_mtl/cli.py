@@ -114,10 +114,9 @@ def _parse_list(text, what):
 def load_data(args):
     """(X, Y, description, groups) from ``--dataset`` or ``--data``; ``groups`` is None
     without ``--groups``."""
-    groups = getattr(args, "groups", None)
     if args.data is not None:
-        return _load_csv(args.data, args.targets, args.features, groups)
-    if args.targets or args.features or groups:
+        return _load_csv(args.data, args.targets, args.features, args.groups)
+    if args.targets or args.features or args.groups:
         raise CLIError(
             "--targets, --features and --groups go with --data (a CSV file), not --dataset."
         )
@@ -208,13 +207,12 @@ def _load_csv(path, targets, features, groups=None):
 
 # ---------------------------------------------------------------------------- report
 def _grouped(args):
-    groups = getattr(args, "groups", None)
-    return "" if groups is None else f" grouped by {groups!r}"
+    return "" if args.groups is None else f" grouped by {args.groups!r}"
 
 
 def _folds_text(args):
     """How the report's folds were made."""
-    if getattr(args, "groups", None) is not None:
+    if args.groups is not None:
         return (f"{args.cv}-fold shuffled GroupKFold over the column {args.groups!r} (no "
                 f"group in two folds; random_state={args.random_state})")
     return (f"{args.cv}-fold shuffled MultiTaskStratifiedKFold (every task's classes "
