@@ -643,13 +643,13 @@ def _per_task_outputs_class():
             k = int(getattr(self.module, "n_members", 1))  # an ensemble: members averaged
             outs = []
             for kind, z in zip(self.kinds, raw):
-                if kind == "multiclass":
-                    outs.append(member_mean(torch.softmax(z, dim=1), k))
+                if kind == "multiclass":  # the members' mean logits, as predict_proba
+                    outs.append(torch.softmax(member_mean(z, k), dim=1))
                 elif kind == "binary":
-                    p = member_mean(torch.sigmoid(z[:, 0:1]), k)
+                    p = torch.sigmoid(member_mean(z[:, 0:1], k))
                     outs.append(torch.cat([1.0 - p, p], dim=1))
                 elif kind == "multilabel":
-                    outs.append(member_mean(torch.sigmoid(z), k))
+                    outs.append(torch.sigmoid(member_mean(z, k)))
                 else:
                     outs.append(member_mean(z[:, 0], k))
             return tuple(outs)

@@ -58,7 +58,7 @@ from .neural._ensemble import (
     member_forward,
     member_mean,
     n_members,
-    probabilities,
+    pooled_probabilities,
 )
 from .neural._losses import MultiTaskLoss
 from .neural._modules import (
@@ -136,8 +136,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         Whether the MLP trunk uses batch normalisation.
     ensemble_size : "auto" or int, default="auto"
         Members of the MLP ensemble (:class:`~sklearn_mtl.neural.EnsembleMLPTrunk`): MLPs
-        with their own weights, trained side by side, whose probabilities ``predict_proba``
-        averages. Each member holds out one fold of the training samples, and the epoch
+        with their own weights, trained side by side; ``predict_proba`` pools their
+        probabilities (the softmax of their mean logits). Each member holds out one fold
+        of the training samples, and the epoch
         with the lowest mean held-out error is restored for every member
         (:class:`~sklearn_mtl.neural.MemberHoldout`). ``"auto"``: 8 for the built-in MLP
         with hidden layers and without ``batch_norm``, else 1 (one network, trained on
@@ -1269,10 +1270,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 else:
                     feats, raw = member_forward(module, xb.to(device))
                 for out, kind, z in zip(outputs, kinds, raw):
-                    if kind in BLENDABLE:  # class probabilities, the members' averaged
-                        out[start:stop] = probabilities(kind, z, k).mean(0).cpu().numpy()
-                    elif kind == "multilabel":
-                        out[start:stop] = member_mean(torch.sigmoid(z), k).cpu().numpy()
+                    if kind in BLENDABLE:  # class probabilities, the members' pooled
+                        out[start:stop] = pooled_probabilities(kind, z, k).cpu().numpy()
+                    elif kind == "multilabel":  # each label's as a binary task's
+                        out[start:stop] = torch.sigmoid(member_mean(z.float(), k)).cpu().numpy()
                     else:
                         out[start:stop] = member_mean(z[:, 0], k).cpu().numpy()
                 if keys is not None:

@@ -274,7 +274,9 @@ def test_ensemble_trunk_members_are_independent_mlps():
     torch.testing.assert_close(own[2], out[2, 3:5])
 
 
-def test_ensemble_predicts_the_mean_of_its_members():
+def test_ensemble_pools_its_members_logits():
+    # predict_proba is the sigmoid (softmax) of the members' mean logits: the
+    # normalised geometric mean of their probabilities, not their arithmetic mean
     X, Y = raw_table()
     clf = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=4, max_epochs=3,
                               decode="independent", random_state=0).fit(X, Y)
@@ -282,9 +284,28 @@ def test_ensemble_predicts_the_mean_of_its_members():
     assert module.n_members == 4
     Z = torch.from_numpy(clf.preprocessor_.transform(X))
     with torch.no_grad():
-        heavy = torch.sigmoid(module(Z)[0][:, 0]).reshape(4, len(X))
-    np.testing.assert_allclose(clf.predict_proba(X)[0][:, 1], heavy.mean(0).numpy(), rtol=1e-5)
-    assert not np.allclose(heavy[0].numpy(), heavy[1].numpy())  # members differ
+        logits = module(Z)[0][:, 0].reshape(4, len(X)).double()
+    proba = clf.predict_proba(X)[0][:, 1]
+    np.testing.assert_allclose(proba, torch.sigmoid(logits.mean(0)).numpy(), rtol=1e-5)
+    p = torch.sigmoid(logits)
+    geometric = p.log().mean(0).exp()
+    np.testing.assert_allclose(
+        proba, (geometric / (geometric + (1 - p).log().mean(0).exp())).numpy(), rtol=1e-5
+    )
+    assert not np.allclose(proba, p.mean(0).numpy(), rtol=1e-3)
+    assert not np.allclose(p[0].numpy(), p[1].numpy())  # members differ
+
+
+def test_pooled_probabilities_of_a_multiclass_task():
+    from sklearn_mtl.neural._ensemble import pooled_probabilities
+
+    z = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # two members, one sample
+    p = torch.softmax(z, dim=-1)
+    geometric = p.log().mean(0).exp()
+    torch.testing.assert_close(pooled_probabilities("multiclass", z, 2)[0],
+                               geometric / geometric.sum())
+    torch.testing.assert_close(pooled_probabilities("multiclass", z, 1),
+                               torch.softmax(z, dim=-1))
 
 
 def test_member_never_trains_on_its_held_out_fold():
