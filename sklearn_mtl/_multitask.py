@@ -313,7 +313,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         the observed combinations: each candidate combination scores the sum of its tasks'
         log probabilities plus ``a`` times the probe's log probability of the combination
         (a multinomial logistic regression per member, fitted after training on the
-        member's features over the samples it trained on, the members' probabilities
+        member's features over the samples it trained on, the members' probe probabilities
         averaged). Chosen among 0, 0.5, 1, 2 and 8 on the members' held-out folds by exact-match
         error plus mean task error; 0 (the probe unused) otherwise. Where
         ``unseen_combination_mass_`` is above 0.05, deciding task by task is a candidate
