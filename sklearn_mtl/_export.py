@@ -640,7 +640,7 @@ def _per_task_outputs_class():
 
         def forward(self, x):
             raw = self.module(x)
-            k = int(getattr(self.module, "n_members", 1))  # an ensemble: members averaged
+            k = int(getattr(self.module, "n_members", 1))  # an ensemble: logits averaged
             outs = []
             for kind, z in zip(self.kinds, raw):
                 if kind == "multiclass":  # the members' mean logits, as predict_proba
