@@ -628,7 +628,7 @@ def _with_tabular_input(preprocessor, module):
 def _per_task_outputs_class():
     import torch
 
-    from .neural._ensemble import member_mean
+    from .neural._ensemble import BLENDABLE, member_mean, pooled_probabilities
 
     class PerTaskOutputs(torch.nn.Module):
         """``module`` followed by each task's nonlinearity, as a plain tuple."""
@@ -643,11 +643,8 @@ def _per_task_outputs_class():
             k = int(getattr(self.module, "n_members", 1))  # an ensemble: logits averaged
             outs = []
             for kind, z in zip(self.kinds, raw):
-                if kind == "multiclass":  # the members' mean logits, as predict_proba
-                    outs.append(torch.softmax(member_mean(z, k), dim=1))
-                elif kind == "binary":
-                    p = torch.sigmoid(member_mean(z[:, 0:1], k))
-                    outs.append(torch.cat([1.0 - p, p], dim=1))
+                if kind in BLENDABLE:  # the members' mean logits, as predict_proba
+                    outs.append(pooled_probabilities(kind, z, k))
                 elif kind == "multilabel":
                     outs.append(torch.sigmoid(member_mean(z, k)))
                 else:
