@@ -256,8 +256,9 @@ def paired(details, frame):
     only_mine, only_theirs = int((mine & ~theirs).sum()), int((theirs & ~mine).sum())
     n = only_mine + only_theirs
     p = binomtest(min(only_mine, only_theirs), n, 0.5).pvalue if n else 1.0
+    p = "p < 0.001" if p < 0.001 else f"p = {p:.2f}"
     return (f"; row by row against {best}: the network alone exactly right on {only_mine} "
-            f"rows, {best} alone on {only_theirs} (McNemar p = {p:.2f})")
+            f"rows, {best} alone on {only_theirs} (McNemar {p})")
 
 
 def main(argv=None):
