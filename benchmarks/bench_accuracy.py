@@ -219,15 +219,26 @@ def summarise(table, rows, details, label_set):
     return pd.DataFrame(records)
 
 
+def _classical(frame):
+    """The rows of ``frame`` that are classical baselines."""
+    return frame[frame.model.str.split("(").str[0].isin(CLASSICAL)]
+
+
+def best_baseline(frame):
+    """The row of the classical baseline with the best exact match, or ``None``."""
+    classical = _classical(frame)
+    return None if classical.empty else classical.loc[classical.exact_match.idxmax()]
+
+
 def verdict(frame):
     """The issue's bar for the network on one table: (met, text). ``frame``: one row per
     model (``summarise``'s, or the means over seeds)."""
     mtl = frame[frame.model == "mtl"]
-    classical = frame[frame.model.str.split("(").str[0].isin(CLASSICAL)]
-    if mtl.empty or classical.empty:
+    best = best_baseline(frame)
+    if mtl.empty or best is None:
         return True, "bar not checked (the network or every baseline left out)"
     mtl = mtl.iloc[0]
-    best = classical.loc[classical.exact_match.idxmax()]
+    classical = _classical(frame)
     worst_gap = (classical.mean_task_accuracy - mtl.mean_task_accuracy).max()
     ok_exact = mtl.exact_match >= best.exact_match - 1e-12
     ok_tasks = worst_gap <= 0.01 + 1e-12
@@ -244,12 +255,12 @@ def paired(details, frame):
     predictions are missing. Both models' predictions are of the same rows (the same
     folds), so the pairing removes what the rows have in common: on a table of a few
     hundred rows a difference of a few samples is no evidence either way."""
-    classical = frame[frame.model.str.split("(").str[0].isin(CLASSICAL)]
-    if classical.empty or "mtl" not in details:
+    best = best_baseline(frame)
+    if best is None:
         return ""
-    best = classical.loc[classical.exact_match.idxmax()].model
+    best = best.model
     key = best.split("(")[0]
-    if key not in details:
+    if "mtl" not in details or key not in details:
         return ""
     (mtl, truth), (base, _) = details["mtl"], details[key]
     mine, theirs = exact_match_rows(truth, mtl), exact_match_rows(truth, base)
