@@ -256,20 +256,17 @@ def paired(details, frame):
     folds), so the pairing removes what the rows have in common: on a table of a few
     hundred rows a difference of a few samples is no evidence either way."""
     best = best_baseline(frame)
-    if best is None:
-        return ""
-    best = best.model
-    key = best.split("(")[0]
-    if "mtl" not in details or key not in details:
+    key = None if best is None else best.model.split("(")[0]
+    if key not in details or "mtl" not in details:
         return ""
     (mtl, truth), (base, _) = details["mtl"], details[key]
     mine, theirs = exact_match_rows(truth, mtl), exact_match_rows(truth, base)
     only_mine, only_theirs = int((mine & ~theirs).sum()), int((theirs & ~mine).sum())
     n = only_mine + only_theirs
-    p = binomtest(min(only_mine, only_theirs), n, 0.5).pvalue if n else 1.0
-    p = "p < 0.001" if p < 0.001 else f"p = {p:.2f}"
-    return (f"; row by row against {best}: the network alone exactly right on {only_mine} "
-            f"rows, {best} alone on {only_theirs} (McNemar {p})")
+    pvalue = binomtest(min(only_mine, only_theirs), n, 0.5).pvalue if n else 1.0
+    shown = "p < 0.001" if pvalue < 0.001 else f"p = {pvalue:.2f}"
+    return (f"; row by row against {best.model}: the network alone exactly right on "
+            f"{only_mine} rows, {best.model} alone on {only_theirs} (McNemar {shown})")
 
 
 def main(argv=None):
