@@ -31,6 +31,7 @@ import copy
 import io
 import json
 import logging
+import os
 import re
 import warnings
 
@@ -135,6 +136,12 @@ def export_onnx(
     >>> bool(np.abs(proba - clf.predict_proba(X, task="task0")).max() < 1e-5)
     True
     """
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        # export_onnx(model, X) would otherwise write a file named by the table's repr
+        raise TypeError(
+            f"path must be a file path (str or os.PathLike) or None, got "
+            f"{type(path).__name__}; pass sample rows as X_sample=..."
+        )
     onnx, skl2onnx = _require()
     from sklearn.pipeline import Pipeline
     from sklearn.utils.validation import check_is_fitted

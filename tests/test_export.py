@@ -193,6 +193,16 @@ def test_scaler_pipeline_single_input_and_written_file(tmp_path, car_model):
     _assert_parity(pipe, onx, X, estimator=pipe[-1])
 
 
+def test_sample_rows_passed_as_the_path_are_refused(tmp_path, car_model, monkeypatch):
+    # export_onnx(model, X) must not write a file named by the table's repr
+    monkeypatch.chdir(tmp_path)
+    X, _ = _car_data(5, 0)
+    for wrong in (X, pd.DataFrame(X)):
+        with pytest.raises(TypeError, match="path must be a file path.*X_sample"):
+            export_onnx(car_model, wrong)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_thresholds_of_a_tuner_are_in_the_labels():
     X, Y = _car_data(120, 0)
     Y = Y[["car", "big"]]
