@@ -578,8 +578,8 @@ def _with_tabular_input(preprocessor, module):
 
     Centre and scale (and the robust soft clip) are computed in float64, as the
     preprocessor computes them, then cast to float32; NaN becomes 0 and adds its
-    missing-value indicator column; the point-mass indicators and the piecewise-linear
-    encoding (``n_bins``) follow.
+    missing-value indicator column; the point-mass indicators, the piecewise-linear
+    encoding (``n_bins``) and the log-ratios with their encoding (``ratios``) follow.
     """
     import torch
 
@@ -599,34 +599,62 @@ def _with_tabular_input(preprocessor, module):
                 getattr(pre, "point_mass_values_", ()), dtype=torch.float64))
             # the piecewise-linear encoding: per encoding column, its numeric column
             # (among the numeric ones), its bin's lower edge and width
-            edges = getattr(pre, "bin_edges_", ())
-            self.register_buffer("bin_column", torch.as_tensor(
+            self._encoding("bin", getattr(pre, "bin_edges_", ()))
+            # the log-ratios: numerator and denominator columns, centre and scale, and
+            # the encoding of each ratio
+            pairs = np.asarray(getattr(pre, "ratio_pairs_", np.empty((0, 2))), dtype=np.int64)
+            self.register_buffer("ratio_pairs", torch.as_tensor(pairs.reshape(-1, 2)))
+            self.register_buffer("ratio_center", torch.as_tensor(
+                getattr(pre, "ratio_center_", ()), dtype=torch.float64))
+            self.register_buffer("ratio_scale", torch.as_tensor(
+                getattr(pre, "ratio_scale_", ()), dtype=torch.float64))
+            self._encoding("ratio_bin", getattr(pre, "ratio_bin_edges_", ()))
+            self.module = module
+
+        def _encoding(self, name, edges):
+            """Per encoding column: its source column, its bin's lower edge and width."""
+            self.register_buffer(f"{name}_column", torch.as_tensor(
                 [j for j, e in enumerate(edges) for _ in range(max(len(e) - 1, 0))],
                 dtype=torch.long))
-            self.register_buffer("bin_low", torch.as_tensor(
+            self.register_buffer(f"{name}_low", torch.as_tensor(
                 [v for e in edges for v in e[:-1]], dtype=torch.float64))
-            self.register_buffer("bin_width", torch.as_tensor(
+            self.register_buffer(f"{name}_width", torch.as_tensor(
                 [v for e in edges for v in np.diff(e)], dtype=torch.float64))
-            self.module = module
+
+        def _scale(self, values, center, scale):
+            scaled = (values - center) / scale
+            if self.robust:
+                scaled = scaled / torch.sqrt(1.0 + (scaled / 3.0) ** 2)
+            return torch.where(torch.isnan(values), torch.zeros_like(scaled), scaled)
+
+        @staticmethod
+        def _encode(values, column, low, width):
+            raw = values.index_select(1, column)
+            z = torch.clamp((raw - low) / width, 0.0, 1.0) * 2.0 - 1.0
+            return torch.where(torch.isnan(raw), torch.zeros_like(z), z).to(torch.float32)
 
         def forward(self, x):
             values = x.index_select(1, self.columns).to(torch.float64)
             missing = torch.isnan(values)
-            scaled = (values - self.center) / self.scale
-            if self.robust:
-                scaled = scaled / torch.sqrt(1.0 + (scaled / 3.0) ** 2)
-            scaled = torch.where(missing, torch.zeros_like(scaled), scaled)
-            blocks = [scaled.to(torch.float32)]
+            blocks = [self._scale(values, self.center, self.scale).to(torch.float32)]
             if self.missing_columns.numel():
                 blocks.append(missing.index_select(1, self.missing_columns).to(torch.float32))
             if self.mass_columns.numel():
                 at = values.index_select(1, self.mass_columns) == self.mass_values
                 blocks.append(at.to(torch.float32))
             if self.bin_column.numel():
-                raw = values.index_select(1, self.bin_column)
-                z = torch.clamp((raw - self.bin_low) / self.bin_width, 0.0, 1.0) * 2.0 - 1.0
-                z = torch.where(torch.isnan(raw), torch.zeros_like(z), z)
-                blocks.append(z.to(torch.float32))
+                blocks.append(self._encode(values, self.bin_column, self.bin_low,
+                                           self.bin_width))
+            if self.ratio_pairs.numel():
+                logs = torch.log(torch.where(values > 0, values,
+                                             torch.full_like(values, float("nan"))))
+                ratios = (logs.index_select(1, self.ratio_pairs[:, 0])
+                          - logs.index_select(1, self.ratio_pairs[:, 1]))
+                blocks.append(self._scale(ratios, self.ratio_center,
+                                          self.ratio_scale).to(torch.float32))
+                if self.ratio_bin_column.numel():
+                    blocks.append(self._encode(ratios, self.ratio_bin_column,
+                                               self.ratio_bin_low, self.ratio_bin_width))
             return self.module(torch.cat(blocks, dim=1))
 
     return TabularInput(preprocessor, module)

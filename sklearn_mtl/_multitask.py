@@ -573,7 +573,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 )
                 if getattr(self, "_input_views", False):  # the second view's encoding
                     self.preprocessor_.set_params(n_bins=_VIEW_BINS,
-                                                  max_encoded_columns=_VIEW_MAX_ENCODED)
+                                                  max_encoded_columns=_VIEW_MAX_ENCODED,
+                                                  ratios=True)
                 self.preprocessor_.fit(X)
                 if getattr(self, "_input_views", False):
                     self._input_views = len(self.preprocessor_.encoded_columns_) > 0
@@ -1329,7 +1330,8 @@ _OBSERVED_DECODING_MAX_UNSEEN = 0.05
 _DEFAULT_ENSEMBLE = 8
 #: From this many samples a table's default ensemble trains two input views (see
 #: ``input_view_``): the second reads each numeric column's piecewise-linear encoding,
-#: at most ``_VIEW_BINS`` bins a column and ``_VIEW_MAX_ENCODED`` encoding columns.
+#: at most ``_VIEW_BINS`` bins a column and ``_VIEW_MAX_ENCODED`` encoding columns, and
+#: the positive columns' pairwise log-ratios with their encoding (as many again at most).
 _VIEW_MIN_SAMPLES = 5000
 _VIEW_BINS = 64
 _VIEW_MAX_ENCODED = 512

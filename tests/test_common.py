@@ -16,6 +16,7 @@ from sklearn_mtl import (
     TaskChainClassifier,
     TaskThresholdTuner,
 )
+from sklearn_mtl.neural import TabularPreprocessor
 
 
 def _estimators():
@@ -30,6 +31,9 @@ def _estimators():
         TaskChainClassifier(LogisticRegression()),
         LabelProductClassifier(LogisticRegression()),
         TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()), cv=3),
+        # the estimator's own preprocessing; also with its encoding and log-ratios
+        TabularPreprocessor(),
+        TabularPreprocessor(n_bins=4, ratios=True),
     ]
 
 

@@ -352,6 +352,25 @@ def test_piecewise_linear_encoding_export():
     _assert_parity(clf, export_onnx(clf, X_sample=X_test), X_test)
 
 
+def test_log_ratio_export():
+    # the positive columns' log-ratios and their encoding go into the graph; a value
+    # that is not positive (or missing) makes a ratio missing there as in the estimator
+    from sklearn_mtl.neural import TabularPreprocessor
+
+    X, Y = _car_data(120, 0)
+    X = np.exp(X.astype(np.float64))
+    X[::7, 2] = np.nan
+    clf = MultiTaskClassifier(
+        tasks=TASKS, max_epochs=3, random_state=0,
+        preprocessing=TabularPreprocessor(n_bins=8, ratios=True)).fit(X, Y)
+    assert len(clf.preprocessor_.ratio_pairs_) == 6
+    X_test, _ = _car_data(40, 1)
+    X_test = np.exp(X_test.astype(np.float64))
+    X_test[::5, 2] = np.nan
+    X_test[1, 0], X_test[2, 1] = 0.0, -1.0
+    _assert_parity(clf, export_onnx(clf, X_sample=X_test), X_test)
+
+
 def test_point_mass_indicator_export():
     # a column with a third of its values at 0, its lowest: the preprocessor's indicator
     # of that value goes into the graph

@@ -166,6 +166,91 @@ def test_piecewise_linear_encoding_column_budget():
     assert pre.n_features_out_ == 8 + 32
 
 
+def test_log_ratios_exact_values():
+    X = pd.DataFrame({
+        "price": [2.0, 4.0, 8.0, 16.0, 32.0, np.nan],
+        "carat": [1.0, 1.0, 2.0, 2.0, 4.0, 1.0],
+        "count": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0],  # a 0: no ratio
+        "flag": [1.0, 2.0, 1.0, 2.0, 1.0, 2.0],  # two values: no ratio
+    })
+    before = X.copy()
+    pre = TabularPreprocessor(numeric="passthrough", ratios=True, point_mass=None).fit(X)
+    pd.testing.assert_frame_equal(X, before)
+    np.testing.assert_array_equal(pre.ratio_pairs_, [[0, 1]])
+    Z = pre.transform(X)
+    # 4 numeric, price's gap indicator, then log(price / carat); a gap gives 0
+    np.testing.assert_array_equal(pre.encoded_columns_, [5])
+    np.testing.assert_allclose(Z[:, 5], np.log([2.0, 4.0, 4.0, 8.0, 8.0, 1.0]) * [
+        1, 1, 1, 1, 1, 0], rtol=1e-6)
+    # not positive at prediction: the ratio is missing, 0, as a gap is
+    new = pd.DataFrame({"price": [-1.0, 3.0], "carat": [1.0, 0.0], "count": [1.0, 1.0],
+                        "flag": [1.0, 1.0]})
+    np.testing.assert_array_equal(pre.transform(new)[:, 5], [0.0, 0.0])
+    plain = TabularPreprocessor(numeric="passthrough", point_mass=None).fit(X)
+    np.testing.assert_array_equal(plain.transform(X), Z[:, :5])  # ratios=False: unchanged
+
+
+def test_log_ratios_scaled_and_encoded():
+    rng = np.random.RandomState(0)
+    X = np.exp(rng.normal(size=(400, 3)))
+    pre = TabularPreprocessor(ratios=True, n_bins=4).fit(X)
+    np.testing.assert_array_equal(pre.ratio_pairs_, [[0, 1], [0, 2], [1, 2]])
+    Z = pre.transform(X)
+    # 3 scaled, 3 x 4 bins, 3 ratios scaled as the columns are, 3 x 4 ratio bins
+    assert Z.shape == (400, 3 + 12 + 3 + 12) and pre.n_features_out_ == Z.shape[1]
+    np.testing.assert_array_equal(pre.encoded_columns_, np.arange(3, 30))
+    ratios = np.log(X[:, [0, 0, 1]] / X[:, [1, 2, 2]])
+    robust = TabularPreprocessor(ratios=False).fit(ratios)
+    np.testing.assert_allclose(Z[:, 15:18], robust.transform(ratios), rtol=1e-5, atol=1e-6)
+    encoded = TabularPreprocessor(n_bins=4).fit(ratios)
+    np.testing.assert_allclose(Z[:, 18:], encoded.transform(ratios)[:, 3:], atol=1e-6)
+    # the ratios have a budget of encoding columns of their own
+    capped = TabularPreprocessor(ratios=True, n_bins=4, max_encoded_columns=6).fit(X)
+    assert [len(e) - 1 for e in capped.ratio_bin_edges_] == [2, 2, 2]
+    assert [len(e) - 1 for e in capped.bin_edges_] == [2, 2, 2]
+
+
+def test_log_ratios_pair_the_columns_with_the_most_distinct_values():
+    from sklearn_mtl.neural._preprocessing import _MAX_RATIO_COLUMNS
+
+    rng = np.random.RandomState(0)
+    n = _MAX_RATIO_COLUMNS + 2
+    # column j takes j + 3 distinct positive values: the first two have the fewest
+    X = np.column_stack([rng.randint(1, j + 4, size=300) for j in range(n)]).astype(float)
+    pre = TabularPreprocessor(ratios=True).fit(X)
+    kept = np.unique(pre.ratio_pairs_)
+    np.testing.assert_array_equal(kept, np.arange(2, n))
+    assert len(pre.ratio_pairs_) == _MAX_RATIO_COLUMNS * (_MAX_RATIO_COLUMNS - 1) // 2
+
+
+def test_preprocessor_feature_names_out():
+    X = pd.DataFrame({"mass": [1.0, 2.0, 4.0, 8.0, 16.0, np.nan],
+                      "len": [1.0, 1.0, 2.0, 2.0, 4.0, 1.0],
+                      "island": ["x", "y", "x", "y", "z", "x"]})
+    pre = TabularPreprocessor(n_bins=2, ratios=True).fit(X)
+    np.testing.assert_array_equal(pre.feature_names_in_, ["mass", "len", "island"])
+    names = pre.get_feature_names_out()
+    np.testing.assert_array_equal(names, [
+        "mass", "len", "mass_missing", "len_is_1", "island_x", "island_y", "island_z",
+        "mass_bin0", "mass_bin1", "len_bin0", "len_bin1",
+        "log(mass/len)", "log(mass/len)_bin0", "log(mass/len)_bin1"])
+    out = pre.set_output(transform="pandas").transform(X)
+    assert list(out.columns) == list(names) and out.index.equals(X.index)
+    np.testing.assert_array_equal(out.to_numpy(), TabularPreprocessor(
+        n_bins=2, ratios=True).fit_transform(X))
+    with pytest.raises(ValueError, match="feature names"):
+        pre.transform(X.rename(columns={"len": "length"}))
+
+
+def test_preprocessor_saved_before_log_ratios_transforms_as_before():
+    X = np.exp(np.random.RandomState(0).normal(size=(50, 2)))
+    pre = TabularPreprocessor(n_bins=4).fit(X)
+    expected = pre.transform(X)
+    for name in ("ratio_pairs_", "ratio_center_", "ratio_scale_", "ratio_bin_edges_"):
+        delattr(pre, name)  # as an older model holds it
+    np.testing.assert_array_equal(pre.transform(X), expected)
+
+
 def test_preprocessing_none_keeps_the_old_contract():
     X, Y = raw_table()
     clf = MultiTaskClassifier(preprocessing=None, ensemble_size=1, max_epochs=1)
@@ -763,6 +848,25 @@ def test_large_table_trains_two_views_and_keeps_the_better(view_threshold, monke
     assert set(np.unique(folds)) == set(range(-1, 8))
     assert 0.4 < np.mean(folds == -1) < 0.6
     assert clf.score(X, Y) > 0.9
+
+
+def test_encoded_view_reads_the_log_ratios(view_threshold):
+    import sklearn_mtl._multitask as multitask
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"price": rng.uniform(1, 10, 200), "carat": rng.uniform(1, 10, 200),
+                      "z": rng.normal(size=200)})
+    Y = pd.DataFrame({"dear": (X["price"] > 2 * X["carat"]).astype(int),
+                      "sign": (X["z"] > 0).astype(int)})
+    clf = MultiTaskClassifier(max_epochs=4, random_state=0).fit(X, Y)
+    pre = clf.preprocessor_
+    assert pre.ratios and pre.n_bins == multitask._VIEW_BINS
+    np.testing.assert_array_equal(pre.ratio_pairs_, [[0, 1]])  # z is not positive
+    # 3 columns' bins and the ratio with its bins are the encoded view's alone
+    assert len(pre.encoded_columns_) == 3 * 64 + 1 + 64
+    reads = clf.net_.module_.trunk.input_mask[:, 0, :].bool().numpy()
+    assert reads[:, pre.encoded_columns_].all() == (clf.input_view_ == "encoded")
+    assert (not reads[:, pre.encoded_columns_].any()) == (clf.input_view_ == "scaled")
 
 
 def test_views_round_trip_same_seed_and_warm_start(view_threshold, tmp_path):

@@ -9,7 +9,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
 _CATEGORICAL_KINDS = ("O", "U", "S", "b")
 
@@ -49,6 +54,17 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
       threshold on the column, as a tree does. A missing value encodes as zeros; a
       column of fewer than three distinct values (a constant or binary column) is not
       encoded. The encodings follow the other blocks, at ``encoded_columns_``.
+    - **Log-ratios** (with ``ratios``): for each pair of numeric columns whose training
+      values are all positive (at least three distinct values; the
+      ``_MAX_RATIO_COLUMNS`` with the most distinct values where more qualify),
+      ``log(a / b)``, scaled as the numeric columns are and, with ``n_bins``, also
+      piecewise-linear encoded. A diamond's colour is in its price per carat, a
+      household's need in its income per member: a tree or a network given ``a`` and
+      ``b`` can only approach their ratio by many cells, and automated feature
+      construction (AutoFeat, Horn et al. 2019; OpenFE, Zhang et al. 2023) makes it a
+      column. A value that is missing or not positive makes the pair's ratio missing:
+      0 in the scaled column, zeros in its encoding. They follow the encodings and
+      join ``encoded_columns_``.
 
     Parameters
     ----------
@@ -66,6 +82,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     max_encoded_columns : int, default=None
         Most encoding columns in all: with ``m`` numeric columns each gets at most
         ``max(2, max_encoded_columns // m)`` bins. ``None``: no limit.
+    ratios : bool, default=False
+        Add the pairwise log-ratios of the positive numeric columns (see above).
     point_mass : float in (0, 1] or None, default=0.2
         Least share of a numeric column's non-missing training values that its most
         frequent value (more frequent than any other), at the column's lowest or highest
@@ -91,10 +109,19 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         The encoder of the categorical columns.
     bin_edges_ : list of ndarray
         Per numeric column, the edges of its encoding's bins (empty: not encoded).
+    ratio_pairs_ : ndarray of int, shape (n_ratios, 2)
+        Per log-ratio, the positions (among the numeric columns) of its numerator and
+        denominator.
+    ratio_center_, ratio_scale_ : ndarray of shape (n_ratios,)
+        Per log-ratio, the value that maps to 0 and the divisor.
+    ratio_bin_edges_ : list of ndarray
+        Per log-ratio, the edges of its encoding's bins (empty: not encoded).
     encoded_columns_ : ndarray of int
-        Positions of the encoding columns in the output.
+        Positions of the encoding and log-ratio columns in the output.
     n_features_in_ : int
         Number of input columns.
+    feature_names_in_ : ndarray of str
+        The input columns' names, when ``X`` was a DataFrame with string column names.
     n_features_out_ : int
         Number of output columns.
 
@@ -115,16 +142,18 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         "n_bins": [Interval(Integral, 0, None, closed="left")],
         "max_encoded_columns": [Interval(Integral, 1, None, closed="left"), None],
         "point_mass": [Interval(Real, 0, 1, closed="right"), None],
+        "ratios": ["boolean"],
     }
 
     def __init__(self, numeric="robust", *, max_categories=32, min_frequency=1, n_bins=0,
-                 max_encoded_columns=None, point_mass=0.2):
+                 max_encoded_columns=None, point_mass=0.2, ratios=False):
         self.numeric = numeric
         self.max_categories = max_categories
         self.min_frequency = min_frequency
         self.n_bins = n_bins
         self.max_encoded_columns = max_encoded_columns
         self.point_mass = point_mass
+        self.ratios = ratios
 
     def fit(self, X, y=None):
         """Learn the columns' kinds, centres, scales and categories.
@@ -142,7 +171,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         frame = _as_frame(X)
-        self.n_features_in_ = frame.shape[1]
+        validate_data(self, frame, reset=True, skip_check_array=True)
         kinds = np.array([_column_kind(frame, j) for j in range(frame.shape[1])], dtype=bool)
         self.categorical_columns_ = np.flatnonzero(kinds)
         self.numeric_columns_ = np.flatnonzero(~kinds)
@@ -165,33 +194,38 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             n_out += len(self.one_hot_.get_feature_names_out())
         self.bin_edges_ = _bin_edges(numeric, self._bins_per_column())
         n_encoded = sum(max(len(e) - 1, 0) for e in self.bin_edges_)
+        self.ratio_pairs_ = _ratio_pairs(numeric) if self.ratios else np.empty((0, 2), int)
+        ratios = _log_ratios(numeric, self.ratio_pairs_)
+        self.ratio_center_, self.ratio_scale_ = _center_scale(ratios, self.numeric)
+        self.ratio_bin_edges_ = _bin_edges(ratios, self._bins_per_ratio())
+        n_encoded += len(self.ratio_pairs_) + sum(max(len(e) - 1, 0)
+                                                 for e in self.ratio_bin_edges_)
         self.encoded_columns_ = np.arange(n_out, n_out + n_encoded)
         self.n_features_out_ = n_out + n_encoded
         return self
 
     def _bins_per_column(self):
-        n_numeric = len(self.numeric_columns_)
-        if self.n_bins < 2 or not n_numeric:
+        return self._bins_for(len(self.numeric_columns_))
+
+    def _bins_per_ratio(self):  # the ratios' own budget of max_encoded_columns
+        return self._bins_for(len(self.ratio_pairs_))
+
+    def _bins_for(self, n_columns):
+        """Bins a column when ``n_columns`` share the encoding's budget."""
+        if self.n_bins < 2 or not n_columns:
             return 0
         if self.max_encoded_columns is None:
             return self.n_bins
-        return min(self.n_bins, max(2, self.max_encoded_columns // n_numeric))
+        return min(self.n_bins, max(2, self.max_encoded_columns // n_columns))
 
     def transform(self, X):
         """The preprocessed table, float32 of shape (n_samples, ``n_features_out_``)."""
         check_is_fitted(self)
         frame = _as_frame(X)
-        if frame.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {frame.shape[1]} features, but TabularPreprocessor is expecting "
-                f"{self.n_features_in_} features as input."
-            )
+        validate_data(self, frame, reset=False, skip_check_array=True)
         numeric = _numeric_block(frame, self.numeric_columns_)
         missing = np.isnan(numeric)
-        scaled = (numeric - self.center_) / self.scale_
-        if self.numeric == "robust":
-            scaled = scaled / np.sqrt(1.0 + (scaled / 3.0) ** 2)
-        scaled[missing] = 0.0
+        scaled = _scaled(numeric, self.center_, self.scale_, self.numeric)
         blocks = [scaled.astype(np.float32, copy=False),
                   missing[:, self.missing_columns_].astype(np.float32)]
         masses = getattr(self, "point_mass_columns_", ())  # absent: an older model
@@ -203,13 +237,57 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         for j, edges in enumerate(getattr(self, "bin_edges_", ())):  # absent: older model
             if len(edges):
                 blocks.append(_piecewise_linear(numeric[:, j], edges))
+        pairs = getattr(self, "ratio_pairs_", ())  # absent: an older model
+        if len(pairs):
+            ratios = _log_ratios(numeric, pairs)
+            blocks.append(_scaled(ratios, self.ratio_center_, self.ratio_scale_,
+                                  self.numeric).astype(np.float32))
+            blocks.extend(_piecewise_linear(ratios[:, j], edges)
+                          for j, edges in enumerate(self.ratio_bin_edges_) if len(edges))
         return np.ascontiguousarray(np.hstack(blocks), dtype=np.float32)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns, in order.
+
+        A scaled column keeps its input's name; then ``<name>_missing`` (gap
+        indicators), ``<name>_is_<value>`` (point masses), the one-hot columns
+        (``<name>_<category>``), ``<name>_bin<t>`` (encodings), ``log(<a>/<b>)``
+        (log-ratios) and ``log(<a>/<b>)_bin<t>``.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            The input columns' names; default: ``feature_names_in_``, else ``x0``,
+            ``x1``, ...
+
+        Returns
+        -------
+        ndarray of str
+        """
+        check_is_fitted(self)
+        names = np.asarray(_check_feature_names_in(self, input_features), dtype=object)
+        numeric = names[self.numeric_columns_]
+        out = list(numeric)
+        out += [f"{numeric[j]}_missing" for j in self.missing_columns_]
+        out += [f"{numeric[j]}_is_{v:g}" for j, v in zip(
+            getattr(self, "point_mass_columns_", ()), getattr(self, "point_mass_values_", ()))]
+        if self.one_hot_ is not None:
+            out += list(self.one_hot_.get_feature_names_out(names[self.categorical_columns_]))
+        out += [f"{numeric[j]}_bin{t}" for j, e in enumerate(getattr(self, "bin_edges_", ()))
+                for t in range(max(len(e) - 1, 0))]
+        ratios = [f"log({numeric[a]}/{numeric[b]})"
+                  for a, b in getattr(self, "ratio_pairs_", ())]
+        out += ratios
+        out += [f"{ratios[j]}_bin{t}" for j, e in enumerate(getattr(self, "ratio_bin_edges_", ()))
+                for t in range(max(len(e) - 1, 0))]
+        return np.asarray(out, dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.string = True
         tags.input_tags.categorical = True
+        tags.transformer_tags.preserves_dtype = ["float32"]  # what the network reads
         return tags
 
 
@@ -221,12 +299,20 @@ def is_tabular_frame(X):
 
 
 def _as_frame(X):
-    if isinstance(X, pd.DataFrame):
-        return X
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(f"Expected a 2-D table; got an array of shape {X.shape}.")
-    return pd.DataFrame(X)
+    """``X`` as a DataFrame: a DataFrame as it is, anything else through scikit-learn's
+    ``check_array`` (2-D, dense, not complex, at least one sample and one feature; NaN
+    and strings allowed)."""
+    if not isinstance(X, pd.DataFrame):
+        return pd.DataFrame(check_array(X, dtype=None, ensure_all_finite=False))
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(
+            f"Found a table with {X.shape[0]} sample(s) and {X.shape[1]} feature(s) "
+            f"(shape={X.shape}) while a minimum of 1 of each is required."
+        )
+    complex_columns = [c for c in X.columns if pd.api.types.is_complex_dtype(X[c].dtype)]
+    if complex_columns:
+        raise ValueError(f"Complex data not supported: X's column {complex_columns[0]!r}.")
+    return X
 
 
 def _column_kind(frame, j):
@@ -302,6 +388,50 @@ def _center_scale(values, how):
             spread = np.nan_to_num(np.nanmax(values, axis=0) - np.nanmin(values, axis=0))
         scale = np.where(scale > 0, scale, np.where(spread > 0, spread / 2, 1.0))
     return center, scale
+
+
+def _scaled(values, center, scale, how):
+    """Numeric values centred, scaled and (``how="robust"``) softly clipped; missing
+    values become 0."""
+    scaled = (values - center) / scale
+    if how == "robust":
+        scaled = scaled / np.sqrt(1.0 + (scaled / 3.0) ** 2)
+    scaled[np.isnan(values)] = 0.0
+    return scaled
+
+
+#: Most numeric columns whose pairwise log-ratios ``TabularPreprocessor(ratios=True)``
+#: adds (28 ratios).
+_MAX_RATIO_COLUMNS = 8
+
+
+def _ratio_pairs(values):
+    """Pairs (numerator, denominator) of the columns whose non-missing values are all
+    positive, with at least three distinct values: the ``_MAX_RATIO_COLUMNS`` with the
+    most distinct values (the earlier column on a tie), each pair once, in column
+    order."""
+    columns, n_distinct = [], []
+    for j in range(values.shape[1]):
+        column = values[:, j][~np.isnan(values[:, j])]
+        if len(column) and column.min() > 0:
+            distinct = len(np.unique(column))
+            if distinct >= 3:
+                columns.append(j)
+                n_distinct.append(distinct)
+    order = np.argsort(-np.asarray(n_distinct), kind="stable")[:_MAX_RATIO_COLUMNS]
+    columns = np.sort(np.asarray(columns, dtype=np.intp)[order])
+    pairs = [(a, b) for i, a in enumerate(columns) for b in columns[i + 1:]]
+    return np.asarray(pairs, dtype=np.intp).reshape(-1, 2)
+
+
+def _log_ratios(values, pairs):
+    """``log(a / b)`` per pair, (n_samples, n_pairs); NaN where either value is
+    missing or not positive."""
+    if not len(pairs):
+        return np.empty((len(values), 0))
+    with np.errstate(all="ignore"):
+        logs = np.log(np.where(values > 0, values, np.nan))
+    return logs[:, pairs[:, 0]] - logs[:, pairs[:, 1]]
 
 
 def _point_masses(values, share):
