@@ -175,6 +175,20 @@ def quinidine():
     return _split(_rdataset("nlme", "Quinidine"), ["Race", "Smoke", "Ethanol"])
 
 
+def computers():
+    """Ecdat ``Computers``: whether a 1990s PC came with a CD-ROM, with a multimedia kit
+    and from a premium maker, from its price, speed, disk, memory, screen, the month's
+    advertising and the month; every numeric column positive."""
+    return _split(_rdataset("Ecdat", "Computers"), ["cd", "multi", "premium"])
+
+
+def churn():
+    """modeldata ``wa_churn``: whether a telecom customer left, their contract and their
+    internet service, from the other account columns (strings, 0/1 flags, tenure and
+    charges; NaN in the total charges of new customers)."""
+    return _split(_rdataset("modeldata", "wa_churn"), ["churn", "contract", "internet_service"])
+
+
 DEVELOPMENT = {
     "penguins": penguins,
     "mpg": mpg,
@@ -190,7 +204,9 @@ HELD_OUT = {"auto": auto, "birthwt": birthwt, "default": default, "cps1988": cps
             "slid": slid, "cps1988_full": lambda: cps1988(None), "mroz": mroz,
             "swisslabor": swisslabor, "affairs": affairs,
             # repeated measures of one patient or professor, its identifier a column
-            "retinopathy": retinopathy, "evals": evals, "quinidine": quinidine}
+            "retinopathy": retinopathy, "evals": evals, "quinidine": quinidine,
+            # large tables with positive numeric columns (the encoded view's log-ratios)
+            "computers": computers, "churn": churn}
 SUITE = {**DEVELOPMENT, **HELD_OUT}
 #: The tables of repeated measures and their subject's column: ``bench_accuracy.py
 #: --grouped`` keeps each subject in one fold and leaves the column out of the features.
