@@ -82,12 +82,12 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     max_encoded_columns : int, default=None
         Most encoding columns in all: with ``m`` numeric columns each gets at most
         ``max(2, max_encoded_columns // m)`` bins. ``None``: no limit.
-    ratios : bool, default=False
-        Add the pairwise log-ratios of the positive numeric columns (see above).
     point_mass : float in (0, 1] or None, default=0.2
         Least share of a numeric column's non-missing training values that its most
         frequent value (more frequent than any other), at the column's lowest or highest
         value, must hold to get an indicator column. ``None``: no indicators.
+    ratios : bool, default=False
+        Add the pairwise log-ratios of the positive numeric columns (see above).
 
     Attributes
     ----------
