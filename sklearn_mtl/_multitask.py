@@ -518,7 +518,15 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         return super().set_params(**params)
 
     # ------------------------------------------------------------------------ input
-    def _validate_X(self, X, *, reset):
+    def _validate_X(self, X, *, reset, rows=False):
+        """``X`` checked and, for a 2-D table, preprocessed; with ``rows`` (prediction)
+        a table is left as :class:`_TableRows`, preprocessed batch by batch in
+        ``_forward``, so that prediction never holds the whole preprocessed table (the
+        encoded view's columns are many times the input's)."""
+        if (rows and isinstance(X, np.memmap) and X.ndim == 2
+                and getattr(self, "preprocessor_", None) is not None):
+            _memmap_dataset(self, X, reset=False)  # its checks; rows are read per batch
+            return _TableRows(X, self.preprocessor_)
         if isinstance(X, IterableDataset):
             raise ValueError(
                 f"X is a torch IterableDataset ({type(X).__name__}), which "
@@ -529,8 +537,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if isinstance(X, np.memmap):  # also np.load(mmap_mode=...): read batch by batch
             X = _memmap_dataset(self, X, reset=reset)
         if isinstance(X, Dataset):
-            if reset:
+            if reset:  # read lazily, as it comes: no preprocessing (nor a stale one)
                 self.n_features_in_ = _dataset_sample(X).shape[0]
+                self.preprocessor_ = None
             return X
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
@@ -579,6 +588,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 if getattr(self, "_input_views", False):
                     self._input_views = len(self.preprocessor_.encoded_columns_) > 0
         if getattr(self, "preprocessor_", None) is not None:
+            if rows:
+                return _TableRows(X, self.preprocessor_)
             X = np.asarray(self.preprocessor_.transform(X), dtype=np.float32)
         if not X.flags.writeable:  # torch warns on read-only arrays (e.g. memmaps)
             X = np.array(X)
@@ -1213,6 +1224,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         check_is_fitted(self, "net_")
         return self.net_.history
 
+    def _outputs(self, X):
+        check_is_fitted(self)
+        return self._predict_outputs(self._validate_X(X, reset=False, rows=True))
+
     def _predict_outputs(self, X):
         return self._forward(X)[0]
 
@@ -1221,7 +1236,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if not getattr(self, "combination_weight_", 0.0):
             return super().predict_encoded(X)
         check_is_fitted(self)
-        outputs, best = self._forward(self._validate_X(X, reset=False), joint=True)
+        outputs, best = self._forward(self._validate_X(X, reset=False, rows=True),
+                                      joint=True)
         return finish_decoding(self.observed_combinations_[best], outputs, self.schema_)
 
     def _forward(self, X, joint=False):
@@ -1243,6 +1259,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 b[0] if isinstance(b, (tuple, list)) else b
                 for b in DataLoader(X, batch_size=self.batch_size, num_workers=self.num_workers)
             )
+        elif isinstance(X, _TableRows):  # preprocessed one batch at a time
+            batches = (torch.from_numpy(X.batch(i, i + self.batch_size))
+                       for i in range(0, n, self.batch_size))
         elif sp.issparse(X):  # one dense batch at a time, never the whole matrix
             batches = (
                 torch.from_numpy(X[i : i + self.batch_size].toarray())
@@ -1369,6 +1388,23 @@ def _seeded(seed, device):
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
+
+
+class _TableRows:
+    """A validated 2-D table (array, DataFrame or memory map) and the fitted
+    preprocessor that turns any run of its rows into the network's input."""
+
+    def __init__(self, X, preprocessor):
+        self.X, self.preprocessor = X, preprocessor
+        self.shape = (X.shape[0], preprocessor.n_features_out_)
+
+    def __len__(self):
+        return self.shape[0]
+
+    def batch(self, start, stop):
+        """Rows ``start:stop``, preprocessed (float32, C-contiguous)."""
+        part = self.X.iloc[start:stop] if hasattr(self.X, "iloc") else self.X[start:stop]
+        return np.ascontiguousarray(self.preprocessor.transform(part), dtype=np.float32)
 
 
 def _memmap_dataset(estimator, X, *, reset):

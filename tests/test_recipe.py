@@ -242,6 +242,31 @@ def test_preprocessor_feature_names_out():
         pre.transform(X.rename(columns={"len": "length"}))
 
 
+def test_prediction_preprocesses_one_batch_at_a_time(tmp_path, monkeypatch):
+    # the preprocessed table (the encoded view: many times the input's columns) is never
+    # built whole at prediction, and a memory-mapped table is preprocessed as an array is
+    rng = np.random.RandomState(0)
+    X = (rng.normal(size=(300, 4)) * [1, 100, 1000, 5] + [0, 500, 2000, 1]).astype(np.float32)
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 500].astype(int)
+    clf = MultiTaskClassifier(max_epochs=5, batch_size=64, random_state=0).fit(X, Y)
+    expected = clf.predict_proba(X)
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    sizes = []
+    transform = clf.preprocessor_.transform
+    monkeypatch.setattr(clf.preprocessor_, "transform",
+                        lambda rows: (sizes.append(len(rows)), transform(rows))[1])
+    for table in (X, pd.DataFrame(X), mapped):
+        for got, want in zip(clf.predict_proba(table), expected):
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+    assert sizes and max(sizes) <= 64
+    np.testing.assert_array_equal(clf.predict(mapped), clf.predict(X))
+    # refitted on the memory map, read as it comes: the array's preprocessor is dropped
+    clf.set_params(max_epochs=1).fit(mapped, Y)
+    assert clf.preprocessor_ is None
+    np.testing.assert_array_equal(clf.predict_proba(mapped)[0], clf.predict_proba(X)[0])
+
+
 def test_preprocessor_saved_before_log_ratios_transforms_as_before():
     X = np.exp(np.random.RandomState(0).normal(size=(50, 2)))
     pre = TabularPreprocessor(n_bins=4).fit(X)
