@@ -35,7 +35,8 @@ from sklearn.model_selection import KFold
 sys.path.insert(0, str(Path(__file__).parent))
 import _suite  # noqa: E402
 
-from sklearn_mtl.metrics._classification import exact_match_rows  # noqa: E402
+from sklearn_mtl import EncodedLabels  # noqa: E402
+from sklearn_mtl.metrics import exact_match_score, mean_task_accuracy  # noqa: E402
 
 
 def majority_labels(codes, keys, train, rows):
@@ -54,11 +55,8 @@ def majority_labels(codes, keys, train, rows):
 
 def scores(truth, codes):
     """Exact match and mean task accuracy of label codes against ``truth``."""
-    pred = truth.__class__(**{**vars(truth), "codes": codes})
-    known = truth.codes >= 0
-    hits = truth.codes == codes
-    tasks = [hits[known[:, j], j].mean() for j in range(codes.shape[1])]
-    return exact_match_rows(truth, pred).mean(), float(np.mean(tasks))
+    pred = EncodedLabels(codes, truth.multilabel, truth.regression, truth.schema)
+    return exact_match_score(truth, pred), mean_task_accuracy(truth, pred)
 
 
 def simulate(table, cache):

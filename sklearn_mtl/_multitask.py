@@ -523,10 +523,6 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         a table is left as :class:`_TableRows`, preprocessed batch by batch in
         ``_forward``, so that prediction never holds the whole preprocessed table (the
         encoded view's columns are many times the input's)."""
-        if (rows and isinstance(X, np.memmap) and X.ndim == 2
-                and getattr(self, "preprocessor_", None) is not None):
-            _memmap_dataset(self, X, reset=False)  # its checks; rows are read per batch
-            return _TableRows(X, self.preprocessor_)
         if isinstance(X, IterableDataset):
             raise ValueError(
                 f"X is a torch IterableDataset ({type(X).__name__}), which "
@@ -535,7 +531,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 "sklearn_mtl.sharded.ParquetShards to read features and labels lazily."
             )
         if isinstance(X, np.memmap):  # also np.load(mmap_mode=...): read batch by batch
-            X = _memmap_dataset(self, X, reset=reset)
+            _check_memmap(self, X, reset=reset)
+            if rows and X.ndim == 2 and getattr(self, "preprocessor_", None) is not None:
+                return _TableRows(X, self.preprocessor_)  # preprocessed per batch
+            X = ArrayDataset(X, dtype=np.float32)
         if isinstance(X, Dataset):
             if reset:  # read lazily, as it comes: no preprocessing (nor a stale one)
                 self.n_features_in_ = _dataset_sample(X).shape[0]
@@ -1407,9 +1406,10 @@ class _TableRows:
         return np.ascontiguousarray(self.preprocessor.transform(part), dtype=np.float32)
 
 
-def _memmap_dataset(estimator, X, *, reset):
-    """A memory-mapped array as an :class:`ArrayDataset`: validating or converting it
-    with ``validate_data`` would read (and for a read-only map, copy) the whole file."""
+def _check_memmap(estimator, X, *, reset):
+    """The checks of a memory-mapped X, which is read batch by batch: validating or
+    converting it with ``validate_data`` would read (and for a read-only map, copy) the
+    whole file."""
     name = type(estimator).__name__
     if X.ndim < 2:
         raise ValueError(
@@ -1422,7 +1422,6 @@ def _memmap_dataset(estimator, X, *, reset):
             f"X has {X.shape[1]} features, but {name} is expecting "
             f"{estimator.n_features_in_} features as input."
         )
-    return ArrayDataset(X, dtype=np.float32)
 
 
 def _build_named_trunk(name, trunk_params, sample_shape):
