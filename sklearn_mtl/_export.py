@@ -528,6 +528,24 @@ def inference_parts(estimator):
     hook = getattr(estimator, "_onnx_parts", None)
     if hook is not None:
         return hook()
+    preprocessor, module = _network_parts(estimator)
+    lookup = getattr(estimator, "_lookup", None)
+    if lookup is None:
+        return preprocessor, module
+    tasks = [t.name for t, c in zip(estimator.schema_, lookup.counts) if c is not None]
+    if lookup.rows is None or preprocessor is not None:
+        raise OnnxExportError(
+            f"{type(estimator).__name__} reads the labels of training rows that a query "
+            f"repeats for task(s) {tasks} (lookup_tasks_), and compares rows as given; the "
+            "export compares them only in a numeric table that the estimator's own "
+            "TabularPreprocessor (or none) reads. Fit it with lookup=None to export the "
+            "network alone."
+        )
+    return None, _with_lookup(lookup, module)
+
+
+def _network_parts(estimator):
+    """``inference_parts`` without the lookup of rows seen in training."""
     module = network_outputs_module(estimator)
     preprocessor = getattr(estimator, "preprocessor_", None)
     if preprocessor is None:
@@ -658,6 +676,39 @@ def _with_tabular_input(preprocessor, module):
             return self.module(torch.cat(blocks, dim=1))
 
     return TabularInput(preprocessor, module)
+
+
+def _with_lookup(lookup, module):
+    """``module``'s per-task outputs blended with the labels of the training rows a
+    query repeats (see :mod:`sklearn_mtl.neural._lookup`): each query is compared with
+    the distinct training rows one column at a time (equal values, or both missing), so
+    a batch of ``b`` queries holds ``b x n_distinct`` booleans at a time."""
+    import torch
+
+    from .neural._lookup import repeat_blend
+
+    class WithLookup(torch.nn.Module):
+        def __init__(self, lookup, module):
+            super().__init__()
+            self.register_buffer("rows", torch.as_tensor(lookup.rows, dtype=torch.float32))
+            self.tasks = [j for j, c in enumerate(lookup.counts) if c is not None]
+            for j in self.tasks:
+                self.register_buffer(f"counts{j}", torch.as_tensor(lookup.counts[j]))
+            self.module = module
+
+        def forward(self, x):
+            outputs = list(self.module(x))
+            same = None
+            for j in range(self.rows.shape[1]):
+                a, b = x[:, j : j + 1], self.rows[:, j][None]
+                eq = (a == b) | (torch.isnan(a) & torch.isnan(b))
+                same = eq if same is None else same & eq
+            match = same.to(torch.float32)
+            for j in self.tasks:
+                outputs[j] = repeat_blend(outputs[j], match @ getattr(self, f"counts{j}"))
+            return tuple(outputs)
+
+    return WithLookup(lookup, module)
 
 
 def _per_task_outputs_class():

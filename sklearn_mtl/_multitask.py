@@ -60,6 +60,7 @@ from .neural._ensemble import (
     n_members,
     pooled_probabilities,
 )
+from .neural._lookup import fit_lookup, row_keys, table_columns
 from .neural._losses import MultiTaskLoss
 from .neural._modules import (
     ACTIVATIONS,
@@ -407,6 +408,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         "verbose": ["verbose"],
         "decode": [StrOptions({"auto", "independent", "joint"}), HasMethods(["decode"])],
         "neighbors": [StrOptions({"auto"}), None],
+        "lookup": [StrOptions({"auto"}), None],
     }
 
     def __init__(
@@ -448,6 +450,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         warm_start=False,
         decode="auto",
         neighbors=None,
+        lookup="auto",
         random_state=None,
         verbose=0,
     ):
@@ -487,6 +490,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self.warm_start = warm_start
         self.decode = decode
         self.neighbors = neighbors
+        self.lookup = lookup
         self.random_state = random_state
         self.verbose = verbose
 
@@ -649,6 +653,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self._no_readouts()  # the samples are read lazily: no held-out read-outs
             return self
         self._require_y(y)
+        raw = X  # as the user gave it: the lookup compares rows as they come
         if self.warm_start and hasattr(self, "net_"):
             X = self._validate_X(X, reset=False)
             encoded = self.encoder_.transform(y)
@@ -662,7 +667,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             with self._rng_context(self._seed + len(self.net_.history)):
                 epochs = self._epochs if self.max_epochs is None else self.max_epochs
                 self.net_.partial_fit(self._as_tensor(X), targets, epochs=epochs)
-            self._fit_readouts(X, encoded, sample_weight, targets)
+            self._fit_readouts(X, encoded, sample_weight, targets, raw)
             return self
         self._input_views, self.input_view_ = self._views_wanted(X), None
         X, encoded, sample_weight = self._check_fit_inputs(X, y, sample_weight)
@@ -686,7 +691,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self.net_ = self._build_net(module, self._build_criterion())
             self.net_.fit(self._as_tensor(X), targets)
         targets = self._keep_view(targets)
-        self._fit_readouts(X, encoded, sample_weight, targets)
+        self._fit_readouts(X, encoded, sample_weight, targets, raw)
         return self
 
     def _views_wanted(self, X):
@@ -734,9 +739,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         targets[:, -1] = torch.where((fold >= 0) & (fold < k), fold, torch.full_like(fold, -1))
         return targets
 
-    def _fit_readouts(self, X, encoded, sample_weight, targets):
+    def _fit_readouts(self, X, encoded, sample_weight, targets, raw=None):
         """After training, on the members' held-out folds: the neighbour blend
-        (``neighbors``) and, with ``decode="auto"`` and no gated task, the combination
+        (``neighbors``), the lookup of rows seen in training (``lookup``, on ``raw``, the
+        table as given) and, with ``decode="auto"`` and no gated task, the combination
         probe (``combination_weight_``), where many new combinations are expected
         together with the choice between decoding over the observed combinations and
         deciding task by task."""
@@ -744,8 +750,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self._no_readouts()
         probe = self._probe_wanted(kinds, len(encoded.codes))
         table = (isinstance(X, np.ndarray) and X.ndim == 2) or sp.issparse(X)
+        columns = row_ids = None
+        if self.lookup is not None and table and not sp.issparse(X):
+            columns = table_columns(np.asarray(raw) if isinstance(raw, (list, tuple)) else raw)
+            row_ids = None if columns is None else row_keys(columns)
+            if row_ids is not None and len(np.unique(row_ids)) == len(row_ids):
+                columns = None  # no row repeats: nothing to look up
         if (
-            (self.neighbors is None and not probe)
+            (self.neighbors is None and not probe and columns is None)
             or self.__dict__.get("_partial")
             or not self.net_.__dict__.get("_member_holdout")
             or not table
@@ -764,6 +776,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             if self.neighbor_weights_.any():
                 self._neighbor_X = np.array(X, dtype=np.float32)  # a copy: votes read it
                 self._neighbor_codes = encoded.codes.copy()
+        if columns is not None:
+            n_classes = [len(t.classes) if t.kind in BLENDABLE else 0 for t in self.schema_]
+            self._lookup, held_out = fit_lookup(
+                row_ids, columns, encoded.codes, kinds, n_classes, folds, held_out, sample_weight
+            )
+            if self._lookup is not None:
+                self.lookup_tasks_ = np.array([c is not None for c in self._lookup.counts])
         if probe:
             observed = self.observed_combinations_
             weight, bias = fit_probes(
@@ -792,6 +811,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self.neighbor_counts_ = np.zeros(len(self.schema_), dtype=np.int64)
         self.neighbor_weights_ = np.zeros(len(self.schema_))
         self._neighbor_X = self._neighbor_codes = None
+        self.lookup_tasks_ = np.zeros(len(self.schema_), dtype=bool)
+        self._lookup = None
         self.combination_weight_ = 0.0
         self._probe_weight = self._probe_bias = None
         self._held_out_decoding = None  # "auto"'s decoding as its rule sets it
@@ -1271,6 +1292,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             batches = (Xt[i : i + self.batch_size] for i in range(0, n, self.batch_size))
         kinds = [t.kind for t in self.schema_]
         k = getattr(module, "n_members", 1)  # an ensemble averages its members' outputs
+        lookup = getattr(self, "_lookup", None)  # see ``lookup``
         keys = None
         if getattr(self, "_neighbor_X", None) is not None:  # see ``neighbors``
             keys = training_features(module, self._neighbor_X, self.batch_size, device)
@@ -1298,6 +1320,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 if keys is not None:
                     apply_blend(outputs, start, feats, keys, codes, kinds,
                                 self.neighbor_counts_, self.neighbor_weights_)
+                columns = None if lookup is None else table_columns(
+                    X.rows(start, stop) if isinstance(X, _TableRows) else xb)
+                if columns is not None:
+                    lookup.blend(outputs, start, row_keys(columns))
                 if combos is not None:
                     combos[start:stop] = best_combinations(
                         [o[start:stop] for o in outputs], self.schema_,
@@ -1400,10 +1426,14 @@ class _TableRows:
     def __len__(self):
         return self.shape[0]
 
+    def rows(self, start, stop):
+        """Rows ``start:stop`` as given."""
+        return self.X.iloc[start:stop] if hasattr(self.X, "iloc") else self.X[start:stop]
+
     def batch(self, start, stop):
         """Rows ``start:stop``, preprocessed (float32, C-contiguous)."""
-        part = self.X.iloc[start:stop] if hasattr(self.X, "iloc") else self.X[start:stop]
-        return np.ascontiguousarray(self.preprocessor.transform(part), dtype=np.float32)
+        return np.ascontiguousarray(self.preprocessor.transform(self.rows(start, stop)),
+                                    dtype=np.float32)
 
 
 def _check_memmap(estimator, X, *, reset):

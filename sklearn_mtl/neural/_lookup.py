@@ -1,0 +1,186 @@
+"""Rows seen in training: a query that repeats training rows exactly reads their labels.
+
+Real tables repeat rows: the same car model in two model years, the same stone graded
+twice. A tree ensemble memorises such rows; a smooth network averages them away. The
+lookup keeps, for each distinct training row, how many times each task's label came with
+it. A query whose features equal a training row's (every column, missing values
+included) then predicts, for each task the lookup is on,
+
+    p = (counts + network) / (n + 1),
+
+the network's probabilities counting as one more row among the ``n`` labelled repeats:
+a strict majority among the repeats decides, a tie is the network's to break. A query
+that repeats no training row keeps the network's probabilities.
+
+Which tasks read the lookup is chosen on the ensemble's held-out folds
+(:class:`~sklearn_mtl.neural.MemberHoldout`): the sample of fold ``m`` reads the repeats
+among the samples member ``m`` trained on, blended with member ``m``'s probabilities, and
+the task keeps the lookup only where that lowers the held-out log loss of the member
+alone (over the held-out samples with repeats). The log loss rather than the error
+count: it weighs how sure each side was, and a few rows rarely tie on it. A table
+without repeated rows never reads it.
+
+Rows are compared as the network reads them: numeric values as float32 (so ``1`` and
+``1.0`` are the same value, ``-0.0`` and ``0.0`` too), other columns by value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ._ensemble import BLENDABLE
+
+#: Hash of a missing value in a non-numeric column (any fixed 64-bit number would do).
+_MISSING = np.uint64(0x9E3779B97F4A7C15)
+#: Probabilities are clipped to this in the held-out log loss.
+_EPS = 1e-7
+
+
+def table_columns(X):
+    """The columns of a 2-D table as the lookup compares them: a list of 1-D arrays,
+    numeric ones as float32, the others as objects. ``None`` when ``X`` is not a 2-D
+    table (images, sparse matrices, datasets)."""
+    if isinstance(X, pd.DataFrame):
+        return [
+            X.iloc[:, j].to_numpy(dtype=np.float32, na_value=np.nan)
+            if pd.api.types.is_numeric_dtype(X.dtypes.iloc[j])
+            else np.asarray(X.iloc[:, j], dtype=object)
+            for j in range(X.shape[1])
+        ]
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    if not isinstance(X, np.ndarray) or X.ndim != 2:
+        return None
+    if X.dtype.kind in "fiub":
+        values = X.astype(np.float32)
+        return [values[:, j] for j in range(X.shape[1])]
+    return [np.asarray(X[:, j], dtype=object) for j in range(X.shape[1])]
+
+
+def row_keys(columns):
+    """One 64-bit hash per row of ``columns`` (see :func:`table_columns`): equal rows,
+    equal keys."""
+    hashed = []
+    for values in columns:
+        if values.dtype == np.float32:
+            canon = values.astype(np.float64) + 0.0  # -0.0 -> 0.0
+            canon[np.isnan(canon)] = np.nan  # one NaN
+            hashed.append(pd.util.hash_array(canon))
+        else:
+            missing = pd.isna(values)
+            h = pd.util.hash_array(np.where(missing, "", values.astype(str)).astype(object))
+            hashed.append(np.where(missing, _MISSING, h))
+    frame = pd.DataFrame({j: h for j, h in enumerate(hashed)})
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def _numeric_rows(columns, first):
+    """The distinct rows' values as float32 (for the ONNX export), or ``None`` when a
+    column is not numeric."""
+    if any(values.dtype != np.float32 for values in columns):
+        return None
+    return np.stack([values[first] for values in columns], axis=1)
+
+
+class Lookup:
+    """The labels that came with each distinct training row, for the tasks that read them.
+
+    Parameters
+    ----------
+    keys : ndarray of shape (n_distinct,)
+        The distinct rows' keys, sorted.
+    counts : list of (ndarray of shape (n_distinct, n_classes) or None)
+        Per task, how many labelled training rows of each distinct row carry each class;
+        ``None`` for a task that does not read the lookup.
+    rows : ndarray of shape (n_distinct, n_features) or None
+        The distinct rows' values (float32) when every column is numeric; the ONNX
+        export compares queries to them.
+    """
+
+    def __init__(self, keys, counts, rows):
+        self.keys = keys
+        self.counts = counts
+        self.rows = rows
+
+    def blend(self, outputs, start, query_keys):
+        """Blend one batch's probabilities in ``outputs`` (rows from ``start``) with the
+        repeats' labels, for the rows of ``query_keys`` (the batch's keys) seen in
+        training."""
+        pos = np.minimum(np.searchsorted(self.keys, query_keys), len(self.keys) - 1)
+        found = self.keys[pos] == query_keys
+        if not found.any():
+            return
+        rows = start + np.flatnonzero(found)
+        for out, counts in zip(outputs, self.counts):
+            if counts is not None:
+                out[rows] = repeat_blend(out[rows], counts[pos[found]])
+
+
+def repeat_blend(proba, counts):
+    """``(counts + proba) / (n + 1)`` where a row has ``n > 0`` labelled repeats,
+    ``proba`` elsewhere (numpy or torch, float32 out)."""
+    if isinstance(proba, torch.Tensor):
+        counts = torch.as_tensor(counts, dtype=proba.dtype)
+        n = counts.sum(1, keepdim=True)
+        return torch.where(n > 0, (counts + proba) / (n + 1), proba)
+    n = counts.sum(1, keepdims=True)
+    return np.where(n > 0, (counts + proba) / (n + 1), proba).astype(np.float32)
+
+
+def _repeats(inverse, n_distinct, truth, folds, n_classes):
+    """Per sample, how many labelled samples of its distinct row carry each class among
+    the samples its member trained on (every fold but its own; all for fold -1)."""
+    labelled = truth >= 0
+    k = int(folds.max()) + 2  # folds -1 .. k - 2
+    total = np.zeros((n_distinct, n_classes))
+    np.add.at(total, (inverse[labelled], truth[labelled]), 1.0)
+    own = np.zeros((n_distinct * k, n_classes))
+    cell = inverse * k + folds + 1
+    np.add.at(own, (cell[labelled], truth[labelled]), 1.0)
+    held = folds >= 0
+    return total, total[inverse] - np.where(held[:, None], own[cell], 0.0)
+
+
+def _log_loss(proba, truth, weight, rows):
+    """Weighted log loss of ``proba`` on ``rows``."""
+    p = np.clip(proba[rows, truth[rows]], _EPS, 1.0)
+    return float(weight[rows] @ -np.log(p))
+
+
+def fit_lookup(keys, columns, codes, kinds, n_classes, folds, held_out, sample_weight=None):
+    """The :class:`Lookup` of a training table (``None`` where no task reads it), and
+    ``held_out`` with the lookup blended in as prediction will blend it.
+
+    ``keys`` are the table's rows' (:func:`row_keys` of ``columns``, the table's
+    :func:`table_columns`), ``codes`` (n, n_tasks) the label
+    codes (negative = masked), ``folds`` each sample's held-out fold (-1: held out by no
+    member), ``held_out`` per task the held-out probabilities of
+    :func:`~sklearn_mtl.neural._ensemble.held_out_pass` (``None`` for other kinds), and
+    ``n_classes`` each task's number of classes. A task reads the lookup where the blend
+    has a lower held-out log loss (weighted by ``sample_weight``) than its member alone,
+    over the held-out samples that repeat a training row of their member: the sample of
+    fold ``m`` reads the repeats among the samples member ``m`` trained on.
+    """
+    distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    if len(distinct) == len(keys):  # no row repeats: nothing to read
+        return None, held_out
+    folds = np.asarray(folds, dtype=np.int64)
+    held = folds >= 0
+    weight = np.ones(len(keys)) if sample_weight is None else np.asarray(sample_weight, float)
+    counts, blended = [None] * len(kinds), list(held_out)
+    for j, kind in enumerate(kinds):
+        truth = np.asarray(codes[:, j], dtype=np.int64)
+        if kind not in BLENDABLE or held_out[j] is None or not (truth >= 0).any():
+            continue
+        total, repeats = _repeats(inverse, len(distinct), truth, folds, n_classes[j])
+        net = held_out[j].numpy()
+        mixed = repeat_blend(net, repeats)
+        scored = np.flatnonzero(held & (truth >= 0) & (repeats.sum(1) > 0))
+        if len(scored) and _log_loss(mixed, truth, weight, scored) < _log_loss(
+                net, truth, weight, scored):
+            counts[j], blended[j] = total.astype(np.float32), torch.from_numpy(mixed)
+    if all(c is None for c in counts):
+        return None, held_out
+    return Lookup(distinct, counts, _numeric_rows(columns, first)), blended

@@ -1,0 +1,226 @@
+"""The lookup of rows seen in training: row keys, the blend, the choice on held-out folds,
+and the estimator's ``lookup`` parameter."""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sklearn_mtl
+from sklearn_mtl import MultiTaskClassifier
+from sklearn_mtl.neural._lookup import fit_lookup, repeat_blend, row_keys, table_columns
+
+
+def repeated_table(n_rows=40, repeats=4, seed=0):
+    """A table whose labels are a lookup: ``n_rows`` distinct rows (whole numbers, as
+    counts and years are), each repeated, each carrying random labels."""
+    rng = np.random.RandomState(seed)
+    rows = rng.randint(0, 50, size=(n_rows, 3)).astype(float)
+    colour = rng.choice(["red", "green", "blue"], size=n_rows)
+    size = rng.choice(["s", "l"], size=n_rows)
+    which = np.repeat(np.arange(n_rows), repeats)
+    X = pd.DataFrame(rows[which], columns=["a", "b", "c"])
+    Y = pd.DataFrame({"colour": colour[which], "size": size[which]})
+    return X, Y, pd.DataFrame(rows, columns=["a", "b", "c"]), pd.DataFrame(
+        {"colour": colour, "size": size})
+
+
+def small_net(**params):
+    return MultiTaskClassifier(hidden_layer_sizes=(16,), max_epochs=6, random_state=0,
+                               **params)
+
+
+def keys_of(X):
+    return row_keys(table_columns(X))
+
+
+# ---------------------------------------------------------------- the parts
+def test_keys_compare_values_as_the_network_reads_them():
+    X = np.array([[1.0, 0.0], [1.0, -0.0], [1.0, np.nan], [1.0, np.nan], [2.0, 0.0]])
+    keys = keys_of(X)
+    assert keys[0] == keys[1]  # -0.0 is 0.0
+    assert keys[2] == keys[3]  # missing equals missing
+    assert len(set(keys[[0, 2, 4]])) == 3
+    # an int table, the same table as floats, and as a DataFrame: the same keys
+    ints = np.array([[1, 0], [2, 0]])
+    np.testing.assert_array_equal(keys_of(ints), keys[[0, 4]])
+    np.testing.assert_array_equal(keys_of(pd.DataFrame(ints)), keys[[0, 4]])
+    # float32 is what the network reads: values equal in float32 are the same row
+    assert keys_of(np.array([[0.1]]))[0] == keys_of(np.array([[np.float32(0.1)]]))[0]
+    assert table_columns(np.zeros((2, 2, 2))) is None  # images are not tables
+
+
+def test_keys_of_mixed_frames():
+    X = pd.DataFrame({
+        "n": pd.array([1, None, 1, 1], dtype="Int64"),
+        "s": ["a", "a", None, "a"],
+        "c": pd.Categorical(["x", "x", "x", "x"]),
+    })
+    keys = keys_of(X)
+    assert keys[0] == keys[3]
+    assert len(set(keys[:3])) == 3  # a missing number, a missing string: other rows
+    # a category and the same values as strings: the same rows
+    np.testing.assert_array_equal(keys, keys_of(X.astype({"c": object})))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(-3, 3), st.sampled_from(["p", "q", None])),
+                min_size=1, max_size=20))
+def test_equal_rows_equal_keys(rows):
+    X = pd.DataFrame(rows, columns=["n", "s"])
+    keys = keys_of(X)
+    for i in range(len(rows)):
+        for j in range(len(rows)):
+            assert (keys[i] == keys[j]) == (rows[i] == rows[j])
+
+
+def test_blend_exact_values():
+    proba = np.array([[0.2, 0.8], [0.3, 0.7], [0.4, 0.6]], dtype=np.float32)
+    counts = np.array([[2.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    expected = [[2.2 / 3, 0.8 / 3], [1.3 / 3, 1.7 / 3], [0.4, 0.6]]
+    np.testing.assert_allclose(repeat_blend(proba, counts), expected, rtol=1e-6)
+    np.testing.assert_allclose(
+        repeat_blend(torch.from_numpy(proba), torch.from_numpy(counts).float()).numpy(),
+        expected, rtol=1e-6)
+
+
+def _choose(keys, truth, folds, net, kinds=("multiclass",), weight=None):
+    held_out = [torch.tensor(net, dtype=torch.float32)]
+    return fit_lookup(np.asarray(keys, dtype=np.uint64), [np.asarray(keys, np.float32)],
+                      np.asarray(truth)[:, None], list(kinds), [2], np.asarray(folds),
+                      held_out, weight)
+
+
+def test_choice_reads_only_the_repeats_a_member_trained_on():
+    # rows 0-1 repeat each other in different folds; their member is unsure and wrong
+    net = [[0.6, 0.4], [0.6, 0.4], [0.9, 0.1], [0.1, 0.9]]
+    lookup, blended = _choose([5, 5, 6, 7], [1, 1, 0, 1], [0, 1, 0, 1], net)
+    assert lookup is not None and lookup.keys.tolist() == [5, 6, 7]
+    np.testing.assert_array_equal(lookup.counts[0], [[0, 2], [1, 0], [0, 1]])
+    # row 0 reads row 1 only (its own fold's rows are its member's held-out rows)
+    np.testing.assert_allclose(blended[0].numpy()[:2], [[0.3, 0.7], [0.3, 0.7]])
+    np.testing.assert_allclose(blended[0].numpy()[2:], net[2:])
+    # the same repeats in the same fold: no member trained on the other, nothing to read
+    lookup, blended = _choose([5, 5, 6, 7], [1, 1, 0, 1], [0, 0, 0, 1], net)
+    assert lookup is None and blended[0].numpy().tolist() == np.float32(net).tolist()
+
+
+def test_choice_keeps_the_network_where_the_repeats_disagree_with_the_truth():
+    # the repeats carry the other label: reading them raises the held-out log loss
+    net = [[0.2, 0.8], [0.2, 0.8], [0.5, 0.5]]
+    lookup, _ = _choose([5, 5, 5], [1, 1, 0], [0, 1, 2], net)
+    assert lookup is None
+    # a regression task never reads it; no repeats at all: None
+    assert _choose([5, 5], [1, 1], [0, 1], [[0.5, 0.5]] * 2, kinds=["regression"])[0] is None
+    assert _choose([5, 6], [1, 1], [0, 1], [[0.5, 0.5]] * 2)[0] is None
+
+
+def test_choice_weighs_samples():
+    net = [[0.9, 0.1], [0.9, 0.1], [0.9, 0.1]]
+    # rows 0, 1 carry 1, where the network is sure of 0; weighted, row 2 (0) decides
+    keys, truth, folds = [5, 5, 5], [1, 1, 0], [0, 1, 2]
+    assert _choose(keys, truth, folds, net)[0] is not None
+    assert _choose(keys, truth, folds, net, weight=np.array([1.0, 1.0, 50.0]))[0] is None
+
+
+# ---------------------------------------------------------------- the estimator
+@pytest.fixture(scope="module")
+def repeated_fits():
+    X, Y, rows, labels = repeated_table()
+    return small_net().fit(X, Y), small_net(lookup=None).fit(X, Y), X, Y, rows, labels
+
+
+def test_repeated_rows_read_their_labels(repeated_fits):
+    looked, alone, X, Y, rows, labels = repeated_fits
+    assert looked.lookup_tasks_.tolist() == [True, True]
+    assert alone.lookup_tasks_.tolist() == [False, False] and alone._lookup is None
+    # training is untouched: the same network
+    for a, b in zip(looked.net_.module_.state_dict().values(),
+                    alone.net_.module_.state_dict().values()):
+        torch.testing.assert_close(a, b)
+    assert (looked.predict(rows) == labels).all(axis=None)
+    assert (alone.predict(rows) == labels).all(axis=1).mean() < 1.0
+    for proba in looked.predict_proba(rows):
+        np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)
+        assert (proba.max(1) >= 0.8 - 1e-6).all()  # four repeats and the network: >= 4/5
+
+
+def test_rows_not_seen_keep_the_network(repeated_fits):
+    looked, alone, X, Y, rows, labels = repeated_fits
+    unseen = rows + 0.5
+    for a, b in zip(looked.predict_proba(unseen), alone.predict_proba(unseen)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_any_container_and_batch_size_give_the_same(repeated_fits):
+    looked, alone, X, Y, rows, labels = repeated_fits
+    expected = looked.predict_proba(rows)
+    for a, b in zip(looked.predict_proba(rows.astype(int)), expected):
+        np.testing.assert_array_equal(a, b)  # ints are the same rows
+    small = copy.deepcopy(looked).set_params(batch_size=7)  # lookups batch by batch
+    for a, b in zip(small.predict_proba(rows), expected):
+        np.testing.assert_allclose(a, b, rtol=1e-5)
+    before = rows.copy()
+    looked.predict(rows)
+    pd.testing.assert_frame_equal(rows, before)  # user data untouched
+
+
+def test_a_table_without_repeats_is_untouched():
+    X, Y, rows, labels = repeated_table(repeats=1)
+    est = small_net().fit(X, Y)
+    assert est.lookup_tasks_.tolist() == [False, False] and est._lookup is None
+    for a, b in zip(est.predict_proba(X), small_net(lookup=None).fit(X, Y).predict_proba(X)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_round_trip_and_same_seed(repeated_fits, tmp_path):
+    looked, alone, X, Y, rows, labels = repeated_fits
+    sklearn_mtl.save(looked, tmp_path / "m.mtl")
+    loaded = sklearn_mtl.load(tmp_path / "m.mtl")
+    np.testing.assert_array_equal(loaded.lookup_tasks_, looked.lookup_tasks_)
+    again = small_net().fit(X, Y)
+    for est in (loaded, again):
+        for a, b in zip(est.predict_proba(rows), looked.predict_proba(rows)):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_where_the_lookup_is_not_read():
+    X, Y, rows, labels = repeated_table(n_rows=12)
+    assert not small_net(ensemble_size=1).fit(X, Y).lookup_tasks_.any()  # no folds
+    assert not small_net().partial_fit(X, Y).lookup_tasks_.any()
+    with pytest.raises(ValueError, match="'lookup' parameter of MultiTaskClassifier must be"):
+        small_net(lookup="yes").fit(X, Y)
+
+
+def test_export_compares_rows_in_the_graph(repeated_fits):
+    pytest.importorskip("onnxruntime")
+    from sklearn_mtl import export_onnx
+    from sklearn_mtl._export import check_parity
+
+    looked, alone, X, Y, rows, labels = repeated_fits
+    onx = export_onnx(looked, X_sample=rows)
+    queries = pd.concat([rows, rows + 0.5], ignore_index=True)
+    queries.iloc[0, 1] = np.nan  # a missing value: this row repeats no training row
+    diffs = check_parity(looked, onx, queries, atol=1e-5)
+    assert set(diffs) == {"colour", "size"}
+    # the blend is in the graph: without it, the repeated rows would differ
+    with pytest.raises(Exception, match="does not reproduce"):
+        check_parity(looked, export_onnx(alone, X_sample=rows), rows)
+
+
+def test_export_refuses_a_lookup_it_cannot_compare():
+    pytest.importorskip("onnx")
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_mtl import export_onnx
+    from sklearn_mtl._export import OnnxExportError
+
+    X, Y, rows, labels = repeated_table()
+    est = small_net(preprocessing=StandardScaler()).fit(X, Y)  # rows as given != input
+    assert est.lookup_tasks_.any()
+    with pytest.raises(OnnxExportError, match="lookup=None"):
+        export_onnx(est, X_sample=rows)
