@@ -277,6 +277,21 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         preprocessed training features and codes, each prediction searches them, and
         it cannot be exported to ONNX. Chosen by ``fit``; ``partial_fit`` leaves the
         network alone. ``None``: the network alone.
+    lookup : {"auto"} or None, default="auto"
+        ``"auto"``: a query whose features equal a training row's (every column, missing
+        values included, numbers compared as the float32 the network reads) reads the
+        labels that came with that row, for each binary or multiclass task chosen:
+        ``(counts + network) / (n + 1)``, the network's probabilities counting as one more
+        row among the ``n`` labelled repeats, so a strict majority of the repeats decides
+        and the network breaks ties. A task reads it where that lowers the held-out log
+        loss on the members' held-out folds (member ``m`` reads, for the samples of fold
+        ``m``, the repeats among the samples it trained on); see ``lookup_tasks_``. Only
+        a table with repeated rows, fitted as an ensemble with held-out folds (the
+        default one), can choose it; other tables and models predict exactly as with
+        ``None``. The model keeps each distinct training row's label counts; the ONNX
+        export compares queries with the distinct rows in the graph (numeric tables, the
+        estimator's own preprocessing). Chosen by ``fit``; ``partial_fit`` leaves the
+        network alone. ``None``: the network alone.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation split; the
         same seed gives identical predictions on CPU. The global torch RNG is untouched.
@@ -333,6 +348,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     neighbor_weights_ : ndarray of shape (n_tasks,)
         Each task's blend weight ``w`` (see ``neighbors``); all 0 with
         ``neighbors=None``.
+    lookup_tasks_ : ndarray of shape (n_tasks,) of bool
+        The tasks that read the labels of the training rows a query repeats (see
+        ``lookup``); all ``False`` with ``lookup=None`` or a table without repeats.
     unseen_combination_mass_ : float
         Good–Turing estimate of the chance that a new sample's label combination never
         occurred in training: the share of training samples whose combination occurs

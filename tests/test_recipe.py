@@ -851,9 +851,9 @@ def test_large_table_trains_two_views_and_keeps_the_better(view_threshold, monke
                         lambda module, index: (kept.append(list(index)), original(module, index)))
     original_readouts = MultiTaskClassifier._fit_readouts
 
-    def readouts(self, X, encoded, sample_weight, targets):
+    def readouts(self, X, encoded, sample_weight, targets, raw=None):
         seen["folds"] = targets[:, -1].numpy().copy()
-        return original_readouts(self, X, encoded, sample_weight, targets)
+        return original_readouts(self, X, encoded, sample_weight, targets, raw)
 
     monkeypatch.setattr(MultiTaskClassifier, "_fit_readouts", readouts)
     X, Y = step_table()
@@ -964,9 +964,9 @@ def test_fit_groups_shape_the_members_held_out_folds(monkeypatch):
     seen = []
     original = MultiTaskClassifier._fit_readouts
 
-    def readouts(self, X, encoded, sample_weight, targets):
+    def readouts(self, X, encoded, sample_weight, targets, raw=None):
         seen.append(targets[:, -1].numpy().astype(int).copy())
-        return original(self, X, encoded, sample_weight, targets)
+        return original(self, X, encoded, sample_weight, targets, raw)
 
     monkeypatch.setattr(MultiTaskClassifier, "_fit_readouts", readouts)
     X, Y, subject = _subject_table()
