@@ -1311,6 +1311,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         kinds = [t.kind for t in self.schema_]
         k = getattr(module, "n_members", 1)  # an ensemble averages its members' outputs
         lookup = getattr(self, "_lookup", None)  # see ``lookup``
+        query_keys = None if lookup is None else _QueryKeys(X, n)
         keys = None
         if getattr(self, "_neighbor_X", None) is not None:  # see ``neighbors``
             keys = training_features(module, self._neighbor_X, self.batch_size, device)
@@ -1338,10 +1339,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 if keys is not None:
                     apply_blend(outputs, start, feats, keys, codes, kinds,
                                 self.neighbor_counts_, self.neighbor_weights_)
-                columns = None if lookup is None else table_columns(
-                    X.rows(start, stop) if isinstance(X, _TableRows) else xb)
-                if columns is not None:
-                    lookup.blend(outputs, start, row_keys(columns))
+                if lookup is not None:
+                    lookup_keys = query_keys.get(start, stop, xb)
+                    if lookup_keys is not None:
+                        lookup.blend(outputs, start, lookup_keys)
                 if combos is not None:
                     combos[start:stop] = best_combinations(
                         [o[start:stop] for o in outputs], self.schema_,
@@ -1399,6 +1400,10 @@ _VIEW_BINS = 64
 _VIEW_MAX_ENCODED = 512
 
 
+#: Rows hashed at a time for the lookup at prediction (see :class:`_QueryKeys`).
+_KEY_CHUNK = 8192
+
+
 def _has_member_holdout(callbacks):
     """Whether the user's ``callbacks`` (callbacks or (name, callback) pairs) hold a
     :class:`~sklearn_mtl.neural.MemberHoldout`, which replaces the recipe's own."""
@@ -1452,6 +1457,33 @@ class _TableRows:
         """Rows ``start:stop``, preprocessed (float32, C-contiguous)."""
         return np.ascontiguousarray(self.preprocessor.transform(self.rows(start, stop)),
                                     dtype=np.float32)
+
+
+class _QueryKeys:
+    """The lookup keys of the rows being predicted (see ``lookup``), hashed
+    ``_KEY_CHUNK`` rows at a time: hashing one batch costs about what hashing thousands
+    of rows does, and a chunk's keys take 8 bytes a row."""
+
+    def __init__(self, X, n):
+        self.X, self.n = X, n
+        self.start, self.keys = 0, np.empty(0, dtype=np.uint64)
+
+    def get(self, start, stop, batch):
+        """The keys of rows ``start:stop`` (``batch`` their network input), or ``None``
+        where the rows are not a table."""
+        X = self.X
+        if isinstance(X, Dataset):  # read as it comes: the batch itself
+            columns = table_columns(batch)
+            return None if columns is None else row_keys(columns)
+        if stop > self.start + len(self.keys):
+            self.start, end = start, min(self.n, start + max(_KEY_CHUNK, stop - start))
+            rows = (X.rows(start, end) if isinstance(X, _TableRows)
+                    else X[start:end].toarray() if sp.issparse(X) else X[start:end])
+            columns = table_columns(rows)
+            if columns is None:
+                return None
+            self.keys = row_keys(columns)
+        return self.keys[start - self.start : stop - self.start]
 
 
 def _check_memmap(estimator, X, *, reset):

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import sklearn_mtl
 from sklearn_mtl import MultiTaskClassifier
+from sklearn_mtl import _multitask as multitask
 from sklearn_mtl.neural._lookup import fit_lookup, repeat_blend, row_keys, table_columns
 
 
@@ -156,14 +157,22 @@ def test_rows_not_seen_keep_the_network(repeated_fits):
         np.testing.assert_array_equal(a, b)
 
 
-def test_any_container_and_batch_size_give_the_same(repeated_fits):
+@pytest.mark.parametrize("batch_size, chunk", [(7, 8192), (3, 5), (16, 5)])
+def test_any_container_and_batch_size_give_the_same(repeated_fits, monkeypatch, tmp_path,
+                                                     batch_size, chunk):
     looked, alone, X, Y, rows, labels = repeated_fits
     expected = looked.predict_proba(rows)
     for a, b in zip(looked.predict_proba(rows.astype(int)), expected):
         np.testing.assert_array_equal(a, b)  # ints are the same rows
-    small = copy.deepcopy(looked).set_params(batch_size=7)  # lookups batch by batch
-    for a, b in zip(small.predict_proba(rows), expected):
-        np.testing.assert_allclose(a, b, rtol=1e-5)
+    # keys hashed a chunk of rows at a time, chunks and batches unaligned
+    monkeypatch.setattr(multitask, "_KEY_CHUNK", chunk)
+    small = copy.deepcopy(looked).set_params(batch_size=batch_size)
+    mapped = np.lib.format.open_memmap(tmp_path / "rows.npy", mode="w+", dtype=np.float64,
+                                       shape=rows.shape)
+    mapped[:] = rows.to_numpy()
+    for Xq in (rows, mapped):
+        for a, b in zip(small.predict_proba(Xq), expected):
+            np.testing.assert_allclose(a, b, rtol=1e-5)
     before = rows.copy()
     looked.predict(rows)
     pd.testing.assert_frame_equal(rows, before)  # user data untouched
