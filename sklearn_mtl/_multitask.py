@@ -282,10 +282,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         values included, numbers compared as the float32 the network reads) reads the
         labels that came with that row, for each binary or multiclass task chosen:
         ``(counts + network) / (n + 1)``, the network's probabilities counting as one more
-        row among the ``n`` labelled repeats, so a strict majority of the repeats decides
-        and the network breaks ties. A task reads it where that lowers the held-out log
-        loss on the members' held-out folds (member ``m`` reads, for the samples of fold
-        ``m``, the repeats among the samples it trained on); see ``lookup_tasks_``. Only
+        row among the ``n`` labelled repeats (a ``sample_weight`` counts as a frequency),
+        so a strict majority of the repeats decides and the network breaks ties. A task
+        reads it where that lowers the held-out log loss on the members' held-out folds
+        (member ``m`` reads, for the samples of fold ``m``, the repeats among the samples
+        it trained on); see ``lookup_tasks_``. Only
         a table with repeated rows, fitted as an ensemble with held-out folds (the
         default one), can choose it; other tables and models predict exactly as with
         ``None``. The model keeps each distinct training row's label counts; the ONNX

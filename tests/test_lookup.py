@@ -128,6 +128,21 @@ def test_choice_weighs_samples():
     assert _choose(keys, truth, folds, net, weight=np.array([1.0, 1.0, 50.0]))[0] is None
 
 
+def test_weights_count_as_frequencies():
+    net = [[0.9, 0.1]] * 5
+    keys, truth, folds = [5, 5, 5, 5, 6], [1, 1, 0, 1, 1], [0, 1, 2, 3, 0]
+    weight = np.array([2.0, 1.0, 0.0, 1.0, 1.0])
+    weighted, w_blend = _choose(keys, truth, folds, net, weight=weight)
+    # weight 0: as if the row were absent; weight 2: as if it were there twice
+    keep = [0, 0, 1, 3, 4]
+    repeated, r_blend = _choose(np.take(keys, keep), np.take(truth, keep), np.take(folds, keep),
+                                np.take(net, keep, axis=0))
+    np.testing.assert_array_equal(weighted.counts[0], repeated.counts[0])
+    np.testing.assert_array_equal(weighted.counts[0], [[0, 4], [0, 1]])
+    np.testing.assert_allclose(w_blend[0].numpy()[[0, 1, 3, 4]],
+                               r_blend[0].numpy()[[0, 2, 3, 4]], rtol=1e-6)
+
+
 # ---------------------------------------------------------------- the estimator
 @pytest.fixture(scope="module")
 def repeated_fits():

@@ -92,8 +92,9 @@ class Lookup:
     keys : ndarray of shape (n_distinct,)
         The distinct rows' keys, sorted.
     counts : list of (ndarray of shape (n_distinct, n_classes) or None)
-        Per task, how many labelled training rows of each distinct row carry each class;
-        ``None`` for a task that does not read the lookup.
+        Per task, how many labelled training rows of each distinct row carry each class
+        (their summed ``sample_weight``, where given); ``None`` for a task that does not
+        read the lookup.
     rows : ndarray of shape (n_distinct, n_features) or None
         The distinct rows' values (float32) when every column is numeric; the ONNX
         export compares queries to them.
@@ -129,16 +130,17 @@ def repeat_blend(proba, counts):
     return np.where(n > 0, (counts + proba) / (n + 1), proba).astype(np.float32)
 
 
-def _repeats(inverse, n_distinct, truth, folds, n_classes):
-    """Per sample, how many labelled samples of its distinct row carry each class among
-    the samples its member trained on (every fold but its own; all for fold -1)."""
+def _repeats(inverse, n_distinct, truth, folds, n_classes, weight):
+    """Per distinct row, the summed weight of its labelled samples carrying each class;
+    and per sample, the same among the samples its member trained on (every fold but its
+    own; all for fold -1)."""
     labelled = truth >= 0
     k = int(folds.max()) + 2  # folds -1 .. k - 2
     total = np.zeros((n_distinct, n_classes))
-    np.add.at(total, (inverse[labelled], truth[labelled]), 1.0)
+    np.add.at(total, (inverse[labelled], truth[labelled]), weight[labelled])
     own = np.zeros((n_distinct * k, n_classes))
     cell = inverse * k + folds + 1
-    np.add.at(own, (cell[labelled], truth[labelled]), 1.0)
+    np.add.at(own, (cell[labelled], truth[labelled]), weight[labelled])
     held = folds >= 0
     return total, total[inverse] - np.where(held[:, None], own[cell], 0.0)
 
@@ -158,7 +160,9 @@ def fit_lookup(keys, columns, codes, kinds, n_classes, folds, held_out, sample_w
     codes (negative = masked), ``folds`` each sample's held-out fold (-1: held out by no
     member), ``held_out`` per task the held-out probabilities of
     :func:`~sklearn_mtl.neural._ensemble.held_out_pass` (``None`` for other kinds), and
-    ``n_classes`` each task's number of classes. A task reads the lookup where the blend
+    ``n_classes`` each task's number of classes. A sample counts with its weight
+    (``sample_weight``, as a frequency: weight 2 counts as the row twice, weight 0 not
+    at all). A task reads the lookup where the blend
     has a lower held-out log loss (weighted by ``sample_weight``) than its member alone,
     over the held-out samples that repeat a training row of their member: the sample of
     fold ``m`` reads the repeats among the samples member ``m`` trained on.
@@ -174,7 +178,7 @@ def fit_lookup(keys, columns, codes, kinds, n_classes, folds, held_out, sample_w
         truth = np.asarray(codes[:, j], dtype=np.int64)
         if kind not in BLENDABLE or held_out[j] is None or not (truth >= 0).any():
             continue
-        total, repeats = _repeats(inverse, len(distinct), truth, folds, n_classes[j])
+        total, repeats = _repeats(inverse, len(distinct), truth, folds, n_classes[j], weight)
         net = held_out[j].numpy()
         mixed = repeat_blend(net, repeats)
         scored = np.flatnonzero(held & (truth >= 0) & (repeats.sum(1) > 0))
