@@ -18,8 +18,13 @@ network's exact match / mean task accuracy:
   rows. That stands in for a choice made on the ensemble's held-out folds: the network's
   predictions of the training rows here come from other folds' models.
 
-This is a simulation for deciding whether to build the read-out, not the read-out: the
-network's probabilities and its joint decoding are not involved.
+This is the simulation that decided to build the read-out, not the read-out: the
+network's probabilities and its joint decoding are not involved. The estimator's own,
+``MultiTaskClassifier(lookup="auto")`` (the default), blends the repeats' labels into
+the probabilities and gates each task on the ensemble's held-out folds by log loss; its
+figures come from ``bench_accuracy.py``. Run this on a cache of the network fitted with
+``lookup=None`` (the previous release's ``reports/dev``), or it measures the lookup on top
+of itself.
 """
 
 from __future__ import annotations
