@@ -248,3 +248,20 @@ def test_export_refuses_a_lookup_it_cannot_compare():
     assert est.lookup_tasks_.any()
     with pytest.raises(OnnxExportError, match="lookup=None"):
         export_onnx(est, X_sample=rows)
+
+
+def test_gated_and_multilabel_tasks_with_repeats():
+    from sklearn_mtl import Task
+
+    X, Y, rows, labels = repeated_table(n_rows=30)
+    # a gated task: the size is asked only of red things
+    gated = Y.assign(size=Y["size"].where(Y["colour"] == "red", None))
+    est = small_net(tasks=[Task("colour"), Task("size", gate=("colour", "red"))]).fit(X, gated)
+    assert est.lookup_tasks_.shape == (2,)
+    assert (est.predict(rows)["colour"] == labels["colour"]).mean() == 1.0
+    # a label set next to a multiclass task: only the multiclass task can read it
+    sets = Y.assign(size=[{"s"} if v == "s" else {"l", "s"} for v in Y["size"]])
+    est = small_net().fit(X, sets)
+    assert [t.kind for t in est.tasks_] == ["multiclass", "multilabel"]
+    assert est.lookup_tasks_.tolist() == [True, False]
+    assert (est.predict(rows)["colour"] == labels["colour"]).all()
