@@ -17,6 +17,9 @@ ratio <= 1. Exits 1 when missed; the last line is the worst ratio.
 Usage::
 
     python benchmarks/bench_fit_time.py --tables diamonds --threads 1 --repeats 1
+
+``--threads`` also limits the OpenMP and BLAS pools (gradient boosting's, RealMLP-TD's
+numpy) with threadpoolctl, so that every contender runs on as many threads.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import warnings
 from pathlib import Path
 
 from sklearn.model_selection import KFold
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _suite  # noqa: E402
@@ -36,7 +40,7 @@ from bench_accuracy import build  # noqa: E402
 CONTENDERS = ("mtl", "realmlp", "hgb")
 
 
-def fit_times(table, repeats):
+def fit_times(table, repeats, threads=None):
     """{contender: [seconds per turn]} on the first training fold of ``table``."""
     X, Y = _suite.SUITE[table]()
     train, _ = next(KFold(n_splits=5, shuffle=True, random_state=0).split(X))
@@ -45,7 +49,8 @@ def fit_times(table, repeats):
     for turn in range(repeats):
         for name in CONTENDERS:
             model = build(name, None, seed=0)
-            with warnings.catch_warnings():
+            # --threads holds for the OpenMP and BLAS pools too (gradient boosting's)
+            with warnings.catch_warnings(), threadpool_limits(threads):
                 warnings.simplefilter("ignore")
                 times[name].append(timed(lambda m=model: m.fit(X_train, Y_train)))
             print(f"  {table} turn {turn}: {name} {times[name][-1]:.1f} s", flush=True)
@@ -60,7 +65,7 @@ def main(argv=None):
     setup(args)
     rows, checks = [], []
     for table in args.tables.split(","):
-        times = fit_times(table, args.repeats)
+        times = fit_times(table, args.repeats, args.threads)
         for name in CONTENDERS:  # each one's median time; ratio: the network's over it
             ratio = None if name == "mtl" else paired_ratio(times[name], times["mtl"])
             rows.append((f"{table}: {name}", statistics.median(times[name]), ratio))
