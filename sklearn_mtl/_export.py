@@ -516,7 +516,9 @@ def inference_parts(estimator):
     preprocessing, an ensemble) says how with a method ``_onnx_parts()`` returning the
     same pair: a fitted scikit-learn transformer applied to X first (converted by
     skl2onnx), and a module mapping its float32 output to the per-task outputs of
-    ``_predict_outputs``. Otherwise the pair is ``(None, network_outputs_module(est))``.
+    ``_predict_outputs``. Otherwise the pair is ``(None, network_outputs_module(est))``,
+    with the estimator's own ``TabularPreprocessor`` as torch operations in front where it
+    has one, and the lookup of repeated training rows (``lookup_tasks_``) after it.
     """
     if np.any(getattr(estimator, "neighbor_weights_", 0)):
         raise OnnxExportError(
