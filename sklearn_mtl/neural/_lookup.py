@@ -156,16 +156,15 @@ def fit_lookup(keys, columns, codes, kinds, n_classes, folds, held_out, sample_w
     ``held_out`` with the lookup blended in as prediction will blend it.
 
     ``keys`` are the table's rows' (:func:`row_keys` of ``columns``, the table's
-    :func:`table_columns`), ``codes`` (n, n_tasks) the label
-    codes (negative = masked), ``folds`` each sample's held-out fold (-1: held out by no
-    member), ``held_out`` per task the held-out probabilities of
-    :func:`~sklearn_mtl.neural._ensemble.held_out_pass` (``None`` for other kinds), and
-    ``n_classes`` each task's number of classes. A sample counts with its weight
-    (``sample_weight``, as a frequency: weight 2 counts as the row twice, weight 0 not
-    at all). A task reads the lookup where the blend
-    has a lower held-out log loss (weighted by ``sample_weight``) than its member alone,
-    over the held-out samples that repeat a training row of their member: the sample of
-    fold ``m`` reads the repeats among the samples member ``m`` trained on.
+    :func:`table_columns`), ``codes`` (n, n_tasks) the label codes (negative = masked),
+    ``folds`` each sample's held-out fold (-1: held out by no member), ``held_out`` per
+    task the held-out probabilities of :func:`~sklearn_mtl.neural._ensemble.held_out_pass`
+    (``None`` for other kinds), and ``n_classes`` each task's number of classes. A sample
+    counts with its weight (``sample_weight``, as a frequency: weight 2 counts as the row
+    twice, weight 0 not at all). A task reads the lookup where the blend has a lower
+    held-out log loss (weighted by ``sample_weight``) than its member alone, over the
+    held-out samples that repeat a training row of their member: the sample of fold ``m``
+    reads the repeats among the samples member ``m`` trained on.
     """
     distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     if len(distinct) == len(keys):  # no row repeats: nothing to read
