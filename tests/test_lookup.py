@@ -265,3 +265,13 @@ def test_gated_and_multilabel_tasks_with_repeats():
     assert [t.kind for t in est.tasks_] == ["multiclass", "multilabel"]
     assert est.lookup_tasks_.tolist() == [True, False]
     assert (est.predict(rows)["colour"] == labels["colour"]).all()
+
+
+def test_fit_passes_sample_weight_to_the_counts():
+    X, Y, rows, labels = repeated_table(n_rows=20)
+    weight = np.where(np.arange(len(X)) % 4 == 0, 3.0, 1.0)
+    est = small_net().fit(X, Y, sample_weight=weight)
+    assert est.lookup_tasks_.any()
+    for counts in est._lookup.counts:
+        if counts is not None:  # every row is labelled: the counts add up to the weights
+            np.testing.assert_allclose(counts.sum(), weight.sum())
