@@ -563,6 +563,29 @@ def test_partial_fit_classes_complete_the_first_batch():
         small(tasks=[Task("car")]).partial_fit(X[:10], first, classes=[["no", "yes"]])
 
 
+def test_quiet_fit_does_not_format_the_log(monkeypatch):
+    """With ``verbose=0`` and skorch's ``print`` sink nothing is printed, and the epoch's
+    table is not even formatted; a sink of the user's still gets every line."""
+    from sklearn_mtl.neural._net import TaskPrintLog
+
+    X = np.random.RandomState(0).normal(size=(24, 3)).astype(np.float32)
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "x", "y")})
+    tables = []
+    real = TaskPrintLog.table
+    monkeypatch.setattr(TaskPrintLog, "table",
+                        lambda self, row: tables.append(1) or real(self, row))
+    out = io.StringIO()
+    with redirect_stdout(out):
+        clf = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=3, random_state=0)
+        clf.fit(X, Y)
+    assert out.getvalue() == "" and tables == []
+    lines = []
+    log = TaskPrintLog(["a"], sink=lines.append).initialize()
+    for _ in range(2):
+        log.on_epoch_end(clf.net_)  # verbose=0
+    assert len(tables) == 2 and len(lines) == 2 + 2  # the header, its rule, two epochs
+
+
 def test_verbose_columns_follow_task_order():
     """skorch sorts its log columns alphabetically; per-task ones follow the tasks."""
     rng = np.random.RandomState(0)

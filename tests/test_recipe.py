@@ -703,6 +703,31 @@ def test_member_holdout_scores_each_member_on_its_own_fold_only():
     assert torch.isfinite(own).all()
 
 
+def test_member_holdout_regroups_an_in_memory_table_once(monkeypatch):
+    # An in-memory table is regrouped by fold once a fit, in chunks of samples, and each
+    # epoch only gathers its rows: the scores of regrouping the net's batches one by one
+    # (as for a Dataset), with one chunk or several, and again on the next epoch.
+    from sklearn_mtl.neural import _ensemble
+
+    X, Y, tasks = gated_cars(n=50)
+    clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), ensemble_size=3,
+                              max_epochs=2, random_state=0).fit(X, Y)
+    features = torch.from_numpy(clf.preprocessor_.transform(X))
+    targets = clf._with_folds(clf._targets(clf.encoder_.transform(Y), None, len(X)), 3)
+    clf.net_.batch_size = 16
+    batchwise = MemberHoldout()
+    batchwise.X_, batchwise.y_ = torch.utils.data.TensorDataset(features), targets
+    expected = batchwise.member_losses(clf.net_)
+    for rows, chunks in [(8192, 1), (20, 3)]:  # 20 samples a chunk: 20, 20 and 10
+        monkeypatch.setattr(_ensemble, "_HELD_OUT_ROWS", rows)
+        holdout = MemberHoldout()
+        holdout.X_, holdout.y_ = features, targets
+        torch.testing.assert_close(holdout.member_losses(clf.net_), expected)
+        assert len(holdout.fold_rows_) == chunks
+        torch.testing.assert_close(holdout.member_losses(clf.net_), expected)
+    assert "fold_rows_" not in dict(clf.net_.callbacks_)["member_holdout"].__dict__  # fit's
+
+
 def test_ensemble_refuses_other_trunks_and_batch_norm():
     X, Y = raw_table(n=20)
     with pytest.raises(ValueError, match="ensemble_size=4 needs the built-in MLP"):

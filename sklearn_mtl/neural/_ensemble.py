@@ -323,6 +323,7 @@ class MemberHoldout(Callback):
         if not self.active_:
             return
         self.X_, self.y_ = X, torch.as_tensor(y)
+        self.__dict__.pop("fold_rows_", None)  # the regrouping of a previous fit's samples
         trunk = net.module_.trunk
         self.member_views_ = trunk.member_views() if hasattr(trunk, "member_views") else None
         self._start(_member_parameters(net.module_, net.module_.n_members))
@@ -372,6 +373,7 @@ class MemberHoldout(Callback):
             self._score_views(net, views)
         net.history.record("member_best_epochs", self.best_epoch_.tolist())
         del self.X_, self.y_, self.params_, self.best_state_
+        self.__dict__.pop("fold_rows_", None)
 
     def _views(self):
         views = getattr(self, "member_views_", None)
@@ -402,6 +404,34 @@ class MemberHoldout(Callback):
         self.best_epoch_[losers] = self.best_epoch_[source]
         net.history.record("member_view", kept)
 
+    def _held_out_batches(self, net, k, own_folds):
+        """The training samples, ``(x, y, held)`` batch by batch on the net's device.
+
+        With ``own_folds`` each batch is regrouped by held-out fold (:func:`_by_fold`:
+        shapes (k, m, ...)); otherwise ``held`` is ``None`` and the batch is as the
+        net's iterator gives it. An in-memory tensor ``X`` is regrouped once a fit, in
+        chunks of up to ``_HELD_OUT_ROWS`` samples (fewer for wide rows), and each epoch
+        only gathers the rows: a small table's evaluation is then one forward pass, not
+        one a mini-batch with its regrouping.
+        """
+        X, y, device = self.X_, self.y_, net.device
+        if not (own_folds and isinstance(X, torch.Tensor)):
+            for xb, yb in net.get_iterator(net.get_dataset(X, y), training=False):
+                xb, yb = xb.to(device), yb.to(device)
+                yield _by_fold(xb, yb, k) if own_folds else (xb, yb, None)
+            return
+        index = self.__dict__.get("fold_rows_")
+        if index is None:
+            row_bytes = max(X[:1].nbytes, 1)
+            chunk = max(net.batch_size, min(_HELD_OUT_ROWS, _HELD_OUT_BYTES // row_bytes))
+            index = self.fold_rows_ = []
+            for start in range(0, X.shape[0], chunk):
+                rows, held = _fold_rows(y[start : start + chunk, -1], k)
+                index.append((rows + start, held))
+        for rows, held in index:
+            yb = y[rows].to(device)
+            yield X[rows].to(device), yb, held.to(device=device, dtype=yb.dtype)
+
     def member_losses(self, net):
         """Each member's score on its own held-out fold, a tensor (n_members,).
 
@@ -428,12 +458,9 @@ class MemberHoldout(Callback):
         exact_count = torch.zeros(k, dtype=torch.float64)
         members = torch.arange(k)[:, None]
         own_folds = callable(getattr(module.trunk, "forward_members", None))
-        batches = net.get_iterator(net.get_dataset(self.X_, self.y_), training=False)
         with torch.no_grad():
-            for xb, yb in batches:
-                xb, yb = xb.to(net.device), yb.to(net.device)
+            for xb, yb, held in self._held_out_batches(net, k, own_folds):
                 if own_folds:
-                    xb, yb, held = _by_fold(xb, yb, k)
                     outputs = module.heads(module.trunk.forward_members(xb))
                 else:
                     outputs = module(xb)
@@ -442,9 +469,9 @@ class MemberHoldout(Callback):
                 any_wrong = any_given = None
                 for j, spec in enumerate(criterion.specs):
                     loss, wrong, weight = _member_terms(spec, outputs[j], yb, held, k)
-                    losses[:, j] += (loss * weight).flatten(1).sum(1).double().cpu()
-                    errors[:, j] += (wrong * weight).flatten(1).sum(1).double().cpu()
-                    counts[:, j] += weight.flatten(1).sum(1).double().cpu()
+                    losses[:, j] += (loss * weight).flatten(1).double().sum(1).cpu()
+                    errors[:, j] += (wrong * weight).flatten(1).double().sum(1).cpu()
+                    counts[:, j] += weight.flatten(1).double().sum(1).cpu()
                     if exact:
                         given = (weight > 0).reshape(k, weight.shape[1], -1).any(-1)
                         bad = ((wrong * weight) > 0).reshape(k, weight.shape[1], -1).any(-1)
@@ -466,6 +493,12 @@ class MemberHoldout(Callback):
         score = torch.where(present, score, torch.zeros_like(score))
         total = (score * criterion.task_weights.cpu().double()).sum(1).float()
         return torch.where(present.any(1), total, torch.full_like(total, float("inf")))
+
+
+#: The held-out evaluation of an in-memory table regroups at most this many samples, and
+#: this many bytes of features, at a time (see ``MemberHoldout._held_out_batches``).
+_HELD_OUT_ROWS = 8192
+_HELD_OUT_BYTES = 32 * 2**20
 
 
 def _view_means(scores, views):
@@ -491,16 +524,23 @@ def _by_fold(x, y, k):
     of member ``j`` is the ``i``-th sample of fold ``j`` in the batch, ``m`` the largest
     fold's count; shorter folds are padded with their batch's first sample, ``held`` 0.
     """
-    fold = y[:, -1].long()
+    rows, held = _fold_rows(y[:, -1], k)
+    return x[rows], y[rows], held.to(y.dtype)
+
+
+def _fold_rows(fold, k):
+    """``(rows, held)``, both (k, m): row ``i`` of member ``j`` is the index of the
+    ``i``-th sample of fold ``j`` among ``fold`` (each sample's fold), ``m`` the largest
+    fold's count; shorter folds are padded with index 0, ``held`` False there."""
+    fold = fold.long()
     order = torch.argsort(fold, stable=True)
     counts = torch.bincount(fold, minlength=k)[:k]
     m = max(int(counts.max()), 1)
     starts = torch.cumsum(counts, 0) - counts
-    slot = torch.arange(m, device=y.device)
+    slot = torch.arange(m, device=fold.device)
     held = slot[None, :] < counts[:, None]
     index = torch.where(held, starts[:, None] + slot[None, :], torch.zeros_like(slot)[None, :])
-    rows = order[index.clamp(max=len(order) - 1)]
-    return x[rows], y[rows], held.to(y.dtype)
+    return order[index.clamp(max=len(order) - 1)], held
 
 
 def _member_terms(spec, out, target, held, k):
