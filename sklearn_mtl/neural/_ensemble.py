@@ -522,7 +522,7 @@ def _by_fold(x, y, k):
 
     Returns ``(x, y, held)`` of shapes (k, m, ...), (k, m, columns) and (k, m): row ``i``
     of member ``j`` is the ``i``-th sample of fold ``j`` in the batch, ``m`` the largest
-    fold's count; shorter folds are padded with their batch's first sample, ``held`` 0.
+    fold's count; shorter folds are padded with one of the batch's samples, ``held`` 0.
     """
     rows, held = _fold_rows(y[:, -1], k)
     return x[rows], y[rows], held.to(y.dtype)
@@ -531,7 +531,8 @@ def _by_fold(x, y, k):
 def _fold_rows(fold, k):
     """``(rows, held)``, both (k, m): row ``i`` of member ``j`` is the index of the
     ``i``-th sample of fold ``j`` among ``fold`` (each sample's fold), ``m`` the largest
-    fold's count; shorter folds are padded with index 0, ``held`` False there."""
+    fold's count; shorter folds are padded with another sample's index, ``held`` False
+    there."""
     fold = fold.long()
     order = torch.argsort(fold, stable=True)
     counts = torch.bincount(fold, minlength=k)[:k]
