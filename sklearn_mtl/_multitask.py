@@ -70,7 +70,7 @@ from .neural._modules import (
     infer_out_features,
 )
 from .neural._neighbors import apply_blend, select_blend, training_features
-from .neural._net import ArrayDataset, MultiTaskNet
+from .neural._net import ArrayDataset, MultiTaskNet, PreprocessedRows
 from .neural._preprocessing import TabularPreprocessor, is_tabular_frame
 from .neural._schedules import WarmupCosineSchedule
 from .neural._trunks import NAMED_TRUNKS
@@ -555,8 +555,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             )
         if isinstance(X, np.memmap):  # also np.load(mmap_mode=...): read batch by batch
             _check_memmap(self, X, reset=reset)
-            if rows and X.ndim == 2 and getattr(self, "preprocessor_", None) is not None:
-                return _TableRows(X, self.preprocessor_)  # preprocessed per batch
+            if reset and X.ndim == 2 and self.preprocessing is not None:
+                self.n_features_in_ = X.shape[1]
+                self._fit_preprocessor(_row_sample(X, _MEMMAP_FIT_ROWS))
+            if X.ndim == 2 and getattr(self, "preprocessor_", None) is not None:
+                # preprocessed batch by batch: at prediction as rows, in fit as a Dataset
+                return _TableRows(X, self.preprocessor_) if rows else PreprocessedRows(
+                    X, self.preprocessor_)
             X = ArrayDataset(X, dtype=np.float32)
         if isinstance(X, Dataset):
             if reset:  # read lazily, as it comes: no preprocessing (nor a stale one)
@@ -598,17 +603,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if reset:
             self.preprocessor_ = None
             if preprocess and X.ndim == 2:
-                self.preprocessor_ = (
-                    TabularPreprocessor() if self.preprocessing == "auto"
-                    else clone(self.preprocessing)
-                )
-                if getattr(self, "_input_views", False):  # the second view's encoding
-                    self.preprocessor_.set_params(n_bins=_VIEW_BINS,
-                                                  max_encoded_columns=_VIEW_MAX_ENCODED,
-                                                  ratios=True)
-                self.preprocessor_.fit(X)
-                if getattr(self, "_input_views", False):
-                    self._input_views = len(self.preprocessor_.encoded_columns_) > 0
+                self._fit_preprocessor(X)
         if getattr(self, "preprocessor_", None) is not None:
             if rows:
                 return _TableRows(X, self.preprocessor_)
@@ -616,6 +611,20 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if not X.flags.writeable:  # torch warns on read-only arrays (e.g. memmaps)
             X = np.array(X)
         return X
+
+    def _fit_preprocessor(self, X):
+        """``preprocessor_``: ``preprocessing``'s transformer (``"auto"``: the recipe's
+        :class:`~sklearn_mtl.neural.TabularPreprocessor`, with the second input view's
+        encoding where the recipe trains two views), fitted on the table ``X``."""
+        self.preprocessor_ = (
+            TabularPreprocessor() if self.preprocessing == "auto" else clone(self.preprocessing)
+        )
+        if getattr(self, "_input_views", False):  # the second view's encoding
+            self.preprocessor_.set_params(n_bins=_VIEW_BINS,
+                                          max_encoded_columns=_VIEW_MAX_ENCODED, ratios=True)
+        self.preprocessor_.fit(X)
+        if getattr(self, "_input_views", False):
+            self._input_views = len(self.preprocessor_.encoded_columns_) > 0
 
     @staticmethod
     def _as_tensor(X):
@@ -1451,7 +1460,10 @@ class _TableRows:
         return self.shape[0]
 
     def rows(self, start, stop):
-        """Rows ``start:stop`` as given."""
+        """Rows ``start:stop`` as given (a memory map's as float32, as an array's are
+        validated)."""
+        if isinstance(self.X, np.memmap):
+            return np.asarray(self.X[start:stop], dtype=np.float32)
         return self.X.iloc[start:stop] if hasattr(self.X, "iloc") else self.X[start:stop]
 
     def batch(self, start, stop):
@@ -1485,6 +1497,20 @@ class _QueryKeys:
                 return None
             self.keys = row_keys(columns)
         return self.keys[start - self.start : stop - self.start]
+
+
+#: A memory-mapped table's preprocessor is fitted on at most this many of its rows (a
+#: sample beyond it, as gradient boosting bins a large table on a sample of 200,000).
+_MEMMAP_FIT_ROWS = 200_000
+
+
+def _row_sample(X, n_rows):
+    """The rows of a memory map that its preprocessor is fitted on, read into memory as
+    float32: every row, or ``n_rows`` of them drawn with a fixed seed (so that every
+    process of a data-parallel fit draws the same), read in file order."""
+    if X.shape[0] > n_rows:
+        X = X[np.sort(np.random.RandomState(0).choice(X.shape[0], n_rows, replace=False))]
+    return np.asarray(X, dtype=np.float32)  # as an array in memory is validated
 
 
 def _check_memmap(estimator, X, *, reset):

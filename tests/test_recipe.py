@@ -1,6 +1,7 @@
 """The default recipe's parts, each on tiny data: preprocessing, training length, schedule,
 label smoothing, the ensemble and its held-out epoch selection, automatic decoding."""
 
+import pickle
 from types import SimpleNamespace
 
 import numpy as np
@@ -261,9 +262,12 @@ def test_prediction_preprocesses_one_batch_at_a_time(tmp_path, monkeypatch):
             np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
     assert sizes and max(sizes) <= 64
     np.testing.assert_array_equal(clf.predict(mapped), clf.predict(X))
-    # refitted on the memory map, read as it comes: the array's preprocessor is dropped
+    # refitted on the memory map: a preprocessor of its own, fitted on its rows
+    stale = clf.preprocessor_
     clf.set_params(max_epochs=1).fit(mapped, Y)
-    assert clf.preprocessor_ is None
+    assert clf.preprocessor_ is not stale
+    np.testing.assert_array_equal(clf.preprocessor_.transform(X),
+                                  TabularPreprocessor().fit(X).transform(X))
     np.testing.assert_array_equal(clf.predict_proba(mapped)[0], clf.predict_proba(X)[0])
 
 
@@ -938,13 +942,66 @@ def test_views_round_trip_same_seed_and_warm_start(view_threshold, tmp_path):
     torch.testing.assert_close(clf.net_.module_.trunk.input_mask, mask)
 
 
+def _mapped(values, tmp_path):
+    path = tmp_path / "X.npy"
+    np.save(path, values)
+    return np.load(path, mmap_mode="r")
+
+
+def test_a_memmap_table_is_preprocessed_as_the_array_is(tmp_path):
+    # The same raw numbers (grams next to millimetres, gaps) fitted as a memory map or in
+    # memory: the same preprocessing, fitted on every row; the same network outputs.
+    X, Y = raw_table(n=80)
+    values = X[["mass_g", "length_mm"]].to_numpy()
+    mapped = _mapped(values, tmp_path)
+    params = dict(hidden_layer_sizes=(8,), ensemble_size=2, max_epochs=3, random_state=0)
+    in_memory = MultiTaskClassifier(**params).fit(values, Y)
+    clf = MultiTaskClassifier(**params).fit(mapped, Y)
+    assert clf.n_features_in_ == 2 and isinstance(clf.preprocessor_, TabularPreprocessor)
+    np.testing.assert_array_equal(clf.preprocessor_.transform(values),
+                                  in_memory.preprocessor_.transform(values))
+    for a, b in zip(clf.predict_proba(mapped), in_memory.predict_proba(values)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    assert np.isnan(mapped).any()  # the file is read, never written
+    none = MultiTaskClassifier(preprocessing=None, **params)
+    assert none.fit(np.nan_to_num(mapped), Y).preprocessor_ is None  # as given, then
+
+
+def test_a_large_memmap_is_preprocessed_as_its_sample_and_read_by_batch(tmp_path,
+                                                                        monkeypatch):
+    from sklearn_mtl import _multitask
+    from sklearn_mtl.neural._net import PreprocessedRows
+
+    X, Y = raw_table(n=80)
+    mapped = _mapped(X[["mass_g", "length_mm"]].to_numpy(), tmp_path)
+    monkeypatch.setattr(_multitask, "_MEMMAP_FIT_ROWS", 30)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=2, max_epochs=1,
+                              random_state=0)
+    rows = np.sort(np.random.RandomState(0).choice(80, 30, replace=False))
+    train = clf._validate_X(mapped, reset=True)
+    values = np.asarray(mapped, dtype=np.float32)  # as an array in memory is validated
+    expected = TabularPreprocessor().fit(values[rows])
+    np.testing.assert_array_equal(clf.preprocessor_.transform(values),
+                                  expected.transform(values))
+    # the rows of a batch, preprocessed at once, in the order asked for
+    assert isinstance(train, PreprocessedRows) and train.rows.X is mapped
+    batch = train.__getitems__([5, 2, 70])
+    np.testing.assert_array_equal(torch.stack(batch).numpy(),
+                                  expected.transform(values[[5, 2, 70]]))
+    np.testing.assert_array_equal(train[2].numpy(), batch[1].numpy())
+    restored = pickle.loads(pickle.dumps(train))  # for DataLoader workers: the file reopened
+    assert isinstance(restored.rows.X, np.memmap)
+    np.testing.assert_array_equal(restored[2].numpy(), batch[1].numpy())
+
+
 def test_a_large_memmap_trains_one_view(view_threshold, tmp_path):
-    # a memory-mapped table is read batch by batch, without the preprocessing
+    # a memory-mapped table is read batch by batch, preprocessed, in one view
     X, Y = step_table()
     mapped = np.memmap(tmp_path / "X.f32", dtype=np.float32, mode="w+", shape=X.shape)
     mapped[:] = X.to_numpy()
     clf = MultiTaskClassifier(max_epochs=1, random_state=0).fit(mapped, Y)
     assert clf.input_view_ is None and clf.net_.module_.n_members == 8
+    assert len(clf.preprocessor_.encoded_columns_) == 0
 
 
 @pytest.mark.parametrize("params", [

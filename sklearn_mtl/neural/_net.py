@@ -47,7 +47,15 @@ class LabelledDataset(Dataset):
         return len(self.features)
 
     def __getitem__(self, i):
-        x = self.features[i]
+        return self._pair(self.features[i], i)
+
+    def __getitems__(self, indices):
+        batch = getattr(self.features, "__getitems__", None)  # a batch read at once
+        if batch is None:
+            return [self[i] for i in indices]
+        return [self._pair(x, i) for x, i in zip(batch(indices), indices)]
+
+    def _pair(self, x, i):
         if isinstance(x, (tuple, list)):  # (x, label) datasets: labels come from Y
             x = x[0]
         return torch.as_tensor(np.asarray(x)), self.y[i]
@@ -96,6 +104,39 @@ class ArrayDataset(Dataset):
         self.__dict__.update(state)
         if reopen is not None:
             self.X = np.memmap(**reopen)
+
+
+class PreprocessedRows(Dataset):
+    """Rows of a 2-D array (a memory map) preprocessed as they are read, a batch at a
+    time: torch's ``DataLoader`` asks for a batch's rows at once (``__getitems__``), so
+    the preprocessor runs once a batch, and the preprocessed table is never built.
+
+    Parameters
+    ----------
+    X : ndarray or np.memmap of shape (n_samples, n_features)
+        The samples, as given (read through :class:`ArrayDataset`, which pickles a
+        memory map by reopening its file).
+    preprocessor : fitted transformer
+        Turns rows of ``X`` into the network's input (``transform``).
+    """
+
+    def __init__(self, X, preprocessor):
+        self.rows = ArrayDataset(X, dtype=X.dtype)
+        self.preprocessor = preprocessor
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        return self.__getitems__([i])[0]
+
+    def __getitems__(self, indices):
+        index = np.asarray(indices, dtype=np.int64)
+        order = np.argsort(index, kind="stable")  # read the file in order
+        out = np.empty((len(index), self.preprocessor.n_features_out_), dtype=np.float32)
+        rows = np.asarray(self.rows.X[index[order]], dtype=np.float32)  # as arrays are
+        out[order] = self.preprocessor.transform(rows)
+        return list(torch.from_numpy(out))
 
 
 class _PermutationSampler(torch.utils.data.Sampler):
