@@ -70,9 +70,20 @@ def main(out):
     clf = net().fit(ds, Y)
     results["dataset"] = {"checksums": check_replicas(clf)}
 
-    # Parquet shards: each process reads its own row groups; predictions file by file.
-    import os
+    # A memory-mapped table: preprocessed alike on every process (its preprocessor
+    # fitted on the same rows), and sharded as the same numbers in memory are.
+    raw = X * [1.0, 100.0, 1000.0, 1.0, 5.0]
+    path = os.path.join(os.path.dirname(out), "X.npy")
+    if dist.get_rank() == 0:
+        np.save(path, raw)
+    dist.barrier()
+    mapped = np.load(path, mmap_mode="r")
+    clf = net(preprocessing="auto").fit(mapped, Y)
+    in_memory = net(preprocessing="auto").fit(raw.astype(np.float32), Y)
+    results["memmap"] = {"checksums": check_replicas(clf),
+                         "in_memory": check_replicas(in_memory)}
 
+    # Parquet shards: each process reads its own row groups; predictions file by file.
     from sklearn_mtl.sharded import ParquetShards, predict_shards
 
     folder = os.path.join(os.path.dirname(out), "shards")

@@ -51,6 +51,10 @@ def test_two_processes(tmp_path):
     assert results["plain"]["batches"] == 4
     # a Dataset is sharded exactly as the same data in memory
     assert results["dataset"]["checksums"] == results["plain"]["checksums"]
+    # a memory map is preprocessed and sharded as the same numbers in memory
+    first, second = results["memmap"]["checksums"]
+    assert first == second
+    assert results["memmap"]["checksums"] == results["memmap"]["in_memory"]
     # predictions: each process writes its own files
     assert results["parquet"]["written"] == [["part-00000.parquet", "part-00002.parquet"],
                                              ["part-00001.parquet"]]
