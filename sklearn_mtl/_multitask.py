@@ -105,8 +105,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         with the default ensemble it also writes each numeric column's piecewise-linear
         encoding, read by the second input view (see ``input_view_``). A transformer
         (e.g. ``TabularPreprocessor(n_bins=16)``) is cloned and used as given. ``None``:
-        X goes to the network as it is (numeric, no NaN). Images, clips, sparse matrices
-        and datasets are never preprocessed.
+        X goes to the network as it is (numeric, no NaN). A 2-D memory map is a table too
+        (its preprocessing fitted on its rows, or a sample of 200,000 of them; each batch
+        preprocessed as it is read). Images, clips, sparse matrices and datasets are never
+        preprocessed.
     trunk : {"mlp", "conv2d", "conv3d", "conv2d_frames"}, nn.Module class, callable or \
             nn.Module, default="mlp"
         The shared trunk. ``"mlp"`` builds an MLP from ``hidden_layer_sizes``,
@@ -357,8 +359,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         occurred in training: the share of training samples whose combination occurs
         once. ``decode="auto"`` reads it.
     preprocessor_ : TabularPreprocessor or None
-        The fitted ``preprocessing`` of a 2-D table; ``None`` for images, clips, sparse
-        matrices, datasets and ``preprocessing=None``.
+        The fitted ``preprocessing`` of a 2-D table (in memory or memory-mapped);
+        ``None`` for images, clips, sparse matrices, datasets and ``preprocessing=None``.
     n_features_in_ : int
         Number of features seen during fit (channels for image input).
     feature_names_in_ : ndarray of shape (n_features_in_,)
