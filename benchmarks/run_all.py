@@ -33,6 +33,7 @@ SCRIPTS = {
         "neural": True,
     },
     "bench_predict.py": {"quick": ["--n-samples", "200000", "--repeats", "1"], "neural": True},
+    "bench_memmap_fit.py": {"quick": ["--tables", "carseats"], "neural": True},
     "bench_thresholds.py": {"quick": [], "neural": False},
     "bench_onnx.py": {
         "quick": ["--n-samples", "4000", "--epochs", "3", "--repeats", "3"], "neural": False,
