@@ -557,9 +557,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             )
         if isinstance(X, np.memmap):  # also np.load(mmap_mode=...): read batch by batch
             _check_memmap(self, X, reset=reset)
-            if reset and X.ndim == 2 and self.preprocessing is not None:
-                self.n_features_in_ = X.shape[1]
-                self._fit_preprocessor(_row_sample(X, _MEMMAP_FIT_ROWS))
+            if reset:
+                self.preprocessor_ = None  # never a previous fit's
+                if X.ndim == 2 and self.preprocessing is not None:
+                    self.n_features_in_ = X.shape[1]
+                    self._fit_preprocessor(_row_sample(X, _MEMMAP_FIT_ROWS))
             if X.ndim == 2 and getattr(self, "preprocessor_", None) is not None:
                 # preprocessed batch by batch: at prediction as rows, in fit as a Dataset
                 return _TableRows(X, self.preprocessor_) if rows else PreprocessedRows(

@@ -942,8 +942,8 @@ def test_views_round_trip_same_seed_and_warm_start(view_threshold, tmp_path):
     torch.testing.assert_close(clf.net_.module_.trunk.input_mask, mask)
 
 
-def _mapped(values, tmp_path):
-    path = tmp_path / "X.npy"
+def _mapped(values, tmp_path, name="X.npy"):
+    path = tmp_path / name
     np.save(path, values)
     return np.load(path, mmap_mode="r")
 
@@ -965,6 +965,9 @@ def test_a_memmap_table_is_preprocessed_as_the_array_is(tmp_path):
     assert np.isnan(mapped).any()  # the file is read, never written
     none = MultiTaskClassifier(preprocessing=None, **params)
     assert none.fit(np.nan_to_num(mapped), Y).preprocessor_ is None  # as given, then
+    finite = _mapped(np.nan_to_num(values), tmp_path, "finite.npy")
+    refit = in_memory.set_params(preprocessing=None).fit(finite, Y)
+    assert refit.preprocessor_ is None  # not the array fit's, left behind
 
 
 def test_a_large_memmap_is_preprocessed_as_its_sample_and_read_by_batch(tmp_path,
