@@ -78,6 +78,8 @@ def exact_match(X, Y, folds, network):
     for c in Xh.columns:
         if Xh[c].dtype == object or str(Xh[c].dtype) == "bool":
             Xh[c] = Xh[c].astype("category")
+            if len(Xh[c].cat.categories) > 255:  # HGB's limit: its codes, as numbers
+                Xh[c] = Xh[c].cat.codes.where(Xh[c].notna()).astype(float)
     full = Y.notna().all(axis=1).to_numpy()
     net, hgb = [], []
     for train, test in KFold(folds, shuffle=True, random_state=0).split(X):
