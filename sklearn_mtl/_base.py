@@ -276,6 +276,7 @@ def validate_features(estimator, X, **kwargs):
     position and value of the first offending entry (and, for reordered DataFrame
     columns, the expected order).
     """
+    _check_no_time_columns(estimator, X)
     try:
         return validate_data(estimator, X, **kwargs)
     except ValueError as exc:
@@ -292,6 +293,23 @@ def validate_features(estimator, X, **kwargs):
         if where is None:
             raise
         raise ValueError(f"{message.rstrip()}\n{where}") from exc
+
+
+def _check_no_time_columns(estimator, X):
+    """A ValueError naming the first date or duration column of a DataFrame ``X``, which
+    numeric validation cannot read (numpy has no common type for them and numbers)."""
+    if not isinstance(X, pd.DataFrame):
+        return
+    for column, dtype in X.dtypes.items():
+        date = pd.api.types.is_datetime64_any_dtype(dtype)
+        if date or pd.api.types.is_timedelta64_dtype(dtype):
+            hint = (", or leave preprocessing='auto', which reads dates and durations as "
+                    "days" if getattr(estimator, "preprocessing", "auto") is None else "")
+            raise ValueError(
+                f"X's column {column!r} holds {'dates' if date else 'durations'} ({dtype}); "
+                f"{type(estimator).__name__} expected numbers here. Convert the column to "
+                f"numbers first (e.g. days since a date){hint}."
+            )
 
 
 def _ragged_row(X):

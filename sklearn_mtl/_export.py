@@ -563,8 +563,22 @@ def _network_parts(estimator):
                 "which the export does not write; one-hot encode them in a Pipeline step "
                 "before the estimator (e.g. a ColumnTransformer with a OneHotEncoder)."
             )
+        times = getattr(preprocessor, "time_columns_", ())  # absent: an older model
+        if len(times):
+            raise OnnxExportError(
+                f"{type(estimator).__name__}'s preprocessor_ (TabularPreprocessor) reads "
+                f"the column(s) {_column_names(estimator, times)} as dates or durations "
+                "(days since 1970-01-01, or days), which the export does not write; "
+                "convert them to numbers in a Pipeline step before the estimator."
+            )
         return None, _with_tabular_input(preprocessor, module)
     return preprocessor, module  # a scikit-learn transformer: converted by skl2onnx
+
+
+def _column_names(estimator, positions):
+    """The input columns at ``positions``, by name where the estimator knows them."""
+    names = getattr(estimator, "feature_names_in_", None)
+    return [str(names[j]) if names is not None else int(j) for j in positions]
 
 
 def _input_shape(estimator):

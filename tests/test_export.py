@@ -423,3 +423,9 @@ def test_default_recipe_preprocessing_and_ensemble_export():
     clf = MultiTaskClassifier(tasks=TASKS, max_epochs=1, random_state=0).fit(frame, Y)
     with pytest.raises(OnnxExportError, match=r"one-hot encodes the categorical column\(s\) \[3\]"):
         export_onnx(clf)
+    # Dates read as days inside the estimator: a clear refusal too, naming the column.
+    frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"]).assign(
+        sold=pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(len(X)), unit="D"))
+    clf = MultiTaskClassifier(tasks=TASKS, max_epochs=1, random_state=0).fit(frame, Y)
+    with pytest.raises(OnnxExportError, match=r"the column\(s\) \['sold'\] as dates"):
+        export_onnx(clf)

@@ -87,6 +87,47 @@ def test_preprocessor_rejects_infinity_naming_the_column():
         TabularPreprocessor().fit(X)
 
 
+def test_preprocessor_reads_dates_and_durations_as_days():
+    X = pd.DataFrame({
+        "sold": pd.to_datetime(["1970-01-02 00:00", "1970-01-04 12:00", None,
+                                "1970-01-03 00:00"]),
+        "kept": pd.to_timedelta(["36h", "1D", "2D", "12h"]),
+        "price": [1.0, 2.0, 3.0, 5.0],
+    })
+    before = X.copy()
+    pre = TabularPreprocessor(numeric="passthrough", point_mass=None).fit(X)
+    out = pre.transform(X)
+    pd.testing.assert_frame_equal(X, before)  # never mutated
+    np.testing.assert_array_equal(pre.time_columns_, [0, 1])
+    np.testing.assert_array_equal(out[[0, 1, 3], 0], [1.0, 3.5, 2.0])  # days since 1970
+    np.testing.assert_array_equal(out[:, 1], [1.5, 1.0, 2.0, 0.5])  # durations in days
+    np.testing.assert_array_equal(out[:, 3], [0, 0, 1, 0])  # NaT: a gap and its indicator
+    assert list(pre.get_feature_names_out()) == ["sold", "kept", "price", "sold_missing"]
+    # a time zone is read in UTC: the same instants give the same days
+    paris = X.assign(sold=X["sold"].dt.tz_localize("UTC").dt.tz_convert("Europe/Paris"))
+    np.testing.assert_array_equal(pre.transform(paris), out)
+    # a date is no quantity: it takes no part in the log-ratios, a duration does
+    ratios = TabularPreprocessor(ratios=True).fit(X.fillna({"sold": X["sold"].min()}))
+    names = ratios.get_feature_names_out()
+    assert [name for name in names if name.startswith("log(")] == ["log(kept/price)"]
+
+
+def test_dates_fit_as_their_days_do():
+    X, Y = raw_table()
+    X = X.assign(sold=pd.Timestamp("2020-03-01", tz="UTC")
+                 + pd.to_timedelta(np.arange(len(X)) * 7.5, unit="h"))
+    days = X.assign(sold=(X["sold"] - pd.Timestamp("1970-01-01", tz="UTC")) / pd.Timedelta("1D"))
+    before = X.copy()
+    params = dict(hidden_layer_sizes=(8,), max_epochs=3, random_state=0)
+    with_dates = MultiTaskClassifier(**params).fit(X, Y)
+    pd.testing.assert_frame_equal(X, before)
+    np.testing.assert_array_equal(with_dates.predict_proba(X)[0],
+                                  MultiTaskClassifier(**params).fit(days, Y).predict_proba(days)[0])
+    # without the preprocessing, a clear error naming the column
+    with pytest.raises(ValueError, match="column 'sold' holds dates .*preprocessing='auto'"):
+        MultiTaskClassifier(preprocessing=None, **params).fit(X.drop(columns="island"), Y)
+
+
 def test_raw_dataframe_with_strings_and_gaps_fits_and_predicts():
     X, Y = raw_table()
     before_X, before_Y = X.copy(), Y.copy()

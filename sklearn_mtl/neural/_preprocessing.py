@@ -33,6 +33,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
       Holzmüller et al. 2024). A missing value (NaN) becomes 0, the median, and each
       column that had gaps in training gets a 0/1 indicator column, as
       ``SimpleImputer(add_indicator=True)`` does.
+    - **Dates and durations** (DataFrame columns of ``datetime64`` dtype, with or
+      without a time zone, and of ``timedelta64`` dtype) are numeric columns: a date is
+      read as days since 1970-01-01 (UTC), a duration as days, a missing one (``NaT``)
+      as a gap; then scaled as the other numeric columns are. A date takes no part in
+      the log-ratios.
     - **Point masses** (with ``point_mass``): a numeric column whose most frequent value
       is its lowest or highest (advertising spend of 0 in a third of the rows, a count
       of 0, a value censored at a limit) and holds at least ``point_mass`` of its
@@ -95,6 +100,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         Positions of the numeric input columns.
     categorical_columns_ : ndarray of int
         Positions of the categorical input columns.
+    time_columns_ : ndarray of int
+        Positions of the input columns read as days (dates and durations), among the
+        numeric ones.
     center_ : ndarray of shape (n_numeric,)
         Per numeric column, the value that maps to 0.
     scale_ : ndarray of shape (n_numeric,)
@@ -175,6 +183,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         kinds = np.array([_column_kind(frame, j) for j in range(frame.shape[1])], dtype=bool)
         self.categorical_columns_ = np.flatnonzero(kinds)
         self.numeric_columns_ = np.flatnonzero(~kinds)
+        self.time_columns_ = np.asarray(
+            [j for j in self.numeric_columns_ if is_time(frame.iloc[:, j])], dtype=np.intp)
         numeric = _numeric_block(frame, self.numeric_columns_)
         self.center_, self.scale_ = _center_scale(numeric, self.numeric)
         self.missing_columns_ = np.flatnonzero(np.isnan(numeric).any(axis=0))
@@ -194,7 +204,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             n_out += len(self.one_hot_.get_feature_names_out())
         self.bin_edges_ = _bin_edges(numeric, self._bins_per_column())
         n_encoded = sum(max(len(e) - 1, 0) for e in self.bin_edges_)
-        self.ratio_pairs_ = _ratio_pairs(numeric) if self.ratios else np.empty((0, 2), int)
+        dates = [_is_date(frame.iloc[:, j]) for j in self.numeric_columns_]
+        self.ratio_pairs_ = (_ratio_pairs(numeric, exclude=dates) if self.ratios
+                             else np.empty((0, 2), int))
         ratios = _log_ratios(numeric, self.ratio_pairs_)
         self.ratio_center_, self.ratio_scale_ = _center_scale(ratios, self.numeric)
         self.ratio_bin_edges_ = _bin_edges(ratios, self._bins_per_ratio())
@@ -292,10 +304,34 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
 
 def is_tabular_frame(X):
-    """Whether ``X`` is a DataFrame with a categorical column (strings, categories, bools)."""
+    """Whether ``X`` is a DataFrame that only the preprocessor reads: one with a
+    categorical column (strings, categories, bools), a date or a duration."""
     return isinstance(X, pd.DataFrame) and any(
-        _is_categorical(X.iloc[:, j]) for j in range(X.shape[1])
+        _is_categorical(X.iloc[:, j]) or is_time(X.iloc[:, j]) for j in range(X.shape[1])
     )
+
+
+def is_time(column):
+    """Whether a DataFrame column holds dates (``datetime64``, any time zone) or
+    durations (``timedelta64``)."""
+    return _is_date(column) or pd.api.types.is_timedelta64_dtype(column.dtype)
+
+
+def _is_date(column):
+    return pd.api.types.is_datetime64_any_dtype(column.dtype)
+
+
+_DAY = pd.Timedelta(days=1)
+
+
+def _as_days(column):
+    """A date column as days since 1970-01-01 (UTC), a duration column as days;
+    float64, ``NaT`` as NaN."""
+    if _is_date(column):
+        if column.dt.tz is not None:
+            column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+        column = column - pd.Timestamp("1970-01-01")
+    return (column / _DAY).to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _as_frame(X):
@@ -348,8 +384,16 @@ def _numeric_block(frame, columns):
     if not len(columns):
         return np.empty((len(frame), 0))
     block = frame.iloc[:, columns]
+    times = [j for j in range(block.shape[1]) if is_time(block.iloc[:, j])]
     try:
-        values = block.to_numpy(dtype=np.float64, na_value=np.nan)
+        if times:  # dates and durations as days, the others as they are
+            values = np.column_stack([
+                _as_days(block.iloc[:, j]) if j in times
+                else block.iloc[:, j].to_numpy(dtype=np.float64, na_value=np.nan)
+                for j in range(block.shape[1])
+            ])
+        else:
+            values = block.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"X's numeric columns could not be read as numbers: {exc}") from None
     if np.isinf(values).any():
@@ -405,13 +449,15 @@ def _scaled(values, center, scale, how):
 _MAX_RATIO_COLUMNS = 8
 
 
-def _ratio_pairs(values):
+def _ratio_pairs(values, exclude=None):
     """Pairs (numerator, denominator) of the columns whose non-missing values are all
-    positive, with at least three distinct values: the ``_MAX_RATIO_COLUMNS`` with the
-    most distinct values (the earlier column on a tie), each pair once, in column
-    order."""
+    positive, with at least three distinct values (and not in ``exclude``, a flag per
+    column): the ``_MAX_RATIO_COLUMNS`` with the most distinct values (the earlier column
+    on a tie), each pair once, in column order."""
     columns, n_distinct = [], []
     for j in range(values.shape[1]):
+        if exclude is not None and exclude[j]:
+            continue
         column = values[:, j][~np.isnan(values[:, j])]
         if len(column) and column.min() > 0:
             distinct = len(np.unique(column))
