@@ -71,7 +71,7 @@ from .neural._modules import (
 )
 from .neural._neighbors import apply_blend, select_blend, training_features
 from .neural._net import ArrayDataset, MultiTaskNet, PreprocessedRows
-from .neural._preprocessing import TabularPreprocessor, is_tabular_frame
+from .neural._preprocessing import TabularPreprocessor, is_tabular_frame, read_times
 from .neural._schedules import WarmupCosineSchedule
 from .neural._trunks import NAMED_TRUNKS
 from .neural._weighting import STRATEGIES, resolve_strategy
@@ -1465,10 +1465,15 @@ class _TableRows:
 
     def rows(self, start, stop):
         """Rows ``start:stop`` as given (a memory map's as float32, as an array's are
-        validated)."""
+        validated; a DataFrame's dates and durations read as such where they come as
+        text, see :class:`~sklearn_mtl.neural.TabularPreprocessor`)."""
         if isinstance(self.X, np.memmap):
             return np.asarray(self.X[start:stop], dtype=np.float32)
-        return self.X.iloc[start:stop] if hasattr(self.X, "iloc") else self.X[start:stop]
+        if not hasattr(self.X, "iloc"):
+            return self.X[start:stop]
+        pre = self.preprocessor
+        return read_times(self.X.iloc[start:stop], getattr(pre, "time_columns_", ()),
+                          getattr(pre, "_dates", ()))
 
     def batch(self, start, stop):
         """Rows ``start:stop``, preprocessed (float32, C-contiguous)."""

@@ -128,6 +128,31 @@ def test_dates_fit_as_their_days_do():
         MultiTaskClassifier(preprocessing=None, **params).fit(X.drop(columns="island"), Y)
 
 
+def test_dates_given_as_text_predict_as_dates(tmp_path):
+    # a CSV file holds dates and durations as text: read back, they predict as the
+    # in-memory columns do, the lookup of repeated rows included
+    rng = np.random.default_rng(0)
+    key = rng.integers(0, 30, 300)
+    X = pd.DataFrame({
+        "sold": pd.Timestamp("2020-01-01 06:00") + pd.to_timedelta(key % 10, unit="D"),
+        "kept": pd.to_timedelta(key // 10, unit="h"),
+    })
+    Y = pd.DataFrame({"a": np.where((rng.random(30) < 0.5)[key], "x", "y"),
+                      "b": rng.choice(["p", "q"], 300)})
+    clf = MultiTaskClassifier(max_epochs=20, random_state=0).fit(X, Y)
+    assert clf.lookup_tasks_[0]  # the repeated rows' labels are read
+    X.to_csv(tmp_path / "rows.csv", index=False)
+    text = pd.read_csv(tmp_path / "rows.csv")
+    assert not pd.api.types.is_datetime64_any_dtype(text["sold"])
+    np.testing.assert_array_equal(clf.predict_proba(text)[0], clf.predict_proba(X)[0])
+    tokyo = X.assign(sold=X["sold"].dt.tz_localize("UTC").dt.tz_convert("Asia/Tokyo"))
+    np.testing.assert_array_equal(clf.predict_proba(tokyo)[0], clf.predict_proba(X)[0])
+    with pytest.raises(ValueError, match="column 'sold' held dates in training; its values"):
+        clf.predict(text.assign(sold="yesterday"))
+    with pytest.raises(ValueError, match="column 'kept' held durations in training but holds"):
+        clf.predict(text.assign(kept=1.0))
+
+
 def test_raw_dataframe_with_strings_and_gaps_fits_and_predicts():
     X, Y = raw_table()
     before_X, before_Y = X.copy(), Y.copy()

@@ -21,7 +21,9 @@ count: it weighs how sure each side was, and a few rows rarely tie on it. A tabl
 without repeated rows never reads it.
 
 Rows are compared as the network reads them: numeric values as float32 (so ``1`` and
-``1.0`` are the same value, ``-0.0`` and ``0.0`` too), other columns by value.
+``1.0`` are the same value, ``-0.0`` and ``0.0`` too), dates and durations as days (the
+same instant in any time zone, or read from a CSV file's text, is the same value), other
+columns by value.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import pandas as pd
 import torch
 
 from ._ensemble import BLENDABLE
+from ._preprocessing import as_days, is_time
 
 #: Hash of a missing value in a non-numeric column (any fixed 64-bit number would do).
 _MISSING = np.uint64(0x9E3779B97F4A7C15)
@@ -40,11 +43,13 @@ _EPS = 1e-7
 
 def table_columns(X):
     """The columns of a 2-D table as the lookup compares them: a list of 1-D arrays,
-    numeric ones as float32, the others as objects. ``None`` when ``X`` is not a 2-D
-    table (images, sparse matrices, datasets)."""
+    numeric ones as float32, dates and durations as float64 days (as the preprocessing
+    reads them, whatever their time zone), the others as objects. ``None`` when ``X`` is
+    not a 2-D table (images, sparse matrices, datasets)."""
     if isinstance(X, pd.DataFrame):
         return [
-            X.iloc[:, j].to_numpy(dtype=np.float32, na_value=np.nan)
+            as_days(X.iloc[:, j]) if is_time(X.iloc[:, j])
+            else X.iloc[:, j].to_numpy(dtype=np.float32, na_value=np.nan)
             if pd.api.types.is_numeric_dtype(X.dtypes.iloc[j])
             else np.asarray(X.iloc[:, j], dtype=object)
             for j in range(X.shape[1])
@@ -64,7 +69,7 @@ def row_keys(columns):
     equal keys."""
     hashed = []
     for values in columns:
-        if values.dtype == np.float32:
+        if values.dtype.kind == "f":
             canon = values.astype(np.float64) + 0.0  # -0.0 -> 0.0
             canon[np.isnan(canon)] = np.nan  # one NaN
             hashed.append(pd.util.hash_array(canon))

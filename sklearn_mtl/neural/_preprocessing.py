@@ -37,7 +37,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
       without a time zone, and of ``timedelta64`` dtype) are numeric columns: a date is
       read as days since 1970-01-01 (UTC), a duration as days, a missing one (``NaT``)
       as a gap; then scaled as the other numeric columns are. A date takes no part in
-      the log-ratios.
+      the log-ratios. Given as text later (a CSV file's dates), such a column is parsed
+      (``pd.to_datetime``, text without an offset read as UTC; ``pd.to_timedelta``).
     - **Point masses** (with ``point_mass``): a numeric column whose most frequent value
       is its lowest or highest (advertising spend of 0 in a third of the rows, a count
       of 0, a value censored at a limit) and holds at least ``point_mass`` of its
@@ -185,6 +186,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.numeric_columns_ = np.flatnonzero(~kinds)
         self.time_columns_ = np.asarray(
             [j for j in self.numeric_columns_ if is_time(frame.iloc[:, j])], dtype=np.intp)
+        self._dates = [bool(_is_date(frame.iloc[:, j])) for j in self.time_columns_]
         numeric = _numeric_block(frame, self.numeric_columns_)
         self.center_, self.scale_ = _center_scale(numeric, self.numeric)
         self.missing_columns_ = np.flatnonzero(np.isnan(numeric).any(axis=0))
@@ -235,6 +237,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         frame = _as_frame(X)
         validate_data(self, frame, reset=False, skip_check_array=True)
+        frame = read_times(frame, getattr(self, "time_columns_", ()),
+                            getattr(self, "_dates", ()))
         numeric = _numeric_block(frame, self.numeric_columns_)
         missing = np.isnan(numeric)
         scaled = _scaled(numeric, self.center_, self.scale_, self.numeric)
@@ -324,7 +328,7 @@ def _is_date(column):
 _DAY = pd.Timedelta(days=1)
 
 
-def _as_days(column):
+def as_days(column):
     """A date column as days since 1970-01-01 (UTC), a duration column as days;
     float64, ``NaT`` as NaN."""
     if _is_date(column):
@@ -380,6 +384,37 @@ def _is_categorical(column):
     return getattr(dtype, "kind", "O") in _CATEGORICAL_KINDS
 
 
+def read_times(frame, columns, dates):
+    """``frame`` with its date and duration columns (positions ``columns``, ``dates``
+    flagging the dates) read as such where they come as text (a CSV file's); the
+    caller's frame is left as it is."""
+    parsed = {}
+    for j, date in zip(columns, dates):
+        column = frame.iloc[:, j]
+        if is_time(column):
+            continue
+        what = "dates" if date else "durations"
+        if not (column.dtype == object or pd.api.types.is_string_dtype(column.dtype)):
+            raise ValueError(
+                f"X's column {frame.columns[j]!r} held {what} in training but holds "
+                f"{column.dtype} values; expected {what} (or text that reads as {what})."
+            )
+        try:
+            parsed[j] = (pd.to_datetime(column, utc=True, format="mixed") if date
+                         else pd.to_timedelta(column))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"X's column {frame.columns[j]!r} held {what} in training; its values could "
+                f"not be read as {what}: {exc}"
+            ) from None
+    if not parsed:
+        return frame
+    frame = frame.copy(deep=False)
+    for j, values in parsed.items():
+        frame.isetitem(j, values)
+    return frame
+
+
 def _numeric_block(frame, columns):
     if not len(columns):
         return np.empty((len(frame), 0))
@@ -388,7 +423,7 @@ def _numeric_block(frame, columns):
     try:
         if times:  # dates and durations as days, the others as they are
             values = np.column_stack([
-                _as_days(block.iloc[:, j]) if j in times
+                as_days(block.iloc[:, j]) if j in times
                 else block.iloc[:, j].to_numpy(dtype=np.float64, na_value=np.nan)
                 for j in range(block.shape[1])
             ])
