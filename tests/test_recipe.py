@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from skorch.history import History
 from torch.nn import functional as F
 
+import sklearn_mtl
 from sklearn_mtl import LabelProductClassifier, MultiTaskClassifier, Task
 from sklearn_mtl._decoding import unseen_combination_mass
 from sklearn_mtl._encoder import StructuredLabelEncoder
@@ -151,6 +152,12 @@ def test_dates_given_as_text_predict_as_dates(tmp_path):
         clf.predict(text.assign(sold="yesterday"))
     with pytest.raises(ValueError, match="column 'kept' held durations in training but holds"):
         clf.predict(text.assign(kept=1.0))
+    with pytest.raises(ValueError, match="column 'sold' held dates in training but holds"):
+        clf.predict(X.assign(sold=X["kept"]))
+    # a saved model reads them so too
+    sklearn_mtl.save(clf, tmp_path / "model.mtl")
+    np.testing.assert_array_equal(
+        sklearn_mtl.load(tmp_path / "model.mtl").predict_proba(text)[0], clf.predict_proba(X)[0])
 
 
 def test_raw_dataframe_with_strings_and_gaps_fits_and_predicts():

@@ -206,9 +206,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             n_out += len(self.one_hot_.get_feature_names_out())
         self.bin_edges_ = _bin_edges(numeric, self._bins_per_column())
         n_encoded = sum(max(len(e) - 1, 0) for e in self.bin_edges_)
-        dates = [_is_date(frame.iloc[:, j]) for j in self.numeric_columns_]
-        self.ratio_pairs_ = (_ratio_pairs(numeric, exclude=dates) if self.ratios
-                             else np.empty((0, 2), int))
+        dates = set(self.time_columns_[self._dates])  # no quantities: no ratios
+        self.ratio_pairs_ = (_ratio_pairs(numeric, exclude=[j in dates for j in
+                                                              self.numeric_columns_])
+                             if self.ratios else np.empty((0, 2), int))
         ratios = _log_ratios(numeric, self.ratio_pairs_)
         self.ratio_center_, self.ratio_scale_ = _center_scale(ratios, self.numeric)
         self.ratio_bin_edges_ = _bin_edges(ratios, self._bins_per_ratio())
@@ -391,9 +392,14 @@ def read_times(frame, columns, dates):
     parsed = {}
     for j, date in zip(columns, dates):
         column = frame.iloc[:, j]
-        if is_time(column):
-            continue
         what = "dates" if date else "durations"
+        if is_time(column):
+            if _is_date(column) != date:  # a date where a duration was, or back
+                raise ValueError(
+                    f"X's column {frame.columns[j]!r} held {what} in training but holds "
+                    f"{column.dtype} values; expected {what}."
+                )
+            continue
         if not (column.dtype == object or pd.api.types.is_string_dtype(column.dtype)):
             raise ValueError(
                 f"X's column {frame.columns[j]!r} held {what} in training but holds "
