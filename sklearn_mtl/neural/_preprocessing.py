@@ -187,7 +187,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.time_columns_ = np.asarray(
             [j for j in self.numeric_columns_ if is_time(frame.iloc[:, j])], dtype=np.intp)
         self._dates = [bool(_is_date(frame.iloc[:, j])) for j in self.time_columns_]
-        numeric = _numeric_block(frame, self.numeric_columns_)
+        numeric = _numeric_block(frame, self.numeric_columns_, self.time_columns_)
         self.center_, self.scale_ = _center_scale(numeric, self.numeric)
         self.missing_columns_ = np.flatnonzero(np.isnan(numeric).any(axis=0))
         self.point_mass_columns_, self.point_mass_values_ = _point_masses(
@@ -240,7 +240,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         validate_data(self, frame, reset=False, skip_check_array=True)
         frame = read_times(frame, getattr(self, "time_columns_", ()),
                             getattr(self, "_dates", ()))
-        numeric = _numeric_block(frame, self.numeric_columns_)
+        numeric = _numeric_block(frame, self.numeric_columns_,
+                                 getattr(self, "time_columns_", ()))
         missing = np.isnan(numeric)
         scaled = _scaled(numeric, self.center_, self.scale_, self.numeric)
         blocks = [scaled.astype(np.float32, copy=False),
@@ -421,17 +422,18 @@ def read_times(frame, columns, dates):
     return frame
 
 
-def _numeric_block(frame, columns):
+def _numeric_block(frame, columns, times=()):
+    """The numeric columns (input positions ``columns``) as float64; those at
+    ``times`` are dates or durations, read as days."""
     if not len(columns):
         return np.empty((len(frame), 0))
     block = frame.iloc[:, columns]
-    times = [j for j in range(block.shape[1]) if is_time(block.iloc[:, j])]
     try:
-        if times:  # dates and durations as days, the others as they are
+        if len(times):  # dates and durations as days, the others as they are
             values = np.column_stack([
-                as_days(block.iloc[:, j]) if j in times
-                else block.iloc[:, j].to_numpy(dtype=np.float64, na_value=np.nan)
-                for j in range(block.shape[1])
+                as_days(frame.iloc[:, j]) if j in times
+                else frame.iloc[:, j].to_numpy(dtype=np.float64, na_value=np.nan)
+                for j in columns
             ])
         else:
             values = block.to_numpy(dtype=np.float64, na_value=np.nan)
