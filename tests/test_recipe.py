@@ -2,6 +2,7 @@
 label smoothing, the ensemble and its held-out epoch selection, automatic decoding."""
 
 import pickle
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -66,6 +67,18 @@ def test_preprocessor_constant_column_and_missing_values():
     assert pre.n_features_out_ == 3
     # a gap in a column that had none in training: the median, no new column
     np.testing.assert_array_equal(pre.transform([[np.nan, 3.0]])[0], [0.0, 0.0, 0.0])
+
+
+def test_preprocessor_all_missing_column_fits_quietly():
+    # an empty survey question: no value to centre on, and no numpy warning about it
+    X = np.array([[1.0, np.nan], [2.0, np.nan], [4.0, np.nan]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pre = TabularPreprocessor().fit(X)
+        out = pre.transform(X)
+    np.testing.assert_array_equal(out[:, 1], 0.0)
+    np.testing.assert_array_equal(out[:, 2], 1.0)  # its indicator: every value missing
+    assert np.isfinite(pre.transform([[1.0, 7.0]])).all()  # a value later: scaled by 1
 
 
 def test_preprocessor_categories_and_unknowns():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -464,14 +465,16 @@ def _center_scale(values, how):
         center = np.nan_to_num(np.nanmean(values, axis=0)) if len(values) else np.zeros(n_cols)
         scale = np.nan_to_num(np.nanstd(values, axis=0))
         return center, np.where(scale > 0, scale, 1.0)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column: centre 0
         q05, q25, q50, q75, q95 = np.nanquantile(values, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
     center = np.nan_to_num(q50)
     scale = np.nan_to_num(q75 - q25)
     wide = np.nan_to_num((q95 - q05) / 2)
     scale = np.where(scale > 0, scale, wide)
     if np.any(scale <= 0):  # a (nearly) constant column: spread of its extremes, else 1
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             spread = np.nan_to_num(np.nanmax(values, axis=0) - np.nanmin(values, axis=0))
         scale = np.where(scale > 0, scale, np.where(spread > 0, spread / 2, 1.0))
     return center, scale
