@@ -13,7 +13,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, get_tags
-from sklearn.utils.validation import has_fit_parameter
+from sklearn.utils.validation import _num_samples, has_fit_parameter, validate_data
 
 from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator
 from ._encoder import EncodedLabels
@@ -520,7 +520,7 @@ class MostFrequentBaseline(BaseMultiTaskEstimator):
         """
         self._validate_params()
         X, encoded, sample_weight = self._check_fit_inputs(X, Y, sample_weight)
-        weight = np.ones(len(X)) if sample_weight is None else sample_weight
+        weight = np.ones(_num_samples(X)) if sample_weight is None else sample_weight
         self.priors_ = []
         for j, task in enumerate(self.schema_):
             codes = encoded.codes[:, j]
@@ -543,8 +543,19 @@ class MostFrequentBaseline(BaseMultiTaskEstimator):
             self.priors_.append(prior)
         return self
 
+    def _validate_X(self, X, *, reset):
+        # As DummyClassifier: the values are never read, so strings and gaps are taken
+        # as they come; only the number (and names) of the columns are checked.
+        return validate_data(self, X, reset=reset, skip_check_array=True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        return tags
+
     def _predict_outputs(self, X):
-        n = len(X)
+        n = _num_samples(X)
         outputs = []
         for task, prior in zip(self.schema_, self.priors_):
             if task.kind == "regression":

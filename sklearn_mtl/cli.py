@@ -60,12 +60,15 @@ def _estimator_class(name):
         ) from None
 
 
-def build_model(name, *, random_state=0, max_epochs=None):
+def build_model(name, *, random_state=0, max_epochs=None, X=None):
     """The estimator behind a model name of ``--models``.
 
     ``mtl`` is ``MultiTaskClassifier`` with its defaults (``max_epochs=None``: the
     recipe's training length) on the raw features; the ``-hgb`` baselines wrap
     ``HistGradientBoostingClassifier``, the others a scaled ``LogisticRegression``.
+    Given the features ``X`` (a DataFrame) with string, category or bool columns or
+    gaps, the baselines read them through :func:`baseline_preprocessing`; the network
+    reads them as they are.
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
@@ -79,9 +82,69 @@ def build_model(name, *, random_state=0, max_epochs=None):
         return cls()
     if name == "mtl":
         return cls(max_epochs=max_epochs, random_state=random_state)
-    if name.endswith("-hgb"):
-        return cls(HistGradientBoostingClassifier(random_state=random_state))
-    return make_pipeline(StandardScaler(), cls(LogisticRegression(max_iter=1000)))
+    trees = name.endswith("-hgb")
+    pre = None if X is None else baseline_preprocessing(X, scale=not trees)
+    if trees:
+        model = cls(HistGradientBoostingClassifier(random_state=random_state))
+        return model if pre is None else make_pipeline(pre, model)
+    return make_pipeline(StandardScaler() if pre is None else pre,
+                         cls(LogisticRegression(max_iter=1000)))
+
+
+#: Categories a baseline one-hot encodes per column (the network's own default): the
+#: rarer ones share a column, so an identifier column does not make a table as wide as
+#: it is long.
+_MAX_CATEGORIES = 32
+
+
+def _as_categories(frame):
+    """Every value as a string, a gap as its own category (as the network reads them)."""
+    values = frame.astype(object)
+    return values.where(values.notna(), "<missing>").astype(str)
+
+
+def baseline_preprocessing(X, *, scale=True):
+    """What the baselines read a raw table through, or None where ``X`` needs nothing.
+
+    A DataFrame with string, category or bool columns, or with gaps, is not what a
+    ``LogisticRegression`` or the baselines' own validation take. The numeric columns
+    get their gaps filled with the median, plus a 0/1 indicator column of each gap
+    (``scale``: then standardised); the other columns are one-hot encoded, a gap as its
+    own category, at most ``_MAX_CATEGORIES`` columns each (the rarer categories share
+    one, an unseen category goes there too).
+
+    Parameters
+    ----------
+    X : DataFrame or array-like
+        The features of the comparison.
+    scale : bool, default=True
+        Standardise the numeric columns (for the linear models; trees need no scaling).
+
+    Returns
+    -------
+    ColumnTransformer or None
+        None where ``X`` is not a DataFrame, or holds numbers only and no gap.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+    if not isinstance(X, pd.DataFrame):
+        return None
+    numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])
+               and not pd.api.types.is_bool_dtype(X[c])]
+    other = [c for c in X.columns if c not in numeric]
+    if not other and not X.isna().to_numpy().any():
+        return None
+    fill = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
+    numbers = make_pipeline(fill, StandardScaler()) if scale else fill
+    categories = make_pipeline(
+        FunctionTransformer(_as_categories, feature_names_out="one-to-one"),
+        OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=_MAX_CATEGORIES),
+    )
+    return ColumnTransformer([("numeric", numbers, numeric), ("other", categories, other)],
+                             sparse_threshold=0)  # dense: the trees take no sparse input
 
 
 def verdict(table):
@@ -182,26 +245,16 @@ def _load_csv(path, targets, features, groups=None):
         features = [c for c in columns if c not in targets and c != groups]
         if not features:
             raise CLIError(f"No feature column is left once the targets {targets} are removed.")
-    X = frame[features]
-    for column in features:
-        if not pd.api.types.is_numeric_dtype(X[column]) or pd.api.types.is_bool_dtype(X[column]):
-            example = X[column].dropna().iloc[0] if X[column].notna().any() else None
-            raise CLIError(
-                f"Feature column {column!r} is not numeric (dtype {X[column].dtype}, e.g. "
-                f"{example!r}); encode it as numbers first (e.g. one-hot), or leave it out "
-                "of --features."
-            )
-    incomplete = X.isna().any(axis=1)
-    n_dropped = int(incomplete.sum())
-    if n_dropped == len(frame):
-        raise CLIError("Every row has a missing feature value; nothing is left to learn from.")
-    Y = frame.loc[~incomplete, targets].reset_index(drop=True)
-    X = X.loc[~incomplete].astype(float).reset_index(drop=True)
+    X = frame[features].reset_index(drop=True)
+    Y = frame[targets].reset_index(drop=True)
     note = f"{path.name}: {len(frame)} rows"
-    if n_dropped:
-        note += f", {n_dropped} dropped for missing feature values"
+    gaps = int(X.isna().to_numpy().sum())
+    if gaps:
+        note += (f", {gaps} missing feature value(s) in {int(X.isna().any(axis=1).sum())} "
+                 "row(s), kept (the network reads them as they are, the baselines through "
+                 "imputation)")
     if groups is not None:
-        groups = frame.loc[~incomplete, groups].to_numpy()
+        groups = frame[groups].to_numpy()
     return X, Y, note + ".", groups
 
 
@@ -325,6 +378,13 @@ def _write_report(out, args, note, X, Y, table, details, figures, warned=()):
     ]
     for name in table.index:
         lines += ["", f"- **{name}**: {MODELS[name][1]}"]
+    if baseline_preprocessing(X) is not None and any(n not in ("mtl", "dummy")
+                                                     for n in table.index):
+        lines += ["", "The baselines read the table through a `ColumnTransformer`: numeric "
+                  "gaps filled with the median, plus a 0/1 column of each gap (scaled for "
+                  "the linear models); string, category and bool columns one-hot encoded, "
+                  f"a gap as its own category, at most {_MAX_CATEGORIES} columns each (rarer "
+                  "categories share one). The network (mtl) reads the raw columns."]
     if warned:
         lines += ["", "## Warnings", "", "Raised while fitting and predicting the folds:", ""]
         lines += _warning_lines(warned)
@@ -355,11 +415,13 @@ def _compare_command(args):
         raise CLIError(f"--cv must be at least 2; got {args.cv}.")
     if args.max_epochs is not None and args.max_epochs < 1:
         raise CLIError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
+    for n in names:  # a model this installation lacks fails before the data are read
+        _estimator_class(n)
+    X, Y, note, groups = load_data(args)
     estimators = {
-        n: build_model(n, random_state=args.random_state, max_epochs=args.max_epochs)
+        n: build_model(n, random_state=args.random_state, max_epochs=args.max_epochs, X=X)
         for n in names
     }
-    X, Y, note, groups = load_data(args)
     if len(X) < args.cv:
         raise CLIError(f"--cv {args.cv} needs at least {args.cv} rows; the data have {len(X)}.")
     if groups is not None and len(pd.unique(groups)) < args.cv:
@@ -420,8 +482,9 @@ def build_parser():
     source.add_argument("--data", metavar="CSV", help="a CSV file with a header row")
     cmp_.add_argument("--targets", help="with --data: comma-separated target columns (tasks)")
     cmp_.add_argument("--features",
-                      help="with --data: comma-separated numeric feature columns "
-                      "(default: every column that is not a target)")
+                      help="with --data: comma-separated feature columns, numbers, "
+                      "strings or booleans, gaps allowed (default: every column that is "
+                      "not a target)")
     cmp_.add_argument("--groups", metavar="COLUMN",
                       help="with --data: the column of each row's group (a patient, a "
                       "store); the folds keep each group whole (so do the mtl model's own "

@@ -56,15 +56,57 @@ def test_compare_user_csv(csv, tmp_path, capsys):
     assert code == 0
     assert "species accuracy" in capsys.readouterr().out
     report = (tmp_path / "out" / "report.md").read_text()
-    assert "my.csv: 24 rows, 3 dropped for missing feature values" in report
+    assert "my.csv: 24 rows, 3 missing feature value(s) in 3 row(s), kept" in report
+    assert "- Samples: 24; features: 2 (x1, x2)" in report
+
+
+def test_compare_raw_csv_strings_and_gaps(csv, tmp_path, capsys):
+    # a table as users have it: a string column and gaps, every row kept
+    code = cli.main(["compare", "--data", str(csv), "--targets", "species,sex",
+                     "--models", "mtl,independent,chain-hgb", "--max-epochs", "2",
+                     "--cv", "2", "--out", str(tmp_path / "out"), "--no-plots", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "- Samples: 24; features: 3 (x1, x2, word)" in report
+    assert "The baselines read the table through a `ColumnTransformer`" in report
+    assert "| exact_match |" in report and "nan" not in report.split("## Per-task")[0]
+
+
+def test_baseline_preprocessing_exact_values():
+    X = pd.DataFrame({"n": [1.0, None, 3.0, 5.0], "s": ["a", "b", None, "a"],
+                      "b": [True, False, True, True]})
+    before = X.copy()
+    pre = cli.baseline_preprocessing(X, scale=False)
+    out = pre.fit_transform(X)
+    pd.testing.assert_frame_equal(X, before)  # never mutated
+    expected = [
+        # n (gap: the median 3), its gap indicator, s: <missing>, a, b; b: False, True
+        [1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0],
+        [3.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0],
+        [3.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+        [5.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0],
+    ]
+    assert out.tolist() == expected
+    # an unseen category reads as zeros, a gap in a column that had one as the median
+    unseen = pd.DataFrame({"n": [None], "s": ["z"], "b": [False]})
+    assert pre.transform(unseen).tolist() == [[3.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]]
+    scaled = cli.baseline_preprocessing(X).fit_transform(X)
+    assert abs(scaled[:, 0].mean()) < 1e-12 and abs(scaled[:, 0].std() - 1) < 1e-12
+    # numbers only, no gap: nothing to do (the linear baselines keep their StandardScaler)
+    assert cli.baseline_preprocessing(X[["n"]].fillna(0)) is None
+    assert cli.baseline_preprocessing(X.to_numpy()) is None
+
+
+def test_baseline_preprocessing_pools_rare_categories():
+    X = pd.DataFrame({"id": [f"row{i}" for i in range(100)]})
+    out = cli.baseline_preprocessing(X).fit_transform(X)
+    assert out.shape == (100, 32)  # not 100 columns: an identifier pooled
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
         (["--targets", "species,colour"], "--targets names unknown column(s) ['colour']"),
-        (["--targets", "species", "--features", "x1,word"], "Feature column 'word' is not "
-         "numeric"),
         (["--targets", "species", "--features", "x1,nope"], "--features names unknown"),
         (["--targets", "species", "--models", "dummy,forest"], "Unknown model(s) ['forest']"),
         ([], "--targets is required with --data"),

@@ -122,6 +122,17 @@ def test_most_frequent_baseline_respects_gates():
     assert pred["color"].isna().all()
 
 
+def test_most_frequent_baseline_reads_no_feature_value():
+    # as DummyClassifier: strings and gaps are fine, the column count still checked
+    X = pd.DataFrame({"word": ["a", None, "b"], "x": [1.0, np.nan, 2.0]})
+    Y = pd.DataFrame({"t": ["p", "q", "q"]})
+    model = MostFrequentBaseline().fit(X, Y)
+    assert model.predict(X)["t"].tolist() == ["q", "q", "q"]
+    assert model.n_features_in_ == 2 and list(model.feature_names_in_) == ["word", "x"]
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X[["x"]].to_numpy())
+
+
 def _subjects(n_subjects=12, rows=4, seed=0):
     """Several rows a subject, labels constant within it and drawn at random across
     subjects; the subject's id is the only feature."""
