@@ -276,7 +276,8 @@ def validate_features(estimator, X, **kwargs):
     position and value of the first offending entry (and, for reordered DataFrame
     columns, the expected order).
     """
-    _check_no_time_columns(estimator, X)
+    if not kwargs.get("skip_check_array"):  # values read as numbers here
+        _check_no_time_columns(estimator, X)
     try:
         return validate_data(estimator, X, **kwargs)
     except ValueError as exc:
@@ -333,8 +334,9 @@ def _ragged_row(X):
     )
 
 
-def _first_bad_value(X):
-    """Where the first NaN, infinite or non-numeric entry of a 2-D ``X`` is, or None."""
+def _first_bad_value(X, kinds=("nan", "inf", "text")):
+    """Where the first NaN, infinite or non-numeric entry of a 2-D ``X`` is, or None;
+    ``kinds`` names the entries to look for (``"nan"``, ``"inf"``, ``"text"``)."""
     try:
         if isinstance(X, pd.DataFrame):
             frame = X
@@ -346,9 +348,15 @@ def _first_bad_value(X):
         bad = np.zeros(frame.shape, dtype=bool)
         for j in range(frame.shape[1]):
             values = frame.iloc[:, j]
+            missing = values.isna().to_numpy()
             numeric = pd.to_numeric(values.astype(object), errors="coerce").astype(float)
-            bad[:, j] = values.isna().to_numpy() | np.isnan(numeric.to_numpy())
-            bad[:, j] |= np.isinf(numeric.to_numpy())
+            numeric = numeric.to_numpy()
+            if "nan" in kinds:
+                bad[:, j] |= missing
+            if "text" in kinds:
+                bad[:, j] |= np.isnan(numeric) & ~missing
+            if "inf" in kinds:
+                bad[:, j] |= np.isinf(numeric)
     except (TypeError, ValueError):  # a structure this helper cannot read: say nothing
         return None
     if not bad.any():

@@ -13,15 +13,17 @@ estimator (:class:`~sklearn_mtl._base.BaseMultiTaskEstimator`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import _fit_context, clone
 from sklearn.model_selection import cross_val_predict
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -38,7 +40,13 @@ from sklearn.utils.validation import (
     has_fit_parameter,
 )
 
-from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, tasks_from_classes
+from ._base import (
+    _COMMON_CONSTRAINTS,
+    BaseMultiTaskEstimator,
+    _first_bad_value,
+    tasks_from_classes,
+    validate_features,
+)
 from ._encoder import EncodedLabels
 from ._schema import MISSING, NOT_APPLICABLE
 
@@ -103,8 +111,64 @@ def _first_fitted(est):
     return found
 
 
+#: Words of scikit-learn's errors on the values of X -> the entries they are about.
+_VALUE_ERRORS = {"NaN": "nan", "infinity": "inf", "convert": "text", "string": "text"}
+
+
+def _locating(method):
+    """``method(self, X, ...)`` whose base estimator's error on the values of a
+    ``X`` passed as it is (NaN, text) also says where the first such entry is, as the
+    errors of ``X`` validated here do."""
+
+    @functools.wraps(method)
+    def located(self, X, *args, **kwargs):
+        try:
+            return method(self, X, *args, **kwargs)
+        except ValueError as exc:
+            message = str(exc)
+            kinds = {kind for word, kind in _VALUE_ERRORS.items() if word in message}
+            where = _first_bad_value(X, kinds) if kinds and _passed_as_given(X) else None
+            if where is None or "The first bad entry" in message:
+                raise
+            raise ValueError(f"{message.rstrip()}\n{where}") from exc
+
+    return located
+
+
+def _passed_as_given(X):
+    """Whether ``X`` goes to the base estimator unconverted, as MultiOutputClassifier
+    passes it: a DataFrame (so that the base estimator sees the same columns, names
+    and dtypes in ``fit`` and ``predict``), or a 2-D array whose values are not all
+    finite numbers (NaN, objects). Other arrays, sparse matrices and lists are
+    validated (and converted) here."""
+    if not isinstance(X, (pd.DataFrame, np.ndarray)) or X.ndim != 2 or min(X.shape) < 1:
+        return False
+    if isinstance(X, pd.DataFrame):
+        return True
+    if X.dtype.kind in "biuf":
+        return not np.isfinite(X).all()
+    return X.dtype.kind == "O"
+
+
 class _BaselineMethods(BaseMultiTaskEstimator):
-    """``predict_proba`` (and its log) only where the base estimator has it."""
+    """``predict_proba`` (and its log) only where the base estimator has it; ``X`` as
+    the base estimator reads it."""
+
+    def _validate_X(self, X, *, reset):
+        # A DataFrame goes to the base estimator as it comes, as MultiOutputClassifier
+        # passes it: a Pipeline with a ColumnTransformer reads its strings, gradient
+        # boosting its gaps and categories. So does an array that is not all finite
+        # numbers. A base estimator that cannot read X raises its own error, which
+        # names the task and (see _locating) the first bad entry. Other arrays are
+        # validated here.
+        if not _passed_as_given(X):
+            return super()._validate_X(X, reset=reset)
+        validate_features(self, X, reset=reset, skip_check_array=True)  # names, width
+        return X
+
+    @_locating
+    def _outputs(self, X):
+        return super()._outputs(X)
 
     @available_if(_base_has("predict_proba"))
     def predict_proba(self, X, task=None):
@@ -195,7 +259,7 @@ def _fit_one(estimator, X, y, rows, fit_kwargs, where, method="fit", **extra):
     est = clone(estimator) if method == "fit" else estimator
     if not rows.all():
         fit_kwargs = _check_method_params(X, params=fit_kwargs, indices=np.flatnonzero(rows))
-        X, y = X[rows], y[rows]
+        X, y = _rows(X, rows), y[rows]
     if len(y) == 0:
         raise ValueError(f"{where} has no annotated, applicable sample to train on.")
     try:
@@ -203,6 +267,11 @@ def _fit_one(estimator, X, y, rows, fit_kwargs, where, method="fit", **extra):
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from exc
     return est
+
+
+def _rows(X, mask):
+    """The rows of ``X`` where ``mask`` is true (a DataFrame's by position)."""
+    return _safe_indexing(X, np.flatnonzero(mask)) if isinstance(X, pd.DataFrame) else X[mask]
 
 
 def _decision(est, X, n_classes):
@@ -337,13 +406,16 @@ class IndependentTaskClassifier(_BaselineMethods):
         self.decode = decode
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @_locating
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit one model per task (per label for a multilabel task).
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training samples; a sparse matrix is passed on to the base estimator.
+            Training samples; a sparse matrix, or a DataFrame (strings, categories
+            and gaps included, for a base estimator that reads them), is passed on to
+            the base estimator as it is.
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Structured labels (``Y``) in any form :class:`~sklearn_mtl.StructuredLabelEncoder`
             reads.
@@ -388,6 +460,7 @@ class IndependentTaskClassifier(_BaselineMethods):
         return jobs
 
     @available_if(_base_has("partial_fit"))
+    @_locating
     def partial_fit(self, X, y, classes=None, sample_weight=None, **partial_fit_params):
         """Update every model with one batch (only when the base estimator has
         ``partial_fit``).
@@ -461,6 +534,7 @@ class IndependentTaskClassifier(_BaselineMethods):
         return outputs
 
     @available_if(_base_has("decision_function"))
+    @_locating
     def decision_function(self, X, task=None):
         """Per-task decision values (only when the base estimator has them).
 
@@ -622,6 +696,7 @@ class TaskChainClassifier(_BaselineMethods):
         self.decode = decode
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @_locating
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit the chain(s), link by link.
 
@@ -630,7 +705,8 @@ class TaskChainClassifier(_BaselineMethods):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training samples. A sparse matrix stays sparse: each link gets it
             horizontally stacked with the earlier links' outputs, as in
-            :class:`~sklearn.multioutput.ClassifierChain`.
+            :class:`~sklearn.multioutput.ClassifierChain`; a DataFrame gets them as
+            columns of its own, ``chain0``, ``chain1``, ...
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Structured labels (``Y``) in any form :class:`~sklearn_mtl.StructuredLabelEncoder`
             reads.
@@ -653,7 +729,7 @@ class TaskChainClassifier(_BaselineMethods):
                 f"{type(self.estimator).__name__} has none. Use chain_method='predict'."
             )
         orders = self._resolve_orders(check_random_state(self.random_state))
-        if not sp.issparse(X):
+        if not sp.issparse(X) and not isinstance(X, pd.DataFrame):
             X = np.asarray(X)
         self.orders_ = [[self.schema_[j].name for j in order] for order in orders]
         self.estimators_ = [self._fit_chain(X, encoded, fit_kwargs, order) for order in orders]
@@ -730,7 +806,7 @@ class TaskChainClassifier(_BaselineMethods):
             feats[rows, y[rows].astype(np.int64)] = 1.0
         else:
             all_rows = rows.all()
-            X_rows = X if all_rows else X[rows]
+            X_rows = X if all_rows else _rows(X, rows)
             y_rows = y[rows]
             params = fit_kwargs
             if not all_rows:
@@ -750,7 +826,7 @@ class TaskChainClassifier(_BaselineMethods):
                 part[np.arange(len(y_rows)), np.asarray(cv_out).astype(np.int64)] = 1.0
             feats[rows] = part
         if missing.any():
-            feats[missing] = self._link_features(est, X[missing], n_classes)[0]
+            feats[missing] = self._link_features(est, _rows(X, missing), n_classes)[0]
         return feats[:, 1:2] if binary else feats
 
     def _link_features(self, est, X, n_classes):
@@ -772,7 +848,7 @@ class TaskChainClassifier(_BaselineMethods):
 
     # -------------------------------------------------------------------- prediction
     def _predict_outputs(self, X, method="proba"):
-        if not sp.issparse(X):
+        if not sp.issparse(X) and not isinstance(X, pd.DataFrame):
             X = np.asarray(X)
         outputs = None
         for order_names, links in zip(self.orders_, self.estimators_, strict=True):
@@ -827,6 +903,7 @@ class TaskChainClassifier(_BaselineMethods):
         return outputs
 
     @available_if(_base_has("decision_function"))
+    @_locating
     def decision_function(self, X, task=None):
         """Per-task decision values of the links (only when the base estimator has them).
 
@@ -858,22 +935,39 @@ class _ChainInput:
 
     Dense ``X`` is copied once into a wider array whose leading columns each link
     reads as a view; sparse ``X`` stays sparse and is stacked with the features the
-    link needs.
+    link needs; a DataFrame (read by the base estimator as it comes) gets the features
+    as columns of its own, named after their place in the chain (``chain0``, ...).
     """
 
     def __init__(self, X, width):
         self.sparse = sp.issparse(X)
+        self.frame = isinstance(X, pd.DataFrame)
         self.n_features = X.shape[1]
-        if self.sparse:
+        if self.sparse or self.frame:
             self.X, self.feats = X, np.zeros((X.shape[0], width))
         else:
             self.X = np.hstack((X, np.zeros((X.shape[0], width))))
             self.feats = self.X[:, self.n_features :]
+        if self.frame:
+            names = [str(c) for c in X.columns]
+            if all(isinstance(c, str) for c in X.columns):
+                prefix = "chain"
+                while any(name.startswith(prefix) for name in names):
+                    prefix = "_" + prefix  # never one of X's own names
+                self.names = [f"{prefix}{i}" for i in range(width)]
+            else:  # integer column names: the next integers
+                start = 1 + max((c for c in X.columns if isinstance(c, Integral)), default=-1)
+                self.names = list(range(start, start + width))
 
     def upto(self, k):
         """``X`` and the first ``k`` feature columns."""
         if self.sparse:
             return _augment(self.X, self.feats[:, :k])
+        if self.frame:
+            if not k:
+                return self.X
+            feats = pd.DataFrame(self.feats[:, :k], index=self.X.index, columns=self.names[:k])
+            return pd.concat([self.X, feats], axis=1)
         return self.X[:, : self.n_features + k]
 
 
@@ -1020,13 +1114,16 @@ class LabelProductClassifier(_BaselineMethods):
         self.decode = decode
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @_locating
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit one classifier over the training label combinations.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training samples; a sparse matrix is passed on to the base estimator.
+            Training samples; a sparse matrix, or a DataFrame (strings, categories
+            and gaps included, for a base estimator that reads them), is passed on to
+            the base estimator as it is.
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Structured labels (``Y``) in any form :class:`~sklearn_mtl.StructuredLabelEncoder`
             reads. Samples with a missing applicable label are left out (with a warning).
@@ -1099,6 +1196,7 @@ class LabelProductClassifier(_BaselineMethods):
             outputs.append(_conditional(proba, member.astype(float), on.astype(float)))
         return outputs
 
+    @_locating
     def predict_encoded(self, X):
         """Predictions as :class:`~sklearn_mtl.EncodedLabels` (codes, blocks, masks).
 

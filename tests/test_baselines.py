@@ -477,3 +477,95 @@ def test_partial_fit_classes_complete_the_schema_and_skip_missing():
         clf.partial_fit(X[:1], pd.DataFrame({"a": ["w"], "b": [0]}))
     with pytest.raises(ValueError, match="classes has 1 entries, but Y has 2 tasks"):
         IndependentTaskClassifier(SGDClassifier()).partial_fit(X, Y, classes=[["x", "y"]])
+
+
+# ------------------------------------------------------- X as the base estimator reads it
+def _raw_frame(n=60, seed=0):
+    """A string column, a pandas category, gaps: what a ColumnTransformer or gradient
+    boosting reads, not a plain LogisticRegression."""
+    rng = np.random.RandomState(seed)
+    X = pd.DataFrame({
+        "size": rng.normal(size=n),
+        "shop": rng.choice(["a", "b", "c"], n),
+        "kind": pd.Categorical(rng.choice(["x", "y"], n)),
+        "gap": np.where(rng.rand(n) < 0.2, np.nan, rng.normal(size=n)),
+    })
+    Y = pd.DataFrame({"t": ((X["shop"] == "a") ^ (X["size"] > 1)).astype(int),
+                      "u": np.where(X["kind"] == "x", "p", "q")})
+    return X, Y
+
+
+def _one_hot_lr():
+    from sklearn.compose import make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    return make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["shop", "kind"]), remainder="passthrough"),
+        SimpleImputer(), lr(),
+    )
+
+
+def test_independent_passes_a_raw_frame_as_multioutput_does():
+    X, Y = _raw_frame()
+    before = X.copy()
+    ours = IndependentTaskClassifier(_one_hot_lr()).fit(X, Y)
+    for task in ("t", "u"):  # MultiOutputClassifier fits each column so
+        theirs = _one_hot_lr().fit(X, Y[task])
+        np.testing.assert_array_equal(ours.predict(X)[task], theirs.predict(X))
+        np.testing.assert_allclose(ours.predict_proba(X, task=task), theirs.predict_proba(X))
+    pd.testing.assert_frame_equal(X, before)  # never mutated
+    assert list(ours.feature_names_in_) == ["size", "shop", "kind", "gap"]
+
+
+def test_gradient_boosting_reads_gaps_and_categories_itself():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, Y = _raw_frame()
+    X = X.drop(columns="shop")
+    hgb = HistGradientBoostingClassifier(max_iter=10, random_state=0)
+    for cls in ESTIMATORS:
+        model = cls(hgb).fit(X, Y)
+        assert (model.predict(X)["u"] == Y["u"]).all(), cls.__name__  # read from "kind"
+    ours = IndependentTaskClassifier(hgb).fit(X, Y).predict_proba(X, task="u")
+    theirs = hgb.fit(X, Y["u"]).predict_proba(X)
+    np.testing.assert_allclose(ours, theirs)
+
+
+def test_chain_on_a_raw_frame_equals_the_chain_on_its_encoding():
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    X, Y = _raw_frame()
+    X = X.drop(columns="gap")
+    one_hot = make_column_transformer(
+        (OneHotEncoder(sparse_output=False), ["shop", "kind"]), remainder="passthrough")
+    encoded = one_hot.fit_transform(X)  # the categories' columns, then "size"
+    raw = TaskChainClassifier(_one_hot_lr(), order=["u", "t"]).fit(X, Y)
+    plain = TaskChainClassifier(lr(), order=["u", "t"]).fit(encoded, Y)
+    np.testing.assert_array_equal(raw.predict(X).to_numpy(), plain.predict(encoded).to_numpy())
+    for mine, ref in zip(raw.predict_proba(X), plain.predict_proba(encoded), strict=True):
+        np.testing.assert_allclose(mine, ref, rtol=1e-4, atol=1e-6)
+    # the second link read X and the first link's output, in a column of its own
+    link = raw.estimators_[0][1]
+    assert list(link[0].feature_names_in_) == ["size", "shop", "kind", "chain0"]
+
+
+def test_chain_columns_never_take_a_name_of_X():
+    X, Y = _raw_frame()
+    X = X.rename(columns={"size": "chain0"}).drop(columns="gap")
+    pipe = _one_hot_lr()
+    model = TaskChainClassifier(pipe, order=["u", "t"]).fit(X, Y)
+    assert list(model.estimators_[0][1][0].feature_names_in_)[-1] == "_chain0"
+
+
+def test_a_base_estimator_that_cannot_read_X_names_the_task():
+    X, Y = _raw_frame()
+    with pytest.raises(ValueError, match=r"Task 't': could not convert string to float"):
+        IndependentTaskClassifier(lr()).fit(X, Y)
+    with pytest.raises(ValueError, match=r"Task 't': Input X contains NaN"):
+        IndependentTaskClassifier(lr()).fit(X[["size", "gap"]], Y)
+    # numbers only: validated here, the first bad entry named
+    with pytest.raises(ValueError, match=r"row 0, column 'size' holds inf"):
+        IndependentTaskClassifier(lr()).fit(X[["size"]].assign(size=np.inf), Y)
