@@ -13,9 +13,9 @@ from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, get_tags
-from sklearn.utils.validation import _num_samples, has_fit_parameter, validate_data
+from sklearn.utils.validation import _num_samples, has_fit_parameter
 
-from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator
+from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_features
 from ._encoder import EncodedLabels
 from ._schema import MISSING
 from ._validation import check_groups
@@ -546,7 +546,7 @@ class MostFrequentBaseline(BaseMultiTaskEstimator):
     def _validate_X(self, X, *, reset):
         # As DummyClassifier: the values are never read, so strings and gaps are taken
         # as they come; only the number (and names) of the columns are checked.
-        return validate_data(self, X, reset=reset, skip_check_array=True)
+        return validate_features(self, X, reset=reset, skip_check_array=True)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
