@@ -569,3 +569,20 @@ def test_a_base_estimator_that_cannot_read_X_names_the_task():
     # numbers only: validated here, the first bad entry named
     with pytest.raises(ValueError, match=r"row 0, column 'size' holds inf"):
         IndependentTaskClassifier(lr()).fit(X[["size"]].assign(size=np.inf), Y)
+
+
+@pytest.mark.parametrize("cv", [None, 3])
+def test_chain_on_a_frame_equals_the_chain_on_its_array(cv):
+    # gates, a missing label and cross-validated links: the frame's path (features as
+    # columns of their own) and the array's (a wider array) give the same chain
+    X, Y = car_data()
+    Y.loc[5, "body"] = None
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    kwargs = {"tasks": car_tasks(), "cv": cv, "order": ["car", "color", "body", "driver"]}
+    on_frame = TaskChainClassifier(lr(), **kwargs).fit(frame, Y)
+    on_array = TaskChainClassifier(lr(), **kwargs).fit(X, Y)
+    pd.testing.assert_frame_equal(on_frame.predict(frame), on_array.predict(X))
+    for p, q in zip(on_frame.predict_proba(frame), on_array.predict_proba(X), strict=True):
+        np.testing.assert_allclose(p, q, rtol=1e-6, atol=1e-9)
+    last = on_frame.estimators_[0][-1]
+    assert list(last.feature_names_in_) == ["a", "b", "c", "d"] + [f"chain{i}" for i in range(9)]
