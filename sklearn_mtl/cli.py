@@ -66,9 +66,9 @@ def build_model(name, *, random_state=0, max_epochs=None, X=None):
     ``mtl`` is ``MultiTaskClassifier`` with its defaults (``max_epochs=None``: the
     recipe's training length) on the raw features; the ``-hgb`` baselines wrap
     ``HistGradientBoostingClassifier``, the others a scaled ``LogisticRegression``.
-    Given the features ``X`` (a DataFrame) with string, category or bool columns or
-    gaps, the baselines read them through :func:`baseline_preprocessing`; the network
-    reads them as they are.
+    Given the features ``X`` (a DataFrame) with string, category, bool or date
+    columns or gaps, the baselines read them through :func:`baseline_preprocessing`;
+    the network reads them as they are.
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
@@ -107,11 +107,12 @@ def baseline_preprocessing(X, *, scale=True):
     """What the baselines read a raw table through, or None where ``X`` needs nothing.
 
     A DataFrame with string, category or bool columns, or with gaps, is not what a
-    ``LogisticRegression`` or the baselines' own validation take. The numeric columns
-    get their gaps filled with the median, plus a 0/1 indicator column of each gap
-    (``scale``: then standardised); the other columns are one-hot encoded, a gap as its
-    own category, at most ``_MAX_CATEGORIES`` columns each (the rarer categories share
-    one, an unseen category goes there too).
+    ``LogisticRegression`` or the baselines' own validation take. Dates become days
+    since 1970-01-01 (durations days), as the network reads them; these and the
+    numeric columns get their gaps filled with the median, plus a 0/1 indicator column
+    of each gap (``scale``: then standardised); the other columns are one-hot encoded, a
+    gap as its own category, at most ``_MAX_CATEGORIES`` columns each (the rarer
+    categories share one, an unseen category goes there too).
 
     Parameters
     ----------
@@ -132,19 +133,65 @@ def baseline_preprocessing(X, *, scale=True):
 
     if not isinstance(X, pd.DataFrame):
         return None
+    from .neural._preprocessing import is_time
+
     numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])
                and not pd.api.types.is_bool_dtype(X[c])]
-    other = [c for c in X.columns if c not in numeric]
-    if not other and not X.isna().to_numpy().any():
+    times = [c for c in X.columns if is_time(X[c])]
+    other = [c for c in X.columns if c not in numeric and c not in times]
+    if not other and not times and not X.isna().to_numpy().any():
         return None
-    fill = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
-    numbers = make_pipeline(fill, StandardScaler()) if scale else fill
+
+    def numbers():
+        fill = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
+        return make_pipeline(fill, StandardScaler()) if scale else fill
+
     categories = make_pipeline(
         FunctionTransformer(_as_categories, feature_names_out="one-to-one"),
         OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=_MAX_CATEGORIES),
     )
-    return ColumnTransformer([("numeric", numbers, numeric), ("other", categories, other)],
-                             sparse_threshold=0)  # dense: the trees take no sparse input
+    days = make_pipeline(FunctionTransformer(_as_days, feature_names_out="one-to-one"), numbers())
+    return ColumnTransformer(
+        [("numeric", numbers(), numeric), ("times", days, times), ("other", categories, other)],
+        sparse_threshold=0,  # dense: the trees take no sparse input
+    )
+
+
+def _as_days(frame):
+    """Dates as days since 1970-01-01 (UTC), durations as days (as the network reads
+    them); a gap as NaN."""
+    from .neural._preprocessing import as_days
+
+    return np.column_stack([as_days(frame[c]) for c in frame.columns])
+
+
+#: A date or time stamp in ISO 8601, as a CSV file holds one: 2024-03-01,
+#: 2024-03-01 12:30, 2024-03-01T12:30:00.5+01:00.
+_ISO_DATE = (r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+             r"(?:Z|[+-]\d{2}:?\d{2})?")
+
+
+def _read_dates(frame):
+    """``frame`` with each text column whose every value is an ISO 8601 date read as
+    dates (in UTC), and the names of those columns; the caller's frame is left as it
+    is."""
+    def text(column):
+        return column.dtype == object or pd.api.types.is_string_dtype(column.dtype)
+
+    read = {}
+    for c in frame.columns:
+        values = frame[c]
+        if not text(values) or not values.notna().any() \
+                or not values.dropna().astype(str).str.fullmatch(_ISO_DATE).all():
+            continue
+        dates = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
+        if dates.notna().sum() == values.notna().sum():  # not 2024-13-45: text
+            read[c] = dates
+    if read:
+        frame = frame.copy()
+        for c, dates in read.items():
+            frame[c] = dates
+    return frame, list(read)
 
 
 def verdict(table):
@@ -245,9 +292,11 @@ def _load_csv(path, targets, features, groups=None):
         features = [c for c in columns if c not in targets and c != groups]
         if not features:
             raise CLIError(f"No feature column is left once the targets {targets} are removed.")
-    X = frame[features].reset_index(drop=True)
+    X, dates = _read_dates(frame[features].reset_index(drop=True))
     Y = frame[targets].reset_index(drop=True)
     note = f"{path.name}: {len(frame)} rows"
+    if dates:
+        note += f", column(s) {dates} read as dates (ISO 8601, in UTC)"
     gaps = int(X.isna().to_numpy().sum())
     if gaps:
         note += (f", {gaps} missing feature value(s) in {int(X.isna().any(axis=1).sum())} "
@@ -380,9 +429,10 @@ def _write_report(out, args, note, X, Y, table, details, figures, warned=()):
         lines += ["", f"- **{name}**: {MODELS[name][1]}"]
     if baseline_preprocessing(X) is not None and any(n not in ("mtl", "dummy")
                                                      for n in table.index):
-        lines += ["", "The baselines read the table through a `ColumnTransformer`: numeric "
-                  "gaps filled with the median, plus a 0/1 column of each gap (scaled for "
-                  "the linear models); string, category and bool columns one-hot encoded, "
+        lines += ["", "The baselines read the table through a `ColumnTransformer`: dates as "
+                  "days since 1970-01-01; numeric gaps filled with the median, plus a 0/1 "
+                  "column of each gap (scaled for the linear models); string, category and "
+                  "bool columns one-hot encoded, "
                   f"a gap as its own category, at most {_MAX_CATEGORIES} columns each (rarer "
                   "categories share one). The network (mtl) reads the raw columns."]
     if warned:
@@ -482,9 +532,9 @@ def build_parser():
     source.add_argument("--data", metavar="CSV", help="a CSV file with a header row")
     cmp_.add_argument("--targets", help="with --data: comma-separated target columns (tasks)")
     cmp_.add_argument("--features",
-                      help="with --data: comma-separated feature columns, numbers, "
-                      "strings or booleans, gaps allowed (default: every column that is "
-                      "not a target)")
+                      help="with --data: comma-separated feature columns: numbers, "
+                      "strings, booleans or ISO 8601 dates, gaps allowed (default: every "
+                      "column that is not a target)")
     cmp_.add_argument("--groups", metavar="COLUMN",
                       help="with --data: the column of each row's group (a patient, a "
                       "store); the folds keep each group whole (so do the mtl model's own "

@@ -438,3 +438,25 @@ def test_groups_column_with_a_gap(subjects_csv, tmp_path, capsys):
                      "--out", str(tmp_path / "o")])
     assert code == 2
     assert "--groups column 'patient' has 1 missing value(s)" in capsys.readouterr().err
+
+
+def test_csv_dates_read_as_dates(tmp_path):
+    path = tmp_path / "visits.csv"
+    pd.DataFrame({
+        "day": ["2024-03-01", "2024-03-03T12:00:00Z", None, "2024-02-28 06:00"],
+        "code": ["2024-13-45", "2024-01-01", "2024-01-02", "2024-01-03"],  # not a date
+        "note": ["a", "b", "c", "d"],
+        "t": ["x", "y", "x", "y"],
+    }).to_csv(path, index=False)
+    X, Y, note, _ = cli._load_csv(path, "t", None)
+    assert pd.api.types.is_datetime64_any_dtype(X["day"]) and str(X["day"].dt.tz) == "UTC"
+    assert X["day"].isna().tolist() == [False, False, True, False]
+    assert X["day"][1] == pd.Timestamp("2024-03-03 12:00", tz="UTC")
+    assert not pd.api.types.is_datetime64_any_dtype(X["code"])  # kept as text
+    assert "column(s) ['day'] read as dates (ISO 8601, in UTC)" in note
+    # the baselines read the dates as days since 1970-01-01, as the network does
+    pre = cli.baseline_preprocessing(X, scale=False)
+    out = pre.fit_transform(X)
+    days = pd.Timestamp("2024-03-01") - pd.Timestamp("1970-01-01")
+    assert out[0, 0] == days.days and out[1, 0] == days.days + 2.5
+    assert out[2, 1] == 1.0  # the gap's indicator
