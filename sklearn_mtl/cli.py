@@ -429,12 +429,16 @@ def _write_report(out, args, note, X, Y, table, details, figures, warned=()):
         lines += ["", f"- **{name}**: {MODELS[name][1]}"]
     if baseline_preprocessing(X) is not None and any(n not in ("mtl", "dummy")
                                                      for n in table.index):
-        lines += ["", "The baselines read the table through a `ColumnTransformer`: dates as "
-                  "days since 1970-01-01; numeric gaps filled with the median, plus a 0/1 "
-                  "column of each gap (scaled for the linear models); string, category and "
-                  "bool columns one-hot encoded, "
-                  f"a gap as its own category, at most {_MAX_CATEGORIES} columns each (rarer "
-                  "categories share one). The network (mtl) reads the raw columns."]
+        from .neural._preprocessing import is_time
+
+        dates = ("dates as days since 1970-01-01; "
+                 if any(is_time(X[c]) for c in X.columns) else "")
+        lines += ["", f"The baselines read the table through a `ColumnTransformer`: {dates}"
+                  "numeric gaps filled with the median, plus a 0/1 column of each gap "
+                  "(scaled for the linear models); string, category and bool columns "
+                  f"one-hot encoded, a gap as its own category, at most {_MAX_CATEGORIES} "
+                  "columns each (rarer categories share one). The network (mtl) reads the "
+                  "raw columns."]
     if warned:
         lines += ["", "## Warnings", "", "Raised while fitting and predicting the folds:", ""]
         lines += _warning_lines(warned)

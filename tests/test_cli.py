@@ -68,7 +68,7 @@ def test_compare_raw_csv_strings_and_gaps(csv, tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     report = (tmp_path / "out" / "report.md").read_text()
     assert "- Samples: 24; features: 3 (x1, x2, word)" in report
-    assert "The baselines read the table through a `ColumnTransformer`" in report
+    assert "The baselines read the table through a `ColumnTransformer`: numeric" in report
     assert "| exact_match |" in report and "nan" not in report.split("## Per-task")[0]
 
 
