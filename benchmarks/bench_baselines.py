@@ -3,7 +3,9 @@
 - ``IndependentTaskClassifier`` vs ``sklearn.multioutput.MultiOutputClassifier``
 - ``TaskChainClassifier`` (fixed order) vs ``sklearn.multioutput.ClassifierChain``
 
-Same base estimator (``LogisticRegression``) and data (``make_multilabel_classification``).
+Same base estimator (``LogisticRegression``) and data (``make_multilabel_classification``;
+with ``--frame`` as a DataFrame, which the baselines pass on to the base estimator as it
+is, as ``MultiOutputClassifier`` does, and the chain extends with its links' columns).
 Each pair is timed alternately (ours, reference, ours, ...) so that load on a shared machine
 hits both alike; BLAS/OpenMP threads are limited (``--threads``, 1 by default) for both, and
 the clock is this process's CPU time by default (``--clock wall`` for wall time), which other
@@ -15,7 +17,7 @@ target.
 Usage::
 
     python benchmarks/bench_baselines.py [--n-samples 4000] [--repeats 21] [--target 1.1]
-                                         [--threads 1] [--clock process]
+                                         [--threads 1] [--clock process] [--frame]
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import statistics
 import sys
 import time
 
+import pandas as pd
 from sklearn.datasets import make_multilabel_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
@@ -58,6 +61,8 @@ def main(argv=None):
         default="process",
         help="CPU time of this process (default; robust to other load) or wall time",
     )
+    parser.add_argument("--frame", action="store_true",
+                        help="X as a pandas DataFrame (named columns) instead of an array")
     args = parser.parse_args(argv)
     with threadpool_limits(args.threads):
         return _run(args)
@@ -71,6 +76,8 @@ def _run(args):
         n_classes=args.n_labels,
         random_state=0,
     )
+    if args.frame:
+        X = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
 
     def base():
         return LogisticRegression(max_iter=1000)
@@ -88,7 +95,8 @@ def _run(args):
     }
     print(
         f"data: {args.n_samples} samples x {args.n_features} features, {args.n_labels} "
-        f"binary labels; base LogisticRegression; median of {args.repeats} fits; "
+        f"binary labels{' (X a DataFrame)' if args.frame else ''}; base LogisticRegression; "
+        f"median of {args.repeats} fits; "
         f"{args.clock} time, {args.threads} BLAS thread(s)"
     )
     ratios = {}
