@@ -101,6 +101,16 @@ def _base_has(attr):
     return check
 
 
+def _check_importances(estimator, fitted):
+    """An AttributeError (``hasattr`` is then false) where the fitted base estimator
+    has no ``feature_importances_``."""
+    if not hasattr(fitted, "feature_importances_"):
+        raise AttributeError(
+            f"{type(estimator).__name__} has feature_importances_ only where its base "
+            f"estimator has them; {type(fitted).__name__} has none."
+        )
+
+
 def _first_fitted(est):
     """A fitted base estimator of ``est``, or None before ``fit``."""
     if hasattr(est, "estimator_"):
@@ -355,6 +365,9 @@ class IndependentTaskClassifier(_BaselineMethods):
         One entry per task in ``tasks_`` order: a fitted clone for a binary or multiclass
         task (trained on the integer codes of its classes), a list of fitted clones (one
         per label) for a multilabel task.
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        The tasks' mean importance of each feature, where the base estimator has
+        ``feature_importances_``.
     encoder_ : StructuredLabelEncoder
         The fitted label encoder.
     schema_ : Schema
@@ -444,6 +457,29 @@ class IndependentTaskClassifier(_BaselineMethods):
             else:
                 self.estimators_[j] = est
         return self
+
+    @property
+    def feature_importances_(self):
+        """The features' importances averaged over the tasks, where the base estimator
+        has ``feature_importances_`` (a forest, boosted trees).
+
+        A multilabel task's labels are averaged first, so that each task counts once.
+        ``SelectFromModel(IndependentTaskClassifier(RandomForestClassifier()),
+        max_features=k)`` keeps the ``k`` columns the tasks use most, missing labels and
+        gates included (a forest of its own would refuse a missing label).
+
+        Returns
+        -------
+        ndarray of shape (n_features_in_,)
+        """
+        check_is_fitted(self)
+        _check_importances(self, _first_fitted(self))
+        per_task = [
+            np.mean([e.feature_importances_ for e in est], axis=0)
+            if task.kind == "multilabel" else est.feature_importances_
+            for task, est in zip(self.schema_, self.estimators_, strict=True)
+        ]
+        return np.mean(per_task, axis=0)
 
     def _jobs(self, encoded):
         """(task index, label or None, labels, rows to train on, where) for every model."""
@@ -1061,6 +1097,8 @@ class LabelProductClassifier(_BaselineMethods):
         (``encoder_.inverse_transform(combinations_)`` shows them as labels).
     n_combinations_ : int
         Number of combinations (classes of ``estimator_``).
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        ``estimator_``'s, where the base estimator has ``feature_importances_``.
     encoder_ : StructuredLabelEncoder
         The fitted label encoder.
     schema_ : Schema
@@ -1179,6 +1217,19 @@ class LabelProductClassifier(_BaselineMethods):
             self.estimator, X, y, complete, fit_kwargs, "The label combinations"
         )
         return self
+
+    @property
+    def feature_importances_(self):
+        """The features' importances in the model of the combinations, where the base
+        estimator has ``feature_importances_`` (a forest, boosted trees).
+
+        Returns
+        -------
+        ndarray of shape (n_features_in_,)
+        """
+        check_is_fitted(self)
+        _check_importances(self, self.estimator_)
+        return self.estimator_.feature_importances_
 
     def _combination_proba(self, X):
         return _proba(self.estimator_, X, self.n_combinations_)

@@ -586,3 +586,41 @@ def test_chain_on_a_frame_equals_the_chain_on_its_array(cv):
         np.testing.assert_allclose(p, q, rtol=1e-6, atol=1e-9)
     last = on_frame.estimators_[0][-1]
     assert list(last.feature_names_in_) == ["a", "b", "c", "d"] + [f"chain{i}" for i in range(9)]
+
+
+def test_feature_importances_average_the_tasks_and_feed_select_from_model():
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.feature_selection import SelectFromModel
+
+    X, Y = car_data()
+    Y.loc[[1, 2], "driver"] = None  # missing labels: a forest of its own would refuse
+    forest = RandomForestClassifier(n_estimators=10, random_state=0)
+    model = IndependentTaskClassifier(forest, tasks=car_tasks()).fit(X, Y)
+    expected = np.mean([est.feature_importances_ for est in model.estimators_], axis=0)
+    np.testing.assert_array_equal(model.feature_importances_, expected)
+    # each task's own column is what it reads: every column counts for some task
+    assert model.feature_importances_.shape == (4,) and model.feature_importances_.min() > 0
+    selector = SelectFromModel(IndependentTaskClassifier(forest, tasks=car_tasks()),
+                               max_features=2, threshold=-np.inf).fit(X, Y)
+    top = np.argsort(-expected, kind="stable")[:2]
+    assert sorted(np.flatnonzero(selector.get_support())) == sorted(top)
+    # a multilabel task counts once: its labels' importances averaged first
+    Xm, Ym = make_multilabel_classification(n_samples=60, n_classes=3, random_state=0)
+    labels = IndependentTaskClassifier(forest, tasks=[Task("tags", kind="multilabel")])
+    labels.fit(Xm, Ym)
+    np.testing.assert_allclose(
+        labels.feature_importances_,
+        np.mean([e.feature_importances_ for e in labels.estimators_[0]], axis=0),
+    )
+    product = LabelProductClassifier(forest).fit(X, Y.fillna("n/a"))
+    np.testing.assert_array_equal(product.feature_importances_,
+                                  product.estimator_.feature_importances_)
+
+
+def test_no_feature_importances_without_the_base_estimators():
+    X, Y = car_data()
+    assert not hasattr(IndependentTaskClassifier(lr()), "feature_importances_")  # unfitted
+    fitted = IndependentTaskClassifier(lr(), tasks=car_tasks()).fit(X, Y)
+    assert not hasattr(fitted, "feature_importances_")
+    with pytest.raises(AttributeError, match="LogisticRegression has none"):
+        getattr(fitted, "feature_importances_")  # noqa: B009
