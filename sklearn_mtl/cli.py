@@ -83,7 +83,8 @@ def build_model(name, *, random_state=0, max_epochs=None, X=None):
     if name == "mtl":
         return cls(max_epochs=max_epochs, random_state=random_state)
     trees = name.endswith("-hgb")
-    pre = None if X is None else baseline_preprocessing(X, scale=not trees)
+    kind = "trees" if trees else "linear"
+    pre = None if X is None else baseline_preprocessing(X, model=kind)
     if trees:
         model = cls(HistGradientBoostingClassifier(random_state=random_state))
         return model if pre is None else make_pipeline(pre, model)
@@ -103,48 +104,56 @@ def _as_categories(frame):
     return values.where(values.notna(), "<missing>").astype(str)
 
 
-def baseline_preprocessing(X, *, scale=True):
+def baseline_preprocessing(X, *, model="linear"):
     """What the baselines read a raw table through, or None where ``X`` needs nothing.
 
-    A DataFrame with string, category or bool columns, or with gaps, is not what a
-    ``LogisticRegression`` or the baselines' own validation take. Dates become days
-    since 1970-01-01 (durations days), as the network reads them; these and the
-    numeric columns get their gaps filled with the median, plus a 0/1 indicator column
-    of each gap (``scale``: then standardised); the other columns are one-hot encoded, a
-    gap as its own category, at most ``_MAX_CATEGORIES`` columns each (the rarer
-    categories share one, an unseen category goes there too).
+    A DataFrame with string, category, bool or date columns, or with gaps, is not what
+    a ``LogisticRegression`` takes, nor what gradient boosting takes in all of it.
+    Dates become days since 1970-01-01 (durations days), as the network reads them.
+    For the linear models, these and the numeric columns get their gaps filled with
+    the median, plus a 0/1 indicator column of each gap, and are standardised; the
+    trees get them as they are, gaps included (gradient boosting learns where a gap
+    goes at each split). The other columns are one-hot encoded for both, a gap as its
+    own category, at most ``_MAX_CATEGORIES`` columns each (the rarer categories share
+    one, an unseen category goes there too).
 
     Parameters
     ----------
     X : DataFrame or array-like
         The features of the comparison.
-    scale : bool, default=True
-        Standardise the numeric columns (for the linear models; trees need no scaling).
+    model : {"linear", "trees"}, default="linear"
+        The baseline's kind of model.
 
     Returns
     -------
     ColumnTransformer or None
-        None where ``X`` is not a DataFrame, or holds numbers only and no gap.
+        None where ``X`` is not a DataFrame, or holds numbers only and (for the
+        linear models) no gap.
     """
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
+    if model not in ("linear", "trees"):
+        raise ValueError(f"model must be 'linear' or 'trees'; got {model!r}.")
     if not isinstance(X, pd.DataFrame):
         return None
     from .neural._preprocessing import is_time
 
+    linear = model == "linear"
     numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])
                and not pd.api.types.is_bool_dtype(X[c])]
     times = [c for c in X.columns if is_time(X[c])]
     other = [c for c in X.columns if c not in numeric and c not in times]
-    if not other and not times and not X.isna().to_numpy().any():
+    if not other and not times and not (linear and X.isna().to_numpy().any()):
         return None
 
     def numbers():
+        if not linear:
+            return "passthrough"
         fill = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
-        return make_pipeline(fill, StandardScaler()) if scale else fill
+        return make_pipeline(fill, StandardScaler())
 
     categories = make_pipeline(
         FunctionTransformer(_as_categories, feature_names_out="one-to-one"),
@@ -434,11 +443,11 @@ def _write_report(out, args, note, X, Y, table, details, figures, warned=()):
         dates = ("dates as days since 1970-01-01; "
                  if any(is_time(X[c]) for c in X.columns) else "")
         lines += ["", f"The baselines read the table through a `ColumnTransformer`: {dates}"
-                  "numeric gaps filled with the median, plus a 0/1 column of each gap "
-                  "(scaled for the linear models); string, category and bool columns "
-                  f"one-hot encoded, a gap as its own category, at most {_MAX_CATEGORIES} "
-                  "columns each (rarer categories share one). The network (mtl) reads the "
-                  "raw columns."]
+                  "for the linear models, numeric gaps filled with the median, plus a 0/1 "
+                  "column of each gap, all scaled (gradient boosting reads the gaps "
+                  "itself); string, category and bool columns one-hot encoded, a gap as "
+                  f"its own category, at most {_MAX_CATEGORIES} columns each (rarer "
+                  "categories share one). The network (mtl) reads the raw columns."]
     if warned:
         lines += ["", "## Warnings", "", "Raised while fitting and predicting the folds:", ""]
         lines += _warning_lines(warned)

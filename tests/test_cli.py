@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -68,7 +69,7 @@ def test_compare_raw_csv_strings_and_gaps(csv, tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     report = (tmp_path / "out" / "report.md").read_text()
     assert "- Samples: 24; features: 3 (x1, x2, word)" in report
-    assert "The baselines read the table through a `ColumnTransformer`: numeric" in report
+    assert "The baselines read the table through a `ColumnTransformer`: for the" in report
     assert "| exact_match |" in report and "nan" not in report.split("## Per-task")[0]
 
 
@@ -76,25 +77,33 @@ def test_baseline_preprocessing_exact_values():
     X = pd.DataFrame({"n": [1.0, None, 3.0, 5.0], "s": ["a", "b", None, "a"],
                       "b": [True, False, True, True]})
     before = X.copy()
-    pre = cli.baseline_preprocessing(X, scale=False)
-    out = pre.fit_transform(X)
+    trees = cli.baseline_preprocessing(X, model="trees")
+    out = trees.fit_transform(X)
     pd.testing.assert_frame_equal(X, before)  # never mutated
     expected = [
-        # n (gap: the median 3), its gap indicator, s: <missing>, a, b; b: False, True
-        [1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0],
-        [3.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.0],
-        [3.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
-        [5.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0],
+        # n (its gap left to the trees); s: <missing>, a, b; b: False, True
+        [1.0, 0.0, 1.0, 0.0, 0.0, 1.0],
+        [np.nan, 0.0, 0.0, 1.0, 1.0, 0.0],
+        [3.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+        [5.0, 0.0, 1.0, 0.0, 0.0, 1.0],
     ]
-    assert out.tolist() == expected
-    # an unseen category reads as zeros, a gap in a column that had one as the median
-    unseen = pd.DataFrame({"n": [None], "s": ["z"], "b": [False]})
-    assert pre.transform(unseen).tolist() == [[3.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]]
-    scaled = cli.baseline_preprocessing(X).fit_transform(X)
-    assert abs(scaled[:, 0].mean()) < 1e-12 and abs(scaled[:, 0].std() - 1) < 1e-12
-    # numbers only, no gap: nothing to do (the linear baselines keep their StandardScaler)
+    np.testing.assert_array_equal(out, expected)
+    # an unseen category reads as zeros
+    unseen = pd.DataFrame({"n": [2.0], "s": ["z"], "b": [False]})
+    np.testing.assert_array_equal(trees.transform(unseen), [[2.0, 0, 0, 0, 1, 0]])
+    # the linear models: the gap filled with the median 3, its indicator, all scaled
+    linear = cli.baseline_preprocessing(X).fit_transform(X)
+    filled, gap = np.array([1.0, 3, 3, 5]), np.array([0.0, 1, 0, 0])
+    np.testing.assert_allclose(linear[:, 0], (filled - filled.mean()) / filled.std())
+    np.testing.assert_allclose(linear[:, 1], (gap - gap.mean()) / gap.std())
+    np.testing.assert_array_equal(linear[:, 2:], out[:, 1:])
+    # numbers only: nothing for the trees, gaps included; the linear models keep their
+    # StandardScaler where there is no gap
+    assert cli.baseline_preprocessing(X[["n"]], model="trees") is None
     assert cli.baseline_preprocessing(X[["n"]].fillna(0)) is None
     assert cli.baseline_preprocessing(X.to_numpy()) is None
+    with pytest.raises(ValueError, match="model must be 'linear' or 'trees'"):
+        cli.baseline_preprocessing(X, model="forest")
 
 
 def test_baseline_preprocessing_pools_rare_categories():
@@ -455,8 +464,7 @@ def test_csv_dates_read_as_dates(tmp_path):
     assert not pd.api.types.is_datetime64_any_dtype(X["code"])  # kept as text
     assert "column(s) ['day'] read as dates (ISO 8601, in UTC)" in note
     # the baselines read the dates as days since 1970-01-01, as the network does
-    pre = cli.baseline_preprocessing(X, scale=False)
-    out = pre.fit_transform(X)
+    out = cli.baseline_preprocessing(X, model="trees").fit_transform(X)
     days = pd.Timestamp("2024-03-01") - pd.Timestamp("1970-01-01")
     assert out[0, 0] == days.days and out[1, 0] == days.days + 2.5
-    assert out[2, 1] == 1.0  # the gap's indicator
+    assert np.isnan(out[2, 0])  # the gap, for the trees to place
