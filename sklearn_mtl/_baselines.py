@@ -170,9 +170,14 @@ class _BaselineMethods(BaseMultiTaskEstimator):
         # boosting its gaps and categories. So does an array that is not all finite
         # numbers. A base estimator that cannot read X raises its own error, which
         # names the task and (see _locating) the first bad entry. Other arrays are
-        # validated here.
-        if not _passed_as_given(X):
-            return super()._validate_X(X, reset=reset)
+        # validated here (the array that fails only then goes as it is: the numbers'
+        # own check is the one pass over them).
+        if not (isinstance(X, pd.DataFrame) and _passed_as_given(X)):
+            try:
+                return super()._validate_X(X, reset=reset)
+            except ValueError:
+                if not _passed_as_given(X):
+                    raise
         validate_features(self, X, reset=reset, skip_check_array=True)  # names, width
         return X
 
