@@ -71,6 +71,9 @@ COMPOSITES = (
     "sklearn.compose._column_transformer:ColumnTransformer",
 )
 _NUMERIC_KINDS = "biuf"
+#: Types skops reports as untrusted that are data, not code: a ``numpy.dtype`` is rebuilt
+#: from its name (``SimpleImputer`` keeps the dtype it was fitted on).
+_SKOPS_DATA_TYPES = frozenset({"numpy.dtype"})
 
 
 class UnsafeModelFileError(ValueError):
@@ -799,7 +802,8 @@ class _Reader:
             raise UnsafeModelFileError(f"Member {name!r} could not be loaded: {exc}") from None
 
     def _skops_type_ok(self, dotted):
-        if dotted in self.trusted or dotted.startswith("sklearn_mtl."):
+        if dotted in self.trusted or dotted in _SKOPS_DATA_TYPES or dotted.startswith(
+                "sklearn_mtl."):
             return True
         if not dotted.startswith("sklearn."):
             return False

@@ -427,3 +427,17 @@ def test_pipeline_composite_class_cannot_be_swapped(tmp_path):
     with pytest.raises(UnsafeModelFileError, match="subprocess.Popen, which is not trusted"):
         load(path)
     assert not target.exists()
+
+
+def test_pipeline_with_an_imputer_loads_without_trusting_anything(tmp_path):
+    # SimpleImputer keeps the numpy.dtype it was fitted on: data, not code
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+
+    X, Y, tasks = car_data(n=30)
+    X = np.where(np.arange(X.size).reshape(X.shape) % 7 == 0, np.nan, X)
+    model = make_pipeline(SimpleImputer(), IndependentTaskClassifier(LogisticRegression(),
+                                                                     tasks=tasks)).fit(X, Y)
+    loaded = load(save(model, tmp_path / "imputed.mtl"))
+    pd.testing.assert_frame_equal(loaded.predict(X), model.predict(X))
+    assert loaded[0]._fit_dtype == model[0]._fit_dtype
