@@ -19,10 +19,10 @@ One file per model: a zip archive whose members are
     Fitted scikit-learn objects (the baselines' base estimators, a pipeline's
     transformers) in skops' format, loaded only when every type they hold is trusted.
 
-A scikit-learn ``Pipeline``, ``FeatureUnion`` or ``ColumnTransformer`` that holds an
-sklearn-mtl estimator (e.g. ``make_pipeline(StandardScaler(), MultiTaskClassifier())``)
-is stored as its class, parameters and fitted attributes, each step stored as above; only
-these composition classes are rebuilt this way.
+A scikit-learn ``Pipeline``, ``FeatureUnion``, ``ColumnTransformer`` or ``SelectFromModel``
+that holds an sklearn-mtl estimator (e.g. ``make_pipeline(StandardScaler(),
+MultiTaskClassifier())``) is stored as its class, parameters and fitted attributes, each
+step stored as above; only these composition classes are rebuilt this way.
 
 Nothing in the archive is unpickled, and loading runs no code of the file's choosing:
 the only code that runs is the ``__init__`` of allow-listed classes (sklearn-mtl's own
@@ -69,6 +69,7 @@ COMPOSITES = (
     "sklearn.pipeline:Pipeline",
     "sklearn.pipeline:FeatureUnion",
     "sklearn.compose._column_transformer:ColumnTransformer",
+    "sklearn.feature_selection._from_model:SelectFromModel",
 )
 _NUMERIC_KINDS = "biuf"
 #: Types skops reports as untrusted that are data, not code: a ``numpy.dtype`` is rebuilt
@@ -93,7 +94,8 @@ def save(estimator, path):
         :class:`~sklearn_mtl.LabelProductClassifier`), a
         :class:`~sklearn_mtl.TaskThresholdTuner`, a
         :class:`~sklearn_mtl.StructuredLabelEncoder`, or a scikit-learn ``Pipeline``,
-        ``FeatureUnion`` or ``ColumnTransformer`` holding any of them (e.g.
+        ``FeatureUnion``, ``ColumnTransformer`` or ``SelectFromModel`` holding any of
+        them (e.g.
         ``make_pipeline(StandardScaler(), MultiTaskClassifier())``).
     path : str or path-like
         Where to write the archive (by convention ``*.mtl``). Written to a temporary file
@@ -353,7 +355,7 @@ class _Writer:
         return out
 
     def _encode_composite(self, est, where):
-        """A Pipeline/FeatureUnion/ColumnTransformer: class, parameters, fitted state."""
+        """A composite (``COMPOSITES``): class, parameters, fitted state."""
         params = est.get_params(deep=False)
         state = {k: v for k, v in vars(est).items() if k not in params}
         return {

@@ -441,3 +441,23 @@ def test_pipeline_with_an_imputer_loads_without_trusting_anything(tmp_path):
     loaded = load(save(model, tmp_path / "imputed.mtl"))
     pd.testing.assert_frame_equal(loaded.predict(X), model.predict(X))
     assert loaded[0]._fit_dtype == model[0]._fit_dtype
+
+
+def test_column_selection_by_the_tasks_forests_round_trips(tmp_path):
+    # SelectFromModel holding an sklearn-mtl estimator: rebuilt as the pipelines are
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.feature_selection import SelectFromModel
+    from sklearn.pipeline import make_pipeline
+
+    X, Y, tasks = car_data(n=40)
+    forests = IndependentTaskClassifier(
+        RandomForestClassifier(n_estimators=5, random_state=0), tasks=tasks)
+    model = make_pipeline(
+        SelectFromModel(forests, max_features=2, threshold=-np.inf),
+        IndependentTaskClassifier(LogisticRegression(), tasks=tasks),
+    ).fit(X, Y)
+    loaded = load(save(model, tmp_path / "selected.mtl"))
+    np.testing.assert_array_equal(loaded[0].get_support(), model[0].get_support())
+    np.testing.assert_array_equal(loaded[0].estimator_.feature_importances_,
+                                  model[0].estimator_.feature_importances_)
+    pd.testing.assert_frame_equal(loaded.predict(X), model.predict(X))
