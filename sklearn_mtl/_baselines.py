@@ -274,7 +274,7 @@ def _fit_one(estimator, X, y, rows, fit_kwargs, where, method="fit", **extra):
     est = clone(estimator) if method == "fit" else estimator
     if not rows.all():
         fit_kwargs = _check_method_params(X, params=fit_kwargs, indices=np.flatnonzero(rows))
-        X, y = _rows(X, rows), y[rows]
+        X, y = _safe_indexing(X, rows), y[rows]
     if len(y) == 0:
         raise ValueError(f"{where} has no annotated, applicable sample to train on.")
     try:
@@ -282,11 +282,6 @@ def _fit_one(estimator, X, y, rows, fit_kwargs, where, method="fit", **extra):
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from exc
     return est
-
-
-def _rows(X, mask):
-    """The rows of ``X`` where ``mask`` is true (a DataFrame's by position)."""
-    return _safe_indexing(X, np.flatnonzero(mask)) if isinstance(X, pd.DataFrame) else X[mask]
 
 
 def _decision(est, X, n_classes):
@@ -847,7 +842,7 @@ class TaskChainClassifier(_BaselineMethods):
             feats[rows, y[rows].astype(np.int64)] = 1.0
         else:
             all_rows = rows.all()
-            X_rows = X if all_rows else _rows(X, rows)
+            X_rows = X if all_rows else _safe_indexing(X, rows)
             y_rows = y[rows]
             params = fit_kwargs
             if not all_rows:
@@ -867,7 +862,7 @@ class TaskChainClassifier(_BaselineMethods):
                 part[np.arange(len(y_rows)), np.asarray(cv_out).astype(np.int64)] = 1.0
             feats[rows] = part
         if missing.any():
-            feats[missing] = self._link_features(est, _rows(X, missing), n_classes)[0]
+            feats[missing] = self._link_features(est, _safe_indexing(X, missing), n_classes)[0]
         return feats[:, 1:2] if binary else feats
 
     def _link_features(self, est, X, n_classes):

@@ -184,13 +184,12 @@ def _read_dates(frame):
     """``frame`` with each text column whose every value is an ISO 8601 date read as
     dates (in UTC), and the names of those columns; the caller's frame is left as it
     is."""
-    def text(column):
-        return column.dtype == object or pd.api.types.is_string_dtype(column.dtype)
+    from .neural._preprocessing import is_text
 
     read = {}
     for c in frame.columns:
         values = frame[c]
-        if not text(values) or not values.notna().any() \
+        if not is_text(values) or not values.notna().any() \
                 or not values.dropna().astype(str).str.fullmatch(_ISO_DATE).all():
             continue
         dates = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")

@@ -324,6 +324,12 @@ def is_time(column):
     return _is_date(column) or pd.api.types.is_timedelta64_dtype(column.dtype)
 
 
+def is_text(column):
+    """Whether a DataFrame column holds text (``object`` or a string dtype), as a CSV
+    file's columns come."""
+    return column.dtype == object or pd.api.types.is_string_dtype(column.dtype)
+
+
 def _is_date(column):
     return pd.api.types.is_datetime64_any_dtype(column.dtype)
 
@@ -402,7 +408,7 @@ def read_times(frame, columns, dates):
                     f"{column.dtype} values; expected {what}."
                 )
             continue
-        if not (column.dtype == object or pd.api.types.is_string_dtype(column.dtype)):
+        if not is_text(column):
             raise ValueError(
                 f"X's column {frame.columns[j]!r} held {what} in training but holds "
                 f"{column.dtype} values; expected {what} (or text that reads as {what})."
