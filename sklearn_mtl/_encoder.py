@@ -649,7 +649,16 @@ class _ColumnsReader:
             self.dtypes = dict(Y.dtypes)
             by_column = {str(c): c for c in Y.columns}
             if declared is None:
-                self.tasks = [Task(str(c)) for c in Y.columns]
+                # A frame of 0/1 numbers is an indicator too (scikit-learn's type_of_target
+                # reads it so): each column has classes 0 and 1, in its own dtype.
+                numeric = all(
+                    isinstance(t, np.dtype) and t.kind in "iuf" for t in Y.dtypes
+                )
+                indicator = numeric and _is_indicator(Y.to_numpy(dtype=float))
+                self.tasks = [
+                    Task(str(c), classes=_plain(np.array([0, 1]).astype(t)) if indicator else None)
+                    for c, t in zip(Y.columns, Y.dtypes)
+                ]
             else:
                 self.tasks = declared
                 used = set()
@@ -709,7 +718,11 @@ class _ColumnsReader:
             # A 0/1 indicator read as binary tasks: the metrics score its labels.
             self.indicator = declared is None and _is_indicator(Y)
             if declared is None:
-                self.tasks = [Task(f"task{j}") for j in range(n_cols)]
+                # An indicator's columns are labels, each with classes 0 and 1 (in Y's
+                # dtype), also where the training rows never show one of them: a rare
+                # label in a cross-validation fold, as OneVsRestClassifier allows.
+                classes = _plain(np.array([0, 1]).astype(Y.dtype)) if self.indicator else None
+                self.tasks = [Task(f"task{j}", classes=classes) for j in range(n_cols)]
             else:
                 if len(declared) != n_cols:
                     raise ValueError(
@@ -868,9 +881,9 @@ def _reads_as_indicator(Y, declared):
     """Whether a 2-D array is read as one declared multilabel task, a label per column.
 
     Undeclared, an indicator matrix is one binary task per column (classes ``[0, 1]``,
-    the positive class being the label), as ``MultiOutputClassifier`` and
-    ``ClassifierChain`` read it; the metrics score those tasks as the labels of one
-    multilabel task.
+    even where a column is constant, the positive class being the label), as
+    ``MultiOutputClassifier`` and ``ClassifierChain`` read it; the metrics score those
+    tasks as the labels of one multilabel task.
     """
     return (
         declared is not None

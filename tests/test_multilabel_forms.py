@@ -190,6 +190,43 @@ def test_binary_tasks_reading_matches_sklearn_meta_estimators(indicator):
     np.testing.assert_array_equal(chain.predict(X), ref.predict(X))
 
 
+@pytest.mark.filterwarnings("ignore:LabelProductClassifier left out")
+@pytest.mark.parametrize("form", ["array", "float", "frame"])
+def test_a_label_absent_from_the_training_rows_keeps_classes_0_and_1(indicator, form):
+    # A rare label missing from a cross-validation fold's training rows: as with
+    # MLPClassifier and OneVsRestClassifier, the model fits and predicts 0 for it.
+    X, Y, _ = indicator
+    Y = Y.copy()
+    Y[:, 2] = 0
+    if form == "float":
+        Y = Y.astype(float)
+        Y[0, 4] = np.nan
+    elif form == "frame":
+        Y = pd.DataFrame(Y, columns=[f"tag{j}" for j in range(6)])
+    model = ESTIMATORS["MultiTaskClassifier"]()
+    with pytest.warns(UserWarning, match=r"'(task|tag)2' has a single class 0"):
+        model.fit(X, Y)
+    first = 0.0 if form == "float" else 0
+    assert model.tasks_[2].classes == [first, 1]
+    assert type(model.tasks_[2].classes[1]) is type(first)
+    P = model.predict(X)
+    np.testing.assert_array_equal(np.asarray(P)[:, 2], 0)
+    assert model.predict_proba(X)[2].shape == (len(X), 2)
+    # The label product needs no class of its own per label either.
+    LabelProductClassifier(lr()).fit(X, Y).predict(X)
+    # A base estimator that needs two classes fails as in MultiOutputClassifier, with the task.
+    with pytest.raises(ValueError, match=r"'(task|tag)2': .* only one class"):
+        IndependentTaskClassifier(lr()).fit(X, Y)
+
+
+def test_a_frame_of_other_numbers_still_infers_its_classes():
+    Y = pd.DataFrame({"a": [0, 0, 2], "b": [0, 1, 1]})
+    encoder = StructuredLabelEncoder().fit(Y)
+    assert [t.classes for t in encoder.tasks_] == [[0, 2], [0, 1]]
+    with pytest.raises(ValueError, match="'a' has one class"):
+        StructuredLabelEncoder().fit(pd.DataFrame({"a": [3, 3, 3], "b": [0, 1, 1]}))
+
+
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_declared_multilabel_task_on_an_indicator(indicator, name):
