@@ -27,6 +27,7 @@ from ._encoder import EncodedLabels, StructuredLabelEncoder
 from ._schema import NOT_APPLICABLE, Task
 from ._validation import check_sample_weight
 from .metrics._classification import exact_match_score
+from .metrics._inputs import encode_truth
 
 _COMMON_CONSTRAINTS = {
     "tasks": [list, tuple, Task, None],
@@ -171,6 +172,8 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         sample with no label at all is left out); a gated-off true label counts as right
         only when the prediction also switches the gate off. Regression tasks are left
         out. With a 1-D ``y`` this is plain accuracy, as for any scikit-learn classifier.
+        A label the estimator never saw in training counts as an error, as in
+        scikit-learn's ``accuracy_score``.
 
         Parameters
         ----------
@@ -187,7 +190,7 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         score : float
         """
         pred = self.predict_encoded(X)
-        true = self.encoder_.transform(y)
+        true = encode_truth(y, self.encoder_)
         return exact_match_score(true, pred, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):

@@ -49,3 +49,29 @@ def test_predict_keeps_the_index_of_X(name):
         assert list(model.predict(X_test.to_numpy()).index) == list(range(len(X_test)))
     # the input is left as it was
     pd.testing.assert_frame_equal(X, frames()[0])
+
+
+@pytest.mark.parametrize("name", ["independent", "chain", "product", "mtl"])
+def test_score_counts_a_class_unseen_in_training_as_an_error(name):
+    # A rare class that falls only in the test fold: scikit-learn's classifiers score it
+    # as an error (accuracy_score), and so does every estimator here, instead of raising.
+    from sklearn.metrics import accuracy_score
+
+    from sklearn_mtl.metrics import exact_match_scorer
+
+    X, Y = frames()
+    model = MODELS[name]().fit(X.iloc[:30], Y.iloc[:30])
+    Y_test = Y.iloc[30:].copy()
+    Y_test.iloc[:3, 0] = "maybe"  # a label of task "a" never seen in training
+    Y_test.iloc[3, 1] = 2  # and one of task "b"
+    P = model.predict(X.iloc[30:])
+    right = (P == Y_test).all(axis=1).to_numpy()
+    assert not right[:4].any()
+    assert model.score(X.iloc[30:], Y_test) == pytest.approx(right.mean())
+    assert model.score(X.iloc[30:], Y_test) == exact_match_scorer(model, X.iloc[30:], Y_test)
+    single = MODELS[name]().fit(X.iloc[:30], Y["a"].iloc[:30])
+    y_test = Y_test["a"]
+    assert single.score(X.iloc[30:], y_test) == pytest.approx(
+        accuracy_score(y_test, single.predict(X.iloc[30:]))
+    )
+    assert list(Y_test["a"].iloc[:3]) == ["maybe"] * 3  # the truth is not mutated

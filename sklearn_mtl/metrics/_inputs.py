@@ -256,6 +256,21 @@ def _extend_classes(tasks, Y):
 
 
 # ---------------------------------------------------------------------------- encoding
+def encode_truth(Y, encoder):
+    """``Y`` encoded by a fitted estimator's encoder, for its ``score``.
+
+    A class the estimator never saw in training (a rare class that fell in the test fold)
+    is appended to its task, as the scorers do: no prediction can name it, so it scores
+    as an error instead of raising.
+    """
+    tasks = list(encoder.schema_.tasks)
+    if encoder.groups is None:
+        extended = _extend_classes(tasks, Y)
+        if extended != tasks:
+            return clone(encoder).set_params(tasks=extended).fit_transform(Y)
+    return encoder.transform(Y)
+
+
 def fit_label_encoder(Y_true, Y_pred=None, schema=None, *, extend_classes=False):
     """A fitted encoder that reads ``Y_true`` and ``Y_pred`` alike (gated labels masked)."""
     encoder, tasks = resolve_schema(schema)
