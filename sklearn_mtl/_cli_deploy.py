@@ -10,6 +10,7 @@ Input errors exit with status 2 and a message naming the file, column or option.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import zipfile
@@ -293,13 +294,19 @@ def predict_command(args):
 
     n_rows = 0
     try:
+        batches = iter(batches)
+        first = next(batches, None)
+        if first is None:
+            batches = iter(())
+        else:  # the columns are checked before a progress bar is drawn
+            columns = feature_columns(model, final, first.columns, args.id_column,
+                                      str(args.data))
+            batches = itertools.chain([first], batches)
         with tqdm(total=total, unit="rows", desc="predict", file=sys.stderr,
                   disable=args.quiet) as bar:
-            columns = None
             for chunk in batches:
-                if columns is None:
-                    columns = feature_columns(model, final, chunk.columns, args.id_column,
-                                              str(args.data))
+                if not len(chunk):
+                    continue
                 X = chunk[columns]
                 try:
                     predictions = prediction_frame(model, final, X, proba=args.proba)
@@ -313,6 +320,8 @@ def predict_command(args):
                 writer.write(predictions)
                 n_rows += len(chunk)
                 bar.update(len(chunk))
+        if not n_rows:
+            raise DeployInputError(f"DATA {str(args.data)!r} has no rows to predict.")
     except BaseException:
         writer.close(failed=True)
         raise

@@ -287,6 +287,29 @@ def test_predict_column_errors_exit_2(saved_pipeline, tmp_path, capsys, change, 
     assert not out.exists()
 
 
+def test_predict_checks_columns_before_drawing_progress(saved_pipeline, tmp_path, capsys):
+    _, path, X, _ = saved_pipeline
+    data = tmp_path / "bad.csv"
+    X.drop(columns=["c"]).to_csv(data, index=False)
+    assert cli.main(["predict", str(path), str(data), "--out", str(tmp_path / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "lacks the column(s) ['c']" in err and "rows/s" not in err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_predict_data_without_rows_exits_2(saved_pipeline, tmp_path, capsys, suffix):
+    _, path, X, _ = saved_pipeline
+    data = tmp_path / f"empty{suffix}"
+    if suffix == ".csv":
+        X.iloc[:0].to_csv(data, index=False)
+    else:
+        X.iloc[:0].to_parquet(data, index=False)
+    out = tmp_path / f"pred{suffix}"
+    assert cli.main(["predict", str(path), str(data), "--out", str(out), "--quiet"]) == 2
+    assert f"DATA {str(data)!r} has no rows to predict." in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_predict_file_errors_exit_2(saved_pipeline, tmp_path, capsys):
     _, path, _, data = saved_pipeline
     out = str(tmp_path / "p.csv")
