@@ -68,6 +68,7 @@ from .neural._modules import (
     MultiHeadModule,
     flat_size,
     infer_out_features,
+    rescale_task_output,
 )
 from .neural._neighbors import apply_blend, select_blend, training_features
 from .neural._net import ArrayDataset, MultiTaskNet, PreprocessedRows
@@ -696,9 +697,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 self._targets(encoded, sample_weight, _num_samples(X)),
                 n_members(self.net_.module_), groups,
             )
+            self._rescale_regression_outputs(inverse=True)  # back to standardised units
             with self._rng_context(self._seed + len(self.net_.history)):
                 epochs = self._epochs if self.max_epochs is None else self.max_epochs
                 self.net_.partial_fit(self._as_tensor(X), targets, epochs=epochs)
+            self._rescale_regression_outputs()
             self._fit_readouts(X, encoded, sample_weight, targets, raw)
             return self
         self._input_views, self.input_view_ = self._views_wanted(X), None
@@ -711,6 +714,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self._pos_weight_values = self._pos_weights(encoded)
         self.unseen_combination_mass_ = unseen_combination_mass(encoded)
         self._weighting = resolve_strategy(self.loss_weighting, self.loss_weighting_params)
+        self._fit_target_scaling(encoded)
         targets = self._targets(encoded, sample_weight, _num_samples(X))
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         if self.data_parallel:
@@ -722,6 +726,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             targets = self._with_folds(targets, n_members(module), groups)
             self.net_ = self._build_net(module, self._build_criterion())
             self.net_.fit(self._as_tensor(X), targets)
+        self._rescale_regression_outputs()
         targets = self._keep_view(targets)
         self._fit_readouts(X, encoded, sample_weight, targets, raw)
         return self
@@ -1001,11 +1006,38 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             start += 2 * width
         return specs
 
+    def _fit_target_scaling(self, encoded):
+        """Each regression task's mean and standard deviation over its training labels.
+
+        The network learns the standardised values, and each regression output layer is
+        rescaled to the labels' units after training (:meth:`_rescale_regression_outputs`):
+        a target in grams then weighs in the loss as one in kilograms, next to the
+        classification tasks' cross-entropies, as RealMLP standardises its targets. A
+        warm start keeps the first fit's scaling.
+        """
+        scaling = {}
+        for task in self.schema_:
+            if task.kind == "regression":
+                values = encoded.regression[task.name]
+                values = values[~np.isnan(values)]
+                mean = float(values.mean()) if len(values) else 0.0
+                std = float(values.std()) if len(values) else 1.0
+                scaling[task.name] = (mean, std if np.isfinite(std) and std > 0 else 1.0)
+        self._target_scaling = scaling
+
+    def _rescale_regression_outputs(self, inverse=False):
+        """Put the regression outputs in the labels' units (``inverse``: back to the
+        standardised units the network trains in)."""
+        for name, (mean, std) in getattr(self, "_target_scaling", {}).items():
+            scale, shift = (1.0 / std, -mean / std) if inverse else (std, mean)
+            rescale_task_output(self.net_.module_, self.schema_.index(name), scale, shift)
+
     def _targets(self, encoded, sample_weight, n_samples):
         """The training target tensor (see :class:`~sklearn_mtl.neural.MultiTaskLoss`).
 
         Per task: the labels, masked ones replaced by 0, then per-entry weights: sample
-        weight × class weight of the label, 0 where the label is masked.
+        weight × class weight of the label, 0 where the label is masked. Regression
+        labels are standardised (:meth:`_fit_target_scaling`).
         """
         sw = np.ones(n_samples) if sample_weight is None else np.asarray(sample_weight, float)
         cols = []
@@ -1016,7 +1048,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             elif task.kind == "regression":
                 values = encoded.regression[task.name]
                 present = ~np.isnan(values)
-                cols += [np.where(present, values, 0.0)[:, None], (sw * present)[:, None]]
+                mean, std = getattr(self, "_target_scaling", {}).get(task.name, (0.0, 1.0))
+                values = np.where(present, (values - mean) / std, 0.0)
+                cols += [values[:, None], (sw * present)[:, None]]
             else:
                 codes = encoded.codes[:, j]
                 labels = np.maximum(codes, 0)

@@ -281,6 +281,7 @@ def fit_shards(est, shards, y, sample_weight):
     ]
     est._pos_weight_values = est._pos_weights(encoded)
     est._weighting = resolve_strategy(est.loss_weighting, est.loss_weighting_params)
+    est._fit_target_scaling(encoded)  # on the labels read above
     from sklearn.utils import check_random_state
 
     est._seed = int(check_random_state(est.random_state).randint(np.iinfo(np.int32).max))
@@ -296,6 +297,7 @@ def fit_shards(est, shards, y, sample_weight):
         module = est._build_module(shards.head(2))
         est.net_ = est._build_net(module, est._build_criterion())
         est.net_.fit(data, None)
+    est._rescale_regression_outputs()
     return est
 
 

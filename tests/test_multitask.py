@@ -152,6 +152,65 @@ def test_multilabel_and_regression_tasks():
     assert np.corrcoef(pred["size"], Y["size"])[0, 1] > 0.9
 
 
+def regression_data(unit=1.0, n=160, seed=0):
+    """A class task and a regression target in the given unit (grams, kilograms...)."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4)).astype(np.float32)
+    Y = pd.DataFrame({"kind": np.where(X[:, 0] + X[:, 1] > 0, "a", "b"),
+                      "mass": unit * (4000 + 500 * X[:, 2] - 300 * X[:, 3])})
+    return X, Y, [Task("kind"), Task("mass", kind="regression")]
+
+
+@pytest.mark.parametrize("params", [{}, {"ensemble_size": 3}, {"head_hidden": {"mass": (4,)}}])
+def test_regression_targets_are_standardised_so_their_unit_does_not_matter(params):
+    # The network learns standardised targets and its output layer is rescaled after
+    # training: a target in grams neither swamps the class task's loss nor is it
+    # predicted in other units; the same target in kilograms gives the same fit.
+    if "ensemble_size" in params:
+        params = {**params, "callbacks": []}
+    fits = {}
+    for unit in (1.0, 1e-3):
+        X, Y, tasks = regression_data(unit)
+        model = small(tasks=tasks, max_epochs=40, **params).fit(X, Y)
+        fits[unit] = model
+        mean, std = model._target_scaling["mass"]
+        assert mean == pytest.approx(Y["mass"].mean())
+        assert std == pytest.approx(Y["mass"].std(ddof=0))
+        pred = model.predict(X)
+        # in the labels' units, and a good fit of a linear target
+        assert np.corrcoef(pred["mass"], Y["mass"])[0, 1] > 0.9
+        assert abs(pred["mass"].mean() - Y["mass"].mean()) < 0.2 * Y["mass"].std()
+        assert (pred["kind"] == Y["kind"]).mean() > 0.9
+    grams, kilos = (fits[u].predict(X) for u in (1.0, 1e-3))
+    np.testing.assert_allclose(kilos["mass"], 1e-3 * grams["mass"], rtol=1e-3)
+    assert (kilos["kind"] == grams["kind"]).mean() > 0.97
+
+
+def test_regression_scaling_survives_warm_start_partial_fit_and_saving(tmp_path):
+    import sklearn_mtl
+
+    X, Y, tasks = regression_data()
+    model = small(tasks=tasks, max_epochs=20, warm_start=True).fit(X, Y)
+    first = model.predict(X)["mass"].to_numpy()
+    model.fit(X, Y)  # warm start: standardised units again, then rescaled
+    second = model.predict(X)["mass"].to_numpy()
+    assert np.corrcoef(second, Y["mass"])[0, 1] >= np.corrcoef(first, Y["mass"])[0, 1] - 0.01
+    assert abs(second.mean() - Y["mass"].mean()) < 0.2 * Y["mass"].std()
+    path = tmp_path / "m.mtl"
+    sklearn_mtl.save(model, path)
+    loaded = sklearn_mtl.load(path)
+    np.testing.assert_allclose(loaded.predict(X)["mass"], second, rtol=1e-6)
+    resumed = loaded.fit(X, Y).predict(X)["mass"]  # the saved scaling is used again
+    assert np.corrcoef(resumed, Y["mass"])[0, 1] > 0.9
+    assert abs(resumed.mean() - Y["mass"].mean()) < 0.2 * Y["mass"].std()
+    stream = small(tasks=tasks)
+    for rows in np.array_split(np.arange(len(X)), 4):
+        stream.partial_fit(X[rows], Y.iloc[rows])
+    for _ in range(30):
+        stream.partial_fit(X, Y)
+    assert abs(stream.predict(X)["mass"].mean() - Y["mass"].mean()) < 0.2 * Y["mass"].std()
+
+
 def test_loss_exact_values_and_masks():
     """Σ_t w_t · mean over applicable samples; no applicable sample gives 0, not NaN."""
     specs = [

@@ -102,6 +102,23 @@ def test_fit_on_shards_full_batch_matches_in_memory(shards):
     assert lazy.schema_.names == eager.schema_.names
 
 
+def test_regression_target_on_shards_is_standardised_as_in_memory(tmp_path):
+    frame = make_frame()
+    frame["mass"] = 4000 + 500 * frame["x2"] - 300 * frame["x3"]  # grams
+    frame.to_parquet(tmp_path / "part-0.parquet", row_group_size=40)
+    sh = ParquetShards(tmp_path, features=FEATURES, targets=["car", "mass"], batch_rows=25)
+    tasks = [Task("car"), Task("mass", kind="regression")]
+    params = dict(tasks=tasks, hidden_layer_sizes=(8,), max_epochs=4, lr=1e-2,
+                  batch_size=240, random_state=0, preprocessing=None, ensemble_size=1)
+    lazy = MultiTaskClassifier(**params).fit(sh)
+    eager = MultiTaskClassifier(**params).fit(frame[FEATURES], frame[["car", "mass"]])
+    assert lazy._target_scaling["mass"] == pytest.approx(eager._target_scaling["mass"])
+    np.testing.assert_allclose(lazy.predict(frame[FEATURES])["mass"],
+                               eager.predict(frame[FEATURES])["mass"], rtol=1e-4)
+    # in grams: the output layer was rescaled after training
+    assert abs(lazy.predict(frame[FEATURES])["mass"].mean() - 4000) < 400
+
+
 def test_fit_on_shards_learns(shards):
     frame, sh = shards
     clf = MultiTaskClassifier(hidden_layer_sizes=(16,), max_epochs=15, lr=1e-2,

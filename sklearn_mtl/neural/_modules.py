@@ -179,6 +179,34 @@ class MultiHeadModule(nn.Module):
         return TaskOutputs(head(z) for head in self.heads)
 
 
+def rescale_task_output(module, j, scale, shift):
+    """Make task ``j``'s outputs ``scale * output + shift`` by rewriting its output layer.
+
+    The weights of the task's last linear layer (every member's, in an ensemble) are
+    multiplied by ``scale`` and its biases become ``scale * bias + shift``: the same
+    network, its outputs in other units, at no cost per prediction. A regression task
+    trains on standardised targets and its layer is rescaled to the targets' units
+    after training (and back, ``scale=1/s, shift=-m/s``, before a warm start).
+    """
+    from ._ensemble import MemberLinearHeads
+
+    heads = module.heads
+    with torch.no_grad():
+        if isinstance(heads, nn.ModuleList):
+            layer = heads[j][-1]
+            layer.weight.mul_(scale)
+            layer.bias.mul_(scale).add_(shift)
+        elif isinstance(heads, MemberLinearHeads):
+            start = sum(heads.head_widths[:j])
+            cols = slice(start, start + heads.head_widths[j])
+            heads.weight[:, :, cols].mul_(scale)
+            heads.bias[:, :, cols].mul_(scale).add_(shift)
+        else:
+            rows = heads.rows(j)
+            heads.weight[rows].mul_(scale)
+            heads.bias[rows].mul_(scale).add_(shift)
+
+
 def infer_out_features(trunk, sample):
     """Width of the trunk's output for one input ``sample`` batch (eval mode, no grad)."""
     was_training = trunk.training
