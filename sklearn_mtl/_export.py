@@ -351,6 +351,8 @@ def _initial_types(model, estimator, X_sample):
     from sklearn.compose import ColumnTransformer
 
     first = model[0] if hasattr(model, "steps") else model
+    if first is estimator and _categorical_preprocessor(estimator) is not None:
+        return _per_column_types(estimator, estimator.preprocessor_)
     # A ColumnTransformer that selects columns by name takes one input per column.
     per_column = isinstance(first, ColumnTransformer) and hasattr(first, "feature_names_in_")
     if X_sample is not None and hasattr(X_sample, "columns") and per_column:
@@ -555,14 +557,6 @@ def _network_parts(estimator):
     from .neural._preprocessing import TabularPreprocessor
 
     if type(preprocessor) is TabularPreprocessor:
-        if preprocessor.one_hot_ is not None:
-            raise OnnxExportError(
-                f"{type(estimator).__name__}'s preprocessor_ (TabularPreprocessor) one-hot "
-                "encodes the categorical column(s) "
-                f"{[int(c) for c in preprocessor.categorical_columns_]}, "
-                "which the export does not write; one-hot encode them in a Pipeline step "
-                "before the estimator (e.g. a ColumnTransformer with a OneHotEncoder)."
-            )
         times = getattr(preprocessor, "time_columns_", ())  # absent: an older model
         if len(times):
             raise OnnxExportError(
@@ -573,6 +567,79 @@ def _network_parts(estimator):
             )
         return None, _with_tabular_input(preprocessor, module)
     return preprocessor, module  # a scikit-learn transformer: converted by skl2onnx
+
+
+def _categorical_preprocessor(estimator):
+    """The estimator's own TabularPreprocessor where it one-hot encodes columns, else None.
+
+    Such a model takes one graph input per column of its training table (named after
+    it): a float tensor for a numeric column, a string tensor for a categorical one.
+    """
+    from ._multitask import MultiTaskClassifier
+    from .neural._preprocessing import TabularPreprocessor
+
+    pre = getattr(estimator, "preprocessor_", None)
+    if (
+        isinstance(estimator, MultiTaskClassifier)
+        and type(pre) is TabularPreprocessor
+        and pre.one_hot_ is not None
+    ):
+        return pre
+    return None
+
+
+def _input_names(estimator):
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        return [f"x{j}" for j in range(int(estimator.n_features_in_))]
+    return [str(n) for n in names]
+
+
+def _per_column_types(estimator, pre):
+    """One input per training column: string for the categorical ones, float otherwise."""
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    categorical = set(int(j) for j in pre.categorical_columns_)
+    return [
+        (name, StringTensorType([None, 1]) if j in categorical else FloatTensorType([None, 1]))
+        for j, name in enumerate(_input_names(estimator))
+    ]
+
+
+#: How a gap may reach a string input (``str()`` of None, NaN, ``pd.NA``, NaT): each is
+#: read as the missing category, as ``predict`` reads a missing value.
+_MISSING_SPELLINGS = ("nan", "NaN", "None", "<NA>", "NaT", "")
+
+
+def one_hot_lookup(one_hot, i):
+    """``(keys, values, default, width)``: where each category string of input ``i`` of
+    a fitted ``OneHotEncoder`` puts its 1, among the ``width`` output columns of input
+    ``i``; ``default`` for any other string (the infrequent column where the encoder has
+    one, else -1: all zeros), as ``transform`` with ``handle_unknown="infrequent_if_exist"``
+    does. The missing category (``"<missing>"``) also answers to the spellings a gap
+    takes as text."""
+    n = len(one_hot.categories_)
+    names = one_hot.get_feature_names_out([f"f{k}" for k in range(n)])
+    start = sum(1 for k in range(i) for name in names if name.startswith(f"f{k}_"))
+    width = sum(1 for name in names if name.startswith(f"f{i}_"))
+    base = [str(c[0]) for c in one_hot.categories_]
+
+    def column(value):
+        row = np.array([base], dtype=object)
+        row[0, i] = value
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an unknown category: the check is ours
+            out = np.asarray(one_hot.transform(row))[0, start : start + width]
+        return int(np.argmax(out)) if out.any() else -1
+
+    keys = [str(c) for c in one_hot.categories_[i]]
+    values = [column(key) for key in keys]
+    default = column("\x00 a category never seen")
+    if "<missing>" in keys:
+        missing = values[keys.index("<missing>")]
+        extra = [alias for alias in _MISSING_SPELLINGS if alias not in keys]
+        keys, values = keys + extra, values + [missing] * len(extra)
+    return keys, values, default, width
 
 
 def _column_names(estimator, positions):
@@ -614,14 +681,19 @@ def _with_tabular_input(preprocessor, module):
     preprocessor computes them, then cast to float32; NaN becomes 0 and adds its
     missing-value indicator column; the point-mass indicators, the piecewise-linear
     encoding (``n_bins``) and the log-ratios with their encoding (``ratios``) follow.
+    Where the preprocessor one-hot encodes categorical columns, the module takes two
+    inputs: the numeric columns alone, in order, and the one-hot block (which the graph
+    computes from the string inputs, see :func:`one_hot_lookup`), placed after the
+    point-mass indicators as ``transform`` places it.
     """
     import torch
 
     class TabularInput(torch.nn.Module):
         def __init__(self, pre, module):
             super().__init__()
-            self.register_buffer("columns", torch.as_tensor(pre.numeric_columns_,
-                                                            dtype=torch.long))
+            columns = (pre.numeric_columns_ if pre.one_hot_ is None
+                       else np.arange(len(pre.numeric_columns_)))
+            self.register_buffer("columns", torch.as_tensor(columns, dtype=torch.long))
             self.register_buffer("missing_columns", torch.as_tensor(pre.missing_columns_,
                                                                     dtype=torch.long))
             self.register_buffer("center", torch.as_tensor(pre.center_, dtype=torch.float64))
@@ -667,7 +739,7 @@ def _with_tabular_input(preprocessor, module):
             z = torch.clamp((raw - low) / width, 0.0, 1.0) * 2.0 - 1.0
             return torch.where(torch.isnan(raw), torch.zeros_like(z), z).to(torch.float32)
 
-        def forward(self, x):
+        def forward(self, x, onehot=None):
             values = x.index_select(1, self.columns).to(torch.float64)
             missing = torch.isnan(values)
             blocks = [self._scale(values, self.center, self.scale).to(torch.float32)]
@@ -676,6 +748,8 @@ def _with_tabular_input(preprocessor, module):
             if self.mass_columns.numel():
                 at = values.index_select(1, self.mass_columns) == self.mass_values
                 blocks.append(at.to(torch.float32))
+            if onehot is not None:
+                blocks.append(onehot)
             if self.bin_column.numel():
                 blocks.append(self._encode(values, self.bin_column, self.bin_low,
                                            self.bin_width))
@@ -763,8 +837,9 @@ def _PerTaskOutputs(module, kinds):  # noqa: N802 (a class built on first use: t
     return cls(module, kinds)
 
 
-def _torch_to_onnx(module, sample, names, opset, what):
-    """``torch.onnx.export`` of ``module`` (input "input", outputs ``names``), dynamic batch.
+def _torch_to_onnx(module, sample, names, opset, what, input_names=("input",)):
+    """``torch.onnx.export`` of ``module`` (inputs ``input_names``, one tensor each in
+    ``sample`` (a tensor or a tuple), outputs ``names``), dynamic batch.
 
     torch.export first (torch's current exporter); the TorchScript exporter when it fails
     (a module with data-dependent Python control flow); a clear error when both fail.
@@ -772,12 +847,15 @@ def _torch_to_onnx(module, sample, names, opset, what):
     import onnx
     import torch
 
+    sample = sample if isinstance(sample, tuple) else (sample,)
+    input_names = list(input_names)
     errors = []
     with _quiet():
         try:
+            batch = torch.export.Dim("batch")
             program = torch.onnx.export(
-                module, (sample,), dynamo=True, input_names=["input"], output_names=names,
-                dynamic_shapes=({0: torch.export.Dim("batch")},), opset_version=opset,
+                module, sample, dynamo=True, input_names=input_names, output_names=names,
+                dynamic_shapes=tuple({0: batch} for _ in sample), opset_version=opset,
                 verbose=False,
             )
             model = program.model_proto
@@ -788,8 +866,8 @@ def _torch_to_onnx(module, sample, names, opset, what):
             buffer = io.BytesIO()
             try:
                 torch.onnx.export(
-                    module, (sample,), buffer, dynamo=False, input_names=["input"],
-                    output_names=names, dynamic_axes={"input": {0: "batch"}},
+                    module, sample, buffer, dynamo=False, input_names=input_names,
+                    output_names=names, dynamic_axes={n: {0: "batch"} for n in input_names},
                     opset_version=opset,
                 )
                 model = onnx.load_model_from_string(buffer.getvalue())
@@ -918,6 +996,10 @@ def _convert_network(scope, operator, container, estimator, proba_names):
     import torch
 
     preprocessor, module = inference_parts(estimator)
+    if _categorical_preprocessor(estimator) is not None:
+        _convert_categorical_network(scope, operator, container, estimator, module,
+                                     proba_names)
+        return
     shape = _input_shape(estimator)
     probe = np.random.RandomState(0).normal(size=(3, *shape)).astype(np.float32)
     columns = getattr(estimator, "feature_names_in_", None)
@@ -932,17 +1014,100 @@ def _convert_network(scope, operator, container, estimator, proba_names):
         module, torch.from_numpy(inputs), names, container.target_opset,
         f"{type(estimator).__name__}'s network ({type(estimator.net_.module_).__name__})",
     )
-    _check_network(core, estimator, probe, inputs, names)
+    _check_network(core, estimator, probe, {"input": inputs}, names)
     _splice(core, scope, container, {"input": operator.inputs[0].full_name},
             dict(zip(names, proba_names)))
 
 
-def _check_network(core, estimator, probe, inputs, names):
+def _convert_categorical_network(scope, operator, container, estimator, module, proba_names):
+    """The network of an estimator whose own preprocessor one-hot encodes columns.
+
+    The graph takes one input per training column. The numeric ones, cast to float and
+    side by side, feed the torch part as ``input``; each string column goes through an
+    ``ai.onnx.ml`` ``LabelEncoder`` (category -> its one-hot column, see
+    :func:`one_hot_lookup`) and a comparison with the column numbers, and the blocks, side
+    by side, feed it as ``onehot``.
+    """
+    import pandas as pd
+    import torch
+    from onnx import TensorProto
+
+    from .neural._preprocessing import _categorical_block
+
+    pre = estimator.preprocessor_
+    names_in = _input_names(estimator)
+    if len(operator.inputs) != len(names_in):
+        raise OnnxExportError(
+            f"{type(estimator).__name__}'s preprocessor_ (TabularPreprocessor) one-hot "
+            f"encodes the column(s) {_column_names(estimator, pre.categorical_columns_)}: "
+            f"the graph takes one input per column of its table ({len(names_in)}), not "
+            f"{len(operator.inputs)}. Export the estimator itself (first in its pipeline), "
+            "without initial_types."
+        )
+    if not len(pre.numeric_columns_):
+        raise OnnxExportError(
+            f"{type(estimator).__name__} was fitted on categorical columns only; the export "
+            "needs at least one numeric column. One-hot encode the columns in a Pipeline "
+            "step before the estimator (a ColumnTransformer with a OneHotEncoder)."
+        )
+
+    def const(value, dtype):
+        name = scope.get_unique_variable_name("mtl_const")
+        array = np.asarray(value, dtype=dtype)
+        container.add_initializer(name, TensorProto.INT64 if dtype == np.int64
+                                  else TensorProto.FLOAT, list(array.shape),
+                                  array.ravel().tolist())
+        return name
+
+    def node(op, inputs, domain="", **attrs):
+        out = scope.get_unique_variable_name(f"mtl_{op.lower()}")
+        container.add_node(op, inputs, [out], op_domain=domain,
+                           op_version=2 if domain else None,  # LabelEncoder-2: keys, values
+                           name=scope.get_unique_operator_name(f"mtl_{op}"), **attrs)
+        return out
+
+    columns = [operator.inputs[j].full_name for j in range(len(names_in))]
+    numeric = [node("Cast", [columns[j]], to=TensorProto.FLOAT) for j in pre.numeric_columns_]
+    numeric = numeric[0] if len(numeric) == 1 else node("Concat", numeric, axis=1)
+    blocks = []
+    for i, j in enumerate(pre.categorical_columns_):
+        keys, values, default, width = one_hot_lookup(pre.one_hot_, i)
+        index = node("LabelEncoder", [columns[j]], domain="ai.onnx.ml", keys_strings=keys,
+                     values_int64s=values, default_int64=default)
+        hot = node("Equal", [index, const(np.arange(width), np.int64)])
+        blocks.append(node("Cast", [hot], to=TensorProto.FLOAT))
+    onehot = blocks[0] if len(blocks) == 1 else node("Concat", blocks, axis=1)
+
+    # a probe batch: numbers, and each categorical column's categories in turn
+    rng = np.random.RandomState(0)
+    n = max(3, max(len(c) for c in pre.one_hot_.categories_))
+    probe = pd.DataFrame({name: rng.normal(size=n) for name in names_in})
+    for i, j in enumerate(pre.categorical_columns_):
+        cats = [str(c) for c in pre.one_hot_.categories_[i]]
+        probe[names_in[j]] = [cats[r % len(cats)] for r in range(n)]
+    if getattr(estimator, "feature_names_in_", None) is None:
+        probe = probe.to_numpy(dtype=object)
+    frame = pd.DataFrame(probe)
+    x = frame.iloc[:, pre.numeric_columns_].to_numpy(dtype=np.float32)
+    hot = pre.one_hot_.transform(_categorical_block(frame, pre.categorical_columns_))
+    hot = np.asarray(hot, dtype=np.float32)
+    names = [f"out{j}" for j in range(len(proba_names))]
+    core = _torch_to_onnx(
+        module, (torch.from_numpy(x), torch.from_numpy(hot)), names, container.target_opset,
+        f"{type(estimator).__name__}'s network ({type(estimator.net_.module_).__name__})",
+        input_names=("input", "onehot"),
+    )
+    _check_network(core, estimator, probe, {"input": x, "onehot": hot}, names)
+    _splice(core, scope, container, {"input": numeric, "onehot": onehot},
+            dict(zip(names, proba_names)))
+
+
+def _check_network(core, estimator, probe, feeds, names):
     """The exported network against the estimator's own predict_proba on a probe batch."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(core.SerializeToString(), providers=["CPUExecutionProvider"])
-    got = session.run(names, {"input": inputs})
+    got = session.run(names, feeds)
     expected = estimator.predict_proba(probe)
     expected = expected if isinstance(expected, list) else [expected]
     for task, a, b in zip(estimator.schema_, got, expected):

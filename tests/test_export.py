@@ -417,15 +417,82 @@ def test_default_recipe_preprocessing_and_ensemble_export():
     X_test[::5, 2] = np.nan
     onx = export_onnx(clf, X_sample=X_test)
     _assert_parity(clf, onx, X_test)
-    # Categorical columns one-hot encoded inside the estimator: a clear refusal.
-    frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"]).assign(
-        shop=np.where(X[:, 3] > 0, "north", "south"))
-    clf = MultiTaskClassifier(tasks=TASKS, max_epochs=1, random_state=0).fit(frame, Y)
-    with pytest.raises(OnnxExportError, match=r"one-hot encodes the categorical column\(s\) \[3\]"):
-        export_onnx(clf)
     # Dates read as days inside the estimator: a clear refusal too, naming the column.
     frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"]).assign(
         sold=pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(len(X)), unit="D"))
     clf = MultiTaskClassifier(tasks=TASKS, max_epochs=1, random_state=0).fit(frame, Y)
     with pytest.raises(OnnxExportError, match=r"the column\(s\) \['sold'\] as dates"):
+        export_onnx(clf)
+
+
+def _raw_frame(n, seed):
+    """A raw table as users have it: numbers with gaps, strings, a bool, a category with
+    a gap, and a column with rare values (pooled by min_frequency)."""
+    rng = np.random.RandomState(seed)
+    X, Y = _car_data(n, seed)
+    frame = pd.DataFrame(X[:, :2].astype(np.float64), columns=["length", "power"])
+    frame.loc[::9, "power"] = np.nan
+    frame["shop"] = np.where(X[:, 2] > 0, "north", "south")
+    frame["used"] = X[:, 3] > 0.5
+    frame["trim"] = pd.Categorical(rng.choice(["base", "sport", None], n))
+    frame["paint"] = rng.choice(["red", "blue", "teal", "gold"], n, p=[0.6, 0.36, 0.02, 0.02])
+    return frame, Y
+
+
+@pytest.mark.parametrize("min_frequency", [1, 4])
+def test_string_columns_one_hot_encoded_inside_the_estimator_export(min_frequency):
+    from sklearn_mtl.neural import TabularPreprocessor
+
+    frame, Y = _raw_frame(160, 0)
+    clf = MultiTaskClassifier(
+        tasks=TASKS, max_epochs=3, random_state=0, ensemble_size=3,
+        preprocessing=TabularPreprocessor(min_frequency=min_frequency),
+    ).fit(frame, Y)
+    assert clf.preprocessor_.one_hot_ is not None
+    onx = export_onnx(clf, X_sample=frame.head(20))
+    # one input per column, as a ColumnTransformer's export takes them
+    types = {i.name: i.type.tensor_type.elem_type for i in onx.graph.input}
+    assert list(types) == list(frame.columns)
+    assert types["length"] == onnx.TensorProto.FLOAT
+    assert types["shop"] == types["used"] == types["paint"] == onnx.TensorProto.STRING
+    test, _ = _raw_frame(60, 1)
+    test.loc[0, "shop"] = "east"  # a category never seen: all zeros (or the rare column)
+    test.loc[1, "paint"] = "gold"  # rare: pooled with min_frequency=4
+    test.loc[2, "trim"] = None  # a gap, as str(None) reaches a string input
+    test.loc[3, "length"] = np.nan  # a gap never seen in this column in training
+    _assert_parity(clf, onx, test)
+    # the class indices, as predict decides them
+    out = run_onnx(onx, test)
+    assert any(name.endswith("_label") for name in out)
+    for task in clf.schema_:
+        if f"{task.name}_label" in out:
+            encoded = clf.predict_encoded(test)
+            np.testing.assert_array_equal(out[f"{task.name}_label"],
+                                          encoded.codes[:, clf.schema_.index(task.name)])
+
+
+def test_one_hot_lookup_follows_the_encoder():
+    from sklearn_mtl._export import one_hot_lookup
+
+    rows = np.array([["a", "x"], ["a", "y"], ["b", "x"], ["c", "<missing>"], ["a", "x"]],
+                    dtype=object)
+    enc = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=2,
+                        sparse_output=False).fit(rows)
+    # first column: "a" kept, "b" and "c" pooled into the infrequent column (last)
+    keys, values, default, width = one_hot_lookup(enc, 0)
+    assert (keys, values, default, width) == (["a", "b", "c"], [0, 1, 1], 1, 2)
+    # second column: "x" kept, "<missing>" and "y" pooled; its gap spellings follow it
+    keys, values, default, width = one_hot_lookup(enc, 1)
+    assert keys[:3] == ["<missing>", "x", "y"] and values[:3] == [1, 0, 1]
+    assert dict(zip(keys, values))["nan"] == 1 and dict(zip(keys, values))["None"] == 1
+    enc = OneHotEncoder(handle_unknown="infrequent_if_exist", sparse_output=False).fit(rows)
+    keys, values, default, width = one_hot_lookup(enc, 0)
+    assert (values, default, width) == ([0, 1, 2], -1, 3)  # unknown: all zeros
+
+
+def test_a_table_of_categorical_columns_only_is_refused():
+    frame, Y = _raw_frame(80, 0)
+    clf = MultiTaskClassifier(tasks=TASKS, max_epochs=1, random_state=0,
+                              ensemble_size=1).fit(frame[["shop", "paint"]], Y)
+    with pytest.raises(OnnxExportError, match="categorical columns only"):
         export_onnx(clf)
