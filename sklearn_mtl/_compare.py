@@ -108,7 +108,9 @@ def compare(
         One row per estimator; columns are a MultiIndex (metric, ``"mean"`` | ``"std"``)
         over folds (std with ``ddof=0``). Metrics: ``exact_match``, ``hamming_loss``,
         ``mean_task_accuracy``, ``<task> accuracy`` and ``<task> f1_macro`` for every
-        classification task, ``fit_time`` and ``predict_time`` (seconds).
+        classification task, ``<task> rmse`` and ``<task> r2`` for every regression task
+        (over the samples with a value; R² as :func:`sklearn.metrics.r2_score`),
+        ``fit_time`` and ``predict_time`` (seconds).
     details : dict
         Only with ``return_details=True``: ``"folds"`` (DataFrame, one row per model and
         fold), ``"predictions"`` (dict name -> out-of-fold :class:`EncodedLabels`, or
@@ -157,6 +159,7 @@ def compare(
     else:
         splits = list(splitter.split(X, encoded.codes[:, 0], groups))
     tasks = [t.name for t in _selected_tasks(encoded.schema, None)]
+    regression = [t.name for t in encoded.schema if t.kind == "regression"]
     records = []
     fitted = {name: [] for name in estimators}
     n_samples = encoded.n_samples
@@ -205,7 +208,7 @@ def compare(
                     f"its scores there are set to {error_score}.",
                     RuntimeWarning,
                 )
-                record.update(_failed_metrics(tasks, error_score))
+                record.update(_failed_metrics(tasks, error_score, regression))
                 records.append(record)
                 bar.update(1)
                 continue
@@ -225,6 +228,7 @@ def compare(
     metrics = [c for c in folds.columns if c not in ("model", "fold")]
     order = ["exact_match", "hamming_loss", "mean_task_accuracy"]
     order += [f"{t} {m}" for t in tasks for m in ("accuracy", "f1_macro")]
+    order += [f"{t} {m}" for t in regression for m in _REGRESSION_METRICS]
     order += ["fit_time", "predict_time"]
     metrics = [m for m in order if m in metrics]
     grouped = folds.groupby("model", sort=False)[metrics]
@@ -435,12 +439,34 @@ def _fold_metrics(true, pred):
     finite = [a for a in accuracies if not np.isnan(a)]
     out["mean_task_accuracy"] = float(np.mean(finite)) if finite else float("nan")
     out.update(per_task)
+    for task in true.schema:
+        if task.kind == "regression":
+            out.update(_regression_metrics(true.regression[task.name],
+                                           pred.regression[task.name], task.name))
     return out
 
 
-def _failed_metrics(tasks, value):
+#: Metrics of a regression task in the comparison: root mean squared error, R².
+_REGRESSION_METRICS = ("rmse", "r2")
+
+
+def _regression_metrics(true, pred, name):
+    """RMSE and R² of one regression task over the samples with a true value (a
+    prediction left empty by its gate counts as a miss: it makes both NaN)."""
+    rows = ~np.isnan(true)
+    if not rows.any():
+        return {f"{name} {m}": float("nan") for m in _REGRESSION_METRICS}
+    t, p = true[rows], pred[rows]
+    rmse = float(np.sqrt(np.mean((p - t) ** 2)))
+    spread = float(np.sum((t - t.mean()) ** 2))
+    r2 = 1.0 - float(np.sum((p - t) ** 2)) / spread if spread > 0 else float("nan")
+    return {f"{name} rmse": rmse, f"{name} r2": r2}
+
+
+def _failed_metrics(tasks, value, regression=()):
     names = ["exact_match", "hamming_loss", "mean_task_accuracy", "fit_time", "predict_time"]
     names += [f"{t} {m}" for t in tasks for m in ("accuracy", "f1_macro")]
+    names += [f"{t} {m}" for t in regression for m in _REGRESSION_METRICS]
     return dict.fromkeys(names, float(value))
 
 

@@ -92,6 +92,32 @@ def test_compare_with_schema_and_array_predictions():
     assert 0 <= table.loc["arr", ("exact_match", "mean")] <= 1
 
 
+def test_compare_scores_regression_tasks_with_rmse_and_r2():
+    from sklearn.metrics import mean_squared_error, r2_score
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(20, 2))
+    Y = pd.DataFrame({"a": rng.choice(["x", "y"], 20), "size": rng.normal(10, 3, 20)})
+    Y.loc[3, "size"] = np.nan  # a missing value: left out of its fold's scores
+    tasks = [Task("a"), Task("size", kind="regression")]
+    splits = list(KFold(2).split(X))
+    table = compare({"prior": MostFrequentBaseline(tasks=tasks)}, X, Y, cv=splits,
+                    progress=False)
+    rmse, r2 = [], []
+    for train, test in splits:
+        mean = Y["size"].iloc[train].mean()  # the prior predicts the training mean
+        true = Y["size"].iloc[test].dropna()
+        pred = np.full(len(true), mean)
+        rmse.append(np.sqrt(mean_squared_error(true, pred)))
+        r2.append(r2_score(true, pred))
+    assert table.loc["prior", ("size rmse", "mean")] == pytest.approx(np.mean(rmse))
+    assert table.loc["prior", ("size r2", "mean")] == pytest.approx(np.mean(r2))
+    assert table.loc["prior", ("size r2", "std")] == pytest.approx(np.std(r2))
+    metrics = list(dict.fromkeys(table.columns.get_level_values(0)))
+    assert metrics.index("size rmse") == metrics.index("a f1_macro") + 1
+    assert "size accuracy" not in metrics
+
+
 def test_compare_errors(data):
     X, Y = data
 
