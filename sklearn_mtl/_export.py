@@ -1044,13 +1044,6 @@ def _convert_categorical_network(scope, operator, container, estimator, module, 
             f"{len(operator.inputs)}. Export the estimator itself (first in its pipeline), "
             "without initial_types."
         )
-    if not len(pre.numeric_columns_):
-        raise OnnxExportError(
-            f"{type(estimator).__name__} was fitted on categorical columns only; the export "
-            "needs at least one numeric column. One-hot encode the columns in a Pipeline "
-            "step before the estimator (a ColumnTransformer with a OneHotEncoder)."
-        )
-
     def const(value, dtype):
         name = scope.get_unique_variable_name("mtl_const")
         array = np.asarray(value, dtype=dtype)
@@ -1068,7 +1061,8 @@ def _convert_categorical_network(scope, operator, container, estimator, module, 
 
     columns = [operator.inputs[j].full_name for j in range(len(names_in))]
     numeric = [node("Cast", [columns[j]], to=TensorProto.FLOAT) for j in pre.numeric_columns_]
-    numeric = numeric[0] if len(numeric) == 1 else node("Concat", numeric, axis=1)
+    numeric = numeric[0] if len(numeric) == 1 else node("Concat", numeric, axis=1) \
+        if numeric else None
     blocks = []
     for i, j in enumerate(pre.categorical_columns_):
         keys, values, default, width = one_hot_lookup(pre.one_hot_, i)
@@ -1092,14 +1086,33 @@ def _convert_categorical_network(scope, operator, container, estimator, module, 
     hot = pre.one_hot_.transform(_categorical_block(frame, pre.categorical_columns_))
     hot = np.asarray(hot, dtype=np.float32)
     names = [f"out{j}" for j in range(len(proba_names))]
-    core = _torch_to_onnx(
-        module, (torch.from_numpy(x), torch.from_numpy(hot)), names, container.target_opset,
-        f"{type(estimator).__name__}'s network ({type(estimator.net_.module_).__name__})",
-        input_names=("input", "onehot"),
-    )
-    _check_network(core, estimator, probe, {"input": x, "onehot": hot}, names)
-    _splice(core, scope, container, {"input": numeric, "onehot": onehot},
-            dict(zip(names, proba_names)))
+    what = f"{type(estimator).__name__}'s network ({type(estimator.net_.module_).__name__})"
+    if numeric is None:  # categorical columns only: the numeric part reads no column
+        core = _torch_to_onnx(_onehot_only(module), torch.from_numpy(hot), names,
+                              container.target_opset, what, input_names=("onehot",))
+        feeds, inputs = {"onehot": hot}, {"onehot": onehot}
+    else:
+        core = _torch_to_onnx(module, (torch.from_numpy(x), torch.from_numpy(hot)), names,
+                              container.target_opset, what, input_names=("input", "onehot"))
+        feeds, inputs = {"input": x, "onehot": hot}, {"input": numeric, "onehot": onehot}
+    _check_network(core, estimator, probe, feeds, names)
+    _splice(core, scope, container, inputs, dict(zip(names, proba_names)))
+
+
+def _onehot_only(tabular):
+    """``tabular`` (a module of the numeric columns and the one-hot block) for a table
+    without numeric columns: one input, the one-hot block."""
+    import torch
+
+    class OneHotOnly(torch.nn.Module):
+        def __init__(self, tabular):
+            super().__init__()
+            self.tabular = tabular
+
+        def forward(self, onehot):
+            return self.tabular(onehot[:, :0], onehot)
+
+    return OneHotOnly(tabular)
 
 
 def _check_network(core, estimator, probe, feeds, names):

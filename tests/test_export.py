@@ -490,9 +490,12 @@ def test_one_hot_lookup_follows_the_encoder():
     assert (values, default, width) == ([0, 1, 2], -1, 3)  # unknown: all zeros
 
 
-def test_a_table_of_categorical_columns_only_is_refused():
+def test_a_table_of_categorical_columns_only_exports():
     frame, Y = _raw_frame(80, 0)
-    clf = MultiTaskClassifier(tasks=TASKS, max_epochs=1, random_state=0,
-                              ensemble_size=1).fit(frame[["shop", "paint"]], Y)
-    with pytest.raises(OnnxExportError, match="categorical columns only"):
-        export_onnx(clf)
+    columns = ["shop", "used", "paint"]
+    clf = MultiTaskClassifier(tasks=TASKS, max_epochs=2, random_state=0, ensemble_size=2,
+                              lookup=None).fit(frame[columns], Y)  # rows repeat
+    onx = export_onnx(clf, X_sample=frame[columns].head(10))
+    assert [i.name for i in onx.graph.input] == columns
+    test, _ = _raw_frame(30, 1)
+    _assert_parity(clf, onx, test[columns])
