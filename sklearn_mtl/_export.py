@@ -1044,33 +1044,23 @@ def _convert_categorical_network(scope, operator, container, estimator, module, 
             f"{len(operator.inputs)}. Export the estimator itself (first in its pipeline), "
             "without initial_types."
         )
-    def const(value, dtype):
-        name = scope.get_unique_variable_name("mtl_const")
-        array = np.asarray(value, dtype=dtype)
-        container.add_initializer(name, TensorProto.INT64 if dtype == np.int64
-                                  else TensorProto.FLOAT, list(array.shape),
-                                  array.ravel().tolist())
-        return name
+    const, node = _graph_builders(scope, container)
 
-    def node(op, inputs, domain="", **attrs):
-        out = scope.get_unique_variable_name(f"mtl_{op.lower()}")
-        container.add_node(op, inputs, [out], op_domain=domain,
-                           op_version=2 if domain else None,  # LabelEncoder-2: keys, values
-                           name=scope.get_unique_operator_name(f"mtl_{op}"), **attrs)
-        return out
+    def side_by_side(names):
+        return names[0] if len(names) == 1 else node("Concat", names, axis=1)
 
     columns = [operator.inputs[j].full_name for j in range(len(names_in))]
     numeric = [node("Cast", [columns[j]], to=TensorProto.FLOAT) for j in pre.numeric_columns_]
-    numeric = numeric[0] if len(numeric) == 1 else node("Concat", numeric, axis=1) \
-        if numeric else None
+    numeric = side_by_side(numeric) if numeric else None
     blocks = []
     for i, j in enumerate(pre.categorical_columns_):
         keys, values, default, width = one_hot_lookup(pre.one_hot_, i)
-        index = node("LabelEncoder", [columns[j]], domain="ai.onnx.ml", keys_strings=keys,
-                     values_int64s=values, default_int64=default)
+        # LabelEncoder-2 (ai.onnx.ml): string keys to int64 values
+        index = node("LabelEncoder", [columns[j]], domain="ai.onnx.ml", version=2,
+                     keys_strings=keys, values_int64s=values, default_int64=default)
         hot = node("Equal", [index, const(np.arange(width), np.int64)])
         blocks.append(node("Cast", [hot], to=TensorProto.FLOAT))
-    onehot = blocks[0] if len(blocks) == 1 else node("Concat", blocks, axis=1)
+    onehot = side_by_side(blocks)
 
     # a probe batch: numbers, and each categorical column's categories in turn
     rng = np.random.RandomState(0)
@@ -1097,6 +1087,29 @@ def _convert_categorical_network(scope, operator, container, estimator, module, 
         feeds, inputs = {"input": x, "onehot": hot}, {"input": numeric, "onehot": onehot}
     _check_network(core, estimator, probe, feeds, names)
     _splice(core, scope, container, inputs, dict(zip(names, proba_names)))
+
+
+def _graph_builders(scope, container):
+    """``const(value, dtype)`` and ``node(op, inputs, domain="", version=None, **attrs)``:
+    add an initializer (float32 or int64) or a node to a skl2onnx graph under a fresh
+    name, and return that name."""
+    from onnx import TensorProto
+
+    def const(value, dtype):
+        name = scope.get_unique_variable_name("mtl_const")
+        value = np.asarray(value)
+        onnx_type = {np.float32: TensorProto.FLOAT, np.int64: TensorProto.INT64}[dtype]
+        container.add_initializer(name, onnx_type, list(value.shape),
+                                  value.astype(dtype).ravel().tolist())
+        return name
+
+    def node(op, inputs, domain="", version=None, **attrs):
+        out = scope.get_unique_variable_name(f"mtl_{op.lower()}")
+        container.add_node(op, inputs, [out], op_domain=domain, op_version=version,
+                           name=scope.get_unique_operator_name(f"mtl_{op}"), **attrs)
+        return out
+
+    return const, node
 
 
 def _onehot_only(tabular):
@@ -1214,20 +1227,7 @@ def _add_labels(scope, container, schema, thresholds, proba_names, label_names):
     """Decisions then gates, parents first, as ``decode_independent`` does."""
     from onnx import TensorProto
 
-    def const(value, dtype):
-        name = scope.get_unique_variable_name("mtl_const")
-        value = np.asarray(value)
-        onnx_type = {np.float32: TensorProto.FLOAT, np.int64: TensorProto.INT64}[dtype]
-        container.add_initializer(name, onnx_type, list(value.shape),
-                                  value.astype(dtype).ravel().tolist())
-        return name
-
-    def node(op, inputs, **attrs):
-        out = scope.get_unique_variable_name(f"mtl_{op.lower()}")
-        container.add_node(op, inputs, [out], name=scope.get_unique_operator_name(f"mtl_{op}"),
-                           **attrs)
-        return out
-
+    const, node = _graph_builders(scope, container)
     decided = {}
     for j in schema.order:
         task = schema.tasks[j]
