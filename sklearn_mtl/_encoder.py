@@ -651,9 +651,7 @@ class _ColumnsReader:
             if declared is None:
                 # A frame of 0/1 numbers is an indicator too (scikit-learn's type_of_target
                 # reads it so): each column has classes 0 and 1, in its own dtype.
-                numeric = all(
-                    isinstance(t, np.dtype) and t.kind in "iuf" for t in Y.dtypes
-                )
+                numeric = all(isinstance(t, np.dtype) and t.kind in "biuf" for t in Y.dtypes)
                 indicator = numeric and _is_indicator(Y.to_numpy(dtype=float))
                 self.tasks = [
                     Task(str(c), classes=_plain(np.array([0, 1]).astype(t)) if indicator else None)

@@ -220,6 +220,9 @@ def test_a_label_absent_from_the_training_rows_keeps_classes_0_and_1(indicator, 
 
 
 def test_a_frame_of_other_numbers_still_infers_its_classes():
+    # bool and 0/1 columns side by side: an indicator, each column with its two classes
+    encoder = StructuredLabelEncoder().fit(pd.DataFrame({"a": [True, False], "b": [0, 0]}))
+    assert [t.classes for t in encoder.tasks_] == [[False, True], [0, 1]]
     Y = pd.DataFrame({"a": [0, 0, 2], "b": [0, 1, 1]})
     encoder = StructuredLabelEncoder().fit(Y)
     assert [t.classes for t in encoder.tasks_] == [[0, 2], [0, 1]]
