@@ -247,11 +247,42 @@ def onnx_inputs(session, X):
                     f"The ONNX model takes a column {inp.name!r}, which X lacks; X has "
                     f"{list(map(str, X.columns))}."
                 )
-            column = X[inp.name].to_numpy()
-            feeds[inp.name] = _as_input_type(column, inp.type).reshape(-1, 1)
+            column = X[inp.name]
+            if "int64" in inp.type and _is_time_like(column):
+                feeds[inp.name] = as_nanoseconds(column).reshape(-1, 1)
+                continue
+            feeds[inp.name] = _as_input_type(column.to_numpy(), inp.type).reshape(-1, 1)
         return feeds
     values = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X)
     return {inputs[0].name: _as_input_type(values, inputs[0].type)}
+
+
+def _is_time_like(column):
+    from .neural._preprocessing import is_text, is_time
+
+    return is_time(column) or is_text(column)
+
+
+def as_nanoseconds(column):
+    """A date column (any time zone, or ISO text) as int64 nanoseconds since
+    1970-01-01 UTC, or a duration column (or its text) as int64 nanoseconds; a gap as the
+    smallest int64 (``NaT``): what a date or duration input of the ONNX graph takes."""
+    import pandas as pd
+
+    from .neural._preprocessing import is_text
+
+    if is_text(column):
+        try:
+            column = pd.to_datetime(column, utc=True, format="mixed")
+        except (TypeError, ValueError):
+            column = pd.to_timedelta(column)
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        if column.dt.tz is not None:
+            column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+        column = column.astype("datetime64[ns]")
+    else:
+        column = column.astype("timedelta64[ns]")
+    return column.to_numpy().view(np.int64)
 
 
 def _as_input_type(values, onnx_type):
@@ -351,7 +382,7 @@ def _initial_types(model, estimator, X_sample):
     from sklearn.compose import ColumnTransformer
 
     first = model[0] if hasattr(model, "steps") else model
-    if first is estimator and _categorical_preprocessor(estimator) is not None:
+    if first is estimator and _raw_table_preprocessor(estimator) is not None:
         return _per_column_types(estimator, estimator.preprocessor_)
     # A ColumnTransformer that selects columns by name takes one input per column.
     per_column = isinstance(first, ColumnTransformer) and hasattr(first, "feature_names_in_")
@@ -557,23 +588,17 @@ def _network_parts(estimator):
     from .neural._preprocessing import TabularPreprocessor
 
     if type(preprocessor) is TabularPreprocessor:
-        times = getattr(preprocessor, "time_columns_", ())  # absent: an older model
-        if len(times):
-            raise OnnxExportError(
-                f"{type(estimator).__name__}'s preprocessor_ (TabularPreprocessor) reads "
-                f"the column(s) {_column_names(estimator, times)} as dates or durations "
-                "(days since 1970-01-01, or days), which the export does not write; "
-                "convert them to numbers in a Pipeline step before the estimator."
-            )
         return None, _with_tabular_input(preprocessor, module)
     return preprocessor, module  # a scikit-learn transformer: converted by skl2onnx
 
 
-def _categorical_preprocessor(estimator):
-    """The estimator's own TabularPreprocessor where it one-hot encodes columns, else None.
+def _raw_table_preprocessor(estimator):
+    """The estimator's own TabularPreprocessor where it one-hot encodes columns or reads
+    dates and durations, else None.
 
     Such a model takes one graph input per column of its training table (named after
-    it): a float tensor for a numeric column, a string tensor for a categorical one.
+    it): a float tensor for a numeric column, a string tensor for a categorical one, an
+    int64 tensor of nanoseconds for a date (since 1970-01-01, UTC) or a duration.
     """
     from ._multitask import MultiTaskClassifier
     from .neural._preprocessing import TabularPreprocessor
@@ -582,10 +607,15 @@ def _categorical_preprocessor(estimator):
     if (
         isinstance(estimator, MultiTaskClassifier)
         and type(pre) is TabularPreprocessor
-        and pre.one_hot_ is not None
+        and _per_column(pre)
     ):
         return pre
     return None
+
+
+def _per_column(pre):
+    """Whether the preprocessor's graph takes one input per column (strings, times)."""
+    return pre.one_hot_ is not None or len(getattr(pre, "time_columns_", ())) > 0
 
 
 def _input_names(estimator):
@@ -596,12 +626,15 @@ def _input_names(estimator):
 
 
 def _per_column_types(estimator, pre):
-    """One input per training column: string for the categorical ones, float otherwise."""
-    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+    """One input per training column: string for the categorical ones, int64
+    nanoseconds for dates and durations, float otherwise."""
+    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
 
     categorical = set(int(j) for j in pre.categorical_columns_)
+    times = set(int(j) for j in getattr(pre, "time_columns_", ()))
     return [
-        (name, StringTensorType([None, 1]) if j in categorical else FloatTensorType([None, 1]))
+        (name, StringTensorType([None, 1]) if j in categorical
+         else Int64TensorType([None, 1]) if j in times else FloatTensorType([None, 1]))
         for j, name in enumerate(_input_names(estimator))
     ]
 
@@ -681,8 +714,9 @@ def _with_tabular_input(preprocessor, module):
     preprocessor computes them, then cast to float32; NaN becomes 0 and adds its
     missing-value indicator column; the point-mass indicators, the piecewise-linear
     encoding (``n_bins``) and the log-ratios with their encoding (``ratios``) follow.
-    Where the preprocessor one-hot encodes categorical columns, the module takes two
-    inputs: the numeric columns alone, in order, and the one-hot block (which the graph
+    Where the preprocessor one-hot encodes categorical columns or reads dates, the module
+    takes the numeric columns alone, in order (the dates and durations as days, which
+    the graph computes from their nanoseconds), and the one-hot block (which the graph
     computes from the string inputs, see :func:`one_hot_lookup`), placed after the
     point-mass indicators as ``transform`` places it.
     """
@@ -691,8 +725,8 @@ def _with_tabular_input(preprocessor, module):
     class TabularInput(torch.nn.Module):
         def __init__(self, pre, module):
             super().__init__()
-            columns = (pre.numeric_columns_ if pre.one_hot_ is None
-                       else np.arange(len(pre.numeric_columns_)))
+            columns = (np.arange(len(pre.numeric_columns_)) if _per_column(pre)
+                       else pre.numeric_columns_)
             self.register_buffer("columns", torch.as_tensor(columns, dtype=torch.long))
             self.register_buffer("missing_columns", torch.as_tensor(pre.missing_columns_,
                                                                     dtype=torch.long))
@@ -996,9 +1030,9 @@ def _convert_network(scope, operator, container, estimator, proba_names):
     import torch
 
     preprocessor, module = inference_parts(estimator)
-    if _categorical_preprocessor(estimator) is not None:
-        _convert_categorical_network(scope, operator, container, estimator, module,
-                                     proba_names)
+    if _raw_table_preprocessor(estimator) is not None:
+        _convert_raw_table_network(scope, operator, container, estimator, module,
+                                   proba_names)
         return
     shape = _input_shape(estimator)
     probe = np.random.RandomState(0).normal(size=(3, *shape)).astype(np.float32)
@@ -1019,30 +1053,30 @@ def _convert_network(scope, operator, container, estimator, proba_names):
             dict(zip(names, proba_names)))
 
 
-def _convert_categorical_network(scope, operator, container, estimator, module, proba_names):
-    """The network of an estimator whose own preprocessor one-hot encodes columns.
+def _convert_raw_table_network(scope, operator, container, estimator, module, proba_names):
+    """The network of an estimator whose own preprocessor one-hot encodes columns or
+    reads dates and durations.
 
-    The graph takes one input per training column. The numeric ones, cast to float and
-    side by side, feed the torch part as ``input``; each string column goes through an
+    The graph takes one input per training column. The numeric ones, cast to double
+    (a date or duration from its int64 nanoseconds to days, ``NaT`` to NaN) and side by
+    side, feed the torch part as ``input``; each string column goes through an
     ``ai.onnx.ml`` ``LabelEncoder`` (category -> its one-hot column, see
     :func:`one_hot_lookup`) and a comparison with the column numbers, and the blocks, side
     by side, feed it as ``onehot``.
     """
-    import pandas as pd
     import torch
     from onnx import TensorProto
-
-    from .neural._preprocessing import _categorical_block
 
     pre = estimator.preprocessor_
     names_in = _input_names(estimator)
     if len(operator.inputs) != len(names_in):
+        special = sorted(set(pre.categorical_columns_) | set(getattr(pre, "time_columns_", ())))
         raise OnnxExportError(
-            f"{type(estimator).__name__}'s preprocessor_ (TabularPreprocessor) one-hot "
-            f"encodes the column(s) {_column_names(estimator, pre.categorical_columns_)}: "
-            f"the graph takes one input per column of its table ({len(names_in)}), not "
-            f"{len(operator.inputs)}. Export the estimator itself (first in its pipeline), "
-            "without initial_types."
+            f"{type(estimator).__name__}'s preprocessor_ (TabularPreprocessor) reads the "
+            f"column(s) {_column_names(estimator, special)} as categories, dates or "
+            f"durations: the graph takes one input per column of its table "
+            f"({len(names_in)}), not {len(operator.inputs)}. Export the estimator itself "
+            "(first in its pipeline), without initial_types."
         )
     const, node = _graph_builders(scope, container)
 
@@ -1050,7 +1084,15 @@ def _convert_categorical_network(scope, operator, container, estimator, module, 
         return names[0] if len(names) == 1 else node("Concat", names, axis=1)
 
     columns = [operator.inputs[j].full_name for j in range(len(names_in))]
-    numeric = [node("Cast", [columns[j]], to=TensorProto.FLOAT) for j in pre.numeric_columns_]
+    times = set(int(j) for j in getattr(pre, "time_columns_", ()))
+    numeric = []
+    for j in pre.numeric_columns_:
+        value = node("Cast", [columns[j]], to=TensorProto.DOUBLE)
+        if j in times:  # nanoseconds -> days; NaT (the smallest int64) -> NaN
+            days = node("Div", [value, const(_NS_PER_DAY, np.float64)])
+            nat = node("Equal", [columns[j], const(np.iinfo(np.int64).min, np.int64)])
+            value = node("Where", [nat, const(np.nan, np.float64), days])
+        numeric.append(value)
     numeric = side_by_side(numeric) if numeric else None
     blocks = []
     for i, j in enumerate(pre.categorical_columns_):
@@ -1060,27 +1102,19 @@ def _convert_categorical_network(scope, operator, container, estimator, module, 
                      keys_strings=keys, values_int64s=values, default_int64=default)
         hot = node("Equal", [index, const(np.arange(width), np.int64)])
         blocks.append(node("Cast", [hot], to=TensorProto.FLOAT))
-    onehot = side_by_side(blocks)
+    onehot = side_by_side(blocks) if blocks else None
 
-    # a probe batch: numbers, and each categorical column's categories in turn
-    rng = np.random.RandomState(0)
-    n = max(3, max(len(c) for c in pre.one_hot_.categories_))
-    probe = pd.DataFrame({name: rng.normal(size=n) for name in names_in})
-    for i, j in enumerate(pre.categorical_columns_):
-        cats = [str(c) for c in pre.one_hot_.categories_[i]]
-        probe[names_in[j]] = [cats[r % len(cats)] for r in range(n)]
-    if getattr(estimator, "feature_names_in_", None) is None:
-        probe = probe.to_numpy(dtype=object)
-    frame = pd.DataFrame(probe)
-    x = frame.iloc[:, pre.numeric_columns_].to_numpy(dtype=np.float32)
-    hot = pre.one_hot_.transform(_categorical_block(frame, pre.categorical_columns_))
-    hot = np.asarray(hot, dtype=np.float32)
+    probe, x, hot = _raw_table_probe(estimator, names_in)
     names = [f"out{j}" for j in range(len(proba_names))]
     what = f"{type(estimator).__name__}'s network ({type(estimator.net_.module_).__name__})"
     if numeric is None:  # categorical columns only: the numeric part reads no column
         core = _torch_to_onnx(_onehot_only(module), torch.from_numpy(hot), names,
                               container.target_opset, what, input_names=("onehot",))
         feeds, inputs = {"onehot": hot}, {"onehot": onehot}
+    elif onehot is None:  # dates or durations, no categorical column
+        core = _torch_to_onnx(module, torch.from_numpy(x), names, container.target_opset,
+                              what)
+        feeds, inputs = {"input": x}, {"input": numeric}
     else:
         core = _torch_to_onnx(module, (torch.from_numpy(x), torch.from_numpy(hot)), names,
                               container.target_opset, what, input_names=("input", "onehot"))
@@ -1089,16 +1123,53 @@ def _convert_categorical_network(scope, operator, container, estimator, module, 
     _splice(core, scope, container, inputs, dict(zip(names, proba_names)))
 
 
+#: Nanoseconds in a day: a date or duration input (int64 nanoseconds) becomes days.
+_NS_PER_DAY = 86_400 * 10**9
+
+
+def _raw_table_probe(estimator, names_in):
+    """A probe batch of the training table's kind (numbers; dates and durations; each
+    categorical column's categories in turn), with the torch part's two inputs for it:
+    the numeric block (float64, times as days) and the one-hot block (float32, or None)."""
+    import pandas as pd
+
+    from .neural._preprocessing import _categorical_block, _numeric_block, read_times
+
+    pre = estimator.preprocessor_
+    rng = np.random.RandomState(0)
+    categories = [] if pre.one_hot_ is None else pre.one_hot_.categories_
+    n = max([3] + [len(c) for c in categories])
+    probe = pd.DataFrame({name: rng.normal(size=n) for name in names_in})
+    for i, j in enumerate(pre.categorical_columns_):
+        cats = [str(c) for c in categories[i]]
+        probe[names_in[j]] = [cats[r % len(cats)] for r in range(n)]
+    times = getattr(pre, "time_columns_", ())
+    for j, date in zip(times, getattr(pre, "_dates", ())):
+        days = pd.to_timedelta(rng.uniform(0, 3000, size=n), unit="D")
+        probe[names_in[j]] = pd.Timestamp("2000-01-01") + days if date else days
+    frame = probe
+    if getattr(estimator, "feature_names_in_", None) is None:
+        probe = probe.to_numpy(dtype=object)
+    frame = read_times(frame, times, getattr(pre, "_dates", ()))
+    x = _numeric_block(frame, pre.numeric_columns_, times)
+    hot = None
+    if pre.one_hot_ is not None:
+        hot = np.asarray(pre.one_hot_.transform(
+            _categorical_block(frame, pre.categorical_columns_)), dtype=np.float32)
+    return probe, x, hot
+
+
 def _graph_builders(scope, container):
     """``const(value, dtype)`` and ``node(op, inputs, domain="", version=None, **attrs)``:
-    add an initializer (float32 or int64) or a node to a skl2onnx graph under a fresh
+    add an initializer (float32, float64 or int64) or a node to a skl2onnx graph under a fresh
     name, and return that name."""
     from onnx import TensorProto
 
     def const(value, dtype):
         name = scope.get_unique_variable_name("mtl_const")
         value = np.asarray(value)
-        onnx_type = {np.float32: TensorProto.FLOAT, np.int64: TensorProto.INT64}[dtype]
+        onnx_type = {np.float32: TensorProto.FLOAT, np.float64: TensorProto.DOUBLE,
+                     np.int64: TensorProto.INT64}[dtype]
         container.add_initializer(name, onnx_type, list(value.shape),
                                   value.astype(dtype).ravel().tolist())
         return name

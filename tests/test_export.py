@@ -417,12 +417,6 @@ def test_default_recipe_preprocessing_and_ensemble_export():
     X_test[::5, 2] = np.nan
     onx = export_onnx(clf, X_sample=X_test)
     _assert_parity(clf, onx, X_test)
-    # Dates read as days inside the estimator: a clear refusal too, naming the column.
-    frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"]).assign(
-        sold=pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(len(X)), unit="D"))
-    clf = MultiTaskClassifier(tasks=TASKS, max_epochs=1, random_state=0).fit(frame, Y)
-    with pytest.raises(OnnxExportError, match=r"the column\(s\) \['sold'\] as dates"):
-        export_onnx(clf)
 
 
 def _raw_frame(n, seed):
@@ -499,3 +493,31 @@ def test_a_table_of_categorical_columns_only_exports():
     assert [i.name for i in onx.graph.input] == columns
     test, _ = _raw_frame(30, 1)
     _assert_parity(clf, onx, test[columns])
+
+
+@pytest.mark.parametrize("with_strings", [True, False])
+def test_dates_and_durations_read_inside_the_estimator_export(with_strings):
+    from sklearn_mtl._export import as_nanoseconds
+
+    frame, Y = _raw_frame(160, 0)
+    rng = np.random.RandomState(0)
+    frame["sold"] = pd.Timestamp("2021-03-01", tz="Europe/Paris") + pd.to_timedelta(
+        rng.uniform(0, 900, len(frame)), unit="D")
+    frame.loc[::13, "sold"] = pd.NaT
+    frame["wait"] = pd.to_timedelta(rng.uniform(0, 30, len(frame)), unit="h")
+    columns = ["length", "power", "sold", "wait"] + (["shop", "paint"] if with_strings else [])
+    clf = MultiTaskClassifier(tasks=TASKS, max_epochs=3, random_state=0,
+                              ensemble_size=2).fit(frame[columns], Y)
+    onx = export_onnx(clf, X_sample=frame[columns].head(20))
+    types = {i.name: i.type.tensor_type.elem_type for i in onx.graph.input}
+    assert types["sold"] == types["wait"] == onnx.TensorProto.INT64
+    test = frame[columns].iloc[100:].copy()
+    _assert_parity(clf, onx, test)
+    # a CSV's text dates are read as predict reads them
+    as_text = test.assign(sold=test["sold"].dt.tz_convert("UTC").astype(str).where(
+        test["sold"].notna(), ""))
+    np.testing.assert_array_equal(as_nanoseconds(as_text["sold"]), as_nanoseconds(test["sold"]))
+    # nanoseconds since 1970-01-01 UTC, NaT as the smallest int64
+    ns = as_nanoseconds(pd.Series(pd.to_datetime(["1970-01-02", None], utc=True)))
+    assert ns.tolist() == [86_400 * 10**9, np.iinfo(np.int64).min]
+    assert as_nanoseconds(pd.Series(pd.to_timedelta(["1h"]))).tolist() == [3_600 * 10**9]
