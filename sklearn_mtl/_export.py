@@ -239,7 +239,9 @@ def run_onnx(onnx_model, X):
 def onnx_inputs(session, X):
     """The feeds of ``session.run`` for ``X`` (a DataFrame or an array)."""
     inputs = session.get_inputs()
-    if hasattr(X, "columns") and len(inputs) > 1:
+    one_named = (len(inputs) == 1 and hasattr(X, "columns") and X.shape[1] == 1
+                 and inputs[0].name == str(X.columns[0]))  # a table of one column
+    if hasattr(X, "columns") and (len(inputs) > 1 or one_named):
         feeds = {}
         for inp in inputs:
             if inp.name not in X.columns:

@@ -521,3 +521,13 @@ def test_dates_and_durations_read_inside_the_estimator_export(with_strings):
     ns = as_nanoseconds(pd.Series(pd.to_datetime(["1970-01-02", None], utc=True)))
     assert ns.tolist() == [86_400 * 10**9, np.iinfo(np.int64).min]
     assert as_nanoseconds(pd.Series(pd.to_timedelta(["1h"]))).tolist() == [3_600 * 10**9]
+
+
+def test_a_table_of_one_date_column_exports():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"sold": pd.Timestamp("2021-03-01", tz="UTC") + pd.to_timedelta(
+        rng.uniform(0, 900, 80), unit="D")})
+    Y = pd.DataFrame({"late": X["sold"].dt.month > 6, "mid": X["sold"].dt.day > 15})
+    clf = MultiTaskClassifier(max_epochs=2, random_state=0, ensemble_size=2,
+                              lookup=None).fit(X, Y)
+    _assert_parity(clf, export_onnx(clf, X_sample=X.head(10)), X)
