@@ -466,6 +466,22 @@ def _write_report(out, args, note, X, Y, table, details, figures, warned=()):
 
 
 # ------------------------------------------------------------------------------ main
+def _check_targets(Y):
+    """Refuse a target column of non-integral numbers: compare compares classifiers."""
+    for name in Y.columns:
+        column = Y[name]
+        if not pd.api.types.is_float_dtype(column.dtype):
+            continue
+        values = column.dropna().to_numpy(dtype=float)
+        fractional = values[values != np.round(values)]
+        if len(fractional):
+            raise CLIError(
+                f"--targets column {name!r} holds non-integral numbers (e.g. "
+                f"{fractional[:3].tolist()}); each target of compare is a class label. "
+                "Leave a numeric quantity among the features, or bin it into classes first."
+            )
+
+
 def _compare_command(args):
     from ._compare import compare, format_comparison
 
@@ -480,6 +496,7 @@ def _compare_command(args):
     for n in names:  # a model this installation lacks fails before the data are read
         _estimator_class(n)
     X, Y, note, groups = load_data(args)
+    _check_targets(Y)
     estimators = {
         n: build_model(n, random_state=args.random_state, max_epochs=args.max_epochs, X=X)
         for n in names

@@ -119,6 +119,8 @@ def test_baseline_preprocessing_pools_rare_categories():
         (["--targets", "species", "--features", "x1,nope"], "--features names unknown"),
         (["--targets", "species", "--models", "dummy,forest"], "Unknown model(s) ['forest']"),
         ([], "--targets is required with --data"),
+        (["--targets", "species,x1"],
+         "--targets column 'x1' holds non-integral numbers (e.g. [0.1, 0.5, 0.9])"),
     ],
 )
 def test_csv_errors_exit_2(csv, tmp_path, capsys, args, message):
