@@ -82,7 +82,7 @@ class UnsafeModelFileError(ValueError):
 
 
 # ================================================================================ save
-def save(estimator, path):
+def save(estimator, path, *, include_optimizer=False):
     """Save an sklearn-mtl estimator (fitted or not) to one file, without pickle.
 
     Parameters
@@ -101,6 +101,12 @@ def save(estimator, path):
         Where to write the archive (by convention ``*.mtl``). Written to a temporary file
         first and moved into place, so an interrupted save never leaves a half-written
         model at ``path``.
+    include_optimizer : bool, default=False
+        Also store each network's optimizer state (AdamW's moments and step counts, about
+        twice the weights' size), as skorch's ``save_params(f_optimizer=...)`` does: a
+        loaded model then continues training (``warm_start=True``, ``partial_fit``)
+        exactly as the saved one would have. Without it the loaded model predicts the
+        same, and further training starts from fresh moments.
 
     Returns
     -------
@@ -132,7 +138,7 @@ def save(estimator, path):
     """
     from . import __version__
 
-    writer = _Writer()
+    writer = _Writer(include_optimizer=include_optimizer)
     tree = writer.encode(estimator, type(estimator).__name__)
     members = {ESTIMATOR: json.dumps(tree, indent=1, allow_nan=False).encode()}
     if writer.arrays:
@@ -200,9 +206,10 @@ def _path_of(obj):
 class _Writer:
     """Turns an object tree into typed JSON, collecting arrays, tensors and skops blobs."""
 
-    def __init__(self):
+    def __init__(self, include_optimizer=False):
         self.arrays, self.tensors, self.skops = {}, {}, {}
         self._memo, self._alive, self._active = {}, [], set()
+        self.include_optimizer = include_optimizer
 
     def encode(self, obj, where):
         if obj is None or isinstance(obj, (bool, str)):
@@ -381,7 +388,21 @@ class _Writer:
                 self.tensors[ref] = tensor.detach().cpu().contiguous().clone()
                 names[part].append(key)
         history = self.encode([dict(row) for row in net.history], f"{where}.history")
-        return {"state_dicts": names, "history": history}
+        # the callbacks the net was built with: a net built by partial_fit has no
+        # learning-rate schedule, whatever lr_schedule says
+        callbacks = [name for name, _ in getattr(net, "callbacks_", [])]
+        node = {"state_dicts": names, "history": history, "callbacks": callbacks}
+        # where the shuffling of batches stands: more training after load draws the
+        # batches the saved model would have drawn
+        node["generators"] = {
+            name: self.encode(generator.get_state(), f"{where}.{name}")
+            for name in _GENERATORS
+            if (generator := getattr(net, name, None)) is not None
+        }
+        optimizer = getattr(net, "optimizer_", None)
+        if self.include_optimizer and optimizer is not None:
+            node["optimizer"] = self.encode(optimizer.state_dict(), f"{where}.optimizer")
+        return node
 
 
 def _holds_project_object(obj, _seen=None):
@@ -850,6 +871,10 @@ def _rebuild_net(est, node, reader):
             ):
                 build_criterion = _criterion_from_empty_labels(est)
             net = est._build_net(module, build_criterion())
+            if "callbacks" in node:  # absent: an older file
+                kept = set(node["callbacks"])
+                net.callbacks = [cb for cb in net.callbacks
+                                 if not isinstance(cb, tuple) or cb[0] in kept]
             net.initialize()
     except (TypeError, ValueError, RuntimeError) as exc:
         raise UnsafeModelFileError(
@@ -871,7 +896,26 @@ def _rebuild_net(est, node, reader):
                 f"schema and parameters build (was the schema edited?): {exc}"
             ) from None
     net.history = History(reader.decode(node["history"]))
+    for name, state in node.get("generators", {}).items():
+        generator = getattr(net, name, None) if name in _GENERATORS else None
+        if generator is None:
+            raise UnsafeModelFileError(f"Unexpected random generator {name!r} of the network.")
+        try:
+            generator.set_state(reader.decode(state))
+        except (TypeError, RuntimeError) as exc:
+            raise UnsafeModelFileError(f"The saved state of {name!r} is not valid: {exc}") from None
+    if "optimizer" in node:
+        try:
+            net.optimizer_.load_state_dict(reader.decode(node["optimizer"]))
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise UnsafeModelFileError(
+                f"The saved optimizer state does not match the network's optimizer: {exc}"
+            ) from None
     est.net_ = net
+
+
+#: The network's own random generators (see ``MultiTaskNet.initialize``), saved with it.
+_GENERATORS = ("shuffle_generator_", "worker_generator_")
 
 
 def _criterion_from_empty_labels(est):

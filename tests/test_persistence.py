@@ -461,3 +461,42 @@ def test_column_selection_by_the_tasks_forests_round_trips(tmp_path):
     np.testing.assert_array_equal(loaded[0].estimator_.feature_importances_,
                                   model[0].estimator_.feature_importances_)
     pd.testing.assert_frame_equal(loaded.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start", "partial_fit one network"])
+def test_training_continues_after_load_as_it_would_have(tmp_path, how):
+    # With include_optimizer, AdamW's moments, the batches' shuffling and the callbacks
+    # the net was built with come back: more training after load gives the very weights
+    # that more training of the saved model gives (as a pickle would).
+    from sklearn_mtl.datasets import load_penguins
+
+    X, Y = load_penguins()
+    params = dict(hidden_layer_sizes=(16,), random_state=0)
+    if how.endswith("one network"):
+        params["ensemble_size"] = 1
+    if how == "warm_start":
+        model = MultiTaskClassifier(max_epochs=3, warm_start=True, **params).fit(X, Y)
+    else:
+        model = MultiTaskClassifier(**params)
+        for _ in range(2):
+            model.partial_fit(X, Y)
+    path = tmp_path / "model.mtl"
+    sklearn_mtl.save(model, path, include_optimizer=True)
+    loaded = sklearn_mtl.load(path)
+    # a net built by partial_fit has no learning-rate schedule, whatever lr_schedule says
+    assert [n for n, _ in loaded.net_.callbacks_] == [n for n, _ in model.net_.callbacks_]
+    for est in (model, loaded):
+        if how == "warm_start":
+            est.fit(X, Y)
+        else:
+            est.partial_fit(X, Y)
+            est.partial_fit(X, Y)
+    for (name, a), b in zip(model.net_.module_.state_dict().items(),
+                            loaded.net_.module_.state_dict().values()):
+        assert torch.equal(a, b), name
+    # without the optimizer: a smaller file, the same predictions
+    small = tmp_path / "small.mtl"
+    sklearn_mtl.save(model, small)
+    assert os.path.getsize(small) < os.path.getsize(path)
+    np.testing.assert_array_equal(sklearn_mtl.load(small).predict_proba(X)[0],
+                                  model.predict_proba(X)[0])
