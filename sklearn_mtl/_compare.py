@@ -451,16 +451,16 @@ _REGRESSION_METRICS = ("rmse", "r2")
 
 
 def _regression_metrics(true, pred, name):
-    """RMSE and R² of one regression task over the samples with a true value (a
-    prediction left empty by its gate counts as a miss: it makes both NaN)."""
+    """RMSE and R² (scikit-learn's) of one regression task over the samples with a true
+    value; NaN where there is none, or where a prediction is empty (its gate off)."""
+    from sklearn.metrics import r2_score, root_mean_squared_error
+
     rows = ~np.isnan(true)
-    if not rows.any():
+    if not rows.any() or np.isnan(pred[rows]).any():
         return {f"{name} {m}": float("nan") for m in _REGRESSION_METRICS}
     t, p = true[rows], pred[rows]
-    rmse = float(np.sqrt(np.mean((p - t) ** 2)))
-    spread = float(np.sum((t - t.mean()) ** 2))
-    r2 = 1.0 - float(np.sum((p - t) ** 2)) / spread if spread > 0 else float("nan")
-    return {f"{name} rmse": rmse, f"{name} r2": r2}
+    return {f"{name} rmse": float(root_mean_squared_error(t, p)),
+            f"{name} r2": float(r2_score(t, p))}
 
 
 def _failed_metrics(tasks, value, regression=()):
