@@ -198,8 +198,9 @@ def prediction_frame(model, final, X, *, proba):
     if getattr(model, "feature_names_in_", None) is None:
         X = X.to_numpy()  # a model fitted on an array: no column names to check
     Xt = model[:-1].transform(X) if hasattr(model, "steps") and len(model) > 1 else X
-    outputs = final._outputs(Xt)
-    encoded = final._decode(outputs)
+    # the labels as predict gives them (the network's combination probe included)
+    encoded = final.predict_encoded(Xt)
+    outputs = final._outputs(Xt) if proba else None
     columns = {}
     for j, task in enumerate(final.schema_):
         codes = encoded.codes[:, j]
@@ -310,7 +311,7 @@ def predict_command(args):
                 X = chunk[columns]
                 try:
                     predictions = prediction_frame(model, final, X, proba=args.proba)
-                except ValueError as exc:
+                except (TypeError, ValueError) as exc:  # values the model cannot read
                     raise DeployInputError(
                         f"The model cannot predict rows {n_rows}-{n_rows + len(chunk) - 1} of "
                         f"DATA {str(args.data)!r}: {exc}"

@@ -168,10 +168,26 @@ def baseline_preprocessing(X, *, model="linear"):
 
 def _as_days(frame):
     """Dates as days since 1970-01-01 (UTC), durations as days (as the network reads
-    them); a gap as NaN."""
-    from .neural._preprocessing import as_days
+    them); a gap as NaN. Text (a CSV file's, at prediction) is read as dates, else as
+    durations, as the network's preprocessing reads it."""
+    from .neural._preprocessing import as_days, is_text
 
-    return np.column_stack([as_days(frame[c]) for c in frame.columns])
+    columns = []
+    for c in frame.columns:
+        column = frame[c]
+        if is_text(column):
+            try:
+                column = pd.to_datetime(column, utc=True, format="mixed")
+            except (TypeError, ValueError):
+                try:
+                    column = pd.to_timedelta(column)
+                except (TypeError, ValueError):
+                    raise ValueError(
+                        f"X's column {c!r} held dates or durations in training; its text "
+                        f"(e.g. {column.dropna().iloc[0]!r}) reads as neither."
+                    ) from None
+        columns.append(as_days(column))
+    return np.column_stack(columns)
 
 
 #: A date or time stamp in ISO 8601, as a CSV file holds one: 2024-03-01,
@@ -543,6 +559,59 @@ def _compare_command(args):
     return 0
 
 
+def _add_data_arguments(parser, *, groups):
+    """The data options that compare and fit share; ``groups`` says what --groups does."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--dataset", choices=DATASETS, default=None,
+                        help="a bundled dataset (default: penguins)")
+    source.add_argument("--data", metavar="CSV", help="a CSV file with a header row")
+    parser.add_argument("--targets",
+                        help="with --data: comma-separated target columns (tasks)")
+    parser.add_argument("--features",
+                        help="with --data: comma-separated feature columns: numbers, "
+                        "strings, booleans or ISO 8601 dates, gaps allowed (default: every "
+                        "column that is not a target)")
+    parser.add_argument("--groups", metavar="COLUMN",
+                        help=f"with --data: the column of each row's group (a patient, a "
+                        f"store); {groups}, and the column is not a feature unless "
+                        "--features names it")
+
+
+def _fit_command(args):
+    from ._compare import _groups_fit_params
+    from ._persistence import save
+
+    if args.model not in MODELS or args.model == "dummy":
+        raise CLIError(
+            f"Unknown model {args.model!r}; expected one of "
+            f"{', '.join(m for m in MODELS if m != 'dummy')}."
+        )
+    if args.max_epochs is not None and args.max_epochs < 1:
+        raise CLIError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
+    _estimator_class(args.model)  # a model this installation lacks fails first
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise CLIError(f"--out {str(out)!r}: the folder {str(out.parent)!r} does not exist.")
+    X, Y, note, groups = load_data(args)
+    _check_targets(Y)
+    model = build_model(args.model, random_state=args.random_state,
+                        max_epochs=args.max_epochs, X=X)
+    fit_params = {} if groups is None else _groups_fit_params(model, groups)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(X, Y, **fit_params)
+    except ValueError as exc:
+        raise CLIError(f"Fitting {args.model} failed: {exc}") from exc
+    save(model, out, include_optimizer=args.include_optimizer)
+    if not args.quiet:
+        lines = [note, f"Fitted {args.model} on {len(X)} rows, {X.shape[1]} features, "
+                 f"tasks {list(Y.columns)}; wrote {out}."]
+        lines += [f"{text} (x{n})" if n > 1 else text for text, n in _unique_warnings(caught)]
+        print("\n".join(lines))
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="sklearn-mtl",
@@ -555,20 +624,8 @@ def build_parser():
         description="Cross-validate models on structured labels; print the comparison table "
         "and write report.md and PNG figures to --out.",
     )
-    source = cmp_.add_mutually_exclusive_group()
-    source.add_argument("--dataset", choices=DATASETS, default=None,
-                        help="a bundled dataset (default: penguins)")
-    source.add_argument("--data", metavar="CSV", help="a CSV file with a header row")
-    cmp_.add_argument("--targets", help="with --data: comma-separated target columns (tasks)")
-    cmp_.add_argument("--features",
-                      help="with --data: comma-separated feature columns: numbers, "
-                      "strings, booleans or ISO 8601 dates, gaps allowed (default: every "
-                      "column that is not a target)")
-    cmp_.add_argument("--groups", metavar="COLUMN",
-                      help="with --data: the column of each row's group (a patient, a "
-                      "store); the folds keep each group whole (so do the mtl model's own "
-                      "held-out folds), and the column is not a feature unless --features "
-                      "names it")
+    _add_data_arguments(cmp_, groups="the folds keep each group whole (so do the mtl "
+                        "model's own held-out folds)")
     cmp_.add_argument("--models", default=",".join(DEFAULT_MODELS),
                       help=f"comma-separated, among: {', '.join(MODELS)} "
                       f"(default: {','.join(DEFAULT_MODELS)})")
@@ -580,6 +637,24 @@ def build_parser():
     cmp_.add_argument("--no-plots", action="store_true", help="write no figure")
     cmp_.add_argument("--quiet", action="store_true", help="print the table only")
     cmp_.set_defaults(handler=_compare_command)
+    fit_ = sub.add_parser(
+        "fit",
+        help="fit one model on all rows and save it (for predict and export)",
+        description="Fit one model on every row of the data and save it with "
+        "sklearn_mtl.save, ready for 'sklearn-mtl predict' and 'sklearn-mtl export'.",
+    )
+    _add_data_arguments(fit_, groups="the mtl model's held-out folds keep each group whole")
+    fit_.add_argument("--model", default="mtl",
+                      help=f"one of: {', '.join(m for m in MODELS if m != 'dummy')} "
+                      "(default: mtl)")
+    fit_.add_argument("--out", required=True, help="the model file to write (.mtl)")
+    fit_.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
+    fit_.add_argument("--max-epochs", type=int, default=None,
+                      help="epochs of the mtl model (default: the recipe's training length)")
+    fit_.add_argument("--include-optimizer", action="store_true",
+                      help="also save the optimizer's state, to train on after loading")
+    fit_.add_argument("--quiet", action="store_true", help="print nothing on success")
+    fit_.set_defaults(handler=_fit_command)
     from ._cli_deploy import add_deploy_parsers
 
     add_deploy_parsers(sub)  # predict, export, info

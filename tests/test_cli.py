@@ -203,6 +203,79 @@ def test_default_models_and_verdict():
     )
 
 
+# ------------------------------------------------------------------------------ fit
+@pytest.fixture
+def dated_csv(tmp_path):
+    """A raw CSV: numbers with a gap, a string column, ISO dates; a new file without the
+    targets for prediction."""
+    import numpy as np
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({
+        "x": rng.normal(size=60),
+        "shop": rng.choice(["north", "south"], 60),
+        "day": pd.date_range("2022-01-01", periods=60, freq="D").strftime("%Y-%m-%d"),
+    })
+    frame.loc[3, "x"] = None
+    frame["kind"] = np.where(frame["x"].fillna(0) > 0, "p", "q")
+    frame["size"] = rng.choice(["s", "m"], 60)
+    frame.loc[5, "size"] = None
+    train, new = tmp_path / "train.csv", tmp_path / "new.csv"
+    frame.to_csv(train, index=False)
+    frame.drop(columns=["kind", "size"]).to_csv(new, index=False)
+    return train, new, frame
+
+
+@pytest.mark.parametrize("model", ["mtl", "independent", "chain-hgb", "product"])
+def test_fit_saves_a_model_that_predict_reads(dated_csv, tmp_path, capsys, model):
+    import sklearn_mtl
+
+    train, new, frame = dated_csv
+    out = tmp_path / "model.mtl"
+    args = ["fit", "--data", str(train), "--targets", "kind,size", "--model", model,
+            "--out", str(out), "--random-state", "1"]
+    if model == "mtl":
+        args += ["--max-epochs", "3"]
+    assert cli.main(args) == 0
+    printed = capsys.readouterr().out
+    assert f"Fitted {model} on 60 rows, 3 features, tasks ['kind', 'size']" in printed
+    # the saved model is the one the comparison would fit, on every row
+    X, Y = cli._read_dates(frame.drop(columns=["kind", "size"]))[0], frame[["kind", "size"]]
+    expected = cli.build_model(model, random_state=1, max_epochs=3, X=X).fit(X, Y)
+    loaded = sklearn_mtl.load(out)
+    pd.testing.assert_frame_equal(loaded.predict(X), expected.predict(X))
+    # and predict reads the raw CSV (its dates as text) with it
+    pred = tmp_path / "pred.csv"
+    assert cli.main(["predict", str(out), str(new), "--out", str(pred), "--quiet"]) == 0
+    got = pd.read_csv(pred)
+    assert got["kind"].tolist() == expected.predict(X)["kind"].tolist()
+
+
+def test_fit_errors_exit_2(dated_csv, tmp_path, capsys):
+    train, _, _ = dated_csv
+    base = ["fit", "--data", str(train), "--targets", "kind"]
+    assert cli.main([*base, "--model", "forest", "--out", str(tmp_path / "m.mtl")]) == 2
+    assert "Unknown model 'forest'" in capsys.readouterr().err
+    assert cli.main([*base, "--out", str(tmp_path / "nope" / "m.mtl")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert cli.main([*base, "--out", str(tmp_path / "m.mtl"), "--max-epochs", "0"]) == 2
+    assert "--max-epochs must be at least 1" in capsys.readouterr().err
+    assert cli.main(["fit", "--data", str(train), "--targets", "kind,x",
+                     "--out", str(tmp_path / "m.mtl")]) == 2
+    assert "--targets column 'x' holds non-integral numbers" in capsys.readouterr().err
+
+
+def test_baselines_read_text_dates_at_prediction():
+    X = pd.DataFrame({"d": pd.to_datetime(["1970-01-03", None], utc=True)})
+    as_text = pd.DataFrame({"d": ["1970-01-03", None]})
+    expected = [2.0, float("nan")]
+    assert cli._as_days(X)[:, 0].tolist()[:1] == expected[:1]
+    assert cli._as_days(as_text)[:, 0][0] == 2.0 and pd.isna(cli._as_days(as_text)[1, 0])
+    assert cli._as_days(pd.DataFrame({"w": ["36h"]}))[0, 0] == 1.5
+    with pytest.raises(ValueError, match="column 'd' held dates or durations"):
+        cli._as_days(pd.DataFrame({"d": ["soon"]}))
+
+
 # ------------------------------------------------------------- predict, export, info
 @pytest.fixture(scope="module")
 def saved_pipeline(tmp_path_factory):
