@@ -271,17 +271,12 @@ def as_nanoseconds(column):
     smallest int64 (``NaT``): what a date or duration input of the ONNX graph takes."""
     import pandas as pd
 
-    from .neural._preprocessing import is_text
+    from .neural._preprocessing import is_text, read_time_text, utc_naive
 
     if is_text(column):
-        try:
-            column = pd.to_datetime(column, utc=True, format="mixed")
-        except (TypeError, ValueError):
-            column = pd.to_timedelta(column)
+        column = read_time_text(column, column.name)
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        if column.dt.tz is not None:
-            column = column.dt.tz_convert("UTC").dt.tz_localize(None)
-        column = column.astype("datetime64[ns]")
+        column = utc_naive(column).astype("datetime64[ns]")
     else:
         column = column.astype("timedelta64[ns]")
     return column.to_numpy().view(np.int64)

@@ -170,24 +170,12 @@ def _as_days(frame):
     """Dates as days since 1970-01-01 (UTC), durations as days (as the network reads
     them); a gap as NaN. Text (a CSV file's, at prediction) is read as dates, else as
     durations, as the network's preprocessing reads it."""
-    from .neural._preprocessing import as_days, is_text
+    from .neural._preprocessing import as_days, is_text, read_time_text
 
-    columns = []
-    for c in frame.columns:
-        column = frame[c]
-        if is_text(column):
-            try:
-                column = pd.to_datetime(column, utc=True, format="mixed")
-            except (TypeError, ValueError):
-                try:
-                    column = pd.to_timedelta(column)
-                except (TypeError, ValueError):
-                    raise ValueError(
-                        f"X's column {c!r} held dates or durations in training; its text "
-                        f"(e.g. {column.dropna().iloc[0]!r}) reads as neither."
-                    ) from None
-        columns.append(as_days(column))
-    return np.column_stack(columns)
+    return np.column_stack([
+        as_days(read_time_text(frame[c], c) if is_text(frame[c]) else frame[c])
+        for c in frame.columns
+    ])
 
 
 #: A date or time stamp in ISO 8601, as a CSV file holds one: 2024-03-01,
@@ -482,6 +470,11 @@ def _write_report(out, args, note, X, Y, table, details, figures, warned=()):
 
 
 # ------------------------------------------------------------------------------ main
+def _check_max_epochs(args):
+    if args.max_epochs is not None and args.max_epochs < 1:
+        raise CLIError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
+
+
 def _check_targets(Y):
     """Refuse a target column of non-integral numbers: compare compares classifiers."""
     for name in Y.columns:
@@ -507,8 +500,7 @@ def _compare_command(args):
         raise CLIError(f"Unknown model(s) {unknown}; expected some of {', '.join(MODELS)}.")
     if args.cv < 2:
         raise CLIError(f"--cv must be at least 2; got {args.cv}.")
-    if args.max_epochs is not None and args.max_epochs < 1:
-        raise CLIError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
+    _check_max_epochs(args)
     for n in names:  # a model this installation lacks fails before the data are read
         _estimator_class(n)
     X, Y, note, groups = load_data(args)
@@ -586,8 +578,7 @@ def _fit_command(args):
             f"Unknown model {args.model!r}; expected one of "
             f"{', '.join(m for m in MODELS if m != 'dummy')}."
         )
-    if args.max_epochs is not None and args.max_epochs < 1:
-        raise CLIError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
+    _check_max_epochs(args)
     _estimator_class(args.model)  # a model this installation lacks fails first
     out = Path(args.out)
     if not out.parent.is_dir():

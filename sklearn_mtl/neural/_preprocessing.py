@@ -341,10 +341,32 @@ def as_days(column):
     """A date column as days since 1970-01-01 (UTC), a duration column as days;
     float64, ``NaT`` as NaN."""
     if _is_date(column):
-        if column.dt.tz is not None:
-            column = column.dt.tz_convert("UTC").dt.tz_localize(None)
-        column = column - pd.Timestamp("1970-01-01")
+        column = utc_naive(column) - pd.Timestamp("1970-01-01")
     return (column / _DAY).to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def utc_naive(column):
+    """A date column in UTC, without its time zone (a column without one as it is)."""
+    if column.dt.tz is not None:
+        column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+    return column
+
+
+def read_time_text(column, name):
+    """A text column (a CSV file's) read as dates (in UTC), else as durations; a
+    ``ValueError`` naming column ``name`` when it reads as neither."""
+    try:
+        return pd.to_datetime(column, utc=True, format="mixed")
+    except (TypeError, ValueError):
+        try:
+            return pd.to_timedelta(column)
+        except (TypeError, ValueError):
+            example = column.dropna()
+            example = repr(example.iloc[0]) if len(example) else "its text"
+            raise ValueError(
+                f"X's column {name!r} held dates or durations in training; its text "
+                f"(e.g. {example}) reads as neither."
+            ) from None
 
 
 def _as_frame(X):
