@@ -300,7 +300,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         Seeds weight initialisation, dropout, shuffling and the validation split; the
         same seed gives identical predictions on CPU. The global torch RNG is untouched.
     verbose : int, default=0
-        1 prints a line per epoch: total and per-task losses.
+        1 prints a line per epoch: total and per-task losses, with the ensemble the
+        members' mean held-out score (``member_valid_loss``, each new lowest
+        highlighted), and at the end the epoch whose weights the members got back.
 
     Attributes
     ----------
@@ -309,7 +311,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     history_ : skorch.History
         Per-epoch ``train_loss``, ``train_loss_<task>``, ``weight_<task>`` (the
         effective loss weight of each task at the end of the epoch), and with early
-        stopping ``valid_loss`` and ``valid_loss_<task>``.
+        stopping ``valid_loss`` and ``valid_loss_<task>``. With the ensemble,
+        ``member_valid_loss`` (the members' mean held-out score),
+        ``member_valid_loss_best`` (True where it reached a new lowest) and, in the
+        last epoch, ``member_best_epochs`` (each member's restored epoch).
     encoder_ : StructuredLabelEncoder
         The fitted label encoder.
     schema_ : Schema

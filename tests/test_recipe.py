@@ -558,13 +558,15 @@ def test_member_holdout_restores_each_members_best_epoch():
             torch.testing.assert_close(p[m], snap[m])
 
 
-@pytest.mark.parametrize("select, best_epochs, restored", [
+@pytest.mark.parametrize("select, best_epochs, restored, message", [
     # epoch means of the finite scores: 0.7, 0.55, 0.55 -> epoch 2 (the first minimum)
-    ("shared", [2, 2, 0], [2.0, 2.0, 3.0]),
-    ("member", [1, 3, 0], [1.0, 3.0, 3.0]),
+    ("shared", [2, 2, 0], [2.0, 2.0, 3.0],
+     "Restored each member's weights of its own epoch (3 epochs): 2, 2, last."),
+    ("member", [1, 3, 0], [1.0, 3.0, 3.0],
+     "Restored each member's weights of its own epoch (3 epochs): 1, 3, last."),
 ])
 def test_member_holdout_selects_one_epoch_or_each_members(select, best_epochs, restored,
-                                                          monkeypatch):
+                                                          message, monkeypatch, capsys):
     # Three members over three epochs; member 2 never sees a held-out label (inf) and
     # keeps its last weights. Each epoch writes its number into the weights.
     scores = [[0.5, 0.9, np.inf], [0.6, 0.5, np.inf], [0.7, 0.4, np.inf]]
@@ -573,7 +575,7 @@ def test_member_holdout_selects_one_epoch_or_each_members(select, best_epochs, r
     holdout.active_ = True
     holdout.X_ = holdout.y_ = None
     holdout._start([weights])
-    net = SimpleNamespace(history=History())
+    net = SimpleNamespace(history=History(), verbose=1)
     for epoch, score in enumerate(scores, 1):
         net.history.new_epoch()
         with torch.no_grad():
@@ -581,8 +583,11 @@ def test_member_holdout_selects_one_epoch_or_each_members(select, best_epochs, r
         monkeypatch.setattr(holdout, "member_losses", lambda net, s=score: torch.tensor(s))
         holdout.on_epoch_end(net)
     assert net.history[:, "member_valid_loss"] == pytest.approx([0.7, 0.55, 0.55])
+    # the epochs of a new lowest mean, as skorch marks a scoring's best (strictly lower)
+    assert net.history[:, "member_valid_loss_best"] == [True, True, False]
     holdout.on_train_end(net)
     assert net.history[-1, "member_best_epochs"] == best_epochs
+    assert capsys.readouterr().out == message + "\n"  # printed with verbose
     np.testing.assert_array_equal(weights[:, 0].detach().numpy(), restored)
     np.testing.assert_array_equal(weights[:, 1].detach().numpy(), restored)
 
@@ -599,7 +604,7 @@ def _two_view_holdout(scores, monkeypatch, **params):
     holdout.X_ = holdout.y_ = None
     holdout.member_views_ = trunk.member_views()
     holdout._start([weights])
-    net = SimpleNamespace(history=History(), module_=SimpleNamespace(trunk=trunk))
+    net = SimpleNamespace(history=History(), module_=SimpleNamespace(trunk=trunk), verbose=1)
     for epoch, score in enumerate(scores, 1):
         net.history.new_epoch()
         with torch.no_grad():
@@ -611,7 +616,8 @@ def _two_view_holdout(scores, monkeypatch, **params):
 
 
 @pytest.mark.parametrize("views", ["best", "all"])
-def test_member_holdout_chooses_an_epoch_per_view_and_keeps_the_best(views, monkeypatch):
+def test_member_holdout_chooses_an_epoch_per_view_and_keeps_the_best(views, monkeypatch,
+                                                                     capsys):
     # View 1 scores 0.3 at its epoch 2, view 0 0.45 at its epoch 1. views="best": view 1
     # is kept, members 0, 1 become copies of members 2, 3 at epoch 2, input mask
     # included; views="all": each view gets back its own epoch.
@@ -625,7 +631,12 @@ def test_member_holdout_chooses_an_epoch_per_view_and_keeps_the_best(views, monk
         assert net.history[-1, "member_best_epochs"] == [1, 1, 2, 2]
         assert trunk.member_views().tolist() == [0, 0, 1, 1]
         assert "member_view" not in net.history[-1]
+        assert capsys.readouterr().out == (
+            "Restored each member's weights of its own epoch (3 epochs): 1, 1, 2, 2.\n")
         return
+    assert capsys.readouterr().out == ("Restored the 4 members' weights of input view 1 "
+                                       "(kept on its held-out score) of epoch 2 of 3 epochs, "
+                                       "where their mean held-out score was lowest.\n")
     np.testing.assert_array_equal(weights[:, 0].detach().numpy(), [22, 23, 22, 23])
     assert net.history[-1, "member_view"] == 1
     assert net.history[-1, "member_best_epochs"] == [2, 2, 2, 2]
@@ -764,13 +775,21 @@ def test_member_holdout_rejects_an_unknown_select():
         MemberHoldout(select="best").on_train_begin(net=None)
 
 
-def test_default_ensemble_restores_one_shared_epoch():
+@pytest.mark.parametrize("verbose", [0, 1])
+def test_default_ensemble_restores_one_shared_epoch(verbose, capsys):
     X, Y = raw_table(n=48)
     clf = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=3, max_epochs=6, lr=0.05,
-                              random_state=0).fit(X, Y)
+                              random_state=0, verbose=verbose).fit(X, Y)
     best = clf.history_[-1, "member_best_epochs"]
     valid = clf.history_[:, "member_valid_loss"]
     assert best == [int(np.argmin(valid)) + 1] * 3
+    # the restored epoch is the last one marked best (highlighted in the printed table)
+    marked = clf.history_[:, "member_valid_loss_best"]
+    assert marked[0] and max(i + 1 for i, m in enumerate(marked) if m) == best[0]
+    out = capsys.readouterr().out
+    expected = (f"Restored the 3 members' weights of epoch {best[0]} of 6 epochs, where "
+                "their mean held-out score was lowest.\n")
+    assert out.endswith(expected) if verbose else out == ""
 
 
 def test_member_holdout_scores_each_member_on_its_own_fold_only():

@@ -1,6 +1,7 @@
 """Convolutional trunks, named trunks, batch transforms and data beyond memory."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -113,6 +114,35 @@ def test_named_trunk_wrong_input_rank_raises(trunk, X_shape, match):
     X = np.zeros(X_shape, dtype=np.float32)
     with pytest.raises(ValueError, match=match):
         small(trunk=trunk).fit(X, np.arange(10) % 2)
+
+
+@pytest.mark.parametrize(
+    "trunk, X_shape, transpose",
+    [
+        ("conv2d", (10, 8, 8, 3), "(0, 3, 1, 2)"),  # RGB images as PIL gives them
+        ("conv2d", (10, 8, 8, 1), "(0, 3, 1, 2)"),
+        ("conv3d", (10, 6, 8, 8, 1), "(0, 4, 1, 2, 3)"),  # frames, height, width, grey
+        ("conv2d_frames", (10, 6, 8, 8, 3), "(0, 4, 1, 2, 3)"),
+    ],
+)
+def test_channels_last_samples_are_warned_of(trunk, X_shape, transpose):
+    X = np.zeros(X_shape, dtype=np.float32)
+    match = (rf"samples of shape \({X_shape[1]}, .*have {X_shape[1]} channels.*"
+             rf"X\.transpose\{transpose[:-1]}\)")
+    with pytest.warns(UserWarning, match=match):
+        small(trunk=trunk).fit(X, np.arange(10) % 2)
+
+
+@pytest.mark.parametrize(
+    "X_shape", [(10, 3, 8, 8), (10, 1, 8, 3), (10, 16, 8, 8), (10, 3, 8, 8, 3)]
+)
+def test_channels_first_samples_are_not_warned_of(X_shape):
+    # channels first, even where the last axis has 3 entries (a 8 x 3 image); the last
+    # shape is a clip (3 channels, 8 frames, 8 x 3)
+    X = np.zeros(X_shape, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        small(trunk="conv2d" if len(X_shape) == 4 else "conv3d").fit(X, np.arange(10) % 2)
 
 
 def test_named_trunk_parameter_errors():

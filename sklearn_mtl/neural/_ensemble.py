@@ -336,6 +336,7 @@ class MemberHoldout(Callback):
         self.best_epoch_ = torch.zeros(k, dtype=torch.long)
         self.best_exact_ = torch.zeros(k)  # held-out exact-match error at the best epoch
         self.best_state_ = [p.detach().clone() for p in self.params_]
+        self.best_mean_ = float("inf")  # the lowest ``member_valid_loss`` so far
         self.epoch_ = 0
 
     def on_epoch_end(self, net, **kwargs):
@@ -360,6 +361,11 @@ class MemberHoldout(Callback):
                 for best, p in zip(self.best_state_, self.params_):
                     best[better] = p.detach()[better].to(best.device)
         net.history.record("member_valid_loss", float(mean))
+        # as skorch's scorings mark their best epoch (shown highlighted by ``verbose=1``)
+        is_best = bool(mean < getattr(self, "best_mean_", float("inf")))
+        if is_best:
+            self.best_mean_ = float(mean)
+        net.history.record("member_valid_loss_best", is_best)
 
     def on_train_end(self, net, **kwargs):
         if not getattr(self, "active_", False):
@@ -372,8 +378,25 @@ class MemberHoldout(Callback):
         if int(views.max()) > 0:
             self._score_views(net, views)
         net.history.record("member_best_epochs", self.best_epoch_.tolist())
+        if getattr(net, "verbose", 0):
+            print(self._restored_message(net))
         del self.X_, self.y_, self.params_, self.best_state_
         self.__dict__.pop("fold_rows_", None)
+
+    def _restored_message(self, net):
+        """What ``on_train_end`` restored, in one line (printed with ``verbose``), as
+        skorch's ``EarlyStopping(load_best=True)`` says which epoch it restored."""
+        epochs = self.best_epoch_.tolist()
+        total = f"{self.epoch_} epoch{'s' if self.epoch_ != 1 else ''}"
+        kept = net.history[-1].get("member_view")
+        view = "" if kept is None else f" of input view {kept} (kept on its held-out score)"
+        if len(set(epochs)) == 1 and epochs[0] > 0:
+            return (
+                f"Restored the {len(epochs)} members' weights{view} of epoch {epochs[0]} "
+                f"of {total}, where their mean held-out score was lowest."
+            )
+        listed = ", ".join(str(e) if e else "last" for e in epochs)
+        return f"Restored each member's weights{view} of its own epoch ({total}): {listed}."
 
     def _views(self):
         views = getattr(self, "member_views_", None)

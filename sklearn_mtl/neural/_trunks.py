@@ -8,6 +8,7 @@ images or clips of any height, width and length; they expose their output width 
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral
 
 import torch
@@ -51,6 +52,20 @@ def _check_input_shape(name, input_shape, in_channels, expected):
             f"{name} was built for {in_channels} input channels, but the samples have shape "
             f"{input_shape}: (channels, ...) = ({input_shape[0]}, ...)."
         )
+    if input_shape[-1] in _COLOUR_CHANNELS and input_shape[0] not in _COLOUR_CHANNELS:
+        # PIL, OpenCV, imageio and Keras give images as (height, width, channels)
+        order = ", ".join(["0", str(len(input_shape)), *map(str, range(1, len(input_shape)))])
+        warnings.warn(
+            f"{name} reads samples as ({dims}), so samples of shape {input_shape} have "
+            f"{input_shape[0]} channels. If the channels come last (as PIL, OpenCV and Keras "
+            f"give images), pass X.transpose({order}).",
+            UserWarning, stacklevel=3,
+        )
+
+
+#: Channel counts of grey, RGB and RGBA images (a sample's last axis holds them when its
+#: images come channels-last).
+_COLOUR_CHANNELS = (1, 3, 4)
 
 
 def _conv_blocks(dim, in_channels, channels, kernel_size, stride, pool, batch_norm,
