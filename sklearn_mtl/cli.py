@@ -237,7 +237,7 @@ def load_data(args):
     """(X, Y, description, groups) from ``--dataset`` or ``--data``; ``groups`` is None
     without ``--groups``."""
     if args.data is not None:
-        return _load_csv(args.data, args.targets, args.features, args.groups)
+        return _load_table(args.data, args.targets, args.features, args.groups)
     if args.targets or args.features or args.groups:
         raise CLIError(
             "--targets, --features and --groups go with --data (a CSV file), not --dataset."
@@ -258,20 +258,41 @@ def load_data(args):
     return X, Y, "Synthetic: car, color | car=1, body | car=1; 10% labels missing.", None
 
 
-def _load_csv(path, targets, features, groups=None):
-    path = Path(path)
-    if not path.is_file():
-        raise CLIError(f"--data {str(path)!r}: no such file.")
+def _read_table(path):
+    """The rows of a CSV file (with a header row) or of a Parquet file (``.parquet``,
+    ``.pq``), whose columns keep their types: dates, categories, bools."""
+    from ._cli_deploy import _PARQUET
+
+    if path.suffix.lower() in _PARQUET:
+        try:
+            import pyarrow  # noqa: F401  (pandas reads Parquet through it)
+        except ImportError:
+            raise CLIError(
+                f"--data {str(path)!r} is a Parquet file, which needs pyarrow (pip install "
+                "pyarrow); or give a CSV file."
+            ) from None
+        try:
+            return pd.read_parquet(path)
+        except Exception as exc:  # pyarrow's errors: ArrowInvalid, OSError...
+            raise CLIError(f"--data {str(path)!r} is not a readable Parquet file: {exc}") \
+                from None
     try:
-        frame = pd.read_csv(path)
+        return pd.read_csv(path)
     except pd.errors.EmptyDataError:
         raise CLIError(
             f"--data {str(path)!r} is empty; expected a CSV with a header row."
         ) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise CLIError(f"--data {str(path)!r} is not a readable CSV file: {exc}") from None
+
+
+def _load_table(path, targets, features, groups=None):
+    path = Path(path)
+    if not path.is_file():
+        raise CLIError(f"--data {str(path)!r}: no such file.")
+    frame = _read_table(path)
     if len(frame) == 0:
-        raise CLIError(f"--data {str(path)!r} has a header but no data row.")
+        raise CLIError(f"--data {str(path)!r} has columns but no data row.")
     columns = [str(c) for c in frame.columns]
     if not targets:
         raise CLIError(f"--targets is required with --data; the columns are {columns}.")
@@ -304,9 +325,14 @@ def _load_csv(path, targets, features, groups=None):
         features = [c for c in columns if c not in targets and c != groups]
         if not features:
             raise CLIError(f"No feature column is left once the targets {targets} are removed.")
+    from .neural._preprocessing import is_time
+
+    typed = [c for c in features if is_time(frame[c])]  # a Parquet file's dates, durations
     X, dates = _read_dates(frame[features].reset_index(drop=True))
     Y = frame[targets].reset_index(drop=True)
     note = f"{path.name}: {len(frame)} rows"
+    if typed:
+        note += f", column(s) {typed} of dates or durations (dates in UTC)"
     if dates:
         note += f", column(s) {dates} read as dates (ISO 8601, in UTC)"
     gaps = int(X.isna().to_numpy().sum())
@@ -556,7 +582,8 @@ def _add_data_arguments(parser, *, groups):
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--dataset", choices=DATASETS, default=None,
                         help="a bundled dataset (default: penguins)")
-    source.add_argument("--data", metavar="CSV", help="a CSV file with a header row")
+    source.add_argument("--data", metavar="FILE",
+                        help="a CSV file with a header row, or a Parquet file (.parquet, .pq)")
     parser.add_argument("--targets",
                         help="with --data: comma-separated target columns (tasks)")
     parser.add_argument("--features",

@@ -265,6 +265,50 @@ def test_fit_errors_exit_2(dated_csv, tmp_path, capsys):
     assert "--targets column 'x' holds non-integral numbers" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("model", ["mtl", "independent-hgb"])
+def test_fit_compare_and_predict_read_a_parquet_file(dated_csv, tmp_path, capsys, model):
+    # Parquet keeps the columns' types: dates (time-zone aware), categories, bools
+    import sklearn_mtl
+
+    pytest.importorskip("pyarrow")
+    _, _, frame = dated_csv
+    frame = frame.assign(day=pd.to_datetime(frame["day"]).dt.tz_localize("Europe/Paris"),
+                         shop=frame["shop"].astype("category"), open=frame["x"].fillna(0) > 1)
+    train, new = tmp_path / "train.parquet", tmp_path / "new.pq"
+    frame.to_parquet(train)
+    frame.drop(columns=["kind", "size"]).to_parquet(new)
+    X, Y, note, _ = cli._load_table(train, "kind,size", None)
+    assert isinstance(X["shop"].dtype, pd.CategoricalDtype) and X["open"].dtype == bool
+    assert "train.parquet: 60 rows, column(s) ['day'] of dates or durations" in note
+    out = tmp_path / "model.mtl"
+    assert cli.main(["fit", "--data", str(train), "--targets", "kind,size", "--model", model,
+                     "--out", str(out), "--max-epochs", "3", "--quiet"]) == 0
+    expected = cli.build_model(model, random_state=0, max_epochs=3, X=X).fit(X, Y)
+    pd.testing.assert_frame_equal(sklearn_mtl.load(out).predict(X), expected.predict(X))
+    pred = tmp_path / "pred.csv"
+    assert cli.main(["predict", str(out), str(new), "--out", str(pred), "--quiet"]) == 0
+    assert pd.read_csv(pred)["kind"].tolist() == expected.predict(X)["kind"].tolist()
+    assert cli.main(["compare", "--data", str(train), "--targets", "kind,size", "--models",
+                     model, "--max-epochs", "2", "--cv", "2", "--out", str(tmp_path / "r"),
+                     "--no-plots", "--quiet"]) == 0
+    report = (tmp_path / "r" / "report.md").read_text()
+    assert "- Samples: 60; features: 4 (x, shop, day, open)" in report
+
+
+def test_unreadable_and_empty_parquet_files_exit_2(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    broken = tmp_path / "broken.parquet"
+    broken.write_text("a,b\n1,2\n")
+    assert cli.main(["compare", "--data", str(broken), "--targets", "a"]) == 2
+    assert f"--data {str(broken)!r} is not a readable Parquet file" in capsys.readouterr().err
+    empty = tmp_path / "empty.parquet"
+    pd.DataFrame({"a": pd.Series([], dtype=float), "b": pd.Series([], dtype=str)}).to_parquet(
+        empty)
+    assert cli.main(["fit", "--data", str(empty), "--targets", "a", "--out",
+                     str(tmp_path / "m.mtl")]) == 2
+    assert f"--data {str(empty)!r} has columns but no data row." in capsys.readouterr().err
+
+
 def test_baselines_read_text_dates_at_prediction():
     X = pd.DataFrame({"d": pd.to_datetime(["1970-01-03", None], utc=True)})
     as_text = pd.DataFrame({"d": ["1970-01-03", None]})
@@ -554,7 +598,7 @@ def test_csv_dates_read_as_dates(tmp_path):
         "note": ["a", "b", "c", "d"],
         "t": ["x", "y", "x", "y"],
     }).to_csv(path, index=False)
-    X, Y, note, _ = cli._load_csv(path, "t", None)
+    X, Y, note, _ = cli._load_table(path, "t", None)
     assert pd.api.types.is_datetime64_any_dtype(X["day"]) and str(X["day"].dt.tz) == "UTC"
     assert X["day"].isna().tolist() == [False, False, True, False]
     assert X["day"][1] == pd.Timestamp("2024-03-03 12:00", tz="UTC")
