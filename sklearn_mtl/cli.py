@@ -635,6 +635,9 @@ def build_parser():
         prog="sklearn-mtl",
         description="Multi-task classification with scikit-learn estimators.",
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="command", required=True)
     cmp_ = sub.add_parser(
         "compare",

@@ -143,6 +143,15 @@ def test_empty_and_missing_files_exit_2(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+def test_version(capsys):
+    import sklearn_mtl
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"sklearn-mtl {sklearn_mtl.__version__}\n"
+
+
 def test_unavailable_model_is_a_clear_error(monkeypatch, capsys):
     monkeypatch.setitem(cli.MODELS, "future", ("NotYetWrittenClassifier", "later"))
     assert cli.main(["compare", "--models", "future", "--cv", "2"]) == 2
