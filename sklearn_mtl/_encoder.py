@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -576,7 +577,7 @@ def _is_number(value):
 
 
 def _check_n_samples(Y):
-    n = len(Y)
+    n = Y.shape[0] if sp.issparse(Y) else len(Y)
     if n == 0:
         raise ValueError("Y is empty: 0 samples; expected at least one.")
     return n
@@ -678,6 +679,7 @@ class _ColumnsReader:
             self.by_column = by_column
             return self
         self.name = getattr(Y, "name", None)
+        self.sparse = _sparse_kind(Y)
         Y = _as_label_array(Y)
         _check_n_samples(Y)
         self.dtype = Y.dtype
@@ -797,6 +799,11 @@ class _ColumnsReader:
         return _decode_classes(task, codes)
 
     def write(self, encoded):
+        out = self._write(encoded)
+        # a sparse Y comes back sparse, as OneVsRestClassifier predicts
+        return out if self.form == "frame" else _as_sparse(out, getattr(self, "sparse", None))
+
+    def _write(self, encoded):
         schema = encoded.schema
         if self.form == "indicator":
             task = schema[0]
@@ -911,7 +918,26 @@ def _is_tag_lists(Y):
     return not (arr.ndim == 2 and _is_indicator(arr))
 
 
+def _sparse_kind(Y):
+    """"array" for a scipy sparse array, "matrix" for a sparse matrix (scikit-learn's
+    sparse indicator format, as MultiLabelBinarizer(sparse_output=True) gives it), else
+    None."""
+    if not sp.issparse(Y):
+        return None
+    return "array" if isinstance(Y, sp.sparray) else "matrix"
+
+
+def _as_sparse(out, kind):
+    """``out`` in the sparse CSR container ``kind`` names, or as it is for None (or for
+    values a sparse matrix cannot hold: labels as objects)."""
+    if kind is None or out.dtype == object:
+        return out
+    return sp.csr_array(out) if kind == "array" else sp.csr_matrix(out)
+
+
 def _as_label_array(Y):
+    if sp.issparse(Y):  # a sparse indicator: read as its dense twin
+        Y = Y.toarray()
     if hasattr(Y, "detach"):  # torch tensor
         Y = Y.detach().cpu().numpy()
     if isinstance(Y, pd.Series):
@@ -968,6 +994,7 @@ class _GroupsReader:
             self.tasks.append(task._replace(classes=groups[task.name]))
         self.groups = groups
         self.labels = labels
+        self.sparse = _sparse_kind(Y)
         _check_n_samples(Y)
         if isinstance(Y, pd.DataFrame):
             self.form = "frame"
@@ -1082,10 +1109,12 @@ class _GroupsReader:
             hot[rows, cols] = 1
         if self.form == "frame":
             return pd.DataFrame(hot, columns=self.columns)
-        return hot
+        return _as_sparse(hot, getattr(self, "sparse", None))
 
 
 def _is_label_sets(Y):
+    if sp.issparse(Y):
+        return False
     if isinstance(Y, (pd.DataFrame, np.ndarray)) or hasattr(Y, "detach"):
         return isinstance(Y, np.ndarray) and Y.ndim == 1 and Y.dtype == object and (
             len(Y) == 0 or isinstance(Y[0], (set, frozenset, list, tuple))

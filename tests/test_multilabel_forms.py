@@ -4,6 +4,7 @@ of tag lists, through estimators, metrics, thresholds and ``compare``."""
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import make_multilabel_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, hamming_loss, precision_score, recall_score
@@ -72,6 +73,33 @@ def test_indicator_metrics_equal_sklearn(indicator, average):
     assert task_recall_score(Y, P, average=average)["labels"] == pytest.approx(
         recall_score(Y, P, average=average)
     )
+
+
+def test_samples_average_equals_sklearn(indicator):
+    _, Y, P = indicator
+    assert (Y.sum(axis=1) == 0).any() and (P.sum(axis=1) == 0).any()  # empty rows too
+    weight = np.random.default_rng(0).uniform(0.5, 2.0, len(Y))
+    for ours, theirs in [(task_precision_score, precision_score),
+                         (task_recall_score, recall_score), (task_f1_score, f1_score)]:
+        for w in (None, weight):
+            assert ours(Y, P, average="samples", sample_weight=w)["labels"] == pytest.approx(
+                theirs(Y, P, average="samples", sample_weight=w, zero_division=0)
+            )
+    # exact values: row 0 has tp 1, fp 1, fn 1 -> 0.5 each; row 1 no label either way
+    # -> 0; row 2's second label is missing, so only its first counts: tp 1 -> 1
+    Yt = np.array([[1, 1, 0], [0, 0, 0], [1, np.nan, 0]])
+    Yp = np.array([[1, 0, 1], [0, 0, 0], [1, 1, 0]])
+    assert task_f1_score(Yt, Yp, average="samples")["labels"] == pytest.approx(0.5)
+    assert task_precision_score(Yt, Yp, average="samples")["labels"] == pytest.approx(0.5)
+    model = IndependentTaskClassifier(lr(), tasks=[Task("labels", kind="multilabel")])
+    X = indicator[0]
+    model.fit(X[:40], Y[:40])
+    scorer = make_task_scorer("f1_samples", task="labels")
+    assert scorer(model, X, Y) == pytest.approx(
+        f1_score(Y, model.predict(X), average="samples", zero_division=0))
+    with pytest.raises(ValueError, match="average='samples' .* task 'species' is multiclass"):
+        task_f1_score(pd.DataFrame({"species": list("abca")}),
+                      pd.DataFrame({"species": list("abcc")}), average="samples")
 
 
 def test_indicator_per_label_f1_and_cooccurrence(indicator):
@@ -393,3 +421,100 @@ def test_save_load_keeps_the_form(indicator, form, tmp_path):
         np.testing.assert_array_equal(got, expected)
         assert got.dtype == expected.dtype
     assert task_f1_score(Y, got, schema=loaded).equals(task_f1_score(Y, expected, schema=model))
+
+
+# ---------------------------------------------------------- a sparse indicator matrix
+SPARSE = {"csr_matrix": sp.csr_matrix, "csr_array": sp.csr_array, "csc_matrix": sp.csc_matrix}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("container", list(SPARSE))
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_sparse_indicator_in_sparse_indicator_out(indicator, name, container):
+    # MultiLabelBinarizer(sparse_output=True) gives Y as a sparse matrix; the estimators
+    # read it as its dense twin and predict a sparse CSR matrix (a CSR array for a
+    # sparse array), as OneVsRestClassifier does
+    X, Y, _ = indicator
+    Ys = SPARSE[container](Y)
+    before = Ys.copy()
+    model = ESTIMATORS[name]().fit(X, Ys)
+    P = model.predict(X)
+    assert sp.issparse(P) and P.format == "csr" and P.dtype == Y.dtype
+    assert isinstance(P, sp.sparray) == isinstance(Ys, sp.sparray)
+    dense = ESTIMATORS[name]().fit(X, Y)
+    np.testing.assert_array_equal(P.toarray(), dense.predict(X))
+    assert model.score(X, Ys) == dense.score(X, Y)
+    assert (Ys != before).nnz == 0  # never mutated
+
+
+def test_sparse_indicator_equals_one_vs_rest(indicator):
+    from sklearn.multiclass import OneVsRestClassifier
+
+    X, Y, _ = indicator
+    Ys = sp.csr_matrix(Y)
+    expected = OneVsRestClassifier(lr()).fit(X, Ys).predict(X)
+    got = IndependentTaskClassifier(lr()).fit(X, Ys).predict(X)
+    assert type(got) is type(expected)
+    np.testing.assert_array_equal(got.toarray(), expected.toarray())
+
+
+def test_sparse_indicator_metrics_equal_sklearn(indicator):
+    _, Y, P = indicator
+    Ys, Ps = sp.csr_matrix(Y), sp.csr_array(P)
+    for average in ("micro", "macro", "samples"):
+        assert task_f1_score(Ys, Ps, average=average)["labels"] == pytest.approx(
+            f1_score(Ys, Ps, average=average, zero_division=0)
+        )
+    np.testing.assert_allclose(label_f1_score(Ys, Ps).to_numpy(), f1_score(Y, P, average=None))
+    assert mtl_hamming_loss(Ys, Ps) == pytest.approx(hamming_loss(Ys, Ps))
+    assert exact_match_score(Ys, Ps) == pytest.approx(np.mean((Y == P).all(axis=1)))
+    np.testing.assert_array_equal(cooccurrence_matrix(Ys).to_numpy(), Y.T @ Y)
+
+
+def test_sparse_indicator_in_a_grid_search(indicator):
+    # (scikit-learn's cross_validate refuses a sparse y itself)
+    from sklearn.model_selection import GridSearchCV
+
+    X, Y, _ = indicator
+    model = IndependentTaskClassifier(lr())
+    grid = {"estimator__C": [0.01, 1.0]}
+    search = GridSearchCV(model, grid, cv=3).fit(X, sp.csr_matrix(Y))
+    dense = GridSearchCV(model, grid, cv=3).fit(X, Y)
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"],
+                               dense.cv_results_["mean_test_score"])
+    assert sp.issparse(search.predict(X))
+
+
+def test_sparse_indicator_declared_multilabel_groups_and_missing_labels(indicator):
+    X, Y, _ = indicator
+    # one declared multilabel task: sparse in, sparse out
+    declared = IndependentTaskClassifier(lr(), tasks=[Task("labels", kind="multilabel")])
+    P = declared.fit(X, sp.csr_matrix(Y)).predict(X)
+    assert sp.issparse(P)
+    np.testing.assert_array_equal(P.toarray(), declared.fit(X, Y).predict(X))
+    # exclusive groups of a multi-hot matrix
+    hot = np.zeros((4, 5), dtype=np.int64)
+    hot[[0, 1, 2, 3], [0, 1, 0, 1]] = 1
+    hot[[0, 1, 2, 3], [2, 3, 4, 2]] = 1
+    enc = StructuredLabelEncoder(groups={"a": [0, 1], "b": [2, 3, 4]})
+    encoded = enc.fit_transform(sp.csr_array(hot))
+    np.testing.assert_array_equal(encoded.codes, enc.fit_transform(hot).codes)
+    back = StructuredLabelEncoder(groups={"a": [0, 1], "b": [2, 3, 4]}).fit(
+        sp.csr_array(hot)).inverse_transform(encoded)
+    assert isinstance(back, sp.csr_array)
+    np.testing.assert_array_equal(back.toarray(), hot)
+    # an explicit NaN in a float sparse matrix is a missing label
+    Yf = sp.csr_matrix(Y.astype(float))
+    Yf[0, 1] = np.nan
+    codes = StructuredLabelEncoder().fit_transform(Yf).codes
+    assert codes[0, 1] == -1 and (codes[1:] >= 0).all()
+
+
+def test_sparse_indicator_save_load_keeps_the_form(indicator, tmp_path):
+    from sklearn_mtl import load, save
+
+    X, Y, _ = indicator
+    model = IndependentTaskClassifier(lr()).fit(X, sp.csr_array(Y))
+    got = load(save(model, tmp_path / "m.mtl")).predict(X)
+    assert isinstance(got, sp.csr_array)
+    np.testing.assert_array_equal(got.toarray(), model.predict(X).toarray())

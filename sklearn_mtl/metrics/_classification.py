@@ -156,8 +156,10 @@ def hamming_loss(Y_true, Y_pred, *, schema=None, sample_weight=None):
 
 # ------------------------------------------------------------------------ per task
 def _check_average(average):
-    if average not in _AVERAGES:
-        raise ValueError(f"average must be one of {list(_AVERAGES)}; got {average!r}.")
+    if average not in (*_AVERAGES, "samples"):
+        raise ValueError(
+            f"average must be one of {[*_AVERAGES, 'samples']}; got {average!r}."
+        )
 
 
 def _selected_tasks(schema, task):
@@ -194,6 +196,12 @@ def _task_prf(true, pred, task, weight, average):
         return (float("nan"),) * 3
     if task.kind == "multilabel":
         return _multilabel_prf(true, pred, task, weight, average)
+    if average == "samples":
+        raise ValueError(
+            f"average='samples' averages over a sample's labels, so it needs a multilabel "
+            f"task; task {task.name!r} is {task.kind} (score a multilabel task with "
+            "task=..., or use another average)."
+        )
     t = true.codes[rows, j]
     p = np.where(pred.codes[rows, j] >= 0, pred.codes[rows, j], MISSING)
     labels = np.union1d(t, p[p >= 0])
@@ -223,8 +231,29 @@ def _label_prf(true, pred, task, weight, label_index):
     return float(precision[0]), float(recall[0]), float(f1[0]), support
 
 
+def _samples_prf(true, pred, task, weight):
+    """(precision, recall, f1) of each sample over its annotated labels, averaged over the
+    samples where the task applies, as scikit-learn's ``average="samples"`` (a sample
+    with no true and no predicted label scores 0)."""
+    j = true.schema.index(task.name)
+    rows = true.codes[:, j] >= 0
+    tb = true.multilabel[task.name][rows]
+    pb = (pred.multilabel[task.name][rows] == 1) & (pred.codes[rows, j] >= 0)[:, None]
+    tp = ((tb == 1) & pb).sum(axis=1)
+    fp = ((tb == 0) & pb).sum(axis=1)  # a missing true label counts neither way
+    fn = ((tb == 1) & ~pb).sum(axis=1)
+
+    def ratio(num, den):
+        return np.divide(num, den, out=np.zeros(len(num)), where=den > 0)
+
+    scores = (ratio(tp, tp + fp), ratio(tp, tp + fn), ratio(2 * tp, 2 * tp + fp + fn))
+    return tuple(float(np.average(v, weights=weight[rows])) for v in scores)
+
+
 def _multilabel_prf(true, pred, task, weight, average):
     n_labels = len(task.classes)
+    if average == "samples":
+        return _samples_prf(true, pred, task, weight)
     if average == "micro":
         parts_t, parts_p, parts_w = [], [], []
         for k in range(n_labels):
@@ -281,11 +310,12 @@ _PER_TASK_DOC = """
         ``task``. NaN for a task without any applicable, annotated sample.
 """
 
-_AVERAGE_DOC = """average : {"macro", "micro", "weighted"}, default="macro"
+_AVERAGE_DOC = """average : {"macro", "micro", "weighted", "samples"}, default="macro"
         Averaging over the task's classes (the labels of a multilabel task), as in
         scikit-learn: classes are those seen in the task's true or predicted labels
         (all labels for a multilabel task); a class without true nor predicted
-        sample scores 0.
+        sample scores 0. ``"samples"`` (multilabel tasks only, as in scikit-learn)
+        scores each sample over its annotated labels and averages over the samples.
     """
 
 

@@ -47,7 +47,7 @@ for _metric, _func in (
     ("recall", task_recall_score),
     ("f1", task_f1_score),
 ):
-    for _average in ("macro", "micro", "weighted"):
+    for _average in ("macro", "micro", "weighted", "samples"):
         _TASK_METRICS[f"{_metric}_{_average}"] = (_func, {"average": _average})
 
 
@@ -58,7 +58,8 @@ def make_task_scorer(metric, *, task):
     ----------
     metric : str
         ``"accuracy"``, or ``"precision_<average>"``, ``"recall_<average>"``,
-        ``"f1_<average>"`` with ``<average>`` one of ``macro``, ``micro``, ``weighted``.
+        ``"f1_<average>"`` with ``<average>`` one of ``macro``, ``micro``, ``weighted``,
+        or (for a multilabel task) ``samples``.
     task : str
         The task to score.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from .._encoder import EncodedLabels, _as_label_array
 from .._schema import NOT_APPLICABLE, _topological_order
@@ -337,7 +338,7 @@ def _read_groups(Y, groups, violations):
         def active_of(label):
             return np.array([label in s for s in sets], dtype=bool)
     else:
-        arr = np.asarray(Y, dtype=float)
+        arr = np.asarray(Y.toarray() if sp.issparse(Y) else Y, dtype=float)
         if arr.ndim != 2:
             raise ValueError(
                 f"Y_pred has shape {arr.shape}; expected a multi-hot matrix (n_samples, "
