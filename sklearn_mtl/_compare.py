@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
-from sklearn.model_selection import GroupKFold, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.validation import _num_samples, has_fit_parameter
@@ -27,7 +26,7 @@ from .metrics._classification import (
     hamming_loss,
 )
 from .metrics._inputs import align_pred, fit_label_encoder
-from .model_selection import MultiTaskStratifiedKFold
+from .model_selection import fold_splits
 
 
 def compare(
@@ -142,22 +141,7 @@ def compare(
     _check_multi_output(estimators, Y, encoded)
     if groups is not None:
         groups = check_groups(groups, encoded.n_samples)
-    if isinstance(cv, numbers.Integral):
-        if cv < 2:
-            raise ValueError(f"cv must be at least 2 folds; got {cv}.")
-        if groups is None:
-            splitter = MultiTaskStratifiedKFold(
-                n_splits=int(cv), shuffle=True, random_state=random_state
-            )
-        else:
-            splitter = GroupKFold(n_splits=int(cv), shuffle=True, random_state=random_state)
-    else:
-        splitter = check_cv(cv)
-    if isinstance(splitter, MultiTaskStratifiedKFold):
-        # every task's labels, in this schema
-        splits = list(splitter.split(X, encoded, groups))
-    else:
-        splits = list(splitter.split(X, encoded.codes[:, 0], groups))
+    splits = fold_splits(cv, X, encoded, groups, random_state)
     tasks = [t.name for t in _selected_tasks(encoded.schema, None)]
     regression = [t.name for t in encoded.schema if t.kind == "regression"]
     records = []

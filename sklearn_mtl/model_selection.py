@@ -15,8 +15,10 @@ import warnings
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
+from sklearn.base import clone
 from sklearn.model_selection._split import _BaseKFold
-from sklearn.utils import check_random_state
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import _num_samples
 
@@ -223,4 +225,222 @@ def iterative_stratification(labels, n_splits, random_state=None):
     return out
 
 
-__all__ = ["MultiTaskStratifiedKFold", "iterative_stratification", "label_indicators"]
+def fold_splits(cv, X, encoded, groups=None, random_state=0):
+    """The (train, test) index pairs of ``cv`` over encoded labels, as :func:`compare`
+    and :func:`cross_val_predict` make them.
+
+    An int is the number of folds of a shuffled :class:`MultiTaskStratifiedKFold`
+    seeded with ``random_state``, or with ``groups`` of a shuffled ``GroupKFold``. A
+    ``MultiTaskStratifiedKFold`` gets every task's labels; another splitter's ``split``
+    gets the codes of the first task as ``y``; every splitter gets ``groups``.
+    """
+    from sklearn.model_selection import GroupKFold, check_cv
+
+    if isinstance(cv, Integral) and not isinstance(cv, bool):
+        if cv < 2:
+            raise ValueError(f"cv must be at least 2 folds; got {cv}.")
+        if groups is None:
+            splitter = MultiTaskStratifiedKFold(
+                n_splits=int(cv), shuffle=True, random_state=random_state
+            )
+        else:
+            splitter = GroupKFold(n_splits=int(cv), shuffle=True, random_state=random_state)
+    else:
+        splitter = check_cv(cv)
+    if isinstance(splitter, MultiTaskStratifiedKFold):
+        return list(splitter.split(X, encoded, groups))
+    return list(splitter.split(X, encoded.codes[:, 0], groups))
+
+
+_PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba")
+
+
+def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
+                      params=None, n_jobs=None, random_state=0):
+    """Out-of-fold predictions on structured labels, missing and gated labels included.
+
+    scikit-learn's :func:`~sklearn.model_selection.cross_val_predict` for the
+    estimators of this project. Each sample is predicted by a clone of ``estimator``
+    fitted on the folds that do not hold it. scikit-learn's version does not fit
+    structured labels: it refuses an integer ``cv`` on a ``Y`` with missing labels and,
+    for ``method="predict_proba"``, encodes each column of ``Y`` first, so that a
+    missing label is trained on as one more class. Here each clone is fitted on ``Y``
+    as it is (missing labels masked), and the outputs are laid out on the classes of
+    the whole ``Y``: a class a training fold did not show gets probability 0 there, as
+    in scikit-learn (for ``predict_log_proba`` the lowest float, as there).
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A multi-task estimator of this project, or a pipeline ending in one.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Samples.
+    Y : DataFrame, array-like, sparse matrix, multi-hot matrix or list of sets
+        Structured labels, in any form the estimator takes.
+    cv : int, cross-validation generator or iterable, default=5
+        As in :func:`~sklearn_mtl.compare`: an int is the number of folds of a shuffled
+        :class:`MultiTaskStratifiedKFold` seeded with ``random_state`` (with ``groups``:
+        of a shuffled ``GroupKFold``); else a splitter or an iterable of (train, test)
+        index arrays. The test folds must partition the samples.
+    method : {"predict", "predict_proba", "predict_log_proba"}, default="predict"
+        The estimator's method to call on each test fold.
+    groups : array-like of shape (n_samples,), default=None
+        Each sample's group, for the splitter and for a ``fit`` that takes ``groups``
+        (:class:`~sklearn_mtl.MultiTaskClassifier`'s held-out folds).
+    params : dict, default=None
+        Further parameters of the estimator's ``fit``; arrays of length ``n_samples``
+        (``sample_weight``) are cut to each training fold.
+    n_jobs : int, default=None
+        Folds fitted in parallel through joblib.
+    random_state : int, RandomState instance or None, default=0
+        Seed of the shuffled folds when ``cv`` is an int.
+
+    Returns
+    -------
+    predictions : DataFrame, ndarray, sparse matrix or list of sets, or list of ndarray
+        With ``method="predict"``, the predictions in ``Y``'s form (a DataFrame is
+        indexed as ``X`` is, as ``predict`` indexes it). Otherwise one array per task
+        (one array for a 1-D ``y``), each with a column per class (per label of a
+        multilabel task) of the whole ``Y``, in the order of the estimator's
+        ``classes_``; a regression task's values as they are.
+
+    See Also
+    --------
+    sklearn_mtl.compare : out-of-fold scores of several models.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_mtl import IndependentTaskClassifier
+    >>> from sklearn_mtl.datasets import load_penguins
+    >>> from sklearn_mtl.model_selection import cross_val_predict
+    >>> X, Y = load_penguins()  # sex is missing for 9 penguins
+    >>> model = make_pipeline(StandardScaler(), IndependentTaskClassifier(LogisticRegression()))
+    >>> proba = cross_val_predict(model, X, Y, cv=3, method="predict_proba")
+    >>> [p.shape for p in proba]
+    [(342, 3), (342, 3), (342, 2)]
+    """
+    from joblib import Parallel, delayed
+
+    from ._compare import _declared, _empty_like, _groups_fit_params, _put_rows, _rows
+    from ._validation import check_groups
+    from .metrics._inputs import align_pred
+
+    if method not in _PREDICT_METHODS:
+        raise ValueError(f"method must be one of {list(_PREDICT_METHODS)}; got {method!r}.")
+    if not (hasattr(estimator, "fit") and hasattr(estimator, method)):
+        raise ValueError(
+            f"estimator ({type(estimator).__name__}) has no fit and {method}; expected an "
+            "estimator of this project, or a pipeline ending in one."
+        )
+    declared = _declared(estimator)
+    if isinstance(declared, StructuredLabelEncoder):
+        encoder = clone(declared)
+    else:
+        encoder = StructuredLabelEncoder(tasks=declared)
+    encoded = encoder.set_params(gated_labels="mask").fit_transform(Y)
+    n = encoded.n_samples
+    if _num_samples(X) != n:
+        raise ValueError(f"X has {_num_samples(X)} samples, but Y has {n}.")
+    if groups is not None:
+        groups = check_groups(groups, n)
+    splits = fold_splits(cv, X, encoded, groups, random_state)
+    tests = np.concatenate([test for _, test in splits])
+    if len(tests) != n or not np.array_equal(np.sort(tests), np.arange(n)):
+        raise ValueError(
+            "cross_val_predict needs test folds that hold every sample exactly once (a "
+            "partition); this cv does not."
+        )
+    params = {} if params is None else dict(params)
+
+    def fold_params(train):
+        cut = {k: _safe_indexing(v, train) if _num_samples_or_none(v) == n else v
+               for k, v in params.items()}
+        model = clone(estimator)
+        if groups is not None:
+            cut.update(_groups_fit_params(model, groups[train]))
+        return model, cut
+
+    jobs = []
+    for train, test in splits:
+        model, cut = fold_params(train)
+        jobs.append(delayed(_fit_and_call)(
+            model, _safe_indexing(X, train), _rows(Y, train), _safe_indexing(X, test),
+            method, cut,
+        ))
+    results = Parallel(n_jobs=n_jobs)(jobs)
+    if method == "predict":
+        oof = _empty_like(encoded)
+        for (_, test), (_, out) in zip(splits, results):
+            _put_rows(oof, test, encoder.transform(align_pred(_rows(Y, test), out)))
+        return _indexed_like(encoder.inverse_transform(oof), X, Y)
+    schema = encoder.schema_
+    # scikit-learn's fill for a class a fold model lacks
+    fill = 0.0 if method == "predict_proba" else np.finfo(np.float64).min
+    single = not isinstance(results[0][0], list)
+    outputs = []
+    for j, task in enumerate(schema):
+        pieces = [(test, _task_entry(classes, single, j), _task_entry(out, single, j))
+                  for (_, test), (classes, out) in zip(splits, results)]
+        outputs.append(_lay_out(task, pieces, n, fill))
+    return outputs[0] if single else outputs
+
+
+def _num_samples_or_none(value):
+    try:
+        return _num_samples(value)
+    except TypeError:
+        return None
+
+
+def _fit_and_call(model, X_train, Y_train, X_test, method, params):
+    """One fold of :func:`cross_val_predict`: the fold model's classes and its outputs."""
+    model.fit(X_train, Y_train, **params)
+    return getattr(model, "classes_", None), getattr(model, method)(X_test)
+
+
+def _task_entry(values, single, j):
+    return values if single else values[j]
+
+
+def _lay_out(task, pieces, n, fill):
+    """One task's outputs of every fold in the rows and class columns of the whole
+    ``Y``: a fold's class (label) goes to its column; columns it lacks get ``fill``."""
+    first = np.asarray(pieces[0][2])
+    if task.kind == "regression" or first.ndim == 1:
+        out = np.empty(n, dtype=first.dtype)
+        for test, _, values in pieces:
+            out[test] = values
+        return out
+    out = np.full((n, len(task.classes)), fill, dtype=float)
+    position = {_key(c): k for k, c in enumerate(task.classes)}
+    for test, classes, values in pieces:
+        columns = [position[_key(c)] for c in classes]
+        out[np.ix_(test, columns)] = values
+    return out
+
+
+def _key(label):
+    """A class label as a dictionary key (numpy scalars as Python values)."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def _indexed_like(predictions, X, Y):
+    """A DataFrame of predictions indexed as ``predict`` indexes them: by ``X``'s index,
+    else by ``Y``'s."""
+    if not isinstance(predictions, pd.DataFrame):
+        return predictions
+    for source in (X, Y):
+        if isinstance(source, (pd.DataFrame, pd.Series)):
+            return predictions.set_axis(source.index, axis=0)
+    return predictions
+
+
+__all__ = [
+    "MultiTaskStratifiedKFold",
+    "cross_val_predict",
+    "iterative_stratification",
+    "label_indicators",
+]

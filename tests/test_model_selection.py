@@ -12,6 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_mtl import IndependentTaskClassifier, compare
 from sklearn_mtl.model_selection import (
     MultiTaskStratifiedKFold,
+    cross_val_predict,
     iterative_stratification,
     label_indicators,
 )
@@ -127,3 +128,126 @@ def test_compare_stratifies_every_task_by_default():
     _, details = compare({"m": _Recording(LogisticRegression())}, X, Y, cv=5, progress=False,
                          return_details=True)
     assert [m.n_rare_ for m in details["estimators"]["m"]] == [4] * 5
+
+
+# ------------------------------------------------------------------ cross_val_predict
+def _penguin_model():
+    return make_pipeline(StandardScaler(), IndependentTaskClassifier(LogisticRegression()))
+
+
+def _by_hand(model, X, Y, splits, method):
+    """Each test fold's outputs of a clone fitted on its training folds."""
+    from sklearn.base import clone
+
+    return [getattr(clone(model).fit(X.iloc[train], Y.iloc[train]), method)(X.iloc[test])
+            for train, test in splits]
+
+
+def test_cross_val_predict_with_missing_labels_equals_a_loop_by_hand():
+    from sklearn_mtl.datasets import load_penguins
+
+    X, Y = load_penguins()  # 9 missing sexes
+    X = X.set_axis(X.index + 1000)  # predictions keep X's index
+    cv = MultiTaskStratifiedKFold(4, shuffle=True, random_state=1)
+    splits = list(cv.split(X, Y))
+    model = _penguin_model()
+    got = cross_val_predict(model, X, Y, cv=cv)
+    assert isinstance(got, pd.DataFrame) and got.index.equals(X.index)
+    assert list(got.columns) == list(Y.columns) and got.notna().all().all()
+    for (_, test), expected in zip(splits, _by_hand(model, X, Y, splits, "predict")):
+        # (the pipeline's scaler gives the classifier an array: a RangeIndex)
+        pd.testing.assert_frame_equal(got.iloc[test].reset_index(drop=True), expected)
+    proba = cross_val_predict(model, X, Y, cv=cv, method="predict_proba")
+    assert [p.shape for p in proba] == [(342, 3), (342, 3), (342, 2)]  # no "missing" class
+    for (_, test), expected in zip(splits, _by_hand(model, X, Y, splits, "predict_proba")):
+        for p, e in zip(proba, expected):
+            np.testing.assert_array_equal(p[test], e)
+    log = cross_val_predict(model, X, Y, cv=cv, method="predict_log_proba")
+    np.testing.assert_allclose(np.exp(log[2]), proba[2])
+    # an int cv: the shuffled stratified folds of compare
+    default = cross_val_predict(model, X, Y, cv=4, random_state=1)
+    pd.testing.assert_frame_equal(default, got)
+
+
+def test_cross_val_predict_lays_out_a_class_a_training_fold_lacks():
+    # class "c" lives in the first test fold only: the model that predicts that fold was
+    # fitted without it and gives no column for it, so there the column is 0 (log:
+    # the lowest float), as in scikit-learn
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 2))
+    Y = pd.DataFrame({"t": ["c"] * 3 + ["a", "b"] * 13 + ["a"], "u": ["x", "y"] * 15})
+    splits = [(np.arange(10, 30), np.arange(10)), (np.arange(10), np.arange(10, 30))]
+    model = IndependentTaskClassifier(LogisticRegression())
+    proba = cross_val_predict(model, X, Y, cv=splits, method="predict_proba")
+    assert proba[0].shape == (30, 3)
+    assert (proba[0][:10, 2] == 0).all() and (proba[0][10:, 2] > 0).all()
+    np.testing.assert_allclose(proba[0].sum(axis=1), 1.0)
+    log = cross_val_predict(model, X, Y, cv=splits, method="predict_log_proba")
+    assert (log[0][:10, 2] == np.finfo(np.float64).min).all()
+
+
+def test_cross_val_predict_equals_scikit_learn_without_missing_labels():
+    from sklearn.model_selection import cross_val_predict as sk_cross_val_predict
+
+    X, Y = make_multilabel_classification(n_samples=60, n_classes=4, random_state=0)
+    cv = KFold(3, shuffle=True, random_state=0)
+    model = IndependentTaskClassifier(LogisticRegression())
+    np.testing.assert_array_equal(cross_val_predict(model, X, Y, cv=cv),
+                                  sk_cross_val_predict(model, X, Y, cv=cv))
+    for ours, theirs in zip(cross_val_predict(model, X, Y, cv=cv, method="predict_proba"),
+                            sk_cross_val_predict(model, X, Y, cv=cv, method="predict_proba")):
+        np.testing.assert_allclose(ours, theirs)
+    y = Y[:, 0]  # one task: one array, as for a plain classifier
+    np.testing.assert_allclose(
+        cross_val_predict(LogisticRegressionTask(), X, y, cv=cv, method="predict_proba"),
+        sk_cross_val_predict(LogisticRegressionTask(), X, y, cv=cv, method="predict_proba"))
+
+
+def LogisticRegressionTask():
+    return IndependentTaskClassifier(LogisticRegression())
+
+
+def test_cross_val_predict_groups_params_and_errors():
+    X, Y = make_multilabel_classification(n_samples=40, n_classes=3, random_state=0)
+    groups = np.repeat(np.arange(8), 5)
+    model = IndependentTaskClassifier(LogisticRegression())
+    P = cross_val_predict(model, X, Y, cv=4, groups=groups)
+    assert P.shape == Y.shape
+    # sample_weight is cut to each training fold: zero weights on a fold's rows equal
+    # leaving them out of its training
+    weight = np.ones(40)
+    weight[:5] = 0
+    splits = [(np.arange(20, 40), np.arange(20)), (np.arange(20), np.arange(20, 40))]
+    weighted = cross_val_predict(model, X, Y, cv=splits, params={"sample_weight": weight},
+                                 method="predict_proba")
+    left_out = IndependentTaskClassifier(LogisticRegression()).fit(X[5:20], Y[5:20])
+    np.testing.assert_allclose(weighted[1][20:], left_out.predict_proba(X[20:])[1])
+    with pytest.raises(ValueError, match="method must be one of"):
+        cross_val_predict(model, X, Y, method="transform")
+    with pytest.raises(ValueError, match="partition"):
+        cross_val_predict(model, X, Y, cv=[(np.arange(20), np.arange(20, 30))])
+
+
+def test_cross_val_predict_of_the_network_with_gates():
+    from sklearn_mtl import MultiTaskClassifier, Task
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    car = np.where(X[:, 0] > 0, "yes", "no")
+    Y = pd.DataFrame({"car": car,
+                      "color": np.where(car == "yes", np.where(X[:, 1] > 0, "red", "blue"),
+                                        None)})
+    tasks = [Task("car"), Task("color", gate=("car", "yes"))]
+    model = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), max_epochs=3,
+                                random_state=0)
+    cv = KFold(3, shuffle=True, random_state=0)
+    P = cross_val_predict(model, X, Y, cv=cv)
+    assert P.loc[P["car"] == "no", "color"].isna().all()  # gated off where no car
+    assert P.loc[P["car"] == "yes", "color"].notna().all()
+    car_proba, color_proba = cross_val_predict(model, X, Y, cv=cv, method="predict_proba")
+    assert car_proba.shape == (60, 2) and color_proba.shape == (60, 2)
+    from sklearn.base import clone
+
+    train, test = next(cv.split(X))
+    expected = clone(model).fit(X[train], Y.iloc[train]).predict_proba(X[test])
+    np.testing.assert_array_equal(color_proba[test], expected[1])
