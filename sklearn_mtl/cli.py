@@ -240,7 +240,8 @@ def load_data(args):
         return _load_table(args.data, args.targets, args.features, args.groups)
     if args.targets or args.features or args.groups:
         raise CLIError(
-            "--targets, --features and --groups go with --data (a CSV file), not --dataset."
+            "--targets, --features and --groups go with --data (a CSV or Parquet file), not "
+            "--dataset."
         )
     from .datasets import load_penguins, make_multitask_classification
 
