@@ -356,6 +356,42 @@ class JointDecoder(BaseEstimator):
                 f"combinations; got {allowed!r}."
             )
 
+    def candidates(self, schema, observed=None, max_combinations=4096):
+        """The combinations :meth:`decode` takes its argmax over, as codes (C, n_tasks),
+        in the order it scores them; None where there are more than
+        ``max_combinations``, or where it searches by beam.
+
+        With a finite allowed set (``"observed"``, a table) these are its combinations
+        without the forbidden pairs: the ones :meth:`decode` scores. With gates only, every
+        valid combination: :meth:`decode` finds the same maximum by dynamic programming
+        (the two can part only where two combinations score exactly alike).
+
+        Parameters
+        ----------
+        schema : Schema
+            The tasks.
+        observed : ndarray of shape (n_combinations, n_tasks), default=None
+            Training combinations, for ``allowed="observed"``.
+        max_combinations : int, default=4096
+            The largest set returned.
+
+        Returns
+        -------
+        ndarray of shape (C, n_tasks) or None
+        """
+        self._check_params()
+        forbidden = _forbidden_codes(self.forbidden, schema)
+        combos = self._candidates(schema, observed)
+        if combos is None:
+            limit = min(max_combinations, self.max_combinations if forbidden else np.inf)
+            if count_combinations(schema) > limit:
+                return None
+            combos = enumerate_combinations(schema)
+        combos = _drop_forbidden(combos, forbidden)
+        if len(combos) == 0 or len(combos) > max_combinations:
+            return None
+        return np.asarray(combos, dtype=np.int64)
+
     def _candidates(self, schema, observed):
         if self.allowed is None:
             return None

@@ -14,8 +14,12 @@ The graph has one output per task, named after it:
     regression task. Where the predicted parent switches the task's gate off, the label is
     ``NOT_APPLICABLE`` (-2) (a whole row of -2 for a multilabel task; NaN for a regression
     task). Binary tasks and multilabel labels use the estimator's ``thresholds_`` (0.5 by
-    default). Left out, with a warning, when the estimator decodes jointly (``decode="joint"``,
-    a decoder object, or ``"auto"`` when it picks joint decoding).
+    default). An estimator that decodes jointly (``decode="joint"``, a
+    :class:`~sklearn_mtl.JointDecoder`, or ``"auto"`` when it picks decoding over the
+    combinations seen in training) gets the codes of each sample's most probable
+    combination, scored as ``JointDecoder`` scores them (with the network's combination
+    probe where ``predict`` uses it). Left out, with a warning, for a decoder of another
+    class, or one that searches more than ``MAX_ONNX_COMBINATIONS`` combinations.
 
 The network part goes through ``torch.onnx.export`` of the whole ``net_.module_`` (with the
 per-task nonlinearities after it), so a trunk or module that torch can export is exported
@@ -165,7 +169,7 @@ def export_onnx(
     except Exception as exc:
         raise OnnxExportError(_skl2onnx_message(model, exc)) from exc
     schema = estimator.schema_
-    labels = labels and _labels_ok(decoder)
+    labels = labels and _labels_ok(estimator, decoder)
     expected = [name for name, _, _ in _outputs(schema, labels)]
     got = [o.name for o in onx.graph.output]
     if got != expected:
@@ -173,7 +177,8 @@ def export_onnx(
             f"The graph's outputs came out as {got}, not {expected}: a name is taken by "
             "another part of the pipeline; rename the task or the pipeline's inputs."
         )
-    _set_metadata(onnx, onx, schema, thresholds, labels=labels)
+    joint = _joint_plan(estimator, decoder) if labels else None
+    _set_metadata(onnx, onx, schema, thresholds, labels=labels, joint=joint)
     if quantize:
         onx = _quantize(onx)
     if check and X_sample is not None and not quantize:
@@ -328,8 +333,38 @@ def _parts(est):
     return est, dict(getattr(est, "thresholds_", None) or {}), est._decoder()
 
 
-def _labels_ok(decoder):
-    return isinstance(decoder, str) and decoder == "independent"
+def _labels_ok(estimator, decoder):
+    """Whether the graph can give ``predict``'s labels: task by task, or over a finite
+    set of combinations (:func:`_joint_plan`)."""
+    if isinstance(decoder, str) and decoder == "independent":
+        return True
+    return _joint_plan(estimator, decoder) is not None
+
+
+#: The largest set of label combinations the graph's joint decoding scores.
+MAX_ONNX_COMBINATIONS = 4096
+
+
+def _joint_plan(estimator, decoder):
+    """``(combinations, probe weight)`` of a joint decoding the graph can express: the
+    codes (C, n_tasks) ``predict`` takes its argmax over and the weight of the network's
+    combination probe (0 without one); None for another decoder."""
+    from ._decoding import JointDecoder
+
+    if isinstance(decoder, str) and decoder == "joint":
+        decoder = JointDecoder()
+    if type(decoder) is not JointDecoder:
+        return None
+    observed = getattr(estimator, "observed_combinations_", None)
+    weight = float(getattr(estimator, "combination_weight_", 0.0) or 0.0)
+    if weight:  # predict scores the observed combinations with the probe
+        return np.asarray(observed, dtype=np.int64), weight
+    try:
+        combos = decoder.candidates(estimator.schema_, observed,
+                                    max_combinations=MAX_ONNX_COMBINATIONS)
+    except ValueError:
+        return None
+    return None if combos is None else (combos, 0.0)
 
 
 def _takes_task(model):
@@ -448,9 +483,11 @@ def _options(model, *, labels):
         for sub in estimator.estimators_:
             for est in sub if isinstance(sub, list) else [sub]:
                 options[id(est)] = {"zipmap": False}
-    if labels and not _labels_ok(decoder):
+    if labels and not _labels_ok(estimator, decoder):
         warnings.warn(
-            f"The estimator decodes with {decoder!r}, which the graph cannot express; the "
+            f"The estimator decodes with {decoder!r}, which the graph cannot express (a "
+            "search beyond a set of at most "
+            f"{MAX_ONNX_COMBINATIONS} label combinations, or a decoder of your own); the "
             "ONNX model has the probability outputs only (no <task>_label).",
             UserWarning,
         )
@@ -489,7 +526,7 @@ def _skl2onnx_message(model, exc):
     return f"skl2onnx could not convert the model: {type(exc).__name__}: {text}.{where}"
 
 
-def _set_metadata(onnx, onx, schema, thresholds, *, labels):
+def _set_metadata(onnx, onx, schema, thresholds, *, labels, joint=None):
     from . import __version__
 
     def plain(values):
@@ -510,9 +547,15 @@ def _set_metadata(onnx, onx, schema, thresholds, *, labels):
         "sklearn_mtl_schema": json.dumps({"tasks": tasks}, default=str),
         "sklearn_mtl_labels": (
             "<task>_label: index in the task's classes; -2 where the task's gate is off"
-            if labels else "none (the estimator decodes jointly)"
+            if labels else "none (the estimator's decoding is not in the graph)"
         ),
     }
+    if joint is not None:
+        combos, weight = joint
+        entries["sklearn_mtl_labels"] += (
+            f"; decided jointly: the most probable of {len(combos)} label combinations"
+            + (f", with the combination probe at weight {weight:g}" if weight else "")
+        )
     if thresholds:
         entries["sklearn_mtl_thresholds"] = json.dumps(
             {k: np.asarray(v).tolist() for k, v in thresholds.items()}
@@ -700,8 +743,19 @@ def network_outputs_module(estimator):
         raise OnnxExportError(
             f"{type(estimator).__name__} has no fitted torch module (net_.module_)."
         )
+    probe = None
+    if _probe_in_graph(estimator):
+        probe = (estimator._probe_weight, estimator._probe_bias)
     return _PerTaskOutputs(copy.deepcopy(module).cpu().eval(),
-                           [t.kind for t in estimator.schema_])
+                           [t.kind for t in estimator.schema_], probe)
+
+
+def _probe_in_graph(estimator):
+    """Whether ``predict`` reads the network's combination probe, which the graph's joint
+    decoding then needs (see ``MultiTaskClassifier.combination_weight_``)."""
+    if not getattr(estimator, "combination_weight_", 0.0):
+        return False
+    return _joint_plan(estimator, estimator._decoder()) is not None
 
 
 def _with_tabular_input(preprocessor, module):
@@ -835,18 +889,28 @@ def _with_lookup(lookup, module):
 def _per_task_outputs_class():
     import torch
 
-    from .neural._ensemble import BLENDABLE, member_mean, pooled_probabilities
+    from .neural._combinations import mean_log_proba
+    from .neural._ensemble import BLENDABLE, member_forward, member_mean, pooled_probabilities
 
     class PerTaskOutputs(torch.nn.Module):
-        """``module`` followed by each task's nonlinearity, as a plain tuple."""
+        """``module`` followed by each task's nonlinearity, as a plain tuple; with
+        ``probe`` (its weight and bias), one more output: the combination probe's log
+        probabilities (batch, C), the members' averaged, read from their features."""
 
-        def __init__(self, module, kinds):
+        def __init__(self, module, kinds, probe=None):
             super().__init__()
             self.module = module
             self.kinds = list(kinds)
+            self.probe = probe is not None
+            if self.probe:
+                self.register_buffer("probe_weight", torch.as_tensor(probe[0]).float())
+                self.register_buffer("probe_bias", torch.as_tensor(probe[1]).float())
 
         def forward(self, x):
-            raw = self.module(x)
+            if self.probe:
+                features, raw = member_forward(self.module, x)
+            else:
+                raw = self.module(x)
             k = int(getattr(self.module, "n_members", 1))  # an ensemble: logits averaged
             outs = []
             for kind, z in zip(self.kinds, raw):
@@ -856,16 +920,18 @@ def _per_task_outputs_class():
                     outs.append(torch.sigmoid(member_mean(z, k)))
                 else:
                     outs.append(member_mean(z[:, 0], k))
+            if self.probe:
+                outs.append(mean_log_proba(features, self.probe_weight, self.probe_bias))
             return tuple(outs)
 
     return PerTaskOutputs
 
 
-def _PerTaskOutputs(module, kinds):  # noqa: N802 (a class built on first use: torch is lazy)
+def _PerTaskOutputs(module, kinds, probe=None):  # noqa: N802 (built on first use: torch is lazy)
     cls = globals().get("_PER_TASK_CLASS")
     if cls is None:
         cls = globals()["_PER_TASK_CLASS"] = _per_task_outputs_class()
-    return cls(module, kinds)
+    return cls(module, kinds, probe)
 
 
 def _torch_to_onnx(module, sample, names, opset, what, input_names=("input",)):
@@ -963,7 +1029,7 @@ def _parse(scope, model, inputs, custom_parsers=None):
             "and IndependentTaskClassifier (with base estimators skl2onnx converts) can."
         )
     options = scope.get_options(model, {"labels": True}, fail=False)
-    labels = bool((options or {}).get("labels", True)) and _labels_ok(decoder)
+    labels = bool((options or {}).get("labels", True)) and _labels_ok(estimator, decoder)
     operator = scope.declare_local_operator(f"SklearnMtl{type(model).__name__}", model)
     operator.inputs = list(inputs)
     if isinstance(estimator, MultiTaskClassifier):
@@ -1010,27 +1076,46 @@ def _shape_calculator(operator):
 def _convert(scope, operator, container):
     from ._multitask import MultiTaskClassifier
 
-    estimator, thresholds, _ = _parts(operator.raw_operator)
+    estimator, thresholds, decoder = _parts(operator.raw_operator)
     schema = estimator.schema_
     n = len(schema)
     proba_names = [v.full_name for v in operator.outputs[:n]]
+    probe = None
     if isinstance(estimator, MultiTaskClassifier):
-        _convert_network(scope, operator, container, estimator, proba_names)
+        probe = _convert_network(scope, operator, container, estimator, proba_names)
     else:
         _convert_independent(scope, container, estimator, operator.inputs[1:], proba_names)
     if getattr(operator, "_sklearn_mtl_labels", False):
         label_names = [v.full_name for v in operator.outputs[n:]]
-        _add_labels(scope, container, schema, thresholds, proba_names, label_names)
+        joint = _joint_plan(estimator, decoder)
+        if joint is not None:
+            joint = (*joint, probe)
+        _add_labels(scope, container, schema, thresholds, proba_names, label_names, joint)
+
+
+def _network_output_names(estimator, proba_names, scope):
+    """The torch part's output names and what each becomes in the graph: the per-task
+    outputs, and the combination probe's log probabilities where the graph decodes with
+    it (a fresh graph name, returned last, else None)."""
+    names = [f"out{j}" for j in range(len(proba_names))]
+    targets = dict(zip(names, proba_names))
+    probe = None
+    if _probe_in_graph(estimator):
+        probe = scope.get_unique_variable_name("mtl_probe")
+        names.append("probe")
+        targets["probe"] = probe
+    return names, targets, probe
 
 
 def _convert_network(scope, operator, container, estimator, proba_names):
+    """The network part; returns the graph name of the combination probe's log
+    probabilities, or None."""
     import torch
 
     preprocessor, module = inference_parts(estimator)
     if _raw_table_preprocessor(estimator) is not None:
-        _convert_raw_table_network(scope, operator, container, estimator, module,
-                                   proba_names)
-        return
+        return _convert_raw_table_network(scope, operator, container, estimator, module,
+                                          proba_names)
     shape = _input_shape(estimator)
     probe = np.random.RandomState(0).normal(size=(3, *shape)).astype(np.float32)
     columns = getattr(estimator, "feature_names_in_", None)
@@ -1040,14 +1125,14 @@ def _convert_network(scope, operator, container, estimator, proba_names):
         probe = pd.DataFrame(probe, columns=columns)
     inputs = probe if preprocessor is None else preprocessor.transform(probe)
     inputs = np.asarray(inputs, dtype=np.float32)
-    names = [f"out{j}" for j in range(len(proba_names))]
+    names, targets, combinations = _network_output_names(estimator, proba_names, scope)
     core = _torch_to_onnx(
         module, torch.from_numpy(inputs), names, container.target_opset,
         f"{type(estimator).__name__}'s network ({type(estimator.net_.module_).__name__})",
     )
     _check_network(core, estimator, probe, {"input": inputs}, names)
-    _splice(core, scope, container, {"input": operator.inputs[0].full_name},
-            dict(zip(names, proba_names)))
+    _splice(core, scope, container, {"input": operator.inputs[0].full_name}, targets)
+    return combinations
 
 
 def _convert_raw_table_network(scope, operator, container, estimator, module, proba_names):
@@ -1102,7 +1187,7 @@ def _convert_raw_table_network(scope, operator, container, estimator, module, pr
     onehot = side_by_side(blocks) if blocks else None
 
     probe, x, hot = _raw_table_probe(estimator, names_in)
-    names = [f"out{j}" for j in range(len(proba_names))]
+    names, targets, combinations = _network_output_names(estimator, proba_names, scope)
     what = f"{type(estimator).__name__}'s network ({type(estimator.net_.module_).__name__})"
     if numeric is None:  # categorical columns only: the numeric part reads no column
         core = _torch_to_onnx(_onehot_only(module), torch.from_numpy(hot), names,
@@ -1117,7 +1202,8 @@ def _convert_raw_table_network(scope, operator, container, estimator, module, pr
                               container.target_opset, what, input_names=("input", "onehot"))
         feeds, inputs = {"input": x, "onehot": hot}, {"input": numeric, "onehot": onehot}
     _check_network(core, estimator, probe, feeds, names)
-    _splice(core, scope, container, inputs, dict(zip(names, proba_names)))
+    _splice(core, scope, container, inputs, targets)
+    return combinations
 
 
 #: Nanoseconds in a day: a date or duration input (int64 nanoseconds) becomes days.
@@ -1291,17 +1377,33 @@ def _convert_independent(scope, container, estimator, sub_outputs, proba_names):
                                name=scope.get_unique_operator_name("mtl_Concat"))
 
 
-def _add_labels(scope, container, schema, thresholds, proba_names, label_names):
-    """Decisions then gates, parents first, as ``decode_independent`` does."""
+def _add_labels(scope, container, schema, thresholds, proba_names, label_names, joint=None):
+    """Decisions then gates, parents first, as ``decode_independent`` does; with
+    ``joint`` (combinations, probe weight, probe output name or None) the binary and
+    multiclass tasks take the codes of each sample's best combination
+    (:func:`_best_combination`), and a multilabel task its labels above 0.5, as
+    ``JointDecoder`` decides."""
     from onnx import TensorProto
 
     const, node = _graph_builders(scope, container)
+    best = None
+    if joint is not None:
+        combos = joint[0]
+        best = _best_combination(const, node, schema, proba_names, *joint)
+        thresholds = {}  # joint decoding maximises probability: no thresholds
     decided = {}
     for j in schema.order:
         task = schema.tasks[j]
         proba = proba_names[j]
         if task.kind == "regression":
             code = proba
+        elif best is not None and task.kind in ("binary", "multiclass"):
+            # the best combination's code: gated off already where its parent is
+            code = node("Gather", [const(combos[:, j], np.int64), best], axis=0)
+            decided[task.name] = code
+            container.add_node("Identity", [code], [label_names[j]],
+                               name=scope.get_unique_operator_name("mtl_Identity"))
+            continue
         elif task.kind == "multiclass":
             code = node("ArgMax", [proba], axis=1, keepdims=0)
         else:
@@ -1329,6 +1431,40 @@ def _add_labels(scope, container, schema, thresholds, proba_names, label_names):
         decided[task.name] = code
         container.add_node("Identity", [code], [label_names[j]],
                            name=scope.get_unique_operator_name("mtl_Identity"))
+
+
+def _best_combination(const, node, schema, proba_names, combos, weight, probe):
+    """Each sample's index (int64, (n,)) in ``combos`` of the combination with the highest
+    score, as ``JointDecoder`` scores them (in float64): the log probability of each
+    binary or multiclass task's value in the combination (nothing where its gate is off
+    there), the log of max(p, 1 - p) summed over a multilabel task's labels where it is
+    on, and ``weight`` times the combination probe's log probability."""
+    from onnx import TensorProto
+
+    total = None
+    for j, task in enumerate(schema):
+        codes = combos[:, j]
+        on = const((codes >= 0)[None, :].astype(np.int64), np.int64)
+        on = node("Cast", [on], to=TensorProto.BOOL)
+        zero = const(0.0, np.float64)
+        proba = node("Cast", [proba_names[j]], to=TensorProto.DOUBLE)
+        if task.kind in ("binary", "multiclass"):
+            logp = node("Log", [node("Clip", [proba, zero, const(1.0, np.float64)])])
+            picked = node("Gather", [logp, const(np.maximum(codes, 0), np.int64)], axis=1)
+            term = node("Where", [on, picked, zero])
+        elif task.kind == "multilabel":
+            surer = node("Max", [proba, node("Sub", [const(1.0, np.float64), proba])])
+            score = node("ReduceSum", [node("Log", [surer]), const([1], np.int64)],
+                         keepdims=1)
+            term = node("Where", [on, score, zero])
+        else:
+            continue
+        total = term if total is None else node("Add", [total, term])
+    if probe is not None and weight:
+        scaled = node("Mul", [node("Cast", [probe], to=TensorProto.DOUBLE),
+                              const(float(weight), np.float64)])
+        total = scaled if total is None else node("Add", [total, scaled])
+    return node("ArgMax", [total], axis=1, keepdims=0)
 
 
 __all__ = [

@@ -256,3 +256,27 @@ def test_unique_rows_equals_numpy(shape, low, high):
     expected, expected_counts = np.unique(codes, axis=0, return_counts=True)
     np.testing.assert_array_equal(rows, expected)
     np.testing.assert_array_equal(counts, expected_counts)
+
+
+@pytest.mark.parametrize("decoder, size", [
+    (JointDecoder(), 33),  # gates only: every valid combination, 1 + 4 x 4 x 2
+    # a forbidden pair: red 4x4, with a driver or without
+    (JointDecoder(forbidden=[(("color", "red"), ("body", "4x4"))]), 31),
+    (JointDecoder(allowed="observed"), 11),  # every third valid combination
+])
+def test_candidates_are_the_set_decode_takes_its_argmax_over(decoder, size):
+    # (the ONNX export scores exactly this set: its argmax is decode's codes)
+    schema = car_schema()
+    rng = np.random.RandomState(0)
+    outputs = random_outputs(schema, 200, rng)
+    observed = enumerate_combinations(schema)[::3]
+    combos = decoder.candidates(schema, observed)
+    assert len(combos) == size
+    expected = decoder.decode(outputs, schema, observed=observed).codes
+    np.testing.assert_array_equal(brute_force(outputs, schema, combos), expected)
+
+
+def test_candidates_none_beyond_the_limit():
+    schema = Schema([clf_task(f"t{j}", ["a", "b"]) for j in range(13)])  # 8192
+    assert JointDecoder().candidates(schema) is None
+    assert len(JointDecoder().candidates(schema, max_combinations=10_000)) == 8192

@@ -17,6 +17,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 
 from sklearn_mtl import (  # noqa: E402
     IndependentTaskClassifier,
+    JointDecoder,
     MultiTaskClassifier,
     Task,
     TaskChainClassifier,
@@ -218,16 +219,107 @@ def test_thresholds_of_a_tuner_are_in_the_labels():
     np.testing.assert_array_equal(out["car_label"], out["car_probability"][:, 1] > 0.9)
 
 
-def test_joint_decoding_exports_probabilities_only(car_model):
-    X, Y = _car_data(60, 0)
-    clf = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(8,), max_epochs=2,
-                              decode="joint", random_state=0).fit(X, Y)
-    with pytest.warns(UserWarning, match="joint"):
+def _assert_labels_are_predicts(model, onx, X):
+    """Every ``<task>_label`` output equals what ``predict`` decides."""
+    out = run_onnx(onx, X)
+    encoded = model.predict_encoded(X)
+    for j, task in enumerate(model.schema_):
+        got = out[f"{task.name}_label"]
+        if task.kind == "multilabel":
+            expected = np.where(encoded.codes[:, [j]] == -2, -2, encoded.multilabel[task.name])
+        elif task.kind == "regression":
+            got, expected = np.nan_to_num(got, nan=-2.0), np.nan_to_num(
+                encoded.regression[task.name], nan=-2.0)
+        else:
+            expected = encoded.codes[:, j]
+        np.testing.assert_array_equal(got, expected, err_msg=task.name)
+    return out
+
+
+@pytest.mark.parametrize("decode", [
+    "joint",  # gates only: every valid combination (3 x 4 x 2 here)
+    JointDecoder(allowed="observed"),
+    JointDecoder(forbidden=[(("color", "red"), ("big", 1))]),
+])
+def test_joint_decoding_labels_equal_predict(decode):
+    X, Y = _car_data(160, 0)
+    clf = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(8,), max_epochs=10, lr=1e-2,
+                              decode=decode, random_state=0).fit(X, Y)
+    onx = export_onnx(clf)
+    assert [o.name for o in onx.graph.output][3:] == ["car_label", "color_label", "big_label"]
+    X_test, _ = _car_data(200, 1)
+    out = _assert_labels_are_predicts(clf, onx, X_test)
+    # joint decoding differs from deciding task by task somewhere here: the test can fail
+    independent = clf.set_params(decode="independent").predict_encoded(X_test).codes
+    assert (out["color_label"] != independent[:, 1]).any() or \
+        (out["car_label"] != independent[:, 0]).any()
+
+
+def test_default_recipe_exports_its_joint_decoding_and_probe():
+    # The default model decodes over the combinations seen in training with its
+    # combination probe (a weight above 0 on this table): the labels are predict's.
+    from sklearn.model_selection import train_test_split
+
+    from sklearn_mtl.datasets import load_penguins
+
+    X_train, X_test, Y_train, _ = train_test_split(*load_penguins(), random_state=0)
+    clf = MultiTaskClassifier(random_state=0).fit(X_train, Y_train)
+    assert isinstance(clf._decoder(), JointDecoder) and clf.combination_weight_ > 0
+    onx = export_onnx(clf, X_sample=X_test)
+    _assert_labels_are_predicts(clf, onx, X_test)
+    meta = {p.key: p.value for p in onx.metadata_props}
+    assert "joint" in meta["sklearn_mtl_labels"]
+
+
+@pytest.mark.parametrize("table", ["numeric with repeated rows", "strings"])
+def test_joint_decoding_with_lookup_raw_columns_and_a_multilabel_task(table):
+    rng = np.random.RandomState(0)
+    base = pd.DataFrame({"size": rng.normal(size=40), "width": rng.normal(size=40)})
+    if table == "strings":  # one input per column; the lookup reads numbers only
+        frame = base.assign(shop=rng.choice(["n", "s"], 40))
+        key = frame["shop"] == "n"
+    else:  # rows repeated: the lookup of their labels joins the decoding
+        frame = pd.concat([base, base.iloc[:20]], ignore_index=True)
+        key = frame["width"] > 0
+    Y = pd.DataFrame({
+        "kind": np.where(frame["size"] > 0, "p", "q"),
+        "tags": [["a"] if k else ["a", "b"] if z > 0.5 else []
+                 for k, z in zip(key, frame["size"])],
+    })
+    clf = MultiTaskClassifier(ensemble_size=3, hidden_layer_sizes=(8,), max_epochs=5,
+                              decode=JointDecoder(allowed="observed"), random_state=0)
+    clf.fit(frame, Y)
+    if table != "strings":
+        assert clf.lookup_tasks_.any()
+    onx = export_onnx(clf, X_sample=frame.head(10))
+    _assert_labels_are_predicts(clf, onx, frame)
+
+
+def test_joint_decoding_of_the_independent_baseline():
+    X, Y = _car_data(160, 0)
+    model = make_pipeline(StandardScaler(), IndependentTaskClassifier(
+        LogisticRegression(), tasks=TASKS, decode=JointDecoder(allowed="observed")))
+    model.fit(X, Y)
+    onx = export_onnx(model, X_sample=X[:10])
+    X_test, _ = _car_data(100, 1)
+    out = run_onnx(onx, X_test)
+    codes = model[-1].predict_encoded(model[0].transform(X_test)).codes
+    for j, name in enumerate(["car", "color", "big"]):
+        np.testing.assert_array_equal(out[f"{name}_label"], codes[:, j])
+
+
+def test_too_many_combinations_export_probabilities_only():
+    # 13 free binary tasks: 8192 combinations, more than the graph scores
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    Y = (rng.uniform(size=(40, 13)) > 0.5).astype(int)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, decode="joint",
+                              random_state=0).fit(X, Y)
+    with pytest.warns(UserWarning, match="at most 4096 label combinations"):
         onx = export_onnx(clf)
-    assert [o.name for o in onx.graph.output] == [
-        "car_probability", "color_probability", "big_probability"]
+    assert all(o.name.endswith("_probability") for o in onx.graph.output)
     clf.set_params(decode="independent")
-    assert len(export_onnx(clf, labels=False).graph.output) == 3
+    assert len(export_onnx(clf, labels=False).graph.output) == 13
 
 
 def test_quantized_model_is_smaller_and_close(car_model):
