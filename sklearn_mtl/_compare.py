@@ -90,7 +90,9 @@ def compare(
         Fits (folds x models) run in parallel through joblib: ``None`` means 1 unless in
         a :func:`joblib.parallel_config` context, ``-1`` means all processors. Under
         ``joblib.parallel_config(backend="dask")`` the fits run on a Dask cluster (see
-        the "Scaling out" guide); the results are the same as in one process.
+        the "Scaling out" guide); the results are the same as in one process. The
+        fits' warnings are raised in the caller, each distinct one once, wherever the
+        fits ran.
     groups : array-like of shape (n_samples,), default=None
         The group of each sample (a patient, a store, a session), as for
         :func:`~sklearn.model_selection.cross_validate`: with an int ``cv`` the folds
@@ -171,7 +173,9 @@ def compare(
         except TypeError:  # joblib < 1.3: all at the end
             parallel = Parallel(n_jobs=n_jobs)
         results = parallel(jobs())
+        registry = {}  # the comparison's own: a warning of every fold is raised once
         for (fold, name), result in zip(keys, results):
+            _warn_again(result.get("warnings", ()), registry)
             bar.set_postfix_str(f"{name}, fold {fold + 1}/{len(splits)}")
             test = splits[fold][1]
             record = {"model": name, "fold": fold}
@@ -273,23 +277,38 @@ def format_comparison(table, decimals=3):
 
 # ---------------------------------------------------------------------------- helpers
 def _fit_predict(model, X_train, Y_train, X_test, keep_model, groups=None):
-    """One fit and prediction of :func:`compare` (run by joblib, maybe on another
-    machine): the predictions and times, or the error (raised or scored by the caller).
-    ``groups`` (the training samples') go to a ``fit`` that takes them."""
+    """One fit and prediction of :func:`compare` (run by joblib, maybe in another process
+    or on another machine): the predictions and times, or the error (raised or scored by
+    the caller), and the warnings raised (for the caller to raise again: a worker's
+    would be lost). ``groups`` (the training samples') go to a ``fit`` that takes them."""
     fit_params = {} if groups is None else _groups_fit_params(model, groups)
-    try:
-        start = time.perf_counter()
-        model.fit(X_train, Y_train, **fit_params)
-        fit_time = time.perf_counter() - start
-        start = time.perf_counter()
-        Y_hat = model.predict(X_test)
-        predict_time = time.perf_counter() - start
-    except Exception as exc:
-        return {"error": exc}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            start = time.perf_counter()
+            model.fit(X_train, Y_train, **fit_params)
+            fit_time = time.perf_counter() - start
+            start = time.perf_counter()
+            Y_hat = model.predict(X_test)
+            predict_time = time.perf_counter() - start
+        except Exception as exc:
+            return {"error": exc, "warnings": _portable(caught)}
     return {
         "Y_hat": Y_hat, "fit_time": fit_time, "predict_time": predict_time,
-        "model": model if keep_model else None,
+        "model": model if keep_model else None, "warnings": _portable(caught),
     }
+
+
+def _portable(caught):
+    """Recorded warnings as (text, category, filename, lineno), for another process."""
+    return [(str(w.message), w.category, w.filename, w.lineno) for w in caught]
+
+
+def _warn_again(recorded, registry):
+    """Raise a fit's recorded warnings here, each once per ``registry`` (one comparison):
+    the user's filters apply as to a warning raised in this process."""
+    for text, category, filename, lineno in recorded:
+        warnings.warn_explicit(text, category, filename, lineno, registry=registry)
 
 
 def _groups_fit_params(model, groups):

@@ -527,6 +527,9 @@ def _compare_command(args):
         raise CLIError(f"Unknown model(s) {unknown}; expected some of {', '.join(MODELS)}.")
     if args.cv < 2:
         raise CLIError(f"--cv must be at least 2; got {args.cv}.")
+    if args.n_jobs is not None and (args.n_jobs == 0 or args.n_jobs < -1):
+        raise CLIError(f"--n-jobs must be a positive number of processes or -1; got "
+                       f"{args.n_jobs}.")
     _check_max_epochs(args)
     for n in names:  # a model this installation lacks fails before the data are read
         _estimator_class(n)
@@ -559,6 +562,7 @@ def _compare_command(args):
             table, details = compare(
                 estimators, X, Y, cv=args.cv, random_state=args.random_state,
                 progress=not args.quiet, return_details=True, groups=groups,
+                n_jobs=args.n_jobs,
             )
     except ValueError as exc:
         raise CLIError(f"The comparison failed: {exc}") from exc
@@ -652,6 +656,9 @@ def build_parser():
                       help=f"comma-separated, among: {', '.join(MODELS)} "
                       f"(default: {','.join(DEFAULT_MODELS)})")
     cmp_.add_argument("--cv", type=int, default=5, help="number of folds (default: 5)")
+    cmp_.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                      help="fits run in N processes at once, -1 for every core (default: "
+                      "one at a time); the scores are the same")
     cmp_.add_argument("--out", default="reports", help="output folder (default: reports)")
     cmp_.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
     cmp_.add_argument("--max-epochs", type=int, default=None,

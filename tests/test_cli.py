@@ -61,6 +61,28 @@ def test_compare_user_csv(csv, tmp_path, capsys):
     assert "- Samples: 24; features: 2 (x1, x2)" in report
 
 
+def test_compare_n_jobs_gives_the_same_table_and_keeps_the_warnings(csv, tmp_path, capsys):
+    base = ["compare", "--data", str(csv), "--targets", "species,sex", "--models",
+            "independent,product", "--cv", "2", "--no-plots", "--quiet"]
+    reports = {}
+    for n_jobs in ("1", "2"):
+        out = tmp_path / f"out{n_jobs}"
+        assert cli.main([*base, "--n-jobs", n_jobs, "--out", str(out)]) == 0
+        reports[n_jobs] = (out / "report.md").read_text()
+    capsys.readouterr()
+    for report in reports.values():  # the label product's warning, from the workers too
+        assert "## Warnings" in report and "left out" in report
+
+    def scores(report):
+        return [line for line in report.splitlines()
+                if line.startswith("| ") and "_time" not in line]
+
+    assert scores(reports["1"]) == scores(reports["2"])
+    assert cli.main([*base, "--n-jobs", "0", "--out", str(tmp_path / "o")]) == 2
+    assert "--n-jobs must be a positive number of processes or -1; got 0" in \
+        capsys.readouterr().err
+
+
 def test_compare_raw_csv_strings_and_gaps(csv, tmp_path, capsys):
     # a table as users have it: a string column and gaps, every row kept
     code = cli.main(["compare", "--data", str(csv), "--targets", "species,sex",

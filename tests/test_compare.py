@@ -258,3 +258,35 @@ def test_compare_passes_groups_to_a_pipelines_final_step():
                          groups=subject, progress=False, return_details=True)
     for pipe in details["estimators"]["r"]:
         assert len(pipe[-1].groups_) == 32 and len(set(pipe[-1].groups_)) == 8
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_compare_raises_the_fits_warnings_in_the_caller_once_each(n_jobs):
+    # A fit's warnings reach the caller, also from worker processes (where they would
+    # be lost), each distinct one once per comparison, under the caller's filters.
+    import warnings
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_mtl import LabelProductClassifier
+    from sklearn_mtl.datasets import load_penguins
+
+    X, Y = load_penguins()  # 9 penguins of unknown sex: the label product leaves them out
+    model = make_pipeline(StandardScaler(), LabelProductClassifier(LogisticRegression()))
+    cv = KFold(3, shuffle=True, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        table = compare({"product": model}, X, Y, cv=cv, progress=False, n_jobs=n_jobs)
+    left_out = [str(w.message) for w in caught if "left out" in str(w.message)]
+    assert len(left_out) == len(set(left_out)) >= 1  # each distinct message once
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = compare({"product": model}, X, Y, cv=cv, progress=False)
+    metrics = [m for m in table.columns.get_level_values(0) if not m.endswith("_time")]
+    pd.testing.assert_frame_equal(table[metrics], again[metrics])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("ignore")  # the caller's filters decide
+        compare({"product": model}, X, Y, cv=cv, progress=False, n_jobs=n_jobs)
+    assert not caught
