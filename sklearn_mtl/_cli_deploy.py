@@ -345,15 +345,23 @@ def export_command(args):
     try:
         from ._export import OnnxExportError, export_onnx
 
-        export_onnx(model, args.onnx, X_sample=sample, quantize=args.quantize,
-                    labels=not args.no_labels)
+        onx = export_onnx(model, args.onnx, X_sample=sample, quantize=args.quantize,
+                          labels=not args.no_labels)
     except ImportError as exc:
         raise DeployInputError(str(exc)) from None
     except OnnxExportError as exc:
         raise DeployInputError(f"MODEL {args.model!r} cannot be exported: {exc}") from None
     except OSError as exc:
         raise DeployInputError(f"--onnx {args.onnx!r} cannot be written: {exc}") from None
-    print(f"Wrote {args.onnx}.")
+    meta = {p.key: p.value for p in onx.metadata_props}
+    inputs = ", ".join(i.name for i in onx.graph.input)
+    names = getattr(model, "feature_names_in_", None)
+    if len(onx.graph.input) == 1 and names is not None and len(names) > 1:
+        inputs += f" (one row of the columns {', '.join(map(str, names))}, in this order)"
+    print(f"Wrote {args.onnx}.\n"
+          f"Inputs: {inputs}\n"
+          f"Outputs: {', '.join(o.name for o in onx.graph.output)}\n"
+          f"Labels: {meta.get('sklearn_mtl_labels', 'none')}")
     return 0
 
 

@@ -514,6 +514,10 @@ def test_export_command(saved_pipeline, tmp_path, capsys):
     got = run_onnx(onnx.load(str(out)), X)
     np.testing.assert_allclose(got["car_probability"], model.predict_proba(X)[0], atol=1e-5)
     assert got["tags_label"].shape == (60, 2)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == f"Wrote {out}."
+    assert printed[2].startswith("Outputs: car_probability, ") and "tags_label" in printed[2]
+    assert printed[3].startswith("Labels: <task>_label: index in the task's classes")
 
 
 def test_predict_model_fitted_on_an_array(tmp_path, capsys):
