@@ -73,7 +73,8 @@ def export_onnx(
     ----------
     model : estimator or Pipeline
         A fitted :class:`~sklearn_mtl.MultiTaskClassifier` (tabular, image or clip trunk),
-        :class:`~sklearn_mtl.IndependentTaskClassifier` whose base estimators skl2onnx
+        :class:`~sklearn_mtl.IndependentTaskClassifier` or
+        :class:`~sklearn_mtl.LabelProductClassifier` whose base estimators skl2onnx
         converts, :class:`~sklearn_mtl.TaskThresholdTuner` around one of them, or a fitted
         :class:`~sklearn.pipeline.Pipeline` of scikit-learn transformers (``StandardScaler``,
         ``OneHotEncoder``, ``ColumnTransformer``, ...) ending with one of them.
@@ -178,6 +179,8 @@ def export_onnx(
             "another part of the pipeline; rename the task or the pipeline's inputs."
         )
     joint = _joint_plan(estimator, decoder) if labels else None
+    if labels and _product_mode(estimator, decoder):  # its own combinations' model
+        joint = (estimator.combinations_.codes, 0.0)
     _set_metadata(onnx, onx, schema, thresholds, labels=labels, joint=joint)
     if quantize:
         onx = _quantize(onx)
@@ -334,9 +337,10 @@ def _parts(est):
 
 
 def _labels_ok(estimator, decoder):
-    """Whether the graph can give ``predict``'s labels: task by task, or over a finite
-    set of combinations (:func:`_joint_plan`)."""
-    if isinstance(decoder, str) and decoder == "independent":
+    """Whether the graph can give ``predict``'s labels: task by task, over a finite set
+    of combinations (:func:`_joint_plan`), or a label product's best combination."""
+    if isinstance(decoder, str) and decoder == "independent" or _product_mode(estimator,
+                                                                               decoder):
         return True
     return _joint_plan(estimator, decoder) is not None
 
@@ -472,17 +476,35 @@ def _column_types(transformer):
     return list(types.items())
 
 
-def _options(model, *, labels):
-    """zipmap off for every classifier inside an IndependentTaskClassifier; labels flag."""
-    from ._baselines import IndependentTaskClassifier
+def _base_estimators(estimator):
+    """The fitted scikit-learn classifiers whose probabilities a baseline's graph reads:
+    every per-task (per-label) model of an IndependentTaskClassifier, the one model of
+    a LabelProductClassifier; none for the network."""
+    from ._baselines import IndependentTaskClassifier, LabelProductClassifier
 
+    if isinstance(estimator, LabelProductClassifier):
+        return [estimator.estimator_]
+    if isinstance(estimator, IndependentTaskClassifier):
+        return [est for sub in estimator.estimators_
+                for est in (sub if isinstance(sub, list) else [sub])]
+    return []
+
+
+def _product_mode(estimator, decoder):
+    """Whether ``predict`` is a LabelProductClassifier's most probable combination."""
+    from ._baselines import LabelProductClassifier
+
+    return (isinstance(estimator, LabelProductClassifier) and isinstance(decoder, str)
+            and decoder == "joint")
+
+
+def _options(model, *, labels):
+    """zipmap off for every classifier inside a baseline; labels flag."""
     options = {}
     estimator, _, decoder = _parts(_final(model))
     options[id(_final(model))] = {"labels": bool(labels)}
-    if isinstance(estimator, IndependentTaskClassifier):
-        for sub in estimator.estimators_:
-            for est in sub if isinstance(sub, list) else [sub]:
-                options[id(est)] = {"zipmap": False}
+    for est in _base_estimators(estimator):
+        options[id(est)] = {"zipmap": False}
     if labels and not _labels_ok(estimator, decoder):
         warnings.warn(
             f"The estimator decodes with {decoder!r}, which the graph cannot express (a "
@@ -514,13 +536,14 @@ def _skl2onnx_message(model, exc):
     text = _first_line(exc).rstrip(".") or type(exc).__name__
     steps = getattr(model, "steps", [(type(model).__name__, model)])
 
-    from skl2onnx import supported_converters
-
-    known = set(supported_converters(from_sklearn=True))
+    try:  # skl2onnx's registry of converters, by class (StandardScaler is "Scaler")
+        from skl2onnx._supported_operators import sklearn_operator_name_map as registry
+    except ImportError:  # the registry moved: no step is blamed
+        registry = None
     unknown = [
         f"{name} ({type(step).__name__})" for name, step in steps
-        if step not in (None, "passthrough") and type(step).__name__ not in known
-        and type(step).__module__.split(".")[0] != "sklearn_mtl"
+        if registry is not None and step not in (None, "passthrough")
+        and type(step) not in registry and type(step).__module__.split(".")[0] != "sklearn_mtl"
     ]
     where = f" The step(s) {unknown} have no skl2onnx converter." if unknown else ""
     return f"skl2onnx could not convert the model: {type(exc).__name__}: {text}.{where}"
@@ -1018,15 +1041,17 @@ def register_converters(*classes):
 def _parse(scope, model, inputs, custom_parsers=None):
     from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
 
-    from ._baselines import IndependentTaskClassifier
+    from ._baselines import IndependentTaskClassifier, LabelProductClassifier
     from ._multitask import MultiTaskClassifier
 
     estimator, _, decoder = _parts(model)
-    if not isinstance(estimator, (MultiTaskClassifier, IndependentTaskClassifier)):
+    if not isinstance(estimator, (MultiTaskClassifier, IndependentTaskClassifier,
+                                  LabelProductClassifier)):
         raise OnnxExportError(
             f"{type(estimator).__name__} cannot be exported to ONNX: its predictions depend on "
-            "other tasks' predictions through arbitrary base estimators. MultiTaskClassifier "
-            "and IndependentTaskClassifier (with base estimators skl2onnx converts) can."
+            "other tasks' predictions through arbitrary base estimators. MultiTaskClassifier, "
+            "IndependentTaskClassifier and LabelProductClassifier (with base estimators "
+            "skl2onnx converts) can."
         )
     options = scope.get_options(model, {"labels": True}, fail=False)
     labels = bool((options or {}).get("labels", True)) and _labels_ok(estimator, decoder)
@@ -1043,23 +1068,23 @@ def _parse(scope, model, inputs, custom_parsers=None):
         from skl2onnx._parse import _parse_sklearn
 
         subs = []
-        for sub in estimator.estimators_:
-            for est in sub if isinstance(sub, list) else [sub]:
-                if not hasattr(est, "predict_proba"):
-                    raise OnnxExportError(
-                        f"IndependentTaskClassifier's base estimator {type(est).__name__} has "
-                        "no predict_proba; the ONNX export needs probabilities."
-                    )
-                if isinstance(scope.options, dict):  # probabilities as a tensor, no ZipMap
-                    scope.options.setdefault(id(est), {})["zipmap"] = False
-                try:
-                    outs = _parse_sklearn(scope, est, inputs, custom_parsers)
-                except Exception as exc:
-                    raise OnnxExportError(
-                        f"skl2onnx cannot convert IndependentTaskClassifier's base estimator "
-                        f"{type(est).__name__}: {_first_line(exc)}"
-                    ) from exc
-                subs.append(outs[1])
+        whose = type(estimator).__name__
+        for est in _base_estimators(estimator):
+            if not hasattr(est, "predict_proba"):
+                raise OnnxExportError(
+                    f"{whose}'s base estimator {type(est).__name__} has no predict_proba; "
+                    "the ONNX export needs probabilities."
+                )
+            if isinstance(scope.options, dict):  # probabilities as a tensor, no ZipMap
+                scope.options.setdefault(id(est), {})["zipmap"] = False
+            try:
+                outs = _parse_sklearn(scope, est, inputs, custom_parsers)
+            except Exception as exc:
+                raise OnnxExportError(
+                    f"skl2onnx cannot convert {whose}'s base estimator "
+                    f"{type(est).__name__}: {_first_line(exc)}"
+                ) from exc
+            subs.append(outs[1])
         operator.inputs = list(operator.inputs) + subs
     for name, kind, width in _outputs(estimator.schema_, labels):
         shape = [None] if width is None else [None, width]
@@ -1074,23 +1099,73 @@ def _shape_calculator(operator):
 
 
 def _convert(scope, operator, container):
+    from ._baselines import LabelProductClassifier
     from ._multitask import MultiTaskClassifier
 
     estimator, thresholds, decoder = _parts(operator.raw_operator)
     schema = estimator.schema_
     n = len(schema)
     proba_names = [v.full_name for v in operator.outputs[:n]]
-    probe = None
+    probe = combinations = None
     if isinstance(estimator, MultiTaskClassifier):
         probe = _convert_network(scope, operator, container, estimator, proba_names)
+    elif isinstance(estimator, LabelProductClassifier):
+        combinations = _convert_product(scope, container, estimator,
+                                        operator.inputs[1].full_name, proba_names)
     else:
         _convert_independent(scope, container, estimator, operator.inputs[1:], proba_names)
-    if getattr(operator, "_sklearn_mtl_labels", False):
-        label_names = [v.full_name for v in operator.outputs[n:]]
-        joint = _joint_plan(estimator, decoder)
-        if joint is not None:
-            joint = (*joint, probe)
-        _add_labels(scope, container, schema, thresholds, proba_names, label_names, joint)
+    if not getattr(operator, "_sklearn_mtl_labels", False):
+        return
+    label_names = [v.full_name for v in operator.outputs[n:]]
+    const, node = _graph_builders(scope, container)
+    joint = None
+    if _product_mode(estimator, decoder):  # the most probable of its combinations
+        combos = estimator.combinations_
+        joint = (combos.codes, node("ArgMax", [combinations], axis=1, keepdims=0),
+                 combos.multilabel)
+    else:
+        plan = _joint_plan(estimator, decoder)
+        if plan is not None:
+            combos, weight = plan
+            joint = (combos, _best_combination(const, node, schema, proba_names, combos,
+                                               weight, probe), None)
+    _add_labels(scope, container, schema, thresholds, proba_names, label_names, joint)
+
+
+def _convert_product(scope, container, estimator, sub_output, proba_names):
+    """A label product's per-task probabilities from its model's probabilities of the
+    combinations, as ``predict_proba`` marginalises them (a gated task's conditional on
+    its gate, the combinations' share of the task where no probability reaches it);
+    returns the graph name of the combinations' probabilities (n, C)."""
+    from onnx import TensorProto
+
+    from ._baselines import _conditional
+
+    const, node = _graph_builders(scope, container)
+    combos = estimator.combinations_
+    n_combinations = estimator.n_combinations_
+    codes = np.asarray(estimator.estimator_.classes_).astype(np.int64)
+    scatter = np.zeros((len(codes), n_combinations), dtype=np.float32)
+    scatter[np.arange(len(codes)), codes] = 1.0
+    proba = node("MatMul", [node("Cast", [sub_output], to=TensorProto.FLOAT),
+                            const(scatter, np.float32)])
+    for j, task in enumerate(estimator.schema_):
+        on = combos.codes[:, j] >= 0
+        if task.kind == "multilabel":
+            member = (combos.multilabel[task.name] == 1) & on[:, None]
+        else:
+            member = combos.codes[:, j][:, None] == np.arange(len(task.classes))
+        member, on = member.astype(np.float32), on.astype(np.float32)
+        # the fallback where the task's gate gets no probability: predict_proba's prior
+        prior = _conditional(np.zeros((1, n_combinations)), member, on)
+        joint = node("MatMul", [proba, const(member, np.float32)])
+        p_on = node("MatMul", [proba, const(on[:, None], np.float32)])
+        some = node("Greater", [p_on, const(0.0, np.float32)])
+        safe = node("Where", [some, p_on, const(1.0, np.float32)])
+        container.add_node(
+            "Where", [some, node("Div", [joint, safe]), const(prior, np.float32)],
+            [proba_names[j]], name=scope.get_unique_operator_name("mtl_Where"))
+    return proba
 
 
 def _network_output_names(estimator, proba_names, scope):
@@ -1378,18 +1453,17 @@ def _convert_independent(scope, container, estimator, sub_outputs, proba_names):
 
 
 def _add_labels(scope, container, schema, thresholds, proba_names, label_names, joint=None):
-    """Decisions then gates, parents first, as ``decode_independent`` does; with
-    ``joint`` (combinations, probe weight, probe output name or None) the binary and
-    multiclass tasks take the codes of each sample's best combination
-    (:func:`_best_combination`), and a multilabel task its labels above 0.5, as
-    ``JointDecoder`` decides."""
+    """Decisions then gates, parents first, as ``decode_independent`` does. With
+    ``joint`` (the combinations' codes (C, n_tasks), the graph name of each sample's
+    best combination, and the combinations' multilabel blocks or None), the binary and
+    multiclass tasks take the codes of the best combination, and a multilabel task its
+    block there, or else its labels above 0.5 (as ``JointDecoder`` decides)."""
     from onnx import TensorProto
 
     const, node = _graph_builders(scope, container)
-    best = None
+    best = blocks = None
     if joint is not None:
-        combos = joint[0]
-        best = _best_combination(const, node, schema, proba_names, *joint)
+        combos, best, blocks = joint
         thresholds = {}  # joint decoding maximises probability: no thresholds
     decided = {}
     for j in schema.order:
@@ -1406,6 +1480,9 @@ def _add_labels(scope, container, schema, thresholds, proba_names, label_names, 
             continue
         elif task.kind == "multiclass":
             code = node("ArgMax", [proba], axis=1, keepdims=0)
+        elif blocks is not None and task.kind == "multilabel":
+            block = np.asarray(blocks[task.name], dtype=np.int64)
+            code = node("Gather", [const(block, np.int64), best], axis=0)
         else:
             thr = np.asarray(thresholds.get(task.name, 0.5), dtype=np.float32)
             if task.kind == "binary":

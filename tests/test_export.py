@@ -18,6 +18,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 from sklearn_mtl import (  # noqa: E402
     IndependentTaskClassifier,
     JointDecoder,
+    LabelProductClassifier,
     MultiTaskClassifier,
     Task,
     TaskChainClassifier,
@@ -308,6 +309,33 @@ def test_joint_decoding_of_the_independent_baseline():
         np.testing.assert_array_equal(out[f"{name}_label"], codes[:, j])
 
 
+@pytest.mark.parametrize("decode", ["joint", "independent"])
+def test_label_product_exports_its_marginals_and_labels(decode):
+    # the combinations' probabilities from the base model's graph; each task's as
+    # predict_proba marginalises them (a gated task's conditional on its gate); the
+    # labels: its most probable combination, or each task's own decision
+    X, Y = _car_data(200, 0)
+    Y["tags"] = [None if car == "no" else ["a"] if x > 0 else ["a", "b"] if y > 0 else []
+                 for car, x, y in zip(Y["car"], X[:, 2], X[:, 3])]
+    tasks = [*TASKS, Task("tags", kind="multilabel", gate=("car", "yes"))]
+    model = make_pipeline(StandardScaler(), LabelProductClassifier(
+        LogisticRegression(max_iter=1000), tasks=tasks, decode=decode)).fit(X, Y)
+    onx = export_onnx(model, X_sample=X[:20])
+    X_test, _ = _car_data(300, 1)
+    out = _assert_parity(model, onx, X_test, estimator=model[-1])
+    encoded = model[-1].predict_encoded(model[0].transform(X_test))
+    for j, task in enumerate(model[-1].schema_):
+        got = out[f"{task.name}_label"]
+        if task.kind == "multilabel":
+            off = encoded.codes[:, j] == -2
+            np.testing.assert_array_equal(got[~off], encoded.multilabel[task.name][~off])
+            assert (got[off] == -2).all() and off.any()
+        else:
+            np.testing.assert_array_equal(got, encoded.codes[:, j], err_msg=task.name)
+    meta = {p.key: p.value for p in onx.metadata_props}
+    assert ("decided jointly" in meta["sklearn_mtl_labels"]) == (decode == "joint")
+
+
 def test_too_many_combinations_export_probabilities_only():
     # 13 free binary tasks: 8192 combinations, more than the graph scores
     rng = np.random.RandomState(0)
@@ -375,11 +403,13 @@ def test_errors_name_the_part(frame_data):
     chain = TaskChainClassifier(LogisticRegression()).fit(X, Y)
     with pytest.raises(OnnxExportError, match="TaskChainClassifier"):
         export_onnx(chain)
-    # A pipeline step skl2onnx does not know.
-    pipe = make_pipeline(FunctionTransformer(np.tanh), IndependentTaskClassifier(
-        LogisticRegression())).fit(X, Y)
-    with pytest.raises(OnnxExportError, match="FunctionTransformer"):
+    # A pipeline step skl2onnx does not know is named; the steps it knows are not
+    # (skl2onnx lists StandardScaler as "Scaler").
+    pipe = make_pipeline(StandardScaler(), FunctionTransformer(np.tanh),
+                         IndependentTaskClassifier(LogisticRegression())).fit(X, Y)
+    with pytest.raises(OnnxExportError, match="FunctionTransformer") as error:
         export_onnx(pipe)
+    assert "standardscaler" not in str(error.value)
 
 
 def test_estimator_hook_exports_its_own_preprocessing():
