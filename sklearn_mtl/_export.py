@@ -605,7 +605,7 @@ def _quantize(onx):
 
 
 # ============================================================ the torch part
-def inference_parts(estimator):
+def inference_parts(estimator, *, probe=False):
     """(sklearn preprocessor or None, torch module) computing the estimator's outputs.
 
     An estimator that computes part of its predictions outside ``net_.module_`` (input
@@ -614,7 +614,9 @@ def inference_parts(estimator):
     skl2onnx), and a module mapping its float32 output to the per-task outputs of
     ``_predict_outputs``. Otherwise the pair is ``(None, network_outputs_module(est))``,
     with the estimator's own ``TabularPreprocessor`` as torch operations in front where it
-    has one, and the lookup of repeated training rows (``lookup_tasks_``) after it.
+    has one, and the lookup of repeated training rows (``lookup_tasks_``) after it. With
+    ``probe``, the module also gives the combination probe's log probabilities, last
+    (see :func:`network_outputs_module`).
     """
     if np.any(getattr(estimator, "neighbor_weights_", 0)):
         raise OnnxExportError(
@@ -626,7 +628,7 @@ def inference_parts(estimator):
     hook = getattr(estimator, "_onnx_parts", None)
     if hook is not None:
         return hook()
-    preprocessor, module = _network_parts(estimator)
+    preprocessor, module = _network_parts(estimator, probe)
     lookup = getattr(estimator, "_lookup", None)
     if lookup is None:
         return preprocessor, module
@@ -642,9 +644,9 @@ def inference_parts(estimator):
     return None, _with_lookup(lookup, module)
 
 
-def _network_parts(estimator):
+def _network_parts(estimator, probe=False):
     """``inference_parts`` without the lookup of rows seen in training."""
-    module = network_outputs_module(estimator)
+    module = network_outputs_module(estimator, probe=probe)
     preprocessor = getattr(estimator, "preprocessor_", None)
     if preprocessor is None:
         return None, module
@@ -751,12 +753,14 @@ def _input_shape(estimator):
     return tuple(getattr(estimator, "_sample_shape", None) or (estimator.n_features_in_,))
 
 
-def network_outputs_module(estimator):
+def network_outputs_module(estimator, *, probe=False):
     """A copy of ``net_.module_`` followed by the per-task nonlinearities (eval mode, CPU).
 
     It maps an input batch to a tuple of per-task outputs as ``_predict_outputs`` gives
     them: class probabilities ((batch, 2) for a binary task), P(label) for a multilabel
-    task, values for a regression task.
+    task, values for a regression task. With ``probe`` (for an estimator with a
+    combination probe, ``combination_weight_`` above 0), one more output: the probe's log
+    probabilities of the observed combinations (batch, C), the members' averaged.
     """
     import torch
 
@@ -766,17 +770,24 @@ def network_outputs_module(estimator):
         raise OnnxExportError(
             f"{type(estimator).__name__} has no fitted torch module (net_.module_)."
         )
-    probe = None
-    if _probe_in_graph(estimator):
-        probe = (estimator._probe_weight, estimator._probe_bias)
+    weights = None
+    if probe:
+        if not getattr(estimator, "combination_weight_", 0.0):
+            raise OnnxExportError(
+                f"{type(estimator).__name__} has no combination probe "
+                "(combination_weight_ is 0)."
+            )
+        weights = (estimator._probe_weight, estimator._probe_bias)
     return _PerTaskOutputs(copy.deepcopy(module).cpu().eval(),
-                           [t.kind for t in estimator.schema_], probe)
+                           [t.kind for t in estimator.schema_], weights)
 
 
 def _probe_in_graph(estimator):
     """Whether ``predict`` reads the network's combination probe, which the graph's joint
-    decoding then needs (see ``MultiTaskClassifier.combination_weight_``)."""
-    if not getattr(estimator, "combination_weight_", 0.0):
+    decoding then needs (see ``MultiTaskClassifier.combination_weight_``); never for an
+    estimator whose ``_onnx_parts`` gives its module."""
+    if not getattr(estimator, "combination_weight_", 0.0) or hasattr(estimator,
+                                                                       "_onnx_parts"):
         return False
     return _joint_plan(estimator, estimator._decoder()) is not None
 
@@ -1187,7 +1198,7 @@ def _convert_network(scope, operator, container, estimator, proba_names):
     probabilities, or None."""
     import torch
 
-    preprocessor, module = inference_parts(estimator)
+    preprocessor, module = inference_parts(estimator, probe=_probe_in_graph(estimator))
     if _raw_table_preprocessor(estimator) is not None:
         return _convert_raw_table_network(scope, operator, container, estimator, module,
                                           proba_names)
