@@ -270,6 +270,18 @@ def test_default_recipe_exports_its_joint_decoding_and_probe():
     _assert_labels_are_predicts(clf, onx, X_test)
     meta = {p.key: p.value for p in onx.metadata_props}
     assert "joint" in meta["sklearn_mtl_labels"]
+    # the public module gives the per-task outputs; the probe's output only when asked
+    x = torch.from_numpy(clf.preprocessor_.transform(X_test).astype(np.float32))
+    with torch.no_grad():
+        plain = network_outputs_module(clf)(x)
+        probed = network_outputs_module(clf, probe=True)(x)
+    assert len(plain) == 3 and len(probed) == 4
+    assert probed[3].shape == (len(X_test), len(clf.observed_combinations_))
+    for a, b in zip(plain, probed):
+        torch.testing.assert_close(a, b)
+    with pytest.raises(OnnxExportError, match="no combination probe"):
+        network_outputs_module(clf.set_params(decode="independent").fit(X_train, Y_train),
+                               probe=True)
 
 
 @pytest.mark.parametrize("table", ["numeric with repeated rows", "strings"])
