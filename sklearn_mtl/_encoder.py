@@ -88,7 +88,9 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
       of sets is one multilabel task). A 0/1 indicator matrix (scikit-learn's
       multi-label format) is one binary task per column, as ``MultiOutputClassifier``
       reads it, unless one multilabel task is declared (``Task("labels",
-      kind="multilabel")``): then its columns are that task's labels;
+      kind="multilabel")``): then its columns are that task's labels. A SciPy sparse
+      indicator (``MultiLabelBinarizer(sparse_output=True)``) reads as its dense twin, and
+      ``inverse_transform`` gives it back as CSR;
     - a list of tag lists (lists, tuples or sets of labels, whatever their lengths): one
       multilabel task. A list of equal-length 0/1 lists is an indicator matrix;
     - a flat label space split into exclusive groups (see :meth:`from_groups`), read from
