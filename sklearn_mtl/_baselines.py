@@ -1234,18 +1234,22 @@ class LabelProductClassifier(_BaselineMethods):
     def _combination_proba(self, X):
         return _proba(self.estimator_, X, self.n_combinations_)
 
-    def _predict_outputs(self, X):
-        proba = self._combination_proba(X)
+    def _memberships(self):
+        """For each task, ``(member, on)`` as floats: ``member`` (C, K) marks the class (a
+        multilabel task: the labels) each combination gives the task, ``on`` (C,) the
+        combinations where the task applies (its gate on)."""
         combos = self.combinations_
-        outputs = []
         for j, task in enumerate(self.schema_):
             on = combos.codes[:, j] >= 0
             if task.kind == "multilabel":
                 member = (combos.multilabel[task.name] == 1) & on[:, None]
             else:
                 member = combos.codes[:, j][:, None] == np.arange(len(task.classes))
-            outputs.append(_conditional(proba, member.astype(float), on.astype(float)))
-        return outputs
+            yield member.astype(float), on.astype(float)
+
+    def _predict_outputs(self, X):
+        proba = self._combination_proba(X)
+        return [_conditional(proba, member, on) for member, on in self._memberships()]
 
     @_locating
     def predict_encoded(self, X):

@@ -1153,20 +1153,13 @@ def _convert_product(scope, container, estimator, sub_output, proba_names):
     from ._baselines import _conditional
 
     const, node = _graph_builders(scope, container)
-    combos = estimator.combinations_
     n_combinations = estimator.n_combinations_
     codes = np.asarray(estimator.estimator_.classes_).astype(np.int64)
     scatter = np.zeros((len(codes), n_combinations), dtype=np.float32)
     scatter[np.arange(len(codes)), codes] = 1.0
     proba = node("MatMul", [node("Cast", [sub_output], to=TensorProto.FLOAT),
                             const(scatter, np.float32)])
-    for j, task in enumerate(estimator.schema_):
-        on = combos.codes[:, j] >= 0
-        if task.kind == "multilabel":
-            member = (combos.multilabel[task.name] == 1) & on[:, None]
-        else:
-            member = combos.codes[:, j][:, None] == np.arange(len(task.classes))
-        member, on = member.astype(np.float32), on.astype(np.float32)
+    for j, (member, on) in enumerate(estimator._memberships()):
         # the fallback where the task's gate gets no probability: predict_proba's prior
         prior = _conditional(np.zeros((1, n_combinations)), member, on)
         joint = node("MatMul", [proba, const(member, np.float32)])
