@@ -483,6 +483,12 @@ def test_sparse_indicator_in_a_grid_search(indicator):
     np.testing.assert_allclose(search.cv_results_["mean_test_score"],
                                dense.cv_results_["mean_test_score"])
     assert sp.issparse(search.predict(X))
+    # the project's cross_val_predict gives the sparse form back
+    from sklearn_mtl.model_selection import cross_val_predict
+
+    oof = cross_val_predict(model, X, sp.csr_matrix(Y), cv=3)
+    assert sp.issparse(oof)
+    np.testing.assert_array_equal(oof.toarray(), cross_val_predict(model, X, Y, cv=3))
 
 
 def test_sparse_indicator_declared_multilabel_groups_and_missing_labels(indicator):
