@@ -179,8 +179,6 @@ def export_onnx(
             "another part of the pipeline; rename the task or the pipeline's inputs."
         )
     joint = _joint_plan(estimator, decoder) if labels else None
-    if labels and _product_mode(estimator, decoder):  # its own combinations' model
-        joint = (estimator.combinations_.codes, 0.0)
     _set_metadata(onnx, onx, schema, thresholds, labels=labels, joint=joint)
     if quantize:
         onx = _quantize(onx)
@@ -337,10 +335,9 @@ def _parts(est):
 
 
 def _labels_ok(estimator, decoder):
-    """Whether the graph can give ``predict``'s labels: task by task, over a finite set
-    of combinations (:func:`_joint_plan`), or a label product's best combination."""
-    if isinstance(decoder, str) and decoder == "independent" or _product_mode(estimator,
-                                                                               decoder):
+    """Whether the graph can give ``predict``'s labels: task by task, or over a finite
+    set of combinations (:func:`_joint_plan`)."""
+    if isinstance(decoder, str) and decoder == "independent":
         return True
     return _joint_plan(estimator, decoder) is not None
 
@@ -352,9 +349,12 @@ MAX_ONNX_COMBINATIONS = 4096
 def _joint_plan(estimator, decoder):
     """``(combinations, probe weight)`` of a joint decoding the graph can express: the
     codes (C, n_tasks) ``predict`` takes its argmax over and the weight of the network's
-    combination probe (0 without one); None for another decoder."""
+    combination probe (0 without one); None for another decoder. A label product's
+    combinations are its own classes (its model's argmax, see ``_convert``)."""
     from ._decoding import JointDecoder
 
+    if _product_mode(estimator, decoder):
+        return estimator.combinations_.codes, 0.0
     if isinstance(decoder, str) and decoder == "joint":
         decoder = JointDecoder()
     if type(decoder) is not JointDecoder:
@@ -1154,9 +1154,7 @@ def _convert_product(scope, container, estimator, sub_output, proba_names):
 
     const, node = _graph_builders(scope, container)
     n_combinations = estimator.n_combinations_
-    codes = np.asarray(estimator.estimator_.classes_).astype(np.int64)
-    scatter = np.zeros((len(codes), n_combinations), dtype=np.float32)
-    scatter[np.arange(len(codes)), codes] = 1.0
+    scatter = _class_scatter(estimator.estimator_.classes_, n_combinations)
     proba = node("MatMul", [node("Cast", [sub_output], to=TensorProto.FLOAT),
                             const(scatter, np.float32)])
     for j, (member, on) in enumerate(estimator._memberships()):
@@ -1423,6 +1421,15 @@ def _splice(core, scope, container, inputs, outputs):
         )
 
 
+def _class_scatter(classes, width):
+    """(len(classes), width) float32 0/1: a base model's probability columns (its
+    ``classes_``, codes) to the ``width`` codes of the task or combinations."""
+    codes = np.asarray(classes).astype(np.int64)
+    onehot = np.zeros((len(codes), width), dtype=np.float32)
+    onehot[np.arange(len(codes)), codes] = 1.0
+    return onehot
+
+
 def _convert_independent(scope, container, estimator, sub_outputs, proba_names):
     """Per-task probabilities from the base estimators' own probability outputs."""
     from onnx import TensorProto
@@ -1435,9 +1442,7 @@ def _convert_independent(scope, container, estimator, sub_outputs, proba_names):
             k = 2 if task.kind == "multilabel" else len(task.classes)
             proba = next(subs).full_name
             # Scatter the model's classes (codes) to the task's k columns: proba @ onehot.
-            codes = np.asarray(est.classes_).astype(np.int64)
-            onehot = np.zeros((len(codes), k), dtype=np.float32)
-            onehot[np.arange(len(codes)), codes] = 1.0
+            onehot = _class_scatter(est.classes_, k)
             if task.kind == "multilabel":
                 onehot = onehot[:, 1:2]
             matrix = scope.get_unique_variable_name("mtl_classes")
@@ -1473,15 +1478,11 @@ def _add_labels(scope, container, schema, thresholds, proba_names, label_names, 
     for j in schema.order:
         task = schema.tasks[j]
         proba = proba_names[j]
+        from_combination = best is not None and task.kind in ("binary", "multiclass")
         if task.kind == "regression":
             code = proba
-        elif best is not None and task.kind in ("binary", "multiclass"):
-            # the best combination's code: gated off already where its parent is
+        elif from_combination:  # the best combination's code, -2 where its gate is off
             code = node("Gather", [const(combos[:, j], np.int64), best], axis=0)
-            decided[task.name] = code
-            container.add_node("Identity", [code], [label_names[j]],
-                               name=scope.get_unique_operator_name("mtl_Identity"))
-            continue
         elif task.kind == "multiclass":
             code = node("ArgMax", [proba], axis=1, keepdims=0)
         elif blocks is not None and task.kind == "multilabel":
@@ -1496,7 +1497,7 @@ def _add_labels(scope, container, schema, thresholds, proba_names, label_names, 
                 above = node("Greater", [proba, const(np.broadcast_to(
                     thr, (len(task.classes),)), np.float32)])
             code = node("Cast", [above], to=TensorProto.INT64)
-        if task.gate is not None:
+        if task.gate is not None and not from_combination:
             parent = decided[task.gate[0]]
             on = None
             for g in schema.gate_codes(task):

@@ -354,21 +354,16 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
             "partition); this cv does not."
         )
     params = {} if params is None else dict(params)
-
-    def fold_params(train):
-        cut = {k: _safe_indexing(v, train) if _num_samples_or_none(v) == n else v
-               for k, v in params.items()}
-        model = clone(estimator)
-        if groups is not None:
-            cut.update(_groups_fit_params(model, groups[train]))
-        return model, cut
-
     jobs = []
     for train, test in splits:
-        model, cut = fold_params(train)
+        # per-sample parameters cut to the training fold, and groups where fit takes them
+        cut = {k: _safe_indexing(v, train) if _num_samples_or_none(v) == n else v
+               for k, v in params.items()}
+        if groups is not None:
+            cut.update(_groups_fit_params(estimator, groups[train]))
         jobs.append(delayed(_fit_and_call)(
-            model, _safe_indexing(X, train), _rows(Y, train), _safe_indexing(X, test),
-            method, cut,
+            clone(estimator), _safe_indexing(X, train), _rows(Y, train),
+            _safe_indexing(X, test), method, cut,
         ))
     results = Parallel(n_jobs=n_jobs)(jobs)
     if method == "predict":
