@@ -24,6 +24,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, validate_dat
 
 from ._decoding import decode, observed_combinations
 from ._encoder import EncodedLabels, StructuredLabelEncoder
+from ._frames import to_pandas
 from ._schema import NOT_APPLICABLE, Task
 from ._validation import check_sample_weight
 from .metrics._classification import exact_match_score
@@ -234,6 +235,7 @@ def tasks_from_classes(estimator, Y, classes):
 def _column_names(Y):
     """Task names of ``Y`` as the encoder names them (column names, ``task<j>`` for
     the columns of an array, ``y`` for a 1-D one), and whether a column holds sets."""
+    Y = to_pandas(Y, "y", labels=True)
     if isinstance(Y, pd.DataFrame):
         columns = [Y[c] for c in Y.columns]
         names = [str(c) for c in Y.columns]

@@ -48,6 +48,7 @@ from ._base import (
     validate_features,
 )
 from ._encoder import EncodedLabels
+from ._frames import is_polars, to_pandas
 from ._schema import MISSING, NOT_APPLICABLE
 
 # ------------------------------------------------------------------------------ helpers
@@ -147,17 +148,22 @@ def _locating(method):
 
 def _passed_as_given(X):
     """Whether ``X`` goes to the base estimator unconverted, as MultiOutputClassifier
-    passes it: a DataFrame (so that the base estimator sees the same columns, names
-    and dtypes in ``fit`` and ``predict``), or a 2-D array whose values are not all
-    finite numbers (NaN, objects). Other arrays, sparse matrices and lists are
-    validated (and converted) here."""
-    if not isinstance(X, (pd.DataFrame, np.ndarray)) or X.ndim != 2 or min(X.shape) < 1:
+    passes it: a DataFrame, pandas or polars (so that the base estimator sees the same
+    columns, names and dtypes in ``fit`` and ``predict``), or a 2-D array whose values
+    are not all finite numbers (NaN, objects). Other arrays, sparse matrices and lists
+    are validated (and converted) here."""
+    if _is_frame(X):
+        return min(X.shape) >= 1
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or min(X.shape) < 1:
         return False
-    if isinstance(X, pd.DataFrame):
-        return True
     if X.dtype.kind in "biuf":
         return not np.isfinite(X).all()
     return X.dtype.kind == "O"
+
+
+def _is_frame(X):
+    """Whether ``X`` is a pandas or a polars DataFrame."""
+    return isinstance(X, pd.DataFrame) or (is_polars(X) and type(X).__name__ == "DataFrame")
 
 
 class _BaselineMethods(BaseMultiTaskEstimator):
@@ -172,7 +178,7 @@ class _BaselineMethods(BaseMultiTaskEstimator):
         # names the task and (see _locating) the first bad entry. Other arrays are
         # validated here (the array that fails only then goes as it is: the numbers'
         # own check is the one pass over them).
-        if not (isinstance(X, pd.DataFrame) and _passed_as_given(X)):
+        if not (_is_frame(X) and _passed_as_given(X)):
             try:
                 return super()._validate_X(X, reset=reset)
             except ValueError:
@@ -765,8 +771,7 @@ class TaskChainClassifier(_BaselineMethods):
                 f"{type(self.estimator).__name__} has none. Use chain_method='predict'."
             )
         orders = self._resolve_orders(check_random_state(self.random_state))
-        if not sp.issparse(X) and not isinstance(X, pd.DataFrame):
-            X = np.asarray(X)
+        X = _chain_input(X)
         self.orders_ = [[self.schema_[j].name for j in order] for order in orders]
         self.estimators_ = [self._fit_chain(X, encoded, fit_kwargs, order) for order in orders]
         return self
@@ -884,8 +889,7 @@ class TaskChainClassifier(_BaselineMethods):
 
     # -------------------------------------------------------------------- prediction
     def _predict_outputs(self, X, method="proba"):
-        if not sp.issparse(X) and not isinstance(X, pd.DataFrame):
-            X = np.asarray(X)
+        X = _chain_input(X)
         outputs = None
         for order_names, links in zip(self.orders_, self.estimators_, strict=True):
             chain_out = self._chain_outputs(
@@ -964,6 +968,13 @@ class TaskChainClassifier(_BaselineMethods):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         return self._single_or_list(self._predict_outputs(X, method="decision"), task)
+
+
+def _chain_input(X):
+    """``X`` as the chain reads it: a DataFrame (a polars one as pandas, which takes the
+    chain's columns) or a sparse matrix as it is, anything else as an array."""
+    X = to_pandas(X)
+    return X if sp.issparse(X) or isinstance(X, pd.DataFrame) else np.asarray(X)
 
 
 class _ChainInput:

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._frames import polars_dtypes, to_pandas, to_polars
 from ._schema import MISSING, NOT_APPLICABLE, Schema, Task, _plain, as_task_list
 
 _CONTAINERS = (list, set, frozenset, tuple)
@@ -255,6 +256,9 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
     def _fit(self, Y):
         self._validate_params()
         declared = as_task_list(self.tasks)
+        # a polars DataFrame is read as pandas and written back as polars
+        self._polars_dtypes = polars_dtypes(Y)
+        Y = to_pandas(Y, "Y", labels=True)
         if self.groups is not None:
             reader = _GroupsReader.fit(Y, self.groups, declared)
         else:
@@ -286,7 +290,7 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
             Per-task codes (negative = masked), multilabel and regression blocks.
         """
         check_is_fitted(self, "schema_")
-        return self._encode(self._reader.read(Y))
+        return self._encode(self._reader.read(to_pandas(Y, "Y", labels=True)))
 
     def _encode(self, columns):
         schema = self.schema_
@@ -361,7 +365,9 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
                 f"The encoded labels have {encoded.codes.shape[1]} tasks, but the encoder "
                 f"has {self.n_tasks_}."
             )
-        return self._reader.write(encoded)
+        out = self._reader.write(encoded)
+        dtypes = getattr(self, "_polars_dtypes", None)  # None in a model saved before
+        return out if dtypes is None else to_polars(out, dtypes)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

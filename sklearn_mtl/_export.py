@@ -41,6 +41,7 @@ import warnings
 
 import numpy as np
 
+from ._frames import to_pandas
 from ._schema import NOT_APPLICABLE
 
 #: The default ONNX opset: the lowest that torch's exporter writes, read by every
@@ -151,6 +152,7 @@ def export_onnx(
     from sklearn.pipeline import Pipeline
     from sklearn.utils.validation import check_is_fitted
 
+    X_sample = to_pandas(X_sample, "X_sample")  # a polars table's columns as pandas'
     final = model[-1] if isinstance(model, Pipeline) else model
     check_is_fitted(final)
     estimator, thresholds, decoder = _parts(final)

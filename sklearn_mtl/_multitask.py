@@ -28,6 +28,7 @@ from ._base import (
 )
 from ._decoding import JointDecoder, unseen_combination_mass
 from ._decoding import _finish as finish_decoding
+from ._frames import to_pandas
 from ._validation import check_groups, check_network_params, check_sample_weight
 from .neural._combinations import (
     MIN_PROBE_ROWS,
@@ -580,6 +581,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return X
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
+        X = to_pandas(X)
         preprocess = self.preprocessing is not None
         if preprocess and is_tabular_frame(X):
             # Strings and categories: the column checks here, the values in the
@@ -691,6 +693,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self._no_readouts()  # the samples are read lazily: no held-out read-outs
             return self
         self._require_y(y)
+        X = to_pandas(X)  # a polars table is read as pandas (its dtypes, its gaps)
         raw = X  # as the user gave it: the lookup compares rows as they come
         if self.warm_start and hasattr(self, "net_"):
             X = self._validate_X(X, reset=False)

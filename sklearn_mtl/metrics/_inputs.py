@@ -29,6 +29,7 @@ from .._encoder import (
     _is_indicator,
     _is_tag_lists,
 )
+from .._frames import to_pandas
 from .._schema import Schema, Task
 
 _CONTAINERS = (list, set, frozenset, tuple)
@@ -256,6 +257,11 @@ def _extend_classes(tasks, Y):
 
 
 # ---------------------------------------------------------------------------- encoding
+def _as_pandas(Y_true, Y_pred):
+    """Polars labels read as pandas ones (:func:`~sklearn_mtl._frames.to_pandas`)."""
+    return to_pandas(Y_true, "Y_true", labels=True), to_pandas(Y_pred, "Y_pred", labels=True)
+
+
 def encode_truth(Y, encoder):
     """``Y`` encoded by a fitted estimator's encoder, for its ``score``.
 
@@ -264,6 +270,7 @@ def encode_truth(Y, encoder):
     as an error instead of raising.
     """
     tasks = list(encoder.schema_.tasks)
+    Y = to_pandas(Y, "Y", labels=True)
     if encoder.groups is None:
         extended = _extend_classes(tasks, Y)
         if extended != tasks:
@@ -274,6 +281,7 @@ def encode_truth(Y, encoder):
 def fit_label_encoder(Y_true, Y_pred=None, schema=None, *, extend_classes=False):
     """A fitted encoder that reads ``Y_true`` and ``Y_pred`` alike (gated labels masked)."""
     encoder, tasks = resolve_schema(schema)
+    Y_true, Y_pred = _as_pandas(Y_true, Y_pred)
     both = _concat(Y_true, Y_pred)
     if encoder is not None and getattr(getattr(encoder, "_reader", None), "indicator", False):
         # Binary tasks read from a 0/1 indicator matrix: their positive classes are the
@@ -298,7 +306,8 @@ def fit_label_encoder(Y_true, Y_pred=None, schema=None, *, extend_classes=False)
 
 
 def encode_pair(Y_true, Y_pred, schema=None, *, extend_classes=False):
-    """``(true, pred)`` as EncodedLabels of one schema."""
+    """``(true, pred)`` as EncodedLabels of one schema (polars objects read as pandas)."""
+    Y_true, Y_pred = _as_pandas(Y_true, Y_pred)
     if isinstance(Y_true, EncodedLabels) and isinstance(Y_pred, EncodedLabels):
         _check_same_tasks(Y_true.schema, Y_pred.schema)
         true, pred = Y_true, Y_pred
@@ -323,6 +332,7 @@ def encode_one(Y, schema=None):
     """``Y`` as EncodedLabels (an EncodedLabels is returned as is)."""
     if isinstance(Y, EncodedLabels):
         return Y
+    Y = to_pandas(Y, "Y", labels=True)
     return fit_label_encoder(Y, None, schema).transform(Y)
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._encoder import EncodedLabels, _as_label_array
+from .._frames import to_pandas
 from .._schema import NOT_APPLICABLE, _topological_order
 from ._inputs import ABSENT, _encoder_of, encode_one, encode_pair, resolve_schema
 
@@ -192,6 +193,7 @@ def consistency_violations(Y_pred, schema):
     """
     tasks, groups = _structure_of(schema)
     violations = []
+    Y_pred = to_pandas(Y_pred, "Y_pred", labels=True)
     if isinstance(Y_pred, EncodedLabels):
         values, has_label = _read_encoded(Y_pred, tasks)
     elif groups is not None:

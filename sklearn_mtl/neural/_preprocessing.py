@@ -17,6 +17,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._frames import to_pandas
+
 _CATEGORICAL_KINDS = ("O", "U", "S", "b")
 
 
@@ -372,7 +374,8 @@ def read_time_text(column, name):
 def _as_frame(X):
     """``X`` as a DataFrame: a DataFrame as it is, anything else through scikit-learn's
     ``check_array`` (2-D, dense, not complex, at least one sample and one feature; NaN
-    and strings allowed)."""
+    and strings allowed); a polars DataFrame as the pandas one it reads as."""
+    X = to_pandas(X)
     if not isinstance(X, pd.DataFrame):
         return pd.DataFrame(check_array(X, dtype=None, ensure_all_finite=False))
     if X.shape[0] == 0 or X.shape[1] == 0:

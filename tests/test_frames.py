@@ -1,0 +1,259 @@
+"""Polars in, polars out: polars DataFrames read as pandas ones and written back."""
+
+import datetime as dt
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from test_encoder import schemas_and_labels
+
+import sklearn_mtl
+from sklearn_mtl import (
+    IndependentTaskClassifier,
+    LabelProductClassifier,
+    MultiTaskClassifier,
+    StructuredLabelEncoder,
+    TaskChainClassifier,
+    compare,
+)
+from sklearn_mtl._frames import to_pandas, to_polars
+from sklearn_mtl.metrics import cooccurrence_matrix, exact_match_score, task_accuracy_score
+from sklearn_mtl.model_selection import cross_val_predict
+from sklearn_mtl.neural import TabularPreprocessor
+
+pl = pytest.importorskip("polars")
+
+FAST = {"max_epochs": 3, "ensemble_size": 1, "random_state": 0}
+
+
+def tables(n=60, seed=0):
+    """The same features and labels as pandas and as polars frames: a string, a
+    category, a date with its time zone, a gap in a number; labels of an Enum, a
+    string with gaps and an integer with gaps."""
+    rng = np.random.RandomState(seed)
+    mass = rng.normal(4000, 500, n)
+    mass[::7] = np.nan
+    X = pd.DataFrame({
+        "length": rng.normal(40, 5, n),
+        "mass": mass,
+        "region": rng.choice(["north", "south", "east"], n).astype(object),
+        "colour": pd.Categorical(rng.choice(["red", "blue"], n)),
+        "when": pd.date_range("2020-01-01", periods=n, freq="D", tz="Europe/Paris"),
+    })
+    species = np.where(X["length"] > 40, "gentoo", "adelie")
+    sex = rng.choice(["female", "male"], n).astype(object)
+    sex[::5] = None
+    ring = rng.choice([3, 4], n).astype(object)
+    ring[1::6] = None
+    Y = pd.DataFrame({
+        "species": pd.Categorical(species, categories=["gentoo", "adelie", "emperor"]),
+        "sex": sex,
+        "ring": pd.array(ring.tolist(), dtype="Int64"),
+    })
+    Xp = pl.DataFrame({
+        "length": X["length"].to_numpy(),
+        "mass": [None if np.isnan(v) else v for v in mass],
+        "region": X["region"].tolist(),
+        "colour": pl.Series(X["colour"].astype(str).tolist(), dtype=pl.Categorical),
+        "when": pl.Series([t.to_pydatetime() for t in X["when"]]).dt.convert_time_zone(
+            "Europe/Paris"),
+    })
+    Yp = pl.DataFrame({
+        "species": pl.Series(species.tolist(), dtype=pl.Enum(["gentoo", "adelie", "emperor"])),
+        "sex": pl.Series(sex.tolist(), dtype=pl.String),
+        "ring": pl.Series(ring.tolist(), dtype=pl.Int16),
+    })
+    return X, Y, Xp, Yp
+
+
+def lr():
+    return make_pipeline(StandardScaler(), LogisticRegression())
+
+
+# ---------------------------------------------------------------------- conversion
+def test_columns_read_as_a_pandas_user_has_them():
+    frame = pl.DataFrame({
+        "i": pl.Series([1, None, 3], dtype=pl.Int64),
+        "u": pl.Series([1, 2, 3], dtype=pl.UInt8),
+        "b": [True, None, False],
+        "b2": [True, False, True],
+        "s": ["x", None, "y"],
+        "c": pl.Series(["x", None, "y"], dtype=pl.Categorical),
+        "e": pl.Series(["x", None, "y"], dtype=pl.Enum(["y", "x", "z"])),
+        "d": [dt.date(2020, 1, 1), None, dt.date(2020, 1, 3)],
+        "t": pl.Series([dt.datetime(2020, 1, 1, 12), None, None]).dt.replace_time_zone(
+            "Europe/Paris"),
+        "du": [dt.timedelta(days=1), None, dt.timedelta(hours=6)],
+        "l": [["a", "b"], None, []],
+    })
+    out = to_pandas(frame)
+    assert list(out.columns) == frame.columns
+    np.testing.assert_array_equal(out["i"].to_numpy(), [1.0, np.nan, 3.0])
+    assert out["u"].dtype == np.uint8
+    assert out["b"].tolist() == [True, None, False] and out["b2"].dtype == bool
+    assert out["s"].tolist() == ["x", None, "y"]
+    assert isinstance(out["c"].dtype, pd.CategoricalDtype) and out["c"].isna().tolist() == [
+        False, True, False]
+    assert list(out["e"].cat.categories) == ["y", "x", "z"]  # an Enum keeps its order
+    assert out["d"].iloc[0] == pd.Timestamp("2020-01-01") and pd.isna(out["d"].iloc[1])
+    assert out["t"].iloc[0] == pd.Timestamp("2020-01-01 12:00", tz="Europe/Paris")
+    assert out["du"].iloc[2] == pd.Timedelta(hours=6)
+    assert out["l"].tolist() == [["a", "b"], None, []]
+    # as labels, integers and booleans with gaps stay integers and booleans
+    labels = to_pandas(frame, labels=True)
+    assert str(labels["i"].dtype) == "Int64" and labels["i"].tolist()[0] == 1
+    assert str(labels["b"].dtype) == "boolean"
+    # not polars: as it is
+    arr = np.ones((2, 2))
+    assert to_pandas(arr) is arr
+
+
+def test_a_lazy_frame_is_refused_by_name():
+    with pytest.raises(TypeError, match=r"Y is a polars LazyFrame.*Y\.collect\(\)"):
+        StructuredLabelEncoder().fit(pl.DataFrame({"a": ["x", "y"]}).lazy())
+    _, _, Xp, Yp = tables()
+    with pytest.raises(TypeError, match=r"X is a polars LazyFrame"):
+        MultiTaskClassifier(**FAST).fit(Xp.lazy(), Yp)
+
+
+# ------------------------------------------------------------------------- encoder
+def test_encoder_round_trip_keeps_names_dtypes_and_gaps():
+    _, Y, _, Yp = tables()
+    snapshot = Yp.clone()
+    enc = StructuredLabelEncoder().fit(Yp)
+    assert [t.name for t in enc.tasks_] == ["species", "sex", "ring"]
+    assert enc.classes_[0].tolist() == ["gentoo", "adelie", "emperor"]
+    assert enc.classes_[2].tolist() == [3, 4]  # integers, not floats
+    encoded = enc.transform(Yp)
+    np.testing.assert_array_equal(encoded.codes, StructuredLabelEncoder().fit_transform(Y).codes)
+    out = enc.inverse_transform(encoded)
+    assert isinstance(out, pl.DataFrame)
+    assert out.schema == Yp.schema
+    assert out.equals(Yp)
+    assert Yp.equals(snapshot)  # never mutated
+
+
+def _polars_frame(columns):
+    """The hypothesis strategy's columns as a polars DataFrame: gaps as nulls, label
+    sets as lists in the order of their classes."""
+    data = {}
+    for name, values in columns.items():
+        values = [None if v is None or (isinstance(v, float) and np.isnan(v)) else v
+                  for v in values]
+        if any(isinstance(v, (set, frozenset)) for v in values):
+            values = [None if v is None else sorted(v, key=str) for v in values]
+        data[name] = values
+    return pl.DataFrame(data, strict=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(schemas_and_labels())
+def test_round_trip_over_random_polars_frames(data):
+    tasks, columns = data
+    Yp = _polars_frame(columns)
+    enc = StructuredLabelEncoder(tasks=tasks)
+    encoded = enc.fit_transform(Yp)
+    pandas_codes = StructuredLabelEncoder(tasks=tasks).fit_transform(to_pandas(
+        Yp, labels=True)).codes
+    np.testing.assert_array_equal(encoded.codes, pandas_codes)
+    out = enc.inverse_transform(encoded)
+    assert isinstance(out, pl.DataFrame) and out.columns == Yp.columns
+    for name in Yp.columns:
+        expected = Yp[name].to_list()
+        got = out[name].to_list()
+        if Yp[name].dtype == pl.List:  # label sets: the same labels, in any order
+            expected = [None if v is None else sorted(v, key=str) for v in expected]
+            got = [None if v is None else sorted(v, key=str) for v in got]
+        assert got == expected, name
+
+
+def test_to_polars_keeps_a_value_its_dtype_cannot_hold():
+    frame = pd.DataFrame({"a": ["x", None], "b": [1.5, np.nan]})
+    out = to_polars(frame, {"a": ["Enum", ["y"]], "b": "Int64"})
+    assert out["a"].to_list() == ["x", None] and out["a"].dtype == pl.String
+    assert out["b"].to_list() == [1.5, None]
+
+
+# ---------------------------------------------------------------------- estimators
+def test_network_on_polars_equals_network_on_pandas():
+    X, Y, Xp, Yp = tables()
+    pandas_model = MultiTaskClassifier(**FAST).fit(X, Y)
+    model = MultiTaskClassifier(**FAST).fit(Xp, Yp)
+    assert list(model.feature_names_in_) == Xp.columns
+    for got, expected in zip(model.predict_proba(Xp), pandas_model.predict_proba(X)):
+        np.testing.assert_array_equal(got, expected)
+    pred = model.predict(Xp)
+    assert isinstance(pred, pl.DataFrame) and pred.schema == Yp.schema
+    expected = pandas_model.predict(X)
+    for name in Yp.columns:
+        assert pred[name].to_list() == [None if pd.isna(v) else v for v in expected[name]]
+    assert model.score(Xp, Yp) == pandas_model.score(X, Y)
+    # polars features with pandas labels: the labels' form comes back
+    assert isinstance(MultiTaskClassifier(**FAST).fit(Xp, Y).predict(Xp), pd.DataFrame)
+
+
+def test_preprocessor_reads_polars_as_pandas():
+    X, _, Xp, _ = tables()
+    np.testing.assert_array_equal(TabularPreprocessor().fit_transform(Xp),
+                                  TabularPreprocessor().fit_transform(X))
+    out = TabularPreprocessor().set_output(transform="polars").fit_transform(Xp)
+    assert isinstance(out, pl.DataFrame) and "region_north" in out.columns
+
+
+@pytest.mark.parametrize("cls", [IndependentTaskClassifier, TaskChainClassifier,
+                                 LabelProductClassifier])
+def test_baselines_give_polars_back(cls):
+    X, Y, Xp, Yp = tables()
+    numeric = ["length"]
+    if cls is LabelProductClassifier:  # it leaves out the rows with a gap (and warns)
+        Yp, Y = Yp.drop_nulls(), Y.dropna()
+        Xp, X = Xp[np.asarray(Y.index)], X.loc[Y.index].reset_index(drop=True)
+        Y = Y.reset_index(drop=True)
+    model = cls(lr()).fit(Xp.select(numeric), Yp)
+    pred = model.predict(Xp.select(numeric))
+    assert isinstance(pred, pl.DataFrame) and pred.columns == Yp.columns
+    expected = cls(lr()).fit(X[numeric], Y).predict(X[numeric])
+    assert pred["sex"].to_list() == expected["sex"].tolist()
+
+
+def test_metrics_read_polars():
+    _, Y, _, Yp = tables()
+    Y_pred = Yp.with_columns(pl.Series("sex", ["male"] * Yp.height))
+    Y_pred_pandas = Y.assign(sex="male")
+    assert exact_match_score(Yp, Y_pred) == exact_match_score(Y, Y_pred_pandas)
+    pd.testing.assert_series_equal(task_accuracy_score(Yp, Y_pred),
+                                   task_accuracy_score(Y, Y_pred_pandas))
+    pd.testing.assert_frame_equal(cooccurrence_matrix(Yp), cooccurrence_matrix(Y))
+
+
+def test_model_selection_with_polars():
+    X, Y, Xp, Yp = tables()
+    numeric = ["length", "mass"]
+    def model():
+        return {"lr": IndependentTaskClassifier(make_pipeline(
+            SimpleImputer(), StandardScaler(), LogisticRegression()))}
+
+    table = compare(model(), Xp.select(numeric), Yp, cv=KFold(3), progress=False)
+    expected = compare(model(), X[numeric], Y, cv=KFold(3), progress=False)
+    cols = [("exact_match", "mean"), ("mean_task_accuracy", "mean")]
+    pd.testing.assert_frame_equal(table[cols], expected[cols])
+    pred = cross_val_predict(MultiTaskClassifier(**FAST), Xp, Yp, cv=KFold(3))
+    assert isinstance(pred, pl.DataFrame) and pred.height == Yp.height
+    scores = cross_validate(MultiTaskClassifier(**FAST), Xp, Yp, cv=KFold(3))["test_score"]
+    assert np.isfinite(scores).all()
+
+
+def test_saved_model_still_writes_polars(tmp_path):
+    _, _, Xp, Yp = tables()
+    model = MultiTaskClassifier(**FAST).fit(Xp, Yp)
+    path = os.fspath(tmp_path / "model.zip")
+    sklearn_mtl.save(model, path)
+    loaded = sklearn_mtl.load(path)
+    assert loaded.predict(Xp).equals(model.predict(Xp))
