@@ -101,6 +101,26 @@ def test_preprocessor_rejects_infinity_naming_the_column():
         TabularPreprocessor().fit(X)
 
 
+def test_a_float_array_is_preprocessed_as_its_dataframe():
+    # a table of numbers takes a path that builds no DataFrame: the same output
+    rng = np.random.RandomState(0)
+    X = np.abs(rng.normal(5, 2, size=(40, 3))) + 0.1
+    X[::4, 0] = 0.1  # a point mass
+    X[3, 1] = np.nan
+    pre = TabularPreprocessor(n_bins=4, ratios=True).fit(X)
+    expected = pre.transform(pd.DataFrame(X))
+    for array in (X, X.astype(np.float32)):
+        np.testing.assert_array_equal(pre.transform(array),
+                                      pre.transform(pd.DataFrame(array)))
+    np.testing.assert_array_equal(pre.transform(X), expected)
+    bad = X[:2].copy()
+    bad[1, 2] = np.inf
+    with pytest.raises(ValueError, match="row 1, column 2"):
+        pre.transform(bad)
+    with pytest.raises(ValueError, match="3 features"):
+        pre.transform(X[:, :2])
+
+
 def test_preprocessor_reads_dates_and_durations_as_days():
     X = pd.DataFrame({
         "sold": pd.to_datetime(["1970-01-02 00:00", "1970-01-04 12:00", None,

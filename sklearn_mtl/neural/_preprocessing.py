@@ -239,12 +239,19 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """The preprocessed table, float32 of shape (n_samples, ``n_features_out_``)."""
         check_is_fitted(self)
-        frame = _as_frame(X)
-        validate_data(self, frame, reset=False, skip_check_array=True)
-        frame = read_times(frame, getattr(self, "time_columns_", ()),
-                            getattr(self, "_dates", ()))
-        numeric = _numeric_block(frame, self.numeric_columns_,
-                                 getattr(self, "time_columns_", ()))
+        times = getattr(self, "time_columns_", ())
+        if (isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f" and len(X)
+                and not len(self.categorical_columns_) and not len(times)):
+            # numbers only (as the estimator's validation gives them): no DataFrame built,
+            # which is most of the time of a small batch
+            validate_data(self, X, reset=False, skip_check_array=True)
+            frame, numeric = None, _finite(X[:, self.numeric_columns_].astype(np.float64),
+                                           self.numeric_columns_.tolist())
+        else:
+            frame = _as_frame(X)
+            validate_data(self, frame, reset=False, skip_check_array=True)
+            frame = read_times(frame, times, getattr(self, "_dates", ()))
+            numeric = _numeric_block(frame, self.numeric_columns_, times)
         missing = np.isnan(numeric)
         scaled = _scaled(numeric, self.center_, self.scale_, self.numeric)
         blocks = [scaled.astype(np.float32, copy=False),
@@ -315,15 +322,19 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 def is_tabular_frame(X):
     """Whether ``X`` is a DataFrame that only the preprocessor reads: one with a
     categorical column (strings, categories, bools), a date or a duration."""
-    return isinstance(X, pd.DataFrame) and any(
-        _is_categorical(X.iloc[:, j]) or is_time(X.iloc[:, j]) for j in range(X.shape[1])
+    return isinstance(X, pd.DataFrame) and any(  # the dtypes alone: no column is built
+        _categorical_dtype(dtype) or _time_dtype(dtype) for dtype in X.dtypes
     )
 
 
 def is_time(column):
     """Whether a DataFrame column holds dates (``datetime64``, any time zone) or
     durations (``timedelta64``)."""
-    return _is_date(column) or pd.api.types.is_timedelta64_dtype(column.dtype)
+    return _time_dtype(column.dtype)
+
+
+def _time_dtype(dtype):
+    return pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype)
 
 
 def is_text(column):
@@ -412,7 +423,10 @@ def _column_kind(frame, j):
 
 
 def _is_categorical(column):
-    dtype = column.dtype
+    return _categorical_dtype(column.dtype)
+
+
+def _categorical_dtype(dtype):
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype):
         return True
     return getattr(dtype, "kind", "O") in _CATEGORICAL_KINDS
@@ -471,10 +485,16 @@ def _numeric_block(frame, columns, times=()):
             values = block.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"X's numeric columns could not be read as numbers: {exc}") from None
+    return _finite(values, block.columns)
+
+
+def _finite(values, names):
+    """``values`` (float64), refused with the row and column (``names``) of its first
+    infinite value."""
     if np.isinf(values).any():
         row, col = np.argwhere(np.isinf(values))[0]
         raise ValueError(
-            f"X holds an infinite value at row {int(row)}, column {block.columns[col]!r}; "
+            f"X holds an infinite value at row {int(row)}, column {names[col]!r}; "
             "expected finite numbers or NaN (missing)."
         )
     return values
