@@ -15,7 +15,7 @@ from sklearn.base import _fit_context, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit
 from torch.utils.data import DataLoader, Dataset, IterableDataset
 
@@ -219,7 +219,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra skorch callbacks (deep-copied at fit). A
         :class:`~sklearn_mtl.neural.MemberHoldout` among them replaces the ensemble's own,
-        e.g. ``MemberHoldout(select="member")`` for each member's own best epoch.
+        e.g. ``MemberHoldout(select="member")`` for each member's own best epoch; a
+        skorch ``LRScheduler`` among them replaces ``lr_schedule``'s warm-up and decay
+        (the two would both set the rate). As with skorch's ``NeuralNet``, a
+        callback's parameter can be set (and grid-searched) as
+        ``callbacks__<name>__<param>``, the name being a pair's or, for an unnamed
+        callback, its class name: ``set_params(callbacks__es__patience=10)``.
     device : str or torch.device, default="cpu"
         Where to train and predict, e.g. ``"cuda"``.
     num_workers : int, default=0
@@ -539,15 +544,48 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self : MultiTaskClassifier
             The estimator.
         """
-        nested = {}
+        nested, by_callback = {}, {}
         for key in list(params):
             name, sep, entry = key.partition("__")
             if sep and name.endswith("_params") and name in self.get_params(deep=False):
                 nested.setdefault(name, {})[entry] = params.pop(key)
+            elif sep and name == "callbacks":
+                target, sep, param = entry.partition("__")
+                if not sep:
+                    raise ValueError(
+                        f"Invalid parameter {key!r}: a callback's parameter is set as "
+                        "callbacks__<name>__<param>."
+                    )
+                by_callback.setdefault(target, {})[param] = params.pop(key)
         for name, entries in nested.items():
             base = params.get(name, getattr(self, name))
             params[name] = {**(base or {}), **entries}
+        if by_callback:
+            params["callbacks"] = _set_callback_params(
+                params.get("callbacks", self.callbacks), by_callback)
         return super().set_params(**params)
+
+    def get_params(self, deep=True):
+        """Parameters of this estimator; with ``deep``, also each callback's, as
+        ``callbacks__<name>__<param>`` (see ``callbacks``), as skorch lists them.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also the callbacks' parameters.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        params = super().get_params(deep=deep)
+        if deep:
+            for name, callback in _named_callbacks(self.callbacks):
+                if hasattr(callback, "get_params"):
+                    params.update({f"callbacks__{name}__{key}": value
+                                   for key, value in callback.get_params(deep=False).items()})
+        return params
 
     # ------------------------------------------------------------------------ input
     def _validate_X(self, X, *, reset, rows=False):
@@ -746,7 +784,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         return bool(
             isinstance(self.preprocessing, str) and self.ensemble_size == "auto"
             and self._ensemble_members() > 1
-            and not _has_member_holdout(self.callbacks)
+            and not _has_callback(self.callbacks, MemberHoldout)
             and not self.data_parallel and not self.__dict__.get("_partial")
             and not isinstance(X, (Dataset, torch.Tensor, np.memmap)) and not sp.issparse(X)
             and _num_samples(X) >= _VIEW_MIN_SAMPLES
@@ -1247,11 +1285,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
             )
         user_callbacks = copy.deepcopy(self.callbacks or [])
-        if getattr(module, "n_members", 1) > 1 and not _has_member_holdout(
-            user_callbacks
+        if getattr(module, "n_members", 1) > 1 and not _has_callback(
+            user_callbacks, MemberHoldout
         ):  # a MemberHoldout of the user's replaces the recipe's
             callbacks.append(("member_holdout", MemberHoldout()))
-        if self.lr_schedule == "warmup_cosine":
+        if self.lr_schedule == "warmup_cosine" and not _has_callback(user_callbacks, LRScheduler):
             callbacks.append(("lr_schedule", WarmupCosineSchedule(self._total_steps)))
         callbacks.extend(user_callbacks)
         kwargs = {f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()}
@@ -1460,11 +1498,49 @@ _VIEW_MAX_ENCODED = 512
 _KEY_CHUNK = 8192
 
 
-def _has_member_holdout(callbacks):
-    """Whether the user's ``callbacks`` (callbacks or (name, callback) pairs) hold a
-    :class:`~sklearn_mtl.neural.MemberHoldout`, which replaces the recipe's own."""
-    return any(isinstance(cb[1] if isinstance(cb, tuple) else cb, MemberHoldout)
+def _has_callback(callbacks, kind):
+    """Whether the user's ``callbacks`` (callbacks or (name, callback) pairs) hold one
+    of class ``kind``, which replaces the recipe's own (a
+    :class:`~sklearn_mtl.neural.MemberHoldout`, a skorch ``LRScheduler``)."""
+    return any(isinstance(cb[1] if isinstance(cb, tuple) else cb, kind)
                for cb in callbacks or [])
+
+
+def _named_callbacks(callbacks):
+    """``[(name, callback)]`` of the ``callbacks`` parameter: a pair's own name, else
+    the callback's class name, as skorch names them (none for a value that is not a
+    list: ``fit`` refuses it, ``get_params`` does not)."""
+    if not isinstance(callbacks, (list, tuple)):
+        return []
+    return [cb if isinstance(cb, tuple) and len(cb) == 2 else (type(cb).__name__, cb)
+            for cb in callbacks]
+
+
+def _set_callback_params(callbacks, by_callback):
+    """A copy of the ``callbacks`` list whose callbacks named in ``by_callback``
+    (``{name: {param: value}}``) are copies with those parameters set: the given
+    list and callbacks are never modified, as a ``*_params`` dict is not."""
+    named = _named_callbacks(callbacks)
+    names = [name for name, _ in named]
+    out = list(callbacks or [])
+    for target, values in by_callback.items():
+        if names.count(target) != 1:
+            known = ", ".join(repr(n) for n in names) or "none"
+            problem = "two callbacks have" if names.count(target) else "no callback has"
+            raise ValueError(
+                f"Cannot set callbacks__{target}__...: {problem} the name {target!r} (the "
+                f"callbacks' names: {known}). Name a callback with a (name, callback) pair."
+            )
+        i = names.index(target)
+        callback = copy.deepcopy(named[i][1])
+        if not hasattr(callback, "set_params"):
+            raise ValueError(
+                f"Callback {target!r} ({type(callback).__name__}) has no set_params; "
+                "set its parameters when building it."
+            )
+        callback.set_params(**values)
+        out[i] = (target, callback) if isinstance(out[i], tuple) else callback
+    return out
 
 
 def _fast_step(optimizer, device):

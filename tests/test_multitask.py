@@ -13,7 +13,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, LRScheduler
 
 from sklearn_mtl import MultiTaskClassifier, Task
 from sklearn_mtl.neural import LinearHeads, MultiTaskLoss, TaskOutputs
@@ -369,6 +369,46 @@ def test_user_callbacks_and_keyboard_interrupt():
     clf = small(tasks=tasks, max_epochs=10, callbacks=[("stop", StopAt())]).fit(X, Y)
     assert len(clf.history_) == 2
     assert clf.predict(X).shape == (200, 3)
+
+
+def test_callback_parameters_set_and_searched_as_in_skorch():
+    X, Y, tasks = car_data()
+    stop = EarlyStopping(patience=1)
+    clf = small(tasks=tasks, callbacks=[("es", stop), GradientNormClipping(1.0)])
+    assert clf.get_params()["callbacks__es__patience"] == 1
+    assert clf.get_params()["callbacks__GradientNormClipping__gradient_clip_value"] == 1.0
+    assert "callbacks__es__patience" not in clf.get_params(deep=False)
+    given = clf.callbacks
+    clf.set_params(callbacks__es__patience=7,
+                   callbacks__GradientNormClipping__gradient_clip_value=2.0)
+    name, copied = clf.callbacks[0]
+    assert name == "es" and copied.patience == 7 and copied is not stop
+    assert clf.callbacks[1].gradient_clip_value == 2.0
+    assert stop.patience == 1 and given[1].gradient_clip_value == 1.0  # never modified
+    assert clone(clf).callbacks[0][1].patience == 7
+    with pytest.raises(ValueError, match=r"no callback has the name 'stop'.*'es', "
+                                         r"'GradientNormClipping'"):
+        clf.set_params(callbacks__stop__patience=3)
+    with pytest.raises(ValueError, match="callbacks__<name>__<param>"):
+        clf.set_params(callbacks__es=3)
+    twice = small(callbacks=[GradientNormClipping(1.0), GradientNormClipping(2.0)])
+    with pytest.raises(ValueError, match="two callbacks have the name"):
+        twice.set_params(callbacks__GradientNormClipping__gradient_clip_value=3.0)
+    search = GridSearchCV(small(tasks=tasks, max_epochs=2, callbacks=[
+        ("clip", GradientNormClipping(1.0))]), {"callbacks__clip__gradient_clip_value": [
+            0.5, 5.0]}, cv=KFold(2)).fit(X, Y)
+    assert search.best_params_["callbacks__clip__gradient_clip_value"] in (0.5, 5.0)
+
+
+def test_a_users_lr_scheduler_replaces_the_recipes_schedule():
+    X, Y, tasks = car_data()
+    step = LRScheduler("StepLR", step_size=1, gamma=0.5)
+    clf = small(tasks=tasks, max_epochs=3, lr=0.01, lr_schedule="warmup_cosine",
+                callbacks=[step]).fit(X, Y)
+    np.testing.assert_allclose(clf.history_[:, "event_lr"], [0.01, 0.005, 0.0025])
+    # without it, the recipe's warm-up and decay: the rate ends near 0
+    recipe = small(tasks=tasks, max_epochs=3, lr=0.01, lr_schedule="warmup_cosine").fit(X, Y)
+    assert recipe.net_.optimizer_.param_groups[0]["lr"] < 1e-4
 
 
 class TinyTrunk(torch.nn.Module):
