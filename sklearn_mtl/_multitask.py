@@ -317,8 +317,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     history_ : skorch.History
         Per-epoch ``train_loss``, ``train_loss_<task>``, ``weight_<task>`` (the
         effective loss weight of each task at the end of the epoch), and with early
-        stopping ``valid_loss`` and ``valid_loss_<task>``. With the ensemble,
-        ``member_valid_loss`` (the members' mean held-out score),
+        stopping ``valid_loss``, ``valid_loss_<task>`` and each classification task's
+        ``valid_acc_<task>``, as skorch's classifiers record ``valid_acc``. With the
+        ensemble, ``member_valid_loss`` (the members' mean held-out score),
+        ``member_valid_acc_<task>`` (each classification task's accuracy, every
+        held-out sample read by the member that never trained on it),
         ``member_valid_loss_best`` (True where it reached a new lowest) and, in the
         last epoch, ``member_best_epochs`` (each member's restored epoch).
     encoder_ : StructuredLabelEncoder

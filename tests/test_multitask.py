@@ -17,6 +17,7 @@ from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, LRSc
 
 from sklearn_mtl import MultiTaskClassifier, Task
 from sklearn_mtl.neural import LinearHeads, MultiTaskLoss, TaskOutputs
+from sklearn_mtl.neural._ensemble import held_out_pass
 
 FEATURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 
@@ -347,6 +348,46 @@ def test_history_early_stopping_and_verbose():
     for key in ("train_loss", "valid_loss", "train_loss_color", "valid_loss_driver"):
         assert all(key in row for row in history)
     assert "train_loss_color" in buf.getvalue()
+
+
+@pytest.mark.parametrize("members", [1, 4])
+def test_validation_accuracy_per_task_as_skorch_records_valid_acc(members):
+    X, Y, tasks = car_data()
+    clf = small(tasks=tasks, early_stopping=True, max_epochs=1, ensemble_size=members,
+                mixed_precision=None).fit(X, Y)
+    # one epoch: the restored weights are the ones the accuracy was measured with (an
+    # ensemble's: of its pooled logits, as it predicts)
+    encoded = clf.encoder_.transform(Y)
+    targets = clf._targets(encoded, None, len(X))
+    _, valid = clf.net_.get_split_datasets(torch.from_numpy(X), targets)
+    rows = np.asarray(valid.indices)
+    proba = clf.predict_proba(X[rows])
+    for j, task in enumerate(clf.schema_):
+        codes = encoded.codes[rows, j]
+        labelled = codes >= 0
+        expected = (proba[j].argmax(1)[labelled] == codes[labelled]).mean()
+        assert clf.history_[-1, f"valid_acc_{task.name}"] == pytest.approx(expected)
+
+
+def test_ensemble_records_each_tasks_held_out_accuracy():
+    X, Y, tasks = car_data()
+    clf = MultiTaskClassifier(tasks=tasks, max_epochs=3, random_state=0).fit(X, Y)
+    for name in ("car", "color", "driver"):
+        values = clf.history_[:, f"member_valid_acc_{name}"]
+        assert len(values) == 3 and all(0.0 <= v <= 1.0 for v in values)
+    # as the recipe scores it: every sample read by the member that held it out
+    one = MultiTaskClassifier(tasks=tasks, max_epochs=1, random_state=0,
+                              mixed_precision=None).fit(X, Y)
+    k = one.net_.module_.n_members
+    folds = np.random.RandomState(one._seed).permutation(len(X)) % k
+    kinds = [t.kind for t in one.schema_]
+    _, held_out = held_out_pass(one.net_.module_, one.preprocessor_.transform(X), folds,
+                                kinds, 64, "cpu")
+    codes = one.encoder_.transform(Y).codes
+    for j, task in enumerate(one.schema_):
+        labelled = codes[:, j] >= 0
+        expected = (held_out[j].numpy().argmax(1)[labelled] == codes[labelled, j]).mean()
+        assert one.history_[-1, f"member_valid_acc_{task.name}"] == pytest.approx(expected)
 
 
 def test_warm_start_continues_training():

@@ -274,10 +274,13 @@ class MemberHoldout(Callback):
     the ensemble predicts as the kept view's members, and ``member_view`` records it;
     with ``views="all"`` every member stays in the ensemble.
 
-    ``history`` records ``member_valid_loss`` (the members' mean held-out loss) per epoch
-    and, at the end, ``member_best_epochs`` (each member's restored epoch, counted from 1;
-    all equal with ``select="shared"``, except 0 for a member that never saw a held-out
-    label and keeps its last weights).
+    ``history`` records ``member_valid_loss`` (the members' mean held-out loss) per epoch,
+    ``member_valid_acc_<task>`` (each classification task's accuracy over the members'
+    labelled held-out samples, unweighted; a multilabel task's over its labels) and, at
+    the end,
+    ``member_best_epochs`` (each member's restored epoch, counted from 1; all equal with
+    ``select="shared"``, except 0 for a member that never saw a held-out label and keeps
+    its last weights).
 
     The held-out evaluation reads the training data through the net's own iterator (in
     order, in batches of ``batch_size``), so arrays, sparse matrices and datasets alike
@@ -343,7 +346,7 @@ class MemberHoldout(Callback):
         if not self.active_:
             return
         self.epoch_ += 1
-        self.held_out_exact_ = None
+        self.held_out_exact_, self.held_out_accuracy_ = None, {}  # set by member_losses
         losses = self.member_losses(net)
         exact = self.held_out_exact_
         exact = torch.zeros_like(losses) if exact is None else exact.to(losses)
@@ -361,6 +364,8 @@ class MemberHoldout(Callback):
                 for best, p in zip(self.best_state_, self.params_):
                     best[better] = p.detach()[better].to(best.device)
         net.history.record("member_valid_loss", float(mean))
+        for name, accuracy in self.held_out_accuracy_.items():
+            net.history.record(f"member_valid_acc_{name}", accuracy)
         # as skorch's scorings mark their best epoch (shown highlighted by ``verbose=1``)
         is_best = bool(mean < getattr(self, "best_mean_", float("inf")))
         if is_best:
@@ -474,6 +479,7 @@ class MemberHoldout(Callback):
         module.eval()
         losses = torch.zeros(k, n_tasks, dtype=torch.float64)
         errors = torch.zeros_like(losses)
+        plain = torch.zeros(2, n_tasks, dtype=torch.float64)  # unweighted wrong, labelled
         counts = torch.zeros_like(losses)
         # the exact-match error only scores views: measured where there are several
         exact = getattr(self, "best_loss_", None) is not None and int(self._views().max()) > 0
@@ -494,6 +500,9 @@ class MemberHoldout(Callback):
                     loss, wrong, weight = _member_terms(spec, outputs[j], yb, held, k)
                     losses[:, j] += (loss * weight).flatten(1).double().sum(1).cpu()
                     errors[:, j] += (wrong * weight).flatten(1).double().sum(1).cpu()
+                    labelled = (weight > 0).to(wrong.dtype)
+                    plain[:, j] += torch.stack([(wrong * labelled).sum(),
+                                                labelled.sum()]).double().cpu()
                     counts[:, j] += weight.flatten(1).double().sum(1).cpu()
                     if exact:
                         given = (weight > 0).reshape(k, weight.shape[1], -1).any(-1)
@@ -507,6 +516,16 @@ class MemberHoldout(Callback):
         # each member's held-out exact-match error: the share of its held-out samples
         # with a label wrong (read by the choice between input views)
         self.held_out_exact_ = (exact_wrong / exact_count.clamp(min=1)).float() if exact else None
+        # each classification task's accuracy over every member's labelled held-out
+        # samples (a multilabel task's over its labels), unweighted, as skorch records
+        # ``valid_acc``
+        names = list(getattr(net, "task_names", None) or
+                     [f"task{j}" for j in range(len(criterion.specs))])
+        self.held_out_accuracy_ = {
+            names[j]: float(1.0 - plain[0, j] / plain[1, j])
+            for j, spec in enumerate(criterion.specs)
+            if spec["kind"] != "regression" and plain[1, j] > 0
+        }
         present = counts > 0
         safe = counts.clamp(min=1e-12)
         score = losses / safe

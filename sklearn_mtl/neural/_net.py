@@ -12,6 +12,7 @@ from skorch.history import History
 from skorch.utils import TeeGenerator, to_device
 from torch.utils.data import Dataset, Subset
 
+from ._ensemble import _member_terms, member_mean
 from ._optim import LeanAdamStep, clear_grads
 from ._weighting import TaskWeightRecorder
 
@@ -242,10 +243,14 @@ def _implements(obj, name, base):
 
 
 class TaskLosses(Callback):
-    """Per-epoch means of the per-task losses, ``train_loss_<task>`` / ``valid_loss_<task>``.
+    """Per-epoch means of the per-task losses, ``train_loss_<task>`` / ``valid_loss_<task>``,
+    and each classification task's validation accuracy, ``valid_acc_<task>``.
 
     The net records one list of per-task losses per batch; this averages them over the
-    epoch, weighted by batch size, as skorch does for ``train_loss``.
+    epoch, weighted by batch size, as skorch does for ``train_loss``. On a validation
+    split the net also counts each task's wrong and labelled entries per batch (a
+    multilabel task's per label), which give the accuracy, as skorch's classifiers
+    record ``valid_acc``.
     """
 
     def __init__(self, task_names=()):
@@ -262,17 +267,24 @@ class TaskLosses(Callback):
             means = np.average(losses, axis=0, weights=sizes)
             for name, value in zip(self.task_names, means):
                 net.history.record(f"{prefix}_loss_{name}", float(value))
+        counts = [b["valid_task_errors"] for b in batches if "valid_task_errors" in b]
+        if counts:
+            wrong, given = np.sum(counts, axis=0)
+            for name, w, g, kind in zip(self.task_names, wrong, given, net.task_kinds()):
+                if g > 0 and kind != "regression":
+                    net.history.record(f"valid_acc_{name}", float(1.0 - w / g))
 
 
 class TaskPrintLog(PrintLog):
     """skorch's ``PrintLog`` with the per-task columns in the tasks' order.
 
-    skorch sorts the columns alphabetically; ``train_loss_<task>``, ``valid_loss_<task>``
-    and ``weight_<task>`` columns are put in schema order instead, each group where its
-    first column would be.
+    skorch sorts the columns alphabetically; the per-task columns (``train_loss_<task>``,
+    ``valid_loss_<task>``, ``valid_acc_<task>``, ``member_valid_acc_<task>``,
+    ``weight_<task>``) are put in schema order instead, each group where its first column
+    would be.
     """
 
-    _PREFIXES = ("train_loss_", "valid_loss_", "weight_")
+    _PREFIXES = ("train_loss_", "valid_loss_", "valid_acc_", "member_valid_acc_", "weight_")
 
     def __init__(self, task_names=(), **kwargs):
         super().__init__(**kwargs)
@@ -521,7 +533,7 @@ class MultiTaskNet(NeuralNet):
         rows = list.__getitem__(self.history_, -1)["batches"][-batch_count:]
         slots, tensors = [], []
         for row in rows:
-            for key in (prefix + "_loss", prefix + "_task_losses"):
+            for key in (prefix + "_loss", prefix + "_task_losses", prefix + "_task_errors"):
                 value = row.get(key)
                 if isinstance(value, torch.Tensor):
                     slots.append((row, key, value.numel()))
@@ -532,7 +544,9 @@ class MultiTaskNet(NeuralNet):
         at = 0
         for row, key, n in slots:
             taken = values[at : at + n]
-            row[key] = taken if key.endswith("_task_losses") else taken[0]
+            if key.endswith("_task_errors"):  # (wrong, labelled) rows of the tasks
+                taken = [taken[: n // 2], taken[n // 2 :]]
+            row[key] = taken if key.endswith(("_task_losses", "_task_errors")) else taken[0]
             at += n
 
     def train_step(self, batch, **fit_params):
@@ -636,6 +650,7 @@ class MultiTaskNet(NeuralNet):
         else:
             y_true = to_device(y_true, self.device)
         k = self.module_.n_members if hasattr(self.module_, "n_members") else 1
+        labels = y_true
         if k > 1:  # an ensemble: every member's rows are scored against the labels
             y_true = self._member_targets(y_true, k, training)
         total, per_task = self.criterion_(y_pred, y_true)
@@ -644,7 +659,31 @@ class MultiTaskNet(NeuralNet):
         if not self.__dict__.get("_deferred_reads"):
             losses = losses.tolist()
         self._record_batch(f"{prefix}_task_losses", losses)
+        if not training:  # a validation split: its accuracy (see TaskLosses), an
+            # ensemble's of the members' pooled logits, as it predicts
+            pooled = y_pred if k == 1 else [member_mean(out.float(), k) for out in y_pred]
+            errors = self._task_errors(pooled, labels)
+            self._record_batch("valid_task_errors", errors if self.__dict__.get(
+                "_deferred_reads") else errors.tolist())
         return total, per_task
+
+    def task_kinds(self):
+        """Each task's kind, from the criterion."""
+        return [spec["kind"] for spec in self.criterion_.specs]
+
+    def _task_errors(self, y_pred, y_true):
+        """(2, tasks): each task's wrong and labelled entries in one validation batch
+        (a multilabel task's labels; 0 for a regression task)."""
+        held = torch.ones(1, y_true.shape[0], device=y_true.device)
+        rows = []
+        with torch.no_grad():
+            for spec, out in zip(self.criterion_.specs, y_pred):
+                _, wrong, weight = _member_terms(spec, out.float(), y_true[None], held, 1)
+                given = (weight > 0).to(wrong.dtype)
+                if spec["kind"] == "regression":
+                    given = torch.zeros_like(given)
+                rows.append(torch.stack([(wrong * given).sum(), given.sum()]))
+        return torch.stack(rows, 1).double()
 
     def weight_columns(self):
         """Indices of the target's loss-weight columns (see ``MultiTaskLoss``)."""
