@@ -186,9 +186,11 @@ def test_batch_losses_read_once_an_epoch_give_the_same_history(monkeypatch):
     monkeypatch.setattr(_net, "_defers_reads", lambda device: True)
     per_epoch = MultiTaskClassifier(**params, callbacks=[("spy", Spy())]).fit(X, Y)
     assert set(seen) == {torch.Tensor}
-    for key in ("train_loss", "train_task_losses", "valid_loss", "valid_task_losses"):
+    for key in ("train_loss", "train_task_losses", "valid_loss", "valid_task_losses",
+                "valid_task_errors"):
         expected = per_batch.net_.history[:, "batches", :, key]
         got = per_epoch.net_.history[:, "batches", :, key]
         assert got == expected
         assert all(type(v) in (float, list) for epoch in got for v in epoch)
     assert per_epoch.net_.history[:, "train_loss"] == per_batch.net_.history[:, "train_loss"]
+    assert per_epoch.history_[:, "valid_acc_task1"] == per_batch.history_[:, "valid_acc_task1"]
