@@ -1054,23 +1054,29 @@ def register_converters(*classes):
 def _parse(scope, model, inputs, custom_parsers=None):
     from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
 
-    from ._baselines import IndependentTaskClassifier, LabelProductClassifier
+    from ._baselines import (
+        IndependentTaskClassifier,
+        LabelProductClassifier,
+        TaskChainClassifier,
+    )
     from ._multitask import MultiTaskClassifier
 
     estimator, _, decoder = _parts(model)
     if not isinstance(estimator, (MultiTaskClassifier, IndependentTaskClassifier,
-                                  LabelProductClassifier)):
+                                  LabelProductClassifier, TaskChainClassifier)):
         raise OnnxExportError(
-            f"{type(estimator).__name__} cannot be exported to ONNX: its predictions depend on "
-            "other tasks' predictions through arbitrary base estimators. MultiTaskClassifier, "
-            "IndependentTaskClassifier and LabelProductClassifier (with base estimators "
-            "skl2onnx converts) can."
+            f"{type(estimator).__name__} cannot be exported to ONNX: only sklearn-mtl's "
+            "estimators (MultiTaskClassifier and the baselines) can."
         )
     options = scope.get_options(model, {"labels": True}, fail=False)
     labels = bool((options or {}).get("labels", True)) and _labels_ok(estimator, decoder)
     operator = scope.declare_local_operator(f"SklearnMtl{type(model).__name__}", model)
     operator.inputs = list(inputs)
-    if isinstance(estimator, MultiTaskClassifier):
+    if isinstance(estimator, TaskChainClassifier):
+        # each link reads the input and the earlier links' outputs: converted in
+        # _convert_chain, where those outputs exist
+        _check_chain(estimator, inputs)
+    elif isinstance(estimator, MultiTaskClassifier):
         preprocessor, _ = inference_parts(estimator)
         if preprocessor is not None:
             from skl2onnx._parse import _parse_sklearn
@@ -1112,7 +1118,7 @@ def _shape_calculator(operator):
 
 
 def _convert(scope, operator, container):
-    from ._baselines import LabelProductClassifier
+    from ._baselines import LabelProductClassifier, TaskChainClassifier
     from ._multitask import MultiTaskClassifier
 
     estimator, thresholds, decoder = _parts(operator.raw_operator)
@@ -1125,6 +1131,9 @@ def _convert(scope, operator, container):
     elif isinstance(estimator, LabelProductClassifier):
         combinations = _convert_product(scope, container, estimator,
                                         operator.inputs[1].full_name, proba_names)
+    elif isinstance(estimator, TaskChainClassifier):
+        _convert_chain(scope, container, estimator, operator.inputs[0].full_name,
+                       proba_names)
     else:
         _convert_independent(scope, container, estimator, operator.inputs[1:], proba_names)
     if not getattr(operator, "_sklearn_mtl_labels", False):
@@ -1421,6 +1430,154 @@ def _splice(core, scope, container, inputs, outputs):
             op_domain=domain, op_version=version,
             name=scope.get_unique_operator_name(f"mtl_{node.op_type}"), **attrs,
         )
+
+
+def _check_chain(chain, inputs):
+    """An ``OnnxExportError`` unless the chain's graph can be built: one numeric input
+    (the links read it with the earlier links' outputs as one matrix, so no link may
+    select columns by name) and links with ``predict_proba``."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+
+    for links in chain.estimators_:
+        for link in links:
+            for est in link if isinstance(link, list) else [link]:
+                steps = [s for _, s in est.steps] if isinstance(est, Pipeline) else [est]
+                named = any(isinstance(s, ColumnTransformer) and hasattr(s, "feature_names_in_")
+                            for s in steps)
+                if named or len(inputs) != 1 or len(inputs[0].type.shape) != 2:
+                    raise OnnxExportError(
+                        "TaskChainClassifier exports with one numeric input of shape "
+                        "(n_samples, n_features), which its links read with the earlier "
+                        "links' outputs as one matrix; "
+                        + ("its links select columns by name (a ColumnTransformer fitted on "
+                           "a DataFrame). Fit the chain on the encoded numbers, with the "
+                           "encoding in a pipeline step before it." if named else
+                           f"got {len(inputs)} input(s).")
+                    )
+                if not hasattr(est, "predict_proba"):
+                    raise OnnxExportError(
+                        f"TaskChainClassifier's base estimator {type(est).__name__} has no "
+                        "predict_proba; the ONNX export needs probabilities."
+                    )
+
+
+def _convert_chain(scope, container, chain, x_name, proba_names):
+    """A classifier chain's per-task probabilities, as ``_chain_outputs`` computes
+    them: each link, converted by skl2onnx, reads the input and the earlier links'
+    features (probabilities, or with ``chain_method="predict"`` its one-hot decision,
+    one column for a binary task, zero where the task's gate is off); several chains'
+    probabilities are averaged."""
+    from onnx import TensorProto
+    from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
+    from skl2onnx.algebra.onnx_ops import OnnxIdentity
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.pipeline import Pipeline
+
+    from ._baselines import _width
+
+    const, node = _graph_builders(scope, container)
+    opv = container.target_opset
+    schema = chain.schema_
+    x = node("Cast", [x_name], to=TensorProto.FLOAT)
+    n_features = int(chain.n_features_in_)
+    one_hot = chain.chain_method == "predict"
+
+    def converted(est, source, width, outputs):
+        """The graph names of ``est``'s first ``outputs`` outputs on ``source``."""
+        options = {"zipmap": False} if outputs == 2 else None  # a classifier's
+        sub = OnnxSubEstimator(est, source, op_version=opv, options=options,
+                               input_types=[FloatTensorType([None, width])])
+        names = [scope.get_unique_variable_name("mtl_link") for _ in range(outputs)]
+        for i, name in enumerate(names):
+            out = sub if outputs == 1 else sub[i]
+            OnnxIdentity(out, op_version=opv, output_names=[name]).add_to(scope, container)
+        return names
+
+    def link_outputs(est, link_in, width):
+        """(labels, probabilities over the task's codes) of one fitted link; a
+        pipeline's steps one after the other (skl2onnx converts a sub-estimator, not a
+        sub-pipeline)."""
+        source = link_in
+        if isinstance(est, Pipeline):
+            for _, step in est.steps[:-1]:
+                if step is None or step == "passthrough":
+                    continue
+                (source,) = converted(step, source, width, 1)
+                width = (len(step.get_feature_names_out())
+                         if hasattr(step, "get_feature_names_out") else None)
+            est = est.steps[-1][1]
+        return converted(est, source, width, 2)
+
+    def scattered(est, proba, k):  # the model's classes (codes) to the task's k columns
+        cast = node("Cast", [proba], to=TensorProto.FLOAT)
+        return node("MatMul", [cast, const(_class_scatter(est.classes_, k), np.float32)])
+
+    def decided(est, label, k):  # a one-hot (n, k) of the link's own prediction
+        code = node("Cast", [label], to=TensorProto.INT64)
+        return node("Cast", [node("Equal", [node("Unsqueeze", [code, const([1], np.int64)]),
+                                            const(np.arange(k), np.int64)])],
+                    to=TensorProto.FLOAT)
+
+    totals = [None] * len(schema)
+    for order, links in zip(chain.orders_, chain.estimators_, strict=True):
+        feats, on, decision = [], {}, {}
+        for name, link in zip(order, links, strict=True):
+            j = schema.index(name)
+            task = schema[j]
+            width = n_features + sum(_width(schema[schema.index(t)])
+                                     for t in order[: order.index(name)])
+            link_in = x if not feats else node("Concat", [x, *feats], axis=1)
+            gate_on = None
+            if task.gate is not None:
+                p = schema.index(task.gate[0])
+                for g in schema.gate_codes(task):
+                    eq = node("Equal", [decision[p], const(int(g), np.int64)])
+                    gate_on = eq if gate_on is None else node("Or", [gate_on, eq])
+                if on.get(p) is not None:
+                    gate_on = node("And", [on[p], gate_on])
+            on[j] = gate_on
+            if task.kind == "multilabel":
+                columns, feature_columns = [], []
+                for est in link:
+                    label, proba = link_outputs(est, link_in, width)
+                    probs = scattered(est, proba, 2)
+                    columns.append(node("Slice", [probs, const([1], np.int64),
+                                                  const([2], np.int64), const([1], np.int64)]))
+                    source = decided(est, label, 2) if one_hot else probs
+                    feature_columns.append(node("Slice", [source, const([1], np.int64),
+                                                          const([2], np.int64),
+                                                          const([1], np.int64)]))
+                out = node("Concat", columns, axis=1)
+                feat = node("Concat", feature_columns, axis=1)
+            else:
+                k = len(task.classes)
+                label, proba = link_outputs(link, link_in, width)
+                out = scattered(link, proba, k)
+                if one_hot:
+                    decision[j] = node("Cast", [label], to=TensorProto.INT64)
+                    feat = decided(link, label, k)
+                elif k == 2:
+                    column = node("Gather", [out, const(1, np.int64)], axis=1)
+                    decision[j] = node("Cast", [node("Greater", [
+                        column, const(np.float32(0.5), np.float32)])], to=TensorProto.INT64)
+                    feat = out
+                else:
+                    decision[j] = node("ArgMax", [out], axis=1, keepdims=0)
+                    feat = out
+                if task.kind == "binary":
+                    feat = node("Slice", [feat, const([1], np.int64), const([2], np.int64),
+                                          const([1], np.int64)])
+            if gate_on is not None:
+                mask = node("Cast", [node("Unsqueeze", [gate_on, const([1], np.int64)])],
+                            to=TensorProto.FLOAT)
+                feat = node("Mul", [feat, mask])
+            feats.append(feat)
+            totals[j] = out if totals[j] is None else node("Add", [totals[j], out])
+    for j, total in enumerate(totals):
+        mean = node("Div", [total, const(np.float32(len(chain.estimators_)), np.float32)])
+        container.add_node("Identity", [mean], [proba_names[j]],
+                           name=scope.get_unique_operator_name("mtl_Identity"))
 
 
 def _class_scatter(classes, width):

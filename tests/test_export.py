@@ -10,7 +10,7 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("skl2onnx")
 
 import onnx  # noqa: E402
-from sklearn.compose import ColumnTransformer  # noqa: E402
+from sklearn.compose import ColumnTransformer, make_column_transformer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler  # noqa: E402
@@ -348,6 +348,30 @@ def test_label_product_exports_its_marginals_and_labels(decode):
     assert ("decided jointly" in meta["sklearn_mtl_labels"]) == (decode == "joint")
 
 
+@pytest.mark.parametrize("params", [
+    {}, {"chain_method": "predict"}, {"n_chains": 3, "random_state": 0},
+    {"decode": "joint"}])
+def test_chain_exports_its_links_in_order(params):
+    # each link reads the input and the earlier links' features (probabilities or
+    # one-hot decisions, zero where the task's gate is off); a gated and a multilabel
+    # task; a pipeline as the base estimator
+    X, Y = _car_data(200, 0)
+    Y["tags"] = [["a"] if x > 0 else ["a", "b"] if y > 0 else [] for x, y in
+                 zip(X[:, 2], X[:, 3])]
+    tasks = [*TASKS, Task("tags", kind="multilabel")]
+    model = TaskChainClassifier(make_pipeline(StandardScaler(), LogisticRegression()),
+                                tasks=tasks, **params).fit(X, Y)
+    onx = export_onnx(model, X_sample=X[:20])
+    X_test, _ = _car_data(300, 1)
+    out = _assert_parity(model, onx, X_test)
+    encoded = model.predict_encoded(X_test)
+    for j, task in enumerate(model.schema_):
+        expected = (encoded.multilabel[task.name] if task.kind == "multilabel"
+                    else encoded.codes[:, j])
+        np.testing.assert_array_equal(out[f"{task.name}_label"], expected, err_msg=task.name)
+    assert (out["color_label"] == -2).any()
+
+
 def test_too_many_combinations_export_probabilities_only():
     # 13 free binary tasks: 8192 combinations, more than the graph scores
     rng = np.random.RandomState(0)
@@ -411,10 +435,18 @@ def test_errors_name_the_part(frame_data):
                              random_state=0).fit(X, Y)
     with pytest.raises(OnnxExportError, match="outside net_.module_"):
         export_onnx(clf)
-    # A chain of arbitrary base estimators.
-    chain = TaskChainClassifier(LogisticRegression()).fit(X, Y)
-    with pytest.raises(OnnxExportError, match="TaskChainClassifier"):
+    # A chain whose links have no probabilities, or read a table of named columns.
+    from sklearn.svm import LinearSVC
+
+    chain = TaskChainClassifier(LinearSVC(), chain_method="predict").fit(X, Y)
+    with pytest.raises(OnnxExportError, match="LinearSVC has no predict_proba"):
         export_onnx(chain)
+    frame = pd.DataFrame(X, columns=list("abcd")).assign(kind=np.where(X[:, 0] > 0, "u", "v"))
+    strings = make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["kind"]),
+                                      remainder="passthrough")
+    chain = TaskChainClassifier(make_pipeline(strings, LogisticRegression())).fit(frame, Y)
+    with pytest.raises(OnnxExportError, match="one numeric input"):
+        export_onnx(chain, X_sample=frame.head())
     # A pipeline step skl2onnx does not know is named; the steps it knows are not
     # (skl2onnx lists StandardScaler as "Scaler").
     pipe = make_pipeline(StandardScaler(), FunctionTransformer(np.tanh),
