@@ -74,9 +74,11 @@ def export_onnx(
     ----------
     model : estimator or Pipeline
         A fitted :class:`~sklearn_mtl.MultiTaskClassifier` (tabular, image or clip trunk),
-        :class:`~sklearn_mtl.IndependentTaskClassifier` or
-        :class:`~sklearn_mtl.LabelProductClassifier` whose base estimators skl2onnx
-        converts, :class:`~sklearn_mtl.TaskThresholdTuner` around one of them, or a fitted
+        :class:`~sklearn_mtl.IndependentTaskClassifier`,
+        :class:`~sklearn_mtl.LabelProductClassifier` or
+        :class:`~sklearn_mtl.TaskChainClassifier` (one numeric input) whose base
+        estimators skl2onnx converts, :class:`~sklearn_mtl.TaskThresholdTuner` around one
+        of them, or a fitted
         :class:`~sklearn.pipeline.Pipeline` of scikit-learn transformers (``StandardScaler``,
         ``OneHotEncoder``, ``ColumnTransformer``, ...) ending with one of them.
     path : str or path-like, default=None
