@@ -1447,7 +1447,7 @@ def _check_chain(chain, inputs):
                 steps = [s for _, s in est.steps] if isinstance(est, Pipeline) else [est]
                 named = any(isinstance(s, ColumnTransformer) and hasattr(s, "feature_names_in_")
                             for s in steps)
-                if named or len(inputs) != 1 or len(inputs[0].type.shape) != 2:
+                if named or len(inputs) != 1:  # (shapes are known only after parsing)
                     raise OnnxExportError(
                         "TaskChainClassifier exports with one numeric input of shape "
                         "(n_samples, n_features), which its links read with the earlier "

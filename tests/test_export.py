@@ -372,6 +372,18 @@ def test_chain_exports_its_links_in_order(params):
     assert (out["color_label"] == -2).any()
 
 
+def test_chain_after_pipeline_steps():
+    # the chain reads a step's output (its shape unknown while skl2onnx parses)
+    X, Y = _car_data(120, 0)
+    model = make_pipeline(StandardScaler(), TaskChainClassifier(
+        LogisticRegression(), tasks=TASKS)).fit(X, Y)
+    onx = export_onnx(model, X_sample=X[:5])
+    out = _assert_parity(model, onx, X, estimator=model[-1])
+    codes = model[-1].predict_encoded(model[0].transform(X)).codes
+    for j, name in enumerate(["car", "color", "big"]):
+        np.testing.assert_array_equal(out[f"{name}_label"], codes[:, j])
+
+
 def test_too_many_combinations_export_probabilities_only():
     # 13 free binary tasks: 8192 combinations, more than the graph scores
     rng = np.random.RandomState(0)
