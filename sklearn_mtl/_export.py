@@ -1091,11 +1091,7 @@ def _parse(scope, model, inputs, custom_parsers=None):
         subs = []
         whose = type(estimator).__name__
         for est in _base_estimators(estimator):
-            if not hasattr(est, "predict_proba"):
-                raise OnnxExportError(
-                    f"{whose}'s base estimator {type(est).__name__} has no predict_proba; "
-                    "the ONNX export needs probabilities."
-                )
+            _require_proba(whose, est)
             if isinstance(scope.options, dict):  # probabilities as a tensor, no ZipMap
                 scope.options.setdefault(id(est), {})["zipmap"] = False
             try:
@@ -1441,27 +1437,32 @@ def _check_chain(chain, inputs):
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
 
+    one_input = ("TaskChainClassifier exports with one numeric input of shape (n_samples, "
+                 "n_features), which its links read with the earlier links' outputs as one "
+                 "matrix; ")
+    if len(inputs) != 1:  # (its shape is known only after parsing)
+        raise OnnxExportError(f"{one_input}got {len(inputs)} inputs.")
     for links in chain.estimators_:
         for link in links:
             for est in link if isinstance(link, list) else [link]:
                 steps = [s for _, s in est.steps] if isinstance(est, Pipeline) else [est]
-                named = any(isinstance(s, ColumnTransformer) and hasattr(s, "feature_names_in_")
-                            for s in steps)
-                if named or len(inputs) != 1:  # (shapes are known only after parsing)
+                if any(isinstance(s, ColumnTransformer) and hasattr(s, "feature_names_in_")
+                       for s in steps):
                     raise OnnxExportError(
-                        "TaskChainClassifier exports with one numeric input of shape "
-                        "(n_samples, n_features), which its links read with the earlier "
-                        "links' outputs as one matrix; "
-                        + ("its links select columns by name (a ColumnTransformer fitted on "
-                           "a DataFrame). Fit the chain on the encoded numbers, with the "
-                           "encoding in a pipeline step before it." if named else
-                           f"got {len(inputs)} input(s).")
+                        f"{one_input}its links select columns by name (a ColumnTransformer "
+                        "fitted on a DataFrame). Fit the chain on the encoded numbers, with "
+                        "the encoding in a pipeline step before it."
                     )
-                if not hasattr(est, "predict_proba"):
-                    raise OnnxExportError(
-                        f"TaskChainClassifier's base estimator {type(est).__name__} has no "
-                        "predict_proba; the ONNX export needs probabilities."
-                    )
+                _require_proba("TaskChainClassifier", est)
+
+
+def _require_proba(whose, est):
+    """An ``OnnxExportError`` for a base estimator without ``predict_proba``."""
+    if not hasattr(est, "predict_proba"):
+        raise OnnxExportError(
+            f"{whose}'s base estimator {type(est).__name__} has no predict_proba; the ONNX "
+            "export needs probabilities."
+        )
 
 
 def _convert_chain(scope, container, chain, x_name, proba_names):
