@@ -221,7 +221,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         :class:`~sklearn_mtl.neural.MemberHoldout` among them replaces the ensemble's own,
         e.g. ``MemberHoldout(select="member")`` for each member's own best epoch; a
         skorch ``LRScheduler`` among them replaces ``lr_schedule``'s warm-up and decay
-        (the two would both set the rate). As with skorch's ``NeuralNet``, a
+        (the two would both set the rate). A skorch scoring callback
+        (``EpochScoring``) takes a function ``scoring(net, X, y)`` of the inner net, not
+        a scikit-learn metric's name (the history already has ``valid_acc_<task>``).
+        As with skorch's ``NeuralNet``, a
         callback's parameter can be set (and grid-searched) as
         ``callbacks__<name>__<param>``, the name being a pair's or, for an unnamed
         callback, its class name: ``set_params(callbacks__es__patience=10)``.
@@ -1288,6 +1291,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
             )
         user_callbacks = copy.deepcopy(self.callbacks or [])
+        _check_scorings(user_callbacks)
         if getattr(module, "n_members", 1) > 1 and not _has_callback(
             user_callbacks, MemberHoldout
         ):  # a MemberHoldout of the user's replaces the recipe's
@@ -1507,6 +1511,25 @@ def _has_callback(callbacks, kind):
     :class:`~sklearn_mtl.neural.MemberHoldout`, a skorch ``LRScheduler``)."""
     return any(isinstance(cb[1] if isinstance(cb, tuple) else cb, kind)
                for cb in callbacks or [])
+
+
+def _check_scorings(callbacks):
+    """A ``ValueError`` for a skorch scoring callback given a scikit-learn metric's
+    name: it would score the inner net, whose target is the encoded label matrix (labels,
+    loss weights, folds), not the tasks' labels, and fail with a message about mixed
+    target types."""
+    from skorch.callbacks.scoring import ScoringBase
+
+    for name, callback in _named_callbacks(callbacks):
+        if isinstance(callback, ScoringBase) and isinstance(callback.scoring, str):
+            raise ValueError(
+                f"Callback {name!r} scores {callback.scoring!r} on the inner skorch net, "
+                "whose target is the encoded label matrix, not the tasks' labels. The "
+                "history already records each task's accuracy: valid_acc_<task> with "
+                "early_stopping=True, member_valid_acc_<task> with the default ensemble. "
+                "For another metric, give the scoring callback a function "
+                "scoring(net, X, y) of your own, or score the fitted estimator."
+            )
 
 
 def _named_callbacks(callbacks):

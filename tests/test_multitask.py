@@ -441,6 +441,19 @@ def test_callback_parameters_set_and_searched_as_in_skorch():
     assert search.best_params_["callbacks__clip__gradient_clip_value"] in (0.5, 5.0)
 
 
+def test_scoring_callbacks_by_metric_name_are_refused_with_the_way_out():
+    from skorch.callbacks import EpochScoring
+
+    X, Y, tasks = car_data()
+    with pytest.raises(ValueError, match=r"(?s)'EpochScoring' scores 'accuracy'.*"
+                                         r"valid_acc_<task>"):
+        small(tasks=tasks, callbacks=[EpochScoring("accuracy")]).fit(X, Y)
+    # a scoring function of the user's own reads the inner net
+    clf = small(tasks=tasks, early_stopping=True, max_epochs=2, callbacks=[
+        EpochScoring(lambda net, X, y: float(len(y)), name="n_valid")]).fit(X, Y)
+    assert clf.history_[:, "n_valid"] == [40.0, 40.0]
+
+
 def test_a_users_lr_scheduler_replaces_the_recipes_schedule():
     X, Y, tasks = car_data()
     step = LRScheduler("StepLR", step_size=1, gamma=0.5)
