@@ -1516,20 +1516,21 @@ def _convert_chain(scope, container, chain, x_name, proba_names):
         cast = node("Cast", [proba], to=TensorProto.FLOAT)
         return node("MatMul", [cast, const(_class_scatter(est.classes_, k), np.float32)])
 
-    def decided(est, label, k):  # a one-hot (n, k) of the link's own prediction
-        code = node("Cast", [label], to=TensorProto.INT64)
+    def one_hot_of(code, k):  # a one-hot (n, k) of a link's own prediction (int64 codes)
         return node("Cast", [node("Equal", [node("Unsqueeze", [code, const([1], np.int64)]),
                                             const(np.arange(k), np.int64)])],
                     to=TensorProto.FLOAT)
 
+    def second(columns):  # column 1 of an (n, 2) block, as (n, 1)
+        return node("Slice", [columns, const([1], np.int64), const([2], np.int64),
+                              const([1], np.int64)])
+
     totals = [None] * len(schema)
     for order, links in zip(chain.orders_, chain.estimators_, strict=True):
-        feats, on, decision = [], {}, {}
+        feats, on, decision, width = [], {}, {}, n_features
         for name, link in zip(order, links, strict=True):
             j = schema.index(name)
             task = schema[j]
-            width = n_features + sum(_width(schema[schema.index(t)])
-                                     for t in order[: order.index(name)])
             link_in = x if not feats else node("Concat", [x, *feats], axis=1)
             gate_on = None
             if task.gate is not None:
@@ -1545,12 +1546,9 @@ def _convert_chain(scope, container, chain, x_name, proba_names):
                 for est in link:
                     label, proba = link_outputs(est, link_in, width)
                     probs = scattered(est, proba, 2)
-                    columns.append(node("Slice", [probs, const([1], np.int64),
-                                                  const([2], np.int64), const([1], np.int64)]))
-                    source = decided(est, label, 2) if one_hot else probs
-                    feature_columns.append(node("Slice", [source, const([1], np.int64),
-                                                          const([2], np.int64),
-                                                          const([1], np.int64)]))
+                    columns.append(second(probs))
+                    code = node("Cast", [label], to=TensorProto.INT64)
+                    feature_columns.append(second(one_hot_of(code, 2) if one_hot else probs))
                 out = node("Concat", columns, axis=1)
                 feat = node("Concat", feature_columns, axis=1)
             else:
@@ -1559,7 +1557,7 @@ def _convert_chain(scope, container, chain, x_name, proba_names):
                 out = scattered(link, proba, k)
                 if one_hot:
                     decision[j] = node("Cast", [label], to=TensorProto.INT64)
-                    feat = decided(link, label, k)
+                    feat = one_hot_of(decision[j], k)
                 elif k == 2:
                     column = node("Gather", [out, const(1, np.int64)], axis=1)
                     decision[j] = node("Cast", [node("Greater", [
@@ -1569,13 +1567,13 @@ def _convert_chain(scope, container, chain, x_name, proba_names):
                     decision[j] = node("ArgMax", [out], axis=1, keepdims=0)
                     feat = out
                 if task.kind == "binary":
-                    feat = node("Slice", [feat, const([1], np.int64), const([2], np.int64),
-                                          const([1], np.int64)])
+                    feat = second(feat)
             if gate_on is not None:
                 mask = node("Cast", [node("Unsqueeze", [gate_on, const([1], np.int64)])],
                             to=TensorProto.FLOAT)
                 feat = node("Mul", [feat, mask])
             feats.append(feat)
+            width += _width(task)
             totals[j] = out if totals[j] is None else node("Add", [totals[j], out])
     for j, total in enumerate(totals):
         mean = node("Div", [total, const(np.float32(len(chain.estimators_)), np.float32)])

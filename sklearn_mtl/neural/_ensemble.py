@@ -479,7 +479,7 @@ class MemberHoldout(Callback):
         module.eval()
         losses = torch.zeros(k, n_tasks, dtype=torch.float64)
         errors = torch.zeros_like(losses)
-        plain = torch.zeros(2, n_tasks, dtype=torch.float64)  # unweighted wrong, labelled
+        plain = [0.0] * n_tasks  # unweighted (wrong, labelled), kept on the device
         counts = torch.zeros_like(losses)
         # the exact-match error only scores views: measured where there are several
         exact = getattr(self, "best_loss_", None) is not None and int(self._views().max()) > 0
@@ -501,8 +501,8 @@ class MemberHoldout(Callback):
                     losses[:, j] += (loss * weight).flatten(1).double().sum(1).cpu()
                     errors[:, j] += (wrong * weight).flatten(1).double().sum(1).cpu()
                     labelled = (weight > 0).to(wrong.dtype)
-                    plain[:, j] += torch.stack([(wrong * labelled).sum(),
-                                                labelled.sum()]).double().cpu()
+                    plain[j] = plain[j] + torch.stack([(wrong * labelled).sum(),
+                                                       labelled.sum()]).double()
                     counts[:, j] += weight.flatten(1).double().sum(1).cpu()
                     if exact:
                         given = (weight > 0).reshape(k, weight.shape[1], -1).any(-1)
@@ -521,6 +521,8 @@ class MemberHoldout(Callback):
         # ``valid_acc``
         names = list(getattr(net, "task_names", None) or
                      [f"task{j}" for j in range(len(criterion.specs))])
+        plain = torch.stack([torch.as_tensor(p, dtype=torch.float64).cpu().expand(2)
+                             for p in plain], 1)  # read once an epoch
         self.held_out_accuracy_ = {
             names[j]: float(1.0 - plain[0, j] / plain[1, j])
             for j, spec in enumerate(criterion.specs)
