@@ -663,17 +663,19 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if getattr(self, "preprocessor_", None) is not None:
             if rows:
                 return _TableRows(X, self.preprocessor_)
-            X = np.asarray(self.preprocessor_.transform(X), dtype=np.float32)
-        if not X.flags.writeable:  # torch warns on read-only arrays (e.g. memmaps)
-            X = np.array(X)
-        return X
+            X = self.preprocessor_.transform(X)
+        return _network_input(X)
 
     def _fit_preprocessor(self, X):
         """``preprocessor_``: ``preprocessing``'s transformer (``"auto"``: the recipe's
         :class:`~sklearn_mtl.neural.TabularPreprocessor`, with the second input view's
         encoding where the recipe trains two views), fitted on the table ``X``."""
+        # The recipe's own step returns arrays whatever scikit-learn's global
+        # ``transform_output`` says, as HistGradientBoostingClassifier's encoder does; a
+        # user's step keeps its own setting (its output is read as an array below).
         self.preprocessor_ = (
-            TabularPreprocessor() if self.preprocessing == "auto" else clone(self.preprocessing)
+            TabularPreprocessor().set_output(transform="default")
+            if self.preprocessing == "auto" else clone(self.preprocessing)
         )
         if getattr(self, "_input_views", False):  # the second view's encoding
             self.preprocessor_.set_params(n_bins=_VIEW_BINS,
@@ -1602,7 +1604,14 @@ class _TableRows:
 
     def __init__(self, X, preprocessor):
         self.X, self.preprocessor = X, preprocessor
-        self.shape = (X.shape[0], preprocessor.n_features_out_)
+
+    @property
+    def shape(self):
+        # A user's transformer may not say its width (n_features_out_): one row shows it.
+        width = getattr(self.preprocessor, "n_features_out_", None)
+        if width is None:
+            width = self.batch(0, 1).shape[1]
+        return (self.X.shape[0], width)
 
     def __len__(self):
         return self.shape[0]
@@ -1621,8 +1630,8 @@ class _TableRows:
 
     def batch(self, start, stop):
         """Rows ``start:stop``, preprocessed (float32, C-contiguous)."""
-        return np.ascontiguousarray(self.preprocessor.transform(self.rows(start, stop)),
-                                    dtype=np.float32)
+        return np.ascontiguousarray(
+            _network_input(self.preprocessor.transform(self.rows(start, stop))))
 
 
 class _QueryKeys:
@@ -1655,6 +1664,14 @@ class _QueryKeys:
 #: A memory-mapped table's preprocessor is fitted on at most this many of its rows (a
 #: sample beyond it, as gradient boosting bins a large table on a sample of 200,000).
 _MEMMAP_FIT_ROWS = 200_000
+
+
+def _network_input(Z):
+    """``Z`` as the float32 array the network reads: a transformer's DataFrame (with
+    scikit-learn's ``transform_output="pandas"``) as an array, copied where it is read-only
+    (a memory map, a view under pandas' copy-on-write), which torch warns about."""
+    Z = np.asarray(Z, dtype=np.float32)
+    return Z if Z.flags.writeable else np.array(Z)
 
 
 def _row_sample(X, n_rows):

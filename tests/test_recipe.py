@@ -8,8 +8,13 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 import torch
+from sklearn.base import clone
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from skorch.history import History
 from torch.nn import functional as F
 
@@ -395,6 +400,28 @@ def test_preprocessing_none_keeps_the_old_contract():
     clf.fit(numeric, Y)
     assert clf.preprocessor_ is None
     assert not clf.__sklearn_tags__().input_tags.allow_nan
+
+
+@pytest.mark.parametrize("preprocessing", [
+    "auto",
+    make_pipeline(SimpleImputer(), StandardScaler()).set_output(transform="pandas"),
+])
+def test_global_pandas_output_changes_nothing(preprocessing):
+    """scikit-learn's ``transform_output="pandas"`` (globally or on the user's step) makes
+    transformers return DataFrames; the network reads the same numbers, without torch's
+    warning about read-only arrays (a DataFrame's ``to_numpy()`` under copy-on-write)."""
+    X, Y = raw_table()
+    X = X[["mass_g", "length_mm"]]
+    clf = MultiTaskClassifier(preprocessing=preprocessing, ensemble_size=1, max_epochs=2,
+                              random_state=0)
+    expected = clf.fit(X, Y).predict_proba(X)
+    with sklearn.config_context(transform_output="pandas"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted = clone(clf).fit(X, Y)
+        got = fitted.predict_proba(X)
+        assert isinstance(fitted.predict(X), pd.DataFrame)
+    for e, g in zip(expected, got):
+        np.testing.assert_array_equal(g, e)
 
 
 def test_pixel_scale_and_grams_are_scaled_inside():
@@ -1093,6 +1120,33 @@ def test_a_memmap_table_is_preprocessed_as_the_array_is(tmp_path):
     finite = _mapped(np.nan_to_num(values), tmp_path, "finite.npy")
     refit = in_memory.set_params(preprocessing=None).fit(finite, Y)
     assert refit.preprocessor_ is None  # not the array fit's, left behind
+
+
+@pytest.mark.parametrize("preprocessing", [
+    StandardScaler(),  # scikit-learn's: no n_features_out_
+    make_pipeline(SimpleImputer(add_indicator=True), StandardScaler()),  # widens
+])
+def test_a_users_transformer_predicts_in_batches(preprocessing, tmp_path):
+    # A table is preprocessed batch by batch at prediction, and a memory map in training
+    # too; a transformer of the user's, which does not say its output width, works
+    # there as in one piece.
+    X, Y = raw_table(n=80)
+    values = X[["mass_g", "length_mm"]].to_numpy()
+    if isinstance(preprocessing, StandardScaler):
+        values = np.nan_to_num(values)
+    params = dict(preprocessing=preprocessing, hidden_layer_sizes=(8,), ensemble_size=2,
+                  max_epochs=2, batch_size=16, random_state=0)
+    clf = MultiTaskClassifier(**params).fit(values, Y)
+    got = clf.predict_proba(pd.DataFrame(values))  # five batches of 16 rows
+    clf.batch_size = 80
+    whole = clf.predict_proba(values)  # one batch
+    clf.batch_size = 16
+    for a, b in zip(got, whole):
+        assert len(a) == 80
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    mapped = MultiTaskClassifier(**params).fit(_mapped(values, tmp_path), Y)
+    for a, b in zip(mapped.predict_proba(values), clf.predict_proba(values)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
 def test_a_large_memmap_is_preprocessed_as_its_sample_and_read_by_batch(tmp_path,

@@ -134,9 +134,10 @@ class PreprocessedRows(Dataset):
     def __getitems__(self, indices):
         index = np.asarray(indices, dtype=np.int64)
         order = np.argsort(index, kind="stable")  # read the file in order
-        out = np.empty((len(index), self.preprocessor.n_features_out_), dtype=np.float32)
         rows = np.asarray(self.rows.X[index[order]], dtype=np.float32)  # as arrays are
-        out[order] = self.preprocessor.transform(rows)
+        sorted_out = np.asarray(self.preprocessor.transform(rows), dtype=np.float32)
+        out = np.empty_like(sorted_out, order="C")  # any transformer's width
+        out[order] = sorted_out
         return list(torch.from_numpy(out))
 
 
