@@ -72,7 +72,7 @@ from .neural._modules import (
     rescale_task_output,
 )
 from .neural._neighbors import apply_blend, select_blend, training_features
-from .neural._net import ArrayDataset, MultiTaskNet, PreprocessedRows
+from .neural._net import ArrayDataset, MultiTaskNet, PreprocessedRows, network_input
 from .neural._preprocessing import TabularPreprocessor, is_tabular_frame, read_times
 from .neural._schedules import WarmupCosineSchedule
 from .neural._trunks import NAMED_TRUNKS
@@ -106,7 +106,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         one-hot encoded); on a table of 5,000 samples or more
         with the default ensemble it also writes each numeric column's piecewise-linear
         encoding, read by the second input view (see ``input_view_``). A transformer
-        (e.g. ``TabularPreprocessor(n_bins=16)``) is cloned and used as given. ``None``:
+        (e.g. ``TabularPreprocessor(n_bins=16)``, or a ``ColumnTransformer``) is cloned
+        and used as given; its output may be an array, a DataFrame or a sparse matrix
+        (densified a batch at a time). ``None``:
         X goes to the network as it is (numeric, no NaN). A 2-D memory map is a table too
         (its preprocessing fitted on its rows, or a sample of 200,000 of them; each batch
         preprocessed as it is read). Images, clips, sparse matrices and datasets are never
@@ -664,7 +666,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             if rows:
                 return _TableRows(X, self.preprocessor_)
             X = self.preprocessor_.transform(X)
-        return _network_input(X)
+            if sp.issparse(X):  # a user's step's sparse output: densified a batch at a time
+                return X.tocsr().astype(np.float32)
+        return network_input(X)
 
     def _fit_preprocessor(self, X):
         """``preprocessor_``: ``preprocessing``'s transformer (``"auto"``: the recipe's
@@ -1631,7 +1635,7 @@ class _TableRows:
     def batch(self, start, stop):
         """Rows ``start:stop``, preprocessed (float32, C-contiguous)."""
         return np.ascontiguousarray(
-            _network_input(self.preprocessor.transform(self.rows(start, stop))))
+            network_input(self.preprocessor.transform(self.rows(start, stop))))
 
 
 class _QueryKeys:
@@ -1664,14 +1668,6 @@ class _QueryKeys:
 #: A memory-mapped table's preprocessor is fitted on at most this many of its rows (a
 #: sample beyond it, as gradient boosting bins a large table on a sample of 200,000).
 _MEMMAP_FIT_ROWS = 200_000
-
-
-def _network_input(Z):
-    """``Z`` as the float32 array the network reads: a transformer's DataFrame (with
-    scikit-learn's ``transform_output="pandas"``) as an array, copied where it is read-only
-    (a memory map, a view under pandas' copy-on-write), which torch warns about."""
-    Z = np.asarray(Z, dtype=np.float32)
-    return Z if Z.flags.writeable else np.array(Z)
 
 
 def _row_sample(X, n_rows):

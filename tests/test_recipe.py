@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 import sklearn
 import torch
 from sklearn.base import clone
@@ -1146,6 +1147,29 @@ def test_a_users_transformer_predicts_in_batches(preprocessing, tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     mapped = MultiTaskClassifier(**params).fit(_mapped(values, tmp_path), Y)
     for a, b in zip(mapped.predict_proba(values), clf.predict_proba(values)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_a_users_sparse_preprocessing_trains_as_its_dense_output():
+    # A ColumnTransformer with a one-hot step returns a sparse matrix by default when its
+    # output is sparse enough: densified a batch at a time, as a sparse X is.
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    X, Y = raw_table(n=80)
+    X = X.fillna({"length_mm": 45.0, "island": "Dream"})
+
+    def steps(sparse_threshold):
+        return make_column_transformer((OneHotEncoder(), ["island"]),
+                                       remainder=StandardScaler(),
+                                       sparse_threshold=sparse_threshold)
+
+    assert sp.issparse(steps(1.0).fit_transform(X))
+    params = dict(hidden_layer_sizes=(8,), ensemble_size=2, max_epochs=2, batch_size=16,
+                  random_state=0)
+    dense = MultiTaskClassifier(preprocessing=steps(0.0), **params).fit(X, Y)
+    sparse = MultiTaskClassifier(preprocessing=steps(1.0), **params).fit(X, Y)
+    for a, b in zip(sparse.predict_proba(X), dense.predict_proba(X)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 

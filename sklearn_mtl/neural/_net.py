@@ -107,6 +107,16 @@ class ArrayDataset(Dataset):
             self.X = np.memmap(**reopen)
 
 
+def network_input(Z):
+    """A transformer's output as the dense float32 array the network reads: a sparse
+    matrix densified, a DataFrame (scikit-learn's ``transform_output="pandas"``) as an
+    array, copied where it is read-only (a memory map, a view under pandas'
+    copy-on-write), which torch warns about."""
+    Z = Z.toarray() if sp.issparse(Z) else Z
+    Z = np.asarray(Z, dtype=np.float32)
+    return Z if Z.flags.writeable else np.array(Z)
+
+
 class PreprocessedRows(Dataset):
     """Rows of a 2-D array (a memory map) preprocessed as they are read, a batch at a
     time: torch's ``DataLoader`` asks for a batch's rows at once (``__getitems__``), so
@@ -135,7 +145,7 @@ class PreprocessedRows(Dataset):
         index = np.asarray(indices, dtype=np.int64)
         order = np.argsort(index, kind="stable")  # read the file in order
         rows = np.asarray(self.rows.X[index[order]], dtype=np.float32)  # as arrays are
-        sorted_out = np.asarray(self.preprocessor.transform(rows), dtype=np.float32)
+        sorted_out = network_input(self.preprocessor.transform(rows))
         out = np.empty_like(sorted_out, order="C")  # any transformer's width
         out[order] = sorted_out
         return list(torch.from_numpy(out))
