@@ -75,6 +75,12 @@ _NUMERIC_KINDS = "biuf"
 #: Types skops reports as untrusted that are data, not code: a ``numpy.dtype`` is rebuilt
 #: from its name (``SimpleImputer`` keeps the dtype it was fitted on).
 _SKOPS_DATA_TYPES = frozenset({"numpy.dtype"})
+#: What scikit-learn's own estimators hold that skops does not trust by default:
+#: ``HistGradientBoostingClassifier`` with categorical features (``"from_dtype"``, the
+#: default) keeps a ``FunctionTransformer`` of ``partial(check_array, ...)``. skops reports
+#: a partial's function as a type of its own, so trusting ``partial`` trusts no function.
+_SKOPS_SKLEARN_INTERNALS = frozenset({"functools.partial",
+                                      "sklearn.utils.validation.check_array"})
 
 
 class UnsafeModelFileError(ValueError):
@@ -825,8 +831,8 @@ class _Reader:
             raise UnsafeModelFileError(f"Member {name!r} could not be loaded: {exc}") from None
 
     def _skops_type_ok(self, dotted):
-        if dotted in self.trusted or dotted in _SKOPS_DATA_TYPES or dotted.startswith(
-                "sklearn_mtl."):
+        if (dotted in self.trusted or dotted in _SKOPS_DATA_TYPES
+                or dotted in _SKOPS_SKLEARN_INTERNALS or dotted.startswith("sklearn_mtl.")):
             return True
         if not dotted.startswith("sklearn."):
             return False

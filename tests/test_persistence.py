@@ -443,6 +443,32 @@ def test_pipeline_with_an_imputer_loads_without_trusting_anything(tmp_path):
     assert loaded[0]._fit_dtype == model[0]._fit_dtype
 
 
+def test_gradient_boosting_on_categories_loads_without_trusting_anything(tmp_path):
+    # scikit-learn's default categorical_features="from_dtype" keeps a FunctionTransformer
+    # of partial(check_array): trusted as such, while a partial of any other function is
+    # still refused by that function's name.
+    import functools
+
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, Y, tasks = car_data(n=40)
+    X = pd.DataFrame(X).add_prefix("x")
+    X["make"] = pd.Categorical(np.where(np.arange(len(X)) % 3, "a", "b"))
+    model = IndependentTaskClassifier(HistGradientBoostingClassifier(max_iter=5),
+                                      tasks=tasks).fit(X, Y)
+    assert model.estimators_[0].is_categorical_.any()
+    loaded = load(save(model, tmp_path / "hgb.mtl"))
+    _same_outputs(model, loaded, X)
+    clipped = make_pipeline(
+        FunctionTransformer(functools.partial(np.clip, a_min=-1.0, a_max=1.0)),
+        IndependentTaskClassifier(LogisticRegression(), tasks=tasks),
+    ).fit(X.drop(columns="make"), Y)
+    with pytest.raises(UnsafeModelFileError, match=r"numpy.*clip.*not trusted"):
+        load(save(clipped, tmp_path / "clip.mtl"))
+
+
 def test_column_selection_by_the_tasks_forests_round_trips(tmp_path):
     # SelectFromModel holding an sklearn-mtl estimator: rebuilt as the pipelines are
     from sklearn.ensemble import RandomForestClassifier
