@@ -230,10 +230,18 @@ class _BaselineMethods(BaseMultiTaskEstimator):
         """
         return super().predict_log_proba(X, task=task)
 
-    def _single_or_list(self, outputs, task):
+    def _decision_output(self, outputs, task):
+        """``decision_function``'s return: one task's values, the single task's, one
+        (n_samples, n_tasks) array where every task is binary (scikit-learn's multi-label
+        convention, which its ``roc_auc`` and ``average_precision`` scorers read), or one
+        array per task."""
         if task is not None:
             return outputs[self.schema_.index(task)]
-        return outputs[0] if self._single_output else outputs
+        if self._single_output:
+            return outputs[0]
+        if all(t.kind == "binary" for t in self.schema_):
+            return np.column_stack(outputs)
+        return outputs
 
     def get_metadata_routing(self):
         """Get metadata routing of this object.
@@ -593,7 +601,10 @@ class IndependentTaskClassifier(_BaselineMethods):
             One array per task in ``tasks_`` order: (n_samples,) for a binary task (the
             score of its second class, as scikit-learn's binary classifiers), (n_samples,
             n_classes) for a multiclass task (-inf for a class its model never saw),
-            (n_samples, n_labels) for a multilabel task.
+            (n_samples, n_labels) for a multilabel task. Where every task is binary
+            (scikit-learn's multi-label case, e.g. a 0/1 indicator ``Y``), one array of
+            shape (n_samples, n_tasks), as ``ClassifierChain.decision_function`` returns
+            and the ``roc_auc`` and ``average_precision`` scorers read.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
@@ -603,7 +614,7 @@ class IndependentTaskClassifier(_BaselineMethods):
                 outputs.append(np.column_stack([_decision(e, X, 2) for e in est]))
             else:
                 outputs.append(_decision(est, X, len(t.classes)))
-        return self._single_or_list(outputs, task)
+        return self._decision_output(outputs, task)
 
 
 # ------------------------------------------------------------------------------ chains
@@ -963,11 +974,12 @@ class TaskChainClassifier(_BaselineMethods):
             One array per task in ``tasks_`` order: (n_samples,) for a binary task (the
             score of its second class), (n_samples, n_classes) for a multiclass task
             (-inf for a class its link never saw), (n_samples, n_labels) for a
-            multilabel task.
+            multilabel task. Where every task is binary, one array of shape (n_samples,
+            n_tasks), as ``ClassifierChain.decision_function`` returns.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self._single_or_list(self._predict_outputs(X, method="decision"), task)
+        return self._decision_output(self._predict_outputs(X, method="decision"), task)
 
 
 def _chain_input(X):

@@ -8,6 +8,7 @@ import pytest
 from joblib import parallel_config
 from sklearn.datasets import make_multilabel_classification
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
 from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
@@ -344,8 +345,7 @@ def test_chain_array_order_equals_classifier_chain(multilabel_data):
     ours = TaskChainClassifier(lr(), order=order, chain_method="predict").fit(X, Y)
     ref = ClassifierChain(lr(), order=order).fit(X, Y)
     np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
-    np.testing.assert_allclose(np.column_stack(ours.decision_function(X)),
-                               ref.decision_function(X))
+    np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X))
     assert ours.orders_ == [[f"task{j}" for j in order]]
     assert ours.order is order  # the parameter is kept as given
     names = np.array([f"task{j}" for j in order])
@@ -355,15 +355,33 @@ def test_chain_array_order_equals_classifier_chain(multilabel_data):
     )
 
 
+@pytest.mark.parametrize("Est", [IndependentTaskClassifier, TaskChainClassifier])
+@pytest.mark.parametrize("scoring", ["roc_auc", "average_precision"])
+def test_multilabel_scorers_read_the_decision_function(Est, scoring, multilabel_data):
+    # scikit-learn's ranking scorers prefer decision_function and read (n_samples,
+    # n_labels) from it on a 0/1 indicator Y; a list scored NaN in cross_val_score.
+    from sklearn.metrics import get_scorer
+
+    X, Y = multilabel_data
+    if Est is TaskChainClassifier:  # ClassifierChain's links read 0/1 decisions
+        ours, ref = Est(lr(), chain_method="predict"), ClassifierChain(lr())
+    else:
+        ours, ref = Est(lr()), MultiOutputClassifier(lr())  # its probabilities
+    scorer = get_scorer(scoring)
+    assert scorer(ours.fit(X, Y), X, Y) == pytest.approx(scorer(ref.fit(X, Y), X, Y))
+    scores = cross_val_score(ours, X, Y, cv=3, scoring=scoring)
+    assert np.isfinite(scores).all()
+
+
 def test_decision_function_equals_base_models(multilabel_data):
     X, Y = multilabel_data
     ours = IndependentTaskClassifier(LinearSVC()).fit(X, Y)
     ref = MultiOutputClassifier(LinearSVC()).fit(X, Y)
-    decision = ours.decision_function(X)
-    assert [d.shape for d in decision] == [(len(X),)] * Y.shape[1]
-    for d, est in zip(decision, ref.estimators_, strict=True):
+    decision = ours.decision_function(X)  # every task binary: one column a task
+    assert decision.shape == (len(X), Y.shape[1])
+    for d, est in zip(decision.T, ref.estimators_, strict=True):
         np.testing.assert_allclose(d, est.decision_function(X))
-    np.testing.assert_allclose(ours.decision_function(X, task="task2"), decision[2])
+    np.testing.assert_allclose(ours.decision_function(X, task="task2"), decision[:, 2])
     # a multiclass task: one column per class, the base model's values
     y3 = np.digitize(X[:, 0], np.quantile(X[:, 0], [0.33, 0.66]))
     single = IndependentTaskClassifier(LinearSVC()).fit(X, y3)

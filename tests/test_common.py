@@ -62,13 +62,8 @@ EXPECTED_FAILED_CHECKS = {
     **{
         name: {
             "check_classifier_multioutput": (
-                "decision_function returns one array per task, as predict_proba does, and "
-                "classes_ is a list (one array per task); the check expects scikit-learn's "
-                "single (n_samples, n_outputs) array and indexes classes_ with it."
-            ),
-            "check_classifiers_multilabel_output_format_decision_function": (
-                "The same convention on a 0/1 indicator Y: one (n_samples,) score array "
-                "per label, where the check expects one (n_samples, n_outputs) array."
+                "classes_ is a list (one array per task), as MultiOutputClassifier's; the "
+                "check indexes it with the predicted class's index."
             ),
         }
         for name in ("IndependentTaskClassifier", "TaskChainClassifier")
