@@ -10,8 +10,10 @@ Input errors exit with status 2 and a message naming the file, column or option.
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -22,6 +24,36 @@ import pandas as pd
 from ._schema import NOT_APPLICABLE
 
 _PARQUET = (".parquet", ".pq")
+_SEPARATORS = (",", ";", "\t", "|")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
+
+
+def csv_format(path, n_lines=200):
+    """``read_csv`` options for a delimited text file: its separator, read from the
+    header row (a comma, else the most frequent of semicolon, tab and bar outside
+    quotes), and, where it is not a comma, a decimal comma where the first rows' numbers
+    are written so (``3,5``) and none with a point (as spreadsheets save them in many
+    locales). A file that cannot be decoded is left to ``read_csv``'s own error."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            lines = list(itertools.islice(f, n_lines + 1))
+    except (OSError, UnicodeDecodeError):
+        return {}
+    if not lines:
+        return {}
+    header = next(csv.reader([lines[0]]), [])  # a comma outside quotes splits it
+    if len(header) > 1:
+        return {}
+    counts = {sep: len(next(csv.reader([lines[0]], delimiter=sep), [])) - 1
+              for sep in _SEPARATORS[1:]}
+    sep = max(counts, key=counts.get)
+    if counts[sep] == 0:
+        return {}
+    fields = [v.strip() for row in csv.reader(lines[1:], delimiter=sep) for v in row]
+    comma = any(_DECIMAL_COMMA.match(v) for v in fields)
+    point = any(_DECIMAL_POINT.match(v) for v in fields)
+    return {"sep": sep, "decimal": ","} if comma and not point else {"sep": sep}
 
 
 class DeployInputError(Exception):
@@ -134,7 +166,7 @@ def read_batches(path, batch_size):
         batches = (b.to_pandas() for b in parquet.iter_batches(batch_size=batch_size))
         return parquet.metadata.num_rows, batches
     try:
-        reader = pd.read_csv(path, chunksize=batch_size)
+        reader = pd.read_csv(path, chunksize=batch_size, **csv_format(path))
         first = next(reader)
     except StopIteration:
         raise DeployInputError(f"DATA {str(path)!r} has a header but no data row.") from None

@@ -262,7 +262,7 @@ def load_data(args):
 def _read_table(path):
     """The rows of a CSV file (with a header row) or of a Parquet file (``.parquet``,
     ``.pq``), whose columns keep their types: dates, categories, bools."""
-    from ._cli_deploy import _PARQUET
+    from ._cli_deploy import _PARQUET, csv_format
 
     if path.suffix.lower() in _PARQUET:
         try:
@@ -278,7 +278,7 @@ def _read_table(path):
             raise CLIError(f"--data {str(path)!r} is not a readable Parquet file: {exc}") \
                 from None
     try:
-        return pd.read_csv(path)
+        return pd.read_csv(path, **csv_format(path))
     except pd.errors.EmptyDataError:
         raise CLIError(
             f"--data {str(path)!r} is empty; expected a CSV with a header row."
@@ -588,7 +588,9 @@ def _add_data_arguments(parser, *, groups):
     source.add_argument("--dataset", choices=DATASETS, default=None,
                         help="a bundled dataset (default: penguins)")
     source.add_argument("--data", metavar="FILE",
-                        help="a CSV file with a header row, or a Parquet file (.parquet, .pq)")
+                        help="a CSV file with a header row (separated by commas, or by "
+                        "semicolons, tabs or bars, read from the header), or a Parquet file "
+                        "(.parquet, .pq)")
     parser.add_argument("--targets",
                         help="with --data: comma-separated target columns (tasks)")
     parser.add_argument("--features",

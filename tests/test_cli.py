@@ -644,3 +644,50 @@ def test_csv_dates_read_as_dates(tmp_path):
     days = pd.Timestamp("2024-03-01") - pd.Timestamp("1970-01-01")
     assert out[0, 0] == days.days and out[1, 0] == days.days + 2.5
     assert np.isnan(out[2, 0])  # the gap, for the trees to place
+
+
+# ------------------------------------------------------------- separators and decimals
+@pytest.mark.parametrize("text, expected", [
+    ("a,b\n1.5,x\n", {}),
+    ('"a;b",c\n1,2\n', {}),  # a comma outside quotes: a comma-separated file
+    ("a;b\n1.5;x\n", {"sep": ";"}),
+    ("a;b\n1,5;x\n-2,25;y\n", {"sep": ";", "decimal": ","}),
+    ("a;b;c\n1,5;2.5;x\n", {"sep": ";"}),  # a point too: commas are not decimals
+    ("a\tb\n1,5\tx\n", {"sep": "\t", "decimal": ","}),
+    ("a|b|c\n1|2|3\n", {"sep": "|"}),
+    ("a\n1\n", {}),  # one column
+    ("", {}),
+])
+def test_csv_format_reads_the_separator_and_decimal_comma(tmp_path, text, expected):
+    from sklearn_mtl._cli_deploy import csv_format
+
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding="utf-8")
+    assert csv_format(path) == expected
+
+
+def test_fit_and_predict_read_semicolons_and_decimal_commas(dated_csv, tmp_path, capsys):
+    # As spreadsheets save a CSV in many locales: the same model, the same predictions.
+    import sklearn_mtl
+
+    train, new, frame = dated_csv
+    semi, tab = tmp_path / "train_semi.csv", tmp_path / "new.tsv"
+    frame.to_csv(semi, index=False, sep=";", decimal=",")
+    frame.drop(columns=["kind", "size"]).to_csv(tab, index=False, sep="\t", decimal=",")
+    outs = []
+    for data in (train, semi):
+        out = tmp_path / f"{data.stem}.mtl"
+        assert cli.main(["fit", "--data", str(data), "--targets", "kind,size", "--model",
+                         "independent", "--out", str(out), "--quiet"]) == 0
+        outs.append(sklearn_mtl.load(out))
+    assert outs[1].feature_names_in_.tolist() == ["x", "shop", "day"]
+    X = cli._read_dates(frame.drop(columns=["kind", "size"]))[0]
+    for a, b in zip(outs[0].predict_proba(X), outs[1].predict_proba(X), strict=True):
+        np.testing.assert_array_equal(a, b)
+    preds = []
+    for data in (new, tab):
+        pred = tmp_path / f"pred_{data.suffix[1:]}.csv"
+        assert cli.main(["predict", str(tmp_path / "train_semi.mtl"), str(data), "--out",
+                         str(pred), "--quiet"]) == 0
+        preds.append(pd.read_csv(pred))
+    pd.testing.assert_frame_equal(preds[0], preds[1])
