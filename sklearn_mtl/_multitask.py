@@ -9,6 +9,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import torch
 from sklearn.base import _fit_context, clone
@@ -72,7 +73,13 @@ from .neural._modules import (
     rescale_task_output,
 )
 from .neural._neighbors import apply_blend, select_blend, training_features
-from .neural._net import ArrayDataset, MultiTaskNet, PreprocessedRows, network_input
+from .neural._net import (
+    ArrayDataset,
+    MultiTaskNet,
+    PreprocessedRows,
+    check_step_output,
+    network_input,
+)
 from .neural._preprocessing import TabularPreprocessor, is_tabular_frame, read_times
 from .neural._schedules import WarmupCosineSchedule
 from .neural._trunks import NAMED_TRUNKS
@@ -629,9 +636,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             X = X.detach().cpu().numpy()
         X = to_pandas(X)
         preprocess = self.preprocessing is not None
-        if preprocess and is_tabular_frame(X):
+        if preprocess and self._reads_frame(X, reset):
             # Strings and categories: the column checks here, the values in the
-            # preprocessor, which one-hot encodes them.
+            # preprocessor, which one-hot encodes them. A user's step (a
+            # ColumnTransformer that selects columns by name) gets the frame as given.
             validate_data(self, X, reset=reset, skip_check_array=True)
             if X.shape[0] < 1:
                 raise ValueError(
@@ -667,8 +675,23 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 return _TableRows(X, self.preprocessor_)
             X = self.preprocessor_.transform(X)
             if sp.issparse(X):  # a user's step's sparse output: densified a batch at a time
-                return X.tocsr().astype(np.float32)
-        return network_input(X)
+                X = X.tocsr().astype(np.float32)
+                check_step_output(X.data, self.preprocessor_)
+                return X
+            return network_input(X, self.preprocessor_)
+        return X if X.flags.writeable else np.array(X)  # torch warns on read-only arrays
+
+    def _reads_frame(self, X, reset):
+        """Whether the preprocessing step reads the DataFrame ``X`` as a frame, rather
+        than the float32 array it validates to: a user's step always does; the recipe's
+        where a column is not numeric, and at prediction where it was fitted on a frame
+        (whatever the new rows' dtypes)."""
+        if not isinstance(X, pd.DataFrame):
+            return False
+        if not isinstance(self.preprocessing, str) or is_tabular_frame(X):
+            return True
+        return not reset and getattr(getattr(self, "preprocessor_", None),
+                                     "feature_names_in_", None) is not None
 
     def _fit_preprocessor(self, X):
         """``preprocessor_``: ``preprocessing``'s transformer (``"auto"``: the recipe's
@@ -1634,8 +1657,8 @@ class _TableRows:
 
     def batch(self, start, stop):
         """Rows ``start:stop``, preprocessed (float32, C-contiguous)."""
-        return np.ascontiguousarray(
-            network_input(self.preprocessor.transform(self.rows(start, stop))))
+        return np.ascontiguousarray(network_input(
+            self.preprocessor.transform(self.rows(start, stop)), self.preprocessor))
 
 
 class _QueryKeys:

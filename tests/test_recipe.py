@@ -1173,6 +1173,58 @@ def test_a_users_sparse_preprocessing_trains_as_its_dense_output():
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
+def test_a_users_column_transformer_selects_numeric_columns_by_name():
+    # A user's step gets the DataFrame as given, even where every column is numeric
+    # (it was turned into an array first: "Specifying the columns using strings is only
+    # supported for dataframes").
+    from sklearn.compose import make_column_transformer
+
+    X, Y = raw_table(n=80)
+    X = X[["mass_g", "length_mm"]].fillna(45.0)
+    params = dict(hidden_layer_sizes=(8,), ensemble_size=2, max_epochs=2, random_state=0)
+    by_name = MultiTaskClassifier(
+        preprocessing=make_column_transformer((StandardScaler(), ["length_mm", "mass_g"])),
+        **params).fit(X, Y)
+    by_index = MultiTaskClassifier(
+        preprocessing=make_column_transformer((StandardScaler(), [1, 0])),
+        **params).fit(X.to_numpy(), Y)
+    assert list(by_name.feature_names_in_) == ["mass_g", "length_mm"]
+    for a, b in zip(by_name.predict_proba(X), by_index.predict_proba(X.to_numpy())):
+        np.testing.assert_allclose(a, b, rtol=1e-5)  # float64 frame, float32 array
+    with pytest.raises(ValueError, match="feature names"):
+        by_name.predict(X[["length_mm", "mass_g"]])  # as scikit-learn checks them
+
+
+def test_the_recipe_reads_new_rows_as_it_read_the_training_frame():
+    # Fitted on a frame with a text column of numbers and strings, then given rows whose
+    # dtypes differ (all numeric): read as a frame again, no feature-name warning.
+    X, Y = raw_table(n=80)
+    X = X[["mass_g", "length_mm"]].assign(code=np.where(X.index % 2, "7", "x"))
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=2, max_epochs=2,
+                              random_state=0).fit(X, Y)
+    numeric_codes = X.iloc[1::2].assign(code=7)
+    assert numeric_codes["code"].dtype.kind == "i"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = clf.predict_proba(numeric_codes)
+    for a, b in zip(got, clf.predict_proba(X.iloc[1::2])):  # the same as the text "7"
+        np.testing.assert_array_equal(a, b)
+
+
+def test_nan_out_of_a_users_step_is_refused():
+    # StandardScaler passes gaps through: the network would train on NaN losses.
+    X, Y = raw_table(n=40)
+    X = X[["mass_g", "length_mm"]]  # one gap
+    clf = MultiTaskClassifier(preprocessing=StandardScaler(), ensemble_size=1, max_epochs=1)
+    with pytest.raises(ValueError, match="step StandardScaler returned 1 NaN.*SimpleImputer"):
+        clf.fit(X, Y)
+    clf.fit(X.fillna(45.0), Y)
+    with pytest.raises(ValueError, match="step StandardScaler returned 1 NaN"):
+        clf.predict(X)
+    imputed = make_pipeline(SimpleImputer(), StandardScaler())
+    clf.set_params(preprocessing=imputed).fit(X, Y).predict(X)  # the way out
+
+
 def test_a_large_memmap_is_preprocessed_as_its_sample_and_read_by_batch(tmp_path,
                                                                         monkeypatch):
     from sklearn_mtl import _multitask

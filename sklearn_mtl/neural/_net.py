@@ -14,6 +14,7 @@ from torch.utils.data import Dataset, Subset
 
 from ._ensemble import _member_terms, member_mean
 from ._optim import LeanAdamStep, clear_grads
+from ._preprocessing import TabularPreprocessor
 from ._weighting import TaskWeightRecorder
 
 
@@ -107,14 +108,32 @@ class ArrayDataset(Dataset):
             self.X = np.memmap(**reopen)
 
 
-def network_input(Z):
-    """A transformer's output as the dense float32 array the network reads: a sparse
-    matrix densified, a DataFrame (scikit-learn's ``transform_output="pandas"``) as an
-    array, copied where it is read-only (a memory map, a view under pandas'
-    copy-on-write), which torch warns about."""
+def network_input(Z, step):
+    """The output ``Z`` of the fitted preprocessing ``step`` as the dense float32 array
+    the network reads: a sparse matrix densified, a DataFrame (scikit-learn's
+    ``transform_output="pandas"``) as an array, copied where it is read-only (a memory
+    map, a view under pandas' copy-on-write), which torch warns about."""
     Z = Z.toarray() if sp.issparse(Z) else Z
     Z = np.asarray(Z, dtype=np.float32)
+    check_step_output(Z, step)
     return Z if Z.flags.writeable else np.array(Z)
+
+
+def check_step_output(values, step):
+    """Refuse NaN or infinity in what a user's preprocessing ``step`` returns (a
+    ``StandardScaler`` passes gaps through): the network would train on NaN losses and
+    predict NaN. The recipe's :class:`TabularPreprocessor` fills gaps itself."""
+    if isinstance(step, TabularPreprocessor):
+        return
+    finite = np.isfinite(values)
+    if not finite.all():
+        raise ValueError(
+            f"The preprocessing step {type(step).__name__} returned "
+            f"{int(finite.size - finite.sum())} NaN or infinite value(s); the network "
+            "needs finite numbers. Fill the gaps inside the step (e.g. "
+            "make_pipeline(SimpleImputer(), StandardScaler())), or leave "
+            "preprocessing='auto', which fills them and marks them in a column of their own."
+        )
 
 
 class PreprocessedRows(Dataset):
@@ -145,7 +164,7 @@ class PreprocessedRows(Dataset):
         index = np.asarray(indices, dtype=np.int64)
         order = np.argsort(index, kind="stable")  # read the file in order
         rows = np.asarray(self.rows.X[index[order]], dtype=np.float32)  # as arrays are
-        sorted_out = network_input(self.preprocessor.transform(rows))
+        sorted_out = network_input(self.preprocessor.transform(rows), self.preprocessor)
         out = np.empty_like(sorted_out, order="C")  # any transformer's width
         out[order] = sorted_out
         return list(torch.from_numpy(out))
