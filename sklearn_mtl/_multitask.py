@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset
 from ._base import (
     _COMMON_CONSTRAINTS,
     BaseMultiTaskEstimator,
+    check_row_order,
     check_same_length,
     tasks_from_classes,
     validate_features,
@@ -769,6 +770,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         X = to_pandas(X)  # a polars table is read as pandas (its dtypes, its gaps)
         raw = X  # as the user gave it: the lookup compares rows as they come
         if self.warm_start and hasattr(self, "net_"):
+            check_row_order(X, y)
             X = self._validate_X(X, reset=False)
             encoded = self.encoder_.transform(y)
             check_same_length(X, encoded)

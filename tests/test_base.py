@@ -51,6 +51,22 @@ def test_predict_keeps_the_index_of_X(name):
     pd.testing.assert_frame_equal(X, frames()[0])
 
 
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_a_y_in_another_row_order_than_x_warns(name):
+    # Rows are matched by position, as scikit-learn matches them; a Y sorted apart from
+    # its X would fit each sample with another's labels, silently.
+    X, Y = frames()
+    shuffled = Y.sample(frac=1, random_state=0)
+    with pytest.warns(UserWarning, match=r"another order \(\d+ of 40 rows.*Y.loc\[X.index\]"):
+        MODELS[name]().fit(X, shuffled)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # aligned, or indexes that are not the same rows
+        MODELS[name]().fit(X, Y)
+        MODELS[name]().fit(X, Y.reset_index(drop=True))
+        MODELS[name]().fit(X.iloc[::-1], Y.iloc[::-1])
+        MODELS[name]().fit(X, Y["a"].to_numpy())
+
+
 @pytest.mark.parametrize("name", ["independent", "chain", "product", "mtl"])
 def test_score_counts_a_class_unseen_in_training_as_an_error(name):
     # A rare class that falls only in the test fold: scikit-learn's classifiers score it
