@@ -424,6 +424,9 @@ def _initial_types(model, estimator, X_sample):
     first = model[0] if hasattr(model, "steps") else model
     if first is estimator and _raw_table_preprocessor(estimator) is not None:
         return _per_column_types(estimator, estimator.preprocessor_)
+    if first is estimator and getattr(estimator, "preprocessor_", None) is not None:
+        first = estimator.preprocessor_  # a user's step reads the table first
+    first = _leading_step(first)
     # A ColumnTransformer that selects columns by name takes one input per column.
     per_column = isinstance(first, ColumnTransformer) and hasattr(first, "feature_names_in_")
     if X_sample is not None and hasattr(X_sample, "columns") and per_column:
@@ -461,8 +464,22 @@ def _column_types(transformer):
     """One typed input per column of a fitted ColumnTransformer, read from its encoders."""
     from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
 
+    types = {str(n): FloatTensorType([None, 1]) for n in transformer.feature_names_in_}
+    for col, cats in _column_categories(transformer).items():
+        kind = np.asarray(cats).dtype.kind
+        types[col] = (
+            StringTensorType([None, 1]) if kind in "OUS"
+            else Int64TensorType([None, 1]) if kind in "iub"
+            else FloatTensorType([None, 1])
+        )
+    return list(types.items())
+
+
+def _column_categories(transformer):
+    """The categories of each column that a fitted ColumnTransformer's encoders read
+    (an encoder as a step, or first in a step's pipeline), by column name."""
     names = transformer.feature_names_in_
-    types = {str(n): FloatTensorType([None, 1]) for n in names}
+    out = {}
     for _, step, columns in transformer.transformers_:
         categories = getattr(step, "categories_", None)
         if categories is None and hasattr(step, "steps"):
@@ -470,14 +487,35 @@ def _column_types(transformer):
         if categories is None:
             continue
         cols = [names[c] if isinstance(c, (int, np.integer)) else c for c in np.atleast_1d(columns)]
-        for col, cats in zip(cols, categories):
-            kind = np.asarray(cats).dtype.kind
-            types[str(col)] = (
-                StringTensorType([None, 1]) if kind in "OUS"
-                else Int64TensorType([None, 1]) if kind in "iub"
-                else FloatTensorType([None, 1])
-            )
-    return list(types.items())
+        out.update({str(col): cats for col, cats in zip(cols, categories)})
+    return out
+
+
+def _leading_step(transformer):
+    """The first step of a (nested) pipeline, or the transformer itself."""
+    while hasattr(transformer, "steps"):
+        transformer = transformer.steps[0][1]
+    return transformer
+
+
+def _network_probe(estimator, preprocessor, shape):
+    """A few rows of the estimator's input on which its exported network is checked:
+    random numbers, as a DataFrame where it was fitted on one; where its own
+    preprocessing starts with a ColumnTransformer that encodes columns, those columns
+    hold their categories."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+
+    probe = np.random.RandomState(0).normal(size=(3, *shape)).astype(np.float32)
+    columns = getattr(estimator, "feature_names_in_", None)
+    if columns is None or probe.ndim != 2:
+        return probe
+    probe = pd.DataFrame(probe, columns=columns)
+    first = _leading_step(preprocessor)
+    if isinstance(first, ColumnTransformer) and hasattr(first, "feature_names_in_"):
+        for col, cats in _column_categories(first).items():
+            probe[col] = np.resize(np.asarray(cats), len(probe))
+    return probe
 
 
 def _base_estimators(estimator):
@@ -1202,13 +1240,7 @@ def _convert_network(scope, operator, container, estimator, proba_names):
     if _raw_table_preprocessor(estimator) is not None:
         return _convert_raw_table_network(scope, operator, container, estimator, module,
                                           proba_names)
-    shape = _input_shape(estimator)
-    probe = np.random.RandomState(0).normal(size=(3, *shape)).astype(np.float32)
-    columns = getattr(estimator, "feature_names_in_", None)
-    if columns is not None and probe.ndim == 2:
-        import pandas as pd
-
-        probe = pd.DataFrame(probe, columns=columns)
+    probe = _network_probe(estimator, preprocessor, _input_shape(estimator))
     inputs = probe if preprocessor is None else preprocessor.transform(probe)
     inputs = np.asarray(inputs, dtype=np.float32)
     names, targets, combinations = _network_output_names(estimator, proba_names, scope)

@@ -184,6 +184,20 @@ def test_pipeline_with_column_transformer_is_one_graph(final, frame_data):
                                out["car_probability"], atol=ATOL)
 
 
+def test_estimator_with_a_column_transformer_as_its_preprocessing(frame_data):
+    # The same ColumnTransformer inside the estimator (preprocessing=...) as in front of
+    # it: one graph input per column, the estimator's own probabilities.
+    X, Y = frame_data
+    clf = MultiTaskClassifier(
+        tasks=[Task("car"), Task("color", gate=("car", "yes")), Task("size")],
+        preprocessing=make_pipeline(_column_pipeline(None)[0], StandardScaler()),
+        hidden_layer_sizes=(16,), lr=1e-2, max_epochs=5, random_state=0,
+    ).fit(X, Y)
+    for onx in (export_onnx(clf, X_sample=X.iloc[:5]), export_onnx(clf)):
+        assert [i.name for i in onx.graph.input] == ["a", "b", "shop", "k"]
+        _assert_parity(clf, onx, X)
+
+
 def test_scaler_pipeline_single_input_and_written_file(tmp_path, car_model):
     X, Y = _car_data(80, 0)
     pipe = make_pipeline(StandardScaler(), MultiTaskClassifier(
