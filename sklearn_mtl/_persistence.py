@@ -248,6 +248,11 @@ class _Writer:
                 "categories_dtype": self.encode(obj.categories.dtype, where),
                 "ordered": bool(obj.ordered),
             }
+        if isinstance(obj, pd.StringDtype):  # its name does not say its storage or NA
+            return {"$t": "pd_string", "storage": obj.storage,
+                    "na": "NA" if obj.na_value is pd.NA else "nan"}
+        if isinstance(obj, pd.ArrowDtype):  # "string[pyarrow]" would read as StringDtype
+            return {"$t": "pd_arrow", "v": str(obj)}
         if isinstance(obj, pd.api.extensions.ExtensionDtype):
             return {"$t": "pd_dtype", "v": str(obj)}
         if isinstance(obj, type) or inspect.isfunction(obj) or inspect.isbuiltin(obj):
@@ -697,6 +702,13 @@ class _Reader:
             return pd.CategoricalDtype(categories, ordered=bool(node["ordered"]))
         if tag == "pd_dtype":
             return pd.api.types.pandas_dtype(str(v))
+        if tag == "pd_string":
+            storage = str(node["storage"])
+            if storage not in ("python", "pyarrow"):
+                raise UnsafeModelFileError(f"Unknown string storage {storage!r}.")
+            return pd.StringDtype(storage, na_value=pd.NA if node["na"] == "NA" else np.nan)
+        if tag == "pd_arrow":
+            return _arrow_dtype(str(v))
         if tag == "pd_index":
             return pd.Index(self.decode(v), name=self.decode(node.get("name")))
         if tag == "callable":
@@ -841,6 +853,20 @@ class _Reader:
             return isinstance(getattr(importlib.import_module(module), name), type)
         except (ImportError, AttributeError):
             return False
+
+
+def _arrow_dtype(name):
+    """The ``pd.ArrowDtype`` named ``name`` (e.g. ``"string[pyarrow]"``, which pandas
+    itself reads as its ``StringDtype``)."""
+    dtype = pd.api.types.pandas_dtype(name)
+    if isinstance(dtype, pd.ArrowDtype):
+        return dtype
+    import pyarrow as pa
+
+    try:
+        return pd.ArrowDtype(pa.type_for_alias(name.removesuffix("[pyarrow]")))
+    except (ValueError, KeyError):
+        raise UnsafeModelFileError(f"Unknown Arrow dtype {name!r}.") from None
 
 
 def _safetensors(loader, data, name):

@@ -469,6 +469,28 @@ def test_gradient_boosting_on_categories_loads_without_trusting_anything(tmp_pat
         load(save(clipped, tmp_path / "clip.mtl"))
 
 
+@pytest.mark.parametrize("dtype", [
+    "arrow_string", "arrow_large_string", "python_string", "pyarrow_string", "nan_string",
+])
+def test_string_label_dtypes_round_trip(tmp_path, dtype):
+    # "string[pyarrow]" names both an ArrowDtype (read_csv(dtype_backend="pyarrow")) and
+    # a StringDtype; "string" any storage: the file keeps which one the labels had.
+    pa = pytest.importorskip("pyarrow")
+    dtype = {
+        "arrow_string": pd.ArrowDtype(pa.string()),
+        "arrow_large_string": pd.ArrowDtype(pa.large_string()),
+        "python_string": pd.StringDtype("python"),
+        "pyarrow_string": pd.StringDtype("pyarrow"),
+        "nan_string": pd.StringDtype("pyarrow", na_value=np.nan),
+    }[dtype]
+    X, Y, tasks = car_data(n=30)
+    Y = pd.DataFrame(Y).astype(str).astype(dtype)
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    assert (model.predict(X).dtypes == dtype).all()
+    loaded = load(save(model, tmp_path / "strings.mtl"))
+    pd.testing.assert_frame_equal(loaded.predict(X), model.predict(X))
+
+
 def test_column_selection_by_the_tasks_forests_round_trips(tmp_path):
     # SelectFromModel holding an sklearn-mtl estimator: rebuilt as the pipelines are
     from sklearn.ensemble import RandomForestClassifier
