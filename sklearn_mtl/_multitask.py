@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit
+from skorch.helper import predefined_split
 from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from ._base import (
@@ -78,6 +79,7 @@ from .neural._net import (
     ArrayDataset,
     MultiTaskNet,
     PreprocessedRows,
+    TensorPairDataset,
     check_step_output,
     network_input,
 )
@@ -718,7 +720,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     # -------------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None, groups=None):
+    def fit(self, X, y=None, sample_weight=None, groups=None, X_val=None, y_val=None,
+            sample_weight_val=None):
         """Fit the network.
 
         Parameters
@@ -743,20 +746,31 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             scored member never saw, as a ``GroupKFold`` would score the model; without
             it, a group's other samples in a member's training data reward memorising the
             group. The ensemble needs at least as many groups as members. Only the
-            ensemble's folds read it: ``early_stopping``'s split does not (an error), and
-            a model without held-out folds (one network) warns that it goes unused.
+            ensemble's folds read it: ``early_stopping``'s split does not (an error,
+            unless ``X_val`` replaces that split), and a model without held-out folds
+            (one network) warns that it goes unused.
+        X_val, y_val : validation data, default=None
+            With ``early_stopping=True``, the data each epoch is scored on, in place of
+            ``validation_fraction`` of ``X`` (every sample of ``X`` then trains), as
+            ``HistGradientBoostingClassifier.fit`` and skorch's ``predefined_split``
+            take them. ``X_val`` goes through the preprocessing fitted on ``X``; ``y_val``
+            is read as ``y`` is (the same tasks; missing labels are not scored).
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Per-sample weights of the validation loss.
 
         Returns
         -------
         self : MultiTaskClassifier
         """
+        own_split = self._check_validation_args(X, X_val, y_val, sample_weight_val)
         if groups is not None:
             if isinstance(X, ParquetShards):
                 raise ValueError("groups is not supported with ParquetShards.")
-            if self.early_stopping:
+            if self.early_stopping and not own_split:
                 raise ValueError(
                     "groups shapes the ensemble's held-out folds; early_stopping's "
-                    "validation split does not take groups. Set early_stopping=False."
+                    "validation split does not take groups. Set early_stopping=False, "
+                    "or pass the validation data as X_val and y_val."
                 )
             groups = check_groups(groups, _num_samples(X))
         if self.data_parallel:
@@ -781,9 +795,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 n_members(self.net_.module_), groups,
             )
             self._rescale_regression_outputs(inverse=True)  # back to standardised units
+            self.net_.train_split = self._train_split(
+                self._validation_data(X_val, y_val, sample_weight_val, targets.shape[1]))
             with self._rng_context(self._seed + len(self.net_.history)):
                 epochs = self._epochs if self.max_epochs is None else self.max_epochs
                 self.net_.partial_fit(self._as_tensor(X), targets, epochs=epochs)
+            self.net_.train_split = self._train_split()  # keeps no validation data
             self._rescale_regression_outputs()
             self._fit_readouts(X, encoded, sample_weight, targets, raw)
             return self
@@ -802,13 +819,16 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         if self.data_parallel:
             self._seed = same_seed(self._seed)
-        self._epochs, self._total_steps = self._training_length(_num_samples(X))
+        self._epochs, self._total_steps = self._training_length(_num_samples(X),
+                                                                split=not own_split)
         with self._rng_context(self._seed):
             module = self._build_module(X)
             # the folds of the module's members: the recipe's ensemble or a user's own
             targets = self._with_folds(targets, n_members(module), groups)
-            self.net_ = self._build_net(module, self._build_criterion())
+            valid = self._validation_data(X_val, y_val, sample_weight_val, targets.shape[1])
+            self.net_ = self._build_net(module, self._build_criterion(), valid=valid)
             self.net_.fit(self._as_tensor(X), targets)
+            self.net_.train_split = self._train_split()  # keeps no validation data
         self._rescale_regression_outputs()
         targets = self._keep_view(targets)
         self._fit_readouts(X, encoded, sample_weight, targets, raw)
@@ -949,7 +969,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             and min(n_samples, MIN_PROBE_ROWS) <= probe_rows(len(observed))
         )
 
-    def _training_length(self, n_samples):
+    def _training_length(self, n_samples, split=True):
         """``(epochs, optimizer steps)`` of one ``fit`` on ``n_samples`` samples.
 
         ``max_epochs`` when it is set. Otherwise the recipe's rule: as many epochs as
@@ -957,7 +977,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         table is not under-trained and a large one does not take forever.
         """
         n_train = n_samples
-        if self.early_stopping:
+        if self.early_stopping and split:  # (not where X_val is the validation data)
             n_train = n_samples - int(np.ceil(self.validation_fraction * n_samples))
         steps_per_epoch = max(int(np.ceil(n_train / self.batch_size)), 1)
         if self.max_epochs is not None:
@@ -1315,7 +1335,60 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return "bf16"
         return None
 
-    def _build_net(self, module, criterion):
+    def _check_validation_args(self, X, X_val, y_val, sample_weight_val):
+        """Whether ``fit`` was given its validation data (``X_val``, ``y_val``)."""
+        if X_val is None and y_val is None:
+            if sample_weight_val is not None:
+                raise ValueError("sample_weight_val is given without X_val and y_val.")
+            return False
+        if X_val is None or y_val is None:
+            raise ValueError("X_val and y_val go together: pass both, or neither.")
+        if not self.early_stopping:
+            raise ValueError(
+                "X_val and y_val are passed to fit while early_stopping=False: they are "
+                "the data early stopping scores each epoch on. Set early_stopping=True, or "
+                "leave them out (the default ensemble chooses its epoch on its own "
+                "held-out folds)."
+            )
+        if isinstance(X, ParquetShards) or isinstance(X_val, (Dataset, ParquetShards)):
+            raise ValueError(
+                "X_val and y_val take a table, an array or a sparse matrix, with X the same; "
+                f"got X of type {type(X).__name__} and X_val of type "
+                f"{type(X_val).__name__}."
+            )
+        return True
+
+    def _validation_data(self, X_val, y_val, sample_weight_val, width):
+        """``(network input, target tensor)`` of the validation data, read as ``fit``
+        reads its training data (``width``: the training targets' columns, the last one
+        the ensemble's folds where there is one), or None."""
+        if X_val is None:
+            return None
+        X_val = self._validate_X(to_pandas(X_val), reset=False)
+        encoded = self.encoder_.transform(y_val)
+        n_val = _num_samples(X_val)
+        if n_val != encoded.n_samples:
+            raise ValueError(
+                f"X_val has {n_val} samples, but y_val has {encoded.n_samples}; expected "
+                "one row of labels per sample."
+            )
+        if sample_weight_val is not None:
+            sample_weight_val = check_sample_weight(sample_weight_val, X_val)
+        targets = self._targets(encoded, sample_weight_val, n_val)
+        if targets.shape[1] < width:  # the fold column: no member holds these samples out
+            targets = torch.cat([targets, torch.full((n_val, 1), -1.0)], 1)
+        return self._as_tensor(X_val), targets
+
+    def _train_split(self, valid=None):
+        """skorch's ``train_split``: ``validation_fraction`` of the training data with
+        ``early_stopping`` (``valid``, the validation data, in its place), else none."""
+        if not self.early_stopping:
+            return None
+        if valid is not None:
+            return predefined_split(TensorPairDataset(*valid))
+        return ValidSplit(self.validation_fraction, stratified=False, random_state=self._seed)
+
+    def _build_net(self, module, criterion, valid=None):
         callbacks = []
         if self.early_stopping:
             callbacks.append(
@@ -1353,11 +1426,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 group["lr"] = float(self._weighting.lr)
             groups = kwargs.get("optimizer__param_groups", [])
             kwargs["optimizer__param_groups"] = [*groups, ("weighting.*", group)]
-        train_split = None
-        if self.early_stopping:
-            train_split = ValidSplit(
-                self.validation_fraction, stratified=False, random_state=self._seed
-            )
+        train_split = self._train_split(valid)
         net_class, device = MultiTaskNet, self.device
         self.mixed_precision_ = precision = self._precision(module)
         if self.data_parallel or precision:

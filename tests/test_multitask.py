@@ -350,6 +350,67 @@ def test_history_early_stopping_and_verbose():
     assert "train_loss_color" in buf.getvalue()
 
 
+def test_validation_data_given_to_fit_replaces_the_split():
+    # Training on the split's training rows with its validation rows as X_val, y_val
+    # gives the epochs that the split gives, loss for loss (as skorch's predefined_split).
+    from skorch.dataset import ValidSplit
+
+    X, Y, tasks = car_data()
+    split = small(tasks=tasks, early_stopping=True, patience=3, max_epochs=40).fit(X, Y)
+    encoded = split.encoder_.transform(Y)
+    train, valid = ValidSplit(0.1, stratified=False, random_state=split._seed)(
+        torch.from_numpy(X))
+    rows, held = np.asarray(train.indices), np.asarray(valid.indices)
+    given = small(tasks=tasks, early_stopping=True, patience=3, max_epochs=40).fit(
+        X[rows], Y.iloc[rows], X_val=X[held], y_val=Y.iloc[held])
+    assert given._seed == split._seed and encoded.n_samples == len(X)
+    for key in ("train_loss", "valid_loss", "valid_loss_color", "valid_acc_car"):
+        np.testing.assert_allclose(given.history_[:, key], split.history_[:, key],
+                                   rtol=1e-6)
+    assert given.history_[0, "train_batch_count"] == split.history_[0, "train_batch_count"]
+    # the fitted model keeps no reference to the validation data
+    assert isinstance(given.net_.train_split, ValidSplit)
+    # weights: a validation sample of weight 0 is not scored
+    weights = np.ones(len(held))
+    weights[: len(held) // 2] = 0.0
+    half = small(tasks=tasks, early_stopping=True, max_epochs=1).fit(
+        X[rows], Y.iloc[rows], X_val=X[held], y_val=Y.iloc[held], sample_weight_val=weights)
+    other = small(tasks=tasks, early_stopping=True, max_epochs=1).fit(
+        X[rows], Y.iloc[rows], X_val=X[held][len(held) // 2:],
+        y_val=Y.iloc[held[len(held) // 2:]])
+    assert half.history_[-1, "valid_loss_car"] == pytest.approx(
+        other.history_[-1, "valid_loss_car"], rel=1e-5)
+    # and a missing label is not scored, though every training label of the task is there
+    gaps = Y.iloc[held].copy()
+    gaps.iloc[: len(held) // 2, 0] = None
+    masked = small(tasks=tasks, early_stopping=True, max_epochs=1).fit(
+        X[rows], Y.iloc[rows], X_val=X[held], y_val=gaps)
+    assert masked.history_[-1, "valid_loss_car"] == pytest.approx(
+        other.history_[-1, "valid_loss_car"], rel=1e-5)
+
+
+def test_validation_data_errors_and_the_ensemble():
+    X, Y, tasks = car_data()
+    with pytest.raises(ValueError, match="early_stopping=False"):
+        small(tasks=tasks).fit(X, Y, X_val=X, y_val=Y)
+    with pytest.raises(ValueError, match="X_val and y_val go together"):
+        small(tasks=tasks, early_stopping=True).fit(X, Y, X_val=X)
+    with pytest.raises(ValueError, match="sample_weight_val is given without"):
+        small(tasks=tasks, early_stopping=True).fit(X, Y, sample_weight_val=np.ones(3))
+    with pytest.raises(ValueError, match="X_val has 200 samples, but y_val has 10"):
+        small(tasks=tasks, early_stopping=True).fit(X, Y, X_val=X, y_val=Y.head(10))
+    # the default ensemble: its members' held-out folds and the given validation data,
+    # groups allowed (they shape the folds only); warm start scores on new data too
+    groups = np.arange(len(X)) % 20
+    clf = MultiTaskClassifier(tasks=tasks, early_stopping=True, max_epochs=2,
+                              warm_start=True, random_state=0)
+    clf.fit(X[:150], Y[:150], groups=groups[:150], X_val=X[150:], y_val=Y[150:])
+    assert "member_valid_loss" in clf.history_[-1] and "valid_loss" in clf.history_[-1]
+    assert clf.history_[0, "train_batch_count"] == 2  # all 150 training rows
+    clf.fit(X[:150], Y[:150], X_val=X[150:], y_val=Y[150:])
+    assert len(clf.history_) == 4 and isinstance(clf.history_[-1, "valid_loss"], float)
+
+
 @pytest.mark.parametrize("members", [1, 4])
 def test_validation_accuracy_per_task_as_skorch_records_valid_acc(members):
     X, Y, tasks = car_data()

@@ -480,7 +480,12 @@ class MultiTaskNet(NeuralNet):
         self.__dict__["_member_holdout"] = holdout
         prepare = getattr(self.criterion_, "prepare", None)
         if prepare is not None and y is not None and not holdout:
-            prepare(torch.as_tensor(y))
+            target = torch.as_tensor(y)
+            # validation data of its own (predefined_split): its gaps and weights count
+            valid = getattr(self.train_split, "keywords", {}).get("valid_ds")
+            if isinstance(valid, TensorPairDataset) and valid.y is not None:
+                target = torch.cat([target, torch.as_tensor(valid.y)])
+            prepare(target)
         elif holdout:  # the weights differ by member: never the plain-mean shortcut
             self.criterion_.unweighted = [False] * len(self.criterion_.specs)
             self.criterion_._runs = None
