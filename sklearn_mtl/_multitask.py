@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import inspect
 import warnings
 from numbers import Integral, Real
@@ -1705,14 +1706,16 @@ class _TableRows:
 
     @property
     def shape(self):
+        return (len(self), self._width)
+
+    @functools.cached_property
+    def _width(self):
         # A user's transformer may not say its width (n_features_out_): one row shows it.
         width = getattr(self.preprocessor, "n_features_out_", None)
-        if width is None:
-            width = self.batch(0, 1).shape[1]
-        return (self.X.shape[0], width)
+        return self.batch(0, 1).shape[1] if width is None else width
 
     def __len__(self):
-        return self.shape[0]
+        return self.X.shape[0]
 
     def rows(self, start, stop):
         """Rows ``start:stop`` as given (a memory map's as float32, as an array's are
