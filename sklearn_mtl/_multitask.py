@@ -796,12 +796,16 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 n_members(self.net_.module_), groups,
             )
             self._rescale_regression_outputs(inverse=True)  # back to standardised units
-            self.net_.train_split = self._train_split(
-                self._validation_data(X_val, y_val, sample_weight_val, targets.shape[1]))
-            with self._rng_context(self._seed + len(self.net_.history)):
-                epochs = self._epochs if self.max_epochs is None else self.max_epochs
-                self.net_.partial_fit(self._as_tensor(X), targets, epochs=epochs)
-            self.net_.train_split = self._train_split()  # keeps no validation data
+            split = self.net_.train_split
+            valid = self._validation_data(X_val, y_val, sample_weight_val, targets.shape[1])
+            if valid is not None:
+                self.net_.train_split = self._train_split(valid)
+            try:
+                with self._rng_context(self._seed + len(self.net_.history)):
+                    epochs = self._epochs if self.max_epochs is None else self.max_epochs
+                    self.net_.partial_fit(self._as_tensor(X), targets, epochs=epochs)
+            finally:
+                self.net_.train_split = split  # keeps no validation data
             self._rescale_regression_outputs()
             self._fit_readouts(X, encoded, sample_weight, targets, raw)
             return self
