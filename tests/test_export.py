@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 import torch
 
 pytest.importorskip("onnx")
@@ -184,15 +185,19 @@ def test_pipeline_with_column_transformer_is_one_graph(final, frame_data):
                                out["car_probability"], atol=ATOL)
 
 
-def test_estimator_with_a_column_transformer_as_its_preprocessing(frame_data):
+@pytest.mark.parametrize("sparse", [False, True])
+def test_estimator_with_a_column_transformer_as_its_preprocessing(frame_data, sparse):
     # The same ColumnTransformer inside the estimator (preprocessing=...) as in front of
-    # it: one graph input per column, the estimator's own probabilities.
+    # it: one graph input per column, the estimator's own probabilities; its output may
+    # be sparse (the graph's is dense).
     X, Y = frame_data
+    columns = _column_pipeline(None)[0].set_params(sparse_threshold=1.0 if sparse else 0.0)
     clf = MultiTaskClassifier(
         tasks=[Task("car"), Task("color", gate=("car", "yes")), Task("size")],
-        preprocessing=make_pipeline(_column_pipeline(None)[0], StandardScaler()),
+        preprocessing=columns if sparse else make_pipeline(columns, StandardScaler()),
         hidden_layer_sizes=(16,), lr=1e-2, max_epochs=5, random_state=0,
     ).fit(X, Y)
+    assert sp.issparse(clf.preprocessor_.transform(X)) == sparse
     for onx in (export_onnx(clf, X_sample=X.iloc[:5]), export_onnx(clf)):
         assert [i.name for i in onx.graph.input] == ["a", "b", "shop", "k"]
         _assert_parity(clf, onx, X)
