@@ -7,8 +7,10 @@ directory, a glob's worth of files, or any ``pyarrow.dataset.Dataset``). A
 - the label columns alone are read up front to fit the schema (they are a few columns
   among many features); with ``tasks=`` declaring every task's classes only the first
   rows are, and the schema is the declared one;
+- the preprocessing (``preprocessing=``, the recipe's by default) is fitted on a seeded
+  sample of the rows, as a memory-mapped table's is;
 - the features are read one row group at a time, in a shuffled order each epoch, and
-  each row group's labels are encoded with that schema as it is read;
+  preprocessed, and each row group's labels are encoded with that schema, as it is read;
 - under ``data_parallel=True`` every process reads its own row groups (a different
   share each epoch), taking the same number of steps (a process whose share is shorter
   wraps around, as ``DistributedSampler`` pads).
@@ -134,6 +136,20 @@ class ParquetShards:
         table = self.dataset.head(n, columns=self.features)
         return _features(table, self.features)
 
+    def sample(self, n, seed=0):
+        """Up to ``n`` rows' features, float32, read from whole row groups taken in a
+        seeded random order (then ``n`` of their rows at random): what the
+        preprocessing is fitted on, without reading every shard."""
+        rng = np.random.RandomState(seed)
+        units, parts, total = self.units(), [], 0
+        for i in rng.permutation(len(units)):
+            if total >= n:
+                break
+            parts.append(_features(units[i][0].to_table(columns=self.features), self.features))
+            total += len(parts[-1])
+        X = np.concatenate(parts) if parts else np.empty((0, self.n_features), np.float32)
+        return X[np.sort(rng.choice(len(X), n, replace=False))] if len(X) > n else X
+
     def labels(self, n=None):
         """The label columns as a DataFrame: every row, or the first ``n``."""
         if self.targets is None:
@@ -146,14 +162,15 @@ class ParquetShards:
 
     # ----------------------------------------------------------------- reading
     def iter_batches(self, batch_size, *, encode, shuffle=False, generator=None, rank=0,
-                     world_size=1):
+                     world_size=1, transform=None):
         """One epoch of ``(X, targets)`` tensor batches for process ``rank``.
 
         Row groups are dealt to the processes from one permutation (the same in every
         process: ``generator`` must be in the same state everywhere); each process
         reads its row groups, shuffles their rows, encodes their labels with
-        ``encode(labels_frame)`` and yields batches of ``batch_size`` rows. Every
-        process yields as many batches as the process with the most rows needs; a
+        ``encode(labels_frame)``, preprocesses their features with ``transform`` (an
+        array in, the network's input out) and yields batches of ``batch_size`` rows.
+        Every process yields as many batches as the process with the most rows needs; a
         process with fewer wraps around its own row groups.
         """
         units = self.units()
@@ -177,7 +194,8 @@ class ParquetShards:
             while True:
                 for k, i in enumerate(mine):
                     table = units[i][0].to_table(columns=columns)
-                    X = torch.from_numpy(_features(table, self.features))
+                    X = _features(table, self.features)
+                    X = torch.from_numpy(X if transform is None else transform(X))
                     y = encode(table.select(self.targets).to_pandas())
                     if shuffle:
                         perm = torch.randperm(len(X), generator=local)
@@ -214,34 +232,38 @@ class EncodedShards(torch.utils.data.IterableDataset):
     size, shuffling generator and the process's shard.
     """
 
-    def __init__(self, shards, encode):
+    def __init__(self, shards, encode, transform=None):
         self.shards = shards
         self.encode = encode
+        self.transform = transform
 
     def __len__(self):
         return self.shards.n_rows
 
     def __iter__(self):  # plain iteration: one pass in file order, one process
-        yield from self.shards.iter_batches(self.shards.batch_rows, encode=self.encode)
+        yield from self.shards.iter_batches(self.shards.batch_rows, encode=self.encode,
+                                            transform=self.transform)
 
     def sharded_batches(self, batch_size, shuffle, generator, rank=0, world_size=1):
-        return _Epoch(self.shards, batch_size, self.encode, shuffle, generator, rank, world_size)
+        return _Epoch(self, batch_size, shuffle, generator, rank, world_size)
 
 
 class _Epoch:
-    def __init__(self, shards, batch_size, encode, shuffle, generator, rank, world_size):
-        self.args = (shards, batch_size, encode, shuffle, generator, rank, world_size)
+    def __init__(self, data, batch_size, shuffle, generator, rank, world_size):
+        self.args = (data, batch_size, shuffle, generator, rank, world_size)
 
     def __iter__(self):
-        shards, batch_size, encode, shuffle, generator, rank, world_size = self.args
-        return shards.iter_batches(batch_size, encode=encode, shuffle=shuffle,
-                                   generator=generator, rank=rank, world_size=world_size)
+        data, batch_size, shuffle, generator, rank, world_size = self.args
+        return data.shards.iter_batches(
+            batch_size, encode=data.encode, shuffle=shuffle, generator=generator,
+            rank=rank, world_size=world_size, transform=data.transform)
 
 
 # ---------------------------------------------------------------------------- fit
 def fit_shards(est, shards, y, sample_weight):
     """``MultiTaskClassifier.fit(shards)``: the schema from the label columns read up
     front (or the declared tasks), then an epoch loop over the row groups."""
+    from ._multitask import _MEMMAP_FIT_ROWS
     from .neural._distributed import same_seed
     from .neural._weighting import resolve_strategy
 
@@ -287,14 +309,19 @@ def fit_shards(est, shards, y, sample_weight):
     est._seed = int(check_random_state(est.random_state).randint(np.iinfo(np.int32).max))
     if est.data_parallel:
         est._seed = same_seed(est._seed)
-    # Features are read as they are (no in-estimator preprocessing: its statistics
-    # would need a pass over every shard first); the training length follows the rows.
-    est.preprocessor_ = None
+    # The preprocessing is fitted on a sample of the rows, as a memory-mapped table's is
+    # (the same in every process: the sample follows the seed), and applied to each row
+    # group as it is read; the training length follows the rows.
+    est.preprocessor_, transform = None, None
+    if est.preprocessing is not None:
+        est._fit_preprocessor(shards.sample(_MEMMAP_FIT_ROWS, seed=est._seed % 2**32))
+        transform = _Preprocess(est.preprocessor_)
     est.unseen_combination_mass_ = 1.0  # not measured on shards: independent decoding
     est._epochs, est._total_steps = est._training_length(len(shards))
-    data = EncodedShards(shards, _ShardEncoder(est))
+    data = EncodedShards(shards, _ShardEncoder(est), transform)
     with est._rng_context(est._seed):
-        module = est._build_module(shards.head(2))
+        head = shards.head(2)
+        module = est._build_module(head if transform is None else transform(head))
         est.net_ = est._build_net(module, est._build_criterion())
         est.net_.fit(data, None)
     est._rescale_regression_outputs()
@@ -303,6 +330,20 @@ def fit_shards(est, shards, y, sample_weight):
 
 def _as_list(tasks):
     return tasks if isinstance(tasks, (list, tuple)) else [tasks]
+
+
+class _Preprocess:
+    """A row group's features (float32 array) -> the network's input, with the fitted
+    preprocessing step (picklable, as the net's iterator may be)."""
+
+    def __init__(self, preprocessor):
+        self.preprocessor = preprocessor
+
+    def __call__(self, X):
+        from .neural._net import network_input
+
+        return np.ascontiguousarray(network_input(self.preprocessor.transform(X),
+                                                  self.preprocessor))
 
 
 class _ShardEncoder:

@@ -91,7 +91,7 @@ def test_iter_batches_needs_enough_row_groups(shards):
 
 def test_fit_on_shards_full_batch_matches_in_memory(shards):
     frame, sh = shards
-    # Shards are read as they are (no preprocessing) and one network trains on all rows.
+    # Features as they are (preprocessing=None) and one network training on all rows.
     params = dict(tasks=TASKS, hidden_layer_sizes=(8,), max_epochs=4, lr=1e-2,
                   batch_size=240, random_state=0, preprocessing=None, ensemble_size=1)
     lazy = MultiTaskClassifier(**params).fit(sh)
@@ -100,6 +100,43 @@ def test_fit_on_shards_full_batch_matches_in_memory(shards):
     assert max(float((a[k] - b[k]).abs().max()) for k in a) < 1e-5
     assert list(lazy.feature_names_in_) == FEATURES and lazy.n_features_in_ == 4
     assert lazy.schema_.names == eager.schema_.names
+
+
+def test_shards_are_preprocessed_as_an_array_in_memory(tmp_path, monkeypatch):
+    # Raw units (grams next to a tiny column): the recipe's preprocessing, fitted on a
+    # sample of the rows (here every row: the same statistics as in memory), then
+    # applied to each row group as it is read, and at prediction.
+    from sklearn_mtl import _multitask
+    from sklearn_mtl.neural import TabularPreprocessor
+
+    frame = make_frame()
+    frame["x0"] = 4000 + 800 * frame["x0"]
+    frame["x1"] = 1e-3 * frame["x1"]
+    frame.loc[5, "x2"] = np.nan
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        frame.iloc[rows].to_parquet(tmp_path / f"part-{i}.parquet", row_group_size=40)
+    sh = ParquetShards(tmp_path, features=FEATURES, targets=["car", "color"])
+    params = dict(tasks=TASKS, hidden_layer_sizes=(8,), max_epochs=4, lr=1e-2,
+                  batch_size=240, random_state=0, ensemble_size=1)
+    lazy = MultiTaskClassifier(**params).fit(sh)
+    values = frame[FEATURES].to_numpy(np.float32)
+    expected = TabularPreprocessor().fit(values)
+    np.testing.assert_allclose(lazy.preprocessor_.transform(values),
+                               expected.transform(values), rtol=1e-6)
+    # one full batch: the network trained on the preprocessed rows as in memory (in the
+    # row groups' order, which a full batch does not see)
+    eager = MultiTaskClassifier(**params).fit(values, frame[["car", "color"]])
+    a, b = lazy.net_.module_.state_dict(), eager.net_.module_.state_dict()
+    assert max(float((a[k] - b[k]).abs().max()) for k in a) < 1e-4
+    pd.testing.assert_frame_equal(lazy.predict(frame[FEATURES]), eager.predict(values))
+    # more rows than the sample: whole row groups drawn by the seed, then rows
+    monkeypatch.setattr(_multitask, "_MEMMAP_FIT_ROWS", 100)
+    sample = sh.sample(100, seed=3)
+    assert sample.shape == (100, 4) and np.array_equal(sample, sh.sample(100, seed=3))
+    assert np.isin(sample[:, 0], values[:, 0]).all()
+    small = MultiTaskClassifier(**params).fit(sh)
+    assert small.preprocessor_.n_features_in_ == 4
+    assert np.abs(small.preprocessor_.transform(values)).max() < 3.5
 
 
 def test_regression_target_on_shards_is_standardised_as_in_memory(tmp_path):
