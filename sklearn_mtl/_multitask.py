@@ -1039,7 +1039,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         class) and trains one epoch over the batch; each later call trains one more
         epoch on the batch it is given, which must fit that schema. ``early_stopping``
         does not apply (there is no held-out part of a batch); ``class_weight`` and
-        ``pos_weight`` set to ``"balanced"`` are computed on the first batch.
+        ``pos_weight`` set to ``"balanced"`` are computed on the first batch, and so is
+        the preprocessing (``preprocessor_``), kept for the later batches.
 
         Parameters
         ----------

@@ -761,6 +761,11 @@ def test_partial_fit_is_one_pass_per_batch():
     assert clf.net_ is net and len(clf.history_) == 3
     assert clf.max_epochs == 5 and clf.warm_start is False  # parameters as given
     assert clf.history_[-1, "train_batch_count"] == 2  # one pass over the 50 samples
+    # the recipe's preprocessing: fitted on the first batch, kept for the later ones
+    scaled = small(tasks=tasks, preprocessing="auto").partial_fit(X[:80], Y[:80])
+    first = scaled.preprocessor_
+    scaled.partial_fit(X[80:] * 100, Y[80:])
+    assert scaled.preprocessor_ is first
 
 
 def test_partial_fit_classes_complete_the_first_batch():
