@@ -26,7 +26,7 @@ from ._decoding import decode, observed_combinations
 from ._encoder import EncodedLabels, StructuredLabelEncoder
 from ._frames import to_pandas
 from ._schema import NOT_APPLICABLE, Task
-from ._validation import check_sample_weight
+from ._validation import check_row_order, check_sample_weight
 from .metrics._classification import exact_match_score
 from .metrics._inputs import encode_truth
 
@@ -271,34 +271,6 @@ def check_same_length(X, encoded):
             f"X has {n_samples} samples, but Y has {encoded.n_samples}; expected one row of "
             "labels per sample (found input variables with inconsistent numbers of "
             f"samples: [{n_samples}, {encoded.n_samples}])."
-        )
-
-
-def check_row_order(X, Y):
-    """Warn where ``X`` and ``Y`` are pandas objects whose indexes hold the same row
-    labels in another order. Rows are matched by position, as scikit-learn matches them
-    (it never aligns on an index), so each sample would learn another one's labels:
-    the sign of a ``Y`` sorted or shuffled apart from its ``X``."""
-    x_index, y_index = getattr(X, "index", None), getattr(Y, "index", None)
-    if not (isinstance(x_index, pd.Index) and isinstance(y_index, pd.Index)):
-        return
-    if len(x_index) != len(y_index) or x_index.equals(y_index):
-        return
-    if not (x_index.is_unique and y_index.is_unique):
-        return
-    try:
-        same_rows = x_index.sort_values().equals(y_index.sort_values())
-    except TypeError:  # labels that do not sort together: not the same rows
-        return
-    if same_rows:
-        moved = int((x_index != y_index).sum())
-        warnings.warn(
-            f"Y's index holds X's row labels in another order ({moved} of {len(x_index)} "
-            "rows differ): rows are matched by position, as in scikit-learn, not by "
-            "index, so those samples are fitted with other samples' labels. Align them "
-            "first, e.g. Y = Y.loc[X.index].",
-            UserWarning,
-            stacklevel=3,
         )
 
 

@@ -25,7 +25,6 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset
 from ._base import (
     _COMMON_CONSTRAINTS,
     BaseMultiTaskEstimator,
-    check_row_order,
     check_same_length,
     tasks_from_classes,
     validate_features,
@@ -33,7 +32,12 @@ from ._base import (
 from ._decoding import JointDecoder, unseen_combination_mass
 from ._decoding import _finish as finish_decoding
 from ._frames import to_pandas
-from ._validation import check_groups, check_network_params, check_sample_weight
+from ._validation import (
+    check_groups,
+    check_network_params,
+    check_row_order,
+    check_sample_weight,
+)
 from .neural._combinations import (
     MIN_PROBE_ROWS,
     best_combinations,

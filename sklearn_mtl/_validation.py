@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -155,3 +156,28 @@ def check_groups(groups, n_samples):
             f"{int(np.argmax(missing))}); every sample needs a group."
         )
     return values
+
+
+def check_row_order(first, second, names=("X", "Y"), align="Y = Y.loc[X.index]"):
+    """Warn where ``first`` and ``second`` are pandas objects whose indexes hold the same
+    row labels in another order. Rows are matched by position, as scikit-learn matches
+    them (it never aligns on an index), so each row would meet another one's: the sign
+    of a table sorted or shuffled apart from the other (``align`` says how to mend it)."""
+    a, b = getattr(first, "index", None), getattr(second, "index", None)
+    if not (isinstance(a, pd.Index) and isinstance(b, pd.Index)):
+        return
+    if len(a) != len(b) or a.equals(b) or not (a.is_unique and b.is_unique):
+        return
+    try:
+        same_rows = a.sort_values().equals(b.sort_values())
+    except TypeError:  # labels that do not sort together: not the same rows
+        return
+    if same_rows:
+        warnings.warn(
+            f"{names[1]}'s index holds {names[0]}'s row labels in another order "
+            f"({int((a != b).sum())} of {len(a)} rows differ): rows are matched by "
+            "position, as in scikit-learn, not by index, so those rows are paired with "
+            f"other rows. Align them first, e.g. {align}.",
+            UserWarning,
+            stacklevel=3,
+        )

@@ -373,3 +373,18 @@ def test_scorers_in_grid_search():
     search.fit(X, Y)
     assert set(search.cv_results_) >= {"mean_test_exact", "mean_test_b_f1"}
     assert 0.5 < search.best_score_ <= 1.0
+
+
+def test_predictions_in_another_row_order_warn():
+    # Rows are paired by position, as scikit-learn's metrics pair them; predictions whose
+    # index holds the truth's rows in another order (a sorted Y_test) would be scored
+    # against other rows' labels.
+    Y_true = pd.DataFrame({"a": ["x", "y", "x", "y"], "b": [0, 1, 1, 0]},
+                          index=[10, 11, 12, 13])
+    shuffled = Y_true.iloc[[1, 0, 3, 2]]
+    with pytest.warns(UserWarning, match=r"Y_pred's index .* \(4 of 4 rows.*Y_pred.loc"):
+        assert exact_match_score(Y_true, shuffled) == 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert exact_match_score(Y_true, shuffled.loc[Y_true.index]) == 1.0
+        assert exact_match_score(Y_true, shuffled.reset_index(drop=True)) == 0.0

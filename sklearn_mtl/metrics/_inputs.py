@@ -31,6 +31,7 @@ from .._encoder import (
 )
 from .._frames import to_pandas
 from .._schema import Schema, Task
+from .._validation import check_row_order
 
 _CONTAINERS = (list, set, frozenset, tuple)
 
@@ -317,6 +318,8 @@ def encode_pair(Y_true, Y_pred, schema=None, *, extend_classes=False):
         other = enc.fit_transform(raw)
         true, pred = (encoded, other) if encoded is Y_true else (other, encoded)
     else:
+        check_row_order(Y_true, Y_pred, ("Y_true", "Y_pred"),
+                        "Y_pred = Y_pred.loc[Y_true.index]")
         Y_pred = align_pred(Y_true, Y_pred)
         enc = fit_label_encoder(Y_true, Y_pred, schema, extend_classes=extend_classes)
         true, pred = enc.transform(Y_true), enc.transform(Y_pred)
