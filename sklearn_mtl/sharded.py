@@ -314,8 +314,13 @@ def fit_shards(est, shards, y, sample_weight):
     # group as it is read; the training length follows the rows.
     est.preprocessor_, transform = None, None
     if est.preprocessing is not None:
-        est._fit_preprocessor(shards.sample(_MEMMAP_FIT_ROWS, seed=est._seed % 2**32))
-        transform = _Preprocess(est.preprocessor_)
+        # a user's step reads a DataFrame of the feature columns, as in memory (a
+        # ColumnTransformer may select them by name); the recipe's reads the array
+        columns = None if isinstance(est.preprocessing, str) else shards.features
+        sample = shards.sample(_MEMMAP_FIT_ROWS, seed=est._seed % 2**32)
+        est._fit_preprocessor(sample if columns is None else pd.DataFrame(sample,
+                                                                         columns=columns))
+        transform = _Preprocess(est.preprocessor_, columns)
     est.unseen_combination_mass_ = 1.0  # not measured on shards: independent decoding
     est._epochs, est._total_steps = est._training_length(len(shards))
     data = EncodedShards(shards, _ShardEncoder(est), transform)
@@ -333,15 +338,18 @@ def _as_list(tasks):
 
 
 class _Preprocess:
-    """A row group's features (float32 array) -> the network's input, with the fitted
-    preprocessing step (picklable, as the net's iterator may be)."""
+    """A row group's features (float32 array; a DataFrame of ``columns`` for a user's
+    step) -> the network's input, with the fitted preprocessing step (picklable, as the
+    net's iterator may be)."""
 
-    def __init__(self, preprocessor):
-        self.preprocessor = preprocessor
+    def __init__(self, preprocessor, columns=None):
+        self.preprocessor, self.columns = preprocessor, columns
 
     def __call__(self, X):
         from .neural._net import network_input
 
+        if self.columns is not None:
+            X = pd.DataFrame(X, columns=self.columns)
         return np.ascontiguousarray(network_input(self.preprocessor.transform(X),
                                                   self.preprocessor))
 

@@ -139,6 +139,26 @@ def test_shards_are_preprocessed_as_an_array_in_memory(tmp_path, monkeypatch):
     assert np.abs(small.preprocessor_.transform(values)).max() < 3.5
 
 
+def test_a_users_step_reads_the_shards_columns_by_name(shards):
+    # As in memory: a user's step gets a DataFrame of the feature columns, so a
+    # ColumnTransformer may select them by name, at fit and at prediction.
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import StandardScaler
+
+    frame, sh = shards
+    step = make_column_transformer((StandardScaler(), ["x1", "x0"]), remainder="drop")
+    params = dict(tasks=TASKS, preprocessing=step, hidden_layer_sizes=(8,), max_epochs=3,
+                  lr=1e-2, batch_size=240, random_state=0, ensemble_size=1)
+    lazy = MultiTaskClassifier(**params).fit(sh)
+    eager = MultiTaskClassifier(**params).fit(frame[FEATURES], frame[["car", "color"]])
+    assert list(lazy.preprocessor_.feature_names_in_) == FEATURES
+    assert lazy._sample_shape == (2,)  # the two selected columns
+    a, b = lazy.net_.module_.state_dict(), eager.net_.module_.state_dict()
+    assert max(float((a[k] - b[k]).abs().max()) for k in a) < 1e-4
+    pd.testing.assert_frame_equal(lazy.predict(frame[FEATURES]),
+                                  eager.predict(frame[FEATURES]))
+
+
 def test_regression_target_on_shards_is_standardised_as_in_memory(tmp_path):
     frame = make_frame()
     frame["mass"] = 4000 + 500 * frame["x2"] - 300 * frame["x3"]  # grams
