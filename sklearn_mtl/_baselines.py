@@ -141,6 +141,13 @@ def _locating(method):
             where = _first_bad_value(X, kinds) if kinds and _passed_as_given(X) else None
             if where is None or "The first bad entry" in message:
                 raise
+            if "text" in kinds and "not a finite number" in where:  # text, as given
+                where += (
+                    " Text columns reach the base estimator as they are: encode them in a "
+                    "pipeline step (a ColumnTransformer with a OneHotEncoder), or give them "
+                    "the 'category' dtype for an estimator that reads categories "
+                    "(HistGradientBoostingClassifier)."
+                )
             raise ValueError(f"{message.rstrip()}\n{where}") from exc
 
     return located

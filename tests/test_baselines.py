@@ -580,7 +580,8 @@ def test_chain_columns_never_take_a_name_of_X():
 
 def test_a_base_estimator_that_cannot_read_X_names_the_task():
     X, Y = _raw_frame()
-    with pytest.raises(ValueError, match=r"Task 't': could not convert string to float"):
+    with pytest.raises(ValueError, match=r"Task 't': could not convert string to float"
+                       r"(.|\n)*column 'shop'.*ColumnTransformer with a OneHotEncoder"):
         IndependentTaskClassifier(lr()).fit(X, Y)
     with pytest.raises(ValueError, match=r"Task 't': Input X contains NaN"):
         IndependentTaskClassifier(lr()).fit(X[["size", "gap"]], Y)
