@@ -1360,10 +1360,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 "leave them out (the default ensemble chooses its epoch on its own "
                 "held-out folds)."
             )
-        if isinstance(X, ParquetShards) or isinstance(X_val, (Dataset, ParquetShards)):
+        if isinstance(X, ParquetShards):
+            raise ValueError("X_val and y_val are not supported with ParquetShards as X.")
+        if isinstance(X_val, (Dataset, ParquetShards)):
             raise ValueError(
-                "X_val and y_val take a table, an array or a sparse matrix, with X the same; "
-                f"got X of type {type(X).__name__} and X_val of type "
+                "X_val takes a table, an array or a sparse matrix, held in memory; got "
                 f"{type(X_val).__name__}."
             )
         return True

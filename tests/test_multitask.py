@@ -399,6 +399,10 @@ def test_validation_data_errors_and_the_ensemble():
         small(tasks=tasks, early_stopping=True).fit(X, Y, sample_weight_val=np.ones(3))
     with pytest.raises(ValueError, match="X_val has 200 samples, but y_val has 10"):
         small(tasks=tasks, early_stopping=True).fit(X, Y, X_val=X, y_val=Y.head(10))
+    from sklearn_mtl.neural._net import ArrayDataset
+
+    with pytest.raises(ValueError, match="X_val takes a table.*got ArrayDataset"):
+        small(tasks=tasks, early_stopping=True).fit(X, Y, X_val=ArrayDataset(X), y_val=Y)
     # the default ensemble: its members' held-out folds and the given validation data,
     # groups allowed (they shape the folds only); warm start scores on new data too
     groups = np.arange(len(X)) % 20
