@@ -403,6 +403,9 @@ def test_validation_data_errors_and_the_ensemble():
 
     with pytest.raises(ValueError, match="X_val takes a table.*got ArrayDataset"):
         small(tasks=tasks, early_stopping=True).fit(X, Y, X_val=ArrayDataset(X), y_val=Y)
+    lazy = small(tasks=tasks, early_stopping=True, max_epochs=2).fit(
+        ArrayDataset(X[:150]), Y[:150], X_val=X[150:], y_val=Y[150:])  # a Dataset as X
+    assert lazy.history_[0, "train_batch_count"] == 2 and "valid_loss" in lazy.history_[-1]
     # the default ensemble: its members' held-out folds and the given validation data,
     # groups allowed (they shape the folds only); warm start scores on new data too
     groups = np.arange(len(X)) % 20
