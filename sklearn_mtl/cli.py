@@ -60,11 +60,12 @@ def _estimator_class(name):
         ) from None
 
 
-def build_model(name, *, random_state=0, max_epochs=None, X=None):
+def build_model(name, *, random_state=0, max_epochs=None, X=None, tasks=None):
     """The estimator behind a model name of ``--models``.
 
     ``mtl`` is ``MultiTaskClassifier`` with its defaults (``max_epochs=None``: the
-    recipe's training length) on the raw features; the ``-hgb`` baselines wrap
+    recipe's training length) on the raw features, and the declared ``tasks`` if any
+    (``--regression-targets``); the ``-hgb`` baselines wrap
     ``HistGradientBoostingClassifier``, the others a scaled ``LogisticRegression``.
     Given the features ``X`` (a DataFrame) with string, category, bool or date
     columns or gaps, the baselines read them through :func:`baseline_preprocessing`;
@@ -81,7 +82,7 @@ def build_model(name, *, random_state=0, max_epochs=None, X=None):
     if name == "dummy":
         return cls()
     if name == "mtl":
-        return cls(max_epochs=max_epochs, random_state=random_state)
+        return cls(tasks=tasks, max_epochs=max_epochs, random_state=random_state)
     trees = name.endswith("-hgb")
     kind = "trees" if trees else "linear"
     pre = None if X is None else baseline_preprocessing(X, model=kind)
@@ -238,10 +239,10 @@ def load_data(args):
     without ``--groups``."""
     if args.data is not None:
         return _load_table(args.data, args.targets, args.features, args.groups)
-    if args.targets or args.features or args.groups:
+    if args.targets or args.features or args.groups or args.regression_targets:
         raise CLIError(
-            "--targets, --features and --groups go with --data (a CSV or Parquet file), not "
-            "--dataset."
+            "--targets, --features, --groups and --regression-targets go with --data (a CSV "
+            "or Parquet file), not --dataset."
         )
     from .datasets import load_penguins, make_multitask_classification
 
@@ -502,20 +503,52 @@ def _check_max_epochs(args):
         raise CLIError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
 
 
-def _check_targets(Y):
-    """Refuse a target column of non-integral numbers: compare compares classifiers."""
+def _check_targets(Y, args, models):
+    """The declared tasks (``None``: inferred from ``Y``): a column named by
+    ``--regression-targets`` is a regression task, which only the ``mtl`` model among
+    ``models`` fits; any other column of non-integral numbers is refused (a class label
+    is expected)."""
+    regression = _parse_list(args.regression_targets, "--regression-targets") \
+        if args.regression_targets else []
+    unknown = [c for c in regression if c not in Y.columns]
+    if unknown:
+        raise CLIError(
+            f"--regression-targets names {unknown}, which --targets does not; the targets "
+            f"are {list(Y.columns)}."
+        )
+    for name in regression:
+        if not pd.api.types.is_numeric_dtype(Y[name].dtype) or pd.api.types.is_bool_dtype(
+                Y[name].dtype):
+            raise CLIError(
+                f"--regression-targets column {name!r} holds {Y[name].dtype} values; a "
+                "regression target holds numbers."
+            )
+    others = [m for m in models if m != "mtl"]
+    if regression and others:
+        raise CLIError(
+            f"--regression-targets {regression}: only the mtl model predicts quantities; "
+            f"{others} fit classifiers. Give --model(s) mtl."
+        )
     for name in Y.columns:
         column = Y[name]
-        if not pd.api.types.is_float_dtype(column.dtype):
+        if name in regression or not pd.api.types.is_float_dtype(column.dtype):
             continue
         values = column.dropna().to_numpy(dtype=float)
         fractional = values[values != np.round(values)]
         if len(fractional):
             raise CLIError(
                 f"--targets column {name!r} holds non-integral numbers (e.g. "
-                f"{fractional[:3].tolist()}); each target of compare is a class label. "
-                "Leave a numeric quantity among the features, or bin it into classes first."
+                f"{fractional[:3].tolist()}); each target is a class label unless "
+                "--regression-targets names it (the mtl model then predicts it as a "
+                "number). Or leave a numeric quantity among the features, or bin it into "
+                "classes first."
             )
+    if not regression:
+        return None
+    from ._schema import Task
+
+    return [Task(str(c), kind="regression") if c in regression else Task(str(c))
+            for c in Y.columns]
 
 
 def _compare_command(args):
@@ -534,9 +567,10 @@ def _compare_command(args):
     for n in names:  # a model this installation lacks fails before the data are read
         _estimator_class(n)
     X, Y, note, groups = load_data(args)
-    _check_targets(Y)
+    tasks = _check_targets(Y, args, names)
     estimators = {
-        n: build_model(n, random_state=args.random_state, max_epochs=args.max_epochs, X=X)
+        n: build_model(n, random_state=args.random_state, max_epochs=args.max_epochs, X=X,
+                       tasks=tasks)
         for n in names
     }
     if len(X) < args.cv:
@@ -601,6 +635,10 @@ def _add_data_arguments(parser, *, groups):
                         help=f"with --data: the column of each row's group (a patient, a "
                         f"store); {groups}, and the column is not a feature unless "
                         "--features names it")
+    parser.add_argument("--regression-targets", metavar="COLUMNS",
+                        help="with --data: comma-separated columns among --targets that hold "
+                        "quantities (a price, a weight), which the mtl model predicts as "
+                        "numbers; only mtl takes them, the baselines fit classifiers")
 
 
 def _fit_command(args):
@@ -618,9 +656,9 @@ def _fit_command(args):
     if not out.parent.is_dir():
         raise CLIError(f"--out {str(out)!r}: the folder {str(out.parent)!r} does not exist.")
     X, Y, note, groups = load_data(args)
-    _check_targets(Y)
+    tasks = _check_targets(Y, args, [args.model])
     model = build_model(args.model, random_state=args.random_state,
-                        max_epochs=args.max_epochs, X=X)
+                        max_epochs=args.max_epochs, X=X, tasks=tasks)
     fit_params = {} if groups is None else _groups_fit_params(model, groups)
     try:
         with warnings.catch_warnings(record=True) as caught:

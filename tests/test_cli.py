@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -691,3 +692,70 @@ def test_fit_and_predict_read_semicolons_and_decimal_commas(dated_csv, tmp_path,
                          str(pred), "--quiet"]) == 0
         preds.append(pd.read_csv(pred))
     pd.testing.assert_frame_equal(preds[0], preds[1])
+
+
+# ------------------------------------------------------------------ regression targets
+@pytest.fixture
+def quantity_csv(tmp_path):
+    """Two class labels and a quantity in grams among the targets."""
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.normal(size=80), "b": rng.normal(size=80),
+                          "shop": rng.choice(["x", "y"], 80)})
+    frame["kind"] = np.where(frame["a"] > 0, "p", "q")
+    frame["mass"] = 4000 + 500 * frame["b"] + rng.normal(scale=50, size=80)
+    frame.loc[7, "mass"] = None  # a missing quantity: masked, as a missing label is
+    path = tmp_path / "quantity.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+def test_regression_targets_fit_predict_and_compare(quantity_csv, tmp_path, capsys):
+    import sklearn_mtl
+    from sklearn_mtl import Task
+
+    path, frame = quantity_csv
+    data = ["--data", str(path), "--targets", "kind,mass", "--regression-targets", "mass"]
+    out = tmp_path / "model.mtl"
+    assert cli.main(["fit", *data, "--out", str(out), "--max-epochs", "3",
+                     "--random-state", "1", "--quiet"]) == 0
+    X, Y = frame[["a", "b", "shop"]], frame[["kind", "mass"]]
+    expected = cli.build_model("mtl", random_state=1, max_epochs=3, X=X, tasks=[
+        Task("kind"), Task("mass", kind="regression")]).fit(X, Y)
+    loaded = sklearn_mtl.load(out)
+    assert [t.kind for t in loaded.schema_] == ["binary", "regression"]
+    pd.testing.assert_frame_equal(loaded.predict(X), expected.predict(X))
+    new, pred = tmp_path / "new.csv", tmp_path / "pred.csv"
+    X.to_csv(new, index=False)
+    assert cli.main(["predict", str(out), str(new), "--out", str(pred), "--quiet"]) == 0
+    np.testing.assert_allclose(pd.read_csv(pred)["mass"], expected.predict(X)["mass"],
+                               rtol=1e-5)
+    assert cli.main(["compare", *data, "--models", "mtl", "--cv", "3", "--max-epochs", "2",
+                     "--out", str(tmp_path / "report"), "--no-plots", "--quiet"]) == 0
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "mass rmse" in report and "mass r2" in report and "kind accuracy" in report
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--models", "mtl,independent"], r"only the mtl model predicts quantities; "
+                                      r"\['independent'\] fit classifiers"),
+    (["--regression-targets", "a"], r"--regression-targets names \['a'\], which --targets "
+                                    r"does not"),
+    (["--targets", "kind,shop", "--regression-targets", "shop"],
+     r"column 'shop' holds .* values; a regression target holds numbers"),
+    (["--targets", "kind,mass", "--regression-targets", ""], r"non-integral numbers .* "
+                                                           r"unless --regression-targets"),
+])
+def test_regression_target_errors_exit_2(quantity_csv, tmp_path, capsys, args, message):
+    path, _ = quantity_csv
+    base = {"--targets": "kind,mass", "--regression-targets": "mass", "--models": "mtl"}
+    it = iter(args)
+    base.update(dict(zip(it, it)))
+    argv = ["compare", "--data", str(path), "--out", str(tmp_path / "r"), "--no-plots"]
+    for key, value in base.items():
+        if value:
+            argv += [key, value]
+    assert cli.main(argv) == 2
+    assert re.search(message, capsys.readouterr().err)
+    assert cli.main(["fit", "--dataset", "penguins", "--regression-targets", "x",
+                     "--out", str(tmp_path / "m.mtl")]) == 2
+    assert "--regression-targets go with --data" in capsys.readouterr().err
