@@ -612,7 +612,8 @@ def test_groups_errors_exit_2(subjects_csv, tmp_path, capsys, args, message):
 
 def test_groups_need_data(capsys):
     assert cli.main(["compare", "--dataset", "penguins", "--groups", "island"]) == 2
-    assert "--targets, --features and --groups go with --data" in capsys.readouterr().err
+    assert "--targets, --features, --groups and --regression-targets go with --data" in \
+        capsys.readouterr().err
 
 
 def test_groups_column_with_a_gap(subjects_csv, tmp_path, capsys):
