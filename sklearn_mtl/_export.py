@@ -1240,11 +1240,11 @@ def _convert_network(scope, operator, container, estimator, proba_names):
     if _raw_table_preprocessor(estimator) is not None:
         return _convert_raw_table_network(scope, operator, container, estimator, module,
                                           proba_names)
-    from .neural._net import network_input
+    from .neural._net import preprocess
 
     probe = _network_probe(estimator, preprocessor, _input_shape(estimator))
     inputs = (np.asarray(probe, dtype=np.float32) if preprocessor is None
-              else network_input(preprocessor.transform(probe), preprocessor))
+              else preprocess(preprocessor, probe))
     names, targets, combinations = _network_output_names(estimator, proba_names, scope)
     core = _torch_to_onnx(
         module, torch.from_numpy(inputs), names, container.target_opset,

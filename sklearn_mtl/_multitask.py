@@ -87,6 +87,7 @@ from .neural._net import (
     TensorPairDataset,
     check_step_output,
     network_input,
+    preprocess,
 )
 from .neural._preprocessing import TabularPreprocessor, is_tabular_frame, read_times
 from .neural._schedules import WarmupCosineSchedule
@@ -1741,8 +1742,7 @@ class _TableRows:
 
     def batch(self, start, stop):
         """Rows ``start:stop``, preprocessed (float32, C-contiguous)."""
-        return np.ascontiguousarray(network_input(
-            self.preprocessor.transform(self.rows(start, stop)), self.preprocessor))
+        return preprocess(self.preprocessor, self.rows(start, stop))
 
 
 class _QueryKeys:

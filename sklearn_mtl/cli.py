@@ -503,7 +503,7 @@ def _check_max_epochs(args):
         raise CLIError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
 
 
-def _check_targets(Y, args, models):
+def _target_tasks(Y, args, models):
     """The declared tasks (``None``: inferred from ``Y``): a column named by
     ``--regression-targets`` is a regression task, which only the ``mtl`` model among
     ``models`` fits; any other column of non-integral numbers is refused (a class label
@@ -567,7 +567,7 @@ def _compare_command(args):
     for n in names:  # a model this installation lacks fails before the data are read
         _estimator_class(n)
     X, Y, note, groups = load_data(args)
-    tasks = _check_targets(Y, args, names)
+    tasks = _target_tasks(Y, args, names)
     estimators = {
         n: build_model(n, random_state=args.random_state, max_epochs=args.max_epochs, X=X,
                        tasks=tasks)
@@ -656,7 +656,7 @@ def _fit_command(args):
     if not out.parent.is_dir():
         raise CLIError(f"--out {str(out)!r}: the folder {str(out.parent)!r} does not exist.")
     X, Y, note, groups = load_data(args)
-    tasks = _check_targets(Y, args, [args.model])
+    tasks = _target_tasks(Y, args, [args.model])
     model = build_model(args.model, random_state=args.random_state,
                         max_epochs=args.max_epochs, X=X, tasks=tasks)
     fit_params = {} if groups is None else _groups_fit_params(model, groups)

@@ -346,12 +346,11 @@ class _Preprocess:
         self.preprocessor, self.columns = preprocessor, columns
 
     def __call__(self, X):
-        from .neural._net import network_input
+        from .neural._net import preprocess
 
         if self.columns is not None:
             X = pd.DataFrame(X, columns=self.columns)
-        return np.ascontiguousarray(network_input(self.preprocessor.transform(X),
-                                                  self.preprocessor))
+        return preprocess(self.preprocessor, X)
 
 
 class _ShardEncoder:

@@ -108,13 +108,20 @@ class ArrayDataset(Dataset):
             self.X = np.memmap(**reopen)
 
 
+def preprocess(step, X):
+    """Rows ``X`` through the fitted preprocessing ``step``, as the network reads them
+    (see :func:`network_input`)."""
+    return network_input(step.transform(X), step)
+
+
 def network_input(Z, step):
-    """The output ``Z`` of the fitted preprocessing ``step`` as the dense float32 array
-    the network reads: a sparse matrix densified, a DataFrame (scikit-learn's
-    ``transform_output="pandas"``) as an array, copied where it is read-only (a memory
-    map, a view under pandas' copy-on-write), which torch warns about."""
+    """The output ``Z`` of the fitted preprocessing ``step`` as the dense, C-contiguous
+    float32 array the network reads: a sparse matrix densified, a DataFrame
+    (scikit-learn's ``transform_output="pandas"``) as an array, copied where it is
+    read-only (a memory map, a view under pandas' copy-on-write), which torch warns
+    about."""
     Z = Z.toarray() if sp.issparse(Z) else Z
-    Z = np.asarray(Z, dtype=np.float32)
+    Z = np.asarray(Z, dtype=np.float32, order="C")
     check_step_output(Z, step)
     return Z if Z.flags.writeable else np.array(Z)
 
@@ -164,8 +171,8 @@ class PreprocessedRows(Dataset):
         index = np.asarray(indices, dtype=np.int64)
         order = np.argsort(index, kind="stable")  # read the file in order
         rows = np.asarray(self.rows.X[index[order]], dtype=np.float32)  # as arrays are
-        sorted_out = network_input(self.preprocessor.transform(rows), self.preprocessor)
-        out = np.empty_like(sorted_out, order="C")  # any transformer's width
+        sorted_out = preprocess(self.preprocessor, rows)
+        out = np.empty_like(sorted_out)  # any transformer's width
         out[order] = sorted_out
         return list(torch.from_numpy(out))
 
