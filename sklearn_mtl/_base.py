@@ -25,7 +25,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, validate_dat
 from ._decoding import decode, observed_combinations
 from ._encoder import EncodedLabels, StructuredLabelEncoder
 from ._frames import to_pandas
-from ._schema import NOT_APPLICABLE, Task
+from ._schema import NOT_APPLICABLE, Task, _plain
 from ._validation import check_row_order, check_sample_weight
 from .metrics._classification import exact_match_score
 from .metrics._inputs import encode_truth
@@ -402,6 +402,28 @@ def _check_task_labels(encoded, warn_single_class=True):
                     f"{list(task.classes)}); a model can only learn to predict {label!r}.",
                     UserWarning,
                 )
+    if warn_single_class:
+        for name, block in encoded.multilabel.items():
+            _warn_constant_labels(encoded.schema[name], block)
+
+
+def _warn_constant_labels(task, block):
+    """Warn once for a multilabel task some of whose labels are absent (or present) in
+    every training sample that annotates them."""
+    constant = {0: [], 1: []}
+    for label, values in zip(task.classes, block.T, strict=True):
+        seen = values[values >= 0]
+        if len(seen) and seen.min() == seen.max():
+            constant[int(seen[0])].append(label)
+    parts = [f"labels {_plain(labels)!r} are {state}"
+             for state, labels in (("absent", constant[0]), ("present", constant[1]))
+             if labels]
+    if parts:
+        warnings.warn(
+            f"Task {task.name!r}: {' and '.join(parts)} in every training sample that "
+            "annotates them; a model can only learn to predict them as they were.",
+            UserWarning,
+        )
 
 
 __all__ = ["BaseMultiTaskEstimator", "EncodedLabels", "_COMMON_CONSTRAINTS"]

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from joblib import Parallel, delayed
-from sklearn.base import _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.model_selection import cross_val_predict
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -36,6 +36,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
     _check_method_params,
     _check_sample_weight,
+    _num_features,
+    _num_samples,
     check_is_fitted,
     has_fit_parameter,
 )
@@ -113,13 +115,18 @@ def _check_importances(estimator, fitted):
 
 
 def _first_fitted(est):
-    """A fitted base estimator of ``est``, or None before ``fit``."""
-    if hasattr(est, "estimator_"):
-        return est.estimator_
-    found = getattr(est, "estimators_", None)
-    while isinstance(found, list):
-        found = next((e for e in found if e is not None and e != []), None)
-    return found
+    """A fitted base estimator of ``est`` (not a stand-in for a single class), or None
+    before ``fit``."""
+    found = est.estimator_ if hasattr(est, "estimator_") else getattr(est, "estimators_", None)
+    return next(_fitted_models(found), None)
+
+
+def _fitted_models(found):
+    if isinstance(found, list):
+        for entry in found:
+            yield from _fitted_models(entry)
+    elif found is not None and not isinstance(found, _ConstantClassifier):
+        yield found
 
 
 #: Words of scikit-learn's errors on the values of X -> the entries they are about.
@@ -289,15 +296,50 @@ def _check_sample_weight_support(estimator, sample_weight):
         )
 
 
+class _ConstantClassifier(ClassifierMixin, BaseEstimator):
+    """What a model whose training labels hold a single class is: that class for every
+    sample, with probability 1, as scikit-learn's ``OneVsRestClassifier`` does for a label
+    present (or absent) in every training sample. Most classifiers refuse to fit one
+    class (``LogisticRegression``, ``SVC``); in a cross-validation fold of multi-label
+    data a rare label often has no positive sample."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        self.n_features_in_ = _num_features(X)
+        return self
+
+    def predict(self, X):
+        return np.repeat(self.classes_, _num_samples(X))
+
+    def predict_proba(self, X):
+        return np.ones((_num_samples(X), 1))
+
+    def decision_function(self, X):
+        return np.zeros((_num_samples(X), 1))
+
+    @property
+    def feature_importances_(self):
+        return np.zeros(self.n_features_in_)
+
+
+#: The decision value of a binary model certain of its class: the log-odds of the
+#: largest probability below 1 that float64 holds.
+_CERTAIN = float(-np.log(np.finfo(np.float64).eps))
+
+
 def _fit_one(estimator, X, y, rows, fit_kwargs, where, method="fit", **extra):
     """Fit a clone (or ``partial_fit`` ``estimator`` itself) on the selected rows, with the
-    per-sample fit parameters of those rows; errors name the task (and label)."""
+    per-sample fit parameters of those rows; errors name the task (and label). Where
+    ``fit``'s labels hold one class, the model is a :class:`_ConstantClassifier` (the
+    label checks have warned)."""
     est = clone(estimator) if method == "fit" else estimator
     if not rows.all():
         fit_kwargs = _check_method_params(X, params=fit_kwargs, indices=np.flatnonzero(rows))
         X, y = _safe_indexing(X, rows), y[rows]
     if len(y) == 0:
         raise ValueError(f"{where} has no annotated, applicable sample to train on.")
+    if method == "fit" and y.min() == y.max():
+        return _ConstantClassifier().fit(X, y)
     try:
         getattr(est, method)(X, y, **fit_kwargs, **extra)
     except ValueError as exc:
@@ -310,6 +352,8 @@ def _decision(est, X, n_classes):
     1), else (n, n_classes) with -inf for a class the model never saw."""
     d = np.asarray(est.decision_function(X), dtype=float)
     classes = np.asarray(est.classes_).astype(np.int64)
+    if n_classes == 2 and len(classes) == 1:  # a _ConstantClassifier
+        return np.full(X.shape[0], _CERTAIN if classes[0] == 1 else -_CERTAIN)
     if n_classes == 2 and len(classes) == 2:
         return d if classes[1] == 1 else -d
     out = np.full((X.shape[0], n_classes), -np.inf)
@@ -385,7 +429,9 @@ class IndependentTaskClassifier(_BaselineMethods):
     estimators_ : list
         One entry per task in ``tasks_`` order: a fitted clone for a binary or multiclass
         task (trained on the integer codes of its classes), a list of fitted clones (one
-        per label) for a multilabel task.
+        per label) for a multilabel task. Where a model's training labels hold a single
+        class, a constant stands in for the clone: that class with probability 1, as in
+        :class:`~sklearn.multiclass.OneVsRestClassifier`.
     feature_importances_ : ndarray of shape (n_features_in_,)
         The tasks' mean importance of each feature, where the base estimator has
         ``feature_importances_``.
@@ -683,7 +729,8 @@ class TaskChainClassifier(_BaselineMethods):
         The order of each chain, as task names.
     estimators_ : list of list
         For each chain, its links in chain order: a fitted clone per binary or multiclass
-        task, a list of fitted clones (one per label) per multilabel task.
+        task, a list of fitted clones (one per label) per multilabel task (a constant
+        where a link's training labels hold a single class).
     encoder_ : StructuredLabelEncoder
         The fitted label encoder.
     schema_ : Schema
@@ -861,7 +908,7 @@ class TaskChainClassifier(_BaselineMethods):
     def _train_features(self, est, X, y, rows, missing, fit_kwargs, n_classes, binary):
         """Features a link passes on during training (zeros where its gate is off)."""
         feats = np.zeros((X.shape[0], n_classes))
-        if self.cv is None:
+        if self.cv is None or isinstance(est, _ConstantClassifier):
             feats[rows, y[rows].astype(np.int64)] = 1.0
         else:
             all_rows = rows.all()

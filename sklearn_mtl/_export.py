@@ -1073,10 +1073,22 @@ def register_converters(*classes):
     """
     from skl2onnx import update_registered_converter
 
-    from ._baselines import IndependentTaskClassifier, LabelProductClassifier, TaskChainClassifier
+    from ._baselines import (
+        IndependentTaskClassifier,
+        LabelProductClassifier,
+        TaskChainClassifier,
+        _ConstantClassifier,
+    )
     from ._multitask import MultiTaskClassifier
     from ._thresholds import TaskThresholdTuner
 
+    if _ConstantClassifier not in _REGISTERED:
+        update_registered_converter(
+            _ConstantClassifier, "SklearnMtlConstantClassifier", _shape_calculator,
+            _convert_constant, parser=_parse_constant,
+            options={"zipmap": [False, True, "columns"], "nocl": [False, True]},
+        )
+        _REGISTERED.append(_ConstantClassifier)
     for cls in (MultiTaskClassifier, IndependentTaskClassifier, TaskThresholdTuner,
                 TaskChainClassifier, LabelProductClassifier, *classes):
         if cls in _REGISTERED:
@@ -1151,6 +1163,38 @@ def _parse(scope, model, inputs, custom_parsers=None):
 
 def _shape_calculator(operator):
     """Output types are set by the parser."""
+
+
+def _parse_constant(scope, model, inputs, custom_parsers=None):
+    """A baseline's model of a single class: its label and probability outputs, read off
+    the number of rows of the first input."""
+    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
+
+    operator = scope.declare_local_operator("SklearnMtlConstantClassifier", model)
+    operator.inputs = list(inputs[:1])
+    operator.outputs.append(scope.declare_local_variable("label", Int64TensorType([None])))
+    operator.outputs.append(
+        scope.declare_local_variable("probabilities", FloatTensorType([None, 1]))
+    )
+    return list(operator.outputs)
+
+
+def _convert_constant(scope, operator, container):
+    """Its class for every row, with probability 1 (``_ConstantClassifier``)."""
+    from onnx import TensorProto, helper
+
+    const, node = _graph_builders(scope, container)
+    rows = node("Slice", [node("Shape", [operator.inputs[0].full_name]),
+                          const([0], np.int64), const([1], np.int64)])
+    label, proba = (v.full_name for v in operator.outputs)
+    code = int(operator.raw_operator.classes_[0])
+    columns = node("Concat", [rows, const([1], np.int64)], axis=0)
+    for shape, out, value in (
+        (rows, label, helper.make_tensor("c", TensorProto.INT64, [1], [code])),
+        (columns, proba, helper.make_tensor("p", TensorProto.FLOAT, [1], [1.0])),
+    ):
+        container.add_node("ConstantOfShape", [shape], [out], value=value,
+                           name=scope.get_unique_operator_name("mtl_ConstantOfShape"))
 
 
 def _convert(scope, operator, container):

@@ -315,10 +315,18 @@ def test_estimator_without_predict_proba(Est):
 @pytest.mark.parametrize("Est", [IndependentTaskClassifier, TaskChainClassifier])
 def test_errors_name_the_task(Est):
     X = np.arange(6, dtype=float).reshape(-1, 1)
-    Y = pd.DataFrame({"a": [0, 1, 0, 1, 0, 1], "b": ["x", "x", None, None, "x", None]})
-    tasks = [Task("a"), Task("b", classes=["x", "y"])]  # 'b' has one class in the data
-    with pytest.raises(ValueError, match="Task 'b': .*2 classes"):
-        Est(lr(), tasks=tasks).fit(X, Y)
+    Y = pd.DataFrame({"a": [0, 1, 0, 1, 0, 1], "b": ["x", "y", None, None, "x", None]})
+    with pytest.raises(ValueError, match="Task 'b': needs four samples, got 3"):
+        Est(NeedsFourSamples()).fit(X, Y)
+
+
+class NeedsFourSamples(LogisticRegression):
+    """A classifier that refuses to fit fewer than four samples."""
+
+    def fit(self, X, y, sample_weight=None):
+        if len(y) < 4:
+            raise ValueError(f"needs four samples, got {len(y)}")
+        return super().fit(X, y, sample_weight=sample_weight)
 
 
 def test_independent_parallel_same_as_sequential(multilabel_data):
@@ -643,3 +651,79 @@ def test_no_feature_importances_without_the_base_estimators():
     assert not hasattr(fitted, "feature_importances_")
     with pytest.raises(AttributeError, match="LogisticRegression has none"):
         getattr(fitted, "feature_importances_")  # noqa: B009
+
+
+# ------------------------------------------------------ a label of a single class
+def _constant_labels(multilabel_data):
+    """The multi-label data with label 1 absent and label 3 present in every sample (a
+    rare label in a cross-validation fold)."""
+    X, Y = multilabel_data
+    Y = Y.copy()
+    Y[:, 1], Y[:, 3] = 0, 1
+    return X, Y
+
+
+def test_independent_single_class_labels_equal_one_vs_rest(multilabel_data):
+    """Where a label holds one value, the model is a constant, as OneVsRestClassifier's
+    (MultiOutputClassifier and a logistic regression refuse to fit one class)."""
+    from sklearn.multiclass import OneVsRestClassifier
+
+    X, Y = _constant_labels(multilabel_data)
+    with pytest.warns(UserWarning, match="Task 'task1' has a single class 0"):
+        ours = IndependentTaskClassifier(lr()).fit(X, Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # OneVsRest's own warning
+        ref = OneVsRestClassifier(lr()).fit(X, Y)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    proba = np.column_stack([p[:, 1] for p in ours.predict_proba(X)])
+    np.testing.assert_allclose(proba, ref.predict_proba(X))
+    # the decision values: the other labels' models' own, and finite (sklearn's scorers
+    # refuse infinities) but certain for the constants
+    decision = ours.decision_function(X)
+    np.testing.assert_allclose(decision[:, [0, 2]], ref.decision_function(X)[:, [0, 2]])
+    assert (decision[:, 1] < -30).all() and (decision[:, 3] > 30).all()
+    assert np.isfinite(decision).all()
+
+
+@pytest.mark.parametrize("cv", [None, 3])
+def test_chain_single_class_labels_pass_their_class_on(multilabel_data, cv):
+    X, Y = _constant_labels(multilabel_data)
+    with pytest.warns(UserWarning, match="single class"):
+        chain = TaskChainClassifier(lr(), cv=cv).fit(X, Y)
+    pred = chain.predict(X)
+    assert (pred[:, 1] == 0).all() and (pred[:, 3] == 1).all()
+    # the later links read the constant's class as their feature: a column of zeros
+    # (label 1) or ones (label 3) after X, as they would read the true labels
+    link = chain.estimators_[0][2]
+    assert link.n_features_in_ == X.shape[1] + 2
+
+
+def test_single_class_stand_ins_leave_the_base_estimators_abilities(multilabel_data):
+    """The stand-in has every method; what the baseline offers still follows the base
+    estimator (a forest has no decision_function; a logistic regression no importances)."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, Y = _constant_labels(multilabel_data)
+    with pytest.warns(UserWarning, match="single class"):
+        forest = IndependentTaskClassifier(RandomForestClassifier(n_estimators=5, random_state=0))
+        forest.fit(X, Y)
+        linear = IndependentTaskClassifier(lr()).fit(X, Y)
+    assert not hasattr(forest, "decision_function")
+    np.testing.assert_array_equal(forest.estimators_[1].feature_importances_, 0.0)
+    assert forest.feature_importances_.shape == (X.shape[1],)
+    assert not hasattr(linear, "feature_importances_")
+
+
+def test_multilabel_task_warns_once_for_its_constant_labels():
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    Y = pd.DataFrame({"tags": [["a"], ["a", "b"]] * 20})
+    tasks = [Task("tags", kind="multilabel", classes=["a", "b", "c"])]
+    with pytest.warns(UserWarning) as record:
+        model = IndependentTaskClassifier(lr(), tasks=tasks).fit(X, Y)
+    messages = [str(w.message) for w in record if "Task 'tags'" in str(w.message)]
+    assert messages == [
+        "Task 'tags': labels ['c'] are absent and labels ['a'] are present in every "
+        "training sample that annotates them; a model can only learn to predict them as "
+        "they were."
+    ]
+    assert all(set(tags) >= {"a"} and "c" not in tags for tags in model.predict(X)["tags"])

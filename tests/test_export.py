@@ -403,6 +403,26 @@ def test_chain_after_pipeline_steps():
         np.testing.assert_array_equal(out[f"{name}_label"], codes[:, j])
 
 
+@pytest.mark.parametrize("Est, params", [
+    (IndependentTaskClassifier, {}), (TaskChainClassifier, {}),
+    (TaskChainClassifier, {"chain_method": "predict"})])
+def test_single_class_models_export(Est, params):
+    # a task and a label of one class among the training labels: the baseline's
+    # stand-in for them predicts that class with probability 1, in the graph too
+    X, Y = _car_data(150, 0)
+    Y["big"] = 1
+    Y["tags"] = [["a"] if x > 0 else ["a", "b"] for x in X[:, 2]]
+    tasks = [*TASKS[:2], Task("big", classes=[0, 1]),
+             Task("tags", kind="multilabel", classes=["a", "b", "c"])]
+    with pytest.warns(UserWarning, match="single class"):
+        model = Est(make_pipeline(StandardScaler(), LogisticRegression()), tasks=tasks,
+                    **params).fit(X, Y)
+    X_test, _ = _car_data(60, 1)
+    out = _assert_parity(model, export_onnx(model, X_sample=X[:5]), X_test)
+    assert (out["big_label"] == 1).all()
+    np.testing.assert_array_equal(out["tags_label"][:, [0, 2]], [[1, 0]] * len(X_test))
+
+
 def test_too_many_combinations_export_probabilities_only():
     # 13 free binary tasks: 8192 combinations, more than the graph scores
     rng = np.random.RandomState(0)

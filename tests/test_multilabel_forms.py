@@ -242,9 +242,12 @@ def test_a_label_absent_from_the_training_rows_keeps_classes_0_and_1(indicator, 
     assert model.predict_proba(X)[2].shape == (len(X), 2)
     # The label product needs no class of its own per label either.
     LabelProductClassifier(lr()).fit(X, Y).predict(X)
-    # A base estimator that needs two classes fails as in MultiOutputClassifier, with the task.
-    with pytest.raises(ValueError, match=r"'(task|tag)2': .* only one class"):
-        IndependentTaskClassifier(lr()).fit(X, Y)
+    # A base estimator that needs two classes (MultiOutputClassifier would fail) gets a
+    # constant for the label, as in OneVsRestClassifier: 0, with probability 1.
+    with pytest.warns(UserWarning, match=r"'(task|tag)2' has a single class 0"):
+        independent = IndependentTaskClassifier(lr()).fit(X, Y)
+    np.testing.assert_array_equal(np.asarray(independent.predict(X))[:, 2], 0)
+    np.testing.assert_array_equal(independent.predict_proba(X)[2], [[1, 0]] * len(X))
 
 
 def test_a_frame_of_other_numbers_still_infers_its_classes():

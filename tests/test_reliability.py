@@ -277,18 +277,24 @@ def test_single_class_with_declared_classes_warns(name):
     assert (est.predict(X)["car"] == "yes").all()
 
 
-@pytest.mark.parametrize("name", ["IndependentTaskClassifier", "LabelProductClassifier"])
-def test_single_class_baselines_name_the_task(name):
+@pytest.mark.parametrize(
+    "name", ["IndependentTaskClassifier", "TaskChainClassifier", "LabelProductClassifier"]
+)
+def test_single_class_baselines_predict_it(name):
+    """A task with one class among its training labels (a logistic regression refuses to
+    fit one class): the warning names it, and the baseline predicts that class with
+    probability 1, as OneVsRestClassifier does, instead of failing."""
     X, Y = _set("car", slice(None), "yes")(*data())
     Y["color"] = np.where(X["b"] > 0, "red", "blue")
     tasks = [Task("car", classes=["no", "yes"]), TASKS[1]]
-    with pytest.warns(UserWarning, match="single class"):
-        est = ESTIMATORS[name](tasks=tasks)
-        if name == "IndependentTaskClassifier":
-            with pytest.raises(ValueError, match=r"Task 'car'.*only one class"):
-                est.fit(X, Y)
-        else:  # one label combination per colour: a two-class problem, fine
-            est.fit(X, Y)
+    est = ESTIMATORS[name](tasks=tasks)
+    with pytest.warns(UserWarning, match=r"Task 'car' has a single class 'yes' among its 30"):
+        est.fit(X, Y)
+    assert (est.predict(X)["car"] == "yes").all()
+    np.testing.assert_array_equal(est.predict_proba(X, task="car"), [[0.0, 1.0]] * len(X))
+    if name == "IndependentTaskClassifier":  # the other task's model is the usual one
+        alone = LogisticRegression().fit(X, Y["color"])
+        np.testing.assert_array_equal(est.predict(X)["color"], alone.predict(X))
 
 
 # -------------------------------------------------------- bad parameter values
