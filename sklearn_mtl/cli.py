@@ -208,17 +208,24 @@ def _read_dates(frame):
 
 
 def verdict(table):
-    """One sentence: which model has the best exact match, and how the network fares."""
+    """One sentence: which model has the best exact match, and how the network fares
+    (a tie is called one, whichever model the table lists first)."""
     scores = table[("exact_match", "mean")].dropna()
     if scores.empty:
         return "No model could be scored."
     best = scores.idxmax()
+    if "mtl" in scores and np.isclose(scores["mtl"], scores[best], rtol=0, atol=1e-12):
+        best = "mtl"
     text = f"Best exact match: {best} ({scores[best]:.3f})."
-    if "mtl" in scores and best != "mtl":
+    if "mtl" not in scores or len(scores) == 1:
+        return text
+    runner = scores.drop("mtl").idxmax()
+    if best != "mtl":
         text += (f" A baseline wins this table: the network (mtl) reaches "
                  f"{scores['mtl']:.3f}, {scores[best] - scores['mtl']:.3f} less.")
-    elif best == "mtl" and len(scores) > 1:
-        runner = scores.drop("mtl").idxmax()
+    elif np.isclose(scores[runner], scores["mtl"], rtol=0, atol=1e-12):
+        text += f" The network ties with the best baseline, {runner}: neither wins."
+    else:
         text += f" The network wins; the best baseline, {runner}, reaches {scores[runner]:.3f}."
     return text
 

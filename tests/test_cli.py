@@ -233,6 +233,13 @@ def test_default_models_and_verdict():
         "Best exact match: mtl (0.800). The network wins; the best baseline, chain-hgb, "
         "reaches 0.700."
     )
+    # a tie is a tie, whichever model comes first
+    for order in (["mtl", "chain-hgb"], ["chain-hgb", "mtl"]):
+        tied = pd.DataFrame([[0.31], [0.31]], index=order, columns=columns)
+        assert cli.verdict(tied) == (
+            "Best exact match: mtl (0.310). The network ties with the best baseline, "
+            "chain-hgb: neither wins."
+        )
 
 
 # ------------------------------------------------------------------------------ fit
