@@ -494,7 +494,8 @@ def _write_report(out, args, note, X, Y, table, details, figures, warned=()):
         columns = ["n_labelled", "n_missing", "accuracy", "precision_macro", "recall_macro",
                    "f1_macro"]
         for name in table.index:
-            report = task_report(details["Y"], details["predictions"][name])[columns]
+            report = task_report(details["Y"], details["predictions"][name],
+                                 zero_division=0)[columns]
             report = report.rename_axis(["task", "label"])
             lines += [f"### {name}", "", _markdown(report), ""]
     if figures:

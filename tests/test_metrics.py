@@ -162,6 +162,65 @@ def test_per_task_metrics_equal_sklearn(seed, weighted):
                 assert got == pytest.approx(skm.f1_score(t, p, **kw), rel=1e-12, abs=0)
 
 
+@pytest.mark.parametrize("zero_division", ["warn", 0.0, 1.0, np.nan])
+def test_zero_division_equals_sklearn(zero_division):
+    """A class never predicted (precision divides by zero) and, in the multilabel task,
+    a label never on and a sample with no label: each value of ``zero_division`` scores
+    them as scikit-learn does, and "warn" warns as it does."""
+    from sklearn.exceptions import UndefinedMetricWarning
+
+    t = np.array(["a", "b", "c", "a", "b", "c", "a"])
+    p = np.array(["a", "b", "b", "a", "a", "b", "a"])  # 'c' never predicted
+    Y_true, Y_pred = pd.DataFrame({"x": t}), pd.DataFrame({"x": p})
+    rng = np.random.RandomState(0)
+    T = rng.randint(0, 2, (30, 5))
+    T[:, 4] = 0
+    T[0] = 0  # a sample with no true label ...
+    P = np.where(rng.uniform(size=T.shape) < 0.3, 1 - T, T)
+    P[:, 4] = 0
+    P[0] = 0  # ... nor a predicted one
+    P[:, 3] = 0  # a label never predicted
+    tasks = [Task("tags", kind="multilabel", columns=[f"l{k}" for k in range(5)])]
+    Yt = pd.DataFrame(T, columns=[f"l{k}" for k in range(5)])
+    Yp = pd.DataFrame(P, columns=[f"l{k}" for k in range(5)])
+    ours = {"precision": task_precision_score, "recall": task_recall_score,
+            "f1": task_f1_score}
+    theirs = {"precision": skm.precision_score, "recall": skm.recall_score,
+              "f1": skm.f1_score}
+    for metric in ours:
+        for average in ("macro", "micro", "weighted", "samples"):
+            kw = {"average": average, "zero_division": zero_division}
+            cases = [(dict(schema=tasks, task="tags"), Yt, Yp, T, P)]
+            if average != "samples":
+                cases.append(({"task": "x"}, Y_true, Y_pred, t, p))
+            for extra, ours_t, ours_p, ref_t, ref_p in cases:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    got = ours[metric](ours_t, ours_p, **kw, **extra)
+                ours_warned = any(w.category is UndefinedMetricWarning for w in caught)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    expected = theirs[metric](ref_t, ref_p, **kw)
+                ref_warned = any(w.category is UndefinedMetricWarning for w in caught)
+                assert got == pytest.approx(expected, rel=1e-12, nan_ok=True), (metric, kw)
+                assert ours_warned == ref_warned, (metric, kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_allclose(
+            label_f1_score(Yt, Yp, schema=tasks, task="tags", zero_division=zero_division),
+            skm.f1_score(T, P, average=None, zero_division=zero_division), rtol=1e-12)
+        report = task_report(Y_true, Y_pred, zero_division=zero_division)
+        for average in ("macro", "weighted"):
+            expected = skm.precision_score(t, p, average=average, zero_division=zero_division)
+            assert report.loc[("x", ""), f"precision_{average}"] == pytest.approx(expected)
+
+
+def test_zero_division_refuses_other_values():
+    with pytest.raises(ValueError, match=r"zero_division must be 'warn', 0.0, 1.0 or np.nan"):
+        task_f1_score(pd.DataFrame({"x": [0, 1]}), pd.DataFrame({"x": [0, 1]}),
+                      zero_division=0.5)
+
+
 def test_single_task_equals_sklearn_accuracy_and_hamming():
     Y_true, Y_pred = _random_labels(3)
     t, p = Y_true["a"].to_numpy(), Y_pred["a"].to_numpy()

@@ -9,9 +9,11 @@ Regression tasks are ignored by these metrics.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
 from .._schema import MISSING, NOT_APPLICABLE
@@ -188,14 +190,29 @@ def _task_accuracy(true, pred, task, weight):
     )
 
 
-def _task_prf(true, pred, task, weight, average):
+def _check_zero_division(zero_division):
+    if not (isinstance(zero_division, str) and zero_division == "warn"
+            or isinstance(zero_division, numbers.Real) and (
+                zero_division in (0, 1) or np.isnan(zero_division))):
+        raise ValueError(
+            f"zero_division must be 'warn', 0.0, 1.0 or np.nan, as in scikit-learn; got "
+            f"{zero_division!r}."
+        )
+
+
+#: What ``precision_recall_fscore_support`` may warn about ("warn" zero division); a
+#: single metric's function warns about its own, as scikit-learn's do.
+_PRF = ("precision", "recall", "f-score")
+
+
+def _task_prf(true, pred, task, weight, average, zero_division=0, warn_for=_PRF):
     """(precision, recall, f1) of one task with one averaging."""
     j = true.schema.index(task.name)
     rows = true.codes[:, j] >= 0
     if not (rows & (weight > 0)).any():
         return (float("nan"),) * 3
     if task.kind == "multilabel":
-        return _multilabel_prf(true, pred, task, weight, average)
+        return _multilabel_prf(true, pred, task, weight, average, zero_division, warn_for)
     if average == "samples":
         raise ValueError(
             f"average='samples' averages over a sample's labels, so it needs a multilabel "
@@ -206,7 +223,8 @@ def _task_prf(true, pred, task, weight, average):
     p = np.where(pred.codes[rows, j] >= 0, pred.codes[rows, j], MISSING)
     labels = np.union1d(t, p[p >= 0])
     precision, recall, f1, _ = precision_recall_fscore_support(
-        t, p, labels=labels, average=average, sample_weight=weight[rows], zero_division=0
+        t, p, labels=labels, average=average, sample_weight=weight[rows],
+        zero_division=zero_division, warn_for=warn_for,
     )
     return float(precision), float(recall), float(f1)
 
@@ -218,23 +236,23 @@ def _label_arrays(true, pred, task, label_index):
     return labelled, tb, (pb == 1).astype(np.int8)
 
 
-def _label_prf(true, pred, task, weight, label_index):
+def _label_prf(true, pred, task, weight, label_index, zero_division=0, warn_for=_PRF):
     """(precision, recall, f1, weighted support) of one label of a multilabel task."""
     labelled, tb, pb = _label_arrays(true, pred, task, label_index)
     if not (labelled & (weight > 0)).any():
         return (float("nan"),) * 3 + (0.0,)
     precision, recall, f1, _ = precision_recall_fscore_support(
         tb[labelled], pb[labelled], labels=[1], average=None,
-        sample_weight=weight[labelled], zero_division=0,
+        sample_weight=weight[labelled], zero_division=zero_division, warn_for=warn_for,
     )
     support = float(weight[labelled & (tb == 1)].sum())
     return float(precision[0]), float(recall[0]), float(f1[0]), support
 
 
-def _samples_prf(true, pred, task, weight):
+def _samples_prf(true, pred, task, weight, zero_division=0, warn_for=_PRF):
     """(precision, recall, f1) of each sample over its annotated labels, averaged over the
     samples where the task applies, as scikit-learn's ``average="samples"`` (a sample
-    with no true and no predicted label scores 0)."""
+    with no true and no predicted label scores ``zero_division``, 0 for ``"warn"``)."""
     j = true.schema.index(task.name)
     rows = true.codes[:, j] >= 0
     tb = true.multilabel[task.name][rows]
@@ -243,17 +261,36 @@ def _samples_prf(true, pred, task, weight):
     fp = ((tb == 0) & pb).sum(axis=1)  # a missing true label counts neither way
     fn = ((tb == 1) & ~pb).sum(axis=1)
 
-    def ratio(num, den):
-        return np.divide(num, den, out=np.zeros(len(num)), where=den > 0)
+    fill = 0.0 if isinstance(zero_division, str) else float(zero_division)
 
-    scores = (ratio(tp, tp + fp), ratio(tp, tp + fn), ratio(2 * tp, 2 * tp + fp + fn))
-    return tuple(float(np.average(v, weights=weight[rows])) for v in scores)
+    def ratio(num, den, what):
+        if zero_division == "warn" and what.lower() in warn_for and (den == 0).any():
+            warnings.warn(
+                f"{what} is ill-defined and being set to 0.0 on samples with no "
+                f"{'predicted' if what == 'Precision' else 'true'} labels of task "
+                f"{task.name!r}. Use `zero_division` to control this behavior.",
+                UndefinedMetricWarning,
+            )
+        return np.divide(num, den, out=np.full(len(num), fill), where=den > 0)
+
+    scores = (ratio(tp, tp + fp, "Precision"), ratio(tp, tp + fn, "Recall"),
+              ratio(2 * tp, 2 * tp + fp + fn, "F-score"))
+    return tuple(_nan_average(v, weight[rows]) for v in scores)
 
 
-def _multilabel_prf(true, pred, task, weight, average):
+def _nan_average(values, weights):
+    """The weighted mean of ``values`` without their NaN (``zero_division=np.nan``), as
+    scikit-learn averages them; NaN where every value is NaN."""
+    keep = ~np.isnan(values)
+    if not keep.any() or weights[keep].sum() == 0:
+        return float("nan")
+    return float(np.average(values[keep], weights=weights[keep]))
+
+
+def _multilabel_prf(true, pred, task, weight, average, zero_division=0, warn_for=_PRF):
     n_labels = len(task.classes)
     if average == "samples":
-        return _samples_prf(true, pred, task, weight)
+        return _samples_prf(true, pred, task, weight, zero_division, warn_for)
     if average == "micro":
         parts_t, parts_p, parts_w = [], [], []
         for k in range(n_labels):
@@ -263,20 +300,27 @@ def _multilabel_prf(true, pred, task, weight, average):
             parts_w.append(weight[labelled])
         precision, recall, f1, _ = precision_recall_fscore_support(
             np.concatenate(parts_t), np.concatenate(parts_p), labels=[1], average="micro",
-            sample_weight=np.concatenate(parts_w), zero_division=0,
+            sample_weight=np.concatenate(parts_w), zero_division=zero_division,
+            warn_for=warn_for,
         )
         return float(precision), float(recall), float(f1)
-    per_label = [_label_prf(true, pred, task, weight, k) for k in range(n_labels)]
-    per_label = [row for row in per_label if not np.isnan(row[0])]
+    per_label = [_label_prf(true, pred, task, weight, k, zero_division, warn_for)
+                 for k in range(n_labels) if _label_annotated(true, task, weight, k)]
     if not per_label:
         return (float("nan"),) * 3
     values = np.array([row[:3] for row in per_label])
     if average == "macro":
-        return tuple(float(v) for v in np.average(values, axis=0))
-    support = np.array([row[3] for row in per_label])
-    if support.sum() == 0:
-        return 0.0, 0.0, 0.0
-    return tuple(float(v) for v in np.average(values, axis=0, weights=support))
+        weights = np.ones(len(values))
+    else:
+        weights = np.array([row[3] for row in per_label])
+        if weights.sum() == 0:
+            return 0.0, 0.0, 0.0
+    return tuple(_nan_average(v, weights) for v in values.T)
+
+
+def _label_annotated(true, task, weight, label_index):
+    labelled = true.multilabel[task.name][:, label_index] >= 0
+    return bool((labelled & (weight > 0)).any())
 
 
 def _per_task(func, Y_true, Y_pred, task, schema, sample_weight, name):
@@ -316,6 +360,11 @@ _AVERAGE_DOC = """average : {"macro", "micro", "weighted", "samples"}, default="
         (all labels for a multilabel task); a class without true nor predicted
         sample scores 0. ``"samples"`` (multilabel tasks only, as in scikit-learn)
         scores each sample over its annotated labels and averages over the samples.
+    zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
+        The score of a class (label, sample) whose ratio divides by zero (no predicted
+        sample for precision, no true sample for recall, neither for F1), as in
+        scikit-learn: ``"warn"`` scores 0 with an ``UndefinedMetricWarning``; with
+        ``np.nan`` the averages leave it out.
     """
 
 
@@ -379,11 +428,14 @@ def mean_task_accuracy(Y_true, Y_pred, *, schema=None, sample_weight=None):
 
 
 def _make_prf(position, metric):
-    def score(Y_true, Y_pred, *, average="macro", task=None, schema=None, sample_weight=None):
+    def score(Y_true, Y_pred, *, average="macro", task=None, schema=None, sample_weight=None,
+              zero_division="warn"):
         _check_average(average)
+        _check_zero_division(zero_division)
 
         def func(true, pred, t, weight):
-            return _task_prf(true, pred, t, weight, average)[position]
+            return _task_prf(true, pred, t, weight, average, zero_division,
+                             (_PRF[position],))[position]
 
         return _per_task(func, Y_true, Y_pred, task, schema, sample_weight, f"{metric}_{average}")
 
@@ -446,11 +498,13 @@ task_f1_score.__doc__ = (
 )
 
 
-def label_f1_score(Y_true, Y_pred, *, task=None, schema=None, sample_weight=None):
+def label_f1_score(Y_true, Y_pred, *, task=None, schema=None, sample_weight=None,
+                   zero_division="warn"):
     """F1 score of each label of the multilabel tasks.
 
     Each label is a binary problem over the samples where it is annotated; a label
-    without true nor predicted positive scores 0, as in scikit-learn.
+    without true nor predicted positive scores ``zero_division`` (0 with a warning by
+    default), as in scikit-learn.
 
     Parameters
     ----------
@@ -464,6 +518,8 @@ def label_f1_score(Y_true, Y_pred, *, task=None, schema=None, sample_weight=None
         Tells gated-off labels from missing ones.
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
+    zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
+        The score of a label without true nor predicted positive, as in scikit-learn.
 
     Returns
     -------
@@ -480,6 +536,7 @@ def label_f1_score(Y_true, Y_pred, *, task=None, schema=None, sample_weight=None
     >>> label_f1_score(Y_true, Y_pred, task="tags").round(3).to_dict()
     {'a': 1.0, 'b': 0.5}
     """
+    _check_zero_division(zero_division)
     true, pred = encode_pair(Y_true, Y_pred, schema)
     weight = check_sample_weight(sample_weight, true.n_samples)
     if task is not None:
@@ -496,7 +553,7 @@ def label_f1_score(Y_true, Y_pred, *, task=None, schema=None, sample_weight=None
     for t in tasks:
         for k, label in enumerate(t.classes):
             index.append((t.name, label))
-            values.append(_label_prf(true, pred, t, weight, k)[2])
+            values.append(_label_prf(true, pred, t, weight, k, zero_division, ("f-score",))[2])
     if task is not None:
         return pd.Series(values, index=pd.Index([i[1] for i in index], name="label"),
                          name="f1", dtype=float)
@@ -514,7 +571,7 @@ REPORT_METRICS = [
 ]
 
 
-def task_report(Y_true, Y_pred, *, schema=None, sample_weight=None):
+def task_report(Y_true, Y_pred, *, schema=None, sample_weight=None, zero_division="warn"):
     """Per-task (and per-label for multilabel tasks) metrics in one table.
 
     Parameters
@@ -527,6 +584,9 @@ def task_report(Y_true, Y_pred, *, schema=None, sample_weight=None):
         Tells gated-off labels from missing ones.
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
+    zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
+        The score of a class (label) whose precision, recall or F1 divides by zero, as
+        in scikit-learn's ``classification_report``.
 
     Returns
     -------
@@ -556,6 +616,7 @@ def task_report(Y_true, Y_pred, *, schema=None, sample_weight=None):
     car                  4          0                 0      0.75
     color                2          1                 1      0.50
     """
+    _check_zero_division(zero_division)
     true, pred = encode_pair(Y_true, Y_pred, schema)
     weight = check_sample_weight(sample_weight, true.n_samples)
     rows, index = [], []
@@ -570,7 +631,7 @@ def task_report(Y_true, Y_pred, *, schema=None, sample_weight=None):
             "accuracy": _task_accuracy(true, pred, task, weight),
         }
         for average in _AVERAGES:
-            p, r, f = _task_prf(true, pred, task, weight, average)
+            p, r, f = _task_prf(true, pred, task, weight, average, zero_division)
             row.update({f"precision_{average}": p, f"recall_{average}": r, f"f1_{average}": f})
         rows.append(row)
         index.append((task.name, ""))
@@ -579,7 +640,7 @@ def task_report(Y_true, Y_pred, *, schema=None, sample_weight=None):
         for k, label in enumerate(task.classes):
             labelled, tb, pb = _label_arrays(true, pred, task, k)
             n_na = int((codes == NOT_APPLICABLE).sum())
-            p, r, f, _ = _label_prf(true, pred, task, weight, k)
+            p, r, f, _ = _label_prf(true, pred, task, weight, k, zero_division)
             if (labelled & (weight > 0)).any():
                 acc = float(np.average(tb[labelled] == pb[labelled], weights=weight[labelled]))
             else:
