@@ -48,7 +48,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from scipy.stats import binomtest
 from sklearn.compose import make_column_selector, make_column_transformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
@@ -69,7 +68,7 @@ from sklearn_mtl import (  # noqa: E402
     TaskChainClassifier,
     compare,
 )
-from sklearn_mtl.metrics._classification import exact_match_rows  # noqa: E402
+from sklearn_mtl._compare import paired_exact_match  # noqa: E402
 
 PER_TASK = ("lr", "rf", "hgb")
 CLASSICAL = (*PER_TASK, "chain", "product", "sk_mlp")
@@ -261,10 +260,7 @@ def paired(details, frame):
     if key not in details or "mtl" not in details:
         return ""
     (mtl, truth), (base, _) = details["mtl"], details[key]
-    mine, theirs = exact_match_rows(truth, mtl), exact_match_rows(truth, base)
-    only_mine, only_theirs = int((mine & ~theirs).sum()), int((theirs & ~mine).sum())
-    n = only_mine + only_theirs
-    pvalue = binomtest(min(only_mine, only_theirs), n, 0.5).pvalue if n else 1.0
+    only_mine, only_theirs, pvalue = paired_exact_match(truth, mtl, base)
     shown = "p < 0.001" if pvalue < 0.001 else f"p = {pvalue:.2f}"
     return (f"; row by row against {best.model}: the network alone exactly right on "
             f"{only_mine} rows, {best.model} alone on {only_theirs} (McNemar {shown})")

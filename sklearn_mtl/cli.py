@@ -207,9 +207,10 @@ def _read_dates(frame):
     return frame, list(read)
 
 
-def verdict(table):
+def verdict(table, details=None):
     """One sentence: which model has the best exact match, and how the network fares
-    (a tie is called one, whichever model the table lists first)."""
+    (a tie is called one, whichever model the table lists first); with ``compare``'s
+    details, a second on whether the folds can tell the network from that model."""
     scores = table[("exact_match", "mean")].dropna()
     if scores.empty:
         return "No model could be scored."
@@ -227,7 +228,24 @@ def verdict(table):
         text += f" The network ties with the best baseline, {runner}: neither wins."
     else:
         text += f" The network wins; the best baseline, {runner}, reaches {scores[runner]:.3f}."
-    return text
+    return text + _paired_text(details, runner)
+
+
+def _paired_text(details, other):
+    """The network against ``other`` on the same out-of-fold rows, or ""."""
+    from ._compare import paired_exact_match
+
+    predictions = (details or {}).get("predictions") or {}
+    if predictions.get("mtl") is None or predictions.get(other) is None:
+        return ""
+    mine, theirs, pvalue = paired_exact_match(details["Y"], predictions["mtl"],
+                                              predictions[other])
+    shown = "p < 0.001" if pvalue < 0.001 else f"p = {pvalue:.2f}"
+    meaning = ("a split unlikely by chance" if pvalue < 0.05
+               else "a difference these folds cannot tell from chance")
+    samples = "sample" if mine == 1 else "samples"
+    return (f" Row by row, the network alone has every label right on {mine} {samples} and "
+            f"{other} alone on {theirs} (McNemar {shown}): {meaning}.")
 
 
 def _parse_list(text, what):
@@ -467,7 +485,7 @@ def _write_report(out, args, note, X, Y, table, details, figures, warned=()):
         "",
         "## Comparison (mean ± std over folds)",
         "",
-        verdict(table),
+        verdict(table, details),
         "",
         _markdown(format_comparison(table).T.rename_axis("metric")),
         "",
@@ -612,7 +630,7 @@ def _compare_command(args):
     formatted = format_comparison(table).T.rename_axis("metric")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(formatted.to_string())
-    print("\n" + verdict(table))
+    print("\n" + verdict(table, details))
     if warned:
         print("\nWarnings (also in report.md):\n" + "\n".join(_warning_lines(warned)),
               file=sys.stderr, flush=True)

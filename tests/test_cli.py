@@ -242,6 +242,43 @@ def test_default_models_and_verdict():
         )
 
 
+def test_verdict_says_whether_the_folds_tell_the_models_apart():
+    """With compare's details, the network against the model the verdict names, row by
+    row: McNemar's exact test of the samples where one alone has every label right."""
+    import pandas as pd
+
+    from sklearn_mtl import StructuredLabelEncoder
+
+    Y = pd.DataFrame({"a": ["x", "y"] * 30, "b": ["u", "v", "v"] * 20})
+    encoder = StructuredLabelEncoder().fit(Y)
+
+    def wrong_on(rows):  # Y with task a wrong on these rows
+        pred = Y.copy()
+        pred.loc[rows, "a"] = pred.loc[rows, "a"].map({"x": "y", "y": "x"})
+        return encoder.transform(pred)
+
+    columns = pd.MultiIndex.from_tuples([("exact_match", "mean")])
+    table = pd.DataFrame([[56 / 60], [58 / 60]], index=["mtl", "chain-hgb"], columns=columns)
+    details = {"Y": encoder.transform(Y),
+               "predictions": {"mtl": wrong_on([0, 1, 2, 3]), "chain-hgb": wrong_on([0, 5])}}
+    # the network alone right on row 5, the chain alone on rows 1, 2 and 3:
+    # p = P(a split of 4 at least as uneven as 1 / 3) = 0.625
+    assert cli.verdict(table, details).endswith(
+        "A baseline wins this table: the network (mtl) reaches 0.933, 0.033 less. Row by "
+        "row, the network alone has every label right on 1 sample and chain-hgb alone on "
+        "3 (McNemar p = 0.62): a difference these folds cannot tell from chance."
+    )
+    table.loc["mtl"] = 1.0
+    details["predictions"]["mtl"] = encoder.transform(Y)
+    details["predictions"]["chain-hgb"] = wrong_on(list(range(0, 40, 2)))
+    assert cli.verdict(table, details).endswith(
+        "Row by row, the network alone has every label right on 20 samples and chain-hgb "
+        "alone on 0 (McNemar p < 0.001): a split unlikely by chance."
+    )
+    details["predictions"]["chain-hgb"] = None  # a model that failed: no second sentence
+    assert cli.verdict(table, details) == cli.verdict(table)
+
+
 # ------------------------------------------------------------------------------ fit
 @pytest.fixture
 def dated_csv(tmp_path):

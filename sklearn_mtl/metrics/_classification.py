@@ -267,8 +267,8 @@ def _samples_prf(true, pred, task, weight, zero_division=0, warn_for=_PRF):
         if zero_division == "warn" and what.lower() in warn_for and (den == 0).any():
             warnings.warn(
                 f"{what} is ill-defined and being set to 0.0 on samples with no "
-                f"{'predicted' if what == 'Precision' else 'true'} labels of task "
-                f"{task.name!r}. Use `zero_division` to control this behavior.",
+                f"{_MISSING_LABELS[what]} labels of task {task.name!r}. Use `zero_division` "
+                "to control this behavior.",
                 UndefinedMetricWarning,
             )
         return np.divide(num, den, out=np.full(len(num), fill), where=den > 0)
@@ -276,6 +276,10 @@ def _samples_prf(true, pred, task, weight, zero_division=0, warn_for=_PRF):
     scores = (ratio(tp, tp + fp, "Precision"), ratio(tp, tp + fn, "Recall"),
               ratio(2 * tp, 2 * tp + fp + fn, "F-score"))
     return tuple(_nan_average(v, weight[rows]) for v in scores)
+
+
+#: What a sample lacks where a ratio of ``average="samples"`` divides by zero.
+_MISSING_LABELS = {"Precision": "predicted", "Recall": "true", "F-score": "true nor predicted"}
 
 
 def _nan_average(values, weights):
