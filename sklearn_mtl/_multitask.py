@@ -556,7 +556,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
         Besides scikit-learn's ``name=value``, one entry of a ``*_params`` dict can be set
         as ``trunk_params__channels=(16, 32)``: the dict is copied with that entry
-        replaced (the given dict is never modified), so grid searches can tune it.
+        replaced (the given dict is never modified), so grid searches can tune it. As in
+        skorch, ``optimizer__<name>`` sets the optimizer's argument (an entry of
+        ``optimizer_params``; ``optimizer__lr`` is ``lr``), and
+        ``callbacks__<name>__<param>`` a callback's parameter.
 
         Parameters
         ----------
@@ -573,6 +576,18 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             name, sep, entry = key.partition("__")
             if sep and name.endswith("_params") and name in self.get_params(deep=False):
                 nested.setdefault(name, {})[entry] = params.pop(key)
+            elif sep and name == "optimizer" and not hasattr(
+                    params.get("optimizer", self.optimizer), "set_params"):
+                # skorch's way to the optimizer's arguments (optimizer__lr is lr)
+                if entry == "lr":
+                    params["lr"] = params.pop(key)
+                else:
+                    nested.setdefault("optimizer_params", {})[entry] = params.pop(key)
+            elif sep and name in _SKORCH_PARTS:
+                raise ValueError(
+                    f"Invalid parameter {key!r}: {type(self).__name__} has no skorch "
+                    f"{name}__ parameters; {_SKORCH_PARTS[name]}."
+                )
             elif sep and name == "callbacks":
                 target, sep, param = entry.partition("__")
                 if not sep:
@@ -1408,6 +1423,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             )
         user_callbacks = copy.deepcopy(self.callbacks or [])
         _check_scorings(user_callbacks)
+        if not self.early_stopping:
+            _check_monitors(user_callbacks, getattr(module, "n_members", 1) > 1)
         if getattr(module, "n_members", 1) > 1 and not _has_callback(
             user_callbacks, MemberHoldout
         ):  # a MemberHoldout of the user's replaces the recipe's
@@ -1641,6 +1658,40 @@ def _check_scorings(callbacks):
                 "early_stopping=True, member_valid_acc_<task> with the default ensemble. "
                 "For another metric, give the scoring callback a function "
                 "scoring(net, X, y) of your own, or score the fitted estimator."
+            )
+
+
+#: skorch's NeuralNet parameter prefixes that have no counterpart here: where the
+#: estimator takes what they set.
+_SKORCH_PARTS = {
+    "module": "the network is built from its own parameters (hidden_layer_sizes, "
+              "activation, dropout, batch_norm, ensemble_size, head_hidden), or from trunk "
+              "and trunk_params",
+    "criterion": "the loss takes label_smoothing, class_weight, pos_weight, task_weights "
+                 "and loss_weighting",
+    "iterator_train": "training batches are set by batch_size and num_workers",
+    "iterator_valid": "prediction batches are set by batch_size and num_workers",
+    "dataset": "X is read as given (an array, a DataFrame, a torch Dataset)",
+}
+
+
+def _check_monitors(callbacks, members):
+    """A ``ValueError`` for a callback that monitors a validation score
+    (``EarlyStopping``'s ``valid_loss``, ``Checkpoint``'s ``valid_loss_best``) in a fit
+    without validation data, where skorch's own split would have made one: the history
+    records none, and skorch fails with a ``KeyError`` after the first epoch."""
+    for name, callback in _named_callbacks(callbacks):
+        monitor = getattr(callback, "monitor", None)
+        if isinstance(monitor, str) and monitor.startswith("valid_"):
+            held_out = (" With the default ensemble, also 'member_valid_loss' and "
+                        "'member_valid_loss_best': the members' score on the samples each "
+                        "did not train on." if members else "")
+            raise ValueError(
+                f"Callback {name!r} monitors {monitor!r}, which the history records only "
+                "with validation data: set early_stopping=True (it holds out "
+                "validation_fraction of the samples, or takes X_val and y_val in fit), "
+                "or monitor a key this fit records: 'train_loss' or 'train_loss_best'."
+                f"{held_out}"
             )
 
 

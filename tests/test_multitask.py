@@ -509,6 +509,52 @@ def test_callback_parameters_set_and_searched_as_in_skorch():
     assert search.best_params_["callbacks__clip__gradient_clip_value"] in (0.5, 5.0)
 
 
+def test_optimizer_arguments_set_and_searched_as_in_skorch():
+    """skorch's optimizer__<name> reaches optimizer_params (optimizer__lr is lr); the
+    prefixes of skorch's other parts say where this estimator takes what they set."""
+    X, Y, tasks = car_data()
+    given = {"betas": (0.9, 0.99)}
+    clf = small(tasks=tasks, optimizer_params=given)
+    clf.set_params(optimizer__weight_decay=0.3, optimizer__lr=0.05)
+    assert clf.optimizer_params == {"betas": (0.9, 0.99), "weight_decay": 0.3}
+    assert clf.lr == 0.05 and given == {"betas": (0.9, 0.99)}  # never modified
+    clf.fit(X, Y)
+    group = clf.net_.optimizer_.param_groups[0]
+    assert group["weight_decay"] == 0.3 and group["betas"] == (0.9, 0.99)
+    search = GridSearchCV(small(tasks=tasks, max_epochs=2),
+                          {"optimizer__weight_decay": [0.0, 0.5]}, cv=KFold(2)).fit(X, Y)
+    assert search.best_estimator_.optimizer_params == {
+        "weight_decay": search.best_params_["optimizer__weight_decay"]}
+    with pytest.raises(ValueError, match=r"'module__dropout'.*no skorch module__ "
+                                         r"parameters; the network is built from its own"):
+        clf.set_params(module__dropout=0.1)
+    with pytest.raises(ValueError, match=r"no skorch iterator_train__ parameters; "
+                                         r"training batches are set by batch_size"):
+        clf.set_params(iterator_train__shuffle=False)
+
+
+def test_monitoring_a_validation_score_without_validation_data_is_refused():
+    """skorch splits off validation data by default, so its EarlyStopping and Checkpoint
+    monitor validation scores; here a fit has them with early_stopping=True only."""
+    from skorch.callbacks import Checkpoint
+
+    X, Y, tasks = car_data()
+    with pytest.raises(ValueError, match=r"(?s)'EarlyStopping' monitors 'valid_loss'.*"
+                                         r"early_stopping=True.*'train_loss'"):
+        small(tasks=tasks, callbacks=[EarlyStopping()]).fit(X, Y)
+    with pytest.raises(ValueError, match=r"(?s)'ck' monitors 'valid_loss_best'.*"
+                                         r"'member_valid_loss_best'"):
+        small(tasks=tasks, ensemble_size=2, callbacks=[
+            ("ck", Checkpoint(monitor="valid_loss_best"))]).fit(X, Y)
+    # with validation data, or a score the fit records, they work
+    fitted = small(tasks=tasks, max_epochs=3, early_stopping=True,
+                   callbacks=[("stop", EarlyStopping(patience=1))]).fit(X, Y)
+    assert len(fitted.history_[:, "valid_loss"]) == len(fitted.history_)
+    fitted = small(tasks=tasks, max_epochs=4,
+                   callbacks=[EarlyStopping(monitor="train_loss", patience=1)]).fit(X, Y)
+    assert len(fitted.history_) <= 4
+
+
 def test_scoring_callbacks_by_metric_name_are_refused_with_the_way_out():
     from skorch.callbacks import EpochScoring
 
