@@ -351,6 +351,7 @@ class _Writer:
                 self.skops[name] = sio.dumps(obj)
             except Exception as exc:  # skops says what it cannot store
                 raise TypeError(f"{where} ({type(obj).__name__}) cannot be stored: {exc}") from exc
+            _check_findable(sio.get_untrusted_types(data=self.skops[name]), where, obj)
             return {"$t": "skops", "ref": name}
         raise TypeError(
             f"{where} is a {type(obj).__module__}.{type(obj).__qualname__}, which save() cannot "
@@ -451,6 +452,20 @@ def _importable_path(obj, where):
     if found is not obj:
         raise TypeError(f"{where} is {obj!r}, which import does not find at {module}.{qualname}.")
     return f"{module}:{qualname}"
+
+
+def _check_findable(names, where, obj):
+    """A ``TypeError`` where a scikit-learn object refers to a function or class that
+    import cannot find again (a ``FunctionTransformer`` of a lambda): skops stores the
+    reference, and no ``load`` could ever resolve it."""
+    lost = [n for n in names if "<" in n or n.startswith("__main__.")]
+    if lost:
+        raise TypeError(
+            f"{where} ({type(obj).__name__}) refers to {lost[0]}, which cannot be found "
+            "again by import (a lambda, or a function or class defined inside a function "
+            "or in __main__); define it at the top level of an importable module to save "
+            "it."
+        )
 
 
 def _resolve(module, qualname):

@@ -147,6 +147,24 @@ def test_save_refuses_what_json_cannot_hold(tmp_path):
     assert os.listdir(tmp_path) == ["m.mtl"]  # and no temporary file
 
 
+def test_save_refuses_a_scikit_learn_step_of_a_lambda(tmp_path):
+    """skops stores a FunctionTransformer's function by name: a lambda's name could
+    never be loaded back, so save refuses it, as it refuses the estimator's own."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, Y, tasks = car_data(n=20)
+    base = IndependentTaskClassifier(LogisticRegression(), tasks=tasks)
+    lost = make_pipeline(FunctionTransformer(lambda z: z * 2), base).fit(X, Y)
+    with pytest.raises(TypeError, match=r"steps\[0\]\[1\] \(FunctionTransformer\) refers to "
+                                        r".*<lambda>, which cannot be found again by import"):
+        save(lost, tmp_path / "lost.mtl")
+    assert not (tmp_path / "lost.mtl").exists()
+    found = make_pipeline(FunctionTransformer(np.tanh), base).fit(X, Y)
+    loaded = load(save(found, tmp_path / "found.mtl"), trusted=["numpy.tanh"])
+    pd.testing.assert_frame_equal(loaded.predict(X), found.predict(X))
+
+
 class TinyTrunk(torch.nn.Module):
     def __init__(self, n_features, width=4):
         super().__init__()
