@@ -68,7 +68,7 @@ from sklearn_mtl import (  # noqa: E402
     TaskChainClassifier,
     compare,
 )
-from sklearn_mtl._compare import paired_exact_match  # noqa: E402
+from sklearn_mtl.metrics import mcnemar_test  # noqa: E402
 
 PER_TASK = ("lr", "rf", "hgb")
 CLASSICAL = (*PER_TASK, "chain", "product", "sk_mlp")
@@ -260,7 +260,7 @@ def paired(details, frame):
     if key not in details or "mtl" not in details:
         return ""
     (mtl, truth), (base, _) = details["mtl"], details[key]
-    only_mine, only_theirs, pvalue = paired_exact_match(truth, mtl, base)
+    only_mine, only_theirs, pvalue = mcnemar_test(truth, mtl, base)
     shown = "p < 0.001" if pvalue < 0.001 else f"p = {pvalue:.2f}"
     return (f"; row by row against {best.model}: the network alone exactly right on "
             f"{only_mine} rows, {best.model} alone on {only_theirs} (McNemar {shown})")

@@ -275,34 +275,6 @@ def format_comparison(table, decimals=3):
     return pd.DataFrame(out, index=table.index)
 
 
-def paired_exact_match(Y_true, pred_a, pred_b):
-    """Two models' exact matches on the same samples, row by row (McNemar's exact test).
-
-    Parameters
-    ----------
-    Y_true, pred_a, pred_b : EncodedLabels
-        The true labels and two models' predictions of the same samples (the
-        out-of-fold predictions of :func:`compare`, ``return_details=True``).
-
-    Returns
-    -------
-    only_a, only_b : int
-        The samples where one model alone has every label right.
-    pvalue : float
-        McNemar's exact two-sided p-value: the chance, were the models equally good, of
-        a split of ``only_a + only_b`` samples at least as uneven (1.0 when none).
-    """
-    from scipy.stats import binomtest
-
-    from .metrics._classification import exact_match_rows
-
-    a, b = exact_match_rows(Y_true, pred_a), exact_match_rows(Y_true, pred_b)
-    only_a, only_b = int((a & ~b).sum()), int((b & ~a).sum())
-    n = only_a + only_b
-    pvalue = float(binomtest(min(only_a, only_b), n, 0.5).pvalue) if n else 1.0
-    return only_a, only_b, pvalue
-
-
 # ---------------------------------------------------------------------------- helpers
 def _fit_predict(model, X_train, Y_train, X_test, keep_model, groups=None):
     """One fit and prediction of :func:`compare` (run by joblib, maybe in another process

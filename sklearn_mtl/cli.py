@@ -233,13 +233,12 @@ def verdict(table, details=None):
 
 def _paired_text(details, other):
     """The network against ``other`` on the same out-of-fold rows, or ""."""
-    from ._compare import paired_exact_match
+    from .metrics import mcnemar_test
 
     predictions = (details or {}).get("predictions") or {}
     if predictions.get("mtl") is None or predictions.get(other) is None:
         return ""
-    mine, theirs, pvalue = paired_exact_match(details["Y"], predictions["mtl"],
-                                              predictions[other])
+    mine, theirs, pvalue = mcnemar_test(details["Y"], predictions["mtl"], predictions[other])
     shown = "p < 0.001" if pvalue < 0.001 else f"p = {pvalue:.2f}"
     meaning = ("a split unlikely by chance" if pvalue < 0.05
                else "a difference these folds cannot tell from chance")

@@ -18,6 +18,7 @@ from sklearn_mtl.metrics import (
     hamming_loss,
     label_f1_score,
     make_task_scorer,
+    mcnemar_test,
     mean_task_accuracy,
     mean_task_accuracy_scorer,
     neg_hamming_loss_scorer,
@@ -219,6 +220,24 @@ def test_zero_division_refuses_other_values():
     with pytest.raises(ValueError, match=r"zero_division must be 'warn', 0.0, 1.0 or np.nan"):
         task_f1_score(pd.DataFrame({"x": [0, 1]}), pd.DataFrame({"x": [0, 1]}),
                       zero_division=0.5)
+
+
+def test_mcnemar_test_counts_the_samples_one_model_alone_gets_right(car):
+    """The discordant samples, with gates and missing labels read as exact_match_score
+    reads them, and scipy's two-sided binomial test of their split."""
+    from scipy.stats import binomtest
+
+    Y_true, Y_pred = car  # Y_pred is an exact match on rows 0 and 1 only
+    assert mcnemar_test(Y_true, Y_true, Y_pred, schema=CAR_TASKS) == (3, 0, 0.25)
+    assert mcnemar_test(Y_true, Y_pred, Y_true, schema=CAR_TASKS) == (0, 3, 0.25)
+    assert mcnemar_test(Y_true, Y_pred, Y_pred, schema=CAR_TASKS) == (0, 0, 1.0)
+    # no color predicted: wrong on row 0 (labelled red), right on row 1 (gated off)
+    result = mcnemar_test(Y_true, Y_pred, Y_pred.assign(color=None), schema=CAR_TASKS)
+    assert (result.only_a, result.only_b) == (1, 0)
+    assert result.pvalue == binomtest(0, 1).pvalue == 1.0
+    # a class that the truth never holds is one more wrong answer, not an error
+    assert mcnemar_test(Y_true, Y_pred.assign(color="green"), Y_pred,
+                        schema=None).only_b == 1
 
 
 def test_single_task_equals_sklearn_accuracy_and_hamming():
