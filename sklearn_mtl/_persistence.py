@@ -455,17 +455,23 @@ def _importable_path(obj, where):
 
 
 def _check_findable(names, where, obj):
-    """A ``TypeError`` where a scikit-learn object refers to a function or class that
-    import cannot find again (a ``FunctionTransformer`` of a lambda): skops stores the
-    reference, and no ``load`` could ever resolve it."""
-    lost = [n for n in names if "<" in n or n.startswith("__main__.")]
-    if lost:
-        raise TypeError(
-            f"{where} ({type(obj).__name__}) refers to {lost[0]}, which cannot be found "
-            "again by import (a lambda, or a function or class defined inside a function "
-            "or in __main__); define it at the top level of an importable module to save "
-            "it."
-        )
+    """A ``TypeError`` where a scikit-learn object refers to a function or class that its
+    name does not find (a ``FunctionTransformer`` of a lambda, or of a function defined
+    inside a function): skops stores the reference by module and name, so no ``load``
+    could resolve it. (A function of ``__main__`` is found where the loading script
+    defines it, as with pickle.)"""
+    for name in names:
+        module, _, attr = name.rpartition(".")
+        try:
+            found = hasattr(importlib.import_module(module), attr)
+        except ImportError:
+            found = False
+        if not found:
+            raise TypeError(
+                f"{where} ({type(obj).__name__}) refers to {name}, which no load could "
+                "find again by its name (a lambda, or a function or class defined inside "
+                "a function); define it at the top level of a module to save it."
+            )
 
 
 def _resolve(module, qualname):

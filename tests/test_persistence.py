@@ -157,9 +157,16 @@ def test_save_refuses_a_scikit_learn_step_of_a_lambda(tmp_path):
     base = IndependentTaskClassifier(LogisticRegression(), tasks=tasks)
     lost = make_pipeline(FunctionTransformer(lambda z: z * 2), base).fit(X, Y)
     with pytest.raises(TypeError, match=r"steps\[0\]\[1\] \(FunctionTransformer\) refers to "
-                                        r".*<lambda>, which cannot be found again by import"):
+                                        r".*<lambda>, which no load could find again by its name"):
         save(lost, tmp_path / "lost.mtl")
     assert not (tmp_path / "lost.mtl").exists()
+
+    def inner(z):  # defined inside a function: its name finds nothing either
+        return z
+
+    lost = make_pipeline(FunctionTransformer(inner), base).fit(X, Y)
+    with pytest.raises(TypeError, match=r"refers to test_persistence\.inner, which no load"):
+        save(lost, tmp_path / "lost.mtl")
     found = make_pipeline(FunctionTransformer(np.tanh), base).fit(X, Y)
     loaded = load(save(found, tmp_path / "found.mtl"), trusted=["numpy.tanh"])
     pd.testing.assert_frame_equal(loaded.predict(X), found.predict(X))
