@@ -344,11 +344,13 @@ _MISSING_LABELS = {"Precision": "predicted", "Recall": "true", "F-score": "true 
 
 def _nan_average(values, weights):
     """The weighted mean of ``values`` without their NaN (``zero_division=np.nan``), as
-    scikit-learn averages them; NaN where every value is NaN."""
+    scikit-learn averages them: NaN where every value is NaN, the plain mean where every
+    weight is 0."""
     keep = ~np.isnan(values)
-    if not keep.any() or weights[keep].sum() == 0:
+    if not keep.any():
         return float("nan")
-    return float(np.average(values[keep], weights=weights[keep]))
+    values, weights = values[keep], weights[keep]
+    return float(np.average(values, weights=weights if weights.sum() > 0 else None))
 
 
 def _multilabel_prf(true, pred, task, weight, average, zero_division=0, warn_for=_PRF):
@@ -373,12 +375,8 @@ def _multilabel_prf(true, pred, task, weight, average, zero_division=0, warn_for
     if not per_label:
         return (float("nan"),) * 3
     values = np.array([row[:3] for row in per_label])
-    if average == "macro":
-        weights = np.ones(len(values))
-    else:
-        weights = np.array([row[3] for row in per_label])
-        if weights.sum() == 0:
-            return 0.0, 0.0, 0.0
+    weights = (np.ones(len(values)) if average == "macro"
+               else np.array([row[3] for row in per_label]))
     return tuple(_nan_average(v, weights) for v in values.T)
 
 
@@ -422,7 +420,7 @@ _AVERAGE_DOC = """average : {"macro", "micro", "weighted", "samples"}, default="
         Averaging over the task's classes (the labels of a multilabel task), as in
         scikit-learn: classes are those seen in the task's true or predicted labels
         (all labels for a multilabel task); a class without true nor predicted
-        sample scores 0. ``"samples"`` (multilabel tasks only, as in scikit-learn)
+        sample scores ``zero_division``. ``"samples"`` (multilabel tasks only, as in scikit-learn)
         scores each sample over its annotated labels and averages over the samples.
     zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
         The score of a class (label, sample) whose ratio divides by zero (no predicted
