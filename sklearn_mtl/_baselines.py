@@ -884,7 +884,8 @@ class TaskChainClassifier(_BaselineMethods):
                     if not last:
                         missing = (y < 0) & (codes != NOT_APPLICABLE)
                         chain.feats[:, col + label] = self._train_features(
-                            est, X_link, y, rows, missing, fit_kwargs, 2, binary=True
+                            est, X_link, y, rows, missing, fit_kwargs, 2, binary=True,
+                            where=_where(task, label),
                         )[:, 0]
                 links.append(ests)
             else:
@@ -901,12 +902,15 @@ class TaskChainClassifier(_BaselineMethods):
                         fit_kwargs,
                         len(task.classes),
                         binary=task.kind == "binary",
+                        where=_where(task),
                     )
             col += width
         return links
 
-    def _train_features(self, est, X, y, rows, missing, fit_kwargs, n_classes, binary):
-        """Features a link passes on during training (zeros where its gate is off)."""
+    def _train_features(self, est, X, y, rows, missing, fit_kwargs, n_classes, binary,
+                        where):
+        """Features a link passes on during training (zeros where its gate is off); an
+        error of the cross-validated links names the task (``where``)."""
         feats = np.zeros((X.shape[0], n_classes))
         if self.cv is None or isinstance(est, _ConstantClassifier):
             feats[rows, y[rows].astype(np.int64)] = 1.0
@@ -917,14 +921,20 @@ class TaskChainClassifier(_BaselineMethods):
             params = fit_kwargs
             if not all_rows:
                 params = _check_method_params(X, params=fit_kwargs, indices=np.flatnonzero(rows))
-            cv_out = cross_val_predict(
-                clone(self.estimator),
-                X_rows,
-                y_rows,
-                cv=self.cv,
-                method=self.chain_method,
-                params=params,
-            )
+            try:
+                cv_out = cross_val_predict(
+                    clone(self.estimator),
+                    X_rows,
+                    y_rows,
+                    cv=self.cv,
+                    method=self.chain_method,
+                    params=params,
+                )
+            except ValueError as exc:
+                raise ValueError(
+                    f"{where}, cross-validated (cv={self.cv!r}) for the later links' "
+                    f"features: {exc}"
+                ) from exc
             part = np.zeros((len(y_rows), n_classes))
             if self.chain_method == "predict_proba":
                 part[:, np.unique(y_rows).astype(np.int64)] = cv_out

@@ -320,6 +320,18 @@ def test_errors_name_the_task(Est):
         Est(NeedsFourSamples()).fit(X, Y)
 
 
+def test_chain_cross_validation_errors_name_the_task(multilabel_data):
+    # one positive sample: the inner fold that holds it out trains on one class, which
+    # a logistic regression refuses (as in ClassifierChain), and the error says where
+    X, Y = multilabel_data
+    Y = Y.copy()
+    Y[:, 0] = 0
+    Y[0, 0] = 1
+    with pytest.raises(ValueError, match=r"Task 'task0', cross-validated \(cv=5\) for the "
+                                         r"later links' features: .*only one class"):
+        TaskChainClassifier(lr(), cv=5).fit(X, Y)
+
+
 class NeedsFourSamples(LogisticRegression):
     """A classifier that refuses to fit fewer than four samples."""
 
