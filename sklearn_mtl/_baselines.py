@@ -618,13 +618,18 @@ class IndependentTaskClassifier(_BaselineMethods):
                 for t in self.schema_
             ]
         for j, label, y_job, rows, where in self._jobs(encoded):
-            if label is not None:
-                est, n_classes = self.estimators_[j][label], 2
-            else:
-                est, n_classes = self.estimators_[j], len(self.schema_[j].classes)
-            if rows.any():
-                _fit_one(est, X, y_job, rows, kwargs, where, method="partial_fit",
-                         classes=np.arange(n_classes))
+            if not rows.any():
+                continue
+            est = self.estimators_[j] if label is None else self.estimators_[j][label]
+            if isinstance(est, _ConstantClassifier):  # fit saw one class: a model starts
+                est = clone(self.estimator)
+                if label is None:
+                    self.estimators_[j] = est
+                else:
+                    self.estimators_[j][label] = est
+            n_classes = 2 if label is not None else len(self.schema_[j].classes)
+            _fit_one(est, X, y_job, rows, kwargs, where, method="partial_fit",
+                     classes=np.arange(n_classes))
         return self
 
     def _predict_outputs(self, X):

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from joblib import parallel_config
+from sklearn.base import clone
 from sklearn.datasets import make_multilabel_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
@@ -498,6 +499,23 @@ def test_partial_fit_equals_multioutput_classifier(multilabel_data):
     for p, q in zip(ours.predict_proba(X), ref.predict_proba(X), strict=True):
         np.testing.assert_allclose(p, q)
     assert not hasattr(IndependentTaskClassifier(lr()), "partial_fit")
+
+
+def test_partial_fit_after_a_fit_that_saw_one_class(multilabel_data):
+    """A label constant in fit has a constant model; the next partial_fit starts a model
+    of the base estimator for it, as a first partial_fit with every class would."""
+    from sklearn.linear_model import SGDClassifier
+
+    X, Y = _constant_labels(multilabel_data)  # labels 1 and 3 constant
+    base = SGDClassifier(loss="log_loss", random_state=0)
+    with pytest.warns(UserWarning, match="single class"):
+        model = IndependentTaskClassifier(base).fit(X, Y)
+    _, Y_batch = multilabel_data  # both classes of every label
+    model.partial_fit(X, Y_batch)
+    for k in (1, 3):
+        started = clone(base).partial_fit(X, Y_batch[:, k], classes=[0, 1])
+        np.testing.assert_array_equal(model.estimators_[k].coef_, started.coef_)
+    assert type(model.estimators_[0]) is SGDClassifier
 
 
 def test_partial_fit_classes_complete_the_schema_and_skip_missing():
