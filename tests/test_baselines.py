@@ -715,6 +715,18 @@ def test_independent_single_class_labels_equal_one_vs_rest(multilabel_data):
     assert np.isfinite(decision).all()
 
 
+def test_single_class_stand_ins_are_saved_and_loaded(multilabel_data, tmp_path):
+    from sklearn_mtl import load, save
+
+    X, Y = _constant_labels(multilabel_data)
+    with pytest.warns(UserWarning, match="single class"):
+        model = TaskChainClassifier(lr()).fit(X, Y)
+    loaded = load(save(model, tmp_path / "chain.mtl"))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    for p, q in zip(loaded.predict_proba(X), model.predict_proba(X), strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
 @pytest.mark.parametrize("cv", [None, 3])
 def test_chain_single_class_labels_pass_their_class_on(multilabel_data, cv):
     X, Y = _constant_labels(multilabel_data)
