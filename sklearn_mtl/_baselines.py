@@ -106,11 +106,15 @@ def _base_has(attr):
 
 def _check_importances(estimator, fitted):
     """An AttributeError (``hasattr`` is then false) where the fitted base estimator
-    has no ``feature_importances_``."""
+    has no ``feature_importances_`` (the base estimator's class, where every model is a
+    stand-in for a single class, whose importances are zeros)."""
+    if fitted is None:
+        fitted = type(estimator.estimator)
     if not hasattr(fitted, "feature_importances_"):
+        name = fitted.__name__ if isinstance(fitted, type) else type(fitted).__name__
         raise AttributeError(
             f"{type(estimator).__name__} has feature_importances_ only where its base "
-            f"estimator has them; {type(fitted).__name__} has none."
+            f"estimator has them; {name} has none."
         )
 
 
@@ -1320,7 +1324,7 @@ class LabelProductClassifier(_BaselineMethods):
         ndarray of shape (n_features_in_,)
         """
         check_is_fitted(self)
-        _check_importances(self, self.estimator_)
+        _check_importances(self, _first_fitted(self))
         return self.estimator_.feature_importances_
 
     def _combination_proba(self, X):

@@ -754,6 +754,16 @@ def test_single_class_stand_ins_leave_the_base_estimators_abilities(multilabel_d
     np.testing.assert_array_equal(forest.estimators_[1].feature_importances_, 0.0)
     assert forest.feature_importances_.shape == (X.shape[1],)
     assert not hasattr(linear, "feature_importances_")
+    # every model a constant: zeros where the base estimator has importances, none else
+    tasks = [Task("a", classes=[0, 1]), Task("b", classes=[0, 1])]
+    Y_constant = np.column_stack([np.zeros(len(X), int), np.ones(len(X), int)])
+    for Est in (IndependentTaskClassifier, LabelProductClassifier):
+        with pytest.warns(UserWarning, match="single class"):
+            forests = Est(RandomForestClassifier(n_estimators=5), tasks=tasks).fit(X, Y_constant)
+            linears = Est(lr(), tasks=tasks).fit(X, Y_constant)
+        np.testing.assert_array_equal(forests.feature_importances_, np.zeros(X.shape[1]))
+        with pytest.raises(AttributeError, match="LogisticRegression has none"):
+            getattr(linears, "feature_importances_")  # noqa: B009
 
 
 def test_multilabel_task_warns_once_for_its_constant_labels():
