@@ -671,10 +671,19 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     "is required."
                 )
         else:
-            X = validate_features(
-                self, X, reset=reset, dtype=np.float32, allow_nd=True, accept_sparse="csr",
-                ensure_all_finite="allow-nan" if preprocess else True,
-            )
+            try:
+                X = validate_features(
+                    self, X, reset=reset, dtype=np.float32, allow_nd=True,
+                    accept_sparse="csr", ensure_all_finite="allow-nan" if preprocess else True,
+                )
+            except ValueError as exc:
+                if preprocess or not any(w in str(exc) for w in ("NaN", "convert string")):
+                    raise
+                raise ValueError(
+                    f"{str(exc).rstrip()}\nWith preprocessing=None, X must hold finite "
+                    "numbers; the default, preprocessing='auto', reads gaps (NaN) and the "
+                    "text columns of a DataFrame."
+                ) from exc
         if sp.issparse(X):  # kept sparse: each mini-batch is densified on its own
             if not np.isfinite(X.data).all():  # gaps are imputed in dense tables only
                 raise ValueError(

@@ -395,8 +395,13 @@ def test_preprocessor_saved_before_log_ratios_transforms_as_before():
 def test_preprocessing_none_keeps_the_old_contract():
     X, Y = raw_table()
     clf = MultiTaskClassifier(preprocessing=None, ensemble_size=1, max_epochs=1)
-    with pytest.raises(ValueError, match="island"):
+    with pytest.raises(ValueError, match=r"(?s)island.*With preprocessing=None, X must hold "
+                                         r"finite numbers; the default, preprocessing='auto', "
+                                         r"reads gaps \(NaN\) and the text columns"):
         clf.fit(X, Y)
+    with pytest.raises(ValueError, match=r"(?s)Input X contains NaN.*column 'mass_g' is "
+                                         r"missing \(NaN\).*preprocessing='auto', reads gaps"):
+        clf.fit(X[["mass_g"]].assign(mass_g=np.r_[np.nan, X["mass_g"].iloc[1:]]), Y)
     numeric = X[["mass_g"]].to_numpy()
     clf.fit(numeric, Y)
     assert clf.preprocessor_ is None
