@@ -215,16 +215,17 @@ def verdict(table, details=None):
     if scores.empty:
         return "No model could be scored."
     best = scores.idxmax()
-    if "mtl" in scores and np.isclose(scores["mtl"], scores[best], rtol=0, atol=1e-12):
+    if "mtl" not in scores or len(scores) == 1:
+        return f"Best exact match: {best} ({scores[best]:.3f})."
+    runner = scores.drop("mtl").idxmax()
+    tie = np.isclose(scores[runner], scores["mtl"], rtol=0, atol=1e-12)
+    if tie:
         best = "mtl"
     text = f"Best exact match: {best} ({scores[best]:.3f})."
-    if "mtl" not in scores or len(scores) == 1:
-        return text
-    runner = scores.drop("mtl").idxmax()
     if best != "mtl":
         text += (f" A baseline wins this table: the network (mtl) reaches "
                  f"{scores['mtl']:.3f}, {scores[best] - scores['mtl']:.3f} less.")
-    elif np.isclose(scores[runner], scores["mtl"], rtol=0, atol=1e-12):
+    elif tie:
         text += f" The network ties with the best baseline, {runner}: neither wins."
     else:
         text += f" The network wins; the best baseline, {runner}, reaches {scores[runner]:.3f}."
