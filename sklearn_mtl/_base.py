@@ -25,13 +25,13 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, validate_dat
 from ._decoding import decode, observed_combinations
 from ._encoder import EncodedLabels, StructuredLabelEncoder
 from ._frames import to_pandas
-from ._schema import NOT_APPLICABLE, Task, _plain
+from ._schema import NOT_APPLICABLE, Schema, Task, _plain
 from ._validation import check_row_order, check_sample_weight
 from .metrics._classification import exact_match_score
 from .metrics._inputs import encode_truth
 
 _COMMON_CONSTRAINTS = {
-    "tasks": [list, tuple, Task, None],
+    "tasks": [list, tuple, Task, Schema, None],
     "encoder": [HasMethods(["fit_transform", "inverse_transform"]), None],
     "decode": [StrOptions({"independent", "joint"}), HasMethods(["decode"])],
 }

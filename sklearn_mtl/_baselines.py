@@ -419,7 +419,7 @@ class IndependentTaskClassifier(_BaselineMethods):
     n_jobs : int, default=None
         Number of jobs fitting the per-task (per-label) models in parallel with joblib.
         ``None`` means 1 unless in a :obj:`joblib.parallel_backend` context.
-    tasks : list of Task, default=None
+    tasks : list of Task or Schema, default=None
         The tasks; ``None`` infers them from ``Y``. Regression tasks are refused (a
         classifier cannot fit them): fit them with a regressor of their own.
     encoder : StructuredLabelEncoder, default=None
@@ -725,7 +725,7 @@ class TaskChainClassifier(_BaselineMethods):
         must then be ``None`` or ``"random"``) and the probabilities are averaged.
     random_state : int, RandomState instance or None, default=None
         Seeds the random orders.
-    tasks : list of Task, default=None
+    tasks : list of Task or Schema, default=None
         The tasks; ``None`` infers them from ``Y``. Regression tasks are refused.
     encoder : StructuredLabelEncoder, default=None
         An encoder to clone and fit instead of ``StructuredLabelEncoder(tasks=tasks)``.
@@ -1176,7 +1176,7 @@ class LabelProductClassifier(_BaselineMethods):
         A scikit-learn classifier (multiclass) implementing ``fit`` and ``predict``.
         ``predict_proba`` exists when it has one (without it, ``predict`` decides on the
         one-hot predictions of the combination).
-    tasks : list of Task, default=None
+    tasks : list of Task or Schema, default=None
         The tasks; ``None`` infers them from ``Y``. Regression tasks are refused.
     encoder : StructuredLabelEncoder, default=None
         An encoder to clone and fit instead of ``StructuredLabelEncoder(tasks=tasks)``.

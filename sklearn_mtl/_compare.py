@@ -499,7 +499,7 @@ class MostFrequentBaseline(BaseMultiTaskEstimator):
 
     Parameters
     ----------
-    tasks : list of Task, default=None
+    tasks : list of Task or Schema, default=None
         The tasks; ``None`` infers them from ``Y``.
     encoder : StructuredLabelEncoder, default=None
         A label encoder to clone instead of building one from ``tasks``.

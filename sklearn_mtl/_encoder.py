@@ -107,7 +107,7 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    tasks : list of Task, default=None
+    tasks : list of Task or Schema, default=None
         The tasks, in order. ``None`` infers one task per column. Tasks without kind or
         classes have them inferred from the data.
     groups : dict of str -> list, default=None
@@ -154,7 +154,7 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "tasks": [list, tuple, Task, None],
+        "tasks": [list, tuple, Task, Schema, None],
         "groups": [Mapping, None],
         "gated_labels": [StrOptions({"raise", "mask"})],
         "missing_groups": [StrOptions({"raise", "mask"})],
@@ -462,7 +462,10 @@ def _complete_task(task, raw):
     if len(classes) < 2:
         raise ValueError(
             f"Task {task.name!r} has one class {_plain(classes)!r} in the data; a "
-            "classification task needs at least two classes."
+            "classification task needs at least two classes. Where its other classes are "
+            "rare (absent from a cross-validation fold's training rows), declare them: "
+            f"Task({task.name!r}, classes=[...]), or the whole Y's schema, "
+            "tasks=StructuredLabelEncoder().fit(Y).schema_; otherwise drop the column."
         )
     kind = task.kind or ("binary" if len(classes) == 2 else "multiclass")
     return task._replace(kind=kind, classes=classes)

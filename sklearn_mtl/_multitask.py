@@ -106,9 +106,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     Parameters
     ----------
-    tasks : list of Task, default=None
+    tasks : list of Task or Schema, default=None
         The tasks; ``None`` infers the schema from ``Y`` (see
-        :class:`~sklearn_mtl.StructuredLabelEncoder`).
+        :class:`~sklearn_mtl.StructuredLabelEncoder`). A fitted model's or encoder's
+        ``schema_`` may be given, so that every cross-validation fold learns the same
+        classes, a rare one absent from its training rows included.
     encoder : StructuredLabelEncoder, default=None
         An unfitted encoder (e.g. from :meth:`StructuredLabelEncoder.from_groups`) used
         instead of ``tasks``; cloned at fit.

@@ -51,7 +51,7 @@ class MultiTaskStratifiedKFold(_BaseKFold):
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling when ``shuffle=True``; must be None otherwise, as in
         :class:`~sklearn.model_selection.KFold`.
-    tasks : list of Task, default=None
+    tasks : list of Task or Schema, default=None
         The tasks, passed to the encoder that reads ``Y`` (e.g. to tell gated-off
         labels from missing ones); ``None`` infers them from ``Y``.
 
@@ -139,7 +139,7 @@ def label_indicators(Y, *, tasks=None):
     ----------
     Y : DataFrame, array-like, multi-hot matrix, list of sets or EncodedLabels
         Structured labels.
-    tasks : list of Task, default=None
+    tasks : list of Task or Schema, default=None
         The tasks (``None``: inferred from ``Y``).
 
     Returns

@@ -91,3 +91,35 @@ def test_score_counts_a_class_unseen_in_training_as_an_error(name):
         accuracy_score(y_test, single.predict(X.iloc[30:]))
     )
     assert list(Y_test["a"].iloc[:3]) == ["maybe"] * 3  # the truth is not mutated
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_tasks_takes_the_schema_of_the_whole_y(name):
+    # A rare class absent from a fold's training rows: inferred from those rows, its task
+    # has one class and is refused; given the whole Y's schema (a fitted encoder's or
+    # model's schema_), every fold learns the same classes.
+    from sklearn.base import clone
+
+    from sklearn_mtl import Schema, StructuredLabelEncoder
+
+    X, Y = frames()
+    Y = Y.assign(c=["rare"] + ["common"] * 39)
+    schema = StructuredLabelEncoder().fit(Y).schema_
+    assert isinstance(schema, Schema)
+    train = slice(1, None)  # the one "rare" row is held out
+    with pytest.raises(ValueError, match=r"Task 'c' has one class \['common'\].*schema_"):
+        MODELS[name]().fit(X.iloc[train], Y.iloc[train])
+
+    def fitted(tasks):
+        model = MODELS[name]()
+        key = "estimator__tasks" if name == "tuner" else "tasks"
+        return clone(model.set_params(**{key: tasks})).fit(X.iloc[train], Y.iloc[train])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "a single class among its labels"
+        model, listed = fitted(schema), fitted(list(schema))
+    assert model.schema_ == schema
+    assert list(model.classes_[2]) == ["common", "rare"]
+    for mine, theirs in zip(model.predict_proba(X), listed.predict_proba(X), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert (model.predict(X)["c"] == "common").all()

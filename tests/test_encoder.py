@@ -584,3 +584,15 @@ def test_round_trip_with_inferred_schema(rows, form):
     else:
         for j in range(3):
             assert_same_labels(out[:, j], Y[:, j])
+
+
+def test_tasks_takes_a_fitted_schema():
+    # The schema of the whole Y, given to an encoder that sees a part of it, keeps the
+    # classes the part lacks (the cross-validation fold of a rare class).
+    Y = pd.DataFrame({"a": ["x", "y", "z", "x"], "b": [0, 1, 1, 0]})
+    schema = StructuredLabelEncoder().fit(Y).schema_
+    part = StructuredLabelEncoder(tasks=schema).fit(Y.iloc[[0, 3]])
+    assert part.schema_ == schema
+    assert part.transform(Y).codes.tolist() == [[0, 0], [1, 1], [2, 1], [0, 0]]
+    with pytest.raises(ValueError, match=r"Task 'a' has one class \['x'\].*schema_"):
+        StructuredLabelEncoder().fit(Y.iloc[[0, 3]])
