@@ -26,7 +26,7 @@ from ._decoding import decode, observed_combinations
 from ._encoder import EncodedLabels, StructuredLabelEncoder
 from ._frames import to_pandas
 from ._schema import NOT_APPLICABLE, Schema, Task, _plain
-from ._validation import check_row_order, check_sample_weight
+from ._validation import check_row_order, check_sample_weight, first_bad_value
 from .metrics._classification import exact_match_score
 from .metrics._inputs import encode_truth
 
@@ -296,7 +296,7 @@ def validate_features(estimator, X, **kwargs):
         ragged = _ragged_row(X)
         if ragged is not None:
             raise ValueError(ragged) from exc
-        where = _first_bad_value(X)
+        where = first_bad_value(X)
         if where is None:
             raise
         raise ValueError(f"{message.rstrip()}\n{where}") from exc
@@ -337,44 +337,6 @@ def _ragged_row(X):
     return (
         f"X is ragged: row {bad} has {lengths[bad]} value(s), but row 0 has {lengths[0]}; "
         "expected the same number of features in every row."
-    )
-
-
-def _first_bad_value(X, kinds=("nan", "inf", "text")):
-    """Where the first NaN, infinite or non-numeric entry of a 2-D ``X`` is, or None;
-    ``kinds`` names the entries to look for (``"nan"``, ``"inf"``, ``"text"``)."""
-    try:
-        if isinstance(X, pd.DataFrame):
-            frame = X
-        else:
-            arr = np.asarray(X, dtype=object)
-            if arr.ndim != 2:
-                return None
-            frame = pd.DataFrame(arr)
-        bad = np.zeros(frame.shape, dtype=bool)
-        for j in range(frame.shape[1]):
-            values = frame.iloc[:, j]
-            missing = values.isna().to_numpy()
-            numeric = pd.to_numeric(values.astype(object), errors="coerce").astype(float)
-            numeric = numeric.to_numpy()
-            if "nan" in kinds:
-                bad[:, j] |= missing
-            if "text" in kinds:
-                bad[:, j] |= np.isnan(numeric) & ~missing
-            if "inf" in kinds:
-                bad[:, j] |= np.isinf(numeric)
-    except (TypeError, ValueError):  # a structure this helper cannot read: say nothing
-        return None
-    if not bad.any():
-        return None
-    row, col = np.argwhere(bad)[0]
-    value = frame.iat[row, col]
-    value = value.item() if isinstance(value, np.generic) else value
-    name = frame.columns[col] if isinstance(X, pd.DataFrame) else int(col)
-    what = "is missing (NaN)" if pd.isna(value) else f"holds {value!r}, not a finite number"
-    return (
-        f"The first bad entry: row {int(row)}, column {name!r} {what}; expected finite "
-        "numbers in every entry of X."
     )
 
 

@@ -45,13 +45,13 @@ from sklearn.utils.validation import (
 from ._base import (
     _COMMON_CONSTRAINTS,
     BaseMultiTaskEstimator,
-    _first_bad_value,
     tasks_from_classes,
     validate_features,
 )
 from ._encoder import EncodedLabels
 from ._frames import is_polars, to_pandas
 from ._schema import MISSING, NOT_APPLICABLE
+from ._validation import first_bad_value, value_error_kinds
 
 # ------------------------------------------------------------------------------ helpers
 
@@ -134,9 +134,6 @@ def _fitted_models(found):
 
 
 #: Words of scikit-learn's errors on the values of X -> the entries they are about.
-_VALUE_ERRORS = {"NaN": "nan", "infinity": "inf", "convert": "text", "string": "text"}
-
-
 def _locating(method):
     """``method(self, X, ...)`` whose base estimator's error on the values of a
     ``X`` passed as it is (NaN, text) also says where the first such entry is, as the
@@ -148,8 +145,8 @@ def _locating(method):
             return method(self, X, *args, **kwargs)
         except ValueError as exc:
             message = str(exc)
-            kinds = {kind for word, kind in _VALUE_ERRORS.items() if word in message}
-            where = _first_bad_value(X, kinds) if kinds and _passed_as_given(X) else None
+            kinds = value_error_kinds(message)
+            where = first_bad_value(X, kinds) if kinds and _passed_as_given(X) else None
             if where is None or "The first bad entry" in message:
                 raise
             if "text" in kinds and "not a finite number" in where:  # text, as given

@@ -11,6 +11,7 @@ Input errors exit with status 2 and a message naming the file, column or option.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
 import re
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ._schema import NOT_APPLICABLE
+from ._validation import first_bad_value, value_error_kinds
 
 _PARQUET = (".parquet", ".pq")
 _SEPARATORS = (",", ";", "\t", "|")
@@ -40,6 +42,11 @@ def csv_format(path, n_lines=200):
             lines = list(itertools.islice(f, n_lines + 1))
     except (OSError, UnicodeDecodeError):
         return {}
+    return _lines_format(lines)
+
+
+def _lines_format(lines):
+    """:func:`csv_format` of a file's first lines (its header first)."""
     if not lines:
         return {}
     header = next(csv.reader([lines[0]]), [])  # a comma outside quotes splits it
@@ -69,9 +76,11 @@ def add_deploy_parsers(sub):
         "to a CSV or Parquet file with the training columns; write one column per task.",
     )
     pred.add_argument("model", help="the saved model (.mtl)")
-    pred.add_argument("data", help="a CSV or Parquet (.parquet, .pq) file with a header")
+    pred.add_argument("data", help="a CSV or Parquet (.parquet, .pq) file with a header; "
+                      "'-' reads a CSV from standard input")
     pred.add_argument("--out", required=True,
-                      help="where to write the predictions (.csv, or .parquet)")
+                      help="where to write the predictions (.csv, or .parquet); '-' writes "
+                      "a CSV to standard output")
     pred.add_argument("--proba", action="store_true",
                       help="add the probabilities, one column <task>_proba_<class> per class")
     pred.add_argument("--id-column", help="a column of DATA copied to the output, first")
@@ -144,8 +153,51 @@ def _manifest(path):
 
 
 # -------------------------------------------------------------------------------- data
+STDIO = "-"  # DATA or --out: standard input or output, as a CSV
+
+
+class _Rejoined(io.TextIOBase):
+    """A text stream read again from its start after its first lines were taken from
+    it (to read the CSV format of standard input, which cannot be reopened)."""
+
+    def __init__(self, head, rest):
+        self._head, self._rest = "".join(head), rest
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            text, self._head = self._head + self._rest.read(), ""
+            return text
+        if self._head:
+            text, self._head = self._head[:size], self._head[size:]
+            return text
+        return self._rest.read(size)
+
+    def readline(self, size=-1):
+        if self._head:
+            end = self._head.find("\n") + 1 or len(self._head)
+            line, self._head = self._head[:end], self._head[end:]
+            return line
+        return self._rest.readline(size)
+
+
+def _stdin_text():
+    """Standard input as text (UTF-8, a byte-order mark skipped; newlines as written)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # replaced by a text stream (an embedding program, a test)
+        return sys.stdin
+    return io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
+
+
 def read_batches(path, batch_size):
-    """(total rows or None, iterator of DataFrames) of a CSV or Parquet file."""
+    """(total rows or None, iterator of DataFrames) of a CSV or Parquet file, or of a
+    CSV on standard input where ``path`` is ``"-"``."""
+    if str(path) == STDIO:
+        stream = _stdin_text()
+        head = list(itertools.islice(iter(stream.readline, ""), 201))
+        return _csv_batches(_Rejoined(head, stream), "-", batch_size, _lines_format(head))
     path = Path(path)
     if not path.is_file():
         raise DeployInputError(f"DATA {str(path)!r}: no such file.")
@@ -165,23 +217,29 @@ def read_batches(path, batch_size):
             ) from None
         batches = (b.to_pandas() for b in parquet.iter_batches(batch_size=batch_size))
         return parquet.metadata.num_rows, batches
+    return _csv_batches(path, str(path), batch_size, csv_format(path))
+
+
+def _csv_batches(source, name, batch_size, options):
+    """(None, iterator of DataFrames) of the CSV ``source`` (a path or a text stream),
+    named ``name`` in errors."""
     try:
-        reader = pd.read_csv(path, chunksize=batch_size, **csv_format(path))
+        reader = pd.read_csv(source, chunksize=batch_size, **options)
         first = next(reader)
     except StopIteration:
-        raise DeployInputError(f"DATA {str(path)!r} has a header but no data row.") from None
+        raise DeployInputError(f"DATA {name!r} has a header but no data row.") from None
     except pd.errors.EmptyDataError:
-        raise DeployInputError(f"DATA {str(path)!r} is empty; expected a CSV with a header.") \
+        raise DeployInputError(f"DATA {name!r} is empty; expected a CSV with a header.") \
             from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DeployInputError(f"DATA {str(path)!r} is not a readable CSV file: {exc}") from None
+        raise DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}") from None
 
     def chunks():
         yield first
         try:
             yield from reader
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise DeployInputError(f"DATA {str(path)!r} is not a readable CSV file: {exc}") \
+            raise DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}") \
                 from None
 
     return None, chunks()
@@ -270,8 +328,9 @@ class _Writer:
     """Appends predictions to a CSV file batch by batch, or collects them for Parquet."""
 
     def __init__(self, path):
+        self.stdout = str(path) == STDIO  # written as it comes; nothing to remove
         self.path = Path(path)
-        self.parquet = self.path.suffix.lower() in _PARQUET
+        self.parquet = not self.stdout and self.path.suffix.lower() in _PARQUET
         self.parts, self.first = [], True
         if self.parquet:
             try:
@@ -287,6 +346,8 @@ class _Writer:
         if self.parquet:
             self.parts.append(frame)
         else:
+            if self.handle is None and self.stdout:
+                self.handle = sys.stdout
             if self.handle is None:  # opened on the first batch: no file if nothing runs
                 try:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -300,6 +361,10 @@ class _Writer:
 
     def close(self, failed=False):
         """Finish the file; after a failure, remove what was written."""
+        if self.stdout:
+            if self.handle is not None:
+                self.handle.flush()
+            return
         if self.handle is not None:
             self.handle.close()
         if failed:
@@ -344,9 +409,17 @@ def predict_command(args):
                 try:
                     predictions = prediction_frame(model, final, X, proba=args.proba)
                 except (TypeError, ValueError) as exc:  # values the model cannot read
+                    message, where = str(exc).rstrip(), None
+                    kinds = value_error_kinds(message)
+                    if kinds:  # the entry, numbered as a row of the file
+                        where = first_bad_value(X, kinds, first_row=n_rows)
+                    if where is not None:
+                        message = "\n".join(line for line in message.splitlines()
+                                              if not line.startswith("The first bad entry"))
                     raise DeployInputError(
                         f"The model cannot predict rows {n_rows}-{n_rows + len(chunk) - 1} of "
-                        f"DATA {str(args.data)!r}: {exc}"
+                        f"DATA {str(args.data)!r}: {message}"
+                        + ("" if where is None else f"\n{where}")
                     ) from None
                 if args.id_column is not None:
                     predictions.insert(0, args.id_column, chunk[args.id_column].to_numpy())
@@ -360,7 +433,8 @@ def predict_command(args):
         raise
     writer.close()
     if not args.quiet:
-        print(f"Wrote {n_rows} predictions to {args.out}.", file=sys.stderr)
+        where = "standard output" if writer.stdout else args.out
+        print(f"Wrote {n_rows} prediction{'s' * (n_rows != 1)} to {where}.", file=sys.stderr)
     return 0
 
 

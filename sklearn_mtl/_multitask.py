@@ -723,10 +723,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         (whatever the new rows' dtypes)."""
         if not isinstance(X, pd.DataFrame):
             return False
-        if not isinstance(self.preprocessing, str) or is_tabular_frame(X):
+        if not isinstance(self.preprocessing, str):
             return True
-        return not reset and getattr(getattr(self, "preprocessor_", None),
-                                     "feature_names_in_", None) is not None
+        if reset:
+            return is_tabular_frame(X)
+        # at prediction, as in fit: a step fitted on the float array gets the float array
+        return getattr(getattr(self, "preprocessor_", None),
+                       "feature_names_in_", None) is not None
 
     def _fit_preprocessor(self, X):
         """``preprocessor_``: ``preprocessing``'s transformer (``"auto"``: the recipe's

@@ -181,3 +181,51 @@ def check_row_order(first, second, names=("X", "Y"), align="Y = Y.loc[X.index]")
             UserWarning,
             stacklevel=3,
         )
+
+
+def first_bad_value(X, kinds=("nan", "inf", "text"), first_row=0):
+    """Where the first NaN, infinite or non-numeric entry of a 2-D ``X`` is, or None;
+    ``kinds`` names the entries to look for (``"nan"``, ``"inf"``, ``"text"``), and
+    ``first_row`` is the number of ``X``'s first row (that of a batch in a file)."""
+    try:
+        if isinstance(X, pd.DataFrame):
+            frame = X
+        else:
+            arr = np.asarray(X, dtype=object)
+            if arr.ndim != 2:
+                return None
+            frame = pd.DataFrame(arr)
+        bad = np.zeros(frame.shape, dtype=bool)
+        for j in range(frame.shape[1]):
+            values = frame.iloc[:, j]
+            missing = values.isna().to_numpy()
+            numeric = pd.to_numeric(values.astype(object), errors="coerce").astype(float)
+            numeric = numeric.to_numpy()
+            if "nan" in kinds:
+                bad[:, j] |= missing
+            if "text" in kinds:
+                bad[:, j] |= np.isnan(numeric) & ~missing
+            if "inf" in kinds:
+                bad[:, j] |= np.isinf(numeric)
+    except (TypeError, ValueError):  # a structure this helper cannot read: say nothing
+        return None
+    if not bad.any():
+        return None
+    row, col = np.argwhere(bad)[0]
+    value = frame.iat[row, col]
+    value = value.item() if isinstance(value, np.generic) else value
+    name = frame.columns[col] if isinstance(X, pd.DataFrame) else int(col)
+    what = "is missing (NaN)" if pd.isna(value) else f"holds {value!r}, not a finite number"
+    return (
+        f"The first bad entry: row {first_row + int(row)}, column {name!r} {what}; expected finite "
+        "numbers in every entry of X."
+    )
+
+
+_VALUE_ERRORS = {"NaN": "nan", "infinity": "inf", "convert": "text", "string": "text"}
+
+
+def value_error_kinds(message):
+    """The kinds of entries (:func:`first_bad_value`'s ``kinds``) that scikit-learn's or
+    numpy's error ``message`` on the values of X is about."""
+    return {kind for word, kind in _VALUE_ERRORS.items() if word in message}

@@ -527,6 +527,46 @@ def test_predict_file_errors_exit_2(saved_pipeline, tmp_path, capsys):
     assert "--id-column 'nope' is not a column" in capsys.readouterr().err
 
 
+def test_predict_reads_standard_input_and_writes_standard_output(saved_pipeline, tmp_path):
+    # A pipe: "-" for DATA and --out, as Unix tools read them; the messages stay on
+    # standard error, standard output holds the CSV alone.
+    _, path, _, data = saved_pipeline
+    out = tmp_path / "pred.csv"
+    args = ["--proba", "--id-column", "row_id", "--batch-size", "16"]
+    assert cli.main(["predict", str(path), str(data), "--out", str(out), "--quiet", *args]) == 0
+    run = subprocess.run(
+        [sys.executable, "-m", "sklearn_mtl.cli", "predict", str(path), "-", "--out", "-",
+         *args], input=data.read_text(), capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == out.read_text()
+    assert "Wrote 60 predictions to standard output." in run.stderr
+
+
+def test_predict_standard_input_is_read_as_a_csv_file_is(saved_pipeline, tmp_path,
+                                                          monkeypatch, capsys):
+    import io
+
+    model, path, X, _ = saved_pipeline
+    # semicolons and decimal commas, read from the first lines as from a file
+    text = X.to_csv(sep=";", decimal=",", index=False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
+    assert cli.main(["predict", str(path), "-", "--out", "-", "--batch-size", "7",
+                     "--quiet"]) == 0
+    got = pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False)
+    assert got["car"].tolist() == model.predict(X)["car"].tolist()
+    # a value that is no number: exit 2, the column named, nothing written out
+    bad = X.astype({"b": object})
+    bad.iloc[9, 1] = "n/a?"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(bad.to_csv(index=False)))
+    assert cli.main(["predict", str(path), "-", "--out", "-", "--batch-size", "7",
+                     "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert "cannot predict rows 7-13 of DATA '-'" in captured.err
+    assert "row 9, column 'b' holds 'n/a?'" in captured.err
+    assert captured.out.count("\n") == 8  # the header and the first batch
+
+
 def test_info_describes_the_model(saved_pipeline, capsys):
     _, path, _, _ = saved_pipeline
     assert cli.main(["info", str(path)]) == 0

@@ -107,6 +107,28 @@ def test_preprocessor_rejects_infinity_naming_the_column():
         TabularPreprocessor().fit(X)
 
 
+def test_text_in_a_numeric_column_at_prediction_is_named():
+    # A column of numbers in training that holds text at prediction (a CSV cell "n/a"):
+    # the error names its row and column, whether the recipe's step was fitted on the
+    # frame (a text column beside) or on its float array; no warning about feature names
+    # from a step fitted without them.
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=30), "b": rng.normal(size=30)})
+    y = np.where(X["a"] > 0, "yes", "no")
+    for frame in (X, X.assign(c=["u", "v", "w"] * 10)):
+        model = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1).fit(frame, y)
+        bad = frame.iloc[:4].astype({"b": object})
+        bad.iloc[2, 1] = "n/a"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError, match=r"row 2, column 'b' holds 'n/a'"):
+                model.predict(bad)
+            # numbers written as text still read as the numbers they are
+            as_text = frame.iloc[:4].astype({"b": str})
+            np.testing.assert_array_equal(model.predict_proba(as_text),
+                                          model.predict_proba(frame.iloc[:4]))
+
+
 def test_a_float_array_is_preprocessed_as_its_dataframe():
     # a table of numbers takes a path that builds no DataFrame: the same output
     rng = np.random.RandomState(0)

@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
 )
 
 from .._frames import to_pandas
+from .._validation import first_bad_value
 
 _CATEGORICAL_KINDS = ("O", "U", "S", "b")
 
@@ -484,7 +485,12 @@ def _numeric_block(frame, columns, times=()):
         else:
             values = block.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"X's numeric columns could not be read as numbers: {exc}") from None
+        where = first_bad_value(frame.iloc[:, [j for j in columns if j not in times]],
+                                kinds=("text",))
+        raise ValueError(
+            f"X's numeric columns could not be read as numbers: {exc}"
+            + ("" if where is None else f"\n{where}")
+        ) from None
     return _finite(values, block.columns)
 
 
