@@ -26,6 +26,7 @@ from sklearn.model_selection import cross_val_predict
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
+    MetadataRequest,
     MetadataRouter,
     MethodMapping,
     _raise_for_params,
@@ -262,14 +263,21 @@ class _BaselineMethods(BaseMultiTaskEstimator):
         """Get metadata routing of this object.
 
         ``fit`` (and ``partial_fit``) parameters go to the base estimator's method of
-        the same name, as for :class:`~sklearn.multioutput.MultiOutputClassifier`.
+        the same name, as for :class:`~sklearn.multioutput.MultiOutputClassifier`;
+        ``score`` takes the ``sample_weight`` requested with ``set_score_request``.
 
         Returns
         -------
         routing : MetadataRouter
             The routing information.
         """
-        return MetadataRouter(owner=self).add(
+        # This estimator consumes what its own score requests; fit's sample_weight is
+        # the base estimator's to request (an unset request of this estimator's fit
+        # would refuse the weights the base estimator asks for).
+        own = super().get_metadata_routing()
+        empty = MetadataRequest(owner=self)
+        own.fit, own.partial_fit = empty.fit, empty.partial_fit
+        return MetadataRouter(owner=self).add_self_request(own).add(
             estimator=self.estimator,
             method_mapping=MethodMapping()
             .add(caller="fit", callee="fit")

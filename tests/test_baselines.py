@@ -484,6 +484,33 @@ def test_metadata_routing_as_multioutput_classifier(multilabel_data):
             np.testing.assert_allclose(p, q)
 
 
+@pytest.mark.parametrize("baseline", [IndependentTaskClassifier, TaskChainClassifier,
+                                      LabelProductClassifier])
+def test_metadata_routing_weights_the_score_as_requested(multilabel_data, baseline):
+    # With routing on, score takes the sample_weight its set_score_request asks for,
+    # as a consumer's does: weighted cross-validation scores, the fit's weights going to
+    # the base estimator (no request of the baseline's own fit needed).
+    import sklearn
+    from sklearn.model_selection import KFold, cross_validate
+
+    X, Y = multilabel_data
+    w = np.random.RandomState(0).uniform(0.1, 2, size=len(X))
+    cv = KFold(3, shuffle=True, random_state=0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = baseline(lr().set_fit_request(sample_weight=True))
+        model.set_score_request(sample_weight=True)
+        got = cross_validate(model, X, Y, cv=cv, params={"sample_weight": w})["test_score"]
+        expected = [
+            clone(model).fit(X[train], Y[train], sample_weight=w[train])
+            .score(X[test], Y[test], sample_weight=w[test])
+            for train, test in cv.split(X)
+        ]
+        unweighted = [clone(model).fit(X[train], Y[train], sample_weight=w[train])
+                      .score(X[test], Y[test]) for train, test in cv.split(X)]
+    np.testing.assert_allclose(got, expected)
+    assert not np.allclose(got, unweighted)
+
+
 def test_partial_fit_equals_multioutput_classifier(multilabel_data):
     from sklearn.linear_model import SGDClassifier
 
