@@ -64,8 +64,9 @@ def build_model(name, *, random_state=0, max_epochs=None, X=None, tasks=None):
     """The estimator behind a model name of ``--models``.
 
     ``mtl`` is ``MultiTaskClassifier`` with its defaults (``max_epochs=None``: the
-    recipe's training length) on the raw features, and the declared ``tasks`` if any
-    (``--regression-targets``); the ``-hgb`` baselines wrap
+    recipe's training length) on the raw features; every model takes the declared
+    ``tasks`` if any (``--regression-targets``, ``--multilabel-targets``); the ``-hgb``
+    baselines wrap
     ``HistGradientBoostingClassifier``, the others a scaled ``LogisticRegression``.
     Given the features ``X`` (a DataFrame) with string, category, bool or date
     columns or gaps, the baselines read them through :func:`baseline_preprocessing`;
@@ -80,17 +81,17 @@ def build_model(name, *, random_state=0, max_epochs=None, X=None, tasks=None):
         raise CLIError(f"Unknown model {name!r}; expected some of {', '.join(MODELS)}.")
     cls = _estimator_class(name)
     if name == "dummy":
-        return cls()
+        return cls(tasks=tasks)
     if name == "mtl":
         return cls(tasks=tasks, max_epochs=max_epochs, random_state=random_state)
     trees = name.endswith("-hgb")
     kind = "trees" if trees else "linear"
     pre = None if X is None else baseline_preprocessing(X, model=kind)
     if trees:
-        model = cls(HistGradientBoostingClassifier(random_state=random_state))
+        model = cls(HistGradientBoostingClassifier(random_state=random_state), tasks=tasks)
         return model if pre is None else make_pipeline(pre, model)
     return make_pipeline(StandardScaler() if pre is None else pre,
-                         cls(LogisticRegression(max_iter=1000)))
+                         cls(LogisticRegression(max_iter=1000), tasks=tasks))
 
 
 #: Categories a baseline one-hot encodes per column (the network's own default): the
@@ -259,15 +260,21 @@ def _parse_list(text, what):
 
 
 # ------------------------------------------------------------------------------ data
+#: The options that read columns of --data.
+_DATA_OPTIONS = ("targets", "features", "groups", "regression_targets", "multilabel_targets")
+_DATA_OPTION_NAMES = [f"--{name.replace('_', '-')}" for name in _DATA_OPTIONS]
+
+
 def load_data(args):
     """(X, Y, description, groups) from ``--dataset`` or ``--data``; ``groups`` is None
     without ``--groups``."""
     if args.data is not None:
         return _load_table(args.data, args.targets, args.features, args.groups)
-    if args.targets or args.features or args.groups or args.regression_targets:
+    given = [f"--{name.replace('_', '-')}" for name in _DATA_OPTIONS if getattr(args, name)]
+    if given:
         raise CLIError(
-            "--targets, --features, --groups and --regression-targets go with --data (a CSV "
-            "or Parquet file), not --dataset."
+            f"{', '.join(given)} go{'es' * (len(given) == 1)} with --data (a CSV or Parquet "
+            f"file), not --dataset; the data options are {', '.join(_DATA_OPTION_NAMES)}."
         )
     from .datasets import load_penguins, make_multitask_classification
 
@@ -529,19 +536,49 @@ def _check_max_epochs(args):
         raise CLIError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
 
 
+def _target_columns(Y, args, option):
+    """The target columns that the option ``--<option>`` names (none if not given)."""
+    value = getattr(args, option.replace("-", "_"))
+    names = _parse_list(value, f"--{option}") if value else []
+    unknown = [c for c in names if c not in Y.columns]
+    if unknown:
+        raise CLIError(
+            f"--{option} names {unknown}, which --targets does not; the targets are "
+            f"{list(Y.columns)}."
+        )
+    return names
+
+
+def _label_sets(column):
+    """A ``--multilabel-targets`` column as label sets: a cell lists its labels separated
+    by ``|`` (as ``predict`` writes them), an empty cell has none; a Parquet list
+    column's cells are the lists."""
+    def labels(cell):
+        if isinstance(cell, (list, tuple, set, frozenset, np.ndarray)):
+            return {str(v) for v in cell}
+        if cell is None or (not isinstance(cell, str) and pd.isna(cell)):
+            return set()
+        return {part.strip() for part in str(cell).split("|") if part.strip()}
+
+    return column.map(labels).astype(object)
+
+
 def _target_tasks(Y, args, models):
-    """The declared tasks (``None``: inferred from ``Y``): a column named by
+    """``(Y, tasks)``: the targets, ``--multilabel-targets`` columns read as label sets,
+    and the declared tasks (``None``: inferred from ``Y``). A column named by
     ``--regression-targets`` is a regression task, which only the ``mtl`` model among
     ``models`` fits; any other column of non-integral numbers is refused (a class label
     is expected)."""
-    regression = _parse_list(args.regression_targets, "--regression-targets") \
-        if args.regression_targets else []
-    unknown = [c for c in regression if c not in Y.columns]
-    if unknown:
+    regression = _target_columns(Y, args, "regression-targets")
+    multilabel = _target_columns(Y, args, "multilabel-targets")
+    both = [c for c in regression if c in multilabel]
+    if both:
         raise CLIError(
-            f"--regression-targets names {unknown}, which --targets does not; the targets "
-            f"are {list(Y.columns)}."
+            f"{both} are named by both --regression-targets and --multilabel-targets; a "
+            "target is one or the other."
         )
+    if multilabel:
+        Y = Y.assign(**{name: _label_sets(Y[name]) for name in multilabel})
     for name in regression:
         if not pd.api.types.is_numeric_dtype(Y[name].dtype) or pd.api.types.is_bool_dtype(
                 Y[name].dtype):
@@ -557,7 +594,7 @@ def _target_tasks(Y, args, models):
         )
     for name in Y.columns:
         column = Y[name]
-        if name in regression or not pd.api.types.is_float_dtype(column.dtype):
+        if name in regression + multilabel or not pd.api.types.is_float_dtype(column.dtype):
             continue
         values = column.dropna().to_numpy(dtype=float)
         fractional = values[values != np.round(values)]
@@ -569,12 +606,13 @@ def _target_tasks(Y, args, models):
                 "number). Or leave a numeric quantity among the features, or bin it into "
                 "classes first."
             )
-    if not regression:
-        return None
+    if not regression and not multilabel:
+        return Y, None
     from ._schema import Task
 
-    return [Task(str(c), kind="regression") if c in regression else Task(str(c))
-            for c in Y.columns]
+    kinds = {**dict.fromkeys(regression, "regression"), **dict.fromkeys(multilabel,
+                                                                        "multilabel")}
+    return Y, [Task(str(c), kind=kinds.get(c)) for c in Y.columns]
 
 
 def _compare_command(args):
@@ -593,7 +631,7 @@ def _compare_command(args):
     for n in names:  # a model this installation lacks fails before the data are read
         _estimator_class(n)
     X, Y, note, groups = load_data(args)
-    tasks = _target_tasks(Y, args, names)
+    Y, tasks = _target_tasks(Y, args, names)
     estimators = {
         n: build_model(n, random_state=args.random_state, max_epochs=args.max_epochs, X=X,
                        tasks=tasks)
@@ -665,6 +703,10 @@ def _add_data_arguments(parser, *, groups):
                         help="with --data: comma-separated columns among --targets that hold "
                         "quantities (a price, a weight), which the mtl model predicts as "
                         "numbers; only mtl takes them, the baselines fit classifiers")
+    parser.add_argument("--multilabel-targets", metavar="COLUMNS",
+                        help="with --data: comma-separated columns among --targets that list "
+                        "each row's labels, separated by | (a|c, as predict writes them; an "
+                        "empty cell: none of the labels), each one multilabel task")
 
 
 def _fit_command(args):
@@ -682,7 +724,7 @@ def _fit_command(args):
     if not out.parent.is_dir():
         raise CLIError(f"--out {str(out)!r}: the folder {str(out.parent)!r} does not exist.")
     X, Y, note, groups = load_data(args)
-    tasks = _target_tasks(Y, args, [args.model])
+    Y, tasks = _target_tasks(Y, args, [args.model])
     model = build_model(args.model, random_state=args.random_state,
                         max_epochs=args.max_epochs, X=X, tasks=tasks)
     fit_params = {} if groups is None else _groups_fit_params(model, groups)

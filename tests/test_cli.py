@@ -696,8 +696,10 @@ def test_groups_errors_exit_2(subjects_csv, tmp_path, capsys, args, message):
 
 def test_groups_need_data(capsys):
     assert cli.main(["compare", "--dataset", "penguins", "--groups", "island"]) == 2
-    assert "--targets, --features, --groups and --regression-targets go with --data" in \
+    assert "--groups goes with --data (a CSV or Parquet file), not --dataset" in \
         capsys.readouterr().err
+    assert cli.main(["fit", "--groups", "island", "--targets", "sex", "--out", "m.mtl"]) == 2
+    assert "--targets, --groups go with --data" in capsys.readouterr().err
 
 
 def test_groups_column_with_a_gap(subjects_csv, tmp_path, capsys):
@@ -843,4 +845,69 @@ def test_regression_target_errors_exit_2(quantity_csv, tmp_path, capsys, args, m
     assert re.search(message, capsys.readouterr().err)
     assert cli.main(["fit", "--dataset", "penguins", "--regression-targets", "x",
                      "--out", str(tmp_path / "m.mtl")]) == 2
-    assert "--regression-targets go with --data" in capsys.readouterr().err
+    assert "--regression-targets goes with --data" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ multilabel targets
+@pytest.fixture
+def tags_csv(tmp_path):
+    """A class label and a column of tags: labels separated by |, empty where none."""
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.normal(size=90), "b": rng.normal(size=90)})
+    frame["kind"] = np.where(frame["a"] > 0, "p", "q")
+    tags = [[t for t, on in (("red", a > 0.3), ("big", b > 0)) if on]
+            for a, b in zip(frame["a"], frame["b"], strict=True)]
+    frame["tags"] = ["|".join(t) for t in tags]
+    assert (frame["tags"] == "").any() and frame["tags"].str.contains("|", regex=False).any()
+    path = tmp_path / "tags.csv"
+    frame.to_csv(path, index=False)
+    return path, frame, [set(t) for t in tags]
+
+
+@pytest.mark.parametrize("model", ["mtl", "independent", "product-hgb"])
+def test_multilabel_targets_fit_predict_and_read_back(tags_csv, tmp_path, capsys, model):
+    import sklearn_mtl
+    from sklearn_mtl import Task
+
+    path, frame, tags = tags_csv
+    out = tmp_path / "model.mtl"
+    args = ["fit", "--data", str(path), "--targets", "kind,tags", "--multilabel-targets",
+            "tags", "--model", model, "--out", str(out), "--quiet"]
+    assert cli.main([*args, "--max-epochs", "3"] if model == "mtl" else args) == 0
+    loaded = sklearn_mtl.load(out)
+    final = loaded[-1] if hasattr(loaded, "steps") else loaded
+    assert final.schema_["tags"] == Task("tags", kind="multilabel", classes=["big", "red"])
+    # the model the comparison fits, on the label sets (an empty cell: no label)
+    X, Y = frame[["a", "b"]], frame[["kind"]].assign(tags=tags)
+    expected = cli.build_model(model, max_epochs=3, X=X,
+                               tasks=[Task("kind"), Task("tags", kind="multilabel")]).fit(X, Y)
+    for got, want in zip(loaded.predict_proba(X), expected.predict_proba(X), strict=True):
+        np.testing.assert_array_equal(got, want)
+    # predict writes the labels as the file gave them, and the file reads back the same
+    pred = tmp_path / "pred.csv"
+    assert cli.main(["predict", str(out), str(path), "--out", str(pred), "--quiet"]) == 0
+    written = pd.read_csv(pred, keep_default_na=False)["tags"]
+    assert [set(filter(None, t.split("|"))) for t in written] == list(
+        expected.predict(X)["tags"])
+    back = frame[["a", "b"]].assign(kind=frame["kind"], tags=written.to_numpy())
+    back.to_csv(tmp_path / "back.csv", index=False)
+    assert cli.main([*args[:2], str(tmp_path / "back.csv"), *args[3:7], "--model", "mtl",
+                     "--max-epochs", "1", "--out", str(tmp_path / "b.mtl"), "--quiet"]) == 0
+    assert sklearn_mtl.load(tmp_path / "b.mtl").schema_["tags"].kind == "multilabel"
+
+
+def test_multilabel_targets_compare_and_errors(tags_csv, tmp_path, capsys):
+    path, _, _ = tags_csv
+    base = ["compare", "--data", str(path), "--targets", "kind,tags", "--models",
+            "independent,product", "--cv", "3", "--no-plots", "--out", str(tmp_path / "r")]
+    assert cli.main([*base, "--multilabel-targets", "tags", "--quiet"]) == 0
+    assert "tags f1_macro" in capsys.readouterr().out
+    assert cli.main([*base, "--multilabel-targets", "a"]) == 2
+    assert "--multilabel-targets names ['a'], which --targets does not" in \
+        capsys.readouterr().err
+    assert cli.main([*base[:4], "kind,tags,a", *base[5:], "--multilabel-targets", "tags,a",
+                     "--regression-targets", "a"]) == 2
+    assert "['a'] are named by both" in capsys.readouterr().err
+    assert cli.main(["fit", "--dataset", "penguins", "--multilabel-targets", "x",
+                     "--out", str(tmp_path / "m.mtl")]) == 2
+    assert "--multilabel-targets goes with --data" in capsys.readouterr().err
