@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_is_fitted
 
 from .metrics._inputs import _encoder_of
 from .metrics._structure import cooccurrence_matrices
@@ -191,11 +192,24 @@ def plot_task_metrics(table, *, metric="accuracy", figsize=None):
     return fig
 
 
+def _fitted_inner(source, depth=4):
+    """``source``, then the fitted estimators inside it: a pipeline's last step, a
+    search's ``best_estimator_``, a wrapper's ``estimator_`` (a threshold tuner)."""
+    yield source
+    if depth == 0:
+        return
+    inner = [s for _, s in getattr(source, "steps", [])[-1:]]
+    inner += [getattr(source, name) for name in ("best_estimator_", "estimator_")
+              if getattr(source, name, None) is not None]
+    for obj in inner:
+        yield from _fitted_inner(obj, depth - 1)
+
+
 def _history_records(source):
     """List of per-epoch dicts from an estimator, a pipeline, a skorch History or a list."""
     if isinstance(source, pd.DataFrame):
         return source.to_dict("records")
-    for obj in (source, *(s for _, s in getattr(source, "steps", [])[-1:])):
+    for obj in _fitted_inner(source):
         history = getattr(obj, "history_", None)
         if history is None and hasattr(obj, "net_"):
             history = getattr(obj.net_, "history", None)
@@ -203,14 +217,17 @@ def _history_records(source):
             return [dict(row) for row in history]
     if isinstance(source, (list, tuple)) and all(isinstance(r, dict) for r in source):
         return [dict(r) for r in source]
+    if hasattr(source, "fit") and hasattr(source, "get_params"):
+        check_is_fitted(source)  # NotFittedError, as scikit-learn's displays raise it
     if _encoder_of(source) is not None:
         raise ValueError(
             f"{type(source).__name__} has no training history: only neural estimators "
             "(MultiTaskClassifier) record one."
         )
     raise TypeError(
-        "plot_training_curves expects a fitted MultiTaskClassifier (or a pipeline ending "
-        f"in one), a skorch History or a list of per-epoch dicts; got {type(source).__name__}."
+        "plot_training_curves expects a fitted MultiTaskClassifier (or a pipeline, a "
+        "search or a threshold tuner around one), a skorch History or a list of per-epoch "
+        f"dicts; got {type(source).__name__}."
     )
 
 
@@ -253,8 +270,9 @@ def plot_training_curves(estimator, *, figsize=None):
     Parameters
     ----------
     estimator : MultiTaskClassifier, Pipeline, skorch History or list of dict
-        A fitted neural estimator (``history_``), a pipeline ending in one, or the
-        history itself.
+        A fitted neural estimator (``history_``), a pipeline ending in one, a fitted
+        search (``GridSearchCV``: its ``best_estimator_``) or ``TaskThresholdTuner``
+        around one, or the history itself.
     figsize : tuple of float, default=None
         Figure size in inches.
 

@@ -85,6 +85,29 @@ def test_plot_training_curves_of_multitask_classifier(tmp_path):
     _save(fig, tmp_path / "mtl_curves.png")
 
 
+def test_plot_training_curves_reads_the_network_inside_a_search_or_tuner():
+    from sklearn.exceptions import NotFittedError
+    from sklearn.model_selection import GridSearchCV
+
+    from sklearn_mtl import MultiTaskClassifier, TaskThresholdTuner
+
+    X, Y = make_multitask_classification(60, n_classes={"car": 2, "color": 3}, random_state=0)
+    net = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=3, random_state=0)
+    search = GridSearchCV(net, {"max_epochs": [2, 4]}, cv=2).fit(X, Y)
+    fig = plot_training_curves(search)
+    n_epochs = search.best_params_["max_epochs"]
+    assert len(fig.axes[0].lines[0].get_xdata()) == n_epochs
+    matplotlib.pyplot.close(fig)
+    tuner = TaskThresholdTuner(net, cv=2).fit(X, Y)
+    fig = plot_training_curves(tuner)
+    assert len(fig.axes[0].lines[0].get_xdata()) == 3
+    matplotlib.pyplot.close(fig)
+    with pytest.raises(NotFittedError):  # as scikit-learn's displays say it
+        plot_training_curves(MultiTaskClassifier())
+    with pytest.raises(NotFittedError):
+        plot_training_curves(GridSearchCV(net, {"max_epochs": [2]}))
+
+
 def test_training_curves_have_integer_epoch_ticks():
     history = [{"epoch": e, "train_loss": 1 / e, "train_loss_color": 0.5 / e}
                for e in range(1, 4)]
