@@ -36,6 +36,7 @@ import base64
 import hashlib
 import importlib
 import inspect
+import io
 import json
 import math
 import os
@@ -103,10 +104,11 @@ def save(estimator, path, *, include_optimizer=False):
         ``FeatureUnion``, ``ColumnTransformer`` or ``SelectFromModel`` holding any of
         them (e.g.
         ``make_pipeline(StandardScaler(), MultiTaskClassifier())``).
-    path : str or path-like
+    path : str, path-like or binary file object
         Where to write the archive (by convention ``*.mtl``). Written to a temporary file
         first and moved into place, so an interrupted save never leaves a half-written
-        model at ``path``.
+        model at ``path``. A file object opened for writing bytes (``io.BytesIO()``, an
+        upload stream) gets the archive written to it as it is, from where it stands.
     include_optimizer : bool, default=False
         Also store each network's optimizer state (AdamW's moments and step counts, about
         twice the weights' size), as skorch's ``save_params(f_optimizer=...)`` does: a
@@ -116,8 +118,8 @@ def save(estimator, path, *, include_optimizer=False):
 
     Returns
     -------
-    path : str
-        The path written.
+    path : str or file object
+        The path written, or the file object.
 
     Raises
     ------
@@ -164,7 +166,21 @@ def save(estimator, path, *, include_optimizer=False):
         "written_with": _library_versions(),
         "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in members.items()},
     }
-    path = os.fspath(path)
+    if hasattr(path, "write"):  # a binary file object: a buffer, an upload, a socket
+        try:
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+                zf.writestr(MANIFEST, json.dumps(manifest, indent=1))
+                for name, data in members.items():
+                    zf.writestr(name, data)
+        except TypeError as exc:
+            if "str" not in str(exc):
+                raise
+            raise TypeError(
+                f"Cannot save to {path!r}: it is a text file object; open the file in "
+                "binary mode ('wb') or pass io.BytesIO()."
+            ) from None
+        return path
+    path = _check_path(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(
@@ -188,6 +204,16 @@ def save(estimator, path, *, include_optimizer=False):
             os.remove(tmp)
         raise
     return path
+
+
+def _check_path(path):
+    """``path`` as a str; the bytes of a model file are refused with the way to read them."""
+    if isinstance(path, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            "Expected a path or a binary file object; got bytes. For a model file's "
+            "contents, wrap them: io.BytesIO(data)."
+        )
+    return os.fspath(path)
 
 
 def _library_versions():
@@ -487,8 +513,9 @@ def load(path, *, trusted=None):
 
     Parameters
     ----------
-    path : str or path-like
-        The archive written by :func:`save`.
+    path : str, path-like or binary file object
+        The archive written by :func:`save`: its path, or a file object that reads its
+        bytes (``open(path, "rb")``, ``io.BytesIO(data)``), read to its end.
     trusted : list of str, default=None
         Extra classes or functions (``"package.module.Name"``) that the file may refer to:
         a custom trunk, a custom skorch callback, a base estimator from outside
@@ -516,9 +543,19 @@ def load(path, *, trusted=None):
     from . import __version__
 
     trusted = _trusted_names(trusted)
-    path = os.fspath(path)
-    with open(path, "rb") as fh:
-        head = fh.read(4)
+    if hasattr(path, "read"):  # a binary file object, read from where it stands
+        blob = path.read()
+        if not isinstance(blob, bytes):
+            raise TypeError(
+                f"Cannot load from {path!r}: it is a text file object; open the file in "
+                "binary mode ('rb')."
+            )
+        source, path = io.BytesIO(blob), getattr(path, "name", None) or type(path).__name__
+        head = blob[:4]
+    else:
+        source = path = _check_path(path)
+        with open(path, "rb") as fh:
+            head = fh.read(4)
     if head[:1] == b"\x80" or head[:2] in (b"\x1f\x8b",):
         raise UnsafeModelFileError(
             f"{path!r} is not an sklearn-mtl model file: it looks like a pickle (or a "
@@ -526,7 +563,7 @@ def load(path, *, trusted=None):
             "pickle/joblib only if you trust its source."
         )
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(source) as zf:
             members = {info.filename: info for info in zf.infolist()}
             if MANIFEST not in members:
                 raise UnsafeModelFileError(f"{path!r} has no {MANIFEST}: not an sklearn-mtl model.")

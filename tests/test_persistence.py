@@ -90,6 +90,33 @@ def test_round_trip_identical_predictions(fitted, name, tmp_path):
     assert loaded.get_params(deep=False).keys() == models[name].get_params(deep=False).keys()
 
 
+@pytest.mark.parametrize("name", ["mtc", "product"])
+def test_round_trip_through_a_binary_file_object(fitted, name, tmp_path):
+    # A buffer (a database blob, an upload) holds the same archive as a file: the same
+    # bytes' members, the same predictions; a file opened "rb" loads as its path does.
+    X, _, models = fitted
+    buffer = io.BytesIO(b"head")  # written from where it stands
+    buffer.seek(4)
+    assert save(models[name], buffer) is buffer
+    path = save(models[name], tmp_path / "model.mtl")
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue()[4:])) as zf, \
+            zipfile.ZipFile(path) as zp:
+        assert sorted(zf.namelist()) == sorted(zp.namelist())
+        assert zf.read("estimator.json") == zp.read("estimator.json")
+    _same_outputs(models[name], load(io.BytesIO(buffer.getvalue()[4:])), X)
+    with open(path, "rb") as fh:
+        _same_outputs(models[name], load(fh), X)
+    with open(path, encoding="latin-1") as fh, pytest.raises(TypeError, match="binary mode"):
+        load(fh)
+    with open(tmp_path / "t.mtl", "w") as fh, pytest.raises(TypeError, match="binary mode"):
+        save(models[name], fh)
+    with pytest.raises(TypeError, match=r"got bytes.*io.BytesIO\(data\)"):
+        load(buffer.getvalue())
+    pickled = io.BytesIO(pickle.dumps(models[name]))
+    with pytest.raises(UnsafeModelFileError, match="looks like a pickle"):
+        load(pickled)
+
+
 def test_multitask_round_trip_keeps_history_and_can_train_on(fitted, tmp_path):
     X, Y, models = fitted
     loaded = load(save(models["mtc"], tmp_path / "m.mtl"))
