@@ -63,6 +63,38 @@ def _lines_format(lines):
     return {"sep": sep, "decimal": ","} if comma and not point else {"sep": sep}
 
 
+#: A cell that marks a missing value in many public tables (the UCI repository's files),
+#: read as missing by the commands, as pandas reads "NA" or an empty cell.
+MISSING_MARK = "?"
+
+
+def read_missing_marks(frame):
+    """``frame`` with each text cell that is :data:`MISSING_MARK` (spaces around it
+    allowed) read as missing, and a text column whose other values are all numbers then
+    read as numbers, as ``read_csv`` reads a column with gaps; and how many cells each
+    column had, ``{column: count}``. The caller's frame is left as it is."""
+    from .neural._preprocessing import is_text
+
+    found, read = {}, {}
+    for c in frame.columns:
+        values = frame[c]
+        if not is_text(values):
+            continue
+        marked = values.astype(object).map(
+            lambda v: isinstance(v, str) and v.strip() == MISSING_MARK).to_numpy(bool)
+        if not marked.any():
+            continue
+        found[c] = int(marked.sum())
+        column = values.astype(object).where(~marked, np.nan)
+        numbers = pd.to_numeric(column, errors="coerce")
+        read[c] = numbers if numbers.notna().sum() == column.notna().sum() else column
+    if read:
+        frame = frame.copy()
+        for c, column in read.items():
+            frame[c] = column
+    return frame, found
+
+
 class DeployInputError(Exception):
     """An error in a deployment command's input: printed without traceback, exit status 2."""
 
@@ -215,7 +247,8 @@ def read_batches(path, batch_size):
             raise DeployInputError(
                 f"DATA {str(path)!r} is not a readable Parquet file: {exc}"
             ) from None
-        batches = (b.to_pandas() for b in parquet.iter_batches(batch_size=batch_size))
+        batches = (read_missing_marks(b.to_pandas())[0]
+                   for b in parquet.iter_batches(batch_size=batch_size))
         return parquet.metadata.num_rows, batches
     return _csv_batches(path, str(path), batch_size, csv_format(path))
 
@@ -235,9 +268,10 @@ def _csv_batches(source, name, batch_size, options):
         raise DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}") from None
 
     def chunks():
-        yield first
+        yield read_missing_marks(first)[0]
         try:
-            yield from reader
+            for chunk in reader:
+                yield read_missing_marks(chunk)[0]
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}") \
                 from None

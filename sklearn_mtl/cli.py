@@ -324,9 +324,12 @@ def _load_table(path, targets, features, groups=None):
     path = Path(path)
     if not path.is_file():
         raise CLIError(f"--data {str(path)!r}: no such file.")
+    from ._cli_deploy import MISSING_MARK, read_missing_marks
+
     frame = _read_table(path)
     if len(frame) == 0:
         raise CLIError(f"--data {str(path)!r} has columns but no data row.")
+    frame, marks = read_missing_marks(frame)
     columns = [str(c) for c in frame.columns]
     if not targets:
         raise CLIError(f"--targets is required with --data; the columns are {columns}.")
@@ -369,6 +372,9 @@ def _load_table(path, targets, features, groups=None):
         note += f", column(s) {typed} of dates or durations (dates in UTC)"
     if dates:
         note += f", column(s) {dates} read as dates (ISO 8601, in UTC)"
+    if marks:
+        shown = ", ".join(f"{n} in {c!r}" for c, n in marks.items())
+        note += f", cells {MISSING_MARK!r} read as missing ({shown})"
     gaps = int(X.isna().to_numpy().sum())
     if gaps:
         note += (f", {gaps} missing feature value(s) in {int(X.isna().any(axis=1).sum())} "

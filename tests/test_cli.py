@@ -911,3 +911,46 @@ def test_multilabel_targets_compare_and_errors(tags_csv, tmp_path, capsys):
     assert cli.main(["fit", "--dataset", "penguins", "--multilabel-targets", "x",
                      "--out", str(tmp_path / "m.mtl")]) == 2
     assert "--multilabel-targets goes with --data" in capsys.readouterr().err
+
+
+def test_question_marks_read_as_missing_values(dated_csv, tmp_path, capsys):
+    # Public tables (the UCI repository's) mark a missing value with "?": fit, compare
+    # and predict read it as missing, as an empty cell; the report says where.
+    import sklearn_mtl
+
+    train, new, frame = dated_csv
+    marked, gaps = frame.astype({"x": object, "size": object}), frame.copy()
+    marked.loc[[2, 9], "x"], gaps.loc[[2, 9], "x"] = "?", np.nan
+    marked.loc[4, "size"], gaps.loc[4, "size"] = " ? ", np.nan
+    paths = {"marked": tmp_path / "marked.csv", "gaps": tmp_path / "gaps.csv"}
+    marked.to_csv(paths["marked"], index=False)
+    gaps.to_csv(paths["gaps"], index=False)
+    models = {}
+    for name, path in paths.items():
+        out = tmp_path / f"{name}.mtl"
+        assert cli.main(["fit", "--data", str(path), "--targets", "kind,size", "--model",
+                         "independent", "--out", str(out)]) == 0
+        printed = capsys.readouterr().out
+        assert ("cells '?' read as missing (2 in 'x', 1 in 'size')" in printed) == (
+            name == "marked")
+        models[name] = sklearn_mtl.load(out)
+    X = cli._read_dates(gaps.drop(columns=["kind", "size"]))[0]
+    for a, b in zip(models["marked"].predict_proba(X), models["gaps"].predict_proba(X),
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    # predict: a "?" cell is a gap there too
+    rows = marked.drop(columns=["kind", "size"])
+    rows.to_csv(tmp_path / "new.csv", index=False)
+    gaps.drop(columns=["kind", "size"]).to_csv(tmp_path / "new_gaps.csv", index=False)
+    preds = []
+    for data in ("new.csv", "new_gaps.csv"):
+        assert cli.main(["predict", str(tmp_path / "marked.mtl"), str(tmp_path / data),
+                         "--out", str(tmp_path / f"p_{data}"), "--proba", "--quiet"]) == 0
+        preds.append(pd.read_csv(tmp_path / f"p_{data}"))
+    pd.testing.assert_frame_equal(preds[0], preds[1])
+    # a text column keeps its other values as text
+    from sklearn_mtl._cli_deploy import read_missing_marks
+
+    read, found = read_missing_marks(pd.DataFrame({"a": ["u", "?", "v"], "b": [1, 2, 3]}))
+    assert found == {"a": 1} and read["a"].tolist()[::2] == ["u", "v"]
+    assert pd.isna(read["a"][1])
