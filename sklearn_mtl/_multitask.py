@@ -139,7 +139,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         width); ``"conv3d"`` a :class:`~sklearn_mtl.neural.Conv3dTrunk` and
         ``"conv2d_frames"`` a :class:`~sklearn_mtl.neural.FrameConvTrunk` for clips
         (n_samples, channels, frames, height, width); their parameters come from
-        ``trunk_params``. A class or factory is called with ``trunk_params``, plus the
+        ``trunk_params`` (which the MLP and an instance refuse: they would ignore them).
+        A class or factory is called with ``trunk_params``, plus the
         input size when its signature asks for it (a parameter named ``n_features``,
         ``in_features``, ``in_channels`` or ``input_shape``, the shape of one sample). An
         instance is deep-copied at fit. The contract: the trunk maps an input batch
@@ -209,7 +210,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         that has a fused step for ``device`` gets ``fused=True`` (AdamW on CPU since
         torch 2.4), else one that accepts ``foreach`` gets ``foreach=True``: one kernel per
         step instead of a loop over parameters (faster on CPU; the same update up to
-        float rounding), unless ``foreach`` or ``fused`` is given here.
+        float rounding), unless ``foreach`` or ``fused`` is given here. An entry the
+        optimizer does not take is refused at fit, and so is ``"lr"`` (set ``lr``).
     lr : float, default=2e-3
         Learning rate (the peak of ``lr_schedule``).
     lr_schedule : {"warmup_cosine", "constant"}, default="warmup_cosine"
@@ -1291,6 +1293,15 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         k = self._ensemble_members()  # refuses an ensemble_size the trunk cannot take
         if isinstance(self.trunk, str) and self.trunk != "mlp":
             return _build_named_trunk(self.trunk, self.trunk_params, sample_shape)
+        if self.trunk_params and (self.trunk == "mlp"
+                                  or isinstance(self.trunk, torch.nn.Module)):
+            built = ("trunk='mlp' is built from hidden_layer_sizes, activation, dropout and "
+                     "batch_norm: set those" if self.trunk == "mlp" else
+                     f"trunk is a module instance ({type(self.trunk).__name__}), used as it "
+                     "is: pass its class with trunk_params, or build it with them")
+            raise ValueError(
+                f"trunk_params {sorted(self.trunk_params)} would be ignored: {built}."
+            )
         if self.trunk == "mlp":
             if k > 1:
                 if self.batch_norm:
@@ -1446,6 +1457,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if self.lr_schedule == "warmup_cosine" and not _has_callback(user_callbacks, LRScheduler):
             callbacks.append(("lr_schedule", WarmupCosineSchedule(self._total_steps)))
         callbacks.extend(user_callbacks)
+        _check_optimizer_params(self.optimizer, self.optimizer_params)
         kwargs = {f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()}
         if not {"foreach", "fused"} & set(self.optimizer_params or {}):
             # One fused kernel per step (else one multi-tensor kernel) instead of a loop
@@ -1866,6 +1878,30 @@ def _check_memmap(estimator, X, *, reset):
         raise ValueError(
             f"X has {X.shape[1]} features, but {name} is expecting "
             f"{estimator.n_features_in_} features as input."
+        )
+
+
+def _check_optimizer_params(optimizer, params):
+    """A ValueError naming the entries of ``optimizer_params`` that ``optimizer`` does not
+    take (unless its signature takes any keyword), or that other parameters set."""
+    params = params or {}
+    if "lr" in params:
+        raise ValueError(
+            "optimizer_params sets 'lr'; set the estimator's lr= instead (the peak of "
+            "lr_schedule, which also drives the schedule)."
+        )
+    try:
+        accepted = inspect.signature(optimizer).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: left to the optimizer
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return
+    takes = [name for name in accepted if name not in ("params", "lr")]
+    unknown = sorted(k for k in params if k not in takes)
+    if unknown:
+        name = getattr(optimizer, "__name__", type(optimizer).__name__)
+        raise ValueError(
+            f"optimizer_params {unknown} are not parameters of {name}; it takes {takes}."
         )
 
 

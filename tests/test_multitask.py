@@ -533,6 +533,26 @@ def test_optimizer_arguments_set_and_searched_as_in_skorch():
         clf.set_params(iterator_train__shuffle=False)
 
 
+def test_optimizer_and_trunk_params_that_would_be_ignored_are_refused():
+    # An entry the optimizer does not take, or trunk_params that the built-in MLP or a
+    # module instance would never read: a ValueError naming them, before any training.
+    X, Y, tasks = car_data()
+    with pytest.raises(ValueError, match=r"optimizer_params \['momentum'\] are not "
+                                         r"parameters of AdamW; it takes \['betas'"):
+        small(tasks=tasks, optimizer_params={"momentum": 0.9}).fit(X, Y)
+    with pytest.raises(ValueError, match=r"optimizer_params sets 'lr'; set the estimator's"):
+        small(tasks=tasks, optimizer_params={"lr": 0.1}).fit(X, Y)
+    sgd = small(tasks=tasks, max_epochs=1, optimizer=torch.optim.SGD,
+                optimizer_params={"momentum": 0.9}).fit(X, Y)
+    assert sgd.net_.optimizer_.param_groups[0]["momentum"] == 0.9
+    with pytest.raises(ValueError, match=r"trunk_params \['width'\] would be ignored: "
+                                         r"trunk='mlp' is built from hidden_layer_sizes"):
+        small(tasks=tasks, trunk_params={"width": 8}).fit(X, Y)
+    with pytest.raises(ValueError, match=r"trunk is a module instance \(Linear\)"):
+        small(tasks=tasks, trunk=torch.nn.Linear(X.shape[1], 4),
+              trunk_params={"out_features": 8}).fit(X, Y)
+
+
 def test_monitoring_a_validation_score_without_validation_data_is_refused():
     """skorch splits off validation data by default, so its EarlyStopping and Checkpoint
     monitor validation scores; here a fit has them with early_stopping=True only."""
