@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone, is_regressor
 from sklearn.model_selection import cross_val_predict
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -60,6 +60,7 @@ from ._validation import first_bad_value, value_error_kinds
 def _fit_inputs(estimator, X, y, sample_weight, fit_params, method="fit"):
     """The shared input checks of the baselines' ``fit``: validated ``X``, the encoded
     labels and the keyword arguments of the base estimator's ``method`` (all samples)."""
+    _check_classifier(estimator)
     X, encoded, sample_weight = estimator._check_fit_inputs(X, y, sample_weight)
     _check_kinds(estimator, estimator.schema_)
     return X, encoded, _route(estimator, X, method, sample_weight, fit_params)
@@ -282,6 +283,20 @@ class _BaselineMethods(BaseMultiTaskEstimator):
             method_mapping=MethodMapping()
             .add(caller="fit", callee="fit")
             .add(caller="partial_fit", callee="partial_fit"),
+        )
+
+
+def _check_classifier(estimator):
+    """A regressor as the base estimator is refused by name: its predictions are no
+    class labels and it has no classes_ (it would fail only at prediction)."""
+    base = estimator.estimator
+    if is_regressor(base):
+        raise ValueError(
+            f"{type(estimator).__name__} fits one classifier per task (per label), but its "
+            f"estimator {type(base).__name__} is a regressor; give a classifier (e.g. "
+            "LogisticRegression for Ridge, RandomForestClassifier for "
+            "RandomForestRegressor). For a quantity among the targets, "
+            "MultiTaskClassifier learns a regression task (Task(name, kind='regression'))."
         )
 
 
@@ -607,6 +622,7 @@ class IndependentTaskClassifier(_BaselineMethods):
         first = not hasattr(self, "estimators_")
         if first:
             self._validate_params()
+            _check_classifier(self)
             tasks = None if classes is None else tasks_from_classes(self, y, classes)
             with _tasks_set_to(self, tasks):
                 X, encoded, sample_weight = self._check_fit_inputs(

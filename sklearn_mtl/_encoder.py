@@ -983,6 +983,12 @@ class _GroupsReader:
                 "groups is empty; expected at least one group {name: labels}, e.g. "
                 "{'A': [0, 1], 'B': [2, 3, 4]}."
             )
+        for name, members in groups.items():
+            if isinstance(members, (str, bytes)) or not np.iterable(members):
+                raise ValueError(
+                    f"groups[{name!r}] is {members!r}; expected a list of its labels, e.g. "
+                    f"{{{str(name)!r}: [{members!r}, ...]}}."
+                )
         groups = {str(k): list(v) for k, v in groups.items()}
         labels = [label for members in groups.values() for label in members]
         dup = sorted({str(v) for v in labels if labels.count(v) > 1})
@@ -1019,8 +1025,10 @@ class _GroupsReader:
                 )
             self.position = {v: self.columns.index(by_name[str(v)]) for v in labels}
             self.width = len(self.columns)
-        elif _is_label_sets(Y):
+        elif _is_label_sets(Y) or _is_tag_lists(Y):
             self.form = "sets"
+            # given back as given: sets, or lists (tuples) in the groups' order
+            self.container = _container_of(list(Y))
         else:
             arr = _as_label_array(Y)
             if arr.ndim != 2:
@@ -1064,7 +1072,7 @@ class _GroupsReader:
     def read(self, Y):
         _check_n_samples(Y)
         if self.form == "sets":
-            if not _is_label_sets(Y):
+            if not (_is_label_sets(Y) or _is_tag_lists(Y)):
                 raise ValueError("The encoder was fitted on label sets; got another form.")
             n = len(Y)
             where = {v: i for i, v in enumerate(self.labels)}
@@ -1106,12 +1114,13 @@ class _GroupsReader:
         n = encoded.n_samples
         schema = encoded.schema
         if self.form == "sets":
-            out = [set() for _ in range(n)]
+            out = [[] for _ in range(n)]
             for j, task in enumerate(schema):
                 codes = encoded.codes[:, j]
                 for row in np.flatnonzero(codes >= 0):
-                    out[row].add(task.classes[codes[row]])
-            return out
+                    out[row].append(task.classes[codes[row]])
+            container = getattr(self, "container", set)  # set: a model saved before
+            return [container(labels) for labels in out]
         hot = np.zeros((n, self.width), dtype=np.int64)
         for j, task in enumerate(schema):
             codes = encoded.codes[:, j]

@@ -297,6 +297,25 @@ def test_regression_task_is_refused(Est):
 
 
 @pytest.mark.parametrize("Est", ESTIMATORS)
+def test_a_regressor_as_base_estimator_is_refused_at_fit(Est):
+    # Before, it fitted and failed at prediction on its missing classes_.
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, Y = car_data()
+    for base in (Ridge(), make_pipeline(StandardScaler(), Ridge())):
+        with pytest.raises(ValueError, match=r"its estimator (Ridge|Pipeline) is a regressor; "
+                                             r"give a classifier"):
+            Est(base).fit(X, Y)
+    if Est is IndependentTaskClassifier:
+        from sklearn.linear_model import SGDRegressor
+
+        with pytest.raises(ValueError, match="its estimator SGDRegressor is a regressor"):
+            Est(SGDRegressor()).partial_fit(X, Y)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
 def test_estimator_without_predict_proba(Est):
     X, Y = car_data()
     kwargs = {"chain_method": "predict"} if Est is TaskChainClassifier else {}

@@ -316,6 +316,25 @@ def test_seventeen_label_grouped_scheme():
     assert clone(enc).get_params()["groups"] == enc.get_params()["groups"]
 
 
+def test_groups_read_label_lists_as_label_sets():
+    # The form of MultiLabelBinarizer's input (a list of lists, as str.split gives them)
+    # is label sets with groups too, given back as lists in the groups' order; ragged
+    # rows included, where no multi-hot reading is possible.
+    sets, hot = seventeen_wide()
+    lists = [sorted(labels, reverse=True) for labels in sets]
+    enc = StructuredLabelEncoder.from_groups(GROUPS)
+    codes = enc.fit_transform(lists).codes.tolist()
+    assert codes == StructuredLabelEncoder.from_groups(GROUPS).fit_transform(sets).codes.tolist()
+    back = enc.inverse_transform(enc.transform(lists))
+    assert back == [sorted(labels) for labels in sets]  # GROUPS lists labels in order
+    tuples = [tuple(row) for row in lists]
+    assert StructuredLabelEncoder.from_groups(GROUPS).fit(tuples).inverse_transform(
+        enc.transform(tuples)) == [tuple(sorted(labels)) for labels in sets]
+    with pytest.raises(ValueError, match=r"groups\['a'\] is 'xyz'; expected a list of its "
+                                         r"labels"):
+        StructuredLabelEncoder(groups={"a": "xyz"}).fit(lists)
+
+
 def test_groups_with_gates():
     enc = StructuredLabelEncoder.from_groups(GROUPS, gates={"C": ("A", 1)})
     sets = [{0, 2, 7, 13}, {1, 2, 5, 7, 13}]
