@@ -269,13 +269,14 @@ def _has_sets(Y):
 
 def _pin_schema(estimator, tasks):
     """Give fold clones the full data's schema, so that a class missing from a fold
-    cannot change the width of its outputs."""
+    cannot change the width of its outputs: the fitted ``tasks`` (the declared ones
+    completed with their kinds and classes) replace what the estimator declares."""
     params = estimator.get_params(deep=False)
     encoder = params.get("encoder")
     if encoder is not None:
-        if "tasks" in encoder.get_params() and encoder.get_params()["tasks"] is None:
+        if "tasks" in encoder.get_params():
             estimator.set_params(encoder=clone(encoder).set_params(tasks=list(tasks)))
-    elif "tasks" in params and params["tasks"] is None:
+    elif "tasks" in params:
         estimator.set_params(tasks=list(tasks))
     return estimator
 

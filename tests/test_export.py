@@ -138,6 +138,26 @@ def test_multilabel_and_regression_outputs():
     assert np.isnan(out["size_label"][off]).all()
 
 
+def test_regression_in_large_units_passes_the_parity_check():
+    # A quantity in grams (thousands): float32 agrees with torch to a relative 1e-7, an
+    # absolute 1e-4 or so, which the check accepts (before: refused at atol=1e-5).
+    from sklearn_mtl._export import _difference
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 3)).astype(np.float32)
+    Y = pd.DataFrame({"kind": np.where(X[:, 0] > 0, "a", "b"),
+                      "mass": 4000 + 600 * X[:, 1] + rng.normal(scale=30, size=80)})
+    tasks = [Task("kind"), Task("mass", kind="regression")]
+    clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(16,), max_epochs=5,
+                              random_state=0).fit(X, Y)
+    onx = export_onnx(clf, X_sample=X)
+    got = run_onnx(onx, X)["mass_value"]
+    expected = clf.predict(X)["mass"].to_numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    assert _difference([4000.5], [4000.0]) == pytest.approx(0.5 / 4000)
+    assert _difference([0.3], [0.1]) == pytest.approx(0.2)  # probabilities: absolute
+
+
 @pytest.fixture(scope="module")
 def frame_data():
     rng = np.random.RandomState(0)

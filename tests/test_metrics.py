@@ -432,6 +432,36 @@ def test_scorers_on_fitted_estimator():
         make_task_scorer("f1", task="b")
 
 
+def test_regression_task_scorers_equal_scikit_learn():
+    # scikit-learn's regression scorer names score a regression task over the samples
+    # with a value, weighted as asked; a classification task is refused by name.
+    from sklearn import metrics as skm
+
+    from sklearn_mtl import MultiTaskClassifier, Task
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "p", "q"),
+                      "size": 1000 + 50 * X[:, 1] + rng.normal(scale=5, size=60)})
+    Y.loc[[3, 7], "size"] = np.nan  # not measured: left out of the score
+    est = MultiTaskClassifier(tasks=[Task("a"), Task("size", kind="regression")],
+                              hidden_layer_sizes=(8,), max_epochs=3, random_state=0).fit(X, Y)
+    pred = est.predict(X)["size"].to_numpy()
+    rows = Y["size"].notna().to_numpy()
+    w = rng.uniform(0.5, 2, size=60)
+    for name, func, sign in [("r2", skm.r2_score, 1),
+                             ("neg_mean_absolute_error", skm.mean_absolute_error, -1),
+                             ("neg_mean_squared_error", skm.mean_squared_error, -1),
+                             ("neg_root_mean_squared_error", skm.root_mean_squared_error, -1)]:
+        scorer = make_task_scorer(name, task="size")
+        assert scorer(est, X, Y) == pytest.approx(sign * func(Y["size"][rows], pred[rows]))
+        assert scorer(est, X, Y, sample_weight=w) == pytest.approx(
+            sign * func(Y["size"][rows], pred[rows], sample_weight=w[rows]))
+    with pytest.raises(ValueError, match=r"Task 'a' is a binary task; 'r2' scores a "
+                                         r"regression task"):
+        make_task_scorer("r2", task="a")(est, X, Y)
+
+
 def test_scorer_with_a_class_unseen_in_training():
     X = np.zeros((4, 1))
     est = MostFrequentBaseline().fit(X[:3], pd.DataFrame({"a": ["x", "x", "y"]}))

@@ -136,6 +136,33 @@ def test_every_estimator_of_the_project(make):
     assert tuner.predict(X[:5]).shape == (5, 3)
 
 
+@pytest.mark.parametrize("network", [False, True])
+def test_declared_tasks_without_classes_and_a_regression_task(network):
+    # Tasks declared by name only, and a fold that lacks a class: the folds' models
+    # learn the full data's classes (before: outputs of unequal widths, a numpy error).
+    # A regression task passes through, untuned.
+    X, Y, _ = rare_data(n=120)
+    # level 2 only in the first half: one fold's model learns two classes, the other three
+    order = np.argsort(Y["level"].to_numpy() != 2, kind="stable")
+    X, Y = X[order], Y.iloc[order].reset_index(drop=True).drop(columns=["tags", "driver"])
+    tasks = [Task("car"), Task("level")]
+    if network:
+        Y = Y.assign(size=X[:, 1] * 10)
+        tasks.append(Task("size", kind="regression"))
+        model = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), max_epochs=2,
+                                    random_state=0)
+    else:
+        model = IndependentTaskClassifier(LogisticRegression(), tasks=tasks)
+    tuner = TaskThresholdTuner(model, cv=KFold(2)).fit(X, Y)
+    assert set(tuner.thresholds_) == {"car"}
+    assert list(tuner.classes_[1]) == [0, 1, 2]
+    pred = tuner.predict(X[:4])
+    assert list(pred.columns) == list(Y.columns)
+    if network:
+        np.testing.assert_allclose(pred["size"], tuner.estimator_.predict(X[:4])["size"])
+    assert model.tasks == tasks  # the user's estimator keeps its parameters
+
+
 def test_held_out_fraction_and_prefit():
     X, Y, tasks = rare_data(n=300)
     base = IndependentTaskClassifier(LogisticRegression(), tasks=tasks)

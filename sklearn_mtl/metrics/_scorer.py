@@ -41,6 +41,27 @@ class _StructuredScorer:
         return f"<{self._name} scorer>"
 
 
+def _regression_score(true, pred, *, task, metric, scorer, sample_weight=None):
+    """scikit-learn's regression ``metric`` of the regression task ``task`` over the
+    samples with a true value; NaN where none has one or where a prediction is empty
+    (its gate predicted off), as :func:`~sklearn_mtl.compare` reports it."""
+    import numpy as np
+    from sklearn import metrics
+
+    spec = true.schema[task]
+    if spec.kind != "regression":
+        raise ValueError(
+            f"Task {task!r} is a {spec.kind} task; {scorer!r} scores a regression task. For "
+            "a classification task use 'accuracy', 'f1_macro', ..."
+        )
+    t, p = true.regression[task], pred.regression[task]
+    rows = ~np.isnan(t)
+    if not rows.any() or np.isnan(p[rows]).any():
+        return float("nan")
+    weight = None if sample_weight is None else np.asarray(sample_weight)[rows]
+    return float(getattr(metrics, metric)(t[rows], p[rows], sample_weight=weight))
+
+
 _TASK_METRICS = {"accuracy": (task_accuracy_score, {})}
 for _metric, _func in (
     ("precision", task_precision_score),
@@ -49,6 +70,13 @@ for _metric, _func in (
 ):
     for _average in ("macro", "micro", "weighted", "samples"):
         _TASK_METRICS[f"{_metric}_{_average}"] = (_func, {"average": _average})
+#: A regression task's metrics, named as scikit-learn's scorers (losses negated).
+_REGRESSION_SCORERS = {
+    "r2": ("r2_score", 1),
+    "neg_mean_absolute_error": ("mean_absolute_error", -1),
+    "neg_mean_squared_error": ("mean_squared_error", -1),
+    "neg_root_mean_squared_error": ("root_mean_squared_error", -1),
+}
 
 
 def make_task_scorer(metric, *, task):
@@ -59,7 +87,10 @@ def make_task_scorer(metric, *, task):
     metric : str
         ``"accuracy"``, or ``"precision_<average>"``, ``"recall_<average>"``,
         ``"f1_<average>"`` with ``<average>`` one of ``macro``, ``micro``, ``weighted``,
-        or (for a multilabel task) ``samples``.
+        or (for a multilabel task) ``samples``. For a regression task, one of
+        scikit-learn's scorer names ``"r2"``, ``"neg_mean_absolute_error"``,
+        ``"neg_mean_squared_error"``, ``"neg_root_mean_squared_error"``, over the
+        samples with a value (NaN where a prediction is empty: its gate predicted off).
     task : str
         The task to score.
 
@@ -79,10 +110,15 @@ def make_task_scorer(metric, *, task):
     >>> make_task_scorer("f1_macro", task="color")
     make_task_scorer('f1_macro', task='color')
     """
-    if metric not in _TASK_METRICS:
-        raise ValueError(f"Unknown task metric {metric!r}; expected one of {list(_TASK_METRICS)}.")
+    known = [*_TASK_METRICS, *_REGRESSION_SCORERS]
+    if metric not in known:
+        raise ValueError(f"Unknown task metric {metric!r}; expected one of {known}.")
     if not isinstance(task, str):
         raise ValueError(f"task must be a task name (str); got {task!r}.")
+    if metric in _REGRESSION_SCORERS:
+        name, sign = _REGRESSION_SCORERS[metric]
+        return _StructuredScorer(metric, _regression_score, sign=sign,
+                                 kwargs={"task": task, "metric": name, "scorer": metric})
     func, kwargs = _TASK_METRICS[metric]
     return _StructuredScorer(metric, func, kwargs={**kwargs, "task": task})
 
