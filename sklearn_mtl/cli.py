@@ -347,6 +347,7 @@ def _load_table(path, targets, features, groups=None):
                 f"--groups column {groups!r} has {int(frame[groups].isna().sum())} missing "
                 "value(s); every row needs a group."
             )
+    chosen = bool(features)  # the user's own features: no column pointed out
     if features:
         features = _parse_list(features, "--features")
         unknown = [c for c in features if c not in columns]
@@ -380,9 +381,34 @@ def _load_table(path, targets, features, groups=None):
         note += (f", {gaps} missing feature value(s) in {int(X.isna().any(axis=1).sum())} "
                  "row(s), kept (the network reads them as they are, the baselines through "
                  "imputation)")
+    ids = [] if chosen else [c for c in X.columns if _looks_like_identifier(X[c])]
+    if ids and len(X) >= _MIN_ROWS_FOR_IDS:
+        note += (f". Column(s) {ids} hold a different value in every row, as an identifier "
+                 "does, and are read as features; name the features with --features to "
+                 "leave them out")
     if groups is not None:
         groups = frame[groups].to_numpy()
     return X, Y, note + ".", groups
+
+
+#: Rows from which a column of all-distinct values is pointed out as an identifier.
+_MIN_ROWS_FOR_IDS = 20
+
+
+def _looks_like_identifier(column):
+    """Whether a feature column reads as a row identifier: text with a different value in
+    every row, or integers that number the rows (a permutation of 0..n-1 or 1..n)."""
+    from .neural._preprocessing import is_text
+
+    values = column.dropna()
+    if len(values) < len(column) or not values.is_unique:
+        return False
+    if is_text(column):
+        return True
+    if not pd.api.types.is_integer_dtype(column.dtype):
+        return False
+    ordered = np.sort(values.to_numpy())
+    return bool(ordered[0] in (0, 1) and ordered[-1] - ordered[0] == len(ordered) - 1)
 
 
 # ---------------------------------------------------------------------------- report

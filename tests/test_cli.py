@@ -954,3 +954,25 @@ def test_question_marks_read_as_missing_values(dated_csv, tmp_path, capsys):
     read, found = read_missing_marks(pd.DataFrame({"a": ["u", "?", "v"], "b": [1, 2, 3]}))
     assert found == {"a": 1} and read["a"].tolist()[::2] == ["u", "v"]
     assert pd.isna(read["a"][1])
+
+
+def test_an_identifier_column_is_pointed_out(tmp_path, capsys):
+    # A column with a different value in every row (an id, a row number) is read as a
+    # feature, as every other column is; the note says so, unless --features chose it.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"id": [f"p{i:03d}" for i in range(40)],
+                          "row": rng.permutation(40) + 1, "x": rng.normal(size=40),
+                          "count": rng.permutation(40) * 2})
+    frame["kind"] = np.where(frame["x"] > 0, "a", "b")
+    path = tmp_path / "ids.csv"
+    frame.to_csv(path, index=False)
+    base = ["fit", "--data", str(path), "--targets", "kind", "--model", "independent",
+            "--out", str(tmp_path / "m.mtl")]
+    assert cli.main(base) == 0
+    assert ("Column(s) ['id', 'row'] hold a different value in every row, as an identifier "
+            "does, and are read as features; name the features with --features") in \
+        capsys.readouterr().out
+    assert cli.main([*base, "--features", "id,row,x"]) == 0
+    assert "as an identifier does" not in capsys.readouterr().out
+    assert cli.main([*base[:3], "--targets", "kind,id", *base[5:]]) == 0
+    assert "['row'] hold" in capsys.readouterr().out  # a target is no feature
