@@ -296,7 +296,7 @@ def validate_features(estimator, X, **kwargs):
         ragged = _ragged_row(X)
         if ragged is not None:
             raise ValueError(ragged) from exc
-        where = first_bad_value(X)
+        where = first_bad_value(X, message=message)
         if where is None:
             raise
         raise ValueError(f"{message.rstrip()}\n{where}") from exc

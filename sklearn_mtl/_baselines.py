@@ -52,7 +52,7 @@ from ._base import (
 from ._encoder import EncodedLabels
 from ._frames import is_polars, to_pandas
 from ._schema import MISSING, NOT_APPLICABLE
-from ._validation import first_bad_value, value_error_kinds
+from ._validation import first_bad_value, same_kind, value_error_kinds
 
 # ------------------------------------------------------------------------------ helpers
 
@@ -135,7 +135,6 @@ def _fitted_models(found):
         yield found
 
 
-#: Words of scikit-learn's errors on the values of X -> the entries they are about.
 def _locating(method):
     """``method(self, X, ...)`` whose base estimator's error on the values of a
     ``X`` passed as it is (NaN, text) also says where the first such entry is, as the
@@ -145,20 +144,26 @@ def _locating(method):
     def located(self, X, *args, **kwargs):
         try:
             return method(self, X, *args, **kwargs)
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:  # numpy's TypeError: a date, an object
             message = str(exc)
             kinds = value_error_kinds(message)
-            where = first_bad_value(X, kinds) if kinds and _passed_as_given(X) else None
+            where = (first_bad_value(X, kinds, message=message)
+                     if kinds and _passed_as_given(X) else None)
             if where is None or "The first bad entry" in message:
                 raise
-            if "text" in kinds and "not a finite number" in where:  # text, as given
+            if "holds Timestamp(" in where or "holds Timedelta(" in where:
+                where += (
+                    " Date and duration columns reach the base estimator as they are: "
+                    "convert them to numbers (e.g. days since a date) in a pipeline step."
+                )
+            elif "text" in kinds and "not a finite number" in where:  # text, as given
                 where += (
                     " Text columns reach the base estimator as they are: encode them in a "
                     "pipeline step (a ColumnTransformer with a OneHotEncoder), or give them "
                     "the 'category' dtype for an estimator that reads categories "
                     "(HistGradientBoostingClassifier)."
                 )
-            raise ValueError(f"{message.rstrip()}\n{where}") from exc
+            raise same_kind(exc, f"{message.rstrip()}\n{where}") from exc
 
     return located
 
@@ -366,8 +371,8 @@ def _fit_one(estimator, X, y, rows, fit_kwargs, where, method="fit", **extra):
         return _ConstantClassifier().fit(X, y)
     try:
         getattr(est, method)(X, y, **fit_kwargs, **extra)
-    except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from exc
+    except (ValueError, TypeError) as exc:  # the task named, the error's type kept
+        raise same_kind(exc, f"{where}: {exc}") from exc
     return est
 
 

@@ -446,7 +446,7 @@ def predict_command(args):
                     message, where = str(exc).rstrip(), None
                     kinds = value_error_kinds(message)
                     if kinds:  # the entry, numbered as a row of the file
-                        where = first_bad_value(X, kinds, first_row=n_rows)
+                        where = first_bad_value(X, kinds, first_row=n_rows, message=message)
                     if where is not None:
                         message = "\n".join(line for line in message.splitlines()
                                               if not line.startswith("The first bad entry"))

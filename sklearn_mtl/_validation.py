@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 import warnings
 
 import numpy as np
@@ -183,10 +184,12 @@ def check_row_order(first, second, names=("X", "Y"), align="Y = Y.loc[X.index]")
         )
 
 
-def first_bad_value(X, kinds=("nan", "inf", "text"), first_row=0):
+def first_bad_value(X, kinds=("nan", "inf", "text"), first_row=0, message=None):
     """Where the first NaN, infinite or non-numeric entry of a 2-D ``X`` is, or None;
     ``kinds`` names the entries to look for (``"nan"``, ``"inf"``, ``"text"``), and
-    ``first_row`` is the number of ``X``'s first row (that of a batch in a file)."""
+    ``first_row`` is the number of ``X``'s first row (that of a batch in a file). Given
+    numpy's ``message`` ("could not convert string to float: 'abc'"), the first entry
+    holding that very text is the one named, where there is one."""
     try:
         if isinstance(X, pd.DataFrame):
             frame = X
@@ -212,6 +215,12 @@ def first_bad_value(X, kinds=("nan", "inf", "text"), first_row=0):
     if not bad.any():
         return None
     row, col = np.argwhere(bad)[0]
+    quoted = re.search(r"convert string to float: '(.*)'", message or "")
+    if quoted is not None:  # the entry that numpy names, where the first is another
+        for r, c in np.argwhere(bad):
+            if str(frame.iat[r, c]) == quoted.group(1):
+                row, col = r, c
+                break
     value = frame.iat[row, col]
     value = value.item() if isinstance(value, np.generic) else value
     name = frame.columns[col] if isinstance(X, pd.DataFrame) else int(col)
@@ -222,10 +231,22 @@ def first_bad_value(X, kinds=("nan", "inf", "text"), first_row=0):
     )
 
 
-_VALUE_ERRORS = {"NaN": "nan", "infinity": "inf", "convert": "text", "string": "text"}
+#: Words of scikit-learn's errors on the values of X -> the entries they are about.
+_VALUE_ERRORS = {"NaN": "nan", "infinity": "inf", "convert": "text", "string": "text",
+                 "could not be promoted": "text"}  # numpy: no common type (dates, numbers)
 
 
 def value_error_kinds(message):
     """The kinds of entries (:func:`first_bad_value`'s ``kinds``) that scikit-learn's or
     numpy's error ``message`` on the values of X is about."""
     return {kind for word, kind in _VALUE_ERRORS.items() if word in message}
+
+
+def same_kind(exc, message):
+    """An exception of the type of ``exc`` (a ValueError or TypeError) with ``message``;
+    the builtin base type where that type takes other arguments (UnicodeDecodeError)."""
+    base = ValueError if isinstance(exc, ValueError) else TypeError
+    try:
+        return type(exc)(message)
+    except Exception:  # a constructor of another signature
+        return base(message)

@@ -672,6 +672,22 @@ def test_a_base_estimator_that_cannot_read_X_names_the_task():
     # numbers only: validated here, the first bad entry named
     with pytest.raises(ValueError, match=r"row 0, column 'size' holds inf"):
         IndependentTaskClassifier(lr()).fit(X[["size"]].assign(size=np.inf), Y)
+    # the entry numpy names, where an earlier one is no number either (numpy converts a
+    # pyarrow date column beside pyarrow numbers, which pandas' to_numeric does not)
+    from sklearn_mtl._validation import first_bad_value
+
+    frame = pd.DataFrame({"when": ["x", "y"], "shop": ["b", "c"]})
+    assert "row 0, column 'shop' holds 'b'" in first_bad_value(
+        frame, ("text",), message="could not convert string to float: 'b'")
+    assert "row 0, column 'when' holds 'x'" in first_bad_value(frame, ("text",))
+    # a date column: numpy's TypeError, the task and the entry named, the type kept
+    when = X[["size"]].assign(when=pd.date_range("2024-01-01", periods=len(X)))
+    with pytest.raises(TypeError, match=r"Task 't': The DType(.|\n)*column 'when' holds "
+                                        r"Timestamp(.|\n)*convert them to numbers"):
+        IndependentTaskClassifier(lr()).fit(when, Y)
+    with pytest.raises(TypeError, match=r"Task 't': float\(\) argument(.|\n)*column 'when' "
+                                        r"holds Timestamp(.|\n)*convert them to numbers"):
+        IndependentTaskClassifier(lr()).fit(when.assign(shop=X["shop"]), Y)
 
 
 @pytest.mark.parametrize("cv", [None, 3])

@@ -486,7 +486,7 @@ def _numeric_block(frame, columns, times=()):
             values = block.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as exc:
         where = first_bad_value(frame.iloc[:, [j for j in columns if j not in times]],
-                                kinds=("text",))
+                                kinds=("text",), message=str(exc))
         raise ValueError(
             f"X's numeric columns could not be read as numbers: {exc}"
             + ("" if where is None else f"\n{where}")
