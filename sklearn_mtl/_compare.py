@@ -52,9 +52,11 @@ def compare(
 
     Parameters
     ----------
-    estimators : dict of str -> estimator
+    estimators : dict of str -> estimator, list or estimator
         The models to compare, by name. Each must accept ``fit(X, Y)`` and return
-        predictions in ``Y``'s form from ``predict(X)``.
+        predictions in ``Y``'s form from ``predict(X)``. A list of (name, estimator)
+        pairs names them too; a list of estimators (or one) names each after its class,
+        lowercased and numbered where several share one, as ``make_pipeline`` does.
     X : array-like of shape (n_samples, n_features)
         Samples.
     Y : DataFrame, array-like, multi-hot matrix or list of sets
@@ -323,10 +325,26 @@ def _groups_fit_params(model, groups):
 
 
 def _check_estimators(estimators):
+    """``{name: estimator}`` from a dict, a list of estimators or of (name, estimator)
+    pairs, or one estimator; an unnamed estimator is named after its class, lowercased,
+    numbered where several share one (as ``make_pipeline`` names its steps)."""
+    if hasattr(estimators, "fit"):
+        estimators = [estimators]
+    if isinstance(estimators, (list, tuple)) and estimators:
+        pairs = all(isinstance(e, tuple) and len(e) == 2 and not hasattr(e, "fit")
+                    for e in estimators)
+        if pairs:
+            names = [name for name, _ in estimators]
+            dup = sorted({str(n) for n in names if names.count(n) > 1})
+            if dup:
+                raise ValueError(f"Estimator names {dup} are given more than once.")
+            estimators = dict(estimators)
+        else:
+            estimators = dict(zip(_class_names(estimators), estimators, strict=True))
     if not isinstance(estimators, dict) or not estimators:
         raise ValueError(
-            "estimators must be a non-empty dict {name: estimator}; got "
-            f"{type(estimators).__name__}."
+            "estimators must be a non-empty dict {name: estimator}, a list of estimators "
+            f"or of (name, estimator) pairs, or one estimator; got {type(estimators).__name__}."
         )
     for name, est in estimators.items():
         if not isinstance(name, str):
@@ -337,6 +355,21 @@ def _check_estimators(estimators):
                 "scikit-learn estimator."
             )
     return dict(estimators)
+
+
+def _class_names(estimators):
+    """Each estimator's class name, lowercased; ``-1``, ``-2``, ... where several share
+    one."""
+    names = [type(e).__name__.lower() for e in estimators]
+    counts = {n: names.count(n) for n in names}
+    seen = {}
+    out = []
+    for name in names:
+        if counts[name] > 1:
+            seen[name] = seen.get(name, 0) + 1
+            name = f"{name}-{seen[name]}"
+        out.append(name)
+    return out
 
 
 def _check_multi_output(estimators, Y, encoded):

@@ -131,11 +131,26 @@ def test_compare_errors(data):
         table = compare({"broken": Broken()}, X, Y, cv=2, progress=False, error_score=np.nan)
     assert np.isnan(table.loc["broken", ("exact_match", "mean")])
     with pytest.raises(ValueError, match="non-empty dict"):
-        compare([MostFrequentBaseline()], X, Y)
+        compare([], X, Y)
+    with pytest.raises(ValueError, match=r"names \['p'\] are given more than once"):
+        compare([("p", MostFrequentBaseline()), ("p", MostFrequentBaseline())], X, Y)
     with pytest.raises(ValueError, match="has no fit/predict"):
         compare({"x": object()}, X, Y)
     with pytest.raises(ValueError, match="at least 2 folds"):
         compare({"p": MostFrequentBaseline()}, X, Y, cv=1)
+
+
+def test_estimators_as_a_list_or_one_are_named_as_make_pipeline_names_steps():
+    X, Y = make_multitask_classification(n_samples=60, n_classes=[2, 3], random_state=0)
+    prior, tasks = MostFrequentBaseline(), MostFrequentBaseline(decode="joint")
+    named = compare({"mostfrequentbaseline-1": prior, "mostfrequentbaseline-2": tasks},
+                    X, Y, cv=3, progress=False)
+    listed = compare([prior, tasks], X, Y, cv=3, progress=False)
+    pd.testing.assert_frame_equal(listed.drop(columns=["fit_time", "predict_time"], level=0),
+                                  named.drop(columns=["fit_time", "predict_time"], level=0))
+    assert list(compare(prior, X, Y, cv=3, progress=False).index) == ["mostfrequentbaseline"]
+    pairs = compare([("a", prior), ("b", tasks)], X, Y, cv=3, progress=False)
+    assert list(pairs.index) == ["a", "b"]
 
 
 def test_most_frequent_baseline_respects_gates():
