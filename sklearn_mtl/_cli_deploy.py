@@ -11,6 +11,7 @@ Input errors exit with status 2 and a message naming the file, column or option.
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import itertools
 import json
@@ -26,6 +27,25 @@ from ._schema import NOT_APPLICABLE
 from ._validation import first_bad_value, value_error_kinds
 
 _PARQUET = (".parquet", ".pq")
+_EXCEL = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+def read_workbook(path, what):
+    """The first sheet of a spreadsheet file (``.xlsx``...) as a DataFrame (a ``?`` cell
+    is read as ``read_missing_marks`` reads it), or a ValueError that names ``what``
+    (``--data 'x.xlsx'``) and what is missing to read it."""
+    try:
+        frame = pd.read_excel(path, sheet_name=0)
+    except ImportError as exc:  # pandas names the engine the format needs
+        raise ValueError(
+            f"{what} is a spreadsheet, which pandas reads with an engine that is not "
+            f"installed ({exc}); for .xlsx: pip install \"sklearn-mtl[excel]\". Or save "
+            "the sheet as a CSV file."
+        ) from None
+    except Exception as exc:  # a zip that is no workbook, a damaged file
+        raise ValueError(f"{what} is not a readable spreadsheet: {exc}") from None
+    return frame
+
 _SEPARATORS = (",", ";", "\t", "|")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
@@ -108,11 +128,11 @@ def add_deploy_parsers(sub):
         "to a CSV or Parquet file with the training columns; write one column per task.",
     )
     pred.add_argument("model", help="the saved model (.mtl)")
-    pred.add_argument("data", help="a CSV or Parquet (.parquet, .pq) file with a header; "
-                      "'-' reads a CSV from standard input")
+    pred.add_argument("data", help="a CSV, Parquet (.parquet, .pq) or Excel (.xlsx, its "
+                      "first sheet) file with a header; '-' reads a CSV from standard input")
     pred.add_argument("--out", required=True,
-                      help="where to write the predictions (.csv, or .parquet); '-' writes "
-                      "a CSV to standard output")
+                      help="where to write the predictions (.csv, .parquet or .xlsx); '-' "
+                      "writes a CSV to standard output")
     pred.add_argument("--proba", action="store_true",
                       help="add the probabilities, one column <task>_proba_<class> per class")
     pred.add_argument("--id-column", help="a column of DATA copied to the output, first")
@@ -233,6 +253,15 @@ def read_batches(path, batch_size):
     path = Path(path)
     if not path.is_file():
         raise DeployInputError(f"DATA {str(path)!r}: no such file.")
+    if path.suffix.lower() in _EXCEL:
+        try:
+            frame = read_missing_marks(read_workbook(path, f"DATA {str(path)!r}"))[0]
+        except ValueError as exc:
+            raise DeployInputError(str(exc)) from None
+        if not len(frame):
+            return 0, iter(())
+        return len(frame), (frame.iloc[i:i + batch_size]
+                            for i in range(0, len(frame), batch_size))
     if path.suffix.lower() in _PARQUET:
         try:
             import pyarrow.parquet as pq
@@ -359,25 +388,37 @@ def _label_dtype(classes):
 
 
 class _Writer:
-    """Appends predictions to a CSV file batch by batch, or collects them for Parquet."""
+    """Appends predictions to a CSV file batch by batch, or collects them for a Parquet
+    file or an Excel workbook (``.xlsx``), written whole at the end."""
 
     def __init__(self, path):
         self.stdout = str(path) == STDIO  # written as it comes; nothing to remove
         self.path = Path(path)
-        self.parquet = not self.stdout and self.path.suffix.lower() in _PARQUET
+        suffix = "" if self.stdout else self.path.suffix.lower()
+        self.parquet = suffix in _PARQUET
+        self.excel = suffix in _EXCEL
         self.parts, self.first = [], True
-        if self.parquet:
+        if suffix in _EXCEL and suffix != ".xlsx":
+            raise DeployInputError(
+                f"--out {str(self.path)!r}: predictions are written as .xlsx workbooks, "
+                "not as " + suffix + "; or write a .csv or .parquet file."
+            )
+        needs = "pyarrow" if self.parquet else "openpyxl" if self.excel else None
+        if needs is not None:
             try:
-                import pyarrow  # noqa: F401
+                importlib.import_module(needs)
             except ImportError:
+                kind = "a Parquet file" if self.parquet else "an Excel workbook"
+                extra = "pip install pyarrow" if self.parquet else \
+                    'pip install "sklearn-mtl[excel]"'
                 raise DeployInputError(
-                    f"--out {str(self.path)!r} is a Parquet file, which needs pyarrow (pip "
-                    "install pyarrow); or write a .csv file."
+                    f"--out {str(self.path)!r} is {kind}, which needs {needs} ({extra}); or "
+                    "write a .csv file."
                 ) from None
         self.handle = None
 
     def write(self, frame):
-        if self.parquet:
+        if self.parquet or self.excel:
             self.parts.append(frame)
         else:
             if self.handle is None and self.stdout:
@@ -405,10 +446,14 @@ class _Writer:
             if self.handle is not None:
                 self.path.unlink(missing_ok=True)
             return
-        if self.parquet and self.parts:
+        if (self.parquet or self.excel) and self.parts:
+            frame = pd.concat(self.parts, ignore_index=True)
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                pd.concat(self.parts, ignore_index=True).to_parquet(self.path, index=False)
+                if self.parquet:
+                    frame.to_parquet(self.path, index=False)
+                else:
+                    frame.to_excel(self.path, index=False)
             except OSError as exc:
                 raise DeployInputError(
                     f"--out {str(self.path)!r} cannot be written: {exc}"

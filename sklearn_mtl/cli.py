@@ -295,8 +295,13 @@ def load_data(args):
 def _read_table(path):
     """The rows of a CSV file (with a header row) or of a Parquet file (``.parquet``,
     ``.pq``), whose columns keep their types: dates, categories, bools."""
-    from ._cli_deploy import _PARQUET, csv_format
+    from ._cli_deploy import _EXCEL, _PARQUET, csv_format, read_workbook
 
+    if path.suffix.lower() in _EXCEL:
+        try:
+            return read_workbook(path, f"--data {str(path)!r}")
+        except ValueError as exc:
+            raise CLIError(str(exc)) from None
     if path.suffix.lower() in _PARQUET:
         try:
             import pyarrow  # noqa: F401  (pandas reads Parquet through it)
@@ -719,8 +724,8 @@ def _add_data_arguments(parser, *, groups):
                         help="a bundled dataset (default: penguins)")
     source.add_argument("--data", metavar="FILE",
                         help="a CSV file with a header row (separated by commas, or by "
-                        "semicolons, tabs or bars, read from the header), or a Parquet file "
-                        "(.parquet, .pq)")
+                        "semicolons, tabs or bars, read from the header), a Parquet file "
+                        "(.parquet, .pq) or an Excel workbook (.xlsx: its first sheet)")
     parser.add_argument("--targets",
                         help="with --data: comma-separated target columns (tasks)")
     parser.add_argument("--features",

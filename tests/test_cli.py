@@ -976,3 +976,41 @@ def test_an_identifier_column_is_pointed_out(tmp_path, capsys):
     assert "as an identifier does" not in capsys.readouterr().out
     assert cli.main([*base[:3], "--targets", "kind,id", *base[5:]]) == 0
     assert "['row'] hold" in capsys.readouterr().out  # a target is no feature
+
+
+def test_excel_workbooks_in_and_out(dated_csv, tmp_path, capsys):
+    # A spreadsheet's first sheet, read as its CSV export is: the same model, the same
+    # predictions; predictions written to a workbook too.
+    pytest.importorskip("openpyxl")
+    import sklearn_mtl
+
+    train, new, frame = dated_csv
+    book = tmp_path / "train.xlsx"
+    frame.to_excel(book, index=False)
+    models = {}
+    for data in (train, book):
+        out = tmp_path / f"{data.suffix[1:]}.mtl"
+        assert cli.main(["fit", "--data", str(data), "--targets", "kind,size", "--model",
+                         "independent", "--out", str(out), "--quiet"]) == 0
+        models[data.suffix] = sklearn_mtl.load(out)
+    X = cli._read_dates(frame.drop(columns=["kind", "size"]))[0]
+    for a, b in zip(models[".csv"].predict_proba(X), models[".xlsx"].predict_proba(X),
+                    strict=True):
+        np.testing.assert_allclose(a, b)
+    rows = tmp_path / "new.xlsx"
+    pd.read_csv(new).to_excel(rows, index=False)
+    for data, out in ((new, "p.csv"), (rows, "p.xlsx")):
+        assert cli.main(["predict", str(tmp_path / "csv.mtl"), str(data), "--out",
+                         str(tmp_path / out), "--proba", "--batch-size", "7", "--quiet"]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "p.csv"),
+                                  pd.read_excel(tmp_path / "p.xlsx"), check_dtype=False)
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not a workbook")
+    assert cli.main(["predict", str(tmp_path / "csv.mtl"), str(broken), "--out",
+                     str(tmp_path / "q.csv")]) == 2
+    assert "is not a readable spreadsheet" in capsys.readouterr().err
+    assert cli.main(["compare", "--data", str(broken), "--targets", "kind"]) == 2
+    assert "--data" in capsys.readouterr().err
+    assert cli.main(["predict", str(tmp_path / "csv.mtl"), str(new), "--out",
+                     str(tmp_path / "q.ods")]) == 2
+    assert "written as .xlsx workbooks, not as .ods" in capsys.readouterr().err
