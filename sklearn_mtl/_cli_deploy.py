@@ -28,24 +28,6 @@ from ._validation import first_bad_value, value_error_kinds
 
 _PARQUET = (".parquet", ".pq")
 _EXCEL = (".xlsx", ".xlsm", ".xls", ".ods")
-
-
-def read_workbook(path, what):
-    """The first sheet of a spreadsheet file (``.xlsx``...) as a DataFrame (a ``?`` cell
-    is read as ``read_missing_marks`` reads it), or a ValueError that names ``what``
-    (``--data 'x.xlsx'``) and what is missing to read it."""
-    try:
-        frame = pd.read_excel(path, sheet_name=0)
-    except ImportError as exc:  # pandas names the engine the format needs
-        raise ValueError(
-            f"{what} is a spreadsheet, which pandas reads with an engine that is not "
-            f"installed ({exc}); for .xlsx: pip install \"sklearn-mtl[excel]\". Or save "
-            "the sheet as a CSV file."
-        ) from None
-    except Exception as exc:  # a zip that is no workbook, a damaged file
-        raise ValueError(f"{what} is not a readable spreadsheet: {exc}") from None
-    return frame
-
 _SEPARATORS = (",", ";", "\t", "|")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
@@ -88,17 +70,18 @@ def _lines_format(lines):
 MISSING_MARK = "?"
 
 
-def read_missing_marks(frame):
+def read_missing_marks(frame, skip=()):
     """``frame`` with each text cell that is :data:`MISSING_MARK` (spaces around it
     allowed) read as missing, and a text column whose other values are all numbers then
     read as numbers, as ``read_csv`` reads a column with gaps; and how many cells each
-    column had, ``{column: count}``. The caller's frame is left as it is."""
+    column had, ``{column: count}``. The columns named in ``skip`` are left as they
+    are, and so is the caller's frame."""
     from .neural._preprocessing import is_text
 
     found, read = {}, {}
     for c in frame.columns:
         values = frame[c]
-        if not is_text(values):
+        if not is_text(values) or str(c) in skip:
             continue
         marked = values.astype(object).map(
             lambda v: isinstance(v, str) and v.strip() == MISSING_MARK).to_numpy(bool)
@@ -113,6 +96,23 @@ def read_missing_marks(frame):
         for c, column in read.items():
             frame[c] = column
     return frame, found
+
+
+def read_workbook(path, what):
+    """The first sheet of a spreadsheet file (``.xlsx``...) as a DataFrame, or a
+    ValueError that names ``what`` (``--data 'x.xlsx'``) and what is missing to read
+    it."""
+    try:
+        frame = pd.read_excel(path, sheet_name=0)
+    except ImportError as exc:  # pandas names the engine the format needs
+        raise ValueError(
+            f"{what} is a spreadsheet, which pandas reads with an engine that is not "
+            f"installed ({exc}); for .xlsx: pip install \"sklearn-mtl[excel]\". Or save "
+            "the sheet as a CSV file."
+        ) from None
+    except Exception as exc:  # a zip that is no workbook, a damaged file
+        raise ValueError(f"{what} is not a readable spreadsheet: {exc}") from None
+    return frame
 
 
 class DeployInputError(Exception):

@@ -269,7 +269,8 @@ def load_data(args):
     """(X, Y, description, groups) from ``--dataset`` or ``--data``; ``groups`` is None
     without ``--groups``."""
     if args.data is not None:
-        return _load_table(args.data, args.targets, args.features, args.groups)
+        return _load_table(args.data, args.targets, args.features, args.groups,
+                           label_sets=args.multilabel_targets)
     given = [f"--{name.replace('_', '-')}" for name in _DATA_OPTIONS if getattr(args, name)]
     if given:
         raise CLIError(
@@ -293,8 +294,9 @@ def load_data(args):
 
 
 def _read_table(path):
-    """The rows of a CSV file (with a header row) or of a Parquet file (``.parquet``,
-    ``.pq``), whose columns keep their types: dates, categories, bools."""
+    """The rows of a CSV file (with a header row), of a Parquet file (``.parquet``,
+    ``.pq``), whose columns keep their types (dates, categories, bools), or of the first
+    sheet of an Excel workbook (``.xlsx``)."""
     from ._cli_deploy import _EXCEL, _PARQUET, csv_format, read_workbook
 
     if path.suffix.lower() in _EXCEL:
@@ -325,7 +327,9 @@ def _read_table(path):
         raise CLIError(f"--data {str(path)!r} is not a readable CSV file: {exc}") from None
 
 
-def _load_table(path, targets, features, groups=None):
+def _load_table(path, targets, features, groups=None, label_sets=None):
+    """``(X, Y, note, groups)`` of ``--data``; the ``label_sets`` columns (the
+    ``--multilabel-targets``) keep their ``?`` cells, which :func:`_label_sets` reads."""
     path = Path(path)
     if not path.is_file():
         raise CLIError(f"--data {str(path)!r}: no such file.")
@@ -334,7 +338,8 @@ def _load_table(path, targets, features, groups=None):
     frame = _read_table(path)
     if len(frame) == 0:
         raise CLIError(f"--data {str(path)!r} has columns but no data row.")
-    frame, marks = read_missing_marks(frame)
+    sets = _parse_list(label_sets, "--multilabel-targets") if label_sets else []
+    frame, marks = read_missing_marks(frame, skip=sets)
     columns = [str(c) for c in frame.columns]
     if not targets:
         raise CLIError(f"--targets is required with --data; the columns are {columns}.")
@@ -588,13 +593,17 @@ def _target_columns(Y, args, option):
 
 def _label_sets(column):
     """A ``--multilabel-targets`` column as label sets: a cell lists its labels separated
-    by ``|`` (as ``predict`` writes them), an empty cell has none; a Parquet list
-    column's cells are the lists."""
+    by ``|`` (as ``predict`` writes them), an empty cell has none, a ``?`` cell is
+    missing (None); a Parquet list column's cells are the lists."""
+    from ._cli_deploy import MISSING_MARK
+
     def labels(cell):
         if isinstance(cell, (list, tuple, set, frozenset, np.ndarray)):
             return {str(v) for v in cell}
         if cell is None or (not isinstance(cell, str) and pd.isna(cell)):
             return set()
+        if str(cell).strip() == MISSING_MARK:  # not annotated: a missing label
+            return None
         return {part.strip() for part in str(cell).split("|") if part.strip()}
 
     return column.map(labels).astype(object)

@@ -896,6 +896,23 @@ def test_multilabel_targets_fit_predict_and_read_back(tags_csv, tmp_path, capsys
     assert sklearn_mtl.load(tmp_path / "b.mtl").schema_["tags"].kind == "multilabel"
 
 
+def test_multilabel_target_cells_empty_missing_and_numeric():
+    # an empty cell: none of the labels; "?": not annotated (missing); numbers as labels
+    column = pd.Series(["red|big", np.nan, " ? ", "big", 3, "1|2"])
+    assert cli._label_sets(column).tolist() == [
+        {"red", "big"}, set(), None, {"big"}, {"3"}, {"1", "2"}]
+
+
+def test_a_question_mark_in_a_multilabel_target_is_a_missing_label(tags_csv, tmp_path):
+    path, frame, _ = tags_csv
+    frame = frame.assign(note=["?"] + ["x"] * (len(frame) - 1))
+    frame.loc[0, "tags"] = "?"
+    frame.to_csv(path, index=False)
+    X, Y, note, _ = cli._load_table(path, "kind,tags", None, label_sets="tags")
+    assert Y.loc[0, "tags"] == "?" and pd.isna(X.loc[0, "note"])  # a feature's: a gap
+    assert "1 in 'note'" in note and "in 'tags'" not in note
+
+
 def test_multilabel_targets_compare_and_errors(tags_csv, tmp_path, capsys):
     path, _, _ = tags_csv
     base = ["compare", "--data", str(path), "--targets", "kind,tags", "--models",
