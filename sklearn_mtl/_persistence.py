@@ -168,10 +168,7 @@ def save(estimator, path, *, include_optimizer=False):
     }
     if hasattr(path, "write"):  # a binary file object: a buffer, an upload, a socket
         try:
-            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-                zf.writestr(MANIFEST, json.dumps(manifest, indent=1))
-                for name, data in members.items():
-                    zf.writestr(name, data)
+            _write_archive(path, manifest, members)
         except TypeError as exc:
             if "str" not in str(exc):
                 raise
@@ -180,7 +177,7 @@ def save(estimator, path, *, include_optimizer=False):
                 "binary mode ('wb') or pass io.BytesIO()."
             ) from None
         return path
-    path = _check_path(path)
+    path = _check_path(path, "a str or path-like path, or a binary file object")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(
@@ -194,10 +191,8 @@ def save(estimator, path, *, include_optimizer=False):
         )
     fd, tmp = tempfile.mkstemp(prefix=".sklearn-mtl-", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr(MANIFEST, json.dumps(manifest, indent=1))
-            for name, data in members.items():
-                zf.writestr(name, data)
+        with os.fdopen(fd, "wb") as fh:
+            _write_archive(fh, manifest, members)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -206,13 +201,18 @@ def save(estimator, path, *, include_optimizer=False):
     return path
 
 
-def _check_path(path):
-    """``path`` as a str; the bytes of a model file are refused with the way to read them."""
+def _write_archive(fh, manifest, members):
+    """The model's zip archive, its manifest first, written to the binary file ``fh``."""
+    with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(MANIFEST, json.dumps(manifest, indent=1))
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+def _check_path(path, expected):
+    """``path`` as a str; bytes are refused, naming what was ``expected``."""
     if isinstance(path, (bytes, bytearray, memoryview)):
-        raise TypeError(
-            "Expected a path or a binary file object; got bytes. For a model file's "
-            "contents, wrap them: io.BytesIO(data)."
-        )
+        raise TypeError(f"Expected {expected}; got bytes.")
     return os.fspath(path)
 
 
@@ -553,7 +553,9 @@ def load(path, *, trusted=None):
         source, path = io.BytesIO(blob), getattr(path, "name", None) or type(path).__name__
         head = blob[:4]
     else:
-        source = path = _check_path(path)
+        source = path = _check_path(
+            path, "a path or a binary file object (for a model file's contents: "
+            "io.BytesIO(data))")
         with open(path, "rb") as fh:
             head = fh.read(4)
     if head[:1] == b"\x80" or head[:2] in (b"\x1f\x8b",):
