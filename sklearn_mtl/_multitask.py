@@ -34,6 +34,7 @@ from ._decoding import _finish as finish_decoding
 from ._frames import to_pandas
 from ._validation import (
     check_groups,
+    check_layer_sizes,
     check_network_params,
     check_row_order,
     check_sample_weight,
@@ -152,8 +153,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         ``set_params(trunk_params__channels=(8, 16))``, so a grid search can use
         ``param_grid={"trunk_params__channels": [(8,), (16, 32)]}``; this holds for
         every ``*_params`` dict.
-    hidden_layer_sizes : tuple of int, default=(192, 192, 192)
-        Hidden layers of the built-in MLP trunk (of each member of the default ensemble).
+    hidden_layer_sizes : tuple of int or int, default=(192, 192, 192)
+        Hidden layers of the built-in MLP trunk (of each member of the default ensemble);
+        an int is one layer, as in scikit-learn's ``MLPClassifier``.
     activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
         Activation of the MLP trunk and of the heads' hidden layers.
     dropout : float, default=0.0
@@ -171,7 +173,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         every sample for every epoch); on a table of 5,000 samples or more with
         ``preprocessing="auto"``, 16 are trained in two input views and the better 8
         kept (see ``input_view_``).
-    head_hidden : dict of str -> tuple of int, default=None
+    head_hidden : dict of str -> tuple of int or int, default=None
         Hidden layers of a task's head, e.g. ``{"body": (32,)}``; other heads are a plain
         ``Linear``.
     head_lr : dict of str -> float, default=None
@@ -435,7 +437,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         **_COMMON_CONSTRAINTS,
         "trunk": [StrOptions({"mlp", *NAMED_TRUNKS}), callable],
         "trunk_params": [dict, None],
-        "hidden_layer_sizes": [tuple, list],
+        "hidden_layer_sizes": [tuple, list, Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
@@ -1311,12 +1313,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     )
                 views = self._view_masks(flat_size(sample_shape))
                 return EnsembleMLPTrunk(
-                    flat_size(sample_shape), tuple(self.hidden_layer_sizes),
+                    flat_size(sample_shape), self._layer_sizes(),
                     k if views is None else len(views), self.activation, self.dropout,
                     member_inputs=views,
                 )
             return MLPTrunk(
-                flat_size(sample_shape), tuple(self.hidden_layer_sizes), self.activation,
+                flat_size(sample_shape), self._layer_sizes(), self.activation,
                 self.dropout, self.batch_norm,
             )
         if isinstance(self.trunk, torch.nn.Module):
@@ -1347,16 +1349,21 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         """Members of the MLP ensemble: ``ensemble_size``, or the recipe's for "auto"
         (an ensemble for the built-in MLP with hidden layers, else one network)."""
         if self.ensemble_size != "auto":
-            if self.ensemble_size > 1 and (self.trunk != "mlp" or not self.hidden_layer_sizes):
+            if self.ensemble_size > 1 and (self.trunk != "mlp" or not self._layer_sizes()):
                 raise ValueError(
                     f"ensemble_size={self.ensemble_size} needs the built-in MLP trunk with at "
                     f"least one hidden layer (trunk='mlp'); got trunk={self.trunk!r} and "
                     f"hidden_layer_sizes={self.hidden_layer_sizes!r}."
                 )
             return int(self.ensemble_size)
-        if self.trunk != "mlp" or not self.hidden_layer_sizes or self.batch_norm:
+        if self.trunk != "mlp" or not self._layer_sizes() or self.batch_norm:
             return 1
         return _DEFAULT_ENSEMBLE
+
+    def _layer_sizes(self):
+        """``hidden_layer_sizes`` as a tuple (an int is one layer, as in scikit-learn's
+        MLPClassifier)."""
+        return check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
 
     def _build_module(self, X):
         trunk = self._build_trunk(X)
@@ -1367,7 +1374,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self._sample_shape = tuple(sample.shape[1:])  # rebuilds the module on load
         width = getattr(trunk, "out_features", None) or infer_out_features(trunk, sample)
         head_hidden = self.head_hidden or {}
-        specs = [(task.n_outputs, tuple(head_hidden.get(task.name, ()))) for task in self.schema_]
+        specs = [(task.n_outputs, check_layer_sizes(f"head_hidden[{task.name!r}]",
+                                                    head_hidden.get(task.name, ())))
+                 for task in self.schema_]
         # Plain linear heads are fused into one matrix product, unless each head needs
         # parameters of its own (a learning rate per head).
         return MultiHeadModule(

@@ -55,9 +55,16 @@ def check_class_weight(by_task):
 
 
 def check_layer_sizes(param, sizes):
-    """Hidden layer sizes: a tuple or list of positive integers (may be empty)."""
+    """Hidden layer sizes as a tuple: a tuple or list of positive integers (may be
+    empty), or one positive integer, one layer (as scikit-learn's MLPClassifier reads
+    it)."""
+    if isinstance(sizes, numbers.Integral) and not isinstance(sizes, (bool, np.bool_)):
+        sizes = (sizes,)
     if not isinstance(sizes, (tuple, list)):
-        raise ValueError(f"{param} is {sizes!r}; expected a tuple of positive integers.")
+        raise ValueError(
+            f"{param} is {sizes!r}; expected a tuple of positive integers, or one positive "
+            "integer (one layer)."
+        )
     for i, size in enumerate(sizes):
         if isinstance(size, (bool, np.bool_)) or not isinstance(size, (numbers.Integral,)):
             raise ValueError(

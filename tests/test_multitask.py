@@ -533,6 +533,21 @@ def test_optimizer_arguments_set_and_searched_as_in_skorch():
         clf.set_params(iterator_train__shuffle=False)
 
 
+def test_an_int_of_layer_sizes_is_one_layer_as_in_mlp_classifier():
+    # scikit-learn's MLPClassifier(hidden_layer_sizes=100) has one layer of 100.
+    X, Y, tasks = car_data()
+    as_int = small(tasks=tasks, hidden_layer_sizes=8, head_hidden={"car": 4}).fit(X, Y)
+    as_tuple = small(tasks=tasks, hidden_layer_sizes=(8,), head_hidden={"car": (4,)}).fit(X, Y)
+    for a, b in zip(as_int.predict_proba(X), as_tuple.predict_proba(X), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes\[1\] is 0; a layer needs at "
+                                         r"least 1 unit"):
+        small(tasks=tasks, hidden_layer_sizes=(8, 0)).fit(X, Y)
+    with pytest.raises(ValueError, match=r"head_hidden\['car'\] is True; expected a tuple of "
+                                         r"positive integers, or one positive integer"):
+        small(tasks=tasks, head_hidden={"car": True}).fit(X, Y)
+
+
 def test_optimizer_and_trunk_params_that_would_be_ignored_are_refused():
     # An entry the optimizer does not take, or trunk_params that the built-in MLP or a
     # module instance would never read: a ValueError naming them, before any training.
