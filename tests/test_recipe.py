@@ -107,6 +107,24 @@ def test_preprocessor_rejects_infinity_naming_the_column():
         TabularPreprocessor().fit(X)
 
 
+def test_numbers_written_as_text_with_a_few_placeholders_warn():
+    # "?" or "n.a." among measurements read as text: the column becomes categories,
+    # which the warning says, with the way to read it as numbers. Text of categories,
+    # and numbers-as-text throughout (postal codes), say nothing.
+    rng = np.random.RandomState(0)
+    mass = pd.Series(rng.normal(4000, 500, size=40).round(1).astype(str))
+    mass[[3, 7]] = ["?", "n.a."]
+    X = pd.DataFrame({"mass": mass, "shop": rng.choice(["a", "b"], 40),
+                      "zip": rng.choice(["02134", "10001"], 40)})
+    with pytest.warns(UserWarning, match=r"text column\(s\) 'mass' \(besides numbers: "
+                                         r"\['\?', 'n.a.'\]\).*pd.to_numeric"):
+        pre = TabularPreprocessor().fit(X)
+    assert list(pre.categorical_columns_) == [0, 1, 2]  # as before: the warning only says
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TabularPreprocessor().fit(X.drop(columns="mass"))
+
+
 def test_text_in_a_numeric_column_at_prediction_is_named():
     # A column of numbers in training that holds text at prediction (a CSV cell "n/a"):
     # the error names its row and column, whether the recipe's step was fitted on the

@@ -199,6 +199,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.one_hot_ = None
         n_out = (len(self.numeric_columns_) + len(self.missing_columns_)
                  + len(self.point_mass_columns_))
+        _warn_numbers_as_text(frame, self.categorical_columns_)
         if len(self.categorical_columns_):
             self.one_hot_ = OneHotEncoder(
                 handle_unknown="infrequent_if_exist",
@@ -421,6 +422,40 @@ def _column_kind(frame, j):
             "categories in one column, not both."
         )
     return True
+
+
+#: Share of a text column's values that read as numbers from which the others are taken
+#: for placeholders of missing values (a "?", "n/a." or "-" among measurements).
+_NUMBERS_AS_TEXT = 0.9
+
+
+def _warn_numbers_as_text(frame, columns):
+    """Warn once for the text columns among ``columns`` whose values nearly all read as
+    numbers: the few others ("?", "-") are most likely gaps, yet the whole column is
+    one-hot encoded as categories."""
+    found = {}
+    for j in columns:
+        column = frame.iloc[:, j]
+        if not is_text(column):
+            continue
+        counts = column.dropna().astype(str).value_counts()
+        if counts.empty:
+            continue
+        numeric = pd.to_numeric(pd.Series(counts.index), errors="coerce").notna().to_numpy()
+        share = counts.to_numpy()[numeric].sum() / counts.sum()
+        if _NUMBERS_AS_TEXT <= share < 1:
+            found[frame.columns[j]] = list(counts.index[~numeric][:3])
+    if found:
+        shown = "; ".join(f"{name!r} (besides numbers: {tokens})"
+                          for name, tokens in found.items())
+        warnings.warn(
+            f"X's text column(s) {shown} hold numbers written as text but for a few "
+            "values, and are one-hot encoded as categories. Where those values mark "
+            "missing ones, read the column as numbers: X[col] = pd.to_numeric(X[col], "
+            "errors='coerce').",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _is_categorical(column):
