@@ -609,6 +609,10 @@ def _label_sets(column):
     return column.map(labels).astype(object)
 
 
+def _plain_label(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _target_tasks(Y, args, models):
     """``(Y, tasks)``: the targets, ``--multilabel-targets`` columns read as label sets,
     and the declared tasks (``None``: inferred from ``Y``). A column named by
@@ -640,7 +644,17 @@ def _target_tasks(Y, args, models):
         )
     for name in Y.columns:
         column = Y[name]
-        if name in regression + multilabel or not pd.api.types.is_float_dtype(column.dtype):
+        if name in regression + multilabel:
+            continue
+        values = pd.unique(column.dropna())
+        if len(values) < 2:
+            held = (f"holds one value, {_plain_label(values[0])!r}, in every row that has "
+                    "one" if len(values) else "is empty in every row")
+            raise CLIError(
+                f"--targets column {name!r} {held}; a target needs two classes or more to "
+                "be learned. Leave it out of --targets."
+            )
+        if not pd.api.types.is_float_dtype(column.dtype):
             continue
         values = column.dropna().to_numpy(dtype=float)
         fractional = values[values != np.round(values)]

@@ -1031,3 +1031,17 @@ def test_excel_workbooks_in_and_out(dated_csv, tmp_path, capsys):
     assert cli.main(["predict", str(tmp_path / "csv.mtl"), str(new), "--out",
                      str(tmp_path / "q.ods")]) == 2
     assert "written as .xlsx workbooks, not as .ods" in capsys.readouterr().err
+
+
+def test_a_target_of_one_class_is_refused_before_any_fit(dated_csv, tmp_path, capsys):
+    train, _, frame = dated_csv
+    path = tmp_path / "one.csv"
+    frame.assign(kind="p", empty=np.nan).to_csv(path, index=False)
+    base = ["compare", "--data", str(path), "--models", "independent", "--no-plots",
+            "--out", str(tmp_path / "r")]
+    assert cli.main([*base, "--targets", "kind,size"]) == 2
+    err = capsys.readouterr().err
+    assert ("--targets column 'kind' holds one value, 'p', in every row that has one; a "
+            "target needs two classes or more") in err and "fit/s" not in err
+    assert cli.main([*base, "--targets", "size,empty"]) == 2
+    assert "--targets column 'empty' is empty in every row" in capsys.readouterr().err
