@@ -83,12 +83,12 @@ def read_missing_marks(frame, skip=()):
         values = frame[c]
         if not is_text(values) or str(c) in skip:
             continue
-        marked = values.astype(object).map(
-            lambda v: isinstance(v, str) and v.strip() == MISSING_MARK).to_numpy(bool)
+        marked = (values.astype("string").str.strip() == MISSING_MARK).fillna(False)
+        marked = marked.to_numpy(dtype=bool)
         if not marked.any():
             continue
         found[c] = int(marked.sum())
-        column = values.astype(object).where(~marked, np.nan)
+        column = values.mask(marked)  # its dtype kept: NaN, or <NA> for a string dtype
         numbers = pd.to_numeric(column, errors="coerce")
         read[c] = numbers if numbers.notna().sum() == column.notna().sum() else column
     if read:
