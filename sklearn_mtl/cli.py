@@ -615,7 +615,7 @@ def _plain_label(value):
 
 def _target_tasks(Y, args, models):
     """``(Y, tasks)``: the targets, ``--multilabel-targets`` columns read as label sets,
-    and the declared tasks (``None``: inferred from ``Y``). A column named by
+    and the tasks every model is given, with the classes of the whole file. A column named by
     ``--regression-targets`` is a regression task, which only the ``mtl`` model among
     ``models`` fits; any other column of non-integral numbers is refused (a class label
     is expected)."""
@@ -666,13 +666,15 @@ def _target_tasks(Y, args, models):
                 "number). Or leave a numeric quantity among the features, or bin it into "
                 "classes first."
             )
-    if not regression and not multilabel:
-        return Y, None
+    from ._encoder import StructuredLabelEncoder
     from ._schema import Task
 
     kinds = {**dict.fromkeys(regression, "regression"), **dict.fromkeys(multilabel,
                                                                         "multilabel")}
-    return Y, [Task(str(c), kind=kinds.get(c)) for c in Y.columns]
+    declared = [Task(str(c), kind=kinds.get(c)) for c in Y.columns]
+    # Every model learns the classes of the whole file: a rare class that a training
+    # fold lacks is still one of its task's classes (a task is never left with one).
+    return Y, list(StructuredLabelEncoder(tasks=declared).fit(Y).schema_)
 
 
 def _compare_command(args):

@@ -1045,3 +1045,22 @@ def test_a_target_of_one_class_is_refused_before_any_fit(dated_csv, tmp_path, ca
             "target needs two classes or more") in err and "fit/s" not in err
     assert cli.main([*base, "--targets", "size,empty"]) == 2
     assert "--targets column 'empty' is empty in every row" in capsys.readouterr().err
+
+
+def test_a_class_that_a_training_fold_lacks_is_still_learned(dated_csv, tmp_path, capsys):
+    # One row of a rare class: the fold that tests it trains without it. Every model is
+    # given the whole file's classes, so no task is left with one class there (before:
+    # "Task 'kind' has one class" ended the comparison).
+    _, _, frame = dated_csv
+    frame = frame.assign(kind="p")
+    frame.loc[5, "kind"] = "q"
+    path = tmp_path / "rare.csv"
+    frame.to_csv(path, index=False)
+    assert cli.main(["compare", "--data", str(path), "--targets", "kind,size", "--models",
+                     "mtl,independent,product", "--max-epochs", "2", "--cv", "3",
+                     "--no-plots", "--out", str(tmp_path / "r")]) == 0
+    captured = capsys.readouterr()
+    assert "kind accuracy" in captured.out and "Best exact match" in captured.out
+    # the fold without it says so, on stderr and in the report
+    said = "Task 'kind' has a single class 'p' among its"
+    assert said in captured.err and said in (tmp_path / "r" / "report.md").read_text()
