@@ -600,7 +600,31 @@ def _skl2onnx_message(model, exc):
         and type(step) not in registry and type(step).__module__.split(".")[0] != "sklearn_mtl"
     ]
     where = f" The step(s) {unknown} have no skl2onnx converter." if unknown else ""
+    if _reads_like_the_command_line(model):
+        where += (
+            " This baseline reads text and date columns the way `sklearn-mtl fit` builds "
+            "it (text as categories, the rare ones pooled; dates as days), through steps "
+            "skl2onnx cannot convert. The mtl model of the same file exports, its own "
+            "preprocessing in the graph; or fit the baseline on the numeric columns "
+            "(--features)."
+        )
     return f"skl2onnx could not convert the model: {type(exc).__name__}: {text}.{where}"
+
+
+def _reads_like_the_command_line(model):
+    """Whether a pipeline starts with the command line's baseline preprocessing, whose
+    FunctionTransformer steps (``sklearn_mtl.cli``'s) skl2onnx cannot convert."""
+    first = model.steps[0][1] if hasattr(model, "steps") else None
+    pending = list(getattr(first, "transformers_", ()))
+    while pending:
+        step = pending.pop()[1]
+        if hasattr(step, "steps"):
+            pending.extend(step.steps)
+            continue
+        func = getattr(step, "func", None)
+        if getattr(func, "__module__", None) == "sklearn_mtl.cli":
+            return True
+    return False
 
 
 def _set_metadata(onnx, onx, schema, thresholds, *, labels, joint=None):

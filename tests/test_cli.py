@@ -605,6 +605,22 @@ def test_export_command(saved_pipeline, tmp_path, capsys):
     assert printed[3].startswith("Labels: <task>_label: index in the task's classes")
 
 
+def test_export_of_a_baseline_fitted_on_text_columns_says_why_not(dated_csv, tmp_path,
+                                                                   capsys):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    train, new, _ = dated_csv
+    out = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(train), "--targets", "kind,size", "--model",
+                     "independent", "--out", str(out), "--quiet"]) == 0
+    assert cli.main(["export", str(out), "--onnx", str(tmp_path / "m.onnx"), "--sample",
+                     str(new)]) == 2
+    err = capsys.readouterr().err
+    assert "reads text and date columns the way `sklearn-mtl fit` builds it" in err
+    assert "The mtl model of the same file exports" in err
+    assert not (tmp_path / "m.onnx").exists()
+
+
 def test_predict_model_fitted_on_an_array(tmp_path, capsys):
     import numpy as np
     from sklearn.linear_model import LogisticRegression
