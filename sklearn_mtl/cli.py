@@ -346,10 +346,10 @@ def _load_table(path, targets, features, groups=None, label_sets=None):
     targets = _parse_list(targets, "--targets")
     unknown = [c for c in targets if c not in columns]
     if unknown:
-        raise CLIError(f"--targets names unknown column(s) {unknown}; the columns are {columns}.")
+        raise CLIError(_unknown_columns("--targets", unknown, columns))
     if groups is not None:
         if groups not in columns:
-            raise CLIError(f"--groups names unknown column {groups!r}; the columns are {columns}.")
+            raise CLIError(_unknown_columns("--groups", [groups], columns))
         if groups in targets:
             raise CLIError(f"--groups column {groups!r} is also a target; name another column.")
         if frame[groups].isna().any():
@@ -362,9 +362,7 @@ def _load_table(path, targets, features, groups=None, label_sets=None):
         features = _parse_list(features, "--features")
         unknown = [c for c in features if c not in columns]
         if unknown:
-            raise CLIError(
-                f"--features names unknown column(s) {unknown}; the columns are {columns}."
-            )
+            raise CLIError(_unknown_columns("--features", unknown, columns))
         both = [c for c in features if c in targets]
         if both:
             raise CLIError(f"Column(s) {both} are in both --features and --targets.")
@@ -399,6 +397,28 @@ def _load_table(path, targets, features, groups=None, label_sets=None):
     if groups is not None:
         groups = frame[groups].to_numpy()
     return X, Y, note + ".", groups
+
+
+def _unknown_columns(option, unknown, columns):
+    """The error for column names of ``option`` that the file lacks: the file's columns,
+    and for each name the column it most likely means (another case, spaces around it,
+    a typo)."""
+    import difflib
+
+    text = f"{option} names unknown column(s) {unknown}; the columns are {columns}."
+    folded = {c.strip().casefold(): c for c in columns}
+    guesses = {}
+    for name in unknown:
+        match = folded.get(name.strip().casefold())
+        if match is None:
+            close = difflib.get_close_matches(name, columns, n=1, cutoff=0.8)
+            match = close[0] if close else None
+        if match is not None:
+            guesses[name] = match
+    if guesses:
+        text += " Did you mean " + ", ".join(f"{c!r} for {n!r}" for n, c in guesses.items())
+        text += "?"
+    return text
 
 
 #: Rows from which a column of all-distinct values is pointed out as an identifier.

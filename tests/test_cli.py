@@ -139,6 +139,7 @@ def test_baseline_preprocessing_pools_rare_categories():
     "args, message",
     [
         (["--targets", "species,colour"], "--targets names unknown column(s) ['colour']"),
+        (["--targets", "Species, species2,colr"], "Did you mean 'species' for 'Species'"),
         (["--targets", "species", "--features", "x1,nope"], "--features names unknown"),
         (["--targets", "species", "--models", "dummy,forest"], "Unknown model(s) ['forest']"),
         ([], "--targets is required with --data"),
@@ -697,7 +698,7 @@ def test_compare_groups_column(subjects_csv, tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--groups", "nurse"], "--groups names unknown column 'nurse'"),
+        (["--groups", "nurse"], "--groups names unknown column(s) ['nurse']"),
         (["--groups", "race"], "--groups column 'race' is also a target"),
         (["--groups", "patient", "--cv", "9"], "--cv 9 needs at least 9 groups; --groups "
          "'patient' has 8."),
@@ -1080,3 +1081,15 @@ def test_a_class_that_a_training_fold_lacks_is_still_learned(dated_csv, tmp_path
     # the fold without it says so, on stderr and in the report
     said = "Task 'kind' has a single class 'p' among its"
     assert said in captured.err and said in (tmp_path / "r" / "report.md").read_text()
+
+
+def test_unknown_columns_suggest_the_one_meant():
+    columns = ["species", " island", "body_mass_g"]
+    text = cli._unknown_columns("--targets", ["Species", "island", "body_mas_g", "zz"],
+                                columns)
+    assert text.startswith("--targets names unknown column(s) ['Species', 'island', "
+                           "'body_mas_g', 'zz']; the columns are")
+    assert text.endswith("Did you mean 'species' for 'Species', ' island' for 'island', "
+                         "'body_mass_g' for 'body_mas_g'?")
+    assert "Did you mean" not in cli._unknown_columns("--features", ["zz"], columns)
+
