@@ -123,3 +123,22 @@ def test_tasks_takes_the_schema_of_the_whole_y(name):
     for mine, theirs in zip(model.predict_proba(X), listed.predict_proba(X), strict=True):
         np.testing.assert_array_equal(mine, theirs)
     assert (model.predict(X)["c"] == "common").all()
+
+
+def test_the_package_imports_without_torch_until_the_network_is_asked_for():
+    # The baselines, metrics and the command line's help start without torch (about a
+    # second); sklearn_mtl.MultiTaskClassifier imports it where it is first used.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sklearn_mtl\n"
+        "assert 'torch' not in sys.modules, 'torch imported by the package'\n"
+        "from sklearn_mtl import MultiTaskClassifier\n"
+        "assert 'torch' in sys.modules and MultiTaskClassifier.__name__ == "
+        "'MultiTaskClassifier'\n"
+        "assert 'MultiTaskClassifier' in dir(sklearn_mtl)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
