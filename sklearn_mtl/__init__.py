@@ -20,7 +20,7 @@ __version__ = "0.1.0.dev0"
 
 def __getattr__(name):
     # The network is imported where it is first asked for, and torch with it: the
-    # baselines, the metrics and the command line's baseline models start without it.
+    # baselines, the metrics and the command line's help start without it.
     if name == "MultiTaskClassifier":
         from ._multitask import MultiTaskClassifier
 
