@@ -614,13 +614,15 @@ def _target_columns(Y, args, option):
 def _label_sets(column):
     """A ``--multilabel-targets`` column as label sets: a cell lists its labels separated
     by ``|`` (as ``predict`` writes them), an empty cell has none, a ``?`` cell is
-    missing (None); a Parquet list column's cells are the lists."""
+    missing (None); a Parquet list column's cells are the lists, a null one missing."""
     from ._cli_deploy import MISSING_MARK
 
     def labels(cell):
         if isinstance(cell, (list, tuple, set, frozenset, np.ndarray)):
             return {str(v) for v in cell}
-        if cell is None or (not isinstance(cell, str) and pd.isna(cell)):
+        if cell is None:  # a Parquet list column's null: not annotated
+            return None
+        if not isinstance(cell, str) and pd.isna(cell):  # an empty cell of a text file
             return set()
         if str(cell).strip() == MISSING_MARK:  # not annotated: a missing label
             return None

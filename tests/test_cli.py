@@ -918,6 +918,9 @@ def test_multilabel_target_cells_empty_missing_and_numeric():
     column = pd.Series(["red|big", np.nan, " ? ", "big", 3, "1|2"])
     assert cli._label_sets(column).tolist() == [
         {"red", "big"}, set(), None, {"big"}, {"3"}, {"1", "2"}]
+    # a Parquet list column: lists, an empty one, and a null (not annotated)
+    lists = pd.Series([np.array(["a", "b"], dtype=object), np.array([], dtype=object), None])
+    assert cli._label_sets(lists).tolist() == [{"a", "b"}, set(), None]
 
 
 def test_a_question_mark_in_a_multilabel_target_is_a_missing_label(tags_csv, tmp_path):
