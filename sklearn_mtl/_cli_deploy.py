@@ -10,6 +10,7 @@ Input errors exit with status 2 and a message naming the file, column or option.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import importlib
 import io
@@ -38,13 +39,40 @@ def csv_format(path, n_lines=200):
     header row (a comma, else the most frequent of semicolon, tab and bar outside
     quotes), and, where it is not a comma, a decimal comma where the first rows' numbers
     are written so (``3,5``) and none with a point (as spreadsheets save them in many
-    locales). A file that cannot be decoded is left to ``read_csv``'s own error."""
+    locales); and its encoding where it is not UTF-8 (see :func:`text_encoding`)."""
+    encoding = text_encoding(path)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
+        with open(path, encoding=encoding or "utf-8-sig", newline="") as f:
             lines = list(itertools.islice(f, n_lines + 1))
     except (OSError, UnicodeDecodeError):
         return {}
-    return _lines_format(lines)
+    options = _lines_format(lines)
+    return options if encoding is None else {**options, "encoding": encoding}
+
+
+#: The encodings a text file not in UTF-8 is read in, the first that decodes it whole:
+#: what spreadsheets and Windows save a CSV file in across western Europe and the
+#: Americas, then ISO-8859-1, which decodes any bytes.
+_FALLBACK_ENCODINGS = ("cp1252", "latin-1")
+
+
+def text_encoding(path, block=1 << 20):
+    """None for a file in UTF-8 (a byte-order mark allowed), else the first of
+    :data:`_FALLBACK_ENCODINGS` that decodes it, checked over the whole file, a block at
+    a time; None also where the file cannot be read (``read_csv`` says why)."""
+    for encoding in ("utf-8", *_FALLBACK_ENCODINGS):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with open(path, "rb") as f:
+                while chunk := f.read(block):
+                    decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        except OSError:
+            return None
+        return None if encoding == "utf-8" else encoding
+    return None
 
 
 def _lines_format(lines):

@@ -317,14 +317,18 @@ def _read_table(path):
         except Exception as exc:  # pyarrow's errors: ArrowInvalid, OSError...
             raise CLIError(f"--data {str(path)!r} is not a readable Parquet file: {exc}") \
                 from None
+    options = csv_format(path)
     try:
-        return pd.read_csv(path, **csv_format(path))
+        frame = pd.read_csv(path, **options)
     except pd.errors.EmptyDataError:
         raise CLIError(
             f"--data {str(path)!r} is empty; expected a CSV with a header row."
         ) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise CLIError(f"--data {str(path)!r} is not a readable CSV file: {exc}") from None
+    if "encoding" in options:  # said in the note: text files are read as UTF-8 otherwise
+        frame.attrs["encoding"] = options["encoding"]
+    return frame
 
 
 def _load_table(path, targets, features, groups=None, label_sets=None):
@@ -377,6 +381,8 @@ def _load_table(path, targets, features, groups=None, label_sets=None):
     X, dates = _read_dates(frame[features].reset_index(drop=True))
     Y = frame[targets].reset_index(drop=True)
     note = f"{path.name}: {len(frame)} rows"
+    if frame.attrs.get("encoding"):
+        note += f", read in {frame.attrs['encoding']} (it is not UTF-8)"
     if typed:
         note += f", column(s) {typed} of dates or durations (dates in UTC)"
     if dates:

@@ -1096,3 +1096,33 @@ def test_unknown_columns_suggest_the_one_meant():
                          "'body_mass_g' for 'body_mas_g'?")
     assert "Did you mean" not in cli._unknown_columns("--features", ["zz"], columns)
 
+
+
+def test_a_csv_file_in_windows_1252_is_read_as_its_utf8_twin(dated_csv, tmp_path, capsys):
+    # Excel's "CSV" on a western Windows is cp1252, not UTF-8: read in it, and said so.
+    import sklearn_mtl
+    from sklearn_mtl._cli_deploy import csv_format, text_encoding
+
+    _, _, frame = dated_csv
+    frame = frame.assign(shop=frame["shop"].map({"north": "Nörd", "south": "Süd"}))
+    paths = {enc: tmp_path / f"{enc}.csv" for enc in ("utf-8", "cp1252")}
+    for enc, path in paths.items():
+        frame.to_csv(path, index=False, sep=";", decimal=",", encoding=enc)
+    assert text_encoding(paths["utf-8"]) is None
+    assert csv_format(paths["cp1252"]) == {"sep": ";", "decimal": ",", "encoding": "cp1252"}
+    models = {}
+    for enc, path in paths.items():
+        out = tmp_path / f"{enc}.mtl"
+        assert cli.main(["fit", "--data", str(path), "--targets", "kind,size", "--model",
+                         "independent", "--out", str(out)]) == 0
+        assert ("read in cp1252 (it is not UTF-8)" in capsys.readouterr().out) == (
+            enc == "cp1252")
+        models[enc] = sklearn_mtl.load(out)
+    assert list(models["cp1252"][0].transformers_[2][1][1].categories_[0]) == ["Nörd", "Süd"]
+    preds = []
+    for enc, path in paths.items():
+        pred = tmp_path / f"pred_{enc}.csv"
+        assert cli.main(["predict", str(tmp_path / "utf-8.mtl"), str(path), "--out",
+                         str(pred), "--proba", "--quiet"]) == 0
+        preds.append(pd.read_csv(pred))
+    pd.testing.assert_frame_equal(preds[0], preds[1])
