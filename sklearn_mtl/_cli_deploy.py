@@ -276,7 +276,11 @@ def read_batches(path, batch_size):
     CSV on standard input where ``path`` is ``"-"``."""
     if str(path) == STDIO:
         stream = _stdin_text()
-        head = list(itertools.islice(iter(stream.readline, ""), 201))
+        try:
+            head = list(itertools.islice(iter(stream.readline, ""), 201))
+        except UnicodeDecodeError as exc:
+            raise DeployInputError(f"DATA '-' is not a readable CSV file: {exc}. "
+                                   f"{_STDIN_UTF8}") from None
         return _csv_batches(_Rejoined(head, stream), "-", batch_size, _lines_format(head))
     path = Path(path)
     if not path.is_file():
@@ -310,9 +314,15 @@ def read_batches(path, batch_size):
     return _csv_batches(path, str(path), batch_size, csv_format(path))
 
 
+#: Why standard input must be UTF-8, and the ways around it.
+_STDIN_UTF8 = ("Standard input is read as UTF-8: give the file's path instead (read in "
+               "its own encoding), or convert it (iconv -f cp1252 -t utf-8).")
+
+
 def _csv_batches(source, name, batch_size, options):
     """(None, iterator of DataFrames) of the CSV ``source`` (a path or a text stream),
     named ``name`` in errors."""
+    hint = f" {_STDIN_UTF8}" if name == STDIO else ""
     try:
         reader = pd.read_csv(source, chunksize=batch_size, **options)
         first = next(reader)
@@ -321,16 +331,22 @@ def _csv_batches(source, name, batch_size, options):
     except pd.errors.EmptyDataError:
         raise DeployInputError(f"DATA {name!r} is empty; expected a CSV with a header.") \
             from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except pd.errors.ParserError as exc:
         raise DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}.{hint}") \
+            from None
 
     def chunks():
         yield read_missing_marks(first)[0]
         try:
             for chunk in reader:
                 yield read_missing_marks(chunk)[0]
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        except pd.errors.ParserError as exc:
             raise DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}") \
+                from None
+        except UnicodeDecodeError as exc:
+            raise DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}.{hint}") \
                 from None
 
     return None, chunks()

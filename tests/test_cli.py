@@ -1126,3 +1126,14 @@ def test_a_csv_file_in_windows_1252_is_read_as_its_utf8_twin(dated_csv, tmp_path
                          str(pred), "--proba", "--quiet"]) == 0
         preds.append(pd.read_csv(pred))
     pd.testing.assert_frame_equal(preds[0], preds[1])
+    # standard input cannot be read twice to find its encoding: UTF-8, or a clear error
+    import io
+
+    data = paths["cp1252"].read_bytes()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+        assert cli.main(["predict", str(tmp_path / "utf-8.mtl"), "-", "--out", "-",
+                         "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "Standard input is read as UTF-8: give the file's path instead" in err
+
