@@ -395,7 +395,13 @@ def _load_table(path, targets, features, groups=None, label_sets=None):
         note += (f", {gaps} missing feature value(s) in {int(X.isna().any(axis=1).sum())} "
                  "row(s), kept (the network reads them as they are, the baselines through "
                  "imputation)")
-    ids = [] if chosen else [c for c in X.columns if _looks_like_identifier(X[c])]
+    local = [c for c in X.columns if _local_dates(X[c])]
+    if local:
+        note += (f". Column(s) {local} hold dates written day and month in some order "
+                 "(03/01/2024), which are read as text, not as dates: write them as ISO "
+                 "8601 (2024-01-03) to have them read as days")
+    ids = [] if chosen else [c for c in X.columns
+                             if c not in local and _looks_like_identifier(X[c])]
     if ids and len(X) >= _MIN_ROWS_FOR_IDS:
         note += (f". Column(s) {ids} hold a different value in every row, as an identifier "
                  "does, and are read as features; name the features with --features to "
@@ -425,6 +431,20 @@ def _unknown_columns(option, unknown, columns):
         text += " Did you mean " + ", ".join(f"{c!r} for {n!r}" for n, c in guesses.items())
         text += "?"
     return text
+
+
+#: A date written with its day and month in a local order: 03/01/2024, 3.1.24, 03-01-2024.
+_LOCAL_DATE = r"\d{1,2}[/.-]\d{1,2}[/.-](?:\d{2}|\d{4})"
+
+
+def _local_dates(column):
+    """Whether a text column holds dates in a local, ambiguous form only (is 03/01 the
+    3rd of January or the 1st of March?), which are not read as dates."""
+    from .neural._preprocessing import is_text
+
+    values = column.dropna()
+    return bool(is_text(column) and len(values)
+                and values.astype(str).str.strip().str.fullmatch(_LOCAL_DATE).all())
 
 
 #: Rows from which a column of all-distinct values is pointed out as an identifier.

@@ -1137,3 +1137,19 @@ def test_a_csv_file_in_windows_1252_is_read_as_its_utf8_twin(dated_csv, tmp_path
     err = capsys.readouterr().err
     assert "Standard input is read as UTF-8: give the file's path instead" in err
 
+
+def test_dates_in_a_local_order_are_pointed_out(tmp_path, capsys):
+    # 03/01/2024 is the 3rd of January or the 1st of March: read as text, and said so.
+    frame = pd.DataFrame({"when": pd.date_range("2024-01-01", periods=30).strftime("%d/%m/%Y"),
+                          "x": np.arange(30.0) % 7, "kind": ["a", "b", "c"] * 10})
+    path = tmp_path / "local.csv"
+    frame.to_csv(path, index=False)
+    assert cli.main(["fit", "--data", str(path), "--targets", "kind", "--model", "independent",
+                     "--out", str(tmp_path / "m.mtl")]) == 0
+    out = capsys.readouterr().out
+    assert "Column(s) ['when'] hold dates written day and month in some order" in out
+    assert "as an identifier does" not in out  # a date column, though every value differs
+    assert cli._local_dates(pd.Series(["3.1.24", "12-11-2023", None]))
+    assert not cli._local_dates(pd.Series(["2024-01-03", "3.1.24"]))
+    assert not cli._local_dates(pd.Series([1.5, 2.5]))
+
