@@ -661,10 +661,11 @@ def _plain_label(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _target_tasks(Y, args, models):
+def _target_tasks(Y, args, models, folds=False):
     """``(Y, tasks)``: the targets, ``--multilabel-targets`` columns read as label sets,
-    and the tasks every model is given, with the classes of the whole file. A column named by
-    ``--regression-targets`` is a regression task, which only the ``mtl`` model among
+    and the tasks every model is given (None: inferred from ``Y``); with ``folds`` (the
+    comparison's cross-validation), with the classes of the whole file. A column named
+    by ``--regression-targets`` is a regression task, which only the ``mtl`` model among
     ``models`` fits; any other column of non-integral numbers is refused (a class label
     is expected)."""
     regression = _target_columns(Y, args, "regression-targets")
@@ -714,14 +715,18 @@ def _target_tasks(Y, args, models):
                 "number). Or leave a numeric quantity among the features, or bin it into "
                 "classes first."
             )
+    if not (regression or multilabel or folds):
+        return Y, None  # a model fitted on every row infers its tasks, refits included
     from ._encoder import StructuredLabelEncoder
     from ._schema import Task
 
     kinds = {**dict.fromkeys(regression, "regression"), **dict.fromkeys(multilabel,
                                                                         "multilabel")}
     declared = [Task(str(c), kind=kinds.get(c)) for c in Y.columns]
-    # Every model learns the classes of the whole file: a rare class that a training
-    # fold lacks is still one of its task's classes (a task is never left with one).
+    if not folds:
+        return Y, declared
+    # Every model of the comparison learns the classes of the whole file: a rare class
+    # that a training fold lacks is still one of its task's classes there.
     return Y, list(StructuredLabelEncoder(tasks=declared).fit(Y).schema_)
 
 
@@ -741,7 +746,7 @@ def _compare_command(args):
     for n in names:  # a model this installation lacks fails before the data are read
         _estimator_class(n)
     X, Y, note, groups = load_data(args)
-    Y, tasks = _target_tasks(Y, args, names)
+    Y, tasks = _target_tasks(Y, args, names, folds=True)
     estimators = {
         n: build_model(n, random_state=args.random_state, max_epochs=args.max_epochs, X=X,
                        tasks=tasks)

@@ -321,6 +321,8 @@ def test_fit_saves_a_model_that_predict_reads(dated_csv, tmp_path, capsys, model
     expected = cli.build_model(model, random_state=1, max_epochs=3, X=X).fit(X, Y)
     loaded = sklearn_mtl.load(out)
     pd.testing.assert_frame_equal(loaded.predict(X), expected.predict(X))
+    # fitted on every row, the model declares no tasks: refitted, it infers them again
+    assert (loaded[-1] if hasattr(loaded, "steps") else loaded).tasks is None
     # and predict reads the raw CSV (its dates as text) with it
     pred = tmp_path / "pred.csv"
     assert cli.main(["predict", str(out), str(new), "--out", str(pred), "--quiet"]) == 0
