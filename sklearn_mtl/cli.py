@@ -294,14 +294,15 @@ def load_data(args):
 
 
 def _read_table(path):
-    """The rows of a CSV file (with a header row), of a Parquet file (``.parquet``,
-    ``.pq``), whose columns keep their types (dates, categories, bools), or of the first
-    sheet of an Excel workbook (``.xlsx``)."""
+    """``(frame, encoding)``: the rows of a CSV file (with a header row), of a Parquet
+    file (``.parquet``, ``.pq``), whose columns keep their types (dates, categories,
+    bools), or of the first sheet of an Excel workbook (``.xlsx``); and the encoding a
+    CSV file was read in where it is not UTF-8 (else None)."""
     from ._cli_deploy import _EXCEL, _PARQUET, csv_format, read_workbook
 
     if path.suffix.lower() in _EXCEL:
         try:
-            return read_workbook(path, f"--data {str(path)!r}")
+            return read_workbook(path, f"--data {str(path)!r}"), None
         except ValueError as exc:
             raise CLIError(str(exc)) from None
     if path.suffix.lower() in _PARQUET:
@@ -313,7 +314,7 @@ def _read_table(path):
                 "pyarrow); or give a CSV file."
             ) from None
         try:
-            return pd.read_parquet(path)
+            return pd.read_parquet(path), None
         except Exception as exc:  # pyarrow's errors: ArrowInvalid, OSError...
             raise CLIError(f"--data {str(path)!r} is not a readable Parquet file: {exc}") \
                 from None
@@ -326,9 +327,7 @@ def _read_table(path):
         ) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise CLIError(f"--data {str(path)!r} is not a readable CSV file: {exc}") from None
-    if "encoding" in options:  # said in the note: text files are read as UTF-8 otherwise
-        frame.attrs["encoding"] = options["encoding"]
-    return frame
+    return frame, options.get("encoding")
 
 
 def _load_table(path, targets, features, groups=None, label_sets=None):
@@ -339,7 +338,7 @@ def _load_table(path, targets, features, groups=None, label_sets=None):
         raise CLIError(f"--data {str(path)!r}: no such file.")
     from ._cli_deploy import MISSING_MARK, read_missing_marks
 
-    frame = _read_table(path)
+    frame, encoding = _read_table(path)
     if len(frame) == 0:
         raise CLIError(f"--data {str(path)!r} has columns but no data row.")
     sets = _parse_list(label_sets, "--multilabel-targets") if label_sets else []
@@ -381,8 +380,8 @@ def _load_table(path, targets, features, groups=None, label_sets=None):
     X, dates = _read_dates(frame[features].reset_index(drop=True))
     Y = frame[targets].reset_index(drop=True)
     note = f"{path.name}: {len(frame)} rows"
-    if frame.attrs.get("encoding"):
-        note += f", read in {frame.attrs['encoding']} (it is not UTF-8)"
+    if encoding is not None:
+        note += f", read in {encoding} (it is not UTF-8)"
     if typed:
         note += f", column(s) {typed} of dates or durations (dates in UTC)"
     if dates:
