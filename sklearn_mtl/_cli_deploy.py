@@ -34,13 +34,14 @@ _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
 
 
-def csv_format(path, n_lines=200):
+def csv_format(path, n_lines=200, encoding=None):
     """``read_csv`` options for a delimited text file: its separator, read from the
     header row (a comma, else the most frequent of semicolon, tab and bar outside
     quotes), and, where it is not a comma, a decimal comma where the first rows' numbers
     are written so (``3,5``) and none with a point (as spreadsheets save them in many
-    locales); and its encoding where it is not UTF-8 (see :func:`text_encoding`)."""
-    encoding = text_encoding(path)
+    locales); and its encoding: the given one, else the file's where it is not UTF-8
+    (see :func:`text_encoding`)."""
+    encoding = text_encoding(path) if encoding is None else encoding
     try:
         with open(path, encoding=encoding or "utf-8-sig", newline="") as f:
             lines = list(itertools.islice(f, n_lines + 1))
@@ -164,6 +165,9 @@ def add_deploy_parsers(sub):
     pred.add_argument("--proba", action="store_true",
                       help="add the probabilities, one column <task>_proba_<class> per class")
     pred.add_argument("--id-column", help="a column of DATA copied to the output, first")
+    pred.add_argument("--encoding", metavar="NAME",
+                      help="the encoding of a CSV DATA (default: UTF-8, else Windows-1252 "
+                      "where the file is not UTF-8)")
     pred.add_argument("--batch-size", type=int, default=10_000,
                       help="rows read and predicted at a time (default: 10000)")
     _add_trust(pred)
@@ -263,19 +267,33 @@ class _Rejoined(io.TextIOBase):
         return self._rest.readline(size)
 
 
-def _stdin_text():
-    """Standard input as text (UTF-8, a byte-order mark skipped; newlines as written)."""
+def _stdin_text(encoding=None):
+    """Standard input as text (UTF-8, a byte-order mark skipped, unless ``encoding``
+    names another; newlines as written)."""
     buffer = getattr(sys.stdin, "buffer", None)
     if buffer is None:  # replaced by a text stream (an embedding program, a test)
         return sys.stdin
-    return io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
+    return io.TextIOWrapper(buffer, encoding=encoding or "utf-8-sig", newline="")
 
 
-def read_batches(path, batch_size):
+def check_encoding(encoding, option="--encoding"):
+    """``encoding`` (None: detected), or a ValueError where Python knows no such codec."""
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(
+                f"{option} {encoding!r} is not an encoding Python knows (e.g. utf-8, "
+                "cp1252, latin-1, shift_jis, gbk)."
+            ) from None
+    return encoding
+
+
+def read_batches(path, batch_size, encoding=None):
     """(total rows or None, iterator of DataFrames) of a CSV or Parquet file, or of a
-    CSV on standard input where ``path`` is ``"-"``."""
+    CSV on standard input where ``path`` is ``"-"``; a CSV in ``encoding`` where given."""
     if str(path) == STDIO:
-        stream = _stdin_text()
+        stream = _stdin_text(encoding)
         try:
             head = list(itertools.islice(iter(stream.readline, ""), 201))
         except UnicodeDecodeError as exc:
@@ -311,12 +329,12 @@ def read_batches(path, batch_size):
         batches = (read_missing_marks(b.to_pandas())[0]
                    for b in parquet.iter_batches(batch_size=batch_size))
         return parquet.metadata.num_rows, batches
-    return _csv_batches(path, str(path), batch_size, csv_format(path))
+    return _csv_batches(path, str(path), batch_size, csv_format(path, encoding=encoding))
 
 
 #: Why standard input must be UTF-8, and the ways around it.
-_STDIN_UTF8 = ("Standard input is read as UTF-8: give the file's path instead (read in "
-               "its own encoding), or convert it (iconv -f cp1252 -t utf-8).")
+_STDIN_UTF8 = ("Standard input is read as UTF-8: give its encoding (--encoding cp1252), "
+               "or the file's path instead (read in its own encoding).")
 
 
 def _csv_batches(source, name, batch_size, options):
@@ -509,7 +527,11 @@ def predict_command(args):
     if args.batch_size < 1:
         raise DeployInputError(f"--batch-size must be at least 1; got {args.batch_size}.")
     model, final = load_model(args.model, args.trust)
-    total, batches = read_batches(args.data, args.batch_size)
+    try:
+        encoding = check_encoding(args.encoding)
+    except ValueError as exc:
+        raise DeployInputError(str(exc)) from None
+    total, batches = read_batches(args.data, args.batch_size, encoding)
     writer = _Writer(args.out)
     from tqdm.auto import tqdm
 

@@ -261,7 +261,8 @@ def _parse_list(text, what):
 
 # ------------------------------------------------------------------------------ data
 #: The options that read columns of --data.
-_DATA_OPTIONS = ("targets", "features", "groups", "regression_targets", "multilabel_targets")
+_DATA_OPTIONS = ("targets", "features", "groups", "regression_targets", "multilabel_targets",
+                 "encoding")
 _DATA_OPTION_NAMES = [f"--{name.replace('_', '-')}" for name in _DATA_OPTIONS]
 
 
@@ -270,7 +271,7 @@ def load_data(args):
     without ``--groups``."""
     if args.data is not None:
         return _load_table(args.data, args.targets, args.features, args.groups,
-                           label_sets=args.multilabel_targets)
+                           label_sets=args.multilabel_targets, encoding=args.encoding)
     given = [f"--{name.replace('_', '-')}" for name in _DATA_OPTIONS if getattr(args, name)]
     if given:
         raise CLIError(
@@ -293,13 +294,17 @@ def load_data(args):
     return X, Y, "Synthetic: car, color | car=1, body | car=1; 10% labels missing.", None
 
 
-def _read_table(path):
+def _read_table(path, encoding=None):
     """``(frame, encoding)``: the rows of a CSV file (with a header row), of a Parquet
     file (``.parquet``, ``.pq``), whose columns keep their types (dates, categories,
     bools), or of the first sheet of an Excel workbook (``.xlsx``); and the encoding a
-    CSV file was read in where it is not UTF-8 (else None)."""
-    from ._cli_deploy import _EXCEL, _PARQUET, csv_format, read_workbook
+    CSV file was read in where it is not UTF-8 (else None): ``encoding`` where given."""
+    from ._cli_deploy import _EXCEL, _PARQUET, check_encoding, csv_format, read_workbook
 
+    try:
+        check_encoding(encoding)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
     if path.suffix.lower() in _EXCEL:
         try:
             return read_workbook(path, f"--data {str(path)!r}"), None
@@ -318,7 +323,7 @@ def _read_table(path):
         except Exception as exc:  # pyarrow's errors: ArrowInvalid, OSError...
             raise CLIError(f"--data {str(path)!r} is not a readable Parquet file: {exc}") \
                 from None
-    options = csv_format(path)
+    options = csv_format(path, encoding=encoding)
     try:
         frame = pd.read_csv(path, **options)
     except pd.errors.EmptyDataError:
@@ -330,7 +335,7 @@ def _read_table(path):
     return frame, options.get("encoding")
 
 
-def _load_table(path, targets, features, groups=None, label_sets=None):
+def _load_table(path, targets, features, groups=None, label_sets=None, encoding=None):
     """``(X, Y, note, groups)`` of ``--data``; the ``label_sets`` columns (the
     ``--multilabel-targets``) keep their ``?`` cells, which :func:`_label_sets` reads."""
     path = Path(path)
@@ -338,7 +343,7 @@ def _load_table(path, targets, features, groups=None, label_sets=None):
         raise CLIError(f"--data {str(path)!r}: no such file.")
     from ._cli_deploy import MISSING_MARK, read_missing_marks
 
-    frame, encoding = _read_table(path)
+    frame, read_in = _read_table(path, encoding)
     if len(frame) == 0:
         raise CLIError(f"--data {str(path)!r} has columns but no data row.")
     sets = _parse_list(label_sets, "--multilabel-targets") if label_sets else []
@@ -380,8 +385,9 @@ def _load_table(path, targets, features, groups=None, label_sets=None):
     X, dates = _read_dates(frame[features].reset_index(drop=True))
     Y = frame[targets].reset_index(drop=True)
     note = f"{path.name}: {len(frame)} rows"
-    if encoding is not None:
-        note += f", read in {encoding} (it is not UTF-8)"
+    if read_in is not None:  # detected, a guess: other scripts' bytes may decode too
+        note += f", read in {read_in}" + ("" if encoding else (
+            " (it is not UTF-8; where its text reads wrong, give its --encoding)"))
     if typed:
         note += f", column(s) {typed} of dates or durations (dates in UTC)"
     if dates:
@@ -817,6 +823,9 @@ def _add_data_arguments(parser, *, groups):
                         help="with --data: comma-separated columns among --targets that hold "
                         "quantities (a price, a weight), which the mtl model predicts as "
                         "numbers; only mtl takes them, the baselines fit classifiers")
+    parser.add_argument("--encoding", metavar="NAME",
+                        help="with --data: the encoding of a CSV file (default: UTF-8, else "
+                        "Windows-1252 where the file is not UTF-8)")
     parser.add_argument("--multilabel-targets", metavar="COLUMNS",
                         help="with --data: comma-separated columns among --targets that list "
                         "each row's labels, separated by | (a|c, as predict writes them; an "
