@@ -263,6 +263,22 @@ def _keep_index(Y, X):
     return Y
 
 
+def encode_more(estimator, y):
+    """``y`` encoded on the schema of the first fit, for a later ``partial_fit`` or a
+    ``warm_start`` fit; a class that schema lacks is refused with the way to train it."""
+    try:
+        return estimator.encoder_.transform(y)
+    except ValueError as exc:
+        if "not among its classes" not in str(exc):
+            raise
+        raise ValueError(
+            f"{exc} A fit that continues (warm_start=True, partial_fit) trains the classes "
+            "of the first one: declare every class at the first fit (tasks=[Task(name, "
+            "classes=[...]), ...], or partial_fit(..., classes=...)), or fit anew "
+            "(warm_start=False)."
+        ) from None
+
+
 def check_same_length(X, encoded):
     """One row of labels per sample, or a ValueError saying both numbers."""
     n_samples = _num_samples(X)

@@ -46,6 +46,7 @@ from sklearn.utils.validation import (
 from ._base import (
     _COMMON_CONSTRAINTS,
     BaseMultiTaskEstimator,
+    encode_more,
     tasks_from_classes,
     validate_features,
 )
@@ -637,7 +638,7 @@ class IndependentTaskClassifier(_BaselineMethods):
         else:
             check_is_fitted(self)
             X = self._validate_X(X, reset=False)
-            encoded = self.encoder_.transform(y)
+            encoded = encode_more(self, y)
             if sample_weight is not None:
                 sample_weight = _check_sample_weight(sample_weight, X)
         kwargs = _route(self, X, "partial_fit", sample_weight, partial_fit_params)

@@ -26,6 +26,7 @@ from ._base import (
     _COMMON_CONSTRAINTS,
     BaseMultiTaskEstimator,
     check_same_length,
+    encode_more,
     tasks_from_classes,
     validate_features,
 )
@@ -825,7 +826,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if self.warm_start and hasattr(self, "net_"):
             check_row_order(X, y)
             X = self._validate_X(X, reset=False)
-            encoded = self.encoder_.transform(y)
+            encoded = encode_more(self, y)
             check_same_length(X, encoded)
             if sample_weight is not None:
                 sample_weight = check_sample_weight(sample_weight, X)

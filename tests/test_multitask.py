@@ -871,6 +871,21 @@ def test_partial_fit_classes_complete_the_first_batch():
         small(tasks=[Task("car")]).partial_fit(X[:10], first, classes=[["no", "yes"]])
 
 
+def test_a_class_new_to_a_continued_fit_says_how_to_declare_it():
+    # warm_start and partial_fit keep the first fit's classes, as MLPClassifier's do.
+    X = np.random.RandomState(0).normal(size=(30, 3)).astype(np.float32)
+    Y = pd.DataFrame({"a": ["x", "y", "z"] * 10})
+    for continued in ("warm_start", "partial_fit"):
+        clf = small(warm_start=continued == "warm_start")
+        method = getattr(clf, "partial_fit" if continued == "partial_fit" else "fit")
+        method(X[:20][Y["a"][:20] != "z"], Y[:20][Y["a"][:20] != "z"])
+        with pytest.raises(ValueError, match=r"label 'z' .* not among its classes "
+                                             r"\['x', 'y'\]\. A fit that continues "
+                                             r"\(warm_start=True, partial_fit\) trains the "
+                                             r"classes of the first one"):
+            method(X, Y)
+
+
 def test_quiet_fit_does_not_format_the_log(monkeypatch):
     """With ``verbose=0`` and skorch's ``print`` sink nothing is printed, and the epoch's
     table is not even formatted; a sink of the user's still gets every line."""
