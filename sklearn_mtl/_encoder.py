@@ -947,6 +947,14 @@ def _as_sparse(out, kind):
 
 
 def _as_label_array(Y):
+    if isinstance(Y, Mapping) or (isinstance(Y, (list, tuple)) and len(Y)
+                                  and isinstance(Y[0], Mapping)):
+        what = ("a dict of columns" if isinstance(Y, Mapping) else
+                "a list of dicts (one per row)")
+        raise ValueError(
+            f"Y is {what}; give it as a DataFrame, one column per task: "
+            "pd.DataFrame(Y) (a list of label sets is one multilabel task)."
+        )
     if sp.issparse(Y):  # a sparse indicator: read as its dense twin
         Y = Y.toarray()
     if hasattr(Y, "detach"):  # torch tensor
@@ -968,7 +976,8 @@ def _as_label_array(Y):
             f"of shape {arr.shape}."
         )
     if arr.ndim == 0:
-        raise ValueError(f"Y must be 1-D or 2-D; got a scalar {Y!r}.")
+        shown = repr(Y) if len(repr(Y)) <= 80 else f"{repr(Y)[:77]}..."
+        raise ValueError(f"Y must be 1-D or 2-D; got a scalar {shown}.")
     return arr
 
 

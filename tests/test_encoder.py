@@ -615,3 +615,14 @@ def test_tasks_takes_a_fitted_schema():
     assert part.transform(Y).codes.tolist() == [[0, 0], [1, 1], [2, 1], [0, 0]]
     with pytest.raises(ValueError, match=r"Task 'a' has one class \['x'\].*schema_"):
         StructuredLabelEncoder().fit(Y.iloc[[0, 3]])
+
+
+def test_a_dict_or_records_of_labels_is_refused_with_the_frame_to_build():
+    Y = pd.DataFrame({"a": ["x", "y", "x"], "b": [0, 1, 1]})
+    for labels, what in ((Y.to_dict("list"), "a dict of columns"),
+                         (Y.to_dict("records"), r"a list of dicts \(one per row\)")):
+        with pytest.raises(ValueError, match=rf"Y is {what}; give it as a DataFrame, one "
+                                             r"column per task: pd.DataFrame\(Y\)"):
+            StructuredLabelEncoder().fit(labels)
+    with pytest.raises(ValueError, match=r"got a scalar 'x{76}\.\.\.\.$"):
+        StructuredLabelEncoder().fit("x" * 200)
