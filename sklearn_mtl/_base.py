@@ -26,7 +26,12 @@ from ._decoding import decode, observed_combinations
 from ._encoder import EncodedLabels, StructuredLabelEncoder
 from ._frames import to_pandas
 from ._schema import NOT_APPLICABLE, Schema, Task, _plain
-from ._validation import check_row_order, check_sample_weight, first_bad_value
+from ._validation import (
+    check_row_order,
+    check_sample_weight,
+    first_bad_value,
+    refuse_mappings,
+)
 from .metrics._classification import exact_match_score
 from .metrics._inputs import encode_truth
 
@@ -298,6 +303,7 @@ def validate_features(estimator, X, **kwargs):
     position and value of the first offending entry (and, for reordered DataFrame
     columns, the expected order).
     """
+    refuse_mappings(X)
     if not kwargs.get("skip_check_array"):  # values read as numbers here
         _check_no_time_columns(estimator, X)
     try:

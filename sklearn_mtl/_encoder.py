@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._frames import polars_dtypes, to_pandas, to_polars
 from ._schema import MISSING, NOT_APPLICABLE, Schema, Task, _plain, as_task_list
+from ._validation import mapping_form
 
 _CONTAINERS = (list, set, frozenset, tuple)
 _HASHABLE_LABEL = (str, bytes, numbers.Number, np.generic, type(None), type(pd.NA))
@@ -947,10 +948,8 @@ def _as_sparse(out, kind):
 
 
 def _as_label_array(Y):
-    if isinstance(Y, Mapping) or (isinstance(Y, (list, tuple)) and len(Y)
-                                  and isinstance(Y[0], Mapping)):
-        what = ("a dict of columns" if isinstance(Y, Mapping) else
-                "a list of dicts (one per row)")
+    what = mapping_form(Y)
+    if what is not None:
         raise ValueError(
             f"Y is {what}; give it as a DataFrame, one column per task: "
             "pd.DataFrame(Y) (a list of label sets is one multilabel task)."

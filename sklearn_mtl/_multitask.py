@@ -39,6 +39,7 @@ from ._validation import (
     check_network_params,
     check_row_order,
     check_sample_weight,
+    refuse_mappings,
 )
 from .neural._combinations import (
     MIN_PROBE_ROWS,
@@ -639,6 +640,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         a table is left as :class:`_TableRows`, preprocessed batch by batch in
         ``_forward``, so that prediction never holds the whole preprocessed table (the
         encoded view's columns are many times the input's)."""
+        refuse_mappings(X)
         if isinstance(X, IterableDataset):
             raise ValueError(
                 f"X is a torch IterableDataset ({type(X).__name__}), which "

@@ -11,9 +11,11 @@ import math
 import numbers
 import re
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.utils.validation import _check_sample_weight
 
 
@@ -257,3 +259,26 @@ def same_kind(exc, message):
         return type(exc)(message)
     except Exception:  # a constructor of another signature
         return base(message)
+
+
+def mapping_form(data):
+    """How ``data`` holds its columns in dicts ("a dict of columns", "a list of dicts
+    (one per row)"), which scikit-learn reads as a scalar or fails on with "float()
+    argument ... 'dict'"; None for any other form (a sparse DOK matrix, a dict too)."""
+    if sp.issparse(data):
+        return None
+    if isinstance(data, Mapping):
+        return "a dict of columns"
+    if isinstance(data, (list, tuple)) and len(data) and isinstance(data[0], Mapping):
+        return "a list of dicts (one per row)"
+    return None
+
+
+def refuse_mappings(X):
+    """A ValueError for ``X`` given in dicts (see :func:`mapping_form`)."""
+    what = mapping_form(X)
+    if what is not None:
+        raise ValueError(
+            f"X is {what}; give it as a DataFrame, pd.DataFrame(X), or as a 2-D array."
+        )
+

@@ -142,3 +142,15 @@ def test_the_package_imports_without_torch_until_the_network_is_asked_for():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 0, run.stderr
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_x_in_dicts_is_refused_with_the_frame_to_build(name):
+    X, Y = frames()
+    for given, what in ((X.to_dict("list"), "a dict of columns"),
+                        (X.to_dict("records"), r"a list of dicts \(one per row\)")):
+        with pytest.raises(ValueError, match=rf"X is {what}; give it as a DataFrame"):
+            MODELS[name]().fit(given, Y)
+    model = MODELS[name]().fit(X, Y)
+    with pytest.raises(ValueError, match="X is a list of dicts"):
+        model.predict(X.to_dict("records"))
