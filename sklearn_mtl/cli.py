@@ -823,13 +823,13 @@ def _add_data_arguments(parser, *, groups):
                         help="with --data: comma-separated columns among --targets that hold "
                         "quantities (a price, a weight), which the mtl model predicts as "
                         "numbers; only mtl takes them, the baselines fit classifiers")
-    parser.add_argument("--encoding", metavar="NAME",
-                        help="with --data: the encoding of a CSV file (default: UTF-8, else "
-                        "Windows-1252 where the file is not UTF-8)")
     parser.add_argument("--multilabel-targets", metavar="COLUMNS",
                         help="with --data: comma-separated columns among --targets that list "
                         "each row's labels, separated by | (a|c, as predict writes them; an "
                         "empty cell: none of the labels), each one multilabel task")
+    parser.add_argument("--encoding", metavar="NAME",
+                        help="with --data: the encoding of a CSV file (default: UTF-8, else "
+                        "Windows-1252 where the file is not UTF-8)")
 
 
 def _fit_command(args):
