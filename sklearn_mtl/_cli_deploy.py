@@ -298,7 +298,7 @@ def read_batches(path, batch_size, encoding=None):
             head = list(itertools.islice(iter(stream.readline, ""), 201))
         except UnicodeDecodeError as exc:
             raise DeployInputError(f"DATA '-' is not a readable CSV file: {exc}. "
-                                   f"{_STDIN_UTF8}") from None
+                                   f"{_STDIN_UTF8}") from None  # before the reader exists
         return _csv_batches(_Rejoined(head, stream), "-", batch_size, _lines_format(head))
     path = Path(path)
     if not path.is_file():
@@ -340,7 +340,11 @@ _STDIN_UTF8 = ("Standard input is read as UTF-8: give its encoding (--encoding c
 def _csv_batches(source, name, batch_size, options):
     """(None, iterator of DataFrames) of the CSV ``source`` (a path or a text stream),
     named ``name`` in errors."""
-    hint = f" {_STDIN_UTF8}" if name == STDIO else ""
+    def unreadable(exc):
+        hint = f". {_STDIN_UTF8}" if name == STDIO and isinstance(
+            exc, UnicodeDecodeError) else ""
+        return DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}{hint}")
+
     try:
         reader = pd.read_csv(source, chunksize=batch_size, **options)
         first = next(reader)
@@ -349,23 +353,16 @@ def _csv_batches(source, name, batch_size, options):
     except pd.errors.EmptyDataError:
         raise DeployInputError(f"DATA {name!r} is empty; expected a CSV with a header.") \
             from None
-    except pd.errors.ParserError as exc:
-        raise DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}.{hint}") \
-            from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise unreadable(exc) from None
 
     def chunks():
         yield read_missing_marks(first)[0]
         try:
             for chunk in reader:
                 yield read_missing_marks(chunk)[0]
-        except pd.errors.ParserError as exc:
-            raise DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}") \
-                from None
-        except UnicodeDecodeError as exc:
-            raise DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}.{hint}") \
-                from None
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise unreadable(exc) from None
 
     return None, chunks()
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, _name_estimators
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.validation import _num_samples, has_fit_parameter
 
@@ -339,8 +339,8 @@ def _check_estimators(estimators):
             if dup:
                 raise ValueError(f"Estimator names {dup} are given more than once.")
             estimators = dict(estimators)
-        else:
-            estimators = dict(zip(_class_names(estimators), estimators, strict=True))
+        else:  # make_pipeline's names for its steps
+            estimators = dict(_name_estimators(estimators))
     if not isinstance(estimators, dict) or not estimators:
         raise ValueError(
             "estimators must be a non-empty dict {name: estimator}, a list of estimators "
@@ -355,21 +355,6 @@ def _check_estimators(estimators):
                 "scikit-learn estimator."
             )
     return dict(estimators)
-
-
-def _class_names(estimators):
-    """Each estimator's class name, lowercased; ``-1``, ``-2``, ... where several share
-    one."""
-    names = [type(e).__name__.lower() for e in estimators]
-    counts = {n: names.count(n) for n in names}
-    seen = {}
-    out = []
-    for name in names:
-        if counts[name] > 1:
-            seen[name] = seen.get(name, 0) + 1
-            name = f"{name}-{seen[name]}"
-        out.append(name)
-    return out
 
 
 def _check_multi_output(estimators, Y, encoded):

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._schema import _plain
+
 #: Model name -> (public class it needs, one-line description).
 _LR = "(LogisticRegression)"
 _HGB = "(HistGradientBoostingClassifier)"
@@ -272,11 +274,12 @@ def load_data(args):
     if args.data is not None:
         return _load_table(args.data, args.targets, args.features, args.groups,
                            label_sets=args.multilabel_targets, encoding=args.encoding)
-    given = [f"--{name.replace('_', '-')}" for name in _DATA_OPTIONS if getattr(args, name)]
+    given = [flag for name, flag in zip(_DATA_OPTIONS, _DATA_OPTION_NAMES, strict=True)
+             if getattr(args, name)]
     if given:
         raise CLIError(
-            f"{', '.join(given)} go{'es' * (len(given) == 1)} with --data (a CSV or Parquet "
-            f"file), not --dataset; the data options are {', '.join(_DATA_OPTION_NAMES)}."
+            f"{', '.join(given)} go{'es' * (len(given) == 1)} with --data (a CSV, Parquet or "
+            f"Excel file), not --dataset; the data options are {', '.join(_DATA_OPTION_NAMES)}."
         )
     from .datasets import load_penguins, make_multitask_classification
 
@@ -662,10 +665,6 @@ def _label_sets(column):
     return column.map(labels).astype(object)
 
 
-def _plain_label(value):
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _target_tasks(Y, args, models, folds=False):
     """``(Y, tasks)``: the targets, ``--multilabel-targets`` columns read as label sets,
     and the tasks every model is given (None: inferred from ``Y``); with ``folds`` (the
@@ -702,7 +701,7 @@ def _target_tasks(Y, args, models, folds=False):
             continue
         values = pd.unique(column.dropna())
         if len(values) < 2:
-            held = (f"holds one value, {_plain_label(values[0])!r}, in every row that has "
+            held = (f"holds one value, {_plain(values)[0]!r}, in every row that has "
                     "one" if len(values) else "is empty in every row")
             raise CLIError(
                 f"--targets column {name!r} {held}; a target needs two classes or more to "

@@ -715,7 +715,7 @@ def test_groups_errors_exit_2(subjects_csv, tmp_path, capsys, args, message):
 
 def test_groups_need_data(capsys):
     assert cli.main(["compare", "--dataset", "penguins", "--groups", "island"]) == 2
-    assert "--groups goes with --data (a CSV or Parquet file), not --dataset" in \
+    assert "--groups goes with --data (a CSV, Parquet or Excel file), not --dataset" in \
         capsys.readouterr().err
     assert cli.main(["fit", "--groups", "island", "--targets", "sex", "--out", "m.mtl"]) == 2
     assert "--targets, --groups go with --data" in capsys.readouterr().err
