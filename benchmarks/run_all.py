@@ -34,6 +34,7 @@ SCRIPTS = {
     },
     "bench_predict.py": {"quick": ["--n-samples", "200000", "--repeats", "1"], "neural": True},
     "bench_latency.py": {"quick": ["--repeats", "3", "--calls", "10"], "neural": True},
+    "bench_startup.py": {"quick": ["--repeats", "1"], "neural": True},
     "bench_memmap_fit.py": {"quick": ["--tables", "carseats"], "neural": True},
     "bench_thresholds.py": {"quick": [], "neural": False},
     "bench_onnx.py": {

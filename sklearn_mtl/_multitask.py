@@ -1471,14 +1471,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         callbacks.extend(user_callbacks)
         _check_optimizer_params(self.optimizer, self.optimizer_params)
         kwargs = {f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()}
-        if not {"foreach", "fused"} & set(self.optimizer_params or {}):
-            # One fused kernel per step (else one multi-tensor kernel) instead of a loop
-            # over parameters: torch picks them by default on GPUs only, yet on CPU a
-            # small network spends most of its step in the optimizer (the ensemble's
-            # AdamW step: 3x faster fused than multi-tensor).
-            kwargs.update(
-                {f"optimizer__{k}": v for k, v in _fast_step(self.optimizer, self.device).items()}
-            )
+        # One fused kernel per step (else one multi-tensor kernel) instead of a loop over
+        # parameters, unless the user chose: the net asks torch when it builds the optimizer
+        kwargs["fast_step"] = not {"foreach", "fused"} & set(self.optimizer_params or {})
         if self.head_lr:
             kwargs["optimizer__param_groups"] = [
                 (f"heads.{self.schema_.index(name)}.*", {"lr": float(lr)})
@@ -1768,24 +1763,6 @@ def _set_callback_params(callbacks, by_callback):
         callback.set_params(**values)
         out[i] = (target, callback) if isinstance(out[i], tuple) else callback
     return out
-
-
-def _fast_step(optimizer, device):
-    """``{"fused": True}`` when ``optimizer`` has a fused step for ``device`` (AdamW and
-    Adam on CPU since torch 2.4), else ``{"foreach": True}`` when it takes ``foreach``, else
-    nothing."""
-    try:
-        accepted = inspect.signature(optimizer).parameters
-    except (TypeError, ValueError):
-        return {}
-    if "fused" in accepted:
-        try:
-            probe = torch.zeros(1, device=device, requires_grad=True)
-            optimizer([probe], fused=True)
-            return {"fused": True}
-        except (RuntimeError, ValueError, TypeError):
-            pass
-    return {"foreach": True} if "foreach" in accepted else {}
 
 
 @contextlib.contextmanager

@@ -41,6 +41,7 @@ import json
 import math
 import os
 import platform
+import sys
 import tempfile
 import warnings
 import zipfile
@@ -370,8 +371,7 @@ class _Writer:
         if _path_of(type(obj)) in COMPOSITES and _holds_project_object(obj):
             return self._encode_composite(obj, where)
         if isinstance(obj, BaseEstimator) or module.split(".")[0] == "sklearn":
-            import skops.io as sio
-
+            sio = _skops_io()
             name = f"{SKOPS_DIR}{len(self.skops)}.skops"
             try:
                 self.skops[name] = sio.dumps(obj)
@@ -437,8 +437,9 @@ class _Writer:
             for name in _GENERATORS
             if (generator := getattr(net, name, None)) is not None
         }
-        optimizer = getattr(net, "optimizer_", None)
-        if self.include_optimizer and optimizer is not None:
+        # read only when asked for: a loaded net builds its optimizer when first read
+        optimizer = getattr(net, "optimizer_", None) if self.include_optimizer else None
+        if optimizer is not None:
             node["optimizer"] = self.encode(optimizer.state_dict(), f"{where}.optimizer")
         return node
 
@@ -880,7 +881,7 @@ class _Reader:
         return est
 
     def _load_skops(self, name):
-        import skops.io as sio
+        sio = _skops_io()
 
         blob = self.data.get(name)
         if blob is None:
@@ -940,6 +941,38 @@ def _safetensors(loader, data, name):
         ) from None
 
 
+#: The subpackages of scikit-learn's vendored ``array_api_compat`` that import another
+#: array library (where it is installed) as they are imported.
+_ARRAY_LIBRARY_SHIMS = tuple(
+    f"sklearn.externals.array_api_compat.{library}" for library in ("torch", "dask", "cupy")
+)
+
+
+def _skops_io():
+    """``skops.io``, imported without importing torch or dask on the way.
+
+    Importing ``skops.io`` lists scikit-learn's estimators (``all_estimators``) as the
+    types it trusts. That walk imports every subpackage it passes, ``sklearn.externals``
+    too, though it lists nothing from there, and so torch and dask where they are
+    installed: 1.3 s of the 2.8 s that loading a baseline took in a new process. While
+    ``skops.io`` is first imported, those subpackages read as absent (the walk skips a
+    subpackage it cannot import); they are importable again right after. The list of
+    trusted types is the same either way.
+    """
+    if "skops.io" in sys.modules:
+        return sys.modules["skops.io"]
+    absent = [name for name in _ARRAY_LIBRARY_SHIMS if name not in sys.modules]
+    for name in absent:
+        sys.modules[name] = None  # import raises ImportError
+    try:
+        import skops.io
+    finally:
+        for name in absent:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+    return skops.io
+
+
 def _plain_name(key):
     return isinstance(key, str) and key.isidentifier() and not key.startswith("__")
 
@@ -967,7 +1000,8 @@ def _rebuild_net(est, node, reader):
                 kept = set(node["callbacks"])
                 net.callbacks = [cb for cb in net.callbacks
                                  if not isinstance(cb, tuple) or cb[0] in kept]
-            net.initialize()
+            # an optimizer is built when training goes on, unless its state is here
+            net.initialize(defer_optimizer="optimizer" not in node)
     except (TypeError, ValueError, RuntimeError) as exc:
         raise UnsafeModelFileError(
             f"The network could not be rebuilt from the file's schema and parameters: {exc}"

@@ -692,11 +692,11 @@ def test_invalid_parameters_raise_in_fit(params, match):
 
 
 def test_fused_optimizer_step_by_default_and_opt_out():
-    from sklearn_mtl._multitask import _fast_step
+    from sklearn_mtl.neural._optim import fast_step_kwargs
 
     X, Y, tasks = car_data(n=40)
     clf = small(tasks=tasks, max_epochs=1).fit(X, Y)
-    expected = _fast_step(torch.optim.AdamW, "cpu")
+    expected = fast_step_kwargs(torch.optim.AdamW, "cpu")
     assert expected in ({"fused": True}, {"foreach": True})  # fused where torch has it
     key = next(iter(expected))
     assert all(g[key] is True for g in clf.net_.optimizer_.param_groups)

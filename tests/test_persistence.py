@@ -126,6 +126,56 @@ def test_multitask_round_trip_keeps_history_and_can_train_on(fitted, tmp_path):
     assert len(loaded.history_) == 4
 
 
+def test_a_loaded_network_builds_its_optimizer_when_training_goes_on(fitted, tmp_path):
+    # A file without optimizer state loads a net without an optimizer (building the
+    # first one of a process imports torch._dynamo); more training builds the one that
+    # loading used to build, with the same result.
+    X, Y, models = fitted
+    path = save(models["mtc"], tmp_path / "m.mtl")
+    loaded, eager = load(path), load(path)
+    assert "optimizer_" not in vars(loaded.net_) and loaded.net_._optimizers == []
+    optimizer = eager.net_.optimizer_  # read: built now
+    assert eager.net_._optimizers == ["optimizer"] and eager.net_.optimizer_ is optimizer
+    assert all(g["fused"] for g in optimizer.param_groups)
+    pd.testing.assert_frame_equal(loaded.predict(X), models["mtc"].predict(X))
+    assert "optimizer_" not in vars(loaded.net_)  # predicting needs none
+    for est in (loaded, eager):
+        est.set_params(warm_start=True).fit(X, Y)
+    assert loaded.net_._optimizers == ["optimizer"]
+    for (name, a), b in zip(loaded.net_.module_.state_dict().items(),
+                            eager.net_.module_.state_dict().values()):
+        assert torch.equal(a, b), name
+    trained, saved = (next(m.net_.module_.parameters()) for m in (loaded, load(path)))
+    assert not torch.equal(trained, saved)  # it did train
+    with pytest.raises(AttributeError, match="has no attribute 'nothing_'"):
+        _ = loaded.net_.nothing_
+
+
+@pytest.mark.parametrize(("name", "not_imported"), [
+    ("mtc", "torch._dynamo"),  # the first optimizer of a process imports it: none is built
+    ("independent", "torch"),  # skops' list of scikit-learn's estimators imported it
+])
+def test_loading_a_model_to_predict_imports_no_more_than_it_needs(
+        fitted, tmp_path, name, not_imported):
+    import subprocess
+    import sys
+
+    X, _, models = fitted
+    path = save(models[name], tmp_path / "m.mtl")
+    X.to_csv(tmp_path / "X.csv", index=False)
+    code = (
+        "import sys, pandas as pd, sklearn_mtl\n"
+        f"model = sklearn_mtl.load({str(path)!r})\n"
+        f"model.predict(pd.read_csv({str(tmp_path / 'X.csv')!r}))\n"
+        f"print({not_imported!r} in sys.modules)\n"
+        # what skops' import skipped can be imported after it
+        "import sklearn.externals.array_api_compat.torch\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_multitask_generic_params_and_tensor_state(tmp_path):
     X, Y, tasks = car_data()
     clf = MultiTaskClassifier(

@@ -196,8 +196,8 @@ class ParallelMultiTaskNet(MultiTaskNet):
         self.data_parallel = data_parallel
         self.mixed_precision = mixed_precision
 
-    def initialize(self):
-        super().initialize()
+    def initialize(self, *, defer_optimizer=False):
+        super().initialize(defer_optimizer=defer_optimizer)
         device_type = torch.device(self.device).type
         self.grad_scaler_ = torch.amp.GradScaler(
             device_type, enabled=self.mixed_precision == "fp16"

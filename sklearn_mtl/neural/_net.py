@@ -13,7 +13,7 @@ from skorch.utils import TeeGenerator, to_device
 from torch.utils.data import Dataset, Subset
 
 from ._ensemble import _member_terms, member_mean
-from ._optim import LeanAdamStep, clear_grads
+from ._optim import LeanAdamStep, clear_grads, fast_step_kwargs
 from ._preprocessing import TabularPreprocessor
 from ._weighting import TaskWeightRecorder
 
@@ -383,17 +383,23 @@ class MultiTaskNet(NeuralNet):
     batch_transform : callable or None
         Applied to X of every training batch (on ``device``), never to validation
         batches: augmentation.
+    fast_step : bool
+        Build the optimizer with torch's fused step for ``device`` where it has one,
+        else its multi-tensor step (``fused=True``, ``foreach=True``; see
+        :func:`fast_step_kwargs`). ``optimizer__fused`` or ``optimizer__foreach`` given
+        to the net win.
     """
 
     def __init__(
         self, *args, task_names=(), shuffle_seed=None, num_workers=0, batch_transform=None,
-        **kwargs,
+        fast_step=False, **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.task_names = task_names
         self.shuffle_seed = shuffle_seed
         self.num_workers = num_workers
         self.batch_transform = batch_transform
+        self.fast_step = fast_step
 
     @property
     def _default_callbacks(self):
@@ -466,8 +472,20 @@ class MultiTaskNet(NeuralNet):
         else:
             history.record_batch(key, value)
 
-    def initialize(self):
-        super().initialize()
+    def initialize(self, *, defer_optimizer=False):
+        """skorch's ``initialize``; with ``defer_optimizer=True`` the optimizer is built
+        when it is first needed (training, or ``optimizer_`` read) rather than now.
+
+        A model loaded to predict never needs one, and building the first torch
+        optimizer of a process imports ``torch._dynamo`` (about a second, more than the
+        rest of a small model's loading).
+        """
+        self.__dict__.pop("_optimizer_deferred", None)
+        self.__dict__["_defer_optimizer"] = defer_optimizer
+        try:
+            super().initialize()
+        finally:
+            self.__dict__.pop("_defer_optimizer", None)
         self.shuffle_generator_ = torch.Generator()
         if self.shuffle_seed is not None:
             self.shuffle_generator_.manual_seed(int(self.shuffle_seed))
@@ -476,6 +494,43 @@ class MultiTaskNet(NeuralNet):
         self.worker_generator_ = torch.Generator()
         self.worker_generator_.manual_seed(int(self.shuffle_generator_.initial_seed()) + 1)
         return self
+
+    def initialize_optimizer(self, triggered_directly=None):
+        if self.__dict__.get("_defer_optimizer"):
+            self.__dict__["_optimizer_deferred"] = True
+            return self
+        self.__dict__.pop("_optimizer_deferred", None)
+        if not self.fast_step:
+            return super().initialize_optimizer(triggered_directly)
+        args, kwargs = self.get_params_for_optimizer(
+            "optimizer", self.get_all_learnable_params()
+        )
+        self.optimizer_ = self.optimizer(
+            *args, **{**fast_step_kwargs(self.optimizer, self.device), **kwargs}
+        )
+        return self
+
+    def _build_deferred_optimizer(self):
+        """Build the optimizer that ``initialize(defer_optimizer=True)`` left out."""
+        if not self.__dict__.get("_optimizer_deferred"):
+            return
+        verbose = self.verbose
+        self.verbose = 0  # not a re-initialization the user asked for: no message
+        try:
+            self._initialize_optimizer()
+        finally:
+            self.verbose = verbose
+
+    def __getattr__(self, name):
+        # only for attributes that are not found: the optimizer of a deferred net
+        if name == "optimizer_" and self.__dict__.get("_optimizer_deferred"):
+            self._build_deferred_optimizer()
+            return self.__dict__["optimizer_"]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        self._build_deferred_optimizer()
+        return super().partial_fit(X, y, classes=classes, **fit_params)
 
     def fit_loop(self, X, y=None, *args, **kwargs):
         from ._ensemble import MemberHoldout, holdout_active
@@ -598,6 +653,7 @@ class MultiTaskNet(NeuralNet):
         ``on_grad_computed`` (with the generator of learnable parameters skorch passes)
         is sent only when a callback implements it, e.g. ``GradientNormClipping``.
         """
+        self._build_deferred_optimizer()
         accumulator = self.get_train_step_accumulator()
         hooks = self.__dict__.get("_batch_hooks")
 

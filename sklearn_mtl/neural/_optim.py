@@ -2,10 +2,41 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import torch
 from torch.optim import Adam, AdamW
 from torch.optim.adam import adam
 from torch.optim.optimizer import _global_optimizer_post_hooks, _global_optimizer_pre_hooks
+
+
+def fast_step_kwargs(optimizer, device):
+    """``{"fused": True}`` when ``optimizer`` has a fused step for ``device`` (AdamW and
+    Adam on CPU since torch 2.4), else ``{"foreach": True}`` when it takes ``foreach``,
+    else nothing.
+
+    torch picks these by default on GPUs only, yet on CPU a small network spends most of
+    its step in the optimizer (the ensemble's AdamW step: 3x faster fused than
+    multi-tensor). The answer is asked of torch once per optimizer class and device.
+    """
+    return dict(_fast_step(optimizer, str(torch.device("cpu" if device is None else device))))
+
+
+@functools.cache
+def _fast_step(optimizer, device):
+    try:
+        accepted = inspect.signature(optimizer).parameters
+    except (TypeError, ValueError):
+        return ()
+    if "fused" in accepted:
+        try:
+            probe = torch.zeros(1, device=device, requires_grad=True)
+            optimizer([probe], fused=True)
+            return (("fused", True),)
+        except (RuntimeError, ValueError, TypeError):
+            pass
+    return (("foreach", True),) if "foreach" in accepted else ()
 
 
 class LeanAdamStep:
