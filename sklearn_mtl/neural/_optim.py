@@ -20,7 +20,11 @@ def fast_step_kwargs(optimizer, device):
     its step in the optimizer (the ensemble's AdamW step: 3x faster fused than
     multi-tensor). The answer is asked of torch once per optimizer class and device.
     """
-    return dict(_fast_step(optimizer, str(torch.device("cpu" if device is None else device))))
+    device = str(torch.device("cpu" if device is None else device))
+    try:
+        return dict(_fast_step(optimizer, device))
+    except TypeError:  # an optimizer factory that cannot be a key: asked every time
+        return dict(_fast_step.__wrapped__(optimizer, device))
 
 
 @functools.cache
