@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn import metrics as skm
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
@@ -483,6 +484,49 @@ def test_scorers_in_grid_search():
     search.fit(X, Y)
     assert set(search.cv_results_) >= {"mean_test_exact", "mean_test_b_f1"}
     assert 0.5 < search.best_score_ <= 1.0
+
+
+def test_scorers_take_sample_weight_as_scikit_learns_do():
+    # In a dict of scorers, scikit-learn asks each scorer whether it takes sample
+    # weights (before: an AttributeError); with metadata routing, set_score_request
+    # routes them (before: no such method).
+    import copy
+
+    import sklearn
+    from sklearn.inspection import permutation_importance
+    from sklearn.model_selection import KFold, cross_validate
+
+    from sklearn_mtl import IndependentTaskClassifier
+
+    X, Y = _penguin_like(n=90)
+    w = np.random.RandomState(1).uniform(0.2, 3, size=len(X))
+    est = IndependentTaskClassifier(LogisticRegression(C=0.05)).fit(X, Y)
+    kwargs = dict(sample_weight=w, n_repeats=2, random_state=0)
+    alone = permutation_importance(est, X, Y, scoring=exact_match_scorer, **kwargs)
+    both = permutation_importance(
+        est, X, Y, scoring={"exact": exact_match_scorer, "tasks": mean_task_accuracy_scorer},
+        **kwargs)
+    np.testing.assert_array_equal(both["exact"].importances, alone.importances)
+    cv = KFold(3)
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = IndependentTaskClassifier(
+            LogisticRegression(C=0.05).set_fit_request(sample_weight=True)
+        ).set_fit_request(sample_weight=True)
+        scores = {}
+        for asked in (True, False):
+            scorer = copy.deepcopy(exact_match_scorer).set_score_request(sample_weight=asked)
+            scores[asked] = cross_validate(model, X, Y, cv=cv, scoring=scorer,
+                                           params={"sample_weight": w})["test_score"]
+        preds = [clone(model).fit(X[train], Y.iloc[train], sample_weight=w[train])
+                 .predict(X[test]) for train, test in cv.split(X)]
+    for fold, (_, test) in enumerate(cv.split(X)):
+        pred = preds[fold]
+        assert scores[True][fold] == pytest.approx(
+            exact_match_score(Y.iloc[test], pred, sample_weight=w[test]))
+        assert scores[False][fold] == pytest.approx(exact_match_score(Y.iloc[test], pred))
+    assert not np.allclose(scores[True], scores[False])
+    with pytest.raises(RuntimeError, match="only available when metadata routing is enabled"):
+        copy.deepcopy(exact_match_scorer).set_score_request(sample_weight=True)
 
 
 def test_predictions_in_another_row_order_warn():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sklearn.metrics._scorer import _BaseScorer
+
 from ._classification import (
     exact_match_score,
     hamming_loss,
@@ -14,26 +16,32 @@ from ._classification import (
 from ._inputs import _encoder_of, encode_pair
 
 
-class _StructuredScorer:
+class _StructuredScorer(_BaseScorer):
     """Callable ``scorer(estimator, X, Y)``: predict ``X``, compare with ``Y``.
 
     The estimator's schema (``encoder_``, also through a pipeline's final step) tells
     gated-off labels from missing ones; a class of ``Y`` that the estimator never saw in
     its training fold is added to the schema rather than raising. Greater is better:
     losses are negated.
+
+    A scikit-learn scorer in every other way: ``scorer(estimator, X, Y,
+    sample_weight=w)``; in a dict of scorers (``cross_validate(scoring={...})``,
+    ``permutation_importance(sample_weight=...)``) it takes the sample weights as
+    scikit-learn's own scorers do; with metadata routing enabled,
+    ``set_score_request(sample_weight=True)`` asks for them.
     """
 
     def __init__(self, name, func, sign=1, kwargs=None):
+        super().__init__(func, sign, dict(kwargs or {}), response_method="predict")
         self._name = name
-        self._func = func
-        self._sign = sign
-        self._kwargs = dict(kwargs or {})
 
-    def __call__(self, estimator, X, Y, sample_weight=None):
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        # predict is called directly: scikit-learn's cached call reads classes_ as one
+        # task's classes, which a multi-task estimator's (one array per task) are not
         Y_pred = estimator.predict(X)
         encoder = _encoder_of(estimator)
-        true, pred = encode_pair(Y, Y_pred, encoder, extend_classes=True)
-        return self._sign * self._func(true, pred, sample_weight=sample_weight, **self._kwargs)
+        true, pred = encode_pair(y_true, Y_pred, encoder, extend_classes=True)
+        return self._sign * self._score_func(true, pred, **{**self._kwargs, **kwargs})
 
     def __repr__(self):
         if "task" in self._kwargs:
