@@ -119,3 +119,29 @@ def exit_with(status):
 
 def seeded_rng(seed=0):
     return np.random.default_rng(seed)
+
+
+def penguin_models():
+    """The penguins ``(X, Y)`` and the models that ``bench_latency.py`` and
+    ``bench_startup.py`` time: the default network, ``IndependentTaskClassifier`` of a
+    ``StandardScaler`` and ``LogisticRegression`` pipeline, and that pipeline fitted per
+    task (on the rows with every label), the scikit-learn reference."""
+    import warnings
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_mtl import IndependentTaskClassifier, MultiTaskClassifier
+    from sklearn_mtl.datasets import load_penguins
+
+    X, Y = load_penguins()
+    complete = Y.notna().all(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        network = MultiTaskClassifier(random_state=0).fit(X, Y)
+    linear = IndependentTaskClassifier(make_pipeline(StandardScaler(), LogisticRegression()))
+    linear.fit(X, Y)
+    per_task = {task: make_pipeline(StandardScaler(), LogisticRegression()).fit(
+        X[complete], Y.loc[complete, task]) for task in Y.columns}
+    return X, Y, network, linear, per_task

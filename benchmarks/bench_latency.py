@@ -26,16 +26,9 @@ Usage::
 from __future__ import annotations
 
 import statistics
-import warnings
 
 import torch
-from _common import interleaved_times, paired_ratio, parser, setup
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-
-from sklearn_mtl import IndependentTaskClassifier, MultiTaskClassifier
-from sklearn_mtl.datasets import load_penguins
+from _common import interleaved_times, paired_ratio, parser, penguin_models, setup
 
 
 def main():
@@ -44,15 +37,7 @@ def main():
     p.set_defaults(repeats=15)
     args = p.parse_args()
     setup(args)
-    X, Y = load_penguins()
-    complete = Y.notna().all(axis=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        network = MultiTaskClassifier(random_state=0).fit(X, Y)
-    linear = IndependentTaskClassifier(make_pipeline(StandardScaler(), LogisticRegression()))
-    linear.fit(X, Y)
-    per_task = {task: make_pipeline(StandardScaler(), LogisticRegression()).fit(
-        X[complete], Y.loc[complete, task]) for task in Y.columns}
+    X, Y, network, linear, per_task = penguin_models()
     row = X.iloc[[5]]
     module = network.net_.module_.eval()
     x = torch.from_numpy(network.preprocessor_.transform(row.to_numpy(dtype="float32")))

@@ -31,18 +31,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import warnings
 from pathlib import Path
 
 import joblib
-from _common import interleaved_times, paired_ratio, parser, setup
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from _common import interleaved_times, paired_ratio, parser, penguin_models, setup
 
 import sklearn_mtl
-from sklearn_mtl import IndependentTaskClassifier, MultiTaskClassifier
-from sklearn_mtl.datasets import load_penguins
 
 
 def _process(command, threads):
@@ -62,15 +56,7 @@ def main():
     p.set_defaults(repeats=7)
     args = p.parse_args()
     setup(args)
-    X, Y = load_penguins()
-    complete = Y.notna().all(axis=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        network = MultiTaskClassifier(random_state=0).fit(X, Y)
-    linear = IndependentTaskClassifier(make_pipeline(StandardScaler(), LogisticRegression()))
-    linear.fit(X, Y)
-    per_task = {task: make_pipeline(StandardScaler(), LogisticRegression()).fit(
-        X[complete], Y.loc[complete, task]) for task in Y.columns}
+    X, Y, network, linear, per_task = penguin_models()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         data, out = tmp / "penguins.csv", tmp / "predictions.csv"
