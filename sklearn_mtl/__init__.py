@@ -1,36 +1,55 @@
 """sklearn-mtl: multi-task and multi-label classification for scikit-learn."""
 
+import importlib
 from typing import TYPE_CHECKING
 
-from . import datasets, metrics, model_selection
-from ._baselines import IndependentTaskClassifier, LabelProductClassifier, TaskChainClassifier
-from ._compare import compare, format_comparison
-from ._decoding import JointDecoder
-from ._encoder import EncodedLabels, StructuredLabelEncoder
-from ._export import export_onnx
-from ._persistence import UnsafeModelFileError, load, save
-from ._schema import MISSING, NOT_APPLICABLE, Schema, Task
-from ._thresholds import TaskThresholdTuner
-
 if TYPE_CHECKING:  # for readers and type checkers; at run time, on first use below
+    from . import datasets, metrics, model_selection
+    from ._baselines import IndependentTaskClassifier, LabelProductClassifier, TaskChainClassifier
+    from ._compare import compare, format_comparison
+    from ._decoding import JointDecoder
+    from ._encoder import EncodedLabels, StructuredLabelEncoder
+    from ._export import export_onnx
     from ._multitask import MultiTaskClassifier
+    from ._persistence import UnsafeModelFileError, load, save
+    from ._schema import MISSING, NOT_APPLICABLE, Schema, Task
+    from ._thresholds import TaskThresholdTuner
 
 __version__ = "0.1.0.dev0"
 
+#: Where each public name lives. Nothing is imported with the package: each name is
+#: imported where it is first asked for, so that the command line answers --help
+#: without scikit-learn, and a baseline or the metrics load without torch.
+_MODULES = {
+    "datasets": None, "metrics": None, "model_selection": None,
+    "IndependentTaskClassifier": "_baselines", "LabelProductClassifier": "_baselines",
+    "TaskChainClassifier": "_baselines",
+    "compare": "_compare", "format_comparison": "_compare",
+    "JointDecoder": "_decoding",
+    "EncodedLabels": "_encoder", "StructuredLabelEncoder": "_encoder",
+    "export_onnx": "_export",
+    "MultiTaskClassifier": "_multitask",
+    "UnsafeModelFileError": "_persistence", "load": "_persistence", "save": "_persistence",
+    "MISSING": "_schema", "NOT_APPLICABLE": "_schema", "Schema": "_schema", "Task": "_schema",
+    "TaskThresholdTuner": "_thresholds",
+}
+
 
 def __getattr__(name):
-    # The network is imported where it is first asked for, and torch with it: the
-    # baselines, the metrics and the command line's help start without it.
-    if name == "MultiTaskClassifier":
-        from ._multitask import MultiTaskClassifier
-
-        globals()[name] = MultiTaskClassifier
-        return MultiTaskClassifier
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _MODULES[name]
+    if module is None:  # a public subpackage
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "MISSING",

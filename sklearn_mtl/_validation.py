@@ -16,7 +16,6 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.utils.validation import _check_sample_weight
 
 
 def _as_real(value):
@@ -127,6 +126,9 @@ def check_sample_weight(sample_weight, X):
                 f"sample_weight[{i}] is {values[i].item()!r}; expected finite, non-negative "
                 "weights."
             )
+    # imported here: the command line reads this module before it needs scikit-learn
+    from sklearn.utils.validation import _check_sample_weight
+
     sample_weight = _check_sample_weight(sample_weight, X)
     negative = np.flatnonzero(sample_weight < 0)
     if negative.size:
