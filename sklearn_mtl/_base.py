@@ -211,6 +211,19 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         return tags
 
 
+def delegate_input_tags(tags, estimator):
+    """``tags`` (a meta-estimator's) with the ``allow_nan`` and ``sparse`` input tags of
+    the ``estimator`` it fits, as scikit-learn's meta-estimators delegate them: a
+    ``SelectFromModel`` or ``SequentialFeatureSelector`` around a baseline of forests
+    then lets NaN through to them, as the forests do."""
+    from sklearn.utils import get_tags
+
+    inner = get_tags(estimator).input_tags
+    tags.input_tags.allow_nan = inner.allow_nan
+    tags.input_tags.sparse = inner.sparse
+    return tags
+
+
 def tasks_from_classes(estimator, Y, classes):
     """The tasks of ``Y`` with the classes given to ``partial_fit`` (one array per task).
 

@@ -46,6 +46,7 @@ from sklearn.utils.validation import (
 from ._base import (
     _COMMON_CONSTRAINTS,
     BaseMultiTaskEstimator,
+    delegate_input_tags,
     encode_more,
     tasks_from_classes,
     validate_features,
@@ -213,6 +214,9 @@ class _BaselineMethods(BaseMultiTaskEstimator):
     @_locating
     def _outputs(self, X):
         return super()._outputs(X)
+
+    def __sklearn_tags__(self):
+        return delegate_input_tags(super().__sklearn_tags__(), self.estimator)
 
     @available_if(_base_has("predict_proba"))
     def predict_proba(self, X, task=None):

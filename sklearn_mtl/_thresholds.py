@@ -13,7 +13,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
-from ._base import BaseMultiTaskEstimator
+from ._base import BaseMultiTaskEstimator, delegate_input_tags
 from ._validation import check_sample_weight
 
 METRICS = ("f1", "balanced_accuracy", "accuracy", "matthews")
@@ -239,11 +239,7 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         return self.estimator_._decoder()
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        inner = self.estimator.__sklearn_tags__().input_tags
-        tags.input_tags.allow_nan = inner.allow_nan
-        tags.input_tags.sparse = inner.sparse
-        return tags
+        return delegate_input_tags(super().__sklearn_tags__(), self.estimator)
 
 
 def _is_independent(estimator):

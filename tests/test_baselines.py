@@ -736,6 +736,31 @@ def test_feature_importances_average_the_tasks_and_feed_select_from_model():
                                   product.estimator_.feature_importances_)
 
 
+@pytest.mark.parametrize("cls", [IndependentTaskClassifier, TaskChainClassifier,
+                                 LabelProductClassifier])
+def test_input_tags_are_the_base_estimators(cls):
+    # As scikit-learn's meta-estimators: NaN and sparse X as the base estimator takes
+    # them, so a feature selector around forests lets NaN through to them (before: the
+    # baselines said "no NaN, sparse" whatever the base estimator read).
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.feature_selection import SelectFromModel
+    from sklearn.utils import get_tags
+
+    for base, nan, sparse in [(lr(), False, True),
+                              (HistGradientBoostingClassifier(), True, False)]:
+        tags = get_tags(cls(base)).input_tags
+        assert (tags.allow_nan, tags.sparse) == (nan, sparse)
+    if cls is TaskChainClassifier:  # its links read more columns: no importances
+        return
+    X, Y = car_data()
+    X = np.array(X, dtype=float)
+    X[::4, 0] = np.nan
+    forest = RandomForestClassifier(n_estimators=10, random_state=0)
+    selector = SelectFromModel(cls(forest, tasks=car_tasks()), max_features=2,
+                               threshold=-np.inf).fit(X, Y)
+    assert selector.transform(X).shape == (len(X), 2)
+
+
 def test_no_feature_importances_without_the_base_estimators():
     X, Y = car_data()
     assert not hasattr(IndependentTaskClassifier(lr()), "feature_importances_")  # unfitted
