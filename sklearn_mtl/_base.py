@@ -196,6 +196,7 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         -------
         score : float
         """
+        check_row_order(X, y, names=("X", "y"), align="y = y.loc[X.index]")
         pred = self.predict_encoded(X)
         true = encode_truth(y, self.encoder_)
         return exact_match_score(true, pred, sample_weight=sample_weight)
