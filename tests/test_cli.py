@@ -176,6 +176,18 @@ def test_version(capsys):
     assert capsys.readouterr().out == f"sklearn-mtl {sklearn_mtl.__version__}\n"
 
 
+def test_python_dash_m_runs_the_command(tmp_path):
+    # where the sklearn-mtl script is not on the PATH: python -m sklearn_mtl
+    import sklearn_mtl
+
+    run = subprocess.run([sys.executable, "-m", "sklearn_mtl", "--version"],
+                         capture_output=True, text=True, timeout=120)
+    assert (run.returncode, run.stdout) == (0, f"sklearn-mtl {sklearn_mtl.__version__}\n")
+    run = subprocess.run([sys.executable, "-m", "sklearn_mtl", "info", str(tmp_path / "no")],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "sklearn-mtl info: error:" in run.stderr
+
+
 def test_unavailable_model_is_a_clear_error(monkeypatch, capsys):
     monkeypatch.setitem(cli.MODELS, "future", ("NotYetWrittenClassifier", "later"))
     assert cli.main(["compare", "--models", "future", "--cv", "2"]) == 2
