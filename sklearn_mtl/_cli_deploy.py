@@ -395,6 +395,16 @@ def feature_columns(model, final, columns, id_column, data_name):
         )
     n = getattr(model, "n_features_in_", None)
     candidates = [c for c in columns if c != id_column]
+    if takes_documents(model):
+        if len(candidates) != 1:
+            first = model.steps[0][1] if hasattr(model, "steps") else model
+            raise DeployInputError(
+                f"The model reads one text a row (its first step, {type(first).__name__}, "
+                f"takes documents); DATA {data_name!r} has {len(candidates)} columns "
+                f"{candidates} besides the id column. Give it the text column alone, or "
+                "with one more column named by --id-column."
+            )
+        return candidates
     if n is not None and len(candidates) != n:
         raise DeployInputError(
             f"The model was trained on {n} unnamed feature columns; DATA {data_name!r} has "
@@ -403,12 +413,36 @@ def feature_columns(model, final, columns, id_column, data_name):
     return candidates
 
 
+def takes_documents(model):
+    """Whether ``model`` (or its first step) reads one text document a sample, as
+    scikit-learn's ``CountVectorizer``, ``TfidfVectorizer`` and ``HashingVectorizer`` do
+    (their tags: strings, not a 2-D array)."""
+    from sklearn.utils import get_tags
+
+    first = model.steps[0][1] if hasattr(model, "steps") else model
+    try:
+        tags = get_tags(first).input_tags
+    except (AttributeError, TypeError):  # not a scikit-learn estimator
+        return False
+    return tags.string and not tags.two_d_array
+
+
+def model_input(model, X):
+    """The rows of ``X`` (a DataFrame of the feature columns) as ``model`` reads them:
+    the DataFrame for a model that knows its column names, the text column (an empty
+    cell an empty text) for one that reads documents, else an array."""
+    if getattr(model, "feature_names_in_", None) is not None:
+        return X
+    if takes_documents(model):
+        return X.iloc[:, 0].fillna("").astype(str)
+    return X.to_numpy()  # a model fitted on an array: no column names to check
+
+
 # ------------------------------------------------------------------------------ output
 def prediction_frame(model, final, X, *, proba):
     """One column per task (labels; gated-off as missing), plus probabilities if asked."""
     index = X.index
-    if getattr(model, "feature_names_in_", None) is None:
-        X = X.to_numpy()  # a model fitted on an array: no column names to check
+    X = model_input(model, X)
     Xt = model[:-1].transform(X) if hasattr(model, "steps") and len(model) > 1 else X
     # the labels as predict gives them (the network's combination probe included)
     encoded = final.predict_encoded(Xt)
@@ -587,9 +621,7 @@ def export_command(args):
         _, batches = read_batches(args.sample, 256)
         chunk = next(iter(batches))
         columns = feature_columns(model, final, chunk.columns, None, str(args.sample))
-        sample = chunk[columns]
-        if getattr(model, "feature_names_in_", None) is None:
-            sample = sample.to_numpy()
+        sample = model_input(model, chunk[columns])
     try:
         from ._export import OnnxExportError, export_onnx
 

@@ -467,6 +467,36 @@ def test_predict_writes_one_column_per_task(saved_pipeline, tmp_path, capsys):
     np.testing.assert_allclose(got[["tags_proba_x", "tags_proba_y"]], proba[2], atol=1e-6)
 
 
+def test_predict_with_a_model_that_reads_documents(tmp_path, capsys):
+    # A pipeline whose first step takes one text a sample (TfidfVectorizer): the file's
+    # text column goes to it as documents (before: a traceback, the rows given as 2-D).
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_mtl import IndependentTaskClassifier, save
+
+    docs = pd.Series(["cheap flights to paris", "paris hotel deals", "python code tutorial",
+                      "learn python fast", "hotel in rome", "code review tips"] * 5)
+    Y = pd.DataFrame({"topic": ["travel", "travel", "tech", "tech", "travel", "tech"] * 5,
+                      "long": np.where(docs.str.len() > 16, "yes", "no")})
+    model = make_pipeline(TfidfVectorizer(), IndependentTaskClassifier(LogisticRegression()))
+    path = save(model.fit(docs, Y), tmp_path / "text.mtl")
+    new = pd.DataFrame({"doc_id": [7, 8, 9], "text": ["hotel near paris", None, "python"]})
+    new.to_csv(tmp_path / "new.csv", index=False)  # row 8: an empty cell, an empty text
+    out = tmp_path / "pred.csv"
+    assert cli.main(["predict", str(path), str(tmp_path / "new.csv"), "--out", str(out),
+                     "--id-column", "doc_id", "--quiet"]) == 0
+    got = pd.read_csv(out)
+    expected = model.predict(["hotel near paris", "", "python"])
+    assert got["doc_id"].tolist() == [7, 8, 9]
+    assert got[["topic", "long"]].to_numpy().tolist() == expected.to_numpy().tolist()
+    assert cli.main(["predict", str(path), str(tmp_path / "new.csv"), "--out", str(out),
+                     "--quiet"]) == 2
+    assert ("reads one text a row (its first step, TfidfVectorizer, takes documents); "
+            "DATA") in capsys.readouterr().err
+
+
 def test_predict_parquet_in_and_out(saved_pipeline, tmp_path):
     pytest.importorskip("pyarrow")
     model, path, X, _ = saved_pipeline
