@@ -11,6 +11,7 @@ Input errors exit with status 2 and a message naming the file, column or option.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import importlib
 import io
@@ -345,6 +346,7 @@ def _csv_batches(source, name, batch_size, options):
             exc, UnicodeDecodeError) else ""
         return DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}{hint}")
 
+    reader = None
     try:
         reader = pd.read_csv(source, chunksize=batch_size, **options)
         first = next(reader)
@@ -355,16 +357,38 @@ def _csv_batches(source, name, batch_size, options):
             from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise unreadable(exc) from None
+    finally:
+        if reader is not None and sys.exc_info()[0] is not None:
+            reader.close()  # the file pandas opened
+    return None, _CsvChunks(first, reader, unreadable)
 
-    def chunks():
-        yield read_missing_marks(first)[0]
-        try:
-            for chunk in reader:
-                yield read_missing_marks(chunk)[0]
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise unreadable(exc) from None
 
-    return None, chunks()
+class _CsvChunks:
+    """The chunks of a CSV file as DataFrames (``?`` cells read as missing); the file is
+    closed at its end, on a read error, or by :meth:`close` (also before the first
+    chunk is taken)."""
+
+    def __init__(self, first, reader, unreadable):
+        self._first, self._reader, self._unreadable = first, reader, unreadable
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        chunk, self._first = self._first, None
+        if chunk is None:
+            try:
+                chunk = next(self._reader)
+            except StopIteration:
+                self.close()
+                raise
+            except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+                self.close()
+                raise self._unreadable(exc) from None
+        return read_missing_marks(chunk)[0]
+
+    def close(self):
+        self._reader.close()
 
 
 def feature_columns(model, final, columns, id_column, data_name):
@@ -563,12 +587,28 @@ def predict_command(args):
     except ValueError as exc:
         raise DeployInputError(str(exc)) from None
     total, batches = read_batches(args.data, args.batch_size, encoding)
+    with contextlib.closing(_Closable(batches)):  # the data file, read to its end or not
+        return _predict_batches(args, model, final, total, batches)
+
+
+class _Closable:
+    """``close()`` of an iterator that has one (a file's chunks), else nothing."""
+
+    def __init__(self, iterator):
+        self.iterator = iterator
+
+    def close(self):
+        if hasattr(self.iterator, "close"):
+            self.iterator.close()
+
+
+def _predict_batches(args, model, final, total, batches):
     writer = _Writer(args.out)
     from tqdm.auto import tqdm
 
     n_rows = 0
+    batches = iter(batches)
     try:
-        batches = iter(batches)
         first = next(batches, None)
         if first is None:
             batches = iter(())
@@ -619,7 +659,8 @@ def export_command(args):
     sample = None
     if args.sample is not None:
         _, batches = read_batches(args.sample, 256)
-        chunk = next(iter(batches))
+        with contextlib.closing(_Closable(batches)):  # one chunk is enough
+            chunk = next(iter(batches))
         columns = feature_columns(model, final, chunk.columns, None, str(args.sample))
         sample = model_input(model, chunk[columns])
     try:

@@ -1,6 +1,7 @@
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -495,6 +496,32 @@ def test_predict_with_a_model_that_reads_documents(tmp_path, capsys):
                      "--quiet"]) == 2
     assert ("reads one text a row (its first step, TfidfVectorizer, takes documents); "
             "DATA") in capsys.readouterr().err
+
+
+def test_predict_closes_the_data_file_whatever_happens(saved_pipeline, tmp_path, capsys):
+    # The file pandas opens for a CSV is closed at the end, after an error in the
+    # columns, and after an --out that cannot be written (before: left open until the
+    # garbage collector warned "unclosed file").
+    import gc
+
+    _, path, X, data = saved_pipeline
+    bad = tmp_path / "bad.csv"
+    X.rename(columns={"a": "A"}).to_csv(bad, index=False)
+    runs = [
+        (["predict", str(path), str(data), "--out", str(tmp_path / "p.csv"), "--quiet"], 0),
+        (["predict", str(path), str(bad), "--out", str(tmp_path / "p.csv"), "--quiet"], 2),
+        (["predict", str(path), str(data), "--out", str(tmp_path / "p.ods"), "--quiet"], 2),
+        (["predict", str(path), str(data), "--out", str(tmp_path / "p.csv"), "--quiet",
+          "--batch-size", "7", "--id-column", "nope"], 2),
+    ]
+    for argv, status in runs:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert cli.main(argv) == status
+            gc.collect()
+        unclosed = [w for w in caught if issubclass(w.category, ResourceWarning)]
+        assert not unclosed, (argv, [str(w.message) for w in unclosed])
+    capsys.readouterr()
 
 
 def test_predict_parquet_in_and_out(saved_pipeline, tmp_path):
