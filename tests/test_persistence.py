@@ -378,7 +378,8 @@ def test_code_references_in_json_are_refused(saved, replacement, match):
 
 def test_truncated_file(saved):
     path, _ = saved
-    data = open(path, "rb").read()
+    with open(path, "rb") as fh:
+        data = fh.read()
     for cut in (len(data) // 2, 10):
         with open(path, "wb") as fh:
             fh.write(data[:cut])
