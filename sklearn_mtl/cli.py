@@ -302,7 +302,14 @@ def _read_table(path, encoding=None):
     file (``.parquet``, ``.pq``), whose columns keep their types (dates, categories,
     bools), or of the first sheet of an Excel workbook (``.xlsx``); and the encoding a
     CSV file was read in where it is not UTF-8 (else None): ``encoding`` where given."""
-    from ._cli_deploy import _EXCEL, _PARQUET, check_encoding, csv_format, read_workbook
+    from ._cli_deploy import (
+        _EXCEL,
+        _PARQUET,
+        EXACT_FLOATS,
+        check_encoding,
+        csv_format,
+        read_workbook,
+    )
 
     try:
         check_encoding(encoding)
@@ -328,7 +335,7 @@ def _read_table(path, encoding=None):
                 from None
     options = csv_format(path, encoding=encoding)
     try:
-        frame = pd.read_csv(path, **options)
+        frame = pd.read_csv(path, **options, **EXACT_FLOATS)
     except pd.errors.EmptyDataError:
         raise CLIError(
             f"--data {str(path)!r} is empty; expected a CSV with a header row."
