@@ -1261,10 +1261,10 @@ class LabelProductClassifier(_BaselineMethods):
     >>> clf = LabelProductClassifier(LogisticRegression(), tasks=tasks)
     >>> clf.fit(X, Y).n_combinations_
     3
-    >>> clf.predict([[0.05], [2.05]])
-       car color
-    0   no   NaN
-    1  yes  blue
+    >>> clf.predict([[0.05], [2.05]]).fillna("(off)")  # color is gated off where car is no
+       car  color
+    0   no  (off)
+    1  yes   blue
     """
 
     _parameter_constraints: dict = {

@@ -127,6 +127,9 @@ def read_missing_marks(frame, skip=()):
         found[c] = int(marked.sum())
         column = values.mask(marked)  # its dtype kept: NaN, or <NA> for a string dtype
         numbers = pd.to_numeric(column, errors="coerce")
+        if numbers.notna().sum() == column.notna().sum():  # every other cell a number
+            # read as Python reads them, exactly: pandas 2's to_numeric rounds some
+            numbers = column.map(float, na_action="ignore").astype(float)
         read[c] = numbers if numbers.notna().sum() == column.notna().sum() else column
     if read:
         frame = frame.copy()

@@ -189,8 +189,11 @@ def compare(
                     error = exc
             if error is not None and error_score == "raise":
                 # Added here, not in the worker: a remote backend may drop the notes.
+                note = f"While fitting or predicting {name!r} on fold {fold}."
                 if hasattr(error, "add_note"):
-                    error.add_note(f"While fitting or predicting {name!r} on fold {fold}.")
+                    error.add_note(note)
+                else:  # Python 3.10: PEP 678's attribute, which its tracebacks do not print
+                    error.__notes__ = [*getattr(error, "__notes__", []), note]
                 raise error
             if error is not None:
                 warnings.warn(
