@@ -129,8 +129,9 @@ def read_missing_marks(frame, skip=()):
         numbers = pd.to_numeric(column, errors="coerce")
         if numbers.notna().sum() == column.notna().sum():  # every other cell a number
             # read as Python reads them, exactly: pandas 2's to_numeric rounds some
-            numbers = column.map(float, na_action="ignore").astype(float)
-        read[c] = numbers if numbers.notna().sum() == column.notna().sum() else column
+            read[c] = column.map(float, na_action="ignore").astype(float)
+        else:
+            read[c] = column
     if read:
         frame = frame.copy()
         for c, column in read.items():
@@ -597,19 +598,18 @@ def predict_command(args):
     except ValueError as exc:
         raise DeployInputError(str(exc)) from None
     total, batches = read_batches(args.data, args.batch_size, encoding)
-    with contextlib.closing(_Closable(batches)):  # the data file, read to its end or not
+    with _closed_after(batches):  # the data file, read to its end or not
         return _predict_batches(args, model, final, total, batches)
 
 
-class _Closable:
-    """``close()`` of an iterator that has one (a file's chunks), else nothing."""
-
-    def __init__(self, iterator):
-        self.iterator = iterator
-
-    def close(self):
-        if hasattr(self.iterator, "close"):
-            self.iterator.close()
+@contextlib.contextmanager
+def _closed_after(batches):
+    """Close ``batches`` (a file's chunks) when the block ends, where it can be closed."""
+    try:
+        yield batches
+    finally:
+        if hasattr(batches, "close"):
+            batches.close()
 
 
 def _predict_batches(args, model, final, total, batches):
@@ -669,7 +669,7 @@ def export_command(args):
     sample = None
     if args.sample is not None:
         _, batches = read_batches(args.sample, 256)
-        with contextlib.closing(_Closable(batches)):  # one chunk is enough
+        with _closed_after(batches):  # one chunk is enough
             chunk = next(iter(batches))
         columns = feature_columns(model, final, chunk.columns, None, str(args.sample))
         sample = model_input(model, chunk[columns])
