@@ -430,11 +430,11 @@ def feature_columns(model, final, columns, id_column, data_name):
         )
     n = getattr(model, "n_features_in_", None)
     candidates = [c for c in columns if c != id_column]
-    if takes_documents(model):
+    reader = document_reader(model)
+    if reader is not None:
         if len(candidates) != 1:
-            first = model.steps[0][1] if hasattr(model, "steps") else model
             raise DeployInputError(
-                f"The model reads one text a row (its first step, {type(first).__name__}, "
+                f"The model reads one text a row (its first step, {type(reader).__name__}, "
                 f"takes documents); DATA {data_name!r} has {len(candidates)} columns "
                 f"{candidates} besides the id column. Give it the text column alone, or "
                 "with one more column named by --id-column."
@@ -448,18 +448,18 @@ def feature_columns(model, final, columns, id_column, data_name):
     return candidates
 
 
-def takes_documents(model):
-    """Whether ``model`` (or its first step) reads one text document a sample, as
+def document_reader(model):
+    """``model`` or its first step where that reads one text document a sample, as
     scikit-learn's ``CountVectorizer``, ``TfidfVectorizer`` and ``HashingVectorizer`` do
-    (their tags: strings, not a 2-D array)."""
+    (their tags: strings, not a 2-D array); else None."""
     from sklearn.utils import get_tags
 
     first = model.steps[0][1] if hasattr(model, "steps") else model
     try:
         tags = get_tags(first).input_tags
     except (AttributeError, TypeError):  # not a scikit-learn estimator
-        return False
-    return tags.string and not tags.two_d_array
+        return None
+    return first if tags.string and not tags.two_d_array else None
 
 
 def model_input(model, X):
@@ -468,7 +468,7 @@ def model_input(model, X):
     cell an empty text) for one that reads documents, else an array."""
     if getattr(model, "feature_names_in_", None) is not None:
         return X
-    if takes_documents(model):
+    if document_reader(model) is not None:
         return X.iloc[:, 0].fillna("").astype(str)
     return X.to_numpy()  # a model fitted on an array: no column names to check
 
