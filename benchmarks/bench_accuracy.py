@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_accuracy.py [--tables penguins,mpg] [--models mtl,lr,hgb]
-        [--threads 2] [--seeds 0,1,2] [--grouped] [--out table.md]
+        [--threads 2] [--seeds 0,1,2] [--grouped] [--noise-columns 5] [--out table.md]
 
 5-fold ``KFold(shuffle=True, random_state=0)`` on each table of the development suite
 (``benchmarks/_suite.py``; ``--tables held-out`` runs the tables kept aside). For each
@@ -29,6 +29,9 @@ A win or a miss of a few samples with a large p-value is no evidence either way.
 ``--grouped`` runs the tables of repeated measures (``_suite.GROUP_COLUMNS``) with folds
 by subject, a shuffled ``GroupKFold``, and the subject's identifier out of the features:
 how the models do on subjects they have not seen.
+
+``--noise-columns 5`` appends five columns of standard normal noise to every table's
+features: how much each model loses to columns that carry nothing about any task.
 
 ``--seeds 0,1,2`` repeats every model with each ``random_state`` (the network's and the
 seeded baselines': forests, boosting, scikit-learn's MLP), on the same folds: a row and a
@@ -142,21 +145,30 @@ def build(name, tasks, seed, best=None):
     raise ValueError(f"unknown model {name!r}")
 
 
+def add_noise_columns(X, k, seed=0):
+    """``X`` with ``k`` columns of standard normal noise appended (``noise0``, ...), drawn
+    with ``seed``: columns that carry nothing about any task, as real tables have (an
+    identifier, a measurement no task depends on)."""
+    rng = np.random.default_rng(seed)
+    return X.assign(**{f"noise{i}": rng.standard_normal(len(X)) for i in range(k)})
+
+
 def run_table(table, X, Y, models, tasks=None, seed=0, cache=None, cached_only=False,
-              model_seed=None, groups=None):
+              model_seed=None, groups=None, variant=""):
     """Cross-validate ``models`` on one table: {model: row of compare's table} and
     {model: (out-of-fold predictions, true labels)}. ``seed`` draws the folds and, unless
     ``model_seed`` is given, seeds the models. With ``groups`` (each row's subject), the
     folds are a shuffled ``GroupKFold``: no subject in two folds. With ``cache`` (a
     folder), a model already measured on this table (with this model seed and folds) is
-    read back instead of refitted."""
+    read back instead of refitted; ``variant`` names a changed ``X`` in the cache (e.g.
+    ``".noise5"``)."""
     if groups is None:
         cv = KFold(n_splits=5, shuffle=True, random_state=seed)
     else:
         cv = GroupKFold(n_splits=5, shuffle=True, random_state=seed)
     model_seed = seed if model_seed is None else model_seed
     suffix = "" if model_seed == 0 else f".seed{model_seed}"
-    suffix += "" if groups is None else ".grouped"
+    suffix += ("" if groups is None else ".grouped") + variant
     rows, details = {}, {}
     order = [m for m in ALL_MODELS if m in models]
     best = None
@@ -286,7 +298,13 @@ def main(argv=None):
     p.add_argument("--cache", default=None,
                    help="a folder keeping each (table, model) result; a model already there "
                    "is read back, not refitted (delete a file to measure it again)")
+    p.add_argument("--noise-columns", type=int, default=0, metavar="K",
+                   help="append K columns of standard normal noise to every table's "
+                   "features (drawn with seed 0): how much each model loses to columns "
+                   "that carry nothing")
     args = p.parse_args(argv)
+    if args.noise_columns < 0:
+        p.error("--noise-columns must be 0 or more")
     if args.threads:
         torch.set_num_threads(args.threads)
     table_sets = {"development": _suite.DEVELOPMENT, "held-out": _suite.HELD_OUT,
@@ -311,6 +329,10 @@ def main(argv=None):
         if args.grouped:
             groups = X[_suite.GROUP_COLUMNS[table]].to_numpy()
             X = X.drop(columns=_suite.GROUP_COLUMNS[table])
+        variant = ""
+        if args.noise_columns:
+            X = add_noise_columns(X, args.noise_columns)
+            variant = f".noise{args.noise_columns}"
         tasks = None
         if table == "cars_gated":
             from sklearn_mtl import Task
@@ -321,7 +343,7 @@ def main(argv=None):
         for seed in seeds:
             rows, details = run_table(table, X, Y, models, tasks, cache=args.cache,
                                       cached_only=args.cached_only, model_seed=seed,
-                                      groups=groups)
+                                      groups=groups, variant=variant)
             if not rows:
                 continue
             frame = summarise(table, rows, details, table in _suite.LABEL_SETS)
