@@ -466,9 +466,16 @@ def _local_dates(column):
 _MIN_ROWS_FOR_IDS = 20
 
 
+#: How many integers an identifier's range may span per row: row numbers from any start
+#: (1001, 1002, ...), a few of them gone with the rows a file left out.
+_ID_SPAN_PER_ROW = 1.25
+
+
 def _looks_like_identifier(column):
     """Whether a feature column reads as a row identifier: text with a different value in
-    every row, or integers that number the rows (a permutation of 0..n-1 or 1..n)."""
+    every row, or integers that number the rows: all distinct, from any start, their
+    range at most ``_ID_SPAN_PER_ROW`` times the number of rows (1..n, 1001..1000+n, or
+    1..n with some rows left out), where a measurement's distinct values spread wider."""
     from .neural._preprocessing import is_text
 
     values = column.dropna()
@@ -478,8 +485,8 @@ def _looks_like_identifier(column):
         return True
     if not pd.api.types.is_integer_dtype(column.dtype):
         return False
-    ordered = np.sort(values.to_numpy())
-    return bool(ordered[0] in (0, 1) and ordered[-1] - ordered[0] == len(ordered) - 1)
+    span = int(values.max()) - int(values.min()) + 1
+    return span <= _ID_SPAN_PER_ROW * len(values)
 
 
 # ---------------------------------------------------------------------------- report

@@ -1084,20 +1084,24 @@ def test_an_identifier_column_is_pointed_out(tmp_path, capsys):
     rng = np.random.RandomState(0)
     frame = pd.DataFrame({"id": [f"p{i:03d}" for i in range(40)],
                           "row": rng.permutation(40) + 1, "x": rng.normal(size=40),
-                          "count": rng.permutation(40) * 2})
+                          "count": rng.permutation(40) * 2,
+                          "code": rng.permutation(40) + 1001,
+                          "kept": rng.choice(np.arange(1, 49), 40, replace=False)})
     frame["kind"] = np.where(frame["x"] > 0, "a", "b")
     path = tmp_path / "ids.csv"
     frame.to_csv(path, index=False)
     base = ["fit", "--data", str(path), "--targets", "kind", "--model", "independent",
             "--out", str(tmp_path / "m.mtl")]
     assert cli.main(base) == 0
-    assert ("Column(s) ['id', 'row'] hold a different value in every row, as an identifier "
-            "does, and are read as features; name the features with --features") in \
-        capsys.readouterr().out
+    # row numbers from any start, some of them left out, read as identifiers too; not
+    # distinct numbers spread wider than the rows ('count': 0, 2, ..., 78)
+    assert ("Column(s) ['id', 'row', 'code', 'kept'] hold a different value in every row, as "
+            "an identifier does, and are read as features; name the features with "
+            "--features") in capsys.readouterr().out
     assert cli.main([*base, "--features", "id,row,x"]) == 0
     assert "as an identifier does" not in capsys.readouterr().out
     assert cli.main([*base[:3], "--targets", "kind,id", *base[5:]]) == 0
-    assert "['row'] hold" in capsys.readouterr().out  # a target is no feature
+    assert "['row', 'code', 'kept'] hold" in capsys.readouterr().out  # a target is no feature
 
 
 def test_excel_workbooks_in_and_out(dated_csv, tmp_path, capsys):
