@@ -10,6 +10,7 @@ if TYPE_CHECKING:  # for readers and type checkers; at run time, on first use be
     from ._decoding import JointDecoder
     from ._encoder import EncodedLabels, StructuredLabelEncoder
     from ._export import export_onnx
+    from ._feature_selection import TaskFeatureSelector
     from ._multitask import MultiTaskClassifier
     from ._persistence import UnsafeModelFileError, load, save
     from ._schema import MISSING, NOT_APPLICABLE, Schema, Task
@@ -31,6 +32,7 @@ _MODULES = {
     "MultiTaskClassifier": "_multitask",
     "UnsafeModelFileError": "_persistence", "load": "_persistence", "save": "_persistence",
     "MISSING": "_schema", "NOT_APPLICABLE": "_schema", "Schema": "_schema", "Task": "_schema",
+    "TaskFeatureSelector": "_feature_selection",
     "TaskThresholdTuner": "_thresholds",
 }
 
@@ -63,6 +65,7 @@ __all__ = [
     "StructuredLabelEncoder",
     "Task",
     "TaskChainClassifier",
+    "TaskFeatureSelector",
     "TaskThresholdTuner",
     "UnsafeModelFileError",
     "__version__",

@@ -14,6 +14,7 @@ from sklearn_mtl import (
     LabelProductClassifier,
     MultiTaskClassifier,
     TaskChainClassifier,
+    TaskFeatureSelector,
     TaskThresholdTuner,
 )
 from sklearn_mtl.neural import TabularPreprocessor
@@ -31,6 +32,7 @@ def _estimators():
         TaskChainClassifier(LogisticRegression()),
         LabelProductClassifier(LogisticRegression()),
         TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()), cv=3),
+        TaskFeatureSelector(n_estimators=5, random_state=0),
         # the estimator's own preprocessing; also with its encoding and log-ratios
         TabularPreprocessor(),
         TabularPreprocessor(n_bins=4, ratios=True),

@@ -1,0 +1,308 @@
+"""Feature selection for several tasks: the columns that help some task on held-out rows."""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.feature_selection import SelectorMixin
+from sklearn.model_selection import KFold
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._encoder import StructuredLabelEncoder
+from ._frames import is_polars, to_pandas
+from ._schema import Schema, Task
+from ._validation import check_row_order
+
+#: Probabilities below this count as this in the held-out log loss: a forest's 0 would
+#: make one wrong row outweigh every other.
+_PROBABILITY_FLOOR = 0.01
+
+#: The two probe models, in the order of ``score_names_``.
+PROBES = ("forest", "linear")
+
+
+class TaskFeatureSelector(SelectorMixin, BaseEstimator):
+    """Keep the columns of ``X`` that help predict some task on rows held out of training.
+
+    Each task (each label of a multilabel task) is predicted by two probe models,
+    cross-fitted on shuffled folds: a random forest, which finds thresholds and
+    interactions, and a linear model on the scaled columns (a logistic regression; a
+    ridge regression for a regression task), which finds weak columns that count
+    together. On the rows each fold holds out, one column at a time is permuted and each
+    row's loss (log loss; squared error for a regression task) is compared with its loss
+    on the columns as they are: the permutation importance of Breiman (2001), measured
+    on data the probe never trained on. A column is kept where, for some task and probe,
+    the permutation raises the mean held-out loss by more than ``threshold`` standard
+    errors of that mean. A column that helps no task on held-out rows is dropped:
+    noise, an identifier in a shuffled table, a constant.
+
+    The default threshold leans towards keeping a column, since dropping one that a
+    task needs costs more than keeping one of noise: every task and probe is a chance
+    for a column of pure noise to pass (with three or four tasks, about one noise
+    column in five passed on the benchmark's tables). Raise ``threshold`` to drop more.
+
+    Missing and gated-off labels are left out task by task, as every estimator of this
+    package leaves them out; a sample keeps its other labels. A DataFrame keeps its
+    columns' names and dtypes (strings, categories, dates), so that a
+    :class:`~sklearn_mtl.MultiTaskClassifier` after it in a ``Pipeline`` reads the
+    columns as the user has them. The probes read the columns through
+    :class:`~sklearn_mtl.neural.TabularPreprocessor` (gaps, strings and dates included).
+
+    Where two columns hold the same information, permuting one of them costs little,
+    and one of them may be dropped; the other still carries it. The screen measures each
+    column on its own: a column useful only together with another one that is also
+    useful alone is kept through that one. Put it in front of an estimator and compare
+    the two on your own folds (:func:`~sklearn_mtl.compare`): a network can lose more to
+    columns that carry nothing than a tree does (see "A baseline beats the network on
+    my table" in the FAQ).
+
+    Parameters
+    ----------
+    tasks : list of Task or str, Schema, or None, default=None
+        The tasks, as :class:`~sklearn_mtl.StructuredLabelEncoder` takes them (gates,
+        declared classes); ``None`` infers them from ``y``.
+    cv : int, default=3
+        Number of shuffled folds of the probes.
+    threshold : float, default=2.0
+        How many standard errors of the mean held-out loss increase a column must pass
+        for some task and probe to be kept.
+    n_estimators : int, default=50
+        Trees of the forest probe.
+    max_samples : int or None, default=2000
+        The screen reads at most this many rows, drawn at random (``None``: every row).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the row sample, the folds, the forests and the permutations.
+
+    Attributes
+    ----------
+    support_ : ndarray of bool of shape (n_features_in_,)
+        The kept columns.
+    z_scores_ : ndarray of shape (n_features_in_, n_scores)
+        Each column's mean held-out loss increase divided by its standard error, per
+        task (per label) and probe (NaN where a probe could not be fitted).
+    score_names_ : list of str
+        The columns of ``z_scores_``: ``"<task> (forest)"``, ``"<task> (linear)"``
+        (``"<task>[<label>] (...)"`` for a multilabel task's labels).
+    schema_ : Schema
+        The tasks.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.feature_selection.SelectFromModel : selection by a fitted model's in-sample
+        importances, one output.
+    sklearn.inspection.permutation_importance : the importance measured here.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn_mtl import TaskFeatureSelector
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(rng.normal(size=(300, 4)), columns=["a", "b", "noise1", "noise2"])
+    >>> Y = pd.DataFrame({"first": X["a"] > 0, "second": np.abs(X["b"]) > 1})
+    >>> selector = TaskFeatureSelector(random_state=0).fit(X, Y)
+    >>> selector.transform(X).columns.tolist()
+    ['a', 'b', 'noise2']
+    >>> np.nanmax(selector.z_scores_, axis=1).round(1).tolist()
+    [16.4, 14.8, 0.1, 2.5]
+
+    One column of noise passed the default threshold here, by chance: each task and
+    probe is a chance for it. A higher threshold drops it:
+
+    >>> TaskFeatureSelector(threshold=3, random_state=0).fit(X, Y).get_feature_names_out()
+    array(['a', 'b'], dtype=object)
+    """
+
+    _parameter_constraints = {
+        "tasks": [list, tuple, Task, Schema, None],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "threshold": [Interval(Real, 0, None, closed="left")],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "max_samples": [Interval(Integral, 2, None, closed="left"), None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, tasks=None, *, cv=3, threshold=2.0, n_estimators=50, max_samples=2000,
+                 random_state=None):
+        self.tasks = tasks
+        self.cv = cv
+        self.threshold = threshold
+        self.n_estimators = n_estimators
+        self.max_samples = max_samples
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Score every column on held-out rows and keep those that help some task.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The features; NaN marks a gap. A DataFrame may hold strings, categories,
+            booleans and dates.
+        y : structured labels
+            Any form :class:`~sklearn_mtl.StructuredLabelEncoder` reads.
+
+        Returns
+        -------
+        self : TaskFeatureSelector
+        """
+        from .neural._preprocessing import TabularPreprocessor, _as_frame
+
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        check_row_order(X, y)
+        frame = _as_frame(X)
+        validate_data(self, frame, reset=True, skip_check_array=True)
+        encoder = StructuredLabelEncoder(tasks=self.tasks)
+        encoded = encoder.fit_transform(y)
+        self.schema_ = encoder.schema_
+        if encoded.n_samples != len(frame):
+            raise ValueError(
+                f"X has {len(frame)} samples, but y has {encoded.n_samples}; expected one "
+                "row of labels per sample."
+            )
+        rng = check_random_state(self.random_state)
+        rows = np.arange(len(frame))
+        if self.max_samples is not None and len(rows) > self.max_samples:
+            rows = np.sort(rng.choice(rows, self.max_samples, replace=False))
+        frame, encoded = frame.iloc[rows].reset_index(drop=True), encoded[rows]
+        preprocessor = TabularPreprocessor().fit(frame)
+        targets = _targets(encoded)
+        self.score_names_ = [f"{name} ({probe})" for name, _, _ in targets for probe in PROBES]
+        n_features = frame.shape[1]
+        self.z_scores_ = np.full((n_features, len(self.score_names_)), np.nan)
+        for t, (_, kind, values) in enumerate(targets):
+            labelled = np.flatnonzero(~np.isnan(values) if kind == "regression" else values >= 0)
+            if len(labelled) < 2 * self.cv or (kind != "regression" and len(
+                    np.unique(values[labelled])) < 2):
+                continue  # too few labels to hold any out
+            scores = _held_out_scores(
+                frame.iloc[labelled], values[labelled], kind, preprocessor, self.cv,
+                self.n_estimators, rng)
+            self.z_scores_[:, 2 * t : 2 * t + 2] = scores
+        with np.errstate(invalid="ignore"):
+            self.support_ = np.nan_to_num(self.z_scores_, nan=-np.inf).max(axis=1) > \
+                self.threshold
+        if not self.support_.any():
+            warnings.warn(
+                "No column of X helps any task on held-out rows more than the threshold "
+                f"({self.threshold} standard errors); every column is kept.",
+                UserWarning,
+            )
+            self.support_ = np.ones(n_features, dtype=bool)
+        return self
+
+    def _get_support_mask(self):
+        check_is_fitted(self)
+        return self.support_
+
+    def transform(self, X):
+        """``X`` with the kept columns only; a DataFrame stays a DataFrame, with its
+        index, names and dtypes (a polars DataFrame stays a polars one).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_selected : DataFrame or ndarray of shape (n_samples, n_selected_features)
+        """
+        check_is_fitted(self)
+        keep = np.flatnonzero(self.support_)
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, reset=False, skip_check_array=True)
+            return X.iloc[:, keep]
+        if is_polars(X):
+            validate_data(self, to_pandas(X), reset=False, skip_check_array=True)
+            return X.select([X.columns[j] for j in keep])
+        return super().transform(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.target_tags.required = True
+        return tags
+
+
+def _targets(encoded):
+    """(name, kind, values) of every screened target: a binary or multiclass task's
+    codes (negative where masked), a multilabel task's labels one by one (0/1, -1 where
+    masked), a regression task's values (NaN where masked)."""
+    targets = []
+    for i, task in enumerate(encoded.schema.tasks):
+        if task.kind == "multilabel":
+            block = encoded.multilabel[task.name]
+            targets += [(f"{task.name}[{label}]", "binary", block[:, j].astype(np.int64))
+                        for j, label in enumerate(task.classes)]
+        elif task.kind == "regression":
+            targets.append((task.name, "regression", encoded.regression[task.name]))
+        else:
+            targets.append((task.name, task.kind, encoded.codes[:, i]))
+    return targets
+
+
+def _probes(kind, n_estimators, rng):
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+    if kind == "regression":
+        return (RandomForestRegressor(n_estimators, random_state=seed, n_jobs=1),
+                Ridge())
+    return (RandomForestClassifier(n_estimators, random_state=seed, n_jobs=1),
+            LogisticRegression(max_iter=1000))
+
+
+def _row_losses(probe, Z, y, kind):
+    """Each row's loss under a fitted probe: log loss (probabilities floored at
+    ``_PROBABILITY_FLOOR``; a class the probe never saw gets the floor) or squared
+    error."""
+    if kind == "regression":
+        return (probe.predict(Z) - y) ** 2
+    proba = probe.predict_proba(Z)
+    where = np.searchsorted(probe.classes_, y)
+    seen = (where < len(probe.classes_)) & (probe.classes_[np.minimum(
+        where, len(probe.classes_) - 1)] == y)
+    p = np.where(seen, proba[np.arange(len(y)), np.minimum(where, proba.shape[1] - 1)], 0.0)
+    return -np.log(np.maximum(p, _PROBABILITY_FLOOR))
+
+
+def _held_out_scores(frame, y, kind, preprocessor, n_splits, n_estimators, rng):
+    """(n_features, 2): each column's mean held-out loss increase under permutation
+    over its standard error, for the forest and the linear probe."""
+    n, n_features = frame.shape
+    Z = preprocessor.transform(frame).astype(np.float64)
+    diffs = np.zeros((2, n_features, n))
+    folds = KFold(n_splits, shuffle=True, random_state=rng.randint(np.iinfo(np.int32).max))
+    for train, test in folds.split(Z):
+        if kind != "regression" and len(np.unique(y[train])) < 2:
+            return np.full((n_features, 2), np.nan)
+        probes = [p.fit(Z[train], y[train]) for p in _probes(kind, n_estimators, rng)]
+        base = [_row_losses(p, Z[test], y[test], kind) for p in probes]
+        held_out = frame.iloc[test]
+        for j in range(n_features):
+            permuted = held_out.copy()
+            permuted.isetitem(j, held_out.iloc[rng.permutation(len(test)), j].to_numpy())
+            Zp = preprocessor.transform(permuted).astype(np.float64)
+            for k, probe in enumerate(probes):
+                diffs[k, j, test] = _row_losses(probe, Zp, y[test], kind) - base[k]
+    mean = diffs.mean(axis=2)
+    se = diffs.std(axis=2, ddof=1) / np.sqrt(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, mean / se, np.sign(mean) * np.inf)
+    return np.nan_to_num(z, nan=0.0).T

@@ -1,0 +1,160 @@
+"""TaskFeatureSelector: the columns that help some task on held-out rows."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+
+import sklearn_mtl
+from sklearn_mtl import MultiTaskClassifier, Task, TaskFeatureSelector
+
+
+def _table(n=400, seed=0):
+    """Columns a (a threshold task), b (|b| > 1), c and d (their sum's sign) and two
+    columns of noise."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, 6)), columns=["a", "b", "c", "d", "noise1", "noise2"])
+    Y = pd.DataFrame({
+        "first": np.where(X["a"] > 0.3, "hi", "lo"),
+        "second": np.abs(X["b"]) > 1,
+        "third": np.where(X["c"] + X["d"] > 0, "up", "down"),
+    })
+    return X, Y
+
+
+def test_keeps_the_columns_a_task_reads_and_drops_noise():
+    X, Y = _table()
+    selector = TaskFeatureSelector(random_state=0).fit(X, Y)
+    assert selector.get_support().tolist() == [True] * 4 + [False] * 2
+    assert selector.get_feature_names_out().tolist() == ["a", "b", "c", "d"]
+    assert selector.score_names_ == [f"{t} ({p})" for t in Y.columns
+                                     for p in ("forest", "linear")]
+    z = pd.DataFrame(selector.z_scores_, index=X.columns, columns=selector.score_names_)
+    # the threshold on b is the forest's to find; the sum of c and d the linear model's
+    assert z.loc["b", "second (forest)"] > 10 > z.loc["b", "second (linear)"]
+    for column in ("c", "d"):
+        assert z.loc[column, "third (linear)"] > max(5, z.loc[column, "third (forest)"])
+    assert (z.loc[["noise1", "noise2"]] < 2).all().all()
+
+
+def test_the_same_seed_gives_the_same_screen_and_the_data_is_not_changed():
+    X, Y = _table(200)
+    X_before, Y_before = X.copy(), Y.copy()
+    first = TaskFeatureSelector(random_state=3).fit(X, Y)
+    second = TaskFeatureSelector(random_state=3).fit(X, Y)
+    np.testing.assert_array_equal(first.z_scores_, second.z_scores_)
+    pd.testing.assert_frame_equal(X, X_before)
+    pd.testing.assert_frame_equal(Y, Y_before)
+
+
+def test_missing_and_gated_labels_are_left_out_task_by_task():
+    # "colour" is known on a third of the rows and gated off where there is no car; the
+    # column it reads ("e") is kept, from the rows that have its label.
+    rng = np.random.default_rng(1)
+    n = 600
+    X = pd.DataFrame(rng.normal(size=(n, 3)), columns=["car_signal", "e", "noise"])
+    car = (X["car_signal"] > 0).astype(int)
+    colour = np.where(X["e"] > 0, "red", "blue").astype(object)
+    colour[car.to_numpy() == 0] = None
+    colour[rng.random(n) < 0.5] = None
+    Y = pd.DataFrame({"car": car, "colour": colour})
+    tasks = [Task("car"), Task("colour", gate=("car", 1))]
+    selector = TaskFeatureSelector(tasks=tasks, random_state=0).fit(X, Y)
+    assert selector.get_feature_names_out().tolist() == ["car_signal", "e"]
+    assert selector.schema_.names == ["car", "colour"]
+
+
+def test_a_dataframe_keeps_its_index_names_and_dtypes():
+    X, Y = _table(300)
+    X = X.assign(
+        kind=pd.Categorical(np.where(Y["first"] == "hi", "u", "v")),
+        label=np.where(Y["third"] == "up", "p", "q"),
+        when=pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(300) % 7, unit="D"),
+    ).set_axis(np.arange(300) + 1000)
+    Y.index = X.index
+    selector = TaskFeatureSelector(random_state=0).fit(X, Y)
+    out = selector.transform(X)
+    assert isinstance(out, pd.DataFrame) and out.index.equals(X.index)
+    assert {"kind", "label"} <= set(out.columns)
+    assert out.dtypes.equals(X.dtypes[out.columns])
+    np.testing.assert_array_equal(selector.get_feature_names_out(), out.columns)
+
+
+def test_a_polars_dataframe_stays_polars():
+    pl = pytest.importorskip("polars")
+    X, Y = _table(200)
+    selector = TaskFeatureSelector(random_state=0).fit(pl.from_pandas(X), pl.from_pandas(Y))
+    out = selector.transform(pl.from_pandas(X))
+    assert isinstance(out, pl.DataFrame)
+    assert out.columns == selector.get_feature_names_out().tolist()
+
+
+def test_arrays_multilabel_and_regression_tasks():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 4))
+    indicator = np.column_stack([X[:, 0] > 0, X[:, 1] > 0.5]).astype(int)
+    selector = TaskFeatureSelector(random_state=0).fit(X, indicator)
+    # a 0/1 matrix is two binary tasks, as every estimator reads it
+    assert selector.score_names_ == ["task0 (forest)", "task0 (linear)", "task1 (forest)",
+                                     "task1 (linear)"]
+    assert selector.get_support().tolist() == [True, True, False, False]
+    assert selector.transform(X).shape == (300, 2)
+
+    # label sets: one multilabel task, screened label by label
+    sets = [[name for name, on in (("x", a > 0), ("z", b > 0.5)) if on] for a, b in X[:, :2]]
+    selector = TaskFeatureSelector(random_state=0).fit(X, sets)
+    assert [n.split(" ")[0] for n in selector.score_names_[::2]] == ["y[x]", "y[z]"]
+    assert selector.get_support().tolist() == [True, True, False, False]
+
+    Y = pd.DataFrame({"amount": 3 * X[:, 2] + rng.normal(scale=0.1, size=300),
+                      "sign": X[:, 0] > 0})
+    tasks = [Task("amount", kind="regression"), Task("sign")]
+    selector = TaskFeatureSelector(tasks=tasks, random_state=0).fit(X, Y)
+    assert selector.get_support().tolist() == [True, False, True, False]
+
+
+def test_max_samples_reads_a_sample_of_the_rows():
+    X, Y = _table(400)
+    small = TaskFeatureSelector(max_samples=150, random_state=0).fit(X, Y)
+    every = TaskFeatureSelector(max_samples=None, random_state=0).fit(X, Y)
+    assert not np.array_equal(small.z_scores_, every.z_scores_)
+    assert small.get_support()[:4].all()
+
+
+def test_no_helpful_column_keeps_every_column_with_a_warning():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["u", "v", "w"])
+    Y = pd.DataFrame({"coin": rng.integers(0, 2, 200)})
+    with pytest.warns(UserWarning, match="No column of X helps any task"):
+        selector = TaskFeatureSelector(threshold=10, random_state=0).fit(X, Y)
+    assert selector.get_support().all()
+
+
+def test_bad_input_is_refused_by_name():
+    X, Y = _table(100)
+    with pytest.raises(ValueError, match="requires y"):
+        TaskFeatureSelector().fit(X, None)
+    with pytest.raises(ValueError, match="X has 100 samples, but y has 99"):
+        TaskFeatureSelector().fit(X, Y.iloc[:99].reset_index(drop=True))
+    with pytest.raises(NotFittedError):
+        TaskFeatureSelector().transform(X)
+    with pytest.raises(ValueError, match="cv"):
+        TaskFeatureSelector(cv=1).fit(X, Y)
+    fitted = TaskFeatureSelector(random_state=0).fit(X, Y)
+    with pytest.raises(ValueError, match="feature names"):
+        fitted.transform(X.rename(columns={"a": "A"}))
+
+
+def test_in_a_pipeline_before_the_network_and_saved(tmp_path):
+    X, Y = _table(200)
+    pipe = make_pipeline(
+        TaskFeatureSelector(random_state=0),
+        MultiTaskClassifier(hidden_layer_sizes=(16,), max_epochs=5, random_state=0),
+    ).fit(X, Y)
+    assert pipe[-1].feature_names_in_.tolist() == ["a", "b", "c", "d"]
+    predicted = pipe.predict(X)
+    assert predicted.index.equals(X.index) and list(predicted.columns) == list(Y.columns)
+    path = sklearn_mtl.save(pipe, tmp_path / "pipe.mtl")
+    loaded = sklearn_mtl.load(path)
+    pd.testing.assert_frame_equal(loaded.predict(X), predicted)
