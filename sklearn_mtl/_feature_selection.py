@@ -330,16 +330,18 @@ def _held_out_scores(frame, Y, kind, preprocessor, n_splits, n_estimators, rng):
     and the linear probe."""
     n, n_features = frame.shape
     Z = preprocessor.transform(frame).astype(np.float64)
+    sources = preprocessor.output_sources()
+    blocks = [np.flatnonzero(sources == j) for j in range(n_features)]
     diffs = np.zeros((n_features, 2, Y.shape[1], n))
     folds = KFold(n_splits, shuffle=True, random_state=rng.randint(np.iinfo(np.int32).max))
     for train, test in folds.split(Z):
         probes = _Probes(kind, n_estimators, rng, Z[train], Y[train])
         base = probes.losses(Z[test], Y[test])
-        held_out = frame.iloc[test]
-        for j in range(n_features):
-            permuted = held_out.copy()
-            permuted.isetitem(j, held_out.iloc[rng.permutation(len(test)), j].to_numpy())
-            Zp = preprocessor.transform(permuted).astype(np.float64)
+        for j, block in enumerate(blocks):
+            # column j permuted across the held-out rows: the rows of its output block
+            # (the preprocessing reads each row alone), no transform again
+            Zp = Z[test]
+            Zp[:, block] = Zp[rng.permutation(len(test))[:, None], block]
             diffs[j, :, :, test] = np.moveaxis(probes.losses(Zp, Y[test]) - base, -1, 0)
     mean = diffs.mean(axis=-1)
     se = diffs.std(axis=-1, ddof=1) / np.sqrt(n)

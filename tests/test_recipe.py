@@ -395,6 +395,35 @@ def test_preprocessor_feature_names_out():
         pre.transform(X.rename(columns={"len": "length"}))
 
 
+def test_preprocessor_output_sources():
+    # Each output column's input column: exact on a small table, and permuting an input
+    # column across rows permutes the rows of its outputs and changes nothing else.
+    X = pd.DataFrame({"mass": [1.0, 2.0, 4.0, 8.0, 16.0, np.nan],
+                      "len": [1.0, 1.0, 2.0, 2.0, 4.0, 1.0],
+                      "island": ["x", "y", "x", "y", "z", "x"]})
+    pre = TabularPreprocessor(n_bins=2, ratios=True).fit(X)
+    np.testing.assert_array_equal(pre.output_sources(),
+                                  [0, 1, 0, 1, 2, 2, 2, 0, 0, 1, 1, -1, -1, -1])
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"mass": rng.normal(size=60), "count": rng.integers(0, 3, 60) * 1.0,
+                      "kind": rng.choice(list("abcdefg"), 60, p=[.3, .3, .3, .04, .03, .02,
+                                                                  .01]),
+                      "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(
+                          rng.integers(0, 9, 60), unit="D")})
+    X.loc[[3, 7], "mass"] = np.nan
+    pre = TabularPreprocessor(min_frequency=3).fit(X)  # rare kinds pooled
+    assert pre.one_hot_.infrequent_categories_[0] is not None
+    sources, Z = pre.output_sources(), pre.transform(X)
+    assert len(sources) == Z.shape[1] == len(pre.get_feature_names_out())
+    order = rng.permutation(60)
+    for j, name in enumerate(X.columns):
+        permuted = X.copy()
+        permuted[name] = X[name].to_numpy()[order]
+        expected = Z.copy()
+        expected[:, sources == j] = Z[order][:, sources == j]
+        np.testing.assert_array_equal(pre.transform(permuted), expected)
+
+
 def test_prediction_preprocesses_one_batch_at_a_time(tmp_path, monkeypatch):
     # the preprocessed table (the encoded view: many times the input's columns) is never
     # built whole at prediction, and a memory-mapped table is preprocessed as an array is

@@ -312,6 +312,36 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                 for t in range(max(len(e) - 1, 0))]
         return np.asarray(out, dtype=object)
 
+    def output_sources(self):
+        """The input column each output column is computed from, in output order.
+
+        The transform reads a sample's row alone, so permuting the values of input
+        column ``j`` across rows permutes the rows of the output columns whose source is
+        ``j``, and nothing else. A log-ratio and its encoding come from two columns:
+        their source is -1.
+
+        Returns
+        -------
+        ndarray of int of shape (n_features_out_,)
+        """
+        check_is_fitted(self)
+        numeric = self.numeric_columns_
+        parts = [numeric, numeric[self.missing_columns_],
+                 numeric[getattr(self, "point_mass_columns_", np.empty(0, int))]]
+        if self.one_hot_ is not None:
+            for j, categories, infrequent in zip(self.categorical_columns_,
+                                                 self.one_hot_.categories_,
+                                                 self.one_hot_.infrequent_categories_):
+                width = len(categories) if infrequent is None else (
+                    len(categories) - len(infrequent) + 1)
+                parts.append(np.full(width, j))
+        parts += [np.full(max(len(e) - 1, 0), numeric[j])
+                  for j, e in enumerate(getattr(self, "bin_edges_", ()))]
+        ratios = len(getattr(self, "ratio_pairs_", ())) + sum(
+            max(len(e) - 1, 0) for e in getattr(self, "ratio_bin_edges_", ()))
+        parts.append(np.full(ratios, -1))
+        return np.concatenate(parts).astype(np.intp)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
