@@ -45,7 +45,8 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
     The default threshold leans towards keeping a column, since dropping one that a
     task needs costs more than keeping one of noise: every task and probe is a chance
     for a column of pure noise to pass (with three or four tasks, three of twenty
-    noise columns passed on the benchmark's tables). Raise ``threshold`` to drop more.
+    noise columns passed on the benchmark's tables; with three tasks and 496 columns of
+    noise next to 4 useful ones, 52 passed). Raise ``threshold`` to drop more.
 
     Missing and gated-off labels are left out task by task, as every estimator of this
     package leaves them out; a sample keeps its other labels. A DataFrame keeps its
