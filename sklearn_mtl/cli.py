@@ -421,6 +421,17 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
         note += (f". Column(s) {ids} hold a different value in every row, as an identifier "
                  "does, and are read as features; name the features with --features to "
                  "leave them out")
+        for column in ids:
+            found = _sorted_tasks(X[column], Y)
+            if found:
+                (task, changes, expected), *others = found
+                runs = (f"{task!r} (they change {changes} time(s) from row to row, where a "
+                        f"shuffled file's would change about {expected:.0f} times)")
+                runs += "".join(f" and {t!r} ({c} time(s), about {e:.0f})"
+                                for t, c, e in others)
+                note += (f". Along {column!r} the rows follow the labels of {runs}: a model "
+                         "can read these labels from a row's place in the file, which a new "
+                         "row does not have")
     if groups is not None:
         groups = frame[groups].to_numpy()
     return X, Y, note + ".", groups
@@ -469,6 +480,26 @@ _MIN_ROWS_FOR_IDS = 20
 #: How many integers an identifier's range may span per row: row numbers from any start
 #: (1001, 1002, ...), a few of them gone with the rows a file left out.
 _ID_SPAN_PER_ROW = 1.25
+
+
+def _sorted_tasks(column, Y):
+    """``(task, changes, expected)`` for each task whose labels, read in the order of
+    ``column``, change from one row to the next less than half as often as in a shuffled
+    order (``expected``: (rows - 1) times the chance that two random rows differ), where
+    a shuffled order would change at least 10 times."""
+    order = np.argsort(column.to_numpy(), kind="stable")
+    found = []
+    for task in Y.columns:
+        labels = Y[task].iloc[order]
+        labels = labels[labels.notna()].astype(str).to_numpy()
+        if len(labels) < 2:
+            continue
+        shares = pd.Series(labels).value_counts(normalize=True).to_numpy()
+        expected = (len(labels) - 1) * (1.0 - float(np.sum(shares ** 2)))
+        changes = int(np.sum(labels[1:] != labels[:-1]))
+        if expected >= 10 and changes < expected / 2:
+            found.append((task, changes, expected))
+    return found
 
 
 def _looks_like_identifier(column):

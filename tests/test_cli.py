@@ -1078,6 +1078,29 @@ def test_question_marks_read_as_missing_values(dated_csv, tmp_path, capsys):
     assert pd.isna(read["a"][1])
 
 
+def test_rows_sorted_by_a_label_along_an_identifier_are_pointed_out(tmp_path, capsys):
+    # A file sorted by a label, with a row number: a model can read the label from the
+    # number, which a new row does not have. The note says which labels follow it.
+    rng = np.random.RandomState(0)
+    kind = np.repeat(["a", "b", "c"], 20)
+    frame = pd.DataFrame({"row": np.arange(1, 61), "x": rng.normal(size=60), "kind": kind,
+                          "coin": rng.choice(["h", "t"], 60)})
+    path = tmp_path / "sorted.csv"
+    frame.to_csv(path, index=False)
+    base = ["fit", "--data", str(path), "--targets", "kind,coin", "--model", "independent",
+            "--out", str(tmp_path / "m.mtl")]
+    assert cli.main(base) == 0
+    out = capsys.readouterr().out
+    assert ("Along 'row' the rows follow the labels of 'kind' (they change 2 time(s) from "
+            "row to row, where a shuffled file's would change about 39 times): a model can "
+            "read these labels from a row's place in the file") in out
+    assert "'coin' (" not in out  # a label in no order along the rows
+    frame.sample(frac=1, random_state=0).assign(row=np.arange(1, 61)).to_csv(path, index=False)
+    assert cli.main(base) == 0
+    out = capsys.readouterr().out
+    assert "as an identifier does" in out and "follow the labels" not in out
+
+
 def test_an_identifier_column_is_pointed_out(tmp_path, capsys):
     # A column with a different value in every row (an id, a row number) is read as a
     # feature, as every other column is; the note says so, unless --features chose it.
