@@ -14,6 +14,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._base import check_same_length
 from ._encoder import StructuredLabelEncoder
 from ._frames import is_polars, to_pandas
 from ._schema import Schema, Task
@@ -169,11 +170,7 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
         encoder = StructuredLabelEncoder(tasks=self.tasks)
         encoded = encoder.fit_transform(y)
         self.schema_ = encoder.schema_
-        if encoded.n_samples != len(frame):
-            raise ValueError(
-                f"X has {len(frame)} samples, but y has {encoded.n_samples}; expected one "
-                "row of labels per sample."
-            )
+        check_same_length(frame, encoded)
         rng = check_random_state(self.random_state)
         rows = np.arange(len(frame))
         if self.max_samples is not None and len(rows) > self.max_samples:

@@ -137,7 +137,7 @@ def test_bad_input_is_refused_by_name():
     X, Y = _table(100)
     with pytest.raises(ValueError, match="requires y"):
         TaskFeatureSelector().fit(X, None)
-    with pytest.raises(ValueError, match="X has 100 samples, but y has 99"):
+    with pytest.raises(ValueError, match="X has 100 samples, but Y has 99"):
         TaskFeatureSelector().fit(X, Y.iloc[:99].reset_index(drop=True))
     with pytest.raises(NotFittedError):
         TaskFeatureSelector().transform(X)
