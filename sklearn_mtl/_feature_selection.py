@@ -56,13 +56,13 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
     columns as the user has them. The probes read the columns through
     :class:`~sklearn_mtl.neural.TabularPreprocessor` (gaps, strings and dates included).
 
-    Where two columns hold the same information, permuting one of them costs little,
-    and one of them may be dropped; the other still carries it. The screen measures each
-    column on its own: a column useful only together with another one that is also
-    useful alone is kept through that one. Put it in front of an estimator and compare
-    the two on your own folds (:func:`~sklearn_mtl.compare`): a network can lose more to
-    columns that carry nothing than a tree does (see "A baseline beats the network on
-    my table" in the FAQ).
+    Permuting one column at a time finds a column that counts only together with
+    another (the permutation breaks the pair). But where two columns hold the same
+    information, permuting one of them costs the probes little, and both may score low
+    and be dropped though what they hold is useful. Put it in front of an estimator and
+    compare the two on your own folds (:func:`~sklearn_mtl.compare`): a network can lose
+    more to columns that carry nothing than a tree does (see "A baseline beats the
+    network on my table" in the FAQ).
 
     Parameters
     ----------
