@@ -226,10 +226,9 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
         return super().transform(X)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
+        from .neural._preprocessing import table_input_tags
+
+        tags = table_input_tags(super().__sklearn_tags__())  # the probes' preprocessing's
         tags.target_tags.required = True
         return tags
 
@@ -262,20 +261,11 @@ def _target_groups(targets, n_splits):
         if labelled.sum() < 2 * n_splits or (kind != "regression" and len(
                 np.unique(values[labelled])) < 2):
             continue  # too few labels to hold any out
-        key = (t,) if kind == "regression" else ("classification", labelled.tobytes())
+        if kind != "regression":
+            kind = "classification"  # binary and multiclass targets share a forest
+        key = (t,) if kind == "regression" else (kind, labelled.tobytes())
         groups.setdefault(key, ([], kind, np.flatnonzero(labelled)))[0].append(t)
     return list(groups.values())
-
-
-def _probes(kind, n_estimators, rng):
-    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
-    from sklearn.linear_model import LogisticRegression, Ridge
-
-    seed = int(rng.randint(np.iinfo(np.int32).max))
-    if kind == "regression":
-        return (RandomForestRegressor(n_estimators, random_state=seed, n_jobs=1), Ridge)
-    return (RandomForestClassifier(n_estimators, random_state=seed, n_jobs=1),
-            lambda: LogisticRegression(max_iter=1000))
 
 
 def _row_losses(proba, classes, y):
@@ -292,11 +282,18 @@ class _Probes:
     (``None`` for a classification target with one class among the training rows)."""
 
     def __init__(self, kind, n_estimators, rng, Z, Y):
-        forest, linear = _probes(kind, n_estimators, rng)
+        from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+        from sklearn.linear_model import LogisticRegression, Ridge
+
         self.kind = kind
-        self.forest = forest.fit(Z, Y if Y.shape[1] > 1 else Y[:, 0])
+        regression = kind == "regression"
+        forest = RandomForestRegressor if regression else RandomForestClassifier
+        self.forest = forest(n_estimators, random_state=rng.randint(np.iinfo(np.int32).max),
+                             n_jobs=1).fit(Z, Y if Y.shape[1] > 1 else Y[:, 0])
         self.linear = [
-            linear().fit(Z, y) if kind == "regression" or len(np.unique(y)) > 1 else None
+            Ridge().fit(Z, y) if regression else (
+                LogisticRegression(max_iter=1000).fit(Z, y) if len(np.unique(y)) > 1
+                else None)
             for y in Y.T]
 
     def losses(self, Z, Y):

@@ -343,12 +343,18 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         return np.concatenate(parts).astype(np.intp)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
+        tags = table_input_tags(super().__sklearn_tags__())
         tags.transformer_tags.preserves_dtype = ["float32"]  # what the network reads
         return tags
+
+
+def table_input_tags(tags):
+    """``tags`` saying that ``X`` may be what the preprocessor reads: gaps (NaN),
+    strings and categories."""
+    tags.input_tags.allow_nan = True
+    tags.input_tags.string = True
+    tags.input_tags.categorical = True
+    return tags
 
 
 def is_tabular_frame(X):
