@@ -34,6 +34,9 @@ how the models do on subjects they have not seen.
 features: how much each model loses to columns that carry nothing about any task.
 ``--models mtl_select`` (not in the default list) measures the network behind a
 ``TaskFeatureSelector``, the columns that help some task on held-out rows.
+``--models mtl_per_task`` (not in the default list either) fits the default network once
+per task, ``IndependentTaskClassifier(MultiTaskClassifier())``: what each task gains or
+loses by sharing the network's trunk with the others.
 
 ``--seeds 0,1,2`` repeats every model with each ``random_state`` (the network's and the
 seeded baselines': forests, boosting, scikit-learn's MLP), on the same folds: a row and a
@@ -80,7 +83,7 @@ PER_TASK = ("lr", "rf", "hgb")
 CLASSICAL = (*PER_TASK, "chain", "product", "sk_mlp")
 ALL_MODELS = ("mtl", *PER_TASK, "chain", "product", "sk_mlp", "realmlp")
 #: Measured only when named in --models: the network behind a TaskFeatureSelector.
-EXTRA_MODELS = ("mtl_select",)
+EXTRA_MODELS = ("mtl_select", "mtl_per_task")
 
 
 def _categorical():
@@ -135,6 +138,8 @@ def build(name, tasks, seed, best=None):
     if name == "mtl_select":
         return make_pipeline(TaskFeatureSelector(**kw, random_state=seed),
                              MultiTaskClassifier(**kw, random_state=seed))
+    if name == "mtl_per_task":
+        return IndependentTaskClassifier(MultiTaskClassifier(random_state=seed), **kw)
     if name in PER_TASK:
         return wrap(name, IndependentTaskClassifier(base_estimator(name, seed), **kw))
     if name == "chain":
