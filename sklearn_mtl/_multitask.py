@@ -1368,7 +1368,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         MLPClassifier)."""
         return check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
 
-    def _build_module(self, X):
+    def _build_module(self, X, rebuild=False):
+        """The network for ``X``; ``rebuild``: a saved model's, as it was trained."""
+        if not rebuild:
+            # each member's own heads where they are not fused (a saved model from before
+            # this was the case is rebuilt with heads that the members share)
+            self._member_heads = True
         trunk = self._build_trunk(X)
         if isinstance(X, Dataset):
             sample = torch.as_tensor(np.asarray(_dataset_sample(X)))[None]
@@ -1383,7 +1388,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         # Plain linear heads are fused into one matrix product, unless each head needs
         # parameters of its own (a learning rate per head).
         return MultiHeadModule(
-            trunk, width, specs, activation=self.activation, fuse=not self.head_lr
+            trunk, width, specs, activation=self.activation, fuse=not self.head_lr,
+            member_heads=self.__dict__.get("_member_heads", False),
         )
 
     def _precision(self, module):

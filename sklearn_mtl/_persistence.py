@@ -988,7 +988,7 @@ def _rebuild_net(est, node, reader):
     tensors = reader.tensors()
     try:
         with est._rng_context(est._seed):
-            module = est._build_module(X0)
+            module = est._build_module(X0, rebuild=True)
             build_criterion = est._build_criterion
             if any(
                 p.default is inspect.Parameter.empty

@@ -656,6 +656,16 @@ def test_default_recipe_preprocessing_and_ensemble_export():
     _assert_parity(clf, onx, X_test)
 
 
+def test_ensemble_with_a_hidden_head_exports_each_members_heads():
+    X, Y = _car_data(120, 0)
+    clf = MultiTaskClassifier(tasks=TASKS, max_epochs=3, random_state=0,
+                              head_hidden={"color": (4,)}).fit(X, Y)
+    assert type(clf.net_.module_.heads).__name__ == "MemberHeads"
+    X_test, _ = _car_data(40, 1)
+    onx = export_onnx(clf, X_sample=X_test)
+    _assert_parity(clf, onx, X_test)
+
+
 def _raw_frame(n, seed):
     """A raw table as users have it: numbers with gaps, strings, a bool, a category with
     a gap, and a column with rare values (pooled by min_frequency)."""

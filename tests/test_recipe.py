@@ -25,6 +25,7 @@ from sklearn_mtl._decoding import unseen_combination_mass
 from sklearn_mtl._encoder import StructuredLabelEncoder
 from sklearn_mtl.neural import (
     EnsembleMLPTrunk,
+    MemberHeads,
     MemberHoldout,
     MemberLinear,
     MultiTaskLoss,
@@ -594,6 +595,58 @@ def test_ensemble_trunk_members_are_independent_mlps():
     own = trunk.forward_members(torch.stack([x[:2], x[1:3], x[3:5]]))
     torch.testing.assert_close(own[1], out[1, 1:3])
     torch.testing.assert_close(own[2], out[2, 3:5])
+
+
+def test_member_heads_are_each_members_own_heads():
+    torch.manual_seed(0)
+    heads = MemberHeads(3, 4, [(2, (5,)), (1, ())])
+    z = torch.randn(3, 6, 4)
+    out = heads(z)
+    assert len(out) == 2 and out[0].shape == (18, 2) and out[1].shape == (18, 1)
+    m = 2
+    hidden, output = heads[0][0], heads[0][2]
+    expected = torch.relu(z[m] @ hidden.weight[m] + hidden.bias[m]) @ output.weight[m] \
+        + output.bias[m]
+    # rows member by member, as MemberLinearHeads stacks them
+    torch.testing.assert_close(out[0][6 * m : 6 * (m + 1)], expected)
+    torch.testing.assert_close(out[1][6 * m : 6 * (m + 1)],
+                               z[m] @ heads[1][0].weight[m] + heads[1][0].bias[m])
+
+
+@pytest.mark.parametrize("params", [{"head_lr": {"heavy": 1e-3}},
+                                    {"head_hidden": {"heavy": (4,)}}])
+def test_head_options_keep_the_ensembles_held_out_epoch(params):
+    # A learning rate or hidden layers for one head: every member still has heads of
+    # its own, and the ensemble still chooses its epoch on the members' held-out folds.
+    X, Y = raw_table(n=48)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=3, max_epochs=6, lr=0.05,
+                              random_state=0, **params).fit(X, Y)
+    heads = clf.net_.module_.heads
+    assert isinstance(heads, MemberHeads) and len(heads) == 2
+    for p in heads.parameters():
+        assert p.shape[0] == 3 and not torch.equal(p[0], p[1])
+    best = clf.history_[-1, "member_best_epochs"]
+    assert best == [int(np.argmin(clf.history_[:, "member_valid_loss"])) + 1] * 3
+    if "head_lr" in params:
+        groups = clf.net_.optimizer_.param_groups
+        heavy = {id(p) for p in heads[0].parameters()}
+        # the schedule starts from each group's own rate
+        assert [g["initial_lr"] for g in groups
+                if {id(p) for p in g["params"]} == heavy] == [1e-3]
+
+
+def test_a_model_saved_with_shared_heads_is_rebuilt_with_them():
+    X, Y = raw_table(n=48)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=3, max_epochs=2,
+                              random_state=0, head_hidden={"heavy": (4,)}).fit(X, Y)
+    assert isinstance(clf._build_module(_X0(clf), rebuild=True).heads, MemberHeads)
+    del clf._member_heads  # as a model saved before member-wise heads
+    heads = clf._build_module(_X0(clf), rebuild=True).heads
+    assert type(heads) is torch.nn.ModuleList and heads[0][0].weight.ndim == 2
+
+
+def _X0(clf):
+    return np.zeros((2, *clf._sample_shape), dtype=np.float32)
 
 
 def test_ensemble_pools_its_members_logits():

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # for readers and type checkers; at run time, on first use below
     from ._augment import Compose, GaussianNoise, RandomFlip, RandomShift
-    from ._ensemble import EnsembleMLPTrunk, MemberHoldout, MemberLinear, MemberLinearHeads
+    from ._ensemble import (
+        EnsembleMLPTrunk,
+        MemberHeads,
+        MemberHoldout,
+        MemberLinear,
+        MemberLinearHeads,
+    )
     from ._losses import MultiTaskLoss
     from ._modules import (
         ACTIVATIONS,
@@ -50,6 +56,7 @@ _MODULES = {
     "RandomFlip": "_augment",
     "RandomShift": "_augment",
     "EnsembleMLPTrunk": "_ensemble",
+    "MemberHeads": "_ensemble",
     "MemberHoldout": "_ensemble",
     "MemberLinear": "_ensemble",
     "MemberLinearHeads": "_ensemble",
@@ -109,6 +116,7 @@ __all__ = [
     "LabelledDataset",
     "MLPTrunk",
     "LinearHeads",
+    "MemberHeads",
     "MemberHoldout",
     "MemberLinear",
     "MemberLinearHeads",

@@ -148,6 +148,47 @@ class MemberLinearHeads(MemberLinear):
         return TaskOutputs(split_heads(joined, self.head_widths), joined=joined)
 
 
+class MemberHeads(nn.ModuleList):
+    """One head per task for every member, each head's parameters its own.
+
+    Task ``j``'s head (``heads[j]``) is an ``nn.Sequential`` of :class:`MemberLinear`
+    layers: its hidden layers, each followed by the activation, then its output layer.
+    What :class:`MemberLinearHeads` computes in one product, task by task, so that a head
+    can have hidden layers (``head_hidden``) or a learning rate of its own (``head_lr``,
+    an optimizer parameter group ``heads.<j>.*``) while every member keeps its own
+    weights. Input (n_members, batch, in_features); output a
+    :class:`~sklearn_mtl.neural.TaskOutputs` whose tensors have n_members × batch rows,
+    member by member, as :class:`MemberLinearHeads`' have.
+
+    Parameters
+    ----------
+    n_members : int
+        Number of members.
+    in_features : int
+        Width of the trunk's output.
+    head_specs : list of (n_outputs, hidden_layer_sizes)
+        Each task's output width and its head's hidden layers (empty: one linear layer).
+    activation : str, default="relu"
+        Activation after each hidden layer.
+    """
+
+    def __init__(self, n_members, in_features, head_specs, activation="relu"):
+        heads = []
+        for n_outputs, hidden in head_specs:
+            layers, width = [], int(in_features)
+            for size in hidden:
+                layers += [MemberLinear(n_members, width, size), ACTIVATIONS[activation]()]
+                width = int(size)
+            layers.append(MemberLinear(n_members, width, n_outputs))
+            heads.append(nn.Sequential(*layers))
+        super().__init__(heads)
+        self.head_widths = [int(n) for n, _ in head_specs]
+
+    def forward(self, z):
+        return TaskOutputs(head(z).reshape(-1, width)
+                           for head, width in zip(self, self.head_widths))
+
+
 #: Task kinds with one class code per sample.
 BLENDABLE = ("binary", "multiclass")
 
@@ -622,7 +663,8 @@ def _member_terms(spec, out, target, held, k):
 def holdout_active(module):
     """Whether ``module`` is an ensemble whose every parameter belongs to one member."""
     k = n_members(module)
-    return k > 1 and isinstance(getattr(module, "heads", None), MemberLinearHeads) and all(
+    return k > 1 and isinstance(getattr(module, "heads", None),
+                                (MemberLinearHeads, MemberHeads)) and all(
         isinstance(m, MemberLinear) or not list(m.parameters(recurse=False))
         for m in module.modules()
     )

@@ -139,18 +139,25 @@ class MultiHeadModule(nn.Module):
         (``heads`` is then that module). Otherwise, or with ``fuse=False``, ``heads`` is
         an ``nn.ModuleList`` of one ``nn.Sequential`` per task (what per-head parameter
         groups, e.g. a learning rate per head, need).
+    member_heads : bool, default=True
+        With an ensemble trunk and heads that are not fused: each member's own per-task
+        heads (:class:`~sklearn_mtl.neural.MemberHeads`). ``False`` builds per-task heads
+        that every member shares, as models saved before member-wise heads existed were
+        built (a saved model is rebuilt as it was trained).
 
     Notes
     -----
     A trunk with an ``n_members`` attribute above 1 (an ensemble, e.g.
     :class:`~sklearn_mtl.neural.EnsembleMLPTrunk`) returns features of shape (n_members,
-    batch, in_features); each member then gets its own fused heads
-    (:class:`~sklearn_mtl.neural.MemberLinearHeads`), or, unfused, shares the per-task
-    heads. The outputs stack the members' rows (n_members × batch) and ``n_members``
-    tells the loss and ``predict`` how to read them.
+    batch, in_features); each member then gets its own heads: fused
+    (:class:`~sklearn_mtl.neural.MemberLinearHeads`), or one module per task
+    (:class:`~sklearn_mtl.neural.MemberHeads`) where a head has hidden layers or
+    parameters of its own. The outputs stack the members' rows (n_members × batch) and
+    ``n_members`` tells the loss and ``predict`` how to read them.
     """
 
-    def __init__(self, trunk, in_features, head_specs, activation="relu", fuse=True):
+    def __init__(self, trunk, in_features, head_specs, activation="relu", fuse=True,
+                 member_heads=True):
         super().__init__()
         self.trunk = trunk
         self.n_members = int(getattr(trunk, "n_members", 1))
@@ -160,6 +167,11 @@ class MultiHeadModule(nn.Module):
             from ._ensemble import MemberLinearHeads
 
             self.heads = MemberLinearHeads(self.n_members, in_features, widths)
+            return
+        if member_heads and self.n_members > 1:
+            from ._ensemble import MemberHeads
+
+            self.heads = MemberHeads(self.n_members, in_features, head_specs, activation)
             return
         if fuse and plain:
             self.heads = LinearHeads(in_features, widths)
@@ -172,7 +184,7 @@ class MultiHeadModule(nn.Module):
 
     def forward(self, x):
         z = self.trunk(x)
-        if not isinstance(self.heads, nn.ModuleList):
+        if type(self.heads) is not nn.ModuleList:  # fused, or each member's own heads
             return self.heads(z)
         if self.n_members > 1:
             z = z.reshape(-1, z.shape[-1])
