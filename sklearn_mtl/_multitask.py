@@ -177,10 +177,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         kept (see ``input_view_``).
     head_hidden : dict of str -> tuple of int or int, default=None
         Hidden layers of a task's head, e.g. ``{"body": (32,)}``; other heads are a plain
-        ``Linear``.
+        ``Linear``. In an ensemble every member has heads of its own.
     head_lr : dict of str -> float, default=None
         Learning rate of a task's head, e.g. ``{"color": 1e-3}`` (optimizer parameter
-        groups); the rest uses ``lr``.
+        groups); the rest uses ``lr``. In an ensemble every member has heads of its own.
     task_weights : dict of str -> float, default=None
         Loss weight w_t of each task (default 1).
     class_weight : "balanced", dict, default=None
