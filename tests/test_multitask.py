@@ -162,7 +162,8 @@ def regression_data(unit=1.0, n=160, seed=0):
     return X, Y, [Task("kind"), Task("mass", kind="regression")]
 
 
-@pytest.mark.parametrize("params", [{}, {"ensemble_size": 3}, {"head_hidden": {"mass": (4,)}}])
+@pytest.mark.parametrize("params", [{}, {"ensemble_size": 3}, {"head_hidden": {"mass": (4,)}},
+                                    {"ensemble_size": 3, "head_hidden": {"mass": (4,)}}])
 def test_regression_targets_are_standardised_so_their_unit_does_not_matter(params):
     # The network learns standardised targets and its output layer is rescaled after
     # training: a target in grams neither swamps the class task's loss nor is it
