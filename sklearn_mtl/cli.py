@@ -432,6 +432,15 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
                 note += (f". Along {column!r} the rows follow the labels of {runs}: a model "
                          "can read these labels from a row's place in the file, which a new "
                          "row does not have")
+    if groups is None:
+        for column, n_values, agreeing in _subject_columns(X, Y):
+            tasks = " and ".join(f"{t!r} ({share:.0%})" for t, share in agreeing)
+            note += (f". Column {column!r} holds {n_values} values, most of them on several "
+                     f"rows, and within a value the labels of {tasks} agree: the rows come "
+                     "in groups, such as several rows of one subject. Shuffled folds put a "
+                     "group's other rows in training, where a model can recognise the group "
+                     "and read its labels; to score on groups not seen in training, give "
+                     f"--groups {column}")
     if groups is not None:
         groups = frame[groups].to_numpy()
     return X, Y, note + ".", groups
@@ -499,6 +508,49 @@ def _sorted_tasks(column, Y):
         changes = int(np.sum(labels[1:] != labels[:-1]))
         if expected >= 10 and changes < expected / 2:
             found.append((task, changes, expected))
+    return found
+
+
+#: A column is pointed out as a group's (a subject's) identifier from this many values,
+#: where this share of the rows of values held by several labelled rows carry their
+#: value's most frequent label, and the task's most frequent label overall is on at most
+#: ``_SUBJECT_BASE`` of them (agreement by chance stays below).
+_MIN_SUBJECTS = 10
+_SUBJECT_AGREEMENT = 0.95
+_SUBJECT_BASE = 0.8
+
+
+def _subject_columns(X, Y):
+    """``(column, n_values, [(task, agreement), ...])`` for each integer or text feature
+    column whose values come in groups of rows (at least ``_MIN_SUBJECTS`` values, more
+    than half of them on two rows or more) within which some task's labels agree (see
+    ``_SUBJECT_AGREEMENT``): a subject's identifier, under which shuffled folds reward
+    recognising the subject."""
+    from .neural._preprocessing import is_text
+
+    found = []
+    for column in X.columns:
+        values = X[column]
+        if not (is_text(values) or pd.api.types.is_integer_dtype(values.dtype)):
+            continue
+        counts = values.value_counts()
+        if len(counts) < _MIN_SUBJECTS or (counts >= 2).mean() <= 0.5:
+            continue
+        agreeing = []
+        for task in Y.columns:
+            both = Y[task].notna() & values.notna()
+            labels = Y[task][both].astype(str)
+            table = pd.crosstab(values[both], labels)
+            table = table[table.sum(axis=1) >= 2]  # values with several labelled rows
+            rows = int(table.to_numpy().sum())
+            if rows < 2 * _MIN_SUBJECTS:
+                continue
+            agreement = table.max(axis=1).sum() / rows
+            base = labels.value_counts(normalize=True).iloc[0]
+            if agreement >= _SUBJECT_AGREEMENT and base <= _SUBJECT_BASE:
+                agreeing.append((task, float(agreement)))
+        if agreeing:
+            found.append((column, len(counts), agreeing))
     return found
 
 

@@ -1101,6 +1101,34 @@ def test_rows_sorted_by_a_label_along_an_identifier_are_pointed_out(tmp_path, ca
     assert "as an identifier does" in out and "follow the labels" not in out
 
 
+def test_a_subjects_identifier_is_pointed_out(tmp_path, capsys):
+    # Several rows of each subject, a label constant within the subject: under shuffled
+    # folds a model recognises the subject by its column; the note says to give --groups.
+    rng = np.random.RandomState(0)
+    subject = np.repeat(np.arange(1, 21), 3)
+    frame = pd.DataFrame({"patient": subject, "visit": np.tile([1, 2, 3], 20),
+                          "x": rng.normal(size=60)})
+    frame["treated"] = np.where(subject % 2 == 0, "yes", "no")
+    frame["better"] = rng.choice(["y", "n"], 60)
+    path = tmp_path / "visits.csv"
+    frame.to_csv(path, index=False)
+    base = ["fit", "--data", str(path), "--targets", "treated,better", "--model",
+            "independent", "--out", str(tmp_path / "m.mtl")]
+    assert cli.main(base) == 0
+    out = capsys.readouterr().out
+    assert ("Column 'patient' holds 20 values, most of them on several rows, and within a "
+            "value the labels of 'treated' (100%) agree: the rows come in groups") in out
+    assert "give --groups patient." in out
+    assert "'visit' holds" not in out and "'better' (" not in out
+    assert cli.main([*base, "--groups", "patient"]) == 0
+    assert "holds 20 values" not in capsys.readouterr().out
+    # a label that is constant within too few values, or the same almost everywhere
+    frame["treated"] = np.where(subject == 1, "yes", "no")
+    frame.to_csv(path, index=False)
+    assert cli.main(base) == 0
+    assert "holds 20 values" not in capsys.readouterr().out
+
+
 def test_an_identifier_column_is_pointed_out(tmp_path, capsys):
     # A column with a different value in every row (an id, a row number) is read as a
     # feature, as every other column is; the note says so, unless --features chose it.
