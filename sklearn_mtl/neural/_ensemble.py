@@ -48,6 +48,24 @@ class MemberLinear(nn.Module):
         return torch.baddbmm(self.bias, x, self.weight)
 
 
+def member_mlp_layers(n_members, in_features, hidden_layer_sizes, activation="relu",
+                      dropout=0.0):
+    """``n_members`` MLPs side by side: ``MemberLinear -> activation -> [Dropout]`` per
+    hidden layer, as :func:`~sklearn_mtl.neural._modules.mlp_layers` builds one.
+
+    Returns the ``nn.Sequential`` and its output width (``in_features`` when there is no
+    hidden layer).
+    """
+    layers, width = [], int(in_features)
+    for size in hidden_layer_sizes:
+        layers.append(MemberLinear(n_members, width, size))
+        layers.append(ACTIVATIONS[activation]())
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        width = int(size)
+    return nn.Sequential(*layers), width
+
+
 class EnsembleMLPTrunk(nn.Module):
     """``n_members`` independent MLPs over the same input, computed side by side.
 
@@ -91,15 +109,8 @@ class EnsembleMLPTrunk(nn.Module):
                 )
             mask = mask[:, None, :]
         self.register_buffer("input_mask", mask)
-        layers, width = [], int(n_features)
-        for size in hidden_layer_sizes:
-            layers.append(MemberLinear(self.n_members, width, size))
-            layers.append(ACTIVATIONS[activation]())
-            if dropout:
-                layers.append(nn.Dropout(dropout))
-            width = int(size)
-        self.layers = nn.Sequential(*layers)
-        self.out_features = width
+        self.layers, self.out_features = member_mlp_layers(
+            self.n_members, n_features, hidden_layer_sizes, activation, dropout)
 
     def forward(self, x):
         x = x.reshape(x.shape[0], -1)
@@ -175,12 +186,8 @@ class MemberHeads(nn.ModuleList):
     def __init__(self, n_members, in_features, head_specs, activation="relu"):
         heads = []
         for n_outputs, hidden in head_specs:
-            layers, width = [], int(in_features)
-            for size in hidden:
-                layers += [MemberLinear(n_members, width, size), ACTIVATIONS[activation]()]
-                width = int(size)
-            layers.append(MemberLinear(n_members, width, n_outputs))
-            heads.append(nn.Sequential(*layers))
+            body, width = member_mlp_layers(n_members, in_features, hidden, activation)
+            heads.append(nn.Sequential(*body, MemberLinear(n_members, width, n_outputs)))
         super().__init__(heads)
         self.head_widths = [int(n) for n, _ in head_specs]
 
