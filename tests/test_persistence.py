@@ -187,6 +187,29 @@ def test_multitask_generic_params_and_tensor_state(tmp_path):
     _same_outputs(clf, loaded, X.to_numpy())
 
 
+def test_a_file_of_an_ensemble_with_shared_heads_loads_as_trained(tmp_path, monkeypatch):
+    # Before member-wise heads, an ensemble with head_hidden (or head_lr) had per-task
+    # heads that its members shared, and the estimator no _member_heads: such a file is
+    # rebuilt with shared heads, its weights load, and it predicts as it did.
+    X, Y, tasks = car_data()
+    build = MultiTaskClassifier._build_module
+
+    def build_as_before(self, X, rebuild=False):
+        self.__dict__.pop("_member_heads", None)
+        return build(self, X, rebuild=True)
+
+    monkeypatch.setattr(MultiTaskClassifier, "_build_module", build_as_before)
+    clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), ensemble_size=3,
+                              head_hidden={"color": (3,)}, max_epochs=2,
+                              random_state=0).fit(X.to_numpy(), Y)
+    monkeypatch.undo()
+    assert type(clf.net_.module_.heads) is torch.nn.ModuleList
+    assert "_member_heads" not in vars(clf)
+    loaded = load(save(clf, tmp_path / "m.mtl"))
+    assert type(loaded.net_.module_.heads) is torch.nn.ModuleList
+    _same_outputs(clf, loaded, X.to_numpy())
+
+
 def test_encoder_and_y_forms_round_trip(tmp_path):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(30, 2))
