@@ -11,6 +11,7 @@ if TYPE_CHECKING:  # for readers and type checkers; at run time, on first use be
     from ._encoder import EncodedLabels, StructuredLabelEncoder
     from ._export import export_onnx
     from ._feature_selection import TaskFeatureSelector
+    from ._leakage import LeakageWarning
     from ._multitask import MultiTaskClassifier
     from ._persistence import UnsafeModelFileError, load, save
     from ._schema import MISSING, NOT_APPLICABLE, Schema, Task
@@ -33,6 +34,7 @@ _MODULES = {
     "UnsafeModelFileError": "_persistence", "load": "_persistence", "save": "_persistence",
     "MISSING": "_schema", "NOT_APPLICABLE": "_schema", "Schema": "_schema", "Task": "_schema",
     "TaskFeatureSelector": "_feature_selection",
+    "LeakageWarning": "_leakage",
     "TaskThresholdTuner": "_thresholds",
 }
 
@@ -61,6 +63,7 @@ __all__ = [
     "IndependentTaskClassifier",
     "JointDecoder",
     "LabelProductClassifier",
+    "LeakageWarning",
     "Schema",
     "StructuredLabelEncoder",
     "Task",

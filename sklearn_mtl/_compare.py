@@ -16,6 +16,7 @@ from sklearn.utils.validation import _num_samples, has_fit_parameter
 
 from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_features
 from ._encoder import EncodedLabels
+from ._leakage import warn_leaky_columns
 from ._schema import MISSING
 from ._validation import check_groups
 from .metrics._classification import (
@@ -121,6 +122,18 @@ def compare(
         name -> list of fitted estimators, one per fold), ``"schema"`` and ``"Y"`` (the
         encoded labels).
 
+    Warns
+    -----
+    LeakageWarning
+        Before any fit, for a column of ``X`` (a DataFrame, or an array of integers or
+        text) under which the folds' scores mislead: a different value in every row, as
+        an identifier has (every model reads it as a feature), saying whether the rows
+        follow a task's labels along it; and, without ``groups``, values that come in
+        groups of rows within which a task's labels agree (a subject's identifier, alone
+        or restarting within another column, such as patients numbered from 1 in each
+        centre), naming the ``groups`` to pass (see the guide "Comparing models" for
+        what each check counts).
+
     See Also
     --------
     format_comparison : the table as ``mean ± std`` strings.
@@ -145,6 +158,7 @@ def compare(
     _check_multi_output(estimators, Y, encoded)
     if groups is not None:
         groups = check_groups(groups, encoded.n_samples)
+    warn_leaky_columns(X, encoded, groups=groups)
     splits = fold_splits(cv, X, encoded, groups, random_state)
     tasks = [t.name for t in _selected_tasks(encoded.schema, None)]
     regression = [t.name for t in encoded.schema if t.kind == "regression"]

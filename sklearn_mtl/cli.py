@@ -365,14 +365,16 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
     unknown = [c for c in targets if c not in columns]
     if unknown:
         raise CLIError(_unknown_columns("--targets", unknown, columns))
-    if groups is not None:
-        if groups not in columns:
-            raise CLIError(_unknown_columns("--groups", [groups], columns))
-        if groups in targets:
-            raise CLIError(f"--groups column {groups!r} is also a target; name another column.")
-        if frame[groups].isna().any():
+    group_columns = [] if groups is None else _parse_list(groups, "--groups")
+    unknown = [c for c in group_columns if c not in columns]
+    if unknown:
+        raise CLIError(_unknown_columns("--groups", unknown, columns))
+    for column in group_columns:
+        if column in targets:
+            raise CLIError(f"--groups column {column!r} is also a target; name another column.")
+        if frame[column].isna().any():
             raise CLIError(
-                f"--groups column {groups!r} has {int(frame[groups].isna().sum())} missing "
+                f"--groups column {column!r} has {int(frame[column].isna().sum())} missing "
                 "value(s); every row needs a group."
             )
     chosen = bool(features)  # the user's own features: no column pointed out
@@ -385,8 +387,8 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
         if both:
             raise CLIError(f"Column(s) {both} are in both --features and --targets.")
     else:
-        # the group column is an identifier, not a feature, unless --features names it
-        features = [c for c in columns if c not in targets and c != groups]
+        # the group columns identify a group, not a feature, unless --features names them
+        features = [c for c in columns if c not in targets and c not in group_columns]
         if not features:
             raise CLIError(f"No feature column is left once the targets {targets} are removed.")
     from .neural._preprocessing import is_time
@@ -415,14 +417,16 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
         note += (f". Column(s) {local} hold dates written day and month in some order "
                  "(03/01/2024), which are read as text, not as dates: write them as ISO "
                  "8601 (2024-01-03) to have them read as days")
+    from ._leakage import MIN_ROWS_FOR_IDS, looks_like_identifier, sorted_tasks, subject_columns
+
     ids = [] if chosen else [c for c in X.columns
-                             if c not in local and _looks_like_identifier(X[c])]
-    if ids and len(X) >= _MIN_ROWS_FOR_IDS:
+                             if c not in local and looks_like_identifier(X[c])]
+    if ids and len(X) >= MIN_ROWS_FOR_IDS:
         note += (f". Column(s) {ids} hold a different value in every row, as an identifier "
                  "does, and are read as features; name the features with --features to "
                  "leave them out")
         for column in ids:
-            found = _sorted_tasks(X[column], Y)
+            found = sorted_tasks(X[column], Y)
             if found:
                 (task, changes, expected), *others = found
                 runs = (f"{task!r} (they change {changes} time(s) from row to row, where a "
@@ -433,16 +437,18 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
                          "can read these labels from a row's place in the file, which a new "
                          "row does not have")
     if groups is None:
-        for column, n_values, agreeing in _subject_columns(X, Y):
+        for found, n_values, agreeing in subject_columns(X, Y):
             tasks = " and ".join(f"{t!r} ({share:.0%})" for t, share in agreeing)
-            note += (f". Column {column!r} holds {n_values} values, most of them on several "
-                     f"rows, and within a value the labels of {tasks} agree: the rows come "
-                     "in groups, such as several rows of one subject. Shuffled folds put a "
-                     "group's other rows in training, where a model can recognise the group "
-                     "and read its labels; to score on groups not seen in training, give "
-                     f"--groups {column}")
-    if groups is not None:
-        groups = frame[groups].to_numpy()
+            held = (f"Column {found[0]!r} holds {n_values} values" if len(found) == 1 else
+                    f"Column {found[1]!r}, within the values of {found[0]!r}, holds "
+                    f"{n_values} values")
+            note += (f". {held}, most of them on several rows, and within a value the "
+                     f"labels of {tasks} agree: the rows come in groups, such as several "
+                     "rows of one subject. Shuffled folds put a group's other rows in "
+                     "training, where a model can recognise the group and read its labels; "
+                     f"to score on groups not seen in training, give --groups {','.join(found)}")
+    if groups is not None:  # one group a distinct combination of the columns' values
+        groups = frame.groupby(group_columns, sort=True).ngroup().to_numpy()
     return X, Y, note + ".", groups
 
 
@@ -482,106 +488,23 @@ def _local_dates(column):
                 and values.astype(str).str.strip().str.fullmatch(_LOCAL_DATE).all())
 
 
-#: Rows from which a column of all-distinct values is pointed out as an identifier.
-_MIN_ROWS_FOR_IDS = 20
-
-
-#: How many integers an identifier's range may span per row: row numbers from any start
-#: (1001, 1002, ...), a few of them gone with the rows a file left out.
-_ID_SPAN_PER_ROW = 1.25
-
-
-def _sorted_tasks(column, Y):
-    """``(task, changes, expected)`` for each task whose labels, read in the order of
-    ``column``, change from one row to the next less than half as often as in a shuffled
-    order (``expected``: (rows - 1) times the chance that two random rows differ), where
-    a shuffled order would change at least 10 times."""
-    order = np.argsort(column.to_numpy(), kind="stable")
-    found = []
-    for task in Y.columns:
-        labels = Y[task].iloc[order]
-        labels = labels[labels.notna()].astype(str).to_numpy()
-        if len(labels) < 2:
-            continue
-        shares = pd.Series(labels).value_counts(normalize=True).to_numpy()
-        expected = (len(labels) - 1) * (1.0 - float(np.sum(shares ** 2)))
-        changes = int(np.sum(labels[1:] != labels[:-1]))
-        if expected >= 10 and changes < expected / 2:
-            found.append((task, changes, expected))
-    return found
-
-
-#: A column is pointed out as a group's (a subject's) identifier from this many values,
-#: where this share of the rows of values held by several labelled rows carry their
-#: value's most frequent label, and the task's most frequent label overall is on at most
-#: ``_SUBJECT_BASE`` of them (agreement by chance stays below).
-_MIN_SUBJECTS = 10
-_SUBJECT_AGREEMENT = 0.95
-_SUBJECT_BASE = 0.8
-
-
-def _subject_columns(X, Y):
-    """``(column, n_values, [(task, agreement), ...])`` for each integer or text feature
-    column whose values come in groups of rows (at least ``_MIN_SUBJECTS`` values, more
-    than half of them on two rows or more) within which some task's labels agree (see
-    ``_SUBJECT_AGREEMENT``): a subject's identifier, under which shuffled folds reward
-    recognising the subject."""
-    from .neural._preprocessing import is_text
-
-    found = []
-    for column in X.columns:
-        values = X[column]
-        if not (is_text(values) or pd.api.types.is_integer_dtype(values.dtype)):
-            continue
-        counts = values.value_counts()
-        if len(counts) < _MIN_SUBJECTS or (counts >= 2).mean() <= 0.5:
-            continue
-        agreeing = []
-        for task in Y.columns:
-            both = Y[task].notna() & values.notna()
-            labels = Y[task][both].astype(str)
-            table = pd.crosstab(values[both], labels)
-            table = table[table.sum(axis=1) >= 2]  # values with several labelled rows
-            rows = int(table.to_numpy().sum())
-            if rows < 2 * _MIN_SUBJECTS:
-                continue
-            agreement = table.max(axis=1).sum() / rows
-            base = labels.value_counts(normalize=True).iloc[0]
-            if agreement >= _SUBJECT_AGREEMENT and base <= _SUBJECT_BASE:
-                agreeing.append((task, float(agreement)))
-        if agreeing:
-            found.append((column, len(counts), agreeing))
-    return found
-
-
-def _looks_like_identifier(column):
-    """Whether a feature column reads as a row identifier: text with a different value in
-    every row, or integers that number the rows: all distinct, from any start, their
-    range at most ``_ID_SPAN_PER_ROW`` times the number of rows (1..n, 1001..1000+n, or
-    1..n with some rows left out), where a measurement's distinct values spread wider."""
-    from .neural._preprocessing import is_text
-
-    values = column.dropna()
-    if len(values) < len(column) or not values.is_unique:
-        return False
-    if is_text(column):
-        return True
-    if not pd.api.types.is_integer_dtype(column.dtype):
-        return False
-    span = int(values.max()) - int(values.min()) + 1
-    return span <= _ID_SPAN_PER_ROW * len(values)
-
-
 # ---------------------------------------------------------------------------- report
+def _group_columns(args):
+    """The --groups column, or columns: 'patient', or 'centre' and 'id'."""
+    return " and ".join(map(repr, _parse_list(args.groups, "--groups")))
+
+
 def _grouped(args):
-    return "" if args.groups is None else f" grouped by {args.groups!r}"
+    return "" if args.groups is None else f" grouped by {_group_columns(args)}"
 
 
 def _folds_text(args):
     """How the report's folds were made."""
     if args.groups is not None:
-        return (f"{args.cv}-fold shuffled GroupKFold over the column {args.groups!r} (no "
-                f"group in two folds; random_state={args.random_state})")
+        several = "s" if "," in args.groups else ""
+        return (f"{args.cv}-fold shuffled GroupKFold over the column{several} "
+                f"{_group_columns(args)} (no group in two folds; "
+                f"random_state={args.random_state})")
     return (f"{args.cv}-fold shuffled MultiTaskStratifiedKFold (every task's classes "
             f"balanced across folds; random_state={args.random_state})")
 
@@ -833,6 +756,7 @@ def _target_tasks(Y, args, models, folds=False):
 
 def _compare_command(args):
     from ._compare import compare, format_comparison
+    from ._leakage import LeakageWarning
 
     names = _parse_list(args.models, "--models")
     unknown = [n for n in names if n not in MODELS]
@@ -873,6 +797,8 @@ def _compare_command(args):
         # and in report.md (e.g. "LabelProductClassifier left out N samples").
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            # the note above points out these columns already, as the command line reads them
+            warnings.filterwarnings("ignore", category=LeakageWarning)
             table, details = compare(
                 estimators, X, Y, cv=args.cv, random_state=args.random_state,
                 progress=not args.quiet, return_details=True, groups=groups,
@@ -911,10 +837,11 @@ def _add_data_arguments(parser, *, groups):
                         help="with --data: comma-separated feature columns: numbers, "
                         "strings, booleans or ISO 8601 dates, gaps allowed (default: every "
                         "column that is not a target)")
-    parser.add_argument("--groups", metavar="COLUMN",
+    parser.add_argument("--groups", metavar="COLUMNS",
                         help=f"with --data: the column of each row's group (a patient, a "
-                        f"store); {groups}, and the column is not a feature unless "
-                        "--features names it")
+                        f"store), or comma-separated columns whose values together name it "
+                        f"(a centre and a patient numbered within it); {groups}, and the "
+                        "columns are not features unless --features names them")
     parser.add_argument("--regression-targets", metavar="COLUMNS",
                         help="with --data: comma-separated columns among --targets that hold "
                         "quantities (a price, a weight), which the mtl model predicts as "

@@ -1129,6 +1129,37 @@ def test_a_subjects_identifier_is_pointed_out(tmp_path, capsys):
     assert "holds 20 values" not in capsys.readouterr().out
 
 
+def test_patients_numbered_anew_in_each_centre_are_pointed_out(tmp_path, capsys):
+    # The number alone names two patients, one per centre; the centre and the number
+    # together name one, and --groups takes both columns: a group is a pair of values.
+    rng = np.random.RandomState(0)
+    centre = np.repeat([1, 2], 120)
+    number = np.tile(np.repeat(np.arange(1, 31), 4), 2)
+    patient = (centre - 1) * 30 + number - 1
+    frame = pd.DataFrame({"centre": centre, "id": number, "x": rng.normal(size=240),
+                          "treat": rng.choice(["A", "P"], 60)[patient],
+                          "outcome": rng.choice(["good", "poor"], 240)})
+    path = tmp_path / "trial.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    base = ["compare", "--data", str(path), "--targets", "treat,outcome", "--models",
+            "dummy", "--cv", "3", "--out", str(out), "--no-plots"]
+    assert cli.main(base) == 0
+    printed = capsys.readouterr()
+    assert ("Column 'id', within the values of 'centre', holds 60 values, most of them on "
+            "several rows, and within a value the labels of 'treat' (100%) agree") in (
+        printed.out)
+    assert "give --groups centre,id." in printed.out
+    assert "LeakageWarning" not in printed.err + (out / "report.md").read_text()
+    assert cli.main([*base, "--groups", "centre,id"]) == 0
+    printed = capsys.readouterr().out
+    assert "holds 60 values" not in printed
+    assert "240 samples, 1 features, tasks ['treat', 'outcome']; 3-fold CV grouped by " \
+        "'centre' and 'id' of dummy." in printed
+    assert ("3-fold shuffled GroupKFold over the columns 'centre' and 'id' (no group in two "
+            "folds; random_state=0)") in (out / "report.md").read_text()
+
+
 def test_an_identifier_column_is_pointed_out(tmp_path, capsys):
     # A column with a different value in every row (an id, a row number) is read as a
     # feature, as every other column is; the note says so, unless --features chose it.

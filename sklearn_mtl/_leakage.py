@@ -1,0 +1,338 @@
+"""Feature columns under which shuffled cross-validation misleads.
+
+Found from the columns of ``X`` and the labels alone, before any fit:
+
+- an **identifier**: a different value in every row (text, or integers that number the
+  rows). Every model reads it as a feature, and it carries nothing about a new sample;
+- an identifier **along which the rows follow a task's labels** (a file sorted by a label,
+  then numbered): a model reads the label from the row's number, which a new row lacks;
+- a **subject's identifier**: values that come in groups of rows within which a task's
+  labels agree (a patient's visits), alone or within another column (patients numbered
+  from 1 in each centre). Shuffled folds put a subject's other rows in training, where a
+  model can recognise the subject and read its labels: the scores are those of known
+  subjects, not new ones.
+
+The command line writes them into its report; :func:`~sklearn_mtl.compare` warns of them
+with a :class:`LeakageWarning`.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+#: Rows from which a column of all-distinct values is pointed out as an identifier.
+MIN_ROWS_FOR_IDS = 20
+
+#: How many integers an identifier's range may span per row: row numbers from any start
+#: (1001, 1002, ...), a few of them gone with the rows a file left out.
+ID_SPAN_PER_ROW = 1.25
+
+#: A column is pointed out as a group's (a subject's) identifier from this many values,
+#: where this share of the rows of values held by several labelled rows carry their
+#: value's most frequent label, and the task's most frequent label overall is on at most
+#: ``SUBJECT_BASE`` of them (agreement by chance stays below).
+MIN_SUBJECTS = 10
+SUBJECT_AGREEMENT = 0.95
+SUBJECT_BASE = 0.8
+#: ... and where a value's median number of rows is at most this: a subject's visits or
+#: a store's weeks, not a category of many rows (a team's games, a breed's animals).
+MAX_ROWS_PER_SUBJECT = 60
+
+#: An identifier restarting within another column (patients numbered from 1 in each
+#: centre) is looked for within columns of at most this many values...
+MAX_OUTER_VALUES = 20
+#: ... where a task's labels agree on this share of the rows: a pair of columns makes more
+#: and smaller groups than one, which agree by chance more often (two measurements of a
+#: biopsy, each from 1 to 10) ...
+PAIR_AGREEMENT = 0.99
+#: ... over at most this many (pair of columns) x rows, so that a wide table of small
+#: integers (pixels) stays quick to check.
+PAIR_BUDGET = 20_000_000
+
+
+class LeakageWarning(UserWarning):
+    """A feature column under which shuffled cross-validation scores mislead: an
+    identifier read as a feature, rows that follow a task's labels along it, or rows in
+    groups of one subject (see :func:`~sklearn_mtl.compare`'s ``groups``)."""
+
+
+def _is_text(column):
+    return column.dtype == object or pd.api.types.is_string_dtype(column.dtype)
+
+
+def _is_discrete(column):
+    """Integer or text: the dtypes an identifier comes in."""
+    return _is_text(column) or (pd.api.types.is_integer_dtype(column.dtype)
+                                and not pd.api.types.is_bool_dtype(column.dtype))
+
+
+def looks_like_identifier(column):
+    """Whether a feature column reads as a row identifier: text with a different value in
+    every row, or integers that number the rows: all distinct, from any start, their
+    range at most ``ID_SPAN_PER_ROW`` times the number of rows (1..n, 1001..1000+n, or
+    1..n with some rows left out), where a measurement's distinct values spread wider."""
+    values = column.dropna()
+    if len(values) < len(column) or not values.is_unique:
+        return False
+    if _is_text(column):
+        return True
+    if not pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(
+            column.dtype):
+        return False
+    span = int(values.max()) - int(values.min()) + 1
+    return span <= ID_SPAN_PER_ROW * len(values)
+
+
+def sorted_tasks(column, labels):
+    """``(task, changes, expected)`` for each task (a column of ``labels``) whose labels,
+    read in the order of ``column``, change from one row to the next less than half as
+    often as in a shuffled order (``expected``: (rows - 1) times the chance that two
+    random rows differ), where a shuffled order would change at least 10 times."""
+    order = np.argsort(np.asarray(column), kind="stable")
+    found = []
+    for task in labels.columns:
+        codes, _ = pd.factorize(labels[task].iloc[order])
+        codes = codes[codes >= 0]
+        if len(codes) < 2:
+            continue
+        shares = np.bincount(codes) / len(codes)
+        expected = (len(codes) - 1) * (1.0 - float(np.sum(shares ** 2)))
+        changes = int(np.sum(codes[1:] != codes[:-1]))
+        if expected >= 10 and changes < expected / 2:
+            found.append((task, changes, expected))
+    return found
+
+
+def _codes(column):
+    """``(codes, n_values)``: ``column``'s values as 0..n_values - 1, -1 where missing."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    return codes.astype(np.int64), len(uniques)
+
+
+def _order(column):
+    """The codes of :func:`_codes` in the order of their values, for a column of numbers
+    (None for text, whose order says nothing)."""
+    if _is_text(column):
+        return None
+    _, uniques = pd.factorize(column, use_na_sentinel=True)
+    return np.argsort(np.asarray(uniques), kind="stable")
+
+
+def _grouped(codes, n_values):
+    """Whether values of ``codes`` come in groups of rows, as a subject's visits do: at
+    least ``MIN_SUBJECTS`` values, more than half of them on two rows or more, a value's
+    median number of rows at most ``MAX_ROWS_PER_SUBJECT``."""
+    if n_values < MIN_SUBJECTS:
+        return False
+    counts = np.bincount(codes[codes >= 0], minlength=n_values)
+    return bool((counts >= 2).mean() > 0.5 and np.median(counts) <= MAX_ROWS_PER_SUBJECT)
+
+
+def _table(codes, n_values, labels, n_labels):
+    """The counts of each (value, label) of the rows that have both."""
+    both = (codes >= 0) & (labels >= 0)
+    return np.bincount(codes[both] * n_labels + labels[both],
+                       minlength=n_values * n_labels).reshape(n_values, n_labels)
+
+
+def _agreement(table):
+    """``(agreement, rows)``: the share of the rows of values held by several labelled
+    rows that carry their value's most frequent label, and how many rows those are."""
+    rows = table.sum(axis=1)
+    several = rows >= 2
+    n_rows = int(rows[several].sum())
+    return (table[several].max(axis=1).sum() / n_rows if n_rows else 0.0), n_rows
+
+
+def _follows_order(table, order):
+    """Whether the values' own labels (their most frequent), read in the values' order,
+    change less than half as often as in a shuffled order: a measurement's labels (a
+    diabetes' type by the age at diagnosis), not a subject's number's."""
+    labels = table[order][table[order].sum(axis=1) > 0].argmax(axis=1)
+    shares = np.bincount(labels) / len(labels)
+    expected = (len(labels) - 1) * (1.0 - float(np.sum(shares ** 2)))
+    return int(np.sum(labels[1:] != labels[:-1])) < expected / 2
+
+
+def _agreeing(codes, n_values, tasks, order=None):
+    """``[(task, agreement), ...]``: the tasks whose labels agree within ``codes``' values
+    held by several labelled rows (see ``SUBJECT_AGREEMENT``), where no label holds more
+    than ``SUBJECT_BASE`` of the task's rows. With ``order`` (the values' ranks, for a
+    column of numbers), a task whose labels follow the values' order is left out (see
+    :func:`_follows_order`)."""
+    found = []
+    for task, labels, n_labels, base in tasks:
+        if base > SUBJECT_BASE:
+            continue
+        table = _table(codes, n_values, labels, n_labels)
+        agreement, n_rows = _agreement(table)
+        if n_rows < 2 * MIN_SUBJECTS or agreement < SUBJECT_AGREEMENT:
+            continue
+        if order is None or not _follows_order(table, order):
+            found.append((task, float(agreement)))
+    return found
+
+
+def _numbering(column, n_values):
+    """Whether a column's values may number subjects: text, or integers spanning at most
+    ``ID_SPAN_PER_ROW`` times as many integers as it has values (1..56, not grams)."""
+    if _is_text(column):
+        return True
+    values = column.dropna()
+    return int(values.max()) - int(values.min()) + 1 <= ID_SPAN_PER_ROW * n_values
+
+
+def subject_columns(X, labels):
+    """``(columns, n_values, [(task, agreement), ...])`` for each integer or text feature
+    column whose values come in groups of rows (see :func:`_grouped`) within which some
+    task's labels agree (see ``SUBJECT_AGREEMENT``): a subject's identifier, under which
+    shuffled folds reward recognising the subject. ``columns`` is ``(column,)``, or,
+    where no column alone is one, ``(outer, column)``: the column numbers subjects anew
+    within each value of ``outer`` (a centre's patients numbered from 1: more than half of
+    its values under two of ``outer``'s or more), neither column alone agrees with the
+    task's labels, and the groups are the column's values within ``outer``'s;
+    ``n_values`` counts the groups."""
+    tasks = []
+    for task in labels.columns:
+        codes, n_labels = _codes(labels[task])
+        if n_labels:
+            labelled = codes[codes >= 0]
+            tasks.append((task, codes, n_labels, np.bincount(labelled).max() / len(labelled)))
+    if not tasks:
+        return []
+    discrete = [c for c in X.columns if _is_discrete(X[c])]
+    coded = {c: _codes(X[c]) for c in discrete}
+    found, inner = [], []
+    for column in discrete:
+        codes, n_values = coded[column]
+        if not _grouped(codes, n_values):
+            continue
+        agreeing = _agreeing(codes, n_values, tasks, _order(X[column]))
+        if agreeing:
+            found.append(((column,), n_values, agreeing))
+        elif not _agreeing(codes, n_values, tasks) and _numbering(X[column], n_values):
+            inner.append(column)
+    if found:  # other columns identify the same subjects (their height and age)
+        return found
+    outers = [c for c in X.columns if 2 <= X[c].nunique() <= MAX_OUTER_VALUES
+              and (_is_discrete(X[c]) or isinstance(X[c].dtype, pd.CategoricalDtype)
+                   or pd.api.types.is_bool_dtype(X[c].dtype))]
+    for outer in outers:
+        coded.setdefault(outer, _codes(X[outer]))
+    budget = PAIR_BUDGET
+    for column in inner:
+        codes, n_values = coded[column]
+        ranks = np.empty(n_values, dtype=np.int64)
+        ranks[_order(X[column]) if not _is_text(X[column]) else np.arange(n_values)] = (
+            np.arange(n_values))
+        best = None
+        for outer in outers:
+            if outer == column:
+                continue
+            budget -= len(X)
+            if budget < 0:
+                return found
+            outer_codes, n_outer = coded[outer]
+            seen = (codes >= 0) & (outer_codes >= 0)
+            pairs = np.unique(codes[seen] * n_outer + outer_codes[seen])
+            if (np.bincount(pairs // n_outer, minlength=n_values) >= 2).mean() <= 0.5:
+                continue  # the column does not restart within the outer one's values
+            # the groups in the order of the inner column's values within the outer's
+            key = np.full(len(codes), -1, dtype=np.int64)
+            key[seen] = np.unique(outer_codes[seen] * n_values + ranks[codes[seen]],
+                                  return_inverse=True)[1]
+            n_keys = int(key.max()) + 1
+            if not _grouped(key, n_keys):
+                continue
+            order = None if _is_text(X[column]) else np.arange(n_keys)
+            agreeing = [
+                (task, share) for task, share in _agreeing(key, n_keys, tasks, order)
+                if share >= PAIR_AGREEMENT
+                if _agreement(_table(outer_codes, n_outer, *next(
+                    (t[1], t[2]) for t in tasks if t[0] == task)))[0] < SUBJECT_AGREEMENT
+            ]
+            score = sum(share for _, share in agreeing)
+            if agreeing and (best is None or score > best[0]):
+                best = (score, ((outer, column), n_keys, agreeing))
+        if best is not None:
+            found.append(best[1])
+    return found
+
+
+def label_frame(encoded):
+    """The classification tasks' labels of :class:`EncodedLabels` as a DataFrame of codes,
+    NaN where a label is missing or gated off (multilabel and regression tasks left
+    out)."""
+    columns = {}
+    for j, task in enumerate(encoded.schema):
+        if task.kind in ("binary", "multiclass"):
+            codes = encoded.codes[:, j].astype(float)
+            codes[codes < 0] = np.nan
+            columns[task.name] = codes
+    return pd.DataFrame(columns)
+
+
+def _frame(X):
+    """``(frame, names)``: ``X`` as a DataFrame whose integer or text columns may be
+    identifiers, and how each column is named in a message; ``(None, None)`` where ``X``
+    has no such column (floats, a sparse matrix, images)."""
+    if isinstance(X, pd.DataFrame):
+        frame = X
+        names = {c: f"column {c!r} of X" for c in X.columns}
+    elif isinstance(X, np.ndarray) and X.ndim == 2 and (
+            X.dtype == object or np.issubdtype(X.dtype, np.integer)):
+        frame = pd.DataFrame(X)
+        names = {c: f"column {c} of X" for c in frame.columns}
+    else:
+        return None, None
+    return frame, names
+
+
+def warn_leaky_columns(X, encoded, *, groups=None, stacklevel=3):
+    """Warn (:class:`LeakageWarning`) of each identifier among ``X``'s columns, of the
+    tasks whose labels the rows follow along one, and, without ``groups``, of each
+    subject's identifier (see the module's docstring). ``encoded``: the labels as
+    :class:`EncodedLabels`."""
+    frame, names = _frame(X)
+    if frame is None or len(frame) < MIN_ROWS_FOR_IDS:
+        return
+    labels = label_frame(encoded)
+    for column in frame.columns:
+        if not looks_like_identifier(frame[column]):
+            continue
+        message = (f"The {names[column]} holds a different value in every row, as an "
+                   "identifier does, and every model reads it as a feature; leave it out of "
+                   "X unless it carries information.")
+        found = sorted_tasks(frame[column], labels)
+        if found:
+            runs = ", ".join(f"{task!r} (they change {changes} time(s) from row to row, "
+                             f"where a shuffled order's would change about {expected:.0f} "
+                             "times)" for task, changes, expected in found)
+            message += (f" Along it the rows follow the labels of {runs}: a model can read "
+                         "these labels from the identifier, which a new sample does not "
+                         "have, and the scores overrate it.")
+        warnings.warn(message, LeakageWarning, stacklevel=stacklevel)
+    if groups is not None:
+        return
+    for columns, n_values, agreeing in subject_columns(frame, labels):
+        tasks = " and ".join(f"{task!r} ({share:.0%})" for task, share in agreeing)
+        if len(columns) == 1:
+            held = f"The {names[columns[0]]} holds {n_values} values"
+            given = (f"X[{columns[0]!r}]" if isinstance(X, pd.DataFrame)
+                     else f"X[:, {columns[0]}]")
+        else:
+            held = (f"The {names[columns[1]]}, within the values of the {names[columns[0]]}, "
+                    f"holds {n_values} values")
+            given = (f"X.groupby({list(columns)!r}).ngroup()" if isinstance(X, pd.DataFrame)
+                     else f"np.unique(X[:, {list(columns)}], axis=0, return_inverse=True)[1]")
+        warnings.warn(
+            f"{held}, most of them on several rows, and within a value the labels of "
+            f"{tasks} agree: the rows come in groups, such as several rows of one subject. "
+            "Shuffled folds put a group's other rows in training, where a model can "
+            "recognise the group and read its labels; to score on groups not seen in "
+            f"training, pass groups={given}.",
+            LeakageWarning, stacklevel=stacklevel,
+        )

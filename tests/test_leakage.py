@@ -1,0 +1,174 @@
+"""Columns under which shuffled cross-validation misleads: identifiers, rows that follow
+the labels, subjects' identifiers (alone or numbered anew within a centre)."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sklearn_mtl import LeakageWarning, compare
+from sklearn_mtl._compare import MostFrequentBaseline
+from sklearn_mtl._leakage import looks_like_identifier, sorted_tasks, subject_columns
+
+
+def visits(n_subjects=20, n_visits=3, seed=0):
+    """Three visits of each patient, numbered 1..n; 'treated' a patient's own label, 'better'
+    a visit's."""
+    rng = np.random.RandomState(seed)
+    subject = np.repeat(np.arange(1, n_subjects + 1), n_visits)
+    X = pd.DataFrame({"patient": subject, "visit": np.tile(np.arange(1, n_visits + 1),
+                                                           n_subjects),
+                      "x": rng.normal(size=len(subject))})
+    Y = pd.DataFrame({"treated": rng.choice(["yes", "no"], n_subjects)[subject - 1],
+                      "better": rng.choice(["y", "n"], len(subject))})
+    return X, Y
+
+
+def centres(seed=0):
+    """Two centres whose patients are numbered from 1 in each: the number alone names two
+    patients, the centre and the number one."""
+    rng = np.random.RandomState(seed)
+    centre = np.repeat([1, 2], 30 * 4)
+    number = np.tile(np.repeat(np.arange(1, 31), 4), 2)
+    patient = (centre - 1) * 30 + number - 1
+    X = pd.DataFrame({"centre": centre, "id": number, "visit": np.tile([1, 2, 3, 4], 60),
+                      "age": rng.randint(20, 70, 60)[patient]})
+    Y = pd.DataFrame({"treat": rng.choice(["A", "P"], 60)[patient],
+                      "outcome": rng.choice(["good", "poor"], 240)})
+    return X, Y
+
+
+def test_identifier_forms():
+    assert looks_like_identifier(pd.Series(["p1", "p2", "p3"]))
+    assert looks_like_identifier(pd.Series([1003, 1001, 1002]))  # row numbers, any start
+    assert looks_like_identifier(pd.Series([1, 2, 4, 5]))  # one row left out
+    assert not looks_like_identifier(pd.Series([0, 20, 40, 60]))  # spread as a measurement
+    assert not looks_like_identifier(pd.Series([1, 2, 2]))  # repeated
+    assert not looks_like_identifier(pd.Series([1.0, 2.0, 3.0]))
+    assert not looks_like_identifier(pd.Series(["a", None, "b"]))
+    assert not looks_like_identifier(pd.Series([True, False]))
+
+
+def test_sorted_tasks_counts_changes():
+    # 'kind' changes twice along the rows, where a shuffled order changes about 39 times
+    kind = pd.DataFrame({"kind": np.repeat(["a", "b", "c"], 20)})
+    (task, changes, expected), = sorted_tasks(pd.Series(np.arange(60)), kind)
+    assert (task, changes) == ("kind", 2) and expected == pytest.approx(59 * (1 - 3 / 9))
+    assert sorted_tasks(pd.Series(np.random.RandomState(0).permutation(60)), kind) == []
+
+
+def test_a_subjects_identifier_is_found():
+    X, Y = visits()
+    assert subject_columns(X, Y) == [(("patient",), 20, [("treated", 1.0)])]
+    # three rows of 20 patients, one of whose labels differs on one visit: 59 of 60 agree
+    Y.loc[0, "treated"] = "no" if Y.loc[0, "treated"] == "yes" else "yes"
+    assert subject_columns(X, Y) == [(("patient",), 20, [("treated", 59 / 60)])]
+
+
+@pytest.mark.parametrize("case", ["few values", "one row each", "base", "many rows",
+                                  "ordered", "floats"])
+def test_no_subject_where_the_labels_do_not_say_so(case):
+    X, Y = visits()
+    if case == "few values":  # 9 patients: too few to tell from chance
+        X, Y = visits(n_subjects=9)
+    elif case == "one row each":
+        X, Y = visits(n_subjects=40, n_visits=1)
+    elif case == "base":  # a label on 95% of the rows agrees almost everywhere anyway
+        Y["treated"] = np.where(X["patient"] == 1, "yes", "no")
+    elif case == "many rows":  # a category of 100 rows a value (a team's games)
+        X, Y = visits(n_subjects=12, n_visits=100)
+    elif case == "ordered":  # a measurement that sets the label: a type by age at onset
+        Y["treated"] = np.where(X["patient"] <= 10, "young", "old")
+    else:
+        X["patient"] = X["patient"].astype(float)
+    assert subject_columns(X, Y) == []
+
+
+def test_an_identifier_numbered_anew_in_each_centre():
+    X, Y = centres()
+    assert subject_columns(X[["id", "visit", "age"]], Y) == []  # the number names two
+    assert subject_columns(X, Y) == [(("centre", "id"), 60, [("treat", 1.0)])]
+    # a column that alone names the patients is found by itself
+    X["patient"] = X["centre"] * 100 + X["id"]
+    assert subject_columns(X, Y) == [(("patient",), 60, [("treat", 1.0)])]
+
+
+def test_no_pair_where_the_outer_column_alone_agrees():
+    # the treatment given per centre: the centre alone explains it, the number adds nothing
+    X, Y = centres()
+    Y["treat"] = np.where(X["centre"] == 1, "A", "P")
+    Y["ward"] = np.where(X["centre"] == 1, "a", "b")
+    assert subject_columns(X, Y) == []
+
+
+def test_compare_warns_of_a_subject_and_names_the_groups():
+    X, Y = visits()
+    model = {"prior": MostFrequentBaseline()}
+    with pytest.warns(LeakageWarning) as caught:
+        compare(model, X, Y, cv=3, progress=False)
+    (message,) = [str(w.message) for w in caught if w.category is LeakageWarning]
+    assert message.startswith("The column 'patient' of X holds 20 values, most of them on "
+                              "several rows, and within a value the labels of 'treated' "
+                              "(100%) agree")
+    assert message.endswith("pass groups=X['patient'].")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LeakageWarning)
+        compare(model, X, Y, cv=3, progress=False, groups=X["patient"])
+
+
+def test_compare_names_the_groups_of_an_identifier_numbered_anew():
+    X, Y = centres()
+    model = {"prior": MostFrequentBaseline()}
+    with pytest.warns(LeakageWarning, match=r"The column 'id' of X, within the values of "
+                      r"the column 'centre' of X, holds 60 values") as caught:
+        compare(model, X, Y, cv=3, progress=False)
+    (message,) = [str(w.message) for w in caught if w.category is LeakageWarning]
+    given = "X.groupby(['centre', 'id']).ngroup()"
+    assert message.endswith(f"pass groups={given}.")
+    groups = eval(given, {"X": X})  # the expression named works as it reads
+    assert groups.nunique() == 60
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LeakageWarning)
+        compare(model, X, Y, cv=3, progress=False, groups=groups)
+
+
+def test_compare_warns_of_an_identifier_and_of_labels_along_it():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"row": np.arange(1, 61), "x": rng.normal(size=60)})
+    Y = pd.DataFrame({"kind": np.repeat(["a", "b", "c"], 20), "coin": rng.choice(["h", "t"], 60)})
+    with pytest.warns(LeakageWarning) as caught:
+        compare({"prior": MostFrequentBaseline()}, X, Y, cv=3, progress=False)
+    (message,) = [str(w.message) for w in caught if w.category is LeakageWarning]
+    assert message.startswith("The column 'row' of X holds a different value in every row, "
+                              "as an identifier does")
+    assert ("Along it the rows follow the labels of 'kind' (they change 2 time(s) from row "
+            "to row, where a shuffled order's would change about 39 times)") in message
+    assert "'coin'" not in message
+    # a shuffled identifier: the first sentence only; an integer array names its column
+    X["row"] = rng.permutation(60) + 1
+    with pytest.warns(LeakageWarning) as caught:
+        compare({"prior": MostFrequentBaseline()}, X[["row"]].to_numpy(), Y, cv=3,
+                progress=False)
+    (message,) = [str(w.message) for w in caught if w.category is LeakageWarning]
+    assert message.startswith("The column 0 of X holds a different value in every row")
+    assert "Along it" not in message
+
+
+def test_compare_says_nothing_of_floats_or_few_rows():
+    X, Y = visits()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LeakageWarning)
+        compare({"prior": MostFrequentBaseline()}, X.astype(float).to_numpy(), Y, cv=3,
+                progress=False)
+        compare({"prior": MostFrequentBaseline()}, X.iloc[:15], Y.iloc[:15], cv=3,
+                progress=False)
+
+
+def test_checks_do_not_mutate_the_data():
+    X, Y = centres()
+    X_before, Y_before = X.copy(), Y.copy()
+    with pytest.warns(LeakageWarning):
+        compare({"prior": MostFrequentBaseline()}, X, Y, cv=3, progress=False)
+    pd.testing.assert_frame_equal(X, X_before)
+    pd.testing.assert_frame_equal(Y, Y_before)
