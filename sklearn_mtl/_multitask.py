@@ -787,7 +787,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             whole, so the epoch and the read-outs chosen on them are chosen on groups the
             scored member never saw, as a ``GroupKFold`` would score the model; without
             it, a group's other samples in a member's training data reward memorising the
-            group. The ensemble needs at least as many groups as members. Only the
+            group. The ensemble needs at least as many groups as members: with fewer
+            than eight groups (two or more), ``ensemble_size="auto"`` trains one member
+            a group, and with fewer than sixteen, a large table's two input views are
+            not trained (their sixteen members would each hold out a group). Only the
             ensemble's folds read it: ``early_stopping``'s split does not (an error,
             unless ``X_val`` replaces that split), and a model without held-out folds
             (one network) warns that it goes unused.
@@ -815,6 +818,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     "or pass the validation data as X_val and y_val."
                 )
             groups = check_groups(groups, _num_samples(X))
+        if not (self.warm_start and hasattr(self, "net_")):  # a new ensemble: its size
+            self._n_groups = None if groups is None else len(np.unique(groups))
         if self.data_parallel:
             setup_data_parallel(self.device)  # under torchrun: join the process group
         if isinstance(X, ParquetShards):  # labels from its columns, features read lazily
@@ -883,10 +888,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     def _views_wanted(self, X):
         """Whether ``fit`` trains the recipe's two input views (see ``input_view_``): a
         2-D table of at least ``_VIEW_MIN_SAMPLES`` samples, ``preprocessing="auto"``,
-        the default MLP ensemble with the recipe's own epoch selection, one process."""
+        the default MLP ensemble with the recipe's own epoch selection, one process, and
+        without ``groups`` or with a group for each of the views' members to hold out."""
+        n_groups = self.__dict__.get("_n_groups")
         return bool(
             isinstance(self.preprocessing, str) and self.ensemble_size == "auto"
             and self._ensemble_members() > 1
+            and (n_groups is None or n_groups >= 2 * _DEFAULT_ENSEMBLE)
             and not _has_callback(self.callbacks, MemberHoldout)
             and not self.data_parallel and not self.__dict__.get("_partial")
             and not isinstance(X, (Dataset, torch.Tensor, np.memmap)) and not sp.issparse(X)
@@ -1361,6 +1369,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return int(self.ensemble_size)
         if self.trunk != "mlp" or not self._layer_sizes() or self.batch_norm:
             return 1
+        # each member holds out whole groups: fewer groups, as many members
+        n_groups = self.__dict__.get("_n_groups")
+        if n_groups is not None and 2 <= n_groups < _DEFAULT_ENSEMBLE:
+            return n_groups
         return _DEFAULT_ENSEMBLE
 
     def _layer_sizes(self):

@@ -210,6 +210,17 @@ def test_a_file_of_an_ensemble_with_shared_heads_loads_as_trained(tmp_path, monk
     _same_outputs(clf, loaded, X.to_numpy())
 
 
+def test_an_ensemble_of_a_member_a_group_round_trips(tmp_path):
+    # Five groups: the default ensemble trained five members; the file rebuilds five.
+    X, Y, tasks = car_data()
+    groups = np.arange(len(X)) % 5
+    clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), max_epochs=2,
+                              random_state=0).fit(X.to_numpy(), Y, groups=groups)
+    loaded = load(save(clf, tmp_path / "m.mtl"))
+    assert loaded.net_.module_.trunk.n_members == 5
+    _same_outputs(clf, loaded, X.to_numpy())
+
+
 def test_encoder_and_y_forms_round_trip(tmp_path):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(30, 2))

@@ -32,6 +32,7 @@ from sklearn_mtl.neural import (
     TabularPreprocessor,
     WarmupCosineSchedule,
 )
+from sklearn_mtl.neural._ensemble import n_members
 
 
 def raw_table(n=60, seed=0):
@@ -1451,10 +1452,45 @@ def test_fit_groups_shape_the_members_held_out_folds(monkeypatch):
     pd.testing.assert_frame_equal(grouped.predict(X), again.predict(X))
 
 
+def test_fewer_groups_than_members_train_a_member_a_group(monkeypatch):
+    # Five subjects: the default ensemble trains five members, each holding out one
+    # subject; an explicit ensemble_size still wins, and refuses five groups.
+    seen = []
+    original = MultiTaskClassifier._fit_readouts
+
+    def readouts(self, X, encoded, sample_weight, targets, raw=None):
+        seen.append(targets[:, -1].numpy().astype(int).copy())
+        return original(self, X, encoded, sample_weight, targets, raw)
+
+    monkeypatch.setattr(MultiTaskClassifier, "_fit_readouts", readouts)
+    X, Y, subject = _subject_table(n_subjects=5)
+    clf = MultiTaskClassifier(max_epochs=2, random_state=0).fit(X, Y, groups=subject)
+    assert n_members(clf.net_.module_) == 5
+    np.testing.assert_array_equal(np.sort(seen[-1][::3]), np.arange(5))  # one subject each
+    assert len(clf.history_[-1]["member_best_epochs"]) == 5
+    assert n_members(MultiTaskClassifier(max_epochs=2, random_state=0).fit(X, Y).net_.module_) == 8
+    with pytest.raises(ValueError, match="groups has 5 distinct value.*8 members"):
+        MultiTaskClassifier(max_epochs=2, ensemble_size=8, random_state=0).fit(
+            X, Y, groups=subject)
+    with pytest.raises(ValueError, match="groups has 1 distinct value.*8 members"):
+        MultiTaskClassifier(max_epochs=2, random_state=0).fit(X, Y, groups=np.zeros(len(X)))
+
+
+def test_fewer_groups_than_the_views_members_train_one_view():
+    # The two input views of a large table train sixteen members, each holding out its
+    # own groups: with ten groups the recipe trains the scaled view's eight only.
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(5000, 3)), columns=["a", "b", "c"])
+    Y = pd.DataFrame({"t": np.where(X["a"] > 0, "x", "y")})
+    clf = MultiTaskClassifier(max_epochs=1, random_state=0)
+    clf.fit(X, Y, groups=np.arange(5000) % 10)
+    assert clf.input_view_ is None and n_members(clf.net_.module_) == 8
+    clf.fit(X, Y, groups=np.arange(5000) % 16)  # a group for each of the sixteen
+    assert clf.input_view_ in ("scaled", "encoded") and n_members(clf.net_.module_) == 8
+
+
 def test_fit_groups_errors_and_unused_warning():
     X, Y, subject = _subject_table(n_subjects=5)
-    with pytest.raises(ValueError, match="groups has 5 distinct value.*8 members"):
-        MultiTaskClassifier(max_epochs=2, random_state=0).fit(X, Y, groups=subject)
     with pytest.raises(ValueError, match="groups must hold one value per sample"):
         MultiTaskClassifier(max_epochs=2).fit(X, Y, groups=subject[:-1])
     with pytest.raises(ValueError, match="early_stopping's validation split does not take "
