@@ -189,7 +189,11 @@ def main(argv=None):
                 continue
             what = f" ({what})"
         start = time.perf_counter()
-        net, hgb = exact_match(X, Y, args.folds, network, groups)
+        try:
+            net, hgb = exact_match(X, Y, args.folds, network, groups)
+        except ValueError as exc:  # a fold's training rows with one class of a task
+            print(f"{package}/{item}{what}: skipped: {exc}", flush=True)
+            continue
         print(f"{package}/{item}{what}: {len(X)} rows, {X.shape[1]} features, tasks "
               f"{tasks}: network {net:.3f}, hgb {hgb:.3f} ({net - hgb:+.3f}; "
               f"{time.perf_counter() - start:.0f} s)", flush=True)
