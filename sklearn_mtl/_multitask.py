@@ -1647,6 +1647,12 @@ def group_folds(groups, k, rng):
     array([0, 0, 0, 1, 1, 1])
     """
     values, index, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    if len(values) < 2:
+        raise ValueError(
+            f"groups has {len(values)} distinct value: each member of the ensemble holds "
+            "out whole groups, and one group leaves no sample to hold out from another. "
+            "Give two groups or more, or leave groups out."
+        )
     if len(values) < k:
         raise ValueError(
             f"groups has {len(values)} distinct value(s), fewer than the ensemble's {k} "

@@ -1472,7 +1472,8 @@ def test_fewer_groups_than_members_train_a_member_a_group(monkeypatch):
     with pytest.raises(ValueError, match="groups has 5 distinct value.*8 members"):
         MultiTaskClassifier(max_epochs=2, ensemble_size=8, random_state=0).fit(
             X, Y, groups=subject)
-    with pytest.raises(ValueError, match="groups has 1 distinct value.*8 members"):
+    with pytest.raises(ValueError, match="groups has 1 distinct value: each member of the "
+                       "ensemble holds out whole groups.*Give two groups or more"):
         MultiTaskClassifier(max_epochs=2, random_state=0).fit(X, Y, groups=np.zeros(len(X)))
 
 
