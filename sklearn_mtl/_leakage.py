@@ -30,6 +30,10 @@ MIN_ROWS_FOR_IDS = 20
 #: (1001, 1002, ...), a few of them gone with the rows a file left out.
 ID_SPAN_PER_ROW = 1.25
 
+#: A text column whose values' median number of words is at least this holds prose
+#: (reviews, news texts), each row's own, not identifiers.
+PROSE_WORDS = 4
+
 #: A column is pointed out as a group's (a subject's) identifier from this many values,
 #: where this share of the rows of values held by several labelled rows carry their
 #: value's most frequent label, and the task's most frequent label overall is on at most
@@ -72,14 +76,15 @@ def _is_discrete(column):
 
 def looks_like_identifier(column):
     """Whether a feature column reads as a row identifier: text with a different value in
-    every row, or integers that number the rows: all distinct, from any start, their
+    every row (codes or names, fewer than ``PROSE_WORDS`` words), or integers that number
+    the rows: all distinct, from any start, their
     range at most ``ID_SPAN_PER_ROW`` times the number of rows (1..n, 1001..1000+n, or
     1..n with some rows left out), where a measurement's distinct values spread wider."""
     values = column.dropna()
     if len(values) < len(column) or not values.is_unique:
         return False
-    if _is_text(column):
-        return True
+    if _is_text(column):  # a code or a name, not prose (a review, a news text)
+        return bool(values.astype(str).str.split().str.len().median() < PROSE_WORDS)
     if not pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(
             column.dtype):
         return False

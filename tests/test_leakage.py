@@ -41,6 +41,10 @@ def centres(seed=0):
 
 def test_identifier_forms():
     assert looks_like_identifier(pd.Series(["p1", "p2", "p3"]))
+    assert looks_like_identifier(pd.Series(["Gare du Nord", "Châtelet les Halles"]))
+    # prose, each row's own text, is no identifier: a TfidfVectorizer's column
+    assert not looks_like_identifier(pd.Series(["the new city plan says more", "a big "
+                                                "report after the week", "first people"]))
     assert looks_like_identifier(pd.Series([1003, 1001, 1002]))  # row numbers, any start
     assert looks_like_identifier(pd.Series([1, 2, 4, 5]))  # one row left out
     assert not looks_like_identifier(pd.Series([0, 20, 40, 60]))  # spread as a measurement
