@@ -103,8 +103,8 @@ def compare(
         not seen. Where rows of one subject share its labels, a plain shuffled split
         rewards a model for recognising the subject (a tree reads its identifier). An
         estimator whose ``fit`` takes ``groups`` (``MultiTaskClassifier``: its
-        ensemble's held-out folds), or a pipeline whose final step's does, gets its
-        training samples' groups.
+        ensemble's held-out folds), or each step of a pipeline whose ``fit`` does
+        (``TaskFeatureSelector``: its probes' folds), gets its training samples' groups.
 
     Returns
     -------
@@ -332,12 +332,13 @@ def _warn_again(recorded, registry):
 
 def _groups_fit_params(model, groups):
     """``groups`` as ``fit`` keyword arguments of ``model``: for a ``fit`` that takes
-    them, or for a pipeline's final step that does (``<step>__groups``); none otherwise."""
+    them, or for each step of a pipeline whose ``fit`` does (``<step>__groups``: a
+    ``TaskFeatureSelector``, the final ``MultiTaskClassifier``); none otherwise."""
     if has_fit_parameter(model, "groups"):
         return {"groups": groups}
-    if isinstance(model, Pipeline) and model.steps[-1][1] not in (None, "passthrough") \
-            and has_fit_parameter(model.steps[-1][1], "groups"):
-        return {f"{model.steps[-1][0]}__groups": groups}
+    if isinstance(model, Pipeline):
+        return {f"{name}__groups": groups for name, step in model.steps
+                if step not in (None, "passthrough") and has_fit_parameter(step, "groups")}
     return {}
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.feature_selection import SelectorMixin
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -18,7 +18,7 @@ from ._base import check_same_length
 from ._encoder import StructuredLabelEncoder
 from ._frames import is_polars, to_pandas
 from ._schema import Schema, Task
-from ._validation import check_row_order
+from ._validation import check_groups, check_row_order
 
 #: Probabilities below this count as this in the held-out log loss: a forest's 0 would
 #: make one wrong row outweigh every other.
@@ -32,16 +32,18 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
     """Keep the columns of ``X`` that help predict some task on rows held out of training.
 
     Each task (each label of a multilabel task) is predicted by two probe models,
-    cross-fitted on shuffled folds: a random forest, which finds thresholds and
-    interactions, and a linear model on the scaled columns (a logistic regression; a
-    ridge regression for a regression task), which finds weak columns that count
-    together. On the rows each fold holds out, one column at a time is permuted and each
-    row's loss (log loss; squared error for a regression task) is compared with its loss
-    on the columns as they are: the permutation importance of Breiman (2001), measured
-    on data the probe never trained on. A column is kept where, for some task and probe,
-    the permutation raises the mean held-out loss by more than ``threshold`` standard
-    errors of that mean. A column that helps no task on held-out rows is dropped:
-    noise, an identifier in a shuffled table, a constant.
+    cross-fitted on shuffled folds (of whole groups, with ``fit``'s ``groups``): a random
+    forest, which finds thresholds and interactions, and a linear model on the scaled
+    columns (a logistic regression; a ridge regression for a regression task), which finds
+    weak columns that count together. On the rows each fold holds out, one column at a time
+    is permuted and each row's loss (log loss; squared error for a regression task) is
+    compared with its loss on the columns as they are: the permutation importance of Breiman
+    (2001), measured on data the probe never trained on. A column is kept where, for some
+    task and probe, the permutation raises the mean held-out loss by more than ``threshold``
+    standard errors of that mean. A column that helps no task on held-out rows is dropped:
+    noise, an identifier in a shuffled table, a constant, and, with ``groups``, a subject's
+    identifier, which recalls a subject's labels only where the subject's other rows were in
+    training.
 
     The default threshold leans towards keeping a column, since dropping one that a
     task needs costs more than keeping one of noise: every task and probe is a chance
@@ -143,7 +145,7 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, groups=None):
         """Score every column on held-out rows and keep those that help some task.
 
         Parameters
@@ -153,6 +155,14 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
             booleans and dates.
         y : structured labels
             Any form :class:`~sklearn_mtl.StructuredLabelEncoder` reads.
+        groups : array-like of shape (n_samples,), default=None
+            Each sample's group (a patient, a store), as :class:`~sklearn.feature_selection.RFECV`
+            takes it: the probes' folds are then a shuffled ``GroupKFold``, and a column is
+            scored on groups the probe never saw. Without it a subject's other rows are
+            in the probe's training rows, and the subject's identifier helps on the
+            held-out rows (the probe recalls the subject) where it will not help on a
+            new subject. A target whose labelled rows span fewer than ``cv`` groups is
+            not scored.
 
         Returns
         -------
@@ -171,20 +181,29 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
         encoded = encoder.fit_transform(y)
         self.schema_ = encoder.schema_
         check_same_length(frame, encoded)
+        if groups is not None:
+            groups = check_groups(groups, len(frame))
+            if len(np.unique(groups)) < self.cv:
+                raise ValueError(
+                    f"groups has {len(np.unique(groups))} distinct value(s), fewer than "
+                    f"cv={self.cv}: each fold of the probes holds out whole groups."
+                )
         rng = check_random_state(self.random_state)
         rows = np.arange(len(frame))
         if self.max_samples is not None and len(rows) > self.max_samples:
             rows = np.sort(rng.choice(rows, self.max_samples, replace=False))
         frame, encoded = frame.iloc[rows].reset_index(drop=True), encoded[rows]
+        groups = None if groups is None else groups[rows]
         preprocessor = TabularPreprocessor().fit(frame)
         targets = _targets(encoded)
         self.score_names_ = [f"{name} ({probe})" for name, _, _ in targets for probe in PROBES]
         n_features = frame.shape[1]
         self.z_scores_ = np.full((n_features, len(self.score_names_)), np.nan)
-        for group, kind, labelled in _target_groups(targets, self.cv):
+        for group, kind, labelled in _target_groups(targets, self.cv, groups):
             values = np.column_stack([targets[t][2] for t in group])[labelled]
             scores = _held_out_scores(frame.iloc[labelled], values, kind, preprocessor,
-                                      self.cv, self.n_estimators, rng)
+                                      self.cv, self.n_estimators, rng,
+                                      None if groups is None else groups[labelled])
             for i, t in enumerate(group):
                 self.z_scores_[:, 2 * t : 2 * t + 2] = scores[:, i]
         with np.errstate(invalid="ignore"):
@@ -250,16 +269,18 @@ def _targets(encoded):
     return targets
 
 
-def _target_groups(targets, n_splits):
+def _target_groups(targets, n_splits, sample_groups=None):
     """The targets screened together: (indices, kind, labelled rows) for each set of
     classification targets labelled on the same rows (one multi-output forest scores
     them all), and each regression target alone. A target with fewer than two labelled
-    rows a fold, or one class, is left out (its scores stay NaN)."""
+    rows a fold, or one class, or labelled rows in fewer than ``n_splits`` of
+    ``sample_groups``, is left out (its scores stay NaN)."""
     groups = {}
     for t, (_, kind, values) in enumerate(targets):
         labelled = ~np.isnan(values) if kind == "regression" else values >= 0
         if labelled.sum() < 2 * n_splits or (kind != "regression" and len(
-                np.unique(values[labelled])) < 2):
+                np.unique(values[labelled])) < 2) or (sample_groups is not None and len(
+                np.unique(sample_groups[labelled])) < n_splits):
             continue  # too few labels to hold any out
         if kind != "regression":
             kind = "classification"  # binary and multiclass targets share a forest
@@ -319,17 +340,21 @@ class _Probes:
         return out
 
 
-def _held_out_scores(frame, Y, kind, preprocessor, n_splits, n_estimators, rng):
+def _held_out_scores(frame, Y, kind, preprocessor, n_splits, n_estimators, rng, groups=None):
     """(n_features, targets, 2): each column's mean held-out loss increase under
     permutation over its standard error, per target (a column of ``Y``), for the forest
-    and the linear probe."""
+    and the linear probe; with ``groups``, on folds that hold out whole groups."""
     n, n_features = frame.shape
     Z = preprocessor.transform(frame).astype(np.float64)
     sources = preprocessor.output_sources()
     blocks = [np.flatnonzero(sources == j) for j in range(n_features)]
     diffs = np.zeros((n_features, 2, Y.shape[1], n))
-    folds = KFold(n_splits, shuffle=True, random_state=rng.randint(np.iinfo(np.int32).max))
-    for train, test in folds.split(Z):
+    seed = rng.randint(np.iinfo(np.int32).max)
+    if groups is None:
+        folds = KFold(n_splits, shuffle=True, random_state=seed).split(Z)
+    else:
+        folds = GroupKFold(n_splits, shuffle=True, random_state=seed).split(Z, groups=groups)
+    for train, test in folds:
         probes = _Probes(kind, n_estimators, rng, Z[train], Y[train])
         base = probes.losses(Z[test], Y[test])
         for j, block in enumerate(blocks):

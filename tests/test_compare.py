@@ -275,6 +275,26 @@ def test_compare_passes_groups_to_a_pipelines_final_step():
         assert len(pipe[-1].groups_) == 32 and len(set(pipe[-1].groups_)) == 8
 
 
+def test_compare_passes_groups_to_a_selector_in_a_pipeline():
+    # The selector's probes hold out whole patients, so the identifier that recalls a
+    # patient's label on shuffled folds is dropped in every training fold.
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_mtl import TaskFeatureSelector
+
+    rng = np.random.default_rng(0)
+    patient = np.repeat(np.arange(60), 6)
+    X = pd.DataFrame({"patient": patient, "a": rng.normal(size=360)})
+    Y = pd.DataFrame({"treated": rng.choice(["yes", "no"], 60)[patient],
+                      "high": np.where(X["a"] > 0, "y", "n")})
+    model = make_pipeline(TaskFeatureSelector(threshold=3, random_state=0), Recording())
+    _, details = compare({"s": model}, X, Y, cv=3, groups=patient, progress=False,
+                         return_details=True)
+    for pipe in details["estimators"]["s"]:
+        assert pipe[0].get_feature_names_out().tolist() == ["a"]
+        assert len(set(pipe[-1].groups_)) == 40
+
+
 @pytest.mark.parametrize("n_jobs", [None, 2])
 def test_compare_raises_the_fits_warnings_in_the_caller_once_each(n_jobs):
     # A fit's warnings reach the caller, also from worker processes (where they would

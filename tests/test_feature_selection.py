@@ -133,6 +133,30 @@ def test_no_helpful_column_keeps_every_column_with_a_warning():
     assert selector.get_support().all()
 
 
+def test_groups_drop_a_subjects_identifier_that_shuffled_folds_keep():
+    # Six rows of each of 60 patients, 'treated' a patient's own label: on shuffled folds
+    # the patient's other rows are in training and the identifier helps the forest recall
+    # it; on folds of whole patients it helps nothing. 'a' sets the other task either way.
+    rng = np.random.default_rng(0)
+    patient = np.repeat(np.arange(60), 6)
+    X = pd.DataFrame({"patient": patient, "a": rng.normal(size=360),
+                      "noise": rng.normal(size=360)})
+    Y = pd.DataFrame({"treated": rng.choice(["yes", "no"], 60)[patient],
+                      "high": np.where(X["a"] > 0, "y", "n")})
+    groups_before = patient.copy()
+    shuffled = TaskFeatureSelector(threshold=3, random_state=0).fit(X, Y)
+    assert shuffled.get_feature_names_out().tolist() == ["patient", "a"]
+    grouped = TaskFeatureSelector(threshold=3, random_state=0).fit(X, Y, groups=patient)
+    assert grouped.get_feature_names_out().tolist() == ["a"]
+    z = pd.DataFrame(grouped.z_scores_, index=X.columns, columns=grouped.score_names_)
+    assert z.loc["patient", "treated (forest)"] < 2 < shuffled.z_scores_[0, 0]
+    np.testing.assert_array_equal(patient, groups_before)
+    with pytest.raises(ValueError, match="groups has 2 distinct value.*fewer than cv=3"):
+        TaskFeatureSelector().fit(X, Y, groups=patient % 2)
+    with pytest.raises(ValueError, match="groups must hold one value per sample"):
+        TaskFeatureSelector().fit(X, Y, groups=patient[:-1])
+
+
 def test_bad_input_is_refused_by_name():
     X, Y = _table(100)
     with pytest.raises(ValueError, match="requires y"):
