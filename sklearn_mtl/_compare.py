@@ -103,8 +103,9 @@ def compare(
         not seen. Where rows of one subject share its labels, a plain shuffled split
         rewards a model for recognising the subject (a tree reads its identifier). An
         estimator whose ``fit`` takes ``groups`` (``MultiTaskClassifier``: its
-        ensemble's held-out folds), or each step of a pipeline whose ``fit`` does
-        (``TaskFeatureSelector``: its probes' folds), gets its training samples' groups.
+        ensemble's held-out folds; ``TaskThresholdTuner``: its folds), or each step of a
+        pipeline whose ``fit`` does (``TaskFeatureSelector``: its probes' folds), gets its
+        training samples' groups.
 
     Returns
     -------

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import _fit_context, clone
-from sklearn.model_selection import ShuffleSplit, check_cv
+from sklearn.model_selection import GroupKFold, GroupShuffleSplit, ShuffleSplit, check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
 
 from ._base import BaseMultiTaskEstimator, delegate_input_tags
-from ._validation import check_sample_weight
+from ._validation import check_groups, check_sample_weight
 
 METRICS = ("f1", "balanced_accuracy", "accuracy", "matthews")
 
@@ -134,7 +135,7 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the estimator and tune the thresholds.
 
         Parameters
@@ -145,6 +146,13 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             Structured labels in any form the wrapped estimator takes.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to the estimator's ``fit`` and used to weight the metric.
+        groups : array-like of shape (n_samples,), default=None
+            Each sample's group (a patient, a store). The thresholds are then tuned on
+            predictions for groups the fold's model never saw: an int ``cv`` makes the
+            folds a ``GroupKFold``, a float one ``GroupShuffleSplit`` (seeded by
+            ``random_state``), and a splitter gets them in ``split``. The estimator's
+            ``fit`` gets its training samples' groups where it takes them
+            (:class:`~sklearn_mtl.MultiTaskClassifier`: its ensemble's held-out folds).
 
         Returns
         -------
@@ -166,18 +174,30 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         n = _num_samples(X)
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, np.empty((n, 0)))
+        if groups is not None:
+            groups = check_groups(groups, n)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        if groups is not None and has_fit_parameter(self.estimator, "groups"):
+            kwargs["groups"] = groups
         if self.cv == "prefit":
+            if groups is not None:
+                warnings.warn(
+                    "groups is unused with cv='prefit': the thresholds are tuned on the "
+                    "data given to fit, which no fold splits.",
+                    UserWarning,
+                )
             check_is_fitted(self.estimator)
             self.estimator_ = self.estimator
             rows = np.arange(n)
             outputs = self.estimator_._outputs(X)
         else:
             self.estimator_ = clone(self.estimator).fit(X, Y, **kwargs)
-            splits = self._splits(X, Y)
+            splits = self._splits(X, Y, groups)
             fold_model = _pin_schema(clone(self.estimator), self.estimator_.tasks_)
+            fold_groups = groups if "groups" in kwargs else None
             results = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fold_outputs)(fold_model, X, Y, sample_weight, train, test)
+                delayed(_fold_outputs)(fold_model, X, Y, sample_weight, train, test,
+                                       fold_groups)
                 for train, test in splits
             )
             rows = np.concatenate([test for test, _ in results])
@@ -210,13 +230,16 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             self.default_scores_[task.name] = default
         return self
 
-    def _splits(self, X, Y):
+    def _splits(self, X, Y, groups=None):
         if isinstance(self.cv, Real) and not isinstance(self.cv, Integral):
-            splitter = ShuffleSplit(1, test_size=self.cv, random_state=self.random_state)
-            return list(splitter.split(np.empty((_num_samples(X), 0))))
+            shuffled = ShuffleSplit if groups is None else GroupShuffleSplit
+            splitter = shuffled(1, test_size=self.cv, random_state=self.random_state)
+            return list(splitter.split(np.empty((_num_samples(X), 0)), groups=groups))
+        if groups is not None and isinstance(self.cv, Integral):
+            return list(GroupKFold(self.cv).split(X, groups=groups))
         y_strat = Y if (np.ndim(Y) == 1 and not _has_sets(Y)) else None
         cv = check_cv(self.cv, y_strat, classifier=y_strat is not None)
-        return list(cv.split(X, y_strat))
+        return list(cv.split(X, y_strat, groups))
 
     def _copy_fitted(self, est):
         for name in (
@@ -277,9 +300,11 @@ def _pin_schema(estimator, tasks):
     return estimator
 
 
-def _fold_outputs(estimator, X, Y, sample_weight, train, test):
+def _fold_outputs(estimator, X, Y, sample_weight, train, test, groups=None):
     est = clone(estimator)
     kwargs = {} if sample_weight is None else {"sample_weight": sample_weight[train]}
+    if groups is not None:
+        kwargs["groups"] = groups[train]
     est.fit(_safe_indexing(X, train), _safe_indexing(Y, train), **kwargs)
     return test, est._outputs(_safe_indexing(X, test))
 

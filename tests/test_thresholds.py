@@ -177,6 +177,53 @@ def test_held_out_fraction_and_prefit():
         )
 
 
+class _Grouped(IndependentTaskClassifier):
+    """Keeps the groups its ``fit`` got, and every fit's in ``seen``."""
+
+    seen = []
+
+    def fit(self, X, y, sample_weight=None, groups=None):
+        self.groups_ = groups
+        self.seen.append(groups)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_groups_keep_each_group_on_one_side_of_every_split(monkeypatch):
+    import sklearn_mtl._thresholds as thresholds
+
+    X, Y, tasks = rare_data(n=300)
+    groups = np.repeat(np.arange(30), 10)
+    calls = []
+    original = thresholds._fold_outputs
+
+    def recording(estimator, X, Y, sample_weight, train, test, groups=None):
+        calls.append((train, test, groups))
+        return original(estimator, X, Y, sample_weight, train, test, groups)
+
+    monkeypatch.setattr(thresholds, "_fold_outputs", recording)
+    base = _Grouped(LogisticRegression(), tasks=tasks)
+    for cv, n_splits in ((3, 3), (0.3, 1)):
+        calls.clear()
+        _Grouped.seen.clear()
+        tuner = TaskThresholdTuner(base, cv=cv, random_state=0).fit(X, Y, groups=groups)
+        assert len(calls) == n_splits
+        np.testing.assert_array_equal(tuner.estimator_.groups_, groups)  # the refit's
+        for (train, test, _), fold_groups in zip(calls, _Grouped.seen[1:], strict=True):
+            assert not set(groups[train]) & set(groups[test])
+            np.testing.assert_array_equal(fold_groups, groups[train])
+    # a model whose fit takes no groups is fitted without them, on the same group folds
+    calls.clear()
+    TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression(), tasks=tasks),
+                       cv=3).fit(X, Y, groups=groups)
+    assert all(given is None and not set(groups[train]) & set(groups[test])
+               for train, test, given in calls)
+    with pytest.raises(ValueError, match="groups must hold one value per sample"):
+        TaskThresholdTuner(base, cv=3).fit(X, Y, groups=groups[:-1])
+    fitted = IndependentTaskClassifier(LogisticRegression(), tasks=tasks).fit(X, Y)
+    with pytest.warns(UserWarning, match="groups is unused with cv='prefit'"):
+        TaskThresholdTuner(fitted, cv="prefit").fit(X, Y, groups=groups)
+
+
 def test_one_dimensional_binary_y_and_sample_weight():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(200, 2))
