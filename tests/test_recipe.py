@@ -1428,7 +1428,8 @@ def _subject_table(n_subjects=16, rows=3):
     return X, Y, subject
 
 
-def test_fit_groups_shape_the_members_held_out_folds(monkeypatch):
+def _record_folds(monkeypatch):
+    """A list that gets each fit's fold column (the member holding out each sample)."""
     seen = []
     original = MultiTaskClassifier._fit_readouts
 
@@ -1437,6 +1438,11 @@ def test_fit_groups_shape_the_members_held_out_folds(monkeypatch):
         return original(self, X, encoded, sample_weight, targets, raw)
 
     monkeypatch.setattr(MultiTaskClassifier, "_fit_readouts", readouts)
+    return seen
+
+
+def test_fit_groups_shape_the_members_held_out_folds(monkeypatch):
+    seen = _record_folds(monkeypatch)
     X, Y, subject = _subject_table()
     original_subject = subject.copy()
     grouped = MultiTaskClassifier(max_epochs=4, random_state=0).fit(X, Y, groups=subject)
@@ -1455,14 +1461,7 @@ def test_fit_groups_shape_the_members_held_out_folds(monkeypatch):
 def test_fewer_groups_than_members_train_a_member_a_group(monkeypatch):
     # Five subjects: the default ensemble trains five members, each holding out one
     # subject; an explicit ensemble_size still wins, and refuses five groups.
-    seen = []
-    original = MultiTaskClassifier._fit_readouts
-
-    def readouts(self, X, encoded, sample_weight, targets, raw=None):
-        seen.append(targets[:, -1].numpy().astype(int).copy())
-        return original(self, X, encoded, sample_weight, targets, raw)
-
-    monkeypatch.setattr(MultiTaskClassifier, "_fit_readouts", readouts)
+    seen = _record_folds(monkeypatch)
     X, Y, subject = _subject_table(n_subjects=5)
     clf = MultiTaskClassifier(max_epochs=2, random_state=0).fit(X, Y, groups=subject)
     assert n_members(clf.net_.module_) == 5
