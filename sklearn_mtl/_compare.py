@@ -132,8 +132,8 @@ def compare(
         follow a task's labels along it; and, without ``groups``, values that come in
         groups of rows within which a task's labels agree (a subject's identifier, alone
         or restarting within another column, such as patients numbered from 1 in each
-        centre), naming the ``groups`` to pass (see the guide "Comparing models" for
-        what each check counts).
+        centre), naming the ``groups`` to pass (the guide "Baselines and comparing
+        models" says what each check counts).
 
     See Also
     --------

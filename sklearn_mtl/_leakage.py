@@ -23,6 +23,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .neural._preprocessing import is_text
+
 #: Rows from which a column of all-distinct values is pointed out as an identifier.
 MIN_ROWS_FOR_IDS = 20
 
@@ -63,13 +65,9 @@ class LeakageWarning(UserWarning):
     groups of one subject (see :func:`~sklearn_mtl.compare`'s ``groups``)."""
 
 
-def _is_text(column):
-    return column.dtype == object or pd.api.types.is_string_dtype(column.dtype)
-
-
 def _is_discrete(column):
     """Integer, text or category: the dtypes a subject's identifier comes in."""
-    return (_is_text(column) or isinstance(column.dtype, pd.CategoricalDtype)
+    return (is_text(column) or isinstance(column.dtype, pd.CategoricalDtype)
             or (pd.api.types.is_integer_dtype(column.dtype)
                 and not pd.api.types.is_bool_dtype(column.dtype)))
 
@@ -83,7 +81,7 @@ def looks_like_identifier(column):
     values = column.dropna()
     if len(values) < len(column) or not values.is_unique:
         return False
-    if _is_text(column):  # a code or a name, not prose (a review, a news text)
+    if is_text(column):  # a code or a name, not prose (a review, a news text)
         return bool(values.astype(str).str.split().str.len().median() < PROSE_WORDS)
     if not pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(
             column.dtype):
@@ -222,7 +220,7 @@ def subject_columns(X, labels):
             found.append(((column,), n_values, agreeing))
         elif not _agreeing(codes, n_values, tasks) and _numbering(X[column], n_values):
             inner.append(column)
-    if found:  # other columns identify the same subjects (their height and age)
+    if found or not inner:  # other columns identify the same subjects (height and age)
         return found
     outers = [c for c in X.columns if 2 <= X[c].nunique() <= MAX_OUTER_VALUES
               and (_is_discrete(X[c]) or isinstance(X[c].dtype, pd.CategoricalDtype)

@@ -501,7 +501,7 @@ def _grouped(args):
 def _folds_text(args):
     """How the report's folds were made."""
     if args.groups is not None:
-        several = "s" if "," in args.groups else ""
+        several = "s" if len(_parse_list(args.groups, "--groups")) > 1 else ""
         return (f"{args.cv}-fold shuffled GroupKFold over the column{several} "
                 f"{_group_columns(args)} (no group in two folds; "
                 f"random_state={args.random_state})")
