@@ -65,6 +65,16 @@ class LeakageWarning(UserWarning):
     groups of one subject (see :func:`~sklearn_mtl.compare`'s ``groups``)."""
 
 
+def _checkable(column):
+    """Whether a column's values can be counted and ordered: not an ``object`` column of
+    lists or arrays, nor of values of several types (numbers next to strings)."""
+    if column.dtype != object:
+        return True
+    values = column.dropna()
+    kinds = set(map(type, values))
+    return len(kinds) <= 1 and (not len(values) or pd.api.types.is_hashable(values.iloc[0]))
+
+
 def _is_discrete(column):
     """Integer, text or category: the dtypes a subject's identifier comes in."""
     return (is_text(column) or isinstance(column.dtype, pd.CategoricalDtype)
@@ -75,11 +85,11 @@ def _is_discrete(column):
 def looks_like_identifier(column):
     """Whether a feature column reads as a row identifier: text with a different value in
     every row (codes or names, fewer than ``PROSE_WORDS`` words), or integers that number
-    the rows: all distinct, from any start, their
-    range at most ``ID_SPAN_PER_ROW`` times the number of rows (1..n, 1001..1000+n, or
-    1..n with some rows left out), where a measurement's distinct values spread wider."""
+    the rows: all distinct, from any start, their range at most ``ID_SPAN_PER_ROW`` times
+    the number of rows (1..n, 1001..1000+n, or 1..n with some rows left out), where a
+    measurement's distinct values spread wider."""
     values = column.dropna()
-    if len(values) < len(column) or not values.is_unique:
+    if not _checkable(column) or len(values) < len(column) or not values.is_unique:
         return False
     if is_text(column):  # a code or a name, not prose (a review, a news text)
         return bool(values.astype(str).str.split().str.len().median() < PROSE_WORDS)
@@ -208,7 +218,7 @@ def subject_columns(X, labels):
             tasks.append((task, codes, n_labels, np.bincount(labelled).max() / len(labelled)))
     if not tasks:
         return []
-    discrete = [c for c in X.columns if _is_discrete(X[c])]
+    discrete = [c for c in X.columns if _is_discrete(X[c]) and _checkable(X[c])]
     coded = {c: _codes(X[c]) for c in discrete}
     found, inner = [], []
     for column in discrete:
@@ -222,9 +232,9 @@ def subject_columns(X, labels):
             inner.append(column)
     if found or not inner:  # other columns identify the same subjects (height and age)
         return found
-    outers = [c for c in X.columns if 2 <= X[c].nunique() <= MAX_OUTER_VALUES
-              and (_is_discrete(X[c]) or isinstance(X[c].dtype, pd.CategoricalDtype)
-                   or pd.api.types.is_bool_dtype(X[c].dtype))]
+    outers = [c for c in X.columns if (_is_discrete(X[c]) and _checkable(X[c])
+                                       or pd.api.types.is_bool_dtype(X[c].dtype))
+              and 2 <= X[c].nunique() <= MAX_OUTER_VALUES]
     for outer in outers:
         coded.setdefault(outer, _codes(X[outer]))
     budget = PAIR_BUDGET
@@ -286,6 +296,8 @@ def _frame(X):
     identifiers, and how each column is named in a message; ``(None, None)`` where ``X``
     has no such column (floats, a sparse matrix, images)."""
     if isinstance(X, pd.DataFrame):
+        if not X.columns.is_unique:  # a name would stand for several columns
+            return None, None
         frame = X
         names = {c: f"column {c!r} of X" for c in X.columns}
     elif isinstance(X, np.ndarray) and X.ndim == 2 and (

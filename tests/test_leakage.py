@@ -6,10 +6,18 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sklearn_mtl import LeakageWarning, compare
 from sklearn_mtl._compare import MostFrequentBaseline
-from sklearn_mtl._leakage import looks_like_identifier, sorted_tasks, subject_columns
+from sklearn_mtl._encoder import StructuredLabelEncoder
+from sklearn_mtl._leakage import (
+    looks_like_identifier,
+    sorted_tasks,
+    subject_columns,
+    warn_leaky_columns,
+)
 
 
 def visits(n_subjects=20, n_visits=3, seed=0):
@@ -179,3 +187,44 @@ def test_checks_do_not_mutate_the_data():
         compare({"prior": MostFrequentBaseline()}, X, Y, cv=3, progress=False)
     pd.testing.assert_frame_equal(X, X_before)
     pd.testing.assert_frame_equal(Y, Y_before)
+
+
+N_ROWS = 30
+
+#: Columns as users' frames hold them, the odd ones included: arrays and lists in cells,
+#: numbers next to strings, nullable integers, dates.
+COLUMNS = st.sampled_from([
+    lambda rng: rng.randint(0, 5, N_ROWS),
+    lambda rng: rng.permutation(N_ROWS) + 1,
+    lambda rng: np.repeat(np.arange(N_ROWS // 3), 3),
+    lambda rng: rng.normal(size=N_ROWS),
+    lambda rng: [f"p{i}" for i in rng.permutation(N_ROWS)],
+    lambda rng: [f"s{i // 3}" for i in range(N_ROWS)],
+    lambda rng: [np.arange(2) + i for i in range(N_ROWS)],
+    lambda rng: [[i] for i in range(N_ROWS)],
+    lambda rng: [i if i % 2 else str(i) for i in range(N_ROWS)],
+    lambda rng: pd.array([*range(N_ROWS - 1), None], dtype="Int64"),
+    lambda rng: pd.Categorical([f"c{i % 12}" for i in range(N_ROWS)]),
+    lambda rng: pd.date_range("2024-01-01", periods=N_ROWS),
+    lambda rng: rng.rand(N_ROWS) > 0.5,
+])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(COLUMNS, min_size=1, max_size=4), st.integers(0, 2**16),
+       st.booleans())
+def test_the_checks_take_any_frame_and_change_nothing(makers, seed, duplicate_names):
+    # The checks are advice: whatever the columns hold, they warn or stay silent, never
+    # raise, and leave X as it was.
+    rng = np.random.RandomState(seed)
+    X = pd.DataFrame({f"x{j}": make(rng) for j, make in enumerate(makers)})
+    if duplicate_names:
+        X.columns = ["x"] * X.shape[1]
+    Y = pd.DataFrame({"t": rng.choice(["a", "b"], N_ROWS)[np.arange(N_ROWS) // 3]})
+    encoded = StructuredLabelEncoder().fit_transform(Y)
+    before = X.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LeakageWarning)
+        warn_leaky_columns(X, encoded)
+        warn_leaky_columns(X.to_numpy(), encoded)
+    pd.testing.assert_frame_equal(X, before)
