@@ -322,8 +322,8 @@ def warn_leaky_columns(X, encoded, *, groups=None, stacklevel=3):
         if not looks_like_identifier(frame[column]):
             continue
         message = (f"The {names[column]} holds a different value in every row, as an "
-                   "identifier does, and every model reads it as a feature; leave it out of "
-                   "X unless it carries information.")
+                   "identifier does; a model that reads every column of X takes it for a "
+                   "feature. Leave it out of X unless it carries information.")
         found = sorted_tasks(frame[column], labels)
         if found:
             runs = ", ".join(f"{task!r} (they change {changes} time(s) from row to row, "
