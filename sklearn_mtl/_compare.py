@@ -126,14 +126,14 @@ def compare(
     Warns
     -----
     LeakageWarning
-        Before any fit, for a column of ``X`` (a DataFrame, or an array of integers or text)
-        under which the folds' scores mislead: a different value in every row, as an
-        identifier has (a model reading every column takes it for a feature), saying whether
-        the rows follow a task's labels along it; and, without ``groups``, values that come
-        in groups of rows within which a task's labels agree (a subject's identifier, alone
-        or restarting within another column, such as patients numbered from 1 in each
-        centre), naming the ``groups`` to pass (the guide "Baselines and comparing models"
-        says what each check counts).
+        Before any fit, for a column of ``X`` (a pandas or polars DataFrame, or an array of
+        integers or text) under which the folds' scores mislead: a different value in every
+        row, as an identifier has (a model reading every column takes it for a feature),
+        saying whether the rows follow a task's labels along it; and, without ``groups``,
+        values that come in groups of rows within which a task's labels agree (a subject's
+        identifier, alone or restarting within another column, such as patients numbered
+        from 1 in each centre), naming the ``groups`` to pass (the guide "Baselines and
+        comparing models" says what each check counts).
 
     See Also
     --------

@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ._frames import is_polars, to_pandas
 from .neural._preprocessing import is_text
 
 #: Rows from which a column of all-distinct values is pointed out as an identifier.
@@ -295,6 +296,8 @@ def _frame(X):
     """``(frame, names)``: ``X`` as a DataFrame whose integer or text columns may be
     identifiers, and how each column is named in a message; ``(None, None)`` where ``X``
     has no such column (floats, a sparse matrix, images)."""
+    if is_polars(X) and hasattr(X, "columns"):
+        X = to_pandas(X)
     if isinstance(X, pd.DataFrame):
         if not X.columns.is_unique:  # a name would stand for several columns
             return None, None
@@ -337,15 +340,16 @@ def warn_leaky_columns(X, encoded, *, groups=None, stacklevel=3):
         return
     for columns, n_values, agreeing in subject_columns(frame, labels):
         tasks = " and ".join(f"{task!r} ({share:.0%})" for task, share in agreeing)
+        array = isinstance(X, np.ndarray)
         if len(columns) == 1:
             held = f"The {names[columns[0]]} holds {n_values} values"
-            given = (f"X[{columns[0]!r}]" if isinstance(X, pd.DataFrame)
-                     else f"X[:, {columns[0]}]")
+            given = f"X[:, {columns[0]}]" if array else f"X[{columns[0]!r}]"
         else:
             held = (f"The {names[columns[1]]}, within the values of the {names[columns[0]]}, "
                     f"holds {n_values} values")
-            given = (f"X.groupby({list(columns)!r}).ngroup()" if isinstance(X, pd.DataFrame)
-                     else f"np.unique(X[:, {list(columns)}], axis=0, return_inverse=True)[1]")
+            given = (f"pd.DataFrame(X[:, {list(columns)}]).groupby([0, 1]).ngroup()" if array
+                     else f"{'X.to_pandas()' if is_polars(X) else 'X'}.groupby("
+                     f"{list(columns)!r}).ngroup()")
         warnings.warn(
             f"{held}, most of them on several rows, and within a value the labels of "
             f"{tasks} agree: the rows come in groups, such as several rows of one subject. "

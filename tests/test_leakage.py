@@ -146,6 +146,21 @@ def test_compare_names_the_groups_of_an_identifier_numbered_anew():
     with warnings.catch_warnings():
         warnings.simplefilter("error", LeakageWarning)
         compare(model, X, Y, cv=3, progress=False, groups=groups)
+    # an integer array, and a polars frame: the expressions named work as they read too
+    X_array = X.to_numpy()
+    with pytest.warns(LeakageWarning, match=r"The column 1 of X, within the values of the "
+                      r"column 0 of X, holds 60 values") as caught:
+        compare(model, X_array, Y, cv=3, progress=False)
+    given = str(caught[-1].message).rsplit("groups=", 1)[1][:-1]
+    assert given == "pd.DataFrame(X[:, [0, 1]]).groupby([0, 1]).ngroup()"
+    np.testing.assert_array_equal(eval(given, {"X": X_array, "pd": pd}), groups)
+    pl = pytest.importorskip("polars")
+    X_polars = pl.from_pandas(X)
+    with pytest.warns(LeakageWarning) as caught:
+        compare(model, X_polars, Y, cv=3, progress=False)
+    given = str(caught[-1].message).rsplit("groups=", 1)[1][:-1]
+    assert given == "X.to_pandas().groupby(['centre', 'id']).ngroup()"
+    np.testing.assert_array_equal(eval(given, {"X": X_polars}), groups)
 
 
 def test_compare_warns_of_an_identifier_and_of_labels_along_it():
