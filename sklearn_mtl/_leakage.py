@@ -2,8 +2,9 @@
 
 Found from the columns of ``X`` and the labels alone, before any fit:
 
-- an **identifier**: a different value in every row (text, or integers that number the
-  rows). Every model reads it as a feature, and it carries nothing about a new sample;
+- an **identifier**: a different value in every row (codes or names, or integers that
+  number the rows). A model reading every column takes it for a feature, and it carries
+  nothing about a new sample;
 - an identifier **along which the rows follow a task's labels** (a file sorted by a label,
   then numbered): a model reads the label from the row's number, which a new row lacks;
 - a **subject's identifier**: values that come in groups of rows within which a task's
@@ -133,7 +134,7 @@ def _order(column):
     if not pd.api.types.is_integer_dtype(column.dtype):
         return None
     _, uniques = pd.factorize(column, use_na_sentinel=True)
-    return np.argsort(np.asarray(uniques, dtype=np.int64), kind="stable")
+    return np.argsort(np.asarray(uniques), kind="stable")
 
 
 def _grouped(codes, n_values):

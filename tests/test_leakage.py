@@ -219,6 +219,7 @@ COLUMNS = st.sampled_from([
     lambda rng: [[i] for i in range(N_ROWS)],
     lambda rng: [i if i % 2 else str(i) for i in range(N_ROWS)],
     lambda rng: pd.array([*range(N_ROWS - 1), None], dtype="Int64"),
+    lambda rng: np.repeat(np.arange(N_ROWS // 3, dtype=np.uint64) + 2**63, 3),
     lambda rng: pd.Categorical([f"c{i % 12}" for i in range(N_ROWS)]),
     lambda rng: pd.date_range("2024-01-01", periods=N_ROWS),
     lambda rng: rng.rand(N_ROWS) > 0.5,
