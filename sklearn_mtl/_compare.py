@@ -67,9 +67,10 @@ def compare(
         :class:`~sklearn_mtl.model_selection.MultiTaskStratifiedKFold` seeded with
         ``random_state`` (every task's classes balanced across folds, missing labels
         included), or with ``groups`` of a shuffled
-        :class:`~sklearn.model_selection.GroupKFold` (no group in two folds).
+        :class:`~sklearn_mtl.model_selection.MultiTaskStratifiedGroupKFold` (no group in
+        two folds, the groups placed so that every task's classes are balanced too).
         Otherwise a scikit-learn splitter or an iterable of (train, test) index arrays;
-        a ``MultiTaskStratifiedKFold`` gets the encoded labels, another splitter's
+        either splitter of this package gets the encoded labels, another splitter's
         ``split`` receives the codes of the first task as ``y`` (so ``StratifiedKFold``
         stratifies on the first task); every splitter gets ``groups``.
     schema : Schema, list of Task or StructuredLabelEncoder, default=None

@@ -364,7 +364,14 @@ def _held_out_scores(frame, Y, kind, preprocessor, n_splits, n_estimators, rng, 
             Zp[:, block] = Zp[rng.permutation(len(test))[:, None], block]
             diffs[j, :, :, test] = np.moveaxis(probes.losses(Zp, Y[test]) - base, -1, 0)
     mean = diffs.mean(axis=-1)
-    se = diffs.std(axis=-1, ddof=1) / np.sqrt(n)
+    if groups is None:
+        se = diffs.std(axis=-1, ddof=1) / np.sqrt(n)
+    else:  # a group's rows move together: the error of the mean over groups, not rows
+        _, index = np.unique(groups, return_inverse=True)
+        members = np.eye(index.max() + 1)[index.ravel()]  # (rows, groups) 0/1
+        spread = diffs @ members - mean[..., None] * members.sum(axis=0)
+        n_groups = members.shape[1]
+        se = np.sqrt((spread ** 2).sum(axis=-1) * n_groups / (n_groups - 1)) / n
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, mean / se, np.sign(mean) * np.inf)
     # NaN (a linear model missing in a fold) stays NaN; no change at all scores 0

@@ -502,8 +502,9 @@ def _folds_text(args):
     """How the report's folds were made."""
     if args.groups is not None:
         several = "s" if len(_parse_list(args.groups, "--groups")) > 1 else ""
-        return (f"{args.cv}-fold shuffled GroupKFold over the column{several} "
-                f"{_group_columns(args)} (no group in two folds; "
+        return (f"{args.cv}-fold shuffled MultiTaskStratifiedGroupKFold over the "
+                f"column{several} {_group_columns(args)} (no group in two folds, every "
+                f"task's classes balanced across folds as the groups allow; "
                 f"random_state={args.random_state})")
     return (f"{args.cv}-fold shuffled MultiTaskStratifiedKFold (every task's classes "
             f"balanced across folds; random_state={args.random_state})")

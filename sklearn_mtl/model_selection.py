@@ -17,7 +17,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.model_selection._split import _BaseKFold
+from sklearn.model_selection._split import GroupsConsumerMixin, _BaseKFold
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import _num_samples
@@ -131,6 +131,106 @@ class MultiTaskStratifiedKFold(_BaseKFold):
             yield folds == k
 
 
+class MultiTaskStratifiedGroupKFold(GroupsConsumerMixin, _BaseKFold):
+    """K-fold cross-validation of whole groups, stratified over every task's labels.
+
+    No group is in two folds, as in :class:`~sklearn.model_selection.GroupKFold`, and
+    the groups are placed by the iterative stratification of
+    :class:`MultiTaskStratifiedKFold`, each group counting the labels of its samples:
+    the group with the rarest label still to place goes first, to the fold that most
+    lacks that label (ties: the fold that most lacks samples). A rare class held by a
+    few patients is then spread over the folds, where ``GroupKFold``, which balances
+    the folds' sizes only, may put it all in one fold and leave the others' training
+    samples without it. It is the multi-task form of scikit-learn's
+    :class:`~sklearn.model_selection.StratifiedGroupKFold`. Missing and gated-off labels
+    count for nothing; regression tasks are ignored.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds, at least 2; at most the number of groups.
+    shuffle : bool, default=False
+        Whether to shuffle the groups before placing them, and break ties at random.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling when ``shuffle=True``; must be None otherwise.
+    tasks : list of Task or Schema, default=None
+        The tasks, passed to the encoder that reads ``Y``; ``None`` infers them.
+
+    See Also
+    --------
+    MultiTaskStratifiedKFold : the same stratification, sample by sample.
+    sklearn.model_selection.StratifiedGroupKFold : one single-label ``y``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn_mtl.model_selection import MultiTaskStratifiedGroupKFold
+    >>> patient = np.repeat(np.arange(6), 2)
+    >>> Y = pd.DataFrame({"treated": np.repeat(["yes", "no", "no", "no", "yes", "no"], 2)})
+    >>> cv = MultiTaskStratifiedGroupKFold(n_splits=2)
+    >>> for train, test in cv.split(np.zeros((12, 1)), Y, groups=patient):
+    ...     print(sorted(set(patient[test].tolist())), sorted(Y.loc[test, "treated"]))
+    [0, 1, 3] ['no', 'no', 'no', 'no', 'yes', 'yes']
+    [2, 4, 5] ['no', 'no', 'no', 'no', 'yes', 'yes']
+    """
+
+    def __init__(self, n_splits=5, *, shuffle=False, random_state=None, tasks=None):
+        super().__init__(n_splits=n_splits, shuffle=shuffle, random_state=random_state)
+        self.tasks = tasks
+
+    def split(self, X, y, groups=None):
+        """Generate indices to split data into training and test set.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (only its length is used).
+        y : DataFrame, array-like, multi-hot matrix, list of sets or EncodedLabels
+            The structured labels, in any form the estimators take.
+        groups : array-like of shape (n_samples,)
+            Each sample's group; required.
+
+        Yields
+        ------
+        train : ndarray
+            The training set indices for that split.
+        test : ndarray
+            The testing set indices for that split.
+        """
+        from ._validation import check_groups
+
+        if y is None:
+            raise ValueError(f"{type(self).__name__}.split needs the labels Y to stratify "
+                             "on; got y=None.")
+        if groups is None:
+            raise ValueError(f"{type(self).__name__}.split needs groups: each sample's "
+                             "group; got groups=None.")
+        labels = label_indicators(y, tasks=self.tasks)
+        if len(labels) != _num_samples(X):
+            raise ValueError(
+                f"X has {_num_samples(X)} samples, but Y has {len(labels)}; expected one row "
+                "of labels per sample."
+            )
+        groups = check_groups(groups, len(labels))
+        n_groups = len(np.unique(groups))
+        if self.n_splits > n_groups:
+            raise ValueError(f"Cannot have number of splits n_splits={self.n_splits} greater "
+                             f"than the number of groups: {n_groups}.")
+        return super().split(X, labels, groups)
+
+    def _iter_test_masks(self, X, y, groups=None):
+        _, index = np.unique(groups, return_inverse=True)
+        index = index.ravel()
+        counts = np.zeros((index.max() + 1, y.shape[1]), dtype=np.int64)
+        np.add.at(counts, index, np.asarray(y, dtype=np.int64))
+        rng = check_random_state(self.random_state) if self.shuffle else None
+        folds = iterative_stratification(counts, self.n_splits, rng,
+                                         sizes=np.bincount(index))[index]
+        for k in range(self.n_splits):
+            yield folds == k
+
+
 def label_indicators(Y, *, tasks=None):
     """A boolean (n_samples, n_labels) matrix: one column per class of each binary or
     multiclass task and per label of each multilabel task; False where missing.
@@ -168,31 +268,36 @@ def label_indicators(Y, *, tasks=None):
     },
     prefer_skip_nested_validation=True,
 )
-def iterative_stratification(labels, n_splits, random_state=None):
+def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
     """Assign each sample to a fold by iterative stratification (Sechidis et al. 2011).
 
     Parameters
     ----------
-    labels : array-like of shape (n_samples, n_labels)
-        0/1 (or boolean) label indicators; a sample may have any number of labels,
-        none included.
+    labels : array-like of shape (n_units, n_labels)
+        0/1 (or boolean) label indicators of each sample; a sample may have any number
+        of labels, none included. With ``sizes``, a unit is a group of samples, and its
+        row counts how many of them have each label.
     n_splits : int
         Number of folds.
     random_state : int, RandomState instance or None, default=None
-        ``None``: no shuffling, ties go to the first fold. Otherwise the samples are
+        ``None``: no shuffling, ties go to the first fold. Otherwise the units are
         shuffled and ties broken at random with this seed.
+    sizes : array-like of shape (n_units,), default=None
+        The number of samples of each unit (``None``: one each): a fold's need for
+        samples is counted in samples, so that folds of groups stay alike in size.
 
     Returns
     -------
-    folds : ndarray of shape (n_samples,)
-        The fold (0 .. n_splits - 1) of each sample.
+    folds : ndarray of shape (n_units,)
+        The fold (0 .. n_splits - 1) of each unit.
     """
-    L = np.asarray(labels).astype(bool)
+    L = np.asarray(labels).astype(np.int64)
     n = L.shape[0]
+    sizes = np.ones(n) if sizes is None else np.asarray(sizes, dtype=float)
     rng = None if random_state is None else check_random_state(random_state)
     order = np.arange(n) if rng is None else rng.permutation(n)
-    L = L[order]
-    desired_fold = np.full(n_splits, n / n_splits)
+    L, sizes = L[order], sizes[order]
+    desired_fold = np.full(n_splits, sizes.sum() / n_splits)
     remaining = L.sum(axis=0).astype(float)
     desired_label = np.outer(np.full(n_splits, 1.0 / n_splits), remaining)
     folds = np.full(n, -1)
@@ -207,18 +312,18 @@ def iterative_stratification(labels, n_splits, random_state=None):
     def place(i, fold):
         folds[i] = fold
         placed[i] = True
-        desired_fold[fold] -= 1
-        desired_label[fold, L[i]] -= 1
-        remaining[L[i]] -= 1
+        desired_fold[fold] -= sizes[i]
+        desired_label[fold] -= L[i]
+        remaining[:] -= L[i]
 
     while (remaining > 0).any():
         counts = np.where(remaining > 0, remaining, np.inf)
         rarest = np.flatnonzero(counts == counts.min())
         label = rarest[0] if rng is None else rarest[rng.randint(len(rarest))]
-        for i in np.flatnonzero(L[:, label] & ~placed):
+        for i in np.flatnonzero((L[:, label] > 0) & ~placed):
             need = desired_label[:, label]
             place(i, best_fold(np.flatnonzero(need == need.max())))
-    for i in np.flatnonzero(~placed):  # samples without any label
+    for i in np.flatnonzero(~placed):  # units without any label
         place(i, best_fold(np.arange(n_splits)))
     out = np.empty(n, dtype=np.int64)
     out[order] = folds
@@ -230,24 +335,22 @@ def fold_splits(cv, X, encoded, groups=None, random_state=0):
     and :func:`cross_val_predict` make them.
 
     An int is the number of folds of a shuffled :class:`MultiTaskStratifiedKFold`
-    seeded with ``random_state``, or with ``groups`` of a shuffled ``GroupKFold``. A
-    ``MultiTaskStratifiedKFold`` gets every task's labels; another splitter's ``split``
-    gets the codes of the first task as ``y``; every splitter gets ``groups``.
+    seeded with ``random_state``, or with ``groups`` of a shuffled
+    :class:`MultiTaskStratifiedGroupKFold`. Those get every task's labels; another
+    splitter's ``split`` gets the codes of the first task as ``y``; every splitter gets
+    ``groups``.
     """
-    from sklearn.model_selection import GroupKFold, check_cv
+    from sklearn.model_selection import check_cv
 
     if isinstance(cv, Integral) and not isinstance(cv, bool):
         if cv < 2:
             raise ValueError(f"cv must be at least 2 folds; got {cv}.")
-        if groups is None:
-            splitter = MultiTaskStratifiedKFold(
-                n_splits=int(cv), shuffle=True, random_state=random_state
-            )
-        else:
-            splitter = GroupKFold(n_splits=int(cv), shuffle=True, random_state=random_state)
+        stratified = MultiTaskStratifiedKFold if groups is None else (
+            MultiTaskStratifiedGroupKFold)
+        splitter = stratified(n_splits=int(cv), shuffle=True, random_state=random_state)
     else:
         splitter = check_cv(cv)
-    if isinstance(splitter, MultiTaskStratifiedKFold):
+    if isinstance(splitter, (MultiTaskStratifiedKFold, MultiTaskStratifiedGroupKFold)):
         return list(splitter.split(X, encoded, groups))
     return list(splitter.split(X, encoded.codes[:, 0], groups))
 
@@ -280,8 +383,8 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
     cv : int, cross-validation generator or iterable, default=5
         As in :func:`~sklearn_mtl.compare`: an int is the number of folds of a shuffled
         :class:`MultiTaskStratifiedKFold` seeded with ``random_state`` (with ``groups``:
-        of a shuffled ``GroupKFold``); else a splitter or an iterable of (train, test)
-        index arrays. The test folds must partition the samples.
+        of a shuffled :class:`MultiTaskStratifiedGroupKFold`); else a splitter or an
+        iterable of (train, test) index arrays. The test folds must partition the samples.
     method : {"predict", "predict_proba", "predict_log_proba"}, default="predict"
         The estimator's method to call on each test fold.
     groups : array-like of shape (n_samples,), default=None
@@ -434,6 +537,7 @@ def _indexed_like(predictions, X, Y):
 
 
 __all__ = [
+    "MultiTaskStratifiedGroupKFold",
     "MultiTaskStratifiedKFold",
     "cross_val_predict",
     "iterative_stratification",

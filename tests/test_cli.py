@@ -776,8 +776,9 @@ def test_compare_groups_column(subjects_csv, tmp_path, capsys):
         "'patient' of dummy." in printed
     report = (out / "report.md").read_text()
     assert "(age, dose)" in report
-    assert "4-fold shuffled GroupKFold over the column 'patient' (no group in two folds; " \
-        "random_state=0)" in report
+    assert ("4-fold shuffled MultiTaskStratifiedGroupKFold over the column 'patient' (no "
+            "group in two folds, every task's classes balanced across folds as the groups "
+            "allow; random_state=0)") in report
 
 
 @pytest.mark.parametrize(
@@ -1156,8 +1157,8 @@ def test_patients_numbered_anew_in_each_centre_are_pointed_out(tmp_path, capsys)
     assert "holds 60 values" not in printed
     assert "240 samples, 1 features, tasks ['treat', 'outcome']; 3-fold CV grouped by " \
         "'centre' and 'id' of dummy." in printed
-    assert ("3-fold shuffled GroupKFold over the columns 'centre' and 'id' (no group in two "
-            "folds; random_state=0)") in (out / "report.md").read_text()
+    assert ("3-fold shuffled MultiTaskStratifiedGroupKFold over the columns 'centre' and "
+            "'id' (no group in two folds") in (out / "report.md").read_text()
 
 
 def test_an_identifier_column_is_pointed_out(tmp_path, capsys):

@@ -194,6 +194,7 @@ def test_compare_groups_keep_each_group_in_one_fold():
     from sklearn.neighbors import KNeighborsClassifier
 
     from sklearn_mtl import IndependentTaskClassifier
+    from sklearn_mtl.model_selection import MultiTaskStratifiedGroupKFold
 
     X, Y, subject = _subjects()
     lookup = {"1nn": IndependentTaskClassifier(KNeighborsClassifier(n_neighbors=1))}
@@ -206,8 +207,9 @@ def test_compare_groups_keep_each_group_in_one_fold():
     for model in details["estimators"]["1nn"]:  # no test subject among the training ones
         seen = set(model.estimators_[0]._fit_X[:, 0])
         assert len(seen) == 8  # 8 of the 12 subjects train each fold
-    # the same folds as scikit-learn's shuffled GroupKFold with the same seed
-    splits = list(GroupKFold(3, shuffle=True, random_state=0).split(X, groups=subject))
+    # the same folds as the stratified group splitter's, shuffled with the same seed
+    splits = list(MultiTaskStratifiedGroupKFold(3, shuffle=True, random_state=0).split(
+        X, Y, groups=subject))
     for (train, test), model in zip(splits, details["estimators"]["1nn"]):
         assert set(model.estimators_[0]._fit_X[:, 0]) == set(subject[train])
         assert not set(subject[train]) & set(subject[test])
@@ -216,9 +218,14 @@ def test_compare_groups_keep_each_group_in_one_fold():
     # a subject never seen takes a neighbour's random labels
     assert grouped.loc["1nn", ("exact_match", "mean")] < plain - 0.3
     # groups reach a given group splitter too
-    via_splitter = compare(lookup, X, Y, cv=GroupKFold(3, shuffle=True, random_state=0),
-                           groups=subject, progress=False)
+    via_splitter = compare(lookup, X, Y, cv=MultiTaskStratifiedGroupKFold(
+        3, shuffle=True, random_state=0), groups=subject, progress=False)
     pd.testing.assert_frame_equal(_scores(grouped), _scores(via_splitter))
+    plain_groups = compare(lookup, X, Y, cv=GroupKFold(3), groups=subject, progress=False,
+                           return_details=True)[1]
+    for model, (_, test) in zip(plain_groups["estimators"]["1nn"],
+                                GroupKFold(3).split(X, groups=subject)):
+        assert not set(model.estimators_[0]._fit_X[:, 0]) & set(subject[test])
 
 
 def test_compare_groups_errors_and_ignored_warning():
@@ -282,10 +289,12 @@ def test_compare_passes_groups_to_a_selector_in_a_pipeline():
 
     from sklearn_mtl import TaskFeatureSelector
 
+    # (Neighbouring patients' labels differ, so that a patient's number tells nothing of
+    # a patient not seen: random labels may run along the numbers by chance.)
     rng = np.random.default_rng(0)
     patient = np.repeat(np.arange(60), 6)
     X = pd.DataFrame({"patient": patient, "a": rng.normal(size=360)})
-    Y = pd.DataFrame({"treated": rng.choice(["yes", "no"], 60)[patient],
+    Y = pd.DataFrame({"treated": np.where(patient % 2 == 0, "yes", "no"),
                       "high": np.where(X["a"] > 0, "y", "n")})
     model = make_pipeline(TaskFeatureSelector(threshold=3, random_state=0), Recording())
     _, details = compare({"s": model}, X, Y, cv=3, groups=patient, progress=False,

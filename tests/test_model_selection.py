@@ -11,6 +11,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_mtl import IndependentTaskClassifier, compare
 from sklearn_mtl.model_selection import (
+    MultiTaskStratifiedGroupKFold,
     MultiTaskStratifiedKFold,
     cross_val_predict,
     iterative_stratification,
@@ -100,6 +101,63 @@ def missing_label_data():
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")
+def _patients(n_patients=30, rows=4, seed=0):
+    """Four rows of each patient; 'rare' on three patients, 'kind' a patient's own."""
+    rng = np.random.RandomState(seed)
+    patient = np.repeat(np.arange(n_patients), rows)
+    rare = np.isin(np.arange(n_patients), [3, 6, 9])
+    Y = pd.DataFrame({"rare": np.where(rare, "yes", "no")[patient],
+                      "kind": rng.choice(["a", "b", "c"], n_patients)[patient]})
+    return np.zeros((len(patient), 1)), Y, patient
+
+
+def test_stratified_group_folds_keep_groups_whole_and_spread_a_rare_class():
+    from sklearn.model_selection import GroupKFold
+
+    X, Y, patient = _patients()
+    for cv in (MultiTaskStratifiedGroupKFold(3),
+               MultiTaskStratifiedGroupKFold(3, shuffle=True, random_state=0)):
+        tests = [test for _, test in cv.split(X, Y, groups=patient)]
+        np.testing.assert_array_equal(np.sort(np.concatenate(tests)), np.arange(len(X)))
+        for test in tests:
+            assert not set(patient[test]) & set(np.delete(patient, test))  # whole groups
+            assert (Y.loc[test, "rare"] == "yes").sum() == 4  # one rare patient a fold
+            assert len(test) == 40
+    # GroupKFold balances the folds' sizes only: rare patients share a fold
+    rare_per_fold = [(Y.loc[test, "rare"] == "yes").sum() // 4
+                     for _, test in GroupKFold(3).split(X, groups=patient)]
+    assert max(rare_per_fold) >= 2
+
+
+def test_stratified_group_folds_of_one_sample_each_are_the_sample_folds():
+    X, Y, _ = _patients()
+    one_each = np.arange(len(X))  # a group a sample, numbered in the samples' order
+    for kwargs in ({}, {"shuffle": True, "random_state": 0}):
+        grouped = MultiTaskStratifiedGroupKFold(4, **kwargs).split(X, Y, groups=one_each)
+        plain = MultiTaskStratifiedKFold(4, **kwargs).split(X, Y)
+        for (_, a), (_, b) in zip(grouped, plain, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_stratified_group_folds_in_scikit_learn_and_errors():
+    X, Y, patient = _patients()
+    X = np.random.RandomState(0).normal(size=(len(patient), 2))
+    model = IndependentTaskClassifier(LogisticRegression())
+    scores = cross_validate(model, X, Y, cv=MultiTaskStratifiedGroupKFold(3),
+                            groups=patient)["test_score"]
+    assert len(scores) == 3
+    cv = MultiTaskStratifiedGroupKFold(3)
+    with pytest.raises(ValueError, match="needs groups"):
+        list(cv.split(X, Y))
+    with pytest.raises(ValueError, match="needs the labels Y"):
+        list(cv.split(X, None, groups=patient))
+    with pytest.raises(ValueError, match="n_splits=3 greater than the number of groups: 2"):
+        list(cv.split(X, Y, groups=patient % 2))
+    with pytest.raises(ValueError, match="groups has 4 missing value"):
+        list(cv.split(X, Y, groups=np.where(patient == 0, np.nan, patient)))
+    assert cv.get_n_splits() == 3
+
+
 def test_integer_cv_fails_in_scikit_learn_and_the_splitter_works(missing_label_data):
     """The errors quoted in docs/faq.md, and the fix given there."""
     X, Y = missing_label_data
