@@ -364,16 +364,23 @@ def _held_out_scores(frame, Y, kind, preprocessor, n_splits, n_estimators, rng, 
             Zp[:, block] = Zp[rng.permutation(len(test))[:, None], block]
             diffs[j, :, :, test] = np.moveaxis(probes.losses(Zp, Y[test]) - base, -1, 0)
     mean = diffs.mean(axis=-1)
-    if groups is None:
-        se = diffs.std(axis=-1, ddof=1) / np.sqrt(n)
-    else:  # a group's rows move together: the error of the mean over groups, not rows
-        _, index = np.unique(groups, return_inverse=True)
-        members = np.eye(index.max() + 1)[index.ravel()]  # (rows, groups) 0/1
-        spread = diffs @ members - mean[..., None] * members.sum(axis=0)
-        n_groups = members.shape[1]
-        se = np.sqrt((spread ** 2).sum(axis=-1) * n_groups / (n_groups - 1)) / n
+    se = _standard_error(diffs, groups)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, mean / se, np.sign(mean) * np.inf)
     # NaN (a linear model missing in a fold) stays NaN; no change at all scores 0
     z = np.where(np.isnan(mean), np.nan, np.nan_to_num(z, nan=0.0))
     return np.moveaxis(z, 1, 2)
+
+
+def _standard_error(values, groups=None):
+    """The standard error of the mean of ``values`` over the last axis: over the rows,
+    or, with ``groups``, over the groups (the cluster-robust error: a group's rows move
+    together, so they count as one draw, not as several)."""
+    n = values.shape[-1]
+    if groups is None:
+        return values.std(axis=-1, ddof=1) / np.sqrt(n)
+    _, index = np.unique(groups, return_inverse=True)
+    members = np.eye(index.max() + 1)[index.ravel()]  # (rows, groups) 0/1
+    spread = values @ members - values.mean(axis=-1)[..., None] * members.sum(axis=0)
+    n_groups = members.shape[1]
+    return np.sqrt((spread ** 2).sum(axis=-1) * n_groups / (n_groups - 1)) / n

@@ -157,6 +157,19 @@ def test_groups_drop_a_subjects_identifier_that_shuffled_folds_keep():
         TaskFeatureSelector().fit(X, Y, groups=patient[:-1])
 
 
+def test_standard_error_over_groups_counts_a_group_once():
+    from sklearn_mtl._feature_selection import _standard_error
+
+    values = np.array([[1.0, 1.0, 3.0, 3.0]])
+    # over rows: sqrt(4/3) / 2; over the two groups of two equal rows: their sums 2 and 6
+    # spread by 2 around 2 x the mean, sqrt((4 + 4) x 2/1) / 4 = 1
+    np.testing.assert_allclose(_standard_error(values), [np.sqrt(4 / 3) / 2])
+    np.testing.assert_allclose(_standard_error(values, np.array(["a", "a", "b", "b"])), [1.0])
+    # a group a row: the cluster-robust error is the rows' error
+    rows = np.random.default_rng(0).normal(size=(3, 50))
+    np.testing.assert_allclose(_standard_error(rows, np.arange(50)), _standard_error(rows))
+
+
 def test_bad_input_is_refused_by_name():
     X, Y = _table(100)
     with pytest.raises(ValueError, match="requires y"):
