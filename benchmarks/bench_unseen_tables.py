@@ -25,7 +25,8 @@ columns that help some task on held-out rows.
 ``--heed-warnings`` scores only the tables where :func:`~sklearn_mtl.compare` warns of
 a leaking column (a :class:`~sklearn_mtl.LeakageWarning`), as a user who heeds the
 warning has them: identifier columns left out, and where a subject's identifier is found
-(one column, or a pair), ``GroupKFold(shuffle=True, random_state=0)`` over its groups,
+(one column, or a pair), ``MultiTaskStratifiedGroupKFold(shuffle=True, random_state=0)``
+over its groups (the folds ``compare`` makes with ``groups``),
 its columns left out of the features and the network given its training rows' groups.
 ``--items package/item,...`` runs those tables of the draw only.
 ``--part k --parts n`` runs every n-th table from the k-th, to split the work between
@@ -44,10 +45,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.model_selection import GroupKFold, KFold
+from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 
 from sklearn_mtl import MultiTaskClassifier, TaskFeatureSelector
+from sklearn_mtl.model_selection import MultiTaskStratifiedGroupKFold
 from sklearn_mtl.neural import TabularPreprocessor
 
 #: Left out of the draw: the suite's tables when this script was written, by their
@@ -115,7 +117,8 @@ def exact_match(X, Y, folds, network, groups=None):
     if groups is None:
         splits = KFold(folds, shuffle=True, random_state=0).split(X)
     else:
-        splits = GroupKFold(folds, shuffle=True, random_state=0).split(X, groups=groups)
+        splits = MultiTaskStratifiedGroupKFold(folds, shuffle=True, random_state=0).split(
+            X, Y, groups=groups)
     for train, test in splits:
         scored = full[test]
         if not scored.any():
