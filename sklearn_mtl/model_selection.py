@@ -108,13 +108,18 @@ class MultiTaskStratifiedKFold(_BaseKFold):
         test : ndarray
             The testing set indices for that split.
         """
-        if y is None:
-            raise ValueError(
-                "MultiTaskStratifiedKFold.split needs the labels Y to stratify on; got y=None."
-            )
         if groups is not None:
             warnings.warn(
                 f"The groups parameter is ignored by {type(self).__name__}", UserWarning
+            )
+        return super().split(X, self._label_indicators(X, y), groups)
+
+    def _label_indicators(self, X, y):
+        """The label indicators of ``y`` (see :func:`label_indicators`), one row per
+        sample of ``X``."""
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__}.split needs the labels Y to stratify on; got y=None."
             )
         labels = label_indicators(y, tasks=self.tasks)
         if len(labels) != _num_samples(X):
@@ -122,7 +127,7 @@ class MultiTaskStratifiedKFold(_BaseKFold):
                 f"X has {_num_samples(X)} samples, but Y has {len(labels)}; expected one row "
                 "of labels per sample."
             )
-        return super().split(X, labels, groups)
+        return labels
 
     def _iter_test_masks(self, X, y, groups=None):
         rng = check_random_state(self.random_state) if self.shuffle else None
@@ -131,7 +136,7 @@ class MultiTaskStratifiedKFold(_BaseKFold):
             yield folds == k
 
 
-class MultiTaskStratifiedGroupKFold(GroupsConsumerMixin, _BaseKFold):
+class MultiTaskStratifiedGroupKFold(GroupsConsumerMixin, MultiTaskStratifiedKFold):
     """K-fold cross-validation of whole groups, stratified over every task's labels.
 
     No group is in two folds, as in :class:`~sklearn.model_selection.GroupKFold`, and
@@ -175,10 +180,6 @@ class MultiTaskStratifiedGroupKFold(GroupsConsumerMixin, _BaseKFold):
     [2, 4, 5] ['no', 'no', 'no', 'no', 'yes', 'yes']
     """
 
-    def __init__(self, n_splits=5, *, shuffle=False, random_state=None, tasks=None):
-        super().__init__(n_splits=n_splits, shuffle=shuffle, random_state=random_state)
-        self.tasks = tasks
-
     def split(self, X, y, groups=None):
         """Generate indices to split data into training and test set.
 
@@ -200,24 +201,16 @@ class MultiTaskStratifiedGroupKFold(GroupsConsumerMixin, _BaseKFold):
         """
         from ._validation import check_groups
 
-        if y is None:
-            raise ValueError(f"{type(self).__name__}.split needs the labels Y to stratify "
-                             "on; got y=None.")
+        labels = self._label_indicators(X, y)
         if groups is None:
             raise ValueError(f"{type(self).__name__}.split needs groups: each sample's "
                              "group; got groups=None.")
-        labels = label_indicators(y, tasks=self.tasks)
-        if len(labels) != _num_samples(X):
-            raise ValueError(
-                f"X has {_num_samples(X)} samples, but Y has {len(labels)}; expected one row "
-                "of labels per sample."
-            )
         groups = check_groups(groups, len(labels))
         n_groups = len(np.unique(groups))
         if self.n_splits > n_groups:
             raise ValueError(f"Cannot have number of splits n_splits={self.n_splits} greater "
                              f"than the number of groups: {n_groups}.")
-        return super().split(X, labels, groups)
+        return _BaseKFold.split(self, X, labels, groups)
 
     def _iter_test_masks(self, X, y, groups=None):
         _, index = np.unique(groups, return_inverse=True)
@@ -350,7 +343,7 @@ def fold_splits(cv, X, encoded, groups=None, random_state=0):
         splitter = stratified(n_splits=int(cv), shuffle=True, random_state=random_state)
     else:
         splitter = check_cv(cv)
-    if isinstance(splitter, (MultiTaskStratifiedKFold, MultiTaskStratifiedGroupKFold)):
+    if isinstance(splitter, MultiTaskStratifiedKFold):  # the group splitter is one too
         return list(splitter.split(X, encoded, groups))
     return list(splitter.split(X, encoded.codes[:, 0], groups))
 
