@@ -9,13 +9,14 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import _fit_context, clone
-from sklearn.model_selection import GroupKFold, GroupShuffleSplit, ShuffleSplit, check_cv
+from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
 
 from ._base import BaseMultiTaskEstimator, delegate_input_tags
 from ._validation import check_groups, check_sample_weight
+from .model_selection import MultiTaskStratifiedGroupKFold
 
 METRICS = ("f1", "balanced_accuracy", "accuracy", "matthews")
 
@@ -148,8 +149,9 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             Passed to the estimator's ``fit`` and used to weight the metric.
         groups : array-like of shape (n_samples,), default=None
             Each sample's group (a patient, a store). The thresholds are then tuned on
-            predictions for groups the fold's model never saw: an int ``cv`` makes the
-            folds a ``GroupKFold``, a float one ``GroupShuffleSplit`` (seeded by
+            predictions for groups the fold's model never saw: an int ``cv`` makes the folds
+            a :class:`~sklearn_mtl.model_selection.MultiTaskStratifiedGroupKFold` (a rare
+            label spread over the folds), a float one ``GroupShuffleSplit`` (seeded by
             ``random_state``), and a splitter gets them in ``split``. The estimator's
             ``fit`` gets its training samples' groups where it takes them
             (:class:`~sklearn_mtl.MultiTaskClassifier`: its ensemble's held-out folds).
@@ -236,7 +238,9 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             splitter = shuffled(1, test_size=self.cv, random_state=self.random_state)
             return list(splitter.split(np.empty((_num_samples(X), 0)), groups=groups))
         if groups is not None and isinstance(self.cv, Integral):
-            return list(GroupKFold(self.cv).split(X, groups=groups))
+            # whole groups, each task's labels spread over the folds as the groups allow
+            splitter = MultiTaskStratifiedGroupKFold(self.cv, tasks=self.estimator_.tasks_)
+            return list(splitter.split(X, Y, groups))
         y_strat = Y if (np.ndim(Y) == 1 and not _has_sets(Y)) else None
         cv = check_cv(self.cv, y_strat, classifier=y_strat is not None)
         return list(cv.split(X, y_strat, groups))

@@ -16,6 +16,7 @@ from sklearn_mtl import (
     TaskThresholdTuner,
 )
 from sklearn_mtl._thresholds import _tune_label
+from sklearn_mtl.model_selection import MultiTaskStratifiedGroupKFold
 
 
 def rare_data(n=400, seed=0):
@@ -211,6 +212,12 @@ def test_groups_keep_each_group_on_one_side_of_every_split(monkeypatch):
         for (train, test, _), fold_groups in zip(calls, _Grouped.seen[1:], strict=True):
             assert not set(groups[train]) & set(groups[test])
             np.testing.assert_array_equal(fold_groups, groups[train])
+    # an int cv: the stratified folds of whole groups
+    expected = MultiTaskStratifiedGroupKFold(3, tasks=tasks).split(X, Y, groups)
+    calls.clear()
+    TaskThresholdTuner(base, cv=3).fit(X, Y, groups=groups)
+    for (_, test, _), (_, want) in zip(calls, expected, strict=True):
+        np.testing.assert_array_equal(test, want)
     # a model whose fit takes no groups is fitted without them, on the same group folds
     calls.clear()
     TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression(), tasks=tasks),
