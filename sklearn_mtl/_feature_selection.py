@@ -7,6 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.feature_selection import SelectorMixin
 from sklearn.model_selection import GroupKFold, KFold
@@ -183,10 +184,11 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
         check_same_length(frame, encoded)
         if groups is not None:
             groups = check_groups(groups, len(frame))
-            if len(np.unique(groups)) < self.cv:
+            n_groups = len(np.unique(groups))
+            if n_groups < self.cv:
                 raise ValueError(
-                    f"groups has {len(np.unique(groups))} distinct value(s), fewer than "
-                    f"cv={self.cv}: each fold of the probes holds out whole groups."
+                    f"groups has {n_groups} distinct value(s), fewer than cv={self.cv}: "
+                    "each fold of the probes holds out whole groups."
                 )
         rng = check_random_state(self.random_state)
         rows = np.arange(len(frame))
@@ -380,7 +382,10 @@ def _standard_error(values, groups=None):
     if groups is None:
         return values.std(axis=-1, ddof=1) / np.sqrt(n)
     _, index = np.unique(groups, return_inverse=True)
-    members = np.eye(index.max() + 1)[index.ravel()]  # (rows, groups) 0/1
-    spread = values @ members - values.mean(axis=-1)[..., None] * members.sum(axis=0)
-    n_groups = members.shape[1]
+    index = index.ravel()
+    n_groups = int(index.max()) + 1
+    # each group's sum, through a sparse (rows, groups) 0/1 matrix: memory in rows only
+    members = sp.csr_matrix((np.ones(n), (np.arange(n), index)), shape=(n, n_groups))
+    sums = (members.T @ values.reshape(-1, n).T).T.reshape(*values.shape[:-1], n_groups)
+    spread = sums - values.mean(axis=-1)[..., None] * np.bincount(index)
     return np.sqrt((spread ** 2).sum(axis=-1) * n_groups / (n_groups - 1)) / n
