@@ -22,7 +22,8 @@ import pandas as pd
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone, is_regressor
-from sklearn.model_selection import cross_val_predict
+from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
@@ -54,7 +55,7 @@ from ._base import (
 from ._encoder import EncodedLabels
 from ._frames import is_polars, to_pandas
 from ._schema import MISSING, NOT_APPLICABLE
-from ._validation import first_bad_value, same_kind, value_error_kinds
+from ._validation import check_groups, first_bad_value, same_kind, value_error_kinds
 
 # ------------------------------------------------------------------------------ helpers
 
@@ -194,6 +195,10 @@ class _BaselineMethods(BaseMultiTaskEstimator):
     """``predict_proba`` (and its log) only where the base estimator has it; ``X`` as
     the base estimator reads it."""
 
+    #: ``fit`` parameters the estimator uses itself (with metadata routing: requested
+    #: whatever the base estimator requests).
+    _own_fit_params: tuple = ()
+
     def _validate_X(self, X, *, reset):
         # A DataFrame goes to the base estimator as it comes, as MultiOutputClassifier
         # passes it: a Pipeline with a ColumnTransformer reads its strings, gradient
@@ -288,6 +293,8 @@ class _BaselineMethods(BaseMultiTaskEstimator):
         own = super().get_metadata_routing()
         empty = MetadataRequest(owner=self)
         own.fit, own.partial_fit = empty.fit, empty.partial_fit
+        for param in self._own_fit_params:  # what fit uses itself, whatever the base asks
+            own.fit.add_request(param=param, alias=True)
         return MetadataRouter(owner=self).add_self_request(own).add(
             estimator=self.estimator,
             method_mapping=MethodMapping()
@@ -359,6 +366,12 @@ class _ConstantClassifier(ClassifierMixin, BaseEstimator):
 #: The decision value of a binary model certain of its class: the log-odds of the
 #: largest probability below 1 that float64 holds.
 _CERTAIN = float(-np.log(np.finfo(np.float64).eps))
+
+
+def _takes_groups(estimator):
+    """Whether ``estimator.fit`` takes ``groups`` without metadata routing: by name, or
+    as a search over folds does, among its ``**params``."""
+    return has_fit_parameter(estimator, "groups") or isinstance(estimator, BaseSearchCV)
 
 
 def _fit_one(estimator, X, y, rows, fit_kwargs, where, method="fit", **extra):
@@ -748,7 +761,9 @@ class TaskChainClassifier(_BaselineMethods):
     cv : int, cross-validation generator or iterable, default=None
         ``None``: later links train on the earlier tasks' true labels. Otherwise later
         links train on cross-validated outputs (``cross_val_predict``) of the earlier
-        links, which matches what they see at prediction.
+        links, which matches what they see at prediction. With ``groups`` in ``fit``, an
+        int is a :class:`~sklearn.model_selection.StratifiedGroupKFold` and a splitter
+        gets the groups.
     chain_method : {"predict_proba", "predict"}, default="predict_proba"
         What each link passes on: class probabilities or one-hot predictions.
     n_chains : int, default=1
@@ -809,6 +824,8 @@ class TaskChainClassifier(_BaselineMethods):
     True
     """
 
+    _own_fit_params = ("groups",)  # the folds of cv
+
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"])],
         "order": ["array-like", StrOptions({"random"}), None],
@@ -844,7 +861,7 @@ class TaskChainClassifier(_BaselineMethods):
 
     @_fit_context(prefer_skip_nested_validation=False)
     @_locating
-    def fit(self, X, y, sample_weight=None, **fit_params):
+    def fit(self, X, y, sample_weight=None, groups=None, **fit_params):
         """Fit the chain(s), link by link.
 
         Parameters
@@ -859,6 +876,14 @@ class TaskChainClassifier(_BaselineMethods):
             reads.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to each link's ``fit``; raises if ``estimator`` does not accept it.
+        groups : array-like of shape (n_samples,), default=None
+            Each sample's group (a patient, a store). With ``cv``, the features that
+            the later links train on are predicted for each group by earlier links
+            fitted without that group, as they will be for a new group at prediction
+            (an int ``cv`` becomes a ``StratifiedGroupKFold``, a splitter's ``split``
+            gets the groups); ``cv=None`` uses none. Passed on to each link's ``fit``
+            where the base estimator's ``fit`` takes ``groups`` (a search over group
+            folds), or, with metadata routing enabled, where it requests them.
         **fit_params : dict
             Further parameters of the base estimator's ``fit`` (per-sample ones are
             restricted to the samples each link trains on). With metadata routing
@@ -869,7 +894,11 @@ class TaskChainClassifier(_BaselineMethods):
         self : TaskChainClassifier
             The fitted estimator.
         """
+        if groups is not None and (_routing_enabled() or _takes_groups(self.estimator)):
+            fit_params = {**fit_params, "groups": groups}
         X, encoded, fit_kwargs = _fit_inputs(self, X, y, sample_weight, fit_params)
+        if groups is not None:
+            groups = check_groups(groups, encoded.n_samples)
         if self.chain_method == "predict_proba" and not hasattr(self.estimator, "predict_proba"):
             raise ValueError(
                 f"chain_method='predict_proba' needs a base estimator with predict_proba; "
@@ -878,7 +907,8 @@ class TaskChainClassifier(_BaselineMethods):
         orders = self._resolve_orders(check_random_state(self.random_state))
         X = _chain_input(X)
         self.orders_ = [[self.schema_[j].name for j in order] for order in orders]
-        self.estimators_ = [self._fit_chain(X, encoded, fit_kwargs, order) for order in orders]
+        self.estimators_ = [self._fit_chain(X, encoded, fit_kwargs, order, groups)
+                            for order in orders]
         return self
 
     # ------------------------------------------------------------------------ orders
@@ -900,7 +930,7 @@ class TaskChainClassifier(_BaselineMethods):
         return [_check_order(schema, order)]
 
     # ----------------------------------------------------------------------- fitting
-    def _fit_chain(self, X, encoded, fit_kwargs, order):
+    def _fit_chain(self, X, encoded, fit_kwargs, order, groups=None):
         schema = self.schema_
         chain = _ChainInput(X, sum(_width(schema[j]) for j in order))
         col = 0
@@ -925,7 +955,7 @@ class TaskChainClassifier(_BaselineMethods):
                         missing = (y < 0) & (codes != NOT_APPLICABLE)
                         chain.feats[:, col + label] = self._train_features(
                             est, X_link, y, rows, missing, fit_kwargs, 2, binary=True,
-                            where=_where(task, label),
+                            where=_where(task, label), groups=groups,
                         )[:, 0]
                 links.append(ests)
             else:
@@ -943,14 +973,16 @@ class TaskChainClassifier(_BaselineMethods):
                         len(task.classes),
                         binary=task.kind == "binary",
                         where=_where(task),
+                        groups=groups,
                     )
             col += width
         return links
 
     def _train_features(self, est, X, y, rows, missing, fit_kwargs, n_classes, binary,
-                        where):
+                        where, groups=None):
         """Features a link passes on during training (zeros where its gate is off); an
-        error of the cross-validated links names the task (``where``)."""
+        error of the cross-validated links names the task (``where``). With ``groups``,
+        the cross-validated outputs come from group folds."""
         feats = np.zeros((X.shape[0], n_classes))
         if self.cv is None or isinstance(est, _ConstantClassifier):
             feats[rows, y[rows].astype(np.int64)] = 1.0
@@ -961,14 +993,24 @@ class TaskChainClassifier(_BaselineMethods):
             params = fit_kwargs
             if not all_rows:
                 params = _check_method_params(X, params=fit_kwargs, indices=np.flatnonzero(rows))
+            cv, split = self.cv, {}
+            if groups is not None:
+                if isinstance(cv, Integral):
+                    cv = StratifiedGroupKFold(cv)
+                group_rows = groups if all_rows else groups[rows]
+                if _routing_enabled():  # the splitter's groups travel with the params
+                    params = {**params, "groups": group_rows}
+                else:
+                    split = {"groups": group_rows}
             try:
                 cv_out = cross_val_predict(
                     clone(self.estimator),
                     X_rows,
                     y_rows,
-                    cv=self.cv,
+                    cv=cv,
                     method=self.chain_method,
                     params=params,
+                    **split,
                 )
             except ValueError as exc:
                 raise ValueError(

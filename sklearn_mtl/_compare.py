@@ -104,7 +104,8 @@ def compare(
         not seen. Where rows of one subject share its labels, a plain shuffled split
         rewards a model for recognising the subject (a tree reads its identifier). An
         estimator whose ``fit`` takes ``groups`` (``MultiTaskClassifier``: its
-        ensemble's held-out folds; ``TaskThresholdTuner``: its folds), or each step of a
+        ensemble's held-out folds; ``TaskThresholdTuner`` and a ``TaskChainClassifier``
+        with ``cv``: their folds), or each step of a
         pipeline whose ``fit`` does (``TaskFeatureSelector``: its probes' folds), gets its
         training samples' groups.
 

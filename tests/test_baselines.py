@@ -866,3 +866,60 @@ def test_multilabel_task_warns_once_for_its_constant_labels():
         "they were."
     ]
     assert all(set(tags) >= {"a"} and "c" not in tags for tags in model.predict(X)["tags"])
+
+
+def _grouped_two_tasks():
+    """120 samples in 30 groups of 4, two binary tasks, the second reading the first."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 4))
+    groups = np.arange(120) // 4
+    Y = np.column_stack([X[:, 0] + rng.normal(size=120) > 0, X[:, 1] + X[:, 0] > 0])
+    return X, Y.astype(int), groups
+
+
+@pytest.mark.parametrize("routing", [False, True])
+def test_chain_cv_with_groups_uses_stratified_group_folds(routing):
+    # With groups, an int cv is StratifiedGroupKFold: the second link trains on the first
+    # link's predictions for groups it was not fitted on, as cross_val_predict makes them
+    # (with or without metadata routing).
+    import sklearn
+    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+
+    X, Y, groups = _grouped_two_tasks()
+    held_out = cross_val_predict(lr(), X, Y[:, 0], cv=StratifiedGroupKFold(3), groups=groups,
+                                 method="predict_proba")[:, 1:]
+    expected = lr().fit(np.hstack([X, held_out]), Y[:, 1]).coef_
+    with sklearn.config_context(enable_metadata_routing=routing):
+        chain = TaskChainClassifier(lr(), cv=3, order=[0, 1]).fit(X, Y, groups=groups)
+    np.testing.assert_allclose(chain.estimators_[0][1].coef_, expected)
+    plain = TaskChainClassifier(lr(), cv=3, order=[0, 1]).fit(X, Y)  # sample folds
+    assert not np.allclose(plain.estimators_[0][1].coef_, expected)
+
+
+def test_chain_groups_reach_its_splitter_and_a_search_but_not_a_plain_fit():
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+
+    X, Y, groups = _grouped_two_tasks()
+    # the chain's group splitter and the links' own search over group folds both need
+    # the groups ("The 'groups' parameter should not be None" otherwise)
+    search = GridSearchCV(lr(), {"C": [0.1, 1.0]}, cv=GroupKFold(2))
+    chain = TaskChainClassifier(search, cv=GroupKFold(3)).fit(X, Y, groups=groups)
+    assert chain.predict(X).shape == Y.shape
+    # a LogisticRegression's fit takes no groups: they are the chain's alone
+    for cv in (None, 3):
+        chain = TaskChainClassifier(lr(), cv=cv).fit(X, Y, groups=groups)
+        assert chain.predict(X).shape == Y.shape
+    with pytest.raises(ValueError, match=r"groups must hold one value per sample"):
+        TaskChainClassifier(lr(), cv=3).fit(X, Y, groups=groups[:-1])
+
+
+def test_compare_passes_groups_to_a_chain_with_cv():
+    from sklearn_mtl import compare
+
+    X, Y, groups = _grouped_two_tasks()
+    _, details = compare({"chain": TaskChainClassifier(RecordingClassifier(), cv=3)}, X, Y,
+                         cv=3, groups=groups, progress=False, return_details=True)
+    for model in details["estimators"]["chain"]:
+        seen = model.estimators_[0][0].groups_seen_  # the first link, every training row
+        # whole groups of four, about two thirds of the 30
+        assert set(np.unique(seen, return_counts=True)[1]) == {4} and 18 <= len(seen) / 4 <= 22
