@@ -22,7 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone, is_regressor
-from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+from sklearn.model_selection import StratifiedGroupKFold, check_cv, cross_val_predict
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -32,6 +32,7 @@ from sklearn.utils.metadata_routing import (
     MethodMapping,
     _raise_for_params,
     _routing_enabled,
+    get_routing_for_object,
     process_routing,
 )
 from sklearn.utils.metaestimators import available_if
@@ -894,11 +895,11 @@ class TaskChainClassifier(_BaselineMethods):
         self : TaskChainClassifier
             The fitted estimator.
         """
-        if groups is not None and (_routing_enabled() or _takes_groups(self.estimator)):
-            fit_params = {**fit_params, "groups": groups}
-        X, encoded, fit_kwargs = _fit_inputs(self, X, y, sample_weight, fit_params)
         if groups is not None:
-            groups = check_groups(groups, encoded.n_samples)
+            groups = check_groups(groups, _num_samples(X))
+            if _routing_enabled() or _takes_groups(self.estimator):
+                fit_params = {**fit_params, "groups": groups}
+        X, encoded, fit_kwargs = _fit_inputs(self, X, y, sample_weight, fit_params)
         if self.chain_method == "predict_proba" and not hasattr(self.estimator, "predict_proba"):
             raise ValueError(
                 f"chain_method='predict_proba' needs a base estimator with predict_proba; "
@@ -995,13 +996,12 @@ class TaskChainClassifier(_BaselineMethods):
                 params = _check_method_params(X, params=fit_kwargs, indices=np.flatnonzero(rows))
             cv, split = self.cv, {}
             if groups is not None:
-                if isinstance(cv, Integral):
-                    cv = StratifiedGroupKFold(cv)
+                cv = check_cv(StratifiedGroupKFold(cv) if isinstance(cv, Integral) else cv)
                 group_rows = groups if all_rows else groups[rows]
-                if _routing_enabled():  # the splitter's groups travel with the params
-                    params = {**params, "groups": group_rows}
-                else:
+                if not _routing_enabled():
                     split = {"groups": group_rows}
+                elif get_routing_for_object(cv).consumes("split", ["groups"]):
+                    params = {**params, "groups": group_rows}  # routed to the splitter
             try:
                 cv_out = cross_val_predict(
                     clone(self.estimator),

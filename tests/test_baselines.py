@@ -897,7 +897,8 @@ def test_chain_cv_with_groups_uses_stratified_group_folds(routing):
 
 
 def test_chain_groups_reach_its_splitter_and_a_search_but_not_a_plain_fit():
-    from sklearn.model_selection import GridSearchCV, GroupKFold
+    import sklearn
+    from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 
     X, Y, groups = _grouped_two_tasks()
     # the chain's group splitter and the links' own search over group folds both need
@@ -905,10 +906,14 @@ def test_chain_groups_reach_its_splitter_and_a_search_but_not_a_plain_fit():
     search = GridSearchCV(lr(), {"C": [0.1, 1.0]}, cv=GroupKFold(2))
     chain = TaskChainClassifier(search, cv=GroupKFold(3)).fit(X, Y, groups=groups)
     assert chain.predict(X).shape == Y.shape
-    # a LogisticRegression's fit takes no groups: they are the chain's alone
-    for cv in (None, 3):
-        chain = TaskChainClassifier(lr(), cv=cv).fit(X, Y, groups=groups)
-        assert chain.predict(X).shape == Y.shape
+    # a LogisticRegression's fit takes no groups: they are the chain's alone, unused by
+    # a splitter that takes none (as cross_val_predict leaves them), with or without
+    # metadata routing
+    for routing in (False, True):
+        with sklearn.config_context(enable_metadata_routing=routing):
+            for cv in (None, 3, KFold(3)):
+                chain = TaskChainClassifier(lr(), cv=cv).fit(X, Y, groups=groups)
+                assert chain.predict(X).shape == Y.shape
     with pytest.raises(ValueError, match=r"groups must hold one value per sample"):
         TaskChainClassifier(lr(), cv=3).fit(X, Y, groups=groups[:-1])
 
