@@ -23,7 +23,6 @@ import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone, is_regressor
 from sklearn.model_selection import StratifiedGroupKFold, check_cv, cross_val_predict
-from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
@@ -56,7 +55,13 @@ from ._base import (
 from ._encoder import EncodedLabels
 from ._frames import is_polars, to_pandas
 from ._schema import MISSING, NOT_APPLICABLE
-from ._validation import check_groups, first_bad_value, same_kind, value_error_kinds
+from ._validation import (
+    check_groups,
+    first_bad_value,
+    same_kind,
+    takes_groups,
+    value_error_kinds,
+)
 
 # ------------------------------------------------------------------------------ helpers
 
@@ -367,12 +372,6 @@ class _ConstantClassifier(ClassifierMixin, BaseEstimator):
 #: The decision value of a binary model certain of its class: the log-odds of the
 #: largest probability below 1 that float64 holds.
 _CERTAIN = float(-np.log(np.finfo(np.float64).eps))
-
-
-def _takes_groups(estimator):
-    """Whether ``estimator.fit`` takes ``groups`` without metadata routing: by name, or
-    as a search over folds does, among its ``**params``."""
-    return has_fit_parameter(estimator, "groups") or isinstance(estimator, BaseSearchCV)
 
 
 def _fit_one(estimator, X, y, rows, fit_kwargs, where, method="fit", **extra):
@@ -897,7 +896,7 @@ class TaskChainClassifier(_BaselineMethods):
         """
         if groups is not None:
             groups = check_groups(groups, _num_samples(X))
-            if _routing_enabled() or _takes_groups(self.estimator):
+            if _routing_enabled() or takes_groups(self.estimator):
                 fit_params = {**fit_params, "groups": groups}
         X, encoded, fit_kwargs = _fit_inputs(self, X, y, sample_weight, fit_params)
         if self.chain_method == "predict_proba" and not hasattr(self.estimator, "predict_proba"):

@@ -10,15 +10,16 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
+from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import Pipeline, _name_estimators
 from sklearn.utils import _safe_indexing, get_tags
-from sklearn.utils.validation import _num_samples, has_fit_parameter
+from sklearn.utils.validation import _num_samples
 
 from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_features
 from ._encoder import EncodedLabels
 from ._leakage import warn_leaky_columns
 from ._schema import MISSING
-from ._validation import check_groups
+from ._validation import check_groups, takes_groups
 from .metrics._classification import (
     _selected_tasks,
     _task_accuracy,
@@ -105,7 +106,7 @@ def compare(
         rewards a model for recognising the subject (a tree reads its identifier). An
         estimator whose ``fit`` takes ``groups`` (``MultiTaskClassifier``: its
         ensemble's held-out folds; ``TaskThresholdTuner`` and a ``TaskChainClassifier``
-        with ``cv``: their folds), or each step of a
+        with ``cv``: their folds; a ``GridSearchCV``: its ``cv``), or each step of a
         pipeline whose ``fit`` does (``TaskFeatureSelector``: its probes' folds), gets its
         training samples' groups.
 
@@ -335,13 +336,14 @@ def _warn_again(recorded, registry):
 
 def _groups_fit_params(model, groups):
     """``groups`` as ``fit`` keyword arguments of ``model``: for a ``fit`` that takes
-    them, or for each step of a pipeline whose ``fit`` does (``<step>__groups``: a
-    ``TaskFeatureSelector``, the final ``MultiTaskClassifier``); none otherwise."""
-    if has_fit_parameter(model, "groups"):
+    them (by name, or a search over group folds), or for each step of a pipeline whose
+    ``fit`` does (``<step>__groups``: a ``TaskFeatureSelector``, the final
+    ``MultiTaskClassifier``); none otherwise."""
+    if takes_groups(model):
         return {"groups": groups}
     if isinstance(model, Pipeline):
         return {f"{name}__groups": groups for name, step in model.steps
-                if step not in (None, "passthrough") and has_fit_parameter(step, "groups")}
+                if step not in (None, "passthrough") and takes_groups(step)}
     return {}
 
 
@@ -385,12 +387,17 @@ def _check_multi_output(estimators, Y, encoded):
         return
     for name, estimator in estimators.items():
         final = estimator
-        while getattr(final, "steps", None):
-            final = final.steps[-1][1]
+        while True:  # the model a pipeline ends with, or a search tunes (nested CV)
+            if getattr(final, "steps", None):
+                final = final.steps[-1][1]
+            elif isinstance(final, BaseSearchCV):
+                final = final.estimator
+            else:
+                break
         # scikit-learn's own single-output models only: other classes speak for themselves.
         if not type(final).__module__.startswith("sklearn."):
             continue
-        if not get_tags(estimator).target_tags.multi_output:
+        if not get_tags(final).target_tags.multi_output:
             raise ValueError(
                 f"Model {name!r} ({type(estimator).__name__}) predicts a single target, but Y "
                 f"holds {len(encoded.schema)} task(s) {encoded.schema.names} in a "

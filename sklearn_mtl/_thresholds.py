@@ -12,10 +12,10 @@ from sklearn.base import _fit_context, clone
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _num_samples, check_is_fitted, has_fit_parameter
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._base import BaseMultiTaskEstimator, delegate_input_tags
-from ._validation import check_groups, check_sample_weight
+from ._validation import check_groups, check_sample_weight, takes_groups
 from .model_selection import MultiTaskStratifiedGroupKFold
 
 METRICS = ("f1", "balanced_accuracy", "accuracy", "matthews")
@@ -179,7 +179,7 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         if groups is not None:
             groups = check_groups(groups, n)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-        if groups is not None and has_fit_parameter(self.estimator, "groups"):
+        if groups is not None and takes_groups(self.estimator):
             kwargs["groups"] = groups
         if self.cv == "prefit":
             if groups is not None:

@@ -170,6 +170,16 @@ def check_groups(groups, n_samples):
     return values
 
 
+def takes_groups(estimator):
+    """Whether ``estimator.fit`` takes ``groups`` (without metadata routing): by name,
+    as ``MultiTaskClassifier``'s does, or among its ``**params``, as a search over group
+    folds (``GridSearchCV``) takes them for its ``cv``."""
+    from sklearn.model_selection._search import BaseSearchCV
+    from sklearn.utils.validation import has_fit_parameter
+
+    return has_fit_parameter(estimator, "groups") or isinstance(estimator, BaseSearchCV)
+
+
 def check_row_order(first, second, names=("X", "Y"), align="Y = Y.loc[X.index]"):
     """Warn where ``first`` and ``second`` are pandas objects whose indexes hold the same
     row labels in another order. Rows are matched by position, as scikit-learn matches

@@ -270,6 +270,29 @@ def test_compare_passes_groups_to_a_fit_that_takes_them():
     assert all(model.groups_ is None for model in details["estimators"]["r"])
 
 
+def test_compare_passes_groups_to_a_search_over_group_folds():
+    # GridSearchCV takes groups among its **params, for its cv: a search over GroupKFold
+    # inside compare gets its training samples' groups (else "The 'groups' parameter
+    # should not be None").
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+
+    from sklearn_mtl import IndependentTaskClassifier
+
+    X, Y, subject = _subjects()
+    search = GridSearchCV(IndependentTaskClassifier(LogisticRegression()),
+                          {"estimator__C": [0.1, 1.0]}, cv=GroupKFold(2))
+    _, details = compare({"search": search}, X, Y, cv=3, groups=subject, progress=False,
+                         return_details=True)
+    for fitted in details["estimators"]["search"]:
+        assert fitted.best_params_["estimator__C"] in (0.1, 1.0)
+    # a search over a single-output classifier is still refused by name
+    with pytest.raises(ValueError, match=r"Model 'plain' \(GridSearchCV\) predicts a single "
+                                         r"target"):
+        compare({"plain": GridSearchCV(LogisticRegression(), {"C": [1.0]})}, X, Y, cv=3,
+                progress=False)
+
+
 def test_compare_passes_groups_to_a_pipelines_final_step():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
