@@ -103,6 +103,25 @@ def test_preprocessor_categories_and_unknowns():
     np.testing.assert_array_equal(pre.transform(new)[0, 3:], 0)  # unseen: all zeros
 
 
+def test_preprocessor_reads_a_category_written_otherwise_at_predict():
+    # The same values in another dtype at predict (a bool column as 0/1, integer codes as
+    # floats, as one gap makes them) are the categories fitted, not unseen ones.
+    X = pd.DataFrame({"flag": [True, False, True, False],
+                      "code": pd.Categorical([1, 2, 3, 2]),
+                      "shop": ["a", "b", "a", "b"]})
+    pre = TabularPreprocessor().fit(X)
+    expected = pre.transform(X)
+    again = X.assign(flag=[1, 0, 1, 0], code=[1.0, 2.0, 3.0, 2.0])
+    np.testing.assert_array_equal(pre.transform(again), expected)
+    both_ways = X.assign(flag=np.array([1.0, 0.0, 1.0, 0.0]), code=[True, False, 3, False])
+    np.testing.assert_array_equal(pre.transform(both_ways)[:, :2], expected[:, :2])
+    np.testing.assert_array_equal(pre.transform(both_ways)[[0, 2], 2:5], expected[[0, 2], 2:5])
+    # a gap stays a gap, a value never seen stays unseen
+    gaps = X.assign(flag=[1.0, np.nan, 5.0, 0.0], shop=["a", None, "c", "b"])
+    out = pre.transform(gaps)
+    np.testing.assert_array_equal(out[:, :2], [[0, 1], [0, 0], [0, 0], [1, 0]])
+
+
 def test_preprocessor_rejects_infinity_naming_the_column():
     X = pd.DataFrame({"a": [1.0, 2.0], "b": [np.inf, 1.0]})
     with pytest.raises(ValueError, match="row 0, column 'b'"):

@@ -263,7 +263,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             blocks.append((numeric[:, masses] == self.point_mass_values_).astype(np.float32))
         if self.one_hot_ is not None:
             blocks.append(self.one_hot_.transform(
-                _categorical_block(frame, self.categorical_columns_)))
+                _categorical_block(frame, self.categorical_columns_,
+                                   self.one_hot_.categories_)))
         for j, edges in enumerate(getattr(self, "bin_edges_", ())):  # absent: older model
             if len(edges):
                 blocks.append(_piecewise_linear(numeric[:, j], edges))
@@ -577,12 +578,35 @@ def _finite(values, names):
     return values
 
 
-def _categorical_block(frame, columns):
+def _categorical_block(frame, columns, categories=None):
+    """The categorical columns as strings, a gap as ``"<missing>"``. With the fitted
+    ``categories`` (one array a column), a value written otherwise than in training takes
+    the spelling it had there: a bool column given as 0/1, a category of integer codes
+    given as floats (``2.0`` for ``2``), codes given as bools."""
     block = frame.iloc[:, columns].astype(object)
     # One spelling of missing (None), sorted with the other categories as a string.
-    values = block.to_numpy()
-    values = np.where(pd.isna(values), "<missing>", values.astype(str))
+    raw = block.to_numpy()
+    values = np.where(pd.isna(raw), "<missing>", raw.astype(str))
+    for j, known in enumerate(() if categories is None else categories):
+        unknown = ~np.isin(values[:, j], known)
+        for value in set(raw[unknown, j].tolist()):  # few: the rows' distinct values
+            spelling = next((s for s in _spellings(value) if s in known), None)
+            if spelling is not None:
+                values[unknown & (raw[:, j] == value), j] = spelling
     return values
+
+
+def _spellings(value):
+    """Other spellings of a category's value: a number (or bool) as an integer, a float
+    and, for 0 and 1, a bool."""
+    if not isinstance(value, (bool, int, float, np.number)) or value != value:  # NaN
+        return ()
+    spellings = [repr(float(value)), str(float(value))]
+    if float(value).is_integer():
+        spellings.insert(0, str(int(value)))
+        if value in (0, 1):
+            spellings.append(str(bool(value)))
+    return spellings
 
 
 def _center_scale(values, how):
