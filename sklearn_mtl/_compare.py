@@ -11,7 +11,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection._search import BaseSearchCV
-from sklearn.pipeline import Pipeline, _name_estimators
+from sklearn.pipeline import _name_estimators
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.validation import _num_samples
 
@@ -19,7 +19,7 @@ from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_feature
 from ._encoder import EncodedLabels
 from ._leakage import warn_leaky_columns
 from ._schema import MISSING
-from ._validation import check_groups, takes_groups
+from ._validation import check_groups, groups_fit_params
 from .metrics._classification import (
     _selected_tasks,
     _task_accuracy,
@@ -304,7 +304,7 @@ def _fit_predict(model, X_train, Y_train, X_test, keep_model, groups=None):
     or on another machine): the predictions and times, or the error (raised or scored by
     the caller), and the warnings raised (for the caller to raise again: a worker's
     would be lost). ``groups`` (the training samples') go to a ``fit`` that takes them."""
-    fit_params = {} if groups is None else _groups_fit_params(model, groups)
+    fit_params = {} if groups is None else groups_fit_params(model, groups)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -332,19 +332,6 @@ def _warn_again(recorded, registry):
     the user's filters apply as to a warning raised in this process."""
     for text, category, filename, lineno in recorded:
         warnings.warn_explicit(text, category, filename, lineno, registry=registry)
-
-
-def _groups_fit_params(model, groups):
-    """``groups`` as ``fit`` keyword arguments of ``model``: for a ``fit`` that takes
-    them (by name, or a search over group folds), or for each step of a pipeline whose
-    ``fit`` does (``<step>__groups``: a ``TaskFeatureSelector``, the final
-    ``MultiTaskClassifier``); none otherwise."""
-    if takes_groups(model):
-        return {"groups": groups}
-    if isinstance(model, Pipeline):
-        return {f"{name}__groups": groups for name, step in model.steps
-                if step not in (None, "passthrough") and takes_groups(step)}
-    return {}
 
 
 def _check_estimators(estimators):

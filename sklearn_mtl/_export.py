@@ -156,6 +156,7 @@ def export_onnx(
     from sklearn.utils.validation import check_is_fitted
 
     X_sample = to_pandas(X_sample, "X_sample")  # a polars table's columns as pandas'
+    model = _tuner_inside(model)
     final = model[-1] if isinstance(model, Pipeline) else model
     check_is_fitted(final)
     estimator, thresholds, decoder = _parts(final)
@@ -334,6 +335,29 @@ def _final(model):
     from sklearn.pipeline import Pipeline
 
     return model[-1] if isinstance(model, Pipeline) else model
+
+
+def _tuner_inside(model):
+    """A fitted :class:`~sklearn_mtl.TaskThresholdTuner` around a pipeline (the model,
+    or a pipeline's final step) as the pipeline it computes: the steps before the tuner,
+    the tuned pipeline's own, then the tuner around the pipeline's final model."""
+    import copy
+
+    from sklearn.pipeline import Pipeline
+
+    from ._thresholds import TaskThresholdTuner
+
+    steps = list(model.steps) if isinstance(model, Pipeline) else [("model", model)]
+    tuner = steps[-1][1]
+    inner = getattr(tuner, "estimator_", None)
+    if not (isinstance(tuner, TaskThresholdTuner) and isinstance(inner, Pipeline)):
+        return model
+    inner = _tuner_inside(inner) if isinstance(inner[-1], TaskThresholdTuner) else inner
+    tuner = copy.copy(tuner)  # the user's tuner keeps its pipeline
+    tuner.estimator_ = inner[-1]
+    steps = steps[:-1] + list(inner.steps[:-1]) + [("tuner", tuner)]
+    names = [f"{name}_{i}" for i, (name, _) in enumerate(steps)]  # unique
+    return Pipeline(list(zip(names, (step for _, step in steps), strict=True)))
 
 
 def _parts(est):

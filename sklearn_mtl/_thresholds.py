@@ -10,12 +10,14 @@ import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import _fit_context, clone
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, check_cv
+from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
+from sklearn.utils._metadata_requests import _routing_enabled
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._base import BaseMultiTaskEstimator, delegate_input_tags
-from ._validation import check_groups, check_sample_weight, takes_groups
+from ._validation import check_groups, check_sample_weight, groups_fit_params
 from .model_selection import MultiTaskStratifiedGroupKFold
 
 METRICS = ("f1", "balanced_accuracy", "accuracy", "matthews")
@@ -35,11 +37,12 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
 
     Parameters
     ----------
-    estimator : sklearn-mtl estimator
+    estimator : sklearn-mtl estimator or Pipeline
         Any estimator of this package (:class:`~sklearn_mtl.MultiTaskClassifier`,
         :class:`~sklearn_mtl.IndependentTaskClassifier`, ...) with
         ``decode="independent"``: joint decoding maximises probability and has no
-        thresholds.
+        thresholds. A :class:`~sklearn.pipeline.Pipeline` that ends in one is tuned as
+        a whole: each fold refits its every step.
     metric : {"f1", "balanced_accuracy", "accuracy", "matthews"} or callable, \
             default="f1"
         Per-label score to maximise. A callable is called as
@@ -146,7 +149,8 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Structured labels in any form the wrapped estimator takes.
         sample_weight : array-like of shape (n_samples,), default=None
-            Passed to the estimator's ``fit`` and used to weight the metric.
+            Passed to the estimator's ``fit`` (a pipeline's final step, or as metadata
+            routing sends it) and used to weight the metric.
         groups : array-like of shape (n_samples,), default=None
             Each sample's group (a patient, a store). The thresholds are then tuned on
             predictions for groups the fold's model never saw: an int ``cv`` makes the folds
@@ -166,10 +170,17 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         Y = y
-        if not _is_independent(self.estimator):
+        model = _final(self.estimator)
+        if not callable(getattr(model, "_outputs", None)):
+            raise ValueError(
+                "TaskThresholdTuner tunes an estimator of sklearn-mtl (or a Pipeline that "
+                f"ends in one); got {type(model).__name__}. Wrap a scikit-learn classifier "
+                "in IndependentTaskClassifier."
+            )
+        if not _is_independent(model):
             raise ValueError(
                 "TaskThresholdTuner tunes thresholds for decode='independent' (or 'auto'); "
-                f"{type(self.estimator).__name__} has decode={self.estimator.decode!r}, "
+                f"{type(model).__name__} has decode={model.decode!r}, "
                 "which maximises the joint probability and uses no thresholds."
             )
         X, Y = _as_indexable(X), _as_indexable(Y)
@@ -178,9 +189,6 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             sample_weight = check_sample_weight(sample_weight, np.empty((n, 0)))
         if groups is not None:
             groups = check_groups(groups, n)
-        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-        if groups is not None and takes_groups(self.estimator):
-            kwargs["groups"] = groups
         if self.cv == "prefit":
             if groups is not None:
                 warnings.warn(
@@ -191,12 +199,16 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             check_is_fitted(self.estimator)
             self.estimator_ = self.estimator
             rows = np.arange(n)
-            outputs = self.estimator_._outputs(X)
+            outputs = _outputs_of(self.estimator_, X)
         else:
-            self.estimator_ = clone(self.estimator).fit(X, Y, **kwargs)
+            self.estimator_ = clone(self.estimator).fit(
+                X, Y, **_fit_params(self.estimator, sample_weight, groups))
+            tasks = _final(self.estimator_).tasks_
             splits = self._splits(X, Y, groups)
-            fold_model = _pin_schema(clone(self.estimator), self.estimator_.tasks_)
-            fold_groups = groups if "groups" in kwargs else None
+            fold_model = clone(self.estimator)
+            _pin_schema(_final(fold_model), tasks)
+            # the groups split the folds; the fold models get them where they read them
+            fold_groups = groups if _fit_params(fold_model, None, groups) else None
             results = Parallel(n_jobs=self.n_jobs)(
                 delayed(_fold_outputs)(fold_model, X, Y, sample_weight, train, test,
                                        fold_groups)
@@ -204,8 +216,7 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             )
             rows = np.concatenate([test for test, _ in results])
             outputs = [
-                np.concatenate([out[j] for _, out in results])
-                for j in range(len(self.estimator_.tasks_))
+                np.concatenate([out[j] for _, out in results]) for j in range(len(tasks))
             ]
         self._copy_fitted(self.estimator_)
         true = self.encoder_.transform(Y)
@@ -239,7 +250,8 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             return list(splitter.split(np.empty((_num_samples(X), 0)), groups=groups))
         if groups is not None and isinstance(self.cv, Integral):
             # whole groups, each task's labels spread over the folds as the groups allow
-            splitter = MultiTaskStratifiedGroupKFold(self.cv, tasks=self.estimator_.tasks_)
+            splitter = MultiTaskStratifiedGroupKFold(self.cv,
+                                                     tasks=_final(self.estimator_).tasks_)
             return list(splitter.split(X, Y, groups))
         y_strat = Y if (np.ndim(Y) == 1 and not _has_sets(Y)) else None
         cv = check_cv(self.cv, y_strat, classifier=y_strat is not None)
@@ -250,6 +262,9 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             "encoder_", "schema_", "tasks_", "classes_", "n_tasks_", "_single_output",
             "observed_combinations_", "n_features_in_", "feature_names_in_",
         ):
+            # the labels' attributes are the model's, the features' a pipeline's own
+            if not name.startswith(("n_features", "feature_names")):
+                est = _final(est)
             if hasattr(est, name):
                 setattr(self, name, getattr(est, name))
             elif name == "feature_names_in_" and hasattr(self, name):
@@ -257,13 +272,14 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
 
     def _outputs(self, X):
         check_is_fitted(self, "thresholds_")
-        return self.estimator_._outputs(X)
+        return _outputs_of(self.estimator_, X)
 
     def _decoder(self):
-        decode = getattr(self.estimator_, "decode", "independent")
+        model = _final(self.estimator_)
+        decode = getattr(model, "decode", "independent")
         if isinstance(decode, str) and decode == "auto":  # thresholds decide, task by task
             return "independent"
-        return self.estimator_._decoder()
+        return model._decoder()
 
     def __sklearn_tags__(self):
         return delegate_input_tags(super().__sklearn_tags__(), self.estimator)
@@ -306,11 +322,41 @@ def _pin_schema(estimator, tasks):
 
 def _fold_outputs(estimator, X, Y, sample_weight, train, test, groups=None):
     est = clone(estimator)
-    kwargs = {} if sample_weight is None else {"sample_weight": sample_weight[train]}
-    if groups is not None:
-        kwargs["groups"] = groups[train]
-    est.fit(_safe_indexing(X, train), _safe_indexing(Y, train), **kwargs)
-    return test, est._outputs(_safe_indexing(X, test))
+    est.fit(_safe_indexing(X, train), _safe_indexing(Y, train), **_fit_params(
+        est, None if sample_weight is None else sample_weight[train],
+        None if groups is None else groups[train]))
+    return test, _outputs_of(est, _safe_indexing(X, test))
+
+
+def _final(estimator):
+    """The model that a pipeline (of pipelines) ends in, or ``estimator`` itself: the
+    one with tasks, per-task outputs and a decoding."""
+    while isinstance(estimator, Pipeline):
+        estimator = estimator[-1]
+    return estimator
+
+
+def _outputs_of(fitted, X):
+    """The per-task outputs of a fitted model, through a pipeline's transforms."""
+    if isinstance(fitted, Pipeline):
+        return _outputs_of(fitted[-1], fitted[:-1].transform(X))
+    return fitted._outputs(X)
+
+
+def _fit_params(estimator, sample_weight, groups):
+    """The ``fit`` keyword arguments that give ``estimator`` the weights and groups: by
+    name where its ``fit`` takes them (the weights always, the groups where they are
+    read); to a pipeline, without metadata routing, as ``<step>__sample_weight`` for
+    its final step and ``<step>__groups`` for each step that takes them, as a pipeline
+    is given them by hand."""
+    params = {} if groups is None else groups_fit_params(estimator, groups)
+    if sample_weight is not None:
+        if isinstance(estimator, Pipeline) and not _routing_enabled():
+            params.update({f"{estimator.steps[-1][0]}__{key}": value for key, value
+                           in _fit_params(estimator[-1], sample_weight, None).items()})
+        else:
+            params["sample_weight"] = sample_weight
+    return params
 
 
 def _tune_label(labels, scores, weight, metric):

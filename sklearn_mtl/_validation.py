@@ -180,6 +180,21 @@ def takes_groups(estimator):
     return has_fit_parameter(estimator, "groups") or isinstance(estimator, BaseSearchCV)
 
 
+def groups_fit_params(model, groups):
+    """``groups`` as ``fit`` keyword arguments of ``model``: for a ``fit`` that takes
+    them (by name, or a search over group folds), or for each step of a pipeline whose
+    ``fit`` does (``<step>__groups``: a ``TaskFeatureSelector``, the final
+    ``MultiTaskClassifier``); none otherwise."""
+    from sklearn.pipeline import Pipeline
+
+    if takes_groups(model):
+        return {"groups": groups}
+    if isinstance(model, Pipeline):
+        return {f"{name}__groups": groups for name, step in model.steps
+                if step not in (None, "passthrough") and takes_groups(step)}
+    return {}
+
+
 def check_row_order(first, second, names=("X", "Y"), align="Y = Y.loc[X.index]"):
     """Warn where ``first`` and ``second`` are pandas objects whose indexes hold the same
     row labels in another order. Rows are matched by position, as scikit-learn matches

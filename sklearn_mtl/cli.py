@@ -857,8 +857,8 @@ def _add_data_arguments(parser, *, groups):
 
 
 def _fit_command(args):
-    from ._compare import _groups_fit_params
     from ._persistence import save
+    from ._validation import groups_fit_params
 
     if args.model not in MODELS or args.model == "dummy":
         raise CLIError(
@@ -874,7 +874,7 @@ def _fit_command(args):
     Y, tasks = _target_tasks(Y, args, [args.model])
     model = build_model(args.model, random_state=args.random_state,
                         max_epochs=args.max_epochs, X=X, tasks=tasks)
-    fit_params = {} if groups is None else _groups_fit_params(model, groups)
+    fit_params = {} if groups is None else groups_fit_params(model, groups)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

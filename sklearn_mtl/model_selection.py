@@ -420,8 +420,8 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
     """
     from joblib import Parallel, delayed
 
-    from ._compare import _declared, _empty_like, _groups_fit_params, _put_rows, _rows
-    from ._validation import check_groups
+    from ._compare import _declared, _empty_like, _put_rows, _rows
+    from ._validation import check_groups, groups_fit_params
     from .metrics._inputs import align_pred
 
     if method not in _PREDICT_METHODS:
@@ -456,7 +456,7 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
         cut = {k: _safe_indexing(v, train) if _num_samples_or_none(v) == n else v
                for k, v in params.items()}
         if groups is not None:
-            cut.update(_groups_fit_params(estimator, groups[train]))
+            cut.update(groups_fit_params(estimator, groups[train]))
         jobs.append(delayed(_fit_and_call)(
             clone(estimator), _safe_indexing(X, train), _rows(Y, train),
             _safe_indexing(X, test), method, cut,

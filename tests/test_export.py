@@ -259,6 +259,26 @@ def test_thresholds_of_a_tuner_are_in_the_labels():
     np.testing.assert_array_equal(out["car_label"], out["car_probability"][:, 1] > 0.9)
 
 
+def test_a_tuner_around_a_pipeline_exports_as_the_pipeline_it_computes():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, Y = _car_data(120, 0)
+    Y = Y[["car", "big"]]
+    inner = make_pipeline(StandardScaler(), IndependentTaskClassifier(LogisticRegression()))
+    tuner = TaskThresholdTuner(inner, cv=2, random_state=0).fit(X, Y)
+    tuner.thresholds_ = {"car": 0.9, "big": 0.1}  # far from 0.5: the labels must follow
+    outer = make_pipeline(StandardScaler().fit(X), tuner)
+    for model, Xt in ((tuner, X), (outer, outer[0].transform(X))):
+        onx = export_onnx(model, X_sample=X)  # checks the probabilities
+        out = run_onnx(onx, X)
+        codes = tuner.predict_encoded(Xt).codes
+        np.testing.assert_array_equal(out["car_label"], codes[:, 0])
+        np.testing.assert_array_equal(out["big_label"], codes[:, 1])
+        np.testing.assert_array_equal(out["car_label"], out["car_probability"][:, 1] > 0.9)
+    assert isinstance(tuner.estimator_, type(inner))  # the user's tuner is left as it was
+
+
 def _assert_labels_are_predicts(model, onx, X):
     """Every ``<task>_label`` output equals what ``predict`` decides."""
     out = run_onnx(onx, X)

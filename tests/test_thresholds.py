@@ -249,3 +249,41 @@ def test_joint_decoding_is_refused():
     base = IndependentTaskClassifier(LogisticRegression(), tasks=tasks, decode="joint")
     with pytest.raises(ValueError, match="decode='independent'.*decode='joint'"):
         TaskThresholdTuner(base).fit(X, Y)
+
+
+def test_a_pipeline_is_tuned_as_its_model_is():
+    # Around a pipeline, as scikit-learn's TunedThresholdClassifierCV wraps one: each fold
+    # refits the whole pipeline, the weights reach its final step. With a step that
+    # changes nothing the thresholds and predictions are the bare model's.
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    X, Y, tasks = rare_data(n=240)
+    weight = np.random.RandomState(1).uniform(0.5, 2.0, size=len(X))
+    model = IndependentTaskClassifier(LogisticRegression(), tasks=tasks)
+    bare = TaskThresholdTuner(model, cv=3).fit(X, Y, sample_weight=weight)
+    piped = TaskThresholdTuner(make_pipeline(FunctionTransformer(), model), cv=3)
+    piped.fit(X, Y, sample_weight=weight)
+    assert piped.thresholds_.keys() == bare.thresholds_.keys()
+    for name, value in bare.thresholds_.items():
+        np.testing.assert_array_equal(piped.thresholds_[name], value)
+    pd.testing.assert_frame_equal(piped.predict(X), bare.predict(X))
+    assert piped.tasks_ == bare.tasks_ and piped.n_features_in_ == 4
+    # a scaler in front: fitted inside each fold, and the tuned thresholds are used
+    scaled = TaskThresholdTuner(make_pipeline(StandardScaler(), model), cv=3).fit(X, Y)
+    proba = scaled.predict_proba(X)[1][:, 1]  # the tasks' order: tags, car, ...
+    np.testing.assert_array_equal(scaled.predict(X)["car"] == "yes",
+                                  proba > scaled.thresholds_["car"])
+
+
+def test_a_model_of_another_library_or_a_joint_pipeline_is_refused_before_fitting():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, Y, tasks = rare_data(n=60)
+    with pytest.raises(ValueError, match="got LogisticRegression.*IndependentTaskClassifier"):
+        TaskThresholdTuner(LogisticRegression()).fit(X, Y["car"])
+    joint = make_pipeline(StandardScaler(), LabelProductClassifier(LogisticRegression()))
+    with pytest.raises(ValueError, match="LabelProductClassifier has decode='joint'"):
+        TaskThresholdTuner(joint).fit(X, Y)
+    assert not hasattr(joint[-1], "classes_")  # nothing was fitted
