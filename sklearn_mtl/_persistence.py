@@ -45,6 +45,7 @@ import sys
 import tempfile
 import warnings
 import zipfile
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -590,10 +591,10 @@ def load(path, *, trusted=None):
                         "corrupted or modified after it was saved."
                     )
                 data[name] = blob
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
-        raise UnsafeModelFileError(
-            f"{path!r} is not a readable sklearn-mtl model file (truncated or not a zip "
-            f"archive): {exc}."
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, zlib.error) as exc:
+        raise UnsafeModelFileError(  # zlib: a compressed member's bytes corrupted
+            f"{path!r} is not a readable sklearn-mtl model file (truncated, corrupted or "
+            f"not a zip archive): {exc}."
         ) from None
     reader = _Reader(data, trusted)
     tree = _read_json(data.get(ESTIMATOR, b""), ESTIMATOR)
@@ -702,6 +703,14 @@ class _Reader:
             raise UnsafeModelFileError(
                 f"The file refers to {dotted}, which import cannot find: {exc}."
             ) from None
+        if not listed and (getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)) \
+                != (module, qualname):
+            # save() names a class where it is defined; a path through a trusted module's
+            # attributes (its imports) would reach any class at all
+            raise UnsafeModelFileError(
+                f"The file refers to {dotted}, which is not where a class is defined but a "
+                "path through a module's attributes; it is refused."
+            )
         if not listed and not isinstance(obj, type):
             raise UnsafeModelFileError(
                 f"The file refers to function {dotted}; functions load only when listed in trusted."

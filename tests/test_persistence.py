@@ -7,6 +7,7 @@ import os
 import pickle
 import warnings
 import zipfile
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -407,6 +408,35 @@ def test_code_references_in_json_are_refused(saved, replacement, match):
     tree["params"]["optimizer"] = json.loads(replacement)
     _rewrite(path, "estimator.json", json.dumps(tree).encode())
     with pytest.raises(UnsafeModelFileError, match=match):
+        load(path)
+
+
+def test_a_class_reached_through_a_trusted_modules_imports_is_refused_and_not_built(saved):
+    # "sklearn_mtl._persistence:zipfile.ZipFile" starts in a trusted module and walks its
+    # attributes to a class defined elsewhere: before, the network's rebuild called it
+    # with the file's parameters (here: creating a file; a process would do as well).
+    path, target = saved
+    tree = json.loads(open_member(path, "estimator.json"))
+    tree["params"]["trunk"] = {"$t": "callable",
+                               "v": "sklearn_mtl._persistence:zipfile.ZipFile"}
+    tree["params"]["trunk_params"] = {"$t": "dict", "v": {"file": str(target), "mode": "w"}}
+    _rewrite(path, "estimator.json", json.dumps(tree).encode())
+    with pytest.raises(UnsafeModelFileError, match="not where a class is defined"):
+        load(path)
+    assert not target.exists()
+
+
+def test_a_corrupted_compressed_member_is_a_clear_error(saved):
+    path, _ = saved
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("estimator.json")
+    assert info.compress_type == zipfile.ZIP_DEFLATED
+    data = bytearray(Path(path).read_bytes())
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for at in range(start, start + min(info.compress_size, 64)):
+        data[at] ^= 0xFF  # the deflated bytes themselves, not the headers
+    Path(path).write_bytes(bytes(data))
+    with pytest.raises(UnsafeModelFileError, match="corrupted"):
         load(path)
 
 
