@@ -15,6 +15,7 @@ and may override ``_validate_X`` (e.g. to accept images or a torch ``Dataset``).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -230,7 +231,8 @@ def tasks_from_classes(estimator, Y, classes):
 
     The first ``partial_fit`` batch need not show every class; ``classes`` (as for
     :class:`~sklearn.multioutput.MultiOutputClassifier`, one array per task in column
-    order, or one array for a 1-D ``y``) completes the schema learned from it.
+    order, or one array for a 1-D ``y``; or a dict ``{task: classes}``) completes the
+    schema learned from it.
     """
     if estimator.tasks is not None or estimator.encoder is not None:
         raise ValueError(
@@ -238,6 +240,14 @@ def tasks_from_classes(estimator, Y, classes):
             "(or the encoder) already declare the classes."
         )
     names, set_valued = _column_names(Y)
+    if isinstance(classes, Mapping):  # {task: its classes}
+        given = {str(k): v for k, v in classes.items()}
+        if sorted(given) != sorted(names):
+            raise ValueError(
+                f"classes names the tasks {sorted(given)}, but Y has the tasks {names}; "
+                "expected one entry per task."
+            )
+        classes = [given[name] for name in names]
     if len(names) == 1 and len(classes) > 0 and np.ndim(classes[0]) == 0:
         classes = [classes]  # a 1-D y: one array of classes
     if len(classes) != len(names):
@@ -245,6 +255,12 @@ def tasks_from_classes(estimator, Y, classes):
             f"classes has {len(classes)} entries, but Y has {len(names)} tasks {names}; "
             "expected one array of classes per task."
         )
+    for name, values in zip(names, classes, strict=True):
+        if np.ndim(values) != 1:
+            raise ValueError(
+                f"classes gives task {name!r} {values!r}; expected the array of its classes "
+                "(classes is one array per task in Y's column order, or {task: classes})."
+            )
     return [
         Task(name, kind="multilabel" if sets else None,
              classes=list(np.asarray(values).tolist()))

@@ -626,10 +626,10 @@ class IndependentTaskClassifier(_BaselineMethods):
             One batch of samples.
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Its structured labels.
-        classes : list of array-like, default=None
+        classes : list of array-like or dict of str -> array-like, default=None
             First call only: the classes of every task, one array per task in column
             order (one array for a 1-D ``y``), as for
-            :class:`~sklearn.multioutput.MultiOutputClassifier`.
+            :class:`~sklearn.multioutput.MultiOutputClassifier`, or ``{task: classes}``.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to each model's ``partial_fit``.
         **partial_fit_params : dict

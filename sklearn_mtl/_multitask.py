@@ -686,6 +686,15 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     accept_sparse="csr", ensure_all_finite="allow-nan" if preprocess else True,
                 )
             except ValueError as exc:
+                if preprocess and "convert string" in str(exc):
+                    # text in an array (a ColumnTransformer's "passthrough" columns): the
+                    # recipe reads text columns of a DataFrame only
+                    raise ValueError(
+                        f"{str(exc).rstrip()}\nX is an array holding text; the default "
+                        "preprocessing one-hot encodes the text columns of a DataFrame. "
+                        "Pass X as a DataFrame (a ColumnTransformer gives one with "
+                        "set_output(transform='pandas'))."
+                    ) from exc
                 if preprocess or not any(w in str(exc) for w in ("NaN", "convert string")):
                     raise
                 raise ValueError(
@@ -1097,10 +1106,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             One batch of samples.
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Its structured labels.
-        classes : list of array-like, default=None
+        classes : list of array-like or dict of str -> array-like, default=None
             First call only: the classes of every task, one array per task in column
             order (one array for a 1-D ``y``), as for
-            :class:`~sklearn.multioutput.MultiOutputClassifier`.
+            :class:`~sklearn.multioutput.MultiOutputClassifier`, or ``{task: classes}``.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights, multiplying each sample's loss.
 

@@ -8,7 +8,7 @@ collection of tasks that the encoder learns and every estimator shares.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 
 import numpy as np
 
@@ -231,9 +231,13 @@ class Schema:
         return [t.name for t in self.tasks]
 
     def index(self, name):
+        """The position of the task ``name``; a column label that is not a string (the
+        ``0`` of ``pd.DataFrame(array)``'s columns) names the task it was read as."""
+        if not isinstance(name, str) and isinstance(name, Hashable):
+            name = str(name) if str(name) in self._index else name
         try:
             return self._index[name]
-        except KeyError:
+        except (KeyError, TypeError):
             raise ValueError(f"Unknown task {name!r}; the tasks are {self.names}.") from None
 
     def children(self, name):

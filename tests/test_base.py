@@ -52,6 +52,20 @@ def test_predict_keeps_the_index_of_X(name):
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
+def test_a_task_is_named_by_its_column_label_even_an_integer(name):
+    # pd.DataFrame(array) names its columns 0, 1: predict gives them back so, and
+    # predict_proba(task=0) reads the task as the column the user sees.
+    X, Y = frames()
+    Y = pd.DataFrame(Y.to_numpy(), index=Y.index)
+    model = MODELS[name]().fit(X, Y)
+    assert list(model.predict(X).columns) == [0, 1]
+    np.testing.assert_array_equal(model.predict_proba(X, task=1),
+                                  model.predict_proba(X, task="1"))
+    with pytest.raises(ValueError, match=r"Unknown task 2; the tasks are \['0', '1'\]"):
+        model.predict_proba(X, task=2)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
 def test_a_y_in_another_row_order_than_x_warns(name):
     # Rows are matched by position, as scikit-learn matches them; a Y sorted apart from
     # its X would fit each sample with another's labels, silently.

@@ -581,6 +581,21 @@ def test_partial_fit_classes_complete_the_schema_and_skip_missing():
         IndependentTaskClassifier(SGDClassifier()).partial_fit(X, Y, classes=[["x", "y"]])
 
 
+def test_partial_fit_classes_by_task_name_and_a_flat_list_refused():
+    from sklearn.linear_model import SGDClassifier
+
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    Y = pd.DataFrame({"a": ["x", "y", "x", "y"], "b": [0, 1, None, 1]})
+    by_name = IndependentTaskClassifier(SGDClassifier(random_state=0))
+    by_name.partial_fit(X, Y, classes={"b": [0, 1], "a": ["x", "y", "z"]})
+    assert [list(c) for c in by_name.classes_] == [["x", "y", "z"], [0, 1]]
+    fresh = IndependentTaskClassifier(SGDClassifier())
+    with pytest.raises(ValueError, match=r"names the tasks \['a', 'c'\], but Y has the tasks"):
+        fresh.partial_fit(X, Y, classes={"a": ["x", "y"], "c": [0, 1]})
+    with pytest.raises(ValueError, match="gives task 'a' 'x'; expected the array of its"):
+        fresh.partial_fit(X, Y, classes=["x", "y"])  # labels, not one array per task
+
+
 # ------------------------------------------------------- X as the base estimator reads it
 def _raw_frame(n=60, seed=0):
     """A string column, a pandas category, gaps: what a ColumnTransformer or gradient

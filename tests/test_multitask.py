@@ -927,3 +927,15 @@ def test_verbose_columns_follow_task_order():
     assert losses == ["train_loss_zeta", "train_loss_alpha", "train_loss_mid"]
     assert weights in ([], ["weight_zeta", "weight_alpha", "weight_mid"])
     assert header[0] == "epoch" and header[-1] == "dur"
+
+
+def test_text_in_an_array_says_to_pass_a_frame():
+    # A ColumnTransformer's "passthrough" columns come out as an object array: the
+    # recipe one-hot encodes text columns of a DataFrame, and the error says how.
+    X = pd.DataFrame({"mass": [3.1, 4.2, 5.0, 3.9], "island": ["a", "b", "a", "b"]})
+    y = np.array(["x", "y", "x", "y"])
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), ensemble_size=1, max_epochs=1)
+    with pytest.raises(ValueError, match=r"(?s)column 1 holds 'a'.*array holding text.*"
+                                         r"set_output\(transform='pandas'\)"):
+        clf.fit(X.to_numpy(dtype=object), y)
+    clf.fit(X, y)  # the frame itself is read
