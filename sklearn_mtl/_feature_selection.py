@@ -175,6 +175,14 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        if sp.issparse(X):
+            raise TypeError(
+                f"{type(self).__name__} reads a dense table, and X is a sparse matrix: it "
+                "permutes one column at a time, a probe's prediction per column and fold, "
+                "too many for the columns of a TF-IDF or one-hot matrix. Select sparse "
+                "features with scikit-learn's SelectKBest or SelectFromModel, or pass "
+                "X.toarray() where the columns are few."
+            )
         check_row_order(X, y)
         frame = _as_frame(X)
         validate_data(self, frame, reset=True, skip_check_array=True)

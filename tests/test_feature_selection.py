@@ -197,3 +197,13 @@ def test_in_a_pipeline_before_the_network_and_saved(tmp_path):
     path = sklearn_mtl.save(pipe, tmp_path / "pipe.mtl")
     loaded = sklearn_mtl.load(path)
     pd.testing.assert_frame_equal(loaded.predict(X), predicted)
+
+
+def test_a_sparse_matrix_is_refused_saying_what_to_use():
+    import scipy.sparse as sp
+
+    X = sp.random(20, 5, density=0.3, format="csr", random_state=0)
+    y = np.tile(["a", "b"], 10)
+    with pytest.raises(TypeError, match="reads a dense table, and X is a sparse matrix.*"
+                                        "SelectKBest"):
+        TaskFeatureSelector().fit(X, y)
