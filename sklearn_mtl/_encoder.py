@@ -368,7 +368,15 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
             )
         out = self._reader.write(encoded)
         dtypes = getattr(self, "_polars_dtypes", None)  # None in a model saved before
-        return out if dtypes is None else to_polars(out, dtypes)
+        if dtypes is None:
+            return out
+        # a regression column is float whatever its fitted dtype: predictions are not whole
+        floats = {
+            t.name: "Float64"
+            for t in self.tasks_
+            if t.kind == "regression" and dtypes.get(t.name) not in ("Float32", "Float64")
+        }
+        return to_polars(out, {**dtypes, **floats})
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -379,9 +387,16 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
 
 # ---------------------------------------------------------------------------- helpers
 def _as_array(values):
-    """Classes as a 1-D numpy array without numpy's string truncation surprises."""
+    """Classes as a 1-D numpy array without numpy's string truncation surprises, and
+    integers kept exact (numpy makes floats of ints past int64's range: uint64 labels)."""
     arr = np.asarray(values)
-    if arr.dtype.kind in "USO" or arr.ndim != 1:  # strings stay Python objects
+    rounded = arr.dtype.kind == "f" and all(isinstance(v, numbers.Integral) for v in values)
+    if rounded:
+        try:
+            return np.array(values, dtype=np.uint64)
+        except OverflowError:  # negative ones, or past uint64 too: Python ints
+            pass
+    if rounded or arr.dtype.kind in "USO" or arr.ndim != 1:  # strings stay Python objects
         arr = np.empty(len(values), dtype=object)
         arr[:] = list(values)
     return arr
@@ -391,11 +406,24 @@ def _missing(values):
     return np.asarray(pd.isna(values), dtype=bool)
 
 
+def _is_missing(value):
+    """Whether one value (a label or a row of labels) is missing: None, NaN or ``pd.NA``."""
+    return isinstance(value, _HASHABLE_LABEL) and bool(pd.isna(value))
+
+
 def _first_present(values):
     for v in values:
-        if isinstance(v, _CONTAINERS) or not pd.isna(v):
+        if not _is_missing(v):
             return v
     return None
+
+
+def _holds_containers(raw):
+    """Whether a column holds a list or set of labels in any row (a multilabel column,
+    whatever its first rows hold)."""
+    if not isinstance(raw, (pd.Series, np.ndarray)) or raw.dtype != np.object_ or raw.ndim != 1:
+        return False
+    return any(isinstance(v, _CONTAINERS) for v in raw)
 
 
 def _container_of(raw):
@@ -407,7 +435,7 @@ def _complete_task(task, raw):
     """Fill a task's kind and classes from its raw column."""
     if task.kind == "regression":
         return task
-    if task.kind == "multilabel" or isinstance(_first_present(raw), _CONTAINERS):
+    if task.kind == "multilabel" or _holds_containers(raw):
         if task.classes is not None:
             return task._replace(kind="multilabel")
         labels = set()
@@ -840,25 +868,37 @@ class _ColumnsReader:
                     continue
                 original = self.by_column[task.name]
                 values, masked = self._task_column(encoded, j, task)
-                out[original] = _restore_series(
-                    values, masked, self.dtypes[original], original, index
-                )
+                dtype = _output_dtype(self.dtypes[original], [task])
+                out[original] = _restore_series(values, masked, dtype, original, index)
             return pd.DataFrame({c: out[c] for c in self.columns}, index=index)
         columns = [self._task_column(encoded, j, t) for j, t in enumerate(schema)]
+        dtype = _output_dtype(self.dtype, schema.tasks)
         if self.form == "1d":
             values, masked = columns[0]
-            return _cast_array(values, masked, self.dtype)
+            return _cast_array(values, masked, dtype)
         any_masked = any(m.any() for _, m in columns)
-        if self.dtype == object or (any_masked and self.dtype.kind != "f"):
+        if dtype.kind == "O" or (any_masked and dtype.kind != "f"):
             out = np.empty((encoded.n_samples, len(columns)), dtype=object)
             for j, (values, masked) in enumerate(columns):
                 out[:, j] = values
-                out[masked, j] = np.nan if self.dtype.kind == "f" else None
+                out[masked, j] = np.nan if dtype.kind == "f" else None
             return out
-        out = np.empty((encoded.n_samples, len(columns)), dtype=self.dtype)
+        out = np.empty((encoded.n_samples, len(columns)), dtype=dtype)
         for j, (values, masked) in enumerate(columns):
-            out[:, j] = np.where(masked, np.nan, values) if self.dtype.kind == "f" else values
+            out[:, j] = np.where(masked, np.nan, values) if dtype.kind == "f" else values
         return out
+
+
+def _output_dtype(dtype, tasks):
+    """The dtype to write ``tasks`` (one column, or a 2-D array's columns) fitted in
+    ``dtype``: that dtype, but where a regression task is among them an integer or bool
+    one becomes float64 (``"Float64"`` for a pandas nullable one): its predictions are not
+    whole numbers, also where it was fitted on integers. Float and object dtypes stay."""
+    if dtype.kind not in "biu" or all(task.kind != "regression" for task in tasks):
+        return dtype
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        return pd.Float64Dtype()
+    return np.dtype(np.float64)
 
 
 def _cast_array(values, masked, dtype):
@@ -1033,7 +1073,8 @@ class _GroupsReader:
                 )
             self.position = {v: self.columns.index(by_name[str(v)]) for v in labels}
             self.width = len(self.columns)
-        elif _is_label_sets(Y) or _is_tag_lists(Y):
+            self.dtypes = dict(Y.dtypes)  # given back per column
+        elif _reads_as_label_sets(Y):
             self.form = "sets"
             # given back as given: sets, or lists (tuples) in the groups' order
             self.container = _container_of(list(Y))
@@ -1046,6 +1087,7 @@ class _GroupsReader:
                 )
             self.form = "multihot"
             self.width = arr.shape[1]
+            self.dtype = arr.dtype  # given back: bool, int8, float32, ...
             bad = [
                 v for v in labels if not (isinstance(v, numbers.Integral) and 0 <= v < self.width)
             ]
@@ -1080,19 +1122,18 @@ class _GroupsReader:
     def read(self, Y):
         _check_n_samples(Y)
         if self.form == "sets":
-            if not (_is_label_sets(Y) or _is_tag_lists(Y)):
+            if not _reads_as_label_sets(Y):
                 raise ValueError("The encoder was fitted on label sets; got another form.")
             n = len(Y)
             where = {v: i for i, v in enumerate(self.labels)}
             hot = np.zeros((n, len(self.labels)), dtype=np.int8)
             for row, labels in enumerate(Y):
+                if _is_missing(labels):  # no label at all: missing_groups decides
+                    continue
                 for label in labels:
                     col = where.get(label)
                     if col is None:
-                        raise ValueError(
-                            f"Row {row} has label {label!r}, which is in no group; the labels "
-                            f"are {_plain(self.labels)}."
-                        )
+                        raise self._in_no_group(row, label)
                     hot[row, col] = 1
             columns = self._groups_to_columns(lambda v: hot[:, where[v]], n)
         else:
@@ -1115,8 +1156,21 @@ class _GroupsReader:
                     f"The multi-hot matrix has value {values[row, col].item()!r} in row {row}, "
                     f"column {col}; expected 0 or 1."
                 )
+            outside = np.ones(self.width, dtype=bool)
+            outside[list(self.position.values())] = False
+            stray = np.argwhere(values[:, outside] == 1)
+            if len(stray):  # an all-0 column in no group is allowed
+                row, col = stray[0][0], np.flatnonzero(outside)[stray[0][1]]
+                label = self.columns[col] if self.form == "frame" else int(col)
+                raise self._in_no_group(row, label, f" (column {label!r} is 1)")
             columns = self._groups_to_columns(lambda v: values[:, self.position[v]], len(arr))
         return columns
+
+    def _in_no_group(self, row, label, where=""):
+        return ValueError(
+            f"Row {row} has label {label!r}{where}, which is in no group; the labels are "
+            f"{_plain(self.labels)}. Add it to a group, or drop it from Y."
+        )
 
     def write(self, encoded):
         n = encoded.n_samples
@@ -1135,9 +1189,22 @@ class _GroupsReader:
             rows = np.flatnonzero(codes >= 0)
             cols = np.array([self.position[c] for c in task.classes])[codes[rows]]
             hot[rows, cols] = 1
+        # int64: a model saved before kept no dtype
         if self.form == "frame":
-            return pd.DataFrame(hot, columns=self.columns)
+            return pd.DataFrame(hot, columns=self.columns).astype(getattr(self, "dtypes", np.int64))
+        hot = hot.astype(getattr(self, "dtype", np.int64), copy=False)
         return _as_sparse(hot, getattr(self, "sparse", None))
+
+
+def _reads_as_label_sets(Y):
+    """Whether ``Y`` (with groups) is a list of label sets: sets, or lists that are not a
+    0/1 matrix. A missing row (None, NaN, ``pd.NA``) has no label."""
+    if _is_label_sets(Y):
+        return True
+    if not isinstance(Y, (list, tuple)):
+        return False
+    present = [row for row in Y if not _is_missing(row)]
+    return _is_tag_lists(present)
 
 
 def _is_label_sets(Y):
@@ -1145,10 +1212,10 @@ def _is_label_sets(Y):
         return False
     if isinstance(Y, (pd.DataFrame, np.ndarray)) or hasattr(Y, "detach"):
         return isinstance(Y, np.ndarray) and Y.ndim == 1 and Y.dtype == object and (
-            len(Y) == 0 or isinstance(Y[0], (set, frozenset, list, tuple))
+            len(Y) == 0 or isinstance(_first_present(Y), (set, frozenset, list, tuple))
         )
     try:
-        first = next(iter(Y))
-    except (TypeError, StopIteration):
+        first = _first_present(Y)
+    except TypeError:
         return False
     return isinstance(first, (set, frozenset))

@@ -1,0 +1,177 @@
+"""StructuredLabelEncoder: dtypes and odd rows in each form of Y (frame, arrays, groups)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from sklearn_mtl import MISSING, EncodedLabels, StructuredLabelEncoder, Task
+
+BIG = 2**64 - 1  # a uint64 past int64's maximum
+GROUPS = {"A": [0, 1], "B": [2, 3, 4]}
+MULTI_HOT = np.array([[1, 0, 0, 1, 0], [0, 1, 1, 0, 0]])
+
+
+def predicted(enc, values):
+    """A prediction of the encoder's one regression task; NaN is masked."""
+    values = np.array(values, dtype=float)
+    codes = np.where(np.isnan(values), MISSING, 0)[:, None]
+    return EncodedLabels(codes, {}, {enc.tasks_[0].name: values}, enc.schema_)
+
+
+# ------------------------------------------------------------------------- regression
+@pytest.mark.parametrize(
+    "fitted, dtype",
+    [
+        (pd.array([30, 41, 25], dtype="int64"), np.float64),
+        (pd.array([30, 41, 25], dtype="uint8"), np.float64),
+        (pd.array([30, 41, 25], dtype="float32"), np.float32),
+        (pd.array([30, None, 25], dtype="Int64"), pd.Float64Dtype()),
+    ],
+)
+def test_regression_frame_fitted_on_integers_gives_floats(fitted, dtype):
+    enc = StructuredLabelEncoder([Task("age", kind="regression")]).fit(
+        pd.DataFrame({"age": fitted})
+    )
+    out = enc.inverse_transform(predicted(enc, [33.75, -0.5, np.nan]))["age"]
+    assert out.dtype == dtype
+    assert out[:2].tolist() == [33.75, -0.5]  # not cut to 33 and 0
+    assert pd.isna(out[2])
+
+
+def test_regression_arrays_fitted_on_integers_give_float64():
+    enc = StructuredLabelEncoder([Task("y", kind="regression")]).fit(np.array([30, 41, 25]))
+    out = enc.inverse_transform(predicted(enc, [33.75, np.nan]))
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, [33.75, np.nan])
+
+    tasks = [Task("age", kind="regression"), Task("b", classes=[0, 1])]
+    enc = StructuredLabelEncoder(tasks).fit(np.array([[30, 1], [41, 0], [25, 1]]))
+    encoded = EncodedLabels(
+        np.array([[0, 1], [MISSING, 0]]), {}, {"age": np.array([33.75, np.nan])}, enc.schema_
+    )
+    out = enc.inverse_transform(encoded)
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, [[33.75, 1.0], [np.nan, 0.0]])
+
+
+def test_regression_polars_fitted_on_integers_stays_float():
+    pl = pytest.importorskip("polars")
+    enc = StructuredLabelEncoder([Task("age", kind="regression")]).fit(
+        pl.DataFrame({"age": [30, 41, 25]})
+    )
+    out = enc.inverse_transform(predicted(enc, [34.0, 2.0]))  # whole numbers, still floats
+    assert out.schema["age"] == pl.Float64
+    assert out["age"].to_list() == [34.0, 2.0]
+
+
+# --------------------------------------------------------------------------- uint64
+def test_uint64_labels_past_int64_round_trip_exactly():
+    y = np.array([BIG, 0, 5], dtype=np.uint64)
+    for Y in (y, y.reshape(-1, 1), pd.DataFrame({"a": y})):
+        enc = StructuredLabelEncoder()
+        out = enc.inverse_transform(enc.fit_transform(Y))
+        out = out["a"] if isinstance(out, pd.DataFrame) else out.ravel()
+        assert out.dtype == np.uint64
+        assert out.tolist() == [BIG, 0, 5]
+        assert enc.classes_[0].dtype == np.uint64
+        assert enc.classes_[0].tolist() == [0, 5, BIG]
+
+    Y = pd.DataFrame({"a": pd.array([BIG, None, 5], dtype="UInt64")})
+    enc = StructuredLabelEncoder()
+    out = enc.inverse_transform(enc.fit_transform(Y))["a"]
+    assert out.dtype == "UInt64"
+    assert out[[0, 2]].tolist() == [BIG, 5] and out[1] is pd.NA
+
+
+# ---------------------------------------------------------------------------- groups
+def test_groups_active_column_in_no_group_raises():
+    M = np.array([[1, 0, 0, 1, 0, 0], [0, 1, 1, 0, 0, 1]])  # column 5 is in no group
+    with pytest.raises(
+        ValueError,
+        match=r"^Row 1 has label 5 \(column 5 is 1\), which is in no group; the labels are "
+        r"\[0, 1, 2, 3, 4\]\.",
+    ):
+        StructuredLabelEncoder.from_groups(GROUPS).fit(M)
+    F = pd.DataFrame(M, columns=["no", "yes", "r", "g", "b", "extra"])
+    enc = StructuredLabelEncoder.from_groups({"A": ["no", "yes"], "B": ["r", "g", "b"]})
+    with pytest.raises(
+        ValueError, match=r"^Row 1 has label 'extra' \(column 'extra' is 1\), which is in no group"
+    ):
+        enc.fit(F)
+
+    # a column in no group that is all 0 is allowed, and comes back all 0
+    M[:, 5] = 0
+    enc = StructuredLabelEncoder.from_groups(GROUPS)
+    assert enc.inverse_transform(enc.fit_transform(M)).tolist() == M.tolist()
+    with pytest.raises(ValueError, match=r"^Row 0 has label 5 \(column 5 is 1\)"):
+        enc.transform(np.array([[1, 0, 0, 1, 0, 1]]))
+
+
+@pytest.mark.parametrize("dtype", [bool, np.int8, np.float32])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_groups_multi_hot_comes_back_in_its_fitted_dtype(dtype, sparse):
+    Y = MULTI_HOT.astype(dtype)
+    Y = sp.csr_matrix(Y) if sparse else Y
+    enc = StructuredLabelEncoder.from_groups(GROUPS)
+    out = enc.inverse_transform(enc.fit_transform(Y))
+    assert sp.issparse(out) == sparse
+    assert out.dtype == dtype
+    assert (out.toarray() if sparse else out).tolist() == MULTI_HOT.astype(dtype).tolist()
+
+
+def test_groups_multi_hot_frame_comes_back_in_its_fitted_dtypes():
+    F = pd.DataFrame(MULTI_HOT.astype(bool), columns=list("vwxyz"))
+    F["x"] = F["x"].astype(np.int8)
+    F["z"] = F["z"].astype("Int64")
+    enc = StructuredLabelEncoder.from_groups({"A": ["v", "w"], "B": ["x", "y", "z"]})
+    out = enc.inverse_transform(enc.fit_transform(F))
+    assert dict(out.dtypes) == dict(F.dtypes)
+    assert out.to_dict("list") == F.to_dict("list")
+
+    del enc._reader.dtypes  # a model saved before the dtypes were kept: int64, as it was
+    out = enc.inverse_transform(enc.transform(F))
+    assert (out.dtypes == np.int64).all()
+    assert out.to_numpy().tolist() == MULTI_HOT.tolist()
+
+
+def test_groups_multi_hot_array_of_a_model_saved_before_gives_int64():
+    enc = StructuredLabelEncoder.from_groups(GROUPS)
+    encoded = enc.fit_transform(MULTI_HOT.astype(bool))
+    del enc._reader.dtype
+    out = enc.inverse_transform(encoded)
+    assert out.dtype == np.int64 and out.tolist() == MULTI_HOT.tolist()
+
+
+@pytest.mark.parametrize("missing", [None, np.nan, pd.NA])
+@pytest.mark.parametrize("container", [set, list])
+def test_groups_missing_label_set_row_has_no_label(missing, container):
+    groups = {"A": ["no", "yes"], "B": ["r", "g"]}
+    Y = [container(["no", "r"]), missing, container(["yes", "g"])]
+    with pytest.raises(
+        ValueError,
+        match=r"^Row 1 has no active label in group 'A' \(labels \['no', 'yes'\]\); expected "
+        "exactly one",
+    ):
+        StructuredLabelEncoder.from_groups(groups).fit(Y)
+    enc = StructuredLabelEncoder.from_groups(groups, missing_groups="mask")
+    encoded = enc.fit_transform(Y)
+    assert encoded.codes.tolist() == [[0, 0], [MISSING, MISSING], [1, 1]]
+    assert enc.transform([missing, container(["no", "g"])]).codes.tolist() == [
+        [MISSING, MISSING],
+        [0, 1],
+    ]
+
+
+# ------------------------------------------------------------------------ multilabel
+@pytest.mark.parametrize("row", [0, 2])
+def test_multilabel_column_with_a_bare_label_names_task_and_row(row):
+    tags = [["x", "y"], [], ["y"], ["x"]]
+    tags[row] = "y"
+    Y = pd.DataFrame({"kind": ["a", "b", "a", "b"], "tags": tags})
+    with pytest.raises(
+        ValueError,
+        match=rf"^Multilabel task 'tags' expects a list or set of labels per row; got 'y' in "
+        rf"row {row}\.$",
+    ):
+        StructuredLabelEncoder().fit(Y)
