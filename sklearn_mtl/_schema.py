@@ -240,6 +240,11 @@ class Schema:
         except (KeyError, TypeError):
             raise ValueError(f"Unknown task {name!r}; the tasks are {self.names}.") from None
 
+    def named(self, name):
+        """The task ``name`` (a name, or the column label it was read from, as
+        :meth:`index` reads it); ``schema[j]`` is the task at position ``j``."""
+        return self.tasks[self.index(name)]
+
     def children(self, name):
         """Names of the tasks gated directly on ``name``."""
         return [t.name for t in self.tasks if t.gate is not None and t.gate[0] == name]

@@ -63,6 +63,11 @@ def test_a_task_is_named_by_its_column_label_even_an_integer(name):
                                   model.predict_proba(X, task="1"))
     with pytest.raises(ValueError, match=r"Unknown task 2; the tasks are \['0', '1'\]"):
         model.predict_proba(X, task=2)
+    from sklearn_mtl.metrics import make_task_scorer, task_accuracy_score
+
+    accuracy = task_accuracy_score(Y, model.predict(X))
+    assert make_task_scorer("accuracy", task=1)(model, X, Y) == accuracy["1"]
+    assert task_accuracy_score(Y, model.predict(X), task=0) == accuracy["0"]
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

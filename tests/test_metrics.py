@@ -105,6 +105,33 @@ def test_multilabel_task_by_hand():
     assert report.loc[("tags", ""), "n_missing"] == 1
 
 
+
+def test_report_label_accuracy_counts_a_missing_or_gated_off_prediction_as_wrong():
+    # Per-label accuracy reads a prediction that does not give the label as wrong, as
+    # hamming_loss and the task's accuracy do (before: as a correct 0).
+    tasks = [Task("car", classes=["no", "yes"]),
+             Task("tags", kind="multilabel", classes=["a", "b"], gate=("car", "yes"))]
+    Y_true = pd.DataFrame({"car": ["yes", "yes", "yes"], "tags": [["a"], [], ["b"]]})
+    # row 1: tags gated off by car = no; row 2: tags missing
+    Y_pred = pd.DataFrame({"car": ["yes", "no", "yes"], "tags": [["a"], None, None]})
+    report = task_report(Y_true, Y_pred, schema=tasks, zero_division=0.0)
+    # each label is right on row 0 only
+    assert report["accuracy"].to_dict() == pytest.approx({
+        ("car", ""): 2 / 3, ("tags", ""): 1 / 3, ("tags", "a"): 1 / 3, ("tags", "b"): 1 / 3,
+    })
+    # no positive prediction either: a's one true label is predicted, b's is not
+    assert report.loc[("tags", "a"), ["precision_macro", "recall_macro", "f1_macro"]].tolist() \
+        == [1.0, 1.0, 1.0]
+    assert report.loc[("tags", "b"), ["precision_macro", "recall_macro"]].tolist() == [0.0, 0.0]
+    # car wrong on row 1, four of the six tag labels wrong
+    assert hamming_loss(Y_true, Y_pred, schema=tasks) == pytest.approx(5 / 9)
+    # without a schema, a missing multilabel prediction
+    Y_true = pd.DataFrame({"tags": [["a"], []]})
+    Y_pred = pd.DataFrame({"tags": [["a"], None]})
+    report = task_report(Y_true, Y_pred, zero_division=0.0)
+    assert report.loc[("tags", "a"), "accuracy"] == 0.5 == hamming_loss(Y_true, Y_pred)
+
+
 def test_exact_match_requires_gated_off_prediction():
     true = StructuredLabelEncoder(tasks=CAR_TASKS).fit_transform(
         pd.DataFrame({"car": ["no"], "color": [None]})
@@ -297,6 +324,27 @@ def test_forms_agree(car):
     assert exact_match_score(Y_true, Y_pred[["color", "car"]], schema=CAR_TASKS) == expected
 
 
+
+def test_label_sets_predicted_for_a_frame_truth():
+    # A column of lists in a DataFrame truth, its predictions as a list of label sets
+    # (before: pandas' TypeError from pd.concat).
+    Y_true = pd.DataFrame({"tags": [["a"], ["a", "b"], []]})
+    assert exact_match_score(Y_true, [["a"], ["b", "a"], []]) == 1.0
+    # row 1 misses label a: one wrong label of six
+    for Y_pred in ([["a"], ["b"], []], np.array([{"a"}, {"b"}, set()], dtype=object)):
+        assert exact_match_score(Y_true, Y_pred) == pytest.approx(2 / 3)
+        assert hamming_loss(Y_true, Y_pred) == pytest.approx(1 / 6)
+    with pytest.raises(ValueError, match=r"Y_pred is a list of label sets \(one multilabel "
+                                         r"task\), but Y_true is a DataFrame with 2 columns "
+                                         r"\['tags', 'x'\]; expected Y_pred in Y_true's form: "
+                                         r"a DataFrame with the same columns or a 2-D array "
+                                         r"\(n_samples, 2\)\."):
+        exact_match_score(Y_true.assign(x=[0, 1, 0]), [["a"], ["b"], []])
+    with pytest.raises(ValueError, match=r"but Y_true is a column 'x' of one label per row "
+                                         r"\(e\.g\. 'u'\); expected Y_pred in Y_true's form"):
+        exact_match_score(pd.DataFrame({"x": [None, "u", "v"]}), [["a"], ["b"], []])
+
+
 def test_grouped_multihot_form():
     enc = StructuredLabelEncoder.from_groups({"A": [0, 1], "B": [2, 3, 4]})
     T = np.array([[1, 0, 1, 0, 0], [0, 1, 0, 0, 1], [1, 0, 0, 1, 0]])
@@ -308,10 +356,70 @@ def test_grouped_multihot_form():
     )
 
 
+
+def test_exclusive_group_with_two_active_labels_scores_as_wrong():
+    # A predicted group with two active labels has no single value: its task is a missing
+    # prediction, wrong where the truth has a label (before: the metric raised).
+    groups = {"A": ["a0", "a1"], "B": ["b2", "b3", "b4"]}
+    T = np.array([[1, 0, 0, 1, 0], [0, 1, 1, 0, 0], [1, 0, 0, 0, 1]])
+    P = np.array([[1, 0, 0, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 1]])  # B on row 0, A on 1
+    enc = StructuredLabelEncoder.from_groups({"A": [0, 1], "B": [2, 3, 4]})
+    assert consistency_violations(P, enc)[["row", "task"]].values.tolist() == [[0, "B"], [1, "A"]]
+    labels = [label for members in groups.values() for label in members]
+    named = StructuredLabelEncoder.from_groups(groups)
+    forms = [
+        (enc, T, P),
+        (named, pd.DataFrame(T, columns=labels), pd.DataFrame(P, columns=labels)),
+        (named, [{labels[c] for c in np.flatnonzero(row)} for row in T],
+         [[labels[c] for c in np.flatnonzero(row)] for row in P]),
+    ]
+    for schema, Y_true, Y_pred in forms:
+        before = [list(row) for row in Y_pred] if isinstance(Y_pred, list) else Y_pred.copy()
+        assert exact_match_score(Y_true, Y_pred, schema=schema) == pytest.approx(1 / 3)
+        assert task_accuracy_score(Y_true, Y_pred, schema=schema).to_dict() == pytest.approx(
+            {"A": 2 / 3, "B": 2 / 3})
+        assert hamming_loss(Y_true, Y_pred, schema=schema) == pytest.approx(2 / 6)
+        # no prediction of any class: it lowers recall, not precision
+        assert task_precision_score(Y_true, Y_pred, schema=schema, average="micro").to_dict() \
+            == {"A": 1.0, "B": 1.0}
+        assert task_recall_score(Y_true, Y_pred, schema=schema, average="micro").to_dict() \
+            == pytest.approx({"A": 2 / 3, "B": 2 / 3})
+        if isinstance(Y_pred, list):
+            assert [list(row) for row in Y_pred] == before
+        else:
+            np.testing.assert_array_equal(Y_pred, before)
+    # with a gate, the children of such a group have an unknown gate: B is read as it is
+    gated = StructuredLabelEncoder.from_groups({"A": [0, 1], "B": [2, 3, 4]},
+                                               gates={"B": ("A", 1)})
+    T = np.array([[1, 0, 0, 0, 0], [0, 1, 1, 0, 0]])  # B gated off on row 0
+    P = np.array([[1, 1, 0, 0, 0], [0, 1, 1, 1, 0]])  # A on row 0, B on row 1
+    assert exact_match_score(T, P, schema=gated) == 0.0
+    assert task_accuracy_score(T, P, schema=gated).to_dict() == {"A": 0.5, "B": 0.0}
+    # an inconsistent truth is refused, by name
+    with pytest.raises(ValueError, match=r"^Y_true: Row 1 has 2 active labels \[0, 1\] in "
+                                         r"exclusive group 'A' \(labels \[0, 1\]\); expected "
+                                         r"at most one\."):
+        exact_match_score(np.array([[1, 0, 0, 1, 0], [1, 1, 1, 0, 0]]), T[[0, 0]], schema=enc)
+
+
 def test_single_class_task_without_schema():
     Y = pd.DataFrame({"a": ["x", "x"], "b": ["u", "v"]})
     assert task_accuracy_score(Y, Y).to_dict() == {"a": 1.0, "b": 1.0}
     assert list(cooccurrence_matrix(Y).columns) == ["a=x", "b=u", "b=v"]
+
+
+
+def test_single_category_categorical_scores_as_its_object_twin():
+    # A categorical column with one category (a constant task) is a single-class task,
+    # as the same labels as str are (before: "Task 'a' has one class").
+    Y = pd.DataFrame({"a": ["x", "x", "x"], "b": ["u", "v", "u"]})
+    Y_pred = pd.DataFrame({"a": ["x", None, "x"], "b": ["u", "v", "v"]})
+    for form in (lambda Y: Y, lambda Y: Y.astype("category")):
+        assert task_accuracy_score(form(Y), form(Y)).to_dict() == {"a": 1.0, "b": 1.0}
+        assert task_accuracy_score(form(Y), form(Y_pred)).to_dict() == pytest.approx(
+            {"a": 2 / 3, "b": 2 / 3})
+        assert exact_match_score(form(Y), form(Y_pred)) == pytest.approx(1 / 3)
+        assert list(cooccurrence_matrix(form(Y)).columns) == ["a=x", "b=u", "b=v"]
 
 
 def test_errors_name_what_was_expected(car):
@@ -328,6 +436,28 @@ def test_errors_name_what_was_expected(car):
         label_f1_score(Y_true, Y_pred, task="car")
     with pytest.raises(ValueError, match="Task 'color' got label 'green'"):
         exact_match_score(Y_true, Y_pred.assign(color="green"), schema=CAR_TASKS)
+
+
+
+@pytest.mark.parametrize("tasks", [
+    CAR_TASKS,
+    [Task("car", classes=["no", "yes"]), Task("color", classes=["red", "blue"],
+                                              gate=("car", "yes"))],
+    [Task("car", classes=["no", "yes"]), Task("color", gate=("car", "yes"))],
+], ids=["complete", "classes-without-kind", "inferred-classes"])
+def test_unknown_label_names_its_argument_and_row(tasks):
+    # A label that a task does not know is reported in Y_true or Y_pred, at its row
+    # there (before, with a task without kind: at its row in both stacked, unnamed).
+    Y_true = pd.DataFrame({"car": ["yes", "no", "yes"], "color": ["red", None, "blue"]})
+    Y_pred = pd.DataFrame({"car": ["yes", "no", "no"], "color": ["red", None, None]})
+    # row 2: car wrong (its color, gated off, is right)
+    assert exact_match_score(Y_true, Y_pred, schema=tasks) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match=r"^Y_pred: Task 'car' got label 'maybe' in row 2, "
+                                         r"which is not among its classes \['no', 'yes'\]\.$"):
+        task_accuracy_score(Y_true, Y_pred.assign(car=["yes", "no", "maybe"]), schema=tasks)
+    with pytest.raises(ValueError, match=r"^Y_true: Task 'car' got label 'maybe' in row 1, "
+                                         r"which is not among its classes \['no', 'yes'\]\.$"):
+        task_accuracy_score(Y_true.assign(car=["yes", "maybe", "yes"]), Y_pred, schema=tasks)
 
 
 # ---------------------------------------------------------------- co-occurrence

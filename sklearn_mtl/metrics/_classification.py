@@ -2,8 +2,10 @@
 
 Missing labels (nobody annotated them) and gated-off labels (the task does not apply)
 are left out of every metric: they are never counted as errors, and never as a class.
-A prediction that is missing or gated off where the truth has a label is wrong.
-Regression tasks are ignored by these metrics.
+A prediction that is missing or gated off where the truth has a label is wrong, and so
+is a predicted exclusive group with more than one active label: it has no single value,
+and is read as a missing prediction of its task. Regression tasks are ignored by these
+metrics.
 """
 
 from __future__ import annotations
@@ -227,7 +229,7 @@ def _check_average(average):
 def _selected_tasks(schema, task):
     if task is None:
         return [t for t in schema if t.kind in _CLASSIFICATION]
-    found = schema[task]
+    found = schema.named(task)
     if found.kind not in _CLASSIFICATION:
         raise ValueError(
             f"Task {task!r} is a {found.kind} task; classification metrics need a binary, "
@@ -290,10 +292,16 @@ def _task_prf(true, pred, task, weight, average, zero_division=0, warn_for=_PRF)
 
 
 def _label_arrays(true, pred, task, label_index):
+    """(labelled, true 0/1, predicted 0/1 or ``MISSING``) of one label of a multilabel task.
+
+    A prediction that does not give the label (missing, or the task gated off) is
+    ``MISSING``: wrong where the truth has the label, and no positive prediction.
+    """
+    j = true.schema.index(task.name)
     tb = true.multilabel[task.name][:, label_index]
     pb = pred.multilabel[task.name][:, label_index]
-    labelled = tb >= 0
-    return labelled, tb, (pb == 1).astype(np.int8)
+    given = (pb >= 0) & (pred.codes[:, j] >= 0)
+    return tb >= 0, tb, np.where(given, pb, MISSING).astype(np.int8)
 
 
 def _label_prf(true, pred, task, weight, label_index, zero_division=0, warn_for=_PRF):
@@ -391,7 +399,7 @@ def _per_task(func, Y_true, Y_pred, task, schema, sample_weight, name):
     tasks = _selected_tasks(true.schema, task)
     values = {t.name: func(true, pred, t, weight) for t in tasks}
     if task is not None:
-        return values[task]
+        return values[tasks[0].name]
     return pd.Series(values, name=name, dtype=float).rename_axis("task")
 
 
@@ -602,7 +610,7 @@ def label_f1_score(Y_true, Y_pred, *, task=None, schema=None, sample_weight=None
     true, pred = encode_pair(Y_true, Y_pred, schema)
     weight = check_sample_weight(sample_weight, true.n_samples)
     if task is not None:
-        found = true.schema[task]
+        found = true.schema.named(task)
         if found.kind != "multilabel":
             raise ValueError(
                 f"Task {task!r} is a {found.kind} task; label_f1_score scores the labels of "

@@ -10,7 +10,11 @@ union of ``Y_true`` and ``Y_pred`` and every absent label counts as missing.
 
 Labels given where their gate is off are masked (``gated_labels="mask"``), in the truth
 and in the predictions alike: a metric never raises on an inconsistent prediction (see
-:func:`~sklearn_mtl.metrics.consistency_violations` to find those).
+:func:`~sklearn_mtl.metrics.consistency_violations` to find those). A predicted exclusive
+group with more than one active label has no single value: it is read as a missing
+prediction of its task, wrong where the truth has a label. An inconsistent ``Y_true``
+raises, as the encoder does, and so does a label that a task does not know, in either:
+each error names ``Y_true`` or ``Y_pred``, and the row there.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numbers
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import clone
 
 from .._encoder import (
@@ -110,8 +115,9 @@ def _is_complete(task):
 def align_pred(Y_true, Y_pred):
     """``Y_pred`` in ``Y_true``'s form where that is unambiguous (never mutates either).
 
-    A 2-D array of predictions for a DataFrame truth gets the truth's columns; a
-    DataFrame of predictions is reordered to the truth's columns.
+    A 2-D array of predictions for a DataFrame truth gets the truth's columns, and so do
+    label sets for a one-column truth (its multilabel task); a DataFrame of predictions is
+    reordered to the truth's columns.
     """
     if isinstance(Y_true, pd.DataFrame):
         if isinstance(Y_pred, pd.DataFrame):
@@ -126,7 +132,21 @@ def align_pred(Y_true, Y_pred):
                 )
             by_name = {str(c): c for c in Y_pred.columns}
             return Y_pred[[by_name[c] for c in true_cols]].set_axis(Y_true.columns, axis=1)
-        if isinstance(Y_pred, (np.ndarray, list)) and not _is_label_sets(Y_pred):
+        if _is_label_sets(Y_pred):
+            columns = [str(c) for c in Y_true.columns]
+            single = _present_values(Y_true.iloc[:, 0]) if len(columns) == 1 else None
+            if len(columns) != 1 or single:
+                got = (f"a column {columns[0]!r} of one label per row (e.g. {single[0]!r})"
+                       if single else f"a DataFrame with {len(columns)} columns {columns}")
+                raise ValueError(
+                    f"Y_pred is a list of label sets (one multilabel task), but Y_true is "
+                    f"{got}; expected Y_pred in Y_true's form: a DataFrame with the same "
+                    f"columns or a 2-D array (n_samples, {len(columns)})."
+                )
+            column = np.empty(len(Y_pred), dtype=object)
+            column[:] = list(Y_pred)
+            return pd.DataFrame({Y_true.columns[0]: column})
+        if isinstance(Y_pred, (np.ndarray, list)):
             arr = _as_label_array(Y_pred)
             if arr.ndim == 1 and Y_true.shape[1] == 1:
                 arr = arr.reshape(-1, 1)
@@ -206,7 +226,8 @@ def _infer_tasks(Y):
     """Tasks for labels without a schema: the encoder's inference, plus single-class tasks.
 
     A column whose labels show one class (a perfectly predicted constant task) is a
-    binary task whose second class never occurs, instead of an error.
+    binary task whose second class never occurs, instead of an error; the classes of a
+    categorical column are its categories, so one category makes such a task.
     """
     indicator = _indicator_tasks(Y)
     if indicator is not None:
@@ -214,10 +235,12 @@ def _infer_tasks(Y):
     tasks = []
     for name, values in _raw_columns(Y):
         dtype = getattr(values, "dtype", None)
-        if isinstance(dtype, pd.CategoricalDtype) or (dtype is not None and dtype.kind == "b"):
-            tasks.append(Task(name))
-            continue
-        present = _present_values(values)
+        if isinstance(dtype, pd.CategoricalDtype):
+            present = list(values.cat.categories)
+        elif dtype is not None and dtype.kind == "b":
+            present = None  # classes False and True, whichever the labels show
+        else:
+            present = _present_values(values)
         if present and len(set(present)) == 1:
             tasks.append(Task(name, kind="binary", classes=[present[0], ABSENT]))
         else:
@@ -257,6 +280,89 @@ def _extend_classes(tasks, Y):
     return out
 
 
+# ------------------------------------------------------------------------------ groups
+def group_activity(Y, groups):
+    """Which labels of each exclusive group are on in a flat label space.
+
+    ``Y`` is a multi-hot matrix (an array, sparse or dense, whose column ``c`` is label
+    ``c``, or a DataFrame whose columns are named by the labels) or a list of label sets;
+    it is predictions (``Y_pred``), read as they are.
+
+    Returns ``(hot, turned_off)``: ``hot[group]`` is a bool array (n_samples, n_labels of
+    the group), and ``turned_off(off)`` a copy of ``Y`` in its own form where each label
+    ``l`` of ``off`` is turned off on the rows ``off[l]`` (a bool array).
+    """
+    if isinstance(Y, pd.DataFrame):
+        by_name = {str(c): c for c in Y.columns}
+
+        def active_of(label):
+            if str(label) not in by_name:
+                raise ValueError(
+                    f"The multi-hot Y_pred has no column for label {label!r}; its columns are "
+                    f"{list(by_name)}."
+                )
+            return np.asarray(Y[by_name[str(label)]], dtype=float) == 1
+
+        def turned_off(off):
+            out = Y.copy()
+            for label, rows in off.items():
+                out[by_name[str(label)]] = out[by_name[str(label)]].where(~rows, 0)
+            return out
+    elif _is_label_sets(Y):
+        sets = [set(s) if isinstance(s, _CONTAINERS) else set() for s in Y]
+
+        def active_of(label):
+            return np.array([label in s for s in sets], dtype=bool)
+
+        def turned_off(off):
+            return [
+                type(s)(v for v in s if not (v in off and off[v][row]))
+                if isinstance(s, _CONTAINERS) else s
+                for row, s in enumerate(Y)
+            ]
+    else:
+        arr = np.asarray(Y.toarray() if sp.issparse(Y) else Y)
+        if arr.ndim != 2:
+            raise ValueError(
+                f"Y_pred has shape {arr.shape}; expected a multi-hot matrix (n_samples, "
+                "n_labels) or a list of label sets."
+            )
+
+        def active_of(label):
+            if not (isinstance(label, (int, np.integer)) and 0 <= label < arr.shape[1]):
+                raise ValueError(
+                    f"Label {label!r} is not a column index of the multi-hot Y_pred of width "
+                    f"{arr.shape[1]}."
+                )
+            return np.asarray(arr[:, int(label)], dtype=float) == 1
+
+        def turned_off(off):
+            out = arr.copy()
+            for label, rows in off.items():
+                out[rows, int(label)] = 0
+            return out
+
+    hot = {
+        str(name): np.column_stack([active_of(label) for label in labels])
+        for name, labels in groups.items()
+    }
+    return hot, turned_off
+
+
+def _without_conflicts(Y_pred, groups):
+    """``Y_pred`` with each exclusive group that has more than one active label in a row
+    turned off in that row: the group has no single value there, so its task reads as
+    a missing prediction (wrong where the truth has a label). ``Y_pred`` is left as it is.
+    """
+    hot, turned_off = group_activity(Y_pred, groups)
+    off = {}
+    for name, labels in groups.items():
+        conflict = hot[str(name)].sum(axis=1) > 1
+        if conflict.any():
+            off.update((label, conflict) for label in labels)
+    return turned_off(off) if off else Y_pred
+
+
 # ---------------------------------------------------------------------------- encoding
 def _as_pandas(Y_true, Y_pred):
     """Polars labels read as pandas ones (:func:`~sklearn_mtl._frames.to_pandas`)."""
@@ -279,8 +385,32 @@ def encode_truth(Y, encoder):
     return encoder.transform(Y)
 
 
+def _read_as(method, Y, name):
+    """``method(Y)``, where a ValueError (a label refused, at its row) names ``name``,
+    the argument that holds it (``"Y_true"`` or ``"Y_pred"``; ``None`` leaves it as is)."""
+    if name is None:
+        return method(Y)
+    try:
+        return method(Y)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+def _complete_tasks(tasks, Y):
+    """Tasks with the kinds and classes the encoder infers from ``Y`` (the stacked truth
+    and predictions), without encoding it: the rows of a stack are neither ``Y_true``'s
+    nor ``Y_pred``'s, so each is checked against the tasks on its own."""
+    encoder = StructuredLabelEncoder(tasks=tasks)
+    encoder._fit(Y)
+    return encoder.tasks_
+
+
 def fit_label_encoder(Y_true, Y_pred=None, schema=None, *, extend_classes=False):
-    """A fitted encoder that reads ``Y_true`` and ``Y_pred`` alike (gated labels masked)."""
+    """A fitted encoder that reads ``Y_true`` and ``Y_pred`` alike (gated labels masked).
+
+    With ``Y_pred``, a label of ``Y_true`` that the encoder refuses is named as
+    ``Y_true``'s, at its row.
+    """
     encoder, tasks = resolve_schema(schema)
     Y_true, Y_pred = _as_pandas(Y_true, Y_pred)
     both = _concat(Y_true, Y_pred)
@@ -295,19 +425,22 @@ def fit_label_encoder(Y_true, Y_pred=None, schema=None, *, extend_classes=False)
         params = {"tasks": tasks, "gated_labels": "mask"}
         if encoder.groups is not None:
             params["missing_groups"] = "mask"
-        fitted = clone(encoder).set_params(**params)
-        return fitted.fit(Y_true)
-    if tasks is None:
-        tasks = _infer_tasks(both)
-    encoder = StructuredLabelEncoder(tasks=tasks, gated_labels="mask")
-    if all(_is_complete(t) for t in tasks):
-        return encoder.fit(Y_true)
-    encoder.fit(both)
-    return StructuredLabelEncoder(tasks=encoder.tasks_, gated_labels="mask").fit(Y_true)
+        encoder = clone(encoder).set_params(**params)
+    else:
+        if tasks is None:
+            tasks = _infer_tasks(both)
+        if not all(_is_complete(t) for t in tasks):
+            tasks = _complete_tasks(tasks, both)
+        encoder = StructuredLabelEncoder(tasks=tasks, gated_labels="mask")
+    return _read_as(encoder.fit, Y_true, None if Y_pred is None else "Y_true")
 
 
 def encode_pair(Y_true, Y_pred, schema=None, *, extend_classes=False):
-    """``(true, pred)`` as EncodedLabels of one schema (polars objects read as pandas)."""
+    """``(true, pred)`` as EncodedLabels of one schema (polars objects read as pandas).
+
+    A label the schema refuses raises, naming ``Y_true`` or ``Y_pred`` and the row; a
+    predicted exclusive group with more than one active label is read as missing.
+    """
     Y_true, Y_pred = _as_pandas(Y_true, Y_pred)
     if isinstance(Y_true, EncodedLabels) and isinstance(Y_pred, EncodedLabels):
         _check_same_tasks(Y_true.schema, Y_pred.schema)
@@ -315,14 +448,17 @@ def encode_pair(Y_true, Y_pred, schema=None, *, extend_classes=False):
     elif isinstance(Y_true, EncodedLabels) or isinstance(Y_pred, EncodedLabels):
         encoded, raw = (Y_true, Y_pred) if isinstance(Y_true, EncodedLabels) else (Y_pred, Y_true)
         enc = StructuredLabelEncoder(tasks=list(encoded.schema.tasks), gated_labels="mask")
-        other = enc.fit_transform(raw)
+        other = _read_as(enc.fit_transform, raw, "Y_true" if raw is Y_true else "Y_pred")
         true, pred = (encoded, other) if encoded is Y_true else (other, encoded)
     else:
         check_row_order(Y_true, Y_pred, ("Y_true", "Y_pred"),
                         "Y_pred = Y_pred.loc[Y_true.index]")
         Y_pred = align_pred(Y_true, Y_pred)
         enc = fit_label_encoder(Y_true, Y_pred, schema, extend_classes=extend_classes)
-        true, pred = enc.transform(Y_true), enc.transform(Y_pred)
+        if enc.groups is not None:
+            Y_pred = _without_conflicts(Y_pred, enc.groups)
+        true = _read_as(enc.transform, Y_true, "Y_true")
+        pred = _read_as(enc.transform, Y_pred, "Y_pred")
     if true.n_samples != pred.n_samples:
         raise ValueError(
             f"Y_true has {true.n_samples} samples but Y_pred has {pred.n_samples}; "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 from sklearn.metrics._scorer import _BaseScorer
 
 from ._classification import (
@@ -56,13 +58,13 @@ def _regression_score(true, pred, *, task, metric, scorer, sample_weight=None):
     import numpy as np
     from sklearn import metrics
 
-    spec = true.schema[task]
+    spec = true.schema.named(task)
     if spec.kind != "regression":
         raise ValueError(
             f"Task {task!r} is a {spec.kind} task; {scorer!r} scores a regression task. For "
             "a classification task use 'accuracy', 'f1_macro', ..."
         )
-    t, p = true.regression[task], pred.regression[task]
+    t, p = true.regression[spec.name], pred.regression[spec.name]
     rows = ~np.isnan(t)
     if not rows.any() or np.isnan(p[rows]).any():
         return float("nan")
@@ -99,8 +101,9 @@ def make_task_scorer(metric, *, task):
         scikit-learn's scorer names ``"r2"``, ``"neg_mean_absolute_error"``,
         ``"neg_mean_squared_error"``, ``"neg_root_mean_squared_error"``, over the
         samples with a value (NaN where a prediction is empty: its gate predicted off).
-    task : str
-        The task to score.
+    task : str or int
+        The task to score: its name, or its column label in ``Y`` (the ``0`` of
+        ``pd.DataFrame(array)``).
 
     Returns
     -------
@@ -121,8 +124,11 @@ def make_task_scorer(metric, *, task):
     known = [*_TASK_METRICS, *_REGRESSION_SCORERS]
     if metric not in known:
         raise ValueError(f"Unknown task metric {metric!r}; expected one of {known}.")
-    if not isinstance(task, str):
-        raise ValueError(f"task must be a task name (str); got {task!r}.")
+    if not isinstance(task, (str, numbers.Integral)) or isinstance(task, bool):
+        raise ValueError(
+            f"task must be a task name (a str, or the int column label of a Y such as "
+            f"pd.DataFrame(array)); got {task!r}."
+        )
     if metric in _REGRESSION_SCORERS:
         name, sign = _REGRESSION_SCORERS[metric]
         return _StructuredScorer(metric, _regression_score, sign=sign,

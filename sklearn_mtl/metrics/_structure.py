@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from .._encoder import EncodedLabels, _as_label_array
 from .._frames import to_pandas
 from .._schema import NOT_APPLICABLE, _topological_order
-from ._inputs import ABSENT, _encoder_of, encode_one, encode_pair, resolve_schema
+from ._inputs import ABSENT, _encoder_of, encode_one, encode_pair, group_activity, resolve_schema
 
 _NORMALIZE = (None, "row", "all")
 
@@ -163,6 +162,10 @@ def consistency_violations(Y_pred, schema):
     An *exclusivity* violation is more than one active label in one exclusive group of
     a flat label space (see :meth:`StructuredLabelEncoder.from_groups`); such a group
     then has no single value, and the gates of its children are unknown.
+
+    The metrics score such predictions without raising: a label given where its gate is
+    off is masked, and a group with more than one active label is a missing prediction
+    of its task (wrong where the truth has a label; it lowers recall, not precision).
 
     Parameters
     ----------
@@ -322,42 +325,10 @@ def _read_columns(Y, tasks):
 
 
 def _read_groups(Y, groups, violations):
-    if isinstance(Y, pd.DataFrame):
-        by_name = {str(c): c for c in Y.columns}
-
-        def active_of(label):
-            if str(label) not in by_name:
-                raise ValueError(
-                    f"The multi-hot Y_pred has no column for label {label!r}; its columns are "
-                    f"{list(by_name)}."
-                )
-            return np.asarray(Y[by_name[str(label)]], dtype=float) == 1
-    elif isinstance(Y, (list, tuple)) or (
-        isinstance(Y, np.ndarray) and Y.ndim == 1 and Y.dtype == object
-    ):
-        sets = [set(s) for s in Y]
-
-        def active_of(label):
-            return np.array([label in s for s in sets], dtype=bool)
-    else:
-        arr = np.asarray(Y.toarray() if sp.issparse(Y) else Y, dtype=float)
-        if arr.ndim != 2:
-            raise ValueError(
-                f"Y_pred has shape {arr.shape}; expected a multi-hot matrix (n_samples, "
-                "n_labels) or a list of label sets."
-            )
-
-        def active_of(label):
-            if not (isinstance(label, (int, np.integer)) and 0 <= label < arr.shape[1]):
-                raise ValueError(
-                    f"Label {label!r} is not a column index of the multi-hot Y_pred of width "
-                    f"{arr.shape[1]}."
-                )
-            return arr[:, int(label)] == 1
-
+    hot_of, _ = group_activity(Y, groups)
     values, has_label = {}, {}
     for name, labels in groups.items():
-        hot = np.column_stack([active_of(label) for label in labels])
+        hot = hot_of[name]
         count = hot.sum(axis=1)
         for row in np.flatnonzero(count > 1):
             active = [labels[k] for k in np.flatnonzero(hot[row])]
