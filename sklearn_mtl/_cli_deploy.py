@@ -107,12 +107,14 @@ def _lines_format(lines):
 MISSING_MARK = "?"
 
 
-def read_missing_marks(frame, skip=()):
+def read_missing_marks(frame, skip=(), text=()):
     """``frame`` with each text cell that is :data:`MISSING_MARK` (spaces around it
     allowed) read as missing, and a text column whose other values are all numbers then
     read as numbers, as ``read_csv`` reads a column with gaps; and how many cells each
     column had, ``{column: count}``. The columns named in ``skip`` are left as they
-    are, and so is the caller's frame."""
+    are, those named in ``text`` keep their other values as text (codes such as
+    ``"01"``, which a model reads as categories), and the caller's frame is left as it
+    is."""
     from .neural._preprocessing import is_text
 
     found, read = {}, {}
@@ -127,8 +129,9 @@ def read_missing_marks(frame, skip=()):
         found[c] = int(marked.sum())
         column = values.mask(marked)  # its dtype kept: NaN, or <NA> for a string dtype
         numbers = pd.to_numeric(column, errors="coerce")
-        if numbers.notna().sum() == column.notna().sum():  # every other cell a number
-            # read as Python reads them, exactly: pandas 2's to_numeric rounds some
+        if str(c) not in text and numbers.notna().sum() == column.notna().sum():
+            # every other cell a number: read as Python reads them, exactly (pandas 2's
+            # to_numeric rounds some)
             read[c] = column.map(float, na_action="ignore").astype(float)
         else:
             read[c] = column
@@ -240,6 +243,66 @@ def load_model(path, trusted=()):
     return model, final
 
 
+#: The categories of a bool column, as the encoders read them (a gap as its own).
+_BOOL_CATEGORIES = {"False", "True", "<missing>"}
+
+
+def text_columns(model):
+    """The names of the columns that ``model`` reads as categories, which a CSV file
+    must give as text whatever a batch holds: a code ``"01"`` read as the number 1 is a
+    category the model never saw. They are the columns one-hot encoded by the step that
+    reads the file: the network's own preprocessing (``preprocessor_``, a
+    :class:`~sklearn_mtl.neural.TabularPreprocessor`) or a ``ColumnTransformer`` (the
+    command line's baselines), looked for in a pipeline's first step and inside a
+    wrapper's ``estimator_`` (a ``TaskThresholdTuner``). A bool column is left out:
+    ``read_csv`` reads ``true`` and ``TRUE`` as the bools the model learned. Empty
+    where no such step is found (the file is then read as ``read_csv`` guesses)."""
+    step = model
+    while True:  # down to the step that reads the file's columns
+        if hasattr(step, "steps"):
+            step = step.steps[0][1]
+        elif getattr(step, "preprocessor_", None) is not None:
+            step = step.preprocessor_
+        elif hasattr(step, "estimator_"):
+            step = step.estimator_
+        else:
+            break
+    names = getattr(step, "feature_names_in_", None)
+    if names is None:
+        return []
+    if hasattr(step, "categorical_columns_"):  # the network's TabularPreprocessor
+        encoded = [(step.one_hot_, names[step.categorical_columns_])]
+    elif hasattr(step, "transformers_"):  # a ColumnTransformer
+        encoded = [(_one_hot(transformer), _selected(columns, names))
+                   for _, transformer, columns in step.transformers_]
+    else:
+        return []
+    return [str(c) for encoder, columns in encoded if encoder is not None
+            for c, categories in zip(columns, encoder.categories_)
+            if not {str(v) for v in categories} <= _BOOL_CATEGORIES]
+
+
+def _one_hot(transformer):
+    """The fitted ``OneHotEncoder`` that is ``transformer`` or one of its pipeline's
+    steps, or None (a ``ColumnTransformer`` leaves a transformer of no column unfitted)."""
+    from sklearn.preprocessing import OneHotEncoder
+
+    steps = [s for _, s in transformer.steps] if hasattr(transformer, "steps") else [
+        transformer]
+    return next((s for s in steps if isinstance(s, OneHotEncoder)
+                 and hasattr(s, "categories_")), None)
+
+
+def _selected(columns, names):
+    """The names of the columns a ``ColumnTransformer``'s transformer reads: given by
+    name, position or boolean mask (none for another selection)."""
+    columns = np.atleast_1d(np.asarray(columns, dtype=object))
+    if len(columns) and all(isinstance(c, (bool, np.bool_)) for c in columns):
+        return list(names[columns.astype(bool)])
+    return [names[c] if isinstance(c, (int, np.integer)) else c for c in columns
+            if isinstance(c, (str, int, np.integer))]
+
+
 def _manifest(path):
     try:
         with zipfile.ZipFile(path) as zf:
@@ -301,9 +364,12 @@ def check_encoding(encoding, option="--encoding"):
     return encoding
 
 
-def read_batches(path, batch_size, encoding=None):
+def read_batches(path, batch_size, encoding=None, text=()):
     """(total rows or None, iterator of DataFrames) of a CSV or Parquet file, or of a
-    CSV on standard input where ``path`` is ``"-"``; a CSV in ``encoding`` where given."""
+    CSV on standard input where ``path`` is ``"-"``; a CSV in ``encoding`` where given.
+    The columns named in ``text`` (see :func:`text_columns`) are read from a CSV as
+    text whatever a batch holds, and keep their text where a cell marks a gap (see
+    :func:`read_missing_marks`); a Parquet or Excel file's columns keep their types."""
     if str(path) == STDIO:
         stream = _stdin_text(encoding)
         try:
@@ -311,13 +377,15 @@ def read_batches(path, batch_size, encoding=None):
         except UnicodeDecodeError as exc:
             raise DeployInputError(f"DATA '-' is not a readable CSV file: {exc}. "
                                    f"{_STDIN_UTF8}") from None  # before the reader exists
-        return _csv_batches(_Rejoined(head, stream), "-", batch_size, _lines_format(head))
+        return _csv_batches(_Rejoined(head, stream), "-", batch_size, _lines_format(head),
+                            text)
     path = Path(path)
     if not path.is_file():
         raise DeployInputError(f"DATA {str(path)!r}: no such file.")
     if path.suffix.lower() in _EXCEL:
         try:
-            frame = read_missing_marks(read_workbook(path, f"DATA {str(path)!r}"))[0]
+            frame = read_missing_marks(read_workbook(path, f"DATA {str(path)!r}"),
+                                       text=text)[0]
         except ValueError as exc:
             raise DeployInputError(str(exc)) from None
         if not len(frame):
@@ -338,10 +406,11 @@ def read_batches(path, batch_size, encoding=None):
             raise DeployInputError(
                 f"DATA {str(path)!r} is not a readable Parquet file: {exc}"
             ) from None
-        batches = (read_missing_marks(b.to_pandas())[0]
+        batches = (read_missing_marks(b.to_pandas(), text=text)[0]
                    for b in parquet.iter_batches(batch_size=batch_size))
         return parquet.metadata.num_rows, batches
-    return _csv_batches(path, str(path), batch_size, csv_format(path, encoding=encoding))
+    return _csv_batches(path, str(path), batch_size, csv_format(path, encoding=encoding),
+                        text)
 
 
 #: Why standard input must be UTF-8, and the ways around it.
@@ -349,9 +418,10 @@ _STDIN_UTF8 = ("Standard input is read as UTF-8: give its encoding (--encoding c
                "or the file's path instead (read in its own encoding).")
 
 
-def _csv_batches(source, name, batch_size, options):
+def _csv_batches(source, name, batch_size, options, text=()):
     """(None, iterator of DataFrames) of the CSV ``source`` (a path or a text stream),
-    named ``name`` in errors."""
+    named ``name`` in errors; the columns named in ``text`` read as text (``str``), not
+    as the numbers a batch of codes such as ``"01"`` would otherwise give."""
     def unreadable(exc):
         hint = f". {_STDIN_UTF8}" if name == STDIO and isinstance(
             exc, UnicodeDecodeError) else ""
@@ -359,7 +429,8 @@ def _csv_batches(source, name, batch_size, options):
 
     reader = None
     try:
-        reader = pd.read_csv(source, chunksize=batch_size, **options, **EXACT_FLOATS)
+        reader = pd.read_csv(source, chunksize=batch_size, dtype=dict.fromkeys(text, str),
+                             **options, **EXACT_FLOATS)
         first = next(reader)
     except StopIteration:
         raise DeployInputError(f"DATA {name!r} has a header but no data row.") from None
@@ -371,16 +442,17 @@ def _csv_batches(source, name, batch_size, options):
     finally:
         if reader is not None and sys.exc_info()[0] is not None:
             reader.close()  # the file pandas opened
-    return None, _CsvChunks(first, reader, unreadable)
+    return None, _CsvChunks(first, reader, unreadable, text)
 
 
 class _CsvChunks:
-    """The chunks of a CSV file as DataFrames (``?`` cells read as missing); the file is
-    closed at its end, on a read error, or by :meth:`close` (also before the first
-    chunk is taken)."""
+    """The chunks of a CSV file as DataFrames (``?`` cells read as missing, the columns
+    named in ``text`` kept as text); the file is closed at its end, on a read error, or
+    by :meth:`close` (also before the first chunk is taken)."""
 
-    def __init__(self, first, reader, unreadable):
+    def __init__(self, first, reader, unreadable, text=()):
         self._first, self._reader, self._unreadable = first, reader, unreadable
+        self._text = text
 
     def __iter__(self):
         return self
@@ -396,7 +468,7 @@ class _CsvChunks:
             except (pd.errors.ParserError, UnicodeDecodeError) as exc:
                 self.close()
                 raise self._unreadable(exc) from None
-        return read_missing_marks(chunk)[0]
+        return read_missing_marks(chunk, text=self._text)[0]
 
     def close(self):
         self._reader.close()
@@ -502,8 +574,33 @@ def prediction_frame(model, final, X, *, proba):
             columns[task.name] = pd.array(values.tolist(), dtype=_label_dtype(task.classes))
         if proba and task.kind != "regression":
             for k, label in enumerate(task.classes):
-                columns[f"{task.name}_proba_{label}"] = outputs[j][:, k]
+                columns[_proba_column(task, label)] = outputs[j][:, k]
     return pd.DataFrame(columns, index=index)
+
+
+def _proba_column(task, label):
+    """The name of the column of ``task``'s probability of ``label`` (``--proba``)."""
+    return f"{task.name}_proba_{label}"
+
+
+def check_id_column(id_column, final, proba, data_name):
+    """Refuse an ``--id-column`` that has the name of a column of the predictions (a
+    task's, or with ``proba`` one of its probabilities'): the output cannot hold both."""
+    if id_column is None:
+        return
+    for task in final.schema_:
+        if id_column == str(task.name):
+            what = f"task {task.name!r}, whose predicted labels fill a column of that name"
+        elif proba and task.kind != "regression" and id_column in [
+                _proba_column(task, label) for label in task.classes]:
+            what = f"a column of task {task.name!r}'s probabilities (--proba)"
+        else:
+            continue
+        raise DeployInputError(
+            f"--id-column {id_column!r} is also the name of {what} in the predictions; "
+            f"the output cannot hold both. Give the id column of DATA {data_name!r} "
+            "another name, or leave out --id-column."
+        )
 
 
 def _label_dtype(classes):
@@ -597,7 +694,8 @@ def predict_command(args):
         encoding = check_encoding(args.encoding)
     except ValueError as exc:
         raise DeployInputError(str(exc)) from None
-    total, batches = read_batches(args.data, args.batch_size, encoding)
+    total, batches = read_batches(args.data, args.batch_size, encoding,
+                                  text=text_columns(model))
     with _closed_after(batches):  # the data file, read to its end or not
         return _predict_batches(args, model, final, total, batches)
 
@@ -625,6 +723,7 @@ def _predict_batches(args, model, final, total, batches):
         else:  # the columns are checked before a progress bar is drawn
             columns = feature_columns(model, final, first.columns, args.id_column,
                                       str(args.data))
+            check_id_column(args.id_column, final, args.proba, str(args.data))
             batches = itertools.chain([first], batches)
         with tqdm(total=total, unit="rows", desc="predict", file=sys.stderr,
                   disable=args.quiet) as bar:
@@ -668,9 +767,14 @@ def export_command(args):
     model, final = load_model(args.model, args.trust)
     sample = None
     if args.sample is not None:
-        _, batches = read_batches(args.sample, 256)
+        _, batches = read_batches(args.sample, 256, text=text_columns(model))
         with _closed_after(batches):  # one chunk is enough
-            chunk = next(iter(batches))
+            chunk = next(iter(batches), None)
+        if chunk is None or not len(chunk):
+            raise DeployInputError(
+                f"--sample {str(args.sample)!r} has a header but no data row; expected "
+                "rows of inputs to check the exported graph on."
+            )
         columns = feature_columns(model, final, chunk.columns, None, str(args.sample))
         sample = model_input(model, chunk[columns])
     try:
@@ -775,5 +879,5 @@ def info_command(args):
     return 0
 
 
-__all__ = ["DeployInputError", "add_deploy_parsers", "feature_columns", "load_model",
-           "model_info", "prediction_frame", "read_batches"]
+__all__ = ["DeployInputError", "add_deploy_parsers", "check_id_column", "feature_columns",
+           "load_model", "model_info", "prediction_frame", "read_batches", "text_columns"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -172,8 +173,9 @@ def baseline_preprocessing(X, *, model="linear"):
 
 def _as_days(frame):
     """Dates as days since 1970-01-01 (UTC), durations as days (as the network reads
-    them); a gap as NaN. Text (a CSV file's, at prediction) is read as dates, else as
-    durations, as the network's preprocessing reads it."""
+    them); a gap as NaN, and so a column of gaps alone (a batch of empty cells, which
+    ``read_csv`` reads as numbers). Text (a CSV file's, at prediction) is read as
+    dates, else as durations, as the network's preprocessing reads it."""
     from .neural._preprocessing import as_days, is_text, read_time_text
 
     return np.column_stack([
@@ -945,17 +947,29 @@ def build_parser():
     return parser
 
 
+#: The exit status once the reader of standard output has closed the pipe (``| head``):
+#: that of a process ended by SIGPIPE (128 + 13), as a shell reports it for ``cat``.
+BROKEN_PIPE_STATUS = 141
+
+
 def main(argv=None):
-    """Run the command line; returns the exit status (0, or 2 on an input error)."""
+    """Run the command line; returns the exit status (0, 2 on an input error, or
+    :data:`BROKEN_PIPE_STATUS` where the reader of standard output left early)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     from ._cli_deploy import DeployInputError
 
     try:
-        return args.handler(args)
+        status = args.handler(args)
+        sys.stdout.flush()  # a reader that left is found here, not in Python's exit
+        return status
     except (CLIError, DeployInputError) as exc:
         print(f"sklearn-mtl {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Python's documented recipe: what is left to flush goes nowhere, quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE_STATUS
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1358,3 +1358,174 @@ def test_dates_in_a_local_order_are_pointed_out(tmp_path, capsys):
     assert not cli._local_dates(pd.Series(["2024-01-03", "3.1.24"]))
     assert not cli._local_dates(pd.Series([1.5, 2.5]))
 
+
+
+# ------------------------------------------------------- reading columns at prediction
+@pytest.fixture
+def codes_csv(tmp_path):
+    """Codes that look like numbers ("01") next to one that does not ("A7"), a bool
+    column written in lower case; a new file whose batches of 3 rows hold codes that
+    all look like numbers, and a "?" (a gap)."""
+    rng = np.random.RandomState(1)
+    n = 200
+    code, x = rng.choice(["01", "02", "03", "A7"], n), rng.normal(size=n).round(3)
+    flag = rng.choice(["true", "false"], n)
+    pd.DataFrame({"code": code, "flag": flag, "x": x,
+                  "y": np.where(np.isin(code, ["01", "A7"]), "pos", "neg"),
+                  "z": np.where(flag == "true", "hi", "lo")}).to_csv(tmp_path / "train.csv",
+                                                                     index=False)
+    new = pd.DataFrame({"code": ["A7", "02", "03", "01", "02", "01", "?", "03"],
+                        "flag": ["true", "false"] * 4,
+                        "x": [0.1, -0.1, 0.2, -0.3, 0.5, 1.0, 0.0, -1.0]})
+    new.to_csv(tmp_path / "new.csv", index=False)
+    # as the model reads them: codes as text, "?" as a gap, the bools as bools
+    typed = new.assign(code=new["code"].replace("?", None), flag=new["flag"] == "true")
+    return tmp_path / "train.csv", tmp_path / "new.csv", typed
+
+
+@pytest.mark.parametrize("model", ["mtl", "independent", "product-hgb"])
+def test_predict_reads_the_columns_of_categories_as_text(codes_csv, tmp_path, model):
+    # A file or a batch of codes that all look like numbers ("01", "02") was read as
+    # integers: 1 is a category the model never saw, so the predictions changed
+    # silently, and with the batch size.
+    import sklearn_mtl
+
+    train, new, typed = codes_csv
+    path = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(train), "--targets", "y,z", "--model", model,
+                     "--max-epochs", "5", "--out", str(path), "--quiet"]) == 0
+    expected = sklearn_mtl.load(path).predict(typed).to_numpy().tolist()
+    out, numbers = tmp_path / "pred.csv", tmp_path / "numbers.csv"
+    pd.read_csv(new, dtype=str).iloc[1:6].to_csv(numbers, index=False)  # no "A7", no "?"
+    for data, batch_size, rows in [(new, "3", slice(None)), (new, "100", slice(None)),
+                                   (numbers, "100", slice(1, 6))]:
+        assert cli.main(["predict", str(path), str(data), "--out", str(out), "--batch-size",
+                         batch_size, "--quiet"]) == 0
+        assert pd.read_csv(out).to_numpy().tolist() == expected[rows], (data, batch_size)
+
+
+def test_text_columns_are_found_inside_pipelines_and_wrappers(codes_csv):
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    import sklearn_mtl
+    from sklearn_mtl import IndependentTaskClassifier, MultiTaskClassifier, TaskThresholdTuner
+    from sklearn_mtl._cli_deploy import text_columns
+
+    train, _, _ = codes_csv
+    # the baselines that fit builds: their ColumnTransformer's encoded columns, the bools
+    # left to read_csv, which reads "true" and "TRUE" as the bools the model learned
+    assert cli.main(["fit", "--data", str(train), "--targets", "y,z", "--model",
+                     "independent", "--out", str(train.with_suffix(".mtl")), "--quiet"]) == 0
+    assert text_columns(sklearn_mtl.load(train.with_suffix(".mtl"))) == ["code"]
+    frame = pd.read_csv(train, dtype={"code": str})
+    X, Y = frame[["code", "flag", "x"]], frame[["y", "z"]]
+    encode = make_column_transformer((OneHotEncoder(), [0]), ("passthrough", ["x"]))
+    baseline = make_pipeline(encode, IndependentTaskClassifier(LogisticRegression()))
+    assert text_columns(baseline.fit(X, Y)) == ["code"]
+    tuned = TaskThresholdTuner(baseline, cv=2).fit(X, Y)
+    assert text_columns(tuned) == ["code"]
+    network = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, random_state=0)
+    assert text_columns(network.fit(X, Y)) == ["code"]
+    # the first step reads the file: a network after a scaler reads no categories of it
+    scaled = make_pipeline(StandardScaler(), IndependentTaskClassifier(LogisticRegression()))
+    assert text_columns(scaled.fit(X[["x"]], Y)) == []
+    assert text_columns(IndependentTaskClassifier(LogisticRegression()).fit(
+        X[["x"]].to_numpy(), Y)) == []
+
+
+@pytest.mark.parametrize("model", ["mtl", "independent"])
+def test_a_batch_without_dates_predicts_them_as_gaps(tmp_path, capsys, model):
+    # A date column whose cells are all empty in a file or a batch is read by pandas as
+    # numbers (NaN): a model fitted on dates refused it ("holds float64 values", or
+    # numpy's ufunc 'divide' error for the baselines).
+    import sklearn_mtl
+
+    rng = np.random.RandomState(0)
+    n = 80
+    frame = pd.DataFrame({"when": pd.date_range("2020-01-01", periods=n).strftime("%Y-%m-%d"),
+                          "x": rng.normal(size=n).round(3)})
+    frame.loc[::10, "when"] = None  # gaps in training
+    frame["y"], frame["z"] = np.where(frame.x > 0, "a", "b"), np.where(np.arange(n) % 2, "p", "q")
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    path = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(tmp_path / "train.csv"), "--targets", "y,z",
+                     "--model", model, "--max-epochs", "3", "--out", str(path),
+                     "--quiet"]) == 0
+    loaded = sklearn_mtl.load(path)
+    new = pd.DataFrame({"when": ["2020-02-01", None, None], "x": [0.1, 0.2, -0.3]})
+    new.to_csv(tmp_path / "new.csv", index=False)
+    expected = loaded.predict(new.assign(when=pd.to_datetime(new["when"], utc=True)))
+    out = tmp_path / "pred.csv"
+    for data, batch_size in [(new, "1"), (new, "100"), (new.iloc[1:], "100")]:
+        data.to_csv(tmp_path / "new.csv", index=False)
+        assert cli.main(["predict", str(path), str(tmp_path / "new.csv"), "--out", str(out),
+                         "--batch-size", batch_size, "--quiet"]) == 0, capsys.readouterr().err
+        got = pd.read_csv(out)
+        assert got.to_numpy().tolist() == expected.iloc[-len(data):].to_numpy().tolist()
+    # numbers where dates were fitted are still refused
+    new.assign(when=[1.5, 2.5, None]).to_csv(tmp_path / "new.csv", index=False)
+    assert cli.main(["predict", str(path), str(tmp_path / "new.csv"), "--out", str(out),
+                     "--quiet"]) == 2
+    assert "cannot predict rows 0-2" in capsys.readouterr().err
+
+
+def test_baselines_read_a_column_of_gaps_alone_as_gaps():
+    for gaps in ([np.nan, np.nan], [None, None]):
+        np.testing.assert_array_equal(cli._as_days(pd.DataFrame({"d": gaps})), [[np.nan]] * 2)
+
+
+@pytest.mark.parametrize("command", ["predict", "info"])
+def test_a_reader_that_closes_the_pipe_ends_the_command_quietly(saved_pipeline, tmp_path,
+                                                                command):
+    # `sklearn-mtl predict model.mtl - --out - | head`: once head has what it wants and
+    # closes the pipe, the command ends (status 141, as cat's), without a traceback.
+    _, path, X, _ = saved_pipeline
+    data = tmp_path / "many.csv"
+    pd.concat([X] * 500, ignore_index=True).to_csv(data, index=False)
+    args = {"predict": ["predict", str(path), "-", "--out", "-", "--quiet"],
+            "info": ["info", str(path), "--json"]}[command]
+    with open(data) as stdin:
+        run = subprocess.Popen([sys.executable, "-m", "sklearn_mtl.cli", *args], stdin=stdin,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if command == "predict":
+            assert run.stdout.readline() == "car,color,tags\n"
+        run.stdout.close()  # before info writes a line: its output finds no reader
+        stderr = run.stderr.read()
+        assert run.wait(timeout=300) == 141, stderr  # 128 + SIGPIPE
+    assert stderr == ""
+
+
+@pytest.mark.parametrize("id_column, proba, message", [
+    ("car", False, "--id-column 'car' is also the name of task 'car', whose predicted "
+     "labels fill a column of that name in the predictions; the output cannot hold both. "
+     "Give the id column of DATA"),
+    ("color_proba_red", True, "--id-column 'color_proba_red' is also the name of a column "
+     "of task 'color''s probabilities (--proba) in the predictions"),
+])
+def test_an_id_column_named_as_a_column_of_the_predictions_exits_2(
+        saved_pipeline, tmp_path, capsys, id_column, proba, message):
+    _, path, X, _ = saved_pipeline
+    data, out = tmp_path / "labelled.csv", tmp_path / "pred.csv"
+    X.assign(**{id_column: range(len(X))}).to_csv(data, index=False)
+    argv = ["predict", str(path), str(data), "--out", str(out), "--id-column", id_column]
+    assert cli.main(argv + ["--proba"] * proba) == 2
+    err = capsys.readouterr().err
+    assert message in err and "rows/s" not in err  # before the progress bar
+    assert not out.exists()
+    if proba:  # without --proba, no such column: the id column is written
+        assert cli.main([*argv, "--quiet"]) == 0
+        assert pd.read_csv(out)[id_column].tolist() == list(range(len(X)))
+
+
+def test_export_sample_without_rows_exits_2(saved_pipeline, tmp_path, capsys):
+    _, path, X, _ = saved_pipeline
+    sample, onnx_path = tmp_path / "header.csv", tmp_path / "m.onnx"
+    X.head(0).to_csv(sample, index=False)
+    assert cli.main(["export", str(path), "--onnx", str(onnx_path), "--sample",
+                     str(sample)]) == 2
+    assert (f"--sample {str(sample)!r} has a header but no data row; expected rows of "
+            "inputs to check the exported graph on.") in capsys.readouterr().err
+    assert not onnx_path.exists()

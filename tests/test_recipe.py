@@ -260,6 +260,27 @@ def test_dates_given_as_text_predict_as_dates(tmp_path):
         sklearn_mtl.load(tmp_path / "model.mtl").predict_proba(text)[0], clf.predict_proba(X)[0])
 
 
+def test_a_date_column_of_gaps_alone_predicts_as_gaps():
+    # A batch whose date cells are all empty comes as NaN (read_csv reads numbers) or
+    # None: read as NaT, not refused as "float64 values"; numbers are still refused.
+    X, Y = raw_table()
+    X = X.assign(sold=pd.Timestamp("2020-03-01") + pd.to_timedelta(np.arange(len(X)), unit="D"),
+                 kept=pd.to_timedelta(np.arange(len(X)) % 5, unit="h"))
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=2, random_state=0).fit(X, Y)
+    rows = X.head(4)
+    expected = clf.predict_proba(rows.assign(sold=pd.NaT, kept=pd.to_timedelta([None] * 4)))
+    for gap in (np.nan, None):
+        got = clf.predict_proba(rows.assign(sold=gap, kept=gap))
+        for a, b in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="column 'sold' held dates in training but holds "
+                                         "float64 values"):
+        clf.predict(rows.assign(sold=[1.5, np.nan, 2.0, 3.0]))
+    pre = clf.preprocessor_
+    np.testing.assert_array_equal(pre.transform(rows.assign(sold=np.nan)),
+                                  pre.transform(rows.assign(sold=pd.NaT)))
+
+
 def test_raw_dataframe_with_strings_and_gaps_fits_and_predicts():
     X, Y = raw_table()
     before_X, before_Y = X.copy(), Y.copy()

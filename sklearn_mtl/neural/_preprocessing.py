@@ -42,7 +42,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
       read as days since 1970-01-01 (UTC), a duration as days, a missing one (``NaT``)
       as a gap; then scaled as the other numeric columns are. A date takes no part in
       the log-ratios. Given as text later (a CSV file's dates), such a column is parsed
-      (``pd.to_datetime``, text without an offset read as UTC; ``pd.to_timedelta``).
+      (``pd.to_datetime``, text without an offset read as UTC; ``pd.to_timedelta``);
+      given as gaps alone (NaN or None, as a batch of empty cells comes), as gaps.
     - **Point masses** (with ``point_mass``): a numeric column whose most frequent value
       is its lowest or highest (advertising spend of 0 in a third of the rows, a count
       of 0, a value censored at a limit) and holds at least ``point_mass`` of its
@@ -391,7 +392,10 @@ _DAY = pd.Timedelta(days=1)
 
 def as_days(column):
     """A date column as days since 1970-01-01 (UTC), a duration column as days;
-    float64, ``NaT`` as NaN."""
+    float64, ``NaT`` as NaN; a column of gaps alone (NaN, None: the empty cells of a
+    CSV file's batch) as NaN, whatever its dtype."""
+    if not is_time(column) and not column.notna().any():
+        return np.full(len(column), np.nan)
     if _is_date(column):
         column = utc_naive(column) - pd.Timestamp("1970-01-01")
     return (column / _DAY).to_numpy(dtype=np.float64, na_value=np.nan)
@@ -505,14 +509,22 @@ def _categorical_dtype(dtype):
     return getattr(dtype, "kind", "O") in _CATEGORICAL_KINDS
 
 
+#: The dtypes of a date column read from text (in UTC) and of a duration column.
+_TIME_DTYPES = {True: "datetime64[ns, UTC]", False: "timedelta64[ns]"}
+
+
 def read_times(frame, columns, dates):
     """``frame`` with its date and duration columns (positions ``columns``, ``dates``
-    flagging the dates) read as such where they come as text (a CSV file's); the
-    caller's frame is left as it is."""
+    flagging the dates) read as such where they come as text (a CSV file's), and as
+    gaps (``NaT``) where they hold gaps alone (NaN, None: a batch of empty cells, which
+    ``read_csv`` reads as numbers); the caller's frame is left as it is."""
     parsed = {}
     for j, date in zip(columns, dates):
         column = frame.iloc[:, j]
         what = "dates" if date else "durations"
+        if not is_time(column) and not column.notna().any():
+            parsed[j] = pd.Series(pd.NaT, index=column.index, dtype=_TIME_DTYPES[date])
+            continue
         if is_time(column):
             if _is_date(column) != date:  # a date where a duration was, or back
                 raise ValueError(
