@@ -85,13 +85,14 @@ def export_onnx(
         Where to write the ``.onnx`` file; ``None`` only returns the model.
     X_sample : array-like or DataFrame, default=None
         A few rows of input data. Gives the inputs' names and types (a DataFrame becomes one
-        input per column, named after it, as a ``ColumnTransformer`` expects) and, with
-        ``check``, the rows on which onnxruntime must reproduce ``predict_proba``.
+        input per column, named exactly as the column, as a ``ColumnTransformer`` expects)
+        and, with ``check``, the rows on which onnxruntime must reproduce ``predict_proba``.
     initial_types : list of (name, skl2onnx type), default=None
-        The graph's inputs, as skl2onnx takes them; overrides what ``X_sample`` gives. By
-        default one float tensor ``"input"`` of shape (batch, n_features) (or (batch,
-        channels, ...) for images and clips), or one input per column of the training
-        DataFrame when the pipeline starts with a ``ColumnTransformer``.
+        The graph's inputs, as skl2onnx takes them, named as given (skl2onnx itself would
+        write each name as a C identifier); overrides what ``X_sample`` gives. By default
+        one float tensor ``"input"`` of shape (batch, n_features) (or (batch, channels,
+        ...) for images and clips), or one input per column of the training DataFrame
+        when the pipeline starts with a ``ColumnTransformer``.
     target_opset : int, default=18
         The ONNX opset of the default domain.
     labels : bool, default=True
@@ -175,6 +176,7 @@ def export_onnx(
         raise
     except Exception as exc:
         raise OnnxExportError(_skl2onnx_message(model, exc)) from exc
+    _name_inputs(onx, [name for name, _ in initial_types])
     schema = estimator.schema_
     labels = labels and _labels_ok(estimator, decoder)
     expected = [name for name, _, _ in _outputs(schema, labels)]
@@ -260,7 +262,9 @@ def run_onnx(onnx_model, X):
 
 
 def onnx_inputs(session, X):
-    """The feeds of ``session.run`` for ``X`` (a DataFrame or an array)."""
+    """The feeds of ``session.run`` for ``X`` (a DataFrame or an array): a DataFrame's
+    column of each input's name where the graph has one input per column; an
+    ``OnnxExportError`` names a column that ``X`` lacks."""
     inputs = session.get_inputs()
     one_named = (len(inputs) == 1 and hasattr(X, "columns") and X.shape[1] == 1
                  and inputs[0].name == str(X.columns[0]))  # a table of one column
@@ -268,7 +272,7 @@ def onnx_inputs(session, X):
         feeds = {}
         for inp in inputs:
             if inp.name not in X.columns:
-                raise ValueError(
+                raise OnnxExportError(
                     f"The ONNX model takes a column {inp.name!r}, which X lacks; X has "
                     f"{list(map(str, X.columns))}."
                 )
@@ -649,6 +653,51 @@ def _reads_like_the_command_line(model):
         if getattr(func, "__module__", None) == "sklearn_mtl.cli":
             return True
     return False
+
+
+def _name_inputs(onx, names):
+    """Name the graph's inputs ``names`` (the columns, or the initial types' names), in
+    order, as given: skl2onnx writes each as a C identifier (``"length (m)"`` ->
+    ``"length__m_"``, ``"1st"`` -> ``"_1st"``, ``"v.2"`` -> ``"v_2"``), which a user's
+    ``{column: values}`` would not find. The nodes reading an input, in subgraphs too,
+    read its new name."""
+    inputs = onx.graph.input
+    if len(inputs) != len(names):
+        raise OnnxExportError(
+            f"skl2onnx gave the graph {len(inputs)} input(s) for the {len(names)} initial "
+            f"type(s) {list(names)}; their names cannot be matched."
+        )
+    rename = {inp.name: str(name) for inp, name in zip(inputs, names) if inp.name != str(name)}
+    if not rename:
+        return
+    graphs = list(_graphs(onx.graph))
+    taken = {v for g in graphs for v in (*(i.name for i in g.input),
+                                         *(i.name for i in g.initializer),
+                                         *(o for node in g.node for o in node.output))}
+    clash = sorted(set(rename.values()) & (taken - set(rename)))
+    if clash:
+        raise OnnxExportError(
+            f"The graph's inputs cannot be named {clash}: other values of the graph have "
+            "those names. Rename the columns."
+        )
+    for graph in graphs:
+        for value in (*graph.input, *graph.value_info):
+            value.name = rename.get(value.name, value.name)
+        for node in graph.node:
+            node.input[:] = [rename.get(name, name) for name in node.input]
+
+
+def _graphs(graph):
+    """``graph`` and the subgraphs of its nodes (a ``Loop``'s, a ``Scan``'s), nested."""
+    import onnx
+
+    yield graph
+    for node in graph.node:
+        for attr in node.attribute:
+            subgraphs = ([attr.g] if attr.type == onnx.AttributeProto.GRAPH
+                         else attr.graphs if attr.type == onnx.AttributeProto.GRAPHS else [])
+            for sub in subgraphs:
+                yield from _graphs(sub)
 
 
 def _set_metadata(onnx, onx, schema, thresholds, *, labels, joint=None):

@@ -76,8 +76,13 @@ COMPOSITES = (
 )
 _NUMERIC_KINDS = "biuf"
 #: Types skops reports as untrusted that are data, not code: a ``numpy.dtype`` is rebuilt
-#: from its name (``SimpleImputer`` keeps the dtype it was fitted on).
-_SKOPS_DATA_TYPES = frozenset({"numpy.dtype"})
+#: from its name (``SimpleImputer`` keeps the dtype it was fitted on), a pandas
+#: ``StringDtype`` by ``StringDtype(storage, na_value)``, whose arguments skops checks as it
+#: checks every value (a search such as ``GridSearchCV``, stored whole by skops, holds the
+#: dtypes of the label columns its sklearn-mtl estimator was fitted on). skops names it
+#: ``pandas.StringDtype`` from pandas 3 on, by its defining module before.
+_SKOPS_DATA_TYPES = frozenset({"numpy.dtype", "pandas.StringDtype",
+                               "pandas.core.arrays.string_.StringDtype"})
 #: What scikit-learn's own estimators hold that skops does not trust by default:
 #: ``HistGradientBoostingClassifier`` with categorical features (``"from_dtype"``, the
 #: default) keeps a ``FunctionTransformer`` of ``partial(check_array, ...)``. skops reports
@@ -128,7 +133,10 @@ def save(estimator, path, *, include_optimizer=False):
     TypeError
         When a parameter or fitted attribute cannot be stored without pickle: a torch
         module instance as ``trunk`` (pass the class and ``trunk_params``), a lambda or a
-        locally defined function or class, an arbitrary object. The message names it.
+        locally defined function or class, an arbitrary object; a scikit-learn object
+        that skops cannot store, or would store but not load again (one holding
+        ``pd.NA``). The message names it, and for a search (``GridSearchCV``) or another
+        scikit-learn object around an sklearn-mtl estimator, what to save instead.
 
     See Also
     --------
@@ -377,8 +385,13 @@ class _Writer:
             try:
                 self.skops[name] = sio.dumps(obj)
             except Exception as exc:  # skops says what it cannot store
-                raise TypeError(f"{where} ({type(obj).__name__}) cannot be stored: {exc}") from exc
-            _check_findable(sio.get_untrusted_types(data=self.skops[name]), where, obj)
+                raise TypeError(
+                    f"{where} ({type(obj).__name__}) cannot be stored: {str(exc).rstrip('.')}."
+                    f"{_instead(obj)}"
+                ) from exc
+            untrusted = sio.get_untrusted_types(data=self.skops[name])
+            _check_findable(untrusted, where, obj)
+            _check_skops_loads(untrusted, where, obj)
             return {"$t": "skops", "ref": name}
         raise TypeError(
             f"{where} is a {type(obj).__module__}.{type(obj).__qualname__}, which save() cannot "
@@ -500,6 +513,30 @@ def _check_findable(names, where, obj):
                 "find again by its name (a lambda, or a function or class defined inside "
                 "a function); define it at the top level of a module to save it."
             )
+
+
+def _check_skops_loads(names, where, obj):
+    """A ``TypeError`` where a scikit-learn object holds ``pd.NA`` (the missing value of a
+    ``"string"`` column's dtype, a ``SimpleImputer(missing_values=pd.NA)``): skops writes
+    it, but its loader cannot build it again, trusted or not."""
+    held = [name for name in names if name.startswith("pandas.") and name.endswith(".NAType")]
+    if held:
+        raise TypeError(
+            f"{where} ({type(obj).__name__}) holds pd.NA ({held[0]}), which skops stores "
+            f"but cannot load again.{_instead(obj)}"
+        )
+
+
+def _instead(obj):
+    """What to save in place of a scikit-learn object that skops cannot store, where it
+    holds an sklearn-mtl estimator (a search, a meta-estimator): that estimator, which
+    save() stores without skops."""
+    if not _holds_project_object(obj):
+        return ""
+    which = ("its best_estimator_ (save(search.best_estimator_, path))"
+             if hasattr(obj, "best_estimator_") else "the sklearn-mtl estimator it holds")
+    return (f" Save {which} instead: save() stores sklearn-mtl estimators and the "
+            "pipelines around them without skops.")
 
 
 def _resolve(module, qualname):

@@ -26,7 +26,12 @@ from sklearn_mtl import (  # noqa: E402
     TaskThresholdTuner,
     export_onnx,
 )
-from sklearn_mtl._export import OnnxExportError, network_outputs_module, run_onnx  # noqa: E402
+from sklearn_mtl._export import (  # noqa: E402
+    OnnxExportError,
+    check_parity,
+    network_outputs_module,
+    run_onnx,
+)
 
 ATOL = 1e-5
 
@@ -798,3 +803,49 @@ def test_a_table_of_one_date_column_exports():
     clf = MultiTaskClassifier(max_epochs=2, random_state=0, ensemble_size=2,
                               lookup=None).fit(X, Y)
     _assert_parity(clf, export_onnx(clf, X_sample=X.head(10)), X)
+
+
+#: Column names that skl2onnx would rewrite as C identifiers ("length (m)" ->
+#: "length__m_", "1st" -> "_1st", "a b" -> "a_b1" next to "a_b").
+ODD_NAMES = ["length (m)", "v.2", "1st", "a_b", "a b", "größe €", "brand name"]
+
+
+def _odd_frame(n, seed):
+    rng = np.random.RandomState(seed)
+    X = pd.DataFrame({name: rng.normal(size=n) for name in ODD_NAMES[:-1]})
+    X["brand name"] = rng.choice(["acme", "zenith"], n)
+    X["sold on"] = pd.Timestamp("2021-03-01") + pd.to_timedelta(rng.uniform(0, 900, n),
+                                                                unit="D")
+    Y = pd.DataFrame({"car": np.where(X["length (m)"] > 0, "yes", "no"),
+                      "big": np.where(X["brand name"] == "acme", "u", "v")})
+    return X, Y
+
+
+@pytest.mark.parametrize("kind", ["network on the raw table", "one date column",
+                                  "column transformer"])
+def test_inputs_are_named_exactly_as_the_columns(kind):
+    X, Y = _odd_frame(80, 0)
+    test, _ = _odd_frame(30, 1)
+    if kind == "column transformer":
+        X, test = X[ODD_NAMES], test[ODD_NAMES]
+        model = make_pipeline(
+            ColumnTransformer([("num", StandardScaler(), ODD_NAMES[:-1]),
+                               ("cat", OneHotEncoder(handle_unknown="ignore"), ["brand name"])]),
+            IndependentTaskClassifier(LogisticRegression()),
+        ).fit(X, Y)
+        final = model[-1]
+    else:  # the network's own preprocessing: strings, dates, numbers
+        if kind == "one date column":
+            X, test = X[["sold on"]], test[["sold on"]]
+        model = final = MultiTaskClassifier(
+            hidden_layer_sizes=(8,), max_epochs=2, ensemble_size=1, decode="independent",
+            lookup=None, random_state=0).fit(X, Y)
+    for onx in (export_onnx(model, X_sample=X.head(5)), export_onnx(model)):
+        assert [i.name for i in onx.graph.input] == list(X.columns)
+        onnx.checker.check_model(onx)
+        _assert_parity(model, onx, test, estimator=final)
+        assert set(check_parity(model, onx, test)) == {"car", "big"}
+    missing = X.columns[-1]
+    if len(X.columns) > 1:
+        with pytest.raises(OnnxExportError, match=rf"takes a column '{missing}', which X lacks"):
+            run_onnx(onx, test.drop(columns=missing))

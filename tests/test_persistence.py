@@ -658,6 +658,50 @@ def test_string_label_dtypes_round_trip(tmp_path, dtype):
     pd.testing.assert_frame_equal(loaded.predict(X), model.predict(X))
 
 
+def _search(estimator, param_grid, dtype):
+    """A fitted GridSearchCV (stored whole by skops) on labels of string ``dtype``."""
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    X, Y, _ = car_data(n=40)
+    Y = pd.DataFrame({"car": Y["car"].astype(str).astype(dtype),
+                      "big": np.where(X["c"] > 0, "yes", "no").astype(object)})
+    return X, GridSearchCV(estimator, param_grid, cv=KFold(2)).fit(X, Y)
+
+
+@pytest.mark.parametrize("dtype", ["str", "python_nan"])
+def test_a_search_round_trips(tmp_path, dtype):
+    # The estimator inside keeps its label columns' dtypes: pandas' StringDtype (the
+    # default "str" of pandas 3) is data that skops rebuilds, trusted like numpy.dtype.
+    dtype = {"str": "str", "python_nan": pd.StringDtype("python", na_value=np.nan)}[dtype]
+    X, search = _search(IndependentTaskClassifier(LogisticRegression()),
+                        {"estimator__C": [0.1, 1.0]}, dtype)
+    loaded = load(save(search, tmp_path / "search.mtl"))
+    assert loaded.best_params_ == search.best_params_
+    _same_outputs(search.best_estimator_, loaded.best_estimator_, X)
+    pd.testing.assert_frame_equal(loaded.predict(X), search.predict(X))
+    for a, b in zip(loaded.predict_proba(X), search.predict_proba(X), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_search_that_skops_cannot_load_is_refused_at_save(tmp_path):
+    # skops writes pd.NA (the missing value of a "string" column's dtype) but cannot
+    # build it again, and cannot store a network at all: save refuses, and says to save
+    # the best estimator, which it stores without skops.
+    path = tmp_path / "search.mtl"
+    X, search = _search(IndependentTaskClassifier(LogisticRegression()),
+                        {"estimator__C": [0.1, 1.0]}, pd.StringDtype("python"))
+    with pytest.raises(TypeError, match=r"holds pd\.NA .*Save its best_estimator_ "
+                                        r"\(save\(search\.best_estimator_, path\)\)"):
+        save(search, path)
+    _same_outputs(search.best_estimator_, load(save(search.best_estimator_, path)), X)
+    X, search = _search(MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1),
+                        {"lr": [0.01]}, "str")
+    path.unlink()
+    with pytest.raises(TypeError, match=r"cannot be stored: .*Save its best_estimator_"):
+        save(search, path)
+    assert os.listdir(tmp_path) == []  # nothing written
+
+
 def test_column_selection_by_the_tasks_forests_round_trips(tmp_path):
     # SelectFromModel holding an sklearn-mtl estimator: rebuilt as the pipelines are
     from sklearn.ensemble import RandomForestClassifier
