@@ -348,10 +348,12 @@ def _fit_params(estimator, sample_weight, groups):
     name where its ``fit`` takes them (the weights always, the groups where they are
     read); to a pipeline, without metadata routing, as ``<step>__sample_weight`` for
     its final step and ``<step>__groups`` for each step that takes them, as a pipeline
-    is given them by hand."""
-    params = {} if groups is None else groups_fit_params(estimator, groups)
+    is given them by hand; with routing, the weights by name for the pipeline to route
+    as its steps request them (the groups then split the folds only)."""
+    routed = isinstance(estimator, Pipeline) and _routing_enabled()  # by its requests
+    params = {} if groups is None or routed else groups_fit_params(estimator, groups)
     if sample_weight is not None:
-        if isinstance(estimator, Pipeline) and not _routing_enabled():
+        if isinstance(estimator, Pipeline) and not routed:
             params.update({f"{estimator.steps[-1][0]}__{key}": value for key, value
                            in _fit_params(estimator[-1], sample_weight, None).items()})
         else:
