@@ -600,7 +600,7 @@ def _categorical_block(frame, columns, categories=None):
     raw = block.to_numpy()
     values = np.where(pd.isna(raw), "<missing>", raw.astype(str))
     for j, known in enumerate(() if categories is None else categories):
-        unknown = ~np.isin(values[:, j], known)
+        unknown = ~np.isin(values[:, j], known) & ~pd.isna(raw[:, j])  # a gap stays one
         for value in set(raw[unknown, j].tolist()):  # few: the rows' distinct values
             spelling = next((s for s in _spellings(value) if s in known), None)
             if spelling is not None:
@@ -611,7 +611,7 @@ def _categorical_block(frame, columns, categories=None):
 def _spellings(value):
     """Other spellings of a category's value: a number (or bool) as an integer, a float
     and, for 0 and 1, a bool."""
-    if not isinstance(value, (bool, int, float, np.number)) or value != value:  # NaN
+    if not isinstance(value, (bool, int, float, np.number)):
         return ()
     spellings = [repr(float(value)), str(float(value))]
     if float(value).is_integer():
