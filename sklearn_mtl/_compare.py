@@ -84,8 +84,11 @@ def compare(
     random_state : int, RandomState instance or None, default=0
         Seed of the shuffled folds when ``cv`` is an int.
     error_score : "raise" or float, default="raise"
-        What a fold gets when fitting or predicting fails: raise, or this value for
-        every metric (with a warning).
+        What a fold gets when fitting, predicting or scoring fails: raise (the error
+        names the model and fold), or, with a warning, this value for every score
+        (exact match, accuracies, F1, R²) and NaN for the losses (Hamming loss, RMSE)
+        and times. With NaN, as scikit-learn's ``cross_validate`` gives it, the model's
+        means are NaN; with a number, the means count it.
     progress : bool, default=True
         Show a progress bar over folds x models.
     return_details : bool, default=False
@@ -123,7 +126,8 @@ def compare(
         Only with ``return_details=True``: ``"folds"`` (DataFrame, one row per model and
         fold), ``"predictions"`` (dict name -> out-of-fold :class:`EncodedLabels`, or
         ``None`` when the folds do not partition the samples), ``"estimators"`` (dict
-        name -> list of fitted estimators, one per fold), ``"schema"`` and ``"Y"`` (the
+        name -> list of fitted estimators, one per fold, None where it failed),
+        ``"schema"`` and ``"Y"`` (the
         encoded labels).
 
     Warns
@@ -203,6 +207,7 @@ def compare(
             if error is None:
                 try:
                     pred = encoder.transform(align_pred(_rows(Y, test), result["Y_hat"]))
+                    scores = _fold_metrics(encoded[test], pred)
                 except Exception as exc:
                     error = exc
             if error is not None and error_score == "raise":
@@ -221,11 +226,13 @@ def compare(
                 )
                 record.update(_failed_metrics(tasks, error_score, regression))
                 records.append(record)
+                if return_details:
+                    fitted[name].append(None)  # one entry per fold
                 bar.update(1)
                 continue
             record["fit_time"] = result["fit_time"]
             record["predict_time"] = result["predict_time"]
-            record.update(_fold_metrics(encoded[test], pred))
+            record.update(scores)
             records.append(record)
             if return_details:
                 fitted[name].append(result["model"])
@@ -243,9 +250,13 @@ def compare(
     order += ["fit_time", "predict_time"]
     metrics = [m for m in order if m in metrics]
     grouped = folds.groupby("model", sort=False)[metrics]
-    table = pd.concat(
-        {"mean": grouped.mean(), "std": grouped.std(ddof=0)}, axis=1
-    ).swaplevel(axis=1)
+    mean, std = grouped.mean(), grouped.std(ddof=0)
+    if "failed" in folds:
+        folds["failed"] = folds["failed"].fillna(False).astype(bool)
+        if np.isnan(error_score):  # the model's means NaN, as cross_validate's would be
+            failed = folds.groupby("model", sort=False)["failed"].any()
+            mean.loc[failed[failed].index] = std.loc[failed[failed].index] = np.nan
+    table = pd.concat({"mean": mean, "std": std}, axis=1).swaplevel(axis=1)
     table = table.reindex(
         columns=pd.MultiIndex.from_product([metrics, ["mean", "std"]], names=["metric", None])
     ).reindex(list(estimators))
@@ -460,20 +471,20 @@ def _rows(Y, idx):
 
 
 def _fold_metrics(true, pred):
-    out = {
-        "exact_match": exact_match_score(true, pred),
-        "hamming_loss": hamming_loss(true, pred),
-    }
+    classified = _selected_tasks(true.schema, None)  # none: regression tasks only
+    out = {"exact_match": exact_match_score(true, pred),
+           "hamming_loss": hamming_loss(true, pred)} if classified else {}
     weight = np.ones(true.n_samples)
     accuracies = []
     per_task = {}
-    for task in _selected_tasks(true.schema, None):
+    for task in classified:
         acc = _task_accuracy(true, pred, task, weight)
         accuracies.append(acc)
         per_task[f"{task.name} accuracy"] = acc
         per_task[f"{task.name} f1_macro"] = _task_prf(true, pred, task, weight, "macro")[2]
     finite = [a for a in accuracies if not np.isnan(a)]
-    out["mean_task_accuracy"] = float(np.mean(finite)) if finite else float("nan")
+    if classified:
+        out["mean_task_accuracy"] = float(np.mean(finite)) if finite else float("nan")
     out.update(per_task)
     for task in true.schema:
         if task.kind == "regression":
@@ -500,10 +511,16 @@ def _regression_metrics(true, pred, name):
 
 
 def _failed_metrics(tasks, value, regression=()):
-    names = ["exact_match", "hamming_loss", "mean_task_accuracy", "fit_time", "predict_time"]
-    names += [f"{t} {m}" for t in tasks for m in ("accuracy", "f1_macro")]
-    names += [f"{t} {m}" for t in regression for m in _REGRESSION_METRICS]
-    return dict.fromkeys(names, float(value))
+    """A failed fold's record: ``value`` for each score (higher is better), NaN for the
+    losses and times, which a number such as 0 would make the best."""
+    scores = ["exact_match", "mean_task_accuracy"] if tasks else []
+    scores += [f"{t} {m}" for t in tasks for m in ("accuracy", "f1_macro")]
+    scores += [f"{t} r2" for t in regression]
+    losses = ["hamming_loss"] if tasks else []
+    losses += [f"{t} rmse" for t in regression]
+    return {**dict.fromkeys(scores, float(value)),
+            **dict.fromkeys([*losses, "fit_time", "predict_time"], float("nan")),
+            "failed": True}
 
 
 def _empty_like(encoded):

@@ -306,7 +306,8 @@ def _frame(X):
         names = {c: f"column {c!r} of X" for c in X.columns}
     elif isinstance(X, np.ndarray) and X.ndim == 2 and (
             X.dtype == object or np.issubdtype(X.dtype, np.integer)):
-        frame = pd.DataFrame(X)
+        # an object array's columns as a DataFrame's would be: numbers read as numbers
+        frame = pd.DataFrame(X).infer_objects()
         names = {c: f"column {c} of X" for c in frame.columns}
     else:
         return None, None

@@ -149,9 +149,13 @@ def baseline_preprocessing(X, *, model="linear"):
     linear = model == "linear"
     numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])
                and not pd.api.types.is_bool_dtype(X[c])]
+    # a column of gaps alone (a spreadsheet's empty column): gradient boosting refuses
+    # it, the imputer of the linear models keeps it as it is (as zeros)
+    empty = [] if linear else [c for c in numeric if X[c].isna().all()]
+    numeric = [c for c in numeric if c not in empty]
     times = [c for c in X.columns if is_time(X[c])]
-    other = [c for c in X.columns if c not in numeric and c not in times]
-    if not other and not times and not (linear and X.isna().to_numpy().any()):
+    other = [c for c in X.columns if c not in numeric and c not in times and c not in empty]
+    if not other and not times and not empty and not (linear and X.isna().to_numpy().any()):
         return None
 
     def numbers():
@@ -166,7 +170,8 @@ def baseline_preprocessing(X, *, model="linear"):
     )
     days = make_pipeline(FunctionTransformer(_as_days, feature_names_out="one-to-one"), numbers())
     return ColumnTransformer(
-        [("numeric", numbers(), numeric), ("times", days, times), ("other", categories, other)],
+        [("numeric", numbers(), numeric), ("times", days, times), ("other", categories, other),
+         ("empty", "drop", empty)],
         sparse_threshold=0,  # dense: the trees take no sparse input
     )
 
@@ -216,6 +221,8 @@ def verdict(table, details=None):
     """One sentence: which model has the best exact match, and how the network fares
     (a tie is called one, whichever model the table lists first); with ``compare``'s
     details, a second on whether the folds can tell the network from that model."""
+    if ("exact_match", "mean") not in table.columns:  # regression tasks only
+        return "No classification task, so no exact match: compare the tasks' RMSE and R²."
     scores = table[("exact_match", "mean")].dropna()
     if scores.empty:
         return "No model could be scored."
@@ -517,11 +524,11 @@ def _markdown(frame):
     def cell(value):
         if isinstance(value, float):
             return "" if np.isnan(value) else f"{value:.3f}"
-        return str(value).replace("|", "\\|")
+        return str(value).replace("|", "\\|")  # a task named "pass|fail"
 
     names = [n for n in frame.index.names if n] if frame.index.nlevels > 1 else None
     index_name = " / ".join(names) if names else str(frame.index.name or "")
-    header = [index_name] + [str(c) for c in frame.columns]
+    header = [cell(str(c)) for c in [index_name, *frame.columns]]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for i, idx in enumerate(frame.index):
         # (task, label) rows: "species" for a task, "tags / a" for one of its labels.
@@ -529,7 +536,7 @@ def _markdown(frame):
             idx = " / ".join(str(part) for part in idx if str(part) != "")
         # Cell by cell, so an integer column (counts) is not turned into floats.
         values = [frame.iat[i, j] for j in range(frame.shape[1])]
-        lines.append("| " + " | ".join([str(idx)] + [cell(v) for v in values]) + " |")
+        lines.append("| " + " | ".join([cell(str(idx))] + [cell(v) for v in values]) + " |")
     return "\n".join(lines)
 
 
@@ -571,11 +578,13 @@ def _write_plots(out, table, details, names, args):
         plt.close(fig)
         written.append((filename, caption))
 
-    save(plotting.plot_task_metrics(table, metric="accuracy"), "task_accuracy.png",
-         "Per-task accuracy (mean ± std over folds)")
-    save(plotting.plot_task_metrics(table, metric="f1_macro"), "task_f1_macro.png",
-         "Per-task macro F1 (mean ± std over folds)")
-    if details["predictions"] is not None:
+    columns = set(table.columns.get_level_values(0))
+    for metric, what in (("accuracy", "accuracy"), ("f1_macro", "macro F1")):
+        if any(c.endswith(f" {metric}") for c in columns):  # none: regression tasks only
+            save(plotting.plot_task_metrics(table, metric=metric), f"task_{metric}.png",
+                 f"Per-task {what} (mean ± std over folds)")
+    labelled = any(t.kind != "regression" for t in details["schema"])  # labels to count
+    if details["predictions"] is not None and labelled:
         for name in names:
             fig = plotting.plot_cooccurrence(
                 details["Y"], details["predictions"][name], normalize="all"
@@ -584,8 +593,8 @@ def _write_plots(out, table, details, names, args):
             save(fig, f"cooccurrence_{name}.png",
                  f"Label co-occurrence: true, {name}'s out-of-fold predictions, difference")
     for name in names:
-        fitted = details["estimators"].get(name) or []
-        if fitted and name == "mtl":
+        fitted = [m for m in details["estimators"].get(name) or [] if m is not None]
+        if fitted and name == "mtl":  # (None: a fold where it failed)
             fig = plotting.plot_training_curves(fitted[0])
             fig.suptitle(f"Training curves, {name} (fold 1)")
             save(fig, f"training_curves_{name}.png", f"Training loss of {name} on fold 1")
@@ -807,8 +816,10 @@ def _compare_command(args):
                 progress=not args.quiet, return_details=True, groups=groups,
                 n_jobs=args.n_jobs,
             )
-    except ValueError as exc:
-        raise CLIError(f"The comparison failed: {exc}") from exc
+    except ValueError as exc:  # its notes name the model and fold
+        where = " ".join(getattr(exc, "__notes__", ()))
+        raise CLIError(f"The comparison failed: {exc}" + (f" ({where})" if where else "")) \
+            from exc
     warned = _unique_warnings(caught)
     formatted = format_comparison(table).T.rename_axis("metric")
     with pd.option_context("display.width", 200, "display.max_columns", 20):

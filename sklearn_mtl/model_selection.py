@@ -112,7 +112,16 @@ class MultiTaskStratifiedKFold(_BaseKFold):
             warnings.warn(
                 f"The groups parameter is ignored by {type(self).__name__}", UserWarning
             )
-        return super().split(X, self._label_indicators(X, y), groups)
+        labels = self._label_indicators(X, y)
+        counts = labels.sum(axis=0)
+        rare = counts[(counts > 0) & (counts < self.n_splits)]
+        if len(rare):  # as StratifiedKFold warns: some test folds lack the label
+            warnings.warn(
+                f"The least populated label in y has only {rare.min()} members, which is "
+                f"less than n_splits={self.n_splits}.",
+                UserWarning,
+            )
+        return super().split(X, labels, groups)
 
     def _label_indicators(self, X, y):
         """The label indicators of ``y`` (see :func:`label_indicators`), one row per

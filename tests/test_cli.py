@@ -130,6 +130,26 @@ def test_baseline_preprocessing_exact_values():
         cli.baseline_preprocessing(X, model="forest")
 
 
+def test_the_trees_drop_a_column_of_gaps_alone():
+    # A spreadsheet's empty column: gradient boosting refuses it ("window shape cannot be
+    # larger than input array shape"); the trees' preprocessing leaves it out.
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X = pd.DataFrame({"n": [1.0, 2.0, 3.0, 5.0], "notes": [np.nan] * 4})
+    trees = cli.baseline_preprocessing(X, model="trees")
+    np.testing.assert_array_equal(trees.fit_transform(X), [[1.0], [2.0], [3.0], [5.0]])
+    HistGradientBoostingClassifier(max_iter=2).fit(trees.transform(X), [0, 1, 0, 1])
+    # the linear models' imputer keeps it as zeros, with its gap indicator
+    np.testing.assert_array_equal(cli.baseline_preprocessing(X).fit_transform(X)[:, 1:],
+                                  [[0.0, 0.0]] * 4)
+
+
+def test_markdown_escapes_a_bar_in_names_and_cells():
+    frame = pd.DataFrame({"pass|fail": [1, 2]}, index=pd.Index(["a|b", "c"], name="t|k"))
+    assert cli._markdown(frame).splitlines() == [
+        "| t\\|k | pass\\|fail |", "|---|---|", "| a\\|b | 1 |", "| c | 2 |"]
+
+
 def test_baseline_preprocessing_pools_rare_categories():
     X = pd.DataFrame({"id": [f"row{i}" for i in range(100)]})
     out = cli.baseline_preprocessing(X).fit_transform(X)

@@ -140,6 +140,59 @@ def test_compare_errors(data):
         compare({"p": MostFrequentBaseline()}, X, Y, cv=1)
 
 
+class _FailsOnFolds(MostFrequentBaseline):
+    """Fails to fit where the training rows hold the sample numbered ``bad`` (column 0)."""
+
+    def __init__(self, decode="independent", bad=-1):
+        super().__init__(decode=decode)
+        self.bad = bad
+
+    def fit(self, X, Y, sample_weight=None):
+        if self.bad in np.asarray(X)[:, 0]:
+            raise RuntimeError("boom")
+        return super().fit(X, Y)
+
+
+def test_a_failed_fold_scores_as_cross_validate_scores_it(data):
+    # error_score goes to the scores only: a loss (Hamming, RMSE) or a time set to 0
+    # would be the best there is. With NaN, the model's means are NaN, as the mean of
+    # cross_validate's scores would be, not the mean of the folds that survived.
+    X, Y = data
+    flaky = {"flaky": _FailsOnFolds(bad=0), "prior": MostFrequentBaseline()}
+    cv = KFold(3)  # sample 0 trains in folds 1 and 2: they fail
+    with pytest.warns(RuntimeWarning, match="Model 'flaky' failed on fold 1"):
+        table, details = compare(flaky, X, Y, cv=cv, progress=False, error_score=np.nan,
+                                 return_details=True)
+    assert table.loc["flaky"].isna().all() and table.loc["prior"].notna().all()
+    assert list(details["folds"]["failed"]) == [False, False, True, False, True, False]
+    assert [m is None for m in details["estimators"]["flaky"]] == [False, True, True]
+    with pytest.warns(RuntimeWarning):
+        table = compare(flaky, X, Y, cv=cv, progress=False, error_score=0)
+    ran = details["folds"].iloc[0]  # flaky's fold 0, the one that ran
+    assert table.loc["flaky", ("exact_match", "mean")] == pytest.approx(ran["exact_match"] / 3)
+    assert table.loc["flaky", ("hamming_loss", "mean")] == ran["hamming_loss"]  # not 0
+
+
+def test_regression_tasks_alone_are_compared_on_their_rmse_and_r2():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 2))
+    Y = pd.DataFrame({"size": 2 * X[:, 0] + rng.normal(scale=0.1, size=30)})
+
+    class Mean(BaseEstimator):
+        def fit(self, X, Y):
+            self.mean_ = float(np.mean(Y["size"]))
+            return self
+
+        def predict(self, X):
+            return pd.DataFrame({"size": np.full(len(X), self.mean_)})
+
+    table = compare({"mean": Mean()}, X, Y, cv=KFold(3), progress=False,
+                    schema=[Task("size", kind="regression")])
+    assert list(dict.fromkeys(table.columns.get_level_values(0))) == [
+        "size rmse", "size r2", "fit_time", "predict_time"]
+    assert table.loc["mean", ("size r2", "mean")] < 0  # the training folds' mean
+
+
 def test_estimators_as_a_list_or_one_are_named_as_make_pipeline_names_steps():
     X, Y = make_multitask_classification(n_samples=60, n_classes=[2, 3], random_state=0)
     prior, tasks = MostFrequentBaseline(), MostFrequentBaseline(decode="joint")

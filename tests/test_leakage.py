@@ -62,6 +62,19 @@ def test_identifier_forms():
     assert not looks_like_identifier(pd.Series([True, False]))
 
 
+def test_an_object_array_is_read_as_its_frame_would_be():
+    # df.to_numpy() of a table with a text column is an object array: its measurements,
+    # each distinct, are no identifier, as they are not in the DataFrame
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"weight": rng.normal(80, 10, 40).round(3),
+                      "city": rng.choice(["Paris", "Lyon"], 40)})
+    Y = pd.DataFrame({"a": rng.choice(["x", "y"], 40)})
+    for form in (X, X.to_numpy()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", LeakageWarning)
+            warn_leaky_columns(form, StructuredLabelEncoder().fit_transform(Y))
+
+
 def test_sorted_tasks_counts_changes():
     # 'kind' changes twice along the rows, where a shuffled order changes about 39 times
     kind = pd.DataFrame({"kind": np.repeat(["a", "b", "c"], 20)})

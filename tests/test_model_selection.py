@@ -1,5 +1,7 @@
 """MultiTaskStratifiedKFold: iterative stratification over every task, missing-aware."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -309,3 +311,13 @@ def test_cross_val_predict_of_the_network_with_gates():
     train, test = next(cv.split(X))
     expected = clone(model).fit(X[train], Y.iloc[train]).predict_proba(X[test])
     np.testing.assert_array_equal(color_proba[test], expected[1])
+
+
+def test_a_label_rarer_than_the_folds_warns_as_stratified_k_fold_does():
+    Y = pd.DataFrame({"a": ["x"] * 8 + ["y"] * 2, "b": [0, 1] * 5})
+    with pytest.warns(UserWarning, match="least populated label in y has only 2 members, "
+                                         "which is less than n_splits=5"):
+        list(MultiTaskStratifiedKFold(5).split(np.zeros((10, 1)), Y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        list(MultiTaskStratifiedKFold(2).split(np.zeros((10, 1)), Y))
