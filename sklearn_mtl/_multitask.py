@@ -6,6 +6,7 @@ import contextlib
 import copy
 import functools
 import inspect
+import re
 import warnings
 from numbers import Integral, Real
 
@@ -88,6 +89,7 @@ from .neural._net import (
     MultiTaskNet,
     PreprocessedRows,
     TensorPairDataset,
+    as_features,
     check_step_output,
     network_input,
     preprocess,
@@ -163,7 +165,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     dropout : float, default=0.0
         Dropout after each hidden layer of the MLP trunk.
     batch_norm : bool, default=False
-        Whether the MLP trunk uses batch normalisation.
+        Whether the MLP trunk uses batch normalisation. A batch-norm layer cannot train
+        on one row, so where the last training batch would hold one (``n_samples %
+        batch_size == 1``) it is merged into the batch before: every sample still trains.
     ensemble_size : "auto" or int, default="auto"
         Members of the MLP ensemble (:class:`~sklearn_mtl.neural.EnsembleMLPTrunk`): MLPs
         with their own weights, trained side by side; ``predict_proba`` pools their
@@ -406,7 +410,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         The fitted ``preprocessing`` of a 2-D table (in memory or memory-mapped);
         ``None`` for images, clips, sparse matrices, datasets and ``preprocessing=None``.
     n_features_in_ : int
-        Number of features seen during fit (channels for image input).
+        Number of features seen during fit (channels for image input). With
+        ``trunk="mlp"``, images (or clips) of another shape than those seen in fit are
+        refused at prediction: the MLP reads each sample flattened.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when ``X`` has string column names.
 
@@ -650,6 +656,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             )
         if isinstance(X, np.memmap):  # also np.load(mmap_mode=...): read batch by batch
             _check_memmap(self, X, reset=reset)
+            self._check_sample_shape(X.shape[1:], reset)
             if reset:
                 self.preprocessor_ = None  # never a previous fit's
                 if X.ndim == 2 and self.preprocessing is not None:
@@ -662,7 +669,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             X = ArrayDataset(X, dtype=np.float32)
         if isinstance(X, Dataset):
             if reset:  # read lazily, as it comes: no preprocessing (nor a stale one)
-                self.n_features_in_ = _dataset_sample(X).shape[0]
+                sample = _dataset_sample(X)
+                self.n_features_in_ = sample.shape[0]
+                self._check_sample_shape(sample.shape, reset)
                 self.preprocessor_ = None
             return X
         if isinstance(X, torch.Tensor):
@@ -702,6 +711,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     "numbers; the default, preprocessing='auto', reads gaps (NaN) and the "
                     "text columns of a DataFrame."
                 ) from exc
+        self._check_sample_shape(X.shape[1:], reset)
         if sp.issparse(X):  # kept sparse: each mini-batch is densified on its own
             if not np.isfinite(X.data).all():  # gaps are imputed in dense tables only
                 raise ValueError(
@@ -731,6 +741,27 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 return X
             return network_input(X, self.preprocessor_)
         return X if X.flags.writeable else np.array(X)  # torch warns on read-only arrays
+
+    def _check_sample_shape(self, shape, reset):
+        """Keep the shape of one sample of ``X`` in fit (``reset``); afterwards, a
+        ValueError where the MLP trunk would read samples of another shape: it flattens
+        each sample, so other images would fail in a matrix product or, with as many
+        values, be read in the fitted layout. 2-D tables are checked by their number of
+        features; other trunks (convolutions pool any image size) are not checked."""
+        shape = tuple(int(d) for d in shape)
+        if reset:
+            self._input_shape = shape
+            return
+        fitted = getattr(self, "_input_shape", None)  # None: a model saved before it was kept
+        if fitted is None or self.trunk != "mlp" or shape == fitted or len(shape) + len(
+            fitted
+        ) < 3:
+            return
+        raise ValueError(
+            f"X has samples of shape {shape}, but {type(self).__name__} is expecting "
+            f"samples of shape {fitted} as input (trunk='mlp' reads each sample's "
+            f"{flat_size(fitted)} values in the layout it was fitted on)."
+        )
 
     def _reads_frame(self, X, reset):
         """Whether the preprocessing step reads the DataFrame ``X`` as a frame, rather
@@ -782,8 +813,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             Features: a table (n_samples, n_features), a ``scipy.sparse`` matrix
             (densified one mini-batch at a time), images (n_samples, C, H, W), clips
             (n_samples, C, T, H, W), a ``torch.utils.data.Dataset`` whose items are the
-            features of one sample, or :class:`~sklearn_mtl.sharded.ParquetShards`
-            (features and labels read lazily from Parquet; data larger than memory).
+            features of one sample (read as float32, as arrays are), or
+            :class:`~sklearn_mtl.sharded.ParquetShards` (features and labels read lazily
+            from Parquet; data larger than memory).
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Structured labels in any form the encoder takes (named ``y``, not ``Y``,
             because scikit-learn's tools pass it by that keyword). ``None`` only with
@@ -1455,8 +1487,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         the ensemble's folds where there is one), or None."""
         if X_val is None:
             return None
-        X_val = self._validate_X(to_pandas(X_val), reset=False)
-        encoded = self.encoder_.transform(y_val)
+        with _naming("X", "X_val"):
+            X_val = self._validate_X(to_pandas(X_val), reset=False)
+        with _naming("Y", "y_val"):
+            encoded = self.encoder_.transform(y_val)
         n_val = _num_samples(X_val)
         if n_val != encoded.n_samples:
             raise ValueError(
@@ -1464,7 +1498,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 "one row of labels per sample."
             )
         if sample_weight_val is not None:
-            sample_weight_val = check_sample_weight(sample_weight_val, X_val)
+            with _naming("sample_weight", "sample_weight_val"):
+                sample_weight_val = check_sample_weight(sample_weight_val, X_val)
         targets = self._targets(encoded, sample_weight_val, n_val)
         if targets.shape[1] < width:  # the fold column: no member holds these samples out
             targets = torch.cat([targets, torch.full((n_val, 1), -1.0)], 1)
@@ -1583,8 +1618,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             for t in self.schema_
         ]
         if isinstance(X, Dataset):
-            batches = (
-                b[0] if isinstance(b, (tuple, list)) else b
+            batches = (  # the features, as float32 (as arrays are read)
+                as_features(b[0] if isinstance(b, (tuple, list)) else b)
                 for b in DataLoader(X, batch_size=self.batch_size, num_workers=self.num_workers)
             )
         elif isinstance(X, _TableRows):  # preprocessed one batch at a time
@@ -1698,6 +1733,20 @@ _VIEW_MAX_ENCODED = 512
 
 #: Rows hashed at a time for the lookup at prediction (see :class:`_QueryKeys`).
 _KEY_CHUNK = 8192
+
+
+@contextlib.contextmanager
+def _naming(name, given):
+    """Errors raised inside reworded to name ``given`` (``X_val``) where they name the
+    training argument ``name`` (``X``): validation data goes through the checks written
+    for the training data. A message that does not name it is prefixed with ``given``."""
+    try:
+        yield
+    except ValueError as exc:
+        # the argument as a word of its own, not a (quoted or listed) column name
+        pattern = rf"(?<![\w'\"])(?<!- ){re.escape(name)}(?=\s|'s\b|[,.;:)]|$)"
+        message, n = re.subn(pattern, given, str(exc))
+        raise ValueError(message if n else f"{given}: {message}") from exc
 
 
 def _has_callback(callbacks, kind):

@@ -419,6 +419,29 @@ def test_validation_data_errors_and_the_ensemble():
     assert len(clf.history_) == 4 and isinstance(clf.history_[-1, "valid_loss"], float)
 
 
+
+def test_errors_about_validation_data_name_x_val_and_y_val():
+    """The checks written for X and Y name X_val and y_val when they read those."""
+    X, Y, tasks = car_data(n=60)
+    clf = small(tasks=tasks, early_stopping=True, max_epochs=1)
+    with pytest.raises(ValueError, match=r"^X_val has 3 features, but MultiTaskClassifier "
+                                         r"is expecting 4 features as input\.$"):
+        clf.fit(X, Y, X_val=X[:20, :3], y_val=Y[:20])
+    with pytest.raises(ValueError, match=r"^y_val: Task 'car' got label 'maybe' in row 0, "
+                                         r"which is not among its classes \['no', 'yes'\]\.$"):
+        clf.fit(X, Y, X_val=X[:20], y_val=Y[:20].assign(car=["maybe"] + ["yes"] * 19))
+    with pytest.raises(ValueError, match=r"^y_val has no column 'driver' for task 'driver'; "
+                                         r"y_val's columns are \['car', 'color'\]\.$"):
+        clf.fit(X, Y, X_val=X[:20], y_val=Y[:20][["car", "color"]])
+    with pytest.raises(ValueError, match=r"^sample_weight_val\.shape == \(19,\), "
+                                         r"expected \(20,\)!$"):
+        clf.fit(X, Y, X_val=X[:20], y_val=Y[:20], sample_weight_val=np.ones(19))
+    # a column named X is a column, not the argument; a message without X is prefixed
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "X"])
+    with pytest.raises(ValueError, match=r"^X_val: The feature names should match(.|\n)*"
+                                         r"yet now missing:\n- X\n$"):
+        clf.fit(frame, Y, X_val=frame[:20].rename(columns={"X": "Z"}), y_val=Y[:20])
+
 @pytest.mark.parametrize("members", [1, 4])
 def test_validation_accuracy_per_task_as_skorch_records_valid_acc(members):
     X, Y, tasks = car_data()
@@ -660,6 +683,83 @@ def test_inputs_tensor_dataframe_and_dataset_agree():
         clf.predict_proba(Features())[0], ref.predict_proba(X)[0], rtol=1e-5, atol=1e-6
     )
 
+
+
+def test_mlp_trunk_on_images_checks_each_samples_shape():
+    """The MLP flattens each sample: images of another shape are refused at predict,
+    not read in the fitted layout (same number of values) or failed in torch."""
+    from sklearn_mtl.datasets import make_car_images
+
+    images, Y, tasks = make_car_images(40, image_size=16, random_state=0, return_tasks=True)
+    clf = small(tasks=tasks, max_epochs=1).fit(images, Y)
+    expected = (r"but MultiTaskClassifier is expecting samples of shape \(3, 16, 16\) as "
+                r"input \(trunk='mlp' reads each sample's 768 values in the layout it was "
+                r"fitted on\)\.$")
+    for shape in [(2, 3, 8, 32), (2, 3, 20, 20), (2, 3)]:
+        with pytest.raises(ValueError, match=rf"^X has samples of shape "
+                                             rf"\({', '.join(map(str, shape[1:]))},?\), "
+                                             + expected):
+            clf.predict(np.zeros(shape, np.float32))
+    with pytest.raises(ValueError, match=r"^X has samples of shape \(3, 20, 20\), " + expected):
+        clf.set_params(warm_start=True).fit(np.zeros((4, 3, 20, 20), np.float32), Y[:4])
+    with pytest.raises(ValueError, match=r"^X_val has samples of shape \(3, 8, 32\), "):
+        small(tasks=tasks, max_epochs=1, early_stopping=True).fit(
+            images, Y, X_val=images[:10].reshape(10, 3, 8, 32), y_val=Y[:10])
+    assert clf.predict(images[:2].astype(np.float64)).shape == (2, len(tasks))
+    del clf._input_shape  # a model saved before the shape was kept: predicts as it did
+    assert clf.predict(np.zeros((2, 3, 8, 32), np.float32)).shape == (2, len(tasks))
+    conv = small(tasks=tasks, trunk="conv2d", trunk_params={"channels": (4,)},
+                 max_epochs=1).fit(images, Y)  # global pooling: any image size
+    assert conv.predict(np.zeros((2, 3, 20, 20), np.float32)).shape == (2, len(tasks))
+
+
+class Rows(torch.utils.data.Dataset):
+    """A user's Dataset: each item one sample's features, in the array's dtype."""
+
+    def __init__(self, X, labelled=False):
+        self.X, self.labelled = X, labelled
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        x = torch.from_numpy(self.X[i])
+        return (x, 0) if self.labelled else x
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int64, np.uint8])
+def test_dataset_items_are_read_as_float32_as_arrays_are(dtype):
+    X, Y, tasks = car_data(n=60)
+    X = np.round(X * 10) + 50  # whole numbers in uint8's range: the same in every dtype
+    ref = small(tasks=tasks, max_epochs=2).fit(Rows(X.astype(np.float32)), Y)
+    clf = small(tasks=tasks, max_epochs=2).fit(Rows(X.astype(dtype)), Y)
+    for got, want in zip(clf.predict_proba(Rows(X.astype(dtype), labelled=True)),
+                         ref.predict_proba(Rows(X.astype(np.float32)))):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("form", ["array", "sparse", "dataset"])
+def test_batch_norm_merges_a_one_row_last_batch_into_the_one_before(form):
+    """BatchNorm1d cannot train on one row: with batch_norm, 33 rows in batches of 16
+    train as 16 + 17 (every row once); without it, the batches stay 16 + 16 + 1."""
+    import scipy.sparse
+
+    X, Y, tasks = car_data(n=33)
+    data = {"array": X, "sparse": scipy.sparse.csr_matrix(X), "dataset": Rows(X)}[form]
+    clf = small(tasks=tasks, batch_norm=True, batch_size=16, max_epochs=2).fit(data, Y)
+    assert clf.history_[:, "train_batch_count"] == [2, 2]
+    plain = small(tasks=tasks, batch_size=16, max_epochs=1).fit(data, Y)
+    assert plain.history_[:, "train_batch_count"] == [3]
+    # the batches themselves: the same shuffle, the last two batches joined
+    from sklearn_mtl.neural._net import SliceBatchIterator
+
+    rows, y = torch.arange(33.0)[:, None], torch.zeros(33, 1)
+    batches = {merge: [xb[:, 0] for xb, _ in SliceBatchIterator(
+        rows, y, None, 16, shuffle=True, generator=torch.Generator().manual_seed(0),
+        merge_single=merge)] for merge in [False, True]}
+    assert [len(b) for b in batches[True]] == [16, 17]
+    assert torch.equal(torch.cat(batches[True]), torch.cat(batches[False]))
+    assert sorted(torch.cat(batches[True]).tolist()) == list(range(33))
 
 def test_pickle_round_trip():
     X, Y, tasks = car_data(n=60)

@@ -33,6 +33,15 @@ class TensorPairDataset(Dataset):
         return x, (self.y[i] if self.y is not None else torch.zeros(0))
 
 
+def as_features(x):
+    """The features ``x`` of a user's ``Dataset`` (one sample or a batch) as the float32
+    tensor the network reads, as an array, a tensor or a memory map is validated to
+    float32: a ``Dataset`` of float64 (``np.load``'s usual dtype), integer or boolean
+    items would otherwise fail in the first layer on a dtype mismatch."""
+    x = torch.as_tensor(x)
+    return x if x.dtype == torch.float32 or x.is_complex() else x.float()
+
+
 def _dense_rows(X):
     """Rows of a scipy sparse matrix as a dense float tensor (one mini-batch at a time)."""
     return torch.from_numpy(np.asarray(X.toarray(), dtype=np.float32))
@@ -60,7 +69,7 @@ class LabelledDataset(Dataset):
     def _pair(self, x, i):
         if isinstance(x, (tuple, list)):  # (x, label) datasets: labels come from Y
             x = x[0]
-        return torch.as_tensor(np.asarray(x)), self.y[i]
+        return as_features(np.asarray(x)), self.y[i]  # the features only, not the labels
 
 
 class ArrayDataset(Dataset):
@@ -217,25 +226,41 @@ class SliceBatchIterator:
     the same way and each batch is densified on its own: the whole matrix never is.
     """
 
-    def __init__(self, X, y, indices, batch_size, shuffle, generator=None):
+    def __init__(self, X, y, indices, batch_size, shuffle, generator=None, merge_single=False):
         self.X = X
         self.y = y
         self.indices = indices
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
+        self.merge_single = merge_single
 
     def __len__(self):
         n = self.X.shape[0] if self.indices is None else len(self.indices)
-        return (n + self.batch_size - 1) // self.batch_size
+        return len(_merged_bounds(n, self.batch_size)) if self._merges(n) else (
+            (n + self.batch_size - 1) // self.batch_size)
+
+    def _merges(self, n):
+        """Whether a one-row last batch is merged into the one before (``merge_single``)."""
+        return self.merge_single and n > self.batch_size and n % self.batch_size == 1
 
     def __iter__(self):
         X, y, bs = self.X, self.y, self.batch_size
         idx = self.indices
+        n = X.shape[0] if idx is None else len(idx)
         if self.shuffle:
-            n = X.shape[0] if idx is None else len(idx)
             perm = torch.randperm(n, generator=self.generator)
             idx = perm if idx is None else idx[perm]
+        if self._merges(n):  # the same shuffle; one batch of bs + 1 rows at the end
+            for start, stop in _merged_bounds(n, bs):
+                if idx is None:
+                    xb, yb = X[start:stop], y[start:stop]
+                else:
+                    rows = idx[start:stop]
+                    xb = X[rows.numpy()] if sp.issparse(X) else X.index_select(0, rows)
+                    yb = y.index_select(0, rows)
+                yield (_dense_rows(xb) if sp.issparse(X) else xb), yb
+            return
         if sp.issparse(X):
             yield from _sparse_batches(X, y, idx, bs)
             return
@@ -256,6 +281,33 @@ class SliceBatchIterator:
 
 #: Bytes of training rows :class:`SliceBatchIterator` gathers at a time.
 _GATHER_BYTES = 16 * 2**20
+
+
+def _merged_bounds(n, batch_size):
+    """``(start, stop)`` of each batch of ``n`` rows, a one-row last batch merged into the
+    one before: a batch-norm layer cannot normalise one row in training (torch raises),
+    and dropping the row would leave it untrained."""
+    bounds = [(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        bounds[-2:] = [(bounds[-2][0], n)]
+    return bounds
+
+
+class _MergedBatchSampler(torch.utils.data.Sampler):
+    """Batches of ``sampler``'s indices as ``DataLoader(batch_size=...)`` forms them, a
+    one-row last batch merged into the one before (see :func:`_merged_bounds`)."""
+
+    def __init__(self, sampler, batch_size):
+        self.sampler = sampler
+        self.batch_size = batch_size
+
+    def __len__(self):
+        return len(_merged_bounds(len(self.sampler), self.batch_size))
+
+    def __iter__(self):
+        indices = list(self.sampler)
+        for start, stop in _merged_bounds(len(indices), self.batch_size):
+            yield indices[start:stop]
 
 
 def _sparse_batches(X, y, idx, batch_size):
@@ -572,11 +624,12 @@ class MultiTaskNet(NeuralNet):
         if stream is not None:  # e.g. Parquet shards: read, batched and shuffled by itself
             batch_size = self.batch_size if self.batch_size != -1 else len(dataset)
             return stream(batch_size, training, self.shuffle_generator_)
+        merge = training and self._batch_norms_rows()
         if isinstance(base, TensorPairDataset):
             batch_size = self.batch_size if self.batch_size != -1 else len(dataset)
             return SliceBatchIterator(
                 base.X, base.y, indices, batch_size, shuffle=training,
-                generator=self.shuffle_generator_,
+                generator=self.shuffle_generator_, merge_single=merge,
             )
         batch_size = self.batch_size if self.batch_size != -1 else len(dataset)
         # The sampler draws the same permutation as SliceBatchIterator; a separate
@@ -584,10 +637,19 @@ class MultiTaskNet(NeuralNet):
         # (dropout, augmentation) depends on whether X was a Dataset or an array.
         sampler = _PermutationSampler(len(dataset), self.shuffle_generator_) if training else None
         worker_seed = int(torch.randint(2**62, (1,), generator=self.worker_generator_))
+        batching = {"batch_size": batch_size, "sampler": sampler}
+        if merge and len(dataset) > batch_size and len(dataset) % batch_size == 1:
+            batching = {"batch_sampler": _MergedBatchSampler(sampler, batch_size)}
         return torch.utils.data.DataLoader(
-            dataset, batch_size=batch_size, sampler=sampler, num_workers=self.num_workers,
+            dataset, **batching, num_workers=self.num_workers,
             generator=torch.Generator().manual_seed(worker_seed),
         )
+
+    def _batch_norms_rows(self):
+        """Whether the module normalises rows over the batch (``BatchNorm1d``, as the MLP
+        trunk's ``batch_norm=True``): its training batches then never hold one row alone.
+        Without one, the batches are left exactly as they were."""
+        return any(isinstance(m, torch.nn.BatchNorm1d) for m in self.module_.modules())
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """skorch's epoch, with less bookkeeping per batch.
