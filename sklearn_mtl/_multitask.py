@@ -291,7 +291,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         ``mixed_precision_`` holds the choice.
     warm_start : bool, default=False
         When fitted already, ``fit`` continues training the same network for
-        ``max_epochs`` more epochs (``Y`` must fit the learned schema).
+        ``max_epochs`` more epochs (``Y`` must fit the learned schema). The loss and
+        optimizer parameters changed since (``lr``, ``optimizer``, ``optimizer_params``,
+        ``head_lr``, ``task_weights``, ``class_weight``, ``pos_weight``,
+        ``label_smoothing``, ``loss_weighting``) apply to that training, with a new
+        optimizer when an optimizer parameter changed; a changed parameter that shapes
+        the network (``trunk``, ``trunk_params``, ``hidden_layer_sizes``, ``activation``,
+        ``dropout``, ``batch_norm``, ``ensemble_size``, ``head_hidden``, ``head_lr`` set
+        or unset) raises a ``ValueError``. ``partial_fit`` trains on as it is.
     decode : {"auto", "independent", "joint"} or decoder, default="auto"
         How per-task probabilities become a prediction. ``"auto"`` decodes over the
         label combinations seen in training (``JointDecoder(allowed="observed")``) when
@@ -866,18 +873,24 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if isinstance(X, ParquetShards):  # labels from its columns, features read lazily
             self._input_views, self.input_view_ = False, None
             fit_shards(self, X, y, sample_weight)
+            self._fit_params = self._recorded_params()
             self._no_readouts()  # the samples are read lazily: no held-out read-outs
             return self
         self._require_y(y)
         X = to_pandas(X)  # a polars table is read as pandas (its dtypes, its gaps)
         raw = X  # as the user gave it: the lookup compares rows as they come
         if self.warm_start and hasattr(self, "net_"):
+            partial = self.__dict__.get("_partial")  # partial_fit trains on as it is
+            if not partial:
+                self._check_network_params()
             check_row_order(X, y)
             X = self._validate_X(X, reset=False)
             encoded = encode_more(self, y)
             check_same_length(X, encoded)
             if sample_weight is not None:
                 sample_weight = check_sample_weight(sample_weight, X)
+            if not partial:
+                self._apply_training_params(encoded)
             targets = self._with_folds(
                 self._targets(encoded, sample_weight, _num_samples(X)),
                 n_members(self.net_.module_), groups,
@@ -919,12 +932,99 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             targets = self._with_folds(targets, n_members(module), groups)
             valid = self._validation_data(X_val, y_val, sample_weight_val, targets.shape[1])
             self.net_ = self._build_net(module, self._build_criterion(), valid=valid)
+            self._fit_params = self._recorded_params()  # what a warm start compares with
             self.net_.fit(self._as_tensor(X), targets)
             self.net_.train_split = self._train_split()  # keeps no validation data
         self._rescale_regression_outputs()
         targets = self._keep_view(targets)
         self._fit_readouts(X, encoded, sample_weight, targets, raw)
         return self
+
+    def _recorded_params(self):
+        """The parameters a warm start compares with the fitted ones (``_fit_params``):
+        those that shape the network, the loss's and the optimizer's."""
+        names = dict.fromkeys((*_NETWORK_PARAMS, *_LOSS_PARAMS, *_OPTIMIZER_PARAMS))
+        return {name: _recorded(name, getattr(self, name)) for name in names}
+
+    def _check_network_params(self):
+        """Refuse a warm start after a change of a parameter that shapes the network: the
+        fitted network cannot take it. A model saved before the parameters were
+        recorded (no ``_fit_params``) is not checked."""
+        fitted = self.__dict__.get("_fit_params")
+        if fitted is None:
+            return
+        now = self._recorded_params()
+        changed = []
+        for name in _NETWORK_PARAMS:
+            if name not in fitted:
+                continue
+            old, new = fitted[name], now[name]
+            if name == "head_lr":  # set or not: per-head rates need a module per head
+                if bool(old) != bool(new):
+                    changed.append(f"head_lr (fitted {old!r}, now {new!r}; a learning rate "
+                                   "per head needs heads that are not fused)")
+            elif old != new:
+                changed.append(f"{name} (fitted {old!r}, now {new!r})")
+        if changed:
+            raise ValueError(
+                "warm_start=True continues training the fitted network, but "
+                f"{', '.join(changed)} changed since it was built, and "
+                f"{'it shapes' if len(changed) == 1 else 'they shape'} the network. Set "
+                "warm_start=False (or clone the estimator) to train a new network."
+            )
+
+    def _apply_training_params(self, encoded):
+        """On a warm start (not ``partial_fit``): the loss and optimizer parameters
+        changed since the network was built apply to the training that follows, on the
+        same module and history. A changed loss parameter rebuilds the criterion (a
+        ``"balanced"`` ``class_weight`` or ``pos_weight`` set anew is counted on
+        ``encoded``, this fit's labels), keeping the weighting strategy's module and its
+        state unless ``loss_weighting`` or its parameters changed; a changed optimizer
+        parameter, or a new strategy with learned parameters, builds a new optimizer,
+        whose moments start again, as ``MLPClassifier``'s warm start does. Nothing
+        changed: the network trains on as it is."""
+        fitted = self.__dict__.get("_fit_params")
+        if fitted is None:  # a model saved before the parameters were recorded
+            return
+        now = self._recorded_params()
+        changed = {name for name in now if name in fitted and now[name] != fitted[name]}
+        net = self.net_
+        new_optimizer = bool(changed & set(_OPTIMIZER_PARAMS))
+        if changed & set(_LOSS_PARAMS):
+            if "class_weight" in changed:
+                self._class_weight_values = [
+                    self._class_weights(task, encoded.codes[:, j])
+                    for j, task in enumerate(self.schema_)
+                ]
+            if "pos_weight" in changed:
+                self._pos_weight_values = self._pos_weights(encoded)
+            weighting = getattr(net.criterion_, "weighting", None)
+            if {"loss_weighting", "loss_weighting_params"} & changed or weighting is None:
+                old = list(net.criterion_.parameters())
+                self._weighting = resolve_strategy(self.loss_weighting,
+                                                   self.loss_weighting_params)
+                weighting = self._weighting.build(self.schema_)
+                if self.data_parallel or self.__dict__.get("mixed_precision_"):
+                    check_weighting(
+                        weighting, data_parallel=self.data_parallel,
+                        mixed_precision=self.mixed_precision_,
+                        name=self.loss_weighting if isinstance(self.loss_weighting, str)
+                        else None,
+                    )
+                # the optimizer holds the old strategy's parameters, if any
+                new_optimizer |= bool(old) or any(p.requires_grad
+                                                  for p in weighting.parameters())
+            net.criterion = self._build_criterion(weighting)
+            net._initialize_criterion()  # on the net's device
+        if new_optimizer:
+            for key in [key for key in vars(net) if key.startswith("optimizer__")]:
+                delattr(net, key)  # skorch keeps the optimizer's arguments as attributes
+            kwargs = self._optimizer_kwargs(net.criterion_)
+            net.fast_step = kwargs.pop("fast_step")
+            vars(net).update(kwargs)
+            net.optimizer, net.lr = self.optimizer, self.lr
+            net._initialize_optimizer()
+        self._fit_params = now
 
     def _views_wanted(self, X):
         """Whether ``fit`` trains the recipe's two input views (see ``input_view_``): a
@@ -1288,14 +1388,17 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             weights = np.array([float(spec.get(c, 1.0)) for c in task.classes])
         return weights
 
-    def _build_criterion(self):
+    def _build_criterion(self, weighting=None):
+        """The loss; ``weighting``: the strategy's module to use (a warm start keeps the
+        fitted one), else a new one."""
         specs = self._layout()
         for spec, pos_weight in zip(specs, self._pos_weight_values):
             if pos_weight is not None:
                 spec["pos_weight"] = torch.as_tensor(pos_weight, dtype=torch.float32)
         weights = [float((self.task_weights or {}).get(t.name, 1.0)) for t in self.schema_]
         return MultiTaskLoss(
-            specs, weights, weighting=self._weighting.build(self.schema_),
+            specs, weights,
+            weighting=self._weighting.build(self.schema_) if weighting is None else weighting,
             label_smoothing=self.label_smoothing,
         )
 
@@ -1514,23 +1617,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return predefined_split(TensorPairDataset(*valid))
         return ValidSplit(self.validation_fraction, stratified=False, random_state=self._seed)
 
-    def _build_net(self, module, criterion, valid=None):
-        callbacks = []
-        if self.early_stopping:
-            callbacks.append(
-                ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
-            )
-        user_callbacks = copy.deepcopy(self.callbacks or [])
-        _check_scorings(user_callbacks)
-        if not self.early_stopping:
-            _check_monitors(user_callbacks, getattr(module, "n_members", 1) > 1)
-        if getattr(module, "n_members", 1) > 1 and not _has_callback(
-            user_callbacks, MemberHoldout
-        ):  # a MemberHoldout of the user's replaces the recipe's
-            callbacks.append(("member_holdout", MemberHoldout()))
-        if self.lr_schedule == "warmup_cosine" and not _has_callback(user_callbacks, LRScheduler):
-            callbacks.append(("lr_schedule", WarmupCosineSchedule(self._total_steps)))
-        callbacks.extend(user_callbacks)
+    def _optimizer_kwargs(self, criterion):
+        """The net's ``optimizer__*`` arguments and ``fast_step``, from ``optimizer_params``,
+        ``head_lr`` and the learned parameters of ``criterion``'s weighting."""
         _check_optimizer_params(self.optimizer, self.optimizer_params)
         kwargs = {f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()}
         # One fused kernel per step (else one multi-tensor kernel) instead of a loop over
@@ -1550,6 +1639,26 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 group["lr"] = float(self._weighting.lr)
             groups = kwargs.get("optimizer__param_groups", [])
             kwargs["optimizer__param_groups"] = [*groups, ("weighting.*", group)]
+        return kwargs
+
+    def _build_net(self, module, criterion, valid=None):
+        callbacks = []
+        if self.early_stopping:
+            callbacks.append(
+                ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
+            )
+        user_callbacks = copy.deepcopy(self.callbacks or [])
+        _check_scorings(user_callbacks)
+        if not self.early_stopping:
+            _check_monitors(user_callbacks, getattr(module, "n_members", 1) > 1)
+        if getattr(module, "n_members", 1) > 1 and not _has_callback(
+            user_callbacks, MemberHoldout
+        ):  # a MemberHoldout of the user's replaces the recipe's
+            callbacks.append(("member_holdout", MemberHoldout()))
+        if self.lr_schedule == "warmup_cosine" and not _has_callback(user_callbacks, LRScheduler):
+            callbacks.append(("lr_schedule", WarmupCosineSchedule(self._total_steps)))
+        callbacks.extend(user_callbacks)
+        kwargs = self._optimizer_kwargs(criterion)
         train_split = self._train_split(valid)
         net_class, device = MultiTaskNet, self.device
         self.mixed_precision_ = precision = self._precision(module)
@@ -1720,6 +1829,46 @@ _EPOCH_RANGE = (32, 256)
 #: ``decode="auto"`` decodes over the observed combinations when at most this share of
 #: new samples is expected to carry a combination unseen in training (Good–Turing).
 _OBSERVED_DECODING_MAX_UNSEEN = 0.05
+#: Parameters that shape the network: a warm start refuses a change of them (``head_lr``
+#: shapes it only by being set or not: per-head rates need unfused heads).
+_NETWORK_PARAMS = ("trunk", "trunk_params", "hidden_layer_sizes", "activation", "dropout",
+                   "batch_norm", "ensemble_size", "head_hidden", "head_lr")
+#: The loss's parameters: a warm start after a change of one rebuilds the criterion.
+_LOSS_PARAMS = ("task_weights", "class_weight", "pos_weight", "label_smoothing",
+                "loss_weighting", "loss_weighting_params")
+#: The optimizer's: a warm start after a change of one builds a new optimizer.
+_OPTIMIZER_PARAMS = ("optimizer", "optimizer_params", "lr", "head_lr")
+#: Dict parameters for which None and {} mean the same.
+_DICT_PARAMS = ("trunk_params", "head_hidden", "head_lr", "task_weights", "optimizer_params",
+                "loss_weighting_params")
+
+
+def _recorded(name, value):
+    """A parameter's value as ``_fit_params`` keeps it, for a warm start to compare and
+    ``save`` to store: numbers, strings, tuples (a list read as one) and dicts as they
+    are, classes and functions themselves, anything else (a module instance, an array,
+    a strategy object) by its repr."""
+    if name in _DICT_PARAMS and value is None:
+        return {}
+    if name == "hidden_layer_sizes" and isinstance(value, Integral):
+        value = (value,)  # one layer, as in MLPClassifier
+    return _plain(value)
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (tuple, list)):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, type) or inspect.isfunction(value) or inspect.isbuiltin(value):
+        return value
+    return repr(value)
+
+
 #: Members of the default MLP ensemble (``ensemble_size="auto"``).
 _DEFAULT_ENSEMBLE = 8
 #: From this many samples a table's default ensemble trains two input views (see

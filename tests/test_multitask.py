@@ -492,6 +492,63 @@ def test_warm_start_continues_training():
     assert len(clf.history_) == 8
 
 
+
+def test_warm_start_applies_changed_training_params():
+    # As MLPClassifier's warm start builds its optimizer with the new learning_rate_init,
+    # the parameters set between two fits train the same module, its history going on.
+    X, Y, tasks = car_data()
+    clf = small(tasks=tasks, max_epochs=2, warm_start=True, lr_schedule="constant").fit(X, Y)
+    module, optimizer = clf.net_.module_, clf.net_.optimizer_
+    clf.fit(X, Y)  # nothing changed: the network trains on as it is
+    assert clf.net_.optimizer_ is optimizer
+    clf.set_params(lr=0.05, optimizer__weight_decay=0.3, task_weights={"car": 5.0},
+                   label_smoothing=0.2).fit(X, Y)
+    group = clf.net_.optimizer_.param_groups[0]
+    assert group["lr"] == 0.05 and group["weight_decay"] == 0.3
+    assert clf.net_.criterion_.task_weights.tolist() == [5.0, 1.0, 1.0]
+    assert clf.net_.criterion_.label_smoothing == 0.2
+    assert clf.history_[-1, "weight_car"] == 5.0
+    assert clf.net_.module_ is module and len(clf.history_) == 6
+    clf.set_params(class_weight={"car": {"yes": 3.0}}).fit(X, Y)
+    assert clf._class_weight_values[0].tolist() == [1.0, 3.0]
+
+
+def test_warm_start_keeps_a_learned_weighting():
+    X, Y, tasks = car_data()
+    clf = small(tasks=tasks, max_epochs=2, warm_start=True,
+                loss_weighting="uncertainty").fit(X, Y)
+    weighting, optimizer = clf.net_.criterion_.weighting, clf.net_.optimizer_
+    clf.set_params(task_weights={"car": 2.0}).fit(X, Y)  # the strategy is unchanged
+    assert clf.net_.criterion_.weighting is weighting and clf.net_.optimizer_ is optimizer
+    assert clf.net_.criterion_.task_weights.tolist() == [2.0, 1.0, 1.0]
+    clf.set_params(loss_weighting="fixed").fit(X, Y)  # a new strategy starts afresh
+    assert not list(clf.net_.criterion_.parameters())
+    learned = {id(p) for p in weighting.parameters()}
+    assert not learned & {id(p) for g in clf.net_.optimizer_.param_groups for p in g["params"]}
+
+
+@pytest.mark.parametrize("params, named", [
+    ({"hidden_layer_sizes": (8,)}, r"hidden_layer_sizes \(fitted \(16,\), now \(8,\)\)"),
+    ({"ensemble_size": 2}, r"ensemble_size \(fitted 1, now 2\)"),
+    ({"dropout": 0.5, "activation": "gelu"},
+     r"activation \(fitted 'relu', now 'gelu'\), dropout \(fitted 0.0, now 0.5\)"),
+    ({"head_lr": {"car": 0.1}}, r"head_lr \(fitted \{\}, now \{'car': 0.1\}"),
+])
+def test_warm_start_refuses_a_changed_network(params, named):
+    X, Y, tasks = car_data()
+    clf = small(tasks=tasks, max_epochs=1, warm_start=True).fit(X, Y)
+    clf.set_params(hidden_layer_sizes=16, task_weights={})  # the same network: trains on
+    clf.fit(X, Y)
+    with pytest.raises(ValueError, match=rf"^warm_start=True continues training the fitted "
+                                         rf"network, but {named}.* Set warm_start=False"):
+        clf.set_params(**params).fit(X, Y)
+    assert len(clf.history_) == 2
+    clf.partial_fit(X, Y)  # partial_fit trains on as before: the fitted network
+    assert len(clf.history_) == 3 and clf.net_.module_.trunk.layers[0].out_features == 16
+    del clf._fit_params  # a model saved before the parameters were recorded: trains on
+    clf.fit(X, Y)
+    assert len(clf.history_) == 4
+
 def test_user_callbacks_and_keyboard_interrupt():
     class StopAt(Callback):
         def on_epoch_end(self, net, **kwargs):
