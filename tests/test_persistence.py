@@ -222,6 +222,25 @@ def test_an_ensemble_of_a_member_a_group_round_trips(tmp_path):
     _same_outputs(clf, loaded, X.to_numpy())
 
 
+@pytest.mark.parametrize("params", [{"optimizer_params": {"weight_decay": 0.1}},
+                                    {"head_lr": {"car": 1e-3}},
+                                    {"loss_weighting": "uncertainty"}])
+def test_a_network_with_optimizer_arguments_round_trips_and_trains_on(params, tmp_path):
+    # optimizer__* arguments of the net (weight decay, per-head or per-strategy groups):
+    # skorch refused them while the loaded net's optimizer waited to be built
+    X, Y, tasks = car_data()
+    clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), max_epochs=2,
+                              ensemble_size=1, random_state=0, **params).fit(X.to_numpy(), Y)
+    loaded = load(save(clf, tmp_path / "m.mtl"))
+    _same_outputs(clf, loaded, X.to_numpy())
+    groups = loaded.net_.optimizer_.param_groups  # built now, as the fitted one was
+    assert [g.get("weight_decay") for g in groups] == [
+        g.get("weight_decay") for g in clf.net_.optimizer_.param_groups]
+    assert len(groups) == len(clf.net_.optimizer_.param_groups)  # (its rates start again)
+    loaded.set_params(warm_start=True).fit(X.to_numpy(), Y)
+    assert len(loaded.history_) == 4
+
+
 def test_encoder_and_y_forms_round_trip(tmp_path):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(30, 2))

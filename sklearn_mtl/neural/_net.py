@@ -33,6 +33,10 @@ class TensorPairDataset(Dataset):
         return x, (self.y[i] if self.y is not None else torch.zeros(0))
 
 
+#: A marker for an attribute an instance does not hold.
+_ABSENT = object()
+
+
 def as_features(x):
     """The features ``x`` of a user's ``Dataset`` (one sample or a batch) as the float32
     tensor the network reads, as an array, a tensor or a memory map is validated to
@@ -561,6 +565,23 @@ class MultiTaskNet(NeuralNet):
             *args, **{**fast_step_kwargs(self.optimizer, self.device), **kwargs}
         )
         return self
+
+    def _validate_params(self):
+        """skorch's check of the arguments; with the optimizer deferred, its
+        ``optimizer__*`` arguments (``optimizer_params``, ``head_lr``'s groups) are the
+        optimizer's to come: skorch accepts them only once ``optimizer_`` is set."""
+        if not self.__dict__.get("_optimizer_deferred") or "optimizer" in self.prefixes_:
+            return super()._validate_params()
+        own = self.__dict__.get("prefixes_", _ABSENT)
+        # set around skorch's __setattr__, which would register "optimizer" for good
+        self.__dict__["prefixes_"] = [*self.prefixes_, "optimizer"]
+        try:
+            return super()._validate_params()
+        finally:
+            if own is _ABSENT:
+                del self.__dict__["prefixes_"]
+            else:
+                self.__dict__["prefixes_"] = own
 
     def _build_deferred_optimizer(self):
         """Build the optimizer that ``initialize(defer_optimizer=True)`` left out."""
