@@ -1130,6 +1130,11 @@ class _GroupsReader:
             for row, labels in enumerate(Y):
                 if _is_missing(labels):  # no label at all: missing_groups decides
                     continue
+                if isinstance(labels, (str, bytes)):  # "no" would read as n, o
+                    raise ValueError(
+                        f"Row {row} holds {labels!r}; with groups, each row is a set or "
+                        f"list of labels, e.g. {{{labels!r}}}."
+                    )
                 for label in labels:
                     col = where.get(label)
                     if col is None:

@@ -175,3 +175,12 @@ def test_multilabel_column_with_a_bare_label_names_task_and_row(row):
         rf"row {row}\.$",
     ):
         StructuredLabelEncoder().fit(Y)
+
+
+def test_groups_label_sets_refuse_a_bare_label_naming_the_row():
+    # "no" for {"no"}: read as a set of letters, it was refused as label 'n'
+    enc = StructuredLabelEncoder(groups={"car": ["yes", "no"], "color": ["red", "blue"]})
+    enc.fit([{"yes", "red"}, {"no", "blue"}])
+    with pytest.raises(ValueError, match=r"Row 1 holds 'no'; with groups, each row is a set "
+                                         r"or list of labels, e\.g\. \{'no'\}"):
+        enc.transform([{"yes", "red"}, "no"])
