@@ -1911,9 +1911,16 @@ def _check_scorings(callbacks):
     name: it would score the inner net, whose target is the encoded label matrix (labels,
     loss weights, folds), not the tasks' labels, and fail with a message about mixed
     target types."""
+    from skorch.callbacks import Callback
     from skorch.callbacks.scoring import ScoringBase
 
-    for name, callback in _named_callbacks(callbacks):
+    for i, (name, callback) in enumerate(_named_callbacks(callbacks)):
+        if not (isinstance(callback, Callback)  # a class skorch builds itself, or one
+                or isinstance(callback, type) and issubclass(callback, Callback)):
+            raise ValueError(
+                f"callbacks[{i}] is {callback!r}; expected a skorch Callback (an instance "
+                "or its class) or a (name, callback) pair."
+            )
         if isinstance(callback, ScoringBase) and isinstance(callback.scoring, str):
             raise ValueError(
                 f"Callback {name!r} scores {callback.scoring!r} on the inner skorch net, "
@@ -1944,7 +1951,16 @@ def _check_monitors(callbacks, members):
     (``EarlyStopping``'s ``valid_loss``, ``Checkpoint``'s ``valid_loss_best``) in a fit
     without validation data, where skorch's own split would have made one: the history
     records none, and skorch fails with a ``KeyError`` after the first epoch."""
+    from skorch.callbacks.scoring import ScoringBase
+
     for name, callback in _named_callbacks(callbacks):
+        if isinstance(callback, ScoringBase) and not callback.on_train:
+            raise ValueError(
+                f"Callback {name!r} scores the validation data (on_train=False), which "
+                "this fit has none of: the history would record nothing. Set "
+                "early_stopping=True (it holds out validation_fraction of the samples, "
+                "or takes X_val and y_val in fit), or on_train=True."
+            )
         monitor = getattr(callback, "monitor", None)
         if isinstance(monitor, str) and monitor.startswith("valid_"):
             held_out = (" With the default ensemble, also 'member_valid_loss' and "

@@ -1096,3 +1096,26 @@ def test_text_in_an_array_says_to_pass_a_frame():
                                          r"set_output\(transform='pandas'\)"):
         clf.fit(X.to_numpy(dtype=object), y)
     clf.fit(X, y)  # the frame itself is read
+
+
+def test_callbacks_that_are_none_or_score_missing_validation_data_are_refused():
+    from skorch.callbacks import EpochScoring
+
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    y = np.array(["a", "b"] * 20)
+
+    def small(**params):
+        return MultiTaskClassifier(hidden_layer_sizes=(4,), ensemble_size=1, max_epochs=1,
+                                   **params)
+
+    with pytest.raises(ValueError, match=r"callbacks\[1\] is <object object at .*>; expected "
+                                         r"a skorch Callback"):
+        small(callbacks=[EpochScoring(lambda net, X, y: 0.0, on_train=True), object()]).fit(X, y)
+    valid_only = EpochScoring(lambda net, X, y: 0.0, name="mine")
+    with pytest.raises(ValueError, match="'EpochScoring' scores the validation data "
+                                         r"\(on_train=False\), which this fit has none of"):
+        small(callbacks=[valid_only]).fit(X, y)
+    fitted = small(callbacks=[valid_only], early_stopping=True).fit(X, y)
+    assert "mine" in fitted.history_[-1]
+    trained = small(callbacks=[EpochScoring(lambda net, X, y: 0.0, name="t", on_train=True)])
+    assert "t" in trained.fit(X, y).history_[-1]
