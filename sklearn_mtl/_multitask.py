@@ -675,6 +675,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     X, self.preprocessor_)
             X = ArrayDataset(X, dtype=np.float32)
         if isinstance(X, Dataset):
+            if len(X) < 1:  # as an array of no row is refused
+                raise ValueError(
+                    f"Found a Dataset with 0 sample(s) while a minimum of 1 is required by "
+                    f"{type(self).__name__}."
+                )
             if reset:  # read lazily, as it comes: no preprocessing (nor a stale one)
                 sample = _dataset_sample(X)
                 self.n_features_in_ = sample.shape[0]

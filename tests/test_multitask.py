@@ -1119,3 +1119,15 @@ def test_callbacks_that_are_none_or_score_missing_validation_data_are_refused():
     assert "mine" in fitted.history_[-1]
     trained = small(callbacks=[EpochScoring(lambda net, X, y: 0.0, name="t", on_train=True)])
     assert "t" in trained.fit(X, y).history_[-1]
+
+
+def test_a_dataset_of_no_sample_is_refused_as_an_array_of_no_row_is():
+    from torch.utils.data import TensorDataset
+
+    X = np.random.RandomState(0).normal(size=(20, 3)).astype(np.float32)
+    y = np.array(["a", "b"] * 10)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), ensemble_size=1, max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="0 sample"):
+        clf.predict(X[:0])
+    with pytest.raises(ValueError, match="Found a Dataset with 0 sample"):
+        clf.predict(TensorDataset(torch.from_numpy(X[:0])))
