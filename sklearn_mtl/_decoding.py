@@ -305,7 +305,7 @@ class JointDecoder(BaseEstimator):
                 f"tasks {schema.names}."
             )
         n = _n_samples(outputs)
-        logp, onscore = _log_factors(outputs, schema)
+        logp, onscore = _log_factors(outputs, schema, floor=True)
         forbidden = _forbidden_codes(self.forbidden, schema)
         candidates = self._candidates(schema, observed)
         if candidates is not None:
@@ -572,8 +572,17 @@ def _drop_forbidden(combos, forbidden):
 
 
 # ----------------------------------------------------------------------------- scoring
-def _log_factors(outputs, schema):
-    """Per-task log P(value | on) (classification) and log score when on (multilabel)."""
+#: The log probability a search gives a class of probability 0: the log of the smallest
+#: normal float64. A combination with fewer impossible labels then still wins, where
+#: every allowed combination holds one (a tree's or a nearest-neighbour model's
+#: probabilities of exactly 0), instead of the first in the list.
+_LOG_ZERO = float(np.log(np.finfo(np.float64).tiny))
+
+
+def _log_factors(outputs, schema, floor=False):
+    """Per-task log P(value | on) (classification) and log score when on (multilabel);
+    with ``floor``, a probability of 0 scores :data:`_LOG_ZERO` rather than -inf."""
+    low = np.finfo(np.float64).tiny if floor else 0.0
     logp, onscore = {}, {}
     with np.errstate(divide="ignore"):
         for j, (task, out) in enumerate(zip(schema, outputs, strict=True)):
@@ -584,7 +593,7 @@ def _log_factors(outputs, schema):
                         f"Task {task.name!r} has outputs of shape {out.shape}; expected "
                         f"(n_samples, {len(task.classes)}) class probabilities."
                     )
-                logp[j] = np.log(np.clip(out, 0.0, 1.0))
+                logp[j] = np.log(np.clip(out, low, 1.0))
             elif task.kind == "multilabel":
                 out = np.asarray(out, dtype=float)
                 onscore[j] = np.log(np.clip(np.maximum(out, 1.0 - out), 0.0, 1.0)).sum(axis=1)

@@ -120,6 +120,26 @@ def test_joint_turns_unseen_pair_into_most_probable_valid_combination():
     assert got.codes.tolist() == [[1, 3, 1, 1]]
 
 
+def test_joint_with_zero_probabilities_keeps_the_labels_it_can():
+    """A tree's probabilities of exactly 0: where every allowed combination holds an
+    impossible label, the one with the fewest wins, by the others' probabilities (each
+    scored -inf, the first candidate in the list won)."""
+    schema = Schema([clf_task("a", ["a0", "a1", "a2"]), clf_task("b", ["b0", "b1", "b2"])])
+    observed = np.array([[0, 0], [1, 1], [2, 1], [1, 2], [0, 1]])
+    outputs = [np.array([[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]),
+               np.array([[0.0, 0.0, 1.0], [0.0, 0.4, 0.6]])]
+    got = JointDecoder(allowed="observed").decode(outputs, schema, observed=observed)
+    # row 0: (a2, b1) and (a1, b2) each keep one certain label, (a2, b1) is listed first
+    # among them; row 1: (a2, b1) holds no impossible label
+    assert got.codes.tolist() == [[2, 1], [2, 1]]
+    outputs[0][0] = [0.0, 0.3, 0.7]  # a1 possible now: (a1, b2) holds no impossible label
+    got = JointDecoder(allowed="observed").decode(outputs, schema, observed=observed)
+    assert got.codes[0].tolist() == [1, 2]
+    # the scores of the combinations stay exact log probabilities
+    scores = JointDecoder().score_combinations(outputs, schema, np.array([[0, 0]]))
+    assert np.isneginf(scores).all()
+
+
 def test_forbidden_pair_and_allowed_table():
     schema = Schema([clf_task("a", [0, 1]), clf_task("b", [0, 1])])
     outputs = [np.array([[0.4, 0.6]]), np.array([[0.3, 0.7]])]
