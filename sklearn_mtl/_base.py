@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, clone
 from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 from ._decoding import decode, observed_combinations
@@ -263,9 +264,21 @@ def tasks_from_classes(estimator, Y, classes):
             )
     return [
         Task(name, kind="multilabel" if sets else None,
-             classes=list(np.asarray(values).tolist()))
+             classes=list(np.asarray(values if sets else _sorted_classes(values)).tolist()))
         for name, sets, values in zip(names, set_valued, classes, strict=True)
     ]
+
+
+def _sorted_classes(values):
+    """A task's classes sorted, as a scikit-learn classifier's ``partial_fit`` sorts the
+    ``classes`` it is given (``unique_labels``), so that ``classes_`` and the columns of
+    ``predict_proba`` come in the order they would; a multilabel task's labels keep
+    theirs, as ``MultiLabelBinarizer(classes=...)`` does. Values of mixed types that
+    cannot be sorted keep their order."""
+    try:
+        return unique_labels(np.asarray(values))
+    except (TypeError, ValueError):
+        return values
 
 
 def _column_names(Y):

@@ -13,6 +13,7 @@ estimator (:class:`~sklearn_mtl._base.BaseMultiTaskEstimator`).
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import warnings
 from numbers import Integral
@@ -22,7 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone, is_regressor
-from sklearn.model_selection import StratifiedGroupKFold, check_cv, cross_val_predict
+from sklearn.model_selection import StratifiedGroupKFold, check_cv
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
@@ -35,6 +36,7 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     _check_method_params,
     _check_sample_weight,
@@ -52,6 +54,7 @@ from ._base import (
     tasks_from_classes,
     validate_features,
 )
+from ._decoding import finalize
 from ._encoder import EncodedLabels
 from ._frames import is_polars, to_pandas
 from ._schema import MISSING, NOT_APPLICABLE
@@ -226,6 +229,26 @@ class _BaselineMethods(BaseMultiTaskEstimator):
     def _outputs(self, X):
         return super()._outputs(X)
 
+    def _decides_by_models(self):
+        """Whether ``predict`` is each base model's own ``predict``, as in
+        ``MultiOutputClassifier`` and ``ClassifierChain`` (a ``FixedThresholdClassifier``'s
+        threshold, an ``SVC``'s decision function): where the tasks are decided one by one
+        and the estimator has a model per task."""
+        return False
+
+    def predict_encoded(self, X):
+        """Predictions as :class:`~sklearn_mtl.EncodedLabels` (codes, blocks, masks)."""
+        if self._decides_by_models():
+            return self._models_decide(X)
+        return super().predict_encoded(X)
+
+    @_locating
+    def _models_decide(self, X):
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        codes, multilabel = self._model_decisions(X)
+        return finalize(codes, multilabel, {}, self.schema_)
+
     def __sklearn_tags__(self):
         return delegate_input_tags(super().__sklearn_tags__(), self.estimator)
 
@@ -374,9 +397,76 @@ class _ConstantClassifier(ClassifierMixin, BaseEstimator):
 _CERTAIN = float(-np.log(np.finfo(np.float64).eps))
 
 
-def _fit_one(estimator, X, y, rows, fit_kwargs, where, method="fit", **extra):
+def _fit_values(task, label=None):
+    """The labels a task's models are fitted on, indexed by code: the task's classes,
+    so that the base estimator speaks the user's labels as it does inside
+    ``MultiOutputClassifier`` (``class_weight={label: w}``, ``DummyClassifier(
+    constant=label)``, a threshold's ``pos_label``, ``estimators_[j].classes_``). None
+    (the codes themselves) for a multilabel task's labels (0/1, as in an indicator
+    matrix), and for classes that scikit-learn would not read as class labels
+    (fractional numbers, values of mixed types)."""
+    if label is not None or task.kind == "multilabel":
+        return None
+    if len({type(c) for c in task.classes}) != 1:
+        return None
+    values = np.asarray(task.classes)
+    try:
+        kind = type_of_target(values)
+    except (TypeError, ValueError):
+        return None
+    return values if kind in ("binary", "multiclass") else None
+
+
+def _codes(values, labels):
+    """The codes of ``labels`` (a model's ``classes_`` or predictions), fitted on
+    ``values`` (:func:`_fit_values`; None: they are codes)."""
+    labels = np.asarray(labels)
+    if values is None:
+        return labels.astype(np.int64)
+    lookup = {v: i for i, v in enumerate(values.tolist())}
+    return np.array([lookup[v] for v in labels.tolist()], dtype=np.int64)
+
+
+def _label_models(estimator):
+    """(model, values) of every base model of an IndependentTaskClassifier or a
+    TaskChainClassifier fitted on a task's labels (:func:`_fit_values`)."""
+    schema = estimator.schema_
+    if isinstance(estimator, TaskChainClassifier):
+        pairs = [(schema[name], link) for order, links in
+                 zip(estimator.orders_, estimator.estimators_, strict=True)
+                 for name, link in zip(order, links, strict=True)]
+    elif isinstance(estimator, IndependentTaskClassifier):
+        pairs = zip(schema, estimator.estimators_, strict=True)
+    else:
+        pairs = []
+    for task, model in pairs:
+        values = _fit_values(task)
+        if values is not None:
+            yield model, values
+
+
+def in_codes(estimator):
+    """``estimator`` itself, or where its base models speak the tasks' labels, a copy
+    whose models have their class codes as ``classes_`` (their ``predict`` gives codes):
+    what an ONNX graph's class indices are. The user's model is left as it is."""
+    if next(_label_models(estimator), None) is None:
+        return estimator
+    estimator = copy.deepcopy(estimator)
+    for model, values in _label_models(estimator):
+        codes, target = _codes(values, model.classes_), model
+        while True:  # a Pipeline's or a wrapper's classes_ is its inner model's
+            try:
+                target.classes_ = codes
+                break
+            except AttributeError:
+                target = target.steps[-1][1] if hasattr(target, "steps") else target.estimator_
+    return estimator
+
+
+def _fit_one(estimator, X, y, rows, fit_kwargs, where, method="fit", values=None, **extra):
     """Fit a clone (or ``partial_fit`` ``estimator`` itself) on the selected rows, with the
-    per-sample fit parameters of those rows; errors name the task (and label). Where
+    per-sample fit parameters of those rows; errors name the task (and label). ``y``
+    holds codes; the model is fitted on their ``values`` (:func:`_fit_values`). Where
     ``fit``'s labels hold one class, the model is a :class:`_ConstantClassifier` (the
     label checks have warned)."""
     est = clone(estimator) if method == "fit" else estimator
@@ -385,7 +475,10 @@ def _fit_one(estimator, X, y, rows, fit_kwargs, where, method="fit", **extra):
         X, y = _safe_indexing(X, rows), y[rows]
     if len(y) == 0:
         raise ValueError(f"{where} has no annotated, applicable sample to train on.")
-    if method == "fit" and y.min() == y.max():
+    constant = method == "fit" and y.min() == y.max()
+    if values is not None:
+        y = values[y]
+    if constant:
         return _ConstantClassifier().fit(X, y)
     try:
         getattr(est, method)(X, y, **fit_kwargs, **extra)
@@ -394,11 +487,11 @@ def _fit_one(estimator, X, y, rows, fit_kwargs, where, method="fit", **extra):
     return est
 
 
-def _decision(est, X, n_classes):
+def _decision(est, X, n_classes, values=None):
     """Decision values over codes 0..n_classes-1: (n,) for two classes (the score of code
     1), else (n, n_classes) with -inf for a class the model never saw."""
     d = np.asarray(est.decision_function(X), dtype=float)
-    classes = np.asarray(est.classes_).astype(np.int64)
+    classes = _codes(values, est.classes_)
     if n_classes == 2 and len(classes) == 1:  # a _ConstantClassifier
         return np.full(X.shape[0], _CERTAIN if classes[0] == 1 else -_CERTAIN)
     if n_classes == 2 and len(classes) == 2:
@@ -426,14 +519,13 @@ def _where(task, label=None):
     return f"Task {task.name!r}, label {task.classes[label]!r},"
 
 
-def _proba(est, X, n_classes):
+def _proba(est, X, n_classes, values=None):
     """Class probabilities over codes 0..n_classes-1 (one-hot of predict without proba)."""
     out = np.zeros((X.shape[0], n_classes))
-    classes = np.asarray(est.classes_).astype(np.int64)
     if hasattr(est, "predict_proba"):
-        out[:, classes] = est.predict_proba(X)
+        out[:, _codes(values, est.classes_)] = est.predict_proba(X)
     else:
-        out[np.arange(X.shape[0]), np.asarray(est.predict(X)).astype(np.int64)] = 1.0
+        out[np.arange(X.shape[0]), _codes(values, est.predict(X))] = 1.0
     return out
 
 
@@ -561,8 +653,8 @@ class IndependentTaskClassifier(_BaselineMethods):
         X, encoded, fit_kwargs = _fit_inputs(self, X, y, sample_weight, fit_params)
         jobs = self._jobs(encoded)
         fitted = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_one)(self.estimator, X, y, rows, fit_kwargs, where)
-            for _, _, y, rows, where in jobs
+            delayed(_fit_one)(self.estimator, X, y, rows, fit_kwargs, where, values=values)
+            for _, _, y, rows, where, values in jobs
         )
         self.estimators_ = [[] if t.kind == "multilabel" else None for t in self.schema_]
         for (j, *_), est in zip(jobs, fitted, strict=True):
@@ -596,17 +688,18 @@ class IndependentTaskClassifier(_BaselineMethods):
         return np.mean(per_task, axis=0)
 
     def _jobs(self, encoded):
-        """(task index, label or None, labels, rows to train on, where) for every model."""
+        """(task index, label or None, codes, rows to train on, where, the values the
+        codes stand for) for every model."""
         jobs = []
         for j, task in enumerate(self.schema_):
             if task.kind == "multilabel":
                 block = encoded.multilabel[task.name]
                 for label in range(block.shape[1]):
                     y = block[:, label]
-                    jobs.append((j, label, y, y >= 0, _where(task, label)))
+                    jobs.append((j, label, y, y >= 0, _where(task, label), None))
             else:
                 y = encoded.codes[:, j]
-                jobs.append((j, None, y, y >= 0, _where(task)))
+                jobs.append((j, None, y, y >= 0, _where(task), _fit_values(task)))
         return jobs
 
     @available_if(_base_has("partial_fit"))
@@ -665,7 +758,7 @@ class IndependentTaskClassifier(_BaselineMethods):
                 else clone(self.estimator)
                 for t in self.schema_
             ]
-        for j, label, y_job, rows, where in self._jobs(encoded):
+        for j, label, y_job, rows, where, values in self._jobs(encoded):
             if not rows.any():
                 continue
             est = self.estimators_[j] if label is None else self.estimators_[j][label]
@@ -676,9 +769,25 @@ class IndependentTaskClassifier(_BaselineMethods):
                 else:
                     self.estimators_[j][label] = est
             n_classes = 2 if label is not None else len(self.schema_[j].classes)
-            _fit_one(est, X, y_job, rows, kwargs, where, method="partial_fit",
-                     classes=np.arange(n_classes))
+            _fit_one(est, X, y_job, rows, kwargs, where, method="partial_fit", values=values,
+                     classes=np.arange(n_classes) if values is None else values)
         return self
+
+    def _decides_by_models(self):
+        return isinstance(self.decode, str) and self.decode == "independent"
+
+    def _model_decisions(self, X):
+        """Each task's codes (multilabel: 0/1 blocks) from its models' ``predict``."""
+        codes = np.zeros((_num_samples(X), len(self.schema_)), dtype=np.int64)
+        multilabel = {}
+        for j, (task, est) in enumerate(zip(self.schema_, self.estimators_, strict=True)):
+            if task.kind == "multilabel":
+                multilabel[task.name] = np.column_stack(
+                    [_codes(None, e.predict(X)) for e in est]
+                ).astype(np.int8)
+            else:
+                codes[:, j] = _codes(_fit_values(task), est.predict(X))
+        return codes, multilabel
 
     def _predict_outputs(self, X):
         outputs = []
@@ -686,7 +795,7 @@ class IndependentTaskClassifier(_BaselineMethods):
             if task.kind == "multilabel":
                 outputs.append(np.column_stack([_proba(e, X, 2)[:, 1] for e in est]))
             else:
-                outputs.append(_proba(est, X, len(task.classes)))
+                outputs.append(_proba(est, X, len(task.classes), _fit_values(task)))
         return outputs
 
     @available_if(_base_has("decision_function"))
@@ -719,7 +828,7 @@ class IndependentTaskClassifier(_BaselineMethods):
             if t.kind == "multilabel":
                 outputs.append(np.column_stack([_decision(e, X, 2) for e in est]))
             else:
-                outputs.append(_decision(est, X, len(t.classes)))
+                outputs.append(_decision(est, X, len(t.classes), _fit_values(t)))
         return self._decision_output(outputs, task)
 
 
@@ -960,7 +1069,9 @@ class TaskChainClassifier(_BaselineMethods):
                 links.append(ests)
             else:
                 rows = codes >= 0
-                est = _fit_one(self.estimator, X_link, codes, rows, fit_kwargs, _where(task))
+                values = _fit_values(task)
+                est = _fit_one(self.estimator, X_link, codes, rows, fit_kwargs, _where(task),
+                               values=values)
                 links.append(est)
                 if not last:
                     chain.feats[:, col : col + width] = self._train_features(
@@ -974,81 +1085,92 @@ class TaskChainClassifier(_BaselineMethods):
                         binary=task.kind == "binary",
                         where=_where(task),
                         groups=groups,
+                        values=values,
                     )
             col += width
         return links
 
     def _train_features(self, est, X, y, rows, missing, fit_kwargs, n_classes, binary,
-                        where, groups=None):
+                        where, groups=None, values=None):
         """Features a link passes on during training (zeros where its gate is off); an
         error of the cross-validated links names the task (``where``). With ``groups``,
-        the cross-validated outputs come from group folds."""
+        the cross-validated outputs come from group folds. ``y`` holds codes, the links
+        are fitted on their ``values`` (:func:`_fit_values`)."""
         feats = np.zeros((X.shape[0], n_classes))
         if self.cv is None or isinstance(est, _ConstantClassifier):
             feats[rows, y[rows].astype(np.int64)] = 1.0
         else:
             all_rows = rows.all()
             X_rows = X if all_rows else _safe_indexing(X, rows)
-            y_rows = y[rows]
+            codes = y[rows]
             params = fit_kwargs
             if not all_rows:
                 params = _check_method_params(X, params=fit_kwargs, indices=np.flatnonzero(rows))
             cv, split = self.cv, {}
             if groups is not None:
-                cv = check_cv(StratifiedGroupKFold(cv) if isinstance(cv, Integral) else cv)
-                group_rows = groups if all_rows else groups[rows]
-                if not _routing_enabled():
-                    split = {"groups": group_rows}
-                elif get_routing_for_object(cv).consumes("split", ["groups"]):
-                    params = {**params, "groups": group_rows}  # routed to the splitter
-            try:
-                cv_out = cross_val_predict(
-                    clone(self.estimator),
-                    X_rows,
-                    y_rows,
-                    cv=cv,
-                    method=self.chain_method,
-                    params=params,
-                    **split,
-                )
-            except ValueError as exc:
-                raise ValueError(
-                    f"{where}, cross-validated (cv={self.cv!r}) for the later links' "
-                    f"features: {exc}"
-                ) from exc
-            part = np.zeros((len(y_rows), n_classes))
-            if self.chain_method == "predict_proba":
-                part[:, np.unique(y_rows).astype(np.int64)] = cv_out
-            else:
-                part[np.arange(len(y_rows)), np.asarray(cv_out).astype(np.int64)] = 1.0
+                cv = StratifiedGroupKFold(cv) if isinstance(cv, Integral) else cv
+                if not _routing_enabled() or get_routing_for_object(cv).consumes(
+                    "split", ["groups"]
+                ):
+                    split = {"groups": groups if all_rows else groups[rows]}
+            part = self._cross_fitted(X_rows, codes, params, cv, split, n_classes, values,
+                                      f"{where}, cross-validated (cv={self.cv!r}) for the "
+                                      "later links' features")
             feats[rows] = part
         if missing.any():
-            feats[missing] = self._link_features(est, _safe_indexing(X, missing), n_classes)[0]
+            feats[missing] = self._link_features(
+                est, _safe_indexing(X, missing), n_classes, values
+            )[0]
         return feats[:, 1:2] if binary else feats
 
-    def _link_features(self, est, X, n_classes):
-        """(features over all classes, probabilities, decisions) of a fitted link."""
-        proba = _proba(est, X, n_classes)
-        if self.chain_method == "predict":
-            if hasattr(est, "predict_proba"):
-                pred = np.asarray(est.predict(X)).astype(np.int64)
+    def _cross_fitted(self, X, codes, params, cv, split, n_classes, values, where):
+        """The link's out-of-fold features (probabilities, or one-hot decisions) on
+        ``X``, each fold's model fitted by :func:`_fit_one`: a training fold that holds
+        a single class (a rare label's one positive in the test fold) gets a constant
+        model, as a whole task of one class does (``cross_val_predict`` failed there)."""
+        y = codes if values is None else values[codes]
+        cv = check_cv(cv, y, classifier=True)
+        part = np.zeros((len(codes), n_classes))
+        tested = np.zeros(len(codes), dtype=np.int64)
+        try:
+            folds = list(cv.split(X, y, **split))
+        except ValueError as exc:
+            raise same_kind(exc, f"{where}: {exc}") from exc
+        for train, test in folds:
+            in_train = np.zeros(len(codes), dtype=bool)
+            in_train[train] = True
+            fold = _fit_one(self.estimator, X, codes, in_train, params, where, values=values)
+            X_test = _safe_indexing(X, test)
+            if self.chain_method == "predict_proba":
+                part[test] = _proba(fold, X_test, n_classes, values)
             else:
-                pred = np.argmax(proba, axis=1)
+                part[test, _codes(values, fold.predict(X_test))] = 1.0
+            tested[test] += 1
+        if not (tested == 1).all():
+            raise ValueError(
+                f"{where}: cv={self.cv!r} must give test folds that hold every sample "
+                "exactly once (a partition), as cross_val_predict requires."
+            )
+        return part
+
+    def _link_features(self, est, X, n_classes, values=None):
+        """(features over all classes, probabilities, the link's own ``predict`` as
+        codes) of a fitted link: the features are its probabilities, or with
+        ``chain_method="predict"`` the one-hot of its decisions."""
+        proba = _proba(est, X, n_classes, values)
+        pred = _codes(values, est.predict(X))
+        if self.chain_method == "predict":
             feats = np.zeros_like(proba)
             feats[np.arange(len(pred)), pred] = 1.0
             return feats, proba, pred
-        if n_classes == 2:
-            decision = (proba[:, 1] > 0.5).astype(np.int64)
-        else:
-            decision = np.argmax(proba, axis=1)
-        return proba, proba, decision
+        return proba, proba, pred
 
     # -------------------------------------------------------------------- prediction
     def _predict_outputs(self, X, method="proba"):
         X = _chain_input(X)
         outputs = None
         for order_names, links in zip(self.orders_, self.estimators_, strict=True):
-            chain_out = self._chain_outputs(
+            chain_out, _ = self._chain_outputs(
                 X, [self.schema_.index(t) for t in order_names], links, method
             )
             if outputs is None:
@@ -1059,9 +1181,28 @@ class TaskChainClassifier(_BaselineMethods):
             outputs = [o / len(self.estimators_) for o in outputs]
         return outputs
 
+    def _decides_by_models(self):
+        # several chains: their probabilities are averaged, then decided
+        return (isinstance(self.decode, str) and self.decode == "independent"
+                and len(self.estimators_) == 1)
+
+    def _model_decisions(self, X):
+        """Each task's codes (multilabel: 0/1 blocks) from its links' ``predict``."""
+        order = [self.schema_.index(t) for t in self.orders_[0]]
+        _, decision = self._chain_outputs(_chain_input(X), order, self.estimators_[0])
+        codes = np.zeros((_num_samples(X), len(self.schema_)), dtype=np.int64)
+        multilabel = {}
+        for j, task in enumerate(self.schema_):
+            if task.kind == "multilabel":
+                multilabel[task.name] = decision[j].astype(np.int8)
+            else:
+                codes[:, j] = decision[j]
+        return codes, multilabel
+
     def _chain_outputs(self, X, order, links, method="proba"):
         """Per-task outputs of one chain: probabilities, or with ``method="decision"``
-        the links' decision values (on the same chained features)."""
+        the links' decision values (on the same chained features); and each task's
+        decisions, its links' ``predict`` as codes (a multilabel task: a 0/1 block)."""
         schema = self.schema_
         n = X.shape[0]
         chain = _ChainInput(X, sum(_width(schema[j]) for j in order))
@@ -1081,22 +1222,26 @@ class TaskChainClassifier(_BaselineMethods):
             if task.kind == "multilabel":
                 feats = np.zeros((n, width))
                 out = np.zeros((n, width))
+                decision[j] = np.zeros((n, width), dtype=np.int64)
                 for label, est in enumerate(link):
-                    f, proba, _ = self._link_features(est, X_link, 2)
+                    f, proba, decision[j][:, label] = self._link_features(est, X_link, 2)
                     feats[:, label] = f[:, 1]
                     out[:, label] = (
                         proba[:, 1] if method == "proba" else _decision(est, X_link, 2)
                     )
             else:
-                feats, out, decision[j] = self._link_features(link, X_link, len(task.classes))
+                values = _fit_values(task)
+                feats, out, decision[j] = self._link_features(
+                    link, X_link, len(task.classes), values
+                )
                 if method != "proba":
-                    out = _decision(link, X_link, len(task.classes))
+                    out = _decision(link, X_link, len(task.classes), values)
                 if task.kind == "binary":
                     feats = feats[:, 1:2]
             outputs[j] = out
             chain.feats[:, col : col + width] = np.where(gate_on[:, None], feats, 0.0)
             col += width
-        return outputs
+        return outputs, decision
 
     @available_if(_base_has("decision_function"))
     @_locating
@@ -1186,7 +1331,13 @@ def _check_order(schema, order):
                 )
             indices.append(int(item))
         else:
-            indices.append(schema.index(str(item)))
+            try:
+                indices.append(schema.index(item))
+            except ValueError as exc:
+                raise ValueError(
+                    f"order lists {item!r}, which is no task: expected task names or "
+                    f"positions of the tasks {schema.names}."
+                ) from exc
     if sorted(indices) != list(range(len(schema))):
         names = [schema[j].name for j in indices]
         raise ValueError(

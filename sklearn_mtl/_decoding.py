@@ -545,7 +545,10 @@ def _forbidden_codes(forbidden, schema):
             ) from None
         ends = []
         for name, value in ((ta, va), (tb, vb)):
-            j = schema.index(name)
+            try:
+                j = schema.index(name)
+            except ValueError as exc:
+                raise ValueError(f"forbidden pair {pair!r}: {exc}") from exc
             task = schema[j]
             if not task.is_classification:
                 raise ValueError(

@@ -365,17 +365,21 @@ def _tuner_inside(model):
 
 
 def _parts(est):
-    """(estimator with the per-task outputs, thresholds, decoder) of a final step."""
+    """(estimator with the per-task outputs, thresholds, decoder) of a final step. A
+    baseline whose base models speak the tasks' labels comes as a copy whose models
+    speak their codes, the class indices the graph computes with
+    (:func:`~sklearn_mtl._baselines.in_codes`)."""
+    from ._baselines import in_codes
     from ._thresholds import TaskThresholdTuner
 
     if isinstance(est, TaskThresholdTuner):
-        return est.estimator_, dict(est.thresholds_), est.estimator_._decoder()
+        return in_codes(est.estimator_), dict(est.thresholds_), est.estimator_._decoder()
     if not hasattr(est, "schema_"):
         raise OnnxExportError(
             f"export_onnx needs an sklearn-mtl estimator as the model or the pipeline's last "
             f"step; got {type(est).__name__}."
         )
-    return est, dict(getattr(est, "thresholds_", None) or {}), est._decoder()
+    return in_codes(est), dict(getattr(est, "thresholds_", None) or {}), est._decoder()
 
 
 def _labels_ok(estimator, decoder):

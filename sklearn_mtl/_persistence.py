@@ -1133,7 +1133,8 @@ def _check_consistency(est):
                     _expect(
                         getattr(sub, "n_features_in_", width) == width, f"link {name!r}'s inputs"
                     )
-                    _check_codes(sub, 2 if task.kind == "multilabel" else len(task.classes), name)
+                    _check_codes(sub, 2 if task.kind == "multilabel" else len(task.classes), name,
+                                 task)
                 if task.kind == "multilabel":
                     _expect(len(link) == len(task.classes), f"task {name!r}'s labels")
                 width += 1 if task.kind == "binary" else len(task.classes)
@@ -1145,7 +1146,7 @@ def _check_consistency(est):
                 for s in sub:
                     _check_codes(s, 2, t.name)
             else:
-                _check_codes(sub, k, t.name)
+                _check_codes(sub, k, t.name, t)
     if hasattr(est, "combinations_"):  # LabelProductClassifier
         codes = est.combinations_.codes
         _expect(codes.shape[1] == len(tasks), "combinations_ and the tasks")
@@ -1153,12 +1154,23 @@ def _check_consistency(est):
         _check_codes(est.estimator_, est.n_combinations_, "the label combinations")
 
 
-def _check_codes(est, n_classes, name):
+def _check_codes(est, n_classes, name, task=None):
+    """A base model's classes are among the ``n_classes`` codes, or the labels of
+    ``task`` that its models are fitted on."""
+    from ._baselines import _codes, _fit_values
+
     classes = getattr(est, "classes_", None)
     if classes is not None:
-        ok = np.issubdtype(np.asarray(classes).dtype, np.integer) and (
-            len(classes) == 0 or (0 <= np.min(classes) and np.max(classes) < n_classes)
-        )
+        values = None if task is None else _fit_values(task)
+        if values is None and not np.issubdtype(np.asarray(classes).dtype, np.integer):
+            ok = False
+        else:
+            try:
+                codes = _codes(values, classes)
+            except (KeyError, TypeError):
+                ok = False
+            else:
+                ok = len(codes) == 0 or (0 <= codes.min() and codes.max() < n_classes)
         _expect(
             bool(ok), f"the model of {name!r} (classes {list(classes)}) and its {n_classes} classes"
         )

@@ -8,8 +8,9 @@ import pytest
 from joblib import parallel_config
 from sklearn.base import clone
 from sklearn.datasets import make_multilabel_classification
+from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import cross_val_score
+from sklearn.model_selection import FixedThresholdClassifier, cross_val_score
 from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
@@ -74,6 +75,69 @@ def test_independent_matches_multioutput_classifier(multilabel_data):
     np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
     for p, q in zip(ours.predict_proba(X), ref.predict_proba(X), strict=True):
         np.testing.assert_allclose(p, q)
+
+
+@pytest.mark.parametrize("Est", [IndependentTaskClassifier, TaskChainClassifier])
+def test_base_models_are_fitted_on_the_tasks_labels(Est):
+    """The base estimator sees the user's labels, as inside MultiOutputClassifier: a
+    class_weight keyed by label weighs that label (it weighed the label whose code
+    equalled the key, or refused string keys), a constant is a label, classes_ are labels.
+    """
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 2))
+    y = np.array([1, 2, 3])[np.digitize(X[:, 0] + rng.normal(size=300), [-0.5, 0.5])]
+    Y = pd.DataFrame({"n": y, "s": np.array(["a", "b", "c"])[y - 1]})
+    weighted = LogisticRegression(class_weight={1: 20.0})
+    ref = MultiOutputClassifier(weighted).fit(X, y[:, None])
+    ours = Est(weighted).fit(X, y)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X)[:, 0])
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X)[0])
+    assert (ours.predict(X) == 1).sum() > 200  # the weight is on label 1, as asked
+    by_letter = Est(LogisticRegression(class_weight={"b": 20.0}))
+    assert (by_letter.fit(X, Y[["s"]]).predict(X)["s"] == "b").sum() > 200
+    with pytest.raises(ValueError, match="Task 'n'.*not in class_weight"):  # no label 'b'
+        by_letter.fit(X, Y)
+    fitted = Est(DummyClassifier(strategy="constant", constant="b")).fit(X, Y[["s"]])
+    assert (fitted.predict(X)["s"] == "b").all()
+    models = fitted.estimators_ if Est is IndependentTaskClassifier else fitted.estimators_[0]
+    assert models[0].classes_.tolist() == ["a", "b", "c"]
+    # a 0/1 indicator Y: each label's model reads 0/1, as MultiOutputClassifier's
+    Z = (Y[["s"]].to_numpy() == np.array(["a", "b"])).astype(int)
+    fitted = Est(lr()).fit(X, Z)
+    models = fitted.estimators_ if Est is IndependentTaskClassifier else fitted.estimators_[0]
+    assert [m.classes_.tolist() for m in models] == [[0, 1], [0, 1]]
+
+
+@pytest.mark.parametrize("chain_method", ["predict", "predict_proba"])
+def test_predict_is_the_base_models_own_predict(multilabel_data, chain_method):
+    """Task by task, predict is each model's predict, as MultiOutputClassifier's and
+    ClassifierChain's are: a FixedThresholdClassifier's threshold holds (predict was
+    the probabilities' argmax, the threshold silently 0.5)."""
+    X, Y = multilabel_data
+    base = FixedThresholdClassifier(lr(), threshold=0.2)
+    ours = IndependentTaskClassifier(base).fit(X, Y)
+    np.testing.assert_array_equal(ours.predict(X), MultiOutputClassifier(base).fit(X, Y)
+                                  .predict(X))
+    at_half = np.column_stack([p[:, 1] for p in ours.predict_proba(X)]) > 0.5
+    assert ours.predict(X).sum() > at_half.sum()  # the lower threshold says yes more
+    ref = ClassifierChain(base, order=[2, 0, 3, 1], chain_method=chain_method).fit(X, Y)
+    chain = TaskChainClassifier(base, order=[2, 0, 3, 1], chain_method=chain_method)
+    np.testing.assert_array_equal(chain.fit(X, Y).predict(X), ref.predict(X))
+    single = IndependentTaskClassifier(base).fit(X, Y[:, 0])
+    np.testing.assert_array_equal(single.predict(X), clone(base).fit(X, Y[:, 0]).predict(X))
+
+
+def test_labels_scikit_learn_reads_as_no_classes_are_fitted_as_codes():
+    """Fractional numbers declared as classes (a grade of 0.5, 1.5): LogisticRegression
+    would call them continuous, so the models read their codes, and the labels come
+    back."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 2))
+    y = np.where(X[:, 0] > 0, 1.5, 0.5)
+    clf = IndependentTaskClassifier(lr(), tasks=[Task("y", classes=[0.5, 1.5])]).fit(X, y)
+    assert clf.estimators_[0].classes_.tolist() == [0, 1]
+    assert set(clf.predict(X).tolist()) == {0.5, 1.5}
+    assert clf.score(X, y) > 0.9
 
 
 @pytest.mark.parametrize("chain_method", ["predict", "predict_proba"])
@@ -209,12 +273,14 @@ def test_chain_gated_link_passes_zeros_where_gate_is_predicted_off():
     assert chain.orders_ == [["car", "color", "body", "driver"]]
     X_aug = np.hstack([X, np.zeros((len(X), 1 + 4 + 4))])
     # reproduce the 'body' link input: car prediction, then color one-hot zeroed off-gate
-    car = chain.estimators_[0][0].predict(X)
+    # (the links are fitted on the task's labels, as MultiOutputClassifier's models are)
+    car = chain.estimators_[0][0].predict(X) == "yes"
     X_aug[:, 4] = car
     color = chain.estimators_[0][1].predict(X_aug[:, :5])
-    X_aug[np.arange(len(X)), 5 + color] = 1.0
-    X_aug[car == 0, 5:9] = 0.0
-    body = chain.estimators_[0][2].predict_proba(X_aug[:, :9])
+    X_aug[np.arange(len(X)), 5 + np.array([COLORS.index(c) for c in color])] = 1.0
+    X_aug[~car, 5:9] = 0.0
+    link = chain.estimators_[0][2]
+    body = link.predict_proba(X_aug[:, :9])[:, [list(link.classes_).index(b) for b in BODIES]]
     np.testing.assert_allclose(chain.predict_proba(X, task="body"), body)
 
 
@@ -226,6 +292,10 @@ def test_chain_orders():
         )
     with pytest.raises(ValueError, match="order must list every task exactly once"):
         TaskChainClassifier(lr(), tasks=car_tasks(), order=["car", "color"]).fit(X, Y)
+    for item in ("zz", True, 1.0):  # the parameter named, and what it expects
+        with pytest.raises(ValueError, match=f"order lists {item!r}, which is no task"):
+            TaskChainClassifier(lr(), tasks=car_tasks(),
+                                order=["car", item, "body", "driver"]).fit(X, Y)
     with pytest.raises(ValueError, match="order must be None or 'random'"):
         TaskChainClassifier(lr(), tasks=car_tasks(), order=[0, 1, 2, 3], n_chains=2).fit(X, Y)
     # a schema listing a child first is fixed up by order=None
@@ -340,16 +410,35 @@ def test_errors_name_the_task(Est):
         Est(NeedsFourSamples()).fit(X, Y)
 
 
-def test_chain_cross_validation_errors_name_the_task(multilabel_data):
-    # one positive sample: the inner fold that holds it out trains on one class, which
-    # a logistic regression refuses (as in ClassifierChain), and the error says where
+def test_chain_cross_validation_gives_a_fold_of_one_class_a_constant_model(multilabel_data):
+    """One positive sample: the inner fold that holds it out trains on one class; it gets
+    a constant model (no positive), as a label of one class does, where a logistic
+    regression refused it (ClassifierChain raises there)."""
     X, Y = multilabel_data
     Y = Y.copy()
     Y[:, 0] = 0
     Y[0, 0] = 1
+    chain = TaskChainClassifier(lr(), cv=5).fit(X, Y)
+    assert chain.predict(X).shape == Y.shape
+    with pytest.raises(ValueError, match="only one class"):
+        ClassifierChain(lr(), cv=5).fit(X, Y)
+
+
+def test_chain_cross_validation_errors_name_the_task(multilabel_data):
+    X, Y = multilabel_data
+
+    class RefusesFolds(LogisticRegression):  # fits every sample, refuses a fold of them
+        def fit(self, X, y, sample_weight=None):
+            if len(y) < len(Y):
+                raise ValueError(f"refused {len(y)} samples")
+            return super().fit(X, y, sample_weight=sample_weight)
+
     with pytest.raises(ValueError, match=r"Task 'task0', cross-validated \(cv=5\) for the "
-                                         r"later links' features: .*only one class"):
-        TaskChainClassifier(lr(), cv=5).fit(X, Y)
+                                         r"later links' features: refused"):
+        TaskChainClassifier(RefusesFolds(max_iter=300), cv=5).fit(X, Y)
+    splits = [(np.arange(10, len(Y)), np.arange(10))] * 2  # not a partition
+    with pytest.raises(ValueError, match="hold every sample exactly once"):
+        TaskChainClassifier(lr(), cv=splits).fit(X, Y)
 
 
 class NeedsFourSamples(LogisticRegression):
@@ -572,13 +661,27 @@ def test_partial_fit_classes_complete_the_schema_and_skip_missing():
     clf = IndependentTaskClassifier(SGDClassifier(random_state=0))
     clf.partial_fit(X, Y, classes=[["x", "y", "z"], [0, 1]])
     assert [list(c) for c in clf.classes_] == [["x", "y", "z"], [0, 1]]
-    assert list(clf.estimators_[0].classes_) == [0, 1, 2]
+    assert list(clf.estimators_[0].classes_) == ["x", "y", "z"]  # the labels, as fitted
     clf.partial_fit(X[:1], pd.DataFrame({"a": ["z"], "b": [None]}))  # task b: no label
     assert clf.predict(X).shape == (4, 2)
     with pytest.raises(ValueError, match="not among its classes|'w'"):
         clf.partial_fit(X[:1], pd.DataFrame({"a": ["w"], "b": [0]}))
     with pytest.raises(ValueError, match="classes has 1 entries, but Y has 2 tasks"):
         IndependentTaskClassifier(SGDClassifier()).partial_fit(X, Y, classes=[["x", "y"]])
+
+
+def test_partial_fit_classes_are_sorted_as_scikit_learn_sorts_them():
+    """classes=['w', 'u', 'v'] gives classes_ ['u', 'v', 'w'] and probability columns
+    in that order, as SGDClassifier's partial_fit does (they kept the given order)."""
+    from sklearn.linear_model import SGDClassifier
+
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array(["w", "u", "v", "w"])
+    ours = IndependentTaskClassifier(SGDClassifier(loss="log_loss", random_state=0))
+    ours.partial_fit(X, y, classes=["w", "u", "v"])
+    ref = SGDClassifier(loss="log_loss", random_state=0).partial_fit(X, y, classes=["w", "u", "v"])
+    assert ours.classes_.tolist() == ref.classes_.tolist() == ["u", "v", "w"]
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X))
 
 
 def test_partial_fit_classes_by_task_name_and_a_flat_list_refused():
