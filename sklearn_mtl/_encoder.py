@@ -418,15 +418,24 @@ def _first_present(values):
     return None
 
 
+def _is_label_container(value):
+    """Whether one row's value is a container of labels: a list, set or tuple, or a 1-D
+    array (what pyarrow, hence ``pd.read_parquet``, makes of a Parquet list column).
+    A string, a 0-D or a 2-D array is not one."""
+    return isinstance(value, _CONTAINERS) or (isinstance(value, np.ndarray) and value.ndim == 1)
+
+
 def _holds_containers(raw):
     """Whether a column holds a list or set of labels in any row (a multilabel column,
     whatever its first rows hold)."""
     if not isinstance(raw, (pd.Series, np.ndarray)) or raw.dtype != np.object_ or raw.ndim != 1:
         return False
-    return any(isinstance(v, _CONTAINERS) for v in raw)
+    return any(_is_label_container(v) for v in raw)
 
 
 def _container_of(raw):
+    """The type a multilabel column's label sets are given back in: its own, or a list
+    (for arrays read from Parquet, too)."""
     first = _first_present(raw) if not (isinstance(raw, np.ndarray) and raw.ndim == 2) else None
     return type(first) if isinstance(first, _CONTAINERS) else list
 
@@ -440,7 +449,7 @@ def _complete_task(task, raw):
             return task._replace(kind="multilabel")
         labels = set()
         for v in raw:
-            if isinstance(v, _CONTAINERS):
+            if _is_label_container(v):
                 labels.update(v)
         try:
             classes = _sorted_labels(task, list(labels))
@@ -570,7 +579,7 @@ def _encode_multilabel(task, raw):
     lookup = {c: i for i, c in enumerate(task.classes)}
     block = np.zeros((len(raw), k), dtype=np.int8)
     for row, labels in enumerate(raw):
-        if isinstance(labels, _CONTAINERS):
+        if _is_label_container(labels):
             for label in labels:
                 col = lookup.get(label)
                 if col is None:
@@ -579,7 +588,7 @@ def _encode_multilabel(task, raw):
                         f"which is not among its labels {_plain(task.classes)!r}."
                     )
                 block[row, col] = 1
-        elif labels is None or pd.isna(labels):
+        elif _is_missing(labels):
             block[row] = MISSING
         else:
             raise ValueError(

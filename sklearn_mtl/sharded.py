@@ -4,9 +4,9 @@
 directory, a glob's worth of files, or any ``pyarrow.dataset.Dataset``). A
 :class:`~sklearn_mtl.MultiTaskClassifier` fits on it directly, ``clf.fit(shards)``:
 
-- the label columns alone are read up front to fit the schema (they are a few columns
-  among many features); with ``tasks=`` declaring every task's classes only the first
-  rows are, and the schema is the declared one;
+- the label columns alone are read up front, every row of them (they are a few columns
+  among many features), to fit the schema (the declared one with ``tasks=``) and the
+  statistics of the labels, as in memory;
 - the preprocessing (``preprocessing=``, the recipe's by default) is fitted on a seeded
   sample of the rows, as a memory-mapped table's is;
 - the features are read one row group at a time, in a shuffled order each epoch, and
@@ -23,7 +23,6 @@ Needs ``pyarrow`` (``pip install sklearn-mtl[distributed]``).
 
 from __future__ import annotations
 
-import math
 import os
 
 import numpy as np
@@ -162,17 +161,22 @@ class ParquetShards:
 
     # ----------------------------------------------------------------- reading
     def iter_batches(self, batch_size, *, encode, shuffle=False, generator=None, rank=0,
-                     world_size=1, transform=None):
+                     world_size=1, transform=None, merge_single=False):
         """One epoch of ``(X, targets)`` tensor batches for process ``rank``.
 
         Row groups are dealt to the processes from one permutation (the same in every
         process: ``generator`` must be in the same state everywhere); each process
         reads its row groups, shuffles their rows, encodes their labels with
         ``encode(labels_frame)``, preprocesses their features with ``transform`` (an
-        array in, the network's input out) and yields batches of ``batch_size`` rows.
-        Every process yields as many batches as the process with the most rows needs; a
-        process with fewer wraps around its own row groups.
+        array in, the network's input out) and yields batches of ``batch_size`` rows,
+        a shorter one at the end of its share. With ``merge_single`` (a batch-norm
+        network, which cannot normalise one row in training), a one-row last batch
+        joins the one before, as in memory. Every process yields as many batches as the
+        process with the most rows needs; a process with fewer wraps around its own row
+        groups.
         """
+        from .neural._net import _merged_bounds
+
         units = self.units()
         if not units:
             return
@@ -185,14 +189,21 @@ class ParquetShards:
                  else torch.arange(len(units)))
         seed = int(torch.randint(2**62, (1,), generator=generator)) if shuffle else 0
         shares = [order[r::world_size].tolist() for r in range(world_size)]
-        steps = max(math.ceil(sum(units[i][1] for i in share) / batch_size) for share in shares)
+
+        def sizes(share):  # the batches of one pass over a share
+            n = sum(units[i][1] for i in share)
+            bounds = (_merged_bounds(n, batch_size) if merge_single
+                      else [(at, min(at + batch_size, n)) for at in range(0, n, batch_size)])
+            return [stop - start for start, stop in bounds]
+
+        steps = max(len(sizes(share)) for share in shares)
+        mine = sizes(shares[rank])
         local = torch.Generator().manual_seed(seed + rank)
         columns = self.features + list(self.targets or [])
 
         def row_groups():  # this process's share, around and around
-            mine = shares[rank]
             while True:
-                for k, i in enumerate(mine):
+                for i in shares[rank]:
                     table = units[i][0].to_table(columns=columns)
                     X = _features(table, self.features)
                     X = torch.from_numpy(X if transform is None else transform(X))
@@ -200,16 +211,18 @@ class ParquetShards:
                     if shuffle:
                         perm = torch.randperm(len(X), generator=local)
                         X, y = X[perm], y[perm]
-                    yield X, y, k == len(mine) - 1
+                    yield X, y
 
+        # The batches of each pass add up to the share's rows: a pass ends with its last
+        # (shorter or merged) batch, and the next pass starts a batch afresh.
         produced, parts, buffered = 0, [], 0
-        for X, y, last in row_groups():
+        for X, y in row_groups():
             parts.append((X, y))
             buffered += len(X)
-            while buffered >= batch_size or (last and buffered):
+            while buffered >= mine[produced % len(mine)]:
+                take = mine[produced % len(mine)]
                 X_all = torch.cat([p[0] for p in parts])
                 y_all = torch.cat([p[1] for p in parts])
-                take = min(batch_size, buffered)  # the share's end: a shorter batch
                 yield X_all[:take], y_all[:take]
                 parts, buffered = [(X_all[take:], y_all[take:])], buffered - take
                 produced += 1
@@ -244,19 +257,21 @@ class EncodedShards(torch.utils.data.IterableDataset):
         yield from self.shards.iter_batches(self.shards.batch_rows, encode=self.encode,
                                             transform=self.transform)
 
-    def sharded_batches(self, batch_size, shuffle, generator, rank=0, world_size=1):
-        return _Epoch(self, batch_size, shuffle, generator, rank, world_size)
+    def sharded_batches(self, batch_size, shuffle, generator, rank=0, world_size=1,
+                        merge_single=False):
+        return _Epoch(self, batch_size, shuffle, generator, rank, world_size, merge_single)
 
 
 class _Epoch:
-    def __init__(self, data, batch_size, shuffle, generator, rank, world_size):
-        self.args = (data, batch_size, shuffle, generator, rank, world_size)
+    def __init__(self, data, batch_size, shuffle, generator, rank, world_size, merge_single):
+        self.args = (data, batch_size, shuffle, generator, rank, world_size, merge_single)
 
     def __iter__(self):
-        data, batch_size, shuffle, generator, rank, world_size = self.args
+        data, batch_size, shuffle, generator, rank, world_size, merge_single = self.args
         return data.shards.iter_batches(
             batch_size, encode=data.encode, shuffle=shuffle, generator=generator,
-            rank=rank, world_size=world_size, transform=data.transform)
+            rank=rank, world_size=world_size, transform=data.transform,
+            merge_single=merge_single)
 
 
 # ---------------------------------------------------------------------------- fit
@@ -285,16 +300,10 @@ def fit_shards(est, shards, y, sample_weight):
             )
     if shards.targets is None:
         raise ValueError("These shards have no targets; pass targets=[...] to fit on them.")
-    balanced = "balanced" in (est.class_weight, est.pos_weight) or (
-        isinstance(est.class_weight, dict) and "balanced" in est.class_weight.values()
-    ) or (isinstance(est.pos_weight, dict) and "balanced" in est.pos_weight.values())
-    declared = est.tasks is not None and all(
-        t.kind == "regression" or t.classes is not None for t in _as_list(est.tasks)
-    )
-    # Declared classes: the first rows give the labels' form. Else the label columns of
-    # every row (a few columns: far smaller than the features) give the classes.
-    labels = shards.labels(n=1000 if declared and not balanced else None)
-    encoded = est._fit_labels(labels)
+    # The label columns of every row (a few columns: far smaller than the features) give
+    # the classes, and the statistics of the labels as in memory (also with declared
+    # tasks): regression target scaling, observed combinations, balanced weights.
+    encoded = est._fit_labels(shards.labels())
     est.n_features_in_ = shards.n_features
     est.feature_names_in_ = np.asarray(shards.features, dtype=object)
     est._check_task_dicts()
@@ -303,7 +312,7 @@ def fit_shards(est, shards, y, sample_weight):
     ]
     est._pos_weight_values = est._pos_weights(encoded)
     est._weighting = resolve_strategy(est.loss_weighting, est.loss_weighting_params)
-    est._fit_target_scaling(encoded)  # on the labels read above
+    est._fit_target_scaling(encoded)  # on every row's labels, read above
     from sklearn.utils import check_random_state
 
     est._seed = int(check_random_state(est.random_state).randint(np.iinfo(np.int32).max))
@@ -331,10 +340,6 @@ def fit_shards(est, shards, y, sample_weight):
         est.net_.fit(data, None)
     est._rescale_regression_outputs()
     return est
-
-
-def _as_list(tasks):
-    return tasks if isinstance(tasks, (list, tuple)) else [tasks]
 
 
 class _Preprocess:
@@ -404,14 +409,15 @@ def predict_shards(estimator, shards, output, *, keep=None):
         [shards.dataset.schema.field(c) for c in keep]
         + [pa.field(name, _arrow_type(estimator, name)) for name in names]
     )
+    # read once, a kept column that is also a feature too (an id the model reads)
+    columns = list(dict.fromkeys(shards.features + keep))
     written = []
     for i, fragment in enumerate(shards.files):
         if i % world_size != rank:
             continue
         path = os.path.join(output, f"part-{i:05d}.parquet")
         with pq.ParquetWriter(path, schema) as writer:
-            for batch in fragment.to_batches(columns=shards.features + keep,
-                                             batch_size=shards.batch_rows):
+            for batch in fragment.to_batches(columns=columns, batch_size=shards.batch_rows):
                 if batch.num_rows == 0:
                     continue
                 frame = batch.to_pandas()

@@ -17,6 +17,7 @@ import sklearn_mtl
 from sklearn_mtl import MultiTaskClassifier
 from sklearn_mtl.distributed import check_replicas, weights_checksum
 from sklearn_mtl.neural._distributed import ShardedSliceBatchIterator, _ShardSampler
+from sklearn_mtl.neural._net import _MergedBatchSampler
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,6 +65,59 @@ def test_two_processes(tmp_path):
         assert f"loss_weighting='{weighting}'" in results[weighting]
         assert "data-parallel" in results[weighting]
     assert "same X and y in every process" in results["different_data"]
+
+
+_BATCH_NORM_WORKER = """
+import json, os, sys
+import numpy as np, pandas as pd, torch, torch.distributed as dist
+from sklearn_mtl import MultiTaskClassifier
+from sklearn_mtl.distributed import check_replicas
+from sklearn_mtl.sharded import ParquetShards
+
+dist.init_process_group("gloo")  # fit would join it; the data are written first
+rng = np.random.RandomState(0)
+X = rng.normal(size=(66, 4)).astype(np.float32)
+Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "yes", "no")})
+folder = os.path.join(os.path.dirname(sys.argv[1]), "shards")
+if dist.get_rank() == 0:  # two row groups of 33 rows: one a process
+    os.makedirs(folder)
+    pd.DataFrame(X, columns=list("wxyz")).assign(**Y).to_parquet(
+        os.path.join(folder, "0.parquet"), row_group_size=33)
+dist.barrier()
+shards = ParquetShards(folder, features=list("wxyz"), targets=["a"])
+results = {}
+for name, data in (("array", X), ("dataset", torch.utils.data.TensorDataset(torch.from_numpy(X))),
+                   ("parquet", shards)):
+    clf = MultiTaskClassifier(
+        hidden_layer_sizes=(4,), batch_norm=True, max_epochs=1, batch_size=64, random_state=0,
+        data_parallel=True, early_stopping=False, preprocessing=None, mixed_precision=None,
+        ensemble_size=1,
+    ).fit(data, None if name == "parquet" else Y)
+    results[name] = {"checksums": check_replicas(clf),
+                     "sizes": clf.history_[-1, "batches", :, "train_batch_size"]}
+if dist.get_rank() == 0:
+    with open(sys.argv[1], "w") as fh:
+        json.dump(results, fh)
+dist.barrier()
+dist.destroy_process_group()
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+@pytest.mark.distributed
+def test_batch_norm_with_a_one_row_last_batch_in_each_process(tmp_path):
+    # 66 rows, a global batch of 64: 33 rows a process in batches of 32, so one row
+    # would be left alone; as in one process, it joins the batch before it.
+    script, out = tmp_path / "worker.py", tmp_path / "results.json"
+    script.write_text(_BATCH_NORM_WORKER)
+    _torchrun(script, out, tmp_path=tmp_path, timeout=120)
+    results = json.loads(out.read_text())
+    for name in ("array", "dataset", "parquet"):
+        first, second = results[name]["checksums"]
+        assert first == second, name
+        assert results[name]["sizes"] == [33], name
+    assert results["dataset"]["checksums"] == results["array"]["checksums"]
 
 
 @pytest.mark.distributed
@@ -258,3 +312,32 @@ def test_shards_partition_the_epoch(n, world_size, indices):
     rows0 = next(iter(first))[1][:, 0].long().tolist()
     full = perm if idx is None else idx[perm]
     assert rows0 == full[::world_size].tolist()[: len(rows0)]
+
+
+@pytest.mark.parametrize("n, world_size, batch_size, sizes", [
+    (66, 2, 32, [33]), (67, 2, 16, [16, 16, 2]), (10, 2, 2, [2, 3]), (9, 2, 4, [5]),
+    (13, 3, 2, [2, 3]), (66, 2, 64, [33]),
+])
+def test_shards_merge_a_one_row_last_batch(n, world_size, batch_size, sizes):
+    # batch-norm cannot normalise one row in training: as in one process, a one-row last
+    # batch joins the one before, in every process alike (the same number of steps)
+    X = torch.arange(n, dtype=torch.float32)[:, None] * 10
+    y = torch.arange(n, dtype=torch.float32)[:, None]
+    seen = []
+    for rank in range(world_size):
+        it = ShardedSliceBatchIterator(X, y, None, batch_size, torch.Generator().manual_seed(3),
+                                       rank, world_size, merge_single=True)
+        batches = list(it)
+        assert [len(b[0]) for b in batches] == sizes and len(it) == len(sizes)
+        assert torch.equal(torch.cat([b[0] for b in batches]),
+                           torch.cat([b[1] for b in batches]) * 10)
+        plain = ShardedSliceBatchIterator(X, y, None, batch_size,
+                                          torch.Generator().manual_seed(3), rank, world_size)
+        rows = torch.cat([b[1] for b in batches])
+        assert torch.equal(rows, torch.cat([b[1] for b in plain]))  # the same rows, in order
+        sampler = _ShardSampler(n, torch.Generator().manual_seed(3), rank, world_size)
+        batched = list(_MergedBatchSampler(sampler, batch_size))
+        assert [len(b) for b in batched] == sizes
+        assert sum(batched, []) == rows[:, 0].long().tolist()
+        seen += rows[:, 0].long().tolist()
+    assert set(seen) == set(range(n))

@@ -248,6 +248,30 @@ def test_multilabel_column_of_lists_and_sets():
     assert list(enc.inverse_transform(encoded)) == sets
 
 
+def test_multilabel_column_of_one_d_arrays_reads_as_lists():
+    # pyarrow (pd.read_parquet, ParquetShards) gives a Parquet list column as 1-D arrays
+    lists = [["b", "a"], [], None, ["c"]]
+    arrays = [None if v is None else np.array(v, dtype=object) for v in lists]
+    Y = pd.DataFrame({"tags": arrays, "k": ["x", "y", "x", "y"]})
+    expected = StructuredLabelEncoder().fit_transform(Y.assign(tags=lists))
+    for tasks in (None, [Task("tags", kind="multilabel", classes=["a", "b", "c"]), Task("k")]):
+        enc = StructuredLabelEncoder(tasks=tasks)
+        encoded = enc.fit_transform(Y)
+        assert enc.tasks_[0].kind == "multilabel" and enc.tasks_[0].classes == ["a", "b", "c"]
+        np.testing.assert_array_equal(encoded.multilabel["tags"], expected.multilabel["tags"])
+        np.testing.assert_array_equal(encoded.codes, expected.codes)
+        out = enc.inverse_transform(encoded)  # given back as lists
+        assert out["tags"].tolist()[:2] == [["a", "b"], []] and is_missing(out["tags"][2])
+    ints = StructuredLabelEncoder().fit(pd.DataFrame({"t": [np.array([2, 1]), np.array([1])]}))
+    assert ints.tasks_[0].classes == [1, 2]
+    # a row that is not a 1-D container is refused, as before
+    enc = StructuredLabelEncoder([Task("tags", kind="multilabel", classes=["a", "b"])])
+    for bad in ("a", np.array([["a", "b"]]), np.array("a")):
+        with pytest.raises(ValueError, match="Multilabel task 'tags' expects a list or set of "
+                           "labels per row; got .* in row 1"):
+            enc.fit(pd.DataFrame({"tags": [["a"], bad]}))
+
+
 def test_multilabel_group_of_columns():
     Y = pd.DataFrame({"t1": [1, 0, np.nan], "t2": [0, 0, 1], "k": ["x", "y", "x"]})
     enc = StructuredLabelEncoder(tasks=[Task("tags", columns=["t1", "t2"]), Task("k")])

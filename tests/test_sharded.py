@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from sklearn_mtl import MultiTaskClassifier, Task
+from sklearn_mtl import MultiTaskClassifier, Schema, Task
 from sklearn_mtl.distributed import weights_checksum
 from sklearn_mtl.sharded import ParquetShards, predict_shards
 
@@ -190,17 +190,29 @@ def test_fit_on_shards_learns(shards):
     assert clf.combination_weight_ == 0.0 and not clf.neighbor_weights_.any()
 
 
-def test_declared_tasks_read_only_the_first_rows(shards, monkeypatch):
-    _, sh = shards
-    asked = []
-    original = ParquetShards.labels
-    monkeypatch.setattr(ParquetShards, "labels",
-                        lambda self, n=None: asked.append(n) or original(self, n))
-    MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(4,), max_epochs=1).fit(sh)
-    assert asked == [1000]
-    MultiTaskClassifier(tasks=TASKS, class_weight="balanced", hidden_layer_sizes=(4,),
-                        max_epochs=1).fit(sh)
-    assert asked == [1000, None]  # balanced weights count every label
+def test_declared_tasks_fit_label_statistics_on_every_row(tmp_path):
+    # Files written in label order: the first 1000 rows hold car="no" only and light
+    # masses. With every task declared, the regression target scaling and the observed
+    # label combinations still come from every row's labels, as in memory.
+    from sklearn_mtl._decoding import JointDecoder
+
+    frame = make_frame(n=1200)
+    late = np.arange(1200) >= 1000
+    frame["car"] = np.where(late & (frame["x0"] > 0), "yes", "no")
+    frame["mass"] = 100.0 * late + frame["x2"]
+    for i, rows in enumerate(np.array_split(np.arange(1200), 3)):
+        frame.iloc[rows].to_parquet(tmp_path / f"part-{i}.parquet", row_group_size=200)
+    sh = ParquetShards(tmp_path, features=FEATURES, targets=["car", "mass"])
+    tasks = [Task("car", classes=["no", "yes"]), Task("mass", kind="regression")]
+    params = dict(tasks=tasks, decode=JointDecoder(allowed="observed"),
+                  hidden_layer_sizes=(4,), max_epochs=1, batch_size=1200, random_state=0,
+                  preprocessing=None, ensemble_size=1)
+    lazy = MultiTaskClassifier(**params).fit(sh)
+    eager = MultiTaskClassifier(**params).fit(frame[FEATURES], frame[["car", "mass"]])
+    assert lazy._target_scaling["mass"] == pytest.approx(eager._target_scaling["mass"])
+    assert lazy._target_scaling["mass"][0] == pytest.approx(frame["mass"].mean())
+    np.testing.assert_array_equal(lazy.observed_combinations_, eager.observed_combinations_)
+    assert lazy.observed_combinations_.tolist() == [[0, 0], [1, 0]]
 
 
 def test_fit_on_shards_refusals(shards):
@@ -250,3 +262,85 @@ def test_groups_are_refused_with_shards(shards):
     _, sh = shards
     with pytest.raises(ValueError, match="groups is not supported with ParquetShards"):
         MultiTaskClassifier(max_epochs=1).fit(sh, groups=np.zeros(240))
+
+
+def test_tasks_as_a_schema_fit_shards_as_a_list(shards):
+    # As in memory: a Schema is a sequence of tasks.
+    _, sh = shards
+    params = dict(hidden_layer_sizes=(4,), max_epochs=1, batch_size=240, random_state=0,
+                  ensemble_size=1)
+    tasks = [Task("car", kind="binary", classes=["no", "yes"]),
+             Task("color", kind="binary", classes=["blue", "red"], gate=("car", "yes"))]
+    from_schema = MultiTaskClassifier(tasks=Schema(tasks), **params).fit(sh)
+    from_list = MultiTaskClassifier(tasks=tasks, **params).fit(sh)
+    assert from_schema.schema_.names == ["car", "color"]
+    assert weights_checksum(from_schema) == weights_checksum(from_list)
+
+
+def test_predict_shards_keeps_a_feature_column(shards, tmp_path):
+    frame, sh = shards
+    clf = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(4,), max_epochs=1,
+                              random_state=0).fit(sh)
+    paths = predict_shards(clf, sh, tmp_path / "pred", keep=["id", "x1"])
+    written = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+    assert written.columns.tolist() == ["id", "x1", "car", "color"]
+    np.testing.assert_array_equal(written["x1"], frame["x1"])
+    assert written["car"].tolist() == clf.predict(frame[FEATURES])["car"].tolist()
+
+
+@pytest.mark.parametrize("declared", [False, True])
+def test_multilabel_column_of_lists_in_parquet(tmp_path, declared):
+    # pyarrow reads a Parquet list column as numpy arrays: they are label sets, as lists.
+    frame = make_frame(n=60)
+    frame["tags"] = [["x"] if a > 0 else (["x", "y"] if a > -1 else []) for a in frame["x0"]]
+    frame.to_parquet(tmp_path / "part-0.parquet", row_group_size=20)
+    sh = ParquetShards(tmp_path, features=FEATURES, targets=["car", "tags"])
+    assert isinstance(sh.labels()["tags"][0], np.ndarray)
+    tasks = [Task("car", classes=["no", "yes"]),
+             Task("tags", kind="multilabel", classes=["x", "y"])] if declared else None
+    params = dict(tasks=tasks, hidden_layer_sizes=(4,), max_epochs=2, batch_size=60,
+                  random_state=0, preprocessing=None, ensemble_size=1)
+    lazy = MultiTaskClassifier(**params).fit(sh)
+    eager = MultiTaskClassifier(**params).fit(frame[FEATURES], frame[["car", "tags"]])
+    assert lazy.schema_.names == eager.schema_.names == ["car", "tags"]
+    assert list(lazy.schema_["tags"].classes) == ["x", "y"]
+    a, b = lazy.net_.module_.state_dict(), eager.net_.module_.state_dict()
+    assert max(float((a[k] - b[k]).abs().max()) for k in a) < 1e-5
+    pred = lazy.predict(frame[FEATURES])
+    assert pred["tags"].tolist() == eager.predict(frame[FEATURES])["tags"].tolist()
+    paths = predict_shards(lazy, sh, tmp_path / "pred")
+    written = pd.read_parquet(paths[0])
+    assert [list(v) for v in written["tags"]] == pred["tags"].tolist()
+
+
+def test_a_one_row_last_batch_is_merged_for_batch_norm(tmp_path):
+    # 129 rows in batches of 64: a last batch of one row, which batch-norm cannot
+    # normalise in training. As in memory, it joins the batch before it.
+    frame = make_frame(n=129)
+    frame.to_parquet(tmp_path / "part-0.parquet", row_group_size=129)
+    sh = ParquetShards(tmp_path, features=FEATURES, targets=["car"])
+    params = dict(hidden_layer_sizes=(4,), batch_norm=True, max_epochs=2, batch_size=64,
+                  random_state=0, preprocessing=None, ensemble_size=1)
+    lazy = MultiTaskClassifier(**params).fit(sh)
+    eager = MultiTaskClassifier(**params).fit(frame[FEATURES], frame[["car"]])
+    for clf in (lazy, eager):
+        assert clf.history_[-1, "batches", :, "train_batch_size"] == [64, 65]
+    # without batch-norm the batches are left as they were
+    plain = MultiTaskClassifier(**{**params, "batch_norm": False}).fit(sh)
+    assert plain.history_[-1, "batches", :, "train_batch_size"] == [64, 64, 1]
+
+
+@pytest.mark.parametrize("world_size, batch_size, sizes", [
+    (1, 239, [240]), (2, 119, [120]), (3, 79, [80]), (2, 17, [17] * 6 + [18]),
+    (1, 40, [40] * 6),
+])
+def test_each_share_merges_a_one_row_last_batch(shards, world_size, batch_size, sizes):
+    frame, sh = shards
+    seen = []
+    for rank in range(world_size):
+        batches = list(sh.iter_batches(batch_size, encode=_encode, shuffle=True,
+                                       generator=torch.Generator().manual_seed(0),
+                                       rank=rank, world_size=world_size, merge_single=True))
+        assert [len(X) for X, _ in batches] == sizes
+        seen += torch.cat([X for X, _ in batches])[:, 0].tolist()
+    assert sorted(seen) == sorted(frame["x0"].astype(np.float32).tolist())

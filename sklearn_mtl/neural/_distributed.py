@@ -38,7 +38,13 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 from torch.nn.parallel import DistributedDataParallel
 
-from ._net import MultiTaskNet, SliceBatchIterator, TensorPairDataset
+from ._net import (
+    MultiTaskNet,
+    SliceBatchIterator,
+    TensorPairDataset,
+    _merged_bounds,
+    _MergedBatchSampler,
+)
 
 PRECISIONS = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -125,11 +131,15 @@ class ShardedSliceBatchIterator(SliceBatchIterator):
 
     The permutation is drawn as in one process (same generator, same draws), padded by
     wrapping around to a multiple of ``world_size`` and strided by ``rank``: every
-    process gets the same number of batches, and together they see every sample.
+    process gets the same number of batches, and together they see every sample. With
+    ``merge_single``, a one-row last batch joins the one before, as in one process (every
+    process holds as many rows, so all merge alike).
     """
 
-    def __init__(self, X, y, indices, batch_size, generator, rank, world_size):
-        super().__init__(X, y, indices, batch_size, shuffle=True, generator=generator)
+    def __init__(self, X, y, indices, batch_size, generator, rank, world_size,
+                 merge_single=False):
+        super().__init__(X, y, indices, batch_size, shuffle=True, generator=generator,
+                         merge_single=merge_single)
         self.rank = rank
         self.world_size = world_size
 
@@ -138,15 +148,20 @@ class ShardedSliceBatchIterator(SliceBatchIterator):
         return math.ceil(n / self.world_size)
 
     def __len__(self):
-        return (self._n() + self.batch_size - 1) // self.batch_size
+        return len(self._bounds(self._n()))
+
+    def _bounds(self, n):
+        if self._merges(n):
+            return _merged_bounds(n, self.batch_size)
+        return [(start, min(start + self.batch_size, n)) for start in range(0, n, self.batch_size)]
 
     def __iter__(self):
         rows = _shard(self._n() * self.world_size, len(self.X) if self.indices is None
                       else len(self.indices), self.generator, self.rank, self.world_size)
         if self.indices is not None:
             rows = self.indices[rows]
-        for start in range(0, len(rows), self.batch_size):
-            take = rows[start : start + self.batch_size]
+        for start, stop in self._bounds(len(rows)):
+            take = rows[start:stop]
             yield self.X.index_select(0, take), self.y.index_select(0, take)
 
 
@@ -263,17 +278,23 @@ class ParallelMultiTaskNet(MultiTaskNet):
         n = len(dataset)
         batch_size = self.batch_size if self.batch_size != -1 else n
         batch_size = max(1, math.ceil(batch_size / size))
+        merge = self._batch_norms_rows()  # a one-row last batch joins the one before
         stream = getattr(base, "sharded_batches", None)
         if stream is not None:  # reads its own row groups in each process
-            return stream(batch_size, True, self.shuffle_generator_, rank, size)
+            return stream(batch_size, True, self.shuffle_generator_, rank, size,
+                          merge_single=merge)
         if isinstance(base, TensorPairDataset):
             return ShardedSliceBatchIterator(
                 base.X, base.y, indices, batch_size, self.shuffle_generator_, rank, size,
+                merge_single=merge,
             )
         worker_seed = int(torch.randint(2**62, (1,), generator=self.worker_generator_))
+        sampler = _ShardSampler(n, self.shuffle_generator_, rank, size)
+        batching = {"batch_size": batch_size, "sampler": sampler}
+        if merge:  # the same batches, a one-row last one merged into the one before
+            batching = {"batch_sampler": _MergedBatchSampler(sampler, batch_size)}
         return torch.utils.data.DataLoader(
-            dataset, batch_size=batch_size, num_workers=self.num_workers,
-            sampler=_ShardSampler(n, self.shuffle_generator_, rank, size),
+            dataset, **batching, num_workers=self.num_workers,
             generator=torch.Generator().manual_seed(worker_seed),
         )
 

@@ -641,11 +641,11 @@ class MultiTaskNet(NeuralNet):
         return batches
 
     def _get_batches(self, base, indices, dataset, training):
+        merge = training and self._batch_norms_rows()
         stream = getattr(base, "sharded_batches", None)
         if stream is not None:  # e.g. Parquet shards: read, batched and shuffled by itself
             batch_size = self.batch_size if self.batch_size != -1 else len(dataset)
-            return stream(batch_size, training, self.shuffle_generator_)
-        merge = training and self._batch_norms_rows()
+            return stream(batch_size, training, self.shuffle_generator_, merge_single=merge)
         if isinstance(base, TensorPairDataset):
             batch_size = self.batch_size if self.batch_size != -1 else len(dataset)
             return SliceBatchIterator(
