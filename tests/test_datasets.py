@@ -77,8 +77,39 @@ def test_shared_factor_makes_tasks_related():
         ({"missing_rate": 1.0}, r"missing_rate must be a number in \[0, 1\)"),
         ({"shared_factor": 1.5}, r"shared_factor must be a number in \[0, 1\]"),
         ({"n_shared": 0}, "needs n_shared >= 1"),
+        ({"shared_factor": True}, r"shared_factor must be a number in \[0, 1\]; got True"),
+        ({"class_sep": 0.0}, r"class_sep must be a finite number > 0; got 0.0"),
+        ({"class_sep": -1.0}, r"class_sep must be a finite number > 0; got -1.0"),
+        ({"class_sep": float("inf")}, r"class_sep must be a finite number > 0; got inf"),
+        ({"class_sep": True}, r"class_sep must be a finite number > 0; got True"),
+        ({"class_sep": "3"}, r"class_sep must be a finite number > 0; got '3'"),
     ],
 )
 def test_make_multitask_classification_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_multitask_classification(20, **kwargs)
+
+
+def _linear_accuracy(class_sep):
+    """Held-out accuracy of a linear model reading one task's label from X."""
+    X, Y = make_multitask_classification(
+        600, n_classes=[3], class_sep=class_sep, random_state=0,
+    )
+    y = Y["task0"].astype(int).to_numpy()
+    clf = LogisticRegression(max_iter=500).fit(X[:300], y[:300])
+    return clf.score(X[300:], y[300:])
+
+
+def test_class_sep_makes_the_problem_easier():
+    hard, default, easy = (_linear_accuracy(s) for s in (0.1, 3.0, 30.0))
+    assert hard < 0.6 < default < easy
+    assert easy > 0.95
+
+
+def test_class_sep_keeps_the_labels_and_scales_the_signal_in_X():
+    # As in make_classification, the labels do not depend on class_sep; only how far
+    # apart the classes lie in X, against the noise.
+    X1, Y1 = make_multitask_classification(50, class_sep=3.0, noise=0.0, random_state=0)
+    X2, Y2 = make_multitask_classification(50, class_sep=6.0, noise=0.0, random_state=0)
+    pd.testing.assert_frame_equal(Y1, Y2)
+    np.testing.assert_allclose(X2, 2 * X1)

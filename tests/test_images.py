@@ -98,6 +98,15 @@ def test_leaf_labels_are_independent_and_exclusive():
         (make_leaf_images, {"noise": -1.0}, "noise"),
         (make_handball_clips, {"n_frames": 3}, "n_frames"),
         (make_handball_clips, {"event_fraction": -0.1}, "event_fraction"),
+        # bools are not numbers here, as in make_multitask_classification
+        (make_car_images, {"n_samples": True}, "n_samples must be an int >= 1; got True"),
+        (make_car_images, {"noise": True}, "noise must be a finite number >= 0; got True"),
+        (make_car_images, {"car_fraction": True}, r"car_fraction .* \[0, 1\]; got True"),
+        (make_leaf_images, {"n_samples": True}, "n_samples must be an int >= 1; got True"),
+        (make_leaf_images, {"noise": False}, "noise must be a finite number >= 0; got False"),
+        (make_handball_clips, {"noise": True}, "noise must be a finite number >= 0; got True"),
+        (make_handball_clips, {"event_fraction": False},
+         r"event_fraction .* \[0, 1\]; got False"),
     ],
 )
 def test_invalid_parameters(make, params, match):

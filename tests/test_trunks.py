@@ -160,6 +160,30 @@ def test_named_trunk_parameter_errors():
         Conv2dTrunk(3)(torch.zeros(2, 3, 4))
 
 
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"channels": ()}, "FrameConvTrunk channels must be a non-empty sequence"),
+        ({"pool": "median"}, r"FrameConvTrunk pool must be one of \['max', 'avg', None\]"),
+        ({"activation": "swish"}, "FrameConvTrunk activation must be one of"),
+        ({"temporal_kernel_size": 0},
+         "FrameConvTrunk temporal_kernel_size must be an int >= 1; got 0"),
+        ({"temporal_kernel_size": 2.5},
+         "FrameConvTrunk temporal_kernel_size must be an int >= 1; got 2.5"),
+        ({"temporal_kernel_size": True},
+         "FrameConvTrunk temporal_kernel_size must be an int >= 1; got True"),
+    ],
+)
+def test_frame_conv_trunk_parameter_errors_name_it(params, match):
+    # The user chose trunk="conv2d_frames": errors name FrameConvTrunk, not the
+    # Conv2dTrunk it runs on each frame.
+    with pytest.raises(ValueError, match=match):
+        FrameConvTrunk(1, **params)
+    X, y = clips(n=8)
+    with pytest.raises(ValueError, match=match):
+        small(trunk="conv2d_frames", trunk_params=params).fit(X, y)
+
+
 # ---------------------------------------------------------------------- learning
 def test_tiny_conv_net_learns_separable_images():
     X, Y = square_images(n=160)

@@ -10,13 +10,12 @@ are cheap and fully controlled; they make no claim about real photographs.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
-
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
 from .._schema import Task
+from ._synthetic import _check_fraction, _check_int, _check_real
 
 _SS = 2  # supersampling factor
 
@@ -62,12 +61,10 @@ LEAF_HEALTH = ["healthy", "early_blight", "late_blight"]
 
 # ------------------------------------------------------------------------------ helpers
 def _check_params(n_samples, image_size, noise, min_size):
-    if not isinstance(n_samples, Integral) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive int; got {n_samples!r}.")
-    if not isinstance(image_size, Integral) or image_size < min_size:
-        raise ValueError(f"image_size must be an int >= {min_size}; got {image_size!r}.")
-    if not isinstance(noise, Real) or noise < 0:
-        raise ValueError(f"noise must be a float >= 0; got {noise!r}.")
+    # make_multitask_classification's checks: bools are refused, not taken as 0 or 1.
+    _check_int("n_samples", n_samples, 1)
+    _check_int("image_size", image_size, min_size)
+    _check_real("noise", noise, 0)
 
 
 def _grid(size):
@@ -218,8 +215,7 @@ def make_car_images(
     ['car', 'color', 'body', 'driver']
     """
     _check_params(n_samples, image_size, noise, min_size=16)
-    if not isinstance(car_fraction, Real) or not 0 <= car_fraction <= 1:
-        raise ValueError(f"car_fraction must be in [0, 1]; got {car_fraction!r}.")
+    _check_fraction("car_fraction", car_fraction, high_open=False)
     rng = check_random_state(random_state)
     yy, xx = _grid(image_size)
     car = rng.rand(n_samples) < car_fraction
@@ -383,10 +379,8 @@ def make_handball_clips(
     ['event', 'outcome', 'hand', 'pass_type', 'movement']
     """
     _check_params(n_samples, image_size, noise, min_size=16)
-    if not isinstance(n_frames, Integral) or n_frames < 6:
-        raise ValueError(f"n_frames must be an int >= 6; got {n_frames!r}.")
-    if not isinstance(event_fraction, Real) or not 0 <= event_fraction <= 1:
-        raise ValueError(f"event_fraction must be in [0, 1]; got {event_fraction!r}.")
+    _check_int("n_frames", n_frames, 6)
+    _check_fraction("event_fraction", event_fraction, high_open=False)
     rng = check_random_state(random_state)
     event = rng.rand(n_samples) < event_fraction
     outcome = np.array(HANDBALL_OUTCOMES)[rng.randint(3, size=n_samples)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Mapping
 
@@ -10,6 +11,9 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from .._schema import MISSING, NOT_APPLICABLE, Schema, Task
+
+#: The class_sep at which the latent signal enters X unscaled.
+_UNIT_CLASS_SEP = 3.0
 
 
 def make_multitask_classification(
@@ -31,10 +35,11 @@ def make_multitask_classification(
 
     Each sample has ``n_shared`` shared latent factors and ``n_specific`` factors of
     its own per task, all standard normal. Task ``t``'s class is the argmax of
-    ``class_sep * (sqrt(shared_factor) * shared @ W_t + sqrt(1 - shared_factor) *
-    specific_t @ V_t)`` for random normal ``W_t``, ``V_t`` (scaled to unit variance per
-    class score). ``X`` is a random linear mix of all latent factors into
-    ``n_features`` columns, plus Gaussian noise. With ``shared_factor`` near 1 the
+    ``sqrt(shared_factor) * shared @ W_t + sqrt(1 - shared_factor) * specific_t @ V_t``
+    for random normal ``W_t``, ``V_t`` (scaled to unit variance per class score).
+    ``X`` is a random linear mix of all latent factors into ``n_features`` columns
+    (unit variance per column), scaled by ``class_sep / 3``, plus Gaussian noise of
+    standard deviation ``noise``. With ``shared_factor`` near 1 the
     tasks depend on one small subspace of ``X``, which a model shared across tasks
     learns from all of their labels: sharing helps most with few samples and a large
     ``shared_factor``; with ``shared_factor=0`` the tasks are unrelated.
@@ -54,9 +59,12 @@ def make_multitask_classification(
         Number of latent factors of each task alone.
     shared_factor : float in [0, 1], default=0.8
         Share of each task's class scores that comes from the shared factors.
-    class_sep : float, default=3.0
-        Scale of the class scores: larger is easier (labels less sensitive to noise in
-        ``X``).
+    class_sep : float > 0, default=3.0
+        Separation of the classes in ``X``: the latent signal in ``X`` is scaled by
+        ``class_sep / 3`` against the noise, so a larger value is an easier problem
+        (the labels are less hidden by the noise in ``X``), as scikit-learn's
+        ``make_classification`` moves its clusters apart. The labels themselves do not
+        depend on it; with ``noise=0`` it only scales ``X``.
     noise : float, default=0.5
         Standard deviation of the Gaussian noise added to ``X``.
     gates : dict of str -> tuple, default=None
@@ -100,6 +108,7 @@ def make_multitask_classification(
         raise ValueError("n_shared + n_specific must be at least 1; got 0 latent factors.")
     _check_fraction("shared_factor", shared_factor, high_open=False)
     _check_fraction("missing_rate", missing_rate, high_open=True)
+    _check_real("class_sep", class_sep, 0, low_open=True)
     if n_shared == 0 and shared_factor > 0:
         raise ValueError(f"shared_factor={shared_factor} needs n_shared >= 1.")
     if n_specific == 0 and shared_factor < 1:
@@ -120,10 +129,12 @@ def make_multitask_classification(
         if n_specific:
             V = rng.standard_normal((n_specific, k)) / np.sqrt(n_specific)
             score += np.sqrt(1.0 - shared_factor) * specific @ V
-        codes[:, t] = np.argmax(class_sep * score, axis=1)
+        codes[:, t] = np.argmax(score, axis=1)
     latent = np.hstack(latent)
     mixing = rng.standard_normal((latent.shape[1], n_features)) / np.sqrt(latent.shape[1])
-    X = latent @ mixing + noise * rng.standard_normal((n_samples, n_features))
+    # Exactly 1.0 at the default class_sep: X is then the unscaled mix.
+    signal = (class_sep / _UNIT_CLASS_SEP) * (latent @ mixing)
+    X = signal + noise * rng.standard_normal((n_samples, n_features))
 
     schema.apply_gates(codes)
     if missing_rate > 0:
@@ -174,13 +185,29 @@ def _gated_tasks(names, sizes, gates):
     ]
 
 
+# Parameter checks, shared with the image generators. A bool is refused wherever a
+# number is expected (True would otherwise pass as 1).
 def _check_int(name, value, low):
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
         raise ValueError(f"{name} must be an int >= {low}; got {value!r}.")
 
 
+def _check_real(name, value, low, *, low_open=False):
+    """A finite number >= ``low`` (> ``low`` with ``low_open``)."""
+    ok = (
+        isinstance(value, numbers.Real) and not isinstance(value, bool)
+        and math.isfinite(value) and (value > low if low_open else value >= low)
+    )
+    if not ok:
+        bound = f"> {low}" if low_open else f">= {low}"
+        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}.")
+
+
 def _check_fraction(name, value, high_open):
-    ok = isinstance(value, numbers.Real) and 0 <= value and (value < 1 if high_open else value <= 1)
+    ok = (
+        isinstance(value, numbers.Real) and not isinstance(value, bool)
+        and 0 <= value and (value < 1 if high_open else value <= 1)
+    )
     if not ok:
         interval = "[0, 1)" if high_open else "[0, 1]"
         raise ValueError(f"{name} must be a number in {interval}; got {value!r}.")

@@ -311,8 +311,16 @@ class FrameConvTrunk(nn.Module):
         temporal_pool="mean", input_shape=None, channels_last=False,
     ):
         super().__init__()
+        # Checked here, not by the inner Conv2dTrunk: the user chose this trunk.
+        channels = _check_common("FrameConvTrunk", channels, pool, activation)
         _check_input_shape("FrameConvTrunk", input_shape, in_channels,
                            ("channels", "frames", "height", "width"))
+        if (not isinstance(temporal_kernel_size, Integral)
+                or isinstance(temporal_kernel_size, bool) or temporal_kernel_size < 1):
+            raise ValueError(
+                f"FrameConvTrunk temporal_kernel_size must be an int >= 1; got "
+                f"{temporal_kernel_size!r}."
+            )
         if temporal_pool not in ("mean", "max"):
             raise ValueError(
                 f"FrameConvTrunk temporal_pool must be 'mean' or 'max'; got {temporal_pool!r}."
