@@ -34,7 +34,11 @@ class MultiTaskStratifiedKFold(_BaseKFold):
     first fold, or a random one with ``shuffle=True``). Each class of a binary or
     multiclass task and each label of a multilabel task counts as one label. A missing
     or gated-off label counts for nothing, so its sample still goes to a fold (by the
-    labels it has) and never raises. Regression tasks are ignored.
+    labels it has) and never raises. Regression tasks are ignored. A task whose labels
+    show a single class (such as an outer training fold of nested cross-validation
+    without a rare class) counts that class, and one without any label nothing: they are
+    split, as scikit-learn's ``StratifiedKFold`` splits a ``y`` of one class, and left
+    for the estimators' ``fit`` to refuse.
 
     ``Y`` is read by :class:`~sklearn_mtl.StructuredLabelEncoder` (any form an
     estimator takes: a DataFrame with NaN, an array, a multi-hot matrix, label sets),
@@ -237,6 +241,11 @@ def label_indicators(Y, *, tasks=None):
     """A boolean (n_samples, n_labels) matrix: one column per class of each binary or
     multiclass task and per label of each multilabel task; False where missing.
 
+    Only the labels ``Y`` shows are needed to split it: a task whose labels show a single
+    class gives that class's column, and one without any label no column, where an
+    estimator's ``fit`` refuses such a task (scikit-learn's
+    :class:`~sklearn.model_selection.StratifiedKFold` splits a ``y`` of one class too).
+
     Parameters
     ----------
     Y : DataFrame, array-like, multi-hot matrix, list of sets or EncodedLabels
@@ -251,15 +260,87 @@ def label_indicators(Y, *, tasks=None):
     if isinstance(Y, EncodedLabels):
         encoded = Y
     else:
-        encoded = StructuredLabelEncoder(tasks=tasks).fit_transform(Y)
+        encoded = StructuredLabelEncoder(tasks=_splitting_tasks(Y, tasks)).fit_transform(Y)
     columns = [np.zeros((encoded.n_samples, 0), dtype=bool)]
     for j, task in enumerate(encoded.schema):
+        if task.kind == "regression":
+            continue
+        shown = [k for k, c in enumerate(task.classes) if not isinstance(c, _Unshown)]
         if task.kind == "multilabel":
-            columns.append(encoded.multilabel[task.name] == 1)
-        elif task.kind != "regression":
+            columns.append(encoded.multilabel[task.name][:, shown] == 1)
+        else:
             codes = encoded.codes[:, j]
-            columns.append(codes[:, None] == np.arange(len(task.classes))[None, :])
+            columns.append(codes[:, None] == np.array(shown, dtype=np.int64)[None, :])
     return np.hstack(columns)
+
+
+class _Unshown:
+    """A placeholder class that completes, for splitting only, a task whose labels show
+    fewer than two classes (a multilabel task: no label); no sample has it, and it has
+    no indicator column."""
+
+    def __repr__(self):
+        return "<unshown>"
+
+
+def _splitting_tasks(Y, tasks):
+    """``tasks``, where a task whose classes the encoder would infer from ``Y`` and find
+    too few of (a constant or label-less column) is given the classes it shows, and the
+    values that gates name of it, completed by placeholder classes: the encoder then
+    reads ``Y`` as it is.
+
+    Every other task is left to the encoder as declared (``tasks`` itself is returned
+    where no task needs completing), so ``Y`` reads exactly as an estimator reads it.
+    """
+    from ._encoder import _ColumnsReader
+    from ._frames import to_pandas
+    from ._schema import as_task_list
+
+    frame = to_pandas(Y, "Y", labels=True)
+    reader = _ColumnsReader.fit(frame, as_task_list(tasks))
+    columns = reader.read(frame)
+    gated = {}
+    for task in reader.tasks:
+        if task.gate is not None:
+            gated.setdefault(task.gate[0], set()).update(task.gate[1])
+    completed = [_shown_classes(task, columns[task.name], gated.get(task.name, ()))
+                 for task in reader.tasks]
+    if all(new is old for new, old in zip(completed, reader.tasks, strict=True)):
+        return tasks
+    return completed
+
+
+def _shown_classes(task, raw, gate_values):
+    """``task`` with the classes it shows (and ``gate_values``), and placeholders where
+    that makes fewer than two (see :func:`_splitting_tasks`); ``task`` itself where the
+    encoder infers it."""
+    from ._encoder import _CONTAINERS, _holds_containers
+
+    if task.kind == "regression" or task.classes is not None or np.ndim(raw) != 1:
+        return task
+    if task.kind == "multilabel" or _holds_containers(raw):
+        if any(isinstance(v, _CONTAINERS) and len(v) for v in raw):
+            return task
+        return task._replace(kind="multilabel", classes=[_Unshown()])
+    dtype = getattr(raw, "dtype", None)
+    if isinstance(dtype, pd.CategoricalDtype):
+        shown = list(raw.cat.categories)
+    elif pd.api.types.is_bool_dtype(dtype):
+        return task  # classes False and True, whichever the labels show
+    else:
+        values = np.asarray(raw, dtype=object)
+        shown = list(pd.unique(values[~np.asarray(pd.isna(values), dtype=bool)]))
+    if len(shown) >= 2 or any(_non_integral(v) for v in shown):
+        return task  # the encoder infers it (or refuses continuous values)
+    shown += sorted((v for v in gate_values if v not in shown), key=repr)
+    if len(shown) >= 2:
+        return task._replace(classes=shown)
+    placeholders = [_Unshown() for _ in range(2 - len(shown))]
+    return task._replace(kind="binary", classes=shown + placeholders)
+
+
+def _non_integral(value):
+    return isinstance(value, (float, np.floating)) and not float(value).is_integer()
 
 
 @validate_params(
@@ -293,7 +374,14 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
     folds : ndarray of shape (n_units,)
         The fold (0 .. n_splits - 1) of each unit.
     """
-    L = np.asarray(labels).astype(np.int64)
+    L = np.asarray(labels)
+    if L.ndim != 2:
+        raise ValueError(
+            f"labels has shape {L.shape}; expected a 2-D array (n_units, n_labels) of 0/1 "
+            "label indicators, one column per label (for a class vector y: "
+            "y[:, None] == np.unique(y))."
+        )
+    L = L.astype(np.int64)
     n = L.shape[0]
     sizes = np.ones(n) if sizes is None else np.asarray(sizes, dtype=float)
     rng = None if random_state is None else check_random_state(random_state)

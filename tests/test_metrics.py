@@ -672,3 +672,61 @@ def test_predictions_in_another_row_order_warn():
         warnings.simplefilter("error")
         assert exact_match_score(Y_true, shuffled.loc[Y_true.index]) == 1.0
         assert exact_match_score(Y_true, shuffled.reset_index(drop=True)) == 0.0
+
+
+def test_scorers_of_a_fitted_search_equal_those_of_its_best_estimator():
+    # Nested cross-validation, cross_validate(GridSearchCV(model, ...), scoring=...),
+    # hands the scorers a fitted search: they read the schema of the model it holds
+    # (before: guessed from the labels, the three exclusive groups of a multi-hot Y read
+    # as one multilabel task of 7 labels, and task="B" unknown).
+    from sklearn.model_selection import KFold, cross_validate
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_mtl import IndependentTaskClassifier, TaskThresholdTuner
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(90, 3))
+    Y = np.zeros((90, 7), dtype=int)
+    Y[np.arange(90), (X[:, 0] > 0).astype(int)] = 1
+    Y[np.arange(90), 2 + np.digitize(X[:, 1], [-0.5, 0.5])] = 1
+    Y[np.arange(90), 5 + (X[:, 2] > 0).astype(int)] = 1
+    model = IndependentTaskClassifier(
+        LogisticRegression(C=0.05),
+        encoder=StructuredLabelEncoder.from_groups({"A": [0, 1], "B": [2, 3, 4], "C": [5, 6]}))
+    grid = {"estimator__C": [0.05, 1.0]}
+    search = GridSearchCV(model, grid, cv=KFold(3)).fit(X[:60], Y[:60])
+    best = search.best_estimator_
+    tuner = TaskThresholdTuner(best, cv="prefit").fit(X[:60], Y[:60])
+    piped = make_pipeline(StandardScaler(), GridSearchCV(model, grid, cv=KFold(3)))
+    piped.fit(X[:60], Y[:60])
+    X_test, Y_test = X[60:], Y[60:]
+    scorers = [exact_match_scorer, mean_task_accuracy_scorer, neg_hamming_loss_scorer,
+               make_task_scorer("f1_macro", task="B")]
+    for scorer in scorers:
+        assert scorer(search, X_test, Y_test) == scorer(best, X_test, Y_test)
+        assert scorer(tuner, X_test, Y_test) == scorer(tuner.estimator_, X_test, Y_test)
+        assert (scorer(piped, X_test, Y_test)
+                == scorer(make_pipeline(piped[0], piped[-1].best_estimator_), X_test, Y_test))
+    # three tasks a sample, not seven labels
+    assert neg_hamming_loss_scorer(best, X_test, Y_test) == -hamming_loss(
+        Y_test, best.predict(X_test), schema=best)
+    nested = cross_validate(GridSearchCV(model, grid, cv=KFold(2)), X, Y, cv=KFold(2),
+                            scoring=make_task_scorer("f1_macro", task="B"),
+                            return_estimator=True, error_score="raise")
+    for fitted, score, (_, test) in zip(nested["estimator"], nested["test_score"],
+                                        KFold(2).split(X)):
+        assert score == make_task_scorer("f1_macro", task="B")(
+            fitted.best_estimator_, X[test], Y[test])
+
+
+def test_scorers_follow_fitted_wrappers_to_a_bounded_depth():
+    # a wrapper whose fitted estimator_ is itself does not loop: its tasks are guessed
+    class Loop:
+        def predict(self, X):
+            return np.array(["p", "q"] * (len(X) // 2))
+
+    loop = Loop()
+    loop.estimator_ = loop
+    X, Y = np.zeros((4, 1)), np.array(["p", "q", "q", "q"])
+    assert exact_match_scorer(loop, X, Y) == 0.75

@@ -321,3 +321,75 @@ def test_a_label_rarer_than_the_folds_warns_as_stratified_k_fold_does():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         list(MultiTaskStratifiedKFold(2).split(np.zeros((10, 1)), Y))
+
+
+def test_iterative_stratification_refuses_labels_that_are_not_a_matrix():
+    # a class vector, as StratifiedKFold takes (before: a bare IndexError)
+    with pytest.raises(ValueError, match=r"labels has shape \(6,\); expected a 2-D array "
+                                         r"\(n_units, n_labels\)"):
+        iterative_stratification(np.array([0, 1, 0, 1, 1, 0]), 2)
+
+
+def test_a_task_of_one_class_or_no_label_splits_as_stratified_k_fold_does():
+    # Splitting needs only label indicators: a task whose labels show one class gives
+    # that class's indicator, one without any label none (before: the encoder's refusal
+    # of a one-class task, where scikit-learn's StratifiedKFold splits such a y).
+    X = np.zeros((30, 1))
+    y = np.array(["x"] * 30)
+    ours = [len(test) for _, test in MultiTaskStratifiedKFold(3).split(X, y)]
+    assert ours == [len(test) for _, test in StratifiedKFold(3).split(X, y)]
+    np.testing.assert_array_equal(label_indicators(y), np.ones((30, 1), dtype=bool))
+    rng = np.random.RandomState(0)
+    a = rng.choice(["x", "y", "z"], 30)
+    plain = list(MultiTaskStratifiedKFold(3).split(X, pd.DataFrame({"a": a})))
+    degenerate = {
+        "none": pd.DataFrame({"a": a, "b": [None] * 30}),
+        "one": pd.DataFrame({"a": a, "b": ["z"] * 30}),
+        "one with nan": pd.DataFrame({"a": a, "b": [1.0] * 27 + [np.nan] * 3}),
+        "one category": pd.DataFrame({"a": a, "b": pd.Categorical(["z"] * 30)}),
+    }
+    for name, Y in degenerate.items():
+        before = Y.copy()
+        folds = list(MultiTaskStratifiedKFold(3).split(X, Y))
+        pd.testing.assert_frame_equal(Y, before)  # the labels are left as they were
+        assert label_indicators(Y).shape == (30, 3 + (name != "none"))
+        for (_, test), (_, ref) in zip(folds, plain, strict=True):
+            # task a as balanced as alone; a label-less task changes nothing
+            assert len(test) == 10
+            np.testing.assert_array_equal(np.unique(a[test], return_counts=True)[1],
+                                          np.unique(a[ref], return_counts=True)[1])
+            if name == "none":
+                np.testing.assert_array_equal(test, ref)
+    # a gate names a class of its parent that the labels do not show; label sets of no label
+    from sklearn_mtl import Task
+
+    gated = pd.DataFrame({"car": ["no"] * 30, "color": [None] * 30})
+    tasks = [Task("car"), Task("color", gate=("car", "yes"))]
+    assert [len(test) for _, test in MultiTaskStratifiedKFold(3, tasks=tasks).split(X, gated)] \
+        == [10] * 3
+    np.testing.assert_array_equal(label_indicators(gated, tasks=tasks),
+                                  np.repeat([[True, False]], 30, axis=0))
+    assert label_indicators([set()] * 30).shape == (30, 0)
+    # the estimators still refuse to learn a task of one class
+    with pytest.raises(ValueError, match="Task 'b' has one class"):
+        IndependentTaskClassifier(LogisticRegression()).fit(X, degenerate["one"])
+
+
+def test_nested_cross_validation_with_the_whole_schema_and_a_rare_class():
+    # docs/evaluation.md: a class too rare for every training fold is declared through
+    # the whole Y's schema; the inner splitter then sees a training fold where the task
+    # has a single class (before: it refused it, and the whole evaluation failed)
+    from sklearn_mtl import StructuredLabelEncoder
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "x", "y"), "flag": ["no"] * 60})
+    Y.loc[7, "flag"] = "yes"
+    schema = StructuredLabelEncoder().fit(Y).schema_
+    model = IndependentTaskClassifier(LogisticRegression(), tasks=schema)
+    search = GridSearchCV(model, {"estimator__C": [0.1, 1.0]}, cv=MultiTaskStratifiedKFold(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # 'yes' is rarer than the folds
+        scores = cross_validate(search, X, Y, cv=MultiTaskStratifiedKFold(3),
+                                error_score="raise")["test_score"]
+    assert len(scores) == 3 and np.all(scores > 0.5)

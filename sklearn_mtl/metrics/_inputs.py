@@ -4,9 +4,10 @@ Every metric accepts ``Y_true`` and ``Y_pred`` in the user's forms (DataFrame, 2
 1-D arrays, multi-hot matrices, label sets) or as :class:`~sklearn_mtl.EncodedLabels`,
 plus an optional ``schema``: a :class:`~sklearn_mtl.Schema`, a list of
 :class:`~sklearn_mtl.Task`, a fitted :class:`~sklearn_mtl.StructuredLabelEncoder`, or a
-fitted estimator (or pipeline ending in one) with an ``encoder_``. The schema is what
-tells a gated-off label from a missing one; without it the tasks are inferred from the
-union of ``Y_true`` and ``Y_pred`` and every absent label counts as missing.
+fitted estimator with an ``encoder_`` (or a pipeline, search or threshold tuner around
+one). The schema is what tells a gated-off label from a missing one; without it the
+tasks are inferred from the union of ``Y_true`` and ``Y_pred`` and every absent label
+counts as missing.
 
 Labels given where their gate is off are masked (``gated_labels="mask"``), in the truth
 and in the predictions alike: a metric never raises on an inconsistent prediction (see
@@ -74,14 +75,31 @@ def resolve_schema(schema):
     )
 
 
-def _encoder_of(obj):
-    """The fitted label encoder of an estimator or of a pipeline's final step, if any."""
+#: Attributes of a fitted meta-estimator that hold the model it predicts with: a
+#: search's refitted best model, a wrapper's fitted estimator (a threshold tuner).
+_FITTED_INNER = ("best_estimator_", "estimator_")
+
+
+def _encoder_of(obj, depth=4):
+    """The fitted label encoder of an estimator, or of the fitted model inside it.
+
+    Looked for in ``obj.encoder_``, then, up to ``depth`` levels down, in a pipeline's
+    final step, a search's ``best_estimator_`` (``GridSearchCV``) and a wrapper's
+    ``estimator_`` (``TaskThresholdTuner``): the model that ``obj.predict`` uses.
+    """
     encoder = getattr(obj, "encoder_", None)
     if isinstance(encoder, StructuredLabelEncoder) and hasattr(encoder, "schema_"):
         return encoder
+    if depth == 0:
+        return None
     steps = getattr(obj, "steps", None)
-    if steps:
-        return _encoder_of(steps[-1][1])
+    inner = [steps[-1][1]] if steps else []
+    inner += [getattr(obj, name, None) for name in _FITTED_INNER]
+    for candidate in inner:
+        if candidate is not None and candidate is not obj:
+            encoder = _encoder_of(candidate, depth - 1)
+            if encoder is not None:
+                return encoder
     return None
 
 

@@ -21,8 +21,10 @@ from ._inputs import _encoder_of, encode_pair
 class _StructuredScorer(_BaseScorer):
     """Callable ``scorer(estimator, X, Y)``: predict ``X``, compare with ``Y``.
 
-    The estimator's schema (``encoder_``, also through a pipeline's final step) tells
-    gated-off labels from missing ones; a class of ``Y`` that the estimator never saw in
+    The estimator's schema (``encoder_``, also through a pipeline's final step, a
+    search's ``best_estimator_`` or a wrapper's ``estimator_``: in nested
+    cross-validation a fitted search scores as its best estimator does) tells gated-off
+    labels from missing ones; a class of ``Y`` that the estimator never saw in
     its training fold is added to the schema rather than raising. Greater is better:
     losses are negated.
 
