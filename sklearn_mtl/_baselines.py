@@ -238,6 +238,7 @@ class _BaselineMethods(BaseMultiTaskEstimator):
 
     def predict_encoded(self, X):
         """Predictions as :class:`~sklearn_mtl.EncodedLabels` (codes, blocks, masks)."""
+        check_is_fitted(self)
         if self._decides_by_models():
             return self._models_decide(X)
         return super().predict_encoded(X)

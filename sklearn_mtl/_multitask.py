@@ -680,11 +680,18 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     f"Found a Dataset with 0 sample(s) while a minimum of 1 is required by "
                     f"{type(self).__name__}."
                 )
-            if reset:  # read lazily, as it comes: no preprocessing (nor a stale one)
-                sample = _dataset_sample(X)
+            sample = _dataset_sample(X)  # read lazily, as it comes: its first sample
+            if reset:  # no preprocessing (nor a stale one)
                 self.n_features_in_ = sample.shape[0]
-                self._check_sample_shape(sample.shape, reset)
                 self.preprocessor_ = None
+            elif sample.shape[0] != self.n_features_in_:  # as an array's check says
+                what = "channels" if sample.ndim > 1 else "features"
+                raise ValueError(
+                    f"X is a Dataset whose samples have {sample.shape[0]} {what} (shape "
+                    f"{tuple(sample.shape)}), but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} {what} as input."
+                )
+            self._check_sample_shape(sample.shape, reset)
             return X
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()

@@ -1131,3 +1131,23 @@ def test_a_dataset_of_no_sample_is_refused_as_an_array_of_no_row_is():
         clf.predict(X[:0])
     with pytest.raises(ValueError, match="Found a Dataset with 0 sample"):
         clf.predict(TensorDataset(torch.from_numpy(X[:0])))
+
+
+def test_a_dataset_of_other_features_or_channels_is_refused_at_predict():
+    """A Dataset is checked at predict as an array is (it reached the network, whose
+    matrix product or convolution raised a RuntimeError of torch)."""
+    from torch.utils.data import TensorDataset
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(20, 3)).astype(np.float32)
+    y = np.array(["a", "b"] * 10)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), ensemble_size=1, max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="samples have 2 features .* expecting 3 features"):
+        clf.predict(TensorDataset(torch.from_numpy(X[:, :2])))
+    images = rng.rand(12, 3, 8, 8).astype(np.float32)
+    conv = MultiTaskClassifier(trunk="conv2d", max_epochs=1, random_state=0)
+    conv.fit(images, np.array(["a", "b"] * 6))
+    with pytest.raises(ValueError, match=r"samples have 1 channels \(shape \(1, 8, 8\)\), but "
+                                         "MultiTaskClassifier is expecting 3 channels"):
+        conv.predict(TensorDataset(torch.from_numpy(images[:, :1])))
+    assert conv.predict(TensorDataset(torch.from_numpy(images))).shape == (12,)
