@@ -1287,6 +1287,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     def _check_task_dicts(self):
         names = set(self.schema_.names)
+        if "best" in names:  # train_loss_<task>, valid_acc_<task>: skorch's flags
+            raise ValueError(
+                "MultiTaskClassifier records each task's losses in history_ as "
+                "train_loss_<task> and valid_loss_<task>; a task named 'best' would write "
+                "over skorch's train_loss_best and valid_loss_best flags (which Checkpoint "
+                "and EarlyStopping read). Rename the task, e.g. Y.rename(columns={'best': "
+                "'best_'})."
+            )
         for param in ("head_hidden", "head_lr", "task_weights"):
             value = getattr(self, param) or {}
             unknown = sorted(set(value) - names)

@@ -384,6 +384,8 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
     L = L.astype(np.int64)
     n = L.shape[0]
     sizes = np.ones(n) if sizes is None else np.asarray(sizes, dtype=float)
+    if sizes.shape != (n,):
+        raise ValueError(f"sizes has shape {sizes.shape}; expected one size per unit, ({n},).")
     rng = None if random_state is None else check_random_state(random_state)
     order = np.arange(n) if rng is None else rng.permutation(n)
     L, sizes = L[order], sizes[order]

@@ -402,9 +402,16 @@ def predict_shards(estimator, shards, output, *, keep=None):
     absent = [c for c in keep if c not in shards.dataset.schema.names]
     if absent:
         raise ValueError(f"keep names column(s) {absent} that the Parquet data lack.")
+    names = _task_names(estimator)
+    twice = sorted({c for c in keep if keep.count(c) > 1} | set(keep) & set(names))
+    if twice:
+        raise ValueError(
+            f"keep names column(s) {twice} twice, or as a task whose predictions are "
+            f"written under its name (the tasks are {names}); each output column needs "
+            "its own name."
+        )
     os.makedirs(output, exist_ok=True)
     rank, world_size = _world()
-    names = _task_names(estimator)
     schema = pa.schema(
         [shards.dataset.schema.field(c) for c in keep]
         + [pa.field(name, _arrow_type(estimator, name)) for name in names]

@@ -83,6 +83,8 @@ def test_shared_factor_makes_tasks_related():
         ({"class_sep": float("inf")}, r"class_sep must be a finite number > 0; got inf"),
         ({"class_sep": True}, r"class_sep must be a finite number > 0; got True"),
         ({"class_sep": "3"}, r"class_sep must be a finite number > 0; got '3'"),
+        ({"noise": -0.5}, r"noise must be a finite number >= 0; got -0.5"),
+        ({"noise": True}, r"noise must be a finite number >= 0; got True"),
     ],
 )
 def test_make_multitask_classification_errors(kwargs, match):

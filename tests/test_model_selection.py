@@ -328,6 +328,9 @@ def test_iterative_stratification_refuses_labels_that_are_not_a_matrix():
     with pytest.raises(ValueError, match=r"labels has shape \(6,\); expected a 2-D array "
                                          r"\(n_units, n_labels\)"):
         iterative_stratification(np.array([0, 1, 0, 1, 1, 0]), 2)
+    with pytest.raises(ValueError, match=r"sizes has shape \(2,\); expected one size per "
+                                         r"unit, \(3,\)"):
+        iterative_stratification(np.eye(3, dtype=int), 2, sizes=[1, 2])
 
 
 def test_a_task_of_one_class_or_no_label_splits_as_stratified_k_fold_does():

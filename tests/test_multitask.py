@@ -1151,3 +1151,15 @@ def test_a_dataset_of_other_features_or_channels_is_refused_at_predict():
                                          "MultiTaskClassifier is expecting 3 channels"):
         conv.predict(TensorDataset(torch.from_numpy(images[:, :1])))
     assert conv.predict(TensorDataset(torch.from_numpy(images))).shape == (12,)
+
+
+def test_a_task_named_best_is_refused_naming_the_history_keys():
+    """Its losses would be recorded as train_loss_best and valid_loss_best, skorch's
+    flags of a new best epoch (they were written over with the task's loss)."""
+    X = np.random.RandomState(0).normal(size=(20, 3)).astype(np.float32)
+    Y = pd.DataFrame({"best": ["a", "b"] * 10, "other": ["c", "d"] * 10})
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), ensemble_size=1, max_epochs=1)
+    with pytest.raises(ValueError, match="task named 'best' would write over skorch's"):
+        clf.fit(X, Y)
+    clf.fit(X, Y.rename(columns={"best": "best_"}))
+    assert isinstance(clf.history_[-1]["train_loss_best"], bool)

@@ -286,6 +286,9 @@ def test_predict_shards_keeps_a_feature_column(shards, tmp_path):
     assert written.columns.tolist() == ["id", "x1", "car", "color"]
     np.testing.assert_array_equal(written["x1"], frame["x1"])
     assert written["car"].tolist() == clf.predict(frame[FEATURES])["car"].tolist()
+    for keep in (["id", "id"], ["car"]):  # a column named twice: refused, naming keep
+        with pytest.raises(ValueError, match=r"keep names column\(s\) .* twice, or as a task"):
+            predict_shards(clf, sh, tmp_path / "again", keep=keep)
 
 
 @pytest.mark.parametrize("declared", [False, True])

@@ -108,6 +108,7 @@ def make_multitask_classification(
         raise ValueError("n_shared + n_specific must be at least 1; got 0 latent factors.")
     _check_fraction("shared_factor", shared_factor, high_open=False)
     _check_fraction("missing_rate", missing_rate, high_open=True)
+    _check_real("noise", noise, 0)
     _check_real("class_sep", class_sep, 0, low_open=True)
     if n_shared == 0 and shared_factor > 0:
         raise ValueError(f"shared_factor={shared_factor} needs n_shared >= 1.")
