@@ -152,7 +152,9 @@ def unseen_combination_mass(encoded):
     hold. Decoding over the observed combinations only
     (``JointDecoder(allowed="observed")``) cannot predict those, so it pays where this is
     small, e.g. a digit with its parity, and hurts where most combinations are new, e.g.
-    20 free labels.
+    20 free labels. A row with some labels missing counts too: as seen where its labels
+    agree with an observed combination, as unseen where they agree with none (a class
+    labelled only in such rows, which the observed combinations would never predict).
 
     Parameters
     ----------
@@ -164,12 +166,21 @@ def unseen_combination_mass(encoded):
     mass : float
         In [0, 1]; 1.0 when no row is fully annotated.
     """
-    rows, clf = _complete_rows(encoded)
-    complete = rows[:, clf]
+    complete, clf = _complete_rows(encoded)
+    complete = complete[:, clf]
     if not clf or len(complete) == 0:
         return 1.0
     _, counts = _unique_rows(complete, return_counts=True)
-    return float((counts == 1).sum() / len(complete))
+    unseen, rows = int((counts == 1).sum()), len(complete)
+    partial = encoded.codes[:, clf]
+    known = partial != MISSING
+    partial, known = partial[~known.all(1) & known.any(1)], known[~known.all(1) & known.any(1)]
+    for pattern in np.unique(known, axis=0):  # rows missing the same tasks, together
+        these = partial[(known == pattern).all(1)][:, pattern]
+        seen = {tuple(c) for c in complete[:, pattern].tolist()}
+        unseen += sum(tuple(r) not in seen for r in these.tolist())
+        rows += len(these)
+    return float(unseen / rows)
 
 
 def _complete_rows(encoded):

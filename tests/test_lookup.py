@@ -193,6 +193,25 @@ def test_any_container_and_batch_size_give_the_same(repeated_fits, monkeypatch, 
     pd.testing.assert_frame_equal(rows, before)  # user data untouched
 
 
+def test_numbers_in_an_object_array_or_lists_with_gaps_are_looked_up_as_numbers():
+    """An object array of numbers, or lists with None for a gap, are validated to floats
+    at prediction: the lookup compares them as such in fit too (it compared their text
+    in fit, and no query ever matched, while lookup_tasks_ said it would)."""
+    X, Y, rows, labels = repeated_table()
+    values = X.to_numpy(copy=True)
+    values[::9, 0] = np.nan
+    as_floats = small_net().fit(values, Y)
+    as_objects = small_net().fit(values.astype(object), Y)
+    gaps = [[None if np.isnan(v) else v for v in row] for row in values.tolist()]
+    as_lists = small_net().fit(gaps, Y)
+    expected = as_floats.predict_proba(values)
+    for fitted, Xq in ((as_objects, values.astype(object)), (as_lists, gaps)):
+        assert fitted.lookup_tasks_.tolist() == as_floats.lookup_tasks_.tolist() == [True] * 2
+        for a, b in zip(fitted.predict_proba(Xq), expected):
+            np.testing.assert_array_equal(a, b)
+    assert table_columns(np.array([["a", 1.0]], dtype=object))[0].dtype == object  # text
+
+
 def test_a_table_without_repeats_is_untouched():
     X, Y, rows, labels = repeated_table(repeats=1)
     est = small_net().fit(X, Y)

@@ -1068,9 +1068,19 @@ def test_unseen_combination_mass_is_good_turing():
     Y = pd.DataFrame({"a": ["x", "x", "y", "y", "y", "z"], "b": [1, 1, 2, 2, 2, 3]})
     encoded = StructuredLabelEncoder().fit_transform(Y)
     assert unseen_combination_mass(encoded) == pytest.approx(1 / 6)  # (z, 3) seen once
-    Y.loc[5, "b"] = np.nan  # a row with a missing label says nothing
+    # A row with a missing label counts by the labels it has: 'z' occurs in no complete
+    # row, so the observed combinations could never predict it (it counted for nothing,
+    # and the mass was 0: decode="auto" then never predicted 'z').
+    Y.loc[5, "b"] = np.nan
     encoded = StructuredLabelEncoder().fit_transform(Y)
-    assert unseen_combination_mass(encoded) == 0.0
+    assert unseen_combination_mass(encoded) == pytest.approx(1 / 6)
+    Y.loc[4, "b"] = np.nan  # (y, ?) agrees with (y, 2), seen
+    Y.loc[3, "a"] = np.nan  # (?, 2) too; complete rows: (x, 1) twice, (y, 2) once
+    encoded = StructuredLabelEncoder().fit_transform(Y)
+    assert unseen_combination_mass(encoded) == pytest.approx(2 / 6)
+    Y.loc[0, ["a", "b"]] = np.nan  # a row of no label says nothing; (x, 1) is once now
+    encoded = StructuredLabelEncoder().fit_transform(Y)
+    assert unseen_combination_mass(encoded) == pytest.approx(3 / 5)
 
 
 def test_auto_decoding_follows_the_unseen_mass():

@@ -58,6 +58,11 @@ def table_columns(X):
         X = X.detach().cpu().numpy()
     if not isinstance(X, np.ndarray) or X.ndim != 2:
         return None
+    if X.dtype.kind == "O":  # numbers and None (a list of lists with gaps), as validated
+        try:
+            X = pd.DataFrame(X).astype(np.float64).to_numpy()
+        except (TypeError, ValueError):  # text: compared as it is
+            return [np.asarray(X[:, j], dtype=object) for j in range(X.shape[1])]
     if X.dtype.kind in "fiub":
         values = X.astype(np.float32)
         return [values[:, j] for j in range(X.shape[1])]
