@@ -31,7 +31,12 @@ from ._base import (
     tasks_from_classes,
     validate_features,
 )
-from ._decoding import JointDecoder, unseen_combination_mass
+from ._decoding import (
+    JointDecoder,
+    _unique_rows,
+    observed_combinations,
+    unseen_combination_mass,
+)
 from ._decoding import _finish as finish_decoding
 from ._frames import to_pandas
 from ._validation import (
@@ -901,7 +906,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             check_same_length(X, encoded)
             if sample_weight is not None:
                 sample_weight = check_sample_weight(sample_weight, X)
+            # the combinations of these labels join those seen before (decoding over the
+            # observed ones could not predict them); a new fit's labels give the mass
+            # of new combinations to expect, a partial_fit batch's alone would not
+            both = np.vstack([self.observed_combinations_, observed_combinations(encoded)])
+            self.observed_combinations_ = _unique_rows(both) if len(both) else both
             if not partial:
+                self.unseen_combination_mass_ = unseen_combination_mass(encoded)
                 self._apply_training_params(encoded)
             targets = self._with_folds(
                 self._targets(encoded, sample_weight, _num_samples(X)),
@@ -1134,7 +1145,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             observed = self.observed_combinations_
             weight, bias = fit_probes(
                 feats, combination_index(encoded.codes, observed), folds, len(observed),
-                seed=self._seed,
+                seed=self._seed, sample_weight=sample_weight,
             )
             held = folds >= 0  # samples a member held out (see ``_keep_view``)
             own = held_out_probe(feats, weight, bias, folds)[held]

@@ -47,6 +47,27 @@ def test_probe_is_scikit_learns_logistic_regression(monkeypatch):
     np.testing.assert_allclose(own[1], expected.numpy(), rtol=1e-5)  # row 1: member 1
 
 
+def test_weighted_probe_is_scikit_learns_weighted_logistic_regression(monkeypatch):
+    """sample_weight reaches the probe as it reaches LogisticRegression (the probe read
+    every sample alike: the labels of samples of weight 0 moved it)."""
+    monkeypatch.setattr(_combinations, "_LBFGS_STEPS", 500)  # to convergence
+    rng = np.random.RandomState(0)
+    features = rng.normal(size=(2, 60, 3)).astype(np.float32)
+    target = rng.randint(0, 3, size=60)
+    folds = np.arange(60) % 2
+    w = rng.choice([0.0, 0.5, 3.0], size=60)
+    weight, bias = fit_probes(torch.from_numpy(features), target, folds, 3, sample_weight=w)
+    for m in range(2):
+        rows = folds != m
+        lr = LogisticRegression(C=1.0, tol=1e-10, max_iter=10_000).fit(
+            features[m, rows], target[rows], sample_weight=w[rows])
+        mine = torch.softmax(torch.from_numpy(features[m]) @ weight[m] + bias[m], 1).numpy()
+        np.testing.assert_allclose(mine, lr.predict_proba(features[m]), atol=1e-3)
+    target[w == 0] = (target[w == 0] + 1) % 3  # other labels where the weight is 0
+    again = fit_probes(torch.from_numpy(features), target, folds, 3, sample_weight=w)
+    torch.testing.assert_close(again[0], weight)
+
+
 def test_probe_loss_in_chunks_is_the_whole_loss(monkeypatch):
     """The gradient summed chunk by chunk (bounded memory) gives the same probe."""
     rng = np.random.RandomState(0)
@@ -173,6 +194,23 @@ def test_auto_decoding_uses_the_probe_where_tasks_depend(probed):
     assert exact > (plain.predict(X_test) == Y_test).all(axis=1).mean() + 0.15  # 0.44, 0.25
     for a, b in zip(est.predict_proba(X_test), plain.predict_proba(X_test)):
         np.testing.assert_array_equal(a, b)  # the per-task probabilities are the network's
+
+
+def test_warm_start_and_partial_fit_add_the_combinations_they_see():
+    """Decoding over the observed combinations reads those of every fit (it kept the
+    first fit's: a warm start on other combinations could not predict its own)."""
+    tasks = [Task("t1", classes=["a", "b"]), Task("t2", classes=["x", "y"])]
+    X = np.random.RandomState(0).normal(size=(8, 2))
+    first = pd.DataFrame({"t1": ["a", "b"] * 4, "t2": ["x", "y"] * 4})
+    other = pd.DataFrame({"t1": ["a", "b"] * 4, "t2": ["y", "x"] * 4})
+    params = dict(tasks=tasks, hidden_layer_sizes=(4,), max_epochs=1, random_state=0)
+    est = MultiTaskClassifier(**params).fit(X, first)
+    assert est.observed_combinations_.tolist() == [[0, 0], [1, 1]]
+    est.set_params(warm_start=True).fit(X, other)
+    assert est.observed_combinations_.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    streamed = MultiTaskClassifier(**params).partial_fit(X, first)
+    streamed.partial_fit(X[:2], other[:2])
+    assert streamed.observed_combinations_.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
 
 
 def test_round_trip_partial_fit_and_same_seed(probed, tmp_path):

@@ -46,7 +46,7 @@ def combination_index(codes, observed):
                     dtype=np.int64)
 
 
-def fit_probes(features, target, folds, n_combinations, seed=0):
+def fit_probes(features, target, folds, n_combinations, seed=0, sample_weight=None):
     """Each member's probe, fitted on the samples it trained on.
 
     ``features`` (k, n, h) float32, ``target`` (n,) combination indices (-1: none),
@@ -54,20 +54,26 @@ def fit_probes(features, target, folds, n_combinations, seed=0):
     trained on it). Returns ``(weight, bias)`` of shapes
     (k, h, C) and (k, C), float32: member ``m``'s probe minimises the mean cross-entropy
     over its training samples plus ``0.5 / n_m`` times its squared weights (scikit-learn's
-    ``LogisticRegression(C=1.0)``), by L-BFGS, all members in one batched problem.
+    ``LogisticRegression(C=1.0)``), by L-BFGS, all members in one batched problem. With
+    ``sample_weight`` (n,), the mean and ``n_m`` are weighted, as scikit-learn's are.
     """
     target = torch.as_tensor(target, dtype=torch.long)
     folds = torch.as_tensor(folds, dtype=torch.long)
     rows = probe_rows(n_combinations)
     if features.shape[1] > rows:  # a seeded sample of the rows bounds the cost
-        keep = torch.from_numpy(
-            np.sort(np.random.RandomState(seed).permutation(features.shape[1])[:rows])
-        )
+        keep = np.sort(np.random.RandomState(seed).permutation(features.shape[1])[:rows])
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight)[keep]
+        keep = torch.from_numpy(keep)
         features, target, folds = features[:, keep], target[keep], folds[keep]
     k, n, h = features.shape
     member = torch.arange(k)[:, None]
     use = ((folds[None, :] != member) & (target[None, :] >= 0)).float()  # (k, n)
-    per_member = use.sum(1).clamp(min=1)
+    if sample_weight is None:
+        per_member = use.sum(1).clamp(min=1)
+    else:
+        use = use * torch.as_tensor(np.asarray(sample_weight, dtype=np.float32))[None, :]
+        per_member = use.sum(1).clamp(min=1e-12)
     features = features.float()
     weight = torch.zeros(k, h, n_combinations, requires_grad=True)
     bias = torch.zeros(k, n_combinations, requires_grad=True)
