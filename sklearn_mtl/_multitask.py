@@ -246,7 +246,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data and stop when the
         validation loss has not improved for ``patience`` epochs, restoring the best
-        weights (skorch's ``EarlyStopping``).
+        weights (skorch's ``EarlyStopping``). It takes the place of the recipe's epoch
+        selection on the ensemble's held-out folds: every member trains on the samples
+        outside the validation split, and the read-outs fitted on those folds (the
+        lookup, the combination probe) are not fitted.
     validation_fraction : float, default=0.1
         Held-out fraction with ``early_stopping``.
     patience : int, default=5
@@ -878,9 +881,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 raise ValueError("groups is not supported with ParquetShards.")
             if self.early_stopping and not own_split:
                 raise ValueError(
-                    "groups shapes the ensemble's held-out folds; early_stopping's "
-                    "validation split does not take groups. Set early_stopping=False, "
-                    "or pass the validation data as X_val and y_val."
+                    "groups keeps a group's samples in one of the ensemble's held-out "
+                    "folds; early_stopping's validation split is drawn without them. "
+                    "Set early_stopping=False, or pass the validation data as X_val and "
+                    "y_val (each group on one side)."
                 )
             groups = check_groups(groups, _num_samples(X))
         if not (self.warm_start and hasattr(self, "net_")):  # a new ensemble: its size
@@ -1059,7 +1063,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             isinstance(self.preprocessing, str) and self.ensemble_size == "auto"
             and self._ensemble_members() > 1
             and (n_groups is None or n_groups >= 2 * _DEFAULT_ENSEMBLE)
-            and not _has_callback(self.callbacks, MemberHoldout)
+            and not _has_callback(self.callbacks, MemberHoldout) and not self.early_stopping
             and not self.data_parallel and not self.__dict__.get("_partial")
             and not isinstance(X, (Dataset, torch.Tensor, np.memmap)) and not sp.issparse(X)
             and _num_samples(X) >= _VIEW_MIN_SAMPLES
@@ -1210,11 +1214,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         each sample's fold (0 .. k - 1, balanced, seeded): the fold its member holds out
         (see :class:`~sklearn_mtl.neural.MemberHoldout`); with ``groups``, each group in
         one fold (:func:`group_folds`). The loss reads only its own columns."""
-        if k <= 1:
+        if k <= 1 or (self.early_stopping and not _has_callback(self.callbacks, MemberHoldout)):
             if groups is not None:
                 warnings.warn(
                     "groups is unused: this model has no held-out folds (an ensemble of "
-                    "one member or a trunk of its own), and only they read groups.",
+                    "one member, a trunk of its own, or early_stopping=True, whose "
+                    "validation data choose the epoch), and only they read groups.",
                     UserWarning,
                 )
             return targets
@@ -1682,9 +1687,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         _check_scorings(user_callbacks)
         if not self.early_stopping:
             _check_monitors(user_callbacks, getattr(module, "n_members", 1) > 1)
-        if getattr(module, "n_members", 1) > 1 and not _has_callback(
+        if getattr(module, "n_members", 1) > 1 and not self.early_stopping and not _has_callback(
             user_callbacks, MemberHoldout
-        ):  # a MemberHoldout of the user's replaces the recipe's
+        ):  # a MemberHoldout of the user's replaces the recipe's; early stopping, asked
+            # for, chooses the epoch on its validation data in its place
             callbacks.append(("member_holdout", MemberHoldout()))
         if self.lr_schedule == "warmup_cosine" and not _has_callback(user_callbacks, LRScheduler):
             callbacks.append(("lr_schedule", WarmupCosineSchedule(self._total_steps)))

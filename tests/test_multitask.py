@@ -407,13 +407,15 @@ def test_validation_data_errors_and_the_ensemble():
     lazy = small(tasks=tasks, early_stopping=True, max_epochs=2).fit(
         ArrayDataset(X[:150]), Y[:150], X_val=X[150:], y_val=Y[150:])  # a Dataset as X
     assert lazy.history_[0, "train_batch_count"] == 2 and "valid_loss" in lazy.history_[-1]
-    # the default ensemble: its members' held-out folds and the given validation data,
-    # groups allowed (they shape the folds only); warm start scores on new data too
+    # the default ensemble: the given validation data choose the epoch in place of the
+    # members' held-out folds, so groups (which shape those folds) are unused; warm
+    # start scores on new data too
     groups = np.arange(len(X)) % 20
     clf = MultiTaskClassifier(tasks=tasks, early_stopping=True, max_epochs=2,
                               warm_start=True, random_state=0)
-    clf.fit(X[:150], Y[:150], groups=groups[:150], X_val=X[150:], y_val=Y[150:])
-    assert "member_valid_loss" in clf.history_[-1] and "valid_loss" in clf.history_[-1]
+    with pytest.warns(UserWarning, match="groups is unused.*early_stopping=True"):
+        clf.fit(X[:150], Y[:150], groups=groups[:150], X_val=X[150:], y_val=Y[150:])
+    assert "member_valid_loss" not in clf.history_[-1] and "valid_loss" in clf.history_[-1]
     assert clf.history_[0, "train_batch_count"] == 2  # all 150 training rows
     clf.fit(X[:150], Y[:150], X_val=X[150:], y_val=Y[150:])
     assert len(clf.history_) == 4 and isinstance(clf.history_[-1, "valid_loss"], float)
@@ -1163,3 +1165,20 @@ def test_a_task_named_best_is_refused_naming_the_history_keys():
         clf.fit(X, Y)
     clf.fit(X, Y.rename(columns={"best": "best_"}))
     assert isinstance(clf.history_[-1]["train_loss_best"], bool)
+
+
+def test_early_stopping_restores_its_best_weights_in_place_of_the_ensembles_epoch():
+    """Asked for, early stopping chooses the epoch: its best validation weights are the
+    ones kept (the ensemble's held-out epoch selection restored its own over them)."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 4)).astype(np.float32)
+    y = np.where(X[:, 0] + 0.5 * rng.normal(size=200) > 0, "a", "b")
+    clf = MultiTaskClassifier(ensemble_size=3, early_stopping=True, patience=50,
+                              max_epochs=25, lr=3e-2, hidden_layer_sizes=(16,),
+                              random_state=0).fit(X, y)
+    best = dict(clf.net_.callbacks_)["early_stopping"].best_model_weights_
+    for name, value in clf.net_.module_.state_dict().items():
+        torch.testing.assert_close(value, best[name])
+    losses = clf.history_[:, "valid_loss"]
+    assert np.argmin(losses) < len(losses) - 1  # the restored epoch is not the last
+    assert "member_best_epochs" not in clf.history_[-1]

@@ -1543,8 +1543,8 @@ def test_fit_groups_errors_and_unused_warning():
     X, Y, subject = _subject_table(n_subjects=5)
     with pytest.raises(ValueError, match="groups must hold one value per sample"):
         MultiTaskClassifier(max_epochs=2).fit(X, Y, groups=subject[:-1])
-    with pytest.raises(ValueError, match="early_stopping's validation split does not take "
-                       "groups"):
+    with pytest.raises(ValueError, match="early_stopping's validation split is drawn "
+                       "without them"):
         MultiTaskClassifier(max_epochs=2, early_stopping=True).fit(X, Y, groups=subject)
     with pytest.warns(UserWarning, match="groups is unused: this model has no held-out folds"):
         MultiTaskClassifier(max_epochs=2, ensemble_size=1, random_state=0).fit(
