@@ -8,6 +8,7 @@ import functools
 import inspect
 import re
 import warnings
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
@@ -917,7 +918,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self.observed_combinations_ = _unique_rows(both) if len(both) else both
             if not partial:
                 self.unseen_combination_mass_ = unseen_combination_mass(encoded)
-                self._apply_training_params(encoded)
+                self._apply_training_params(encoded, sample_weight)
             targets = self._with_folds(
                 self._targets(encoded, sample_weight, _num_samples(X)),
                 n_members(self.net_.module_), groups,
@@ -933,6 +934,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     self.net_.partial_fit(self._as_tensor(X), targets, epochs=epochs)
             finally:
                 self.net_.train_split = split  # keeps no validation data
+            self._check_finite_weights()
             self._rescale_regression_outputs()
             self._fit_readouts(X, encoded, sample_weight, targets, raw)
             return self
@@ -941,12 +943,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self._check_task_dicts()
         check_network_params(self)
         self._class_weight_values = [
-            self._class_weights(task, encoded.codes[:, j]) for j, task in enumerate(self.schema_)
+            self._class_weights(task, encoded.codes[:, j], sample_weight)
+            for j, task in enumerate(self.schema_)
         ]
-        self._pos_weight_values = self._pos_weights(encoded)
+        self._pos_weight_values = self._pos_weights(encoded, sample_weight)
         self.unseen_combination_mass_ = unseen_combination_mass(encoded)
         self._weighting = resolve_strategy(self.loss_weighting, self.loss_weighting_params)
-        self._fit_target_scaling(encoded)
+        self._fit_target_scaling(encoded, sample_weight)
         targets = self._targets(encoded, sample_weight, _num_samples(X))
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         if self.data_parallel:
@@ -962,10 +965,23 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self._fit_params = self._recorded_params()  # what a warm start compares with
             self.net_.fit(self._as_tensor(X), targets)
             self.net_.train_split = self._train_split()  # keeps no validation data
+        self._check_finite_weights()
         self._rescale_regression_outputs()
         targets = self._keep_view(targets)
         self._fit_readouts(X, encoded, sample_weight, targets, raw)
         return self
+
+    def _check_finite_weights(self):
+        """A ValueError where training left a weight NaN or infinite (its predictions
+        would all be NaN), as ``MLPClassifier`` raises for its solver's."""
+        if all(bool(torch.isfinite(p).all()) for p in self.net_.module_.parameters()):
+            return
+        raise ValueError(
+            "Training produced non-finite network weights (NaN or infinity): the loss "
+            "diverged. Lower lr, or check the weights given to the loss (class_weight, "
+            "pos_weight, task_weights, sample_weight) and loss_weighting's parameters; "
+            "history_ shows the loss epoch by epoch."
+        )
 
     def _recorded_params(self):
         """The parameters a warm start compares with the fitted ones (``_fit_params``):
@@ -1000,7 +1016,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 "warm_start=False (or clone the estimator) to train a new network."
             )
 
-    def _apply_training_params(self, encoded):
+    def _apply_training_params(self, encoded, sample_weight=None):
         """On a warm start (not ``partial_fit``): the loss and optimizer parameters
         changed since the network was built apply to the training that follows, on the
         same module and history. A changed loss parameter rebuilds the criterion (a
@@ -1020,11 +1036,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if changed & set(_LOSS_PARAMS):
             if "class_weight" in changed:
                 self._class_weight_values = [
-                    self._class_weights(task, encoded.codes[:, j])
+                    self._class_weights(task, encoded.codes[:, j], sample_weight)
                     for j, task in enumerate(self.schema_)
                 ]
             if "pos_weight" in changed:
-                self._pos_weight_values = self._pos_weights(encoded)
+                self._pos_weight_values = self._pos_weights(encoded, sample_weight)
             weighting = getattr(net.criterion_, "weighting", None)
             if {"loss_weighting", "loss_weighting_params"} & changed or weighting is None:
                 old = list(net.criterion_.parameters())
@@ -1341,22 +1357,28 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             start += 2 * width
         return specs
 
-    def _fit_target_scaling(self, encoded):
+    def _fit_target_scaling(self, encoded, sample_weight=None):
         """Each regression task's mean and standard deviation over its training labels.
 
         The network learns the standardised values, and each regression output layer is
         rescaled to the labels' units after training (:meth:`_rescale_regression_outputs`):
         a target in grams then weighs in the loss as one in kilograms, next to the
         classification tasks' cross-entropies, as RealMLP standardises its targets. A
-        warm start keeps the first fit's scaling.
+        warm start keeps the first fit's scaling. With ``sample_weight``, weighted, as the
+        loss weighs the samples (a weight of 2 counts as the sample twice).
         """
         scaling = {}
         for task in self.schema_:
             if task.kind == "regression":
                 values = encoded.regression[task.name]
-                values = values[~np.isnan(values)]
-                mean = float(values.mean()) if len(values) else 0.0
-                std = float(values.std()) if len(values) else 1.0
+                given = ~np.isnan(values)
+                values = values[given]
+                w = None if sample_weight is None else np.asarray(sample_weight)[given]
+                if w is not None and not w.sum() > 0:
+                    w = None  # no weighted sample: every labelled one counts alike
+                mean = float(np.average(values, weights=w)) if len(values) else 0.0
+                std = (float(np.sqrt(np.average((values - mean) ** 2, weights=w)))
+                       if len(values) else 1.0)
                 scaling[task.name] = (mean, std if np.isfinite(std) and std > 0 else 1.0)
         self._target_scaling = scaling
 
@@ -1397,32 +1419,44 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         return torch.from_numpy(np.hstack(cols).astype(np.float32))
 
     def _class_weight_by_task(self):
-        """``class_weight`` as ``{task: spec}``; a single task also takes ``{class: w}``."""
+        """``class_weight`` as ``{task: spec}``; a single task also takes ``{class: w}``
+        (a dict of numbers, whatever its keys: a class may be named as the task)."""
         spec = self.class_weight
         if not isinstance(spec, dict):
             return {t.name: spec for t in self.schema_}
-        if len(self.schema_) == 1 and not set(spec) <= set(self.schema_.names):
+        if len(self.schema_) == 1 and (
+            not set(spec) <= set(self.schema_.names)
+            or all(isinstance(v, Real) and not isinstance(v, bool) for v in spec.values())
+        ):
             return {self.schema_[0].name: spec}
         return spec
 
-    def _class_weights(self, task, codes):
+    def _class_weights(self, task, codes, sample_weight=None):
         spec = self._class_weight_by_task().get(task.name)
         if spec is None or not task.is_classification:
             return None
         k = len(task.classes)
-        if spec == "balanced":
-            present = codes[codes >= 0]
-            counts = np.bincount(present, minlength=k).astype(float)
-            weights = len(present) / (k * np.maximum(counts, 1))
-        else:
-            unknown = [c for c in spec if c not in task.classes]
-            if unknown:
-                raise ValueError(
-                    f"class_weight for task {task.name!r} names unknown class(es) {unknown}; "
-                    f"its classes are {list(task.classes)}."
-                )
-            weights = np.array([float(spec.get(c, 1.0)) for c in task.classes])
-        return weights
+        if isinstance(spec, str) and spec == "balanced":
+            present = codes >= 0
+            if sample_weight is None:
+                counts = np.bincount(codes[present], minlength=k).astype(float)
+                return present.sum() / (k * np.maximum(counts, 1))
+            # as scikit-learn counts the classes: a weight of 2 is the sample twice
+            w = np.asarray(sample_weight, dtype=float)[present]
+            counts = np.bincount(codes[present], weights=w, minlength=k)
+            return np.where(counts > 0, w.sum() / (k * np.where(counts > 0, counts, 1)), 1.0)
+        if not isinstance(spec, Mapping):
+            raise ValueError(
+                f"class_weight for task {task.name!r} must be 'balanced' or a dict "
+                f"{{class: weight}}; got {spec!r}."
+            )
+        unknown = [c for c in spec if c not in task.classes]
+        if unknown:
+            raise ValueError(
+                f"class_weight for task {task.name!r} names unknown class(es) {unknown}; "
+                f"its classes are {list(task.classes)}."
+            )
+        return np.array([float(spec.get(c, 1.0)) for c in task.classes])
 
     def _build_criterion(self, weighting=None):
         """The loss; ``weighting``: the strategy's module to use (a warm start keeps the
@@ -1438,8 +1472,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             label_smoothing=self.label_smoothing,
         )
 
-    def _pos_weights(self, encoded):
-        """Per-task ``pos_weight`` arrays (None where unset) from ``pos_weight``."""
+    def _pos_weights(self, encoded, sample_weight=None):
+        """Per-task ``pos_weight`` arrays (None where unset) from ``pos_weight``; a
+        ``"balanced"`` one counts the samples by their ``sample_weight``."""
         spec = self.pos_weight
         if spec is None:
             return [None] * len(self.schema_)
@@ -1467,15 +1502,26 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     encoded.multilabel[task.name] if task.kind == "multilabel"
                     else encoded.codes[:, j : j + 1]
                 )
-                positive = (labels == 1).sum(axis=0)
-                negative = (labels == 0).sum(axis=0)
-                value = negative / np.maximum(positive, 1)
+                if sample_weight is None:
+                    positive = (labels == 1).sum(axis=0)
+                    negative = (labels == 0).sum(axis=0)
+                    value = negative / np.maximum(positive, 1)
+                else:
+                    w = np.asarray(sample_weight, dtype=float)[:, None]
+                    positive = ((labels == 1) * w).sum(axis=0)
+                    negative = ((labels == 0) * w).sum(axis=0)
+                    value = np.where(positive > 0,
+                                     negative / np.where(positive > 0, positive, 1), negative)
             else:
-                value = np.atleast_1d(np.asarray(value, dtype=float))
-                if value.shape not in ((1,), (width,)) or not np.all(value > 0):
+                try:
+                    value = np.atleast_1d(np.asarray(value, dtype=float))
+                except (TypeError, ValueError):
+                    value = np.array([np.nan])  # text: refused below
+                if (value.shape not in ((1,), (width,)) or not np.all(value > 0)
+                        or not np.all(np.isfinite(value.astype(np.float32)))):
                     raise ValueError(
                         f"pos_weight for task {task.name!r} must be 'balanced', a positive "
-                        f"float or {width} positive weight(s), one per label; got "
+                        f"finite float or {width} such weight(s), one per label; got "
                         f"{spec[task.name]!r}."
                     )
             values.append(np.broadcast_to(value, (width,)).astype(float))

@@ -7,6 +7,7 @@ import torch
 from _classic import CLASSIC
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_mtl import IndependentTaskClassifier, MultiTaskClassifier, Task
 from sklearn_mtl.neural import DWAWeighting, GradNormWeighting, UncertaintyWeighting
@@ -264,14 +265,47 @@ def test_pos_weight_per_task_array_and_recall():
     [
         ({"colour": 2.0}, r"pos_weight names unknown task\(s\) \['colour'\]"),
         ({"level": 2.0}, "pos_weight is for binary and multilabel tasks; task 'level' is mult"),
-        ({"tags": [1.0, 2.0, 3.0]}, "pos_weight for task 'tags' must be .* 2 positive weight"),
+        ({"tags": [1.0, 2.0, 3.0]}, "pos_weight for task 'tags' must be .* 2 such weight"),
         ({"flag": -1.0}, "pos_weight for task 'flag'"),
+        # weights the float32 loss cannot hold, and text: refused by name (an infinite
+        # one trained a network of NaN; text raised numpy's conversion error)
+        ({"flag": np.inf}, "pos_weight for task 'flag' must be .* positive finite float"),
+        ({"flag": 1e39}, "pos_weight for task 'flag' must be .* positive finite float"),
+        ({"flag": "bal"}, "pos_weight for task 'flag' must be 'balanced'.*got 'bal'"),
     ],
 )
 def test_pos_weight_errors(pos_weight, match):
     X, Y = rare_data(n=60)
     with pytest.raises(ValueError, match=match):
         small(pos_weight=pos_weight, max_epochs=1).fit(X, Y)
+
+
+@pytest.mark.parametrize("param", ["class_weight", "pos_weight"])
+def test_balanced_weights_count_samples_by_their_weight(param):
+    """A sample of weight 3 counts as three samples, as in scikit-learn's "balanced"
+    class weights (they counted every sample once)."""
+    X, Y = rare_data(n=60)
+    w = np.random.RandomState(0).choice([1.0, 3.0], size=len(X))
+    rows = np.repeat(np.arange(len(X)), w.astype(int))
+    spec = {"flag": "balanced"}
+    weighted = small(**{param: spec}, max_epochs=1).fit(X, Y, sample_weight=w)
+    repeated = small(**{param: spec}, max_epochs=1).fit(X[rows], Y.iloc[rows])
+    j = weighted.schema_.index("flag")
+    values = "_class_weight_values" if param == "class_weight" else "_pos_weight_values"
+    np.testing.assert_allclose(getattr(weighted, values)[j], getattr(repeated, values)[j])
+
+
+def test_class_weight_errors_name_the_task_and_a_class_named_as_the_task():
+    X, Y = rare_data(n=60)
+    with pytest.raises(ValueError, match="class_weight for task 'flag' must be 'balanced' or"
+                                         " a dict"):
+        small(class_weight={"flag": "balance"}, max_epochs=1).fit(X, Y)
+    with pytest.raises(ValueError, match=r"class_weight\['flag'\]\['yes'\] is 'heavy'"):
+        small(class_weight={"flag": {"yes": "heavy"}}, max_epochs=1).fit(X, Y)
+    # one task read from a 1-D y is named "y": {class: weight} still, with a class "y"
+    y = np.where(X[:, 0] > 0, "y", "n")
+    clf = small(class_weight={"y": 5.0}, max_epochs=1).fit(X, y)
+    np.testing.assert_allclose(clf._class_weight_values[0], [1.0, 5.0])  # classes n, y
 
 
 def test_class_weight_balanced_per_task_and_multilabel_refused():
@@ -298,3 +332,33 @@ def test_baselines_balance_through_the_base_estimator():
     assert balanced.predict_proba(X, task="flag")[:, 1].mean() > plain.predict_proba(
         X, task="flag"
     )[:, 1].mean()
+
+
+def test_a_diverged_training_is_refused_not_kept_as_nan():
+    """A loss that diverges left weights of NaN and NaN probabilities, with labels
+    predicted from them; it raises, as MLPClassifier does. Uncertainty weighting of a
+    task weighted 0: its term is s/2 alone, and s falls without end."""
+    X, Y = two_task_data(n=150)
+    with pytest.raises(InvalidParameterError, match="init_log_var"):
+        small(loss_weighting=UncertaintyWeighting(init_log_var=np.nan)).fit(X, Y)
+    diverging = small(task_weights={"noise": 0.0}, loss_weighting="uncertainty",
+                      loss_weighting_params={"lr": 0.5}, lr_schedule="constant",
+                      max_epochs=120, batch_size=32)
+    with pytest.raises(ValueError, match="Training produced non-finite network weights"):
+        diverging.fit(X, Y)
+
+
+def test_regression_targets_are_scaled_by_weighted_statistics():
+    """Weight 3 counts as three samples in the target scaling, as in the loss (the mean
+    and deviation counted every sample once, so the scaled targets differed)."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    Y = pd.DataFrame({"price": 1000 + 300 * X[:, 0], "flag": np.where(X[:, 1] > 0, "a", "b")})
+    tasks = [Task("price", kind="regression"), Task("flag")]
+    w = rng.choice([1.0, 3.0], size=40)
+    rows = np.repeat(np.arange(40), w.astype(int))
+    weighted = small(tasks=tasks, max_epochs=1).fit(X, Y, sample_weight=w)
+    repeated = small(tasks=tasks, max_epochs=1).fit(X[rows], Y.iloc[rows])
+    np.testing.assert_allclose(weighted._target_scaling["price"],
+                               repeated._target_scaling["price"])
+    assert weighted._target_scaling["price"][0] != pytest.approx(Y["price"].mean())

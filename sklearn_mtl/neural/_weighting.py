@@ -294,8 +294,9 @@ class UncertaintyWeighting(_Strategy):
 
     Parameters
     ----------
-    init_log_var : float, default=0.0
-        Initial s_t (0: every weight starts at c_t).
+    init_log_var : float in [-30, 30], default=0.0
+        Initial s_t (0: every weight starts at c_t; beyond ±30, e^{-s_t} is no float32
+        a loss can be trained with).
     lr : float, default=None
         Learning rate of the s_t; ``None`` uses the classifier's ``lr``.
 
@@ -307,7 +308,7 @@ class UncertaintyWeighting(_Strategy):
     """
 
     _parameter_constraints = {
-        "init_log_var": [Real],
+        "init_log_var": [Interval(Real, -30, 30, closed="both")],
         "lr": [Interval(Real, 0, None, closed="neither"), None],
     }
 
