@@ -1218,6 +1218,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if self.early_stopping and split:  # (not where X_val is the validation data)
             n_train = n_samples - int(np.ceil(self.validation_fraction * n_samples))
         steps_per_epoch = max(int(np.ceil(n_train / self.batch_size)), 1)
+        if (self.batch_norm and self.trunk == "mlp" and steps_per_epoch > 1
+                and n_train % self.batch_size == 1):
+            steps_per_epoch -= 1  # a one-row last batch joins the one before (_merged_bounds)
         if self.max_epochs is not None:
             epochs = int(self.max_epochs)
         else:

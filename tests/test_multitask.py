@@ -807,6 +807,7 @@ def test_batch_norm_merges_a_one_row_last_batch_into_the_one_before(form):
     data = {"array": X, "sparse": scipy.sparse.csr_matrix(X), "dataset": Rows(X)}[form]
     clf = small(tasks=tasks, batch_norm=True, batch_size=16, max_epochs=2).fit(data, Y)
     assert clf.history_[:, "train_batch_count"] == [2, 2]
+    assert clf._training_length(33) == (2, 4)  # what the schedule plans for: the steps
     plain = small(tasks=tasks, batch_size=16, max_epochs=1).fit(data, Y)
     assert plain.history_[:, "train_batch_count"] == [3]
     # the batches themselves: the same shuffle, the last two batches joined
