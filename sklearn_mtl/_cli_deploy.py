@@ -17,6 +17,7 @@ import importlib
 import io
 import itertools
 import json
+import os
 import re
 import sys
 import zipfile
@@ -107,14 +108,18 @@ def _lines_format(lines):
 MISSING_MARK = "?"
 
 
+#: The cells ``read_csv`` reads as bools, in any case (``true``, ``TRUE``, ``True``).
+_BOOL_CELLS = ("true", "false")
+
+
 def read_missing_marks(frame, skip=(), text=()):
     """``frame`` with each text cell that is :data:`MISSING_MARK` (spaces around it
-    allowed) read as missing, and a text column whose other values are all numbers then
-    read as numbers, as ``read_csv`` reads a column with gaps; and how many cells each
-    column had, ``{column: count}``. The columns named in ``skip`` are left as they
-    are, those named in ``text`` keep their other values as text (codes such as
-    ``"01"``, which a model reads as categories), and the caller's frame is left as it
-    is."""
+    allowed) read as missing, and a text column whose other values are all numbers, or
+    all ``true`` or ``false`` in any case, then read as numbers or as bools, as
+    ``read_csv`` reads a column with gaps; and how many cells each column had,
+    ``{column: count}``. The columns named in ``skip`` are left as they are, those
+    named in ``text`` keep their other values as text (codes such as ``"01"``, which a
+    model reads as categories), and the caller's frame is left as it is."""
     from .neural._preprocessing import is_text
 
     found, read = {}, {}
@@ -129,10 +134,16 @@ def read_missing_marks(frame, skip=(), text=()):
         found[c] = int(marked.sum())
         column = values.mask(marked)  # its dtype kept: NaN, or <NA> for a string dtype
         numbers = pd.to_numeric(column, errors="coerce")
+        others = column.dropna().astype(str)
         if str(c) not in text and numbers.notna().sum() == column.notna().sum():
             # every other cell a number: read as Python reads them, exactly (pandas 2's
             # to_numeric rounds some)
             read[c] = column.map(float, na_action="ignore").astype(float)
+        elif str(c) not in text and others.str.lower().isin(_BOOL_CELLS).all():
+            # every other cell true or false (any case): bools, as read_csv reads them
+            # beside an empty cell (the others would be categories the model never saw)
+            read[c] = column.astype(object).map(lambda v: v.lower() == "true",
+                                                na_action="ignore")
         else:
             read[c] = column
     if read:
@@ -161,6 +172,40 @@ def read_workbook(path, what):
 
 class DeployInputError(Exception):
     """An error in a deployment command's input: printed without traceback, exit status 2."""
+
+
+# ------------------------------------------------------------------------ output files
+def same_file(a, b):
+    """Whether the paths ``a`` and ``b`` name one file: the same path once resolved
+    (relative to the working folder, through symbolic links), or, where both exist, one
+    file under two names (a hard link, another case on a disk that ignores it)."""
+    a, b = Path(a), Path(b)
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists()
+                                              and os.path.samefile(a, b))
+    except (OSError, RuntimeError):  # a loop of links: no file to compare
+        return False
+
+
+def check_output_file(path, option, inputs=(), example="predictions.csv"):
+    """Refuse the file that ``option`` is to write (``path``) where it is a folder
+    (``example``: a file name to suggest in it), or one of the files the command reads,
+    ``inputs`` (``(name, path)`` pairs such as ``("DATA", "new.csv")``; None or ``"-"``
+    for none), which writing it would destroy: a DeployInputError, to raise before
+    anything is read or written. ``"-"`` (standard output) is no file."""
+    if str(path) == STDIO:
+        return
+    if Path(path).is_dir():
+        raise DeployInputError(
+            f"{option} {str(path)!r} is a folder; expected the name of the file to write in "
+            f"it (such as {str(Path(path) / example)!r})."
+        )
+    for name, source in inputs:
+        if source is not None and str(source) != STDIO and same_file(path, source):
+            raise DeployInputError(
+                f"{option} {str(path)!r} is {name} {str(source)!r} itself; writing there "
+                f"would destroy it. Give {option} another file."
+            )
 
 
 # ------------------------------------------------------------------------------ parsers
@@ -364,12 +409,15 @@ def check_encoding(encoding, option="--encoding"):
     return encoding
 
 
-def read_batches(path, batch_size, encoding=None, text=()):
+def read_batches(path, batch_size, encoding=None, text=(), verbatim=()):
     """(total rows or None, iterator of DataFrames) of a CSV or Parquet file, or of a
     CSV on standard input where ``path`` is ``"-"``; a CSV in ``encoding`` where given.
     The columns named in ``text`` (see :func:`text_columns`) are read from a CSV as
     text whatever a batch holds, and keep their text where a cell marks a gap (see
-    :func:`read_missing_marks`); a Parquet or Excel file's columns keep their types."""
+    :func:`read_missing_marks`); those named in ``verbatim`` (an ``--id-column`` that
+    the model does not read) are read from a CSV as the file writes them, as text, an
+    empty cell ``""``, ``NA`` and ``?`` as they are. A Parquet or Excel file's columns
+    keep their types (a ``?`` in a ``verbatim`` column too)."""
     if str(path) == STDIO:
         stream = _stdin_text(encoding)
         try:
@@ -378,14 +426,14 @@ def read_batches(path, batch_size, encoding=None, text=()):
             raise DeployInputError(f"DATA '-' is not a readable CSV file: {exc}. "
                                    f"{_STDIN_UTF8}") from None  # before the reader exists
         return _csv_batches(_Rejoined(head, stream), "-", batch_size, _lines_format(head),
-                            text)
+                            text, verbatim, head="".join(head))
     path = Path(path)
     if not path.is_file():
         raise DeployInputError(f"DATA {str(path)!r}: no such file.")
     if path.suffix.lower() in _EXCEL:
         try:
             frame = read_missing_marks(read_workbook(path, f"DATA {str(path)!r}"),
-                                       text=text)[0]
+                                       skip=verbatim, text=text)[0]
         except ValueError as exc:
             raise DeployInputError(str(exc)) from None
         if not len(frame):
@@ -406,31 +454,47 @@ def read_batches(path, batch_size, encoding=None, text=()):
             raise DeployInputError(
                 f"DATA {str(path)!r} is not a readable Parquet file: {exc}"
             ) from None
-        batches = (read_missing_marks(b.to_pandas(), text=text)[0]
+        batches = (read_missing_marks(b.to_pandas(), skip=verbatim, text=text)[0]
                    for b in parquet.iter_batches(batch_size=batch_size))
         return parquet.metadata.num_rows, batches
     return _csv_batches(path, str(path), batch_size, csv_format(path, encoding=encoding),
-                        text)
+                        text, verbatim)
 
+
+try:  # the cells read_csv reads as missing by default ("", "NA", "null"...)
+    from pandas._libs.parsers import STR_NA_VALUES as _NA_CELLS
+except ImportError:  # pragma: no cover  (pandas 2 and 3 have it there)
+    _NA_CELLS = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                 "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
+                 "nan", "null"}
 
 #: Why standard input must be UTF-8, and the ways around it.
 _STDIN_UTF8 = ("Standard input is read as UTF-8: give its encoding (--encoding cp1252), "
                "or the file's path instead (read in its own encoding).")
 
 
-def _csv_batches(source, name, batch_size, options, text=()):
-    """(None, iterator of DataFrames) of the CSV ``source`` (a path or a text stream),
-    named ``name`` in errors; the columns named in ``text`` read as text (``str``), not
-    as the numbers a batch of codes such as ``"01"`` would otherwise give."""
+def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=None):
+    """(None, iterator of DataFrames) of the CSV ``source`` (a path or a text stream,
+    whose first lines are ``head``), named ``name`` in errors; the columns named in
+    ``text`` read as text (``str``), not as the numbers a batch of codes such as
+    ``"01"`` would otherwise give, those named in ``verbatim`` as text with no gap (no
+    cell read as missing: ``""`` and ``NA`` as written), the others as ``read_csv``
+    reads them."""
     def unreadable(exc):
         hint = f". {_STDIN_UTF8}" if name == STDIO and isinstance(
             exc, UnicodeDecodeError) else ""
         return DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}{hint}")
 
-    reader = None
+    reader, gaps = None, {}
     try:
-        reader = pd.read_csv(source, chunksize=batch_size, dtype=dict.fromkeys(text, str),
-                             **options, **EXACT_FLOATS)
+        if verbatim:  # the gaps read_csv reads by default, in every other column
+            header = pd.read_csv(source if head is None else io.StringIO(head), nrows=0,
+                                 **options).columns
+            gaps = {"keep_default_na": False, "na_values": {
+                c: _NA_CELLS for c in header if c not in verbatim}}
+        reader = pd.read_csv(source, chunksize=batch_size,
+                             dtype={**dict.fromkeys(text, str), **dict.fromkeys(verbatim, str)},
+                             **gaps, **options, **EXACT_FLOATS)
         first = next(reader)
     except StopIteration:
         raise DeployInputError(f"DATA {name!r} has a header but no data row.") from None
@@ -442,17 +506,18 @@ def _csv_batches(source, name, batch_size, options, text=()):
     finally:
         if reader is not None and sys.exc_info()[0] is not None:
             reader.close()  # the file pandas opened
-    return None, _CsvChunks(first, reader, unreadable, text)
+    return None, _CsvChunks(first, reader, unreadable, text, verbatim)
 
 
 class _CsvChunks:
     """The chunks of a CSV file as DataFrames (``?`` cells read as missing, the columns
-    named in ``text`` kept as text); the file is closed at its end, on a read error, or
-    by :meth:`close` (also before the first chunk is taken)."""
+    named in ``text`` kept as text, those named in ``verbatim`` as they are); the file
+    is closed at its end, on a read error, or by :meth:`close` (also before the first
+    chunk is taken)."""
 
-    def __init__(self, first, reader, unreadable, text=()):
+    def __init__(self, first, reader, unreadable, text=(), verbatim=()):
         self._first, self._reader, self._unreadable = first, reader, unreadable
-        self._text = text
+        self._text, self._verbatim = text, verbatim
 
     def __iter__(self):
         return self
@@ -468,7 +533,7 @@ class _CsvChunks:
             except (pd.errors.ParserError, UnicodeDecodeError) as exc:
                 self.close()
                 raise self._unreadable(exc) from None
-        return read_missing_marks(chunk, text=self._text)[0]
+        return read_missing_marks(chunk, skip=self._verbatim, text=self._text)[0]
 
     def close(self):
         self._reader.close()
@@ -676,7 +741,7 @@ class _Writer:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 if self.parquet:
-                    frame.to_parquet(self.path, index=False)
+                    self._to_parquet(frame)
                 else:
                     frame.to_excel(self.path, index=False)
             except OSError as exc:
@@ -684,18 +749,51 @@ class _Writer:
                     f"--out {str(self.path)!r} cannot be written: {exc}"
                 ) from None
 
+    def _to_parquet(self, frame):
+        """Write ``frame``; a column that a Parquet file cannot hold (values of several
+        types: a workbook's ids, numbers in some rows and text in others) is an error
+        that names it. pandas converts the frame before it opens the file: no file is
+        written then."""
+        import pyarrow as pa
+
+        try:
+            frame.to_parquet(self.path, index=False)
+            return
+        except pa.ArrowException as exc:
+            error = exc
+        for name in frame.columns:
+            try:
+                pa.array(frame[name], from_pandas=True)
+            except pa.ArrowException as exc:
+                kinds = sorted({type(v).__name__ for v in frame[name].dropna()})
+                what = (f"holds values of several types ({', '.join(kinds)})"
+                        if len(kinds) > 1 else f"holds values pyarrow cannot convert ({exc})")
+                break
+        else:
+            name, what = None, None
+        where = (f"column {str(name)!r} {what}, which a Parquet column cannot hold; give "
+                 "the column one type in DATA" if name is not None else
+                 f"the predictions cannot be written as Parquet ({error})")
+        raise DeployInputError(f"--out {str(self.path)!r}: {where}, or write a .csv file.")
+
 
 # ----------------------------------------------------------------------------- commands
 def predict_command(args):
     if args.batch_size < 1:
         raise DeployInputError(f"--batch-size must be at least 1; got {args.batch_size}.")
+    # before DATA is opened: a CSV file is read in batches while the first is written
+    check_output_file(args.out, "--out", [("DATA", args.data), ("MODEL", args.model)])
     model, final = load_model(args.model, args.trust)
     try:
         encoding = check_encoding(args.encoding)
     except ValueError as exc:
         raise DeployInputError(str(exc)) from None
+    # the id column, copied to the output, is read as written, unless the model reads it
+    names = getattr(model, "feature_names_in_", None)
+    features = [] if names is None else [str(c) for c in names]
+    verbatim = [args.id_column] if args.id_column not in (None, *features) else []
     total, batches = read_batches(args.data, args.batch_size, encoding,
-                                  text=text_columns(model))
+                                  text=text_columns(model), verbatim=verbatim)
     with _closed_after(batches):  # the data file, read to its end or not
         return _predict_batches(args, model, final, total, batches)
 
@@ -764,6 +862,8 @@ def _predict_batches(args, model, final, total, batches):
 
 
 def export_command(args):
+    check_output_file(args.onnx, "--onnx", [("MODEL", args.model), ("--sample", args.sample)],
+                      example="model.onnx")
     model, final = load_model(args.model, args.trust)
     sample = None
     if args.sample is not None:

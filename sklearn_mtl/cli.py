@@ -883,6 +883,12 @@ def _fit_command(args):
     out = Path(args.out)
     if not out.parent.is_dir():
         raise CLIError(f"--out {str(out)!r}: the folder {str(out.parent)!r} does not exist.")
+    from ._cli_deploy import DeployInputError, check_output_file
+
+    try:  # before the fit: a folder, or the data file that the model would replace
+        check_output_file(out, "--out", [("--data", args.data)], example="model.mtl")
+    except DeployInputError as exc:
+        raise CLIError(str(exc)) from None
     X, Y, note, groups = load_data(args)
     Y, tasks = _target_tasks(Y, args, [args.model])
     model = build_model(args.model, random_state=args.random_state,
@@ -894,7 +900,10 @@ def _fit_command(args):
             model.fit(X, Y, **fit_params)
     except ValueError as exc:
         raise CLIError(f"Fitting {args.model} failed: {exc}") from exc
-    save(model, out, include_optimizer=args.include_optimizer)
+    try:
+        save(model, out, include_optimizer=args.include_optimizer)
+    except OSError as exc:  # no permission, a full disk: no file is left (see save)
+        raise CLIError(f"--out {str(out)!r} cannot be written: {exc}") from None
     if not args.quiet:
         lines = [note, f"Fitted {args.model} on {len(X)} rows, {X.shape[1]} features, "
                  f"tasks {list(Y.columns)}; wrote {out}."]

@@ -2,6 +2,7 @@ import re
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -1549,3 +1550,157 @@ def test_export_sample_without_rows_exits_2(saved_pipeline, tmp_path, capsys):
     assert (f"--sample {str(sample)!r} has a header but no data row; expected rows of "
             "inputs to check the exported graph on.") in capsys.readouterr().err
     assert not onnx_path.exists()
+
+
+# ------------------------------------------------------------ files the commands write
+@pytest.mark.parametrize("how", ["as given", "relative", "symbolic link", "hard link"])
+def test_predict_refuses_an_out_that_is_the_data_file(saved_pipeline, tmp_path, monkeypatch,
+                                                      capsys, how):
+    # `--out data.csv` opened and emptied the data file that pandas was still reading in
+    # batches: the data were lost and rows silently dropped, with exit status 0.
+    import os
+
+    _, path, X, _ = saved_pipeline
+    data = tmp_path / "data.csv"
+    X.to_csv(data, index=False)
+    before = data.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    out = {"as given": str(data), "relative": "data.csv",
+           "symbolic link": "link.csv", "hard link": "hard.csv"}[how]
+    if how == "symbolic link":
+        (tmp_path / out).symlink_to(data)
+    elif how == "hard link":
+        os.link(data, tmp_path / out)
+    assert cli.main(["predict", str(path), str(data), "--out", out, "--batch-size", "16",
+                     "--quiet"]) == 2
+    assert (f"--out {out!r} is DATA {str(data)!r} itself; writing there would destroy "
+            "it. Give --out another file.") in capsys.readouterr().err
+    assert data.read_bytes() == before
+    # nor the model file
+    model = tmp_path / "model.mtl"
+    model.write_bytes(Path(path).read_bytes())
+    assert cli.main(["predict", "model.mtl", str(data), "--out", str(model), "--quiet"]) == 2
+    assert f"--out {str(model)!r} is MODEL 'model.mtl' itself" in capsys.readouterr().err
+    assert model.read_bytes() == Path(path).read_bytes()
+
+
+def test_fit_and_export_refuse_to_write_over_their_input(dated_csv, saved_pipeline,
+                                                         tmp_path, capsys):
+    # fit read --data whole, then saved the model over it; export wrote the graph over
+    # the model file or the --sample file it had read
+    train, new, _ = dated_csv
+    before = train.read_bytes()
+    assert cli.main(["fit", "--data", str(train), "--targets", "kind", "--model",
+                     "independent", "--out", str(train), "--quiet"]) == 2
+    assert (f"--out {str(train)!r} is --data {str(train)!r} itself; writing there would "
+            "destroy it.") in capsys.readouterr().err
+    assert train.read_bytes() == before
+    _, path, X, _ = saved_pipeline
+    model, sample = tmp_path / "model.mtl", tmp_path / "sample.csv"
+    model.write_bytes(Path(path).read_bytes())
+    X.head(5).to_csv(sample, index=False)
+    saved = sample.read_bytes()
+    for target, what in [(model, f"MODEL {str(model)!r}"), (sample, f"--sample {str(sample)!r}")]:
+        assert cli.main(["export", str(model), "--onnx", str(target), "--sample",
+                         str(sample)]) == 2
+        assert f"--onnx {str(target)!r} is {what} itself" in capsys.readouterr().err
+    assert model.read_bytes() == Path(path).read_bytes() and sample.read_bytes() == saved
+
+
+def test_an_out_that_is_a_folder_exits_2_before_any_fit(dated_csv, saved_pipeline, tmp_path,
+                                                       monkeypatch, capsys):
+    # fit --out <folder> fitted the whole model, then failed in save with a traceback
+    train, _, _ = dated_csv
+    folder = tmp_path / "models"
+    folder.mkdir()
+    fitted = []
+    monkeypatch.setattr(cli, "build_model", lambda *a, **k: fitted.append(1))
+    assert cli.main(["fit", "--data", str(train), "--targets", "kind", "--out",
+                     str(folder), "--quiet"]) == 2
+    assert (f"--out {str(folder)!r} is a folder; expected the name of the file to write "
+            "in it") in capsys.readouterr().err
+    assert not fitted
+    _, path, _, data = saved_pipeline  # predict says the same, before predicting
+    assert cli.main(["predict", str(path), str(data), "--out", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {str(folder)!r} is a folder" in err and "rows/s" not in err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_predict_copies_the_id_column_as_written(tmp_path, monkeypatch, capsys, suffix):
+    # ids 000, 001 were written 0, 1; with an empty id, 0.0, 2.0; ids that looked like
+    # numbers in one batch and like text in the next crashed the Parquet writer
+    import io
+
+    pytest.importorskip("pyarrow")
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=24).round(3)
+    ids = ["000", "", "NA", "007", " 8", "?"] + [str(1000 + i) for i in range(12)] + [
+        f"B{i}" for i in range(6)]
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"car_id": ids, "x": x, "y": np.where(x > 0, "a", "b")}).to_csv(
+        data, index=False)
+    model = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(data), "--targets", "y", "--features", "x",
+                     "--model", "independent", "--out", str(model), "--quiet"]) == 0
+    out = tmp_path / f"p{suffix}"
+    assert cli.main(["predict", str(model), str(data), "--out", str(out), "--id-column",
+                     "car_id", "--batch-size", "6", "--quiet"]) == 0, capsys.readouterr().err
+    got = (pd.read_csv(out, dtype=str, keep_default_na=False) if suffix == ".csv"
+           else pd.read_parquet(out))
+    assert got["car_id"].tolist() == ids
+    # from standard input too
+    monkeypatch.setattr(sys, "stdin", io.StringIO(data.read_text()))
+    assert cli.main(["predict", str(model), "-", "--out", str(out), "--id-column", "car_id",
+                     "--batch-size", "6", "--quiet"]) == 0, capsys.readouterr().err
+    got = (pd.read_csv(out, dtype=str, keep_default_na=False) if suffix == ".csv"
+           else pd.read_parquet(out))
+    assert got["car_id"].tolist() == ids
+
+
+def test_a_parquet_column_of_mixed_types_exits_2(tmp_path):
+    # a workbook's column of numbers and text: a traceback of pyarrow's, exit status 1
+    pytest.importorskip("pyarrow")
+    from sklearn_mtl._cli_deploy import DeployInputError, _Writer
+
+    out = tmp_path / "p.parquet"
+    writer = _Writer(out)
+    writer.write(pd.DataFrame({"car_id": [1000, 1001], "car": ["a", "b"]}))
+    writer.write(pd.DataFrame({"car_id": ["B0", "B1"], "car": ["b", "a"]}))
+    with pytest.raises(DeployInputError, match=re.escape(
+            f"--out {str(out)!r}: column 'car_id' holds values of several types (int, "
+            "str), which a Parquet column cannot hold; give the column one type in DATA, "
+            "or write a .csv file.")):
+        writer.close()
+    assert not out.exists()
+
+
+def test_a_question_mark_in_a_bool_column_leaves_the_other_cells_bools(tmp_path, capsys):
+    # One "?" in a column of true/false left its other cells as the text 'true' and
+    # 'false', categories the model never saw: every row of the batch changed.
+    from sklearn_mtl._cli_deploy import read_missing_marks
+
+    text = "flag,x\ntrue,1\n?,2\nFALSE,3\nTrue,4\n"
+    (tmp_path / "marked.csv").write_text(text)
+    (tmp_path / "empty.csv").write_text(text.replace("?", ""))
+    read, found = read_missing_marks(pd.read_csv(tmp_path / "marked.csv"))
+    assert found == {"flag": 1}
+    pd.testing.assert_frame_equal(read, pd.read_csv(tmp_path / "empty.csv"))
+    # and at prediction, the rows without a gap predict as in a batch without one
+    rng = np.random.RandomState(0)
+    flag = rng.rand(80) > 0.5
+    pd.DataFrame({"x": rng.normal(size=80).round(3), "flag": np.where(flag, "true", "false"),
+                  "y": np.where(flag, "a", "b")}).to_csv(tmp_path / "train.csv", index=False)
+    new = pd.read_csv(tmp_path / "train.csv", dtype=str).drop(columns="y").head(8)
+    new.to_csv(tmp_path / "new.csv", index=False)
+    new.assign(flag=["?", *new["flag"][1:]]).to_csv(tmp_path / "new_mark.csv", index=False)
+    model = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(tmp_path / "train.csv"), "--targets", "y",
+                     "--model", "independent", "--out", str(model), "--quiet"]) == 0
+    got = {}
+    for name in ("new", "new_mark"):
+        out = tmp_path / f"{name}_pred.csv"
+        assert cli.main(["predict", str(model), str(tmp_path / f"{name}.csv"), "--out",
+                         str(out), "--proba", "--quiet"]) == 0, capsys.readouterr().err
+        got[name] = pd.read_csv(out)
+    pd.testing.assert_frame_equal(got["new_mark"].iloc[1:], got["new"].iloc[1:])
