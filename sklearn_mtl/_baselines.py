@@ -245,7 +245,6 @@ class _BaselineMethods(BaseMultiTaskEstimator):
 
     @_locating
     def _models_decide(self, X):
-        check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         codes, multilabel = self._model_decisions(X)
         return finalize(codes, multilabel, {}, self.schema_)
@@ -398,7 +397,7 @@ class _ConstantClassifier(ClassifierMixin, BaseEstimator):
 _CERTAIN = float(-np.log(np.finfo(np.float64).eps))
 
 
-def _fit_values(task, label=None):
+def _fit_values(task):
     """The labels a task's models are fitted on, indexed by code: the task's classes,
     so that the base estimator speaks the user's labels as it does inside
     ``MultiOutputClassifier`` (``class_weight={label: w}``, ``DummyClassifier(
@@ -406,9 +405,7 @@ def _fit_values(task, label=None):
     (the codes themselves) for a multilabel task's labels (0/1, as in an indicator
     matrix), and for classes that scikit-learn would not read as class labels
     (fractional numbers, values of mixed types)."""
-    if label is not None or task.kind == "multilabel":
-        return None
-    if len({type(c) for c in task.classes}) != 1:
+    if task.kind == "multilabel" or len({type(c) for c in task.classes}) != 1:
         return None
     values = np.asarray(task.classes)
     try:

@@ -586,16 +586,14 @@ def _drop_forbidden(combos, forbidden):
 
 
 # ----------------------------------------------------------------------------- scoring
-#: The log probability a search gives a class of probability 0: the log of the smallest
-#: normal float64. A combination with fewer impossible labels then still wins, where
-#: every allowed combination holds one (a tree's or a nearest-neighbour model's
-#: probabilities of exactly 0), instead of the first in the list.
-_LOG_ZERO = float(np.log(np.finfo(np.float64).tiny))
-
-
 def _log_factors(outputs, schema, floor=False):
-    """Per-task log P(value | on) (classification) and log score when on (multilabel);
-    with ``floor``, a probability of 0 scores :data:`_LOG_ZERO` rather than -inf."""
+    """Per-task log P(value | on) (classification) and log score when on (multilabel).
+
+    With ``floor`` (the searches), a probability of 0 scores the log of the smallest
+    normal float64 rather than -inf: where every allowed combination holds such a label
+    (a tree's or a nearest-neighbour model's probabilities), the one with the fewest
+    still wins by the others' probabilities, instead of the first in the list.
+    """
     low = np.finfo(np.float64).tiny if floor else 0.0
     logp, onscore = {}, {}
     with np.errstate(divide="ignore"):
