@@ -1157,7 +1157,8 @@ def test_model_saved_before_select_existed_keeps_per_member_epochs():
     assert dict(again.net_.callbacks_)["member_holdout"].select == "member"
     again.set_params(warm_start=True).fit(X, Y)  # training continues
     assert len(again.history_) == 6
-    assert all(1 <= e <= 3 for e in again.history_[-1, "member_best_epochs"])
+    # epochs 4 to 6 of history_, where the warm start chose
+    assert all(4 <= e <= 6 for e in again.history_[-1, "member_best_epochs"])
 
 
 def test_auto_decoding_is_independent_under_gates():
@@ -1549,3 +1550,16 @@ def test_fit_groups_errors_and_unused_warning():
     with pytest.warns(UserWarning, match="groups is unused: this model has no held-out folds"):
         MultiTaskClassifier(max_epochs=2, ensemble_size=1, random_state=0).fit(
             X, Y, groups=subject)
+
+
+def test_a_warm_start_numbers_its_restored_epoch_as_history_does():
+    """The epoch a warm start restores is chosen among its own epochs and named by its
+    place in history_ (it was counted from the warm start's first epoch)."""
+    X, Y = raw_table(n=48)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=3, max_epochs=4, lr=0.05,
+                              random_state=0).fit(X, Y)
+    clf.set_params(warm_start=True, max_epochs=3).fit(X, Y)
+    assert len(clf.history_) == 7
+    later = clf.history_[4:, "member_valid_loss"]
+    best = clf.history_[-1, "member_best_epochs"]
+    assert best == [5 + int(np.argmin(later))] * 3

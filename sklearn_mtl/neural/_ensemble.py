@@ -326,9 +326,10 @@ class MemberHoldout(Callback):
     ``member_valid_acc_<task>`` (each classification task's accuracy over the members'
     labelled held-out samples, unweighted; a multilabel task's over its labels) and, at
     the end,
-    ``member_best_epochs`` (each member's restored epoch, counted from 1; all equal with
-    ``select="shared"``, except 0 for a member that never saw a held-out label and keeps
-    its last weights).
+    ``member_best_epochs`` (each member's restored epoch, counted from 1 as ``history``
+    counts them: a warm start chooses among its own epochs, after those trained before;
+    all equal with ``select="shared"``, except 0 for a member that never saw a held-out
+    label and keeps its last weights).
 
     The held-out evaluation reads the training data through the net's own iterator (in
     order, in batches of ``batch_size``), so arrays, sparse matrices and datasets alike
@@ -378,6 +379,9 @@ class MemberHoldout(Callback):
         trunk = net.module_.trunk
         self.member_views_ = trunk.member_views() if hasattr(trunk, "member_views") else None
         self._start(_member_parameters(net.module_, net.module_.n_members))
+        # the epochs of a warm start (or of partial_fit) are chosen among its own, and
+        # numbered as history_ numbers them: after the epochs already trained
+        self.epoch_ = len(net.history)
 
     def _start(self, params):
         """Track ``params`` (each of shape (n_members, ...)) from their current values."""
