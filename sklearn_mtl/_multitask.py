@@ -919,10 +919,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             if not partial:
                 self.unseen_combination_mass_ = unseen_combination_mass(encoded)
                 self._apply_training_params(encoded, sample_weight)
-            targets = self._with_folds(
-                self._targets(encoded, sample_weight, _num_samples(X)),
-                n_members(self.net_.module_), groups,
+            k = n_members(self.net_.module_)
+            view = getattr(self, "input_view_", None)
+            targets = self._with_folds(  # as the first fit drew them: two views' folds,
+                self._targets(encoded, sample_weight, _num_samples(X)),  # the kept one's
+                2 * k if view is not None else k, groups,
             )
+            if view is not None:
+                targets = _view_folds(targets, k, ("scaled", "encoded").index(view))
             self._rescale_regression_outputs(inverse=True)  # back to standardised units
             split = self.net_.train_split
             valid = self._validation_data(X_val, y_val, sample_weight_val, targets.shape[1])
@@ -1112,10 +1116,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         keep_members(self.net_.module_, np.arange(k) + k * int(kept))
         self.net_.initialize_optimizer()  # the kept members' parameters are new tensors
         self.input_view_ = ("scaled", "encoded")[int(kept)]
-        fold = targets[:, -1] - k * int(kept)
-        targets = targets.clone()
-        targets[:, -1] = torch.where((fold >= 0) & (fold < k), fold, torch.full_like(fold, -1))
-        return targets
+        return _view_folds(targets, k, int(kept))
 
     def _fit_readouts(self, X, encoded, sample_weight, targets, raw=None):
         """After training, on the members' held-out folds: the neighbour blend
@@ -2142,6 +2143,16 @@ class _TableRows:
     def batch(self, start, stop):
         """Rows ``start:stop``, preprocessed (float32, C-contiguous)."""
         return preprocess(self.preprocessor, self.rows(start, stop))
+
+
+def _view_folds(targets, k, kept):
+    """The targets with the fold column of the ``k`` members of view ``kept``, out of the
+    two views' ``2 k`` folds: their own folds numbered 0 .. k - 1, the other view's -1 (a
+    fold that no kept member holds out)."""
+    fold = targets[:, -1] - k * kept
+    targets = targets.clone()
+    targets[:, -1] = torch.where((fold >= 0) & (fold < k), fold, torch.full_like(fold, -1))
+    return targets
 
 
 class _QueryKeys:

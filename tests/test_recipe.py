@@ -1269,9 +1269,23 @@ def test_views_round_trip_same_seed_and_warm_start(view_threshold, tmp_path):
     for p, q in zip(clf.predict_proba(X), again.predict_proba(X), strict=True):
         np.testing.assert_array_equal(p, q)
     mask = clf.net_.module_.trunk.input_mask.clone()
-    clf.set_params(warm_start=True, max_epochs=2).fit(X, Y)  # continues the kept members
+    seen = []
+    original = MultiTaskClassifier._fit_readouts
+
+    def readouts(self, X, encoded, sample_weight, targets, raw=None):
+        seen.append(targets[:, -1].numpy().copy())
+        return original(self, X, encoded, sample_weight, targets, raw)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(MultiTaskClassifier, "_fit_readouts", readouts)
+        fresh = MultiTaskClassifier(max_epochs=6, random_state=0).fit(X, Y)
+        clf.set_params(warm_start=True, max_epochs=2).fit(X, Y)  # continues the kept members
     assert clf.net_.module_.n_members == 8 and clf.input_view_ in ("scaled", "encoded")
     torch.testing.assert_close(clf.net_.module_.trunk.input_mask, mask)
+    # each kept member holds out the fold it held out in the first fit (the warm start
+    # drew eight folds afresh: half of a member's held-out rows were rows it trained on)
+    np.testing.assert_array_equal(seen[1], seen[0])
+    assert fresh.input_view_ == clf.input_view_
 
 
 def _mapped(values, tmp_path, name="X.npy"):

@@ -628,10 +628,12 @@ def _fold_rows(fold, k):
     """``(rows, held)``, both (k, m): row ``i`` of member ``j`` is the index of the
     ``i``-th sample of fold ``j`` among ``fold`` (each sample's fold), ``m`` the largest
     fold's count; shorter folds are padded with another sample's index, ``held`` False
-    there."""
+    there. A sample of fold -1 (after a warm start of a kept input view: held out by no
+    kept member) is no member's."""
     fold = fold.long()
-    order = torch.argsort(fold, stable=True)
-    counts = torch.bincount(fold, minlength=k)[:k]
+    own = fold >= 0
+    order = torch.argsort(torch.where(own, fold, k), stable=True)  # fold -1 last
+    counts = torch.bincount(fold[own], minlength=k)[:k]
     m = max(int(counts.max()), 1)
     starts = torch.cumsum(counts, 0) - counts
     slot = torch.arange(m, device=fold.device)
