@@ -40,6 +40,7 @@ from ._decoding import (
 )
 from ._decoding import _finish as finish_decoding
 from ._frames import to_pandas
+from ._schema import MISSING
 from ._validation import (
     check_groups,
     check_layer_sizes,
@@ -327,8 +328,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         votes averaged. Each task's vote count (1, 3 or 10 nearest) and weight ``w``
         (0, 0.25, 0.5, 0.75 or 1) are chosen on the members' held-out folds: member
         ``m`` votes for the samples of fold ``m`` with the samples it trained on, and
-        ``w = 0``, the network alone, is kept unless a blend makes fewer held-out errors.
-        It helps lookup-like tables, where near-repeats of a training sample share its
+        ``w = 0``, the network alone, is kept unless a blend makes fewer held-out errors
+        (weighted by ``sample_weight``; a sample of weight 0 does not vote, the others
+        one vote each). It helps lookup-like tables, where near-repeats of a training sample share its
         labels; on noisy tables it can cost (see the guide's "What the defaults do").
         Needs an ensemble trained with held-out folds (the default one) and a table;
         otherwise every weight is 0. A model with a weight above 0 keeps its
@@ -1155,6 +1157,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             if self.neighbor_weights_.any():
                 self._neighbor_X = np.array(X, dtype=np.float32)  # a copy: votes read it
                 self._neighbor_codes = encoded.codes.copy()
+                if sample_weight is not None:  # a sample of weight 0 does not vote
+                    self._neighbor_codes[np.asarray(sample_weight) == 0] = MISSING
         if columns is not None:
             n_classes = [len(t.classes) if t.kind in BLENDABLE else 0 for t in self.schema_]
             self._lookup, held_out = fit_lookup(

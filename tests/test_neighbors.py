@@ -139,6 +139,24 @@ def test_zero_weights_give_the_network_alone(lookup_fits):
         np.testing.assert_array_equal(a, b)
 
 
+def test_samples_of_weight_zero_do_not_vote():
+    """A sample of weight 0 is absent, as in scikit-learn: its labels neither vote nor
+    choose the blend (they moved the chosen weight and the probabilities)."""
+    X, Y, X_test, _ = lookup_table()
+    rng = np.random.RandomState(5)
+    extra = rng.choice(len(X), 60, replace=False)
+    X2 = np.vstack([X, X[extra]])
+    Y_a = pd.concat([Y, Y.iloc[extra]], ignore_index=True)
+    Y_b = Y_a.copy()
+    Y_b.loc[len(X):, "colour"] = rng.choice(["red", "green", "blue", "grey", "black"], 60)
+    w = np.r_[np.ones(len(X)), np.zeros(60)]
+    a = small_net(lookup=None, decode="independent").fit(X2, Y_a, sample_weight=w)
+    b = small_net(lookup=None, decode="independent").fit(X2, Y_b, sample_weight=w)
+    np.testing.assert_array_equal(a.neighbor_weights_, b.neighbor_weights_)
+    for p, q in zip(a.predict_proba(X_test), b.predict_proba(X_test)):
+        np.testing.assert_array_equal(p, q)
+
+
 def test_round_trip_and_same_seed_same_predictions(lookup_fits, tmp_path):
     blended, alone, X, Y, X_test, Y_test = lookup_fits
     sklearn_mtl.save(blended, tmp_path / "m.mtl")

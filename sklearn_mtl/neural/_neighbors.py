@@ -97,7 +97,8 @@ def select_blend(feats, held_out, codes, kinds, n_classes, folds, sample_weight)
             continue
         net = held_out[j]
         scored = ((truth >= 0) & held).float() * weight_of
-        shares = {c: votes(truth, index, c, n_classes[j]) for c, _ in candidates if c}
+        voters = torch.where(weight_of > 0, truth, -1)  # a sample of weight 0 is absent
+        shares = {c: votes(voters, index, c, n_classes[j]) for c, _ in candidates if c}
         errors = torch.stack([
             (scored * ((net if not c else _blend(net, *shares[c], w)).argmax(1) != truth)).sum()
             for c, w in candidates
