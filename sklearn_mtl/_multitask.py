@@ -330,8 +330,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         ``m`` votes for the samples of fold ``m`` with the samples it trained on, and
         ``w = 0``, the network alone, is kept unless a blend makes fewer held-out errors
         (weighted by ``sample_weight``; a sample of weight 0 does not vote, the others
-        one vote each). It helps lookup-like tables, where near-repeats of a training sample share its
-        labels; on noisy tables it can cost (see the guide's "What the defaults do").
+        one vote each). It helps lookup-like tables, where near-repeats of a training
+        sample share its labels; on noisy tables it can cost (see the guide's "What the
+        defaults do").
         Needs an ensemble trained with held-out folds (the default one) and a table;
         otherwise every weight is 0. A model with a weight above 0 keeps its
         preprocessed training features and codes, each prediction searches them, and
