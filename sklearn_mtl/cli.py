@@ -306,11 +306,13 @@ def load_data(args):
     return X, Y, "Synthetic: car, color | car=1, body | car=1; 10% labels missing.", None
 
 
-def _read_table(path, encoding=None):
+def _read_table(path, encoding=None, text=()):
     """``(frame, encoding)``: the rows of a CSV file (with a header row), of a Parquet
     file (``.parquet``, ``.pq``), whose columns keep their types (dates, categories,
     bools), or of the first sheet of an Excel workbook (``.xlsx``); and the encoding a
-    CSV file was read in where it is not UTF-8 (else None): ``encoding`` where given."""
+    CSV file was read in where it is not UTF-8 (else None): ``encoding`` where given.
+    The ``text`` columns of a CSV are read as text (the ``--multilabel-targets``: a cell
+    ``1`` is the label ``1``, which a column with gaps would read as the number 1.0)."""
     from ._cli_deploy import (
         _EXCEL,
         _PARQUET,
@@ -344,7 +346,8 @@ def _read_table(path, encoding=None):
                 from None
     options = csv_format(path, encoding=encoding)
     try:
-        frame = pd.read_csv(path, **options, **EXACT_FLOATS)
+        frame = pd.read_csv(path, **options, **EXACT_FLOATS,
+                            dtype=dict.fromkeys(text, str) or None)
     except pd.errors.EmptyDataError:
         raise CLIError(
             f"--data {str(path)!r} is empty; expected a CSV with a header row."
@@ -362,10 +365,10 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
         raise CLIError(f"--data {str(path)!r}: no such file.")
     from ._cli_deploy import MISSING_MARK, read_missing_marks
 
-    frame, read_in = _read_table(path, encoding)
+    sets = _parse_list(label_sets, "--multilabel-targets") if label_sets else []
+    frame, read_in = _read_table(path, encoding, text=sets)
     if len(frame) == 0:
         raise CLIError(f"--data {str(path)!r} has columns but no data row.")
-    sets = _parse_list(label_sets, "--multilabel-targets") if label_sets else []
     frame, marks = read_missing_marks(frame, skip=sets)
     columns = [str(c) for c in frame.columns]
     if not targets:
@@ -404,7 +407,7 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
 
     typed = [c for c in features if is_time(frame[c])]  # a Parquet file's dates, durations
     X, dates = _read_dates(frame[features].reset_index(drop=True))
-    Y = frame[targets].reset_index(drop=True)
+    Y = _whole_numbers(frame[targets].reset_index(drop=True))
     note = f"{path.name}: {len(frame)} rows"
     if read_in is not None:  # detected, a guess: other scripts' bytes may decode too
         note += f", read in {read_in}" + ("" if encoding else (
@@ -675,6 +678,20 @@ def _target_columns(Y, args, option):
             f"{list(Y.columns)}."
         )
     return names
+
+
+def _whole_numbers(Y):
+    """``Y`` with each float column whose values are all whole numbers as nullable
+    integers: a column of classes 1, 2, 3 with a gap is read by pandas as floats, and its
+    classes would come back as 1.0, 2.0, 3.0."""
+    Y = Y.copy()
+    for column in Y.columns:
+        values = Y[column]
+        if (pd.api.types.is_float_dtype(values) and values.notna().any()
+                and np.isfinite(values.dropna()).all()
+                and (values.dropna() == values.dropna().round()).all()):
+            Y[column] = values.astype("Int64")
+    return Y
 
 
 def _label_sets(column):

@@ -1040,6 +1040,34 @@ def test_a_question_mark_in_a_multilabel_target_is_a_missing_label(tags_csv, tmp
     assert "1 in 'note'" in note and "in 'tags'" not in note
 
 
+def test_numbers_as_multilabel_labels_read_back_as_written(tmp_path):
+    """A cell '1' of a label column with gaps is the label '1', as predict writes it (it
+    was read as the number 1.0 and became the label '1.0')."""
+    path = tmp_path / "tags.csv"
+    pd.DataFrame({"x": [0.1, 0.2, 0.3, 0.4], "tags": ["1", None, "2", "1"]}).to_csv(
+        path, index=False)  # every cell a number or a gap: pandas would read floats
+    X, Y, note, _ = cli._load_table(path, "tags", None, label_sets="tags")
+    assert cli._label_sets(Y["tags"]).tolist() == [{"1"}, set(), {"2"}, {"1"}]
+
+
+def test_whole_number_classes_with_a_gap_come_back_as_written(tmp_path):
+    """Classes 1, 2, 3 in a column with a gap: pandas reads floats, and predict wrote
+    1.0, 3.0; they are read as whole numbers, and come back as the file has them."""
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=60)
+    cls = np.where(x > 0.5, 3, np.where(x < -0.5, 1, 2)).astype(float)
+    cls[5] = np.nan
+    train, pred = tmp_path / "train.csv", tmp_path / "pred.csv"
+    pd.DataFrame({"x": x, "cls": cls}).to_csv(train, index=False)
+    X, Y, _, _ = cli._load_table(train, "cls", None)
+    assert str(Y["cls"].dtype) == "Int64" and Y["cls"].isna().sum() == 1
+    model = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(train), "--targets", "cls", "--model",
+                     "independent", "--out", str(model), "--quiet"]) == 0
+    assert cli.main(["predict", str(model), str(train), "--out", str(pred), "--quiet"]) == 0
+    assert set(pred.read_text().splitlines()[1:]) <= {"1", "2", "3"}
+
+
 def test_multilabel_targets_compare_and_errors(tags_csv, tmp_path, capsys):
     path, _, _ = tags_csv
     base = ["compare", "--data", str(path), "--targets", "kind,tags", "--models",
