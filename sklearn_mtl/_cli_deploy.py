@@ -134,12 +134,12 @@ def read_missing_marks(frame, skip=(), text=()):
         found[c] = int(marked.sum())
         column = values.mask(marked)  # its dtype kept: NaN, or <NA> for a string dtype
         numbers = pd.to_numeric(column, errors="coerce")
-        others = column.dropna().astype(str)
         if str(c) not in text and numbers.notna().sum() == column.notna().sum():
             # every other cell a number: read as Python reads them, exactly (pandas 2's
             # to_numeric rounds some)
             read[c] = column.map(float, na_action="ignore").astype(float)
-        elif str(c) not in text and others.str.lower().isin(_BOOL_CELLS).all():
+        elif (str(c) not in text
+              and column.dropna().astype(str).str.lower().isin(_BOOL_CELLS).all()):
             # every other cell true or false (any case): bools, as read_csv reads them
             # beside an empty cell (the others would be categories the model never saw)
             read[c] = column.astype(object).map(lambda v: v.lower() == "true",

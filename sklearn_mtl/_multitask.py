@@ -1446,14 +1446,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return None
         k = len(task.classes)
         if isinstance(spec, str) and spec == "balanced":
+            # as scikit-learn counts the classes: a sample of weight 2 counts twice
             present = codes >= 0
-            if sample_weight is None:
-                counts = np.bincount(codes[present], minlength=k).astype(float)
-                return present.sum() / (k * np.maximum(counts, 1))
-            # as scikit-learn counts the classes: a weight of 2 is the sample twice
-            w = np.asarray(sample_weight, dtype=float)[present]
+            w = _weights_of(sample_weight, len(codes))[present]
             counts = np.bincount(codes[present], weights=w, minlength=k)
-            return np.where(counts > 0, w.sum() / (k * np.where(counts > 0, counts, 1)), 1.0)
+            return w.sum() / (k * np.where(counts > 0, counts, 1.0))
         if not isinstance(spec, Mapping):
             raise ValueError(
                 f"class_weight for task {task.name!r} must be 'balanced' or a dict "
@@ -1511,16 +1508,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     encoded.multilabel[task.name] if task.kind == "multilabel"
                     else encoded.codes[:, j : j + 1]
                 )
-                if sample_weight is None:
-                    positive = (labels == 1).sum(axis=0)
-                    negative = (labels == 0).sum(axis=0)
-                    value = negative / np.maximum(positive, 1)
-                else:
-                    w = np.asarray(sample_weight, dtype=float)[:, None]
-                    positive = ((labels == 1) * w).sum(axis=0)
-                    negative = ((labels == 0) * w).sum(axis=0)
-                    value = np.where(positive > 0,
-                                     negative / np.where(positive > 0, positive, 1), negative)
+                w = _weights_of(sample_weight, len(labels))[:, None]
+                positive = ((labels == 1) * w).sum(axis=0)
+                negative = ((labels == 0) * w).sum(axis=0)
+                value = negative / np.where(positive > 0, positive, 1.0)
             else:
                 try:
                     value = np.atleast_1d(np.asarray(value, dtype=float))
@@ -2148,6 +2139,11 @@ class _TableRows:
     def batch(self, start, stop):
         """Rows ``start:stop``, preprocessed (float32, C-contiguous)."""
         return preprocess(self.preprocessor, self.rows(start, stop))
+
+
+def _weights_of(sample_weight, n):
+    """The samples' weights as floats: ones where none are given."""
+    return np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
 
 
 def _view_folds(targets, k, kept):

@@ -686,11 +686,10 @@ def _whole_numbers(Y):
     classes would come back as 1.0, 2.0, 3.0."""
     Y = Y.copy()
     for column in Y.columns:
-        values = Y[column]
-        if (pd.api.types.is_float_dtype(values) and values.notna().any()
-                and np.isfinite(values.dropna()).all()
-                and (values.dropna() == values.dropna().round()).all()):
-            Y[column] = values.astype("Int64")
+        given = Y[column].dropna()
+        if (pd.api.types.is_float_dtype(given) and len(given) and np.isfinite(given).all()
+                and (given == given.round()).all()):
+            Y[column] = Y[column].astype("Int64")
     return Y
 
 
