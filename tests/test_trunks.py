@@ -184,6 +184,33 @@ def test_frame_conv_trunk_parameter_errors_name_it(params, match):
         small(trunk="conv2d_frames", trunk_params=params).fit(X, y)
 
 
+@pytest.mark.parametrize("cls, dim", [(Conv2dTrunk, 2), (Conv3dTrunk, 3), (FrameConvTrunk, 2)])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"kernel_size": 0}, "kernel_size must be an int >= 1 or a sequence of {dim} such ints"),
+        ({"kernel_size": (3,)}, "kernel_size must be an int >= 1 or a sequence of {dim}"),
+        ({"kernel_size": True}, "kernel_size must be an int >= 1"),
+        ({"stride": 0}, "stride must be an int >= 1 or a sequence of {dim} such ints"),
+        ({"stride": 2.0}, "stride must be an int >= 1"),
+        ({"dropout": 1.5}, r"dropout must be a float in \[0, 1\); got 1.5"),
+        ({"dropout": -0.1}, r"dropout must be a float in \[0, 1\); got -0.1"),
+    ],
+)
+def test_conv_trunk_sizes_and_dropout_are_checked(cls, dim, params, message):
+    # A zero kernel or stride built a network that failed (or warned about zero-element
+    # weights) only at its first batch; the errors name the trunk and the parameter.
+    with pytest.raises(ValueError, match=f"{cls.__name__} " + message.format(dim=dim)):
+        cls(1, **params)
+
+
+def test_conv_trunk_accepts_per_axis_sizes():
+    assert Conv2dTrunk(1, kernel_size=(3, 5), stride=(1, 2), dropout=0.2)(
+        torch.zeros(2, 1, 9, 9)).shape == (2, 64)
+    assert Conv3dTrunk(1, channels=(4,), kernel_size=(1, 3, 3))(
+        torch.zeros(2, 1, 4, 8, 8)).shape == (2, 4)
+
+
 # ---------------------------------------------------------------------- learning
 def test_tiny_conv_net_learns_separable_images():
     X, Y = square_images(n=160)

@@ -9,7 +9,7 @@ images or clips of any height, width and length; they expose their output width 
 from __future__ import annotations
 
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import torch
 from torch import nn
@@ -19,7 +19,32 @@ from ._modules import ACTIVATIONS
 _POOLS = {"max": (nn.MaxPool2d, nn.MaxPool3d), "avg": (nn.AvgPool2d, nn.AvgPool3d), None: None}
 
 
-def _check_common(name, channels, pool, activation):
+def _check_sizes(name, param, value, dim):
+    """An int >= 1 or a sequence of ``dim`` of them: a convolution's kernel size or stride."""
+    if isinstance(value, Integral):
+        values = (value,)
+    else:
+        try:
+            values = tuple(value)
+        except TypeError:
+            values = ()
+        if len(values) != dim:
+            values = ()
+    if not values or not all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 1
+                             for v in values):
+        raise ValueError(
+            f"{name} {param} must be an int >= 1 or a sequence of {dim} such ints; "
+            f"got {value!r}."
+        )
+
+
+def _check_common(name, channels, pool, activation, dim=2, kernel_size=3, stride=1,
+                  dropout=0.0):
+    _check_sizes(name, "kernel_size", kernel_size, dim)
+    _check_sizes(name, "stride", stride, dim)
+    if (not isinstance(dropout, Real) or isinstance(dropout, bool)
+            or not 0.0 <= dropout < 1.0):
+        raise ValueError(f"{name} dropout must be a float in [0, 1); got {dropout!r}.")
     channels = tuple(channels)
     if not channels or not all(isinstance(c, Integral) and c > 0 for c in channels):
         raise ValueError(
@@ -154,7 +179,8 @@ class Conv2dTrunk(nn.Module):
         channels_last=False,
     ):
         super().__init__()
-        channels = _check_common("Conv2dTrunk", channels, pool, activation)
+        channels = _check_common("Conv2dTrunk", channels, pool, activation, 2, kernel_size,
+                                 stride, dropout)
         _check_input_shape("Conv2dTrunk", input_shape, in_channels,
                            ("channels", "height", "width"))
         self.features = _conv_blocks(
@@ -235,7 +261,8 @@ class Conv3dTrunk(nn.Module):
         batch_norm=True, activation="relu", dropout=0.0, input_shape=None,
     ):
         super().__init__()
-        channels = _check_common("Conv3dTrunk", channels, pool, activation)
+        channels = _check_common("Conv3dTrunk", channels, pool, activation, 3, kernel_size,
+                                 stride, dropout)
         _check_input_shape("Conv3dTrunk", input_shape, in_channels,
                            ("channels", "frames", "height", "width"))
         self.features = _conv_blocks(
@@ -312,7 +339,8 @@ class FrameConvTrunk(nn.Module):
     ):
         super().__init__()
         # Checked here, not by the inner Conv2dTrunk: the user chose this trunk.
-        channels = _check_common("FrameConvTrunk", channels, pool, activation)
+        channels = _check_common("FrameConvTrunk", channels, pool, activation, 2, kernel_size,
+                                 stride, dropout)
         _check_input_shape("FrameConvTrunk", input_shape, in_channels,
                            ("channels", "frames", "height", "width"))
         if (not isinstance(temporal_kernel_size, Integral)
