@@ -957,7 +957,9 @@ def build_parser():
     cmp_.add_argument("--max-epochs", type=int, default=None,
                       help="epochs of the mtl model (default: the recipe's training length)")
     cmp_.add_argument("--no-plots", action="store_true", help="write no figure")
-    cmp_.add_argument("--quiet", action="store_true", help="print the table only")
+    cmp_.add_argument("--quiet", action="store_true",
+                      help="print the table and its verdict only (no progress, no list of "
+                      "the files written)")
     cmp_.set_defaults(handler=_compare_command)
     fit_ = sub.add_parser(
         "fit",
