@@ -132,8 +132,9 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         Returns
         -------
         Y : DataFrame, ndarray or list of sets
-            The form of the ``Y`` given to ``fit``: a DataFrame (original dtypes, ``pd.NA``
-            where a task's predicted gate is off), a 2-D or 1-D array, or a multi-hot
+            The form of the ``Y`` given to ``fit``: a DataFrame (original dtypes, a gap,
+            ``pd.NA`` or the dtype's own missing value, where a task's predicted gate is
+            off), a 2-D or 1-D array, or a multi-hot
             matrix / list of label sets for grouped labels. A DataFrame keeps the index
             of ``X`` when ``X`` is a DataFrame, so ``Y_test.join(model.predict(X_test))``
             aligns row by row.

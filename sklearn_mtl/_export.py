@@ -119,10 +119,17 @@ def export_onnx(
     ------
     OnnxExportError
         A ``ValueError`` when a part cannot be exported (an estimator or transformer
-        skl2onnx does not know, a module torch cannot export, a custom decoder) or when
-        onnxruntime does not reproduce ``predict_proba``; the message names the part.
+        skl2onnx does not know, a module torch cannot export) or when onnxruntime does
+        not reproduce ``predict_proba``; the message names the part.
     ImportError
         When onnx, onnxruntime or skl2onnx is missing (``pip install "sklearn-mtl[onnx]"``).
+
+    Warns
+    -----
+    UserWarning
+        When the estimator decodes with a decoder of your own, which the graph cannot
+        hold: the graph then has the ``<task>_probability`` outputs only, and you decode
+        them as your decoder does.
 
     Notes
     -----

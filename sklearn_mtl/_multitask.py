@@ -365,7 +365,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     Attributes
     ----------
     net_ : MultiTaskNet
-        The fitted skorch net (``net_.module_`` is the PyTorch module).
+        The fitted skorch net (a ``ParallelMultiTaskNet``, its subclass, under
+        ``data_parallel`` or mixed precision, the default ensemble's on a CPU with
+        bfloat16 in hardware) (``net_.module_`` is the PyTorch module).
     history_ : skorch.History
         Per-epoch ``train_loss``, ``train_loss_<task>``, ``weight_<task>`` (the
         effective loss weight of each task at the end of the epoch), and with early
