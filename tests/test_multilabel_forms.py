@@ -339,6 +339,25 @@ def test_tag_lists_through_estimators(name):
     assert model.predict_proba(X).shape == (len(TAGS), 4)
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("ensemble_size", [1, "auto"])
+def test_a_multilabel_task_of_one_label_trains(ensemble_size):
+    # One label, one logit: its loss read a target of shape (n,) against logits of shape
+    # (n, 1) and the fit failed, where the baselines fit it.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3))
+    Y = pd.DataFrame({"tags": [{"t"} if v > 0 else set() for v in X[:, 1]],
+                      "b": X[:, 0] > 0})
+    model = MultiTaskClassifier(max_epochs=30, ensemble_size=ensemble_size,
+                                random_state=0).fit(X, Y)
+    assert model.tasks_[0] == Task("tags", kind="multilabel", classes=["t"])
+    assert model.predict_proba(X, task="tags").shape == (120, 1)
+    assert model.score(X, Y) > 0.9
+    alone = MultiTaskClassifier(max_epochs=30, ensemble_size=ensemble_size,
+                                random_state=0).fit(X, list(Y["tags"]))
+    assert np.mean([set(p) == y for p, y in zip(alone.predict(X), Y["tags"])]) > 0.9
+
+
 def test_rows_of_mixed_types_in_a_list_say_how_to_give_columns():
     with pytest.raises(ValueError, match=r"mixed types[\s\S]*read as label sets[\s\S]*pass a "
                                          r"2-D array or a DataFrame"):

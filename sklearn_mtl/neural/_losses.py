@@ -163,7 +163,8 @@ class MultiTaskLoss(nn.Module):
                 out = out[:, 0] if n == 1 and out.ndim > 1 else out
                 loss = F.mse_loss(out, y, reduction=reduction)
             else:  # binary: one logit a task; multilabel: one logit per label
-                out = out[:, 0] if kind == "binary" and n == 1 and out.ndim > 1 else out
+                # one column: a binary task, or a multilabel task of one label
+                out = out[:, 0] if n == 1 and out.ndim > 1 and y.ndim == 1 else out
                 if self.label_smoothing:
                     y = y * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
                 loss = F.binary_cross_entropy_with_logits(
