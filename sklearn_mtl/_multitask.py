@@ -723,9 +723,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 )
         else:
             try:
+                # A table that the recipe scales is read in float64 (float32 stays float32)
+                # and cast to float32 after scaling: epoch seconds, ids and prices in cents
+                # lose their last digits in float32 (1_700_000_059 reads 1_700_000_000)
                 X = validate_features(
-                    self, X, reset=reset, dtype=np.float32, allow_nd=True,
-                    accept_sparse="csr", ensure_all_finite="allow-nan" if preprocess else True,
+                    self, X, reset=reset, dtype=[np.float64, np.float32] if preprocess
+                    else np.float32, allow_nd=True, accept_sparse="csr",
+                    ensure_all_finite="allow-nan" if preprocess else True,
                 )
             except ValueError as exc:
                 if preprocess and "convert string" in str(exc):
@@ -745,6 +749,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     "text columns of a DataFrame."
                 ) from exc
         self._check_sample_shape(X.shape[1:], reset)
+        if X.ndim != 2 or sp.issparse(X):  # images, clips, sparse: read as they are
+            X = X.astype(np.float32, copy=False)
         if sp.issparse(X):  # kept sparse: each mini-batch is densified on its own
             if not np.isfinite(X.data).all():  # gaps are imputed in dense tables only
                 raise ValueError(
@@ -2127,11 +2133,11 @@ class _TableRows:
         return self.X.shape[0]
 
     def rows(self, start, stop):
-        """Rows ``start:stop`` as given (a memory map's as float32, as an array's are
-        validated; a DataFrame's dates and durations read as such where they come as
-        text, see :class:`~sklearn_mtl.neural.TabularPreprocessor`)."""
+        """Rows ``start:stop`` as given (a memory map's as float64, float32 staying
+        float32, as an array's are validated; a DataFrame's dates and durations read as
+        such where they come as text, see :class:`~sklearn_mtl.neural.TabularPreprocessor`)."""
         if isinstance(self.X, np.memmap):
-            return np.asarray(self.X[start:stop], dtype=np.float32)
+            return np.asarray(self.X[start:stop], dtype=_table_dtype(self.X))
         if not hasattr(self.X, "iloc"):
             return self.X[start:stop]
         pre = self.preprocessor
@@ -2191,12 +2197,19 @@ _MEMMAP_FIT_ROWS = 200_000
 
 
 def _row_sample(X, n_rows):
-    """The rows of a memory map that its preprocessor is fitted on, read into memory as
-    float32: every row, or ``n_rows`` of them drawn with a fixed seed (so that every
-    process of a data-parallel fit draws the same), read in file order."""
+    """The rows of a memory map that its preprocessor is fitted on, read into memory (in
+    the dtype :func:`_table_dtype` gives): every row, or ``n_rows`` of them drawn with a
+    fixed seed (so that every process of a data-parallel fit draws the same), read in
+    file order."""
     if X.shape[0] > n_rows:
         X = X[np.sort(np.random.RandomState(0).choice(X.shape[0], n_rows, replace=False))]
-    return np.asarray(X, dtype=np.float32)  # as an array in memory is validated
+    return np.asarray(X, dtype=_table_dtype(X))  # as an array in memory is validated
+
+
+def _table_dtype(X):
+    """The dtype a table of numbers is read in before the recipe scales it: float32 stays
+    float32, any other is read in float64 (the network reads float32 after scaling)."""
+    return np.float32 if X.dtype == np.float32 else np.float64
 
 
 def _check_memmap(estimator, X, *, reset):

@@ -131,12 +131,12 @@ class ParquetShards:
         return len(self.features)
 
     def head(self, n=2):
-        """The first ``n`` rows' features, float32 (to build the network)."""
+        """The first ``n`` rows' features (to build the network), see :func:`_features`."""
         table = self.dataset.head(n, columns=self.features)
         return _features(table, self.features)
 
     def sample(self, n, seed=0):
-        """Up to ``n`` rows' features, float32, read from whole row groups taken in a
+        """Up to ``n`` rows' features (see :func:`_features`), read from whole row groups taken in a
         seeded random order (then ``n`` of their rows at random): what the
         preprocessing is fitted on, without reading every shard."""
         rng = np.random.RandomState(seed)
@@ -206,7 +206,8 @@ class ParquetShards:
                 for i in shares[rank]:
                     table = units[i][0].to_table(columns=columns)
                     X = _features(table, self.features)
-                    X = torch.from_numpy(X if transform is None else transform(X))
+                    X = torch.from_numpy(X.astype(np.float32, copy=False)
+                                         if transform is None else transform(X))
                     y = encode(table.select(self.targets).to_pandas())
                     if shuffle:
                         perm = torch.randperm(len(X), generator=local)
@@ -231,11 +232,14 @@ class ParquetShards:
 
 
 def _features(table, columns):
+    """The feature columns as one array: float32 where every column is float32, else
+    float64, as an array in memory is validated (the preprocessing scales them before
+    the network reads float32: in float32, epoch seconds lose their last digits)."""
     cols = [table.column(c).to_numpy(zero_copy_only=False) for c in columns]
     X = np.column_stack(cols) if cols else np.empty((table.num_rows, 0))
     if not np.issubdtype(X.dtype, np.number):
         raise ValueError(f"The feature columns {columns} must hold numbers; got {X.dtype}.")
-    return X.astype(np.float32, copy=False)
+    return X.astype(np.float32 if X.dtype == np.float32 else np.float64, copy=False)
 
 
 class EncodedShards(torch.utils.data.IterableDataset):
@@ -335,7 +339,8 @@ def fit_shards(est, shards, y, sample_weight):
     data = EncodedShards(shards, _ShardEncoder(est), transform)
     with est._rng_context(est._seed):
         head = shards.head(2)
-        module = est._build_module(head if transform is None else transform(head))
+        module = est._build_module(head.astype(np.float32) if transform is None
+                                   else transform(head))
         est.net_ = est._build_net(module, est._build_criterion())
         est.net_.fit(data, None)
     est._rescale_regression_outputs()
@@ -428,7 +433,7 @@ def predict_shards(estimator, shards, output, *, keep=None):
                 if batch.num_rows == 0:
                     continue
                 frame = batch.to_pandas()
-                X = frame[shards.features].astype(np.float32)
+                X = frame[shards.features].astype(np.float64)  # as the model reads them
                 pred = _as_frame(estimator.predict(X), names)
                 out = pd.concat([frame[keep].reset_index(drop=True),
                                  pred.reset_index(drop=True)], axis=1)

@@ -549,6 +549,25 @@ def test_pixel_scale_and_grams_are_scaled_inside():
     assert np.abs(Z).max() < 3.0 and np.abs(np.median(Z, axis=0)).max() < 1e-6
 
 
+@pytest.mark.parametrize("container", [np.asarray, pd.DataFrame])
+def test_large_numbers_keep_their_digits_until_scaled(container):
+    # Epoch seconds: in float32, 1_700_000_000 + k for k < 120 takes two values, and the
+    # network read a column of two values. Scaling centres the column first, so a shift
+    # of every value changes nothing: the same fit, bit for bit, as the small numbers.
+    k = np.tile(np.arange(120), 2)
+    y = k >= 60
+    small = container(k[:, None] + 0.5)
+    large = container(k[:, None] + 1_700_000_000.5)
+
+    def fit(X):
+        return MultiTaskClassifier(ensemble_size=1, max_epochs=30, random_state=0,
+                                   lr_schedule="constant").fit(X, y)
+
+    a, b = fit(small), fit(large)
+    np.testing.assert_array_equal(a.predict_proba(small), b.predict_proba(large))
+    assert b.score(large, y) > 0.95
+
+
 # ---------------------------------------------------------------- training length
 @pytest.mark.parametrize("n, batch_size, expected", [
     (60, 128, 256),      # 1 step an epoch: capped at 256 epochs
@@ -1430,7 +1449,7 @@ def test_a_large_memmap_is_preprocessed_as_its_sample_and_read_by_batch(tmp_path
                               random_state=0)
     rows = np.sort(np.random.RandomState(0).choice(80, 30, replace=False))
     train = clf._validate_X(mapped, reset=True)
-    values = np.asarray(mapped, dtype=np.float32)  # as an array in memory is validated
+    values = np.asarray(mapped, dtype=np.float64)  # as an array in memory is validated
     expected = TabularPreprocessor().fit(values[rows])
     np.testing.assert_array_equal(clf.preprocessor_.transform(values),
                                   expected.transform(values))

@@ -183,7 +183,9 @@ class PreprocessedRows(Dataset):
     def __getitems__(self, indices):
         index = np.asarray(indices, dtype=np.int64)
         order = np.argsort(index, kind="stable")  # read the file in order
-        rows = np.asarray(self.rows.X[index[order]], dtype=np.float32)  # as arrays are
+        rows = self.rows.X[index[order]]
+        # as arrays are validated: float32 stays float32, others are read in float64
+        rows = np.asarray(rows, dtype=np.float32 if rows.dtype == np.float32 else np.float64)
         sorted_out = preprocess(self.preprocessor, rows)
         out = np.empty_like(sorted_out)  # any transformer's width
         out[order] = sorted_out
