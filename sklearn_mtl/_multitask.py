@@ -7,6 +7,7 @@ import copy
 import functools
 import inspect
 import re
+import threading
 import warnings
 from collections.abc import Mapping
 from numbers import Integral, Real
@@ -2103,13 +2104,26 @@ def _set_callback_params(callbacks, by_callback):
     return out
 
 
+#: Held while a fit draws from torch's generator, which is one for the whole process.
+_SEEDED = threading.RLock()
+
+
 @contextlib.contextmanager
 def _seeded(seed, device):
-    """Seed torch inside the block only: the caller's global RNG state is restored."""
+    """Seed torch inside the block only: the caller's global RNG state is restored.
+
+    torch's generator is one for the process, so a fit in another thread waits for this
+    block to end (their draws would interleave, and neither fit would reproduce). The
+    network is built and trained in float32 whatever torch's default dtype."""
     devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
+    with _SEEDED, torch.random.fork_rng(devices=devices):
+        default = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float32)
+        try:
+            torch.manual_seed(seed)
+            yield
+        finally:
+            torch.set_default_dtype(default)
 
 
 class _TableRows:

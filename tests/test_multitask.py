@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, LRScheduler
 
-from sklearn_mtl import MultiTaskClassifier, Task
+from sklearn_mtl import MultiTaskClassifier, Task, load, save
 from sklearn_mtl.neural import LinearHeads, MultiTaskLoss, TaskOutputs
 from sklearn_mtl.neural._ensemble import held_out_pass
 
@@ -313,6 +313,43 @@ def test_same_random_state_identical_predictions():
     state = torch.random.get_rng_state()
     small(tasks=tasks, max_epochs=1).fit(X, Y)
     assert torch.equal(state, torch.random.get_rng_state())  # global RNG untouched
+
+
+def test_fits_in_threads_reproduce_as_one_after_the_other():
+    # torch's generator is one for the process: two fits in threads drew from it in turn,
+    # their draws interleaved, and neither fit reproduced (a dask cluster of threads).
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, Y, tasks = car_data()
+
+    def fit(seed):
+        return small(tasks=tasks, dropout=0.2, random_state=seed).fit(X, Y).predict_proba(X)
+
+    one_after_the_other = [fit(0), fit(1)]
+    with ThreadPoolExecutor(2) as pool:
+        at_once = list(pool.map(fit, [0, 1, 0, 1]))
+    for got, expected in zip(at_once, one_after_the_other * 2):
+        for a, b in zip(got, expected):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_torch_default_dtype_of_float64_changes_nothing(tmp_path):
+    # The network is built and trained in float32 whatever torch's default dtype: under
+    # float64 a fit failed ("Input dtypes must be the same"), and so did a loaded model.
+    X, Y, tasks = car_data()
+    expected = small(tasks=tasks).fit(X, Y)
+    save(expected, tmp_path / "model.mtl")
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        got = small(tasks=tasks).fit(X, Y)
+        loaded = load(tmp_path / "model.mtl")
+        for model in (got, loaded):
+            for a, b in zip(model.predict_proba(X), expected.predict_proba(X)):
+                np.testing.assert_array_equal(a, b)
+        assert torch.get_default_dtype() == torch.float64  # the user's setting stays
+    finally:
+        torch.set_default_dtype(default)
 
 
 def test_class_weight_balanced_and_task_weights():
