@@ -1821,7 +1821,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if isinstance(X, Dataset):
             batches = (  # the features, as float32 (as arrays are read)
                 as_features(b[0] if isinstance(b, (tuple, list)) else b)
-                for b in DataLoader(X, batch_size=self.batch_size, num_workers=self.num_workers)
+                # a generator of its own: a loader seeds its workers from torch's global
+                # one, which prediction leaves alone
+                for b in DataLoader(X, batch_size=self.batch_size, num_workers=self.num_workers,
+                                    generator=torch.Generator())
             )
         elif isinstance(X, _TableRows):  # preprocessed one batch at a time
             batches = (torch.from_numpy(X.batch(i, i + self.batch_size))

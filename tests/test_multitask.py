@@ -858,6 +858,29 @@ def test_batch_norm_merges_a_one_row_last_batch_into_the_one_before(form):
     assert torch.equal(torch.cat(batches[True]), torch.cat(batches[False]))
     assert sorted(torch.cat(batches[True]).tolist()) == list(range(33))
 
+
+def test_batch_norm_on_batches_of_one_row_is_refused_with_its_reason():
+    # torch's own message ("Expected more than 1 value per channel when training") named
+    # neither batch_norm nor batch_size
+    X, Y, tasks = car_data(n=40)
+    with pytest.raises(ValueError, match=r"batch_norm=True normalises each training batch "
+                                         r"over its rows.*batch_size=1, 40 training"):
+        small(tasks=tasks, batch_norm=True, batch_size=1).fit(X, Y)
+    clf = small(tasks=tasks, batch_norm=True).fit(X, Y)
+    with pytest.raises(ValueError, match=r"batch_size=128, 1 training sample"):
+        clf.partial_fit(X[:1], Y[:1])
+    small(tasks=tasks, batch_norm=True, batch_size=2).fit(X, Y)  # two rows a batch train
+
+
+def test_predicting_a_dataset_leaves_torchs_generator_alone():
+    # a DataLoader seeds its workers from torch's global generator unless given its own
+    X, Y, tasks = car_data(n=40)
+    clf = small(tasks=tasks).fit(Rows(X), Y)
+    state = torch.random.get_rng_state()
+    clf.predict_proba(Rows(X))
+    assert torch.equal(state, torch.random.get_rng_state())
+
+
 def test_pickle_round_trip():
     X, Y, tasks = car_data(n=60)
     clf = small(tasks=tasks).fit(X, Y)

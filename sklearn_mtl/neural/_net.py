@@ -644,6 +644,14 @@ class MultiTaskNet(NeuralNet):
 
     def _get_batches(self, base, indices, dataset, training):
         merge = training and self._batch_norms_rows()
+        if merge and (self.batch_size == 1 or len(dataset) == 1):
+            # merging a one-row last batch cannot help: every batch is one row
+            raise ValueError(
+                "batch_norm=True normalises each training batch over its rows, which a "
+                f"batch of one row cannot be (batch_size={self.batch_size}, "
+                f"{len(dataset)} training sample(s)); train on batches of at least 2 rows, "
+                "or set batch_norm=False."
+            )
         stream = getattr(base, "sharded_batches", None)
         if stream is not None:  # e.g. Parquet shards: read, batched and shuffled by itself
             batch_size = self.batch_size if self.batch_size != -1 else len(dataset)
