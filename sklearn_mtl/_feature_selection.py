@@ -53,10 +53,11 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
     noise next to 4 useful ones, 52 passed). Raise ``threshold`` to drop more.
 
     Missing and gated-off labels are left out task by task, as every estimator of this
-    package leaves them out; a sample keeps its other labels. A DataFrame keeps its
-    columns' names and dtypes (strings, categories, dates), so that a
-    :class:`~sklearn_mtl.MultiTaskClassifier` after it in a ``Pipeline`` reads the
-    columns as the user has them. The probes read the columns through
+    package leaves them out; a sample keeps its other labels. A task (a label) with fewer
+    than two labelled rows a fold, or a single class, is not scored, with a warning that
+    names it. A DataFrame keeps its columns' names and dtypes (strings, categories,
+    dates), so that a :class:`~sklearn_mtl.MultiTaskClassifier` after it in a
+    ``Pipeline`` reads the columns as the user has them. The probes read the columns through
     :class:`~sklearn_mtl.neural.TabularPreprocessor` (gaps, strings and dates included).
 
     Permuting one column at a time finds a column that counts only together with
@@ -69,7 +70,7 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
 
     Parameters
     ----------
-    tasks : list of Task or str, Schema, or None, default=None
+    tasks : list of Task or Schema, default=None
         The tasks, as :class:`~sklearn_mtl.StructuredLabelEncoder` takes them (gates,
         declared classes); ``None`` infers them from ``y``.
     cv : int, default=3
@@ -163,7 +164,7 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
             in the probe's training rows, and the subject's identifier helps on the
             held-out rows (the probe recalls the subject) where it will not help on a
             new subject. A target whose labelled rows span fewer than ``cv`` groups is
-            not scored.
+            not scored (with a warning).
 
         Returns
         -------
@@ -206,10 +207,11 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
         groups = None if groups is None else groups[rows]
         preprocessor = TabularPreprocessor().fit(frame)
         targets = _targets(encoded)
-        self.score_names_ = [f"{name} ({probe})" for name, _, _ in targets for probe in PROBES]
+        self.score_names_ = [f"{target[0]} ({probe})" for target in targets for probe in PROBES]
         n_features = frame.shape[1]
         self.z_scores_ = np.full((n_features, len(self.score_names_)), np.nan)
-        for group, kind, labelled in _target_groups(targets, self.cv, groups):
+        screened, skipped = _target_groups(targets, self.cv, groups)
+        for group, kind, labelled in screened:
             values = np.column_stack([targets[t][2] for t in group])[labelled]
             scores = _held_out_scores(frame.iloc[labelled], values, kind, preprocessor,
                                       self.cv, self.n_estimators, rng,
@@ -219,12 +221,26 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
         with np.errstate(invalid="ignore"):
             self.support_ = np.nan_to_num(self.z_scores_, nan=-np.inf).max(axis=1) > \
                 self.threshold
-        if not self.support_.any():
+        reasons = "; ".join(f"{described} {reason}" for described, reason in skipped)
+        if not screened:
             warnings.warn(
-                "No column of X helps any task on held-out rows more than the threshold "
-                f"({self.threshold} standard errors); every column is kept.",
+                "No task could be scored on held-out rows, so no column of X was judged and "
+                f"every column is kept: {reasons}.",
                 UserWarning,
             )
+        elif skipped:
+            warnings.warn(
+                f"Not every task could be scored on held-out rows: {reasons}. The columns "
+                "are kept or dropped by the other tasks' scores.",
+                UserWarning,
+            )
+        if not self.support_.any():
+            if screened:
+                warnings.warn(
+                    "No column of X helps any task on held-out rows more than the threshold "
+                    f"({self.threshold} standard errors); every column is kept.",
+                    UserWarning,
+                )
             self.support_ = np.ones(n_features, dtype=bool)
         return self
 
@@ -263,40 +279,61 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
 
 
 def _targets(encoded):
-    """(name, kind, values) of every screened target: a binary or multiclass task's
-    codes (negative where masked), a multilabel task's labels one by one (0/1, -1 where
-    masked), a regression task's values (NaN where masked)."""
+    """(name, kind, values, described) of every screened target: a binary or multiclass
+    task's codes (negative where masked), a multilabel task's labels one by one (0/1, -1
+    where masked), a regression task's values (NaN where masked); ``described`` names it
+    in a message ("task 'car'", "label 'a' of task 'tags'")."""
     targets = []
     for i, task in enumerate(encoded.schema.tasks):
         if task.kind == "multilabel":
             block = encoded.multilabel[task.name]
-            targets += [(f"{task.name}[{label}]", "binary", block[:, j].astype(np.int64))
+            targets += [(f"{task.name}[{label}]", "binary", block[:, j].astype(np.int64),
+                         f"label {label!r} of task {task.name!r}")
                         for j, label in enumerate(task.classes)]
         elif task.kind == "regression":
-            targets.append((task.name, "regression", encoded.regression[task.name]))
+            targets.append((task.name, "regression", encoded.regression[task.name],
+                            f"task {task.name!r}"))
         else:
-            targets.append((task.name, task.kind, encoded.codes[:, i]))
+            targets.append((task.name, task.kind, encoded.codes[:, i], f"task {task.name!r}"))
     return targets
 
 
 def _target_groups(targets, n_splits, sample_groups=None):
-    """The targets screened together: (indices, kind, labelled rows) for each set of
-    classification targets labelled on the same rows (one multi-output forest scores
-    them all), and each regression target alone. A target with fewer than two labelled
-    rows a fold, or one class, or labelled rows in fewer than ``n_splits`` of
-    ``sample_groups``, is left out (its scores stay NaN)."""
-    groups = {}
-    for t, (_, kind, values) in enumerate(targets):
+    """``(screened, skipped)``. ``screened``: the targets screened together, (indices,
+    kind, labelled rows) for each set of classification targets labelled on the same rows
+    (one multi-output forest scores them all), and each regression target alone.
+    ``skipped``: (described, reason) of each target left out (its scores stay NaN), one with
+    fewer than two labelled rows a fold, or one class, or labelled rows in fewer than
+    ``n_splits`` of ``sample_groups``."""
+    groups, skipped = {}, []
+    for t, (_, kind, values, described) in enumerate(targets):
         labelled = ~np.isnan(values) if kind == "regression" else values >= 0
-        if labelled.sum() < 2 * n_splits or (kind != "regression" and len(
-                np.unique(values[labelled])) < 2) or (sample_groups is not None and len(
-                np.unique(sample_groups[labelled])) < n_splits):
-            continue  # too few labels to hold any out
+        reason = _unscorable(values[labelled], kind, n_splits,
+                             None if sample_groups is None else sample_groups[labelled])
+        if reason is not None:
+            skipped.append((described, reason))
+            continue
         if kind != "regression":
             kind = "classification"  # binary and multiclass targets share a forest
         key = (t,) if kind == "regression" else (kind, labelled.tobytes())
         groups.setdefault(key, ([], kind, np.flatnonzero(labelled)))[0].append(t)
-    return list(groups.values())
+    return list(groups.values()), skipped
+
+
+def _unscorable(values, kind, n_splits, sample_groups=None):
+    """Why a target of these labelled ``values`` cannot be scored on ``n_splits`` folds
+    (of ``sample_groups``), or None where it can."""
+    if len(values) < 2 * n_splits:
+        return (f"has {len(values)} labelled row(s), fewer than the {2 * n_splits} that "
+                f"cv={n_splits} folds need (two a fold)")
+    if kind != "regression" and len(np.unique(values)) < 2:
+        return f"has a single class among its {len(values)} labelled rows"
+    if sample_groups is not None:
+        n_groups = len(np.unique(sample_groups))
+        if n_groups < n_splits:
+            return (f"has labelled rows in {n_groups} group(s), fewer than the cv={n_splits} "
+                    "folds of whole groups")
+    return None
 
 
 def _row_losses(proba, classes, y):

@@ -84,12 +84,22 @@ def _is_discrete(column):
                 and not pd.api.types.is_bool_dtype(column.dtype)))
 
 
+def _values(column):
+    """A category column as the values it holds (text, integers, ...), as they would be
+    in a column of their own dtype; any other column as it is."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column
+    return pd.Series(np.asarray(column), index=column.index, name=column.name)
+
+
 def looks_like_identifier(column):
     """Whether a feature column reads as a row identifier: text with a different value in
     every row (codes or names, fewer than ``PROSE_WORDS`` words), or integers that number
     the rows: all distinct, from any start, their range at most ``ID_SPAN_PER_ROW`` times
     the number of rows (1..n, 1001..1000+n, or 1..n with some rows left out), where a
-    measurement's distinct values spread wider."""
+    measurement's distinct values spread wider. A category column is read as its values
+    are (text or integers)."""
+    column = _values(column)
     values = column.dropna()
     if not _checkable(column) or len(values) < len(column) or not values.is_unique:
         return False

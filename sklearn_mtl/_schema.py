@@ -37,10 +37,12 @@ class Task:
         :class:`~sklearn_mtl.StructuredLabelEncoder` for the rule).
     classes : array-like, default=None
         The task's possible answers (for a multilabel task: its label names), in the order
-        of the encoded codes. ``None`` infers them from the data (sorted).
-    gate : tuple (parent, value or set of values), default=None
+        of the encoded codes: a list, array or other sequence, not a string
+        (``["no", "yes"]``). ``None`` infers them from the data (sorted).
+    gate : tuple (parent, value or values), default=None
         The task applies only to samples whose ``parent`` task has one of these values,
-        e.g. ``("car", "yes")`` or ``("car", {"yes", "maybe"})``.
+        e.g. ``("car", "yes")`` or ``("car", {"yes", "maybe"})``. Several values come in
+        any collection but a string: a set, list, tuple, array, ``range`` or ``pd.Index``.
     columns : list of str, default=None
         For a multilabel task held in a DataFrame as a group of 0/1 columns: those
         columns, one per label. Its classes default to the column names.
@@ -59,6 +61,12 @@ class Task:
             raise ValueError(f"Task {name!r} has kind {kind!r}; expected one of {list(KINDS)}.")
         self.name = name
         self.kind = kind
+        if classes is not None and not _is_collection(classes):
+            given = "a string" if isinstance(classes, (str, bytes)) else "a single value"
+            raise ValueError(
+                f"Task {name!r} has classes={classes!r}; classes must be a list of the "
+                f"task's classes (such as ['no', 'yes']), not {given}."
+            )
         # Python scalars, not numpy ones: classes compare, hash, print and serialise alike
         # whichever way they were given.
         self.classes = None if classes is None else _plain(list(classes))
@@ -69,10 +77,15 @@ class Task:
                     "or (parent_task, {values})."
                 )
             parent, values = gate
-            if isinstance(values, (set, frozenset, list, tuple)):
-                values = frozenset(_plain(values))
-            else:
-                values = frozenset(_plain([values]))
+            # several values in any collection (a set, a list, an array, a range); a string
+            # is one value
+            try:
+                values = frozenset(_plain(list(values) if _is_collection(values) else [values]))
+            except TypeError:
+                raise ValueError(
+                    f"Task {name!r} has a gate on {parent!r} with value(s) {values!r}; "
+                    "expected a value of the parent's classes, or a collection of them."
+                ) from None
             if not values:
                 raise ValueError(f"Task {name!r} has a gate on {parent!r} with no value.")
             gate = (str(parent), values)
@@ -172,6 +185,14 @@ class Task:
             gate=gate,
             columns=data.get("columns"),
         )
+
+
+def _is_collection(values):
+    """Whether ``values`` holds several values (a list, tuple, set, array, range, index):
+    an iterable other than a string (or bytes) and a 0-d array."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        return False
+    return not (isinstance(values, np.ndarray) and values.ndim == 0)
 
 
 def _plain(values):

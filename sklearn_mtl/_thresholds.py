@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import _fit_context, clone
-from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, check_cv
+from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedKFold, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils._metadata_requests import _routing_enabled
@@ -18,7 +18,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ._base import BaseMultiTaskEstimator, delegate_input_tags
 from ._validation import check_groups, check_sample_weight, groups_fit_params
-from .model_selection import MultiTaskStratifiedGroupKFold
+from .model_selection import MultiTaskStratifiedGroupKFold, MultiTaskStratifiedKFold
 
 METRICS = ("f1", "balanced_accuracy", "accuracy", "matthews")
 
@@ -50,9 +50,12 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         arrays and returns a float, higher is better.
     cv : int, float, cross-validation generator, iterable or "prefit", default=5
         Where the predictions come from. An int, a splitter or an iterable of (train, test)
-        indices: out-of-fold predictions of clones (``KFold``; ``StratifiedKFold`` for a
-        1-D binary or multiclass ``y``). A float in (0, 1): one held-out fraction of
-        that size. In both cases ``estimator_`` is a clone refitted on all the data.
+        indices: out-of-fold predictions of clones. An int makes ``KFold`` folds, or, for
+        a 1-D binary or multiclass ``y``, ``StratifiedKFold`` ones (where a label is
+        missing, :class:`~sklearn_mtl.model_selection.MultiTaskStratifiedKFold`, which
+        stratifies the labelled rows and still puts the others in folds); a splitter's
+        ``split`` gets ``y``. A float in (0, 1): one held-out fraction of that size. In
+        both cases ``estimator_`` is a clone refitted on all the data.
         ``"prefit"``: ``estimator`` is fitted already and the thresholds are tuned on the
         data passed to ``fit``, which should be held out from its training data.
     n_jobs : int, default=None
@@ -248,14 +251,24 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             shuffled = ShuffleSplit if groups is None else GroupShuffleSplit
             splitter = shuffled(1, test_size=self.cv, random_state=self.random_state)
             return list(splitter.split(np.empty((_num_samples(X), 0)), groups=groups))
-        if groups is not None and isinstance(self.cv, Integral):
-            # whole groups, each task's labels spread over the folds as the groups allow
-            splitter = MultiTaskStratifiedGroupKFold(self.cv,
-                                                     tasks=_final(self.estimator_).tasks_)
-            return list(splitter.split(X, Y, groups))
-        y_strat = Y if (np.ndim(Y) == 1 and not _has_sets(Y)) else None
-        cv = check_cv(self.cv, y_strat, classifier=y_strat is not None)
-        return list(cv.split(X, y_strat, groups))
+        if self.cv is None or isinstance(self.cv, Integral):
+            n_splits = 5 if self.cv is None else self.cv  # check_cv's default
+            model = _final(self.estimator_)
+            if groups is not None:
+                # whole groups, each task's labels spread over the folds as the groups allow
+                splitter = MultiTaskStratifiedGroupKFold(n_splits, tasks=model.tasks_)
+                return list(splitter.split(X, Y, groups))
+            if _one_classification_task(model):
+                # A classifier's 1-D y: stratified folds, on the labels as the model reads
+                # them. check_cv would sort the raw labels, and fail on a missing one.
+                codes = model.encoder_.transform(Y).codes[:, 0]
+                if (codes >= 0).all():  # scikit-learn's folds, as check_cv gives them
+                    return list(StratifiedKFold(n_splits).split(X, codes))
+                # a missing label counts for nothing; its row still goes to a fold
+                splitter = MultiTaskStratifiedKFold(n_splits, tasks=model.tasks_)
+                return list(splitter.split(X, Y))
+        # an int: KFold; a splitter gets the labels (a splitter of this package reads them)
+        return list(check_cv(self.cv).split(X, Y, groups))
 
     def _copy_fitted(self, est):
         for name in (
@@ -302,8 +315,10 @@ def _as_indexable(A):
     return A
 
 
-def _has_sets(Y):
-    return len(Y) > 0 and isinstance(Y[0], (set, frozenset, list, tuple))
+def _one_classification_task(model):
+    """Whether ``model`` was fitted on a 1-D ``y`` of one binary or multiclass task (not
+    label sets, an indicator matrix or values), as the fitted model read it."""
+    return bool(getattr(model, "_single_output", False)) and model.tasks_[0].is_classification
 
 
 def _pin_schema(estimator, tasks):

@@ -207,3 +207,59 @@ def test_a_sparse_matrix_is_refused_saying_what_to_use():
     with pytest.raises(TypeError, match="reads a dense table, and X is a sparse matrix.*"
                                         "SelectKBest"):
         TaskFeatureSelector().fit(X, y)
+
+
+def test_a_task_that_cannot_be_scored_is_named_with_the_reason():
+    # Five labels cannot give three folds two held-out rows each: nothing is scored, and
+    # the warning says so (it said no column helped, as if the columns had been scored).
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(40, 2)), columns=["u", "v"])
+    y = np.full(40, np.nan)
+    y[:5] = [0, 1, 0, 1, 0]
+    with pytest.warns(UserWarning) as caught:
+        selector = TaskFeatureSelector(n_estimators=5, random_state=0).fit(X, y)
+    assert [str(w.message) for w in caught] == [
+        "No task could be scored on held-out rows, so no column of X was judged and every "
+        "column is kept: task 'y' has 5 labelled row(s), fewer than the 6 that cv=3 folds "
+        "need (two a fold)."]
+    assert np.isnan(selector.z_scores_).all() and selector.get_support().all()
+    # labelled rows of two patients cannot fill three folds of whole patients
+    y[:10] = [0, 1] * 5
+    with pytest.warns(UserWarning, match="task 'y' has labelled rows in 2 group"
+                                         r"\(s\), fewer than the cv=3 folds of whole groups"):
+        TaskFeatureSelector(n_estimators=5, random_state=0).fit(
+            X, y, groups=np.repeat(np.arange(8), 5))
+
+
+def test_tasks_left_unscored_are_named_and_the_others_decide():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(60, 3)), columns=["u", "v", "noise"])
+    rare = np.full(60, np.nan)
+    rare[:5] = [0, 1, 0, 1, 0]
+    Y = pd.DataFrame({"sign": np.where(X["u"] > 0, "p", "n"), "rare": rare,
+                      "tags": [{"a"} if v > 0 else set() for v in X["v"]]})
+    tasks = [Task("sign"), Task("rare"), Task("tags", kind="multilabel", classes=["a", "b"])]
+    with pytest.warns(UserWarning) as caught:
+        selector = TaskFeatureSelector(tasks, threshold=3, random_state=0).fit(X, Y)
+    assert [str(w.message) for w in caught] == [
+        "Not every task could be scored on held-out rows: task 'rare' has 5 labelled row(s), "
+        "fewer than the 6 that cv=3 folds need (two a fold); label 'b' of task 'tags' has a "
+        "single class among its 60 labelled rows. The columns are kept or dropped by the "
+        "other tasks' scores."]
+    assert selector.get_feature_names_out().tolist() == ["u", "v"]
+    z = pd.DataFrame(selector.z_scores_, columns=selector.score_names_)
+    assert z.filter(like="rare").isna().all().all() and z.filter(like="[b]").isna().all().all()
+
+
+def test_tasks_are_declared_as_every_estimator_takes_them():
+    # Task objects (or a Schema), as the encoder and every estimator take them; the
+    # docstring said "list of Task or str", and names alone are refused.
+    X, Y = _table(60)
+    with pytest.raises(ValueError, match="tasks must be a list of Task objects; got 'first'"):
+        TaskFeatureSelector(tasks=list(Y.columns)).fit(X, Y)
+
+    def documented(estimator):
+        return estimator.__doc__.split("    tasks : ")[1].splitlines()[0]
+
+    assert documented(TaskFeatureSelector) == documented(MultiTaskClassifier) == (
+        "list of Task or Schema, default=None")

@@ -62,6 +62,23 @@ def test_identifier_forms():
     assert not looks_like_identifier(pd.Series([True, False]))
 
 
+def test_a_category_column_is_read_as_its_values():
+    # a row identifier held as pandas' "category" dtype was passed over, as text was not
+    assert looks_like_identifier(pd.Series(["p1", "p2", "p3"], dtype="category"))
+    assert looks_like_identifier(pd.Series([1003, 1001, 1002], dtype="category"))
+    assert not looks_like_identifier(pd.Series([0, 20, 40, 60], dtype="category"))
+    assert not looks_like_identifier(pd.Series(["a", None, "b"], dtype="category"))
+    assert not looks_like_identifier(pd.Series(["a", "b", "a"], dtype="category"))
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"id": pd.Categorical([f"P{i:04d}" for i in range(40)]),
+                      "x": rng.normal(size=40)})
+    Y = pd.DataFrame({"a": rng.choice(["x", "y"], 40)})
+    with pytest.warns(LeakageWarning) as caught:
+        warn_leaky_columns(X, StructuredLabelEncoder().fit_transform(Y))
+    assert [str(w.message).split(";")[0] for w in caught] == [
+        "The column 'id' of X holds a different value in every row, as an identifier does"]
+
+
 def test_an_object_array_is_read_as_its_frame_would_be():
     # df.to_numpy() of a table with a text column is an object array: its measurements,
     # each distinct, are no identifier, as they are not in the DataFrame

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sklearn_mtl import MISSING, NOT_APPLICABLE, Schema, Task
@@ -35,6 +36,19 @@ def test_task_normalises_gate_and_classes():
     assert ints.gate == ("m", frozenset({4}))
 
 
+@pytest.mark.parametrize(
+    "values",
+    [{"yes", "maybe"}, ["yes", "maybe"], ("yes", "maybe"), frozenset({"yes", "maybe"}),
+     np.array(["yes", "maybe"]), pd.Index(["yes", "maybe"])],
+    ids=["set", "list", "tuple", "frozenset", "array", "index"],
+)
+def test_a_gate_takes_several_values_in_any_collection(values):
+    # an array or an index raised "unhashable type"; a range was read as one value
+    assert Task("color", gate=("car", values)).gate == ("car", frozenset({"yes", "maybe"}))
+    assert Task("n", gate=("m", range(2))).gate == ("m", frozenset({0, 1}))
+    assert Task("color", gate=("car", "yes")).gate == ("car", frozenset({"yes"}))  # one
+
+
 def test_task_columns_make_a_multilabel_task():
     task = Task("tags", columns=["t_a", "t_b"])
     assert task.kind == "multilabel"
@@ -52,6 +66,14 @@ def test_task_columns_make_a_multilabel_task():
         ({"name": "a", "gate": ("car", set())}, "no value"),
         ({"name": "a", "kind": "binary", "columns": ["x", "y"]}, "only a multilabel task"),
         ({"name": "a", "columns": ["x", "y"], "classes": ["x"]}, "one class per column"),
+        # a string is not split into its letters
+        ({"name": "flag", "classes": "yes"},
+         r"Task 'flag' has classes='yes'; classes must be a list of the task's classes "
+         r"\(such as \['no', 'yes'\]\), not a string\."),
+        ({"name": "n", "classes": 3}, r"Task 'n' has classes=3; .* not a single value\."),
+        ({"name": "a", "gate": ("car", [["yes"]])},
+         r"Task 'a' has a gate on 'car' with value\(s\) \[\['yes'\]\]; expected a value of "
+         "the parent's classes, or a collection of them"),
     ],
 )
 def test_task_rejects_bad_declarations(kwargs, match):

@@ -287,3 +287,73 @@ def test_a_model_of_another_library_or_a_joint_pipeline_is_refused_before_fittin
     with pytest.raises(ValueError, match="LabelProductClassifier has decode='joint'"):
         TaskThresholdTuner(joint).fit(X, Y)
     assert not hasattr(joint[-1], "classes_")  # nothing was fitted
+
+
+def _recording_folds(monkeypatch):
+    """The held-out rows of each fold the tuner fits, in a list that fills as it fits."""
+    import sklearn_mtl._thresholds as thresholds
+
+    folds = []
+    original = thresholds._fold_outputs
+
+    def recording(estimator, X, Y, sample_weight, train, test, groups=None):
+        folds.append(test.tolist())
+        return original(estimator, X, Y, sample_weight, train, test, groups)
+
+    monkeypatch.setattr(thresholds, "_fold_outputs", recording)
+    return folds
+
+
+@pytest.mark.parametrize("form", ["float", "text", "series"])
+def test_a_one_dimensional_y_with_missing_labels_is_split_stratified(form, monkeypatch):
+    # An int cv stratifies a 1-D y on the labels as the model reads them. A missing label
+    # (NaN, None) is skipped, where check_cv sorted the raw labels and failed ("Input y
+    # contains NaN", "'<' not supported"): each fold holds one of the three unlabelled
+    # rows and one or two rows of each class, as MultiTaskStratifiedKFold places them.
+    codes = np.array([0, 1, 0, -1, 1, 0, 0, -1, 1, 0, 1, -1])
+    X = np.random.RandomState(0).normal(size=(12, 2)) + codes[:, None]
+    if form == "float":
+        y = np.where(codes >= 0, codes, np.nan)
+    else:
+        y = np.array(["no", "yes", None], dtype=object)[codes]  # -1: None
+        y = pd.Series(y).fillna(np.nan) if form == "series" else y
+    folds = _recording_folds(monkeypatch)
+    tuner = TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()), cv=3)
+    tuner.fit(X, y)
+    assert folds == [[1, 3, 5, 10], [0, 4, 6, 7], [2, 8, 9, 11]]
+    assert len(tuner.thresholds_) == 1 and tuner.predict(X).shape == (12,)
+    # every label there: scikit-learn's StratifiedKFold folds, as before
+    folds.clear()
+    complete = np.where(codes >= 0, codes, 0)
+    TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()), cv=3).fit(X, complete)
+    assert folds == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+
+
+def test_a_splitter_object_gets_the_labels(monkeypatch):
+    # A splitter of this package reads Y to stratify it: a 2-D Y reached its split as None
+    # ("MultiTaskStratifiedKFold.split needs the labels Y")
+    from sklearn_mtl.model_selection import MultiTaskStratifiedKFold
+
+    X, Y, tasks = rare_data(n=60)
+    splitter = MultiTaskStratifiedKFold(3, tasks=tasks)
+    folds = _recording_folds(monkeypatch)
+    TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression(), tasks=tasks),
+                       cv=splitter).fit(X, Y)
+    assert folds == [test.tolist() for _, test in splitter.split(X, Y)]
+
+
+@pytest.mark.parametrize("index", [np.arange(1, 61), [f"r{i}" for i in range(60)],
+                                   np.arange(60)[::-1]], ids=["from-1", "text", "0-last"])
+@pytest.mark.parametrize("column", ["car", "tags"])
+def test_a_series_y_is_read_by_position_whatever_its_index(index, column):
+    # y from train_test_split or a filtered frame: an index without 0 (a KeyError: 0
+    # before), of text, or with 0 last. The Series is read as its values in order.
+    X, Y, _ = rare_data(n=60)
+    X = pd.DataFrame(X, columns=list("abcd"))
+    plain = TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()), cv=3)
+    plain.fit(X, Y[column])
+    tuner = TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()), cv=3)
+    tuner.fit(X.set_axis(index), Y[column].set_axis(index))
+    (name,) = plain.thresholds_
+    np.testing.assert_array_equal(tuner.thresholds_[name], plain.thresholds_[name])
+    np.testing.assert_array_equal(tuner.best_scores_[name], plain.best_scores_[name])
