@@ -205,7 +205,9 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
             rows = np.sort(rng.choice(rows, self.max_samples, replace=False))
         frame, encoded = frame.iloc[rows].reset_index(drop=True), encoded[rows]
         groups = None if groups is None else groups[rows]
-        preprocessor = TabularPreprocessor().fit(frame)
+        # arrays whatever scikit-learn's global transform_output says: the probes index
+        # its output by row
+        preprocessor = TabularPreprocessor().set_output(transform="default").fit(frame)
         targets = _targets(encoded)
         self.score_names_ = [f"{target[0]} ({probe})" for target in targets for probe in PROBES]
         n_features = frame.shape[1]

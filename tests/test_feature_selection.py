@@ -50,6 +50,22 @@ def test_the_same_seed_gives_the_same_screen_and_the_data_is_not_changed():
     pd.testing.assert_frame_equal(Y, Y_before)
 
 
+@pytest.mark.parametrize("output", ["pandas", "polars"])
+def test_a_global_transform_output_changes_nothing(output):
+    # Under set_config(transform_output=...) the selector's own preprocessing returned a
+    # DataFrame, which its probes indexed by row as an array (KeyError, AttributeError).
+    if output == "polars":
+        pytest.importorskip("polars")
+    import sklearn
+
+    X, Y = _table(200)
+    expected = TaskFeatureSelector(random_state=0).fit(X, Y)
+    with sklearn.config_context(transform_output=output):
+        got = TaskFeatureSelector(random_state=0).fit(X, Y)
+        assert type(got.transform(X)).__module__.split(".")[0] == output
+    np.testing.assert_array_equal(got.z_scores_, expected.z_scores_)
+
+
 def test_missing_and_gated_labels_are_left_out_task_by_task():
     # "colour" is known on a third of the rows and gated off where there is no car; the
     # column it reads ("e") is kept, from the rows that have its label.
