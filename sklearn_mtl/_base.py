@@ -241,6 +241,29 @@ def tasks_from_classes(estimator, Y, classes):
             "Pass classes to partial_fit only when tasks and encoder are None; the tasks "
             "(or the encoder) already declare the classes."
         )
+    return [Task(name, kind="multilabel" if sets else None, classes=values)
+            for name, sets, values in _given_classes(Y, classes)]
+
+
+def check_same_classes(estimator, Y, classes):
+    """A ValueError where ``classes``, given to a later ``partial_fit`` call, are not the
+    classes of the fitted tasks: scikit-learn's ``partial_fit`` raises, rather than
+    ignoring the new ones."""
+    if classes is None:
+        return
+    for name, _, values in _given_classes(Y, classes):
+        fitted = list(estimator.schema_[name].classes)
+        if values != fitted:
+            raise ValueError(
+                f"classes={values!r} for task {name!r} is not the same as on the first call "
+                f"to partial_fit, was: {fitted!r}. A fitted model keeps its classes: fit "
+                "again to learn others."
+            )
+
+
+def _given_classes(Y, classes):
+    """``(task name, whether its labels are sets, its classes as a sorted list)`` of each
+    task of ``Y``, from the ``classes`` given to ``partial_fit``."""
     names, set_valued = _column_names(Y)
     if isinstance(classes, Mapping):  # {task: its classes}
         given = {str(k): v for k, v in classes.items()}
@@ -264,8 +287,7 @@ def tasks_from_classes(estimator, Y, classes):
                 "(classes is one array per task in Y's column order, or {task: classes})."
             )
     return [
-        Task(name, kind="multilabel" if sets else None,
-             classes=list(np.asarray(values if sets else _sorted_classes(values)).tolist()))
+        (name, sets, list(np.asarray(values if sets else _sorted_classes(values)).tolist()))
         for name, sets, values in zip(names, set_valued, classes, strict=True)
     ]
 

@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset
 from ._base import (
     _COMMON_CONSTRAINTS,
     BaseMultiTaskEstimator,
+    check_same_classes,
     check_same_length,
     encode_more,
     tasks_from_classes,
@@ -1316,6 +1317,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         # One epoch at a constant learning rate (a schedule spans one fit, not a stream).
         overrides = {"max_epochs": 1, "early_stopping": False, "lr_schedule": "constant"}
         if hasattr(self, "net_"):
+            check_same_classes(self, y, classes)
             overrides["warm_start"] = True
         elif classes is not None:
             overrides["tasks"] = tasks_from_classes(self, y, classes)

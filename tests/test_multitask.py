@@ -1090,6 +1090,13 @@ def test_partial_fit_classes_complete_the_first_batch():
     assert clf.predict_proba(X, task="car").shape == (len(X), 2)
     with pytest.raises(ValueError, match="only when tasks and encoder are None"):
         small(tasks=[Task("car")]).partial_fit(X[:10], first, classes=[["no", "yes"]])
+    # later calls may repeat the classes, in any order; other classes are refused, as
+    # scikit-learn's partial_fit refuses them (they were ignored)
+    clf.partial_fit(X[:10], first, classes=[["yes", "no"]])
+    with pytest.raises(ValueError, match=r"classes=\['maybe', 'no', 'yes'\] for task 'car' "
+                                         r"is not the same as on the first call to "
+                                         r"partial_fit, was: \['no', 'yes'\]"):
+        clf.partial_fit(X[:10], first, classes={"car": ["no", "yes", "maybe"]})
 
 
 def test_a_class_new_to_a_continued_fit_says_how_to_declare_it():
