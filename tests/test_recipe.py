@@ -213,6 +213,40 @@ def test_preprocessor_reads_dates_and_durations_as_days():
     assert [name for name in names if name.startswith("log(")] == ["log(kept/price)"]
 
 
+def test_dates_durations_and_numbers_in_other_containers_read_as_the_plain_ones():
+    # pyarrow's dates and durations (read_parquet(dtype_backend="pyarrow")) failed;
+    # datetime.date objects (read_parquet's default, Series.dt.date) and Decimal numbers
+    # were one-hot encoded as categories
+    import datetime
+    from decimal import Decimal
+
+    pa = pytest.importorskip("pyarrow")
+    days = pd.Series(pd.to_datetime(["2020-01-01", "2020-03-05", None, "2021-07-30"]))
+    kept = pd.Series(pd.to_timedelta(["36h", "1D", None, "12h"]))
+    price = pd.Series([1.5, 2.25, 3.0, None])
+    plain = pd.DataFrame({"day": days, "kept": kept, "price": price})
+    pre = TabularPreprocessor().fit(plain)
+    expected = pre.transform(plain)
+    others = {
+        "pyarrow": pd.DataFrame({
+            "day": days.astype(pd.ArrowDtype(pa.date32())),
+            "kept": kept.astype(pd.ArrowDtype(pa.duration("us"))),
+            "price": price.astype(pd.ArrowDtype(pa.float64()))}),
+        "objects": pd.DataFrame({
+            "day": pd.Series([datetime.date(2020, 1, 1), datetime.date(2020, 3, 5), None,
+                              datetime.date(2021, 7, 30)], dtype=object),
+            "kept": kept,
+            "price": pd.Series([Decimal("1.5"), Decimal("2.25"), Decimal("3"), None],
+                               dtype=object)}),
+    }
+    for name, frame in others.items():
+        fitted = TabularPreprocessor().fit(frame)
+        assert list(fitted.time_columns_) == [0, 1], name
+        assert len(fitted.categorical_columns_) == 0, name
+        np.testing.assert_array_equal(fitted.transform(frame), expected, err_msg=name)
+        np.testing.assert_array_equal(pre.transform(frame), expected, err_msg=name)
+
+
 def test_dates_fit_as_their_days_do():
     X, Y = raw_table()
     X = X.assign(sold=pd.Timestamp("2020-03-01", tz="UTC")

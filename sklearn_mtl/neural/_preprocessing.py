@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import warnings
-from numbers import Integral, Real
+from numbers import Integral, Number, Real
 
 import numpy as np
 import pandas as pd
@@ -186,6 +187,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self._validate_params()
         frame = _as_frame(X)
         validate_data(self, frame, reset=True, skip_check_array=True)
+        frame = _dates_of_objects(frame)
         kinds = np.array([_column_kind(frame, j) for j in range(frame.shape[1])], dtype=bool)
         self.categorical_columns_ = np.flatnonzero(kinds)
         self.numeric_columns_ = np.flatnonzero(~kinds)
@@ -374,7 +376,10 @@ def is_time(column):
 
 
 def _time_dtype(dtype):
-    return pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype)
+    # pyarrow's durations (read_parquet(dtype_backend="pyarrow")) are of kind "m" only
+    return (pd.api.types.is_datetime64_any_dtype(dtype)
+            or pd.api.types.is_timedelta64_dtype(dtype)
+            or (isinstance(dtype, pd.ArrowDtype) and dtype.kind == "m"))
 
 
 def is_text(column):
@@ -403,9 +408,19 @@ def as_days(column):
 
 def utc_naive(column):
     """A date column in UTC, without its time zone (a column without one as it is)."""
+    if isinstance(column.dtype, pd.ArrowDtype) and not pa_types().is_timestamp(
+            column.dtype.pyarrow_dtype):  # pyarrow's dates (date32, date64): no time zone
+        return column.astype("datetime64[ns]")
     if column.dt.tz is not None:
         column = column.dt.tz_convert("UTC").dt.tz_localize(None)
     return column
+
+
+def pa_types():
+    """``pyarrow.types`` (imported where a column is pyarrow-backed, so pyarrow is)."""
+    import pyarrow.types
+
+    return pyarrow.types
 
 
 def read_time_text(column, name):
@@ -450,8 +465,9 @@ def _column_kind(frame, j):
     if not _is_categorical(column) or column.dtype != object:
         return _is_categorical(column)
     values = column.dropna()
-    numbers = values.map(lambda v: isinstance(v, (int, float, np.number))
-                         and not isinstance(v, bool))
+    # any real number (a Decimal, a Fraction, numpy's), not a bool
+    numbers = values.map(lambda v: isinstance(v, (Number, np.number))
+                         and not isinstance(v, (bool, np.bool_, complex, np.complexfloating)))
     if numbers.all():
         return False
     if numbers.any():
@@ -511,6 +527,27 @@ def _categorical_dtype(dtype):
 
 #: The dtypes of a date column read from text (in UTC) and of a duration column.
 _TIME_DTYPES = {True: "datetime64[ns, UTC]", False: "timedelta64[ns]"}
+
+
+def _dates_of_objects(frame):
+    """``frame`` with each object column that holds dates alone (``datetime.date`` and
+    ``datetime`` objects, as ``read_parquet`` and ``Series.dt.date`` give them) read as
+    dates, in UTC; at prediction :func:`read_times` reads them as it reads text. The
+    caller's frame is left as it is."""
+    parsed = {}
+    for j in range(frame.shape[1]):
+        column = frame.iloc[:, j]
+        if column.dtype != object:
+            continue
+        values = column.dropna()
+        if len(values) and values.map(lambda v: isinstance(v, datetime.date)).all():
+            parsed[j] = pd.to_datetime(column, utc=True)
+    if not parsed:
+        return frame
+    frame = frame.copy(deep=False)
+    for j, column in parsed.items():
+        frame.isetitem(j, column)
+    return frame
 
 
 def read_times(frame, columns, dates):
