@@ -370,6 +370,15 @@ def validate_features(estimator, X, **kwargs):
     columns, the expected order).
     """
     refuse_mappings(X)
+    if isinstance(X, pd.DataFrame):  # scikit-learn's message prints the whole frame
+        complex_columns = [c for c, dtype in X.dtypes.items()
+                           if pd.api.types.is_complex_dtype(dtype)]
+        if complex_columns:
+            raise ValueError(
+                f"Complex data not supported: X's column {complex_columns[0]!r} holds "
+                "complex numbers; expected real numbers (its .real or abs(), as columns "
+                "of their own)."
+            )
     if not kwargs.get("skip_check_array"):  # values read as numbers here
         _check_no_time_columns(estimator, X)
     try:

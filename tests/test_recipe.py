@@ -128,6 +128,21 @@ def test_preprocessor_rejects_infinity_naming_the_column():
         TabularPreprocessor().fit(X)
 
 
+def test_lists_and_complex_numbers_in_x_are_refused_naming_the_column():
+    # numpy's "setting an array element with a sequence" named no column, and
+    # scikit-learn's complex-data message printed the whole frame
+    X = pd.DataFrame({"a": np.arange(6.0), "tags": [[1, 2], [3], [], [1], [2], [3]]})
+    y = np.arange(6) % 2
+    clf = MultiTaskClassifier(ensemble_size=1, max_epochs=1)
+    with pytest.raises(ValueError, match=r"X's column 'tags' holds lists \(row 0: \[1, 2\]\)"
+                                         r".*MultiLabelBinarizer"):
+        clf.fit(X, y)
+    X = pd.DataFrame({"a": np.arange(6.0), "z": np.arange(6) * 1j})
+    with pytest.raises(ValueError, match=r"^Complex data not supported: X's column 'z' "
+                                         r"holds complex numbers; expected real numbers"):
+        clf.fit(X, y)
+
+
 def test_numbers_written_as_text_with_a_few_placeholders_warn():
     # "?" or "n.a." among measurements read as text: the column becomes categories,
     # which the warning says, with the way to read it as numbers. Text of categories,

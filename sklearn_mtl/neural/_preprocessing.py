@@ -465,6 +465,17 @@ def _column_kind(frame, j):
     if not _is_categorical(column) or column.dtype != object:
         return _is_categorical(column)
     values = column.dropna()
+    nested = values.map(lambda v: isinstance(v, (list, tuple, set, frozenset, dict,
+                                                   np.ndarray)))
+    if nested.any():
+        row = int(np.flatnonzero(nested.to_numpy())[0])
+        position = frame.index.get_loc(values.index[row])
+        raise ValueError(
+            f"X's column {frame.columns[j]!r} holds {type(values.iloc[row]).__name__}s "
+            f"(row {position}: {values.iloc[row]!r}); a feature column holds one number, "
+            "category or date a row. Expand it into columns of their own (for tags, "
+            "MultiLabelBinarizer's 0/1 columns)."
+        )
     # any real number (a Decimal, a Fraction, numpy's), not a bool
     numbers = values.map(lambda v: isinstance(v, (Number, np.number))
                          and not isinstance(v, (bool, np.bool_, complex, np.complexfloating)))
