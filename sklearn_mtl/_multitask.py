@@ -719,9 +719,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             # ColumnTransformer that selects columns by name) gets the frame as given.
             validate_data(self, X, reset=reset, skip_check_array=True)
             if X.shape[0] < 1:
-                raise ValueError(
+                raise ValueError(  # scikit-learn's words for an array
                     f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 "
-                    "is required."
+                    f"is required by {type(self).__name__}."
                 )
         else:
             try:

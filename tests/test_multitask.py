@@ -1201,6 +1201,14 @@ def test_a_dataset_of_no_sample_is_refused_as_an_array_of_no_row_is():
         clf.predict(X[:0])
     with pytest.raises(ValueError, match="Found a Dataset with 0 sample"):
         clf.predict(TensorDataset(torch.from_numpy(X[:0])))
+    # a DataFrame with text, read by the recipe as a frame: the same words as an array's
+    frame = pd.DataFrame({"a": X[:, 0], "s": y})
+    clf.fit(frame, y)
+    for rows in (frame[:0], frame.assign(s=frame["s"].astype("category"))[:0]):
+        with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\) \(shape=\(0, 2\)\) "
+                                             r"while a minimum of 1 is required by "
+                                             r"MultiTaskClassifier\."):
+            clf.predict(rows)
 
 
 def test_a_dataset_of_other_features_or_channels_is_refused_at_predict():
