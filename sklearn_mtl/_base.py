@@ -253,7 +253,7 @@ def check_same_classes(estimator, Y, classes):
         return
     for name, _, values in _given_classes(Y, classes):
         fitted = list(estimator.schema_[name].classes)
-        if values != fitted:
+        if set(values) != set(fitted):  # in any order: the declared order may be another
             raise ValueError(
                 f"classes={values!r} for task {name!r} is not the same as on the first call "
                 f"to partial_fit, was: {fitted!r}. A fitted model keeps its classes: fit "

@@ -49,6 +49,7 @@ from sklearn.utils.validation import (
 from ._base import (
     _COMMON_CONSTRAINTS,
     BaseMultiTaskEstimator,
+    check_same_classes,
     delegate_input_tags,
     encode_more,
     tasks_from_classes,
@@ -718,9 +719,10 @@ class IndependentTaskClassifier(_BaselineMethods):
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Its structured labels.
         classes : list of array-like or dict of str -> array-like, default=None
-            First call only: the classes of every task, one array per task in column
-            order (one array for a 1-D ``y``), as for
-            :class:`~sklearn.multioutput.MultiOutputClassifier`, or ``{task: classes}``.
+            The classes of every task, one array per task in column order (one array
+            for a 1-D ``y``), as for :class:`~sklearn.multioutput.MultiOutputClassifier`,
+            or ``{task: classes}``: read on the first call; a later call may repeat
+            them, and raises a ValueError where they differ.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to each model's ``partial_fit``.
         **partial_fit_params : dict
@@ -745,6 +747,7 @@ class IndependentTaskClassifier(_BaselineMethods):
             _check_kinds(self, self.schema_)
         else:
             check_is_fitted(self)
+            check_same_classes(self, y, classes)  # refused, not ignored, if they differ
             X = self._validate_X(X, reset=False)
             encoded = encode_more(self, y)
             if sample_weight is not None:
@@ -842,7 +845,8 @@ class TaskChainClassifier(_BaselineMethods):
     features are predictions (one-hot) or probabilities (``chain_method``), so multiclass
     links work, unlike scikit-learn's binary-only
     :class:`~sklearn.multioutput.ClassifierChain`. On binary multilabel data with a fixed
-    order it is exactly ``ClassifierChain``.
+    order and the same ``chain_method`` it is exactly ``ClassifierChain`` (whose default
+    is ``"predict"``, where this chain's is ``"predict_proba"``).
 
     During training the earlier tasks' features are their true labels (``cv=None``) or
     cross-validated outputs of their links (``cv``), and, where a label is missing, the

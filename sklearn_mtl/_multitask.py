@@ -1302,9 +1302,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Its structured labels.
         classes : list of array-like or dict of str -> array-like, default=None
-            First call only: the classes of every task, one array per task in column
-            order (one array for a 1-D ``y``), as for
-            :class:`~sklearn.multioutput.MultiOutputClassifier`, or ``{task: classes}``.
+            The classes of every task, one array per task in column order (one array
+            for a 1-D ``y``), as for :class:`~sklearn.multioutput.MultiOutputClassifier`,
+            or ``{task: classes}``: read on the first call; a later call may repeat
+            them, in any order, and raises a ValueError where they differ.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights, multiplying each sample's loss.
 

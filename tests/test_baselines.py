@@ -699,6 +699,27 @@ def test_partial_fit_classes_by_task_name_and_a_flat_list_refused():
         fresh.partial_fit(X, Y, classes=["x", "y"])  # labels, not one array per task
 
 
+def test_partial_fit_refuses_other_classes_on_a_later_call():
+    """A later call may repeat the classes (in any order); other classes raise, naming
+    the task, as MultiOutputClassifier's partial_fit raises (they were ignored)."""
+    from sklearn.naive_bayes import GaussianNB
+
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    y = np.arange(40) % 3
+    clf = IndependentTaskClassifier(GaussianNB()).partial_fit(X[:20], y[:20], classes=[0, 1, 2])
+    clf.partial_fit(X[20:], y[20:], classes=[2, 0, 1])
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, 2, 3\] for task 'y' is not the "
+                                         r"same as on the first call to partial_fit, was: "
+                                         r"\[0, 1, 2\]"):
+        clf.partial_fit(X[20:], y[20:], classes=[0, 1, 2, 3])
+    assert clf.classes_.tolist() == [0, 1, 2]
+    Y = pd.DataFrame({"a": ["x", "y"] * 20, "b": y})
+    clf = IndependentTaskClassifier(GaussianNB())
+    clf.partial_fit(X, Y, classes={"a": ["x", "y"], "b": [0, 1, 2]})
+    with pytest.raises(ValueError, match=r"classes=\['x', 'y', 'z'\] for task 'a'"):
+        clf.partial_fit(X, Y, classes={"a": ["x", "y", "z"], "b": [0, 1, 2]})
+
+
 # ------------------------------------------------------- X as the base estimator reads it
 def _raw_frame(n=60, seed=0):
     """A string column, a pandas category, gaps: what a ColumnTransformer or gradient

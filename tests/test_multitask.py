@@ -1097,6 +1097,8 @@ def test_partial_fit_classes_complete_the_first_batch():
                                          r"is not the same as on the first call to "
                                          r"partial_fit, was: \['no', 'yes'\]"):
         clf.partial_fit(X[:10], first, classes={"car": ["no", "yes", "maybe"]})
+    declared = small(tasks=[Task("car", classes=["yes", "no"])]).partial_fit(X[:10], first)
+    declared.partial_fit(X[:10], first, classes=[["yes", "no"]])  # the declared order
 
 
 def test_a_class_new_to_a_continued_fit_says_how_to_declare_it():
