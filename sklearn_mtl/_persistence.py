@@ -33,6 +33,8 @@ parameters, as ``fit`` does.
 from __future__ import annotations
 
 import base64
+import datetime
+import decimal
 import hashlib
 import importlib
 import inspect
@@ -137,6 +139,12 @@ def save(estimator, path, *, include_optimizer=False):
         that skops cannot store, or would store but not load again (one holding
         ``pd.NA``). The message names it, and for a search (``GridSearchCV``) or another
         scikit-learn object around an sklearn-mtl estimator, what to save instead.
+        Labels that are dates, times, durations or periods (a ``Y`` column of datetimes,
+        ``datetime.date``, Timestamps or Periods, which the estimators fit and predict)
+        are refused too: fit on them as text (``Y[column].astype(str)``) to save the
+        model. A column dtype that load could not rebuild is refused as well: an Arrow
+        type other than numbers, strings, binary, dates and times, decimals, and
+        dictionaries, lists, structs and maps of these (an extension type, a union).
 
     See Also
     --------
@@ -275,6 +283,8 @@ class _Writer:
             return {"$t": type(obj).__name__, "v": [self.encode(v, where) for v in items]}
         if isinstance(obj, bytes):
             return {"$t": "bytes", "v": base64.b64encode(obj).decode()}
+        if isinstance(obj, decimal.Decimal):  # the labels of a decimal column
+            return {"$t": "decimal", "v": str(obj)}
         if isinstance(obj, np.dtype):
             return {"$t": "np_dtype", "v": obj.str if obj.kind != "O" else "O"}
         if isinstance(obj, pd.CategoricalDtype):
@@ -288,9 +298,12 @@ class _Writer:
             return {"$t": "pd_string", "storage": obj.storage,
                     "na": "NA" if obj.na_value is pd.NA else "nan"}
         if isinstance(obj, pd.ArrowDtype):  # "string[pyarrow]" would read as StringDtype
-            return {"$t": "pd_arrow", "v": str(obj)}
+            # its name, for the reader; its type as data, from which load rebuilds it
+            # (the names of dictionary, list and decimal types do not parse back)
+            return {"$t": "pd_arrow", "v": str(obj),
+                    "type": _arrow_type_spec(obj.pyarrow_dtype, where)}
         if isinstance(obj, pd.api.extensions.ExtensionDtype):
-            return {"$t": "pd_dtype", "v": str(obj)}
+            return {"$t": "pd_dtype", "v": _dtype_name(obj, where)}
         if isinstance(obj, type) or inspect.isfunction(obj) or inspect.isbuiltin(obj):
             return {"$t": "callable", "v": _importable_path(obj, where)}
         import torch
@@ -341,7 +354,7 @@ class _Writer:
             self.tensors[ref] = obj.detach().cpu().contiguous().clone()
             return {"$t": "tensor", "ref": ref}
         if isinstance(obj, Task):
-            return {"$t": "task", "v": self.encode(obj.to_dict(), where)}
+            return {"$t": "task", "v": self.encode(obj.to_dict(), f"{where}[{obj.name!r}]")}
         if isinstance(obj, Schema):
             return {"$t": "schema", "tasks": [self.encode(t, where) for t in obj.tasks]}
         if isinstance(obj, pd.Index):
@@ -393,6 +406,13 @@ class _Writer:
             _check_findable(untrusted, where, obj)
             _check_skops_loads(untrusted, where, obj)
             return {"$t": "skops", "ref": name}
+        if isinstance(obj, (datetime.date, datetime.time, datetime.timedelta, pd.Period)):
+            raise TypeError(
+                f"{where} is a {type(obj).__module__}.{type(obj).__qualname__} ({obj}): save() "
+                "stores no dates, times, durations or periods. Where they are labels (a Y "
+                "column of dates, Timestamps or Periods), fit on them as text to save the "
+                "model (Y[column].astype(str); predictions are then text too)."
+            )
         raise TypeError(
             f"{where} is a {type(obj).__module__}.{type(obj).__qualname__}, which save() cannot "
             "store without pickle (it stores JSON values, arrays, classes and functions by "
@@ -797,6 +817,11 @@ class _Reader:
             return {self.decode(k): self.decode(x) for k, x in v}
         if tag == "bytes":
             return base64.b64decode(v)
+        if tag == "decimal":
+            try:
+                return decimal.Decimal(str(v))
+            except decimal.InvalidOperation:
+                raise UnsafeModelFileError(f"Bad decimal {v!r}.") from None
         if tag == "np_dtype":
             dtype = np.dtype(str(v))
             if dtype.fields is not None:
@@ -815,7 +840,9 @@ class _Reader:
                 raise UnsafeModelFileError(f"Unknown string storage {storage!r}.")
             return pd.StringDtype(storage, na_value=pd.NA if node["na"] == "NA" else np.nan)
         if tag == "pd_arrow":
-            return _arrow_dtype(str(v))
+            if "type" in node:
+                return pd.ArrowDtype(_arrow_type(node["type"]))
+            return _arrow_dtype(str(v))  # a file written before the type was stored
         if tag == "pd_index":
             return pd.Index(self.decode(v), name=self.decode(node.get("name")))
         if tag == "callable":
@@ -960,6 +987,135 @@ class _Reader:
             return isinstance(getattr(importlib.import_module(module), name), type)
         except (ImportError, AttributeError):
             return False
+
+
+#: Arrow types that a spec (see ``_arrow_type_spec``) builds from their parameters,
+#: besides those named by an alias (``pyarrow.type_for_alias``: ``"int8"``, ``"string"``,
+#: ``"date32[day]"``, ``"timestamp[us]"``...). Load calls these constructors and no other.
+_ARROW_DECIMALS = ("decimal32", "decimal64", "decimal128", "decimal256")
+_ARROW_LISTS = ("list", "large_list", "list_view", "large_list_view", "fixed_size_list")
+
+
+def _arrow_type_spec(arrow_type, where):
+    """A JSON description of the Arrow type ``arrow_type`` from which :func:`_arrow_type`
+    builds it again: its alias where pyarrow reads one back (``"int8"``), else a dict of
+    its kind and parameters, nested for a dictionary's indices and values, a list's items,
+    a struct's or a map's fields. A type that none describes (an extension type, a union)
+    raises a ``TypeError`` naming ``where``: save refuses what load could not rebuild."""
+    import pyarrow as pa
+
+    types = pa.types
+    if types.is_timestamp(arrow_type):  # its alias does not say the time zone
+        return {"type": "timestamp", "unit": arrow_type.unit, "tz": arrow_type.tz}
+    if types.is_decimal(arrow_type):
+        return {"type": f"decimal{arrow_type.bit_width}", "precision": arrow_type.precision,
+                "scale": arrow_type.scale}
+    if types.is_fixed_size_binary(arrow_type):
+        return {"type": "fixed_size_binary", "byte_width": arrow_type.byte_width}
+    if types.is_dictionary(arrow_type):
+        return {"type": "dictionary",
+                "index": _arrow_type_spec(arrow_type.index_type, where),
+                "value": _arrow_type_spec(arrow_type.value_type, where),
+                "ordered": bool(arrow_type.ordered)}
+    for kind in _ARROW_LISTS:
+        if getattr(types, f"is_{kind}")(arrow_type):
+            spec = {"type": kind, "item": _arrow_field_spec(arrow_type.value_field, where)}
+            if kind == "fixed_size_list":
+                spec["size"] = arrow_type.list_size
+            return spec
+    if types.is_map(arrow_type):
+        return {"type": "map", "key": _arrow_field_spec(arrow_type.key_field, where),
+                "item": _arrow_field_spec(arrow_type.item_field, where),
+                "keys_sorted": bool(arrow_type.keys_sorted)}
+    if types.is_struct(arrow_type):
+        return {"type": "struct", "fields": [_arrow_field_spec(arrow_type.field(i), where)
+                                             for i in range(arrow_type.num_fields)]}
+    try:
+        if pa.type_for_alias(str(arrow_type)) == arrow_type:
+            return str(arrow_type)
+    except (ValueError, KeyError):
+        pass
+    raise TypeError(
+        f"{where} is the Arrow type {arrow_type} ({type(arrow_type).__name__}), which save() "
+        "cannot store: load rebuilds an Arrow type from its parameters only for numbers, "
+        "strings, binary, dates and times, decimals, and dictionaries, lists, structs and "
+        "maps of these. Cast the column to one of them (or to a numpy dtype) before fitting."
+    )
+
+
+def _arrow_field_spec(field, where):
+    return {"name": field.name, "nullable": bool(field.nullable),
+            "type": _arrow_type_spec(field.type, f"{where} (field {field.name!r})")}
+
+
+def _arrow_type(spec):
+    """The Arrow type that :func:`_arrow_type_spec` described as ``spec``, built by
+    pyarrow's type constructors from plain values (no code of the file's choosing
+    runs); a spec that describes none raises :class:`UnsafeModelFileError`."""
+    import pyarrow as pa
+
+    if isinstance(spec, str):
+        try:
+            return pa.type_for_alias(spec)
+        except (ValueError, KeyError):
+            raise UnsafeModelFileError(f"Unknown Arrow type {spec!r}.") from None
+    if not isinstance(spec, dict):
+        raise UnsafeModelFileError(f"Bad Arrow type description {spec!r}.")
+    kind = spec.get("type")
+    if kind == "timestamp":
+        tz = spec.get("tz")
+        if not (tz is None or isinstance(tz, str)):
+            raise UnsafeModelFileError(f"Bad time zone {tz!r} of an Arrow timestamp.")
+        return pa.timestamp(str(spec["unit"]), tz=tz)
+    if kind in _ARROW_DECIMALS and hasattr(pa, kind):
+        return getattr(pa, kind)(_int(spec["precision"]), _int(spec["scale"]))
+    if kind == "fixed_size_binary":
+        return pa.binary(_int(spec["byte_width"]))
+    if kind == "dictionary":
+        return pa.dictionary(_arrow_type(spec["index"]), _arrow_type(spec["value"]),
+                             ordered=spec["ordered"] is True)
+    if kind in ("list", "fixed_size_list"):
+        size = _int(spec["size"]) if kind == "fixed_size_list" else -1
+        return pa.list_(_arrow_field(spec["item"]), size)
+    if kind in ("large_list", "list_view", "large_list_view"):
+        return getattr(pa, kind)(_arrow_field(spec["item"]))
+    if kind == "map":
+        return pa.map_(_arrow_field(spec["key"]), _arrow_field(spec["item"]),
+                       keys_sorted=spec["keys_sorted"] is True)
+    if kind == "struct":
+        return pa.struct([_arrow_field(field) for field in spec["fields"]])
+    raise UnsafeModelFileError(f"Unknown Arrow type {kind!r}.")
+
+
+def _arrow_field(spec):
+    import pyarrow as pa
+
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise UnsafeModelFileError(f"Bad Arrow field description {spec!r}.")
+    return pa.field(spec["name"], _arrow_type(spec["type"]), nullable=spec["nullable"] is True)
+
+
+def _int(value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UnsafeModelFileError(f"Expected an integer in an Arrow type; got {value!r}.")
+    return value
+
+
+def _dtype_name(dtype, where):
+    """The name of a pandas extension dtype, from which load rebuilds it
+    (``pandas_dtype``); a ``TypeError`` naming ``where`` where the name does not give the
+    dtype back, rather than a file that load refuses."""
+    try:
+        same = pd.api.types.pandas_dtype(str(dtype)) == dtype
+    except (TypeError, ValueError, NotImplementedError):
+        same = False
+    if not same:
+        raise TypeError(
+            f"{where} is the pandas dtype {dtype} ({type(dtype).__name__}), which save() cannot "
+            "store: load rebuilds a dtype from its name, and this name does not give it back. "
+            "Cast the column to a numpy dtype or a pandas one before fitting."
+        )
+    return str(dtype)
 
 
 def _arrow_dtype(name):

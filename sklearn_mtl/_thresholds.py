@@ -12,9 +12,16 @@ from sklearn.base import _fit_context, clone
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedKFold, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
-from sklearn.utils._metadata_requests import _routing_enabled
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.metadata_routing import (
+    UNUSED,
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.validation import _check_method_params, _num_samples, check_is_fitted
 
 from ._base import BaseMultiTaskEstimator, delegate_input_tags
 from ._validation import check_groups, check_sample_weight, groups_fit_params
@@ -134,6 +141,10 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         "random_state": ["random_state"],
     }
 
+    # with metadata routing, the groups are the splitter's and the estimator's to request
+    # (see get_metadata_routing), not a request of the tuner's own fit
+    __metadata_request__fit = {"groups": UNUSED}
+
     def __init__(self, estimator, *, metric="f1", cv=5, n_jobs=None, random_state=None):
         self.estimator = estimator
         self.metric = metric
@@ -142,7 +153,7 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(self, X, y, sample_weight=None, groups=None, **fit_params):
         """Fit the estimator and tune the thresholds.
 
         Parameters
@@ -152,8 +163,9 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Structured labels in any form the wrapped estimator takes.
         sample_weight : array-like of shape (n_samples,), default=None
-            Passed to the estimator's ``fit`` (a pipeline's final step, or as metadata
-            routing sends it) and used to weight the metric.
+            Used to weight the metric, and passed to the estimator's ``fit`` (a
+            pipeline's final step). With metadata routing enabled, the estimator gets
+            them where it requests them (``set_fit_request(sample_weight=True)``).
         groups : array-like of shape (n_samples,), default=None
             Each sample's group (a patient, a store). The thresholds are then tuned on
             predictions for groups the fold's model never saw: an int ``cv`` makes the folds
@@ -162,6 +174,12 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             ``random_state``), and a splitter gets them in ``split``. The estimator's
             ``fit`` gets its training samples' groups where it takes them
             (:class:`~sklearn_mtl.MultiTaskClassifier`: its ensemble's held-out folds).
+            With metadata routing enabled, a splitter gets them where it requests them
+            (a group splitter does) and the estimator where it requests them.
+        **fit_params : dict
+            Only with metadata routing enabled: further parameters of the estimator's
+            ``fit``, which it gets where it requests them (per-sample ones restricted to
+            each fold's training samples).
 
         Returns
         -------
@@ -192,6 +210,20 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             sample_weight = check_sample_weight(sample_weight, np.empty((n, 0)))
         if groups is not None:
             groups = check_groups(groups, n)
+        if _routing_enabled():
+            # as TunedThresholdClassifierCV: the estimator's fit and the splitter's split
+            # get what they request; the weights weight the metric as well
+            given = {"sample_weight": sample_weight, "groups": groups, **fit_params}
+            routed = process_routing(
+                self, "fit", **{k: v for k, v in given.items() if v is not None})
+            estimator_params = dict(routed.estimator.fit)
+            fold_params = estimator_params
+            split_groups = routed.splitter.split.get("groups")
+        else:
+            _raise_for_params(fit_params, self, "fit")
+            estimator_params = _fit_params(self.estimator, sample_weight, groups)
+            fold_params = None  # the fold model's (its fit may take the groups)
+            split_groups = groups
         if self.cv == "prefit":
             if groups is not None:
                 warnings.warn(
@@ -204,17 +236,15 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             rows = np.arange(n)
             outputs = _outputs_of(self.estimator_, X)
         else:
-            self.estimator_ = clone(self.estimator).fit(
-                X, Y, **_fit_params(self.estimator, sample_weight, groups))
+            self.estimator_ = clone(self.estimator).fit(X, Y, **estimator_params)
             tasks = _final(self.estimator_).tasks_
-            splits = self._splits(X, Y, groups)
+            splits = self._splits(X, Y, split_groups)
             fold_model = clone(self.estimator)
             _pin_schema(_final(fold_model), tasks)
-            # the groups split the folds; the fold models get them where they read them
-            fold_groups = groups if _fit_params(fold_model, None, groups) else None
+            if fold_params is None:
+                fold_params = _fit_params(fold_model, sample_weight, groups)
             results = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fold_outputs)(fold_model, X, Y, sample_weight, train, test,
-                                       fold_groups)
+                delayed(_fold_outputs)(fold_model, X, Y, fold_params, train, test)
                 for train, test in splits
             )
             rows = np.concatenate([test for test, _ in results])
@@ -247,7 +277,7 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         return self
 
     def _splits(self, X, Y, groups=None):
-        if isinstance(self.cv, Real) and not isinstance(self.cv, Integral):
+        if _is_fraction(self.cv):
             shuffled = ShuffleSplit if groups is None else GroupShuffleSplit
             splitter = shuffled(1, test_size=self.cv, random_state=self.random_state)
             return list(splitter.split(np.empty((_num_samples(X), 0)), groups=groups))
@@ -297,6 +327,42 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
     def __sklearn_tags__(self):
         return delegate_input_tags(super().__sklearn_tags__(), self.estimator)
 
+    def get_metadata_routing(self):
+        """Get metadata routing of this object.
+
+        As for :class:`~sklearn.model_selection.TunedThresholdClassifierCV`: ``fit``'s
+        metadata go to the estimator's ``fit`` as it requests them, ``groups`` to the
+        splitter's ``split`` as it requests them (an int ``cv`` with groups makes a
+        :class:`~sklearn_mtl.model_selection.MultiTaskStratifiedGroupKFold`, a float one a
+        ``GroupShuffleSplit``: both take them). The tuner's own ``fit`` weights the metric
+        with ``sample_weight``, and its ``score`` takes the weights its
+        ``set_score_request`` asks for.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            The routing information.
+        """
+        router = MetadataRouter(owner=self).add_self_request(self).add(
+            estimator=self.estimator,
+            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+        )
+        if self.cv is None or isinstance(self.cv, Integral):
+            splitter = MultiTaskStratifiedGroupKFold(5 if self.cv is None else self.cv)
+        elif _is_fraction(self.cv):
+            splitter = GroupShuffleSplit(1, test_size=self.cv)
+        else:  # a splitter, an iterable, or "prefit" (no folds: it requests nothing)
+            splitter = self.cv
+        return router.add(
+            splitter=splitter,
+            method_mapping=MethodMapping().add(caller="fit", callee="split"),
+        )
+
+
+def _is_fraction(cv):
+    """Whether ``cv`` is a held-out fraction (a float in (0, 1))."""
+    return isinstance(cv, Real) and not isinstance(cv, Integral)
+
 
 def _is_independent(estimator):
     """Whether ``estimator`` decodes task by task: ``"independent"``, or ``"auto"`` (the
@@ -335,11 +401,12 @@ def _pin_schema(estimator, tasks):
     return estimator
 
 
-def _fold_outputs(estimator, X, Y, sample_weight, train, test, groups=None):
+def _fold_outputs(estimator, X, Y, fit_params, train, test):
+    """The outputs on ``test`` of a clone of ``estimator`` fitted on ``train``, with
+    ``fit_params`` (of all samples) restricted to its training samples."""
     est = clone(estimator)
-    est.fit(_safe_indexing(X, train), _safe_indexing(Y, train), **_fit_params(
-        est, None if sample_weight is None else sample_weight[train],
-        None if groups is None else groups[train]))
+    est.fit(_safe_indexing(X, train), _safe_indexing(Y, train),
+            **_check_method_params(X, params=fit_params, indices=train))
     return test, _outputs_of(est, _safe_indexing(X, test))
 
 
@@ -359,16 +426,14 @@ def _outputs_of(fitted, X):
 
 
 def _fit_params(estimator, sample_weight, groups):
-    """The ``fit`` keyword arguments that give ``estimator`` the weights and groups: by
-    name where its ``fit`` takes them (the weights always, the groups where they are
-    read); to a pipeline, without metadata routing, as ``<step>__sample_weight`` for
-    its final step and ``<step>__groups`` for each step that takes them, as a pipeline
-    is given them by hand; with routing, the weights by name for the pipeline to route
-    as its steps request them (the groups then split the folds only)."""
-    routed = isinstance(estimator, Pipeline) and _routing_enabled()  # by its requests
-    params = {} if groups is None or routed else groups_fit_params(estimator, groups)
+    """The ``fit`` keyword arguments that give ``estimator`` the weights and groups
+    without metadata routing: by name where its ``fit`` takes them (the weights always,
+    the groups where they are read); to a pipeline as ``<step>__sample_weight`` for its
+    final step and ``<step>__groups`` for each step that takes them, as a pipeline is
+    given them by hand."""
+    params = {} if groups is None else groups_fit_params(estimator, groups)
     if sample_weight is not None:
-        if isinstance(estimator, Pipeline) and not routed:
+        if isinstance(estimator, Pipeline):
             params.update({f"{estimator.steps[-1][0]}__{key}": value for key, value
                            in _fit_params(estimator[-1], sample_weight, None).items()})
         else:

@@ -197,9 +197,9 @@ def test_groups_keep_each_group_on_one_side_of_every_split(monkeypatch):
     calls = []
     original = thresholds._fold_outputs
 
-    def recording(estimator, X, Y, sample_weight, train, test, groups=None):
-        calls.append((train, test, groups))
-        return original(estimator, X, Y, sample_weight, train, test, groups)
+    def recording(estimator, X, Y, fit_params, train, test):
+        calls.append((train, test, fit_params.get("groups")))
+        return original(estimator, X, Y, fit_params, train, test)
 
     monkeypatch.setattr(thresholds, "_fold_outputs", recording)
     base = _Grouped(LogisticRegression(), tasks=tasks)
@@ -296,9 +296,9 @@ def _recording_folds(monkeypatch):
     folds = []
     original = thresholds._fold_outputs
 
-    def recording(estimator, X, Y, sample_weight, train, test, groups=None):
+    def recording(estimator, X, Y, fit_params, train, test):
         folds.append(test.tolist())
-        return original(estimator, X, Y, sample_weight, train, test, groups)
+        return original(estimator, X, Y, fit_params, train, test)
 
     monkeypatch.setattr(thresholds, "_fold_outputs", recording)
     return folds
@@ -357,3 +357,61 @@ def test_a_series_y_is_read_by_position_whatever_its_index(index, column):
     (name,) = plain.thresholds_
     np.testing.assert_array_equal(tuner.thresholds_[name], plain.thresholds_[name])
     np.testing.assert_array_equal(tuner.best_scores_[name], plain.best_scores_[name])
+
+
+class _Recording(LogisticRegression):
+    """Keeps the metadata each of its fits got, in ``seen`` (one entry per fit)."""
+
+    seen = []
+
+    def fit(self, X, y, sample_weight=None, groups=None, note=None):
+        self.seen.append((len(X), sample_weight, groups, note))
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_metadata_routing_gives_the_estimator_what_it_requests(monkeypatch):
+    # As TunedThresholdClassifierCV: with metadata routing on, the refit and every fold's
+    # fit get the metadata the wrapped estimator requests (any of them, restricted to the
+    # fold's training rows) and none it declines; the groups still make the folds, and
+    # the weights still weight the metric.
+    import sklearn
+    from sklearn.exceptions import UnsetMetadataPassedError
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(90, 2))
+    y = (X[:, 0] + rng.normal(scale=0.5, size=90) > 0.5).astype(int)
+    w = rng.uniform(0.1, 2.0, size=90)
+    groups, note = np.repeat(np.arange(30), 3), np.arange(90) * 10
+    folds = _recording_folds(monkeypatch)
+    with sklearn.config_context(enable_metadata_routing=True):
+        routing = TaskThresholdTuner(IndependentTaskClassifier(_Recording())).get_metadata_routing()
+        assert routing.consumes("fit", ["groups"]) == {"groups"}  # by the group splitter
+        declined = _Recording().set_fit_request(sample_weight=False, groups=False)
+        tuner = TaskThresholdTuner(IndependentTaskClassifier(declined), cv=3)
+        _Recording.seen.clear()
+        tuner.fit(X, y, sample_weight=w, groups=groups)
+        assert len(_Recording.seen) == 4  # the refit and three folds
+        assert all(sw is None and g is None for _, sw, g, _ in _Recording.seen)
+        assert all(np.isin(groups, groups[test]).sum() == len(test) for test in folds)
+        unweighted = TaskThresholdTuner(IndependentTaskClassifier(declined), cv=3).fit(
+            X, y, groups=groups)
+        assert unweighted.default_scores_ != tuner.default_scores_
+
+        wanted = _Recording().set_fit_request(sample_weight=True, groups=True, note=True)
+        _Recording.seen.clear()
+        folds.clear()
+        TaskThresholdTuner(IndependentTaskClassifier(wanted), cv=3).fit(
+            X, y, sample_weight=w, groups=groups, note=note)
+        rows = [np.arange(90)] + [np.setdiff1d(np.arange(90), test) for test in folds]
+        for (n, sw, g, given), train in zip(_Recording.seen, rows, strict=True):
+            assert n == len(train)
+            np.testing.assert_array_equal(sw, w[train])
+            np.testing.assert_array_equal(g, groups[train])
+            np.testing.assert_array_equal(given, note[train])
+        # an unset request is refused, as scikit-learn refuses it
+        with pytest.raises(UnsetMetadataPassedError, match="sample_weight"):
+            TaskThresholdTuner(IndependentTaskClassifier(_Recording()), cv=3).fit(
+                X, y, sample_weight=w)
+    # without routing, other metadata than the weights and groups are refused
+    with pytest.raises(ValueError, match="enable_metadata_routing=True"):
+        TaskThresholdTuner(IndependentTaskClassifier(_Recording()), cv=3).fit(X, y, note=note)
