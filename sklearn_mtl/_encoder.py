@@ -100,9 +100,11 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
       whose columns are named by the labels) or from a list of label sets.
 
     Schema inference (``tasks=None``, or a task without ``kind``/``classes``): a column
-    of lists/sets is multilabel; a bool column is binary with classes ``[False, True]``;
-    a categorical column takes its categories, in order; otherwise the sorted distinct
-    non-missing values are the classes: two make a binary task, more a multiclass one.
+    of lists/sets is multilabel (a task declared binary or multiclass refuses one); a bool
+    column is binary with classes ``[False, True]``; a categorical column takes its
+    categories, in order; otherwise the sorted distinct non-missing values are the
+    classes: two make a binary task, more a multiclass one. A 1-D ``y`` given as a Series
+    is read as the same column of a DataFrame is.
     Non-integral floats are refused as labels: declare ``Task(name, kind="regression")``.
     Gates are never inferred.
 
@@ -428,9 +430,23 @@ def _is_label_container(value):
 def _holds_containers(raw):
     """Whether a column holds a list or set of labels in any row (a multilabel column,
     whatever its first rows hold)."""
-    if not isinstance(raw, (pd.Series, np.ndarray)) or raw.dtype != np.object_ or raw.ndim != 1:
+    if not isinstance(raw, (pd.Series, np.ndarray)) or raw.ndim != 1:
         return False
-    return any(_is_label_container(v) for v in raw)
+    if _is_arrow_list(raw.dtype):  # a Parquet list column read with the pyarrow backend
+        return True
+    return raw.dtype == np.object_ and any(_is_label_container(v) for v in raw)
+
+
+def _is_arrow_list(dtype):
+    """Whether ``dtype`` is pandas' Arrow list type (``pd.ArrowDtype(pa.list_(...))``),
+    whose rows are lists of labels (or missing)."""
+    arrow = getattr(dtype, "pyarrow_dtype", None)
+    if arrow is None:
+        return False
+    import pyarrow as pa
+
+    types = pa.types
+    return types.is_list(arrow) or types.is_large_list(arrow) or types.is_fixed_size_list(arrow)
 
 
 def _container_of(raw):
@@ -440,11 +456,28 @@ def _container_of(raw):
     return type(first) if isinstance(first, _CONTAINERS) else list
 
 
-def _complete_task(task, raw):
-    """Fill a task's kind and classes from its raw column."""
+def _complete_task(task, raw, *, gate_values=(), placeholders=None):
+    """Fill a task's kind and classes from its raw column.
+
+    Scoring (the metrics), not training, passes the last two: ``gate_values``, the values
+    of this task that open its children's gates, are among the classes it infers even
+    where the data do not show them; ``placeholders``, two stand-in classes that no label
+    equals, fill up the classes of a task whose data show fewer than two, where training
+    refuses it.
+    """
     if task.kind == "regression":
         return task
-    if task.kind == "multilabel" or _holds_containers(raw):
+    containers = _holds_containers(raw)
+    if containers and task.kind in ("binary", "multiclass"):
+        row, value = next((i, v) for i, v in enumerate(raw) if _is_label_container(v))
+        value = _plain(value) if isinstance(value, np.ndarray) else value
+        raise ValueError(
+            f"Task {task.name!r} is declared {task.kind}, but its column holds label sets "
+            f"({value!r} in row {row}); a {task.kind} task has one label "
+            f"per row. Declare Task({task.name!r}, kind='multilabel') for a column of label "
+            "sets."
+        )
+    if task.kind == "multilabel" or containers:
         if task.classes is not None:
             return task._replace(kind="multilabel")
         labels = set()
@@ -462,18 +495,20 @@ def _complete_task(task, raw):
     if task.classes is not None:
         kind = task.kind or ("binary" if len(task.classes) == 2 else "multiclass")
         return task._replace(kind=kind)
+    sort = False
     if isinstance(raw, pd.Series) and isinstance(raw.dtype, pd.CategoricalDtype):
         classes = _plain(raw.cat.categories)
     elif pd.api.types.is_bool_dtype(getattr(raw, "dtype", None)):  # bool or "boolean"
         classes = [False, True]
     else:
+        sort = True
         if isinstance(raw, pd.Series):
             values = raw.dropna().to_numpy()  # nullable Int64 stays integral
         else:
             values = np.asarray(raw)
             if values.dtype.kind not in "biu":
                 values = values[~_missing(values)]
-        if len(values) == 0:
+        if len(values) == 0 and placeholders is None:
             raise ValueError(
                 f"Task {task.name!r} has no labels: all {len(raw)} values are missing, so its "
                 f"classes cannot be inferred and no model can learn it. Drop the column "
@@ -497,6 +532,14 @@ def _complete_task(task, raw):
                 "regression task."
             )
         classes = _sorted_labels(task, list(uniques))
+    unshown = [v for v in _plain(sorted(gate_values, key=repr)) if v not in classes]
+    if unshown:
+        try:
+            classes = _sorted_labels(task, classes + unshown) if sort else classes + unshown
+        except ValueError:  # not of the labels' type: the schema names the gate value
+            pass
+    if len(classes) < 2 and placeholders is not None:
+        classes = classes + list(placeholders[: 2 - len(classes)])
     if len(classes) < 2:
         raise ValueError(
             f"Task {task.name!r} has one class {_plain(classes)!r} in the data; a "
@@ -625,6 +668,22 @@ def _is_number(value):
     return value is None or isinstance(value, (numbers.Number, np.number))
 
 
+def _check_unique_columns(Y, what="Y"):
+    """Refuse a DataFrame ``what`` with two columns of one name (as X's are refused): a
+    name would stand for several columns, one task for two columns of labels."""
+    if not isinstance(Y, pd.DataFrame):
+        return
+    names = pd.Index([str(c) for c in Y.columns])
+    if names.is_unique:
+        return
+    dup = list(dict.fromkeys(names[names.duplicated()]))
+    alike = "" if not Y.columns.is_unique else " (names are read as strings: 1 and '1' alike)"
+    raise ValueError(
+        f"{what} has more than one column named {dup}{alike}; expected each name once, "
+        "as a name stands for one column (a task's, or a label's). Rename the duplicates."
+    )
+
+
 def _check_n_samples(Y):
     n = Y.shape[0] if sp.issparse(Y) else len(Y)
     if n == 0:
@@ -690,6 +749,7 @@ class _ColumnsReader:
         if isinstance(Y, pd.DataFrame):
             self.form = "frame"
             _check_n_samples(Y)
+            _check_unique_columns(Y)
             if Y.shape[1] == 0:
                 raise ValueError(
                     f"Y is a DataFrame with {len(Y)} rows but 0 columns, so no task; expected "
@@ -725,13 +785,18 @@ class _ColumnsReader:
                         f"Y column(s) {extra} are not in the schema; the tasks are "
                         f"{[t.name for t in declared]}."
                     )
+                # a label's 0/1 column of objects holding bools comes back as bools
+                self.bool_objects = [
+                    c for t in declared if t.columns is not None for c in t.columns
+                    if _holds_bools(Y[by_column[c]])
+                ]
             self.by_column = by_column
             return self
         self.name = getattr(Y, "name", None)
         self.sparse = _sparse_kind(Y)
-        Y = _as_label_array(Y)
+        Y = _label_column_or_array(Y)
         _check_n_samples(Y)
-        self.dtype = Y.dtype
+        self.dtype = _array_dtype(Y.dtype) if isinstance(Y, pd.Series) else Y.dtype
         if Y.ndim == 1:
             self.form = "1d"
             if declared is not None and len(declared) != 1:
@@ -788,6 +853,7 @@ class _ColumnsReader:
                     f"The encoder was fitted on a DataFrame; got {type(Y).__name__}."
                 )
             _check_n_samples(Y)
+            _check_unique_columns(Y)
             names = {str(c) for c in Y.columns}
             columns = {}
             for task in self.tasks:
@@ -810,7 +876,7 @@ class _ColumnsReader:
                     f"{[t.name for t in self.tasks]}."
                 )
             return columns
-        Y = _as_label_array(Y)
+        Y = _label_column_or_array(Y)
         _check_n_samples(Y)
         if self.form == "indicator":
             task = self.tasks[0]
@@ -870,9 +936,13 @@ class _ColumnsReader:
                     for col, column in enumerate(task.columns):
                         original = self.by_column[column]
                         masked = block[:, col] < 0
+                        # 0/1, or False/True where the column held bools as objects (0/1
+                        # in a model saved before that was kept)
+                        bools = column in getattr(self, "bool_objects", ())
+                        values = block[:, col].astype(bool if bools else object)
                         out[original] = _restore_series(
-                            block[:, col].astype(object), masked, self.dtypes[original],
-                            original, index,
+                            values.astype(object), masked, self.dtypes[original], original,
+                            index,
                         )
                     continue
                 original = self.by_column[task.name]
@@ -896,6 +966,14 @@ class _ColumnsReader:
         for j, (values, masked) in enumerate(columns):
             out[:, j] = np.where(masked, np.nan, values) if dtype.kind == "f" else values
         return out
+
+
+def _holds_bools(column):
+    """Whether a column of objects holds bools (and gaps) only."""
+    if column.dtype != np.object_:
+        return False
+    present = [v for v in column if not _is_missing(v)]
+    return bool(present) and all(isinstance(v, (bool, np.bool_)) for v in present)
 
 
 def _output_dtype(dtype, tasks):
@@ -996,6 +1074,25 @@ def _as_sparse(out, kind):
     return sp.csr_array(out) if kind == "array" else sp.csr_matrix(out)
 
 
+def _label_column_or_array(Y):
+    """A pandas Series as it is, a column of a frame: its dtype tells the classes (a
+    categorical's categories in their order, a nullable integer's ints despite a gap), as
+    the same column of a DataFrame tells them. Anything else as :func:`_as_label_array`."""
+    if isinstance(Y, pd.Series):
+        return Y
+    return _as_label_array(Y)
+
+
+def _array_dtype(dtype):
+    """The numpy dtype that a 1-D y, a Series of ``dtype``, is given back in: numbers and
+    bools in their numpy dtype (``Int64`` as ``int64``, ``boolean`` as ``bool``), anything
+    else (text, categories, dates) as objects."""
+    numpy_dtype = dtype if isinstance(dtype, np.dtype) else getattr(dtype, "numpy_dtype", None)
+    if dtype.kind in "biuf" and isinstance(numpy_dtype, np.dtype):
+        return numpy_dtype
+    return np.dtype(object)
+
+
 def _as_label_array(Y):
     what = mapping_form(Y)
     if what is not None:
@@ -1008,7 +1105,9 @@ def _as_label_array(Y):
     if hasattr(Y, "detach"):  # torch tensor
         Y = Y.detach().cpu().numpy()
     if isinstance(Y, pd.Series):
-        Y = Y.to_numpy(dtype=object) if Y.dtype.kind not in "biuf" else Y.to_numpy()
+        # a gap in a nullable integer column would make floats of its labels
+        numeric = isinstance(Y.dtype, np.dtype) and Y.dtype.kind in "biuf"
+        Y = Y.to_numpy() if numeric else Y.to_numpy(dtype=object)
     if _is_tag_lists(Y):  # label sets, whatever their lengths: one multilabel task
         out = np.empty(len(Y), dtype=object)
         out[:] = list(Y)
@@ -1071,6 +1170,7 @@ class _GroupsReader:
         self.sparse = _sparse_kind(Y)
         _check_n_samples(Y)
         if isinstance(Y, pd.DataFrame):
+            _check_unique_columns(Y)
             self.form = "frame"
             self.columns = list(Y.columns)
             by_name = {str(c): c for c in Y.columns}
@@ -1154,6 +1254,7 @@ class _GroupsReader:
             if self.form == "frame":
                 if not isinstance(Y, pd.DataFrame):
                     raise ValueError("The encoder was fitted on a multi-hot DataFrame.")
+                _check_unique_columns(Y)
                 arr = Y.to_numpy()
             else:
                 arr = _as_label_array(Y)

@@ -1,6 +1,7 @@
 """Tests of StructuredLabelEncoder and EncodedLabels."""
 
 import copy
+import re
 
 import numpy as np
 import pandas as pd
@@ -403,6 +404,23 @@ def test_group_errors():
         StructuredLabelEncoder.from_groups({"A": [0, 1], "B": [1, 2]}).fit(hot)
 
 
+@pytest.mark.parametrize("kind", ["binary", "multiclass"])
+@pytest.mark.parametrize("tags, row", [([["x"], ["y"], ["x", "y"]], 0), (["x", ["y"], "z"], 1)])
+def test_declared_kind_is_kept_for_a_column_of_label_sets(kind, tags, row):
+    # A column of lists for a task declared binary or multiclass is refused (before: the
+    # task silently became multilabel, or the error blamed the rows that were not lists).
+    Y = pd.DataFrame({"a": tags})
+    shown = repr(tags[row])
+    with pytest.raises(ValueError, match=rf"^Task 'a' is declared {kind}, but its column holds "
+                                         rf"label sets \({re.escape(shown)} in row {row}\); a "
+                                         rf"{kind} task has one label per row\. Declare "
+                                         r"Task\('a', kind='multilabel'\)"):
+        StructuredLabelEncoder(tasks=[Task("a", kind=kind, classes=["x", "y", "z"])]).fit(Y)
+    # with the kind left out, a column of lists is inferred multilabel, as documented
+    enc = StructuredLabelEncoder(tasks=[Task("a", classes=["x", "y"])])
+    assert enc.fit(pd.DataFrame({"a": [["x"], ["y"]]})).tasks_[0].kind == "multilabel"
+
+
 # ---------------------------------------------------------------------- other errors
 def test_unseen_label_lists_known_classes():
     enc = StructuredLabelEncoder().fit(car_frame()[["car", "color"]])
@@ -446,6 +464,35 @@ def test_column_count_and_names_must_match_the_schema():
 def test_fit_errors(Y, match):
     with pytest.raises(ValueError, match=match):
         StructuredLabelEncoder().fit(Y)
+
+
+def test_duplicate_column_names_in_a_frame_are_refused():
+    # (before: a bare StopIteration, numpy's "Buffer has wrong number of dimensions", or
+    # "labels of mixed types" for the two columns read as one)
+    message = r"^Y has more than one column named \['a'\]; expected each name once"
+    frames = [
+        pd.DataFrame([["x", "u"], ["y", "v"]], columns=["a", "a"]),
+        pd.DataFrame([[0, 1, "p"], [1, 2, "q"]], columns=["a", "a", "b"]),
+        pd.DataFrame([[0, "u"], [1, "v"]], columns=["a", "a"]),
+    ]
+    for Y in frames:
+        for tasks in (None, [Task(str(c)) for c in dict.fromkeys(Y.columns)]):
+            with pytest.raises(ValueError, match=message):
+                StructuredLabelEncoder(tasks=tasks).fit(Y)
+    with pytest.raises(ValueError, match=r"^Y has more than one column named \['1'\] \(names "
+                                         r"are read as strings: 1 and '1' alike\)"):
+        StructuredLabelEncoder().fit(pd.DataFrame([[0, 1], [1, 0]], columns=[1, "1"]))
+    enc = StructuredLabelEncoder().fit(pd.DataFrame({"a": ["x", "y"], "b": ["u", "v"]}))
+    with pytest.raises(ValueError, match=message):
+        enc.transform(pd.DataFrame([["x", "u"], ["y", "v"]], columns=["a", "a"]))
+    # a multi-hot frame of exclusive groups: a label's column named twice
+    groups = StructuredLabelEncoder.from_groups({"A": ["no", "yes"], "B": ["r", "g"]})
+    hot = pd.DataFrame([[1, 0, 1, 0], [0, 1, 0, 1]], columns=["no", "yes", "r", "r"])
+    with pytest.raises(ValueError, match=r"^Y has more than one column named \['r'\]"):
+        groups.fit(hot)
+    groups.fit(hot.set_axis(["no", "yes", "r", "g"], axis=1))
+    with pytest.raises(ValueError, match=r"^Y has more than one column named \['r'\]"):
+        groups.transform(hot)
 
 
 def test_invalid_parameter_is_reported_at_fit():

@@ -184,3 +184,89 @@ def test_groups_label_sets_refuse_a_bare_label_naming_the_row():
     with pytest.raises(ValueError, match=r"Row 1 holds 'no'; with groups, each row is a set "
                                          r"or list of labels, e\.g\. \{'no'\}"):
         enc.transform([{"yes", "red"}, "no"])
+
+
+# ------------------------------------------------------------------- 1-D Series dtypes
+@pytest.mark.parametrize("labels", [[0, 1, 2], [2**62 + 1, 2**62 + 2, 2**62 + 3]])
+def test_nullable_integer_series_with_a_gap_keeps_integer_classes(labels):
+    # A 1-D y is read as the same column of a DataFrame (before: float classes, and
+    # labels near 2**62 merged into one class).
+    y = pd.Series(labels + [None], dtype="Int64", name="y")
+    for Y in (y, y.to_frame()):
+        enc = StructuredLabelEncoder()
+        encoded = enc.fit_transform(Y)
+        assert enc.classes_[0].dtype == np.int64 and enc.classes_[0].tolist() == labels
+        assert encoded.codes.ravel().tolist() == [0, 1, 2, MISSING]
+    enc = StructuredLabelEncoder()
+    out = enc.inverse_transform(enc.fit_transform(y)[:3])  # predictions: ints, not floats
+    assert out.dtype == np.int64 and out.tolist() == labels
+
+
+def test_polars_integer_series_with_nulls_keeps_integer_classes():
+    pl = pytest.importorskip("polars")
+    y = pl.Series("y", [5, None, 7, 5], dtype=pl.Int16)
+    enc = StructuredLabelEncoder()
+    encoded = enc.fit_transform(y)
+    assert enc.classes_[0].tolist() == [5, 7] and enc.classes_[0].dtype.kind == "i"
+    assert encoded.codes.ravel().tolist() == [0, MISSING, 1, 0]
+
+
+def test_categorical_series_keeps_its_categories_in_order():
+    # docs/labels.md: a categorical column takes its categories, in their order, unused
+    # ones included (before, a 1-D y: its sorted values ['hi', 'lo', 'mid'])
+    y = pd.Series(pd.Categorical(["lo", "hi", "mid", "lo"], categories=["lo", "mid", "hi", "top"]),
+                  name="grade")
+    for Y in (y, y.to_frame()):
+        enc = StructuredLabelEncoder()
+        encoded = enc.fit_transform(Y)
+        assert enc.classes_[0].tolist() == ["lo", "mid", "hi", "top"]
+        assert encoded.codes.ravel().tolist() == [0, 2, 1, 0]
+    enc = StructuredLabelEncoder().fit(y)
+    assert enc.transform(np.array(["top", "lo"])).codes.ravel().tolist() == [3, 0]
+    assert enc.inverse_transform(enc.transform(y)).tolist() == ["lo", "hi", "mid", "lo"]
+
+
+def test_polars_enum_series_keeps_its_declared_categories():
+    pl = pytest.importorskip("polars")
+    y = pl.Series("grade", ["hi", "lo", "hi"], dtype=pl.Enum(["lo", "mid", "hi"]))
+    enc = StructuredLabelEncoder()
+    assert enc.fit_transform(y).codes.ravel().tolist() == [2, 0, 2]
+    assert enc.classes_[0].tolist() == ["lo", "mid", "hi"]
+
+
+# --------------------------------------------------------------- Arrow list columns
+def test_arrow_list_column_of_a_frame_is_a_multilabel_task():
+    # A Parquet list column read with dtype_backend="pyarrow" (before: "unhashable type:
+    # 'numpy.ndarray'"), read as the same column as a 1-D Series is.
+    pa = pytest.importorskip("pyarrow")
+    tags = pd.Series([["x"], ["x", "y"], None, []], dtype=pd.ArrowDtype(pa.list_(pa.string())))
+    Y = pd.DataFrame({"tags": tags, "k": ["a", "b", "a", "b"]})
+    enc = StructuredLabelEncoder()
+    encoded = enc.fit_transform(Y)
+    assert enc.tasks_[0] == Task("tags", kind="multilabel", classes=["x", "y"])
+    assert encoded.multilabel["tags"].tolist() == [[1, 0], [1, 1], [-1, -1], [0, 0]]
+    assert StructuredLabelEncoder().fit(tags).tasks_[0].classes == ["x", "y"]
+    out = enc.inverse_transform(encoded)
+    assert out["tags"].dtype == tags.dtype
+    assert out["tags"][[0, 1, 3]].tolist() == [["x"], ["x", "y"], []]
+    assert pd.isna(out["tags"][2])
+    with pytest.raises(ValueError, match=r"^Task 'tags' is declared binary, but its column holds "
+                                         r"label sets \(\['x'\] in row 0\)"):
+        StructuredLabelEncoder([Task("tags", kind="binary", classes=["x", "y"]),
+                                Task("k")]).fit(Y)
+
+
+# ----------------------------------------------------------- 0/1 columns of objects
+def test_multilabel_columns_of_object_bools_come_back_as_bools():
+    # (before: 0 and 1, where the columns held False and True)
+    Y = pd.DataFrame({"p": [None, False, True], "q": [False, None, True], "r": [0, 1, None]},
+                     dtype=object)
+    enc = StructuredLabelEncoder(tasks=[Task("tags", kind="multilabel", columns=["p", "q", "r"])])
+    encoded = enc.fit_transform(Y)
+    assert encoded.multilabel["tags"].tolist() == [[-1, 0, 0], [0, -1, 1], [1, 1, -1]]
+    out = enc.inverse_transform(encoded)
+    assert (out.dtypes == np.dtype(object)).all()
+    for column in ("p", "q"):
+        assert [type(v) for v in out[column] if not pd.isna(v)] == [bool, bool]
+        assert out[column].tolist() == [v if v is not None else pd.NA for v in Y[column]]
+    assert out["r"].tolist() == [0, 1, pd.NA]  # ints stay ints

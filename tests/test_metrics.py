@@ -409,6 +409,43 @@ def test_single_class_task_without_schema():
 
 
 
+def test_schema_without_classes_scores_a_single_class_task_as_without_schema():
+    # The form task_report's docstring uses: a gated task shows one colour in a small test
+    # set (before: "Task 'color' has one class ['red'] in the data").
+    tasks = [Task("car"), Task("color", gate=("car", "yes"))]
+    Y_true = pd.DataFrame({"car": ["yes", "no", "yes"], "color": ["red", None, "red"]})
+    Y_pred = pd.DataFrame({"car": ["yes", "no", "no"], "color": ["red", None, None]})
+    for schema in (tasks, None):
+        assert task_accuracy_score(Y_true, Y_pred, schema=schema).to_dict() == pytest.approx(
+            {"car": 2 / 3, "color": 1 / 2})
+        assert exact_match_score(Y_true, Y_pred, schema=schema) == pytest.approx(2 / 3)
+        assert list(cooccurrence_matrix(Y_true, schema=schema).columns) == [
+            "car=no", "car=yes", "color=red"]
+    report = task_report(Y_true, Y_pred, schema=tasks)
+    assert report.loc[("color", ""), ["n_labelled", "n_not_applicable"]].tolist() == [2, 1]
+
+
+def test_task_without_any_label_scores_nan():
+    # The docstrings' "NaN for a task without any applicable, annotated sample", also
+    # where no prediction has a label either (before: "Task 'b' has no labels: all 4
+    # values are missing", counting the truth and the predictions stacked).
+    T = pd.DataFrame({"a": ["x", "y"], "b": [None, None]})
+    out = task_accuracy_score(T, T)
+    assert out["a"] == 1.0 and np.isnan(out["b"])
+    assert np.isnan(task_f1_score(T, T, average="macro")["b"])
+    assert exact_match_score(T, T) == 1.0
+    assert list(cooccurrence_matrix(T).columns) == ["a=x", "a=y"]
+    # a gated task off on every test row, with a schema that leaves its classes out
+    tasks = [Task("car"), Task("color", gate=("car", "yes"))]
+    Y_true = pd.DataFrame({"car": ["no", "no"], "color": [None, None]})
+    Y_pred = pd.DataFrame({"car": ["no", "yes"], "color": [None, None]})
+    out = task_accuracy_score(Y_true, Y_pred, schema=tasks)
+    assert out["car"] == 0.5 and np.isnan(out["color"])
+    assert exact_match_score(Y_true, Y_pred, schema=tasks) == 0.5
+    report = task_report(Y_true, Y_pred, schema=tasks, zero_division=0)
+    assert report.loc[("color", ""), ["n_labelled", "n_not_applicable"]].tolist() == [0, 2]
+
+
 def test_single_category_categorical_scores_as_its_object_twin():
     # A categorical column with one category (a constant task) is a single-class task,
     # as the same labels as str are (before: "Task 'a' has one class").
@@ -510,6 +547,46 @@ def test_gate_violations():
     assert "'color' is not applicable" in out.loc[1, "detail"]
     # row 2: car missing -> gate unknown -> no violation
     assert consistency_violations(Y_pred.iloc[[0, 2]], tasks).empty
+
+
+def test_gate_violation_where_the_grandparent_is_missing():
+    # color's own gate is unknown (car missing), but its value is known: shade, gated on
+    # color = red, has no place where color is blue, as the encoder reads it (before: no
+    # violation, and the metrics masked shade there).
+    tasks = CAR_TASKS + [Task("shade", classes=["light", "dark"], gate=("color", "red"))]
+    Y_pred = pd.DataFrame({
+        "car": [None, None, None],
+        "color": ["blue", "red", None],
+        "shade": ["dark", "dark", "light"],
+    })
+    out = consistency_violations(Y_pred, tasks)
+    assert out[["row", "task", "violation"]].values.tolist() == [[0, "shade", "gate"]]
+    assert "'color' is 'blue'" in out.loc[0, "detail"]
+    with pytest.raises(ValueError, match=r"Task 'shade' has a label in row 0, where its gate "
+                                         r"is off \('color' is 'blue'"):
+        StructuredLabelEncoder(tasks=tasks).fit(Y_pred)
+    StructuredLabelEncoder(tasks=tasks).fit(Y_pred.iloc[1:])
+    # the same in a flat label space: G0 has no active label, G1 is 3, G2 is gated on 2
+    enc = StructuredLabelEncoder.from_groups(
+        {"G0": [0, 1], "G1": [2, 3], "G2": [4, 5]}, gates={"G1": ("G0", 0), "G2": ("G1", 2)}
+    )
+    out = consistency_violations(np.array([[0, 0, 0, 1, 0, 1], [0, 0, 1, 0, 0, 1]]), enc)
+    assert out[["row", "task", "violation"]].values.tolist() == [[0, "G2", "gate"]]
+
+
+def test_duplicate_column_names_are_refused_naming_the_argument():
+    # (before: pandas' "Length mismatch: Expected axis has 4 elements ...")
+    Y = pd.DataFrame([["x", "u"], ["y", "v"]], columns=["a", "a"])
+    ok = pd.DataFrame({"a": ["x", "y"], "b": ["u", "v"]})
+    with pytest.raises(ValueError, match=r"^Y_true has more than one column named \['a'\]; "
+                                         r"expected each name once"):
+        exact_match_score(Y, Y)
+    with pytest.raises(ValueError, match=r"^Y_pred has more than one column named \['a'\]"):
+        mean_task_accuracy(ok, Y)
+    with pytest.raises(ValueError, match=r"^Y has more than one column named \['a'\]"):
+        cooccurrence_matrix(Y)
+    with pytest.raises(ValueError, match=r"^Y_pred has more than one column named \['a'\]"):
+        consistency_violations(Y, [Task("a"), Task("b")])
 
 
 def test_exclusivity_and_gate_violations_in_multihot():

@@ -32,6 +32,9 @@ from .._encoder import (
     EncodedLabels,
     StructuredLabelEncoder,
     _as_label_array,
+    _check_unique_columns,
+    _ColumnsReader,
+    _complete_task,
     _is_indicator,
     _is_tag_lists,
 )
@@ -43,13 +46,21 @@ _CONTAINERS = (list, set, frozenset, tuple)
 
 
 class _Absent:
-    """Placeholder second class of a task whose labels show a single class."""
+    """Placeholder class of a task whose labels show fewer than two classes: no label
+    equals it, and no metric lists it."""
 
     def __repr__(self):
         return "<absent>"
 
 
 ABSENT = _Absent()
+#: The classes that fill up a task whose labels show fewer than two (none: both).
+PLACEHOLDERS = (ABSENT, _Absent())
+
+
+def is_placeholder(cls):
+    """Whether a class is a placeholder (:data:`PLACEHOLDERS`), not a label."""
+    return isinstance(cls, _Absent)
 
 
 def resolve_schema(schema):
@@ -210,6 +221,8 @@ def _raw_columns(Y):
     if isinstance(Y, pd.DataFrame):
         return [(str(c), Y[c]) for c in Y.columns]
     name = getattr(Y, "name", None)
+    if isinstance(Y, pd.Series):  # read as a frame's column is: its dtype kept
+        return [("y" if name is None else str(name), Y)]
     arr = _as_label_array(Y)
     if arr.ndim == 1:
         return [("y" if name is None else str(name), arr)]
@@ -417,10 +430,24 @@ def _read_as(method, Y, name):
 def _complete_tasks(tasks, Y):
     """Tasks with the kinds and classes the encoder infers from ``Y`` (the stacked truth
     and predictions), without encoding it: the rows of a stack are neither ``Y_true``'s
-    nor ``Y_pred``'s, so each is checked against the tasks on its own."""
-    encoder = StructuredLabelEncoder(tasks=tasks)
-    encoder._fit(Y)
-    return encoder.tasks_
+    nor ``Y_pred``'s, so each is checked against the tasks on its own.
+
+    Scoring takes the classes that the labels show, where training refuses too few: a
+    task whose labels show one class gets :data:`ABSENT` as its second (as without a
+    schema), one that shows none is two placeholders (it scores NaN), and a parent's
+    classes include the values its children's gates name (a gate open on no row).
+    """
+    reader = _ColumnsReader.fit(Y, tasks)
+    columns = reader.read(Y)
+    opening = {}
+    for task in reader.tasks:
+        if task.gate is not None:
+            opening.setdefault(task.gate[0], set()).update(task.gate[1])
+    return [
+        _complete_task(task, columns[task.name], gate_values=opening.get(task.name, ()),
+                       placeholders=PLACEHOLDERS)
+        for task in reader.tasks
+    ]
 
 
 def fit_label_encoder(Y_true, Y_pred=None, schema=None, *, extend_classes=False):
@@ -431,6 +458,8 @@ def fit_label_encoder(Y_true, Y_pred=None, schema=None, *, extend_classes=False)
     """
     encoder, tasks = resolve_schema(schema)
     Y_true, Y_pred = _as_pandas(Y_true, Y_pred)
+    _check_unique_columns(Y_true, "Y" if Y_pred is None else "Y_true")
+    _check_unique_columns(Y_pred, "Y_pred")
     both = _concat(Y_true, Y_pred)
     if encoder is not None and getattr(getattr(encoder, "_reader", None), "indicator", False):
         # Binary tasks read from a 0/1 indicator matrix: their positive classes are the
@@ -460,6 +489,8 @@ def encode_pair(Y_true, Y_pred, schema=None, *, extend_classes=False):
     predicted exclusive group with more than one active label is read as missing.
     """
     Y_true, Y_pred = _as_pandas(Y_true, Y_pred)
+    _check_unique_columns(Y_true, "Y_true")
+    _check_unique_columns(Y_pred, "Y_pred")
     if isinstance(Y_true, EncodedLabels) and isinstance(Y_pred, EncodedLabels):
         _check_same_tasks(Y_true.schema, Y_pred.schema)
         true, pred = Y_true, Y_pred

@@ -5,10 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._encoder import EncodedLabels, _as_label_array
+from .._encoder import EncodedLabels, _as_label_array, _check_unique_columns
 from .._frames import to_pandas
 from .._schema import NOT_APPLICABLE, _topological_order
-from ._inputs import ABSENT, _encoder_of, encode_one, encode_pair, group_activity, resolve_schema
+from ._inputs import (
+    _encoder_of,
+    encode_one,
+    encode_pair,
+    group_activity,
+    is_placeholder,
+    resolve_schema,
+)
 
 _NORMALIZE = (None, "row", "all")
 
@@ -26,7 +33,7 @@ def _indicators(encoded):
         off = codes == NOT_APPLICABLE
         if task.kind in ("binary", "multiclass"):
             for k, cls in enumerate(task.classes):
-                if cls is ABSENT:
+                if is_placeholder(cls):
                     continue
                 names.append(f"{task.name}={cls}")
                 active.append(codes == k)
@@ -159,6 +166,9 @@ def consistency_violations(Y_pred, schema):
     A *gate* violation is a label given for a task whose gate is off: its parent task
     has a value outside the gate, or is itself gated off (``color="red"`` where
     ``car="no"``). A parent with a missing value leaves the gate unknown: no violation.
+    A parent's value counts also where its own gate is unknown, as the encoder and the
+    metrics read it: with ``car`` missing and ``color="blue"``, a ``shade`` gated on
+    ``color="red"`` is a violation.
     An *exclusivity* violation is more than one active label in one exclusive group of
     a flat label space (see :meth:`StructuredLabelEncoder.from_groups`); such a group
     then has no single value, and the gates of its children are unknown.
@@ -197,6 +207,7 @@ def consistency_violations(Y_pred, schema):
     tasks, groups = _structure_of(schema)
     violations = []
     Y_pred = to_pandas(Y_pred, "Y_pred", labels=True)
+    _check_unique_columns(Y_pred, "Y_pred")
     if isinstance(Y_pred, EncodedLabels):
         values, has_label = _read_encoded(Y_pred, tasks)
     elif groups is not None:
@@ -215,8 +226,11 @@ def consistency_violations(Y_pred, schema):
         parent_values = values[parent]
         on = np.array([v is not None and v in gate_values for v in parent_values])
         present = np.array([v is not None for v in parent_values])
-        s = np.where(parent_state == _OFF, _OFF, _UNKNOWN)
-        s = np.where((parent_state == _ON) & present, np.where(on, _ON, _OFF), s)
+        # As Schema.apply_gates reads codes: a parent gated off turns the task off; a
+        # parent's value, whether its own gate is on or unknown, turns it on or off; a
+        # missing parent leaves it unknown.
+        s = np.where(present, np.where(on, _ON, _OFF), _UNKNOWN)
+        s = np.where(parent_state == _OFF, _OFF, s)
         state[task.name] = s
         expected = sorted(map(str, gate_values))
         for row in np.flatnonzero((s == _OFF) & has_label[task.name]):
