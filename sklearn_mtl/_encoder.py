@@ -734,6 +734,14 @@ def _restore_series(values, masked, dtype, name, index):
         if dtype.kind == "O":
             values[masked] = pd.NA
             return pd.Series(values, dtype=object, name=name, index=index)
+    if isinstance(dtype, pd.ArrowDtype):  # built by pyarrow: astype cannot make some
+        import pyarrow as pa  # (a dictionary of integers)
+
+        try:
+            array = pa.array(np.asarray(values, dtype=object), type=dtype.pyarrow_dtype)
+            return pd.Series(pd.arrays.ArrowExtensionArray(array), name=name, index=index)
+        except (pa.ArrowException, TypeError, ValueError):
+            pass
     try:
         return pd.Series(values, name=name, index=index).astype(dtype)
     except (TypeError, ValueError):

@@ -235,6 +235,25 @@ def test_polars_enum_series_keeps_its_declared_categories():
 
 
 # --------------------------------------------------------------- Arrow list columns
+def test_arrow_label_columns_come_back_in_their_dtype():
+    # A dictionary of integers (a Parquet categorical of codes) could not be written back
+    # by astype: predict raised ArrowNotImplementedError.
+    pa = pytest.importorskip("pyarrow")
+    values = [1, 0, None, 1, 0, 1]
+    codes = pa.array([1, 0, 0, 1, 0, 1]).dictionary_encode()  # no gap: no object detour
+    columns = {
+        "codes": pd.Series(pd.arrays.ArrowExtensionArray(codes)),
+        "names": pd.Series(["b", "a", None, "b", "a", "b"],
+                           dtype=pd.ArrowDtype(pa.dictionary(pa.int32(), pa.string()))),
+        "ints": pd.Series(values, dtype=pd.ArrowDtype(pa.int64())),
+        "text": pd.Series(["b", "a", None, "b", "a", "b"], dtype=pd.ArrowDtype(pa.string())),
+    }
+    Y = pd.DataFrame(columns)
+    enc = StructuredLabelEncoder().fit(Y)
+    back = enc.inverse_transform(enc.transform(Y))
+    pd.testing.assert_frame_equal(back, Y)
+
+
 def test_arrow_list_column_of_a_frame_is_a_multilabel_task():
     # A Parquet list column read with dtype_backend="pyarrow" (before: "unhashable type:
     # 'numpy.ndarray'"), read as the same column as a 1-D Series is.
