@@ -40,6 +40,7 @@ import re
 import warnings
 
 import numpy as np
+import pandas as pd
 
 from ._frames import to_pandas
 from ._schema import NOT_APPLICABLE
@@ -236,11 +237,39 @@ def check_parity(model, onnx_model, X, *, atol=1e-5):
         if not diff <= atol:
             raise OnnxExportError(
                 f"The ONNX graph does not reproduce predict_proba for task {task.name!r}: "
-                f"max difference {diff:.3g} > atol={atol:g}. A part of the model is not "
-                "in the graph (e.g. preprocessing inside the estimator that the exporter does "
-                "not know), or an operator differs between torch and onnxruntime."
+                f"max difference {diff:.3g} > atol={atol:g}. "
+                + (_float32_loss(X) or "A part of the model is not in the graph (e.g. "
+                   "preprocessing inside the estimator that the exporter does not know), or "
+                   "an operator differs between torch and onnxruntime.")
             )
     return diffs
+
+
+def _float32_loss(X):
+    """Where a numeric column of ``X`` cannot be read in float32, as the graph reads its
+    numbers, at its own scale (a timestamp in seconds: 1_700_000_001 reads 1_700_000_000)
+    while the estimator reads it in float64: a sentence naming it, else ``""``."""
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X).reshape(len(X), -1))
+    for name in frame.columns:
+        column = frame[name]
+        if not pd.api.types.is_numeric_dtype(column.dtype) or column.dtype == np.float32:
+            continue
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = values[np.isfinite(values)]
+        if len(values) < 2:
+            continue
+        spread = np.subtract(*np.percentile(values, [75, 25])) or np.ptp(values)
+        lost = np.abs(values.astype(np.float32).astype(np.float64) - values)
+        if spread > 0 and lost.max() > 1e-4 * spread:
+            i = int(np.argmax(lost))
+            return (
+                f"The graph reads its inputs in float32, which cannot hold column {name!r} at "
+                f"its scale ({float(values[i])!r} reads {float(np.float32(values[i]))!r}), "
+                "while the estimator reads it in float64. Subtract an offset from that "
+                "column (e.g. a timestamp's first value) before fitting, and from the "
+                "graph's inputs."
+            )
+    return ""
 
 
 def _difference(got, expected):

@@ -143,6 +143,23 @@ def test_multilabel_and_regression_outputs():
     assert np.isnan(out["size_label"][off]).all()
 
 
+def test_a_column_that_float32_cannot_hold_is_named_by_the_parity_check():
+    # The estimator reads a table in float64; the graph reads float32, in which epoch
+    # seconds lose their last digits. The check said only that a part was missing.
+    k = np.tile(np.arange(120), 2)
+    X = pd.DataFrame({"small": k % 7, "seconds": k + 1_700_000_000.5})
+    clf = MultiTaskClassifier(ensemble_size=1, max_epochs=30, random_state=0,
+                              decode="independent").fit(X, k >= 60)
+    with pytest.raises(OnnxExportError, match=r"reads its inputs in float32, which cannot "
+                                              r"hold column 'seconds' at its scale "
+                                              r"\(1700000\d+\.5 reads 17000000\d+\.0\).*"
+                                              r"Subtract an offset"):
+        export_onnx(clf, X_sample=X)
+    shifted = X.assign(seconds=X["seconds"] - 1_700_000_000)  # the way out
+    clf.fit(shifted, k >= 60)
+    export_onnx(clf, X_sample=shifted)
+
+
 def test_regression_in_large_units_passes_the_parity_check():
     # A quantity in grams (thousands): float32 agrees with torch to a relative 1e-7, an
     # absolute 1e-4 or so, which the check accepts (before: refused at atol=1e-5).
