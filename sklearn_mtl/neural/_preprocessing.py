@@ -553,11 +553,17 @@ def _dates_of_objects(frame):
         values = column.dropna()
         if len(values) and values.map(lambda v: isinstance(v, datetime.date)).all():
             parsed[j] = pd.to_datetime(column, utc=True)
-    if not parsed:
+    return _with_columns(frame, parsed)
+
+
+def _with_columns(frame, columns):
+    """``frame`` with the columns at the positions of ``columns`` (``{position:
+    values}``) replaced, in a shallow copy: the caller's frame is left as it is."""
+    if not columns:
         return frame
     frame = frame.copy(deep=False)
-    for j, column in parsed.items():
-        frame.isetitem(j, column)
+    for j, values in columns.items():
+        frame.isetitem(j, values)
     return frame
 
 
@@ -593,12 +599,7 @@ def read_times(frame, columns, dates):
                 f"X's column {frame.columns[j]!r} held {what} in training; its values could "
                 f"not be read as {what}: {exc}"
             ) from None
-    if not parsed:
-        return frame
-    frame = frame.copy(deep=False)
-    for j, values in parsed.items():
-        frame.isetitem(j, values)
-    return frame
+    return _with_columns(frame, parsed)
 
 
 def _numeric_block(frame, columns, times=()):
