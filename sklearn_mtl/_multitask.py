@@ -82,7 +82,7 @@ from .neural._ensemble import (
     n_members,
     pooled_probabilities,
 )
-from .neural._lookup import fit_lookup, row_keys, table_columns
+from .neural._lookup import fit_lookup, float32_tells_apart, row_keys, table_columns
 from .neural._losses import MultiTaskLoss
 from .neural._modules import (
     ACTIVATIONS,
@@ -103,7 +103,12 @@ from .neural._net import (
     network_input,
     preprocess,
 )
-from .neural._preprocessing import TabularPreprocessor, is_tabular_frame, read_times
+from .neural._preprocessing import (
+    TabularPreprocessor,
+    is_tabular_frame,
+    read_times,
+    table_dtype,
+)
 from .neural._schedules import WarmupCosineSchedule
 from .neural._trunks import NAMED_TRUNKS
 from .neural._weighting import STRATEGIES, resolve_strategy
@@ -342,7 +347,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         network alone. ``None``: the network alone.
     lookup : {"auto"} or None, default="auto"
         ``"auto"``: a query whose features equal a training row's (every column, missing
-        values included, numbers compared as the float32 the network reads) reads the
+        values included, numbers compared in float32, as the ONNX graph reads them; a
+        table whose distinct numbers float32 cannot tell apart reads none) reads the
         labels that came with that row, for each binary or multiclass task chosen:
         ``(counts + network) / (n + 1)``, the network's probabilities counting as one more
         row among the ``n`` labelled repeats (a ``sample_weight`` counts as a frequency),
@@ -728,8 +734,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 # A table that the recipe scales is read in float64 (float32 stays float32)
                 # and cast to float32 after scaling: epoch seconds, ids and prices in cents
                 # lose their last digits in float32 (1_700_000_059 reads 1_700_000_000)
+                # images, clips and sparse matrices: float32 from the start (a list is
+                # taken for a table, and an image list cast after)
+                table = preprocess and not sp.issparse(X) and getattr(X, "ndim", 2) == 2
                 X = validate_features(
-                    self, X, reset=reset, dtype=[np.float64, np.float32] if preprocess
+                    self, X, reset=reset, dtype=[np.float64, np.float32] if table
                     else np.float32, allow_nd=True, accept_sparse="csr",
                     ensure_all_finite="allow-nan" if preprocess else True,
                 )
@@ -751,7 +760,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     "text columns of a DataFrame."
                 ) from exc
         self._check_sample_shape(X.shape[1:], reset)
-        if X.ndim != 2 or sp.issparse(X):  # images, clips, sparse: read as they are
+        if X.ndim != 2:  # images and clips given as lists: the network reads float32
             X = X.astype(np.float32, copy=False)
         if sp.issparse(X):  # kept sparse: each mini-batch is densified on its own
             if not np.isfinite(X.data).all():  # gaps are imputed in dense tables only
@@ -806,7 +815,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     def _reads_frame(self, X, reset):
         """Whether the preprocessing step reads the DataFrame ``X`` as a frame, rather
-        than the float32 array it validates to: a user's step always does; the recipe's
+        than the array it validates to: a user's step always does; the recipe's
         where a column is not numeric, and at prediction where it was fitted on a frame
         (whatever the new rows' dtypes)."""
         if not isinstance(X, pd.DataFrame):
@@ -1144,7 +1153,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         table = (isinstance(X, np.ndarray) and X.ndim == 2) or sp.issparse(X)
         columns = row_ids = None
         if self.lookup is not None and table and not sp.issparse(X):
-            columns = table_columns(np.asarray(raw) if isinstance(raw, (list, tuple)) else raw)
+            rows = np.asarray(raw) if isinstance(raw, (list, tuple)) else raw
+            columns = table_columns(rows)
+            if columns is not None and not float32_tells_apart(columns, rows):
+                columns = None  # rows that differ would be read as repeats
             row_ids = None if columns is None else row_keys(columns)
             if row_ids is not None and len(np.unique(row_ids)) == len(row_ids):
                 columns = None  # no row repeats: nothing to look up
@@ -2157,7 +2169,7 @@ class _TableRows:
         float32, as an array's are validated; a DataFrame's dates and durations read as
         such where they come as text, see :class:`~sklearn_mtl.neural.TabularPreprocessor`)."""
         if isinstance(self.X, np.memmap):
-            return np.asarray(self.X[start:stop], dtype=_table_dtype(self.X))
+            return np.asarray(self.X[start:stop], dtype=table_dtype(self.X.dtype))
         if not hasattr(self.X, "iloc"):
             return self.X[start:stop]
         pre = self.preprocessor
@@ -2218,18 +2230,12 @@ _MEMMAP_FIT_ROWS = 200_000
 
 def _row_sample(X, n_rows):
     """The rows of a memory map that its preprocessor is fitted on, read into memory (in
-    the dtype :func:`_table_dtype` gives): every row, or ``n_rows`` of them drawn with a
+    the dtype that ``table_dtype`` gives): every row, or ``n_rows`` of them drawn with a
     fixed seed (so that every process of a data-parallel fit draws the same), read in
     file order."""
     if X.shape[0] > n_rows:
         X = X[np.sort(np.random.RandomState(0).choice(X.shape[0], n_rows, replace=False))]
-    return np.asarray(X, dtype=_table_dtype(X))  # as an array in memory is validated
-
-
-def _table_dtype(X):
-    """The dtype a table of numbers is read in before the recipe scales it: float32 stays
-    float32, any other is read in float64 (the network reads float32 after scaling)."""
-    return np.float32 if X.dtype == np.float32 else np.float64
+    return np.asarray(X, dtype=table_dtype(X.dtype))  # as an array in memory is validated
 
 
 def _check_memmap(estimator, X, *, reset):

@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .neural._preprocessing import table_dtype
+
 __all__ = ["ParquetShards", "predict_shards"]
 
 
@@ -239,7 +241,7 @@ def _features(table, columns):
     X = np.column_stack(cols) if cols else np.empty((table.num_rows, 0))
     if not np.issubdtype(X.dtype, np.number):
         raise ValueError(f"The feature columns {columns} must hold numbers; got {X.dtype}.")
-    return X.astype(np.float32 if X.dtype == np.float32 else np.float64, copy=False)
+    return X.astype(table_dtype(X.dtype), copy=False)
 
 
 class EncodedShards(torch.utils.data.IterableDataset):
@@ -348,9 +350,9 @@ def fit_shards(est, shards, y, sample_weight):
 
 
 class _Preprocess:
-    """A row group's features (float32 array; a DataFrame of ``columns`` for a user's
-    step) -> the network's input, with the fitted preprocessing step (picklable, as the
-    net's iterator may be)."""
+    """A row group's features (an array, see :func:`_features`; a DataFrame of
+    ``columns`` for a user's step) -> the network's input, with the fitted preprocessing
+    step (picklable, as the net's iterator may be)."""
 
     def __init__(self, preprocessor, columns=None):
         self.preprocessor, self.columns = preprocessor, columns

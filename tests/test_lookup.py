@@ -212,6 +212,20 @@ def test_numbers_in_an_object_array_or_lists_with_gaps_are_looked_up_as_numbers(
     assert table_columns(np.array([["a", 1.0]], dtype=object))[0].dtype == object  # text
 
 
+def test_a_table_whose_numbers_float32_cannot_tell_apart_reads_no_lookup():
+    # The network reads a table in float64, the lookup (as the ONNX graph) in float32: the
+    # repeats of 1_700_000_000 + k, k < 128, all read 1_700_000_000, and a row's lookup
+    # pooled the labels of every other (probabilities moved by up to 0.78).
+    X, Y, rows, labels = repeated_table()
+    assert small_net().fit(X, Y).lookup_tasks_.any()
+    seconds = X.assign(a=X["a"] + 1_700_000_000)
+    model = small_net().fit(seconds, Y)
+    assert not model.lookup_tasks_.any() and model._lookup is None
+    alone = small_net(lookup=None).fit(seconds, Y)
+    for a, b in zip(model.predict_proba(seconds), alone.predict_proba(seconds)):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_table_without_repeats_is_untouched():
     X, Y, rows, labels = repeated_table(repeats=1)
     est = small_net().fit(X, Y)

@@ -20,10 +20,12 @@ alone (over the held-out samples with repeats). The log loss rather than the err
 count: it weighs how sure each side was, and a few rows rarely tie on it. A table
 without repeated rows never reads it.
 
-Rows are compared as the network reads them: numeric values as float32 (so ``1`` and
+Rows are compared as the ONNX graph reads them: numeric values as float32 (so ``1`` and
 ``1.0`` are the same value, ``-0.0`` and ``0.0`` too), dates and durations as days (the
 same instant in any time zone, or read from a CSV file's text, is the same value), other
-columns by value.
+columns by value. A table with a numeric column whose distinct values float32 cannot
+tell apart (epoch seconds, large ids: 1_700_000_001 reads as 1_700_000_000) reads no
+lookup (:func:`float32_tells_apart`): its rows would be taken for repeats of others.
 """
 
 from __future__ import annotations
@@ -84,6 +86,19 @@ def row_keys(columns):
             hashed.append(np.where(missing, _MISSING, h))
     frame = pd.DataFrame({j: h for j, h in enumerate(hashed)})
     return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def float32_tells_apart(columns, X):
+    """Whether float32 keeps the distinct values of every numeric column of ``X`` (its
+    :func:`table_columns` ``columns``) distinct, as float64 reads them."""
+    for j, values in enumerate(columns):
+        if values.dtype != np.float32:
+            continue
+        exact = (X.iloc[:, j].to_numpy(dtype=np.float64, na_value=np.nan)
+                 if isinstance(X, pd.DataFrame) else np.asarray(X[:, j], dtype=np.float64))
+        if len(np.unique(values)) != len(np.unique(exact)):
+            return False
+    return True
 
 
 def _numeric_rows(columns, first):

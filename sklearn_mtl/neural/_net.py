@@ -14,7 +14,7 @@ from torch.utils.data import Dataset, Subset
 
 from ._ensemble import _member_terms, member_mean
 from ._optim import LeanAdamStep, clear_grads, fast_step_kwargs
-from ._preprocessing import TabularPreprocessor
+from ._preprocessing import TabularPreprocessor, table_dtype
 from ._weighting import TaskWeightRecorder
 
 
@@ -184,8 +184,7 @@ class PreprocessedRows(Dataset):
         index = np.asarray(indices, dtype=np.int64)
         order = np.argsort(index, kind="stable")  # read the file in order
         rows = self.rows.X[index[order]]
-        # as arrays are validated: float32 stays float32, others are read in float64
-        rows = np.asarray(rows, dtype=np.float32 if rows.dtype == np.float32 else np.float64)
+        rows = np.asarray(rows, dtype=table_dtype(rows.dtype))  # as arrays are validated
         sorted_out = preprocess(self.preprocessor, rows)
         out = np.empty_like(sorted_out)  # any transformer's width
         out[order] = sorted_out

@@ -375,6 +375,13 @@ def is_time(column):
     return _time_dtype(column.dtype)
 
 
+def table_dtype(dtype):
+    """The dtype a table of numbers is read in before the recipe scales it: float32 stays
+    float32, any other is read in float64 (the network reads float32 once the columns are
+    scaled: in float32, epoch seconds lose their last digits before the centre is off)."""
+    return np.float32 if dtype == np.float32 else np.float64
+
+
 def _time_dtype(dtype):
     # pyarrow's durations (read_parquet(dtype_backend="pyarrow")) are of kind "m" only
     return (pd.api.types.is_datetime64_any_dtype(dtype)
