@@ -1179,6 +1179,23 @@ def _plain_name(key):
     return isinstance(key, str) and key.isidentifier() and not key.startswith("__")
 
 
+def _module_without_drawing(est, X0):
+    """The network of ``est``, built for the file's weights to overwrite: on torch's meta
+    device, which draws no random numbers, then given (empty) memory. torch's generator
+    is one for the process, and a fit in another thread holds it: a load neither waits for
+    that fit nor moves its draws. A network that cannot be built there (a trunk of the
+    user's that runs a sample to learn its width) is built as fit builds it, seeded."""
+    import torch
+
+    try:
+        with torch.device("meta"):
+            module = est._build_module(X0, rebuild=True)
+        return module.to_empty(device="cpu").float()
+    except (RuntimeError, NotImplementedError, TypeError, ValueError):
+        with est._rng_context(est._seed):
+            return est._build_module(X0, rebuild=True)
+
+
 def _rebuild_net(est, node, reader):
     """The network of a MultiTaskClassifier, rebuilt from schema and parameters, then weights."""
     from skorch.history import History
@@ -1189,21 +1206,21 @@ def _rebuild_net(est, node, reader):
     X0 = np.zeros((2, *shape), dtype=np.float32)
     tensors = reader.tensors()
     try:
-        with est._rng_context(est._seed):
-            module = est._build_module(X0, rebuild=True)
-            build_criterion = est._build_criterion
-            if any(
-                p.default is inspect.Parameter.empty
-                for p in inspect.signature(build_criterion).parameters.values()
-            ):
-                build_criterion = _criterion_from_empty_labels(est)
-            net = est._build_net(module, build_criterion())
-            if "callbacks" in node:  # absent: an older file
-                kept = set(node["callbacks"])
-                net.callbacks = [cb for cb in net.callbacks
-                                 if not isinstance(cb, tuple) or cb[0] in kept]
-            # an optimizer is built when training goes on, unless its state is here
-            net.initialize(defer_optimizer="optimizer" not in node)
+        module = _module_without_drawing(est, X0)
+        build_criterion = est._build_criterion
+        if any(
+            p.default is inspect.Parameter.empty
+            for p in inspect.signature(build_criterion).parameters.values()
+        ):
+            build_criterion = _criterion_from_empty_labels(est)
+        criterion = build_criterion().float()  # float32 whatever torch's default dtype
+        net = est._build_net(module, criterion)
+        if "callbacks" in node:  # absent: an older file
+            kept = set(node["callbacks"])
+            net.callbacks = [cb for cb in net.callbacks
+                             if not isinstance(cb, tuple) or cb[0] in kept]
+        # an optimizer is built when training goes on, unless its state is here
+        net.initialize(defer_optimizer="optimizer" not in node)
     except (TypeError, ValueError, RuntimeError) as exc:
         raise UnsafeModelFileError(
             f"The network could not be rebuilt from the file's schema and parameters: {exc}"

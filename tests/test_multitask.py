@@ -16,6 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, LRScheduler
 
 from sklearn_mtl import MultiTaskClassifier, Task, load, save
+from sklearn_mtl import _multitask as multitask
 from sklearn_mtl.neural import LinearHeads, MultiTaskLoss, TaskOutputs
 from sklearn_mtl.neural._ensemble import held_out_pass
 
@@ -331,6 +332,27 @@ def test_fits_in_threads_reproduce_as_one_after_the_other():
     for got, expected in zip(at_once, one_after_the_other * 2):
         for a, b in zip(got, expected):
             np.testing.assert_array_equal(a, b)
+
+
+def test_load_does_not_wait_for_a_fit_in_another_thread(tmp_path):
+    # A fit holds torch's one generator while it trains; a load built its network by
+    # drawing from it too, and so waited for the whole fit (a serving thread behind a
+    # training one). It now builds on the meta device, drawing nothing.
+    import threading
+
+    X, Y, tasks = car_data()
+    expected = small(tasks=tasks).fit(X, Y)
+    save(expected, tmp_path / "model.mtl")
+    state = torch.random.get_rng_state()
+    done = {}
+    with multitask._SEEDED:  # as a fit in another thread holds it
+        loader = threading.Thread(target=lambda: done.update(model=load(tmp_path / "model.mtl")))
+        loader.start()
+        loader.join(timeout=60)
+        assert "model" in done, "load waited for the generator a fit holds"
+    assert torch.equal(state, torch.random.get_rng_state())
+    for a, b in zip(done["model"].predict_proba(X), expected.predict_proba(X)):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_torch_default_dtype_of_float64_changes_nothing(tmp_path):
