@@ -35,6 +35,7 @@ from __future__ import annotations
 import base64
 import datetime
 import decimal
+import functools
 import hashlib
 import importlib
 import inspect
@@ -43,11 +44,13 @@ import json
 import math
 import os
 import platform
+import re
 import sys
 import tempfile
 import warnings
 import zipfile
 import zlib
+import zoneinfo
 
 import numpy as np
 import pandas as pd
@@ -841,7 +844,7 @@ class _Reader:
             return pd.StringDtype(storage, na_value=pd.NA if node["na"] == "NA" else np.nan)
         if tag == "pd_arrow":
             if "type" in node:
-                return pd.ArrowDtype(_arrow_type(node["type"]))
+                return pd.ArrowDtype(_checked_arrow_type(node["type"]))
             return _arrow_dtype(str(v))  # a file written before the type was stored
         if tag == "pd_index":
             return pd.Index(self.decode(v), name=self.decode(node.get("name")))
@@ -1048,12 +1051,31 @@ def _arrow_field_spec(field, where):
             "type": _arrow_type_spec(field.type, f"{where} (field {field.name!r})")}
 
 
-def _arrow_type(spec):
+#: How deep a saved Arrow type may nest (a list of structs of lists...).
+_ARROW_DEPTH = 32
+
+
+def _checked_arrow_type(spec):
+    """:func:`_arrow_type`, any failure of pyarrow's constructors on the file's values
+    (a unit, a size, a time zone) an :class:`UnsafeModelFileError`."""
+    import pyarrow as pa
+
+    try:
+        return _arrow_type(spec)
+    except (ValueError, TypeError, OverflowError, KeyError, pa.ArrowException) as exc:
+        raise UnsafeModelFileError(f"Bad Arrow type description: {exc}") from None
+
+
+def _arrow_type(spec, depth=0):
     """The Arrow type that :func:`_arrow_type_spec` described as ``spec``, built by
     pyarrow's type constructors from plain values (no code of the file's choosing
     runs); a spec that describes none raises :class:`UnsafeModelFileError`."""
     import pyarrow as pa
 
+    if depth > _ARROW_DEPTH:
+        raise UnsafeModelFileError(f"An Arrow type nested deeper than {_ARROW_DEPTH} levels.")
+    inner = functools.partial(_arrow_type, depth=depth + 1)
+    field = functools.partial(_arrow_field, depth=depth + 1)
     if isinstance(spec, str):
         try:
             return pa.type_for_alias(spec)
@@ -1063,42 +1085,57 @@ def _arrow_type(spec):
         raise UnsafeModelFileError(f"Bad Arrow type description {spec!r}.")
     kind = spec.get("type")
     if kind == "timestamp":
-        tz = spec.get("tz")
-        if not (tz is None or isinstance(tz, str)):
-            raise UnsafeModelFileError(f"Bad time zone {tz!r} of an Arrow timestamp.")
-        return pa.timestamp(str(spec["unit"]), tz=tz)
+        return pa.timestamp(str(spec["unit"]), tz=_time_zone(spec.get("tz")))
     if kind in _ARROW_DECIMALS and hasattr(pa, kind):
-        return getattr(pa, kind)(_int(spec["precision"]), _int(spec["scale"]))
+        return getattr(pa, kind)(_int(spec["precision"], 1), _int(spec["scale"], -(2**15)))
     if kind == "fixed_size_binary":
-        return pa.binary(_int(spec["byte_width"]))
+        return pa.binary(_int(spec["byte_width"], 1))
     if kind == "dictionary":
-        return pa.dictionary(_arrow_type(spec["index"]), _arrow_type(spec["value"]),
+        return pa.dictionary(inner(spec["index"]), inner(spec["value"]),
                              ordered=spec["ordered"] is True)
     if kind in ("list", "fixed_size_list"):
-        size = _int(spec["size"]) if kind == "fixed_size_list" else -1
-        return pa.list_(_arrow_field(spec["item"]), size)
+        size = _int(spec["size"], 0) if kind == "fixed_size_list" else -1
+        return pa.list_(field(spec["item"]), size)
     if kind in ("large_list", "list_view", "large_list_view"):
-        return getattr(pa, kind)(_arrow_field(spec["item"]))
+        return getattr(pa, kind)(field(spec["item"]))
     if kind == "map":
-        return pa.map_(_arrow_field(spec["key"]), _arrow_field(spec["item"]),
+        return pa.map_(field(spec["key"]), field(spec["item"]),
                        keys_sorted=spec["keys_sorted"] is True)
     if kind == "struct":
-        return pa.struct([_arrow_field(field) for field in spec["fields"]])
+        fields = spec["fields"]
+        if not isinstance(fields, list):
+            raise UnsafeModelFileError(f"Bad Arrow struct fields {fields!r}.")
+        return pa.struct([field(f) for f in fields])
     raise UnsafeModelFileError(f"Unknown Arrow type {kind!r}.")
 
 
-def _arrow_field(spec):
+def _arrow_field(spec, depth=0):
     import pyarrow as pa
 
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
         raise UnsafeModelFileError(f"Bad Arrow field description {spec!r}.")
-    return pa.field(spec["name"], _arrow_type(spec["type"]), nullable=spec["nullable"] is True)
+    return pa.field(spec["name"], _arrow_type(spec["type"], depth),
+                    nullable=spec["nullable"] is True)
 
 
-def _int(value):
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise UnsafeModelFileError(f"Expected an integer in an Arrow type; got {value!r}.")
+def _int(value, low):
+    """``value``, an int in [``low``, 2**31): a size or precision of an Arrow type."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value < 2**31:
+        raise UnsafeModelFileError(
+            f"Expected an integer in [{low}, 2**31) in an Arrow type; got {value!r}.")
     return value
+
+
+def _time_zone(tz):
+    """A timestamp's time zone from the file: ``None``, an offset (``"+01:00"``) or a
+    name the time zone database knows; anything else an :class:`UnsafeModelFileError`."""
+    if tz is None or (isinstance(tz, str) and re.fullmatch(r"[+-]\d{2}:\d{2}", tz)):
+        return tz
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (TypeError, ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise UnsafeModelFileError(f"Bad time zone {tz!r} of an Arrow timestamp.") from None
+    return tz
 
 
 def _dtype_name(dtype, where):

@@ -741,6 +741,41 @@ def test_arrow_dtypes_are_stored_as_their_parameters_or_refused_at_save():
         _Writer().encode(union, "Y['u']")
 
 
+def test_a_crafted_arrow_type_is_refused_as_unsafe():
+    # Values of the file's choosing reach pyarrow's constructors: each failure, a nesting
+    # past any Parquet column's and a time zone no database knows are refused by load
+    # (a RecursionError, an OverflowError, or a type that failed only later, escaped).
+    from sklearn_mtl._persistence import _Reader, _Writer
+
+    pa = pytest.importorskip("pyarrow")
+
+    def node(spec):
+        return {"$t": "pd_arrow", "v": "int64[pyarrow]", "type": spec}
+
+    deep = "int8"
+    for _ in range(500):
+        deep = {"type": "large_list", "item": {"name": "x", "nullable": True, "type": deep}}
+    crafted = [
+        deep,
+        {"type": "fixed_size_list", "size": 2**62,
+         "item": {"name": "x", "nullable": True, "type": "int8"}},
+        {"type": "fixed_size_binary", "byte_width": -3},
+        {"type": "timestamp", "unit": "us", "tz": "Mars/Olympus"},
+        {"type": "timestamp", "unit": "xx", "tz": None},
+        {"type": "decimal128", "precision": True, "scale": 2},
+        {"type": "dictionary", "value": "string", "ordered": False},
+        {"type": "struct", "fields": "abc"},
+        "os:system",
+    ]
+    for spec in crafted:
+        with pytest.raises(UnsafeModelFileError):
+            _Reader({}, set()).decode(node(spec))
+    # what save writes still loads: an offset and a named zone
+    for tz in ("+01:00", "Europe/Paris"):
+        dtype = pd.ArrowDtype(pa.timestamp("ms", tz=tz))
+        assert _Reader({}, set()).decode(_Writer().encode(dtype, "Y")) == dtype
+
+
 @pytest.mark.parametrize("labels", ["datetime64", "date", "period"])
 def test_date_labels_are_refused_at_save_naming_the_task(tmp_path, labels):
     # The estimators fit and predict dates, Timestamps and Periods as labels; save stores
