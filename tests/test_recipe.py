@@ -141,6 +141,13 @@ def test_lists_and_complex_numbers_in_x_are_refused_naming_the_column():
     with pytest.raises(ValueError, match=r"^Complex data not supported: X's column 'z' "
                                          r"holds complex numbers; expected real numbers"):
         clf.fit(X, y)
+    # the row is a position, whatever X's index (a repeated label gave "row slice(0, 3)")
+    X = pd.DataFrame({"a": np.arange(4.0), "b": [None, 2, "x", 3]}, index=[7, 7, 7, 1])
+    with pytest.raises(ValueError, match=r"mixes numbers and strings: row 2, column 'b' "
+                                         r"holds 'x'"):
+        TabularPreprocessor().fit(X)
+    with pytest.raises(ValueError, match=r"holds lists \(row 2: \[1\]\)"):
+        TabularPreprocessor().fit(X.assign(b=[None, 2, [1], 3]))
 
 
 def test_numbers_written_as_text_with_a_few_placeholders_warn():

@@ -467,36 +467,49 @@ def _as_frame(X):
 
 def _column_kind(frame, j):
     """True for a categorical column. An object column holding only numbers (and gaps)
-    is numeric; one mixing numbers and strings is refused, naming the first string."""
+    is numeric; one mixing numbers and strings is refused, naming the first string, and
+    so is one holding lists (or other containers)."""
     column = frame.iloc[:, j]
     if not _is_categorical(column) or column.dtype != object:
         return _is_categorical(column)
-    values = column.dropna()
-    nested = values.map(lambda v: isinstance(v, (list, tuple, set, frozenset, dict,
-                                                   np.ndarray)))
-    if nested.any():
-        row = int(np.flatnonzero(nested.to_numpy())[0])
-        position = frame.index.get_loc(values.index[row])
+    present = column.notna().to_numpy()
+    values = column[present]
+    kinds = values.map(_value_kind).to_numpy()  # one pass over the values
+
+    def first(kind):  # the position in X and the value of the first value of ``kind``
+        row = int(np.flatnonzero(kind)[0])
+        return int(np.flatnonzero(present)[row]), values.iloc[row]
+
+    if (kinds == "nested").any():
+        position, value = first(kinds == "nested")
         raise ValueError(
-            f"X's column {frame.columns[j]!r} holds {type(values.iloc[row]).__name__}s "
-            f"(row {position}: {values.iloc[row]!r}); a feature column holds one number, "
-            "category or date a row. Expand it into columns of their own (for tags, "
-            "MultiLabelBinarizer's 0/1 columns)."
+            f"X's column {frame.columns[j]!r} holds {type(value).__name__}s (row "
+            f"{position}: {value!r}); a feature column holds one number, category or date "
+            "a row. Expand it into columns of their own (for tags, MultiLabelBinarizer's "
+            "0/1 columns)."
         )
-    # any real number (a Decimal, a Fraction, numpy's), not a bool
-    numbers = values.map(lambda v: isinstance(v, (Number, np.number))
-                         and not isinstance(v, (bool, np.bool_, complex, np.complexfloating)))
+    numbers = kinds == "number"
     if numbers.all():
         return False
     if numbers.any():
-        row = int(np.flatnonzero(~numbers.to_numpy())[0])
-        position = frame.index.get_loc(values.index[row])
+        position, value = first(~numbers)
         raise ValueError(
             f"X's column {frame.columns[j]!r} mixes numbers and strings: row {position}, "
-            f"column {frame.columns[j]!r} holds {values.iloc[row]!r}; expected numbers or "
+            f"column {frame.columns[j]!r} holds {value!r}; expected numbers or "
             "categories in one column, not both."
         )
     return True
+
+
+def _value_kind(value):
+    """``"number"`` for any real number (a Decimal, a Fraction, numpy's; not a bool),
+    ``"nested"`` for a list or another container, else ``"other"``."""
+    if isinstance(value, (Number, np.number)) and not isinstance(
+            value, (bool, np.bool_, complex, np.complexfloating)):
+        return "number"
+    if isinstance(value, (list, tuple, set, frozenset, dict, np.ndarray)):
+        return "nested"
+    return "other"
 
 
 #: Share of a text column's values that read as numbers from which the others are taken
@@ -558,7 +571,8 @@ def _dates_of_objects(frame):
         if column.dtype != object:
             continue
         values = column.dropna()
-        if len(values) and values.map(lambda v: isinstance(v, datetime.date)).all():
+        if (len(values) and isinstance(values.iloc[0], datetime.date)  # most are not
+                and values.map(lambda v: isinstance(v, datetime.date)).all()):
             parsed[j] = pd.to_datetime(column, utc=True)
     return _with_columns(frame, parsed)
 
