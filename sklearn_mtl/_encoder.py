@@ -469,11 +469,16 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None):
         return task
     containers = _holds_containers(raw)
     if containers and task.kind in ("binary", "multiclass"):
-        row, value = next((i, v) for i, v in enumerate(raw) if _is_label_container(v))
-        value = _plain(value) if isinstance(value, np.ndarray) else value
+        found = next(((i, v) for i, v in enumerate(raw) if _is_label_container(v)), None)
+        if found is None:  # a column of a list dtype, every row a gap
+            where = f" (its dtype is {getattr(raw, 'dtype', type(raw).__name__)})"
+        else:
+            row, value = found
+            value = _plain(value) if isinstance(value, np.ndarray) else value
+            where = f" ({value!r} in row {row})"
         raise ValueError(
-            f"Task {task.name!r} is declared {task.kind}, but its column holds label sets "
-            f"({value!r} in row {row}); a {task.kind} task has one label "
+            f"Task {task.name!r} is declared {task.kind}, but its column holds label sets"
+            f"{where}; a {task.kind} task has one label "
             f"per row. Declare Task({task.name!r}, kind='multilabel') for a column of label "
             "sets."
         )

@@ -421,6 +421,15 @@ def test_declared_kind_is_kept_for_a_column_of_label_sets(kind, tags, row):
     assert enc.fit(pd.DataFrame({"a": [["x"], ["y"]]})).tasks_[0].kind == "multilabel"
 
 
+def test_declared_kind_on_a_list_column_of_gaps_alone_names_the_dtype():
+    # a pyarrow list column of gaps alone holds no list to show: a bare StopIteration
+    pa = pytest.importorskip("pyarrow")
+    Y = pd.DataFrame({"a": pd.Series([None, None], dtype=pd.ArrowDtype(pa.list_(pa.string())))})
+    with pytest.raises(ValueError, match=r"^Task 'a' is declared binary, but its column holds "
+                                         r"label sets \(its dtype is list<item: string>"):
+        StructuredLabelEncoder(tasks=[Task("a", kind="binary", classes=["x", "y"])]).fit(Y)
+
+
 # ---------------------------------------------------------------------- other errors
 def test_unseen_label_lists_known_classes():
     enc = StructuredLabelEncoder().fit(car_frame()[["car", "color"]])
