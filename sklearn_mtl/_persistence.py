@@ -1220,17 +1220,18 @@ def _module_without_drawing(est, X0):
     """The network of ``est``, built for the file's weights to overwrite: on torch's meta
     device, which draws no random numbers, then given (empty) memory. torch's generator
     is one for the process, and a fit in another thread holds it: a load neither waits for
-    that fit nor moves its draws. A network that cannot be built there (a trunk of the
-    user's that runs a sample to learn its width) is built as fit builds it, seeded."""
+    that fit nor moves its draws. Only the package's own trunks are built there, whose
+    every tensor is a parameter or a saved buffer: a trunk of the user's may hold tensors
+    that the file does not (a buffer kept out of its state, a constant), which empty memory
+    would leave as garbage; it is built as fit builds it, seeded."""
     import torch
 
-    try:
+    if isinstance(est.trunk, str):
         with torch.device("meta"):
             module = est._build_module(X0, rebuild=True)
         return module.to_empty(device="cpu").float()
-    except (RuntimeError, NotImplementedError, TypeError, ValueError):
-        with est._rng_context(est._seed):
-            return est._build_module(X0, rebuild=True)
+    with est._rng_context(est._seed):
+        return est._build_module(X0, rebuild=True)
 
 
 def _rebuild_net(est, node, reader):

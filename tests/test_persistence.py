@@ -323,6 +323,30 @@ def test_custom_trunk_needs_trust(tmp_path):
     _same_outputs(clf, load(path, trusted=[name]), X)
 
 
+class ScaledTrunk(TinyTrunk):
+    """A trunk holding a buffer kept out of its saved state: built at load, not read."""
+
+    def __init__(self, n_features, width=4):
+        super().__init__(n_features, width)
+        self.register_buffer("scale", torch.full((width,), 3.0), persistent=False)
+        self.out_features = width  # its width said: no sample run to learn it
+
+    def forward(self, x):
+        return super().forward(x) * self.scale
+
+
+def test_a_custom_trunks_tensors_outside_its_state_are_built_at_load(tmp_path):
+    # load builds the package's own trunks on the meta device, then fills their memory
+    # from the file; a trunk of the user's is built as fit builds it, or its buffer kept
+    # out of the state would be left as empty memory
+    X, Y, tasks = car_data(n=20)
+    clf = MultiTaskClassifier(tasks=tasks, trunk=ScaledTrunk, max_epochs=1,
+                              random_state=0).fit(X, Y)
+    loaded = load(save(clf, tmp_path / "m.mtl"), trusted=[f"{ScaledTrunk.__module__}.ScaledTrunk"])
+    assert torch.equal(loaded.net_.module_.trunk.scale, torch.full((4,), 3.0))
+    _same_outputs(clf, loaded, X)
+
+
 class CustomClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         self.classes_ = np.unique(y)
