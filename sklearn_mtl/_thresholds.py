@@ -284,19 +284,21 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         if self.cv is None or isinstance(self.cv, Integral):
             n_splits = 5 if self.cv is None else self.cv  # check_cv's default
             model = _final(self.estimator_)
+            # the folds are made on the labels as the model reads them (its encoder's
+            # gated_labels, missing_groups, from_groups), not re-read from the raw Y
             if groups is not None:
                 # whole groups, each task's labels spread over the folds as the groups allow
-                splitter = MultiTaskStratifiedGroupKFold(n_splits, tasks=model.tasks_)
-                return list(splitter.split(X, Y, groups))
+                splitter = MultiTaskStratifiedGroupKFold(n_splits)
+                return list(splitter.split(X, model.encoder_.transform(Y), groups))
             if _one_classification_task(model):
-                # A classifier's 1-D y: stratified folds, on the labels as the model reads
-                # them. check_cv would sort the raw labels, and fail on a missing one.
-                codes = model.encoder_.transform(Y).codes[:, 0]
+                # A classifier's 1-D y: stratified folds. check_cv would sort the raw
+                # labels, and fail on a missing one.
+                encoded = model.encoder_.transform(Y)
+                codes = encoded.codes[:, 0]
                 if (codes >= 0).all():  # scikit-learn's folds, as check_cv gives them
                     return list(StratifiedKFold(n_splits).split(X, codes))
                 # a missing label counts for nothing; its row still goes to a fold
-                splitter = MultiTaskStratifiedKFold(n_splits, tasks=model.tasks_)
-                return list(splitter.split(X, Y))
+                return list(MultiTaskStratifiedKFold(n_splits).split(X, encoded))
         # an int: KFold; a splitter gets the labels (a splitter of this package reads them)
         return list(check_cv(self.cv).split(X, Y, groups))
 

@@ -11,6 +11,7 @@ from sklearn_mtl import (
     IndependentTaskClassifier,
     LabelProductClassifier,
     MultiTaskClassifier,
+    StructuredLabelEncoder,
     Task,
     TaskChainClassifier,
     TaskThresholdTuner,
@@ -415,3 +416,27 @@ def test_metadata_routing_gives_the_estimator_what_it_requests(monkeypatch):
     # without routing, other metadata than the weights and groups are refused
     with pytest.raises(ValueError, match="enable_metadata_routing=True"):
         TaskThresholdTuner(IndependentTaskClassifier(_Recording()), cv=3).fit(X, y, note=note)
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_folds_read_labels_with_the_models_own_encoder(grouped):
+    # The group folds (and a 1-D y's) are made on the labels as the model's encoder reads
+    # them: a colour recorded where the gate is off is masked (gated_labels="mask"), a
+    # multi-hot matrix is read by from_groups; neither is re-read with the defaults.
+    rng = np.random.RandomState(0)
+    X = rng.randn(120, 3)
+    groups = np.arange(120) // 4 if grouped else None
+    car = np.where(X[:, 0] > 0, "yes", "no")
+    Y = pd.DataFrame({"car": car, "color": np.where(X[:, 1] > 0, "red", "blue")})
+    tasks = [Task("car"), Task("color", gate=("car", "yes"))]
+    encoder = StructuredLabelEncoder(tasks=tasks, gated_labels="mask")
+    model = IndependentTaskClassifier(LogisticRegression(), encoder=encoder)
+    tuner = TaskThresholdTuner(model, cv=3).fit(X, Y, groups=groups)
+    assert set(tuner.thresholds_) == {"car", "color"}
+    M = np.zeros((120, 5), dtype=int)
+    M[np.arange(120), (X[:, 0] > 0).astype(int)] = 1
+    M[np.arange(120), np.digitize(X[:, 1], [-0.5, 0.5]) + 2] = 1
+    flat = StructuredLabelEncoder.from_groups({"A": [0, 1], "B": [2, 3, 4]})
+    model = IndependentTaskClassifier(LogisticRegression(), encoder=flat)
+    tuner = TaskThresholdTuner(model, cv=3).fit(X, M, groups=groups)
+    assert set(tuner.thresholds_) == {"A"}  # the binary group
