@@ -1012,7 +1012,7 @@ def _with_tabular_input(preprocessor, module):
             masses = getattr(pre, "point_mass_columns_", ())  # absent: an older model
             self.register_buffer("mass_columns", torch.as_tensor(masses, dtype=torch.long))
             self.register_buffer("mass_values", torch.as_tensor(
-                getattr(pre, "point_mass_values_", ()), dtype=torch.float64))
+                getattr(pre, "point_mass_values_", ()), dtype=torch.float32))
             # the piecewise-linear encoding: per encoding column, its numeric column
             # (among the numeric ones), its bin's lower edge and width
             self._encoding("bin", getattr(pre, "bin_edges_", ()))
@@ -1056,7 +1056,9 @@ def _with_tabular_input(preprocessor, module):
             if self.missing_columns.numel():
                 blocks.append(missing.index_select(1, self.missing_columns).to(torch.float32))
             if self.mass_columns.numel():
-                at = values.index_select(1, self.mass_columns) == self.mass_values
+                # in float32, as the preprocessor compares them (its inputs' precision)
+                at = (values.index_select(1, self.mass_columns).to(torch.float32)
+                      == self.mass_values)
                 blocks.append(at.to(torch.float32))
             if onehot is not None:
                 blocks.append(onehot)

@@ -655,7 +655,9 @@ def test_point_mass_indicator_export():
     # of that value goes into the graph
     X, Y = _car_data(120, 0)
     X = X.astype(np.float64)
-    X[::3, 1] = X[:, 1].min() - 1.0
+    # at a value float32 cannot hold: the graph reads float32 inputs
+    X[::3, 1] = X[:, 1].min() - 1.3
+    assert np.float32(X[0, 1]) != X[0, 1]
     X[::7, 2] = np.nan
     clf = MultiTaskClassifier(tasks=TASKS, max_epochs=3, random_state=0).fit(X, Y)
     np.testing.assert_array_equal(clf.preprocessor_.point_mass_columns_, [1])

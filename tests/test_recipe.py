@@ -401,6 +401,20 @@ def test_point_mass_indicators_exact_values():
         TabularPreprocessor(point_mass=1.5).fit(X)
 
 
+def test_point_mass_read_alike_in_float32_and_float64():
+    # A score capped at 2.3, which float32 cannot hold: the indicator is the same whether
+    # the table (at fit or at transform) is float64 or float32.
+    rng = np.random.RandomState(0)
+    x = np.where(rng.rand(100) < 0.4, 2.3, np.round(rng.uniform(0, 2.2, 100), 2))
+    X64 = np.column_stack([x, rng.randn(100)])
+    X32 = X64.astype(np.float32)
+    for fitted_on in (X64, X32):
+        pre = TabularPreprocessor().fit(fitted_on)
+        np.testing.assert_array_equal(pre.point_mass_columns_, [0])
+        for X in (X64, X32):
+            np.testing.assert_array_equal(pre.transform(X)[:, -1], x == 2.3)
+
+
 def test_preprocessor_saved_before_point_masses_transforms_as_before():
     X = pd.DataFrame({"spend": [0.0, 0.0, 0.0, 2.0, 5.0, 7.0]})
     pre = TabularPreprocessor().fit(X)

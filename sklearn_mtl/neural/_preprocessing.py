@@ -263,7 +263,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                   missing[:, self.missing_columns_].astype(np.float32)]
         masses = getattr(self, "point_mass_columns_", ())  # absent: an older model
         if len(masses):
-            blocks.append((numeric[:, masses] == self.point_mass_values_).astype(np.float32))
+            # compared in float32, as a float32 table and the ONNX graph give the values:
+            # a mass at 2.3 is float32's 2.3 in a float32 column
+            at = (numeric[:, masses].astype(np.float32)
+                  == np.asarray(self.point_mass_values_, dtype=np.float32))
+            blocks.append(at.astype(np.float32))
         if self.one_hot_ is not None:
             blocks.append(self.one_hot_.transform(
                 _categorical_block(frame, self.categorical_columns_,
