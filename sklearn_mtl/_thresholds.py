@@ -308,10 +308,9 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             "observed_combinations_", "n_features_in_", "feature_names_in_",
         ):
             # the labels' attributes are the model's, the features' a pipeline's own
-            if not name.startswith(("n_features", "feature_names")):
-                est = _final(est)
-            if hasattr(est, name):
-                setattr(self, name, getattr(est, name))
+            source = est if name.startswith(("n_features", "feature_names")) else _final(est)
+            if hasattr(source, name):
+                setattr(self, name, getattr(source, name))
             elif name == "feature_names_in_" and hasattr(self, name):
                 delattr(self, name)
 

@@ -277,6 +277,24 @@ def test_a_pipeline_is_tuned_as_its_model_is():
                                   proba > scaled.thresholds_["car"])
 
 
+def test_features_in_are_the_pipelines_own():
+    # A ColumnTransformer in front changes the width: the tuner's n_features_in_ and
+    # feature_names_in_ are the pipeline's (its input), not its last step's.
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"p": rng.randn(90), "s": rng.choice(["a", "b", "c"], 90)})
+    Y = pd.DataFrame({"u": np.where(X["p"] > 0, "yes", "no"), "v": X["s"] == "a"})
+    front = ColumnTransformer([("num", "passthrough", ["p"]), ("cat", OneHotEncoder(), ["s"])])
+    model = IndependentTaskClassifier(LogisticRegression())
+    tuner = TaskThresholdTuner(make_pipeline(front, model), cv=3).fit(X, Y)
+    assert tuner.n_features_in_ == 2
+    np.testing.assert_array_equal(tuner.feature_names_in_, ["p", "s"])
+    assert tuner.tasks_ == tuner.estimator_[-1].tasks_
+
+
 def test_a_model_of_another_library_or_a_joint_pipeline_is_refused_before_fitting():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
