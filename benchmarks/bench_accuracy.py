@@ -271,7 +271,7 @@ def verdict(frame):
     text = (f"exact match {mtl.exact_match:.4f} vs best baseline {best.model} "
             f"{best.exact_match:.4f} ({'met' if ok_exact else 'MISSED'}); largest mean task "
             f"accuracy deficit {max(worst_gap, 0):.4f} ({'met' if ok_tasks else 'MISSED'})")
-    return ok_exact and ok_tasks, text
+    return bool(ok_exact and ok_tasks), text  # a numpy bool is not `True`
 
 
 def paired(details, frame):
