@@ -13,7 +13,16 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._frames import polars_dtypes, to_pandas, to_polars
-from ._schema import MISSING, NOT_APPLICABLE, Schema, Task, _plain, as_task_list
+from ._schema import (
+    CLASSIFICATION_KINDS,
+    MISSING,
+    NOT_APPLICABLE,
+    Schema,
+    Task,
+    _plain,
+    _topological_order,
+    as_task_list,
+)
 from ._validation import mapping_form
 
 _CONTAINERS = (list, set, frozenset, tuple)
@@ -267,7 +276,18 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
         else:
             reader = _ColumnsReader.fit(Y, declared)
         columns = reader.read(Y)
-        tasks = [_complete_task(task, columns[task.name]) for task in reader.tasks]
+        if self.gated_labels == "mask":
+            # A label where the gate is off is masked: like a missing one, it is no class
+            # of its task. Parents first, so that a child's gate reads them.
+            tasks = _complete_in_gate_order(
+                reader.tasks,
+                columns,
+                lambda task, raw, applies: _complete_task(
+                    task, raw, applies=applies() if task.classes is None else None
+                ),
+            )
+        else:
+            tasks = [_complete_task(task, columns[task.name]) for task in reader.tasks]
         reader.containers = {
             t.name: _container_of(columns[t.name]) for t in tasks if t.kind == "multilabel"
         }
@@ -300,18 +320,26 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
         n = len(next(iter(columns.values()))) if columns else 0
         codes = np.empty((n, len(schema)), dtype=np.int64)
         multilabel, regression = {}, {}
-        for j, task in enumerate(schema):
+        # Masking, parents come first: a label where the gate is off is not read at all
+        # (a placeholder such as "n/a" there is no unknown label).
+        mask = self.gated_labels == "mask"
+        for j in schema.order if mask else range(len(schema)):
+            task = schema[j]
             raw = columns[task.name]
+            off = None
+            if mask and task.gate is not None:
+                parent = schema.index(task.gate[0])
+                off = _gated_off(task, schema[parent], codes[:, parent])
             if task.kind == "multilabel":
-                block = _encode_multilabel(task, raw)
+                block = _encode_multilabel(task, raw, ignore=off)
                 multilabel[task.name] = block
                 codes[:, j] = np.where((block >= 0).any(axis=1), 0, MISSING)
             elif task.kind == "regression":
-                values = _encode_regression(task, raw)
+                values = _encode_regression(task, raw, ignore=off)
                 regression[task.name] = values
                 codes[:, j] = np.where(np.isnan(values), MISSING, 0)
             else:
-                codes[:, j] = _encode_classes(task, raw)
+                codes[:, j] = _encode_classes(task, raw, ignore=off)
         conflicts = schema.apply_gates(codes)
         if self.gated_labels == "raise" and conflicts.any():
             row, j = np.argwhere(conflicts)[0]
@@ -451,25 +479,140 @@ def _is_arrow_list(dtype):
 
 def _container_of(raw):
     """The type a multilabel column's label sets are given back in: its own, or a list
-    (for arrays read from Parquet, too)."""
-    first = _first_present(raw) if not (isinstance(raw, np.ndarray) and raw.ndim == 2) else None
+    (for arrays read from Parquet, too). The first row that holds labels tells it: a
+    placeholder masked where the task's gate is off does not."""
+    if isinstance(raw, np.ndarray) and raw.ndim == 2:
+        return list
+    first = next((v for v in raw if _is_label_container(v)), None)
     return type(first) if isinstance(first, _CONTAINERS) else list
 
 
-def _complete_task(task, raw, *, gate_values=(), placeholders=None):
+def _rows(raw, keep):
+    """The rows ``keep`` (an index or bool array) of a raw column: a Series keeps its
+    dtype (a categorical its categories), an array is indexed."""
+    return raw.iloc[keep] if isinstance(raw, pd.Series) else raw[keep]
+
+
+def _gated_off(task, parent, parent_codes):
+    """Where ``task``'s gate is off, from its parent's codes: the parent is itself not
+    applicable, or has a label that does not open the gate. A missing parent label leaves
+    the gate unknown (on), as :meth:`Schema.apply_gates` reads it.
+
+    Parameters
+    ----------
+    task : Task
+        A gated task.
+    parent : Task
+        Its parent, complete (binary or multiclass).
+    parent_codes : ndarray of shape (n_samples,)
+        The parent's codes, ``NOT_APPLICABLE`` where its own gate is off.
+
+    Returns
+    -------
+    off : ndarray of shape (n_samples,), dtype bool
+    """
+    # indexed by parent code + 2: NOT_APPLICABLE (-2) -> off, MISSING (-1) -> on
+    on = np.zeros(len(parent.classes) + 2, dtype=bool)
+    on[MISSING + 2] = True
+    on[[i + 2 for i, c in enumerate(parent.classes) if c in task.gate[1]]] = True
+    return ~on[parent_codes + 2]
+
+
+def _complete_in_gate_order(tasks, columns, complete):
+    """Each task as ``complete(task, raw, applies)`` gives it, parents before children.
+
+    ``complete`` fills a task (its kind, its classes) from ``raw``, its column of
+    ``columns`` (None where there is none). ``applies()`` gives the rows where the task's
+    gate is not off, a bool array (None: every row), as :func:`_gated_off` reads them from
+    the parent as ``complete`` gave it, and from the parent's own gate (a grandchild of a
+    child that is off is off). It encodes the parent, so a task whose classes are declared
+    need not call it. It gives None where the gate cannot be read: an unknown parent, a
+    cycle, a parent that is not a binary or multiclass task, a gate value it lacks, or a
+    label it refuses; ``Schema`` (or the encoding) then names the error.
+
+    Parameters
+    ----------
+    tasks : list of Task
+        The tasks, in the schema's order (possibly without kinds or classes).
+    columns : dict of str -> raw column
+        The labels of each task, as a reader reads them.
+    complete : callable
+        ``complete(task, raw, applies) -> Task``.
+
+    Returns
+    -------
+    tasks : list of Task
+        What ``complete`` gave each task, in the order of ``tasks``.
+    """
+    by_name = {t.name: t for t in tasks}
+    try:
+        known = all(t.gate is None or t.gate[0] in by_name for t in tasks)
+        order = _topological_order(tasks) if known else None
+    except ValueError:  # a cycle: Schema names it
+        order = None
+    done, off = {}, {}
+
+    def gated_off(name):
+        if name not in off:
+            off[name] = None
+            task = by_name[name]
+            parent = None if task.gate is None else done.get(task.gate[0])
+            if (
+                order is not None
+                and parent is not None
+                and parent.kind in CLASSIFICATION_KINDS
+                and parent.classes is not None
+                and all(v in parent.classes for v in task.gate[1])
+                and columns.get(parent.name) is not None
+            ):
+                try:
+                    codes = _encode_classes(
+                        parent, columns[parent.name], ignore=gated_off(parent.name)
+                    )
+                except ValueError:  # a label the parent refuses: the encoding names it
+                    codes = None
+                if codes is not None:
+                    off[name] = _gated_off(task, parent, codes)
+        return off[name]
+
+    for i in range(len(tasks)) if order is None else order:
+        task = tasks[i]
+
+        def applies(name=task.name):
+            rows = gated_off(name)
+            return None if rows is None else ~rows
+
+        done[task.name] = complete(task, columns.get(task.name), applies)
+    return [done[t.name] for t in tasks]
+
+
+def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None):
     """Fill a task's kind and classes from its raw column.
 
-    Scoring (the metrics), not training, passes the last two: ``gate_values``, the values
-    of this task that open its children's gates, are among the classes it infers even
-    where the data do not show them; ``placeholders``, two stand-in classes that no label
-    equals, fill up the classes of a task whose data show fewer than two, where training
-    refuses it.
+    Scoring (the metrics), not training, passes ``gate_values`` and ``placeholders``:
+    ``gate_values``, the values of this task that open its children's gates, are among the
+    classes it infers even where the data do not show them; ``placeholders``, two stand-in
+    classes that no label equals, fill up the classes of a task whose data show fewer than
+    two, where training refuses it. ``applies`` (a bool array, None for every row) keeps
+    the rows where the task's gate is not off: with ``gated_labels="mask"`` a label on
+    another row is masked, so it tells neither the kind nor the classes (as a missing one).
     """
     if task.kind == "regression":
         return task
-    containers = _holds_containers(raw)
+    if applies is not None and applies.all():
+        applies = None
+    column = raw if applies is None else _rows(raw, applies)
+    where_on = "" if applies is None else " where its gate is on"
+    containers = _holds_containers(column)
     if containers and task.kind in ("binary", "multiclass"):
-        found = next(((i, v) for i, v in enumerate(raw) if _is_label_container(v)), None)
+        found = next(
+            (
+                (i, v)
+                for i, v in enumerate(raw)
+                if (applies is None or applies[i]) and _is_label_container(v)
+            ),
+            None,
+        )
         if found is None:  # a column of a list dtype, every row a gap
             where = f" (its dtype is {getattr(raw, 'dtype', type(raw).__name__)})"
         else:
@@ -486,7 +629,7 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None):
         if task.classes is not None:
             return task._replace(kind="multilabel")
         labels = set()
-        for v in raw:
+        for v in column:
             if _is_label_container(v):
                 labels.update(v)
         try:
@@ -501,22 +644,25 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None):
         kind = task.kind or ("binary" if len(task.classes) == 2 else "multiclass")
         return task._replace(kind=kind)
     sort = False
-    if isinstance(raw, pd.Series) and isinstance(raw.dtype, pd.CategoricalDtype):
-        classes = _plain(raw.cat.categories)
-    elif pd.api.types.is_bool_dtype(getattr(raw, "dtype", None)):  # bool or "boolean"
+    if isinstance(column, pd.Series) and isinstance(column.dtype, pd.CategoricalDtype):
+        classes = _plain(column.cat.categories)
+    elif pd.api.types.is_bool_dtype(getattr(column, "dtype", None)):  # bool or "boolean"
         classes = [False, True]
     else:
         sort = True
-        if isinstance(raw, pd.Series):
-            values = raw.dropna().to_numpy()  # nullable Int64 stays integral
+        if isinstance(column, pd.Series):
+            values = column.dropna().to_numpy()  # nullable Int64 stays integral
         else:
-            values = np.asarray(raw)
+            values = np.asarray(column)
             if values.dtype.kind not in "biu":
                 values = values[~_missing(values)]
         if len(values) == 0 and placeholders is None:
+            masked = ""
+            if applies is not None:
+                masked = f" or masked ({len(raw) - len(column)} where its gate is off)"
             raise ValueError(
-                f"Task {task.name!r} has no labels: all {len(raw)} values are missing, so its "
-                f"classes cannot be inferred and no model can learn it. Drop the column "
+                f"Task {task.name!r} has no labels: all {len(raw)} values are missing{masked}, "
+                f"so its classes cannot be inferred and no model can learn it. Drop the column "
                 f"{task.name!r} from Y (and its Task from tasks=, if declared) to train on "
                 "the other tasks (e.g. "
                 f"Y.drop(columns=[{task.name!r}]) for a DataFrame). To only encode or score it, "
@@ -547,7 +693,7 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None):
         classes = classes + list(placeholders[: 2 - len(classes)])
     if len(classes) < 2:
         raise ValueError(
-            f"Task {task.name!r} has one class {_plain(classes)!r} in the data; a "
+            f"Task {task.name!r} has one class {_plain(classes)!r} in the data{where_on}; a "
             "classification task needs at least two classes. Where its other classes are "
             "rare (absent from a cross-validation fold's training rows), declare them: "
             f"Task({task.name!r}, classes=[...]), or the whole Y's schema, "
@@ -572,12 +718,35 @@ def _sorted_labels(task, labels):
         raise ValueError(f"Task {task.name!r} has labels that cannot be ordered: {exc}.") from None
 
 
-def _encode_classes(task, raw):
+def _encode_classes(task, raw, ignore=None):
     """Codes of one binary/multiclass column: hash once with pandas, map the uniques.
 
     Missing values (NaN, None, ``pd.NA``) become MISSING; a label that is not among the
     task's classes is a ValueError naming the row.
+
+    ``ignore`` (a bool array, None for no row) marks the rows where the task's gate is off,
+    with ``gated_labels="mask"``: whatever they hold is not read (an unknown placeholder
+    such as ``"n/a"`` raises nothing), and their codes are NOT_APPLICABLE.
     """
+    return _read_rows(_class_codes, task, raw, ignore, NOT_APPLICABLE)
+
+
+def _read_rows(read, task, raw, ignore, fill):
+    """``read(task, raw)``, where ``ignore`` (a bool array or None) marks rows not to read:
+    they are ``fill``, and the others are read alone (``read(task, rows_of_raw, rows)``,
+    so that an error names the row of ``raw``)."""
+    if ignore is None or not ignore.any():
+        return read(task, raw)
+    keep = np.flatnonzero(~ignore)
+    part = read(task, _rows(raw, keep), keep)
+    out = np.full((len(raw),) + part.shape[1:], fill, dtype=part.dtype)
+    out[keep] = part
+    return out
+
+
+def _class_codes(task, raw, rows=None):
+    """:func:`_encode_classes` of ``raw``, whose row ``i`` is row ``rows[i]`` of the
+    labels (``None``: row ``i``), the row that an error names."""
     if isinstance(raw, pd.Series) and isinstance(raw.dtype, pd.CategoricalDtype):
         raw_codes = raw.cat.codes.to_numpy()
         uniques = raw.cat.categories
@@ -589,6 +758,7 @@ def _encode_classes(task, raw):
             row, value = next(
                 (i, v) for i, v in enumerate(raw) if not isinstance(v, _HASHABLE_LABEL)
             )
+            row = row if rows is None else int(rows[row])
             raise ValueError(
                 f"Task {task.name!r} ({task.kind}) expects one label per row; got {value!r} "
                 f"in row {row}."
@@ -602,6 +772,7 @@ def _encode_classes(task, raw):
         bad[:-1] = unknown
         row = int(np.flatnonzero(bad[raw_codes])[0])  # raw_codes == -1 reads bad[-1]
         value = _plain([uniques[raw_codes[row]]])[0]
+        row = row if rows is None else int(rows[row])
         raise ValueError(
             f"Task {task.name!r} got label {value!r} in row {row}, which is not among its "
             f"classes {task.classes!r}."
@@ -610,7 +781,20 @@ def _encode_classes(task, raw):
     return table[raw_codes]
 
 
-def _encode_multilabel(task, raw):
+def _encode_multilabel(task, raw, ignore=None):
+    """The 0/1 block of one multilabel task (-1 where masked), from a column of label sets
+    or a group of 0/1 columns.
+
+    ``ignore`` (a bool array, None for no row) marks the rows where the task's gate is off,
+    with ``gated_labels="mask"``: whatever they hold is not read, and they are masked.
+    """
+    return _read_rows(_multilabel_block, task, raw, ignore, MISSING)
+
+
+def _multilabel_block(task, raw, rows=None):
+    """:func:`_encode_multilabel` of ``raw``, whose row ``i`` is row ``rows[i]`` of the
+    labels (``None``: row ``i``), the row that an error names."""
+    at = (lambda row: row) if rows is None else (lambda row: int(rows[row]))
     k = len(task.classes)
     if isinstance(raw, np.ndarray) and raw.ndim == 2:  # a group of 0/1 columns
         values = np.asarray(raw, dtype=float) if raw.dtype != object else _to_float(task, raw)
@@ -620,7 +804,7 @@ def _encode_multilabel(task, raw):
             row, col = np.argwhere(~ok)[0]
             raise ValueError(
                 f"Multilabel task {task.name!r} column {task.classes[col]!r} has value "
-                f"{values[row, col].item()!r} in row {row}; expected 0, 1 or missing."
+                f"{values[row, col].item()!r} in row {at(row)}; expected 0, 1 or missing."
             )
         block = np.where(missing, MISSING, values).astype(np.int8)
         return block
@@ -632,7 +816,7 @@ def _encode_multilabel(task, raw):
                 col = lookup.get(label)
                 if col is None:
                     raise ValueError(
-                        f"Multilabel task {task.name!r} got label {label!r} in row {row}, "
+                        f"Multilabel task {task.name!r} got label {label!r} in row {at(row)}, "
                         f"which is not among its labels {_plain(task.classes)!r}."
                     )
                 block[row, col] = 1
@@ -641,7 +825,7 @@ def _encode_multilabel(task, raw):
         else:
             raise ValueError(
                 f"Multilabel task {task.name!r} expects a list or set of labels per row; got "
-                f"{labels!r} in row {row}."
+                f"{labels!r} in row {at(row)}."
             )
     return block
 
@@ -655,7 +839,18 @@ def _to_float(task, raw):
         ) from None
 
 
-def _encode_regression(task, raw):
+def _encode_regression(task, raw, ignore=None):
+    """The float values of one regression task (NaN where missing).
+
+    ``ignore`` (a bool array, None for no row) marks the rows where the task's gate is off,
+    with ``gated_labels="mask"``: whatever they hold is not read, and they are NaN.
+    """
+    return _read_rows(_regression_values, task, raw, ignore, np.nan)
+
+
+def _regression_values(task, raw, rows=None):
+    """:func:`_encode_regression` of ``raw``, whose row ``i`` is row ``rows[i]`` of the
+    labels (``None``: row ``i``), the row that an error names."""
     try:
         values = np.array(pd.to_numeric(pd.Series(np.asarray(raw, dtype=object))), dtype=float)
     except (TypeError, ValueError):
@@ -665,6 +860,7 @@ def _encode_regression(task, raw):
         ) from None
     if np.isinf(values).any():
         row = int(np.flatnonzero(np.isinf(values))[0])
+        row = row if rows is None else int(rows[row])
         raise ValueError(f"Regression task {task.name!r} has an infinite value in row {row}.")
     return values
 

@@ -34,9 +34,11 @@ from .._encoder import (
     _as_label_array,
     _check_unique_columns,
     _ColumnsReader,
+    _complete_in_gate_order,
     _complete_task,
     _is_indicator,
     _is_tag_lists,
+    _rows,
 )
 from .._frames import to_pandas
 from .._schema import Schema, Task
@@ -283,7 +285,8 @@ def _extend_classes(tasks, Y):
     """Append to each classification task the labels of ``Y`` it does not know.
 
     Used by scorers, where the schema was learned on a training fold and the test fold
-    may hold a class the fold never saw.
+    may hold a class the fold never saw. A label where the task's gate is off is masked,
+    not a class (parents are extended first: a class new to a parent closes the gate).
     """
     columns = dict(_raw_columns(Y))
     if isinstance(Y, pd.DataFrame):
@@ -292,13 +295,12 @@ def _extend_classes(tasks, Y):
         by_task = {t.name: values for t, (_, values) in zip(tasks, columns.items())}
     else:
         return tasks
-    out = []
-    for task in tasks:
-        values = by_task.get(task.name)
+
+    def extend(task, values, applies):
         if values is None or task.columns is not None or task.kind not in ("binary", "multiclass"):
-            out.append(task)
-            continue
-        present = _present_values(values)
+            return task
+        rows = applies()
+        present = _present_values(values if rows is None else _rows(values, rows))
         known = set(task.classes)
         extra = []
         for v in present or ():
@@ -307,8 +309,9 @@ def _extend_classes(tasks, Y):
                 extra.append(v)
         if extra:
             task = task._replace(kind="multiclass", classes=list(task.classes) + extra)
-        out.append(task)
-    return out
+        return task
+
+    return _complete_in_gate_order(tasks, by_task, extend)
 
 
 # ------------------------------------------------------------------------------ groups
@@ -435,7 +438,9 @@ def _complete_tasks(tasks, Y):
     Scoring takes the classes that the labels show, where training refuses too few: a
     task whose labels show one class gets :data:`ABSENT` as its second (as without a
     schema), one that shows none is two placeholders (it scores NaN), and a parent's
-    classes include the values its children's gates name (a gate open on no row).
+    classes include the values its children's gates name (a gate open on no row). Gated
+    labels are masked, so a label where its task's gate is off is no class of the task, as
+    the encoder reads it with ``gated_labels="mask"``.
     """
     reader = _ColumnsReader.fit(Y, tasks)
     columns = reader.read(Y)
@@ -443,11 +448,14 @@ def _complete_tasks(tasks, Y):
     for task in reader.tasks:
         if task.gate is not None:
             opening.setdefault(task.gate[0], set()).update(task.gate[1])
-    return [
-        _complete_task(task, columns[task.name], gate_values=opening.get(task.name, ()),
-                       placeholders=PLACEHOLDERS)
-        for task in reader.tasks
-    ]
+    return _complete_in_gate_order(
+        reader.tasks,
+        columns,
+        lambda task, raw, applies: _complete_task(
+            task, raw, gate_values=opening.get(task.name, ()), placeholders=PLACEHOLDERS,
+            applies=applies() if task.classes is None else None,
+        ),
+    )
 
 
 def fit_label_encoder(Y_true, Y_pred=None, schema=None, *, extend_classes=False):
