@@ -27,7 +27,8 @@ step stored as above; only these composition classes are rebuilt this way.
 Nothing in the archive is unpickled, and loading runs no code of the file's choosing:
 the only code that runs is the ``__init__`` of allow-listed classes (sklearn-mtl's own
 estimators, skorch callbacks) and the building of the network from the schema and the
-parameters, as ``fit`` does.
+parameters, as ``fit`` does. Loading writes nothing: the callbacks' ``initialize`` (a
+``Checkpoint`` creates its folder there) runs when training goes on, not at load.
 """
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ import math
 import os
 import platform
 import re
+import secrets
+import stat
+import struct
 import sys
-import tempfile
 import warnings
 import zipfile
 import zlib
@@ -71,6 +74,11 @@ SKOPS_DIR = "skops/"
 #: ``optimizer=torch.optim.AdamW`` or ``trunk=MyTrunk``) without being listed in ``trusted``.
 TRUSTED_MODULES = ("sklearn_mtl", "torch.nn", "torch.optim", "skorch.callbacks")
 _BUILTIN_TYPES = {t.__name__: t for t in (list, tuple, set, frozenset, dict, str, int, float, bool)}
+#: Functions that a skorch callback's parameters may refer to without ``trusted``: the
+#: ``sink`` that skorch's callbacks default to (``EarlyStopping``, ``PrintLog``: ``print``;
+#: ``Checkpoint``, ``TrainEndCheckpoint``: ``noop``). A callback calls its sink with the
+#: messages it reports while training; load calls neither.
+_CALLBACK_DEFAULT_FUNCTIONS = frozenset({"builtins:print", "skorch.utils:noop"})
 #: scikit-learn classes rebuilt from their parameters and attributes when they hold an
 #: sklearn-mtl estimator (skops stores the others, and these when they hold none).
 COMPOSITES = (
@@ -119,8 +127,10 @@ def save(estimator, path, *, include_optimizer=False):
     path : str, path-like or binary file object
         Where to write the archive (by convention ``*.mtl``). Written to a temporary file
         first and moved into place, so an interrupted save never leaves a half-written
-        model at ``path``. A file object opened for writing bytes (``io.BytesIO()``, an
-        upload stream) gets the archive written to it as it is, from where it stands.
+        model at ``path``. The file gets the permissions that ``open(path, "wb")`` would
+        give it: those of the file it replaces, else 0o666 less the umask (0o644 under
+        the usual umask 022). A file object opened for writing bytes (``io.BytesIO()``,
+        an upload stream) gets the archive written to it as it is, from where it stands.
     include_optimizer : bool, default=False
         Also store each network's optimizer state (AdamW's moments and step counts, about
         twice the weights' size), as skorch's ``save_params(f_optimizer=...)`` does: a
@@ -148,10 +158,18 @@ def save(estimator, path, *, include_optimizer=False):
         model. A column dtype that load could not rebuild is refused as well: an Arrow
         type other than numbers, strings, binary, dates and times, decimals, and
         dictionaries, lists, structs and maps of these (an extension type, a union).
+        A file object opened in text mode is refused (open it with ``"wb"``).
 
     See Also
     --------
     load : the inverse.
+
+    Notes
+    -----
+    Classes and functions are stored by import path; :func:`load` accepts some without
+    ``trusted`` (see there) and every other one that ``trusted`` names, a builtin
+    function included: a skorch callback's ``sink=print`` (its default) loads as it is,
+    ``sink=len`` with ``trusted=["builtins.len"]``.
 
     Examples
     --------
@@ -167,6 +185,8 @@ def save(estimator, path, *, include_optimizer=False):
     """
     from . import __version__
 
+    if isinstance(path, io.TextIOBase):
+        raise _text_stream_error(path, "wb")
     writer = _Writer(include_optimizer=include_optimizer)
     tree = writer.encode(estimator, type(estimator).__name__)
     members = {ESTIMATOR: json.dumps(tree, indent=1, allow_nan=False).encode()}
@@ -190,13 +210,10 @@ def save(estimator, path, *, include_optimizer=False):
     if hasattr(path, "write"):  # a binary file object: a buffer, an upload, a socket
         try:
             _write_archive(path, manifest, members)
-        except TypeError as exc:
+        except TypeError as exc:  # a text stream that is no io.TextIOBase
             if "str" not in str(exc):
                 raise
-            raise TypeError(
-                f"Cannot save to {path!r}: it is a text file object; open the file in "
-                "binary mode ('wb') or pass io.BytesIO()."
-            ) from None
+            raise _text_stream_error(path, "wb") from None
         return path
     path = _check_path(path, "a str or path-like path, or a binary file object")
     directory = os.path.dirname(os.path.abspath(path))
@@ -210,16 +227,54 @@ def save(estimator, path, *, include_optimizer=False):
             f"Cannot save to {path!r}: it is a folder; give a file path inside it, e.g. "
             f"{os.path.join(path, 'model.mtl')!r}."
         )
-    fd, tmp = tempfile.mkstemp(prefix=".sklearn-mtl-", suffix=".tmp", dir=directory)
+    fd, tmp = _new_file(directory)
     try:
         with os.fdopen(fd, "wb") as fh:
             _write_archive(fh, manifest, members)
+        _keep_mode(path, tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
     return path
+
+
+def _text_stream_error(stream, mode):
+    verb, extra = ("save to", " or pass io.BytesIO()") if mode == "wb" else ("load from", "")
+    return TypeError(
+        f"Cannot {verb} {stream!r}: it is a text file object; open the file in binary "
+        f"mode ({mode!r}){extra}."
+    )
+
+
+def _keep_mode(path, tmp):
+    """Give ``tmp`` the permissions of the file ``path`` that it replaces, as overwriting
+    it with ``open(path, "wb")`` keeps them (a new file keeps those of :func:`_new_file`).
+    POSIX only: Windows' one permission, read-only, would keep a read-only file from
+    being replaced at all."""
+    if os.name != "posix":
+        return
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode) & 0o777  # no setuid, setgid, sticky bit
+    except FileNotFoundError:
+        return
+    os.chmod(tmp, mode)
+
+
+def _new_file(directory):
+    """A new, empty file in ``directory`` for the archive to be written to, then renamed:
+    its descriptor and path. It is created as ``open(path, "wb")`` creates a file, with
+    mode 0o666 less the process's umask (``tempfile.mkstemp`` gives 0o600 whatever the
+    umask, which a model file would keep: unreadable by a server run by another user)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(directory, f".sklearn-mtl-{secrets.token_hex(8)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"Could not create a temporary file in {directory!r}.")
 
 
 def _write_archive(fh, manifest, members):
@@ -581,22 +636,32 @@ def load(path, *, trusted=None):
     trusted : list of str, default=None
         Extra classes or functions (``"package.module.Name"``) that the file may refer to:
         a custom trunk, a custom skorch callback, a base estimator from outside
-        scikit-learn. By default only sklearn-mtl, ``torch.nn``, ``torch.optim``,
-        ``skorch.callbacks``, builtin containers and (inside skops members) scikit-learn
-        classes and skops' default types are accepted.
+        scikit-learn, a builtin function (``"builtins.len"``). By default only the
+        classes of sklearn-mtl, ``torch.nn``, ``torch.optim`` and ``skorch.callbacks``,
+        builtin containers, (inside skops members) scikit-learn classes and skops'
+        default types, and, in a skorch callback's parameters, ``print`` and
+        ``skorch.utils.noop`` (the ``sink`` that skorch's callbacks default to) are
+        accepted; other functions always need to be listed.
 
     Returns
     -------
     estimator : estimator object
-        The estimator, with identical predictions.
+        The estimator, with identical predictions. Loading writes nothing anywhere: the
+        network's callbacks are built but initialized only when training goes on
+        (``warm_start=True``, ``partial_fit``), where a ``Checkpoint`` then creates its
+        folder, as the first ``fit`` did.
 
     Raises
     ------
     UnsafeModelFileError
         A ``ValueError`` when the file is not an sklearn-mtl model (e.g. a pickle), is
-        truncated or corrupted (checksums), was written by another format or release
-        series of sklearn-mtl, refers to a class or function that is not trusted, or is
-        inconsistent (e.g. a schema whose class count does not match the weights).
+        truncated or corrupted (checksums, or a zip archive or JSON that cannot be read),
+        was written by another format or release series of sklearn-mtl, refers to a class
+        or function that is not trusted, or is inconsistent (e.g. a schema whose class
+        count does not match the weights).
+    TypeError
+        When ``path`` is a file object opened in text mode (open it with ``"rb"``), or
+        bytes (wrap them in ``io.BytesIO``).
 
     See Also
     --------
@@ -605,13 +670,12 @@ def load(path, *, trusted=None):
     from . import __version__
 
     trusted = _trusted_names(trusted)
+    if isinstance(path, io.TextIOBase):  # before reading: a zip's bytes do not decode
+        raise _text_stream_error(path, "rb")
     if hasattr(path, "read"):  # a binary file object, read from where it stands
         blob = path.read()
         if not isinstance(blob, bytes):
-            raise TypeError(
-                f"Cannot load from {path!r}: it is a text file object; open the file in "
-                "binary mode ('rb')."
-            )
+            raise _text_stream_error(path, "rb")
         source, path = io.BytesIO(blob), getattr(path, "name", None) or type(path).__name__
         head = blob[:4]
     else:
@@ -634,6 +698,12 @@ def load(path, *, trusted=None):
             manifest = _read_json(zf.read(MANIFEST), MANIFEST)
             _check_manifest(manifest, __version__, path)
             digests = manifest.get("sha256", {})
+            if not isinstance(digests, dict) or not all(
+                    isinstance(d, str) for d in digests.values()):
+                raise UnsafeModelFileError(
+                    f"{path!r} has a malformed {MANIFEST}: its 'sha256' is not a table of "
+                    "member names and their digests."
+                )
             extra = sorted(set(members) - set(digests) - {MANIFEST})
             if extra:
                 raise UnsafeModelFileError(
@@ -651,8 +721,10 @@ def load(path, *, trusted=None):
                         "corrupted or modified after it was saved."
                     )
                 data[name] = blob
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, zlib.error) as exc:
-        raise UnsafeModelFileError(  # zlib: a compressed member's bytes corrupted
+    except UnsafeModelFileError:
+        raise
+    except _CORRUPT_ZIP as exc:
+        raise UnsafeModelFileError(
             f"{path!r} is not a readable sklearn-mtl model file (truncated, corrupted or "
             f"not a zip archive): {exc}."
         ) from None
@@ -662,6 +734,10 @@ def load(path, *, trusted=None):
         estimator = reader.decode(tree)
     except UnsafeModelFileError:
         raise
+    except RecursionError:  # values nested deeper than any estimator's
+        raise UnsafeModelFileError(
+            f"The estimator described in {path!r} is nested too deeply to be a model."
+        ) from None
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise UnsafeModelFileError(
             f"The estimator described in {path!r} is malformed: {type(exc).__name__}: {exc}"
@@ -684,11 +760,23 @@ def _trusted_names(trusted):
     return names
 
 
+#: What reading a damaged zip archive raises, besides ``BadZipFile``: a compressed
+#: member's bytes (``zlib.error``), a header's "version needed" or compression method
+#: (``NotImplementedError``), its flag of an encrypted member (``RuntimeError``), a name
+#: flagged UTF-8 that is not (``UnicodeDecodeError``), a field cut short
+#: (``struct.error``, ``EOFError``), an offset before the start of the file (``OSError``;
+#: ``ValueError`` in a buffer).
+_CORRUPT_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError,
+                NotImplementedError, RuntimeError, ValueError, struct.error, OSError)
+
+
 def _read_json(blob, name):
     try:
         return json.loads(blob.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UnsafeModelFileError(f"Member {name!r} is not valid JSON: {exc}.") from None
+    except RecursionError:  # arrays or objects nested past Python's recursion limit
+        raise UnsafeModelFileError(f"Member {name!r} is JSON nested too deeply.") from None
 
 
 def _release(version):
@@ -724,6 +812,7 @@ class _Reader:
         self.trusted = trusted
         self.objects = {}
         self._arrays = self._tensors = None
+        self._callback_depth = 0  # > 0 while a skorch callback's parameters are decoded
 
     # ------------------------------------------------------------------ lookups
     def arrays(self):
@@ -746,11 +835,16 @@ class _Reader:
             raise UnsafeModelFileError(f"Malformed import path {path!r}.")
         module, qualname = path.split(":", 1)
         dotted = f"{module}.{qualname}"
-        if module == "builtins":
-            if qualname in _BUILTIN_TYPES and instantiate is None:
-                return _BUILTIN_TYPES[qualname]
-            raise UnsafeModelFileError(f"The file refers to builtins.{qualname}, which is refused.")
-        listed = dotted in self.trusted
+        if module == "builtins" and qualname in _BUILTIN_TYPES and instantiate is None:
+            return _BUILTIN_TYPES[qualname]
+        listed = dotted in self.trusted or (
+            self._callback_depth > 0 and path in _CALLBACK_DEFAULT_FUNCTIONS)
+        if module == "builtins" and not listed:
+            raise UnsafeModelFileError(
+                f"The file refers to builtins.{qualname}, which is refused: of the builtins, "
+                "only the containers (list, dict, str...) load unless listed in trusted; "
+                f"pass trusted=[{dotted!r}] to load() if you trust the file with it."
+            )
         allowed = listed or any(module == m or module.startswith(m + ".") for m in TRUSTED_MODULES)
         if not allowed:
             raise UnsafeModelFileError(
@@ -907,7 +1001,12 @@ class _Reader:
             from skorch.callbacks import Callback
 
             cls = self.trusted_callable(node["class"], instantiate=Callback)
-            return cls(**self._state(node["params"]))
+            self._callback_depth += 1  # its sink may be skorch's default (print, noop)
+            try:
+                params = self._state(node["params"])
+            finally:
+                self._callback_depth -= 1
+            return cls(**params)
         if tag == "estimator":
             return self._decode_estimator(node)
         if tag == "skops":
@@ -1257,8 +1356,14 @@ def _rebuild_net(est, node, reader):
             kept = set(node["callbacks"])
             net.callbacks = [cb for cb in net.callbacks
                              if not isinstance(cb, tuple) or cb[0] in kept]
-        # an optimizer is built when training goes on, unless its state is here
-        net.initialize(defer_optimizer="optimizer" not in node)
+        # an optimizer is built when training goes on, unless its state is here; so are
+        # the callbacks initialized (a Checkpoint creates its folder as it is)
+        callbacks, net.callbacks = net.callbacks, "disable"
+        try:
+            net.initialize(defer_optimizer="optimizer" not in node)
+        finally:
+            net.callbacks = callbacks
+        net.callbacks_ = _callbacks_initialized_later(net)
     except (TypeError, ValueError, RuntimeError) as exc:
         raise UnsafeModelFileError(
             f"The network could not be rebuilt from the file's schema and parameters: {exc}"
@@ -1295,6 +1400,42 @@ def _rebuild_net(est, node, reader):
                 f"The saved optimizer state does not match the network's optimizer: {exc}"
             ) from None
     est.net_ = net
+
+
+def _callbacks_initialized_later(net):
+    """``net.callbacks_`` as skorch's ``initialize_callbacks`` makes it (the net's default
+    callbacks and its ``callbacks``, named, in skorch's order), but none initialized yet.
+
+    A callback's ``initialize`` may act on the world: a ``Checkpoint`` creates its
+    ``dirname``, an ``MlflowLogger`` starts a run. Loading a model does not: each callback
+    holds, until training goes on, an ``on_train_begin`` of this module's that first
+    initializes them all, in their order, as ``net.initialize()`` would have at load.
+    """
+    callbacks = []
+    for name, cb in net._uniquely_named_callbacks():
+        params = net.get_params_for(f"callbacks__{name}")
+        cb = getattr(net, f"callbacks__{name}", cb)  # a callback replaced by set_params
+        if cb is None:
+            continue
+        if isinstance(cb, type):  # a class: built as skorch builds it
+            cb = cb(**params)
+        else:
+            cb.set_params(**params)
+        vars(cb)["on_train_begin"] = functools.partial(_initialize_callbacks, cb)
+        callbacks.append((name, cb))
+    return callbacks
+
+
+def _initialize_callbacks(callback, net, **kwargs):
+    """``callback.on_train_begin(net, **kwargs)`` on a loaded net, every callback of
+    ``net`` still waiting to be initialized (see :func:`_callbacks_initialized_later`)
+    initialized first: ``net`` calls this for its first callback as training begins."""
+    for _, cb in [*net.callbacks_, (None, callback)]:
+        hook = vars(cb).get("on_train_begin")
+        if isinstance(hook, functools.partial) and hook.func is _initialize_callbacks:
+            del vars(cb)["on_train_begin"]
+            cb.initialize()
+    return callback.on_train_begin(net, **kwargs)
 
 
 #: The network's own random generators (see ``MultiTaskNet.initialize``), saved with it.

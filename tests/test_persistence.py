@@ -923,3 +923,185 @@ def test_training_continues_after_load_as_it_would_have(tmp_path, how):
     assert os.path.getsize(small) < os.path.getsize(path)
     np.testing.assert_array_equal(sklearn_mtl.load(small).predict_proba(X)[0],
                                   model.predict_proba(X)[0])
+
+
+# ------------------------------------------------- skorch callbacks: saved, loaded, resumed
+def _with_callbacks(tmp_path, extra=(), **params):
+    """A network trained with skorch's EarlyStopping (sink=print by default), a
+    Checkpoint (sink=skorch.utils.noop) into ``tmp_path / "ck"`` and ``extra``."""
+    from skorch.callbacks import Checkpoint, EarlyStopping
+
+    X, Y, tasks = car_data()
+    callbacks = [EarlyStopping(monitor="train_loss", patience=3),
+                 ("ck", Checkpoint(dirname=str(tmp_path / "ck"), monitor="train_loss_best")),
+                 *extra]
+    model = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), max_epochs=2,
+                                ensemble_size=1, random_state=0, callbacks=callbacks, **params)
+    return model.fit(X.to_numpy(), Y), X.to_numpy(), Y
+
+
+def test_stock_skorch_callbacks_round_trip_without_trusting_anything(tmp_path):
+    # skorch's callbacks default their sink to print or skorch.utils.noop: save wrote
+    # them, and load refused the file whatever trusted said (builtins.print) or unless
+    # trusted named noop. Another builtin function loads when trusted names it.
+    import skorch
+    from sklearn.base import clone
+    from skorch.callbacks import EarlyStopping
+
+    model, X, _ = _with_callbacks(tmp_path)
+    loaded = load(save(model, tmp_path / "m.mtl"))
+    _same_outputs(model, loaded, X)
+    early, (name, checkpoint) = loaded.callbacks
+    assert early.sink is print and early.patience == 3 and name == "ck"
+    assert checkpoint.sink is skorch.utils.noop and checkpoint.dirname == str(tmp_path / "ck")
+    assert [n for n, _ in loaded.net_.callbacks_] == [n for n, _ in model.net_.callbacks_]
+    other = clone(model).set_params(callbacks=[EarlyStopping(monitor="train_loss", sink=len)],
+                                    max_epochs=1)
+    path = save(other.fit(X, car_data()[1]), tmp_path / "len.mtl")
+    with pytest.raises(UnsafeModelFileError,
+                       match=r"builtins\.len, which is refused.*trusted=\['builtins\.len'\]"):
+        load(path)
+    assert load(path, trusted=["builtins.len"]).callbacks[0].sink is len
+    # print and noop load as a callback's parameters, not anywhere else
+    tree = json.loads(open_member(path, "estimator.json"))
+    tree["params"]["optimizer"] = {"$t": "callable", "v": "builtins:print"}
+    _rewrite(path, "estimator.json", json.dumps(tree).encode())
+    with pytest.raises(UnsafeModelFileError, match=r"builtins\.print, which is refused"):
+        load(path, trusted=["builtins.len"])
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)`")
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_loading_initializes_no_callback_and_training_on_does(tmp_path, how):
+    # load() initialized the net's callbacks: a Checkpoint created its dirname, on any
+    # machine that loaded the file, at any path a crafted file named. They are
+    # initialized when training goes on, which trains as the saved model would have
+    # (an LRScheduler counts its steps from the history).
+    import shutil
+
+    from skorch.callbacks import LRScheduler, TrainEndCheckpoint
+
+    extra = [TrainEndCheckpoint(dirname=str(tmp_path / "end")),
+             LRScheduler(policy="StepLR", step_size=1, gamma=0.5)]
+    model, X, Y = _with_callbacks(tmp_path, extra, warm_start=how == "warm_start")
+    folder = tmp_path / "ck"
+    assert (folder / "params.pt").exists() and (tmp_path / "end").exists()
+    path = save(model, tmp_path / "m.mtl", include_optimizer=True)
+    shutil.rmtree(folder)
+    shutil.rmtree(tmp_path / "end")
+    loaded = load(path)
+    assert not folder.exists() and not (tmp_path / "end").exists()
+    crafted = tmp_path / "crafted" / "folder"
+    _rewrite(path, "estimator.json",
+             open_member(path, "estimator.json").replace(str(folder).encode(),
+                                                         str(crafted).encode()))
+    load(path)
+    assert not (tmp_path / "crafted").exists()
+    for est in (model, loaded):
+        if how == "warm_start":
+            est.fit(X, Y)
+        else:
+            est.partial_fit(X, Y)
+    assert (folder / "params.pt").exists()  # the checkpoints work again
+    assert (tmp_path / "end" / "train_end_params.pt").exists()
+    assert len(loaded.history_) == len(model.history_)
+    for (name, a), b in zip(model.net_.module_.state_dict().items(),
+                            loaded.net_.module_.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+# ------------------------------------------------------------- the saved file's mode
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file permissions")
+def test_save_gives_the_file_the_mode_a_plain_write_gives(fitted, tmp_path):
+    # The temporary file was tempfile.mkstemp's, always 0o600: a model saved for a
+    # server run by another user could not be read there.
+    import stat
+
+    model = fitted[2]["product"]
+
+    def mode(path):
+        return stat.S_IMODE(os.stat(path).st_mode)
+
+    before = os.umask(0o022)
+    try:
+        assert mode(save(model, tmp_path / "new.mtl")) == 0o644
+        os.umask(0o077)
+        assert mode(save(model, tmp_path / "private.mtl")) == 0o600
+        existing = tmp_path / "existing.mtl"
+        existing.write_bytes(b"previous model")
+        os.chmod(existing, 0o640)
+        assert mode(save(model, existing)) == 0o640  # kept, whatever the umask
+    finally:
+        os.umask(before)
+    assert load(existing).predict(car_data()[0]).equals(model.predict(car_data()[0]))
+
+
+# ------------------------------------------------------- damaged or crafted archives
+def _damaged(data, how):
+    """The archive ``data`` with one header field damaged as ``how`` says."""
+    import struct
+
+    out = bytearray(data)
+    cd = out.find(b"PK\x01\x02")  # the central directory's first entry: manifest.json
+    if how == "version":  # "version needed to extract": 14.8
+        out[cd + 6] = 0x94
+    elif how == "compression":  # a method that does not exist, in both headers
+        out[cd + 10:cd + 12] = out[8:10] = struct.pack("<H", 99)
+    elif how == "encrypted":  # the flag of an encrypted member
+        out[cd + 8] |= 1
+    elif how == "offset":  # the central directory placed past where it is
+        end = out.rfind(b"PK\x05\x06")
+        (at,) = struct.unpack("<I", out[end + 16:end + 20])
+        out[end + 16:end + 20] = struct.pack("<I", at + 2**20)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("source", ["buffer", "path"])
+@pytest.mark.parametrize("how", ["version", "compression", "encrypted", "offset"])
+def test_a_damaged_zip_header_is_an_unsafe_file(saved, how, source):
+    # zipfile raises NotImplementedError, RuntimeError, ValueError or OSError there:
+    # code catching the documented UnsafeModelFileError (or ValueError) missed them.
+    path, _ = saved
+    data = _damaged(Path(path).read_bytes(), how)
+    Path(path).write_bytes(data)
+    with pytest.raises(UnsafeModelFileError, match="truncated, corrupted"):
+        load(io.BytesIO(data) if source == "buffer" else path)
+
+
+@pytest.mark.parametrize("depth", [450, 100_000])
+def test_json_nested_too_deeply_is_an_unsafe_file(saved, depth):
+    # 100,000 levels: json.loads raised RecursionError; 450 tagged lists parse, and
+    # decoding them raised it.
+    path, _ = saved
+    _rewrite(path, "estimator.json", b'{"$t": "list", "v": [' * depth + b"]}" * depth)
+    with pytest.raises(UnsafeModelFileError, match="nested too deeply"):
+        load(path)
+
+
+@pytest.mark.parametrize("digests", [None, 5, "every member, no digest"])
+def test_a_malformed_table_of_digests_is_an_unsafe_file(saved, digests):
+    path, _ = saved
+    manifest = json.loads(open_member(path, "manifest.json"))
+    if isinstance(digests, str):  # a list: every member named, none's digest
+        digests = [*manifest["sha256"]]
+    manifest["sha256"] = digests
+    _rewrite(path, "manifest.json", json.dumps(manifest).encode())
+    with pytest.raises(UnsafeModelFileError, match="malformed manifest.json"):
+        load(path)
+
+
+def test_a_text_mode_file_object_is_refused_before_it_is_read(fitted, tmp_path):
+    # The file was read (and decoded) first: UnicodeDecodeError, not the TypeError that
+    # says what to do.
+    path = save(fitted[2]["product"], tmp_path / "m.mtl")
+    with open(path) as fh:
+        with pytest.raises(TypeError, match=r"text file object; open the file in binary "
+                                            r"mode \('rb'\)"):
+            load(fh)
+        assert fh.tell() == 0  # nothing read
+    with pytest.raises(TypeError, match="text file object"):
+        load(io.StringIO("text"))
+    text = io.StringIO()
+    with pytest.raises(TypeError, match=r"binary mode \('wb'\) or pass io.BytesIO\(\)"):
+        save(fitted[2]["product"], text)
+    assert text.getvalue() == ""
