@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import warnings
 from collections import defaultdict
 
 import numpy as np
@@ -107,14 +109,83 @@ def _threads_for(worker, n_threads):
     return max(1, usable_cores() // max(1, int(worker.state.nthreads)))
 
 
+# torch's intra-op count and OpenMP's count belong to each OS thread: set_threads in the
+# worker's event-loop thread (where client.run and plugins run) leaves the task threads
+# that already exist at their old counts. So the worker's task executor applies the count
+# in the thread that runs each task, before the task, once per thread and count.
+_thread_count = threading.local()
+
+
+class _InThreadLimit:
+    """A task that first sets this thread's counts to ``n_threads`` (once per thread)."""
+
+    def __init__(self, fn, n_threads):
+        self.fn = fn
+        self.n_threads = n_threads
+
+    def __call__(self, *args, **kwargs):
+        if getattr(_thread_count, "n", None) != self.n_threads:
+            set_threads(self.n_threads)
+            _thread_count.n = self.n_threads
+        return self.fn(*args, **kwargs)
+
+
+class _LimitedSubmit:
+    """An executor's ``submit`` whose tasks run through :class:`_InThreadLimit`."""
+
+    def __init__(self, submit, n_threads):
+        self.submit = submit
+        self.n_threads = n_threads
+
+    def __call__(self, fn, /, *args, **kwargs):
+        return self.submit(_InThreadLimit(fn, self.n_threads), *args, **kwargs)
+
+
+def _limit_worker(worker, n_threads):
+    """Set ``n_threads`` in ``worker``'s process (this thread, the environment, BLAS,
+    torch's count for threads that start later) and in every thread its task executor
+    runs a task in from now on. Returns whether the executor could be reached."""
+    n = set_threads(n_threads)
+    executor = getattr(worker, "executors", {}).get("default")
+    if executor is None:
+        return False
+    submit = vars(executor).get("submit") if hasattr(executor, "__dict__") else None
+    if isinstance(submit, _LimitedSubmit):  # limited before: the new count from now on
+        submit.n_threads = n
+        return True
+    try:
+        executor.submit = _LimitedSubmit(executor.submit, n)
+    except AttributeError:  # an executor without an instance dict
+        return False
+    return True
+
+
+def _limit_dask_worker(n_threads, dask_worker=None):
+    return _limit_worker(dask_worker, n_threads)
+
+
+def _warn_unreached(addresses):
+    if addresses:
+        warnings.warn(
+            f"The task executor of worker(s) {sorted(addresses)} could not be reached: the "
+            "thread counts were set in those processes, but task threads that already "
+            "exist there keep their own.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
 class ThreadLimits(_WorkerPlugin):
     """A Dask worker plugin that sets each worker's thread counts when it starts.
 
     Register it once, ``client.register_plugin(ThreadLimits())``: every worker, also one
     that joins or restarts later, calls :func:`set_threads` with ``n_threads``, or by
-    default with its usable cores divided by its own task threads (``nthreads``). With
+    default with its usable cores divided by its own task threads (``nthreads``), and
+    from then on its task threads apply that count before each task they run (torch's
+    and OpenMP's counts belong to each thread; see :func:`limit_worker_threads`). With
     several worker processes on one machine, give ``n_threads`` (or use
-    :func:`limit_worker_threads`, which counts the workers per machine).
+    :func:`limit_worker_threads`, which counts the workers per machine). The counts stay
+    when the plugin is unregistered.
 
     Parameters
     ----------
@@ -132,8 +203,9 @@ class ThreadLimits(_WorkerPlugin):
         self.n_threads = n_threads
 
     def setup(self, worker):
-        """Set the thread counts in ``worker``'s process."""
-        set_threads(_threads_for(worker, self.n_threads))
+        """Set the thread counts in ``worker``'s process and its task threads."""
+        if not _limit_worker(worker, _threads_for(worker, self.n_threads)):
+            _warn_unreached([getattr(worker, "address", "?")])
 
 
 def limit_worker_threads(client, n_threads=None):
@@ -142,6 +214,14 @@ def limit_worker_threads(client, n_threads=None):
     By default each worker gets ``cores // task_slots`` threads, where ``task_slots`` is
     the sum of ``nthreads`` of all the workers on the same host: two single-threaded
     workers on a 16-core machine get 8 torch/OpenMP/BLAS threads each, never 16.
+
+    torch's intra-op count and OpenMP's count belong to each thread, and a task thread
+    that already exists would keep its own. So each worker calls :func:`set_threads` in
+    its process (the environment variables, the BLAS pools, torch's count for threads
+    that start later) and its task executor applies the count in the thread that runs a
+    task, before the task (once per thread and count): every fit that starts after this
+    call uses it, also on a worker that has run tasks before. A task already running
+    keeps the counts it started with.
 
     Parameters
     ----------
@@ -171,8 +251,11 @@ def limit_worker_threads(client, n_threads=None):
     for address, info in workers.items():
         n = n_threads if n_threads is not None else max(1, cores[address] // slots[info["host"]])
         plan[address] = n
+    unreached = []
     for n in set(plan.values()):
-        client.run(set_threads, n, workers=[a for a, v in plan.items() if v == n])
+        done = client.run(_limit_dask_worker, n, workers=[a for a, v in plan.items() if v == n])
+        unreached += [address for address, ok in done.items() if not ok]
+    _warn_unreached(unreached)
     return plan
 
 
@@ -192,13 +275,37 @@ def weights_checksum(estimator):
     -------
     checksum : str
         Hex digest.
+
+    Raises
+    ------
+    NotFittedError
+        When ``estimator`` is a :class:`~sklearn_mtl.MultiTaskClassifier` not fitted yet.
+    TypeError
+        When ``estimator`` holds no trained network (``net_``), e.g. a baseline.
     """
-    module = estimator.net_.module_
+    module = _fitted_module(estimator)
     digest = hashlib.sha256()
     for name, tensor in module.state_dict().items():
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
+
+
+def _fitted_module(estimator):
+    """The trained torch module of ``estimator``, or NotFittedError / TypeError."""
+    from sklearn.utils.validation import check_is_fitted
+
+    from ._multitask import MultiTaskClassifier
+
+    if isinstance(estimator, MultiTaskClassifier):
+        check_is_fitted(estimator, "net_")
+    module = getattr(getattr(estimator, "net_", None), "module_", None)
+    if module is None or not hasattr(module, "state_dict"):
+        raise TypeError(
+            "estimator must be a fitted MultiTaskClassifier (an estimator whose trained "
+            f"network is net_.module_); got {type(estimator).__name__}, which has none."
+        )
+    return module
 
 
 def check_replicas(estimator):
@@ -222,6 +329,8 @@ def check_replicas(estimator):
     ------
     RuntimeError
         When the replicas differ.
+    NotFittedError, TypeError
+        As :func:`weights_checksum`: an estimator not fitted, or without a network.
     """
     import torch.distributed as dist
 
@@ -238,13 +347,22 @@ def check_replicas(estimator):
 
 
 # --------------------------------------------------------------------------- dask
-def predict_partitions(estimator, data, method="predict", task=None):
+def predict_partitions(estimator, data, method="predict", task=None, meta=None):
     """Predict over a Dask DataFrame or array, one partition at a time.
 
     Each partition is a pandas DataFrame or NumPy block predicted by the fitted
     ``estimator`` on a worker (the estimator travels once, as a task of the graph);
-    nothing is collected until you call ``.compute()`` or write the result out
+    the predictions are collected when you call ``.compute()`` or write the result out
     (``to_parquet``).
+
+    Dask needs the form of the output (``meta``: columns, dtypes, width) before it runs
+    anything. Unless ``meta`` is given, it is worked out from real data, never from
+    Dask's placeholder rows: for ``"predict"`` with an estimator of the package, from its
+    fitted tasks and classes, without computing anything; otherwise by calling
+    ``method`` on the first rows of the first partition that has any, which is computed
+    now (the next one where it is empty, and so on). Where no partition has a row,
+    ``"predict_proba"`` takes its columns from the task's classes, and anything else
+    needs ``meta``.
 
     Parameters
     ----------
@@ -261,6 +379,14 @@ def predict_partitions(estimator, data, method="predict", task=None):
         array.
     task : str, default=None
         With ``"predict_proba"``, the task whose probabilities to return.
+    meta : pandas DataFrame, Series, dict, tuple or ndarray, default=None
+        The form of one partition's output, as in Dask's ``map_partitions``: nothing is
+        then predicted or computed to find it. For a Dask DataFrame, an empty DataFrame
+        or Series with the output's columns and dtypes (or what
+        ``dask.dataframe.utils.make_meta`` takes: a dict of column to dtype, a
+        ``(name, dtype)`` tuple); the index is ``data``'s. For a Dask array, an empty
+        NumPy array of the output's dtype and trailing shape, e.g.
+        ``np.empty((0, n_classes), dtype="float32")``.
 
     Returns
     -------
@@ -269,42 +395,171 @@ def predict_partitions(estimator, data, method="predict", task=None):
     """
     if method not in ("predict", "predict_proba"):
         raise ValueError(f"method must be 'predict' or 'predict_proba'; got {method!r}.")
+    import dask
     import dask.array as da
     import dask.dataframe as dd
 
-    if isinstance(data, dd.DataFrame):
-        meta_rows = data._meta_nonempty.iloc[:2]
-    elif isinstance(data, da.Array):
-        if data.ndim == 2 and len(data.chunks[1]) != 1:
-            raise ValueError(
-                "data must be chunked along rows only; got "
-                f"{len(data.chunks[1])} column chunks. Use data.rechunk({{1: -1}})."
-            )
-        meta_rows = np.zeros((2, *data.shape[1:]), dtype=data.dtype)
-    else:
+    frame = isinstance(data, dd.DataFrame)
+    if not frame and not isinstance(data, da.Array):
         raise ValueError(
             "data must be a dask DataFrame or dask array; got "
             f"{type(data).__name__}. Call estimator.{method} on in-memory data directly."
         )
-    import dask
-
-    sample = _partition_predictor(method, task)(meta_rows, estimator)
-    empty = sample.iloc[:0] if hasattr(sample, "iloc") else np.asarray(sample)[:0]
-    func = _SkipEmpty(_partition_predictor(method, task), empty)
-    model = dask.delayed(estimator, pure=True)  # one task of the graph, not one per partition
-    if isinstance(data, dd.DataFrame):
-        return data.map_partitions(func, model, meta=sample.iloc[:0])
-    sample = np.asarray(sample)
-    if sample.ndim == 1:
-        return data.map_blocks(
-            func, model, dtype=sample.dtype, drop_axis=list(range(1, data.ndim)),
-            meta=sample[:0],
+    if not frame and data.ndim == 2 and len(data.chunks[1]) != 1:
+        raise ValueError(
+            "data must be chunked along rows only; got "
+            f"{len(data.chunks[1])} column chunks. Use data.rechunk({{1: -1}})."
         )
-    drop = list(range(sample.ndim, data.ndim))
+    predictor = _partition_predictor(method, task)
+    if meta is not None:
+        empty = _given_meta(meta, data, frame)
+    else:
+        empty = _inferred_meta(estimator, data, frame, method, predictor)
+    func = _SkipEmpty(predictor, empty)
+    model = dask.delayed(estimator, pure=True)  # one task of the graph, not one per partition
+    if frame:
+        return data.map_partitions(func, model, meta=empty)
+    if empty.ndim == 1:
+        return data.map_blocks(
+            func, model, dtype=empty.dtype, drop_axis=list(range(1, data.ndim)), meta=empty,
+        )
+    drop = list(range(empty.ndim, data.ndim))
     return data.map_blocks(
-        func, model, dtype=sample.dtype, drop_axis=drop or None,
-        chunks=(data.chunks[0], *((s,) for s in sample.shape[1:])), meta=sample[:0],
+        func, model, dtype=empty.dtype, drop_axis=drop or None,
+        chunks=(data.chunks[0], *((s,) for s in empty.shape[1:])), meta=empty,
     )
+
+
+def _given_meta(meta, data, frame):
+    """The user's ``meta`` as an empty pandas object indexed as ``data`` (a DataFrame)
+    or an empty NumPy array (an array)."""
+    if frame:
+        from dask.dataframe.utils import make_meta
+
+        try:
+            empty = make_meta(meta)
+        except (TypeError, ValueError) as exc:
+            empty, reason = None, f" ({exc})"
+        else:
+            reason = ""
+        if not isinstance(empty, (pd.DataFrame, pd.Series)):
+            raise ValueError(
+                "meta must describe the pandas output of one partition for a dask "
+                "DataFrame: an empty DataFrame or Series, a dict of column to dtype or a "
+                f"(name, dtype) tuple; got {type(meta).__name__}{reason}."
+            )
+        return empty.iloc[:0].set_axis(data._meta.index)
+    if not isinstance(meta, np.ndarray) or meta.ndim < 1:
+        raise ValueError(
+            "meta must be a NumPy array with the output's dtype and trailing shape for a "
+            "dask array, e.g. np.empty((0, n_classes), dtype='float32'); got "
+            f"{type(meta).__name__}{'' if not isinstance(meta, np.ndarray) else ' of 0 dims'}."
+        )
+    return meta[:0]
+
+
+def _inferred_meta(estimator, data, frame, method, predictor, n_rows=2):
+    """The form of the output of one partition, from the estimator's fitted tasks where
+    it is one of the package's, else from predicting real rows of ``data``."""
+    sample = _schema_sample(estimator, n_rows) if method == "predict" else None
+    if sample is not None:
+        block = pd.DataFrame(index=pd.RangeIndex(n_rows)) if frame else np.empty((n_rows, 0))
+        sample = _like_block(sample, block, None)
+    else:
+        rows = _first_rows(data, frame, n_rows)
+        if rows is None and method == "predict_proba":
+            # no row anywhere: every partition returns this empty meta as it is
+            empty = _empty_proba(estimator, predictor.task)
+            if empty is not None:
+                return _like_block(empty, data._meta, _class_names(estimator, predictor.task)
+                                   ) if frame else empty
+        if rows is None:
+            raise ValueError(
+                f"predict_partitions cannot work out the form of estimator.{method}'s "
+                "output: data has no row (every partition is empty). Pass meta=, e.g. "
+                "meta=pd.DataFrame({'task': pd.Series(dtype=object)}) for a dask "
+                "DataFrame or meta=np.empty((0,), dtype=object) for a dask array."
+            )
+        try:
+            sample = predictor(rows, estimator)
+        except Exception as exc:
+            if hasattr(exc, "add_note"):
+                exc.add_note(
+                    f"predict_partitions called estimator.{method} on the first {len(rows)} "
+                    "row(s) of data to work out the form of its output; pass meta= to "
+                    "give that form instead."
+                )
+            raise
+    if frame:  # a DataFrame or Series (_like_block), indexed as data
+        return sample.iloc[:0].set_axis(data._meta.index)
+    return np.asarray(sample)[:0]
+
+
+def _schema_sample(estimator, n_rows):
+    """What ``estimator.predict`` returns for ``n_rows`` rows, built from its fitted
+    tasks without predicting (a label of every task in the first row, the gated tasks
+    off after it), or None where ``estimator`` is not one of the package's estimators
+    or predicts otherwise."""
+    from ._base import BaseMultiTaskEstimator
+    from ._encoder import EncodedLabels
+    from ._schema import MISSING, NOT_APPLICABLE
+
+    if (not isinstance(estimator, BaseMultiTaskEstimator)
+            or type(estimator).predict is not BaseMultiTaskEstimator.predict):
+        return None
+    encoder = getattr(estimator, "encoder_", None)
+    schema = getattr(encoder, "schema_", None)
+    if schema is None:
+        return None
+    codes = np.zeros((n_rows, len(schema)), dtype=np.int64)
+    multilabel, regression = {}, {}
+    for j, task in enumerate(schema):
+        off = task.gate is not None
+        if off:
+            codes[1:, j] = NOT_APPLICABLE
+        if task.kind == "multilabel":
+            block = np.zeros((n_rows, len(task.classes)), dtype=np.int8)
+            block[0, :1] = 1
+            if off:
+                block[1:] = MISSING
+            multilabel[task.name] = block
+        elif task.kind == "regression":
+            regression[task.name] = np.where((np.arange(n_rows) > 0) & off, np.nan, 0.0)
+    try:
+        return encoder.inverse_transform(EncodedLabels(codes, multilabel, regression, schema))
+    except Exception:  # a user's encoder that decodes otherwise: predict real rows
+        return None
+
+
+def _empty_proba(estimator, task):
+    """No row of ``predict_proba(X, task=task)``, from the task's classes (float32 for a
+    network, float64 otherwise), or None where the estimator does not say them."""
+    dtype = np.float32 if hasattr(estimator, "net_") else np.float64
+    schema = getattr(estimator, "schema_", None)
+    if schema is not None:
+        if task is None and not getattr(estimator, "_single_output", False):
+            _ProbaBlock.many_tasks()
+        spec = schema[task if task is not None else 0]
+        if spec.kind == "regression":
+            return np.empty(0, dtype=dtype)
+        return np.empty((0, len(spec.classes)), dtype=dtype) if spec.classes else None
+    classes = getattr(estimator, "classes_", None)
+    if isinstance(classes, np.ndarray) and classes.ndim == 1 and task is None:
+        return np.empty((0, len(classes)), dtype=dtype)
+    return None
+
+
+def _first_rows(data, frame, n_rows):
+    """The first ``n_rows`` rows of the first partition of ``data`` that has any (each
+    partition computed in turn until one has), or None where every one is empty."""
+    for i in range(data.npartitions):
+        if frame:
+            rows = data.partitions[i].head(n_rows, npartitions=1, compute=False).compute()
+        else:
+            rows = np.asarray(data.blocks[i].compute())[:n_rows]
+        if len(rows):
+            return rows
+    return None
 
 
 class _SkipEmpty:
@@ -339,16 +594,20 @@ class _ProbaBlock:
     def __init__(self, task):
         self.task = task
 
+    @staticmethod
+    def many_tasks():
+        raise ValueError(
+            "predict_proba returns one array per task; pass task=<name> to "
+            "predict_partitions."
+        )
+
     def __call__(self, block, estimator):
         if self.task is None:
             proba = estimator.predict_proba(block)
         else:
             proba = estimator.predict_proba(block, task=self.task)
         if isinstance(proba, list):
-            raise ValueError(
-                "predict_proba returns one array per task; pass task=<name> to "
-                "predict_partitions."
-            )
+            self.many_tasks()
         return _like_block(np.asarray(proba), block, _class_names(estimator, self.task))
 
 

@@ -120,6 +120,73 @@ def test_batch_norm_with_a_one_row_last_batch_in_each_process(tmp_path):
     assert results["dataset"]["checksums"] == results["array"]["checksums"]
 
 
+_DIFFERENT_DATA_WORKER = """
+import json, os, sys
+import numpy as np, pandas as pd, torch, torch.distributed as dist
+from sklearn_mtl import MultiTaskClassifier
+
+dist.init_process_group("gloo")
+rank = dist.get_rank()
+rng = np.random.RandomState(0)
+X = rng.normal(size=(64, 4)).astype(np.float32)
+Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "yes", "no"), "b": np.where(X[:, 1] > 0, "u", "v")})
+own = np.random.RandomState(100 + rank).permutation(64)  # each process its own order
+changed = X.copy()
+changed[10, 2] += 0.25 * rank  # one value differs
+path = os.path.join(os.path.dirname(sys.argv[1]), f"X{rank}.npy")
+np.save(path, changed)
+mapped = np.load(path, mmap_mode="r")
+cases = {
+    "rows_shuffled": (X[own], Y.iloc[own].reset_index(drop=True), None),
+    "X_shuffled": (X[own], Y, None),
+    "y_shuffled": (X, Y.iloc[own].reset_index(drop=True), None),
+    "one_value": (changed, Y, None),
+    "memmap_one_value": (mapped, Y, None),
+    "memmap_preprocessed_one_value": (mapped, Y, "auto"),
+    "same": (X, Y, None),
+}
+results = {}
+for name, (Xc, Yc, preprocessing) in cases.items():
+    try:
+        MultiTaskClassifier(
+            hidden_layer_sizes=(4,), max_epochs=1, batch_size=16, random_state=0,
+            data_parallel=True, preprocessing=preprocessing, mixed_precision=None,
+            ensemble_size=1, early_stopping=False,
+        ).fit(Xc, Yc)
+        results[name] = None
+    except ValueError as exc:
+        results[name] = str(exc)
+if rank == 0:
+    with open(sys.argv[1], "w") as fh:
+        json.dump(results, fh)
+dist.barrier()
+dist.destroy_process_group()
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+@pytest.mark.distributed
+def test_different_data_in_the_processes_is_refused(tmp_path):
+    # The same number of rows and the same labels, in another order or with another
+    # value: each process would train on its shard of a different table.
+    script, out = tmp_path / "worker.py", tmp_path / "results.json"
+    script.write_text(_DIFFERENT_DATA_WORKER)
+    _torchrun(script, out, tmp_path=tmp_path, timeout=180)
+    results = json.loads(out.read_text())
+    assert results["same"] is None
+    for name, message in results.items():
+        if name == "same":
+            continue
+        assert message is not None, name
+        assert "same X and y in every process" in message, (name, message)
+        x_differs = "X differs in its values or in the order of its rows" in message
+        y_differs = "y differs in its values or in the order of its rows" in message
+        assert x_differs == (name != "y_shuffled"), (name, message)
+        assert y_differs == (name in ("rows_shuffled", "y_shuffled")), (name, message)
+        assert "fingerprints by rank" in message
+
+
 @pytest.mark.distributed
 def test_example_under_torchrun(tmp_path):
     model = tmp_path / "model.mtl"
@@ -156,6 +223,83 @@ def data():
 def _net(**params):
     kw = dict(hidden_layer_sizes=(8,), max_epochs=2, lr=1e-2, batch_size=16, random_state=0)
     return MultiTaskClassifier(**{**kw, **params})
+
+
+def test_weights_checksum_needs_a_fitted_network(data):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_mtl import IndependentTaskClassifier
+
+    for check in (weights_checksum, check_replicas):
+        with pytest.raises(NotFittedError, match="MultiTaskClassifier instance is not fitted"):
+            check(MultiTaskClassifier())
+    X, Y = data
+    baseline = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    with pytest.raises(TypeError, match="estimator must be a fitted MultiTaskClassifier.*"
+                                        "got IndependentTaskClassifier"):
+        weights_checksum(baseline)
+
+
+def test_data_fingerprint_sees_values_and_row_order(monkeypatch, tmp_path):
+    import scipy.sparse as sp
+
+    from sklearn_mtl.neural import _distributed
+    from sklearn_mtl.neural._distributed import _data_differences, _data_summary
+    from sklearn_mtl.neural._net import ArrayDataset, PreprocessedRows
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 6)).astype(np.float32)
+    y = torch.from_numpy(rng.randint(0, 3, size=(300, 2)).astype(np.float32))
+    perm = rng.permutation(300)
+
+    def differences(X2, y2, X1=X, y1=y):
+        return _data_differences([_data_summary(X1, y1), _data_summary(X2, y2)])
+
+    assert differences(X.copy(), y.clone()) == []
+    # read in chunks of any size, the same numbers give the same fingerprint
+    monkeypatch.setattr(_distributed, "_FINGERPRINT_CHUNK", 7)
+    assert _data_differences([_data_summary(torch.from_numpy(X), y),
+                              _data_summary(torch.from_numpy(X).double(), y.double())]) == []
+    monkeypatch.undo()
+    swapped = X.copy()
+    swapped[[3, 250]] = swapped[[250, 3]]
+    changed = X.copy()
+    changed[100, 4] += 1e-3
+    for other in (X[perm], swapped, changed):
+        (message,) = differences(other, y)
+        assert message.startswith("X differs in its values or in the order of its rows")
+    (message,) = differences(X, y[perm])
+    assert message.startswith("y differs in its values or in the order of its rows")
+    assert differences(X[:299], y[:299]) == [
+        "the number of samples differs, by rank: [300, 299]",
+        "y's shape differs, by rank: [(300, 2), (299, 2)]",
+    ]
+    # rows whose sums are all equal (one-hot), reordered
+    onehot = np.eye(4, dtype=np.float32)[rng.randint(0, 4, 300)]
+    assert differences(onehot[perm], y, X1=onehot)
+    # NaN at the same place is the same; moved, it is not
+    gaps = X.copy()
+    gaps[5, 1] = np.nan
+    assert differences(gaps.copy(), y, X1=gaps) == []
+    assert differences(gaps[perm], y, X1=gaps)
+    # a sparse matrix: CSR, CSC and the dense numbers agree; reordered rows do not
+    S = sp.random(300, 40, density=0.05, random_state=0, format="csr", dtype=np.float32)
+    assert differences(S.tocsc(), y, X1=S) == []
+    assert differences(S.toarray(), y, X1=S) == []
+    assert differences(S[perm], y, X1=S)
+    # a memory map: rows read at fixed positions (the first and the last among them)
+    np.save(tmp_path / "a.npy", X)
+    edited = X.copy()
+    edited[-1, 0] += 1.0
+    np.save(tmp_path / "b.npy", edited)
+    a, b = (np.load(tmp_path / f"{k}.npy", mmap_mode="r") for k in "ab")
+    assert differences(ArrayDataset(a), y, X1=ArrayDataset(a)) == []
+    assert differences(ArrayDataset(b), y, X1=ArrayDataset(a))
+    assert differences(PreprocessedRows(b, None), y, X1=PreprocessedRows(a, None))
+    # a user's Dataset (its items may be drawn at random): its length only
+    assert differences(torch.utils.data.TensorDataset(torch.from_numpy(X[perm])), y,
+                       X1=torch.utils.data.TensorDataset(torch.from_numpy(X))) == []
 
 
 def test_data_parallel_in_one_process_is_plain_training(data):

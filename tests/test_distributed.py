@@ -13,8 +13,12 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.compose import make_column_transformer
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
 
 from sklearn_mtl import (
     IndependentTaskClassifier,
@@ -131,25 +135,59 @@ def test_compare_on_dask_error_score(client, data):
     assert any("'broken' on fold 0" in note for note in getattr(info.value, "__notes__", []))
 
 
+def _counts_in_tasks(client):
+    """torch's and OpenMP's thread counts seen by a task on each worker: in the thread
+    a fit runs in, not the worker's event-loop thread (where client.run runs)."""
+
+    def in_task():
+        import torch
+        from threadpoolctl import threadpool_info
+
+        openmp = {i["num_threads"] for i in threadpool_info() if i["internal_api"] == "openmp"}
+        return torch.get_num_threads(), openmp
+
+    return {
+        address: client.submit(in_task, workers=[address], allow_other_workers=False,
+                               pure=False).result()
+        for address in client.run(usable_cores)
+    }
+
+
+def _assert_counts(seen, plan):
+    assert set(seen) == set(plan)
+    for address, (torch_threads, openmp) in seen.items():
+        assert torch_threads == plan[address], (address, seen)
+        assert openmp <= {plan[address]}, (address, seen)
+
+
 def test_limit_worker_threads(client):
+    _counts_in_tasks(client)  # the task threads exist (a cluster that has run tasks)
     plan = limit_worker_threads(client)
     cores = client.run(usable_cores)
     # two single-threaded workers share this machine's cores
     assert plan == {a: max(1, cores[a] // 2) for a in cores}
-    assert client.run(torch.get_num_threads) == plan
+    _assert_counts(_counts_in_tasks(client), plan)
+    # the task threads that exist take the new count from their next task on
+    assert limit_worker_threads(client, n_threads=3) == dict.fromkeys(cores, 3)
+    _assert_counts(_counts_in_tasks(client), dict.fromkeys(cores, 3))
     assert limit_worker_threads(client, n_threads=1) == dict.fromkeys(cores, 1)
+    _assert_counts(_counts_in_tasks(client), dict.fromkeys(cores, 1))
     assert set(client.run(torch.get_num_threads).values()) == {1}
     env = client.run(lambda: __import__("os").environ["OMP_NUM_THREADS"])
     assert set(env.values()) == {"1"}
 
 
 def test_thread_limits_plugin(client):
+    workers = client.run(usable_cores)
+    _counts_in_tasks(client)  # the task threads exist before the plugin
     client.register_plugin(ThreadLimits(n_threads=2))
     try:
         assert set(client.run(torch.get_num_threads).values()) == {2}
+        _assert_counts(_counts_in_tasks(client), dict.fromkeys(workers, 2))
     finally:
         client.unregister_worker_plugin(ThreadLimits.name)
         limit_worker_threads(client, n_threads=1)
+    _assert_counts(_counts_in_tasks(client), dict.fromkeys(workers, 1))
 
 
 def test_set_threads_rejects_bad_counts():
@@ -194,6 +232,95 @@ def test_predict_partitions_array(client, data):
         predict_partitions(clf, X)
     with pytest.raises(ValueError, match="method must be"):
         predict_partitions(clf, darr, method="score")
+
+
+def _shops():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x0": rng.normal(size=60), "shop": rng.choice(["ann", "bob"], 60)})
+    Y = pd.DataFrame({"car": np.where(X["x0"] > 0, "yes", "no"), "big": X["shop"] == "ann"})
+    # OneHotEncoder refuses categories it never saw (handle_unknown="error")
+    pipe = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["shop"]), remainder="passthrough"),
+        LogisticRegression(),
+    )
+    return X, Y, pipe
+
+
+def _never_computed(ddf):
+    """``ddf`` whose partitions raise when computed."""
+
+    def boom(part):
+        raise RuntimeError("a partition was computed")
+
+    return ddf.map_partitions(boom, meta=ddf._meta)
+
+
+def test_predict_partitions_never_predicts_placeholder_rows(client):
+    # Dask's stand-in rows ('a', <NA>, '__UNKNOWN_CATEGORIES__') are no data to predict
+    X, Y, pipe = _shops()
+    ddf = dd.from_pandas(X, npartitions=3)
+    model = IndependentTaskClassifier(pipe).fit(X, Y)
+    pd.testing.assert_frame_equal(predict_partitions(model, ddf).compute(), model.predict(X),
+                                  check_index_type=False)
+    Xc = X.astype({"shop": "category"})
+    unknown = dd.from_pandas(Xc, npartitions=3)
+    unknown["shop"] = unknown["shop"].cat.as_unknown()  # as read_parquet may give them
+    pd.testing.assert_frame_equal(predict_partitions(model, unknown).compute(),
+                                  model.predict(Xc), check_index_type=False)
+    # an estimator of the package: the form comes from its tasks, nothing is computed
+    lazy = predict_partitions(model, _never_computed(ddf))
+    assert lazy.columns.tolist() == ["car", "big"]
+    assert lazy.dtypes.to_dict() == model.predict(X).dtypes.to_dict()
+
+
+def test_predict_partitions_infers_the_form_from_real_rows(client):
+    X, Y, pipe = _shops()
+    ddf = dd.from_pandas(X, npartitions=3)
+    plain = clone(pipe).fit(X, Y["car"])  # a scikit-learn model: predicts real rows
+    later = ddf[ddf.index.to_series() >= 25]  # the first partition is empty
+    pd.testing.assert_series_equal(
+        predict_partitions(plain, later).compute(),
+        pd.Series(plain.predict(X.iloc[25:]), index=X.index[25:]), check_index_type=False,
+    )
+    proba = predict_partitions(plain, ddf, method="predict_proba").compute()
+    assert proba.columns.tolist() == ["no", "yes"]
+    np.testing.assert_allclose(proba.to_numpy(), plain.predict_proba(X))
+    # no row anywhere: nothing to predict the form from
+    with pytest.raises(ValueError, match="data has no row.*Pass meta="):
+        predict_partitions(plain, ddf[ddf["x0"] > 100])
+    # a failure on the real rows is the estimator's own error, with a note
+    with pytest.raises(NotFittedError) as info:
+        predict_partitions(LogisticRegression(), ddf)
+    assert any("meta=" in note for note in getattr(info.value, "__notes__", ["meta="]))
+
+
+def test_predict_partitions_meta(client, data):
+    X, Y, pipe = _shops()
+    ddf = dd.from_pandas(X, npartitions=3)
+    plain = clone(pipe).fit(X, Y["car"])
+    # given, the form is neither predicted nor computed
+    lazy = predict_partitions(plain, _never_computed(ddf), meta=("car", object))
+    assert lazy.name == "car" and lazy.dtype == object
+    out = predict_partitions(plain, ddf, meta=pd.Series(dtype=object, name="car")).compute()
+    np.testing.assert_array_equal(out.to_numpy(), plain.predict(X))
+    assert out.name == "car"
+    proba = predict_partitions(plain, ddf, method="predict_proba",
+                               meta={"no": "float64", "yes": "float64"}).compute()
+    np.testing.assert_allclose(proba.to_numpy(), plain.predict_proba(X))
+    with pytest.raises(ValueError, match="meta must describe the pandas output"):
+        predict_partitions(plain, ddf, meta=42)
+    # a dask array: an empty array of the output's dtype and trailing shape
+    Xa, Ya = data
+    clf = _net().fit(Xa, Ya)
+    darr = da.from_array(Xa, chunks=(25, Xa.shape[1]))
+    n_colors = len(clf.schema_["color"].classes)
+    proba = predict_partitions(clf, darr, method="predict_proba", task="color",
+                               meta=np.empty((0, n_colors), dtype=np.float32))
+    assert proba.dtype == np.float32 and proba.shape[1] == n_colors
+    np.testing.assert_allclose(proba.compute(), clf.predict_proba(Xa, task="color"), rtol=1e-6)
+    for bad in (pd.DataFrame(), np.float32(1.0)):
+        with pytest.raises(ValueError, match="meta must be a NumPy array"):
+            predict_partitions(clf, darr, meta=bad)
 
 
 # ------------------------------------------------------------------------ pickle

@@ -37,9 +37,12 @@ import torch.distributed as dist
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import Dataset
 
 from ._net import (
+    ArrayDataset,
     MultiTaskNet,
+    PreprocessedRows,
     SliceBatchIterator,
     TensorPairDataset,
     _merged_bounds,
@@ -363,15 +366,186 @@ class ParallelMultiTaskNet(MultiTaskNet):
 
 
 def _check_same_data(X, y):
-    """Every process must pass the same data: each trains on its own shard of it."""
-    n = len(X) if hasattr(X, "__len__") else -1
-    summary = (n, None if y is None else tuple(y.shape),
-               None if y is None else float(np.float64(torch.as_tensor(y).double().sum())))
+    """Every process must pass the same data: each trains on its own shard of it.
+
+    One all-gather of :func:`_data_summary` (the number of samples, the shapes, and
+    fingerprints of ``X`` and ``y`` that depend on their values and row order); a
+    ValueError says what differs.
+    """
     everyone = [None] * dist.get_world_size()
-    dist.all_gather_object(everyone, summary)
-    if len(set(everyone)) != 1:
+    dist.all_gather_object(everyone, _data_summary(X, y))
+    differences = _data_differences(everyone)
+    if differences:
         raise ValueError(
             "data_parallel=True needs the same X and y in every process (each process trains "
-            "on its own shard of them); got (n_samples, target shape, target sum) per rank: "
-            f"{everyone}."
+            "on its own shard of them, in the same order); " + "; ".join(differences) + "."
         )
+
+
+#: Values read at a time for a fingerprint (8 MB as float64): X is never copied whole.
+_FINGERPRINT_CHUNK = 1 << 20
+#: Rows of a memory map (or Parquet data) read for its fingerprint, at fixed positions.
+_FINGERPRINT_ROWS = 64
+#: Relative difference (to the sum of the absolute terms) below which two fingerprints
+#: agree: rounding on other hardware stays far below it, a change of data far above.
+_FINGERPRINT_RTOL = 1e-10
+
+
+def _weyl(positions, alpha):
+    """Weights in [1, 2) that differ from one position to the next (a Weyl sequence)."""
+    return 1.0 + np.mod(np.asarray(positions, dtype=np.float64) * alpha, 1.0)
+
+
+class _Fingerprint:
+    """A position-weighted sum of values, ``sum_ij x_ij w(i) v(j)`` over rows ``i`` and
+    the flattened columns ``j`` (float64, NaN and infinities as fixed numbers), with the
+    sum of the absolute terms, to compare with a tolerance. Rows in another order, or
+    other values, give another sum."""
+
+    def __init__(self):
+        self.values, self.magnitudes = [], []
+
+    def add(self, rows, positions):
+        """``rows`` (n, ...) of any numeric type, at row ``positions`` (n,)."""
+        if len(rows) == 0:
+            return
+        if isinstance(rows, torch.Tensor):
+            block = rows.detach().to(device="cpu", dtype=torch.float64).numpy()
+        else:
+            block = np.asarray(rows, dtype=np.float64)
+        block = block.reshape(len(block), -1)
+        if not np.isfinite(block).all():
+            block = np.nan_to_num(block, nan=0.5, posinf=1.5, neginf=-1.5)
+        terms = block * _weyl(np.arange(block.shape[1]), 0.41421356237309503)
+        weights = _weyl(positions, 0.6180339887498949)
+        self._add(terms.sum(axis=1) * weights, np.abs(terms).sum(axis=1) * weights)
+
+    def add_sparse(self, coo, row_offset=0, col_offset=0):
+        """The nonzeros of a ``scipy.sparse`` COO block (zeros add nothing, as above)."""
+        data = np.asarray(coo.data, dtype=np.float64)
+        if not np.isfinite(data).all():
+            data = np.nan_to_num(data, nan=0.5, posinf=1.5, neginf=-1.5)
+        terms = (data * _weyl(coo.col + col_offset, 0.41421356237309503)
+                 * _weyl(coo.row + row_offset, 0.6180339887498949))
+        self._add(terms, np.abs(terms))
+
+    def _add(self, terms, magnitudes):
+        # a sum per chunk, the chunks' sums added exactly: the same whatever the chunking
+        self.values.append(float(terms.sum()))
+        self.magnitudes.append(float(magnitudes.sum()))
+
+    def result(self):
+        return math.fsum(self.values), math.fsum(self.magnitudes)
+
+
+def _fingerprint_array(X):
+    """:class:`_Fingerprint` of an array, tensor or sparse matrix, a chunk at a time."""
+    fp = _Fingerprint()
+    n = X.shape[0]
+    fmt = getattr(X, "format", None) if not isinstance(X, (np.ndarray, torch.Tensor)) else None
+    if fmt is not None:  # scipy.sparse: rows of CSR (columns of CSC) in chunks of nonzeros
+        if fmt not in ("csr", "csc"):
+            X = X.tocsr()
+            fmt = "csr"
+        along = n if fmt == "csr" else X.shape[1]
+        step = max(1, _FINGERPRINT_CHUNK * along // max(1, X.nnz))
+        for start in range(0, along, step):
+            if fmt == "csr":
+                fp.add_sparse(X[start : start + step].tocoo(), row_offset=start)
+            else:
+                fp.add_sparse(X[:, start : start + step].tocoo(), col_offset=start)
+        return fp.result()
+    width = max(1, math.prod(X.shape[1:]))
+    step = max(1, _FINGERPRINT_CHUNK // width)
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        fp.add(X[start:stop], np.arange(start, stop))
+    return fp.result()
+
+
+def _fingerprint_rows(X, n):
+    """:class:`_Fingerprint` of ``_FINGERPRINT_ROWS`` rows of ``X`` at fixed positions."""
+    positions = np.unique(np.linspace(0, n - 1, min(n, _FINGERPRINT_ROWS)).round().astype(np.int64))
+    fp = _Fingerprint()
+    fp.add(np.asarray(X[positions]), positions)
+    return fp.result()
+
+
+def _is_array(X):
+    """Whether ``X`` is an array, a tensor or a ``scipy.sparse`` matrix."""
+    return isinstance(X, (np.ndarray, torch.Tensor)) or hasattr(X, "tocoo")
+
+
+def _fingerprint_X(X, n):
+    """A fingerprint of the features ``net.fit`` got: of every value of an array, tensor
+    or sparse matrix; of rows at fixed positions of a memory map; of the row groups and
+    first rows of Parquet shards; None for a user's ``Dataset`` (whose items may be drawn
+    at random), where only the number of samples is compared."""
+    if _is_array(X):
+        return _fingerprint_array(X)
+    if isinstance(X, (ArrayDataset, PreprocessedRows)):  # a memory map, as it is or
+        table = X.X if isinstance(X, ArrayDataset) else X.rows.X  # preprocessed
+        return _fingerprint_rows(table, n) if n > 0 else None
+    shards = getattr(X, "shards", None)  # EncodedShards: ParquetShards and the encoding
+    if hasattr(X, "sharded_batches") and hasattr(shards, "units") and hasattr(shards, "head"):
+        fp = _Fingerprint()
+        sizes = np.array([count for _, count in shards.units()], dtype=np.float64)
+        fp.add(sizes[:, None], np.arange(len(sizes)))
+        head = np.asarray(shards.head(_FINGERPRINT_ROWS))
+        fp.add(head, np.arange(len(head)))
+        return fp.result()
+    return None
+
+
+def _data_summary(X, y):
+    """What :func:`_check_same_data` compares between processes."""
+    if hasattr(X, "shape") and not isinstance(X, Dataset):
+        n = int(X.shape[0])
+    else:
+        n = len(X) if hasattr(X, "__len__") else -1
+    shape = tuple(X.shape[1:]) if hasattr(X, "shape") else None
+    # the same numbers dense or sparse, float32 or float64 are the same data
+    kind = "array" if _is_array(X) else type(X).__name__
+    return {
+        "n_samples": n,
+        "X": (kind, shape, _fingerprint_X(X, n)),
+        "y_shape": None if y is None else tuple(y.shape),
+        "y": None if y is None else _fingerprint_array(y),
+    }
+
+
+def _same_fingerprint(a, b):
+    if a is None or b is None:
+        return a is b
+    scale = _FINGERPRINT_RTOL * max(a[1], b[1])
+    return abs(a[0] - b[0]) <= scale and abs(a[1] - b[1]) <= scale
+
+
+def _data_differences(everyone):
+    """What differs between the processes' :func:`_data_summary` (a list of phrases)."""
+    first, out = everyone[0], []
+
+    def by_rank(values):
+        return "[" + ", ".join(map(str, values)) + "]"
+
+    def differ(name, fingerprints):
+        if all(_same_fingerprint(fp, fingerprints[0]) for fp in fingerprints):
+            return
+        shown = by_rank("-" if fp is None else f"{fp[0]:.12g}" for fp in fingerprints)
+        out.append(f"{name} differs in its values or in the order of its rows "
+                   f"(fingerprints by rank: {shown})")
+
+    same_n = all(s["n_samples"] == first["n_samples"] for s in everyone)
+    if not same_n:  # then the values differ too: not worth saying
+        out.append("the number of samples differs, by rank: "
+                   + by_rank(s["n_samples"] for s in everyone))
+    if any(s["X"][:2] != first["X"][:2] for s in everyone):
+        out.append("X differs in type or sample shape, by rank: "
+                   + by_rank(f"{s['X'][0]} {s['X'][1]}" for s in everyone))
+    elif same_n:
+        differ("X", [s["X"][2] for s in everyone])
+    if any(s["y_shape"] != first["y_shape"] for s in everyone):
+        out.append(f"y's shape differs, by rank: {by_rank(s['y_shape'] for s in everyone)}")
+    elif same_n:
+        differ("y", [s["y"] for s in everyone])
+    return out
