@@ -300,8 +300,12 @@ def text_columns(model):
     :class:`~sklearn_mtl.neural.TabularPreprocessor`) or a ``ColumnTransformer`` (the
     command line's baselines), looked for in a pipeline's first step and inside a
     wrapper's ``estimator_`` (a ``TaskThresholdTuner``). A bool column is left out:
-    ``read_csv`` reads ``true`` and ``TRUE`` as the bools the model learned. Empty
-    where no such step is found (the file is then read as ``read_csv`` guesses)."""
+    ``read_csv`` reads ``true`` and ``TRUE`` as the bools the model learned. So is a
+    column that a ``ColumnTransformer``'s ``OneHotEncoder`` learned as numbers (int or
+    float codes), which it compares as numbers: ``read_csv`` reads it as such (the
+    network's preprocessing compares ``str()`` spellings, so its columns are all read as
+    text). Empty where no such step is found (the file is then read as ``read_csv``
+    guesses)."""
     step = model
     while True:  # down to the step that reads the file's columns
         if hasattr(step, "steps"):
@@ -317,14 +321,30 @@ def text_columns(model):
         return []
     if hasattr(step, "categorical_columns_"):  # the network's TabularPreprocessor
         encoded = [(step.one_hot_, names[step.categorical_columns_])]
+        spelled = True  # it compares the str() spellings of the values
     elif hasattr(step, "transformers_"):  # a ColumnTransformer
         encoded = [(_one_hot(transformer), _selected(columns, names))
                    for _, transformer, columns in step.transformers_]
+        spelled = False  # a OneHotEncoder compares the values themselves
     else:
         return []
     return [str(c) for encoder, columns in encoded if encoder is not None
             for c, categories in zip(columns, encoder.categories_)
-            if not {str(v) for v in categories} <= _BOOL_CATEGORIES]
+            if not {str(v) for v in categories} <= _BOOL_CATEGORIES
+            and (spelled or _text_categories(categories))]
+
+
+def _text_categories(categories):
+    """Whether a ``OneHotEncoder``'s categories of a column are text (its gap, None or
+    NaN, aside): the column is then read as text; int or float codes are read as the
+    numbers the encoder compares them with (the text ``"2"`` is not the category 2)."""
+    categories = np.asarray(categories)
+    if categories.dtype.kind in "US":
+        return True
+    if categories.dtype.kind != "O":
+        return False
+    values = [v for v in categories if isinstance(v, str) or not pd.isna(v)]
+    return bool(values) and all(isinstance(v, str) for v in values)
 
 
 def _one_hot(transformer):

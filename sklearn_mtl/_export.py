@@ -85,9 +85,12 @@ def export_onnx(
     path : str or path-like, default=None
         Where to write the ``.onnx`` file; ``None`` only returns the model.
     X_sample : array-like or DataFrame, default=None
-        A few rows of input data. Gives the inputs' names and types (a DataFrame becomes one
-        input per column, named exactly as the column, as a ``ColumnTransformer`` expects)
-        and, with ``check``, the rows on which onnxruntime must reproduce ``predict_proba``.
+        A few rows of input data. Gives the inputs' names (a DataFrame becomes one input
+        per column, named exactly as the column, as a ``ColumnTransformer`` expects), each
+        typed as the fitted model reads that column (float for a numeric column whose
+        sample rows happen to be whole numbers; a column the model does not describe, such
+        as a text vectorizer's, as the sample holds it), and, with ``check``, the rows on
+        which onnxruntime must reproduce ``predict_proba``.
     initial_types : list of (name, skl2onnx type), default=None
         The graph's inputs, as skl2onnx takes them, named as given (skl2onnx itself would
         write each name as a C identifier); overrides what ``X_sample`` gives. By default
@@ -238,11 +241,58 @@ def check_parity(model, onnx_model, X, *, atol=1e-5):
             raise OnnxExportError(
                 f"The ONNX graph does not reproduce predict_proba for task {task.name!r}: "
                 f"max difference {diff:.3g} > atol={atol:g}. "
-                + (_float32_loss(X) or "A part of the model is not in the graph (e.g. "
-                   "preprocessing inside the estimator that the exporter does not know), or "
-                   "an operator differs between torch and onnxruntime.")
+                + (_float32_loss(X) or _mismatch_cause(estimator))
             )
     return diffs
+
+
+def _mismatch_cause(estimator):
+    """Why the graph may part from ``predict_proba``, for the model's family: the
+    float32 thresholds of trees, a network's torch operators, or a part not in it."""
+    trees = sorted({type(est).__name__ for est in _link_estimators(estimator)
+                    if _is_tree_model(est)})
+    if trees:
+        return (
+            f"The model decides with trees ({', '.join(trees)}): skl2onnx computes the "
+            "inputs and the preprocessing before them (a scaler, an imputer) in float32, "
+            "where scikit-learn computes in float64, and a tree compares each value with a "
+            "threshold, so a sample whose value lies near a split can go the other way. "
+            "Trees need no scaling: drop the scaler before them, or pass a looser atol."
+        )
+    if hasattr(estimator, "net_") or hasattr(estimator, "_onnx_parts"):
+        return ("A part of the model is not in the graph (e.g. preprocessing inside the "
+                "estimator that the exporter does not know), or an operator differs "
+                "between torch and onnxruntime.")
+    return ("A part of the model is not in the graph (e.g. preprocessing inside the "
+            "estimator that the exporter does not know), or skl2onnx converts a step "
+            "differently from how scikit-learn computes it.")
+
+
+def _link_estimators(estimator):
+    """The fitted scikit-learn models a baseline's graph runs: its base estimators, or a
+    chain's links (pipelines as their final step)."""
+    from ._baselines import TaskChainClassifier
+
+    found = list(_base_estimators(estimator))
+    if isinstance(estimator, TaskChainClassifier):
+        for links in estimator.estimators_:
+            for link in links:
+                found.extend(link if isinstance(link, list) else [link])
+    return [est.steps[-1][1] if hasattr(est, "steps") else est for est in found]
+
+
+def _is_tree_model(est):
+    """Whether a fitted scikit-learn model decides with decision trees (a tree, a
+    forest, gradient boosting, or an ensemble of trees)."""
+    from sklearn.tree import BaseDecisionTree
+
+    if isinstance(est, BaseDecisionTree) or isinstance(
+            getattr(est, "estimator_", None), BaseDecisionTree):
+        return True
+    members = getattr(est, "estimators_", None)
+    while isinstance(members, (list, tuple, np.ndarray)) and len(members):
+        members = members[0]  # a forest's list, boosting's array of trees
+    return isinstance(members, BaseDecisionTree)
 
 
 def _float32_loss(X):
@@ -286,7 +336,9 @@ def run_onnx(onnx_model, X):
     """Run an exported model with onnxruntime; ``{output name: array}``.
 
     A DataFrame feeds one input per column when the graph has one per column, else its
-    values feed the single input.
+    values feed the single input, each cast to the input's type: a gap of a nullable
+    column (``pd.NA``) as NaN; a number that is not whole for an int64 input raises an
+    ``OnnxExportError`` naming the column, rather than be truncated.
     """
     import onnxruntime as ort
 
@@ -316,10 +368,11 @@ def onnx_inputs(session, X):
             if "int64" in inp.type and _is_time_like(column):
                 feeds[inp.name] = as_nanoseconds(column).reshape(-1, 1)
                 continue
-            feeds[inp.name] = _as_input_type(column.to_numpy(), inp.type).reshape(-1, 1)
+            feeds[inp.name] = _as_input_type(_plain_values(column, inp.type), inp.type,
+                                             f"column {inp.name!r}").reshape(-1, 1)
         return feeds
-    values = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X)
-    return {inputs[0].name: _as_input_type(values, inputs[0].type)}
+    return {inputs[0].name: _as_input_type(_plain_values(X, inputs[0].type), inputs[0].type,
+                                           f"input {inputs[0].name!r}")}
 
 
 def _is_time_like(column):
@@ -345,10 +398,46 @@ def as_nanoseconds(column):
     return column.to_numpy().view(np.int64)
 
 
-def _as_input_type(values, onnx_type):
+def _plain_values(X, onnx_type):
+    """The values of ``X`` (a DataFrame, a Series or an array) as a NumPy array for an
+    input of ``onnx_type``: a table of numbers or bools whose nullable dtypes (``Int64``,
+    ``Float64``, ``boolean``) hold ``pd.NA`` gives floats with NaN for a numeric input,
+    not objects that no number type takes."""
+    if not hasattr(X, "to_numpy"):
+        return np.asarray(X)
+    dtypes = X.dtypes if hasattr(X, "columns") else [X.dtype]
+    numeric = len(dtypes) > 0 and all(
+        pd.api.types.is_numeric_dtype(d) or pd.api.types.is_bool_dtype(d) for d in dtypes)
+    if "string" in onnx_type or not numeric or not X.isna().to_numpy().any():
+        return X.to_numpy()
+    return X.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _as_input_type(values, onnx_type, what="input"):
+    """``values`` cast to the element type of an input of ``onnx_type``; an
+    ``OnnxExportError`` names ``what`` (the column or input) where numbers that are not
+    whole would reach an int64 input (the cast would truncate them)."""
     if "string" in onnx_type:
         return values.astype(str).astype(object)
     if "int64" in onnx_type:
+        numbers = values
+        if values.dtype.kind == "O":
+            try:
+                numbers = values.astype(np.float64)
+            except (TypeError, ValueError):  # not numbers: the cast below says so
+                pass
+        if numbers.dtype.kind == "f":
+            lossy = np.ravel(np.isfinite(numbers) & (numbers != np.round(numbers)))
+            if lossy.any():
+                bad = np.ravel(values)[int(np.argmax(lossy))]
+                bad = bad.item() if isinstance(bad, np.generic) else bad
+                raise OnnxExportError(
+                    f"The ONNX model's {what} is an int64 input, but X holds {bad!r} there, "
+                    "which is not a whole number: the cast would truncate it. Feed whole "
+                    "numbers to an int64 input; where the model reads that column as real "
+                    "numbers, export it again (its inputs are typed as the fitted model "
+                    "reads them)."
+                )
         return values.astype(np.int64)
     if "double" in onnx_type:
         return values.astype(np.float64)
@@ -493,13 +582,10 @@ def _outputs(schema, labels):
 
 
 def _initial_types(model, estimator, X_sample):
-    from skl2onnx.common.data_types import (
-        BooleanTensorType,
-        FloatTensorType,
-        Int64TensorType,
-        StringTensorType,
-    )
+    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
     from sklearn.compose import ColumnTransformer
+
+    from .neural._preprocessing import is_text
 
     first = model[0] if hasattr(model, "steps") else model
     if first is estimator and _raw_table_preprocessor(estimator) is not None:
@@ -510,18 +596,22 @@ def _initial_types(model, estimator, X_sample):
     # A ColumnTransformer that selects columns by name takes one input per column.
     per_column = isinstance(first, ColumnTransformer) and hasattr(first, "feature_names_in_")
     if X_sample is not None and hasattr(X_sample, "columns") and per_column:
+        # The sample names the inputs; their types are what the fitted model reads (a
+        # float column whose sample rows are whole numbers stays a float input). Only a
+        # text column that no encoder of the model describes (a text vectorizer's), or a
+        # column the model was not fitted on, takes its type from the sample.
+        fitted = dict(_column_types(first))
         types = []
         for name in X_sample.columns:
-            dtype = X_sample[name].dtype
-            kind = getattr(dtype, "kind", "O")
-            if kind == "b":
-                t = BooleanTensorType([None, 1])
-            elif kind in "iu":
-                t = Int64TensorType([None, 1])
-            elif kind == "f":
-                t = FloatTensorType([None, 1])
-            else:
-                t = StringTensorType([None, 1])
+            column = X_sample[name]
+            t = fitted.get(str(name))
+            sample_text = is_text(column) or isinstance(column.dtype, pd.CategoricalDtype)
+            if t is None or (sample_text and isinstance(t, FloatTensorType)
+                             and str(name) not in _column_categories(first)):
+                kind = getattr(column.dtype, "kind", "O")
+                t = (Int64TensorType([None, 1]) if kind in "iub"
+                     else FloatTensorType([None, 1]) if kind == "f"
+                     else StringTensorType([None, 1]))
             types.append((str(name), t))
         return types
     if per_column:
@@ -673,8 +763,9 @@ def _skl2onnx_message(model, exc):
             " This baseline reads text and date columns the way `sklearn-mtl fit` builds "
             "it (text as categories, the rare ones pooled; dates as days), through steps "
             "skl2onnx cannot convert. The mtl model of the same file exports, its own "
-            "preprocessing in the graph; or fit the baseline on the numeric columns "
-            "(--features)."
+            "preprocessing in the graph (unless it reads the labels of repeated rows, "
+            "lookup_tasks_: then fit MultiTaskClassifier(lookup=None) in Python and save "
+            "it); or fit the baseline on the numeric columns (--features)."
         )
     return f"skl2onnx could not convert the model: {type(exc).__name__}: {text}.{where}"
 
@@ -824,13 +915,16 @@ def inference_parts(estimator, *, probe=False):
     if lookup is None:
         return preprocessor, module
     tasks = [t.name for t, c in zip(estimator.schema_, lookup.counts) if c is not None]
-    if lookup.rows is None or preprocessor is not None:
+    # The graph compares the rows as one float tensor: not where the table has a string,
+    # category, bool or date column (one graph input per column) or another preprocessing.
+    if (lookup.rows is None or preprocessor is not None
+            or _raw_table_preprocessor(estimator) is not None):
         raise OnnxExportError(
             f"{type(estimator).__name__} reads the labels of training rows that a query "
             f"repeats for task(s) {tasks} (lookup_tasks_), and compares rows as given; the "
-            "export compares them only in a numeric table that the estimator's own "
-            "TabularPreprocessor (or none) reads. Fit it with lookup=None to export the "
-            "network alone."
+            "export compares them only in a table of numeric columns (no string, "
+            "category, bool or date column) that the estimator's own TabularPreprocessor "
+            "(or none) reads. Fit it with lookup=None to export the network alone."
         )
     return None, _with_lookup(lookup, module)
 

@@ -751,6 +751,49 @@ def test_predict_model_fitted_on_an_array(tmp_path, capsys):
     assert "Training data: (?, 3) (the number of rows is not recorded)" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("handle_unknown", ["ignore", "error"])
+def test_predict_and_export_read_int_coded_categories_as_numbers(tmp_path, capsys,
+                                                                  handle_unknown):
+    # A OneHotEncoder fitted on int codes compares numbers: the text "2" would be an
+    # unknown category (every row the all-zeros one-hot, or an error), not the code 2.
+    import numpy as np
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from sklearn_mtl import IndependentTaskClassifier, save
+    from sklearn_mtl._cli_deploy import text_columns
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=120), "k": rng.randint(0, 4, 120),
+                      "shop": rng.choice(["01", "02"], 120)})
+    Y = pd.DataFrame({"t": np.where(X["k"] >= 2, "y", "n"),
+                      "u": np.where(X["a"] > 0, "p", "q")})
+    model = make_pipeline(
+        ColumnTransformer([("num", StandardScaler(), ["a"]),
+                           ("cat", OneHotEncoder(handle_unknown=handle_unknown),
+                            ["k", "shop"])]),
+        IndependentTaskClassifier(LogisticRegression()),
+    ).fit(X, Y)
+    path = save(model, tmp_path / "m.mtl")
+    data, out = tmp_path / "d.csv", tmp_path / "p.csv"
+    X.to_csv(data, index=False)
+    assert cli.main(["predict", str(path), str(data), "--out", str(out), "--quiet"]) == 0, \
+        capsys.readouterr().err
+    got = pd.read_csv(out, dtype=str)
+    np.testing.assert_array_equal(got[["t", "u"]].to_numpy(),
+                                  np.asarray(model.predict(X), dtype=str))
+    assert text_columns(model) == ["shop"]  # the codes "01" stay text
+    if handle_unknown == "ignore":
+        pytest.importorskip("onnxruntime")
+        pytest.importorskip("skl2onnx")
+        onx = tmp_path / "m.onnx"
+        assert cli.main(["export", str(path), "--onnx", str(onx), "--sample", str(data)]) == 0, \
+            capsys.readouterr().err
+        assert "Inputs: a, k, shop" in capsys.readouterr().out
+
+
 def test_report_shows_warnings_task_rows_and_integer_counts(csv, tmp_path, capsys):
     """Warnings that matter reach the screen and report.md; per-task rows read "species"
     and counts are integers."""

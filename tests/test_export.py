@@ -868,3 +868,116 @@ def test_inputs_are_named_exactly_as_the_columns(kind):
     if len(X.columns) > 1:
         with pytest.raises(OnnxExportError, match=rf"takes a column '{missing}', which X lacks"):
             run_onnx(onx, test.drop(columns=missing))
+
+
+def _coded_frame(n, seed):
+    """Prices with decimals, a bool column and int codes, for a ColumnTransformer."""
+    rng = np.random.RandomState(seed)
+    X = pd.DataFrame({"price": rng.normal(100, 20, n).round(1), "used": rng.rand(n) > 0.5,
+                      "k": rng.randint(0, 3, n)})
+    Y = pd.DataFrame({"t": np.where(X["price"] > 100, "y", "n"),
+                      "u": np.where(X["used"] ^ (X["k"] == 1), "p", "q")})
+    return X, Y
+
+
+def _coded_pipeline(X, Y):
+    return make_pipeline(
+        ColumnTransformer([("num", StandardScaler(), ["price"]),
+                           ("cat", OneHotEncoder(handle_unknown="ignore"), ["used", "k"])]),
+        IndependentTaskClassifier(LogisticRegression()),
+    ).fit(X, Y)
+
+
+def test_sample_inputs_are_typed_as_the_fitted_model_reads_them():
+    # A float column whose sample rows happen to be whole numbers stays a float input (an
+    # int64 one would truncate 100.7 to 100); a bool column, one-hot encoded, is an int64
+    # input as without a sample (skl2onnx takes no bool input).
+    X, Y = _coded_frame(100, 0)
+    model = _coded_pipeline(X, Y)
+    sample = X.head(10).assign(price=lambda d: d["price"].round().astype(int))
+    expected = {"price": onnx.TensorProto.FLOAT, "used": onnx.TensorProto.INT64,
+                "k": onnx.TensorProto.INT64}
+    for onx in (export_onnx(model, X_sample=sample), export_onnx(model)):
+        types = {i.name: i.type.tensor_type.elem_type for i in onx.graph.input}
+        assert types == expected
+        _assert_parity(model, onx, X, estimator=model[-1])
+
+
+def test_run_onnx_refuses_to_truncate_a_number_for_an_int64_input():
+    X, Y = _coded_frame(100, 0)
+    onx = export_onnx(_coded_pipeline(X, Y))
+    bad = X.astype({"k": float})
+    bad.loc[3, "k"] = 1.5
+    with pytest.raises(OnnxExportError, match=r"column 'k' is an int64 input, but X holds "
+                                              r"1\.5 there, which is not a whole number"):
+        run_onnx(onx, bad)
+    run_onnx(onx, X.astype({"k": float}))  # whole numbers in a float column: read as codes
+
+
+@pytest.mark.parametrize("kind", ["one input", "column transformer"])
+def test_nullable_columns_with_gaps_export_and_run(kind):
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=60),
+                      "c": pd.array(rng.randint(0, 3, 60), dtype="Int64")})
+    X.loc[::5, "c"] = pd.NA
+    Y = pd.DataFrame({"t": np.where(X["a"] > 0, "y", "n"),
+                      "u": np.where(X["c"].fillna(0) > 1, "p", "q")})
+    if kind == "one input":
+        model = final = MultiTaskClassifier(
+            hidden_layer_sizes=(8,), max_epochs=3, ensemble_size=1, decode="independent",
+            lookup=None, random_state=0).fit(X, Y)
+    else:
+        from sklearn.impute import SimpleImputer
+
+        model = make_pipeline(
+            ColumnTransformer([("num", make_pipeline(SimpleImputer(), StandardScaler()),
+                                ["a", "c"])]),
+            IndependentTaskClassifier(LogisticRegression()),
+        ).fit(X, Y)
+        final = model[-1]
+    onx = export_onnx(model, X_sample=X.head(10))  # rows 0 and 5 hold pd.NA
+    _assert_parity(model, onx, X, estimator=final)
+
+
+def test_a_tree_baseline_parity_failure_says_float32_thresholds():
+    # skl2onnx scales in float32, where scikit-learn scales in float64: a sample near a
+    # tree's split goes the other way. The message says so, and blames no torch.
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.impute import SimpleImputer
+
+    rng = np.random.RandomState(0)
+    n = 300
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(10, 3, n),
+                      "s": rng.choice(["x", "y", "z"], n),
+                      "flag": (rng.rand(n) > 0.5).astype(int), "k": rng.randint(0, 5, n)})
+    X.loc[::7, "a"] = np.nan
+    Y = pd.DataFrame({"car": np.where(X["b"] > 10, "yes", "no"),
+                      "size": np.where(X["flag"] == 1, "S", np.where(X["k"] > 2, "M", "L"))})
+    model = make_pipeline(
+        ColumnTransformer([("num", make_pipeline(SimpleImputer(), StandardScaler()),
+                            ["a", "b", "k"]),
+                           ("cat", OneHotEncoder(handle_unknown="ignore"), ["s", "flag"])]),
+        IndependentTaskClassifier(RandomForestClassifier(n_estimators=5, max_depth=4,
+                                                         random_state=0)),
+    ).fit(X, Y)
+    with pytest.raises(OnnxExportError, match=r"(?s)decides with trees "
+                       r"\(RandomForestClassifier\).*float32.*near a split.*looser atol"
+                       ) as error:
+        export_onnx(model, X_sample=X)
+    assert "torch" not in str(error.value)
+
+
+def test_the_lookup_of_a_table_with_a_bool_column_is_refused_by_name():
+    # A bool column gives one graph input per column, which the lookup's comparison of
+    # float rows cannot read: a clear refusal, not torch's exporter failing.
+    rng = np.random.RandomState(0)
+    base = pd.DataFrame({"a": rng.randint(0, 3, 120).astype(float),
+                         "used": rng.rand(120) > 0.5})
+    X = pd.concat([base, base], ignore_index=True)
+    Y = pd.DataFrame({"t": np.tile(np.where(rng.rand(120) > 0.5, "y", "n"), 2),
+                      "u": np.where(X["a"] > 0, "p", "q")})
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=4, random_state=0).fit(X, Y)
+    assert clf.lookup_tasks_.any()
+    with pytest.raises(OnnxExportError, match=r"(?s)no string, category, bool or date column"
+                                              r".*lookup=None"):
+        export_onnx(clf, X_sample=X.head(10))
