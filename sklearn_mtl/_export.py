@@ -534,7 +534,10 @@ def _joint_plan(estimator, decoder):
         return None
     observed = getattr(estimator, "observed_combinations_", None)
     weight = float(getattr(estimator, "combination_weight_", 0.0) or 0.0)
-    if weight:  # predict scores the observed combinations with the probe
+    decode = getattr(estimator, "decode", None)
+    if weight and isinstance(decode, str) and decode == "auto":
+        # predict scores the observed combinations with the probe (under "auto" only:
+        # a decode set after fit decodes as it says)
         return np.asarray(observed, dtype=np.int64), weight
     try:
         combos = decoder.candidates(estimator.schema_, observed,

@@ -239,8 +239,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     lr_schedule : {"warmup_cosine", "constant"}, default="warmup_cosine"
         ``"warmup_cosine"``: the learning rate rises linearly over the first 5% of the
         optimizer steps of a fit, then follows a half cosine to 0
-        (:class:`~sklearn_mtl.neural.WarmupCosineSchedule`); ``"constant"``: ``lr``
-        throughout.
+        (:class:`~sklearn_mtl.neural.WarmupCosineSchedule`; a ``warm_start`` fit runs
+        it again over its own steps); ``"constant"``: ``lr`` throughout, as in
+        ``partial_fit`` whatever ``lr_schedule`` is.
     label_smoothing : float, default=0.1
         ε of label smoothing for the classification tasks (see
         :class:`~sklearn_mtl.neural.MultiTaskLoss`): a share ε of each target is spread
@@ -274,7 +275,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         As with skorch's ``NeuralNet``, a
         callback's parameter can be set (and grid-searched) as
         ``callbacks__<name>__<param>``, the name being a pair's or, for an unnamed
-        callback, its class name: ``set_params(callbacks__es__patience=10)``.
+        callback, its class name: ``set_params(callbacks__es__patience=10)``. A
+        callback may be given as its class, which ``fit`` builds with its defaults; as
+        skorch's uninitialised callbacks, it lists no parameters in ``get_params``, and
+        setting one builds it first (the list then holds that instance).
     device : str or torch.device, default="cpu"
         Where to train and predict, e.g. ``"cuda"``.
     num_workers : int, default=0
@@ -315,7 +319,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         optimizer when an optimizer parameter changed; a changed parameter that shapes
         the network (``trunk``, ``trunk_params``, ``hidden_layer_sizes``, ``activation``,
         ``dropout``, ``batch_norm``, ``ensemble_size``, ``head_hidden``, ``head_lr`` set
-        or unset) raises a ``ValueError``. ``partial_fit`` trains on as it is.
+        or unset) raises a ``ValueError``. ``partial_fit`` trains on as it is. The
+        other parameters apply too, to ``partial_fit`` as well: ``batch_size``,
+        ``verbose``, ``num_workers``, ``callbacks`` (a list or a callback's parameter set
+        since is copied anew; the callbacks left as they were keep their state),
+        ``early_stopping``, ``patience``, ``validation_fraction`` and ``lr_schedule``,
+        whose schedule spans the optimizer steps of that ``fit`` (a warm restart: with
+        more epochs or samples than the first fit, every step still trains).
     decode : {"auto", "independent", "joint"} or decoder, default="auto"
         How per-task probabilities become a prediction. ``"auto"`` decodes over the
         label combinations seen in training (``JointDecoder(allowed="observed")``) when
@@ -327,7 +337,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         ``combination_weight_``); where many new combinations are expected, the held-out
         folds also decide between the two decodings;
         ``"independent"`` always does the latter; ``"joint"`` takes the most probable
-        valid combination (:class:`~sklearn_mtl.JointDecoder`).
+        valid combination (:class:`~sklearn_mtl.JointDecoder`). ``decode`` is read at
+        prediction: one set after ``fit`` (``set_params(decode="independent")``)
+        decodes as it says, without the probe, which only ``"auto"`` uses.
     neighbors : {"auto"} or None, default=None
         ``"auto"``: blend each binary or multiclass task's probabilities with the labels
         of the training samples nearest the query in each ensemble member's feature
@@ -438,6 +450,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     preprocessor_ : TabularPreprocessor or None
         The fitted ``preprocessing`` of a 2-D table (in memory or memory-mapped);
         ``None`` for images, clips, sparse matrices, datasets and ``preprocessing=None``.
+        A model that holds one predicts (and continues training) on tables only: a
+        torch ``Dataset``, whose items are read as they are, is refused.
     n_features_in_ : int
         Number of features seen during fit (channels for image input). With
         ``trunk="mlp"``, images (or clips) of another shape than those seen in fit are
@@ -664,7 +678,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         params = super().get_params(deep=deep)
         if deep:
             for name, callback in _named_callbacks(self.callbacks):
-                if hasattr(callback, "get_params"):
+                # a class, built only at fit, has no parameters yet (skorch lists an
+                # uninitialised callback's none either)
+                if hasattr(callback, "get_params") and not isinstance(callback, type):
                     params.update({f"callbacks__{name}__{key}": value
                                    for key, value in callback.get_params(deep=False).items()})
         return params
@@ -683,6 +699,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 "Dataset (__len__ and __getitem__), a memory-mapped array, or "
                 "sklearn_mtl.sharded.ParquetShards to read features and labels lazily."
             )
+        users_dataset = isinstance(X, Dataset)  # (not a memory map read as one below)
         if isinstance(X, np.memmap):  # also np.load(mmap_mode=...): read batch by batch
             _check_memmap(self, X, reset=reset)
             self._check_sample_shape(X.shape[1:], reset)
@@ -701,6 +718,18 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 raise ValueError(
                     f"Found a Dataset with 0 sample(s) while a minimum of 1 is required by "
                     f"{type(self).__name__}."
+                )
+            if (users_dataset and not reset
+                    and getattr(self, "preprocessor_", None) is not None):
+                # a Dataset's items reach the network as they are (see fit), which this
+                # model's network reads only through its fitted preprocessing
+                raise ValueError(
+                    f"X is a torch Dataset ({type(X).__name__}), but this "
+                    f"{type(self).__name__} was fitted on a table with preprocessing "
+                    "(preprocessor_), and a Dataset's items are read as they are, without "
+                    "it. Pass the table instead (an array, a DataFrame or a memory-mapped "
+                    "array), which the fitted preprocessing reads; or fit on a Dataset (of "
+                    "rows scaled yourself) to predict on one."
                 )
             sample = _dataset_sample(X)  # read lazily, as it comes: its first sample
             if reset:  # no preprocessing (nor a stale one)
@@ -933,6 +962,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             check_same_length(X, encoded)
             if sample_weight is not None:
                 sample_weight = check_sample_weight(sample_weight, X)
+            # batch_size, verbose, callbacks, the schedule over this training's steps...
+            epochs = self._refresh_net(_num_samples(X), split=not own_split)
             # the combinations of these labels join those seen before (decoding over the
             # observed ones could not predict them); a new fit's labels give the mass
             # of new combinations to expect, a partial_fit batch's alone would not
@@ -950,16 +981,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             if view is not None:
                 targets = _view_folds(targets, k, ("scaled", "encoded").index(view))
             self._rescale_regression_outputs(inverse=True)  # back to standardised units
-            split = self.net_.train_split
             valid = self._validation_data(X_val, y_val, sample_weight_val, targets.shape[1])
-            if valid is not None:
-                self.net_.train_split = self._train_split(valid)
+            # early_stopping and validation_fraction as they are now (none in partial_fit)
+            self.net_.train_split = self._train_split(valid)
             try:
                 with self._rng_context(self._seed + len(self.net_.history)):
-                    epochs = self._epochs if self.max_epochs is None else self.max_epochs
                     self.net_.partial_fit(self._as_tensor(X), targets, epochs=epochs)
             finally:
-                self.net_.train_split = split  # keeps no validation data
+                self.net_.train_split = self._train_split()  # keeps no validation data
             self._check_finite_weights()
             self._rescale_regression_outputs()
             self._fit_readouts(X, encoded, sample_weight, targets, raw)
@@ -1235,12 +1264,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             and min(n_samples, MIN_PROBE_ROWS) <= probe_rows(len(observed))
         )
 
-    def _training_length(self, n_samples, split=True):
+    def _training_length(self, n_samples, split=True, epochs=None):
         """``(epochs, optimizer steps)`` of one ``fit`` on ``n_samples`` samples.
 
-        ``max_epochs`` when it is set. Otherwise the recipe's rule: as many epochs as
-        make about ``_TARGET_STEPS`` optimizer steps, within ``_EPOCH_RANGE``, so a small
-        table is not under-trained and a large one does not take forever.
+        ``epochs`` where given (a warm start's), else ``max_epochs`` when it is set.
+        Otherwise the recipe's rule: as many epochs as make about ``_TARGET_STEPS``
+        optimizer steps, within ``_EPOCH_RANGE``, so a small table is not under-trained
+        and a large one does not take forever.
         """
         n_train = n_samples
         if self.early_stopping and split:  # (not where X_val is the validation data)
@@ -1249,7 +1279,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if (self.batch_norm and self.trunk == "mlp" and steps_per_epoch > 1
                 and n_train % self.batch_size == 1):
             steps_per_epoch -= 1  # a one-row last batch joins the one before (_merged_bounds)
-        if self.max_epochs is not None:
+        if epochs is not None:
+            epochs = int(epochs)
+        elif self.max_epochs is not None:
             epochs = int(self.max_epochs)
         else:
             low, high = _EPOCH_RANGE
@@ -1302,7 +1334,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         The first call builds the network with the schema learned from ``y``, completed
         by ``classes`` (or given by ``tasks``/``encoder``, which must then list every
         class) and trains one epoch over the batch; each later call trains one more
-        epoch on the batch it is given, which must fit that schema. ``early_stopping``
+        epoch on the batch it is given, which must fit that schema. Each call trains at
+        the constant rate ``lr``, also after a ``fit`` (whose schedule ended at 0), with
+        the ``batch_size``, ``verbose`` and ``callbacks`` set now. ``early_stopping``
         does not apply (there is no held-out part of a batch); ``class_weight`` and
         ``pos_weight`` set to ``"balanced"`` are computed on the first batch, and so is
         the preprocessing (``preprocessor_``), kept for the later batches.
@@ -1747,24 +1781,109 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             kwargs["optimizer__param_groups"] = [*groups, ("weighting.*", group)]
         return kwargs
 
-    def _build_net(self, module, criterion, valid=None):
+    def _recipe_callbacks(self, members, user_callbacks, total_steps, kept=()):
+        """The recipe's own callbacks, put before the user's ``callbacks``.
+
+        ``EarlyStopping`` with ``early_stopping``; the ensemble's epoch selection
+        (``MemberHoldout``) for a module of several ``members``, unless
+        ``user_callbacks`` hold one or ``early_stopping`` chooses the epoch; the warm-up
+        and cosine schedule over ``total_steps`` optimizer steps with
+        ``lr_schedule="warmup_cosine"``, unless ``user_callbacks`` hold a skorch
+        ``LRScheduler``. ``kept``: the ``(name, callback)`` pairs of the recipe's that a
+        fitted net holds; one still wanted is reused, set to the current ``patience`` and
+        ``total_steps`` (a saved model's ``MemberHoldout`` keeps its ``select``).
+        """
+        kept = dict(kept)
         callbacks = []
         if self.early_stopping:
-            callbacks.append(
-                ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
-            )
+            stopping = kept.get("early_stopping")
+            if stopping is None:
+                stopping = EarlyStopping(patience=self.patience, load_best=True)
+            stopping.patience = self.patience
+            callbacks.append(("early_stopping", stopping))
+        if members > 1 and not self.early_stopping and not _has_callback(
+            user_callbacks, MemberHoldout
+        ):  # a MemberHoldout of the user's replaces the recipe's; early stopping, asked
+            # for, chooses the epoch on its validation data in its place
+            holdout = kept.get("member_holdout")
+            callbacks.append(("member_holdout", MemberHoldout() if holdout is None else holdout))
+        if self.lr_schedule == "warmup_cosine" and not _has_callback(user_callbacks, LRScheduler):
+            schedule = kept.get("lr_schedule")
+            if schedule is None:
+                schedule = WarmupCosineSchedule(total_steps)
+            schedule.total_steps = total_steps
+            callbacks.append(("lr_schedule", schedule))
+        return callbacks
+
+    def _refresh_net(self, n_samples, split=True):
+        """On a warm start or ``partial_fit``: the fitted net takes the parameters that do
+        not shape the network as they are now, as skorch's ``set_params`` and
+        ``MLPClassifier``'s warm start apply them.
+
+        ``batch_size``, ``verbose`` and ``num_workers``; ``callbacks`` (a list set since
+        the net was built is copied and checked as ``fit`` does); the recipe's callbacks
+        as ``early_stopping``, ``patience`` and ``lr_schedule`` ask now, the schedule
+        spanning this training's optimizer steps (a warm restart, never a rate of 0
+        where the first fit's steps ran out). Where no schedule sets the rate, every
+        parameter group trains at its base rate (a schedule's last rate is 0). The
+        callbacks that stay keep their state. ``partial_fit``'s own settings (no early
+        stopping, a constant rate) are read the same way. The split (``early_stopping``,
+        ``validation_fraction``) is set around the training, see ``fit``.
+
+        Parameters
+        ----------
+        n_samples : int
+            The samples this training is given.
+        split : bool, default=True
+            Whether ``early_stopping`` holds out ``validation_fraction`` of them (not
+            where ``X_val`` is the validation data).
+
+        Returns
+        -------
+        epochs : int
+            The epochs to train: ``max_epochs``, or the first fit's number where it is
+            None.
+        """
+        net = self.net_
+        epochs = self._epochs if self.max_epochs is None else int(self.max_epochs)
+        _, steps = self._training_length(n_samples, split=split, epochs=epochs)
+        net.batch_size, net.verbose = self.batch_size, self.verbose
+        net.num_workers = self.num_workers
+        members = n_members(net.module_)
+        entries = list(net.callbacks or [])
+        source, recipe = net.__dict__.get("callbacks_from_", (self.callbacks, None))
+        named = _named_callbacks(entries)
+        if recipe is None:  # a net built before this was recorded: the recipe's by name
+            recipe = [cb for name, cb in named if isinstance(cb, _RECIPE_CALLBACKS.get(name, ()))]
+        ids = {id(cb) for cb in recipe}
+        kept = [(name, cb) for name, cb in named if id(cb) in ids]
+        if source is self.callbacks:  # unchanged: the net's own copies, and their state
+            user = [entry for entry, (_, cb) in zip(entries, named) if id(cb) not in ids]
+        else:  # set since the net was built
+            user = copy.deepcopy(self.callbacks or [])
+            _check_scorings(user)
+        if not self.early_stopping:
+            _check_monitors(user, members > 1)
+        recipe = self._recipe_callbacks(members, user, steps, kept)
+        callbacks = [*recipe, *user]
+        if _callback_ids(callbacks) != _callback_ids(entries):
+            _set_net_callbacks(net, callbacks)
+        net.__dict__["callbacks_from_"] = (self.callbacks, [cb for _, cb in recipe])
+        if not any(isinstance(cb, (WarmupCosineSchedule, LRScheduler)) for _, cb in net.callbacks_):
+            for name in net._optimizers:  # a constant rate: the base rate, not a schedule's last
+                for group in getattr(net, name + "_").param_groups:
+                    if "initial_lr" in group:
+                        group["lr"] = group["initial_lr"]
+        return epochs
+
+    def _build_net(self, module, criterion, valid=None):
         user_callbacks = copy.deepcopy(self.callbacks or [])
         _check_scorings(user_callbacks)
         if not self.early_stopping:
             _check_monitors(user_callbacks, getattr(module, "n_members", 1) > 1)
-        if getattr(module, "n_members", 1) > 1 and not self.early_stopping and not _has_callback(
-            user_callbacks, MemberHoldout
-        ):  # a MemberHoldout of the user's replaces the recipe's; early stopping, asked
-            # for, chooses the epoch on its validation data in its place
-            callbacks.append(("member_holdout", MemberHoldout()))
-        if self.lr_schedule == "warmup_cosine" and not _has_callback(user_callbacks, LRScheduler):
-            callbacks.append(("lr_schedule", WarmupCosineSchedule(self._total_steps)))
-        callbacks.extend(user_callbacks)
+        recipe = self._recipe_callbacks(getattr(module, "n_members", 1), user_callbacks,
+                                        self._total_steps)
+        callbacks = [*recipe, *user_callbacks]
         kwargs = self._optimizer_kwargs(criterion)
         train_split = self._train_split(valid)
         net_class, device = MultiTaskNet, self.device
@@ -1779,7 +1898,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             kwargs.update(data_parallel=self.data_parallel, mixed_precision=precision)
             if self.data_parallel:
                 device = setup_data_parallel(device, init=False)
-        return net_class(
+        net = net_class(
             module=module,
             criterion=criterion,
             optimizer=self.optimizer,
@@ -1796,6 +1915,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             batch_transform=copy.deepcopy(self.batch_transform),
             **kwargs,
         )
+        # what the callbacks were built from: a warm start builds them anew where the
+        # callbacks parameter changed (see _refresh_net)
+        net.__dict__["callbacks_from_"] = (self.callbacks, [cb for _, cb in recipe])
+        return net
 
     # ----------------------------------------------------------------------- predict
     @property
@@ -1811,8 +1934,15 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         return self._forward(X)[0]
 
     def predict_encoded(self, X):
-        """Predictions as :class:`~sklearn_mtl.EncodedLabels` (codes, blocks, masks)."""
-        if not getattr(self, "combination_weight_", 0.0):
+        """Predictions as :class:`~sklearn_mtl.EncodedLabels` (codes, blocks, masks).
+
+        The combination probe (``combination_weight_``) decodes only under
+        ``decode="auto"``, as ``fit`` chose it; a ``decode`` set after ``fit`` decodes
+        exactly as it says (``"independent"``: each task's own most probable value).
+        """
+        if not (getattr(self, "combination_weight_", 0.0)
+                and isinstance(self.decode, str) and self.decode == "auto"
+                and isinstance(self._decoder(), JointDecoder)):
             return super().predict_encoded(X)
         check_is_fitted(self)
         outputs, best = self._forward(self._validate_X(X, reset=False, rows=True),
@@ -2087,18 +2217,63 @@ def _check_monitors(callbacks, members):
 
 def _named_callbacks(callbacks):
     """``[(name, callback)]`` of the ``callbacks`` parameter: a pair's own name, else
-    the callback's class name, as skorch names them (none for a value that is not a
-    list: ``fit`` refuses it, ``get_params`` does not)."""
+    the callback's class name (a class's own name for a callback given as its class),
+    as skorch names them (none for a value that is not a list: ``fit`` refuses it,
+    ``get_params`` does not)."""
     if not isinstance(callbacks, (list, tuple)):
         return []
-    return [cb if isinstance(cb, tuple) and len(cb) == 2 else (type(cb).__name__, cb)
+    return [cb if isinstance(cb, tuple) and len(cb) == 2
+            else (cb.__name__ if isinstance(cb, type) else type(cb).__name__, cb)
             for cb in callbacks]
+
+
+#: The recipe's own callbacks by the names ``_recipe_callbacks`` gives them.
+_RECIPE_CALLBACKS = {"early_stopping": EarlyStopping, "member_holdout": MemberHoldout,
+                     "lr_schedule": WarmupCosineSchedule}
+
+
+def _callback_ids(callbacks):
+    """``[(name, id(callback))]`` of a callbacks list: whether two lists hold the very
+    same callbacks, in the same order."""
+    return [(name, id(cb)) for name, cb in _named_callbacks(callbacks)]
+
+
+def _set_net_callbacks(net, callbacks):
+    """Give the initialized skorch ``net`` the list ``callbacks``.
+
+    ``net.callbacks_`` as skorch's ``initialize_callbacks`` makes it (the default
+    callbacks, then ``callbacks``, named), except that a callback the net held already
+    is kept as it is, not initialized again: the same object, the instance built from a
+    callback class of the same name, or a default one (``print_log``, ``train_loss``).
+    Only the new callbacks are initialized. So, e.g., a ``LoadInitState`` that has
+    loaded its checkpoint does not load it again.
+    """
+    before = dict(getattr(net, "callbacks_", []))
+    held = {id(cb) for cb in before.values()}
+    defaults = {name for name, _ in net.get_default_callbacks()}
+    net.callbacks = callbacks
+    initialized = []
+    for name, cb in net._uniquely_named_callbacks():
+        old = before.get(name)
+        if cb is None:
+            continue
+        if id(cb) in held:
+            pass
+        elif old is not None and (type(old) is cb or name in defaults and type(old) is type(cb)):
+            cb = old
+        else:
+            cb = cb() if isinstance(cb, type) else cb
+            cb.initialize()
+        initialized.append((name, cb))
+    net.callbacks_ = initialized
 
 
 def _set_callback_params(callbacks, by_callback):
     """A copy of the ``callbacks`` list whose callbacks named in ``by_callback``
     (``{name: {param: value}}``) are copies with those parameters set: the given
-    list and callbacks are never modified, as a ``*_params`` dict is not."""
+    list and callbacks are never modified, as a ``*_params`` dict is not. A callback
+    given as its class is built first, with its defaults, as ``fit`` builds it (and
+    skorch's ``set_params`` does)."""
     named = _named_callbacks(callbacks)
     names = [name for name, _ in named]
     out = list(callbacks or [])
@@ -2111,7 +2286,8 @@ def _set_callback_params(callbacks, by_callback):
                 f"callbacks' names: {known}). Name a callback with a (name, callback) pair."
             )
         i = names.index(target)
-        callback = copy.deepcopy(named[i][1])
+        callback = named[i][1]
+        callback = callback() if isinstance(callback, type) else copy.deepcopy(callback)
         if not hasattr(callback, "set_params"):
             raise ValueError(
                 f"Callback {target!r} ({type(callback).__name__}) has no set_params; "

@@ -360,6 +360,10 @@ def test_default_recipe_exports_its_joint_decoding_and_probe():
     assert probed[3].shape == (len(X_test), len(clf.observed_combinations_))
     for a, b in zip(plain, probed):
         torch.testing.assert_close(a, b)
+    # a decode set after fit decodes as it says, without the probe, in predict and graph
+    clf.set_params(decode="joint")
+    _assert_labels_are_predicts(clf, export_onnx(clf, X_sample=X_test), X_test)
+    clf.set_params(decode="auto")
     with pytest.raises(OnnxExportError, match="no combination probe"):
         network_outputs_module(clf.set_params(decode="independent").fit(X_train, Y_train),
                                probe=True)

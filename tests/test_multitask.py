@@ -1243,7 +1243,9 @@ def test_a_dataset_of_other_features_or_channels_is_refused_at_predict():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(20, 3)).astype(np.float32)
     y = np.array(["a", "b"] * 10)
-    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), ensemble_size=1, max_epochs=1).fit(X, y)
+    # fitted on a Dataset: one fitted on a table refuses any Dataset (its preprocessing)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), ensemble_size=1, max_epochs=1).fit(
+        TensorDataset(torch.from_numpy(X)), y)
     with pytest.raises(ValueError, match="samples have 2 features .* expecting 3 features"):
         clf.predict(TensorDataset(torch.from_numpy(X[:, :2])))
     images = rng.rand(12, 3, 8, 8).astype(np.float32)
@@ -1282,3 +1284,130 @@ def test_early_stopping_restores_its_best_weights_in_place_of_the_ensembles_epoc
     losses = clf.history_[:, "valid_loss"]
     assert np.argmin(losses) < len(losses) - 1  # the restored epoch is not the last
     assert "member_best_epochs" not in clf.history_[-1]
+
+
+def _dependent_tasks(n, seed):
+    """Two tasks that agree where x0 > 0 and disagree elsewhere, each a coin flip alone:
+    the default model keeps its combination probe (``combination_weight_`` above 0)."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4))
+    a = rng.randint(0, 2, size=n)
+    return X, pd.DataFrame({"a": a, "b": np.where(X[:, 0] > 0, a, 1 - a)})
+
+
+def test_decode_set_after_fit_decodes_as_it_says_where_fit_kept_the_probe():
+    """The probe decodes decode="auto" only, as fit chose it: an explicit decode set
+    after fit is used exactly (it decoded with the probe whatever decode said)."""
+    from sklearn_mtl import JointDecoder
+    from sklearn_mtl._decoding import decode
+
+    X, Y = _dependent_tasks(400, 0)
+    X_test, _ = _dependent_tasks(200, 1)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(32,), max_epochs=20, random_state=0).fit(X, Y)
+    assert clf.combination_weight_ > 0
+    probed = clf.predict(X_test)
+    proba = clf.predict_proba(X_test)
+    own = pd.DataFrame({name: p.argmax(1) for name, p in zip(Y.columns, proba)})
+    assert (probed.to_numpy() != own.to_numpy()).any()  # the test can fail
+    independent = clf.set_params(decode="independent").predict(X_test)
+    np.testing.assert_array_equal(independent.to_numpy(), own.to_numpy())
+    forbidden = JointDecoder(forbidden=[(("a", 1), ("b", 0))])
+    for decoder in ("joint", JointDecoder(allowed="observed"), forbidden):
+        expected = decode(proba, clf.schema_, method=decoder,
+                          observed=clf.observed_combinations_).codes
+        got = clf.set_params(decode=decoder).predict_encoded(X_test).codes
+        np.testing.assert_array_equal(got, expected)
+    assert not ((got[:, 0] == 1) & (got[:, 1] == 0)).any()  # the forbidden pair
+    for a, b in zip(clf.predict_proba(X_test), proba):  # the network's either way
+        np.testing.assert_array_equal(a, b)
+    pd.testing.assert_frame_equal(clf.set_params(decode="auto").predict(X_test), probed)
+
+
+def test_a_dataset_is_refused_where_fit_preprocessed_a_table():
+    """A Dataset's items reach the network as they are; a model fitted on a table reads
+    rows through its fitted preprocessing, which a Dataset skipped (other predictions
+    than the same rows as an array, or a shape error in torch)."""
+    from torch.utils.data import TensorDataset
+
+    rng = np.random.RandomState(0)
+    X = (rng.normal(size=(60, 4)) * 100 + 50).astype(np.float32)  # the recipe scales it
+    y = np.where(X[:, 0] > 50, "a", "b")
+    rows = TensorDataset(torch.from_numpy(X))
+    clf = small(max_epochs=2, preprocessing="auto").fit(X, y)
+    assert clf.preprocessor_ is not None
+    refused = (r"^X is a torch Dataset \(TensorDataset\), but this MultiTaskClassifier "
+               r"was fitted on a table with preprocessing \(preprocessor_\).*Pass the "
+               r"table instead")
+    for method in (clf.predict, clf.predict_proba, clf.predict_encoded):
+        with pytest.raises(ValueError, match=refused):
+            method(rows)
+    with pytest.raises(ValueError, match=refused):  # nor continues training on one
+        clone(clf).set_params(warm_start=True).fit(X, y).fit(rows, y)
+    gaps = X.copy()
+    gaps[::5, 0] = np.nan  # the preprocessing adds an indicator column
+    with pytest.raises(ValueError, match=refused):
+        small(max_epochs=1, preprocessing="auto").fit(gaps, y).predict(rows)
+    # fitted on a Dataset (or without preprocessing): Datasets are read as at fit
+    for lazy in (small(max_epochs=2, preprocessing="auto").fit(rows, y),
+                 small(max_epochs=2, preprocessing=None).fit(X, y)):
+        assert lazy.preprocessor_ is None
+        np.testing.assert_array_equal(lazy.predict_proba(rows), lazy.predict_proba(X))
+
+
+@pytest.mark.parametrize("ensemble_size", [1, 3])
+def test_skorch_inference_api_of_the_fitted_net(ensemble_size):
+    """net_.forward, forward_iter and predict_proba (skorch's, y=None) run and agree
+    with infer and the estimator's probabilities (the batcher sliced y when None); an
+    ensemble's outputs, its members stacked, are joined member by member."""
+    import scipy.sparse as sp
+
+    from sklearn_mtl.neural._ensemble import member_mean
+
+    X, Y, tasks = car_data(n=60)
+    clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), ensemble_size=ensemble_size,
+                              max_epochs=2, batch_size=16, random_state=0).fit(X, Y)
+    net, k = clf.net_, ensemble_size
+    Xt = torch.from_numpy(clf.preprocessor_.transform(X).astype(np.float32))
+    out = net.forward(Xt)  # four batches of 16 rows
+    assert len(out) == len(tasks) and all(o.shape == (k * 60, 1) for o in out)
+    net.module_.eval()
+    with torch.no_grad():
+        whole = net.infer(Xt)
+    for got, want in zip(out, whole):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+    batches = list(net.forward_iter(Xt))
+    assert len(batches) == 4
+    with torch.no_grad():
+        for i, batch in enumerate(batches):
+            for got, want in zip(batch, net.infer(Xt[16 * i : 16 * (i + 1)])):
+                torch.testing.assert_close(got, want)
+    for other in (Xt.numpy(), sp.csr_matrix(Xt.numpy())):  # the sparse batcher too
+        for got, want in zip(net.forward(other), out):
+            torch.testing.assert_close(got, want)
+    np.testing.assert_array_equal(net.predict_proba(Xt), out[0].numpy())  # its first output
+    car = clf.predict_proba(X, task="car")[:, 1]
+    np.testing.assert_allclose(car, torch.sigmoid(member_mean(out[0], k))[:, 0].numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_a_callback_given_as_its_class_keeps_get_and_set_params():
+    """fit builds a callback class with its defaults (as skorch does); get_params lists
+    no parameters of it (skorch's before it builds its callbacks), setting one builds it
+    first (get_params called the class's unbound get_params)."""
+    X, Y, tasks = car_data(n=60)
+    clf = small(tasks=tasks, max_epochs=1, callbacks=[GradientNormClipping])
+    params = clf.get_params()
+    assert params["callbacks"] == [GradientNormClipping]
+    assert not [key for key in params if key.startswith("callbacks__")]
+    assert clone(clf).callbacks == [GradientNormClipping]
+    assert clf.set_params(lr=0.02).lr == 0.02
+    search = GridSearchCV(clf, {"lr": [1e-3, 1e-2]}, cv=KFold(2)).fit(X, Y)
+    assert search.best_estimator_.callbacks == [GradientNormClipping]
+    assert "GradientNormClipping" in dict(search.best_estimator_.net_.callbacks_)
+    clf.set_params(callbacks__GradientNormClipping__gradient_clip_value=0.5)
+    built = clf.callbacks[0]
+    assert isinstance(built, GradientNormClipping) and built.gradient_clip_value == 0.5
+    assert clf.get_params()["callbacks__GradientNormClipping__gradient_clip_value"] == 0.5
+    named = small(callbacks=[("clip", GradientNormClipping)])
+    named.set_params(callbacks__clip__gradient_clip_value=2.0)
+    assert named.callbacks[0][0] == "clip" and named.callbacks[0][1].gradient_clip_value == 2.0

@@ -1666,3 +1666,156 @@ def test_a_warm_start_numbers_its_restored_epoch_as_history_does():
     later = clf.history_[4:, "member_valid_loss"]
     best = clf.history_[-1, "member_best_epochs"]
     assert best == [5 + int(np.argmin(later))] * 3
+
+
+# ------------------------------------------------- warm starts, partial_fit, resuming
+def _trace():
+    """A skorch callback recording the rate of every training step (the first
+    parameter group's) and how far the weights moved in each epoch."""
+    from skorch.callbacks import Callback
+
+    class Trace(Callback):
+        def initialize(self):
+            self.lrs, self.moved, self.fits = [], [], 0
+            return self
+
+        def on_train_begin(self, net, **kwargs):
+            self.fits += 1
+
+        def on_epoch_begin(self, net, **kwargs):
+            self.before_ = [p.detach().clone() for p in net.module_.parameters()]
+
+        def on_batch_begin(self, net, training=False, **kwargs):
+            if training:  # after the recipe's schedule: the rate this step takes
+                self.lrs.append(net.optimizer_.param_groups[0]["lr"])
+
+        def on_epoch_end(self, net, **kwargs):
+            self.moved.append(max(float((p.detach() - b).abs().max())
+                                  for p, b in zip(net.module_.parameters(), self.before_)))
+
+    return Trace()
+
+
+def _scheduled(lr, steps):
+    schedule = WarmupCosineSchedule(steps)
+    return [pytest.approx(lr * schedule.factor(step)) for step in range(steps)]
+
+
+def test_a_warm_start_trains_every_epoch_on_a_schedule_of_its_own(monkeypatch):
+    # The warm-up and cosine decay span each fit's own steps (a warm restart): a warm
+    # start of more steps than the first fit never trains at the rate of 0 where the
+    # first fit's schedule ended.
+    X, Y = raw_table(n=60)
+    params = dict(hidden_layer_sizes=(8,), ensemble_size=1, batch_size=20, lr=0.01,
+                  warm_start=True, random_state=0)
+    clf = MultiTaskClassifier(max_epochs=2, callbacks=[("trace", _trace())], **params)
+    clf.fit(X, Y)
+    trace = dict(clf.net_.callbacks_)["trace"]
+    assert trace.lrs == _scheduled(0.01, 6)
+    clf.set_params(max_epochs=6).fit(X, Y)  # 6 epochs of 3 steps
+    assert len(clf.history_) == 8 and len(trace.moved) == 8
+    assert min(trace.moved[2:]) > 0  # every epoch trained
+    assert trace.lrs[6:] == _scheduled(0.01, 18)
+    # max_epochs=None: the first fit's number of epochs, over the steps of these rows
+    monkeypatch.setattr("sklearn_mtl._multitask._EPOCH_RANGE", (3, 3))
+    auto = MultiTaskClassifier(max_epochs=None, callbacks=[("trace", _trace())], **params)
+    auto.fit(X[:20], Y[:20])  # 3 epochs of 1 step
+    auto.fit(X, Y)  # 3 epochs of 3 steps
+    trace = dict(auto.net_.callbacks_)["trace"]
+    assert trace.lrs == [*_scheduled(0.01, 3), *_scheduled(0.01, 9)]
+    assert min(trace.moved) > 0
+
+
+def test_partial_fit_after_a_fit_trains_at_the_constant_rate():
+    # partial_fit trains at lr, whether or not a fit (whose schedule ended at 0) came
+    # before; a warm start after it runs a schedule of its own again. The callbacks
+    # keep their state throughout.
+    X, Y = raw_table(n=60)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=3, batch_size=20,
+                              lr=0.01, max_epochs=3, random_state=0,
+                              callbacks=[("trace", _trace())]).fit(X, Y)
+    trace = dict(clf.net_.callbacks_)["trace"]
+    assert trace.lrs == _scheduled(0.01, 9)
+    clf.partial_fit(X, Y)
+    clf.partial_fit(X, Y)
+    assert trace.lrs[9:] == [0.01] * 6 and min(trace.moved) > 0
+    assert "lr_schedule" not in dict(clf.net_.callbacks_)
+    clf.set_params(warm_start=True, max_epochs=2).fit(X, Y)
+    assert trace.lrs[15:] == _scheduled(0.01, 6)
+    assert dict(clf.net_.callbacks_)["trace"] is trace and trace.fits == 4
+    assert len(clf.history_) == 7
+
+
+def test_a_warm_start_and_partial_fit_take_the_parameters_set_in_between(capsys):
+    # As skorch's set_params and MLPClassifier's warm start: batch_size, verbose,
+    # callbacks (and their parameters), lr_schedule, early_stopping, patience and
+    # validation_fraction set since the last fit apply to the next training.
+    from skorch.callbacks import Callback
+
+    class Seen(Callback):
+        def __init__(self, tag="first"):
+            self.tag = tag
+
+        def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+            self.seen_ = (self.tag, net.batch_size, len(dataset_train),
+                          None if dataset_valid is None else len(dataset_valid))
+
+    def seen(clf):
+        return dict(clf.net_.callbacks_)["seen"].seen_
+
+    X, Y = raw_table(n=60)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=1, max_epochs=1,
+                              batch_size=20, lr=0.01, warm_start=True, random_state=0,
+                              callbacks=[("seen", Seen())]).fit(X, Y)
+    assert seen(clf) == ("first", 20, 60, None)
+    assert capsys.readouterr().out == ""
+    clf.set_params(batch_size=60, callbacks__seen__tag="second", verbose=1).fit(X, Y)
+    assert seen(clf) == ("second", 60, 60, None)
+    assert clf.history_[-1, "train_batch_count"] == 1
+    assert "train_loss" in capsys.readouterr().out  # verbose=1 prints the epochs
+    clf.set_params(callbacks=[], lr_schedule="constant", verbose=0).fit(X, Y)
+    names = [name for name, _ in clf.net_.callbacks_]
+    assert "seen" not in names and "lr_schedule" not in names
+    # no schedule: the base rate again, not the last rate (0) of the schedules before
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == 0.01
+    clf.set_params(early_stopping=True, validation_fraction=0.25, patience=2,
+                   callbacks=[("seen", Seen("es"))]).fit(X, Y)
+    assert seen(clf) == ("es", 60, 45, 15)
+    assert dict(clf.net_.callbacks_)["early_stopping"].patience == 2
+    assert "valid_loss" in clf.history_[-1]
+    # partial_fit: early_stopping does not apply (no held-out part of the batch)
+    clf.partial_fit(X, Y)
+    assert seen(clf) == ("es", 60, 60, None)
+    assert "valid_loss" not in clf.history_[-1]
+    assert "early_stopping" not in dict(clf.net_.callbacks_)
+    clf.set_params(early_stopping=False).fit(X, Y)
+    assert seen(clf) == ("es", 60, 60, None) and "valid_loss" not in clf.history_[-1]
+    assert capsys.readouterr().out == ""
+    assert len(clf.history_) == 6
+
+
+def test_a_resumed_fit_numbers_its_epochs_after_the_loaded_history(tmp_path, capsys):
+    # skorch's resume pattern, Checkpoint + LoadInitState: the loaded history comes after
+    # the recipe's callbacks began; the restored epoch is named by its place in it, and
+    # the first step after loading takes the schedule's rate, not the loaded one.
+    from skorch.callbacks import Checkpoint, LoadInitState
+
+    X, Y = raw_table(n=48)
+    checkpoint = Checkpoint(monitor="member_valid_loss_best", dirname=str(tmp_path))
+    for verbose in (0, 1):
+        clf = MultiTaskClassifier(
+            hidden_layer_sizes=(8,), ensemble_size=3, max_epochs=3, lr=0.05, random_state=0,
+            verbose=verbose,
+            callbacks=[checkpoint, LoadInitState(checkpoint), ("trace", _trace())],
+        ).fit(X, Y)
+    loaded = len(clf.history_) - 3  # the history saved with the first run's best epoch
+    assert loaded >= 1 and clf.history_[loaded - 1, "event_cp"]
+    later = clf.history_[loaded:, "member_valid_loss"]
+    best = loaded + 1 + int(np.argmin(later))
+    assert clf.history_[-1, "member_best_epochs"] == [best] * 3
+    assert clf.history_[loaded, "member_valid_loss_best"]  # the best of its own epochs
+    out = capsys.readouterr().out
+    assert (f"Restored the 3 members' weights of epoch {best} of {loaded + 3} epochs"
+            in out)
+    trace = dict(clf.net_.callbacks_)["trace"]
+    assert trace.lrs == _scheduled(0.05, 3) and min(trace.moved) > 0

@@ -327,7 +327,8 @@ class MemberHoldout(Callback):
     labelled held-out samples, unweighted; a multilabel task's over its labels) and, at
     the end,
     ``member_best_epochs`` (each member's restored epoch, counted from 1 as ``history``
-    counts them: a warm start chooses among its own epochs, after those trained before;
+    counts them: a warm start chooses among its own epochs, after those trained before,
+    and so does a fit that resumes a saved history, e.g. with skorch's ``LoadInitState``;
     all equal with ``select="shared"``, except 0 for a member that never saw a held-out
     label and keeps its last weights).
 
@@ -379,9 +380,6 @@ class MemberHoldout(Callback):
         trunk = net.module_.trunk
         self.member_views_ = trunk.member_views() if hasattr(trunk, "member_views") else None
         self._start(_member_parameters(net.module_, net.module_.n_members))
-        # the epochs of a warm start (or of partial_fit) are chosen among its own, and
-        # numbered as history_ numbers them: after the epochs already trained
-        self.epoch_ = len(net.history)
 
     def _start(self, params):
         """Track ``params`` (each of shape (n_members, ...)) from their current values."""
@@ -397,7 +395,11 @@ class MemberHoldout(Callback):
     def on_epoch_end(self, net, **kwargs):
         if not self.active_:
             return
-        self.epoch_ += 1
+        # the epochs of a warm start (or of partial_fit) are chosen among its own, and
+        # numbered as history numbers them, after the epochs trained before: read here,
+        # not in on_train_begin, which a callback after this one (skorch's LoadInitState)
+        # may follow by loading an earlier history
+        self.epoch_ = len(net.history)
         self.held_out_exact_, self.held_out_accuracy_ = None, {}  # set by member_losses
         losses = self.member_losses(net)
         exact = self.held_out_exact_

@@ -9,10 +9,10 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
 from skorch.dataset import get_len, unpack_data
 from skorch.history import History
-from skorch.utils import TeeGenerator, to_device
+from skorch.utils import TeeGenerator, to_device, to_numpy
 from torch.utils.data import Dataset, Subset
 
-from ._ensemble import _member_terms, member_mean
+from ._ensemble import _member_terms, member_mean, n_members
 from ._optim import LeanAdamStep, clear_grads, fast_step_kwargs
 from ._preprocessing import TabularPreprocessor, table_dtype
 from ._weighting import TaskWeightRecorder
@@ -259,11 +259,11 @@ class SliceBatchIterator:
         if self._merges(n):  # the same shuffle; one batch of bs + 1 rows at the end
             for start, stop in _merged_bounds(n, bs):
                 if idx is None:
-                    xb, yb = X[start:stop], y[start:stop]
+                    xb, yb = X[start:stop], _cut(y, start, stop)
                 else:
                     rows = idx[start:stop]
                     xb = X[rows.numpy()] if sp.issparse(X) else X.index_select(0, rows)
-                    yb = y.index_select(0, rows)
+                    yb = _pick(y, rows)
                 yield (_dense_rows(xb) if sp.issparse(X) else xb), yb
             return
         if sp.issparse(X):
@@ -271,21 +271,41 @@ class SliceBatchIterator:
             return
         if idx is None:
             for start in range(0, len(X), bs):
-                yield X[start : start + bs], y[start : start + bs]
+                yield X[start : start + bs], _cut(y, start, start + bs)
             return
         # Whole batches are gathered together, up to _GATHER_BYTES at a time, and then
         # sliced: one index_select per chunk instead of two a batch (the same batches).
-        row_bytes = max(X[:1].nbytes + y[:1].nbytes, 1)
+        row_bytes = max(X[:1].nbytes + (0 if y is None else y[:1].nbytes), 1)
         chunk = max(1, _GATHER_BYTES // (row_bytes * bs)) * bs
         for start in range(0, len(idx), chunk):
             rows = idx[start : start + chunk]
-            X_chunk, y_chunk = X.index_select(0, rows), y.index_select(0, rows)
+            X_chunk, y_chunk = X.index_select(0, rows), _pick(y, rows)
             for at in range(0, len(rows), bs):
-                yield X_chunk[at : at + bs], y_chunk[at : at + bs]
+                yield X_chunk[at : at + bs], _cut(y_chunk, at, at + bs)
 
 
 #: Bytes of training rows :class:`SliceBatchIterator` gathers at a time.
 _GATHER_BYTES = 16 * 2**20
+
+
+def _cut(y, start, stop):
+    """Rows ``start:stop`` of the targets ``y``; ``None`` where there are none (skorch's
+    ``forward_iter``, ``forward`` and ``predict_proba`` batch ``X`` alone)."""
+    return None if y is None else y[start:stop]
+
+
+def _pick(y, rows):
+    """The rows ``rows`` (a tensor of indices) of the targets ``y``; ``None`` where there
+    are none (see :func:`_cut`)."""
+    return None if y is None else y.index_select(0, rows)
+
+
+def _join_members(batches, k):
+    """One output of an ensemble of ``k`` members over consecutive ``batches``, each
+    stacking its members (k × batch rows, member by member), joined member by member:
+    the stacked output of the whole input, as the module gives it on all rows at once."""
+    tail = batches[0].shape[1:]
+    return torch.cat([b.reshape(k, -1, *tail) for b in batches], 1).reshape(-1, *tail)
 
 
 def _merged_bounds(n, batch_size):
@@ -320,11 +340,11 @@ def _sparse_batches(X, y, idx, batch_size):
     if idx is None:
         for start in range(0, X.shape[0], batch_size):
             stop = start + batch_size
-            yield _dense_rows(X[start:stop]), y[start:stop]
+            yield _dense_rows(X[start:stop]), _cut(y, start, stop)
         return
     for start in range(0, len(idx), batch_size):
         rows = idx[start : start + batch_size]
-        yield _dense_rows(X[rows.numpy()]), y.index_select(0, rows)
+        yield _dense_rows(X[rows.numpy()]), _pick(y, rows)
 
 
 _BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
@@ -511,6 +531,28 @@ class MultiTaskNet(NeuralNet):
         if type(x) is torch.Tensor and not fit_params and self.device is not None:
             return self.module_(x.to(self.device))
         return super().infer(x, **fit_params)
+
+    # skorch's ``forward`` and ``predict_proba`` join the batches' outputs end to end. An
+    # ensemble's outputs stack its members (k × batch rows, member by member): joined so,
+    # the batches' members would interleave. They are joined member by member instead,
+    # as the module's output on all of ``X`` at once (see :func:`_join_members`).
+    def forward(self, X, training=False, device="cpu"):
+        k = n_members(self.module_)
+        if k == 1:
+            return super().forward(X, training=training, device=device)
+        batches = list(self.forward_iter(X, training=training, device=device))
+        if batches and isinstance(batches[0], tuple):
+            return tuple(_join_members(outputs, k) for outputs in zip(*batches))
+        return _join_members(batches, k)
+
+    def predict_proba(self, X):
+        k = n_members(self.module_)
+        if k == 1:
+            return super().predict_proba(X)
+        # skorch's: the first output (the first task's), through the predict nonlinearity
+        first = [yp[0] if isinstance(yp, tuple) else yp
+                 for yp in self.forward_iter(X, training=False)]
+        return to_numpy(self._get_predict_nonlinearity()(_join_members(first, k)))
 
     # The history rows of a batch. A plain skorch ``History`` is written in place (its
     # indexing resolves any key path, which costs microseconds a call, four calls a

@@ -15,7 +15,7 @@ class WarmupCosineSchedule(Callback):
     ``final * lr`` at the last step (Loshchilov & Hutter 2017; with warm-up as in
     Goyal et al. 2017). Set per training batch; each group keeps its own base rate (e.g.
     a head's ``head_lr``). A ``fit`` that continues training (``warm_start``) starts the
-    schedule again.
+    schedule again, over its own steps (the estimator sets ``total_steps`` anew).
 
     Parameters
     ----------
@@ -42,6 +42,13 @@ class WarmupCosineSchedule(Callback):
             for group in opt.param_groups:
                 group.setdefault("initial_lr", group["lr"])
         self._apply(net)
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        # A callback after this one may set the rates in its own on_train_begin (skorch's
+        # LoadInitState loads a checkpoint's optimizer, whose rates a schedule ended at 0):
+        # the first step takes the schedule's rate all the same.
+        if training and not self.step_:
+            self._apply(net)
 
     def on_batch_end(self, net, training=False, **kwargs):
         if training:
