@@ -2142,7 +2142,10 @@ def _has_callback(callbacks, kind):
     """Whether the user's ``callbacks`` (callbacks or (name, callback) pairs) hold one
     of class ``kind``, which replaces the recipe's own (a
     :class:`~sklearn_mtl.neural.MemberHoldout`, a skorch ``LRScheduler``)."""
-    return any(isinstance(cb[1] if isinstance(cb, tuple) else cb, kind)
+    def given(cb):  # a callback, or its class (built at fit)
+        return cb if isinstance(cb, type) else type(cb)
+
+    return any(issubclass(given(cb[1] if isinstance(cb, tuple) else cb), kind)
                for cb in callbacks or [])
 
 

@@ -1411,3 +1411,15 @@ def test_a_callback_given_as_its_class_keeps_get_and_set_params():
     named = small(callbacks=[("clip", GradientNormClipping)])
     named.set_params(callbacks__clip__gradient_clip_value=2.0)
     assert named.callbacks[0][0] == "clip" and named.callbacks[0][1].gradient_clip_value == 2.0
+
+
+def test_a_member_holdout_given_as_its_class_replaces_the_recipes():
+    # callbacks=[MemberHoldout] (a class, built at fit) replaces the recipe's own epoch
+    # selection, as an instance does: one MemberHoldout, not two
+    from sklearn_mtl.neural import MemberHoldout
+
+    X, Y, _ = car_data(80)
+    clf = MultiTaskClassifier(max_epochs=3, ensemble_size=2, callbacks=[MemberHoldout],
+                              random_state=0).fit(X, Y)
+    held = [name for name, cb in clf.net_.callbacks_ if isinstance(cb, MemberHoldout)]
+    assert held == ["MemberHoldout"]
