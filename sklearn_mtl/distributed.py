@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 import warnings
 from collections import defaultdict
 
@@ -112,21 +111,22 @@ def _threads_for(worker, n_threads):
 # torch's intra-op count and OpenMP's count belong to each OS thread: set_threads in the
 # worker's event-loop thread (where client.run and plugins run) leaves the task threads
 # that already exist at their old counts. So the worker's task executor applies the count
-# in the thread that runs each task, before the task, once per thread and count.
-_thread_count = threading.local()
+# in the thread that runs each task, before the task, where the thread's count differs.
 
 
 class _InThreadLimit:
-    """A task that first sets this thread's counts to ``n_threads`` (once per thread)."""
+    """A task that first sets this thread's counts to ``n_threads`` (where they differ)."""
 
     def __init__(self, fn, n_threads):
         self.fn = fn
         self.n_threads = n_threads
 
     def __call__(self, *args, **kwargs):
-        if getattr(_thread_count, "n", None) != self.n_threads:
+        import torch
+
+        # the thread's count as it is now: a task before may have changed it
+        if torch.get_num_threads() != self.n_threads:
             set_threads(self.n_threads)
-            _thread_count.n = self.n_threads
         return self.fn(*args, **kwargs)
 
 
@@ -219,7 +219,7 @@ def limit_worker_threads(client, n_threads=None):
     that already exists would keep its own. So each worker calls :func:`set_threads` in
     its process (the environment variables, the BLAS pools, torch's count for threads
     that start later) and its task executor applies the count in the thread that runs a
-    task, before the task (once per thread and count): every fit that starts after this
+    task, before the task (where the thread's count differs): every fit that starts after this
     call uses it, also on a worker that has run tasks before. A task already running
     keeps the counts it started with.
 

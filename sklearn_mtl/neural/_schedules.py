@@ -43,11 +43,12 @@ class WarmupCosineSchedule(Callback):
                 group.setdefault("initial_lr", group["lr"])
         self._apply(net)
 
-    def on_batch_begin(self, net, training=False, **kwargs):
+    def on_epoch_begin(self, net, **kwargs):
         # A callback after this one may set the rates in its own on_train_begin (skorch's
         # LoadInitState loads a checkpoint's optimizer, whose rates a schedule ended at 0):
-        # the first step takes the schedule's rate all the same.
-        if training and not self.step_:
+        # the first step takes the schedule's rate all the same. (Once an epoch, not a
+        # batch: a per-batch hook would cost every step a call.)
+        if not self.step_:
             self._apply(net)
 
     def on_batch_end(self, net, training=False, **kwargs):
