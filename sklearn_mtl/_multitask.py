@@ -1857,16 +1857,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             recipe = [cb for name, cb in named if isinstance(cb, _RECIPE_CALLBACKS.get(name, ()))]
         ids = {id(cb) for cb in recipe}
         kept = [(name, cb) for name, cb in named if id(cb) in ids]
+        user = None  # callbacks set since the net was built: copied and checked anew
         if source is self.callbacks:  # unchanged: the net's own copies, and their state
             user = [entry for entry, (_, cb) in zip(entries, named) if id(cb) not in ids]
-        else:  # set since the net was built
-            user = copy.deepcopy(self.callbacks or [])
-            _check_scorings(user)
-        if not self.early_stopping:
-            _check_monitors(user, members > 1)
-        recipe = self._recipe_callbacks(members, user, steps, kept)
+        recipe, user = self._net_callbacks(members, steps, user, kept)
         callbacks = [*recipe, *user]
-        if _callback_ids(callbacks) != _callback_ids(entries):
+        if (net.__dict__.get("callbacks_pending_")  # a loaded net's (see _set_net_callbacks)
+                or _callback_ids(callbacks) != _callback_ids(entries)):
             _set_net_callbacks(net, callbacks)
         net.__dict__["callbacks_from_"] = (self.callbacks, [cb for _, cb in recipe])
         if not any(isinstance(cb, (WarmupCosineSchedule, LRScheduler)) for _, cb in net.callbacks_):
@@ -1876,13 +1873,20 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                         group["lr"] = group["initial_lr"]
         return epochs
 
-    def _build_net(self, module, criterion, valid=None):
-        user_callbacks = copy.deepcopy(self.callbacks or [])
-        _check_scorings(user_callbacks)
+    def _net_callbacks(self, members, total_steps, user=None, kept=()):
+        """``(recipe, user)``: the recipe's callbacks (see ``_recipe_callbacks``, with
+        ``kept``) and the user's, checked as ``fit`` checks them. ``user``: the user's
+        callbacks that a fitted net holds; None, a copy of the ``callbacks`` parameter."""
+        if user is None:
+            user = copy.deepcopy(self.callbacks or [])
+            _check_scorings(user)
         if not self.early_stopping:
-            _check_monitors(user_callbacks, getattr(module, "n_members", 1) > 1)
-        recipe = self._recipe_callbacks(getattr(module, "n_members", 1), user_callbacks,
-                                        self._total_steps)
+            _check_monitors(user, members > 1)
+        return self._recipe_callbacks(members, user, total_steps, kept), user
+
+    def _build_net(self, module, criterion, valid=None):
+        recipe, user_callbacks = self._net_callbacks(getattr(module, "n_members", 1),
+                                                     self._total_steps)
         callbacks = [*recipe, *user_callbacks]
         kwargs = self._optimizer_kwargs(criterion)
         train_split = self._train_split(valid)
@@ -2249,10 +2253,13 @@ def _set_net_callbacks(net, callbacks):
     is kept as it is, not initialized again: the same object, the instance built from a
     callback class of the same name, or a default one (``print_log``, ``train_loss``).
     Only the new callbacks are initialized. So, e.g., a ``LoadInitState`` that has
-    loaded its checkpoint does not load it again.
+    loaded its checkpoint does not load it again. A loaded net's callbacks are built
+    but not initialized (``callbacks_pending_``, see ``sklearn_mtl._persistence``):
+    here all are, in their order, once.
     """
     before = dict(getattr(net, "callbacks_", []))
     held = {id(cb) for cb in before.values()}
+    pending = net.__dict__.get("callbacks_pending_", False)
     defaults = {name for name, _ in net.get_default_callbacks()}
     net.callbacks = callbacks
     initialized = []
@@ -2260,15 +2267,15 @@ def _set_net_callbacks(net, callbacks):
         old = before.get(name)
         if cb is None:
             continue
-        if id(cb) in held:
-            pass
-        elif old is not None and (type(old) is cb or name in defaults and type(old) is type(cb)):
+        if id(cb) not in held and old is not None and (
+                type(old) is cb or name in defaults and type(old) is type(cb)):
             cb = old
-        else:
+        if pending or id(cb) not in held:
             cb = cb() if isinstance(cb, type) else cb
             cb.initialize()
         initialized.append((name, cb))
     net.callbacks_ = initialized
+    net.__dict__.pop("callbacks_pending_", None)
 
 
 def _set_callback_params(callbacks, by_callback):

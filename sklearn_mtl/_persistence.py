@@ -227,6 +227,9 @@ def save(estimator, path, *, include_optimizer=False):
             f"Cannot save to {path!r}: it is a folder; give a file path inside it, e.g. "
             f"{os.path.join(path, 'model.mtl')!r}."
         )
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        # as open(path, "wb") would: the replace below would overwrite a read-only file
+        raise PermissionError(f"Cannot save to {path!r}: the file is read-only.")
     fd, tmp = _new_file(directory)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -682,8 +685,9 @@ def load(path, *, trusted=None):
         source = path = _check_path(
             path, "a path or a binary file object (for a model file's contents: "
             "io.BytesIO(data))")
-        with open(path, "rb") as fh:
-            head = fh.read(4)
+        with open(path, "rb") as fh:  # read once: an error of the disk stays an OSError
+            blob = fh.read()
+        source, head = io.BytesIO(blob), blob[:4]
     if head[:1] == b"\x80" or head[:2] in (b"\x1f\x8b",):
         raise UnsafeModelFileError(
             f"{path!r} is not an sklearn-mtl model file: it looks like a pickle (or a "
@@ -764,10 +768,11 @@ def _trusted_names(trusted):
 #: member's bytes (``zlib.error``), a header's "version needed" or compression method
 #: (``NotImplementedError``), its flag of an encrypted member (``RuntimeError``), a name
 #: flagged UTF-8 that is not (``UnicodeDecodeError``), a field cut short
-#: (``struct.error``, ``EOFError``), an offset before the start of the file (``OSError``;
-#: ``ValueError`` in a buffer).
+#: (``struct.error``, ``EOFError``), an offset before the start of the file
+#: (``ValueError``: the file is read into memory first, so that an ``OSError`` is the
+#: disk's, never taken for a damaged file).
 _CORRUPT_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError,
-                NotImplementedError, RuntimeError, ValueError, struct.error, OSError)
+                NotImplementedError, RuntimeError, ValueError, struct.error)
 
 
 def _read_json(blob, name):
@@ -1357,13 +1362,15 @@ def _rebuild_net(est, node, reader):
             net.callbacks = [cb for cb in net.callbacks
                              if not isinstance(cb, tuple) or cb[0] in kept]
         # an optimizer is built when training goes on, unless its state is here; so are
-        # the callbacks initialized (a Checkpoint creates its folder as it is)
+        # the callbacks initialized (a Checkpoint creates its folder as it is): the
+        # estimator's _refresh_net initializes the pending ones before training on
         callbacks, net.callbacks = net.callbacks, "disable"
         try:
             net.initialize(defer_optimizer="optimizer" not in node)
         finally:
             net.callbacks = callbacks
         net.callbacks_ = _callbacks_initialized_later(net)
+        net.__dict__["callbacks_pending_"] = True  # the "_" keeps it out of get_params
     except (TypeError, ValueError, RuntimeError) as exc:
         raise UnsafeModelFileError(
             f"The network could not be rebuilt from the file's schema and parameters: {exc}"
@@ -1407,9 +1414,9 @@ def _callbacks_initialized_later(net):
     callbacks and its ``callbacks``, named, in skorch's order), but none initialized yet.
 
     A callback's ``initialize`` may act on the world: a ``Checkpoint`` creates its
-    ``dirname``, an ``MlflowLogger`` starts a run. Loading a model does not: each callback
-    holds, until training goes on, an ``on_train_begin`` of this module's that first
-    initializes them all, in their order, as ``net.initialize()`` would have at load.
+    ``dirname``, an ``MlflowLogger`` starts a run. Loading a model does not: the net is
+    marked ``callbacks_pending_``, and the estimator initializes these callbacks, in
+    their order, when training goes on (``_set_net_callbacks`` in ``_multitask``).
     """
     callbacks = []
     for name, cb in net._uniquely_named_callbacks():
@@ -1421,21 +1428,8 @@ def _callbacks_initialized_later(net):
             cb = cb(**params)
         else:
             cb.set_params(**params)
-        vars(cb)["on_train_begin"] = functools.partial(_initialize_callbacks, cb)
         callbacks.append((name, cb))
     return callbacks
-
-
-def _initialize_callbacks(callback, net, **kwargs):
-    """``callback.on_train_begin(net, **kwargs)`` on a loaded net, every callback of
-    ``net`` still waiting to be initialized (see :func:`_callbacks_initialized_later`)
-    initialized first: ``net`` calls this for its first callback as training begins."""
-    for _, cb in [*net.callbacks_, (None, callback)]:
-        hook = vars(cb).get("on_train_begin")
-        if isinstance(hook, functools.partial) and hook.func is _initialize_callbacks:
-            del vars(cb)["on_train_begin"]
-            cb.initialize()
-    return callback.on_train_begin(net, **kwargs)
 
 
 #: The network's own random generators (see ``MultiTaskNet.initialize``), saved with it.

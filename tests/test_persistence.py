@@ -997,6 +997,11 @@ def test_loading_initializes_no_callback_and_training_on_does(tmp_path, how):
                                                          str(crafted).encode()))
     load(path)
     assert not (tmp_path / "crafted").exists()
+    # the net is marked, its callbacks untouched; the mark is no parameter of the net's
+    # and travels with a copy, which initializes them when it trains on
+    assert loaded.net_.callbacks_pending_ and "callbacks_pending_" not in loaded.net_.get_params()
+    assert not any("on_train_begin" in vars(cb) for _, cb in loaded.net_.callbacks_)
+    loaded = pickle.loads(pickle.dumps(loaded))
     for est in (model, loaded):
         if how == "warm_start":
             est.fit(X, Y)
@@ -1005,6 +1010,7 @@ def test_loading_initializes_no_callback_and_training_on_does(tmp_path, how):
     assert (folder / "params.pt").exists()  # the checkpoints work again
     assert (tmp_path / "end" / "train_end_params.pt").exists()
     assert len(loaded.history_) == len(model.history_)
+    assert not hasattr(loaded.net_, "callbacks_pending_")
     for (name, a), b in zip(model.net_.module_.state_dict().items(),
                             loaded.net_.module_.state_dict().values()):
         assert torch.equal(a, b), name
@@ -1034,6 +1040,10 @@ def test_save_gives_the_file_the_mode_a_plain_write_gives(fitted, tmp_path):
     finally:
         os.umask(before)
     assert load(existing).predict(car_data()[0]).equals(model.predict(car_data()[0]))
+    if os.geteuid() != 0:  # (root writes a read-only file, and so would its save)
+        os.chmod(existing, 0o444)
+        with pytest.raises(PermissionError, match="read-only"):  # as open(path, "wb")
+            save(model, existing)
 
 
 # ------------------------------------------------------- damaged or crafted archives
