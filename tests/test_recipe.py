@@ -413,6 +413,16 @@ def test_point_mass_read_alike_in_float32_and_float64():
         np.testing.assert_array_equal(pre.point_mass_columns_, [0])
         for X in (X64, X32):
             np.testing.assert_array_equal(pre.transform(X)[:, -1], x == 2.3)
+    # a float64 value next to the mass is not the mass: epoch seconds a second apart, a
+    # value of 1e-50 next to a mass at 0 (float32 would merge them)
+    t = np.where(rng.rand(100) < 0.4, 1_700_000_000, 1_700_000_000 + np.arange(100) % 7)
+    z = np.where(rng.rand(100) < 0.4, 0.0, rng.uniform(0.1, 1.0, 100))
+    z[np.flatnonzero(z)[:3]] = 1e-50
+    X = np.column_stack([t, z]).astype(np.float64)
+    pre = TabularPreprocessor().fit(X)
+    np.testing.assert_array_equal(pre.point_mass_values_, [1_700_000_000, 0.0])
+    np.testing.assert_array_equal(pre.transform(X)[:, -2:], np.column_stack(
+        [t == 1_700_000_000, z == 0]))
 
 
 def test_preprocessor_saved_before_point_masses_transforms_as_before():

@@ -120,6 +120,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         Positions (among the numeric columns) that get a point-mass indicator.
     point_mass_values_ : ndarray of float
         The value each of those indicators marks.
+    point_mass_float32_ : ndarray of bool
+        Per indicator, whether its column was float32 in ``fit``: its mass is then
+        compared in float32 (a float64 mass matches exactly, or as float32 holds it).
     one_hot_ : OneHotEncoder or None
         The encoder of the categorical columns.
     bin_edges_ : list of ndarray
@@ -199,6 +202,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.missing_columns_ = np.flatnonzero(np.isnan(numeric).any(axis=0))
         self.point_mass_columns_, self.point_mass_values_ = _point_masses(
             numeric, self.point_mass)
+        self.point_mass_float32_ = np.array(  # compared in float32, where found in it
+            [frame.iloc[:, self.numeric_columns_[j]].dtype == np.float32
+             for j in self.point_mass_columns_], dtype=bool)
         self.one_hot_ = None
         n_out = (len(self.numeric_columns_) + len(self.missing_columns_)
                  + len(self.point_mass_columns_))
@@ -263,11 +269,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                   missing[:, self.missing_columns_].astype(np.float32)]
         masses = getattr(self, "point_mass_columns_", ())  # absent: an older model
         if len(masses):
-            # compared in float32, as a float32 table and the ONNX graph give the values:
-            # a mass at 2.3 is float32's 2.3 in a float32 column
-            at = (numeric[:, masses].astype(np.float32)
-                  == np.asarray(self.point_mass_values_, dtype=np.float32))
-            blocks.append(at.astype(np.float32))
+            blocks.append(_at_masses(numeric[:, masses], self.point_mass_values_,
+                                     getattr(self, "point_mass_float32_", False)))
         if self.one_hot_ is not None:
             blocks.append(self.one_hot_.transform(
                 _categorical_block(frame, self.categorical_columns_,
@@ -786,6 +789,20 @@ def _point_masses(values, share):
             columns.append(j)
             masses.append(distinct[top])
     return np.asarray(columns, dtype=np.intp), np.asarray(masses, dtype=np.float64)
+
+
+def _at_masses(values, masses, in_float32=False):
+    """0/1 indicators (float32) of ``values`` (columns) at their point ``masses``.
+
+    A mass found in a float32 column (``in_float32``, per column) is compared in float32,
+    whatever the precision the values come in. One found in float64 is compared exactly
+    (epoch seconds a second apart, 0 and 1e-50, stay apart), or as a float32 column holds
+    it: 2.3 is float32's 2.3 there, as in the ONNX graph, whose inputs are float32.
+    """
+    held = masses.astype(np.float32)
+    exact = (values == masses) | (values == held.astype(np.float64))
+    rounded = values.astype(np.float32) == held
+    return np.where(in_float32, rounded, exact).astype(np.float32)
 
 
 def _bin_edges(values, n_bins):
