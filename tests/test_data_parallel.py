@@ -257,11 +257,21 @@ def test_data_fingerprint_sees_values_and_row_order(monkeypatch, tmp_path):
         return _data_differences([_data_summary(X1, y1), _data_summary(X2, y2)])
 
     assert differences(X.copy(), y.clone()) == []
-    # read in chunks of any size, the same numbers give the same fingerprint
+    # the fingerprint does not depend on the size of the chunks read
+    baseline = _data_summary(torch.from_numpy(X), y)
     monkeypatch.setattr(_distributed, "_FINGERPRINT_CHUNK", 7)
-    assert _data_differences([_data_summary(torch.from_numpy(X), y),
-                              _data_summary(torch.from_numpy(X).double(), y.double())]) == []
+    assert _data_summary(torch.from_numpy(X), y) == baseline
+    assert _data_summary(X[::-1].copy()[::-1], y) == baseline  # an array of other strides
+    S = sp.random(300, 40, density=0.05, random_state=0, format="csr", dtype=np.float32)
+    small = _distributed._fingerprint_array(S)
     monkeypatch.undo()
+    assert _distributed._fingerprint_array(S) == small
+    # float32 and float64 are other types (the digest is of the data's own bytes)
+    wider = _data_summary(torch.from_numpy(X).double(), y.double())
+    assert _data_differences([baseline, wider]) == [
+        "X differs in type or sample shape, by rank: [array float32 (6,), array float64 (6,)]",
+        "y's type or shape differs, by rank: [float32 (300, 2), float64 (300, 2)]",
+    ]
     swapped = X.copy()
     swapped[[3, 250]] = swapped[[250, 3]]
     changed = X.copy()
@@ -273,8 +283,16 @@ def test_data_fingerprint_sees_values_and_row_order(monkeypatch, tmp_path):
     assert message.startswith("y differs in its values or in the order of its rows")
     assert differences(X[:299], y[:299]) == [
         "the number of samples differs, by rank: [300, 299]",
-        "y's shape differs, by rank: [(300, 2), (299, 2)]",
+        "y's type or shape differs, by rank: [float32 (300, 2), float32 (299, 2)]",
     ]
+    # a tiny change in a larger table: exact, not within a tolerance that grows with it
+    big = np.random.RandomState(1).normal(size=(20_000, 50))
+    big_y = torch.zeros(20_000, 2)
+    nudged = big.copy()
+    nudged[12_345, 17] += 1e-6
+    assert differences(big.copy(), big_y, X1=big, y1=big_y) == []
+    (message,) = differences(nudged, big_y, X1=big, y1=big_y)
+    assert message.startswith("X differs in its values or in the order of its rows")
     # rows whose sums are all equal (one-hot), reordered
     onehot = np.eye(4, dtype=np.float32)[rng.randint(0, 4, 300)]
     assert differences(onehot[perm], y, X1=onehot)
@@ -283,11 +301,26 @@ def test_data_fingerprint_sees_values_and_row_order(monkeypatch, tmp_path):
     gaps[5, 1] = np.nan
     assert differences(gaps.copy(), y, X1=gaps) == []
     assert differences(gaps[perm], y, X1=gaps)
-    # a sparse matrix: CSR, CSC and the dense numbers agree; reordered rows do not
-    S = sp.random(300, 40, density=0.05, random_state=0, format="csr", dtype=np.float32)
-    assert differences(S.tocsc(), y, X1=S) == []
-    assert differences(S.toarray(), y, X1=S) == []
+    # a sparse matrix: the same matrix stored with duplicate or unsorted entries agrees;
+    # CSC and the dense numbers are other types; reordered rows or a changed value differ
+    doubled = sp.csr_matrix((np.repeat(S.data / 2, 2), np.repeat(S.indices, 2), S.indptr * 2),
+                            shape=S.shape)
+    assert not doubled.has_canonical_format
+    assert differences(doubled, y, X1=S) == []
+    assert doubled.nnz == 2 * S.nnz  # left as it was
+    unsorted = S.copy()
+    row = slice(*S.indptr[np.argmax(np.diff(S.indptr)) :][:2])
+    unsorted.indices[row], unsorted.data[row] = S.indices[row][::-1], S.data[row][::-1]
+    unsorted.has_sorted_indices = False
+    assert differences(unsorted, y, X1=S) == []
+    assert differences(S.tocsc(), y, X1=S.tocsc()) == []
+    for other in (S.tocsc(), S.toarray()):
+        (message,) = differences(other, y, X1=S)
+        assert message.startswith("X differs in type or sample shape")
     assert differences(S[perm], y, X1=S)
+    nudged = S.copy()
+    nudged.data[7] += 1e-6
+    assert differences(nudged, y, X1=S)
     # a memory map: rows read at fixed positions (the first and the last among them)
     np.save(tmp_path / "a.npy", X)
     edited = X.copy()

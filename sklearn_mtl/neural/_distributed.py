@@ -28,6 +28,7 @@ How a data-parallel fit works (every process runs the same ``fit(X, y)``):
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 
@@ -368,9 +369,9 @@ class ParallelMultiTaskNet(MultiTaskNet):
 def _check_same_data(X, y):
     """Every process must pass the same data: each trains on its own shard of it.
 
-    One all-gather of :func:`_data_summary` (the number of samples, the shapes, and
-    fingerprints of ``X`` and ``y`` that depend on their values and row order); a
-    ValueError says what differs.
+    One all-gather of :func:`_data_summary` (the number of samples, the types and
+    shapes, and sha256 digests of ``X`` and ``y`` in row order); a ValueError says what
+    differs.
     """
     everyone = [None] * dist.get_world_size()
     dist.all_gather_object(everyone, _data_summary(X, y))
@@ -382,98 +383,93 @@ def _check_same_data(X, y):
         )
 
 
-#: Values read at a time for a fingerprint (8 MB as float64): X is never copied whole.
-_FINGERPRINT_CHUNK = 1 << 20
+# Fingerprints are sha256 digests of the data's bytes, so any change of a value or of
+# the row order shows. The bytes are the data's own, of its own dtype (compared with the
+# type): ``fit`` has fixed the dtype before (float32 features, a float32 CSR matrix, the
+# encoded targets), and the same data loaded in each process gives the same bytes, so
+# nothing is converted (a float64 copy would hash twice the bytes of float32 data).
+# Dense and sparse data are different types, as are float32 and float64.
+
+#: Bytes hashed at a time (8 MB): X is never copied whole.
+_FINGERPRINT_CHUNK = 1 << 23
 #: Rows of a memory map (or Parquet data) read for its fingerprint, at fixed positions.
 _FINGERPRINT_ROWS = 64
-#: Relative difference (to the sum of the absolute terms) below which two fingerprints
-#: agree: rounding on other hardware stays far below it, a change of data far above.
-_FINGERPRINT_RTOL = 1e-10
 
 
-def _weyl(positions, alpha):
-    """Weights in [1, 2) that differ from one position to the next (a Weyl sequence)."""
-    return 1.0 + np.mod(np.asarray(positions, dtype=np.float64) * alpha, 1.0)
+def _dtype_name(X):
+    dtype = X.dtype
+    return str(dtype).removeprefix("torch.") if isinstance(dtype, torch.dtype) else dtype.name
 
 
-class _Fingerprint:
-    """A position-weighted sum of values, ``sum_ij x_ij w(i) v(j)`` over rows ``i`` and
-    the flattened columns ``j`` (float64, NaN and infinities as fixed numbers), with the
-    sum of the absolute terms, to compare with a tolerance. Rows in another order, or
-    other values, give another sum."""
-
-    def __init__(self):
-        self.values, self.magnitudes = [], []
-
-    def add(self, rows, positions):
-        """``rows`` (n, ...) of any numeric type, at row ``positions`` (n,)."""
-        if len(rows) == 0:
-            return
-        if isinstance(rows, torch.Tensor):
-            block = rows.detach().to(device="cpu", dtype=torch.float64).numpy()
-        else:
-            block = np.asarray(rows, dtype=np.float64)
-        block = block.reshape(len(block), -1)
-        if not np.isfinite(block).all():
-            block = np.nan_to_num(block, nan=0.5, posinf=1.5, neginf=-1.5)
-        terms = block * _weyl(np.arange(block.shape[1]), 0.41421356237309503)
-        weights = _weyl(positions, 0.6180339887498949)
-        self._add(terms.sum(axis=1) * weights, np.abs(terms).sum(axis=1) * weights)
-
-    def add_sparse(self, coo, row_offset=0, col_offset=0):
-        """The nonzeros of a ``scipy.sparse`` COO block (zeros add nothing, as above)."""
-        data = np.asarray(coo.data, dtype=np.float64)
-        if not np.isfinite(data).all():
-            data = np.nan_to_num(data, nan=0.5, posinf=1.5, neginf=-1.5)
-        terms = (data * _weyl(coo.col + col_offset, 0.41421356237309503)
-                 * _weyl(coo.row + row_offset, 0.6180339887498949))
-        self._add(terms, np.abs(terms))
-
-    def _add(self, terms, magnitudes):
-        # a sum per chunk, the chunks' sums added exactly: the same whatever the chunking
-        self.values.append(float(terms.sum()))
-        self.magnitudes.append(float(magnitudes.sum()))
-
-    def result(self):
-        return math.fsum(self.values), math.fsum(self.magnitudes)
+def _hash_values(h, block):
+    """Feed ``block`` (an array or tensor of any dtype, device or strides) to the hash
+    ``h``: its values' bytes in C order, in the machine's byte order."""
+    if isinstance(block, torch.Tensor):
+        block = block.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy()
+    else:
+        block = np.ascontiguousarray(block)
+        if not block.dtype.isnative:
+            block = block.astype(block.dtype.newbyteorder("="))
+        block = block.reshape(-1).view(np.uint8)
+    h.update(block)
 
 
 def _fingerprint_array(X):
-    """:class:`_Fingerprint` of an array, tensor or sparse matrix, a chunk at a time."""
-    fp = _Fingerprint()
-    n = X.shape[0]
-    fmt = getattr(X, "format", None) if not isinstance(X, (np.ndarray, torch.Tensor)) else None
-    if fmt is not None:  # scipy.sparse: rows of CSR (columns of CSC) in chunks of nonzeros
-        if fmt not in ("csr", "csc"):
-            X = X.tocsr()
-            fmt = "csr"
-        along = n if fmt == "csr" else X.shape[1]
-        step = max(1, _FINGERPRINT_CHUNK * along // max(1, X.nnz))
-        for start in range(0, along, step):
-            if fmt == "csr":
-                fp.add_sparse(X[start : start + step].tocoo(), row_offset=start)
-            else:
-                fp.add_sparse(X[:, start : start + step].tocoo(), col_offset=start)
-        return fp.result()
-    width = max(1, math.prod(X.shape[1:]))
-    step = max(1, _FINGERPRINT_CHUNK // width)
-    for start in range(0, n, step):
-        stop = min(start + step, n)
-        fp.add(X[start:stop], np.arange(start, stop))
-    return fp.result()
+    """The digest of every value of an array or tensor in row order (or of a sparse
+    matrix, :func:`_fingerprint_sparse`), hashed a chunk of rows at a time."""
+    if _is_sparse(X):
+        return _fingerprint_sparse(X)
+    h = hashlib.sha256()
+    row_bytes = max(1, math.prod(X.shape[1:]) * X.itemsize)
+    step = max(1, _FINGERPRINT_CHUNK // row_bytes)
+    for start in range(0, X.shape[0], step):
+        _hash_values(h, X[start : start + step])
+    return h.hexdigest()
+
+
+def _fingerprint_sparse(X):
+    """The digest of a CSR (CSC) matrix as stored: the length of every row (column),
+    the column (row) indices and the values, each a hash of its own fed a chunk of rows
+    (columns) at a time; a chunk with duplicate or unsorted indices is made canonical
+    first (on a copy of the chunk). Other formats are read as CSR."""
+    if X.format not in ("csr", "csc"):
+        X = X.tocsr()
+    canonical = X.has_canonical_format
+    lengths, indices, values = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
+    major = len(X.indptr) - 1
+    step = max(1, _FINGERPRINT_CHUNK * major // max(1, X.nnz * X.data.itemsize))
+    for start in range(0, major, step):
+        stop = min(start + step, major)
+        lo, hi = X.indptr[start], X.indptr[stop]
+        ptr, idx, val = X.indptr[start : stop + 1] - lo, X.indices[lo:hi], X.data[lo:hi]
+        if not canonical:
+            shape = (stop - start, X.shape[1]) if X.format == "csr" else (X.shape[0], stop - start)
+            part = type(X)((val.copy(), idx.copy(), ptr), shape=shape)
+            part.sum_duplicates()
+            ptr, idx, val = part.indptr, part.indices, part.data
+        lengths.update(np.diff(ptr).astype(np.int64))
+        indices.update(idx.astype(np.int64))
+        _hash_values(values, val)
+    return hashlib.sha256(
+        "".join(h.hexdigest() for h in (lengths, indices, values)).encode()
+    ).hexdigest()
 
 
 def _fingerprint_rows(X, n):
-    """:class:`_Fingerprint` of ``_FINGERPRINT_ROWS`` rows of ``X`` at fixed positions."""
+    """The digest of ``_FINGERPRINT_ROWS`` rows of ``X`` at fixed positions."""
     positions = np.unique(np.linspace(0, n - 1, min(n, _FINGERPRINT_ROWS)).round().astype(np.int64))
-    fp = _Fingerprint()
-    fp.add(np.asarray(X[positions]), positions)
-    return fp.result()
+    h = hashlib.sha256(_dtype_name(X).encode())
+    _hash_values(h, np.asarray(X[positions]))
+    return h.hexdigest()
+
+
+def _is_sparse(X):
+    return not isinstance(X, (np.ndarray, torch.Tensor)) and hasattr(X, "tocsr")
 
 
 def _is_array(X):
     """Whether ``X`` is an array, a tensor or a ``scipy.sparse`` matrix."""
-    return isinstance(X, (np.ndarray, torch.Tensor)) or hasattr(X, "tocoo")
+    return isinstance(X, (np.ndarray, torch.Tensor)) or _is_sparse(X)
 
 
 def _fingerprint_X(X, n):
@@ -488,12 +484,12 @@ def _fingerprint_X(X, n):
         return _fingerprint_rows(table, n) if n > 0 else None
     shards = getattr(X, "shards", None)  # EncodedShards: ParquetShards and the encoding
     if hasattr(X, "sharded_batches") and hasattr(shards, "units") and hasattr(shards, "head"):
-        fp = _Fingerprint()
-        sizes = np.array([count for _, count in shards.units()], dtype=np.float64)
-        fp.add(sizes[:, None], np.arange(len(sizes)))
+        h = hashlib.sha256()
+        h.update(np.array([count for _, count in shards.units()], dtype=np.int64))
         head = np.asarray(shards.head(_FINGERPRINT_ROWS))
-        fp.add(head, np.arange(len(head)))
-        return fp.result()
+        h.update(_dtype_name(head).encode())
+        _hash_values(h, head)
+        return h.hexdigest()
     return None
 
 
@@ -504,21 +500,16 @@ def _data_summary(X, y):
     else:
         n = len(X) if hasattr(X, "__len__") else -1
     shape = tuple(X.shape[1:]) if hasattr(X, "shape") else None
-    # the same numbers dense or sparse, float32 or float64 are the same data
-    kind = "array" if _is_array(X) else type(X).__name__
+    if _is_sparse(X):
+        kind = f"sparse {X.format if X.format == 'csc' else 'csr'} {_dtype_name(X)}"
+    else:
+        kind = f"array {_dtype_name(X)}" if _is_array(X) else type(X).__name__
     return {
         "n_samples": n,
         "X": (kind, shape, _fingerprint_X(X, n)),
-        "y_shape": None if y is None else tuple(y.shape),
+        "y_type": None if y is None else f"{_dtype_name(y)} {tuple(y.shape)}",
         "y": None if y is None else _fingerprint_array(y),
     }
-
-
-def _same_fingerprint(a, b):
-    if a is None or b is None:
-        return a is b
-    scale = _FINGERPRINT_RTOL * max(a[1], b[1])
-    return abs(a[0] - b[0]) <= scale and abs(a[1] - b[1]) <= scale
 
 
 def _data_differences(everyone):
@@ -529,9 +520,9 @@ def _data_differences(everyone):
         return "[" + ", ".join(map(str, values)) + "]"
 
     def differ(name, fingerprints):
-        if all(_same_fingerprint(fp, fingerprints[0]) for fp in fingerprints):
+        if all(fp == fingerprints[0] for fp in fingerprints):
             return
-        shown = by_rank("-" if fp is None else f"{fp[0]:.12g}" for fp in fingerprints)
+        shown = by_rank("-" if fp is None else fp[:12] for fp in fingerprints)
         out.append(f"{name} differs in its values or in the order of its rows "
                    f"(fingerprints by rank: {shown})")
 
@@ -544,8 +535,8 @@ def _data_differences(everyone):
                    + by_rank(f"{s['X'][0]} {s['X'][1]}" for s in everyone))
     elif same_n:
         differ("X", [s["X"][2] for s in everyone])
-    if any(s["y_shape"] != first["y_shape"] for s in everyone):
-        out.append(f"y's shape differs, by rank: {by_rank(s['y_shape'] for s in everyone)}")
+    if any(s["y_type"] != first["y_type"] for s in everyone):
+        out.append(f"y's type or shape differs, by rank: {by_rank(s['y_type'] for s in everyone)}")
     elif same_n:
         differ("y", [s["y"] for s in everyone])
     return out
