@@ -980,17 +980,17 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             )
             if view is not None:
                 targets = _view_folds(targets, k, ("scaled", "encoded").index(view))
-            self._rescale_regression_outputs(inverse=True)  # back to standardised units
             valid = self._validation_data(X_val, y_val, sample_weight_val, targets.shape[1])
             # early_stopping and validation_fraction as they are now (none in partial_fit)
             self.net_.train_split = self._train_split(valid)
+            self._rescale_regression_outputs(inverse=True)  # back to standardised units
             try:
                 with self._rng_context(self._seed + len(self.net_.history)):
                     self.net_.partial_fit(self._as_tensor(X), targets, epochs=epochs)
-            finally:
+            finally:  # also where training raised: the outputs in the targets' units
                 self.net_.train_split = self._train_split()  # keeps no validation data
+                self._rescale_regression_outputs()
             self._check_finite_weights()
-            self._rescale_regression_outputs()
             self._fit_readouts(X, encoded, sample_weight, targets, raw)
             return self
         self._input_views, self.input_view_ = self._views_wanted(X), None

@@ -1423,3 +1423,14 @@ def test_a_member_holdout_given_as_its_class_replaces_the_recipes():
                               random_state=0).fit(X, Y)
     held = [name for name, cb in clf.net_.callbacks_ if isinstance(cb, MemberHoldout)]
     assert held == ["MemberHoldout"]
+
+
+def test_a_refused_warm_start_leaves_the_regression_outputs_in_their_units():
+    # The refusal of a warm fit's validation data left the outputs in standardised units:
+    # every predict after it gave z-scores, not prices.
+    X, Y, tasks = regression_data(unit=1000.0)
+    model = small(tasks=tasks, max_epochs=5, warm_start=True, early_stopping=True).fit(X, Y)
+    before = model.predict_proba(X, task="mass")
+    with pytest.raises(ValueError):
+        model.fit(X, Y, X_val=X[:10], y_val=Y.iloc[:9])
+    np.testing.assert_array_equal(model.predict_proba(X, task="mass"), before)
