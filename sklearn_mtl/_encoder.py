@@ -22,6 +22,7 @@ from ._schema import (
     _plain,
     _topological_order,
     as_task_list,
+    gate_off,
 )
 from ._validation import mapping_form
 
@@ -323,25 +324,33 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
         # Masking, parents come first: a label where the gate is off is not read at all
         # (a placeholder such as "n/a" there is no unknown label).
         mask = self.gated_labels == "mask"
+        masks = {}  # gate -> where it is off (siblings on one gate share it)
         for j in schema.order if mask else range(len(schema)):
             task = schema[j]
             raw = columns[task.name]
             off = None
             if mask and task.gate is not None:
-                parent = schema.index(task.gate[0])
-                off = _gated_off(task, schema[parent], codes[:, parent])
+                if task.gate not in masks:
+                    parent = schema.index(task.gate[0])
+                    masks[task.gate] = gate_off(task, schema[parent], codes[:, parent])
+                off = masks[task.gate]
             if task.kind == "multilabel":
                 block = _encode_multilabel(task, raw, ignore=off)
                 multilabel[task.name] = block
-                codes[:, j] = np.where((block >= 0).any(axis=1), 0, MISSING)
+                column = np.where((block >= 0).any(axis=1), 0, MISSING)
             elif task.kind == "regression":
                 values = _encode_regression(task, raw, ignore=off)
                 regression[task.name] = values
-                codes[:, j] = np.where(np.isnan(values), MISSING, 0)
+                column = np.where(np.isnan(values), MISSING, 0)
             else:
-                codes[:, j] = _encode_classes(task, raw, ignore=off)
-        conflicts = schema.apply_gates(codes)
-        if self.gated_labels == "raise" and conflicts.any():
+                column = _encode_classes(task, raw, ignore=off)  # NOT_APPLICABLE where off
+            if off is not None and task.kind not in CLASSIFICATION_KINDS:
+                column[off] = NOT_APPLICABLE
+            codes[:, j] = column
+        # Masking has done what apply_gates would: every gate read once, no label read
+        # where it is off (so no conflict).
+        conflicts = None if mask else schema.apply_gates(codes)
+        if conflicts is not None and conflicts.any():
             row, j = np.argwhere(conflicts)[0]
             task = schema[j]
             parent = task.gate[0]
@@ -493,37 +502,12 @@ def _rows(raw, keep):
     return raw.iloc[keep] if isinstance(raw, pd.Series) else raw[keep]
 
 
-def _gated_off(task, parent, parent_codes):
-    """Where ``task``'s gate is off, from its parent's codes: the parent is itself not
-    applicable, or has a label that does not open the gate. A missing parent label leaves
-    the gate unknown (on), as :meth:`Schema.apply_gates` reads it.
-
-    Parameters
-    ----------
-    task : Task
-        A gated task.
-    parent : Task
-        Its parent, complete (binary or multiclass).
-    parent_codes : ndarray of shape (n_samples,)
-        The parent's codes, ``NOT_APPLICABLE`` where its own gate is off.
-
-    Returns
-    -------
-    off : ndarray of shape (n_samples,), dtype bool
-    """
-    # indexed by parent code + 2: NOT_APPLICABLE (-2) -> off, MISSING (-1) -> on
-    on = np.zeros(len(parent.classes) + 2, dtype=bool)
-    on[MISSING + 2] = True
-    on[[i + 2 for i, c in enumerate(parent.classes) if c in task.gate[1]]] = True
-    return ~on[parent_codes + 2]
-
-
 def _complete_in_gate_order(tasks, columns, complete):
     """Each task as ``complete(task, raw, applies)`` gives it, parents before children.
 
     ``complete`` fills a task (its kind, its classes) from ``raw``, its column of
     ``columns`` (None where there is none). ``applies()`` gives the rows where the task's
-    gate is not off, a bool array (None: every row), as :func:`_gated_off` reads them from
+    gate is not off, a bool array (None: every row), as :func:`gate_off` reads them from
     the parent as ``complete`` gave it, and from the parent's own gate (a grandchild of a
     child that is off is off). It encodes the parent, so a task whose classes are declared
     need not call it. It gives None where the gate cannot be read: an unknown parent, a
@@ -550,7 +534,17 @@ def _complete_in_gate_order(tasks, columns, complete):
         order = _topological_order(tasks) if known else None
     except ValueError:  # a cycle: Schema names it
         order = None
-    done, off = {}, {}
+    done, off, encoded, masks = {}, {}, {}, {}
+
+    def codes_of(name):
+        # A parent is encoded once, however many children read its codes.
+        if name not in encoded:
+            parent = done[name]
+            try:
+                encoded[name] = _encode_classes(parent, columns[name], ignore=gated_off(name))
+            except ValueError:  # a label the parent refuses: the encoding names it
+                encoded[name] = None
+        return encoded[name]
 
     def gated_off(name):
         if name not in off:
@@ -565,14 +559,10 @@ def _complete_in_gate_order(tasks, columns, complete):
                 and all(v in parent.classes for v in task.gate[1])
                 and columns.get(parent.name) is not None
             ):
-                try:
-                    codes = _encode_classes(
-                        parent, columns[parent.name], ignore=gated_off(parent.name)
-                    )
-                except ValueError:  # a label the parent refuses: the encoding names it
-                    codes = None
-                if codes is not None:
-                    off[name] = _gated_off(task, parent, codes)
+                if task.gate not in masks:  # siblings on one gate share it
+                    codes = codes_of(parent.name)
+                    masks[task.gate] = None if codes is None else gate_off(task, parent, codes)
+                off[name] = masks[task.gate]
         return off[name]
 
     for i in range(len(tasks)) if order is None else order:

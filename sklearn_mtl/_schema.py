@@ -291,12 +291,7 @@ class Schema:
             if task.gate is None:
                 continue
             parent = self[task.gate[0]]
-            # A lookup table indexed by parent code + 2: NOT_APPLICABLE (-2) -> off,
-            # MISSING (-1) -> on (unknown gate), class k -> on iff k opens the gate.
-            on = np.zeros(len(parent.classes) + 2, dtype=bool)
-            on[MISSING + 2] = True
-            on[self.gate_codes(task) + 2] = True
-            off = ~on[codes[:, self.index(parent.name)] + 2]
+            off = gate_off(task, parent, codes[:, self.index(parent.name)])
             child = codes[:, j]
             conflicts[:, j] = off & (child >= 0)
             codes[:, j] = np.where(off, NOT_APPLICABLE, child)
@@ -308,6 +303,33 @@ class Schema:
     @classmethod
     def from_dict(cls, data):
         return cls([Task.from_dict(t) for t in data["tasks"]])
+
+
+def gate_off(task, parent, parent_codes):
+    """Where ``task``'s gate is off, from its parent's codes: the parent is itself not
+    applicable, or has a label that does not open the gate. A missing parent label leaves
+    the gate unknown (on). :meth:`Schema.apply_gates` and the encoder's masking read gates
+    with it.
+
+    Parameters
+    ----------
+    task : Task
+        A gated task.
+    parent : Task
+        Its parent, complete (binary or multiclass).
+    parent_codes : ndarray of shape (n_samples,)
+        The parent's codes, ``NOT_APPLICABLE`` where its own gate is off.
+
+    Returns
+    -------
+    off : ndarray of shape (n_samples,), dtype bool
+    """
+    # A lookup table indexed by parent code + 2: NOT_APPLICABLE (-2) -> off,
+    # MISSING (-1) -> on (unknown gate), class k -> on iff k opens the gate.
+    on = np.zeros(len(parent.classes) + 2, dtype=bool)
+    on[MISSING + 2] = True
+    on[[i + 2 for i, c in enumerate(parent.classes) if c in task.gate[1]]] = True
+    return ~on[parent_codes + 2]
 
 
 def _validate_tasks(tasks):

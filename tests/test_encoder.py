@@ -771,6 +771,36 @@ def test_masked_gated_off_labels_under_nested_and_multi_valued_gates():
     assert_same_frame(enc.inverse_transform(encoded), with_none)
 
 
+def test_masked_gates_encode_each_parent_once_as_apply_gates_reads_them(monkeypatch):
+    # A parent's codes are read once for all its children (not once per child), and the
+    # masked codes are what Schema.apply_gates leaves: no conflict, nothing more to mask.
+    import sklearn_mtl._encoder as encoder_module
+    from sklearn_mtl import Schema
+
+    Y = pd.DataFrame({
+        "car": ["yes", "no", "yes", None, "no"],
+        **{f"c{k}": ["a", "n/a", "b", "a", "n/a"] for k in range(3)},
+        "tags": [{"gps"}, "n/a", {"roof"}, None, "n/a"],
+        "price": [1.0, "n/a", 2.0, 3.0, "n/a"],
+    })
+    tasks = [Task("car")] + [Task(f"c{k}", gate=("car", "yes")) for k in range(3)] + [
+        Task("tags", gate=("car", "yes")), Task("price", kind="regression", gate=("car", "yes"))]
+    calls = []
+    real = encoder_module._encode_classes
+    monkeypatch.setattr(encoder_module, "_encode_classes",
+                        lambda task, *a, **k: calls.append(task.name) or real(task, *a, **k))
+    enc = StructuredLabelEncoder(tasks=tasks, gated_labels="mask").fit(Y)
+    assert calls.count("car") == 2  # to read the children's gates, then to encode it
+    calls.clear()
+    encoded = enc.transform(Y)
+    assert calls.count("car") == 1
+    assert encoded.codes[:, 1:].tolist() == [[0] * 5, [NA] * 5, [1, 1, 1, 0, 0],
+                                             [0, 0, 0, MISSING, 0], [NA] * 5]
+    codes = encoded.codes.copy()
+    assert not Schema(enc.tasks_).apply_gates(codes).any()
+    np.testing.assert_array_equal(codes, encoded.codes)
+
+
 def test_masked_gated_off_placeholder_in_a_multilabel_child():
     Y = pd.DataFrame({
         "car": ["no", "yes", "no", "yes"],
