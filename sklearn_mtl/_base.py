@@ -202,6 +202,14 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         check_row_order(X, y, names=("X", "y"), align="y = y.loc[X.index]")
         pred = self.predict_encoded(X)
         true = encode_truth(y, self.encoder_)
+        if all(task.kind == "regression" for task in self.schema_):
+            raise ValueError(
+                f"score is the exact match over the classification tasks, and this "
+                f"{type(self).__name__} has regression tasks only "
+                f"({[task.name for task in self.schema_]}). Score a regression task with "
+                "sklearn_mtl.metrics.make_task_scorer('r2', task=...) (e.g. as a scoring= "
+                "of cross_validate or GridSearchCV)."
+            )
         return exact_match_score(true, pred, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):

@@ -339,7 +339,7 @@ def _check_classifier(estimator):
     base = estimator.estimator
     if is_regressor(base):
         raise ValueError(
-            f"{type(estimator).__name__} fits one classifier per task (per label), but its "
+            f"{type(estimator).__name__} fits {_what_it_fits(estimator)}, but its "
             f"estimator {type(base).__name__} is a regressor; give a classifier (e.g. "
             "LogisticRegression for Ridge, RandomForestClassifier for "
             "RandomForestRegressor). For a quantity among the targets, "
@@ -353,11 +353,19 @@ def _check_kinds(estimator, schema):
         if task.kind == "regression":
             name = type(estimator).__name__
             raise ValueError(
-                f"Task {task.name!r} is a regression task, but {name} fits one scikit-learn "
-                "classifier per task and handles binary, multiclass and multilabel tasks "
-                "only. Fit the regression task with a regressor of its own, or use "
+                f"Task {task.name!r} is a regression task, but {name} fits "
+                f"{_what_it_fits(estimator)} and handles binary, multiclass and multilabel "
+                "tasks only. Fit the regression task with a regressor of its own, or use "
                 "MultiTaskClassifier."
             )
+
+
+def _what_it_fits(estimator):
+    """What a baseline fits, in words: one classifier over the label combinations (the
+    label product), one per task (per label) otherwise."""
+    if isinstance(estimator, LabelProductClassifier):
+        return "one scikit-learn classifier over the tasks' label combinations"
+    return "one scikit-learn classifier per task (per label)"
 
 
 def _check_sample_weight_support(estimator, sample_weight):

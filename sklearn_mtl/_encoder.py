@@ -841,12 +841,16 @@ def _encode_regression(task, raw, ignore=None):
 def _regression_values(task, raw, rows=None):
     """:func:`_encode_regression` of ``raw``, whose row ``i`` is row ``rows[i]`` of the
     labels (``None``: row ``i``), the row that an error names."""
+    column = pd.Series(np.asarray(raw, dtype=object))
     try:
-        values = np.array(pd.to_numeric(pd.Series(np.asarray(raw, dtype=object))), dtype=float)
+        values = np.array(pd.to_numeric(column), dtype=float)
     except (TypeError, ValueError):
-        first = next((v for v in raw if not _is_number(v)), None)
+        # the first value that does not read as a number ("46504.55" does), and its row
+        row = next(i for i, v in enumerate(column) if not _reads_as_number(v))
+        value = column.iloc[row]
+        row = row if rows is None else int(rows[row])
         raise ValueError(
-            f"Regression task {task.name!r} expects numbers; got {first!r}."
+            f"Regression task {task.name!r} expects numbers; got {value!r} in row {row}."
         ) from None
     if np.isinf(values).any():
         row = int(np.flatnonzero(np.isinf(values))[0])
@@ -855,8 +859,15 @@ def _regression_values(task, raw, rows=None):
     return values
 
 
-def _is_number(value):
-    return value is None or isinstance(value, (numbers.Number, np.number))
+def _reads_as_number(value):
+    """Whether ``value`` is a gap or reads as a number, as ``pd.to_numeric`` reads it."""
+    if value is None or isinstance(value, (numbers.Number, np.number)):
+        return True
+    try:
+        pd.to_numeric(pd.Series([value], dtype=object))
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _check_unique_columns(Y, what="Y"):
@@ -1177,10 +1188,15 @@ def _holds_bools(column):
 
 def _output_dtype(dtype, tasks):
     """The dtype to write ``tasks`` (one column, or a 2-D array's columns) fitted in
-    ``dtype``: that dtype, but where a regression task is among them an integer or bool
-    one becomes float64 (``"Float64"`` for a pandas nullable one): its predictions are not
-    whole numbers, also where it was fitted on integers. Float and object dtypes stay."""
-    if dtype.kind not in "biu" or all(task.kind != "regression" for task in tasks):
+    ``dtype``: that dtype, but where a regression task is among them one that is not a
+    float dtype becomes float64 (``"Float64"`` for a pandas extension one): its
+    predictions are not whole numbers, also where it was fitted on integers, and they are
+    numbers, also where it was fitted on strings or categories (of star ratings, say). An
+    object array shared with other tasks stays."""
+    regression = [task.kind == "regression" for task in tasks]
+    if not any(regression) or dtype.kind == "f":
+        return dtype
+    if dtype.kind not in "biu" and not all(regression):
         return dtype
     if isinstance(dtype, pd.api.extensions.ExtensionDtype):
         return pd.Float64Dtype()

@@ -306,8 +306,11 @@ def test_gated_multilabel_and_regression():
     assert_same_frame(enc.inverse_transform(encoded), Y)
     with pytest.raises(ValueError, match="Task 'price' has a label in row 1"):
         enc.transform(Y.assign(price=[1.5, 2.0, np.nan, 3.25]))
-    with pytest.raises(ValueError, match="Regression task 'price' expects numbers; got 'cheap'"):
+    with pytest.raises(ValueError, match="expects numbers; got 'cheap' in row 3"):
         enc.transform(Y.assign(price=[1.5, np.nan, np.nan, "cheap"]))
+    # numbers read as text are numbers: the error names the cell that is not one
+    with pytest.raises(ValueError, match="expects numbers; got 'unknown' in row 3"):
+        enc.transform(Y.assign(price=["1.5", None, None, "unknown"]))
 
 
 # ---------------------------------------------------------------------------- groups

@@ -27,6 +27,12 @@ def predicted(enc, values):
         (pd.array([30, 41, 25], dtype="uint8"), np.float64),
         (pd.array([30, 41, 25], dtype="float32"), np.float32),
         (pd.array([30, None, 25], dtype="Int64"), pd.Float64Dtype()),
+        # star ratings as ordered categories, or numbers read as text: numbers out (a
+        # category column gave NaN for every prediction, a string column text)
+        (pd.Categorical([3, 4, 5], categories=[1, 2, 3, 4, 5], ordered=True),
+         pd.Float64Dtype()),
+        (pd.array(["30", "41", "25"], dtype="string"), pd.Float64Dtype()),
+        (np.array([30.0, 41.0, 25.0], dtype=object), np.float64),
     ],
 )
 def test_regression_frame_fitted_on_integers_gives_floats(fitted, dtype):

@@ -1434,3 +1434,11 @@ def test_a_refused_warm_start_leaves_the_regression_outputs_in_their_units():
     with pytest.raises(ValueError):
         model.fit(X, Y, X_val=X[:10], y_val=Y.iloc[:9])
     np.testing.assert_array_equal(model.predict_proba(X, task="mass"), before)
+
+
+def test_score_of_regression_tasks_only_names_the_scorer_to_use():
+    X, Y, tasks = regression_data()
+    model = small(tasks=tasks[1:], max_epochs=2).fit(X, Y[["mass"]])
+    with pytest.raises(ValueError, match=r"regression tasks only \(\['mass'\]\).*"
+                                         r"make_task_scorer\('r2'"):
+        model.score(X, Y[["mass"]])
