@@ -765,7 +765,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 # lose their last digits in float32 (1_700_000_059 reads 1_700_000_000)
                 # images, clips and sparse matrices: float32 from the start (a list is
                 # taken for a table, and an image list cast after)
-                table = preprocess and not sp.issparse(X) and getattr(X, "ndim", 2) == 2
+                # (a table this model preprocesses: not where it was fitted on a sparse
+                # matrix, images or preprocessing=None, whose network reads float32)
+                scaled = preprocess if reset else getattr(self, "preprocessor_", None) is not None
+                table = scaled and not sp.issparse(X) and getattr(X, "ndim", 2) == 2
                 X = validate_features(
                     self, X, reset=reset, dtype=[np.float64, np.float32] if table
                     else np.float32, allow_nd=True, accept_sparse="csr",
@@ -792,6 +795,17 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if X.ndim != 2:  # images and clips given as lists: the network reads float32
             X = X.astype(np.float32, copy=False)
         if sp.issparse(X):  # kept sparse: each mini-batch is densified on its own
+            if not reset and getattr(self, "preprocessor_", None) is not None:
+                # a sparse matrix reaches the network as it is, which this model's network
+                # reads only through its fitted preprocessing
+                raise ValueError(
+                    f"X is a sparse matrix, but this {type(self).__name__} was fitted on a "
+                    "dense table with preprocessing (preprocessor_), which a sparse matrix "
+                    "would skip: its values would reach the network unscaled. Pass the "
+                    "table dense (X.toarray()), as in fit, or fit on sparse X to predict "
+                    "on it."
+                )
+            X = X.astype(np.float32, copy=False)  # (a pandas sparse frame reads float64)
             if not np.isfinite(X.data).all():  # gaps are imputed in dense tables only
                 raise ValueError(
                     "Input X contains NaN or infinity in a sparse matrix; expected finite "

@@ -133,3 +133,32 @@ def test_sparse_x_with_nan_is_refused_clearly(data, make):
     with pytest.raises(ValueError, match="Input X contains NaN"):
         make().fit(bad, Y)
     assert np.isnan(bad[0, 0])  # the input is left as it was
+
+
+def test_network_fitted_on_one_form_reads_the_other_as_its_fit_did(data):
+    # A model fitted on a dense table reads rows through its preprocessing, which a
+    # sparse matrix would skip (its values reached the network unscaled): refused. One
+    # fitted on a sparse matrix has none: dense rows of any dtype are read as it read its
+    # rows (float64 ones crashed in the network), and so is a pandas sparse frame.
+    import pandas as pd
+
+    X, Xs, Y = data
+    dense = MultiTaskClassifier(max_epochs=2, ensemble_size=2, random_state=0).fit(X, Y)
+    for call in (dense.predict, dense.predict_proba,
+                 lambda Z: dense.set_params(warm_start=True).fit(Z, Y)):
+        with pytest.raises(ValueError, match="X is a sparse matrix, but this "
+                                             "MultiTaskClassifier was fitted on a dense"):
+            call(Xs)
+    with pytest.raises(ValueError, match="X_val is a sparse matrix"):
+        MultiTaskClassifier(max_epochs=2, ensemble_size=1, early_stopping=True).fit(
+            X, Y, X_val=Xs, y_val=Y)
+    sparse = MultiTaskClassifier(max_epochs=2, ensemble_size=2, random_state=0).fit(Xs, Y)
+    expected = sparse.predict_proba(Xs)
+    for Z in (X.astype(np.float64), X.astype(np.float32),
+              pd.DataFrame.sparse.from_spmatrix(Xs)):
+        for got, want in zip(sparse.predict_proba(Z), expected, strict=True):
+            np.testing.assert_allclose(got, want, atol=1e-6)
+    framed = MultiTaskClassifier(max_epochs=2, ensemble_size=2, random_state=0)
+    framed.fit(pd.DataFrame.sparse.from_spmatrix(Xs), Y)
+    for got, want in zip(framed.predict_proba(Xs), expected, strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-6)
