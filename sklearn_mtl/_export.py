@@ -1095,6 +1095,8 @@ def _with_tabular_input(preprocessor, module):
     """
     import torch
 
+    from .neural._preprocessing import _CLIPPED
+
     class TabularInput(torch.nn.Module):
         def __init__(self, pre, module):
             super().__init__()
@@ -1135,9 +1137,15 @@ def _with_tabular_input(preprocessor, module):
                 [v for e in edges for v in np.diff(e)], dtype=torch.float64))
 
         def _scale(self, values, center, scale):
+            # as the preprocessor's _scaled: where the difference overflows, the value
+            # and the centre scaled apart; beyond _CLIPPED the soft clip is ±3
             scaled = (values - center) / scale
+            scaled = torch.where(torch.isinf(scaled), values / scale - center / scale,
+                                 scaled)
             if self.robust:
-                scaled = scaled / torch.sqrt(1.0 + (scaled / 3.0) ** 2)
+                clipped = scaled / torch.sqrt(1.0 + (scaled / 3.0) ** 2)
+                scaled = torch.where(scaled.abs() > _CLIPPED, 3.0 * torch.sign(scaled),
+                                     clipped)
             return torch.where(torch.isnan(values), torch.zeros_like(scaled), scaled)
 
         @staticmethod

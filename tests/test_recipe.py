@@ -65,6 +65,46 @@ def test_preprocessor_exact_values():
     np.testing.assert_allclose(standard[:, 0], (X[:, 0] - X.mean()) / X.std(), rtol=1e-5)
 
 
+def test_huge_finite_values_scale_to_finite_values_in_order():
+    # (x / 3)² overflowed beyond about 1e154 (x / inf: the outliers landed on the median),
+    # x - centre overflowed near float64's limit (NaN, -inf), and so did the standard
+    # deviation of [0, 1, 2, 3, 1e160] (the whole column 0)
+    from sklearn_mtl._export import _with_tabular_input
+
+    def soft(z):
+        return z / np.sqrt(1 + (z / 3) ** 2)
+
+    X = pd.DataFrame({"a": [0.0, 1, 2, 3, 4, 1e200, -1e200]})
+    pre = TabularPreprocessor().fit(X)
+    out = pre.transform(X)[:, 0]
+    assert (pre.center_[0], pre.scale_[0]) == (2.0, 3.0)  # quartiles 0.5 and 3.5
+    np.testing.assert_allclose(out[:5], soft((X["a"][:5] - 2.0) / 3.0), rtol=1e-6)
+    assert (out[5], out[6]) == (3.0, -3.0)  # softly clipped to ±3, order kept
+    standard = TabularPreprocessor(numeric="standard").fit_transform(
+        pd.DataFrame({"a": [0.0, 1, 2, 3, 1e160]}))
+    np.testing.assert_allclose(standard[:, 0], [-0.5, -0.5, -0.5, -0.5, 2.0], rtol=1e-6)
+    near = pd.DataFrame({"a": [-1.7e308, 1.7e308, 1e308, -1e308, 0.5e308]})
+    pre = TabularPreprocessor().fit(near)
+    out = pre.transform(near)[:, 0]
+    assert pre.center_[0] == 0.5e308 and pre.scale_[0] == np.finfo(np.float64).max
+    z = near["a"] / pre.scale_[0] - pre.center_[0] / pre.scale_[0]  # the IQR's 2e308 > max
+    np.testing.assert_allclose(out, soft(z), rtol=1e-6)
+    np.testing.assert_array_equal(np.argsort(out), np.argsort(near["a"]))
+    # in units of 1e308: the mean 0.1, the standard deviation sqrt(1.596) (1.26e308)
+    standard = TabularPreprocessor(numeric="standard").fit_transform(near)[:, 0]
+    np.testing.assert_allclose(standard, (near["a"] / 1e308 - 0.1) / np.sqrt(1.596),
+                               rtol=1e-6)
+    np.testing.assert_array_equal(np.argsort(standard), np.argsort(near["a"]))
+    # the exported graph's scaling (float64 inside) follows the same rule
+    for frame in (X, near):
+        for numeric in ("robust", "standard"):
+            pre = TabularPreprocessor(numeric=numeric).fit(frame)
+            graph = _with_tabular_input(pre, torch.nn.Identity())
+            values = torch.tensor(frame.to_numpy(), dtype=torch.float64)
+            np.testing.assert_allclose(graph(values).numpy(), pre.transform(frame),
+                                       rtol=1e-6)
+
+
 def test_preprocessor_constant_column_and_missing_values():
     X = np.array([[5.0, 1.0], [5.0, np.nan], [5.0, 3.0], [5.0, 5.0]])
     pre = TabularPreprocessor().fit(X)
@@ -103,6 +143,17 @@ def test_preprocessor_categories_and_unknowns():
     np.testing.assert_array_equal(pre.transform(new)[0, 3:], 0)  # unseen: all zeros
 
 
+def test_an_unseen_category_joins_the_pooled_rare_ones_where_a_column_has_them():
+    X = pd.DataFrame({"shop": ["a"] * 5 + ["b"] * 4 + ["r"]})
+    pooled = TabularPreprocessor(min_frequency=2).fit(X)
+    assert list(pooled.get_feature_names_out()) == ["shop_a", "shop_b",
+                                                    "shop_infrequent_sklearn"]
+    new = pd.DataFrame({"shop": ["r", "never seen", None]})  # None: a gap never seen
+    np.testing.assert_array_equal(pooled.transform(new), [[0, 0, 1]] * 3)
+    plain = TabularPreprocessor().fit(X)  # no pooled column: all zeros
+    np.testing.assert_array_equal(plain.transform(new), [[0, 0, 1], [0, 0, 0], [0, 0, 0]])
+
+
 def test_preprocessor_reads_a_category_written_otherwise_at_predict():
     # The same values in another dtype at predict (a bool column as 0/1, integer codes as
     # floats, as one gap makes them) are the categories fitted, not unseen ones.
@@ -126,6 +177,34 @@ def test_preprocessor_rejects_infinity_naming_the_column():
     X = pd.DataFrame({"a": [1.0, 2.0], "b": [np.inf, 1.0]})
     with pytest.raises(ValueError, match="row 0, column 'b'"):
         TabularPreprocessor().fit(X)
+
+
+@pytest.mark.parametrize("gap", [None, np.nan, pd.NA, pd.NaT])
+def test_pandas_gaps_in_an_object_column_of_numbers_are_gaps(gap):
+    # DataFrame.to_numpy(float) read pd.NA and NaT as numbers before filling the gaps:
+    # "float() argument must be ... not 'NAType'", naming no column
+    X = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": pd.Series([1.0, gap, 3.0, 5.0], dtype=object)})
+    as_floats = X.assign(b=[1.0, np.nan, 3.0, 5.0])
+    pre = TabularPreprocessor().fit(X)
+    expected = TabularPreprocessor().fit(as_floats).transform(as_floats)
+    np.testing.assert_array_equal(pre.transform(X), expected)
+    assert list(pre.numeric_columns_) == [0, 1]
+    row = pd.DataFrame([{"a": 2.0, "b": gap}], dtype=object)  # a request built from a dict
+    np.testing.assert_array_equal(pre.transform(row),
+                                  pre.transform(pd.DataFrame({"a": [2.0], "b": [np.nan]})))
+    bad = pd.DataFrame({"a": [1.0, 2.0], "b": pd.Series([gap, "n/a"], dtype=object)})
+    with pytest.raises(ValueError, match=r"row 1, column 'b' holds 'n/a'"):
+        pre.transform(bad)
+
+
+def test_repeated_column_names_are_refused_by_name():
+    X = pd.DataFrame([[1.0, 2.0, 3.0], [3.0, np.nan, 4.0]], columns=["a", "a", "b"])
+    with pytest.raises(ValueError, match=r"column names must be unique; repeated: 'a' "
+                                         r"\(2 times\)"):
+        TabularPreprocessor().fit(X)
+    pre = TabularPreprocessor().fit(X.set_axis(["a", "c", "b"], axis=1))
+    with pytest.raises(ValueError, match=r"repeated: 'a' \(2 times\)"):
+        pre.transform(X)
 
 
 def test_lists_and_complex_numbers_in_x_are_refused_naming_the_column():
@@ -439,6 +518,13 @@ def test_piecewise_linear_encoding_column_budget():
     pre = TabularPreprocessor(n_bins=16, max_encoded_columns=32).fit(X)
     assert [len(e) - 1 for e in pre.bin_edges_] == [4] * 8
     assert pre.n_features_out_ == 8 + 32
+    # a budget, not a cap: each column gets at least 2 bins, and the log-ratios (28 of
+    # 8 positive columns) come on top, with a budget of their own
+    X = np.random.RandomState(0).uniform(1, 2, size=(200, 16))
+    pre = TabularPreprocessor(n_bins=16, max_encoded_columns=20).fit(X)
+    assert len(pre.encoded_columns_) == 16 * 2
+    pre = TabularPreprocessor(n_bins=4, max_encoded_columns=10, ratios=True).fit(X)
+    assert len(pre.encoded_columns_) == 16 * 2 + 28 + 28 * 2
 
 
 def test_log_ratios_exact_values():

@@ -19,7 +19,6 @@ from sklearn.utils.validation import (
 )
 
 from .._frames import to_pandas
-from .._validation import first_bad_value
 
 _CATEGORICAL_KINDS = ("O", "U", "S", "b")
 
@@ -55,7 +54,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     - **Categorical** columns (DataFrame columns of object, string, category or bool
       dtype): one-hot encoded; categories seen fewer than ``min_frequency`` times, and
       those beyond the ``max_categories`` most frequent, share one column; a missing value
-      is a category of its own; a category unseen in training is all zeros.
+      is a category of its own; a category unseen in training (a gap, too, in a column
+      that had none) is all zeros where the column has no shared column, and a 1 in the
+      shared column where it has one (it counts as a rare category).
     - **Piecewise-linear encoding** (with ``n_bins``): each numeric column is also
       encoded over its training quantiles ``b_0 < b_1 < ... < b_T`` (at most ``n_bins``
       bins, fewer where quantiles coincide): column ``t`` of the encoding is
@@ -92,8 +93,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         Most quantile bins of each numeric column's piecewise-linear encoding; 0 (or 1)
         encodes nothing.
     max_encoded_columns : int, default=None
-        Most encoding columns in all: with ``m`` numeric columns each gets at most
-        ``max(2, max_encoded_columns // m)`` bins. ``None``: no limit.
+        Budget of encoding columns the numeric columns share: with ``m`` numeric columns
+        each gets at most ``max(2, max_encoded_columns // m)`` bins, so that more than
+        ``max_encoded_columns // 2`` columns, at 2 bins each, can exceed it. The
+        log-ratios' own columns come on top, and their encodings share a budget of their
+        own, of the same size and rule. ``None``: no limit.
     point_mass : float in (0, 1] or None, default=0.2
         Least share of a numeric column's non-missing training values that its most
         frequent value (more frequent than any other), at the column's lowest or highest
@@ -466,6 +470,13 @@ def _as_frame(X):
             f"Found a table with {X.shape[0]} sample(s) and {X.shape[1]} feature(s) "
             f"(shape={X.shape}) while a minimum of 1 of each is required."
         )
+    repeated = X.columns[X.columns.duplicated()].unique()
+    if len(repeated):
+        counts = X.columns.value_counts()
+        raise ValueError(
+            "X's column names must be unique; repeated: "
+            + ", ".join(f"{name!r} ({counts[name]} times)" for name in repeated) + "."
+        )
     complex_columns = [c for c in X.columns if pd.api.types.is_complex_dtype(X[c].dtype)]
     if complex_columns:
         raise ValueError(f"Complex data not supported: X's column {complex_columns[0]!r}.")
@@ -636,23 +647,50 @@ def _numeric_block(frame, columns, times=()):
     if not len(columns):
         return np.empty((len(frame), 0))
     block = frame.iloc[:, columns]
-    try:
-        if len(times):  # dates and durations as days, the others as they are
-            values = np.column_stack([
-                as_days(frame.iloc[:, j]) if j in times
-                else frame.iloc[:, j].to_numpy(dtype=np.float64, na_value=np.nan)
-                for j in columns
-            ])
-        else:
+    values = None
+    if not len(times) and not any(dtype.kind == "O" for dtype in block.dtypes):
+        try:
             values = block.to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        where = first_bad_value(frame.iloc[:, [j for j in columns if j not in times]],
-                                kinds=("text",), message=str(exc))
-        raise ValueError(
-            f"X's numeric columns could not be read as numbers: {exc}"
-            + ("" if where is None else f"\n{where}")
-        ) from None
+        except (TypeError, ValueError, OverflowError):
+            pass  # read again a column at a time, which names the column and the row
+    if values is None:
+        # a column at a time: dates and durations as days, the others as numbers; an
+        # object column's gaps (None, pd.NA, NaT) as NaN (a table's to_numpy converts
+        # them before it fills its gaps)
+        values = np.column_stack([as_days(frame.iloc[:, j]) if j in times
+                                  else _as_numbers(frame, j) for j in columns])
     return _finite(values, block.columns)
+
+
+def _as_numbers(frame, j):
+    """Column ``j`` of ``frame`` as float64, a gap as NaN; a ``ValueError`` naming the
+    column and the row of its first value that does not read as a number."""
+    column = frame.iloc[:, j]
+    try:
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError, OverflowError) as exc:
+        bad = next(((row, value) for row, value in enumerate(column.tolist())
+                    if not _reads_as_number(value)), None)
+        if bad is None:
+            raise ValueError(f"X's numeric column {frame.columns[j]!r} could not be read "
+                             f"as numbers: {exc}") from None
+        shown = repr(bad[1]) if len(repr(bad[1])) <= 60 else repr(bad[1])[:57] + "..."
+        raise ValueError(
+            f"X's numeric column {frame.columns[j]!r} could not be read as numbers: row "
+            f"{bad[0]}, column {frame.columns[j]!r} holds {shown}, not a number; expected "
+            f"numbers, or gaps (NaN, None) for missing values ({exc})."
+        ) from None
+
+
+def _reads_as_number(value):
+    """Whether ``value`` is a gap or reads as a float64 number."""
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return True
+    try:
+        float(value)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def _finite(values, names):
@@ -702,31 +740,65 @@ def _center_scale(values, how):
     n_cols = values.shape[1]
     if how == "passthrough" or not n_cols:
         return np.zeros(n_cols), np.ones(n_cols)
-    if how == "standard":
-        center = np.nan_to_num(np.nanmean(values, axis=0)) if len(values) else np.zeros(n_cols)
-        scale = np.nan_to_num(np.nanstd(values, axis=0))
-        return center, np.where(scale > 0, scale, 1.0)
+    center, scale, overflow = _center_scale_of(values, how)
+    if overflow.any():
+        # values near float64's limit overflow the sums, squares and differences taken
+        # (the standard deviation of [0, 1e160], the quartiles of ±1e308): those columns
+        # again, divided by a power of two that brings their largest value near 1 (which
+        # loses no digit), their centre and scale multiplied back
+        with np.errstate(all="ignore"):
+            power = 2.0 ** np.floor(np.log2(np.nanmax(np.abs(values[:, overflow]), axis=0)))
+            c, s, _ = _center_scale_of(values[:, overflow] / power, how)
+            center[overflow] = c * power
+            scale[overflow] = np.nan_to_num(s * power)  # a spread beyond float64: its max
+    return center, scale
+
+
+def _center_scale_of(values, how):
+    """Per column, the centre and scale (``how``: "robust" or "standard"), and whether
+    the values overflowed in the computing (the column has a value, and a statistic taken
+    on the way is not finite)."""
+    n_cols = values.shape[1]
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column: centre 0
+        present = (~np.isnan(values)).any(axis=0)
+        if how == "standard":
+            mean = np.nanmean(values, axis=0) if len(values) else np.zeros(n_cols)
+            std = np.nanstd(values, axis=0)
+            overflow = present & ~(np.isfinite(mean) & np.isfinite(std))
+            center = np.nan_to_num(mean)
+            scale = np.nan_to_num(std)
+            return center, np.where(scale > 0, scale, 1.0), overflow
         q05, q25, q50, q75, q95 = np.nanquantile(values, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+        spread = np.nanmax(values, axis=0) - np.nanmin(values, axis=0)
+        iqr, wide = q75 - q25, (q95 - q05) / 2
+    overflow = ~np.isfinite([q05, q50, q95, iqr, wide]).all(axis=0)
     center = np.nan_to_num(q50)
-    scale = np.nan_to_num(q75 - q25)
-    wide = np.nan_to_num((q95 - q05) / 2)
-    scale = np.where(scale > 0, scale, wide)
-    if np.any(scale <= 0):  # a (nearly) constant column: spread of its extremes, else 1
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            spread = np.nan_to_num(np.nanmax(values, axis=0) - np.nanmin(values, axis=0))
-        scale = np.where(scale > 0, scale, np.where(spread > 0, spread / 2, 1.0))
-    return center, scale
+    scale = np.nan_to_num(iqr)
+    scale = np.where(scale > 0, scale, np.nan_to_num(wide))
+    # a (nearly) constant column: spread of its extremes, else 1
+    overflow |= (scale <= 0) & ~np.isfinite(spread)
+    spread = np.nan_to_num(spread)
+    scale = np.where(scale > 0, scale, np.where(spread > 0, spread / 2, 1.0))
+    return center, scale, present & overflow
+
+
+#: Beyond this size a centred and scaled value softly clips to ±3 to float64's precision
+#: (``(x / 3)²`` would overflow beyond about 1e154).
+_CLIPPED = 1e100
 
 
 def _scaled(values, center, scale, how):
     """Numeric values centred, scaled and (``how="robust"``) softly clipped; missing
     values become 0."""
-    scaled = (values - center) / scale
-    if how == "robust":
-        scaled = scaled / np.sqrt(1.0 + (scaled / 3.0) ** 2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = (values - center) / scale
+        over = np.isinf(scaled)  # values near float64's limit: the difference overflowed
+        if over.any():
+            scaled = np.where(over, values / scale - center / scale, scaled)
+        if how == "robust":
+            clipped = scaled / np.sqrt(1.0 + (scaled / 3.0) ** 2)
+            scaled = np.where(np.abs(scaled) > _CLIPPED, 3.0 * np.sign(scaled), clipped)
     scaled[np.isnan(values)] = 0.0
     return scaled
 
