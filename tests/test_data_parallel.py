@@ -37,6 +37,28 @@ def _torchrun(script, *args, tmp_path, timeout=240, env=None):
     return result.stdout
 
 
+#: The end of a worker script: rank 0 writes ``results`` to the file named by the first
+#: argument, and every process leaves the group.
+_WORKER_END = """
+if dist.get_rank() == 0:
+    with open(sys.argv[1], "w") as fh:
+        json.dump(results, fh)
+dist.barrier()
+dist.destroy_process_group()
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+def _run_worker(source, tmp_path, timeout):
+    """The ``results`` of the worker script ``source`` (ended by :data:`_WORKER_END`),
+    run in two processes."""
+    script, out = tmp_path / "worker.py", tmp_path / "results.json"
+    script.write_text(source + _WORKER_END)
+    _torchrun(script, out, tmp_path=tmp_path, timeout=timeout)
+    return json.loads(out.read_text())
+
+
 @pytest.mark.distributed
 def test_two_processes(tmp_path):
     out = tmp_path / "results.json"
@@ -95,13 +117,6 @@ for name, data in (("array", X), ("dataset", torch.utils.data.TensorDataset(torc
     ).fit(data, None if name == "parquet" else Y)
     results[name] = {"checksums": check_replicas(clf),
                      "sizes": clf.history_[-1, "batches", :, "train_batch_size"]}
-if dist.get_rank() == 0:
-    with open(sys.argv[1], "w") as fh:
-        json.dump(results, fh)
-dist.barrier()
-dist.destroy_process_group()
-sys.stdout.flush()
-os._exit(0)
 """
 
 
@@ -109,10 +124,7 @@ os._exit(0)
 def test_batch_norm_with_a_one_row_last_batch_in_each_process(tmp_path):
     # 66 rows, a global batch of 64: 33 rows a process in batches of 32, so one row
     # would be left alone; as in one process, it joins the batch before it.
-    script, out = tmp_path / "worker.py", tmp_path / "results.json"
-    script.write_text(_BATCH_NORM_WORKER)
-    _torchrun(script, out, tmp_path=tmp_path, timeout=120)
-    results = json.loads(out.read_text())
+    results = _run_worker(_BATCH_NORM_WORKER, tmp_path, timeout=120)
     for name in ("array", "dataset", "parquet"):
         first, second = results[name]["checksums"]
         assert first == second, name
@@ -156,13 +168,6 @@ for name, (Xc, Yc, preprocessing) in cases.items():
         results[name] = None
     except ValueError as exc:
         results[name] = str(exc)
-if rank == 0:
-    with open(sys.argv[1], "w") as fh:
-        json.dump(results, fh)
-dist.barrier()
-dist.destroy_process_group()
-sys.stdout.flush()
-os._exit(0)
 """
 
 
@@ -170,10 +175,7 @@ os._exit(0)
 def test_different_data_in_the_processes_is_refused(tmp_path):
     # The same number of rows and the same labels, in another order or with another
     # value: each process would train on its shard of a different table.
-    script, out = tmp_path / "worker.py", tmp_path / "results.json"
-    script.write_text(_DIFFERENT_DATA_WORKER)
-    _torchrun(script, out, tmp_path=tmp_path, timeout=180)
-    results = json.loads(out.read_text())
+    results = _run_worker(_DIFFERENT_DATA_WORKER, tmp_path, timeout=180)
     assert results["same"] is None
     for name, message in results.items():
         if name == "same":
