@@ -769,6 +769,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 # matrix, images or preprocessing=None, whose network reads float32)
                 scaled = preprocess if reset else getattr(self, "preprocessor_", None) is not None
                 table = scaled and not sp.issparse(X) and getattr(X, "ndim", 2) == 2
+                if preprocess:  # pandas' gaps in object columns (a row built from a dict)
+                    X = _object_gaps_as_nan(X)
                 X = validate_features(
                     self, X, reset=reset, dtype=[np.float64, np.float32] if table
                     else np.float32, allow_nd=True, accept_sparse="csr",
@@ -2154,6 +2156,24 @@ def _naming(name, given):
         pattern = rf"(?<![\w'\"])(?<!- ){re.escape(name)}(?=\s|'s\b|[,.;:)]|$)"
         message, n = re.subn(pattern, given, str(exc))
         raise ValueError(message if n else f"{given}: {message}") from exc
+
+
+def _object_gaps_as_nan(X):
+    """``X``, where a DataFrame, with the gaps of its object columns (``pd.NA``, ``NaT``,
+    None) as NaN, which scikit-learn's validation reads as a missing value (``pd.NA``
+    fails its conversion to float); a copy only where there is one."""
+    if not isinstance(X, pd.DataFrame):
+        return X
+    objects = [j for j, dtype in enumerate(X.dtypes)
+               if isinstance(dtype, np.dtype) and dtype.kind == "O"]
+    gaps = [j for j in objects if X.iloc[:, j].isna().any()]
+    if not gaps:
+        return X
+    X = X.copy()
+    for j in gaps:
+        column = X.iloc[:, j]
+        X.isetitem(j, column.where(column.notna(), np.nan))
+    return X
 
 
 def _has_callback(callbacks, kind):

@@ -1442,3 +1442,18 @@ def test_score_of_regression_tasks_only_names_the_scorer_to_use():
     with pytest.raises(ValueError, match=r"regression tasks only \(\['mass'\]\).*"
                                          r"make_task_scorer\('r2'"):
         model.score(X, Y[["mass"]])
+
+
+def test_a_row_built_from_a_dict_with_pandas_gaps_reads_them_as_gaps():
+    # pd.DataFrame([{"a": 0.3, "b": pd.NA}]) has an object column: a model fitted on
+    # numbers read its pd.NA as missing (NaN), where scikit-learn's validation failed
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(80, 2)), columns=["a", "b"])
+    y = (X["a"] > 0).astype(int)
+    model = MultiTaskClassifier(max_epochs=2, ensemble_size=1, random_state=0).fit(X, y)
+    expected = model.predict_proba(pd.DataFrame({"a": [0.3, 0.1], "b": [np.nan, 0.5]}))
+    for gap in (pd.NA, None, pd.NaT):
+        rows = pd.DataFrame([{"a": 0.3, "b": gap}, {"a": 0.1, "b": 0.5}])
+        before = rows.copy()
+        np.testing.assert_array_equal(model.predict_proba(rows), expected)
+        pd.testing.assert_frame_equal(rows, before)  # not modified
