@@ -283,9 +283,9 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
             tasks = _complete_in_gate_order(
                 reader.tasks,
                 columns,
-                lambda task, raw, applies: _complete_task(
-                    task, raw, applies=applies() if task.classes is None else None
-                ),
+                # (declared classes too: a placeholder such as a tuple where the gate is
+                # off does not make a column of label sets)
+                lambda task, raw, applies: _complete_task(task, raw, applies=applies()),
             )
         else:
             tasks = [_complete_task(task, columns[task.name]) for task in reader.tasks]
@@ -509,8 +509,8 @@ def _complete_in_gate_order(tasks, columns, complete):
     ``columns`` (None where there is none). ``applies()`` gives the rows where the task's
     gate is not off, a bool array (None: every row), as :func:`gate_off` reads them from
     the parent as ``complete`` gave it, and from the parent's own gate (a grandchild of a
-    child that is off is off). It encodes the parent, so a task whose classes are declared
-    need not call it. It gives None where the gate cannot be read: an unknown parent, a
+    child that is off is off); it encodes the parent (once a parent) when first called.
+    It gives None where the gate cannot be read: an unknown parent, a
     cycle, a parent that is not a binary or multiclass task, a gate value it lacks, or a
     label it refuses; ``Schema`` (or the encoding) then names the error.
 
@@ -1188,17 +1188,19 @@ def _holds_bools(column):
 
 def _output_dtype(dtype, tasks):
     """The dtype to write ``tasks`` (one column, or a 2-D array's columns) fitted in
-    ``dtype``: that dtype, but where a regression task is among them one that is not a
-    float dtype becomes float64 (``"Float64"`` for a pandas extension one): its
-    predictions are not whole numbers, also where it was fitted on integers, and they are
-    numbers, also where it was fitted on strings or categories (of star ratings, say). An
-    object array shared with other tasks stays."""
+    ``dtype``: that dtype, but where a regression task is among them an integer or bool
+    one becomes float64 (``"Float64"`` for a pandas extension one): its predictions are
+    not whole numbers, also where it was fitted on integers. A pandas column of strings or
+    categories (of star ratings, say) of regression tasks becomes ``"Float64"``: its
+    predictions are numbers. Float and numpy object dtypes stay (an object array keeps
+    Python's floats)."""
     regression = [task.kind == "regression" for task in tasks]
     if not any(regression) or dtype.kind == "f":
         return dtype
-    if dtype.kind not in "biu" and not all(regression):
+    extension = isinstance(dtype, pd.api.extensions.ExtensionDtype)
+    if dtype.kind not in "biu" and not (extension and all(regression)):
         return dtype
-    if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+    if extension:
         return pd.Float64Dtype()
     return np.dtype(np.float64)
 

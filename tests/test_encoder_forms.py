@@ -32,7 +32,6 @@ def predicted(enc, values):
         (pd.Categorical([3, 4, 5], categories=[1, 2, 3, 4, 5], ordered=True),
          pd.Float64Dtype()),
         (pd.array(["30", "41", "25"], dtype="string"), pd.Float64Dtype()),
-        (np.array([30.0, 41.0, 25.0], dtype=object), np.float64),
     ],
 )
 def test_regression_frame_fitted_on_integers_gives_floats(fitted, dtype):
