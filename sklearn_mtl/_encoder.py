@@ -24,7 +24,7 @@ from ._schema import (
     as_task_list,
     gate_off,
 )
-from ._validation import mapping_form
+from ._validation import mapping_form, reads_as_number
 
 _CONTAINERS = (list, set, frozenset, tuple)
 _HASHABLE_LABEL = (str, bytes, numbers.Number, np.generic, type(None), type(pd.NA))
@@ -846,7 +846,7 @@ def _regression_values(task, raw, rows=None):
         values = np.array(pd.to_numeric(column), dtype=float)
     except (TypeError, ValueError):
         # the first value that does not read as a number ("46504.55" does), and its row
-        row = next(i for i, v in enumerate(column) if not _reads_as_number(v))
+        row = next((i for i, v in enumerate(column) if not reads_as_number(v)), 0)
         value = column.iloc[row]
         row = row if rows is None else int(rows[row])
         raise ValueError(
@@ -859,15 +859,6 @@ def _regression_values(task, raw, rows=None):
     return values
 
 
-def _reads_as_number(value):
-    """Whether ``value`` is a gap or reads as a number, as ``pd.to_numeric`` reads it."""
-    if value is None or isinstance(value, (numbers.Number, np.number)):
-        return True
-    try:
-        pd.to_numeric(pd.Series([value], dtype=object))
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _check_unique_columns(Y, what="Y"):

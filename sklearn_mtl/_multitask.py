@@ -719,18 +719,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     f"Found a Dataset with 0 sample(s) while a minimum of 1 is required by "
                     f"{type(self).__name__}."
                 )
-            if (users_dataset and not reset
-                    and getattr(self, "preprocessor_", None) is not None):
-                # a Dataset's items reach the network as they are (see fit), which this
-                # model's network reads only through its fitted preprocessing
-                raise ValueError(
-                    f"X is a torch Dataset ({type(X).__name__}), but this "
-                    f"{type(self).__name__} was fitted on a table with preprocessing "
-                    "(preprocessor_), and a Dataset's items are read as they are, without "
-                    "it. Pass the table instead (an array, a DataFrame or a memory-mapped "
-                    "array), which the fitted preprocessing reads; or fit on a Dataset (of "
-                    "rows scaled yourself) to predict on one."
-                )
+            if users_dataset and not reset:
+                self._check_read_as_is(f"a torch Dataset ({type(X).__name__})", "a Dataset")
             sample = _dataset_sample(X)  # read lazily, as it comes: its first sample
             if reset:  # no preprocessing (nor a stale one)
                 self.n_features_in_ = sample.shape[0]
@@ -797,16 +787,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if X.ndim != 2:  # images and clips given as lists: the network reads float32
             X = X.astype(np.float32, copy=False)
         if sp.issparse(X):  # kept sparse: each mini-batch is densified on its own
-            if not reset and getattr(self, "preprocessor_", None) is not None:
-                # a sparse matrix reaches the network as it is, which this model's network
-                # reads only through its fitted preprocessing
-                raise ValueError(
-                    f"X is a sparse matrix, but this {type(self).__name__} was fitted on a "
-                    "dense table with preprocessing (preprocessor_), which a sparse matrix "
-                    "would skip: its values would reach the network unscaled. Pass the "
-                    "table dense (X.toarray()), as in fit, or fit on sparse X to predict "
-                    "on it."
-                )
+            if not reset:
+                self._check_read_as_is("a sparse matrix", "sparse X")
             X = X.astype(np.float32, copy=False)  # (a pandas sparse frame reads float64)
             if not np.isfinite(X.data).all():  # gaps are imputed in dense tables only
                 raise ValueError(
@@ -836,6 +818,21 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 return X
             return network_input(X, self.preprocessor_)
         return X if X.flags.writeable else np.array(X)  # torch warns on read-only arrays
+
+    def _check_read_as_is(self, what, fitted_on):
+        """A ValueError where ``X`` is ``what`` (a Dataset, a sparse matrix), whose values
+        reach the network as they are, and this model was fitted on a dense table: its
+        network reads rows only through the fitted preprocessing (``preprocessor_``)."""
+        if getattr(self, "preprocessor_", None) is None:
+            return
+        raise ValueError(
+            f"X is {what}, but this {type(self).__name__} was fitted on a table "
+            f"with preprocessing (preprocessor_), and {what.split(' (')[0]}'s values are "
+            "read as they are, without it: they would reach the network unscaled. Pass "
+            "the table instead (an array, a DataFrame or a memory-mapped array), as in "
+            "fit; or fit "
+            f"on {fitted_on} (of values scaled yourself) to predict on it."
+        )
 
     def _check_sample_shape(self, shape, reset):
         """Keep the shape of one sample of ``X`` in fit (``reset``); afterwards, a

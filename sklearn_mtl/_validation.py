@@ -220,6 +220,18 @@ def check_row_order(first, second, names=("X", "Y"), align="Y = Y.loc[X.index]")
         )
 
 
+def reads_as_number(value):
+    """Whether ``value`` is a gap (None, NaN, ``pd.NA``, ``NaT``) or reads as a float64
+    number (``"46504.55"`` does, ``"n/a"`` and ``10**400`` do not)."""
+    if pd.api.types.is_scalar(value) and pd.isna(value):
+        return True
+    try:
+        float(value)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
+
+
 def first_bad_value(X, kinds=("nan", "inf", "text"), first_row=0, message=None):
     """Where the first NaN, infinite or non-numeric entry of a 2-D ``X`` is, or None;
     ``kinds`` names the entries to look for (``"nan"``, ``"inf"``, ``"text"``), and

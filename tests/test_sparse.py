@@ -147,7 +147,7 @@ def test_network_fitted_on_one_form_reads_the_other_as_its_fit_did(data):
     for call in (dense.predict, dense.predict_proba,
                  lambda Z: dense.set_params(warm_start=True).fit(Z, Y)):
         with pytest.raises(ValueError, match="X is a sparse matrix, but this "
-                                             "MultiTaskClassifier was fitted on a dense"):
+                                             "MultiTaskClassifier was fitted on a table"):
             call(Xs)
     with pytest.raises(ValueError, match="X_val is a sparse matrix"):
         MultiTaskClassifier(max_epochs=2, ensemble_size=1, early_stopping=True).fit(

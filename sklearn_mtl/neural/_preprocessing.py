@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
 )
 
 from .._frames import to_pandas
+from .._validation import reads_as_number
 
 _CATEGORICAL_KINDS = ("O", "U", "S", "b")
 
@@ -670,7 +671,7 @@ def _as_numbers(frame, j):
         return column.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError, OverflowError) as exc:
         bad = next(((row, value) for row, value in enumerate(column.tolist())
-                    if not _reads_as_number(value)), None)
+                    if not reads_as_number(value)), None)
         if bad is None:
             raise ValueError(f"X's numeric column {frame.columns[j]!r} could not be read "
                              f"as numbers: {exc}") from None
@@ -680,17 +681,6 @@ def _as_numbers(frame, j):
             f"{bad[0]}, column {frame.columns[j]!r} holds {shown}, not a number; expected "
             f"numbers, or gaps (NaN, None) for missing values ({exc})."
         ) from None
-
-
-def _reads_as_number(value):
-    """Whether ``value`` is a gap or reads as a float64 number."""
-    if pd.api.types.is_scalar(value) and pd.isna(value):
-        return True
-    try:
-        float(value)
-    except (TypeError, ValueError, OverflowError):
-        return False
-    return True
 
 
 def _finite(values, names):
