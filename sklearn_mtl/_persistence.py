@@ -524,7 +524,8 @@ class _Writer:
         # the callbacks the net was built with: a net built by partial_fit has no
         # learning-rate schedule, whatever lr_schedule says
         callbacks = [name for name, _ in getattr(net, "callbacks_", [])]
-        node = {"state_dicts": names, "history": history, "callbacks": callbacks}
+        node = {"state_dicts": names, "history": history, "callbacks": callbacks,
+                "recipe_callbacks": _recipe_callback_names(net)}
         # where the shuffling of batches stands: more training after load draws the
         # batches the saved model would have drawn
         node["generators"] = {
@@ -1356,11 +1357,10 @@ def _rebuild_net(est, node, reader):
         ):
             build_criterion = _criterion_from_empty_labels(est)
         criterion = build_criterion().float()  # float32 whatever torch's default dtype
-        net = est._build_net(module, criterion)
+        own = _saved_recipe(node)
+        net = _build_net_as_saved(est, module, criterion, own)
         if "callbacks" in node:  # absent: an older file
-            kept = set(node["callbacks"])
-            net.callbacks = [cb for cb in net.callbacks
-                             if not isinstance(cb, tuple) or cb[0] in kept]
+            _keep_saved_callbacks(net, node["callbacks"], own)
         # an optimizer is built when training goes on, unless its state is here; so are
         # the callbacks initialized (a Checkpoint creates its folder as it is): the
         # estimator's _refresh_net initializes the pending ones before training on
@@ -1407,6 +1407,81 @@ def _rebuild_net(est, node, reader):
                 f"The saved optimizer state does not match the network's optimizer: {exc}"
             ) from None
     est.net_ = net
+
+
+def _recipe_callback_names(net):
+    """The names of the recipe's own callbacks among ``net.callbacks_`` (those that
+    ``early_stopping``, ``lr_schedule`` and an ensemble add, see ``_recipe_callbacks`` in
+    ``_multitask``): the ones the estimator recorded as its own when it built them
+    (``callbacks_from_``), else, for a net built without that record, those of the
+    recipe's names and classes. Saved with the net: a callback of the user's that bears
+    a recipe's name is the user's on load too."""
+    named = getattr(net, "callbacks_", [])
+    recorded = net.__dict__.get("callbacks_from_")
+    if recorded is not None and recorded[1] is not None:
+        ids = {id(cb) for cb in recorded[1]}
+        return [name for name, cb in named if id(cb) in ids]
+    from ._multitask import _RECIPE_CALLBACKS
+
+    return [name for name, cb in named if isinstance(cb, _RECIPE_CALLBACKS.get(name, ()))]
+
+
+def _saved_recipe(node):
+    """The names of the recipe's callbacks that the saved net held (see
+    :func:`_recipe_callback_names`), checked; None for a file of an earlier release,
+    which lacks them."""
+    for key in ("callbacks", "recipe_callbacks"):
+        names = node.get(key)
+        if names is not None and not (
+                isinstance(names, list) and all(isinstance(n, str) for n in names)):
+            raise UnsafeModelFileError(
+                f"The network's {key!r} must be a list of callback names; got {names!r}.")
+    own = node.get("recipe_callbacks")
+    return None if own is None else set(own) & set(node.get("callbacks", own))
+
+
+def _build_net_as_saved(est, module, criterion, own):
+    """``est._build_net(module, criterion)`` with the recipe's callbacks ``own`` that the
+    saved net was built with, whatever ``early_stopping`` and ``lr_schedule`` say now: a
+    net built by ``partial_fit`` has no schedule and no early stopping, and the member
+    hold-out that an ensemble without early stopping gets (as ``partial_fit`` builds it,
+    under these two parameters set so). ``own`` None (an earlier release's file): as the
+    parameters say."""
+    if own is None:
+        return est._build_net(module, criterion)
+    overrides = {"early_stopping": "early_stopping" in own,
+                 "lr_schedule": "warmup_cosine" if "lr_schedule" in own else "constant"}
+    before = {name: getattr(est, name) for name in overrides}
+    try:
+        for name, value in overrides.items():
+            setattr(est, name, value)
+        return est._build_net(module, criterion)
+    finally:
+        for name, value in before.items():
+            setattr(est, name, value)
+
+
+def _keep_saved_callbacks(net, kept, own):
+    """Give the rebuilt ``net`` the callbacks that the saved net held (``kept``, their
+    names), the recipe's ``own`` among them.
+
+    The recipe's callbacks not among ``own`` are dropped; the user's ``callbacks`` all
+    stay, whatever their names: a user's ``("lr_schedule", WarmupCosineSchedule(...))``
+    is not the recipe's. A file of an earlier release (``own`` None) does not say which
+    are the recipe's: there the net keeps the callbacks whose names the saved net's
+    held, as that release did.
+    """
+    if own is None:  # an earlier release's file: the recipe's told by their names
+        kept = set(kept)
+        net.callbacks = [cb for cb in net.callbacks if not isinstance(cb, tuple) or cb[0] in kept]
+        return
+    source, recipe = net.__dict__["callbacks_from_"]
+    ids = {id(cb) for cb in recipe}
+    dropped = {id(entry[1]) for entry in net.callbacks
+               if isinstance(entry, tuple) and id(entry[1]) in ids and entry[0] not in own}
+    net.callbacks = [entry for entry in net.callbacks
+                     if not (isinstance(entry, tuple) and id(entry[1]) in dropped)]
+    net.__dict__["callbacks_from_"] = (source, [cb for cb in recipe if id(cb) not in dropped])
 
 
 def _callbacks_initialized_later(net):

@@ -1016,6 +1016,53 @@ def test_loading_initializes_no_callback_and_training_on_does(tmp_path, how):
         assert torch.equal(a, b), name
 
 
+@pytest.mark.parametrize("name", ["lr_schedule", "early_stopping"])
+def test_a_users_callback_named_as_the_recipes_stays_the_users(tmp_path, name):
+    # load told the recipe's callbacks from the user's by their names: a net built by
+    # partial_fit (no schedule, no early stopping, whatever the parameters say) with a
+    # user's callback named "lr_schedule" or "early_stopping" got the recipe's of that
+    # name too, and the file was refused (skorch: duplicate callback name). The file
+    # lists the recipe's own callbacks; the user's stays the user's, trained on after load.
+    from skorch.callbacks import EarlyStopping
+
+    from sklearn_mtl.neural import WarmupCosineSchedule
+
+    X, Y = car_data()[:2]
+    X = X.to_numpy()
+    if name == "lr_schedule":
+        user, params = WarmupCosineSchedule(total_steps=7, warmup=0.5), {}
+    else:
+        user, params = EarlyStopping(monitor="train_loss", patience=5), {"early_stopping": True}
+    model = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=2, random_state=0,
+                                callbacks=[(name, user)], **params).partial_fit(X, Y)
+    path = save(model, tmp_path / "m.mtl", include_optimizer=True)
+    loaded = load(path)
+    tree = json.loads(open_member(path, "estimator.json"))
+    assert tree["net"]["recipe_callbacks"] == ["member_holdout"]
+    names = [n for n, _ in model.net_.callbacks_]
+    assert [n for n, _ in loaded.net_.callbacks_] == names
+    for est in (model, loaded):
+        est.partial_fit(X, Y)
+        mine = dict(est.net_.callbacks_)[name]
+        assert type(mine) is type(user) and mine.get_params() == user.get_params()
+    assert [n for n, _ in loaded.net_.callbacks_] == names
+    for (key, a), b in zip(model.net_.module_.state_dict().items(),
+                           loaded.net_.module_.state_dict().values()):
+        assert torch.equal(a, b), key
+    # a file of the earlier release, without the list, loads as that release loaded it
+    del tree["net"]["recipe_callbacks"]
+    plain = save(MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=2, random_state=0)
+                 .partial_fit(X, Y), tmp_path / "plain.mtl")
+    old = json.loads(open_member(plain, "estimator.json"))
+    del old["net"]["recipe_callbacks"]
+    _rewrite(plain, "estimator.json", json.dumps(old).encode())
+    assert "lr_schedule" not in dict(load(plain).net_.callbacks_)
+    tree["net"]["recipe_callbacks"] = "member_holdout"  # a crafted file
+    _rewrite(path, "estimator.json", json.dumps(tree).encode())
+    with pytest.raises(UnsafeModelFileError, match="'recipe_callbacks' must be a list"):
+        load(path)
+
+
 # ------------------------------------------------------------- the saved file's mode
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file permissions")
 def test_save_gives_the_file_the_mode_a_plain_write_gives(fitted, tmp_path):
