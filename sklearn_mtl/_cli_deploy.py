@@ -54,8 +54,8 @@ def csv_format(path, n_lines=200, encoding=None):
     try:
         with open(path, encoding=encoding or "utf-8-sig", newline="") as f:
             lines = list(itertools.islice(f, n_lines + 1))
-    except (OSError, UnicodeDecodeError):
-        return {}
+    except (OSError, UnicodeDecodeError):  # read_csv says why, in the encoding given
+        return {} if encoding is None else {"encoding": encoding}
     options = _lines_format(lines)
     return options if encoding is None else {**options, "encoding": encoding}
 
@@ -67,9 +67,17 @@ _FALLBACK_ENCODINGS = ("cp1252", "latin-1")
 
 
 def text_encoding(path, block=1 << 20):
-    """None for a file in UTF-8 (a byte-order mark allowed), else the first of
-    :data:`_FALLBACK_ENCODINGS` that decodes it, checked over the whole file, a block at
-    a time; None also where the file cannot be read (``read_csv`` says why)."""
+    """None for a file in UTF-8 (a byte-order mark allowed); a file in UTF-16 or UTF-32
+    (see :func:`wide_encoding`: Excel's "Unicode text") in that encoding; else the first
+    of :data:`_FALLBACK_ENCODINGS` that decodes it, checked over the whole file, a block
+    at a time; None also where the file cannot be read (``read_csv`` says why)."""
+    try:
+        with open(path, "rb") as f:
+            wide = wide_encoding(f.read(4096))
+    except OSError:
+        return None
+    if wide is not None:  # its NUL bytes decode in Windows-1252 too, as garbage
+        return wide
     for encoding in ("utf-8", *_FALLBACK_ENCODINGS):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
@@ -83,6 +91,47 @@ def text_encoding(path, block=1 << 20):
             return None
         return None if encoding == "utf-8" else encoding
     return None
+
+
+def wide_encoding(head):
+    """The encoding of a text whose first bytes are ``head`` where it is UTF-16 or UTF-32
+    (as Excel saves "Unicode text", Windows tools a file "in Unicode"): read from its
+    byte-order mark, else from its NUL bytes, which a text in UTF-8 or a Windows code
+    page does not hold, every other byte of a UTF-16 text in ASCII letters (``utf-16-le``
+    where they follow the letters); None for another text."""
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # the codec reads the mark and skips it
+    pairs = len(head) // 2
+    if pairs < 2 or head.count(0) < pairs // 2:
+        return None
+    even, odd = head[0:2 * pairs:2].count(0), head[1:2 * pairs:2].count(0)
+    if odd >= 0.8 * pairs and not even:
+        return "utf-16-le"
+    if even >= 0.8 * pairs and not odd:
+        return "utf-16-be"
+    return None
+
+
+def encoding_hint(path, encoding=None):
+    """A sentence saying how to read ``path`` (a file, or standard input's first bytes)
+    whose text did not decode in ``encoding`` (None: UTF-8) where it looks like UTF-16
+    or UTF-32, else ``""``."""
+    try:
+        if isinstance(path, bytes):
+            head = path[:4096]
+        else:
+            with open(path, "rb") as f:
+                head = f.read(4096)
+    except OSError:
+        return ""
+    wide = wide_encoding(head)
+    if wide is None or (encoding is not None
+                        and codecs.lookup(encoding).name == codecs.lookup(wide).name):
+        return ""
+    return (f" The file looks like {wide.upper()} (as Excel saves \"Unicode text\"), not "
+            f"{encoding or 'UTF-8'}: give --encoding {wide}, or save it as \"CSV UTF-8\".")
 
 
 def _lines_format(lines):
@@ -153,12 +202,12 @@ def read_missing_marks(frame, skip=(), text=()):
     return frame, found
 
 
-def read_workbook(path, what):
-    """The first sheet of a spreadsheet file (``.xlsx``...) as a DataFrame, or a
-    ValueError that names ``what`` (``--data 'x.xlsx'``) and what is missing to read
-    it."""
+def read_workbook(path, what, **options):
+    """The first sheet of a spreadsheet file (``.xlsx``...) as a DataFrame, read with
+    ``read_excel``'s ``options`` (``na_values``...), or a ValueError that names ``what``
+    (``--data 'x.xlsx'``) and what is missing to read it."""
     try:
-        frame = pd.read_excel(path, sheet_name=0)
+        frame = pd.read_excel(path, sheet_name=0, **options)
     except ImportError as exc:  # pandas names the engine the format needs
         raise ValueError(
             f"{what} is a spreadsheet, which pandas reads with an engine that is not "
@@ -221,13 +270,16 @@ def add_deploy_parsers(sub):
                       "first sheet) file with a header; '-' reads a CSV from standard input")
     pred.add_argument("--out", required=True,
                       help="where to write the predictions (.csv, .parquet or .xlsx); '-' "
-                      "writes a CSV to standard output")
+                      "writes a CSV to standard output. A task not applicable (its gate "
+                      "off) is an empty cell, a multilabel one '?' (an empty cell: none of "
+                      "its labels), as --multilabel-targets reads them")
     pred.add_argument("--proba", action="store_true",
                       help="add the probabilities, one column <task>_proba_<class> per class")
     pred.add_argument("--id-column", help="a column of DATA copied to the output, first")
     pred.add_argument("--encoding", metavar="NAME",
-                      help="the encoding of a CSV DATA (default: UTF-8, else Windows-1252 "
-                      "where the file is not UTF-8)")
+                      help="the encoding of a CSV DATA (default: UTF-8; UTF-16 where the "
+                      "file is, as Excel saves 'Unicode text'; else Windows-1252 where the "
+                      "file is not UTF-8)")
     pred.add_argument("--batch-size", type=int, default=10_000,
                       help="rows read and predicted at a time (default: 10000)")
     _add_trust(pred)
@@ -442,9 +494,10 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=()):
         stream = _stdin_text(encoding)
         try:
             head = list(itertools.islice(iter(stream.readline, ""), 201))
-        except UnicodeDecodeError as exc:
-            raise DeployInputError(f"DATA '-' is not a readable CSV file: {exc}. "
-                                   f"{_STDIN_UTF8}") from None  # before the reader exists
+        except UnicodeDecodeError as exc:  # before the reader exists
+            hint = encoding_hint(exc.object) or f" {_STDIN_UTF8}"
+            raise DeployInputError(f"DATA '-' is not a readable CSV file: {exc}.{hint}") \
+                from None
         return _csv_batches(_Rejoined(head, stream), "-", batch_size, _lines_format(head),
                             text, verbatim, head="".join(head))
     path = Path(path)
@@ -501,8 +554,10 @@ def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=N
     cell read as missing: ``""`` and ``NA`` as written), the others as ``read_csv``
     reads them."""
     def unreadable(exc):
-        hint = f". {_STDIN_UTF8}" if name == STDIO and isinstance(
-            exc, UnicodeDecodeError) else ""
+        hint = ""
+        if isinstance(exc, UnicodeDecodeError):  # a UTF-16 file read as UTF-8, say
+            hint = "." + (f" {_STDIN_UTF8}" if name == STDIO else
+                          encoding_hint(source, options.get("encoding")))
         return DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}{hint}")
 
     reader, gaps = None, {}
@@ -661,6 +716,26 @@ def prediction_frame(model, final, X, *, proba):
             for k, label in enumerate(task.classes):
                 columns[_proba_column(task, label)] = outputs[j][:, k]
     return pd.DataFrame(columns, index=index)
+
+
+#: How a CSV file or a workbook of predictions spells a multilabel task that is not
+#: applicable (its gate off), where an empty cell is a prediction of none of its labels;
+#: ``--multilabel-targets`` reads it back as a missing label, an empty cell as none.
+MULTILABEL_NOT_APPLICABLE = MISSING_MARK
+
+
+def spell_not_applicable(predictions, final):
+    """``predictions`` (see :func:`prediction_frame`) as a text file writes them: a
+    multilabel task's not-applicable rows spelled :data:`MULTILABEL_NOT_APPLICABLE`,
+    which an empty cell (no label predicted) would not tell apart. A Parquet file keeps
+    them as nulls."""
+    names = [task.name for task in final.schema_ if task.kind == "multilabel"]
+    if not names:
+        return predictions
+    predictions = predictions.copy()
+    for name in names:
+        predictions[name] = predictions[name].fillna(MULTILABEL_NOT_APPLICABLE)
+    return predictions
 
 
 def _proba_column(task, label):
@@ -864,6 +939,8 @@ def _predict_batches(args, model, final, total, batches):
                         f"DATA {str(args.data)!r}: {message}"
                         + ("" if where is None else f"\n{where}")
                     ) from None
+                if not writer.parquet:
+                    predictions = spell_not_applicable(predictions, final)
                 if args.id_column is not None:
                     predictions.insert(0, args.id_column, chunk[args.id_column].to_numpy())
                 writer.write(predictions)

@@ -90,7 +90,10 @@ def export_onnx(
         typed as the fitted model reads that column (float for a numeric column whose
         sample rows happen to be whole numbers; a column the model does not describe, such
         as a text vectorizer's, as the sample holds it), and, with ``check``, the rows on
-        which onnxruntime must reproduce ``predict_proba``.
+        which onnxruntime must reproduce ``predict_proba``. A table must hold the
+        columns the model was fitted on, no other (a ``ValueError`` names the others, as
+        scikit-learn does at predict); a scipy sparse matrix is refused (``TypeError``):
+        pass its rows dense (``X[:5].toarray()``), as the graph takes them.
     initial_types : list of (name, skl2onnx type), default=None
         The graph's inputs, as skl2onnx takes them, named as given (skl2onnx itself would
         write each name as a C identifier); overrides what ``X_sample`` gives. By default
@@ -168,6 +171,7 @@ def export_onnx(
     from sklearn.utils.validation import check_is_fitted
 
     X_sample = to_pandas(X_sample, "X_sample")  # a polars table's columns as pandas'
+    _check_sample(model, X_sample)
     model = _tuner_inside(model)
     final = model[-1] if isinstance(model, Pipeline) else model
     check_is_fitted(final)
@@ -206,6 +210,41 @@ def export_onnx(
     if path is not None:
         onnx.save_model(onx, str(path))
     return onx
+
+
+def _check_sample(model, X_sample):
+    """Refuse an ``X_sample`` that is not rows the model reads as the graph will: a
+    sparse matrix (the graph's input is a dense tensor), or a table with a column the
+    model was not fitted on (which would become an input of its own that nothing
+    reads), or without one it was, named as scikit-learn names them at predict."""
+    import scipy.sparse as sp
+
+    if X_sample is None:
+        return
+    if sp.issparse(X_sample):
+        raise TypeError(
+            f"X_sample is a scipy sparse {type(X_sample).__name__}; export_onnx takes a few "
+            "rows as a dense array or a DataFrame (the graph's input is a dense tensor): "
+            "pass X_sample=X[:5].toarray()."
+        )
+    names = getattr(model, "feature_names_in_", None)
+    if names is None or not hasattr(X_sample, "columns"):
+        return
+    names = [str(c) for c in names]
+    given = [str(c) for c in X_sample.columns]
+    unseen = [c for c in given if c not in names]
+    missing = [c for c in names if c not in given]
+    if unseen:
+        raise ValueError(
+            f"X_sample has column(s) {unseen} that the model was not fitted on (feature "
+            f"names unseen at fit time); the model was fitted on the columns {names}: pass "
+            f"X_sample[{names!r}]."
+        )
+    if missing:
+        raise ValueError(
+            f"X_sample lacks the column(s) {missing} that the model was fitted on; it "
+            f"was fitted on the columns {names}."
+        )
 
 
 def check_parity(model, onnx_model, X, *, atol=1e-5):
@@ -601,8 +640,8 @@ def _initial_types(model, estimator, X_sample):
     if X_sample is not None and hasattr(X_sample, "columns") and per_column:
         # The sample names the inputs; their types are what the fitted model reads (a
         # float column whose sample rows are whole numbers stays a float input). Only a
-        # text column that no encoder of the model describes (a text vectorizer's), or a
-        # column the model was not fitted on, takes its type from the sample.
+        # text column that no encoder of the model describes (a text vectorizer's) takes
+        # its type from the sample (a column the model was not fitted on is refused).
         fitted = dict(_column_types(first))
         types = []
         for name in X_sample.columns:

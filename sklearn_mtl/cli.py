@@ -273,7 +273,7 @@ def _parse_list(text, what):
 # ------------------------------------------------------------------------------ data
 #: The options that read columns of --data.
 _DATA_OPTIONS = ("targets", "features", "groups", "regression_targets", "multilabel_targets",
-                 "encoding")
+                 "encoding", "na_values", "keep_default_na", "targets_as_text")
 _DATA_OPTION_NAMES = [f"--{name.replace('_', '-')}" for name in _DATA_OPTIONS]
 
 
@@ -282,9 +282,11 @@ def load_data(args):
     without ``--groups``."""
     if args.data is not None:
         return _load_table(args.data, args.targets, args.features, args.groups,
-                           label_sets=args.multilabel_targets, encoding=args.encoding)
-    given = [flag for name, flag in zip(_DATA_OPTIONS, _DATA_OPTION_NAMES, strict=True)
-             if getattr(args, name)]
+                           label_sets=args.multilabel_targets, encoding=args.encoding,
+                           labels=_label_reading(args))
+    given = [flag.replace("--", "--no-") if getattr(args, name) is False else flag
+             for name, flag in zip(_DATA_OPTIONS, _DATA_OPTION_NAMES, strict=True)
+             if getattr(args, name, None) is not None]
     if given:
         raise CLIError(
             f"{', '.join(given)} go{'es' * (len(given) == 1)} with --data (a CSV, Parquet or "
@@ -306,19 +308,66 @@ def load_data(args):
     return X, Y, "Synthetic: car, color | car=1, body | car=1; 10% labels missing.", None
 
 
-def _read_table(path, encoding=None, text=()):
+class _LabelReading:
+    """How the target columns of a CSV file or a workbook are read (``--na-values``,
+    ``--no-keep-default-na``, ``--targets-as-text``), as ``read_csv``'s ``na_values``,
+    ``keep_default_na`` and ``dtype=str`` read them: the cells read as a missing label
+    (:data:`~sklearn_mtl._cli_deploy.MISSING_MARK` and an empty cell always, pandas'
+    defaults such as ``NA`` and ``None`` unless ``keep_default_na`` is false, and
+    ``na_values``), and whether the targets are read as text (the ``numbers``, the
+    ``--regression-targets``, aside)."""
+
+    def __init__(self, na_values=(), keep_default_na=True, as_text=False, numbers=()):
+        self.na_values, self.keep_default_na = list(na_values), keep_default_na
+        self.as_text, self.numbers = as_text, list(numbers)
+
+    def text(self, targets):
+        """The columns among ``targets`` read as text."""
+        return [c for c in targets if c not in self.numbers] if self.as_text else []
+
+    @property
+    def given(self):
+        """The options given, as the command line spells them."""
+        return [flag for flag, on in (("--na-values", self.na_values),
+                                      ("--no-keep-default-na", not self.keep_default_na),
+                                      ("--targets-as-text", self.as_text)) if on]
+
+    def missing(self):
+        """The cells (spaces around them aside) of a target read as a missing label."""
+        from ._cli_deploy import _NA_CELLS, MISSING_MARK
+
+        cells = {"", MISSING_MARK, *self.na_values}
+        return cells | set(_NA_CELLS) if self.keep_default_na else cells
+
+
+def _label_reading(args):
+    """The :class:`_LabelReading` of the command's options."""
+    na_values = _parse_list(args.na_values, "--na-values") if args.na_values else []
+    numbers = (_parse_list(args.regression_targets, "--regression-targets")
+               if args.regression_targets else [])
+    return _LabelReading(na_values, args.keep_default_na is not False,
+                         bool(args.targets_as_text), numbers)
+
+
+def _read_table(path, encoding=None, text=(), targets=None, labels=None):
     """``(frame, encoding)``: the rows of a CSV file (with a header row), of a Parquet
     file (``.parquet``, ``.pq``), whose columns keep their types (dates, categories,
     bools), or of the first sheet of an Excel workbook (``.xlsx``); and the encoding a
     CSV file was read in where it is not UTF-8 (else None): ``encoding`` where given.
     The ``text`` columns of a CSV are read as text (the ``--multilabel-targets``: a cell
-    ``1`` is the label ``1``, which a column with gaps would read as the number 1.0)."""
+    ``1`` is the label ``1``, which a column with gaps would read as the number 1.0),
+    each cell as written (an empty cell ``""``, which :func:`_label_sets` reads).
+    The ``targets`` of a CSV or a workbook are read as ``labels`` says (a
+    :class:`_LabelReading`; None: as ``read_csv`` reads them)."""
     from ._cli_deploy import (
         _EXCEL,
+        _NA_CELLS,
         _PARQUET,
         EXACT_FLOATS,
+        MISSING_MARK,
         check_encoding,
         csv_format,
+        encoding_hint,
         read_workbook,
     )
 
@@ -326,9 +375,30 @@ def _read_table(path, encoding=None, text=()):
         check_encoding(encoding)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
+    labels = labels or _LabelReading()
+    if path.suffix.lower() in _PARQUET and labels.given:
+        raise CLIError(
+            f"{', '.join(labels.given)} read the cells of a CSV file or a workbook; --data "
+            f"{str(path)!r} is a Parquet file, whose columns keep their types (a null is a "
+            "missing label, a string 'NA' a class). Leave them out."
+        )
+
+    def label_options(read_header):  # read_csv's and read_excel's, for the targets
+        if not (text or labels.given):  # as read_csv reads them: no header read first
+            return {}
+        header = list(read_header())
+        plain = [c for c in (targets or ()) if c in header and c not in text]
+        missing = sorted(labels.missing() - {MISSING_MARK})  # '?' counted apart
+        return {"keep_default_na": False,
+                "na_values": {**{c: sorted(_NA_CELLS) for c in header},
+                              **dict.fromkeys(plain, missing), **{c: [] for c in text}},
+                "dtype": dict.fromkeys([*text, *labels.text(plain)], str) or None}
+
     if path.suffix.lower() in _EXCEL:
         try:
-            return read_workbook(path, f"--data {str(path)!r}"), None
+            what = f"--data {str(path)!r}"
+            return read_workbook(path, what, **label_options(
+                lambda: read_workbook(path, what, nrows=0).columns)), None
         except ValueError as exc:
             raise CLIError(str(exc)) from None
     if path.suffix.lower() in _PARQUET:
@@ -346,34 +416,42 @@ def _read_table(path, encoding=None, text=()):
                 from None
     options = csv_format(path, encoding=encoding)
     try:
-        frame = pd.read_csv(path, **options, **EXACT_FLOATS,
-                            dtype=dict.fromkeys(text, str) or None)
+        frame = pd.read_csv(path, **options, **EXACT_FLOATS, **label_options(
+            lambda: pd.read_csv(path, nrows=0, **options).columns))
     except pd.errors.EmptyDataError:
         raise CLIError(
             f"--data {str(path)!r} is empty; expected a CSV with a header row."
         ) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise CLIError(f"--data {str(path)!r} is not a readable CSV file: {exc}") from None
+        hint = encoding_hint(path, options.get("encoding")) if isinstance(
+            exc, UnicodeDecodeError) else ""
+        raise CLIError(f"--data {str(path)!r} is not a readable CSV file: {exc}.{hint}") \
+            from None
     return frame, options.get("encoding")
 
 
-def _load_table(path, targets, features, groups=None, label_sets=None, encoding=None):
+def _load_table(path, targets, features, groups=None, label_sets=None, encoding=None,
+                labels=None):
     """``(X, Y, note, groups)`` of ``--data``; the ``label_sets`` columns (the
-    ``--multilabel-targets``) keep their ``?`` cells, which :func:`_label_sets` reads."""
+    ``--multilabel-targets``) keep their cells as written (``?`` and ``NA`` too), which
+    :func:`_label_sets` reads; the other targets are read as ``labels`` (a
+    :class:`_LabelReading`) says."""
     path = Path(path)
     if not path.is_file():
         raise CLIError(f"--data {str(path)!r}: no such file.")
     from ._cli_deploy import MISSING_MARK, read_missing_marks
 
     sets = _parse_list(label_sets, "--multilabel-targets") if label_sets else []
-    frame, read_in = _read_table(path, encoding, text=sets)
+    labels = labels or _LabelReading()
+    named = _parse_list(targets, "--targets") if targets else []
+    frame, read_in = _read_table(path, encoding, text=sets, targets=named, labels=labels)
     if len(frame) == 0:
         raise CLIError(f"--data {str(path)!r} has columns but no data row.")
-    frame, marks = read_missing_marks(frame, skip=sets)
+    frame, marks = read_missing_marks(frame, skip=sets, text=labels.text(named))
     columns = [str(c) for c in frame.columns]
     if not targets:
         raise CLIError(f"--targets is required with --data; the columns are {columns}.")
-    targets = _parse_list(targets, "--targets")
+    targets = named
     unknown = [c for c in targets if c not in columns]
     if unknown:
         raise CLIError(_unknown_columns("--targets", unknown, columns))
@@ -410,7 +488,8 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
     Y = _whole_numbers(frame[targets].reset_index(drop=True))
     note = f"{path.name}: {len(frame)} rows"
     if read_in is not None:  # detected, a guess: other scripts' bytes may decode too
-        note += f", read in {read_in}" + ("" if encoding else (
+        # a byte-order mark or NUL bytes say UTF-16 for sure; Windows-1252 is a guess
+        note += f", read in {read_in}" + ("" if encoding or read_in.startswith("utf-") else (
             " (it is not UTF-8; where its text reads wrong, give its --encoding)"))
     if typed:
         note += f", column(s) {typed} of dates or durations (dates in UTC)"
@@ -693,20 +772,25 @@ def _whole_numbers(Y):
     return Y
 
 
-def _label_sets(column):
+def _label_sets(column, missing=None):
     """A ``--multilabel-targets`` column as label sets: a cell lists its labels separated
-    by ``|`` (as ``predict`` writes them), an empty cell has none, a ``?`` cell is
-    missing (None); a Parquet list column's cells are the lists, a null one missing."""
+    by ``|`` (as ``predict`` writes them), an empty cell has none, a ``?`` cell (as
+    ``predict`` writes a task that is not applicable) or one of the ``missing`` cells
+    (default: those of :class:`_LabelReading`, ``NA``, ``None``...) is missing (None); a
+    Parquet list column's cells are the lists, a null one missing."""
     from ._cli_deploy import MISSING_MARK
+
+    missing = (_LabelReading().missing() if missing is None else set(missing)) - {""}
+    missing.add(MISSING_MARK)
 
     def labels(cell):
         if isinstance(cell, (list, tuple, set, frozenset, np.ndarray)):
             return {str(v) for v in cell}
         if cell is None:  # a Parquet list column's null: not annotated
             return None
-        if not isinstance(cell, str) and pd.isna(cell):  # an empty cell of a text file
+        if not isinstance(cell, str) and pd.isna(cell):  # an empty cell of a workbook
             return set()
-        if str(cell).strip() == MISSING_MARK:  # not annotated: a missing label
+        if str(cell).strip() in missing:  # not annotated: a missing label
             return None
         return {part.strip() for part in str(cell).split("|") if part.strip()}
 
@@ -729,7 +813,8 @@ def _target_tasks(Y, args, models, folds=False):
             "target is one or the other."
         )
     if multilabel:
-        Y = Y.assign(**{name: _label_sets(Y[name]) for name in multilabel})
+        missing = _label_reading(args).missing() if hasattr(args, "na_values") else None
+        Y = Y.assign(**{name: _label_sets(Y[name], missing) for name in multilabel})
     for name in regression:
         if not pd.api.types.is_numeric_dtype(Y[name].dtype) or pd.api.types.is_bool_dtype(
                 Y[name].dtype):
@@ -881,8 +966,26 @@ def _add_data_arguments(parser, *, groups):
                         "each row's labels, separated by | (a|c, as predict writes them; an "
                         "empty cell: none of the labels), each one multilabel task")
     parser.add_argument("--encoding", metavar="NAME",
-                        help="with --data: the encoding of a CSV file (default: UTF-8, else "
+                        help="with --data: the encoding of a CSV file (default: UTF-8; "
+                        "UTF-16 where the file is, as Excel saves 'Unicode text'; else "
                         "Windows-1252 where the file is not UTF-8)")
+    parser.add_argument("--na-values", metavar="CELLS",
+                        help="with --data: comma-separated cells that mark a missing label "
+                        "in the target columns of a CSV file or workbook, besides an empty "
+                        "cell, '?' and (unless --no-keep-default-na) pandas' defaults, as "
+                        "read_csv(na_values=...) reads them; the features are read as "
+                        "predict reads them")
+    parser.add_argument("--keep-default-na", action=argparse.BooleanOptionalAction,
+                        default=None,
+                        help="with --data: whether the target cells that pandas reads as "
+                        "missing by default (NA, N/A, NaN, null, None...) are missing labels "
+                        "(default: yes, as R writes a gap NA); --no-keep-default-na reads "
+                        "them as classes, as read_csv(keep_default_na=False) does: an empty "
+                        "cell, '?' and --na-values stay missing")
+    parser.add_argument("--targets-as-text", action="store_true", default=None,
+                        help="with --data: read the target columns as text, as "
+                        "read_csv(dtype=str) does: a class 01 stays '01' (not the number 1), "
+                        "1.0 stays '1.0'; --regression-targets are read as numbers")
 
 
 def _fit_command(args):

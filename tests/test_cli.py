@@ -1775,3 +1775,171 @@ def test_a_question_mark_in_a_bool_column_leaves_the_other_cells_bools(tmp_path,
                          str(out), "--proba", "--quiet"]) == 0, capsys.readouterr().err
         got[name] = pd.read_csv(out)
     pd.testing.assert_frame_equal(got["new_mark"].iloc[1:], got["new"].iloc[1:])
+
+
+# ------------------------------------------------ label cells: NA, None, codes (pandas)
+@pytest.fixture
+def spelled_csv(tmp_path):
+    """Classes spelled as pandas' gaps (None, NA, null), codes 01/02, a quantity, tags."""
+    rng = np.random.RandomState(0)
+    n = 40
+    frame = pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n)})
+    frame["word"] = (["None", "NA", "null", "yes"] * 10)
+    frame["code"] = ["01", "02"] * 20
+    frame["mass"] = np.round(rng.normal(size=n), 2)
+    frame["tags"] = (["a|b", "", "NA", "a"] * 10)
+    frame.loc[1, "word"] = ""  # an empty cell: a missing label, whatever the options
+    frame.loc[2, "word"] = "?"
+    return frame
+
+
+def _read_targets(path, **options):
+    reading = cli._LabelReading(**options)
+    _, Y, _, _ = cli._load_table(path, "word,code,mass,tags", None, label_sets="tags",
+                                 labels=reading)
+    return Y, cli._label_sets(Y["tags"], reading.missing()).tolist()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_label_cells_read_as_pandas_options_say(spelled_csv, tmp_path, suffix):
+    if suffix == ".xlsx":
+        pytest.importorskip("openpyxl")
+    path = tmp_path / f"labels{suffix}"
+    if suffix == ".csv":
+        spelled_csv.to_csv(path, index=False)
+    else:
+        spelled_csv.to_excel(path, index=False)
+    # by default, as read_csv: NA, None, null are missing labels, 01 the number 1; a tag
+    # cell NA is a missing label too (it read as an empty set: none of the labels)
+    Y, tags = _read_targets(path)
+    assert Y["word"].isna().tolist()[:8] == [True, True, True, False] * 2
+    assert Y["code"].tolist()[:2] == [1, 2]
+    assert tags[:4] == [{"a", "b"}, set(), None, {"a"}]
+    # --no-keep-default-na: the spellings are classes; an empty cell and ? still missing
+    Y, tags = _read_targets(path, keep_default_na=False)
+    assert Y["word"].fillna("<gap>").tolist()[:6] == ["None", "<gap>", "<gap>", "yes",
+                                                      "None", "NA"]
+    assert sorted(Y["word"].dropna().unique()) == ["NA", "None", "null", "yes"]
+    assert tags[:4] == [{"a", "b"}, set(), {"NA"}, {"a"}]
+    # --targets-as-text: 01 stays '01'; the regression target stays numbers
+    Y, _ = _read_targets(path, as_text=True, numbers=["mass"])
+    assert Y["code"].tolist()[:2] == ["01", "02"]
+    assert Y["mass"].tolist() == spelled_csv["mass"].tolist()
+    # --na-values NA beside --no-keep-default-na: R's gaps missing, None a class
+    Y, tags = _read_targets(path, keep_default_na=False, na_values=["NA"])
+    assert sorted(Y["word"].dropna().unique()) == ["None", "null", "yes"]
+    assert tags[2] is None
+    # the features are read as predict reads them, whatever the options
+    X, _, _, _ = cli._load_table(path, "word", None, labels=cli._LabelReading(
+        keep_default_na=False, as_text=True))
+    assert X["tags"].isna().sum() == 20  # '' and NA: gaps of a feature
+
+
+def test_fit_takes_label_spellings_and_codes_as_classes(spelled_csv, tmp_path, capsys):
+    import sklearn_mtl
+
+    path, out = tmp_path / "labels.csv", tmp_path / "m.mtl"
+    spelled_csv.to_csv(path, index=False)
+    base = ["fit", "--data", str(path), "--targets", "word,code", "--model", "independent",
+            "--out", str(out), "--quiet"]
+    assert cli.main(base) == 2  # NA, None, null read as gaps: one class left
+    assert "--targets column 'word' holds one value, 'yes'" in capsys.readouterr().err
+    assert cli.main([*base, "--no-keep-default-na", "--targets-as-text"]) == 0
+    schema = sklearn_mtl.load(out)[-1].schema_
+    assert schema["word"].classes == ["NA", "None", "null", "yes"]
+    assert schema["code"].classes == ["01", "02"]
+    assert cli.main([*base, "--no-keep-default-na", "--na-values", "NA,null"]) == 0
+    schema = sklearn_mtl.load(out)[-1].schema_
+    assert schema["word"].classes == ["None", "yes"] and schema["code"].classes == [1, 2]
+    # with --dataset, or a Parquet file (whose columns keep their types): refused
+    for flag in (["--na-values", "NA"], ["--no-keep-default-na"], ["--targets-as-text"]):
+        assert cli.main(["fit", "--dataset", "penguins", *flag, "--out", str(out)]) == 2
+        assert f"{flag[0]} goes with --data" in capsys.readouterr().err
+    pytest.importorskip("pyarrow")
+    spelled_csv.to_parquet(tmp_path / "labels.parquet")
+    assert cli.main([*base[:2], str(tmp_path / "labels.parquet"), *base[3:],
+                     "--targets-as-text"]) == 2
+    assert "--targets-as-text read the cells of a CSV file or a workbook; --data" in \
+        capsys.readouterr().err
+    help_text = cli.build_parser()._subparsers._group_actions[0].choices["fit"].format_help()
+    for flag in ("--na-values", "--no-keep-default-na", "--targets-as-text"):
+        assert flag in help_text
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_predict_tells_no_label_from_not_applicable(tmp_path, suffix):
+    # a multilabel task predicted with none of its labels (an empty cell) and one whose
+    # gate is off (?, as --multilabel-targets reads a missing label) differ in the file
+    from sklearn.linear_model import LogisticRegression
+
+    import sklearn_mtl
+    from sklearn_mtl import IndependentTaskClassifier, Task
+
+    if suffix == ".xlsx":
+        pytest.importorskip("openpyxl")
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=60), "y": rng.normal(size=60)})
+    gate = np.where(X["x"] > 0, "on", "off")
+    tags = [None if g == "off" else set() if y > 0.5 else {"a"} if y > -0.5 else {"a", "b"}
+            for g, y in zip(gate, X["y"], strict=True)]
+    Y = pd.DataFrame({"g": gate, "tags": pd.Series(tags, dtype=object)})
+    model = IndependentTaskClassifier(LogisticRegression(), tasks=[
+        Task("g"), Task("tags", kind="multilabel", gate=("g", "on"))]).fit(X, Y)
+    sklearn_mtl.save(model, tmp_path / "m.mtl")
+    X.to_csv(tmp_path / "x.csv", index=False)
+    out = tmp_path / f"pred{suffix}"
+    assert cli.main(["predict", str(tmp_path / "m.mtl"), str(tmp_path / "x.csv"), "--out",
+                     str(out), "--quiet"]) == 0
+    expected = [t if isinstance(t, set) else None for t in model.predict(X)["tags"]]
+    assert None in expected and set() in expected
+    written = (pd.read_csv(out, keep_default_na=False) if suffix == ".csv" else
+               pd.read_excel(out, keep_default_na=False))
+    assert written["tags"].tolist() == [
+        "?" if t is None else "|".join(sorted(t)) for t in expected]
+    # the command line reads them back as they were predicted
+    back = tmp_path / f"back{suffix}"
+    frame = X.assign(g=written["g"], tags=written["tags"])
+    frame.to_csv(back, index=False) if suffix == ".csv" else frame.to_excel(back, index=False)
+    _, Yb, _, _ = cli._load_table(back, "g,tags", None, label_sets="tags")
+    assert cli._label_sets(Yb["tags"]).tolist() == expected
+
+
+def test_a_utf16_csv_file_is_read_or_named(tmp_path, capsys):
+    # Excel's "Unicode text" is UTF-16 with a byte-order mark, tab-separated; read as
+    # such (it read as Windows-1252, the columns 'ÿþx\x00'...), without a mark too
+    import io
+
+    from sklearn_mtl._cli_deploy import text_encoding
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"x": rng.normal(size=40), "y": rng.normal(size=40),
+                          "kind": ["pé", "q"] * 20})
+    paths = {"utf-16": tmp_path / "unicode.txt", "utf-16-le": tmp_path / "le.csv",
+             "utf-16-be": tmp_path / "be.csv"}
+    for encoding, path in paths.items():
+        frame.to_csv(path, index=False, encoding=encoding,
+                     sep="\t" if encoding == "utf-16" else ",")
+        assert text_encoding(path) == encoding
+    model, pred = tmp_path / "m.mtl", tmp_path / "p.csv"
+    for encoding, path in paths.items():
+        assert cli.main(["fit", "--data", str(path), "--targets", "kind", "--model",
+                         "independent", "--out", str(model)]) == 0
+        assert f"read in {encoding}." in capsys.readouterr().out
+        assert cli.main(["predict", str(model), str(path), "--out", str(pred),
+                         "--quiet"]) == 0
+        assert set(pd.read_csv(pred)["kind"]) == {"pé", "q"}
+    # read as UTF-8 where --encoding says so, or from standard input: the error says why
+    path = paths["utf-16"]
+    assert cli.main(["fit", "--data", str(path), "--targets", "kind", "--out", str(model),
+                     "--encoding", "utf-8"]) == 2
+    err = capsys.readouterr().err
+    assert f"--data {str(path)!r} is not a readable CSV file" in err
+    assert "looks like UTF-16" in err and "give --encoding utf-16" in err
+    assert cli.main(["predict", str(model), str(path), "--out", str(pred),
+                     "--encoding", "utf-8"]) == 2
+    err = capsys.readouterr().err
+    assert f"DATA {str(path)!r}" in err and "give --encoding utf-16" in err
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes())))
+        assert cli.main(["predict", str(model), "-", "--out", str(pred), "--quiet"]) == 2
+    assert "looks like UTF-16" in capsys.readouterr().err

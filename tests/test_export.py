@@ -985,3 +985,28 @@ def test_the_lookup_of_a_table_with_a_bool_column_is_refused_by_name():
     with pytest.raises(OnnxExportError, match=r"(?s)no string, category, bool or date column"
                                               r".*lookup=None"):
         export_onnx(clf, X_sample=X.head(10))
+
+
+def test_a_sample_with_other_columns_or_sparse_is_refused(frame_data, tmp_path):
+    # An unseen column became an input of its own that nothing reads (written silently);
+    # a sparse sample failed with numpy's "setting an array element with a sequence".
+    X, Y = frame_data
+    pipe = _column_pipeline(IndependentTaskClassifier(
+        LogisticRegression(), tasks=[Task("car"), Task("color", gate=("car", "yes")),
+                                     Task("size")])).fit(X, Y)
+    path = tmp_path / "m.onnx"
+    with pytest.raises(ValueError, match=r"X_sample has column\(s\) \['extra'\] that the "
+                                         r"model was not fitted on"):
+        export_onnx(pipe, path, X_sample=X.head().assign(extra=1.0))
+    with pytest.raises(ValueError, match=r"X_sample lacks the column\(s\) \['shop'\]"):
+        export_onnx(pipe, path, X_sample=X.head().drop(columns="shop"))
+    assert not path.exists()
+    Xn, Yn = _car_data(60, 0)
+    scaled = make_pipeline(StandardScaler(), IndependentTaskClassifier(
+        LogisticRegression(), tasks=TASKS)).fit(Xn, Yn)
+    with pytest.raises(TypeError, match="X_sample is a scipy sparse csr_matrix.*dense array "
+                                        r"or a DataFrame.*X\[:5\]\.toarray\(\)"):
+        export_onnx(scaled, path, X_sample=sp.csr_matrix(Xn[:5]))
+    assert not path.exists()
+    export_onnx(scaled, path, X_sample=sp.csr_matrix(Xn[:5]).toarray())  # as it says
+    assert path.exists()
