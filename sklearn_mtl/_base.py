@@ -64,6 +64,7 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         else:
             self.encoder_ = StructuredLabelEncoder(tasks=self.tasks)
         encoded = self.encoder_.fit_transform(Y)
+        check_regression_range(encoded)
         self.schema_ = self.encoder_.schema_
         # Hook for decode=JointDecoder(allowed="observed"): the label combinations seen in
         # training (codes, one row per distinct fully annotated combination).
@@ -180,8 +181,12 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
 
         :func:`sklearn_mtl.metrics.exact_match_score`: missing labels are ignored (a
         sample with no label at all is left out); a gated-off true label counts as right
-        only when the prediction also switches the gate off. Regression tasks are left
-        out. With a 1-D ``y`` this is plain accuracy, as for any scikit-learn classifier.
+        only when the prediction also switches the gate off. ``y`` is read as
+        :data:`~sklearn_mtl.metrics.exact_match_scorer` reads it, so the two give the
+        same value: a label given where its gate is off is masked
+        (``gated_labels="mask"``), and so is an exclusive group without an active label,
+        whatever the encoder's options for training. Regression tasks are left out.
+        With a 1-D ``y`` this is plain accuracy, as for any scikit-learn classifier.
         A label the estimator never saw in training counts as an error, as in
         scikit-learn's ``accuracy_score``.
 
@@ -346,7 +351,7 @@ def encode_more(estimator, y):
     """``y`` encoded on the schema of the first fit, for a later ``partial_fit`` or a
     ``warm_start`` fit; a class that schema lacks is refused with the way to train it."""
     try:
-        return estimator.encoder_.transform(y)
+        return check_regression_range(estimator.encoder_.transform(y))
     except ValueError as exc:
         if "not among its classes" not in str(exc):
             raise
@@ -356,6 +361,40 @@ def encode_more(estimator, y):
             "classes=[...]), ...], or partial_fit(..., classes=...)), or fit anew "
             "(warm_start=False)."
         ) from None
+
+
+#: The largest magnitude of a regression target. The network predicts in float32 (also
+#: in ONNX), its output layer rescaled to the targets' units: it sums terms of their scale
+#: over hidden units and ensemble members, so targets of 1.7e38, within float32's range
+#: (3.4e38), already predicted infinity. 1e35 leaves that sum a headroom of over 3000.
+MAX_REGRESSION_TARGET = 1e35
+
+
+def check_regression_range(encoded):
+    """``encoded``, or a ValueError naming the first regression task with a value beyond
+    :data:`MAX_REGRESSION_TARGET`, its row, and how to rescale it.
+
+    Beyond it float32 overflows: the predictions would be infinite or NaN (and at 1e300
+    the target's variance overflows float64, and training failed as a diverging loss).
+    The values are only read, never changed.
+    """
+    for name, values in encoded.regression.items():
+        with np.errstate(invalid="ignore"):
+            beyond = np.abs(values) > MAX_REGRESSION_TARGET  # NaN (missing): False
+        if not beyond.any():
+            continue
+        row = int(np.flatnonzero(beyond)[0])
+        largest = float(np.nanmax(np.abs(values)))
+        factor = 10.0 ** (int(np.floor(np.log10(largest))))
+        raise ValueError(
+            f"Regression task {name!r} has the value {values[row]:g} in row {row} (its "
+            f"largest magnitude is {largest:g}); expected values of magnitude at most "
+            f"{MAX_REGRESSION_TARGET:g}: the network predicts in float32, whose largest "
+            "number is 3.4e+38, and targets near or beyond it predict infinity. Rescale "
+            f"the task: e.g. divide its values by {factor:g} and multiply the predictions "
+            f"by {factor:g}, as scikit-learn's TransformedTargetRegressor would."
+        )
+    return encoded
 
 
 def check_same_length(X, encoded):

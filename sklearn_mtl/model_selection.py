@@ -58,6 +58,13 @@ class MultiTaskStratifiedKFold(_BaseKFold):
     tasks : list of Task or Schema, default=None
         The tasks, passed to the encoder that reads ``Y`` (e.g. to tell gated-off
         labels from missing ones); ``None`` infers them from ``Y``.
+    gated_labels : {"raise", "mask"}, default="raise"
+        What to do with a label given on a sample whose gate is off (a color where
+        ``car == "no"``), as :class:`~sklearn_mtl.StructuredLabelEncoder`'s parameter of
+        the name: raise a ``ValueError`` naming the row, or mask the label (it then
+        counts for nothing). Pass the value the estimator's encoder has, so that the
+        folds are made on the labels as it reads them. Only gates declared in ``tasks``
+        close; an ``EncodedLabels`` ``y`` is already read.
 
     See Also
     --------
@@ -88,9 +95,11 @@ class MultiTaskStratifiedKFold(_BaseKFold):
     ['blue', 'blue', 'red', 'red'] ['L', 'M', 'S', 'S']
     """
 
-    def __init__(self, n_splits=5, *, shuffle=False, random_state=None, tasks=None):
+    def __init__(self, n_splits=5, *, shuffle=False, random_state=None, tasks=None,
+                 gated_labels="raise"):
         super().__init__(n_splits=n_splits, shuffle=shuffle, random_state=random_state)
         self.tasks = tasks
+        self.gated_labels = gated_labels
 
     def split(self, X, y, groups=None):
         """Generate indices to split data into training and test set.
@@ -134,7 +143,8 @@ class MultiTaskStratifiedKFold(_BaseKFold):
             raise ValueError(
                 f"{type(self).__name__}.split needs the labels Y to stratify on; got y=None."
             )
-        labels = label_indicators(y, tasks=self.tasks)
+        _check_gated_labels(self.gated_labels, f"{type(self).__name__}'s gated_labels")
+        labels = label_indicators(y, tasks=self.tasks, gated_labels=self.gated_labels)
         if len(labels) != _num_samples(X):
             raise ValueError(
                 f"X has {_num_samples(X)} samples, but Y has {len(labels)}; expected one row "
@@ -173,6 +183,10 @@ class MultiTaskStratifiedGroupKFold(GroupsConsumerMixin, MultiTaskStratifiedKFol
         Seeds the shuffling when ``shuffle=True``; must be None otherwise.
     tasks : list of Task or Schema, default=None
         The tasks, passed to the encoder that reads ``Y``; ``None`` infers them.
+    gated_labels : {"raise", "mask"}, default="raise"
+        What to do with a label given on a sample whose gate is off, as
+        :class:`~sklearn_mtl.StructuredLabelEncoder`'s parameter of the name: raise a
+        ``ValueError`` naming the row, or mask the label.
 
     See Also
     --------
@@ -237,7 +251,7 @@ class MultiTaskStratifiedGroupKFold(GroupsConsumerMixin, MultiTaskStratifiedKFol
             yield folds == k
 
 
-def label_indicators(Y, *, tasks=None):
+def label_indicators(Y, *, tasks=None, gated_labels="raise"):
     """A boolean (n_samples, n_labels) matrix: one column per class of each binary or
     multiclass task and per label of each multilabel task; False where missing.
 
@@ -252,15 +266,22 @@ def label_indicators(Y, *, tasks=None):
         Structured labels.
     tasks : list of Task or Schema, default=None
         The tasks (``None``: inferred from ``Y``).
+    gated_labels : {"raise", "mask"}, default="raise"
+        A label given where its gate is off: raise a ``ValueError`` naming the row, or
+        mask it, as :class:`~sklearn_mtl.StructuredLabelEncoder` does. Unused for an
+        ``EncodedLabels`` ``Y``.
 
     Returns
     -------
     indicators : ndarray of shape (n_samples, n_labels), dtype=bool
     """
+    _check_gated_labels(gated_labels, "gated_labels")
     if isinstance(Y, EncodedLabels):
         encoded = Y
     else:
-        encoded = StructuredLabelEncoder(tasks=_splitting_tasks(Y, tasks)).fit_transform(Y)
+        encoder = StructuredLabelEncoder(tasks=_splitting_tasks(Y, tasks, gated_labels),
+                                         gated_labels=gated_labels)
+        encoded = encoder.fit_transform(Y)
     columns = [np.zeros((encoded.n_samples, 0), dtype=bool)]
     for j, task in enumerate(encoded.schema):
         if task.kind == "regression":
@@ -283,7 +304,16 @@ class _Unshown:
         return "<unshown>"
 
 
-def _splitting_tasks(Y, tasks):
+def _check_gated_labels(value, name):
+    """A ValueError naming ``name`` unless ``value`` is one of the encoder's options."""
+    if not (isinstance(value, str) and value in ("raise", "mask")):
+        raise ValueError(
+            f"{name} must be 'raise' or 'mask', as StructuredLabelEncoder's gated_labels "
+            f"(raise on a label given where its gate is off, or mask it); got {value!r}."
+        )
+
+
+def _splitting_tasks(Y, tasks, gated_labels="raise"):
     """``tasks``, where a task whose classes the encoder would infer from ``Y`` and find
     too few of (a constant or label-less column) is given the classes it shows, and the
     values that gates name of it, completed by placeholder classes: the encoder then
@@ -291,8 +321,11 @@ def _splitting_tasks(Y, tasks):
 
     Every other task is left to the encoder as declared (``tasks`` itself is returned
     where no task needs completing), so ``Y`` reads exactly as an estimator reads it.
+    With ``gated_labels="mask"`` a task shows only the labels where its gate is not off
+    (the others are masked), and the tasks are completed parents first, as the encoder
+    completes them, so that a child's gate can be read.
     """
-    from ._encoder import _ColumnsReader
+    from ._encoder import _ColumnsReader, _complete_in_gate_order, _complete_task, _rows
     from ._frames import to_pandas
     from ._schema import as_task_list
 
@@ -303,6 +336,15 @@ def _splitting_tasks(Y, tasks):
     for task in reader.tasks:
         if task.gate is not None:
             gated.setdefault(task.gate[0], set()).update(task.gate[1])
+    if gated_labels == "mask":
+        def complete(task, raw, applies):
+            rows = applies()
+            shown = raw if rows is None else _rows(raw, rows)
+            task = _shown_classes(task, shown, gated.get(task.name, ()))
+            # what the encoder infers, as it infers it with gated_labels="mask"
+            return _complete_task(task, raw, applies=rows)
+
+        return _complete_in_gate_order(reader.tasks, columns, complete)
     completed = [_shown_classes(task, columns[task.name], gated.get(task.name, ()))
                  for task in reader.tasks]
     if all(new is old for new, old in zip(completed, reader.tasks, strict=True)):

@@ -1,5 +1,6 @@
 """What every estimator shares (``_base.py``): predictions keep X's index."""
 
+import re
 import warnings
 
 import numpy as np
@@ -120,6 +121,63 @@ def test_score_counts_a_class_unseen_in_training_as_an_error(name):
     assert list(Y_test["a"].iloc[:3]) == ["maybe"] * 3  # the truth is not mutated
 
 
+@pytest.mark.parametrize("name", ["independent", "chain", "product", "tuner"])
+def test_score_masks_a_gated_off_label_as_the_scorers_do(name):
+    # A label given where its gate is off (a colour on a row without a car) is masked by
+    # the project's scorers; score is the exact_match_scorer's value, not an error, so
+    # cross_validate's default scorer and exact_match_scorer agree.
+    from sklearn_mtl import Task
+    from sklearn_mtl.metrics import exact_match_scorer
+
+    X, Y = frames()
+    Y = pd.DataFrame({"car": Y["a"], "color": np.where(X["f1"] > 0, "red", "blue")},
+                     index=Y.index)
+    Y.loc[Y["car"] == "no", "color"] = None
+    tasks = [Task("car", classes=["no", "yes"]),
+             Task("color", classes=["blue", "red"], gate=("car", "yes"))]
+    model = MODELS[name]().set_params(**{"tasks" if name != "tuner" else "estimator__tasks":
+                                         tasks}).fit(X, Y)
+    P = model.predict(X)
+    Y_test = Y.copy()
+    no_car = np.flatnonzero(Y["car"] == "no")[:3]
+    Y_test.iloc[no_car, 1] = ["red", "blue", "green"]  # gated off: masked ("green" too)
+    # By hand: the colour of a car-less row is not read, so a row is right when its car
+    # is right and, where the truth has a car, its colour too.
+    car_ok = (P["car"] == Y["car"]).to_numpy()
+    color_ok = (P["color"] == Y["color"]).to_numpy() | Y["color"].isna().to_numpy()
+    expected = (car_ok & color_ok).mean()
+    assert model.score(X, Y_test) == expected
+    assert model.score(X, Y_test) == exact_match_scorer(model, X, Y_test)
+    w = np.arange(1, 41, dtype=float)
+    assert model.score(X, Y_test, sample_weight=w) == pytest.approx(
+        np.average(car_ok & color_ok, weights=w))
+    assert model.score(X, Y_test, sample_weight=w) == exact_match_scorer(
+        model, X, Y_test, sample_weight=w)
+    assert list(Y_test["color"].iloc[no_car]) == ["red", "blue", "green"]  # not mutated
+    assert model.encoder_.gated_labels == "raise"  # the fitted encoder is left as it was
+
+
+def test_score_masks_an_empty_exclusive_group_as_the_scorers_do():
+    # With from_groups, a row with no active label in a group is missing to the scorers
+    # (missing_groups="mask"); score reads it the same way instead of raising.
+    from sklearn_mtl import StructuredLabelEncoder
+    from sklearn_mtl.metrics import exact_match_scorer
+
+    X, _ = frames()
+    a = (X["f0"] > 0).to_numpy().astype(int)
+    b = (X["f1"] > 0).to_numpy().astype(int)
+    Y = np.column_stack([1 - a, a, 1 - b, b])  # groups A = {0, 1}, B = {2, 3}
+    encoder = StructuredLabelEncoder.from_groups({"A": [0, 1], "B": [2, 3]})
+    model = IndependentTaskClassifier(LogisticRegression(), encoder=encoder).fit(X, Y)
+    P = model.predict(X)
+    Y_test = Y.copy()
+    Y_test[:5, 2:] = 0  # group B has no label on the first five rows: missing
+    right = (P[:, :2] == Y[:, :2]).all(axis=1)
+    right[5:] &= (P[5:, 2:] == Y[5:, 2:]).all(axis=1)
+    assert model.score(X, Y_test) == right.mean()
+    assert model.score(X, Y_test) == exact_match_scorer(model, X, Y_test)
+
+
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_tasks_takes_the_schema_of_the_whole_y(name):
     # A rare class absent from a fold's training rows: inferred from those rows, its task
@@ -190,3 +248,36 @@ def test_x_in_dicts_is_refused_with_the_frame_to_build(name):
     model = MODELS[name]().fit(X, Y)
     with pytest.raises(ValueError, match="X is a list of dicts"):
         model.predict(X.to_dict("records"))
+
+
+def test_regression_targets_beyond_what_float32_predicts_are_refused_at_fit():
+    # The network predicts in float32: targets of 1e39 predicted NaN or infinity, and at
+    # 1e300 training failed blaming a diverging loss. Such targets are refused at fit,
+    # naming the task, its row and the largest magnitude allowed; smaller ones are read
+    # as they are.
+    from sklearn_mtl import StructuredLabelEncoder, Task
+
+    X, Y = frames()
+    tasks = [Task("a"), Task("price", kind="regression")]
+    for big in (1e39, -1e300):
+        Yr = Y[["a"]].assign(price=X["f1"].to_numpy() * 1e30)
+        Yr.iloc[7, 1] = big
+        model = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, random_state=0,
+                                    tasks=tasks)
+        with pytest.raises(ValueError, match=rf"Regression task 'price' has the value "
+                                             rf"{re.escape(f'{big:g}')} in row 7.*at most "
+                                             r"1e\+35.*float32.*divide its values by "
+                                             r"1e\+(39|300)"):
+            model.fit(X, Yr)
+        assert Yr.iloc[7, 1] == big  # the labels are left as they were
+        # the encoder alone (and the metrics, which read float64) still reads them
+        assert StructuredLabelEncoder(tasks).fit_transform(Yr).regression["price"][7] == big
+    Yr = Y[["a"]].assign(price=X["f1"].to_numpy() * 1e34)
+    model = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, random_state=0,
+                                tasks=tasks, warm_start=True).fit(X, Yr)
+    assert np.isfinite(model.predict(X)["price"].to_numpy(float)).all()
+    np.testing.assert_array_equal(model.encoder_.transform(Yr).regression["price"],
+                                  Yr["price"].to_numpy())  # bit for bit
+    # a warm start refuses them as the first fit does
+    with pytest.raises(ValueError, match=r"Regression task 'price' has the value 2e\+36"):
+        model.fit(X, Yr.assign(price=2e36))

@@ -396,3 +396,61 @@ def test_nested_cross_validation_with_the_whole_schema_and_a_rare_class():
         scores = cross_validate(search, X, Y, cv=MultiTaskStratifiedKFold(3),
                                 error_score="raise")["test_score"]
     assert len(scores) == 3 and np.all(scores > 0.5)
+
+
+def test_gated_labels_option_reads_y_as_the_encoder_does():
+    # A colour given where car == "no" is masked with gated_labels="mask", as the encoder
+    # masks it: the folds are those of the labels the encoder gives (before: the splitter
+    # given tasks= always raised on it, while EncodedLabels or no tasks= split).
+    from sklearn_mtl import StructuredLabelEncoder, Task
+
+    Y = pd.DataFrame({"car": ["no", "no", "yes", "yes", "no", "yes", "no", "yes"],
+                      "color": ["red", None, "red", "blue", None, "red", "blue", "blue"]})
+    before = Y.copy()
+    X = np.zeros((8, 1))
+    tasks = [Task("car", classes=["no", "yes"]),
+             Task("color", classes=["red", "blue"], gate=("car", "yes"))]
+    encoded = StructuredLabelEncoder(tasks, gated_labels="mask").fit_transform(Y)
+    # car: no, yes; color: red, blue (rows 0 and 6 masked)
+    np.testing.assert_array_equal(
+        label_indicators(Y, tasks=tasks, gated_labels="mask").astype(int),
+        [[1, 0, 0, 0], [1, 0, 0, 0], [0, 1, 1, 0], [0, 1, 0, 1],
+         [1, 0, 0, 0], [0, 1, 1, 0], [1, 0, 0, 0], [0, 1, 0, 1]],
+    )
+    cv = MultiTaskStratifiedKFold(2, tasks=tasks, gated_labels="mask")
+    assert [t.tolist() for _, t in cv.split(X, Y)] == [[0, 2, 3, 4], [1, 5, 6, 7]]
+    shuffled = MultiTaskStratifiedKFold(2, shuffle=True, random_state=0, tasks=tasks,
+                                        gated_labels="mask")
+    for splitter in (cv, shuffled):
+        assert [t.tolist() for _, t in splitter.split(X, Y)] == \
+            [t.tolist() for _, t in splitter.split(X, encoded)]
+    groups = np.repeat([0, 1, 2, 3], 2)
+    grouped = MultiTaskStratifiedGroupKFold(2, tasks=tasks, gated_labels="mask")
+    assert [t.tolist() for _, t in grouped.split(X, Y, groups)] == \
+        [t.tolist() for _, t in grouped.split(X, encoded, groups)]
+    pd.testing.assert_frame_equal(Y, before)  # the labels are left as they were
+    # the default is the encoder's: raise, naming the row and the option
+    with pytest.raises(ValueError, match=r"Task 'color' has a label in row 0.*gated_labels='mask'"):
+        next(MultiTaskStratifiedKFold(2, tasks=tasks).split(X, Y))
+    for bad in ("Mask", None):
+        with pytest.raises(ValueError, match=r"MultiTaskStratifiedKFold's gated_labels must be "
+                                             r"'raise' or 'mask'.*got " + repr(bad)):
+            next(MultiTaskStratifiedKFold(2, tasks=tasks, gated_labels=bad).split(X, Y))
+    with pytest.raises(ValueError, match=r"^gated_labels must be 'raise' or 'mask'"):
+        label_indicators(Y, tasks=tasks, gated_labels="drop")
+    # inferred classes: only the labels where the gate is on count, so a task that shows
+    # one class there is split (as a constant task is), not refused
+    inferred = [Task("car"), Task("color", gate=("car", "yes"))]
+    one = Y.assign(color=np.where(Y["car"] == "yes", "red", Y["color"]))
+    np.testing.assert_array_equal(
+        label_indicators(one, tasks=inferred, gated_labels="mask")[:, 2],
+        (Y["car"] == "yes").to_numpy(),
+    )
+    assert label_indicators(one, tasks=inferred, gated_labels="mask").shape == (8, 3)
+    # and an estimator whose encoder masks cross-validates on these folds
+    model = IndependentTaskClassifier(
+        LogisticRegression(), encoder=StructuredLabelEncoder(tasks, gated_labels="mask"))
+    Xr = np.arange(8, dtype=float).reshape(-1, 1)
+    scores = cross_validate(model, Xr, Y, cv=MultiTaskStratifiedKFold(2, tasks=tasks,
+                                                                      gated_labels="mask"))
+    assert scores["test_score"].shape == (2,)

@@ -20,6 +20,7 @@ each error names ``Y_true`` or ``Y_pred``, and the row there.
 
 from __future__ import annotations
 
+import copy
 import numbers
 
 import numpy as np
@@ -406,17 +407,26 @@ def _as_pandas(Y_true, Y_pred):
 def encode_truth(Y, encoder):
     """``Y`` encoded by a fitted estimator's encoder, for its ``score``.
 
-    A class the estimator never saw in training (a rare class that fell in the test fold)
+    ``Y`` is read as the scorers read it (:func:`fit_label_encoder`), so that ``score``
+    and ``exact_match_scorer`` count the same samples: a label where its gate is off is
+    masked (``gated_labels="mask"``), as is an exclusive group with no active label
+    (``missing_groups="mask"``), whatever the estimator's encoder says for training. A
+    class the estimator never saw in training (a rare class that fell in the test fold)
     is appended to its task, as the scorers do: no prediction can name it, so it scores
     as an error instead of raising.
     """
     tasks = list(encoder.schema_.tasks)
     Y = to_pandas(Y, "Y", labels=True)
-    if encoder.groups is None:
+    params = {"gated_labels": "mask"}
+    if encoder.groups is not None:
+        params["missing_groups"] = "mask"
+    else:
         extended = _extend_classes(tasks, Y)
         if extended != tasks:
-            return clone(encoder).set_params(tasks=extended).fit_transform(Y)
-    return encoder.transform(Y)
+            return clone(encoder).set_params(tasks=extended, **params).fit_transform(Y)
+    # The fitted encoder reads the masking options at transform time: a shallow copy
+    # with them changed encodes on the fitted schema, leaving the estimator's as it is.
+    return copy.copy(encoder).set_params(**params).transform(Y)
 
 
 def _read_as(method, Y, name):
