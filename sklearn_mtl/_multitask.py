@@ -49,6 +49,7 @@ from ._validation import (
     check_network_params,
     check_row_order,
     check_sample_weight,
+    first_bad_value,
     refuse_mappings,
 )
 from .neural._combinations import (
@@ -149,7 +150,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         X goes to the network as it is (numeric, no NaN). A 2-D memory map is a table too
         (its preprocessing fitted on its rows, or a sample of 200,000 of them; each batch
         preprocessed as it is read). Images, clips, sparse matrices and datasets are never
-        preprocessed.
+        preprocessed (a transformer given for a sparse matrix warns that it is not used:
+        put it in a ``Pipeline`` in front).
     trunk : {"mlp", "conv2d", "conv3d", "conv2d_frames"}, nn.Module class, callable or \
             nn.Module, default="mlp"
         The shared trunk. ``"mlp"`` builds an MLP from ``hidden_layer_sizes``,
@@ -776,8 +778,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                         "Pass X as a DataFrame (a ColumnTransformer gives one with "
                         "set_output(transform='pandas'))."
                     ) from exc
-                if preprocess or not any(w in str(exc) for w in ("NaN", "convert string")):
-                    raise
+                if preprocess or sp.issparse(X) or not any(
+                        w in str(exc) for w in ("NaN", "convert string")):
+                    raise  # (no preprocessing reads a sparse matrix's gaps either)
                 raise ValueError(
                     f"{str(exc).rstrip()}\nWith preprocessing=None, X must hold finite "
                     "numbers; the default, preprocessing='auto', reads gaps (NaN) and the "
@@ -789,14 +792,29 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if sp.issparse(X):  # kept sparse: each mini-batch is densified on its own
             if not reset:
                 self._check_read_as_is("a sparse matrix", "sparse X")
-            X = X.astype(np.float32, copy=False)  # (a pandas sparse frame reads float64)
+            read, X = X, X.astype(np.float32, copy=False)  # (a pandas sparse frame: float64)
             if not np.isfinite(X.data).all():  # gaps are imputed in dense tables only
-                raise ValueError(
-                    "Input X contains NaN or infinity in a sparse matrix; expected finite "
-                    "values (missing values are handled in dense tables only)."
-                )
+                message = (
+                    "Input X contains NaN, infinity or a value too large for "
+                    "dtype('float32') in a sparse matrix; expected finite values (missing "
+                    "values are handled in dense tables only)."
+                )  # the entry located as it was read (1e300, not float32's inf)
+                raise ValueError(f"{message}\n{first_bad_value(read, message=message)}")
             if reset:  # (TF-IDF, one-hot: already on a common scale)
                 self.preprocessor_ = None
+                if preprocess and not isinstance(self.preprocessing, str):
+                    # a step the user chose, which would otherwise go unused unsaid
+                    # (as scikit-learn warns of a parameter its other settings ignore)
+                    step = type(self.preprocessing).__name__
+                    warnings.warn(
+                        f"preprocessing={step}(...) is not used: X is a sparse matrix, "
+                        f"whose values {type(self).__name__} reads as they are (sparse "
+                        "input is never preprocessed; preprocessor_ is None). To apply "
+                        f"the step, put it in a Pipeline in front: make_pipeline({step}(...), "
+                        f"{type(self).__name__}()); or set preprocessing='auto' or None "
+                        "to silence this warning.",
+                        UserWarning,
+                    )
             return X
         if preprocess and X.ndim > 2 and np.isnan(X).any():  # NaN is for tables only
             where = tuple(int(i) for i in np.argwhere(np.isnan(X))[0])

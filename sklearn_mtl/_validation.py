@@ -237,7 +237,15 @@ def first_bad_value(X, kinds=("nan", "inf", "text"), first_row=0, message=None):
     ``kinds`` names the entries to look for (``"nan"``, ``"inf"``, ``"text"``), and
     ``first_row`` is the number of ``X``'s first row (that of a batch in a file). Given
     numpy's ``message`` ("could not convert string to float: 'abc'"), the first entry
-    holding that very text is the one named, where there is one."""
+    holding that very text is the one named, where there is one; given "a value too large
+    for dtype('float32')", a finite number beyond float32's range is bad too. A sparse
+    matrix is read through its stored entries (:func:`_first_bad_stored`), never
+    densified."""
+    if _FLOAT32_TOO_LARGE in (message or ""):  # 1e300 is finite, but not in float32
+        kinds = (*kinds, "large")
+    if sp.issparse(X):
+        found = _first_bad_stored(X, kinds)
+        return None if found is None else _bad_entry(*found, first_row)
     try:
         if isinstance(X, pd.DataFrame):
             frame = X
@@ -258,6 +266,8 @@ def first_bad_value(X, kinds=("nan", "inf", "text"), first_row=0, message=None):
                 bad[:, j] |= np.isnan(numeric) & ~missing
             if "inf" in kinds:
                 bad[:, j] |= np.isinf(numeric)
+            if "large" in kinds:
+                bad[:, j] |= _beyond_float32(numeric)
     except (TypeError, ValueError):  # a structure this helper cannot read: say nothing
         return None
     if not bad.any():
@@ -269,14 +279,63 @@ def first_bad_value(X, kinds=("nan", "inf", "text"), first_row=0, message=None):
             if str(frame.iat[r, c]) == quoted.group(1):
                 row, col = r, c
                 break
-    value = frame.iat[row, col]
-    value = value.item() if isinstance(value, np.generic) else value
     name = frame.columns[col] if isinstance(X, pd.DataFrame) else int(col)
+    return _bad_entry(row, name, frame.iat[row, col], first_row)
+
+
+#: scikit-learn's words for a number that float32 cannot hold.
+_FLOAT32_TOO_LARGE = "too large for dtype('float32')"
+
+
+def _beyond_float32(values):
+    """Which of the numbers ``values`` are finite but beyond float32's range."""
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(values) & (np.abs(values) > np.finfo(np.float32).max)
+
+
+def _bad_entry(row, name, value, first_row=0):
+    """The sentence naming the first bad entry (its row, its column's name, its value),
+    one wording for dense and sparse ``X``."""
+    value = value.item() if isinstance(value, np.generic) else value
     what = "is missing (NaN)" if pd.isna(value) else f"holds {value!r}, not a finite number"
+    if isinstance(value, numbers.Number) and _beyond_float32(value):
+        what = f"holds {value!r}, too large for float32"  # (a finite number)
     return (
         f"The first bad entry: row {first_row + int(row)}, column {name!r} {what}; expected finite "
         "numbers in every entry of X."
     )
+
+
+def _first_bad_stored(X, kinds):
+    """(row, column, value) of the first NaN or infinite stored entry of the sparse
+    matrix ``X`` in row-major order, as :func:`first_bad_value` reads a dense one, or
+    None. Read from the CSR/CSC index arrays (other formats through COO), so that memory
+    stays in the stored entries: a TF-IDF matrix is never densified."""
+    if X.ndim != 2:  # (a 1-D sparse array), as a dense one: say nothing
+        return None
+    if X.format not in ("csr", "csc", "coo"):  # dok, lil, bsr, dia: their COO entries
+        X = X.tocoo()
+    data = np.asarray(X.data)
+    if data.dtype.kind not in "fc":  # integers and booleans hold no NaN nor infinity
+        return None
+    bad = np.zeros(data.shape, dtype=bool)
+    if "nan" in kinds:
+        bad |= np.isnan(data)
+    if "inf" in kinds:
+        bad |= np.isinf(data)
+    if "large" in kinds:
+        bad |= _beyond_float32(data)
+    where = np.flatnonzero(bad)
+    if not len(where):
+        return None
+    if X.format in ("csr", "csc"):  # the compressed axis from indptr, the other stored
+        major = np.searchsorted(X.indptr, where, side="right") - 1
+        minor = np.asarray(X.indices)[where]
+        rows, cols = (major, minor) if X.format == "csr" else (minor, major)
+    else:
+        rows, cols = np.asarray(X.row)[where], np.asarray(X.col)[where]
+    first = np.lexsort((cols, rows))[0]
+    return int(rows[first]), int(cols[first]), data[where[first]]
 
 
 #: Words of scikit-learn's errors on the values of X -> the entries they are about.

@@ -225,6 +225,29 @@ def test_a_sparse_matrix_is_refused_saying_what_to_use():
         TaskFeatureSelector().fit(X, y)
 
 
+@pytest.mark.parametrize("make, first, hint", [
+    (lambda Xs: pd.DataFrame.sparse.from_spmatrix(Xs), "0", r"X\.sparse\.to_dense\(\)"),
+    (lambda Xs: pd.get_dummies(pd.DataFrame({"n": np.arange(20.0),
+                                             "c": np.tile(list("abcde"), 4)}), sparse=True),
+     "'c_a'", "sparse=False in pd.get_dummies"),
+])
+def test_a_pandas_sparse_frame_is_refused_as_a_sparse_matrix_is(make, first, hint,
+                                                                 monkeypatch):
+    # It was made dense column by column and screened: slow on a wide one-hot frame,
+    # while the same data as a scipy matrix was refused.
+    import scipy.sparse as sp
+
+    from sklearn_mtl.neural import TabularPreprocessor
+
+    monkeypatch.setattr(TabularPreprocessor, "fit", lambda *a: pytest.fail("densified"))
+    X = make(sp.random(20, 5, density=0.3, format="csr", random_state=0))
+    y = np.tile(["a", "b"], 10)
+    with pytest.raises(TypeError, match=rf"reads a dense table, and X is a DataFrame with 5 "
+                                        rf"sparse column\(s\) \(pandas SparseDtype, the "
+                                        rf"first {first}\).*SelectKBest.*{hint}"):
+        TaskFeatureSelector().fit(X, y)
+
+
 def test_a_task_that_cannot_be_scored_is_named_with_the_reason():
     # Five labels cannot give three folds two held-out rows each: nothing is scored, and
     # the warning says so (it said no column helped, as if the columns had been scored).

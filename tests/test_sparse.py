@@ -2,6 +2,8 @@
 MultiOutputClassifier and ClassifierChain do; the network never densifies the whole
 matrix."""
 
+import re
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -162,3 +164,68 @@ def test_network_fitted_on_one_form_reads_the_other_as_its_fit_did(data):
     framed.fit(pd.DataFrame.sparse.from_spmatrix(Xs), Y)
     for got, want in zip(framed.predict_proba(Xs), expected, strict=True):
         np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_a_users_preprocessing_step_on_sparse_x_warns_that_it_is_not_used(data):
+    # Sparse input is never preprocessed: a step the user chose went unused unsaid.
+    import warnings
+
+    from sklearn.preprocessing import MaxAbsScaler
+
+    _, Xs, Y = data
+    params = dict(hidden_layer_sizes=(4,), max_epochs=1, ensemble_size=1, random_state=0)
+    with pytest.warns(UserWarning, match=r"preprocessing=MaxAbsScaler\(\.\.\.\) is not used: "
+                                         r"X is a sparse matrix.*put it in a Pipeline"):
+        clf = MultiTaskClassifier(preprocessing=MaxAbsScaler(), **params).fit(Xs, Y)
+    assert clf.preprocessor_ is None
+    with warnings.catch_warnings():  # the default and None say nothing
+        warnings.filterwarnings("error", message=".*preprocessing=")
+        for preprocessing in ("auto", None):
+            MultiTaskClassifier(preprocessing=preprocessing, **params).fit(Xs, Y)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo", "lil"])
+def test_first_bad_value_of_a_sparse_matrix_is_the_dense_ones_without_densifying(
+        fmt, monkeypatch):
+    from sklearn_mtl._validation import first_bad_value
+
+    dense = np.zeros((6, 4))
+    dense[5, 0], dense[3, 2], dense[4, 1] = np.inf, -np.inf, np.nan  # (3, 2) first by row
+    Xs = sp.csr_matrix(dense).asformat(fmt)
+    for kind in ("toarray", "todense"):
+        monkeypatch.setattr(type(Xs), kind, lambda *a, **k: pytest.fail("densified"))
+    assert first_bad_value(Xs) == first_bad_value(dense) == (
+        "The first bad entry: row 3, column 2 holds -inf, not a finite number; expected "
+        "finite numbers in every entry of X.")
+    assert first_bad_value(Xs, kinds=("nan",)) == first_bad_value(dense, kinds=("nan",))
+    assert "row 4, column 1 is missing (NaN)" in first_bad_value(Xs, kinds=("nan",))
+    assert first_bad_value(sp.csr_matrix(np.eye(3)).asformat(fmt)) is None
+
+
+_NON_FINITE = [(np.inf, "holds inf, not a finite number"), (np.nan, "is missing (NaN)")]
+_TOO_LARGE = [(1e300, "holds 1e+300, too large for float32")]  # the network reads float32
+
+
+@pytest.mark.parametrize("name, make, value, said", [
+    (name, make, value, said)
+    for name, make, values in [
+        ("independent", lambda: IndependentTaskClassifier(lr()), _NON_FINITE),
+        ("chain", lambda: TaskChainClassifier(lr()), _NON_FINITE),
+        ("network", lambda: MultiTaskClassifier(max_epochs=1), _NON_FINITE + _TOO_LARGE),
+        ("network-none", lambda: MultiTaskClassifier(max_epochs=1, preprocessing=None),
+         _NON_FINITE + _TOO_LARGE),
+    ]
+    for value, said in values
+])
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")  # 1e300
+def test_a_non_finite_entry_of_sparse_x_is_named_by_row_and_column(data, name, make, value,
+                                                                     said, fmt):
+    # scikit-learn's "Input X contains infinity" said neither; dense X's errors say both
+    X, _, Y = data
+    bad = X.copy()
+    bad[5, 0], bad[3, 2] = value, value  # the first by row is (3, 2), by column (5, 0)
+    Xs = sp.csr_matrix(bad).asformat(fmt)
+    with pytest.raises(ValueError, match=rf"Input X contains (.|\n)*The first bad entry: row "
+                                         rf"3, column 2 {re.escape(said)}"):
+        make().fit(Xs, Y)
