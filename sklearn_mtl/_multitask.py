@@ -150,8 +150,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         X goes to the network as it is (numeric, no NaN). A 2-D memory map is a table too
         (its preprocessing fitted on its rows, or a sample of 200,000 of them; each batch
         preprocessed as it is read). Images, clips, sparse matrices and datasets are never
-        preprocessed (a transformer given for a sparse matrix warns that it is not used:
-        put it in a ``Pipeline`` in front).
+        preprocessed (a transformer given for them warns that it is not used: put it in a
+        ``Pipeline`` in front).
     trunk : {"mlp", "conv2d", "conv3d", "conv2d_frames"}, nn.Module class, callable or \
             nn.Module, default="mlp"
         The shared trunk. ``"mlp"`` builds an MLP from ``hidden_layer_sizes``,
@@ -710,6 +710,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 if X.ndim == 2 and self.preprocessing is not None:
                     self.n_features_in_ = X.shape[1]
                     self._fit_preprocessor(_row_sample(X, _MEMMAP_FIT_ROWS))
+                elif X.ndim > 2:
+                    self._warn_step_unused(
+                        f"a memory map of {X.ndim - 1}-D samples (images, clips)")
             if X.ndim == 2 and getattr(self, "preprocessor_", None) is not None:
                 # preprocessed batch by batch: at prediction as rows, in fit as a Dataset
                 return _TableRows(X, self.preprocessor_) if rows else PreprocessedRows(
@@ -727,6 +730,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             if reset:  # no preprocessing (nor a stale one)
                 self.n_features_in_ = sample.shape[0]
                 self.preprocessor_ = None
+                if users_dataset:
+                    self._warn_step_unused(f"a torch Dataset ({type(X).__name__})")
             elif sample.shape[0] != self.n_features_in_:  # as an array's check says
                 what = "channels" if sample.ndim > 1 else "features"
                 raise ValueError(
@@ -802,19 +807,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 raise ValueError(f"{message}\n{first_bad_value(read, message=message)}")
             if reset:  # (TF-IDF, one-hot: already on a common scale)
                 self.preprocessor_ = None
-                if preprocess and not isinstance(self.preprocessing, str):
-                    # a step the user chose, which would otherwise go unused unsaid
-                    # (as scikit-learn warns of a parameter its other settings ignore)
-                    step = type(self.preprocessing).__name__
-                    warnings.warn(
-                        f"preprocessing={step}(...) is not used: X is a sparse matrix, "
-                        f"whose values {type(self).__name__} reads as they are (sparse "
-                        "input is never preprocessed; preprocessor_ is None). To apply "
-                        f"the step, put it in a Pipeline in front: make_pipeline({step}(...), "
-                        f"{type(self).__name__}()); or set preprocessing='auto' or None "
-                        "to silence this warning.",
-                        UserWarning,
-                    )
+                self._warn_step_unused("a sparse matrix")
             return X
         if preprocess and X.ndim > 2 and np.isnan(X).any():  # NaN is for tables only
             where = tuple(int(i) for i in np.argwhere(np.isnan(X))[0])
@@ -826,6 +819,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self.preprocessor_ = None
             if preprocess and X.ndim == 2:
                 self._fit_preprocessor(X)
+            elif X.ndim > 2:
+                self._warn_step_unused(f"an array of {X.ndim - 1}-D samples (images, clips)")
         if getattr(self, "preprocessor_", None) is not None:
             if rows:
                 return _TableRows(X, self.preprocessor_)
@@ -836,6 +831,22 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 return X
             return network_input(X, self.preprocessor_)
         return X if X.flags.writeable else np.array(X)  # torch warns on read-only arrays
+
+    def _warn_step_unused(self, what):
+        """Warn where ``preprocessing`` is a step the user chose and X is ``what`` (a
+        sparse matrix, a Dataset, images), which the network reads as it is: the step
+        would otherwise go unused unsaid, as scikit-learn warns of a parameter its other
+        settings ignore. ``"auto"`` and None stay silent."""
+        if self.preprocessing is None or isinstance(self.preprocessing, str):
+            return
+        step, name = type(self.preprocessing).__name__, type(self).__name__
+        warnings.warn(
+            f"preprocessing={step}(...) is not used: X is {what}, whose values {name} "
+            "reads as they are (only a 2-D table is preprocessed; preprocessor_ is None). "
+            f"To apply the step, put it in a Pipeline in front: make_pipeline({step}(...), "
+            f"{name}()); or set preprocessing='auto' or None to silence this warning.",
+            UserWarning,
+        )
 
     def _check_read_as_is(self, what, fitted_on):
         """A ValueError where ``X`` is ``what`` (a Dataset, a sparse matrix), whose values

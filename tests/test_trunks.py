@@ -448,3 +448,37 @@ def test_channels_last_trains_and_predicts():
     clf = small(trunk="conv2d", trunk_params={"channels": (4,), "channels_last": True})
     clf.fit(X, Y)
     assert clf.predict_proba(X)[0].shape == (40, 2)
+
+
+def test_a_users_preprocessing_step_on_images_or_a_dataset_warns_that_it_is_not_used(tmp_path):
+    # Only a 2-D table is preprocessed: a step the user chose for images, clips or a
+    # Dataset went unused unsaid (as for a sparse matrix, see test_sparse).
+    import warnings
+
+    from sklearn.preprocessing import StandardScaler
+    from torch.utils.data import TensorDataset
+
+    rng = np.random.RandomState(0)
+    images = rng.standard_normal((12, 1, 6, 6)).astype(np.float32)
+    y = np.arange(12) % 2
+    stored = np.lib.format.open_memmap(tmp_path / "images.npy", mode="w+",
+                                       dtype=np.float32, shape=images.shape)
+    stored[:] = images
+    stored.flush()
+    conv = dict(trunk="conv2d", trunk_params={"channels": (4,)}, max_epochs=1)
+    table = rng.standard_normal((12, 3)).astype(np.float32)
+    dataset = TensorDataset(torch.from_numpy(table))
+    for X, target, params, what in [  # (a Dataset of features, y given)
+        (images, y, conv, r"X is an array of 3-D samples \(images, clips\)"),
+        (np.load(tmp_path / "images.npy", mmap_mode="r"), y, conv,
+         r"X is a memory map of 3-D samples \(images, clips\)"),
+        (dataset, y, {}, r"X is a torch Dataset \(TensorDataset\)"),
+    ]:
+        with pytest.warns(UserWarning, match=r"preprocessing=StandardScaler\(\.\.\.\) is not "
+                                             rf"used: {what}.*put it in a Pipeline"):
+            clf = small(preprocessing=StandardScaler(), **params).fit(X, target)
+        assert clf.preprocessor_ is None
+        with warnings.catch_warnings():  # the default and None say nothing
+            warnings.filterwarnings("error", message=".*preprocessing=")
+            for preprocessing in ("auto", None):
+                small(preprocessing=preprocessing, **params).fit(X, target)
