@@ -136,7 +136,8 @@ def save(estimator, path, *, include_optimizer=False):
         twice the weights' size), as skorch's ``save_params(f_optimizer=...)`` does: a
         loaded model then continues training (``warm_start=True``, ``partial_fit``)
         exactly as the saved one would have. Without it the loaded model predicts the
-        same, and further training starts from fresh moments.
+        same, and further training starts from fresh moments at the base learning rate
+        (a skorch ``LRScheduler`` among the callbacks counts on from the saved epochs).
 
     Returns
     -------
@@ -1357,10 +1358,10 @@ def _rebuild_net(est, node, reader):
         ):
             build_criterion = _criterion_from_empty_labels(est)
         criterion = build_criterion().float()  # float32 whatever torch's default dtype
-        own = _saved_recipe(node)
+        own = _saved_recipe(node, est)
         net = _build_net_as_saved(est, module, criterion, own)
         if "callbacks" in node:  # absent: an older file
-            _keep_saved_callbacks(net, node["callbacks"], own)
+            _keep_saved_callbacks(net, own)
         # an optimizer is built when training goes on, unless its state is here; so are
         # the callbacks initialized (a Checkpoint creates its folder as it is): the
         # estimator's _refresh_net initializes the pending ones before training on
@@ -1426,10 +1427,16 @@ def _recipe_callback_names(net):
     return [name for name, cb in named if isinstance(cb, _RECIPE_CALLBACKS.get(name, ()))]
 
 
-def _saved_recipe(node):
+def _saved_recipe(node, est):
     """The names of the recipe's callbacks that the saved net held (see
-    :func:`_recipe_callback_names`), checked; None for a file of an earlier release,
-    which lacks them."""
+    :func:`_recipe_callback_names`), checked.
+
+    A file of the previous release lists the net's callbacks but not which are the
+    recipe's: they are told from the names, those of the recipe's names
+    (``_RECIPE_CALLBACKS`` in ``_multitask``) that are not the names of the estimator's
+    own ``callbacks`` (a name is the user's or the recipe's, never both: skorch refuses
+    a duplicate). None for a file older still, which lists no callbacks.
+    """
     for key in ("callbacks", "recipe_callbacks"):
         names = node.get(key)
         if names is not None and not (
@@ -1437,6 +1444,11 @@ def _saved_recipe(node):
             raise UnsafeModelFileError(
                 f"The network's {key!r} must be a list of callback names; got {names!r}.")
     own = node.get("recipe_callbacks")
+    if own is None and "callbacks" in node:
+        from ._multitask import _RECIPE_CALLBACKS, _named_callbacks
+
+        users = {name for name, _ in _named_callbacks(est.callbacks)}
+        return set(node["callbacks"]) & (set(_RECIPE_CALLBACKS) - users)
     return None if own is None else set(own) & set(node.get("callbacks", own))
 
 
@@ -1445,8 +1457,8 @@ def _build_net_as_saved(est, module, criterion, own):
     saved net was built with, whatever ``early_stopping`` and ``lr_schedule`` say now: a
     net built by ``partial_fit`` has no schedule and no early stopping, and the member
     hold-out that an ensemble without early stopping gets (as ``partial_fit`` builds it,
-    under these two parameters set so). ``own`` None (an earlier release's file): as the
-    parameters say."""
+    under these two parameters set so). ``own`` None (a file that lists no callbacks):
+    as the parameters say."""
     if own is None:
         return est._build_net(module, criterion)
     overrides = {"early_stopping": "early_stopping" in own,
@@ -1461,20 +1473,14 @@ def _build_net_as_saved(est, module, criterion, own):
             setattr(est, name, value)
 
 
-def _keep_saved_callbacks(net, kept, own):
-    """Give the rebuilt ``net`` the callbacks that the saved net held (``kept``, their
-    names), the recipe's ``own`` among them.
+def _keep_saved_callbacks(net, own):
+    """Give the rebuilt ``net`` the callbacks that the saved net held: the recipe's
+    ``own`` (their names, see :func:`_saved_recipe`) and the user's.
 
     The recipe's callbacks not among ``own`` are dropped; the user's ``callbacks`` all
     stay, whatever their names: a user's ``("lr_schedule", WarmupCosineSchedule(...))``
-    is not the recipe's. A file of an earlier release (``own`` None) does not say which
-    are the recipe's: there the net keeps the callbacks whose names the saved net's
-    held, as that release did.
+    is not the recipe's.
     """
-    if own is None:  # an earlier release's file: the recipe's told by their names
-        kept = set(kept)
-        net.callbacks = [cb for cb in net.callbacks if not isinstance(cb, tuple) or cb[0] in kept]
-        return
     source, recipe = net.__dict__["callbacks_from_"]
     ids = {id(cb) for cb in recipe}
     dropped = {id(entry[1]) for entry in net.callbacks

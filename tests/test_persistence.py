@@ -1063,6 +1063,84 @@ def test_a_users_callback_named_as_the_recipes_stays_the_users(tmp_path, name):
         load(path)
 
 
+# torch's check that the optimizer stepped before the scheduler: the lean Adam step of
+# a net whose optimizer state is loaded bypasses Optimizer.step (the previous release too)
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step..` before")
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_a_users_torch_scheduler_trains_on_after_load(tmp_path, how):
+    # a model with a skorch LRScheduler of the user's, loaded without its optimizer,
+    # failed to train on: the scheduler resumes at the saved epoch, and torch then reads
+    # each group's base rate ("initial_lr"), which only the saved optimizer held
+    # (KeyError). The new optimizer starts at the base rate, the schedule counting on
+    # from the saved epochs; loaded with the optimizer, the model trains on as the saved
+    # one does.
+    from skorch.callbacks import LRScheduler
+
+    X, Y = car_data()[:2]
+    X = X.to_numpy()
+    model = MultiTaskClassifier(
+        hidden_layer_sizes=(8,), ensemble_size=1, max_epochs=2, lr=0.01, random_state=0,
+        callbacks=[("sched", LRScheduler(policy="StepLR", step_size=1, gamma=0.5))],
+    ).fit(X, Y)
+    fresh = load(save(model, tmp_path / "fresh.mtl"))
+    kept = load(save(model, tmp_path / "kept.mtl", include_optimizer=True))
+    for est in (model, fresh, kept):
+        if how == "warm_start":
+            est.set_params(warm_start=True).fit(X, Y)
+        else:
+            est.partial_fit(X, Y)
+    new = slice(2, None)
+    assert model.history_[:, "event_lr"][:2] == pytest.approx([0.01, 0.005])
+    # skorch resumes StepLR at epoch 1, which halves the rate it finds once more
+    expected = [0.00125, 0.000625] if how == "warm_start" else [0.00125]
+    assert model.history_[new, "event_lr"] == pytest.approx(expected)
+    assert kept.history_[new, "event_lr"] == pytest.approx(expected)
+    assert fresh.history_[new, "event_lr"] == pytest.approx(
+        [0.005, 0.0025] if how == "warm_start" else [0.005])
+    for (key, a), b in zip(model.net_.module_.state_dict().items(),
+                           kept.net_.module_.state_dict().values()):
+        assert torch.equal(a, b), key
+
+
+@pytest.mark.parametrize("name", ["lr_schedule", "early_stopping"])
+def test_a_previous_release_file_with_a_users_callback_named_as_the_recipes(tmp_path, name):
+    # a file of the previous release lists the net's callbacks, not which are the
+    # recipe's: the net was rebuilt as the parameters say, with the recipe's
+    # "lr_schedule" (or "early_stopping") beside the user's callback of that name, and a
+    # partial_fit model's file was refused as unsafe (skorch: duplicate callback name).
+    # The recipe's are the listed ones of its names that the user's callbacks do not
+    # hold, as a file of this release says.
+    from skorch.callbacks import EarlyStopping
+
+    from sklearn_mtl.neural import WarmupCosineSchedule
+
+    X, Y = car_data()[:2]
+    X = X.to_numpy()
+    if name == "lr_schedule":
+        user, params = WarmupCosineSchedule(total_steps=7, warmup=0.5), {}
+    else:
+        user, params = EarlyStopping(monitor="train_loss", patience=5), {"early_stopping": True}
+    model = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=2, random_state=0,
+                                callbacks=[(name, user)], **params).partial_fit(X, Y)
+    path = save(model, tmp_path / "m.mtl", include_optimizer=True)
+    tree = json.loads(open_member(path, "estimator.json"))
+    del tree["net"]["recipe_callbacks"]
+    _rewrite(path, "estimator.json", json.dumps(tree).encode())
+    loaded = load(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X)[0], model.predict_proba(X)[0])
+    names = [n for n, _ in model.net_.callbacks_]
+    assert [n for n, _ in loaded.net_.callbacks_] == names
+    assert loaded.net_.__dict__["callbacks_from_"][1] == [dict(loaded.net_.callbacks_)[
+        "member_holdout"]]
+    for est in (model, loaded):
+        est.partial_fit(X, Y)
+        mine = dict(est.net_.callbacks_)[name]
+        assert type(mine) is type(user) and mine.get_params() == user.get_params()
+    for (key, a), b in zip(model.net_.module_.state_dict().items(),
+                           loaded.net_.module_.state_dict().values()):
+        assert torch.equal(a, b), key
+
+
 # ------------------------------------------------------------- the saved file's mode
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file permissions")
 def test_save_gives_the_file_the_mode_a_plain_write_gives(fitted, tmp_path):

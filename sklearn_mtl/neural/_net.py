@@ -600,13 +600,20 @@ class MultiTaskNet(NeuralNet):
             return self
         self.__dict__.pop("_optimizer_deferred", None)
         if not self.fast_step:
-            return super().initialize_optimizer(triggered_directly)
-        args, kwargs = self.get_params_for_optimizer(
-            "optimizer", self.get_all_learnable_params()
-        )
-        self.optimizer_ = self.optimizer(
-            *args, **{**fast_step_kwargs(self.optimizer, self.device), **kwargs}
-        )
+            super().initialize_optimizer(triggered_directly)
+        else:
+            args, kwargs = self.get_params_for_optimizer(
+                "optimizer", self.get_all_learnable_params()
+            )
+            self.optimizer_ = self.optimizer(
+                *args, **{**fast_step_kwargs(self.optimizer, self.device), **kwargs}
+            )
+        if len(self.__dict__.get("history_") or ()):
+            # a new optimizer for a net that trains on (a loaded one, new optimizer
+            # arguments): a torch scheduler resumed past epoch 0 (skorch's LRScheduler
+            # after a first fit) needs each group's base rate, as its first epoch sets it
+            for group in self.optimizer_.param_groups:
+                group.setdefault("initial_lr", group["lr"])
         return self
 
     def _validate_params(self):
