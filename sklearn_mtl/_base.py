@@ -53,6 +53,10 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
     ``n_features_in_`` / ``feature_names_in_`` from validation.
     """
 
+    #: Whether the estimator learns regression tasks (the network), whose targets must
+    #: then fit :data:`MAX_REGRESSION_TARGET`; the baselines refuse them by kind.
+    _learns_regression = False
+
     # ----------------------------------------------------------------- labels in
     def _fit_labels(self, Y):
         if self.tasks is not None and self.encoder is not None:
@@ -64,7 +68,8 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         else:
             self.encoder_ = StructuredLabelEncoder(tasks=self.tasks)
         encoded = self.encoder_.fit_transform(Y)
-        check_regression_range(encoded)
+        if self._learns_regression:  # (the baselines refuse regression tasks by kind)
+            check_regression_range(encoded)
         self.schema_ = self.encoder_.schema_
         # Hook for decode=JointDecoder(allowed="observed"): the label combinations seen in
         # training (codes, one row per distinct fully annotated combination).
@@ -351,7 +356,8 @@ def encode_more(estimator, y):
     """``y`` encoded on the schema of the first fit, for a later ``partial_fit`` or a
     ``warm_start`` fit; a class that schema lacks is refused with the way to train it."""
     try:
-        return check_regression_range(estimator.encoder_.transform(y))
+        encoded = estimator.encoder_.transform(y)
+        return check_regression_range(encoded) if estimator._learns_regression else encoded
     except ValueError as exc:
         if "not among its classes" not in str(exc):
             raise
@@ -384,8 +390,11 @@ def check_regression_range(encoded):
         if not beyond.any():
             continue
         row = int(np.flatnonzero(beyond)[0])
-        largest = float(np.nanmax(np.abs(values)))
-        factor = 10.0 ** (int(np.floor(np.log10(largest))))
+        finite = np.abs(values[np.isfinite(values)])  # (the encoder refuses infinity)
+        largest = float(finite.max()) if finite.size else float("inf")
+        # a power of ten that brings the largest value within the limit
+        factor = 10.0 ** int(np.ceil(np.log10(largest / MAX_REGRESSION_TARGET))) \
+            if np.isfinite(largest) else MAX_REGRESSION_TARGET
         raise ValueError(
             f"Regression task {name!r} has the value {values[row]:g} in row {row} (its "
             f"largest magnitude is {largest:g}); expected values of magnitude at most "

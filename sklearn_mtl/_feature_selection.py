@@ -154,8 +154,8 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
             The features; NaN marks a gap. A DataFrame may hold strings, categories,
-            booleans and dates. Sparse data (a ``scipy.sparse`` matrix, a DataFrame with
-            pandas sparse columns) is refused with a ``TypeError``.
+            booleans and dates, and pandas sparse columns (read as dense ones). A
+            ``scipy.sparse`` matrix is refused with a ``TypeError``.
         y : structured labels
             Any form :class:`~sklearn_mtl.StructuredLabelEncoder` reads.
         groups : array-like of shape (n_samples,), default=None
@@ -177,7 +177,14 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        _refuse_sparse(self, X)
+        if sp.issparse(X):
+            raise TypeError(
+                f"{type(self).__name__} reads a dense table, and X is a sparse matrix: it "
+                "permutes one column at a time, a probe's prediction per column and fold, "
+                "too many for the columns of a TF-IDF or one-hot matrix. Select sparse "
+                "features with scikit-learn's SelectKBest or SelectFromModel, or pass "
+                "X.toarray() where the columns are few."
+            )
         check_row_order(X, y)
         frame = _as_frame(X)
         validate_data(self, frame, reset=True, skip_check_array=True)
@@ -272,32 +279,6 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
         tags = table_input_tags(super().__sklearn_tags__())  # the probes' preprocessing's
         tags.target_tags.required = True
         return tags
-
-
-def _refuse_sparse(selector, X):
-    """A TypeError where ``X`` is sparse: a ``scipy.sparse`` matrix, or a DataFrame with
-    a pandas sparse column (``pd.get_dummies(..., sparse=True)``,
-    ``pd.DataFrame.sparse.from_spmatrix``), which the probes' preprocessing would make
-    dense. scikit-learn refuses sparse data with a TypeError where it needs dense data."""
-    if sp.issparse(X):
-        what, dense = "X is a sparse matrix", "X.toarray()"
-    else:
-        if not isinstance(X, pd.DataFrame):  # (polars has no sparse columns)
-            return
-        sparse = [c for c, dtype in X.dtypes.items() if isinstance(dtype, pd.SparseDtype)]
-        if not sparse:
-            return
-        what = (f"X is a DataFrame with {len(sparse)} sparse column(s) (pandas "
-                f"SparseDtype, the first {sparse[0]!r})")
-        dense = ("X.sparse.to_dense()" if len(sparse) == X.shape[1] else
-                 "X with its sparse columns made dense (sparse=False in pd.get_dummies)")
-    raise TypeError(
-        f"{type(selector).__name__} reads a dense table, and {what}: it permutes one "
-        "column at a time, a probe's prediction per column and fold, too many for the "
-        "columns of a TF-IDF or one-hot matrix. Select sparse features with "
-        f"scikit-learn's SelectKBest or SelectFromModel, or pass {dense} where the "
-        "columns are few."
-    )
 
 
 def _targets(encoded):

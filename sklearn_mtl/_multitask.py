@@ -486,6 +486,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     [(3, 2), (3, 2)]
     """
 
+    _learns_regression = True  # (its targets then fit MAX_REGRESSION_TARGET)
+
     _parameter_constraints = {
         **_COMMON_CONSTRAINTS,
         "trunk": [StrOptions({"mlp", *NAMED_TRUNKS}), callable],

@@ -225,27 +225,22 @@ def test_a_sparse_matrix_is_refused_saying_what_to_use():
         TaskFeatureSelector().fit(X, y)
 
 
-@pytest.mark.parametrize("make, first, hint", [
-    (lambda Xs: pd.DataFrame.sparse.from_spmatrix(Xs), "0", r"X\.sparse\.to_dense\(\)"),
-    (lambda Xs: pd.get_dummies(pd.DataFrame({"n": np.arange(20.0),
-                                             "c": np.tile(list("abcde"), 4)}), sparse=True),
-     "'c_a'", "sparse=False in pd.get_dummies"),
-])
-def test_a_pandas_sparse_frame_is_refused_as_a_sparse_matrix_is(make, first, hint,
-                                                                 monkeypatch):
-    # It was made dense column by column and screened: slow on a wide one-hot frame,
-    # while the same data as a scipy matrix was refused.
-    import scipy.sparse as sp
-
-    from sklearn_mtl.neural import TabularPreprocessor
-
-    monkeypatch.setattr(TabularPreprocessor, "fit", lambda *a: pytest.fail("densified"))
-    X = make(sp.random(20, 5, density=0.3, format="csr", random_state=0))
-    y = np.tile(["a", "b"], 10)
-    with pytest.raises(TypeError, match=rf"reads a dense table, and X is a DataFrame with 5 "
-                                        rf"sparse column\(s\) \(pandas SparseDtype, the "
-                                        rf"first {first}\).*SelectKBest.*{hint}"):
-        TaskFeatureSelector().fit(X, y)
+def test_a_pandas_sparse_frame_is_screened_as_its_dense_columns():
+    # pd.get_dummies(sparse=True) gives a DataFrame of pandas sparse columns: a frame,
+    # screened column by column as its dense twin (a scipy matrix is refused, above).
+    rng = np.random.default_rng(0)
+    c = rng.choice(list("abc"), size=60)
+    y = np.where(c == "a", "yes", "no")
+    frame = pd.DataFrame({"n": rng.normal(size=60), "c": c})
+    sparse, dense = (pd.get_dummies(frame, sparse=s, dtype=float) for s in (True, False))
+    assert any(isinstance(t, pd.SparseDtype) for t in sparse.dtypes)
+    fitted = [TaskFeatureSelector(n_estimators=5, random_state=0).fit(X, y)
+              for X in (sparse, dense)]
+    np.testing.assert_array_equal(fitted[0].get_support(), fitted[1].get_support())
+    assert fitted[0].get_support()[list(dense.columns).index("c_a")]
+    kept = [f.set_output(transform="pandas").transform(X)
+            for f, X in zip(fitted, (sparse, dense), strict=True)]
+    pd.testing.assert_frame_equal(kept[0].sparse.to_dense(), kept[1])  # sparse kept sparse
 
 
 def test_a_task_that_cannot_be_scored_is_named_with_the_reason():

@@ -417,10 +417,8 @@ def encode_truth(Y, encoder):
     """
     tasks = list(encoder.schema_.tasks)
     Y = to_pandas(Y, "Y", labels=True)
-    params = {"gated_labels": "mask"}
-    if encoder.groups is not None:
-        params["missing_groups"] = "mask"
-    else:
+    params = _scoring_options(encoder)
+    if encoder.groups is None:
         extended = _extend_classes(tasks, Y)
         if extended != tasks:
             return clone(encoder).set_params(tasks=extended, **params).fit_transform(Y)
@@ -468,6 +466,16 @@ def _complete_tasks(tasks, Y):
     )
 
 
+def _scoring_options(encoder):
+    """The options with which the scorers read labels on ``encoder``'s schema: a label
+    where its gate is off is masked, and so is an exclusive group without an active
+    label (``from_groups``), whatever the encoder says for training."""
+    options = {"gated_labels": "mask"}
+    if encoder.groups is not None:
+        options["missing_groups"] = "mask"
+    return options
+
+
 def fit_label_encoder(Y_true, Y_pred=None, schema=None, *, extend_classes=False):
     """A fitted encoder that reads ``Y_true`` and ``Y_pred`` alike (gated labels masked).
 
@@ -487,10 +495,7 @@ def fit_label_encoder(Y_true, Y_pred=None, schema=None, *, extend_classes=False)
         tasks = list(encoder.schema_.tasks) if hasattr(encoder, "schema_") else tasks
         if extend_classes and encoder.groups is None:
             tasks = _extend_classes(tasks, both)
-        params = {"tasks": tasks, "gated_labels": "mask"}
-        if encoder.groups is not None:
-            params["missing_groups"] = "mask"
-        encoder = clone(encoder).set_params(**params)
+        encoder = clone(encoder).set_params(tasks=tasks, **_scoring_options(encoder))
     else:
         if tasks is None:
             tasks = _infer_tasks(both)
