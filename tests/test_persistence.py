@@ -970,7 +970,7 @@ def test_stock_skorch_callbacks_round_trip_without_trusting_anything(tmp_path):
         load(path, trusted=["builtins.len"])
 
 
-@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)`")
+@pytest.mark.filterwarnings("error:Detected call of `lr_scheduler.step")  # (LeanAdamStep)
 @pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
 def test_loading_initializes_no_callback_and_training_on_does(tmp_path, how):
     # load() initialized the net's callbacks: a Checkpoint created its dirname, on any
@@ -1064,8 +1064,8 @@ def test_a_users_callback_named_as_the_recipes_stays_the_users(tmp_path, name):
 
 
 # torch's check that the optimizer stepped before the scheduler: the lean Adam step of
-# a net whose optimizer state is loaded bypasses Optimizer.step (the previous release too)
-@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step..` before")
+# a net whose optimizer state is loaded bypassed Optimizer.step, and torch warned
+@pytest.mark.filterwarnings("error:Detected call of `lr_scheduler.step")
 @pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
 def test_a_users_torch_scheduler_trains_on_after_load(tmp_path, how):
     # a model with a skorch LRScheduler of the user's, loaded without its optimizer,

@@ -121,6 +121,10 @@ class LeanAdamStep:
                     fused=group["fused"],
                     decoupled_weight_decay=group["decoupled_weight_decay"],
                 )
+        # what Optimizer.step does under a torch LR scheduler's wrapper: without it the
+        # scheduler warns of a step "before optimizer.step()" (a loaded optimizer's state
+        # takes this path from its first step)
+        opt._opt_called = True
 
 
     def _state_lists(self, i, group, params):
