@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ._frames import to_pandas
+from ._optional import import_optional
 from ._schema import NOT_APPLICABLE
 
 #: The default ONNX opset: the lowest that torch's exporter writes, read by every
@@ -234,16 +235,17 @@ def _check_sample(model, X_sample):
     given = [str(c) for c in X_sample.columns]
     unseen = [c for c in given if c not in names]
     missing = [c for c in names if c not in given]
-    if unseen:
+    if unseen or missing:  # both named at once, as scikit-learn's feature-name check does
+        found = []
+        if unseen:
+            found.append(f"column(s) {unseen} that the model was not fitted on (feature "
+                         "names unseen at fit time)")
+        if missing:
+            found.append(f"no column(s) {missing}, which the model was fitted on")
+        hint = f": pass X_sample[{names!r}]" if not missing else ""
         raise ValueError(
-            f"X_sample has column(s) {unseen} that the model was not fitted on (feature "
-            f"names unseen at fit time); the model was fitted on the columns {names}: pass "
-            f"X_sample[{names!r}]."
-        )
-    if missing:
-        raise ValueError(
-            f"X_sample lacks the column(s) {missing} that the model was fitted on; it "
-            f"was fitted on the columns {names}."
+            f"X_sample has {' and '.join(found)}; the model was fitted on the columns "
+            f"{names}{hint}."
         )
 
 
@@ -379,7 +381,7 @@ def run_onnx(onnx_model, X):
     column (``pd.NA``) as NaN; a number that is not whole for an int64 input raises an
     ``OnnxExportError`` naming the column, rather than be truncated.
     """
-    import onnxruntime as ort
+    ort = import_optional("onnxruntime", feature="run_onnx", extra="onnx")
 
     data = onnx_model if isinstance(onnx_model, bytes) else onnx_model.SerializeToString()
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
@@ -486,16 +488,10 @@ def _as_input_type(values, onnx_type, what="input"):
 
 
 # ============================================================ what the model is made of
-def _require():
-    try:
-        import onnx
-        import onnxruntime  # noqa: F401
-        import skl2onnx
-    except ImportError as exc:
-        raise ImportError(
-            f"ONNX export needs onnx, onnxruntime and skl2onnx ({exc}); install them with "
-            'pip install "sklearn-mtl[onnx]".'
-        ) from exc
+def _require(feature="ONNX export"):
+    onnx = import_optional("onnx", feature=feature, extra="onnx")
+    import_optional("onnxruntime", feature=feature, extra="onnx")
+    skl2onnx = import_optional("skl2onnx", feature=feature, extra="onnx")
     return onnx, skl2onnx
 
 
@@ -1329,6 +1325,8 @@ def _torch_to_onnx(module, sample, names, opset, what, input_names=("input",)):
             model = program.model_proto
         except Exception as exc:
             errors.append(f"torch.export: {type(exc).__name__}: {_first_line(exc)}")
+            if isinstance(exc, ImportError):  # onnxscript, which the onnx extra installs
+                errors[-1] += ' (install it with `pip install "sklearn-mtl[onnx]"`)'
             model = None
         if model is None:
             buffer = io.BytesIO()

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._optional import import_optional
+
 
 def is_polars(obj):
     """Whether ``obj`` is a polars object (DataFrame, Series, LazyFrame)."""
@@ -128,7 +130,9 @@ def to_polars(frame, dtypes):
     encoder was fitted on); gaps (NaN, ``None``, ``pd.NA``) are nulls, label sets lists.
     A column whose values its fitted dtype cannot hold exactly keeps the dtype polars
     infers: no value is turned into a null or truncated."""
-    import polars as pl
+    pl = import_optional(
+        "polars", feature="An encoder fitted on a polars DataFrame (polars out)"
+    )
 
     columns = []
     for name in frame.columns:

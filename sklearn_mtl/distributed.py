@@ -27,6 +27,8 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
+from ._optional import import_optional
+
 try:  # a plugin must subclass WorkerPlugin for Client.register_plugin
     from distributed import WorkerPlugin as _WorkerPlugin
 except ImportError:  # pragma: no cover - the extra is not installed
@@ -395,9 +397,10 @@ def predict_partitions(estimator, data, method="predict", task=None, meta=None):
     """
     if method not in ("predict", "predict_proba"):
         raise ValueError(f"method must be 'predict' or 'predict_proba'; got {method!r}.")
-    import dask
-    import dask.array as da
-    import dask.dataframe as dd
+    feature = "sklearn_mtl.distributed.predict_partitions"
+    dask = import_optional("dask", feature=feature, extra="distributed")
+    da = import_optional("dask.array", feature=feature, extra="distributed")
+    dd = import_optional("dask.dataframe", feature=feature, extra="distributed")
 
     frame = isinstance(data, dd.DataFrame)
     if not frame and not isinstance(data, da.Array):

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ._optional import import_optional
 from .neural._preprocessing import table_dtype
 
 __all__ = ["ParquetShards", "predict_shards"]
@@ -78,7 +79,7 @@ class ParquetShards:
     """
 
     def __init__(self, source, *, features, targets=None, batch_rows=65536):
-        import pyarrow.dataset as ds
+        ds = import_optional("pyarrow.dataset", feature="ParquetShards", extra="distributed")
 
         self.dataset = source if isinstance(source, ds.Dataset) else ds.dataset(
             source, format="parquet"

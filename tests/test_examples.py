@@ -18,6 +18,7 @@ def test_examples_found():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_example_runs_in_reduced_mode(name, tmp_path):
+    pytest.importorskip("matplotlib")  # every example saves a figure (the plot extra)
     env = {
         **os.environ,
         "SKLEARN_MTL_EXAMPLES_SMALL": "1",

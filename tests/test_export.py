@@ -998,8 +998,14 @@ def test_a_sample_with_other_columns_or_sparse_is_refused(frame_data, tmp_path):
     with pytest.raises(ValueError, match=r"X_sample has column\(s\) \['extra'\] that the "
                                          r"model was not fitted on"):
         export_onnx(pipe, path, X_sample=X.head().assign(extra=1.0))
-    with pytest.raises(ValueError, match=r"X_sample lacks the column\(s\) \['shop'\]"):
+    with pytest.raises(ValueError, match=r"X_sample has no column\(s\) \['shop'\], which "):
         export_onnx(pipe, path, X_sample=X.head().drop(columns="shop"))
+    # a renamed column: both names at once, as scikit-learn's feature-name check says
+    with pytest.raises(ValueError, match=r"X_sample has column\(s\) \['store'\] that the "
+                                         r"model was not fitted on .* and no column\(s\) "
+                                         r"\['shop'\], which the model was fitted on; the "
+                                         r"model was fitted on the columns \[[^\]]*\]\.$"):
+        export_onnx(pipe, path, X_sample=X.head().rename(columns={"shop": "store"}))
     assert not path.exists()
     Xn, Yn = _car_data(60, 0)
     scaled = make_pipeline(StandardScaler(), IndependentTaskClassifier(

@@ -1,10 +1,10 @@
-import matplotlib
+import pytest
 
+matplotlib = pytest.importorskip("matplotlib")  # the plot extra
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from sklearn_mtl import Task, compare  # noqa: E402
