@@ -97,27 +97,55 @@ def wide_encoding(head):
     """The encoding of a text whose first bytes are ``head`` where it is UTF-16 or UTF-32
     (as Excel saves "Unicode text", Windows tools a file "in Unicode"): read from its
     byte-order mark, else from its NUL bytes, which a text in UTF-8 or a Windows code
-    page does not hold, every other byte of a UTF-16 text in ASCII letters (``utf-16-le``
-    where they follow the letters); None for another text."""
+    page does not hold. Without a mark, the places of the zeros tell the byte order: a
+    character of a CSV file's punctuation, digits and line breaks (ASCII, even beside
+    Cyrillic or Chinese text) is a zero after its byte in ``utf-16-le``, before it in
+    ``utf-16-be``; every fourth byte of a UTF-32 text is zero. That order is then
+    confirmed: the head (whole code units) decodes in it, with no NUL or other control
+    character, and with line breaks where its bytes have them (8-bit text with a stray
+    NUL has few) or mostly ASCII text. None for another text."""
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         return "utf-32"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"  # the codec reads the mark and skips it
-    pairs = len(head) // 2
-    if pairs < 2 or head.count(0) < pairs // 2:
+    if 0 not in head:  # 8-bit text: UTF-8, a code page
         return None
-    even, odd = head[0:2 * pairs:2].count(0), head[1:2 * pairs:2].count(0)
-    if odd >= 0.8 * pairs and not even:
-        return "utf-16-le"
-    if even >= 0.8 * pairs and not odd:
-        return "utf-16-be"
+    candidates = []
+    quads = head[:len(head) // 4 * 4]
+    if quads:  # a code point is below 0x110000: its highest byte is zero
+        candidates += [name for name, k in (("utf-32-le", 3), ("utf-32-be", 0))
+                       if quads[k::4].count(0) == len(quads) // 4]
+    pairs = head[:len(head) // 2 * 2]
+    even, odd = pairs[0::2].count(0), pairs[1::2].count(0)
+    # a zero in the other place is a character U+xx00 (U+3000, U+4E00...): rarer
+    if odd > even:
+        candidates.append("utf-16-le")
+    elif even > odd:
+        candidates.append("utf-16-be")
+    for name in candidates:
+        try:  # a code unit cut at the end is left to the next read
+            text = codecs.getincrementaldecoder(name)().decode(head)
+        except UnicodeDecodeError:
+            continue
+        # each line break of the text is a byte 10 of the head: one decoded but from
+        # few of them is 8-bit text with a stray NUL after a line break
+        breaks = text.count("\n")
+        if _CONTROL.search(text) is None and text and 2 * breaks >= head.count(b"\n") and (
+                breaks or "\r" in text or sum(c < "\x80" for c in text) >= 0.8 * len(text)):
+            return name
     return None
+
+
+#: The control characters that a text file does not hold (a tab, line and page breaks
+#: aside): a NUL character is NUL bytes read as the wrong encoding.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f]")
 
 
 def encoding_hint(path, encoding=None):
     """A sentence saying how to read ``path`` (a file, or standard input's first bytes)
-    whose text did not decode in ``encoding`` (None: UTF-8) where it looks like UTF-16
-    or UTF-32, else ``""``."""
+    whose text did not decode in ``encoding`` (None: UTF-8), or whose header read so
+    holds NUL characters, where it looks like UTF-16 or UTF-32 (see
+    :func:`wide_encoding`) or holds NUL bytes, else ``""``."""
     try:
         if isinstance(path, bytes):
             head = path[:4096]
@@ -127,11 +155,34 @@ def encoding_hint(path, encoding=None):
     except OSError:
         return ""
     wide = wide_encoding(head)
-    if wide is None or (encoding is not None
-                        and codecs.lookup(encoding).name == codecs.lookup(wide).name):
+    if wide is None:
+        if 0 not in head:
+            return ""
+        return (" The file holds NUL bytes, as a text in UTF-16 or UTF-32 does (as Excel "
+                "saves \"Unicode text\") and one in UTF-8 or a Windows code page does not: "
+                "give its --encoding (utf-16-le, utf-16-be, utf-32-le...), or save it as "
+                "\"CSV UTF-8\".")
+    if encoding is not None and codecs.lookup(encoding).name == codecs.lookup(wide).name:
         return ""
     return (f" The file looks like {wide.upper()} (as Excel saves \"Unicode text\"), not "
             f"{encoding or 'UTF-8'}: give --encoding {wide}, or save it as \"CSV UTF-8\".")
+
+
+def nul_header_error(columns, what, source, encoding=None):
+    """The error to give where the header row of ``what`` (``--data 'x.csv'``), whose
+    first bytes are ``source`` (a path, or bytes), read in ``encoding`` (None: UTF-8)
+    holds NUL characters (``columns``): a UTF-16 or UTF-32 file read as 8-bit text,
+    which decodes (a NUL byte is valid UTF-8) and would otherwise be a column error
+    showing ``'x\\x00'``; None where no column name holds one."""
+    held = [str(c) for c in columns if "\x00" in str(c)]
+    if not held:
+        return None
+    hint = encoding_hint(source, encoding) or (
+        " Give the file's own --encoding (utf-16-le, utf-32-le...), or save it as "
+        "\"CSV UTF-8\".")
+    return (f"{what} is not a readable CSV file: its header row, read in "
+            f"{encoding or 'UTF-8'}, holds NUL characters (as {held[0]!r}), as a file in "
+            f"UTF-16 or UTF-32 read so does.{hint}")
 
 
 def _lines_format(lines):
@@ -277,9 +328,9 @@ def add_deploy_parsers(sub):
                       help="add the probabilities, one column <task>_proba_<class> per class")
     pred.add_argument("--id-column", help="a column of DATA copied to the output, first")
     pred.add_argument("--encoding", metavar="NAME",
-                      help="the encoding of a CSV DATA (default: UTF-8; UTF-16 where the "
-                      "file is, as Excel saves 'Unicode text'; else Windows-1252 where the "
-                      "file is not UTF-8)")
+                      help="the encoding of a CSV DATA (default: UTF-8; UTF-16 or UTF-32 "
+                      "where the file is, as Excel saves 'Unicode text'; else Windows-1252 "
+                      "where the file is not UTF-8)")
     pred.add_argument("--batch-size", type=int, default=10_000,
                       help="rows read and predicted at a time (default: 10000)")
     _add_trust(pred)
@@ -498,6 +549,10 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=()):
             hint = encoding_hint(exc.object) or f" {_STDIN_UTF8}"
             raise DeployInputError(f"DATA '-' is not a readable CSV file: {exc}.{hint}") \
                 from None
+        if head and "\x00" in head[0]:  # UTF-16 decodes as UTF-8: its ASCII and NULs
+            raise DeployInputError(nul_header_error(
+                [head[0].rstrip("\r\n")[:60]], "DATA '-'",
+                "".join(head).encode(encoding or "utf-8", "replace"), encoding))
         return _csv_batches(_Rejoined(head, stream), "-", batch_size, _lines_format(head),
                             text, verbatim, head="".join(head))
     path = Path(path)
@@ -571,6 +626,10 @@ def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=N
                              dtype={**dict.fromkeys(text, str), **dict.fromkeys(verbatim, str)},
                              **gaps, **options, **EXACT_FLOATS)
         first = next(reader)
+        nul = None if name == STDIO else nul_header_error(  # stdin: checked on its head
+            first.columns, f"DATA {name!r}", source, options.get("encoding"))
+        if nul is not None:
+            raise DeployInputError(nul)
     except StopIteration:
         raise DeployInputError(f"DATA {name!r} has a header but no data row.") from None
     except pd.errors.EmptyDataError:
@@ -738,6 +797,30 @@ def spell_not_applicable(predictions, final):
     return predictions
 
 
+def check_spelled_apart(final, out, model_name):
+    """Refuse to write predictions to ``out`` (``--out``) as a CSV file or a workbook,
+    where :func:`spell_not_applicable` writes a multilabel task that is not applicable
+    as :data:`MULTILABEL_NOT_APPLICABLE`, for a model whose multilabel task has a label
+    spelled so (fitted through the Python API): a prediction of that label alone would
+    be the same cell. A Parquet file writes a null there, apart."""
+    if str(out) != STDIO and Path(out).suffix.lower() in _PARQUET:
+        return
+    for task in final.schema_:
+        if task.kind == "multilabel" and any(
+                str(label).strip() == MULTILABEL_NOT_APPLICABLE for label in task.classes):
+            where = "standard output" if str(out) == STDIO else repr(str(out))
+            parquet = "predictions.parquet" if str(out) == STDIO else str(
+                Path(out).with_suffix(".parquet"))
+            raise DeployInputError(
+                f"Task {task.name!r} of MODEL {str(model_name)!r} is a multilabel task with "
+                f"a label {MULTILABEL_NOT_APPLICABLE!r}, the cell in which a CSV file or a "
+                "workbook of predictions writes the task where it is not applicable: in "
+                f"--out {where} a prediction of that label alone would be the same cell. "
+                f"Write a Parquet file (--out {parquet}), which holds a null there, or "
+                "refit the model with the label renamed."
+            )
+
+
 def _proba_column(task, label):
     """The name of the column of ``task``'s probability of ``label`` (``--proba``)."""
     return f"{task.name}_proba_{label}"
@@ -879,6 +962,7 @@ def predict_command(args):
     # before DATA is opened: a CSV file is read in batches while the first is written
     check_output_file(args.out, "--out", [("DATA", args.data), ("MODEL", args.model)])
     model, final = load_model(args.model, args.trust)
+    check_spelled_apart(final, args.out, args.model)
     try:
         encoding = check_encoding(args.encoding)
     except ValueError as exc:

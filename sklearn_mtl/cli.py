@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import numbers
 import os
 import sys
 import warnings
@@ -368,6 +369,7 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
         check_encoding,
         csv_format,
         encoding_hint,
+        nul_header_error,
         read_workbook,
     )
 
@@ -397,10 +399,13 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
     if path.suffix.lower() in _EXCEL:
         try:
             what = f"--data {str(path)!r}"
-            return read_workbook(path, what, **label_options(
-                lambda: read_workbook(path, what, nrows=0).columns)), None
+            frame = read_workbook(path, what, **label_options(  # the header: its row alone
+                lambda: read_workbook(path, what, nrows=0).columns))
         except ValueError as exc:
             raise CLIError(str(exc)) from None
+        plain = [c for c in (targets or ()) if c in frame.columns and c not in text]
+        counted = [c for c in plain if c not in labels.text(plain)]
+        return _missing_numbers(frame, counted, labels.missing()), None
     if path.suffix.lower() in _PARQUET:
         try:
             import pyarrow  # noqa: F401  (pandas reads Parquet through it)
@@ -427,7 +432,38 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
             exc, UnicodeDecodeError) else ""
         raise CLIError(f"--data {str(path)!r} is not a readable CSV file: {exc}.{hint}") \
             from None
+    nul = nul_header_error(frame.columns, f"--data {str(path)!r}", path,
+                           options.get("encoding"))
+    if nul is not None:  # a UTF-16 file read as UTF-8, which decodes: 'x\x00' columns
+        raise CLIError(nul)
     return frame, options.get("encoding")
+
+
+def _missing_numbers(frame, columns, cells):
+    """``frame`` with each number cell of its ``columns`` (a workbook's) whose number is
+    one of the ``cells``' missing, as ``read_csv`` matches ``na_values`` on a CSV file's
+    numbers (``-999`` names -999 and -999.0): ``read_excel`` matches a float cell so, but
+    leaves an integer cell -999 a class. A column left numbers and gaps is read as
+    numbers, as in a CSV file; the caller's frame is left as it is."""
+    values = set()
+    for cell in cells:
+        try:
+            values.add(float(cell))  # as pandas reads a number of na_values
+        except ValueError:
+            continue
+    if not values:
+        return frame
+    read = {}
+    for c in columns:
+        hit = frame[c].map(lambda v: isinstance(v, numbers.Number) and not isinstance(
+            v, (bool, np.bool_)) and float(v) in values).to_numpy(dtype=bool)
+        if hit.any():
+            read[c] = frame[c].mask(hit).infer_objects()
+    if read:
+        frame = frame.copy()
+        for c, column in read.items():
+            frame[c] = column
+    return frame
 
 
 def _load_table(path, targets, features, groups=None, label_sets=None, encoding=None,
@@ -488,7 +524,7 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
     Y = _whole_numbers(frame[targets].reset_index(drop=True))
     note = f"{path.name}: {len(frame)} rows"
     if read_in is not None:  # detected, a guess: other scripts' bytes may decode too
-        # a byte-order mark or NUL bytes say UTF-16 for sure; Windows-1252 is a guess
+        # a byte-order mark or NUL bytes say UTF-16 or UTF-32; Windows-1252 is a guess
         note += f", read in {read_in}" + ("" if encoding or read_in.startswith("utf-") else (
             " (it is not UTF-8; where its text reads wrong, give its --encoding)"))
     if typed:
@@ -777,7 +813,9 @@ def _label_sets(column, missing=None):
     by ``|`` (as ``predict`` writes them), an empty cell has none, a ``?`` cell (as
     ``predict`` writes a task that is not applicable) or one of the ``missing`` cells
     (default: those of :class:`_LabelReading`, ``NA``, ``None``...) is missing (None); a
-    Parquet list column's cells are the lists, a null one missing."""
+    Parquet list column's cells are the lists, a null one missing. A label ``?`` among
+    others (``?|a``) is refused: ``predict`` could not write a prediction of it apart
+    from a task that is not applicable, and it would read back as a missing label."""
     from ._cli_deploy import MISSING_MARK
 
     missing = (_LabelReading().missing() if missing is None else set(missing)) - {""}
@@ -794,7 +832,20 @@ def _label_sets(column, missing=None):
             return None
         return {part.strip() for part in str(cell).split("|") if part.strip()}
 
-    return column.map(labels).astype(object)
+    column = column if isinstance(column, pd.Series) else pd.Series(column, dtype=object)
+    sets = [labels(cell) for cell in column]
+    for row, found in enumerate(sets):
+        if found and any(str(label).strip() == MISSING_MARK for label in found):
+            cell = column.iloc[row]
+            shown = cell if isinstance(cell, str) else sorted(found)
+            raise CLIError(
+                f"--multilabel-targets column {str(column.name)!r} lists the label "
+                f"{MISSING_MARK!r} in data row {row + 1} ({shown!r}); a whole cell "
+                f"{MISSING_MARK!r} marks a row not annotated (a missing label), as predict "
+                "writes a task that is not applicable, so a label "
+                f"{MISSING_MARK!r} would read back as one. Give the label another name."
+            )
+    return pd.Series(sets, index=column.index, name=column.name, dtype=object)
 
 
 def _target_tasks(Y, args, models, folds=False):
@@ -967,8 +1018,8 @@ def _add_data_arguments(parser, *, groups):
                         "empty cell: none of the labels), each one multilabel task")
     parser.add_argument("--encoding", metavar="NAME",
                         help="with --data: the encoding of a CSV file (default: UTF-8; "
-                        "UTF-16 where the file is, as Excel saves 'Unicode text'; else "
-                        "Windows-1252 where the file is not UTF-8)")
+                        "UTF-16 or UTF-32 where the file is, as Excel saves 'Unicode "
+                        "text'; else Windows-1252 where the file is not UTF-8)")
     parser.add_argument("--na-values", metavar="CELLS",
                         help="with --data: comma-separated cells that mark a missing label "
                         "in the target columns of a CSV file or workbook, besides an empty "
@@ -1114,4 +1165,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # the imported module's main (python -m sklearn_mtl.cli): a model fitted here then
+    # refers to sklearn_mtl.cli's functions, which load() trusts, not to __main__'s
+    from sklearn_mtl.cli import main as _main
+
+    sys.exit(_main())

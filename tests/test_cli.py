@@ -1,3 +1,4 @@
+import importlib.util
 import re
 import subprocess
 import sys
@@ -32,6 +33,10 @@ def test_compare_penguins_subprocess(tmp_path):
     assert header.split()[1:] == ["dummy", "independent"]
     report = (out / "report.md").read_text()
     assert "| metric | dummy | independent |" in report
+    if importlib.util.find_spec("matplotlib") is None:  # the demo runs without the plot extra
+        assert 'no figure written (pip install "sklearn-mtl[plot]")' in result.stderr
+        assert "![" not in report and not list(out.glob("*.png"))
+        return
     assert "### independent" in report and "![" in report
     for name in ("task_accuracy.png", "task_f1_macro.png", "cooccurrence_dummy.png",
                  "cooccurrence_independent.png"):
@@ -604,6 +609,7 @@ def test_predict_data_without_rows_exits_2(saved_pipeline, tmp_path, capsys, suf
     if suffix == ".csv":
         X.iloc[:0].to_csv(data, index=False)
     else:
+        pytest.importorskip("pyarrow")
         X.iloc[:0].to_parquet(data, index=False)
     out = tmp_path / f"pred{suffix}"
     assert cli.main(["predict", str(path), str(data), "--out", str(out), "--quiet"]) == 2
@@ -1943,3 +1949,175 @@ def test_a_utf16_csv_file_is_read_or_named(tmp_path, capsys):
         mp.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes())))
         assert cli.main(["predict", str(model), "-", "--out", str(pred), "--quiet"]) == 2
     assert "looks like UTF-16" in capsys.readouterr().err
+
+
+# ------------------------------------------ '?' as a multilabel label; workbook numbers
+def test_a_question_mark_among_multilabel_labels_is_refused(tags_csv, tmp_path, capsys):
+    # '?|a' read as the labels {'?', 'a'}: a model with a label '?', whose prediction
+    # predict writes as the '?' of a task not applicable. A whole cell '?' stays missing.
+    column = pd.Series(["a", " ? ", "b|?"], name="tags")
+    with pytest.raises(cli.CLIError, match=r"--multilabel-targets column 'tags' lists "
+                       r"the label '\?' in data row 3 \('b\|\?'\)"):
+        cli._label_sets(column)
+    assert cli._label_sets(column.iloc[:2]).tolist() == [{"a"}, None]
+    with pytest.raises(cli.CLIError, match=r"in data row 1 \(\['\?', 'a'\]\)"):
+        cli._label_sets(pd.Series([np.array(["?", "a"], dtype=object)], name="tags"))
+    path, frame, _ = tags_csv
+    frame.loc[4, "tags"] = "?|red"
+    frame.to_csv(path, index=False)
+    for command in (["fit", "--model", "independent", "--out", str(tmp_path / "m.mtl")],
+                    ["compare", "--models", "dummy", "--cv", "2", "--out",
+                     str(tmp_path / "reports")]):
+        assert cli.main([*command, "--data", str(path), "--targets", "kind,tags",
+                         "--multilabel-targets", "tags", "--quiet"]) == 2
+        assert ("--multilabel-targets column 'tags' lists the label '?' in data row 5 "
+                "('?|red')") in capsys.readouterr().err
+    assert not (tmp_path / "m.mtl").exists()
+
+
+def test_predict_refuses_a_question_mark_label_in_a_text_file(tmp_path, capsys):
+    # a model fitted through the Python API with the label '?': its prediction {'?'}
+    # and a task not applicable would both be the cell '?' of a CSV file or a workbook
+    from sklearn.linear_model import LogisticRegression
+
+    import sklearn_mtl
+    from sklearn_mtl import IndependentTaskClassifier, Task
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=60), "y": rng.normal(size=60)})
+    gate = np.where(X["x"] > 0, "on", "off")
+    tags = [None if g == "off" else {"?"} if y > 0 else {"a"}
+            for g, y in zip(gate, X["y"], strict=True)]
+    Y = pd.DataFrame({"g": gate, "tags": pd.Series(tags, dtype=object)})
+    model = IndependentTaskClassifier(LogisticRegression(), tasks=[
+        Task("g"), Task("tags", kind="multilabel", gate=("g", "on"))]).fit(X, Y)
+    sklearn_mtl.save(model, tmp_path / "m.mtl")
+    X.to_csv(tmp_path / "x.csv", index=False)
+    for out in ("pred.csv", "pred.xlsx", "-"):
+        target = out if out == "-" else str(tmp_path / out)
+        assert cli.main(["predict", str(tmp_path / "m.mtl"), str(tmp_path / "x.csv"),
+                         "--out", target, "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert "Task 'tags' of MODEL" in err and "a label '?'" in err
+        suggested = "predictions.parquet" if out == "-" else str(tmp_path / "pred.parquet")
+        assert f"(--out {suggested})" in err
+        assert out == "-" or not (tmp_path / out).exists()
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "pred.parquet"
+    assert cli.main(["predict", str(tmp_path / "m.mtl"), str(tmp_path / "x.csv"), "--out",
+                     str(out), "--quiet"]) == 0
+    written = pd.read_parquet(out)["tags"]
+    expected = model.predict(X)["tags"]
+    assert written.isna().tolist() == [not isinstance(t, set) for t in expected]
+    assert {"?"} in list(expected) and "?" in written.dropna().tolist()
+
+
+def test_na_values_match_a_workbooks_number_cells_as_a_csv_files(tmp_path):
+    # --na-values -999 reads a workbook's integer cell -999 as a missing label, as in a
+    # CSV file (read_excel matched a float cell -999.5, but kept the integer one a class)
+    pytest.importorskip("openpyxl")
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"x": rng.normal(size=12), "cls": [1, 2, -999, 3] * 3,
+                          "r": [1.5, -999.5, 2.5, -999.0] * 3, "word": ["a", "b", -999, "c"] * 3,
+                          "code": ["01", "02", "-999", "NA"] * 3})
+    frame.to_csv(tmp_path / "na.csv", index=False)
+    frame.to_excel(tmp_path / "na.xlsx", index=False)
+    for options in ({"na_values": ["-999", "-999.5"]},
+                    {"na_values": ["-999.0", "-999.5"], "keep_default_na": False},
+                    {"na_values": ["-999", "-999.5"], "as_text": True, "numbers": ["r"]}):
+        reading = cli._LabelReading(**options)
+        read = [cli._load_table(tmp_path / name, "cls,r,word,code", None,
+                                labels=reading)[1] for name in ("na.csv", "na.xlsx")]
+        gap = "<gap>"
+        assert read[0]["cls"].astype(object).fillna(gap).tolist()[:4] == (
+            ["1", "2", gap, "3"] if options.get("as_text") else [1, 2, gap, 3])
+        assert read[0]["r"].fillna(0).tolist()[:4] == [1.5, 0, 2.5, 0]
+        assert read[0]["word"].fillna(gap).tolist()[:4] == ["a", "b", gap, "c"]
+        for column in read[0].columns:
+            pd.testing.assert_series_equal(read[1][column], read[0][column],
+                                           check_dtype=column != "word")
+
+
+# ------------------------------------------------- UTF-16 and UTF-32 without a mark
+_WIDE_TEXTS = {
+    "cyrillic": "имя,цвет\nиван,красный\n",
+    "japanese": "名前,色\n太郎,赤\n",
+    "u3000": "a,b\n" * 5 + "x\u3000y,1\n",  # a zero byte in the other place too
+    "accents": "nom,été\nà,ü\n",
+    "ascii": "a\n",
+}
+
+
+@pytest.mark.parametrize("text", list(_WIDE_TEXTS))
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_wide_text_without_a_byte_order_mark_is_detected(text, encoding):
+    # UTF-16 of Cyrillic or Chinese text has few NUL bytes (its punctuation, digits and
+    # line breaks), and read as Windows-1252 garbage; UTF-32 was not detected at all
+    from sklearn_mtl._cli_deploy import wide_encoding
+
+    head = _WIDE_TEXTS[text].encode(encoding)
+    assert wide_encoding(head) == encoding
+    for cut in (1, 2, 3):  # a head that ends inside a character
+        assert wide_encoding((_WIDE_TEXTS[text] * 200).encode(encoding)[:4096 - cut]) \
+            == encoding
+
+
+def test_text_with_stray_nul_bytes_is_not_taken_for_wide_text():
+    from sklearn_mtl._cli_deploy import wide_encoding
+
+    for head in (b"a,b\n1,\x00\n2,x\x00\n", b"a,b\n" + b"x" + b"\x00" * 7 * 20,
+                 bytes(range(256)) * 4,
+                 "nom,été\nà,ü\n".encode(), "nom,été\nà,ü\n".encode("cp1252"),
+                 "名前,色\n太郎,赤\n".encode()):
+        assert wide_encoding(head) is None, head
+    rng = np.random.RandomState(0)
+    text = bytearray(("nom,été,x\n" + "".join(f"ligne {i},à côté,{i * 3.1}\n"
+                                              for i in range(300))).encode("utf-8")[:4096])
+    for _ in range(200):  # UTF-8 with NUL bytes here and there: still 8-bit text
+        head = text.copy()
+        for k in rng.randint(len(head), size=rng.randint(1, 8)):
+            head[k] = 0
+        assert wide_encoding(bytes(head)) is None
+
+
+def test_wide_text_without_a_mark_is_read_or_named(tmp_path, capsys):
+    # a UTF-16 file without a byte-order mark read as UTF-8 (--encoding utf-8, standard
+    # input) decodes (a NUL byte is valid UTF-8): the error names the header's NUL
+    # characters and the encoding to give, not columns 'x\x00' that are not there
+    import io
+
+    frame = pd.DataFrame({"имя": ["иван", "пётр"] * 15, "x": np.arange(30.0) % 4,
+                          "цвет": ["красный", "синий", "белый"] * 10})
+    model, pred = tmp_path / "m.mtl", tmp_path / "p.csv"
+    for encoding in ("utf-16-le", "utf-32-be"):
+        path = tmp_path / f"{encoding}.csv"
+        path.write_bytes(frame.to_csv(index=False).encode(encoding))
+        assert cli.main(["fit", "--data", str(path), "--targets", "цвет", "--model",
+                         "independent", "--out", str(model)]) == 0
+        assert f"read in {encoding}." in capsys.readouterr().out
+        assert cli.main(["predict", str(model), str(path), "--out", str(pred),
+                         "--quiet"]) == 0
+        assert set(pd.read_csv(pred)["цвет"]) <= {"красный", "синий", "белый"}
+    path = tmp_path / "utf-16-le.csv"
+    assert cli.main(["fit", "--data", str(path), "--targets", "цвет", "--out", str(model),
+                     "--encoding", "utf-8"]) == 2
+    err = capsys.readouterr().err
+    assert f"--data {str(path)!r} is not a readable CSV file: its header row, read in " \
+           "utf-8, holds NUL characters" in err
+    assert "give --encoding utf-16-le" in err
+    assert cli.main(["predict", str(model), str(path), "--out", str(pred),
+                     "--encoding", "utf-8"]) == 2
+    err = capsys.readouterr().err
+    assert f"DATA {str(path)!r} is not a readable CSV file" in err
+    assert "give --encoding utf-16-le" in err
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes())))
+        assert cli.main(["predict", str(model), "-", "--out", str(pred), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "DATA '-' is not a readable CSV file" in err and "--encoding utf-16-le" in err
+    # NUL bytes whose encoding is not told: the hint still names them
+    odd = tmp_path / "odd.csv"
+    odd.write_bytes(b"x\x00\x00,cls\n1,a\n2,b\n")
+    assert cli.main(["fit", "--data", str(odd), "--targets", "cls", "--out",
+                     str(model)]) == 2
+    assert "The file holds NUL bytes" in capsys.readouterr().err
