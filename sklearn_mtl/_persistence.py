@@ -181,8 +181,8 @@ def save(estimator, path, *, include_optimizer=False):
     >>> X, Y = np.arange(8.0).reshape(-1, 1), np.array([[0, 1], [0, 1], [0, 0], [1, 0]] * 2)
     >>> clf = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
     >>> path = save(clf, os.path.join(tempfile.mkdtemp(), "model.mtl"))
-    >>> (load(path).predict(X) == clf.predict(X)).all()
-    np.True_
+    >>> bool((load(path).predict(X) == clf.predict(X)).all())
+    True
     """
     from . import __version__
 
@@ -357,7 +357,9 @@ class _Writer:
                 "ordered": bool(obj.ordered),
             }
         if isinstance(obj, pd.StringDtype):  # its name does not say its storage or NA
-            return {"$t": "pd_string", "storage": obj.storage,
+            # pandas < 2.3 names the pyarrow strings missing as NaN "pyarrow_numpy"
+            storage = "pyarrow" if obj.storage == "pyarrow_numpy" else obj.storage
+            return {"$t": "pd_string", "storage": storage,
                     "na": "NA" if obj.na_value is pd.NA else "nan"}
         if isinstance(obj, pd.ArrowDtype):  # "string[pyarrow]" would read as StringDtype
             # its name, for the reader; its type as data, from which load rebuilds it
@@ -607,6 +609,14 @@ def _check_skops_loads(names, where, obj):
         raise TypeError(
             f"{where} ({type(obj).__name__}) holds pd.NA ({held[0]}), which skops stores "
             f"but cannot load again.{_instead(obj)}"
+        )
+    # skops 0.11 writes a network's tensors (0.16 refuses them) into a file that load()
+    # refuses, torch's types not being trusted
+    held = [name for name in names if name.split(".")[0] in ("torch", "skorch")]
+    if held:
+        raise TypeError(
+            f"{where} ({type(obj).__name__}) cannot be stored: it holds a network "
+            f"({held[0]}), which skops cannot load safely.{_instead(obj)}"
         )
 
 
@@ -942,7 +952,17 @@ class _Reader:
             storage = str(node["storage"])
             if storage not in ("python", "pyarrow"):
                 raise UnsafeModelFileError(f"Unknown string storage {storage!r}.")
-            return pd.StringDtype(storage, na_value=pd.NA if node["na"] == "NA" else np.nan)
+            if node["na"] == "NA":
+                return pd.StringDtype(storage)
+            try:
+                return pd.StringDtype(storage, na_value=np.nan)
+            except TypeError:  # pandas < 2.3: no na_value, NaN strings are "pyarrow_numpy"
+                if storage == "pyarrow":
+                    return pd.StringDtype("pyarrow_numpy")
+                raise UnsafeModelFileError(
+                    "The model's labels are python strings missing as NaN, which need "
+                    f"pandas >= 2.3 (this is pandas {pd.__version__})."
+                ) from None
         if tag == "pd_arrow":
             if "type" in node:
                 return pd.ArrowDtype(_checked_arrow_type(node["type"]))
@@ -1089,6 +1109,13 @@ class _Reader:
         if (dotted in self.trusted or dotted in _SKOPS_DATA_TYPES
                 or dotted in _SKOPS_SKLEARN_INTERNALS or dotted.startswith("sklearn_mtl.")):
             return True
+        if dotted.startswith("_loss."):
+            # scikit-learn < 1.9 builds its Cython losses (a gradient boosting's `_loss`)
+            # with the bare module name "_loss": trusted as the same classes
+            from sklearn._loss import _loss
+
+            cls = getattr(_loss, dotted[len("_loss."):], None)
+            return isinstance(cls, type) and cls.__module__ == "_loss"
         if not dotted.startswith("sklearn."):
             return False
         module, _, name = dotted.rpartition(".")
@@ -1127,7 +1154,8 @@ def _arrow_type_spec(arrow_type, where):
                 "value": _arrow_type_spec(arrow_type.value_type, where),
                 "ordered": bool(arrow_type.ordered)}
     for kind in _ARROW_LISTS:
-        if getattr(types, f"is_{kind}")(arrow_type):
+        is_kind = getattr(types, f"is_{kind}", None)  # list views: pyarrow >= 16
+        if is_kind is not None and is_kind(arrow_type):
             spec = {"type": kind, "item": _arrow_field_spec(arrow_type.value_field, where)}
             if kind == "fixed_size_list":
                 spec["size"] = arrow_type.list_size
@@ -1202,7 +1230,7 @@ def _arrow_type(spec, depth=0):
     if kind in ("list", "fixed_size_list"):
         size = _int(spec["size"], 0) if kind == "fixed_size_list" else -1
         return pa.list_(field(spec["item"]), size)
-    if kind in ("large_list", "list_view", "large_list_view"):
+    if kind in ("large_list", "list_view", "large_list_view") and hasattr(pa, kind):
         return getattr(pa, kind)(field(spec["item"]))
     if kind == "map":
         return pa.map_(field(spec["key"]), field(spec["item"]),

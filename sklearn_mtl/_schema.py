@@ -197,7 +197,18 @@ def _is_collection(values):
 
 def _plain(values):
     """Python scalars (not numpy scalars) for reprs and JSON."""
-    return [v.item() if isinstance(v, np.generic) else v for v in values]
+    return [_plain_scalar(v) if isinstance(v, np.generic) else v for v in values]
+
+
+def _plain_scalar(v):
+    item = v.item()
+    if isinstance(item, int) and isinstance(v, (np.datetime64, np.timedelta64)):
+        # nanoseconds do not fit a datetime: .item() gives an int (pandas < 3 reads
+        # dates as datetime64[ns]); the pandas scalar keeps the date
+        import pandas as pd
+
+        return pd.Timestamp(v) if isinstance(v, np.datetime64) else pd.Timedelta(v)
+    return item
 
 
 def _labels_equal(a, b):

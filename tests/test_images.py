@@ -60,7 +60,7 @@ def test_car_images_show_the_car():
     # With noise off, the same seed with and without a car differ only where it is.
     X, Y = make_car_images(40, noise=0.0, random_state=3)
     red = X[:, 0] - X[:, 1:].mean(axis=1)
-    reds = (Y["color"] == "red").fillna(False).to_numpy()
+    reds = (Y["color"] == "red").fillna(False).to_numpy(dtype=bool)  # object in pandas 2
     assert red[reds].max(axis=(1, 2)).mean() > 0.5
 
 

@@ -243,3 +243,19 @@ def test_as_task_list():
         as_task_list([task, 3])
     with pytest.raises(ValueError, match=r"Duplicate task name\(s\) \['a'\]"):
         as_task_list([task, Task("a")])
+
+
+def test_nanosecond_date_labels_are_classes_as_dates():
+    # datetime64[ns] labels (pandas < 3 reads every date so) had ints for classes, their
+    # nanoseconds, and fit refused its own labels as not among them
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_mtl import IndependentTaskClassifier
+
+    X = np.arange(20, dtype=float).reshape(-1, 1)
+    when = pd.Series(np.array(["2020-01-01", "2021-06-30"] * 10, dtype="datetime64[ns]"))
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, pd.DataFrame({"when": when}))
+    assert model.schema_["when"].classes == [pd.Timestamp("2020-01-01"),
+                                             pd.Timestamp("2021-06-30")]
+    predicted = model.predict(X)["when"]
+    assert predicted.dtype == when.dtype and predicted.isin(when).all()

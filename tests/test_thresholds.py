@@ -374,7 +374,8 @@ def test_a_series_y_is_read_by_position_whatever_its_index(index, column):
     tuner = TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()), cv=3)
     tuner.fit(X.set_axis(index), Y[column].set_axis(index))
     (name,) = plain.thresholds_
-    np.testing.assert_array_equal(tuner.thresholds_[name], plain.thresholds_[name])
+    # to rounding: under pandas 2.1 one threshold differed in its last bit (5.6e-17)
+    np.testing.assert_allclose(tuner.thresholds_[name], plain.thresholds_[name], rtol=1e-14)
     np.testing.assert_array_equal(tuner.best_scores_[name], plain.best_scores_[name])
 
 

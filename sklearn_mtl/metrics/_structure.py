@@ -141,8 +141,8 @@ def cooccurrence_difference(Y_true, Y_pred, *, schema=None, normalize="all"):
     >>> from sklearn_mtl.metrics import cooccurrence_difference
     >>> Y_true = pd.DataFrame({"a": ["x", "y"], "b": ["u", "v"]})
     >>> Y_pred = pd.DataFrame({"a": ["x", "y"], "b": ["u", "u"]})
-    >>> cooccurrence_difference(Y_true, Y_pred, normalize=None).loc["a=y", "b=u"]
-    np.int64(1)
+    >>> int(cooccurrence_difference(Y_true, Y_pred, normalize=None).loc["a=y", "b=u"])
+    1
     """
     _check_normalize(normalize)
     true, pred = encode_pair(Y_true, Y_pred, schema)
