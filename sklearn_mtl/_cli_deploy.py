@@ -168,20 +168,42 @@ def encoding_hint(path, encoding=None):
             f"{encoding or 'UTF-8'}: give --encoding {wide}, or save it as \"CSV UTF-8\".")
 
 
-def nul_header_error(columns, what, source, encoding=None):
+def header_text(path, encoding=None, limit=1 << 16):
+    """The header row (the first line) of the file ``path`` as read in ``encoding``
+    (None: UTF-8, a byte-order mark skipped), of its first ``limit`` bytes at most; None
+    where the file cannot be read or its first line does not decode (``read_csv`` then
+    says why)."""
+    text = ""
+    try:
+        decoder = codecs.getincrementaldecoder(encoding or "utf-8-sig")()
+        with open(path, "rb") as f:
+            while len(text) < limit and not re.search("[\r\n]", text):
+                chunk = f.read(1024)  # a line at a time, not the bytes after it
+                text += decoder.decode(chunk, final=not chunk)
+                if not chunk:
+                    break
+    except (OSError, LookupError, UnicodeDecodeError):
+        return None
+    return re.split("[\r\n]", text, maxsplit=1)[0]
+
+
+def nul_header_error(header, what, source, encoding=None):
     """The error to give where the header row of ``what`` (``--data 'x.csv'``), whose
     first bytes are ``source`` (a path, or bytes), read in ``encoding`` (None: UTF-8)
-    holds NUL characters (``columns``): a UTF-16 or UTF-32 file read as 8-bit text,
-    which decodes (a NUL byte is valid UTF-8) and would otherwise be a column error
-    showing ``'x\\x00'``; None where no column name holds one."""
-    held = [str(c) for c in columns if "\x00" in str(c)]
-    if not held:
+    holds NUL characters: a UTF-16 or UTF-32 file read as 8-bit text, which decodes (a
+    NUL byte is valid UTF-8) and would otherwise be a column error showing ``'x\\x00'``
+    (pandas 3), or ``'x'`` (pandas 2, which drops them from the column names); None
+    where the ``header`` (the header row as read, see :func:`header_text`; None: not
+    read) holds none. The text, not the column names ``read_csv`` gives, is looked at,
+    so both pandas versions say so."""
+    if header is None or "\x00" not in header:
         return None
+    held = next(f for f in re.split("[,;\t|]", header) if "\x00" in f)[:60]
     hint = encoding_hint(source, encoding) or (
         " Give the file's own --encoding (utf-16-le, utf-32-le...), or save it as "
         "\"CSV UTF-8\".")
     return (f"{what} is not a readable CSV file: its header row, read in "
-            f"{encoding or 'UTF-8'}, holds NUL characters (as {held[0]!r}), as a file in "
+            f"{encoding or 'UTF-8'}, holds NUL characters (as {held!r}), as a file in "
             f"UTF-16 or UTF-32 read so does.{hint}")
 
 
@@ -549,10 +571,11 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=()):
             hint = encoding_hint(exc.object) or f" {_STDIN_UTF8}"
             raise DeployInputError(f"DATA '-' is not a readable CSV file: {exc}.{hint}") \
                 from None
-        if head and "\x00" in head[0]:  # UTF-16 decodes as UTF-8: its ASCII and NULs
-            raise DeployInputError(nul_header_error(
-                [head[0].rstrip("\r\n")[:60]], "DATA '-'",
-                "".join(head).encode(encoding or "utf-8", "replace"), encoding))
+        nul = nul_header_error(  # UTF-16 decodes as UTF-8: its ASCII and NULs
+            head[0].rstrip("\r\n") if head else None, "DATA '-'",
+            "".join(head).encode(encoding or "utf-8", "replace"), encoding)
+        if nul is not None:
+            raise DeployInputError(nul)
         return _csv_batches(_Rejoined(head, stream), "-", batch_size, _lines_format(head),
                             text, verbatim, head="".join(head))
     path = Path(path)
@@ -615,6 +638,11 @@ def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=N
                           encoding_hint(source, options.get("encoding")))
         return DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}{hint}")
 
+    nul = None if name == STDIO else nul_header_error(  # stdin: checked on its head
+        header_text(source, options.get("encoding")), f"DATA {name!r}", source,
+        options.get("encoding"))
+    if nul is not None:
+        raise DeployInputError(nul)
     reader, gaps = None, {}
     try:
         if verbatim:  # the gaps read_csv reads by default, in every other column
@@ -626,10 +654,6 @@ def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=N
                              dtype={**dict.fromkeys(text, str), **dict.fromkeys(verbatim, str)},
                              **gaps, **options, **EXACT_FLOATS)
         first = next(reader)
-        nul = None if name == STDIO else nul_header_error(  # stdin: checked on its head
-            first.columns, f"DATA {name!r}", source, options.get("encoding"))
-        if nul is not None:
-            raise DeployInputError(nul)
     except StopIteration:
         raise DeployInputError(f"DATA {name!r} has a header but no data row.") from None
     except pd.errors.EmptyDataError:

@@ -369,6 +369,7 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
         check_encoding,
         csv_format,
         encoding_hint,
+        header_text,
         nul_header_error,
         read_workbook,
     )
@@ -390,7 +391,7 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
             return {}
         header = list(read_header())
         plain = [c for c in (targets or ()) if c in header and c not in text]
-        missing = sorted(labels.missing() - {MISSING_MARK})  # '?' counted apart
+        missing = _na_spellings(labels.missing() - {MISSING_MARK})  # '?' counted apart
         return {"keep_default_na": False,
                 "na_values": {**{c: sorted(_NA_CELLS) for c in header},
                               **dict.fromkeys(plain, missing), **{c: [] for c in text}},
@@ -420,6 +421,10 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
             raise CLIError(f"--data {str(path)!r} is not a readable Parquet file: {exc}") \
                 from None
     options = csv_format(path, encoding=encoding)
+    nul = nul_header_error(header_text(path, options.get("encoding")),
+                           f"--data {str(path)!r}", path, options.get("encoding"))
+    if nul is not None:  # a UTF-16 file read as UTF-8, which decodes: 'x\x00' columns
+        raise CLIError(nul)
     try:
         frame = pd.read_csv(path, **options, **EXACT_FLOATS, **label_options(
             lambda: pd.read_csv(path, nrows=0, **options).columns))
@@ -432,11 +437,25 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
             exc, UnicodeDecodeError) else ""
         raise CLIError(f"--data {str(path)!r} is not a readable CSV file: {exc}.{hint}") \
             from None
-    nul = nul_header_error(frame.columns, f"--data {str(path)!r}", path,
-                           options.get("encoding"))
-    if nul is not None:  # a UTF-16 file read as UTF-8, which decodes: 'x\x00' columns
-        raise CLIError(nul)
     return frame, options.get("encoding")
+
+
+def _na_spellings(cells):
+    """The ``cells`` (``na_values``), each number also spelled as pandas 3's ``read_csv``
+    spells it: ``-999`` also as ``-999.0``, and ``-999.0`` as ``-999``. pandas before 3.0
+    matched a column's ``na_values`` (a dict) only as written, so that ``--na-values
+    -999.0`` kept an integer cell ``-999`` a class, and ``--na-values -999`` a text cell
+    ``-999.0`` (``--targets-as-text``); spelled out, they read alike on pandas 2 and 3."""
+    spellings = set()
+    for cell in cells:
+        spellings.add(str(cell))
+        try:
+            number = float(cell)
+            if number == int(number):  # an integer: both its spellings
+                spellings.update((str(int(number)), f"{int(number)}.0"))
+        except (ValueError, OverflowError):  # text, nan, inf: as written
+            continue
+    return sorted(spellings)
 
 
 def _missing_numbers(frame, columns, cells):

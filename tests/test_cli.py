@@ -2121,3 +2121,24 @@ def test_wide_text_without_a_mark_is_read_or_named(tmp_path, capsys):
     assert cli.main(["fit", "--data", str(odd), "--targets", "cls", "--out",
                      str(model)]) == 2
     assert "The file holds NUL bytes" in capsys.readouterr().err
+
+
+def test_na_values_name_a_numbers_other_spelling_on_every_pandas(tmp_path):
+    # --na-values -999 is also the cell -999.0, and -999.0 the cell -999, in a column of
+    # integers and one read as text (--targets-as-text), as pandas 3's read_csv matches
+    # them; pandas 2 matched a column's na_values only as written
+    path = tmp_path / "t.csv"
+    path.write_text("x,a,b\n1,-999,-999.0\n2,01,-999.00\n3,02,5\n")
+    gap = "<gap>"
+    for marker in ("-999", "-999.0"):
+        numbers = cli._load_table(path, "a,b", None,
+                                  labels=cli._LabelReading([marker]))[1]
+        assert numbers["a"].astype(object).fillna(gap).tolist() == [gap, 1, 2]
+        # -999.00 is a number, which matches too
+        assert numbers["b"].astype(object).fillna(gap).tolist() == [gap, gap, 5]
+        text = cli._load_table(path, "a,b", None,
+                               labels=cli._LabelReading([marker], as_text=True))[1]
+        assert text["a"].fillna(gap).tolist() == [gap, "01", "02"]
+        assert text["b"].fillna(gap).tolist() == [gap, "-999.00", "5"]  # as written
+    assert cli._na_spellings(["-999", "NA", "2.5", "1e3", "nan"]) == [
+        "-999", "-999.0", "1000", "1000.0", "1e3", "2.5", "NA", "nan"]
