@@ -1872,27 +1872,34 @@ def test_fit_takes_label_spellings_and_codes_as_classes(spelled_csv, tmp_path, c
         assert flag in help_text
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
-def test_predict_tells_no_label_from_not_applicable(tmp_path, suffix):
-    # a multilabel task predicted with none of its labels (an empty cell) and one whose
-    # gate is off (?, as --multilabel-targets reads a missing label) differ in the file
+def _gated_tags_model(tmp_path, labels):
+    """X and a saved model (``m.mtl``, X in ``x.csv``) of a gate ``g`` and a multilabel
+    task ``tags`` applicable where ``g == "on"``, whose label sets ``labels(y)`` draws."""
     from sklearn.linear_model import LogisticRegression
 
     import sklearn_mtl
     from sklearn_mtl import IndependentTaskClassifier, Task
 
-    if suffix == ".xlsx":
-        pytest.importorskip("openpyxl")
     rng = np.random.RandomState(0)
     X = pd.DataFrame({"x": rng.normal(size=60), "y": rng.normal(size=60)})
     gate = np.where(X["x"] > 0, "on", "off")
-    tags = [None if g == "off" else set() if y > 0.5 else {"a"} if y > -0.5 else {"a", "b"}
-            for g, y in zip(gate, X["y"], strict=True)]
+    tags = [None if g == "off" else labels(y) for g, y in zip(gate, X["y"], strict=True)]
     Y = pd.DataFrame({"g": gate, "tags": pd.Series(tags, dtype=object)})
     model = IndependentTaskClassifier(LogisticRegression(), tasks=[
         Task("g"), Task("tags", kind="multilabel", gate=("g", "on"))]).fit(X, Y)
     sklearn_mtl.save(model, tmp_path / "m.mtl")
     X.to_csv(tmp_path / "x.csv", index=False)
+    return X, model
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_predict_tells_no_label_from_not_applicable(tmp_path, suffix):
+    # a multilabel task predicted with none of its labels (an empty cell) and one whose
+    # gate is off (?, as --multilabel-targets reads a missing label) differ in the file
+    if suffix == ".xlsx":
+        pytest.importorskip("openpyxl")
+    X, model = _gated_tags_model(tmp_path, lambda y: set() if y > 0.5 else {"a"} if y > -0.5
+                                 else {"a", "b"})
     out = tmp_path / f"pred{suffix}"
     assert cli.main(["predict", str(tmp_path / "m.mtl"), str(tmp_path / "x.csv"), "--out",
                      str(out), "--quiet"]) == 0
@@ -1978,21 +1985,7 @@ def test_a_question_mark_among_multilabel_labels_is_refused(tags_csv, tmp_path, 
 def test_predict_refuses_a_question_mark_label_in_a_text_file(tmp_path, capsys):
     # a model fitted through the Python API with the label '?': its prediction {'?'}
     # and a task not applicable would both be the cell '?' of a CSV file or a workbook
-    from sklearn.linear_model import LogisticRegression
-
-    import sklearn_mtl
-    from sklearn_mtl import IndependentTaskClassifier, Task
-
-    rng = np.random.RandomState(0)
-    X = pd.DataFrame({"x": rng.normal(size=60), "y": rng.normal(size=60)})
-    gate = np.where(X["x"] > 0, "on", "off")
-    tags = [None if g == "off" else {"?"} if y > 0 else {"a"}
-            for g, y in zip(gate, X["y"], strict=True)]
-    Y = pd.DataFrame({"g": gate, "tags": pd.Series(tags, dtype=object)})
-    model = IndependentTaskClassifier(LogisticRegression(), tasks=[
-        Task("g"), Task("tags", kind="multilabel", gate=("g", "on"))]).fit(X, Y)
-    sklearn_mtl.save(model, tmp_path / "m.mtl")
-    X.to_csv(tmp_path / "x.csv", index=False)
+    X, model = _gated_tags_model(tmp_path, lambda y: {"?"} if y > 0 else {"a"})
     for out in ("pred.csv", "pred.xlsx", "-"):
         target = out if out == "-" else str(tmp_path / out)
         assert cli.main(["predict", str(tmp_path / "m.mtl"), str(tmp_path / "x.csv"),
