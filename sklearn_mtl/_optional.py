@@ -43,6 +43,15 @@ def import_optional(module, *, feature, extra=None):
         # dataframe needs pyarrow, which the same extra installs)
         package = (getattr(exc, "name", None) or module).partition(".")[0]
         command = f'pip install "sklearn-mtl[{extra}]"' if extra else f"pip install {package}"
+        if not isinstance(exc, ModuleNotFoundError):
+            # installed, but its import failed (a build against another numpy, a
+            # broken install): reinstalling the extra is the likely cure, not a first one
+            raise ImportError(
+                f"{feature} needs {module.partition('.')[0]}, which is installed but "
+                f"failed to import ({exc}). Reinstall it, e.g. `{command} "
+                "--force-reinstall`.",
+                name=package,
+            ) from exc
         raise ImportError(
             f"{feature} needs {package}, which is not installed ({exc}). "
             f"Install it with `{command}`.",

@@ -43,6 +43,23 @@ def test_import_optional_names_the_feature_and_the_extra(monkeypatch):
     assert isinstance(info.value.__cause__, ImportError)  # the original error, chained
 
 
+def test_import_optional_tells_a_failing_import_from_a_missing_package(monkeypatch, tmp_path):
+    # an installed package whose own import fails (a build against another numpy) was
+    # called "not installed", with the pip line of an extra the user already has
+    (tmp_path / "brokenpkg").mkdir()
+    (tmp_path / "brokenpkg" / "__init__.py").write_text(
+        "from numpy import no_such_name  # noqa\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ImportError) as info:
+        import_optional("brokenpkg", feature="run_onnx", extra="onnx")
+    message = str(info.value)
+    assert message.startswith("run_onnx needs brokenpkg, which is installed but failed to "
+                              "import (cannot import name 'no_such_name' from 'numpy'")
+    assert "not installed" not in message
+    assert message.endswith('`pip install "sklearn-mtl[onnx]" --force-reinstall`.')
+    assert isinstance(info.value.__cause__, ImportError)
+
+
 def test_import_optional_without_an_extra_names_the_package(monkeypatch):
     _absent(monkeypatch, "polars")
     with pytest.raises(ImportError, match="Install it with `pip install polars`"):

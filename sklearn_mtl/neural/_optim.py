@@ -123,8 +123,11 @@ class LeanAdamStep:
                 )
         # what Optimizer.step does under a torch LR scheduler's wrapper: without it the
         # scheduler warns of a step "before optimizer.step()" (a loaded optimizer's state
-        # takes this path from its first step)
+        # takes this path from its first step). torch marks _opt_called; releases before
+        # it counted the optimizer's steps in _step_count
         opt._opt_called = True
+        if getattr(opt, "_step_count", 1) < 1:
+            opt._step_count = 1
 
 
     def _state_lists(self, i, group, params):
