@@ -101,9 +101,15 @@ def wide_encoding(head):
     character of a CSV file's punctuation, digits and line breaks (ASCII, even beside
     Cyrillic or Chinese text) is a zero after its byte in ``utf-16-le``, before it in
     ``utf-16-be``; every fourth byte of a UTF-32 text is zero. That order is then
-    confirmed: the head (whole code units) decodes in it, with no NUL or other control
-    character, and with line breaks where its bytes have them (8-bit text with a stray
-    NUL has few) or mostly ASCII text. None for another text."""
+    confirmed: its zeros are 1 in 16 code units or more, and twice those of the other
+    place at least; the head (whole code units) decodes in it, with no NUL or other
+    control character, with line breaks where its bytes have them, and is mostly ASCII
+    or holds a separator or a digit for each line break, four of them in all. 8-bit text
+    with stray NUL bytes (one before each line break, as C strings end, too) fails
+    there: read so, each NUL byte is one character with the byte beside it, the other
+    bytes pairs of letters, so that a NUL byte or two cannot give four, and a NUL before
+    each line break gives line breaks alone. None for another text, and where the head
+    does not tell (a few bytes): the caller then says that the file holds NUL bytes."""
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         return "utf-32"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -116,24 +122,31 @@ def wide_encoding(head):
         candidates += [name for name, k in (("utf-32-le", 3), ("utf-32-be", 0))
                        if quads[k::4].count(0) == len(quads) // 4]
     pairs = head[:len(head) // 2 * 2]
-    even, odd = pairs[0::2].count(0), pairs[1::2].count(0)
-    # a zero in the other place is a character U+xx00 (U+3000, U+4E00...): rarer
-    if odd > even:
-        candidates.append("utf-16-le")
-    elif even > odd:
-        candidates.append("utf-16-be")
+    low, high = pairs[0::2].count(0), pairs[1::2].count(0)
+    for name, zeros, other in (("utf-16-le", high, low), ("utf-16-be", low, high)):
+        # a zero in the other place is a character U+xx00 (U+3000, U+4E00...): rare;
+        # stray NUL bytes fall in both places, and are few beside a CSV file's ASCII
+        if zeros and 16 * zeros >= len(pairs) // 2 and 2 * other <= zeros:
+            candidates.append(name)
     for name in candidates:
         try:  # a code unit cut at the end is left to the next read
             text = codecs.getincrementaldecoder(name)().decode(head)
         except UnicodeDecodeError:
             continue
         # each line break of the text is a byte 10 of the head: one decoded but from
-        # few of them is 8-bit text with a stray NUL after a line break
-        breaks = text.count("\n")
+        # few of them is 8-bit text with a stray NUL after a line break; each line of
+        # a CSV file has a separator or a digit, where stray NULs give line breaks
+        breaks, marks = text.count("\n"), len(_CSV_MARKS.findall(text))
         if _CONTROL.search(text) is None and text and 2 * breaks >= head.count(b"\n") and (
-                breaks or "\r" in text or sum(c < "\x80" for c in text) >= 0.8 * len(text)):
+                marks >= breaks and marks + breaks >= 4
+                or sum(c < "\x80" for c in text) >= 0.8 * len(text)):
             return name
     return None
+
+
+#: The ASCII characters of a CSV file's lines beside text in any script: separators,
+#: quotes and digits.
+_CSV_MARKS = re.compile('[\t,;|"0-9]')
 
 
 #: The control characters that a text file does not hold (a tab, line and page breaks
@@ -146,26 +159,39 @@ def encoding_hint(path, encoding=None):
     whose text did not decode in ``encoding`` (None: UTF-8), or whose header read so
     holds NUL characters, where it looks like UTF-16 or UTF-32 (see
     :func:`wide_encoding`) or holds NUL bytes, else ``""``."""
-    try:
-        if isinstance(path, bytes):
-            head = path[:4096]
-        else:
-            with open(path, "rb") as f:
-                head = f.read(4096)
-    except OSError:
-        return ""
+    head = _head(path)
     wide = wide_encoding(head)
     if wide is None:
         if 0 not in head:
             return ""
         return (" The file holds NUL bytes, as a text in UTF-16 or UTF-32 does (as Excel "
-                "saves \"Unicode text\") and one in UTF-8 or a Windows code page does not: "
-                "give its --encoding (utf-16-le, utf-16-be, utf-32-le...), or save it as "
-                "\"CSV UTF-8\".")
-    if encoding is not None and codecs.lookup(encoding).name == codecs.lookup(wide).name:
+                "saves \"Unicode text\") and one in UTF-8 or a Windows code page does not "
+                "(stray ones aside): give its --encoding where it is one (utf-16-le, "
+                "utf-16-be, utf-32-le...), or save it as \"CSV UTF-8\".")
+    return _wide_hint(wide, encoding)
+
+
+def _wide_hint(wide, encoding):
+    """The sentence naming the encoding ``wide`` (see :func:`wide_encoding`) of a file
+    read in ``encoding`` (None: UTF-8); ``""`` where the file is read in it, or where
+    ``wide`` is None."""
+    if wide is None or (encoding is not None
+                        and codecs.lookup(encoding).name == codecs.lookup(wide).name):
         return ""
     return (f" The file looks like {wide.upper()} (as Excel saves \"Unicode text\"), not "
             f"{encoding or 'UTF-8'}: give --encoding {wide}, or save it as \"CSV UTF-8\".")
+
+
+def _head(source):
+    """The first 4096 bytes of ``source``, a path or bytes (standard input's first
+    lines); ``b""`` where the file cannot be read."""
+    if isinstance(source, bytes):
+        return source[:4096]
+    try:
+        with open(source, "rb") as f:
+            return f.read(4096)
+    except OSError:
+        return b""
 
 
 def header_text(path, encoding=None, limit=1 << 16):
@@ -187,24 +213,39 @@ def header_text(path, encoding=None, limit=1 << 16):
     return re.split("[\r\n]", text, maxsplit=1)[0]
 
 
+def check_nul_header(source, what, encoding=None, error=ValueError, header=None):
+    """Raise ``error`` (the command's input error) where the header row of ``what``
+    (``--data 'x.csv'``) read in ``encoding`` (None: UTF-8) holds NUL characters: a
+    UTF-16 or UTF-32 file read as 8-bit text, which decodes (a NUL byte is valid UTF-8)
+    and would otherwise be a column error showing ``'x\\x00'`` (pandas 3), or ``'x'``
+    (pandas 2, which drops them from the column names), or an 8-bit file with stray NUL
+    bytes. ``source`` is the file's path, whose header row is read (see
+    :func:`header_text`), or standard input's first lines as bytes, whose header row
+    (as read) is ``header``. The text, not the column names ``read_csv`` gives, is
+    looked at, so both pandas versions say so."""
+    if header is None and not isinstance(source, bytes):
+        header = header_text(source, encoding)
+    if header is not None and "\x00" in header:
+        raise error(nul_header_error(header, what, source, encoding))
+
+
 def nul_header_error(header, what, source, encoding=None):
-    """The error to give where the header row of ``what`` (``--data 'x.csv'``), whose
-    first bytes are ``source`` (a path, or bytes), read in ``encoding`` (None: UTF-8)
-    holds NUL characters: a UTF-16 or UTF-32 file read as 8-bit text, which decodes (a
-    NUL byte is valid UTF-8) and would otherwise be a column error showing ``'x\\x00'``
-    (pandas 3), or ``'x'`` (pandas 2, which drops them from the column names); None
-    where the ``header`` (the header row as read, see :func:`header_text`; None: not
-    read) holds none. The text, not the column names ``read_csv`` gives, is looked at,
-    so both pandas versions say so."""
-    if header is None or "\x00" not in header:
-        return None
+    """The message of :func:`check_nul_header` for the ``header`` row of ``what`` (its
+    first bytes ``source``, a path or bytes, read in ``encoding``), which holds NUL
+    characters. The encoding to give is named where :func:`wide_encoding` tells it from
+    the file's bytes; else the header holds stray NUL bytes or the file is UTF-16 or
+    UTF-32 of a byte order that its first bytes do not tell, and the message says both."""
     held = next(f for f in re.split("[,;\t|]", header) if "\x00" in f)[:60]
-    hint = encoding_hint(source, encoding) or (
-        " Give the file's own --encoding (utf-16-le, utf-32-le...), or save it as "
-        "\"CSV UTF-8\".")
-    return (f"{what} is not a readable CSV file: its header row, read in "
-            f"{encoding or 'UTF-8'}, holds NUL characters (as {held!r}), as a file in "
-            f"UTF-16 or UTF-32 read so does.{hint}")
+    start = (f"{what} is not a readable CSV file: its header row, read in "
+             f"{encoding or 'UTF-8'}, holds NUL characters (as {held!r})")
+    hint = _wide_hint(wide_encoding(_head(source)), encoding)
+    if hint:
+        return f"{start}, as a file in UTF-16 or UTF-32 read so does.{hint}"
+    return (f"{start}. The file holds NUL bytes: stray ones, which a text in UTF-8 or a "
+            "Windows code page does not hold, or those of a text in UTF-16 or UTF-32 (as "
+            "Excel saves \"Unicode text\") whose byte order its first bytes do not tell. "
+            "Remove the stray NUL bytes, or give the file's own --encoding (utf-16-le, "
+            "utf-16-be, utf-32-le...), or save it as \"CSV UTF-8\".")
 
 
 def _lines_format(lines):
@@ -571,11 +612,9 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=()):
             hint = encoding_hint(exc.object) or f" {_STDIN_UTF8}"
             raise DeployInputError(f"DATA '-' is not a readable CSV file: {exc}.{hint}") \
                 from None
-        nul = nul_header_error(  # UTF-16 decodes as UTF-8: its ASCII and NULs
-            head[0].rstrip("\r\n") if head else None, "DATA '-'",
-            "".join(head).encode(encoding or "utf-8", "replace"), encoding)
-        if nul is not None:
-            raise DeployInputError(nul)
+        check_nul_header(  # UTF-16 decodes as UTF-8: its ASCII and NULs
+            "".join(head).encode(encoding or "utf-8", "replace"), "DATA '-'", encoding,
+            DeployInputError, head[0].rstrip("\r\n") if head else None)
         return _csv_batches(_Rejoined(head, stream), "-", batch_size, _lines_format(head),
                             text, verbatim, head="".join(head))
     path = Path(path)
@@ -638,11 +677,9 @@ def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=N
                           encoding_hint(source, options.get("encoding")))
         return DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}{hint}")
 
-    nul = None if name == STDIO else nul_header_error(  # stdin: checked on its head
-        header_text(source, options.get("encoding")), f"DATA {name!r}", source,
-        options.get("encoding"))
-    if nul is not None:
-        raise DeployInputError(nul)
+    if name != STDIO:  # standard input: checked on its head, by the caller
+        check_nul_header(source, f"DATA {name!r}", options.get("encoding"),
+                         DeployInputError)
     reader, gaps = None, {}
     try:
         if verbatim:  # the gaps read_csv reads by default, in every other column

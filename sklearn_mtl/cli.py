@@ -367,10 +367,9 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
         EXACT_FLOATS,
         MISSING_MARK,
         check_encoding,
+        check_nul_header,
         csv_format,
         encoding_hint,
-        header_text,
-        nul_header_error,
         read_workbook,
     )
 
@@ -421,10 +420,8 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
             raise CLIError(f"--data {str(path)!r} is not a readable Parquet file: {exc}") \
                 from None
     options = csv_format(path, encoding=encoding)
-    nul = nul_header_error(header_text(path, options.get("encoding")),
-                           f"--data {str(path)!r}", path, options.get("encoding"))
-    if nul is not None:  # a UTF-16 file read as UTF-8, which decodes: 'x\x00' columns
-        raise CLIError(nul)
+    # a UTF-16 file read as UTF-8 decodes: else columns 'x\x00'
+    check_nul_header(path, f"--data {str(path)!r}", options.get("encoding"), CLIError)
     try:
         frame = pd.read_csv(path, **options, **EXACT_FLOATS, **label_options(
             lambda: pd.read_csv(path, nrows=0, **options).columns))
@@ -446,16 +443,26 @@ def _na_spellings(cells):
     matched a column's ``na_values`` (a dict) only as written, so that ``--na-values
     -999.0`` kept an integer cell ``-999`` a class, and ``--na-values -999`` a text cell
     ``-999.0`` (``--targets-as-text``); spelled out, they read alike on pandas 2 and 3."""
-    spellings = set()
+    spellings = {str(cell) for cell in cells}
+    for number in _na_numbers(cells):
+        if np.isfinite(number) and number == int(number):  # an integer: both spellings
+            spellings.update((str(int(number)), f"{int(number)}.0"))
+    return sorted(spellings)
+
+
+def _na_numbers(cells):
+    """The numbers among the ``cells`` (``na_values``), as pandas reads a number of
+    ``na_values``: ``{-999.0}`` of ``["-999", "NA"]`` (text and ``nan``, which equals
+    no number, are left to be matched as written)."""
+    numbers = set()
     for cell in cells:
-        spellings.add(str(cell))
         try:
             number = float(cell)
-            if number == int(number):  # an integer: both its spellings
-                spellings.update((str(int(number)), f"{int(number)}.0"))
-        except (ValueError, OverflowError):  # text, nan, inf: as written
+        except (TypeError, ValueError):
             continue
-    return sorted(spellings)
+        if not np.isnan(number):  # NaN equals no cell
+            numbers.add(number)
+    return numbers
 
 
 def _missing_numbers(frame, columns, cells):
@@ -464,12 +471,7 @@ def _missing_numbers(frame, columns, cells):
     numbers (``-999`` names -999 and -999.0): ``read_excel`` matches a float cell so, but
     leaves an integer cell -999 a class. A column left numbers and gaps is read as
     numbers, as in a CSV file; the caller's frame is left as it is."""
-    values = set()
-    for cell in cells:
-        try:
-            values.add(float(cell))  # as pandas reads a number of na_values
-        except ValueError:
-            continue
+    values = _na_numbers(cells)
     if not values:
         return frame
     read = {}
@@ -832,9 +834,11 @@ def _label_sets(column, missing=None):
     by ``|`` (as ``predict`` writes them), an empty cell has none, a ``?`` cell (as
     ``predict`` writes a task that is not applicable) or one of the ``missing`` cells
     (default: those of :class:`_LabelReading`, ``NA``, ``None``...) is missing (None); a
-    Parquet list column's cells are the lists, a null one missing. A label ``?`` among
-    others (``?|a``) is refused: ``predict`` could not write a prediction of it apart
-    from a task that is not applicable, and it would read back as a missing label."""
+    Parquet list column's cells are the lists, a null one missing. A label ``?`` is
+    refused, among others in a text cell (``?|a``) and in a Parquet list cell too
+    (``["?"]``, ``["a", "?"]``): ``predict`` could not write a prediction of it apart
+    from a task that is not applicable, it would read back as a missing label, and a
+    model reads the same labels from a Parquet file as from a text file."""
     from ._cli_deploy import MISSING_MARK
 
     missing = (_LabelReading().missing() if missing is None else set(missing)) - {""}

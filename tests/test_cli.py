@@ -2073,6 +2073,79 @@ def test_text_with_stray_nul_bytes_is_not_taken_for_wide_text():
         assert wide_encoding(bytes(head)) is None
 
 
+def test_short_text_or_c_strings_with_nul_bytes_are_not_taken_for_wide_text():
+    # a NUL byte or two in a file of a header and a row or so, in UTF-8 (a mark too),
+    # Latin-1 or Windows-1252, and a NUL before each line break (C strings): any
+    # majority of zeros in one place of the byte pairs was taken for UTF-16
+    from sklearn_mtl._cli_deploy import wide_encoding
+
+    for head in (b"id,name,\x00label\x00\n", b"\x00id,name,label\x00\n",
+                 b"id,name,lab\x00el\n\x000,M\xfcller,c\n",
+                 b"id\x00,name,label\n0\x00,M\xfcller,c\x00\n",
+                 b"id,\x00name,label\n0,M\xc3\xbcller,b\n\x00",
+                 b"\xef\xbb\xbfid,\x00nam\x00e,label\x00\n0,\xc2\xbd,a\n",
+                 b"id,x\x00\n10,a\x00\n11,b\x00\n",
+                 "id,name,label\x00\n0,Müller,a\x00\n1,ab,b\x00\n".encode()):
+        assert wide_encoding(head) is None, head
+    rng = np.random.RandomState(1)
+    words = ["ab", "abc", "x", "Müller", "2.5", "10"]
+    for encoding in ("utf-8", "utf-8-sig", "latin-1", "cp1252"):
+        for rows in (0, 1, 2, 3, 5, 20, 100):
+            lines = ["id,name,label"] + [f"{i},{rng.choice(words)},{rng.choice(['a', 'b'])}"
+                                         for i in range(rows)]
+            text = "\n".join(lines).encode(encoding) + b"\n"
+            c_strings = "".join(f"{line}\x00\n" for line in lines).encode(encoding)
+            assert wide_encoding(c_strings[:4096]) is None, c_strings
+            for _ in range(50):
+                head = bytearray(text)
+                for _ in range(rng.randint(1, 4)):
+                    head.insert(rng.randint(len(head) + 1), 0)
+                assert wide_encoding(bytes(head[:4096])) is None, bytes(head)
+    # real UTF-16 and UTF-32 as short: still told
+    for text in ("名,色\n太,赤\n", "a\n", "id,x\n1,2\n"):
+        for encoding in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
+            assert wide_encoding(text.encode(encoding)) == encoding
+
+
+def test_stray_nul_bytes_in_a_header_are_named_not_an_encoding(tmp_path, capsys):
+    # a UTF-8 file with a NUL byte in its header (one ending each line, as C strings
+    # do): the error says it holds NUL bytes, stray or of UTF-16, not "give --encoding
+    # utf-16-le" (nor utf-16-be, which such a file was read in: garbage columns), at
+    # each place that reads a header (fit's --data, predict's file and standard input)
+    import io
+
+    frame = pd.DataFrame({"x": np.arange(30.0) % 4, "name": ["Müller", "ab", "c"] * 10,
+                          "cls": ["a", "b"] * 15})
+    good, model = tmp_path / "good.csv", tmp_path / "m.mtl"
+    frame.to_csv(good, index=False)
+    assert cli.main(["fit", "--data", str(good), "--targets", "cls", "--model",
+                     "independent", "--out", str(model), "--quiet"]) == 0
+    capsys.readouterr()
+    lines = good.read_text(encoding="utf-8").splitlines()
+    c_strings = tmp_path / "c.csv"
+    c_strings.write_bytes("".join(f"{line}\x00\n" for line in lines).encode())
+    stray = tmp_path / "stray.csv"
+    stray.write_bytes(("x,na\x00me,cls\n" + "\n".join(lines[1:4]) + "\n").encode())
+    for path in (c_strings, stray):
+        assert cli.main(["fit", "--data", str(path), "--targets", "cls", "--model",
+                         "independent", "--out", str(tmp_path / "m2.mtl")]) == 2
+        errors = [capsys.readouterr().err]
+        assert cli.main(["predict", str(model), str(path), "--out",
+                         str(tmp_path / "p.csv")]) == 2
+        errors.append(capsys.readouterr().err)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes())))
+            assert cli.main(["predict", str(model), "-", "--out",
+                             str(tmp_path / "p.csv")]) == 2
+        errors.append(capsys.readouterr().err)
+        for err, what in zip(errors, (f"--data {str(path)!r}", f"DATA {str(path)!r}",
+                                      "DATA '-'")):
+            assert f"{what} is not a readable CSV file: its header row, read in UTF-8, " \
+                   "holds NUL characters" in err, err
+            assert "The file holds NUL bytes: stray ones" in err
+            assert "looks like" not in err and "give --encoding" not in err
+
+
 def test_wide_text_without_a_mark_is_read_or_named(tmp_path, capsys):
     # a UTF-16 file without a byte-order mark read as UTF-8 (--encoding utf-8, standard
     # input) decodes (a NUL byte is valid UTF-8): the error names the header's NUL
@@ -2133,5 +2206,7 @@ def test_na_values_name_a_numbers_other_spelling_on_every_pandas(tmp_path):
                                labels=cli._LabelReading([marker], as_text=True))[1]
         assert text["a"].fillna(gap).tolist() == [gap, "01", "02"]
         assert text["b"].fillna(gap).tolist() == [gap, "-999.00", "5"]  # as written
-    assert cli._na_spellings(["-999", "NA", "2.5", "1e3", "nan"]) == [
-        "-999", "-999.0", "1000", "1000.0", "1e3", "2.5", "NA", "nan"]
+    assert cli._na_spellings(["-999", "NA", "2.5", "1e3", "nan", "1e400"]) == [
+        "-999", "-999.0", "1000", "1000.0", "1e3", "1e400", "2.5", "NA", "nan"]
+    assert cli._na_numbers(["-999", "NA", "2.5", "1e3", "nan", "inf"]) == {
+        -999.0, 2.5, 1000.0, np.inf}
