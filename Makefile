@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install install-dev demo test lint bench bench-accuracy docs clean
+.PHONY: install install-dev demo test test-oldest lint bench bench-accuracy docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,17 @@ $(DOCS_STAMP): pyproject.toml | $(STAMP)
 docs: $(DOCS_STAMP)
 	$(VENV)/bin/mkdocs build --strict --site-dir site
 
+# The suite with every dependency at the oldest version pyproject.toml claims
+# (.ci/oldest.txt), in a venv of its own; not part of `make test`.
+OLDEST_VENV ?= .venv-oldest
+OLDEST_PY := $(OLDEST_VENV)/bin/python
+test-oldest:
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_PY) -m pip install --quiet --upgrade pip
+	$(OLDEST_PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(OLDEST_PY) -m pip install --quiet -e ".[dev,plot,distributed,onnx]" -c .ci/oldest.txt
+	$(OLDEST_PY) -m pytest -q -n 2 --dist loadfile
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
@@ -52,4 +63,4 @@ bench-accuracy: $(BENCH_STAMP)
 	$(PY) benchmarks/bench_accuracy.py --threads 2 --out reports/bench_accuracy.md
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info reports .pytest_cache
+	rm -rf $(VENV) $(OLDEST_VENV) build dist *.egg-info reports .pytest_cache
