@@ -747,6 +747,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             X = X.detach().cpu().numpy()
         X = to_pandas(X)
         preprocess = self.preprocessing is not None
+        # a pandas sparse frame is read as a sparse matrix: its names, for its errors
+        sparse_frame = isinstance(X, pd.DataFrame) and any(
+            isinstance(dtype, pd.SparseDtype) for dtype in X.dtypes)
+        names = X.columns if sparse_frame else None
         if preprocess and self._reads_frame(X, reset):
             # Strings and categories: the column checks here, the values in the
             # preprocessor, which one-hot encodes them. A user's step (a
@@ -785,7 +789,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                         "Pass X as a DataFrame (a ColumnTransformer gives one with "
                         "set_output(transform='pandas'))."
                     ) from exc
-                if preprocess or sp.issparse(X) or not any(
+                if preprocess or sp.issparse(X) or sparse_frame or not any(
                         w in str(exc) for w in ("NaN", "convert string")):
                     raise  # (no preprocessing reads a sparse matrix's gaps either)
                 raise ValueError(
@@ -806,7 +810,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     "dtype('float32') in a sparse matrix; expected finite values (missing "
                     "values are handled in dense tables only)."
                 )  # the entry located as it was read (1e300, not float32's inf)
-                raise ValueError(f"{message}\n{first_bad_value(read, message=message)}")
+                raise ValueError(
+                    f"{message}\n{first_bad_value(read, message=message, columns=names)}")
             if reset:  # (TF-IDF, one-hot: already on a common scale)
                 self.preprocessor_ = None
                 self._warn_step_unused("a sparse matrix")

@@ -232,7 +232,7 @@ def reads_as_number(value):
     return True
 
 
-def first_bad_value(X, kinds=("nan", "inf", "text"), first_row=0, message=None):
+def first_bad_value(X, kinds=("nan", "inf", "text"), first_row=0, message=None, columns=None):
     """Where the first NaN, infinite or non-numeric entry of a 2-D ``X`` is, or None;
     ``kinds`` names the entries to look for (``"nan"``, ``"inf"``, ``"text"``), and
     ``first_row`` is the number of ``X``'s first row (that of a batch in a file). Given
@@ -240,12 +240,16 @@ def first_bad_value(X, kinds=("nan", "inf", "text"), first_row=0, message=None):
     holding that very text is the one named, where there is one; given "a value too large
     for dtype('float32')", a finite number beyond float32's range is bad too. A sparse
     matrix is read through its stored entries (:func:`_first_bad_stored`), never
-    densified."""
+    densified; ``columns`` names its columns (those of the pandas sparse frame it was
+    read from)."""
     if _FLOAT32_TOO_LARGE in (message or ""):  # 1e300 is finite, but not in float32
         kinds = (*kinds, "large")
     if sp.issparse(X):
         found = _first_bad_stored(X, kinds)
-        return None if found is None else _bad_entry(*found, first_row)
+        if found is None:
+            return None
+        row, col, value = found
+        return _bad_entry(row, col if columns is None else columns[col], value, first_row)
     try:
         if isinstance(X, pd.DataFrame):
             frame = X

@@ -229,3 +229,21 @@ def test_a_non_finite_entry_of_sparse_x_is_named_by_row_and_column(data, name, m
     with pytest.raises(ValueError, match=rf"Input X contains (.|\n)*The first bad entry: row "
                                          rf"3, column 2 {re.escape(said)}"):
         make().fit(Xs, Y)
+
+
+def test_a_gap_in_a_pandas_sparse_frame_is_named_by_its_column():
+    # a pandas sparse frame is read as a sparse matrix: its error named the column's
+    # position, and with preprocessing=None it also said the default reads gaps, which
+    # it does not for sparse input
+    import pandas as pd
+
+    dense = np.zeros((20, 3))
+    dense[::3, 0], dense[5, 2] = 1.0, np.nan
+    X = pd.DataFrame.sparse.from_spmatrix(sp.csr_matrix(dense), columns=["a", "b", "c"])
+    y = np.array(["u", "v"] * 10)
+    for preprocessing in ("auto", None):
+        model = MultiTaskClassifier(preprocessing=preprocessing, hidden_layer_sizes=(4,),
+                                    max_epochs=1, ensemble_size=1)
+        with pytest.raises(ValueError, match=r"row 5, column 'c' is missing \(NaN\)") as info:
+            model.fit(X, y)
+        assert "reads gaps" not in str(info.value)
