@@ -71,11 +71,7 @@ def text_encoding(path, block=1 << 20):
     (see :func:`wide_encoding`: Excel's "Unicode text") in that encoding; else the first
     of :data:`_FALLBACK_ENCODINGS` that decodes it, checked over the whole file, a block
     at a time; None also where the file cannot be read (``read_csv`` says why)."""
-    try:
-        with open(path, "rb") as f:
-            wide = wide_encoding(f.read(4096))
-    except OSError:
-        return None
+    wide = wide_encoding(_head(path))  # (an unreadable file: b"", then None below)
     if wide is not None:  # its NUL bytes decode in Windows-1252 too, as garbage
         return wide
     for encoding in ("utf-8", *_FALLBACK_ENCODINGS):
@@ -164,11 +160,19 @@ def encoding_hint(path, encoding=None):
     if wide is None:
         if 0 not in head:
             return ""
-        return (" The file holds NUL bytes, as a text in UTF-16 or UTF-32 does (as Excel "
-                "saves \"Unicode text\") and one in UTF-8 or a Windows code page does not "
-                "(stray ones aside): give its --encoding where it is one (utf-16-le, "
-                "utf-16-be, utf-32-le...), or save it as \"CSV UTF-8\".")
+        return f" {_NUL_BYTES}"
     return _wide_hint(wide, encoding)
+
+
+#: What a file holding NUL bytes whose encoding :func:`wide_encoding` cannot tell is
+#: told, by :func:`encoding_hint` and :func:`nul_header_error`.
+_NUL_BYTES = (
+    "The file holds NUL bytes: stray ones, which a text in UTF-8 or a Windows code page "
+    "does not hold, or those of a text in UTF-16 or UTF-32 (as Excel saves \"Unicode "
+    "text\") whose byte order its first bytes do not tell. Remove the stray NUL bytes, "
+    "or give the file's own --encoding (utf-16-le, utf-16-be, utf-32-le...), or save it "
+    "as \"CSV UTF-8\"."
+)
 
 
 def _wide_hint(wide, encoding):
@@ -241,11 +245,7 @@ def nul_header_error(header, what, source, encoding=None):
     hint = _wide_hint(wide_encoding(_head(source)), encoding)
     if hint:
         return f"{start}, as a file in UTF-16 or UTF-32 read so does.{hint}"
-    return (f"{start}. The file holds NUL bytes: stray ones, which a text in UTF-8 or a "
-            "Windows code page does not hold, or those of a text in UTF-16 or UTF-32 (as "
-            "Excel saves \"Unicode text\") whose byte order its first bytes do not tell. "
-            "Remove the stray NUL bytes, or give the file's own --encoding (utf-16-le, "
-            "utf-16-be, utf-32-le...), or save it as \"CSV UTF-8\".")
+    return f"{start}. {_NUL_BYTES}"
 
 
 def _lines_format(lines):
