@@ -93,15 +93,21 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
 
-    def _check_fit_inputs(self, X, Y, sample_weight, *, warn_single_class=True):
+    def _check_fit_inputs(self, X, Y, sample_weight, *, warn_single_class=True,
+                          batch=False):
+        """``batch``: the first batch of ``partial_fit``, which may lack the labels of a
+        binary, multiclass or multilabel task whose classes are known (later batches
+        bring them)."""
         self._require_y(Y)
         check_row_order(X, Y)
         X = self._validate_X(X, reset=True)
         encoded = self._fit_labels(Y)
         check_same_length(X, encoded)
-        _check_task_labels(encoded, warn_single_class=warn_single_class)
+        _check_task_labels(encoded, warn_single_class=warn_single_class, batch=batch)
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X)
+            if not batch:
+                _check_weighted_labels(encoded, sample_weight)
         return X, encoded, sample_weight
 
     # ---------------------------------------------------------------- outputs out
@@ -493,11 +499,19 @@ def _ragged_row(X):
     )
 
 
-def _check_task_labels(encoded, warn_single_class=True):
-    """Refuse a task with no training label; warn on a task with a single class."""
+def _check_task_labels(encoded, warn_single_class=True, batch=False):
+    """Refuse a task with no training label; warn on a task with a single class.
+
+    ``batch``: a first ``partial_fit`` batch, where a binary, multiclass or multilabel
+    task whose classes are known (declared) may have no label yet."""
     for j, task in enumerate(encoded.schema):
         codes = encoded.codes[:, j]
         present = codes >= 0
+        if batch and not present.any() and task.kind != "regression" and (
+            len(task.classes) >= (1 if task.kind == "multilabel" else 2)
+        ):
+            continue  # its labels come in a later batch (a regression task's scaling
+            # is fitted on the first batch: it needs values there)
         if not present.any():
             n_off = int((codes == NOT_APPLICABLE).sum())
             raise ValueError(
@@ -520,6 +534,22 @@ def _check_task_labels(encoded, warn_single_class=True):
     if warn_single_class:
         for name, block in encoded.multilabel.items():
             _warn_constant_labels(encoded.schema[name], block)
+
+
+def _check_weighted_labels(encoded, sample_weight):
+    """Refuse a task whose training labels all have a zero ``sample_weight``: nothing
+    would train it (as scikit-learn refuses an all-zero ``sample_weight``)."""
+    weighted = np.asarray(sample_weight) > 0
+    for j, task in enumerate(encoded.schema):
+        present = encoded.codes[:, j] >= 0
+        if not (present & weighted).any():
+            raise ValueError(
+                f"Task {task.name!r}: sample_weight is 0 for each of its "
+                f"{int(present.sum())} labelled training sample(s), so nothing would train "
+                "it; expected a positive weight on at least one of them. Give some of them "
+                f"a weight, or drop the task: remove {task.name!r} from Y (and from tasks=, "
+                "with any gate on it) to train on the other tasks."
+            )
 
 
 def _warn_constant_labels(task, block):

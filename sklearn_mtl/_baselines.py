@@ -21,8 +21,8 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone, is_regressor
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import StratifiedGroupKFold, check_cv
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -37,6 +37,7 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.parallel import Parallel, delayed  # passes on scikit-learn's config
 from sklearn.utils.validation import (
     _check_method_params,
     _check_sample_weight,
@@ -664,6 +665,7 @@ class IndependentTaskClassifier(_BaselineMethods):
             for _, _, y, rows, where, values in jobs
         )
         self.estimators_ = [[] if t.kind == "multilabel" else None for t in self.schema_]
+        self.__dict__.pop("_untrained", None)  # (left by a partial_fit before)
         for (j, *_), est in zip(jobs, fitted, strict=True):
             if self.schema_[j].kind == "multilabel":
                 self.estimators_[j].append(est)
@@ -718,7 +720,9 @@ class IndependentTaskClassifier(_BaselineMethods):
         The first call learns the schema from ``y``, completed by ``classes`` (or from
         ``tasks``/``encoder``, which must then list every class); later calls must fit
         that schema. A task (label) with no annotated, applicable sample in a later batch
-        is left as it is.
+        is left as it is; one with none in the first batch (its classes declared) has no
+        model until a batch labels it, and predicting before then raises
+        ``NotFittedError`` naming it.
 
         Parameters
         ----------
@@ -750,7 +754,7 @@ class IndependentTaskClassifier(_BaselineMethods):
             tasks = None if classes is None else tasks_from_classes(self, y, classes)
             with _tasks_set_to(self, tasks):
                 X, encoded, sample_weight = self._check_fit_inputs(
-                    X, y, sample_weight, warn_single_class=False
+                    X, y, sample_weight, warn_single_class=False, batch=True
                 )
             _check_kinds(self, self.schema_)
         else:
@@ -767,9 +771,15 @@ class IndependentTaskClassifier(_BaselineMethods):
                 else clone(self.estimator)
                 for t in self.schema_
             ]
+        if first:  # the models of tasks (labels) this batch does not label yet
+            self._untrained = set()
+        untrained = self.__dict__.setdefault("_untrained", set())  # (none after a fit)
         for j, label, y_job, rows, where, values in self._jobs(encoded):
             if not rows.any():
+                if first:
+                    untrained.add((j, label))
                 continue
+            untrained.discard((j, label))
             est = self.estimators_[j] if label is None else self.estimators_[j][label]
             if isinstance(est, _ConstantClassifier):  # fit saw one class: a model starts
                 est = clone(self.estimator)
@@ -785,8 +795,21 @@ class IndependentTaskClassifier(_BaselineMethods):
     def _decides_by_models(self):
         return isinstance(self.decode, str) and self.decode == "independent"
 
+    def _check_models_trained(self):
+        """The first ``partial_fit`` batch may hold no label of a task whose classes
+        were declared: its models are fitted by the first batch that does."""
+        untrained = {j for j, _ in getattr(self, "_untrained", ())}
+        waiting = [task.name for j, task in enumerate(self.schema_) if j in untrained]
+        if waiting:
+            raise NotFittedError(
+                f"Task(s) {waiting} had no annotated, applicable sample in the batches "
+                f"given to partial_fit so far, so {type(self).__name__} has no model for "
+                "them yet; call partial_fit with a batch that labels them first."
+            )
+
     def _model_decisions(self, X):
         """Each task's codes (multilabel: 0/1 blocks) from its models' ``predict``."""
+        self._check_models_trained()
         codes = np.zeros((_num_samples(X), len(self.schema_)), dtype=np.int64)
         multilabel = {}
         for j, (task, est) in enumerate(zip(self.schema_, self.estimators_, strict=True)):
@@ -799,6 +822,7 @@ class IndependentTaskClassifier(_BaselineMethods):
         return codes, multilabel
 
     def _predict_outputs(self, X):
+        self._check_models_trained()
         outputs = []
         for task, est in zip(self.schema_, self.estimators_, strict=True):
             if task.kind == "multilabel":
@@ -831,6 +855,7 @@ class IndependentTaskClassifier(_BaselineMethods):
             and the ``roc_auc`` and ``average_precision`` scorers read.
         """
         check_is_fitted(self)
+        self._check_models_trained()
         X = self._validate_X(X, reset=False)
         outputs = []
         for t, est in zip(self.schema_, self.estimators_, strict=True):

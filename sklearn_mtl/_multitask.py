@@ -105,6 +105,7 @@ from .neural._net import (
     preprocess,
 )
 from .neural._preprocessing import (
+    RowError,
     TabularPreprocessor,
     is_tabular_frame,
     read_times,
@@ -902,9 +903,15 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return True
         if reset:
             return is_tabular_frame(X)
-        # at prediction, as in fit: a step fitted on the float array gets the float array
-        return getattr(getattr(self, "preprocessor_", None),
-                       "feature_names_in_", None) is not None
+        # at prediction, as in fit: a step fitted on the float array gets the float array,
+        # one fitted on a frame the frame. Its names tell a frame of string names; columns
+        # that only a frame holds (text, categories, dates) tell one of other names (an
+        # integer from read_csv(header=None), a MultiIndex), whose names a step keeps none of
+        pre = getattr(self, "preprocessor_", None)
+        return pre is not None and (
+            getattr(pre, "feature_names_in_", None) is not None
+            or len(getattr(pre, "categorical_columns_", ())) > 0
+            or len(getattr(pre, "time_columns_", ())) > 0)
 
     def _fit_preprocessor(self, X):
         """``preprocessor_``: ``preprocessing``'s transformer (``"auto"``: the recipe's
@@ -1043,7 +1050,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self._fit_readouts(X, encoded, sample_weight, targets, raw)
             return self
         self._input_views, self.input_view_ = self._views_wanted(X), None
-        X, encoded, sample_weight = self._check_fit_inputs(X, y, sample_weight)
+        X, encoded, sample_weight = self._check_fit_inputs(
+            X, y, sample_weight, batch=bool(self.__dict__.get("_partial"))
+        )
         self._check_task_dicts()
         check_network_params(self)
         self._class_weight_values = [
@@ -1383,7 +1392,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         The first call builds the network with the schema learned from ``y``, completed
         by ``classes`` (or given by ``tasks``/``encoder``, which must then list every
         class) and trains one epoch over the batch; each later call trains one more
-        epoch on the batch it is given, which must fit that schema. Each call trains at
+        epoch on the batch it is given, which must fit that schema. A batch, the first
+        too where the classes are known, may lack every label of a classification
+        task: that task's head then does not train on it. Each call trains at
         the constant rate ``lr``, also after a ``fit`` (whose schedule ended at 0), with
         the ``batch_size``, ``verbose`` and ``callbacks`` set now. ``early_stopping``
         does not apply (there is no held-out part of a batch); ``class_weight`` and
@@ -2431,7 +2442,10 @@ class _TableRows:
 
     def batch(self, start, stop):
         """Rows ``start:stop``, preprocessed (float32, C-contiguous)."""
-        return preprocess(self.preprocessor, self.rows(start, stop))
+        try:
+            return preprocess(self.preprocessor, self.rows(start, stop))
+        except RowError as exc:  # the row numbered in X, not in the batch
+            raise exc.at(start) from None
 
 
 def _weights_of(sample_weight, n):

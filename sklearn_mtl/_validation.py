@@ -377,8 +377,13 @@ def mapping_form(data):
 
 
 def refuse_mappings(X):
-    """A ValueError for ``X`` given in dicts (see :func:`mapping_form`)."""
+    """A ValueError for ``X`` given in dicts (see :func:`mapping_form`) or as a numpy
+    structured (record) array, one row of named fields a sample, which numpy reads as
+    1-D: scikit-learn's "Expected 2D array" or a failed cast would not say why."""
     what = mapping_form(X)
+    names = getattr(getattr(X, "dtype", None), "names", None)
+    if what is None and isinstance(X, np.ndarray) and names:
+        what = f"a numpy structured array (fields {', '.join(map(repr, names))})"
     if what is not None:
         raise ValueError(
             f"X is {what}; give it as a DataFrame, pd.DataFrame(X), or as a 2-D array."

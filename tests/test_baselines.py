@@ -1070,3 +1070,58 @@ def test_compare_passes_groups_to_a_chain_with_cv():
         seen = model.estimators_[0][0].groups_seen_  # the first link, every training row
         # whole groups of four, about two thirds of the 30
         assert set(np.unique(seen, return_counts=True)[1]) == {4} and 18 <= len(seen) / 4 <= 22
+
+
+def test_partial_fit_first_batch_may_lack_a_declared_task():
+    # As MultiOutputClassifier's partial_fit takes classes up front: a first batch with
+    # no label of a task is taken; its model is fitted by the first batch that labels
+    # it, and predicting before then names the task (not the base estimator's class).
+    from sklearn.exceptions import NotFittedError
+    from sklearn.linear_model import SGDClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    Y = pd.DataFrame({"a": (X[:, 1] > 0).astype(int),
+                      "b": np.where(X[:, 0] > 0, "x", "y").astype(object)})
+    first = Y.iloc[:20].assign(b=None)
+    sgd = SGDClassifier(loss="log_loss", random_state=0)
+    ours = IndependentTaskClassifier(sgd).partial_fit(X[:20], first,
+                                                      classes=[[0, 1], ["x", "y"]])
+    for method in ("predict", "predict_proba", "decision_function"):
+        with pytest.raises(NotFittedError, match=r"Task\(s\) \['b'\] had no annotated"):
+            getattr(ours, method)(X)
+    ours.partial_fit(X[20:], Y.iloc[20:])
+    ref_a = clone(sgd).partial_fit(X[:20], Y["a"][:20], classes=[0, 1])
+    ref_a.partial_fit(X[20:], Y["a"][20:])
+    ref_b = clone(sgd).partial_fit(X[20:], Y["b"][20:], classes=["x", "y"])
+    np.testing.assert_array_equal(ours.predict_proba(X)[0], ref_a.predict_proba(X))
+    np.testing.assert_array_equal(ours.predict_proba(X)[1], ref_b.predict_proba(X))
+    np.testing.assert_array_equal(ours.predict(X)["b"], ref_b.predict(X))
+
+
+def test_partial_fit_first_batch_gate_off_and_multilabel_unlabelled():
+    # A first batch where a gate is off in every row, and a multilabel task unannotated:
+    # both are declared, so they are taken and their models wait for a later batch.
+    from sklearn.exceptions import NotFittedError
+    from sklearn.linear_model import SGDClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    car = np.where(np.arange(40) < 20, "n", "y")
+    color = np.where(X[:, 1] > 0, "r", "b").astype(object)
+    color[car == "n"] = None
+    tags = pd.Series([["t"] if v > 0 else [] for v in X[:, 2]], dtype=object)
+    tags[:20] = None
+    Y = pd.DataFrame({"car": car, "color": color, "tags": tags})
+    tasks = [Task("car", classes=["n", "y"]),
+             Task("color", classes=["b", "r"], gate=("car", "y")),
+             Task("tags", kind="multilabel", classes=["t"])]
+    est = IndependentTaskClassifier(SGDClassifier(loss="log_loss", random_state=0),
+                                    tasks=tasks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # car: one class in this batch
+        est.partial_fit(X[:20], Y[:20])
+    with pytest.raises(NotFittedError, match=r"\['color', 'tags'\]"):
+        est.predict(X)
+    est.partial_fit(X[20:], Y[20:])
+    assert est.predict(X).shape == Y.shape

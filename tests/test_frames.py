@@ -21,6 +21,7 @@ from sklearn_mtl import (
     MultiTaskClassifier,
     StructuredLabelEncoder,
     TaskChainClassifier,
+    TaskFeatureSelector,
     compare,
 )
 from sklearn_mtl._frames import to_pandas, to_polars
@@ -257,3 +258,94 @@ def test_saved_model_still_writes_polars(tmp_path):
     sklearn_mtl.save(model, path)
     loaded = sklearn_mtl.load(path)
     assert loaded.predict(Xp).equals(model.predict(Xp))
+
+
+# ------------------------------------------------------- other forms of X, as users have them
+def _mixed_frame(n=40, seed=0):
+    rng = np.random.RandomState(seed)
+    X = pd.DataFrame({
+        "a": rng.normal(size=n),
+        "b": rng.choice(["x", "y", "z"], n).astype(object),
+        "c": pd.Categorical(rng.choice(["u", "v"], n)),
+        "d": pd.date_range("2021-03-01", periods=n, freq="D", tz="UTC"),
+    })
+    Y = pd.DataFrame({"t": np.where(X["a"] > 0, "p", "q"), "s": np.where(X["b"] == "x", 1, 0)})
+    return X, Y
+
+
+@pytest.mark.parametrize("columns", [[0, 1, 2, 3], pd.MultiIndex.from_tuples(
+    [("num", "a"), ("txt", "b"), ("txt", "c"), ("time", "d")])])
+def test_a_frame_of_other_column_names_predicts_as_one_of_strings(columns):
+    # read_csv(header=None) gives integer names, a pivot a MultiIndex: a frame of text,
+    # categories and dates is read as a frame at prediction too, as it was in fit
+    X, Y = _mixed_frame()
+    renamed = X.set_axis(columns, axis=1)
+    expected = MultiTaskClassifier(**FAST).fit(X, Y).predict_proba(X)
+    model = MultiTaskClassifier(**FAST).fit(renamed, Y)
+    for got, want in zip(model.predict_proba(renamed), expected):
+        np.testing.assert_array_equal(got, want)
+    assert model.predict(renamed.iloc[[5]]).index.tolist() == [5]
+
+
+def test_pyarrow_decimals_are_read_as_numbers():
+    # read_parquet(dtype_backend="pyarrow") of a database's prices: decimal128 columns
+    # are numbers, scaled as the floats they hold, not one-hot encoded as categories
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    X, Y = _mixed_frame()
+    values = X["a"].round(2).mask(X.index % 7 == 0)
+    decimals = pd.Series([None if pd.isna(v) else Decimal(f"{v:.2f}") for v in values],
+                         dtype=pd.ArrowDtype(pa.decimal128(10, 2)))
+    as_decimals, as_floats = X.assign(a=decimals), X.assign(a=values)
+    pre = TabularPreprocessor().fit(as_decimals)
+    assert pre.numeric_columns_.tolist() == [0, 3] and "a_missing" in \
+        pre.get_feature_names_out()
+    np.testing.assert_array_equal(pre.transform(as_decimals),
+                                  TabularPreprocessor().fit_transform(as_floats))
+    numbers = as_decimals[["a"]]  # numbers alone: read as the float column is
+    expected = MultiTaskClassifier(**FAST).fit(as_floats[["a"]], Y)
+    model = MultiTaskClassifier(**FAST).fit(numbers, Y)
+    for got, want in zip(model.predict_proba(numbers), expected.predict_proba(as_floats[["a"]])):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_rows_of_numbers_and_text_are_read_column_by_column():
+    # a list of rows is read as pd.DataFrame(rows) reads it: numpy would make one array
+    # of strings of it, and the numbers would be one-hot encoded as categories
+    rows = [[1.5, "x", 3], [2.5, "y", 4], [0.5, "x", 5], [4.0, "y", 1]]
+    pre = TabularPreprocessor().fit(rows)
+    assert pre.numeric_columns_.tolist() == [0, 2]
+    assert pre.categorical_columns_.tolist() == [1]
+    expected = TabularPreprocessor().fit(pd.DataFrame(rows))
+    np.testing.assert_array_equal(pre.transform(rows), expected.transform(pd.DataFrame(rows)))
+    np.testing.assert_array_equal(pre.transform(rows[:1]), expected.transform(
+        pd.DataFrame(rows).iloc[:1]))
+    selector = TaskFeatureSelector(random_state=0, n_estimators=5)
+    y = ["p", "q"] * 10
+    numbers = [[float(i), "xy"[i % 2]] for i in range(20)]
+    selector.fit(numbers, y)
+    assert selector.z_scores_.shape == (2, 2)
+
+
+def test_nested_pyarrow_columns_are_refused_by_name():
+    import pyarrow as pa
+
+    lists = pd.Series([[1, 2], None, [3]], dtype=pd.ArrowDtype(pa.list_(pa.int64())))
+    X = pd.DataFrame({"tags": lists, "a": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match=r"column 'tags' holds lists \(row 0: \[1, 2\]\)"):
+        TabularPreprocessor().fit(X)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: TabularPreprocessor(),
+    lambda: MultiTaskClassifier(**FAST),
+    lambda: IndependentTaskClassifier(LogisticRegression()),
+    lambda: TaskFeatureSelector(),
+])
+def test_a_structured_array_is_refused_naming_its_fields(make):
+    X = np.zeros(6, dtype=[("a", float), ("b", float)])
+    with pytest.raises(ValueError, match=r"structured array \(fields 'a', 'b'\).*"
+                                         r"pd\.DataFrame\(X\)"):
+        make().fit(X, ["p", "q"] * 3)

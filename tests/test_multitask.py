@@ -1457,3 +1457,24 @@ def test_a_row_built_from_a_dict_with_pandas_gaps_reads_them_as_gaps():
         before = rows.copy()
         np.testing.assert_array_equal(model.predict_proba(rows), expected)
         pd.testing.assert_frame_equal(rows, before)  # not modified
+
+
+def test_partial_fit_first_batch_may_lack_a_declared_task():
+    # A stream's first batch may carry no label of a task (a source that annotates it
+    # later): with its classes given, the network is built and that task's head waits
+    # for labels, as a later batch without them is already taken.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    Y = pd.DataFrame({"a": np.arange(40) % 2,
+                      "b": np.where(X[:, 0] > 0, "x", "y").astype(object)})
+    first = Y.iloc[:20].assign(b=None)
+    clf = small(max_epochs=1)
+    clf.partial_fit(X[:20], first, classes=[[0, 1], ["x", "y"]])
+    assert [list(c) for c in clf.classes_] == [[0, 1], ["x", "y"]]
+    proba = clf.predict_proba(X)
+    assert all(np.isfinite(p).all() and np.allclose(p.sum(axis=1), 1) for p in proba)
+    clf.partial_fit(X[20:], Y.iloc[20:])
+    assert set(clf.predict(X)["b"]) <= {"x", "y"}
+    # without classes, the task's classes are unknown: still refused, naming it
+    with pytest.raises(ValueError, match="Task 'b' has no labels"):
+        small().partial_fit(X[:20], first)

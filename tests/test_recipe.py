@@ -1915,3 +1915,20 @@ def test_a_resumed_fit_numbers_its_epochs_after_the_loaded_history(tmp_path, cap
             in out)
     trace = dict(clf.net_.callbacks_)["trace"]
     assert trace.lrs == _scheduled(0.05, 3) and min(trace.moved) > 0
+
+
+def test_a_bad_value_at_prediction_names_its_row_in_x_not_in_its_batch():
+    # prediction preprocesses a frame a batch at a time; the error names the row of X
+    X, Y = raw_table()
+    model = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, ensemble_size=1,
+                                batch_size=16, random_state=0).fit(X, Y)
+    bad = X.astype({"mass_g": object})
+    bad.iloc[37, 0] = "?"
+    with pytest.raises(ValueError, match=r"row 37, column 'mass_g' holds '\?'") as info:
+        model.predict(bad)
+    # as a joblib worker sends it back
+    assert str(pickle.loads(pickle.dumps(info.value))) == str(info.value)
+    bad = X.copy()
+    bad.iloc[50, 1] = np.inf
+    with pytest.raises(ValueError, match=r"infinite value at row 50, column 'length_mm'"):
+        model.predict_proba(bad)

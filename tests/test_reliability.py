@@ -567,3 +567,21 @@ def test_predict_from_four_threads(name):
         pd.testing.assert_frame_equal(pred, ref)
         for x, y in zip(proba, ref_proba, strict=True):
             np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_task_labelled_only_on_zero_weight_samples_is_refused(name):
+    # sample_weight 0 on every labelled sample of a task leaves nothing to train it on:
+    # the network would predict it from an untrained head, silently; scikit-learn
+    # refuses an all-zero sample_weight. Every estimator names the task instead.
+    X, Y = data()
+    Y = Y.assign(extra=np.where(np.arange(N) < 10, np.arange(N) % 2, np.nan))
+    weight = np.ones(N)
+    weight[:10] = 0.0
+    est = ESTIMATORS[name](tasks=TASKS + [Task("extra")])
+    with pytest.raises(ValueError, match=r"Task 'extra': sample_weight is 0 for each of its "
+                                         r"10 labelled training sample\(s\)"):
+        est.fit(X, Y, sample_weight=weight)
+    weight[0] = 1.0  # one weighted label is enough
+    est.fit(X, Y, sample_weight=weight)
+    assert est.predict(X).shape == Y.shape

@@ -19,7 +19,7 @@ from sklearn.utils.validation import (
 )
 
 from .._frames import to_pandas
-from .._validation import reads_as_number
+from .._validation import reads_as_number, refuse_mappings
 
 _CATEGORICAL_KINDS = ("O", "U", "S", "b")
 
@@ -37,7 +37,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
       without losing their order (the *robust scaling and smooth clipping* of RealMLP,
       Holzmüller et al. 2024). A missing value (NaN) becomes 0, the median, and each
       column that had gaps in training gets a 0/1 indicator column, as
-      ``SimpleImputer(add_indicator=True)`` does.
+      ``SimpleImputer(add_indicator=True)`` does. pyarrow's decimals
+      (``read_parquet(dtype_backend="pyarrow")``) are numbers too.
     - **Dates and durations** (DataFrame columns of ``datetime64`` dtype, with or
       without a time zone, and of ``timedelta64`` dtype) are numeric columns: a date is
       read as days since 1970-01-01 (UTC), a duration as days, a missing one (``NaT``)
@@ -464,8 +465,15 @@ def _as_frame(X):
     ``check_array`` (2-D, dense, not complex, at least one sample and one feature; NaN
     and strings allowed); a polars DataFrame as the pandas one it reads as."""
     X = to_pandas(X)
+    refuse_mappings(X)  # dicts and structured arrays, by what they are
     if not isinstance(X, pd.DataFrame):
-        return pd.DataFrame(check_array(X, dtype=None, ensure_all_finite=False))
+        if hasattr(X, "dtype"):  # an array: its one dtype
+            return pd.DataFrame(check_array(X, dtype=None, ensure_all_finite=False))
+        # rows (lists) are read column by column, as pd.DataFrame(X) reads them: numpy
+        # makes one array of strings of a row of numbers and text, whose numbers the
+        # one-hot encoding would then read as categories
+        return pd.DataFrame(check_array(X, dtype=object, ensure_all_finite=False)
+                            ).infer_objects()
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(
             f"Found a table with {X.shape[0]} sample(s) and {X.shape[1]} feature(s) "
@@ -489,7 +497,9 @@ def _column_kind(frame, j):
     is numeric; one mixing numbers and strings is refused, naming the first string, and
     so is one holding lists (or other containers)."""
     column = frame.iloc[:, j]
-    if not _is_categorical(column) or column.dtype != object:
+    nested = isinstance(column.dtype, pd.ArrowDtype) and pa_types().is_nested(
+        column.dtype.pyarrow_dtype)  # pyarrow's lists and structs: refused as lists are
+    if not _is_categorical(column) or (column.dtype != object and not nested):
         return _is_categorical(column)
     present = column.notna().to_numpy()
     values = column[present]
@@ -572,6 +582,10 @@ def _is_categorical(column):
 def _categorical_dtype(dtype):
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype):
         return True
+    if isinstance(dtype, pd.ArrowDtype) and pd.api.types.is_numeric_dtype(dtype):
+        # pyarrow's decimals (read_parquet(dtype_backend="pyarrow") of a database's
+        # prices) are of kind "O", yet numbers; pyarrow's bool is of kind "b"
+        return dtype.kind == "b"
     return getattr(dtype, "kind", "O") in _CATEGORICAL_KINDS
 
 
@@ -676,10 +690,11 @@ def _as_numbers(frame, j):
             raise ValueError(f"X's numeric column {frame.columns[j]!r} could not be read "
                              f"as numbers: {exc}") from None
         shown = repr(bad[1]) if len(repr(bad[1])) <= 60 else repr(bad[1])[:57] + "..."
-        raise ValueError(
-            f"X's numeric column {frame.columns[j]!r} could not be read as numbers: row "
-            f"{bad[0]}, column {frame.columns[j]!r} holds {shown}, not a number; expected "
-            f"numbers, or gaps (NaN, None) for missing values ({exc})."
+        name = frame.columns[j]
+        raise RowError(
+            f"X's numeric column {name!r} could not be read as numbers: row ", bad[0],
+            f", column {name!r} holds {shown}, not a number; expected numbers, or gaps "
+            f"(NaN, None) for missing values ({exc})."
         ) from None
 
 
@@ -688,11 +703,29 @@ def _finite(values, names):
     infinite value."""
     if np.isinf(values).any():
         row, col = np.argwhere(np.isinf(values))[0]
-        raise ValueError(
-            f"X holds an infinite value at row {int(row)}, column {names[col]!r}; "
+        raise RowError(
+            "X holds an infinite value at row ", int(row), f", column {names[col]!r}; "
             "expected finite numbers or NaN (missing)."
         )
     return values
+
+
+class RowError(ValueError):
+    """A ``ValueError`` about row ``row`` of the table transformed, its message
+    ``before``, the row, ``after``. Rows transformed a batch at a time (prediction's)
+    are numbered from the batch's first: :meth:`at` numbers the row from the table's
+    first."""
+
+    def __init__(self, before, row, after):
+        super().__init__(f"{before}{row}{after}")
+        self.before, self.row, self.after = before, row, after
+
+    def __reduce__(self):  # pickled (from a joblib worker) with its three parts
+        return type(self), (self.before, self.row, self.after)
+
+    def at(self, start):
+        """The error of the same row, numbered from ``start`` rows further up."""
+        return RowError(self.before, self.row + start, self.after)
 
 
 def _categorical_block(frame, columns, categories=None):
