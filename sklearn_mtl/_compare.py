@@ -8,11 +8,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import _name_estimators
 from sklearn.utils import _safe_indexing, get_tags
+from sklearn.utils.parallel import Parallel, delayed  # passes on scikit-learn's config
 from sklearn.utils.validation import _num_samples
 
 from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_features

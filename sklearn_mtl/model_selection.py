@@ -559,7 +559,8 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
     >>> [p.shape for p in proba]
     [(342, 3), (342, 3), (342, 2)]
     """
-    from joblib import Parallel, delayed
+    # scikit-learn's Parallel: the workers get the caller's configuration
+    from sklearn.utils.parallel import Parallel, delayed
 
     from ._compare import _declared, _empty_like, _put_rows, _rows
     from ._validation import check_groups, groups_fit_params

@@ -100,3 +100,36 @@ def test_param_validation(estimator):
 @pytest.mark.parametrize("estimator", _estimators(), ids=lambda e: type(e).__name__)
 def test_dataframe_column_names_consistency(estimator):
     check_dataframe_column_names_consistency(type(estimator).__name__, estimator)
+
+
+def _name_selecting_model():
+    """Scales (a DataFrame under transform_output="pandas"), then picks columns by name:
+    it fits only where scikit-learn's configuration reaches it."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), make_column_transformer(("passthrough", ["f0", "f2"])),
+                         LogisticRegression())
+
+
+@pytest.mark.parametrize("make", [
+    lambda n_jobs: IndependentTaskClassifier(_name_selecting_model(), n_jobs=n_jobs),
+    lambda n_jobs: TaskThresholdTuner(IndependentTaskClassifier(_name_selecting_model()), cv=2,
+                                      n_jobs=n_jobs),
+], ids=["IndependentTaskClassifier", "TaskThresholdTuner"])
+def test_n_jobs_workers_get_scikit_learns_configuration(make):
+    # as MultiOutputClassifier(n_jobs=2): the joblib workers run under the caller's
+    # sklearn.config_context, so n_jobs=2 fits what n_jobs=1 fits
+    import numpy as np
+    import pandas as pd
+    import sklearn
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["f0", "f1", "f2"])
+    Y = pd.DataFrame({"a": np.where(X["f0"] > 0, "y", "n"), "b": (X["f2"] > 0).astype(int)})
+    with sklearn.config_context(transform_output="pandas"):
+        serial = make(1).fit(X, Y).predict_proba(X)
+        parallel = make(2).fit(X, Y).predict_proba(X)
+    for s, p in zip(serial, parallel, strict=True):
+        np.testing.assert_allclose(p, s)

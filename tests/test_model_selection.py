@@ -454,3 +454,36 @@ def test_gated_labels_option_reads_y_as_the_encoder_does():
     scores = cross_validate(model, Xr, Y, cv=MultiTaskStratifiedKFold(2, tasks=tasks,
                                                                       gated_labels="mask"))
     assert scores["test_score"].shape == (2,)
+
+
+def test_n_jobs_workers_get_scikit_learns_configuration():
+    # metadata routing and transform_output reach the joblib workers, as in
+    # scikit-learn's cross_val_predict: n_jobs=2 gives what n_jobs=1 does
+    import sklearn
+    from sklearn.compose import make_column_transformer
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["f0", "f1", "f2"])
+    Y = pd.DataFrame({"a": np.where(X["f0"] > 0, "y", "n"), "b": (X["f2"] > 0).astype(int)})
+    w = np.where(np.arange(40) % 3, 1.0, 5.0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        base = make_pipeline(StandardScaler().set_fit_request(sample_weight=True),
+                             LogisticRegression().set_fit_request(sample_weight=True))
+        model = IndependentTaskClassifier(base).set_fit_request(sample_weight=True)
+        serial, parallel = (
+            cross_val_predict(model, X, Y, cv=KFold(2), method="predict_proba",
+                              params={"sample_weight": w}, n_jobs=n_jobs)
+            for n_jobs in (1, 2)
+        )
+    for s, p in zip(serial, parallel, strict=True):
+        np.testing.assert_allclose(p, s)
+    # a base that picks columns by name fits only on the scaler's DataFrame
+    by_name = IndependentTaskClassifier(make_pipeline(
+        StandardScaler(), make_column_transformer(("passthrough", ["f0", "f2"])),
+        LogisticRegression(),
+    ))
+    with sklearn.config_context(transform_output="pandas"):
+        tables = [compare({"m": by_name}, X, Y, cv=KFold(2), n_jobs=n_jobs, progress=False)
+                  for n_jobs in (1, 2)]
+    scores = [t.drop(columns=[c for c in t.columns if "time" in str(c)]) for t in tables]
+    pd.testing.assert_frame_equal(scores[1], scores[0])
