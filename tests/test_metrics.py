@@ -154,6 +154,19 @@ def test_sample_weight():
         exact_match_score(Y_true, Y_pred, sample_weight=[1.0])
 
 
+@pytest.mark.parametrize("metric", [
+    exact_match_score, hamming_loss, task_accuracy_score, mean_task_accuracy,
+    task_f1_score, label_f1_score, task_report,
+])
+def test_all_zero_sample_weight_is_refused_as_scikit_learn_refuses_it(metric):
+    # every score would be 0 / 0: an error, not a NaN that reads as "no label to score"
+    Y = pd.DataFrame({"a": ["p", "q", "p"], "b": ["x", "x", "y"]})
+    with pytest.raises(ValueError, match="sample_weight is 0 for each of the 3 samples"):
+        metric(Y, Y, sample_weight=np.zeros(3))
+    with pytest.raises((ValueError, ZeroDivisionError)):  # scikit-learn's own refusal
+        skm.accuracy_score(Y["a"], Y["a"], sample_weight=np.zeros(3))
+
+
 # --------------------------------------------------------- equality with scikit-learn
 def _random_labels(seed, n=40):
     rng = np.random.RandomState(seed)

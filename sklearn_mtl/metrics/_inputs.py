@@ -570,4 +570,11 @@ def check_sample_weight(sample_weight, n_samples):
         raise ValueError(
             f"sample_weight[{i}] is {weight[i].item()!r}; expected finite, non-negative weights."
         )
+    if n_samples and not weight.any():
+        # every metric would be 0 / 0: refused, as scikit-learn's metrics refuse it,
+        # rather than a NaN that reads as "no label to score"
+        raise ValueError(
+            f"sample_weight is 0 for each of the {n_samples} samples; expected at least "
+            "one positive weight."
+        )
     return weight
