@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 from sklearn.base import _fit_context, clone
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping, LRScheduler
@@ -110,6 +110,7 @@ from .neural._preprocessing import (
     is_tabular_frame,
     read_times,
     table_dtype,
+    table_input_tags,
 )
 from .neural._schedules import WarmupCosineSchedule
 from .neural._trunks import NAMED_TRUNKS
@@ -2092,7 +2093,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = self.preprocessing is not None
+        step = self.preprocessing
+        if isinstance(step, str):  # "auto": the recipe's preprocessor reads gaps and text
+            tags = table_input_tags(tags)
+        elif step is not None:  # a transformer of the user's: what it reads
+            inner = get_tags(step).input_tags
+            tags.input_tags.allow_nan = inner.allow_nan
+            tags.input_tags.string = inner.string
+            tags.input_tags.categorical = inner.categorical
         return tags
 
 

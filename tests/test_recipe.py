@@ -15,7 +15,8 @@ from sklearn.base import clone
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils import get_tags
 from skorch.history import History
 from torch.nn import functional as F
 
@@ -683,6 +684,17 @@ def test_preprocessing_none_keeps_the_old_contract():
     clf.fit(numeric, Y)
     assert clf.preprocessor_ is None
     assert not clf.__sklearn_tags__().input_tags.allow_nan
+
+
+@pytest.mark.parametrize("preprocessing, expected", [
+    ("auto", (True, True, True)),  # the recipe reads gaps, text and categories
+    (None, (False, False, False)),
+    (StandardScaler(), (True, False, False)),  # the user's step: what it reads
+    (OneHotEncoder(), (True, False, True)),
+])
+def test_input_tags_say_what_the_preprocessing_reads(preprocessing, expected):
+    tags = get_tags(MultiTaskClassifier(preprocessing=preprocessing)).input_tags
+    assert (tags.allow_nan, tags.string, tags.categorical) == expected
 
 
 @pytest.mark.parametrize("preprocessing", [
