@@ -375,9 +375,10 @@ def check_output_file(path, option, inputs=(), example="predictions.csv"):
 def add_deploy_parsers(sub):
     """Add ``predict``, ``export`` and ``info`` to the ``sklearn-mtl`` sub-parsers."""
     pred = sub.add_parser(
-        "predict", help="apply a saved model to a CSV or Parquet file",
+        "predict", help="apply a saved model to a CSV, Parquet or Excel file",
         description="Apply a model saved with sklearn_mtl.save (an estimator or a pipeline) "
-        "to a CSV or Parquet file with the training columns; write one column per task.",
+        "to a CSV, Parquet or Excel file with the training columns; write one column per "
+        "task.",
     )
     pred.add_argument("model", help="the saved model (.mtl)")
     pred.add_argument("data", help="a CSV, Parquet (.parquet, .pq) or Excel (.xlsx, its "
@@ -408,8 +409,9 @@ def add_deploy_parsers(sub):
     exp.add_argument("model", help="the saved model (.mtl)")
     exp.add_argument("--onnx", required=True, help="the ONNX file to write")
     exp.add_argument("--sample", metavar="DATA",
-                     help="a CSV or Parquet file of inputs: gives the input types and checks "
-                     "that onnxruntime reproduces predict_proba on its first rows")
+                     help="a CSV, Parquet or Excel (.xlsx) file of inputs: gives the input "
+                     "types and checks that onnxruntime reproduces predict_proba on its "
+                     "first rows")
     exp.add_argument("--quantize", action="store_true",
                      help="int8 weights (onnxruntime dynamic quantization)")
     exp.add_argument("--no-labels", action="store_true", help="probability outputs only")

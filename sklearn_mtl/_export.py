@@ -1365,6 +1365,7 @@ def register_converters(*classes):
     with an sklearn-mtl estimator too.
     """
     from skl2onnx import update_registered_converter
+    from sklearn.impute import SimpleImputer
 
     from ._baselines import (
         IndependentTaskClassifier,
@@ -1375,6 +1376,13 @@ def register_converters(*classes):
     from ._multitask import MultiTaskClassifier
     from ._thresholds import TaskThresholdTuner
 
+    if SimpleImputer not in _REGISTERED:
+        # skl2onnx's own converter writes the imputed columns only: with add_indicator
+        # (the command line's linear baselines on a table with gaps) its output is
+        # narrower than scikit-learn's and the next step's shape check fails.
+        update_registered_converter(SimpleImputer, "SklearnMtlSimpleImputer",
+                                    _imputer_shape, _convert_imputer)
+        _REGISTERED.append(SimpleImputer)
     if _ConstantClassifier not in _REGISTERED:
         update_registered_converter(
             _ConstantClassifier, "SklearnMtlConstantClassifier", _shape_calculator,
@@ -1456,6 +1464,70 @@ def _parse(scope, model, inputs, custom_parsers=None):
 
 def _shape_calculator(operator):
     """Output types are set by the parser."""
+
+
+def _imputer_columns(imputer):
+    """The input columns a fitted ``SimpleImputer`` keeps (all but those empty in
+    training, unless ``keep_empty_features``) and those its missing indicator flags."""
+    statistics = np.asarray(imputer.statistics_)
+    kept = np.arange(statistics.size)
+    if not imputer.keep_empty_features:  # NaN statistics (any dtype): dropped columns
+        kept = np.flatnonzero(~pd.isna(statistics))
+    indicator = getattr(imputer, "indicator_", None)
+    flagged = np.asarray([] if indicator is None else indicator.features_, dtype=np.int64)
+    return kept, flagged
+
+
+def _imputer_shape(operator):
+    """skl2onnx's shape for a ``SimpleImputer``, widened by its indicator columns and
+    narrowed by the empty columns it drops, as ``transform`` returns them."""
+    from skl2onnx.shape_calculators.imputer import calculate_sklearn_imputer_output_shapes
+
+    calculate_sklearn_imputer_output_shapes(operator)
+    kept, flagged = _imputer_columns(operator.raw_operator)
+    output = operator.outputs[0]
+    output.type.shape = [output.type.shape[0], len(kept) + len(flagged)]
+
+
+def _convert_imputer(scope, operator, container):
+    """A ``SimpleImputer`` as ``transform`` computes it: skl2onnx's imputation, then the
+    columns kept, then (``add_indicator``) a 0/1 column of each gap flagged in training."""
+    from types import SimpleNamespace
+
+    from onnx import TensorProto
+    from skl2onnx.common.data_types import Int64TensorType, StringTensorType, guess_proto_type
+    from skl2onnx.operator_converters.common import concatenate_variables
+    from skl2onnx.operator_converters.imputer_op import convert_sklearn_imputer
+
+    imputer = operator.raw_operator
+    kept, flagged = _imputer_columns(imputer)
+    if not len(flagged) and len(kept) == np.asarray(imputer.statistics_).size:
+        return convert_sklearn_imputer(scope, operator, container)
+    missing = imputer.missing_values
+    if isinstance(operator.inputs[0].type, StringTensorType) or not (
+            isinstance(missing, float) and np.isnan(missing)):
+        raise NotImplementedError(
+            "A SimpleImputer with add_indicator=True, or one that drops columns empty in "
+            "training, converts to ONNX for numbers whose gaps are NaN "
+            f"(missing_values=np.nan) only; got missing_values={missing!r}."
+        )
+    const, node = _graph_builders(scope, container)
+    imputed = scope.get_unique_variable_name("mtl_imputed")
+    convert_sklearn_imputer(scope, SimpleNamespace(
+        inputs=operator.inputs, outputs=[SimpleNamespace(full_name=imputed)],
+        raw_operator=imputer), container)
+    if len(kept) < np.asarray(imputer.statistics_).size:
+        imputed = node("Gather", [imputed, const(kept, np.int64)], axis=1)
+    parts = [imputed]
+    if len(flagged):
+        values = concatenate_variables(scope, operator.inputs, container)
+        if isinstance(operator.inputs[0].type, Int64TensorType):  # IsNaN takes floats
+            values = node("Cast", [values], to=TensorProto.FLOAT)
+        gaps = node("IsNaN", [node("Gather", [values, const(flagged, np.int64)], axis=1)])
+        parts.append(node("Cast", [gaps], to=guess_proto_type(operator.outputs[0].type)))
+    container.add_node("Concat", parts, [operator.outputs[0].full_name], axis=1,
+                       name=scope.get_unique_operator_name("mtl_Concat"))
+    return None
 
 
 def _parse_constant(scope, model, inputs, custom_parsers=None):

@@ -750,8 +750,9 @@ def _write_report(out, args, note, X, Y, table, details, figures, warned=()):
         "",
         f"- Data: {note}",
         f"- Samples: {len(X)}; features: {X.shape[1]} ({', '.join(map(str, X.columns))})",
-        "- Tasks: " + "; ".join(
-            f"{t.name} ({t.kind}: {', '.join(map(str, t.classes or []))})" for t in schema
+        "- Tasks: " + "; ".join(  # a regression task has no classes to list
+            f"{t.name} ({t.kind}" + (f": {', '.join(map(str, t.classes))})"
+                                     if t.classes is not None else ")") for t in schema
         ),
         f"- Cross-validation: {_folds_text(args)}; "
         "each model cloned and fitted per training fold, scored on the test fold.",
@@ -798,9 +799,14 @@ def _write_report(out, args, note, X, Y, table, details, figures, warned=()):
 
 
 # ------------------------------------------------------------------------------ main
-def _check_max_epochs(args):
+def _check_training_options(args):
     if args.max_epochs is not None and args.max_epochs < 1:
         raise CLIError(f"--max-epochs must be at least 1; got {args.max_epochs}.")
+    # numpy's seeds; checked before the data are read, where the folds' shuffling would
+    # fail with numpy's message, naming no option, or a baseline would take it unchecked
+    if not 0 <= args.random_state < 2 ** 32:
+        raise CLIError(f"--random-state must be between 0 and {2 ** 32 - 1}; got "
+                       f"{args.random_state}.")
 
 
 def _target_columns(Y, args, option):
@@ -954,7 +960,7 @@ def _compare_command(args):
     if args.n_jobs is not None and (args.n_jobs == 0 or args.n_jobs < -1):
         raise CLIError(f"--n-jobs must be a positive number of processes or -1; got "
                        f"{args.n_jobs}.")
-    _check_max_epochs(args)
+    _check_training_options(args)
     for n in names:  # a model this installation lacks fails before the data are read
         _estimator_class(n)
     X, Y, note, groups = load_data(args)
@@ -1071,7 +1077,7 @@ def _fit_command(args):
             f"Unknown model {args.model!r}; expected one of "
             f"{', '.join(m for m in MODELS if m != 'dummy')}."
         )
-    _check_max_epochs(args)
+    _check_training_options(args)
     _estimator_class(args.model)  # a model this installation lacks fails first
     out = Path(args.out)
     if not out.parent.is_dir():
@@ -1130,7 +1136,8 @@ def build_parser():
                       help="fits run in N processes at once, -1 for every core (default: "
                       "one at a time); the scores are the same")
     cmp_.add_argument("--out", default="reports", help="output folder (default: reports)")
-    cmp_.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
+    cmp_.add_argument("--random-state", type=int, default=0,
+                      help="seed, from 0 to 4294967295 (default: 0)")
     cmp_.add_argument("--max-epochs", type=int, default=None,
                       help="epochs of the mtl model (default: the recipe's training length)")
     cmp_.add_argument("--no-plots", action="store_true", help="write no figure")
@@ -1149,7 +1156,8 @@ def build_parser():
                       help=f"one of: {', '.join(m for m in MODELS if m != 'dummy')} "
                       "(default: mtl)")
     fit_.add_argument("--out", required=True, help="the model file to write (.mtl)")
-    fit_.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
+    fit_.add_argument("--random-state", type=int, default=0,
+                      help="seed, from 0 to 4294967295 (default: 0)")
     fit_.add_argument("--max-epochs", type=int, default=None,
                       help="epochs of the mtl model (default: the recipe's training length)")
     fit_.add_argument("--include-optimizer", action="store_true",

@@ -2210,3 +2210,70 @@ def test_na_values_name_a_numbers_other_spelling_on_every_pandas(tmp_path):
         "-999", "-999.0", "1000", "1000.0", "1e3", "1e400", "2.5", "NA", "nan"]
     assert cli._na_numbers(["-999", "NA", "2.5", "1e3", "nan", "inf"]) == {
         -999.0, 2.5, 1000.0, np.inf}
+
+
+def test_export_of_a_linear_baseline_fitted_on_numbers_with_gaps(tmp_path, capsys):
+    # The command line's linear baselines fill a numeric gap and add a 0/1 column of it
+    # (SimpleImputer(add_indicator=True)); skl2onnx's converter left that column out.
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    import onnx
+
+    from sklearn_mtl import load
+    from sklearn_mtl._export import run_onnx
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40),
+                      "c": rng.randint(0, 5, 40)})
+    X.loc[::7, "a"] = np.nan
+    data = tmp_path / "gaps.csv"
+    X.assign(t1=np.where(X["b"] > 0, "y", "n"),
+             t2=np.where(X["c"] > 2, "p", "q")).to_csv(data, index=False)
+    for name in ("independent", "product"):
+        model, graph = tmp_path / f"{name}.mtl", tmp_path / f"{name}.onnx"
+        assert cli.main(["fit", "--data", str(data), "--targets", "t1,t2", "--model", name,
+                         "--out", str(model), "--quiet"]) == 0
+        assert cli.main(["export", str(model), "--onnx", str(graph), "--sample",
+                         str(data)]) == 0, capsys.readouterr().err
+        fitted = load(model)
+        got = run_onnx(onnx.load(str(graph)), X)
+        for i, task in enumerate(("t1", "t2")):
+            np.testing.assert_allclose(got[f"{task}_probability"],
+                                       fitted.predict_proba(X)[i], atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296"])
+def test_a_seed_out_of_numpys_range_is_named_before_any_fit(csv, tmp_path, capsys, seed):
+    # compare failed with numpy's "Seed must be between 0 and 2**32 - 1", naming no
+    # option; fit took it for some models and refused it for others
+    out = tmp_path / "m.mtl"
+    assert cli.main(["compare", "--data", str(csv), "--targets", "species,sex", "--models",
+                     "dummy,independent", "--cv", "2", "--no-plots", "--quiet", "--out",
+                     str(tmp_path / "r"), "--random-state", seed]) == 2
+    expected = f"--random-state must be between 0 and 4294967295; got {seed}."
+    assert expected in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+    assert cli.main(["fit", "--data", str(csv), "--targets", "species,sex", "--model",
+                     "independent", "--out", str(out), "--random-state", seed]) == 2
+    assert expected in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_report_lists_a_regression_task_without_an_empty_list_of_classes(quantity_csv,
+                                                                          tmp_path):
+    path, _ = quantity_csv
+    out = tmp_path / "report"
+    assert cli.main(["compare", "--data", str(path), "--targets", "kind,mass",
+                     "--regression-targets", "mass", "--models", "mtl", "--cv", "2",
+                     "--max-epochs", "1", "--out", str(out), "--no-plots", "--quiet"]) == 0
+    lines = (out / "report.md").read_text().splitlines()
+    assert "- Tasks: kind (binary: p, q); mass (regression)" in lines
+
+
+def test_predict_and_export_help_name_the_excel_workbooks_they_read(capsys):
+    parser = cli.build_parser()
+    assert "apply a saved model to a CSV, Parquet or Excel file" in parser.format_help()
+    for command in ("predict", "export"):
+        with pytest.raises(SystemExit):
+            parser.parse_args([command, "--help"])
+        assert "Excel" in " ".join(capsys.readouterr().out.split())
