@@ -145,7 +145,7 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         -------
         Y : DataFrame, ndarray or list of sets
             The form of the ``Y`` given to ``fit``: a DataFrame (original dtypes, a gap,
-            ``pd.NA`` or the dtype's own missing value, where a task's predicted gate is
+            the column's own missing value, where a task's predicted gate is
             off), a 2-D or 1-D array, or a multi-hot
             matrix / list of label sets for grouped labels. A DataFrame keeps the index
             of ``X`` when ``X`` is a DataFrame, so ``Y_test.join(model.predict(X_test))``
@@ -180,12 +180,20 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         return outputs
 
     def predict_log_proba(self, X, task=None):
-        """Logarithm of :meth:`predict_proba` (classification tasks)."""
+        """Logarithm of :meth:`predict_proba`, for the classification tasks.
+
+        A regression task's entry is its predicted values, as in :meth:`predict_proba`:
+        they are no probabilities, and their logarithm would be NaN below 0.
+        """
         proba = self.predict_proba(X, task=task)
+        single = not isinstance(proba, list)
+        tasks = [self.schema_[task]] if task is not None else list(self.schema_)
         with np.errstate(divide="ignore"):
-            if isinstance(proba, list):
-                return [np.log(p) for p in proba]
-            return np.log(proba)
+            logs = [
+                p if t.kind == "regression" else np.log(p)
+                for t, p in zip(tasks, [proba] if single else proba, strict=True)
+            ]
+        return logs[0] if single else logs
 
     def score(self, X, y, sample_weight=None):
         """Exact match: the fraction of samples whose applicable labels are all right.

@@ -575,8 +575,9 @@ class IndependentTaskClassifier(_BaselineMethods):
     ----------
     estimators_ : list
         One entry per task in ``tasks_`` order: a fitted clone for a binary or multiclass
-        task (trained on the integer codes of its classes), a list of fitted clones (one
-        per label) for a multilabel task. Where a model's training labels hold a single
+        task (trained on the task's labels as they are in ``Y``: its ``classes_`` are
+        labels, not codes), a list of fitted clones (one per label, trained on 0/1) for a
+        multilabel task. Where a model's training labels hold a single
         class, a constant stands in for the clone: that class with probability 1, as in
         :class:`~sklearn.multiclass.OneVsRestClassifier`.
     feature_importances_ : ndarray of shape (n_features_in_,)

@@ -204,7 +204,7 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
                 f"from_groups needs at least one group {{name: labels}}; got {groups!r}. "
                 "E.g. from_groups({'A': [0, 1], 'B': [2, 3, 4]})."
             )
-        groups = {str(k): list(v) for k, v in groups.items()}
+        groups = {str(k): _group_labels(k, v) for k, v in groups.items()}
         empty = [name for name, labels in groups.items() if not labels]
         if empty:
             raise ValueError(
@@ -392,8 +392,11 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
         Returns
         -------
         Y : DataFrame, ndarray or list of sets
-            Same form as the ``Y`` given to ``fit``; masked labels are ``pd.NA`` in
-            DataFrames (NaN in float and string columns), ``None`` in object arrays.
+            Same form as the ``Y`` given to ``fit``; masked labels are the missing value
+            of their column's dtype (NaN in float and ``str`` columns, ``pd.NA`` in
+            nullable ones), and in a column of objects the one it held at ``fit``
+            (``None``, NaN or ``pd.NA``; where it held none or several kinds, ``pd.NA`` in
+            DataFrames and ``None`` in arrays).
         """
         check_is_fitted(self, "schema_")
         if not isinstance(encoded, EncodedLabels):
@@ -425,6 +428,20 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
 
 
 # ---------------------------------------------------------------------------- helpers
+def _group_labels(name, labels):
+    """A group's labels as a list, in their order; a set, which has none (a set of strings
+    iterates in another order in each process), sorted, as :class:`Task` sorts classes."""
+    if not isinstance(labels, (set, frozenset)):
+        return list(labels)
+    try:
+        return sorted(labels)
+    except TypeError:
+        raise ValueError(
+            f"groups[{name!r}] is a set whose labels cannot be ordered; give them as a list, "
+            "in the order of their codes."
+        ) from None
+
+
 def _as_array(values):
     """Classes as a 1-D numpy array without numpy's string truncation surprises, and
     integers kept exact (numpy makes floats of ints past int64's range: uint64 labels)."""
@@ -622,6 +639,18 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None
         for v in column:
             if _is_label_container(v):
                 labels.update(v)
+        if not labels:  # no label set at all: say what the rows hold, as transform would
+            found = next(
+                ((i, v) for i, v in enumerate(raw) if (applies is None or applies[i])
+                 and not _is_label_container(v) and not _is_missing(v)),
+                None,
+            )
+            if found is not None:
+                raise ValueError(
+                    f"Multilabel task {task.name!r} expects a list or set of labels per "
+                    f"row; got {found[1]!r} in row {found[0]}. For one label per row, "
+                    f"declare Task({task.name!r}) without kind='multilabel'."
+                )
         try:
             classes = _sorted_labels(task, list(labels))
         except ValueError as exc:
@@ -910,8 +939,48 @@ def _decode_multilabel(task, block, codes, container):
     return out
 
 
-def _restore_series(values, masked, dtype, name, index):
-    """A Series of decoded labels with the fitted column's dtype (nullable where needed)."""
+#: What :func:`_gap_of` gives for labels without a missing value, or with several kinds.
+_NO_GAP = object()
+
+
+def _numpy_twin(dtype):
+    """The numpy dtype of a column's numbers: its own, or a nullable one's (``Int64`` ->
+    int64, ``boolean`` -> bool, ``int64[pyarrow]`` -> int64); None for anything else."""
+    if isinstance(dtype, np.dtype):
+        return dtype
+    twin = getattr(dtype, "numpy_dtype", None)
+    return twin if dtype.kind in "biuf" and isinstance(twin, np.dtype) else None
+
+
+def _gap_of(values):
+    """The missing value that ``values`` (a column of objects) holds: ``None``, NaN or
+    ``pd.NA`` where every gap is that one, else ``_NO_GAP``. Masked labels come back as
+    it, so that ``inverse_transform(transform(Y))`` gives back the gaps of ``Y``, not
+    another kind of missing value (pandas tells them apart: ``Series.where``, ``==``).
+    A column of another dtype has its own missing value (NaN, ``pd.NA``, ``NaT``)."""
+    if values.dtype != object:
+        return _NO_GAP
+    values = np.asarray(values, dtype=object).ravel()
+    gaps = values[_missing(values)]
+    kinds = {_gap_kind(v) for v in gaps}
+    if len(kinds) != 1:
+        return _NO_GAP
+    return {"none": None, "nan": np.nan, "na": pd.NA}.get(kinds.pop(), _NO_GAP)
+
+
+def _gap_kind(value):
+    if value is None:
+        return "none"
+    if value is pd.NA:
+        return "na"
+    if isinstance(value, (float, np.floating)):
+        return "nan"
+    return "other"  # NaT, a decimal NaN...
+
+
+def _restore_series(values, masked, dtype, name, index, gap=pd.NA):
+    """A Series of decoded labels with the fitted column's dtype (nullable where needed);
+    ``gap`` is the missing value of a column of objects (:func:`_gap_of`)."""
     if masked.any():
         values = np.asarray(values, dtype=object).copy()
         values[masked] = None
@@ -925,7 +994,7 @@ def _restore_series(values, masked, dtype, name, index):
         if dtype.kind == "b":
             return pd.Series(pd.array(values, dtype="boolean"), name=name, index=index)
         if dtype.kind == "O":
-            values[masked] = pd.NA
+            values[masked] = gap
             return pd.Series(values, dtype=object, name=name, index=index)
     if isinstance(dtype, pd.ArrowDtype):  # built by pyarrow: astype cannot make some
         import pyarrow as pa  # (a dictionary of integers)
@@ -957,16 +1026,21 @@ class _ColumnsReader:
                     "one column per task."
                 )
             self.columns = list(Y.columns)
+            # given back: Y.rename_axis(columns=...), a MultiIndex's level names
+            self.columns_names = list(Y.columns.names)
             self.dtypes = dict(Y.dtypes)
+            self.gaps = _gaps({c: Y[c] for c in Y.columns if Y[c].dtype == object})
             by_column = {str(c): c for c in Y.columns}
             if declared is None:
                 # A frame of 0/1 numbers is an indicator too (scikit-learn's type_of_target
-                # reads it so): each column has classes 0 and 1, in its own dtype.
-                numeric = all(isinstance(t, np.dtype) and t.kind in "biuf" for t in Y.dtypes)
-                indicator = numeric and _is_indicator(Y.to_numpy(dtype=float))
+                # reads it so): each column has classes 0 and 1, in its own dtype. Nullable
+                # numbers (Int64, a polars column with nulls) too: a gap is a missing label.
+                numpy_dtypes = [_numpy_twin(t) for t in Y.dtypes]
+                numeric = all(t is not None and t.kind in "biuf" for t in numpy_dtypes)
+                indicator = numeric and _is_indicator(Y.to_numpy(dtype=float, na_value=np.nan))
                 self.tasks = [
                     Task(str(c), classes=_plain(np.array([0, 1]).astype(t)) if indicator else None)
-                    for c, t in zip(Y.columns, Y.dtypes)
+                    for c, t in zip(Y.columns, numpy_dtypes)
                 ]
             else:
                 self.tasks = declared
@@ -998,6 +1072,8 @@ class _ColumnsReader:
         Y = _label_column_or_array(Y)
         _check_n_samples(Y)
         self.dtype = _array_dtype(Y.dtype) if isinstance(Y, pd.Series) else Y.dtype
+        # the missing value of each column, given back where a label is masked
+        self.gaps = _gaps({0: Y} if Y.ndim == 1 else dict(enumerate(Y.T)))
         if Y.ndim == 1:
             self.form = "1d"
             if declared is not None and len(declared) != 1:
@@ -1128,6 +1204,7 @@ class _ColumnsReader:
             if masked.any():  # missing labels (in a truth): NaN, as they were read
                 return np.where(masked, np.nan, block).astype(float)
             return block.astype(self.dtype)
+        gaps = getattr(self, "gaps", {})  # {}: a model saved before kept none
         if self.form == "frame":
             index = pd.RangeIndex(encoded.n_samples)
             out = {}
@@ -1143,30 +1220,46 @@ class _ColumnsReader:
                         values = block[:, col].astype(bool if bools else object)
                         out[original] = _restore_series(
                             values.astype(object), masked, self.dtypes[original], original,
-                            index,
+                            index, gaps.get(original, pd.NA),
                         )
                     continue
                 original = self.by_column[task.name]
                 values, masked = self._task_column(encoded, j, task)
                 dtype = _output_dtype(self.dtypes[original], [task])
-                out[original] = _restore_series(values, masked, dtype, original, index)
-            return pd.DataFrame({c: out[c] for c in self.columns}, index=index)
+                out[original] = _restore_series(
+                    values, masked, dtype, original, index, gaps.get(original, pd.NA)
+                )
+            frame = pd.DataFrame({c: out[c] for c in self.columns}, index=index)
+            names = getattr(self, "columns_names", None)  # None: a model saved before
+            if names is not None and len(names) == frame.columns.nlevels:
+                frame.columns = frame.columns.set_names(names)
+            return frame
         columns = [self._task_column(encoded, j, t) for j, t in enumerate(schema)]
         dtype = _output_dtype(self.dtype, schema.tasks)
         if self.form == "1d":
             values, masked = columns[0]
-            return _cast_array(values, masked, dtype)
+            out = _cast_array(values, masked, dtype)
+            if masked.any() and out.dtype == object:
+                out[masked] = gaps.get(0)
+            return out
         any_masked = any(m.any() for _, m in columns)
         if dtype.kind == "O" or (any_masked and dtype.kind != "f"):
             out = np.empty((encoded.n_samples, len(columns)), dtype=object)
             for j, (values, masked) in enumerate(columns):
                 out[:, j] = values
-                out[masked, j] = np.nan if dtype.kind == "f" else None
+                out[masked, j] = np.nan if dtype.kind == "f" else gaps.get(j)
             return out
         out = np.empty((encoded.n_samples, len(columns)), dtype=dtype)
         for j, (values, masked) in enumerate(columns):
             out[:, j] = np.where(masked, np.nan, values) if dtype.kind == "f" else values
         return out
+
+
+def _gaps(columns):
+    """``{key: missing value}`` of the ``columns`` (``{key: column}``) that hold one kind
+    of gap (:func:`_gap_of`)."""
+    gaps = {key: _gap_of(column) for key, column in columns.items()}
+    return {key: gap for key, gap in gaps.items() if gap is not _NO_GAP}
 
 
 def _holds_bools(column):
@@ -1285,9 +1378,13 @@ def _as_sparse(out, kind):
 def _label_column_or_array(Y):
     """A pandas Series as it is, a column of a frame: its dtype tells the classes (a
     categorical's categories in their order, a nullable integer's ints despite a gap), as
-    the same column of a DataFrame tells them. Anything else as :func:`_as_label_array`."""
+    the same column of a DataFrame tells them. So is a pandas array, a Series' values
+    (``pd.cut``'s ``Categorical``, ``pd.array([1, None], dtype="Int64")``). Anything else
+    as :func:`_as_label_array`."""
     if isinstance(Y, pd.Series):
         return Y
+    if isinstance(Y, pd.api.extensions.ExtensionArray) and Y.ndim == 1:
+        return pd.Series(Y)
     return _as_label_array(Y)
 
 
@@ -1325,6 +1422,9 @@ def _as_label_array(Y):
     except ValueError:  # ragged lists: one multilabel task of lists
         arr = np.empty(len(Y), dtype=object)
         arr[:] = list(Y)
+    if isinstance(Y, (list, tuple)) and arr.ndim == 1 and _cast_by_numpy(Y, arr.dtype):
+        arr = np.empty(len(Y), dtype=object)
+        arr[:] = list(Y)
     if arr.ndim > 2:
         raise ValueError(
             f"Y must be 1-D (one task) or 2-D (one column per task); got a {arr.ndim}-D array "
@@ -1334,6 +1434,18 @@ def _as_label_array(Y):
         shown = repr(Y) if len(repr(Y)) <= 80 else f"{repr(Y)[:77]}..."
         raise ValueError(f"Y must be 1-D or 2-D; got a scalar {shown}.")
     return arr
+
+
+def _cast_by_numpy(values, dtype):
+    """Whether numpy's ``dtype`` for the list ``values`` changed some of its labels: text
+    with a gap or a number in it becomes text (NaN the class ``'nan'``, 1 the class
+    ``'1'``), bools with a gap become floats. The list is then held as objects, as pandas
+    holds the same column, so that a gap is a missing label and a type stays its own."""
+    if dtype.kind in "US":
+        return not all(isinstance(v, (str, bytes)) for v in values)
+    if dtype.kind == "f":
+        return any(isinstance(v, (bool, np.bool_)) for v in values)
+    return False
 
 
 class _GroupsReader:
@@ -1353,7 +1465,7 @@ class _GroupsReader:
                     f"groups[{name!r}] is {members!r}; expected a list of its labels, e.g. "
                     f"{{{str(name)!r}: [{members!r}, ...]}}."
                 )
-        groups = {str(k): list(v) for k, v in groups.items()}
+        groups = {str(k): _group_labels(k, v) for k, v in groups.items()}
         labels = [label for members in groups.values() for label in members]
         dup = sorted({str(v) for v in labels if labels.count(v) > 1})
         if dup:

@@ -7,6 +7,7 @@ collection of tasks that the encoder learns and every estimator shares.
 
 from __future__ import annotations
 
+import datetime
 import numbers
 from collections.abc import Hashable, Iterable
 
@@ -38,7 +39,9 @@ class Task:
     classes : array-like, default=None
         The task's possible answers (for a multilabel task: its label names), in the order
         of the encoded codes: a list, array or other sequence, not a string
-        (``["no", "yes"]``). ``None`` infers them from the data (sorted).
+        (``["no", "yes"]``); a set, which has no order, is sorted. No missing value
+        (``None``, NaN): a gap in ``Y`` is a missing label, never a class. ``None``
+        infers them from the data (sorted).
     gate : tuple (parent, value or values), default=None
         The task applies only to samples whose ``parent`` task has one of these values,
         e.g. ``("car", "yes")`` or ``("car", {"yes", "maybe"})``. Several values come in
@@ -67,9 +70,30 @@ class Task:
                 f"Task {name!r} has classes={classes!r}; classes must be a list of the "
                 f"task's classes (such as ['no', 'yes']), not {given}."
             )
+        if isinstance(classes, (set, frozenset)):
+            # A set has no order, and a set of strings iterates in another order in each
+            # process (hash randomisation): the codes, predict_proba's columns and the
+            # model a seed gives would change from run to run. Sorted, as inferred ones.
+            try:
+                classes = sorted(classes)
+            except TypeError:
+                raise ValueError(
+                    f"Task {name!r} has classes={classes!r}, a set whose values cannot be "
+                    "ordered; give the classes as a list, in the order of their codes."
+                ) from None
         # Python scalars, not numpy ones: classes compare, hash, print and serialise alike
         # whichever way they were given.
         self.classes = None if classes is None else _plain(list(classes))
+        gaps = [c for c in self.classes or () if _is_gap(c)]
+        if gaps:
+            # A gap in Y is a missing label, never this class: the class would be one no
+            # sample has, that a model cannot learn and never predicts.
+            raise ValueError(
+                f"Task {name!r} has classes={self.classes!r}, with the missing value "
+                f"{gaps[0]!r}; a missing value in Y is a missing label, not a class. Leave "
+                "it out of classes, or fill the gaps with a label of their own (e.g. "
+                f"Y[{name!r}].fillna('unknown')) and declare that one."
+            )
         if gate is not None:
             if not (isinstance(gate, (tuple, list)) and len(gate) == 2):
                 raise ValueError(
@@ -187,6 +211,14 @@ class Task:
         )
 
 
+def _is_gap(value):
+    """Whether a class is a missing value (None, NaN, ``pd.NA``, ``NaT``), which the
+    encoder reads as a missing label."""
+    import pandas as pd
+
+    return pd.api.types.is_scalar(value) and bool(pd.isna(value))
+
+
 def _is_collection(values):
     """Whether ``values`` holds several values (a list, tuple, set, array, range, index):
     an iterable other than a string (or bytes) and a 0-d array."""
@@ -202,12 +234,18 @@ def _plain(values):
 
 def _plain_scalar(v):
     item = v.item()
-    if isinstance(item, int) and isinstance(v, (np.datetime64, np.timedelta64)):
-        # nanoseconds do not fit a datetime: .item() gives an int (pandas < 3 reads
-        # dates as datetime64[ns]); the pandas scalar keeps the date
+    if isinstance(v, np.datetime64) and not isinstance(item, datetime.datetime):
+        # nanoseconds do not fit a datetime: .item() gives an int (pandas < 3 reads dates
+        # as datetime64[ns]); a day, week, month or year unit gives a date, which equals
+        # no Timestamp, as pandas reads such labels (datetime64[s]). The pandas scalar
+        # keeps the date and finds the labels.
         import pandas as pd
 
-        return pd.Timestamp(v) if isinstance(v, np.datetime64) else pd.Timedelta(v)
+        return item if item is None else pd.Timestamp(v)
+    if isinstance(item, int) and isinstance(v, np.timedelta64):
+        import pandas as pd
+
+        return pd.Timedelta(v)
     return item
 
 

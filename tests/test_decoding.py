@@ -300,3 +300,23 @@ def test_candidates_none_beyond_the_limit():
     schema = Schema([clf_task(f"t{j}", ["a", "b"]) for j in range(13)])  # 8192
     assert JointDecoder().candidates(schema) is None
     assert len(JointDecoder().candidates(schema, max_combinations=10_000)) == 8192
+
+
+def test_predict_log_proba_keeps_regression_values():
+    # predict_log_proba takes the log of probabilities only: a regression task's entry
+    # is its predicted values, as in predict_proba (their log was NaN below 0)
+    from sklearn_mtl import MultiTaskClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3)).astype("float32")
+    Y = pd.DataFrame({"c": np.where(X[:, 0] > 0, "a", "b"), "r": X[:, 1] - 5.0})
+    model = MultiTaskClassifier(
+        tasks=[Task("c"), Task("r", kind="regression")], hidden_layer_sizes=(4,),
+        ensemble_size=1, max_epochs=2, random_state=0,
+    ).fit(X, Y)
+    proba = model.predict_proba(X[:5])
+    log = model.predict_log_proba(X[:5])
+    np.testing.assert_array_equal(log[0], np.log(proba[0]))
+    np.testing.assert_array_equal(log[1], proba[1])
+    assert (log[1] < 0).all()
+    np.testing.assert_array_equal(model.predict_log_proba(X[:5], task="r"), proba[1])

@@ -292,5 +292,97 @@ def test_multilabel_columns_of_object_bools_come_back_as_bools():
     assert (out.dtypes == np.dtype(object)).all()
     for column in ("p", "q"):
         assert [type(v) for v in out[column] if not pd.isna(v)] == [bool, bool]
-        assert out[column].tolist() == [v if v is not None else pd.NA for v in Y[column]]
-    assert out["r"].tolist() == [0, 1, pd.NA]  # ints stay ints
+        assert out[column].tolist() == Y[column].tolist()  # None stays None
+    assert out["r"].tolist() == [0, 1, None]  # ints stay ints
+
+
+# ------------------------------------------------------------------- missing values
+@pytest.mark.parametrize("gap", [None, np.nan, pd.NA])
+@pytest.mark.parametrize("form", ["frame", "2d", "1d", "list"])
+def test_masked_labels_come_back_as_the_gaps_of_y(gap, form):
+    # inverse_transform(transform(Y)) is Y, its kind of missing value included (before:
+    # pd.NA in every column of objects of a frame, None in every array of objects)
+    column = ["a", gap, "b", "a"]
+    if form == "frame":
+        Y = pd.DataFrame({"t": pd.Series(column, dtype=object), "u": [1, 2, 1, 2]})
+    elif form == "2d":
+        Y = np.array([column, [1, 2, 1, 2]], dtype=object).T
+    else:
+        Y = np.array(column, dtype=object) if form == "1d" else column
+    enc = StructuredLabelEncoder()
+    out = enc.inverse_transform(enc.fit_transform(Y))
+    got = {"frame": lambda: out["t"], "2d": lambda: out[:, 0]}.get(form, lambda: out)()
+    assert got[1] is gap
+    assert [got[i] for i in (0, 2, 3)] == ["a", "b", "a"]
+    if form == "frame":
+        pd.testing.assert_frame_equal(out, Y)
+
+    # a prediction that a gate switches off is that gap too
+    tasks = [Task("car", classes=["no", "yes"]), Task("t", classes=["a", "b"], gate=("car", "yes"))]
+    Y = pd.DataFrame({"car": ["yes", "no", "yes"], "t": pd.Series(["a", gap, "b"], dtype=object)})
+    enc = StructuredLabelEncoder(tasks).fit(Y)
+    predicted = EncodedLabels(np.array([[0, -2], [1, 1]]), {}, {}, enc.schema_)
+    assert enc.inverse_transform(predicted)["t"].tolist()[0] is gap
+
+
+@pytest.mark.parametrize(
+    "y, classes, codes",
+    [
+        # numpy made the text 'nan' of the gap, a class ('nan' < 'x': the codes moved)
+        (["x", np.nan, "y", "x"], ["x", "y"], [0, MISSING, 1, 0]),
+        (("x", np.nan, "y", "x"), ["x", "y"], [0, MISSING, 1, 0]),
+        # numpy made floats of the bools: predictions came back as 0.0 and 1.0
+        ([True, np.nan, False, True], [False, True], [1, MISSING, 0, 1]),
+    ],
+)
+def test_a_list_of_labels_with_a_gap_reads_it_as_missing(y, classes, codes):
+    # as the same column of a DataFrame (pandas reads NaN there as a gap)
+    enc = StructuredLabelEncoder()
+    encoded = enc.fit_transform(y)
+    assert enc.classes_[0].tolist() == classes
+    assert encoded.codes.ravel().tolist() == codes
+    out = enc.inverse_transform(encoded)
+    assert [type(v) for v in out] == [type(v) for v in y]
+    assert out[1] is y[1] and [out[i] for i in (0, 2, 3)] == [y[i] for i in (0, 2, 3)]
+    frame = StructuredLabelEncoder().fit(pd.DataFrame({"y": list(y)}))
+    assert frame.classes_[0].tolist() == classes
+
+
+def test_a_list_of_text_and_numbers_is_refused_as_mixed_types():
+    # (before: numpy's text '1', a class beside 'a'), as scikit-learn refuses it
+    with pytest.raises(ValueError, match=r"^Task 'y' has labels of mixed types \['int', 'str'\]"):
+        StructuredLabelEncoder().fit(["a", 1, "b"])
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [pd.Index(["t", "u"], name="task"),
+     pd.MultiIndex.from_tuples([("g", "t"), ("g", "u")], names=["group", "task"])],
+)
+def test_frame_columns_keep_their_names(columns):
+    # Y.rename_axis(columns="task"): the name was lost, and assert_frame_equal failed
+    Y = pd.DataFrame([["a", 1], ["b", 2], ["a", 2]], columns=columns)
+    enc = StructuredLabelEncoder()
+    pd.testing.assert_frame_equal(enc.inverse_transform(enc.fit_transform(Y)), Y)
+
+
+def test_a_pandas_array_is_read_as_its_series():
+    # pd.cut's Categorical had its values sorted for classes (['adult', 'child', 'senior'],
+    # the unused 'baby' left out), an Int64 array with a gap float classes [1.0, 2.0] and
+    # float predictions: a Series of the same values kept both (docs/labels.md)
+    grades = pd.cut([30, 10, 70, 40], [-1, 0, 18, 65, 120],
+                    labels=["baby", "child", "adult", "senior"])
+    ints = pd.array([1, None, 2, 1], dtype="Int64")
+    for y, classes, codes in [
+        (grades, ["baby", "child", "adult", "senior"], [2, 1, 3, 2]),
+        (ints, [1, 2], [0, MISSING, 1, 0]),
+    ]:
+        enc = StructuredLabelEncoder()
+        encoded = enc.fit_transform(y)
+        assert enc.classes_[0].tolist() == classes
+        assert [type(c) for c in enc.classes_[0].tolist()] == [type(c) for c in classes]
+        assert encoded.codes.ravel().tolist() == codes
+        assert enc.schema_ == StructuredLabelEncoder().fit(pd.Series(y)).schema_
+    enc = StructuredLabelEncoder().fit(ints)
+    out = enc.inverse_transform(enc.transform(ints[[0, 2]]))  # predictions: ints
+    assert out.dtype == np.int64 and out.tolist() == [1, 2]

@@ -546,3 +546,39 @@ def test_sparse_indicator_save_load_keeps_the_form(indicator, tmp_path):
     got = load(save(model, tmp_path / "m.mtl")).predict(X)
     assert isinstance(got, sp.csr_array)
     np.testing.assert_array_equal(got.toarray(), model.predict(X).toarray())
+
+
+@pytest.mark.filterwarnings("ignore:LabelProductClassifier left out")
+@pytest.mark.filterwarnings("ignore:Task 'tag2' has a single class")
+@pytest.mark.parametrize("dtype", ["Int64", "UInt8", "Float64", "int64[pyarrow]", "polars"])
+def test_a_frame_of_nullable_0_1_numbers_is_an_indicator(indicator, dtype):
+    # Int64 columns (read_csv(dtype_backend="numpy_nullable"), a polars column with a null)
+    # were no indicator: a label always 0 in the training rows failed ("'tag2' has one
+    # class [0]"), where the int64 frame keeps its classes [0, 1]
+    X, Y, _ = indicator
+    Y = Y.copy()
+    Y[:, 2] = 0
+    columns = [f"tag{j}" for j in range(6)]
+    if dtype == "polars":
+        pl = pytest.importorskip("polars")
+        frame = pl.DataFrame(Y, schema=columns).with_columns(
+            pl.when(pl.int_range(pl.len()) == 0).then(None).otherwise(pl.col("tag4"))
+            .alias("tag4")
+        )
+    else:
+        frame = pd.DataFrame(Y, columns=columns).astype(dtype)
+        frame.loc[0, "tag4"] = pd.NA
+    encoder = StructuredLabelEncoder()
+    encoded = encoder.fit_transform(frame)
+    assert [t.classes for t in encoder.tasks_] == [[0, 1]] * 6
+    assert encoded.codes[:, 2].tolist() == [0] * len(Y) and encoded.codes[0, 4] == -1
+    with pytest.warns(UserWarning, match=r"'tag2' has a single class 0"):
+        model = IndependentTaskClassifier(lr()).fit(X, frame)
+    P = model.predict(X)
+    if dtype == "polars":
+        assert P.schema == frame.schema
+        P = P.to_pandas()
+    else:
+        assert list(P.dtypes) == list(frame.dtypes) and list(P.columns) == columns
+    np.testing.assert_array_equal(P["tag2"].to_numpy(dtype=int), 0)
+    assert LabelProductClassifier(lr()).fit(X, frame).predict(X).shape == Y.shape

@@ -259,3 +259,52 @@ def test_nanosecond_date_labels_are_classes_as_dates():
                                              pd.Timestamp("2021-06-30")]
     predicted = model.predict(X)["when"]
     assert predicted.dtype == when.dtype and predicted.isin(when).all()
+
+
+@pytest.mark.parametrize("unit", ["D", "W", "M", "Y"])
+def test_day_and_month_date_labels_are_classes_as_dates(unit):
+    # datetime64[D] (or [M]...) labels had datetime.date classes, which equal no
+    # Timestamp (as pandas reads the labels): fit refused its own label
+    # datetime.date(2020, 1, 1) as "not among its classes [datetime.date(2020, 1, 1), ...]"
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_mtl import IndependentTaskClassifier, StructuredLabelEncoder
+
+    days = np.array(["2020-01-01", "2022-01-01", "2020-01-01", "NaT"], dtype=f"datetime64[{unit}]")
+    first, last = pd.Timestamp(days[0]), pd.Timestamp(days[1])
+    assert Task("t", classes=days[:2]).classes == [first, last]
+    for Y in (days, days.reshape(-1, 1), np.c_[days, days[[1, 0, 0, 1]]]):
+        enc = StructuredLabelEncoder()
+        encoded = enc.fit_transform(Y)
+        assert enc.tasks_[0].classes == [first, last]
+        assert encoded.codes[:, 0].tolist() == [0, 1, 0, MISSING]
+        back = enc.inverse_transform(encoded)
+        assert pd.isna(back[3]) if back.ndim == 1 else pd.isna(back[3, 0])
+        known = enc.inverse_transform(enc.transform(Y[:3]))
+        assert known.dtype == days.dtype and (known == Y[:3]).all()
+
+    X = np.arange(8, dtype=float).reshape(-1, 1)
+    y = days[[0, 1] * 4]
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, y)
+    expected = LogisticRegression().fit(X, y).predict(X)
+    predicted = model.predict(X)
+    assert predicted.dtype == expected.dtype and (predicted == expected).all()
+
+
+@pytest.mark.parametrize("gap", [None, np.nan, pd.NA, pd.NaT, np.float32("nan")])
+def test_a_missing_value_among_declared_classes_is_refused(gap):
+    # A gap in Y is a missing label: a class None (say, for "unknown") was one that no
+    # sample had, that the model trained on and never predicted, without a word.
+    from sklearn_mtl import StructuredLabelEncoder
+
+    with pytest.raises(
+        ValueError,
+        match=r"^Task 'smoker' has classes=\[.*\], with the missing value .*; a missing value "
+        r"in Y is a missing label, not a class\. Leave it out of classes, or fill the gaps "
+        r"with a label of their own \(e\.g\. Y\['smoker'\]\.fillna\('unknown'\)\)",
+    ):
+        StructuredLabelEncoder([Task("smoker", classes=["no", "yes", gap])]).fit(
+            pd.DataFrame({"smoker": ["no", "yes", None]})
+        )
+    with pytest.raises(ValueError, match="with the missing value"):
+        Task("tags", kind="multilabel", classes=["a", gap])
