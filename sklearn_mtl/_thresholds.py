@@ -8,7 +8,14 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import _fit_context, clone
-from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedKFold, check_cv
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import (
+    GroupShuffleSplit,
+    ShuffleSplit,
+    StratifiedKFold,
+    StratifiedShuffleSplit,
+    check_cv,
+)
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -54,17 +61,27 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             default="f1"
         Per-label score to maximise. A callable is called as
         ``metric(y_true, y_pred)`` (plus ``sample_weight=`` when weights are given) on 0/1
-        arrays and returns a float, higher is better.
+        arrays and returns a float, higher is better; it is evaluated at 0.5 and at up to
+        256 thresholds spread over the distinct scores (the named metrics at every one).
+        A binary task's positive class (scikit-learn's ``pos_label``), whose score
+        ``"f1"`` maximises, is its second class ``classes_[1]``: the sorted labels' last
+        (``"stay"`` of ``"churn"``/``"stay"``) unless the task declares its classes
+        (``Task("y", classes=["stay", "churn"])`` makes ``"churn"`` the positive one).
     cv : int, float, cross-validation generator, iterable or "prefit", default=5
         Where the predictions come from. An int, a splitter or an iterable of (train, test)
         indices: out-of-fold predictions of clones. An int makes ``KFold`` folds, or, for
         a 1-D binary or multiclass ``y``, ``StratifiedKFold`` ones (where a label is
         missing, :class:`~sklearn_mtl.model_selection.MultiTaskStratifiedKFold`, which
         stratifies the labelled rows and still puts the others in folds); a splitter's
-        ``split`` gets ``y``. A float in (0, 1): one held-out fraction of that size. In
+        ``split`` gets ``y``. A float in (0, 1): one held-out fraction of that size,
+        stratified for a 1-D binary or multiclass ``y`` (as
+        :class:`~sklearn.model_selection.TunedThresholdClassifierCV` holds it out). In
         both cases ``estimator_`` is a clone refitted on all the data.
         ``"prefit"``: ``estimator`` is fitted already and the thresholds are tuned on the
-        data passed to ``fit``, which should be held out from its training data.
+        data passed to ``fit``, which should be held out from its training data. A fitted
+        estimator in a :class:`~sklearn.frozen.FrozenEstimator` (scikit-learn's other way
+        to pass one) is never refitted: whatever ``cv``, its predictions on the data
+        passed to ``fit`` tune the thresholds.
     n_jobs : int, default=None
         Number of folds fitted in parallel with joblib.
     random_state : int, RandomState instance or None, default=None
@@ -240,7 +257,8 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             tasks = _final(self.estimator_).tasks_
             splits = self._splits(X, Y, split_groups)
             fold_model = clone(self.estimator)
-            _pin_schema(_final(fold_model), tasks)
+            if not _holds_frozen(fold_model):  # a frozen model is the user's own, fitted
+                _pin_schema(_final(fold_model), tasks)
             if fold_params is None:
                 fold_params = _fit_params(fold_model, sample_weight, groups)
             results = Parallel(n_jobs=self.n_jobs)(
@@ -278,9 +296,25 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
 
     def _splits(self, X, Y, groups=None):
         if _is_fraction(self.cv):
-            shuffled = ShuffleSplit if groups is None else GroupShuffleSplit
-            splitter = shuffled(1, test_size=self.cv, random_state=self.random_state)
-            return list(splitter.split(np.empty((_num_samples(X), 0)), groups=groups))
+            empty = np.empty((_num_samples(X), 0))
+            if groups is not None:
+                splitter = GroupShuffleSplit(1, test_size=self.cv, random_state=self.random_state)
+                return list(splitter.split(empty, groups=groups))
+            model = _final(self.estimator_)
+            if _one_classification_task(model):
+                # As TunedThresholdClassifierCV: a classifier's 1-D y is held out
+                # stratified, so that a rare class is not left out of the held-out part by
+                # chance (its threshold would stay 0.5). A missing label is a stratum of
+                # its own.
+                codes = model.encoder_.transform(Y).codes[:, 0]
+                splitter = StratifiedShuffleSplit(
+                    1, test_size=self.cv, random_state=self.random_state)
+                try:
+                    return list(splitter.split(empty, np.maximum(codes, -1)))
+                except ValueError:  # a class of one sample, or more classes than rows
+                    pass
+            splitter = ShuffleSplit(1, test_size=self.cv, random_state=self.random_state)
+            return list(splitter.split(empty))
         if self.cv is None or isinstance(self.cv, Integral):
             n_splits = 5 if self.cv is None else self.cv  # check_cv's default
             model = _final(self.estimator_)
@@ -412,17 +446,28 @@ def _fold_outputs(estimator, X, Y, fit_params, train, test):
 
 
 def _final(estimator):
-    """The model that a pipeline (of pipelines) ends in, or ``estimator`` itself: the
-    one with tasks, per-task outputs and a decoding."""
-    while isinstance(estimator, Pipeline):
-        estimator = estimator[-1]
+    """The model that a pipeline (of pipelines) ends in, or ``estimator`` itself, seen
+    through a :class:`~sklearn.frozen.FrozenEstimator`: the one with tasks, per-task
+    outputs and a decoding."""
+    while isinstance(estimator, (Pipeline, FrozenEstimator)):
+        estimator = estimator[-1] if isinstance(estimator, Pipeline) else estimator.estimator
     return estimator
 
 
+def _holds_frozen(estimator):
+    """Whether ``estimator`` is, or a pipeline ends in, a ``FrozenEstimator``."""
+    while isinstance(estimator, Pipeline):
+        estimator = estimator[-1]
+    return isinstance(estimator, FrozenEstimator)
+
+
 def _outputs_of(fitted, X):
-    """The per-task outputs of a fitted model, through a pipeline's transforms."""
+    """The per-task outputs of a fitted model, through a pipeline's transforms and a
+    ``FrozenEstimator``."""
     if isinstance(fitted, Pipeline):
         return _outputs_of(fitted[-1], fitted[:-1].transform(X))
+    if isinstance(fitted, FrozenEstimator):
+        return _outputs_of(fitted.estimator, X)
     return fitted._outputs(X)
 
 
@@ -464,7 +509,9 @@ def _tune_label(labels, scores, weight, metric):
     below = np.r_[values[1:], min(values[-1], 0.0) - 1.0]
     thresholds = np.r_[1.0, np.maximum((values + below) / 2, np.nextafter(0.0, -1.0))]
     if callable(metric):
-        candidates = _subsample(thresholds)
+        # a call per candidate: at most 256 cuts spread over the scores, and 0.5 itself,
+        # so that the tuned threshold never scores below the default one
+        candidates = np.r_[_subsample(thresholds), 0.5]
         sw = None if weight is None else w
         scores_ = np.array([_call_metric(metric, y, p > t, sw) for t in candidates])
         default = _call_metric(metric, y, p > 0.5, sw)
