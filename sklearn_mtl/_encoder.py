@@ -1080,7 +1080,8 @@ class _ColumnsReader:
                 raise ValueError(
                     f"A 1-D y holds one task, but {len(declared)} tasks were declared."
                 )
-            name = "y" if self.name is None else str(self.name)
+            # an unnamed Series (a polars one is named "") is the task "y"
+            name = "y" if self.name is None or str(self.name) == "" else str(self.name)
             self.tasks = declared or [Task(name)]
         elif _reads_as_indicator(Y, declared):
             # scikit-learn's multi-label format: one multilabel task, one label per column.

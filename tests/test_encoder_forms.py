@@ -386,3 +386,16 @@ def test_a_pandas_array_is_read_as_its_series():
     enc = StructuredLabelEncoder().fit(ints)
     out = enc.inverse_transform(enc.transform(ints[[0, 2]]))  # predictions: ints
     assert out.dtype == np.int64 and out.tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("make", [
+    lambda y: pd.Series(y, name=""),
+    pytest.param(lambda y: __import__("polars").Series(y), id="polars"),  # named ""
+])
+def test_a_series_without_a_name_is_the_task_y(make):
+    pytest.importorskip("polars")
+    y = ["a", "b", None, "a"]
+    enc = StructuredLabelEncoder()
+    encoded = enc.fit_transform(make(y))
+    assert enc.schema_.names == ["y"]
+    assert encoded.codes[:, 0].tolist() == [0, 1, MISSING, 0]
