@@ -1172,9 +1172,18 @@ class TaskChainClassifier(_BaselineMethods):
             folds = list(cv.split(X, y, **split))
         except ValueError as exc:
             raise same_kind(exc, f"{where}: {exc}") from exc
-        for train, test in folds:
+        for k, (train, test) in enumerate(folds):
             in_train = np.zeros(len(codes), dtype=bool)
             in_train[train] = True
+            seen = np.unique(codes[train])
+            if len(seen) == 1:  # (scikit-learn's fold warning names no task)
+                label = seen[0] if values is None else values[seen[0]]
+                label = label.item() if isinstance(label, np.generic) else label
+                warnings.warn(
+                    f"{where}: training fold {k} holds a single class {label!r} (the "
+                    "others are in its test fold); its model predicts that class with "
+                    "probability 1.", UserWarning,
+                )
             fold = _fit_one(self.estimator, X, codes, in_train, params, where, values=values)
             X_test = _safe_indexing(X, test)
             if self.chain_method == "predict_proba":
