@@ -399,13 +399,16 @@ def onnx_inputs(session, X):
                  and inputs[0].name == str(X.columns[0]))  # a table of one column
     if hasattr(X, "columns") and (len(inputs) > 1 or one_named):
         feeds = {}
+        # each input is named as str() writes its column (an integer or a MultiIndex
+        # column's tuple too)
+        by_name = {str(c): c for c in X.columns}
         for inp in inputs:
-            if inp.name not in X.columns:
+            if inp.name not in by_name:
                 raise OnnxExportError(
                     f"The ONNX model takes a column {inp.name!r}, which X lacks; X has "
                     f"{list(map(str, X.columns))}."
                 )
-            column = X[inp.name]
+            column = X[by_name[inp.name]]
             if "int64" in inp.type and _is_time_like(column):
                 feeds[inp.name] = as_nanoseconds(column).reshape(-1, 1)
                 continue
@@ -533,13 +536,50 @@ def _parts(est):
     from ._thresholds import TaskThresholdTuner
 
     if isinstance(est, TaskThresholdTuner):
-        return in_codes(est.estimator_), dict(est.thresholds_), est.estimator_._decoder()
+        # the tuner's decoding, not its estimator's: a network's decode="auto" may
+        # decode jointly on its own, where the tuner decides by the thresholds
+        return (_int64_classes(in_codes(est.estimator_)), dict(est.thresholds_),
+                est._decoder())
     if not hasattr(est, "schema_"):
         raise OnnxExportError(
             f"export_onnx needs an sklearn-mtl estimator as the model or the pipeline's last "
             f"step; got {type(est).__name__}."
         )
-    return in_codes(est), dict(getattr(est, "thresholds_", None) or {}), est._decoder()
+    return (_int64_classes(in_codes(est)), dict(getattr(est, "thresholds_", None) or {}),
+            est._decoder())
+
+
+def _int64_classes(estimator):
+    """``estimator``, or a copy whose base models' integer ``classes_`` are int64.
+
+    A multilabel task's models are fitted on its 0/1 column of int8, so their
+    ``classes_`` are int8, which some of skl2onnx's converters write as a constant that
+    onnxruntime refuses (``KNeighborsClassifier``'s ``ArrayFeatureExtractor``); the graph's
+    codes are int64 anyway. The user's model is left as it is."""
+    import copy
+
+    def models(est):
+        for links in getattr(est, "estimators_", None) or []:
+            for link in links if isinstance(links, list) else [links]:
+                for model in link if isinstance(link, list) else [link]:
+                    while hasattr(model, "steps"):  # a pipeline's classes_ are its model's
+                        model = model.steps[-1][1]
+                    yield model
+        if hasattr(est, "estimator_") and hasattr(est, "combinations_"):  # label product
+            yield est.estimator_
+
+    def narrow(model):
+        classes = getattr(model, "classes_", None)
+        return (isinstance(classes, np.ndarray) and classes.dtype.kind in "iub"
+                and classes.dtype != np.int64)
+
+    if not any(narrow(model) for model in models(estimator)):
+        return estimator
+    estimator = copy.deepcopy(estimator)
+    for model in models(estimator):
+        if narrow(model):
+            model.classes_ = model.classes_.astype(np.int64)
+    return estimator
 
 
 def _labels_ok(estimator, decoder):
@@ -623,11 +663,22 @@ def _initial_types(model, estimator, X_sample):
     from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
     from sklearn.compose import ColumnTransformer
 
+    from ._thresholds import TaskThresholdTuner
     from .neural._preprocessing import is_text
 
     first = model[0] if hasattr(model, "steps") else model
+    if isinstance(first, TaskThresholdTuner):
+        # the tuner reads the table as its model does (a tuned pipeline's steps are
+        # the model's own here, see _tuner_inside)
+        first = first.estimator_
     if first is estimator and _raw_table_preprocessor(estimator) is not None:
-        return _per_column_types(estimator, estimator.preprocessor_)
+        names = None
+        if (getattr(estimator, "feature_names_in_", None) is None
+                and hasattr(X_sample, "columns")):
+            # a table whose column names are not strings (integers, a MultiIndex):
+            # scikit-learn keeps no names, the sample gives them, as str() writes them
+            names = [str(c) for c in X_sample.columns]
+        return _per_column_types(estimator, estimator.preprocessor_, names)
     if first is estimator and getattr(estimator, "preprocessor_", None) is not None:
         first = estimator.preprocessor_  # a user's step reads the table first
     first = _leading_step(first)
@@ -796,6 +847,10 @@ def _skl2onnx_message(model, exc):
         and type(step) not in registry and type(step).__module__.split(".")[0] != "sklearn_mtl"
     ]
     where = f" The step(s) {unknown} have no skl2onnx converter." if unknown else ""
+    failed = _failed_part(exc)
+    if not unknown and failed is not None:
+        shown = repr(failed) if len(repr(failed)) <= 80 else type(failed).__name__
+        where = f" It failed converting {shown}."
     if _reads_like_the_command_line(model):
         where += (
             " This baseline reads text and date columns the way `sklearn-mtl fit` builds "
@@ -806,6 +861,22 @@ def _skl2onnx_message(model, exc):
             "it); or fit the baseline on the numeric columns (--features)."
         )
     return f"skl2onnx could not convert the model: {type(exc).__name__}: {text}.{where}"
+
+
+def _failed_part(exc):
+    """The scikit-learn object whose skl2onnx converter raised ``exc`` (a baseline's
+    base estimator, a pipeline's step), read off the operator that skl2onnx was
+    converting; None where the traceback holds none (or it is sklearn-mtl's own)."""
+    failed, tb = None, exc.__traceback__
+    while tb is not None:
+        operator = tb.tb_frame.f_locals.get("operator")
+        raw = getattr(operator, "raw_operator", None)
+        if raw is not None:
+            failed = raw  # the innermost one
+        tb = tb.tb_next
+    if failed is None or type(failed).__module__.split(".")[0] == "sklearn_mtl":
+        return None
+    return failed
 
 
 def _reads_like_the_command_line(model):
@@ -1013,9 +1084,10 @@ def _input_names(estimator):
     return [str(n) for n in names]
 
 
-def _per_column_types(estimator, pre):
-    """One input per training column: string for the categorical ones, int64
-    nanoseconds for dates and durations, float otherwise."""
+def _per_column_types(estimator, pre, names=None):
+    """One input per training column (named ``names``, by default as the estimator
+    names its columns): string for the categorical ones, int64 nanoseconds for dates
+    and durations, float otherwise."""
     from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
 
     categorical = set(int(j) for j in pre.categorical_columns_)
@@ -1023,7 +1095,7 @@ def _per_column_types(estimator, pre):
     return [
         (name, StringTensorType([None, 1]) if j in categorical
          else Int64TensorType([None, 1]) if j in times else FloatTensorType([None, 1]))
-        for j, name in enumerate(_input_names(estimator))
+        for j, name in enumerate(_input_names(estimator) if names is None else names)
     ]
 
 
@@ -1439,7 +1511,7 @@ def _parse(scope, model, inputs, custom_parsers=None):
         # Each base estimator's probabilities, computed by skl2onnx's own converters.
         from skl2onnx._parse import _parse_sklearn
 
-        subs = []
+        subs, decided = [], []
         whose = type(estimator).__name__
         for est in _base_estimators(estimator):
             _require_proba(whose, est)
@@ -1453,7 +1525,10 @@ def _parse(scope, model, inputs, custom_parsers=None):
                     f"{type(est).__name__}: {_first_line(exc)}"
                 ) from exc
             subs.append(outs[1])
-        operator.inputs = list(operator.inputs) + subs
+            decided.append(outs[0])
+        # then each model's labels, where predict is each model's own predict
+        operator.inputs = list(operator.inputs) + subs + (
+            decided if labels and _decided_by_models(model, estimator) else [])
     for name, kind, width in _outputs(estimator.schema_, labels):
         shape = [None] if width is None else [None, width]
         dtype = FloatTensorType(shape) if kind == "float" else Int64TensorType(shape)
@@ -1570,21 +1645,24 @@ def _convert(scope, operator, container):
     schema = estimator.schema_
     n = len(schema)
     proba_names = [v.full_name for v in operator.outputs[:n]]
-    probe = combinations = None
+    probe = combinations = decisions = None
     if isinstance(estimator, MultiTaskClassifier):
         probe = _convert_network(scope, operator, container, estimator, proba_names)
     elif isinstance(estimator, LabelProductClassifier):
         combinations = _convert_product(scope, container, estimator,
                                         operator.inputs[1].full_name, proba_names)
     elif isinstance(estimator, TaskChainClassifier):
-        _convert_chain(scope, container, estimator, operator.inputs[0].full_name,
-                       proba_names)
+        decisions = _convert_chain(scope, container, estimator,
+                                   operator.inputs[0].full_name, proba_names)
     else:
-        _convert_independent(scope, container, estimator, operator.inputs[1:], proba_names)
+        decisions = _convert_independent(scope, container, estimator, operator.inputs[1:],
+                                         proba_names)
     if not getattr(operator, "_sklearn_mtl_labels", False):
         return
     label_names = [v.full_name for v in operator.outputs[n:]]
     const, node = _graph_builders(scope, container)
+    if not _decided_by_models(operator.raw_operator, estimator):
+        decisions = None  # decided from the probabilities, as predict does
     joint = None
     if _product_mode(estimator, decoder):  # the most probable of its combinations
         combos = estimator.combinations_
@@ -1596,7 +1674,20 @@ def _convert(scope, operator, container):
             combos, weight = plan
             joint = (combos, _best_combination(const, node, schema, proba_names, combos,
                                                weight, probe), None)
-    _add_labels(scope, container, schema, thresholds, proba_names, label_names, joint)
+    _add_labels(scope, container, schema, thresholds, proba_names, label_names, joint,
+                decisions)
+
+
+def _decided_by_models(final, estimator):
+    """Whether ``predict`` of the final step ``final`` is each base model's own
+    ``predict`` (a baseline with ``decode="independent"``; a tuner decides by its
+    thresholds instead): the graph's labels are then the models' label outputs, which
+    skl2onnx computes as ``predict`` does (an ``SVC``'s decision function, not the
+    argmax of its probabilities)."""
+    from ._thresholds import TaskThresholdTuner
+
+    return (not isinstance(final, TaskThresholdTuner)
+            and getattr(estimator, "_decides_by_models", lambda: False)())
 
 
 def _convert_product(scope, container, estimator, sub_output, proba_names):
@@ -1759,10 +1850,11 @@ def _raw_table_probe(estimator, names_in):
     for j, date in zip(times, getattr(pre, "_dates", ())):
         days = pd.to_timedelta(rng.uniform(0, 3000, size=n), unit="D")
         probe[names_in[j]] = pd.Timestamp("2000-01-01") + days if date else days
-    frame = probe
     if getattr(estimator, "feature_names_in_", None) is None:
-        probe = probe.to_numpy(dtype=object)
-    frame = read_times(frame, times, getattr(pre, "_dates", ()))
+        # a table whose column names are not strings (integers, a MultiIndex), which
+        # scikit-learn does not keep: the model reads it by position, as a table still
+        probe = probe.set_axis(range(len(names_in)), axis=1)
+    frame = read_times(probe, times, getattr(pre, "_dates", ()))
     x = _numeric_block(frame, pre.numeric_columns_, times)
     hot = None
     if pre.one_hot_ is not None:
@@ -1913,7 +2005,9 @@ def _convert_chain(scope, container, chain, x_name, proba_names):
     them: each link, converted by skl2onnx, reads the input and the earlier links'
     features (probabilities, or with ``chain_method="predict"`` its one-hot decision,
     one column for a binary task, zero where the task's gate is off); several chains'
-    probabilities are averaged."""
+    probabilities are averaged. Returns the first chain's codes of each task from its
+    links' own labels (``{task index: graph name}``, a multilabel task's as an (n,
+    n_labels) block): ``predict``'s decisions where the chain decides by its models."""
     from onnx import TensorProto
     from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
     from skl2onnx.algebra.onnx_ops import OnnxIdentity
@@ -1968,7 +2062,7 @@ def _convert_chain(scope, container, chain, x_name, proba_names):
         return node("Slice", [columns, const([1], np.int64), const([2], np.int64),
                               const([1], np.int64)])
 
-    totals = [None] * len(schema)
+    totals, first = [None] * len(schema), None
     for order, links in zip(chain.orders_, chain.estimators_, strict=True):
         feats, on, decision, width = [], {}, {}, n_features
         for name, link in zip(order, links, strict=True):
@@ -1985,30 +2079,26 @@ def _convert_chain(scope, container, chain, x_name, proba_names):
                     gate_on = node("And", [on[p], gate_on])
             on[j] = gate_on
             if task.kind == "multilabel":
-                columns, feature_columns = [], []
+                columns, feature_columns, codes = [], [], []
                 for est in link:
                     label, proba = link_outputs(est, link_in, width)
                     probs = scattered(est, proba, 2)
                     columns.append(second(probs))
                     code = node("Cast", [label], to=TensorProto.INT64)
+                    codes.append(node("Unsqueeze", [code, const([1], np.int64)]))
                     feature_columns.append(second(one_hot_of(code, 2) if one_hot else probs))
                 out = node("Concat", columns, axis=1)
                 feat = node("Concat", feature_columns, axis=1)
+                decision[j] = node("Concat", codes, axis=1)
             else:
                 k = len(task.classes)
                 label, proba = link_outputs(link, link_in, width)
                 out = scattered(link, proba, k)
-                if one_hot:
-                    decision[j] = node("Cast", [label], to=TensorProto.INT64)
-                    feat = one_hot_of(decision[j], k)
-                elif k == 2:
-                    column = node("Gather", [out, const(1, np.int64)], axis=1)
-                    decision[j] = node("Cast", [node("Greater", [
-                        column, const(np.float32(0.5), np.float32)])], to=TensorProto.INT64)
-                    feat = out
-                else:
-                    decision[j] = node("ArgMax", [out], axis=1, keepdims=0)
-                    feat = out
+                # The gates of later links open on the link's own predict, as in
+                # _chain_outputs: not its probabilities' argmax, which differs for a model
+                # that decides otherwise (an SVC(probability=True)).
+                decision[j] = node("Cast", [label], to=TensorProto.INT64)
+                feat = one_hot_of(decision[j], k) if one_hot else out
                 if task.kind == "binary":
                     feat = second(feat)
             if gate_on is not None:
@@ -2018,10 +2108,12 @@ def _convert_chain(scope, container, chain, x_name, proba_names):
             feats.append(feat)
             width += _width(task)
             totals[j] = out if totals[j] is None else node("Add", [totals[j], out])
+        first = decision if first is None else first
     for j, total in enumerate(totals):
         mean = node("Div", [total, const(np.float32(len(chain.estimators_)), np.float32)])
         container.add_node("Identity", [mean], [proba_names[j]],
                            name=scope.get_unique_operator_name("mtl_Identity"))
+    return first
 
 
 def _class_scatter(classes, width):
@@ -2034,11 +2126,19 @@ def _class_scatter(classes, width):
 
 
 def _convert_independent(scope, container, estimator, sub_outputs, proba_names):
-    """Per-task probabilities from the base estimators' own probability outputs."""
+    """Per-task probabilities from the base estimators' own probability outputs,
+    followed in ``sub_outputs`` by the models' label outputs where ``predict`` is
+    theirs; returns each task's codes from those labels (``{task index: graph name}``,
+    a multilabel task's labels as one (n, n_labels) block), or None."""
     from onnx import TensorProto
 
-    subs = iter(sub_outputs)
-    for task, sub, out in zip(estimator.schema_, estimator.estimators_, proba_names):
+    n_models = len(_base_estimators(estimator))
+    subs = iter(sub_outputs[:n_models])
+    labels = iter(sub_outputs[n_models:])
+    decisions = {} if len(sub_outputs) > n_models else None
+    const, node = _graph_builders(scope, container)
+    for j, (task, sub, out) in enumerate(zip(estimator.schema_, estimator.estimators_,
+                                             proba_names)):
         ests = sub if isinstance(sub, list) else [sub]
         columns = []
         for est in ests:
@@ -2062,10 +2162,20 @@ def _convert_independent(scope, container, estimator, sub_outputs, proba_names):
         if task.kind == "multilabel":
             container.add_node("Concat", columns, [out], axis=1,
                                name=scope.get_unique_operator_name("mtl_Concat"))
+        if decisions is not None:
+            codes = [node("Cast", [next(labels).full_name], to=TensorProto.INT64)
+                     for _ in ests]
+            decisions[j] = (node("Concat", [node("Unsqueeze", [c, const([1], np.int64)])
+                                            for c in codes], axis=1)
+                            if task.kind == "multilabel" else codes[0])
+    return decisions
 
 
-def _add_labels(scope, container, schema, thresholds, proba_names, label_names, joint=None):
-    """Decisions then gates, parents first, as ``decode_independent`` does. With
+def _add_labels(scope, container, schema, thresholds, proba_names, label_names, joint=None,
+                decisions=None):
+    """Decisions then gates, parents first, as ``decode_independent`` does: from the
+    probabilities, or the codes ``decisions`` (``{task index: graph name}``, the base
+    models' own labels) where given. With
     ``joint`` (the combinations' codes (C, n_tasks), the graph name of each sample's
     best combination, and the combinations' multilabel blocks or None), the binary and
     multiclass tasks take the codes of the best combination, and a multilabel task its
@@ -2086,6 +2196,8 @@ def _add_labels(scope, container, schema, thresholds, proba_names, label_names, 
             code = proba
         elif from_combination:  # the best combination's code, -2 where its gate is off
             code = node("Gather", [const(combos[:, j], np.int64), best], axis=0)
+        elif decisions is not None and j in decisions:
+            code = decisions[j]
         elif task.kind == "multiclass":
             code = node("ArgMax", [proba], axis=1, keepdims=0)
         elif blocks is not None and task.kind == "multilabel":

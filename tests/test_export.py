@@ -1016,3 +1016,122 @@ def test_a_sample_with_other_columns_or_sparse_is_refused(frame_data, tmp_path):
     assert not path.exists()
     export_onnx(scaled, path, X_sample=sp.csr_matrix(Xn[:5]).toarray())  # as it says
     assert path.exists()
+
+
+def _svc_data(n, seed):
+    # noisy labels, so that an SVC's decision function and the argmax of its Platt
+    # probabilities part on some rows
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 3))
+    noisy = X + rng.normal(scale=0.8, size=X.shape)
+    car = np.where(noisy[:, 0] > 0, "yes", "no")
+    color = np.where(car == "yes", np.where(noisy[:, 1] > 0, "red", "blue"), None)
+    size = np.digitize(noisy[:, 2], [-0.5, 0.5])
+    return X, pd.DataFrame({"car": car, "color": color, "size": size})
+
+
+@pytest.mark.filterwarnings("ignore:The `probability` parameter:FutureWarning")
+@pytest.mark.parametrize("Baseline", [IndependentTaskClassifier, TaskChainClassifier])
+def test_labels_of_a_model_deciding_by_its_decision_function_equal_predict(Baseline):
+    # An SVC(probability=True) predicts by its decision function, not by the argmax of
+    # its probabilities: the graph's labels are its label output, and a chain's gates
+    # open on its links' own predict as in predict_proba, so a later link reads the same
+    # features there (it read zeros where the argmax closed the gate).
+    from sklearn.svm import SVC
+
+    X, Y = _svc_data(120, 0)
+    tasks = [Task("car"), Task("color", gate=("car", "yes")), Task("size")]
+    model = Baseline(SVC(probability=True, random_state=0), tasks=tasks).fit(X, Y)
+    X_test, _ = _svc_data(300, 1)
+    proba = model.predict_proba(X_test)
+    parted = [(np.argmax(p, axis=1) != model.predict_encoded(X_test).codes[:, j]).any()
+              for j, p in enumerate(proba) if j != 1]
+    assert any(parted)  # the test can fail
+    onx = export_onnx(model, X_sample=X[:5])
+    _assert_parity(model, onx, X_test)
+    _assert_labels_are_predicts(model, onx, X_test)
+
+
+@pytest.mark.parametrize("Baseline", [IndependentTaskClassifier, TaskChainClassifier])
+def test_nearest_neighbors_with_a_multilabel_task_export(Baseline):
+    # a multilabel task's models are fitted on its int8 0/1 columns, so their classes_
+    # are int8, which skl2onnx's KNeighborsClassifier converter wrote as a constant that
+    # onnxruntime refuses (an INVALID_GRAPH error, not one naming the part)
+    from sklearn.neighbors import KNeighborsClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    Y = pd.DataFrame({"kind": np.where(X[:, 0] > 0, "a", "b"),
+                      "tags": [["x"] if v > 0 else ["y", "x"] if v < -1 else []
+                               for v in X[:, 1]]})
+    model = Baseline(KNeighborsClassifier(3)).fit(X, Y)
+    tags = model.estimators_[1] if Baseline is IndependentTaskClassifier else \
+        model.estimators_[0][model.orders_[0].index("tags")]
+    dtype = tags[0].classes_.dtype
+    X_test = rng.normal(size=(40, 3))
+    onx = export_onnx(model, X_sample=X_test)
+    _assert_parity(model, onx, X_test)
+    _assert_labels_are_predicts(model, onx, X_test)
+    assert tags[0].classes_.dtype == dtype  # the user's model is left as it was
+
+
+@pytest.mark.parametrize("columns", [
+    [0, 1, 2, 3],
+    pd.MultiIndex.from_tuples([("size", "m"), ("size", "kw"), ("shop", ""), ("when", "")]),
+])
+def test_a_raw_table_whose_column_names_are_not_strings_exports(columns):
+    # scikit-learn keeps no feature_names_in_ for integer or MultiIndex column names:
+    # the network still reads the table (text and dates) by position, and the graph
+    # takes one input per column, named as str() writes it (export failed with "could
+    # not convert string to float", its probe being an array)
+    rng = np.random.RandomState(0)
+
+    def table(n):
+        return pd.DataFrame({
+            0: rng.normal(size=n), 1: rng.normal(size=n),
+            2: rng.choice(["acme", "zenith", "orbit"], n),
+            3: pd.Timestamp("2021-03-01") + pd.to_timedelta(rng.uniform(0, 900, n), unit="D"),
+        }).set_axis(columns, axis=1)
+
+    X, test = table(80), table(20)
+    Y = pd.DataFrame({"car": np.where(X.iloc[:, 0] > 0, "yes", "no"),
+                      "shop": X.iloc[:, 2].to_numpy()})
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=2, random_state=0).fit(X, Y)
+    onx = export_onnx(clf, X_sample=X.head(10))
+    assert [i.name for i in onx.graph.input] == [str(c) for c in columns]
+    test.iloc[0, 2] = "a shop never seen"
+    _assert_parity(clf, onx, test)
+    _assert_labels_are_predicts(clf, onx, test)
+
+
+def test_a_tuner_around_a_network_on_a_raw_table_exports():
+    # the tuner reads the table as its model does: one input per column (it was refused,
+    # "export the estimator itself", though the tuner was the model exported)
+    frame, Y = _raw_frame(120, 0)
+    tuner = TaskThresholdTuner(
+        MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(8,), max_epochs=3,
+                            random_state=0), cv=2,
+    ).fit(frame, Y)
+    onx = export_onnx(tuner, X_sample=frame.head(10))
+    assert [i.name for i in onx.graph.input] == list(frame.columns)
+    test, _ = _raw_frame(40, 1)
+    out = _assert_parity(tuner, onx, test, estimator=tuner.estimator_)
+    codes = tuner.predict_encoded(test).codes
+    for j, task in enumerate(tuner.schema_):
+        np.testing.assert_array_equal(out[f"{task.name}_label"], codes[:, j])
+
+
+def test_a_base_estimator_that_skl2onnx_fails_on_is_named():
+    # skl2onnx 1.20 fails on HistGradientBoostingClassifier with an error of its own
+    # node; the message names the estimator it was converting
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, Y = _car_data(60, 0)
+    model = IndependentTaskClassifier(HistGradientBoostingClassifier(max_iter=3),
+                                      tasks=TASKS).fit(X, Y)
+    try:
+        export_onnx(model, X_sample=X[:5])
+    except OnnxExportError as exc:
+        assert "It failed converting HistGradientBoostingClassifier(max_iter=3)." in str(exc)
+    else:  # a later skl2onnx converts it: then it must do so faithfully
+        pass

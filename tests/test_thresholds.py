@@ -459,3 +459,92 @@ def test_folds_read_labels_with_the_models_own_encoder(grouped):
     model = IndependentTaskClassifier(LogisticRegression(), encoder=flat)
     tuner = TaskThresholdTuner(model, cv=3).fit(X, M, groups=groups)
     assert set(tuner.thresholds_) == {"A"}  # the binary group
+
+
+def test_onnx_labels_of_a_tuned_network_follow_the_thresholds_not_its_joint_decoding():
+    # A network's decode="auto" decodes jointly on its own (no gates, few unseen
+    # combinations); the tuner decides task by task by its thresholds, and so must the
+    # graph's labels.
+    pytest.importorskip("onnxruntime")
+    from sklearn_mtl import JointDecoder, export_onnx
+    from sklearn_mtl._export import run_onnx
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4)).astype(np.float32)
+    Y = pd.DataFrame({"a": np.where(X[:, 0] + rng.normal(size=300) > 1.3, "y", "n"),
+                      "b": np.where(X[:, 1] + X[:, 0] > 0.5, "p", "q")})
+    net = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=20, random_state=0)
+    tuner = TaskThresholdTuner(net, cv=2).fit(X, Y)
+    assert isinstance(tuner.estimator_._decoder(), JointDecoder)
+    codes = tuner.predict_encoded(X).codes
+    assert (codes != tuner.estimator_.predict_encoded(X).codes).any()
+    out = run_onnx(export_onnx(tuner, X_sample=X[:5]), X)
+    np.testing.assert_array_equal(out["a_label"], codes[:, 0])
+    np.testing.assert_array_equal(out["b_label"], codes[:, 1])
+    np.testing.assert_array_equal(out["a_label"],
+                                  out["a_probability"][:, 1] > tuner.thresholds_["a"])
+
+
+def test_a_callable_metric_never_tunes_below_the_default_threshold():
+    # More distinct scores than the callable is evaluated at: 0.5 is among the candidates,
+    # so the tuned threshold scores at least what 0.5 scores (here 0.5 is the best).
+    rng = np.random.RandomState(0)
+    y = (rng.rand(300) < 0.05).astype(int)
+    p = np.clip(0.15 * y + 0.5 * rng.rand(300) ** 2, 0, 1)
+    thr, best, default = _tune_label(y, p, None, f1_score)
+    assert default == pytest.approx(f1_score(y, p > 0.5))
+    assert best >= default
+    assert best == pytest.approx(f1_score(y, p > thr))
+    assert best == pytest.approx(_tune_label(y, p, None, "f1")[1])
+
+
+@pytest.mark.parametrize("missing", [False, True])
+def test_a_held_out_fraction_of_a_one_dimensional_y_is_stratified(missing, monkeypatch):
+    # As TunedThresholdClassifierCV: cv=0.2 holds out a stratified fifth, so that the 4
+    # positives of 60 always give the held-out part its share (one), whatever the seed.
+    import sklearn_mtl._thresholds as thresholds
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 2))
+    y = np.where(np.arange(60) < 4, "pos", "neg").astype(object)
+    X[:4] += 2
+    if missing:
+        y[[10, 20, 30, 40, 50]] = None
+    seen = []
+    tune = thresholds._tune_label
+
+    def spy(labels, *args):
+        seen.append(((labels == 1).sum(), (labels < 0).sum()))
+        return tune(labels, *args)
+
+    monkeypatch.setattr(thresholds, "_tune_label", spy)
+    for seed in range(10):
+        TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()), cv=0.2,
+                           random_state=seed).fit(X, y)
+    assert [positives for positives, _ in seen] == [1] * 10
+    assert [masked for _, masked in seen] == [1 if missing else 0] * 10
+
+
+def test_a_frozen_estimator_or_pipeline_is_tuned_as_prefit_and_left_as_it_is():
+    # scikit-learn's FrozenEstimator, around a model or a pipeline that ends in one: never
+    # refitted, its predictions on fit's data tune the thresholds, as with cv="prefit".
+    import pickle
+
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, Y, tasks = rare_data(n=200)
+    model = IndependentTaskClassifier(LogisticRegression(), tasks=tasks).fit(X[:100], Y[:100])
+    pipe = make_pipeline(StandardScaler(), IndependentTaskClassifier(
+        LogisticRegression(), tasks=tasks)).fit(X[:100], Y[:100])
+    for fitted in (model, pipe):
+        before = pickle.dumps(fitted)
+        prefit = TaskThresholdTuner(fitted, cv="prefit").fit(X[100:], Y[100:])
+        frozen = TaskThresholdTuner(FrozenEstimator(fitted), cv=3).fit(X[100:], Y[100:])
+        assert pickle.dumps(fitted) == before  # not refitted, no parameter changed
+        for name, value in prefit.thresholds_.items():
+            np.testing.assert_array_equal(frozen.thresholds_[name], value)
+        pd.testing.assert_frame_equal(frozen.predict(X), prefit.predict(X))
+        for a, b in zip(frozen.predict_proba(X), fitted.predict_proba(X)):
+            np.testing.assert_array_equal(a, b)
