@@ -518,8 +518,14 @@ def _check_task_labels(encoded, warn_single_class=True, batch=False):
         if batch and not present.any() and task.kind != "regression" and (
             len(task.classes) >= (1 if task.kind == "multilabel" else 2)
         ):
-            continue  # its labels come in a later batch (a regression task's scaling
-            # is fitted on the first batch: it needs values there)
+            # its labels come in a later batch (a regression task's scaling is fitted
+            # on the first batch: it needs values there)
+            warnings.warn(
+                f"Task {task.name!r} has no annotated, applicable label in the first "
+                "partial_fit batch: it learns from the batches that label it, and its "
+                "predictions mean nothing until one has.", UserWarning,
+            )
+            continue
         if not present.any():
             n_off = int((codes == NOT_APPLICABLE).sum())
             raise ValueError(

@@ -457,6 +457,8 @@ def in_codes(estimator):
     """``estimator`` itself, or where its base models speak the tasks' labels, a copy
     whose models have their class codes as ``classes_`` (their ``predict`` gives codes):
     what an ONNX graph's class indices are. The user's model is left as it is."""
+    if hasattr(estimator, "_check_models_trained"):  # a partial_fit waiting for labels
+        estimator._check_models_trained()
     if next(_label_models(estimator), None) is None:
         return estimator
     estimator = copy.deepcopy(estimator)

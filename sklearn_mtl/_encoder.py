@@ -23,6 +23,7 @@ from ._schema import (
     _topological_order,
     as_task_list,
     gate_off,
+    sorted_if_set,
 )
 from ._validation import mapping_form, reads_as_number
 
@@ -429,17 +430,9 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
 
 # ---------------------------------------------------------------------------- helpers
 def _group_labels(name, labels):
-    """A group's labels as a list, in their order; a set, which has none (a set of strings
-    iterates in another order in each process), sorted, as :class:`Task` sorts classes."""
-    if not isinstance(labels, (set, frozenset)):
-        return list(labels)
-    try:
-        return sorted(labels)
-    except TypeError:
-        raise ValueError(
-            f"groups[{name!r}] is a set whose labels cannot be ordered; give them as a list, "
-            "in the order of their codes."
-        ) from None
+    """A group's labels as a list, in their order (a set sorted, as :class:`Task` sorts
+    classes)."""
+    return list(sorted_if_set(labels, f"groups[{name!r}] is a set", "its labels"))
 
 
 def _as_array(values):
@@ -465,6 +458,9 @@ def _missing(values):
 def _is_missing(value):
     """Whether one value (a label or a row of labels) is missing: None, NaN or ``pd.NA``."""
     return isinstance(value, _HASHABLE_LABEL) and bool(pd.isna(value))
+
+
+_NO_GAP = object()  # (a label set's gap, when it has none)
 
 
 def _first_present(values):
@@ -636,8 +632,15 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None
         if task.classes is not None:
             return task._replace(kind="multilabel")
         labels = set()
-        for v in column:
+        for i, v in enumerate(column):
             if _is_label_container(v):
+                gap = next((x for x in v if _is_missing(x)), _NO_GAP)
+                if gap is not _NO_GAP:  # a missing value is no label (nor a class)
+                    raise ValueError(
+                        f"Multilabel task {task.name!r} has a missing value ({gap!r}) in "
+                        f"the label set of row {i}; a label set holds labels only: give "
+                        "[] for a row with none of them, or None for a row not annotated."
+                    )
                 labels.update(v)
         if not labels:  # no label set at all: say what the rows hold, as transform would
             found = next(

@@ -2096,9 +2096,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         step = self.preprocessing
         if isinstance(step, str):  # "auto": the recipe's preprocessor reads gaps and text
             tags = table_input_tags(tags)
-        elif step is not None:  # a transformer of the user's: what it reads
+        elif step is not None:  # a transformer of the user's: the text it reads
+            # (gaps stay allowed: a ColumnTransformer tags allow_nan False whatever its
+            # imputers, and a gap its step passes on is refused with a message in fit)
             inner = get_tags(step).input_tags
-            tags.input_tags.allow_nan = inner.allow_nan
+            tags.input_tags.allow_nan = True
             tags.input_tags.string = inner.string
             tags.input_tags.categorical = inner.categorical
         return tags

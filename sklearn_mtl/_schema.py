@@ -70,17 +70,9 @@ class Task:
                 f"Task {name!r} has classes={classes!r}; classes must be a list of the "
                 f"task's classes (such as ['no', 'yes']), not {given}."
             )
-        if isinstance(classes, (set, frozenset)):
-            # A set has no order, and a set of strings iterates in another order in each
-            # process (hash randomisation): the codes, predict_proba's columns and the
-            # model a seed gives would change from run to run. Sorted, as inferred ones.
-            try:
-                classes = sorted(classes)
-            except TypeError:
-                raise ValueError(
-                    f"Task {name!r} has classes={classes!r}, a set whose values cannot be "
-                    "ordered; give the classes as a list, in the order of their codes."
-                ) from None
+        if isinstance(classes, (set, frozenset)):  # (the message's repr for a set only)
+            classes = sorted_if_set(classes, f"Task {name!r} has classes={classes!r}, a set",
+                                    "the classes")
         # Python scalars, not numpy ones: classes compare, hash, print and serialise alike
         # whichever way they were given.
         self.classes = None if classes is None else _plain(list(classes))
@@ -478,3 +470,20 @@ def as_task_list(tasks):
     if dup:
         raise ValueError(f"Duplicate task name(s) {dup}; task names must be unique.")
     return tasks
+
+
+def sorted_if_set(values, what, items):
+    """``values`` as a list in their order; a set, which has none, sorted. A set of
+    strings iterates in another order in each process (hash randomisation): the codes,
+    ``predict_proba``'s columns and the model a seed gives would change from run to run.
+    ``what`` and ``items`` name the set and its values in the error for a set that
+    cannot be ordered."""
+    if not isinstance(values, (set, frozenset)):
+        return values
+    try:
+        return sorted(values)
+    except TypeError:
+        raise ValueError(
+            f"{what} whose values cannot be ordered; give {items} as a list, in the order "
+            "of their codes."
+        ) from None

@@ -304,13 +304,16 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             if _one_classification_task(model):
                 # As TunedThresholdClassifierCV: a classifier's 1-D y is held out
                 # stratified, so that a rare class is not left out of the held-out part by
-                # chance (its threshold would stay 0.5). A missing label is a stratum of
-                # its own.
-                codes = model.encoder_.transform(Y).codes[:, 0]
+                # chance (its threshold would stay 0.5). Missing labels are a stratum of
+                # their own, or, fewer than two, join the largest class's.
+                strata = np.maximum(model.encoder_.transform(Y).codes[:, 0], -1)
+                gaps = strata < 0
+                if 0 < gaps.sum() < 2 and not gaps.all():
+                    strata[gaps] = np.bincount(strata[~gaps]).argmax()
                 splitter = StratifiedShuffleSplit(
                     1, test_size=self.cv, random_state=self.random_state)
                 try:
-                    return list(splitter.split(empty, np.maximum(codes, -1)))
+                    return list(splitter.split(empty, strata))
                 except ValueError:  # a class of one sample, or more classes than rows
                     pass
             splitter = ShuffleSplit(1, test_size=self.cv, random_state=self.random_state)
@@ -514,7 +517,7 @@ def _tune_label(labels, scores, weight, metric):
         candidates = np.r_[_subsample(thresholds), 0.5]
         sw = None if weight is None else w
         scores_ = np.array([_call_metric(metric, y, p > t, sw) for t in candidates])
-        default = _call_metric(metric, y, p > 0.5, sw)
+        default = scores_[-1]  # at 0.5
         thresholds = candidates
     else:
         tp = np.r_[0.0, np.cumsum(w * y)[last_of_value]]

@@ -1,5 +1,6 @@
 """Tests of the baselines: independent tasks, task chains, the label product."""
 
+import importlib.util
 import warnings
 
 import numpy as np
@@ -1093,6 +1094,11 @@ def test_partial_fit_first_batch_may_lack_a_declared_task():
     for method in ("predict", "predict_proba", "decision_function"):
         with pytest.raises(NotFittedError, match=r"Task\(s\) \['b'\] had no annotated"):
             getattr(ours, method)(X)
+    if importlib.util.find_spec("skl2onnx") is not None:  # the export names it too
+        from sklearn_mtl import export_onnx
+
+        with pytest.raises(NotFittedError, match=r"Task\(s\) \['b'\] had no annotated"):
+            export_onnx(ours, X_sample=X[:2].astype(np.float32))
     ours.partial_fit(X[20:], Y.iloc[20:])
     ref_a = clone(sgd).partial_fit(X[:20], Y["a"][:20], classes=[0, 1])
     ref_a.partial_fit(X[20:], Y["a"][20:])

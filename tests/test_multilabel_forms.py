@@ -582,3 +582,14 @@ def test_a_frame_of_nullable_0_1_numbers_is_an_indicator(indicator, dtype):
         assert list(P.dtypes) == list(frame.dtypes) and list(P.columns) == columns
     np.testing.assert_array_equal(P["tag2"].to_numpy(dtype=int), 0)
     assert LabelProductClassifier(lr()).fit(X, frame).predict(X).shape == Y.shape
+
+
+@pytest.mark.parametrize("Y", [
+    [[1, 2], [np.nan], [2]],
+    pd.DataFrame({"t": [["a", "b"], ["a", None], ["b"]]}),
+])
+def test_a_missing_value_inside_a_label_set_is_refused_naming_its_row(Y):
+    # a gap is no label: not a class of the task (fillna cannot reach into a set)
+    with pytest.raises(ValueError, match=r"has a missing value \((nan|None)\) in the label "
+                                         r"set of row 1; .*give \[\] for a row with none"):
+        StructuredLabelEncoder().fit(Y)

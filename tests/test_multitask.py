@@ -1469,7 +1469,9 @@ def test_partial_fit_first_batch_may_lack_a_declared_task():
                       "b": np.where(X[:, 0] > 0, "x", "y").astype(object)})
     first = Y.iloc[:20].assign(b=None)
     clf = small(max_epochs=1)
-    clf.partial_fit(X[:20], first, classes=[[0, 1], ["x", "y"]])
+    with pytest.warns(UserWarning, match="Task 'b' has no annotated, applicable label in "
+                                         "the first partial_fit batch"):
+        clf.partial_fit(X[:20], first, classes=[[0, 1], ["x", "y"]])
     assert [list(c) for c in clf.classes_] == [[0, 1], ["x", "y"]]
     proba = clf.predict_proba(X)
     assert all(np.isfinite(p).all() and np.allclose(p.sum(axis=1), 1) for p in proba)

@@ -12,6 +12,7 @@ import scipy.sparse as sp
 import sklearn
 import torch
 from sklearn.base import clone
+from sklearn.compose import make_column_transformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -691,6 +692,8 @@ def test_preprocessing_none_keeps_the_old_contract():
     (None, (False, False, False)),
     (StandardScaler(), (True, False, False)),  # the user's step: what it reads
     (OneHotEncoder(), (True, False, True)),
+    # tagged allow_nan=False by scikit-learn whatever it holds; its imputer reads gaps
+    (make_column_transformer((SimpleImputer(), [0])), (True, False, False)),
 ])
 def test_input_tags_say_what_the_preprocessing_reads(preprocessing, expected):
     tags = get_tags(MultiTaskClassifier(preprocessing=preprocessing)).input_tags
