@@ -82,7 +82,9 @@ def export_onnx(
         estimators skl2onnx converts, :class:`~sklearn_mtl.TaskThresholdTuner` around one
         of them, or a fitted
         :class:`~sklearn.pipeline.Pipeline` of scikit-learn transformers (``StandardScaler``,
-        ``OneHotEncoder``, ``ColumnTransformer``, ...) ending with one of them.
+        ``OneHotEncoder``, ``ColumnTransformer``, ...) ending with one of them. A
+        :class:`~sklearn.frozen.FrozenEstimator` (the model, a step, or the model a
+        tuner tuned) exports as the fitted model it wraps.
     path : str or path-like, default=None
         Where to write the ``.onnx`` file; ``None`` only returns the model.
     X_sample : array-like or DataFrame, default=None
@@ -172,6 +174,7 @@ def export_onnx(
     from sklearn.utils.validation import check_is_fitted
 
     X_sample = to_pandas(X_sample, "X_sample")  # a polars table's columns as pandas'
+    model = _unfrozen(model)
     _check_sample(model, X_sample)
     model = _tuner_inside(model)
     final = model[-1] if isinstance(model, Pipeline) else model
@@ -502,6 +505,36 @@ def _final(model):
     from sklearn.pipeline import Pipeline
 
     return model[-1] if isinstance(model, Pipeline) else model
+
+
+def _unfrozen(model):
+    """``model`` with each :class:`~sklearn.frozen.FrozenEstimator` replaced by the
+    fitted model it wraps: the model itself, a pipeline's steps, a
+    :class:`~sklearn_mtl.TaskThresholdTuner`'s fitted ``estimator_`` (a tuner around a
+    frozen model, the usual way to tune the thresholds of a model trained once). A
+    frozen model predicts as the model it wraps, so the graph is that model's. The
+    user's objects are left as they are: a changed pipeline or tuner is a copy."""
+    import copy
+
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import Pipeline
+
+    from ._thresholds import TaskThresholdTuner
+
+    while isinstance(model, FrozenEstimator):
+        model = model.estimator
+    if isinstance(model, Pipeline):
+        steps = [(name, _unfrozen(step)) for name, step in model.steps]
+        if any(new is not old for (_, new), (_, old) in zip(steps, model.steps, strict=True)):
+            model = copy.copy(model)  # keeps the fitted attributes (feature_names_in_...)
+            model.steps = steps
+        return model
+    if isinstance(model, TaskThresholdTuner) and hasattr(model, "estimator_"):
+        inner = _unfrozen(model.estimator_)
+        if inner is not model.estimator_:
+            model = copy.copy(model)
+            model.estimator_ = inner
+    return model
 
 
 def _tuner_inside(model):

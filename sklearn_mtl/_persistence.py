@@ -19,8 +19,8 @@ One file per model: a zip archive whose members are
     Fitted scikit-learn objects (the baselines' base estimators, a pipeline's
     transformers) in skops' format, loaded only when every type they hold is trusted.
 
-A scikit-learn ``Pipeline``, ``FeatureUnion``, ``ColumnTransformer`` or ``SelectFromModel``
-that holds an sklearn-mtl estimator (e.g. ``make_pipeline(StandardScaler(),
+A scikit-learn ``Pipeline``, ``FeatureUnion``, ``ColumnTransformer``, ``SelectFromModel`` or
+``FrozenEstimator`` that holds an sklearn-mtl estimator (e.g. ``make_pipeline(StandardScaler(),
 MultiTaskClassifier())``) is stored as its class, parameters and fitted attributes, each
 step stored as above; only these composition classes are rebuilt this way.
 
@@ -86,6 +86,9 @@ COMPOSITES = (
     "sklearn.pipeline:FeatureUnion",
     "sklearn.compose._column_transformer:ColumnTransformer",
     "sklearn.feature_selection._from_model:SelectFromModel",
+    # a fitted model frozen for a TaskThresholdTuner, a stacking or a pipeline: skops
+    # cannot store the network or the gates' frozensets it holds
+    "sklearn.frozen._frozen:FrozenEstimator",
 )
 _NUMERIC_KINDS = "biuf"
 #: Types skops reports as untrusted that are data, not code: a ``numpy.dtype`` is rebuilt
@@ -121,8 +124,8 @@ def save(estimator, path, *, include_optimizer=False):
         :class:`~sklearn_mtl.LabelProductClassifier`), a
         :class:`~sklearn_mtl.TaskThresholdTuner`, a
         :class:`~sklearn_mtl.StructuredLabelEncoder`, or a scikit-learn ``Pipeline``,
-        ``FeatureUnion``, ``ColumnTransformer`` or ``SelectFromModel`` holding any of
-        them (e.g.
+        ``FeatureUnion``, ``ColumnTransformer``, ``SelectFromModel`` or
+        ``FrozenEstimator`` holding any of them (e.g.
         ``make_pipeline(StandardScaler(), MultiTaskClassifier())``).
     path : str, path-like or binary file object
         Where to write the archive (by convention ``*.mtl``). Written to a temporary file

@@ -1135,3 +1135,35 @@ def test_a_base_estimator_that_skl2onnx_fails_on_is_named():
         assert "It failed converting HistGradientBoostingClassifier(max_iter=3)." in str(exc)
     else:  # a later skl2onnx converts it: then it must do so faithfully
         pass
+
+
+@pytest.mark.parametrize("kind", ["network", "independent"])
+def test_a_frozen_model_exports_as_the_model_it_wraps(kind, car_model):
+    # a FrozenEstimator predicts as its fitted model: it was refused ("FrozenEstimator
+    # cannot be exported"), alone, as a pipeline's last step and under a tuner
+    from sklearn.frozen import FrozenEstimator
+
+    X, Y = _car_data(120, 0)
+    fitted = (car_model[0] if kind == "network" else
+              IndependentTaskClassifier(LogisticRegression(), tasks=TASKS).fit(X, Y))
+    X_test = car_model[2]
+    frozen = FrozenEstimator(fitted)
+    for model, Xt in ((frozen, X_test),
+                      (make_pipeline(FunctionTransformer(), frozen), X_test)):
+        onx = export_onnx(model, X_sample=X_test)
+        out = run_onnx(onx, X_test)
+        codes = frozen.predict_encoded(Xt).codes
+        for j, task in enumerate(fitted.schema_):
+            np.testing.assert_allclose(out[f"{task.name}_probability"],
+                                       model.predict_proba(X_test, task=task.name),
+                                       atol=ATOL, rtol=0)
+            np.testing.assert_array_equal(out[f"{task.name}_label"], codes[:, j])
+    assert (out["color_label"] == -2).any()  # the gate is in the graph
+    tuner = TaskThresholdTuner(frozen, cv=2, random_state=0).fit(X, Y)
+    tuner.thresholds_ = {**tuner.thresholds_, "big": 0.9}  # far from 0.5: labels follow
+    out = run_onnx(export_onnx(tuner, X_sample=X_test), X_test)
+    codes = tuner.predict_encoded(X_test).codes
+    for j, task in enumerate(fitted.schema_):
+        np.testing.assert_array_equal(out[f"{task.name}_label"], codes[:, j])
+    np.testing.assert_array_equal(out["big_label"], out["big_probability"][:, 1] > 0.9)
+    assert tuner.estimator_ is frozen  # the user's tuner is left as it was

@@ -624,6 +624,27 @@ def test_column_transformer_pipeline_with_every_baseline(tmp_path):
         pd.testing.assert_frame_equal(loaded.predict(X), model.predict(X))
 
 
+@pytest.mark.parametrize("name", ["mtc", "independent"])
+def test_frozen_model_and_a_tuner_around_it_round_trip(fitted, name, tmp_path):
+    # a fitted model frozen for threshold tuning, with a gated task: skops was asked to
+    # store it whole and refused the network, or wrote the gates' frozensets that load()
+    # then refused as untrusted
+    from sklearn.frozen import FrozenEstimator
+
+    X, Y, models = fitted
+    frozen = FrozenEstimator(models[name])
+    tuner = sklearn_mtl.TaskThresholdTuner(frozen, cv=2, random_state=0).fit(X, Y)
+    for model in (frozen, tuner):
+        loaded = load(save(model, tmp_path / "m.mtl"))
+        assert type(loaded) is type(model)
+        _same_outputs(model, loaded, X)
+    assert type(loaded.estimator_) is FrozenEstimator
+    assert type(loaded.estimator_.estimator) is type(models[name])
+    assert loaded.thresholds_.keys() == tuner.thresholds_.keys()
+    for task, threshold in tuner.thresholds_.items():
+        np.testing.assert_array_equal(loaded.thresholds_[task], threshold)
+
+
 def test_pipeline_composite_class_cannot_be_swapped(tmp_path):
     model, _ = _quick_start_pipeline()
     path = save(model, tmp_path / "pipe.mtl")
