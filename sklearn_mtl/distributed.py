@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import warnings
 from collections import defaultdict
 
@@ -572,13 +573,60 @@ class _SkipEmpty:
         self.func = func
         self.empty = empty
 
-    def __call__(self, block, estimator):
+    def __call__(self, block, estimator, partition_info=None, block_info=None):
+        # dask passes partition_info (a DataFrame's) and block_info (an array's) by name
         if len(block) == 0:
             empty = self.empty.copy()
             if hasattr(empty, "index") and hasattr(block, "index"):
                 empty.index = block.index
             return empty
-        return self.func(block, estimator)
+        try:
+            return self.func(block, estimator)
+        except (TypeError, ValueError) as exc:
+            raise _located(exc, block, partition_info, block_info) from None
+
+
+def _located(exc, block, partition_info, block_info):
+    """The error of a partition's rows, where the rows are those of the whole data: a
+    :class:`RowError`'s row numbered from the array's first row (a block's first row is
+    known), or from the partition's first with the partition and the row's index label
+    (a DataFrame's partitions do not know where they start); another error gets a note
+    naming the partition, the rows it names being counted from the partition's first."""
+    from .neural._preprocessing import RowError
+
+    start = (block_info or {}).get(0, {}).get("array-location", [(None,)])[0][0]
+    number = (partition_info or {}).get("number")
+
+    def row(i):  # row i of the block, as a row of the data
+        if start is not None:
+            return str(start + i)
+        if number is not None and hasattr(block, "index") and 0 <= i < len(block):
+            return f"{i} of partition {number} (index label {block.index[i]!r})"
+        return None
+
+    if isinstance(exc, RowError):
+        if start is not None:
+            return exc.at(start)
+        return exc if row(exc.row) is None else RowError(exc.before, row(exc.row), exc.after)
+    # the sentence that validation adds (see _validation._bad_entry), renumbered
+    lines = str(exc).split("\n")
+    for k, line in enumerate(lines):
+        found = re.match(r"The first bad entry: row (\d+),", line)
+        if found and row(int(found.group(1))) is not None:
+            lines[k] = (f"The first bad entry: row {row(int(found.group(1)))},"
+                        + line[found.end():])
+            try:  # the same error, of the same class (one that takes its message)
+                return type(exc)("\n".join(lines))
+            except Exception:  # noqa: BLE001 (a class of its own: a note says where)
+                break
+    if start is not None:
+        exc.add_note(f"predict_partitions: in the block of data's rows {start}-"
+                     f"{start + len(block) - 1}; a row named above is counted from its first.")
+    elif number is not None:
+        exc.add_note(f"predict_partitions: in partition {number} of data, whose first row "
+                     f"has index label {block.index[0]!r}; a row named above is counted "
+                     "from its first.")
+    return exc
 
 
 def _partition_predictor(method, task):

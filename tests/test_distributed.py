@@ -371,3 +371,27 @@ def test_pickle_encoder(data):
     enc = StructuredLabelEncoder().fit(Y)
     restored = pickle.loads(cloudpickle.dumps(enc))
     np.testing.assert_array_equal(restored.transform(Y).codes, enc.transform(Y).codes)
+
+
+def test_predict_partitions_names_a_bad_row_in_the_data(data):
+    # it was numbered in its partition ("row 7" of a partition of 27 rows)
+    X, Y = data
+    Xf = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    bad = Xf.copy()
+    bad.iloc[34, 1] = np.inf
+    darr = da.from_array(bad.to_numpy(), chunks=(25, X.shape[1]))
+    with pytest.raises(ValueError, match=r"row 34, column 1 holds inf"):
+        predict_partitions(_net().fit(X, Y), darr).compute(scheduler="sync")
+    bad.index = bad.index + 1000  # a DataFrame's row is named by its label too
+    with pytest.raises(ValueError, match=r"row 7 of partition 1 \(index label 1034\), "
+                                         "column 'f1' holds inf"):
+        predict_partitions(_net().fit(Xf, Y), dd.from_pandas(bad, npartitions=3)
+                           ).compute(scheduler="sync")
+    # a value that is no number, in a table the network's own preprocessing reads
+    shop = np.where(X[:, 0] > 0, "a", "b")
+    clf = _net().fit(Xf.assign(shop=shop), Y)
+    text = bad.astype({"f1": object}).assign(shop="a")
+    text.iloc[34, 1] = "?"
+    with pytest.raises(ValueError, match=r"row 7 of partition 1 \(index label 1034\), "
+                                         "column 'f1' holds '\\?'"):
+        predict_partitions(clf, dd.from_pandas(text, npartitions=3)).compute(scheduler="sync")

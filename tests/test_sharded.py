@@ -347,3 +347,32 @@ def test_each_share_merges_a_one_row_last_batch(shards, world_size, batch_size, 
         assert [len(X) for X, _ in batches] == sizes
         seen += torch.cat([X for X, _ in batches])[:, 0].tolist()
     assert sorted(seen) == sorted(frame["x0"].astype(np.float32).tolist())
+
+
+@pytest.mark.parametrize("bad", ["inf", "?"])
+def test_a_bad_value_is_named_by_its_row_in_the_input_and_in_its_file(shards, tmp_path,
+                                                                      bad):
+    # it was numbered in its row group or batch (row 17 of a batch of 25 rows), or not at
+    # all ("could not convert string to float: '?'"), as predict numbers a table's rows
+    frame, sh = shards
+    clf = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(8,), max_epochs=1,
+                              random_state=0).fit(sh)
+    frame = frame.copy()
+    if bad == "inf":
+        frame.loc[137, "x1"] = np.inf
+        what = r"infinite value at row 137 \(row 57 of file '[^']*part-1\.parquet'\), column 'x1'"
+    else:  # a column of numbers written as text, a '?' among them (a CSV's export)
+        frame["x1"] = frame["x1"].astype(str)
+        frame.loc[137, "x1"] = "?"
+        what = (r"row 137 \(row 57 of file '[^']*part-1\.parquet'\), column 'x1' holds '\?', "
+                "not a number")
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        frame.iloc[rows].to_parquet(tmp_path / f"part-{i}.parquet", row_group_size=40)
+    bad_shards = ParquetShards(tmp_path, features=FEATURES, targets=["car", "color"],
+                               batch_rows=25)
+    with pytest.raises(ValueError, match=what):
+        predict_shards(clf, bad_shards, tmp_path / "pred")
+    for preprocessing in ("auto", None):  # read in the sample, or in training
+        with pytest.raises(ValueError, match=what):
+            MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(8,), max_epochs=1,
+                                preprocessing=preprocessing, random_state=0).fit(bad_shards)
