@@ -119,11 +119,15 @@ def test_output_forms_and_gates():
     np.testing.assert_array_equal(clf.predict_proba(X, task="color"), proba[1])
     assert clf.score(X, Y) > 0.8
     assert [list(c) for c in clf.classes_] == [["no", "yes"], ["blue", "red"], [False, True]]
-    # 2-D array in, 2-D array out (object, None where gated off)
+    # 2-D array in, 2-D array out (object; where gated off, the gap each column held:
+    # NaN from a pandas string column, None from an object one)
     clf2 = small(tasks=tasks, max_epochs=2).fit(X, Y.to_numpy())
     out = clf2.predict(X)
     assert isinstance(out, np.ndarray) and out.shape == (200, 3)
-    assert all(v is None for v in out[out[:, 0] == "no", 1])
+    off = out[:, 0] == "no"
+    assert off.any()
+    assert all(isinstance(v, float) and np.isnan(v) for v in out[off, 1])
+    assert all(v is None for v in out[off, 2])
 
 
 def test_one_dimensional_y_behaves_like_a_classifier():
