@@ -463,6 +463,15 @@ def _is_missing(value):
 _NO_GAP = object()  # (a label set's gap, when it has none)
 
 
+def _gap_in_set(task, gap, row):
+    """The error for a missing value among a row's labels: no label, nor a class."""
+    return ValueError(
+        f"Multilabel task {task.name!r} has a missing value ({gap!r}) in the label set of "
+        f"row {row}; a label set holds labels only: give [] for a row with none of them, "
+        "or None for a row not annotated."
+    )
+
+
 def _first_present(values):
     for v in values:
         if not _is_missing(v):
@@ -636,11 +645,7 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None
             if _is_label_container(v):
                 gap = next((x for x in v if _is_missing(x)), _NO_GAP)
                 if gap is not _NO_GAP:  # a missing value is no label (nor a class)
-                    raise ValueError(
-                        f"Multilabel task {task.name!r} has a missing value ({gap!r}) in "
-                        f"the label set of row {i}; a label set holds labels only: give "
-                        "[] for a row with none of them, or None for a row not annotated."
-                    )
+                    raise _gap_in_set(task, gap, i)
                 labels.update(v)
         if not labels:  # no label set at all: say what the rows hold, as transform would
             found = next(
@@ -836,6 +841,8 @@ def _multilabel_block(task, raw, rows=None):
         if _is_label_container(labels):
             for label in labels:
                 col = lookup.get(label)
+                if col is None and _is_missing(label):
+                    raise _gap_in_set(task, label, at(row))
                 if col is None:
                     raise ValueError(
                         f"Multilabel task {task.name!r} got label {label!r} in row {at(row)}, "

@@ -586,6 +586,11 @@ class _SkipEmpty:
             raise _located(exc, block, partition_info, block_info) from None
 
 
+def _label(value):
+    """An index label as Python writes it (``1034``, not numpy's ``np.int64(1034)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _located(exc, block, partition_info, block_info):
     """The error of a partition's rows, where the rows are those of the whole data: a
     :class:`RowError`'s row numbered from the array's first row (a block's first row is
@@ -601,7 +606,7 @@ def _located(exc, block, partition_info, block_info):
         if start is not None:
             return str(start + i)
         if number is not None and hasattr(block, "index") and 0 <= i < len(block):
-            return f"{i} of partition {number} (index label {block.index[i]!r})"
+            return f"{i} of partition {number} (index label {_label(block.index[i])!r})"
         return None
 
     if isinstance(exc, RowError):
@@ -624,7 +629,7 @@ def _located(exc, block, partition_info, block_info):
                      f"{start + len(block) - 1}; a row named above is counted from its first.")
     elif number is not None:
         exc.add_note(f"predict_partitions: in partition {number} of data, whose first row "
-                     f"has index label {block.index[0]!r}; a row named above is counted "
+                     f"has index label {_label(block.index[0])!r}; a row named above is counted "
                      "from its first.")
     return exc
 

@@ -160,8 +160,11 @@ class ParquetShards:
         for i in rng.permutation(len(units)):
             if total >= n:
                 break
-            parts.append(_features(units[i][0].to_table(columns=self.features), self.features,
-                                   *self.places()[i]))
+            try:
+                parts.append(_features(units[i][0].to_table(columns=self.features),
+                                       self.features))
+            except RowError as exc:  # numbered in the row group
+                raise _in_input(exc, *self.places()[i]) from None
             total += len(parts[-1])
         X = np.concatenate(parts) if parts else np.empty((0, self.n_features), np.float32)
         return X[np.sort(rng.choice(len(X), n, replace=False))] if len(X) > n else X
@@ -217,18 +220,17 @@ class ParquetShards:
         mine = sizes(shares[rank])
         local = torch.Generator().manual_seed(seed + rank)
         columns = self.features + list(self.targets or [])
-        places = self.places()
 
         def row_groups():  # this process's share, around and around
             while True:
                 for i in shares[rank]:
                     table = units[i][0].to_table(columns=columns)
-                    X = _features(table, self.features, *places[i])
                     try:
+                        X = _features(table, self.features)
                         X = torch.from_numpy(X.astype(np.float32, copy=False)
                                              if transform is None else transform(X))
                     except RowError as exc:  # numbered in the row group
-                        raise _in_input(exc, *places[i]) from None
+                        raise _in_input(exc, *self.places()[i]) from None
                     y = encode(table.select(self.targets).to_pandas())
                     if shuffle:
                         perm = torch.randperm(len(X), generator=local)
@@ -252,7 +254,7 @@ class ParquetShards:
                     return
 
 
-def _features(table, columns, first=0, path=None, in_file=0):
+def _features(table, columns):
     """The feature columns of a pyarrow table or record batch as one array: float32
     where every column is float32, else float64, as an array in memory is validated (the
     preprocessing scales them before the network reads float32: in float32, epoch
@@ -261,18 +263,14 @@ def _features(table, columns, first=0, path=None, in_file=0):
     A column of text (pandas writes an object column with a ``"?"`` among its numbers
     as strings) is read as numbers; a value that is no number, or an infinite value, is
     a :class:`~sklearn_mtl.neural._preprocessing.RowError` naming its column and its
-    row in the input (``first``: the table's first row there) and, given ``path``, in
-    that file (``in_file``: the table's first row there), not in the row group."""
+    row in the table (:func:`_in_input` numbers it in the input)."""
     cols = [table.column(c).to_numpy(zero_copy_only=False) for c in columns]
-    try:
-        if not all(np.issubdtype(c.dtype, np.number) for c in cols):
-            frame = pd.DataFrame(dict(enumerate(cols)))
-            frame.columns = columns
-            cols = [_as_numbers(frame, j) for j in range(len(columns))]
-        X = np.column_stack(cols) if cols else np.empty((table.num_rows, 0))
-        _finite(X, columns)
-    except RowError as exc:
-        raise _in_input(exc, first, path, in_file) from None
+    if not all(np.issubdtype(c.dtype, np.number) for c in cols):
+        frame = pd.DataFrame(dict(enumerate(cols)))
+        frame.columns = columns
+        cols = [_as_numbers(frame, j) for j in range(len(columns))]
+    X = np.column_stack(cols) if cols else np.empty((table.num_rows, 0))
+    _finite(X, columns)
     return X.astype(table_dtype(X.dtype), copy=False)
 
 
@@ -281,7 +279,7 @@ def _in_input(exc, first, path=None, in_file=0):
     batch's first), numbered from the input's first row (the batch's is ``first``),
     with the file and its row there (the batch's first: ``in_file``) where known."""
     where = "" if path is None else f" (row {exc.row + in_file} of file {os.fspath(path)!r})"
-    return RowError(exc.before, exc.row + first, where + exc.after)
+    return exc.at(first, where)
 
 
 class EncodedShards(torch.utils.data.IterableDataset):
@@ -465,37 +463,43 @@ def predict_shards(estimator, shards, output, *, keep=None):
     )
     # read once, a kept column that is also a feature too (an id the model reads)
     columns = list(dict.fromkeys(shards.features + keep))
-    # each file's first row in the input: a bad value is named by its row there, as
-    # predict names it in a table in memory, and in its file
-    firsts = {}
-    for (first, source, _) in shards.places():
-        firsts.setdefault(source, first)
     written = []
     for i, fragment in enumerate(shards.files):
         if i % world_size != rank:
             continue
         path = os.path.join(output, f"part-{i:05d}.parquet")
-        source = getattr(fragment, "path", None)
-        first, in_file = firsts.get(source, 0), 0
+        source, in_file = getattr(fragment, "path", None), 0
         with pq.ParquetWriter(path, schema) as writer:
             for batch in fragment.to_batches(columns=columns, batch_size=shards.batch_rows):
                 if batch.num_rows == 0:
                     continue
-                # as the model reads them: float64
-                X = pd.DataFrame(_features(batch, shards.features, first + in_file, source,
-                                           in_file).astype(np.float64, copy=False),
-                                 columns=shards.features)
+                frame = batch.to_pandas()
                 try:
+                    X = frame[shards.features]
+                    if all(pd.api.types.is_numeric_dtype(d) for d in X.dtypes):
+                        X = X.astype(np.float64)  # as the model reads them
+                        if np.isinf(X.to_numpy()).any():
+                            _features(batch, shards.features)  # names the row
+                    else:  # numbers written as text: read (or refused) as numbers
+                        X = pd.DataFrame(_features(batch, shards.features).astype(
+                            np.float64, copy=False), columns=shards.features)
                     pred = _as_frame(estimator.predict(X), names)
-                except RowError as exc:  # numbered in the batch
+                except RowError as exc:  # numbered in the batch: in the input and file
+                    first = _file_first(shards, source)
                     raise _in_input(exc, first + in_file, source, in_file) from None
-                out = pd.concat([batch.to_pandas()[keep].reset_index(drop=True),
+                out = pd.concat([frame[keep].reset_index(drop=True),
                                  pred.reset_index(drop=True)], axis=1)
                 writer.write_table(pa.Table.from_pandas(out, schema=schema,
                                                         preserve_index=False))
                 in_file += batch.num_rows
         written.append(path)
     return written
+
+
+def _file_first(shards, source):
+    """The input's row number of the first row of file ``source`` (read off every file's
+    metadata: only where an error names a row)."""
+    return next((first for first, path, _ in shards.places() if path == source), 0)
 
 
 def _task_names(estimator):

@@ -593,3 +593,8 @@ def test_a_missing_value_inside_a_label_set_is_refused_naming_its_row(Y):
     with pytest.raises(ValueError, match=r"has a missing value \((nan|None)\) in the label "
                                          r"set of row 1; .*give \[\] for a row with none"):
         StructuredLabelEncoder().fit(Y)
+    declared = StructuredLabelEncoder(tasks=[Task("t", kind="multilabel", classes=["a", "b"])])
+    for fit in (declared.fit, declared.fit([["a"], ["b"]]).transform):  # declared, later
+        with pytest.raises(ValueError, match=r"has a missing value \(None\) in the label "
+                                             r"set of row 1"):
+            fit(pd.DataFrame({"t": [["a", "b"], ["a", None], ["b"]]}))

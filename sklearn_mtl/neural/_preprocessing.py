@@ -723,9 +723,10 @@ class RowError(ValueError):
     def __reduce__(self):  # pickled (from a joblib worker) with its three parts
         return type(self), (self.before, self.row, self.after)
 
-    def at(self, start):
-        """The error of the same row, numbered from ``start`` rows further up."""
-        return RowError(self.before, self.row + start, self.after)
+    def at(self, start, note=""):
+        """The error of the same row, numbered from ``start`` rows further up (with
+        ``note`` after the number: where else the row is)."""
+        return RowError(self.before, self.row + start, note + self.after)
 
 
 def _categorical_block(frame, columns, categories=None):
