@@ -78,7 +78,11 @@ def plot_cooccurrence(
         figsize = (side * len(panels) + 1.0 * len(panels), side)
     fig, axes = plt.subplots(1, len(panels), figsize=figsize, squeeze=False,
                              layout="constrained")
-    vmax = float(np.nanmax([np.nanmax(m.to_numpy(float)) for _, m in panels[:2]] + [1e-12]))
+    # One colour scale for true and predicted; a panel without a finite value (no label
+    # on, with normalize="row") is all NaN, which nanmax would warn about.
+    shown = np.concatenate([m.to_numpy(float).ravel() for _, m in panels[:2]])
+    shown = shown[np.isfinite(shown)]
+    vmax = max(float(shown.max()), 1e-12) if shown.size else 1.0
     what = {None: "count", "row": "P(column | row)", "all": "joint frequency"}[normalize]
     for ax, (title, matrix) in zip(axes[0], panels):
         values = matrix.to_numpy(dtype=float)
@@ -135,15 +139,19 @@ def plot_task_metrics(table, *, metric="accuracy", figsize=None):
     ----------
     table : DataFrame
         The output of :func:`sklearn_mtl.compare`.
-    metric : {"accuracy", "f1_macro"}, default="accuracy"
-        The per-task metric to draw. The overall ``exact_match`` (and, for accuracy,
-        ``mean_task_accuracy``) are drawn as the last groups.
+    metric : {"accuracy", "f1_macro", "r2", "rmse"}, default="accuracy"
+        The per-task metric to draw. For a classification metric the overall
+        ``exact_match`` (and, for accuracy, ``mean_task_accuracy``) are drawn as the last
+        groups, on a 0-1 axis. ``"r2"`` and ``"rmse"`` draw the regression tasks alone,
+        on an axis that fits their values (a negative R² below 0, an RMSE in the
+        target's units).
     figsize : tuple of float, default=None
         Figure size in inches.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
+        One bar per model and task; each model has its own colour, however many.
 
     Examples
     --------
@@ -158,7 +166,14 @@ def plot_task_metrics(table, *, metric="accuracy", figsize=None):
     >>> fig = plot_task_metrics(table)
     """
     plt = _pyplot()
-    available = list(dict.fromkeys(table.columns.get_level_values(0)))
+    header = getattr(table, "columns", None)
+    if not isinstance(header, pd.MultiIndex) or header.nlevels != 2:
+        raise ValueError(
+            "table must be the output of compare, with (metric, 'mean' | 'std') columns; "
+            f"got {type(table).__name__} with columns {list(getattr(table, 'columns', []))[:6]}"
+            " (format_comparison's strings cannot be drawn)."
+        )
+    available = list(dict.fromkeys(header.get_level_values(0)))
     suffix = f" {metric}"
     columns = [c for c in available if c.endswith(suffix)]
     if not columns:
@@ -166,30 +181,54 @@ def plot_task_metrics(table, *, metric="accuracy", figsize=None):
             f"The table has no per-task {metric!r} column; its metrics are {available}."
         )
     groups = [(c[: -len(suffix)], c) for c in columns]
-    groups.append(("exact match", "exact_match"))
-    if metric == "accuracy":
-        groups.append(("mean task acc.", "mean_task_accuracy"))
+    classification = metric in ("accuracy", "f1_macro")
+    if classification:  # the overall scores, on the same 0-1 scale
+        groups += [(name, col) for name, col, when in (
+            ("exact match", "exact_match", True),
+            ("mean task acc.", "mean_task_accuracy", metric == "accuracy"),
+        ) if when and col in available]
+    absent = [f"({col!r}, {stat!r})" for _, col in groups for stat in ("mean", "std")
+              if (col, stat) not in table.columns]
+    if absent:
+        raise ValueError(f"The table has no column {absent[0]}; expected compare's output.")
     models = list(table.index)
     width = 0.8 / len(models)
     x = np.arange(len(groups))
     if figsize is None:
         figsize = (max(6.0, 1.1 * len(groups) * max(1, len(models) / 2) + 2), 4.5)
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    colors = plt.get_cmap("tab10")
+    colors = _model_colors(plt, len(models))
     for i, model in enumerate(models):
         means = [table.loc[model, (col, "mean")] for _, col in groups]
         stds = [table.loc[model, (col, "std")] for _, col in groups]
         ax.bar(x + (i - (len(models) - 1) / 2) * width, means, width, yerr=stds,
-               capsize=3, label=str(model), color=colors(i % 10))
+               capsize=3, label=str(model), color=colors[i])
     ax.set_xticks(x, [name for name, _ in groups], rotation=20 if len(groups) > 5 else 0)
     ax.set_ylabel(f"{metric} (mean ± std over folds)")
-    ax.set_ylim(0, 1.05)
-    ax.axvline(len(columns) - 0.5, color="grey", linewidth=0.8, linestyle=":")
+    if classification:
+        ax.set_ylim(0, 1.05)
+    else:  # R² may be negative, an RMSE above 1: the axis fits the bars and error bars
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.autoscale(axis="y")
+        if metric == "r2":
+            ax.set_ylim(top=max(1.05, ax.get_ylim()[1]))
+    if len(groups) > len(columns):
+        ax.axvline(len(columns) - 0.5, color="grey", linewidth=0.8, linestyle=":")
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     ax.legend(title="model", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     ax.set_title(f"Per-task {metric} by model")
     return fig
+
+
+def _model_colors(plt, n):
+    """``n`` distinct colours: tab10's, then tab20's, then evenly spaced along turbo (a
+    colour cycled after ten models would give two models one bar colour and legend)."""
+    if n <= 10:
+        return [plt.get_cmap("tab10")(i) for i in range(n)]
+    if n <= 20:
+        return [plt.get_cmap("tab20")(i) for i in range(n)]
+    return [plt.get_cmap("turbo")(v) for v in np.linspace(0.05, 0.95, n)]
 
 
 def _fitted_inner(source, depth=4):

@@ -116,3 +116,62 @@ def test_training_curves_have_integer_epoch_ticks():
     for ax in fig.axes:
         ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
         assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
+def _table(rows, metrics):
+    """A compare-shaped table: rows of {metric: (mean, std)}."""
+    columns = pd.MultiIndex.from_product([metrics, ["mean", "std"]])
+    data = [[v for m in metrics for v in row[m]] for row in rows.values()]
+    return pd.DataFrame(data, index=list(rows), columns=columns)
+
+
+def test_plot_task_metrics_draws_regression_metrics_on_their_own_scale():
+    # A negative R² was hidden under a 0-1 axis and an RMSE of 12 clipped at 1.05, beside
+    # an exact match of another scale; a table of regression tasks alone raised KeyError.
+    metrics = ["exact_match", "mean_task_accuracy", "a accuracy", "price r2", "price rmse"]
+    table = _table({"m": {"exact_match": (0.5, 0.1), "mean_task_accuracy": (0.6, 0.1),
+                          "a accuracy": (0.6, 0.1), "price r2": (-0.4, 0.2),
+                          "price rmse": (12.0, 1.0)}}, metrics)
+    for metric, height in (("r2", -0.4), ("rmse", 12.0)):
+        fig = plot_task_metrics(table, metric=metric)
+        ax = fig.axes[0]
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["price"]
+        assert [p.get_height() for p in ax.patches] == [height]
+        low, high = ax.get_ylim()
+        assert low <= min(height, 0) and high >= max(height, 1.0)
+        matplotlib.pyplot.close(fig)
+    fig = plot_task_metrics(table[["price r2", "price rmse"]], metric="r2")
+    matplotlib.pyplot.close(fig)
+
+
+def test_plot_task_metrics_gives_each_of_many_models_its_own_colour():
+    models = {f"model{i}": {"exact_match": (0.5, 0.0), "a accuracy": (0.5, 0.0)}
+              for i in range(25)}
+    fig = plot_task_metrics(_table(models, ["exact_match", "a accuracy"]))
+    handles = fig.axes[0].get_legend_handles_labels()[0]
+    colours = {tuple(h.patches[0].get_facecolor()) for h in handles}
+    assert len(colours) == 25
+    matplotlib.pyplot.close(fig)
+
+
+def test_plot_task_metrics_refuses_a_formatted_table_without_leaking_a_figure():
+    from sklearn_mtl import format_comparison
+
+    table = _table({"m": {"exact_match": (0.5, 0.1), "a accuracy": (0.6, 0.1)}},
+                   ["exact_match", "a accuracy"])
+    before = matplotlib.pyplot.get_fignums()
+    with pytest.raises(ValueError, match="output of compare"):
+        plot_task_metrics(format_comparison(table))
+    assert matplotlib.pyplot.get_fignums() == before
+
+
+def test_plot_cooccurrence_of_panels_without_a_finite_value_does_not_warn():
+    import warnings
+
+    Y_true = pd.DataFrame({"a": ["x", "y"]})
+    Y_pred = pd.DataFrame({"a": [None, None]})  # no label on: P(. | row) all NaN
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plot_cooccurrence(Y_true, Y_pred, normalize="row")
+    assert len(fig.axes) == 6
+    matplotlib.pyplot.close(fig)
