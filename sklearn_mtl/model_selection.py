@@ -165,8 +165,11 @@ class MultiTaskStratifiedGroupKFold(GroupsConsumerMixin, MultiTaskStratifiedKFol
     No group is in two folds, as in :class:`~sklearn.model_selection.GroupKFold`, and
     the groups are placed by the iterative stratification of
     :class:`MultiTaskStratifiedKFold`, each group counting the labels of its samples:
-    the group with the rarest label still to place goes first, to the fold that most
-    lacks that label (ties: the fold that most lacks samples). A rare class held by a
+    the groups with the rarest label still to place go first (the largest first), each
+    to a fold that lacks its samples of that label and where every label's count and
+    the fold's size come closest to their shares, as in scikit-learn's
+    ``StratifiedGroupKFold`` (a group brings its other labels and its size along; ties:
+    the fold that most lacks samples). A rare class held by a
     few patients is then spread over the folds, where ``GroupKFold``, which balances
     the folds' sizes only, may put it all in one fold and leave the others' training
     samples without it. It is the multi-task form of scikit-learn's
@@ -409,7 +412,10 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
         shuffled and ties broken at random with this seed.
     sizes : array-like of shape (n_units,), default=None
         The number of samples of each unit (``None``: one each): a fold's need for
-        samples is counted in samples, so that folds of groups stay alike in size.
+        samples is counted in samples, so that folds of groups stay alike in size. A
+        unit of several samples goes, among the folds that lack its samples of the
+        label being placed, to the one where every label's count and the fold's size
+        end up closest to their shares; units of each label go largest first.
 
     Returns
     -------
@@ -423,6 +429,27 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
             "label indicators, one column per label (for a class vector y: "
             "y[:, None] == np.unique(y))."
         )
+    # NaN, negative or fractional entries would be cast to meaningless counts (NaN to
+    # -2**63, whose overflowing sums never reach 0, so the placing loop never ends)
+    if L.dtype == object:
+        try:
+            L = L.astype(float)
+        except (TypeError, ValueError):
+            pass
+    if L.dtype.kind in "biuf":
+        valid = np.isfinite(L) & (L >= 0) & (L == np.round(L))
+        if sizes is None:
+            valid &= L <= 1
+        bad = L[~valid]
+    else:
+        bad = L.ravel()
+    if len(bad):
+        what = ("0/1 (or boolean) label indicators" if sizes is None else
+                "counts of each unit's samples with each label (non-negative integers)")
+        raise ValueError(
+            f"labels must hold {what}, without missing values (a missing label is 0: "
+            f"it counts for nothing); got {_key(bad[0])!r} in an array of dtype {L.dtype}."
+        )
     L = L.astype(np.int64)
     n = L.shape[0]
     sizes = np.ones(n) if sizes is None else np.asarray(sizes, dtype=float)
@@ -434,6 +461,9 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
     desired_fold = np.full(n_splits, sizes.sum() / n_splits)
     remaining = L.sum(axis=0).astype(float)
     desired_label = np.outer(np.full(n_splits, 1.0 / n_splits), remaining)
+    # squared totals that make each label's (and the size's) shortfall a share of its whole
+    label_scale = np.maximum(remaining, 1.0) ** 2
+    size_scale = max(sizes.sum(), 1.0) ** 2
     folds = np.full(n, -1)
     placed = np.zeros(n, dtype=bool)
 
@@ -442,6 +472,20 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
             need = desired_fold[candidates]
             candidates = candidates[need == need.max()]
         return candidates[0] if rng is None else candidates[rng.randint(len(candidates))]
+
+    def fold_for(i, label):
+        need = desired_label[:, label]
+        if sizes[i] == 1 and L[i].max() <= 1:  # one sample: the fold most lacking the label
+            return best_fold(np.flatnonzero(need == need.max()))
+        # A group also brings its samples of other labels, and its size: the fold most
+        # lacking the rarest label alone would then overfill with the others. Of the folds
+        # that lack all its samples of that label (else the one lacking the most), it goes
+        # where the folds' label counts and sizes end up closest to their shares (least
+        # squared shortfall, relative to each whole), as StratifiedGroupKFold places groups.
+        candidates = np.flatnonzero(need >= min(L[i, label], need.max()))
+        gain = (desired_label[candidates] @ (L[i] / label_scale)
+                + desired_fold[candidates] * (sizes[i] / size_scale))
+        return best_fold(candidates[gain >= gain.max() - 1e-12 * abs(gain.max())])
 
     def place(i, fold):
         folds[i] = fold
@@ -454,14 +498,19 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
         counts = np.where(remaining > 0, remaining, np.inf)
         rarest = np.flatnonzero(counts == counts.min())
         label = rarest[0] if rng is None else rarest[rng.randint(len(rarest))]
-        for i in np.flatnonzero((L[:, label] > 0) & ~placed):
-            need = desired_label[:, label]
-            place(i, best_fold(np.flatnonzero(need == need.max())))
-    for i in np.flatnonzero(~placed):  # units without any label
+        # the largest groups first, while the folds can still even them out
+        for i in _largest_first(np.flatnonzero((L[:, label] > 0) & ~placed), sizes):
+            place(i, fold_for(i, label))
+    for i in _largest_first(np.flatnonzero(~placed), sizes):  # units without any label
         place(i, best_fold(np.arange(n_splits)))
     out = np.empty(n, dtype=np.int64)
     out[order] = folds
     return out
+
+
+def _largest_first(units, sizes):
+    """``units`` by decreasing size, ties in their order (samples keep theirs)."""
+    return units[np.argsort(-sizes[units], kind="stable")]
 
 
 def fold_splits(cv, X, encoded, groups=None, random_state=0):

@@ -487,3 +487,50 @@ def test_n_jobs_workers_get_scikit_learns_configuration():
                   for n_jobs in (1, 2)]
     scores = [t.drop(columns=[c for c in t.columns if "time" in str(c)]) for t in tables]
     pd.testing.assert_frame_equal(scores[1], scores[0])
+
+
+def test_stratified_group_folds_of_unequal_groups_stay_even_as_in_scikit_learn():
+    # Groups of 1 to 14 samples, most holding the rare class beside common ones: placing
+    # each group by its rarest label alone put 44 samples in one fold and 18 in another,
+    # with a common class at 75% of one fold and 40% of another (67% overall).
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    rng = np.random.RandomState(5)
+    n_groups, n_splits = rng.randint(6, 40), rng.randint(2, 6)
+    groups = np.repeat(np.arange(n_groups), rng.randint(1, 15, n_groups))
+    y = rng.choice(3, len(groups), p=[0.7, 0.2, 0.1])
+    X = np.zeros((len(y), 1))
+
+    def spread(splits):
+        tests = [test for _, test in splits]
+        sizes = [len(test) for test in tests]
+        share = max(np.abs(np.bincount(y[test], minlength=3) / len(test)
+                           - np.bincount(y) / len(y)).max() for test in tests)
+        return max(sizes) - min(sizes), share
+
+    ours = list(MultiTaskStratifiedGroupKFold(n_splits).split(X, pd.Series(y), groups))
+    for train, test in ours:
+        assert not set(groups[train]) & set(groups[test])
+    size_spread, share_spread = spread(ours)
+    sk_size, sk_share = spread(StratifiedGroupKFold(n_splits).split(X, y, groups))
+    assert size_spread <= sk_size and size_spread <= 10
+    assert share_spread <= 0.1 and share_spread <= sk_share + 0.01
+
+
+def test_iterative_stratification_refuses_missing_or_non_indicator_values():
+    # NaN was cast to -2**63: the counts overflowed and the placing loop never ended
+    L = np.array([[1, 0], [0, 1], [1, np.nan], [0, 1], [np.nan, 1], [1, 0]])
+    with pytest.raises(ValueError, match=r"0/1 \(or boolean\) label indicators, without "
+                                         r"missing values .* got nan"):
+        iterative_stratification(L, 2)
+    for bad, shown in (([[0.6, 0.4], [0.2, 0.8]], "0.6"), ([[2, 0], [0, 1]], "2"),
+                       ([[-1, 0], [0, 1]], "-1"), ([["a", "b"], ["c", "d"]], "'a'")):
+        with pytest.raises(ValueError, match=f"got {shown} in an array"):
+            iterative_stratification(np.array(bad), 2)
+    with pytest.raises(ValueError, match="non-negative integers.*got 1.5"):
+        iterative_stratification(np.array([[1.5, 0], [0, 1]]), 2, sizes=[2, 1])
+    # 0/1 of any dtype, and counts with sizes, are taken
+    for good in (np.eye(2, dtype=bool), np.eye(2), np.eye(2).astype(object)):
+        np.testing.assert_array_equal(iterative_stratification(good, 2), [0, 1])
+    np.testing.assert_array_equal(
+        iterative_stratification(np.array([[2, 0], [0, 1]]), 2, sizes=[2, 1]), [1, 0])
