@@ -568,28 +568,29 @@ def _parts(est):
     from ._baselines import in_codes
     from ._thresholds import TaskThresholdTuner
 
-    if isinstance(est, TaskThresholdTuner):
-        # the tuner's decoding, not its estimator's: a network's decode="auto" may
-        # decode jointly on its own, where the tuner decides by the thresholds
-        return (_int64_classes(in_codes(est.estimator_)), dict(est.thresholds_),
-                est._decoder())
-    if not hasattr(est, "schema_"):
+    # a tuner's decoding, not its estimator's: a network's decode="auto" may decode
+    # jointly on its own, where the tuner decides by the thresholds
+    tuned = isinstance(est, TaskThresholdTuner)
+    if not tuned and not hasattr(est, "schema_"):
         raise OnnxExportError(
             f"export_onnx needs an sklearn-mtl estimator as the model or the pipeline's last "
             f"step; got {type(est).__name__}."
         )
-    return (_int64_classes(in_codes(est)), dict(getattr(est, "thresholds_", None) or {}),
-            est._decoder())
+    inner = est.estimator_ if tuned else est
+    coded = in_codes(inner)  # (a copy where it changes the models)
+    return (_int64_classes(coded, copy=coded is inner),
+            dict(getattr(est, "thresholds_", None) or {}), est._decoder())
 
 
-def _int64_classes(estimator):
-    """``estimator``, or a copy whose base models' integer ``classes_`` are int64.
+def _int64_classes(estimator, copy=True):
+    """``estimator``, or (``copy``; else ``estimator`` is a copy already) a copy, whose
+    base models' integer ``classes_`` are int64.
 
     A multilabel task's models are fitted on its 0/1 column of int8, so their
     ``classes_`` are int8, which some of skl2onnx's converters write as a constant that
     onnxruntime refuses (``KNeighborsClassifier``'s ``ArrayFeatureExtractor``); the graph's
     codes are int64 anyway. The user's model is left as it is."""
-    import copy
+    from copy import deepcopy
 
     def models(est):
         for links in getattr(est, "estimators_", None) or []:
@@ -608,7 +609,8 @@ def _int64_classes(estimator):
 
     if not any(narrow(model) for model in models(estimator)):
         return estimator
-    estimator = copy.deepcopy(estimator)
+    if copy:
+        estimator = deepcopy(estimator)
     for model in models(estimator):
         if narrow(model):
             model.classes_ = model.classes_.astype(np.int64)

@@ -183,10 +183,10 @@ def plot_task_metrics(table, *, metric="accuracy", figsize=None):
     groups = [(c[: -len(suffix)], c) for c in columns]
     classification = metric in ("accuracy", "f1_macro")
     if classification:  # the overall scores, on the same 0-1 scale
-        groups += [(name, col) for name, col, when in (
-            ("exact match", "exact_match", True),
-            ("mean task acc.", "mean_task_accuracy", metric == "accuracy"),
-        ) if when and col in available]
+        overall = [("exact match", "exact_match")]
+        if metric == "accuracy":
+            overall.append(("mean task acc.", "mean_task_accuracy"))
+        groups += [(name, col) for name, col in overall if col in available]
     absent = [f"({col!r}, {stat!r})" for _, col in groups for stat in ("mean", "std")
               if (col, stat) not in table.columns]
     if absent:

@@ -1122,19 +1122,29 @@ def test_a_tuner_around_a_network_on_a_raw_table_exports():
 
 
 def test_a_base_estimator_that_skl2onnx_fails_on_is_named():
-    # skl2onnx 1.20 fails on HistGradientBoostingClassifier with an error of its own
-    # node; the message names the estimator it was converting
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    # skl2onnx's error is raised in a converter's own node; the message names the
+    # estimator it was converting (skl2onnx 1.20 fails so on HistGradientBoosting)
+    from skl2onnx import update_registered_converter
+    from skl2onnx.shape_calculators.linear_classifier import (
+        calculate_linear_classifier_output_shapes,
+    )
 
-    X, Y = _car_data(60, 0)
-    model = IndependentTaskClassifier(HistGradientBoostingClassifier(max_iter=3),
-                                      tasks=TASKS).fit(X, Y)
-    try:
-        export_onnx(model, X_sample=X[:5])
-    except OnnxExportError as exc:
-        assert "It failed converting HistGradientBoostingClassifier(max_iter=3)." in str(exc)
-    else:  # a later skl2onnx converts it: then it must do so faithfully
+    class Unconvertible(LogisticRegression):
         pass
+
+    def convert(scope, operator, container):
+        raise RuntimeError("this converter fails")
+
+    update_registered_converter(
+        Unconvertible, "SklearnMtlTestUnconvertible",
+        calculate_linear_classifier_output_shapes, convert,
+        options={"zipmap": [True, False, "columns"], "nocl": [True, False]},
+    )
+    X, Y = _car_data(60, 0)
+    model = IndependentTaskClassifier(Unconvertible(C=0.5), tasks=TASKS).fit(X, Y)
+    with pytest.raises(OnnxExportError, match=r"this converter fails\. It failed converting "
+                                              r"Unconvertible\(C=0\.5\)\."):
+        export_onnx(model, X_sample=X[:5])
 
 
 @pytest.mark.parametrize("kind", ["network", "independent"])
