@@ -108,6 +108,9 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             sample_weight = check_sample_weight(sample_weight, X)
             if not batch:
                 _check_weighted_labels(encoded, sample_weight)
+            # a row of weight 0 is as if dropped: its combination is not one "observed"
+            # (decoding over the observed combinations would predict it)
+            self.observed_combinations_ = observed_combinations(encoded, sample_weight)
         return X, encoded, sample_weight
 
     # ---------------------------------------------------------------- outputs out
@@ -130,7 +133,19 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         return self.decode
 
     def predict_encoded(self, X):
-        """Predictions as :class:`~sklearn_mtl.EncodedLabels` (codes, blocks, masks)."""
+        """Predictions as :class:`~sklearn_mtl.EncodedLabels` (codes, blocks, masks).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        encoded : EncodedLabels
+            The predicted codes of every task (the gated-off ones ``NOT_APPLICABLE``),
+            the multilabel blocks and the regression values.
+        """
         return self._decode(self._outputs(X))
 
     def predict(self, X):
@@ -184,6 +199,20 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
 
         A regression task's entry is its predicted values, as in :meth:`predict_proba`:
         they are no probabilities, and their logarithm would be NaN below 0.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        task : str, default=None
+            Return the log-probabilities of this task only.
+
+        Returns
+        -------
+        log_proba : list of ndarray, or ndarray
+            The logarithm of each array of :meth:`predict_proba` (``-inf`` where a
+            probability is 0), in the same form: one array per task, or a single array
+            for a 1-D ``y`` or when ``task`` is given.
         """
         proba = self.predict_proba(X, task=task)
         single = not isinstance(proba, list)
@@ -215,7 +244,9 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             Samples.
         y : DataFrame, array-like or list of sets
             True labels, in the form given to ``fit`` (named ``y`` as scikit-learn's
-            scorers pass it).
+            scorers pass it). For a model fitted on a DataFrame, an array of its
+            columns (``Y_test.to_numpy()``) is read by position, as
+            ``MultiOutputClassifier.score`` reads it.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
 

@@ -239,7 +239,19 @@ class _BaselineMethods(BaseMultiTaskEstimator):
         return False
 
     def predict_encoded(self, X):
-        """Predictions as :class:`~sklearn_mtl.EncodedLabels` (codes, blocks, masks)."""
+        """Predictions as :class:`~sklearn_mtl.EncodedLabels` (codes, blocks, masks).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        encoded : EncodedLabels
+            The predicted codes of every task (the gated-off ones ``NOT_APPLICABLE``),
+            the multilabel blocks and the regression values.
+        """
         check_is_fitted(self)
         if self._decides_by_models():
             return self._models_decide(X)
@@ -901,8 +913,10 @@ class TaskChainClassifier(_BaselineMethods):
     order : None, "random" or array-like of str or int, default=None
         Order of the links. ``None``: the tasks' order, with gate parents moved before
         their children where needed. ``"random"``: a random order (from ``random_state``)
-        in which parents still come before children. An array-like of task names or
-        indices (a list, or e.g. ``np.random.permutation(n_tasks)``, as for
+        in which parents still come before children; without gates, the order that
+        ``ClassifierChain(order="random")`` draws from the same ``random_state``. An
+        array-like of task names or indices (a list, or e.g.
+        ``np.random.permutation(n_tasks)``, as for
         :class:`~sklearn.multioutput.ClassifierChain`): that order, which must put
         every gate parent before its children (else a ``ValueError``).
     cv : int, cross-validation generator or iterable, default=None
@@ -1403,15 +1417,21 @@ def _check_order(schema, order):
 
 
 def _random_gate_order(schema, rng):
-    """A random order of the tasks in which every gate parent comes before its children."""
+    """A random order of the tasks in which every gate parent comes before its children.
+
+    ``rng.permutation(n_tasks)``, as ``ClassifierChain(order="random")`` draws it, so
+    that the same ``random_state`` gives the same chain as scikit-learn's where no task
+    is gated; a child drawn before its parent waits for it (the next task is always the
+    first one of the permutation whose parent is placed).
+    """
+    pending = [int(j) for j in rng.permutation(len(schema))]
     placed, order = set(), []
-    while len(order) < len(schema):
-        ready = [
-            j
-            for j, t in enumerate(schema)
-            if j not in placed and (t.gate is None or schema.index(t.gate[0]) in placed)
-        ]
-        j = ready[rng.randint(len(ready))]
+    while pending:
+        j = next(
+            j for j in pending
+            if schema[j].gate is None or schema.index(schema[j].gate[0]) in placed
+        )
+        pending.remove(j)
         placed.add(j)
         order.append(j)
     return order
@@ -1622,6 +1642,17 @@ class LabelProductClassifier(_BaselineMethods):
         """Predictions as :class:`~sklearn_mtl.EncodedLabels` (codes, blocks, masks).
 
         With ``decode="joint"``, the most probable training combination of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        encoded : EncodedLabels
+            The predicted codes of every task (the gated-off ones ``NOT_APPLICABLE``),
+            the multilabel blocks and the regression values.
         """
         if isinstance(self.decode, str) and self.decode == "joint":
             check_is_fitted(self)

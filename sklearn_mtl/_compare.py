@@ -12,6 +12,7 @@ from sklearn.base import clone
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import _name_estimators
 from sklearn.utils import _safe_indexing, get_tags
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed  # passes on scikit-learn's config
 from sklearn.utils.validation import _num_samples
 
@@ -72,8 +73,9 @@ def compare(
         two folds, the groups placed so that every task's classes are balanced too).
         Otherwise a scikit-learn splitter or an iterable of (train, test) index arrays;
         either splitter of this package gets the encoded labels, another splitter's
-        ``split`` receives the codes of the first task as ``y`` (so ``StratifiedKFold``
-        stratifies on the first task); every splitter gets ``groups``.
+        ``split`` receives the labels of the first task as ``y`` (so ``StratifiedKFold``
+        stratifies on the first task, and refuses a multilabel or regression one, as
+        scikit-learn's does); every splitter gets ``groups``.
     schema : Schema, list of Task or StructuredLabelEncoder, default=None
         The tasks the predictions are scored on; it tells gated-off labels from missing
         ones. ``None`` takes the schema the models declare (an ``encoder`` such as
@@ -395,7 +397,13 @@ def _check_multi_output(estimators, Y, encoded):
         # scikit-learn's own single-output models only: other classes speak for themselves.
         if not type(final).__module__.startswith("sklearn."):
             continue
-        if not get_tags(final).target_tags.multi_output:
+        tags = get_tags(final)
+        # MLPClassifier, RidgeClassifier: single-output, but multi-label, and so fitted on
+        # a 0/1 indicator matrix by scikit-learn itself.
+        if tags.classifier_tags is not None and tags.classifier_tags.multi_label and \
+                _is_indicator_target(Y):
+            continue
+        if not tags.target_tags.multi_output:
             raise ValueError(
                 f"Model {name!r} ({type(estimator).__name__}) predicts a single target, but Y "
                 f"holds {len(encoded.schema)} task(s) {encoded.schema.names} in a "
@@ -403,6 +411,16 @@ def _check_multi_output(estimators, Y, encoded):
                 f"IndependentTaskClassifier({type(estimator).__name__}(...)), or give it one "
                 "task's 1-D y."
             )
+
+
+def _is_indicator_target(Y):
+    """Whether scikit-learn reads ``Y`` as a 0/1 indicator matrix (multi-label data)."""
+    try:
+        with warnings.catch_warnings():  # its casts of gaps (pd.NA) warn
+            warnings.simplefilter("ignore")
+            return type_of_target(Y) == "multilabel-indicator"
+    except (ValueError, TypeError):  # label sets, ragged or mixed labels: not an indicator
+        return False
 
 
 def _is_1d(Y):

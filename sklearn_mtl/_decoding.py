@@ -29,7 +29,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from ._encoder import EncodedLabels
-from ._schema import MISSING, NOT_APPLICABLE, _plain
+from ._schema import MISSING, NOT_APPLICABLE, _plain, _shown
 
 
 def decode_independent(outputs, schema, thresholds=None):
@@ -117,13 +117,16 @@ def _accepts_keyword(func, name):
     return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
-def observed_combinations(encoded):
+def observed_combinations(encoded, sample_weight=None):
     """The distinct label combinations of fully annotated training rows.
 
     Parameters
     ----------
     encoded : EncodedLabels
         Training labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        A row of weight 0 is left out, as if it had been dropped (its combination is not
+        observed).
 
     Returns
     -------
@@ -135,7 +138,7 @@ def observed_combinations(encoded):
         multiclass tasks only.
     """
     schema = encoded.schema
-    combos = _complete_rows(encoded)[0].copy()
+    combos = _complete_rows(encoded, sample_weight)[0].copy()
     for j, task in enumerate(schema):
         if not task.is_classification:
             combos[:, j] = np.where(combos[:, j] == NOT_APPLICABLE, NOT_APPLICABLE, 0)
@@ -144,7 +147,7 @@ def observed_combinations(encoded):
     return _unique_rows(combos)
 
 
-def unseen_combination_mass(encoded):
+def unseen_combination_mass(encoded, sample_weight=None):
     """Good–Turing estimate of the chance that a new sample's combination is unseen.
 
     The fraction of fully annotated training rows whose label combination occurs exactly
@@ -160,36 +163,91 @@ def unseen_combination_mass(encoded):
     ----------
     encoded : EncodedLabels
         Training labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Each row counts as its weight, a frequency (as in ``lookup``): a row of weight 2
+        as the row twice, so its combination is not seen once; a row of weight 0 not at
+        all. A combination seen "once" is one whose rows weigh 1 or less together.
 
     Returns
     -------
     mass : float
         In [0, 1]; 1.0 when no row is fully annotated.
     """
-    complete, clf = _complete_rows(encoded)
+    complete, clf = _complete_rows(encoded, sample_weight)
     complete = complete[:, clf]
     if not clf or len(complete) == 0:
         return 1.0
-    _, counts = _unique_rows(complete, return_counts=True)
-    unseen, rows = int((counts == 1).sum()), len(complete)
     partial = encoded.codes[:, clf]
     known = partial != MISSING
-    partial, known = partial[~known.all(1) & known.any(1)], known[~known.all(1) & known.any(1)]
-    for pattern in np.unique(known, axis=0):  # rows missing the same tasks, together
-        these = partial[(known == pattern).all(1)][:, pattern]
-        seen = {tuple(c) for c in complete[:, pattern].tolist()}
-        unseen += sum(tuple(r) not in seen for r in these.tolist())
-        rows += len(these)
+    some = ~known.all(1) & known.any(1)
+    if sample_weight is None:
+        _, counts = _unique_rows(complete, return_counts=True)
+        unseen, rows = float((counts == 1).sum()), float(len(complete))
+        partial_weight = np.ones(int(some.sum()))
+    else:
+        # frequencies: a combination's count is its rows' total weight (weight 2: the row
+        # twice, as fit on the repeated rows counts it; weight 0: dropped)
+        weight = np.asarray(sample_weight, dtype=float)
+        complete_weight = weight[_complete(encoded) & (weight > 0)]  # ``complete``'s rows
+        _, inverse = np.unique(complete, axis=0, return_inverse=True)
+        totals = np.bincount(inverse.reshape(-1), weights=complete_weight)
+        unseen, rows = float(totals[totals <= 1].sum()), float(totals.sum())
+        some &= weight > 0
+        partial_weight = weight[some]
+    partial, known = partial[some], known[some]
+    new = ~_agrees_with_some(partial, known, complete)
+    unseen += float(partial_weight[new].sum())
+    rows += float(partial_weight.sum())
     return float(unseen / rows)
 
 
-def _complete_rows(encoded):
-    """The codes of the rows where no binary or multiclass label is missing, and the
-    columns of those (classification) tasks."""
+def _agrees_with_some(partial, known, complete, chunk_bytes=1 << 24):
+    """For each row of ``partial``, whether some row of ``complete`` has its values on
+    every column where ``known`` is True.
+
+    The distinct complete rows are held as bitsets, one per (column, value): a row's
+    matches are the AND of the bitsets of its known values. Grouping the rows by their
+    pattern of known columns and hashing each group's projections of ``complete`` costs
+    (patterns x complete rows) tuples, quadratic where nearly every row misses a
+    different set of tasks (many tasks, a few labels missing at random); this costs
+    (rows x tasks x distinct complete rows / 8) bytes, in numpy.
+    """
+    if len(partial) == 0:
+        return np.zeros(0, dtype=bool)
+    combos = _unique_rows(complete)
+    width = (len(combos) + 7) // 8  # packbits pads with 0 bits: they never match
+    step = max(1, chunk_bytes // width)
+    agrees = np.empty(len(partial), dtype=bool)
+    for start in range(0, len(partial), step):
+        part, knows = partial[start : start + step], known[start : start + step]
+        match = np.full((len(part), width), 0xFF, dtype=np.uint8)
+        for j in range(part.shape[1]):
+            rows = np.flatnonzero(knows[:, j])
+            if len(rows) == 0:
+                continue
+            values, inverse = np.unique(part[rows, j], return_inverse=True)
+            bits = np.packbits(combos[:, j][None, :] == values[:, None], axis=1)
+            match[rows] &= bits[inverse.reshape(-1)]
+        agrees[start : start + step] = match.any(axis=1)
+    return agrees
+
+
+def _complete(encoded):
+    """Whether each row has every binary and multiclass label."""
     codes = encoded.codes
     clf = [j for j, t in enumerate(encoded.schema) if t.is_classification]
-    complete = (codes[:, clf] != MISSING).all(axis=1) if clf else np.ones(len(codes), bool)
-    return codes[complete], clf
+    return (codes[:, clf] != MISSING).all(axis=1) if clf else np.ones(len(codes), bool)
+
+
+def _complete_rows(encoded, sample_weight=None):
+    """The codes of the rows where no binary or multiclass label is missing (and, with
+    ``sample_weight``, whose weight is not 0), and the columns of those (classification)
+    tasks."""
+    clf = [j for j, t in enumerate(encoded.schema) if t.is_classification]
+    complete = _complete(encoded)
+    if sample_weight is not None:
+        complete = complete & (np.asarray(sample_weight) > 0)
+    return encoded.codes[complete], clf
 
 
 def _unique_rows(codes, return_counts=False):
@@ -444,14 +502,12 @@ def count_combinations(schema):
         if not task.is_classification:
             subtree[j] = 1
             continue
-        total = 0
-        for v in range(len(task.classes)):
-            ways = 1
-            for c in children:
-                if v in schema.gate_codes(schema[c]):
-                    ways *= subtree[c]
-            total += ways
-        subtree[j] = total
+        # the ways below each value, Python ints (the count can pass int64); each
+        # child's gate codes read once, not once per value (quadratic in the classes)
+        ways = np.ones(len(task.classes), dtype=object)
+        for c in children:
+            ways[schema.gate_codes(schema[c])] *= subtree[c]
+        subtree[j] = int(ways.sum())
     count = 1
     for j, task in enumerate(schema):
         if task.gate is None:
@@ -508,7 +564,7 @@ def table_to_combinations(table, schema):
             if value not in index:
                 raise ValueError(
                     f"Allowed combination {row} gives task {task.name!r} the label {value!r}, "
-                    f"which is not among its classes {_plain(task.classes)}."
+                    f"which is not among its classes {_shown(task.classes)}."
                 )
             combos[row, j] = index[value]
     _check_gated(combos, schema)
@@ -570,7 +626,7 @@ def _forbidden_codes(forbidden, schema):
             if not matches:
                 raise ValueError(
                     f"Forbidden pair {pair!r} gives task {name!r} the label {value!r}, which "
-                    f"is not among its classes {_plain(task.classes)}."
+                    f"is not among its classes {_shown(task.classes)}."
                 )
             ends.append((j, matches[0]))
         ends.sort(key=lambda e: rank[e[0]])
@@ -612,18 +668,42 @@ def _log_factors(outputs, schema, floor=False):
     return logp, onscore
 
 
+#: Largest (classes of all tasks) x (combinations) 0/1 matrix that :func:`_score` builds
+#: to score every combination in one matrix product (128 MB of float64).
+_ONEHOT_CELLS = 1 << 24
+
+
 def _score(combos, logp, onscore, schema, rows=slice(None)):
+    """Log score of every combination for every sample: (n, n_combinations)."""
     first = next(iter(logp.values()), None)
     n = len((first if first is not None else next(iter(onscore.values())))[rows])
     total = np.zeros((n, len(combos)))
-    for j in range(len(schema)):
-        col = combos[:, j]
-        if j in logp:
-            lp = logp[j][rows]
+    clf = [j for j in range(len(schema)) if j in logp]
+    parts = [logp[j][rows] for j in clf]
+    width = sum(part.shape[1] for part in parts)
+    if clf and width * len(combos) <= _ONEHOT_CELLS and all(
+        np.isfinite(part).all() for part in parts
+    ):
+        # One BLAS product, the log probabilities of every class (n, K) times the 0/1
+        # matrix of the class each combination gives each task (K, C): gathering the
+        # columns task by task passes over the (n, C) scores once per task (a minute on
+        # 20,000 samples x 2,000 combinations of 300 tasks). A -inf (a probability of 0,
+        # not floored) would make 0 * -inf = NaN there, so it is gathered instead.
+        onehot = np.zeros((width, len(combos)))
+        offset = 0
+        for j, part in zip(clf, parts, strict=True):
+            col = combos[:, j]
+            on = np.flatnonzero(col >= 0)
+            onehot[offset + col[on], on] = 1.0
+            offset += part.shape[1]
+        total += np.concatenate(parts, axis=1) @ onehot
+    else:
+        for j, lp in zip(clf, parts, strict=True):
+            col = combos[:, j]
             ext = np.concatenate([lp, np.zeros((n, 1))], axis=1)
             total += ext[:, np.where(col >= 0, col, lp.shape[1])]
-        elif j in onscore:
-            total += np.where(col >= 0, 1.0, 0.0)[None, :] * onscore[j][rows][:, None]
+    for j, score in onscore.items():
+        total += np.where(combos[:, j] >= 0, 1.0, 0.0)[None, :] * score[rows][:, None]
     return total
 
 
@@ -669,11 +749,20 @@ def _tree_argmax(logp, onscore, schema, n):
     return codes
 
 
-def _beam_search(logp, onscore, schema, forbidden, n, width, chunk=1024):
-    """Approximate search: tasks in gate order, ``width`` best partial combinations kept."""
+def _beam_search(logp, onscore, schema, forbidden, n, width, chunk_cells=1 << 22):
+    """Approximate search: tasks in gate order, ``width`` best partial combinations kept.
+
+    Samples go in chunks of at most ``chunk_cells`` (sample, beam entry, value) candidates
+    of the task with the most classes; a candidate is a score and its (entry, value)
+    index: only the ``width`` kept have their codes copied (copying every candidate's
+    codes took samples x width x classes x tasks int64, 2 GB for 300 samples of two
+    500-class tasks).
+    """
     out = np.empty((n, len(schema)), dtype=np.int64)
-    for start in range(0, n, chunk):
-        rows = slice(start, min(n, start + chunk))
+    most = max([len(t.classes) for t in schema if t.is_classification], default=1)
+    step = max(1, min(1024, chunk_cells // (width * most)))
+    for start in range(0, n, step):
+        rows = slice(start, min(n, start + step))
         m = rows.stop - rows.start
         codes = np.zeros((m, 1, len(schema)), dtype=np.int64)
         scores = np.zeros((m, 1))
@@ -694,18 +783,17 @@ def _beam_search(logp, onscore, schema, forbidden, n, width, chunk=1024):
             # candidate (beam entry, value): off entries keep one candidate, value NA
             gain = np.where(on[:, :, None], logp[j][rows][:, None, :], -np.inf)
             gain[:, :, 0] = np.where(on, gain[:, :, 0], 0.0)
-            cand = codes[:, :, None, :].repeat(k, axis=2)
-            cand[:, :, :, j] = np.where(on[:, :, None], np.arange(k), NOT_APPLICABLE)
+            value = np.where(on[:, :, None], np.arange(k), NOT_APPLICABLE)  # (m, b, k)
             total = scores[:, :, None] + gain
             for a, va, bb, vb in forbidden:
                 if bb == j:
-                    hit = (cand[:, :, :, a] == va) & (cand[:, :, :, j] == vb)
-                    total = np.where(hit, -np.inf, total)
+                    left = value if a == j else codes[:, :, a][:, :, None]
+                    total = np.where((left == va) & (value == vb), -np.inf, total)
             total = total.reshape(m, b * k)
-            cand = cand.reshape(m, b * k, len(schema))
             keep = np.argsort(-total, axis=1, kind="stable")[:, : min(width, b * k)]
             scores = np.take_along_axis(total, keep, axis=1)
-            codes = np.take_along_axis(cand, keep[:, :, None], axis=1)
+            codes = np.take_along_axis(codes, (keep // k)[:, :, None], axis=1)
+            codes[:, :, j] = np.take_along_axis(value.reshape(m, b * k), keep, axis=1)
         if not np.isfinite(scores[:, 0]).all():
             raise ValueError(
                 "The beam search found no combination without a forbidden pair; increase "

@@ -20,6 +20,7 @@ from ._schema import (
     Schema,
     Task,
     _plain,
+    _shown,
     _topological_order,
     as_task_list,
     gate_off,
@@ -802,7 +803,7 @@ def _class_codes(task, raw, rows=None):
         row = row if rows is None else int(rows[row])
         raise ValueError(
             f"Task {task.name!r} got label {value!r} in row {row}, which is not among its "
-            f"classes {task.classes!r}."
+            f"classes {_shown(task.classes)}."
         )
     table = np.append(lookup.astype(np.int64), MISSING)  # raw code -1 (missing) -> MISSING
     return table[raw_codes]
@@ -846,7 +847,7 @@ def _multilabel_block(task, raw, rows=None):
                 if col is None:
                     raise ValueError(
                         f"Multilabel task {task.name!r} got label {label!r} in row {at(row)}, "
-                        f"which is not among its labels {_plain(task.classes)!r}."
+                        f"which is not among its labels {_shown(task.classes)}."
                     )
                 block[row, col] = 1
         elif _is_missing(labels):

@@ -17,6 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 from sklearn.base import _fit_context, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
@@ -101,6 +102,7 @@ from .neural._net import (
     TensorPairDataset,
     as_features,
     check_step_output,
+    diverged_epochs,
     network_input,
     preprocess,
 )
@@ -450,7 +452,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     unseen_combination_mass_ : float
         Good–Turing estimate of the chance that a new sample's label combination never
         occurred in training: the share of training samples whose combination occurs
-        once. ``decode="auto"`` reads it.
+        once (a sample counts as its ``sample_weight``: weight 2 as the sample twice, 0
+        not at all). ``decode="auto"`` reads it.
     preprocessor_ : TabularPreprocessor or None
         The fitted ``preprocessing`` of a 2-D table (in memory or memory-mapped);
         ``None`` for images, clips, sparse matrices, datasets and ``preprocessing=None``.
@@ -928,6 +931,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if getattr(self, "_input_views", False):  # the second view's encoding
             self.preprocessor_.set_params(n_bins=_VIEW_BINS,
                                           max_encoded_columns=_VIEW_MAX_ENCODED, ratios=True)
+        rows = self.__dict__.get("_weighted_rows")
+        if rows is not None and len(rows) == _num_samples(X) and rows.any():
+            # a sample of weight 0 is as if dropped: it does not move the centres, scales
+            # and categories the network reads its inputs by (nor does it in the loss)
+            X = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
         self.preprocessor_.fit(X)
         if getattr(self, "_input_views", False):
             self._input_views = len(self.preprocessor_.encoded_columns_) > 0
@@ -1024,10 +1032,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             # the combinations of these labels join those seen before (decoding over the
             # observed ones could not predict them); a new fit's labels give the mass
             # of new combinations to expect, a partial_fit batch's alone would not
-            both = np.vstack([self.observed_combinations_, observed_combinations(encoded)])
+            both = np.vstack([self.observed_combinations_,
+                              observed_combinations(encoded, sample_weight)])
             self.observed_combinations_ = _unique_rows(both) if len(both) else both
             if not partial:
-                self.unseen_combination_mass_ = unseen_combination_mass(encoded)
+                self.unseen_combination_mass_ = unseen_combination_mass(encoded, sample_weight)
                 self._apply_training_params(encoded, sample_weight)
             k = n_members(self.net_.module_)
             view = getattr(self, "input_view_", None)
@@ -1042,18 +1051,24 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self.net_.train_split = self._train_split(valid)
             self._rescale_regression_outputs(inverse=True)  # back to standardised units
             try:
-                with self._rng_context(self._seed + len(self.net_.history)):
+                start = len(self.net_.history)  # this training's epochs follow
+                with self._rng_context(self._seed + start):
                     self.net_.partial_fit(self._as_tensor(X), targets, epochs=epochs)
             finally:  # also where training raised: the outputs in the targets' units
                 self.net_.train_split = self._train_split()  # keeps no validation data
                 self._rescale_regression_outputs()
-            self._check_finite_weights()
+            self._check_finite_weights(start)
             self._fit_readouts(X, encoded, sample_weight, targets, raw)
             return self
         self._input_views, self.input_view_ = self._views_wanted(X), None
-        X, encoded, sample_weight = self._check_fit_inputs(
-            X, y, sample_weight, batch=bool(self.__dict__.get("_partial"))
-        )
+        # the preprocessing is fitted on the rows of positive weight (see _fit_preprocessor)
+        self.__dict__["_weighted_rows"] = _positive_rows(sample_weight)
+        try:
+            X, encoded, sample_weight = self._check_fit_inputs(
+                X, y, sample_weight, batch=bool(self.__dict__.get("_partial"))
+            )
+        finally:
+            self.__dict__.pop("_weighted_rows", None)
         self._check_task_dicts()
         check_network_params(self)
         self._class_weight_values = [
@@ -1061,7 +1076,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             for j, task in enumerate(self.schema_)
         ]
         self._pos_weight_values = self._pos_weights(encoded, sample_weight)
-        self.unseen_combination_mass_ = unseen_combination_mass(encoded)
+        self.unseen_combination_mass_ = unseen_combination_mass(encoded, sample_weight)
         self._weighting = resolve_strategy(self.loss_weighting, self.loss_weighting_params)
         self._fit_target_scaling(encoded, sample_weight)
         targets = self._targets(encoded, sample_weight, _num_samples(X))
@@ -1085,16 +1100,38 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self._fit_readouts(X, encoded, sample_weight, targets, raw)
         return self
 
-    def _check_finite_weights(self):
+    def _check_finite_weights(self, start=0):
         """A ValueError where training left a weight NaN or infinite (its predictions
-        would all be NaN), as ``MLPClassifier`` raises for its solver's."""
+        would all be NaN), as ``MLPClassifier`` raises for its solver's; a
+        ``ConvergenceWarning`` where the weights are finite but a loss of this training
+        (the history from its ``start``-th epoch) was NaN or infinite: restored weights
+        (the ensemble's held-out epoch, ``early_stopping``) or saturated outputs can
+        hide a divergence that nothing else would report."""
+        diverged = diverged_epochs(self.net_.history, start)
+        hint = (
+            f"Lower lr (now {self.lr}), scale X (preprocessing='auto' does), or check "
+            "the weights given to the loss (class_weight, pos_weight, task_weights, "
+            "sample_weight) and loss_weighting's parameters; history_ shows the loss "
+            "epoch by epoch."
+        )
+        first = ""
+        if diverged:
+            epoch, key, value = diverged[0]
+            first = f" ({key} was first {value} at epoch {epoch})"
         if all(bool(torch.isfinite(p).all()) for p in self.net_.module_.parameters()):
+            if diverged:
+                epochs = len(self.net_.history) - start
+                warnings.warn(
+                    f"The loss diverged: {key} was {value} at epoch {epoch}, and "
+                    f"{len(diverged)} of the {epochs} epoch(s) trained had a NaN or "
+                    "infinite loss. The network's weights are finite, but they may "
+                    f"predict poorly. {hint}",
+                    ConvergenceWarning,
+                )
             return
         raise ValueError(
             "Training produced non-finite network weights (NaN or infinity): the loss "
-            "diverged. Lower lr, or check the weights given to the loss (class_weight, "
-            "pos_weight, task_weights, sample_weight) and loss_weighting's parameters; "
-            "history_ shows the loss epoch by epoch."
+            f"diverged{first}. {hint}"
         )
 
     def _recorded_params(self):
@@ -1943,7 +1980,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             _check_scorings(user)
         if not self.early_stopping:
             _check_monitors(user, members > 1)
-        return self._recipe_callbacks(members, user, total_steps, kept), user
+        recipe = self._recipe_callbacks(members, user, total_steps, kept)
+        if not _has_callback([*recipe, *user], MemberHoldout):
+            _check_member_monitors(user, self.early_stopping)
+        return recipe, user
 
     def _build_net(self, module, criterion, valid=None):
         recipe, user_callbacks = self._net_callbacks(getattr(module, "n_members", 1),
@@ -2004,6 +2044,17 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         The combination probe (``combination_weight_``) decodes only under
         ``decode="auto"``, as ``fit`` chose it; a ``decode`` set after ``fit`` decodes
         exactly as it says (``"independent"``: each task's own most probable value).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        encoded : EncodedLabels
+            The predicted codes of every task (the gated-off ones ``NOT_APPLICABLE``),
+            the multilabel blocks and the regression values.
         """
         if not (getattr(self, "combination_weight_", 0.0)
                 and isinstance(self.decode, str) and self.decode == "auto"
@@ -2310,6 +2361,26 @@ def _check_monitors(callbacks, members):
             )
 
 
+def _check_member_monitors(callbacks, early_stopping):
+    """A ``ValueError`` for a callback that monitors the ensemble's held-out score
+    (``member_valid_loss``, ``member_valid_loss_best``) in a fit without the ensemble's
+    held-out folds (one network, or ``early_stopping=True``, whose validation data
+    replace them): the history records none, and skorch fails with a ``KeyError``
+    after the first epoch."""
+    for name, callback in _named_callbacks(callbacks):
+        monitor = getattr(callback, "monitor", None)
+        if isinstance(monitor, str) and monitor.startswith("member_valid"):
+            instead = ("'valid_loss' or 'valid_loss_best', the score on early_stopping's "
+                       "validation data" if early_stopping else
+                       "'train_loss' or 'train_loss_best'")
+            raise ValueError(
+                f"Callback {name!r} monitors {monitor!r}, which the history records only "
+                "with the ensemble's held-out folds: an ensemble of several members "
+                "(ensemble_size='auto' or > 1, the built-in MLP) with "
+                f"early_stopping=False. This fit has none; monitor {instead}."
+            )
+
+
 def _named_callbacks(callbacks):
     """``[(name, callback)]`` of the ``callbacks`` parameter: a pair's own name, else
     the callback's class name (a class's own name for a callback given as its class),
@@ -2456,6 +2527,22 @@ class _TableRows:
             return preprocess(self.preprocessor, self.rows(start, stop))
         except RowError as exc:  # the row numbered in X, not in the batch
             raise exc.at(start) from None
+
+
+def _positive_rows(sample_weight):
+    """The rows of positive weight (a bool mask), or None where all are kept: no
+    weights, none of weight 0, or weights that ``fit``'s own check will refuse."""
+    if sample_weight is None:
+        return None
+    try:
+        weight = np.asarray(sample_weight, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if weight.ndim != 1:
+        return None
+    with np.errstate(invalid="ignore"):
+        rows = weight > 0
+    return None if rows.all() else rows
 
 
 def _weights_of(sample_weight, n):

@@ -224,6 +224,17 @@ def _plain(values):
     return [_plain_scalar(v) if isinstance(v, np.generic) else v for v in values]
 
 
+def _shown(values, limit=20):
+    """``repr`` of a list of labels for an error message, with its middle left out past
+    ``limit`` labels: the classes of a 5,000-class task would fill a screen."""
+    values = _plain(values)
+    if len(values) <= limit:
+        return repr(values)
+    head = ", ".join(map(repr, values[: limit - 5]))
+    tail = ", ".join(map(repr, values[-4:]))
+    return f"[{head}, ..., {tail}] ({len(values)} in all)"
+
+
 def _plain_scalar(v):
     item = v.item()
     if isinstance(v, np.datetime64) and not isinstance(item, datetime.datetime):

@@ -495,9 +495,12 @@ def _tune_label(labels, scores, weight, metric):
 
     ``labels`` are 0/1 with negative values masked. The candidates are the midpoints
     between consecutive distinct scores (plus "none on" and "all on"); ties go to the
-    threshold closest to 0.5.
+    threshold closest to 0.5. A sample of weight 0 is left out, as if dropped: its score
+    is no candidate (it moved the threshold among those that score alike).
     """
     keep = labels >= 0
+    if weight is not None:
+        keep &= np.asarray(weight) > 0
     y = labels[keep].astype(float)
     p = np.asarray(scores, dtype=float)[keep]
     w = np.ones_like(y) if weight is None else np.asarray(weight, dtype=float)[keep]

@@ -184,15 +184,44 @@ def groups_fit_params(model, groups):
     """``groups`` as ``fit`` keyword arguments of ``model``: for a ``fit`` that takes
     them (by name, or a search over group folds), or for each step of a pipeline whose
     ``fit`` does (``<step>__groups``: a ``TaskFeatureSelector``, the final
-    ``MultiTaskClassifier``); none otherwise."""
+    ``MultiTaskClassifier``); none otherwise.
+
+    With metadata routing enabled, a pipeline or a search routes its ``fit``'s metadata
+    and refuses ``<step>__groups`` and metadata it routes nowhere: it gets ``groups``
+    where its routing requests them, and where a step that takes them has not said
+    whether it does (so that scikit-learn asks for its ``set_fit_request``).
+    """
+    from sklearn import get_config
+    from sklearn.model_selection._search import BaseSearchCV
     from sklearn.pipeline import Pipeline
 
+    router = isinstance(model, (Pipeline, BaseSearchCV))
+    if router and get_config().get("enable_metadata_routing", False):
+        from sklearn.utils.metadata_routing import get_routing_for_object
+
+        steps = [s for _, s in model.steps] if isinstance(model, Pipeline) else []
+        unset = any(s not in (None, "passthrough") and takes_groups(s)
+                    and _fit_request(s, "groups") is None for s in steps)
+        if unset or get_routing_for_object(model).consumes("fit", ["groups"]):
+            return {"groups": groups}
+        return {}
     if takes_groups(model):
         return {"groups": groups}
     if isinstance(model, Pipeline):
         return {f"{name}__groups": groups for name, step in model.steps
                 if step not in (None, "passthrough") and takes_groups(step)}
     return {}
+
+
+def _fit_request(estimator, param):
+    """How ``estimator``'s ``fit`` requests metadata ``param`` under metadata routing:
+    True, False, an alias, or None where it has not said."""
+    from sklearn.utils.metadata_routing import get_routing_for_object
+
+    routing = get_routing_for_object(estimator)
+    own = getattr(routing, "_self_request", routing)  # a router's own requests
+    method = getattr(own, "fit", None)
+    return None if method is None else method.requests.get(param)
 
 
 def check_row_order(first, second, names=("X", "Y"), align="Y = Y.loc[X.index]"):

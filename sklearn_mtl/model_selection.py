@@ -16,6 +16,7 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.base import clone
 from sklearn.model_selection._split import GroupsConsumerMixin, _BaseKFold
 from sklearn.utils import _safe_indexing, check_random_state
@@ -436,7 +437,9 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
             L = L.astype(float)
         except (TypeError, ValueError):
             pass
-    if L.dtype.kind in "biuf":
+    if L.dtype == bool:  # label_indicators' (n_samples, n_labels): valid as it is
+        bad = L.ravel()[:0]
+    elif L.dtype.kind in "biuf":
         valid = np.isfinite(L) & (L >= 0) & (L == np.round(L))
         if sizes is None:
             valid &= L <= 1
@@ -450,16 +453,24 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
             f"labels must hold {what}, without missing values (a missing label is 0: "
             f"it counts for nothing); got {_key(bad[0])!r} in an array of dtype {L.dtype}."
         )
-    L = L.astype(np.int64)
     n = L.shape[0]
     sizes = np.ones(n) if sizes is None else np.asarray(sizes, dtype=float)
     if sizes.shape != (n,):
         raise ValueError(f"sizes has shape {sizes.shape}; expected one size per unit, ({n},).")
     rng = None if random_state is None else check_random_state(random_state)
     order = np.arange(n) if rng is None else rng.permutation(n)
-    L, sizes = L[order], sizes[order]
+    # sparse rows and columns: each unit's labels and each label's units in time and
+    # memory of the labels that are on, not of n_units x n_labels (a dense int64 copy of
+    # 20,000 samples x 15,000 classes took 5 GB)
+    rows = sparse.csr_matrix(L, dtype=np.int64)[order]
+    rows.eliminate_zeros()
+    rows.sort_indices()
+    columns = rows.tocsc()
+    columns.sort_indices()
+    del L
+    sizes = sizes[order]
     desired_fold = np.full(n_splits, sizes.sum() / n_splits)
-    remaining = L.sum(axis=0).astype(float)
+    remaining = np.asarray(rows.sum(axis=0), dtype=float).reshape(-1)
     desired_label = np.outer(np.full(n_splits, 1.0 / n_splits), remaining)
     # squared totals that make each label's (and the size's) shortfall a share of its whole
     label_scale = np.maximum(remaining, 1.0) ** 2
@@ -473,17 +484,22 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
             candidates = candidates[need == need.max()]
         return candidates[0] if rng is None else candidates[rng.randint(len(candidates))]
 
+    def labels_of(i):
+        span = slice(rows.indptr[i], rows.indptr[i + 1])
+        return rows.indices[span], rows.data[span]
+
     def fold_for(i, label):
         need = desired_label[:, label]
-        if sizes[i] == 1 and L[i].max() <= 1:  # one sample: the fold most lacking the label
+        cols, counts = labels_of(i)
+        if sizes[i] == 1 and counts.max() <= 1:  # one sample: the fold most lacking the label
             return best_fold(np.flatnonzero(need == need.max()))
         # A group also brings its samples of other labels, and its size: the fold most
         # lacking the rarest label alone would then overfill with the others. Of the folds
         # that lack all its samples of that label (else the one lacking the most), it goes
         # where the folds' label counts and sizes end up closest to their shares (least
         # squared shortfall, relative to each whole), as StratifiedGroupKFold places groups.
-        candidates = np.flatnonzero(need >= min(L[i, label], need.max()))
-        gain = (desired_label[candidates] @ (L[i] / label_scale)
+        candidates = np.flatnonzero(need >= min(counts[cols == label][0], need.max()))
+        gain = (desired_label[np.ix_(candidates, cols)] @ (counts / label_scale[cols])
                 + desired_fold[candidates] * (sizes[i] / size_scale))
         return best_fold(candidates[gain >= gain.max() - 1e-12 * abs(gain.max())])
 
@@ -491,15 +507,17 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
         folds[i] = fold
         placed[i] = True
         desired_fold[fold] -= sizes[i]
-        desired_label[fold] -= L[i]
-        remaining[:] -= L[i]
+        cols, counts = labels_of(i)
+        desired_label[fold, cols] -= counts
+        remaining[cols] -= counts
 
     while (remaining > 0).any():
         counts = np.where(remaining > 0, remaining, np.inf)
         rarest = np.flatnonzero(counts == counts.min())
         label = rarest[0] if rng is None else rarest[rng.randint(len(rarest))]
         # the largest groups first, while the folds can still even them out
-        for i in _largest_first(np.flatnonzero((L[:, label] > 0) & ~placed), sizes):
+        units = columns.indices[columns.indptr[label] : columns.indptr[label + 1]]
+        for i in _largest_first(units[~placed[units]], sizes):
             place(i, fold_for(i, label))
     for i in _largest_first(np.flatnonzero(~placed), sizes):  # units without any label
         place(i, best_fold(np.arange(n_splits)))
@@ -520,8 +538,11 @@ def fold_splits(cv, X, encoded, groups=None, random_state=0):
     An int is the number of folds of a shuffled :class:`MultiTaskStratifiedKFold`
     seeded with ``random_state``, or with ``groups`` of a shuffled
     :class:`MultiTaskStratifiedGroupKFold`. Those get every task's labels; another
-    splitter's ``split`` gets the codes of the first task as ``y``; every splitter gets
-    ``groups``.
+    splitter's ``split`` gets the first task's labels as ``y``, in the form scikit-learn
+    reads: a binary or multiclass task's codes (a missing label one more value), a
+    multilabel task's 0/1 matrix, a regression task's values (so that a
+    ``StratifiedKFold`` refuses those two, as scikit-learn's refuses them, rather than
+    stratify on a constant); every splitter gets ``groups``.
     """
     from sklearn.model_selection import check_cv
 
@@ -535,10 +556,27 @@ def fold_splits(cv, X, encoded, groups=None, random_state=0):
         splitter = check_cv(cv)
     if isinstance(splitter, MultiTaskStratifiedKFold):  # the group splitter is one too
         return list(splitter.split(X, encoded, groups))
-    return list(splitter.split(X, encoded.codes[:, 0], groups))
+    task = encoded.schema.tasks[0]
+    if task.kind == "multilabel":
+        y = encoded.multilabel[task.name]
+    elif task.kind == "regression":
+        y = encoded.regression[task.name]
+    else:
+        y = encoded.codes[:, 0]
+    try:
+        return list(splitter.split(X, y, groups))
+    except ValueError as error:
+        if task.kind not in ("multilabel", "regression"):
+            raise
+        raise ValueError(
+            f"{type(splitter).__name__} cannot split on the labels of the first task "
+            f"{task.name!r}, a {task.kind} task ({error}). Pass "
+            "MultiTaskStratifiedKFold, which stratifies on every task, or a splitter "
+            "that does not read y (KFold, GroupKFold)."
+        ) from error
 
 
-_PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba")
+_PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function")
 
 
 def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
@@ -553,7 +591,8 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
     missing label is trained on as one more class. Here each clone is fitted on ``Y``
     as it is (missing labels masked), and the outputs are laid out on the classes of
     the whole ``Y``: a class a training fold did not show gets probability 0 there, as
-    in scikit-learn (for ``predict_log_proba`` the lowest float, as there).
+    in scikit-learn (for ``predict_log_proba`` and ``decision_function`` the lowest
+    float, as there).
 
     Parameters
     ----------
@@ -568,11 +607,14 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
         :class:`MultiTaskStratifiedKFold` seeded with ``random_state`` (with ``groups``:
         of a shuffled :class:`MultiTaskStratifiedGroupKFold`); else a splitter or an
         iterable of (train, test) index arrays. The test folds must partition the samples.
-    method : {"predict", "predict_proba", "predict_log_proba"}, default="predict"
+    method : {"predict", "predict_proba", "predict_log_proba", "decision_function"}, \
+            default="predict"
         The estimator's method to call on each test fold.
     groups : array-like of shape (n_samples,), default=None
         Each sample's group, for the splitter and for a ``fit`` that takes ``groups``
-        (:class:`~sklearn_mtl.MultiTaskClassifier`'s held-out folds).
+        (:class:`~sklearn_mtl.MultiTaskClassifier`'s held-out folds). With metadata
+        routing enabled, a pipeline's or a search's ``fit`` gets them to route where
+        they are requested.
     params : dict, default=None
         Further parameters of the estimator's ``fit``; arrays of length ``n_samples``
         (``sample_weight``) are cut to each training fold.
@@ -588,7 +630,11 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
         indexed as ``X`` is, as ``predict`` indexes it). Otherwise one array per task
         (one array for a 1-D ``y``), each with a column per class (per label of a
         multilabel task) of the whole ``Y``, in the order of the estimator's
-        ``classes_``; a regression task's values as they are.
+        ``classes_``; a regression task's values as they are. ``decision_function``
+        comes in the estimator's form: one column for a binary task, and one
+        ``(n_samples, n_tasks)`` array where every task is binary (a 0/1 indicator
+        ``Y``); as in scikit-learn, a multiclass task with a training fold of two of
+        its classes (whose decision is then one column) raises.
 
     See Also
     --------
@@ -662,11 +708,16 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
     # scikit-learn's fill for a class a fold model lacks
     fill = 0.0 if method == "predict_proba" else np.finfo(np.float64).min
     single = not isinstance(results[0][0], list)
+    # decision_function of binary tasks: one (n_samples, n_tasks) array, a task a column
+    stacked = not single and not isinstance(results[0][1], list)
     outputs = []
     for j, task in enumerate(schema):
-        pieces = [(test, _task_entry(classes, single, j), _task_entry(out, single, j))
+        pieces = [(test, _task_entry(classes, single, j),
+                   np.asarray(out)[:, j] if stacked else _task_entry(out, single, j))
                   for (_, test), (classes, out) in zip(splits, results)]
         outputs.append(_lay_out(task, pieces, n, fill))
+    if stacked:
+        return np.column_stack(outputs)
     return outputs[0] if single else outputs
 
 
@@ -691,6 +742,17 @@ def _lay_out(task, pieces, n, fill):
     """One task's outputs of every fold in the rows and class columns of the whole
     ``Y``: a fold's class (label) goes to its column; columns it lacks get ``fill``."""
     first = np.asarray(pieces[0][2])
+    flat = [classes for _, classes, values in pieces if np.ndim(values) == 1]
+    if flat and task.kind != "regression" and len(flat) < len(pieces) or (
+            flat and task.kind in ("multiclass", "multilabel")):
+        # a decision_function of two classes: one column, which cannot say the others'
+        raise ValueError(
+            f"Task {task.name!r}: a training fold shows {len(flat[0])} of the task's "
+            f"{len(task.classes)} classes, and its decision_function is then one column, "
+            "which cannot be laid out on the task's classes (as scikit-learn's "
+            "cross_val_predict refuses it). Use method='predict_proba', or folds that "
+            "hold every class in each training fold (MultiTaskStratifiedKFold)."
+        )
     if task.kind == "regression" or first.ndim == 1:
         out = np.empty(n, dtype=first.dtype)
         for test, _, values in pieces:

@@ -383,6 +383,7 @@ def fit_shards(est, shards, y, sample_weight):
                                    else transform(head))
         est.net_ = est._build_net(module, est._build_criterion())
         est.net_.fit(data, None)
+    est._check_finite_weights()  # a diverged loss: an error, not NaN predictions
     est._rescale_regression_outputs()
     return est
 

@@ -25,6 +25,7 @@ from sklearn_mtl import (
     TaskChainClassifier,
 )
 from sklearn_mtl._schema import NOT_APPLICABLE
+from sklearn_mtl.metrics import exact_match_score, exact_match_scorer
 
 ESTIMATORS = [IndependentTaskClassifier, TaskChainClassifier, LabelProductClassifier]
 COLORS = ["red", "black", "white", "blue"]
@@ -1134,3 +1135,47 @@ def test_partial_fit_first_batch_gate_off_and_multilabel_unlabelled():
         est.predict(X)
     est.partial_fit(X[20:], Y[20:])
     assert est.predict(X).shape == Y.shape
+
+
+# ------------------------------------------------- drop-in for scikit-learn (session 54)
+@pytest.mark.parametrize("random_state", [0, 1, 7])
+def test_random_order_is_classifier_chains(multilabel_data, random_state):
+    # ClassifierChain(order="random", random_state=r) -> TaskChainClassifier with the same
+    # arguments: the same chain, so the same predictions.
+    X, Y = multilabel_data
+    ref = ClassifierChain(lr(), order="random", random_state=random_state).fit(X, Y)
+    ours = TaskChainClassifier(lr(), order="random", random_state=random_state,
+                               chain_method="predict").fit(X, Y)
+    assert ours.orders_ == [[f"task{j}" for j in ref.order_]]
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    np.testing.assert_allclose(
+        np.column_stack([p[:, 1] for p in ours.predict_proba(X)]), ref.predict_proba(X)
+    )
+
+
+def test_random_order_still_puts_gate_parents_first():
+    X, Y = car_data()
+    for seed in range(10):
+        order = TaskChainClassifier(lr(), tasks=car_tasks(), order="random",
+                                    random_state=seed).fit(X, Y).orders_[0]
+        assert order.index("car") == 0, order  # every other task is gated on car
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_score_reads_an_array_of_the_frames_columns(Est):
+    # MultiOutputClassifier.score(X, Y_test.to_numpy()) works on a model fitted on a
+    # DataFrame; so does ours, column by column in the frame's order, also where the
+    # declared tasks list them in another order (as the scorer and the metrics do).
+    X, Y = car_data()
+    X = X + np.random.RandomState(1).normal(size=X.shape)  # not every sample right
+    Y = Y[["body", "car", "color", "driver"]]
+    est = Est(lr(), tasks=car_tasks()).fit(X, Y)
+    expected = est.score(X, Y)
+    assert 0 < expected < 1
+    assert est.score(X, Y.to_numpy()) == expected
+    assert exact_match_scorer(est, X, Y.to_numpy()) == expected
+    P = est.predict(X)
+    assert exact_match_score(Y.to_numpy(), P.to_numpy(), schema=est) == expected
+    one = Est(lr()).fit(X, Y[["car"]])
+    for y in (Y[["car"]].to_numpy(), Y["car"], Y["car"].to_numpy()):
+        assert one.score(X, y) == one.score(X, Y[["car"]])

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import make_multilabel_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_validate
@@ -534,3 +535,184 @@ def test_iterative_stratification_refuses_missing_or_non_indicator_values():
         np.testing.assert_array_equal(iterative_stratification(good, 2), [0, 1])
     np.testing.assert_array_equal(
         iterative_stratification(np.array([[2, 0], [0, 1]]), 2, sizes=[2, 1]), [1, 0])
+
+
+def test_scorer_reads_predictions_in_the_rows_of_y_as_score_does():
+    # a shuffled Y beside the array X of its rows: the scorers warned that Y_pred (indexed
+    # from 0, as predict indexes the predictions of an array) held Y's rows in another
+    # order, and advised mending Y_pred; score did not warn
+    from sklearn.inspection import permutation_importance
+
+    from sklearn_mtl.metrics import exact_match_scorer
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "x", "y"), "b": np.where(X[:, 1] > 0, 1, 2)})
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    order = rng.permutation(40)
+    X_shuffled, Y_shuffled = X[order], Y.iloc[order]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        score = exact_match_scorer(model, X_shuffled, Y_shuffled)
+        assert score == model.score(X_shuffled, Y_shuffled) == model.score(X, Y)
+        permutation_importance(model, X_shuffled, Y_shuffled, scoring=exact_match_scorer,
+                               n_repeats=2, random_state=0)
+    # a DataFrame X whose rows Y holds in another order: one warning, as score gives
+    frame = pd.DataFrame(X, columns=["p", "q", "r"])
+    model.fit(frame, Y)
+    for score in (lambda: exact_match_scorer(model, frame, Y_shuffled),
+                  lambda: model.score(frame, Y_shuffled)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            score()
+        messages = [str(w.message) for w in caught]
+        assert len(messages) == 1 and "y's index holds X's row labels" in messages[0]
+        assert "y = y.loc[X.index]" in messages[0]
+
+
+_SEEN_GROUPS = []  # the groups each fold's spy step was fitted with
+
+
+def test_cross_val_predict_passes_groups_through_metadata_routing():
+    # with metadata routing on, a pipeline got <step>__groups, which it refuses
+    # ("not routed to any object"), and a search over KFold got groups it routes nowhere
+    import sklearn
+    from sklearn.base import BaseEstimator, TransformerMixin
+    from sklearn.exceptions import UnsetMetadataPassedError
+
+    from sklearn_mtl import MultiTaskClassifier
+
+    class Spy(TransformerMixin, BaseEstimator):
+        def fit(self, X, y=None, groups=None):
+            _SEEN_GROUPS.append(None if groups is None else np.asarray(groups))
+            return self
+
+        def transform(self, X):
+            return X
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(36, 2))
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "x", "y"), "b": np.where(X[:, 1] > 0, 1, 2)})
+    groups = np.arange(36) // 3
+    cv = list(KFold(3).split(X))
+    with sklearn.config_context(enable_metadata_routing=True):
+        _SEEN_GROUPS.clear()
+        model = make_pipeline(Spy().set_fit_request(groups=True),
+                              IndependentTaskClassifier(LogisticRegression()))
+        cross_val_predict(model, X, Y, cv=cv, groups=groups)
+        assert len(_SEEN_GROUPS) == 3
+        for seen, (train, _) in zip(_SEEN_GROUPS, cv):
+            np.testing.assert_array_equal(seen, groups[train])
+        # a step that said no gets none; one that has not said is asked to, by scikit-learn
+        _SEEN_GROUPS.clear()
+        model = make_pipeline(Spy().set_fit_request(groups=False),
+                              IndependentTaskClassifier(LogisticRegression()))
+        cross_val_predict(model, X, Y, cv=cv, groups=groups)
+        assert _SEEN_GROUPS == [None] * 3
+        unset = make_pipeline(StandardScaler(), MultiTaskClassifier(max_epochs=1))
+        with pytest.raises(UnsetMetadataPassedError, match="MultiTaskClassifier.fit"):
+            cross_val_predict(unset, X, Y, cv=cv, groups=groups)
+        # a search whose folds ignore groups, as without routing
+        search = GridSearchCV(IndependentTaskClassifier(LogisticRegression()),
+                              {"estimator__C": [1.0]}, cv=KFold(2))
+        out = cross_val_predict(search, X, Y, cv=cv, groups=groups)
+    assert out.shape == (36, 2)
+
+
+def test_a_splitter_of_scikit_learn_reads_the_first_task_as_scikit_learn_reads_it():
+    # StratifiedKFold was given a multilabel or regression first task's codes, all 0:
+    # it "stratified" them on a constant, where scikit-learn's refuses such a y
+    from sklearn_mtl import MultiTaskClassifier, Task
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 2))
+    tags = [{"a"} if v > 0 else {"b"} for v in X[:, 0]]
+    model = IndependentTaskClassifier(LogisticRegression())
+    with pytest.raises(ValueError, match=r"StratifiedKFold cannot split on the labels of the "
+                                         r"first task 'y', a multilabel task .*"
+                                         r"multilabel-indicator.*MultiTaskStratifiedKFold"):
+        cross_val_predict(model, X, tags, cv=StratifiedKFold(3))
+    Y = pd.DataFrame({"price": X[:, 1], "c": np.where(X[:, 0] > 0, "u", "v")})
+    net = MultiTaskClassifier(max_epochs=1, tasks=[Task("price", kind="regression"), Task("c")])
+    with pytest.raises(ValueError, match="first task 'price', a regression task"):
+        cross_val_predict(net, X, Y, cv=StratifiedKFold(3))
+    # a splitter that does not read y splits them; a classification task is stratified
+    # as scikit-learn's StratifiedKFold stratifies its column, a missing label a stratum
+    assert len(cross_val_predict(model, X, tags, cv=KFold(3))) == 30
+    Y = pd.DataFrame({"c": np.where(X[:, 0] > 0, "u", "v"), "d": np.where(X[:, 1] > 0, 1, 2)})
+    Y.loc[:5, "c"] = None
+    oof = cross_val_predict(model, X, Y, cv=StratifiedKFold(3))
+    by_hand = Y.copy()
+    for train, test in StratifiedKFold(3).split(X, Y["c"].fillna("missing")):
+        by_hand.iloc[test] = clone(model).fit(X[train], Y.iloc[train]).predict(X[test]).values
+    pd.testing.assert_frame_equal(oof, by_hand, check_dtype=False)
+
+
+def test_cross_val_predict_decision_function_as_scikit_learn_lays_it_out():
+    # method="decision_function", which scikit-learn's takes, was refused
+    from sklearn.model_selection import cross_val_predict as sk_cross_val_predict
+    from sklearn.multioutput import ClassifierChain
+
+    from sklearn_mtl import TaskChainClassifier
+
+    X, Y = make_multilabel_classification(n_samples=60, n_classes=3, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    rng = np.random.RandomState(0)
+    cv = KFold(3, shuffle=True, random_state=0)
+    logistic = LogisticRegression()
+    # a 1-D y, binary and multiclass (with gaps): scikit-learn's own numbers
+    for y in (rng.choice(["no", "yes"], 60), rng.choice([0, 2, 5], 60)):
+        np.testing.assert_allclose(
+            cross_val_predict(IndependentTaskClassifier(logistic), X, y, cv=cv,
+                              method="decision_function"),
+            sk_cross_val_predict(logistic, X, y, cv=cv, method="decision_function"))
+    # an indicator Y: one (n_samples, n_labels) array, ClassifierChain's in each fold
+    chain = TaskChainClassifier(logistic, order=[0, 1, 2], chain_method="predict")
+    expected = np.zeros((60, 3))
+    for train, test in cv.split(X):
+        expected[test] = ClassifierChain(logistic, order=[0, 1, 2]).fit(
+            X[train], Y[train]).decision_function(X[test])
+    np.testing.assert_allclose(
+        cross_val_predict(chain, X, Y, cv=cv, method="decision_function"), expected)
+    # a class a training fold lacks gets the lowest float, as in scikit-learn
+    y = np.array([0, 1, 2] * 18 + [3] * 6)
+    folds = [(np.arange(0, 54), np.arange(54, 60)), (np.r_[0:27, 54:60], np.arange(27, 54)),
+             (np.arange(27, 60), np.arange(0, 27))]
+    ours = cross_val_predict(IndependentTaskClassifier(logistic), X, y, cv=folds,
+                             method="decision_function")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # its note on the fold's classes
+        theirs = sk_cross_val_predict(logistic, X, y, cv=folds, method="decision_function")
+    np.testing.assert_allclose(ours, theirs)
+    assert (ours[54:, 3] == np.finfo(np.float64).min).all()
+    # a multiclass task with a fold of two classes: one column, which cannot be laid out
+    y = np.array([0] * 27 + [1] * 27 + [2] * 6)
+    with pytest.raises(ValueError, match="Task 'y': a training fold shows 2 of the task's 3 "
+                                         "classes.*method='predict_proba'"):
+        cross_val_predict(IndependentTaskClassifier(logistic), X, y, cv=KFold(3),
+                          method="decision_function")
+
+
+def test_task_scorer_of_a_label_of_an_indicator_matrix_says_how_to_score_it():
+    # "Unknown task 'task0'; the tasks are ['labels']" for a task the model's tasks_ list
+    from sklearn.metrics import accuracy_score
+
+    from sklearn_mtl.metrics import make_task_scorer
+
+    X, Y = make_multilabel_classification(n_samples=40, n_classes=3, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    for task in ("task1", 1):
+        with pytest.raises(ValueError, match=r"Task .*1'? is the estimator's task 'task1' .*"
+                                             r"scored as multi-label data: one multilabel "
+                                             r"task 'labels'.*pd.DataFrame\(Y, columns="):
+            make_task_scorer("accuracy", task=task)(model, X, Y)
+    # the two ways it names: the labels together, or each column as a binary task
+    assert make_task_scorer("accuracy", task="labels")(model, X, Y) == accuracy_score(
+        Y, model.predict(X))
+    frame = pd.DataFrame(Y, columns=model.schema_.names)
+    model.fit(X, frame)
+    assert make_task_scorer("accuracy", task="task1")(model, X, frame) == accuracy_score(
+        Y[:, 1], model.predict(X)["task1"])
+    with pytest.raises(ValueError, match=r"Unknown task 'other'; the tasks are \['labels'\]"):
+        make_task_scorer("accuracy", task="other")(model.fit(X, Y), X, Y)

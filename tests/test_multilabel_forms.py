@@ -598,3 +598,35 @@ def test_a_missing_value_inside_a_label_set_is_refused_naming_its_row(Y):
         with pytest.raises(ValueError, match=r"has a missing value \(None\) in the label "
                                              r"set of row 1"):
             fit(pd.DataFrame({"t": [["a", "b"], ["a", None], ["b"]]}))
+
+
+# ------------------------------------------------- drop-in for scikit-learn (session 54)
+@pytest.mark.parametrize("frame", [False, True])
+def test_compare_takes_sklearns_multilabel_single_output_models(indicator, frame):
+    # MLPClassifier and RidgeClassifier fit a 0/1 indicator matrix themselves (their
+    # multi_label tag): compare scores them as scikit-learn does, next to ours.
+    import warnings
+
+    from sklearn.base import clone
+    from sklearn.linear_model import RidgeClassifier
+    from sklearn.metrics import accuracy_score
+    from sklearn.neural_network import MLPClassifier
+
+    X, Y, _ = indicator
+    Y_in = pd.DataFrame(Y, columns=[f"l{j}" for j in range(Y.shape[1])]) if frame else Y
+    folds = [(np.arange(40), np.arange(40, 80)), (np.arange(40, 80), np.arange(40))]
+    models = {"mlp": MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0),
+              "ridge": RidgeClassifier()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the small MLP does not converge
+        table = compare(models, X, Y_in, cv=folds, progress=False)
+        for name, model in models.items():
+            expected = np.mean([
+                accuracy_score(Y[test], clone(model).fit(X[train], Y[train]).predict(X[test]))
+                for train, test in folds
+            ])
+            assert table.loc[name, ("exact_match", "mean")] == pytest.approx(expected)
+    not_indicator = Y.copy()
+    not_indicator[0, 0] = 2  # a column of 0/1/2: multiclass, which MLPClassifier refuses
+    with pytest.raises(ValueError, match="'mlp' .* predicts a single target"):
+        compare({"mlp": models["mlp"]}, X, not_indicator, cv=2, progress=False)

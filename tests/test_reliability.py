@@ -3,14 +3,17 @@ interruption and concurrency of the estimators."""
 
 import copy
 import os
+import re
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from joblib import Parallel, delayed
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold
 from skorch.callbacks import Callback
@@ -585,3 +588,114 @@ def test_task_labelled_only_on_zero_weight_samples_is_refused(name):
     weight[0] = 1.0  # one weighted label is enough
     est.fit(X, Y, sample_weight=weight)
     assert est.predict(X).shape == Y.shape
+
+
+def _diverging(**params):
+    """A network whose loss overflows to NaN or infinity within a few epochs."""
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    Y = pd.DataFrame({"a": (X[:, 0] > 0).astype(int), "b": np.where(X[:, 1] > 0, "x", "y")})
+    params = {"hidden_layer_sizes": (8,), "max_epochs": 6, "random_state": 0, **params}
+    return MultiTaskClassifier(**params), X, Y
+
+
+@pytest.mark.parametrize("case", ["lr", "huge X"])
+def test_a_loss_that_diverged_behind_finite_weights_warns(case):
+    # The ensemble restores the epoch of its lowest held-out score: after a loss of
+    # NaN (lr=1e10) or of inf in every epoch (|X| ~ 1e37 unscaled) the weights were
+    # finite and fit returned in silence; history_ alone held the NaN.
+    if case == "lr":
+        est, X, Y = _diverging(lr=1e10, optimizer=torch.optim.SGD,
+                               optimizer_params={"momentum": 0.9})
+        match = r"train_loss was nan at epoch 4, and 3 of the 6 epoch\(s\) trained"
+    else:
+        est, X, Y = _diverging(preprocessing=None)
+        X = X * 1e37
+        match = r"train_loss was inf at epoch 1, and 6 of the 6 epoch\(s\) trained"
+    with pytest.warns(ConvergenceWarning, match=match):
+        est.fit(X, Y)
+    assert not np.isfinite(est.history_[:, "train_loss"]).all()
+    assert all(np.isfinite(p).all() for p in est.predict_proba(X))
+
+
+def test_a_diverged_loss_error_names_its_epoch_and_warm_start_counts_its_own():
+    est, X, Y = _diverging(lr=1e10, optimizer=torch.optim.SGD,
+                           optimizer_params={"momentum": 0.9}, ensemble_size=1)
+    with pytest.raises(ValueError, match=r"diverged \(train_loss was first nan at epoch 4\)"
+                                         r"\. Lower lr \(now 10000000000.0\)"):
+        est.fit(X, Y)
+    # a warm start after a diverged fit is judged on its own epochs
+    est, X, Y = _diverging(lr=1e10, optimizer=torch.optim.SGD,
+                           optimizer_params={"momentum": 0.9}, warm_start=True)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, Y)
+    est.set_params(lr=1e-3, max_epochs=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est.fit(X, Y)
+    assert len(est.history_) == 8
+
+
+@pytest.mark.parametrize("seed, problem", [
+    (1, r"left task 'a' no label among the 10 training sample\(s\): its head does not "),
+    (0, r"left task 'a' labels of one class only among the 10 training sample\(s\): it "
+        r"learns to predict that class"),
+    (2, None),  # both labels train: no warning
+])
+def test_a_validation_split_that_takes_a_tasks_labels_warns(seed, problem):
+    # early_stopping's split is random: it took every label of task 'a' (or of one of
+    # its classes) out of training, and the head trained on nothing, silently
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    Y = pd.DataFrame({"a": [0, 1] + [None] * 18, "b": np.where(X[:, 1] > 0, "x", "y")})
+    est = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, random_state=seed,
+                              early_stopping=True, validation_fraction=0.5, ensemble_size=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, Y)
+    messages = [str(w.message) for w in caught if "validation split" in str(w.message)]
+    if problem is None:
+        assert messages == []
+        return
+    assert len(messages) == 1
+    assert re.search(r"The validation split \(validation_fraction=0.5\) " + problem, messages[0])
+    assert "X_val and y_val" in messages[0]
+
+
+def test_a_diverged_fit_on_parquet_shards_is_refused(tmp_path):
+    # fit(ParquetShards) skipped the check of the weights: NaN weights, every
+    # probability NaN, and no error
+    pytest.importorskip("pyarrow")
+    from sklearn_mtl.sharded import ParquetShards
+
+    X = np.random.RandomState(0).normal(size=(120, 3)).astype(np.float32)
+    frame = pd.DataFrame(X, columns=["x0", "x1", "x2"]).assign(
+        a=np.where(X[:, 0] > 0, "yes", "no"))
+    frame.to_parquet(tmp_path / "part.parquet", row_group_size=40)
+    shards = ParquetShards(tmp_path, features=["x0", "x1", "x2"], targets=["a"],
+                           batch_rows=40)
+    est = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=6, lr=1e10,
+                              optimizer=torch.optim.SGD, optimizer_params={"momentum": 0.9},
+                              ensemble_size=1, random_state=0)
+    with pytest.raises(ValueError, match=r"non-finite network weights .* diverged"):
+        est.fit(shards)
+
+
+@pytest.mark.parametrize("params, instead", [
+    ({"ensemble_size": 1}, "'train_loss' or 'train_loss_best'"),
+    ({"early_stopping": True}, "'valid_loss' or 'valid_loss_best'"),
+])
+def test_monitoring_the_members_score_without_the_ensemble_names_what_to_monitor(
+        params, instead):
+    # one network, or early_stopping's split, records no member_valid_loss: skorch's
+    # EarlyStopping failed with a KeyError after the first epoch
+    from skorch.callbacks import EarlyStopping
+
+    X, Y = _diverging()[1:]
+    est = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=2, random_state=0,
+                              callbacks=[("es", EarlyStopping(monitor="member_valid_loss"))],
+                              **params)
+    with pytest.raises(ValueError, match=r"Callback 'es' monitors 'member_valid_loss', "
+                                         r".* This fit has none; monitor " + instead):
+        est.fit(X, Y)
+    est.set_params(**dict.fromkeys(params, "auto" if "ensemble_size" in params else False))
+    est.fit(X, Y)  # the default ensemble records it
+    assert "member_valid_loss" in est.history_[-1]

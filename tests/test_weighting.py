@@ -362,3 +362,130 @@ def test_regression_targets_are_scaled_by_weighted_statistics():
     np.testing.assert_allclose(weighted._target_scaling["price"],
                                repeated._target_scaling["price"])
     assert weighted._target_scaling["price"][0] != pytest.approx(Y["price"].mean())
+
+
+# ------------------------------------------------- sample weights as scikit-learn checks
+# (sklearn.utils.estimator_checks.check_sample_weight_equivalence_on_dense_data: an
+# integer weight is the row repeated, a weight of 0 the row dropped)
+
+
+def _two_binary_tasks(n=40, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 2))
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "p", "q"), "b": np.where(X[:, 1] > 0, "r", "s")})
+    return X, Y
+
+
+def test_a_combination_seen_only_with_weight_zero_is_not_observed():
+    """Decoding over the observed combinations predicted a combination whose rows all
+    weigh 0 (on 4 of 40 rows here), as if they had been fitted on."""
+    from sklearn_mtl import JointDecoder
+
+    X, Y = _two_binary_tasks()
+    only_zero = ((Y["a"] == "q") & (Y["b"] == "s")).to_numpy()
+    w = np.where(only_zero, 0.0, np.random.RandomState(1).randint(1, 4, len(X)))
+
+    def model():
+        return IndependentTaskClassifier(LogisticRegression(),
+                                         decode=JointDecoder(allowed="observed"))
+
+    weighted = model().fit(X, Y, sample_weight=w)
+    dropped = model().fit(X[~only_zero], Y[~only_zero])
+    rows = np.repeat(np.arange(len(X)), w.astype(int))
+    repeated = model().fit(X[rows], Y.iloc[rows])
+    assert weighted.observed_combinations_.tolist() == dropped.observed_combinations_.tolist()
+    assert len(weighted.observed_combinations_) == 3
+    pd.testing.assert_frame_equal(weighted.predict(X), dropped.predict(X))
+    pd.testing.assert_frame_equal(weighted.predict(X), repeated.predict(X))
+
+
+def test_unseen_combination_mass_counts_weights_as_frequencies():
+    """The Good-Turing mass that chooses the default network's decoding counted each
+    row once: a combination of one row of weight 3 was "seen once", one seen only on
+    rows of weight 0 was seen."""
+    from sklearn_mtl import StructuredLabelEncoder
+    from sklearn_mtl._decoding import unseen_combination_mass
+
+    rng = np.random.RandomState(0)
+    Y = pd.DataFrame({"a": rng.choice(["p", "q"], 60), "b": rng.choice(["r", "s", "t"], 60)})
+    Y.loc[0, "b"], Y.loc[[1, 2], "b"] = "u", "v"  # a class seen on one row, one on two
+    Y.loc[10:15, "a"] = None  # rows with a label missing count too
+    w = rng.randint(0, 4, 60).astype(float)
+    w[[0, 1, 2]] = [3.0, 0.0, 1.0]
+    rows = np.repeat(np.arange(60), w.astype(int))
+    encoder = StructuredLabelEncoder().fit(Y)
+    repeated = unseen_combination_mass(encoder.transform(Y.iloc[rows]))
+    # the estimator's own, which "auto" decodes by
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    fitted = small(max_epochs=1).fit(X, Y, sample_weight=w)
+    assert fitted.unseen_combination_mass_ == pytest.approx(repeated)
+    assert unseen_combination_mass(encoder.transform(Y), w) == pytest.approx(repeated)
+    kept = w > 0
+    assert unseen_combination_mass(encoder.transform(Y), np.where(kept, 1.0, 0.0)) == (
+        pytest.approx(unseen_combination_mass(encoder.transform(Y[kept]))))
+
+
+def test_threshold_tuner_leaves_out_samples_of_weight_zero():
+    """A sample of weight 0 gave the tuner a candidate threshold of its own, which moved
+    the tuned threshold among those that score alike (or tuned a label whose positives
+    all weigh 0, to a score of 0)."""
+    from sklearn_mtl import TaskThresholdTuner
+
+    X, Y = _two_binary_tasks(n=80, seed=3)
+    Y["b"] = np.where(X[:, 0] + X[:, 1] > 0.5, "r", "s")
+    model = IndependentTaskClassifier(LogisticRegression(C=0.1)).fit(X[:40], Y[:40])
+    rng = np.random.RandomState(0)
+    w = rng.randint(0, 4, 80).astype(float)
+    from sklearn.frozen import FrozenEstimator
+
+    def tuner():
+        return TaskThresholdTuner(FrozenEstimator(model), cv="prefit")
+
+    weighted = tuner().fit(X, Y, sample_weight=w)
+    dropped = tuner().fit(X[w > 0], Y[w > 0], sample_weight=w[w > 0])
+    rows = np.repeat(np.arange(80), w.astype(int))
+    repeated = tuner().fit(X[rows], Y.iloc[rows])
+    for name in ("a", "b"):
+        assert weighted.thresholds_[name] == dropped.thresholds_[name]
+        assert weighted.thresholds_[name] == repeated.thresholds_[name]
+        assert weighted.best_scores_[name] == pytest.approx(repeated.best_scores_[name])
+
+
+@pytest.mark.parametrize("loss_weighting", [None, "uncertainty"])
+def test_early_stopping_scores_the_validation_data_as_its_weights_weigh_it(loss_weighting):
+    """The validation loss that early stopping monitors averaged the batches' weighted
+    means by batch size: a batch of samples of weight 0 scored 0 and pulled it down
+    (0.96 where the same data without them scored 1.40)."""
+    rng = np.random.RandomState(0)
+    X, Y = two_task_data(n=120)
+    X_val, Y_val = two_task_data(n=160, seed=1)
+    w_val = np.where(np.arange(160) < 80, 0.0, rng.randint(1, 4, 160)).astype(float)
+    kept = w_val > 0
+    rows = np.repeat(np.arange(160), w_val.astype(int))
+    params = dict(early_stopping=True, batch_size=32, max_epochs=2)
+    if loss_weighting:
+        params["loss_weighting"] = loss_weighting
+
+    def last(X_v, Y_v, w_v=None):
+        h = small(**params).fit(X, Y, X_val=X_v, y_val=Y_v, sample_weight_val=w_v).history_
+        return [h[-1, key] for key in ("valid_loss", "valid_loss_easy", "valid_loss_noise")]
+
+    weighted = last(X_val, Y_val, w_val)
+    np.testing.assert_allclose(weighted, last(X_val[kept], Y_val[kept], w_val[kept]), rtol=1e-5)
+    np.testing.assert_allclose(weighted, last(X_val[rows], Y_val.iloc[rows]), rtol=1e-5)
+    np.testing.assert_allclose(weighted, last(X_val, Y_val, 2.5 * w_val), rtol=1e-5)
+
+
+def test_preprocessing_is_fitted_on_the_samples_of_positive_weight():
+    """Samples of weight 0 moved the centres and scales the network reads its inputs by
+    (and added a category column of their own)."""
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=60), "c": rng.choice(["u", "v"], 60)})
+    Y = pd.DataFrame({"a": np.where(X["x"] > 0, "p", "q"), "b": rng.choice(["r", "s"], 60)})
+    X.loc[:9, "x"], X.loc[:9, "c"] = 1e4, "odd"  # outliers that weigh nothing
+    w = np.where(np.arange(60) < 10, 0.0, 1.0)
+    params = dict(CLASSIC, preprocessing="auto")
+    weighted = small(**params, max_epochs=1).fit(X, Y, sample_weight=w)
+    dropped = small(**params, max_epochs=1).fit(X[10:], Y[10:])
+    np.testing.assert_array_equal(weighted.preprocessor_.transform(X),
+                                  dropped.preprocessor_.transform(X))

@@ -410,13 +410,13 @@ _PER_TASK_DOC = """
         True labels.
     Y_pred : DataFrame, array-like, list of sets or EncodedLabels
         Predicted labels, in the same form.
-    {extra}task : str, default=None
+    {average}task : str, default=None
         Score this task only (and return a float).
     schema : Schema, list of Task, StructuredLabelEncoder or fitted estimator, default=None
         Tells gated-off labels from missing ones.
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
-
+    {zero_division}
     Returns
     -------
     score : pandas.Series or float
@@ -424,18 +424,22 @@ _PER_TASK_DOC = """
         ``task``. NaN for a task without any applicable, annotated sample.
 """
 
+# The parameters of the precision, recall and F1 scores, in their signature's order:
+# ``average`` before ``task``, ``zero_division`` after ``sample_weight``.
 _AVERAGE_DOC = """average : {"macro", "micro", "weighted", "samples"}, default="macro"
         Averaging over the task's classes (the labels of a multilabel task), as in
         scikit-learn: classes are those seen in the task's true or predicted labels
         (all labels for a multilabel task); a class without true nor predicted
         sample scores ``zero_division``. ``"samples"`` (multilabel tasks only, as in scikit-learn)
         scores each sample over its annotated labels and averages over the samples.
-    zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
+    """
+
+_ZERO_DIVISION_DOC = """zero_division : {"warn", 0.0, 1.0, np.nan}, default="warn"
         The score of a class (label, sample) whose ratio divides by zero (no predicted
         sample for precision, no true sample for recall, neither for F1), as in
         scikit-learn: ``"warn"`` scores 0 with an ``UndefinedMetricWarning``; with
         ``np.nan`` the averages leave it out.
-    """
+"""
 
 
 def task_accuracy_score(Y_true, Y_pred, *, task=None, schema=None, sample_weight=None):
@@ -451,7 +455,7 @@ task_accuracy_score.__doc__ = (
     For a multilabel task, the fraction of samples whose labels are all right (subset
     accuracy). A missing or gated-off prediction where the truth has a label is wrong.
     """
-    + _PER_TASK_DOC.format(extra="")
+    + _PER_TASK_DOC.format(average="", zero_division="")
     + """
     Examples
     --------
@@ -520,7 +524,7 @@ task_precision_score.__doc__ = (
     A missing or gated-off prediction is no prediction of any class: it lowers recall,
     not precision.
     """
-    + _PER_TASK_DOC.format(extra=_AVERAGE_DOC)
+    + _PER_TASK_DOC.format(average=_AVERAGE_DOC, zero_division=_ZERO_DIVISION_DOC)
     + """
     Examples
     --------
@@ -536,8 +540,9 @@ task_precision_score.__doc__ = (
 task_recall_score = _make_prf(1, "recall")
 task_recall_score.__name__ = task_recall_score.__qualname__ = "task_recall_score"
 task_recall_score.__doc__ = (
-    """Recall of each task over its applicable, annotated samples."""
-    + _PER_TASK_DOC.format(extra=_AVERAGE_DOC)
+    """Recall of each task over its applicable, annotated samples.
+    """
+    + _PER_TASK_DOC.format(average=_AVERAGE_DOC, zero_division=_ZERO_DIVISION_DOC)
     + """
     Examples
     --------
@@ -553,8 +558,9 @@ task_recall_score.__doc__ = (
 task_f1_score = _make_prf(2, "f1")
 task_f1_score.__name__ = task_f1_score.__qualname__ = "task_f1_score"
 task_f1_score.__doc__ = (
-    """F1 score of each task over its applicable, annotated samples."""
-    + _PER_TASK_DOC.format(extra=_AVERAGE_DOC)
+    """F1 score of each task over its applicable, annotated samples.
+    """
+    + _PER_TASK_DOC.format(average=_AVERAGE_DOC, zero_division=_ZERO_DIVISION_DOC)
     + """
     Examples
     --------

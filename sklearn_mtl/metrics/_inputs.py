@@ -404,6 +404,33 @@ def _as_pandas(Y_true, Y_pred):
     return to_pandas(Y_true, "Y_true", labels=True), to_pandas(Y_pred, "Y_pred", labels=True)
 
 
+def _in_fitted_frame(Y, encoder):
+    """``Y`` as a DataFrame with the columns of the one ``encoder`` was fitted on, where
+    it was fitted on a DataFrame and ``Y`` is an array, a list or a Series of the same
+    width: its columns are read by position, in the fitted frame's order (the order
+    ``predict`` gives them back in), as scikit-learn's ``MultiOutputClassifier.score``
+    reads ``Y_test.to_numpy()``. Anything else is left to the encoder to read (or refuse)."""
+    reader = getattr(encoder, "_reader", None)
+    columns = getattr(reader, "columns", None)
+    if getattr(reader, "form", None) != "frame" or columns is None:
+        return Y
+    if isinstance(Y, pd.Series):
+        return Y.to_frame(name=columns[0]) if len(columns) == 1 else Y
+    if isinstance(Y, pd.DataFrame) or not isinstance(Y, (np.ndarray, list, tuple)):
+        return Y
+    try:
+        arr = _as_label_array(Y)
+    except ValueError:  # not labels in columns: the encoder says what it expected
+        return Y
+    if arr.ndim == 1 and len(columns) == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2 or arr.shape[1] != len(columns):
+        return Y
+    frame = pd.DataFrame(arr)
+    frame.columns = columns
+    return frame
+
+
 def encode_truth(Y, encoder):
     """``Y`` encoded by a fitted estimator's encoder, for its ``score``.
 
@@ -416,7 +443,7 @@ def encode_truth(Y, encoder):
     as an error instead of raising.
     """
     tasks = list(encoder.schema_.tasks)
-    Y = to_pandas(Y, "Y", labels=True)
+    Y = _in_fitted_frame(to_pandas(Y, "Y", labels=True), encoder)
     params = _scoring_options(encoder)
     if encoder.groups is None:
         extended = _extend_classes(tasks, Y)
@@ -523,6 +550,10 @@ def encode_pair(Y_true, Y_pred, schema=None, *, extend_classes=False):
         other = _read_as(enc.fit_transform, raw, "Y_true" if raw is Y_true else "Y_pred")
         true, pred = (encoded, other) if encoded is Y_true else (other, encoded)
     else:
+        # Arrays for a model fitted on a DataFrame hold its columns by position, which
+        # its declared tasks may list in another order.
+        encoder = resolve_schema(schema)[0]
+        Y_true, Y_pred = _in_fitted_frame(Y_true, encoder), _in_fitted_frame(Y_pred, encoder)
         check_row_order(Y_true, Y_pred, ("Y_true", "Y_pred"),
                         "Y_pred = Y_pred.loc[Y_true.index]")
         Y_pred = align_pred(Y_true, Y_pred)

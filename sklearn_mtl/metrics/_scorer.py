@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numbers
 
+import pandas as pd
 from sklearn.metrics._scorer import _BaseScorer
 
+from .._validation import check_row_order
 from ._classification import (
     exact_match_score,
     hamming_loss,
@@ -43,14 +45,53 @@ class _StructuredScorer(_BaseScorer):
         # predict is called directly: scikit-learn's cached call reads classes_ as one
         # task's classes, which a multi-task estimator's (one array per task) are not
         Y_pred = estimator.predict(X)
+        # Rows are matched by position: warn, as score does, where X's and Y's indexes
+        # hold the same rows in another order. Y_pred's rows are X's, whatever its index
+        # (from 0 for an X without one): compared with Y's, it would warn of a
+        # shuffled Y that is aligned with X, and advise mending Y_pred.
+        check_row_order(X, y_true, names=("X", "y"), align="y = y.loc[X.index]")
+        if isinstance(Y_pred, (pd.DataFrame, pd.Series)) and isinstance(
+            y_true, (pd.DataFrame, pd.Series)
+        ) and len(Y_pred) == len(y_true):
+            Y_pred = Y_pred.set_axis(y_true.index, axis=0)
         encoder = _encoder_of(estimator)
         true, pred = encode_pair(y_true, Y_pred, encoder, extend_classes=True)
+        if "task" in self._kwargs and encoder is not None:
+            _check_task_scored(self._kwargs["task"], true.schema, encoder.schema_)
         return self._sign * self._score_func(true, pred, **{**self._kwargs, **kwargs})
 
     def __repr__(self):
         if "task" in self._kwargs:
             return f"make_task_scorer({self._name!r}, task={self._kwargs['task']!r})"
         return f"<{self._name} scorer>"
+
+
+def _check_task_scored(task, scored, fitted):
+    """A ValueError that says why ``task``, one of the estimator's tasks, is not among
+    those ``Y`` is scored as: a 0/1 indicator matrix, which the estimator fitted as one
+    binary task per column, is scored as multi-label data, one multilabel task."""
+    if not (len(scored) == 1 and scored.tasks[0].kind == "multilabel"):
+        return
+    try:
+        scored.index(task)
+        return
+    except ValueError:
+        pass
+    try:
+        name = fitted.names[fitted.index(task)]
+    except ValueError:
+        # a column of the matrix, as ClassifierChain's order names it
+        if not (isinstance(task, numbers.Integral) and 0 <= task < len(fitted)):
+            return  # the metric's own error: a task of neither
+        name = fitted.names[task]
+    raise ValueError(
+        f"Task {task!r} is the estimator's task {name!r} (of {fitted.names}), but a 0/1 "
+        "indicator matrix Y is scored as multi-label data: one multilabel task "
+        f"{scored.names[0]!r} whose labels are its columns. Score them together with "
+        f"task={scored.names[0]!r}, or give Y as a DataFrame whose columns are the "
+        f"task names (pd.DataFrame(Y, columns={fitted.names})) to score {name!r} as a "
+        "binary task."
+    )
 
 
 def _regression_score(true, pred, *, task, metric, scorer, sample_weight=None):

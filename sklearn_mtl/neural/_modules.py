@@ -19,8 +19,26 @@ ACTIVATIONS = {
 def mlp_layers(in_features, hidden_layer_sizes, activation="relu", dropout=0.0, batch_norm=False):
     """Linear blocks ``Linear -> [BatchNorm] -> activation -> [Dropout]``.
 
-    Returns the ``nn.Sequential`` and its output width (``in_features`` when there is no
-    hidden layer).
+    Parameters
+    ----------
+    in_features : int
+        Width of the input.
+    hidden_layer_sizes : iterable of int
+        Width of each block, in order; empty for no block.
+    activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
+        Activation after each ``Linear`` (a key of ``ACTIVATIONS``).
+    dropout : float, default=0.0
+        Dropout after each activation (no ``Dropout`` layer when 0).
+    batch_norm : bool, default=False
+        Whether each ``Linear`` is followed by ``BatchNorm1d``.
+
+    Returns
+    -------
+    layers : nn.Sequential
+        The blocks (empty when there is no hidden layer).
+    out_features : int
+        The output width: the last hidden size, ``in_features`` when there is no
+        hidden layer.
     """
     layers = []
     width = in_features

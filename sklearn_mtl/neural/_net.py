@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, PrintLog
+from skorch.callbacks import Callback, PassthroughScoring, PrintLog
 from skorch.dataset import get_len, unpack_data
 from skorch.history import History
 from skorch.utils import TeeGenerator, to_device, to_numpy
@@ -15,7 +17,7 @@ from torch.utils.data import Dataset, Subset
 from ._ensemble import _member_terms, member_mean, n_members
 from ._optim import LeanAdamStep, clear_grads, fast_step_kwargs
 from ._preprocessing import TabularPreprocessor, table_dtype
-from ._weighting import TaskWeightRecorder
+from ._weighting import TaskWeightingModule, TaskWeightRecorder
 
 
 class TensorPairDataset(Dataset):
@@ -356,15 +358,55 @@ def _implements(obj, name, base):
     return getattr(type(obj), name, None) is not getattr(base, name) or name in vars(obj)
 
 
+#: The losses whose NaN or infinity says that training diverged (skorch's own keys).
+_LOSS_KEYS = ("train_loss", "valid_loss")
+
+
+def diverged_epochs(history, start=0):
+    """The epochs of ``history`` from its ``start``-th row on whose training or
+    validation loss is NaN or infinite, as ``[(epoch, key, value), ...]`` (an epoch's
+    first such loss; ``epoch`` as the history numbers it).
+
+    A callback that restores earlier weights (``MemberHoldout``, skorch's
+    ``EarlyStopping(load_best=True)``) can leave finite weights after such epochs: the
+    history is where the divergence shows.
+    """
+    found = []
+    for i in range(start, len(history)):
+        row = history[i]  # (by index: another history class, e.g. a distributed one)
+        for key in _LOSS_KEYS:
+            value = row.get(key)
+            if value is not None and not np.isfinite(float(value)):
+                found.append((row.get("epoch"), key, float(value)))
+                break
+    return found
+
+
+def _label_variety(y, spec):
+    """0 where the targets ``y`` hold no label of the task ``spec`` (no positive loss
+    weight), else 1, or 2 for a binary or multiclass task with labels of two classes or
+    more (other tasks: 2 wherever labelled)."""
+    weights = y[:, spec["weight_start"] : spec["weight_start"] + spec["width"]]
+    labelled = (weights > 0).any(1)
+    if not bool(labelled.any()):
+        return 0
+    if spec["kind"] not in ("binary", "multiclass"):
+        return 2
+    return min(len(torch.unique(y[labelled, spec["start"]])), 2)
+
+
 class TaskLosses(Callback):
     """Per-epoch means of the per-task losses, ``train_loss_<task>`` / ``valid_loss_<task>``,
     and each classification task's validation accuracy, ``valid_acc_<task>``.
 
     The net records one list of per-task losses per batch; this averages them over the
-    epoch, weighted by batch size, as skorch does for ``train_loss``. On a validation
-    split the net also counts each task's wrong and labelled entries per batch (a
-    multilabel task's per label), which give the accuracy, as skorch's classifiers
-    record ``valid_acc``.
+    epoch, weighted by batch size, as skorch does for ``train_loss``. The validation
+    losses are each task's weighted mean over the whole validation data (each batch's
+    weighted by the weights its labels carry: :func:`validation_task_means`), so a
+    batch of samples of weight 0, or without a task's label, counts for nothing. On a
+    validation split the net also counts each task's wrong and labelled entries per
+    batch (a multilabel task's per label), which give the accuracy, as skorch's
+    classifiers record ``valid_acc``.
     """
 
     def __init__(self, task_names=()):
@@ -376,9 +418,11 @@ class TaskLosses(Callback):
             rows = [b for b in batches if f"{prefix}_task_losses" in b]
             if not rows:
                 continue
-            losses = np.array([b[f"{prefix}_task_losses"] for b in rows])
-            sizes = np.array([b[f"{prefix}_batch_size"] for b in rows])
-            means = np.average(losses, axis=0, weights=sizes)
+            means = validation_task_means(rows) if prefix == "valid" else None
+            if means is None:
+                losses = np.array([b[f"{prefix}_task_losses"] for b in rows])
+                sizes = np.array([b[f"{prefix}_batch_size"] for b in rows])
+                means = np.average(losses, axis=0, weights=sizes)
             for name, value in zip(self.task_names, means):
                 net.history.record(f"{prefix}_loss_{name}", float(value))
         counts = [b["valid_task_errors"] for b in batches if "valid_task_errors" in b]
@@ -387,6 +431,53 @@ class TaskLosses(Callback):
             for name, w, g, kind in zip(self.task_names, wrong, given, net.task_kinds()):
                 if g > 0 and kind != "regression":
                     net.history.record(f"valid_acc_{name}", float(1.0 - w / g))
+
+
+def validation_task_means(rows):
+    """Each task's loss over the validation batches ``rows``: the batches' per-task
+    (weighted) means, each weighted by the total weight of its task's labels there
+    (``valid_task_weights``), which is the weighted mean over every validation sample.
+    Weighted by batch size instead (skorch's ``valid_loss``), a batch of samples of
+    weight 0, or without the task's label, pulled the mean towards 0. None where a
+    batch lacks the weights."""
+    if not all("valid_task_weights" in b for b in rows):
+        return None
+    losses = np.array([b["valid_task_losses"] for b in rows], dtype=float)
+    weights = np.array([b["valid_task_weights"] for b in rows], dtype=float)
+    total = weights.sum(axis=0)
+    # a task without a weighted label in the validation data contributes 0, as in a batch
+    return np.where(total > 0, (losses * weights).sum(axis=0) / np.where(total > 0, total, 1),
+                    0.0)
+
+
+class ValidLoss(PassthroughScoring):
+    """skorch's ``valid_loss`` (and ``valid_loss_best``) from the per-task means of
+    :func:`validation_task_means`, combined as the criterion combines a batch's (its task
+    weights, and a weighting strategy's current weights). So the score that
+    ``early_stopping`` and a ``Checkpoint`` monitor is the loss over the validation
+    data as its sample weights weigh it: a sample of weight 0 changes nothing, as if it
+    were left out."""
+
+    def on_epoch_end(self, net, **kwargs):
+        self.net_ = net
+        try:
+            super().on_epoch_end(net, **kwargs)
+        finally:
+            del self.net_
+
+    def get_avg_score(self, history):
+        rows = [b for b in history[-1, "batches"] if "valid_task_losses" in b]
+        means = validation_task_means(rows) if rows else None
+        criterion = getattr(getattr(self, "net_", None), "criterion_", None)
+        if means is None or criterion is None:
+            return super().get_avg_score(history)
+        weights = criterion.task_weights
+        losses = weights * torch.as_tensor(means, dtype=weights.dtype, device=weights.device)
+        weighting = getattr(criterion, "weighting", None)
+        with torch.no_grad():
+            if weighting is not None and type(weighting) is not TaskWeightingModule:
+                return float(weighting(losses))  # affine in the losses, as for a batch
+            return float(losses.sum())
 
 
 class TaskPrintLog(PrintLog):
@@ -451,16 +542,16 @@ class MultiTaskNet(NeuralNet):
 
     Parameters
     ----------
-    task_names : list of str
+    task_names : sequence of str, default=()
         Names used in the history keys.
-    shuffle_seed : int or None
+    shuffle_seed : int or None, default=None
         Seed of the generator that shuffles training batches.
-    num_workers : int
+    num_workers : int, default=0
         Worker processes of the ``DataLoader`` used for a user ``Dataset``.
-    batch_transform : callable or None
+    batch_transform : callable or None, default=None
         Applied to X of every training batch (on ``device``), never to validation
         batches: augmentation.
-    fast_step : bool
+    fast_step : bool, default=False
         Build the optimizer with torch's fused step for ``device`` where it has one,
         else its multi-tensor step (``fused=True``, ``foreach=True``; see
         :func:`fast_step_kwargs`). ``optimizer__fused`` or ``optimizer__foreach`` given
@@ -480,7 +571,8 @@ class MultiTaskNet(NeuralNet):
 
     @property
     def _default_callbacks(self):
-        callbacks = [cb for cb in super()._default_callbacks if cb[0] != "print_log"]
+        callbacks = [cb if cb[0] != "valid_loss" else ("valid_loss", ValidLoss("valid_loss"))
+                     for cb in super()._default_callbacks if cb[0] != "print_log"]
         callbacks.append(("task_losses", TaskLosses(self.task_names)))
         callbacks.append(("task_weights", TaskWeightRecorder()))
         callbacks.append(("print_log", TaskPrintLog(self.task_names)))
@@ -681,6 +773,46 @@ class MultiTaskNet(NeuralNet):
             return X if y is None else LabelledDataset(X, y)
         return TensorPairDataset(X, y)
 
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """skorch's split; warns where a validation split drawn from the training data
+        (``early_stopping``'s ``validation_fraction``) left a task no labelled training
+        sample, or labels of one class only (see :meth:`_check_training_part`)."""
+        dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
+        if (dataset_valid is not None and isinstance(dataset_train, Subset)
+                and isinstance(dataset_train.dataset, TensorPairDataset)
+                and dataset_train.dataset.y is not None):
+            rows = torch.as_tensor(dataset_train.indices, dtype=torch.long)
+            y_all = torch.as_tensor(dataset_train.dataset.y)
+            self._check_training_part(y_all[rows], y_all)
+        return dataset_train, dataset_valid
+
+    def _check_training_part(self, y, y_all):
+        """A ``UserWarning`` for each task that the targets ``y`` of the training part
+        of a split hold no label of (no positive loss weight: its head does not train)
+        or, for a binary or multiclass task, labels of one class only (it learns to
+        predict that class), where the whole training data ``y_all`` held more. The
+        split is random, not stratified: on a small table, or for a task labelled on
+        few samples, it can take every label of a class."""
+        specs = getattr(self.criterion_, "specs", None)
+        if specs is None or len(specs) != len(self.task_names):
+            return
+        for name, spec in zip(self.task_names, specs):
+            part, whole = _label_variety(y, spec), _label_variety(y_all, spec)
+            if part >= min(whole, 2):
+                continue
+            problem, result = (
+                ("no label", "its head does not train") if part == 0 else
+                ("labels of one class only", "it learns to predict that class")
+            )
+            cv = getattr(self.train_split, "cv", None)
+            fraction = f" (validation_fraction={cv})" if isinstance(cv, float) else ""
+            warnings.warn(
+                f"The validation split{fraction} left task {name!r} {problem} among the "
+                f"{len(y)} training sample(s): {result}. Lower validation_fraction, or "
+                "pass validation data of your own as X_val and y_val.",
+                UserWarning,
+            )
+
     def get_iterator(self, dataset, training=False):
         base, indices = dataset, None
         if isinstance(dataset, Subset) and isinstance(dataset.dataset, TensorPairDataset):
@@ -771,7 +903,8 @@ class MultiTaskNet(NeuralNet):
         rows = list.__getitem__(self.history_, -1)["batches"][-batch_count:]
         slots, tensors = [], []
         for row in rows:
-            for key in (prefix + "_loss", prefix + "_task_losses", prefix + "_task_errors"):
+            for key in (prefix + "_loss", prefix + "_task_losses", prefix + "_task_errors",
+                        prefix + "_task_weights"):
                 value = row.get(key)
                 if isinstance(value, torch.Tensor):
                     slots.append((row, key, value.numel()))
@@ -784,7 +917,8 @@ class MultiTaskNet(NeuralNet):
             taken = values[at : at + n]
             if key.endswith("_task_errors"):  # (wrong, labelled) rows of the tasks
                 taken = [taken[: n // 2], taken[n // 2 :]]
-            row[key] = taken if key.endswith(("_task_losses", "_task_errors")) else taken[0]
+            row[key] = taken if key.endswith(
+                ("_task_losses", "_task_errors", "_task_weights")) else taken[0]
             at += n
 
     def train_step(self, batch, **fit_params):
@@ -904,6 +1038,14 @@ class MultiTaskNet(NeuralNet):
             errors = self._task_errors(pooled, labels)
             self._record_batch("valid_task_errors", errors if self.__dict__.get(
                 "_deferred_reads") else errors.tolist())
+            # the weight each task's labels carry in the batch: the epoch's validation
+            # losses weigh the batches' by them (see validation_task_means)
+            weights = torch.stack([
+                labels[:, s["weight_start"] : s["weight_start"] + s["width"]].sum()
+                for s in self.criterion_.specs
+            ]).detach().double()
+            self._record_batch("valid_task_weights", weights if self.__dict__.get(
+                "_deferred_reads") else weights.tolist())
         return total, per_task
 
     def task_kinds(self):

@@ -254,7 +254,18 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         return min(self.n_bins, max(2, self.max_encoded_columns // n_columns))
 
     def transform(self, X):
-        """The preprocessed table, float32 of shape (n_samples, ``n_features_out_``)."""
+        """The preprocessed table.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The table, with the columns seen in ``fit``; NaN marks a missing value.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_samples, n_features_out_), dtype float32
+            The preprocessed features.
+        """
         check_is_fitted(self)
         times = getattr(self, "time_columns_", ())
         if (isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f" and len(X)
