@@ -37,6 +37,7 @@ SCRIPTS = {
     "bench_startup.py": {"quick": ["--repeats", "1"], "neural": True},
     "bench_memmap_fit.py": {"quick": ["--tables", "carseats"], "neural": True},
     "bench_thresholds.py": {"quick": [], "neural": False},
+    "bench_wide_labels.py": {"quick": ["--repeats", "1", "--scale", "0.1"], "neural": False},
     "bench_onnx.py": {
         "quick": ["--n-samples", "4000", "--epochs", "3", "--repeats", "3"], "neural": False,
     },

@@ -320,3 +320,248 @@ def test_predict_log_proba_keeps_regression_values():
     np.testing.assert_array_equal(log[1], proba[1])
     assert (log[1] < 0).all()
     np.testing.assert_array_equal(model.predict_log_proba(X[:5], task="r"), proba[1])
+
+
+def _reference_unseen_mass(encoded):
+    """Good–Turing mass by its definition, row by row (rows with labels missing count as
+    seen where some complete row agrees with every label they have)."""
+    codes = encoded.codes
+    complete = codes[(codes != MISSING).all(axis=1)]
+    seen = {}
+    for row in map(tuple, complete.tolist()):
+        seen[row] = seen.get(row, 0) + 1
+    unseen = sum(count == 1 for count in seen.values())
+    rows = len(complete)
+    for row in codes[~(codes != MISSING).all(axis=1) & (codes != MISSING).any(axis=1)]:
+        known = row != MISSING
+        unseen += not ((complete[:, known] == row[known]).all(axis=1)).any()
+        rows += 1
+    return unseen / rows
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_unseen_combination_mass_matches_its_definition_with_scattered_gaps(seed):
+    from sklearn_mtl import StructuredLabelEncoder
+    from sklearn_mtl._decoding import unseen_combination_mass
+
+    rng = np.random.RandomState(seed)
+    Y = rng.randint(0, 3, size=(300, 5)).astype(float)
+    Y[:, 0] = Y[:, 0] > 0  # a binary task beside multiclass ones
+    Y[rng.uniform(size=Y.shape) < 0.15] = np.nan
+    encoded = StructuredLabelEncoder().fit_transform(Y)
+    assert 0 < unseen_combination_mass(encoded) < 1
+    assert unseen_combination_mass(encoded) == pytest.approx(_reference_unseen_mass(encoded))
+
+
+def test_unseen_mass_of_many_tasks_with_labels_missing_at_random_matches_its_definition():
+    # 30 tasks with 2% of labels missing at random: the partly annotated rows miss dozens
+    # of different sets of tasks (each pattern its own group); the mass is the
+    # row-by-row definition's, whatever the chunks the complete rows are matched in
+    from sklearn_mtl import StructuredLabelEncoder
+    from sklearn_mtl._decoding import _agrees_with_some, unseen_combination_mass
+
+    rng = np.random.RandomState(0)
+    Y = (rng.uniform(size=(400, 30)) < 0.02).astype(float)
+    Y[rng.uniform(size=Y.shape) < 0.02] = np.nan
+    encoded = StructuredLabelEncoder().fit_transform(Y)
+    codes = encoded.codes
+    partial = (codes == MISSING).any(axis=1)
+    patterns = {tuple(row) for row in (codes[partial] == MISSING).tolist()}
+    assert len(patterns) > 60 and partial.sum() > 150
+    mass = unseen_combination_mass(encoded)
+    assert 0 < mass < 1
+    assert mass == pytest.approx(_reference_unseen_mass(encoded), abs=1e-12)
+    complete = codes[~partial]
+    part = codes[partial]
+    known = part != MISSING
+    expected = [(complete[:, k] == row[k]).all(axis=1).any() for row, k in zip(part, known)]
+    for chunk_bytes in (1, 7, 1 << 24):
+        np.testing.assert_array_equal(
+            _agrees_with_some(part, known, complete, chunk_bytes=chunk_bytes), expected
+        )
+
+
+def test_cooccurrence_of_an_int8_indicator_matrix_is_exact_int64_counts():
+    # counted in floating point (numpy's integer matmul has no BLAS) and returned as the
+    # exact integer counts Y.T @ Y; the normalized forms divide by the known pairs
+    from sklearn_mtl.metrics import cooccurrence_matrix
+
+    rng = np.random.RandomState(0)
+    Y = (rng.uniform(size=(500, 40)) < 0.05).astype(np.int8)
+    counts = cooccurrence_matrix(Y).to_numpy()
+    assert counts.dtype == np.int64
+    np.testing.assert_array_equal(counts, Y.T.astype(np.int64) @ Y.astype(np.int64))
+    i, j = 3, 17  # one entry by its definition: the rows where both labels are on
+    assert counts[i, j] == sum(1 for row in Y if row[i] and row[j])
+    Y = Y.astype(float)
+    Y[rng.uniform(size=Y.shape) < 0.1] = np.nan
+    known = ~np.isnan(Y)
+    on = np.nan_to_num(Y)
+    row = cooccurrence_matrix(Y, normalize="row").to_numpy()
+    np.testing.assert_allclose(row, (on.T @ on) / (on.T @ known))
+    both = cooccurrence_matrix(Y, normalize="all").to_numpy()
+    np.testing.assert_allclose(both, (on.T @ on) / (known.T @ known.astype(float)))
+
+
+def _dense_iterative_stratification(L, n_splits):
+    """Iterative stratification without shuffling, on a dense 0/1 matrix, as written in
+    Sechidis et al. (2011): the rarest label still to place first, each of its samples
+    in order to the fold that lacks it most (ties: the fold lacking the most samples,
+    then the first), the samples without a label last."""
+    L = np.asarray(L, dtype=np.int64)
+    n = len(L)
+    desired_fold = np.full(n_splits, n / n_splits)
+    remaining = L.sum(axis=0).astype(float)
+    desired_label = np.outer(np.full(n_splits, 1.0 / n_splits), remaining)
+    folds = np.full(n, -1)
+
+    def first_lacking(candidates):
+        need = desired_fold[candidates]
+        return candidates[need == need.max()][0]
+
+    def place(i, fold):
+        folds[i] = fold
+        desired_fold[fold] -= 1
+        desired_label[fold] -= L[i]
+        remaining[:] -= L[i]
+
+    while (remaining > 0).any():
+        label = np.where(remaining > 0, remaining, np.inf).argmin()
+        for i in np.flatnonzero((L[:, label] == 1) & (folds < 0)):
+            need = desired_label[:, label]
+            place(i, first_lacking(np.flatnonzero(need == need.max())))
+    for i in np.flatnonzero(folds < 0):
+        place(i, first_lacking(np.arange(n_splits)))
+    return folds
+
+
+def test_stratified_folds_of_tasks_of_many_classes_are_those_of_the_dense_algorithm():
+    # 3 tasks of 40 classes: 120 label columns, placed from sparse rows and columns;
+    # the folds are those of the dense computation, and every class is spread evenly
+    from sklearn_mtl.model_selection import MultiTaskStratifiedKFold, iterative_stratification
+
+    rng = np.random.RandomState(0)
+    Y = rng.randint(0, 40, size=(600, 3))
+    Y[:, 2] += 100  # classes of their own, to tell the tasks' columns apart
+    L = np.concatenate([Y[:, [t]] == np.unique(Y[:, t]) for t in range(3)], axis=1)
+    expected = _dense_iterative_stratification(L, 5)
+    folds = [test for _, test in MultiTaskStratifiedKFold(5).split(np.zeros((600, 1)), Y)]
+    assert [sorted(test) for test in folds] == [
+        np.flatnonzero(expected == k).tolist() for k in range(5)
+    ]
+    np.testing.assert_array_equal(iterative_stratification(L, 5), expected)
+    per_fold = np.stack([L[expected == k].sum(axis=0) for k in range(5)])
+    assert (np.abs(per_fold - L.sum(axis=0) / 5) <= 4).all()
+    assert all(117 <= len(test) <= 123 for test in folds)
+    shuffled = [test for _, test in MultiTaskStratifiedKFold(
+        5, shuffle=True, random_state=0).split(np.zeros((600, 1)), Y)]
+    assert sorted(np.concatenate(shuffled).tolist()) == list(range(600))
+    assert all(110 <= len(test) <= 130 for test in shuffled)
+    # by hand: the rarest label first (label 1, then 0, then 2), each of its samples to
+    # the fold that lacks it most, ties to the fold that lacks the most samples, then
+    # the first; the sample without a label last
+    labels = np.array([[1, 0, 1], [1, 1, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0], [0, 0, 0]])
+    assert iterative_stratification(labels, 2).tolist() == [1, 0, 1, 0, 0, 1]
+    assert iterative_stratification(labels.astype(bool), 2).tolist() == [1, 0, 1, 0, 0, 1]
+    assert _dense_iterative_stratification(labels, 2).tolist() == [1, 0, 1, 0, 0, 1]
+
+
+def test_count_combinations_of_a_parent_gating_children_on_half_its_classes():
+    # each child's gate codes are read once, not once per class of the parent
+    classes = [f"c{i}" for i in range(40)]
+    schema = Schema(
+        [clf_task("p", classes)]
+        + [clf_task(f"child{j}", ["n", "y"], gate=("p", set(classes[::2]))) for j in range(3)]
+    )
+    assert count_combinations(schema) == 20 * 2**3 + 20 == len(enumerate_combinations(schema))
+    small = Schema(
+        [clf_task("p", ["a", "b", "c"]), clf_task("q", ["x", "y"], gate=("p", {"a", "c"})),
+         clf_task("r", ["u", "v", "w"], gate=("q", "y")), clf_task("s", ["m", "n"])]
+    )
+    assert count_combinations(small) == len(enumerate_combinations(small)) == (1 + 2 * 4) * 2
+    assert isinstance(count_combinations(small), int)
+
+
+def test_decoding_over_observed_combinations_of_many_tasks_matches_brute_force():
+    # each combination scored over all its tasks at once (not each task's (n, C) columns
+    # in turn), as MultiTaskClassifier's observed decoding and the combination probe's
+    # held-out choice score them
+    rng = np.random.RandomState(0)
+    n, n_tasks, n_combos = 50, 20, 80
+    schema = Schema([clf_task(f"t{j}", [0, 1]) for j in range(n_tasks - 2)]
+                    + [clf_task("m", ["a", "b", "c"]),
+                       Task("tags", kind="multilabel", classes=["x", "y"])])
+    outputs = random_outputs(schema, n, rng)
+    observed = (rng.uniform(size=(n_combos, n_tasks)) < 0.1).astype(np.int64)
+    observed[:, -2] = rng.randint(0, 3, n_combos)
+    observed[:, -1] = 0
+    codes = JointDecoder(allowed="observed").decode(outputs, schema, observed=observed).codes
+    np.testing.assert_array_equal(codes[:, :-1], brute_force(outputs, schema, observed)[:, :-1])
+    # a probability of exactly 0 (not floored, as combination_scores reads them) scores
+    # -inf for the combinations that take it, and no NaN for the others
+    from sklearn_mtl.neural._combinations import combination_scores
+
+    outputs[0][:5] = [1.0, 0.0]
+    scores = combination_scores([o[:5] for o in outputs], schema, observed)
+    assert not np.isnan(scores).any()
+    assert np.isneginf(scores[:, observed[:, 0] == 1]).all()
+    assert np.isfinite(scores[:, observed[:, 0] == 0]).all()
+
+
+def test_beam_search_over_tasks_of_many_classes_finds_the_exact_answer_in_any_chunks():
+    # the beam keeps only the kept candidates' codes, in chunks of samples
+    from sklearn_mtl._decoding import _beam_search, _forbidden_codes, _log_factors
+
+    rng = np.random.RandomState(0)
+    k, n = 30, 60
+    # c and d first: the beam keeps all their combinations, then the two best values
+    # of a for the best of them, so that it finds the exact answer here
+    schema = Schema([clf_task("c", [0, 1]), clf_task("d", [0, 1], gate=("c", 1)),
+                     clf_task("a", list(range(k))), clf_task("b", list(range(k)))])
+    outputs = random_outputs(schema, n, rng)
+    forbidden = [(("a", 0), ("b", 0)), (("c", 1), ("d", 1))]
+    # make the forbidden pair the best one of a few samples (b's second best clear)
+    outputs[2][:5] = np.r_[0.85, np.full(k - 1, 0.15 / (k - 1))]
+    outputs[3][:5] = np.r_[0.85, 0.1, np.full(k - 2, 0.05 / (k - 2))]
+    codes = JointDecoder(forbidden=forbidden).decode(outputs, schema).codes
+    # the exact answer: the best of a and b apart, unless that pair is forbidden
+    logp = [np.log(o) for o in outputs]
+    pair = logp[2][:, :, None] + logp[3][:, None, :]
+    pair[:, 0, 0] = -np.inf
+    best_ab = pair.reshape(len(pair), -1).argmax(axis=1)
+    assert (best_ab[:5] != 0).all()
+    np.testing.assert_array_equal(codes[:, 2], best_ab // k)
+    np.testing.assert_array_equal(codes[:, 3], best_ab % k)
+    cd = np.stack([logp[0][:, 0], logp[0][:, 1] + logp[1][:, 0]], axis=1)  # d = 1 forbidden
+    np.testing.assert_array_equal(codes[:, 0], cd.argmax(axis=1))
+    np.testing.assert_array_equal(codes[:, 1], np.where(cd.argmax(axis=1) == 1, 0, NA))
+    fb = _forbidden_codes(forbidden, schema)
+    logp_, onscore = _log_factors(outputs, schema, floor=True)
+    for width in (1, 3):  # chunks of one sample give the same beams as one chunk
+        np.testing.assert_array_equal(
+            _beam_search(logp_, onscore, schema, fb, n, width, chunk_cells=1),
+            _beam_search(logp_, onscore, schema, fb, n, width),
+        )
+
+
+def test_an_unknown_label_of_a_task_of_thousands_of_classes_gives_a_short_error():
+    # the message listed all 5,000 classes (30,000 characters)
+    from sklearn_mtl import StructuredLabelEncoder
+
+    enc = StructuredLabelEncoder().fit(pd.DataFrame({"a": np.arange(5000)}))
+    with pytest.raises(ValueError) as info:
+        enc.transform(pd.DataFrame({"a": [99999]}))
+    message = str(info.value)
+    assert message == (
+        "Task 'a' got label 99999 in row 0, which is not among its classes [0, 1, 2, 3, 4, "
+        "5, 6, 7, 8, 9, 10, 11, 12, 13, 14, ..., 4996, 4997, 4998, 4999] (5000 in all)."
+    )
+    tags = StructuredLabelEncoder(tasks=[Task("t", kind="multilabel")])
+    tags.fit([[f"tag{i}" for i in range(100)]])
+    with pytest.raises(ValueError, match=r"among its labels \['tag0', .*, 'tag99'\] "
+                                         r"\(100 in all\)\.$"):
+        tags.transform([["new"]])
+    schema = Schema([clf_task("a", list(range(3000)))])
+    with pytest.raises(ValueError, match=r"label -1, which is not among its classes "
+                                         r"\[0, 1, .*, 2999\] \(3000 in all\)\.$"):
+        JointDecoder(allowed=pd.DataFrame({"a": [-1]})).decode([np.ones((1, 3000))], schema)
