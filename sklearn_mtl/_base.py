@@ -300,9 +300,18 @@ def tasks_from_classes(estimator, Y, classes):
     schema learned from it.
     """
     if estimator.tasks is not None or estimator.encoder is not None:
+        # the declared tasks are the schema, which classes cannot complete: name those
+        # that declare no classes (a regression task is declared this way only)
+        given = "encoder" if estimator.encoder is not None else "tasks"
+        tasks = estimator.tasks if given == "tasks" else []
+        tasks = [tasks] if isinstance(tasks, Task) else list(tasks)
+        bare = [t.name for t in tasks
+                if t.classes is None and t.columns is None and t.kind != "regression"]
         raise ValueError(
-            "Pass classes to partial_fit only when tasks and encoder are None; the tasks "
-            "(or the encoder) already declare the classes."
+            f"Pass classes to partial_fit only when tasks and encoder are None; {given} is "
+            "set, so declare every task's classes there (tasks=[Task(name, classes=[...]), "
+            "...]) and call partial_fit without classes"
+            + (f"; no classes are declared for {bare}." if bare else ".")
         )
     return [Task(name, kind="multilabel" if sets else None, classes=values)
             for name, sets, values in _given_classes(Y, classes)]

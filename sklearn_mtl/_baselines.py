@@ -40,7 +40,6 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed  # passes on scikit-learn's config
 from sklearn.utils.validation import (
     _check_method_params,
-    _check_sample_weight,
     _num_features,
     _num_samples,
     check_is_fitted,
@@ -51,17 +50,19 @@ from ._base import (
     _COMMON_CONSTRAINTS,
     BaseMultiTaskEstimator,
     check_same_classes,
+    check_same_length,
     delegate_input_tags,
     encode_more,
     tasks_from_classes,
     validate_features,
 )
-from ._decoding import finalize
+from ._decoding import _unique_rows, finalize, observed_combinations
 from ._encoder import EncodedLabels
 from ._frames import is_polars, to_pandas
 from ._schema import MISSING, NOT_APPLICABLE
 from ._validation import (
     check_groups,
+    check_sample_weight,
     first_bad_value,
     same_kind,
     takes_groups,
@@ -777,8 +778,14 @@ class IndependentTaskClassifier(_BaselineMethods):
             check_same_classes(self, y, classes)  # refused, not ignored, if they differ
             X = self._validate_X(X, reset=False)
             encoded = encode_more(self, y)
-            if sample_weight is not None:
-                sample_weight = _check_sample_weight(sample_weight, X)
+            check_same_length(X, encoded)
+            if sample_weight is not None:  # checked as the first batch's are
+                sample_weight = check_sample_weight(sample_weight, X)
+            # this batch's combinations join those seen before, as the network's do:
+            # decoding over the observed ones could not predict them otherwise
+            both = np.vstack([self.observed_combinations_,
+                              observed_combinations(encoded, sample_weight)])
+            self.observed_combinations_ = _unique_rows(both) if len(both) else both
         kwargs = _route(self, X, "partial_fit", sample_weight, partial_fit_params)
         if first:
             self.estimators_ = [

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
+import os
+import threading
 import time
 import warnings
 
@@ -102,7 +105,7 @@ def compare(
         ``joblib.parallel_config(backend="dask")`` the fits run on a Dask cluster (see
         the "Scaling out" guide); the results are the same as in one process. The
         fits' warnings are raised in the caller, each distinct one once, wherever the
-        fits ran.
+        fits ran, when the fits are done (under the caller's warning filters).
     groups : array-like of shape (n_samples,), default=None
         The group of each sample (a patient, a store, a session), as for
         :func:`~sklearn.model_selection.cross_validate`: with an int ``cv`` the folds
@@ -193,56 +196,61 @@ def compare(
 
     keys = [(fold, name) for fold in range(len(splits)) for name in estimators]
     bar = _progress(total=len(keys), disable=not progress)
+    # The fits' warnings, and this loop's, are raised once the fits are done: until then
+    # the process shows every warning (see _recording), whatever the caller's filters.
+    recorded, failures, here = [], [], []
     try:
-        try:  # results as they come, for the progress bar
-            parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-        except TypeError:  # joblib < 1.3: all at the end
-            parallel = Parallel(n_jobs=n_jobs)
-        results = parallel(jobs())
-        registry = {}  # the comparison's own: a warning of every fold is raised once
-        for (fold, name), result in zip(keys, results):
-            _warn_again(result.get("warnings", ()), registry)
-            bar.set_postfix_str(f"{name}, fold {fold + 1}/{len(splits)}")
-            test = splits[fold][1]
-            record = {"model": name, "fold": fold}
-            error = result.get("error")
-            if error is None:
-                try:
-                    pred = encoder.transform(align_pred(_rows(Y, test), result["Y_hat"]))
-                    scores = _fold_metrics(encoded[test], pred)
-                except Exception as exc:
-                    error = exc
-            if error is not None and error_score == "raise":
-                # Added here, not in the worker: a remote backend may drop the notes.
-                note = f"While fitting or predicting {name!r} on fold {fold}."
-                if hasattr(error, "add_note"):
-                    error.add_note(note)
-                else:  # Python 3.10: PEP 678's attribute, which its tracebacks do not print
-                    error.__notes__ = [*getattr(error, "__notes__", []), note]
-                raise error
-            if error is not None:
-                warnings.warn(
-                    f"Model {name!r} failed on fold {fold} ({type(error).__name__}: {error}); "
-                    f"its scores there are set to {error_score}.",
-                    RuntimeWarning,
-                )
-                record.update(_failed_metrics(tasks, error_score, regression))
+        with _recording() as here:  # and fits in threads of this process record theirs
+            try:  # results as they come, for the progress bar
+                parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+            except TypeError:  # joblib < 1.3: all at the end
+                parallel = Parallel(n_jobs=n_jobs)
+            results = parallel(jobs())
+            for (fold, name), result in zip(keys, results):
+                recorded.extend(result.get("warnings", ()))
+                bar.set_postfix_str(f"{name}, fold {fold + 1}/{len(splits)}")
+                test = splits[fold][1]
+                record = {"model": name, "fold": fold}
+                error = result.get("error")
+                if error is None:
+                    try:
+                        pred = encoder.transform(align_pred(_rows(Y, test), result["Y_hat"]))
+                        scores = _fold_metrics(encoded[test], pred)
+                    except Exception as exc:
+                        error = exc
+                if error is not None and error_score == "raise":
+                    # Added here, not in the worker: a remote backend may drop the notes.
+                    note = f"While fitting or predicting {name!r} on fold {fold}."
+                    if hasattr(error, "add_note"):
+                        error.add_note(note)
+                    else:  # Python 3.10: PEP 678's attribute, which its tracebacks do not print
+                        error.__notes__ = [*getattr(error, "__notes__", []), note]
+                    raise error
+                if error is not None:
+                    failures.append(
+                        f"Model {name!r} failed on fold {fold} ({type(error).__name__}: {error}); "
+                        f"its scores there are set to {error_score}."
+                    )
+                    record.update(_failed_metrics(tasks, error_score, regression))
+                    records.append(record)
+                    if return_details:
+                        fitted[name].append(None)  # one entry per fold
+                    bar.update(1)
+                    continue
+                record["fit_time"] = result["fit_time"]
+                record["predict_time"] = result["predict_time"]
+                record.update(scores)
                 records.append(record)
                 if return_details:
-                    fitted[name].append(None)  # one entry per fold
+                    fitted[name].append(result["model"])
+                if oof is not None:
+                    _put_rows(oof[name], test, pred)
                 bar.update(1)
-                continue
-            record["fit_time"] = result["fit_time"]
-            record["predict_time"] = result["predict_time"]
-            record.update(scores)
-            records.append(record)
-            if return_details:
-                fitted[name].append(result["model"])
-            if oof is not None:
-                _put_rows(oof[name], test, pred)
-            bar.update(1)
     finally:
         bar.close()
+        _warn_again(recorded + here, {})  # the comparison's own registry: each once
+        for message in failures:
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
 
     folds = pd.DataFrame(records)
     metrics = [c for c in folds.columns if c not in ("model", "fold")]
@@ -318,8 +326,7 @@ def _fit_predict(model, X_train, Y_train, X_test, keep_model, groups=None):
     the caller), and the warnings raised (for the caller to raise again: a worker's
     would be lost). ``groups`` (the training samples') go to a ``fit`` that takes them."""
     fit_params = {} if groups is None else groups_fit_params(model, groups)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with _recording() as caught:
         try:
             start = time.perf_counter()
             model.fit(X_train, Y_train, **fit_params)
@@ -328,16 +335,79 @@ def _fit_predict(model, X_train, Y_train, X_test, keep_model, groups=None):
             Y_hat = model.predict(X_test)
             predict_time = time.perf_counter() - start
         except Exception as exc:
-            return {"error": exc, "warnings": _portable(caught)}
+            return {"error": exc, "warnings": caught}
     return {
         "Y_hat": Y_hat, "fit_time": fit_time, "predict_time": predict_time,
-        "model": model if keep_model else None, "warnings": _portable(caught),
+        "model": model if keep_model else None, "warnings": caught,
     }
 
 
-def _portable(caught):
-    """Recorded warnings as (text, category, filename, lineno), for another process."""
-    return [(str(w.message), w.category, w.filename, w.lineno) for w in caught]
+#: Guards the three below: how many _recording blocks are open in the process, the
+#: ``catch_warnings`` that the first opened with the ``showwarning`` it found (kept
+#: after: another thread's ``catch_warnings`` may restore ours late), and each
+#: recording thread's list.
+_RECORDING_LOCK = threading.Lock()
+_recording_state = {"open": 0, "catcher": None, "shown_by": None}
+_recorders = {}
+
+
+def _new_recording_lock():
+    # a process forked while another thread held it would wait for it for ever
+    global _RECORDING_LOCK
+    _RECORDING_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_new_recording_lock)
+
+
+@contextlib.contextmanager
+def _recording():
+    """Record the warnings this thread raises as (text, category, filename, lineno)
+    tuples, each occurrence (portable to another process), as
+    ``warnings.catch_warnings(record=True)`` with ``simplefilter("always")`` would.
+
+    ``catch_warnings`` swaps the process's filters and ``showwarning``, so fits recording
+    in two threads at once (the threading backend, a Dask worker's threads) restored
+    each other's: the process was left showing no warning at all. Here the first block
+    opened installs one ``catch_warnings`` for the whole process, whose ``showwarning``
+    hands a warning to the list of the thread that raised it (to the previous
+    ``showwarning`` in any other thread), and the last block closed restores it."""
+    caught = []
+    ident = threading.get_ident()
+    with _RECORDING_LOCK:
+        if not _recording_state["open"]:
+            catcher = warnings.catch_warnings()
+            if warnings.showwarning is not _show_or_record:  # not ours, restored late
+                _recording_state["shown_by"] = warnings.showwarning
+            catcher.__enter__()
+            warnings.simplefilter("always")
+            warnings.showwarning = _show_or_record
+            _recording_state["catcher"] = catcher
+        _recording_state["open"] += 1
+        outer = _recorders.get(ident)  # a comparison inside a fit: restored below
+        _recorders[ident] = caught
+    try:
+        yield caught
+    finally:
+        with _RECORDING_LOCK:
+            if outer is None:
+                del _recorders[ident]
+            else:
+                _recorders[ident] = outer
+            _recording_state["open"] -= 1
+            if not _recording_state["open"]:
+                _recording_state["catcher"].__exit__(None, None, None)
+                _recording_state["catcher"] = None
+
+
+def _show_or_record(message, category, filename, lineno, file=None, line=None):
+    """``warnings.showwarning`` while a :func:`_recording` block is open."""
+    caught = _recorders.get(threading.get_ident())
+    if caught is None:  # a thread that records nothing: shown as before
+        _recording_state["shown_by"](message, category, filename, lineno, file, line)
+    else:
+        caught.append((str(message), category, filename, lineno))
 
 
 def _warn_again(recorded, registry):
@@ -416,8 +486,7 @@ def _check_multi_output(estimators, Y, encoded):
 def _is_indicator_target(Y):
     """Whether scikit-learn reads ``Y`` as a 0/1 indicator matrix (multi-label data)."""
     try:
-        with warnings.catch_warnings():  # its casts of gaps (pd.NA) warn
-            warnings.simplefilter("ignore")
+        with _recording():  # its casts of gaps (pd.NA) warn: recorded and dropped
             return type_of_target(Y) == "multilabel-indicator"
     except (ValueError, TypeError):  # label sets, ragged or mixed labels: not an indicator
         return False

@@ -6,6 +6,7 @@ import contextlib
 import copy
 import functools
 import inspect
+import os
 import re
 import threading
 import warnings
@@ -169,8 +170,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         input size when its signature asks for it (a parameter named ``n_features``,
         ``in_features``, ``in_channels`` or ``input_shape``, the shape of one sample). An
         instance is deep-copied at fit. The contract: the trunk maps an input batch
-        (batch, ...) to features of shape (batch, n_features); the width is read from
-        its ``out_features`` attribute, else inferred by a forward pass.
+        (batch, ...) to float32 features of shape (batch, n_features); the width is
+        found by a forward pass on a sample at fit, which checks its ``out_features``
+        attribute if it has one (a ValueError names a trunk that breaks the contract).
     trunk_params : dict, default=None
         Keyword arguments of a trunk class or factory (or of a named trunk, e.g.
         ``{"channels": (16, 32)}``). One entry can be set on its own as
@@ -273,7 +275,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra skorch callbacks (deep-copied at fit). A
         :class:`~sklearn_mtl.neural.MemberHoldout` among them replaces the ensemble's own,
-        e.g. ``MemberHoldout(select="member")`` for each member's own best epoch; a
+        e.g. ``MemberHoldout(select="member")`` for each member's own best epoch, and
+        a skorch ``EarlyStopping`` or ``Checkpoint`` with ``load_best=True`` restores its
+        own epoch in place of the ensemble's (``member_restored_by``); a
         skorch ``LRScheduler`` among them replaces ``lr_schedule``'s warm-up and decay
         (the two would both set the rate). A skorch scoring callback
         (``EpochScoring``) takes a function ``scoring(net, X, y)`` of the inner net, not
@@ -708,6 +712,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 "Dataset (__len__ and __getitem__), a memory-mapped array, or "
                 "sklearn_mtl.sharded.ParquetShards to read features and labels lazily."
             )
+        if isinstance(X, DataLoader):  # as skorch's fit takes a Dataset, not a loader
+            raise ValueError(
+                f"X is a torch DataLoader; pass its Dataset, X.dataset: "
+                f"{type(self).__name__} batches it itself (batch_size, num_workers) and "
+                "takes the labels from y."
+            )
         users_dataset = isinstance(X, Dataset)  # (not a memory map read as one below)
         if isinstance(X, np.memmap):  # also np.load(mmap_mode=...): read batch by batch
             _check_memmap(self, X, reset=reset)
@@ -1016,11 +1026,15 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return self
         self._require_y(y)
         X = to_pandas(X)  # a polars table is read as pandas (its dtypes, its gaps)
+        if isinstance(X, torch.Tensor):  # read as _validate_X reads it (also the lookup's
+            X = X.detach().cpu().numpy()  # rows: a tensor that requires grad failed there)
         raw = X  # as the user gave it: the lookup compares rows as they come
         if self.warm_start and hasattr(self, "net_"):
             partial = self.__dict__.get("_partial")  # partial_fit trains on as it is
             if not partial:
                 self._check_network_params()
+            else:
+                self._warn_params_kept()
             check_row_order(X, y)
             X = self._validate_X(X, reset=False)
             encoded = encode_more(self, y)
@@ -1165,6 +1179,27 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 f"{', '.join(changed)} changed since it was built, and "
                 f"{'it shapes' if len(changed) == 1 else 'they shape'} the network. Set "
                 "warm_start=False (or clone the estimator) to train a new network."
+            )
+
+    def _warn_params_kept(self):
+        """In ``partial_fit``: a warning naming the network's, loss's and optimizer's
+        parameters changed since the network was built (or last fitted), which
+        ``partial_fit`` does not apply (it trains on as it is, as ``MLPClassifier``'s
+        keeps its optimizer), rather than ignoring a new ``lr`` in silence."""
+        fitted = self.__dict__.get("_fit_params")
+        if fitted is None:  # a model saved before the parameters were recorded
+            return
+        now = self._recorded_params()
+        changed = [name for name in now if name in fitted and now[name] != fitted[name]]
+        if changed:
+            rate = f" (it trains at lr={fitted['lr']!r})" if "lr" in changed else ""
+            warnings.warn(
+                f"{', '.join(changed)} changed since the network was fitted; partial_fit "
+                f"trains the network, its loss and its optimizer on as they are{rate}, as "
+                "MLPClassifier.partial_fit does. A warm start applies a new loss or "
+                "optimizer parameter (warm_start=True, then fit); one that shapes the "
+                "network needs a new fit.",
+                UserWarning, stacklevel=5,
             )
 
     def _apply_training_params(self, encoded, sample_weight=None):
@@ -1434,7 +1469,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         too where the classes are known, may lack every label of a classification
         task: that task's head then does not train on it. Each call trains at
         the constant rate ``lr``, also after a ``fit`` (whose schedule ended at 0), with
-        the ``batch_size``, ``verbose`` and ``callbacks`` set now. ``early_stopping``
+        the ``batch_size``, ``verbose`` and ``callbacks`` set now; the network, its loss
+        and its optimizer go on as they were built (as ``MLPClassifier``'s optimizer
+        does): a parameter of theirs set since (``lr`` too) is not applied, with a
+        warning naming it (a warm start applies it). ``early_stopping``
         does not apply (there is no held-out part of a batch); ``class_weight`` and
         ``pos_weight`` set to ``"balanced"`` are computed on the first batch, and so is
         the preprocessing (``preprocessor_``), kept for the later batches.
@@ -1770,11 +1808,18 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self._member_heads = True
         trunk = self._build_trunk(X)
         if isinstance(X, Dataset):
-            sample = torch.as_tensor(np.asarray(_dataset_sample(X)))[None]
+            # float32, as training reads it: a float64 or uint8 item failed the dry pass
+            sample = as_features(np.asarray(_dataset_sample(X)))[None]
         else:
             sample = torch.from_numpy(X[:2].toarray() if sp.issparse(X) else X[:2])
         self._sample_shape = tuple(sample.shape[1:])  # rebuilds the module on load
-        width = getattr(trunk, "out_features", None) or infer_out_features(trunk, sample)
+        width = getattr(trunk, "out_features", None)
+        if width is None or type(trunk) not in _OWN_TRUNKS:
+            # a user's trunk runs once on a sample, also where it states its width: an
+            # output of another shape than (batch, out_features) failed in the heads,
+            # in the middle of training, with an error that did not name the trunk
+            # (the package's own trunks state theirs; an ensemble's has a member axis)
+            width = infer_out_features(trunk, sample, stated=width)
         head_hidden = self.head_hidden or {}
         specs = [(task.n_outputs, check_layer_sizes(f"head_hidden[{task.name!r}]",
                                                     head_hidden.get(task.name, ())))
@@ -2471,6 +2516,18 @@ def _set_callback_params(callbacks, by_callback):
 _SEEDED = threading.RLock()
 
 
+def _new_seeded_lock():
+    # A process forked while a fit in another thread held the lock (a multiprocessing
+    # "fork" pool next to a training thread) inherits it held, by a thread it does not
+    # have: its first fit waited for ever.
+    global _SEEDED
+    _SEEDED = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_new_seeded_lock)
+
+
 @contextlib.contextmanager
 def _seeded(seed, device):
     """Seed torch inside the block only: the caller's global RNG state is restored.
@@ -2660,8 +2717,33 @@ def _build_named_trunk(name, trunk_params, sample_shape):
     return cls(**params)
 
 
+#: The package's trunks, whose ``out_features`` is their width (given as instances too).
+_OWN_TRUNKS = (MLPTrunk, EnsembleMLPTrunk, *NAMED_TRUNKS.values())
+
+
 def _dataset_sample(dataset):
-    item = dataset[0]
-    if isinstance(item, (tuple, list)):
+    item = first = dataset[0]
+    pair = isinstance(item, (tuple, list))
+    if pair:
         item = item[0]
-    return np.asarray(item)
+    # an item is the features of one sample; skorch would also take a dict, which it
+    # passes to the module as keyword arguments, but a trunk takes one tensor
+    if isinstance(item, Mapping):
+        raise ValueError(
+            f"X is a Dataset ({type(dataset).__name__}) whose items are dicts (keys "
+            f"{sorted(map(str, item))}); an item must be the features of one sample, an "
+            f"array or tensor (or a tuple whose first entry is one; the labels come from "
+            f"y). Return the features alone from __getitem__."
+        )
+    sample = np.asarray(item)
+    # a list's entries are batched one by one (a list of tensors, not one tensor)
+    if sample.ndim == 0 or sample.dtype == object or isinstance(item, (tuple, list)):
+        what = (f"{type(first).__name__}s read as (features, label), whose first "
+                f"entry is a {type(item).__name__}") if pair else type(item).__name__
+        raise ValueError(
+            f"X is a Dataset ({type(dataset).__name__}) whose items are {what}; an item "
+            f"must be the features of one sample, an array or tensor of at least one "
+            f"dimension (or a tuple whose first entry is one): return np.asarray(...) or "
+            f"a tensor from __getitem__."
+        )
+    return sample

@@ -442,25 +442,29 @@ def _validate_tasks(tasks):
 
 
 def _topological_order(tasks):
-    """Indices of tasks, parents before children; raises on gate cycles."""
+    """Indices of tasks, parents before children; raises on gate cycles.
+
+    Each task has one parent at most, so a depth-first visit is a walk up the gate
+    chain: done by a loop, as a recursion ran out of stack on a chain a thousand
+    tasks deep. The order is the depth-first post-order, task after task.
+    """
     index = {t.name: i for i, t in enumerate(tasks)}
     state = [0] * len(tasks)  # 0 new, 1 visiting, 2 done
     order = []
-
-    def visit(i, path):
-        if state[i] == 2:
-            return
-        if state[i] == 1:
-            cycle = " -> ".join(path + [tasks[i].name])
-            raise ValueError(f"Gates form a cycle: {cycle}.")
-        state[i] = 1
-        if tasks[i].gate is not None:
-            visit(index[tasks[i].gate[0]], path + [tasks[i].name])
-        state[i] = 2
-        order.append(i)
-
-    for i in range(len(tasks)):
-        visit(i, [])
+    for start in range(len(tasks)):
+        path = []  # the tasks being visited, child first
+        i = start
+        while i is not None and state[i] != 2:
+            if state[i] == 1:
+                cycle = " -> ".join([tasks[k].name for k in path] + [tasks[i].name])
+                raise ValueError(f"Gates form a cycle: {cycle}.")
+            state[i] = 1
+            path.append(i)
+            gate = tasks[i].gate
+            i = index[gate[0]] if gate is not None else None
+        for k in reversed(path):  # the parents first
+            state[k] = 2
+            order.append(k)
     return order
 
 

@@ -1179,3 +1179,45 @@ def test_score_reads_an_array_of_the_frames_columns(Est):
     one = Est(lr()).fit(X, Y[["car"]])
     for y in (Y[["car"]].to_numpy(), Y["car"], Y["car"].to_numpy()):
         assert one.score(X, y) == one.score(X, Y[["car"]])
+
+
+def test_partial_fit_decodes_over_the_combinations_of_every_batch():
+    # JointDecoder(allowed="observed") decodes over the combinations seen in training:
+    # after partial_fit, those of every batch, not only the first's (as the network's)
+    from sklearn.linear_model import SGDClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 2))
+    Y = pd.DataFrame({"a": (X[:, 0] > 0).astype(int), "b": (X[:, 1] > 0).astype(int)})
+    first = (Y["a"] == Y["b"]).to_numpy()  # (0, 0) and (1, 1) only
+    clf = IndependentTaskClassifier(SGDClassifier(loss="log_loss", random_state=0),
+                                    decode=JointDecoder(allowed="observed"))
+    clf.partial_fit(X[first], Y[first], classes=[[0, 1], [0, 1]])
+    clf.partial_fit(X[~first], Y[~first])
+    np.testing.assert_array_equal(clf.observed_combinations_, [[0, 0], [0, 1], [1, 0], [1, 1]])
+    # the (0, 1) and (1, 0) the second batch brought are predicted
+    assert set(map(tuple, clf.predict(X).to_numpy())) > {(0, 0), (1, 1)}
+    # a sample of weight 0 is as if dropped, as in the first batch
+    weighted = IndependentTaskClassifier(SGDClassifier(loss="log_loss", random_state=0),
+                                         decode=JointDecoder(allowed="observed"))
+    weighted.partial_fit(X[first], Y[first], classes=[[0, 1], [0, 1]])
+    w = (Y["a"][~first] == 1).to_numpy().astype(float)  # (1, 0) weighted, (0, 1) not
+    weighted.partial_fit(X[~first], Y[~first], sample_weight=w)
+    np.testing.assert_array_equal(weighted.observed_combinations_, [[0, 0], [1, 0], [1, 1]])
+
+
+def test_partial_fit_checks_a_later_batch_as_the_first():
+    # A later batch's lengths and weights are refused as the first batch's are: the
+    # lengths named, a negative weight by its position (SGDClassifier took it)
+    from sklearn.linear_model import SGDClassifier
+
+    X, Y = car_data()
+    Y = Y[["car"]]
+    clf = IndependentTaskClassifier(SGDClassifier(random_state=0)).partial_fit(X, Y)
+    with pytest.raises(ValueError, match="X has 10 samples, but Y has 9"):
+        clf.partial_fit(X[:10], Y[:9])
+    w = np.ones(10)
+    w[3] = -1.0
+    with pytest.raises(ValueError, match=r"sample_weight\[3\] is -1.0; expected finite, "
+                                         "non-negative"):
+        clf.partial_fit(X[:10], Y[:10], sample_weight=w)

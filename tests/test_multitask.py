@@ -1484,3 +1484,138 @@ def test_partial_fit_first_batch_may_lack_a_declared_task():
     # without classes, the task's classes are unknown: still refused, naming it
     with pytest.raises(ValueError, match="Task 'b' has no labels"):
         small().partial_fit(X[:20], first)
+
+
+def test_partial_fit_classes_with_declared_tasks_names_the_tasks_to_complete():
+    # A regression task is declared with tasks=, which then is the schema: classes= cannot
+    # complete it. The refusal said the tasks "already declare the classes" where they
+    # did not; it names those that lack them, and how to declare them.
+    X, Y, tasks = regression_data(n=20)
+    clf = small(tasks=tasks, max_epochs=1)
+    with pytest.raises(ValueError, match=r"tasks is set, so declare every task's classes "
+                                         r"there \(tasks=\[Task\(name, classes=\[\.\.\.\]\), "
+                                         r"\.\.\.\]\) and call partial_fit without classes; "
+                                         r"no classes are declared for \['kind'\]\."):
+        clf.partial_fit(X, Y, classes={"kind": ["a", "b"], "mass": []})
+    declared = [Task("kind", classes=["a", "b"]), tasks[1]]
+    first = Y.iloc[:5].assign(kind="a")  # a first batch of one class: declared, it trains
+    small(tasks=declared, max_epochs=1).partial_fit(X[:5], first).partial_fit(X[5:], Y[5:])
+
+
+def test_task_without_a_validation_label_has_no_valid_loss():
+    # A task that the validation data never label recorded valid_loss_<task> = 0.0 each
+    # epoch, printed as 0.0000 (a perfect score); it is left out, as valid_acc_<task>
+    # is, and valid_loss keeps its 0. The table, the plots and a monitor read it so.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sklearn_mtl.plotting import plot_training_curves
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 4)).astype(np.float32)
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "p", "q"),
+                      "b": np.where(X[:, 1] > 0, "u", "v")})
+    Xv = rng.normal(size=(20, 4)).astype(np.float32)
+    Yv = pd.DataFrame({"a": np.where(Xv[:, 0] > 0, "p", "q"), "b": [None] * 20})
+    out = io.StringIO()
+    with redirect_stdout(out), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = small(max_epochs=3, early_stopping=True, verbose=1).fit(
+            X, Y, X_val=Xv, y_val=Yv)
+    for row in clf.history_:
+        assert "valid_loss_b" not in row and "valid_acc_b" not in row
+        assert row["valid_loss_a"] > 0 and "train_loss_b" in row
+        assert row["valid_loss"] == pytest.approx(row["valid_loss_a"], rel=1e-6)
+    header = out.getvalue().splitlines()[0].split()
+    assert "valid_loss_a" in header and "valid_loss_b" not in header
+    fig = plot_training_curves(clf)
+    assert [line.get_label() for line in fig.axes[1].lines] == [
+        "a (train)", "a (valid)", "b (train)"]
+    # a weight of 0 on every label of b in the validation data: not scored either
+    weights = np.where(np.arange(20) < 10, 0.0, 1.0)
+    Yv2 = Yv.assign(b=np.where(np.arange(20) < 10, "u", None))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = small(max_epochs=1, early_stopping=True).fit(
+            X, Y, X_val=Xv, y_val=Yv2, sample_weight_val=weights)
+    assert "valid_loss_b" not in clf.history_[-1] and "valid_loss_a" in clf.history_[-1]
+    # a monitor of the absent score is refused by name, not skorch's KeyError
+    stop = EarlyStopping(monitor="valid_loss_b", patience=2)
+    with pytest.raises(ValueError, match="Callback 'EarlyStopping' monitors 'valid_loss_b', "
+                                         "but the validation data hold no label of task 'b'"):
+        small(max_epochs=2, early_stopping=True, callbacks=[stop]).fit(
+            X, Y, X_val=Xv, y_val=Yv)
+
+
+def test_partial_fit_warns_that_it_keeps_the_parameters_set_since():
+    # partial_fit trains the network, its loss and its optimizer on as they were built
+    # (as MLPClassifier.partial_fit keeps its optimizer): a new lr set in between was
+    # ignored in silence, where skorch's set_params(lr=...) would apply it
+    X, Y, _ = car_data(n=40)
+    clf = small(max_epochs=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # nothing changed: no warning
+        clf.partial_fit(X, Y).partial_fit(X, Y)
+    clf.set_params(lr=0.5, class_weight="balanced")
+    with pytest.warns(UserWarning, match=r"^class_weight, lr changed since the network was "
+                                         r"fitted; partial_fit trains the network, its loss "
+                                         r"and its optimizer on as they are \(it trains at "
+                                         r"lr=0.01\)") as record:
+        clf.partial_fit(X, Y)
+    assert record[0].filename == __file__  # the user's call
+    assert [g["lr"] for g in clf.net_.optimizer_.param_groups] == [0.01]
+    clf.set_params(warm_start=True).fit(X, Y)  # a warm start applies them
+    assert [g["lr"] for g in clf.net_.optimizer_.param_groups] == [0.5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        clf.partial_fit(X, Y)
+
+
+def test_a_user_callback_restoring_weights_wins_over_the_ensembles_epoch():
+    # EarlyStopping(load_best=True) among the callbacks restored its own epoch after the
+    # ensemble's MemberHoldout had restored another, so the weights were the user's epoch
+    # while member_best_epochs and the printed line named the ensemble's. The explicit
+    # setting wins: MemberHoldout leaves the weights to it and records its epoch.
+    import copy
+
+    class Snapshots(Callback):
+        def initialize(self):
+            self.states = {}
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.states[len(net.history)] = copy.deepcopy(net.module_.state_dict())
+
+    def epochs_of(clf):
+        final = clf.net_.module_.state_dict()
+        states = dict(clf.net_.callbacks_)["snap"].states
+        return [e for e, s in states.items() if all(torch.equal(final[k], s[k]) for k in s)]
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 4)).astype(np.float32)
+    Y = pd.DataFrame({"a": np.where(X[:, 0] + 0.5 * rng.normal(size=80) > 0, "p", "q"),
+                      "b": np.where(X[:, 1] > 0, "u", "v")})
+    # the highest train_loss is epoch 1's: the ensemble's held-out score picks a later one
+    stop = EarlyStopping(monitor="train_loss", lower_is_better=False, load_best=True,
+                         patience=100)
+    clf = MultiTaskClassifier(max_epochs=6, hidden_layer_sizes=(8,), random_state=0,
+                              callbacks=[("snap", Snapshots()), ("es", stop)], verbose=1)
+    out = io.StringIO()
+    with redirect_stdout(out), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, Y)
+    k = clf.net_.module_.n_members
+    assert k > 1 and epochs_of(clf) == [1]
+    assert clf.history_[-1, "member_best_epochs"] == [1] * k
+    assert clf.history_[-1, "member_restored_by"] == "es"
+    assert "The members keep the weights that callback 'es' restores (epoch 1)" in out.getvalue()
+    assert "Restored the" not in out.getvalue()
+    # without load_best, the ensemble's own epoch is restored, and recorded
+    stop = EarlyStopping(monitor="train_loss", lower_is_better=False, patience=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = MultiTaskClassifier(max_epochs=6, hidden_layer_sizes=(8,), random_state=0,
+                                  callbacks=[("snap", Snapshots()), ("es", stop)]).fit(X, Y)
+    best = clf.history_[-1, "member_best_epochs"]
+    assert len(set(best)) == 1 and best[0] > 1 and epochs_of(clf) == [best[0]]
+    assert "member_restored_by" not in clf.history_[-1]

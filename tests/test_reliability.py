@@ -699,3 +699,123 @@ def test_monitoring_the_members_score_without_the_ensemble_names_what_to_monitor
     est.set_params(**dict.fromkeys(params, "auto" if "ensemble_size" in params else False))
     est.fit(X, Y)  # the default ensemble records it
     assert "member_valid_loss" in est.history_[-1]
+
+
+# ------------------------------------------------------- threads and global state
+def _warning_machinery():
+    return list(warnings.filters), warnings.showwarning, warnings._showwarnmsg_impl
+
+
+def test_fits_in_threads_leave_the_warning_filters_as_they_found_them():
+    # Fitting the preprocessing silenced numpy's all-NaN warnings with
+    # warnings.catch_warnings, which swaps the process's filters: fits in threads at
+    # once (GridSearchCV under the threading backend) restored each other's, and left
+    # RuntimeWarning ignored for the rest of the process.
+    from sklearn_mtl.neural._preprocessing import TabularPreprocessor
+
+    X = pd.DataFrame(np.random.RandomState(0).normal(size=(40, 3)), columns=["a", "b", "c"])
+    X["b"] = np.nan  # a column without a value: centred at 0, scaled by 1
+    before = _warning_machinery()
+
+    def fit(_):
+        return TabularPreprocessor().fit(X).transform(X)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        inner = _warning_machinery()
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(fit, range(400)))
+        assert _warning_machinery() == inner
+    assert [str(w.message) for w in caught] == []  # nor did the NaN column's warnings show
+    assert _warning_machinery() == before
+    for result in results:
+        np.testing.assert_array_equal(result, results[0])
+    np.testing.assert_array_equal(results[0][:, 1], 0.0)
+
+
+def test_compare_in_threads_keeps_the_warnings_and_the_callers_machinery():
+    # compare recorded each fit's warnings with warnings.catch_warnings(record=True):
+    # under the threading backend two fits swapped the process's filters and
+    # showwarning at once, so the process was left recording into a dead fit's list:
+    # every later warning vanished.
+    from joblib import parallel_backend
+
+    X, Y = data()
+    Y = Y.assign(size=np.where(np.arange(N) % 7 == 0, None, np.where(X["c"] > 0, "L", "S")))
+    tasks = TASKS + [Task("size")]
+    models = {  # the label product leaves out the samples with a missing label: it warns
+        "product": LabelProductClassifier(LogisticRegression(), tasks=tasks),
+        "independent": IndependentTaskClassifier(LogisticRegression(), tasks=tasks),
+        "network": _small_mtc(tasks=tasks, max_epochs=3),
+    }
+    cv = KFold(3, shuffle=True, random_state=0)
+    before = _warning_machinery()
+    with warnings.catch_warnings(record=True) as sequential:
+        warnings.simplefilter("default")
+        expected = compare(models, X, Y, cv=cv, progress=False)
+    for _ in range(3):
+        with parallel_backend("threading"):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("default")
+                inner = _warning_machinery()
+                table = compare(models, X, Y, cv=cv, progress=False, n_jobs=2)
+                assert _warning_machinery() == inner
+                warnings.warn("after the comparison", UserWarning)
+        assert _warning_machinery() == before
+        messages = [str(w.message) for w in caught]
+        assert messages[-1] == "after the comparison"
+        assert sorted(messages[:-1]) == sorted(str(w.message) for w in sequential)
+        assert any("left out" in m for m in messages)
+        scores = [m for m in table.columns.get_level_values(0) if not m.endswith("_time")]
+        pd.testing.assert_frame_equal(table[scores], expected[scores])
+
+
+def _hold(lock, held, release):
+    with lock:
+        held.set()
+        release.wait(60)
+
+
+def _fit_in_forked_child(queue):
+    X, Y = data()
+    queue.put(_small_mtc(max_epochs=1).fit(X, Y).predict_proba(X)[0])
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="no fork on this platform")
+def test_a_process_forked_while_a_thread_fits_can_fit():
+    # A fit holds a lock while it draws from torch's generator. A process forked
+    # meanwhile (a multiprocessing "fork" pool beside a training thread) inherited it
+    # held by a thread it does not have, and its first fit waited for ever.
+    import multiprocessing
+    import threading
+
+    from sklearn_mtl import _multitask
+
+    X, Y = data()
+    # One torch thread: a process forked after OpenMP's pool ran cannot use it (GNU
+    # OpenMP is not fork-safe), whatever sklearn-mtl does.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    expected = _small_mtc(max_epochs=1).fit(X, Y).predict_proba(X)[0]  # imports done
+    held, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold, args=(_multitask._SEEDED, held, release))
+    holder.start()
+    try:
+        assert held.wait(60)
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_fit_in_forked_child, args=(queue,))
+        with warnings.catch_warnings():  # Python 3.12: forking a process with threads
+            warnings.simplefilter("ignore", DeprecationWarning)
+            child.start()
+        child.join(60)
+        stuck = child.is_alive()
+        if stuck:
+            child.kill()
+            child.join()
+    finally:
+        release.set()
+        holder.join()
+        torch.set_num_threads(threads)
+    assert not stuck, "the forked process waited for a lock no thread of it holds"
+    np.testing.assert_array_equal(queue.get(timeout=10), expected)

@@ -308,3 +308,18 @@ def test_a_missing_value_among_declared_classes_is_refused(gap):
         )
     with pytest.raises(ValueError, match="with the missing value"):
         Task("tags", kind="multilabel", classes=["a", gap])
+
+
+def test_order_of_a_deep_gate_chain_listed_children_first():
+    """A gate chain thousands of tasks deep, listed children first: parents come first
+    (the order was a recursion, one call per gate level: RecursionError past a thousand);
+    a cycle closing such a chain is still named."""
+    n = 3000
+    tasks = [Task(f"t{i}", kind="binary", classes=["no", "yes"],
+                  gate=(f"t{i - 1}", "yes") if i else None) for i in range(n)][::-1]
+    schema = Schema(tasks)
+    assert schema.order == list(range(n - 1, -1, -1))  # t0 (listed last) first
+    assert schema.children("t0") == ["t1"]
+    looped = [Task("t0", kind="binary", classes=["no", "yes"], gate=(f"t{n - 1}", "yes"))]
+    with pytest.raises(ValueError, match=r"Gates form a cycle: t2999 -> t2998 -> .* -> t2999"):
+        Schema(tasks[:-1] + looped)

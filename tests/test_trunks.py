@@ -482,3 +482,123 @@ def test_a_users_preprocessing_step_on_images_or_a_dataset_warns_that_it_is_not_
             warnings.filterwarnings("error", message=".*preprocessing=")
             for preprocessing in ("auto", None):
                 small(preprocessing=preprocessing, **params).fit(X, target)
+
+
+# ------------------------------------------------------------ a user's own pieces
+def sequential_trunk(in_channels):
+    """A user trunk without ``out_features``: its width is found by a forward pass."""
+    return nn.Sequential(nn.Conv2d(in_channels, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+
+class ItemsOf(torch.utils.data.Dataset):
+    """Images read one at a time, as numpy arrays of their own dtype."""
+
+    def __init__(self, X):
+        self.X = X
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        return self.X[i]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.uint8])
+def test_user_trunk_without_width_on_a_dataset_of_float64_or_uint8_items(dtype):
+    # The dry pass that finds the width read the item's own dtype (a float64 conv input
+    # failed: "Input type (double) and bias type (float) should be the same"); training
+    # reads it as float32, as an array of the same values is read.
+    X, Y = square_images(n=24)
+    X = (X * 100).astype(dtype)
+    on_array = small(trunk=sequential_trunk).fit(X, Y)
+    on_dataset = small(trunk=sequential_trunk).fit(ItemsOf(X), Y)
+    assert on_dataset.net_.module_.heads.in_features == 4
+    for e, g in zip(on_array.predict_proba(X), on_dataset.predict_proba(ItemsOf(X))):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+
+
+class TupleTrunk(nn.Module):
+    def __init__(self, n_features):
+        super().__init__()
+        self.layer = nn.Linear(n_features, 3)
+
+    def forward(self, x):
+        return self.layer(x), x
+
+
+class SequenceTrunk(nn.Module):
+    out_features = 3
+
+    def __init__(self, n_features):
+        super().__init__()
+        self.layer = nn.Linear(n_features, 3)
+
+    def forward(self, x):
+        return self.layer(x)[:, None, :]  # (batch, 1, 3): not flat
+
+
+class MisstatedTrunk(nn.Module):
+    out_features = 5  # but it returns 3
+
+    def __init__(self, n_features):
+        super().__init__()
+        self.layer = nn.Linear(n_features, 3)
+
+    def forward(self, x):
+        return self.layer(x)
+
+
+@pytest.mark.parametrize("trunk, match", [
+    (TupleTrunk, r"trunk \(TupleTrunk\) must map a batch to one tensor.*returned a tuple"),
+    (SequenceTrunk, r"trunk \(SequenceTrunk\) must map .*returned shape \(2, 1, 3\)"),
+    (MisstatedTrunk, r"trunk \(MisstatedTrunk\) states out_features=5, but it returned 3"),
+    (TupleTrunk(4).double(), r"trunk \(TupleTrunk\) has float64 parameters.*trunk.float"),
+])
+def test_a_user_trunk_that_breaks_the_contract_is_named_at_fit(trunk, match):
+    # These failed in the heads or the loss in the middle of training (split_with_sizes,
+    # "mat1 and mat2 shapes cannot be multiplied", "'tuple' object has no attribute
+    # 'ndim'"), or trained with a stated width that the heads did not read.
+    X = np.random.RandomState(0).standard_normal((20, 4)).astype(np.float32)
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 0].astype(int)
+    with pytest.raises(ValueError, match=match):
+        small(trunk=trunk).fit(X, Y)
+
+
+class DictItems(ItemsOf):
+    def __getitem__(self, i):
+        return {"image": self.X[i]}
+
+
+class ListItems(ItemsOf):
+    def __getitem__(self, i):
+        return [float(v) for v in self.X[i]]
+
+
+def test_a_dataset_of_dicts_or_a_dataloader_as_X_is_refused_clearly():
+    # skorch passes a dict to the module as keyword arguments; a trunk takes one tensor.
+    # Both failed deep inside (IndexError "tuple index out of range"; "float() argument
+    # must be a string or a real number, not 'DataLoader'").
+    X, Y = square_images(n=8)
+    with pytest.raises(ValueError, match=r"Dataset \(DictItems\) whose items are dicts "
+                                         r"\(keys \['image'\]\)"):
+        small(trunk="conv2d").fit(DictItems(X), Y)
+    rows = X.reshape(len(X), -1)
+    with pytest.raises(ValueError, match=r"items are lists read as \(features, label\), "
+                                         r"whose first entry is a float"):
+        small().fit(ListItems(rows), Y)  # its first number was read as the features
+    loader = torch.utils.data.DataLoader(ItemsOf(X), batch_size=4)
+    with pytest.raises(ValueError, match=r"X is a torch DataLoader; pass its Dataset"):
+        small(trunk="conv2d").fit(loader, Y)
+
+
+def test_a_tensor_that_requires_grad_trains_as_its_values():
+    # The lookup of repeated rows read the tensor as given and failed after training
+    # ("Can't call numpy() on Tensor that requires grad").
+    X = np.random.RandomState(0).standard_normal((30, 4)).astype(np.float32)
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 0].astype(int)
+    tensor = torch.from_numpy(X.copy()).requires_grad_()
+    expected = MultiTaskClassifier(max_epochs=2, random_state=0).fit(X, Y).predict_proba(X)
+    got = MultiTaskClassifier(max_epochs=2, random_state=0).fit(tensor, Y).predict_proba(tensor)
+    for e, g in zip(expected, got):
+        np.testing.assert_array_equal(g, e)
+    assert tensor.requires_grad and torch.equal(tensor.detach(), torch.from_numpy(X))

@@ -267,14 +267,17 @@ def _check_zero_division(zero_division):
 _PRF = ("precision", "recall", "f-score")
 
 
-def _task_prf(true, pred, task, weight, average, zero_division=0, warn_for=_PRF):
-    """(precision, recall, f1) of one task with one averaging."""
+def _task_prf(true, pred, task, weight, average, zero_division=0, warn_for=_PRF,
+              scores=None):
+    """(precision, recall, f1) of one task with one averaging (``scores``: a multilabel
+    task's ``_labels_prf``, when already computed)."""
     j = true.schema.index(task.name)
     rows = true.codes[:, j] >= 0
     if not (rows & (weight > 0)).any():
         return (float("nan"),) * 3
     if task.kind == "multilabel":
-        return _multilabel_prf(true, pred, task, weight, average, zero_division, warn_for)
+        return _multilabel_prf(true, pred, task, weight, average, zero_division, warn_for,
+                               scores)
     if average == "samples":
         raise ValueError(
             f"average='samples' averages over a sample's labels, so it needs a multilabel "
@@ -304,17 +307,91 @@ def _label_arrays(true, pred, task, label_index):
     return tb >= 0, tb, np.where(given, pb, MISSING).astype(np.int8)
 
 
-def _label_prf(true, pred, task, weight, label_index, zero_division=0, warn_for=_PRF):
-    """(precision, recall, f1, weighted support) of one label of a multilabel task."""
-    labelled, tb, pb = _label_arrays(true, pred, task, label_index)
-    if not (labelled & (weight > 0)).any():
-        return (float("nan"),) * 3 + (0.0,)
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        tb[labelled], pb[labelled], labels=[1], average=None,
-        sample_weight=weight[labelled], zero_division=zero_division, warn_for=warn_for,
-    )
-    support = float(weight[labelled & (tb == 1)].sum())
-    return float(precision[0]), float(recall[0]), float(f1[0]), support
+def _label_counts(true, pred, task, weight):
+    """Masks of a multilabel task, samples x labels: (annotated, true positive, predicted
+    positive; a prediction that is missing or gated off is no positive)."""
+    j = true.schema.index(task.name)
+    tb = true.multilabel[task.name]
+    predicted = ((pred.multilabel[task.name] == 1) & (pred.codes[:, j] >= 0)[:, None])
+    return tb >= 0, tb == 1, predicted & (tb >= 0)
+
+
+def _labels_prf(true, pred, task, weight, zero_division=0, warn_for=_PRF):
+    """Per-label precision, recall, F1 and weighted support of a multilabel task.
+
+    Returns ``(precision, recall, f1, support, annotated)``: one entry per label (NaN
+    and support 0 for a label that no sample of positive weight annotates, flagged
+    False in ``annotated``). The values are those of scikit-learn's
+    ``precision_recall_fscore_support`` on each label's annotated samples
+    (``labels=[1]``), computed from the counts of all labels at once: one call per
+    label was seconds on a few hundred labels. The weighted counts are summed sample
+    after sample, as scikit-learn's ``np.bincount`` sums them (a sum over the first
+    axis adds row after row), so the scores are equal to the last bit.
+    """
+    labelled, is_true, is_pred = _label_counts(true, pred, task, weight)
+    column = weight[:, None]
+
+    def per_label(mask):
+        return np.where(mask, column, 0.0).sum(axis=0)
+
+    annotated = (labelled & (column > 0)).any(axis=0)
+    # the support weights the "weighted" average: numpy's sum of each label's weights
+    support = np.array([weight[col].sum() for col in is_true.T], dtype=float)
+    support[~annotated] = 0.0
+    precision, recall, f1 = _counts_prf(per_label(is_true & is_pred), per_label(is_pred),
+                                        per_label(is_true), zero_division, warn_for,
+                                        "labels", annotated)
+    for values in (precision, recall, f1):
+        values[~annotated] = np.nan
+    return precision, recall, f1, support, annotated
+
+
+def _micro_prf(true, pred, task, weight, zero_division=0, warn_for=_PRF):
+    """The micro (precision, recall, f1) of a multilabel task: scikit-learn's on all
+    labels' annotated samples stacked label after label, from the counts summed in that
+    order."""
+    labelled, is_true, is_pred = _label_counts(true, pred, task, weight)
+    if not labelled.any():
+        return (float("nan"),) * 3
+
+    def stacked(mask):  # the running sum, label after label, sample after sample
+        return np.cumsum(np.where(mask, weight[:, None], 0.0).T)[-1:]
+
+    return tuple(float(v[0]) for v in _counts_prf(
+        stacked(is_true & is_pred), stacked(is_pred), stacked(is_true), zero_division,
+        warn_for))
+
+
+def _counts_prf(tp_sum, pred_sum, true_sum, zero_division, warn_for, where=None,
+                scored=None):
+    """Precision, recall and F1 from weighted counts, as scikit-learn's
+    ``precision_recall_fscore_support`` computes them (``fp`` and ``fn`` first, then the
+    sums back from them; a ratio that divides by zero scores ``zero_division``, and
+    warns as scikit-learn does with ``"warn"``, for the entries in ``scored`` only)."""
+    fp, fn = pred_sum - tp_sum, true_sum - tp_sum
+    pred_sum, true_sum = tp_sum + fp, tp_sum + fn
+    fill = np.nan if not isinstance(zero_division, str) and np.isnan(zero_division) else (
+        0.0 if isinstance(zero_division, str) else float(zero_division))
+
+    def ratio(num, den, metric, modifier):
+        zero = den == 0
+        out = num / np.where(zero, 1.0, den)
+        if zero.any():
+            out[zero] = fill
+            if (zero_division == "warn" and metric in warn_for
+                    and (scored is None or (zero & scored).any())):
+                reason = f"in {where} with" if where else "due to"
+                warnings.warn(
+                    f"{metric.capitalize()} is ill-defined and being set to 0.0 {reason} "
+                    f"no {modifier} samples. Use `zero_division` parameter to control this "
+                    "behavior.",
+                    UndefinedMetricWarning, stacklevel=4,
+                )
+        return out
+
+    return (ratio(tp_sum, pred_sum, "precision", "predicted"),
+            ratio(tp_sum, true_sum, "recall", "true"),
+            ratio(2.0 * tp_sum, 1.0 * true_sum + pred_sum, "f-score", "true nor predicted"))
 
 
 def _samples_prf(true, pred, task, weight, zero_division=0, warn_for=_PRF):
@@ -361,36 +438,21 @@ def _nan_average(values, weights):
     return float(np.average(values, weights=weights if weights.sum() > 0 else None))
 
 
-def _multilabel_prf(true, pred, task, weight, average, zero_division=0, warn_for=_PRF):
-    n_labels = len(task.classes)
+def _multilabel_prf(true, pred, task, weight, average, zero_division=0, warn_for=_PRF,
+                    scores=None):
+    """(precision, recall, f1) of a multilabel task; ``scores``: its ``_labels_prf``."""
     if average == "samples":
         return _samples_prf(true, pred, task, weight, zero_division, warn_for)
     if average == "micro":
-        parts_t, parts_p, parts_w = [], [], []
-        for k in range(n_labels):
-            labelled, tb, pb = _label_arrays(true, pred, task, k)
-            parts_t.append(tb[labelled])
-            parts_p.append(pb[labelled])
-            parts_w.append(weight[labelled])
-        precision, recall, f1, _ = precision_recall_fscore_support(
-            np.concatenate(parts_t), np.concatenate(parts_p), labels=[1], average="micro",
-            sample_weight=np.concatenate(parts_w), zero_division=zero_division,
-            warn_for=warn_for,
-        )
-        return float(precision), float(recall), float(f1)
-    per_label = [_label_prf(true, pred, task, weight, k, zero_division, warn_for)
-                 for k in range(n_labels) if _label_annotated(true, task, weight, k)]
-    if not per_label:
+        return _micro_prf(true, pred, task, weight, zero_division, warn_for)
+    if scores is None:
+        scores = _labels_prf(true, pred, task, weight, zero_division, warn_for)
+    precision, recall, f1, support, annotated = scores
+    if not annotated.any():
         return (float("nan"),) * 3
-    values = np.array([row[:3] for row in per_label])
-    weights = (np.ones(len(values)) if average == "macro"
-               else np.array([row[3] for row in per_label]))
-    return tuple(_nan_average(v, weights) for v in values.T)
-
-
-def _label_annotated(true, task, weight, label_index):
-    labelled = true.multilabel[task.name][:, label_index] >= 0
-    return bool((labelled & (weight > 0)).any())
+    weights = (np.ones(int(annotated.sum())) if average == "macro"
+               else support[annotated])
+    return tuple(_nan_average(v[annotated], weights) for v in (precision, recall, f1))
 
 
 def _per_task(func, Y_true, Y_pred, task, schema, sample_weight, name):
@@ -627,9 +689,8 @@ def label_f1_score(Y_true, Y_pred, *, task=None, schema=None, sample_weight=None
         tasks = [t for t in true.schema if t.kind == "multilabel"]
     index, values = [], []
     for t in tasks:
-        for k, label in enumerate(t.classes):
-            index.append((t.name, label))
-            values.append(_label_prf(true, pred, t, weight, k, zero_division, ("f-score",))[2])
+        index.extend((t.name, label) for label in t.classes)
+        values.extend(_labels_prf(true, pred, t, weight, zero_division, ("f-score",))[2])
     if task is not None:
         return pd.Series(values, index=pd.Index([i[1] for i in index], name="label"),
                          name="f1", dtype=float)
@@ -706,8 +767,11 @@ def task_report(Y_true, Y_pred, *, schema=None, sample_weight=None, zero_divisio
             "n_not_applicable": int((codes == NOT_APPLICABLE).sum()),
             "accuracy": _task_accuracy(true, pred, task, weight),
         }
+        scores = (_labels_prf(true, pred, task, weight, zero_division)
+                  if task.kind == "multilabel" else None)
         for average in _AVERAGES:
-            p, r, f = _task_prf(true, pred, task, weight, average, zero_division)
+            p, r, f = _task_prf(true, pred, task, weight, average, zero_division,
+                                scores=scores)
             row.update({f"precision_{average}": p, f"recall_{average}": r, f"f1_{average}": f})
         rows.append(row)
         index.append((task.name, ""))
@@ -716,8 +780,8 @@ def task_report(Y_true, Y_pred, *, schema=None, sample_weight=None, zero_divisio
         for k, label in enumerate(task.classes):
             labelled, tb, pb = _label_arrays(true, pred, task, k)
             n_na = int((codes == NOT_APPLICABLE).sum())
-            p, r, f, _ = _label_prf(true, pred, task, weight, k, zero_division)
-            if (labelled & (weight > 0)).any():
+            p, r, f = (float(v[k]) for v in scores[:3])
+            if scores[4][k]:
                 acc = float(np.average(tb[labelled] == pb[labelled], weights=weight[labelled]))
             else:
                 acc = float("nan")

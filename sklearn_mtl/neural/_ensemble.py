@@ -332,6 +332,12 @@ class MemberHoldout(Callback):
     all equal with ``select="shared"``, except 0 for a member that never saw a held-out
     label and keeps its last weights).
 
+    A callback after this one that restores weights of its own choice at the end of
+    training (skorch's ``EarlyStopping`` or ``Checkpoint`` with ``load_best=True``, e.g.
+    among the estimator's ``callbacks``) wins, as an explicit setting: this one then
+    restores nothing (nor keeps one input view), records that callback's restored epoch
+    as every member's ``member_best_epochs`` and its name as ``member_restored_by``.
+
     The held-out evaluation reads the training data through the net's own iterator (in
     order, in batches of ``batch_size``), so arrays, sparse matrices and datasets alike
     are evaluated batch by batch.
@@ -429,6 +435,13 @@ class MemberHoldout(Callback):
     def on_train_end(self, net, **kwargs):
         if not getattr(self, "active_", False):
             return
+        deferred = self._restored_after(net)
+        if deferred is not None:
+            # a callback after this one restores weights of its own choice at the end
+            # (skorch's EarlyStopping or Checkpoint with load_best=True): an explicit
+            # setting wins, and history says what the members end with, not our epoch
+            self._defer(net, *deferred)
+            return
         keep = torch.isfinite(self.best_loss_)  # a member that never saw a held-out label
         with torch.no_grad():
             for best, p in zip(self.best_state_, self.params_):
@@ -439,6 +452,44 @@ class MemberHoldout(Callback):
         net.history.record("member_best_epochs", self.best_epoch_.tolist())
         if getattr(net, "verbose", 0):
             print(self._restored_message(net))
+        del self.X_, self.y_, self.params_, self.best_state_
+        self.__dict__.pop("fold_rows_", None)
+
+    def _restored_after(self, net):
+        """``(name, callback)`` of the last callback after this one in ``net`` that
+        restores the weights at the end of training (``load_best=True``), or None."""
+        found, after = None, False
+        for name, callback in getattr(net, "callbacks_", None) or []:
+            if callback is self:
+                after = True
+            elif after and getattr(callback, "load_best", False) and (
+                    getattr(callback, "monitor", None) is not None):
+                found = (name, callback)
+        return found
+
+    def _defer(self, net, name, callback):
+        """Leave the weights to ``callback``, which restores its own best epoch: record
+        that epoch for every member (when the callback tells it) and ``name`` as
+        ``member_restored_by``, and print both with ``verbose``."""
+        epochs = self.best_epoch_.tolist()
+        epoch = getattr(callback, "best_epoch_", None)  # skorch's EarlyStopping
+        monitor = getattr(callback, "monitor", None)
+        if epoch is None and isinstance(monitor, str):  # a Checkpoint: its last save
+            saved = [row.get("epoch", i + 1) for i, row in enumerate(net.history)
+                     if row.get(monitor) is True]
+            epoch = saved[-1] if saved else None
+        if epoch is not None and epoch <= 0:  # nothing stored: the last epoch's weights
+            epoch = len(net.history)
+        if epoch is not None:
+            net.history.record("member_best_epochs", [int(epoch)] * len(epochs))
+        net.history.record("member_restored_by", name)
+        if getattr(net, "verbose", 0):
+            chosen = "" if epoch is None else f" (epoch {epoch})"
+            ours = (f"epoch {epochs[0]}" if len(set(epochs)) == 1 and epochs[0] > 0
+                    else "epochs " + ", ".join(str(e) if e else "last" for e in epochs))
+            print(f"The members keep the weights that callback {name!r} restores"
+                  f"{chosen}, as its load_best=True asks; the ensemble's held-out score "
+                  f"was lowest at {ours} of {self.epoch_}.")
         del self.X_, self.y_, self.params_, self.best_state_
         self.__dict__.pop("fold_rows_", None)
 

@@ -237,17 +237,41 @@ def rescale_task_output(module, j, scale, shift):
             heads.bias[rows].mul_(scale).add_(shift)
 
 
-def infer_out_features(trunk, sample):
-    """Width of the trunk's output for one input ``sample`` batch (eval mode, no grad)."""
+def infer_out_features(trunk, sample, stated=None):
+    """Width of the trunk's output for one input ``sample`` batch (eval mode, no grad).
+
+    A user's trunk is checked here, where an error can name it, rather than failing in
+    the heads in the middle of training: its parameters must be float32 (the network
+    reads every input as float32), its output a tensor of shape (batch, n_features),
+    and ``n_features`` the width it states (``stated``, its ``out_features``) if any.
+    """
+    name = type(trunk).__name__
+    dtypes = sorted({str(p.dtype).removeprefix("torch.") for p in trunk.parameters()
+                     if p.is_floating_point() and p.dtype != torch.float32})
+    if dtypes:
+        raise ValueError(
+            f"The trunk ({name}) has {' and '.join(dtypes)} parameters, but the network "
+            f"reads X as float32 and computes in float32: build the trunk in float32 "
+            f"(trunk.float())."
+        )
     was_training = trunk.training
     trunk.eval()
     with torch.no_grad():
         out = trunk(sample)
     trunk.train(was_training)
-    if out.ndim != 2:
+    if not isinstance(out, torch.Tensor) or out.ndim != 2:
+        got = (f"shape {tuple(out.shape)}" if isinstance(out, torch.Tensor)
+               else f"a {type(out).__name__}")
         raise ValueError(
-            f"The trunk must map a batch to features of shape (batch, n_features); it "
-            f"returned shape {tuple(out.shape)}."
+            f"The trunk ({name}) must map a batch to one tensor of features of shape "
+            f"(batch, n_features); it returned {got} for a batch of shape "
+            f"{tuple(sample.shape)}."
+        )
+    if stated is not None and stated != out.shape[1]:
+        raise ValueError(
+            f"The trunk ({name}) states out_features={stated!r}, but it returned "
+            f"{out.shape[1]} features for a batch of shape {tuple(sample.shape)}; the "
+            f"heads are built for out_features: make it the width of its output."
         )
     return out.shape[1]
 

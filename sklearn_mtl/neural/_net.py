@@ -403,7 +403,10 @@ class TaskLosses(Callback):
     epoch, weighted by batch size, as skorch does for ``train_loss``. The validation
     losses are each task's weighted mean over the whole validation data (each batch's
     weighted by the weights its labels carry: :func:`validation_task_means`), so a
-    batch of samples of weight 0, or without a task's label, counts for nothing. On a
+    batch of samples of weight 0, or without a task's label, counts for nothing. A task
+    without any label of positive weight in the validation data has no
+    ``valid_loss_<task>`` (nor ``valid_acc_<task>``): a 0 there read as a perfect score
+    (``valid_loss`` still adds its 0). On a
     validation split the net also counts each task's wrong and labelled entries per
     batch (a multilabel task's per label), which give the accuracy, as skorch's
     classifiers record ``valid_acc``.
@@ -419,18 +422,44 @@ class TaskLosses(Callback):
             if not rows:
                 continue
             means = validation_task_means(rows) if prefix == "valid" else None
+            scored = [True] * len(self.task_names)
             if means is None:
                 losses = np.array([b[f"{prefix}_task_losses"] for b in rows])
                 sizes = np.array([b[f"{prefix}_batch_size"] for b in rows])
                 means = np.average(losses, axis=0, weights=sizes)
-            for name, value in zip(self.task_names, means):
-                net.history.record(f"{prefix}_loss_{name}", float(value))
+            else:
+                scored = np.sum([b["valid_task_weights"] for b in rows], axis=0) > 0
+                self._check_monitors(net, [name for name, ok in zip(self.task_names, scored)
+                                           if not ok])
+            for name, value, ok in zip(self.task_names, means, scored):
+                if ok:
+                    net.history.record(f"{prefix}_loss_{name}", float(value))
         counts = [b["valid_task_errors"] for b in batches if "valid_task_errors" in b]
         if counts:
             wrong, given = np.sum(counts, axis=0)
             for name, w, g, kind in zip(self.task_names, wrong, given, net.task_kinds()):
                 if g > 0 and kind != "regression":
                     net.history.record(f"valid_acc_{name}", float(1.0 - w / g))
+
+
+    @staticmethod
+    def _check_monitors(net, unscored):
+        """A ``ValueError`` for a callback monitoring ``valid_loss_<task>`` or
+        ``valid_acc_<task>`` of a task without a label in the validation data: the
+        history records neither, where skorch would fail with a ``KeyError``."""
+        for task in unscored:
+            for name, callback in getattr(net, "callbacks_", None) or []:
+                monitor = getattr(callback, "monitor", None)
+                if not isinstance(monitor, str):
+                    continue
+                key = monitor[:-len("_best")] if monitor.endswith("_best") else monitor
+                if key in (f"valid_loss_{task}", f"valid_acc_{task}"):
+                    raise ValueError(
+                        f"Callback {name!r} monitors {monitor!r}, but the validation data "
+                        f"hold no label of task {task!r} (or only labels of weight 0): the "
+                        "history records no such score. Monitor 'valid_loss' or another "
+                        "task's score, or give validation data that label this task."
+                    )
 
 
 def validation_task_means(rows):

@@ -792,15 +792,30 @@ def _center_scale(values, how):
 def _center_scale_of(values, how):
     """Per column, the centre and scale (``how``: "robust" or "standard"), and whether
     the values overflowed in the computing (the column has a value, and a statistic taken
-    on the way is not finite)."""
+    on the way is not finite). A column without a value is centred at 0 and scaled by 1."""
+    present = (~np.isnan(values)).any(axis=0)
+    if present.all():
+        return _center_scale_of_present(values, how)
+    # numpy warns of an all-NaN column; those are left out rather than silenced with
+    # warnings.catch_warnings, which swaps the process's filters: fits in threads
+    # (GridSearchCV under the threading backend) left RuntimeWarning ignored for good.
     n_cols = values.shape[1]
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column: centre 0
-        present = (~np.isnan(values)).any(axis=0)
+    center, scale = np.zeros(n_cols), np.ones(n_cols)
+    overflow = np.zeros(n_cols, dtype=bool)
+    if present.any():
+        c, s, o = _center_scale_of_present(values[:, present], how)
+        center, scale = center.astype(c.dtype), scale.astype(s.dtype)
+        center[present], scale[present], overflow[present] = c, s, o
+    return center, scale, overflow
+
+
+def _center_scale_of_present(values, how):
+    """:func:`_center_scale_of` of rows where each column holds at least one value."""
+    with np.errstate(all="ignore"):
         if how == "standard":
-            mean = np.nanmean(values, axis=0) if len(values) else np.zeros(n_cols)
+            mean = np.nanmean(values, axis=0)
             std = np.nanstd(values, axis=0)
-            overflow = present & ~(np.isfinite(mean) & np.isfinite(std))
+            overflow = ~(np.isfinite(mean) & np.isfinite(std))
             center = np.nan_to_num(mean)
             scale = np.nan_to_num(std)
             return center, np.where(scale > 0, scale, 1.0), overflow
@@ -815,7 +830,7 @@ def _center_scale_of(values, how):
     overflow |= (scale <= 0) & ~np.isfinite(spread)
     spread = np.nan_to_num(spread)
     scale = np.where(scale > 0, scale, np.where(spread > 0, spread / 2, 1.0))
-    return center, scale, present & overflow
+    return center, scale, overflow
 
 
 #: Beyond this size a centred and scaled value softly clips to ±3 to float64's precision
