@@ -56,7 +56,7 @@ from ._base import (
     tasks_from_classes,
     validate_features,
 )
-from ._decoding import _unique_rows, finalize, observed_combinations
+from ._decoding import _merged_combinations, finalize
 from ._encoder import EncodedLabels
 from ._frames import is_polars, to_pandas
 from ._schema import MISSING, NOT_APPLICABLE
@@ -781,11 +781,9 @@ class IndependentTaskClassifier(_BaselineMethods):
             check_same_length(X, encoded)
             if sample_weight is not None:  # checked as the first batch's are
                 sample_weight = check_sample_weight(sample_weight, X)
-            # this batch's combinations join those seen before, as the network's do:
-            # decoding over the observed ones could not predict them otherwise
-            both = np.vstack([self.observed_combinations_,
-                              observed_combinations(encoded, sample_weight)])
-            self.observed_combinations_ = _unique_rows(both) if len(both) else both
+            # this batch's combinations join those seen before, as the network's do
+            self.observed_combinations_ = _merged_combinations(
+                self.observed_combinations_, encoded, sample_weight)
         kwargs = _route(self, X, "partial_fit", sample_weight, partial_fit_params)
         if first:
             self.estimators_ = [

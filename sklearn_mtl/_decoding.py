@@ -142,9 +142,13 @@ def observed_combinations(encoded, sample_weight=None):
     for j, task in enumerate(schema):
         if not task.is_classification:
             combos[:, j] = np.where(combos[:, j] == NOT_APPLICABLE, NOT_APPLICABLE, 0)
-    if len(combos) == 0:
-        return combos
     return _unique_rows(combos)
+
+
+def _merged_combinations(observed, encoded, sample_weight=None):
+    """``observed`` joined by the combinations of another batch's labels ``encoded``
+    (``partial_fit``: decoding over the observed ones could not predict them otherwise)."""
+    return _unique_rows(np.vstack([observed, observed_combinations(encoded, sample_weight)]))
 
 
 def unseen_combination_mass(encoded, sample_weight=None):
@@ -164,9 +168,10 @@ def unseen_combination_mass(encoded, sample_weight=None):
     encoded : EncodedLabels
         Training labels.
     sample_weight : array-like of shape (n_samples,), default=None
-        Each row counts as its weight, a frequency (as in ``lookup``): a row of weight 2
-        as the row twice, so its combination is not seen once; a row of weight 0 not at
-        all. A combination seen "once" is one whose rows weigh 1 or less together.
+        A row of weight 0 is left out, as if dropped; the others count once each,
+        whatever their weight. Weights are often fractions (``"balanced"`` class
+        weights, weights normalised to sum to 1): read as frequencies, they would make
+        the mass, and the decoding ``decode="auto"`` picks by it, depend on their scale.
 
     Returns
     -------
@@ -180,25 +185,12 @@ def unseen_combination_mass(encoded, sample_weight=None):
     partial = encoded.codes[:, clf]
     known = partial != MISSING
     some = ~known.all(1) & known.any(1)
-    if sample_weight is None:
-        _, counts = _unique_rows(complete, return_counts=True)
-        unseen, rows = float((counts == 1).sum()), float(len(complete))
-        partial_weight = np.ones(int(some.sum()))
-    else:
-        # frequencies: a combination's count is its rows' total weight (weight 2: the row
-        # twice, as fit on the repeated rows counts it; weight 0: dropped)
-        weight = np.asarray(sample_weight, dtype=float)
-        complete_weight = weight[_complete(encoded) & (weight > 0)]  # ``complete``'s rows
-        _, inverse = np.unique(complete, axis=0, return_inverse=True)
-        totals = np.bincount(inverse.reshape(-1), weights=complete_weight)
-        unseen, rows = float(totals[totals <= 1].sum()), float(totals.sum())
-        some &= weight > 0
-        partial_weight = weight[some]
+    if sample_weight is not None:
+        some &= np.asarray(sample_weight) > 0
+    _, counts = _unique_rows(complete, return_counts=True)
     partial, known = partial[some], known[some]
     new = ~_agrees_with_some(partial, known, complete)
-    unseen += float(partial_weight[new].sum())
-    rows += float(partial_weight.sum())
-    return float(unseen / rows)
+    return float(((counts == 1).sum() + new.sum()) / (len(complete) + len(partial)))
 
 
 def _agrees_with_some(partial, known, complete, chunk_bytes=1 << 24):
@@ -255,6 +247,9 @@ def _unique_rows(codes, return_counts=False):
     (much faster than numpy's row sort when a key fits in an int64), counted with
     ``bincount`` when the key space is no larger than the data. With ``return_counts``,
     also how often each row occurs, as ``np.unique`` gives them."""
+    if len(codes) == 0:  # no row: no minimum to shift by
+        rows = codes.copy()
+        return (rows, np.zeros(0, dtype=np.int64)) if return_counts else rows
     low = codes.min(axis=0)
     shifted = codes - low
     radix = shifted.max(axis=0) + 1

@@ -38,8 +38,7 @@ from ._base import (
 )
 from ._decoding import (
     JointDecoder,
-    _unique_rows,
-    observed_combinations,
+    _merged_combinations,
     unseen_combination_mass,
 )
 from ._decoding import _finish as finish_decoding
@@ -210,15 +209,18 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     task_weights : dict of str -> float, default=None
         Loss weight w_t of each task (default 1).
     class_weight : "balanced", dict, default=None
-        Per-class loss weights: ``"balanced"`` for every classification task, or
+        Per-class loss weights: ``"balanced"`` for every binary and multiclass task, or
         ``{task: "balanced" or {class: weight}}``; with a single task also
-        ``{class: weight}``, as for scikit-learn classifiers.
+        ``{class: weight}``, as for scikit-learn classifiers. ``"balanced"`` is
+        ``compute_class_weight("balanced", ...)`` over the task's applicable annotated
+        labels, weighted by ``sample_weight``; a declared class absent from them weighs 1.
     pos_weight : "balanced" or dict, default=None
         Weight of the positive term of the BCE loss of binary tasks and of each label of
         multilabel tasks (``pos_weight`` of ``BCEWithLogitsLoss``): ``"balanced"`` for
         every binary and multilabel task, or ``{task: "balanced", float or array of one
         weight per label}``. ``"balanced"`` is n_negative / n_positive per label, over
-        the applicable annotated samples.
+        the applicable annotated samples (1 for a label without positives or without
+        negatives).
     loss_weighting : {"fixed", "uncertainty", "dwa", "gradnorm", "pcgrad"} or strategy, \
             default="fixed"
         How the task losses are combined: constant ``task_weights`` (``"fixed"``),
@@ -456,8 +458,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     unseen_combination_mass_ : float
         Good–Turing estimate of the chance that a new sample's label combination never
         occurred in training: the share of training samples whose combination occurs
-        once (a sample counts as its ``sample_weight``: weight 2 as the sample twice, 0
-        not at all). ``decode="auto"`` reads it.
+        once (a sample of ``sample_weight`` 0 is left out; the others count once each,
+        whatever their weight). ``decode="auto"`` reads it.
     preprocessor_ : TabularPreprocessor or None
         The fitted ``preprocessing`` of a 2-D table (in memory or memory-mapped);
         ``None`` for images, clips, sparse matrices, datasets and ``preprocessing=None``.
@@ -1046,9 +1048,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             # the combinations of these labels join those seen before (decoding over the
             # observed ones could not predict them); a new fit's labels give the mass
             # of new combinations to expect, a partial_fit batch's alone would not
-            both = np.vstack([self.observed_combinations_,
-                              observed_combinations(encoded, sample_weight)])
-            self.observed_combinations_ = _unique_rows(both) if len(both) else both
+            self.observed_combinations_ = _merged_combinations(
+                self.observed_combinations_, encoded, sample_weight)
             if not partial:
                 self.unseen_combination_mass_ = unseen_combination_mass(encoded, sample_weight)
                 self._apply_training_params(encoded, sample_weight)
@@ -1181,18 +1182,25 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 "warm_start=False (or clone the estimator) to train a new network."
             )
 
+    def _changed_params(self):
+        """The names of the network's, loss's and optimizer's parameters changed since
+        the network was built (or last fitted), in ``_recorded_params``' order; None for
+        a model saved before the parameters were recorded."""
+        fitted = self.__dict__.get("_fit_params")
+        if fitted is None:
+            return None
+        now = self._recorded_params()
+        return [name for name in now if name in fitted and now[name] != fitted[name]]
+
     def _warn_params_kept(self):
         """In ``partial_fit``: a warning naming the network's, loss's and optimizer's
         parameters changed since the network was built (or last fitted), which
         ``partial_fit`` does not apply (it trains on as it is, as ``MLPClassifier``'s
         keeps its optimizer), rather than ignoring a new ``lr`` in silence."""
-        fitted = self.__dict__.get("_fit_params")
-        if fitted is None:  # a model saved before the parameters were recorded
-            return
-        now = self._recorded_params()
-        changed = [name for name in now if name in fitted and now[name] != fitted[name]]
+        changed = self._changed_params()
         if changed:
-            rate = f" (it trains at lr={fitted['lr']!r})" if "lr" in changed else ""
+            rate = (f" (it trains at lr={self._fit_params['lr']!r})" if "lr" in changed
+                    else "")
             warnings.warn(
                 f"{', '.join(changed)} changed since the network was fitted; partial_fit "
                 f"trains the network, its loss and its optimizer on as they are{rate}, as "
@@ -1212,11 +1220,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         parameter, or a new strategy with learned parameters, builds a new optimizer,
         whose moments start again, as ``MLPClassifier``'s warm start does. Nothing
         changed: the network trains on as it is."""
-        fitted = self.__dict__.get("_fit_params")
-        if fitted is None:  # a model saved before the parameters were recorded
+        changed = self._changed_params()
+        if changed is None:
             return
-        now = self._recorded_params()
-        changed = {name for name in now if name in fitted and now[name] != fitted[name]}
+        changed = set(changed)
+        # "balanced" is counted on each fit's labels, as a warm-started LogisticRegression
+        # or SGDClassifier counts it: the first fit's counts weighed this one's classes
+        changed |= {name for name in ("class_weight", "pos_weight")
+                    if _names_balanced(getattr(self, name))}
         net = self.net_
         new_optimizer = bool(changed & set(_OPTIMIZER_PARAMS))
         if changed & set(_LOSS_PARAMS):
@@ -1253,7 +1264,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             vars(net).update(kwargs)
             net.optimizer, net.lr = self.optimizer, self.lr
             net._initialize_optimizer()
-        self._fit_params = now
+        self._fit_params = self._recorded_params()
 
     def _views_wanted(self, X):
         """Whether ``fit`` trains the recipe's two input views (see ``input_view_``): a
@@ -1474,8 +1485,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         does): a parameter of theirs set since (``lr`` too) is not applied, with a
         warning naming it (a warm start applies it). ``early_stopping``
         does not apply (there is no held-out part of a batch); ``class_weight`` and
-        ``pos_weight`` set to ``"balanced"`` are computed on the first batch, and so is
-        the preprocessing (``preprocessor_``), kept for the later batches.
+        ``pos_weight`` set to ``"balanced"`` are computed on the first batch (a class
+        absent from it weighs 1), and so is the preprocessing (``preprocessor_``), kept
+        for the later batches.
 
         Parameters
         ----------
@@ -1644,7 +1656,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             present = codes >= 0
             w = _weights_of(sample_weight, len(codes))[present]
             counts = np.bincount(codes[present], weights=w, minlength=k)
-            return w.sum() / (k * np.where(counts > 0, counts, 1.0))
+            # n_samples / (n_classes * count) over the classes the labels hold, as
+            # compute_class_weight divides; a declared class they lack weighs 1 (counted
+            # over every declared class, the others shrank, and a class first seen in a
+            # later partial_fit batch weighed the first batch's whole weight)
+            seen = counts > 0
+            weights = np.ones(k)
+            weights[seen] = w.sum() / (seen.sum() * counts[seen])
+            return weights
         if not isinstance(spec, Mapping):
             raise ValueError(
                 f"class_weight for task {task.name!r} must be 'balanced' or a dict "
@@ -1705,7 +1724,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 w = _weights_of(sample_weight, len(labels))[:, None]
                 positive = ((labels == 1) * w).sum(axis=0)
                 negative = ((labels == 0) * w).sum(axis=0)
-                value = negative / np.where(positive > 0, positive, 1.0)
+                # a label without negatives was weighted 0: its positives weighed
+                # nothing and it never learned them; without both, 1 (no balancing)
+                both = (positive > 0) & (negative > 0)
+                value = np.where(both, negative / np.where(both, positive, 1.0), 1.0)
             else:
                 try:
                     value = np.atleast_1d(np.asarray(value, dtype=float))
@@ -2600,6 +2622,12 @@ def _positive_rows(sample_weight):
     with np.errstate(invalid="ignore"):
         rows = weight > 0
     return None if rows.all() else rows
+
+
+def _names_balanced(spec):
+    """Whether a ``class_weight`` or ``pos_weight`` asks for ``"balanced"`` anywhere."""
+    values = spec.values() if isinstance(spec, Mapping) else [spec]
+    return any(isinstance(v, str) and v == "balanced" for v in values)
 
 
 def _weights_of(sample_weight, n):

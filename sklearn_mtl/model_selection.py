@@ -743,9 +743,10 @@ def _lay_out(task, pieces, n, fill):
     ``Y``: a fold's class (label) goes to its column; columns it lacks get ``fill``."""
     first = np.asarray(pieces[0][2])
     flat = [classes for _, classes, values in pieces if np.ndim(values) == 1]
-    if flat and task.kind != "regression" and len(flat) < len(pieces) or (
-            flat and task.kind in ("multiclass", "multilabel")):
-        # a decision_function of two classes: one column, which cannot say the others'
+    # a decision_function of two classes: one column, which cannot say the others' (a
+    # binary task's is laid out as it is where every fold gives one)
+    if flat and task.kind != "regression" and (
+            task.kind != "binary" or len(flat) < len(pieces)):
         raise ValueError(
             f"Task {task.name!r}: a training fold shows {len(flat[0])} of the task's "
             f"{len(task.classes)} classes, and its decision_function is then one column, "

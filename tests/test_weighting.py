@@ -399,10 +399,11 @@ def test_a_combination_seen_only_with_weight_zero_is_not_observed():
     pd.testing.assert_frame_equal(weighted.predict(X), repeated.predict(X))
 
 
-def test_unseen_combination_mass_counts_weights_as_frequencies():
-    """The Good-Turing mass that chooses the default network's decoding counted each
-    row once: a combination of one row of weight 3 was "seen once", one seen only on
-    rows of weight 0 was seen."""
+def test_unseen_combination_mass_drops_weight_zero_and_ignores_the_scale():
+    """The Good-Turing mass that chooses the default network's decoding counted rows of
+    weight 0: a combination seen only on them was "seen". Those rows are left out now;
+    the others count once each, so weights of any scale ("balanced" fractions, weights
+    summing to 1) give the mass of the unweighted rows they keep."""
     from sklearn_mtl import StructuredLabelEncoder
     from sklearn_mtl._decoding import unseen_combination_mass
 
@@ -411,18 +412,17 @@ def test_unseen_combination_mass_counts_weights_as_frequencies():
     Y.loc[0, "b"], Y.loc[[1, 2], "b"] = "u", "v"  # a class seen on one row, one on two
     Y.loc[10:15, "a"] = None  # rows with a label missing count too
     w = rng.randint(0, 4, 60).astype(float)
-    w[[0, 1, 2]] = [3.0, 0.0, 1.0]
-    rows = np.repeat(np.arange(60), w.astype(int))
+    w[[0, 1, 2]] = [3.0, 0.0, 1.0]  # "v" now seen once: its other row weighs 0
+    kept = w > 0
     encoder = StructuredLabelEncoder().fit(Y)
-    repeated = unseen_combination_mass(encoder.transform(Y.iloc[rows]))
+    dropped = unseen_combination_mass(encoder.transform(Y[kept]))
+    assert dropped != unseen_combination_mass(encoder.transform(Y))
+    for scale in (1.0, 1e-3, 1.0 / w.sum(), 50.0):
+        assert unseen_combination_mass(encoder.transform(Y), w * scale) == dropped
     # the estimator's own, which "auto" decodes by
     X = rng.normal(size=(60, 3)).astype(np.float32)
-    fitted = small(max_epochs=1).fit(X, Y, sample_weight=w)
-    assert fitted.unseen_combination_mass_ == pytest.approx(repeated)
-    assert unseen_combination_mass(encoder.transform(Y), w) == pytest.approx(repeated)
-    kept = w > 0
-    assert unseen_combination_mass(encoder.transform(Y), np.where(kept, 1.0, 0.0)) == (
-        pytest.approx(unseen_combination_mass(encoder.transform(Y[kept]))))
+    fitted = small(max_epochs=1).fit(X, Y, sample_weight=w / w.sum())
+    assert fitted.unseen_combination_mass_ == dropped
 
 
 def test_threshold_tuner_leaves_out_samples_of_weight_zero():
@@ -489,3 +489,58 @@ def test_preprocessing_is_fitted_on_the_samples_of_positive_weight():
     dropped = small(**params, max_epochs=1).fit(X[10:], Y[10:])
     np.testing.assert_array_equal(weighted.preprocessor_.transform(X),
                                   dropped.preprocessor_.transform(X))
+
+
+def test_balanced_class_weight_is_scikit_learns_on_the_labelled_rows():
+    """As compute_class_weight("balanced") over the applicable, annotated labels with
+    their sample weights; a declared class absent from them weighs 1 (the weights were
+    divided by every declared class, and the absent one weighed the whole sample)."""
+    from sklearn.utils.class_weight import compute_class_weight
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    car = np.where(X[:, 0] > 0.3, "yes", "no")
+    color = np.where(car == "yes", np.where(X[:, 1] > 0.5, "red", "blue"), None).astype(object)
+    color[:3] = None  # missing labels
+    Y = pd.DataFrame({"car": car, "color": color})
+    tasks = [Task("car"), Task("color", classes=["blue", "red", "green"], gate=("car", "yes"))]
+    w = rng.randint(0, 4, 40).astype(float)
+    clf = small(tasks=tasks, class_weight="balanced", max_epochs=1).fit(X, Y, sample_weight=w)
+    labelled = pd.notna(color)
+    expected = compute_class_weight("balanced", classes=np.array(["blue", "red"]),
+                                    y=color[labelled], sample_weight=w[labelled])
+    np.testing.assert_allclose(clf._class_weight_values[1], [*expected, 1.0])
+    np.testing.assert_allclose(
+        clf._class_weight_values[0],
+        compute_class_weight("balanced", classes=np.array(["no", "yes"]), y=car,
+                             sample_weight=w),
+    )
+
+
+def test_balanced_pos_weight_of_a_label_without_negatives_is_one():
+    """A label positive on every sample was weighted 0 / n = 0: its positives weighed
+    nothing, and its probability stayed where the untrained head put it."""
+    X, Y = rare_data(n=120)
+    Y = Y.assign(tags=[{"always"} | set(t) for t in Y["tags"]])
+    clf = small(pos_weight="balanced", max_epochs=20).fit(X, Y)
+    j = clf.schema_.index("tags")
+    always = list(clf.schema_["tags"].classes).index("always")
+    assert getattr(clf.net_.criterion_, f"pos_weight_{j}")[always] == 1.0
+    assert clf.predict_proba(X, task="tags")[:, always].mean() > 0.7  # 0.50 before
+
+
+@pytest.mark.parametrize("param", ["class_weight", "pos_weight"])
+def test_warm_start_counts_balanced_on_each_fits_labels(param):
+    """As a warm-started LogisticRegression or SGDClassifier: "balanced" is counted on
+    the labels of the fit at hand (the first fit's counts stayed)."""
+    X, Y = rare_data(n=60)
+    second = Y.assign(flag=np.where(np.arange(60) % 2, "yes", "no"))
+    warm = small(**{param: "balanced"}, warm_start=True, max_epochs=1).fit(X, Y)
+    warm.fit(X, second)
+    fresh = small(**{param: "balanced"}, max_epochs=1).fit(X, second)
+    j = fresh.schema_.index("flag")
+    values = "_class_weight_values" if param == "class_weight" else "_pos_weight_values"
+    np.testing.assert_allclose(getattr(warm, values)[j], getattr(fresh, values)[j])
+    np.testing.assert_allclose(getattr(warm, values)[j], 1.0)
+    if param == "pos_weight":
+        np.testing.assert_allclose(getattr(warm.net_.criterion_, f"pos_weight_{j}"), [1.0])

@@ -307,7 +307,7 @@ def _label_arrays(true, pred, task, label_index):
     return tb >= 0, tb, np.where(given, pb, MISSING).astype(np.int8)
 
 
-def _label_counts(true, pred, task, weight):
+def _label_counts(true, pred, task):
     """Masks of a multilabel task, samples x labels: (annotated, true positive, predicted
     positive; a prediction that is missing or gated off is no positive)."""
     j = true.schema.index(task.name)
@@ -328,7 +328,7 @@ def _labels_prf(true, pred, task, weight, zero_division=0, warn_for=_PRF):
     after sample, as scikit-learn's ``np.bincount`` sums them (a sum over the first
     axis adds row after row), so the scores are equal to the last bit.
     """
-    labelled, is_true, is_pred = _label_counts(true, pred, task, weight)
+    labelled, is_true, is_pred = _label_counts(true, pred, task)
     column = weight[:, None]
 
     def per_label(mask):
@@ -350,7 +350,7 @@ def _micro_prf(true, pred, task, weight, zero_division=0, warn_for=_PRF):
     """The micro (precision, recall, f1) of a multilabel task: scikit-learn's on all
     labels' annotated samples stacked label after label, from the counts summed in that
     order."""
-    labelled, is_true, is_pred = _label_counts(true, pred, task, weight)
+    labelled, is_true, is_pred = _label_counts(true, pred, task)
     if not labelled.any():
         return (float("nan"),) * 3
 
@@ -370,8 +370,7 @@ def _counts_prf(tp_sum, pred_sum, true_sum, zero_division, warn_for, where=None,
     warns as scikit-learn does with ``"warn"``, for the entries in ``scored`` only)."""
     fp, fn = pred_sum - tp_sum, true_sum - tp_sum
     pred_sum, true_sum = tp_sum + fp, tp_sum + fn
-    fill = np.nan if not isinstance(zero_division, str) and np.isnan(zero_division) else (
-        0.0 if isinstance(zero_division, str) else float(zero_division))
+    fill = 0.0 if isinstance(zero_division, str) else float(zero_division)  # "warn": 0
 
     def ratio(num, den, metric, modifier):
         zero = den == 0

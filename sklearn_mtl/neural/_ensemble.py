@@ -441,7 +441,14 @@ class MemberHoldout(Callback):
             # (skorch's EarlyStopping or Checkpoint with load_best=True): an explicit
             # setting wins, and history says what the members end with, not our epoch
             self._defer(net, *deferred)
-            return
+        else:
+            self._restore(net)
+        del self.X_, self.y_, self.params_, self.best_state_
+        self.__dict__.pop("fold_rows_", None)
+
+    def _restore(self, net):
+        """Each member's weights of its best held-out epoch (kept where it never saw a
+        held-out label), the input view chosen, recorded in ``member_best_epochs``."""
         keep = torch.isfinite(self.best_loss_)  # a member that never saw a held-out label
         with torch.no_grad():
             for best, p in zip(self.best_state_, self.params_):
@@ -452,8 +459,6 @@ class MemberHoldout(Callback):
         net.history.record("member_best_epochs", self.best_epoch_.tolist())
         if getattr(net, "verbose", 0):
             print(self._restored_message(net))
-        del self.X_, self.y_, self.params_, self.best_state_
-        self.__dict__.pop("fold_rows_", None)
 
     def _restored_after(self, net):
         """``(name, callback)`` of the last callback after this one in ``net`` that
@@ -490,8 +495,6 @@ class MemberHoldout(Callback):
             print(f"The members keep the weights that callback {name!r} restores"
                   f"{chosen}, as its load_best=True asks; the ensemble's held-out score "
                   f"was lowest at {ours} of {self.epoch_}.")
-        del self.X_, self.y_, self.params_, self.best_state_
-        self.__dict__.pop("fold_rows_", None)
 
     def _restored_message(self, net):
         """What ``on_train_end`` restored, in one line (printed with ``verbose``), as

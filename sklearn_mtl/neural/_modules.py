@@ -254,6 +254,9 @@ def infer_out_features(trunk, sample, stated=None):
             f"reads X as float32 and computes in float32: build the trunk in float32 "
             f"(trunk.float())."
         )
+    param = next(iter(trunk.parameters()), None)  # a trunk the user built on a GPU
+    if param is not None:
+        sample = sample.to(param.device)
     was_training = trunk.training
     trunk.eval()
     with torch.no_grad():

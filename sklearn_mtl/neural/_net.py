@@ -441,7 +441,6 @@ class TaskLosses(Callback):
                 if g > 0 and kind != "regression":
                     net.history.record(f"valid_acc_{name}", float(1.0 - w / g))
 
-
     @staticmethod
     def _check_monitors(net, unscored):
         """A ``ValueError`` for a callback monitoring ``valid_loss_<task>`` or
@@ -1064,26 +1063,23 @@ class MultiTaskNet(NeuralNet):
         if not training:  # a validation split: its accuracy (see TaskLosses), an
             # ensemble's of the members' pooled logits, as it predicts
             pooled = y_pred if k == 1 else [member_mean(out.float(), k) for out in y_pred]
-            errors = self._task_errors(pooled, labels)
-            self._record_batch("valid_task_errors", errors if self.__dict__.get(
-                "_deferred_reads") else errors.tolist())
+            counts = self._task_counts(pooled, labels)
             # the weight each task's labels carry in the batch: the epoch's validation
             # losses weigh the batches' by them (see validation_task_means)
-            weights = torch.stack([
-                labels[:, s["weight_start"] : s["weight_start"] + s["width"]].sum()
-                for s in self.criterion_.specs
-            ]).detach().double()
-            self._record_batch("valid_task_weights", weights if self.__dict__.get(
-                "_deferred_reads") else weights.tolist())
+            errors, weights = counts[:2], counts[2]
+            deferred = self.__dict__.get("_deferred_reads")
+            self._record_batch("valid_task_errors", errors if deferred else errors.tolist())
+            self._record_batch("valid_task_weights", weights if deferred else weights.tolist())
         return total, per_task
 
     def task_kinds(self):
         """Each task's kind, from the criterion."""
         return [spec["kind"] for spec in self.criterion_.specs]
 
-    def _task_errors(self, y_pred, y_true):
-        """(2, tasks): each task's wrong and labelled entries in one validation batch
-        (a multilabel task's labels; 0 for a regression task)."""
+    def _task_counts(self, y_pred, y_true):
+        """(3, tasks): each task's wrong and labelled entries in one validation batch
+        (a multilabel task's labels; 0 for a regression task), and the total loss
+        weight of its labels there."""
         held = torch.ones(1, y_true.shape[0], device=y_true.device)
         rows = []
         with torch.no_grad():
@@ -1092,7 +1088,7 @@ class MultiTaskNet(NeuralNet):
                 given = (weight > 0).to(wrong.dtype)
                 if spec["kind"] == "regression":
                     given = torch.zeros_like(given)
-                rows.append(torch.stack([(wrong * given).sum(), given.sum()]))
+                rows.append(torch.stack([(wrong * given).sum(), given.sum(), weight.sum()]))
         return torch.stack(rows, 1).double()
 
     def weight_columns(self):

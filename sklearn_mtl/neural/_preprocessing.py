@@ -810,7 +810,7 @@ def _center_scale_of(values, how):
 
 
 def _center_scale_of_present(values, how):
-    """:func:`_center_scale_of` of rows where each column holds at least one value."""
+    """:func:`_center_scale_of` of columns that each hold at least one value."""
     with np.errstate(all="ignore"):
         if how == "standard":
             mean = np.nanmean(values, axis=0)
