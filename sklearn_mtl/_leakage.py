@@ -7,6 +7,8 @@ Found from the columns of ``X`` and the labels alone, before any fit:
   nothing about a new sample;
 - an identifier **along which the rows follow a task's labels** (a file sorted by a label,
   then numbered): a model reads the label from the row's number, which a new row lacks;
+- a **task's labels** themselves, under another coding or the same (a label column left
+  in ``X``): a model reads the answer, which a new sample does not have;
 - a **subject's identifier**: values that come in groups of rows within which a task's
   labels agree (a patient's visits), alone or within another column (patients numbered
   from 1 in each centre). Shuffled folds put a subject's other rows in training, where a
@@ -63,8 +65,9 @@ PAIR_BUDGET = 20_000_000
 
 class LeakageWarning(UserWarning):
     """A feature column under which shuffled cross-validation scores mislead: an
-    identifier read as a feature, rows that follow a task's labels along it, or rows in
-    groups of one subject (see :func:`~sklearn_mtl.compare`'s ``groups``)."""
+    identifier read as a feature, rows that follow a task's labels along it, a task's
+    labels left in ``X``, or rows in groups of one subject (see
+    :func:`~sklearn_mtl.compare`'s ``groups``)."""
 
 
 def _checkable(column):
@@ -290,6 +293,32 @@ def subject_columns(X, labels):
     return found
 
 
+def label_columns(X, labels):
+    """``(column, [task, ...])`` for each column of ``X`` that holds a task's labels under
+    another coding or the same: one value of the column for each class of the task, on
+    every row that has both (``gender`` copied into ``X``, or ``is_female`` as bools), on
+    at least ``MIN_ROWS_FOR_IDS`` rows and two classes. A model reads the answer from such
+    a column, which a new sample would not have."""
+    found = []
+    coded = [(task, *_codes(labels[task])) for task in labels.columns]
+    for column in X.columns:
+        if not _checkable(X[column]):
+            continue
+        codes, n_values = _codes(_values(X[column]))
+        if not 2 <= n_values <= len(X) // 2:  # all distinct: a measurement, not labels
+            continue
+        tasks = []
+        for task, task_codes, n_labels in coded:
+            table = _table(codes, n_values, task_codes, n_labels)
+            seen = table > 0
+            if (table.sum() >= MIN_ROWS_FOR_IDS and seen.sum() >= 2
+                    and (seen.sum(axis=0) <= 1).all() and (seen.sum(axis=1) <= 1).all()):
+                tasks.append(task)
+        if tasks:
+            found.append((column, tasks))
+    return found
+
+
 def label_frame(encoded):
     """The classification tasks' labels of :class:`EncodedLabels` as a DataFrame of codes,
     NaN where a label is missing or gated off (multilabel and regression tasks left
@@ -333,6 +362,18 @@ def warn_leaky_columns(X, encoded, *, groups=None, stacklevel=3):
     if frame is None or len(frame) < MIN_ROWS_FOR_IDS:
         return
     labels = label_frame(encoded)
+    for column, tasks in label_columns(frame, labels):
+        held = " and ".join(repr(task) for task in tasks)
+        drop = (f"np.delete(X, {column}, axis=1)" if isinstance(X, np.ndarray)
+                else f"X.drop({column!r})" if is_polars(X)
+                else f"X.drop(columns=[{column!r}])")
+        warnings.warn(
+            f"The {names[column]} holds the labels of {held}: one value of it for each "
+            "class, on every labelled row. A model that reads every column of X reads the "
+            "answer there, which a new sample does not have, and the scores overrate it. "
+            f"Leave the labels out of X: {drop}.",
+            LeakageWarning, stacklevel=stacklevel,
+        )
     for column in frame.columns:
         if not looks_like_identifier(frame[column]):
             continue

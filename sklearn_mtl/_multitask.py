@@ -728,7 +728,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 self.preprocessor_ = None  # never a previous fit's
                 if X.ndim == 2 and self.preprocessing is not None:
                     self.n_features_in_ = X.shape[1]
-                    self._fit_preprocessor(_row_sample(X, _MEMMAP_FIT_ROWS))
+                    self._fit_preprocessor(_row_sample(
+                        X, _MEMMAP_FIT_ROWS, self.__dict__.get("_weighted_rows")))
                 elif X.ndim > 2:
                     self._warn_step_unused(
                         f"a memory map of {X.ndim - 1}-D samples (images, clips)")
@@ -2677,13 +2678,23 @@ class _QueryKeys:
 _MEMMAP_FIT_ROWS = 200_000
 
 
-def _row_sample(X, n_rows):
+def _row_sample(X, n_rows, weighted=None):
     """The rows of a memory map that its preprocessor is fitted on, read into memory (in
     the dtype that ``table_dtype`` gives): every row, or ``n_rows`` of them drawn with a
     fixed seed (so that every process of a data-parallel fit draws the same), read in
-    file order."""
-    if X.shape[0] > n_rows:
-        X = X[np.sort(np.random.RandomState(0).choice(X.shape[0], n_rows, replace=False))]
+    file order. ``weighted`` (a mask of the rows of positive ``sample_weight``, see
+    ``_positive_rows``): the rows are those, as if the others were not in the file."""
+    index = None
+    if weighted is not None and len(weighted) == X.shape[0] and weighted.any():
+        # a sample of weight 0 is as if dropped, also beyond n_rows (where the mask
+        # cannot be applied to the sample afterwards): drawn among the others only
+        index = np.flatnonzero(weighted)
+    n = X.shape[0] if index is None else len(index)
+    if n > n_rows:
+        pick = np.sort(np.random.RandomState(0).choice(n, n_rows, replace=False))
+        X = X[pick if index is None else index[pick]]
+    elif index is not None:
+        X = X[index]
     return np.asarray(X, dtype=table_dtype(X.dtype))  # as an array in memory is validated
 
 

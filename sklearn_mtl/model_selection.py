@@ -126,32 +126,39 @@ class MultiTaskStratifiedKFold(_BaseKFold):
             warnings.warn(
                 f"The groups parameter is ignored by {type(self).__name__}", UserWarning
             )
-        labels = self._label_indicators(X, y)
+        labels, names = self._label_indicators(X, y, names=True)
         counts = labels.sum(axis=0)
-        rare = counts[(counts > 0) & (counts < self.n_splits)]
+        rare = np.flatnonzero((counts > 0) & (counts < self.n_splits))
         if len(rare):  # as StratifiedKFold warns: some test folds lack the label
+            # scikit-learn's words (filters match them), then the labels: "y" alone
+            # names no task nor class of a structured Y
+            rare = rare[np.argsort(counts[rare], kind="stable")]
+            shown = ", ".join(f"{names[k]} ({counts[k]})" for k in rare[:5])
+            more = f" and {len(rare) - 5} more" if len(rare) > 5 else ""
             warnings.warn(
-                f"The least populated label in y has only {rare.min()} members, which is "
-                f"less than n_splits={self.n_splits}.",
+                f"The least populated label in y has only {counts[rare[0]]} members, which "
+                f"is less than n_splits={self.n_splits}; labels with fewer members than "
+                f"folds: {shown}{more}.",
                 UserWarning,
             )
         return super().split(X, labels, groups)
 
-    def _label_indicators(self, X, y):
+    def _label_indicators(self, X, y, names=False):
         """The label indicators of ``y`` (see :func:`label_indicators`), one row per
-        sample of ``X``."""
+        sample of ``X``; with ``names``, ``(indicators, names)``, each column's label
+        named ``task='class'``."""
         if y is None:
             raise ValueError(
                 f"{type(self).__name__}.split needs the labels Y to stratify on; got y=None."
             )
         _check_gated_labels(self.gated_labels, f"{type(self).__name__}'s gated_labels")
-        labels = label_indicators(y, tasks=self.tasks, gated_labels=self.gated_labels)
+        labels, label_names = _indicators(y, self.tasks, self.gated_labels)
         if len(labels) != _num_samples(X):
             raise ValueError(
                 f"X has {_num_samples(X)} samples, but Y has {len(labels)}; expected one row "
                 "of labels per sample."
             )
-        return labels
+        return (labels, label_names) if names else labels
 
     def _iter_test_masks(self, X, y, groups=None):
         rng = check_random_state(self.random_state) if self.shuffle else None
@@ -280,23 +287,30 @@ def label_indicators(Y, *, tasks=None, gated_labels="raise"):
     indicators : ndarray of shape (n_samples, n_labels), dtype=bool
     """
     _check_gated_labels(gated_labels, "gated_labels")
+    return _indicators(Y, tasks, gated_labels)[0]
+
+
+def _indicators(Y, tasks, gated_labels):
+    """``(indicators, names)``: :func:`label_indicators`, and each column's label named
+    ``task='class'`` (``task='label'`` in a multilabel task)."""
     if isinstance(Y, EncodedLabels):
         encoded = Y
     else:
         encoder = StructuredLabelEncoder(tasks=_splitting_tasks(Y, tasks, gated_labels),
                                          gated_labels=gated_labels)
         encoded = encoder.fit_transform(Y)
-    columns = [np.zeros((encoded.n_samples, 0), dtype=bool)]
+    columns, names = [np.zeros((encoded.n_samples, 0), dtype=bool)], []
     for j, task in enumerate(encoded.schema):
         if task.kind == "regression":
             continue
         shown = [k for k, c in enumerate(task.classes) if not isinstance(c, _Unshown)]
+        names += [f"{task.name}={task.classes[k]!r}" for k in shown]
         if task.kind == "multilabel":
             columns.append(encoded.multilabel[task.name][:, shown] == 1)
         else:
             codes = encoded.codes[:, j]
             columns.append(codes[:, None] == np.array(shown, dtype=np.int64)[None, :])
-    return np.hstack(columns)
+    return np.hstack(columns), names
 
 
 class _Unshown:

@@ -227,8 +227,9 @@ class ParquetShards:
                     table = units[i][0].to_table(columns=columns)
                     try:
                         X = _features(table, self.features)
-                        X = torch.from_numpy(X.astype(np.float32, copy=False)
-                                             if transform is None else transform(X))
+                        X = torch.from_numpy(
+                            _no_gaps(X, self.features).astype(np.float32, copy=False)
+                            if transform is None else transform(X))
                     except RowError as exc:  # numbered in the row group
                         raise _in_input(exc, *self.places()[i]) from None
                     y = encode(table.select(self.targets).to_pandas())
@@ -272,6 +273,21 @@ def _features(table, columns):
     X = np.column_stack(cols) if cols else np.empty((table.num_rows, 0))
     _finite(X, columns)
     return X.astype(table_dtype(X.dtype), copy=False)
+
+
+def _no_gaps(values, names):
+    """``values`` read as they are (``preprocessing=None``), refused with the row and
+    column (``names``) of their first NaN: nothing imputes it, and the network's loss
+    would turn NaN (a "diverged" training), where an array in memory is refused."""
+    gaps = np.isnan(values)
+    if gaps.any():
+        row, col = np.argwhere(gaps)[0]
+        raise RowError(
+            "X holds NaN (a missing value) at row ", int(row), f", column {names[col]!r}; "
+            "with preprocessing=None the values reach the network as they are, so they "
+            "must be finite numbers. The default, preprocessing='auto', imputes gaps."
+        )
+    return values
 
 
 def _in_input(exc, first, path=None, in_file=0):
@@ -322,11 +338,20 @@ class _Epoch:
 def fit_shards(est, shards, y, sample_weight):
     """``MultiTaskClassifier.fit(shards)``: the schema from the label columns read up
     front (or the declared tasks), then an epoch loop over the row groups."""
+    from ._base import _check_task_labels
+    from ._decoding import unseen_combination_mass
     from ._multitask import _MEMMAP_FIT_ROWS
     from .neural._distributed import same_seed
     from .neural._weighting import resolve_strategy
 
     name = type(est).__name__
+    partial = bool(est.__dict__.get("_partial"))
+    if partial and hasattr(est, "net_"):  # (partial_fit sets warm_start itself)
+        raise ValueError(
+            "partial_fit cannot continue training on ParquetShards (an epoch over them "
+            "reads every row group, not one batch). Pass each batch in memory as X and "
+            f"y, or fit {name} on the shards with fit(shards) for max_epochs epochs."
+        )
     if y is not None:
         raise ValueError(
             f"With ParquetShards as X, {name} reads the labels from its targets columns "
@@ -348,8 +373,12 @@ def fit_shards(est, shards, y, sample_weight):
     # the classes, and the statistics of the labels as in memory (also with declared
     # tasks): regression target scaling, observed combinations, balanced weights.
     encoded = est._fit_labels(shards.labels())
+    # as in memory: a task with no label is refused (its head would train on nothing),
+    # one whose labels show a single class warns
+    _check_task_labels(encoded, batch=partial)
     est.n_features_in_ = shards.n_features
     est.feature_names_in_ = np.asarray(shards.features, dtype=object)
+    est._check_sample_shape((shards.n_features,), reset=True)  # not a previous fit's
     est._check_task_dicts()
     est._class_weight_values = [
         est._class_weights(task, encoded.codes[:, j]) for j, task in enumerate(est.schema_)
@@ -374,7 +403,8 @@ def fit_shards(est, shards, y, sample_weight):
         est._fit_preprocessor(sample if columns is None else pd.DataFrame(sample,
                                                                          columns=columns))
         transform = _Preprocess(est.preprocessor_, columns)
-    est.unseen_combination_mass_ = 1.0  # not measured on shards: independent decoding
+    # on every row's labels, as in memory: decode="auto" chooses its decoding by it
+    est.unseen_combination_mass_ = unseen_combination_mass(encoded)
     est._epochs, est._total_steps = est._training_length(len(shards))
     data = EncodedShards(shards, _ShardEncoder(est), transform)
     with est._rng_context(est._seed):

@@ -410,3 +410,72 @@ def test_compare_raises_the_fits_warnings_in_the_caller_once_each(n_jobs):
         warnings.simplefilter("ignore")  # the caller's filters decide
         compare({"product": model}, X, Y, cv=cv, progress=False, n_jobs=n_jobs)
     assert not caught
+
+
+def test_compare_warns_of_a_task_s_labels_left_in_X():
+    # A label column left in X (as taken from one table, X = df.drop(columns="id")), or
+    # recoded (bools), gives near-perfect folds; compare names it and how to drop it.
+    import warnings
+
+    from sklearn_mtl import LeakageWarning
+
+    rng = np.random.default_rng(0)
+    Y = pd.DataFrame({"sex": rng.choice(["f", "m"], 40), "grade": rng.choice(["a", "b", "c"], 40)})
+    Y.loc[3, "grade"] = None  # a missing label does not hide the copy
+    X = pd.DataFrame({"height": rng.normal(size=40), "sex": Y["sex"],
+                      "is_a": (Y["grade"] == "a").astype(float), "g": Y["grade"].map(
+                          {"a": 2, "b": 0, "c": 1}).astype("Int64")})
+    with pytest.warns(LeakageWarning) as caught:
+        compare({"prior": MostFrequentBaseline()}, X, Y, cv=2, progress=False)
+    messages = sorted(str(w.message) for w in caught if w.category is LeakageWarning)
+    assert len(messages) == 2  # 'is_a' holds one class of 'grade', not its labels
+    assert messages[0].startswith("The column 'g' of X holds the labels of 'grade': ")
+    assert messages[1].startswith("The column 'sex' of X holds the labels of 'sex': ")
+    assert messages[1].endswith("Leave the labels out of X: X.drop(columns=['sex']).")
+    with pytest.warns(LeakageWarning, match=r"The column 1 of X holds the labels of 'sex'"
+                      r".*np\.delete\(X, 1, axis=1\)\.$"):
+        compare({"prior": MostFrequentBaseline()}, X[["height", "sex"]].to_numpy(dtype=object),
+                Y, cv=2, progress=False)
+    with warnings.catch_warnings():  # features that only inform the labels: no warning
+        warnings.simplefilter("error", LeakageWarning)
+        compare({"prior": MostFrequentBaseline()}, X[["height", "is_a"]], Y, cv=2,
+                progress=False)
+
+
+def test_compare_names_the_task_and_class_too_rare_for_the_folds():
+    # "The least populated label in y" names nothing of a structured Y: the warning
+    # lists the task=class pairs with fewer samples than folds, the rarest first.
+    Y = pd.DataFrame({"race": [1] * 20 + [2] * 8 + [7, 4, 4, 1],
+                      "town": ["a", "b"] * 15 + ["c", "c"]})
+    X = np.arange(32.0).reshape(-1, 1)
+    with pytest.warns(UserWarning) as caught:
+        compare({"prior": MostFrequentBaseline()}, X, Y, cv=3, progress=False)
+    (message,) = [str(w.message) for w in caught if "least populated" in str(w.message)]
+    assert message == (
+        "The least populated label in y has only 1 members, which is less than n_splits=3; "
+        "labels with fewer members than folds: race=7 (1), race=4 (2), town='c' (2).")
+
+
+def test_task_report_names_the_task_of_an_ill_defined_precision():
+    # scikit-learn's UndefinedMetricWarning says "in labels with no predicted samples";
+    # on several tasks it says which task, after scikit-learn's words (filters match them).
+    import warnings
+
+    from sklearn.exceptions import UndefinedMetricWarning
+
+    from sklearn_mtl.metrics import task_report
+
+    Y = pd.DataFrame({"a": ["x", "y", "x", "y"], "b": ["p", "q", "q", "p"]})
+    P = pd.DataFrame({"a": ["x", "x", "x", "x"], "b": ["p", "q", "q", "q"]})
+    with pytest.warns(UndefinedMetricWarning) as caught:
+        report = task_report(Y, P)
+    messages = {str(w.message) for w in caught if w.category is UndefinedMetricWarning}
+    assert messages == {"Precision is ill-defined and being set to 0.0 in labels with no "
+                        "predicted samples. Use `zero_division` parameter to control this "
+                        "behavior. (task 'a')"}
+    assert report.loc["a", "precision_macro"].item() == 0.25
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="Precision is ill-defined",
+                                category=UndefinedMetricWarning)
+        with pytest.raises(UndefinedMetricWarning, match=r"\(task 'a'\)$"):
+            task_report(Y, P)

@@ -925,3 +925,192 @@ def test_task_report_scores_the_labels_in_one_pass(monkeypatch):
         label_f1_score(Yt, Yp, schema=tasks, zero_division=0.0)
         counts.append(len(calls))
     assert counts[0] == counts[1]
+
+
+# ------------------------------------------- probability scorers of one task
+def _proba_case(n=90, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 3))
+    Y = pd.DataFrame({
+        "a": np.where(X[:, 0] + rng.normal(size=n) > 0, "yes", "no"),
+        "b": np.select([X[:, 1] < -0.5, X[:, 1] < 0.5], ["r", "g"], "b"),
+        "c": np.where(X[:, 2] + rng.normal(size=n) > 0, "u", "v"),
+    })
+    Y.loc[[1, 5, 70], "a"] = None  # missing: left out
+    Y.loc[[2, 9, 75], "b"] = None
+    Y.loc[Y["a"] != "yes", "c"] = None  # gated off (or its gate unknown)
+    # classes declared out of sorted order: scikit-learn reads a classifier's columns
+    # in sorted order, and takes the last as the positive class ("yes")
+    tasks = [Task("a", classes=["yes", "no"]), Task("b", classes=["r", "g", "b"]),
+             Task("c", classes=["u", "v"], gate=("a", "yes"))]
+    return X, Y, tasks, rng.uniform(0.5, 2, n)
+
+
+@pytest.mark.parametrize("make", [
+    lambda tasks: __import__("sklearn_mtl").IndependentTaskClassifier(
+        LogisticRegression(), tasks=tasks),
+    lambda tasks: __import__("sklearn_mtl").TaskChainClassifier(
+        LogisticRegression(), tasks=tasks),
+    lambda tasks: __import__("sklearn_mtl").MultiTaskClassifier(
+        tasks=tasks, hidden_layer_sizes=(8,), max_epochs=3, random_state=0),
+])
+def test_task_scorer_probability_metrics_equal_sklearn_on_the_column(make):
+    # scikit-learn's probability scorer names (before: "Unknown task metric") score one
+    # task's column as scikit-learn scores a classifier of it: the rows with a label
+    # (missing and gated-off ones left out), predict_proba's columns in the task's
+    # classes order (the positive class of "no"/"yes" is "yes", classes_[-1]), weighted.
+    X, Y, tasks, w = _proba_case()
+    model = make(tasks).fit(X[:60], Y[:60])
+    Xt, Yt, wt = X[60:], Y[60:], w[60:]
+    proba = dict(zip("abc", model.predict_proba(Xt)))
+    pred = model.predict(Xt)
+    for task in "abc":
+        rows = Yt[task].notna().to_numpy()
+        classes = tasks["abc".index(task)].classes
+        order = np.argsort(classes)  # the columns of a classifier of the column
+        y, p, sw = Yt[task][rows].to_numpy(), proba[task][rows][:, order], wt[rows]
+        guessed = pred[task][rows].astype(object).where(pred[task][rows].notna(),
+                                                        "<gated off>").to_numpy()
+        positive, negative = sorted(classes)[-1], sorted(classes)[0]
+        ap = skm.make_scorer(skm.average_precision_score, pos_label=negative,
+                             response_method="predict_proba")  # pos_label: its column
+        brier = skm.make_scorer(skm.brier_score_loss, pos_label=positive,
+                                greater_is_better=False, response_method="predict_proba")
+        expected = {}
+        for weight in (None, sw):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # balanced accuracy: a gated-off prediction
+                for metric, value in [
+                    ("neg_log_loss", -skm.log_loss(y, p, sample_weight=weight)),
+                    ("balanced_accuracy", skm.balanced_accuracy_score(
+                        y, guessed, sample_weight=weight)),
+                ]:
+                    expected.setdefault(metric, []).append(value)
+            if task == "b":
+                expected.setdefault("roc_auc_ovr", []).append(skm.roc_auc_score(
+                    y, p, multi_class="ovr", sample_weight=weight))
+                expected.setdefault("roc_auc_ovo", []).append(skm.roc_auc_score(
+                    y, p, multi_class="ovo"))  # scikit-learn's takes no weights
+                continue
+            expected.setdefault("roc_auc", []).append(
+                skm.roc_auc_score(y == positive, p[:, 1], sample_weight=weight))
+            expected.setdefault(ap, []).append(skm.average_precision_score(
+                y == negative, p[:, 0], sample_weight=weight))
+            expected.setdefault(brier, []).append(-skm.brier_score_loss(
+                y == positive, p[:, 1], sample_weight=weight))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for metric, (plain, weighted) in expected.items():
+                scorer = make_task_scorer(metric, task=task)
+                assert scorer(model, Xt, Yt) == pytest.approx(plain, abs=1e-12), metric
+                if metric != "roc_auc_ovo":
+                    assert scorer(model, Xt, Yt, sample_weight=wt) == pytest.approx(
+                        weighted, abs=1e-12), metric
+    assert repr(make_task_scorer("roc_auc", task="a")) == "make_task_scorer('roc_auc', task='a')"
+
+
+def test_task_scorer_probability_metrics_in_cross_validation():
+    # cross_validate and GridSearchCV, weights routed to the scorer; the score of each
+    # fold is scikit-learn's on that fold's column, for wrappers of the model too.
+    import copy
+
+    import sklearn
+    from sklearn.model_selection import KFold, cross_validate
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_mtl import IndependentTaskClassifier, LabelProductClassifier, TaskThresholdTuner
+
+    X, Y, tasks, w = _proba_case()
+    with sklearn.config_context(enable_metadata_routing=True):
+        auc = copy.deepcopy(make_task_scorer("roc_auc", task="a")).set_score_request(
+            sample_weight=True)
+        model = IndependentTaskClassifier(
+            LogisticRegression().set_fit_request(sample_weight=False), tasks=tasks)
+        scores = cross_validate(model, X, Y, cv=KFold(3), scoring={"auc": auc},
+                                params={"sample_weight": w}, return_estimator=True,
+                                error_score="raise")
+    for fitted, score, (_, test) in zip(scores["estimator"], scores["test_auc"],
+                                        KFold(3).split(X)):
+        rows = test[Y["a"].iloc[test].notna().to_numpy()]
+        assert score == pytest.approx(skm.roc_auc_score(
+            Y["a"].iloc[rows] == "yes", fitted.predict_proba(X[rows])[0][:, 0],
+            sample_weight=w[rows]), abs=1e-12)
+    search = GridSearchCV(
+        LabelProductClassifier(LogisticRegression(), tasks=tasks), {"estimator__C": [0.1, 1.0]},
+        scoring={"ll": make_task_scorer("neg_log_loss", task="b")}, refit="ll", cv=KFold(3),
+        error_score="raise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # samples with a missing label left out of fit
+        search.fit(X[:60], Y[:60])
+    assert np.isfinite(search.cv_results_["mean_test_ll"]).all()
+    ll = make_task_scorer("neg_log_loss", task="b")
+    rows = Y["b"].iloc[60:].notna().to_numpy()
+    expected = -skm.log_loss(Y["b"].iloc[60:][rows],
+                             search.best_estimator_.predict_proba(X[60:])[1][rows][:, [2, 1, 0]])
+    assert ll(search, X[60:], Y[60:]) == pytest.approx(expected, abs=1e-12)
+    model = IndependentTaskClassifier(LogisticRegression(), tasks=tasks).fit(X[:60], Y[:60])
+    tuner = TaskThresholdTuner(model, cv="prefit").fit(X[:60], Y[:60])
+    piped = make_pipeline(StandardScaler(), clone(model)).fit(X[:60], Y[:60])
+    auc = make_task_scorer("roc_auc", task="c")
+    assert auc(tuner, X[60:], Y[60:]) == auc(model, X[60:], Y[60:])
+    rows = Y["c"].iloc[60:].notna().to_numpy()
+    assert auc(piped, X[60:], Y[60:]) == pytest.approx(skm.roc_auc_score(
+        Y["c"].iloc[60:][rows], piped.predict_proba(X[60:])[2][rows, 1]), abs=1e-12)
+
+
+def test_task_scorer_probability_metrics_classes_of_the_fold():
+    # A class missing from the test fold: scikit-learn's labels= reads the columns in
+    # the task's classes order, as for a classifier; a class the model never saw in
+    # training raises, naming the task and the class, rather than scoring something else.
+    from sklearn_mtl import IndependentTaskClassifier
+
+    X, Y, tasks, _ = _proba_case()
+    model = IndependentTaskClassifier(LogisticRegression(), tasks=tasks).fit(X, Y)
+    test = (Y["b"] != "r").to_numpy()
+    rows = test & Y["b"].notna().to_numpy()
+    labelled = skm.make_scorer(skm.log_loss, labels=["b", "g", "r"], greater_is_better=False,
+                               response_method="predict_proba")
+    sorted_columns = model.predict_proba(X[rows])[1][:, [2, 1, 0]]  # b, g, r
+    assert make_task_scorer(labelled, task="b")(model, X[test], Y[test]) == pytest.approx(
+        -skm.log_loss(Y["b"][rows], sorted_columns, labels=["b", "g", "r"]), abs=1e-12)
+    unseen = IndependentTaskClassifier(LogisticRegression()).fit(X[test], Y[test][["b"]])
+    with pytest.raises(ValueError, match=r"Task 'b' has the class\(es\) \['r'\] in y, which "
+                                         r"the estimator did not see in training"):
+        make_task_scorer("neg_log_loss", task="b")(unseen, X, Y[["b"]])
+    with pytest.raises(ValueError, match="Task 'x' is a regression task; 'roc_auc' scores a "
+                                         "classification task"):
+        frame = pd.DataFrame({"x": X[:, 0]})
+        make_task_scorer("roc_auc", task="x")(
+            __import__("sklearn_mtl").MultiTaskClassifier(
+                tasks=[Task("x", kind="regression")], max_epochs=1).fit(X, frame), X, frame)
+
+
+def test_task_scorer_probability_metrics_multilabel():
+    # A multilabel task: its (n_samples, n_labels) block over the samples whose every
+    # label is known, averaged as scikit-learn averages; a 0/1 indicator matrix: one
+    # column by position, or task="labels", scikit-learn's own scorer on the model.
+    from sklearn_mtl import IndependentTaskClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 3))
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "yes", "no"),
+                      "l0": (X[:, 1] + rng.normal(size=80) > 0).astype(float),
+                      "l1": (X[:, 2] + rng.normal(size=80) > 0).astype(float)})
+    Y.loc[[55, 60], "l1"] = np.nan
+    tasks = [Task("a"), Task("tags", kind="multilabel", columns=["l0", "l1"])]
+    model = IndependentTaskClassifier(LogisticRegression(), tasks=tasks).fit(X[:50], Y[:50])
+    rows = Y[["l0", "l1"]].iloc[50:].notna().all(axis=1).to_numpy()
+    T = Y[["l0", "l1"]].iloc[50:][rows].to_numpy(int)
+    P = model.predict_proba(X[50:])[1][rows]
+    for name, func in [("roc_auc", skm.roc_auc_score),
+                       ("average_precision", skm.average_precision_score)]:
+        assert make_task_scorer(name, task="tags")(model, X[50:], Y[50:]) == pytest.approx(
+            func(T, P), abs=1e-12)
+    Ym = (X + rng.normal(size=X.shape) > 0).astype(int)
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X[:50], Ym[:50])
+    assert make_task_scorer("roc_auc", task=1)(model, X[50:], Ym[50:]) == pytest.approx(
+        skm.roc_auc_score(Ym[50:, 1], model.predict_proba(X[50:])[1][:, 1]), abs=1e-12)
+    for name in ("roc_auc", "average_precision"):
+        assert make_task_scorer(name, task="labels")(model, X[50:], Ym[50:]) == pytest.approx(
+            skm.get_scorer(name)(model, X[50:], Ym[50:]), abs=1e-12)

@@ -376,3 +376,137 @@ def test_a_bad_value_is_named_by_its_row_in_the_input_and_in_its_file(shards, tm
         with pytest.raises(ValueError, match=what):
             MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(8,), max_epochs=1,
                                 preprocessing=preprocessing, random_state=0).fit(bad_shards)
+
+
+# ------------------------------------------------- one fit, whichever path X takes
+def test_decode_auto_on_shards_decodes_over_the_observed_combinations_as_in_memory(
+        tmp_path):
+    # Every row's labels are read, but unseen_combination_mass_ was set to 1.0 on
+    # shards: decode="auto" decided task by task there, over the observed combinations
+    # in memory, and the same network predicted 3 of 120 rows differently.
+    frame = make_frame(n=120)
+    frame["color"] = np.where(frame["car"] == "yes",
+                              np.where(frame["x1"] > 0, "red", "blue"), "grey")
+    frame.to_parquet(tmp_path / "part.parquet", row_group_size=200)
+    sh = ParquetShards(tmp_path, features=FEATURES, targets=["car", "color"])
+    params = dict(hidden_layer_sizes=(8,), max_epochs=3, lr=1e-2, batch_size=120,
+                  random_state=0, preprocessing=None, ensemble_size=1)
+    lazy = MultiTaskClassifier(**params).fit(sh)
+    eager = MultiTaskClassifier(**params).fit(frame[FEATURES], frame[["car", "color"]])
+    assert lazy.unseen_combination_mass_ == eager.unseen_combination_mass_ == 0.0
+    assert repr(lazy._decoder()) == repr(eager._decoder()) == (
+        "JointDecoder(allowed='observed')")
+    pd.testing.assert_frame_equal(lazy.predict(frame[FEATURES]),
+                                  eager.predict(frame[FEATURES]))
+
+
+def test_a_task_without_a_label_in_the_shards_is_refused_as_in_memory(tmp_path):
+    # A declared task whose column holds no label trained a head on nothing, silently
+    frame = make_frame(n=80).assign(size=None)
+    frame.to_parquet(tmp_path / "part.parquet", row_group_size=40)
+    sh = ParquetShards(tmp_path, features=FEATURES, targets=["car", "size"])
+    tasks = [Task("car"), Task("size", classes=["s", "l"])]
+    clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(4,), max_epochs=1)
+    with pytest.raises(ValueError, match="Task 'size' has no label in the training data"):
+        clf.fit(sh)
+    frame.assign(size="s").to_parquet(tmp_path / "part.parquet", row_group_size=40)
+    with pytest.warns(UserWarning, match="Task 'size' has a single class 's'"):
+        clf.fit(ParquetShards(tmp_path, features=FEATURES, targets=["car", "size"]))
+
+
+def test_partial_fit_cannot_continue_on_shards_and_says_so(shards):
+    # the second call failed naming warm_start, which the user never set
+    frame, sh = shards
+    clf = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(4,), random_state=0)
+    clf.partial_fit(sh, None)  # the first call fits one epoch
+    with pytest.raises(ValueError, match="partial_fit cannot continue training on "
+                                         "ParquetShards"):
+        clf.partial_fit(sh, None)
+    assert len(clf.history_) == 1
+
+
+def _mapped(values, path):
+    np.save(path, values)
+    return np.load(path, mmap_mode="r")
+
+
+def test_a_large_memmap_leaves_rows_of_weight_0_out_of_its_preprocessing(tmp_path,
+                                                                        monkeypatch):
+    # Beyond the sample the preprocessing is fitted on, the rows of sample_weight 0 were
+    # drawn into it: 20 outliers of weight 0 moved the scaling of every other row
+    from sklearn_mtl import _multitask
+
+    X = np.random.RandomState(0).normal(size=(80, 3)) * [1, 100, 1000]
+    X[:20] += 1e6
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "y", "n")})
+    weight = np.r_[np.zeros(20), np.ones(60)]
+    monkeypatch.setattr(_multitask, "_MEMMAP_FIT_ROWS", 30)
+    params = dict(hidden_layer_sizes=(4,), ensemble_size=1, max_epochs=1, random_state=0)
+    weighted = MultiTaskClassifier(**params).fit(_mapped(X, tmp_path / "x.npy"), Y,
+                                                 sample_weight=weight)
+    # as if the file held the other rows only: the same 30 drawn among them
+    dropped = MultiTaskClassifier(**params).fit(_mapped(X[20:], tmp_path / "kept.npy"),
+                                                Y[20:])
+    np.testing.assert_array_equal(weighted.preprocessor_.transform(X),
+                                  dropped.preprocessor_.transform(X))
+    # up to the sample size, as the array in memory is
+    monkeypatch.setattr(_multitask, "_MEMMAP_FIT_ROWS", 100)
+    small = MultiTaskClassifier(**params).fit(_mapped(X, tmp_path / "x.npy"), Y,
+                                              sample_weight=weight)
+    in_memory = MultiTaskClassifier(**params).fit(X, Y, sample_weight=weight)
+    np.testing.assert_array_equal(small.preprocessor_.transform(X),
+                                  in_memory.preprocessor_.transform(X))
+
+
+@pytest.mark.parametrize("form", ["memmap", "dataset"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_early_stoppings_split_warns_on_lazy_inputs_as_on_an_array(form, seed, tmp_path):
+    # A memory map or a user's Dataset is split as the array is, but the warning that
+    # the split took a task's labels out of training was given for arrays only
+    import warnings
+
+    from sklearn_mtl.neural._net import ArrayDataset
+
+    X = np.random.RandomState(0).normal(size=(20, 3)).astype(np.float32)
+    Y = pd.DataFrame({"a": [0, 1] + [None] * 18, "b": np.where(X[:, 1] > 0, "x", "y")})
+    lazy = (_mapped(X, tmp_path / "x.npy") if form == "memmap" else ArrayDataset(X))
+    params = dict(hidden_layer_sizes=(4,), max_epochs=1, random_state=seed,
+                  early_stopping=True, validation_fraction=0.5, ensemble_size=1,
+                  preprocessing=None)
+    said = []
+    for data in (X, lazy):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            MultiTaskClassifier(**params).fit(data, Y)
+        said.append([str(w.message) for w in caught if "validation split" in str(w.message)])
+    assert said[1] == said[0]
+    assert len(said[0]) == (0 if seed == 2 else 1)
+
+
+def test_a_gap_is_named_by_its_row_where_shards_are_read_without_preprocessing(
+        shards, tmp_path):
+    # preprocessing=None read a NaN into the network: the loss turned NaN and fit
+    # blamed a diverged training (lower lr, scale X), where an array is refused
+    frame = shards[0].copy()
+    frame.loc[137, "x1"] = np.nan
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        frame.iloc[rows].to_parquet(tmp_path / f"part-{i}.parquet", row_group_size=40)
+    gappy = ParquetShards(tmp_path, features=FEATURES, targets=["car", "color"])
+    clf = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(4,), max_epochs=1,
+                              preprocessing=None, random_state=0)
+    with pytest.raises(ValueError, match=r"NaN \(a missing value\) at row 137 \(row 57 of "
+                                         r"file '[^']*part-1\.parquet'\), column 'x1'; with "
+                                         r"preprocessing=None"):
+        clf.fit(gappy)
+    clf.set_params(preprocessing="auto").fit(gappy)  # imputed, as in memory
+
+
+def test_a_fit_on_shards_forgets_the_sample_shape_of_a_previous_fit(shards):
+    # refitted on shards after images, predict refused the table: "expecting samples of
+    # shape (1, 2, 2)", the previous fit's
+    frame, sh = shards
+    clf = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(4,), max_epochs=1,
+                              ensemble_size=1, random_state=0)
+    images = np.random.RandomState(0).normal(size=(240, 1, 2, 2)).astype(np.float32)
+    clf.fit(images, frame[["car", "color"]])
+    assert clf.fit(sh).predict(frame[FEATURES]).shape == (240, 2)

@@ -287,10 +287,16 @@ def _task_prf(true, pred, task, weight, average, zero_division=0, warn_for=_PRF,
     t = true.codes[rows, j]
     p = np.where(pred.codes[rows, j] >= 0, pred.codes[rows, j], MISSING)
     labels = np.union1d(t, p[p >= 0])
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        t, p, labels=labels, average=average, sample_weight=weight[rows],
-        zero_division=zero_division, warn_for=warn_for,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UndefinedMetricWarning)
+        precision, recall, f1, _ = precision_recall_fscore_support(
+            t, p, labels=labels, average=average, sample_weight=weight[rows],
+            zero_division=zero_division, warn_for=warn_for,
+        )
+    for w in caught:  # scikit-learn's words, and which of the tasks they are about
+        message = (f"{w.message} (task {task.name!r})"
+                   if issubclass(w.category, UndefinedMetricWarning) else w.message)
+        warnings.warn(message, w.category, stacklevel=3)
     return float(precision), float(recall), float(f1)
 
 

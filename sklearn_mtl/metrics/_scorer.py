@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
 import pandas as pd
-from sklearn.metrics._scorer import _BaseScorer
+from sklearn.metrics import get_scorer
+from sklearn.metrics._scorer import _BaseScorer, _Scorer
 
 from .._validation import check_row_order
 from ._classification import (
@@ -17,7 +19,7 @@ from ._classification import (
     task_precision_score,
     task_recall_score,
 )
-from ._inputs import _encoder_of, encode_pair
+from ._inputs import _encoder_of, encode_pair, encode_truth
 
 
 class _StructuredScorer(_BaseScorer):
@@ -64,6 +66,207 @@ class _StructuredScorer(_BaseScorer):
         if "task" in self._kwargs:
             return f"make_task_scorer({self._name!r}, task={self._kwargs['task']!r})"
         return f"<{self._name} scorer>"
+
+
+class _TaskResponses:
+    """One task of a fitted multi-task estimator, seen by scikit-learn's scorers as a
+    single-output classifier of that task's scored rows.
+
+    Its methods take the positions of those rows in the ``X`` it was made with (the
+    estimator predicts all of ``X``, as for any scorer, and the rows are picked from
+    its output) and return that task's column: ``classes_`` is the task's fitted
+    classes sorted, as a classifier fitted on the column alone has them, and the
+    ``predict_proba`` columns follow, so that scikit-learn picks the positive class
+    (``classes_[-1]``) and reads ``labels`` exactly as it does for that classifier. A
+    multilabel task's ``predict_proba`` is its (n_samples, n_labels) block, as a
+    multi-label classifier's; ``predict`` gives its 0/1 labels.
+    """
+
+    def __init__(self, estimator, X, position, task, predict):
+        self._estimator, self._X, self._position = estimator, X, position
+        self._task, self._predict = task, predict
+        self._order = slice(None)
+        if task.kind != "multilabel":
+            classes = np.asarray(list(task.classes))
+            try:
+                self._order = np.argsort(classes, kind="stable")
+            except TypeError:  # classes that do not sort: the task's order
+                self._order = np.arange(len(classes))
+            # scikit-learn's metrics read probability columns in sorted class order
+            # (np.unique of y, or of labels=), as a fitted classifier's classes_ are;
+            # a task's classes are in its declared order (["r", "g", "b"]).
+            self.classes_ = classes[self._order]
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import ClassifierTags, Tags, TargetTags
+
+        # A multilabel task is no classifier to scikit-learn's response helpers: they
+        # would read classes_ as one output's; its block goes to the metric as it is.
+        multilabel = self._task.kind == "multilabel"
+        return Tags(estimator_type=None if multilabel else "classifier",
+                    target_tags=TargetTags(required=True),
+                    classifier_tags=None if multilabel else ClassifierTags())
+
+    def predict_proba(self, rows):
+        proba = self._estimator.predict_proba(self._X)
+        if isinstance(proba, list):
+            proba = proba[self._position]
+        return np.asarray(proba)[rows][:, self._order]
+
+    def predict(self, rows):
+        return self._predict(rows)
+
+
+def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
+    """scikit-learn's ``scorer`` on one task's column: over the samples whose label of
+    ``task`` is known and applicable (every label known, for a multilabel task), with
+    ``sample_weight`` and other routed metadata cut to those samples."""
+    encoder = _encoder_of(estimator)
+    if encoder is None:
+        raise ValueError(
+            f"make_task_scorer({metric!r}, task={task!r}) scores a fitted sklearn-mtl "
+            f"estimator (one with encoder_, possibly in a pipeline, search or wrapper); "
+            f"got {type(estimator).__name__}."
+        )
+    fitted = encoder.schema_
+    indicator = getattr(getattr(encoder, "_reader", None), "indicator", False)
+    if indicator and task == "labels" and "labels" not in fitted.names:
+        # The metrics' name of a 0/1 indicator matrix: scikit-learn's scorer on the whole
+        # matrix, as it scores a MultiOutputClassifier fitted on it.
+        return _indicator_score(estimator, X, y_true, encoder, scorer, **kwargs)
+    try:
+        position = fitted.index(task)
+    except ValueError:
+        # a column of an indicator matrix, by position (as ClassifierChain's order names it)
+        if not (indicator and isinstance(task, numbers.Integral) and 0 <= task < len(fitted)):
+            raise
+        position = task
+    spec = fitted.tasks[position]
+    if spec.kind == "regression":
+        raise ValueError(
+            f"Task {spec.name!r} is a regression task; {metric!r} scores a classification "
+            "task. For a regression task use 'r2', 'neg_mean_absolute_error', ..."
+        )
+    true = encode_truth(y_true, encoder)
+    scored = true.schema.named(spec.name)
+    codes = true.codes[:, position]
+    if spec.kind == "multilabel":
+        block = true.multilabel[spec.name]
+        rows = np.flatnonzero((codes >= 0) & (block >= 0).all(axis=1))
+        y = block[rows].astype(np.int64)
+    else:
+        rows = np.flatnonzero(codes >= 0)
+        if (codes[rows] >= len(spec.classes)).any():
+            seen = [scored.classes[c] for c in np.unique(codes[rows])
+                    if c >= len(spec.classes)]
+            raise ValueError(
+                f"Task {spec.name!r} has the class(es) {seen} in y, which the estimator did "
+                f"not see in training: its predict_proba has no column for them, so "
+                f"{metric!r} cannot score them. Give the model every class of the whole Y, "
+                "tasks=StructuredLabelEncoder().fit(Y).schema_, so that every fold learns "
+                "the same classes."
+            )
+        y = np.asarray(list(spec.classes))[codes[rows]]
+
+    def predicted(positions):
+        # The task's predicted labels: a prediction that switched its gate off, where
+        # the truth has a label, is wrong, a value outside the task's classes.
+        pred = estimator.predict(X)
+        if isinstance(pred, (pd.DataFrame, pd.Series)) and isinstance(
+            y_true, (pd.DataFrame, pd.Series)
+        ) and len(pred) == len(y_true):
+            pred = pred.set_axis(y_true.index, axis=0)
+        _, p = encode_pair(y_true, pred, encoder, extend_classes=True)
+        if spec.kind == "multilabel":
+            # a task predicted gated off has none of its labels on
+            return np.maximum(p.multilabel[spec.name][positions], 0).astype(np.int64)
+        pcodes = p.codes[:, position][positions]
+        classes = np.asarray(list(spec.classes))
+        if (pcodes >= 0).all():
+            return classes[pcodes]
+        if classes.dtype.kind in "iuf":
+            off = classes.min() - 1
+        else:
+            off = "<gated off>" if classes.dtype.kind == "U" else None
+            classes = classes.astype(object)
+        out = classes[np.maximum(pcodes, 0)]
+        out[pcodes < 0] = off
+        return out
+
+    view = _TaskResponses(estimator, X, position, spec, predicted)
+    return _call_on_rows(scorer, view, rows, y, len(codes), kwargs)
+
+
+def _indicator_score(estimator, X, y_true, encoder, scorer, **kwargs):
+    """scikit-learn's ``scorer`` on a 0/1 indicator matrix, over its fully labelled rows:
+    each column's P(label = 1) side by side, as scikit-learn stacks a
+    ``MultiOutputClassifier``'s."""
+    true = encode_truth(y_true, encoder)
+    rows = np.flatnonzero((true.codes >= 0).all(axis=1))
+    fitted = list(encoder.schema_.tasks)
+    # the code of a column's class 1 (its classes are 0 and 1, or 1 alone)
+    ones = [list(t.classes).index(1) if 1 in list(t.classes) else -3 for t in fitted]
+    y = (true.codes[rows] == np.array(ones)).astype(np.int64)
+    labels = _Multilabel(
+        lambda positions: np.column_stack([
+            p[positions, ones[j]] if ones[j] >= 0 else np.zeros(len(positions))
+            for j, p in enumerate(estimator.predict_proba(X))]),
+        lambda positions: np.asarray(estimator.predict(X))[positions],
+    )
+    return _call_on_rows(scorer, labels, rows, y, len(true.codes), kwargs)
+
+
+class _Multilabel:
+    """Responses of a multi-label model to scikit-learn's scorers: not a classifier to
+    its response helpers, which would read ``classes_`` as one output's."""
+
+    def __init__(self, proba, predict):
+        self._proba, self._predict = proba, predict
+
+    def predict_proba(self, rows):
+        return self._proba(rows)
+
+    def predict(self, rows):
+        return self._predict(rows)
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import Tags, TargetTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=True))
+
+
+def _call_on_rows(scorer, view, rows, y, n_samples, kwargs):
+    """``scorer(view, rows, y)`` with the per-sample metadata (``sample_weight``) cut to
+    ``rows``; NaN where no row is scored."""
+    if not len(rows):
+        return float("nan")
+    cut = {k: (np.asarray(v)[rows] if v is not None and np.ndim(v) and len(v) == n_samples
+               else v) for k, v in kwargs.items()}
+    return scorer(view, rows, y, **cut)
+
+
+class _StructuredTaskScorer(_BaseScorer):
+    """``scorer(estimator, X, Y)``: scikit-learn's scorer on one task's column (see
+    :func:`make_task_scorer`); sample weights are taken as :class:`_StructuredScorer`
+    takes them."""
+
+    def __init__(self, name, scorer, task):
+        super().__init__(scorer._score_func, scorer._sign, dict(scorer._kwargs),
+                         response_method=scorer._response_method)
+        self._name, self._scorer, self._task = name, scorer, task
+
+    def _accept_sample_weight(self):
+        return self._scorer._accept_sample_weight()
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        check_row_order(X, y_true, names=("X", "y"), align="y = y.loc[X.index]")
+        return _proba_task_score(estimator, X, y_true, scorer=self._scorer,
+                                 task=self._task, metric=self._name if isinstance(
+                                     self._name, str) else repr(self._scorer), **kwargs)
+
+    def __repr__(self):
+        metric = repr(self._name) if isinstance(self._name, str) else repr(self._scorer)
+        return f"make_task_scorer({metric}, task={self._task!r})"
 
 
 def _check_task_scored(task, scored, fitted):
@@ -131,19 +334,48 @@ _REGRESSION_SCORERS = {
     "neg_root_mean_squared_error": ("root_mean_squared_error", -1),
 }
 
+#: scikit-learn's classification scorers, run on one task's column as scikit-learn runs
+#: them on a single-output classifier's (probabilities, ranks and the like).
+_SKLEARN_SCORERS = [
+    "balanced_accuracy", "matthews_corrcoef", "top_k_accuracy", "neg_log_loss",
+    "neg_brier_score", "d2_log_loss_score", "d2_brier_score", "average_precision",
+    "roc_auc", "roc_auc_ovr", "roc_auc_ovo", "roc_auc_ovr_weighted", "roc_auc_ovo_weighted",
+]
+
 
 def make_task_scorer(metric, *, task):
     """A scorer of one task's metric, for ``GridSearchCV(scoring=...)``.
 
     Parameters
     ----------
-    metric : str
+    metric : str or scorer
         ``"accuracy"``, or ``"precision_<average>"``, ``"recall_<average>"``,
         ``"f1_<average>"`` with ``<average>`` one of ``macro``, ``micro``, ``weighted``,
         or (for a multilabel task) ``samples``. For a regression task, one of
         scikit-learn's scorer names ``"r2"``, ``"neg_mean_absolute_error"``,
         ``"neg_mean_squared_error"``, ``"neg_root_mean_squared_error"``, over the
         samples with a value (NaN where a prediction is empty: its gate predicted off).
+
+        For a classification task, also scikit-learn's scorer names
+        ``"roc_auc"``, ``"roc_auc_ovr"``, ``"roc_auc_ovo"`` (and their ``_weighted``),
+        ``"neg_log_loss"``, ``"average_precision"``, ``"neg_brier_score"``,
+        ``"d2_log_loss_score"``, ``"d2_brier_score"``, ``"top_k_accuracy"``,
+        ``"balanced_accuracy"``, ``"matthews_corrcoef"``, or a scorer made with
+        :func:`sklearn.metrics.make_scorer` (``response_method="predict_proba"`` or
+        ``"predict"``). scikit-learn's scorer then runs on the task's column alone, as on
+        a classifier fitted on it: the samples whose label is known and applicable
+        (missing and gated-off ones left out; for a multilabel task, those whose every
+        label is known), the task's ``predict_proba`` (conditional on its gate being
+        on) with its columns in sorted class order, as a classifier fitted on the
+        column has them (the positive class of a binary task is the last, ``"yes"`` of
+        ``"no"``/``"yes"``, as scikit-learn takes ``classes_[-1]``; a ``pos_label`` or
+        ``labels`` of ``make_scorer`` is read as scikit-learn reads it), and
+        ``sample_weight`` cut to those samples. A prediction that switched the task's
+        gate off, where the truth has a label, is a label outside the task's classes:
+        wrong. A class of ``Y`` the estimator never saw in training raises (its
+        ``predict_proba`` has no column for it). On a model fitted on a 0/1 indicator
+        matrix, ``task="labels"`` scores the whole matrix as scikit-learn scores a
+        ``MultiOutputClassifier``'s.
     task : str or int
         The task to score: its name, or its column label in ``Y`` (the ``0`` of
         ``pd.DataFrame(array)``).
@@ -163,15 +395,23 @@ def make_task_scorer(metric, *, task):
     >>> from sklearn_mtl.metrics import make_task_scorer
     >>> make_task_scorer("f1_macro", task="color")
     make_task_scorer('f1_macro', task='color')
+    >>> make_task_scorer("roc_auc_ovr", task="color")
+    make_task_scorer('roc_auc_ovr', task='color')
     """
-    known = [*_TASK_METRICS, *_REGRESSION_SCORERS]
-    if metric not in known:
-        raise ValueError(f"Unknown task metric {metric!r}; expected one of {known}.")
+    known = [*_TASK_METRICS, *_REGRESSION_SCORERS, *_SKLEARN_SCORERS]
+    if not isinstance(metric, _Scorer) and metric not in known:
+        raise ValueError(
+            f"Unknown task metric {metric!r}; expected one of {known}, or a scorer made "
+            "with sklearn.metrics.make_scorer."
+        )
     if not isinstance(task, (str, numbers.Integral)) or isinstance(task, bool):
         raise ValueError(
             f"task must be a task name (a str, or the int column label of a Y such as "
             f"pd.DataFrame(array)); got {task!r}."
         )
+    if isinstance(metric, _Scorer) or metric in _SKLEARN_SCORERS:
+        return _StructuredTaskScorer(
+            metric, get_scorer(metric) if isinstance(metric, str) else metric, task)
     if metric in _REGRESSION_SCORERS:
         name, sign = _REGRESSION_SCORERS[metric]
         return _StructuredScorer(metric, _regression_score, sign=sign,

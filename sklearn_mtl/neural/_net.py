@@ -806,8 +806,9 @@ class MultiTaskNet(NeuralNet):
         (``early_stopping``'s ``validation_fraction``) left a task no labelled training
         sample, or labels of one class only (see :meth:`_check_training_part`)."""
         dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
+        # in memory, or read lazily (a memory map, a user's Dataset): the targets alike
         if (dataset_valid is not None and isinstance(dataset_train, Subset)
-                and isinstance(dataset_train.dataset, TensorPairDataset)
+                and isinstance(dataset_train.dataset, (TensorPairDataset, LabelledDataset))
                 and dataset_train.dataset.y is not None):
             rows = torch.as_tensor(dataset_train.indices, dtype=torch.long)
             y_all = torch.as_tensor(dataset_train.dataset.y)
