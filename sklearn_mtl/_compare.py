@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import numbers
-import os
-import threading
 import time
 import warnings
 
@@ -24,6 +21,7 @@ from ._encoder import EncodedLabels
 from ._leakage import warn_leaky_columns
 from ._schema import MISSING
 from ._validation import check_groups, groups_fit_params
+from ._warnings import recording
 from .metrics._classification import (
     _selected_tasks,
     _task_accuracy,
@@ -198,10 +196,10 @@ def compare(
     keys = [(fold, name) for fold in range(len(splits)) for name in estimators]
     bar = _progress(total=len(keys), disable=not progress)
     # The fits' warnings, and this loop's, are raised once the fits are done: until then
-    # the process shows every warning (see _recording), whatever the caller's filters.
+    # the process shows every warning (see recording), whatever the caller's filters.
     recorded, failures, here = [], [], []
     try:
-        with _recording() as here:  # and fits in threads of this process record theirs
+        with recording() as here:  # and fits in threads of this process record theirs
             try:  # results as they come, for the progress bar
                 parallel = Parallel(n_jobs=n_jobs, return_as="generator")
             except TypeError:  # joblib < 1.3: all at the end
@@ -327,7 +325,7 @@ def _fit_predict(model, X_train, Y_train, X_test, keep_model, groups=None):
     the caller), and the warnings raised (for the caller to raise again: a worker's
     would be lost). ``groups`` (the training samples') go to a ``fit`` that takes them."""
     fit_params = {} if groups is None else groups_fit_params(model, groups)
-    with _recording() as caught:
+    with recording() as caught:
         try:
             start = time.perf_counter()
             model.fit(X_train, Y_train, **fit_params)
@@ -341,74 +339,6 @@ def _fit_predict(model, X_train, Y_train, X_test, keep_model, groups=None):
         "Y_hat": Y_hat, "fit_time": fit_time, "predict_time": predict_time,
         "model": model if keep_model else None, "warnings": caught,
     }
-
-
-#: Guards the three below: how many _recording blocks are open in the process, the
-#: ``catch_warnings`` that the first opened with the ``showwarning`` it found (kept
-#: after: another thread's ``catch_warnings`` may restore ours late), and each
-#: recording thread's list.
-_RECORDING_LOCK = threading.Lock()
-_recording_state = {"open": 0, "catcher": None, "shown_by": None}
-_recorders = {}
-
-
-def _new_recording_lock():
-    # a process forked while another thread held it would wait for it for ever
-    global _RECORDING_LOCK
-    _RECORDING_LOCK = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
-    os.register_at_fork(after_in_child=_new_recording_lock)
-
-
-@contextlib.contextmanager
-def _recording():
-    """Record the warnings this thread raises as (text, category, filename, lineno)
-    tuples, each occurrence (portable to another process), as
-    ``warnings.catch_warnings(record=True)`` with ``simplefilter("always")`` would.
-
-    ``catch_warnings`` swaps the process's filters and ``showwarning``, so fits recording
-    in two threads at once (the threading backend, a Dask worker's threads) restored
-    each other's: the process was left showing no warning at all. Here the first block
-    opened installs one ``catch_warnings`` for the whole process, whose ``showwarning``
-    hands a warning to the list of the thread that raised it (to the previous
-    ``showwarning`` in any other thread), and the last block closed restores it."""
-    caught = []
-    ident = threading.get_ident()
-    with _RECORDING_LOCK:
-        if not _recording_state["open"]:
-            catcher = warnings.catch_warnings()
-            if warnings.showwarning is not _show_or_record:  # not ours, restored late
-                _recording_state["shown_by"] = warnings.showwarning
-            catcher.__enter__()
-            warnings.simplefilter("always")
-            warnings.showwarning = _show_or_record
-            _recording_state["catcher"] = catcher
-        _recording_state["open"] += 1
-        outer = _recorders.get(ident)  # a comparison inside a fit: restored below
-        _recorders[ident] = caught
-    try:
-        yield caught
-    finally:
-        with _RECORDING_LOCK:
-            if outer is None:
-                del _recorders[ident]
-            else:
-                _recorders[ident] = outer
-            _recording_state["open"] -= 1
-            if not _recording_state["open"]:
-                _recording_state["catcher"].__exit__(None, None, None)
-                _recording_state["catcher"] = None
-
-
-def _show_or_record(message, category, filename, lineno, file=None, line=None):
-    """``warnings.showwarning`` while a :func:`_recording` block is open."""
-    caught = _recorders.get(threading.get_ident())
-    if caught is None:  # a thread that records nothing: shown as before
-        _recording_state["shown_by"](message, category, filename, lineno, file, line)
-    else:
-        caught.append((str(message), category, filename, lineno))
 
 
 def _warn_again(recorded, registry):
@@ -487,7 +417,7 @@ def _check_multi_output(estimators, Y, encoded):
 def _is_indicator_target(Y):
     """Whether scikit-learn reads ``Y`` as a 0/1 indicator matrix (multi-label data)."""
     try:
-        with _recording():  # its casts of gaps (pd.NA) warn: recorded and dropped
+        with recording():  # its casts of gaps (pd.NA) warn: recorded and dropped
             return type_of_target(Y) == "multilabel-indicator"
     except (ValueError, TypeError):  # label sets, ragged or mixed labels: not an indicator
         return False

@@ -20,6 +20,7 @@ from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
 from .._schema import MISSING, NOT_APPLICABLE
+from .._warnings import recording
 from ._inputs import check_sample_weight, encode_pair
 
 _AVERAGES = ("macro", "micro", "weighted")
@@ -287,16 +288,17 @@ def _task_prf(true, pred, task, weight, average, zero_division=0, warn_for=_PRF,
     t = true.codes[rows, j]
     p = np.where(pred.codes[rows, j] >= 0, pred.codes[rows, j], MISSING)
     labels = np.union1d(t, p[p >= 0])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UndefinedMetricWarning)
+    # recorded in this thread only: catch_warnings would swap the process's filters and
+    # showwarning under fits running in other threads (compare's folds)
+    with recording() as caught:
         precision, recall, f1, _ = precision_recall_fscore_support(
             t, p, labels=labels, average=average, sample_weight=weight[rows],
             zero_division=zero_division, warn_for=warn_for,
         )
-    for w in caught:  # scikit-learn's words, and which of the tasks they are about
-        message = (f"{w.message} (task {task.name!r})"
-                   if issubclass(w.category, UndefinedMetricWarning) else w.message)
-        warnings.warn(message, w.category, stacklevel=3)
+    for text, category, _, _ in caught:  # scikit-learn's words, and which task they are about
+        message = (f"{text} (task {task.name!r})"
+                   if issubclass(category, UndefinedMetricWarning) else text)
+        warnings.warn(message, category, stacklevel=3)
     return float(precision), float(recall), float(f1)
 
 
