@@ -82,7 +82,10 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         self.classes_ = classes[0] if self._single_output else classes
         return encoded
 
-    def _validate_X(self, X, *, reset):
+    def _validate_X(self, X, *, reset, fit_rows=None):
+        """``X`` checked (``reset``: in ``fit``). ``fit_rows``: in ``fit``, the mask of
+        the rows of positive ``sample_weight`` (``None``: every row), for a subclass that
+        fits something on ``X`` here (the network's preprocessing); not used here."""
         # Sparse X (TF-IDF, one-hot) is passed on to the base estimators as it comes,
         # in a row-indexable format, as MultiOutputClassifier passes it.
         return validate_features(self, X, reset=reset, accept_sparse=("csr", "csc"))
@@ -100,12 +103,22 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         bring them)."""
         self._require_y(Y)
         check_row_order(X, Y)
-        X = self._validate_X(X, reset=True)
+        # The weights are checked first (they need only the number of samples), so that
+        # what _validate_X fits on X leaves out the rows of weight 0; where they are
+        # refused, X's own errors and the labels' come first (checked again below).
+        weight = None
+        if sample_weight is not None:
+            try:
+                weight = check_sample_weight(sample_weight, X)
+            except (TypeError, ValueError):
+                weight = None
+        X = self._validate_X(X, reset=True, fit_rows=_positive_rows(weight))
         encoded = self._fit_labels(Y)
         check_same_length(X, encoded)
         _check_task_labels(encoded, warn_single_class=warn_single_class, batch=batch)
         if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, X)
+            sample_weight = (weight if weight is not None
+                             else check_sample_weight(sample_weight, X))
             if not batch:
                 _check_weighted_labels(encoded, sample_weight)
             # a row of weight 0 is as if dropped: its combination is not one "observed"
@@ -547,11 +560,21 @@ def _ragged_row(X):
     )
 
 
+def _positive_rows(weight):
+    """The mask of the rows of positive weight in the checked ``sample_weight``
+    ``weight``, or None where every row is kept (no weights, none of weight 0)."""
+    if weight is None:
+        return None
+    rows = np.asarray(weight) > 0
+    return None if rows.all() else rows
+
+
 def _check_task_labels(encoded, warn_single_class=True, batch=False):
     """Refuse a task with no training label; warn on a task with a single class.
 
     ``batch``: a first ``partial_fit`` batch, where a binary, multiclass or multilabel
-    task whose classes are known (declared) may have no label yet."""
+    task whose classes are known (declared) may have no label yet, and one batch may
+    well show a single class of a task (no warning: later batches bring the others)."""
     for j, task in enumerate(encoded.schema):
         codes = encoded.codes[:, j]
         present = codes >= 0
@@ -575,7 +598,7 @@ def _check_task_labels(encoded, warn_single_class=True, batch=False):
                 f"task: remove {task.name!r} from Y (and from tasks=, with any gate on it) to "
                 "train on the other tasks."
             )
-        if task.is_classification and warn_single_class:
+        if task.is_classification and warn_single_class and not batch:
             seen = codes[present]
             if seen.min() == seen.max():
                 label = task.classes[int(seen[0])]

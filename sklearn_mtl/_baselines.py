@@ -211,7 +211,7 @@ class _BaselineMethods(BaseMultiTaskEstimator):
     #: whatever the base estimator requests).
     _own_fit_params: tuple = ()
 
-    def _validate_X(self, X, *, reset):
+    def _validate_X(self, X, *, reset, fit_rows=None):
         # A DataFrame goes to the base estimator as it comes, as MultiOutputClassifier
         # passes it: a Pipeline with a ColumnTransformer reads its strings, gradient
         # boosting its gaps and categories. So does an array that is not all finite

@@ -640,7 +640,7 @@ class MostFrequentBaseline(BaseMultiTaskEstimator):
             self.priors_.append(prior)
         return self
 
-    def _validate_X(self, X, *, reset):
+    def _validate_X(self, X, *, reset, fit_rows=None):
         # As DummyClassifier: the values are never read, so strings and gaps are taken
         # as they come; only the number (and names) of the columns are checked.
         return validate_features(self, X, reset=reset, skip_check_array=True)

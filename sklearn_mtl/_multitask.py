@@ -701,11 +701,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         return params
 
     # ------------------------------------------------------------------------ input
-    def _validate_X(self, X, *, reset, rows=False):
+    def _validate_X(self, X, *, reset, fit_rows=None, rows=False):
         """``X`` checked and, for a 2-D table, preprocessed; with ``rows`` (prediction)
         a table is left as :class:`_TableRows`, preprocessed batch by batch in
         ``_forward``, so that prediction never holds the whole preprocessed table (the
-        encoded view's columns are many times the input's)."""
+        encoded view's columns are many times the input's). ``fit_rows`` (with
+        ``reset``): the mask of the rows of positive ``sample_weight`` that the
+        preprocessing is fitted on (``None``: every row; see ``_fit_preprocessor``)."""
         refuse_mappings(X)
         if isinstance(X, IterableDataset):
             raise ValueError(
@@ -728,8 +730,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 self.preprocessor_ = None  # never a previous fit's
                 if X.ndim == 2 and self.preprocessing is not None:
                     self.n_features_in_ = X.shape[1]
-                    self._fit_preprocessor(_row_sample(
-                        X, _MEMMAP_FIT_ROWS, self.__dict__.get("_weighted_rows")))
+                    self._fit_preprocessor(_row_sample(X, _MEMMAP_FIT_ROWS, fit_rows))
                 elif X.ndim > 2:
                     self._warn_step_unused(
                         f"a memory map of {X.ndim - 1}-D samples (images, clips)")
@@ -843,7 +844,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if reset:
             self.preprocessor_ = None
             if preprocess and X.ndim == 2:
-                self._fit_preprocessor(X)
+                self._fit_preprocessor(X, fit_rows)
             elif X.ndim > 2:
                 self._warn_step_unused(f"an array of {X.ndim - 1}-D samples (images, clips)")
         if getattr(self, "preprocessor_", None) is not None:
@@ -930,10 +931,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             or len(getattr(pre, "categorical_columns_", ())) > 0
             or len(getattr(pre, "time_columns_", ())) > 0)
 
-    def _fit_preprocessor(self, X):
+    def _fit_preprocessor(self, X, rows=None):
         """``preprocessor_``: ``preprocessing``'s transformer (``"auto"``: the recipe's
         :class:`~sklearn_mtl.neural.TabularPreprocessor`, with the second input view's
-        encoding where the recipe trains two views), fitted on the table ``X``."""
+        encoding where the recipe trains two views), fitted on the table ``X``; ``rows``
+        (a mask of the rows of positive ``sample_weight``): on those rows only."""
         # The recipe's own step returns arrays whatever scikit-learn's global
         # ``transform_output`` says, as HistGradientBoostingClassifier's encoder does; a
         # user's step keeps its own setting (its output is read as an array below).
@@ -944,7 +946,6 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if getattr(self, "_input_views", False):  # the second view's encoding
             self.preprocessor_.set_params(n_bins=_VIEW_BINS,
                                           max_encoded_columns=_VIEW_MAX_ENCODED, ratios=True)
-        rows = self.__dict__.get("_weighted_rows")
         if rows is not None and len(rows) == _num_samples(X) and rows.any():
             # a sample of weight 0 is as if dropped: it does not move the centres, scales
             # and categories the network reads its inputs by (nor does it in the loss)
@@ -1077,14 +1078,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self._fit_readouts(X, encoded, sample_weight, targets, raw)
             return self
         self._input_views, self.input_view_ = self._views_wanted(X), None
-        # the preprocessing is fitted on the rows of positive weight (see _fit_preprocessor)
-        self.__dict__["_weighted_rows"] = _positive_rows(sample_weight)
-        try:
-            X, encoded, sample_weight = self._check_fit_inputs(
-                X, y, sample_weight, batch=bool(self.__dict__.get("_partial"))
-            )
-        finally:
-            self.__dict__.pop("_weighted_rows", None)
+        # (the preprocessing is fitted on the rows of positive weight: see _validate_X)
+        X, encoded, sample_weight = self._check_fit_inputs(
+            X, y, sample_weight, batch=bool(self.__dict__.get("_partial"))
+        )
         self._check_task_dicts()
         check_network_params(self)
         self._class_weight_values = [
@@ -1521,10 +1518,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         try:  # fit() with these parameters; the user's parameters are put back after
             for name, value in overrides.items():
                 setattr(self, name, value)
-            self.__dict__["_partial"] = True  # no read-outs fitted on one batch
-            with warnings.catch_warnings():  # one batch may well show a single class
-                warnings.filterwarnings("ignore", "Task .* has a single class", UserWarning)
-                return self.fit(X, y, sample_weight=sample_weight)
+            # no read-outs fitted on one batch, nor a warning that it shows a single
+            # class of a task (see _check_task_labels)
+            self.__dict__["_partial"] = True
+            return self.fit(X, y, sample_weight=sample_weight)
         finally:
             self.__dict__.pop("_partial", None)
             for name, value in saved.items():
@@ -2609,22 +2606,6 @@ class _TableRows:
             raise exc.at(start) from None
 
 
-def _positive_rows(sample_weight):
-    """The rows of positive weight (a bool mask), or None where all are kept: no
-    weights, none of weight 0, or weights that ``fit``'s own check will refuse."""
-    if sample_weight is None:
-        return None
-    try:
-        weight = np.asarray(sample_weight, dtype=float)
-    except (TypeError, ValueError):
-        return None
-    if weight.ndim != 1:
-        return None
-    with np.errstate(invalid="ignore"):
-        rows = weight > 0
-    return None if rows.all() else rows
-
-
 def _names_balanced(spec):
     """Whether a ``class_weight`` or ``pos_weight`` asks for ``"balanced"`` anywhere."""
     values = spec.values() if isinstance(spec, Mapping) else [spec]
@@ -2683,7 +2664,8 @@ def _row_sample(X, n_rows, weighted=None):
     the dtype that ``table_dtype`` gives): every row, or ``n_rows`` of them drawn with a
     fixed seed (so that every process of a data-parallel fit draws the same), read in
     file order. ``weighted`` (a mask of the rows of positive ``sample_weight``, see
-    ``_positive_rows``): the rows are those, as if the others were not in the file."""
+    ``_base._positive_rows``): the rows are those, as if the others were not in the
+    file."""
     index = None
     if weighted is not None and len(weighted) == X.shape[0] and weighted.any():
         # a sample of weight 0 is as if dropped, also beyond n_rows (where the mask

@@ -127,7 +127,7 @@ class MultiTaskStratifiedKFold(_BaseKFold):
                 f"The groups parameter is ignored by {type(self).__name__}", UserWarning
             )
         labels, names = self._label_indicators(X, y, names=True)
-        counts = labels.sum(axis=0)
+        counts = np.asarray(labels.sum(axis=0, dtype=np.int64)).reshape(-1)
         rare = np.flatnonzero((counts > 0) & (counts < self.n_splits))
         if len(rare):  # as StratifiedKFold warns: some test folds lack the label
             # scikit-learn's words (filters match them), then the labels: "y" alone
@@ -144,19 +144,19 @@ class MultiTaskStratifiedKFold(_BaseKFold):
         return super().split(X, labels, groups)
 
     def _label_indicators(self, X, y, names=False):
-        """The label indicators of ``y`` (see :func:`label_indicators`), one row per
-        sample of ``X``; with ``names``, ``(indicators, names)``, each column's label
-        named ``task='class'``."""
+        """The label indicators of ``y`` (see :func:`label_indicators`) as a sparse CSR
+        matrix, one row per sample of ``X``; with ``names``, ``(indicators, names)``,
+        each column's label named ``task='class'``."""
         if y is None:
             raise ValueError(
                 f"{type(self).__name__}.split needs the labels Y to stratify on; got y=None."
             )
         _check_gated_labels(self.gated_labels, f"{type(self).__name__}'s gated_labels")
         labels, label_names = _indicators(y, self.tasks, self.gated_labels)
-        if len(labels) != _num_samples(X):
+        if labels.shape[0] != _num_samples(X):
             raise ValueError(
-                f"X has {_num_samples(X)} samples, but Y has {len(labels)}; expected one row "
-                "of labels per sample."
+                f"X has {_num_samples(X)} samples, but Y has {labels.shape[0]}; expected one "
+                "row of labels per sample."
             )
         return (labels, label_names) if names else labels
 
@@ -243,7 +243,7 @@ class MultiTaskStratifiedGroupKFold(GroupsConsumerMixin, MultiTaskStratifiedKFol
         if groups is None:
             raise ValueError(f"{type(self).__name__}.split needs groups: each sample's "
                              "group; got groups=None.")
-        groups = check_groups(groups, len(labels))
+        groups = check_groups(groups, labels.shape[0])
         n_groups = len(np.unique(groups))
         if self.n_splits > n_groups:
             raise ValueError(f"Cannot have number of splits n_splits={self.n_splits} greater "
@@ -253,8 +253,12 @@ class MultiTaskStratifiedGroupKFold(GroupsConsumerMixin, MultiTaskStratifiedKFol
     def _iter_test_masks(self, X, y, groups=None):
         _, index = np.unique(groups, return_inverse=True)
         index = index.ravel()
-        counts = np.zeros((index.max() + 1, y.shape[1]), dtype=np.int64)
-        np.add.at(counts, index, np.asarray(y, dtype=np.int64))
+        # each group's count of each label, sparse as the indicators: (groups x samples)
+        # membership times (samples x labels)
+        n = len(index)
+        members = sparse.csr_matrix((np.ones(n, dtype=np.int64), (index, np.arange(n))),
+                                    shape=(index.max() + 1, n))
+        counts = (members @ sparse.csr_matrix(y, dtype=np.int64)).tocsr()
         rng = check_random_state(self.random_state) if self.shuffle else None
         folds = iterative_stratification(counts, self.n_splits, rng,
                                          sizes=np.bincount(index))[index]
@@ -287,30 +291,45 @@ def label_indicators(Y, *, tasks=None, gated_labels="raise"):
     indicators : ndarray of shape (n_samples, n_labels), dtype=bool
     """
     _check_gated_labels(gated_labels, "gated_labels")
-    return _indicators(Y, tasks, gated_labels)[0]
+    return _indicators(Y, tasks, gated_labels)[0].toarray()
 
 
 def _indicators(Y, tasks, gated_labels):
-    """``(indicators, names)``: :func:`label_indicators`, and each column's label named
-    ``task='class'`` (``task='label'`` in a multilabel task)."""
+    """``(indicators, names)``: :func:`label_indicators` as a boolean sparse CSR matrix
+    (the splitters' input: memory of the labels that are on, not of n_samples x
+    n_labels), and each column's label named ``task='class'`` (``task='label'`` in a
+    multilabel task)."""
     if isinstance(Y, EncodedLabels):
         encoded = Y
     else:
         encoder = StructuredLabelEncoder(tasks=_splitting_tasks(Y, tasks, gated_labels),
                                          gated_labels=gated_labels)
         encoded = encoder.fit_transform(Y)
-    columns, names = [np.zeros((encoded.n_samples, 0), dtype=bool)], []
+    n = encoded.n_samples
+    rows, columns, names = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)], []
     for j, task in enumerate(encoded.schema):
         if task.kind == "regression":
             continue
         shown = [k for k, c in enumerate(task.classes) if not isinstance(c, _Unshown)]
+        # each class's (or label's) column among the shown ones, -1 for a placeholder
+        column = np.full(len(task.classes), -1, dtype=np.int64)
+        column[shown] = np.arange(len(shown)) + len(names)
         names += [f"{task.name}={task.classes[k]!r}" for k in shown]
         if task.kind == "multilabel":
-            columns.append(encoded.multilabel[task.name][:, shown] == 1)
+            row, k = np.nonzero(encoded.multilabel[task.name] == 1)
         else:
             codes = encoded.codes[:, j]
-            columns.append(codes[:, None] == np.array(shown, dtype=np.int64)[None, :])
-    return np.hstack(columns), names
+            row = np.flatnonzero((codes >= 0) & (codes < len(task.classes)))
+            k = codes[row]
+        on = column[k] >= 0
+        rows.append(row[on].astype(np.int64, copy=False))
+        columns.append(column[k[on]])
+    rows, columns = np.concatenate(rows), np.concatenate(columns)
+    indicators = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=bool), (rows, columns)), shape=(n, len(names))
+    )
+    indicators.sort_indices()
+    return indicators, names
 
 
 class _Unshown:
@@ -405,7 +424,7 @@ def _non_integral(value):
 
 @validate_params(
     {
-        "labels": ["array-like"],
+        "labels": ["array-like", "sparse matrix"],
         "n_splits": [Interval(Integral, 2, None, closed="left")],
         "random_state": ["random_state"],
     },
@@ -416,10 +435,12 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
 
     Parameters
     ----------
-    labels : array-like of shape (n_units, n_labels)
+    labels : {array-like, sparse matrix} of shape (n_units, n_labels)
         0/1 (or boolean) label indicators of each sample; a sample may have any number
         of labels, none included. With ``sizes``, a unit is a group of samples, and its
-        row counts how many of them have each label.
+        row counts how many of them have each label. A SciPy sparse matrix (or array)
+        is read as it is, without a dense copy (the splitters pass their indicators so);
+        its folds are those of the same matrix dense.
     n_splits : int
         Number of folds.
     random_state : int, RandomState instance or None, default=None
@@ -437,7 +458,7 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
     folds : ndarray of shape (n_units,)
         The fold (0 .. n_splits - 1) of each unit.
     """
-    L = np.asarray(labels)
+    L = labels if sparse.issparse(labels) else np.asarray(labels)
     if L.ndim != 2:
         raise ValueError(
             f"labels has shape {L.shape}; expected a 2-D array (n_units, n_labels) of 0/1 "
@@ -445,27 +466,35 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
             "y[:, None] == np.unique(y))."
         )
     # NaN, negative or fractional entries would be cast to meaningless counts (NaN to
-    # -2**63, whose overflowing sums never reach 0, so the placing loop never ends)
-    if L.dtype == object:
+    # -2**63, whose overflowing sums never reach 0, so the placing loop never ends); of
+    # a sparse matrix, only the stored entries can be (the others are 0)
+    if sparse.issparse(L):
+        L = sparse.csr_matrix(L)
+        if not L.has_canonical_format:  # duplicate entries: a label's count is their sum
+            L = L.copy()
+            L.sum_duplicates()
+    elif L.dtype == object:
         try:
             L = L.astype(float)
         except (TypeError, ValueError):
             pass
-    if L.dtype == bool:  # label_indicators' (n_samples, n_labels): valid as it is
-        bad = L.ravel()[:0]
-    elif L.dtype.kind in "biuf":
-        valid = np.isfinite(L) & (L >= 0) & (L == np.round(L))
+    values = L.data if sparse.issparse(L) else L
+    if values.dtype == bool:  # label_indicators' (n_samples, n_labels): valid as it is
+        bad = values.ravel()[:0]
+    elif values.dtype.kind in "biuf":
+        valid = np.isfinite(values) & (values >= 0) & (values == np.round(values))
         if sizes is None:
-            valid &= L <= 1
-        bad = L[~valid]
+            valid &= values <= 1
+        bad = values[~valid]
     else:
-        bad = L.ravel()
+        bad = values.ravel()
     if len(bad):
         what = ("0/1 (or boolean) label indicators" if sizes is None else
                 "counts of each unit's samples with each label (non-negative integers)")
         raise ValueError(
             f"labels must hold {what}, without missing values (a missing label is 0: "
-            f"it counts for nothing); got {_key(bad[0])!r} in an array of dtype {L.dtype}."
+            f"it counts for nothing); got {_key(bad[0])!r} in an array of dtype "
+            f"{values.dtype}."
         )
     n = L.shape[0]
     sizes = np.ones(n) if sizes is None else np.asarray(sizes, dtype=float)
@@ -481,7 +510,7 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
     rows.sort_indices()
     columns = rows.tocsc()
     columns.sort_indices()
-    del L
+    del L, values
     sizes = sizes[order]
     desired_fold = np.full(n_splits, sizes.sum() / n_splits)
     remaining = np.asarray(rows.sum(axis=0), dtype=float).reshape(-1)

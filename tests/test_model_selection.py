@@ -716,3 +716,102 @@ def test_task_scorer_of_a_label_of_an_indicator_matrix_says_how_to_score_it():
         Y[:, 1], model.predict(X)["task1"])
     with pytest.raises(ValueError, match=r"Unknown task 'other'; the tasks are \['labels'\]"):
         make_task_scorer("accuracy", task="other")(model.fit(X, Y), X, Y)
+
+
+def _mixed_labels(seed, n):
+    """Random structured labels of every kind a splitter reads: binary, multiclass (some
+    classes rare), multilabel, a task gated on the binary one (labels also given where
+    the gate is off), a constant task, a regression task; missing labels in each."""
+    from sklearn_mtl import Task
+
+    rng = np.random.RandomState(seed)
+
+    def pick(values, missing):
+        out = np.array(values, dtype=object)[rng.randint(len(values), size=n)]
+        out[rng.uniform(size=n) < missing] = None
+        return out
+
+    tags = [set(np.array(list("pqrs"))[rng.uniform(size=4) < 0.3].tolist()) for _ in range(n)]
+    for i in np.flatnonzero(rng.uniform(size=n) < 0.1):
+        tags[i] = None
+    Y = pd.DataFrame({"b": pick(["n", "y"], 0.1), "m": pick(list("abcdefghijkl"), 0.2),
+                      "tags": tags, "color": pick(["red", "blue", "green"], 0.3),
+                      "const": pick(["k"], 0.5), "r": rng.normal(size=n)})
+    tasks = [Task("b", classes=["n", "y"]), Task("m"), Task("tags", kind="multilabel"),
+             Task("color", classes=["red", "blue", "green"], gate=("b", "y")),
+             Task("const"), Task("r", kind="regression")]
+    return Y, tasks, rng.randint(max(n // 3, 5), size=n)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_splitters_folds_are_those_of_the_dense_label_indicators(seed):
+    # the splitters build their indicators sparse (memory of the labels that are on, not
+    # n_samples x n_labels); their folds and rare-label warnings are exactly those of
+    # iterative_stratification on the dense label_indicators, sample by sample and per
+    # group (each group's dense label counts), with and without shuffling
+    n = [40, 97, 250][seed % 3]
+    Y, tasks, groups = _mixed_labels(seed, n)
+    X = np.zeros((n, 1))
+    L = label_indicators(Y, tasks=tasks, gated_labels="mask")
+    assert L.dtype == bool and L.shape[0] == n and L.shape[1] > 15
+    _, index = np.unique(groups, return_inverse=True)
+    counts = np.zeros((index.max() + 1, L.shape[1]), dtype=np.int64)
+    np.add.at(counts, index, L.astype(np.int64))
+    for n_splits in (2, 5):
+        for shuffle, random_state in ((False, None), (True, seed)):
+            options = dict(shuffle=shuffle, random_state=random_state, tasks=tasks,
+                           gated_labels="mask")
+            expected = iterative_stratification(L, n_splits, random_state)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                folds = [test for _, test in MultiTaskStratifiedKFold(
+                    n_splits, **options).split(X, Y)]
+            assert [test.tolist() for test in folds] == \
+                [np.flatnonzero(expected == k).tolist() for k in range(n_splits)]
+            # the rare-label warning: counted and named as on the dense indicators
+            sums = L.sum(axis=0)
+            rare = np.flatnonzero((sums > 0) & (sums < n_splits))
+            assert len(caught) == (len(rare) > 0)
+            if len(rare):
+                message = str(caught[0].message)
+                assert f"has only {sums[rare].min()} members" in message
+                assert message.count("=") == min(len(rare), 5) + 1  # n_splits=, labels
+            expected = iterative_stratification(counts, n_splits, random_state,
+                                                sizes=np.bincount(index))[index]
+            grouped = MultiTaskStratifiedGroupKFold(n_splits, **options).split(X, Y, groups)
+            assert [test.tolist() for _, test in grouped] == \
+                [np.flatnonzero(expected == k).tolist() for k in range(n_splits)]
+
+
+def test_iterative_stratification_of_a_sparse_matrix_is_that_of_it_dense():
+    from scipy import sparse
+
+    rng = np.random.RandomState(0)
+    L = rng.uniform(size=(150, 30)) < np.linspace(0.01, 0.4, 30)
+    L[:5] = False  # samples without any label
+    groups = rng.randint(40, size=150)
+    counts = np.zeros((40, 30), dtype=np.int64)
+    np.add.at(counts, groups, L.astype(np.int64))
+    sizes = np.bincount(groups, minlength=40)
+    for random_state in (None, 0, 1):
+        dense = iterative_stratification(L, 4, random_state)
+        for convert in (sparse.csr_matrix, sparse.csc_matrix, sparse.coo_matrix,
+                        sparse.csr_array):
+            for values in (L, L.astype(np.int8), L.astype(float)):
+                np.testing.assert_array_equal(
+                    iterative_stratification(convert(values), 4, random_state), dense)
+            np.testing.assert_array_equal(
+                iterative_stratification(convert(counts), 4, random_state, sizes=sizes),
+                iterative_stratification(counts, 4, random_state, sizes=sizes))
+    # explicit zeros count for nothing, duplicate entries add up (as in .toarray())
+    r, c = np.nonzero(counts)
+    doubled = sparse.coo_matrix((np.r_[counts[r, c] - 1, np.ones(len(r), dtype=np.int64)],
+                                 (np.r_[r, r], np.r_[c, c])), shape=counts.shape)
+    np.testing.assert_array_equal(
+        iterative_stratification(doubled, 4, 0,
+                                 sizes=sizes),
+        iterative_stratification(counts, 4, 0, sizes=sizes))
+    # a sparse matrix's stored values are checked as a dense one's
+    for bad in (np.nan, -1.0, 0.5, 2.0):
+        with pytest.raises(ValueError, match="labels must hold 0/1"):
+            iterative_stratification(sparse.csr_matrix(np.array([[bad, 0], [0, 1.0]])), 2)

@@ -1619,3 +1619,42 @@ def test_a_user_callback_restoring_weights_wins_over_the_ensembles_epoch():
     best = clf.history_[-1, "member_best_epochs"]
     assert len(set(best)) == 1 and best[0] > 1 and epochs_of(clf) == [best[0]]
     assert "member_restored_by" not in clf.history_[-1]
+
+
+def _single_class_data():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "p", "q"), "b": ["u"] * 40})
+    return X, Y, [Task("a", classes=["p", "q"]), Task("b", classes=["u", "v"])]
+
+
+def test_single_class_warns_in_fit_not_in_a_partial_fit_batch():
+    X, Y, tasks = _single_class_data()
+    with pytest.warns(UserWarning, match="Task 'b' has a single class 'u'"):
+        small(tasks=tasks, max_epochs=1).fit(X, Y)
+    # one batch may well show a single class: no warning, first batch or later ones
+    clf = small(tasks=tasks)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.partial_fit(X[:20], Y[:20])
+        clf.partial_fit(X[20:], Y[20:])
+    assert not [w for w in caught if "has a single class" in str(w.message)]
+    assert len(clf.history_) == 2
+
+
+def test_partial_fit_leaves_the_warning_filters_alone(monkeypatch):
+    # the process's warning filters are not swapped while a batch trains (a fit in
+    # another thread would see, or restore, them: see sklearn_mtl/_warnings.py)
+    X, Y, tasks = _single_class_data()
+    seen = []
+    check = multitask.MultiTaskClassifier._check_fit_inputs
+
+    def recording(self, *args, **kwargs):
+        seen.append(list(warnings.filters))
+        return check(self, *args, **kwargs)
+
+    monkeypatch.setattr(multitask.MultiTaskClassifier, "_check_fit_inputs", recording)
+    before = list(warnings.filters)
+    small(tasks=tasks).partial_fit(X[:20], Y[:20])
+    assert seen == [before]
+    assert list(warnings.filters) == before
