@@ -240,19 +240,8 @@ class _BaselineMethods(BaseMultiTaskEstimator):
         return False
 
     def predict_encoded(self, X):
-        """Predictions as :class:`~sklearn_mtl.EncodedLabels` (codes, blocks, masks).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        encoded : EncodedLabels
-            The predicted codes of every task (the gated-off ones ``NOT_APPLICABLE``),
-            the multilabel blocks and the regression values.
-        """
+        # (documented by BaseMultiTaskEstimator.predict_encoded, which inspect.getdoc and
+        # the API pages read)
         check_is_fitted(self)
         if self._decides_by_models():
             return self._models_decide(X)
