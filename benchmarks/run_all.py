@@ -38,6 +38,8 @@ SCRIPTS = {
     "bench_memmap_fit.py": {"quick": ["--tables", "carseats"], "neural": True},
     "bench_thresholds.py": {"quick": [], "neural": False},
     "bench_wide_labels.py": {"quick": ["--repeats", "1", "--scale", "0.1"], "neural": False},
+    "bench_probe_cost.py": {"quick": ["--rows", "600", "--classes", "400", "--epochs", "2"],
+                            "neural": False},
     "bench_onnx.py": {
         "quick": ["--n-samples", "4000", "--epochs", "3", "--repeats", "3"], "neural": False,
     },

@@ -26,7 +26,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, validate_dat
 
 from ._decoding import decode, observed_combinations
 from ._encoder import EncodedLabels, StructuredLabelEncoder
-from ._frames import to_pandas
+from ._frames import check_not_lazy, to_pandas
 from ._schema import NOT_APPLICABLE, Schema, Task, _plain
 from ._validation import (
     check_row_order,
@@ -88,6 +88,7 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         fits something on ``X`` here (the network's preprocessing); not used here."""
         # Sparse X (TF-IDF, one-hot) is passed on to the base estimators as it comes,
         # in a row-indexable format, as MultiOutputClassifier passes it.
+        check_not_lazy(X, "X")
         return validate_features(self, X, reset=reset, accept_sparse=("csr", "csc"))
 
     def _require_y(self, y):

@@ -290,7 +290,9 @@ def format_comparison(table, decimals=3):
     table : DataFrame
         The output of :func:`compare`.
     decimals : int, default=3
-        Decimals shown (times, in seconds, always show 4).
+        Decimals shown (times, in seconds, always show 4; a regression task's RMSE, in
+        the task's units, shows at least ``decimals`` significant digits: a target in
+        tonnes, or of about 10⁻⁴, does not read 0.000).
 
     Returns
     -------
@@ -310,12 +312,26 @@ def format_comparison(table, decimals=3):
     out = {}
     for metric in metrics:
         mean, std = table[(metric, "mean")], table[(metric, "std")]
-        fmt = "{:.4f}" if metric.endswith("_time") else f"{{:.{decimals}f}}"
-        out[metric] = [
-            "nan" if pd.isna(m) else f"{fmt.format(m)} ± {fmt.format(s)}"
-            for m, s in zip(mean, std)
-        ]
+        cells = []
+        for m, s in zip(mean, std):
+            if metric.endswith("_time"):
+                fmt = "{:.4f}"
+            elif metric.endswith(" rmse"):  # in the task's units: 0.00012 is not 0.000
+                fmt = f"{{:.{quantity_decimals(m, decimals)}f}}"
+            else:
+                fmt = f"{{:.{decimals}f}}"
+            cells.append("nan" if pd.isna(m) else f"{fmt.format(m)} ± {fmt.format(s)}")
+        out[metric] = cells
     return pd.DataFrame(out, index=table.index)
+
+
+def quantity_decimals(value, decimals=3):
+    """The decimals that show ``value``, a quantity in a regression task's units (an
+    RMSE), with ``decimals`` decimals, or with ``decimals`` significant digits where
+    fewer decimals would round it to 0: 0.000123 for 0.00012345 rather than 0.000."""
+    if not np.isfinite(value) or value == 0:
+        return decimals
+    return max(decimals, decimals - 1 - int(np.floor(np.log10(abs(value)))))
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -882,16 +882,28 @@ def _regression_values(task, raw, rows=None):
     """:func:`_encode_regression` of ``raw``, whose row ``i`` is row ``rows[i]`` of the
     labels (``None``: row ``i``), the row that an error names."""
     column = pd.Series(np.asarray(raw, dtype=object))
-    try:
-        values = np.array(pd.to_numeric(column), dtype=float)
-    except (TypeError, ValueError):
-        # the first value that does not read as a number ("46504.55" does), and its row
-        row = next((i for i, v in enumerate(column) if not reads_as_number(v)), 0)
+
+    def refuse(row, why=""):
         value = column.iloc[row]
         row = row if rows is None else int(rows[row])
         raise ValueError(
-            f"Regression task {task.name!r} expects numbers; got {value!r} in row {row}."
+            f"Regression task {task.name!r} expects numbers; got {value!r} in row {row}{why}."
         ) from None
+
+    try:
+        numbers = pd.to_numeric(column)
+    except (TypeError, ValueError):
+        # the first value that does not read as a number ("46504.55" does), and its row
+        refuse(next((i for i, v in enumerate(column) if not reads_as_number(v)), 0))
+    if numbers.dtype.kind == "c":  # float() would drop the imaginary part, warning
+        imaginary = np.flatnonzero(numbers.to_numpy().imag)
+        if len(imaginary):
+            refuse(int(imaginary[0]), " (a complex number: its imaginary part would be lost)")
+        numbers = numbers.to_numpy().real
+    values = np.array(numbers, dtype=float)
+    # a missing date or duration (NaT) reads as the int64 minimum, about -9.2e18 in the
+    # column's unit, not as NaN: it is a missing label, as None, NaN and pd.NA are
+    values[column.isna().to_numpy()] = np.nan
     if np.isinf(values).any():
         row = int(np.flatnonzero(np.isinf(values))[0])
         row = row if rows is None else int(rows[row])

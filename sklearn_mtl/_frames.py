@@ -39,12 +39,19 @@ def to_pandas(obj, what="X", *, labels=False):
         index = pd.RangeIndex(obj.height)
         return pd.DataFrame({name: _column(obj[name], labels) for name in obj.columns},
                             index=index)
-    if isinstance(obj, pl.LazyFrame):
+    check_not_lazy(obj, what)
+    return obj
+
+
+def check_not_lazy(obj, what="X"):
+    """Refuse a polars LazyFrame, naming the argument ``what``: its rows are a query
+    plan, which scikit-learn's checks read as one scalar ("Expected 2D array, got
+    scalar array")."""
+    if is_polars(obj) and type(obj).__name__ == "LazyFrame":
         raise TypeError(
             f"{what} is a polars LazyFrame, whose rows are not computed yet; pass "
             f"{what}.collect(), a polars DataFrame."
         )
-    return obj
 
 
 def _column(series, labels=False):

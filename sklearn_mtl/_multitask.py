@@ -99,6 +99,7 @@ from .neural._net import (
     ArrayDataset,
     MultiTaskNet,
     PreprocessedRows,
+    TaskPrintLog,
     TensorPairDataset,
     as_features,
     check_step_output,
@@ -244,6 +245,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         step instead of a loop over parameters (faster on CPU; the same update up to
         float rounding), unless ``foreach`` or ``fused`` is given here. An entry the
         optimizer does not take is refused at fit, and so is ``"lr"`` (set ``lr``).
+        ``"param_groups"`` takes skorch's parameter groups, ``[("trunk.*", {"lr":
+        1e-4})]``: a parameter whose name matches a pattern (the first that does) trains
+        with that group's arguments (``head_lr``'s groups come first).
     lr : float, default=2e-3
         Learning rate (the peak of ``lr_schedule``).
     lr_schedule : {"warmup_cosine", "constant"}, default="warmup_cosine"
@@ -290,7 +294,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         callback, its class name: ``set_params(callbacks__es__patience=10)``. A
         callback may be given as its class, which ``fit`` builds with its defaults; as
         skorch's uninitialised callbacks, it lists no parameters in ``get_params``, and
-        setting one builds it first (the list then holds that instance).
+        setting one builds it first (the list then holds that instance). The printed
+        log is set as in skorch, ``set_params(callbacks__print_log__keys_ignored=[...])``
+        (the list then holds the log, named ``"print_log"``), and a callback named
+        ``"print_log"`` replaces it. The names of the recipe's callbacks
+        (``early_stopping``, ``member_holdout``, ``lr_schedule``, where it adds them)
+        and of those that record the history (``train_loss``, ``valid_loss``,
+        ``task_losses``, ``task_weights``, ``epoch_timer``) are refused.
     device : str or torch.device, default="cpu"
         Where to train and predict, e.g. ``"cuda"``.
     num_workers : int, default=0
@@ -1045,6 +1055,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             check_same_length(X, encoded)
             if sample_weight is not None:
                 sample_weight = check_sample_weight(sample_weight, X)
+            if getattr(self, "_target_scaling_unset", None):  # a target without spread yet
+                self._fit_target_scaling(encoded, sample_weight,
+                                         only=self._target_scaling_unset)
             # batch_size, verbose, callbacks, the schedule over this training's steps...
             epochs = self._refresh_net(_num_samples(X), split=not own_split)
             # the combinations of these labels join those seen before (decoding over the
@@ -1570,7 +1583,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             start += 2 * width
         return specs
 
-    def _fit_target_scaling(self, encoded, sample_weight=None):
+    def _fit_target_scaling(self, encoded, sample_weight=None, only=None):
         """Each regression task's mean and standard deviation over its training labels.
 
         The network learns the standardised values, and each regression output layer is
@@ -1579,21 +1592,39 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         classification tasks' cross-entropies, as RealMLP standardises its targets. A
         warm start keeps the first fit's scaling. With ``sample_weight``, weighted, as the
         loss weighs the samples (a weight of 2 counts as the sample twice).
+
+        A target without spread (one labelled row, or one value: to float rounding, as
+        scikit-learn's ``StandardScaler`` tells a constant feature) is scaled by its
+        spread, or 1 where there is none, and left ``_target_scaling_unset``: the next
+        fit of a warm start or ``partial_fit`` batch whose labels spread sets its scaling
+        (``only``: those tasks' names); a stream begun with one row trained on the grams
+        themselves.
         """
-        scaling = {}
+        scaling = {} if only is None else dict(self._target_scaling)
+        unset = set() if only is None else set(only)
+        eps = np.finfo(np.float64).eps
         for task in self.schema_:
-            if task.kind == "regression":
+            if task.kind == "regression" and (only is None or task.name in only):
                 values = encoded.regression[task.name]
                 given = ~np.isnan(values)
                 values = values[given]
                 w = None if sample_weight is None else np.asarray(sample_weight)[given]
                 if w is not None and not w.sum() > 0:
                     w = None  # no weighted sample: every labelled one counts alike
-                mean = float(np.average(values, weights=w)) if len(values) else 0.0
-                std = (float(np.sqrt(np.average((values - mean) ** 2, weights=w)))
-                       if len(values) else 1.0)
-                scaling[task.name] = (mean, std if np.isfinite(std) and std > 0 else 1.0)
-        self._target_scaling = scaling
+                n = len(values)
+                mean = float(np.average(values, weights=w)) if n else 0.0
+                var = float(np.average((values - mean) ** 2, weights=w)) if n else 0.0
+                # the mean of ten 0.1s is not 0.1: their variance is rounding's, not 0
+                if not np.isfinite(var) or var <= n * eps * var + (n * mean * eps) ** 2:
+                    unset.add(task.name)
+                    if only is None:  # its rounding's spread (0.1 ± 4e-17) predicts 0.1
+                        std = float(np.sqrt(var))
+                        scaling[task.name] = (mean, std if np.isfinite(std) and std > 0
+                                              else 1.0)
+                    continue
+                unset.discard(task.name)
+                scaling[task.name] = (mean, float(np.sqrt(var)))
+        self._target_scaling, self._target_scaling_unset = scaling, unset
 
     def _rescale_regression_outputs(self, inverse=False):
         """Put the regression outputs in the labels' units (``inverse``: back to the
@@ -1924,15 +1955,18 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         """The net's ``optimizer__*`` arguments and ``fast_step``, from ``optimizer_params``,
         ``head_lr`` and the learned parameters of ``criterion``'s weighting."""
         _check_optimizer_params(self.optimizer, self.optimizer_params)
-        kwargs = {f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()}
+        params = dict(self.optimizer_params or {})
+        # skorch's parameter groups, [(name pattern, {argument: value})]: a parameter
+        # joins the first group whose pattern matches its name
+        own_groups = [tuple(group) for group in params.pop("param_groups", None) or []]
+        kwargs = {f"optimizer__{k}": v for k, v in params.items()}
         # One fused kernel per step (else one multi-tensor kernel) instead of a loop over
         # parameters, unless the user chose: the net asks torch when it builds the optimizer
-        kwargs["fast_step"] = not {"foreach", "fused"} & set(self.optimizer_params or {})
-        if self.head_lr:
-            kwargs["optimizer__param_groups"] = [
-                (f"heads.{self.schema_.index(name)}.*", {"lr": float(lr)})
-                for name, lr in self.head_lr.items()
-            ]
+        kwargs["fast_step"] = not {"foreach", "fused"} & set(params)
+        groups = []
+        if self.head_lr:  # one head's rate: before the user's groups, as more specific
+            groups += [(f"heads.{self.schema_.index(name)}.*", {"lr": float(lr)})
+                       for name, lr in self.head_lr.items()]
         if any(p.requires_grad for p in criterion.parameters()):
             # Learned weighting parameters (criterion.weighting): no weight decay, own lr.
             group = {}
@@ -1940,8 +1974,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 group["weight_decay"] = 0.0
             if getattr(self._weighting, "lr", None) is not None:
                 group["lr"] = float(self._weighting.lr)
-            groups = kwargs.get("optimizer__param_groups", [])
-            kwargs["optimizer__param_groups"] = [*groups, ("weighting.*", group)]
+            groups.append(("weighting.*", group))
+        groups += own_groups
+        if groups:
+            kwargs["optimizer__param_groups"] = groups
         return kwargs
 
     def _recipe_callbacks(self, members, user_callbacks, total_steps, kept=()):
@@ -2046,6 +2082,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if not self.early_stopping:
             _check_monitors(user, members > 1)
         recipe = self._recipe_callbacks(members, user, total_steps, kept)
+        _check_callback_names(user, [name for name, _ in recipe])
         if not _has_callback([*recipe, *user], MemberHoldout):
             _check_member_monitors(user, self.early_stopping)
         return recipe, user
@@ -2446,6 +2483,41 @@ def _check_member_monitors(callbacks, early_stopping):
             )
 
 
+#: Why the recipe adds each of its callbacks, by the name it gives it.
+_RECIPE_REASONS = {
+    "early_stopping": "early_stopping=True adds to stop training",
+    "member_holdout": "the ensemble adds to choose its epoch on its held-out folds",
+    "lr_schedule": "lr_schedule='warmup_cosine' adds to set the learning rate",
+}
+
+#: The net's own callbacks, which record the history (a callback of the user's named
+#: "print_log" replaces the default log instead, as in skorch).
+_NET_CALLBACKS = ("epoch_timer", "train_loss", "valid_loss", "task_losses", "task_weights")
+
+
+def _check_callback_names(callbacks, recipe_names):
+    """A ``ValueError`` for a ``(name, callback)`` pair among the user's ``callbacks``
+    that takes the name of a callback the recipe adds (``recipe_names``) or of one the
+    net records its history with: skorch refused it as a "duplicate user-set callback
+    name", of a callback the user never set."""
+    for item in callbacks or []:
+        if not (isinstance(item, tuple) and len(item) == 2):
+            continue
+        name = item[0]
+        if name in recipe_names:
+            reason = f"the name of the callback that {_RECIPE_REASONS[name]}"
+        elif name in _NET_CALLBACKS:
+            reason = ("the name of one of the net's own callbacks, which record the "
+                      f"history ({', '.join(_NET_CALLBACKS)}); only 'print_log', the "
+                      "printed log, can be replaced")
+        else:
+            continue
+        raise ValueError(
+            f"callbacks holds a callback named {name!r}, {reason}. Give yours another "
+            "name."
+        )
+
+
 def _named_callbacks(callbacks):
     """``[(name, callback)]`` of the ``callbacks`` parameter: a pair's own name, else
     the callback's class name (a class's own name for a callback given as its class),
@@ -2486,6 +2558,9 @@ def _set_net_callbacks(net, callbacks):
     pending = net.__dict__.get("callbacks_pending_", False)
     defaults = {name for name, _ in net.get_default_callbacks()}
     net.callbacks = callbacks
+    # a default one is kept where it stays a default: not where a callback of the
+    # user's takes its name ("print_log"), or gives it back
+    defaults &= {name for name, _ in net.get_default_callbacks()}
     initialized = []
     for name, cb in net._uniquely_named_callbacks():
         old = before.get(name)
@@ -2500,6 +2575,27 @@ def _set_net_callbacks(net, callbacks):
         initialized.append((name, cb))
     net.callbacks_ = initialized
     net.__dict__.pop("callbacks_pending_", None)
+    if pending:
+        _resume_best_scores(net)
+
+
+def _resume_best_scores(net):
+    """Give the scoring callbacks of a loaded ``net`` (``train_loss``, ``valid_loss``,
+    built anew) the best score of its history, as they held it when the model was
+    saved (and as a pickled one keeps it): initialized, their best was infinite, so the
+    first epoch of a continued training was marked ``train_loss_best`` (and a
+    ``Checkpoint`` monitoring it saved it) however much worse it was."""
+    from skorch.callbacks import PassthroughScoring
+    from skorch.callbacks.scoring import ScoringBase
+
+    for _, callback in net.callbacks_:
+        if not isinstance(callback, (ScoringBase, PassthroughScoring)):
+            continue
+        name = getattr(callback, "name_", None) or callback.name
+        for row in reversed(net.history):
+            if row.get(f"{name}_best") is True and name in row:
+                callback.best_score_ = row[name]
+                break
 
 
 def _set_callback_params(callbacks, by_callback):
@@ -2507,10 +2603,16 @@ def _set_callback_params(callbacks, by_callback):
     (``{name: {param: value}}``) are copies with those parameters set: the given
     list and callbacks are never modified, as a ``*_params`` dict is not. A callback
     given as its class is built first, with its defaults, as ``fit`` builds it (and
-    skorch's ``set_params`` does)."""
+    skorch's ``set_params`` does). ``print_log``, where no callback has that name, is
+    the net's default log (:class:`~sklearn_mtl.neural._net.TaskPrintLog`), added."""
     named = _named_callbacks(callbacks)
-    names = [name for name, _ in named]
     out = list(callbacks or [])
+    if "print_log" in by_callback and "print_log" not in [name for name, _ in named]:
+        # the net's default log, as skorch's callbacks__print_log__<param> reaches it:
+        # a copy of it joins the list, named so that it replaces the default
+        out.append(("print_log", TaskPrintLog()))
+        named = _named_callbacks(out)
+    names = [name for name, _ in named]
     for target, values in by_callback.items():
         if names.count(target) != 1:
             known = ", ".join(repr(n) for n in names) or "none"
@@ -2707,6 +2809,14 @@ def _check_optimizer_params(optimizer, params):
             "optimizer_params sets 'lr'; set the estimator's lr= instead (the peak of "
             "lr_schedule, which also drives the schedule)."
         )
+    groups = params.get("param_groups")
+    if groups is not None and not (isinstance(groups, (list, tuple)) and all(
+            isinstance(g, (list, tuple)) and len(g) == 2 and isinstance(g[0], str)
+            and isinstance(g[1], dict) for g in groups)):
+        raise ValueError(
+            f"optimizer_params['param_groups'] is {groups!r}; expected skorch's list of "
+            "(name pattern, {argument: value}) pairs, e.g. [('trunk.*', {'lr': 1e-4})]."
+        )
     try:
         accepted = inspect.signature(optimizer).parameters
     except (TypeError, ValueError):  # a builtin or C callable: left to the optimizer
@@ -2714,12 +2824,19 @@ def _check_optimizer_params(optimizer, params):
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
         return
     takes = [name for name in accepted if name not in ("params", "lr")]
-    unknown = sorted(k for k in params if k not in takes)
+    name = getattr(optimizer, "__name__", type(optimizer).__name__)
+    unknown = sorted(k for k in params if k not in takes and k != "param_groups")
     if unknown:
-        name = getattr(optimizer, "__name__", type(optimizer).__name__)
         raise ValueError(
             f"optimizer_params {unknown} are not parameters of {name}; it takes {takes}."
         )
+    for pattern, group in groups or []:
+        unknown = sorted(k for k in group if k not in takes and k != "lr")
+        if unknown:
+            raise ValueError(
+                f"optimizer_params['param_groups'] sets {unknown} for {pattern!r}, which "
+                f"are not parameters of {name}; a group takes 'lr' and {takes}."
+            )
 
 
 def _build_named_trunk(name, trunk_params, sample_shape):

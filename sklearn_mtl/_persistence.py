@@ -1025,7 +1025,16 @@ class _Reader:
             obj = cls.__new__(cls)
             if "id" in node:
                 self.objects[node["id"]] = obj
-            obj.__dict__.update(self._state(node["state"]))
+            # a callback of this package's (the printed log set by
+            # callbacks__print_log__<param>) holds skorch's default sink too; such a
+            # class imported skorch already (a model of scikit-learn's alone does not)
+            callbacks = sys.modules.get("skorch.callbacks")
+            depth = int(callbacks is not None and issubclass(cls, callbacks.Callback))
+            self._callback_depth += depth
+            try:
+                obj.__dict__.update(self._state(node["state"]))
+            finally:
+                self._callback_depth -= depth
             return obj
         if tag == "instance":
             from skorch.callbacks import Callback

@@ -48,7 +48,8 @@ class Task:
         any collection but a string: a set, list, tuple, array, ``range`` or ``pd.Index``.
     columns : list of str, default=None
         For a multilabel task held in a DataFrame as a group of 0/1 columns: those
-        columns, one per label. Its classes default to the column names.
+        columns, one per label, in a list, not a string (a set, which has no order, is
+        sorted). Its classes default to the column names.
 
     Examples
     --------
@@ -106,7 +107,20 @@ class Task:
                 raise ValueError(f"Task {name!r} has a gate on {parent!r} with no value.")
             gate = (str(parent), values)
         self.gate = gate
+        if columns is not None and not _is_collection(columns):
+            # A string is one column name, never its characters: columns="ab" would read
+            # the columns 'a' and 'b' of Y, or fail on a column 'b' the user never named.
+            given = "a string" if isinstance(columns, (str, bytes)) else "a single value"
+            raise ValueError(
+                f"Task {name!r} has columns={columns!r}; columns must be a list of the "
+                f"DataFrame's 0/1 columns that hold the task's labels (such as "
+                f"['beach', 'sunset']), not {given}."
+            )
         self.columns = None if columns is None else [str(c) for c in columns]
+        if isinstance(columns, (set, frozenset)):
+            # As for classes: a set of strings iterates in another order in each process,
+            # and the columns' order is the labels' codes and predict_proba's columns.
+            self.columns.sort()
         if self.columns is not None:
             if kind not in (None, "multilabel"):
                 raise ValueError(

@@ -31,6 +31,7 @@ from sklearn.utils.parallel import Parallel, delayed  # passes on scikit-learn's
 from sklearn.utils.validation import _check_method_params, _num_samples, check_is_fitted
 
 from ._base import BaseMultiTaskEstimator, delegate_input_tags
+from ._frames import check_not_lazy
 from ._validation import check_groups, check_sample_weight, groups_fit_params
 from .model_selection import MultiTaskStratifiedGroupKFold, MultiTaskStratifiedKFold
 
@@ -221,6 +222,8 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
                 f"{type(model).__name__} has decode={model.decode!r}, "
                 "which maximises the joint probability and uses no thresholds."
             )
+        check_not_lazy(X, "X")  # (its folds cut a query plan: "Expected sequence")
+        check_not_lazy(Y, "y")
         X, Y = _as_indexable(X), _as_indexable(Y)
         n = _num_samples(X)
         if sample_weight is not None:

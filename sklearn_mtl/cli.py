@@ -37,7 +37,8 @@ MODELS = {
     "independent-hgb": ("IndependentTaskClassifier", f"IndependentTaskClassifier{_HGB}"),
     "chain-hgb": ("TaskChainClassifier", f"TaskChainClassifier{_HGB}"),
     "product-hgb": ("LabelProductClassifier", f"LabelProductClassifier{_HGB}"),
-    "dummy": ("MostFrequentBaseline", "each task's most frequent class (reference)"),
+    "dummy": ("MostFrequentBaseline",
+              "each task's most frequent class, a regression task's mean (reference)"),
 }
 #: What ``compare`` runs without ``--models``: the network and the baselines around a
 #: linear model and around gradient-boosted trees.
@@ -718,8 +719,10 @@ def _write_plots(out, table, details, names, args):
         written.append((filename, caption))
 
     columns = set(table.columns.get_level_values(0))
-    for metric, what in (("accuracy", "accuracy"), ("f1_macro", "macro F1")):
-        if any(c.endswith(f" {metric}") for c in columns):  # none: regression tasks only
+    for metric, what in (("accuracy", "accuracy"), ("f1_macro", "macro F1"), ("r2", "R²")):
+        # accuracy and F1: none with regression tasks only; R²: none without them (their
+        # RMSEs, each in its task's units, share no axis)
+        if any(c.endswith(f" {metric}") for c in columns):
             save(plotting.plot_task_metrics(table, metric=metric), f"task_{metric}.png",
                  f"Per-task {what} (mean ± std over folds)")
     labelled = any(t.kind != "regression" for t in details["schema"])  # labels to count
@@ -738,6 +741,33 @@ def _write_plots(out, table, details, names, args):
             fig.suptitle(f"Training curves, {name} (fold 1)")
             save(fig, f"training_curves_{name}.png", f"Training loss of {name} on fold 1")
     return written
+
+
+def _regression_report(true, pred):
+    """The regression tasks' rows of the per-task report: their counts, and the RMSE
+    and R² of the out-of-fold predictions over the samples with a value, as
+    :func:`~sklearn_mtl.compare` scores a fold (``task_report`` has the classification
+    tasks only)."""
+    from ._compare import _regression_metrics, quantity_decimals
+    from ._schema import MISSING
+
+    rows = {}
+    for j, task in enumerate(true.schema):
+        if task.kind != "regression":
+            continue
+        codes = true.codes[:, j]
+        metrics = _regression_metrics(true.regression[task.name],
+                                      pred.regression[task.name], task.name)
+        rmse = metrics[f"{task.name} rmse"]
+        rows[task.name] = {"n_labelled": int((codes >= 0).sum()),
+                           "n_missing": int((codes == MISSING).sum()),
+                           # in the task's units, as format_comparison shows it
+                           "rmse": "" if np.isnan(rmse) else
+                                   f"{rmse:.{quantity_decimals(rmse)}f}",
+                           "r2": metrics[f"{task.name} r2"]}
+    return pd.DataFrame.from_dict(rows, orient="index",
+                                  columns=["n_labelled", "n_missing", "rmse", "r2"]
+                                  ).rename_axis("task")
 
 
 def _write_report(out, args, note, X, Y, table, details, figures, warned=()):
@@ -786,11 +816,17 @@ def _write_report(out, args, note, X, Y, table, details, figures, warned=()):
         lines += ["", "## Per-task report (out-of-fold predictions)", ""]
         columns = ["n_labelled", "n_missing", "accuracy", "precision_macro", "recall_macro",
                    "f1_macro"]
+        labelled = any(t.kind != "regression" for t in schema)
         for name in table.index:
-            report = task_report(details["Y"], details["predictions"][name],
-                                 zero_division=0)[columns]
-            report = report.rename_axis(["task", "label"])
-            lines += [f"### {name}", "", _markdown(report), ""]
+            lines += [f"### {name}", ""]
+            if labelled:  # task_report has the classification tasks only
+                report = task_report(details["Y"], details["predictions"][name],
+                                     zero_division=0)[columns]
+                report = report.rename_axis(["task", "label"])
+                lines += [_markdown(report), ""]
+            quantities = _regression_report(details["Y"], details["predictions"][name])
+            if len(quantities):
+                lines += [_markdown(quantities), ""]
     if figures:
         lines += ["## Figures", ""]
         for filename, caption in figures:
@@ -902,11 +938,13 @@ def _target_tasks(Y, args, models, folds=False):
                 f"--regression-targets column {name!r} holds {Y[name].dtype} values; a "
                 "regression target holds numbers."
             )
-    others = [m for m in models if m != "mtl"]
+    # the dummy reference predicts a quantity's training mean, as it did in compare()
+    others = [m for m in models if m not in ("mtl", "dummy")]
     if regression and others:
         raise CLIError(
-            f"--regression-targets {regression}: only the mtl model predicts quantities; "
-            f"{others} fit classifiers. Give --model(s) mtl."
+            f"--regression-targets {regression}: only the mtl model (and the dummy "
+            f"reference, the training mean) predicts quantities; {others} fit "
+            "classifiers. Give --model(s) mtl (or mtl,dummy)."
         )
     for name in Y.columns:
         column = Y[name]
@@ -1040,7 +1078,8 @@ def _add_data_arguments(parser, *, groups):
     parser.add_argument("--regression-targets", metavar="COLUMNS",
                         help="with --data: comma-separated columns among --targets that hold "
                         "quantities (a price, a weight), which the mtl model predicts as "
-                        "numbers; only mtl takes them, the baselines fit classifiers")
+                        "numbers; only mtl takes them (and dummy, which predicts their "
+                        "training mean), the baselines fit classifiers")
     parser.add_argument("--multilabel-targets", metavar="COLUMNS",
                         help="with --data: comma-separated columns among --targets that list "
                         "each row's labels, separated by | (a|c, as predict writes them; an "

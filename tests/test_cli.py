@@ -996,8 +996,9 @@ def test_regression_targets_fit_predict_and_compare(quantity_csv, tmp_path, caps
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--models", "mtl,independent"], r"only the mtl model predicts quantities; "
-                                      r"\['independent'\] fit classifiers"),
+    (["--models", "mtl,dummy,independent"], r"only the mtl model \(and the dummy reference, "
+                                            r"the training mean\) predicts quantities; "
+                                            r"\['independent'\] fit classifiers"),
     (["--regression-targets", "a"], r"--regression-targets names \['a'\], which --targets "
                                     r"does not"),
     (["--targets", "kind,shop", "--regression-targets", "shop"],
@@ -2277,3 +2278,62 @@ def test_predict_and_export_help_name_the_excel_workbooks_they_read(capsys):
         with pytest.raises(SystemExit):
             parser.parse_args([command, "--help"])
         assert "Excel" in " ".join(capsys.readouterr().out.split())
+
+
+def test_report_scores_the_regression_tasks_out_of_fold(quantity_csv, tmp_path, monkeypatch):
+    # the per-task report was task_report's, which has the classification tasks only:
+    # the quantity was left out, and with quantities alone its table was empty
+    from sklearn.metrics import r2_score, root_mean_squared_error
+
+    path, frame = quantity_csv
+    for targets, out in (("kind,mass", tmp_path / "mixed"), ("mass", tmp_path / "alone")):
+        assert cli.main(["compare", "--data", str(path), "--targets", targets,
+                         "--regression-targets", "mass", "--models", "mtl", "--cv", "2",
+                         "--max-epochs", "1", "--out", str(out), "--quiet"]) == 0
+        report = (out / "report.md").read_text()
+        part = report.split("## Per-task report", 1)[1].split("## Figures", 1)[0]
+        assert ("| kind |" in part) == (targets == "kind,mass")
+        assert ("| task / label |" in part) == (targets == "kind,mass")
+        assert "| task | n_labelled | n_missing | rmse | r2 |" in part
+        (row,) = [line for line in part.splitlines() if line.startswith("| mass |")]
+        cells = row.strip("|").split("|")
+        assert [c.strip() for c in cells[:3]] == ["mass", "79", "1"]
+        assert (out / "task_r2.png").exists() and "Per-task R²" in report
+    # the out-of-fold predictions' scores, as scikit-learn's metrics give them
+    from sklearn_mtl._compare import quantity_decimals
+
+    captured = {}
+    real = cli._regression_report
+
+    def spy(true, pred):
+        captured["true"], captured["pred"] = true, pred
+        return real(true, pred)
+
+    monkeypatch.setattr(cli, "_regression_report", spy)
+    assert cli.main(["compare", "--data", str(path), "--targets", "mass",
+                     "--regression-targets", "mass", "--models", "mtl", "--cv", "2",
+                     "--max-epochs", "1", "--out", str(tmp_path / "spy"),
+                     "--no-plots", "--quiet"]) == 0
+    true, pred = captured["true"].regression["mass"], captured["pred"].regression["mass"]
+    keep = ~np.isnan(true)
+    rmse = root_mean_squared_error(true[keep], pred[keep])
+    report = (tmp_path / "spy" / "report.md").read_text()
+    assert (f"| mass | 79 | 1 | {rmse:.{quantity_decimals(rmse)}f} | "
+            f"{r2_score(true[keep], pred[keep]):.3f} |") in report
+
+
+def test_dummy_reference_predicts_a_regression_target_as_its_training_mean(quantity_csv,
+                                                                          tmp_path):
+    # MostFrequentBaseline predicts a regression task's training mean (compare() scores
+    # it so); the command refused it beside --regression-targets as a classifier
+    path, _ = quantity_csv
+    out = tmp_path / "report"
+    assert cli.main(["compare", "--data", str(path), "--targets", "kind,mass",
+                     "--regression-targets", "mass", "--models", "mtl,dummy", "--cv", "2",
+                     "--max-epochs", "1", "--out", str(out), "--no-plots", "--quiet"]) == 0
+    report = (out / "report.md").read_text()
+    assert "- **dummy**: each task's most frequent class, a regression task's mean" in report
+    (row,) = [line for line in report.splitlines() if line.startswith("| mass r2 |")]
+    dummy_r2 = float(row.strip("|").split("|")[2].split("±")[0])
+    # a constant prediction scores at most 0 on any fold: R² = 1 - SSE / SST, SSE >= SST
+    assert dummy_r2 <= 0

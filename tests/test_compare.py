@@ -479,3 +479,130 @@ def test_task_report_names_the_task_of_an_ill_defined_precision():
                                 category=UndefinedMetricWarning)
         with pytest.raises(UndefinedMetricWarning, match=r"\(task 'a'\)$"):
             task_report(Y, P)
+
+
+def test_a_missing_date_of_a_regression_task_is_a_missing_label_not_a_value():
+    # pandas reads NaT as the int64 minimum (about -9.2e18 of the column's unit): as a
+    # value, it made the task's mean, its standardisation and its RMSE meaningless.
+    from sklearn.metrics import r2_score, root_mean_squared_error
+
+    from sklearn_mtl import StructuredLabelEncoder
+
+    days = pd.to_timedelta([1, 3, 2, None, 5, 4], unit="D")
+    Y = pd.DataFrame({"a": ["x", "y"] * 3, "wait": days,
+                      "when": pd.Timestamp("2020-01-01") + days})
+    tasks = [Task("a"), Task("wait", kind="regression"), Task("when", kind="regression")]
+    encoded = StructuredLabelEncoder(tasks=tasks).fit_transform(Y)
+    day = 86400e6  # in microseconds, pandas' unit of these columns
+    assert encoded.regression["wait"].tolist() == pytest.approx(
+        [day, 3 * day, 2 * day, np.nan, 5 * day, 4 * day], nan_ok=True)
+    assert np.isnan(encoded.regression["when"][3])
+
+    class Mean(BaseEstimator):
+        def fit(self, X, Y):
+            self.mean_ = Y["wait"].mean()  # pandas' mean leaves NaT out
+            return self
+
+        def predict(self, X):
+            return pd.DataFrame({"a": ["x"] * len(X), "wait": [self.mean_] * len(X),
+                                 "when": [pd.Timestamp("2020-01-03")] * len(X)})
+
+    X = np.arange(6.0).reshape(-1, 1)
+    table = compare({"mean": Mean()}, X, Y, cv=KFold(2), schema=tasks, progress=False)
+    rmse, r2 = [], []
+    for train, test in KFold(2).split(X):
+        true = Y["wait"].iloc[test].dropna() / pd.Timedelta(microseconds=1)
+        pred = np.full(len(true), Y["wait"].iloc[train].mean() / pd.Timedelta(microseconds=1))
+        rmse.append(root_mean_squared_error(true, pred))
+        r2.append(r2_score(true, pred))
+    assert table.loc["mean", ("wait rmse", "mean")] == pytest.approx(np.mean(rmse))
+    assert table.loc["mean", ("wait r2", "mean")] == pytest.approx(np.mean(r2))
+
+
+def test_format_comparison_shows_a_small_rmse_in_its_units_not_as_zero():
+    # a target of about 1e-4 (a concentration in mol/L): 3 decimals read "0.000 ± 0.000"
+    columns = pd.MultiIndex.from_product(
+        [["tiny rmse", "tiny r2", "mass rmse", "fit_time"], ["mean", "std"]])
+    table = pd.DataFrame([[0.00012345, 0.0000021, 0.5, 0.25, 451.1234, 20.5, 0.01, 0.002]],
+                         index=["m"], columns=columns)
+    formatted = format_comparison(table)
+    assert formatted.loc["m"].tolist() == [
+        "0.000123 ± 0.000002", "0.500 ± 0.250", "451.123 ± 20.500", "0.0100 ± 0.0020"]
+    assert format_comparison(table, decimals=2).loc["m", "tiny rmse"] == "0.00012 ± 0.00000"
+
+
+def test_a_scorer_of_make_scorer_scores_a_regression_task_as_on_a_regressor():
+    # scikit-learn's regression metrics beyond the four named ones (median absolute
+    # error, MAPE, ...) come through make_scorer; they were refused as classification
+    # scorers. Scored over the samples with a value, sample_weight cut to them.
+    from sklearn.metrics import (
+        make_scorer,
+        mean_absolute_percentage_error,
+        median_absolute_error,
+        roc_auc_score,
+    )
+
+    from sklearn_mtl.metrics import make_task_scorer
+
+    Y = pd.DataFrame({"a": ["x", "y", "x", "y", "x"],
+                      "size": [10.0, np.nan, 30.0, 40.0, 50.0]})
+    tasks = [Task("a"), Task("size", kind="regression")]
+    prior = MostFrequentBaseline(tasks=tasks).fit(np.zeros((5, 1)), Y)  # the mean: 32.5
+    X = np.zeros((5, 1))
+    true = np.array([10.0, 30.0, 40.0, 50.0])
+    pred = np.full(4, 32.5)
+    w = np.array([1.0, 5.0, 2.0, 1.0, 3.0])
+    mape = make_scorer(mean_absolute_percentage_error, greater_is_better=False)
+    assert make_task_scorer(mape, task="size")(prior, X, Y) == pytest.approx(
+        -mean_absolute_percentage_error(true, pred))
+    assert make_task_scorer(mape, task="size")(prior, X, Y, sample_weight=w) == (
+        pytest.approx(-mean_absolute_percentage_error(true, pred, sample_weight=w[[0, 2, 3, 4]])))
+    medae = make_scorer(median_absolute_error, greater_is_better=False)
+    assert make_task_scorer(medae, task="size")(prior, X, Y) == -median_absolute_error(true,
+                                                                                       pred)
+    auc = make_scorer(roc_auc_score, response_method="predict_proba")
+    with pytest.raises(ValueError, match="Task 'size' is a regression task, which has no "
+                                         "'predict_proba'"):
+        make_task_scorer(auc, task="size")(prior, X, Y)
+    with pytest.raises(ValueError, match="'roc_auc' scores a classification task"):
+        make_task_scorer("roc_auc", task="size")(prior, X, Y)
+
+
+def test_a_stream_begun_with_one_quantity_takes_its_scaling_from_the_first_spread():
+    # partial_fit kept the first batch's scaling: from one labelled row, a standard
+    # deviation of 1, so the network trained on the grams themselves, their squared
+    # error swamping the cross-entropies next to them
+    import torch
+
+    from sklearn_mtl import MultiTaskClassifier
+
+    torch.set_num_threads(1)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(41, 3))
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "p", "q"),
+                      "mass": 4000 + 800 * X[:, 1]})
+    tasks = [Task("a", classes=["p", "q"]), Task("mass", kind="regression")]
+    model = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), ensemble_size=1,
+                                max_epochs=1, random_state=0)
+    model.partial_fit(X[:1], Y[:1])
+    assert model._target_scaling["mass"] == (Y["mass"][0], 1.0)
+    model.partial_fit(X[1:21], Y[1:21])  # the first labels that spread: they scale it
+    batch = Y["mass"][1:21].to_numpy()
+    mean, std = model._target_scaling["mass"]
+    assert mean == pytest.approx(batch.mean()) and std == pytest.approx(batch.std())
+    model.partial_fit(X[21:], Y[21:])  # then kept, as a warm start keeps it
+    assert model._target_scaling["mass"] == (mean, std)
+    # the outputs stay in grams across the change of scale
+    assert np.abs(model.predict(X)["mass"] - Y["mass"]).mean() < 2 * Y["mass"].std()
+
+
+def test_a_complex_regression_label_is_refused_not_cut_to_its_real_part():
+    from sklearn_mtl import StructuredLabelEncoder
+
+    encoder = StructuredLabelEncoder(tasks=[Task("z", kind="regression")])
+    Y = pd.DataFrame({"z": np.array([1.0, 2 + 0.5j, 3.0])})
+    with pytest.raises(ValueError, match=r"Regression task 'z' expects numbers; got "
+                                         r"\(2\+0\.5j\) in row 1 \(a complex number"):
+        encoder.fit(Y)
+    real = pd.DataFrame({"z": np.array([1.0, 2.0, 3.0], dtype=complex)})
+    assert encoder.fit_transform(real).regression["z"].tolist() == [1.0, 2.0, 3.0]

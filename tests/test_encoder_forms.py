@@ -1,5 +1,9 @@
 """StructuredLabelEncoder: dtypes and odd rows in each form of Y (frame, arrays, groups)."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -399,3 +403,24 @@ def test_a_series_without_a_name_is_the_task_y(make):
     encoded = enc.fit_transform(make(y))
     assert enc.schema_.names == ["y"]
     assert encoded.codes[:, 0].tolist() == [0, 1, MISSING, 0]
+
+
+@pytest.mark.parametrize("columns, given", [("ab", "a string"), (5, "a single value")])
+def test_task_columns_must_be_a_collection_not_a_string(columns, given):
+    # columns="ab" used to read Y's columns 'a' and 'b' (its characters) without a word.
+    Y = pd.DataFrame({"a": [1, 0, 1], "b": [0, 0, 1], "s": ["x", "y", "x"]})
+    with pytest.raises(ValueError, match=rf"Task 'tags' has columns=.*not {given}"):
+        StructuredLabelEncoder(tasks=[Task("tags", columns=columns), Task("s")]).fit(Y)
+    tasks = [Task("tags", columns=("a", "b")), Task("s")]  # any collection is fine
+    assert StructuredLabelEncoder(tasks=tasks).fit(Y).tasks_[0].columns == ["a", "b"]
+
+
+def test_task_columns_given_as_a_set_are_sorted_in_every_process():
+    # A set of strings iterates in another order in each process (hash randomisation):
+    # the labels' codes and predict_proba's columns changed from run to run.
+    code = ("from sklearn_mtl import Task; "
+            "print(Task('t', columns={'sunset', 'beach', 'dog'}).columns)")
+    for seed in range(4):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env={**os.environ, "PYTHONHASHSEED": str(seed)}, check=True)
+        assert out.stdout.strip() == "['beach', 'dog', 'sunset']"

@@ -1114,3 +1114,95 @@ def test_task_scorer_probability_metrics_multilabel():
     for name in ("roc_auc", "average_precision"):
         assert make_task_scorer(name, task="labels")(model, X[50:], Ym[50:]) == pytest.approx(
             skm.get_scorer(name)(model, X[50:], Ym[50:]), abs=1e-12)
+
+
+# ------------------------------------------- Y_true and Y_pred of different shapes
+@pytest.mark.parametrize("Y_true, Y_pred, shapes", [
+    (np.array(["a", "b", "a"]), np.array([["a", "x"], ["b", "y"], ["a", "x"]]),
+     r"Y_pred has shape \(3, 2\), but Y_true has shape \(3,\)"),
+    (pd.Series(["a", "b", "a"], name="t"),
+     pd.DataFrame({"t": ["a", "b", "a"], "u": ["x", "y", "x"]}),
+     r"Y_pred has shape \(3, 2\), but Y_true has shape \(3,\)"),
+    (np.array([["a", "x"], ["b", "y"], ["a", "x"]]), np.array(["a", "b", "a"]),
+     r"Y_pred has shape \(3,\), but Y_true has shape \(3, 2\); expected .* \(n_samples, 2\)"),
+    (np.array([["a", "x"], ["b", "y"]]), np.array([["a", "x", 1], ["b", "y", 1]]),
+     r"Y_pred has shape \(2, 3\), but Y_true has shape \(2, 2\)"),
+    (pd.DataFrame({"t": ["a", "b"], "u": ["x", "y"]}), pd.Series(["a", "b"], name="t"),
+     r"Y_pred is a Series \(one column\), but Y_true is a DataFrame with 2 columns"),
+])
+def test_predictions_of_another_width_are_refused_naming_both_shapes(Y_true, Y_pred, shapes):
+    # before: numpy's "all the input arrays must have same number of dimensions", pandas'
+    # "Buffer has wrong number of dimensions" or pyarrow's "only handle 1-dimensional
+    # arrays", from deep in the encoding of the stacked labels
+    for metric in (exact_match_score, task_accuracy_score, cooccurrence_difference):
+        with pytest.raises(ValueError, match=shapes):
+            metric(Y_true, Y_pred)
+
+
+def test_one_task_as_a_column_vector_or_a_series_is_read_as_one_task():
+    # scikit-learn's metrics read a (n_samples, 1) column as the 1-D y it is; a Series of
+    # predictions for a one-column DataFrame is that column, whatever its name
+    y_true, y_pred = np.array(["a", "b", "a", "b"]), np.array(["a", "a", "a", "b"])
+    expected = skm.accuracy_score(y_true, y_pred)
+    assert exact_match_score(y_true, y_pred.reshape(-1, 1)) == expected
+    assert exact_match_score(y_true.reshape(-1, 1), y_pred) == expected
+    frame = pd.DataFrame({"t": y_true})
+    for name in ("t", "other", None):
+        assert task_accuracy_score(frame, pd.Series(y_pred, name=name)).to_dict() == {
+            "t": expected}
+
+
+def test_array_truth_of_a_model_fitted_on_a_frame_does_not_warn_of_row_order():
+    # The labels of a shuffled X as an array: the predictions carry X's index, and the
+    # truth, read as the fitted frame, a RangeIndex; before, the metrics given the model
+    # as schema, and its scorers, warned that Y_pred's rows were in another order and
+    # advised Y_pred.loc[Y_true.index], which would pair them wrongly.
+    from sklearn_mtl import IndependentTaskClassifier
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(40, 2)), columns=["p", "q"])
+    Y = pd.DataFrame({"a": np.where(X.p > 0, "y", "n"), "b": np.where(X.q > 0, "u", "v")})
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    shuffled = X.sample(frac=1, random_state=0)
+    frame = Y.loc[shuffled.index]
+    y = frame.to_numpy()
+    scorers = [exact_match_scorer, make_task_scorer("f1_macro", task="b"),
+               make_task_scorer("roc_auc", task="a")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert exact_match_score(y, model.predict(shuffled), schema=model) == np.mean(
+            (y == model.predict(shuffled).to_numpy()).all(axis=1))
+        for scorer in scorers:
+            assert scorer(model, shuffled, y) == scorer(model, shuffled, frame)
+    shuffled_pred = model.predict(X).sample(frac=1, random_state=0)
+    with pytest.warns(UserWarning, match="Y_pred's index holds Y_true's row labels"):
+        exact_match_score(Y, shuffled_pred, schema=model)  # still warned of
+
+
+def test_task_scorer_of_text_labels_without_a_positive_class_says_how_to_name_it():
+    # scikit-learn's "average_precision" and "neg_brier_score" refuse a column of text
+    # labels without pos_label, as on a classifier of it: the error names the task and
+    # its classes, and the scorer that names the positive class, which then scores.
+    from sklearn_mtl import IndependentTaskClassifier
+
+    X, Y, tasks, _ = _proba_case()
+    model = IndependentTaskClassifier(LogisticRegression(), tasks=tasks).fit(X, Y)
+    rows = Y["a"].notna().to_numpy()
+    p_yes = model.predict_proba(X[rows])[0][:, 0]  # tasks declare "yes" first
+    for name, func, sign in [("average_precision", skm.average_precision_score, 1),
+                             ("neg_brier_score", skm.brier_score_loss, -1)]:
+        loss = ", greater_is_better=False" if sign < 0 else ""
+        with pytest.raises(ValueError, match=(
+                rf"'{name}' of task 'a', whose classes are \['no', 'yes'\]: .*pos_label.* "
+                rf"Name the positive class as for scikit-learn's scorer: make_task_scorer\("
+                rf"make_scorer\({func.__name__}, pos_label='yes'{loss}, response_method=")):
+            make_task_scorer(name, task="a")(model, X, Y)
+        named = skm.make_scorer(func, pos_label="yes", greater_is_better=sign > 0,
+                                response_method="predict_proba")
+        assert make_task_scorer(named, task="a")(model, X, Y) == pytest.approx(
+            sign * func(Y["a"][rows] == "yes", p_yes), abs=1e-12)
+    # a scorer given its own pos_label raises scikit-learn's error as it is
+    with pytest.raises(ValueError, match="^pos_label=1 is not a valid label"):
+        make_task_scorer(skm.make_scorer(skm.average_precision_score, pos_label=1,
+                                         response_method="predict_proba"),
+                         task="a")(model, X, Y)

@@ -1658,3 +1658,143 @@ def test_partial_fit_leaves_the_warning_filters_alone(monkeypatch):
     small(tasks=tasks).partial_fit(X[:20], Y[:20])
     assert seen == [before]
     assert list(warnings.filters) == before
+
+
+def test_printed_log_is_set_as_in_skorch(tmp_path):
+    # skorch's set_params(callbacks__print_log__keys_ignored=...) reaches the default log;
+    # here it was refused ("no callback has the name 'print_log'"), and a callback named
+    # "print_log" failed as a "duplicate user-set callback name": the wide per-task log
+    # could not be trimmed at all
+    from skorch.callbacks import PrintLog
+
+    def printed(clf, *args):
+        out = io.StringIO()
+        with redirect_stdout(out):
+            clf.fit(*args)
+        return out.getvalue()
+
+    X, Y, tasks = car_data(n=60)
+    weights = ["weight_car", "weight_color", "weight_driver"]
+    clf = small(tasks=tasks, max_epochs=2, verbose=1)
+    clf.set_params(callbacks__print_log__keys_ignored=weights)
+    assert clf.get_params()["callbacks__print_log__keys_ignored"] == weights
+    for log in (printed(clf, X, Y), printed(clone(clf), X, Y)):
+        header = log.splitlines()[0].split()
+        assert header == ["epoch", "train_loss", "train_loss_car", "train_loss_color",
+                          "train_loss_driver", "dur"]
+        assert len(log.splitlines()) == 4  # one table: header, rule, two epochs
+    # a callback named "print_log" replaces the default log, as skorch's set_params does
+    own = small(tasks=tasks, max_epochs=1, verbose=1,
+                callbacks=[("print_log", PrintLog(keys_ignored=["dur", *weights]))])
+    assert printed(own, X, Y).splitlines()[0].split() == [
+        "epoch", "train_loss", "train_loss_car", "train_loss_color", "train_loss_driver"]
+    # a warm start prints with the log set since; a saved model keeps its log
+    warm = small(tasks=tasks, max_epochs=1, verbose=1, warm_start=True)
+    assert "weight_car" in printed(warm, X, Y)
+    warm.set_params(callbacks__print_log__keys_ignored=["dur"])
+    assert "dur" not in printed(warm, X, Y) and len(warm.history_) == 2
+    save(warm, tmp_path / "log.mtl")
+    loaded = load(tmp_path / "log.mtl")
+    assert "dur" not in printed(loaded, X, Y).splitlines()[0].split()
+    # quiet, the log prints nothing
+    assert printed(clf.set_params(verbose=0), X, Y) == ""
+
+
+@pytest.mark.parametrize("name, params, match", [
+    ("early_stopping", {"early_stopping": True}, "that early_stopping=True adds"),
+    ("member_holdout", {"ensemble_size": 2}, "that the ensemble adds"),
+    ("lr_schedule", {"lr_schedule": "warmup_cosine"}, "that lr_schedule='warmup_cosine' adds"),
+    ("train_loss", {}, r"one of the net's own callbacks, which record the history"),
+])
+def test_a_callback_named_as_the_recipes_own_is_refused_naming_it(name, params, match):
+    # skorch said "Found duplicate user-set callback name 'early_stopping'", of a
+    # callback the user had set once
+    X, Y, tasks = car_data(n=60)
+    clf = small(tasks=tasks, max_epochs=2, callbacks=[(name, GradientNormClipping(1.0))],
+                **params)
+    with pytest.raises(ValueError, match=rf"callbacks holds a callback named {name!r}, "
+                                         rf"the name of .*{match}.* Give yours another name"):
+        clf.fit(X, Y)
+    # where the recipe adds no callback of that name, the name is the user's
+    if name == "early_stopping":
+        stop = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
+        fitted = small(tasks=tasks, max_epochs=5, callbacks=[(name, stop)]).fit(X, Y)
+        assert len(fitted.history_) == 2
+
+
+def test_a_loaded_model_trains_on_with_the_best_scores_of_its_history(tmp_path):
+    # the loaded net's train_loss and valid_loss scorings were built anew, their best
+    # score infinite: the first epoch of a warm start was marked train_loss_best (and a
+    # Checkpoint monitoring it saved it) however much worse it was; a pickled model kept
+    # its best, and so does a loaded one now
+    from skorch.callbacks import Checkpoint
+
+    X, Y, tasks = car_data(n=60)
+    checkpoint = Checkpoint(monitor="train_loss_best", dirname=str(tmp_path / "ck"),
+                            f_optimizer=None, f_criterion=None, f_history=None)
+    clf = small(tasks=tasks, max_epochs=3, lr=0.05, batch_size=8, warm_start=True,
+                early_stopping=True, callbacks=[("ck", checkpoint)]).fit(X, Y)
+    assert clf.history_[:, "train_loss_best"] == [True, True, True]
+    save(clf, tmp_path / "m.mtl")
+    models = [load(tmp_path / "m.mtl"), pickle.loads(pickle.dumps(clf))]
+    for model in models:
+        model.set_params(lr=10.0, max_epochs=1).fit(X, Y)  # a far worse epoch
+        assert model.history_[-1, "train_loss"] > min(model.history_[:3, "train_loss"])
+        assert model.history_[-1, "train_loss_best"] is False
+        assert model.history_[-1, "event_cp"] is False
+        best = min(model.history_[:3, "valid_loss"])
+        assert model.history_[-1, "valid_loss_best"] is (model.history_[-1, "valid_loss"] < best)
+
+
+@pytest.mark.parametrize("ensemble_size", [1, 2])
+def test_the_net_pickles_while_it_trains_as_a_checkpoint_does(tmp_path, ensemble_size):
+    # skorch's Checkpoint(f_pickle=...) pickles the net at an epoch's end: the lean
+    # training step, a closure, failed it ("Can't pickle local object")
+    from skorch.callbacks import Checkpoint
+
+    X, Y, tasks = car_data(n=60)
+    checkpoint = Checkpoint(monitor=None, f_pickle="net.pkl", f_params=None,
+                            f_optimizer=None, f_criterion=None, f_history=None,
+                            dirname=str(tmp_path))
+    clf = small(tasks=tasks, max_epochs=2, ensemble_size=ensemble_size,
+                callbacks=[("ck", checkpoint)]).fit(X, Y)
+    with open(tmp_path / "net.pkl", "rb") as f:
+        net = pickle.load(f)
+    Xt = torch.from_numpy(X)
+    for got, want in zip(net.forward(Xt), clf.net_.forward(Xt), strict=True):
+        torch.testing.assert_close(got, want)
+    assert len(net.history) == 2
+    targets = clf._with_folds(clf._targets(clf.encoder_.transform(Y), None, 60),
+                              ensemble_size)
+    net.partial_fit(Xt, targets, epochs=1)  # the unpickled net trains on
+    assert len(net.history) == 3
+
+
+def test_optimizer_param_groups_as_in_skorch(tmp_path):
+    # skorch's optimizer__param_groups was refused as "not parameters of AdamW"
+    X, Y, tasks = car_data(n=60)
+    clf = small(tasks=tasks, max_epochs=1, head_lr={"car": 0.5})
+    clf.set_params(optimizer__param_groups=[("trunk.*", {"lr": 0.1, "weight_decay": 0.0})],
+                   optimizer__weight_decay=0.3)
+    groups = clf.fit(X, Y).net_.optimizer_.param_groups
+    names = dict((id(p), n) for n, p in clf.net_.module_.named_parameters())
+    got = [(g["lr"], g["weight_decay"], sorted(names[id(p)] for p in g["params"]))
+           for g in groups]
+    assert got == [
+        (0.5, 0.3, ["heads.0.0.bias", "heads.0.0.weight"]),  # head_lr's first
+        (0.1, 0.0, ["trunk.layers.0.bias", "trunk.layers.0.weight"]),
+        (0.01, 0.3, ["heads.1.0.bias", "heads.1.0.weight", "heads.2.0.bias",
+                     "heads.2.0.weight"]),
+    ]
+    loaded = load(save(clf, tmp_path / "m.mtl"))
+    assert loaded.optimizer_params == clf.optimizer_params
+    loaded.set_params(warm_start=True, optimizer__param_groups=[("trunk.*", {"lr": 0.2})])
+    assert loaded.fit(X, Y).net_.optimizer_.param_groups[1]["lr"] == 0.2  # a new optimizer
+    with pytest.raises(ValueError, match=r"optimizer_params\['param_groups'\] sets "
+                                         r"\['momentum'\] for 'trunk\.\*', which are not "
+                                         r"parameters of AdamW"):
+        small(tasks=tasks, optimizer_params={"param_groups": [("trunk.*", {"momentum": 0.9})]}
+              ).fit(X, Y)
+    with pytest.raises(ValueError, match=r"expected skorch's list of \(name pattern, "):
+        small(tasks=tasks, optimizer_params={"param_groups": {"trunk.*": {"lr": 0.1}}}
+              ).fit(X, Y)

@@ -714,7 +714,7 @@ def test_fits_in_threads_leave_the_warning_filters_as_they_found_them():
     from sklearn_mtl.neural._preprocessing import TabularPreprocessor
 
     X = pd.DataFrame(np.random.RandomState(0).normal(size=(40, 3)), columns=["a", "b", "c"])
-    X["b"] = np.nan  # a column without a value: centred at 0, scaled by 1
+    X["b"] = np.nan  # a column without a value: centred at 0, scaled by infinity
     before = _warning_machinery()
 
     def fit(_):
@@ -819,3 +819,26 @@ def test_a_process_forked_while_a_thread_fits_can_fit():
         torch.set_num_threads(threads)
     assert not stuck, "the forked process waited for a lock no thread of it holds"
     np.testing.assert_array_equal(queue.get(timeout=10), expected)
+
+
+def test_a_column_without_a_value_in_training_is_ignored_at_prediction():
+    # A numeric column that was all NaN in training got a missing-value indicator
+    # (constant 1 there) and a scale of 1: a value at prediction then moved the
+    # network's input along directions it never trained on, and changed a third of
+    # the predictions. It now reads as in training, as scikit-learn's SimpleImputer
+    # drops such a column.
+    from sklearn_mtl.neural._preprocessing import TabularPreprocessor
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=80), "z": np.full(80, np.nan)})
+    pre = TabularPreprocessor().fit(X)
+    assert list(pre.get_feature_names_out()) == ["x", "z"]
+    filled = X.assign(z=[1e6, -3.0, 0.5, 7.0] * 20)
+    np.testing.assert_array_equal(pre.transform(filled), pre.transform(X))
+    np.testing.assert_array_equal(pre.transform(X)[:, 1], 0.0)
+
+    Y = pd.DataFrame({"a": (X["x"] > 0).astype(int), "b": rng.randint(0, 3, 80)})
+    model = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=3, random_state=7,
+                                ensemble_size=1).fit(X, Y)
+    for p, q in zip(model.predict_proba(filled), model.predict_proba(X)):
+        np.testing.assert_array_equal(p, q)

@@ -148,10 +148,22 @@ def align_pred(Y_true, Y_pred):
     """``Y_pred`` in ``Y_true``'s form where that is unambiguous (never mutates either).
 
     A 2-D array of predictions for a DataFrame truth gets the truth's columns, and so do
-    label sets for a one-column truth (its multilabel task); a DataFrame of predictions is
-    reordered to the truth's columns.
+    label sets for a one-column truth (its multilabel task) and a Series or 1-D array for
+    a one-column truth; a DataFrame of predictions is reordered to the truth's columns.
+    A column vector ``(n_samples, 1)`` against a 1-D truth (or the reverse) is read as
+    the one task it is, as scikit-learn's metrics read it; any other difference in the
+    number of columns raises, naming both shapes.
     """
     if isinstance(Y_true, pd.DataFrame):
+        if isinstance(Y_pred, pd.Series):
+            if Y_true.shape[1] == 1:  # one task, as a 1-D array of predictions is read
+                return Y_pred.to_frame(name=Y_true.columns[0])
+            raise ValueError(
+                f"Y_pred is a Series (one column), but Y_true is a DataFrame with "
+                f"{Y_true.shape[1]} columns {[str(c) for c in Y_true.columns]}; expected "
+                f"Y_pred in Y_true's form: a DataFrame with the same columns or a 2-D array "
+                f"(n_samples, {Y_true.shape[1]})."
+            )
         if isinstance(Y_pred, pd.DataFrame):
             true_cols = [str(c) for c in Y_true.columns]
             pred_cols = [str(c) for c in Y_pred.columns]
@@ -192,7 +204,40 @@ def align_pred(Y_true, Y_pred):
     if isinstance(Y_true, pd.Series) and isinstance(Y_pred, pd.DataFrame):
         if Y_pred.shape[1] == 1:
             return Y_pred.iloc[:, 0]
-    return Y_pred
+    true_shape, pred_shape = _label_shape(Y_true), _label_shape(Y_pred)
+    if true_shape is None or pred_shape is None or len(true_shape) == len(pred_shape) and (
+            true_shape[1:] == pred_shape[1:]):
+        return Y_pred
+    if _width(true_shape) == _width(pred_shape) == 1:
+        # a column vector against a 1-D y: one task, as scikit-learn's column_or_1d reads it
+        arr = _as_label_array(Y_pred)
+        return arr.reshape(-1) if len(true_shape) == 1 else arr.reshape(-1, 1)
+    # otherwise numpy or pandas would fail deep in the encoding, on the stacked labels
+    raise ValueError(
+        f"Y_pred has shape {pred_shape}, but Y_true has shape {true_shape}; expected "
+        f"Y_pred in Y_true's form, one column per task: "
+        + ("a 1-D array (n_samples,)." if len(true_shape) == 1
+           else f"(n_samples, {true_shape[1]}).")
+    )
+
+
+def _label_shape(Y):
+    """The shape of labels held one column per task -- ``(n_samples,)`` for a 1-D ``y`` or
+    a list of label sets, ``(n_samples, n_columns)`` for a 2-D one --, or None for a form
+    read otherwise (EncodedLabels, a mapping), left to the encoder to read or refuse."""
+    if isinstance(Y, (pd.DataFrame, pd.Series)) or sp.issparse(Y):
+        return Y.shape
+    if not isinstance(Y, (np.ndarray, list, tuple)):
+        return None
+    try:
+        arr = _as_label_array(Y)
+    except (TypeError, ValueError):
+        return None
+    return arr.shape if arr.ndim in (1, 2) else None
+
+
+def _width(shape):
+    return 1 if len(shape) == 1 else shape[1]
 
 
 def _is_label_sets(Y):
@@ -550,12 +595,15 @@ def encode_pair(Y_true, Y_pred, schema=None, *, extend_classes=False):
         other = _read_as(enc.fit_transform, raw, "Y_true" if raw is Y_true else "Y_pred")
         true, pred = (encoded, other) if encoded is Y_true else (other, encoded)
     else:
+        # The row order is checked on the indexes the user gave: the frame made of an
+        # array below has a RangeIndex, which is no row label of anything, and would warn
+        # of (and advise realigning) predictions whose X was shuffled.
+        check_row_order(Y_true, Y_pred, ("Y_true", "Y_pred"),
+                        "Y_pred = Y_pred.loc[Y_true.index]")
         # Arrays for a model fitted on a DataFrame hold its columns by position, which
         # its declared tasks may list in another order.
         encoder = resolve_schema(schema)[0]
         Y_true, Y_pred = _in_fitted_frame(Y_true, encoder), _in_fitted_frame(Y_pred, encoder)
-        check_row_order(Y_true, Y_pred, ("Y_true", "Y_pred"),
-                        "Y_pred = Y_pred.loc[Y_true.index]")
         Y_pred = align_pred(Y_true, Y_pred)
         enc = fit_label_encoder(Y_true, Y_pred, schema, extend_classes=extend_classes)
         if enc.groups is not None:

@@ -142,6 +142,10 @@ def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
             raise
         position = task
     spec = fitted.tasks[position]
+    if spec.kind == "regression" and metric not in _SKLEARN_SCORERS:
+        # a scorer of make_scorer: scikit-learn's regression metrics run as on a regressor
+        return _regression_task_score(estimator, X, y_true, encoder, spec, scorer, metric,
+                                      kwargs)
     if spec.kind == "regression":
         raise ValueError(
             f"Task {spec.name!r} is a regression task; {metric!r} scores a classification "
@@ -194,7 +198,55 @@ def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
         return out
 
     view = _TaskResponses(estimator, X, position, spec, predicted)
-    return _call_on_rows(scorer, view, rows, y, len(codes), kwargs)
+    try:
+        return _call_on_rows(scorer, view, rows, y, len(codes), kwargs)
+    except ValueError as exc:
+        # scikit-learn's "average_precision" (pos_label=1) and "neg_brier_score" refuse
+        # text labels without a positive class, as on a classifier of the column; say
+        # which task it is, and how to name the class with this module's scorers
+        if spec.kind != "binary" or "pos_label" in scorer._kwargs or "pos_label" not in str(
+                exc):
+            raise
+        func = getattr(scorer._score_func, "__name__", "metric")
+        classes = view.classes_.tolist()
+        loss = ", greater_is_better=False" if scorer._sign < 0 else ""
+        raise ValueError(
+            f"{metric!r} of task {spec.name!r}, whose classes are {classes}: {exc} Name the "
+            f"positive class as for scikit-learn's scorer: make_task_scorer(make_scorer("
+            f"{func}, pos_label={classes[-1]!r}{loss}, response_method="
+            f"{scorer._response_method!r}), task={task!r})."
+        ) from exc
+
+
+def _regression_task_score(estimator, X, y_true, encoder, spec, scorer, metric, kwargs):
+    """scikit-learn's ``scorer`` (of ``response_method="predict"``) on the regression
+    task ``spec``'s column, as on a regressor fitted on it: over the samples with a true
+    value, ``sample_weight`` cut to them; NaN where none has one or where a prediction is
+    empty (its gate predicted off), as :func:`_regression_score` gives it."""
+    methods = scorer._response_method
+    if "predict" not in ((methods,) if isinstance(methods, str) else tuple(methods)):
+        raise ValueError(
+            f"Task {spec.name!r} is a regression task, which has no {methods!r}; "
+            f"{metric} needs it. Score a regression task with a scorer of "
+            "response_method='predict' (make_scorer's default), or 'r2', "
+            "'neg_mean_absolute_error', ..."
+        )
+    true = encode_truth(y_true, encoder)
+    values = true.regression[spec.name]
+    rows = np.flatnonzero(~np.isnan(values))
+    if not len(rows):
+        return float("nan")
+    pred = estimator.predict(X)
+    if isinstance(pred, (pd.DataFrame, pd.Series)) and isinstance(
+        y_true, (pd.DataFrame, pd.Series)
+    ) and len(pred) == len(y_true):
+        pred = pred.set_axis(y_true.index, axis=0)
+    predicted = encode_pair(y_true, pred, encoder, extend_classes=True)[1].regression[
+        spec.name]
+    if np.isnan(predicted[rows]).any():
+        return float("nan")
+    view = _Multilabel(None, lambda positions: predicted[positions])  # no classifier
+    return _call_on_rows(scorer, view, rows, values[rows], len(values), kwargs)
 
 
 def _indicator_score(estimator, X, y_true, encoder, scorer, **kwargs):
@@ -218,7 +270,8 @@ def _indicator_score(estimator, X, y_true, encoder, scorer, **kwargs):
 
 class _Multilabel:
     """Responses of a multi-label model to scikit-learn's scorers: not a classifier to
-    its response helpers, which would read ``classes_`` as one output's."""
+    its response helpers, which would read ``classes_`` as one output's (nor those of a
+    regression task, whose ``predict`` they read as a regressor's)."""
 
     def __init__(self, proba, predict):
         self._proba, self._predict = proba, predict
@@ -353,8 +406,10 @@ def make_task_scorer(metric, *, task):
         ``"f1_<average>"`` with ``<average>`` one of ``macro``, ``micro``, ``weighted``,
         or (for a multilabel task) ``samples``. For a regression task, one of
         scikit-learn's scorer names ``"r2"``, ``"neg_mean_absolute_error"``,
-        ``"neg_mean_squared_error"``, ``"neg_root_mean_squared_error"``, over the
-        samples with a value (NaN where a prediction is empty: its gate predicted off).
+        ``"neg_mean_squared_error"``, ``"neg_root_mean_squared_error"``, or a scorer
+        made with :func:`sklearn.metrics.make_scorer` (``response_method="predict"``,
+        run as on a regressor of the task's column), over the samples with a value
+        (NaN where a prediction is empty: its gate predicted off).
 
         For a classification task, also scikit-learn's scorer names
         ``"roc_auc"``, ``"roc_auc_ovr"``, ``"roc_auc_ovo"`` (and their ``_weighted``),

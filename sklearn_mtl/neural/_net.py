@@ -515,12 +515,26 @@ class TaskPrintLog(PrintLog):
     ``valid_loss_<task>``, ``valid_acc_<task>``, ``member_valid_acc_<task>``,
     ``weight_<task>``) are put in schema order instead, each group where its first column
     would be.
+
+    It is the net's default ``print_log``; a callback named ``"print_log"`` among the
+    net's callbacks replaces it (see :class:`MultiTaskNet`).
+
+    Parameters
+    ----------
+    task_names : sequence of str, default=()
+        The tasks, in order; empty: the net's ``task_names``.
+    keys_ignored, sink, tablefmt, floatfmt, stralign : as skorch's ``PrintLog``
+        The columns left out, where the lines go, and the table's format.
     """
 
     _PREFIXES = ("train_loss_", "valid_loss_", "valid_acc_", "member_valid_acc_", "weight_")
 
-    def __init__(self, task_names=(), **kwargs):
-        super().__init__(**kwargs)
+    # skorch's parameters spelled out: ``get_params`` (and so ``clone`` and
+    # ``set_params(callbacks__print_log__keys_ignored=...)``) reads the signature
+    def __init__(self, task_names=(), keys_ignored=None, sink=print, tablefmt="simple",
+                 floatfmt=".4f", stralign="right"):
+        super().__init__(keys_ignored=keys_ignored, sink=sink, tablefmt=tablefmt,
+                         floatfmt=floatfmt, stralign=stralign)
         self.task_names = task_names
 
     def on_epoch_end(self, net, **kwargs):
@@ -528,11 +542,13 @@ class TaskPrintLog(PrintLog):
         # sink drop it: about 1 ms an epoch, 5% of a small table's default fit
         if self.sink is print and not net.verbose:
             return
+        self.names_ = tuple(self.task_names) or tuple(getattr(net, "task_names", ()))
         super().on_epoch_end(net, **kwargs)
 
     def _task_key(self, key):
         """(prefix, task position) of a per-task column, or None."""
-        position = {name: i for i, name in enumerate(self.task_names)}
+        names = tuple(self.task_names) or getattr(self, "names_", ())
+        position = {name: i for i, name in enumerate(names)}
         for prefix in self._PREFIXES:
             if key.startswith(prefix) and key[len(prefix):] in position:
                 return prefix, position[key[len(prefix):]]
@@ -553,6 +569,13 @@ class TaskPrintLog(PrintLog):
             ordered += group
             placed.update(group)
         return ordered
+
+
+def _pair_names(callbacks):
+    """The names of the ``(name, callback)`` pairs among ``callbacks``."""
+    if not isinstance(callbacks, (list, tuple)):
+        return set()
+    return {cb[0] for cb in callbacks if isinstance(cb, (tuple, list)) and len(cb) == 2}
 
 
 def _defers_reads(device):
@@ -603,8 +626,25 @@ class MultiTaskNet(NeuralNet):
                      for cb in super()._default_callbacks if cb[0] != "print_log"]
         callbacks.append(("task_losses", TaskLosses(self.task_names)))
         callbacks.append(("task_weights", TaskWeightRecorder()))
-        callbacks.append(("print_log", TaskPrintLog(self.task_names)))
+        # a callback the user named "print_log" takes the default log's place, as
+        # skorch's set_params(callbacks__print_log=...) puts one there (two callbacks of
+        # one name would be refused as duplicates)
+        if "print_log" not in _pair_names(self.callbacks):
+            callbacks.append(("print_log", TaskPrintLog(self.task_names)))
         return callbacks
+
+    #: What ``notify`` sets up for one training, from ``on_train_begin`` to
+    #: ``on_train_end``: each is rebuilt (or done without) where it is missing.
+    _TRAINING_STATE = ("_batch_hooks", "_lean_steps", "_lean_train_step", "_deferred_reads")
+
+    def __getstate__(self):
+        # a net pickled while it trains (skorch's Checkpoint(f_pickle=...) at an epoch's
+        # end) leaves out the training's shortcuts: the lean step is a closure, which
+        # pickle refuses, and the others hold the optimizer, pickled apart by skorch
+        state = super().__getstate__()
+        for key in self._TRAINING_STATE:
+            state.pop(key, None)
+        return state
 
     def notify(self, method_name, **cb_kwargs):
         # Batch events go only to the callbacks (and net) that implement them: skorch
@@ -615,10 +655,8 @@ class MultiTaskNet(NeuralNet):
                 hook(self, **cb_kwargs)
             return
         if method_name == "on_train_end":
-            self.__dict__.pop("_batch_hooks", None)
-            self.__dict__.pop("_lean_steps", None)
-            self.__dict__.pop("_lean_train_step", None)
-            self.__dict__.pop("_deferred_reads", None)
+            for key in self._TRAINING_STATE:
+                self.__dict__.pop(key, None)
         super().notify(method_name, **cb_kwargs)
         if method_name == "on_train_begin":  # the callbacks are fixed until on_train_end
             listeners = [(self, NeuralNet), *((cb, Callback) for _, cb in self.callbacks_)]

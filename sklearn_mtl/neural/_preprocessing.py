@@ -121,7 +121,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     scale_ : ndarray of shape (n_numeric,)
         Per numeric column, the divisor.
     missing_columns_ : ndarray of int
-        Positions (among the numeric columns) that had missing values in training.
+        Positions (among the numeric columns) that had missing values in training
+        (and at least one value: a column without any reads as 0 whatever it holds).
     point_mass_columns_ : ndarray of int
         Positions (among the numeric columns) that get a point-mass indicator.
     point_mass_values_ : ndarray of float
@@ -205,7 +206,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self._dates = [bool(_is_date(frame.iloc[:, j])) for j in self.time_columns_]
         numeric = _numeric_block(frame, self.numeric_columns_, self.time_columns_)
         self.center_, self.scale_ = _center_scale(numeric, self.numeric)
-        self.missing_columns_ = np.flatnonzero(np.isnan(numeric).any(axis=0))
+        # a column without any value in training gets no indicator: it would be a
+        # constant 1 there, and a value at prediction would move the network's input
+        # along a direction it never trained on
+        gaps = np.isnan(numeric)
+        self.missing_columns_ = np.flatnonzero(gaps.any(axis=0) & ~gaps.all(axis=0))
         self.point_mass_columns_, self.point_mass_values_ = _point_masses(
             numeric, self.point_mass)
         self.point_mass_float32_ = np.array(  # compared in float32, where found in it
@@ -792,7 +797,9 @@ def _center_scale(values, how):
 def _center_scale_of(values, how):
     """Per column, the centre and scale (``how``: "robust" or "standard"), and whether
     the values overflowed in the computing (the column has a value, and a statistic taken
-    on the way is not finite). A column without a value is centred at 0 and scaled by 1."""
+    on the way is not finite). A column without a value is centred at 0 and scaled by
+    infinity: the network never saw it vary, so any value it holds later reads as 0, as
+    in training (scikit-learn's ``SimpleImputer`` drops such a column)."""
     present = (~np.isnan(values)).any(axis=0)
     if present.all():
         return _center_scale_of_present(values, how)
@@ -800,7 +807,7 @@ def _center_scale_of(values, how):
     # warnings.catch_warnings, which swaps the process's filters: fits in threads
     # (GridSearchCV under the threading backend) left RuntimeWarning ignored for good.
     n_cols = values.shape[1]
-    center, scale = np.zeros(n_cols), np.ones(n_cols)
+    center, scale = np.zeros(n_cols), np.full(n_cols, np.inf)
     overflow = np.zeros(n_cols, dtype=bool)
     if present.any():
         c, s, o = _center_scale_of_present(values[:, present], how)
