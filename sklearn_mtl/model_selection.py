@@ -39,7 +39,9 @@ class MultiTaskStratifiedKFold(_BaseKFold):
     show a single class (such as an outer training fold of nested cross-validation
     without a rare class) counts that class, and one without any label nothing: they are
     split, as scikit-learn's ``StratifiedKFold`` splits a ``y`` of one class, and left
-    for the estimators' ``fit`` to refuse.
+    for the estimators' ``fit`` to refuse. A label with fewer samples than ``n_splits``
+    warns in ``StratifiedKFold``'s words ("The least populated class in y has only ...
+    members"), followed by the labels it concerns.
 
     ``Y`` is read by :class:`~sklearn_mtl.StructuredLabelEncoder` (any form an
     estimator takes: a DataFrame with NaN, an array, a multi-hot matrix, label sets),
@@ -127,20 +129,7 @@ class MultiTaskStratifiedKFold(_BaseKFold):
                 f"The groups parameter is ignored by {type(self).__name__}", UserWarning
             )
         labels, names = self._label_indicators(X, y, names=True)
-        counts = np.asarray(labels.sum(axis=0, dtype=np.int64)).reshape(-1)
-        rare = np.flatnonzero((counts > 0) & (counts < self.n_splits))
-        if len(rare):  # as StratifiedKFold warns: some test folds lack the label
-            # scikit-learn's words (filters match them), then the labels: "y" alone
-            # names no task nor class of a structured Y
-            rare = rare[np.argsort(counts[rare], kind="stable")]
-            shown = ", ".join(f"{names[k]} ({counts[k]})" for k in rare[:5])
-            more = f" and {len(rare) - 5} more" if len(rare) > 5 else ""
-            warnings.warn(
-                f"The least populated label in y has only {counts[rare[0]]} members, which "
-                f"is less than n_splits={self.n_splits}; labels with fewer members than "
-                f"folds: {shown}{more}.",
-                UserWarning,
-            )
+        _warn_rare_labels(labels, names, self.n_splits)
         return super().split(X, labels, groups)
 
     def _label_indicators(self, X, y, names=False):
@@ -182,7 +171,8 @@ class MultiTaskStratifiedGroupKFold(GroupsConsumerMixin, MultiTaskStratifiedKFol
     the folds' sizes only, may put it all in one fold and leave the others' training
     samples without it. It is the multi-task form of scikit-learn's
     :class:`~sklearn.model_selection.StratifiedGroupKFold`. Missing and gated-off labels
-    count for nothing; regression tasks are ignored.
+    count for nothing; regression tasks are ignored. A label with fewer samples than
+    ``n_splits`` warns, as ``StratifiedGroupKFold`` warns of such a class.
 
     Parameters
     ----------
@@ -239,7 +229,7 @@ class MultiTaskStratifiedGroupKFold(GroupsConsumerMixin, MultiTaskStratifiedKFol
         """
         from ._validation import check_groups
 
-        labels = self._label_indicators(X, y)
+        labels, names = self._label_indicators(X, y, names=True)
         if groups is None:
             raise ValueError(f"{type(self).__name__}.split needs groups: each sample's "
                              "group; got groups=None.")
@@ -248,6 +238,7 @@ class MultiTaskStratifiedGroupKFold(GroupsConsumerMixin, MultiTaskStratifiedKFol
         if self.n_splits > n_groups:
             raise ValueError(f"Cannot have number of splits n_splits={self.n_splits} greater "
                              f"than the number of groups: {n_groups}.")
+        _warn_rare_labels(labels, names, self.n_splits)  # in samples, as scikit-learn's
         return _BaseKFold.split(self, X, labels, groups)
 
     def _iter_test_masks(self, X, y, groups=None):
@@ -330,6 +321,27 @@ def _indicators(Y, tasks, gated_labels):
     )
     indicators.sort_indices()
     return indicators, names
+
+
+def _warn_rare_labels(labels, names, n_splits):
+    """Warn, as :class:`~sklearn.model_selection.StratifiedKFold` and
+    ``StratifiedGroupKFold`` warn, where a label has fewer samples than folds (some test
+    folds then lack it)."""
+    counts = np.asarray(labels.sum(axis=0, dtype=np.int64)).reshape(-1)
+    rare = np.flatnonzero((counts > 0) & (counts < n_splits))
+    if not len(rare):
+        return
+    # scikit-learn's sentence word for word (warning filters written for it match), then
+    # the labels: "y" alone names no task nor class of a structured Y
+    rare = rare[np.argsort(counts[rare], kind="stable")]
+    shown = ", ".join(f"{names[k]} ({counts[k]})" for k in rare[:5])
+    more = f" and {len(rare) - 5} more" if len(rare) > 5 else ""
+    warnings.warn(
+        f"The least populated class in y has only {counts[rare[0]]} members, which is "
+        f"less than n_splits={n_splits}. The labels with fewer members than folds: "
+        f"{shown}{more}.",
+        UserWarning,
+    )
 
 
 class _Unshown:
@@ -442,16 +454,16 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
         is read as it is, without a dense copy (the splitters pass their indicators so);
         its folds are those of the same matrix dense.
     n_splits : int
-        Number of folds.
+        Number of folds, at least 2 and at most ``n_units``.
     random_state : int, RandomState instance or None, default=None
         ``None``: no shuffling, ties go to the first fold. Otherwise the units are
         shuffled and ties broken at random with this seed.
     sizes : array-like of shape (n_units,), default=None
-        The number of samples of each unit (``None``: one each): a fold's need for
-        samples is counted in samples, so that folds of groups stay alike in size. A
-        unit of several samples goes, among the folds that lack its samples of the
-        label being placed, to the one where every label's count and the fold's size
-        end up closest to their shares; units of each label go largest first.
+        The number of samples of each unit, non-negative (``None``: one each): a fold's
+        need for samples is counted in samples, so that folds of groups stay alike in
+        size. A unit of several samples goes, among the folds that lack its samples of
+        the label being placed, to the one where every label's count and the fold's
+        size end up closest to their shares; units of each label go largest first.
 
     Returns
     -------
@@ -497,9 +509,27 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
             f"{values.dtype}."
         )
     n = L.shape[0]
-    sizes = np.ones(n) if sizes is None else np.asarray(sizes, dtype=float)
-    if sizes.shape != (n,):
-        raise ValueError(f"sizes has shape {sizes.shape}; expected one size per unit, ({n},).")
+    if n_splits > n:  # as KFold: a fold would be empty
+        raise ValueError(f"Cannot have number of splits n_splits={n_splits} greater than the "
+                         f"number of units: {n}.")
+    if sizes is None:
+        sizes = np.ones(n)
+    else:
+        raw = np.asarray(sizes, dtype=object)
+        if raw.shape != (n,):
+            raise ValueError(f"sizes has shape {raw.shape}; expected one size per unit, ({n},).")
+        # a NaN size made every fold's need NaN (an IndexError), a negative one a unit
+        # that frees room where it goes
+        for value in raw:
+            try:
+                valid = not isinstance(value, (str, bytes)) and float(value) >= 0 and (
+                    np.isfinite(float(value)))
+            except (TypeError, ValueError):
+                valid = False
+            if not valid:
+                raise ValueError("sizes must hold each unit's number of samples (non-negative "
+                                 f"numbers); got {_key(value)!r}.")
+        sizes = raw.astype(float)
     rng = None if random_state is None else check_random_state(random_state)
     order = np.arange(n) if rng is None else rng.permutation(n)
     # sparse rows and columns: each unit's labels and each label's units in time and

@@ -443,8 +443,9 @@ def test_compare_warns_of_a_task_s_labels_left_in_X():
 
 
 def test_compare_names_the_task_and_class_too_rare_for_the_folds():
-    # "The least populated label in y" names nothing of a structured Y: the warning
-    # lists the task=class pairs with fewer samples than folds, the rarest first.
+    # scikit-learn's "The least populated class in y" names nothing of a structured Y:
+    # the warning then lists the task=class pairs with fewer samples than folds, the
+    # rarest first.
     Y = pd.DataFrame({"race": [1] * 20 + [2] * 8 + [7, 4, 4, 1],
                       "town": ["a", "b"] * 15 + ["c", "c"]})
     X = np.arange(32.0).reshape(-1, 1)
@@ -452,8 +453,8 @@ def test_compare_names_the_task_and_class_too_rare_for_the_folds():
         compare({"prior": MostFrequentBaseline()}, X, Y, cv=3, progress=False)
     (message,) = [str(w.message) for w in caught if "least populated" in str(w.message)]
     assert message == (
-        "The least populated label in y has only 1 members, which is less than n_splits=3; "
-        "labels with fewer members than folds: race=7 (1), race=4 (2), town='c' (2).")
+        "The least populated class in y has only 1 members, which is less than n_splits=3. "
+        "The labels with fewer members than folds: race=7 (1), race=4 (2), town='c' (2).")
 
 
 def test_task_report_names_the_task_of_an_ill_defined_precision():

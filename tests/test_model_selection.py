@@ -1,5 +1,6 @@
 """MultiTaskStratifiedKFold: iterative stratification over every task, missing-aware."""
 
+import re
 import warnings
 
 import numpy as np
@@ -316,7 +317,7 @@ def test_cross_val_predict_of_the_network_with_gates():
 
 def test_a_label_rarer_than_the_folds_warns_as_stratified_k_fold_does():
     Y = pd.DataFrame({"a": ["x"] * 8 + ["y"] * 2, "b": [0, 1] * 5})
-    with pytest.warns(UserWarning, match="least populated label in y has only 2 members, "
+    with pytest.warns(UserWarning, match="least populated class in y has only 2 members, "
                                          "which is less than n_splits=5"):
         list(MultiTaskStratifiedKFold(5).split(np.zeros((10, 1)), Y))
     with warnings.catch_warnings():
@@ -815,3 +816,49 @@ def test_iterative_stratification_of_a_sparse_matrix_is_that_of_it_dense():
     for bad in (np.nan, -1.0, 0.5, 2.0):
         with pytest.raises(ValueError, match="labels must hold 0/1"):
             iterative_stratification(sparse.csr_matrix(np.array([[bad, 0], [0, 1.0]])), 2)
+
+
+def test_a_rare_label_warns_in_scikit_learns_words_in_both_splitters():
+    # StratifiedKFold's sentence word for word, so that a filter written for it matches
+    # (before: "least populated label", which it did not), then the labels; the group
+    # splitter warns too, as StratifiedGroupKFold does (before: silent).
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    X, y, groups = np.zeros((10, 1)), np.array(["x"] * 8 + ["y"] * 2), np.arange(10)
+    for reference in (StratifiedKFold(5), StratifiedGroupKFold(5)):
+        with pytest.warns(UserWarning) as caught:
+            list(reference.split(X, y, groups if "Group" in type(reference).__name__
+                                 else None))
+        (expected,) = [str(w.message) for w in caught]
+        assert expected == ("The least populated class in y has only 2 members, which is "
+                            "less than n_splits=5.")
+    for cv, g in ((MultiTaskStratifiedKFold(5), None),
+                  (MultiTaskStratifiedGroupKFold(5), groups)):
+        with pytest.warns(UserWarning) as caught:
+            list(cv.split(X, y, g))
+        assert [str(w.message) for w in caught] == [
+            expected + " The labels with fewer members than folds: y='y' (2)."]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            warnings.filterwarnings("ignore", message=re.escape(expected))
+            list(cv.split(X, y, g))
+    # counted in samples, as scikit-learn's: five samples of 'y' in two groups warn not
+    Y = np.array(["x"] * 10 + ["y"] * 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        list(MultiTaskStratifiedGroupKFold(5).split(
+            np.zeros((15, 1)), Y, np.r_[np.arange(10), [10, 10, 10, 11, 11]]))
+
+
+def test_iterative_stratification_refuses_sizes_that_are_not_counts_and_empty_folds():
+    # a NaN size raised a bare IndexError; a negative one was used as it was
+    L = np.array([[1, 0], [1, 1], [0, 1], [2, 0]])
+    for bad, shown in ((np.nan, "nan"), (-2, "-2"), ("x", "'x'"), (np.inf, "inf")):
+        with pytest.raises(ValueError, match=r"sizes must hold each unit's number of samples "
+                                             r"\(non-negative numbers\); got " + re.escape(shown)):
+            iterative_stratification(L, 2, sizes=[1, 2, bad, 3])
+    np.testing.assert_array_equal(iterative_stratification(L, 2, sizes=[1, 2, 1, 3]),
+                                  iterative_stratification(L, 2, sizes=[1.0, 2.0, 1.0, 3.0]))
+    # more folds than units: some folds would be empty (as KFold refuses them)
+    with pytest.raises(ValueError, match="n_splits=5 greater than the number of units: 3"):
+        iterative_stratification(np.eye(3, dtype=int), 5)
