@@ -524,17 +524,21 @@ def validate_features(estimator, X, **kwargs):
 
 
 def _check_no_time_columns(estimator, X):
-    """A ValueError naming the first date or duration column of a DataFrame ``X``, which
-    numeric validation cannot read (numpy has no common type for them and numbers)."""
+    """A ValueError naming the first date, period or duration column of a DataFrame
+    ``X``, which numeric validation cannot read (numpy has no common type for them and
+    numbers)."""
     if not isinstance(X, pd.DataFrame):
         return
     for column, dtype in X.dtypes.items():
         date = pd.api.types.is_datetime64_any_dtype(dtype)
-        if date or pd.api.types.is_timedelta64_dtype(dtype):
-            hint = (", or leave preprocessing='auto', which reads dates and durations as "
-                    "days" if getattr(estimator, "preprocessing", "auto") is None else "")
+        period = isinstance(dtype, pd.PeriodDtype)
+        if date or period or pd.api.types.is_timedelta64_dtype(dtype):
+            hint = (", or leave preprocessing='auto', which reads dates, periods and "
+                    "durations as days"
+                    if getattr(estimator, "preprocessing", "auto") is None else "")
+            what = "dates" if date else "periods" if period else "durations"
             raise ValueError(
-                f"X's column {column!r} holds {'dates' if date else 'durations'} ({dtype}); "
+                f"X's column {column!r} holds {what} ({dtype}); "
                 f"{type(estimator).__name__} expected numbers here. Convert the column to "
                 f"numbers first (e.g. days since a date){hint}."
             )

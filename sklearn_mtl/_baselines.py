@@ -166,9 +166,9 @@ def _locating(method):
                      if kinds and _passed_as_given(X) else None)
             if where is None or "The first bad entry" in message:
                 raise
-            if "holds Timestamp(" in where or "holds Timedelta(" in where:
+            if any(f"holds {kind}(" in where for kind in ("Timestamp", "Timedelta", "Period")):
                 where += (
-                    " Date and duration columns reach the base estimator as they are: "
+                    " Date, period and duration columns reach the base estimator as they are: "
                     "convert them to numbers (e.g. days since a date) in a pipeline step."
                 )
             elif "text" in kinds and "not a finite number" in where:  # text, as given

@@ -20,7 +20,7 @@ from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_feature
 from ._encoder import EncodedLabels
 from ._leakage import warn_leaky_columns
 from ._schema import MISSING
-from ._validation import check_groups, groups_fit_params
+from ._validation import check_groups, check_random_state_param, groups_fit_params
 from ._warnings import recording
 from .metrics._classification import (
     _selected_tasks,
@@ -163,6 +163,7 @@ def compare(
     estimators = _check_estimators(estimators)
     if not (error_score == "raise" or isinstance(error_score, numbers.Number)):
         raise ValueError(f"error_score must be 'raise' or a number; got {error_score!r}.")
+    check_random_state_param(random_state, "compare")
     if schema is None:
         schema = _declared_schema(estimators)
     encoder = fit_label_encoder(Y, None, schema)

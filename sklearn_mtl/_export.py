@@ -423,22 +423,30 @@ def onnx_inputs(session, X):
 
 
 def _is_time_like(column):
-    from .neural._preprocessing import is_text, is_time
+    from .neural._preprocessing import is_text, is_time, is_time_of_day
 
-    return is_time(column) or is_text(column)
+    return is_time(column) or is_text(column) or is_time_of_day(column)
 
 
 def as_nanoseconds(column):
-    """A date column (any time zone, or ISO text) as int64 nanoseconds since
-    1970-01-01 UTC, or a duration column (or its text) as int64 nanoseconds; a gap as the
-    smallest int64 (``NaT``): what a date or duration input of the ONNX graph takes."""
-    import pandas as pd
+    """A date column (any time zone, or ISO text; a period column as its periods'
+    starts) as int64 nanoseconds since 1970-01-01 UTC, or a duration column (or its
+    text) as int64 nanoseconds; a gap as the smallest int64 (``NaT``): what a date or
+    duration input of the ONNX graph takes."""
+    from .neural._preprocessing import (
+        _is_date,
+        is_text,
+        is_time_of_day,
+        read_time_text,
+        since_midnight,
+        utc_naive,
+    )
 
-    from .neural._preprocessing import is_text, read_time_text, utc_naive
-
-    if is_text(column):
+    if is_time_of_day(column):  # a duration since midnight, as the model reads it
+        column = since_midnight(column)
+    elif is_text(column):
         column = read_time_text(column, column.name)
-    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+    if _is_date(column):
         column = utc_naive(column).astype("datetime64[ns]")
     else:
         column = column.astype("timedelta64[ns]")
@@ -1871,7 +1879,12 @@ def _raw_table_probe(estimator, names_in):
     the numeric block (float64, times as days) and the one-hot block (float32, or None)."""
     import pandas as pd
 
-    from .neural._preprocessing import _categorical_block, _numeric_block, read_times
+    from .neural._preprocessing import (
+        _categorical_block,
+        _numeric_block,
+        as_periods,
+        read_times,
+    )
 
     pre = estimator.preprocessor_
     rng = np.random.RandomState(0)
@@ -1882,14 +1895,17 @@ def _raw_table_probe(estimator, names_in):
         cats = [str(c) for c in categories[i]]
         probe[names_in[j]] = [cats[r % len(cats)] for r in range(n)]
     times = getattr(pre, "time_columns_", ())
-    for j, date in zip(times, getattr(pre, "_dates", ())):
+    periods = getattr(pre, "_periods", None) or [None] * len(times)
+    for j, date, period in zip(times, getattr(pre, "_dates", ()), periods):
         days = pd.to_timedelta(rng.uniform(0, 3000, size=n), unit="D")
         probe[names_in[j]] = pd.Timestamp("2000-01-01") + days if date else days
+        if period is not None:  # a period column: periods, which the graph reads by start
+            probe[names_in[j]] = as_periods(probe[names_in[j]], period, names_in[j])
     if getattr(estimator, "feature_names_in_", None) is None:
         # a table whose column names are not strings (integers, a MultiIndex), which
         # scikit-learn does not keep: the model reads it by position, as a table still
         probe = probe.set_axis(range(len(names_in)), axis=1)
-    frame = read_times(probe, times, getattr(pre, "_dates", ()))
+    frame = read_times(probe, times, getattr(pre, "_dates", ()), getattr(pre, "_periods", ()))
     x = _numeric_block(frame, pre.numeric_columns_, times)
     hot = None
     if pre.one_hot_ is not None:

@@ -54,6 +54,7 @@ from ._validation import (
     refuse_mappings,
 )
 from .neural._combinations import (
+    MAX_PROBE_COMBINATIONS,
     MIN_PROBE_ROWS,
     best_combinations,
     choose_decoding,
@@ -448,7 +449,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         error plus mean task error; 0 (the probe unused) otherwise. Where
         ``unseen_combination_mass_`` is above 0.05, deciding task by task is a candidate
         too, kept unless a decoding over the observed combinations makes fewer held-out
-        errors (the weight is then 0). ``predict_proba`` is the network's either way.
+        errors (the weight is then 0). Over more than 1,024 observed combinations
+        (``MAX_PROBE_COMBINATIONS``: labels that rarely repeat) no probe is fitted and the
+        weight is 0, the held-out choice made without it. ``predict_proba`` is the
+        network's either way.
     input_view_ : {"scaled", "encoded"} or None
         The input view the recipe's ensemble kept on a large table (at least 5,000
         samples, ``preprocessing="auto"``, the default ensemble): eight members read
@@ -1373,12 +1377,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 self.lookup_tasks_ = np.array([c is not None for c in self._lookup.counts])
         if probe:
             observed = self.observed_combinations_
-            weight, bias = fit_probes(
-                feats, combination_index(encoded.codes, observed), folds, len(observed),
-                seed=self._seed, sample_weight=sample_weight,
-            )
             held = folds >= 0  # samples a member held out (see ``_keep_view``)
-            own = held_out_probe(feats, weight, bias, folds)[held]
+            own = None  # over too many combinations no probe: its weight stays 0
+            if len(observed) <= MAX_PROBE_COMBINATIONS:
+                weight, bias = fit_probes(
+                    feats, combination_index(encoded.codes, observed), folds, len(observed),
+                    seed=self._seed, sample_weight=sample_weight,
+                )
+                own = held_out_probe(feats, weight, bias, folds)[held]
             task_scores = combination_scores(
                 [h.numpy()[held] for h in held_out], self.schema_, observed
             )
@@ -2656,13 +2662,27 @@ def _seeded(seed, device):
 
     torch's generator is one for the process, so a fit in another thread waits for this
     block to end (their draws would interleave, and neither fit would reproduce). The
-    network is built and trained in float32 whatever torch's default dtype."""
-    devices = [device.index or 0] if device.type == "cuda" else []
-    with _SEEDED, torch.random.fork_rng(devices=devices):
+    network is built and trained in float32 whatever torch's default dtype.
+
+    Only the generators the fit draws from are seeded and restored: the CPU's and, on a
+    GPU, that GPU's (``"cuda"`` is the current one, not always the first).
+    ``torch.manual_seed`` would also seed every GPU's generator, which a fit on the CPU
+    does not restore (or, before CUDA starts, seeds it when it starts)."""
+    cuda = device.type == "cuda"
+    index = None
+    if cuda:
+        index = torch.cuda.current_device() if device.index is None else device.index
+    with _SEEDED, torch.random.fork_rng(devices=[] if index is None else [index]):
         default = torch.get_default_dtype()
         torch.set_default_dtype(torch.float32)
         try:
-            torch.manual_seed(seed)
+            if device.type == "cpu" or cuda:
+                torch.default_generator.manual_seed(seed)
+                if cuda:
+                    with torch.cuda.device(index):
+                        torch.cuda.manual_seed(seed)
+            else:  # another accelerator (MPS, XPU): seeded through torch, as before
+                torch.manual_seed(seed)
             yield
         finally:
             torch.set_default_dtype(default)
@@ -2698,7 +2718,7 @@ class _TableRows:
             return self.X[start:stop]
         pre = self.preprocessor
         return read_times(self.X.iloc[start:stop], getattr(pre, "time_columns_", ()),
-                          getattr(pre, "_dates", ()))
+                          getattr(pre, "_dates", ()), getattr(pre, "_periods", ()))
 
     def batch(self, start, stop):
         """Rows ``start:stop``, preprocessed (float32, C-contiguous)."""

@@ -436,6 +436,11 @@ class _Writer:
                 "parameters as JSON and rebuilds the network from them. Pass the module's "
                 "class (and its arguments as trunk_params) instead of an instance."
             )
+        if type(obj) is np.random.RandomState:
+            # a random_state parameter (scikit-learn's "RandomState instance"): its
+            # generator's state, from which load rebuilds an equal one, as pickle does
+            state = obj.get_state(legacy=False)
+            return {"$t": "random_state", "v": self.encode(state, f"{where}.get_state()")}
         module = type(obj).__module__
         if module.split(".")[0] == "sklearn_mtl":
             if isinstance(obj, BaseEstimator):
@@ -978,6 +983,8 @@ class _Reader:
             import torch
 
             return torch.device(str(v))
+        if tag == "random_state":
+            return _random_state(self.decode(v))
         if tag == "slice":
             parts = [self.decode(x) for x in v]
             if len(parts) != 3 or not all(p is None or isinstance(p, int) for p in parts):
@@ -1356,6 +1363,23 @@ def _skops_io():
             if name in sys.modules and sys.modules[name] is None:
                 del sys.modules[name]
     return skops.io
+
+
+#: The bit generators a saved ``RandomState`` may run on (numpy's own).
+_BIT_GENERATORS = ("MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64")
+
+
+def _random_state(state):
+    """The ``numpy.random.RandomState`` of a saved state (``get_state(legacy=False)``)."""
+    name = state.get("bit_generator") if isinstance(state, dict) else None
+    if name not in _BIT_GENERATORS:
+        raise UnsafeModelFileError(f"Unexpected random generator state {str(state)[:80]!r}.")
+    generator = np.random.RandomState(getattr(np.random, name)())
+    try:
+        generator.set_state(state)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UnsafeModelFileError(f"Invalid {name} random generator state: {exc}") from None
+    return generator
 
 
 def _plain_name(key):

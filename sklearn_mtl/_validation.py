@@ -153,6 +153,17 @@ def check_network_params(est):
     check_device(est.device)
 
 
+def check_random_state_param(random_state, caller):
+    """``random_state`` as scikit-learn's functions validate it: an
+    ``InvalidParameterError`` (a ``ValueError``) naming the parameter and ``caller``
+    where the value cannot seed a ``RandomState`` (numpy's own error names neither)."""
+    from sklearn.utils._param_validation import validate_parameter_constraints
+
+    validate_parameter_constraints(
+        {"random_state": ["random_state"]}, {"random_state": random_state}, caller_name=caller
+    )
+
+
 def check_groups(groups, n_samples):
     """``groups`` as a 1-D array of one value per sample, none missing."""
     values = np.asarray(groups)

@@ -731,9 +731,10 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
     from sklearn.utils.parallel import Parallel, delayed
 
     from ._compare import _declared, _empty_like, _put_rows, _rows
-    from ._validation import check_groups, groups_fit_params
+    from ._validation import check_groups, check_random_state_param, groups_fit_params
     from .metrics._inputs import align_pred
 
+    check_random_state_param(random_state, "cross_val_predict")
     if method not in _PREDICT_METHODS:
         raise ValueError(f"method must be one of {list(_PREDICT_METHODS)}; got {method!r}.")
     if not (hasattr(estimator, "fit") and hasattr(estimator, method)):

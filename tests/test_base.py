@@ -286,3 +286,53 @@ def test_regression_targets_beyond_what_float32_predicts_are_refused_at_fit():
         IndependentTaskClassifier(LogisticRegression(), tasks=tasks).fit(
             X, Yr.assign(price=1e36))
     assert "float32" not in str(info.value)
+
+
+def test_a_fit_on_the_cpu_seeds_no_gpus_generator(monkeypatch):
+    # A fit seeded torch with torch.manual_seed, which also seeds every GPU's generator
+    # (and Apple's MPS one), and restored only the CPU's: on a machine with a GPU, a fit
+    # on the CPU reset the user's CUDA random state to the fit's seed (before CUDA starts,
+    # torch queues the seed for when it starts). The docs promise the global state kept.
+    import torch
+
+    seeded = []
+    for module, name in [(torch.cuda, "manual_seed_all"), (torch.cuda, "manual_seed"),
+                         (torch.mps, "manual_seed"), (torch.xpu, "manual_seed_all")]:
+        monkeypatch.setattr(module, name,
+                            lambda seed, _n=f"{module.__name__}.{name}": seeded.append(_n))
+    X, Y = frames()
+    state = torch.get_rng_state()
+    model = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=2, dropout=0.2,
+                                random_state=0).fit(X, Y)
+    assert seeded == []
+    assert torch.equal(state, torch.get_rng_state())
+    again = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=2, dropout=0.2,
+                                random_state=0).fit(X, Y)
+    for a, b in zip(model.predict_proba(X), again.predict_proba(X), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("function", ["compare", "cross_val_predict",
+                                      "make_multitask_classification", "make_car_images",
+                                      "make_handball_clips", "make_leaf_images"])
+@pytest.mark.parametrize("random_state", ["0", -1, 1.5, 2**32, np.random.default_rng(0)])
+def test_a_bad_random_state_is_named_as_scikit_learn_names_it(function, random_state):
+    # numpy's own error ("'0' cannot be used to seed a numpy.random.RandomState
+    # instance") named neither the parameter nor the function; scikit-learn's
+    # make_classification and estimators raise InvalidParameterError naming both.
+    from sklearn_mtl import compare, datasets
+    from sklearn_mtl.model_selection import cross_val_predict
+
+    X, Y = frames()
+    calls = {
+        "compare": lambda rs: compare(MODELS["independent"](), X, Y, cv=2, random_state=rs,
+                                      progress=False),
+        "cross_val_predict": lambda rs: cross_val_predict(MODELS["independent"](), X, Y,
+                                                          cv=2, random_state=rs),
+    }
+    call = calls.get(function, lambda rs: getattr(datasets, function)(2, random_state=rs))
+    with pytest.raises(ValueError, match=rf"The 'random_state' parameter of {function} must "
+                                         r"be an int in the range \[0, 4294967295\]"):
+        call(random_state)
+    call(np.random.RandomState(0))  # the accepted forms still work
+    call(None)

@@ -277,3 +277,49 @@ def test_real_choice_on_many_combinations_is_one_of_the_candidates(tmp_path):
     sklearn_mtl.save(est, tmp_path / "m.mtl")
     loaded = sklearn_mtl.load(tmp_path / "m.mtl")
     pd.testing.assert_frame_equal(loaded.predict(X), est.predict(X))
+
+
+def test_choice_without_a_probe_is_the_choice_at_weight_zero():
+    observed = np.array([[0, 0], [0, 1], [1, 1]])
+    truth = np.array([[0, 1], [1, 1], [0, 0]])
+    task_scores = np.log(np.array([[0.2, 0.5, 0.3], [0.1, 0.3, 0.6], [0.5, 0.4, 0.1]]))
+    # a probe that only misleads: the held-out folds leave its weight at 0
+    probe = np.log(np.array([[0.8, 0.1, 0.1], [0.8, 0.1, 0.1], [0.1, 0.1, 0.8]]))
+    assert choose_decoding(task_scores, probe, observed, truth) == ("observed", 0.0)
+    assert choose_decoding(task_scores, None, observed, truth) == ("observed", 0.0)
+    independent = np.array([[0, 0], [1, 0], [0, 0]])  # 2 task errors, 2 rows wrong
+    for scores in (probe, None):
+        assert choose_decoding(task_scores, scores, observed, truth,
+                               independent) == ("observed", 0.0)
+    independent = truth.copy()
+    for scores in (probe, None):
+        assert choose_decoding(task_scores, scores, observed, truth,
+                               independent) == ("independent", 0.0)
+
+
+def test_no_probe_over_too_many_combinations(monkeypatch):
+    """Labels that rarely repeat: past ``MAX_PROBE_COMBINATIONS`` the probe (whose cost
+    grows with the combinations) is not fitted, and the held-out choice between deciding
+    task by task and decoding over the observed combinations is the one it makes where
+    the probe's weight is 0."""
+    X, Y = many_combinations()
+    params = dict(hidden_layer_sizes=(16,), max_epochs=5, random_state=0)
+    probed = MultiTaskClassifier(**params).fit(X, Y)
+    n_combinations = len(probed.observed_combinations_)
+    assert n_combinations == 292 and probed.combination_weight_ == 2.0
+    with monkeypatch.context() as patch:  # the probe fitted, its weight held at 0
+        patch.setattr(_combinations, "PROBE_WEIGHTS", (0.0,))
+        probed = MultiTaskClassifier(**params).fit(X, Y)
+
+    def no_probe(*args, **kwargs):
+        raise AssertionError("the probe was fitted")
+
+    monkeypatch.setattr("sklearn_mtl._multitask.fit_probes", no_probe)
+    monkeypatch.setattr("sklearn_mtl._multitask.MAX_PROBE_COMBINATIONS", n_combinations - 1)
+    est = MultiTaskClassifier(**params).fit(X, Y)
+    assert est.combination_weight_ == 0.0 and est._probe_weight is None
+    assert est._held_out_decoding == probed._held_out_decoding
+    pd.testing.assert_frame_equal(est.predict(X), probed.predict(X))
+    monkeypatch.setattr("sklearn_mtl._multitask.MAX_PROBE_COMBINATIONS", n_combinations)
+    with pytest.raises(AssertionError, match="the probe was fitted"):
+        MultiTaskClassifier(**params).fit(X, Y)  # at the bound, the probe is fitted

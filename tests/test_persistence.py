@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 
 import sklearn_mtl
@@ -1250,3 +1250,60 @@ def test_a_text_mode_file_object_is_refused_before_it_is_read(fitted, tmp_path):
     with pytest.raises(TypeError, match=r"binary mode \('wb'\) or pass io.BytesIO\(\)"):
         save(fitted[2]["product"], text)
     assert text.getvalue() == ""
+
+
+@pytest.mark.parametrize("bit_generator", [None, np.random.PCG64])
+def test_a_random_state_instance_parameter_round_trips(bit_generator, tmp_path):
+    # random_state takes "int, RandomState instance or None"; save refused the instance
+    # (a TypeError "cannot store without pickle") though pickle keeps it. It is stored as
+    # its generator's state: the loaded estimator's draws go on as the saved one's would.
+    X, Y, tasks = car_data()
+
+    def seeded():
+        return np.random.RandomState(0 if bit_generator is None else bit_generator(0))
+
+    estimators = {
+        "mtc": MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(4,), max_epochs=1,
+                                   random_state=seeded()),
+        "chain": TaskChainClassifier(LogisticRegression(), tasks=tasks, order="random",
+                                     random_state=seeded()),
+    }
+    for name, est in estimators.items():
+        est.fit(X, Y)
+        loaded = load(save(est, tmp_path / f"{name}.mtl"))
+        _same_outputs(est, loaded, X)
+        assert type(loaded.random_state) is np.random.RandomState
+        assert loaded.random_state is not est.random_state
+        np.testing.assert_array_equal(loaded.random_state.randint(2**31, size=5),
+                                      est.random_state.randint(2**31, size=5))
+        assert loaded.random_state.normal() == est.random_state.normal()
+        # an unfitted one too, as its parameters
+        unfitted = load(save(clone(est), tmp_path / f"{name}-unfitted.mtl"))
+        np.testing.assert_array_equal(unfitted.random_state.randint(2**31, size=3),
+                                      clone(est).random_state.randint(2**31, size=3))
+
+
+def test_a_malformed_random_state_is_an_unsafe_file(tmp_path):
+    X, Y, tasks = car_data()
+    est = TaskChainClassifier(LogisticRegression(), tasks=tasks, order="random",
+                              random_state=np.random.RandomState(0))
+    path = save(est, tmp_path / "m.mtl")
+    with zipfile.ZipFile(path) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".json")
+                    and b'"random_state"' in archive.read(n))
+        data = json.loads(archive.read(name))
+
+    def spoil(node):
+        if isinstance(node, dict):
+            if node.get("$t") == "random_state":
+                node["v"]["v"]["bit_generator"] = "os.system"
+            for value in node.values():
+                spoil(value)
+        elif isinstance(node, list):
+            for value in node:
+                spoil(value)
+
+    spoil(data)
+    _rewrite(path, name, json.dumps(data).encode())
+    with pytest.raises(UnsafeModelFileError, match="Unexpected random generator state"):
+        load(path)

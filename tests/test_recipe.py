@@ -1949,3 +1949,155 @@ def test_a_bad_value_at_prediction_names_its_row_in_x_not_in_its_batch():
     bad.iloc[50, 1] = np.inf
     with pytest.raises(ValueError, match=r"infinite value at row 50, column 'length_mm'"):
         model.predict_proba(bad)
+
+
+def test_preprocessor_reads_periods_as_the_days_they_start_on():
+    # A period column (a month, a quarter: pandas' usual grain of time) was one-hot
+    # encoded as a category, its order lost and its levels pooled beyond 32
+    months = pd.Series(pd.period_range("1970-01", periods=4, freq="M"))
+    months[2] = pd.NaT
+    X = pd.DataFrame({"month": months, "price": [1.0, 2.0, 3.0, 5.0]})
+    before = X.copy()
+    pre = TabularPreprocessor(numeric="passthrough", point_mass=None).fit(X)
+    out = pre.transform(X)
+    pd.testing.assert_frame_equal(X, before)  # never mutated
+    np.testing.assert_array_equal(pre.time_columns_, [0])
+    assert len(pre.categorical_columns_) == 0
+    np.testing.assert_array_equal(out[:, 0], [0.0, 31.0, 0.0, 90.0])  # days at the start
+    np.testing.assert_array_equal(out[:, 2], [0, 0, 1, 0])  # NaT: a gap and its indicator
+    # as the dates they start on, whatever the frequency
+    for freq in ("Q", "Y", "W", "D", "h"):
+        periods = pd.Series(pd.period_range("2021-03-01", periods=5, freq=freq))
+        fitted = TabularPreprocessor(numeric="passthrough").fit(periods.to_frame("p"))
+        days = (periods.dt.start_time - pd.Timestamp("1970-01-01")) / pd.Timedelta("1D")
+        np.testing.assert_array_equal(fitted.transform(periods.to_frame("p"))[:, 0],
+                                      days.to_numpy(dtype=np.float32), err_msg=freq)
+    # later as text (a CSV file's: "1970-02"), Period objects, dates within the months
+    # (in any time zone) or periods of another frequency: the months fitted on
+    inside = months.dt.start_time + pd.Timedelta("20D 5h")
+    for name, later in {
+        "text": months.astype(str).where(months.notna()),
+        "objects": months.astype(object),
+        "dates": inside,
+        "Tokyo": inside.dt.tz_localize("UTC").dt.tz_convert("Asia/Tokyo"),
+        "days": months.dt.asfreq("D", how="end"),
+    }.items():
+        np.testing.assert_array_equal(pre.transform(X.assign(month=later)), out,
+                                      err_msg=name)
+    with pytest.raises(ValueError, match=r"column 'month' held periods \(period\[M\]\) in "
+                                         "training; its values could not be read as periods"):
+        pre.transform(X.assign(month="soon"))
+    with pytest.raises(ValueError, match="column 'month' held dates in training but holds "
+                                         "timedelta64"):
+        pre.transform(X.assign(month=pd.to_timedelta([1, 2, 3, 4], unit="D")))
+    # Period objects in an object column (a concat, an apply) read as the periods do
+    objects = X.assign(month=months.astype(object))
+    np.testing.assert_array_equal(
+        TabularPreprocessor(numeric="passthrough", point_mass=None).fit_transform(objects), out)
+
+
+def test_periods_fit_and_predict_as_their_start_dates_do(tmp_path):
+    rng = np.random.default_rng(0)
+    key = rng.integers(0, 30, 300)
+    X = pd.DataFrame({"quarter": pd.Series(pd.period_range("2015Q1", periods=30, freq="Q"))[key]
+                      .reset_index(drop=True), "size": (key % 7).astype(float)})
+    Y = pd.DataFrame({"a": np.where((rng.random(30) < 0.5)[key], "x", "y"),
+                      "b": rng.choice(["p", "q"], 300)})
+    starts = X.assign(quarter=X["quarter"].dt.start_time)
+    params = dict(hidden_layer_sizes=(8,), max_epochs=5, random_state=0)
+    clf = MultiTaskClassifier(**params).fit(X, Y)
+    assert clf.lookup_tasks_[0]  # the repeated rows' labels are read
+    expected = clf.predict_proba(X)
+    for a, b in zip(expected, MultiTaskClassifier(**params).fit(starts, Y).predict_proba(starts),
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    # a CSV file's text ("2015Q1") predicts as the periods, the lookup included; saved too
+    X.to_csv(tmp_path / "rows.csv", index=False)
+    text = pd.read_csv(tmp_path / "rows.csv")
+    np.testing.assert_array_equal(clf.predict_proba(text)[0], expected[0])
+    sklearn_mtl.save(clf, tmp_path / "model.mtl")
+    np.testing.assert_array_equal(
+        sklearn_mtl.load(tmp_path / "model.mtl").predict_proba(text)[0], expected[0])
+    with pytest.raises(ValueError, match="column 'quarter' held periods"):
+        clf.predict(text.assign(quarter="next year"))
+    # without the preprocessing, a clear error naming the column
+    with pytest.raises(ValueError, match=r"column 'quarter' holds periods \(period\[Q-DEC\]\)"
+                                         ".*preprocessing='auto'"):
+        MultiTaskClassifier(preprocessing=None, **params).fit(X, Y)
+
+
+def test_a_weeks_text_reads_as_the_day_it_starts_on():
+    # str() of a weekly period ("2024-01-01/2024-01-07", as a CSV file holds it) was read
+    # by pd.to_datetime as a date with a time-zone offset: hours off, or refused
+    weeks = pd.Series(pd.period_range("2020-01-06", periods=2, freq="W"))
+    dates = weeks.dt.start_time.to_frame("week")
+    pre = TabularPreprocessor(numeric="passthrough").fit(dates)
+    text = weeks.astype(str).to_frame("week")
+    np.testing.assert_array_equal(pre.transform(text), pre.transform(dates))
+
+
+def test_periods_export_to_onnx_as_dates():
+    pytest.importorskip("onnxruntime")
+    from sklearn_mtl._export import check_parity, export_onnx, onnx_inputs
+
+    X, Y = raw_table()
+    X = X.assign(month=pd.period_range("2018-01", periods=len(X), freq="M"))
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=2, lookup=None,
+                              random_state=0).fit(X, Y)
+    model = export_onnx(clf, X_sample=X.head(5))
+    types = {i.name: i.type.tensor_type.elem_type for i in model.graph.input}
+    assert types["month"] == 7  # int64: nanoseconds of the month's start, as a date's
+    check_parity(clf, model, X)
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(model.SerializeToString())
+    feeds = onnx_inputs(session, X)
+    np.testing.assert_array_equal(
+        feeds["month"].ravel(),
+        X["month"].dt.start_time.astype("datetime64[ns]").to_numpy().view(np.int64))
+
+
+def test_dates_as_objects_find_their_repeated_rows():
+    # datetime.date objects (read_parquet's default) and Period objects are read as dates
+    # by the preprocessing; the lookup of rows seen in training compared them as objects
+    # in fit and as days at prediction, and so found none of them again
+    import datetime
+
+    rng = np.random.default_rng(0)
+    key = rng.integers(0, 30, 300)
+    Y = pd.DataFrame({"a": np.where((rng.random(30) < 0.5)[key], "x", "y"),
+                      "b": rng.choice(["p", "q"], 300)})
+    start = datetime.date(2020, 1, 1)
+    for name, days in {
+        "dates": pd.Series([start + datetime.timedelta(days=int(k)) for k in key], dtype=object),
+        "periods": pd.Series([pd.Period(start, "D") + int(k) for k in key], dtype=object),
+    }.items():
+        X = pd.DataFrame({"day": days})
+        clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=2, random_state=0).fit(X, Y)
+        assert clf.lookup_tasks_[0], name  # task a: one label per row, read back
+        np.testing.assert_array_equal(clf.predict(X)["a"], Y["a"], err_msg=name)
+
+
+def test_times_of_day_read_as_durations_since_midnight():
+    # datetime.time objects (read_parquet's, a polars Time column's) and pyarrow's time64
+    # were one-hot encoded, their order lost and their levels pooled beyond 32
+    import datetime
+
+    pa = pytest.importorskip("pyarrow")
+    times = pd.Series([datetime.time(6), datetime.time(18, 0, 0, 500), None,
+                       datetime.time(0, 30)], dtype=object)
+    X = pd.DataFrame({"at": times, "price": [1.0, 2.0, 3.0, 5.0]})
+    before = X.copy()
+    pre = TabularPreprocessor(numeric="passthrough", point_mass=None).fit(X)
+    out = pre.transform(X)
+    pd.testing.assert_frame_equal(X, before)  # never mutated
+    np.testing.assert_array_equal(pre.time_columns_, [0])
+    np.testing.assert_allclose(out[:, 0], [0.25, 0.75 + 5e-4 / 86400, 0.0, 0.5 / 24],
+                               rtol=1e-6)  # in days; a gap: 0 and its indicator
+    np.testing.assert_array_equal(out[:, 2], [0, 0, 1, 0])
+    arrow = X.assign(at=times.astype(pd.ArrowDtype(pa.time64("us"))))
+    text = X.assign(at=times.astype(str).where(times.notna()))  # a CSV file's "06:00:00"
+    for name, later in {"pyarrow": arrow, "text": text}.items():
+        np.testing.assert_array_equal(pre.transform(later), out, err_msg=name)
+    np.testing.assert_array_equal(
+        TabularPreprocessor(numeric="passthrough", point_mass=None).fit_transform(arrow), out)

@@ -13,9 +13,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import validate_params
 
 from .._schema import Task
 from ._synthetic import _check_fraction, _check_int, _check_real
+
+# random_state named in its error, as scikit-learn's make_* name it
+_SEEDED = validate_params({"random_state": ["random_state"]},
+                          prefer_skip_nested_validation=True)
 
 _SS = 2  # supersampling factor
 
@@ -165,6 +170,7 @@ def _draw_car(canvas, yy, xx, size, color, body, driver, rng):
         _paint(canvas, (u + 0.01) ** 2 + (w - 0.36) ** 2 < 0.09**2, (0.05, 0.05, 0.05))
 
 
+@_SEEDED
 def make_car_images(
     n_samples=1000, *, image_size=32, car_fraction=0.6, noise=0.05, random_state=None,
     return_tasks=False,
@@ -323,6 +329,7 @@ def _handball_clip(n_frames, size, event, outcome, hand, pass_type, movement, no
     return frames
 
 
+@_SEEDED
 def make_handball_clips(
     n_samples=500, *, n_frames=8, image_size=32, event_fraction=0.7, noise=0.05,
     random_state=None, return_tasks=False,
@@ -430,6 +437,7 @@ _LEAF_GREEN = {"potato": (0.20, 0.44, 0.14), "tomato": (0.30, 0.56, 0.20),
                "pepper": (0.36, 0.66, 0.24)}
 
 
+@_SEEDED
 def make_leaf_images(
     n_samples=600, *, image_size=32, noise=0.04, random_state=None, return_tasks=False,
 ):

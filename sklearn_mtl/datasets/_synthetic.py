@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import validate_params
 
 from .._schema import MISSING, NOT_APPLICABLE, Schema, Task
 
@@ -16,6 +17,8 @@ from .._schema import MISSING, NOT_APPLICABLE, Schema, Task
 _UNIT_CLASS_SEP = 3.0
 
 
+# random_state named in its error, as scikit-learn's make_classification names it
+@validate_params({"random_state": ["random_state"]}, prefer_skip_nested_validation=True)
 def make_multitask_classification(
     n_samples=500,
     *,

@@ -30,6 +30,14 @@ PROBE_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 8.0)
 MAX_PROBE_CELLS = 20_000_000
 #: The probes are fitted only where they can read this many samples (or all of them).
 MIN_PROBE_ROWS = 8192
+#: Nor over more combinations than this. Each L-BFGS evaluation reads every sample's
+#: logits over all the combinations (about 60 of them, and a history of 50 copies of the
+#: weights): past a thousand combinations (a many-class task next to another, labels that
+#: rarely repeat) it cost nearly as much as training or more on the tables measured, with
+#: a sample or two a combination to learn from, and a weight chosen on held-out
+#: combinations mostly unseen by their probe; the development suite's largest label
+#: space has 538.
+MAX_PROBE_COMBINATIONS = 1024
 _L2 = 1.0  # the penalty of scikit-learn's LogisticRegression(C=1.0), per sample summed loss
 _LBFGS_STEPS = 50
 
@@ -143,15 +151,22 @@ def choose_decoding(task_scores, probe_scores, observed, truth, independent=None
     The candidates are decoding over the observed combinations with each probe weight
     ``a`` in ``PROBE_WEIGHTS``: ``task_scores`` and ``probe_scores`` (n, C) score each
     observed combination for each held-out sample (per-task log probabilities summed;
-    the probe's log probability). With ``independent`` (n, n_tasks), each task's own
-    most probable code, deciding task by task is a candidate too, and the first: it is
-    kept unless a decoding over the observed combinations makes fewer errors. Among
-    equals, the smaller weight. Returns ``("independent", 0.0)`` or ``("observed", a)``.
+    the probe's log probability); ``probe_scores=None`` (no probe fitted) leaves the
+    weight 0 alone, so the choice is the one the probe gives where its weight is 0. With
+    ``independent`` (n, n_tasks), each task's own most probable code, deciding task by
+    task is a candidate too, and the first: it is kept unless a decoding over the
+    observed combinations makes fewer errors. Among equals, the smaller weight. Returns
+    ``("independent", 0.0)`` or ``("observed", a)``.
     """
     candidates = [] if independent is None else [(("independent", 0.0), independent)]
     observed = np.asarray(observed)
-    candidates += [(("observed", a), observed[np.argmax(task_scores + a * probe_scores, axis=1)])
-                   for a in PROBE_WEIGHTS]
+    if probe_scores is None:
+        candidates.append((("observed", 0.0), observed[np.argmax(task_scores, axis=1)]))
+    else:
+        candidates += [
+            (("observed", a), observed[np.argmax(task_scores + a * probe_scores, axis=1)])
+            for a in PROBE_WEIGHTS
+        ]
     best, best_error = None, np.inf
     for choice, pred in candidates:
         error = decoding_error(pred, truth, sample_weight)

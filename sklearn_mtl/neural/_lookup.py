@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 
 from ._ensemble import BLENDABLE
-from ._preprocessing import as_days, is_time
+from ._preprocessing import _dates_of_objects, as_days, is_time
 
 #: Hash of a missing value in a non-numeric column (any fixed 64-bit number would do).
 _MISSING = np.uint64(0x9E3779B97F4A7C15)
@@ -49,6 +49,9 @@ def table_columns(X):
     reads them, whatever their time zone), the others as objects. ``None`` when ``X`` is
     not a 2-D table (images, sparse matrices, datasets)."""
     if isinstance(X, pd.DataFrame):
+        # dates as objects (datetime.date, pd.Period: read_parquet's, an apply's) as the
+        # preprocessing reads them, and the rows given at prediction come (as days)
+        X = _dates_of_objects(X)
         return [
             as_days(X.iloc[:, j]) if is_time(X.iloc[:, j])
             else X.iloc[:, j].to_numpy(dtype=np.float32, na_value=np.nan)

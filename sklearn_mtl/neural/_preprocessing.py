@@ -40,12 +40,18 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
       ``SimpleImputer(add_indicator=True)`` does. pyarrow's decimals
       (``read_parquet(dtype_backend="pyarrow")``) are numbers too.
     - **Dates and durations** (DataFrame columns of ``datetime64`` dtype, with or
-      without a time zone, and of ``timedelta64`` dtype) are numeric columns: a date is
-      read as days since 1970-01-01 (UTC), a duration as days, a missing one (``NaT``)
-      as a gap; then scaled as the other numeric columns are. A date takes no part in
-      the log-ratios. Given as text later (a CSV file's dates), such a column is parsed
-      (``pd.to_datetime``, text without an offset read as UTC; ``pd.to_timedelta``);
-      given as gaps alone (NaN or None, as a batch of empty cells comes), as gaps.
+      without a time zone, of ``period`` dtype, and of ``timedelta64`` dtype) are
+      numeric columns: a date is read as days since 1970-01-01 (UTC), a period (a month,
+      a quarter, ...) as its start's, a duration as days, a missing one (``NaT``) as a
+      gap; then scaled as the other numeric columns are. A date takes no part in the
+      log-ratios. Given as text later (a CSV file's dates), such a column is parsed
+      (``pd.to_datetime``, text without an offset read as UTC; ``pd.to_timedelta``;
+      a period column's as periods of its training frequency, "2024Q1"); given as gaps
+      alone (NaN or None, as a batch of empty cells comes), as gaps. A period column
+      given dates, or periods of another frequency, reads them as the periods of its
+      training frequency that hold them, as it read its training values. A time of day
+      (``datetime.time`` objects, pyarrow's ``time64``) is a duration: the time since
+      midnight (later text, "10:30:00", as ``pd.to_timedelta`` reads it).
     - **Point masses** (with ``point_mass``): a numeric column whose most frequent value
       is its lowest or highest (advertising spend of 0 in a third of the rows, a count
       of 0, a value censored at a limit) and holds at least ``point_mass`` of its
@@ -114,8 +120,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     categorical_columns_ : ndarray of int
         Positions of the categorical input columns.
     time_columns_ : ndarray of int
-        Positions of the input columns read as days (dates and durations), among the
-        numeric ones.
+        Positions of the input columns read as days (dates, periods and durations),
+        among the numeric ones.
     center_ : ndarray of shape (n_numeric,)
         Per numeric column, the value that maps to 0.
     scale_ : ndarray of shape (n_numeric,)
@@ -204,6 +210,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.time_columns_ = np.asarray(
             [j for j in self.numeric_columns_ if is_time(frame.iloc[:, j])], dtype=np.intp)
         self._dates = [bool(_is_date(frame.iloc[:, j])) for j in self.time_columns_]
+        # a period column's frequency, to read later text ("2024Q1") and dates as the
+        # periods it was fitted on
+        self._periods = [_period_freq(frame.iloc[:, j]) for j in self.time_columns_]
         numeric = _numeric_block(frame, self.numeric_columns_, self.time_columns_)
         self.center_, self.scale_ = _center_scale(numeric, self.numeric)
         # a column without any value in training gets no indicator: it would be a
@@ -283,7 +292,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         else:
             frame = _as_frame(X)
             validate_data(self, frame, reset=False, skip_check_array=True)
-            frame = read_times(frame, times, getattr(self, "_dates", ()))
+            frame = read_times(frame, times, getattr(self, "_dates", ()),
+                               getattr(self, "_periods", ()))
             numeric = _numeric_block(frame, self.numeric_columns_, times)
         missing = np.isnan(numeric)
         scaled = _scaled(numeric, self.center_, self.scale_, self.numeric)
@@ -392,15 +402,15 @@ def table_input_tags(tags):
 
 def is_tabular_frame(X):
     """Whether ``X`` is a DataFrame that only the preprocessor reads: one with a
-    categorical column (strings, categories, bools), a date or a duration."""
+    categorical column (strings, categories, bools), a date, a period or a duration."""
     return isinstance(X, pd.DataFrame) and any(  # the dtypes alone: no column is built
         _categorical_dtype(dtype) or _time_dtype(dtype) for dtype in X.dtypes
     )
 
 
 def is_time(column):
-    """Whether a DataFrame column holds dates (``datetime64``, any time zone) or
-    durations (``timedelta64``)."""
+    """Whether a DataFrame column holds dates (``datetime64``, any time zone; periods)
+    or durations (``timedelta64``)."""
     return _time_dtype(column.dtype)
 
 
@@ -414,6 +424,7 @@ def table_dtype(dtype):
 def _time_dtype(dtype):
     # pyarrow's durations (read_parquet(dtype_backend="pyarrow")) are of kind "m" only
     return (pd.api.types.is_datetime64_any_dtype(dtype)
+            or isinstance(dtype, pd.PeriodDtype)
             or pd.api.types.is_timedelta64_dtype(dtype)
             or (isinstance(dtype, pd.ArrowDtype) and dtype.kind == "m"))
 
@@ -425,7 +436,35 @@ def is_text(column):
 
 
 def _is_date(column):
-    return pd.api.types.is_datetime64_any_dtype(column.dtype)
+    return (pd.api.types.is_datetime64_any_dtype(column.dtype)
+            or isinstance(column.dtype, pd.PeriodDtype))
+
+
+def _period_freq(column):
+    """A period column's dtype's name (``"period[M]"``, ``"period[Q-DEC]"``), else None."""
+    return column.dtype.name if isinstance(column.dtype, pd.PeriodDtype) else None
+
+
+def as_periods(column, period, name):
+    """A date, period or text column as periods of dtype ``period`` (its name,
+    ``"period[M]"``): each value as the period that holds it (a date in UTC, text as
+    ``pd.Period`` reads it, "2024Q1", "2024-03"); a ``ValueError`` naming column
+    ``name`` when its values read as no period."""
+    dtype = pd.api.types.pandas_dtype(period)
+    if column.dtype == dtype:
+        return column
+    if isinstance(column.dtype, pd.PeriodDtype):  # another frequency: by its start
+        column = column.dt.start_time
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        return utc_naive(column).dt.to_period(dtype.freq)
+    try:
+        return pd.Series(pd.PeriodIndex(column.to_numpy(dtype=object), dtype=dtype),
+                         index=column.index, name=column.name)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"X's column {name!r} held periods ({period}) in training; its values could "
+            f"not be read as periods: {exc}"
+        ) from None
 
 
 _DAY = pd.Timedelta(days=1)
@@ -443,7 +482,10 @@ def as_days(column):
 
 
 def utc_naive(column):
-    """A date column in UTC, without its time zone (a column without one as it is)."""
+    """A date column in UTC, without its time zone (a column without one as it is; a
+    period column as its periods' starts)."""
+    if isinstance(column.dtype, pd.PeriodDtype):  # a month reads as its first day
+        return column.dt.start_time
     if isinstance(column.dtype, pd.ArrowDtype) and not pa_types().is_timestamp(
             column.dtype.pyarrow_dtype):  # pyarrow's dates (date32, date64): no time zone
         return column.astype("datetime64[ns]")
@@ -459,11 +501,32 @@ def pa_types():
     return pyarrow.types
 
 
+#: A span of dates, as pandas writes a week's period (``str(pd.Period("2024-01-01",
+#: "W"))``: 2024-01-01/2024-01-07) and ISO 8601 writes an interval.
+_DATE_SPAN = r"\s*(\d{4}-\d{2}-\d{2})/\d{4}-\d{2}-\d{2}\s*"
+
+
+def text_dates(column):
+    """A text column as dates, in UTC (``pd.to_datetime``, text without an offset read
+    as UTC); a column of spans (2024-01-01/2024-01-07, a week's period as text) or of
+    ``pd.Period`` objects as their starts, as a period column reads as its periods'
+    starts (``to_datetime`` would read a span's end as a time-zone offset)."""
+    values = column.dropna()
+    if len(values) and isinstance(values.iloc[0], pd.Period):  # periods as objects
+        return pd.to_datetime(column.map(
+            lambda v: v.start_time if isinstance(v, pd.Period) else v), utc=True)
+    text = values.astype(str)
+    if len(text) and text.str.fullmatch(_DATE_SPAN).all():
+        column = column.astype(str).str.extract(f"^{_DATE_SPAN}$", expand=False).where(
+            column.notna())
+    return pd.to_datetime(column, utc=True, format="mixed")
+
+
 def read_time_text(column, name):
     """A text column (a CSV file's) read as dates (in UTC), else as durations; a
     ``ValueError`` naming column ``name`` when it reads as neither."""
     try:
-        return pd.to_datetime(column, utc=True, format="mixed")
+        return text_dates(column)
     except (TypeError, ValueError):
         try:
             return pd.to_timedelta(column)
@@ -596,6 +659,8 @@ def _is_categorical(column):
 
 
 def _categorical_dtype(dtype):
+    if isinstance(dtype, pd.PeriodDtype):  # of kind "O", yet dates: read as days
+        return False
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(dtype):
         return True
     if isinstance(dtype, pd.ArrowDtype) and pd.api.types.is_numeric_dtype(dtype):
@@ -612,18 +677,55 @@ _TIME_DTYPES = {True: "datetime64[ns, UTC]", False: "timedelta64[ns]"}
 def _dates_of_objects(frame):
     """``frame`` with each object column that holds dates alone (``datetime.date`` and
     ``datetime`` objects, as ``read_parquet`` and ``Series.dt.date`` give them) read as
-    dates, in UTC; at prediction :func:`read_times` reads them as it reads text. The
+    dates, in UTC, each that holds ``pd.Period`` objects alone read as periods, and each
+    of times of day (``datetime.time`` objects, pyarrow's ``time64``) read as durations
+    since midnight; at prediction :func:`read_times` reads them as it reads text. The
     caller's frame is left as it is."""
     parsed = {}
     for j in range(frame.shape[1]):
         column = frame.iloc[:, j]
+        if is_time_of_day(column):
+            parsed[j] = since_midnight(column)
+            continue
         if column.dtype != object:
             continue
         values = column.dropna()
         if (len(values) and isinstance(values.iloc[0], datetime.date)  # most are not
                 and values.map(lambda v: isinstance(v, datetime.date)).all()):
             parsed[j] = pd.to_datetime(column, utc=True)
+        elif (len(values) and isinstance(values.iloc[0], pd.Period)
+                and values.map(lambda v: isinstance(v, pd.Period)).all()):
+            # periods that lost their dtype (a concat, an apply): periods again where
+            # they share a frequency, else the dates they start on
+            try:
+                parsed[j] = as_periods(column, f"period[{values.iloc[0].freqstr}]",
+                                       frame.columns[j])
+            except ValueError:
+                parsed[j] = pd.to_datetime(column.map(
+                    lambda v: v.start_time if isinstance(v, pd.Period) else pd.NaT))
     return _with_columns(frame, parsed)
+
+
+def is_time_of_day(column):
+    """Whether a DataFrame column holds times of day: pyarrow's ``time32`` and
+    ``time64`` (``read_parquet(dtype_backend="pyarrow")``), ``datetime.time`` objects
+    alone (``read_parquet``'s default, a polars ``Time`` column)."""
+    if isinstance(column.dtype, pd.ArrowDtype):
+        return pa_types().is_time(column.dtype.pyarrow_dtype)
+    if column.dtype != object:
+        return False
+    values = column.dropna()
+    return bool(len(values) and isinstance(values.iloc[0], datetime.time)  # most are not
+                and values.map(lambda v: isinstance(v, datetime.time)).all())
+
+
+def since_midnight(column):
+    """A column of times of day as durations since midnight (``timedelta64``, a gap as
+    ``NaT``); a time's zone, where it has one, is not read, as ``pd.to_timedelta`` reads
+    the same time given as text ("10:30:00")."""
+    return pd.to_timedelta(column.astype(object).map(
+        lambda t: pd.NaT if pd.isna(t) else datetime.timedelta(
+            hours=t.hour, minutes=t.minute, seconds=t.second, microseconds=t.microsecond)))
 
 
 def _with_columns(frame, columns):
@@ -637,15 +739,20 @@ def _with_columns(frame, columns):
     return frame
 
 
-def read_times(frame, columns, dates):
+def read_times(frame, columns, dates, periods=()):
     """``frame`` with its date and duration columns (positions ``columns``, ``dates``
     flagging the dates) read as such where they come as text (a CSV file's), and as
     gaps (``NaT``) where they hold gaps alone (NaN, None: a batch of empty cells, which
-    ``read_csv`` reads as numbers); the caller's frame is left as it is."""
+    ``read_csv`` reads as numbers); the caller's frame is left as it is. ``periods``
+    (the frequency of each column that held periods in training, else None; empty: none
+    did) has those columns read as periods of that frequency, whatever they hold."""
     parsed = {}
-    for j, date in zip(columns, dates):
+    for j, date, freq in zip(columns, dates, list(periods) or [None] * len(columns)):
         column = frame.iloc[:, j]
         what = "dates" if date else "durations"
+        if not date and is_time_of_day(column):  # as in fit: the time since midnight
+            parsed[j] = since_midnight(column)
+            continue
         if not is_time(column) and not column.notna().any():
             parsed[j] = pd.Series(pd.NaT, index=column.index, dtype=_TIME_DTYPES[date])
             continue
@@ -655,6 +762,11 @@ def read_times(frame, columns, dates):
                     f"X's column {frame.columns[j]!r} held {what} in training but holds "
                     f"{column.dtype} values; expected {what}."
                 )
+            if freq is not None:  # as in training: a date as the period that holds it
+                parsed[j] = as_periods(column, freq, frame.columns[j])
+            continue
+        if freq is not None and is_text(column):  # "2024Q1", "2024-03", Period objects
+            parsed[j] = as_periods(column, freq, frame.columns[j])
             continue
         if not is_text(column):
             raise ValueError(
@@ -662,7 +774,7 @@ def read_times(frame, columns, dates):
                 f"{column.dtype} values; expected {what} (or text that reads as {what})."
             )
         try:
-            parsed[j] = (pd.to_datetime(column, utc=True, format="mixed") if date
+            parsed[j] = (text_dates(column) if date
                          else pd.to_timedelta(column))
         except (TypeError, ValueError) as exc:
             raise ValueError(
