@@ -71,7 +71,9 @@ from .neural._distributed import (
     check_weighting,
     native_bf16,
     same_seed,
+    seed_generators,
     setup_data_parallel,
+    training_generator,
     world,
 )
 from .neural._ensemble import (
@@ -2668,21 +2670,12 @@ def _seeded(seed, device):
     GPU, that GPU's (``"cuda"`` is the current one, not always the first).
     ``torch.manual_seed`` would also seed every GPU's generator, which a fit on the CPU
     does not restore (or, before CUDA starts, seeds it when it starts)."""
-    cuda = device.type == "cuda"
-    index = None
-    if cuda:
-        index = torch.cuda.current_device() if device.index is None else device.index
+    index = training_generator(device)
     with _SEEDED, torch.random.fork_rng(devices=[] if index is None else [index]):
         default = torch.get_default_dtype()
         torch.set_default_dtype(torch.float32)
         try:
-            if device.type == "cpu" or cuda:
-                torch.default_generator.manual_seed(seed)
-                if cuda:
-                    with torch.cuda.device(index):
-                        torch.cuda.manual_seed(seed)
-            else:  # another accelerator (MPS, XPU): seeded through torch, as before
-                torch.manual_seed(seed)
+            seed_generators(seed, device)
             yield
         finally:
             torch.set_default_dtype(default)

@@ -53,6 +53,29 @@ from ._net import (
 PRECISIONS = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
+def training_generator(device):
+    """The GPU index whose generator a training on ``device`` draws from (``"cuda"``:
+    the current GPU, not always the first), or None off a GPU."""
+    if device.type != "cuda":
+        return None
+    return torch.cuda.current_device() if device.index is None else device.index
+
+
+def seed_generators(seed, device):
+    """Seed the generators a training on ``device`` draws from: the CPU's and, on a
+    GPU, that GPU's. ``torch.manual_seed`` would seed every GPU's generator too, which
+    no caller restores (before CUDA starts, it queues the seed for when it does); on
+    another accelerator (MPS, XPU), torch's own seeding is used."""
+    index = training_generator(device)
+    if device.type == "cpu" or index is not None:
+        torch.default_generator.manual_seed(seed)
+        if index is not None:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
+    else:
+        torch.manual_seed(seed)
+
+
 def native_bf16(device):
     """Whether ``device`` is a CPU that multiplies bfloat16 matrices in hardware
     (AVX-512 BF16 or AMX), where autocast to bfloat16 makes matrix products faster;
@@ -240,8 +263,8 @@ class ParallelMultiTaskNet(MultiTaskNet):
         self.shuffle_generator_.set_state(states[0])
         self.worker_generator_.set_state(states[1])
         # Dropout and augmentation differ between processes, as between batches.
-        torch.manual_seed(int(torch.initial_seed()) + rank)
         device = torch.device(self.device)
+        seed_generators(int(torch.initial_seed()) + rank, device)
         self.__dict__["_ddp"] = DistributedDataParallel(
             self.module_, device_ids=[device.index] if device.type == "cuda" else None,
         )
