@@ -288,23 +288,18 @@ def test_regression_targets_beyond_what_float32_predicts_are_refused_at_fit():
     assert "float32" not in str(info.value)
 
 
-def test_a_fit_on_the_cpu_seeds_no_gpus_generator(monkeypatch):
+def test_a_fit_on_the_cpu_seeds_no_gpus_generator(accelerator_seedings):
     # A fit seeded torch with torch.manual_seed, which also seeds every GPU's generator
     # (and Apple's MPS one), and restored only the CPU's: on a machine with a GPU, a fit
     # on the CPU reset the user's CUDA random state to the fit's seed (before CUDA starts,
     # torch queues the seed for when it starts). The docs promise the global state kept.
     import torch
 
-    seeded = []
-    for module, name in [(torch.cuda, "manual_seed_all"), (torch.cuda, "manual_seed"),
-                         (torch.mps, "manual_seed"), (torch.xpu, "manual_seed_all")]:
-        monkeypatch.setattr(module, name,
-                            lambda seed, _n=f"{module.__name__}.{name}": seeded.append(_n))
     X, Y = frames()
     state = torch.get_rng_state()
     model = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=2, dropout=0.2,
                                 random_state=0).fit(X, Y)
-    assert seeded == []
+    assert accelerator_seedings == []
     assert torch.equal(state, torch.get_rng_state())
     again = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=2, dropout=0.2,
                                 random_state=0).fit(X, Y)

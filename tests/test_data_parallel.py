@@ -529,18 +529,14 @@ def test_shards_merge_a_one_row_last_batch(n, world_size, batch_size, sizes):
     assert set(seen) == set(range(n))
 
 
-def test_a_process_of_data_parallel_training_seeds_only_its_own_generators(monkeypatch):
+def test_a_process_of_data_parallel_training_seeds_only_its_own_generators(
+        accelerator_seedings):
     # Each process of a data-parallel fit seeds its dropout with its rank; it did so with
     # torch.manual_seed, which seeds every GPU's generator too (none restored after).
     import torch
 
     from sklearn_mtl.neural._distributed import seed_generators
 
-    seeded = []
-    for module, name in [(torch.cuda, "manual_seed_all"), (torch.cuda, "manual_seed"),
-                         (torch.mps, "manual_seed"), (torch.xpu, "manual_seed_all")]:
-        monkeypatch.setattr(module, name,
-                            lambda seed, _n=f"{module.__name__}.{name}": seeded.append(_n))
     state = torch.get_rng_state()
     try:
         seed_generators(7, torch.device("cpu"))
@@ -549,4 +545,4 @@ def test_a_process_of_data_parallel_training_seeds_only_its_own_generators(monke
         assert torch.equal(ours, torch.rand(3))  # the CPU's stream, as manual_seed gives
     finally:
         torch.set_rng_state(state)
-    assert seeded == []
+    assert accelerator_seedings == []
