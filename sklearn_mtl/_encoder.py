@@ -279,6 +279,13 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
         else:
             reader = _ColumnsReader.fit(Y, declared)
         columns = reader.read(Y)
+        # A value that a gate names is a class of the parent even where no row shows it
+        # (a rare value that a cross-validation fold's training rows lack), as declared
+        # classes would be; the metrics and the splitters read the gates the same way.
+        opening = {}
+        for task in reader.tasks:
+            if task.gate is not None:
+                opening.setdefault(task.gate[0], set()).update(task.gate[1])
         if self.gated_labels == "mask":
             # A label where the gate is off is masked: like a missing one, it is no class
             # of its task. Parents first, so that a child's gate reads them.
@@ -287,10 +294,15 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
                 columns,
                 # (declared classes too: a placeholder such as a tuple where the gate is
                 # off does not make a column of label sets)
-                lambda task, raw, applies: _complete_task(task, raw, applies=applies()),
+                lambda task, raw, applies: _complete_task(
+                    task, raw, gate_values=opening.get(task.name, ()), applies=applies()
+                ),
             )
         else:
-            tasks = [_complete_task(task, columns[task.name]) for task in reader.tasks]
+            tasks = [
+                _complete_task(task, columns[task.name], gate_values=opening.get(task.name, ()))
+                for task in reader.tasks
+            ]
         reader.containers = {
             t.name: _container_of(columns[t.name]) for t in tasks if t.kind == "multilabel"
         }
@@ -366,7 +378,9 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
                 f"Task {task.name!r} has a label in row {row}, where its gate is off "
                 f"({parent!r} is {parent_value}; the task applies only when {parent!r} is one "
                 f"of {sorted(_plain(task.gate[1]), key=str)}). Remove the label, or pass "
-                "gated_labels='mask' to mask it."
+                "gated_labels='mask' to mask it (an estimator takes it through its encoder: "
+                "encoder=StructuredLabelEncoder(tasks, gated_labels='mask') in place of "
+                "tasks=)."
             )
         if self.groups is not None and self.missing_groups == "raise":
             unset = codes == MISSING
@@ -602,13 +616,13 @@ def _complete_in_gate_order(tasks, columns, complete):
 def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None):
     """Fill a task's kind and classes from its raw column.
 
-    Scoring (the metrics), not training, passes ``gate_values`` and ``placeholders``:
     ``gate_values``, the values of this task that open its children's gates, are among the
-    classes it infers even where the data do not show them; ``placeholders``, two stand-in
-    classes that no label equals, fill up the classes of a task whose data show fewer than
-    two, where training refuses it. ``applies`` (a bool array, None for every row) keeps
-    the rows where the task's gate is not off: with ``gated_labels="mask"`` a label on
-    another row is masked, so it tells neither the kind nor the classes (as a missing one).
+    classes it infers even where the data do not show them. Scoring (the metrics), not
+    training, passes ``placeholders``: two stand-in classes that no label equals, fill up
+    the classes of a task whose data show fewer than two, where training refuses it.
+    ``applies`` (a bool array, None for every row) keeps the rows where the task's gate is
+    not off: with ``gated_labels="mask"`` a label on another row is masked, so it tells
+    neither the kind nor the classes (as a missing one).
     """
     if task.kind == "regression":
         return task

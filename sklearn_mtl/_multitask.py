@@ -21,7 +21,12 @@ from sklearn.base import _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _get_feature_names,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
 from skorch.callbacks import EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit
 from skorch.helper import predefined_split
@@ -780,6 +785,18 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return X
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
+        fitted = getattr(self, "_input_shape", None)
+        if (not reset and isinstance(X, np.ndarray) and fitted is not None
+                and len(fitted) > 1 and X.ndim == len(fitted)):
+            # one image (channels, height, width) or clip without its batch axis: read
+            # as a batch, its channels were taken for samples and the error spoke of
+            # "features" (as scikit-learn refuses a 1-D sample, "Reshape your data")
+            raise ValueError(
+                f"X has shape {X.shape}, one sample's number of axes, but "
+                f"{type(self).__name__} was fitted on samples of shape {fitted} and "
+                f"expects a batch of them, shape (n_samples, ...). To predict one sample, "
+                f"pass X[np.newaxis] (shape {(1, *X.shape)})."
+            )
         X = to_pandas(X)
         preprocess = self.preprocessing is not None
         # a pandas sparse frame is read as a sparse matrix: its names, for its errors
@@ -1921,8 +1938,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             raise ValueError("X_val and y_val are not supported with ParquetShards as X.")
         if isinstance(X_val, (Dataset, ParquetShards)):
             raise ValueError(
-                "X_val takes a table, an array or a sparse matrix, held in memory; got "
-                f"{type(X_val).__name__}."
+                "X_val takes a table, an array (a memory-mapped one is read into memory) "
+                f"or a sparse matrix, held in memory; got {type(X_val).__name__}."
             )
         return True
 
@@ -1932,8 +1949,37 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         the ensemble's folds where there is one), or None."""
         if X_val is None:
             return None
-        with _naming("X", "X_val"):
-            X_val = self._validate_X(to_pandas(X_val), reset=False)
+        if isinstance(X_val, np.memmap):
+            # read into memory, as a validation set is (scored whole each epoch): a memory
+            # map would otherwise be validated to a lazy Dataset the split cannot slice
+            X_val = np.asarray(X_val)
+        X_val = to_pandas(X_val)
+        # a Pipeline passes its final step's fit parameters as they are: X_val has not
+        # been through the steps that made X, and is read by position, unscaled
+        unnamed = (
+            f"X_val is a DataFrame with column names, but {type(self).__name__} is fitted "
+            "on an array without them, such as the output of a Pipeline's earlier steps; "
+            "X_val is read as it is, by position. In a Pipeline, X_val must go through "
+            "those steps as X does: enable metadata routing, build the pipeline with "
+            "Pipeline(..., transform_input=['X_val']) and request them with "
+            "set_fit_request(X_val=True, y_val=True)."
+        ) if _get_feature_names(X_val) is not None and not hasattr(
+            self, "feature_names_in_") else None
+        if unnamed:
+            warnings.warn(unnamed, UserWarning, stacklevel=4)
+            # read by position, as said: the names of numbers dropped here, so that
+            # scikit-learn's "X has feature names" (naming X, not X_val) does not say it
+            # again (a catch_warnings would swap the filters of every thread: see
+            # _warnings); a frame holding text keeps them, for the error to name its column
+            if all(pd.api.types.is_numeric_dtype(dtype) for dtype in X_val.dtypes):
+                X_val = X_val.to_numpy()
+        try:
+            with _naming("X", "X_val"):
+                X_val = self._validate_X(X_val, reset=False)
+        except ValueError as exc:
+            if not unnamed:
+                raise
+            raise ValueError(f"{str(exc).rstrip()}\n{unnamed}") from exc
         with _naming("Y", "y_val"):
             encoded = self.encoder_.transform(y_val)
         n_val = _num_samples(X_val)

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ._frames import is_polars, to_pandas
+
 
 def _as_real(value):
     """``value`` as a float, or None when it is not a real number (bool is not one)."""
@@ -291,6 +293,8 @@ def first_bad_value(X, kinds=("nan", "inf", "text"), first_row=0, message=None, 
         row, col, value = found
         return _bad_entry(row, col if columns is None else columns[col], value, first_row)
     try:
+        if is_polars(X):  # named by its columns, as a pandas DataFrame is
+            X = to_pandas(X)
         if isinstance(X, pd.DataFrame):
             frame = X
         else:

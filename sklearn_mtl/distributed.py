@@ -372,7 +372,8 @@ def predict_partitions(estimator, data, method="predict", task=None, meta=None):
     estimator : fitted sklearn-mtl estimator
         Any estimator of the package (or scikit-learn classifier) with ``method``.
     data : dask.dataframe.DataFrame or dask.array.Array
-        Samples. An array must be chunked along rows only (one block of columns).
+        Samples. An array must be chunked along rows only (one block of columns, or
+        of every other axis of images and clips).
     method : {"predict", "predict_proba"}, default="predict"
         ``"predict"`` gives the labels in the form ``predict`` returns them. For a Dask
         DataFrame that is a Dask DataFrame (or Series) indexed as ``data``; for a Dask
@@ -409,10 +410,14 @@ def predict_partitions(estimator, data, method="predict", task=None, meta=None):
             "data must be a dask DataFrame or dask array; got "
             f"{type(data).__name__}. Call estimator.{method} on in-memory data directly."
         )
-    if not frame and data.ndim == 2 and len(data.chunks[1]) != 1:
+    split = [] if frame else [axis for axis in range(1, data.ndim)
+                              if len(data.chunks[axis]) != 1]
+    if split:  # a block must hold whole samples (rows, images, clips)
+        whole = ", ".join(f"{axis}: -1" for axis in range(1, data.ndim))
         raise ValueError(
             "data must be chunked along rows only; got "
-            f"{len(data.chunks[1])} column chunks. Use data.rechunk({{1: -1}})."
+            + ", ".join(f"{len(data.chunks[axis])} chunks along axis {axis}" for axis in split)
+            + f". Use data.rechunk({{{whole}}})."
         )
     predictor = _partition_predictor(method, task)
     if meta is not None:
@@ -595,23 +600,33 @@ def _located(exc, block, partition_info, block_info):
     """The error of a partition's rows, where the rows are those of the whole data: a
     :class:`RowError`'s row numbered from the array's first row (a block's first row is
     known), or from the partition's first with the partition and the row's index label
-    (a DataFrame's partitions do not know where they start); another error gets a note
-    naming the partition, the rows it names being counted from the partition's first."""
+    (a DataFrame's partitions do not know where they start), or from the block's first
+    with the block's number (an array whose chunk sizes are unknown, as after a filter);
+    another error gets a note naming the partition, the rows it names being counted from
+    the partition's first."""
     from .neural._preprocessing import RowError
 
-    start = (block_info or {}).get(0, {}).get("array-location", [(None,)])[0][0]
+    location = (block_info or {}).get(0, {})
+    start = location.get("array-location", [(None,)])[0][0]
+    if start is not None and np.isnan(start):  # unknown chunk sizes: dask says nan
+        start = None
     number = (partition_info or {}).get("number")
+    if number is None and "chunk-location" in location:
+        number = location["chunk-location"][0]
+    framed = hasattr(block, "index")
 
     def row(i):  # row i of the block, as a row of the data
         if start is not None:
-            return str(start + i)
-        if number is not None and hasattr(block, "index") and 0 <= i < len(block):
-            return f"{i} of partition {number} (index label {_label(block.index[i])!r})"
-        return None
+            return str(int(start) + i)
+        if number is None or not 0 <= i < len(block):
+            return None
+        if not framed:
+            return f"{i} of block {number}"
+        return f"{i} of partition {number} (index label {_label(block.index[i])!r})"
 
     if isinstance(exc, RowError):
         if start is not None:
-            return exc.at(start)
+            return exc.at(int(start))
         return exc if row(exc.row) is None else RowError(exc.before, row(exc.row), exc.after)
     # the sentence that validation adds (see _validation._bad_entry), renumbered
     lines = str(exc).split("\n")
@@ -625,8 +640,12 @@ def _located(exc, block, partition_info, block_info):
             except Exception:  # noqa: BLE001 (a class of its own: a note says where)
                 break
     if start is not None:
-        exc.add_note(f"predict_partitions: in the block of data's rows {start}-"
-                     f"{start + len(block) - 1}; a row named above is counted from its first.")
+        exc.add_note(f"predict_partitions: in the block of data's rows {int(start)}-"
+                     f"{int(start) + len(block) - 1}; a row named above is counted from its "
+                     "first.")
+    elif number is not None and not framed:
+        exc.add_note(f"predict_partitions: in block {number} of data (its chunk sizes are "
+                     "unknown); a row named above is counted from the block's first.")
     elif number is not None:
         exc.add_note(f"predict_partitions: in partition {number} of data, whose first row "
                      f"has index label {_label(block.index[0])!r}; a row named above is counted "

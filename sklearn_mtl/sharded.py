@@ -84,9 +84,27 @@ class ParquetShards:
         self.dataset = source if isinstance(source, ds.Dataset) else ds.dataset(
             source, format="parquet"
         )
+        for kind, cols in (("features", features), ("targets", targets)):
+            # a str is iterable too: "width" would name the columns 'w', 'i', ...
+            if isinstance(cols, (str, bytes)):
+                raise TypeError(
+                    f"{kind} must be a list of column names; got the string {cols!r}. "
+                    f"Pass [{cols!r}] for one column."
+                )
         self.features = list(features)
         self.targets = None if targets is None else list(targets)
+        if (isinstance(batch_rows, bool) or not isinstance(batch_rows, (int, np.integer))
+                or batch_rows < 1):
+            raise ValueError(f"batch_rows must be a positive integer; got {batch_rows!r}.")
         self.batch_rows = int(batch_rows)
+        # each column is read once (pyarrow refuses a column selected twice)
+        named = self.features + (self.targets or [])
+        twice = sorted({c for c in named if named.count(c) > 1}, key=str)
+        if twice:
+            raise ValueError(
+                f"Column(s) {twice} are named twice in features and targets; each column is "
+                "a feature or a target, once."
+            )
         names = set(self.dataset.schema.names)
         for kind, cols in (("features", self.features), ("targets", self.targets or [])):
             absent = [c for c in cols if c not in names]
@@ -114,6 +132,7 @@ class ParquetShards:
         if self._units is None:
             units = []
             for fragment in self.dataset.get_fragments():
+                self._check_columns(fragment, self.features + list(self.targets or []))
                 for group in fragment.split_by_row_group():
                     # from the footer; count_rows() would count the whole file
                     n = sum(rg.num_rows for rg in group.row_groups)
@@ -121,6 +140,25 @@ class ParquetShards:
                         units.append((group, n))
             self._units = units
         return self._units
+
+    @staticmethod
+    def _check_columns(fragment, columns):
+        """Refuse a file that lacks some of ``columns`` (pyarrow's error names neither the
+        file nor the columns): another table's file in the folder, such as predictions
+        that :func:`predict_shards` wrote inside it."""
+        import pyarrow.dataset as ds
+
+        # a hive-partitioned dataset's key columns live in the folder names, not the file
+        keys = ds.get_partition_keys(fragment.partition_expression) or {}
+        names = set(fragment.physical_schema.names) | set(keys)
+        absent = [c for c in columns if c not in names]
+        if absent:
+            raise ValueError(
+                f"The Parquet file {getattr(fragment, 'path', fragment)!r} lacks column(s) "
+                f"{absent}; its columns are {fragment.physical_schema.names}. Every file of "
+                "the data must hold the features and targets: keep other tables' files, "
+                "e.g. the output of predict_shards, out of the data's folder."
+            )
 
     def places(self):
         """``(first row in the input, file, first row in the file)`` of every row group of
@@ -500,6 +538,7 @@ def predict_shards(estimator, shards, output, *, keep=None):
             continue
         path = os.path.join(output, f"part-{i:05d}.parquet")
         source, in_file = getattr(fragment, "path", None), 0
+        shards._check_columns(fragment, columns)
         with pq.ParquetWriter(path, schema) as writer:
             for batch in fragment.to_batches(columns=columns, batch_size=shards.batch_rows):
                 if batch.num_rows == 0:

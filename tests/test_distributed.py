@@ -395,3 +395,76 @@ def test_predict_partitions_names_a_bad_row_in_the_data(data):
     with pytest.raises(ValueError, match=r"row 7 of partition 1 \(index label 1034\), "
                                          "column 'f1' holds '\\?'"):
         predict_partitions(clf, dd.from_pandas(text, npartitions=3)).compute(scheduler="sync")
+
+
+def test_predict_partitions_names_a_bad_row_of_an_array_of_unknown_chunks(data):
+    # a filter leaves the array's chunk sizes unknown (nan): the row was "row nan"
+    X, Y = data
+    bad = X.copy()
+    bad[34, 1] = np.inf
+    darr = da.from_array(bad, chunks=(25, X.shape[1]))
+    filtered = darr[darr[:, 0] > -np.inf]  # every row, in chunks of unknown size
+    assert np.isnan(filtered.chunks[0][1])
+    with pytest.raises(ValueError, match=r"row 9 of block 1, column 1 holds inf"):
+        predict_partitions(_net().fit(X, Y), filtered).compute(scheduler="sync")
+
+
+def test_predict_partitions_refuses_images_split_across_blocks():
+    # blocks split along the channels gave dask's "Dimension 1 has 3 blocks,
+    # adjust_chunks specified with 1 blocks"; along the height, half images
+    rng = np.random.RandomState(0)
+    images = rng.normal(size=(24, 3, 16, 16)).astype(np.float32)
+    Y = pd.DataFrame({"car": np.where(images[:, 0].mean(axis=(1, 2)) > 0, "yes", "no")})
+    clf = MultiTaskClassifier(trunk="conv2d", max_epochs=1, random_state=0).fit(images, Y)
+    for chunks, axis, count in [((12, 1, 16, 16), 1, 3), ((12, 3, 8, 16), 2, 2)]:
+        with pytest.raises(ValueError, match=rf"chunked along rows only; got {count} chunks "
+                                             rf"along axis {axis}\. Use data\.rechunk\("
+                                             r"\{1: -1, 2: -1, 3: -1\}\)"):
+            predict_partitions(clf, da.from_array(images, chunks=chunks))
+    whole = da.from_array(images, chunks=(10, 3, 16, 16))
+    np.testing.assert_array_equal(
+        predict_partitions(clf, whole).compute(scheduler="sync"), clf.predict(images))
+
+
+def test_parquet_shards_refuse_ambiguous_columns_clearly(tmp_path):
+    # a string was read letter by letter ("features names column(s) ['w', 'i', ...]"),
+    # a column named twice failed in pyarrow ('Field "width" exists 2 times in schema')
+    from sklearn_mtl.sharded import ParquetShards
+
+    pytest.importorskip("pyarrow")
+    pd.DataFrame({"width": np.arange(4.0), "height": np.ones(4), "label": ["a", "b"] * 2}
+                 ).to_parquet(tmp_path / "part.parquet")
+    with pytest.raises(TypeError, match=r"features must be a list .* Pass \['width'\]"):
+        ParquetShards(tmp_path, features="width", targets=["label"])
+    with pytest.raises(TypeError, match=r"targets must be a list .* Pass \['label'\]"):
+        ParquetShards(tmp_path, features=["width"], targets="label")
+    for features, targets in ((["width", "width"], ["label"]), (["width", "height"], ["width"])):
+        with pytest.raises(ValueError, match=r"Column\(s\) \['width'\] are named twice"):
+            ParquetShards(tmp_path, features=features, targets=targets)
+    for bad in (0, -1, None, 2.5):
+        with pytest.raises(ValueError, match="batch_rows must be a positive integer"):
+            ParquetShards(tmp_path, features=["width"], batch_rows=bad)
+    assert ParquetShards(tmp_path, features=["width"], batch_rows=np.int64(2)).batch_rows == 2
+
+
+def test_parquet_shards_name_a_file_that_lacks_the_columns(tmp_path):
+    # predictions written inside the data's folder were found by the next
+    # ParquetShards(folder): pyarrow's "No match for FieldRef.Name(f0) in id: int64 ..."
+    from sklearn_mtl.sharded import ParquetShards, predict_shards
+
+    pytest.importorskip("pyarrow")
+    rng = np.random.RandomState(0)
+    for i in range(2):
+        part = pd.DataFrame(rng.normal(size=(20, 2)), columns=["f0", "f1"])
+        part["car"] = np.where(part["f0"] > 0, "yes", "no")
+        part["id"] = np.arange(20) + 20 * i
+        part.to_parquet(tmp_path / f"part-{i}.parquet")
+    shards = ParquetShards(tmp_path, features=["f0", "f1"], targets=["car"])
+    clf = _net().fit(shards)
+    predict_shards(clf, shards, tmp_path / "predictions", keep=["id"])
+    again = ParquetShards(tmp_path, features=["f0", "f1"], targets=["car"])
+    lacks = r"predictions.part-00000\.parquet' lacks column\(s\) \['f0', 'f1'\]"
+    with pytest.raises(ValueError, match=lacks):
+        _net().fit(again)
+    with pytest.raises(ValueError, match=lacks):
+        predict_shards(clf, again, tmp_path / "elsewhere")

@@ -349,3 +349,52 @@ def test_a_structured_array_is_refused_naming_its_fields(make):
     with pytest.raises(ValueError, match=r"structured array \(fields 'a', 'b'\).*"
                                          r"pd\.DataFrame\(X\)"):
         make().fit(X, ["p", "q"] * 3)
+
+
+@pytest.mark.parametrize("cls", [IndependentTaskClassifier, TaskChainClassifier,
+                                 LabelProductClassifier])
+def test_a_text_column_of_polars_is_named_in_the_baselines_error(cls):
+    # a polars frame reaches the base estimator as it is: the error names its column
+    # as it names a pandas DataFrame's, not by position
+    X = pd.DataFrame({"length": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+                      "region": ["north", "south"] * 3})
+    Y = pd.DataFrame({"a": [0, 1, 0, 1, 0, 1], "b": [1, 1, 0, 0, 1, 0]})
+    messages = []
+    for frame in (X, pl.from_pandas(X)):
+        with pytest.raises(ValueError, match="could not convert") as info:
+            cls(LogisticRegression()).fit(frame, Y)
+        messages.append(str(info.value).splitlines()[-1])
+    assert "column 'region' holds 'north'" in messages[1]
+    assert messages[1] == messages[0]
+
+
+
+def test_an_untransformed_x_val_in_a_pipeline_is_named_with_the_way_to_transform_it():
+    import warnings
+
+    import sklearn
+    from sklearn.pipeline import Pipeline
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"mass": rng.normal(4000, 500, 40), "length": rng.normal(40, 5, 40)})
+    Y = pd.DataFrame({"big": (X["mass"] > 4000).astype(int),
+                      "long": (X["length"] > 40).astype(int)})
+    # the scaler's output (an array) reaches the model; model__X_val reaches it unscaled
+    with pytest.warns(UserWarning, match=r"X_val is a DataFrame with column names.*"
+                                         r"transform_input=\['X_val'\]"):
+        Pipeline([("scale", StandardScaler()),
+                  ("model", MultiTaskClassifier(early_stopping=True, **FAST))]).fit(
+            X, Y, model__X_val=X[:10], model__y_val=Y[:10])
+    # where X_val's text cannot be read, the error says it too
+    X_text = X.assign(region=["north", "south"] * 20)[["mass", "region"]]
+    with pytest.raises(ValueError, match=r"column 'region'(.|\n)*transform_input"), \
+            pytest.warns(UserWarning, match="X_val is a DataFrame"):
+        MultiTaskClassifier(early_stopping=True, **FAST).fit(
+            X.to_numpy(), Y, X_val=X_text[:10], y_val=Y[:10])
+    # transformed by the pipeline, as the warning says: nothing to warn about
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        Pipeline([("scale", StandardScaler()),
+                  ("model", MultiTaskClassifier(early_stopping=True, **FAST)
+                   .set_fit_request(X_val=True, y_val=True))],
+                 transform_input=["X_val"]).fit(X, Y, X_val=X[:10], y_val=Y[:10])

@@ -323,3 +323,63 @@ def test_order_of_a_deep_gate_chain_listed_children_first():
     looped = [Task("t0", kind="binary", classes=["no", "yes"], gate=(f"t{n - 1}", "yes"))]
     with pytest.raises(ValueError, match=r"Gates form a cycle: t2999 -> t2998 -> .* -> t2999"):
         Schema(tasks[:-1] + looped)
+
+
+@pytest.mark.parametrize("gated_labels", ["raise", "mask"])
+def test_gate_value_that_no_training_row_shows_is_a_class_of_the_parent(gated_labels):
+    """A parent whose classes are inferred takes the values its children's gates name,
+    as the metrics and the splitters read them: a rare value that a cross-validation
+    fold's training rows lack no longer fails the fold (it was refused as 'not among the
+    parent's classes'), and the fitted model equals one whose classes are declared."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import KFold, cross_val_score
+
+    from sklearn_mtl import IndependentTaskClassifier, StructuredLabelEncoder
+
+    Y = pd.DataFrame({"car": ["no", "yes", "yes", "no"], "color": [None, "red", "blue", None]})
+    tasks = [Task("car"), Task("color", gate=("car", {"yes", "van"}))]
+    enc = StructuredLabelEncoder(tasks, gated_labels=gated_labels).fit(Y)
+    assert enc.tasks_[0] == Task("car", kind="multiclass", classes=["no", "van", "yes"])
+    assert enc.transform(Y).codes.tolist() == [[0, -2], [2, 1], [2, 0], [0, -2]]
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 2)
+    car = np.where(X[:, 0] > 0, "yes", "no")
+    car[:3] = "van"  # only in the first fold's test rows
+    Y = pd.DataFrame({"car": car, "color": np.where(car != "no", np.where(X[:, 1] > 0, "red",
+                                                                          "blue"), None)})
+    model = IndependentTaskClassifier(LogisticRegression(), tasks=tasks)
+    scores = cross_val_score(model, X, Y, cv=KFold(3), error_score="raise")
+    declared = [Task("car", classes=["no", "van", "yes"]), tasks[1]]
+    expected = cross_val_score(model.set_params(tasks=declared), X, Y, cv=KFold(3))
+    np.testing.assert_array_equal(scores, expected)
+    # a gate value of another type than the parent's labels is still named by the schema
+    with pytest.raises(ValueError, match=r"gated on 'car' = 1, which is not among 'car''s"):
+        StructuredLabelEncoder([Task("car"), Task("color", gate=("car", 1))]).fit(Y)
+
+
+def test_label_where_gate_is_off_error_tells_an_estimator_how_to_mask_it():
+    """The estimators take no ``gated_labels``: the error of ``fit`` on a label given
+    where its gate is off named only that option (``MultiTaskClassifier(gated_labels=...)``
+    is a TypeError); it now says how an estimator gets it, and that way works."""
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_mtl import IndependentTaskClassifier, StructuredLabelEncoder
+
+    X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
+    Y = pd.DataFrame({"car": ["no", "yes", "yes", "no", "yes", "yes"],
+                      "color": ["n/a", "red", "blue", "n/a", "red", "blue"]})
+    tasks = [Task("car"), Task("color", gate=("car", "yes"))]
+    with pytest.raises(
+        ValueError,
+        match=r"^Task 'color' has a label in row 0, where its gate is off \('car' is 'no'; the "
+        r"task applies only when 'car' is one of \['yes'\]\)\. Remove the label, or pass "
+        r"gated_labels='mask' to mask it \(an estimator takes it through its encoder: "
+        r"encoder=StructuredLabelEncoder\(tasks, gated_labels='mask'\) in place of tasks=\)\.$",
+    ):
+        IndependentTaskClassifier(LogisticRegression(), tasks=tasks).fit(X, Y)
+    encoder = StructuredLabelEncoder(tasks, gated_labels="mask")
+    model = IndependentTaskClassifier(LogisticRegression(), encoder=encoder).fit(X, Y)
+    assert model.classes_[1].tolist() == ["blue", "red"]  # "n/a" is no class
+    pred = model.predict(X)
+    assert pred["color"].isna().tolist() == (pred["car"] == "no").tolist()

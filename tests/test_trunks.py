@@ -602,3 +602,53 @@ def test_a_tensor_that_requires_grad_trains_as_its_values():
     for e, g in zip(expected, got):
         np.testing.assert_array_equal(g, e)
     assert tensor.requires_grad and torch.equal(tensor.detach(), torch.from_numpy(X))
+
+
+@pytest.mark.parametrize("images", [True, False])
+def test_a_memory_mapped_validation_set_scores_as_the_array(tmp_path, images):
+    # X_val as a memory map was validated to a lazy Dataset that the validation split
+    # could not slice: AttributeError "'ArrayDataset' object has no attribute 'shape'".
+    if images:
+        X, Y = square_images(n=40)
+        make = lambda: conv_clf(early_stopping=True)  # noqa: E731
+    else:
+        X = np.random.RandomState(0).standard_normal((40, 5))
+        Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "p", "n")})
+        make = lambda: small(early_stopping=True)  # noqa: E731
+    np.save(tmp_path / "X_val.npy", X[30:])
+    mapped = np.load(tmp_path / "X_val.npy", mmap_mode="r")
+    expected = make().fit(X[:30], Y[:30], X_val=X[30:], y_val=Y[30:])
+    got = make().fit(X[:30], Y[:30], X_val=mapped, y_val=Y[30:])
+    np.testing.assert_array_equal(
+        got.history_[:, "valid_loss"], expected.history_[:, "valid_loss"])
+    for e, g in zip(expected.predict_proba(X), got.predict_proba(X)):
+        np.testing.assert_array_equal(g, e)
+
+
+@pytest.mark.parametrize("trunk", ["conv3d", "conv2d_frames"])
+def test_frames_first_clips_are_warned_of(trunk):
+    # torchvision gives clips as (frames, channels, height, width): read as (channels,
+    # frames, ...), 6 frames of grey were silently taken for 6 channels of 1 frame.
+    X, y = clips(n=10, frames=6)
+    frames_first = X.transpose(0, 2, 1, 3, 4)  # (10, 6, 1, 12, 12)
+    with pytest.warns(UserWarning, match=r"samples of shape \(6, 1, 12, 12\) have 6 channels "
+                                         r"and 1 frames.*X\.transpose\(0, 2, 1, 3, 4\)"):
+        small(trunk=trunk, trunk_params={"channels": (4,)}).fit(frames_first, y)
+    with warnings.catch_warnings():  # the clips as given: no warning
+        warnings.simplefilter("error", UserWarning)
+        small(trunk=trunk, trunk_params={"channels": (4,)}).fit(X, y)
+
+
+def test_predicting_one_image_without_its_batch_axis_says_so():
+    # A (channels, height, width) image was read as 3 samples of 12 "features":
+    # "X has 12 features, but MultiTaskClassifier is expecting 3 features as input."
+    X, Y = square_images(n=32)
+    clf = small(trunk="conv2d", trunk_params={"channels": (4,)}).fit(X, Y)
+    with pytest.raises(ValueError, match=r"X has shape \(3, 12, 12\), one sample's .*"
+                                         r"X\[np\.newaxis\] \(shape \(1, 3, 12, 12\)\)"):
+        clf.predict(X[0])
+    with pytest.raises(ValueError, match=r"X has shape \(3, 12, 12\), one sample's"):
+        clf.predict_proba(torch.from_numpy(X[0]))
+    expected = clf.predict_proba(X[:1])
+    for e, g in zip(expected, clf.predict_proba(X[0][np.newaxis])):
+        np.testing.assert_array_equal(g, e)

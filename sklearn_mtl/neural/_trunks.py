@@ -86,6 +86,19 @@ def _check_input_shape(name, input_shape, in_channels, expected):
             f"give images), pass X.transpose({order}).",
             UserWarning, stacklevel=3,
         )
+    elif (len(input_shape) == 4 and input_shape[1] in _COLOUR_CHANNELS
+          and input_shape[0] > max(_COLOUR_CHANNELS)):
+        # torchvision's video readers (and most video datasets) give clips as
+        # (frames, channels, height, width): read as (channels, frames, ...), its frames
+        # would be taken for channels and its colours for frames, with no error. (2
+        # channels is optical flow's x and y, not frames: more than 4 are warned of.)
+        warnings.warn(
+            f"{name} reads samples as ({dims}), so samples of shape {input_shape} have "
+            f"{input_shape[0]} channels and {input_shape[1]} frames. If the frames come "
+            f"first (frames, channels, height, width), as torchvision's video readers give "
+            f"clips, pass X.transpose(0, 2, 1, 3, 4).",
+            UserWarning, stacklevel=3,
+        )
 
 
 #: Channel counts of grey, RGB and RGBA images (a sample's last axis holds them when its
