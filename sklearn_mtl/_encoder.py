@@ -299,10 +299,15 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
                 ),
             )
         else:
-            tasks = [
-                _complete_task(task, columns[task.name], gate_values=opening.get(task.name, ()))
-                for task in reader.tasks
-            ]
+            # Gates mask nothing here (a label where one is off is refused), but a task
+            # with no label says how many of its rows are not applicable (gate off).
+            tasks = _complete_in_gate_order(
+                reader.tasks,
+                columns,
+                lambda task, raw, applies: _complete_task(
+                    task, raw, gate_values=opening.get(task.name, ()), gated=applies
+                ),
+            )
         reader.containers = {
             t.name: _container_of(columns[t.name]) for t in tasks if t.kind == "multilabel"
         }
@@ -613,7 +618,7 @@ def _complete_in_gate_order(tasks, columns, complete):
     return [done[t.name] for t in tasks]
 
 
-def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None):
+def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None, gated=None):
     """Fill a task's kind and classes from its raw column.
 
     ``gate_values``, the values of this task that open its children's gates, are among the
@@ -622,7 +627,9 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None
     the classes of a task whose data show fewer than two, where training refuses it.
     ``applies`` (a bool array, None for every row) keeps the rows where the task's gate is
     not off: with ``gated_labels="mask"`` a label on another row is masked, so it tells
-    neither the kind nor the classes (as a missing one).
+    neither the kind nor the classes (as a missing one). ``gated`` (a callable that gives
+    such an array, or None) is read only to word the error on a task without labels, with
+    ``gated_labels="raise"``: how many of its values are not applicable (gate off).
     """
     if task.kind == "regression":
         return task
@@ -699,11 +706,19 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None
             if values.dtype.kind not in "biu":
                 values = values[~_missing(values)]
         if len(values) == 0 and placeholders is None:
-            masked = ""
-            if applies is not None:
-                masked = f" or masked ({len(raw) - len(column)} where its gate is off)"
+            on = applies if applies is not None or gated is None else gated()
+            n_off = 0 if on is None else int(len(raw) - np.count_nonzero(on))
+            if n_off == 0:
+                none = f"all {len(raw)} values are missing"
+            elif n_off == len(raw):
+                none = f"all {len(raw)} values are not applicable (gate off)"
+            else:  # worded as the estimators' check on the encoded labels words it
+                none = (
+                    f"of its {len(raw)} values, {len(raw) - n_off} are missing and {n_off} "
+                    "not applicable (gate off)"
+                )
             raise ValueError(
-                f"Task {task.name!r} has no labels: all {len(raw)} values are missing{masked}, "
+                f"Task {task.name!r} has no labels: {none}, "
                 f"so its classes cannot be inferred and no model can learn it. Drop the column "
                 f"{task.name!r} from Y (and its Task from tasks=, if declared) to train on "
                 "the other tasks (e.g. "
@@ -1505,10 +1520,21 @@ class _GroupsReader:
                 )
         groups = {str(k): _group_labels(k, v) for k, v in groups.items()}
         labels = [label for members in groups.values() for label in members]
-        dup = sorted({str(v) for v in labels if labels.count(v) > 1})
+        # The labels as given (1, not '1': a label's string is another label)
+        dup = []
+        for v in labels:
+            if labels.count(v) > 1 and v not in dup:
+                dup.append(v)
         if dup:
+            try:
+                dup = sorted(dup)
+            except TypeError:  # labels of several types
+                dup = sorted(dup, key=str)
+            dup = _plain(dup)
+            shared = [name for name, members in groups.items() if dup[0] in members]
             raise ValueError(
-                f"Label(s) {dup} belong to more than one group; groups must be disjoint."
+                f"Label(s) {dup} belong to more than one group ({dup[0]!r} is in groups "
+                f"{shared}); groups must be disjoint."
             )
         if declared is None:
             declared = [Task(name, classes=members) for name, members in groups.items()]

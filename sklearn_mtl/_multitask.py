@@ -187,7 +187,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         ``set_params(trunk_params__channels=(8, 16))``, so a grid search can use
         ``param_grid={"trunk_params__channels": [(8,), (16, 32)]}``; this holds for
         every ``*_params`` dict.
-    hidden_layer_sizes : tuple of int or int, default=(192, 192, 192)
+    hidden_layer_sizes : array-like of int or int, default=(192, 192, 192)
         Hidden layers of the built-in MLP trunk (of each member of the default ensemble);
         an int is one layer, as in scikit-learn's ``MLPClassifier``.
     activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
@@ -524,7 +524,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         **_COMMON_CONSTRAINTS,
         "trunk": [StrOptions({"mlp", *NAMED_TRUNKS}), callable],
         "trunk_params": [dict, None],
-        "hidden_layer_sizes": [tuple, list, Interval(Integral, 1, None, closed="left")],
+        # array-like as in MLPClassifier: a tuple, a list or a 1-D array of ints.
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
@@ -2373,6 +2374,8 @@ def _recorded(name, value):
         return {}
     if name == "hidden_layer_sizes" and isinstance(value, Integral):
         value = (value,)  # one layer, as in MLPClassifier
+    elif name == "hidden_layer_sizes" and isinstance(value, np.ndarray) and value.ndim == 1:
+        value = tuple(value.tolist())  # the layers, not the array's repr
     return _plain(value)
 
 

@@ -58,11 +58,20 @@ def check_class_weight(by_task):
 
 
 def check_layer_sizes(param, sizes):
-    """Hidden layer sizes as a tuple: a tuple or list of positive integers (may be
-    empty), or one positive integer, one layer (as scikit-learn's MLPClassifier reads
-    it)."""
+    """Hidden layer sizes as a tuple: a tuple, list or 1-D array of positive integers
+    (may be empty), or one positive integer, one layer (as scikit-learn's MLPClassifier
+    reads it)."""
     if isinstance(sizes, numbers.Integral) and not isinstance(sizes, (bool, np.bool_)):
         sizes = (sizes,)
+    if hasattr(sizes, "__array__") and not isinstance(sizes, (tuple, list, np.generic)):
+        # A numpy array or a pandas Series is an array-like of ints for MLPClassifier too.
+        array = np.asarray(sizes)
+        if array.ndim != 1:
+            raise ValueError(
+                f"{param} is an array of shape {array.shape}; expected a 1-D array-like of "
+                "positive integers, or one positive integer (one layer)."
+            )
+        sizes = array.tolist()
     if not isinstance(sizes, (tuple, list)):
         raise ValueError(
             f"{param} is {sizes!r}; expected a tuple of positive integers, or one positive "

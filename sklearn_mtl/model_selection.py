@@ -293,6 +293,7 @@ def _indicators(Y, tasks, gated_labels):
     if isinstance(Y, EncodedLabels):
         encoded = Y
     else:
+        _check_not_flat_groups(Y, tasks)
         encoder = StructuredLabelEncoder(tasks=_splitting_tasks(Y, tasks, gated_labels),
                                          gated_labels=gated_labels)
         encoded = encoder.fit_transform(Y)
@@ -359,6 +360,37 @@ def _check_gated_labels(value, name):
         raise ValueError(
             f"{name} must be 'raise' or 'mask', as StructuredLabelEncoder's gated_labels "
             f"(raise on a label given where its gate is off, or mask it); got {value!r}."
+        )
+
+
+def _check_not_flat_groups(Y, tasks):
+    """Refuse, with what to pass instead, the flat 0/1 matrix of a
+    ``StructuredLabelEncoder.from_groups`` encoder given with its ``schema_``: the
+    schema has one task per group, the matrix one column per label of all groups, so the
+    splitters cannot read one with the other (the encoder reads it with its groups)."""
+    from ._schema import as_task_list
+
+    if tasks is None or hasattr(Y, "columns"):  # a frame's columns name its tasks
+        return
+    try:
+        shape = Y.shape if hasattr(Y, "shape") else np.shape(Y)
+        declared = as_task_list(tasks)
+    except (TypeError, ValueError):  # ragged rows, bad tasks: the encoder names them
+        return
+    if len(shape) != 2 or shape[1] == len(declared):
+        return
+    if any(t.kind not in (None, "binary", "multiclass") or t.classes is None
+           for t in declared):
+        return
+    n_labels = sum(len(t.classes) for t in declared)
+    if shape[1] == n_labels:
+        raise ValueError(
+            f"Y has {shape[1]} columns, but the schema has {len(declared)} tasks "
+            f"{[t.name for t in declared]}: Y looks like the flat 0/1 matrix of a "
+            "StructuredLabelEncoder.from_groups encoder (one column per label of "
+            f"its {n_labels} labels), and its schema_ has one task per group. Pass "
+            "encoder.transform(Y) as y to split with the tasks, or leave tasks out to "
+            "split on Y's labels."
         )
 
 

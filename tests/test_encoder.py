@@ -403,7 +403,7 @@ def test_group_errors():
     sets_enc = StructuredLabelEncoder.from_groups(GROUPS).fit(sets)
     with pytest.raises(ValueError, match=r"Row 0 has label 99, which is in no group"):
         sets_enc.transform([{99}])
-    with pytest.raises(ValueError, match=r"Label\(s\) \['1'\] belong to more than one group"):
+    with pytest.raises(ValueError, match=r"Label\(s\) \[1\] belong to more than one group"):
         StructuredLabelEncoder.from_groups({"A": [0, 1], "B": [1, 2]}).fit(hot)
 
 
@@ -973,3 +973,35 @@ def test_multilabel_task_declared_on_a_column_of_single_labels_names_a_row():
             "Multilabel task 'tags' expects a list or set of labels per row; got 'beach' in "
             "row 1. For one label per row, declare Task('tags') without kind='multilabel'.")):
         enc.fit(Y)
+
+
+@pytest.mark.parametrize("gated_labels", ["raise", "mask"])
+def test_fit_task_without_labels_says_gated_off_not_missing(gated_labels):
+    # A gated task with no label says how many of its values are not applicable (its
+    # gate off), as the estimators' check words it, not that they are all missing.
+    tasks = [Task("car"), Task("color", gate=("car", "yes"))]
+    enc = StructuredLabelEncoder(tasks, gated_labels=gated_labels)
+    with pytest.raises(ValueError, match=re.escape(
+            "Task 'color' has no labels: all 3 values are not applicable (gate off), so")):
+        enc.fit(pd.DataFrame({"car": ["no", "no", "no"], "color": [None] * 3}))
+    with pytest.raises(ValueError, match=re.escape(
+            "Task 'color' has no labels: of its 3 values, 1 are missing and 2 not "
+            "applicable (gate off), so")):
+        enc.fit(pd.DataFrame({"car": ["no", "yes", "no"], "color": [None] * 3}))
+    # no gate off (a missing car leaves it unknown, on): the values are missing
+    enc.set_params(tasks=[Task("car", classes=["no", "yes"]), tasks[1]])
+    with pytest.raises(ValueError, match=re.escape(
+            "Task 'color' has no labels: all 3 values are missing, so")):
+        enc.fit(pd.DataFrame({"car": ["yes", None, "yes"], "color": [None] * 3}))
+
+
+def test_from_groups_overlap_names_labels_as_given():
+    hot = np.eye(4, dtype=int)
+    with pytest.raises(ValueError, match=re.escape(
+            "Label(s) [1] belong to more than one group (1 is in groups ['A', 'B']); groups "
+            "must be disjoint.")):
+        StructuredLabelEncoder.from_groups({"A": [0, 1], "B": [1, 2, 3]}).fit(hot)
+    with pytest.raises(ValueError, match=re.escape(
+            "Label(s) ['y'] belong to more than one group ('y' is in groups ['A', 'C'])")):
+        StructuredLabelEncoder.from_groups(
+            {"A": ["x", "y"], "B": ["z"], "C": ["w", "y"]}).fit([{"x"}, {"z"}])

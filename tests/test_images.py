@@ -113,3 +113,61 @@ def test_invalid_parameters(make, params, match):
     params = {"n_samples": 4, **params}
     with pytest.raises(ValueError, match=match):
         make(**params)
+
+
+@pytest.mark.parametrize(
+    "make_transform, shape, match",
+    [
+        # a bool is not a shift of one pixel
+        (lambda nn: nn.RandomShift(True), (4, 1, 6, 6), "RandomShift max_shift .* got True"),
+        (lambda nn: nn.RandomShift(1), (4, 5), r"RandomShift expects .* shape \(4, 5\)"),
+        (lambda nn: nn.RandomFlip(dim=5), (4, 1, 6, 6),
+         r"RandomFlip dim=5 is out of range .* shape \(4, 1, 6, 6\)"),
+        (lambda nn: nn.RandomFlip(dim=1.5), (4, 1, 6, 6), "RandomFlip dim must be an int"),
+        (lambda nn: nn.RandomFlip(p=True), (4, 1, 6, 6), r"RandomFlip p .* \[0, 1\]; got True"),
+        (lambda nn: nn.GaussianNoise("a"), (4, 3), "GaussianNoise std .* got 'a'"),
+        (lambda nn: nn.GaussianNoise(-1), (4, 3), "GaussianNoise std .* >= 0; got -1"),
+        (lambda nn: nn.GaussianNoise(float("nan")), (4, 3), "GaussianNoise std .* got nan"),
+        (lambda nn: nn.Compose(nn.RandomShift(1)), (4, 1, 6, 6),
+         r"Compose transforms must be a list .* Compose\(\[transform\]\)"),
+        (lambda nn: nn.Compose([nn.RandomShift(1), 0.5]), (4, 1, 6, 6),
+         r"Compose transforms\[1\] is 0.5; expected a callable"),
+    ],
+)
+def test_augmentation_invalid_parameters(make_transform, shape, match):
+    torch = pytest.importorskip("torch")
+    from sklearn_mtl import neural
+
+    transform = make_transform(neural)
+    X = torch.ones(shape)
+    with pytest.raises(ValueError, match=match):
+        transform(X)
+    assert torch.equal(X, torch.ones(shape))  # the batch is left as it was
+
+
+@pytest.mark.parametrize("sizes", [np.array([8]), np.array([8, 4], dtype=np.int32)])
+def test_hidden_layer_sizes_accepts_int_arrays_like_mlpclassifier(sizes):
+    pytest.importorskip("torch")
+    from sklearn.base import clone
+
+    from sklearn_mtl import MultiTaskClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 3).astype(np.float32)
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 0].astype(int)
+    params = {"max_epochs": 2, "random_state": 0}
+    clf = MultiTaskClassifier(hidden_layer_sizes=sizes, **params).fit(X, Y)
+    ref = MultiTaskClassifier(hidden_layer_sizes=tuple(sizes.tolist()), **params).fit(X, Y)
+    np.testing.assert_allclose(clf.predict_proba(X)[0], ref.predict_proba(X)[0])
+    assert clf.get_params()["hidden_layer_sizes"] is sizes  # as passed, not converted
+    np.testing.assert_array_equal(clone(clf).hidden_layer_sizes, sizes)
+
+
+def test_hidden_layer_sizes_rejects_2d_array():
+    pytest.importorskip("torch")
+    from sklearn_mtl import MultiTaskClassifier
+
+    X = np.zeros((4, 2), dtype=np.float32)
+    Y = np.array([[0, 1], [1, 0], [0, 1], [1, 0]])
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes is an array of shape \(1, 1\)"):
+        MultiTaskClassifier(hidden_layer_sizes=np.array([[8]]), max_epochs=1).fit(X, Y)

@@ -862,3 +862,21 @@ def test_iterative_stratification_refuses_sizes_that_are_not_counts_and_empty_fo
     # more folds than units: some folds would be empty (as KFold refuses them)
     with pytest.raises(ValueError, match="n_splits=5 greater than the number of units: 3"):
         iterative_stratification(np.eye(3, dtype=int), 5)
+
+
+def test_kfold_schema_of_groups_encoder_with_flat_matrix_says_what_to_pass():
+    from sklearn_mtl import StructuredLabelEncoder
+
+    Y = np.array([[1, 0, 1, 0, 0], [0, 1, 0, 1, 0], [1, 0, 0, 0, 1], [0, 1, 1, 0, 0]] * 3)
+    X = np.zeros((len(Y), 1))
+    enc = StructuredLabelEncoder.from_groups({"A": [0, 1], "B": [2, 3, 4]}).fit(Y)
+    cv = MultiTaskStratifiedKFold(n_splits=2, tasks=enc.schema_)
+    with pytest.raises(ValueError, match=re.escape(
+            "Y has 5 columns, but the schema has 2 tasks ['A', 'B']: Y looks like the flat "
+            "0/1 matrix of a StructuredLabelEncoder.from_groups encoder")) as info:
+        list(cv.split(X, Y))
+    assert "Pass encoder.transform(Y) as y" in str(info.value)
+    assert "leave tasks out" in str(info.value)
+    # what the message says works
+    assert len(list(cv.split(X, enc.transform(Y)))) == 2
+    assert len(list(MultiTaskStratifiedKFold(n_splits=2).split(X, Y))) == 2

@@ -11,8 +11,10 @@ right hand and a right slant into a left one.
 
 from __future__ import annotations
 
+import math
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
@@ -42,8 +44,16 @@ class RandomShift:
 
     def __call__(self, X):
         m = self.max_shift
-        if not isinstance(m, Integral) or m < 0:
+        # bool is an Integral, but RandomShift(True) is a mistake, not a shift of 1.
+        if not isinstance(m, Integral) or isinstance(m, (bool, np.bool_)) or m < 0:
             raise ValueError(f"RandomShift max_shift must be an int >= 0; got {m!r}.")
+        if X.ndim not in (4, 5):
+            raise ValueError(
+                "RandomShift expects a batch of images (batch, channels, height, width) or "
+                "of clips (batch, channels, frames, height, width); got a tensor of shape "
+                f"{tuple(X.shape)}."
+            )
+        m = int(m)
         if m == 0:
             return X
         h, w = X.shape[-2:]
@@ -80,13 +90,23 @@ class RandomFlip:
         self.p = p
 
     def __call__(self, X):
-        if not isinstance(self.p, Real) or not 0 <= self.p <= 1:
-            raise ValueError(f"RandomFlip p must be in [0, 1]; got {self.p!r}.")
-        if self.dim in (0, -X.ndim):
-            raise ValueError("RandomFlip cannot flip the batch dimension.")
+        p, dim = self.p, self.dim
+        if not isinstance(p, Real) or isinstance(p, (bool, np.bool_)) or not 0 <= p <= 1:
+            raise ValueError(f"RandomFlip p must be a float in [0, 1]; got {p!r}.")
+        if not isinstance(dim, Integral) or isinstance(dim, (bool, np.bool_)):
+            raise ValueError(f"RandomFlip dim must be an int; got {dim!r}.")
+        if not -X.ndim <= dim < X.ndim:
+            raise ValueError(
+                f"RandomFlip dim={dim!r} is out of range for a batch of shape "
+                f"{tuple(X.shape)}; expected a dim in [1, {X.ndim - 1}] or "
+                f"[{-X.ndim + 1}, -1]."
+            )
+        dim = int(dim)
+        if dim in (0, -X.ndim):
+            raise ValueError("RandomFlip cannot flip the batch dimension (dim=0).")
         flip = torch.rand(len(X), device=X.device) < self.p
         shape = (len(X),) + (1,) * (X.ndim - 1)
-        return torch.where(flip.reshape(shape), X.flip(self.dim), X)
+        return torch.where(flip.reshape(shape), X.flip(dim), X)
 
     def __repr__(self):
         return f"RandomFlip(dim={self.dim}, p={self.p})"
@@ -112,7 +132,11 @@ class GaussianNoise:
         self.std = std
 
     def __call__(self, X):
-        return X + self.std * torch.randn_like(X)
+        std = self.std
+        if (not isinstance(std, Real) or isinstance(std, (bool, np.bool_))
+                or not math.isfinite(std) or std < 0):
+            raise ValueError(f"GaussianNoise std must be a finite float >= 0; got {std!r}.")
+        return X + float(std) * torch.randn_like(X)
 
     def __repr__(self):
         return f"GaussianNoise(std={self.std})"
@@ -139,7 +163,21 @@ class Compose:
         self.transforms = transforms
 
     def __call__(self, X):
-        for transform in self.transforms:
+        transforms = self.transforms
+        # One transform passed bare (Compose(RandomShift(1))) would otherwise fail with
+        # "'RandomShift' object is not iterable".
+        if callable(transforms) or not isinstance(transforms, (list, tuple)):
+            raise ValueError(
+                f"Compose transforms must be a list of callables; got {transforms!r}. "
+                "Wrap a single transform in a list: Compose([transform])."
+            )
+        for i, transform in enumerate(transforms):
+            if not callable(transform):
+                raise ValueError(
+                    f"Compose transforms[{i}] is {transform!r}; expected a callable from a "
+                    "batch tensor to a batch tensor of the same shape."
+                )
+        for transform in transforms:
             X = transform(X)
         return X
 
