@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from collections import Counter
 from collections.abc import Mapping
 
 import numpy as np
@@ -1520,11 +1521,9 @@ class _GroupsReader:
                 )
         groups = {str(k): _group_labels(k, v) for k, v in groups.items()}
         labels = [label for members in groups.values() for label in members]
-        # The labels as given (1, not '1': a label's string is another label)
-        dup = []
-        for v in labels:
-            if labels.count(v) > 1 and v not in dup:
-                dup.append(v)
+        # The labels as given (1, not '1': a label's string is another label), counted
+        # once each (list.count per label was quadratic in a wide label space)
+        dup = [label for label, n in Counter(labels).items() if n > 1]
         if dup:
             try:
                 dup = sorted(dup)
