@@ -161,26 +161,51 @@ def _grouped(codes, n_values):
 
 
 def _table(codes, n_values, labels, n_labels):
-    """The counts of each (value, label) of the rows that have both."""
+    """The counts of each (value, label) of the rows that have both, as the filled cells
+    only, ``(value, label, count)``, sorted by value then label: a row fills one cell,
+    where a dense table would hold every cell (a column of 40,000 values against a task
+    of 2,000 classes: 80 million)."""
     both = (codes >= 0) & (labels >= 0)
-    return np.bincount(codes[both] * n_labels + labels[both],
-                       minlength=n_values * n_labels).reshape(n_values, n_labels)
+    keys = codes[both] * n_labels + labels[both]
+    if n_values * n_labels <= 4 * len(keys):  # a small table: counting every cell is quicker
+        counts = np.bincount(keys, minlength=n_values * n_labels)
+        cells = np.flatnonzero(counts)
+        counts = counts[cells]
+    else:
+        cells, counts = np.unique(keys, return_counts=True)
+    return cells // n_labels, cells % n_labels, counts
+
+
+def _by_value(value):
+    """Where each value's run of cells starts in a table of :func:`_table`."""
+    return np.flatnonzero(np.r_[True, value[1:] != value[:-1]])
 
 
 def _agreement(table):
     """``(agreement, rows)``: the share of the rows of values held by several labelled
     rows that carry their value's most frequent label, and how many rows those are."""
-    rows = table.sum(axis=1)
+    value, _, counts = table
+    if not len(value):
+        return 0.0, 0
+    starts = _by_value(value)
+    rows = np.add.reduceat(counts, starts)
     several = rows >= 2
     n_rows = int(rows[several].sum())
-    return (table[several].max(axis=1).sum() / n_rows if n_rows else 0.0), n_rows
+    top = np.maximum.reduceat(counts, starts)
+    return (top[several].sum() / n_rows if n_rows else 0.0), n_rows
 
 
 def _follows_order(table, order):
     """Whether the values' own labels (their most frequent), read in the values' order,
     change less than half as often as in a shuffled order: a measurement's labels (a
     diabetes' type by the age at diagnosis), not a subject's number's."""
-    labels = table[order][table[order].sum(axis=1) > 0].argmax(axis=1)
+    value, label, counts = table
+    # each value's most frequent label, the first of those on a tie
+    ranked = np.lexsort((label, -counts, value))
+    top = ranked[_by_value(value[ranked])]
+    place = np.empty(len(order), dtype=np.int64)
+    place[order] = np.arange(len(order))
+    labels = label[top][np.argsort(place[value[top]], kind="stable")]
     shares = np.bincount(labels) / len(labels)
     expected = (len(labels) - 1) * (1.0 - float(np.sum(shares ** 2)))
     return int(np.sum(labels[1:] != labels[:-1])) < expected / 2
@@ -297,8 +322,8 @@ def label_columns(X, labels):
     """``(column, [task, ...])`` for each column of ``X`` that holds a task's labels under
     another coding or the same: one value of the column for each class of the task, on
     every row that has both (``gender`` copied into ``X``, or ``is_female`` as bools), on
-    at least ``MIN_ROWS_FOR_IDS`` rows and two classes. A model reads the answer from such
-    a column, which a new sample would not have."""
+    at least ``MIN_ROWS_FOR_IDS`` rows and two classes of two rows or more each. A model
+    reads the answer from such a column, which a new sample would not have."""
     found = []
     coded = [(task, *_codes(labels[task])) for task in labels.columns]
     for column in X.columns:
@@ -309,10 +334,11 @@ def label_columns(X, labels):
             continue
         tasks = []
         for task, task_codes, n_labels in coded:
-            table = _table(codes, n_values, task_codes, n_labels)
-            seen = table > 0
-            if (table.sum() >= MIN_ROWS_FOR_IDS and seen.sum() >= 2
-                    and (seen.sum(axis=0) <= 1).all() and (seen.sum(axis=1) <= 1).all()):
+            value, label, counts = _table(codes, n_values, task_codes, n_labels)
+            # a class on one row matches by chance any value that row alone has (the
+            # dummy column of a city only the one fraud's row is in): that is no evidence
+            if (counts.sum() >= MIN_ROWS_FOR_IDS and (counts >= 2).sum() >= 2
+                    and (np.bincount(value) <= 1).all() and (np.bincount(label) <= 1).all()):
                 tasks.append(task)
         if tasks:
             found.append((column, tasks))
@@ -343,9 +369,10 @@ def _frame(X):
             return None, None
         frame = X
         names = {c: f"column {c!r} of X" for c in X.columns}
-    elif isinstance(X, np.ndarray) and X.ndim == 2 and (
-            X.dtype == object or np.issubdtype(X.dtype, np.integer)):
-        # an object array's columns as a DataFrame's would be: numbers read as numbers
+    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "OUSiub":
+        # objects, text (numpy's own str dtypes too), integers, or bools (a label recoded
+        # as is_female); an object array's columns as a DataFrame's would be: numbers read
+        # as numbers
         frame = pd.DataFrame(X).infer_objects()
         names = {c: f"column {c} of X" for c in frame.columns}
     else:

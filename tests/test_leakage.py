@@ -275,3 +275,45 @@ def test_the_checks_take_any_frame_and_change_nothing(makers, seed, duplicate_na
         warn_leaky_columns(X, encoded)
         warn_leaky_columns(X.to_numpy(), encoded)
     pd.testing.assert_frame_equal(X, before)
+
+
+def test_a_rare_class_on_one_row_is_no_label_column():
+    # The one fraud's row is the only row of its city: the city's dummy column matches the
+    # task's labels row for row by chance, which is no sign of a label left in X. A copy of
+    # the labels is still found where its classes hold two rows or more.
+    from sklearn_mtl._leakage import label_columns
+
+    rng = np.random.RandomState(0)
+    city = np.array([f"c{i // 2}" for i in range(58)] + ["c99", "c98"])
+    X = pd.get_dummies(pd.DataFrame({"city": city}), columns=["city"])
+    fraud = np.zeros(60)
+    fraud[58] = 1  # on the row of city 'c99', which no other row has
+    assert label_columns(X, pd.DataFrame({"fraud": fraud})) == []
+    fraud[59] = 1
+    X["copy"] = fraud.astype(bool)
+    assert label_columns(X, pd.DataFrame({"fraud": fraud})) == [("copy", ["fraud"])]
+    X["sex"] = rng.choice(["f", "m"], 60)
+    labels = pd.DataFrame({"sex": pd.factorize(X["sex"])[0].astype(float)})
+    assert label_columns(X, labels) == [("sex", ["sex"])]
+
+
+def test_numpy_text_and_bool_arrays_are_checked_as_object_arrays_are():
+    # np.array of strings has numpy's own str dtype, not object: its columns are text
+    # all the same, and a bool array's column can hold a task's labels (is_female).
+    rng = np.random.RandomState(0)
+    Y = pd.DataFrame({"sex": rng.choice(["f", "m"], 40)})
+    encoded = StructuredLabelEncoder().fit_transform(Y)
+    arrays = {
+        "str": np.column_stack([rng.choice(["a", "b", "c"], 40), Y["sex"].to_numpy(str)]),
+        "bool": np.column_stack([rng.rand(40) > 0.5, Y["sex"].to_numpy() == "f"]),
+    }
+    for kind, X in arrays.items():
+        assert X.dtype.kind == {"str": "U", "bool": "b"}[kind]
+        with pytest.warns(LeakageWarning) as caught:
+            warn_leaky_columns(X, encoded)
+        (message,) = [str(w.message) for w in caught]
+        assert message.startswith("The column 1 of X holds the labels of 'sex'")
+        assert message.endswith("np.delete(X, 1, axis=1).")
+    names = np.array([f"p{i}" for i in rng.permutation(40)])[:, None]
+    with pytest.warns(LeakageWarning, match="The column 0 of X holds a different value"):
+        warn_leaky_columns(names, encoded)
