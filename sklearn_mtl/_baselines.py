@@ -198,6 +198,16 @@ def _passed_as_given(X):
     return X.dtype.kind == "O"
 
 
+def _is_text(X):
+    """Whether ``X`` is text: a 1-D list, tuple, array or Series of strings, one
+    document a sample."""
+    if isinstance(X, (list, tuple)):
+        return len(X) > 0 and all(isinstance(x, str) for x in X)
+    if isinstance(X, (np.ndarray, pd.Series)) and X.ndim == 1 and len(X):
+        return X.dtype.kind in "OUT" and all(isinstance(x, str) for x in X)
+    return False
+
+
 def _is_frame(X):
     """Whether ``X`` is a pandas or a polars DataFrame."""
     return isinstance(X, pd.DataFrame) or (is_polars(X) and type(X).__name__ == "DataFrame")
@@ -218,7 +228,14 @@ class _BaselineMethods(BaseMultiTaskEstimator):
         # numbers. A base estimator that cannot read X raises its own error, which
         # names the task and (see _locating) the first bad entry. Other arrays are
         # validated here (the array that fails only then goes as it is: the numbers'
-        # own check is the one pass over them).
+        # own check is the one pass over them). Text, one string a sample, goes as it
+        # is too, to a base estimator that vectorizes it (a Pipeline that starts with a
+        # TfidfVectorizer), as MultiOutputClassifier passes it; read as rows of
+        # features it was "ragged" (a string is a sequence of characters).
+        if _is_text(X):
+            self._check_reads_text(X)
+            validate_features(self, X, reset=reset, skip_check_array=True)
+            return X
         if not (_is_frame(X) and _passed_as_given(X)):
             try:
                 return super()._validate_X(X, reset=reset)
@@ -227,6 +244,9 @@ class _BaselineMethods(BaseMultiTaskEstimator):
                     raise
         validate_features(self, X, reset=reset, skip_check_array=True)  # names, width
         return X
+
+    def _check_reads_text(self, X):
+        """Where the estimator cannot pass text on as it is (the chain), a ValueError."""
 
     @_locating
     def _outputs(self, X):
@@ -373,8 +393,20 @@ def _what_it_fits(estimator):
 
 def _check_sample_weight_support(estimator, sample_weight):
     if sample_weight is not None and not has_fit_parameter(estimator, "sample_weight"):
+        hint = ""
+        steps = getattr(estimator, "steps", None)
+        if isinstance(steps, list) and steps and isinstance(steps[-1], tuple):
+            # Pipeline.fit takes no sample_weight, but routes <step>__sample_weight
+            name = steps[-1][0]
+            hint = (
+                f" Pass them to its last step as {name}__sample_weight=w (restricted to "
+                "each model's samples, as sample_weight is), or enable metadata routing "
+                "(sklearn.set_config(enable_metadata_routing=True)) and request them with "
+                "the step's set_fit_request(sample_weight=True)."
+            )
         raise ValueError(
-            f"Underlying estimator {type(estimator).__name__} does not support sample weights."
+            f"Underlying estimator {type(estimator).__name__} does not support sample "
+            f"weights.{hint}"
         )
 
 
@@ -387,7 +419,8 @@ class _ConstantClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         self.classes_ = np.unique(y)
-        self.n_features_in_ = _num_features(X)
+        with contextlib.suppress(TypeError):  # text has no number of features
+            self.n_features_in_ = _num_features(X)
         return self
 
     def predict(self, X):
@@ -505,10 +538,10 @@ def _decision(est, X, n_classes, values=None):
     d = np.asarray(est.decision_function(X), dtype=float)
     classes = _codes(values, est.classes_)
     if n_classes == 2 and len(classes) == 1:  # a _ConstantClassifier
-        return np.full(X.shape[0], _CERTAIN if classes[0] == 1 else -_CERTAIN)
+        return np.full(_num_samples(X), _CERTAIN if classes[0] == 1 else -_CERTAIN)
     if n_classes == 2 and len(classes) == 2:
         return d if classes[1] == 1 else -d
-    out = np.full((X.shape[0], n_classes), -np.inf)
+    out = np.full((_num_samples(X), n_classes), -np.inf)
     if d.ndim == 1:  # a model that saw two of the classes: score of its classes_[1]
         out[:, classes[0]], out[:, classes[1]] = -d, d
     else:
@@ -533,11 +566,11 @@ def _where(task, label=None):
 
 def _proba(est, X, n_classes, values=None):
     """Class probabilities over codes 0..n_classes-1 (one-hot of predict without proba)."""
-    out = np.zeros((X.shape[0], n_classes))
+    out = np.zeros((_num_samples(X), n_classes))
     if hasattr(est, "predict_proba"):
         out[:, _codes(values, est.classes_)] = est.predict_proba(X)
     else:
-        out[np.arange(X.shape[0]), _codes(values, est.predict(X))] = 1.0
+        out[np.arange(_num_samples(X)), _codes(values, est.predict(X))] = 1.0
     return out
 
 
@@ -645,9 +678,10 @@ class IndependentTaskClassifier(_BaselineMethods):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training samples; a sparse matrix, or a DataFrame (strings, categories
-            and gaps included, for a base estimator that reads them), is passed on to
-            the base estimator as it is.
+            Training samples; a sparse matrix, a DataFrame (strings, categories
+            and gaps included, for a base estimator that reads them), or text (a list,
+            array or Series of strings, one a sample, for a base Pipeline that
+            vectorizes it), is passed on to the base estimator as it is.
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Structured labels (``Y``) in any form :class:`~sklearn_mtl.StructuredLabelEncoder`
             reads.
@@ -1066,6 +1100,14 @@ class TaskChainClassifier(_BaselineMethods):
                             for order in orders]
         return self
 
+    def _check_reads_text(self, X):
+        raise ValueError(
+            f"TaskChainClassifier got X as text ({len(X)} strings, one a sample), but "
+            "each link reads X with the earlier links' outputs as columns added to it, "
+            "which text has none of; vectorize the text in front of the chain: "
+            "make_pipeline(TfidfVectorizer(), TaskChainClassifier(...))."
+        )
+
     # ------------------------------------------------------------------------ orders
     def _resolve_orders(self, rng):
         schema = self.schema_
@@ -1445,9 +1487,10 @@ class LabelProductClassifier(_BaselineMethods):
 
     ``predict_proba`` marginalises the combination probabilities back to per-task
     probabilities, a gated task's conditional on its gate being on. By default
-    (``decode="joint"``) ``predict`` returns the most probable combination: the classic
-    label-powerset prediction, which never predicts an unseen combination and is what
-    maximises the expected exact match. ``decode="independent"`` lets each task take its
+    (``decode="joint"``) ``predict`` returns the combination that the model predicts
+    (its own ``predict``, the most probable combination for most classifiers): the
+    classic label-powerset prediction, which never predicts an unseen combination and
+    is what maximises the expected exact match. ``decode="independent"`` lets each task take its
     own most probable marginal value instead.
 
     A sample with a missing label (on an applicable task) has no combination: it is left
@@ -1465,8 +1508,9 @@ class LabelProductClassifier(_BaselineMethods):
     encoder : StructuredLabelEncoder, default=None
         An encoder to clone and fit instead of ``StructuredLabelEncoder(tasks=tasks)``.
     decode : {"joint", "independent"} or decoder object, default="joint"
-        ``"joint"``: the most probable combination. ``"independent"`` or a decoder object:
-        applied to the marginal per-task probabilities.
+        ``"joint"``: the combination the model predicts (its own ``predict``).
+        ``"independent"`` or a decoder object: applied to the marginal per-task
+        probabilities.
 
     Attributes
     ----------
@@ -1539,9 +1583,10 @@ class LabelProductClassifier(_BaselineMethods):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training samples; a sparse matrix, or a DataFrame (strings, categories
-            and gaps included, for a base estimator that reads them), is passed on to
-            the base estimator as it is.
+            Training samples; a sparse matrix, a DataFrame (strings, categories
+            and gaps included, for a base estimator that reads them), or text (a list,
+            array or Series of strings, one a sample, for a base Pipeline that
+            vectorizes it), is passed on to the base estimator as it is.
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
             Structured labels (``Y``) in any form :class:`~sklearn_mtl.StructuredLabelEncoder`
             reads. Samples with a missing applicable label are left out (with a warning).
@@ -1635,7 +1680,8 @@ class LabelProductClassifier(_BaselineMethods):
     def predict_encoded(self, X):
         """Predictions as :class:`~sklearn_mtl.EncodedLabels` (codes, blocks, masks).
 
-        With ``decode="joint"``, the most probable training combination of each sample.
+        With ``decode="joint"``, the training combination that the model of the
+        combinations predicts for each sample (its own ``predict``).
 
         Parameters
         ----------
@@ -1651,7 +1697,11 @@ class LabelProductClassifier(_BaselineMethods):
         if isinstance(self.decode, str) and self.decode == "joint":
             check_is_fitted(self)
             X = self._validate_X(X, reset=False)
-            best = np.argmax(self._combination_proba(X), axis=1)
+            # the model's own predict, as a label powerset built by hand decides (an
+            # SVC(probability=True) by its decision function, a threshold held); the
+            # most probable combination for a model that predicts its probabilities'
+            # argmax (logistic regression, forests, boosted trees)
+            best = _codes(None, self.estimator_.predict(X))
             return self.combinations_[best]
         return super().predict_encoded(X)
 

@@ -18,7 +18,8 @@ The graph has one output per task, named after it:
     :class:`~sklearn_mtl.JointDecoder`, or ``"auto"`` when it picks decoding over the
     combinations seen in training) gets the codes of each sample's most probable
     combination, scored as ``JointDecoder`` scores them (with the network's combination
-    probe where ``predict`` uses it). Left out, with a warning, for a decoder of another
+    probe where ``predict`` uses it; a ``LabelProductClassifier``'s: the combination its
+    model predicts, as ``predict`` takes it). Left out, with a warning, for a decoder of another
     class, or one that searches more than ``MAX_ONNX_COMBINATIONS`` combinations.
 
 The network part goes through ``torch.onnx.export`` of the whole ``net_.module_`` (with the
@@ -206,7 +207,8 @@ def export_onnx(
             "another part of the pipeline; rename the task or the pipeline's inputs."
         )
     joint = _joint_plan(estimator, decoder) if labels else None
-    _set_metadata(onnx, onx, schema, thresholds, labels=labels, joint=joint)
+    _set_metadata(onnx, onx, schema, thresholds, labels=labels, joint=joint,
+                  columns=_single_input_columns(model, onx))
     if quantize:
         onx = _quantize(onx)
     if check and X_sample is not None and not quantize:
@@ -380,7 +382,9 @@ def run_onnx(onnx_model, X):
     """Run an exported model with onnxruntime; ``{output name: array}``.
 
     A DataFrame feeds one input per column when the graph has one per column, else its
-    values feed the single input, each cast to the input's type: a gap of a nullable
+    values feed the single input, its columns taken by name in the order the model was
+    fitted on (the metadata's ``"columns"``; an ``OnnxExportError`` names one that is
+    missing), each cast to the input's type: a gap of a nullable
     column (``pd.NA``) as NaN; a number that is not whole for an int64 input raises an
     ``OnnxExportError`` naming the column, rather than be truncated.
     """
@@ -418,8 +422,31 @@ def onnx_inputs(session, X):
             feeds[inp.name] = _as_input_type(_plain_values(column, inp.type), inp.type,
                                              f"column {inp.name!r}").reshape(-1, 1)
         return feeds
+    columns = _metadata_columns(session)
+    if hasattr(X, "columns") and columns is not None:
+        # the columns the model was fitted on, in its order, whatever the table's order
+        # (predict refuses another order; the graph would read it silently)
+        by_name = {str(c): c for c in X.columns}
+        missing = [c for c in columns if c not in by_name]
+        if missing:
+            raise OnnxExportError(
+                f"The ONNX model reads the columns {columns} (as one matrix input "
+                f"{inputs[0].name!r}); X lacks {missing} (it has "
+                f"{list(map(str, X.columns))})."
+            )
+        X = X[[by_name[c] for c in columns]]
     return {inputs[0].name: _as_input_type(_plain_values(X, inputs[0].type), inputs[0].type,
                                            f"input {inputs[0].name!r}")}
+
+
+def _metadata_columns(session):
+    """The training columns a graph of one matrix input reads, in order, from its
+    metadata (``"columns"`` of ``sklearn_mtl_schema``), or None where it has none."""
+    meta = session.get_modelmeta().custom_metadata_map
+    try:
+        return json.loads(meta["sklearn_mtl_schema"]).get("columns")
+    except (KeyError, ValueError, AttributeError):
+        return None
 
 
 def _is_time_like(column):
@@ -835,7 +862,7 @@ def _base_estimators(estimator):
 
 
 def _product_mode(estimator, decoder):
-    """Whether ``predict`` is a LabelProductClassifier's most probable combination."""
+    """Whether ``predict`` is the combination a LabelProductClassifier's model predicts."""
     from ._baselines import LabelProductClassifier
 
     return (isinstance(estimator, LabelProductClassifier) and isinstance(decoder, str)
@@ -895,10 +922,12 @@ def _skl2onnx_message(model, exc):
         shown = repr(failed) if len(repr(failed)) <= 80 else type(failed).__name__
         where = f" It failed converting {shown}."
     if _reads_like_the_command_line(model):
+        read = _command_line_columns(model)
         where += (
-            " This baseline reads text and date columns the way `sklearn-mtl fit` builds "
-            "it (text as categories, the rare ones pooled; dates as days), through steps "
-            "skl2onnx cannot convert. The mtl model of the same file exports, its own "
+            f" This baseline reads {read or 'text, bool and date columns'} the way "
+            "`sklearn-mtl fit` builds it (text, category and bool columns as categories, "
+            "the rare ones pooled; dates as days), through steps skl2onnx cannot convert. "
+            "The mtl model of the same file exports, its own "
             "preprocessing in the graph (unless it reads the labels of repeated rows, "
             "lookup_tasks_: then fit MultiTaskClassifier(lookup=None) in Python and save "
             "it); or fit the baseline on the numeric columns (--features)."
@@ -936,6 +965,19 @@ def _reads_like_the_command_line(model):
         if getattr(func, "__module__", None) == "sklearn_mtl.cli":
             return True
     return False
+
+
+def _command_line_columns(model):
+    """Which columns the command line's baseline preprocessing reads through its own
+    steps ("the columns ['flag'] as categories and ['when'] as days"), or None: the
+    ColumnTransformer of ``sklearn_mtl.cli.baseline_preprocessing``, by its step names."""
+    first = model.steps[0][1] if hasattr(model, "steps") else None
+    found = {name: list(map(str, columns))
+             for name, _, columns in getattr(first, "transformers_", ())
+             if name in ("other", "times") and len(columns)}
+    parts = [f"the columns {found['other']} as categories" if "other" in found else "",
+             f"the columns {found['times']} as days" if "times" in found else ""]
+    return " and ".join(p for p in parts if p) or None
 
 
 def _name_inputs(onx, names):
@@ -983,7 +1025,21 @@ def _graphs(graph):
                 yield from _graphs(sub)
 
 
-def _set_metadata(onnx, onx, schema, thresholds, *, labels, joint=None):
+def _single_input_columns(model, onx):
+    """The training columns, in order, that a graph of one matrix input reads (the
+    model's ``feature_names_in_``), or None: a graph of one input per column, or a
+    model fitted without column names. ``run_onnx`` feeds a table's columns by these
+    names, as ``predict`` checks them, not by their position in the table."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None or len(onx.graph.input) != 1:
+        return None
+    names = [str(c) for c in names]
+    if len(names) == 1 and onx.graph.input[0].name == names[0]:
+        return None  # one input per column: a table of one column
+    return names
+
+
+def _set_metadata(onnx, onx, schema, thresholds, *, labels, joint=None, columns=None):
     from . import __version__
 
     def plain(values):
@@ -1001,7 +1057,9 @@ def _set_metadata(onnx, onx, schema, thresholds, *, labels, joint=None):
         })
     entries = {
         "sklearn_mtl_version": __version__,
-        "sklearn_mtl_schema": json.dumps({"tasks": tasks}, default=str),
+        "sklearn_mtl_schema": json.dumps(
+            {"tasks": tasks, **({} if columns is None else {"columns": columns})},
+            default=str),
         "sklearn_mtl_labels": (
             "<task>_label: index in the task's classes; -2 where the task's gate is off"
             if labels else "none (the estimator's decoding is not in the graph)"
@@ -1569,9 +1627,11 @@ def _parse(scope, model, inputs, custom_parsers=None):
                 ) from exc
             subs.append(outs[1])
             decided.append(outs[0])
-        # then each model's labels, where predict is each model's own predict
+        # then each model's labels, where predict is each model's own predict (a
+        # label product's joint predict: its model's label, a combination's index)
         operator.inputs = list(operator.inputs) + subs + (
-            decided if labels and _decided_by_models(model, estimator) else [])
+            decided if labels and (_decided_by_models(model, estimator)
+                                   or _product_mode(estimator, decoder)) else [])
     for name, kind, width in _outputs(estimator.schema_, labels):
         shape = [None] if width is None else [None, width]
         dtype = FloatTensorType(shape) if kind == "float" else Int64TensorType(shape)
@@ -1688,12 +1748,12 @@ def _convert(scope, operator, container):
     schema = estimator.schema_
     n = len(schema)
     proba_names = [v.full_name for v in operator.outputs[:n]]
-    probe = combinations = decisions = None
+    probe = decisions = None
     if isinstance(estimator, MultiTaskClassifier):
         probe = _convert_network(scope, operator, container, estimator, proba_names)
     elif isinstance(estimator, LabelProductClassifier):
-        combinations = _convert_product(scope, container, estimator,
-                                        operator.inputs[1].full_name, proba_names)
+        _convert_product(scope, container, estimator, operator.inputs[1].full_name,
+                         proba_names)
     elif isinstance(estimator, TaskChainClassifier):
         decisions = _convert_chain(scope, container, estimator,
                                    operator.inputs[0].full_name, proba_names)
@@ -1707,10 +1767,9 @@ def _convert(scope, operator, container):
     if not _decided_by_models(operator.raw_operator, estimator):
         decisions = None  # decided from the probabilities, as predict does
     joint = None
-    if _product_mode(estimator, decoder):  # the most probable of its combinations
+    if _product_mode(estimator, decoder):  # the combination its model predicts
         combos = estimator.combinations_
-        joint = (combos.codes, node("ArgMax", [combinations], axis=1, keepdims=0),
-                 combos.multilabel)
+        joint = (combos.codes, operator.inputs[2].full_name, combos.multilabel)
     else:
         plan = _joint_plan(estimator, decoder)
         if plan is not None:
@@ -2255,13 +2314,20 @@ def _add_labels(scope, container, schema, thresholds, proba_names, label_names, 
             block = np.asarray(blocks[task.name], dtype=np.int64)
             code = node("Gather", [const(block, np.int64), best], axis=0)
         else:
-            thr = np.asarray(thresholds.get(task.name, 0.5), dtype=np.float32)
+            # predict compares the float32 probabilities with the threshold as NumPy
+            # promotes it: in float32 for a Python float, in float64 for a NumPy float or
+            # an array (the tuner's multilabel thresholds). A float64 threshold rounded
+            # to float32 can land on a probability and flip its label: compare in float64,
+            # the threshold rounded as predict rounds it.
+            thr = thresholds.get(task.name, 0.5)
+            thr = np.asarray(thr, dtype=np.result_type(np.float32, thr)).astype(np.float64)
+            proba64 = node("Cast", [proba], to=TensorProto.DOUBLE)
             if task.kind == "binary":
-                column = node("Gather", [proba, const(1, np.int64)], axis=1)
-                above = node("Greater", [column, const(thr.reshape(()), np.float32)])
+                column = node("Gather", [proba64, const(1, np.int64)], axis=1)
+                above = node("Greater", [column, const(thr.reshape(()), np.float64)])
             else:
-                above = node("Greater", [proba, const(np.broadcast_to(
-                    thr, (len(task.classes),)), np.float32)])
+                above = node("Greater", [proba64, const(np.broadcast_to(
+                    thr, (len(task.classes),)), np.float64)])
             code = node("Cast", [above], to=TensorProto.INT64)
         if task.gate is not None and not from_combination:
             parent = decided[task.gate[0]]

@@ -202,6 +202,9 @@ def test_label_product_marginals_by_hand():
         def predict_proba(self, X):
             return np.tile([0.5, 0.2, 0.3], (len(X), 1))
 
+        def predict(self, X):  # (decode="joint" takes the model's own predict)
+            return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
     X = np.array([[0.0], [1.0], [2.0]])
     Y = pd.DataFrame({"car": ["no", "yes", "yes"], "color": [None, "blue", "red"]})
     tasks = [Task("car"), Task("color", gate=("car", "yes"))]
@@ -1221,3 +1224,99 @@ def test_partial_fit_checks_a_later_batch_as_the_first():
     with pytest.raises(ValueError, match=r"sample_weight\[3\] is -1.0; expected finite, "
                                          "non-negative"):
         clf.partial_fit(X[:10], Y[:10], sample_weight=w)
+
+
+@pytest.mark.parametrize("form", [list, np.array, pd.Series])
+@pytest.mark.parametrize("Est", [IndependentTaskClassifier, LabelProductClassifier])
+def test_text_goes_to_a_base_estimator_that_vectorizes_it(Est, form):
+    """Text, one string a sample, reaches a base Pipeline that starts with a
+    TfidfVectorizer, as MultiOutputClassifier passes it (it was read as rows of
+    characters: "X is ragged"); missing labels leave their documents out."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.RandomState(0)
+    words = np.array("apple banana cherry dog eel fox goat hat ice jam".split())
+    docs = [" ".join(rng.choice(words, 5)) for _ in range(60)]
+    Y = np.array([["apple" in d, "dog" in d] for d in docs], dtype=int)
+    base = make_pipeline(TfidfVectorizer(), lr())
+    ours = Est(base).fit(form(docs), Y)
+    if Est is IndependentTaskClassifier:
+        ref = MultiOutputClassifier(base).fit(docs, Y)
+        np.testing.assert_array_equal(ours.predict(form(docs)), ref.predict(docs))
+        for p, q in zip(ours.predict_proba(form(docs)), ref.predict_proba(docs), strict=True):
+            np.testing.assert_allclose(p, q)
+    else:
+        hand = clone(base).fit(docs, Y[:, 0] * 2 + Y[:, 1]).predict(docs)
+        np.testing.assert_array_equal(ours.predict(form(docs)),
+                                      np.column_stack([hand // 2, hand % 2]))
+    Y_missing = Y.astype(float)
+    Y_missing[::5, 1] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the product's left-out samples
+        assert Est(base).fit(form(docs), Y_missing).predict(form(docs[:2])).shape == (2, 2)
+
+
+def test_chain_asks_for_the_vectorizer_in_front_of_it():
+    docs = ["red apple", "green apple", "red dog", "big dog"] * 5
+    Y = np.array([["apple" in d, "red" in d] for d in docs], dtype=int)
+    with pytest.raises(ValueError, match=r"text \(20 strings.*TfidfVectorizer\(\), "
+                                         r"TaskChainClassifier"):
+        TaskChainClassifier(lr()).fit(docs, Y)
+    numbers = IndependentTaskClassifier(lr()).fit(np.eye(20)[:, :3], Y)
+    with pytest.raises(ValueError, match="expecting 3 features"):  # not "X is ragged"
+        numbers.predict(docs)
+
+
+@pytest.mark.filterwarnings("ignore:The `probability` parameter:FutureWarning")
+def test_label_product_predicts_the_combination_its_model_predicts():
+    """decode="joint" is the model's own predict over the combinations, as a label
+    powerset built by hand decides: an SVC(probability=True) by its decision function
+    (it took the argmax of the probabilities, another combination on some samples);
+    its ONNX graph's labels too."""
+    from sklearn.svm import SVC
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 4)).astype(np.float32)
+    Y = np.where(X[:, :3] + rng.normal(size=(60, 3)) * 0.5 > 0, 2, 1)
+    svc = SVC(probability=True, random_state=0)
+    ours = LabelProductClassifier(svc).fit(X, Y)
+    hand = clone(svc).fit(X, [f"{a}{b}{c}" for a, b, c in Y]).predict(X)
+    np.testing.assert_array_equal(ours.predict(X), [[int(ch) for ch in h] for h in hand])
+    proba = ours.estimator_.predict_proba(X)
+    assert (proba.argmax(axis=1) != ours.estimator_.predict(X)).any()  # where it differs
+    if all(importlib.util.find_spec(m) for m in ("skl2onnx", "onnxruntime")):
+        import onnxruntime as ort
+
+        from sklearn_mtl import export_onnx
+
+        session = ort.InferenceSession(export_onnx(ours, X_sample=X[:5]).SerializeToString())
+        out = dict(zip([o.name for o in session.get_outputs()],
+                       session.run(None, {session.get_inputs()[0].name: X}), strict=True))
+        labels = np.column_stack([out[f"task{j}_label"] for j in range(3)])
+        np.testing.assert_array_equal(labels, ours.predict_encoded(X).codes)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+def test_weights_refused_by_a_pipeline_say_how_to_pass_them(Est):
+    """A Pipeline's fit takes no sample_weight (refused, as MultiOutputClassifier
+    refuses it); the error names the step parameter that weighs its last step."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3)) * 3 + 1
+    Y = (X > 1).astype(int)
+    Y[::3, 1] = 1 - Y[::3, 1]
+    w = rng.uniform(0.1, 2, 40)
+    pipe = make_pipeline(StandardScaler(), lr())
+    with pytest.raises(ValueError, match=r"Pipeline does not support sample weights\. Pass "
+                                         r"them to its last step as "
+                                         r"logisticregression__sample_weight=w"):
+        Est(pipe).fit(X, Y, sample_weight=w)
+    ours = Est(pipe).fit(X, Y, logisticregression__sample_weight=w).predict_proba(X)
+    if Est is not TaskChainClassifier:  # (the chain's scaler scales its links' outputs too)
+        scaled = StandardScaler().fit_transform(X)
+        ref = Est(lr()).fit(scaled, Y, sample_weight=w).predict_proba(scaled)
+        for p, q in zip(ours, ref, strict=True):
+            np.testing.assert_allclose(p, q)

@@ -729,7 +729,8 @@ def test_export_of_a_baseline_fitted_on_text_columns_says_why_not(dated_csv, tmp
     assert cli.main(["export", str(out), "--onnx", str(tmp_path / "m.onnx"), "--sample",
                      str(new)]) == 2
     err = capsys.readouterr().err
-    assert "reads text and date columns the way `sklearn-mtl fit` builds it" in err
+    assert ("reads the columns ['shop'] as categories and the columns ['day'] as days "
+            "the way `sklearn-mtl fit` builds it") in err
     assert "The mtl model of the same file exports" in err
     assert not (tmp_path / "m.onnx").exists()
 

@@ -1,5 +1,7 @@
 """ONNX export: per-task outputs, parity with predict_proba, labels with gates, errors."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -1177,3 +1179,74 @@ def test_a_frozen_model_exports_as_the_model_it_wraps(kind, car_model):
         np.testing.assert_array_equal(out[f"{task.name}_label"], codes[:, j])
     np.testing.assert_array_equal(out["big_label"], out["big_probability"][:, 1] > 0.9)
     assert tuner.estimator_ is frozen  # the user's tuner is left as it was
+
+
+@pytest.mark.parametrize("kind", ["network", "scaler pipeline"])
+def test_run_onnx_takes_a_tables_columns_by_name_for_a_single_input(kind):
+    # a graph of one matrix input read a table's columns by position: columns in
+    # another order gave other probabilities silently (predict refuses that order)
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(3, 10, 60),
+                      "c": rng.randint(0, 3, 60).astype(float)})
+    Y = pd.DataFrame({"t": (X["a"] > 0).astype(int), "u": (X["b"] > 3).astype(int)})
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=3, decode="independent",
+                              random_state=0)
+    model = (clf if kind == "network" else make_pipeline(StandardScaler(), clf)).fit(X, Y)
+    onx = export_onnx(model, X_sample=X.head())
+    assert len(onx.graph.input) == 1
+    meta = {p.key: p.value for p in onx.metadata_props}
+    assert json.loads(meta["sklearn_mtl_schema"])["columns"] == ["a", "b", "c"]
+    expected = model.predict_proba(X, task="t")
+    for table in (X[["c", "b", "a"]], X.assign(z=1.0)[["z", "b", "a", "c"]]):
+        np.testing.assert_allclose(run_onnx(onx, table)["t_probability"], expected,
+                                   atol=ATOL, rtol=0)
+    with pytest.raises(OnnxExportError, match=r"lacks \['a'\]"):
+        run_onnx(onx, X.rename(columns={"a": "A"}))
+    # an array is fed as it is, in the order of the training columns
+    np.testing.assert_allclose(run_onnx(onx, X.to_numpy())["t_probability"], expected,
+                               atol=ATOL, rtol=0)
+
+
+def test_thresholds_between_two_float32_probabilities_give_predicts_labels():
+    # the graph compared the float32 probabilities with the thresholds rounded to
+    # float32, where predict compares a multilabel task's (float64 array) thresholds in
+    # float64: a threshold just below a probability rounded onto it and flipped the label
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"f": rng.normal(size=60), "g": rng.normal(size=60)})
+    Y = pd.DataFrame({"b": (X["f"] > 0).astype(int),
+                      "ml": [{"x"} if v > 0 else {"y"} for v in X["g"]]})
+    tuner = TaskThresholdTuner(MultiTaskClassifier(
+        tasks=[Task("b"), Task("ml", kind="multilabel")], hidden_layer_sizes=(8,),
+        max_epochs=3, decode="independent", random_state=0), cv=2).fit(X, Y)
+    p_b = tuner.predict_proba(X, task="b")[:, 1]
+    p_ml = tuner.predict_proba(X, task="ml")
+
+    def below(p):  # a quarter of float32's spacing below p: float32 rounds it to p
+        p = np.float64(p)
+        return p - (p - np.float64(np.nextafter(np.float32(p), np.float32(-1)))) / 4
+
+    for thr_b in (below(p_b[0]), float(below(p_b[0]))):  # NumPy's float64 and Python's
+        tuner.thresholds_ = {"b": thr_b,
+                             "ml": np.array([below(p_ml[0, 0]), below(p_ml[1, 1])])}
+        out = run_onnx(export_onnx(tuner, X_sample=X.head()), X)
+        codes = tuner.predict_encoded(X).codes
+        np.testing.assert_array_equal(out["b_label"], codes[:, 0])
+        np.testing.assert_array_equal(out["ml_label"],
+                                      tuner.predict_encoded(X).multilabel["ml"])
+
+
+def test_a_command_line_baseline_refused_for_a_bool_column_names_it(tmp_path):
+    # a baseline that `sklearn-mtl fit` built on numbers and a bool column was refused
+    # as one that "reads text and date columns", which the table did not have
+    from sklearn_mtl import cli, load
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"x": rng.normal(size=40), "flag": rng.rand(40) > 0.5})
+    frame["kind"] = np.where(frame["x"] > 0, "p", "q")
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    assert cli.main(["fit", "--data", str(tmp_path / "train.csv"), "--targets", "kind",
+                     "--model", "independent", "--out", str(tmp_path / "m.mtl"),
+                     "--quiet"]) == 0
+    with pytest.raises(OnnxExportError, match=r"reads the columns \['flag'\] as categories "
+                                              r"the way `sklearn-mtl fit` builds it"):
+        export_onnx(load(tmp_path / "m.mtl"), X_sample=frame[["x", "flag"]])
