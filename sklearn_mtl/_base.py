@@ -362,9 +362,16 @@ def _given_classes(Y, classes):
     if len(names) == 1 and len(classes) > 0 and np.ndim(classes[0]) == 0:
         classes = [classes]  # a 1-D y: one array of classes
     if len(classes) != len(names):
+        flat = len(names) > 1 and all(np.ndim(c) == 0 for c in classes)
         raise ValueError(
             f"classes has {len(classes)} entries, but Y has {len(names)} tasks {names}; "
             "expected one array of classes per task."
+            # scikit-learn's learning_curve(exploit_incremental_learning=True) passes
+            # np.unique(Y): the classes of every task pooled, which names none's own
+            + (" A flat array of classes, such as np.unique(Y) (what scikit-learn's "
+               "learning_curve passes with exploit_incremental_learning=True), does "
+               "not say which task each class is of: give {task: classes}, or use "
+               "learning_curve without exploit_incremental_learning." if flat else "")
         )
     for name, values in zip(names, classes, strict=True):
         if np.ndim(values) != 1:
@@ -547,6 +554,8 @@ def _check_no_time_columns(estimator, X):
 def _ragged_row(X):
     """A message naming the first row of a ragged ``X`` (rows of unequal lengths), or None."""
     if not isinstance(X, (list, tuple)) or not X:
+        return None
+    if all(isinstance(row, str) for row in X):  # text, one string a sample: not ragged
         return None
     try:
         lengths = [len(row) for row in X]

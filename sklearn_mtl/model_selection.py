@@ -35,13 +35,14 @@ class MultiTaskStratifiedKFold(_BaseKFold):
     first fold, or a random one with ``shuffle=True``). Each class of a binary or
     multiclass task and each label of a multilabel task counts as one label. A missing
     or gated-off label counts for nothing, so its sample still goes to a fold (by the
-    labels it has) and never raises. Regression tasks are ignored. A task whose labels
-    show a single class (such as an outer training fold of nested cross-validation
-    without a rare class) counts that class, and one without any label nothing: they are
-    split, as scikit-learn's ``StratifiedKFold`` splits a ``y`` of one class, and left
-    for the estimators' ``fit`` to refuse. A label with fewer samples than ``n_splits``
-    warns in ``StratifiedKFold``'s words ("The least populated class in y has only ...
-    members"), followed by the labels it concerns.
+    labels it has) and never raises. Regression tasks are ignored (without ``tasks``, a
+    column of non-integral numbers, which only a regression task holds, is read as
+    one). A task whose labels show a single class (such as an outer training fold of
+    nested cross-validation without a rare class) counts that class, and one without any
+    label nothing: they are split, as scikit-learn's ``StratifiedKFold`` splits a ``y``
+    of one class, and left for the estimators' ``fit`` to refuse. A label with fewer
+    samples than ``n_splits`` warns in ``StratifiedKFold``'s words ("The least populated
+    class in y has only ... members"), followed by the labels it concerns.
 
     ``Y`` is read by :class:`~sklearn_mtl.StructuredLabelEncoder` (any form an
     estimator takes: a DataFrame with NaN, an array, a multi-hot matrix, label sets),
@@ -171,8 +172,9 @@ class MultiTaskStratifiedGroupKFold(GroupsConsumerMixin, MultiTaskStratifiedKFol
     the folds' sizes only, may put it all in one fold and leave the others' training
     samples without it. It is the multi-task form of scikit-learn's
     :class:`~sklearn.model_selection.StratifiedGroupKFold`. Missing and gated-off labels
-    count for nothing; regression tasks are ignored. A label with fewer samples than
-    ``n_splits`` warns, as ``StratifiedGroupKFold`` warns of such a class.
+    count for nothing; regression tasks are ignored (as in
+    :class:`MultiTaskStratifiedKFold`, also undeclared ones). A label with fewer samples
+    than ``n_splits`` warns, as ``StratifiedGroupKFold`` warns of such a class.
 
     Parameters
     ----------
@@ -425,10 +427,16 @@ def _splitting_tasks(Y, tasks, gated_labels="raise"):
             # what the encoder infers, as it infers it with gated_labels="mask"
             return _complete_task(task, raw, applies=rows)
 
-        return _complete_in_gate_order(reader.tasks, columns, complete)
-    completed = [_shown_classes(task, columns[task.name], gated.get(task.name, ()))
-                 for task in reader.tasks]
-    if all(new is old for new, old in zip(completed, reader.tasks, strict=True)):
+        completed = _complete_in_gate_order(reader.tasks, columns, complete)
+    else:
+        completed = [_shown_classes(task, columns[task.name], gated.get(task.name, ()))
+                     for task in reader.tasks]
+        if all(new is old for new, old in zip(completed, reader.tasks, strict=True)):
+            return tasks
+    if all(new.kind == "regression" and old.kind is None
+           for new, old in zip(completed, reader.tasks, strict=True)):
+        # Nothing but continuous values: nothing to stratify on, which the encoder says
+        # (as StratifiedKFold refuses a continuous y), rather than folds of KFold.
         return tasks
     return completed
 
@@ -453,6 +461,11 @@ def _shown_classes(task, raw, gate_values):
     else:
         values = np.asarray(raw, dtype=object)
         shown = list(pd.unique(values[~np.asarray(pd.isna(values), dtype=bool)]))
+        if task.kind is None and _continuous(shown):
+            # Only a regression task holds such values (the encoder refuses them as
+            # classes), and regression tasks are not stratified on: read it as one, so
+            # that a splitter without tasks= splits the Y of an estimator that declares it.
+            return task._replace(kind="regression")
     if len(shown) >= 2 or any(_non_integral(v) for v in shown):
         return task  # the encoder infers it (or refuses continuous values)
     shown += sorted((v for v in gate_values if v not in shown), key=repr)
@@ -464,6 +477,14 @@ def _shown_classes(task, raw, gate_values):
 
 def _non_integral(value):
     return isinstance(value, (float, np.floating)) and not float(value).is_integer()
+
+
+def _continuous(values):
+    """Whether ``values`` are all real numbers, one of them not integral: a regression
+    target's values, which no classification task can hold."""
+    return any(_non_integral(v) for v in values) and all(
+        isinstance(v, (int, float, np.integer, np.floating))
+        and not isinstance(v, (bool, np.bool_)) for v in values)
 
 
 @validate_params(
@@ -647,10 +668,13 @@ def fold_splits(cv, X, encoded, groups=None, random_state=0):
     reads: a binary or multiclass task's codes (a missing label one more value), a
     multilabel task's 0/1 matrix, a regression task's values (so that a
     ``StratifiedKFold`` refuses those two, as scikit-learn's refuses them, rather than
-    stratify on a constant); every splitter gets ``groups``.
+    stratify on a constant); every splitter gets ``groups``. ``None`` is the default 5
+    folds, as in scikit-learn.
     """
     from sklearn.model_selection import check_cv
 
+    if cv is None:  # scikit-learn's None: its default number of folds
+        cv = 5
     if isinstance(cv, Integral) and not isinstance(cv, bool):
         if cv < 2:
             raise ValueError(f"cv must be at least 2 folds; got {cv}.")
@@ -707,11 +731,12 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
         Samples.
     Y : DataFrame, array-like, sparse matrix, multi-hot matrix or list of sets
         Structured labels, in any form the estimator takes.
-    cv : int, cross-validation generator or iterable, default=5
-        As in :func:`~sklearn_mtl.compare`: an int is the number of folds of a shuffled
-        :class:`MultiTaskStratifiedKFold` seeded with ``random_state`` (with ``groups``:
-        of a shuffled :class:`MultiTaskStratifiedGroupKFold`); else a splitter or an
-        iterable of (train, test) index arrays. The test folds must partition the samples.
+    cv : int, cross-validation generator, iterable or None, default=5
+        As in :func:`~sklearn_mtl.compare`: ``None`` is 5, as in scikit-learn; an int is
+        the number of folds of a shuffled :class:`MultiTaskStratifiedKFold` seeded with
+        ``random_state`` (with ``groups``: of a shuffled
+        :class:`MultiTaskStratifiedGroupKFold`); else a splitter or an iterable of
+        (train, test) index arrays. The test folds must partition the samples.
     method : {"predict", "predict_proba", "predict_log_proba", "decision_function"}, \
             default="predict"
         The estimator's method to call on each test fold.

@@ -1206,3 +1206,101 @@ def test_task_scorer_of_text_labels_without_a_positive_class_says_how_to_name_it
         make_task_scorer(skm.make_scorer(skm.average_precision_score, pos_label=1,
                                          response_method="predict_proba"),
                          task="a")(model, X, Y)
+
+
+def test_task_scorer_takes_decision_function_where_scikit_learns_scorer_does():
+    # "roc_auc", "average_precision" and "top_k_accuracy" take decision_function first,
+    # as scikit-learn's scorers do on a classifier of the column (before: always
+    # predict_proba, a different average precision of a multiclass task, and an
+    # AttributeError on a LinearSVC, which has no predict_proba).
+    from sklearn.svm import LinearSVC
+
+    from sklearn_mtl import IndependentTaskClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(90, 3)
+    Y = pd.DataFrame({
+        "car": np.where(X[:, 0] + rng.randn(90) > 0, "yes", "no"),
+        "color": np.array(["r", "g", "b"])[(X[:, 1] > 0).astype(int) + (X[:, 2] > 0.5)],
+    })
+    tasks = [Task("car", classes=["yes", "no"]), Task("color", classes=["r", "g", "b"])]
+    ap_yes = skm.make_scorer(skm.average_precision_score, pos_label="yes",
+                             response_method=("decision_function", "predict_proba"))
+    for base in (LogisticRegression(), LinearSVC()):
+        model = IndependentTaskClassifier(base, tasks=tasks).fit(X, Y)
+        for task, metrics in [("car", ["roc_auc", ap_yes]),
+                              ("color", ["average_precision", "top_k_accuracy"])]:
+            column = clone(base).fit(X, Y[task])
+            for metric in metrics:
+                scorer = skm.get_scorer(metric) if isinstance(metric, str) else metric
+                assert make_task_scorer(metric, task=task)(model, X, Y) == pytest.approx(
+                    scorer(column, X, Y[task]), abs=1e-12), (base, task, metric)
+    # without predict_proba, a scorer that needs it names the estimator and the task
+    with pytest.raises(AttributeError, match=r"IndependentTaskClassifier has none of the "
+                       r"following attributes: predict_proba\. 'neg_log_loss' of task 'car'"):
+        make_task_scorer("neg_log_loss", task="car")(model, X, Y)
+
+
+def test_indicator_task_scorer_takes_decision_function_where_scikit_learns_scorer_does():
+    # task="labels" of a model fitted on a 0/1 indicator matrix: scikit-learn's "roc_auc"
+    # reads the model's decision_function (before: an AttributeError on a LinearSVC)
+    from sklearn.datasets import make_multilabel_classification
+    from sklearn.svm import LinearSVC
+
+    from sklearn_mtl import IndependentTaskClassifier
+
+    X, Y = make_multilabel_classification(n_samples=80, n_classes=4, random_state=0)
+    model = IndependentTaskClassifier(LinearSVC()).fit(X, Y)
+    decision = model.decision_function(X)
+    assert make_task_scorer("roc_auc", task="labels")(model, X, Y) == pytest.approx(
+        skm.roc_auc_score(Y, decision), abs=1e-12)
+    assert make_task_scorer("average_precision", task="labels")(model, X, Y) == (
+        pytest.approx(skm.average_precision_score(Y, decision), abs=1e-12))
+    with pytest.raises(AttributeError, match=r"IndependentTaskClassifier has none of the "
+                       r"following attributes: predict_proba\. 'neg_log_loss' of task "
+                       r"'labels'"):
+        make_task_scorer("neg_log_loss", task="labels")(model, X, Y)
+
+
+def test_sparse_or_tensor_predictions_for_a_frame_truth_read_as_their_dense_twin():
+    # a DataFrame of 0/1 label columns against the CSR matrix that a model fitted on a
+    # sparse indicator predicts, or a tensor (before: a TypeError from pandas.concat)
+    import scipy.sparse as sparse
+    import torch
+
+    Y = np.array([[0, 1, 1], [1, 0, 0], [1, 1, 0], [0, 0, 1]])
+    P = np.array([[0, 1, 0], [1, 0, 0], [1, 0, 0], [1, 0, 1]])
+    Y_true = pd.DataFrame(Y, columns=["a", "b", "c"])
+    for pred in (sparse.csr_matrix(P), sparse.csr_array(P), torch.tensor(P)):
+        assert hamming_loss(Y_true, pred) == skm.hamming_loss(Y, P) == 0.25
+        assert exact_match_score(Y_true, pred) == exact_match_score(Y_true, P) == 0.25
+        pd.testing.assert_series_equal(task_f1_score(Y_true, pred),
+                                       task_f1_score(Y_true, P))
+    one = Y_true[["a"]]
+    assert exact_match_score(one, torch.tensor(P[:, 0])) == exact_match_score(one, P[:, 0])
+
+
+def test_scorers_refuse_y_of_another_length_or_other_columns_naming_y():
+    # a y shorter than X scored the first rows' predictions against it (make_task_scorer
+    # of "roc_auc": a silent number), or named Y_pred, which the user did not pass
+    from sklearn_mtl import IndependentTaskClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 3)
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "x", "y"),
+                      "b": np.where(X[:, 1] > 0, "u", "v")})
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    scorers = [exact_match_scorer, make_task_scorer("f1_macro", task="a"),
+               make_task_scorer("roc_auc", task="a"), make_task_scorer("neg_log_loss", task="a")]
+    for scorer in scorers:
+        for X_, Y_ in [(X, Y[:30]), (X, Y[:30].to_numpy()), (X[:30], Y)]:
+            with pytest.raises(ValueError, match=r"inconsistent numbers of samples: "
+                               rf"\[{len(X_)}, {len(Y_)}\] \(X has {len(X_)} samples, "
+                               rf"y {len(Y_)}\)"):
+                scorer(model, X_, Y_)
+    with pytest.raises(ValueError, match=r"y has the columns \['a', 'b', 'c'\], but "
+                       r"IndependentTaskClassifier was fitted on \['a', 'b'\]; y has "
+                       r"columns it was not fitted on: \['c'\]"):
+        exact_match_scorer(model, X, Y.assign(c=1))
+    with pytest.raises(ValueError, match=r"y has the columns \['a'\], but .* y lacks \['b'\]"):
+        neg_hamming_loss_scorer(model, X, Y[["a"]])

@@ -880,3 +880,100 @@ def test_kfold_schema_of_groups_encoder_with_flat_matrix_says_what_to_pass():
     # what the message says works
     assert len(list(cv.split(X, enc.transform(Y)))) == 2
     assert len(list(MultiTaskStratifiedKFold(n_splits=2).split(X, Y))) == 2
+
+
+def test_splitters_without_tasks_leave_a_column_of_continuous_values_out():
+    # A regression task's values (non-integral numbers) cannot be classes: without
+    # tasks=, the splitters read such a column as a regression task, which is not
+    # stratified on, rather than refuse the Y of an estimator that declares it.
+    from sklearn_mtl import Task
+
+    Y = pd.DataFrame({"a": ["x", "y", "x", "x", "y", "x", "y", "x", "x", "y"],
+                      "price": [0.5, 1.25, np.nan, 3.0, 4.5, 5.0, 6.5, 7.0, 8.5, 9.0]})
+    X = np.zeros((len(Y), 1))
+    declared = [Task("a"), Task("price", kind="regression")]
+    assert label_indicators(Y).tolist() == label_indicators(Y, tasks=declared).tolist()
+    assert label_indicators(Y.to_numpy()).astype(int).tolist() == [
+        [1, 0], [0, 1], [1, 0], [1, 0], [0, 1], [1, 0], [0, 1], [1, 0], [1, 0], [0, 1]]
+    for splitter, groups in ((MultiTaskStratifiedKFold, None),
+                             (MultiTaskStratifiedGroupKFold, np.arange(10) // 2)):
+        folds = [test.tolist() for _, test in splitter(2).split(X, Y, groups)]
+        assert folds == [test.tolist() for _, test in
+                         splitter(2, tasks=declared).split(X, Y, groups)]
+    # the estimator is what refuses such a column without a regression task declared
+    with pytest.raises(ValueError, match="Task 'price' holds non-integral numbers"):
+        cross_validate(IndependentTaskClassifier(LogisticRegression()), X, Y,
+                       cv=MultiTaskStratifiedKFold(2), error_score="raise")
+    # nothing but continuous values, nothing to stratify on: refused, as StratifiedKFold
+    # refuses a continuous y; so is text mixed with numbers
+    for y in (Y["price"].to_numpy(), pd.DataFrame({"p": ["a", 1.5, 2.0]})):
+        with pytest.raises(ValueError, match="Unknown label type: continuous"):
+            list(MultiTaskStratifiedKFold(2).split(np.zeros((len(y), 1)), y))
+
+
+def test_task_scorer_names_a_column_of_a_2d_array_by_position():
+    # Y as a 2-D array, MultiOutputClassifier's form: its columns have no labels, and
+    # task=j scores column j, as MultiOutputClassifier.estimators_[j] is its model (and
+    # as an indicator matrix's columns are named); without it, each fold scored NaN.
+    from sklearn.metrics import get_scorer
+    from sklearn.multioutput import MultiOutputClassifier
+
+    from sklearn_mtl.metrics import make_task_scorer
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    Y = np.column_stack([np.where(X[:, 0] + rng.normal(size=60) > 0, "x", "y"),
+                         np.array(["p", "q", "r"])[np.digitize(X[:, 1], [-0.5, 0.5])]])
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X[:40], Y[:40])
+    reference = MultiOutputClassifier(LogisticRegression()).fit(X[:40], Y[:40])
+    for metric, j in (("roc_auc", 0), ("roc_auc_ovr", 1), ("neg_log_loss", 1),
+                      ("accuracy", 1), ("f1_macro", 0)):
+        expected = get_scorer(metric)(reference.estimators_[j], X[40:], Y[40:, j])
+        assert make_task_scorer(metric, task=j)(model, X[40:], Y[40:]) == pytest.approx(
+            expected)
+        assert make_task_scorer(metric, task=f"task{j}")(model, X[40:], Y[40:]) == (
+            pytest.approx(expected))
+    scores = cross_validate(IndependentTaskClassifier(LogisticRegression()), X, Y,
+                            cv=KFold(3), scoring=make_task_scorer("roc_auc", task=0),
+                            error_score="raise")["test_score"]
+    assert not np.isnan(scores).any()
+    with pytest.raises(ValueError, match=re.escape(
+            "Unknown task 2; the tasks are ['task0', 'task1']")):
+        make_task_scorer("accuracy", task=2)(model, X, Y)
+
+
+def test_cross_val_predict_cv_none_is_the_default_five_folds():
+    # scikit-learn reads cv=None as its default 5 folds; here too, rather than
+    # KFold(5) without shuffling or stratification
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "x", "y"),
+                      "b": np.where(X[:, 1] > 0, "p", "q")})
+    Y.loc[::6, "b"] = None
+    model = IndependentTaskClassifier(LogisticRegression())
+    default = cross_val_predict(model, X, Y, method="predict_proba")
+    for got in (cross_val_predict(model, X, Y, cv=None, method="predict_proba"),
+                cross_val_predict(model, X, Y, cv=5, method="predict_proba")):
+        assert all(np.array_equal(g, d) for g, d in zip(got, default, strict=True))
+
+
+def test_learning_curve_incremental_says_why_its_flat_classes_are_refused():
+    # scikit-learn's learning_curve(exploit_incremental_learning=True) gives partial_fit
+    # classes=np.unique(Y): every task's classes pooled, which say none's own
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.model_selection import learning_curve
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 3))
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "x", "y"),
+                      "b": np.array(["p", "q", "r"])[np.digitize(X[:, 1], [-0.5, 0.5])]})
+    model = IndependentTaskClassifier(SGDClassifier(random_state=0))
+    with pytest.raises(ValueError, match=re.escape(
+            "classes has 5 entries, but Y has 2 tasks ['a', 'b']; expected one array of "
+            "classes per task. A flat array of classes, such as np.unique(Y) (what "
+            "scikit-learn's learning_curve passes with exploit_incremental_learning=True)")):
+        learning_curve(model, X, Y, cv=KFold(3), train_sizes=[0.5, 1.0],
+                       exploit_incremental_learning=True, error_score="raise")
+    # as the message says: without it, the curve is drawn
+    _, train, test = learning_curve(model, X, Y, cv=KFold(3), train_sizes=[0.5, 1.0])
+    assert train.shape == test.shape == (2, 3)

@@ -190,7 +190,10 @@ def align_pred(Y_true, Y_pred):
             column = np.empty(len(Y_pred), dtype=object)
             column[:] = list(Y_pred)
             return pd.DataFrame({Y_true.columns[0]: column})
-        if isinstance(Y_pred, (np.ndarray, list)):
+        if isinstance(Y_pred, (np.ndarray, list)) or sp.issparse(Y_pred) or hasattr(
+                Y_pred, "__array__"):
+            # a sparse indicator (a model fitted on one predicts one) as its dense twin,
+            # a tensor (a skorch net's output) as its array
             arr = _as_label_array(Y_pred)
             if arr.ndim == 1 and Y_true.shape[1] == 1:
                 arr = arr.reshape(-1, 1)

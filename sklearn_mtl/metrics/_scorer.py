@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import get_scorer
 from sklearn.metrics._scorer import _BaseScorer, _Scorer
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import _num_samples
 
 from .._validation import check_row_order
 from ._classification import (
@@ -44,9 +46,11 @@ class _StructuredScorer(_BaseScorer):
         self._name = name
 
     def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        _check_same_rows(X, y_true)
         # predict is called directly: scikit-learn's cached call reads classes_ as one
         # task's classes, which a multi-task estimator's (one array per task) are not
         Y_pred = estimator.predict(X)
+        _check_scored_columns(estimator, y_true, Y_pred)
         # Rows are matched by position: warn, as score does, where X's and Y's indexes
         # hold the same rows in another order. Y_pred's rows are X's, whatever its index
         # (from 0 for an X without one): compared with Y's, it would warn of a
@@ -58,14 +62,48 @@ class _StructuredScorer(_BaseScorer):
             Y_pred = Y_pred.set_axis(y_true.index, axis=0)
         encoder = _encoder_of(estimator)
         true, pred = encode_pair(y_true, Y_pred, encoder, extend_classes=True)
-        if "task" in self._kwargs and encoder is not None:
-            _check_task_scored(self._kwargs["task"], true.schema, encoder.schema_)
-        return self._sign * self._score_func(true, pred, **{**self._kwargs, **kwargs})
+        scoring = dict(self._kwargs)
+        if "task" in scoring and encoder is not None:
+            scoring["task"] = _task_of_column(scoring["task"], encoder)
+            _check_task_scored(scoring["task"], true.schema, encoder.schema_)
+        return self._sign * self._score_func(true, pred, **{**scoring, **kwargs})
 
     def __repr__(self):
         if "task" in self._kwargs:
             return f"make_task_scorer({self._name!r}, task={self._kwargs['task']!r})"
         return f"<{self._name} scorer>"
+
+
+def _check_same_rows(X, y_true):
+    """scikit-learn's error where ``X`` and ``y`` have different numbers of samples: the
+    predictions of ``X`` are compared with ``y`` row by row (a task's scored rows would
+    pick predictions of other samples)."""
+    try:
+        lengths = [_num_samples(X), _num_samples(y_true)]
+    except TypeError:  # a form without a length (a dict of inputs): the metric reads it
+        return
+    if lengths[0] != lengths[1]:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: {lengths} (X has "
+            f"{lengths[0]} samples, y {lengths[1]}); expected one row of y per sample of X."
+        )
+
+
+def _check_scored_columns(estimator, y_true, Y_pred):
+    """A ValueError about ``y`` (not the predictions, which the user did not pass) where
+    its columns are not those the estimator predicts, the columns it was fitted on."""
+    if not (isinstance(y_true, pd.DataFrame) and isinstance(Y_pred, pd.DataFrame)):
+        return
+    given, fitted = [str(c) for c in y_true.columns], [str(c) for c in Y_pred.columns]
+    if set(given) != set(fitted):
+        unknown = [c for c in given if c not in fitted]
+        absent = [c for c in fitted if c not in given]
+        raise ValueError(
+            f"y has the columns {given}, but {type(estimator).__name__} was fitted on "
+            f"{fitted}" + (f"; y lacks {absent}" if absent else "")
+            + (f"; y has columns it was not fitted on: {unknown}" if unknown else "")
+            + ". Expected y with the columns of the Y the estimator was fitted on."
+        )
 
 
 class _TaskResponses:
@@ -82,9 +120,9 @@ class _TaskResponses:
     multi-label classifier's; ``predict`` gives its 0/1 labels.
     """
 
-    def __init__(self, estimator, X, position, task, predict):
+    def __init__(self, estimator, X, position, task, predict, tasks):
         self._estimator, self._X, self._position = estimator, X, position
-        self._task, self._predict = task, predict
+        self._task, self._predict, self._tasks = task, predict, list(tasks)
         self._order = slice(None)
         if task.kind != "multilabel":
             classes = np.asarray(list(task.classes))
@@ -107,11 +145,31 @@ class _TaskResponses:
                     target_tags=TargetTags(required=True),
                     classifier_tags=None if multilabel else ClassifierTags())
 
+    # Only the responses the estimator has, so that scikit-learn's scorers pick the one
+    # they pick on a classifier of the column: "roc_auc", "average_precision" and
+    # "top_k_accuracy" take decision_function first (the only one of a LinearSVC).
+    @available_if(lambda self: hasattr(self._estimator, "predict_proba"))
     def predict_proba(self, rows):
         proba = self._estimator.predict_proba(self._X)
         if isinstance(proba, list):
             proba = proba[self._position]
         return np.asarray(proba)[rows][:, self._order]
+
+    @available_if(lambda self: hasattr(self._estimator, "decision_function"))
+    def decision_function(self, rows):
+        decision = self._estimator.decision_function(self._X)
+        if isinstance(decision, list):
+            decision = decision[self._position]
+        elif np.ndim(decision) == 2 and all(t.kind == "binary" for t in self._tasks):
+            # one column per task where every task is binary (scikit-learn's multi-label
+            # layout, which a 1-column DataFrame Y of one binary task gets too)
+            decision = np.asarray(decision)[:, self._position]
+        decision = np.asarray(decision)[rows]
+        if self._task.kind == "multilabel" or decision.ndim == 2:
+            return decision[:, self._order]
+        # a binary task's score is its second declared class's: that of the last sorted
+        # class (scikit-learn's positive class) where the declared order is sorted
+        return decision if self._order[-1] == len(self._order) - 1 else -decision
 
     def predict(self, rows):
         return self._predict(rows)
@@ -128,12 +186,13 @@ def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
             f"estimator (one with encoder_, possibly in a pipeline, search or wrapper); "
             f"got {type(estimator).__name__}."
         )
+    task = _task_of_column(task, encoder)
     fitted = encoder.schema_
     indicator = getattr(getattr(encoder, "_reader", None), "indicator", False)
     if indicator and task == "labels" and "labels" not in fitted.names:
         # The metrics' name of a 0/1 indicator matrix: scikit-learn's scorer on the whole
         # matrix, as it scores a MultiOutputClassifier fitted on it.
-        return _indicator_score(estimator, X, y_true, encoder, scorer, **kwargs)
+        return _indicator_score(estimator, X, y_true, encoder, scorer, metric, **kwargs)
     try:
         position = fitted.index(task)
     except ValueError:
@@ -197,7 +256,8 @@ def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
         out[pcodes < 0] = off
         return out
 
-    view = _TaskResponses(estimator, X, position, spec, predicted)
+    view = _TaskResponses(estimator, X, position, spec, predicted, fitted.tasks)
+    _check_responses(scorer, view, estimator, spec.name, metric)
     try:
         return _call_on_rows(scorer, view, rows, y, len(codes), kwargs)
     except ValueError as exc:
@@ -249,7 +309,7 @@ def _regression_task_score(estimator, X, y_true, encoder, spec, scorer, metric, 
     return _call_on_rows(scorer, view, rows, values[rows], len(values), kwargs)
 
 
-def _indicator_score(estimator, X, y_true, encoder, scorer, **kwargs):
+def _indicator_score(estimator, X, y_true, encoder, scorer, metric, **kwargs):
     """scikit-learn's ``scorer`` on a 0/1 indicator matrix, over its fully labelled rows:
     each column's P(label = 1) side by side, as scikit-learn stacks a
     ``MultiOutputClassifier``'s."""
@@ -259,12 +319,24 @@ def _indicator_score(estimator, X, y_true, encoder, scorer, **kwargs):
     # the code of a column's class 1 (its classes are 0 and 1, or 1 alone)
     ones = [list(t.classes).index(1) if 1 in list(t.classes) else -3 for t in fitted]
     y = (true.codes[rows] == np.array(ones)).astype(np.int64)
+
+    def decision(positions):
+        # one column per label, the score of its class 1 (ClassifierChain's layout)
+        values = np.asarray(estimator.decision_function(X), dtype=float)
+        values = values.reshape(len(values), -1)[positions]
+        sign = [1.0 if one == 1 else -1.0 if one == 0 and len(t.classes) == 2 else 0.0
+                for one, t in zip(ones, fitted)]
+        return values * np.array(sign)
+
     labels = _Multilabel(
-        lambda positions: np.column_stack([
+        (lambda positions: np.column_stack([
             p[positions, ones[j]] if ones[j] >= 0 else np.zeros(len(positions))
-            for j, p in enumerate(estimator.predict_proba(X))]),
+            for j, p in enumerate(estimator.predict_proba(X))]))
+        if hasattr(estimator, "predict_proba") else None,
         lambda positions: np.asarray(estimator.predict(X))[positions],
+        decision if hasattr(estimator, "decision_function") else None,
     )
+    _check_responses(scorer, labels, estimator, "labels", metric)
     return _call_on_rows(scorer, labels, rows, y, len(true.codes), kwargs)
 
 
@@ -273,11 +345,16 @@ class _Multilabel:
     its response helpers, which would read ``classes_`` as one output's (nor those of a
     regression task, whose ``predict`` they read as a regressor's)."""
 
-    def __init__(self, proba, predict):
-        self._proba, self._predict = proba, predict
+    def __init__(self, proba, predict, decision=None):
+        self._proba, self._predict, self._decision = proba, predict, decision
 
+    @available_if(lambda self: self._proba is not None)
     def predict_proba(self, rows):
         return self._proba(rows)
+
+    @available_if(lambda self: self._decision is not None)
+    def decision_function(self, rows):
+        return self._decision(rows)
 
     def predict(self, rows):
         return self._predict(rows)
@@ -286,6 +363,20 @@ class _Multilabel:
         from sklearn.utils import Tags, TargetTags
 
         return Tags(estimator_type=None, target_tags=TargetTags(required=True))
+
+
+def _check_responses(scorer, view, estimator, task, metric):
+    """An AttributeError in scikit-learn's words, about the estimator (not this module's
+    view of its task), where it has none of the responses ``scorer`` reads."""
+    methods = scorer._response_method
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
+    if not any(hasattr(view, method) for method in methods):
+        name = repr(metric) if metric in _SKLEARN_SCORERS else metric  # a name, or a repr
+        raise AttributeError(
+            f"{type(estimator).__name__} has none of the following attributes: "
+            f"{', '.join(methods)}. {name} of task {task!r} needs one of them, as "
+            "on a classifier of the task's column."
+        )
 
 
 def _call_on_rows(scorer, view, rows, y, n_samples, kwargs):
@@ -312,6 +403,7 @@ class _StructuredTaskScorer(_BaseScorer):
         return self._scorer._accept_sample_weight()
 
     def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        _check_same_rows(X, y_true)
         check_row_order(X, y_true, names=("X", "y"), align="y = y.loc[X.index]")
         return _proba_task_score(estimator, X, y_true, scorer=self._scorer,
                                  task=self._task, metric=self._name if isinstance(
@@ -320,6 +412,22 @@ class _StructuredTaskScorer(_BaseScorer):
     def __repr__(self):
         metric = repr(self._name) if isinstance(self._name, str) else repr(self._scorer)
         return f"make_task_scorer({metric}, task={self._task!r})"
+
+
+def _task_of_column(task, encoder):
+    """The task named by ``task``: an int that names none of the tasks of a model fitted
+    on a 2-D array ``Y`` (``task0``, ``task1``, ... or the declared names) is the
+    position of its column, as ``MultiOutputClassifier.estimators_[j]`` is column j's."""
+    if not isinstance(task, numbers.Integral) or isinstance(task, bool):
+        return task
+    if getattr(getattr(encoder, "_reader", None), "form", None) != "2d":
+        return task
+    names = encoder.schema_.names
+    try:
+        encoder.schema_.index(task)
+        return task
+    except ValueError:
+        return names[task] if 0 <= task < len(names) else task
 
 
 def _check_task_scored(task, scored, fitted):
@@ -424,7 +532,10 @@ def make_task_scorer(metric, *, task):
         on) with its columns in sorted class order, as a classifier fitted on the
         column has them (the positive class of a binary task is the last, ``"yes"`` of
         ``"no"``/``"yes"``, as scikit-learn takes ``classes_[-1]``; a ``pos_label`` or
-        ``labels`` of ``make_scorer`` is read as scikit-learn reads it), and
+        ``labels`` of ``make_scorer`` is read as scikit-learn reads it) -- or its
+        ``decision_function``, laid out alike, for the scorers that scikit-learn gives
+        it first (``"roc_auc"``, ``"average_precision"``, ``"top_k_accuracy"``) where
+        the estimator has one --, and
         ``sample_weight`` cut to those samples. A prediction that switched the task's
         gate off, where the truth has a label, is a label outside the task's classes:
         wrong. A class of ``Y`` the estimator never saw in training raises (its
@@ -433,7 +544,9 @@ def make_task_scorer(metric, *, task):
         ``MultiOutputClassifier``'s.
     task : str or int
         The task to score: its name, or its column label in ``Y`` (the ``0`` of
-        ``pd.DataFrame(array)``).
+        ``pd.DataFrame(array)``); for a model fitted on a 2-D array ``Y``, also the
+        position of its column (``task=1`` is ``"task1"``, as
+        ``MultiOutputClassifier.estimators_[1]`` is that column's model).
 
     Returns
     -------
