@@ -544,3 +544,106 @@ def test_warm_start_counts_balanced_on_each_fits_labels(param):
     np.testing.assert_allclose(getattr(warm, values)[j], 1.0)
     if param == "pos_weight":
         np.testing.assert_allclose(getattr(warm.net_.criterion_, f"pos_weight_{j}"), [1.0])
+
+
+# ------------------------------------------------- losses against hand computation
+
+
+def test_train_loss_per_task_is_the_weighted_mean_over_the_labelled_samples():
+    """``train_loss_<task>`` averaged the batches' losses by batch size: a batch without
+    the task's label (or of weight 0) counted as a loss of 0, so a task labelled on 3 of
+    12 rows reported 0.61 where its loss over those rows was 0.85."""
+    from torch.nn import functional as F
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(12, 3)).astype(np.float32)
+    Y = pd.DataFrame({"a": ["x", "y"] * 6, "c": [None] * 9 + ["p", "q", "p"]})
+    w = np.array([1, 2, 0, 1, 3, 1, 0, 2, 1, 2, 0.5, 1.0])
+    # lr so small that the weights do not move: the epoch's loss is the final model's
+    clf = small(hidden_layer_sizes=(4,), max_epochs=1, batch_size=4, lr=1e-12)
+    clf.fit(X, Y, sample_weight=w)
+    with torch.no_grad():
+        out = clf.net_.module_(torch.as_tensor(X))
+    codes = clf.encoder_.transform(Y).codes
+    for j, name in enumerate(["a", "c"]):
+        given = codes[:, j] >= 0
+        loss = F.binary_cross_entropy_with_logits(
+            out[j][given, 0], torch.as_tensor(codes[given, j], dtype=torch.float32),
+            reduction="none").numpy()
+        expected = np.average(loss, weights=w[given])
+        assert clf.history_[-1, f"train_loss_{name}"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_uncertainty_leaves_out_the_log_variance_of_a_task_the_batch_does_not_label():
+    """Kendall et al.'s s_t / 2 was added on every batch, also where task t has no
+    label (its loss 0): it pulled s_t down, and the task's weight above the documented
+    1 / (2 L_t) (1.02 for 0.72 with the task labelled on 10% of rows, batches of 16)."""
+    from types import SimpleNamespace
+
+    from torch.nn import functional as F
+
+    from sklearn_mtl.neural import MultiTaskLoss
+
+    specs = [{"kind": "binary", "start": 0, "width": 1},
+             {"kind": "multiclass", "start": 2, "width": 1}]
+    tasks = [SimpleNamespace(kind="binary"), SimpleNamespace(kind="multiclass")]
+    weighting = UncertaintyWeighting(init_log_var=0.5).build(tasks)
+    crit = MultiTaskLoss(specs, [2.0, 1.0], weighting=weighting)
+    logits = [torch.tensor([[0.3], [-1.0], [2.0]]), torch.tensor([[0.1, 0.5, -0.2]] * 3)]
+    # task 0 labelled on rows 0 and 2 (weights 1 and 3), task 1 on no row of the batch
+    target = torch.tensor([[1, 1, 2, 0], [0, 0, 0, 0], [0, 3, 1, 0]], dtype=torch.float32)
+    total, per_task = crit(logits, target)
+    loss0 = F.binary_cross_entropy_with_logits(
+        torch.tensor([0.3, 2.0]), torch.tensor([1.0, 0.0]), reduction="none")
+    expected0 = float((loss0 * torch.tensor([1.0, 3.0])).sum() / 4)
+    np.testing.assert_allclose(per_task.detach().numpy(), [expected0, 0.0], rtol=1e-6)
+    # only the labelled task's term: e^{-s} · 2 · L_0 + s / 2
+    assert total.item() == pytest.approx(np.exp(-0.5) * 2 * expected0 + 0.25, rel=1e-6)
+    total.backward()
+    assert weighting.log_vars.grad[1] == 0  # the unlabelled task's s_t does not move
+    assert weighting.log_vars.grad[0] != 0
+
+
+def test_gradnorm_averages_over_the_tasks_the_batch_labels():
+    """A task without a label in the batch (loss and gradient 0) counted in GradNorm's
+    mean gradient norm and mean loss ratio, moving the other tasks' targets (here the
+    second task's weight was pushed the wrong way): its weights' gradients now equal
+    those of GradNorm over the labelled tasks alone."""
+    from types import SimpleNamespace
+
+    from sklearn_mtl.neural import MultiTaskLoss
+
+    def grads(n_tasks):
+        W = torch.nn.Parameter(torch.tensor([[1.0, -2.0, 0.3], [0.5, 3.0, -1.0]]))
+        x = torch.tensor([[1.0, 2.0], [-1.0, 0.5], [0.2, 0.1]])
+        outputs = (x @ W)[:, :n_tasks].split(1, dim=1)
+        # three regression tasks; the third labels no row of the batch (weights 0)
+        target = torch.tensor([[0.5, 1, -1, 2, 1, 0], [1, 1, 0, 1, 2, 0], [0, 1, 2, 1, 0, 0]])
+        specs = [{"kind": "regression", "start": 2 * j, "width": 1} for j in range(n_tasks)]
+        module = GradNormWeighting(alpha=1.5).build([SimpleNamespace(kind="r")] * n_tasks)
+        module.initial_losses.copy_(torch.tensor([1.0, 5.0, 1.0][:n_tasks]))
+        crit = MultiTaskLoss(specs, [1.0] * n_tasks, weighting=module)
+        _, per_task = crit(list(outputs), target[:, : 2 * n_tasks])
+        module.backward(per_task, [W])
+        return module.task_weights.grad, W.grad
+
+    both, W_both = grads(2)
+    three, W_three = grads(3)
+    np.testing.assert_allclose(three[:2].numpy(), both.numpy(), rtol=1e-6)
+    assert three[2] == 0
+    np.testing.assert_allclose(W_three[:, :2].numpy(), W_both[:, :2].numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("loss_weighting", ["fixed", "dwa", "gradnorm", "pcgrad"])
+def test_valid_loss_is_the_recorded_weights_times_the_task_losses(loss_weighting):
+    """GradNorm's valid_loss weighed the task losses by its raw learned weights, whose
+    sum the optimizer's last step had moved off the number of tasks, where weight_<task>
+    (and the next step) renormalise them: 2.647 for 2.731 here."""
+    X, Y = two_task_data(n=200)
+    clf = small(loss_weighting=loss_weighting, task_weights={"noise": 2.0}, max_epochs=3,
+                batch_size=32, lr=5e-2, early_stopping=True)
+    if loss_weighting == "gradnorm":
+        clf.set_params(loss_weighting_params={"lr": 0.5})
+    last = clf.fit(X, Y).history_[-1]
+    expected = sum(last[f"weight_{t}"] * last[f"valid_loss_{t}"] for t in ("easy", "noise"))
+    assert last["valid_loss"] == pytest.approx(expected, rel=1e-5)

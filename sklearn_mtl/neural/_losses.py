@@ -137,9 +137,11 @@ class MultiTaskLoss(nn.Module):
         """Per-task losses, a tensor of shape (n_tasks,)."""
         return _join(self._run_losses(outputs, target))
 
-    def _run_losses(self, outputs, target):
+    def _run_losses(self, outputs, target, labelled=None):
         """The loss of each run of :meth:`_plan`: a scalar for a run of one task, a
-        vector of the per-task losses for a longer run."""
+        vector of the per-task losses for a longer run. A list given as ``labelled``
+        gets, run by run, whether the batch holds a label of positive weight of each
+        task (a bool, or a bool tensor)."""
         joined = getattr(outputs, "joined", None)
         pieces = []
         for run in self._plan(outputs):
@@ -172,19 +174,27 @@ class MultiTaskLoss(nn.Module):
                 )
             if run["unweighted"]:
                 pieces.append(loss if n == 1 else loss.mean(0))
+                if labelled is not None:  # every label weighs 1: all there
+                    labelled.append(torch.ones(n, dtype=torch.bool, device=loss.device))
                 continue
             w = target[:, run["weights"]].reshape(loss.shape)
             dims = 0 if n > 1 else None
             num = (loss * w).sum() if dims is None else (loss * w).sum(dims)
             den = w.sum() if dims is None else w.sum(dims)
             pieces.append(num / den.clamp(min=torch.finfo(w.dtype).tiny))
+            if labelled is not None:
+                labelled.append((den > 0).reshape(-1))
         return pieces
 
     def forward(self, outputs, target):
-        pieces = self._run_losses(outputs, target)
         if self.weighting is not None and type(self.weighting) is not TaskWeightingModule:
-            per_task = _join(pieces)
-            return self.weighting(self.task_weights * per_task), per_task
+            # the strategy also learns which tasks the batch labels: a task without a
+            # label there has a loss of 0, which is no evidence of its noise
+            labelled = []
+            per_task = _join(self._run_losses(outputs, target, labelled))
+            labelled = torch.cat(labelled)
+            return self.weighting(self.task_weights * per_task, labelled), per_task
+        pieces = self._run_losses(outputs, target)
         # The per-task vector is only reported here: no graph is built for it.
         per_task = _join([p.detach() for p in pieces])
         # Fixed weights: Σ_t w_t · loss_t, summed run by run (the backward pass then

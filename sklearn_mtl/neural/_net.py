@@ -400,13 +400,14 @@ class TaskLosses(Callback):
     and each classification task's validation accuracy, ``valid_acc_<task>``.
 
     The net records one list of per-task losses per batch; this averages them over the
-    epoch, weighted by batch size, as skorch does for ``train_loss``. The validation
-    losses are each task's weighted mean over the whole validation data (each batch's
-    weighted by the weights its labels carry: :func:`validation_task_means`), so a
-    batch of samples of weight 0, or without a task's label, counts for nothing. A task
-    without any label of positive weight in the validation data has no
-    ``valid_loss_<task>`` (nor ``valid_acc_<task>``): a 0 there read as a perfect score
-    (``valid_loss`` still adds its 0). On a
+    epoch, each batch's weighted by the weights its task's labels carry there
+    (:func:`validation_task_means`): each task's weighted mean over the epoch's training
+    samples and over the whole validation data, so a batch of samples of weight 0, or
+    without a task's label, counts for nothing (weighted by batch size, as skorch
+    averages ``train_loss``, such batches pulled a sparsely labelled task's
+    ``train_loss_<task>`` towards 0). A task without any label of positive weight in
+    the validation data has no ``valid_loss_<task>`` (nor ``valid_acc_<task>``): a 0
+    there read as a perfect score (``valid_loss`` still adds its 0). On a
     validation split the net also counts each task's wrong and labelled entries per
     batch (a multilabel task's per label), which give the accuracy, as skorch's
     classifiers record ``valid_acc``.
@@ -421,13 +422,13 @@ class TaskLosses(Callback):
             rows = [b for b in batches if f"{prefix}_task_losses" in b]
             if not rows:
                 continue
-            means = validation_task_means(rows) if prefix == "valid" else None
+            means = validation_task_means(rows, prefix)
             scored = [True] * len(self.task_names)
-            if means is None:
+            if means is None:  # batches recorded without their weights
                 losses = np.array([b[f"{prefix}_task_losses"] for b in rows])
                 sizes = np.array([b[f"{prefix}_batch_size"] for b in rows])
                 means = np.average(losses, axis=0, weights=sizes)
-            else:
+            elif prefix == "valid":
                 scored = np.sum([b["valid_task_weights"] for b in rows], axis=0) > 0
                 self._check_monitors(net, [name for name, ok in zip(self.task_names, scored)
                                            if not ok])
@@ -461,17 +462,17 @@ class TaskLosses(Callback):
                     )
 
 
-def validation_task_means(rows):
-    """Each task's loss over the validation batches ``rows``: the batches' per-task
-    (weighted) means, each weighted by the total weight of its task's labels there
-    (``valid_task_weights``), which is the weighted mean over every validation sample.
-    Weighted by batch size instead (skorch's ``valid_loss``), a batch of samples of
-    weight 0, or without the task's label, pulled the mean towards 0. None where a
-    batch lacks the weights."""
-    if not all("valid_task_weights" in b for b in rows):
+def validation_task_means(rows, prefix="valid"):
+    """Each task's loss over the validation (or, with ``prefix="train"``, training)
+    batches ``rows``: the batches' per-task (weighted) means, each weighted by the total
+    weight of its task's labels there (``<prefix>_task_weights``), which is the weighted
+    mean over every sample of the batches. Weighted by batch size instead (skorch's
+    ``valid_loss``), a batch of samples of weight 0, or without the task's label, pulled
+    the mean towards 0. None where a batch lacks the weights."""
+    if not all(f"{prefix}_task_weights" in b for b in rows):
         return None
-    losses = np.array([b["valid_task_losses"] for b in rows], dtype=float)
-    weights = np.array([b["valid_task_weights"] for b in rows], dtype=float)
+    losses = np.array([b[f"{prefix}_task_losses"] for b in rows], dtype=float)
+    weights = np.array([b[f"{prefix}_task_weights"] for b in rows], dtype=float)
     total = weights.sum(axis=0)
     # a task without a weighted label in the validation data contributes 0, as in a batch
     return np.where(total > 0, (losses * weights).sum(axis=0) / np.where(total > 0, total, 1),
@@ -504,7 +505,11 @@ class ValidLoss(PassthroughScoring):
         weighting = getattr(criterion, "weighting", None)
         with torch.no_grad():
             if weighting is not None and type(weighting) is not TaskWeightingModule:
-                return float(weighting(losses))  # affine in the losses, as for a batch
+                # affine in the losses, as for a batch; the tasks the data label
+                labelled = torch.as_tensor(
+                    np.sum([b["valid_task_weights"] for b in rows], axis=0) > 0,
+                    device=weights.device)
+                return float(weighting(losses, labelled))
             return float(losses.sum())
 
 
@@ -1099,7 +1104,13 @@ class MultiTaskNet(NeuralNet):
         if not self.__dict__.get("_deferred_reads"):
             losses = losses.tolist()
         self._record_batch(f"{prefix}_task_losses", losses)
-        if not training:  # a validation split: its accuracy (see TaskLosses), an
+        if training:  # the weight of each task's labels in the batch (its loss's
+            # denominator, the members' rows of an ensemble together): the epoch's
+            # train_loss_<task> weighs the batches' by them (see TaskLosses)
+            weights = self._task_label_weights(y_true)
+            self._record_batch("train_task_weights", weights if self.__dict__.get(
+                "_deferred_reads") else weights.tolist())
+        else:  # a validation split: its accuracy (see TaskLosses), an
             # ensemble's of the members' pooled logits, as it predicts
             pooled = y_pred if k == 1 else [member_mean(out.float(), k) for out in y_pred]
             counts = self._task_counts(pooled, labels)
@@ -1110,6 +1121,29 @@ class MultiTaskNet(NeuralNet):
             self._record_batch("valid_task_errors", errors if deferred else errors.tolist())
             self._record_batch("valid_task_weights", weights if deferred else weights.tolist())
         return total, per_task
+
+    def _task_label_weights(self, y_true):
+        """(tasks,): the total loss weight of each task's labels in the target
+        ``y_true`` (a multilabel task's over its labels). One sum over a slice of the
+        target where each task has one weight column and they lie side by side (a step
+        of a small table is short: this runs on every one)."""
+        plan = self.__dict__.get("_weight_plan")
+        if plan is None or plan[0] != y_true.device:
+            cols = self.weight_columns()
+            widths = [s["width"] for s in self.criterion_.specs]
+            if all(w == 1 for w in widths) and bool(
+                    (cols == torch.arange(int(cols[0]), int(cols[0]) + len(cols))).all()):
+                plan = (y_true.device, slice(int(cols[0]), int(cols[0]) + len(cols)), None)
+            else:
+                owner = torch.tensor([j for j, w in enumerate(widths) for _ in range(w)],
+                                     dtype=torch.long, device=y_true.device)
+                plan = (y_true.device, cols.to(y_true.device), owner)
+            self.__dict__["_weight_plan"] = plan
+        _, cols, owner = plan
+        sums = y_true[:, cols].sum(0)
+        if owner is None:
+            return sums
+        return sums.new_zeros(len(self.criterion_.specs)).index_add_(0, owner, sums)
 
     def task_kinds(self):
         """Each task's kind, from the criterion."""

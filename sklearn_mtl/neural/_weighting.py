@@ -55,7 +55,10 @@ class TaskWeightingModule(nn.Module):
         """Current strategy weights, a detached tensor of shape (n_tasks,)."""
         return torch.ones(self.n_tasks)
 
-    def forward(self, losses):
+    def forward(self, losses, labelled=None):
+        """The total loss from the prior-weighted task losses ``losses`` (n_tasks,);
+        ``labelled`` (bool, n_tasks), where given, tells the tasks the batch holds a
+        label of (the others' losses are 0)."""
         return losses.sum()
 
     def on_epoch_begin(self, history, task_names):
@@ -74,9 +77,15 @@ class _UncertaintyModule(TaskWeightingModule):
     def weights(self):
         return (self.factor * torch.exp(-self.log_vars)).detach().cpu()
 
-    def forward(self, losses):
+    def forward(self, losses, labelled=None):
         precision = self.factor * torch.exp(-self.log_vars)
-        return (precision * losses + 0.5 * self.log_vars).sum()
+        penalty = 0.5 * self.log_vars
+        if labelled is not None:
+            # s_t / 2 only where the batch labels task t: added on the batches without
+            # its label (a loss of 0), it pulled s_t down, and the task's weight above
+            # 1 / (2 L_t), the more the fewer batches label it
+            penalty = torch.where(labelled, penalty, 0.0)
+        return (precision * losses + penalty).sum()
 
 
 class _DWAModule(TaskWeightingModule):
@@ -90,7 +99,7 @@ class _DWAModule(TaskWeightingModule):
     def weights(self):
         return self.current.detach().cpu()
 
-    def forward(self, losses):
+    def forward(self, losses, labelled=None):
         return (self.current * losses).sum()
 
     def on_epoch_begin(self, history, task_names):
@@ -120,8 +129,14 @@ class _GradNormModule(TaskWeightingModule):
         w = self.task_weights.detach().clamp(min=0)
         return (w * self.n_tasks / w.sum().clamp(min=1e-12)).cpu()
 
-    def forward(self, losses):
-        return (self.task_weights * losses).sum()
+    def forward(self, losses, labelled=None):
+        # the criterion's call precedes backward in a training step: the tasks the
+        # batch labels are kept for it
+        self._batch_labelled = None if labelled is None else labelled.detach()
+        # with the weights as the next step renormalises them (and as weights() reports
+        # them): the optimizer's last step leaves their sum off the number of tasks
+        w = self.task_weights.clamp(min=0)
+        return (w * self.n_tasks / w.sum().clamp(min=1e-12) * losses).sum()
 
     def backward(self, losses, shared_parameters):
         """Set gradients: Σ w_t L_t for the network, the GradNorm loss for the weights.
@@ -137,7 +152,16 @@ class _GradNormModule(TaskWeightingModule):
         -------
         total : Tensor
             The weighted total loss of the batch.
+
+        Notes
+        -----
+        The means (of the gradient norms, of the loss ratios) are over the tasks the
+        batch labels (see :meth:`forward`): a task without a label in the batch has a
+        loss and a gradient of 0, which skewed every other task's target.
         """
+        labelled = self.__dict__.pop("_batch_labelled", None)
+        if labelled is None:
+            labelled = torch.ones(len(losses), dtype=torch.bool, device=losses.device)
         with torch.no_grad():  # renormalise after the optimizer's last step: Σ w = T
             self.task_weights.copy_(self.weights().to(self.task_weights.device))
             fresh = (self.initial_losses <= 0) & (losses > 0)
@@ -146,10 +170,13 @@ class _GradNormModule(TaskWeightingModule):
             _flat_grad(loss, shared_parameters).norm() for loss in losses
         ])  # ||∇_W L_t||; ||∇_W w_t L_t|| = w_t ||∇_W L_t|| since w_t is a scalar
         grad_norms = self.task_weights * norms
-        ratio = losses.detach() / self.initial_losses.clamp(min=1e-12)
-        rate = ratio / ratio.mean().clamp(min=1e-12)
-        target = (grad_norms.mean() * rate ** self.alpha).detach()
-        gradnorm_loss = (grad_norms - target).abs().sum()
+        if bool(labelled.any()):
+            ratio = losses.detach() / self.initial_losses.clamp(min=1e-12)
+            rate = ratio / ratio[labelled].mean().clamp(min=1e-12)
+            target = (grad_norms[labelled].mean() * rate ** self.alpha).detach()
+            gradnorm_loss = torch.where(labelled, (grad_norms - target).abs(), 0.0).sum()
+        else:  # no task labelled (samples of weight 0 only): no gradient
+            gradnorm_loss = (grad_norms * 0.0).sum()
         (self.task_weights.grad,) = torch.autograd.grad(gradnorm_loss, [self.task_weights])
         total = (self.task_weights.detach() * losses).sum()
         total.backward()
@@ -287,7 +314,9 @@ class UncertaintyWeighting(_Strategy):
     """Homoscedastic-uncertainty weighting (Kendall, Gal and Cipolla, CVPR 2018).
 
     Each task t learns s_t = log σ_t²; the loss is Σ_t c_t e^{-s_t} L_t + s_t / 2 with
-    c_t = 1/2 for regression tasks and 1 for classification tasks. At the optimum in
+    c_t = 1/2 for regression tasks and 1 for classification tasks, summed over the
+    tasks the batch holds a label of (a batch without one adds no s_t / 2). At the
+    optimum in
     s_t the weight c_t e^{-s_t} equals 1 / (2 L_t): inversely proportional to the task's
     loss, so a noisier task gets a smaller weight. The s_t are parameters of the
     criterion and are trained by the net's optimizer (without weight decay).
@@ -355,7 +384,9 @@ class GradNormWeighting(_Strategy):
 
     The task weights w_t are learned: at every step, the gradient norm of w_t L_t at the
     last shared layer, G_t, is pulled towards mean(G) · r_t^α, where r_t is the task's
-    loss ratio L_t / L_t(0) relative to the mean ratio (its inverse training rate). The
+    loss ratio L_t / L_t(0) relative to the mean ratio (its inverse training rate); the
+    means are over the tasks the batch holds a label of (a task without one gets no
+    gradient on its weight). The
     network is trained on Σ_t w_t L_t, the weights on Σ_t |G_t − target_t| only, and
     the weights are renormalised to sum to the number of tasks.
 
