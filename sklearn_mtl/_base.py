@@ -24,7 +24,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
-from ._decoding import decode, observed_combinations
+from ._decoding import JointDecoder, decode, observed_combinations
 from ._encoder import EncodedLabels, StructuredLabelEncoder
 from ._frames import check_not_lazy, to_pandas
 from ._schema import NOT_APPLICABLE, Schema, Task, _plain
@@ -71,6 +71,9 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         if self._learns_regression:  # (the baselines refuse regression tasks by kind)
             check_regression_range(encoded)
         self.schema_ = self.encoder_.schema_
+        decoder = getattr(self, "decode", None)
+        if isinstance(decoder, JointDecoder):  # a typo is refused now, not after training
+            decoder._check_schema(self.schema_)
         # Hook for decode=JointDecoder(allowed="observed"): the label combinations seen in
         # training (codes, one row per distinct fully annotated combination).
         self.observed_combinations_ = observed_combinations(encoded)

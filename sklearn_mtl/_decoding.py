@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -36,11 +37,12 @@ def decode_independent(outputs, schema, thresholds=None):
     """Independent per-task decisions, then gates applied parents first.
 
     A binary task and each multilabel label are on when their probability is above the
-    threshold (0.5 unless ``thresholds`` gives ``{task: value}`` or ``{task: array}``);
-    a multiclass task takes its argmax. A child whose predicted parent switches its gate
-    off is NOT_APPLICABLE.
+    threshold (0.5 unless ``thresholds`` gives ``{task: value}`` or, for a multilabel
+    task, ``{task: array of one value per label}``), compared in float64 whatever the
+    types of the probabilities and the threshold; a multiclass task takes its argmax. A
+    child whose predicted parent switches its gate off is NOT_APPLICABLE.
     """
-    thresholds = thresholds or {}
+    thresholds = check_thresholds(thresholds, schema)
     n = _n_samples(outputs)
     codes = np.zeros((n, len(schema)), dtype=np.int64)
     multilabel, regression = {}, {}
@@ -48,12 +50,82 @@ def decode_independent(outputs, schema, thresholds=None):
         if task.kind == "regression":
             regression[task.name] = np.asarray(out, dtype=float).reshape(n).copy()
         elif task.kind == "multilabel":
-            multilabel[task.name] = (out > thresholds.get(task.name, 0.5)).astype(np.int8)
+            # a float64 (0-d) array: NumPy compares float32 probabilities with a Python
+            # float in float32, where the threshold can round onto a probability and flip
+            # its label (a tuned threshold lies halfway between two scores)
+            thr = thresholds.get(task.name, _HALF)
+            multilabel[task.name] = (np.asarray(out) > thr).astype(np.int8)
         elif task.kind == "binary":
-            codes[:, j] = out[:, 1] > thresholds.get(task.name, 0.5)
+            codes[:, j] = np.asarray(out)[:, 1] > thresholds.get(task.name, _HALF)
         else:
             codes[:, j] = np.argmax(out, axis=1)
     return finalize(codes, multilabel, regression, schema)
+
+
+_HALF = np.asarray(0.5, dtype=np.float64)
+
+
+def check_thresholds(thresholds, schema):
+    """``thresholds`` checked against ``schema``, as float64 arrays.
+
+    Parameters
+    ----------
+    thresholds : dict or None
+        ``{task: value}`` for binary and multilabel tasks, or ``{task: array-like of
+        shape (n_labels,)}`` for a multilabel task (one value per label, in its
+        classes' order).
+    schema : Schema
+        The tasks.
+
+    Returns
+    -------
+    thresholds : dict of str -> ndarray of dtype float64
+        A 0-d array per binary task, a 0-d or (n_labels,) array per multilabel task.
+    """
+    if thresholds is None:
+        return {}
+    if not isinstance(thresholds, Mapping):
+        raise TypeError(
+            "thresholds must be a dict {task: threshold}; got "
+            f"{type(thresholds).__name__}."
+        )
+    checked = {}
+    for name, value in thresholds.items():
+        if name not in schema.names:
+            raise ValueError(
+                f"thresholds gives task {name!r}, which is not a task; the tasks are "
+                f"{schema.names}."
+            )
+        task = schema[schema.index(name)]
+        if task.kind not in ("binary", "multilabel"):
+            raise ValueError(
+                f"thresholds gives {task.kind} task {name!r} a threshold; only binary tasks "
+                "and multilabel labels are decided by one (a multiclass task takes its "
+                "argmax)."
+            )
+        expected = (
+            "a number" if task.kind == "binary"
+            else f"a number or an array of {len(task.classes)} numbers, one per label "
+            f"{_shown(task.classes)}"
+        )
+        if isinstance(value, (str, bytes, Mapping)) or isinstance(value, bool):
+            raise ValueError(f"The threshold of task {name!r} must be {expected}; got {value!r}.")
+        try:
+            thr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"The threshold of task {name!r} must be {expected}; got {value!r}."
+            ) from None
+        shapes = [()] if task.kind == "binary" else [(), (len(task.classes),)]
+        if thr.shape not in shapes:
+            raise ValueError(
+                f"The threshold of task {name!r} must be {expected}; got an array of shape "
+                f"{thr.shape}."
+            )
+        if np.isnan(thr).any():  # NaN compares False: the labels would all be off
+            raise ValueError(f"The threshold of task {name!r} is NaN; expected {expected}.")
+        checked[name] = thr
+    return checked
 
 
 def finalize(codes, multilabel, regression, schema):
@@ -414,11 +486,22 @@ class JointDecoder(BaseEstimator):
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"JointDecoder's {name} must be a positive int; got {value!r}.")
         allowed = self.allowed
-        if not (allowed is None or isinstance(allowed, pd.DataFrame) or allowed == "observed"):
+        # (an array compared with "observed" is an array, whose truth is ambiguous)
+        observed = isinstance(allowed, str) and allowed == "observed"
+        if not (allowed is None or isinstance(allowed, pd.DataFrame) or observed):
             raise ValueError(
                 "JointDecoder's allowed must be None, 'observed' or a DataFrame of allowed "
                 f"combinations; got {allowed!r}."
             )
+
+    def _check_schema(self, schema):
+        """Refuse at ``fit`` what :meth:`decode` would refuse at prediction: the
+        parameters, the forbidden pairs and an allowed table, read against the schema
+        learned from ``y``."""
+        self._check_params()
+        _forbidden_codes(self.forbidden, schema)
+        if isinstance(self.allowed, pd.DataFrame):
+            table_to_combinations(self.allowed, schema)
 
     def candidates(self, schema, observed=None, max_combinations=4096):
         """The combinations :meth:`decode` takes its argmax over, as codes (C, n_tasks),
@@ -596,6 +679,11 @@ def _forbidden_codes(forbidden, schema):
     """Forbidden pairs as [(task_a, code_a, task_b, code_b)] with a before b in gate order."""
     if forbidden is None:
         return []
+    if isinstance(forbidden, Iterator):  # read at fit and at every prediction
+        raise TypeError(
+            "forbidden must be a list of pairs ((task, value), (task, value)); got a "
+            f"{type(forbidden).__name__}, which can be read once only."
+        )
     rank = {j: r for r, j in enumerate(schema.order)}
     pairs = []
     for pair in forbidden:

@@ -2314,13 +2314,10 @@ def _add_labels(scope, container, schema, thresholds, proba_names, label_names, 
             block = np.asarray(blocks[task.name], dtype=np.int64)
             code = node("Gather", [const(block, np.int64), best], axis=0)
         else:
-            # predict compares the float32 probabilities with the threshold as NumPy
-            # promotes it: in float32 for a Python float, in float64 for a NumPy float or
-            # an array (the tuner's multilabel thresholds). A float64 threshold rounded
-            # to float32 can land on a probability and flip its label: compare in float64,
-            # the threshold rounded as predict rounds it.
-            thr = thresholds.get(task.name, 0.5)
-            thr = np.asarray(thr, dtype=np.result_type(np.float32, thr)).astype(np.float64)
+            # predict compares the probabilities with the threshold in float64 (see
+            # decode_independent): a threshold rounded to float32 can land on a
+            # probability and flip its label
+            thr = np.asarray(thresholds.get(task.name, 0.5), dtype=np.float64)
             proba64 = node("Cast", [proba], to=TensorProto.DOUBLE)
             if task.kind == "binary":
                 column = node("Gather", [proba64, const(1, np.int64)], axis=1)

@@ -565,3 +565,124 @@ def test_an_unknown_label_of_a_task_of_thousands_of_classes_gives_a_short_error(
     with pytest.raises(ValueError, match=r"label -1, which is not among its classes "
                                          r"\[0, 1, .*, 2999\] \(3000 in all\)\.$"):
         JointDecoder(allowed=pd.DataFrame({"a": [-1]})).decode([np.ones((1, 3000))], schema)
+
+
+def _float32_neighbours():
+    """Two adjacent float32 probabilities and the float64 threshold halfway between
+    them, which float32 rounds (to even) onto the upper one."""
+    low = np.float32(0.3)
+    high = np.nextafter(low, np.float32(1))
+    mid = (np.float64(low) + np.float64(high)) / 2
+    if np.float32(mid) != high:
+        low, high = high, np.nextafter(high, np.float32(1))
+        mid = (np.float64(low) + np.float64(high)) / 2
+    assert np.float32(mid) == high
+    return low, high, mid
+
+
+def test_a_threshold_decides_by_its_value_not_its_type():
+    # a Python float was compared with the float32 probabilities in float32 (NumPy's
+    # promotion), a NumPy float or an array in float64: a threshold halfway between two
+    # float32 probabilities (as the tuner picks them) rounded onto the upper one and
+    # turned its label off for a Python float only
+    low, high, mid = _float32_neighbours()
+    schema = Schema([clf_task("b", [0, 1]), Task("m", kind="multilabel", classes=["x", "y"])])
+    outputs = [np.array([[1 - high, high], [1 - low, low]], dtype=np.float32),
+               np.array([[high, low], [low, high]], dtype=np.float32)]
+    for thr in (mid, float(mid), np.array(mid)):
+        encoded = decode_independent(outputs, schema, thresholds={"b": thr, "m": thr})
+        assert encoded.codes[:, 0].tolist() == [1, 0]
+        assert encoded.multilabel["m"].tolist() == [[1, 0], [0, 1]]
+    encoded = decode_independent(outputs, schema, thresholds={"m": [float(mid), 0.9]})
+    assert encoded.multilabel["m"].tolist() == [[1, 0], [0, 0]]
+
+
+def test_a_tuned_binary_threshold_decides_predict_as_the_probabilities_compare():
+    # the tuner keeps a binary task's threshold as a Python float, which predict compared
+    # with the network's float32 probabilities in float32
+    from sklearn_mtl import MultiTaskClassifier, TaskThresholdTuner
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 2))
+    Y = pd.DataFrame({"b": (X[:, 0] > 0).astype(int), "c": (X[:, 1] > 0).astype(int)})
+    model = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, decode="independent",
+                                random_state=0).fit(X, Y)
+    tuner = TaskThresholdTuner(model, cv="prefit").fit(X, Y)
+    p = tuner.predict_proba(X, task="b")[:, 1]
+    assert p.dtype == np.float32
+    # a quarter of float32's spacing below p[0]: float32 rounds it onto p[0]
+    thr = np.float64(p[0]) - (np.float64(p[0]) - np.nextafter(p[0], np.float32(0))) / 4
+    assert np.float32(thr) == p[0]
+    tuner.thresholds_ = {"b": float(thr), "c": 0.5}
+    np.testing.assert_array_equal(tuner.predict(X)["b"].to_numpy(), (p > thr).astype(int))
+    assert tuner.predict(X)["b"].iloc[0] == 1
+
+
+@pytest.mark.parametrize(
+    "thresholds, message",
+    [
+        ({"nope": 0.3}, r"thresholds gives task 'nope', which is not a task; the tasks are "
+                        r"\['b', 'k', 'm'\]\."),
+        ({"k": 0.3}, r"thresholds gives multiclass task 'k' a threshold; only binary tasks"),
+        ({"b": np.nan}, r"The threshold of task 'b' is NaN; expected a number\."),
+        ({"b": [0.2, 0.3]}, r"The threshold of task 'b' must be a number; got an array of "
+                            r"shape \(2,\)\."),
+        ({"b": "0.3"}, r"The threshold of task 'b' must be a number; got '0.3'\."),
+        ({"m": [0.1, 0.2, 0.3]}, r"The threshold of task 'm' must be a number or an array "
+                                 r"of 2 numbers, one per label \['x', 'y'\]; got an array "
+                                 r"of shape \(3,\)\."),
+        ({"m": {"x": 0.1}}, r"task 'm' must be a number or an array of 2 numbers, one per "
+                            r"label \['x', 'y'\]; got \{'x': 0.1\}\."),
+    ],
+)
+def test_thresholds_that_decide_nothing_are_refused_naming_the_task(thresholds, message):
+    # a threshold of an unknown or multiclass task was ignored, a NaN one turned every
+    # label off, a wrong-length array failed in NumPy's broadcasting
+    schema = Schema([clf_task("b", [0, 1]), clf_task("k", ["p", "q", "r"]),
+                     Task("m", kind="multilabel", classes=["x", "y"])])
+    outputs = [np.full((2, 2), 0.5), np.full((2, 3), 1 / 3), np.full((2, 2), 0.5)]
+    with pytest.raises(ValueError, match=message):
+        decode_independent(outputs, schema, thresholds=thresholds)
+
+
+def test_an_array_of_allowed_combinations_is_refused_with_the_expected_forms():
+    # an array was compared with "observed": NumPy's "truth value ... is ambiguous"
+    schema = Schema([clf_task("a", [0, 1]), clf_task("b", [0, 1])])
+    with pytest.raises(ValueError, match=r"allowed must be None, 'observed' or a DataFrame"):
+        JointDecoder(allowed=np.array([[0, 1], [1, 0]])).decode(
+            [np.full((1, 2), 0.5)] * 2, schema)
+
+
+@pytest.mark.parametrize(
+    "decoder, message",
+    [
+        (JointDecoder(allowed="observd"), r"allowed must be None, 'observed' or a DataFrame"),
+        (JointDecoder(beam_width=0), r"beam_width must be a positive int; got 0\."),
+        (JointDecoder(forbidden=[(("b", "w"), ("a", 1))]),
+         r"gives task 'b' the label 'w', which is not among its classes \['u', 'v'\]\."),
+        (JointDecoder(allowed=pd.DataFrame({"a": [1]})), r"no column for task 'b'"),
+    ],
+)
+def test_a_joint_decoder_that_cannot_decode_is_refused_by_fit(decoder, message):
+    # it was accepted by fit, and refused only by the first predict, after training
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 2))
+    Y = pd.DataFrame({"a": (X[:, 0] > 0).astype(int), "b": np.where(X[:, 1] > 0, "u", "v")})
+    model = IndependentTaskClassifier(LogisticRegression(), decode=decoder)
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, Y)
+    assert not hasattr(model, "estimators_")
+
+
+def test_forbidden_pairs_read_once_only_are_refused():
+    # a generator of pairs was used up by the first decode: the next decoded as if no
+    # pair were forbidden
+    schema = Schema([clf_task("a", [0, 1]), clf_task("b", [0, 1])])
+    outputs = [np.array([[0.1, 0.9]]), np.array([[0.2, 0.8]])]
+    decoder = JointDecoder(forbidden=(p for p in [(("a", 1), ("b", 1))]))
+    with pytest.raises(TypeError, match=r"forbidden must be a list of pairs .*; got a "
+                                        r"generator, which can be read once only\."):
+        decoder.decode(outputs, schema)
+    decoder.set_params(forbidden=[(("a", 1), ("b", 1))])
+    for _ in range(2):
+        assert decoder.decode(outputs, schema).codes.tolist() == [[1, 0]]
