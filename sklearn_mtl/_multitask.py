@@ -193,9 +193,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
         Activation of the MLP trunk and of the heads' hidden layers.
     dropout : float, default=0.0
-        Dropout after each hidden layer of the MLP trunk.
+        Dropout after each hidden layer of the MLP trunk. Another trunk refuses it (a
+        named trunk takes ``trunk_params={"dropout": ...}``).
     batch_norm : bool, default=False
-        Whether the MLP trunk uses batch normalisation. A batch-norm layer cannot train
+        Whether the MLP trunk uses batch normalisation (refused with another trunk, as
+        ``dropout`` is). A batch-norm layer cannot train
         on one row, so where the last training batch would hold one (``n_samples %
         batch_size == 1``) it is merged into the batch before: every sample still trains.
     ensemble_size : "auto" or int, default="auto"
@@ -351,8 +353,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         ``dropout``, ``batch_norm``, ``ensemble_size``, ``head_hidden``, ``head_lr`` set
         or unset) raises a ``ValueError``. ``partial_fit`` trains on as it is. The
         other parameters apply too, to ``partial_fit`` as well: ``batch_size``,
-        ``verbose``, ``num_workers``, ``callbacks`` (a list or a callback's parameter set
-        since is copied anew; the callbacks left as they were keep their state),
+        ``verbose``, ``num_workers``, ``batch_transform`` (one set since is copied anew),
+        ``callbacks`` (a list or a callback's parameter set since is copied anew; the
+        callbacks left as they were keep their state),
         ``early_stopping``, ``patience``, ``validation_fraction`` and ``lr_schedule``,
         whose schedule spans the optimizer steps of that ``fit`` (a warm restart: with
         more epochs or samples than the first fit, every step still trains).
@@ -833,9 +836,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     ensure_all_finite="allow-nan" if preprocess else True,
                 )
             except ValueError as exc:
-                if preprocess and "convert string" in str(exc):
+                if preprocess and "convert string" in str(exc) and not hasattr(X, "columns"):
                     # text in an array (a ColumnTransformer's "passthrough" columns): the
-                    # recipe reads text columns of a DataFrame only
+                    # recipe reads text columns of a DataFrame only (a DataFrame's is text
+                    # in a column that fit read as numbers: the error as it is)
                     raise ValueError(
                         f"{str(exc).rstrip()}\nX is an array holding text; the default "
                         "preprocessing one-hot encodes the text columns of a DataFrame. "
@@ -1069,6 +1073,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         raw = X  # as the user gave it: the lookup compares rows as they come
         if self.warm_start and hasattr(self, "net_"):
             partial = self.__dict__.get("_partial")  # partial_fit trains on as it is
+            # the values set since, checked as a first fit checks them: a warm start
+            # applies a new head_lr, task_weights or class_weight
+            self._check_task_dicts()
             if not partial:
                 self._check_network_params()
             else:
@@ -1120,7 +1127,6 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             X, y, sample_weight, batch=bool(self.__dict__.get("_partial"))
         )
         self._check_task_dicts()
-        check_network_params(self)
         self._class_weight_values = [
             self._class_weights(task, encoded.codes[:, j], sample_weight)
             for j, task in enumerate(self.schema_)
@@ -1454,6 +1460,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         n_train = n_samples
         if self.early_stopping and split:  # (not where X_val is the validation data)
             n_train = n_samples - int(np.ceil(self.validation_fraction * n_samples))
+            if n_train < 1:  # (scikit-learn's split said so without naming the parameter)
+                raise ValueError(
+                    f"early_stopping holds out validation_fraction="
+                    f"{self.validation_fraction} of the {n_samples} training sample(s), "
+                    "which leaves none to train on. Lower validation_fraction, or pass "
+                    "the validation data as X_val and y_val."
+                )
         steps_per_epoch = max(int(np.ceil(n_train / self.batch_size)), 1)
         if (self.batch_norm and self.trunk == "mlp" and steps_per_epoch > 1
                 and n_train % self.batch_size == 1):
@@ -1570,6 +1583,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         return _seeded(seed, torch.device(self.device))
 
     def _check_task_dicts(self):
+        """The parameters read against the schema (the task dicts: ``head_lr``,
+        ``task_weights``, ``class_weight``...) and the numeric values the parameter
+        constraints cannot check, on every ``fit``: a warm start's too."""
         names = set(self.schema_.names)
         if "best" in names:  # train_loss_<task>, valid_acc_<task>: skorch's flags
             raise ValueError(
@@ -1599,6 +1615,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                         f"class_weight is for binary and multiclass tasks; task {name!r} is "
                         f"{task.kind}."
                     )
+        check_network_params(self)
+        # the optimizer's values, tried on a probe tensor: here, at fit, not where a
+        # loaded model rebuilds its net (building an optimizer imports torch's compiler)
+        _check_optimizer_params(self.optimizer, self.optimizer_params, self.lr)
 
     def _layout(self):
         """Per-task column slices of the target tensor: labels, then their weights."""
@@ -1853,6 +1873,31 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             )
         return trunk
 
+    def _check_mlp_params_used(self):
+        """A ValueError where ``dropout`` or ``batch_norm``, which build the MLP trunk, is
+        set with another trunk: the network trained without it, and said nothing (as
+        ``trunk_params`` with the MLP is refused)."""
+        if isinstance(self.trunk, str) and self.trunk == "mlp":
+            return
+        unused = {name: value for name, value in
+                  (("dropout", self.dropout), ("batch_norm", self.batch_norm)) if value}
+        if not unused:
+            return
+        it = "it" if len(unused) == 1 else "them"
+        if isinstance(self.trunk, str):  # a named trunk takes them as arguments
+            how = (f"pass {it} as the trunk's arguments, trunk_params="
+                   f"{({**(self.trunk_params or {}), **unused})!r}")
+        else:
+            how = f"build the trunk with {it}"
+        trunk = self.trunk if isinstance(self.trunk, str) else getattr(
+            self.trunk, "__name__", type(self.trunk).__name__)
+        raise ValueError(
+            f"{', '.join(f'{name}={value!r}' for name, value in unused.items())} would be "
+            f"ignored: {'it builds' if len(unused) == 1 else 'they build'} the MLP trunk "
+            f"(trunk='mlp'), and the trunk is {trunk!r}; {how}, or leave {it} at the "
+            "default."
+        )
+
     def _ensemble_members(self):
         """Members of the MLP ensemble: ``ensemble_size``, or the recipe's for "auto"
         (an ensemble for the built-in MLP with hidden layers, else one network)."""
@@ -1883,6 +1928,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             # each member's own heads where they are not fused (a saved model from before
             # this was the case is rebuilt with heads that the members share)
             self._member_heads = True
+            self._check_mlp_params_used()  # (a saved model is rebuilt as it was trained)
         trunk = self._build_trunk(X)
         if isinstance(X, Dataset):
             # float32, as training reads it: a float64 or uint8 item failed the dry pass
@@ -2074,7 +2120,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         not shape the network as they are now, as skorch's ``set_params`` and
         ``MLPClassifier``'s warm start apply them.
 
-        ``batch_size``, ``verbose`` and ``num_workers``; ``callbacks`` (a list set since
+        ``batch_size``, ``verbose``, ``num_workers`` and ``batch_transform`` (a copy of
+        one set since the net was built); ``callbacks`` (a list set since
         the net was built is copied and checked as ``fit`` does); the recipe's callbacks
         as ``early_stopping``, ``patience`` and ``lr_schedule`` ask now, the schedule
         spanning this training's optimizer steps (a warm restart, never a rate of 0
@@ -2103,6 +2150,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         _, steps = self._training_length(n_samples, split=split, epochs=epochs)
         net.batch_size, net.verbose = self.batch_size, self.verbose
         net.num_workers = self.num_workers
+        # a batch_transform set since the net was built: a copy, as fit makes (one left
+        # as it was keeps its state); it was left out, the first fit's transform applied
+        if self.batch_transform is not net.__dict__.get("batch_transform_from_",
+                                                       self.batch_transform):
+            net.batch_transform = copy.deepcopy(self.batch_transform)
+        net.__dict__["batch_transform_from_"] = self.batch_transform
         members = n_members(net.module_)
         entries = list(net.callbacks or [])
         source, recipe = net.__dict__.get("callbacks_from_", (self.callbacks, None))
@@ -2178,8 +2231,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             **kwargs,
         )
         # what the callbacks were built from: a warm start builds them anew where the
-        # callbacks parameter changed (see _refresh_net)
+        # callbacks parameter changed (see _refresh_net), and so its batch_transform
         net.__dict__["callbacks_from_"] = (self.callbacks, [cb for _, cb in recipe])
+        net.__dict__["batch_transform_from_"] = self.batch_transform
         return net
 
     # ----------------------------------------------------------------------- predict
@@ -2862,9 +2916,12 @@ def _check_memmap(estimator, X, *, reset):
         )
 
 
-def _check_optimizer_params(optimizer, params):
+def _check_optimizer_params(optimizer, params, lr=None):
     """A ValueError naming the entries of ``optimizer_params`` that ``optimizer`` does not
-    take (unless its signature takes any keyword), or that other parameters set."""
+    take (unless its signature takes any keyword), or that other parameters set, or whose
+    values it refuses (a negative weight decay, a group's negative ``lr``), the group
+    named: torch checks the values of its optimizer's defaults only, so a parameter
+    group's went unchecked and trained (a negative rate climbs the loss)."""
     params = params or {}
     if "lr" in params:
         raise ValueError(
@@ -2899,6 +2956,22 @@ def _check_optimizer_params(optimizer, params):
                 f"optimizer_params['param_groups'] sets {unknown} for {pattern!r}, which "
                 f"are not parameters of {name}; a group takes 'lr' and {takes}."
             )
+    if lr is None:
+        return
+    # The values, as the optimizer checks its defaults: built once on a probe tensor with
+    # the arguments that every parameter, then each group's, trains with (the choice of
+    # kernel left out: it depends on the device, not on the values).
+    kernel = ("foreach", "fused", "capturable", "differentiable")
+    base = {k: v for k, v in params.items() if k != "param_groups" and k not in kernel}
+    for pattern, group in [(None, {}), *(groups or [])]:
+        args = {"lr": lr, **base, **{k: v for k, v in group.items() if k not in kernel}}
+        try:
+            optimizer([torch.zeros(1, requires_grad=True)], **args)
+        except ValueError as error:
+            where = ("optimizer_params" if pattern is None else
+                     f"optimizer_params['param_groups'] group {pattern!r}")
+            given = base if pattern is None else group
+            raise ValueError(f"{where} sets {given!r}, which {name} refuses: {error}") from None
 
 
 def _build_named_trunk(name, trunk_params, sample_shape):

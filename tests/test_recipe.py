@@ -2101,3 +2101,148 @@ def test_times_of_day_read_as_durations_since_midnight():
         np.testing.assert_array_equal(pre.transform(later), out, err_msg=name)
     np.testing.assert_array_equal(
         TabularPreprocessor(numeric="passthrough", point_mass=None).fit_transform(arrow), out)
+
+
+# ------------------------------------------------------------ training control
+def _two_tasks(n=41):
+    X = np.random.RandomState(0).normal(size=(n, 3)).astype("float32")
+    return X, np.c_[np.arange(n) % 2, np.arange(n) % 3]
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"head_lr": {"task0": -1.0}}, r"head_lr\['task0'\] is -1.0; expected a finite number > 0"),
+    ({"task_weights": {"task0": -3.0}},
+     r"task_weights\['task0'\] is -3.0; expected a finite number >= 0"),
+    ({"task_weights": {"taks0": 2.0}}, r"task_weights names unknown task\(s\) \['taks0'\]"),
+    ({"class_weight": {"task0": {0: float("nan")}}},
+     r"class_weight\['task0'\]\[0\] is nan; expected a finite number >= 0"),
+    ({"device": "cpux"}, "device='cpux' is not a device torch knows"),
+])
+def test_a_warm_start_checks_the_values_set_in_between_as_a_first_fit_does(params, match):
+    # a warm start applied them unchecked: a negative head_lr climbed the loss, a
+    # negative task weight trained its task away, a misspelt task was dropped in silence
+    X, Y = _two_tasks()
+    first = {"head_lr": {"task0": 0.1}} if "head_lr" in params else {}
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=1, random_state=0,
+                              warm_start=True, **first).fit(X, Y)
+    before = [p.detach().clone() for p in clf.net_.module_.parameters()]
+    clf.set_params(**params)
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, Y)
+    with pytest.raises(ValueError, match=match):  # partial_fit checks them too
+        clf.partial_fit(X, Y)
+    assert len(clf.history_) == 1  # nothing trained
+    for old, new in zip(before, clf.net_.module_.parameters()):
+        torch.testing.assert_close(old, new, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"param_groups": [("trunk.*", {"lr": -1.0})]},
+     r"optimizer_params\['param_groups'\] group 'trunk.\*' sets \{'lr': -1.0\}, which "
+     "AdamW refuses: Invalid learning rate: -1.0"),
+    ({"param_groups": [("heads.*", {"weight_decay": float("nan")})]},
+     r"group 'heads.\*' sets \{'weight_decay': nan\}, which AdamW refuses: Invalid "
+     "weight_decay value: nan"),
+    ({"weight_decay": -0.5},
+     r"optimizer_params sets \{'weight_decay': -0.5\}, which AdamW refuses: Invalid "
+     "weight_decay value: -0.5"),
+])
+def test_an_optimizer_value_it_refuses_is_named_also_in_a_parameter_group(params, match):
+    # torch checks its defaults only: a group's negative rate trained, climbing the loss
+    X, Y = _two_tasks()
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=1, optimizer_params=params)
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, Y)
+
+
+def test_an_optimizer_parameter_group_takes_its_values_and_zero_freezes():
+    X, Y = _two_tasks()
+    clf = MultiTaskClassifier(
+        hidden_layer_sizes=(8,), max_epochs=2, lr=0.05, lr_schedule="constant",
+        ensemble_size=1, random_state=0,
+        optimizer_params={"weight_decay": 0.2,
+                          "param_groups": [("trunk.*", {"lr": 0.0, "weight_decay": 0.0})]},
+    )
+    trunk = MultiTaskClassifier(**{**clf.get_params(), "max_epochs": 1}).fit(X, Y)
+    clf.fit(X, Y)
+    groups = clf.net_.optimizer_.param_groups
+    assert [(g["lr"], g["weight_decay"]) for g in groups] == [(0.0, 0.0), (0.05, 0.2)]
+    # a rate of 0 (torch takes it) leaves the trunk as initialised, epoch after epoch
+    for old, new in zip(trunk.net_.module_.trunk.parameters(),
+                        clf.net_.module_.trunk.parameters()):
+        torch.testing.assert_close(old, new, rtol=0, atol=0)
+
+
+@pytest.mark.filterwarnings("ignore:.*one class only:UserWarning")
+@pytest.mark.filterwarnings("ignore:.*has a single class:UserWarning")
+@pytest.mark.parametrize("n, fraction", [(10, 0.95), (3, 0.9), (1, 0.5)])
+def test_a_validation_fraction_that_leaves_no_training_sample_is_named(n, fraction):
+    X, Y = _two_tasks(n)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=1, early_stopping=True,
+                              validation_fraction=fraction,
+                              tasks=[Task("task0", classes=[0, 1]),
+                                     Task("task1", classes=[0, 1, 2])])
+    with pytest.raises(ValueError, match=(
+            f"early_stopping holds out validation_fraction={fraction} of the {n} training "
+            r"sample\(s\), which leaves none to train on")):
+        clf.fit(X, Y)
+    clf.set_params(validation_fraction=0.5)  # one left to train on, or the data as X_val
+    if n > 1:
+        assert len(clf.fit(X, Y).history_) == 1
+    assert len(clf.fit(X, Y, X_val=X, y_val=Y).history_) == 1
+
+
+class _CountingTransform:
+    """A batch transform that counts the training batches it is given."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, X_batch):
+        self.calls += 1
+        return X_batch
+
+
+def test_a_batch_transform_set_between_fits_applies_to_the_warm_start_and_partial_fit():
+    # the first fit's transform (or none) went on being applied: one set since was ignored
+    X, Y = _two_tasks()
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=1, batch_size=16,
+                              random_state=0, warm_start=True).fit(X, Y)
+    transform = _CountingTransform()
+    clf.set_params(batch_transform=transform).fit(X, Y)
+    assert clf.net_.batch_transform.calls == 3  # a copy, as fit makes: 41 rows, 3 batches
+    assert transform.calls == 0
+    clf.partial_fit(X, Y)  # left as it was: the same copy, its state kept
+    assert clf.net_.batch_transform.calls == 6
+    clf.set_params(batch_transform=None).fit(X, Y)
+    assert clf.net_.batch_transform is None
+    loaded = pickle.loads(pickle.dumps(clf.set_params(batch_transform=transform).fit(X, Y)))
+    loaded.fit(X, Y)  # unchanged since it was built: the loaded copy goes on
+    assert loaded.net_.batch_transform.calls == 6
+
+
+@pytest.mark.parametrize("trunk, params, match", [
+    ("conv2d", {"dropout": 0.3}, r"dropout=0.3 would be ignored: it builds the MLP trunk "
+     r"\(trunk='mlp'\), and the trunk is 'conv2d'; pass it as the trunk's arguments, "
+     r"trunk_params=\{'channels': \(4,\), 'dropout': 0.3\}"),
+    ("conv2d", {"dropout": 0.3, "batch_norm": True},
+     r"dropout=0.3, batch_norm=True would be ignored: they build the MLP trunk"),
+    (torch.nn.Flatten, {"batch_norm": True},
+     r"batch_norm=True would be ignored: .* the trunk is 'Flatten'; build the trunk with it"),
+])
+def test_dropout_or_batch_norm_with_another_trunk_than_the_mlp_is_refused(trunk, params,
+                                                                         match):
+    # the network trained without the dropout asked for, and said nothing
+    X = np.random.RandomState(0).normal(size=(8, 1, 4, 4)).astype("float32")
+    y = np.arange(8) % 2
+    trunk_params = {"channels": (4,)} if trunk == "conv2d" else None
+    clf = MultiTaskClassifier(trunk=trunk, trunk_params=trunk_params, max_epochs=1,
+                              random_state=0, **params)
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, y)
+    if trunk == "conv2d":  # given to the trunk, it builds it
+        clf.set_params(dropout=0.0, batch_norm=False,
+                       trunk_params={"channels": (4,), "dropout": 0.3}).fit(X, y)
+        drops = [m.p for m in clf.net_.module_.trunk.modules()
+                 if isinstance(m, torch.nn.Dropout2d)]
+        assert drops == [0.3]
