@@ -38,7 +38,6 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 
 from sklearn_mtl import MultiTaskClassifier, Task  # noqa: E402
 from sklearn_mtl.datasets import make_leaf_images  # noqa: E402
-from sklearn_mtl.datasets._images import LEAF_CROPS, LEAF_HEALTH  # noqa: E402
 from sklearn_mtl.metrics import cooccurrence_matrix, task_accuracy_score  # noqa: E402
 from sklearn_mtl.plotting import plot_cooccurrence  # noqa: E402
 
@@ -47,6 +46,7 @@ OUTPUT = os.environ.get("SKLEARN_MTL_EXAMPLES_OUTPUT", ".")
 N_SAMPLES, EPOCHS = (180, 2) if SMALL else (1600, 20)
 
 X, Y, tasks = make_leaf_images(N_SAMPLES, random_state=0, return_tasks=True)
+LEAF_CROPS, LEAF_HEALTH = (task.classes for task in tasks)  # the classes of crop, health
 X_train, X_test, Y_train, Y_test = train_test_split(X, Y, test_size=0.25, random_state=0)
 print(f"{len(X_train)} training and {len(X_test)} test leaves of shape {X.shape[1:]}")
 

@@ -63,7 +63,7 @@ TAGS = sorted(VOCABULARY)
 
 def make_news(n, random_state):
     """Texts of 8-16 words drawn from the vocabularies of their 1-3 tags and common
-    words; 10% of the topic words come from another topic (noise)."""
+    words; 10% of the topic words come from any topic, its own included (noise)."""
     rng = np.random.RandomState(random_state)
     words = {tag: text.split() for tag, text in VOCABULARY.items()}
     texts, tags = [], []

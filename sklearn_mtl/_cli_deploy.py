@@ -316,6 +316,42 @@ def read_missing_marks(frame, skip=(), text=()):
     return frame, found
 
 
+def header_cells(source, options=None, excel=False):
+    """The header row of a CSV file (a path, or a text stream's first lines as one
+    string) read with ``read_csv``'s ``options`` (see :func:`csv_format`), or of a
+    workbook's first sheet, as written: ``read_csv`` and ``read_excel`` rename a
+    repeated name (``car``, ``car.1``), which :func:`check_unique_names` looks for.
+    Empty where it cannot be read (the reader then says why)."""
+    try:
+        if excel:
+            row = pd.read_excel(source, sheet_name=0, header=None, nrows=1, dtype=object)
+        else:
+            row = pd.read_csv(io.StringIO(source) if isinstance(source, str) else source,
+                              header=None, nrows=1, dtype=str, keep_default_na=False,
+                              **(options or {}))
+    except Exception:  # noqa: BLE001  (the reader of the rows says why)
+        return []
+    return row.iloc[0].tolist() if len(row) else []
+
+
+def check_unique_names(cells, what, names=None, error=ValueError):
+    """Raise ``error`` where a column name appears more than once in the header row
+    ``cells`` of ``what`` (``--data 'x.csv'``), among ``names`` where given (those the
+    command reads): pandas reads the second as ``name.1``, so that the first would be
+    taken silently, or, as a feature, a copy of a target. Empty cells are left out."""
+    cells = [str(c).strip() for c in cells if not pd.isna(c) and str(c).strip()]
+    counts = {c: cells.count(c) for c in cells}
+    repeated = [c for c, n in counts.items() if n > 1
+                and (names is None or c in {str(n) for n in names})]
+    if repeated:
+        which = ", ".join(f"{c!r} ({counts[c]} times)" for c in repeated)
+        raise error(
+            f"{what} has several columns of the same name: {which}; which one is meant "
+            f"would be a guess (pandas names the second {repeated[0] + '.1'!r}). Give "
+            "each column its own name."
+        )
+
+
 def read_workbook(path, what, **options):
     """The first sheet of a spreadsheet file (``.xlsx``...) as a DataFrame, read with
     ``read_excel``'s ``options`` (``na_values``...), or a ValueError that names ``what``
@@ -597,7 +633,7 @@ def check_encoding(encoding, option="--encoding"):
     return encoding
 
 
-def read_batches(path, batch_size, encoding=None, text=(), verbatim=()):
+def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=()):
     """(total rows or None, iterator of DataFrames) of a CSV or Parquet file, or of a
     CSV on standard input where ``path`` is ``"-"``; a CSV in ``encoding`` where given.
     The columns named in ``text`` (see :func:`text_columns`) are read from a CSV as
@@ -605,7 +641,11 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=()):
     :func:`read_missing_marks`); those named in ``verbatim`` (an ``--id-column`` that
     the model does not read) are read from a CSV as the file writes them, as text, an
     empty cell ``""``, ``NA`` and ``?`` as they are. A Parquet or Excel file's columns
-    keep their types (a ``?`` in a ``verbatim`` column too)."""
+    keep their types (a ``?`` in a ``verbatim`` column too); a workbook's ``text`` and
+    ``verbatim`` columns are read as text, so that a text cell ``"007"`` stays
+    ``"007"`` (``read_excel`` reads it as the number 7 otherwise). A name of ``unique``
+    (the columns the command reads) that the header row of a CSV file or a workbook
+    holds twice is an error (see :func:`check_unique_names`)."""
     if str(path) == STDIO:
         stream = _stdin_text(encoding)
         try:
@@ -617,15 +657,23 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=()):
         check_nul_header(  # UTF-16 decodes as UTF-8: its ASCII and NULs
             "".join(head).encode(encoding or "utf-8", "replace"), "DATA '-'", encoding,
             DeployInputError, head[0].rstrip("\r\n") if head else None)
+        if unique:
+            check_unique_names(header_cells("".join(head), _lines_format(head)),
+                               "DATA '-'", unique, DeployInputError)
         return _csv_batches(_Rejoined(head, stream), "-", batch_size, _lines_format(head),
                             text, verbatim, head="".join(head))
     path = Path(path)
     if not path.is_file():
         raise DeployInputError(f"DATA {str(path)!r}: no such file.")
     if path.suffix.lower() in _EXCEL:
-        try:
-            frame = read_missing_marks(read_workbook(path, f"DATA {str(path)!r}"),
-                                       skip=verbatim, text=text)[0]
+        if unique:
+            check_unique_names(header_cells(path, excel=True), f"DATA {str(path)!r}",
+                               unique, DeployInputError)
+        try:  # read_excel turns a text cell "007" into 7, as read_csv would: the
+            # model's categories and the id column keep the workbook's text
+            workbook = read_workbook(path, f"DATA {str(path)!r}",
+                                     dtype=dict.fromkeys([*text, *verbatim], str) or None)
+            frame = read_missing_marks(workbook, skip=verbatim, text=text)[0]
         except ValueError as exc:
             raise DeployInputError(str(exc)) from None
         if not len(frame):
@@ -649,8 +697,11 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=()):
         batches = (read_missing_marks(b.to_pandas(), skip=verbatim, text=text)[0]
                    for b in parquet.iter_batches(batch_size=batch_size))
         return parquet.metadata.num_rows, batches
-    return _csv_batches(path, str(path), batch_size, csv_format(path, encoding=encoding),
-                        text, verbatim)
+    options = csv_format(path, encoding=encoding)
+    if unique:
+        check_unique_names(header_cells(path, options), f"DATA {str(path)!r}", unique,
+                           DeployInputError)
+    return _csv_batches(path, str(path), batch_size, options, text, verbatim)
 
 
 try:  # the cells read_csv reads as missing by default ("", "NA", "null"...)
@@ -946,7 +997,7 @@ class _Writer:
                     f"--out {str(self.path)!r} is {kind}, which needs {needs} ({extra}); or "
                     "write a .csv file."
                 ) from None
-        self.handle = None
+        self.handle = self.part = None
 
     def write(self, frame):
         if self.parquet or self.excel:
@@ -956,8 +1007,9 @@ class _Writer:
                 self.handle = sys.stdout
             if self.handle is None:  # opened on the first batch: no file if nothing runs
                 try:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                    self.handle = open(self.path, "w", newline="", encoding="utf-8")
+                    target = self._part()
+                    self.handle = open(target, "w" if self.part is None else "x",
+                                       newline="", encoding="utf-8")
                 except OSError as exc:
                     raise DeployInputError(
                         f"--out {str(self.path)!r} cannot be written: {exc}"
@@ -965,8 +1017,26 @@ class _Writer:
             frame.to_csv(self.handle, header=self.first, index=False)
         self.first = False
 
+    def _part(self):
+        """The file written before it takes the name of ``--out``, in its folder (made
+        where missing): a file of that name is replaced only once the predictions are
+        all written, and kept as it was where the command fails. A link is written
+        through, to the file it names; a device or a pipe (``/dev/null``, a FIFO) is
+        written as it is, with no file beside it (replacing it would put a plain file in
+        its place)."""
+        target = Path(os.path.realpath(self.path))
+        if target.exists() and not target.is_file():
+            self.part, self.target = None, target
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.target = target
+        # the suffix kept last: pandas picks the workbook's writer by it
+        self.part = target.with_name(f".{target.stem}.{os.getpid()}.part{target.suffix}")
+        return self.part
+
     def close(self, failed=False):
-        """Finish the file; after a failure, remove what was written."""
+        """Finish the file and give it its name; after a failure, remove what was
+        written (a file that ``--out`` named before the command is left as it was)."""
         if self.stdout:
             if self.handle is not None:
                 self.handle.flush()
@@ -974,31 +1044,59 @@ class _Writer:
         if self.handle is not None:
             self.handle.close()
         if failed:
-            if self.handle is not None:
-                self.path.unlink(missing_ok=True)
+            if self.part is not None:
+                self.part.unlink(missing_ok=True)
             return
-        if (self.parquet or self.excel) and self.parts:
-            frame = pd.concat(self.parts, ignore_index=True)
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if (self.parquet or self.excel) and self.parts:
+                frame = pd.concat(self.parts, ignore_index=True)
                 if self.parquet:
-                    self._to_parquet(frame)
+                    self._to_parquet(frame, self._part())
                 else:
-                    frame.to_excel(self.path, index=False)
-            except OSError as exc:
+                    self._to_excel(frame, self._part())
+            if self.part is not None:
+                os.replace(self.part, self.target)
+        except BaseException as exc:
+            if self.part is not None:
+                self.part.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
                 raise DeployInputError(
                     f"--out {str(self.path)!r} cannot be written: {exc}"
                 ) from None
+            raise
 
-    def _to_parquet(self, frame):
-        """Write ``frame``; a column that a Parquet file cannot hold (values of several
+    def _to_excel(self, frame, path):
+        """Write ``frame`` to ``path``; a text cell holding a control character, which a
+        workbook cannot hold (openpyxl refuses it), is an error naming its column and
+        row (counted from 0)."""
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+        from openpyxl.utils.exceptions import IllegalCharacterError
+
+        try:
+            frame.to_excel(path, index=False)
+            return
+        except IllegalCharacterError as exc:
+            error = exc
+        for name in frame.columns:
+            for row, value in enumerate(frame[name].tolist()):
+                if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+                    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+                    raise DeployInputError(
+                        f"--out {str(self.path)!r}: column {str(name)!r} holds {shown} in "
+                        f"row {row}, a control character that a workbook cannot hold; "
+                        "write a .csv or .parquet file, or remove it from DATA."
+                    )
+        raise DeployInputError(f"--out {str(self.path)!r} cannot be written: {error}")
+
+    def _to_parquet(self, frame, path):
+        """Write ``frame`` to ``path``; a column that a Parquet file cannot hold (values of several
         types: a workbook's ids, numbers in some rows and text in others) is an error
         that names it. pandas converts the frame before it opens the file: no file is
         written then."""
         import pyarrow as pa
 
         try:
-            frame.to_parquet(self.path, index=False)
+            frame.to_parquet(path, index=False)
             return
         except pa.ArrowException as exc:
             error = exc
@@ -1035,7 +1133,9 @@ def predict_command(args):
     features = [] if names is None else [str(c) for c in names]
     verbatim = [args.id_column] if args.id_column not in (None, *features) else []
     total, batches = read_batches(args.data, args.batch_size, encoding,
-                                  text=text_columns(model), verbatim=verbatim)
+                                  text=text_columns(model), verbatim=verbatim,
+                                  unique=[*features, *([args.id_column] if args.id_column
+                                                       else [])])
     with _closed_after(batches):  # the data file, read to its end or not
         return _predict_batches(args, model, final, total, batches)
 
@@ -1053,6 +1153,8 @@ def _closed_after(batches):
 def _predict_batches(args, model, final, total, batches):
     writer = _Writer(args.out)
     from tqdm.auto import tqdm
+
+    from .neural._preprocessing import RowError
 
     n_rows = 0
     batches = iter(batches)
@@ -1074,8 +1176,10 @@ def _predict_batches(args, model, final, total, batches):
                 try:
                     predictions = prediction_frame(model, final, X, proba=args.proba)
                 except (TypeError, ValueError) as exc:  # values the model cannot read
+                    if isinstance(exc, RowError):  # its row numbered in the batch
+                        exc = exc.at(n_rows)
                     message, where = str(exc).rstrip(), None
-                    kinds = value_error_kinds(message)
+                    kinds = () if isinstance(exc, RowError) else value_error_kinds(message)
                     if kinds:  # the entry, numbered as a row of the file
                         where = first_bad_value(X, kinds, first_row=n_rows, message=message)
                     if where is not None:

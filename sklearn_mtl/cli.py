@@ -45,6 +45,9 @@ MODELS = {
 DEFAULT_MODELS = ("mtl", "independent", "chain", "product", "independent-hgb", "chain-hgb",
                   "product-hgb")
 DATASETS = ("penguins", "synthetic")
+#: The gates of ``--dataset synthetic``: ``color`` and ``body`` describe a car, when there
+#: is one. Declared to every model: inferred from the labels, they would read as missing.
+_SYNTHETIC_GATES = {"color": ("car", 1), "body": ("car", 1)}
 
 
 class CLIError(Exception):
@@ -303,8 +306,7 @@ def load_data(args):
         return X, Y, note, None
     X, Y = make_multitask_classification(
         n_samples=500, n_classes={"car": 2, "color": 4, "body": 3},
-        gates={"color": ("car", 1), "body": ("car", 1)}, missing_rate=0.1,
-        random_state=args.random_state,
+        gates=_SYNTHETIC_GATES, missing_rate=0.1, random_state=args.random_state,
     )
     X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
     return X, Y, "Synthetic: car, color | car=1, body | car=1; 10% labels missing.", None
@@ -369,8 +371,10 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
         MISSING_MARK,
         check_encoding,
         check_nul_header,
+        check_unique_names,
         csv_format,
         encoding_hint,
+        header_cells,
         read_workbook,
     )
 
@@ -402,6 +406,7 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
             what = f"--data {str(path)!r}"
             frame = read_workbook(path, what, **label_options(  # the header: its row alone
                 lambda: read_workbook(path, what, nrows=0).columns))
+            check_unique_names(header_cells(path, excel=True), what)
         except ValueError as exc:
             raise CLIError(str(exc)) from None
         plain = [c for c in (targets or ()) if c in frame.columns and c not in text]
@@ -435,6 +440,10 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
             exc, UnicodeDecodeError) else ""
         raise CLIError(f"--data {str(path)!r} is not a readable CSV file: {exc}.{hint}") \
             from None
+    try:  # a repeated name read as name.1: a column nobody named, a target's copy
+        check_unique_names(header_cells(path, options), f"--data {str(path)!r}")
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
     return frame, options.get("encoding")
 
 
@@ -970,14 +979,17 @@ def _target_tasks(Y, args, models, folds=False):
                 "number). Or leave a numeric quantity among the features, or bin it into "
                 "classes first."
             )
-    if not (regression or multilabel or folds):
+    # The bundled synthetic data's gates: the labels alone cannot tell a gated-off task
+    # from a missing label (the label product would leave out every row without a car).
+    gates = _SYNTHETIC_GATES if args.data is None and args.dataset == "synthetic" else {}
+    if not (regression or multilabel or folds or gates):
         return Y, None  # a model fitted on every row infers its tasks, refits included
     from ._encoder import StructuredLabelEncoder
     from ._schema import Task
 
     kinds = {**dict.fromkeys(regression, "regression"), **dict.fromkeys(multilabel,
                                                                         "multilabel")}
-    declared = [Task(str(c), kind=kinds.get(c)) for c in Y.columns]
+    declared = [Task(str(c), kind=kinds.get(c), gate=gates.get(c)) for c in Y.columns]
     if not folds:
         return Y, declared
     # Every model of the comparison learns the classes of the whole file: a rare class

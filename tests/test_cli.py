@@ -1,4 +1,5 @@
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -2338,3 +2339,213 @@ def test_dummy_reference_predicts_a_regression_target_as_its_training_mean(quant
     dummy_r2 = float(row.strip("|").split("|")[2].split("±")[0])
     # a constant prediction scores at most 0 on any fold: R² = 1 - SSE / SST, SSE >= SST
     assert dummy_r2 <= 0
+
+
+@pytest.mark.parametrize("model", ["mtl", "independent"])
+def test_a_workbooks_text_cells_of_codes_and_ids_stay_text(codes_csv, tmp_path, capsys,
+                                                           model):
+    # read_excel read the text cells "01" and "007" as the numbers 1 and 7: the codes
+    # were categories the model never saw (the predictions changed silently), the ids
+    # were written 7
+    pytest.importorskip("openpyxl")
+    import sklearn_mtl
+
+    train, _, typed = codes_csv
+    path = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(train), "--targets", "y,z", "--model", model,
+                     "--max-epochs", "5", "--out", str(path), "--quiet"]) == 0
+    rows = typed.iloc[1:6]  # codes that all look like numbers
+    ids = ["007", "010", "0", "1e3", "42"]
+    book = tmp_path / "new.xlsx"
+    rows.assign(rid=ids).to_excel(book, index=False)  # text cells, as typed
+    out = tmp_path / "p.csv"
+    assert cli.main(["predict", str(path), str(book), "--out", str(out), "--id-column", "rid",
+                     "--proba", "--quiet"]) == 0, capsys.readouterr().err
+    got = pd.read_csv(out, dtype={"rid": str})
+    assert got["rid"].tolist() == ids
+    model_ = sklearn_mtl.load(path)
+    assert got[["y", "z"]].to_numpy().tolist() == model_.predict(rows).to_numpy().tolist()
+    np.testing.assert_allclose(got[["y_proba_neg", "y_proba_pos"]].to_numpy(),
+                               model_.predict_proba(rows)[0], atol=1e-6)
+
+
+def test_a_failed_predict_leaves_an_existing_out_file_as_it_was(tmp_path, capsys):
+    # a bad value in a later batch removed the file --out named, which the first batch
+    # had already overwritten: the predictions of an earlier run were lost
+    import sklearn_mtl
+
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=20).round(3)
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"x": x, "y": np.where(x > 0, "a", "b")}).to_csv(data, index=False)
+    model = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(data), "--targets", "y", "--model",
+                     "independent", "--out", str(model), "--quiet"]) == 0
+    expected = sklearn_mtl.load(model).predict(pd.read_csv(data)[["x"]])["y"].tolist()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x\n" + "0.5\n" * 12 + "abc\n")
+    for name in ("p.csv", "p.parquet", "p.xlsx"):
+        if name != "p.csv":
+            pytest.importorskip("pyarrow" if name.endswith("parquet") else "openpyxl")
+        out = tmp_path / name
+        out.write_bytes(b"earlier predictions")
+        assert cli.main(["predict", str(model), str(bad), "--out", str(out),
+                         "--batch-size", "5", "--quiet"]) == 2
+        assert "row 12" in capsys.readouterr().err
+        assert out.read_bytes() == b"earlier predictions"
+        # replaced whole on success, nothing else left in the folder
+        assert cli.main(["predict", str(model), str(data), "--out", str(out),
+                         "--batch-size", "5", "--quiet"]) == 0
+        got = pd.read_csv(out) if name == "p.csv" else (
+            pd.read_parquet(out) if name == "p.parquet" else pd.read_excel(out))
+        assert got["y"].tolist() == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bad.csv", "d.csv", "m.mtl", "p.csv", "p.parquet", "p.xlsx"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="links and pipes of POSIX")
+def test_predict_out_writes_through_a_link_and_to_a_pipe(tmp_path):
+    # the file written beside --out then renamed onto it replaced a link by a plain file,
+    # and a pipe (or the null device) too
+    x = np.linspace(-1, 1, 12).round(3)
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"x": x, "y": np.where(x > 0, "a", "b")}).to_csv(data, index=False)
+    model = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(data), "--targets", "y", "--model",
+                     "independent", "--out", str(model), "--quiet"]) == 0
+    real = tmp_path / "store" / "p.csv"
+    real.parent.mkdir()
+    real.write_text("earlier")
+    link = tmp_path / "p.csv"
+    link.symlink_to(real)
+    assert cli.main(["predict", str(model), str(data), "--out", str(link), "--quiet"]) == 0
+    assert link.is_symlink()
+    assert pd.read_csv(real)["y"].tolist() == ["b"] * 6 + ["a"] * 6
+    assert sorted(p.name for p in real.parent.iterdir()) == ["p.csv"]
+    import threading
+
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    read = []
+    reader = threading.Thread(target=lambda: read.append(pipe.read_text()), daemon=True)
+    reader.start()
+    try:
+        assert cli.main(["predict", str(model), str(data), "--out", str(pipe),
+                         "--quiet"]) == 0
+    finally:
+        reader.join(timeout=30)
+        if reader.is_alive():  # never written: release the reader
+            with open(pipe, "w"):
+                pass
+            reader.join()
+    assert not pipe.is_file() and pipe.exists()
+    assert read and read[0].splitlines()[0] == "y" and len(read[0].splitlines()) == 13
+
+
+def test_a_bad_value_is_named_by_its_row_in_the_file_whatever_the_batch(tmp_path, capsys):
+    # the network's preprocessing numbered the row in its batch: "row 3" for row 13 of
+    # the file, beside the command's own "row 13"
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=30).round(3)
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"x": x, "c": rng.choice(["p", "q"], 30), "y": np.where(x > 0, "a", "b")}
+                 ).to_csv(data, index=False)
+    model = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(data), "--targets", "y", "--max-epochs", "2",
+                     "--out", str(model), "--quiet"]) == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,c\n" + "0.5,p\n" * 13 + "abc,q\n" + "0.1,p\n" * 3)
+    capsys.readouterr()
+    assert cli.main(["predict", str(model), str(bad), "--out", str(tmp_path / "p.csv"),
+                     "--batch-size", "5", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "rows 10-14" in err and "row 13, column 'x' holds 'abc'" in err
+    assert not re.search(r"\brow [0-9]\b", err), err
+
+
+def test_a_column_name_written_twice_is_refused(tmp_path, monkeypatch, capsys):
+    # read_csv and read_excel name the second column 'car.1': fit trained on a copy of
+    # the target under that name, predict read the first 'x' whatever the second held
+    import io
+
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=20).round(3)
+    y = np.where(x > 0, "a", "b")
+    twice = tmp_path / "twice.csv"
+    twice.write_text("x,y,y\n" + "".join(f"{v},{c},{c}\n" for v, c in zip(x, y)))
+    model = tmp_path / "m.mtl"
+    for command in ("fit", "compare"):
+        args = ["--out", str(model) if command == "fit" else str(tmp_path / "r")]
+        assert cli.main([command, "--data", str(twice), "--targets", "y", "--model"
+                         if command == "fit" else "--models", "dummy" if command == "compare"
+                         else "independent", *args, "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert "several columns of the same name: 'y' (2 times)" in err, err
+    assert not model.exists()
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"x": x, "y": y}).to_csv(data, index=False)
+    assert cli.main(["fit", "--data", str(data), "--targets", "y", "--model", "independent",
+                     "--out", str(model), "--quiet"]) == 0
+    new = "x;note;x;note\n" + "".join(f"{v};n;{-v};n\n" for v in x)
+    (tmp_path / "new.csv").write_text(new)
+    out = tmp_path / "p.csv"
+    assert cli.main(["predict", str(model), str(tmp_path / "new.csv"), "--out", str(out),
+                     "--quiet"]) == 2
+    assert "DATA" in (err := capsys.readouterr().err) and "'x' (2 times)" in err
+    assert "'note'" not in err  # a column the model does not read may repeat
+    monkeypatch.setattr(sys, "stdin", io.StringIO(new))
+    assert cli.main(["predict", str(model), "-", "--out", str(out), "--quiet"]) == 2
+    assert "DATA '-' has several columns of the same name: 'x'" in capsys.readouterr().err
+    assert not out.exists()
+    if importlib.util.find_spec("openpyxl") is not None:
+        book = tmp_path / "new.xlsx"
+        pd.DataFrame([[1.0, 2.0]], columns=["x", "x_"]).to_excel(book, index=False)
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(book)
+        workbook.active.cell(1, 2).value = "x"
+        workbook.save(book)
+        assert cli.main(["predict", str(model), str(book), "--out", str(out),
+                         "--quiet"]) == 2
+        assert "'x' (2 times)" in capsys.readouterr().err
+    # one name each: read as before
+    assert cli.main(["predict", str(model), str(data), "--out", str(out), "--quiet"]) == 0
+
+
+def test_a_control_character_in_a_workbook_of_predictions_exits_2(tmp_path, capsys):
+    # openpyxl refuses a text cell with a control character: a traceback, exit 1
+    pytest.importorskip("openpyxl")
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=12).round(3)
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"rid": ["r0", "r\x01", *map(str, range(10))], "x": x,
+                  "y": np.where(x > 0, "a", "b")}).to_csv(data, index=False)
+    model = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(data), "--targets", "y", "--features", "x",
+                     "--model", "independent", "--out", str(model), "--quiet"]) == 0
+    out = tmp_path / "p.xlsx"
+    assert cli.main(["predict", str(model), str(data), "--out", str(out), "--id-column",
+                     "rid", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "column 'rid' holds 'r\\x01' in row 1, a control character" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "m.mtl"]
+
+
+def test_text_in_a_number_column_is_not_said_to_be_an_array(tmp_path, capsys):
+    # a network fitted on numbers alone told the command line's user that "X is an array
+    # holding text" and to "pass X as a DataFrame", which it was
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=30).round(3)
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"x": x, "y": np.where(x > 0, "a", "b")}).to_csv(data, index=False)
+    model = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(data), "--targets", "y", "--max-epochs", "2",
+                     "--out", str(model), "--quiet"]) == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x\n" + "0.5\n" * 13 + "abc\n")
+    capsys.readouterr()
+    assert cli.main(["predict", str(model), str(bad), "--out", str(tmp_path / "p.csv"),
+                     "--batch-size", "5", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "row 13, column 'x' holds 'abc'" in err
+    assert "array" not in err and "DataFrame" not in err.replace("entry of X", ""), err

@@ -115,3 +115,103 @@ def test_class_sep_keeps_the_labels_and_scales_the_signal_in_X():
     X2, Y2 = make_multitask_classification(50, class_sep=6.0, noise=0.0, random_state=0)
     pd.testing.assert_frame_equal(Y1, Y2)
     np.testing.assert_allclose(X2, 2 * X1)
+
+
+def test_cli_synthetic_dataset_declares_its_gates(tmp_path, capsys):
+    # --dataset synthetic draws color and body for cars only: the models must know that
+    # those labels are not applicable elsewhere, not missing (the label product would drop
+    # every row without a car, then never predict "no car").
+    import sklearn_mtl
+    from sklearn_mtl import cli
+
+    X, Y = make_multitask_classification(  # the command's data (--random-state 0)
+        n_samples=500, n_classes={"car": 2, "color": 4, "body": 3},
+        gates={"color": ("car", 1), "body": ("car", 1)}, missing_rate=0.1, random_state=0,
+    )
+    # rows with an applicable label missing: the only ones a label combination lacks
+    incomplete = Y["car"].isna() | (Y["car"].eq(1) & Y[["color", "body"]].isna().any(axis=1))
+    assert incomplete.sum() < Y.isna().any(axis=1).sum()
+    out = tmp_path / "model.mtl"
+    status = cli.main(["fit", "--dataset", "synthetic", "--model", "product", "--out", str(out)])
+    assert status == 0
+    assert f"left out {incomplete.sum()} of 500 samples" in capsys.readouterr().out
+    model = sklearn_mtl.load(out)
+    assert [t.gate for t in model[-1].schema_] == [None, ("car", {1}), ("car", {1})]
+    pred = model.predict(pd.DataFrame(X, columns=[f"x{i}" for i in range(20)]))
+    assert set(pred["car"]) == {0, 1}
+    assert pred.loc[pred["car"] == 0, ["color", "body"]].isna().all().all()
+
+
+def test_examples_use_the_public_api_only():
+    # An example is what users copy: it imports nothing private (a module or a name
+    # starting with an underscore), which may change without notice.
+    import ast
+    from pathlib import Path
+
+    private = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                modules, names = [node.module or ""], [a.name for a in node.names]
+            elif isinstance(node, ast.Import):
+                modules, names = [a.name for a in node.names], []
+            else:
+                continue
+            parts = [p for m in modules for p in m.split(".")] + names
+            if any(p.startswith("_") for p in parts):
+                private.append(f"{path.name}:{node.lineno}")
+    assert private == []
+
+
+@pytest.mark.parametrize("gates", ["task1", 5, {"task1"}, [("task1",)]])
+def test_make_multitask_classification_gates_not_a_dict(gates):
+    with pytest.raises(ValueError, match=r"gates must be a dict \{task: \(parent, class or "):
+        make_multitask_classification(20, n_classes=[2, 2], gates=gates)
+
+
+def test_make_multitask_classification_gates_name_tasks_as_n_classes_does():
+    # n_classes' keys name the tasks through str(): 1 is task '1', in gates too
+    X, Y, tasks = make_multitask_classification(
+        100, n_classes={1: 2, 2: 3}, gates={2: (1, 1)}, random_state=0, return_tasks=True,
+    )
+    assert list(Y.columns) == ["1", "2"]
+    assert tasks[1].gate == ("1", {1})
+    assert Y.loc[Y["1"] == 0, "2"].isna().all() and Y.loc[Y["1"] == 1, "2"].notna().all()
+
+
+@pytest.mark.parametrize(
+    "make", ["make_car_images", "make_handball_clips", "make_leaf_images"],
+)
+def test_image_noise_leaves_the_scenes_alone(make):
+    # noise=0 is the same scenes as any other noise, without it: not other scenes (the
+    # noise was drawn only when nonzero, so the random stream of later images moved)
+    import sklearn_mtl.datasets as datasets
+
+    make = getattr(datasets, make)
+    clean, Y_clean = make(5, image_size=16, noise=0.0, random_state=0)
+    tiny, Y_tiny = make(5, image_size=16, noise=1e-9, random_state=0)
+    noisy, Y_noisy = make(5, image_size=16, noise=0.05, random_state=0)
+    pd.testing.assert_frame_equal(Y_clean, Y_noisy)
+    np.testing.assert_allclose(tiny, clean, atol=1e-6)
+    assert 0 < np.abs(noisy - clean).max() < 0.05 * 6  # six standard deviations
+
+
+def test_load_penguins_bunch_as_scikit_learn_loaders():
+    X, Y = load_penguins(return_X_y=True)
+    bunch = load_penguins(return_X_y=False)
+    assert set(bunch) == {"data", "target", "frame", "feature_names", "target_names",
+                          "DESCR"}
+    pd.testing.assert_frame_equal(bunch.data, X)
+    pd.testing.assert_frame_equal(bunch.target, Y)
+    pd.testing.assert_frame_equal(bunch.frame, pd.concat([X, Y], axis=1))
+    assert bunch.feature_names == list(X.columns)
+    assert bunch.target_names == ["species", "island", "sex"]
+    assert "342" in bunch.DESCR
+    # nothing shared between calls, nor between the frame and data / target
+    bunch.data.iloc[0, 0] = -1.0
+    bunch.target.iloc[0, 0] = "Emperor"
+    assert bunch.frame.iloc[0, 0] == X.iloc[0, 0] and bunch.frame.iloc[0, 4] == "Adelie"
+    again = load_penguins(return_X_y=False)
+    pd.testing.assert_frame_equal(again.data, X)
+    with pytest.raises(ValueError, match="'return_X_y' parameter of load_penguins"):
+        load_penguins(return_X_y="yes")

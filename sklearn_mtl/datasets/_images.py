@@ -100,8 +100,9 @@ def _convex(u, w, points):
 
 def _finish(canvas, noise, rng):
     img = _downsample(canvas)
-    if noise:
-        img = img + noise * rng.standard_normal(img.shape)
+    # Drawn even at noise=0: the scenes that follow then do not depend on the noise, so
+    # noise=0 gives the same images as any other noise, without it.
+    img = img + noise * rng.standard_normal(img.shape)
     return np.clip(img, 0.0, 1.0).astype(np.float32)
 
 
@@ -194,6 +195,8 @@ def make_car_images(
         Probability that an image shows a car.
     noise : float, default=0.05
         Standard deviation of the Gaussian pixel noise (values are clipped to [0, 1]).
+        The scenes do not depend on it: a given ``random_state`` draws the same scenes
+        at any noise, ``noise=0`` without it.
     random_state : int, RandomState instance or None, default=None
         Seed.
     return_tasks : bool, default=False
@@ -358,7 +361,8 @@ def make_handball_clips(
     event_fraction : float, default=0.7
         Probability that the pass happens.
     noise : float, default=0.05
-        Standard deviation of the Gaussian pixel noise.
+        Standard deviation of the Gaussian pixel noise. The scenes do not depend on it:
+        a given ``random_state`` draws the same scenes at any noise, ``noise=0`` without it.
     random_state : int, RandomState instance or None, default=None
         Seed.
     return_tasks : bool, default=False
@@ -457,7 +461,8 @@ def make_leaf_images(
     image_size : int, default=32
         Height and width in pixels.
     noise : float, default=0.04
-        Standard deviation of the Gaussian pixel noise.
+        Standard deviation of the Gaussian pixel noise. The scenes do not depend on it:
+        a given ``random_state`` draws the same scenes at any noise, ``noise=0`` without it.
     random_state : int, RandomState instance or None, default=None
         Seed.
     return_tasks : bool, default=False

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import pandas as pd
+from sklearn.utils import Bunch
+from sklearn.utils._param_validation import validate_params
+
 FEATURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 TARGETS = ["species", "island", "sex"]
 
+DESCR = """Palmer penguins, as three classification tasks
+----------------------------------------------
 
-def load_penguins():
+344 penguins of the Palmer Archipelago (Antarctica), from the palmerpenguins package;
+the 2 without any measurement are dropped, leaving 342.
+
+Features: bill_length_mm, bill_depth_mm, flipper_length_mm, body_mass_g (float, no
+missing value).
+Tasks: species (Adelie, Chinstrap, Gentoo), island (Biscoe, Dream, Torgersen) and sex
+(female, male; missing for 9 penguins).
+
+Horst AM, Hill AP, Gorman KB (2020). palmerpenguins: Palmer Archipelago (Antarctica)
+penguin data. R package version 0.1.0. https://allisonhorst.github.io/palmerpenguins/
+"""
+
+
+@validate_params({"return_X_y": ["boolean"]}, prefer_skip_nested_validation=True)
+def load_penguins(*, return_X_y=True):
     """Load the Palmer penguins: four body measurements, three tasks.
 
     The data ship with the ``palmerpenguins`` package (no download): 344 penguins of
@@ -14,6 +34,13 @@ def load_penguins():
     are dropped, since no model can use them (this is the only row filter), leaving 342.
     The sex of 9 of those is unknown and stays missing (NaN) in ``Y``: sklearn-mtl
     estimators train the other tasks on them and the metrics ignore the missing label.
+
+    Parameters
+    ----------
+    return_X_y : bool, default=True
+        Return the pair ``(X, Y)``. With ``False``, a :class:`~sklearn.utils.Bunch` as
+        scikit-learn's loaders return (their default: here the pair, which the guide's
+        examples unpack).
 
     Returns
     -------
@@ -24,6 +51,11 @@ def load_penguins():
         ``species`` (Adelie, Chinstrap, Gentoo), ``island`` (Biscoe, Dream, Torgersen)
         and ``sex`` (female, male; NaN where unknown). Both frames share a fresh
         ``RangeIndex``.
+    data : :class:`~sklearn.utils.Bunch`
+        Only with ``return_X_y=False``: ``data`` (``X``), ``target`` (``Y``), ``frame``
+        (both side by side, features first), ``feature_names``, ``target_names`` (the
+        tasks) and ``DESCR``. Each call reads the data afresh: nothing is shared with
+        an earlier call's frames.
 
     References
     ----------
@@ -51,4 +83,9 @@ def load_penguins():
         )
     X = data[FEATURES].astype(float)
     Y = data[TARGETS].copy()
-    return X, Y
+    if return_X_y:
+        return X, Y
+    return Bunch(
+        data=X, target=Y, frame=pd.concat([X, Y], axis=1), feature_names=list(FEATURES),
+        target_names=list(TARGETS), DESCR=DESCR,
+    )

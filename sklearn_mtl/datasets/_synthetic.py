@@ -178,7 +178,18 @@ def _task_sizes(n_classes):
 
 
 def _gated_tasks(names, sizes, gates):
-    gates = dict(gates or {})
+    try:
+        gates = dict(gates or {})
+    except (TypeError, ValueError):  # dict()'s own message names neither gates nor a task
+        raise ValueError(
+            f"gates must be a dict {{task: (parent, class or classes)}}; got {gates!r}."
+        ) from None
+    # The tasks are named by str(key) of n_classes: so are the gates' tasks and parents.
+    gates = {
+        str(task): (str(gate[0]), gate[1]) if isinstance(gate, (tuple, list)) and len(gate) == 2
+        else gate
+        for task, gate in gates.items()
+    }
     unknown = sorted(set(gates) - set(names))
     if unknown:
         raise ValueError(f"gates name unknown task(s) {unknown}; the tasks are {names}.")
