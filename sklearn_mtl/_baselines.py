@@ -395,8 +395,11 @@ def _check_sample_weight_support(estimator, sample_weight):
     if sample_weight is not None and not has_fit_parameter(estimator, "sample_weight"):
         hint = ""
         steps = getattr(estimator, "steps", None)
-        if isinstance(steps, list) and steps and isinstance(steps[-1], tuple):
-            # Pipeline.fit takes no sample_weight, but routes <step>__sample_weight
+        if (isinstance(steps, list) and steps and isinstance(steps[-1], tuple)
+                and hasattr(steps[-1][1], "fit")
+                and has_fit_parameter(steps[-1][1], "sample_weight")):
+            # Pipeline.fit takes no sample_weight, but routes <step>__sample_weight (to a
+            # last step that takes it: a KNeighborsClassifier's fit would refuse it too)
             name = steps[-1][0]
             hint = (
                 f" Pass them to its last step as {name}__sample_weight=w (restricted to "
@@ -535,7 +538,8 @@ def _fit_one(estimator, X, y, rows, fit_kwargs, where, method="fit", values=None
 def _decision(est, X, n_classes, values=None):
     """Decision values over codes 0..n_classes-1: (n,) for two classes (the score of code
     1), else (n, n_classes) with -inf for a class the model never saw."""
-    d = np.asarray(est.decision_function(X), dtype=float)
+    d = np.asarray(_one_row_each(est, X, est.decision_function(X), "decision_function"),
+                   dtype=float)
     classes = _codes(values, est.classes_)
     if n_classes == 2 and len(classes) == 1:  # a _ConstantClassifier
         return np.full(_num_samples(X), _CERTAIN if classes[0] == 1 else -_CERTAIN)
@@ -568,10 +572,30 @@ def _proba(est, X, n_classes, values=None):
     """Class probabilities over codes 0..n_classes-1 (one-hot of predict without proba)."""
     out = np.zeros((_num_samples(X), n_classes))
     if hasattr(est, "predict_proba"):
-        out[:, _codes(values, est.classes_)] = est.predict_proba(X)
+        out[:, _codes(values, est.classes_)] = _one_row_each(
+            est, X, est.predict_proba(X), "predict_proba")
     else:
-        out[np.arange(_num_samples(X)), _codes(values, est.predict(X))] = 1.0
+        out[np.arange(_num_samples(X)),
+            _codes(values, _one_row_each(est, X, est.predict(X), "predict"))] = 1.0
     return out
+
+
+def _one_row_each(est, X, output, method):
+    """``output``, what ``est.method(X)`` returned, where it has one row per sample of
+    ``X``; else a ValueError: written into the rows of all of ``X``, one row would be
+    repeated on every sample, silently (a TfidfVectorizer fitted on text reads a
+    DataFrame as the list of its column names: one document). Not worded as an error
+    on X's values, which :func:`_locating` would add an entry of X to."""
+    n, got = _num_samples(X), _num_samples(output)
+    if got != n:
+        hint = (" A text vectorizer (TfidfVectorizer) reads a DataFrame as its column "
+                "names, one document each: pass the column of text, X['text'], one "
+                "document a sample." if _is_frame(X) else "")
+        raise ValueError(
+            f"{type(est).__name__}.{method} returned {got} row(s) for the {n} samples of "
+            f"X; expected one row per sample.{hint}"
+        )
+    return output
 
 
 def _width(task):
@@ -858,10 +882,12 @@ class IndependentTaskClassifier(_BaselineMethods):
         for j, (task, est) in enumerate(zip(self.schema_, self.estimators_, strict=True)):
             if task.kind == "multilabel":
                 multilabel[task.name] = np.column_stack(
-                    [_codes(None, e.predict(X)) for e in est]
+                    [_codes(None, _one_row_each(e, X, e.predict(X), "predict"))
+                     for e in est]
                 ).astype(np.int8)
             else:
-                codes[:, j] = _codes(_fit_values(task), est.predict(X))
+                codes[:, j] = _codes(_fit_values(task),
+                                     _one_row_each(est, X, est.predict(X), "predict"))
         return codes, multilabel
 
     def _predict_outputs(self, X):
@@ -1701,7 +1727,8 @@ class LabelProductClassifier(_BaselineMethods):
             # SVC(probability=True) by its decision function, a threshold held); the
             # most probable combination for a model that predicts its probabilities'
             # argmax (logistic regression, forests, boosted trees)
-            best = _codes(None, self.estimator_.predict(X))
+            best = _codes(None, _one_row_each(self.estimator_, X,
+                                              self.estimator_.predict(X), "predict"))
             return self.combinations_[best]
         return super().predict_encoded(X)
 

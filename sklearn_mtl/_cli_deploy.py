@@ -19,6 +19,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import sys
 import zipfile
 from pathlib import Path
@@ -641,9 +642,10 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
     :func:`read_missing_marks`); those named in ``verbatim`` (an ``--id-column`` that
     the model does not read) are read from a CSV as the file writes them, as text, an
     empty cell ``""``, ``NA`` and ``?`` as they are. A Parquet or Excel file's columns
-    keep their types (a ``?`` in a ``verbatim`` column too); a workbook's ``text`` and
-    ``verbatim`` columns are read as text, so that a text cell ``"007"`` stays
-    ``"007"`` (``read_excel`` reads it as the number 7 otherwise). A name of ``unique``
+    keep their types (a ``?`` in a ``verbatim`` column too); a workbook's ``text``
+    columns are read as text, its ``verbatim`` ones cell by cell as typed, so that a text
+    cell ``"007"`` stays ``"007"`` (``read_excel`` reads it as the number 7 otherwise)
+    and a number or a date stays one. A name of ``unique``
     (the columns the command reads) that the header row of a CSV file or a workbook
     holds twice is an error (see :func:`check_unique_names`)."""
     if str(path) == STDIO:
@@ -670,9 +672,10 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
             check_unique_names(header_cells(path, excel=True), f"DATA {str(path)!r}",
                                unique, DeployInputError)
         try:  # read_excel turns a text cell "007" into 7, as read_csv would: the
-            # model's categories and the id column keep the workbook's text
-            workbook = read_workbook(path, f"DATA {str(path)!r}",
-                                     dtype=dict.fromkeys([*text, *verbatim], str) or None)
+            # model's categories are read as text, as from a CSV file; the id column's
+            # cells as the workbook types them (as str, its numbers and dates were text)
+            workbook = read_workbook(path, f"DATA {str(path)!r}", dtype={
+                **dict.fromkeys(verbatim, object), **dict.fromkeys(text, str)} or None)
             frame = read_missing_marks(workbook, skip=verbatim, text=text)[0]
         except ValueError as exc:
             raise DeployInputError(str(exc)) from None
@@ -1055,6 +1058,9 @@ class _Writer:
                 else:
                     self._to_excel(frame, self._part())
             if self.part is not None:
+                if self.target.is_file():  # the file it replaces keeps its permissions,
+                    # as a file written in place does (the new one has the umask's)
+                    shutil.copymode(self.target, self.part)
                 os.replace(self.part, self.target)
         except BaseException as exc:
             if self.part is not None:

@@ -65,8 +65,8 @@ def compare(
         Samples.
     Y : DataFrame, array-like, multi-hot matrix or list of sets
         Structured labels.
-    cv : int, cross-validation generator or iterable, default=5
-        An int is the number of folds of a shuffled
+    cv : int, cross-validation generator, iterable or None, default=5
+        ``None`` is 5, as in scikit-learn. An int is the number of folds of a shuffled
         :class:`~sklearn_mtl.model_selection.MultiTaskStratifiedKFold` seeded with
         ``random_state`` (every task's classes balanced across folds, missing labels
         included), or with ``groups`` of a shuffled

@@ -601,6 +601,7 @@ def _parts(est):
     speak their codes, the class indices the graph computes with
     (:func:`~sklearn_mtl._baselines.in_codes`)."""
     from ._baselines import in_codes
+    from ._decoding import check_thresholds
     from ._thresholds import TaskThresholdTuner
 
     # a tuner's decoding, not its estimator's: a network's decode="auto" may decode
@@ -613,8 +614,13 @@ def _parts(est):
         )
     inner = est.estimator_ if tuned else est
     coded = in_codes(inner)  # (a copy where it changes the models)
-    return (_int64_classes(coded, copy=coded is inner),
-            dict(getattr(est, "thresholds_", None) or {}), est._decoder())
+    decoder = est._decoder()
+    thresholds = dict(getattr(est, "thresholds_", None) or {})
+    if isinstance(decoder, str) and decoder == "independent":
+        # checked as predict checks them: a NaN, an unknown or a multiclass task's
+        # threshold exported a graph that decides otherwise than predict (which refuses)
+        check_thresholds(thresholds, est.schema_)
+    return _int64_classes(coded, copy=coded is inner), thresholds, decoder
 
 
 def _int64_classes(estimator, copy=True):

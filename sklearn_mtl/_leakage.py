@@ -369,10 +369,10 @@ def _frame(X):
             return None, None
         frame = X
         names = {c: f"column {c!r} of X" for c in X.columns}
-    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "OUSiub":
-        # objects, text (numpy's own str dtypes too), integers, or bools (a label recoded
-        # as is_female); an object array's columns as a DataFrame's would be: numbers read
-        # as numbers
+    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "OUSTiub":
+        # objects, text (numpy's own str dtypes too: U, S, and T, numpy 2's
+        # variable-width StringDType), integers, or bools (a label recoded as is_female);
+        # an object array's columns as a DataFrame's would be: numbers read as numbers
         frame = pd.DataFrame(X).infer_objects()
         names = {c: f"column {c} of X" for c in frame.columns}
     else:

@@ -1320,3 +1320,43 @@ def test_weights_refused_by_a_pipeline_say_how_to_pass_them(Est):
         ref = Est(lr()).fit(scaled, Y, sample_weight=w).predict_proba(scaled)
         for p, q in zip(ours, ref, strict=True):
             np.testing.assert_allclose(p, q)
+
+
+@pytest.mark.parametrize("Est", [IndependentTaskClassifier, LabelProductClassifier])
+def test_a_base_output_of_other_rows_than_x_is_refused_not_repeated(Est):
+    """A model fitted on text given a DataFrame of that text: its TfidfVectorizer reads
+    the DataFrame as the list of its column names, one document, and the one row of
+    predictions was repeated over every sample (independent) or failed on a length
+    mismatch (label product); both now name the row counts and the column to pass."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    docs = ["good movie", "bad movie", "great film", "awful film", "good film", "bad film"]
+    docs = docs * 4
+    Y = pd.DataFrame({"pos": [1, 0, 1, 0, 1, 0] * 4, "kind": ["a", "b", "c"] * 8})
+    model = Est(make_pipeline(TfidfVectorizer(), LinearSVC())).fit(docs, Y)
+    table = pd.DataFrame({"review": docs})
+    methods = ["predict"] + (["decision_function"] if Est is IndependentTaskClassifier
+                             else [])
+    for method in methods:
+        with pytest.raises(ValueError, match=r"^Pipeline\.(predict|decision_function) "
+                                             r"returned 1 row\(s\) for the 24 samples of "
+                                             r"X; .* pass the column of text, X\['text'\]"):
+            getattr(model, method)(table)
+    pd.testing.assert_frame_equal(model.predict(table["review"]), model.predict(docs))
+
+
+def test_weights_refused_by_a_pipeline_whose_last_step_refuses_them_too():
+    """The hint to pass <step>__sample_weight is given only where the last step's fit
+    takes sample_weight: a KNeighborsClassifier's would refuse it as well."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 3))
+    Y = (X > 0).astype(int)
+    w = np.ones(30)
+    pipe = make_pipeline(StandardScaler(), KNeighborsClassifier(3))
+    with pytest.raises(ValueError) as caught:
+        IndependentTaskClassifier(pipe).fit(X, Y, sample_weight=w)
+    assert str(caught.value) == "Underlying estimator Pipeline does not support sample weights."

@@ -2549,3 +2549,54 @@ def test_text_in_a_number_column_is_not_said_to_be_an_array(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "row 13, column 'x' holds 'abc'" in err
     assert "array" not in err and "DataFrame" not in err.replace("entry of X", ""), err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("name", ["p.csv", "p.parquet", "p.xlsx"])
+def test_predict_out_replacing_a_file_keeps_its_permissions(tmp_path, name):
+    # the predictions are written beside --out, then take its name: the file it replaced
+    # lost its permissions (a group-writable file became the umask's 0600 or 0644)
+    engine = {".parquet": "pyarrow", ".xlsx": "openpyxl"}.get(Path(name).suffix)
+    if engine is not None:
+        pytest.importorskip(engine)
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=20).round(3)
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"x": x, "y": np.where(x > 0, "a", "b")}).to_csv(data, index=False)
+    model = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(data), "--targets", "y", "--model",
+                     "independent", "--out", str(model), "--quiet"]) == 0
+    out = tmp_path / name
+    out.write_text("old")
+    out.chmod(0o664)
+    old_umask = os.umask(0o077)
+    try:
+        assert cli.main(["predict", str(model), str(data), "--out", str(out), "--quiet"]) == 0
+    finally:
+        os.umask(old_umask)
+    assert out.stat().st_mode & 0o777 == 0o664
+    assert out.read_bytes() != b"old"
+
+
+def test_a_workbooks_number_and_date_ids_keep_their_types(tmp_path):
+    # the id column of a workbook was read as text (to keep "007"): its numbers and
+    # dates were written to a Parquet file as the strings "10" and "2024-01-01 00:00:00"
+    pytest.importorskip("openpyxl")
+    pytest.importorskip("pyarrow")
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=20).round(3)
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"x": x, "y": np.where(x > 0, "a", "b")}).to_csv(data, index=False)
+    model = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(data), "--targets", "y", "--model",
+                     "independent", "--out", str(model), "--quiet"]) == 0
+    book = tmp_path / "new.xlsx"
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(20), "D")
+    pd.DataFrame({"x": x, "rid": np.arange(20) * 10, "day": days,
+                  "code": ["007"] * 20}).to_excel(book, index=False)
+    for column, expected in [("rid", list(range(0, 200, 10))), ("day", list(days)),
+                             ("code", ["007"] * 20)]:
+        out = tmp_path / f"{column}.parquet"
+        assert cli.main(["predict", str(model), str(book), "--out", str(out), "--id-column",
+                         column, "--quiet"]) == 0
+        assert pd.read_parquet(out)[column].tolist() == expected

@@ -686,3 +686,30 @@ def test_forbidden_pairs_read_once_only_are_refused():
     decoder.set_params(forbidden=[(("a", 1), ("b", 1))])
     for _ in range(2):
         assert decoder.decode(outputs, schema).codes.tolist() == [[1, 0]]
+
+
+@pytest.mark.parametrize(
+    "thresholds, message",
+    [
+        ({"c": 0.3}, r"thresholds gives multiclass task 'c' a threshold"),
+        ({"b": float("nan")}, r"The threshold of task 'b' is NaN"),
+        ({"zz": 0.2}, r"thresholds gives task 'zz', which is not a task"),
+    ],
+)
+def test_export_refuses_the_thresholds_that_predict_refuses(thresholds, message):
+    # predict refused them, export_onnx wrote a graph with them (a NaN threshold switched
+    # every label off, a multiclass task's was dropped): the graph decided otherwise
+    pytest.importorskip("skl2onnx")
+    from sklearn_mtl import TaskThresholdTuner, export_onnx
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "p", "q"), "b": (X[:, 1] > 0).astype(int),
+                      "c": rng.choice(["x", "y", "z"], 60)})
+    tuner = TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()), cv=3)
+    tuner.fit(X, Y)
+    tuner.thresholds_ = thresholds
+    with pytest.raises(ValueError, match=message):
+        tuner.predict(X[:2])
+    with pytest.raises(ValueError, match=message):
+        export_onnx(tuner, X_sample=X[:1])

@@ -317,3 +317,19 @@ def test_numpy_text_and_bool_arrays_are_checked_as_object_arrays_are():
     names = np.array([f"p{i}" for i in rng.permutation(40)])[:, None]
     with pytest.warns(LeakageWarning, match="The column 0 of X holds a different value"):
         warn_leaky_columns(names, encoded)
+
+
+@pytest.mark.skipif(not hasattr(np, "dtypes") or not hasattr(np.dtypes, "StringDType"),
+                    reason="numpy 2's StringDType")
+def test_a_numpy_stringdtype_array_is_checked_as_a_str_array_is():
+    # numpy 2's variable-width str dtype (kind "T") was left unchecked where "U" is checked
+    rng = np.random.RandomState(0)
+    Y = pd.DataFrame({"sex": rng.choice(["f", "m"], 40)})
+    encoded = StructuredLabelEncoder().fit_transform(Y)
+    X = np.column_stack([rng.choice(["a", "b", "c"], 40), Y["sex"].to_numpy(str)])
+    X = X.astype(np.dtypes.StringDType())
+    assert X.dtype.kind == "T"
+    with pytest.warns(LeakageWarning) as caught:
+        warn_leaky_columns(X, encoded)
+    (message,) = [str(w.message) for w in caught]
+    assert message.startswith("The column 1 of X holds the labels of 'sex'")
