@@ -2369,6 +2369,16 @@ def test_a_workbooks_text_cells_of_codes_and_ids_stay_text(codes_csv, tmp_path, 
                                model_.predict_proba(rows)[0], atol=1e-6)
 
 
+def _fit_sign_of_x(tmp_path, x, *options):
+    """``(data, model)``: ``d.csv`` of a column ``x`` and its sign ``y`` ("a" / "b"), and
+    the model ``m.mtl`` that ``sklearn-mtl fit`` with ``options`` saves of it."""
+    data, model = tmp_path / "d.csv", tmp_path / "m.mtl"
+    pd.DataFrame({"x": x, "y": np.where(x > 0, "a", "b")}).to_csv(data, index=False)
+    assert cli.main(["fit", "--data", str(data), "--targets", "y", *options,
+                     "--out", str(model), "--quiet"]) == 0
+    return data, model
+
+
 def test_a_failed_predict_leaves_an_existing_out_file_as_it_was(tmp_path, capsys):
     # a bad value in a later batch removed the file --out named, which the first batch
     # had already overwritten: the predictions of an earlier run were lost
@@ -2376,11 +2386,7 @@ def test_a_failed_predict_leaves_an_existing_out_file_as_it_was(tmp_path, capsys
 
     rng = np.random.RandomState(0)
     x = rng.normal(size=20).round(3)
-    data = tmp_path / "d.csv"
-    pd.DataFrame({"x": x, "y": np.where(x > 0, "a", "b")}).to_csv(data, index=False)
-    model = tmp_path / "m.mtl"
-    assert cli.main(["fit", "--data", str(data), "--targets", "y", "--model",
-                     "independent", "--out", str(model), "--quiet"]) == 0
+    data, model = _fit_sign_of_x(tmp_path, x, "--model", "independent")
     expected = sklearn_mtl.load(model).predict(pd.read_csv(data)[["x"]])["y"].tolist()
     bad = tmp_path / "bad.csv"
     bad.write_text("x\n" + "0.5\n" * 12 + "abc\n")
@@ -2408,11 +2414,7 @@ def test_predict_out_writes_through_a_link_and_to_a_pipe(tmp_path):
     # the file written beside --out then renamed onto it replaced a link by a plain file,
     # and a pipe (or the null device) too
     x = np.linspace(-1, 1, 12).round(3)
-    data = tmp_path / "d.csv"
-    pd.DataFrame({"x": x, "y": np.where(x > 0, "a", "b")}).to_csv(data, index=False)
-    model = tmp_path / "m.mtl"
-    assert cli.main(["fit", "--data", str(data), "--targets", "y", "--model",
-                     "independent", "--out", str(model), "--quiet"]) == 0
+    data, model = _fit_sign_of_x(tmp_path, x, "--model", "independent")
     real = tmp_path / "store" / "p.csv"
     real.parent.mkdir()
     real.write_text("earlier")
@@ -2536,11 +2538,7 @@ def test_text_in_a_number_column_is_not_said_to_be_an_array(tmp_path, capsys):
     # holding text" and to "pass X as a DataFrame", which it was
     rng = np.random.RandomState(0)
     x = rng.normal(size=30).round(3)
-    data = tmp_path / "d.csv"
-    pd.DataFrame({"x": x, "y": np.where(x > 0, "a", "b")}).to_csv(data, index=False)
-    model = tmp_path / "m.mtl"
-    assert cli.main(["fit", "--data", str(data), "--targets", "y", "--max-epochs", "2",
-                     "--out", str(model), "--quiet"]) == 0
+    data, model = _fit_sign_of_x(tmp_path, x, "--max-epochs", "2")
     bad = tmp_path / "bad.csv"
     bad.write_text("x\n" + "0.5\n" * 13 + "abc\n")
     capsys.readouterr()
@@ -2561,11 +2559,7 @@ def test_predict_out_replacing_a_file_keeps_its_permissions(tmp_path, name):
         pytest.importorskip(engine)
     rng = np.random.RandomState(0)
     x = rng.normal(size=20).round(3)
-    data = tmp_path / "d.csv"
-    pd.DataFrame({"x": x, "y": np.where(x > 0, "a", "b")}).to_csv(data, index=False)
-    model = tmp_path / "m.mtl"
-    assert cli.main(["fit", "--data", str(data), "--targets", "y", "--model",
-                     "independent", "--out", str(model), "--quiet"]) == 0
+    data, model = _fit_sign_of_x(tmp_path, x, "--model", "independent")
     out = tmp_path / name
     out.write_text("old")
     out.chmod(0o664)
@@ -2585,11 +2579,7 @@ def test_a_workbooks_number_and_date_ids_keep_their_types(tmp_path):
     pytest.importorskip("pyarrow")
     rng = np.random.RandomState(0)
     x = rng.normal(size=20).round(3)
-    data = tmp_path / "d.csv"
-    pd.DataFrame({"x": x, "y": np.where(x > 0, "a", "b")}).to_csv(data, index=False)
-    model = tmp_path / "m.mtl"
-    assert cli.main(["fit", "--data", str(data), "--targets", "y", "--model",
-                     "independent", "--out", str(model), "--quiet"]) == 0
+    data, model = _fit_sign_of_x(tmp_path, x, "--model", "independent")
     book = tmp_path / "new.xlsx"
     days = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(20), "D")
     pd.DataFrame({"x": x, "rid": np.arange(20) * 10, "day": days,
