@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import warnings
 from numbers import Integral, Real
 
@@ -9,6 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import _fit_context, clone
 from sklearn.frozen import FrozenEstimator
+from sklearn.metrics._scorer import _BaseScorer
 from sklearn.model_selection import (
     GroupShuffleSplit,
     ShuffleSplit,
@@ -32,7 +35,7 @@ from sklearn.utils.validation import _check_method_params, _num_samples, check_i
 
 from ._base import BaseMultiTaskEstimator, delegate_input_tags
 from ._frames import check_not_lazy
-from ._validation import check_groups, check_sample_weight, groups_fit_params
+from ._validation import check_groups, check_row_order, check_sample_weight, groups_fit_params
 from .model_selection import MultiTaskStratifiedGroupKFold, MultiTaskStratifiedKFold
 
 METRICS = ("f1", "balanced_accuracy", "accuracy", "matthews")
@@ -62,18 +65,22 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             default="f1"
         Per-label score to maximise. A callable is called as
         ``metric(y_true, y_pred)`` (plus ``sample_weight=`` when weights are given) on 0/1
-        arrays and returns a float, higher is better; it is evaluated at 0.5 and at up to
-        256 thresholds spread over the distinct scores (the named metrics at every one).
+        arrays and returns a float, higher is better (NaN where it is undefined: that
+        threshold is not picked); it is evaluated at 0.5 and at up to 256 thresholds
+        spread over the distinct scores (the named metrics at every one). A scorer
+        (``make_scorer``'s output) is refused: pass its score function.
         A binary task's positive class (scikit-learn's ``pos_label``), whose score
         ``"f1"`` maximises, is its second class ``classes_[1]``: the sorted labels' last
         (``"stay"`` of ``"churn"``/``"stay"``) unless the task declares its classes
         (``Task("y", classes=["stay", "churn"])`` makes ``"churn"`` the positive one).
     cv : int, float, cross-validation generator, iterable or "prefit", default=5
         Where the predictions come from. An int, a splitter or an iterable of (train, test)
-        indices: out-of-fold predictions of clones. An int makes ``KFold`` folds, or, for
-        a 1-D binary or multiclass ``y``, ``StratifiedKFold`` ones (where a label is
-        missing, :class:`~sklearn_mtl.model_selection.MultiTaskStratifiedKFold`, which
-        stratifies the labelled rows and still puts the others in folds); a splitter's
+        indices: out-of-fold predictions of clones. An int makes, for a 1-D binary or
+        multiclass ``y``, ``StratifiedKFold`` folds, as scikit-learn's; otherwise (or
+        where a label is missing)
+        :class:`~sklearn_mtl.model_selection.MultiTaskStratifiedKFold` ones, which spread
+        every task's and label's labelled rows over the folds and still put the others
+        in folds (``KFold`` ones where no task is binary or multilabel); a splitter's
         ``split`` gets ``y``. A float in (0, 1): one held-out fraction of that size,
         stratified for a 1-D binary or multiclass ``y`` (as
         :class:`~sklearn.model_selection.TunedThresholdClassifierCV` holds it out). In
@@ -209,6 +216,24 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         Y = y
+        if isinstance(self.metric, _BaseScorer):
+            # a scorer is called as scorer(estimator, X, y): it would fail in the first
+            # candidate's call with "missing 1 required positional argument: 'y_true'"
+            raise ValueError(
+                "metric is called as metric(y_true, y_pred) on the 0/1 labels of each "
+                f"binary task and multilabel label; got the scorer {self.metric!r}, "
+                "which is called as scorer(estimator, X, y). Pass its score function "
+                "instead, e.g. metric=functools.partial(fbeta_score, beta=2) for "
+                "make_scorer(fbeta_score, beta=2)."
+            )
+        if (callable(self.metric) and sample_weight is not None
+                and not _takes_sample_weight(self.metric)):
+            raise ValueError(
+                "The weights given to fit weigh the metric, which is then called as "
+                f"metric(y_true, y_pred, sample_weight=w); {_name_of(self.metric)} takes "
+                "no sample_weight argument. Give it one (def metric(y_true, y_pred, "
+                "sample_weight=None)) or fit without sample_weight."
+            )
         model = _final(self.estimator)
         if not callable(getattr(model, "_outputs", None)):
             raise ValueError(
@@ -224,6 +249,10 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             )
         check_not_lazy(X, "X")  # (its folds cut a query plan: "Expected sequence")
         check_not_lazy(Y, "y")
+        if self.cv == "prefit" or _holds_frozen(self.estimator):
+            # no fit of the estimator sees X and y together here to warn of rows of y
+            # shuffled apart from X's: the thresholds would be tuned on mismatched rows
+            check_row_order(X, Y, names=("X", "y"), align="y = y.loc[X.index]")
         X, Y = _as_indexable(X), _as_indexable(Y)
         n = _num_samples(X)
         if sample_weight is not None:
@@ -285,6 +314,18 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
                 scores = outputs[j]
             else:
                 continue
+            # a NaN probability would make a NaN threshold, which predict then refuses
+            # without saying where it came from
+            bad = np.isnan(np.asarray(scores, dtype=float)) & (labels >= 0)
+            if bad.any():
+                i, k = (int(v) for v in np.argwhere(bad)[0])
+                label = f" (label {task.classes[k]!r})" if task.kind == "multilabel" else ""
+                raise ValueError(
+                    f"The probabilities that tune task {task.name!r}{label} are NaN for "
+                    f"{int(bad.any(axis=1).sum())} sample(s), sample {int(rows[i])} first: "
+                    f"{type(_final(self.estimator_)).__name__} predicted NaN for them, "
+                    "and no threshold can be tuned on a NaN probability."
+                )
             tuned = [
                 _tune_label(labels[:, k], scores[:, k], weight, self.metric)
                 for k in range(labels.shape[1])
@@ -339,7 +380,14 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
                     return list(StratifiedKFold(n_splits).split(X, codes))
                 # a missing label counts for nothing; its row still goes to a fold
                 return list(MultiTaskStratifiedKFold(n_splits).split(X, encoded))
-        # an int: KFold; a splitter gets the labels (a splitter of this package reads them)
+            if any(task.kind in ("binary", "multilabel") for task in model.tasks_):
+                # Several tasks (or label sets): every task's labels spread over the
+                # folds. KFold's contiguous folds left a rare label of rows sorted by it
+                # out of a fold's training part, whose model then scored all its
+                # positives low (the tuned threshold put every sample on).
+                encoded = model.encoder_.transform(Y)
+                return list(MultiTaskStratifiedKFold(n_splits).split(X, encoded))
+        # a splitter gets the labels (a splitter of this package reads them)
         return list(check_cv(self.cv).split(X, Y, groups))
 
     def _copy_fitted(self, est):
@@ -535,7 +583,13 @@ def _tune_label(labels, scores, weight, metric):
         default = float(
             _binary_metric(metric, np.r_[tp5], np.r_[fp5], np.r_[pos - tp5], np.r_[neg - fp5])[0]
         )
-    best = np.flatnonzero(scores_ >= scores_.max() - 1e-12)
+    # a callable may return NaN where it is undefined (precision_score(...,
+    # zero_division=np.nan) with none on): such a cut is no candidate (np.argmax would
+    # pick it); where every cut is undefined, 0.5 stays
+    scored = ~np.isnan(scores_)
+    if not scored.any():
+        return 0.5, np.nan, float(default)
+    best = np.flatnonzero(scored & (scores_ >= np.nanmax(scores_) - 1e-12))
     pick = best[np.argmin(np.abs(thresholds[best] - 0.5))]
     return float(thresholds[pick]), float(scores_[pick]), float(default)
 
@@ -550,8 +604,37 @@ def _call_metric(metric, y, pred, weight):
     pred = pred.astype(int)
     y = y.astype(int)
     if weight is None:
-        return float(metric(y, pred))
-    return float(metric(y, pred, sample_weight=weight))
+        value = metric(y, pred)
+    else:
+        value = metric(y, pred, sample_weight=weight)
+    try:
+        if np.ndim(value) != 0:
+            raise TypeError
+        return float(value)
+    except (TypeError, ValueError):
+        shape = f" of shape {np.shape(value)}" if np.ndim(value) else ""
+        raise ValueError(
+            f"metric must return one number for the 0/1 labels of one binary task or "
+            f"label; {_name_of(metric)} returned {type(value).__name__}{shape}: "
+            f"{value!r:.80}."
+        ) from None
+
+
+def _takes_sample_weight(metric):
+    """Whether the callable ``metric`` accepts a ``sample_weight`` keyword (or any
+    keyword); one whose signature cannot be read is given the benefit of the doubt."""
+    try:
+        params = inspect.signature(metric).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.name == "sample_weight" or p.kind is p.VAR_KEYWORD for p in params)
+
+
+def _name_of(metric):
+    name = getattr(metric, "__name__", None)
+    if name is None and isinstance(metric, functools.partial):
+        name = getattr(metric.func, "__name__", None)
+    return f"metric {name}" if name else f"metric {metric!r}"
 
 
 def _binary_metric(name, tp, fp, fn, tn):

@@ -549,3 +549,101 @@ def test_a_frozen_estimator_or_pipeline_is_tuned_as_prefit_and_left_as_it_is():
         pd.testing.assert_frame_equal(frozen.predict(X), prefit.predict(X))
         for a, b in zip(frozen.predict_proba(X), fitted.predict_proba(X)):
             np.testing.assert_array_equal(a, b)
+
+
+def test_a_metric_undefined_at_some_thresholds_is_tuned_where_it_is_defined():
+    # precision_score(..., zero_division=np.nan) is NaN where no sample is on: that cut is
+    # no candidate (it made the tuning fail); one undefined everywhere keeps 0.5.
+    from functools import partial
+
+    from sklearn.metrics import precision_score
+
+    precision = partial(precision_score, zero_division=np.nan)
+    labels = np.array([0, 1, 0, 1, 0])
+    scores = np.array([0.6, 0.9, 0.1, 0.8, 0.3])
+    assert _tune_label(labels, scores, None, precision) == pytest.approx((0.7, 1.0, 2 / 3))
+    thr, best, default = _tune_label(labels, scores, None, lambda y, p: np.nan)
+    assert thr == 0.5 and np.isnan(best) and np.isnan(default)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 2))
+    y = np.where(X[:, 0] + rng.normal(size=60) > 0.5, "yes", "no")
+    tuner = TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()),
+                               metric=precision, cv=3).fit(X, y)
+    assert tuner.best_scores_["y"] >= tuner.default_scores_["y"]
+
+
+def _gain(y_true, y_pred):
+    return 10.0 * ((y_true == 1) & (y_pred == 1)).sum() - ((y_true == 0) & (y_pred == 1)).sum()
+
+
+@pytest.mark.parametrize("metric, weighted, message", [
+    # a scorer is called as scorer(estimator, X, y): "missing ... 'y_true'" before
+    ("make_scorer", False, "got the scorer make_scorer\\(fbeta_score.*Pass its score"),
+    # the weights weigh the metric: "unexpected keyword argument 'sample_weight'" before
+    (_gain, True, "metric _gain takes no sample_weight argument"),
+    # a score per class is not one number: "only 0-dimensional arrays ..." before
+    ("f1_per_class", False, "metric f1_score returned ndarray of shape \\(2,\\)"),
+])
+def test_a_metric_called_otherwise_than_the_tuner_calls_it_is_named(metric, weighted, message):
+    from functools import partial
+
+    from sklearn.metrics import fbeta_score, make_scorer
+
+    if metric == "make_scorer":
+        metric = make_scorer(fbeta_score, beta=2)
+    elif metric == "f1_per_class":
+        metric = partial(f1_score, average=None)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    tuner = TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()),
+                               metric=metric, cv=2)
+    weight = np.ones(40) if weighted else None
+    with pytest.raises(ValueError, match=message):
+        tuner.fit(X, y, sample_weight=weight)
+    if weighted:  # without weights it is called as given
+        name = tuner.fit(X, y).schema_[0].name
+        assert tuner.best_scores_[name] >= tuner.default_scores_[name] > 0
+
+
+class _NaNProba(LogisticRegression):
+    """LogisticRegression whose probabilities are NaN for every third sample."""
+
+    def predict_proba(self, X):
+        proba = super().predict_proba(X)
+        proba[::3] = np.nan
+        return proba
+
+
+def test_nan_probabilities_are_refused_at_fit_naming_the_task():
+    # They made a NaN threshold, stored silently; predict then refused "the threshold of
+    # task 'y' is NaN" without saying where it came from.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 2))
+    y = (X[:, 0] > 0).astype(int)
+    tuner = TaskThresholdTuner(IndependentTaskClassifier(_NaNProba()), cv=KFold(3))
+    with pytest.raises(ValueError, match="tune task 'y' are NaN for 12 sample"):
+        tuner.fit(X, y)
+    Y = np.column_stack([y, 1 - y])
+    with pytest.raises(ValueError, match="tune task 'task0' are NaN for 12 sample.*sample 0"):
+        tuner.fit(X, Y)
+
+
+def test_an_int_cv_spreads_every_label_of_several_tasks_over_the_folds():
+    # Rows sorted by a rare label (as a table exported class by class): KFold(5)'s first
+    # fold held every positive, its training part none, so those positives all scored
+    # low and the tuned threshold put every sample on. An int cv now makes the folds of
+    # MultiTaskStratifiedKFold, as groups= makes MultiTaskStratifiedGroupKFold's.
+    from sklearn_mtl.model_selection import MultiTaskStratifiedKFold
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(500, 3))
+    Y = (X[:, :2] + rng.normal(size=(500, 2)) > [1.8, 0]).astype(int)
+    order = np.argsort(-Y[:, 0], kind="stable")
+    X, Y = X[order], Y[order]
+    model = IndependentTaskClassifier(LogisticRegression())
+    tuned = TaskThresholdTuner(model, cv=5).fit(X, Y)
+    stratified = TaskThresholdTuner(model, cv=MultiTaskStratifiedKFold(5)).fit(X, Y)
+    assert tuned.thresholds_ == stratified.thresholds_
+    assert 0.1 < tuned.thresholds_["task0"] < 0.5
+    assert tuned.best_scores_["task0"] > 0.5
