@@ -173,7 +173,9 @@ def save(estimator, path, *, include_optimizer=False):
     Classes and functions are stored by import path; :func:`load` accepts some without
     ``trusted`` (see there) and every other one that ``trusted`` names, a builtin
     function included: a skorch callback's ``sink=print`` (its default) loads as it is,
-    ``sink=len`` with ``trusted=["builtins.len"]``.
+    ``sink=len`` with ``trusted=["builtins.len"]``. A ``functools.partial`` is stored as
+    its function and arguments (``metric=partial(fbeta_score, beta=2)``): it loads when
+    that function is trusted.
 
     Examples
     --------
@@ -411,7 +413,9 @@ class _Writer:
         if isinstance(obj, np.ndarray):
             if obj.dtype.kind in _NUMERIC_KINDS and obj.dtype.itemsize <= 8:
                 ref = f"a{len(self.arrays)}"
-                self.arrays[ref] = np.ascontiguousarray(obj)
+                # not np.ascontiguousarray, which makes a 0-d array (a threshold set by
+                # hand as np.array(0.5)) one of shape (1,)
+                self.arrays[ref] = obj if obj.flags.c_contiguous else obj.copy(order="C")
                 return {"$t": "ndarray", "ref": ref}
             flat = [self.encode(v, where) for v in obj.ravel(order="C").tolist()]
             dtype = "O" if obj.dtype.kind == "O" else obj.dtype.str
@@ -430,12 +434,35 @@ class _Writer:
                 "v": self.encode(obj.to_numpy(), where),
                 "name": self.encode(obj.name, where),
             }
+        if isinstance(obj, pd.DataFrame):  # a JointDecoder's table of allowed combinations
+            # column by column, each as its values and its dtype (a categorical column's
+            # categories, a "string" column's missing value), as the columns of Y are kept
+            return {
+                "$t": "pd_frame",
+                "columns": self.encode(obj.columns, f"{where}.columns"),
+                "index": self.encode(obj.index, f"{where}.index"),
+                "data": [
+                    {"dtype": self.encode(dtype, f"{where}[{name!r}]"),
+                     "v": self.encode(obj.iloc[:, i].to_numpy(), f"{where}[{name!r}]")}
+                    for i, (name, dtype) in enumerate(obj.dtypes.items())
+                ],
+            }
         if isinstance(obj, torch.nn.Module):
             raise TypeError(
                 f"{where} is a torch module instance ({type(obj).__name__}); save() stores "
                 "parameters as JSON and rebuilds the network from them. Pass the module's "
                 "class (and its arguments as trunk_params) instead of an instance."
             )
+        if type(obj) is functools.partial:
+            # a metric with its arguments (TaskThresholdTuner(metric=partial(fbeta_score,
+            # beta=2))): its function by import path, as a function is stored, and its
+            # arguments as values; load needs that function in trusted, as for the bare one
+            return {
+                "$t": "partial",
+                "func": self.encode(obj.func, f"{where}.func"),
+                "args": self.encode(obj.args, f"{where}.args"),
+                "keywords": self.encode(obj.keywords, f"{where}.keywords"),
+            }
         if type(obj) is np.random.RandomState:
             # a random_state parameter (scikit-learn's "RandomState instance"): its
             # generator's state, from which load rebuilds an equal one, as pickle does
@@ -684,7 +711,8 @@ def load(path, *, trusted=None):
         count does not match the weights).
     TypeError
         When ``path`` is a file object opened in text mode (open it with ``"rb"``), or
-        bytes (wrap them in ``io.BytesIO``).
+        bytes (wrap them in ``io.BytesIO``); when ``trusted`` is a string rather than a
+        list of them.
 
     See Also
     --------
@@ -776,6 +804,12 @@ def load(path, *, trusted=None):
 
 
 def _trusted_names(trusted):
+    if isinstance(trusted, (str, bytes)):
+        # iterated, a string would trust its characters, and its name would go on being
+        # refused as "not trusted"
+        raise TypeError(
+            f"trusted must be a list of dotted names; got the string {trusted!r}. Pass "
+            f"trusted=[{trusted!r}].")
     names = set()
     for name in trusted or ():
         if not isinstance(name, str):
@@ -977,6 +1011,8 @@ class _Reader:
             return _arrow_dtype(str(v))  # a file written before the type was stored
         if tag == "pd_index":
             return pd.Index(self.decode(v), name=self.decode(node.get("name")))
+        if tag == "pd_frame":
+            return self._decode_frame(node)
         if tag == "callable":
             return self.trusted_callable(v)
         if tag == "torch_device":
@@ -985,6 +1021,14 @@ class _Reader:
             return torch.device(str(v))
         if tag == "random_state":
             return _random_state(self.decode(v))
+        if tag == "partial":
+            func, args = self.decode(node.get("func")), self.decode(node.get("args"))
+            keywords = self.decode(node.get("keywords"))
+            if not (callable(func) and isinstance(args, tuple) and isinstance(keywords, dict)
+                    and all(isinstance(k, str) for k in keywords)):
+                raise UnsafeModelFileError("A saved functools.partial must hold a function, "
+                                           "a tuple of arguments and a dict of keywords.")
+            return functools.partial(func, *args, **keywords)
         if tag == "slice":
             parts = [self.decode(x) for x in v]
             if len(parts) != 3 or not all(p is None or isinstance(p, int) for p in parts):
@@ -1074,6 +1118,30 @@ class _Reader:
             _rebuild_net(est, node["net"], self)
         _check_consistency(est)  # also for an estimator inside a pipeline
         return est
+
+    def _decode_frame(self, node):
+        """A DataFrame written by ``_Writer`` (a ``JointDecoder``'s allowed table): its
+        columns rebuilt from their values and dtypes."""
+        columns, index, data = (self.decode(node.get("columns")), self.decode(node.get("index")),
+                                node.get("data"))
+        if not (isinstance(columns, pd.Index) and isinstance(index, pd.Index)
+                and isinstance(data, list) and len(data) == len(columns)
+                and all(isinstance(c, dict) for c in data)):
+            raise UnsafeModelFileError("A saved DataFrame must list one column per name.")
+        series = {}
+        for i, column in enumerate(data):
+            values, dtype = self.decode(column.get("v")), self.decode(column.get("dtype"))
+            if not (isinstance(values, np.ndarray) and values.shape == (len(index),)):
+                raise UnsafeModelFileError(
+                    f"A saved DataFrame's column {columns[i]!r} does not match its index.")
+            try:
+                series[i] = pd.Series(values, index=index, dtype=dtype, copy=False)
+            except (TypeError, ValueError) as exc:
+                raise UnsafeModelFileError(
+                    f"A saved DataFrame's column {columns[i]!r} is not valid: {exc}") from None
+        frame = pd.DataFrame(series, index=index)
+        frame.columns = columns
+        return frame
 
     def _decode_composite(self, node):
         path = node["class"]

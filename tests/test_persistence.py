@@ -1307,3 +1307,76 @@ def test_a_malformed_random_state_is_an_unsafe_file(tmp_path):
     _rewrite(path, name, json.dumps(data).encode())
     with pytest.raises(UnsafeModelFileError, match="Unexpected random generator state"):
         load(path)
+
+
+@pytest.mark.parametrize("allowed", [
+    pd.DataFrame({"car": ["yes", "yes", "no"], "color": ["red", "red", None]}),
+    pd.DataFrame({"car": pd.Categorical(["yes", "no"]),
+                  "color": pd.array(["red", pd.NA], dtype="string")}, index=[7, 3]),
+])
+def test_a_joint_decoder_with_a_table_of_allowed_combinations_round_trips(tmp_path, allowed):
+    X, Y, tasks = car_data()
+    est = IndependentTaskClassifier(LogisticRegression(), tasks=tasks,
+                                    decode=sklearn_mtl.JointDecoder(allowed=allowed)).fit(X, Y)
+    loaded = load(save(est, tmp_path / "m.mtl"))
+    pd.testing.assert_frame_equal(loaded.decode.allowed, allowed)
+    _same_outputs(est, loaded, X)
+    assert set(loaded.predict(X)["color"].dropna()) == {"red"}  # "blue" is not allowed
+    # the file keeps the table as data; one whose column does not match its index is refused
+    with zipfile.ZipFile(tmp_path / "m.mtl") as archive:
+        data = json.loads(archive.read("estimator.json"))
+    frame = data["params"]["decode"]["params"]["allowed"]
+    frame["data"][1]["v"] = {"$t": "ndarray_list", "dtype": "O", "shape": [1], "v": ["red"]}
+    _rewrite(tmp_path / "m.mtl", "estimator.json", json.dumps(data).encode())
+    with pytest.raises(UnsafeModelFileError, match="column 'color' does not match its index"):
+        load(tmp_path / "m.mtl")
+
+
+@pytest.mark.parametrize("threshold", [np.array(0.8), np.float64(0.8), 0.8])
+def test_a_threshold_set_by_hand_keeps_its_shape(fitted, tmp_path, threshold):
+    X, Y, models = fitted
+    est = clone(models["independent"]).fit(X, Y)
+    est.thresholds_ = {"car": threshold, "tags": np.array([0.3, 0.7])}
+    loaded = load(save(est, tmp_path / "m.mtl"))
+    assert np.shape(loaded.thresholds_["car"]) == ()
+    np.testing.assert_array_equal(loaded.thresholds_["tags"], [0.3, 0.7])
+    _same_outputs(est, loaded, X)
+
+
+def test_trusted_as_a_single_string_is_refused_saying_what_to_pass(tmp_path):
+    X, Y, tasks = car_data(n=20)
+    clf = MultiTaskClassifier(tasks=tasks, trunk=TinyTrunk, max_epochs=1,
+                              random_state=0).fit(X, Y)
+    path = save(clf, tmp_path / "m.mtl")
+    name = f"{TinyTrunk.__module__}.TinyTrunk"
+    # iterated, the string would trust its characters and then refuse the very class
+    with pytest.raises(TypeError, match=r"trusted must be a list .*got the string .*"
+                                        r"Pass trusted=\['"):
+        load(path, trusted=name)
+    _same_outputs(clf, load(path, trusted=(name,)), X)
+
+
+def test_a_partial_metric_round_trips_with_its_function_trusted(tmp_path):
+    import functools
+
+    from sklearn.metrics import fbeta_score
+
+    X, Y, tasks = car_data()
+    metric = functools.partial(fbeta_score, beta=2)
+    tuner = sklearn_mtl.TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression(),
+                                                                     tasks=tasks),
+                                           metric=metric, cv=2).fit(X, Y)
+    path = save(tuner, tmp_path / "m.mtl")
+    name = f"{fbeta_score.__module__}.fbeta_score"
+    with pytest.raises(UnsafeModelFileError, match=rf"{name}, which is not trusted"):
+        load(path)  # a partial needs its function trusted, as the bare function does
+    loaded = load(path, trusted=[name])
+    assert loaded.metric.func is fbeta_score
+    assert loaded.metric.args == () and loaded.metric.keywords == {"beta": 2}
+    _same_outputs(tuner, loaded, X)
+    # the loaded metric is the same metric: a refit tunes the same thresholds
+    refit = clone(loaded).fit(X, Y)
+    for thresholds in (loaded.thresholds_, refit.thresholds_):
+        assert thresholds.keys() == tuner.thresholds_.keys()
+        for task, value in tuner.thresholds_.items():
+            np.testing.assert_array_equal(thresholds[task], value)
