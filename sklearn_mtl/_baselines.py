@@ -232,6 +232,8 @@ class _BaselineMethods(BaseMultiTaskEstimator):
         # is too, to a base estimator that vectorizes it (a Pipeline that starts with a
         # TfidfVectorizer), as MultiOutputClassifier passes it; read as rows of
         # features it was "ragged" (a string is a sequence of characters).
+        if is_polars(X) and type(X).__name__ == "Series":  # a polars frame's text column
+            X = to_pandas(X)  # as a pandas one's, one document a sample
         if _is_text(X):
             self._check_reads_text(X)
             validate_features(self, X, reset=reset, skip_check_array=True)

@@ -18,9 +18,15 @@ from sklearn.utils.validation import _num_samples
 
 from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_features
 from ._encoder import EncodedLabels
+from ._frames import check_not_lazy
 from ._leakage import warn_leaky_columns
 from ._schema import MISSING
-from ._validation import check_groups, check_random_state_param, groups_fit_params
+from ._validation import (
+    check_groups,
+    check_random_state_param,
+    check_row_order,
+    groups_fit_params,
+)
 from ._warnings import recording
 from .metrics._classification import (
     _selected_tasks,
@@ -164,6 +170,10 @@ def compare(
     if not (error_score == "raise" or isinstance(error_score, numbers.Number)):
         raise ValueError(f"error_score must be 'raise' or a number; got {error_score!r}.")
     check_random_state_param(random_state, "compare")
+    check_not_lazy(X, "X")
+    check_not_lazy(Y, "Y")  # (named here: the scoring would call it Y_true)
+    # no fold's fit sees Y shuffled apart from X (each gets other rows of each): warn here
+    check_row_order(X, Y)
     if schema is None:
         schema = _declared_schema(estimators)
     encoder = fit_label_encoder(Y, None, schema)

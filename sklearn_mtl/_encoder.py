@@ -1444,8 +1444,12 @@ def _label_column_or_array(Y):
 
 def _array_dtype(dtype):
     """The numpy dtype that a 1-D y, a Series of ``dtype``, is given back in: numbers and
-    bools in their numpy dtype (``Int64`` as ``int64``, ``boolean`` as ``bool``), anything
-    else (text, categories, dates) as objects."""
+    bools in their numpy dtype (``Int64`` as ``int64``, ``boolean`` as ``bool``), a
+    categorical one in its categories' (integer categories as integers, as
+    scikit-learn's classifiers give them back and as ``classes_`` holds them), anything
+    else (text, dates) as objects."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _array_dtype(dtype.categories.dtype)
     numpy_dtype = dtype if isinstance(dtype, np.dtype) else getattr(dtype, "numpy_dtype", None)
     if dtype.kind in "biuf" and isinstance(numpy_dtype, np.dtype):
         return numpy_dtype

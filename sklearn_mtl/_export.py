@@ -401,6 +401,9 @@ def onnx_inputs(session, X):
     """The feeds of ``session.run`` for ``X`` (a DataFrame or an array): a DataFrame's
     column of each input's name where the graph has one input per column; an
     ``OnnxExportError`` names a column that ``X`` lacks."""
+    # a polars table as the pandas one predict reads (its dates, durations and gaps):
+    # its own columns would reach the graph as values of another kind
+    X = to_pandas(X, "X")
     inputs = session.get_inputs()
     one_named = (len(inputs) == 1 and hasattr(X, "columns") and X.shape[1] == 1
                  and inputs[0].name == str(X.columns[0]))  # a table of one column

@@ -60,10 +60,16 @@ def _column(series, labels=False):
     ``labels`` as a nullable integer column), booleans as ``bool`` (with nulls: objects,
     ``None``, or with ``labels`` a nullable ``boolean`` column), categories as a pandas ``category``
     (an ``Enum``'s categories in their declared order), dates and durations as
-    ``datetime64``/``timedelta64`` (a time zone kept), anything else as objects."""
+    ``datetime64``/``timedelta64`` (a time zone kept), 128-bit integers as 64-bit ones
+    (Python integers where they do not fit), anything else as objects."""
     import polars as pl
 
     dtype, name = series.dtype, series.name
+    if type(dtype).__name__ in ("Int128", "UInt128"):  # numpy, pandas: no 128-bit ints
+        series = _narrowed(series)
+        dtype = series.dtype
+        if dtype == pl.Object:  # beyond 64 bits: Python integers, as pandas holds them
+            return pd.Series(series.to_list(), name=name, dtype=object)
     if isinstance(dtype, pl.Enum):
         return pd.Series(pd.Categorical(series.cast(pl.String).to_list(),
                                         categories=list(dtype.categories)), name=name)
@@ -83,10 +89,24 @@ def _column(series, labels=False):
     return pd.Series(series.to_list(), name=name, dtype=object)
 
 
+def _narrowed(series):
+    """A 128-bit integer Series as an Int64 (or UInt64) one where its values fit, else as
+    Python integers (``Object``): no value is truncated or made a float."""
+    import polars as pl
+
+    for narrow in (pl.Int64, pl.UInt64):
+        try:
+            return series.cast(narrow, strict=True)
+        except pl.exceptions.PolarsError:
+            continue
+    return pl.Series(series.name, series.to_list(), dtype=pl.Object)
+
+
 def polars_dtypes(obj):
     """The dtypes of a polars DataFrame's columns as ``{column: spec}``, each spec plain
     data (a dtype's name, or a list for a parametrised one: ``["Enum", categories]``,
-    ``["List", inner]``, ``["Datetime", unit, zone]``, ``["Duration", unit]``), which a
+    ``["List", inner]``, ``["Datetime", unit, zone]``, ``["Duration", unit]``,
+    ``["Decimal", precision, scale]``), which a
     saved model stores as JSON; None for anything but a polars DataFrame."""
     if not is_polars(obj):
         return None
@@ -108,6 +128,8 @@ def _dtype_spec(dtype):
         return ["Datetime", dtype.time_unit, dtype.time_zone]
     if isinstance(dtype, pl.Duration):
         return ["Duration", dtype.time_unit]
+    if isinstance(dtype, pl.Decimal):
+        return ["Decimal", dtype.precision, dtype.scale]
     return type(dtype).__name__ if isinstance(dtype, pl.DataType) else str(dtype)
 
 
@@ -128,6 +150,8 @@ def _dtype(spec):
         return pl.Datetime(*args)
     if kind == "Duration":
         return pl.Duration(*args)
+    if kind == "Decimal":
+        return pl.Decimal(*args)
     return None
 
 
@@ -151,7 +175,9 @@ def to_polars(frame, dtypes):
                 cast = column.cast(dtype)
                 if cast.cast(column.dtype).equals(column):
                     column = cast
-            except pl.exceptions.PolarsError:
+            # (TypeError: a dtype that needs parameters, as a model saved before stored
+            # a Decimal's name alone)
+            except (pl.exceptions.PolarsError, TypeError):
                 pass
         columns.append(column)
     return pl.DataFrame(columns)

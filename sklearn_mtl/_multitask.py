@@ -1988,6 +1988,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 "X_val takes a table, an array (a memory-mapped one is read into memory) "
                 f"or a sparse matrix, held in memory; got {type(X_val).__name__}."
             )
+        # rows are paired by position, as those of X and y: early stopping would score
+        # each epoch on a y_val shuffled apart from X_val (the same warning as for X, y)
+        check_row_order(X_val, y_val, names=("X_val", "y_val"),
+                        align="y_val = y_val.loc[X_val.index]")
         return True
 
     def _validation_data(self, X_val, y_val, sample_weight_val, width):

@@ -143,6 +143,9 @@ class MultiTaskStratifiedKFold(_BaseKFold):
             )
         _check_gated_labels(self.gated_labels, f"{type(self).__name__}'s gated_labels")
         labels, label_names = _indicators(y, self.tasks, self.gated_labels)
+        from ._frames import check_not_lazy
+
+        check_not_lazy(X, "X")  # (its length would be read as a scalar's: "got LazyFrame")
         if labels.shape[0] != _num_samples(X):
             raise ValueError(
                 f"X has {_num_samples(X)} samples, but Y has {labels.shape[0]}; expected one "
@@ -788,10 +791,19 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
     from sklearn.utils.parallel import Parallel, delayed
 
     from ._compare import _declared, _empty_like, _put_rows, _rows
-    from ._validation import check_groups, check_random_state_param, groups_fit_params
+    from ._frames import check_not_lazy
+    from ._validation import (
+        check_groups,
+        check_random_state_param,
+        check_row_order,
+        groups_fit_params,
+    )
     from .metrics._inputs import align_pred
 
     check_random_state_param(random_state, "cross_val_predict")
+    check_not_lazy(X, "X")  # (sklearn would say "Expected sequence or array-like")
+    # no fold's fit sees Y shuffled apart from X (each gets other rows of each): warn here
+    check_row_order(X, Y)
     if method not in _PREDICT_METHODS:
         raise ValueError(f"method must be one of {list(_PREDICT_METHODS)}; got {method!r}.")
     if not (hasattr(estimator, "fit") and hasattr(estimator, method)):

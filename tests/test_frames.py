@@ -398,3 +398,70 @@ def test_an_untransformed_x_val_in_a_pipeline_is_named_with_the_way_to_transform
                   ("model", MultiTaskClassifier(early_stopping=True, **FAST)
                    .set_fit_request(X_val=True, y_val=True))],
                  transform_input=["X_val"]).fit(X, Y, X_val=X[:10], y_val=Y[:10])
+
+
+# X's index and the rows of y: pandas in, pandas out
+
+
+def _shuffled_apart(n=40, seed=0):
+    """X indexed by text labels, and Y holding the same labels in another order (a Y
+    sorted apart from its X): rows are paired by position, which each entry point warns of."""
+    rng = np.random.RandomState(seed)
+    index = pd.Index([f"r{k}" for k in range(n)])
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)}, index=index)
+    Y = pd.DataFrame({"big": np.where(X["a"] > 0, "yes", "no"),
+                      "wide": (X["b"] > 0).to_numpy()}, index=index)
+    return X, Y, Y.sample(frac=1, random_state=1)
+
+
+@pytest.mark.parametrize("how", ["prefit", "frozen"])
+def test_threshold_tuning_on_given_rows_warns_of_y_shuffled_apart_from_x(how):
+    import warnings
+
+    from sklearn.frozen import FrozenEstimator
+
+    from sklearn_mtl import TaskThresholdTuner
+
+    X, Y, shuffled = _shuffled_apart()
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    tuner = (TaskThresholdTuner(model, cv="prefit") if how == "prefit"
+             else TaskThresholdTuner(FrozenEstimator(model)))
+    # the thresholds are tuned on these rows, and no refit of the model would warn
+    with pytest.warns(UserWarning, match=r"y's index holds X's row labels in another "
+                                         r"order.*y = y.loc\[X.index\]"):
+        tuner.fit(X, shuffled)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        tuner.fit(X, Y)  # aligned: nothing to warn about
+
+
+def test_validation_data_warns_of_y_val_shuffled_apart_from_x_val():
+    X, Y, shuffled = _shuffled_apart()
+    model = MultiTaskClassifier(early_stopping=True, **FAST)
+    with pytest.warns(UserWarning, match=r"y_val's index holds X_val's row labels in "
+                                         r"another order.*y_val = y_val.loc\[X_val.index\]"):
+        model.fit(X[:30], Y[:30], X_val=X[30:], y_val=Y[30:].sample(frac=1, random_state=1))
+
+
+def test_cross_val_predict_and_compare_warn_of_y_shuffled_apart_from_x():
+    X, Y, shuffled = _shuffled_apart()
+    model = IndependentTaskClassifier(LogisticRegression())
+    # each fold's fit gets other rows of X and of Y, never the same labels reordered
+    with pytest.warns(UserWarning, match=r"Y's index holds X's row labels in another order"):
+        cross_val_predict(model, X, shuffled, cv=KFold(3))
+    with pytest.warns(UserWarning, match=r"Y's index holds X's row labels in another order"):
+        compare({"independent": model}, X, shuffled, cv=KFold(3), progress=False)
+
+
+@pytest.mark.parametrize("make", [IndependentTaskClassifier, MultiTaskClassifier])
+def test_a_1d_y_of_integer_categories_predicts_integers_as_scikit_learn(make):
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=30)}, index=[f"r{k}" for k in range(30)])
+    y = pd.Series(pd.Categorical(np.where(X["a"] > 0, 3, 1)), index=X.index)
+    model = (make(LogisticRegression()) if make is IndependentTaskClassifier
+             else make(**FAST)).fit(X, y)
+    pred = model.predict(X)
+    expected = LogisticRegression().fit(X, y).predict(X)
+    assert pred.dtype == expected.dtype == np.int64  # as classes_, not Python ints in objects
+    assert model.classes_.tolist() == [1, 3]
+    assert set(pred.tolist()) <= {1, 3}
