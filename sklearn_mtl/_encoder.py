@@ -619,6 +619,14 @@ def _complete_in_gate_order(tasks, columns, complete):
     return [done[t.name] for t in tasks]
 
 
+def _hashable(value):
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None, gated=None):
     """Fill a task's kind and classes from its raw column.
 
@@ -726,7 +734,16 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None
                 f"Y.drop(columns=[{task.name!r}]) for a DataFrame). To only encode or score it, "
                 f"declare Task({task.name!r}, classes=[...])."
             )
-        uniques = pd.unique(values)
+        try:
+            uniques = pd.unique(values)
+        except TypeError:  # a dict (a JSON record) or another unhashable value
+            row, bad = next((i, v) for i, v in enumerate(np.asarray(raw, dtype=object))
+                            if not _hashable(v))
+            raise TypeError(
+                f"Task {task.name!r} holds a {type(bad).__name__} in row {row} ({bad!r}), "
+                "which cannot be a class label: a label is a str, a number or a bool, and "
+                "a label set a list, set or tuple of them."
+            ) from None
         non_integral = [
             v
             for v in uniques

@@ -1005,3 +1005,15 @@ def test_from_groups_overlap_names_labels_as_given():
             "Label(s) ['y'] belong to more than one group ('y' is in groups ['A', 'C'])")):
         StructuredLabelEncoder.from_groups(
             {"A": ["x", "y"], "B": ["z"], "C": ["w", "y"]}).fit([{"x"}, {"z"}])
+
+
+@pytest.mark.parametrize("frame", ["pandas", "polars"])
+def test_a_label_column_of_records_is_refused_naming_the_task_and_row(frame):
+    # a column of dicts (JSON records, a polars Struct) failed with pandas' bare
+    # "unhashable type: 'dict'", naming neither the task nor the row
+    Y = pd.DataFrame({"b": [1, 2, 1], "a": [None, {"x": 1}, {"x": 2}]})
+    if frame == "polars":
+        pl = pytest.importorskip("polars")
+        Y = pl.DataFrame({"b": [1, 2, 1], "a": [None, {"x": 1}, {"x": 2}]})
+    with pytest.raises(TypeError, match=r"Task 'a' holds a dict in row 1 \(\{'x': 1\}\)"):
+        StructuredLabelEncoder().fit(Y)
