@@ -330,6 +330,18 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
                 _tune_label(labels[:, k], scores[:, k], weight, self.metric)
                 for k in range(labels.shape[1])
             ]
+            single = [k for k in range(labels.shape[1])
+                      if _one_class(_tuning_labels(labels[:, k], weight), labels[:, k])]
+            if single:  # no cut separates anything: 0.5 stays, and the scores are NaN
+                which = (f"labels {[task.classes[k] for k in single]!r} of task "
+                         f"{task.name!r}" if task.kind == "multilabel"
+                         else f"task {task.name!r}")
+                warnings.warn(
+                    f"The tuning rows of {which} hold a single class (or none), so no "
+                    "threshold can be tuned: it stays 0.5 (best_scores_ NaN). Use more "
+                    "folds' rows (an int cv rather than a held-out fraction), or more data.",
+                    UserWarning, stacklevel=2,
+                )
             thr, best, default = (np.array(v, dtype=float) for v in zip(*tuned))
             if task.kind == "binary":
                 thr, best, default = float(thr[0]), float(best[0]), float(default[0])
@@ -541,6 +553,20 @@ def _fit_params(estimator, sample_weight, groups):
     return params
 
 
+def _tuning_labels(labels, weight):
+    """Which of a label's 0/1 ``labels`` (negative: masked) tune its threshold: those
+    labelled, of positive weight."""
+    keep = labels >= 0
+    if weight is not None:
+        keep &= np.asarray(weight) > 0
+    return keep
+
+
+def _one_class(keep, labels):
+    """Whether the tuning labels (``labels[keep]``) hold fewer than two classes."""
+    return len(np.unique(labels[keep])) < 2
+
+
 def _tune_label(labels, scores, weight, metric):
     """(threshold, metric at it, metric at 0.5) of one label.
 
@@ -549,13 +575,11 @@ def _tune_label(labels, scores, weight, metric):
     threshold closest to 0.5. A sample of weight 0 is left out, as if dropped: its score
     is no candidate (it moved the threshold among those that score alike).
     """
-    keep = labels >= 0
-    if weight is not None:
-        keep &= np.asarray(weight) > 0
+    keep = _tuning_labels(labels, weight)
     y = labels[keep].astype(float)
     p = np.asarray(scores, dtype=float)[keep]
     w = np.ones_like(y) if weight is None else np.asarray(weight, dtype=float)[keep]
-    if len(y) == 0 or y.min() == y.max():
+    if _one_class(keep, labels):
         return 0.5, np.nan, np.nan
     order = np.argsort(-p, kind="stable")
     p, y, w = p[order], y[order], w[order]

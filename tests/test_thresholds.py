@@ -1,5 +1,7 @@
 """TaskThresholdTuner: per-label thresholds on out-of-fold or held-out predictions."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -647,3 +649,22 @@ def test_an_int_cv_spreads_every_label_of_several_tasks_over_the_folds():
     assert tuned.thresholds_ == stratified.thresholds_
     assert 0.1 < tuned.thresholds_["task0"] < 0.5
     assert tuned.best_scores_["task0"] > 0.5
+
+
+def test_a_label_of_one_class_in_the_tuning_rows_warns_that_it_stays_half():
+    # its threshold stayed 0.5 and its best score NaN without a word
+    from sklearn_mtl import IndependentTaskClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    Y = pd.DataFrame({"a": (X[:, 0] > 0).astype(int),
+                      "tags": [{"x"} if v > 0 else {"y"} for v in X[:, 1]]})
+    Y.loc[:, "tags"] = [s | {"z"} for s in Y["tags"]]  # label "z" on every row
+    tuner = TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()), cv=3)
+    with pytest.warns(UserWarning, match=r"labels \['z'\] of task 'tags' hold a single"):
+        tuner.fit(X, Y)
+    assert tuner.thresholds_["tags"][2] == 0.5 and np.isnan(tuner.best_scores_["tags"][2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()), cv=3).fit(
+            X, Y.assign(tags=[{"x"} if v > 0 else {"y"} for v in X[:, 1]]))
