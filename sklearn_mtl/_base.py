@@ -554,11 +554,21 @@ def _check_no_time_columns(estimator, X):
             )
 
 
+def is_text(X):
+    """Whether ``X`` is text: a 1-D list, tuple, array or Series of strings, one
+    document a sample (for a base estimator that vectorizes it)."""
+    if isinstance(X, (list, tuple)):
+        return len(X) > 0 and all(isinstance(x, str) for x in X)
+    if isinstance(X, (np.ndarray, pd.Series)) and X.ndim == 1 and len(X):
+        return X.dtype.kind in "OUT" and all(isinstance(x, str) for x in X)
+    return False
+
+
 def _ragged_row(X):
     """A message naming the first row of a ragged ``X`` (rows of unequal lengths), or None."""
     if not isinstance(X, (list, tuple)) or not X:
         return None
-    if all(isinstance(row, str) for row in X):  # text, one string a sample: not ragged
+    if is_text(X):  # one string a sample: not ragged
         return None
     try:
         lengths = [len(row) for row in X]

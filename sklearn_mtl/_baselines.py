@@ -53,6 +53,7 @@ from ._base import (
     check_same_length,
     delegate_input_tags,
     encode_more,
+    is_text,
     tasks_from_classes,
     validate_features,
 )
@@ -198,16 +199,6 @@ def _passed_as_given(X):
     return X.dtype.kind == "O"
 
 
-def _is_text(X):
-    """Whether ``X`` is text: a 1-D list, tuple, array or Series of strings, one
-    document a sample."""
-    if isinstance(X, (list, tuple)):
-        return len(X) > 0 and all(isinstance(x, str) for x in X)
-    if isinstance(X, (np.ndarray, pd.Series)) and X.ndim == 1 and len(X):
-        return X.dtype.kind in "OUT" and all(isinstance(x, str) for x in X)
-    return False
-
-
 def _is_frame(X):
     """Whether ``X`` is a pandas or a polars DataFrame."""
     return isinstance(X, pd.DataFrame) or (is_polars(X) and type(X).__name__ == "DataFrame")
@@ -234,7 +225,7 @@ class _BaselineMethods(BaseMultiTaskEstimator):
         # features it was "ragged" (a string is a sequence of characters).
         if is_polars(X) and type(X).__name__ == "Series":  # a polars frame's text column
             X = to_pandas(X)  # as a pandas one's, one document a sample
-        if _is_text(X):
+        if is_text(X):
             self._check_reads_text(X)
             validate_features(self, X, reset=reset, skip_check_array=True)
             return X

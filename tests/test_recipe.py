@@ -293,6 +293,17 @@ def test_a_float_array_is_preprocessed_as_its_dataframe():
         pre.transform(X[:, :2])
 
 
+def _read_as_times(X, columns):
+    """``(preprocessor, X transformed)``: ``TabularPreprocessor`` (numbers passed
+    through) fitted on ``X``, which it leaves as it was, reading ``columns`` as times."""
+    before = X.copy()
+    pre = TabularPreprocessor(numeric="passthrough", point_mass=None).fit(X)
+    out = pre.transform(X)
+    pd.testing.assert_frame_equal(X, before)  # never mutated
+    np.testing.assert_array_equal(pre.time_columns_, columns)
+    return pre, out
+
+
 def test_preprocessor_reads_dates_and_durations_as_days():
     X = pd.DataFrame({
         "sold": pd.to_datetime(["1970-01-02 00:00", "1970-01-04 12:00", None,
@@ -300,11 +311,7 @@ def test_preprocessor_reads_dates_and_durations_as_days():
         "kept": pd.to_timedelta(["36h", "1D", "2D", "12h"]),
         "price": [1.0, 2.0, 3.0, 5.0],
     })
-    before = X.copy()
-    pre = TabularPreprocessor(numeric="passthrough", point_mass=None).fit(X)
-    out = pre.transform(X)
-    pd.testing.assert_frame_equal(X, before)  # never mutated
-    np.testing.assert_array_equal(pre.time_columns_, [0, 1])
+    pre, out = _read_as_times(X, [0, 1])
     np.testing.assert_array_equal(out[[0, 1, 3], 0], [1.0, 3.5, 2.0])  # days since 1970
     np.testing.assert_array_equal(out[:, 1], [1.5, 1.0, 2.0, 0.5])  # durations in days
     np.testing.assert_array_equal(out[:, 3], [0, 0, 1, 0])  # NaT: a gap and its indicator
@@ -1957,11 +1964,7 @@ def test_preprocessor_reads_periods_as_the_days_they_start_on():
     months = pd.Series(pd.period_range("1970-01", periods=4, freq="M"))
     months[2] = pd.NaT
     X = pd.DataFrame({"month": months, "price": [1.0, 2.0, 3.0, 5.0]})
-    before = X.copy()
-    pre = TabularPreprocessor(numeric="passthrough", point_mass=None).fit(X)
-    out = pre.transform(X)
-    pd.testing.assert_frame_equal(X, before)  # never mutated
-    np.testing.assert_array_equal(pre.time_columns_, [0])
+    pre, out = _read_as_times(X, [0])
     assert len(pre.categorical_columns_) == 0
     np.testing.assert_array_equal(out[:, 0], [0.0, 31.0, 0.0, 90.0])  # days at the start
     np.testing.assert_array_equal(out[:, 2], [0, 0, 1, 0])  # NaT: a gap and its indicator
@@ -2087,11 +2090,7 @@ def test_times_of_day_read_as_durations_since_midnight():
     times = pd.Series([datetime.time(6), datetime.time(18, 0, 0, 500), None,
                        datetime.time(0, 30)], dtype=object)
     X = pd.DataFrame({"at": times, "price": [1.0, 2.0, 3.0, 5.0]})
-    before = X.copy()
-    pre = TabularPreprocessor(numeric="passthrough", point_mass=None).fit(X)
-    out = pre.transform(X)
-    pd.testing.assert_frame_equal(X, before)  # never mutated
-    np.testing.assert_array_equal(pre.time_columns_, [0])
+    pre, out = _read_as_times(X, [0])
     np.testing.assert_allclose(out[:, 0], [0.25, 0.75 + 5e-4 / 86400, 0.0, 0.5 / 24],
                                rtol=1e-6)  # in days; a gap: 0 and its indicator
     np.testing.assert_array_equal(out[:, 2], [0, 0, 1, 0])
