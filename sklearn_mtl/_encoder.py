@@ -690,6 +690,11 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None
                     f"row; got {found[1]!r} in row {found[0]}. For one label per row, "
                     f"declare Task({task.name!r}) without kind='multilabel'."
                 )
+        if not labels and placeholders is not None:
+            # Scoring labels whose every set is empty (no tag on any sample): one stand-in
+            # label, never on, so that each sample counts one right label, as scikit-learn
+            # scores an all-zero indicator matrix (a Hamming loss of 0, an exact match).
+            return task._replace(kind="multilabel", classes=[placeholders[0]])
         try:
             classes = _sorted_labels(task, list(labels))
         except ValueError as exc:

@@ -73,6 +73,10 @@ def plot_cooccurrence(
         if difference:
             panels.append(("Predicted − true", pred - true))
     n_labels = true.shape[0]
+    if n_labels == 0:  # label sets that are all empty: a 0 x 0 matrix, nothing to draw
+        raise ValueError(
+            "There is no label to draw: no sample of Y_true (nor of Y_pred) has a label."
+        )
     side = max(3.5, 0.42 * n_labels + 1.8)
     if figsize is None:
         figsize = (side * len(panels) + 1.0 * len(panels), side)
@@ -99,7 +103,7 @@ def plot_cooccurrence(
         ax.set_yticks(range(n_labels), matrix.index, fontsize=_fontsize(n_labels))
         ax.set_title(title)
         if n_labels <= 12:
-            _annotate(ax, values, normalize, diverging=title.startswith("Predicted −"))
+            _annotate(ax, values, normalize, image, diverging=title.startswith("Predicted −"))
         fig.colorbar(image, ax=ax, shrink=0.8, label=label)
     suffix = "" if normalize is None else f" (normalize={normalize!r})"
     fig.suptitle(f"Label co-occurrence{suffix}")
@@ -110,22 +114,22 @@ def _fontsize(n):
     return 9 if n <= 15 else max(5, 9 - (n - 15) // 6)
 
 
-def _annotate(ax, values, normalize, diverging):
-    """Write each value in its cell, in a colour readable on the cell's colour."""
-    finite = values[np.isfinite(values)]
-    if not finite.size:
-        return
-    low, high = float(finite.min()), float(finite.max())
-    bound = float(np.abs(finite).max()) or 1.0
+def _annotate(ax, values, normalize, image, diverging):
+    """Write each value in its cell, in a colour readable on the cell's colour.
+
+    The cell's colour is the image's: its place on the colour scale (``image.norm``), which
+    true and predicted panels share, not on the range of the panel's own values.
+    """
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             v = values[i, j]
             if not np.isfinite(v):
                 continue
-            if diverging:  # light near 0, dark at both ends
-                dark = abs(v) > 0.6 * bound
+            position = float(np.clip(image.norm(v), 0.0, 1.0))
+            if diverging:  # light near 0 (the middle), dark at both ends
+                dark = abs(position - 0.5) > 0.3
             else:  # viridis: dark at the low end
-                dark = v < low + 0.55 * (high - low)
+                dark = position < 0.55
             text = f"{v:.0f}" if normalize is None else f"{v:.2f}"
             text = "0" if text.lstrip("-").strip("0.") == "" else text
             ax.text(j, i, text, ha="center", va="center", fontsize=7,
@@ -366,12 +370,13 @@ def plot_training_curves(estimator, *, figsize=None):
     ax.legend()
     if tasks:
         ax = axes[0, 1]
-        colors = plt.get_cmap("tab10")
+        # a colour per task, however many (tab10 cycled would give two tasks one colour)
+        colors = _model_colors(plt, len(tasks))
         for i, task in enumerate(tasks):
             for prefix, style in (("train", "-"), ("valid", "--")):
                 key = f"{prefix}_loss_{task}"
                 if key in keys:
-                    ax.plot(epochs, series(key), style, color=colors(i % 10),
+                    ax.plot(epochs, series(key), style, color=colors[i],
                             label=f"{task} ({prefix})")
         ax.set_title("Loss per task")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

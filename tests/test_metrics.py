@@ -1304,3 +1304,71 @@ def test_scorers_refuse_y_of_another_length_or_other_columns_naming_y():
         exact_match_scorer(model, X, Y.assign(c=1))
     with pytest.raises(ValueError, match=r"y has the columns \['a'\], but .* y lacks \['b'\]"):
         neg_hamming_loss_scorer(model, X, Y[["a"]])
+
+
+def test_label_sets_that_are_all_empty_score_as_an_all_zero_indicator():
+    # every sample without a tag, in the truth and the predictions: scikit-learn scores
+    # the all-zero indicator matrix (a Hamming loss of 0, every sample an exact match);
+    # the metrics raised "Multilabel task 'y' has no labels" (before)
+    Z = np.zeros((3, 2), dtype=int)
+    for empty in ([set(), set(), set()], [[], [], []], pd.DataFrame({"y": [set()] * 3})):
+        assert hamming_loss(empty, empty) == skm.hamming_loss(Z, Z) == 0.0
+        assert exact_match_score(empty, empty) == skm.accuracy_score(Z, Z) == 1.0
+        assert hamming_loss(empty, empty, sample_weight=[1, 2, 3]) == 0.0
+        # no label: nothing to list per label, and a 0 x 0 co-occurrence (Y.T @ Y)
+        assert label_f1_score(empty, empty).empty
+        assert list(task_report(empty, empty).index) == [("y", "")]
+        for normalize in (None, "row", "all"):
+            assert cooccurrence_matrix(empty, normalize=normalize).shape == (0, 0)
+    # beside another task, the empty sets count one right label each, as a column of zeros
+    Y_true = pd.DataFrame({"t": [set(), set()], "a": ["x", "y"]})
+    Y_pred = pd.DataFrame({"t": [set(), set()], "a": ["x", "x"]})
+    assert hamming_loss(Y_true, Y_pred) == 0.25
+    assert list(cooccurrence_matrix(Y_true).columns) == ["a=x", "a=y"]
+    # a tag predicted where the truth has none is still wrong
+    assert hamming_loss([set(), set()], [{"a"}, set()]) == 0.5
+
+
+def test_a_schema_not_fitted_yet_raises_not_fitted_error():
+    # an encoder without tasks: "'NoneType' object is not iterable" (before); a model not
+    # fitted yet: "schema must be ... a fitted sklearn-mtl estimator; got
+    # IndependentTaskClassifier", a TypeError; scikit-learn says NotFittedError
+    from sklearn.exceptions import NotFittedError
+
+    from sklearn_mtl import IndependentTaskClassifier
+
+    Y = pd.DataFrame({"car": ["yes", "no"], "color": ["red", "blue"]})
+    for schema, match in ((StructuredLabelEncoder(), "not fitted and declares no tasks"),
+                          (IndependentTaskClassifier(LogisticRegression()), "not fitted yet")):
+        with pytest.raises(NotFittedError, match=match):
+            cooccurrence_matrix(Y, schema=schema)
+        with pytest.raises(NotFittedError, match=match):
+            hamming_loss(Y, Y, schema=schema)
+        with pytest.raises(NotFittedError, match=match):
+            consistency_violations(Y, schema)
+    # an encoder that declares its tasks is a schema, fitted or not
+    assert cooccurrence_matrix(Y, schema=StructuredLabelEncoder(
+        tasks=[Task("car"), Task("color", gate=("car", "yes"))])).columns.tolist() == [
+        "car=no", "car=yes", "color=red"]  # "blue" where the gate is off is masked
+
+
+def test_structure_metrics_read_an_array_by_the_fitted_frames_column_order():
+    # A model fitted on a DataFrame whose columns are not in its tasks' order predicts
+    # them in the frame's order; the other metrics read an array of them so, but
+    # cooccurrence_matrix and consistency_violations read it in the tasks' order: the
+    # two yes/no tasks swapped (a silently wrong matrix), and every row a false violation.
+    tasks = [Task("a", classes=["no", "yes"]), Task("b", classes=["no", "yes"])]
+    Y = pd.DataFrame({"b": ["yes", "yes", "no"], "a": ["no", "no", "yes"]})
+    enc = StructuredLabelEncoder(tasks=tasks).fit(Y)
+    expected = cooccurrence_matrix(Y, schema=enc)
+    assert expected.loc["a=no", "b=yes"] == 2
+    pd.testing.assert_frame_equal(cooccurrence_matrix(Y.to_numpy(), schema=enc), expected)
+
+    gated = [Task("car", classes=["no", "yes"]),
+             Task("color", classes=["red", "blue"], gate=("car", "yes"))]
+    Y = pd.DataFrame({"color": ["red", None, "blue"], "car": ["yes", "no", "yes"]})
+    enc = StructuredLabelEncoder(tasks=gated).fit(Y)
+    P = pd.DataFrame({"color": ["red", "blue", "blue"], "car": ["yes", "no", "yes"]})
+    for pred in (P, P.to_numpy()):
+        out = consistency_violations(pred, enc)
+        assert out[["row", "task", "violation"]].values.tolist() == [[1, "color", "gate"]]

@@ -175,3 +175,39 @@ def test_plot_cooccurrence_of_panels_without_a_finite_value_does_not_warn():
         fig = plot_cooccurrence(Y_true, Y_pred, normalize="row")
     assert len(fig.axes) == 6
     matplotlib.pyplot.close(fig)
+
+
+def test_plot_cooccurrence_writes_each_value_in_a_colour_readable_on_its_cell():
+    # The text colour followed the panel's own range, not the shared colour scale: on a
+    # predicted panel of small values (all dark cells, the true panel reaching 1) the
+    # largest was written in black on dark purple.
+    Y_true = pd.DataFrame({"a": ["x"] * 10})
+    Y_pred = pd.DataFrame({"a": ["x"] + [None] * 9})
+    fig = plot_cooccurrence(Y_true, Y_pred, difference=False, normalize=None)
+    true_ax, pred_ax = fig.axes[0], fig.axes[1]
+    texts = {t.get_text(): t.get_color() for t in pred_ax.texts}
+    assert texts == {"1": "white"}  # 1 of a scale to 10: dark
+    assert {t.get_text(): t.get_color() for t in true_ax.texts} == {"10": "black"}
+    matplotlib.pyplot.close(fig)
+
+
+def test_plot_training_curves_gives_each_of_many_tasks_its_own_colour():
+    # tab10 cycled: the 11th task was drawn in the 1st task's colour
+    history = [{"epoch": e, "train_loss": 1.0, **{f"train_loss_t{i}": 1.0 + i for i in range(12)}}
+               for e in range(1, 3)]
+    fig = plot_training_curves(history)
+    lines = fig.axes[1].get_lines()
+    assert len(lines) == 12
+    assert len({tuple(matplotlib.colors.to_rgba(line.get_color())) for line in lines}) == 12
+    matplotlib.pyplot.close(fig)
+
+
+def test_plot_cooccurrence_of_labels_without_any_label_says_so():
+    # label sets that are all empty: the metrics raised on them (before), a 0 x 0 matrix
+    # now; the plot says there is nothing to draw, and leaves no figure open
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    with pytest.raises(ValueError, match="no label to draw"):
+        plot_cooccurrence([set(), set()], [set(), set()])
+    assert plt.get_fignums() == before

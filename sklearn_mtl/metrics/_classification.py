@@ -21,7 +21,7 @@ from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
 from .._schema import MISSING, NOT_APPLICABLE
 from .._warnings import recording
-from ._inputs import check_sample_weight, encode_pair
+from ._inputs import check_sample_weight, encode_pair, is_placeholder
 
 _AVERAGES = ("macro", "micro", "weighted")
 _CLASSIFICATION = ("binary", "multiclass", "multilabel")
@@ -696,8 +696,11 @@ def label_f1_score(Y_true, Y_pred, *, task=None, schema=None, sample_weight=None
         tasks = [t for t in true.schema if t.kind == "multilabel"]
     index, values = [], []
     for t in tasks:
-        index.extend((t.name, label) for label in t.classes)
-        values.extend(_labels_prf(true, pred, t, weight, zero_division, ("f-score",))[2])
+        f1 = _labels_prf(true, pred, t, weight, zero_division, ("f-score",))[2]
+        # the stand-in label of a task whose label sets are all empty is no label
+        shown = [k for k, label in enumerate(t.classes) if not is_placeholder(label)]
+        index.extend((t.name, t.classes[k]) for k in shown)
+        values.extend(f1[k] for k in shown)
     if task is not None:
         return pd.Series(values, index=pd.Index([i[1] for i in index], name="label"),
                          name="f1", dtype=float)
@@ -785,6 +788,8 @@ def task_report(Y_true, Y_pred, *, schema=None, sample_weight=None, zero_divisio
         if task.kind != "multilabel":
             continue
         for k, label in enumerate(task.classes):
+            if is_placeholder(label):  # the stand-in of label sets that are all empty
+                continue
             labelled, tb, pb = _label_arrays(true, pred, task, k)
             n_na = int((codes == NOT_APPLICABLE).sum())
             p, r, f = (float(v[k]) for v in scores[:3])

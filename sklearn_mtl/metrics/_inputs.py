@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
 from .._encoder import (
     INDICATOR_TASK,
@@ -75,6 +77,12 @@ def resolve_schema(schema):
             return schema, list(schema.schema_.tasks)
         if schema.groups is not None:
             return schema, _complete_group_tasks(schema)
+        if schema.tasks is None:
+            raise NotFittedError(
+                "schema is a StructuredLabelEncoder that is not fitted and declares no tasks "
+                "(tasks=) nor groups: it holds no schema. Fit it on the labels, or pass "
+                "schema=None to infer the tasks from them."
+            )
         return None, _as_tasks(schema.tasks)
     if isinstance(schema, Schema):
         return None, list(schema.tasks)
@@ -83,6 +91,8 @@ def resolve_schema(schema):
     encoder = _encoder_of(schema)
     if encoder is not None:
         return encoder, list(encoder.schema_.tasks)
+    if hasattr(schema, "fit") and hasattr(schema, "get_params"):
+        check_is_fitted(schema)  # an estimator not fitted yet: NotFittedError, as sklearn's
     raise TypeError(
         "schema must be a Schema, a list of Task, a StructuredLabelEncoder or a fitted "
         f"sklearn-mtl estimator; got {type(schema).__name__}."
@@ -626,6 +636,9 @@ def encode_one(Y, schema=None):
     if isinstance(Y, EncodedLabels):
         return Y
     Y = to_pandas(Y, "Y", labels=True)
+    # an array for a model fitted on a DataFrame holds its columns by position, as in
+    # encode_pair (the declared tasks may list them in another order)
+    Y = _in_fitted_frame(Y, resolve_schema(schema)[0])
     return fit_label_encoder(Y, None, schema).transform(Y)
 
 

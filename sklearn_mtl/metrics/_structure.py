@@ -10,6 +10,7 @@ from .._frames import to_pandas
 from .._schema import NOT_APPLICABLE, _topological_order
 from ._inputs import (
     _encoder_of,
+    _in_fitted_frame,
     encode_one,
     encode_pair,
     group_activity,
@@ -41,12 +42,16 @@ def _indicators(encoded):
         elif task.kind == "multilabel":
             block = encoded.multilabel[task.name]
             for k, label in enumerate(task.classes):
+                if is_placeholder(label):  # label sets that are all empty: no label
+                    continue
                 names.append(f"{task.name}={label}")
                 active.append(block[:, k] == 1)
                 known.append((block[:, k] >= 0) | off)
     n = encoded.n_samples
-    if not names:
+    if not any(task.kind in ("binary", "multiclass", "multilabel") for task in encoded.schema):
         raise ValueError("The schema has no classification task; there is no label to count.")
+    if not names:  # labels that show no class (empty label sets): a 0 x 0 matrix
+        return names, np.zeros((n, 0), dtype=bool), np.zeros((n, 0), dtype=bool)
     return (
         names,
         np.column_stack(active).reshape(n, -1),
@@ -259,6 +264,9 @@ def consistency_violations(Y_pred, schema):
     violations = []
     Y_pred = to_pandas(Y_pred, "Y_pred", labels=True)
     _check_unique_columns(Y_pred, "Y_pred")
+    # an array for a model fitted on a DataFrame holds its columns by position, in the
+    # frame's order (predict's), which the declared tasks may list in another order
+    Y_pred = _in_fitted_frame(Y_pred, resolve_schema(schema)[0])
     if isinstance(Y_pred, EncodedLabels):
         values, has_label = _read_encoded(Y_pred, tasks)
     elif groups is not None:
