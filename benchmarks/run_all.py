@@ -36,6 +36,8 @@ SCRIPTS = {
     "bench_latency.py": {"quick": ["--repeats", "3", "--calls", "10"], "neural": True},
     "bench_startup.py": {"quick": ["--repeats", "1"], "neural": True},
     "bench_memmap_fit.py": {"quick": ["--tables", "carseats"], "neural": True},
+    "bench_shard_batches.py": {"quick": ["--rows", "100000", "--repeats", "1"],
+                               "neural": True},
     "bench_thresholds.py": {"quick": [], "neural": False},
     "bench_wide_labels.py": {"quick": ["--repeats", "1", "--scale", "0.1"], "neural": False},
     "bench_probe_cost.py": {"quick": ["--rows", "600", "--classes", "400", "--epochs", "2"],

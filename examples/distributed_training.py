@@ -98,7 +98,7 @@ if rank == 0:
     for name in Y.columns:
         ax.plot(clf.history_[:, f"train_loss_{name}"], label=name)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss (process 0's shard)")
+    ax.set_ylabel("training loss (all processes' samples)")
     ax.set_title(f"{world_size} process(es), held-out exact match {score:.2f}")
     ax.legend()
     fig.tight_layout()

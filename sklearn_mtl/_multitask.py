@@ -48,7 +48,6 @@ from ._decoding import (
 )
 from ._decoding import _finish as finish_decoding
 from ._frames import to_pandas
-from ._schema import MISSING
 from ._validation import (
     check_groups,
     check_layer_sizes,
@@ -240,7 +239,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         shared trunk (Yu et al. 2020). A strategy object (e.g.
         ``DWAWeighting(temperature=1.0)`` from :mod:`sklearn_mtl.neural`) exposes its
         parameters to nested ``set_params``/``GridSearchCV``
-        (``loss_weighting__temperature``). ``task_weights`` still multiply each task's
+        (``loss_weighting__temperature``; for a strategy given by name, that sets the
+        entry of ``loss_weighting_params``). ``task_weights`` still multiply each task's
         loss before the strategy. The effective weights per epoch are in ``history_``.
     loss_weighting_params : dict, default=None
         Parameters of a strategy given by name, e.g. ``{"temperature": 2.0}`` for
@@ -319,8 +319,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
     batch_transform : callable, default=None
         Data augmentation: ``X_batch = batch_transform(X_batch)`` on every training
         mini-batch (a tensor on ``device``), never on validation batches nor in
-        ``predict``. Randomness should come from torch's global generator, which ``fit``
-        seeds from ``random_state``. See :class:`~sklearn_mtl.neural.RandomShift`,
+        ``predict``. It must return one row per sample, in order (a ValueError names it
+        otherwise); a float64 tensor or a numpy array is read as float32. Randomness
+        should come from torch's global generator, which ``fit`` seeds from
+        ``random_state``. See :class:`~sklearn_mtl.neural.RandomShift`,
         :class:`~sklearn_mtl.neural.RandomFlip`, :class:`~sklearn_mtl.neural.GaussianNoise`
         and :class:`~sklearn_mtl.neural.Compose`. Deep-copied at fit; a picklable
         callable keeps the estimator picklable.
@@ -381,10 +383,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         (0, 0.25, 0.5, 0.75 or 1) are chosen on the members' held-out folds: member
         ``m`` votes for the samples of fold ``m`` with the samples it trained on, and
         ``w = 0``, the network alone, is kept unless a blend makes fewer held-out errors
-        (weighted by ``sample_weight``; a sample of weight 0 does not vote, the others
-        one vote each). It helps lookup-like tables, where near-repeats of a training
-        sample share its labels; on noisy tables it can cost (see the guide's "What the
-        defaults do").
+        (weighted by ``sample_weight``; a sample of weight 0 is absent, no one's
+        neighbour, the others one vote each). It helps lookup-like tables, where
+        near-repeats of a training sample share its labels; on noisy tables it can cost
+        (see the guide's "What the defaults do").
         Needs an ensemble trained with held-out folds (the default one) and a table;
         otherwise every weight is 0. A model with a weight above 0 keeps its
         preprocessed training features and codes, each prediction searches them, and
@@ -680,6 +682,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     params["lr"] = params.pop(key)
                 else:
                     nested.setdefault("optimizer_params", {})[entry] = params.pop(key)
+            elif sep and name == "loss_weighting" and isinstance(
+                    params.get("loss_weighting", self.loss_weighting), str):
+                # a strategy given by name takes its parameters in loss_weighting_params
+                # (scikit-learn's nested set_params failed on the str with an
+                # AttributeError): loss_weighting__temperature sets the same entry
+                nested.setdefault("loss_weighting_params", {})[entry] = params.pop(key)
             elif sep and name in _SKORCH_PARTS:
                 raise ValueError(
                     f"Invalid parameter {key!r}: {type(self).__name__} has no skorch "
@@ -734,6 +742,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         ``reset``): the mask of the rows of positive ``sample_weight`` that the
         preprocessing is fitted on (``None``: every row; see ``_fit_preprocessor``)."""
         refuse_mappings(X)
+        if isinstance(X, ParquetShards):  # fit reads them (fit_shards); nothing else does
+            raise ValueError(
+                f"X is ParquetShards, which {type(self).__name__} fits on but does not "
+                "predict from: sklearn_mtl.sharded.predict_shards(model, shards, output) "
+                "writes their predictions file by file; or pass rows in memory, e.g. "
+                "shards.dataset.to_table(columns=shards.features).to_pandas()."
+            )
         if isinstance(X, IterableDataset):
             raise ValueError(
                 f"X is a torch IterableDataset ({type(X).__name__}), which "
@@ -800,6 +815,20 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 f"{type(self).__name__} was fitted on samples of shape {fitted} and "
                 f"expects a batch of them, shape (n_samples, ...). To predict one sample, "
                 f"pass X[np.newaxis] (shape {(1, *X.shape)})."
+            )
+        if (not reset and isinstance(X, np.ndarray) and fitted is not None
+                and len(fitted) > 1 and X.ndim == len(fitted) + 1
+                and X.shape[1] != fitted[0]):
+            # images of other channels, or channels-last: the error said "X has 16
+            # features, but ... is expecting 3 features", of channels it did not name
+            last = X.shape[-1] == fitted[0]
+            order = ", ".join(["0", str(X.ndim - 1), *map(str, range(1, X.ndim - 1))])
+            raise ValueError(
+                f"X has samples of shape {X.shape[1:]}, with {X.shape[1]} channels first, "
+                f"but {type(self).__name__} was fitted on samples of shape {fitted}, with "
+                f"{fitted[0]} channels first."
+                + (f" If the channels come last (as PIL, OpenCV and Keras give images), "
+                   f"pass X.transpose({order})." if last else "")
             )
         X = to_pandas(X)
         preprocess = self.preprocessing is not None
@@ -1390,10 +1419,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 feats, held_out, encoded.codes, kinds, n_classes, folds, sample_weight
             )
             if self.neighbor_weights_.any():
-                self._neighbor_X = np.array(X, dtype=np.float32)  # a copy: votes read it
-                self._neighbor_codes = encoded.codes.copy()
-                if sample_weight is not None:  # a sample of weight 0 does not vote
-                    self._neighbor_codes[np.asarray(sample_weight) == 0] = MISSING
+                # a copy: votes read it; without the samples of weight 0, which are
+                # absent (no one's neighbour, nor taking a voter's place)
+                present = (slice(None) if sample_weight is None
+                           else np.asarray(sample_weight) > 0)
+                self._neighbor_X = np.array(X[present], dtype=np.float32)
+                self._neighbor_codes = encoded.codes[present].copy()
         if columns is not None:
             n_classes = [len(t.classes) if t.kind in BLENDABLE else 0 for t in self.schema_]
             self._lookup, held_out = fit_lookup(
@@ -1930,6 +1961,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self._member_heads = True
             self._check_mlp_params_used()  # (a saved model is rebuilt as it was trained)
         trunk = self._build_trunk(X)
+        # in training mode, as skorch's train step puts every submodule: the net switches
+        # modes at its top module only (see MultiTaskNet._set_training), so a trunk given
+        # (or built) in eval mode trained with its dropout off and its batch-norm
+        # statistics frozen
+        trunk.train()
         if isinstance(X, Dataset):
             # float32, as training reads it: a float64 or uint8 item failed the dry pass
             sample = as_features(np.asarray(_dataset_sample(X)))[None]
@@ -2316,7 +2352,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         kinds = [t.kind for t in self.schema_]
         k = getattr(module, "n_members", 1)  # an ensemble averages its members' outputs
         lookup = getattr(self, "_lookup", None)  # see ``lookup``
-        query_keys = None if lookup is None else _QueryKeys(X, n)
+        query_keys = None if lookup is None else _QueryKeys(
+            X, n, getattr(lookup, "numeric", None))  # (a file saved before: None)
         keys = None
         if getattr(self, "_neighbor_X", None) is not None:  # see ``neighbors``
             keys = training_features(module, self._neighbor_X, self.batch_size, device)
@@ -2854,8 +2891,8 @@ class _QueryKeys:
     ``_KEY_CHUNK`` rows at a time: hashing one batch costs about what hashing thousands
     of rows does, and a chunk's keys take 8 bytes a row."""
 
-    def __init__(self, X, n):
-        self.X, self.n = X, n
+    def __init__(self, X, n, numeric=None):
+        self.X, self.n, self.numeric = X, n, numeric  # the training table's numbers
         self.start, self.keys = 0, np.empty(0, dtype=np.uint64)
 
     def get(self, start, stop, batch):
@@ -2869,7 +2906,7 @@ class _QueryKeys:
             self.start, end = start, min(self.n, start + max(_KEY_CHUNK, stop - start))
             rows = (X.rows(start, end) if isinstance(X, _TableRows)
                     else X[start:end].toarray() if sp.issparse(X) else X[start:end])
-            columns = table_columns(rows)
+            columns = table_columns(rows, self.numeric)
             if columns is None:
                 return None
             self.keys = row_keys(columns)
@@ -2911,7 +2948,9 @@ def _check_memmap(estimator, X, *, reset):
         raise ValueError(
             f"Expected a 2-D or larger array, got a memory-mapped array of shape {X.shape}."
         )
-    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+    # bools are read as 0 and 1, as an array of them in memory is
+    real = np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_
+    if not real or np.issubdtype(X.dtype, np.complexfloating):
         raise ValueError(f"{name} needs real numbers in X; the memory map holds {X.dtype}.")
     if not reset and X.shape[1] != estimator.n_features_in_:
         raise ValueError(

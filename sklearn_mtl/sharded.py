@@ -115,6 +115,11 @@ class ParquetShards:
                 )
         if not self.features:
             raise ValueError("features must name at least one column.")
+        if self.targets and not isinstance(source, ds.Dataset):
+            # pyarrow takes the dataset's schema from its first file: a label column all
+            # null there (a gated task off in every row of it) is of type null, which no
+            # other file's labels can be read as (nor integers as text)
+            self.dataset = _one_type_per_target(self.dataset, self.targets)
         self._units = self._places = None
 
     # ---------------------------------------------------------------- metadata
@@ -277,20 +282,88 @@ class ParquetShards:
                     yield X, y
 
         # The batches of each pass add up to the share's rows: a pass ends with its last
-        # (shorter or merged) batch, and the next pass starts a batch afresh.
-        produced, parts, buffered = 0, [], 0
+        # (shorter or merged) batch, and the next pass starts a batch afresh. The row
+        # groups read wait in `parts`, the first from its row `at` on; a batch is sliced
+        # off them, copied only where it spans two row groups (joining the whole rest for
+        # every batch copied a row group once a batch: quadratic in its rows).
+        produced, parts, at, buffered = 0, [], 0, 0
         for X, y in row_groups():
             parts.append((X, y))
             buffered += len(X)
             while buffered >= mine[produced % len(mine)]:
                 take = mine[produced % len(mine)]
-                X_all = torch.cat([p[0] for p in parts])
-                y_all = torch.cat([p[1] for p in parts])
-                yield X_all[:take], y_all[:take]
-                parts, buffered = [(X_all[take:], y_all[take:])], buffered - take
+                pieces, need = [], take
+                while need:
+                    X_part, y_part = parts[0]
+                    k = min(need, len(X_part) - at)
+                    pieces.append((X_part[at:at + k], y_part[at:at + k]))
+                    need, at = need - k, at + k
+                    if at == len(X_part):
+                        parts, at = parts[1:], 0
+                if len(pieces) == 1:
+                    yield pieces[0]
+                else:
+                    yield torch.cat([p[0] for p in pieces]), torch.cat([p[1] for p in pieces])
+                buffered -= take
                 produced += 1
                 if produced == steps:
                     return
+
+
+def _one_type_per_target(dataset, targets):
+    """``dataset`` whose schema reads each target column in the one type of
+    :func:`_column_types`. The feature columns are read file by file, as they are
+    (text read as numbers)."""
+    import pyarrow.dataset as ds
+
+    fragments = list(dataset.get_fragments())
+    schema = dataset.schema
+    for name, kind in _column_types(fragments, targets, "target").items():
+        i = schema.get_field_index(name)
+        if schema.field(i).type != kind:
+            schema = schema.set(i, schema.field(i).with_type(kind))
+    if schema.equals(dataset.schema):
+        return dataset
+    return ds.FileSystemDataset(fragments, schema, dataset.format, dataset.filesystem)
+
+
+def _column_types(fragments, columns, role):
+    """``{column: type}``: the one type that each of ``columns`` takes in the Parquet
+    ``fragments`` promotes to (``pyarrow.unify_schemas(promote_options="permissive")``:
+    a column all null in one file, such as a gated task off in every row of it, takes
+    the others' type; integers and floats read as floats; categories as their values).
+    pyarrow takes a dataset's schema from its first file, which no other file's values
+    may be read as. A column whose types in two files promote to none (numbers in one
+    file, text in another) is refused, naming both files (``role``: the columns' role,
+    for the message)."""
+    import pyarrow as pa
+
+    types, first = {}, {}
+    for fragment in fragments:
+        schema = fragment.physical_schema
+        for name in columns:
+            if name not in schema.names:  # refused by _check_columns, naming the file
+                continue
+            kind = schema.field(name).type
+            if name not in types:
+                types[name], first[name] = kind, (kind, getattr(fragment, "path", fragment))
+                continue
+            if kind == types[name]:
+                continue
+            as_values = [t.value_type if pa.types.is_dictionary(t) else t
+                         for t in (types[name], kind)]
+            try:
+                types[name] = pa.unify_schemas(
+                    [pa.schema([(name, t)]) for t in as_values], promote_options="permissive"
+                ).field(0).type
+            except (pa.ArrowTypeError, pa.ArrowInvalid):
+                raise ValueError(
+                    f"The {role} column {name!r} holds {kind} in the Parquet file "
+                    f"{getattr(fragment, 'path', fragment)!r} but {first[name][0]} in "
+                    f"{first[name][1]!r}; a column must hold one kind of values in every "
+                    "file (all numbers, or all text), as one column of a DataFrame does."
+                ) from None
+    return types
 
 
 def _features(table, columns):
@@ -378,7 +451,8 @@ def fit_shards(est, shards, y, sample_weight):
     front (or the declared tasks), then an epoch loop over the row groups."""
     from ._base import _check_task_labels
     from ._decoding import unseen_combination_mass
-    from ._multitask import _MEMMAP_FIT_ROWS
+    from ._multitask import _MEMMAP_FIT_ROWS, _has_callback
+    from .neural import MemberHoldout
     from .neural._distributed import same_seed
     from .neural._weighting import resolve_strategy
 
@@ -399,6 +473,10 @@ def fit_shards(est, shards, y, sample_weight):
         ("sample_weight", sample_weight is not None, "is not read from shards"),
         ("early_stopping", est.early_stopping, "needs an in-memory validation split"),
         ("warm_start", est.warm_start and hasattr(est, "net_"), "is not supported"),
+        # its held-out folds are a column of the in-memory targets: on shards it was
+        # left inactive, silently, each member training on every row
+        ("callbacks", _has_callback(est.callbacks, MemberHoldout),
+         "with a MemberHoldout (held-out folds of the ensemble's members) is not supported"),
     ):
         if bad:
             raise ValueError(
@@ -526,8 +604,11 @@ def predict_shards(estimator, shards, output, *, keep=None):
         )
     os.makedirs(output, exist_ok=True)
     rank, world_size = _world()
+    # the kept columns' types over every file, not the first file's alone (where a
+    # column all null is of type null, which no other file's values are written as)
+    kept = _column_types(shards.files, keep, "kept")
     schema = pa.schema(
-        [shards.dataset.schema.field(c) for c in keep]
+        [pa.field(c, kept.get(c, shards.dataset.schema.field(c).type)) for c in keep]
         + [pa.field(name, _arrow_type(estimator, name)) for name in names]
     )
     # read once, a kept column that is also a feature too (an id the model reads)

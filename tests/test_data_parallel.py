@@ -546,3 +546,72 @@ def test_a_process_of_data_parallel_training_seeds_only_its_own_generators(
     finally:
         torch.set_rng_state(state)
     assert accelerator_seedings == []
+
+
+
+_SHARDED_LABELS_WORKER = """
+import json, os, sys
+import numpy as np, pandas as pd, torch, torch.distributed as dist
+from sklearn_mtl import MultiTaskClassifier, Task
+
+dist.init_process_group("gloo")
+rng = np.random.RandomState(0)
+X = rng.normal(size=(40, 4)).astype(np.float32)
+car = np.where(X[:, 0] > 0, "yes", "no")
+Y = pd.DataFrame({"car": car, "color": np.where(car == "yes", np.where(X[:, 1] > 0, "red",
+                                                                        "blue"), None),
+                  "size": np.digitize(X[:, 2], [-0.5, 0.5]).astype(float)})
+Y.loc[rng.rand(40) < 0.5, "size"] = np.nan  # the shards hold different numbers of labels
+sample_weight = rng.uniform(0.5, 3.0, size=40)
+kw = dict(hidden_layer_sizes=(8,), random_state=0, preprocessing=None, mixed_precision=None,
+          early_stopping=False, dropout=0.0,
+          tasks=[Task("car"), Task("color", gate=("car", "yes")), Task("size")])
+keys = ["train_loss", "train_loss_car", "train_loss_color", "train_loss_size"]
+
+
+def gathered(value):
+    everyone = [None] * 2
+    dist.all_gather_object(everyone, value)
+    return everyone
+
+
+results = {}
+# full batches: two processes train (and record) what one process does
+for name, params in (("fixed", {"ensemble_size": 1}), ("ensemble", {"ensemble_size": 2}),
+                     ("uncertainty", {"ensemble_size": 1, "loss_weighting": "uncertainty"})):
+    models = {}
+    for parallel in (False, True):
+        clf = MultiTaskClassifier(max_epochs=3, batch_size=40, data_parallel=parallel,
+                                  **params, **kw).fit(X, Y, sample_weight=sample_weight)
+        models[parallel] = clf
+        results[(name, parallel).__repr__()] = gathered([{k: row[k] for k in keys}
+                                                         for row in clf.history_])
+    results[name + "_max_diff"] = max(
+        float((a - b).abs().max()) for a, b in zip(models[False].net_.module_.parameters(),
+                                                   models[True].net_.module_.parameters()))
+# dwa weighs the tasks by their training losses: every process alike
+clf = MultiTaskClassifier(max_epochs=3, batch_size=8, data_parallel=True, ensemble_size=1,
+                          loss_weighting="dwa", **kw).fit(X, Y, sample_weight=sample_weight)
+results["dwa"] = gathered([{k: row[k] for k in keys + ["weight_car"]} for row in clf.history_])
+"""
+
+
+@pytest.mark.distributed
+def test_shards_with_different_label_weights_train_and_record_as_one_process(tmp_path):
+    # Each process's task loss was its shard's weighted mean, and DDP averaged them
+    # (and their gradients) with equal weights: a shard holding fewer labels of a task
+    # (missing, gated off, or of lower sample_weight) pulled as hard as one holding
+    # more, and the history held each process's own shard's losses (the processes'
+    # histories differed, so a callback monitoring train_loss, or "dwa", decided
+    # differently in each). Full batches: two processes are one process.
+    results = _run_worker(_SHARDED_LABELS_WORKER, tmp_path, timeout=150)
+    for name in ("fixed", "ensemble", "uncertainty"):
+        reference = results[repr((name, False))][0]
+        first, second = results[repr((name, True))]
+        assert first == second, name  # every process records the same losses
+        for row, expected in zip(first, reference):
+            assert row == pytest.approx(expected, rel=1e-5), name
+        assert results[name + "_max_diff"] < 1e-5, name
+    first, second = results["dwa"]
+    assert first == second
+    assert first[-1]["weight_car"] != 1.0  # dwa has weighed the tasks by then

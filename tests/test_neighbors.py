@@ -199,3 +199,20 @@ def test_export_refuses_a_blend(lookup_fits):
     blended, alone, X, Y, X_test, Y_test = lookup_fits
     with pytest.raises(OnnxExportError, match="neighbors=None"):
         export_onnx(blended, X_sample=X_test)
+
+
+def test_samples_of_weight_zero_are_no_ones_neighbours():
+    """A sample of weight 0 is absent, wherever it lies: it took the place of one of the
+    nearest voters (the query's own copy, of weight 0, left 1 of 3 votes unlabelled),
+    and where it lay moved the chosen vote count (3 near the queries, 1 far away)."""
+    X, Y, X_test, _ = lookup_table()
+    fill = pd.DataFrame({"colour": ["red"] * len(X_test), "size": ["s"] * len(X_test)})
+    Y2 = pd.concat([Y, fill], ignore_index=True)
+    w = np.r_[np.ones(len(X)), np.zeros(len(X_test))]
+    near, far = (small_net(lookup=None, decode="independent").fit(
+        np.vstack([X, X_test + shift]), Y2, sample_weight=w) for shift in (0.0, 100.0))
+    np.testing.assert_array_equal(near.neighbor_counts_, far.neighbor_counts_)
+    np.testing.assert_array_equal(near.neighbor_weights_, far.neighbor_weights_)
+    assert near.neighbor_weights_.any() and len(near._neighbor_X) == len(X)
+    for p, q in zip(near.predict_proba(X_test), far.predict_proba(X_test)):
+        np.testing.assert_array_equal(p, q)

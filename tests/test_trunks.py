@@ -652,3 +652,99 @@ def test_predicting_one_image_without_its_batch_axis_says_so():
     expected = clf.predict_proba(X[:1])
     for e, g in zip(expected, clf.predict_proba(X[0][np.newaxis])):
         np.testing.assert_array_equal(g, e)
+
+
+class _ModeTrunk(nn.Module):
+    """A convolution with batch normalisation and dropout that records its mode."""
+
+    def __init__(self, in_channels=3):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Dropout(0.5),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+        )
+        self.modes = []
+
+    def forward(self, x):
+        self.modes.append(self.training)
+        return self.features(x)
+
+
+def test_a_trunk_given_in_eval_mode_trains_in_training_mode():
+    # skorch's train step puts every submodule in training mode; the net switched its
+    # top module only, so a trunk instance the user had put in eval mode (to look at
+    # its outputs first) trained with dropout off and batch-norm statistics frozen
+    X, Y = square_images(n=32)
+    trunk = _ModeTrunk().eval()
+    clf = small(trunk=trunk, batch_size=16).fit(X, Y)
+    fitted = clf.net_.module_.trunk
+    # the fit's dry pass runs in eval mode; then 2 epochs of 2 batches in training mode
+    assert fitted.modes[1:] == [True] * 4
+    assert int(fitted.features[1].num_batches_tracked) == 4
+    assert not trunk.training and trunk.modes == []  # the parameter is left alone
+    fitted.modes.clear()
+    first = clf.predict_proba(X)[0]
+    np.testing.assert_array_equal(clf.predict_proba(X)[0], first)  # dropout off
+    assert fitted.modes and not any(fitted.modes)
+
+
+@pytest.mark.parametrize(
+    "transform, match",
+    [
+        (lambda X: X[:-1], r"returned a batch of shape \(15, 3, 12, 12\) for a batch of "
+                           r"shape \(16, 3, 12, 12\); it must keep one row per sample"),
+        (lambda X: torch.cat([X, X]), r"returned a batch of shape \(32, 3, 12, 12\)"),
+        (lambda X: (X,), r"returned a tuple for a batch of shape \(16, 3, 12, 12\); "
+                         "expected a tensor"),
+        (lambda X: None, "returned a NoneType"),
+    ],
+)
+def test_a_batch_transform_that_breaks_the_batch_is_named(transform, match):
+    # a batch of another number of rows failed in the loss ("Target size ... must be
+    # the same as input size"), a tuple in the trunk, neither naming batch_transform
+    X, Y = square_images(n=32)
+    clf = small(trunk="conv2d", trunk_params={"channels": (4,)}, batch_transform=transform)
+    with pytest.raises(ValueError, match="batch_transform=.*" + match):
+        clf.fit(X, Y)
+
+
+def test_a_batch_transform_in_float64_or_numpy_trains_as_float32():
+    # numpy computes in float64: the batch failed in the first convolution with
+    # "expected scalar type Double but found Float", where X itself is read as float32
+    X, Y = square_images(n=32)
+    expected = small(trunk="conv2d", trunk_params={"channels": (4,)},
+                     batch_transform=lambda X: X * 2).fit(X, Y).predict_proba(X)
+    for transform in (lambda X: X.double() * 2, lambda X: X.numpy().astype(np.float64) * 2):
+        got = small(trunk="conv2d", trunk_params={"channels": (4,)},
+                    batch_transform=transform).fit(X, Y).predict_proba(X)
+        for e, g in zip(expected, got):
+            np.testing.assert_allclose(g, e, rtol=1e-6, atol=1e-6)
+
+
+def test_predicting_images_of_other_channels_names_them():
+    # "X has 12 features, but MultiTaskClassifier is expecting 3 features as input"
+    X, Y = square_images(n=32)
+    clf = small(trunk="conv2d", trunk_params={"channels": (4,)}).fit(X, Y)
+    with pytest.raises(ValueError, match=r"samples of shape \(12, 12, 3\), with 12 channels "
+                                         r"first, .* fitted on samples of shape \(3, 12, "
+                                         r"12\).*X\.transpose\(0, 3, 1, 2\)"):
+        clf.predict(X.transpose(0, 2, 3, 1))
+    with pytest.raises(ValueError, match=r"samples of shape \(1, 12, 12\), with 1 channels "
+                                         r"first.*with 3 channels first\.$"):
+        clf.predict_proba(torch.from_numpy(X[:, :1]))
+
+
+@pytest.mark.parametrize(
+    "trunk, X_shape, words",
+    [("conv2d", (10, 8, 8), "Grey images"), ("conv3d", (10, 6, 8, 8), "Grey clips"),
+     ("conv2d_frames", (10, 6, 8, 8), "Grey clips")],
+)
+def test_grey_images_without_a_channel_axis_are_told_how_to_add_it(trunk, X_shape, words):
+    # (n_samples, height, width), as grey images usually come: the error only said
+    # "Reshape X (e.g. X.reshape(n_samples, channels, height, width))"
+    X = np.zeros(X_shape, dtype=np.float32)
+    with pytest.raises(ValueError, match=words + r" without a channel axis take one: "
+                                         r"X\[:, np\.newaxis\]\."):
+        small(trunk=trunk).fit(X, np.arange(10) % 2)
+    small(trunk=trunk, trunk_params={"channels": (4,)}, max_epochs=1).fit(
+        X[:, np.newaxis], np.arange(10) % 2)

@@ -647,3 +647,25 @@ def test_valid_loss_is_the_recorded_weights_times_the_task_losses(loss_weighting
     last = clf.fit(X, Y).history_[-1]
     expected = sum(last[f"weight_{t}"] * last[f"valid_loss_{t}"] for t in ("easy", "noise"))
     assert last["valid_loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_named_strategys_parameter_is_set_as_loss_weighting__param():
+    # set_params(loss_weighting__temperature=...) with loss_weighting="dwa" failed with
+    # "'str' object has no attribute 'set_params'" (in GridSearchCV too): it sets the
+    # entry of loss_weighting_params, as optimizer__weight_decay sets optimizer_params'
+    clf = small(loss_weighting="dwa", loss_weighting_params={"temperature": 2.0})
+    given = clf.loss_weighting_params
+    clf.set_params(loss_weighting__temperature=0.5)
+    assert clf.loss_weighting_params == {"temperature": 0.5}
+    assert given == {"temperature": 2.0}  # the dict given is not modified
+    assert clone(clf).loss_weighting_params == {"temperature": 0.5}
+    X, Y = two_task_data(n=32)
+    clf.set_params(max_epochs=1).fit(X, Y)
+    assert clf.net_.criterion_.weighting.temperature == 0.5
+    clf.set_params(loss_weighting="gradnorm", loss_weighting__alpha=0.5,
+                   loss_weighting_params=None)
+    assert clf.loss_weighting_params == {"alpha": 0.5}
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['temp'\] for "
+                                         r"loss_weighting='dwa'"):
+        small(loss_weighting="dwa", max_epochs=1).set_params(
+            loss_weighting__temp=1.0).fit(X, Y)

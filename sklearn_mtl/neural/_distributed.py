@@ -22,8 +22,16 @@ How a data-parallel fit works (every process runs the same ``fit(X, y)``):
 - DDP averages the gradients of the module across processes during ``backward`` and
   broadcasts rank 0's initial weights; learned loss-weighting parameters (the
   criterion's) are averaged here; so every replica takes the same optimizer steps;
+- each process weighs its per-task losses by its share of the task's label weight in
+  the global batch (:meth:`ParallelMultiTaskNet.get_task_losses`), so the averaged
+  gradients are those of the global batch's loss also where the shards hold different
+  numbers of a task's labels;
 - validation (early stopping) runs on the whole validation split in every process,
-  so every process stops at the same epoch.
+  so every process stops at the same epoch;
+- the epoch's training losses in the history (``train_loss``, ``train_loss_<task>``)
+  add up the batches of every process (one all-reduce of their sums an epoch), so they
+  are the same in every process and a callback monitoring them (or ``"dwa"``, which
+  weighs the tasks by them) decides alike everywhere.
 """
 
 from __future__ import annotations
@@ -35,8 +43,9 @@ import os
 import numpy as np
 import torch
 import torch.distributed as dist
+from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
-from skorch.utils import to_tensor
+from skorch.utils import to_device, to_tensor
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import Dataset
 
@@ -49,6 +58,7 @@ from ._net import (
     _merged_bounds,
     _MergedBatchSampler,
 )
+from ._weighting import TaskWeightingModule
 
 PRECISIONS = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -216,6 +226,28 @@ def _shard(total, n, generator, rank, world_size):
     return perm[rank::world_size]
 
 
+class TrainLoss(PassthroughScoring):
+    """skorch's ``train_loss``: the mean of the epoch's batch losses, weighted by batch
+    size; in a data-parallel training, over the batches of every process, so that every
+    process records the same value (each holds only its own shard's batches)."""
+
+    def on_epoch_end(self, net, **kwargs):
+        self.net_ = net
+        try:
+            super().on_epoch_end(net, **kwargs)
+        finally:
+            del self.net_
+
+    def get_avg_score(self, history):
+        net = getattr(self, "net_", None)
+        if net is None or net.__dict__.get("_world") is None:
+            return super().get_avg_score(history)
+        key = "train_batch_size" if self.on_train else "valid_batch_size"
+        sizes, scores = np.array(history[-1, "batches", :, [key, self.name]], dtype=float).T
+        total, count = net.sum_over_processes((sizes * scores).sum(), sizes.sum())
+        return float(total / count)
+
+
 class ParallelMultiTaskNet(MultiTaskNet):
     """:class:`MultiTaskNet` trained data-parallel across processes and/or in mixed
     precision.
@@ -237,6 +269,32 @@ class ParallelMultiTaskNet(MultiTaskNet):
         super().__init__(*args, **kwargs)
         self.data_parallel = data_parallel
         self.mixed_precision = mixed_precision
+
+    @property
+    def _default_callbacks(self):
+        return [(name, TrainLoss(name, on_train=True)) if name == "train_loss" else (name, cb)
+                for name, cb in super()._default_callbacks]
+
+    def sum_over_processes(self, *values):
+        """The element-wise sums of ``values`` (numbers or arrays) over the processes of
+        the data-parallel training under way, in one all-reduce (float64); ``values``
+        unchanged in one process or outside training. The epoch's training losses in
+        the history add up every process's batches with it (see ``TaskLosses``,
+        :class:`TrainLoss`)."""
+        if self.__dict__.get("_world") is None:
+            return values
+        arrays = [np.asarray(v, dtype=np.float64) for v in values]
+        # NCCL reduces GPU tensors only; gloo, the CPU's, reduces CPU tensors
+        device = self.device if torch.device(self.device).type == "cuda" else "cpu"
+        flat = torch.as_tensor(np.concatenate([a.reshape(-1) for a in arrays]), device=device)
+        dist.all_reduce(flat)
+        flat = flat.cpu().numpy()
+        out, at = [], 0
+        for a in arrays:
+            part = flat[at : at + a.size]
+            out.append(part.reshape(a.shape) if a.ndim else float(part[0]))
+            at += a.size
+        return tuple(out)
 
     def initialize(self, *, defer_optimizer=False):
         super().initialize(defer_optimizer=defer_optimizer)
@@ -326,6 +384,46 @@ class ParallelMultiTaskNet(MultiTaskNet):
         )
 
     # ---------------------------------------------------------------------- step
+    def get_task_losses(self, y_pred, y_true, training=False):
+        """``(total, per_task)`` of a training batch, as one process would compute them on
+        the batches of every process together.
+
+        The criterion's per-task loss is a weighted mean over the task's labels in the
+        batch; each process holds only its shard of the global batch, and DDP averages
+        the processes' gradients with equal weights. So each process's task loss is
+        weighted by the share of the task's label weight it holds (one all-reduce of
+        the per-task label weights a step): the average of the processes' losses, and
+        of their gradients, is the loss of the global batch, also where the shards hold
+        different numbers of a task's labels (missing labels, gated tasks,
+        ``sample_weight``). The history records each process's own per-task means and
+        label weights, which the epoch's means add up over the processes (``TaskLosses``).
+        """
+        world = self.__dict__.get("_world")
+        if not training or world is None or not hasattr(self.criterion_, "per_task"):
+            return super().get_task_losses(y_pred, y_true, training=training)
+        y_true = to_device(y_true, self.device)
+        k = self.module_.n_members if hasattr(self.module_, "n_members") else 1
+        if k > 1:  # an ensemble: every member's rows are scored against the labels
+            y_true = self._member_targets(y_true, k, training)
+        criterion = self.criterion_
+        per_task = criterion.per_task(y_pred, y_true)
+        local = self._task_label_weights(y_true)
+        shared = local.detach().float().clone()
+        dist.all_reduce(shared)
+        labelled = shared > 0
+        share = torch.where(labelled, local.float() * world[1] / shared.clamp(min=1e-30), 0.0)
+        weighted = criterion.task_weights * (per_task * share.to(per_task.dtype))
+        weighting = getattr(criterion, "weighting", None)
+        if weighting is not None and type(weighting) is not TaskWeightingModule:
+            total = weighting(weighted, labelled)  # affine in the losses (check_weighting)
+        else:
+            total = weighted.sum()
+        deferred = self.__dict__.get("_deferred_reads")
+        losses = per_task.detach()
+        self._record_batch("train_task_losses", losses if deferred else losses.tolist())
+        self._record_batch("train_task_weights", local if deferred else local.tolist())
+        return total, per_task
+
     def train_step_single(self, batch, **fit_params):
         if self.mixed_precision is None:
             step = super().train_step_single(batch, **fit_params)

@@ -21,9 +21,10 @@ count: it weighs how sure each side was, and a few rows rarely tie on it. A tabl
 without repeated rows never reads it.
 
 Rows are compared as the ONNX graph reads them: numeric values as float32 (so ``1`` and
-``1.0`` are the same value, ``-0.0`` and ``0.0`` too), dates and durations as days (the
-same instant in any time zone, or read from a CSV file's text, is the same value), other
-columns by value. A table with a numeric column whose distinct values float32 cannot
+``1.0`` are the same value, ``-0.0`` and ``0.0`` too; in whatever dtype they come, an
+object column of numbers included, as the preprocessing reads them), dates and durations
+as days (the same instant in any time zone, or read from a CSV file's text, is the same
+value), other columns by value. A table with a numeric column whose distinct values float32 cannot
 tell apart (epoch seconds, large ids: 1_700_000_001 reads as 1_700_000_000) reads no
 lookup (:func:`float32_tells_apart`): its rows would be taken for repeats of others.
 """
@@ -35,7 +36,7 @@ import pandas as pd
 import torch
 
 from ._ensemble import BLENDABLE
-from ._preprocessing import _dates_of_objects, as_days, is_time
+from ._preprocessing import _dates_of_objects, _value_kind, as_days, is_time
 
 #: Hash of a missing value in a non-numeric column (any fixed 64-bit number would do).
 _MISSING = np.uint64(0x9E3779B97F4A7C15)
@@ -43,20 +44,23 @@ _MISSING = np.uint64(0x9E3779B97F4A7C15)
 _EPS = 1e-7
 
 
-def table_columns(X):
+def table_columns(X, numeric=None):
     """The columns of a 2-D table as the lookup compares them: a list of 1-D arrays,
     numeric ones as float32, dates and durations as float64 days (as the preprocessing
     reads them, whatever their time zone), the others as objects. ``None`` when ``X`` is
-    not a 2-D table (images, sparse matrices, datasets)."""
+    not a 2-D table (images, sparse matrices, datasets).
+
+    A DataFrame's object column of numbers (and gaps) is numeric, as the preprocessing
+    reads it. ``numeric`` (at prediction: :attr:`Lookup.numeric`, the training table's
+    numeric columns) has those columns read as numbers whatever their dtype (a row taken
+    as ``X.iloc[i].to_frame().T`` comes with object columns, a gap alone among them)."""
     if isinstance(X, pd.DataFrame):
         # dates as objects (datetime.date, pd.Period: read_parquet's, an apply's) as the
         # preprocessing reads them, and the rows given at prediction come (as days)
         X = _dates_of_objects(X)
         return [
             as_days(X.iloc[:, j]) if is_time(X.iloc[:, j])
-            else X.iloc[:, j].to_numpy(dtype=np.float32, na_value=np.nan)
-            if pd.api.types.is_numeric_dtype(X.dtypes.iloc[j])
-            else np.asarray(X.iloc[:, j], dtype=object)
+            else _frame_column(X.iloc[:, j], None if numeric is None else numeric[j])
             for j in range(X.shape[1])
         ]
     if isinstance(X, torch.Tensor):
@@ -72,6 +76,30 @@ def table_columns(X):
         values = X.astype(np.float32)
         return [values[:, j] for j in range(X.shape[1])]
     return [np.asarray(X[:, j], dtype=object) for j in range(X.shape[1])]
+
+
+def _frame_column(column, numeric):
+    """A DataFrame column (not a date or duration) as :func:`table_columns` compares it:
+    float32 where it is ``numeric`` (``None``: where its dtype is, or it is an object
+    column holding numbers and gaps alone), else objects."""
+    if numeric is None:
+        numeric = pd.api.types.is_numeric_dtype(column.dtype) or _holds_numbers(column)
+    if numeric:
+        try:
+            return column.to_numpy(dtype=np.float32, na_value=np.nan)
+        except (TypeError, ValueError):  # text where training had numbers: no repeat
+            pass
+    return np.asarray(column, dtype=object)
+
+
+def _holds_numbers(column):
+    """Whether an object column holds numbers (and gaps) alone, at least one: the
+    preprocessing reads it as numeric (bools, which it one-hot encodes, are not)."""
+    if column.dtype != object:
+        return False
+    values = column.dropna()
+    return bool(len(values) and _value_kind(values.iloc[0]) == "number"  # most are not
+                and (values.map(_value_kind) == "number").all())
 
 
 def row_keys(columns):
@@ -126,12 +154,17 @@ class Lookup:
     rows : ndarray of shape (n_distinct, n_features) or None
         The distinct rows' values (float32) when every column is numeric; the ONNX
         export compares queries to them.
+    numeric : ndarray of shape (n_features,) of bool or None
+        The training table's columns compared as numbers (see :func:`table_columns`),
+        read as numbers at prediction whatever their dtype there; ``None``: each as its
+        dtype says.
     """
 
-    def __init__(self, keys, counts, rows):
+    def __init__(self, keys, counts, rows, numeric=None):
         self.keys = keys
         self.counts = counts
         self.rows = rows
+        self.numeric = numeric
 
     def blend(self, outputs, start, query_keys):
         """Blend one batch's probabilities in ``outputs`` (rows from ``start``) with the
@@ -214,4 +247,5 @@ def fit_lookup(keys, columns, codes, kinds, n_classes, folds, held_out, sample_w
             counts[j], blended[j] = total.astype(np.float32), torch.from_numpy(mixed)
     if all(c is None for c in counts):
         return None, held_out
-    return Lookup(distinct, counts, _numeric_rows(columns, first)), blended
+    numeric = np.array([values.dtype == np.float32 for values in columns])
+    return Lookup(distinct, counts, _numeric_rows(columns, first), numeric), blended

@@ -64,29 +64,32 @@ def select_blend(feats, held_out, codes, kinds, n_classes, folds, sample_weight)
     members' features of the training samples and held-out probabilities, ``folds``
     each sample's held-out fold (its member never trained on it; -1: held out by no
     member, a sample that only votes), ``codes`` the per-task
-    label codes (negative = masked). Returns two arrays of shape (n_tasks,): the vote
+    label codes (negative = masked); a sample of ``sample_weight`` 0 is no one's
+    neighbour, as at prediction. Returns two arrays of shape (n_tasks,): the vote
     count and the weight (0: the network alone, kept unless a blend makes fewer
     held-out errors; among equals, the fewest votes and the smallest weight).
     """
     k, n = feats.shape[:2]
     folds = torch.as_tensor(folds, dtype=torch.long)
     rows = torch.arange(n)
-    with torch.inference_mode():
-        held = folds >= 0  # -1: a sample no member held out (every member trained on it)
-        width = min(max(NEIGHBOR_COUNTS),
-                    n - int(torch.bincount(folds[held], minlength=k).max()))
-        if width < 1:  # too few samples to vote
-            return np.zeros(len(kinds), dtype=np.int64), np.zeros(len(kinds))
-        index = torch.zeros((n, width), dtype=torch.long)
-        for m in range(k):
-            query, key = rows[folds == m], rows[folds != m]
-            if len(query) and len(key):
-                index[query] = key[nearest(feats[m, query], feats[m, key], index.shape[1])]
-    codes = torch.as_tensor(codes, dtype=torch.long)
     weight_of = (
         torch.ones(n) if sample_weight is None
         else torch.as_tensor(np.asarray(sample_weight, dtype=np.float32))
     )
+    # a sample of weight 0 is absent: it is no one's neighbour (nor takes a voter's place)
+    present = weight_of > 0
+    with torch.inference_mode():
+        held = folds >= 0  # -1: a sample no member held out (every member trained on it)
+        width = min(max(NEIGHBOR_COUNTS),
+                    min(int(((folds != m) & present).sum()) for m in range(k)))
+        if width < 1:  # too few samples to vote
+            return np.zeros(len(kinds), dtype=np.int64), np.zeros(len(kinds))
+        index = torch.zeros((n, width), dtype=torch.long)
+        for m in range(k):
+            query, key = rows[folds == m], rows[(folds != m) & present]
+            if len(query) and len(key):
+                index[query] = key[nearest(feats[m, query], feats[m, key], index.shape[1])]
+    codes = torch.as_tensor(codes, dtype=torch.long)
     counts = np.zeros(len(kinds), dtype=np.int64)
     weights = np.zeros(len(kinds), dtype=np.float64)
     candidates = [(0, 0.0)] + [(c, w) for c in NEIGHBOR_COUNTS if c <= width

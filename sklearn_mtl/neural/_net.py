@@ -102,7 +102,10 @@ class ArrayDataset(Dataset):
         return len(self.X)
 
     def __getitem__(self, i):
-        return torch.from_numpy(np.array(self.X[i], dtype=self.dtype))
+        row = np.array(self.X[i], dtype=self.dtype)
+        if getattr(self.X, "dtype", None) is not None and self.X.dtype.kind == "f":
+            _check_finite_row(row, i)
+        return torch.from_numpy(row)
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -121,6 +124,26 @@ class ArrayDataset(Dataset):
         self.__dict__.update(state)
         if reopen is not None:
             self.X = np.memmap(**reopen)
+
+
+def _check_finite_row(row, i):
+    """Refuse a NaN or infinite value in row ``i`` of an array read as it is (a memory
+    map with ``preprocessing=None``, or of images), naming its row and column: an array
+    in memory is refused by its validation, while this row trained a NaN loss (blamed on
+    a diverged training) and predicted NaN probabilities. (A ``ValueError``: a
+    ``DataLoader`` worker's error reaches the caller as one of its type.)"""
+    finite = np.isfinite(row)
+    if finite.all():
+        return
+    at = np.argwhere(~finite)[0]
+    what = "NaN (a missing value)" if np.isnan(row[tuple(at)]) else "an infinite value"
+    where = f", column {int(at[0])}" if row.ndim == 1 else f", position {tuple(map(int, at))}"
+    raise ValueError(
+        f"X holds {what} at row {int(i)}{where}; X is read as it is (a memory map with "
+        "preprocessing=None, or of images or clips), so its values must be finite "
+        "numbers, as an array's in memory must. preprocessing='auto' imputes the gaps of "
+        "a 2-D table."
+    )
 
 
 def preprocess(step, X):
@@ -221,7 +244,32 @@ class _TransformedBatches:
 
     def __iter__(self):
         for X, y in self.batches:
-            yield self.transform(to_device(X, self.device)), y
+            X = to_device(X, self.device)
+            yield self._checked(self.transform(X), X), y
+
+    def _checked(self, out, X):
+        """The transformed batch ``out`` of ``X`` as the float32 tensor the network reads.
+
+        A transform that returned another number of rows (its labels would no longer
+        line up with the samples) or no array failed in the loss or the trunk with an
+        error that did not name it; one computing in float64 (numpy's default) failed
+        in the first layer on a dtype mismatch, where ``X`` itself would have been read
+        as float32.
+        """
+        if isinstance(out, np.ndarray) and out.dtype != object:
+            out = torch.from_numpy(np.ascontiguousarray(out)).to(X.device)
+        if not isinstance(out, torch.Tensor):
+            raise ValueError(
+                f"batch_transform={self.transform!r} returned a {type(out).__name__} for a "
+                f"batch of shape {tuple(X.shape)}; expected a tensor of the same shape."
+            )
+        if out.ndim == 0 or len(out) != len(X):
+            raise ValueError(
+                f"batch_transform={self.transform!r} returned a batch of shape "
+                f"{tuple(out.shape)} for a batch of shape {tuple(X.shape)}; it must keep "
+                "one row per sample, in order, for the labels to stay aligned."
+            )
+        return as_features(out)
 
 
 class SliceBatchIterator:
@@ -422,12 +470,18 @@ class TaskLosses(Callback):
             rows = [b for b in batches if f"{prefix}_task_losses" in b]
             if not rows:
                 continue
-            means = validation_task_means(rows, prefix)
+            # data-parallel training: each process holds the batches of its own shard,
+            # whose sums the processes add up (the validation data are whole in each)
+            reduce = getattr(net, "sum_over_processes", None) if prefix == "train" else None
+            means = validation_task_means(rows, prefix, reduce=reduce)
             scored = [True] * len(self.task_names)
             if means is None:  # batches recorded without their weights
-                losses = np.array([b[f"{prefix}_task_losses"] for b in rows])
-                sizes = np.array([b[f"{prefix}_batch_size"] for b in rows])
-                means = np.average(losses, axis=0, weights=sizes)
+                losses = np.array([b[f"{prefix}_task_losses"] for b in rows], dtype=float)
+                sizes = np.array([b[f"{prefix}_batch_size"] for b in rows], dtype=float)
+                sums, total = (losses * sizes[:, None]).sum(axis=0), sizes.sum()
+                if reduce is not None:
+                    sums, total = reduce(sums, total)
+                means = sums / total
             elif prefix == "valid":
                 scored = np.sum([b["valid_task_weights"] for b in rows], axis=0) > 0
                 self._check_monitors(net, [name for name, ok in zip(self.task_names, scored)
@@ -462,21 +516,26 @@ class TaskLosses(Callback):
                     )
 
 
-def validation_task_means(rows, prefix="valid"):
+def validation_task_means(rows, prefix="valid", reduce=None):
     """Each task's loss over the validation (or, with ``prefix="train"``, training)
     batches ``rows``: the batches' per-task (weighted) means, each weighted by the total
     weight of its task's labels there (``<prefix>_task_weights``), which is the weighted
     mean over every sample of the batches. Weighted by batch size instead (skorch's
     ``valid_loss``), a batch of samples of weight 0, or without the task's label, pulled
-    the mean towards 0. None where a batch lacks the weights."""
+    the mean towards 0. None where a batch lacks the weights.
+
+    ``reduce``, if given, maps the per-task weighted sums and total weights of ``rows``
+    to those over every process's batches (data-parallel training): the means are then
+    over all the processes' samples, not each process's mean averaged."""
     if not all(f"{prefix}_task_weights" in b for b in rows):
         return None
     losses = np.array([b[f"{prefix}_task_losses"] for b in rows], dtype=float)
     weights = np.array([b[f"{prefix}_task_weights"] for b in rows], dtype=float)
-    total = weights.sum(axis=0)
+    sums, total = (losses * weights).sum(axis=0), weights.sum(axis=0)
+    if reduce is not None:
+        sums, total = reduce(sums, total)
     # a task without a weighted label in the validation data contributes 0, as in a batch
-    return np.where(total > 0, (losses * weights).sum(axis=0) / np.where(total > 0, total, 1),
-                    0.0)
+    return np.where(total > 0, sums / np.where(total > 0, total, 1), 0.0)
 
 
 class ValidLoss(PassthroughScoring):

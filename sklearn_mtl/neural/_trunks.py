@@ -67,8 +67,13 @@ def _check_input_shape(name, input_shape, in_channels, expected):
     dims = ", ".join(expected)
     if len(input_shape) != len(expected):
         given = ", ".join(["n_samples", *map(str, input_shape)])
+        # grey images (n_samples, height, width) and clips (n_samples, frames, height,
+        # width) lack only their one channel: a reshape to the full dims does not say how
+        grey = (f" Grey {'images' if len(expected) == 3 else 'clips'} without a channel "
+                f"axis take one: X[:, np.newaxis]."
+                if len(input_shape) == len(expected) - 1 and len(input_shape) >= 2 else "")
         raise ValueError(
-            f"{name} expects X of shape (n_samples, {dims}); got X of shape ({given}). "
+            f"{name} expects X of shape (n_samples, {dims}); got X of shape ({given}).{grey} "
             f"Reshape X (e.g. X.reshape(n_samples, {dims})), or use trunk='mlp' for "
             f"flat features."
         )
