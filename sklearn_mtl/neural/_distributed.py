@@ -43,7 +43,6 @@ import os
 import numpy as np
 import torch
 import torch.distributed as dist
-from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 from skorch.utils import to_device, to_tensor
 from torch.nn.parallel import DistributedDataParallel
@@ -52,6 +51,7 @@ from torch.utils.data import Dataset
 from ._net import (
     ArrayDataset,
     MultiTaskNet,
+    NetScoring,
     PreprocessedRows,
     SliceBatchIterator,
     TensorPairDataset,
@@ -226,17 +226,10 @@ def _shard(total, n, generator, rank, world_size):
     return perm[rank::world_size]
 
 
-class TrainLoss(PassthroughScoring):
+class TrainLoss(NetScoring):
     """skorch's ``train_loss``: the mean of the epoch's batch losses, weighted by batch
     size; in a data-parallel training, over the batches of every process, so that every
     process records the same value (each holds only its own shard's batches)."""
-
-    def on_epoch_end(self, net, **kwargs):
-        self.net_ = net
-        try:
-            super().on_epoch_end(net, **kwargs)
-        finally:
-            del self.net_
 
     def get_avg_score(self, history):
         net = getattr(self, "net_", None)

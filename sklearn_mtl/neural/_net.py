@@ -538,13 +538,10 @@ def validation_task_means(rows, prefix="valid", reduce=None):
     return np.where(total > 0, sums / np.where(total > 0, total, 1), 0.0)
 
 
-class ValidLoss(PassthroughScoring):
-    """skorch's ``valid_loss`` (and ``valid_loss_best``) from the per-task means of
-    :func:`validation_task_means`, combined as the criterion combines a batch's (its task
-    weights, and a weighting strategy's current weights). So the score that
-    ``early_stopping`` and a ``Checkpoint`` monitor is the loss over the validation
-    data as its sample weights weigh it: a sample of weight 0 changes nothing, as if it
-    were left out."""
+class NetScoring(PassthroughScoring):
+    """skorch's ``PassthroughScoring`` whose ``get_avg_score`` can read the net
+    (``self.net_``, set for the duration of ``on_epoch_end`` only, so that the callback
+    holds no reference to the net between epochs nor in a pickle)."""
 
     def on_epoch_end(self, net, **kwargs):
         self.net_ = net
@@ -552,6 +549,15 @@ class ValidLoss(PassthroughScoring):
             super().on_epoch_end(net, **kwargs)
         finally:
             del self.net_
+
+
+class ValidLoss(NetScoring):
+    """skorch's ``valid_loss`` (and ``valid_loss_best``) from the per-task means of
+    :func:`validation_task_means`, combined as the criterion combines a batch's (its task
+    weights, and a weighting strategy's current weights). So the score that
+    ``early_stopping`` and a ``Checkpoint`` monitor is the loss over the validation
+    data as its sample weights weigh it: a sample of weight 0 changes nothing, as if it
+    were left out."""
 
     def get_avg_score(self, history):
         rows = [b for b in history[-1, "batches"] if "valid_task_losses" in b]
