@@ -9,7 +9,7 @@ if TYPE_CHECKING:  # for readers and type checkers; at run time, on first use be
     from ._compare import compare, format_comparison
     from ._decoding import JointDecoder
     from ._encoder import EncodedLabels, StructuredLabelEncoder
-    from ._export import export_onnx
+    from ._export import OnnxExportError, check_parity, export_onnx, run_onnx
     from ._feature_selection import TaskFeatureSelector
     from ._leakage import LeakageWarning
     from ._multitask import MultiTaskClassifier
@@ -29,7 +29,8 @@ _MODULES = {
     "compare": "_compare", "format_comparison": "_compare",
     "JointDecoder": "_decoding",
     "EncodedLabels": "_encoder", "StructuredLabelEncoder": "_encoder",
-    "export_onnx": "_export",
+    "export_onnx": "_export", "run_onnx": "_export", "check_parity": "_export",
+    "OnnxExportError": "_export",
     "MultiTaskClassifier": "_multitask",
     "UnsafeModelFileError": "_persistence", "load": "_persistence", "save": "_persistence",
     "MISSING": "_schema", "NOT_APPLICABLE": "_schema", "Schema": "_schema", "Task": "_schema",
@@ -59,6 +60,7 @@ __all__ = [
     "MISSING",
     "MultiTaskClassifier",
     "NOT_APPLICABLE",
+    "OnnxExportError",
     "EncodedLabels",
     "IndependentTaskClassifier",
     "JointDecoder",
@@ -72,6 +74,7 @@ __all__ = [
     "TaskThresholdTuner",
     "UnsafeModelFileError",
     "__version__",
+    "check_parity",
     "compare",
     "datasets",
     "export_onnx",
@@ -79,5 +82,6 @@ __all__ = [
     "load",
     "metrics",
     "model_selection",
+    "run_onnx",
     "save",
 ]

@@ -495,6 +495,11 @@ def check_same_length(X, encoded):
         )
 
 
+#: Words of scikit-learn's errors on X's columns (their names, their number), raised
+#: before (or without) its values are read.
+_NOT_ABOUT_VALUES = ("feature names should match", "features as input")
+
+
 def validate_features(estimator, X, **kwargs):
     """``validate_data`` whose errors on bad values name the first bad row and column.
 
@@ -524,6 +529,8 @@ def validate_features(estimator, X, **kwargs):
             raise ValueError(
                 f"{message.rstrip()}\nExpected the columns {expected}; got {list(X.columns)}."
             ) from exc
+        if any(words in message for words in _NOT_ABOUT_VALUES):
+            raise  # no entry is at fault: one named would be read as the cause
         ragged = _ragged_row(X)
         if ragged is not None:
             raise ValueError(ragged) from exc

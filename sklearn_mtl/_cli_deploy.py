@@ -276,14 +276,16 @@ MISSING_MARK = "?"
 _BOOL_CELLS = ("true", "false")
 
 
-def read_missing_marks(frame, skip=(), text=()):
+def read_missing_marks(frame, skip=(), text=(), decimal="."):
     """``frame`` with each text cell that is :data:`MISSING_MARK` (spaces around it
     allowed) read as missing, and a text column whose other values are all numbers, or
     all ``true`` or ``false`` in any case, then read as numbers or as bools, as
     ``read_csv`` reads a column with gaps; and how many cells each column had,
     ``{column: count}``. The columns named in ``skip`` are left as they are, those
     named in ``text`` keep their other values as text (codes such as ``"01"``, which a
-    model reads as categories), and the caller's frame is left as it is."""
+    model reads as categories), and the caller's frame is left as it is. ``decimal``
+    is the decimal mark the file was read with (see :func:`csv_format`): with ``","``
+    a cell ``3,5`` is the number 3.5, as ``read_csv(decimal=",")`` reads it."""
     from .neural._preprocessing import is_text
 
     found, read = {}, {}
@@ -297,11 +299,16 @@ def read_missing_marks(frame, skip=(), text=()):
             continue
         found[c] = int(marked.sum())
         column = values.mask(marked)  # its dtype kept: NaN, or <NA> for a string dtype
-        numbers = pd.to_numeric(column, errors="coerce")
+        numeric = column
+        if decimal != ".":  # read_csv's reading of the file: 3,5 is a number, 3.5 text
+            numeric = column.map(
+                lambda v: "x" if "." in str(v) else str(v).replace(decimal, "."),
+                na_action="ignore")
+        numbers = pd.to_numeric(numeric, errors="coerce")
         if str(c) not in text and numbers.notna().sum() == column.notna().sum():
             # every other cell a number: read as Python reads them, exactly (pandas 2's
             # to_numeric rounds some)
-            read[c] = column.map(float, na_action="ignore").astype(float)
+            read[c] = numeric.map(float, na_action="ignore").astype(float)
         elif (str(c) not in text
               and column.dropna().astype(str).str.lower().isin(_BOOL_CELLS).all()):
             # every other cell true or false (any case): bools, as read_csv reads them
@@ -757,18 +764,19 @@ def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=N
     finally:
         if reader is not None and sys.exc_info()[0] is not None:
             reader.close()  # the file pandas opened
-    return None, _CsvChunks(first, reader, unreadable, text, verbatim)
+    return None, _CsvChunks(first, reader, unreadable, text, verbatim,
+                            options.get("decimal", "."))
 
 
 class _CsvChunks:
     """The chunks of a CSV file as DataFrames (``?`` cells read as missing, the columns
-    named in ``text`` kept as text, those named in ``verbatim`` as they are); the file
-    is closed at its end, on a read error, or by :meth:`close` (also before the first
-    chunk is taken)."""
+    named in ``text`` kept as text, those named in ``verbatim`` as they are; the file's
+    ``decimal`` mark); the file is closed at its end, on a read error, or by
+    :meth:`close` (also before the first chunk is taken)."""
 
-    def __init__(self, first, reader, unreadable, text=(), verbatim=()):
+    def __init__(self, first, reader, unreadable, text=(), verbatim=(), decimal="."):
         self._first, self._reader, self._unreadable = first, reader, unreadable
-        self._text, self._verbatim = text, verbatim
+        self._text, self._verbatim, self._decimal = text, verbatim, decimal
 
     def __iter__(self):
         return self
@@ -784,7 +792,8 @@ class _CsvChunks:
             except (pd.errors.ParserError, UnicodeDecodeError) as exc:
                 self.close()
                 raise self._unreadable(exc) from None
-        return read_missing_marks(chunk, skip=self._verbatim, text=self._text)[0]
+        return read_missing_marks(chunk, skip=self._verbatim, text=self._text,
+                                  decimal=self._decimal)[0]
 
     def close(self):
         self._reader.close()

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.exceptions import FitFailedWarning, UndefinedMetricWarning
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import _name_estimators
 from sklearn.utils import _safe_indexing, get_tags
@@ -94,9 +95,9 @@ def compare(
         Seed of the shuffled folds when ``cv`` is an int.
     error_score : "raise" or float, default="raise"
         What a fold gets when fitting, predicting or scoring fails: raise (the error
-        names the model and fold), or, with a warning, this value for every score
-        (exact match, accuracies, F1, R²) and NaN for the losses (Hamming loss, RMSE)
-        and times. With NaN, as scikit-learn's ``cross_validate`` gives it, the model's
+        names the model and fold), or, with a ``FitFailedWarning``, this value for
+        every score (exact match, accuracies, F1, R²) and NaN for the losses (Hamming
+        loss, RMSE) and times. With NaN, as scikit-learn's ``cross_validate`` gives it, the model's
         means are NaN; with a number, the means count it.
     progress : bool, default=True
         Show a progress bar over folds x models.
@@ -129,7 +130,9 @@ def compare(
         over folds (std with ``ddof=0``). Metrics: ``exact_match``, ``hamming_loss``,
         ``mean_task_accuracy``, ``<task> accuracy`` and ``<task> f1_macro`` for every
         classification task, ``<task> rmse`` and ``<task> r2`` for every regression task
-        (over the samples with a value; R² as :func:`sklearn.metrics.r2_score`),
+        (over the samples with a value; R² as :func:`sklearn.metrics.r2_score`; where
+        a model predicts no value, its gate off, for a sample with one, both are NaN in
+        that fold and in the model's mean and std, with an ``UndefinedMetricWarning``),
         ``fit_time`` and ``predict_time`` (seconds).
     details : dict
         Only with ``return_details=True``: ``"folds"`` (DataFrame, one row per model and
@@ -209,6 +212,9 @@ def compare(
     # The fits' warnings, and this loop's, are raised once the fits are done: until then
     # the process shows every warning (see recording), whatever the caller's filters.
     recorded, failures, here = [], [], []
+    # (model, regression task) -> (fold, samples) where its prediction is empty (its gate
+    # off) on samples with a value: its metrics are undefined there, and so are their means
+    undefined = {}
     try:
         with recording() as here:  # and fits in threads of this process record theirs
             try:  # results as they come, for the progress bar
@@ -226,6 +232,8 @@ def compare(
                     try:
                         pred = encoder.transform(align_pred(_rows(Y, test), result["Y_hat"]))
                         scores = _fold_metrics(encoded[test], pred)
+                        for task, n_empty in _empty_values(encoded[test], pred).items():
+                            undefined.setdefault((name, task), []).append((fold, n_empty))
                     except Exception as exc:
                         error = exc
                 if error is not None and error_score == "raise":
@@ -260,7 +268,22 @@ def compare(
         bar.close()
         _warn_again(recorded + here, {})  # the comparison's own registry: each once
         for message in failures:
-            warnings.warn(message, RuntimeWarning, stacklevel=2)
+            # scikit-learn's category for a failed fit (a RuntimeWarning), which
+            # cross_validate and GridSearchCV warn with
+            warnings.warn(message, FitFailedWarning, stacklevel=2)
+
+    for (name, task), where in undefined.items():
+        counts = ", ".join(f"{n} in fold {fold}" for fold, n in where)
+        gated = encoded.schema.named(task).gate is not None
+        why = "its gate predicted off" if gated else "NaN"
+        warnings.warn(
+            f"Model {name!r} predicts no value of regression task {task!r} ({why}) for "
+            f"samples that have one ({counts}): its RMSE and R² there "
+            "are undefined (NaN), and so are their mean and std over the folds, not those "
+            "of the other folds alone." + (" The gate task's accuracy counts the gate's "
+                                           "errors." if gated else ""),
+            UndefinedMetricWarning, stacklevel=2,
+        )
 
     folds = pd.DataFrame(records)
     metrics = [c for c in folds.columns if c not in ("model", "fold")]
@@ -276,6 +299,9 @@ def compare(
         if np.isnan(error_score):  # the model's means NaN, as cross_validate's would be
             failed = folds.groupby("model", sort=False)["failed"].any()
             mean.loc[failed[failed].index] = std.loc[failed[failed].index] = np.nan
+    for name, task in undefined:  # as np.mean of cross_validate's scores: NaN
+        for metric in _REGRESSION_METRICS:
+            mean.loc[name, f"{task} {metric}"] = std.loc[name, f"{task} {metric}"] = np.nan
     table = pd.concat({"mean": mean, "std": std}, axis=1).swaplevel(axis=1)
     table = table.reindex(
         columns=pd.MultiIndex.from_product([metrics, ["mean", "std"]], names=["metric", None])
@@ -432,10 +458,12 @@ def _check_multi_output(estimators, Y, encoded):
                 _is_indicator_target(Y):
             continue
         if not tags.target_tags.multi_output:
+            held = (f"{len(encoded.schema)} task(s) {encoded.schema.names}"
+                    if not _is_indicator_target(Y) else  # one multilabel task 'labels'
+                    f"a 0/1 indicator matrix of {np.shape(Y)[1]} labels")
             raise ValueError(
                 f"Model {name!r} ({type(estimator).__name__}) predicts a single target, but Y "
-                f"holds {len(encoded.schema)} task(s) {encoded.schema.names} in a "
-                f"{type(Y).__name__}. Wrap it, e.g. "
+                f"holds {held} in a {type(Y).__name__}. Wrap it, e.g. "
                 f"IndependentTaskClassifier({type(estimator).__name__}(...)), or give it one "
                 "task's 1-D y."
             )
@@ -553,6 +581,18 @@ def _regression_metrics(true, pred, name):
     t, p = true[rows], pred[rows]
     return {f"{name} rmse": float(root_mean_squared_error(t, p)),
             f"{name} r2": float(r2_score(t, p))}
+
+
+def _empty_values(true, pred):
+    """{task: number of samples} of each regression task whose prediction is empty
+    (NaN: its gate predicted off) on samples with a true value."""
+    counts = {}
+    for task in true.schema:
+        if task.kind == "regression":
+            empty = ~np.isnan(true.regression[task.name]) & np.isnan(pred.regression[task.name])
+            if empty.any():
+                counts[task.name] = int(empty.sum())
+    return counts
 
 
 def _failed_metrics(tasks, value, regression=()):

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._frames import polars_dtypes, to_pandas, to_polars
+from ._frames import has_positional_names, polars_dtypes, to_pandas, to_polars
 from ._schema import (
     CLASSIFICATION_KINDS,
     MISSING,
@@ -453,6 +453,13 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
 def _group_labels(name, labels):
     """A group's labels as a list, in their order (a set sorted, as :class:`Task` sorts
     classes)."""
+    if isinstance(labels, (str, bytes)) or not np.iterable(labels):
+        # A string is one label, never its characters (as Task refuses classes="ab"):
+        # {"A": "xy"} would read the labels 'x' and 'y', which the user never named.
+        raise ValueError(
+            f"groups[{name!r}] is {labels!r}; expected a list of its labels, e.g. "
+            f"{{{str(name)!r}: [{labels!r}, ...]}}."
+        )
     return list(sorted_if_set(labels, f"groups[{name!r}] is a set", "its labels"))
 
 
@@ -633,7 +640,8 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None
     ``gate_values``, the values of this task that open its children's gates, are among the
     classes it infers even where the data do not show them. Scoring (the metrics), not
     training, passes ``placeholders``: two stand-in classes that no label equals, fill up
-    the classes of a task whose data show fewer than two, where training refuses it.
+    the classes of a task whose data show fewer than two, where training refuses it (a
+    multilabel task whose label sets are all empty takes the first one alone).
     ``applies`` (a bool array, None for every row) keeps the rows where the task's gate is
     not off: with ``gated_labels="mask"`` a label on another row is masked, so it tells
     neither the kind nor the classes (as a missing one). ``gated`` (a callable that gives
@@ -1539,12 +1547,6 @@ class _GroupsReader:
                 "groups is empty; expected at least one group {name: labels}, e.g. "
                 "{'A': [0, 1], 'B': [2, 3, 4]}."
             )
-        for name, members in groups.items():
-            if isinstance(members, (str, bytes)) or not np.iterable(members):
-                raise ValueError(
-                    f"groups[{name!r}] is {members!r}; expected a list of its labels, e.g. "
-                    f"{{{str(name)!r}: [{members!r}, ...]}}."
-                )
         groups = {str(k): _group_labels(k, v) for k, v in groups.items()}
         labels = [label for members in groups.values() for label in members]
         # The labels as given (1, not '1': a label's string is another label), counted
@@ -1557,6 +1559,11 @@ class _GroupsReader:
                 dup = sorted(dup, key=str)
             dup = _plain(dup)
             shared = [name for name, members in groups.items() if dup[0] in members]
+            if len(shared) == 1:  # listed twice in one group, not shared by two
+                raise ValueError(
+                    f"Group {shared[0]!r} lists the label {dup[0]!r} more than once "
+                    f"({groups[shared[0]]!r}); a group's labels must be distinct."
+                )
             raise ValueError(
                 f"Label(s) {dup} belong to more than one group ({dup[0]!r} is in groups "
                 f"{shared}); groups must be disjoint."
@@ -1578,6 +1585,11 @@ class _GroupsReader:
         self.labels = labels
         self.sparse = _sparse_kind(Y)
         _check_n_samples(Y)
+        if isinstance(Y, pd.DataFrame) and has_positional_names(Y.columns) and any(
+            str(v) not in {str(c) for c in Y.columns} for v in labels
+        ):
+            # pl.from_numpy(P) names its columns column_0, ...: positions, as in the array P
+            Y = Y.to_numpy()
         if isinstance(Y, pd.DataFrame):
             _check_unique_columns(Y)
             self.form = "frame"

@@ -274,7 +274,18 @@ def check_parity(model, onnx_model, X, *, atol=1e-5):
     max_abs_diff : dict of str -> float
         The largest difference per task (absolute, relative above 1).
     """
-    got = run_onnx(onnx_model, X)
+    try:
+        got = run_onnx(onnx_model, X)
+    except Exception as exc:
+        if not type(exc).__module__.startswith("onnxruntime"):
+            raise
+        # a graph that onnxruntime cannot load or run (an operator the build or the
+        # machine lacks): the export's error, not a crash of the caller (the command
+        # line's exit status 2)
+        raise OnnxExportError(
+            f"onnxruntime cannot run the exported graph, so its parity with "
+            f"predict_proba cannot be checked: {type(exc).__name__}: {exc}"
+        ) from exc
     estimator, _, _ = _parts(_final(model))
     diffs = {}
     for task in estimator.schema_:
@@ -379,14 +390,26 @@ def _difference(got, expected):
 
 
 def run_onnx(onnx_model, X):
-    """Run an exported model with onnxruntime; ``{output name: array}``.
+    """Run an exported model with onnxruntime (on the CPU).
 
-    A DataFrame feeds one input per column when the graph has one per column, else its
-    values feed the single input, its columns taken by name in the order the model was
-    fitted on (the metadata's ``"columns"``; an ``OnnxExportError`` names one that is
-    missing), each cast to the input's type: a gap of a nullable
-    column (``pd.NA``) as NaN; a number that is not whole for an int64 input raises an
-    ``OnnxExportError`` naming the column, rather than be truncated.
+    Parameters
+    ----------
+    onnx_model : onnx.ModelProto or bytes
+        A graph written by :func:`export_onnx` (or its serialized bytes).
+    X : array-like, pandas or polars DataFrame
+        Input rows. A DataFrame feeds one input per column when the graph has one per
+        column, else its values feed the single input, its columns taken by name in the
+        order the model was fitted on (the metadata's ``"columns"``; an
+        ``OnnxExportError`` names one that is missing), each cast to the input's type:
+        a gap of a nullable column (``pd.NA``) as NaN; a number that is not whole for
+        an int64 input raises an ``OnnxExportError`` naming the column, rather than be
+        truncated.
+
+    Returns
+    -------
+    outputs : dict of str -> ndarray
+        Every output of the graph by its name: ``<task>_probability`` and, where the
+        graph has them, ``<task>_label``.
     """
     ort = import_optional("onnxruntime", feature="run_onnx", extra="onnx")
 
@@ -438,8 +461,11 @@ def onnx_inputs(session, X):
                 f"{list(map(str, X.columns))})."
             )
         X = X[[by_name[c] for c in columns]]
-    return {inputs[0].name: _as_input_type(_plain_values(X, inputs[0].type), inputs[0].type,
-                                           f"input {inputs[0].name!r}")}
+    values = _as_input_type(_plain_values(X, inputs[0].type), inputs[0].type,
+                            f"input {inputs[0].name!r}")
+    if values.ndim == 1 and len(inputs[0].shape) == 2:  # one text a sample: a column
+        values = values.reshape(-1, 1)
+    return {inputs[0].name: values}
 
 
 def _metadata_columns(session):
@@ -742,6 +768,7 @@ def _initial_types(model, estimator, X_sample):
     from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
     from sklearn.compose import ColumnTransformer
 
+    from ._base import is_text as is_text_input
     from ._thresholds import TaskThresholdTuner
     from .neural._preprocessing import is_text
 
@@ -784,6 +811,10 @@ def _initial_types(model, estimator, X_sample):
         return types
     if per_column:
         return _column_types(first)
+    if hasattr(first, "build_analyzer") or is_text_input(X_sample):
+        # one text a sample (a text vectorizer first): skl2onnx's vectorizers read a
+        # string tensor of one column, which a float input would not feed
+        return [("input", StringTensorType([None, 1]))]
     if X_sample is not None:
         shape = np.shape(X_sample)[1:]
     else:
@@ -1048,6 +1079,20 @@ def _single_input_columns(model, onx):
     return names
 
 
+def _labels_rule(schema):
+    """What the ``<task>_label`` outputs hold, for the kinds of task in ``schema``: a
+    multilabel task's are 0/1 per label and a regression task's its value, not an index."""
+    kinds = {task.kind for task in schema}
+    rules = []
+    if kinds & {"binary", "multiclass"}:
+        rules.append("index in the task's classes, -2 where the task's gate is off")
+    if "multilabel" in kinds:
+        rules.append("a multilabel task's 0/1 per label, a row of -2 where its gate is off")
+    if "regression" in kinds:
+        rules.append("a regression task's value, NaN where its gate is off")
+    return "<task>_label: " + "; ".join(rules)
+
+
 def _set_metadata(onnx, onx, schema, thresholds, *, labels, joint=None, columns=None):
     from . import __version__
 
@@ -1070,8 +1115,8 @@ def _set_metadata(onnx, onx, schema, thresholds, *, labels, joint=None, columns=
             {"tasks": tasks, **({} if columns is None else {"columns": columns})},
             default=str),
         "sklearn_mtl_labels": (
-            "<task>_label: index in the task's classes; -2 where the task's gate is off"
-            if labels else "none (the estimator's decoding is not in the graph)"
+            _labels_rule(schema) if labels
+            else "none (the estimator's decoding is not in the graph)"
         ),
     }
     if joint is not None:

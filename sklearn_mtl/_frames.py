@@ -22,6 +22,14 @@ def is_polars(obj):
     return module == "polars" or module.startswith("polars.")
 
 
+def has_positional_names(columns):
+    """Whether ``columns`` are the names polars gives the columns of a frame made from a
+    numpy array or from rows (``pl.from_numpy(P)``): ``column_0``, ``column_1``, ... in
+    order. Such names stand for positions, where a pandas frame made so has 0, 1, ..."""
+    names = [str(c) for c in columns]
+    return bool(names) and names == [f"column_{i}" for i in range(len(names))]
+
+
 def to_pandas(obj, what="X", *, labels=False):
     """A polars DataFrame as a pandas DataFrame, a polars Series as a pandas Series;
     anything else as it is. ``what`` names the argument in the error on a LazyFrame.

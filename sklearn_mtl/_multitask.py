@@ -22,6 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
+    _check_feature_names,
     _get_feature_names,
     _num_samples,
     check_is_fitted,
@@ -354,13 +355,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         the network (``trunk``, ``trunk_params``, ``hidden_layer_sizes``, ``activation``,
         ``dropout``, ``batch_norm``, ``ensemble_size``, ``head_hidden``, ``head_lr`` set
         or unset) raises a ``ValueError``. ``partial_fit`` trains on as it is. The
-        other parameters apply too, to ``partial_fit`` as well: ``batch_size``,
-        ``verbose``, ``num_workers``, ``batch_transform`` (one set since is copied anew),
-        ``callbacks`` (a list or a callback's parameter set since is copied anew; the
-        callbacks left as they were keep their state),
-        ``early_stopping``, ``patience``, ``validation_fraction`` and ``lr_schedule``,
-        whose schedule spans the optimizer steps of that ``fit`` (a warm restart: with
-        more epochs or samples than the first fit, every step still trains).
+        other parameters apply too: ``batch_size``, ``verbose``, ``num_workers``,
+        ``batch_transform`` (one set since is copied anew) and ``callbacks`` (a list or
+        a callback's parameter set since is copied anew; the callbacks left as they
+        were keep their state), to ``partial_fit`` as well; ``early_stopping``,
+        ``patience``, ``validation_fraction`` and ``lr_schedule``, whose schedule spans
+        the optimizer steps of that ``fit`` (a warm restart: with more epochs or samples
+        than the first fit, every step still trains), to ``fit`` only.
     decode : {"auto", "independent", "joint"} or decoder, default="auto"
         How per-task probabilities become a prediction. ``"auto"`` decodes over the
         label combinations seen in training (``JointDecoder(allowed="observed")``) when
@@ -763,6 +764,59 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 "takes the labels from y."
             )
         users_dataset = isinstance(X, Dataset)  # (not a memory map read as one below)
+        fitted = getattr(self, "_input_shape", None)
+        if (not reset and isinstance(X, (np.ndarray, torch.Tensor)) and fitted is not None
+                and len(fitted) > 1 and X.ndim == 2):
+            # flattened images (X.reshape(n, -1)): the error said "X has 768 features,
+            # but ... is expecting 3 features", its channels, without the shape it expects
+            shape = ", ".join(map(str, fitted))
+            flat = X.shape[1] == flat_size(fitted)
+            raise ValueError(
+                f"X has shape {tuple(X.shape)}, rows of {X.shape[1]} features, but "
+                f"{type(self).__name__} was fitted on samples of shape {fitted} and expects "
+                f"X of shape (n_samples, {shape})."
+                + (f" If each row is one sample flattened, pass X.reshape(-1, {shape})."
+                   if flat else "")
+            )
+        # images checked before the memory-map branch, which refused them in the words
+        # of a table ("X has 12 features"), and tensors as arrays
+        shape = tuple(int(d) for d in X.shape) if isinstance(
+            X, (np.ndarray, torch.Tensor)) else None
+        if (not reset and shape is not None and fitted is not None and len(fitted) > 1
+                and len(shape) == len(fitted) and shape[0] != 1 and fitted[0] == 1
+                and shape[1:] == fitted[1:]):
+            # grey images (or clips) without their one channel axis: read as one sample,
+            # the advice was X[np.newaxis], which makes the images its channels
+            raise ValueError(
+                f"X has shape {shape}, but {type(self).__name__} was fitted on samples of "
+                f"shape {fitted}, with 1 channel first: for samples without their channel "
+                f"axis, pass X[:, np.newaxis] (shape {(shape[0], *fitted)})."
+            )
+        if (not reset and shape is not None and fitted is not None
+                and len(fitted) > 1 and len(shape) == len(fitted)):
+            # one image (channels, height, width) or clip without its batch axis: read
+            # as a batch, its channels were taken for samples and the error spoke of
+            # "features" (as scikit-learn refuses a 1-D sample, "Reshape your data")
+            raise ValueError(
+                f"X has shape {shape}, one sample's number of axes, but "
+                f"{type(self).__name__} was fitted on samples of shape {fitted} and "
+                f"expects a batch of them, shape (n_samples, ...). To predict one sample, "
+                f"pass X[np.newaxis] (shape {(1, *shape)})."
+            )
+        if (not reset and shape is not None and fitted is not None
+                and len(fitted) > 1 and len(shape) == len(fitted) + 1
+                and shape[1] != fitted[0]):
+            # images of other channels, or channels-last: the error said "X has 16
+            # features, but ... is expecting 3 features", of channels it did not name
+            last = shape[-1] == fitted[0]
+            order = ", ".join(["0", str(len(shape) - 1), *map(str, range(1, len(shape) - 1))])
+            raise ValueError(
+                f"X has samples of shape {shape[1:]}, with {_channels(shape[1])} first, "
+                f"but {type(self).__name__} was fitted on samples of shape {fitted}, with "
+                f"{_channels(fitted[0])} first."
+                + (f" If the channels come last (as PIL, OpenCV and Keras give images), "
+                   f"pass X.transpose({order})." if last else "")
+            )
         if isinstance(X, np.memmap):  # also np.load(mmap_mode=...): read batch by batch
             _check_memmap(self, X, reset=reset)
             self._check_sample_shape(X.shape[1:], reset)
@@ -804,39 +858,22 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return X
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
-        fitted = getattr(self, "_input_shape", None)
-        if (not reset and isinstance(X, np.ndarray) and fitted is not None
-                and len(fitted) > 1 and X.ndim == len(fitted)):
-            # one image (channels, height, width) or clip without its batch axis: read
-            # as a batch, its channels were taken for samples and the error spoke of
-            # "features" (as scikit-learn refuses a 1-D sample, "Reshape your data")
-            raise ValueError(
-                f"X has shape {X.shape}, one sample's number of axes, but "
-                f"{type(self).__name__} was fitted on samples of shape {fitted} and "
-                f"expects a batch of them, shape (n_samples, ...). To predict one sample, "
-                f"pass X[np.newaxis] (shape {(1, *X.shape)})."
-            )
-        if (not reset and isinstance(X, np.ndarray) and fitted is not None
-                and len(fitted) > 1 and X.ndim == len(fitted) + 1
-                and X.shape[1] != fitted[0]):
-            # images of other channels, or channels-last: the error said "X has 16
-            # features, but ... is expecting 3 features", of channels it did not name
-            last = X.shape[-1] == fitted[0]
-            order = ", ".join(["0", str(X.ndim - 1), *map(str, range(1, X.ndim - 1))])
-            raise ValueError(
-                f"X has samples of shape {X.shape[1:]}, with {X.shape[1]} channels first, "
-                f"but {type(self).__name__} was fitted on samples of shape {fitted}, with "
-                f"{fitted[0]} channels first."
-                + (f" If the channels come last (as PIL, OpenCV and Keras give images), "
-                   f"pass X.transpose({order})." if last else "")
-            )
         X = to_pandas(X)
         preprocess = self.preprocessing is not None
         # a pandas sparse frame is read as a sparse matrix: its names, for its errors
         sparse_frame = isinstance(X, pd.DataFrame) and any(
             isinstance(dtype, pd.SparseDtype) for dtype in X.dtypes)
         names = X.columns if sparse_frame else None
-        if preprocess and self._reads_frame(X, reset):
+        table_values = self._table_values(X, reset) if preprocess else None
+        if table_values is not None:
+            # the values of a table fitted as a DataFrame, as an array (X.to_numpy())
+            # or rows: read by position, as scikit-learn's estimators read them (after
+            # the warning that X has no names), by the preprocessor that typed its
+            # columns in fit; its numbers were taken for text that no float reads
+            validate_data(self, table_values, reset=False, skip_check_array=True)
+            X = pd.DataFrame(table_values, columns=getattr(  # (its warning given once)
+                self.preprocessor_, "feature_names_in_", None))
+        elif preprocess and self._reads_frame(X, reset):
             # Strings and categories: the column checks here, the values in the
             # preprocessor, which one-hot encodes them. A user's step (a
             # ColumnTransformer that selects columns by name) gets the frame as given.
@@ -846,6 +883,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 "
                     f"is required by {type(self).__name__}."
                 )
+            fitted = getattr(getattr(self, "preprocessor_", None), "feature_names_in_", None)
+            if (not reset and isinstance(self.preprocessing, str) and fitted is not None
+                    and _get_feature_names(X) is None):
+                # a frame of names that are not strings (read_csv(header=None)): read by
+                # position after the warning above, which the recipe would give again
+                X = X.set_axis(fitted, axis=1)
         else:
             try:
                 # A table that the recipe scales is read in float64 (float32 stays float32)
@@ -865,6 +908,14 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     ensure_all_finite="allow-nan" if preprocess else True,
                 )
             except ValueError as exc:
+                if "convert string" in str(exc) and np.ndim(X) == 1:
+                    # one row of text and numbers (X.iloc[i], a Series) failed on its text
+                    # before scikit-learn's check of its axes, which says to pass 2-D X
+                    raise ValueError(
+                        f"Expected a 2-D table, got a 1-D {type(X).__name__} of "
+                        f"{len(X)} values. To predict one sample, pass a DataFrame of one "
+                        "row: X.iloc[[i]] rather than X.iloc[i], or row.to_frame().T."
+                    ) from exc
                 if preprocess and "convert string" in str(exc) and not hasattr(X, "columns"):
                     # text in an array (a ColumnTransformer's "passthrough" columns): the
                     # recipe reads text columns of a DataFrame only (a DataFrame's is text
@@ -976,6 +1027,27 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             f"samples of shape {fitted} as input (trunk='mlp' reads each sample's "
             f"{flat_size(fitted)} values in the layout it was fitted on)."
         )
+
+    def _table_values(self, X, reset):
+        """At prediction, ``X`` as a 2-D object array where it is an array or rows
+        (lists) holding what only a DataFrame's columns hold (text, dates), and the
+        recipe (``preprocessing="auto"``) was fitted on a DataFrame of such columns;
+        else None."""
+        pre = getattr(self, "preprocessor_", None)
+        if (reset or not isinstance(self.preprocessing, str) or pre is None
+                or isinstance(X, pd.DataFrame) or sp.issparse(X)
+                or not (len(getattr(pre, "categorical_columns_", ()))
+                        or len(getattr(pre, "time_columns_", ())))):
+            return None
+        if isinstance(X, np.ndarray):
+            return X if X.ndim == 2 and X.dtype.kind in "OUS" else None
+        if not isinstance(X, (list, tuple)):
+            return None
+        try:
+            X = np.asarray(X, dtype=object)  # rows of numbers and text
+        except ValueError:  # ragged rows: the validation's message names the row
+            return None
+        return X if X.ndim == 2 and X.size else None
 
     def _reads_frame(self, X, reset):
         """Whether the preprocessing step reads the DataFrame ``X`` as a frame, rather
@@ -2939,6 +3011,11 @@ def _row_sample(X, n_rows, weighted=None):
     return np.asarray(X, dtype=table_dtype(X.dtype))  # as an array in memory is validated
 
 
+def _channels(n):
+    """``"1 channel"``, ``"3 channels"``."""
+    return f"{n} channel" + ("" if n == 1 else "s")
+
+
 def _check_memmap(estimator, X, *, reset):
     """The checks of a memory-mapped X, which is read batch by batch: validating or
     converting it with ``validate_data`` would read (and for a read-only map, copy) the
@@ -2948,10 +3025,18 @@ def _check_memmap(estimator, X, *, reset):
         raise ValueError(
             f"Expected a 2-D or larger array, got a memory-mapped array of shape {X.shape}."
         )
+    # as validate_data does for an array in memory: at fit, forget the names of a
+    # previous fit on a DataFrame; at prediction, warn that X has none where fit had them
+    _check_feature_names(estimator, X, reset=reset)
     # bools are read as 0 and 1, as an array of them in memory is
     real = np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_
     if not real or np.issubdtype(X.dtype, np.complexfloating):
         raise ValueError(f"{name} needs real numbers in X; the memory map holds {X.dtype}.")
+    if X.shape[0] < 1:  # scikit-learn's words for an array in memory
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is "
+            f"required by {name}."
+        )
     if not reset and X.shape[1] != estimator.n_features_in_:
         raise ValueError(
             f"X has {X.shape[1]} features, but {name} is expecting "

@@ -238,14 +238,20 @@ def verdict(table, details=None):
     tie = np.isclose(scores[runner], scores["mtl"], rtol=0, atol=1e-12)
     if tie:
         best = "mtl"
-    text = f"Best exact match: {best} ({scores[best]:.3f})."
+    # three decimals, or as many as tell the two apart: a lead of one sample in a few
+    # thousand would read "reaches 0.320, 0.000 less"
+    d = 3
+    while not tie and d < 8 and round(scores[runner], d) == round(scores["mtl"], d):
+        d += 1
+    text = f"Best exact match: {best} ({scores[best]:.{d}f})."
     if best != "mtl":
         text += (f" A baseline wins this table: the network (mtl) reaches "
-                 f"{scores['mtl']:.3f}, {scores[best] - scores['mtl']:.3f} less.")
+                 f"{scores['mtl']:.{d}f}, {scores[best] - scores['mtl']:.{d}f} less.")
     elif tie:
         text += f" The network ties with the best baseline, {runner}: neither wins."
     else:
-        text += f" The network wins; the best baseline, {runner}, reaches {scores[runner]:.3f}."
+        text += (f" The network wins; the best baseline, {runner}, reaches "
+                 f"{scores[runner]:.{d}f}.")
     return text + _paired_text(details, runner)
 
 
@@ -354,10 +360,12 @@ def _label_reading(args):
 
 
 def _read_table(path, encoding=None, text=(), targets=None, labels=None):
-    """``(frame, encoding)``: the rows of a CSV file (with a header row), of a Parquet
-    file (``.parquet``, ``.pq``), whose columns keep their types (dates, categories,
-    bools), or of the first sheet of an Excel workbook (``.xlsx``); and the encoding a
-    CSV file was read in where it is not UTF-8 (else None): ``encoding`` where given.
+    """``(frame, encoding, decimal)``: the rows of a CSV file (with a header row), of a
+    Parquet file (``.parquet``, ``.pq``), whose columns keep their types (dates,
+    categories, bools), or of the first sheet of an Excel workbook (``.xlsx``); the
+    encoding a CSV file was read in where it is not UTF-8 (else None): ``encoding``
+    where given; and the decimal mark of its numbers (``","`` in a file saved so, see
+    :func:`~sklearn_mtl._cli_deploy.csv_format`; else ``"."``).
     The ``text`` columns of a CSV are read as text (the ``--multilabel-targets``: a cell
     ``1`` is the label ``1``, which a column with gaps would read as the number 1.0),
     each cell as written (an empty cell ``""``, which :func:`_label_sets` reads).
@@ -411,7 +419,7 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
             raise CLIError(str(exc)) from None
         plain = [c for c in (targets or ()) if c in frame.columns and c not in text]
         counted = [c for c in plain if c not in labels.text(plain)]
-        return _missing_numbers(frame, counted, labels.missing()), None
+        return _missing_numbers(frame, counted, labels.missing()), None, "."
     if path.suffix.lower() in _PARQUET:
         try:
             import pyarrow  # noqa: F401  (pandas reads Parquet through it)
@@ -421,7 +429,7 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
                 "pyarrow); or give a CSV file."
             ) from None
         try:
-            return pd.read_parquet(path), None
+            return pd.read_parquet(path), None, "."
         except Exception as exc:  # pyarrow's errors: ArrowInvalid, OSError...
             raise CLIError(f"--data {str(path)!r} is not a readable Parquet file: {exc}") \
                 from None
@@ -444,7 +452,7 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
         check_unique_names(header_cells(path, options), f"--data {str(path)!r}")
     except ValueError as exc:
         raise CLIError(str(exc)) from None
-    return frame, options.get("encoding")
+    return frame, options.get("encoding"), options.get("decimal", ".")
 
 
 def _na_spellings(cells):
@@ -511,10 +519,12 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
     sets = _parse_list(label_sets, "--multilabel-targets") if label_sets else []
     labels = labels or _LabelReading()
     named = _parse_list(targets, "--targets") if targets else []
-    frame, read_in = _read_table(path, encoding, text=sets, targets=named, labels=labels)
+    frame, read_in, decimal = _read_table(path, encoding, text=sets, targets=named,
+                                          labels=labels)
     if len(frame) == 0:
         raise CLIError(f"--data {str(path)!r} has columns but no data row.")
-    frame, marks = read_missing_marks(frame, skip=sets, text=labels.text(named))
+    frame, marks = read_missing_marks(frame, skip=sets, text=labels.text(named),
+                                      decimal=decimal)
     columns = [str(c) for c in frame.columns]
     if not targets:
         raise CLIError(f"--targets is required with --data; the columns are {columns}.")

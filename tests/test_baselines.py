@@ -1360,3 +1360,20 @@ def test_weights_refused_by_a_pipeline_whose_last_step_refuses_them_too():
     with pytest.raises(ValueError) as caught:
         IndependentTaskClassifier(pipe).fit(X, Y, sample_weight=w)
     assert str(caught.value) == "Underlying estimator Pipeline does not support sample weights."
+
+
+def test_a_column_name_mismatch_names_no_value_as_its_cause():
+    # the feature-name error went on "The first bad entry: row 0, column 'shop' holds
+    # 'a', not a finite number": a category the base estimator reads, blamed
+    X = pd.DataFrame({"x": np.arange(8.0), "shop": pd.Categorical(list("abab" * 2))})
+    Y = pd.DataFrame({"t": [0, 1] * 4, "u": [0, 0, 1, 1] * 2})
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    clf = IndependentTaskClassifier(
+        HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=2)
+    ).fit(X, Y)
+    for other, match in ((X.assign(z=1.0), "unseen at fit time:\n- z"),
+                         (X.drop(columns="x"), "now missing:\n- x")):
+        with pytest.raises(ValueError, match=match) as info:
+            clf.predict(other)
+        assert "bad entry" not in str(info.value)

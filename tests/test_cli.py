@@ -2590,3 +2590,21 @@ def test_a_workbooks_number_and_date_ids_keep_their_types(tmp_path):
         assert cli.main(["predict", str(model), str(book), "--out", str(out), "--id-column",
                          column, "--quiet"]) == 0
         assert pd.read_parquet(out)[column].tolist() == expected
+
+
+def test_decimal_comma_numbers_with_question_mark_gaps_stay_numbers(tmp_path):
+    # A ';'-separated file with decimal commas and a '?' gap: the column was kept as the
+    # text '1,25', '-0,5', ... and one-hot encoded as categories, by fit as by predict.
+    from sklearn_mtl._cli_deploy import read_batches
+
+    path = tmp_path / "semi.csv"
+    path.write_text("x;kind\n1,25;a\n?;b\n-0,5;a\n3,75;b\n", encoding="utf-8")
+    X = cli._load_table(path, "kind", None)[0]
+    assert X["x"].dtype == np.float64
+    np.testing.assert_array_equal(X["x"].to_numpy(), [1.25, np.nan, -0.5, 3.75])
+    batch = next(read_batches(path, 10)[1])
+    assert batch["x"].dtype == np.float64
+    np.testing.assert_array_equal(batch["x"].to_numpy(), [1.25, np.nan, -0.5, 3.75])
+    # a number written with a point is text in such a file, as read_csv reads it there
+    path.write_text("x;kind\n1,25;a\n?;b\n-0.5;a\n3,75;b\n", encoding="utf-8")
+    assert cli._load_table(path, "kind", None)[0]["x"].tolist()[2] == "-0.5"

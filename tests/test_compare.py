@@ -607,3 +607,75 @@ def test_a_complex_regression_label_is_refused_not_cut_to_its_real_part():
         encoder.fit(Y)
     real = pd.DataFrame({"z": np.array([1.0, 2.0, 3.0], dtype=complex)})
     assert encoder.fit_transform(real).regression["z"].tolist() == [1.0, 2.0, 3.0]
+
+
+class _GatesOffOneRow(BaseEstimator):
+    """Right on every sample (``price`` 0.5 too high) but for sample 0 (column 1 its
+    number), whose gate it predicts off: no price."""
+
+    def fit(self, X, Y):
+        return self
+
+    def predict(self, X):
+        X = np.asarray(X)
+        car = np.where(X[:, 0] > 0, "yes", "no").astype(object)
+        price = np.where(car == "yes", 10 + X[:, 0] + 0.5, np.nan)
+        car[X[:, 1] == 0], price[X[:, 1] == 0] = "no", np.nan
+        return pd.DataFrame({"car": car, "price": price})
+
+
+def test_a_regression_value_a_fold_leaves_unpredicted_makes_the_mean_undefined():
+    # The fold whose RMSE is undefined (a gate predicted off on a sample with a price)
+    # was left out of the mean: the table read 0.5 ± 0.0, the other folds' RMSE, as if
+    # the model had predicted every price. As the mean of cross_validate's scores, NaN.
+    x = [1.0, 0.5, -0.5, 0.3, -0.3, 0.7, -0.7, 0.9, -0.9, 0.2, -0.2, 0.6]  # 2 cars a fold
+    X = np.column_stack([x, np.arange(12)])
+    car = np.where(X[:, 0] > 0, "yes", "no")
+    Y = pd.DataFrame({"car": car, "price": np.where(car == "yes", 10 + X[:, 0], np.nan)})
+    tasks = [Task("car"), Task("price", kind="regression", gate=("car", "yes"))]
+    with pytest.warns(UserWarning, match=r"'m' predicts no value of regression task 'price'"
+                      r".*\(1 in fold 0\)"):
+        table, details = compare({"m": _GatesOffOneRow()}, X, Y, cv=KFold(3), schema=tasks,
+                                 progress=False, return_details=True)
+    rmse = details["folds"]["price rmse"]
+    assert np.isnan(rmse[0]) and rmse[1:].tolist() == pytest.approx([0.5, 0.5])
+    assert table.loc["m", ["price rmse", "price r2"]].isna().all()
+    assert table.loc["m", ("car accuracy", "mean")] == pytest.approx((0.75 + 1 + 1) / 3)
+
+
+def test_a_failed_fold_warns_with_scikit_learns_fit_failed_warning(data):
+    from sklearn.exceptions import FitFailedWarning
+
+    X, Y = data
+    with pytest.warns(FitFailedWarning, match="Model 'flaky' failed on fold 1"):
+        compare({"flaky": _FailsOnFolds(bad=0)}, X, Y, cv=KFold(3), progress=False,
+                error_score=0)
+
+
+def test_the_verdict_shows_a_small_lead_with_the_decimals_that_tell_it():
+    # one sample in a few thousand: three decimals read "reaches 0.320, 0.000 less"
+    from sklearn_mtl.cli import verdict
+
+    def table(scores):
+        return pd.DataFrame({("exact_match", "mean"): scores})
+
+    assert verdict(table({"mtl": 0.32, "forest": 0.3203})) == (
+        "Best exact match: forest (0.3203). A baseline wins this table: the network (mtl) "
+        "reaches 0.3200, 0.0003 less.")
+    assert verdict(table({"mtl": 0.3203, "forest": 0.32})).endswith(
+        "The network wins; the best baseline, forest, reaches 0.3200.")
+    assert verdict(table({"mtl": 0.5, "forest": 0.6})).endswith("reaches 0.500, 0.100 less.")
+    assert verdict(table({"forest": 0.3, "mtl": 0.1 + 0.2})) == (
+        "Best exact match: mtl (0.300). The network ties with the best baseline, forest: "
+        "neither wins.")
+
+
+def test_single_output_model_on_an_indicator_matrix_names_its_labels():
+    # the error said "Y holds 1 task(s) ['labels']" of a 0/1 matrix of three columns
+    from sklearn.datasets import make_multilabel_classification
+    from sklearn.linear_model import LogisticRegression
+
+    X, Y = make_multilabel_classification(n_samples=30, n_classes=3, random_state=0)
+    with pytest.raises(ValueError, match=r"'lr' \(LogisticRegression\) predicts a single "
+                       r"target, but Y holds a 0/1 indicator matrix of 3 labels"):
+        compare({"lr": LogisticRegression()}, X, Y, cv=3, progress=False)

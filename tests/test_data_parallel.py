@@ -615,3 +615,37 @@ def test_shards_with_different_label_weights_train_and_record_as_one_process(tmp
     first, second = results["dwa"]
     assert first == second
     assert first[-1]["weight_car"] != 1.0  # dwa has weighed the tasks by then
+
+
+@pytest.mark.parametrize("loss_weighting", ["fixed", "uncertainty", "dwa"])
+def test_a_data_parallel_step_tells_the_strategy_the_tasks_one_process_does(
+        monkeypatch, loss_weighting):
+    # The data-parallel step passed the strategy the tasks the global batch labels, but
+    # not, as MultiTaskLoss does, without the tasks of task_weights 0: the uncertainty
+    # log-variance of such a task got a gradient of 1/2 a step (0 in one process) and
+    # drifted. A world of one process (the all-reduce a no-op): the step's total and
+    # gradients are the criterion's.
+    from sklearn_mtl.neural._distributed import dist
+    from sklearn_mtl.neural._net import preprocess
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 4)).astype(np.float32)
+    Y = pd.DataFrame({"car": np.where(X[:, 0] > 0, "yes", "no"),
+                      "size": np.digitize(X[:, 2], [-0.5, 0.5]).astype(float)})
+    Y.loc[rng.rand(30) < 0.4, "size"] = np.nan
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=1, ensemble_size=1,
+                              random_state=0, data_parallel=True, mixed_precision=None,
+                              loss_weighting=loss_weighting,
+                              task_weights={"car": 1.0, "size": 0.0}).fit(X, Y)
+    net = clf.net_
+    y_true = clf._targets(clf.encoder_.transform(Y), None, len(Y))
+    y_pred = net.module_(torch.from_numpy(preprocess(clf.preprocessor_, X)))
+    expected = net.criterion_(y_pred, y_true)[0]
+    monkeypatch.setattr(dist, "all_reduce", lambda tensor, *args, **kwargs: None)
+    monkeypatch.setitem(net.__dict__, "_world", (0, 1))
+    total = net.get_task_losses(y_pred, y_true, training=True)[0]
+    params = [*net.module_.parameters(), *net.criterion_.parameters()]
+    torch.testing.assert_close(total, expected)
+    for a, b in zip(torch.autograd.grad(total, params, retain_graph=True),
+                    torch.autograd.grad(expected, params)):
+        torch.testing.assert_close(a, b)

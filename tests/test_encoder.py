@@ -1017,3 +1017,21 @@ def test_a_label_column_of_records_is_refused_naming_the_task_and_row(frame):
         Y = pl.DataFrame({"b": [1, 2, 1], "a": [None, {"x": 1}, {"x": 2}]})
     with pytest.raises(TypeError, match=r"Task 'a' holds a dict in row 1 \(\{'x': 1\}\)"):
         StructuredLabelEncoder().fit(Y)
+
+
+@pytest.mark.parametrize("members", ["ab", b"ab", 5, None])
+def test_from_groups_refuses_a_string_or_single_value_as_a_group(members):
+    # docs/labels.md: a group is a list of labels. from_groups read {"A": "ab"} as the
+    # labels 'a' and 'b' (a string split into its characters) and crashed on {"A": 5}
+    # with a bare "'int' object is not iterable", where groups={"A": "ab"} given to the
+    # encoder itself was refused with a message, as Task(classes="ab") is.
+    with pytest.raises(ValueError, match=r"groups\['A'\] is .*; expected a list of its labels"):
+        StructuredLabelEncoder.from_groups({"A": members, "B": [2, 3]})
+
+
+def test_from_groups_names_a_label_listed_twice_in_one_group():
+    # It said "belong to more than one group (0 is in groups ['A'])", naming one group.
+    with pytest.raises(ValueError, match=re.escape(
+            "Group 'A' lists the label 0 more than once ([0, 0, 1]); a group's labels "
+            "must be distinct.")):
+        StructuredLabelEncoder.from_groups({"A": [0, 0, 1]}).fit(np.eye(2, dtype=int))

@@ -1250,3 +1250,54 @@ def test_a_command_line_baseline_refused_for_a_bool_column_names_it(tmp_path):
     with pytest.raises(OnnxExportError, match=r"reads the columns \['flag'\] as categories "
                                               r"the way `sklearn-mtl fit` builds it"):
         export_onnx(load(tmp_path / "m.mtl"), X_sample=frame[["x", "flag"]])
+
+
+def test_run_onnx_check_parity_and_the_export_error_are_public_names():
+    # the deployment page tells users to call run_onnx and catch OnnxExportError: both
+    # (and check_parity) are importable from the package, not only from a private module
+    import sklearn_mtl
+    from sklearn_mtl import OnnxExportError, _export, check_parity, run_onnx
+
+    assert run_onnx is _export.run_onnx
+    assert check_parity is _export.check_parity
+    assert OnnxExportError is _export.OnnxExportError
+    assert {"run_onnx", "check_parity", "OnnxExportError"} <= set(sklearn_mtl.__all__)
+
+
+def test_a_text_pipeline_exports_a_string_input_or_an_export_error(tmp_path):
+    # A pipeline whose first step vectorizes one text a sample was exported with a float
+    # input, a graph onnxruntime refuses to load: its InvalidGraph escaped export_onnx
+    # (and crashed `sklearn-mtl export`) instead of an OnnxExportError.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs = ["red big car", "blue small car", "red small", "blue big"] * 10
+    Y = pd.DataFrame({"c": ["r", "b", "r", "b"] * 10, "s": ["b", "s", "s", "b"] * 10})
+    model = make_pipeline(TfidfVectorizer(), IndependentTaskClassifier(LogisticRegression()))
+    model.fit(docs, Y)
+    for sample in (None, docs[:4], np.array(docs[:4])):
+        onx = export_onnx(model, X_sample=sample, check=False)
+        assert [i.type.tensor_type.elem_type for i in onx.graph.input] == [
+            onnx.TensorProto.STRING]
+    path = tmp_path / "text.onnx"
+    try:  # onnxruntime's string operators need a locale some machines lack
+        export_onnx(model, path, X_sample=docs[:4])
+    except OnnxExportError as exc:
+        assert "onnxruntime cannot run the exported graph" in str(exc)
+        assert not path.exists()
+    else:
+        got = run_onnx(onnx.load(str(path)), docs[:4])["c_probability"]
+        np.testing.assert_allclose(got, model.predict_proba(docs[:4], task="c"), atol=1e-5)
+
+
+def test_label_metadata_describes_a_multilabel_tasks_labels():
+    # the metadata (and `sklearn-mtl export`) said every <task>_label is an index in the
+    # task's classes; a multilabel task's output is 0/1 per label
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 2))
+    Y = [{t for t, on in zip(("red", "big"), row > 0) if on} for row in X]
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    onx = export_onnx(model, X_sample=X[:5])
+    meta = {p.key: p.value for p in onx.metadata_props}
+    assert "0/1 per label" in meta["sklearn_mtl_labels"]
+    assert "index in the task's classes" not in meta["sklearn_mtl_labels"]
+    assert run_onnx(onx, X[:5])[f"{model.schema_[0].name}_label"].shape == (5, 2)

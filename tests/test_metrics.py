@@ -649,8 +649,8 @@ def test_scorers_on_fitted_estimator():
     scorer = make_task_scorer("f1_macro", task="b")
     assert scorer(est, X, Y) == task_f1_score(Y, pred, task="b", average="macro")
     assert repr(scorer) == "make_task_scorer('f1_macro', task='b')"
-    with pytest.raises(ValueError, match="Unknown task metric 'f1'"):
-        make_task_scorer("f1", task="b")
+    with pytest.raises(ValueError, match="Unknown task metric 'f1_binary'"):
+        make_task_scorer("f1_binary", task="b")  # "f1" is scikit-learn's binary scorer
 
 
 def test_regression_task_scorers_equal_scikit_learn():
@@ -1372,3 +1372,77 @@ def test_structure_metrics_read_an_array_by_the_fitted_frames_column_order():
     for pred in (P, P.to_numpy()):
         out = consistency_violations(pred, enc)
         assert out[["row", "task", "violation"]].values.tolist() == [[1, "color", "gate"]]
+
+
+def test_consistency_violations_reads_labels_as_the_other_metrics_do():
+    # a numpy array of text ("1" for the class 1) gave a false gate violation on every
+    # row whose parent is "1", where the other metrics refuse the label the task does not
+    # know; a float 1.0 is the class 1, as the encoder reads it
+    tasks = [Task("car", classes=[0, 1]),
+             Task("color", classes=["red", "blue"], gate=("car", 1))]
+    text = np.array([["1", "red"], ["0", "blue"]])
+    message = r"^Y_pred: Task 'car' got label '1' in row 0, which is not among its classes"
+    with pytest.raises(ValueError, match=message):
+        hamming_loss(np.array([[1, "red"], [0, None]], dtype=object), text, schema=tasks)
+    with pytest.raises(ValueError, match=message):
+        consistency_violations(text, tasks)
+    labels = pd.DataFrame({"car": [1.0, 0.0, np.nan], "color": ["red", "blue", "red"]})
+    out = consistency_violations(labels, tasks)
+    assert out[["row", "task", "violation"]].values.tolist() == [[1, "color", "gate"]]
+    assert "'car' is 0;" in out.loc[0, "detail"]
+
+
+def test_consistency_violations_read_a_polars_frame_of_a_multihot_array_by_position():
+    # pl.from_numpy(P) names its columns column_0, ...: "The multi-hot Y_pred has no
+    # column for label 0", where P and pd.DataFrame(P) are read by position
+    pl = pytest.importorskip("polars")
+    enc = StructuredLabelEncoder.from_groups(
+        {"A": [0, 1], "B": [2, 3, 4]}, gates={"B": ("A", 1)}
+    )
+    P = np.array([[0, 1, 1, 0, 0], [1, 0, 1, 0, 0], [0, 1, 1, 1, 0], [1, 1, 0, 0, 0]])
+    expected = consistency_violations(P, enc)
+    assert len(expected) == 3
+    pd.testing.assert_frame_equal(consistency_violations(pl.from_numpy(P), enc), expected)
+    truth = np.array([[0, 1, 1, 0, 0], [1, 0, 0, 0, 0], [0, 1, 0, 0, 1], [1, 0, 0, 0, 0]])
+    assert hamming_loss(pl.from_numpy(truth), pl.from_numpy(P), schema=enc) == hamming_loss(
+        truth, P, schema=enc)
+    # columns that name the labels are read by name, in any order
+    named = pd.DataFrame(P, columns=[0, 1, 2, 3, 4])[[4, 3, 2, 1, 0]]
+    pd.testing.assert_frame_equal(consistency_violations(named, enc), expected)
+
+
+def test_label_f1_of_label_sets_that_are_all_empty_lists_nothing_and_warns_nothing():
+    # no label to list: the stand-in label was scored all the same, and warned that
+    # "F-score is ill-defined ... in labels with no true nor predicted samples", of a
+    # label the result does not hold
+    empty = [set(), set(), set()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert label_f1_score(empty, empty).empty
+        assert label_f1_score(empty, empty, task="y").empty
+        Y = pd.DataFrame({"t": [set(), set()], "u": [{"a"}, set()]})
+        out = label_f1_score(Y, Y)
+    assert out.to_dict() == {("u", "a"): 1.0}
+
+
+@pytest.mark.parametrize("name, column", [
+    ("f1", "b"), ("precision", "b"), ("recall", "b"), ("jaccard", "b"),
+    ("jaccard_macro", "m"), ("jaccard_micro", "m"), ("jaccard_weighted", "m"),
+])
+def test_task_scorer_takes_sklearns_binary_and_jaccard_scorer_names(name, column):
+    # scoring="f1" or "jaccard_macro", as on a classifier of the task's column, was
+    # refused as an "Unknown task metric" where "f1_macro" and "matthews_corrcoef" run
+    from sklearn.metrics import get_scorer
+
+    from sklearn_mtl import IndependentTaskClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3))
+    Y = pd.DataFrame({"b": (X[:, 0] + rng.normal(size=120) > 0).astype(float),
+                      "m": np.digitize(X[:, 1] + rng.normal(size=120), [-0.5, 0.5])})
+    Y.loc[::7, column] = np.nan  # missing labels: left out, as a column of its own drops them
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    rows = Y[column].notna().to_numpy()
+    alone = LogisticRegression().fit(X[rows], Y[column][rows].astype(int))
+    expected = get_scorer(name)(alone, X[rows], Y[column][rows].astype(int))
+    assert make_task_scorer(name, task=column)(model, X, Y) == pytest.approx(expected)

@@ -817,11 +817,16 @@ def test_mlp_trunk_on_images_checks_each_samples_shape():
     expected = (r"but MultiTaskClassifier is expecting samples of shape \(3, 16, 16\) as "
                 r"input \(trunk='mlp' reads each sample's 768 values in the layout it was "
                 r"fitted on\)\.$")
-    for shape in [(2, 3, 8, 32), (2, 3, 20, 20), (2, 3)]:
+    for shape in [(2, 3, 8, 32), (2, 3, 20, 20)]:
         with pytest.raises(ValueError, match=rf"^X has samples of shape "
                                              rf"\({', '.join(map(str, shape[1:]))},?\), "
                                              + expected):
             clf.predict(np.zeros(shape, np.float32))
+    # rows of features (a flat table): the shape the model expects is named
+    with pytest.raises(ValueError, match=r"^X has shape \(2, 3\), rows of 3 features, but "
+                       r"MultiTaskClassifier was fitted on samples of shape \(3, 16, 16\) "
+                       r"and expects X of shape \(n_samples, 3, 16, 16\)\.$"):
+        clf.predict(np.zeros((2, 3), np.float32))
     with pytest.raises(ValueError, match=r"^X has samples of shape \(3, 20, 20\), " + expected):
         clf.set_params(warm_start=True).fit(np.zeros((4, 3, 20, 20), np.float32), Y[:4])
     with pytest.raises(ValueError, match=r"^X_val has samples of shape \(3, 8, 32\), "):
@@ -1798,3 +1803,36 @@ def test_optimizer_param_groups_as_in_skorch(tmp_path):
     with pytest.raises(ValueError, match=r"expected skorch's list of \(name pattern, "):
         small(tasks=tasks, optimizer_params={"param_groups": {"trunk.*": {"lr": 0.1}}}
               ).fit(X, Y)
+
+
+def test_one_row_given_as_a_series_of_text_and_numbers_is_refused_as_1d():
+    # X.iloc[i] of a table with text: "could not convert string to float ... X is an
+    # array holding text ... Pass X as a DataFrame", about text and not its shape
+    X = pd.DataFrame({"x": np.arange(8.0), "shop": list("abab" * 2)})
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1,
+                              random_state=0).fit(X, [0, 1] * 4)
+    with pytest.raises(ValueError, match=r"Expected a 2-D table, got a 1-D Series of 2 "
+                       r"values.*X.iloc\[\[i\]\] rather than X.iloc\[i\]"):
+        clf.predict(X.iloc[0])
+    np.testing.assert_array_equal(clf.predict(X.iloc[[0]]), clf.predict(X)[:1])
+
+
+def test_the_values_of_a_fitted_table_as_an_array_are_read_by_position():
+    # A model fitted on a DataFrame of text and dates refused X.to_numpy() ("X is an
+    # array holding text ... Pass X as a DataFrame"), which scikit-learn's estimators
+    # (a Pipeline with a OneHotEncoder, HistGradientBoostingClassifier) read by
+    # position after warning that X has no feature names (a frame of integer names,
+    # too, which the preprocessor warned of a second time).
+    X = pd.DataFrame({"x": np.arange(8.0), "shop": list("abab" * 2),
+                      "day": pd.date_range("2024-01-01", periods=8, tz="UTC")})
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1,
+                              random_state=0).fit(X, [0, 1] * 4)
+    expected = clf.predict_proba(X)
+    for values in (X.to_numpy(), X.to_numpy().tolist(), X.set_axis(range(3), axis=1)):
+        with pytest.warns(UserWarning, match="does not have valid feature names") as seen:
+            np.testing.assert_allclose(clf.predict_proba(values), expected, atol=1e-6)
+        assert len(seen) == 1  # the model's, not its preprocessor's too
+    with pytest.raises(ValueError, match="X has 2 features, but MultiTaskClassifier is "
+                       "expecting 3"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.predict(X.to_numpy()[:, :2])

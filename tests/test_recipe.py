@@ -2245,3 +2245,21 @@ def test_dropout_or_batch_norm_with_another_trunk_than_the_mlp_is_refused(trunk,
         drops = [m.p for m in clf.net_.module_.trunk.modules()
                  if isinstance(m, torch.nn.Dropout2d)]
         assert drops == [0.3]
+
+
+def test_preprocessor_reads_a_category_written_as_text_at_predict():
+    # a bool column, or integer codes, given as text at predict (a CSV file read with
+    # dtype=str, a form's fields, another tool's "true"/"TRUE") were unseen categories:
+    # all zeros, silently other predictions for the same values
+    X = pd.DataFrame({"flag": [True, False, True, False],
+                      "code": pd.Categorical([1, 2, 3, 2]),
+                      "shop": ["1", "2", "1", "2"]})
+    pre = TabularPreprocessor().fit(X)
+    expected = pre.transform(X)
+    for flag in (["1", "0", "1", "0"], ["true", "false", "TRUE", " False "],
+                 ["1.0", "0.0", "1", "0"]):
+        again = X.assign(flag=flag, code=["1.0", "2", "3.0", "2.0"], shop=["1.0", 2, 1.0, "2"])
+        np.testing.assert_array_equal(pre.transform(again), expected)
+    # text that is neither stays unseen; a number's text never reads as a gap
+    other = X.assign(flag=["yes", "1_0", "nan", "inf"], shop=["1", "2", "1", "2"])
+    np.testing.assert_array_equal(pre.transform(other)[:, :2], np.zeros((4, 2)))

@@ -642,3 +642,42 @@ def test_predicting_from_shards_says_to_use_predict_shards(shards):
             method(sh)
     rows = sh.dataset.to_table(columns=sh.features).to_pandas()  # the way the error shows
     pd.testing.assert_frame_equal(clf.predict(rows), clf.predict(frame[FEATURES]))
+
+
+@pytest.mark.parametrize("preprocessing", ["auto", None])
+def test_a_memmap_of_no_row_is_refused_as_an_array_of_no_row(tmp_path, preprocessing):
+    # predict on np.load("zero_rows.npy", mmap_mode="r") gave back no prediction, where
+    # the same array in memory is refused in scikit-learn's words
+    frame = make_frame(60)
+    values = frame[FEATURES].to_numpy()
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, random_state=0,
+                              preprocessing=preprocessing).fit(values, frame[["car"]])
+    empty = _mapped(values[:0], tmp_path / "empty.npy")
+    message = (r"^Found array with 0 sample\(s\) \(shape=\(0, 4\)\) while a minimum of 1 "
+               r"is required by MultiTaskClassifier\.$")
+    for X in (values[:0], empty):
+        for method in (clf.predict, clf.predict_proba):
+            with pytest.raises(ValueError, match=message):
+                method(X)
+        with pytest.raises(ValueError, match=message):
+            MultiTaskClassifier(preprocessing=preprocessing).fit(X, frame[["car"]].iloc[:0])
+
+
+def test_a_memmap_reads_feature_names_as_an_array_does(tmp_path):
+    # fitted on a DataFrame, an array at predict warns "X does not have valid feature
+    # names", as scikit-learn does; a memory map of the same values did not, and a fit on
+    # a memory map kept feature_names_in_ of a previous fit on a DataFrame
+    frame = make_frame(60)
+    mapped = _mapped(frame[FEATURES].to_numpy(), tmp_path / "X.npy")
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, random_state=0)
+    clf.fit(frame[FEATURES], frame[["car"]])
+    for X in (frame[FEATURES].to_numpy(), mapped):
+        with pytest.warns(UserWarning, match=r"^X does not have valid feature names, but "
+                                             r"MultiTaskClassifier was fitted with feature "
+                                             r"names$"):
+            clf.predict(X)
+    for preprocessing in ("auto", None):
+        clf.set_params(preprocessing=preprocessing).fit(frame[FEATURES], frame[["car"]])
+        assert list(clf.feature_names_in_) == FEATURES
+        clf.fit(mapped, frame[["car"]])
+        assert not hasattr(clf, "feature_names_in_")

@@ -389,8 +389,9 @@ def test_memmap_fit_equals_array_fit_without_loading_it(reference, tmp_path, dty
     for e, g in zip(expected, clf.predict_proba(mapped)):
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
     assert clf.n_features_in_ == 3
-    with pytest.raises(ValueError, match="X has 3 features, but MultiTaskClassifier is "
-                                         "expecting 2 features"):
+    with pytest.raises(ValueError, match=r"with 3 channels first, but MultiTaskClassifier "
+                                         r"was fitted on samples of shape \(2, 12, 12\), "
+                                         r"with 2 channels first\.$"):
         conv_clf().fit(X[:, :2], Y).predict(mapped)
 
 
@@ -729,7 +730,7 @@ def test_predicting_images_of_other_channels_names_them():
                                          r"first, .* fitted on samples of shape \(3, 12, "
                                          r"12\).*X\.transpose\(0, 3, 1, 2\)"):
         clf.predict(X.transpose(0, 2, 3, 1))
-    with pytest.raises(ValueError, match=r"samples of shape \(1, 12, 12\), with 1 channels "
+    with pytest.raises(ValueError, match=r"samples of shape \(1, 12, 12\), with 1 channel "
                                          r"first.*with 3 channels first\.$"):
         clf.predict_proba(torch.from_numpy(X[:, :1]))
 
@@ -748,3 +749,52 @@ def test_grey_images_without_a_channel_axis_are_told_how_to_add_it(trunk, X_shap
         small(trunk=trunk).fit(X, np.arange(10) % 2)
     small(trunk=trunk, trunk_params={"channels": (4,)}, max_epochs=1).fit(
         X[:, np.newaxis], np.arange(10) % 2)
+
+
+def test_predicting_flattened_images_says_the_shape_expected(tmp_path):
+    # X.reshape(n, -1) of the images a model was fitted on: "X has 432 features, but
+    # MultiTaskClassifier is expecting 3 features as input", the images' channels, without
+    # the shape expected; in memory or memory-mapped alike
+    X, Y = square_images(n=32)
+    clf = small(trunk="conv2d", trunk_params={"channels": (4,)}).fit(X, Y)
+    match = (r"^X has shape \(32, 432\), rows of 432 features, but MultiTaskClassifier was "
+             r"fitted on samples of shape \(3, 12, 12\) and expects X of shape \(n_samples, "
+             r"3, 12, 12\)\. If each row is one sample flattened, pass "
+             r"X\.reshape\(-1, 3, 12, 12\)\.$")
+    flat = X.reshape(len(X), -1)
+    with pytest.raises(ValueError, match=match):
+        clf.predict(flat)
+    with pytest.raises(ValueError, match=match):
+        clf.predict_proba(torch.from_numpy(flat))
+    np.save(tmp_path / "flat.npy", flat)
+    with pytest.raises(ValueError, match=match):
+        clf.predict(np.load(tmp_path / "flat.npy", mmap_mode="r"))
+    # rows of another width: the shape expected, without the reshape
+    with pytest.raises(ValueError, match=r"rows of 10 features, .*\(n_samples, 3, 12, 12\)\.$"):
+        clf.predict(flat[:, :10])
+    for e, g in zip(clf.predict_proba(X), clf.predict_proba(flat.reshape(-1, 3, 12, 12))):
+        np.testing.assert_array_equal(g, e)
+
+
+def test_memory_mapped_images_of_other_channels_and_grey_images_are_named(tmp_path):
+    # a memory map of channels-last images said "X has 12 features, but ... is expecting
+    # 3 features" (the in-memory array's error names the channels); grey images predicted
+    # without their channel axis were told to pass X[np.newaxis], one sample of 32 channels
+    X, Y = square_images(n=32)
+    clf = small(trunk="conv2d", trunk_params={"channels": (4,)}, max_epochs=1).fit(X, Y)
+    np.save(tmp_path / "last.npy", X.transpose(0, 2, 3, 1))
+    with pytest.raises(ValueError, match=r"samples of shape \(12, 12, 3\), with 12 channels "
+                                         r"first.*X\.transpose\(0, 3, 1, 2\)"):
+        clf.predict(np.load(tmp_path / "last.npy", mmap_mode="r"))
+    grey = X[:, :1].copy()
+    clf = small(trunk="conv2d", trunk_params={"channels": (4,)}, max_epochs=1).fit(grey, Y)
+    match = (r"^X has shape \(32, 12, 12\), but MultiTaskClassifier was fitted on samples of "
+             r"shape \(1, 12, 12\), with 1 channel first: for samples without their channel "
+             r"axis, pass X\[:, np\.newaxis\] \(shape \(32, 1, 12, 12\)\)\.$")
+    for flat in (grey[:, 0], torch.from_numpy(grey[:, 0].copy())):
+        with pytest.raises(ValueError, match=match):
+            clf.predict(flat)
+    with pytest.raises(ValueError, match=r"one sample's number of axes.*X\[np\.newaxis\]"):
+        clf.predict(grey[0])  # one grey image with its channel axis: one sample
+    for e, g in zip(clf.predict_proba(grey), clf.predict_proba(grey[:, 0][:, np.newaxis])):
+        np.testing.assert_array_equal(g, e)

@@ -336,16 +336,21 @@ def test_baselines_balance_through_the_base_estimator():
 
 def test_a_diverged_training_is_refused_not_kept_as_nan():
     """A loss that diverges left weights of NaN and NaN probabilities, with labels
-    predicted from them; it raises, as MLPClassifier does. Uncertainty weighting of a
-    task weighted 0: its term is s/2 alone, and s falls without end."""
+    predicted from them; it raises, as MLPClassifier does (here: log-variances learned
+    at a rate of 1e10). A task weighted 0 no longer diverges: its term was s/2 alone,
+    and s fell without end; it is left out, as a task without a label."""
     X, Y = two_task_data(n=150)
     with pytest.raises(InvalidParameterError, match="init_log_var"):
         small(loss_weighting=UncertaintyWeighting(init_log_var=np.nan)).fit(X, Y)
-    diverging = small(task_weights={"noise": 0.0}, loss_weighting="uncertainty",
-                      loss_weighting_params={"lr": 0.5}, lr_schedule="constant",
-                      max_epochs=120, batch_size=32)
+    diverging = small(loss_weighting="uncertainty", loss_weighting_params={"lr": 1e10},
+                      lr_schedule="constant", max_epochs=20, batch_size=32)
     with pytest.raises(ValueError, match="Training produced non-finite network weights"):
         diverging.fit(X, Y)
+    weighted_0 = small(task_weights={"noise": 0.0}, loss_weighting="uncertainty",
+                       loss_weighting_params={"lr": 0.5}, lr_schedule="constant",
+                       max_epochs=120, batch_size=32).fit(X, Y)
+    assert (weights(weighted_0, "noise") == 0).all()
+    assert all(torch.isfinite(p).all() for p in weighted_0.net_.module_.parameters())
 
 
 def test_regression_targets_are_scaled_by_weighted_statistics():
@@ -669,3 +674,43 @@ def test_a_named_strategys_parameter_is_set_as_loss_weighting__param():
                                          r"loss_weighting='dwa'"):
         small(loss_weighting="dwa", max_epochs=1).set_params(
             loss_weighting__temp=1.0).fit(X, Y)
+
+
+def test_a_task_of_weight_0_is_left_out_of_gradnorm_and_uncertainty():
+    """A task whose task_weights entry is 0 (a weighted loss of 0 on every batch, never a
+    first loss recorded) counted in GradNorm's means with a loss ratio of 0, which moved
+    the other tasks' targets (here the first task's weight was pushed the wrong way);
+    Chen et al. balance the training rates of the tasks trained, and one of weight 0 has
+    none: its weights' gradients now equal those of GradNorm over the other tasks alone.
+    Its uncertainty s_t / 2 pulled its s_t down on every step."""
+    from types import SimpleNamespace
+
+    from sklearn_mtl.neural import MultiTaskLoss
+
+    def step(strategy, priors):
+        n_tasks = len(priors)
+        W = torch.nn.Parameter(torch.tensor([[1.0, -2.0, 0.3], [0.5, 3.0, -1.0]]))
+        x = torch.tensor([[1.0, 2.0], [-1.0, 0.5], [0.2, 0.1]])
+        outputs = (x @ W)[:, :n_tasks].split(1, dim=1)
+        # three regression tasks, each labelling every row of the batch
+        target = torch.tensor([[0.5, 1, -1, 1, 1, 1], [1, 1, 0, 1, 2, 1], [0, 1, 2, 1, 0, 1]])
+        specs = [{"kind": "regression", "start": 2 * j, "width": 1} for j in range(n_tasks)]
+        module = strategy.build([SimpleNamespace(kind="regression")] * n_tasks)
+        crit = MultiTaskLoss(specs, priors, weighting=module)
+        if isinstance(strategy, GradNormWeighting):
+            module.initial_losses.copy_(torch.tensor([1.0, 3.0, 0.0][:n_tasks]))
+            _, per_task = crit(list(outputs), target[:, : 2 * n_tasks])
+            module.backward(crit.task_weights * per_task, [W])
+            return module.task_weights.grad, module.initial_losses
+        total, _ = crit(list(outputs), target[:, : 2 * n_tasks])
+        total.backward()
+        return module.log_vars.grad, None
+
+    both, _ = step(GradNormWeighting(alpha=1.5), [1.0, 1.0])
+    three, initial = step(GradNormWeighting(alpha=1.5), [1.0, 1.0, 0.0])
+    np.testing.assert_allclose(three[:2].numpy(), both.numpy(), rtol=1e-6)
+    assert three[2] == 0 and initial[2] == 0
+    both, _ = step(UncertaintyWeighting(), [1.0, 1.0])
+    three, _ = step(UncertaintyWeighting(), [1.0, 1.0, 0.0])
+    np.testing.assert_allclose(three[:2].numpy(), both.numpy(), rtol=1e-6)
+    assert three[2] == 0

@@ -696,9 +696,12 @@ def label_f1_score(Y_true, Y_pred, *, task=None, schema=None, sample_weight=None
         tasks = [t for t in true.schema if t.kind == "multilabel"]
     index, values = [], []
     for t in tasks:
-        f1 = _labels_prf(true, pred, t, weight, zero_division, ("f-score",))[2]
-        # the stand-in label of a task whose label sets are all empty is no label
+        # the stand-in label of a task whose label sets are all empty is no label: not
+        # scored either (its F1 warned of a label with no true nor predicted sample)
         shown = [k for k, label in enumerate(t.classes) if not is_placeholder(label)]
+        if not shown:
+            continue
+        f1 = _labels_prf(true, pred, t, weight, zero_division, ("f-score",))[2]
         index.extend((t.name, t.classes[k]) for k in shown)
         values.extend(f1[k] for k in shown)
     if task is not None:

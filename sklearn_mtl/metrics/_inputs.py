@@ -43,7 +43,7 @@ from .._encoder import (
     _is_tag_lists,
     _rows,
 )
-from .._frames import to_pandas
+from .._frames import has_positional_names, to_pandas
 from .._schema import Schema, Task
 from .._validation import check_row_order
 
@@ -385,6 +385,12 @@ def group_activity(Y, groups):
     the group), and ``turned_off(off)`` a copy of ``Y`` in its own form where each label
     ``l`` of ``off`` is turned off on the rows ``off[l]`` (a bool array).
     """
+    if isinstance(Y, pd.DataFrame) and has_positional_names(Y.columns) and any(
+        str(label) not in {str(c) for c in Y.columns}
+        for labels in groups.values() for label in labels
+    ):
+        # pl.from_numpy(P) names its columns column_0, ...: positions, as in the array P
+        Y = Y.to_numpy()
     if isinstance(Y, pd.DataFrame):
         by_name = {str(c): c for c in Y.columns}
 
@@ -530,10 +536,11 @@ def _complete_tasks(tasks, Y):
 
     Scoring takes the classes that the labels show, where training refuses too few: a
     task whose labels show one class gets :data:`ABSENT` as its second (as without a
-    schema), one that shows none is two placeholders (it scores NaN), and a parent's
-    classes include the values its children's gates name (a gate open on no row). Gated
-    labels are masked, so a label where its task's gate is off is no class of the task, as
-    the encoder reads it with ``gated_labels="mask"``.
+    schema), one that shows none is two placeholders (it scores NaN; a multilabel task
+    whose label sets are all empty is one placeholder, never on, and scores as an all-zero
+    indicator), and a parent's classes include the values its children's gates name (a
+    gate open on no row). Gated labels are masked, so a label where its task's gate is off
+    is no class of the task, as the encoder reads it with ``gated_labels="mask"``.
     """
     reader = _ColumnsReader.fit(Y, tasks)
     columns = reader.read(Y)

@@ -498,6 +498,8 @@ _REGRESSION_SCORERS = {
 #: scikit-learn's classification scorers, run on one task's column as scikit-learn runs
 #: them on a single-output classifier's (probabilities, ranks and the like).
 _SKLEARN_SCORERS = [
+    "f1", "precision", "recall", "jaccard", "jaccard_macro", "jaccard_micro",
+    "jaccard_weighted", "jaccard_samples",
     "balanced_accuracy", "matthews_corrcoef", "top_k_accuracy", "neg_log_loss",
     "neg_brier_score", "d2_log_loss_score", "d2_brier_score", "average_precision",
     "roc_auc", "roc_auc_ovr", "roc_auc_ovo", "roc_auc_ovr_weighted", "roc_auc_ovo_weighted",
@@ -523,7 +525,9 @@ def make_task_scorer(metric, *, task):
         ``"roc_auc"``, ``"roc_auc_ovr"``, ``"roc_auc_ovo"`` (and their ``_weighted``),
         ``"neg_log_loss"``, ``"average_precision"``, ``"neg_brier_score"``,
         ``"d2_log_loss_score"``, ``"d2_brier_score"``, ``"top_k_accuracy"``,
-        ``"balanced_accuracy"``, ``"matthews_corrcoef"``, or a scorer made with
+        ``"balanced_accuracy"``, ``"matthews_corrcoef"``, the binary ``"f1"``,
+        ``"precision"``, ``"recall"`` and ``"jaccard"`` (positive class 1, as
+        scikit-learn's), ``"jaccard_<average>"``, or a scorer made with
         :func:`sklearn.metrics.make_scorer` (``response_method="predict_proba"`` or
         ``"predict"``). scikit-learn's scorer then runs on the task's column alone, as on
         a classifier fitted on it: the samples whose label is known and applicable

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._encoder import EncodedLabels, _as_label_array, _check_unique_columns
+from .._encoder import EncodedLabels, _as_label_array, _check_unique_columns, _class_codes
 from .._frames import to_pandas
 from .._schema import NOT_APPLICABLE, _topological_order
 from ._inputs import (
@@ -340,8 +340,11 @@ def _read_encoded(encoded, tasks):
     return values, has_label
 
 
+_SETS = (list, set, frozenset, tuple, np.ndarray)  # a multilabel task's label sets
+
+
 def _is_missing(value):
-    if isinstance(value, (list, set, frozenset, tuple, np.ndarray)):
+    if isinstance(value, _SETS):
         return False
     return value is None or bool(pd.isna(value))
 
@@ -391,6 +394,18 @@ def _read_columns(Y, tasks):
                 [not m and len(v) > 0 for v, m in zip(col, missing)], dtype=bool
             )
             values[task.name] = [None] * len(col)
+        elif task.classes is not None and (
+            task.kind in ("binary", "multiclass")
+            or (task.kind is None and not any(isinstance(v, _SETS) for v in col))
+        ):
+            # read as the encoder and the other metrics read it: 1.0 is class 1, and a
+            # label the task does not know ('1' for class 1) is refused, not a gate off
+            try:
+                codes = _class_codes(task, col)
+            except ValueError as exc:
+                raise ValueError(f"Y_pred: {exc}") from None
+            has_label[task.name] = codes >= 0
+            values[task.name] = [task.classes[c] if c >= 0 else None for c in codes]
         else:
             has_label[task.name] = ~missing
             values[task.name] = [None if m else v for v, m in zip(col, missing)]

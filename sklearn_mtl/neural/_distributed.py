@@ -408,7 +408,11 @@ class ParallelMultiTaskNet(MultiTaskNet):
         weighted = criterion.task_weights * (per_task * share.to(per_task.dtype))
         weighting = getattr(criterion, "weighting", None)
         if weighting is not None and type(weighting) is not TaskWeightingModule:
-            total = weighting(weighted, labelled)  # affine in the losses (check_weighting)
+            # the tasks the global batch labels, as MultiTaskLoss.forward tells them to the
+            # strategy (a task of task_weights 0 is none: it is not trained). The built-in
+            # strategies that check_weighting lets through are affine in the losses, so
+            # the processes' totals average to the global batch's
+            total = weighting(weighted, labelled & (criterion.task_weights > 0))
         else:
             total = weighted.sum()
         deferred = self.__dict__.get("_deferred_reads")

@@ -192,7 +192,10 @@ class MultiTaskLoss(nn.Module):
             # label there has a loss of 0, which is no evidence of its noise
             labelled = []
             per_task = _join(self._run_losses(outputs, target, labelled))
-            labelled = torch.cat(labelled)
+            # nor does a task of task_weights 0, whose weighted loss is 0 on every batch:
+            # counted in GradNorm's means (a loss ratio of 0), it moved the other tasks'
+            # targets; its uncertainty s_t / 2 pulled s_t down without end
+            labelled = torch.cat(labelled) & (self.task_weights > 0)
             return self.weighting(self.task_weights * per_task, labelled), per_task
         pieces = self._run_losses(outputs, target)
         # The per-task vector is only reported here: no graph is built for it.

@@ -84,7 +84,9 @@ class ArrayDataset(Dataset):
     ``MultiTaskClassifier`` wraps an ``np.memmap`` (also what ``np.load(path,
     mmap_mode="r")`` returns) in this dataset, so that only the rows of the current batch
     are read and converted to ``dtype``. Pickling (e.g. for ``DataLoader`` workers under
-    the "spawn" start method) reopens the file instead of copying its contents.
+    the "spawn" start method) reopens the file instead of copying its contents. A row of
+    a floating-point array holding a NaN or an infinite value is refused as it is read
+    (a ``ValueError`` naming its row and column), as a validated array in memory is.
 
     Parameters
     ----------

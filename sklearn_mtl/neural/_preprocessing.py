@@ -64,7 +64,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
       those beyond the ``max_categories`` most frequent, share one column; a missing value
       is a category of its own; a category unseen in training (a gap, too, in a column
       that had none) is all zeros where the column has no shared column, and a 1 in the
-      shared column where it has one (it counts as a rare category).
+      shared column where it has one (it counts as a rare category). A value written
+      otherwise than in training is the category fitted: a bool column given as 0/1,
+      "1" or "true", integer codes given as ``2.0`` or "2.0".
     - **Piecewise-linear encoding** (with ``n_bins``): each numeric column is also
       encoded over its training quantiles ``b_0 < b_1 < ... < b_T`` (at most ``n_bins``
       bins, fewer where quantiles coincide): column ``t`` of the encoding is
@@ -860,8 +862,9 @@ class RowError(ValueError):
 def _categorical_block(frame, columns, categories=None):
     """The categorical columns as strings, a gap as ``"<missing>"``. With the fitted
     ``categories`` (one array a column), a value written otherwise than in training takes
-    the spelling it had there: a bool column given as 0/1, a category of integer codes
-    given as floats (``2.0`` for ``2``), codes given as bools."""
+    the spelling it had there: a bool column given as 0/1 (or as text: "1", "true",
+    "TRUE"), a category of integer codes given as floats (``2.0`` for ``2``, or "2.0"),
+    codes given as bools."""
     block = frame.iloc[:, columns].astype(object)
     # One spelling of missing (None), sorted with the other categories as a string.
     raw = block.to_numpy()
@@ -877,7 +880,20 @@ def _categorical_block(frame, columns, categories=None):
 
 def _spellings(value):
     """Other spellings of a category's value: a number (or bool) as an integer, a float
-    and, for 0 and 1, a bool."""
+    and, for 0 and 1, a bool; text that reads as a number (a CSV file's "1", "2.0") or a
+    bool ("true", "FALSE", as other tools write them) as that number or bool."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in ("true", "false"):  # the bool's own spelling first
+            flag = text.lower() == "true"
+            return (str(flag), *_spellings(flag))
+        if "_" in text:  # float() reads "1_000"; a category's text is not a literal
+            return ()
+        try:
+            number = float(text)
+        except ValueError:
+            return ()
+        return _spellings(number) if np.isfinite(number) else ()
     if not isinstance(value, (bool, int, float, np.number)):
         return ()
     spellings = [repr(float(value)), str(float(value))]

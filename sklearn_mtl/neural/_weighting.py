@@ -39,6 +39,12 @@ class TaskWeightingModule(nn.Module):
     ``loss.backward()``. :meth:`on_epoch_begin` lets a strategy update its weights from
     the history (as dynamic weight average does).
 
+    Under ``data_parallel=True`` each process's :meth:`forward` sees its own shard's
+    losses, scaled by its share of each task's labels, and DDP averages the processes'
+    gradients: those are the global batch's only for a :meth:`forward` affine in the
+    losses, as the built-in strategies' are (a product or a logarithm of the losses
+    trains otherwise than in one process).
+
     Parameters
     ----------
     n_tasks : int
@@ -386,7 +392,8 @@ class GradNormWeighting(_Strategy):
     last shared layer, G_t, is pulled towards mean(G) · r_t^α, where r_t is the task's
     loss ratio L_t / L_t(0) relative to the mean ratio (its inverse training rate); the
     means are over the tasks the batch holds a label of (a task without one gets no
-    gradient on its weight). The
+    gradient on its weight), and whose ``task_weights`` entry is not 0 (Chen et al.
+    balance the tasks that are trained: one of weight 0 has no training rate). The
     network is trained on Σ_t w_t L_t, the weights on Σ_t |G_t − target_t| only, and
     the weights are renormalised to sum to the number of tasks.
 
