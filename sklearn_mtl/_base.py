@@ -25,7 +25,7 @@ from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 from ._decoding import JointDecoder, decode, observed_combinations
-from ._encoder import EncodedLabels, StructuredLabelEncoder
+from ._encoder import EncodedLabels, StructuredLabelEncoder, _is_label_container
 from ._frames import check_not_lazy, to_pandas
 from ._schema import NOT_APPLICABLE, Schema, Task, _plain
 from ._validation import (
@@ -418,8 +418,8 @@ def _column_names(Y):
             names = [f"task{j}" for j in range(arr.shape[1])]
     set_valued = []
     for column in columns:
-        present = [v for v in column if isinstance(v, (set, frozenset, list, tuple))]
-        set_valued.append(bool(present))
+        # (a 1-D array too: what ``pd.read_parquet`` makes of a list column)
+        set_valued.append(any(_is_label_container(v) for v in column))
     return names, set_valued
 
 

@@ -582,13 +582,26 @@ def _one_row_each(est, X, output, method):
     n, got = _num_samples(X), _num_samples(output)
     if got != n:
         hint = (" A text vectorizer (TfidfVectorizer) reads a DataFrame as its column "
-                "names, one document each: pass the column of text, X['text'], one "
-                "document a sample." if _is_frame(X) else "")
+                f"names, one document each: pass the column of text, {_text_column(X)}, "
+                "one document a sample." if _is_frame(X) else "")
         raise ValueError(
             f"{type(est).__name__}.{method} returned {got} row(s) for the {n} samples of "
             f"X; expected one row per sample.{hint}"
         )
     return output
+
+
+def _text_column(X):
+    """How to select the text column of the DataFrame ``X``, by its own name
+    (``X['review']``): the column of strings, or the first of several (``X[...]`` where
+    none holds strings)."""
+    frame = to_pandas(X)
+    text = [c for c in frame.columns if is_text(frame[c].dropna())]
+    if not text:
+        return "X[...]"
+    chosen = f"X[{text[0]!r}]"
+    return chosen if len(text) == 1 else (
+        f"one of X's text columns {[str(c) for c in text]}, e.g. {chosen}")
 
 
 def _width(task):

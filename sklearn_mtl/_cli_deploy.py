@@ -1284,6 +1284,9 @@ def model_info(model, final, manifest):
     if getattr(inner, "preprocessor_", None) is not None:
         shape = None  # the network's input width, after the estimator's own preprocessing
     n_samples = _training_samples(final)
+    # a text pipeline (TfidfVectorizer -> ...) has no feature count: it reads one document
+    # a row, which is what predict needs to be given
+    reader = document_reader(model)
     return {
         "estimator": " -> ".join(steps),
         "tasks": tasks,
@@ -1292,6 +1295,7 @@ def model_info(model, final, manifest):
             "feature_names": None if names is None else [str(c) for c in names],
             "sample_shape": None if shape is None else [int(s) for s in shape],
             "n_training_samples": n_samples,
+            "documents": None if reader is None else type(reader).__name__,
         },
         "written_by": manifest.get("sklearn_mtl_version"),
         "library_versions": manifest.get("written_with", {}),
@@ -1331,9 +1335,15 @@ def info_command(args):
     inp = info["input"]
     shape = inp["sample_shape"] or ([inp["n_features"]] if inp["n_features"] else [])
     rows = inp["n_training_samples"] if inp["n_training_samples"] else "?"
-    lines.append(f"Training data: ({rows}, {', '.join(map(str, shape))})"
-                 + (" (rows: first epoch's training batches)" if rows != "?" else
-                    " (the number of rows is not recorded)"))
+    if inp.get("documents"):  # no width to show: one text a row
+        lines.append(f"Input: one text document a row, read by {inp['documents']} (predict "
+                     "takes a file with the text column alone, or with --id-column)")
+    elif shape or rows != "?":
+        lines.append(f"Training data: ({rows}, {', '.join(map(str, shape)) or '?'})"
+                     + (" (rows: first epoch's training batches)" if rows != "?" else
+                        " (the number of rows is not recorded)"))
+    else:
+        lines.append("Training data: not recorded (the model keeps no feature count)")
     if inp["feature_names"]:
         lines.append(f"Input columns: {inp['feature_names']}")
     versions = ", ".join(f"{k} {v}" for k, v in info["library_versions"].items())

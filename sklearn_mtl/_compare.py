@@ -236,18 +236,23 @@ def compare(
                             undefined.setdefault((name, task), []).append((fold, n_empty))
                     except Exception as exc:
                         error = exc
+                hint = None if error is None else _missing_labels_hint(
+                    estimators[name], error, encoded)
                 if error is not None and error_score == "raise":
                     # Added here, not in the worker: a remote backend may drop the notes.
-                    note = f"While fitting or predicting {name!r} on fold {fold}."
+                    notes = [f"While fitting or predicting {name!r} on fold {fold}.",
+                             *([hint] if hint else [])]
                     if hasattr(error, "add_note"):
-                        error.add_note(note)
+                        for note in notes:
+                            error.add_note(note)
                     else:  # Python 3.10: PEP 678's attribute, which its tracebacks do not print
-                        error.__notes__ = [*getattr(error, "__notes__", []), note]
+                        error.__notes__ = [*getattr(error, "__notes__", []), *notes]
                     raise error
                 if error is not None:
                     failures.append(
                         f"Model {name!r} failed on fold {fold} ({type(error).__name__}: {error}); "
                         f"its scores there are set to {error_score}."
+                        + (f" {hint}" if hint else "")
                     )
                     record.update(_failed_metrics(tasks, error_score, regression))
                     records.append(record)
@@ -434,20 +439,50 @@ def _check_estimators(estimators):
     return dict(estimators)
 
 
+def _final_model(estimator):
+    """The model a pipeline ends with, or a search tunes (nested CV)."""
+    final = estimator
+    while True:
+        if getattr(final, "steps", None):
+            final = final.steps[-1][1]
+        elif isinstance(final, BaseSearchCV):
+            final = final.estimator
+        else:
+            return final
+
+
+def _missing_labels_hint(estimator, error, encoded):
+    """What to do where scikit-learn's own model (a ``RandomForestClassifier``, which
+    fits several outputs but no gap in them) failed on the NaN of missing or gated-off
+    labels in ``Y``: wrap it in :class:`IndependentTaskClassifier`, which masks them.
+    None for another failure (NaN in ``X`` included) or another model."""
+    text = str(error)
+    if not isinstance(error, ValueError) or "NaN" not in text or "Input X" in text:
+        return None
+    final = _final_model(estimator)
+    if not type(final).__module__.startswith("sklearn."):
+        return None
+    counts = {t.name: int((encoded.codes[:, j] < 0).sum())
+              for j, t in enumerate(encoded.schema)}
+    for task, block in encoded.multilabel.items():  # a label missing from a row's set
+        counts[task] = max(counts[task], int((block < 0).any(axis=1).sum()))
+    where = [f"{n} in {task!r}" for task, n in counts.items() if n]
+    if not where:
+        return None
+    model = type(final).__name__
+    return (f"Y has missing or gated-off labels ({', '.join(where)}), which scikit-learn's "
+            f"{model} does not take (it reads them as NaN). Wrap it, e.g. "
+            f"IndependentTaskClassifier({model}(...)), which fits each task on the rows "
+            "where it has a label.")
+
+
 def _check_multi_output(estimators, Y, encoded):
     """Refuse, by name, a single-output model (e.g. a plain classifier) on structured Y."""
     one_task = encoded.schema[0].kind in ("binary", "multiclass") and len(encoded.schema) == 1
     if one_task and _is_1d(Y):
         return
     for name, estimator in estimators.items():
-        final = estimator
-        while True:  # the model a pipeline ends with, or a search tunes (nested CV)
-            if getattr(final, "steps", None):
-                final = final.steps[-1][1]
-            elif isinstance(final, BaseSearchCV):
-                final = final.estimator
-            else:
-                break
+        final = _final_model(estimator)
         # scikit-learn's own single-output models only: other classes speak for themselves.
         if not type(final).__module__.startswith("sklearn."):
             continue

@@ -434,6 +434,9 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
         dtypes = getattr(self, "_polars_dtypes", None)  # None in a model saved before
         if dtypes is None:
             return out
+        if isinstance(out, np.ndarray) and out.ndim == 2 and out.shape[1] == len(dtypes):
+            # a polars frame read by position (pl.from_numpy(P), with groups): its columns
+            out = pd.DataFrame(out, columns=list(dtypes))
         # a regression column is float whatever its fitted dtype: predictions are not whole
         floats = {
             t.name: "Float64"
@@ -1431,7 +1434,8 @@ def _is_tag_lists(Y):
     """A Python list of lists/tuples/sets that is not a 0/1 indicator: label sets."""
     if not isinstance(Y, (list, tuple)) or not len(Y):
         return False
-    if not all(isinstance(row, (list, tuple, set, frozenset)) for row in Y):
+    # (a row may be a 1-D array: ``list(df[c])`` of a column ``pd.read_parquet`` read)
+    if not all(_is_label_container(row) for row in Y):
         return False
     if any(isinstance(row, (set, frozenset)) for row in Y):
         return True
@@ -1585,11 +1589,13 @@ class _GroupsReader:
         self.labels = labels
         self.sparse = _sparse_kind(Y)
         _check_n_samples(Y)
-        if isinstance(Y, pd.DataFrame) and has_positional_names(Y.columns) and any(
-            str(v) not in {str(c) for c in Y.columns} for v in labels
-        ):
-            # pl.from_numpy(P) names its columns column_0, ...: positions, as in the array P
-            Y = Y.to_numpy()
+        if isinstance(Y, pd.DataFrame) and has_positional_names(Y.columns):
+            names = {str(c) for c in Y.columns}
+            if not any(str(v) in names for v in labels):
+                # pl.from_numpy(P) names its columns column_0, ...: positions, as in the
+                # array P, where no label names a column (a frame whose labels are
+                # column_0, ... is read by name, one of them mistyped named as absent)
+                Y = Y.to_numpy()
         if isinstance(Y, pd.DataFrame):
             _check_unique_columns(Y)
             self.form = "frame"
@@ -1676,6 +1682,12 @@ class _GroupsReader:
                 if not isinstance(Y, pd.DataFrame):
                     raise ValueError("The encoder was fitted on a multi-hot DataFrame.")
                 _check_unique_columns(Y)
+                fitted = [str(c) for c in self.columns]
+                given = {str(c): c for c in Y.columns}
+                if list(given) != fitted and sorted(given) == sorted(fitted):
+                    # the labels' columns in another order: each read by its name, as at
+                    # fit (by position, one label's 1s were read as another's)
+                    Y = Y[[given[c] for c in fitted]]
                 arr = Y.to_numpy()
             else:
                 arr = _as_label_array(Y)
@@ -1746,9 +1758,12 @@ def _reads_as_label_sets(Y):
 def _is_label_sets(Y):
     if sp.issparse(Y):
         return False
+    if isinstance(Y, pd.Series):  # a frame's column of label sets, e.g. Y["tags"]
+        return _holds_containers(Y)
     if isinstance(Y, (pd.DataFrame, np.ndarray)) or hasattr(Y, "detach"):
+        # a row may be a 1-D array, as ``pd.read_parquet`` reads a list column
         return isinstance(Y, np.ndarray) and Y.ndim == 1 and Y.dtype == object and (
-            len(Y) == 0 or isinstance(_first_present(Y), (set, frozenset, list, tuple))
+            len(Y) == 0 or _is_label_container(_first_present(Y))
         )
     try:
         first = _first_present(Y)

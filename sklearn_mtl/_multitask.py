@@ -1040,7 +1040,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                         or len(getattr(pre, "time_columns_", ())))):
             return None
         if isinstance(X, np.ndarray):
-            return X if X.ndim == 2 and X.dtype.kind in "OUS" else None
+            return X if X.ndim == 2 and X.dtype.kind in "OUS" and X.size else None
         if not isinstance(X, (list, tuple)):
             return None
         try:
@@ -2425,7 +2425,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         k = getattr(module, "n_members", 1)  # an ensemble averages its members' outputs
         lookup = getattr(self, "_lookup", None)  # see ``lookup``
         query_keys = None if lookup is None else _QueryKeys(
-            X, n, getattr(lookup, "numeric", None))  # (a file saved before: None)
+            X, n, lookup.numeric)  # (a file saved before it: Lookup's BY_DTYPE)
         keys = None
         if getattr(self, "_neighbor_X", None) is not None:  # see ``neighbors``
             keys = training_features(module, self._neighbor_X, self.batch_size, device)

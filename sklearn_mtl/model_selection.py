@@ -448,12 +448,13 @@ def _shown_classes(task, raw, gate_values):
     """``task`` with the classes it shows (and ``gate_values``), and placeholders where
     that makes fewer than two (see :func:`_splitting_tasks`); ``task`` itself where the
     encoder infers it."""
-    from ._encoder import _CONTAINERS, _holds_containers
+    from ._encoder import _holds_containers, _is_label_container
 
     if task.kind == "regression" or task.classes is not None or np.ndim(raw) != 1:
         return task
     if task.kind == "multilabel" or _holds_containers(raw):
-        if any(isinstance(v, _CONTAINERS) and len(v) for v in raw):
+        # (a 1-D array too: what ``pd.read_parquet`` makes of a list column)
+        if any(_is_label_container(v) and len(v) for v in raw):
             return task
         return task._replace(kind="multilabel", classes=[_Unshown()])
     dtype = getattr(raw, "dtype", None)

@@ -1341,7 +1341,7 @@ def test_a_base_output_of_other_rows_than_x_is_refused_not_repeated(Est):
     for method in methods:
         with pytest.raises(ValueError, match=r"^Pipeline\.(predict|decision_function) "
                                              r"returned 1 row\(s\) for the 24 samples of "
-                                             r"X; .* pass the column of text, X\['text'\]"):
+                                             r"X; .* pass the column of text, X\['review'\]"):
             getattr(model, method)(table)
     pd.testing.assert_frame_equal(model.predict(table["review"]), model.predict(docs))
 
@@ -1377,3 +1377,25 @@ def test_a_column_name_mismatch_names_no_value_as_its_cause():
         with pytest.raises(ValueError, match=match) as info:
             clf.predict(other)
         assert "bad entry" not in str(info.value)
+
+
+def test_text_pipeline_on_a_frame_names_the_frames_text_column():
+    # predicting on a DataFrame: the hint selects the frame's own text column, not the
+    # X['text'] of no such column
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    df = pd.DataFrame({"review": ["good cheap", "bad pricey", "good", "bad"] * 3,
+                       "stars": [5, 1, 4, 2] * 3})
+    Y = pd.DataFrame({"sent": ["p", "n", "p", "n"] * 3, "price": ["c", "e", "c", "e"] * 3})
+    model = IndependentTaskClassifier(make_pipeline(TfidfVectorizer(), LogisticRegression()))
+    model.fit(df["review"], Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # X has feature names, fitted without
+        for X in (df, df[["review"]]):
+            with pytest.raises(ValueError, match=r"pass the column of text, X\['review'\], "):
+                model.predict(X)
+        two = df.assign(title=["a b", "c"] * 6)
+        with pytest.raises(ValueError, match=r"one of X's text columns \['review', 'title'\], "
+                                             r"e.g. X\['review'\]"):
+            model.predict(two)

@@ -2608,3 +2608,49 @@ def test_decimal_comma_numbers_with_question_mark_gaps_stay_numbers(tmp_path):
     # a number written with a point is text in such a file, as read_csv reads it there
     path.write_text("x;kind\n1,25;a\n?;b\n-0.5;a\n3,75;b\n", encoding="utf-8")
     assert cli._load_table(path, "kind", None)[0]["x"].tolist()[2] == "-0.5"
+
+
+def test_info_of_a_text_pipeline_says_it_reads_documents(tmp_path, capsys):
+    # a TfidfVectorizer pipeline has no feature count: info said "Training data: (?, )"
+    import json
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_mtl import IndependentTaskClassifier, save
+
+    X = pd.Series(["good cheap", "bad pricey", "good", "bad"] * 3, name="review")
+    Y = pd.DataFrame({"sent": ["p", "n", "p", "n"] * 3, "price": ["c", "e", "c", "e"] * 3})
+    model = make_pipeline(TfidfVectorizer(), IndependentTaskClassifier(LogisticRegression()))
+    path = tmp_path / "text.mtl"
+    save(model.fit(X, Y), path)
+    assert cli.main(["info", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "(?, )" not in text
+    assert "Input: one text document a row, read by TfidfVectorizer" in text
+    assert cli.main(["info", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["input"]["documents"] == "TfidfVectorizer"
+
+
+def test_compare_report_names_the_baselines_column_transformer(csv, tmp_path, capsys):
+    # with a string column the baselines are ColumnTransformer pipelines: the report's
+    # model lines said "StandardScaler + ..." all the same
+    code = cli.main(["compare", "--data", str(csv), "--targets", "species,sex",
+                     "--models", "independent,chain-hgb,dummy", "--cv", "2",
+                     "--out", str(tmp_path / "out"), "--no-plots", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert ("- **independent**: ColumnTransformer (below) + "
+            "IndependentTaskClassifier(LogisticRegression)") in report
+    assert ("- **chain-hgb**: ColumnTransformer (below) + "
+            "TaskChainClassifier(HistGradientBoostingClassifier)") in report
+    assert "StandardScaler +" not in report
+    # numbers alone, no gap: the linear baselines are StandardScaler pipelines, as said
+    code = cli.main(["compare", "--data", str(csv), "--targets", "species,sex",
+                     "--features", "x1", "--models", "independent,chain-hgb", "--cv", "2",
+                     "--out", str(tmp_path / "num"), "--no-plots", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    report = (tmp_path / "num" / "report.md").read_text()
+    assert "- **independent**: StandardScaler + IndependentTaskClassifier(" in report
+    assert "- **chain-hgb**: TaskChainClassifier(HistGradientBoostingClassifier)" in report

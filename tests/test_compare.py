@@ -679,3 +679,61 @@ def test_single_output_model_on_an_indicator_matrix_names_its_labels():
     with pytest.raises(ValueError, match=r"'lr' \(LogisticRegression\) predicts a single "
                        r"target, but Y holds a 0/1 indicator matrix of 3 labels"):
         compare({"lr": LogisticRegression()}, X, Y, cv=3, progress=False)
+
+
+def test_the_verdict_shows_a_lead_that_rounds_apart_by_less_than_its_last_decimal():
+    # 0.32051 and 0.32049 round apart at three decimals (0.321, 0.320), yet their
+    # difference there read "0.000 less"
+    from sklearn_mtl.cli import verdict
+
+    table = pd.DataFrame({("exact_match", "mean"): {"mtl": 0.32049, "forest": 0.32051}})
+    assert verdict(table) == (
+        "Best exact match: forest (0.32051). A baseline wins this table: the network "
+        "(mtl) reaches 0.32049, 0.00002 less.")
+
+
+def test_sklearn_model_failing_on_missing_labels_is_told_to_wrap():
+    # RandomForestClassifier fits several outputs, but no gap in them: scikit-learn's
+    # "Input contains NaN" gets a hint to wrap it in IndependentTaskClassifier
+    import warnings
+
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.multioutput import MultiOutputClassifier
+    from sklearn.svm import SVC
+
+    from sklearn_mtl import IndependentTaskClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 3)
+    Y = pd.DataFrame({"a": rng.choice(["p", "q"], 40), "b": rng.choice(["u", "v", "w"], 40)})
+    Y.loc[[3, 30], "a"] = None
+    folds = [(np.arange(20), np.arange(20, 40)), (np.arange(20, 40), np.arange(20))]
+    forest = RandomForestClassifier(n_estimators=3, random_state=0)
+    with pytest.raises(ValueError, match="NaN") as info:
+        compare({"f": forest}, X, Y, cv=folds, progress=False)
+    assert info.value.__notes__[-1] == (
+        "Y has missing or gated-off labels (2 in 'a'), which scikit-learn's "
+        "RandomForestClassifier does not take (it reads them as NaN). Wrap it, e.g. "
+        "IndependentTaskClassifier(RandomForestClassifier(...)), which fits each task on "
+        "the rows where it has a label.")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compare({"f": forest}, X, Y, cv=folds, progress=False, error_score=np.nan)
+    assert any("Wrap it, e.g. IndependentTaskClassifier(RandomForestClassifier(...))"
+               in str(w.message) for w in caught)
+    # a 0/1 indicator matrix with a gap: scikit-learn's "Input y contains NaN." alike
+    labels = rng.randint(0, 2, size=(40, 3)).astype(float)
+    labels[5, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN") as info:
+        compare({"f": forest}, X, labels, cv=folds, progress=False)
+    assert "(1 in 'labels')" in info.value.__notes__[-1]
+    # NaN in X is another failure: no hint
+    X_gap = X.copy()
+    X_gap[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN") as info:
+        compare({"f": MultiOutputClassifier(SVC())}, X_gap, Y.fillna("p"), cv=folds,
+                progress=False)
+    assert not any("Wrap it" in n for n in info.value.__notes__)
+    # wrapped, it fits each task on its labelled rows
+    table = compare({"f": IndependentTaskClassifier(forest)}, X, Y, cv=folds, progress=False)
+    assert table.loc["f", ("exact_match", "mean")] >= 0

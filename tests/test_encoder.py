@@ -1035,3 +1035,35 @@ def test_from_groups_names_a_label_listed_twice_in_one_group():
             "Group 'A' lists the label 0 more than once ([0, 0, 1]); a group's labels "
             "must be distinct.")):
         StructuredLabelEncoder.from_groups({"A": [0, 0, 1]}).fit(np.eye(2, dtype=int))
+
+
+def test_groups_of_a_multihot_frame_read_its_columns_by_name_in_any_order():
+    # transform read a frame's columns by their place at fit: with the labels' columns
+    # in another order, one label's 1s were read as another's
+    P = np.array([[1, 0, 0, 1], [0, 1, 1, 0], [1, 0, 1, 0]])
+    enc = StructuredLabelEncoder(groups={"A": ["a", "b"], "B": ["c", "d"]})
+    expected = enc.fit_transform(pd.DataFrame(P, columns=list("abcd"))).codes
+    shuffled = pd.DataFrame(P, columns=list("abcd"))[list("badc")]
+    np.testing.assert_array_equal(enc.transform(shuffled).codes, expected)
+
+
+def test_groups_named_like_polars_positions_name_a_missing_column():
+    # labels column_0, ... are read by name: one mistyped was reported as "label(s)
+    # ['column_0', ...] are not in range(0, 4)" of a matrix read by position
+    P = pd.DataFrame(np.array([[1, 0, 0, 1], [0, 1, 1, 0]]),
+                     columns=[f"column_{i}" for i in range(4)])
+    groups = {"A": ["column_0", "column_1"], "B": ["column_2", "column_9"]}
+    with pytest.raises(ValueError, match=re.escape(
+            "The multi-hot DataFrame has no column for label(s) ['column_9']")):
+        StructuredLabelEncoder(groups=groups).fit(P)
+
+
+def test_groups_of_a_polars_frame_from_numpy_decode_to_a_polars_frame():
+    # fitted on pl.from_numpy(P) (read by position), inverse_transform failed with
+    # "'numpy.ndarray' object has no attribute 'columns'"
+    pl = pytest.importorskip("polars")
+    P = pl.from_numpy(np.array([[1, 0, 0, 1], [0, 1, 1, 0], [1, 0, 1, 0]]))
+    enc = StructuredLabelEncoder(groups={"A": [0, 1], "B": [2, 3]}).fit(P)
+    out = enc.inverse_transform(enc.transform(P))
+    assert isinstance(out, pl.DataFrame)
+    assert out.equals(P)

@@ -1446,3 +1446,14 @@ def test_task_scorer_takes_sklearns_binary_and_jaccard_scorer_names(name, column
     alone = LogisticRegression().fit(X[rows], Y[column][rows].astype(int))
     expected = get_scorer(name)(alone, X[rows], Y[column][rows].astype(int))
     assert make_task_scorer(name, task=column)(model, X, Y) == pytest.approx(expected)
+
+
+def test_structure_metrics_name_a_missing_label_of_groups_named_like_polars_positions():
+    # labels column_0, ... name the frame's columns: one mistyped read the frame by
+    # position, and the error was "Label 'column_0' is not a column index"
+    enc = StructuredLabelEncoder.from_groups(
+        {"A": ["column_0", "column_1"], "B": ["column_2", "column_3", "column_9"]})
+    P = pd.DataFrame(np.array([[0, 1, 1, 0, 0], [1, 0, 1, 0, 0]]),
+                     columns=[f"column_{i}" for i in range(5)])
+    with pytest.raises(ValueError, match="has no column for label 'column_9'"):
+        consistency_violations(P, enc)

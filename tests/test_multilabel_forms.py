@@ -630,3 +630,74 @@ def test_compare_takes_sklearns_multilabel_single_output_models(indicator, frame
     not_indicator[0, 0] = 2  # a column of 0/1/2: multiclass, which MLPClassifier refuses
     with pytest.raises(ValueError, match="'mlp' .* predicts a single target"):
         compare({"mlp": models["mlp"]}, X, not_indicator, cv=2, progress=False)
+
+
+# ------------------------------------- label sets held as arrays (followups, session 57)
+def _parquet_like(rows):
+    """A column of label sets as ``pd.read_parquet`` reads a list column: 1-D arrays."""
+    return pd.Series([np.array(r, dtype=object) for r in rows], dtype=object)
+
+
+_ARRAY_ROWS = [["x", "y"], [], ["y"], ["x"], ["x", "y"], []]
+
+
+def test_array_label_sets_score_as_lists_do():
+    # pd.read_parquet of a list<string> column gives np.ndarray cells, empty ones too:
+    # every metric reads them as the same lists, instead of "truth value ... ambiguous"
+    from sklearn_mtl.metrics import hamming_loss as mtl_hamming
+    from sklearn_mtl.metrics import label_f1_score
+
+    as_lists = pd.DataFrame({"a": [0, 1, 0, 1, 0, 1], "tags": _ARRAY_ROWS})
+    pred_lists = pd.DataFrame({"a": [0, 1, 1, 1, 0, 0],
+                               "tags": [["x"], [], ["y"], ["x", "y"], ["x", "y"], ["y"]]})
+    as_arrays = as_lists.assign(tags=_parquet_like(as_lists["tags"]))
+    pred_arrays = pred_lists.assign(tags=_parquet_like(pred_lists["tags"]))
+    for true, pred in [(as_arrays, pred_arrays), (as_arrays, pred_lists),
+                       (as_lists, pred_arrays)]:
+        assert mtl_hamming(true, pred) == pytest.approx(5 / 18)
+        assert exact_match_score(true, pred) == pytest.approx(2 / 6)
+        pd.testing.assert_series_equal(label_f1_score(true, pred),
+                                       label_f1_score(as_lists, pred_lists))
+        pd.testing.assert_frame_equal(cooccurrence_difference(true, pred),
+                                      cooccurrence_difference(as_lists, pred_lists))
+    pd.testing.assert_frame_equal(cooccurrence_matrix(as_arrays), cooccurrence_matrix(as_lists))
+    assert mtl_hamming(as_arrays["tags"].to_numpy(), pred_arrays["tags"].to_numpy()) == (
+        pytest.approx(3 / 12))
+
+
+def test_array_label_sets_through_estimators_and_splitters():
+    from sklearn.linear_model import SGDClassifier
+
+    from sklearn_mtl.model_selection import MultiTaskStratifiedKFold, label_indicators
+
+    rng = np.random.RandomState(0)
+    rows = [list(rng.choice(["x", "y", "z"], size=rng.randint(0, 3), replace=False))
+            for _ in range(30)]
+    as_lists = pd.DataFrame({"a": rng.choice(["p", "q"], 30), "tags": rows})
+    as_arrays = as_lists.assign(tags=_parquet_like(rows))
+    X = rng.randn(30, 3)
+    # the splitters read the array column as its labels, not as a label-less one
+    np.testing.assert_array_equal(label_indicators(as_arrays), label_indicators(as_lists))
+    cv = MultiTaskStratifiedKFold(3, shuffle=True, random_state=0)
+    assert [t.tolist() for t, _ in cv.split(X, as_arrays)] == [
+        t.tolist() for t, _ in cv.split(X, as_lists)]
+    # partial_fit keeps a multilabel task's classes in the given order, as for lists
+    model = IndependentTaskClassifier(SGDClassifier(random_state=0))
+    model.partial_fit(X, as_arrays, classes={"a": ["p", "q"], "tags": ["z", "x", "y"]})
+    assert list(model.schema_["tags"].classes) == ["z", "x", "y"]
+    fitted = IndependentTaskClassifier(LogisticRegression()).fit(X, as_arrays)
+    expected = IndependentTaskClassifier(LogisticRegression()).fit(X, as_lists)
+    assert fitted.score(X, as_arrays) == expected.score(X, as_lists)
+
+
+def test_array_label_sets_with_groups():
+    # StructuredLabelEncoder(groups=...) reads label sets given as a Series, an array of
+    # arrays or a list of arrays (a parquet column) as it reads a list of lists
+    rows = [["x", "z"], ["y", "w"], ["y", "z"], ["x", "w"]]
+    groups = {"g1": ["x", "y"], "g2": ["z", "w"]}
+    expected = StructuredLabelEncoder(groups=groups).fit_transform(rows).codes
+    arrays = _parquet_like(rows)
+    for Y in (pd.Series(rows), arrays, arrays.to_numpy(), list(arrays)):
+        enc = StructuredLabelEncoder(groups=groups)
+        np.testing.assert_array_equal(enc.fit_transform(Y).codes, expected)
+        assert enc.inverse_transform(enc.transform(Y)) == rows

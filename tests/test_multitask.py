@@ -1836,3 +1836,15 @@ def test_the_values_of_a_fitted_table_as_an_array_are_read_by_position():
                        "expecting 3"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf.predict(X.to_numpy()[:, :2])
+
+
+def test_an_array_of_no_row_of_a_fitted_tables_values_is_refused():
+    # X.to_numpy()[:0] of a table of text, read by position, gave back no prediction
+    # where an array of no row is refused in scikit-learn's words
+    X = pd.DataFrame({"x": np.arange(8.0), "shop": list("abab" * 2)})
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1,
+                              random_state=0).fit(X, [0, 1] * 4)
+    for values in (X.to_numpy()[:0], X.to_numpy().astype(str)[:0]):
+        with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\) \(shape=\(0, 2\)"
+                                             r"\) while a minimum of 1 is required"):
+            clf.predict(values)

@@ -1380,3 +1380,33 @@ def test_a_partial_metric_round_trips_with_its_function_trusted(tmp_path):
         assert thresholds.keys() == tuner.thresholds_.keys()
         for task, value in tuner.thresholds_.items():
             np.testing.assert_array_equal(thresholds[task], value)
+
+
+def test_a_lookup_saved_before_it_recorded_its_numeric_columns_still_finds_its_rows(tmp_path):
+    # The previous release's lookup hashed a DataFrame's columns as their dtype says (an
+    # object column of numbers as objects) and has no `numeric`: its file (or pickle)
+    # read the queries' numbers as numbers, found no training row again, and predicted
+    # otherwise than the model that was saved.
+    from sklearn_mtl.neural._lookup import row_keys, table_columns
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.randint(0, 3, 40).astype(float),
+                      "o": pd.Series(rng.randint(0, 3, 40).astype(float), dtype=object)})
+    Y = pd.DataFrame({"t": np.where(X["a"] > 0, "y", "n")})
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=2, random_state=0).fit(X, Y)
+    expected = clf.predict_proba(X)
+    # the lookup as the previous release fitted it: rows keyed by their dtypes
+    lookup = clf._lookup
+    to_old = dict(zip(row_keys(table_columns(X)),
+                      row_keys([X["a"].to_numpy(np.float32), np.asarray(X["o"], dtype=object)]),
+                      strict=True))
+    keys = np.array([to_old[k] for k in lookup.keys], dtype=lookup.keys.dtype)
+    order = np.argsort(keys)
+    lookup.keys, lookup.rows = keys[order], None
+    lookup.counts = [None if c is None else c[order] for c in lookup.counts]
+    del lookup.numeric
+    for model in (clf, load(save(clf, tmp_path / "m.mtl")), pickle.loads(pickle.dumps(clf))):
+        for a, b in zip(expected, model.predict_proba(X), strict=True):
+            np.testing.assert_array_equal(a, b)
+    clf._lookup = None  # (the lookup changes these predictions)
+    assert not np.array_equal(expected[0], clf.predict_proba(X)[0])

@@ -2258,8 +2258,29 @@ def test_preprocessor_reads_a_category_written_as_text_at_predict():
     expected = pre.transform(X)
     for flag in (["1", "0", "1", "0"], ["true", "false", "TRUE", " False "],
                  ["1.0", "0.0", "1", "0"]):
-        again = X.assign(flag=flag, code=["1.0", "2", "3.0", "2.0"], shop=["1.0", 2, 1.0, "2"])
+        again = X.assign(flag=flag, code=["1.0", "2", "3.0", "2.0"], shop=["1", 2, 1.0, "2"])
         np.testing.assert_array_equal(pre.transform(again), expected)
     # text that is neither stays unseen; a number's text never reads as a gap
     other = X.assign(flag=["yes", "1_0", "nan", "inf"], shop=["1", "2", "1", "2"])
     np.testing.assert_array_equal(pre.transform(other)[:, :2], np.zeros((4, 2)))
+
+
+def test_preprocessor_reads_a_text_columns_value_as_written():
+    # a number's or bool's text is read as the number or bool in a column of numbers or
+    # bools only: in a column of text (codes, zip codes), "007", "+7" or "7.0" is another
+    # category than "7", and "true" than "1", unseen in training, and was silently taken
+    # for it
+    X = pd.DataFrame({"code": ["7", "8", "x", "1"],
+                      "cat": pd.Categorical(["1", "2", "1", "2"]),
+                      "flag": [True, False, None, True]})
+    pre = TabularPreprocessor().fit(X)
+    names = list(pre.get_feature_names_out())
+    one_hot = [names.index(n) for n in ("code_7", "code_1", "cat_1", "flag_True")]
+    for code, cat in (("007", "01"), ("+7", "1.0"), ("7e0", "true"), ("7.0", "+1")):
+        out = pre.transform(X.iloc[[0]].assign(code=[code], cat=[cat], flag=["1"]))
+        np.testing.assert_array_equal(out[0, one_hot], [0, 0, 0, 1])
+    out = pre.transform(X.iloc[[0]].assign(code=["true"], cat=[" 1"], flag=["true"]))
+    np.testing.assert_array_equal(out[0, one_hot], [0, 0, 0, 1])
+    # a number for a category of its text, as before; the text as written
+    out = pre.transform(X.iloc[[0]].assign(code=[7], cat=["1"], flag=["TRUE"]))
+    np.testing.assert_array_equal(out[0, one_hot], [1, 0, 1, 1])

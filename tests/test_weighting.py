@@ -714,3 +714,36 @@ def test_a_task_of_weight_0_is_left_out_of_gradnorm_and_uncertainty():
     three, _ = step(UncertaintyWeighting(), [1.0, 1.0, 0.0])
     np.testing.assert_allclose(three[:2].numpy(), both.numpy(), rtol=1e-6)
     assert three[2] == 0
+
+
+def test_the_validation_score_leaves_a_task_of_weight_0_out_of_the_strategy():
+    """The training loss leaves a task of weight 0 out of the strategy's terms (its
+    uncertainty s_t / 2); the validation score that early stopping monitors did not, so
+    it carried a constant offset the training loss no longer had."""
+    from types import SimpleNamespace
+
+    from skorch.history import History
+
+    from sklearn_mtl.neural._net import ValidLoss
+
+    def score(task_weights):
+        weighting = UncertaintyWeighting(init_log_var=2.0).build(
+            [SimpleNamespace(kind="binary")] * 2)
+        criterion = SimpleNamespace(task_weights=torch.tensor(task_weights),
+                                    weighting=weighting)
+        history = History()
+        history.new_epoch()
+        for losses in ([0.5, 0.9], [0.7, 0.3]):  # two batches labelling both tasks
+            history.new_batch()
+            history.record_batch("valid_task_losses", losses)
+            history.record_batch("valid_task_weights", [2.0, 2.0])
+            history.record_batch("valid_loss", 0.0)
+            history.record_batch("valid_batch_size", 2)
+        callback = ValidLoss("valid_loss", lower_is_better=True, on_train=False)
+        callback.net_ = SimpleNamespace(criterion_=criterion)
+        return callback.get_avg_score(history)
+
+    # task a alone: e^-2 * mean(0.5, 0.7) + 2 / 2
+    expected = np.exp(-2.0) * 0.6 + 1.0
+    np.testing.assert_allclose(score([1.0, 0.0]), expected, rtol=1e-6)
+    np.testing.assert_allclose(score([1.0, 1.0]), np.exp(-2.0) * (0.6 + 0.6) + 2.0, rtol=1e-6)

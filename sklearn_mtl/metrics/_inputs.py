@@ -40,6 +40,7 @@ from .._encoder import (
     _complete_in_gate_order,
     _complete_task,
     _is_indicator,
+    _is_label_container,
     _is_tag_lists,
     _rows,
 )
@@ -255,7 +256,7 @@ def _width(shape):
 
 def _is_label_sets(Y):
     if isinstance(Y, np.ndarray):
-        return Y.ndim == 1 and Y.dtype == object and len(Y) > 0 and isinstance(Y[0], _CONTAINERS)
+        return Y.ndim == 1 and Y.dtype == object and len(Y) > 0 and _is_label_container(Y[0])
     return _is_tag_lists(Y)
 
 
@@ -293,7 +294,7 @@ def _raw_columns(Y):
 def _present_values(values):
     out = []
     for v in np.asarray(values, dtype=object):
-        if isinstance(v, _CONTAINERS):
+        if _is_label_container(v):  # a list, set, tuple or 1-D array (a Parquet list)
             return None  # a multilabel column: let the encoder infer it
         if not pd.isna(v):
             out.append(v)
@@ -385,12 +386,13 @@ def group_activity(Y, groups):
     the group), and ``turned_off(off)`` a copy of ``Y`` in its own form where each label
     ``l`` of ``off`` is turned off on the rows ``off[l]`` (a bool array).
     """
-    if isinstance(Y, pd.DataFrame) and has_positional_names(Y.columns) and any(
-        str(label) not in {str(c) for c in Y.columns}
-        for labels in groups.values() for label in labels
-    ):
-        # pl.from_numpy(P) names its columns column_0, ...: positions, as in the array P
-        Y = Y.to_numpy()
+    if isinstance(Y, pd.DataFrame) and has_positional_names(Y.columns):
+        names = {str(c) for c in Y.columns}
+        if not any(str(label) in names for labels in groups.values() for label in labels):
+            # pl.from_numpy(P) names its columns column_0, ...: positions, as in the array
+            # P, where no label names a column (one of labels column_0, ... mistyped is
+            # absent)
+            Y = Y.to_numpy()
     if isinstance(Y, pd.DataFrame):
         by_name = {str(c): c for c in Y.columns}
 
@@ -408,15 +410,17 @@ def group_activity(Y, groups):
                 out[by_name[str(label)]] = out[by_name[str(label)]].where(~rows, 0)
             return out
     elif _is_label_sets(Y):
-        sets = [set(s) if isinstance(s, _CONTAINERS) else set() for s in Y]
+        sets = [set(s) if _is_label_container(s) else set() for s in Y]
 
         def active_of(label):
             return np.array([label in s for s in sets], dtype=bool)
 
         def turned_off(off):
+            # (an array read from Parquet comes back a list, as the encoder gives it)
             return [
-                type(s)(v for v in s if not (v in off and off[v][row]))
-                if isinstance(s, _CONTAINERS) else s
+                (type(s) if isinstance(s, _CONTAINERS) else list)(
+                    v for v in s if not (v in off and off[v][row]))
+                if _is_label_container(s) else s
                 for row, s in enumerate(Y)
             ]
     else:

@@ -42,6 +42,11 @@ from ._preprocessing import _dates_of_objects, _value_kind, as_days, is_time
 _MISSING = np.uint64(0x9E3779B97F4A7C15)
 #: Probabilities are clipped to this in the held-out log loss.
 _EPS = 1e-7
+#: :attr:`Lookup.numeric` of a lookup fitted before that attribute was recorded (loaded
+#: from a file, or unpickled, of an earlier release): its training rows were hashed with
+#: a DataFrame's columns numeric by their dtype alone (an object column of numbers as
+#: objects), and queries must be read alike to find them (see :func:`table_columns`).
+BY_DTYPE = "dtype"
 
 
 def table_columns(X, numeric=None):
@@ -53,11 +58,16 @@ def table_columns(X, numeric=None):
     A DataFrame's object column of numbers (and gaps) is numeric, as the preprocessing
     reads it. ``numeric`` (at prediction: :attr:`Lookup.numeric`, the training table's
     numeric columns) has those columns read as numbers whatever their dtype (a row taken
-    as ``X.iloc[i].to_frame().T`` comes with object columns, a gap alone among them)."""
+    as ``X.iloc[i].to_frame().T`` comes with object columns, a gap alone among them).
+    ``numeric=BY_DTYPE`` reads a column as numbers where its dtype is numeric, and only
+    there: the queries of a lookup fitted before ``numeric`` was recorded (a file saved,
+    or a model pickled, by an earlier release), whose training rows were read so."""
     if isinstance(X, pd.DataFrame):
         # dates as objects (datetime.date, pd.Period: read_parquet's, an apply's) as the
         # preprocessing reads them, and the rows given at prediction come (as days)
         X = _dates_of_objects(X)
+        if isinstance(numeric, str) and numeric == BY_DTYPE:
+            numeric = [pd.api.types.is_numeric_dtype(dtype) for dtype in X.dtypes]
         return [
             as_days(X.iloc[:, j]) if is_time(X.iloc[:, j])
             else _frame_column(X.iloc[:, j], None if numeric is None else numeric[j])
@@ -156,9 +166,14 @@ class Lookup:
         export compares queries to them.
     numeric : ndarray of shape (n_features,) of bool or None
         The training table's columns compared as numbers (see :func:`table_columns`),
-        read as numbers at prediction whatever their dtype there; ``None``: each as its
-        dtype says.
+        read as numbers at prediction whatever their dtype there; ``None``: as
+        :func:`table_columns` reads a table in fit. A lookup saved or pickled before
+        this attribute existed reads ``BY_DTYPE`` (the class attribute), each column as
+        its dtype says, as its training rows were read.
     """
+
+    #: where an instance lacks it (see ``BY_DTYPE``)
+    numeric = BY_DTYPE
 
     def __init__(self, keys, counts, rows, numeric=None):
         self.keys = keys

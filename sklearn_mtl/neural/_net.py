@@ -572,10 +572,11 @@ class ValidLoss(NetScoring):
         weighting = getattr(criterion, "weighting", None)
         with torch.no_grad():
             if weighting is not None and type(weighting) is not TaskWeightingModule:
-                # affine in the losses, as for a batch; the tasks the data label
+                # affine in the losses, as for a batch; the tasks the data label and
+                # that weigh (a task of weight 0 is left out, as in training)
                 labelled = torch.as_tensor(
                     np.sum([b["valid_task_weights"] for b in rows], axis=0) > 0,
-                    device=weights.device)
+                    device=weights.device) & (weights > 0)
                 return float(weighting(losses, labelled))
             return float(losses.sum())
 

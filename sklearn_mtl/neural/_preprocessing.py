@@ -66,7 +66,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
       that had none) is all zeros where the column has no shared column, and a 1 in the
       shared column where it has one (it counts as a rare category). A value written
       otherwise than in training is the category fitted: a bool column given as 0/1,
-      "1" or "true", integer codes given as ``2.0`` or "2.0".
+      "1" or "true", integer codes given as ``2.0`` or "2.0" (the text of a column of
+      text is its category as written: "007" is not "7").
     - **Piecewise-linear encoding** (with ``n_bins``): each numeric column is also
       encoded over its training quantiles ``b_0 < b_1 < ... < b_T`` (at most ``n_bins``
       bins, fewer where quantiles coincide): column ``t`` of the encoding is
@@ -231,6 +232,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         n_out = (len(self.numeric_columns_) + len(self.missing_columns_)
                  + len(self.point_mass_columns_))
         _warn_numbers_as_text(frame, self.categorical_columns_)
+        # which categorical columns hold text: there, a value's text is its category
+        # ("007" is not "7"); elsewhere "1", "true", "2.0" read as the number or bool
+        self._text_categories = [_holds_text(frame.iloc[:, j])
+                                 for j in self.categorical_columns_]
         if len(self.categorical_columns_):
             self.one_hot_ = OneHotEncoder(
                 handle_unknown="infrequent_if_exist",
@@ -308,7 +313,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         if self.one_hot_ is not None:
             blocks.append(self.one_hot_.transform(
                 _categorical_block(frame, self.categorical_columns_,
-                                   self.one_hot_.categories_)))
+                                   self.one_hot_.categories_,
+                                   getattr(self, "_text_categories", None))))
         for j, edges in enumerate(getattr(self, "bin_edges_", ())):  # absent: older model
             if len(edges):
                 blocks.append(_piecewise_linear(numeric[:, j], edges))
@@ -859,12 +865,13 @@ class RowError(ValueError):
         return RowError(self.before, self.row + start, note + self.after)
 
 
-def _categorical_block(frame, columns, categories=None):
+def _categorical_block(frame, columns, categories=None, text=None):
     """The categorical columns as strings, a gap as ``"<missing>"``. With the fitted
     ``categories`` (one array a column), a value written otherwise than in training takes
     the spelling it had there: a bool column given as 0/1 (or as text: "1", "true",
     "TRUE"), a category of integer codes given as floats (``2.0`` for ``2``, or "2.0"),
-    codes given as bools."""
+    codes given as bools. ``text`` (a bool a column): the columns that held text in
+    training, whose text values are read as written (a code "007" is not "7")."""
     block = frame.iloc[:, columns].astype(object)
     # One spelling of missing (None), sorted with the other categories as a string.
     raw = block.to_numpy()
@@ -872,10 +879,21 @@ def _categorical_block(frame, columns, categories=None):
     for j, known in enumerate(() if categories is None else categories):
         unknown = ~np.isin(values[:, j], known) & ~pd.isna(raw[:, j])  # a gap stays one
         for value in set(raw[unknown, j].tolist()):  # few: the rows' distinct values
+            if isinstance(value, str) and text is not None and text[j]:
+                continue
             spelling = next((s for s in _spellings(value) if s in known), None)
             if spelling is not None:
                 values[unknown & (raw[:, j] == value), j] = spelling
     return values
+
+
+def _holds_text(column):
+    """Whether a categorical column's values (its categories) include text."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        column = pd.Series(column.cat.categories)
+    kind = pd.api.types.infer_dtype(column, skipna=True)  # (no Python loop over rows)
+    return kind == "string" or (kind.startswith("mixed") and any(
+        isinstance(value, str) for value in column.dropna()))
 
 
 def _spellings(value):
