@@ -225,6 +225,14 @@ class _BaselineMethods(BaseMultiTaskEstimator):
         # features it was "ragged" (a string is a sequence of characters).
         if is_polars(X) and type(X).__name__ == "Series":  # a polars frame's text column
             X = to_pandas(X)  # as a pandas one's, one document a sample
+        if _is_frame(X) and min(X.shape) >= 1:
+            # A text vectorizer reads a pandas frame as the list of its column names (one
+            # document: "inconsistent numbers of samples: [1, n]" in fit, one row of
+            # predictions for n samples), a polars one as its columns ("'Series' object
+            # has no attribute 'lower'"): refused, whatever the method, naming the column
+            reader = _document_reader(self.estimator)
+            if reader is not None:
+                self._refuse_frame_of_text(X, reader)
         if is_text(X):
             self._check_reads_text(X)
             validate_features(self, X, reset=reset, skip_check_array=True)
@@ -240,6 +248,15 @@ class _BaselineMethods(BaseMultiTaskEstimator):
 
     def _check_reads_text(self, X):
         """Where the estimator cannot pass text on as it is (the chain), a ValueError."""
+
+    def _refuse_frame_of_text(self, X, reader):
+        """A ValueError for the DataFrame ``X`` given to a base estimator that reads one
+        text document a sample (``reader``, its text vectorizer)."""
+        raise ValueError(
+            f"X is a DataFrame, but the base estimator {type(self.estimator).__name__} "
+            "reads one text document a sample."
+            f"{_text_hint(X, f'Its {type(reader).__name__}')}"
+        )
 
     @_locating
     def _outputs(self, X):
@@ -581,14 +598,47 @@ def _one_row_each(est, X, output, method):
     on X's values, which :func:`_locating` would add an entry of X to."""
     n, got = _num_samples(X), _num_samples(output)
     if got != n:
-        hint = (" A text vectorizer (TfidfVectorizer) reads a DataFrame as its column "
-                f"names, one document each: pass the column of text, {_text_column(X)}, "
-                "one document a sample." if _is_frame(X) else "")
+        hint = _text_hint(X) if _is_frame(X) else ""
         raise ValueError(
             f"{type(est).__name__}.{method} returned {got} row(s) for the {n} samples of "
             f"X; expected one row per sample.{hint}"
         )
     return output
+
+
+def _text_hint(X, reader="A text vectorizer (TfidfVectorizer)"):
+    """What to pass in place of the DataFrame ``X`` to a model that reads text (a polars
+    frame iterates over its columns, a pandas one over its column names)."""
+    read_as = "its columns" if is_polars(X) else "its column names"
+    return (f" {reader} reads a DataFrame as {read_as}, one document each: pass the "
+            f"column of text, {_text_column(X)}, one document a sample.")
+
+
+def _document_reader(estimator):
+    """The text vectorizer that ``estimator`` reads ``X`` with, one document a sample
+    (scikit-learn's ``CountVectorizer``, ``TfidfVectorizer``, ``HashingVectorizer``:
+    tagged as reading strings, not a 2-D array): ``estimator`` itself, a Pipeline's first
+    step, or that of the estimator a meta-estimator wraps (``FixedThresholdClassifier``,
+    ``GridSearchCV``); else None."""
+    from sklearn.utils import get_tags
+
+    seen = set()
+    while id(estimator) not in seen:
+        seen.add(id(estimator))
+        if hasattr(estimator, "steps") and estimator.steps:
+            estimator = estimator.steps[0][1]
+            continue
+        try:
+            tags = get_tags(estimator).input_tags
+        except (AttributeError, TypeError):  # not a scikit-learn estimator
+            return None
+        if tags.string and not tags.two_d_array:
+            return estimator
+        inner = getattr(estimator, "estimator", None)
+        if inner is None or isinstance(inner, str):
+            return None
+        estimator = inner
+    return None
 
 
 def _text_column(X):
@@ -1138,6 +1188,16 @@ class TaskChainClassifier(_BaselineMethods):
             "each link reads X with the earlier links' outputs as columns added to it, "
             "which text has none of; vectorize the text in front of the chain: "
             "make_pipeline(TfidfVectorizer(), TaskChainClassifier(...))."
+        )
+
+    def _refuse_frame_of_text(self, X, reader):
+        raise ValueError(
+            f"TaskChainClassifier got X as a DataFrame, but its base estimator "
+            f"{type(self.estimator).__name__} reads one text document a sample "
+            f"({type(reader).__name__}), and each link reads X with the earlier links' "
+            "outputs as columns added to it; vectorize the text in front of the chain, "
+            "make_pipeline(TfidfVectorizer(), TaskChainClassifier(...)), and pass it the "
+            f"column of text, {_text_column(X)}, one document a sample."
         )
 
     # ------------------------------------------------------------------------ orders

@@ -1327,14 +1327,16 @@ def test_a_base_output_of_other_rows_than_x_is_refused_not_repeated(Est):
     """A model fitted on text given a DataFrame of that text: its TfidfVectorizer reads
     the DataFrame as the list of its column names, one document, and the one row of
     predictions was repeated over every sample (independent) or failed on a length
-    mismatch (label product); both now name the row counts and the column to pass."""
+    mismatch (label product); both now name the row counts and the column to pass.
+    (A step in front of the vectorizer hides it from the check of X made up front.)"""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
 
     docs = ["good movie", "bad movie", "great film", "awful film", "good film", "bad film"]
     docs = docs * 4
     Y = pd.DataFrame({"pos": [1, 0, 1, 0, 1, 0] * 4, "kind": ["a", "b", "c"] * 8})
-    model = Est(make_pipeline(TfidfVectorizer(), LinearSVC())).fit(docs, Y)
+    model = Est(make_pipeline(FunctionTransformer(), TfidfVectorizer(), LinearSVC())).fit(docs, Y)
     table = pd.DataFrame({"review": docs})
     methods = ["predict"] + (["decision_function"] if Est is IndependentTaskClassifier
                              else [])
@@ -1399,3 +1401,80 @@ def test_text_pipeline_on_a_frame_names_the_frames_text_column():
         with pytest.raises(ValueError, match=r"one of X's text columns \['review', 'title'\], "
                                              r"e.g. X\['review'\]"):
             model.predict(two)
+
+
+def _review_data():
+    df = pd.DataFrame({"review": ["good cheap", "bad pricey", "good", "bad", "good fine",
+                                  "bad awful"] * 3})
+    Y = pd.DataFrame({"sent": ["p", "n"] * 9, "price": ["c", "e", "c"] * 6})
+    return df, Y
+
+
+@pytest.mark.parametrize("Est", [IndependentTaskClassifier, LabelProductClassifier])
+def test_polars_text_is_read_as_the_pandas_equivalent_is(Est):
+    """A polars text Series works as the pandas one does; a polars one-column text frame
+    gets the pandas frame's error naming its text column, in fit, predict,
+    predict_proba and score (its TfidfVectorizer iterated the polars frame by column:
+    "'Series' object has no attribute 'lower'", as in MultiOutputClassifier)."""
+    pl = pytest.importorskip("polars")
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    df, Y = _review_data()
+    base = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    model = Est(base).fit(df["review"], Y)
+    series = pl.from_pandas(df)["review"]
+    pd.testing.assert_frame_equal(Est(base).fit(series, Y).predict(series),
+                                  model.predict(df["review"]))
+    for p, q in zip(model.predict_proba(series), model.predict_proba(df["review"]),
+                    strict=True):
+        np.testing.assert_allclose(p, q)
+    assert model.score(series, Y) == model.score(df["review"], Y)
+    frame = pl.from_pandas(df[["review"]])
+    message = (r"^X is a DataFrame, but the base estimator Pipeline reads one text document "
+               r"a sample\. Its TfidfVectorizer reads a DataFrame as its columns, one "
+               r"document each: pass the column of text, X\['review'\], one document a "
+               r"sample\.$")
+    for call in (lambda: Est(base).fit(frame, Y), lambda: model.predict(frame),
+                 lambda: model.predict_proba(frame), lambda: model.score(frame, Y)):
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS)
+@pytest.mark.parametrize("frame", ["pandas", "polars"])
+def test_fit_on_a_frame_of_text_says_to_pass_its_text_column(Est, frame):
+    """fit on a one-column DataFrame of text, for a base estimator that vectorizes text,
+    says to pass that column, as predict does (it was scikit-learn's "Task 'sent': Found
+    input variables with inconsistent numbers of samples: [1, 18]": the vectorizer read
+    the frame as its column names, one document); the chain says to vectorize in front
+    of it. A base estimator wrapped in a meta-estimator is looked into."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    df, Y = _review_data()
+    X = df[["review"]] if frame == "pandas" else pytest.importorskip("polars").from_pandas(
+        df[["review"]])
+    base = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    if Est is TaskChainClassifier:
+        match = (r"^TaskChainClassifier got X as a DataFrame, .*TfidfVectorizer.*"
+                 r"make_pipeline\(TfidfVectorizer\(\), TaskChainClassifier\(\.\.\.\)\), "
+                 r"and pass it the column of text, X\['review'\], one document a sample\.$")
+    else:
+        match = (r"^X is a DataFrame, but the base estimator Pipeline reads one text "
+                 r"document a sample\. Its TfidfVectorizer reads a DataFrame as its "
+                 r"column(s| names), one document each: pass the column of text, "
+                 r"X\['review'\], one document a sample\.$")
+    with pytest.raises(ValueError, match=match):
+        Est(base).fit(X, Y)
+    if Est is not TaskChainClassifier:
+        with pytest.raises(ValueError, match=r"FixedThresholdClassifier reads one text "
+                                             r"document.* X\['review'\]"):
+            Est(FixedThresholdClassifier(base)).fit(X, Y[["sent"]].eq("p"))
+        # scikit-learn's own: the frame read as one document, or by column
+        error, match = ((ValueError, r"^Found input variables with inconsistent numbers "
+                                     r"of samples: \[1, 18\]$") if frame == "pandas"
+                        else (AttributeError, "'Series' object has no attribute 'lower'"))
+        with pytest.raises(error, match=match):
+            MultiOutputClassifier(base).fit(X, Y.eq("p").astype(int))
+

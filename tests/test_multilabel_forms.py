@@ -701,3 +701,26 @@ def test_array_label_sets_with_groups():
         enc = StructuredLabelEncoder(groups=groups)
         np.testing.assert_array_equal(enc.fit_transform(Y).codes, expected)
         assert enc.inverse_transform(enc.transform(Y)) == rows
+
+
+def test_metrics_with_groups_read_label_sets_as_the_encoder_does():
+    # a missing row (None) and a frame's column of label sets (a Series, e.g. read from
+    # Parquet) fit the encoder, but the metrics given it as schema refused them ("setting
+    # an array element with a sequence", "Y_pred has shape (6,)")
+    groups = {"g1": ["x", "y"], "g2": ["z", "w"]}
+    truth = [["x", "z"], ["y", "w"], None, ["x"], ["y", "z"], []]
+    pred = [["x", "z"], ["x", "w"], ["y"], ["x", "y"], None, []]  # row 3: g1 conflict
+    enc = StructuredLabelEncoder(groups=groups, missing_groups="mask").fit(truth)
+    # of the four labelled rows, row 0 alone matches: row 3's prediction reads as
+    # missing in g1 (a conflict), row 4's (None) as missing in both
+    assert exact_match_score(truth, pred, schema=enc) == pytest.approx(1 / 4)
+    no_gap = [[] if r is None else r for r in truth], [[] if r is None else r for r in pred]
+    assert exact_match_score(*no_gap, schema=enc) == pytest.approx(1 / 4)
+    def parquet(rows):  # a missing row stays None, as pd.read_parquet gives it
+        return pd.Series([None if r is None else np.array(r, dtype=object) for r in rows],
+                         dtype=object)
+
+    for Y_true, Y_pred in [(parquet(truth), parquet(pred)),
+                           (pd.Series(truth, dtype=object), pred),
+                           (list(parquet(truth)), list(parquet(pred)))]:
+        assert exact_match_score(Y_true, Y_pred, schema=enc) == pytest.approx(1 / 4)

@@ -41,7 +41,7 @@ from .._encoder import (
     _complete_task,
     _is_indicator,
     _is_label_container,
-    _is_tag_lists,
+    _reads_as_label_sets,
     _rows,
 )
 from .._frames import has_positional_names, to_pandas
@@ -255,9 +255,9 @@ def _width(shape):
 
 
 def _is_label_sets(Y):
-    if isinstance(Y, np.ndarray):
-        return Y.ndim == 1 and Y.dtype == object and len(Y) > 0 and _is_label_container(Y[0])
-    return _is_tag_lists(Y)
+    # as the encoder reads label sets with groups: a row may be missing (None) and a
+    # frame's column of them (a Series) is one, as ``Y["tags"]`` fits the encoder
+    return _reads_as_label_sets(Y) and len(Y) > 0
 
 
 def _concat(Y_true, Y_pred):
