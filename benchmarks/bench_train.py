@@ -68,7 +68,7 @@ def build_module(fuse=True):
 def hand_written(X, Y, batch_size, epochs, device, fuse=True):
     torch.manual_seed(0)
     module = build_module(fuse).to(device)
-    # foreach=True, as MultiTaskClassifier sets it: the same optimizer settings for both.
+    # foreach=True, given to MultiTaskClassifier too: the same optimizer settings for both.
     optimizer = torch.optim.AdamW(module.parameters(), lr=LR, foreach=True)
     Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y).long()
     generator = torch.Generator().manual_seed(0)

@@ -1622,7 +1622,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return JointDecoder(allowed="observed")
         return "independent"
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y=None, classes=None, sample_weight=None):
         """One pass over one batch, as :meth:`MLPClassifier.partial_fit
         <sklearn.neural_network.MLPClassifier.partial_fit>` does.
 
@@ -1647,7 +1647,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         X : {array-like, sparse matrix} of shape (n_samples, ...)
             One batch of samples.
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
-            Its structured labels.
+            Its structured labels. ``None`` only with ``ParquetShards``, whose
+            ``targets`` columns hold the labels (as for :meth:`fit`).
         classes : list of array-like or dict of str -> array-like, default=None
             The classes of every task, one array per task in column order (one array
             for a 1-D ``y``), as for :class:`~sklearn.multioutput.MultiOutputClassifier`,

@@ -681,3 +681,16 @@ def test_a_memmap_reads_feature_names_as_an_array_does(tmp_path):
         assert list(clf.feature_names_in_) == FEATURES
         clf.fit(mapped, frame[["car"]])
         assert not hasattr(clf, "feature_names_in_")
+
+
+def test_partial_fit_reads_the_labels_of_shards_as_fit_does(shards):
+    # fit(shards) takes no y, the shards' targets hold the labels; partial_fit(shards)
+    # failed on a missing positional argument
+    frame, sh = shards
+    clf = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(4,), random_state=0)
+    clf.partial_fit(sh)
+    ref = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(4,), random_state=0)
+    ref.partial_fit(sh, None)
+    X = frame[FEATURES]
+    np.testing.assert_array_equal(clf.predict_proba(X, task="car"),
+                                  ref.predict_proba(X, task="car"))

@@ -798,3 +798,25 @@ def test_memory_mapped_images_of_other_channels_and_grey_images_are_named(tmp_pa
         clf.predict(grey[0])  # one grey image with its channel axis: one sample
     for e, g in zip(clf.predict_proba(grey), clf.predict_proba(grey[:, 0][:, np.newaxis])):
         np.testing.assert_array_equal(g, e)
+
+
+def test_building_blocks_name_an_unknown_activation():
+    # The public building blocks raised a bare KeyError('softplus') from their lookup of
+    # the activation: a trunk of one's own got no word of the parameter or the options.
+    from sklearn_mtl.neural import EnsembleMLPTrunk, MemberHeads, MLPTrunk, mlp_layers
+
+    match = (r"^activation must be one of \['gelu', 'identity', 'logistic', 'relu', "
+             r"'tanh'\]; got 'softplus'\.$")
+    builders = [
+        lambda: mlp_layers(4, (3,), "softplus"),
+        lambda: MLPTrunk(4, hidden_layer_sizes=(3,), activation="softplus"),
+        lambda: EnsembleMLPTrunk(4, (3,), n_members=2, activation="softplus"),
+        lambda: MemberHeads(2, 4, [(2, (3,))], activation="softplus"),
+    ]
+    for build in builders:
+        with pytest.raises(ValueError, match=match):
+            build()
+    with pytest.raises(ValueError, match=r"activation must be one of .*; got None\."):
+        mlp_layers(4, (3,), None)
+    layers, width = mlp_layers(4, (3,), "gelu")
+    assert width == 3 and isinstance(layers[1], nn.GELU)

@@ -39,10 +39,12 @@ def make_multitask_classification(
     Each sample has ``n_shared`` shared latent factors and ``n_specific`` factors of
     its own per task, all standard normal. Task ``t``'s class is the argmax of
     ``sqrt(shared_factor) * shared @ W_t + sqrt(1 - shared_factor) * specific_t @ V_t``
-    for random normal ``W_t``, ``V_t`` (scaled to unit variance per class score).
+    for random normal ``W_t``, ``V_t`` (scaled so that each class score has unit variance
+    on average over the draws of ``W_t``, ``V_t``).
     ``X`` is a random linear mix of all latent factors into ``n_features`` columns
-    (unit variance per column), scaled by ``class_sep / 3``, plus Gaussian noise of
-    standard deviation ``noise``. With ``shared_factor`` near 1 the
+    (of unit variance on average over the draws of the mix, not each column: a given
+    column's variance may be a third of it or twice it), scaled by ``class_sep / 3``,
+    plus Gaussian noise of standard deviation ``noise``. With ``shared_factor`` near 1 the
     tasks depend on one small subspace of ``X``, which a model shared across tasks
     learns from all of their labels: sharing helps most with few samples and a large
     ``shared_factor``; with ``shared_factor=0`` the tasks are unrelated.

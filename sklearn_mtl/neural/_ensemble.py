@@ -9,7 +9,7 @@ import torch
 from skorch.callbacks import Callback
 from torch import nn
 
-from ._modules import ACTIVATIONS, TaskOutputs, split_heads
+from ._modules import ACTIVATIONS, TaskOutputs, _check_activation, split_heads
 
 
 class MemberLinear(nn.Module):
@@ -56,6 +56,7 @@ def member_mlp_layers(n_members, in_features, hidden_layer_sizes, activation="re
     Returns the ``nn.Sequential`` and its output width (``in_features`` when there is no
     hidden layer).
     """
+    _check_activation(activation)
     layers, width = [], int(in_features)
     for size in hidden_layer_sizes:
         layers.append(MemberLinear(n_members, width, size))

@@ -16,6 +16,16 @@ ACTIVATIONS = {
 }
 
 
+def _check_activation(activation):
+    """A ValueError naming ``activation`` and the options, rather than a bare KeyError
+    from ``ACTIVATIONS`` (the building blocks are public: a trunk of one's own passes
+    the name as it likes)."""
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise ValueError(
+            f"activation must be one of {sorted(ACTIVATIONS)}; got {activation!r}."
+        )
+
+
 def mlp_layers(in_features, hidden_layer_sizes, activation="relu", dropout=0.0, batch_norm=False):
     """Linear blocks ``Linear -> [BatchNorm] -> activation -> [Dropout]``.
 
@@ -40,6 +50,7 @@ def mlp_layers(in_features, hidden_layer_sizes, activation="relu", dropout=0.0, 
         The output width: the last hidden size, ``in_features`` when there is no
         hidden layer.
     """
+    _check_activation(activation)
     layers = []
     width = in_features
     for size in hidden_layer_sizes:
