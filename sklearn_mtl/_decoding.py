@@ -30,6 +30,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from ._encoder import EncodedLabels
+from ._frames import is_polars, to_pandas
 from ._schema import MISSING, NOT_APPLICABLE, _plain, _shown
 
 
@@ -363,9 +364,9 @@ class JointDecoder(BaseEstimator):
         - ``"observed"``: the combinations of fully annotated training rows (the
           estimator's ``observed_combinations_``); only usable through an estimator's
           ``decode`` parameter, or by passing ``observed=`` to :meth:`decode`.
-        - a DataFrame with one column per binary or multiclass task and one row per
-          allowed combination, holding class labels, and NaN / None where the task's
-          gate is off.
+        - a DataFrame (pandas or polars) with one column per binary or multiclass task
+          and one row per allowed combination, holding class labels, and NaN / None
+          (null) where the task's gate is off.
     forbidden : list of pairs, default=None
         Pairs of ``(task, value)`` that must not be predicted together, e.g.
         ``[(("color", "red"), ("body", "4x4"))]``.
@@ -488,10 +489,10 @@ class JointDecoder(BaseEstimator):
         allowed = self.allowed
         # (an array compared with "observed" is an array, whose truth is ambiguous)
         observed = isinstance(allowed, str) and allowed == "observed"
-        if not (allowed is None or isinstance(allowed, pd.DataFrame) or observed):
+        if not (allowed is None or _is_table(allowed) or observed):
             raise ValueError(
-                "JointDecoder's allowed must be None, 'observed' or a DataFrame of allowed "
-                f"combinations; got {allowed!r}."
+                "JointDecoder's allowed must be None, 'observed' or a DataFrame (pandas or "
+                f"polars) of allowed combinations; got {type(allowed).__name__} {allowed!r}."
             )
 
     def _check_schema(self, schema):
@@ -500,7 +501,7 @@ class JointDecoder(BaseEstimator):
         learned from ``y``."""
         self._check_params()
         _forbidden_codes(self.forbidden, schema)
-        if isinstance(self.allowed, pd.DataFrame):
+        if _is_table(self.allowed):
             table_to_combinations(self.allowed, schema)
 
     def candidates(self, schema, observed=None, max_combinations=4096):
@@ -542,7 +543,7 @@ class JointDecoder(BaseEstimator):
     def _candidates(self, schema, observed):
         if self.allowed is None:
             return None
-        if isinstance(self.allowed, pd.DataFrame):
+        if _is_table(self.allowed):
             return table_to_combinations(self.allowed, schema)
         if observed is None:
             raise ValueError(
@@ -616,6 +617,8 @@ def enumerate_combinations(schema):
 
 def table_to_combinations(table, schema):
     """Codes of a DataFrame of allowed combinations (labels; NaN where a gate is off)."""
+    # a polars table reads as its pandas copy: null where a gate is off, as NaN / None
+    table = to_pandas(table, "allowed", labels=True)
     names = set(schema.names)
     extra = [str(c) for c in table.columns if str(c) not in names]
     if extra:
@@ -669,6 +672,14 @@ def _check_gated(combos, schema):
                 f"Allowed combination {row} does not respect the gates: task {task.name!r} "
                 f"has its gate {state}, so expected {expected}."
             )
+
+
+def _is_table(allowed):
+    """Whether ``allowed`` is a table of allowed combinations: a pandas or a polars
+    DataFrame."""
+    if isinstance(allowed, pd.DataFrame):
+        return True
+    return is_polars(allowed) and type(allowed).__name__ == "DataFrame"
 
 
 def _clf_names(schema):

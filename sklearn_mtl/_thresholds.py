@@ -36,6 +36,7 @@ from sklearn.utils.validation import _check_method_params, _num_samples, check_i
 from ._base import BaseMultiTaskEstimator, delegate_input_tags
 from ._frames import check_not_lazy
 from ._validation import check_groups, check_row_order, check_sample_weight, groups_fit_params
+from .metrics._inputs import _in_fitted_frame
 from .model_selection import MultiTaskStratifiedGroupKFold, MultiTaskStratifiedKFold
 
 METRICS = ("f1", "balanced_accuracy", "accuracy", "matthews")
@@ -186,7 +187,10 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training samples (with ``cv="prefit"``: held-out samples).
         y : DataFrame, array-like of shape (n_samples, n_tasks) or (n_samples,)
-            Structured labels in any form the wrapped estimator takes.
+            Structured labels in any form the wrapped estimator takes. With
+            ``cv="prefit"`` or a ``FrozenEstimator``, they are read as its ``score``
+            reads them: for a model fitted on a DataFrame, an array of its columns
+            (``Y_val.to_numpy()``) by position.
         sample_weight : array-like of shape (n_samples,), default=None
             Used to weight the metric, and passed to the estimator's ``fit`` (a
             pipeline's final step). With metadata routing enabled, the estimator gets
@@ -253,6 +257,12 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             # no fit of the estimator sees X and y together here to warn of rows of y
             # shuffled apart from X's: the thresholds would be tuned on mismatched rows
             check_row_order(X, Y, names=("X", "y"), align="y = y.loc[X.index]")
+            encoder = getattr(_final(self.estimator), "encoder_", None)
+            if encoder is not None:
+                # a model fitted on a DataFrame reads an array of its columns
+                # (Y_test.to_numpy()) by position, as its score does, rather than
+                # refusing it
+                Y = _in_fitted_frame(Y, encoder)
         X, Y = _as_indexable(X), _as_indexable(Y)
         n = _num_samples(X)
         if sample_weight is not None:

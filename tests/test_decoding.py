@@ -713,3 +713,36 @@ def test_export_refuses_the_thresholds_that_predict_refuses(thresholds, message)
         tuner.predict(X[:2])
     with pytest.raises(ValueError, match=message):
         export_onnx(tuner, X_sample=X[:1])
+
+
+def test_allowed_table_may_be_a_polars_frame():
+    # a polars table was refused as "must be ... a DataFrame of allowed combinations;
+    # got shape: (2, 2) ..." (a DataFrame): it reads as its pandas copy, null where a
+    # gate is off as None
+    pl = pytest.importorskip("polars")
+    schema = Schema([Task("car", kind="binary", classes=[0, 1]),
+                     Task("color", kind="binary", classes=["red", "blue"], gate=("car", 1))])
+    outputs = [np.array([[0.55, 0.45], [0.1, 0.9]]), np.array([[0.95, 0.05], [0.2, 0.8]])]
+    table = {"car": [0, 1], "color": [None, "blue"]}
+    expected = JointDecoder(pd.DataFrame(table)).decode(outputs, schema).codes
+    np.testing.assert_array_equal(expected, [[0, NOT_APPLICABLE], [1, 1]])
+    decoded = JointDecoder(pl.DataFrame(table)).decode(outputs, schema)
+    np.testing.assert_array_equal(decoded.codes, expected)
+    np.testing.assert_array_equal(
+        JointDecoder(pl.DataFrame(table)).candidates(schema),
+        JointDecoder(pd.DataFrame(table)).candidates(schema))
+    # a gate on without a label is refused as in a pandas table
+    with pytest.raises(ValueError, match="task 'car' has its gate on, so expected a label"):
+        JointDecoder(pl.DataFrame({"car": [None], "color": [None]})).decode(outputs, schema)
+    # read at fit as well, through an estimator's decode
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    Y = pd.DataFrame({"y1": ["p", "q", "p", "q"] * 10, "y2": ["r", "r", "s", "s"] * 10})
+    allowed = {"y1": ["p", "q"], "y2": ["r", "s"]}
+    by_pandas = IndependentTaskClassifier(
+        LogisticRegression(), decode=JointDecoder(pd.DataFrame(allowed))).fit(X, Y)
+    by_polars = IndependentTaskClassifier(
+        LogisticRegression(), decode=JointDecoder(pl.DataFrame(allowed))).fit(X, Y)
+    pd.testing.assert_frame_equal(by_polars.predict(X), by_pandas.predict(X))
+    with pytest.raises(ValueError, match="got LazyFrame"):
+        JointDecoder(pl.DataFrame(table).lazy()).decode(outputs, schema)

@@ -668,3 +668,34 @@ def test_a_label_of_one_class_in_the_tuning_rows_warns_that_it_stays_half():
         warnings.simplefilter("error", UserWarning)
         TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()), cv=3).fit(
             X, Y.assign(tags=[{"x"} if v > 0 else {"y"} for v in X[:, 1]]))
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_prefit_model_fitted_on_a_frame_tunes_on_its_values_by_position(frozen):
+    # score reads Y_test.to_numpy() of a model fitted on a DataFrame by position (as
+    # MultiOutputClassifier.score does); the tuner refused it ("The encoder was fitted on
+    # a DataFrame; got ndarray"), with groups too
+    from sklearn.frozen import FrozenEstimator
+
+    from sklearn_mtl import StructuredLabelEncoder
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    Y = pd.DataFrame((X > [0.0, 0.3, -0.3]).astype(int), columns=["a", "b", "c"])
+    onehot = np.zeros((40, 4), dtype=int)
+    onehot[np.arange(40), (X[:, 0] > 0).astype(int)] = 1
+    onehot[np.arange(40), 2 + (X[:, 1] > 0).astype(int)] = 1
+    G = pd.DataFrame(onehot, columns=["a", "b", "c", "d"])
+    grouped = StructuredLabelEncoder(groups={"g1": ["a", "b"], "g2": ["c", "d"]})
+    for labels, encoder in ((Y, None), (G, grouped)):
+        model = IndependentTaskClassifier(LogisticRegression(), encoder=encoder)
+        model.fit(X, labels)
+        if frozen:
+            model, cv = FrozenEstimator(model), 3
+        else:
+            cv = "prefit"
+        by_name = TaskThresholdTuner(model, cv=cv).fit(X, labels)
+        by_position = TaskThresholdTuner(model, cv=cv).fit(X, labels.to_numpy())
+        assert by_position.thresholds_ == by_name.thresholds_
+        assert by_position.best_scores_ == by_name.best_scores_
+        pd.testing.assert_frame_equal(by_position.predict(X), by_name.predict(X))
