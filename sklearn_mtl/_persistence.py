@@ -59,6 +59,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from ._frames import is_polars, to_pandas
+from ._optional import import_optional
 from ._schema import Schema, Task
 
 FORMAT = "sklearn-mtl-model"
@@ -447,6 +449,10 @@ class _Writer:
                     for i, (name, dtype) in enumerate(obj.dtypes.items())
                 ],
             }
+        if is_polars(obj) and type(obj).__name__ == "DataFrame":
+            # a JointDecoder's allowed table given as polars: its pandas copy (the one the
+            # decoder reads, a null as a gate that is off), made polars again at load
+            return {"$t": "pl_frame", "v": self.encode(to_pandas(obj), where)}
         if isinstance(obj, torch.nn.Module):
             raise TypeError(
                 f"{where} is a torch module instance ({type(obj).__name__}); save() stores "
@@ -1013,6 +1019,12 @@ class _Reader:
             return pd.Index(self.decode(v), name=self.decode(node.get("name")))
         if tag == "pd_frame":
             return self._decode_frame(node)
+        if tag == "pl_frame":
+            frame = self.decode(v)
+            if not isinstance(frame, pd.DataFrame):
+                raise UnsafeModelFileError("A saved polars DataFrame must hold a table.")
+            pl = import_optional("polars", feature="loading a polars table", extra=None)
+            return pl.from_pandas(frame)
         if tag == "callable":
             return self.trusted_callable(v)
         if tag == "torch_device":

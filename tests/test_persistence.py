@@ -1410,3 +1410,19 @@ def test_a_lookup_saved_before_it_recorded_its_numeric_columns_still_finds_its_r
             np.testing.assert_array_equal(a, b)
     clf._lookup = None  # (the lookup changes these predictions)
     assert not np.array_equal(expected[0], clf.predict_proba(X)[0])
+
+
+def test_a_joint_decoder_with_a_polars_table_of_allowed_combinations_round_trips(tmp_path):
+    # JointDecoder(allowed=) takes a polars DataFrame; save() refused it as an object it
+    # cannot store without pickle. It is stored as its pandas copy (the table the decoder
+    # reads) and made polars again at load.
+    pl = pytest.importorskip("polars")
+    X, Y, tasks = car_data()
+    allowed = pl.DataFrame({"car": ["yes", "yes", "no"], "color": ["red", "red", None]})
+    est = IndependentTaskClassifier(LogisticRegression(), tasks=tasks,
+                                    decode=sklearn_mtl.JointDecoder(allowed=allowed)).fit(X, Y)
+    loaded = load(save(est, tmp_path / "m.mtl"))
+    assert isinstance(loaded.decode.allowed, pl.DataFrame)
+    assert loaded.decode.allowed.equals(allowed)
+    _same_outputs(est, loaded, X)
+    assert set(loaded.predict(X)["color"].dropna()) == {"red"}
