@@ -618,16 +618,24 @@ def _document_reader(estimator):
     """The text vectorizer that ``estimator`` reads ``X`` with, one document a sample
     (scikit-learn's ``CountVectorizer``, ``TfidfVectorizer``, ``HashingVectorizer``:
     tagged as reading strings, not a 2-D array): ``estimator`` itself, a Pipeline's first
-    step, or that of the estimator a meta-estimator wraps (``FixedThresholdClassifier``,
-    ``GridSearchCV``); else None."""
+    step (not "passthrough"), one part of a FeatureUnion, or that of the estimator a
+    meta-estimator wraps (``FixedThresholdClassifier``, ``GridSearchCV``); else None."""
     from sklearn.utils import get_tags
 
     seen = set()
     while id(estimator) not in seen:
         seen.add(id(estimator))
         if hasattr(estimator, "steps") and estimator.steps:
-            estimator = estimator.steps[0][1]
+            # its first step that is an estimator ("passthrough" passes X on as it is)
+            steps = [s for _, s in estimator.steps if s is not None and not isinstance(s, str)]
+            if not steps:
+                return None
+            estimator = steps[0]
             continue
+        if hasattr(estimator, "transformer_list"):
+            # a FeatureUnion gives X to each of its parts (word and character n-grams)
+            parts = [t for _, t in estimator.transformer_list if not isinstance(t, str)]
+            return next(filter(None, map(_document_reader, parts)), None)
         try:
             tags = get_tags(estimator).input_tags
         except (AttributeError, TypeError):  # not a scikit-learn estimator

@@ -366,7 +366,8 @@ class JointDecoder(BaseEstimator):
           ``decode`` parameter, or by passing ``observed=`` to :meth:`decode`.
         - a DataFrame (pandas or polars) with one column per binary or multiclass task
           and one row per allowed combination, holding class labels, and NaN / None
-          (null) where the task's gate is off.
+          (null) where the task's gate is off. A column for a multilabel or regression
+          task is refused: the table cannot restrict those.
     forbidden : list of pairs, default=None
         Pairs of ``(task, value)`` that must not be predicted together, e.g.
         ``[(("color", "red"), ("body", "4x4"))]``.
@@ -625,6 +626,18 @@ def table_to_combinations(table, schema):
         raise ValueError(
             f"The allowed combinations have column(s) {extra} that are not tasks; the tasks "
             f"are {schema.names}."
+        )
+    # a multilabel task's labels are decoded each on its own and a regression task keeps
+    # its predicted value: the table cannot restrict them, and a column for one would be
+    # a restriction that predict silently does not apply
+    unrestricted = [f"{t.name!r} ({t.kind})" for t in schema
+                    if not t.is_classification and t.name in {str(c) for c in table.columns}]
+    if unrestricted:
+        raise ValueError(
+            f"The allowed combinations have column(s) for task(s) {', '.join(unrestricted)} "
+            "that a table cannot restrict: it holds one column per binary or multiclass "
+            f"task {_clf_names(schema)} (a multilabel task's labels are decoded each on its "
+            "own, a regression task keeps its predicted value); drop those columns."
         )
     by_name = {str(c): c for c in table.columns}
     combos = np.zeros((len(table), len(schema)), dtype=np.int64)

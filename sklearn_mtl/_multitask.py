@@ -1665,11 +1665,17 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self._validate_params()  # the user's values, before the overrides below
         # One epoch at a constant learning rate (a schedule spans one fit, not a stream).
         overrides = {"max_epochs": 1, "early_stopping": False, "lr_schedule": "constant"}
+        labels = y  # what classes are read against: y, or the shards' targets columns
+        if not isinstance(X, ParquetShards):
+            self._require_y(y)  # (classes read against y=None: an IndexError)
+        elif y is None and classes is not None and not hasattr(self, "net_"):
+            labels = X.labels()  # as fit_shards reads them (it refuses a second call)
         if hasattr(self, "net_"):
-            check_same_classes(self, y, classes)
+            if not isinstance(X, ParquetShards):  # (fit_shards refuses a second call)
+                check_same_classes(self, labels, classes)
             overrides["warm_start"] = True
         elif classes is not None:
-            overrides["tasks"] = tasks_from_classes(self, y, classes)
+            overrides["tasks"] = tasks_from_classes(self, labels, classes)
         saved = {name: getattr(self, name) for name in overrides}
         try:  # fit() with these parameters; the user's parameters are put back after
             for name, value in overrides.items():

@@ -1024,7 +1024,12 @@ class _Reader:
             if not isinstance(frame, pd.DataFrame):
                 raise UnsafeModelFileError("A saved polars DataFrame must hold a table.")
             pl = import_optional("polars", feature="loading a polars table", extra=None)
-            return pl.from_pandas(frame)
+            try:
+                return pl.from_pandas(frame)
+            except Exception as exc:  # polars' and pyarrow's own errors (OverflowError...)
+                raise UnsafeModelFileError(
+                    f"A saved polars table cannot be read: {type(exc).__name__}: {exc}"
+                ) from None
         if tag == "callable":
             return self.trusted_callable(v)
         if tag == "torch_device":

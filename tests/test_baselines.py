@@ -1478,3 +1478,31 @@ def test_fit_on_a_frame_of_text_says_to_pass_its_text_column(Est, frame):
         with pytest.raises(error, match=match):
             MultiOutputClassifier(base).fit(X, Y.eq("p").astype(int))
 
+
+
+@pytest.mark.parametrize("Est", [IndependentTaskClassifier, LabelProductClassifier])
+def test_a_frame_of_text_is_refused_behind_passthrough_and_in_a_feature_union(Est):
+    # a Pipeline that starts with "passthrough", or with a FeatureUnion of word and
+    # character n-grams, reads a DataFrame as its column names, as a vectorizer first
+    # does: fit failed on "inconsistent numbers of samples: [1, 18]" rather than naming
+    # the text column to pass; the text itself fits, and a union of numeric parts is
+    # left to read the frame
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import Pipeline, make_pipeline, make_union
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    df, Y = _review_data()
+    union = make_union(TfidfVectorizer(), TfidfVectorizer(analyzer="char_wb"))
+    for base in (Pipeline([("skip", "passthrough"), ("tfidf", TfidfVectorizer()),
+                           ("lr", LogisticRegression())]),
+                 make_pipeline(union, LogisticRegression())):
+        with pytest.raises(ValueError, match=r"^X is a DataFrame, but the base estimator "
+                                             r"Pipeline reads one text document a sample\. "
+                                             r"Its TfidfVectorizer .* X\['review'\]"):
+            Est(base).fit(df, Y)
+        model = Est(base).fit(df["review"], Y)
+        assert model.predict(df["review"]).shape == (18, 2)
+    numeric = make_pipeline(make_union(StandardScaler(), FunctionTransformer()),
+                            LogisticRegression())
+    X = pd.DataFrame({"n": np.arange(18.0)})
+    assert Est(numeric).fit(X, Y).predict(X).shape == (18, 2)

@@ -746,3 +746,25 @@ def test_allowed_table_may_be_a_polars_frame():
     pd.testing.assert_frame_equal(by_polars.predict(X), by_pandas.predict(X))
     with pytest.raises(ValueError, match="got LazyFrame"):
         JointDecoder(pl.DataFrame(table).lazy()).decode(outputs, schema)
+
+
+@pytest.mark.parametrize("column, values, kind", [
+    ("tags", [["x"], ["x", "y"]], "multilabel"),
+    ("price", [1.0, 2.5], "regression"),
+])
+def test_an_allowed_table_column_for_a_task_it_cannot_restrict_is_refused(column, values, kind):
+    # such a column was read as no restriction: predict gave combinations the table does
+    # not list, without a word
+    schema = Schema([Task("car", kind="binary", classes=[0, 1]),
+                     Task("tags", kind="multilabel", classes=["x", "y"]),
+                     Task("price", kind="regression")])
+    outputs = [np.array([[0.2, 0.8]]), np.array([[0.9, 0.1]]), np.array([7.0])]
+    codes = JointDecoder(pd.DataFrame({"car": [0]})).decode(outputs, schema).codes
+    np.testing.assert_array_equal(codes[:, 0], [0])
+    table = pd.DataFrame({"car": [0, 1], column: values})
+    message = (rf"column\(s\) for task\(s\) '{column}' \({kind}\) that a table cannot "
+               r"restrict: it holds one column per binary or multiclass task \['car'\]")
+    with pytest.raises(ValueError, match=message):
+        JointDecoder(table).decode(outputs, schema)
+    with pytest.raises(ValueError, match=message):
+        JointDecoder(table).candidates(schema)

@@ -1426,3 +1426,33 @@ def test_a_joint_decoder_with_a_polars_table_of_allowed_combinations_round_trips
     assert loaded.decode.allowed.equals(allowed)
     _same_outputs(est, loaded, X)
     assert set(loaded.predict(X)["color"].dropna()) == {"red"}
+
+
+def test_a_damaged_polars_table_is_refused_as_an_unsafe_file(tmp_path):
+    # a saved polars table whose stored pandas copy polars cannot read (here: integers
+    # past 64 bits, an OverflowError from pl.from_pandas) is a damaged file, refused as
+    # any other, not an error of polars or pyarrow escaping load()
+    pl = pytest.importorskip("polars")
+    X, Y, tasks = car_data()
+    allowed = pl.DataFrame({"car": ["yes", "no"], "color": ["red", None]})
+    est = IndependentTaskClassifier(LogisticRegression(), tasks=tasks,
+                                    decode=sklearn_mtl.JointDecoder(allowed=allowed)).fit(X, Y)
+    path = save(est, tmp_path / "m.mtl")
+    with zipfile.ZipFile(path) as zf:
+        tree = json.loads(zf.read("estimator.json"))
+
+    def tables(node):
+        if isinstance(node, dict):
+            if node.get("$t") == "pl_frame":
+                yield node
+            for value in node.values():
+                yield from tables(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from tables(value)
+
+    (table,) = tables(tree)
+    table["v"]["data"][0]["v"]["v"] = [2**70, 2**70]
+    _rewrite(path, "estimator.json", json.dumps(tree).encode())
+    with pytest.raises(UnsafeModelFileError, match="polars table"):
+        load(path)

@@ -141,3 +141,31 @@ def test_a_polars_text_column_is_text_to_the_baselines(cls):
     assert pred.rows() == [tuple(r) for r in expected.itertuples(index=False)]
     out = cross_val_predict(model(), text, Y, cv=KFold(2))
     assert isinstance(out, pl.DataFrame) and out.height == len(words)
+
+
+def test_a_polars_frame_of_positional_columns_is_read_as_its_array():
+    # pl.from_numpy(Y.to_numpy()) names its columns column_0, column_1, ...: positions,
+    # read as the array is (score, the metrics with schema=, a prefit tuner), where a
+    # frame whose real names are not the fitted columns stays refused
+    from sklearn_mtl import TaskThresholdTuner
+    from sklearn_mtl.metrics import exact_match_score, hamming_loss
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    Y = pd.DataFrame({"a": (X[:, 0] + 0.8 * X[:, 2] > 0).astype(int),
+                      "b": np.where(X[:, 1] - X[:, 2] > 0, "x", "y")})
+    arr, positional = Y.to_numpy(), pl.from_numpy(Y.to_numpy())
+    assert positional.columns == ["column_0", "column_1"]
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    assert model.score(X, positional) == model.score(X, arr)
+    pred = model.predict(X)
+    assert (hamming_loss(positional, pred, schema=model)
+            == hamming_loss(arr, pred, schema=model))
+    assert (exact_match_score(Y, pl.from_numpy(pred.to_numpy()), schema=model)
+            == exact_match_score(Y, pred, schema=model))
+    tuner = TaskThresholdTuner(model, cv="prefit").fit(X, positional)
+    assert tuner.thresholds_ == TaskThresholdTuner(model, cv="prefit").fit(X, arr).thresholds_
+    net = MultiTaskClassifier(**FAST).fit(X, Y)
+    assert net.score(X, positional) == net.score(X, arr)
+    with pytest.raises(ValueError, match=r"Y has no column 'a' for task 'a'"):
+        model.score(X, pl.from_numpy(arr, schema=["x", "y"]))

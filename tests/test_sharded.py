@@ -694,3 +694,16 @@ def test_partial_fit_reads_the_labels_of_shards_as_fit_does(shards):
     X = frame[FEATURES]
     np.testing.assert_array_equal(clf.predict_proba(X, task="car"),
                                   ref.predict_proba(X, task="car"))
+
+
+def test_partial_fit_reads_classes_against_the_shards_targets_or_asks_for_y(shards):
+    # partial_fit(shards, classes=...) read the classes against y=None ("tuple index out
+    # of range"), as partial_fit(X, classes=...) of an in-memory X with y forgotten did;
+    # the shards' targets columns name the tasks, and an in-memory X asks for its y
+    frame, sh = shards
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), random_state=0)
+    clf.partial_fit(sh, classes={"car": ["no", "yes", "maybe"], "color": ["red", "blue"]})
+    assert list(clf.schema_["car"].classes) == ["maybe", "no", "yes"]
+    assert clf.predict_proba(frame[FEATURES], task="car").shape == (240, 3)
+    with pytest.raises(ValueError, match="requires y to be passed, but the target y is None"):
+        MultiTaskClassifier().partial_fit(frame[FEATURES].to_numpy(), classes=[["no", "yes"]])

@@ -44,7 +44,7 @@ from .._encoder import (
     _reads_as_label_sets,
     _rows,
 )
-from .._frames import has_positional_names, to_pandas
+from .._frames import has_positional_names, is_polars, to_pandas
 from .._schema import Schema, Task
 from .._validation import check_row_order
 
@@ -477,14 +477,27 @@ def _in_fitted_frame(Y, encoder):
     it was fitted on a DataFrame and ``Y`` is an array, a list or a Series of the same
     width: its columns are read by position, in the fitted frame's order (the order
     ``predict`` gives them back in), as scikit-learn's ``MultiOutputClassifier.score``
-    reads ``Y_test.to_numpy()``. Anything else is left to the encoder to read (or refuse)."""
+    reads ``Y_test.to_numpy()``. A DataFrame whose columns bear polars' positional names
+    (``pl.from_numpy(Y_test.to_numpy())``: ``column_0``, ``column_1``, ...) is read by
+    position as that array is, where none of its names is a fitted column. Anything else
+    is left to the encoder to read (or refuse)."""
     reader = getattr(encoder, "_reader", None)
     columns = getattr(reader, "columns", None)
     if getattr(reader, "form", None) != "frame" or columns is None:
         return Y
     if isinstance(Y, pd.Series):
         return Y.to_frame(name=columns[0]) if len(columns) == 1 else Y
-    if isinstance(Y, pd.DataFrame) or not isinstance(Y, (np.ndarray, list, tuple)):
+    if is_polars(Y) and has_positional_names(getattr(Y, "columns", ())):
+        Y = to_pandas(Y, "Y", labels=True)
+    if isinstance(Y, pd.DataFrame):
+        if (has_positional_names(Y.columns) and Y.shape[1] == len(columns)
+                and not {str(c) for c in Y.columns} & {str(c) for c in columns}):
+            # the names stand for positions, as the array's would (a frame fitted with
+            # columns column_0, ... is read by name, one of them mistyped named as absent);
+            # each column keeps its own dtype
+            Y = Y.set_axis(columns, axis=1)
+        return Y
+    if not isinstance(Y, (np.ndarray, list, tuple)):
         return Y
     try:
         arr = _as_label_array(Y)
