@@ -1248,7 +1248,14 @@ def export_command(args):
     except ImportError as exc:
         raise DeployInputError(str(exc)) from None
     except OnnxExportError as exc:
-        raise DeployInputError(f"MODEL {args.model!r} cannot be exported: {exc}") from None
+        hint = ""
+        if "(lookup_tasks_)" in str(exc):
+            # `sklearn-mtl fit` has no lookup option: say how to get the exportable model
+            hint = (" `sklearn-mtl fit` keeps the default lookup='auto': fit "
+                    "MultiTaskClassifier(lookup=None) in Python and save it with "
+                    "sklearn_mtl.save, or fit on numeric columns alone (--features).")
+        raise DeployInputError(
+            f"MODEL {args.model!r} cannot be exported: {exc}{hint}") from None
     except OSError as exc:
         raise DeployInputError(f"--onnx {args.onnx!r} cannot be written: {exc}") from None
     meta = {p.key: p.value for p in onx.metadata_props}

@@ -595,8 +595,10 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
     gaps = int(X.isna().to_numpy().sum())
     if gaps:
         note += (f", {gaps} missing feature value(s) in {int(X.isna().any(axis=1).sum())} "
-                 "row(s), kept (the network reads them as they are, the baselines through "
-                 "imputation)")
+                 "row(s), kept (the network reads them as they are; the baselines read a "
+                 "gap in a text column as a category of its own, gradient boosting a "
+                 "numeric gap as it is, and the linear models fill it with the column's "
+                 "median and mark it in a 0/1 column)")
     local = [c for c in X.columns if _local_dates(X[c])]
     if local:
         note += (f". Column(s) {local} hold dates written day and month in some order "

@@ -2654,3 +2654,45 @@ def test_compare_report_names_the_baselines_column_transformer(csv, tmp_path, ca
     report = (tmp_path / "num" / "report.md").read_text()
     assert "- **independent**: StandardScaler + IndependentTaskClassifier(" in report
     assert "- **chain-hgb**: TaskChainClassifier(HistGradientBoostingClassifier)" in report
+
+
+def test_missing_value_note_says_what_each_model_does_with_a_gap(csv, tmp_path):
+    # The note said "the baselines through imputation", false for gradient boosting (it
+    # reads a numeric gap as it is) and for a text gap (a category of its own).
+    out = tmp_path / "out"
+    code = cli.main(["compare", "--data", str(csv), "--targets", "species,sex",
+                     "--features", "x1,x2", "--models", "dummy", "--cv", "2",
+                     "--out", str(out), "--no-plots", "--quiet"])
+    assert code == 0
+    report = (out / "report.md").read_text()
+    assert "through imputation" not in report
+    assert ("3 missing feature value(s) in 3 row(s), kept (the network reads them as they "
+            "are; the baselines read a gap in a text column as a category of its own, "
+            "gradient boosting a numeric gap as it is, and the linear models fill it with "
+            "the column's median and mark it in a 0/1 column)") in report
+
+
+def test_export_of_a_model_with_a_text_column_lookup_says_how_to_get_one(tmp_path, capsys):
+    # `sklearn-mtl fit` has no lookup option, so the refusal's "fit it with lookup=None"
+    # left a command-line user without a way to an exportable model.
+    pytest.importorskip("onnx")
+    from sklearn_mtl import MultiTaskClassifier, save
+
+    rng = np.random.RandomState(0)
+    base = pd.DataFrame({"a": rng.randint(0, 3, 120).astype(float),
+                         "kind": np.where(rng.rand(120) > 0.5, "x", "z")})
+    X = pd.concat([base, base], ignore_index=True)
+    Y = pd.DataFrame({"t": np.tile(np.where(rng.rand(120) > 0.5, "y", "n"), 2),
+                      "u": np.where(X["a"] > 0, "p", "q")})
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=4, random_state=0).fit(X, Y)
+    assert clf.lookup_tasks_.any()
+    save(clf, tmp_path / "m.mtl")
+    X.to_csv(tmp_path / "sample.csv", index=False)
+    code = cli.main(["export", str(tmp_path / "m.mtl"), "--onnx", str(tmp_path / "m.onnx"),
+                     "--sample", str(tmp_path / "sample.csv")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "(lookup_tasks_)" in err
+    assert ("`sklearn-mtl fit` keeps the default lookup='auto': fit "
+            "MultiTaskClassifier(lookup=None) in Python and save it") in err
+    assert not (tmp_path / "m.onnx").exists()
