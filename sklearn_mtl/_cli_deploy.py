@@ -1345,10 +1345,16 @@ def info_command(args):
     if inp.get("documents"):  # no width to show: one text a row
         lines.append(f"Input: one text document a row, read by {inp['documents']} (predict "
                      "takes a file with the text column alone, or with --id-column)")
-    elif shape or rows != "?":
-        lines.append(f"Training data: ({rows}, {', '.join(map(str, shape)) or '?'})"
-                     + (" (rows: first epoch's training batches)" if rows != "?" else
-                        " (the number of rows is not recorded)"))
+    elif rows != "?":
+        lines.append(f"Training data: ({rows}, {', '.join(map(str, shape)) or '?'}) "
+                     "(rows: first epoch's training batches)")
+    elif shape:
+        # the baselines keep no row count (only a network's history has one): the width
+        # alone, not a shape "(?, 6)" with a hole in it
+        what = (f"{shape[0]} features" if len(shape) == 1 else
+                f"samples of shape ({', '.join(map(str, shape))})")
+        lines.append(f"Training data: {what} (the model does not record its number of "
+                     "training rows)")
     else:
         lines.append("Training data: not recorded (the model keeps no feature count)")
     if inp["feature_names"]:

@@ -1066,7 +1066,8 @@ def _compare_command(args):
               f"{args.cv}-fold CV{_grouped(args)} of {', '.join(names)}.", flush=True)
     try:
         # Warnings are collected, not lost: each distinct one is shown once, on screen
-        # and in report.md (e.g. "LabelProductClassifier left out N samples").
+        # and in report.md (e.g. "LabelProductClassifier left out N samples"; compare
+        # makes a model's warnings that differ only in their numbers one).
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             # the note above points out these columns already, as the command line reads them

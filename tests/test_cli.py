@@ -756,7 +756,8 @@ def test_predict_model_fitted_on_an_array(tmp_path, capsys):
     assert cli.main(["predict", str(path), str(data), "--out", str(out), "--quiet"]) == 2
     assert "trained on 3 unnamed feature columns" in capsys.readouterr().err
     assert cli.main(["info", str(path)]) == 0
-    assert "Training data: (?, 3) (the number of rows is not recorded)" in capsys.readouterr().out
+    assert ("Training data: 3 features (the model does not record its number of training "
+            "rows)") in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("handle_unknown", ["ignore", "error"])
@@ -2696,3 +2697,19 @@ def test_export_of_a_model_with_a_text_column_lookup_says_how_to_get_one(tmp_pat
     assert ("`sklearn-mtl fit` keeps the default lookup='auto': fit "
             "MultiTaskClassifier(lookup=None) in Python and save it") in err
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_info_on_a_baseline_gives_its_width_without_a_shape_of_unknown_rows(
+        dated_csv, tmp_path, capsys):
+    # a baseline keeps no row count: info said "Training data: (?, 3) (the number of rows
+    # is not recorded)", a shape with a hole in it
+    train, _, _ = dated_csv
+    out = tmp_path / "model.mtl"
+    assert cli.main(["fit", "--data", str(train), "--targets", "kind,size", "--model",
+                     "chain", "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert cli.main(["info", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert ("Training data: 3 features (the model does not record its number of training "
+            "rows)") in lines
+    assert not any("(?," in line for line in lines)

@@ -737,3 +737,27 @@ def test_sklearn_model_failing_on_missing_labels_is_told_to_wrap():
     # wrapped, it fits each task on its labelled rows
     table = compare({"f": IndependentTaskClassifier(forest)}, X, Y, cv=folds, progress=False)
     assert table.loc["f", ("exact_match", "mean")] >= 0
+
+
+def test_compare_groups_a_model_s_warnings_that_differ_only_in_numbers():
+    # Each fold left out another number of samples: one warning a model, giving the
+    # ranges and the fits, not one a fold (the report listed four lines for one model)
+    import warnings
+
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_mtl import LabelProductClassifier
+
+    X = np.arange(24.0).reshape(12, 2)
+    Y = pd.DataFrame({"a": ["x", "y"] * 6, "b": ["u", "u", "v"] * 4})
+    Y.loc[[0, 1, 4], "a"] = None  # train sets of 8 rows leave out 1, 2 and 3 of them
+    folds = [(np.setdiff1d(np.arange(12), test), test) for test in np.split(np.arange(12), 3)]
+    product = LabelProductClassifier(LogisticRegression())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compare({"p": product, "q": product}, X, Y, cv=folds, progress=False)
+    left_out = [str(w.message) for w in caught if "left out" in str(w.message)]
+    text = ("LabelProductClassifier left out 1–3 of 8 samples that have a missing label: "
+            "a label combination needs every applicable label. (in 3 fits of model {!r})")
+    assert left_out == [text.format("p"), text.format("q")]
+    assert all(w.category is UserWarning for w in caught if "left out" in str(w.message))
