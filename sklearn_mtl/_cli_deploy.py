@@ -846,17 +846,12 @@ def feature_columns(model, final, columns, id_column, data_name):
 
 
 def document_reader(model):
-    """``model`` or its first step where that reads one text document a sample, as
-    scikit-learn's ``CountVectorizer``, ``TfidfVectorizer`` and ``HashingVectorizer`` do
-    (their tags: strings, not a 2-D array); else None."""
-    from sklearn.utils import get_tags
+    """The text vectorizer ``model`` reads one document a sample with (scikit-learn's
+    ``CountVectorizer``, ``TfidfVectorizer``, ``HashingVectorizer``), as the baselines
+    find it: the model, a Pipeline's first step, a part of a FeatureUnion; else None."""
+    from ._baselines import _document_reader
 
-    first = model.steps[0][1] if hasattr(model, "steps") else model
-    try:
-        tags = get_tags(first).input_tags
-    except (AttributeError, TypeError):  # not a scikit-learn estimator
-        return None
-    return first if tags.string and not tags.two_d_array else None
+    return _document_reader(model)
 
 
 def model_input(model, X):

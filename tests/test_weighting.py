@@ -724,13 +724,14 @@ def test_the_validation_score_leaves_a_task_of_weight_0_out_of_the_strategy():
 
     from skorch.history import History
 
+    from sklearn_mtl.neural import MultiTaskLoss
     from sklearn_mtl.neural._net import ValidLoss
 
     def score(task_weights):
         weighting = UncertaintyWeighting(init_log_var=2.0).build(
             [SimpleNamespace(kind="binary")] * 2)
-        criterion = SimpleNamespace(task_weights=torch.tensor(task_weights),
-                                    weighting=weighting)
+        specs = [{"kind": "binary", "start": 2 * j, "width": 1} for j in range(2)]
+        criterion = MultiTaskLoss(specs, task_weights, weighting=weighting)
         history = History()
         history.new_epoch()
         for losses in ([0.5, 0.9], [0.7, 0.3]):  # two batches labelling both tasks

@@ -58,7 +58,6 @@ from ._net import (
     _merged_bounds,
     _MergedBatchSampler,
 )
-from ._weighting import TaskWeightingModule
 
 PRECISIONS = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -405,16 +404,10 @@ class ParallelMultiTaskNet(MultiTaskNet):
         dist.all_reduce(shared)
         labelled = shared > 0
         share = torch.where(labelled, local.float() * world[1] / shared.clamp(min=1e-30), 0.0)
-        weighted = criterion.task_weights * (per_task * share.to(per_task.dtype))
-        weighting = getattr(criterion, "weighting", None)
-        if weighting is not None and type(weighting) is not TaskWeightingModule:
-            # the tasks the global batch labels, as MultiTaskLoss.forward tells them to the
-            # strategy (a task of task_weights 0 is none: it is not trained). The built-in
-            # strategies that check_weighting lets through are affine in the losses, so
-            # the processes' totals average to the global batch's
-            total = weighting(weighted, labelled & (criterion.task_weights > 0))
-        else:
-            total = weighted.sum()
+        # the tasks the global batch labels, told to the strategy as MultiTaskLoss.forward
+        # tells them; the built-in strategies that check_weighting lets through are
+        # affine in the losses, so the processes' totals average to the global batch's
+        total = criterion.combine(per_task * share.to(per_task.dtype), labelled)
         deferred = self.__dict__.get("_deferred_reads")
         losses = per_task.detach()
         self._record_batch("train_task_losses", losses if deferred else losses.tolist())

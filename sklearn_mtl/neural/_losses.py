@@ -192,11 +192,7 @@ class MultiTaskLoss(nn.Module):
             # label there has a loss of 0, which is no evidence of its noise
             labelled = []
             per_task = _join(self._run_losses(outputs, target, labelled))
-            # nor does a task of task_weights 0, whose weighted loss is 0 on every batch:
-            # counted in GradNorm's means (a loss ratio of 0), it moved the other tasks'
-            # targets; its uncertainty s_t / 2 pulled s_t down without end
-            labelled = torch.cat(labelled) & (self.task_weights > 0)
-            return self.weighting(self.task_weights * per_task, labelled), per_task
+            return self.combine(per_task, torch.cat(labelled)), per_task
         pieces = self._run_losses(outputs, target)
         # The per-task vector is only reported here: no graph is built for it.
         per_task = _join([p.detach() for p in pieces])
@@ -212,6 +208,24 @@ class MultiTaskLoss(nn.Module):
                 term = piece if weights == 1 else piece * weights
             total = term if total is None else total + term
         return total, per_task
+
+
+    def combine(self, per_task, labelled):
+        """The total loss of the per-task losses ``per_task``: each times its
+        ``task_weights``, then the weighting strategy's combination where there is one,
+        told the tasks ``labelled`` (bool, per task) that also weigh; else their sum.
+
+        The one place the tasks' losses are combined: a training batch
+        (:meth:`forward`), the data-parallel step, whose per-task losses are scaled to
+        the global batch first, and the validation score. A task of ``task_weights`` 0
+        (a weighted loss of 0 on every batch) is not told to the strategy as labelled:
+        counted in GradNorm's means (a loss ratio of 0) it moved the other tasks'
+        targets, and its uncertainty ``s_t / 2`` pulled ``s_t`` down without end.
+        """
+        weighted = self.task_weights * per_task
+        if self.weighting is not None and type(self.weighting) is not TaskWeightingModule:
+            return self.weighting(weighted, labelled & (self.task_weights > 0))
+        return weighted.sum()
 
 
 def _join(pieces):

@@ -17,7 +17,7 @@ from torch.utils.data import Dataset, Subset
 from ._ensemble import _member_terms, member_mean, n_members
 from ._optim import LeanAdamStep, clear_grads, fast_step_kwargs
 from ._preprocessing import TabularPreprocessor, table_dtype
-from ._weighting import TaskWeightingModule, TaskWeightRecorder
+from ._weighting import TaskWeightRecorder
 
 
 class TensorPairDataset(Dataset):
@@ -565,20 +565,16 @@ class ValidLoss(NetScoring):
         rows = [b for b in history[-1, "batches"] if "valid_task_losses" in b]
         means = validation_task_means(rows) if rows else None
         criterion = getattr(getattr(self, "net_", None), "criterion_", None)
-        if means is None or criterion is None:
+        if means is None or not hasattr(criterion, "combine"):
             return super().get_avg_score(history)
         weights = criterion.task_weights
-        losses = weights * torch.as_tensor(means, dtype=weights.dtype, device=weights.device)
-        weighting = getattr(criterion, "weighting", None)
+        means = torch.as_tensor(means, dtype=weights.dtype, device=weights.device)
+        # the tasks the validation data label, combined as a batch's are (affine in the
+        # losses: the mean of the batches' totals)
+        labelled = torch.as_tensor(
+            np.sum([b["valid_task_weights"] for b in rows], axis=0) > 0, device=weights.device)
         with torch.no_grad():
-            if weighting is not None and type(weighting) is not TaskWeightingModule:
-                # affine in the losses, as for a batch; the tasks the data label and
-                # that weigh (a task of weight 0 is left out, as in training)
-                labelled = torch.as_tensor(
-                    np.sum([b["valid_task_weights"] for b in rows], axis=0) > 0,
-                    device=weights.device) & (weights > 0)
-                return float(weighting(losses, labelled))
-            return float(losses.sum())
+            return float(criterion.combine(means, labelled))
 
 
 class TaskPrintLog(PrintLog):
