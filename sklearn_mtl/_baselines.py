@@ -23,7 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone, is_regressor
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import StratifiedGroupKFold, check_cv
+from sklearn.model_selection import PredefinedSplit, StratifiedGroupKFold, check_cv
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
@@ -36,7 +36,7 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.multiclass import _ovr_decision_function, type_of_target
 from sklearn.utils.parallel import Parallel, delayed  # passes on scikit-learn's config
 from sklearn.utils.validation import (
     _check_method_params,
@@ -559,8 +559,41 @@ def _decision(est, X, n_classes, values=None):
     if d.ndim == 1:  # a model that saw two of the classes: score of its classes_[1]
         out[:, classes[0]], out[:, classes[1]] = -d, d
     else:
-        out[:, classes] = d
+        out[:, classes] = _per_class(est, d, len(classes))
     return out
+
+
+def _per_class(est, d, n_seen):
+    """A model's 2-D decision values ``d`` as one column per class of its ``classes_``:
+    the pairwise values of a one-vs-one model (``SVC(decision_function_shape="ovo")``,
+    one column per pair of classes) become the per-class values that
+    ``decision_function_shape="ovr"`` gives, as ``SVC`` computes them; other shapes are
+    refused, never written into the wrong classes' columns."""
+    pairs = n_seen * (n_seen - 1) // 2
+    if d.shape[1] == n_seen and not (pairs == n_seen and _one_vs_one(est)):  # 3 classes
+        return d
+    if n_seen > 2 and d.shape[1] == pairs:
+        return _ovr_decision_function(d < 0, -d, n_seen)
+    raise ValueError(
+        f"{type(est).__name__}.decision_function returned {d.shape[1]} columns for the "
+        f"{n_seen} classes of its model; expected one column per class (or one per pair "
+        "of classes, for a one-vs-one model)."
+    )
+
+
+def _one_vs_one(est):
+    """Whether ``est`` (a Pipeline's last step, a search's best estimator) gives
+    one-vs-one decision values: ``decision_function_shape="ovo"`` (not that of a model
+    wrapped by another, ``OneVsRestClassifier(SVC(...))``, whose values are per class)."""
+    for _ in range(100):  # (a chain of wrappers, never a cycle)
+        if hasattr(est, "best_estimator_"):
+            est = est.best_estimator_
+        elif isinstance(getattr(est, "steps", None), list) and est.steps:
+            est = est.steps[-1][1]
+        else:
+            break
+    shape = getattr(est, "decision_function_shape", None)
+    return isinstance(shape, str) and shape == "ovo"
 
 
 def _augment(X, feats):
@@ -981,7 +1014,9 @@ class IndependentTaskClassifier(_BaselineMethods):
         decision : list of ndarray, or ndarray
             One array per task in ``tasks_`` order: (n_samples,) for a binary task (the
             score of its second class, as scikit-learn's binary classifiers), (n_samples,
-            n_classes) for a multiclass task (-inf for a class its model never saw),
+            n_classes) for a multiclass task (-inf for a class its model never saw; a
+            one-vs-one model's pairwise values, ``SVC(decision_function_shape="ovo")``,
+            become the per-class values that ``"ovr"`` gives),
             (n_samples, n_labels) for a multilabel task. Where every task is binary
             (scikit-learn's multi-label case, e.g. a 0/1 indicator ``Y``), one array of
             shape (n_samples, n_tasks), as ``ClassifierChain.decision_function`` returns
@@ -1012,7 +1047,11 @@ class TaskChainClassifier(_BaselineMethods):
     links work, unlike scikit-learn's binary-only
     :class:`~sklearn.multioutput.ClassifierChain`. On binary multilabel data with a fixed
     order and the same ``chain_method`` it is exactly ``ClassifierChain`` (whose default
-    is ``"predict"``, where this chain's is ``"predict_proba"``).
+    is ``"predict"``, where this chain's is ``"predict_proba"``). That data is one binary
+    task per label (a 0/1 indicator ``Y``): the labels of one multilabel task (label
+    sets) are one link, whose labels see the earlier tasks' outputs but not each other,
+    so on label sets alone the chain is binary relevance (``MultiLabelBinarizer`` turns
+    them into the indicator ``Y`` that chains them).
 
     During training the earlier tasks' features are their true labels (``cv=None``) or
     cross-validated outputs of their links (``cv``), and, where a label is missing, the
@@ -1042,7 +1081,9 @@ class TaskChainClassifier(_BaselineMethods):
         links train on cross-validated outputs (``cross_val_predict``) of the earlier
         links, which matches what they see at prediction. With ``groups`` in ``fit``, an
         int is a :class:`~sklearn.model_selection.StratifiedGroupKFold` and a splitter
-        gets the groups.
+        gets the groups. An iterable of ``(train, test)`` index arrays (or a
+        ``PredefinedSplit``) indexes the samples given to ``fit``: a link that trains on
+        some of them (a gated task, missing labels) uses each fold's samples among them.
     chain_method : {"predict_proba", "predict"}, default="predict_proba"
         What each link passes on: class probabilities or one-hot predictions.
     n_chains : int, default=1
@@ -1301,6 +1342,8 @@ class TaskChainClassifier(_BaselineMethods):
                     "split", ["groups"]
                 ):
                     split = {"groups": groups if all_rows else groups[rows]}
+            if not all_rows and _splits_by_position(cv):
+                cv = _splits_of_rows(cv, rows)
             part = self._cross_fitted(X_rows, codes, params, cv, split, n_classes, values,
                                       f"{where}, cross-validated (cv={self.cv!r}) for the "
                                       "later links' features")
@@ -1460,13 +1503,43 @@ class TaskChainClassifier(_BaselineMethods):
         decision : list of ndarray, or ndarray
             One array per task in ``tasks_`` order: (n_samples,) for a binary task (the
             score of its second class), (n_samples, n_classes) for a multiclass task
-            (-inf for a class its link never saw), (n_samples, n_labels) for a
-            multilabel task. Where every task is binary, one array of shape (n_samples,
-            n_tasks), as ``ClassifierChain.decision_function`` returns.
+            (-inf for a class its link never saw; a one-vs-one link's pairwise values
+            become per-class ones), (n_samples, n_labels) for a multilabel task. Where
+            every task is binary, one array of shape (n_samples, n_tasks), as
+            ``ClassifierChain.decision_function`` returns.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         return self._decision_output(self._predict_outputs(X, method="decision"), task)
+
+
+def _splits_by_position(cv):
+    """Whether ``cv`` names the samples of ``fit`` by their positions, whatever ``X`` it
+    splits (an iterable of ``(train, test)`` index arrays, a ``PredefinedSplit``), rather
+    than splitting the samples it is given (an int, a splitter such as ``KFold``)."""
+    if isinstance(cv, PredefinedSplit):
+        return True
+    return not (cv is None or isinstance(cv, Integral) or hasattr(cv, "split"))
+
+
+def _splits_of_rows(cv, rows):
+    """The splits of ``cv`` (:func:`_splits_by_position`), which index every sample of
+    ``fit``, restricted to the samples ``rows`` that a link trains on, as positions among
+    them: a split's gated-off or unlabelled samples are left out of its folds."""
+    n = len(rows)
+    local = np.cumsum(rows) - 1
+    splits = []
+    for train, test in check_cv(cv).split(np.zeros((n, 1))):
+        train, test = np.asarray(train, dtype=np.int64), np.asarray(test, dtype=np.int64)
+        for fold in (train, test):
+            if fold.size and not (-n <= fold.min() and fold.max() < n):
+                bad = fold.max() if fold.max() >= n else fold.min()
+                raise ValueError(
+                    f"cv gives a fold with the index {bad}, but fit has {n} samples: "
+                    "cv's splits index the samples given to fit."
+                )
+        splits.append((local[train[rows[train]]], local[test[rows[test]]]))
+    return splits
 
 
 def _chain_input(X):

@@ -1506,3 +1506,57 @@ def test_a_frame_of_text_is_refused_behind_passthrough_and_in_a_feature_union(Es
                             LogisticRegression())
     X = pd.DataFrame({"n": np.arange(18.0)})
     assert Est(numeric).fit(X, Y).predict(X).shape == (18, 2)
+
+
+@pytest.mark.parametrize("Est", [IndependentTaskClassifier, TaskChainClassifier])
+def test_one_vs_one_decision_values_become_per_class_values(Est):
+    # SVC(decision_function_shape="ovo") gives one column per pair of classes: with 3
+    # classes they were returned as if they were the classes' own scores (their argmax
+    # agreed with predict on a quarter of the samples), with 4 the shapes clashed
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 3))
+    Y = np.column_stack([np.digitize(X[:, 0], [-0.5, 0.5]), np.digitize(X[:, 1], [-0.6, 0, 0.6])])
+    kwargs = {"chain_method": "predict"} if Est is TaskChainClassifier else {}
+    for base in (SVC(decision_function_shape="ovo"),
+                 make_pipeline(StandardScaler(), SVC(decision_function_shape="ovo"))):
+        model = Est(base, **kwargs).fit(X, Y)
+        ovr = Est(clone(base).set_params(**{
+            ("svc__" if hasattr(base, "steps") else "") + "decision_function_shape": "ovr"
+        }), **kwargs).fit(X, Y)
+        decision, expected = model.decision_function(X), ovr.decision_function(X)
+        assert [d.shape for d in decision] == [(80, 3), (80, 4)]
+        for got, want in zip(decision, expected, strict=True):
+            np.testing.assert_allclose(got, want)
+        np.testing.assert_array_equal(
+            np.column_stack([d.argmax(axis=1) for d in decision]), model.predict(X))
+
+
+@pytest.mark.parametrize("as_splitter", [False, True])
+def test_chain_cv_splits_of_every_sample_restricted_to_a_links_samples(as_splitter):
+    # cv as (train, test) index pairs over the samples of fit (or a PredefinedSplit)
+    # was applied to the labelled samples of a link only: an IndexError ("index 28 is
+    # out of bounds for axis 0 with size 28") as soon as a label was missing
+    from sklearn.model_selection import KFold, PredefinedSplit
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 3))
+    Y = pd.DataFrame({"a": (X[:, 0] > 0).astype(float), "b": (X[:, 1] > 0).astype(int)})
+    Y.loc[[0, 5, 29], "a"] = np.nan
+    splits = list(KFold(3).split(X))
+    cv = PredefinedSplit(np.arange(30) // 10) if as_splitter else splits
+    chain = TaskChainClassifier(lr(), cv=cv).fit(X, Y)
+    # by hand: each fold's link fitted on the labelled samples of its training part,
+    # the held-out labelled samples get its probabilities, the unlabelled the full link's
+    labelled = Y["a"].notna().to_numpy()
+    feature = lr().fit(X[labelled], Y["a"][labelled]).predict_proba(X)[:, 1]
+    for train, test in splits:
+        train, test = train[labelled[train]], test[labelled[test]]
+        feature[test] = lr().fit(X[train], Y["a"][train]).predict_proba(X[test])[:, 1]
+    second = lr().fit(np.column_stack([X, feature]), Y["b"])
+    np.testing.assert_allclose(chain.estimators_[0][1].coef_, second.coef_)
+    with pytest.raises(ValueError, match=r"fold with the index 29, but fit has 29 samples"):
+        TaskChainClassifier(lr(), cv=splits).fit(X[:29], Y.iloc[:29])
