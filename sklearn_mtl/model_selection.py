@@ -807,10 +807,18 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
     check_row_order(X, Y)
     if method not in _PREDICT_METHODS:
         raise ValueError(f"method must be one of {list(_PREDICT_METHODS)}; got {method!r}.")
-    if not (hasattr(estimator, "fit") and hasattr(estimator, method)):
+    if not hasattr(estimator, "fit"):
         raise ValueError(
-            f"estimator ({type(estimator).__name__}) has no fit and {method}; expected an "
-            "estimator of this project, or a pipeline ending in one."
+            f"estimator ({type(estimator).__name__}) has no fit; expected an estimator of "
+            "this project, or a pipeline ending in one."
+        )
+    if not hasattr(estimator, method):
+        # scikit-learn's AttributeError, saying which of the methods the estimator has
+        # (it said "has no fit and decision_function" of an estimator that has a fit)
+        has = [m for m in _PREDICT_METHODS if hasattr(estimator, m)]
+        raise AttributeError(
+            f"{type(estimator).__name__} has no {method}, which method={method!r} calls on "
+            f"each test fold; pass one of the methods it has: {has}."
         )
     declared = _declared(estimator)
     if isinstance(declared, StructuredLabelEncoder):

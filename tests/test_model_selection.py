@@ -977,3 +977,73 @@ def test_learning_curve_incremental_says_why_its_flat_classes_are_refused():
     # as the message says: without it, the curve is drawn
     _, train, test = learning_curve(model, X, Y, cv=KFold(3), train_sizes=[0.5, 1.0])
     assert train.shape == test.shape == (2, 3)
+
+
+def test_task_scorer_keeps_the_score_request_of_the_scorer_it_wraps():
+    # make_scorer(...).set_score_request(sample_weight=True) wrapped by make_task_scorer
+    # lost its request: cross_validate then refused the weights it asks for
+    # (UnsetMetadataPassedError). The request carries over, as scikit-learn's
+    # _CurveScorer.from_scorer carries a scorer's over.
+    import sklearn
+    from sklearn.metrics import f1_score, make_scorer
+
+    from sklearn_mtl.metrics import make_task_scorer
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "x", "y"),
+                      "b": np.array(["p", "q", "r"])[np.digitize(X[:, 1], [-0.5, 0.5])]})
+    w = np.where(np.arange(60) % 3, 1.0, 3.0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = IndependentTaskClassifier(LogisticRegression().set_fit_request(
+            sample_weight=True))
+        expected = {True: [], False: []}
+        for train, test in KFold(3).split(X):
+            fold = clone(model).fit(X[train], Y.iloc[train], sample_weight=w[train])
+            for asked in (True, False):
+                expected[asked].append(f1_score(
+                    Y["b"].iloc[test], fold.predict(X[test])["b"], average="macro",
+                    sample_weight=w[test] if asked else None))
+        assert expected[True] != pytest.approx(expected[False])
+        for asked in (True, False):
+            inner = make_scorer(f1_score, average="macro").set_score_request(
+                sample_weight=asked)
+            scorer = make_task_scorer(inner, task="b")
+            got = cross_validate(model, X, Y, cv=KFold(3), scoring=scorer,
+                                 params={"sample_weight": w},
+                                 error_score="raise")["test_score"]
+            assert got == pytest.approx(expected[asked])
+            # the wrapped scorer is left as it was
+            assert inner.get_metadata_routing().score.requests == {"sample_weight": asked}
+        # a request of the task scorer's own replaces it
+        scorer = make_task_scorer(inner, task="b").set_score_request(sample_weight=True)
+        assert cross_validate(model, X, Y, cv=KFold(3), scoring=scorer,
+                              params={"sample_weight": w})["test_score"] == pytest.approx(
+            expected[True])
+
+
+def test_cross_val_predict_names_the_method_the_estimator_lacks():
+    # LabelProductClassifier has fit, but no decision_function: the error said "has no
+    # fit and decision_function; expected an estimator of this project". As
+    # scikit-learn's cross_val_predict, an AttributeError, naming the methods it has.
+    from sklearn.svm import LinearSVC
+
+    from sklearn_mtl import LabelProductClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(12, 2))
+    Y = pd.DataFrame({"a": ["x", "y"] * 6, "b": ["p", "p", "q"] * 4})
+    with pytest.raises(AttributeError, match=re.escape(
+            "LabelProductClassifier has no decision_function, which "
+            "method='decision_function' calls on each test fold; pass one of the methods "
+            "it has: ['predict', 'predict_proba', 'predict_log_proba'].")):
+        cross_val_predict(LabelProductClassifier(LogisticRegression()), X, Y, cv=KFold(2),
+                          method="decision_function")
+    with pytest.raises(AttributeError, match=re.escape(
+            "Pipeline has no predict_proba, which method='predict_proba' calls on each "
+            "test fold; pass one of the methods it has: ['predict', 'decision_function'].")):
+        cross_val_predict(make_pipeline(StandardScaler(), IndependentTaskClassifier(
+            LinearSVC())), X, Y, cv=KFold(2), method="predict_proba")
+    with pytest.raises(ValueError, match=re.escape(
+            "estimator (str) has no fit; expected an estimator of this project")):
+        cross_val_predict("model", X, Y, cv=KFold(2))

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import get_scorer
 from sklearn.metrics._scorer import _BaseScorer, _Scorer
+from sklearn.utils.metadata_routing import MetadataRequest
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples
 
@@ -398,6 +399,14 @@ class _StructuredTaskScorer(_BaseScorer):
         super().__init__(scorer._score_func, scorer._sign, dict(scorer._kwargs),
                          response_method=scorer._response_method)
         self._name, self._scorer, self._task = name, scorer, task
+        requested = getattr(scorer, "_metadata_request", None)
+        if requested is not None:
+            # what the wrapped scorer's set_score_request asks for, as scikit-learn's
+            # _CurveScorer.from_scorer carries it over (else cross_validate refused the
+            # weights it asks for: "not explicitly set as requested")
+            self._metadata_request = MetadataRequest(owner=self)
+            for param, alias in requested.score.requests.items():
+                self._metadata_request.score.add_request(param=param, alias=alias)
 
     def _accept_sample_weight(self):
         return self._scorer._accept_sample_weight()
