@@ -418,7 +418,8 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
             of their column's dtype (NaN in float and ``str`` columns, ``pd.NA`` in
             nullable ones), and in a column of objects the one it held at ``fit``
             (``None``, NaN or ``pd.NA``; where it held none or several kinds, ``pd.NA`` in
-            DataFrames and ``None`` in arrays).
+            DataFrames and ``None`` in arrays). A categorical column's categories gain
+            the task's classes they lack (declared, or opening a gate), appended.
         """
         check_is_fitted(self, "schema_")
         if not isinstance(encoded, EncodedLabels):
@@ -775,9 +776,16 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None
             )
         classes = _sorted_labels(task, list(uniques))
     unshown = [v for v in _plain(sorted(gate_values, key=repr)) if v not in classes]
+    if classes and all(isinstance(c, bool) for c in classes):
+        # bool labels: no value but False and True is one of them (a bool column's task,
+        # binary, became a multiclass one with the class 'True' or 2)
+        unshown = [v for v in unshown if isinstance(v, bool)]
     if unshown:
         try:
-            classes = _sorted_labels(task, classes + unshown) if sort else classes + unshown
+            # of the labels' type, as sorted ones are (a categorical's categories keep
+            # their order, the gate values after them)
+            ordered = _sorted_labels(task, classes + unshown)
+            classes = ordered if sort else classes + unshown
         except ValueError:  # not of the labels' type: the schema names the gate value
             pass
     if len(classes) < 2 and placeholders is not None:
@@ -1312,7 +1320,7 @@ class _ColumnsReader:
                     continue
                 original = self.by_column[task.name]
                 values, masked = self._task_column(encoded, j, task)
-                dtype = _output_dtype(self.dtypes[original], [task])
+                dtype = _with_classes(_output_dtype(self.dtypes[original], [task]), task)
                 out[original] = _restore_series(
                     values, masked, dtype, original, index, gaps.get(original, pd.NA)
                 )
@@ -1322,7 +1330,9 @@ class _ColumnsReader:
                 frame.columns = frame.columns.set_names(names)
             return frame
         columns = [self._task_column(encoded, j, t) for j, t in enumerate(schema)]
-        dtype = _output_dtype(self.dtype, schema.tasks)
+        dtype = _holding(_output_dtype(self.dtype, schema.tasks),
+                         [c for t in schema if t.kind in CLASSIFICATION_KINDS
+                          for c in t.classes])
         if self.form == "1d":
             values, masked = columns[0]
             out = _cast_array(values, masked, dtype)
@@ -1374,6 +1384,70 @@ def _output_dtype(dtype, tasks):
     if extension:
         return pd.Float64Dtype()
     return np.dtype(np.float64)
+
+
+def _with_classes(dtype, task):
+    """A categorical ``dtype`` with the classes of ``task`` its categories lack appended
+    (in the classes' order; an ordered one stays ordered): a class declared, or opening a
+    gate, that no category of the fitted column holds (``partial_fit``'s first batch
+    lacked it) is decoded as itself, not as NaN. Any other dtype as it is."""
+    if task.kind not in CLASSIFICATION_KINDS:
+        return dtype
+    if not isinstance(dtype, pd.CategoricalDtype):
+        return _holding(dtype, task.classes)
+    categories = dtype.categories
+    extra = [c for c in _plain(task.classes) if c not in categories]
+    if not extra:
+        return dtype
+    return pd.CategoricalDtype(list(categories) + extra, ordered=dtype.ordered)
+
+
+def _holding(dtype, classes):
+    """``dtype``, the fitted dtype of a column of integers, bools or numpy text, or where
+    it cannot hold each of ``classes`` exactly the one of its family that can: an
+    ``int8`` column whose declared classes hold 300 (it wrapped to 44), an unsigned one
+    -1 (255), an integer one 2.5 (cut to 2), a bool one 2 (True), a class beyond
+    ``uint64``, a ``<U2`` array the class ``'yes'`` (cut to ``'ye'``). A
+    nullable dtype stays nullable (``Int8`` -> ``Int16``), an Arrow one Arrow; ``object``
+    where no number dtype holds them. Any other dtype as it is."""
+    twin = _numpy_twin(dtype)
+    if twin is None or twin.kind not in "biuUS":
+        return dtype
+    classes = _plain(classes)
+    if twin.kind in "US":  # numpy text of a fixed width: 'yes' was cut to 'ye' in <U2
+        kind = str if twin.kind == "U" else bytes
+        if not all(isinstance(c, kind) for c in classes):
+            return np.dtype(object)
+        width = max((len(c) for c in classes), default=0)
+        return dtype if width <= twin.itemsize // (4 if twin.kind == "U" else 1) else (
+            np.dtype(f"{twin.kind}{width}"))
+    if twin.kind == "b":
+        if all(isinstance(c, numbers.Number) and c in (0, 1) for c in classes):
+            return dtype  # False/True, 0/1: bools hold them
+        needed = np.dtype(object)
+    elif not all(isinstance(c, numbers.Integral)
+                 or (isinstance(c, numbers.Real) and np.isfinite(float(c))) for c in classes):
+        needed = np.dtype(object)
+    elif not all(isinstance(c, numbers.Integral) or float(c).is_integer() for c in classes):
+        needed = np.dtype(np.float64)
+    else:
+        low, high = min(int(c) for c in classes), max(int(c) for c in classes)
+        kinds = "u" if twin.kind == "u" and low >= 0 else "i"
+        # the column's own dtype, else the narrowest wider one of its family that holds them
+        holding = [np.dtype(f"{k}{size}") for k in dict.fromkeys((twin.kind, kinds))
+                   for size in (1, 2, 4, 8) if size >= twin.itemsize]
+        needed = next((d for d in holding if np.iinfo(d).min <= low and high <= np.iinfo(d).max),
+                      np.dtype(object))
+    if needed == twin:
+        return dtype
+    if isinstance(dtype, np.dtype) or needed.kind == "O":
+        return needed
+    if isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        return pd.ArrowDtype(pa.from_numpy_dtype(needed))
+    family = {"i": "Int", "u": "UInt", "f": "Float"}[needed.kind]  # Int8 -> Int16 ...
+    return pd.api.types.pandas_dtype(f"{family}{8 * needed.itemsize}")
 
 
 def _cast_array(values, masked, dtype):
@@ -1696,13 +1770,24 @@ class _GroupsReader:
                     f"Y has shape {arr.shape}; expected a multi-hot matrix of shape "
                     f"(n_samples, {self.width})."
                 )
-            values = np.asarray(arr, dtype=float)
+            values = _as_floats(arr)
             bad = ~((values == 0) | (values == 1))
             if bad.any():
                 row, col = np.argwhere(bad)[0]
+                value = arr[row, col]
+                where = f"in row {row}, column {col}"
+                if self.form == "frame":
+                    where += f" ({self.columns[col]!r})"
+                if _is_missing(value):
+                    # (a nullable column's pd.NA was a bare TypeError from float())
+                    raise ValueError(
+                        f"The multi-hot matrix has a missing value ({value!r}) {where}; "
+                        "expected 0 or 1. A group whose label is unknown has 0 in each of "
+                        "its columns, and missing_groups='mask' masks it."
+                    )
+                shown = value if np.isnan(values[row, col]) else values[row, col].item()
                 raise ValueError(
-                    f"The multi-hot matrix has value {values[row, col].item()!r} in row {row}, "
-                    f"column {col}; expected 0 or 1."
+                    f"The multi-hot matrix has value {shown!r} {where}; expected 0 or 1."
                 )
             outside = np.ones(self.width, dtype=bool)
             outside[list(self.position.values())] = False
@@ -1742,6 +1827,19 @@ class _GroupsReader:
             return pd.DataFrame(hot, columns=self.columns).astype(getattr(self, "dtypes", np.int64))
         hot = hot.astype(getattr(self, "dtype", np.int64), copy=False)
         return _as_sparse(hot, getattr(self, "sparse", None))
+
+
+def _as_floats(arr):
+    """A multi-hot matrix as floats, NaN where a value is missing or no number (text
+    such as ``"x"``), which the caller names: ``float()`` raised a bare TypeError on
+    ``pd.NA`` (a nullable or polars column with a gap), a ValueError without the row on
+    text."""
+    try:
+        return np.asarray(arr, dtype=float)
+    except (TypeError, ValueError):
+        flat = pd.Series(np.asarray(arr, dtype=object).ravel())
+        read = pd.to_numeric(flat, errors="coerce")
+        return read.to_numpy(dtype=float, na_value=np.nan).reshape(arr.shape)
 
 
 def _reads_as_label_sets(Y):

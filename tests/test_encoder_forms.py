@@ -424,3 +424,118 @@ def test_task_columns_given_as_a_set_are_sorted_in_every_process():
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              env={**os.environ, "PYTHONHASHSEED": str(seed)}, check=True)
         assert out.stdout.strip() == "['beach', 'dog', 'sunset']"
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+def test_a_class_that_no_category_holds_is_decoded_as_itself(ordered):
+    # A class declared (partial_fit's first batch lacked it) or opening a gate, that the
+    # fitted categorical column has no category for, was decoded as NaN: a prediction of
+    # it was silently lost, and its gated child's label shown under a missing parent.
+    Y = pd.DataFrame({
+        "car": pd.Categorical(["yes", "no", "yes"], categories=["no", "yes"], ordered=ordered),
+        "color": ["red", None, "blue"],
+    })
+    tasks = [Task("car", classes=["no", "yes", "maybe"]),
+             Task("color", gate=("car", {"yes", "maybe"}))]
+    enc = StructuredLabelEncoder(tasks=tasks).fit(Y)
+    encoded = enc.transform(Y)
+    # the categories are the classes, whichever a batch of predictions holds (batches
+    # concatenate as one categorical)
+    expected = Y.assign(car=Y["car"].cat.add_categories(["maybe"]))
+    pd.testing.assert_frame_equal(enc.inverse_transform(encoded), expected)
+    encoded.codes[0, 0] = 2  # "maybe"
+    out = enc.inverse_transform(encoded)
+    assert out["car"].tolist() == ["maybe", "no", "yes"]
+    assert list(out["car"].cat.categories) == ["no", "yes", "maybe"]
+    assert out["car"].cat.ordered == ordered
+    # a gate value is a class of its parent even where no category holds it
+    enc = StructuredLabelEncoder(tasks=[Task("car"), tasks[1]]).fit(Y)
+    assert enc.classes_[0].tolist() == ["no", "yes", "maybe"]
+    encoded = enc.transform(Y)
+    encoded.codes[2, 0] = 2
+    assert enc.inverse_transform(encoded)["car"].tolist() == ["yes", "no", "maybe"]
+
+
+@pytest.mark.parametrize(
+    "dtype, extra, out_dtype",
+    [
+        ("int8", 300, np.dtype("int16")),  # wrapped to 44
+        ("uint8", -1, np.dtype("int8")),  # wrapped to 255
+        ("int64", 2.5, np.dtype("float64")),  # cut to 2
+        ("Int8", 300, pd.Int16Dtype()),  # OverflowError with a gap
+        ("UInt8", -1, pd.Int8Dtype()),
+        ("int8[pyarrow]", 2.5, "double[pyarrow]"),  # cut to 2
+    ],
+)
+def test_a_declared_class_the_fitted_integer_dtype_cannot_hold_is_decoded_exactly(
+    dtype, extra, out_dtype
+):
+    # Classes declared beyond what a batch shows (partial_fit, a CSV chunk whose ratings
+    # are all whole, a downcast column): the fitted dtype wrapped or cut the class.
+    Y = pd.DataFrame({"a": pd.array([1, 2, 1], dtype=dtype)})
+    enc = StructuredLabelEncoder(tasks=[Task("a", classes=[1, 2, extra])]).fit(Y)
+    encoded = enc.transform(Y)
+    encoded.codes[0, 0] = 2
+    out = enc.inverse_transform(encoded)["a"]
+    assert out.tolist() == [extra, 2, 1] and out.dtype == out_dtype
+    encoded.codes[2, 0] = MISSING  # a gap: crashed (OverflowError, TypeError)
+    out = enc.inverse_transform(encoded)["a"]
+    assert out.tolist()[:2] == [extra, 2] and pd.isna(out.iloc[2])
+    # a 1-D y and a 2-D array too
+    y = np.array([1, 2, 1], dtype=np.int8)
+    enc = StructuredLabelEncoder(tasks=[Task("y", classes=[1, 2, 300])]).fit(y)
+    encoded = enc.transform(y)
+    encoded.codes[0, 0] = 2
+    assert enc.inverse_transform(encoded).tolist() == [300, 2, 1]
+    enc = StructuredLabelEncoder(tasks=[Task("a", classes=[1, 2, 300]), Task("b")])
+    encoded = enc.fit_transform(np.column_stack([y, y]))
+    encoded.codes[0, 0] = 2
+    assert enc.inverse_transform(encoded)[0].tolist() == [300, 1]
+    # what the dtype holds keeps it: the round trip is exact
+    enc = StructuredLabelEncoder(tasks=[Task("a", classes=[0, 1, 2])]).fit(Y)
+    pd.testing.assert_frame_equal(enc.inverse_transform(enc.transform(Y)), Y)
+
+
+def test_groups_multi_hot_with_a_gap_or_text_names_the_row_and_column():
+    # A nullable (Int64, boolean) or polars multi-hot frame with a gap failed with
+    # float()'s bare TypeError ("not 'NAType'"); text with numpy's ValueError, no row.
+    frame = pd.DataFrame(MULTI_HOT, columns=list("abcde")).astype("Int64")
+    frame.iloc[1, 2] = pd.NA
+    enc = StructuredLabelEncoder.from_groups({"A": ["a", "b"], "B": ["c", "d", "e"]},
+                                             missing_groups="mask")
+    missing = r"missing value \(<NA>\) in row 1, column 2 \('c'\); expected 0 or 1\. A group"
+    with pytest.raises(ValueError, match=missing):
+        enc.fit(frame)
+    with pytest.raises(ValueError, match=missing):
+        enc.fit(frame.astype("boolean"))
+    matrix = MULTI_HOT.astype(object)
+    matrix[1, 2] = None
+    with pytest.raises(ValueError, match=r"missing value \(None\) in row 1, column 2; exp"):
+        StructuredLabelEncoder.from_groups(GROUPS).fit(matrix)
+    matrix[1, 2] = "x"
+    with pytest.raises(ValueError, match=r"has value 'x' in row 1, column 2; expected 0 or 1"):
+        StructuredLabelEncoder.from_groups(GROUPS).fit(matrix)
+    # as the error says: a group whose label is unknown has 0s, masked
+    frame.iloc[1, 2] = 0
+    assert enc.fit_transform(frame).codes.tolist() == [[0, 1], [1, -1]]
+
+
+def test_a_declared_class_wider_than_the_fitted_numpy_text_is_decoded_whole():
+    # partial_fit's first batch np.array(["no", "no"]) is <U2: a prediction of the
+    # declared class "yes" came back cut to "ye" (in a 2-D array too; bytes alike).
+    y = np.array(["no", "no", "no"])
+    enc = StructuredLabelEncoder(tasks=[Task("y", classes=["no", "yes"])]).fit(y)
+    encoded = enc.transform(y)
+    encoded.codes[0, 0] = 1
+    out = enc.inverse_transform(encoded)
+    assert out.tolist() == ["yes", "no", "no"] and out.dtype == np.dtype("<U3")
+    Y = np.array([["no", "x"], ["no", "y"]])
+    enc = StructuredLabelEncoder(tasks=[Task("a", classes=["no", "yes"]), Task("b")]).fit(Y)
+    encoded = enc.transform(Y)
+    encoded.codes[0, 0] = 1
+    assert enc.inverse_transform(encoded).tolist() == [["yes", "x"], ["no", "y"]]
+    y = np.array([b"no", b"no"])
+    enc = StructuredLabelEncoder(tasks=[Task("y", classes=[b"no", b"yes"])]).fit(y)
+    encoded = enc.transform(y)
+    encoded.codes[0, 0] = 1
+    assert enc.inverse_transform(encoded).tolist() == [b"yes", b"no"]

@@ -1,6 +1,7 @@
 """Tests of Task and Schema: declarations, validation, gate order and gate application."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -383,3 +384,33 @@ def test_label_where_gate_is_off_error_tells_an_estimator_how_to_mask_it():
     assert model.classes_[1].tolist() == ["blue", "red"]  # "n/a" is no class
     pred = model.predict(X)
     assert pred["color"].isna().tolist() == (pred["car"] == "no").tolist()
+
+
+@pytest.mark.parametrize("gated_labels", ["raise", "mask"])
+@pytest.mark.parametrize(
+    "parent, value, classes",
+    [
+        (pd.array([True, False, True], dtype="boolean"), "True", [False, True]),
+        (np.array([True, False, True]), 2, [False, True]),
+        (pd.Categorical(["yes", "no", "yes"]), 1, ["no", "yes"]),
+    ],
+)
+def test_a_gate_value_of_another_type_is_no_class_of_a_bool_or_categorical_parent(
+    gated_labels, parent, value, classes
+):
+    """A gate value of another type than a bool or categorical parent's labels (the
+    string 'True' of a config file) became a class of the parent: the binary task
+    turned multiclass, [False, True, 'True'], and its child was gated off everywhere.
+    As for a parent of other labels, the schema now names the gate value."""
+    from sklearn_mtl import StructuredLabelEncoder
+
+    Y = pd.DataFrame({"car": parent, "color": ["red", None, "blue"]})
+    tasks = [Task("car"), Task("color", gate=("car", {value, classes[1]}))]
+    with pytest.raises(ValueError, match=rf"gated on 'car' = {value!r}, which is not among "
+                                         rf"'car''s classes {re.escape(repr(classes))}"):
+        StructuredLabelEncoder(tasks, gated_labels=gated_labels).fit(Y)
+    # a value of the labels' type that no row shows is still a class
+    tasks = [Task("car"), Task("color", gate=("car", {classes[1], "maybe"}))]
+    if not isinstance(classes[0], bool):
+        enc = StructuredLabelEncoder(tasks, gated_labels=gated_labels).fit(Y)
+        assert enc.classes_[0].tolist() == ["no", "yes", "maybe"]
