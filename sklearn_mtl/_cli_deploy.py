@@ -381,6 +381,25 @@ class DeployInputError(Exception):
     """An error in a deployment command's input: printed without traceback, exit status 2."""
 
 
+#: The suffixes of JSON files, which the commands do not read (read as CSV, a JSON
+#: file's text gave a column per key and value, and a message listing them all).
+_JSON = (".json", ".jsonl", ".ndjson", ".geojson")
+
+
+def check_not_json(path, what, error=ValueError):
+    """Raise ``error`` where ``path`` is a JSON file (by its suffix): the commands read
+    CSV, Parquet and Excel files; the message says how to convert it."""
+    suffix = Path(path).suffix.lower()
+    if suffix in _JSON:
+        lines = ", lines=True" if suffix in (".jsonl", ".ndjson") else ""
+        raise error(
+            f"{what} is a JSON file ({suffix}), which the command does not read; expected "
+            "a CSV file, a Parquet file (.parquet, .pq) or an Excel workbook (.xlsx). "
+            f"Convert it first, e.g. pd.read_json({str(path)!r}{lines}).to_parquet("
+            f"{str(Path(path).with_suffix('.parquet'))!r})."
+        )
+
+
 # ------------------------------------------------------------------------ output files
 def same_file(a, b):
     """Whether the paths ``a`` and ``b`` name one file: the same path once resolved
@@ -480,8 +499,11 @@ def _add_trust(parser):
                         "load(trusted=...)); repeatable")
 
 
-def load_model(path, trusted=()):
-    """(model, final step with the schema) from a saved file; input errors as exit 2."""
+def load_model(path, trusted=(), predicting=True):
+    """(model, final step with the schema) from a saved file; input errors as exit 2.
+    With ``predicting`` (``predict``, ``export``), a model whose final step predicts
+    nothing (a ``StructuredLabelEncoder``, a ``TaskFeatureSelector``, which hold the
+    tasks too) is one; ``info`` describes them."""
     from . import UnsafeModelFileError, load
 
     path = Path(path)
@@ -496,6 +518,12 @@ def load_model(path, trusted=()):
         raise DeployInputError(
             f"MODEL {str(path)!r} holds an unfitted or non-predicting "
             f"{type(final).__name__}; save a fitted estimator or pipeline."
+        )
+    if predicting and not hasattr(final, "predict_encoded"):
+        raise DeployInputError(
+            f"MODEL {str(path)!r} holds a fitted {type(final).__name__}, which knows "
+            "the tasks but predicts nothing; save a fitted estimator that predicts (a "
+            "MultiTaskClassifier, a baseline, or a pipeline ending in one)."
         )
     return model, final
 
@@ -518,6 +546,27 @@ def text_columns(model):
     network's preprocessing compares ``str()`` spellings, so its columns are all read as
     text). Empty where no such step is found (the file is then read as ``read_csv``
     guesses)."""
+    return list(_text_categories_of(model))
+
+
+def literal_cells(model):
+    """``{column: cells}``: for each column that ``model`` reads as text (see
+    :func:`text_columns`), the cells that ``read_csv`` and ``read_excel`` read as
+    missing by default (``NA``, ``None``, ``null``, ``N/A``...) but that the model
+    learned as categories of that column: a region ``NA``, a kind ``None``, which a
+    frame fitted in Python held as text. They are read as that text, not as gaps (an
+    empty cell stays a gap)."""
+    cells = {}
+    for column, categories in _text_categories_of(model).items():
+        learned = {v for v in categories if isinstance(v, str)} & (set(_NA_CELLS) - {""})
+        if learned:
+            cells[column] = sorted(learned)
+    return cells
+
+
+def _text_categories_of(model):
+    """``{column: categories}`` of the columns that :func:`text_columns` names, each
+    with the categories its one-hot encoder learned."""
     step = model
     while True:  # down to the step that reads the file's columns
         if hasattr(step, "steps"):
@@ -530,7 +579,7 @@ def text_columns(model):
             break
     names = getattr(step, "feature_names_in_", None)
     if names is None:
-        return []
+        return {}
     if hasattr(step, "categorical_columns_"):  # the network's TabularPreprocessor
         encoded = [(step.one_hot_, names[step.categorical_columns_])]
         spelled = True  # it compares the str() spellings of the values
@@ -539,11 +588,11 @@ def text_columns(model):
                    for _, transformer, columns in step.transformers_]
         spelled = False  # a OneHotEncoder compares the values themselves
     else:
-        return []
-    return [str(c) for encoder, columns in encoded if encoder is not None
+        return {}
+    return {str(c): list(categories) for encoder, columns in encoded if encoder is not None
             for c, categories in zip(columns, encoder.categories_)
             if not {str(v) for v in categories} <= _BOOL_CATEGORIES
-            and (spelled or _text_categories(categories))]
+            and (spelled or _text_categories(categories))}
 
 
 def _text_categories(categories):
@@ -641,7 +690,8 @@ def check_encoding(encoding, option="--encoding"):
     return encoding
 
 
-def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=()):
+def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(),
+                 literal=None):
     """(total rows or None, iterator of DataFrames) of a CSV or Parquet file, or of a
     CSV on standard input where ``path`` is ``"-"``; a CSV in ``encoding`` where given.
     The columns named in ``text`` (see :func:`text_columns`) are read from a CSV as
@@ -654,7 +704,11 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
     cell ``"007"`` stays ``"007"`` (``read_excel`` reads it as the number 7 otherwise)
     and a number or a date stays one. A name of ``unique``
     (the columns the command reads) that the header row of a CSV file or a workbook
-    holds twice is an error (see :func:`check_unique_names`)."""
+    holds twice is an error (see :func:`check_unique_names`). ``literal`` (see
+    :func:`literal_cells`), ``{column: cells}``: cells of a CSV file or a workbook that
+    are read as that text in that column, not as the gaps ``read_csv`` and
+    ``read_excel`` read them as by default."""
+    literal = literal or {}
     if str(path) == STDIO:
         stream = _stdin_text(encoding)
         try:
@@ -670,10 +724,11 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
             check_unique_names(header_cells("".join(head), _lines_format(head)),
                                "DATA '-'", unique, DeployInputError)
         return _csv_batches(_Rejoined(head, stream), "-", batch_size, _lines_format(head),
-                            text, verbatim, head="".join(head))
+                            text, verbatim, head="".join(head), literal=literal)
     path = Path(path)
     if not path.is_file():
         raise DeployInputError(f"DATA {str(path)!r}: no such file.")
+    check_not_json(path, f"DATA {str(path)!r}", DeployInputError)
     if path.suffix.lower() in _EXCEL:
         if unique:
             check_unique_names(header_cells(path, excel=True), f"DATA {str(path)!r}",
@@ -681,8 +736,15 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
         try:  # read_excel turns a text cell "007" into 7, as read_csv would: the
             # model's categories are read as text, as from a CSV file; the id column's
             # cells as the workbook types them (as str, its numbers and dates were text)
+            gaps = {}
+            if literal:  # the default gaps, less the model's categories
+                header = read_workbook(path, f"DATA {str(path)!r}", nrows=0).columns
+                gaps = {"keep_default_na": False, "na_values": {
+                    c: sorted(set(_NA_CELLS) - set(literal.get(str(c), ())))
+                    for c in header}}
             workbook = read_workbook(path, f"DATA {str(path)!r}", dtype={
-                **dict.fromkeys(verbatim, object), **dict.fromkeys(text, str)} or None)
+                **dict.fromkeys(verbatim, object), **dict.fromkeys(text, str)} or None,
+                **gaps)
             frame = read_missing_marks(workbook, skip=verbatim, text=text)[0]
         except ValueError as exc:
             raise DeployInputError(str(exc)) from None
@@ -711,7 +773,8 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
     if unique:
         check_unique_names(header_cells(path, options), f"DATA {str(path)!r}", unique,
                            DeployInputError)
-    return _csv_batches(path, str(path), batch_size, options, text, verbatim)
+    return _csv_batches(path, str(path), batch_size, options, text, verbatim,
+                        literal=literal)
 
 
 try:  # the cells read_csv reads as missing by default ("", "NA", "null"...)
@@ -726,13 +789,16 @@ _STDIN_UTF8 = ("Standard input is read as UTF-8: give its encoding (--encoding c
                "or the file's path instead (read in its own encoding).")
 
 
-def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=None):
+def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=None,
+                 literal=None):
     """(None, iterator of DataFrames) of the CSV ``source`` (a path or a text stream,
     whose first lines are ``head``), named ``name`` in errors; the columns named in
     ``text`` read as text (``str``), not as the numbers a batch of codes such as
     ``"01"`` would otherwise give, those named in ``verbatim`` as text with no gap (no
-    cell read as missing: ``""`` and ``NA`` as written), the others as ``read_csv``
-    reads them."""
+    cell read as missing: ``""`` and ``NA`` as written), the cells of ``literal``
+    (``{column: cells}``) as text in their column, the others as ``read_csv`` reads
+    them."""
+    literal = literal or {}
     def unreadable(exc):
         hint = ""
         if isinstance(exc, UnicodeDecodeError):  # a UTF-16 file read as UTF-8, say
@@ -745,11 +811,13 @@ def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=N
                          DeployInputError)
     reader, gaps = None, {}
     try:
-        if verbatim:  # the gaps read_csv reads by default, in every other column
+        if verbatim or literal:  # the gaps read_csv reads by default, in every other
+            # column, less the cells a column's categories hold
             header = pd.read_csv(source if head is None else io.StringIO(head), nrows=0,
                                  **options).columns
             gaps = {"keep_default_na": False, "na_values": {
-                c: _NA_CELLS for c in header if c not in verbatim}}
+                c: sorted(set(_NA_CELLS) - set(literal.get(str(c), ())))
+                for c in header if c not in verbatim}}
         reader = pd.read_csv(source, chunksize=batch_size,
                              dtype={**dict.fromkeys(text, str), **dict.fromkeys(verbatim, str)},
                              **gaps, **options, **EXACT_FLOATS)
@@ -987,6 +1055,12 @@ class _Writer:
         self.parquet = suffix in _PARQUET
         self.excel = suffix in _EXCEL
         self.parts, self.first = [], True
+        if suffix in _JSON:  # else a CSV file under a JSON file's name
+            raise DeployInputError(
+                f"--out {str(self.path)!r}: predictions are written as .csv, .parquet or "
+                f".xlsx files, not as {suffix}; write one of these (pd.read_csv(...)"
+                ".to_json(...) converts a CSV file)."
+            )
         if suffix in _EXCEL and suffix != ".xlsx":
             raise DeployInputError(
                 f"--out {str(self.path)!r}: predictions are written as .xlsx workbooks, "
@@ -1144,6 +1218,7 @@ def predict_command(args):
     verbatim = [args.id_column] if args.id_column not in (None, *features) else []
     total, batches = read_batches(args.data, args.batch_size, encoding,
                                   text=text_columns(model), verbatim=verbatim,
+                                  literal=literal_cells(model),
                                   unique=[*features, *([args.id_column] if args.id_column
                                                        else [])])
     with _closed_after(batches):  # the data file, read to its end or not
@@ -1203,7 +1278,9 @@ def _predict_batches(args, model, final, total, batches):
                 if not writer.parquet:
                     predictions = spell_not_applicable(predictions, final)
                 if args.id_column is not None:
-                    predictions.insert(0, args.id_column, chunk[args.id_column].to_numpy())
+                    # its values and dtype: to_numpy() turns nullable integers with a
+                    # gap into floats (id 7 as 7.0, a 64-bit id rounded)
+                    predictions.insert(0, args.id_column, chunk[args.id_column].array)
                 writer.write(predictions)
                 n_rows += len(chunk)
                 bar.update(len(chunk))
@@ -1225,7 +1302,8 @@ def export_command(args):
     model, final = load_model(args.model, args.trust)
     sample = None
     if args.sample is not None:
-        _, batches = read_batches(args.sample, 256, text=text_columns(model))
+        _, batches = read_batches(args.sample, 256, text=text_columns(model),
+                                  literal=literal_cells(model))
         with _closed_after(batches):  # one chunk is enough
             chunk = next(iter(batches), None)
         if chunk is None or not len(chunk):
@@ -1320,7 +1398,7 @@ def _training_samples(final):
 
 
 def info_command(args):
-    model, final = load_model(args.model, args.trust)
+    model, final = load_model(args.model, args.trust, predicting=False)
     info = model_info(model, final, _manifest(args.model))
     if args.json:
         print(json.dumps(info, indent=1, default=str))
@@ -1361,4 +1439,5 @@ def info_command(args):
 
 
 __all__ = ["DeployInputError", "add_deploy_parsers", "check_id_column", "feature_columns",
-           "load_model", "model_info", "prediction_frame", "read_batches", "text_columns"]
+           "literal_cells", "load_model", "model_info", "prediction_frame", "read_batches",
+           "text_columns"]

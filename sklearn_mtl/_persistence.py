@@ -1224,9 +1224,14 @@ class _Reader:
             return False
         module, _, name = dotted.rpartition(".")
         try:
-            return isinstance(getattr(importlib.import_module(module), name), type)
+            cls = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError):
             return False
+        # a class that scikit-learn defines there, as skops names one (by its
+        # __module__): a module's imports (sklearn.callback._transport.Connection, which is
+        # multiprocessing's, closes the file descriptor its state names once collected)
+        # would reach classes of any library
+        return isinstance(cls, type) and (cls.__module__, cls.__name__) == (module, name)
 
 
 #: Arrow types that a spec (see ``_arrow_type_spec``) builds from their parameters,

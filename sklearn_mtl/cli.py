@@ -395,6 +395,7 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
         EXACT_FLOATS,
         MISSING_MARK,
         check_encoding,
+        check_not_json,
         check_nul_header,
         check_unique_names,
         csv_format,
@@ -408,6 +409,7 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
     except ValueError as exc:
         raise CLIError(str(exc)) from None
     labels = labels or _LabelReading()
+    check_not_json(path, f"--data {str(path)!r}", CLIError)
     if path.suffix.lower() in _PARQUET and labels.given:
         raise CLIError(
             f"{', '.join(labels.given)} read the cells of a CSV file or a workbook; --data "

@@ -2713,3 +2713,117 @@ def test_info_on_a_baseline_gives_its_width_without_a_shape_of_unknown_rows(
     assert ("Training data: 3 features (the model does not record its number of training "
             "rows)") in lines
     assert not any("(?," in line for line in lines)
+
+
+def test_categories_spelled_like_pandas_gaps_are_read_as_the_model_learned_them(
+        tmp_path, monkeypatch, capsys):
+    # a model fitted in Python on a text column holding "NA" (a region) and "None" (a
+    # kind), saved and applied to X.to_csv(): predict read those cells as gaps, a
+    # category the model never saw, and silently predicted other labels
+    import io
+
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from sklearn_mtl import IndependentTaskClassifier, save
+
+    X = pd.DataFrame({"a": [0.1, -0.2, 0.3, -0.4, 0.5, -0.6] * 4,
+                      "region": ["NA", "EU", "None", "NA", "EU", "None"] * 4})
+    Y = pd.DataFrame({"t": X["region"].map({"NA": "x", "EU": "y", "None": "z"}),
+                      "u": np.where(X["a"] > 0, "p", "q")})
+    encode = ColumnTransformer([("c", OneHotEncoder(handle_unknown="ignore"), ["region"])],
+                               remainder="passthrough")
+    model = make_pipeline(encode, IndependentTaskClassifier(LogisticRegression()))
+    model.fit(X, Y)
+    expected = model.predict(X)["t"].tolist()
+    assert expected == Y["t"].tolist()
+    save(model, tmp_path / "m.mtl")
+    data = tmp_path / "new.csv"
+    X.to_csv(data, index=False)
+    out = tmp_path / "p.csv"
+    assert cli.main(["predict", str(tmp_path / "m.mtl"), str(data), "--out", str(out),
+                     "--quiet"]) == 0
+    assert pd.read_csv(out)["t"].tolist() == expected
+    monkeypatch.setattr("sys.stdin", io.StringIO(data.read_text()))
+    assert cli.main(["predict", str(tmp_path / "m.mtl"), "-", "--out", "-", "--quiet"]) == 0
+    assert pd.read_csv(io.StringIO(capsys.readouterr().out))["t"].tolist() == expected
+    # an empty cell is still a gap: the category the encoder never saw
+    data.write_text("a,region\n0.1,\n0.2,NA\n")
+    assert cli.main(["predict", str(tmp_path / "m.mtl"), str(data), "--out", str(out),
+                     "--quiet", "--proba"]) == 0
+    got = pd.read_csv(out)
+    assert got["t"].iloc[1] == "x"
+    assert got["t_proba_x"].iloc[0] < got["t_proba_x"].iloc[1]
+
+
+def test_a_parquet_id_column_of_nullable_integers_keeps_its_ids(tmp_path, capsys):
+    # --id-column copied with to_numpy(): a Parquet column of nullable integers with a
+    # gap came out as floats, id 7 as "7.0" and a 64-bit id rounded to another id
+    pytest.importorskip("pyarrow")
+    x = np.array([0.5, -0.5, 1.5, -1.5, 0.25, -0.25])
+    _, model = _fit_sign_of_x(tmp_path, x, "--model", "independent")
+    ids = pd.array([7, None, 2 ** 62 + 1, 3, 4, 5], dtype="Int64")
+    data = tmp_path / "new.parquet"
+    pd.DataFrame({"x": x, "id": ids}).to_parquet(data, index=False)
+    out = tmp_path / "p.parquet"
+    assert cli.main(["predict", str(model), str(data), "--out", str(out), "--id-column", "id",
+                     "--batch-size", "4", "--quiet"]) == 0
+    got = pd.read_parquet(out)["id"]
+    assert str(got.dtype) == "Int64" and got.isna().tolist() == [False, True] + [False] * 4
+    assert got.dropna().tolist() == [7, 2 ** 62 + 1, 3, 4, 5]
+    assert cli.main(["predict", str(model), str(data), "--out", "-", "--id-column", "id",
+                     "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines] == [
+        "id", "7", "", str(2 ** 62 + 1), "3", "4", "5"]
+
+
+def test_predict_and_export_refuse_a_saved_step_that_predicts_nothing(tmp_path, capsys):
+    # a StructuredLabelEncoder or a TaskFeatureSelector (which save() stores and which hold
+    # the tasks) given as MODEL: predict and export ended in an AttributeError traceback
+    import sklearn_mtl
+    from sklearn_mtl import StructuredLabelEncoder, TaskFeatureSelector
+
+    X = pd.DataFrame({"a": [0.0, 1, 2, 3, 4, 5], "b": [1.0, 0, 1, 0, 1, 0]})
+    Y = pd.DataFrame({"t": list("xxyyxy"), "u": list("pqpqpq")})
+    data = tmp_path / "x.csv"
+    X.to_csv(data, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = [StructuredLabelEncoder().fit(Y), TaskFeatureSelector().fit(X, Y)]
+    for step in fitted:
+        name = type(step).__name__
+        model = sklearn_mtl.save(step, tmp_path / f"{name}.mtl")
+        assert cli.main(["predict", str(model), str(data), "--out", "-", "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert f"holds a fitted {name}, which knows the tasks but predicts nothing" in err
+        assert cli.main(["export", str(model), "--onnx", str(tmp_path / "m.onnx")]) == 2
+        assert "predicts nothing" in capsys.readouterr().err
+        assert not (tmp_path / "m.onnx").exists()
+        assert cli.main(["info", str(model)]) == 0  # its tasks are worth describing
+        assert "Tasks (2):" in capsys.readouterr().out
+
+
+def test_a_json_file_is_named_as_one_not_read_as_csv(tmp_path, capsys):
+    # a JSON (lines) file was read as a CSV: its keys and values became columns, and the
+    # error listed them all as columns the model did not know (or as repeated names);
+    # --out predictions.json got a CSV file under a JSON file's name
+    x = np.array([0.5, -0.5, 1.5, -1.5])
+    data, model = _fit_sign_of_x(tmp_path, x, "--model", "independent")
+    rows = pd.read_csv(data)
+    for name, lines in (("new.json", False), ("new.jsonl", True)):
+        path = tmp_path / name
+        rows.to_json(path, orient="records", lines=lines)
+        assert cli.main(["predict", str(model), str(path), "--out", "-", "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert f"DATA {str(path)!r} is a JSON file" in err and "lacks" not in err
+        assert ("lines=True" in err) is lines
+        assert cli.main(["fit", "--data", str(path), "--targets", "y", "--out",
+                         str(tmp_path / "j.mtl"), "--quiet"]) == 2
+        assert f"--data {str(path)!r} is a JSON file" in capsys.readouterr().err
+    out = tmp_path / "p.json"
+    assert cli.main(["predict", str(model), str(data), "--out", str(out), "--quiet"]) == 2
+    assert "predictions are written as .csv, .parquet or .xlsx" in capsys.readouterr().err
+    assert not out.exists()

@@ -1456,3 +1456,58 @@ def test_a_damaged_polars_table_is_refused_as_an_unsafe_file(tmp_path):
     _rewrite(path, "estimator.json", json.dumps(tree).encode())
     with pytest.raises(UnsafeModelFileError, match="polars table"):
         load(path)
+
+
+class _HoldsAHandle:
+    """A plain object whose state is that of a multiprocessing ``Connection``."""
+
+
+def test_a_skops_member_naming_a_class_through_a_scikit_learn_modules_imports(tmp_path):
+    # a skops member naming sklearn.callback._transport.Connection (multiprocessing's
+    # class, which that module imports) was trusted as a scikit-learn class: load built
+    # it from the file's state, and once collected it closed the file descriptor the
+    # file named, in the loading process
+    import gc
+    import importlib
+
+    import skops.io as sio
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    candidates = [("sklearn.callback._transport", "Connection"),
+                  ("sklearn.datasets._base", "Path"), ("sklearn.datasets._lfw", "Memory")]
+    for module, name in candidates:
+        try:
+            found = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+        if isinstance(found, type) and not found.__module__.startswith("sklearn"):
+            break
+    else:
+        pytest.skip("no scikit-learn module of this version imports such a class")
+    X, Y, tasks = car_data(n=20)
+    model = make_pipeline(StandardScaler(), IndependentTaskClassifier(LogisticRegression(),
+                                                                      tasks=tasks)).fit(X, Y)
+    path = save(model, tmp_path / "m.mtl")
+    fd = os.open(tmp_path / "victim.txt", os.O_CREAT | os.O_WRONLY)
+    try:
+        state = _HoldsAHandle()
+        state._handle, state._readable, state._writable = fd, True, True
+        with zipfile.ZipFile(io.BytesIO(sio.dumps(state))) as zf:
+            members = {n: zf.read(n) for n in zf.namelist()}
+        schema = json.loads(members["schema.json"])
+        schema["__module__"], schema["__class__"] = module, name
+        members["schema.json"] = json.dumps(schema).encode()
+        crafted = io.BytesIO()
+        with zipfile.ZipFile(crafted, "w") as zf:
+            for n, data in members.items():
+                zf.writestr(n, data)
+        with zipfile.ZipFile(path) as zf:
+            scaler = min(n for n in zf.namelist() if n.startswith("skops/"))
+        _rewrite(path, scaler, crafted.getvalue())
+        with pytest.raises(UnsafeModelFileError, match=f"{module}.{name}.*not trusted"):
+            load(path)
+        gc.collect()
+        os.fstat(fd)  # still open
+    finally:
+        os.close(fd)
