@@ -1457,3 +1457,89 @@ def test_structure_metrics_name_a_missing_label_of_groups_named_like_polars_posi
                      columns=[f"column_{i}" for i in range(5)])
     with pytest.raises(ValueError, match="has no column for label 'column_9'"):
         consistency_violations(P, enc)
+
+
+@pytest.mark.parametrize("dtype", ["boolean", "bool[pyarrow]", "category"])
+def test_conflicting_group_of_a_nullable_boolean_or_categorical_multihot_scores_as_missing(
+        dtype):
+    # a predicted group with two active labels is turned off with the integer 0, which a
+    # "boolean" column (convert_dtypes, parquet) or a category column without a category 0
+    # refused: TypeError "Invalid value '0' for dtype 'boolean'"
+    labels = ["a0", "a1", "b0", "b1", "b2"]
+    enc = StructuredLabelEncoder.from_groups({"A": labels[:2], "B": labels[2:]})
+    Y_true = pd.DataFrame([[1, 0, 1, 0, 0], [0, 1, 0, 1, 0], [1, 0, 0, 0, 1]], columns=labels)
+    P = pd.DataFrame([[1, 0, 1, 0, 0], [1, 1, 0, 1, 0], [1, 0, 1, 0, 1]], columns=labels)
+    Y_pred = (P.astype(bool) if dtype != "category" else P).astype(dtype)
+    before = Y_pred.copy()
+    expected = task_accuracy_score(Y_true, P, schema=enc).to_dict()
+    assert expected == pytest.approx({"A": 2 / 3, "B": 2 / 3})
+    assert task_accuracy_score(Y_true, Y_pred, schema=enc).to_dict() == expected
+    assert exact_match_score(Y_true, Y_pred, schema=enc) == pytest.approx(1 / 3)
+    report = task_report(Y_true, Y_pred, schema=enc, zero_division=0)
+    assert report["accuracy"].to_dict() == pytest.approx({("A", ""): 2 / 3, ("B", ""): 2 / 3})
+    pd.testing.assert_frame_equal(Y_pred, before)
+
+
+def test_encoded_truth_reads_the_other_argument_as_the_schemas_encoder_does():
+    # Y_true as EncodedLabels and Y_pred raw ignored schema=: an array of a model fitted on
+    # a frame was read in the declared tasks' order, not its columns' (silently wrong),
+    # and a multi-hot matrix of exclusive groups was refused ("Y has no column 'A'")
+    from sklearn_mtl import IndependentTaskClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 2))
+    Y = pd.DataFrame({"a": (X[:, 0] > 0).astype(int), "b": (X[:, 1] > 1).astype(int)})
+    model = IndependentTaskClassifier(LogisticRegression(), tasks=[Task("b"), Task("a")])
+    P = model.fit(X, Y).predict(X)
+    expected = task_accuracy_score(Y, P, schema=model).to_dict()
+    E = model.encoder_.transform(Y)
+    assert task_accuracy_score(E, P.to_numpy(), schema=model).to_dict() == expected
+    assert task_accuracy_score(Y.to_numpy(), model.encoder_.transform(P),
+                               schema=model).to_dict() == expected
+
+    labels = ["a0", "a1", "b0", "b1", "b2"]
+    enc = StructuredLabelEncoder.from_groups({"A": labels[:2], "B": labels[2:]})
+    Y_true = pd.DataFrame([[1, 0, 1, 0, 0], [0, 1, 0, 1, 0], [1, 0, 0, 0, 1]], columns=labels)
+    Y_pred = pd.DataFrame([[1, 0, 1, 0, 0], [1, 1, 0, 1, 0], [1, 0, 1, 0, 0]], columns=labels)
+    E = enc.fit(Y_true).transform(Y_true)
+    expected = {"A": 2 / 3, "B": 2 / 3}  # row 1's A has two labels: a missing prediction
+    assert task_accuracy_score(Y_true, Y_pred, schema=enc).to_dict() == pytest.approx(expected)
+    assert task_accuracy_score(E, Y_pred, schema=enc).to_dict() == pytest.approx(expected)
+    assert exact_match_score(E, Y_pred, schema=enc) == pytest.approx(1 / 3)
+    assert task_accuracy_score(Y_true, enc.transform(Y_true.iloc[[0, 1, 0]]),
+                               schema=enc).to_dict() == pytest.approx({"A": 1.0, "B": 2 / 3})
+
+
+@pytest.mark.parametrize("zero_division", [np.nan, 0.0, 1.0])
+def test_samples_average_counts_nothing_of_a_sample_of_weight_zero(zero_division):
+    # average="samples" scored a sample of weight 0 on its own labels: where every sample
+    # of positive weight divides by zero (NaN with zero_division=np.nan), the score was
+    # the weight-0 sample's (recall 1.0) where scikit-learn's is NaN
+    Y = np.array([[0, 1], [0, 0], [1, 1]])
+    P = np.array([[0, 1], [0, 1], [1, 0]])
+    for weight in ([0.0, 2.0, 0.0], [0.0, 2.0, 1.0], [1.0, 0.0, 3.0]):
+        for ours, theirs in ((task_precision_score, skm.precision_score),
+                             (task_recall_score, skm.recall_score),
+                             (task_f1_score, skm.f1_score)):
+            expected = theirs(Y, P, average="samples", sample_weight=weight,
+                              zero_division=zero_division)
+            got = ours(Y, P, average="samples", sample_weight=weight,
+                       zero_division=zero_division, task="labels")
+            np.testing.assert_allclose(got, expected, err_msg=f"{theirs.__name__} {weight}")
+
+
+def test_encoded_labels_of_different_classes_are_refused_naming_the_task():
+    # Y_true and Y_pred each encoded by its own encoder: the predictions lack class "b",
+    # so their code 1 is "c" where the truth's is "b"; the codes were compared as they
+    # were (accuracy 0.5 where it is 0.75)
+    Y = pd.DataFrame({"c": ["a", "b", "c", "c"], "d": ["x", "y", "x", "y"]})
+    P = pd.DataFrame({"c": ["a", "c", "c", "c"], "d": ["x", "y", "y", "y"]})
+    enc = StructuredLabelEncoder().fit(Y)
+    assert task_accuracy_score(enc.transform(Y), enc.transform(P)).to_dict() == \
+        task_accuracy_score(Y, P).to_dict() == {"c": 0.75, "d": 0.75}
+    E_true = StructuredLabelEncoder().fit_transform(Y)
+    E_pred = StructuredLabelEncoder().fit_transform(P)
+    for metric in (task_accuracy_score, exact_match_score, hamming_loss, cooccurrence_difference):
+        with pytest.raises(ValueError, match=r"task 'c' is multiclass with classes \['a', 'b', "
+                           r"'c'\] in Y_true and binary with classes \['a', 'c'\] in Y_pred"):
+            metric(E_true, E_pred)

@@ -414,16 +414,20 @@ def _samples_prf(true, pred, task, weight, zero_division=0, warn_for=_PRF):
     fn = ((tb == 1) & ~pb).sum(axis=1)
 
     fill = 0.0 if isinstance(zero_division, str) else float(zero_division)
+    # A sample of weight 0 has no weighted count, as scikit-learn counts it: its ratios
+    # score ``zero_division`` (NaN, left out, with np.nan) rather than its own values.
+    weighed = weight[rows] > 0
 
     def ratio(num, den, what):
-        if zero_division == "warn" and what.lower() in warn_for and (den == 0).any():
+        if zero_division == "warn" and what.lower() in warn_for and (
+                (den == 0) & weighed).any():
             warnings.warn(
                 f"{what} is ill-defined and being set to 0.0 on samples with no "
                 f"{_MISSING_LABELS[what]} labels of task {task.name!r}. Use `zero_division` "
                 "to control this behavior.",
                 UndefinedMetricWarning,
             )
-        return np.divide(num, den, out=np.full(len(num), fill), where=den > 0)
+        return np.divide(num, den, out=np.full(len(num), fill), where=(den > 0) & weighed)
 
     scores = (ratio(tp, tp + fp, "Precision"), ratio(tp, tp + fn, "Recall"),
               ratio(2 * tp, 2 * tp + fp + fn, "F-score"))

@@ -45,7 +45,7 @@ from .._encoder import (
     _rows,
 )
 from .._frames import has_positional_names, is_polars, to_pandas
-from .._schema import Schema, Task
+from .._schema import Schema, Task, _labels_equal
 from .._validation import check_row_order
 
 _CONTAINERS = (list, set, frozenset, tuple)
@@ -407,7 +407,14 @@ def group_activity(Y, groups):
         def turned_off(off):
             out = Y.copy()
             for label, rows in off.items():
-                out[by_name[str(label)]] = out[by_name[str(label)]].where(~rows, 0)
+                column = out[by_name[str(label)]]
+                if isinstance(column.dtype, pd.CategoricalDtype):
+                    # a category "off" may not be among its categories (a column all 1)
+                    column = column.astype(object)
+                # "off" in the column's own dtype: a nullable or pyarrow boolean column
+                # refuses the integer 0
+                value = False if pd.api.types.is_bool_dtype(column.dtype) else 0
+                out[by_name[str(label)]] = column.where(~rows, value)
             return out
     elif _is_label_sets(Y):
         sets = [set(s) if _is_label_container(s) else set() for s in Y]
@@ -628,8 +635,19 @@ def encode_pair(Y_true, Y_pred, schema=None, *, extend_classes=False):
         true, pred = Y_true, Y_pred
     elif isinstance(Y_true, EncodedLabels) or isinstance(Y_pred, EncodedLabels):
         encoded, raw = (Y_true, Y_pred) if isinstance(Y_true, EncodedLabels) else (Y_pred, Y_true)
-        enc = StructuredLabelEncoder(tasks=list(encoded.schema.tasks), gated_labels="mask")
-        other = _read_as(enc.fit_transform, raw, "Y_true" if raw is Y_true else "Y_pred")
+        # The other is read on the encoded one's tasks, as the schema's encoder reads it:
+        # an array by the fitted frame's column order, a multi-hot matrix or label sets
+        # by its exclusive groups (an EncodedLabels holds the tasks, not the groups).
+        encoder = resolve_schema(schema)[0]
+        raw = _in_fitted_frame(raw, encoder)
+        tasks = list(encoded.schema.tasks)
+        if getattr(encoder, "groups", None) is not None:
+            enc = clone(encoder).set_params(tasks=tasks, **_scoring_options(encoder))
+            if encoded is Y_true:
+                raw = _without_conflicts(raw, enc.groups)
+        else:
+            enc = StructuredLabelEncoder(tasks=tasks, gated_labels="mask")
+        other = _read_as(enc.fit_transform, raw, "Y_pred" if encoded is Y_true else "Y_true")
         true, pred = (encoded, other) if encoded is Y_true else (other, encoded)
     else:
         # The row order is checked on the indexes the user gave: the frame made of an
@@ -672,6 +690,25 @@ def _check_same_tasks(a, b):
             f"Y_true and Y_pred have different tasks: {a.names} and {b.names}; expected the "
             "same schema."
         )
+    for ta, tb in zip(a.tasks, b.tasks):
+        # a code is a class's position among its task's classes: codes of other classes
+        # (an encoder fitted on predictions that lack a class) would compare as the
+        # wrong classes
+        same_kind = ta.kind == tb.kind or {ta.kind, tb.kind} <= {"binary", "multiclass"}
+        if not (same_kind and _labels_equal(ta.classes, tb.classes)):
+            raise ValueError(
+                f"Y_true and Y_pred are EncodedLabels of different schemas: task {ta.name!r} "
+                f"is {ta.kind} with classes {_plain_classes(ta)} in Y_true and {tb.kind} with "
+                f"classes {_plain_classes(tb)} in Y_pred. A code is the position of its class, "
+                "so both must be encoded by one encoder (encoder.transform(Y_true) and "
+                "encoder.transform(Y_pred)), or given as labels."
+            )
+
+
+def _plain_classes(task):
+    if task.classes is None:
+        return None
+    return [c.item() if isinstance(c, np.generic) else c for c in task.classes]
 
 
 def check_sample_weight(sample_weight, n_samples):
