@@ -150,10 +150,12 @@ def compare(
     -----
     LeakageWarning
         Before any fit, for a column of ``X`` (a pandas or polars DataFrame, or an array of
-        integers or text) under which the folds' scores mislead: a different value in every
-        row, as an identifier has (a model reading every column takes it for a feature),
-        saying whether the rows follow a task's labels along it; a task's labels left in
-        ``X``, as they are or recoded (one value for each class); and, without ``groups``,
+        integers or text; of floats, for the labels only) under which the folds' scores
+        mislead: a different value in every row, as an identifier has (a model reading
+        every column takes it for a feature), saying whether the rows follow a task's
+        labels along it; a task's labels left in ``X``, as they are or recoded (one value
+        for each class, a label set's label too; a regression task's values as they are or
+        scaled and shifted); and, without ``groups``,
         values that come in groups of rows within which a task's labels agree (a subject's
         identifier, alone or restarting within another column, such as patients numbered
         from 1 in each centre), naming the ``groups`` to pass (the guide "Baselines and

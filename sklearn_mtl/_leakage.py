@@ -8,7 +8,8 @@ Found from the columns of ``X`` and the labels alone, before any fit:
 - an identifier **along which the rows follow a task's labels** (a file sorted by a label,
   then numbered): a model reads the label from the row's number, which a new row lacks;
 - a **task's labels** themselves, under another coding or the same (a label column left
-  in ``X``): a model reads the answer, which a new sample does not have;
+  in ``X``, a label of a label set as 0/1, a regression task's values in other units): a
+  model reads the answer, which a new sample does not have;
 - a **subject's identifier**: values that come in groups of rows within which a task's
   labels agree (a patient's visits), alone or within another column (patients numbered
   from 1 in each centre). Shuffled folds put a subject's other rows in training, where a
@@ -61,6 +62,11 @@ PAIR_AGREEMENT = 0.99
 #: ... over at most this many (pair of columns) x rows, so that a wide table of small
 #: integers (pixels) stays quick to check.
 PAIR_BUDGET = 20_000_000
+
+#: A column holds a task's labels only where it has no more values than the task has
+#: classes on the rows labelled for it: looked at first on this many of them, so that a
+#: column of measurements (every value its own) is passed over without counting its values.
+LABEL_PROBE_ROWS = 64
 
 
 class LeakageWarning(UserWarning):
@@ -326,10 +332,15 @@ def label_columns(X, labels):
     reads the answer from such a column, which a new sample would not have."""
     found = []
     coded = [(task, *_codes(labels[task])) for task in labels.columns]
+    probes = [(np.flatnonzero(task_codes >= 0)[:LABEL_PROBE_ROWS], n_labels)
+              for _, task_codes, n_labels in coded]
     for column in X.columns:
         if not _checkable(X[column]):
             continue
-        codes, n_values = _codes(_values(X[column]))
+        values = _values(X[column])
+        if all(values.iloc[rows].nunique() > n_labels for rows, n_labels in probes):
+            continue  # more values than classes on some labelled rows of every task
+        codes, n_values = _codes(values)
         if not 2 <= n_values <= len(X) // 2:  # all distinct: a measurement, not labels
             continue
         tasks = []
@@ -343,6 +354,48 @@ def label_columns(X, labels):
         if tasks:
             found.append((column, tasks))
     return found
+
+
+def quantity_columns(X, values):
+    """``(column, [task, ...])`` for each column of numbers in ``X`` that holds a
+    regression task's values (a column of ``values``), as they are or in other units (a
+    scale and a shift, up to rounding), on every row that has both, on at least
+    ``MIN_ROWS_FOR_IDS`` rows where the task's values are not all the same: the target
+    left in ``X`` (a price next to the price to predict)."""
+    found = []
+    targets = [(task, pd.to_numeric(values[task], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan)) for task in values.columns]
+    for column in X.columns:
+        dtype = X[column].dtype
+        if (not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+                or pd.api.types.is_complex_dtype(dtype)):
+            continue
+        x = X[column].to_numpy(dtype=float, na_value=np.nan)
+        tasks = []
+        for task, y in targets:
+            both = np.isfinite(x) & np.isfinite(y)
+            if both.sum() < MIN_ROWS_FOR_IDS:
+                continue
+            a, b = x[both] - x[both].mean(), y[both] - y[both].mean()
+            scale = np.sqrt((a @ a) * (b @ b))
+            if scale > 0 and abs(a @ b) >= (1 - 1e-9) * scale:  # a correlation of +-1
+                tasks.append(task)
+        if tasks:
+            found.append((column, tasks))
+    return found
+
+
+def label_set_frame(encoded):
+    """Each label of the multilabel tasks of :class:`EncodedLabels` as a column of 0/1,
+    NaN where it is missing or gated off, named ``"<task>[<label>]"``."""
+    columns = {}
+    for task in encoded.schema:
+        if task.kind == "multilabel":
+            block = encoded.multilabel[task.name].astype(float)
+            block[block < 0] = np.nan
+            columns.update({f"{task.name}[{label}]": block[:, j]
+                            for j, label in enumerate(task.classes)})
+    return pd.DataFrame(columns, index=pd.RangeIndex(encoded.codes.shape[0]))
 
 
 def label_frame(encoded):
@@ -359,9 +412,10 @@ def label_frame(encoded):
 
 
 def _frame(X):
-    """``(frame, names)``: ``X`` as a DataFrame whose integer or text columns may be
-    identifiers, and how each column is named in a message; ``(None, None)`` where ``X``
-    has no such column (floats, a sparse matrix, images)."""
+    """``(frame, names)``: ``X`` as a DataFrame whose columns may be identifiers (integers
+    or text) or a task's labels (floats too: ``y`` stacked into a float array), and how each
+    column is named in a message; ``(None, None)`` where ``X`` has no such column (a
+    sparse matrix, images)."""
     if is_polars(X) and hasattr(X, "columns"):
         X = to_pandas(X)
     if isinstance(X, pd.DataFrame):
@@ -369,10 +423,12 @@ def _frame(X):
             return None, None
         frame = X
         names = {c: f"column {c!r} of X" for c in X.columns}
-    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "OUSTiub":
+    elif isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind in "OUSTiubf":
         # objects, text (numpy's own str dtypes too: U, S, and T, numpy 2's
-        # variable-width StringDType), integers, or bools (a label recoded as is_female);
-        # an object array's columns as a DataFrame's would be: numbers read as numbers
+        # variable-width StringDType), integers, bools (a label recoded as is_female), or
+        # floats (a label as 0.0/1.0: only the label check reads a float column, as it
+        # does a DataFrame's); an object array's columns as a DataFrame's would be:
+        # numbers read as numbers
         frame = pd.DataFrame(X).infer_objects()
         names = {c: f"column {c} of X" for c in frame.columns}
     else:
@@ -389,15 +445,23 @@ def warn_leaky_columns(X, encoded, *, groups=None, stacklevel=3):
     if frame is None or len(frame) < MIN_ROWS_FOR_IDS:
         return
     labels = label_frame(encoded)
-    for column, tasks in label_columns(frame, labels):
+    # a label of a label-set task, or a regression task's values, left in X reads the
+    # answer as a class's labels do
+    sets = label_set_frame(encoded)
+    quantities = pd.DataFrame(encoded.regression, index=pd.RangeIndex(len(frame)))
+    copies = [(column, tasks, "the labels of {held}: one value of it for each class")
+              for column, tasks in label_columns(frame, pd.concat([labels, sets], axis=1))]
+    copies += [(column, tasks, "the values of {held}, as they are or scaled and shifted")
+               for column, tasks in quantity_columns(frame, quantities)]
+    for column, tasks, what in copies:
         held = " and ".join(repr(task) for task in tasks)
         drop = (f"np.delete(X, {column}, axis=1)" if isinstance(X, np.ndarray)
                 else f"X.drop({column!r})" if is_polars(X)
                 else f"X.drop(columns=[{column!r}])")
         warnings.warn(
-            f"The {names[column]} holds the labels of {held}: one value of it for each "
-            "class, on every labelled row. A model that reads every column of X reads the "
-            "answer there, which a new sample does not have, and the scores overrate it. "
+            f"The {names[column]} holds {what.format(held=held)}, on every labelled row. "
+            "A model that reads every column of X reads the answer there, which a new "
+            "sample does not have, and the scores overrate it. "
             f"Leave the labels out of X: {drop}.",
             LeakageWarning, stacklevel=stacklevel,
         )

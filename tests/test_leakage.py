@@ -333,3 +333,91 @@ def test_a_numpy_stringdtype_array_is_checked_as_a_str_array_is():
         warn_leaky_columns(X, encoded)
     (message,) = [str(w.message) for w in caught]
     assert message.startswith("The column 1 of X holds the labels of 'sex'")
+
+
+def test_the_command_line_points_out_a_label_left_among_the_features(tmp_path, capsys):
+    # The command line silences compare's LeakageWarning, as its note says the same; the
+    # note left out a column holding a target's labels (is_female next to sex), so that a
+    # perfect score came with no word of why.
+    from sklearn_mtl import cli
+
+    rng = np.random.RandomState(0)
+    sex = rng.choice(["f", "m"], 60)
+    frame = pd.DataFrame({"x": rng.normal(size=60), "is_female": sex == "f", "sex": sex,
+                          "coin": rng.choice(["h", "t"], 60)})
+    path = tmp_path / "leak.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    base = ["compare", "--data", str(path), "--targets", "sex,coin", "--models", "dummy",
+            "--cv", "3", "--out", str(out), "--no-plots", "--quiet"]
+    assert cli.main(base) == 0
+    expected = ("Column 'is_female' holds the labels of 'sex': one value of it for each "
+                "class, on every labelled row. A model that reads it reads the answer, which "
+                "a new row does not have, and the scores overrate it; ")
+    assert expected + "name the features with --features to leave it out" in (
+        out / "report.md").read_text()
+    assert cli.main([*base, "--features", "x,is_female"]) == 0
+    assert expected + "leave it out of --features" in (out / "report.md").read_text()
+    assert cli.main([*base, "--features", "x"]) == 0
+    assert "holds the labels" not in (out / "report.md").read_text()
+    capsys.readouterr()
+
+
+def test_a_label_in_a_float_array_is_found_as_in_a_float_frame():
+    # A float array was not looked at (only arrays of integers, text or bools were): the
+    # labels stacked into X as 0.0/1.0 were found in a DataFrame and missed in its array.
+    rng = np.random.RandomState(0)
+    Y = pd.DataFrame({"sick": rng.choice(["no", "yes"], 40)})
+    encoded = StructuredLabelEncoder().fit_transform(Y)
+    X = np.column_stack([rng.normal(size=40), (Y["sick"] == "yes").to_numpy(float)])
+    X[3, 1] = np.nan  # a gap is no other value
+    before = X.copy()
+    for table in (X, pd.DataFrame(X), X.astype(np.float32)):
+        with pytest.warns(LeakageWarning) as caught:
+            warn_leaky_columns(table, encoded)
+        (message,) = [str(w.message) for w in caught]
+        assert message.startswith("The column 1 of X holds the labels of 'sick'")
+    assert message.endswith("np.delete(X, 1, axis=1).")
+    np.testing.assert_array_equal(X, before)
+    with warnings.catch_warnings():  # measurements only: nothing to say
+        warnings.simplefilter("error", LeakageWarning)
+        warn_leaky_columns(X[:, :1], encoded)
+
+
+def test_a_label_set_label_or_a_regression_target_left_in_x_is_found(tmp_path, capsys):
+    # The label check read the binary and multiclass tasks only: a label set's label
+    # (is_comedy next to the genres) or the quantity to predict (the price in thousands)
+    # left in X went unremarked, where a class's copy is pointed out.
+    from sklearn_mtl import Task, cli
+
+    rng = np.random.RandomState(0)
+    genres = [set(rng.choice(["comedy", "drama", "war"], rng.randint(0, 3), replace=False))
+              for _ in range(60)]
+    price = rng.gamma(2.0, 100.0, 60)
+    Y = pd.DataFrame({"genres": genres, "price": price})
+    tasks = [Task("genres", kind="multilabel"), Task("price", kind="regression")]
+    encoded = StructuredLabelEncoder(tasks=tasks).fit_transform(Y)
+    X = pd.DataFrame({"x": rng.normal(size=60),
+                      "is_comedy": ["comedy" in g for g in genres],
+                      "price_k": price / 1000, "near": price + rng.normal(size=60)})
+    with pytest.warns(LeakageWarning) as caught:
+        warn_leaky_columns(X, encoded)
+    assert [str(w.message).split(", on every")[0] for w in caught] == [
+        "The column 'is_comedy' of X holds the labels of 'genres[comedy]': one value of it "
+        "for each class",
+        "The column 'price_k' of X holds the values of 'price', as they are or scaled and "
+        "shifted"]
+    assert str(caught[1].message).endswith("X.drop(columns=['price_k']).")
+    with warnings.catch_warnings():  # a measurement close to the price is no copy of it
+        warnings.simplefilter("error", LeakageWarning)
+        warn_leaky_columns(X[["x", "near"]], encoded)
+    # the command line's note says it too (it silences compare's warnings)
+    frame = X[["x", "price_k"]].assign(kind=rng.choice(["a", "b"], 60), price=price)
+    frame.to_csv(tmp_path / "prices.csv", index=False)
+    assert cli.main(["compare", "--data", str(tmp_path / "prices.csv"), "--targets",
+                     "kind,price", "--regression-targets", "price", "--models", "dummy",
+                     "--cv", "3", "--out", str(tmp_path / "out"), "--no-plots",
+                     "--quiet"]) == 0
+    assert ("Column 'price_k' holds the values of 'price', as they are or scaled and "
+            "shifted, on every labelled row.") in (tmp_path / "out" / "report.md").read_text()
+    capsys.readouterr()
