@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # for readers and type checkers; at run time, on first use be
     from ._feature_selection import TaskFeatureSelector
     from ._leakage import LeakageWarning
     from ._multitask import MultiTaskClassifier
-    from ._persistence import UnsafeModelFileError, load, save
+    from ._persistence import InconsistentVersionWarning, UnsafeModelFileError, load, save
     from ._schema import MISSING, NOT_APPLICABLE, Schema, Task
     from ._thresholds import TaskThresholdTuner
 
@@ -33,6 +33,7 @@ _MODULES = {
     "OnnxExportError": "_export",
     "MultiTaskClassifier": "_multitask",
     "UnsafeModelFileError": "_persistence", "load": "_persistence", "save": "_persistence",
+    "InconsistentVersionWarning": "_persistence",
     "MISSING": "_schema", "NOT_APPLICABLE": "_schema", "Schema": "_schema", "Task": "_schema",
     "TaskFeatureSelector": "_feature_selection",
     "LeakageWarning": "_leakage",
@@ -62,6 +63,7 @@ __all__ = [
     "NOT_APPLICABLE",
     "OnnxExportError",
     "EncodedLabels",
+    "InconsistentVersionWarning",
     "IndependentTaskClassifier",
     "JointDecoder",
     "LabelProductClassifier",

@@ -21,13 +21,14 @@ import os
 import re
 import shutil
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ._schema import NOT_APPLICABLE
+from ._schema import NOT_APPLICABLE, _shown
 from ._validation import first_bad_value, value_error_kinds
 
 _PARQUET = (".parquet", ".pq")
@@ -400,6 +401,38 @@ def check_not_json(path, what, error=ValueError):
         )
 
 
+#: The first bytes of compressed files and archives: (kind, the command that unpacks it);
+#: bzip2's with its block's or end's mark, which no header row of a CSV file holds.
+_COMPRESSED_MAGIC = (
+    (rb"\x1f\x8b", "gzip", "gunzip -k"),
+    (rb"BZh[1-9](1AY&SY|\x17rE8P\x90)", "bzip2", "bunzip2 -k"),
+    (rb"\xfd7zXZ\x00", "xz", "unxz -k"), (rb"\x28\xb5\x2f\xfd", "zstd", "unzstd"),
+    (rb"PK\x03\x04", "zip", "unzip"), (rb"7z\xbc\xaf\x27\x1c", "7z", "7z x"),
+)
+
+
+def check_not_compressed(path, what, error=ValueError):
+    """Raise ``error`` where ``path`` (not a workbook, which is a zip archive) is a
+    compressed file or an archive, by its first bytes: read as text, it gave an error
+    about NUL bytes and UTF-16 (``pd.read_csv`` decompresses it, the commands do not)."""
+    if Path(path).suffix.lower() in _EXCEL:
+        return
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(10)
+    except OSError:  # the reader says why
+        return
+    for magic, kind, unpack in _COMPRESSED_MAGIC:
+        if re.match(magic, head):
+            raise error(
+                f"{what} is a {kind}-compressed file, which the command does not read; "
+                f"expected a CSV file, a Parquet file (.parquet, .pq) or an Excel workbook "
+                f"(.xlsx). Decompress it first ({unpack} {str(path)!r}), or convert it: "
+                f"pd.read_csv({str(path)!r}).to_parquet(...) (a Parquet file is "
+                "compressed in itself)."
+            )
+
+
 # ------------------------------------------------------------------------ output files
 def same_file(a, b):
     """Whether the paths ``a`` and ``b`` name one file: the same path once resolved
@@ -447,10 +480,11 @@ def add_deploy_parsers(sub):
     pred.add_argument("data", help="a CSV, Parquet (.parquet, .pq) or Excel (.xlsx, its "
                       "first sheet) file with a header; '-' reads a CSV from standard input")
     pred.add_argument("--out", required=True,
-                      help="where to write the predictions (.csv, .parquet or .xlsx); '-' "
-                      "writes a CSV to standard output. A task not applicable (its gate "
-                      "off) is an empty cell, a multilabel one '?' (an empty cell: none of "
-                      "its labels), as --multilabel-targets reads them")
+                      help="where to write the predictions (.csv, .parquet or .xlsx; "
+                      ".tsv: tab-separated; a .gz, .bz2, .xz or .zip after .csv or .tsv: "
+                      "compressed); '-' writes a CSV to standard output. A task not "
+                      "applicable (its gate off) is an empty cell, a multilabel one '?' (an "
+                      "empty cell: none of its labels), as --multilabel-targets reads them")
     pred.add_argument("--proba", action="store_true",
                       help="add the probabilities, one column <task>_proba_<class> per class")
     pred.add_argument("--id-column", help="a column of DATA copied to the output, first")
@@ -504,15 +538,23 @@ def load_model(path, trusted=(), predicting=True):
     With ``predicting`` (``predict``, ``export``), a model whose final step predicts
     nothing (a ``StructuredLabelEncoder``, a ``TaskFeatureSelector``, which hold the
     tasks too) is one; ``info`` describes them."""
-    from . import UnsafeModelFileError, load
+    from . import InconsistentVersionWarning, UnsafeModelFileError, load
 
     path = Path(path)
     if not path.is_file():
         raise DeployInputError(f"MODEL {str(path)!r}: no such file.")
     try:
-        model = load(path, trusted=list(trusted) or None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", InconsistentVersionWarning)
+            model = load(path, trusted=list(trusted) or None)
     except UnsafeModelFileError as exc:
         raise DeployInputError(f"MODEL {str(path)!r} cannot be loaded: {exc}") from None
+    finally:  # the versions a model was saved with, as the command's own lines
+        for w in caught:
+            if issubclass(w.category, InconsistentVersionWarning):
+                print(f"sklearn-mtl: warning: {w.message}", file=sys.stderr)
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     final = model[-1] if hasattr(model, "steps") else model
     if not hasattr(final, "schema_"):
         raise DeployInputError(
@@ -691,7 +733,7 @@ def check_encoding(encoding, option="--encoding"):
 
 
 def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(),
-                 literal=None):
+                 literal=None, what="DATA"):
     """(total rows or None, iterator of DataFrames) of a CSV or Parquet file, or of a
     CSV on standard input where ``path`` is ``"-"``; a CSV in ``encoding`` where given.
     The columns named in ``text`` (see :func:`text_columns`) are read from a CSV as
@@ -715,34 +757,36 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
             head = list(itertools.islice(iter(stream.readline, ""), 201))
         except UnicodeDecodeError as exc:  # before the reader exists
             hint = encoding_hint(exc.object) or f" {_STDIN_UTF8}"
-            raise DeployInputError(f"DATA '-' is not a readable CSV file: {exc}.{hint}") \
+            raise DeployInputError(f"{what} '-' is not a readable CSV file: {exc}.{hint}") \
                 from None
         check_nul_header(  # UTF-16 decodes as UTF-8: its ASCII and NULs
-            "".join(head).encode(encoding or "utf-8", "replace"), "DATA '-'", encoding,
+            "".join(head).encode(encoding or "utf-8", "replace"), f"{what} '-'", encoding,
             DeployInputError, head[0].rstrip("\r\n") if head else None)
         if unique:
             check_unique_names(header_cells("".join(head), _lines_format(head)),
-                               "DATA '-'", unique, DeployInputError)
+                               f"{what} '-'", unique, DeployInputError)
         return _csv_batches(_Rejoined(head, stream), "-", batch_size, _lines_format(head),
-                            text, verbatim, head="".join(head), literal=literal)
+                            text, verbatim, head="".join(head), literal=literal, what=what)
     path = Path(path)
     if not path.is_file():
-        raise DeployInputError(f"DATA {str(path)!r}: no such file.")
-    check_not_json(path, f"DATA {str(path)!r}", DeployInputError)
+        raise DeployInputError(f"{what} {str(path)!r}: no such file.")
+    check_not_json(path, f"{what} {str(path)!r}", DeployInputError)
+    if path.suffix.lower() not in _PARQUET:
+        check_not_compressed(path, f"{what} {str(path)!r}", DeployInputError)
     if path.suffix.lower() in _EXCEL:
         if unique:
-            check_unique_names(header_cells(path, excel=True), f"DATA {str(path)!r}",
+            check_unique_names(header_cells(path, excel=True), f"{what} {str(path)!r}",
                                unique, DeployInputError)
         try:  # read_excel turns a text cell "007" into 7, as read_csv would: the
             # model's categories are read as text, as from a CSV file; the id column's
             # cells as the workbook types them (as str, its numbers and dates were text)
             gaps = {}
             if literal:  # the default gaps, less the model's categories
-                header = read_workbook(path, f"DATA {str(path)!r}", nrows=0).columns
+                header = read_workbook(path, f"{what} {str(path)!r}", nrows=0).columns
                 gaps = {"keep_default_na": False, "na_values": {
                     c: sorted(set(_NA_CELLS) - set(literal.get(str(c), ())))
                     for c in header}}
-            workbook = read_workbook(path, f"DATA {str(path)!r}", dtype={
+            workbook = read_workbook(path, f"{what} {str(path)!r}", dtype={
                 **dict.fromkeys(verbatim, object), **dict.fromkeys(text, str)} or None,
                 **gaps)
             frame = read_missing_marks(workbook, skip=verbatim, text=text)[0]
@@ -757,24 +801,24 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
             import pyarrow.parquet as pq
         except ImportError:
             raise DeployInputError(
-                f"DATA {str(path)!r} is a Parquet file, which needs pyarrow (pip install "
+                f"{what} {str(path)!r} is a Parquet file, which needs pyarrow (pip install "
                 "pyarrow); or give a CSV file."
             ) from None
         try:
             parquet = pq.ParquetFile(path)
         except Exception as exc:  # pyarrow's errors: ArrowInvalid, OSError...
             raise DeployInputError(
-                f"DATA {str(path)!r} is not a readable Parquet file: {exc}"
+                f"{what} {str(path)!r} is not a readable Parquet file: {exc}"
             ) from None
         batches = (read_missing_marks(b.to_pandas(), skip=verbatim, text=text)[0]
                    for b in parquet.iter_batches(batch_size=batch_size))
         return parquet.metadata.num_rows, batches
     options = csv_format(path, encoding=encoding)
     if unique:
-        check_unique_names(header_cells(path, options), f"DATA {str(path)!r}", unique,
+        check_unique_names(header_cells(path, options), f"{what} {str(path)!r}", unique,
                            DeployInputError)
     return _csv_batches(path, str(path), batch_size, options, text, verbatim,
-                        literal=literal)
+                        literal=literal, what=what)
 
 
 try:  # the cells read_csv reads as missing by default ("", "NA", "null"...)
@@ -790,24 +834,24 @@ _STDIN_UTF8 = ("Standard input is read as UTF-8: give its encoding (--encoding c
 
 
 def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=None,
-                 literal=None):
+                 literal=None, what="DATA"):
     """(None, iterator of DataFrames) of the CSV ``source`` (a path or a text stream,
     whose first lines are ``head``), named ``name`` in errors; the columns named in
     ``text`` read as text (``str``), not as the numbers a batch of codes such as
     ``"01"`` would otherwise give, those named in ``verbatim`` as text with no gap (no
     cell read as missing: ``""`` and ``NA`` as written), the cells of ``literal``
     (``{column: cells}``) as text in their column, the others as ``read_csv`` reads
-    them."""
+    them. Errors name the file as ``what`` (see :func:`read_batches`)."""
     literal = literal or {}
     def unreadable(exc):
         hint = ""
         if isinstance(exc, UnicodeDecodeError):  # a UTF-16 file read as UTF-8, say
             hint = "." + (f" {_STDIN_UTF8}" if name == STDIO else
                           encoding_hint(source, options.get("encoding")))
-        return DeployInputError(f"DATA {name!r} is not a readable CSV file: {exc}{hint}")
+        return DeployInputError(f"{what} {name!r} is not a readable CSV file: {exc}{hint}")
 
     if name != STDIO:  # standard input: checked on its head, by the caller
-        check_nul_header(source, f"DATA {name!r}", options.get("encoding"),
+        check_nul_header(source, f"{what} {name!r}", options.get("encoding"),
                          DeployInputError)
     reader, gaps = None, {}
     try:
@@ -823,9 +867,9 @@ def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=N
                              **gaps, **options, **EXACT_FLOATS)
         first = next(reader)
     except StopIteration:
-        raise DeployInputError(f"DATA {name!r} has a header but no data row.") from None
+        raise DeployInputError(f"{what} {name!r} has a header but no data row.") from None
     except pd.errors.EmptyDataError:
-        raise DeployInputError(f"DATA {name!r} is empty; expected a CSV with a header.") \
+        raise DeployInputError(f"{what} {name!r} is empty; expected a CSV with a header.") \
             from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise unreadable(exc) from None
@@ -867,13 +911,14 @@ class _CsvChunks:
         self._reader.close()
 
 
-def feature_columns(model, final, columns, id_column, data_name):
-    """The columns of the data to feed the model, in the training order."""
+def feature_columns(model, final, columns, id_column, data_name, what="DATA"):
+    """The columns of the data to feed the model, in the training order; errors name the
+    file ``data_name`` as ``what`` (``"DATA"``, ``"--sample"``)."""
     columns = [str(c) for c in columns]
     if id_column is not None and id_column not in columns:
         raise DeployInputError(
-            f"--id-column {id_column!r} is not a column of DATA {data_name!r}; its columns "
-            f"are {columns}."
+            f"--id-column {id_column!r} is not a column of {what} {data_name!r}; its columns "
+            f"are {_shown(columns)}."
         )
     expected = getattr(model, "feature_names_in_", None)
     if expected is not None:
@@ -881,10 +926,11 @@ def feature_columns(model, final, columns, id_column, data_name):
         missing = [c for c in expected if c not in columns]
         if missing:
             extra = [c for c in columns if c not in expected and c != id_column]
-            hint = f" Columns the model does not know: {extra} (renamed?)." if extra else ""
-            raise DeployInputError(
-                f"DATA {data_name!r} lacks the column(s) {missing} that the model was trained "
-                f"on (it expects {expected}).{hint}"
+            hint = (f" Columns the model does not know: {_shown(extra)} (renamed?)."
+                    if extra else "")
+            raise DeployInputError(  # each list shortened: a model of 5,000 columns
+                f"{what} {data_name!r} lacks the column(s) {_shown(missing)} that the model "
+                f"was trained on (it expects {_shown(expected)}).{hint}"
             )
         return expected
     shape = getattr(final, "_sample_shape", None)
@@ -900,15 +946,15 @@ def feature_columns(model, final, columns, id_column, data_name):
         if len(candidates) != 1:
             raise DeployInputError(
                 f"The model reads one text a row (its first step, {type(reader).__name__}, "
-                f"takes documents); DATA {data_name!r} has {len(candidates)} columns "
-                f"{candidates} besides the id column. Give it the text column alone, or "
+                f"takes documents); {what} {data_name!r} has {len(candidates)} columns "
+                f"{_shown(candidates)} besides the id column. Give it the text column alone, or "
                 "with one more column named by --id-column."
             )
         return candidates
     if n is not None and len(candidates) != n:
         raise DeployInputError(
-            f"The model was trained on {n} unnamed feature columns; DATA {data_name!r} has "
-            f"{len(candidates)} ({candidates}) besides the id column."
+            f"The model was trained on {n} unnamed feature columns; {what} {data_name!r} has "
+            f"{len(candidates)} ({_shown(candidates)}) besides the id column."
         )
     return candidates
 
@@ -1044,22 +1090,47 @@ def _label_dtype(classes):
     return "string" if all(isinstance(v, str) for v in values) else object
 
 
+#: The compressions a CSV file of predictions is written in, by the suffix after its own
+#: (``predictions.csv.gz``), as ``DataFrame.to_csv`` infers them.
+_COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}
+#: Suffixes of other compressions and archives, and of files in formats other than text
+#: (pandas writes each with its own method), that --out refuses: a CSV file under their
+#: name would not open as one.
+_NOT_CSV = (".zst", ".tar", ".tgz", ".7z", ".rar", ".feather", ".arrow", ".ipc", ".orc",
+            ".avro", ".pkl", ".pickle", ".h5", ".hdf", ".hdf5", ".npy", ".npz", ".dta",
+            ".sav", ".sas7bdat", ".xml", ".html", ".db", ".sqlite")
+#: Suffixes of a tab-separated file of predictions.
+_TSV = (".tsv", ".tab")
+
+
 class _Writer:
-    """Appends predictions to a CSV file batch by batch, or collects them for a Parquet
-    file or an Excel workbook (``.xlsx``), written whole at the end."""
+    """Appends predictions to a CSV file (tab-separated for ``.tsv``; compressed for
+    ``.gz``, ``.bz2``, ``.xz``, ``.zip`` after it) batch by batch, or collects them for
+    a Parquet file or an Excel workbook (``.xlsx``), written whole at the end."""
 
     def __init__(self, path):
         self.stdout = str(path) == STDIO  # written as it comes; nothing to remove
         self.path = Path(path)
         suffix = "" if self.stdout else self.path.suffix.lower()
+        self.compression = _COMPRESSIONS.get(suffix)
+        if self.compression is not None:  # the file's own format: the suffix before
+            suffix = Path(self.path.stem).suffix.lower()
+            if suffix in (*_PARQUET, *_EXCEL, *_JSON, *_NOT_CSV):
+                raise DeployInputError(
+                    f"--out {str(self.path)!r}: a {self.path.suffix} file of predictions is "
+                    f"a compressed CSV file, not {suffix}; write a .csv.gz (or .tsv.gz) "
+                    "file, or a .parquet file (compressed in itself)."
+                )
+        self.sep = "\t" if suffix in _TSV else ","
         self.parquet = suffix in _PARQUET
         self.excel = suffix in _EXCEL
         self.parts, self.first = [], True
-        if suffix in _JSON:  # else a CSV file under a JSON file's name
+        if suffix in (*_JSON, *_NOT_CSV):  # else a CSV file under another format's name
             raise DeployInputError(
                 f"--out {str(self.path)!r}: predictions are written as .csv, .parquet or "
-                f".xlsx files, not as {suffix}; write one of these (pd.read_csv(...)"
-                ".to_json(...) converts a CSV file)."
+                ".xlsx files (a .csv file tab-separated as .tsv, compressed as .csv.gz, "
+                f".bz2, .xz or .zip), not as {suffix}; write one of these and convert it "
+                "(pd.read_csv(...).to_json(...), .to_feather(...))."
             )
         if suffix in _EXCEL and suffix != ".xlsx":
             raise DeployInputError(
@@ -1089,14 +1160,37 @@ class _Writer:
             if self.handle is None:  # opened on the first batch: no file if nothing runs
                 try:
                     target = self._part()
-                    self.handle = open(target, "w" if self.part is None else "x",
-                                       newline="", encoding="utf-8")
+                    self.handle = self._open(target, "w" if self.part is None else "x")
                 except OSError as exc:
                     raise DeployInputError(
                         f"--out {str(self.path)!r} cannot be written: {exc}"
                     ) from None
-            frame.to_csv(self.handle, header=self.first, index=False)
+            frame.to_csv(self.handle, header=self.first, index=False, sep=self.sep)
         self.first = False
+
+    def _open(self, target, mode):
+        """The text stream the CSV file is written to, in UTF-8, compressed as its suffix
+        says (a zip archive holding one file named as ``--out`` less ``.zip``, as
+        pandas writes it)."""
+        if self.compression is None:
+            return open(target, mode, newline="", encoding="utf-8")
+        if self.compression in ("bz2", "xz"):
+            module = importlib.import_module("bz2" if self.compression == "bz2" else "lzma")
+            return module.open(target, mode + "t", newline="", encoding="utf-8")
+        outer = open(target, mode + "b")  # closed with the stream returned
+        try:
+            if self.compression == "gzip":  # the name that gunzip -N gives it back,
+                # not that of the file written first
+                import gzip
+
+                return _Compressed(gzip.GzipFile(self.path.name, "wb", fileobj=outer),
+                                   outer)
+            archive = zipfile.ZipFile(outer, "w", zipfile.ZIP_DEFLATED)
+            return _Compressed(archive.open(self.path.stem, "w", force_zip64=True),
+                               archive, outer)
+        except BaseException:
+            outer.close()
+            raise
 
     def _part(self):
         """The file written before it takes the name of ``--out``, in its folder (made
@@ -1198,6 +1292,22 @@ class _Writer:
                  "the column one type in DATA" if name is not None else
                  f"the predictions cannot be written as Parquet ({error})")
         raise DeployInputError(f"--out {str(self.path)!r}: {where}, or write a .csv file.")
+
+
+class _Compressed(io.TextIOWrapper):
+    """A compressed binary stream (a gzip stream, a zip archive's member) as UTF-8 text;
+    closing it closes the stream, then each of ``holders`` (the archive, the file)."""
+
+    def __init__(self, stream, *holders):
+        super().__init__(stream, encoding="utf-8", newline="")
+        self._holders = holders
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            for holder in self._holders:
+                holder.close()
 
 
 # ----------------------------------------------------------------------------- commands
@@ -1303,7 +1413,7 @@ def export_command(args):
     sample = None
     if args.sample is not None:
         _, batches = read_batches(args.sample, 256, text=text_columns(model),
-                                  literal=literal_cells(model))
+                                  literal=literal_cells(model), what="--sample")
         with _closed_after(batches):  # one chunk is enough
             chunk = next(iter(batches), None)
         if chunk is None or not len(chunk):
@@ -1311,7 +1421,8 @@ def export_command(args):
                 f"--sample {str(args.sample)!r} has a header but no data row; expected "
                 "rows of inputs to check the exported graph on."
             )
-        columns = feature_columns(model, final, chunk.columns, None, str(args.sample))
+        columns = feature_columns(model, final, chunk.columns, None, str(args.sample),
+                                  what="--sample")
         sample = model_input(model, chunk[columns])
     try:
         from ._export import OnnxExportError, export_onnx

@@ -113,6 +113,57 @@ class UnsafeModelFileError(ValueError):
     """The file is not a valid sklearn-mtl model file, or would need untrusted code to load."""
 
 
+class InconsistentVersionWarning(UserWarning):
+    """A model file was written with another version of sklearn-mtl or of a library its
+    model depends on than the one running, as scikit-learn's
+    ``sklearn.exceptions.InconsistentVersionWarning`` says of an unpickled estimator.
+
+    :func:`load` warns once for each that differs: sklearn-mtl (within its release
+    series: another series is refused), scikit-learn, and, for a file that holds a
+    network's weights, torch and skorch. The model may then predict differently or fail;
+    check its predictions, or refit it and save it again. To turn the warning into an
+    error: ``warnings.simplefilter("error", InconsistentVersionWarning)``.
+
+    Parameters
+    ----------
+    estimator_name : str
+        The class of the saved estimator (``"MultiTaskClassifier"``, ``"Pipeline"``).
+    library : str
+        ``"sklearn-mtl"``, ``"scikit-learn"``, ``"torch"`` or ``"skorch"``.
+    original_version : str
+        The version of ``library`` that the file was written with.
+    current_version : str
+        The version of ``library`` running now.
+    path : str, default=None
+        The file, as :func:`load` was given it.
+    """
+
+    def __init__(self, *, estimator_name, library, original_version, current_version,
+                 path=None):
+        self.estimator_name = estimator_name
+        self.library = library
+        self.original_version = original_version
+        self.current_version = current_version
+        self.path = path
+        super().__init__(str(self))
+
+    def __reduce__(self):  # keyword-only arguments: pickled (to a worker) as such
+        return functools.partial(type(self), **{
+            k: getattr(self, k) for k in ("estimator_name", "library", "original_version",
+                                          "current_version", "path")}), ()
+
+    def __str__(self):
+        where = "" if self.path is None else f" from {self.path!r}"
+        by = "sklearn-mtl " if self.library == "sklearn-mtl" else \
+            f"sklearn-mtl with {self.library} "
+        return (
+            f"Loading {self.estimator_name}{where}, written by {by}{self.original_version}"
+            f", while {self.library} "
+            f"{self.current_version} is running. It may predict differently or fail: check "
+            "its predictions, or refit it and save it again with the versions that run."
+        )
+
+
 # ================================================================================ save
 def save(estimator, path, *, include_optimizer=False):
     """Save an sklearn-mtl estimator (fitted or not) to one file, without pickle.
@@ -720,6 +771,14 @@ def load(path, *, trusted=None):
         bytes (wrap them in ``io.BytesIO``); when ``trusted`` is a string rather than a
         list of them.
 
+    Warns
+    -----
+    InconsistentVersionWarning
+        For each library whose running version differs from the one the file was
+        written with (its manifest records them): sklearn-mtl (another patch release;
+        another release series is refused), scikit-learn, and, for a model with a
+        network, torch and skorch.
+
     See Also
     --------
     save : the inverse.
@@ -786,6 +845,7 @@ def load(path, *, trusted=None):
             f"{path!r} is not a readable sklearn-mtl model file (truncated, corrupted or "
             f"not a zip archive): {exc}."
         ) from None
+    _warn_versions(manifest, __version__, path, data)
     reader = _Reader(data, trusted)
     tree = _read_json(data.get(ESTIMATOR, b""), ESTIMATOR)
     try:
@@ -864,11 +924,30 @@ def _check_manifest(manifest, current, path):
             f"a model is loaded by the release series that wrote it ({'.'.join(_release(written))}"
             ".x). Install that version, or refit."
         )
-    if written != current:
-        warnings.warn(
-            f"{path!r} was written by sklearn-mtl {written}; loading it with {current}.",
-            UserWarning,
-        )
+
+
+def _warn_versions(manifest, current, path, data):
+    """An :class:`InconsistentVersionWarning` for each library whose version running
+    differs from the one ``manifest`` records: sklearn-mtl, scikit-learn, and torch and
+    skorch where the file holds a network's weights (``data``: the members read). Before
+    the estimator is decoded: a file that then fails to load has said why it may."""
+    written_with = manifest.get("written_with")
+    written_with = written_with if isinstance(written_with, dict) else {}
+    originals = {"sklearn-mtl": manifest.get("sklearn_mtl_version"),
+                 "scikit-learn": written_with.get("scikit-learn")}
+    if WEIGHTS in data:
+        originals.update(torch=written_with.get("torch"), skorch=written_with.get("skorch"))
+    name = str(manifest.get("estimator", "")).rpartition(":")[2] or "the estimator"
+    for library, original in originals.items():
+        if original is None:  # a file that does not say
+            continue
+        # imported only where compared: a baseline's file loads without torch
+        running = current if library == "sklearn-mtl" else importlib.import_module(
+            {"scikit-learn": "sklearn"}.get(library, library)).__version__
+        if str(original) != running:
+            warnings.warn(InconsistentVersionWarning(
+                estimator_name=name, library=library, original_version=str(original),
+                current_version=running, path=path), stacklevel=3)
 
 
 class _Reader:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._schema import _plain
+from ._schema import _plain, _shown
 
 #: Model name -> (public class it needs, one-line description).
 _LR = "(LogisticRegression)"
@@ -395,6 +395,7 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
         EXACT_FLOATS,
         MISSING_MARK,
         check_encoding,
+        check_not_compressed,
         check_not_json,
         check_nul_header,
         check_unique_names,
@@ -410,6 +411,8 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
         raise CLIError(str(exc)) from None
     labels = labels or _LabelReading()
     check_not_json(path, f"--data {str(path)!r}", CLIError)
+    if path.suffix.lower() not in _PARQUET:
+        check_not_compressed(path, f"--data {str(path)!r}", CLIError)
     if path.suffix.lower() in _PARQUET and labels.given:
         raise CLIError(
             f"{', '.join(labels.given)} read the cells of a CSV file or a workbook; --data "
@@ -546,7 +549,8 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
                                       decimal=decimal)
     columns = [str(c) for c in frame.columns]
     if not targets:
-        raise CLIError(f"--targets is required with --data; the columns are {columns}.")
+        raise CLIError(
+            f"--targets is required with --data; the columns are {_shown(columns)}.")
     targets = named
     unknown = [c for c in targets if c not in columns]
     if unknown:
@@ -606,8 +610,30 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
         note += (f". Column(s) {local} hold dates written day and month in some order "
                  "(03/01/2024), which are read as text, not as dates: write them as ISO "
                  "8601 (2024-01-03) to have them read as days")
-    from ._leakage import MIN_ROWS_FOR_IDS, looks_like_identifier, sorted_tasks, subject_columns
+    from ._leakage import (
+        MIN_ROWS_FOR_IDS,
+        label_columns,
+        looks_like_identifier,
+        quantity_columns,
+        sorted_tasks,
+        subject_columns,
+    )
 
+    # a target's labels left among the features (compare's LeakageWarning of them is
+    # silenced below, as this note says it), --features or not: a model reads the answer
+    copies = [(column, tasks, "the labels of {held}: one value of it for each class")
+              for column, tasks in label_columns(X, Y)]
+    numbers = [c for c in labels.numbers if c in Y.columns]  # the --regression-targets
+    copies += [(column, tasks, "the values of {held}, as they are or scaled and shifted")
+               for column, tasks in quantity_columns(X, Y[numbers])
+               if column not in {found[0] for found in copies}]
+    for column, tasks, what in copies:
+        held = " and ".join(repr(task) for task in tasks)
+        note += (f". Column {column!r} holds {what.format(held=held)}, on every labelled "
+                 "row. A model that reads it reads the answer, which a new row does not "
+                 "have, and the scores overrate it; "
+                 + ("leave it out of --features" if chosen else
+                    "name the features with --features to leave it out"))
     ids = [] if chosen else [c for c in X.columns
                              if c not in local and looks_like_identifier(X[c])]
     if ids and len(X) >= MIN_ROWS_FOR_IDS:
@@ -647,7 +673,8 @@ def _unknown_columns(option, unknown, columns):
     a typo)."""
     import difflib
 
-    text = f"{option} names unknown column(s) {unknown}; the columns are {columns}."
+    text = (f"{option} names unknown column(s) {_shown(unknown)}; the columns are "
+            f"{_shown(columns)}.")
     folded = {c.strip().casefold(): c for c in columns}
     guesses = {}
     for name in unknown:

@@ -2827,3 +2827,156 @@ def test_a_json_file_is_named_as_one_not_read_as_csv(tmp_path, capsys):
     assert cli.main(["predict", str(model), str(data), "--out", str(out), "--quiet"]) == 2
     assert "predictions are written as .csv, .parquet or .xlsx" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_predict_out_suffix_chooses_tabs_compression_or_an_error(tmp_path, capsys):
+    # --out p.tsv got a comma-separated file, p.csv.gz (which pandas' to_csv compresses)
+    # plain text under a gzip name, and p.feather a CSV file that read_feather refuses
+    import gzip
+
+    x = np.array([0.5, -0.5, 1.5, -1.5])
+    data, model = _fit_sign_of_x(tmp_path, x, "--model", "independent")
+    expected = pd.DataFrame({"x": x, "y": ["a", "b", "a", "b"]})
+    for name, sep in (("p.tsv", "\t"), ("p.tab", "\t"), ("p.csv.gz", ","),
+                      ("p.tsv.gz", "\t"), ("p.csv.bz2", ","), ("p.csv.xz", ","),
+                      ("p.csv.zip", ","), ("p.txt", ",")):
+        out = tmp_path / name
+        assert cli.main(["predict", str(model), str(data), "--out", str(out),
+                         "--id-column", "x", "--quiet"]) == 0, name
+        pd.testing.assert_frame_equal(pd.read_csv(out, sep=sep), expected, obj=name)
+    assert (tmp_path / "p.tsv").read_text().splitlines()[:2] == ["x\ty", "0.5\ta"]
+    with gzip.open(tmp_path / "p.csv.gz") as fh:  # the name gunzip -N restores
+        assert fh.read().decode().splitlines()[0] == "x,y"
+    assert (tmp_path / "p.csv.gz").read_bytes()[10:16] == b"p.csv\0"
+    capsys.readouterr()
+    for name in ("p.feather", "p.pkl", "p.zst", "p.parquet.gz", "p.json.zip"):
+        out = tmp_path / name
+        assert cli.main(["predict", str(model), str(data), "--out", str(out),
+                         "--quiet"]) == 2, name
+        err = capsys.readouterr().err
+        assert f"--out {str(out)!r}" in err and "csv.gz" in err
+        assert not out.exists()
+    assert not [p.name for p in tmp_path.iterdir() if ".part" in p.name]
+
+
+def test_export_sample_errors_name_the_sample_option_not_data(tmp_path, capsys):
+    # export --sample read its file as predict reads DATA, and every error said "DATA":
+    # an option export does not have
+    x = np.array([0.5, -0.5, 1.5, -1.5])
+    _, model = _fit_sign_of_x(tmp_path, x, "--model", "independent")
+    samples = {"renamed.csv": "w\n1\n", "empty.csv": "", "header.csv": "x\n"}
+    for name, text in samples.items():
+        (tmp_path / name).write_text(text)
+    expected = {
+        "renamed.csv": "lacks the column(s) ['x'] that the model was trained on",
+        "empty.csv": "is empty; expected a CSV with a header",
+        "header.csv": "has a header but no data row",
+        "absent.csv": ": no such file.",
+    }
+    for name, message in expected.items():
+        sample = tmp_path / name
+        assert cli.main(["export", str(model), "--onnx", str(tmp_path / "m.onnx"),
+                         "--sample", str(sample)]) == 2, name
+        err = capsys.readouterr().err
+        assert f"--sample {str(sample)!r}" in err and message in err, err
+        assert "DATA" not in err
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_column_lists_in_errors_are_shortened(tmp_path, capsys):
+    # a file of 300 renamed columns gave an error of three lists of 300 names each: the
+    # columns it lacks, those the model expects and those it does not know
+    rng = np.random.RandomState(0)
+    names = [f"f{i}" for i in range(300)]
+    X = pd.DataFrame(rng.normal(size=(8, 300)).round(2), columns=names)
+    data = tmp_path / "d.csv"
+    X.assign(y=list("abababab")).to_csv(data, index=False)
+    model = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(data), "--targets", "y", "--model", "independent",
+                     "--out", str(model), "--quiet"]) == 0
+    renamed = tmp_path / "r.csv"
+    X.rename(columns=str.upper).to_csv(renamed, index=False)
+    assert cli.main(["predict", str(model), str(renamed), "--out", "-", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    shown = ", ".join(repr(c) for c in names[:15]) + ", ..., " + ", ".join(
+        repr(c) for c in names[-4:])
+    upper = shown.replace("'f", "'F")
+    assert err.strip() == (
+        f"sklearn-mtl predict: error: DATA {str(renamed)!r} lacks the column(s) [{shown}] "
+        f"(300 in all) that the model was trained on (it expects [{shown}] (300 in all)). "
+        f"Columns the model does not know: [{upper}] (300 in all) (renamed?).")
+    assert cli.main(["predict", str(model), str(renamed), "--out", "-", "--quiet",
+                     "--id-column", "id"]) == 2
+    assert f"its columns are [{upper}] (300 in all)." in capsys.readouterr().err
+    assert cli.main(["fit", "--data", str(data), "--targets", "z", "--out",
+                     str(tmp_path / "z.mtl"), "--quiet"]) == 2
+    columns = ", ".join(repr(c) for c in names[:15]) + ", ..., 'f297', 'f298', 'f299', 'y'"
+    assert f"unknown column(s) ['z']; the columns are [{columns}] (301 in all)." in \
+        capsys.readouterr().err
+
+
+def test_info_and_predict_warn_of_a_model_saved_with_another_scikit_learn(tmp_path, capsys):
+    # the manifest's versions differing from the running ones went unsaid
+    import hashlib
+    import json
+    import zipfile
+
+    import sklearn
+
+    x = np.array([0.5, -0.5, 1.5, -1.5])
+    data, model = _fit_sign_of_x(tmp_path, x, "--model", "independent")
+    with zipfile.ZipFile(model) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    manifest = json.loads(members["manifest.json"])
+    manifest["written_with"]["scikit-learn"] = "0.0.1"
+    members["manifest.json"] = json.dumps(manifest).encode()
+    assert hashlib.sha256(members["estimator.json"]).hexdigest() == \
+        manifest["sha256"]["estimator.json"]
+    with zipfile.ZipFile(model, "w") as zf:
+        for name, blob in members.items():
+            zf.writestr(name, blob)
+    warning = (f"sklearn-mtl: warning: Loading Pipeline from {str(model)!r}, written by "
+               f"sklearn-mtl with scikit-learn 0.0.1, while scikit-learn "
+               f"{sklearn.__version__} is running.")
+    assert cli.main(["info", str(model)]) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith(warning) and err.count("warning:") == 1
+    assert "scikit-learn 0.0.1" in out  # "Written with: ..."
+    assert cli.main(["predict", str(model), str(data), "--out", "-", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith(warning) and out.splitlines() == ["y", "a", "b", "a", "b"]
+
+
+def test_a_compressed_data_file_is_named_as_one(tmp_path, capsys):
+    # a .csv.gz file (which pd.read_csv reads, and which predict --out now writes) was
+    # read as text: an error about NUL characters, UTF-16 and a --encoding to give
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    x = np.array([0.5, -0.5, 1.5, -1.5])
+    data, model = _fit_sign_of_x(tmp_path, x, "--model", "independent")
+    text = data.read_bytes()
+    files = {"d.csv.gz": ("gzip", gzip.compress(text), "gunzip -k"),
+             "d.csv.bz2": ("bzip2", bz2.compress(text), "bunzip2 -k"),
+             "d.csv.xz": ("xz", lzma.compress(text), "unxz -k")}
+    with zipfile.ZipFile(tmp_path / "d.csv.zip", "w") as zf:
+        zf.writestr("d.csv", text)
+    files["d.csv.zip"] = ("zip", (tmp_path / "d.csv.zip").read_bytes(), "unzip")
+    for name, (kind, blob, unpack) in files.items():
+        path = tmp_path / name
+        path.write_bytes(blob)
+        for argv, what in (
+                (["predict", str(model), str(path), "--out", "-", "--quiet"], "DATA"),
+                (["fit", "--data", str(path), "--targets", "y", "--out",
+                  str(tmp_path / "f.mtl"), "--quiet"], "--data")):
+            assert cli.main(argv) == 2, name
+            err = capsys.readouterr().err
+            assert f"{what} {str(path)!r} is a {kind}-compressed file" in err, err
+            assert f"({unpack} {str(path)!r})" in err and "NUL" not in err
+    # a header that starts as bzip2's mark does is no compressed file
+    (tmp_path / "b.csv").write_text("BZh9,x\n1,0.5\n2,-0.5\n")
+    assert cli.main(["predict", str(model), str(tmp_path / "b.csv"), "--out", "-",
+                     "--quiet"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["y", "a", "b"]

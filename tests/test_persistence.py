@@ -1511,3 +1511,56 @@ def test_a_skops_member_naming_a_class_through_a_scikit_learn_modules_imports(tm
         os.fstat(fd)  # still open
     finally:
         os.close(fd)
+
+
+@pytest.mark.parametrize("library, key", [("scikit-learn", "scikit-learn"), ("torch", "torch"),
+                                          ("skorch", "skorch"), ("sklearn-mtl", None)])
+def test_load_warns_when_a_library_version_differs_from_the_saved_one(fitted, tmp_path,
+                                                                       library, key):
+    # the manifest records the versions a model was saved with, and load kept quiet
+    # where scikit-learn, torch or skorch differed (scikit-learn warns on unpickling with
+    # its InconsistentVersionWarning); only another sklearn-mtl patch warned
+    import sklearn
+    import skorch
+
+    from sklearn_mtl import InconsistentVersionWarning
+
+    X, _, _ = car_data()
+    model = fitted[2]["mtc"]
+    path = save(model, tmp_path / "m.mtl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InconsistentVersionWarning)
+        load(path)  # the versions that wrote it: no warning
+    manifest = json.loads(open_member(path, "manifest.json"))
+    if key is None:
+        manifest["sklearn_mtl_version"] = sklearn_mtl.__version__ + ".post1"
+    else:
+        manifest["written_with"][key] = "0.0.1"
+    _rewrite(path, "manifest.json", json.dumps(manifest).encode())
+    with pytest.warns(InconsistentVersionWarning) as record:
+        loaded = load(path)
+    versions = [w.message for w in record if w.category is InconsistentVersionWarning]
+    assert len(versions) == 1
+    warning = versions[0]
+    assert issubclass(InconsistentVersionWarning, UserWarning)
+    running = {"scikit-learn": sklearn.__version__, "torch": torch.__version__,
+               "skorch": skorch.__version__, "sklearn-mtl": sklearn_mtl.__version__}
+    original = "0.0.1" if key else sklearn_mtl.__version__ + ".post1"
+    assert (warning.estimator_name, warning.library, warning.original_version,
+            warning.current_version) == ("MultiTaskClassifier", library, original,
+                                         running[library])
+    by = "sklearn-mtl" if key is None else f"sklearn-mtl with {library}"
+    assert str(warning).startswith(
+        f"Loading MultiTaskClassifier from {str(path)!r}, written by {by} {original}, while "
+        f"{library} {running[library]} is running.")
+    assert pickle.loads(pickle.dumps(warning)).__dict__ == warning.__dict__
+    _same_outputs(model, loaded, X)
+    # a model without a network does not depend on torch's or skorch's version
+    if key in ("torch", "skorch"):
+        path = save(fitted[2]["independent"], tmp_path / "i.mtl")
+        manifest = json.loads(open_member(path, "manifest.json"))
+        manifest["written_with"][key] = "0.0.1"
+        _rewrite(path, "manifest.json", json.dumps(manifest).encode())
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", InconsistentVersionWarning)
+            load(path)
