@@ -693,9 +693,10 @@ def _check_same_tasks(a, b):
     for ta, tb in zip(a.tasks, b.tasks):
         # a code is a class's position among its task's classes: codes of other classes
         # (an encoder fitted on predictions that lack a class) would compare as the
-        # wrong classes
+        # wrong classes. Classes that one side adds after the other's (the score of a
+        # model on a class unseen in training) keep the shared codes' meaning.
         same_kind = ta.kind == tb.kind or {ta.kind, tb.kind} <= {"binary", "multiclass"}
-        if not (same_kind and _labels_equal(ta.classes, tb.classes)):
+        if not (same_kind and _same_codes(ta, tb)):
             raise ValueError(
                 f"Y_true and Y_pred are EncodedLabels of different schemas: task {ta.name!r} "
                 f"is {ta.kind} with classes {_plain_classes(ta)} in Y_true and {tb.kind} with "
@@ -703,6 +704,14 @@ def _check_same_tasks(a, b):
                 "so both must be encoded by one encoder (encoder.transform(Y_true) and "
                 "encoder.transform(Y_pred)), or given as labels."
             )
+
+
+def _same_codes(ta, tb):
+    """Whether the codes of two encoded tasks name the same classes where both have them."""
+    if ta.kind == "multilabel" or ta.classes is None or tb.classes is None:
+        return _labels_equal(ta.classes, tb.classes)
+    n = min(len(ta.classes), len(tb.classes))
+    return _labels_equal(ta.classes[:n], tb.classes[:n])
 
 
 def _plain_classes(task):
