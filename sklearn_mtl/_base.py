@@ -128,6 +128,11 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             # a row of weight 0 is as if dropped: its combination is not one "observed"
             # (decoding over the observed combinations would predict it)
             self.observed_combinations_ = observed_combinations(encoded, sample_weight)
+        decoder = getattr(self, "decode", None)
+        if isinstance(decoder, JointDecoder) and not batch:
+            # allowed="observed" with no fully annotated row (of positive weight), or
+            # forbidden pairs in every observed one: refused now, not by predict
+            decoder._check_schema(self.schema_, self.observed_combinations_)
         return X, encoded, sample_weight
 
     # ---------------------------------------------------------------- outputs out
@@ -520,6 +525,7 @@ def validate_features(estimator, X, **kwargs):
             )
     if not kwargs.get("skip_check_array"):  # values read as numbers here
         _check_no_time_columns(estimator, X)
+        _check_sparse_fill(X)
     try:
         return validate_data(estimator, X, **kwargs)
     except ValueError as exc:
@@ -529,8 +535,11 @@ def validate_features(estimator, X, **kwargs):
             raise ValueError(
                 f"{message.rstrip()}\nExpected the columns {expected}; got {list(X.columns)}."
             ) from exc
-        if any(words in message for words in _NOT_ABOUT_VALUES):
-            raise  # no entry is at fault: one named would be read as the cause
+        if kwargs.get("skip_check_array") or any(
+                words in message for words in _NOT_ABOUT_VALUES):
+            # no entry is at fault (the values were not read: the columns' names, e.g.
+            # "Expected unique column names"): one named would be read as the cause
+            raise
         ragged = _ragged_row(X)
         if ragged is not None:
             raise ValueError(ragged) from exc
@@ -538,6 +547,29 @@ def validate_features(estimator, X, **kwargs):
         if where is None:
             raise
         raise ValueError(f"{message.rstrip()}\n{where}") from exc
+
+
+def _check_sparse_fill(X):
+    """A ValueError naming the first column of a DataFrame ``X`` of pandas sparse
+    columns only, which scikit-learn reads as a sparse matrix (its entries not stored are
+    0), whose fill value is not 0: pandas' own "fill value must be 0 when converting to
+    COO matrix" named neither the column nor the way to store it."""
+    if not (isinstance(X, pd.DataFrame) and X.shape[1] and all(
+            isinstance(dtype, pd.SparseDtype) for dtype in X.dtypes)):
+        return
+    for column, dtype in X.dtypes.items():
+        fill = dtype.fill_value
+        if pd.isna(fill) or fill != 0:  # NaN: that of astype(pd.SparseDtype(float))
+            raise ValueError(
+                f"X's column {column!r} is {dtype}, a pandas sparse column whose fill "
+                f"value is {fill!r}; a frame of sparse columns is read as a sparse "
+                "matrix, whose entries not stored are 0, so every column's fill value "
+                "must be 0. Store the columns with fill value 0, e.g. "
+                f"X.astype(pd.SparseDtype({str(dtype.subtype)!r}, "
+                f"{False if dtype.subtype.kind == 'b' else 0})) (a gap stays a "
+                "stored NaN, refused as in any sparse matrix), or pass the dense frame, "
+                "X.sparse.to_dense()."
+            )
 
 
 def _check_no_time_columns(estimator, X):

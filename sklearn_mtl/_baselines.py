@@ -63,6 +63,7 @@ from ._frames import is_polars, to_pandas
 from ._schema import MISSING, NOT_APPLICABLE
 from ._validation import (
     check_groups,
+    check_row_order,
     check_sample_weight,
     first_bad_value,
     same_kind,
@@ -920,6 +921,7 @@ class IndependentTaskClassifier(_BaselineMethods):
         else:
             check_is_fitted(self)
             check_same_classes(self, y, classes)  # refused, not ignored, if they differ
+            check_row_order(X, y)  # (the first batch's is checked in _check_fit_inputs)
             X = self._validate_X(X, reset=False)
             encoded = encode_more(self, y)
             check_same_length(X, encoded)
@@ -1555,12 +1557,17 @@ class _ChainInput:
     Dense ``X`` is copied once into a wider array whose leading columns each link
     reads as a view; sparse ``X`` stays sparse and is stacked with the features the
     link needs; a DataFrame (read by the base estimator as it comes) gets the features
-    as columns of its own, named after their place in the chain (``chain0``, ...).
+    as columns of its own, named after their place in the chain (``chain0``, ...): pandas
+    sparse columns where all of X's are (``pd.get_dummies(..., sparse=True)``), which
+    scikit-learn reads as a sparse matrix (a frame of sparse and dense columns it makes
+    dense whole, with a warning), as ``ClassifierChain`` stacks them.
     """
 
     def __init__(self, X, width):
         self.sparse = sp.issparse(X)
         self.frame = isinstance(X, pd.DataFrame)
+        self.sparse_frame = self.frame and X.shape[1] > 0 and all(
+            isinstance(dtype, pd.SparseDtype) for dtype in X.dtypes)
         self.n_features = X.shape[1]
         if self.sparse or self.frame:
             self.X, self.feats = X, np.zeros((X.shape[0], width))
@@ -1586,6 +1593,8 @@ class _ChainInput:
             if not k:
                 return self.X
             feats = pd.DataFrame(self.feats[:, :k], index=self.X.index, columns=self.names[:k])
+            if self.sparse_frame:
+                feats = feats.astype(pd.SparseDtype(np.float64, 0.0))
             return pd.concat([self.X, feats], axis=1)
         return self.X[:, : self.n_features + k]
 

@@ -447,16 +447,12 @@ class JointDecoder(BaseEstimator):
         forbidden = _forbidden_codes(self.forbidden, schema)
         candidates = self._candidates(schema, observed)
         if candidates is not None:
-            candidates = _drop_forbidden(candidates, forbidden)
-            if len(candidates) == 0:
-                raise ValueError("No allowed combination is left once forbidden pairs are removed.")
+            candidates = _left_after(candidates, forbidden, self, schema, self.allowed)
             codes = _best_of(candidates, logp, onscore, schema, n)
         elif not forbidden:
             codes = _tree_argmax(logp, onscore, schema, n)
         elif count_combinations(schema) <= self.max_combinations:
-            combos = _drop_forbidden(enumerate_combinations(schema), forbidden)
-            if len(combos) == 0:
-                raise ValueError("Every valid combination contains a forbidden pair.")
+            combos = _left_after(enumerate_combinations(schema), forbidden, self, schema, None)
             codes = _best_of(combos, logp, onscore, schema, n)
         else:
             codes = _beam_search(logp, onscore, schema, forbidden, n, self.beam_width)
@@ -496,14 +492,21 @@ class JointDecoder(BaseEstimator):
                 f"polars) of allowed combinations; got {type(allowed).__name__} {allowed!r}."
             )
 
-    def _check_schema(self, schema):
+    def _check_schema(self, schema, observed=None):
         """Refuse at ``fit`` what :meth:`decode` would refuse at prediction: the
         parameters, the forbidden pairs and an allowed table, read against the schema
-        learned from ``y``."""
+        learned from ``y``, and a decoder left with no combination to predict (an
+        allowed table without rows, no fully annotated training row for
+        ``allowed="observed"`` where ``observed`` is given, forbidden pairs that
+        exclude every allowed or, where enumerated, every valid combination)."""
         self._check_params()
-        _forbidden_codes(self.forbidden, schema)
-        if _is_table(self.allowed):
-            table_to_combinations(self.allowed, schema)
+        forbidden = _forbidden_codes(self.forbidden, schema)
+        if _is_table(self.allowed) or (self.allowed is not None and observed is not None):
+            _left_after(self._candidates(schema, observed), forbidden, self, schema,
+                        self.allowed)
+        elif (self.allowed is None and forbidden
+              and count_combinations(schema) <= self.max_combinations):
+            _left_after(enumerate_combinations(schema), forbidden, self, schema, None)
 
     def candidates(self, schema, observed=None, max_combinations=4096):
         """The combinations :meth:`decode` takes its argmax over, as codes (C, n_tasks),
@@ -559,9 +562,36 @@ class JointDecoder(BaseEstimator):
             )
         if len(observed) == 0:
             raise ValueError(
-                "No fully annotated training row: there is no observed combination to allow."
+                "No fully annotated training row: there is no observed combination to allow "
+                "(JointDecoder(allowed='observed') keeps the combinations of the training "
+                "rows, of positive weight, that have every binary and multiclass label). "
+                "Decode over every valid combination (allowed=None) or give a table."
             )
         return observed
+
+
+def _left_after(combos, forbidden, decoder, schema, allowed):
+    """``combos`` without those holding a ``forbidden`` pair (codes); a ValueError saying
+    why where none is left, naming ``decoder``'s pairs (``allowed``: where ``combos``
+    came from, a table, ``"observed"``, or None for every combination that respects the
+    gates)."""
+    if len(combos) == 0:  # (no observed combination is refused by _candidates)
+        raise ValueError(
+            "JointDecoder's allowed table has no row, so there is no combination to "
+            "predict; give one row per allowed combination, one column per binary or "
+            f"multiclass task {_clf_names(schema)}."
+        )
+    left = _drop_forbidden(combos, forbidden)
+    if len(left) == 0:
+        which = ("valid combination (respecting the gates)" if allowed is None
+                 else "observed combination" if isinstance(allowed, str)
+                 else "combination of the allowed table")
+        raise ValueError(
+            f"No allowed combination is left once forbidden pairs are removed: every "
+            f"{which}, {len(combos)} in all, contains one of the forbidden pairs "
+            f"{list(decoder.forbidden)}."
+        )
+    return left
 
 
 # ------------------------------------------------------------------ combination spaces

@@ -354,7 +354,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         optimizer when an optimizer parameter changed; a changed parameter that shapes
         the network (``trunk``, ``trunk_params``, ``hidden_layer_sizes``, ``activation``,
         ``dropout``, ``batch_norm``, ``ensemble_size``, ``head_hidden``, ``head_lr`` set
-        or unset) raises a ``ValueError``. ``partial_fit`` trains on as it is. The
+        or unset) or its inputs (``preprocessing``, fitted once as ``preprocessor_``)
+        raises a ``ValueError``. ``partial_fit`` trains on as it is. The
         other parameters apply too: ``batch_size``, ``verbose``, ``num_workers``,
         ``batch_transform`` (one set since is copied anew) and ``callbacks`` (a list or
         a callback's parameter set since is copied anew; the callbacks left as they
@@ -845,6 +846,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             if reset:  # no preprocessing (nor a stale one)
                 self.n_features_in_ = sample.shape[0]
                 self.preprocessor_ = None
+                # nor the names of a previous fit on a DataFrame, which were checked
+                # against the columns of every table predicted (a memory map's check
+                # forgets them in _check_memmap, an array's in validate_data)
+                _check_feature_names(self, X, reset=True)
                 if users_dataset:
                     self._warn_step_unused(f"a torch Dataset ({type(X).__name__})")
             elif sample.shape[0] != self.n_features_in_:  # as an array's check says
@@ -1053,13 +1058,17 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         """Whether the preprocessing step reads the DataFrame ``X`` as a frame, rather
         than the array it validates to: a user's step always does; the recipe's
         where a column is not numeric, and at prediction where it was fitted on a frame
-        (whatever the new rows' dtypes)."""
+        (whatever the new rows' dtypes). A frame of pandas sparse columns of numbers or
+        booleans only, of fill value 0 (``pd.get_dummies(..., sparse=True)``), is read in
+        fit as the sparse matrix it stores, booleans as numbers are: never made dense whole."""
         if not isinstance(X, pd.DataFrame):
             return False
         if not isinstance(self.preprocessing, str):
             return True
         if reset:
-            return is_tabular_frame(X)
+            return is_tabular_frame(X) and not (X.shape[1] and all(
+                isinstance(dtype, pd.SparseDtype) and dtype.subtype.kind in "biuf"
+                and dtype.fill_value == 0 for dtype in X.dtypes))
         # at prediction, as in fit: a step fitted on the float array gets the float array,
         # one fitted on a frame the frame. Its names tell a frame of string names; columns
         # that only a frame holds (text, categories, dates) tell one of other names (an
@@ -1677,6 +1686,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         elif classes is not None:
             overrides["tasks"] = tasks_from_classes(self, labels, classes)
         saved = {name: getattr(self, name) for name in overrides}
+        first = not hasattr(self, "net_")
         try:  # fit() with these parameters; the user's parameters are put back after
             for name, value in overrides.items():
                 setattr(self, name, value)
@@ -1688,6 +1698,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self.__dict__.pop("_partial", None)
             for name, value in saved.items():
                 setattr(self, name, value)
+            if first and hasattr(self, "net_"):
+                # the one epoch of the override is not the training length that a
+                # warm-start fit with max_epochs=None trains again (it trained 1 epoch):
+                # that fit trains the recipe's (see _refresh_net)
+                self._epochs = None
 
     def _rng_context(self, seed):
         return _seeded(seed, torch.device(self.device))
@@ -2262,11 +2277,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         -------
         epochs : int
             The epochs to train: ``max_epochs``, or the first fit's number where it is
-            None.
+            None (the recipe's for ``n_samples`` where the first was a ``partial_fit``
+            batch, whose one epoch is no training length).
         """
         net = self.net_
-        epochs = self._epochs if self.max_epochs is None else int(self.max_epochs)
-        _, steps = self._training_length(n_samples, split=split, epochs=epochs)
+        epochs = self.__dict__.get("_epochs") if self.max_epochs is None else int(
+            self.max_epochs)
+        epochs, steps = self._training_length(n_samples, split=split, epochs=epochs)
         net.batch_size, net.verbose = self.batch_size, self.verbose
         net.num_workers = self.num_workers
         # a batch_transform set since the net was built: a copy, as fit makes (one left
@@ -2526,9 +2543,11 @@ _EPOCH_RANGE = (32, 256)
 #: new samples is expected to carry a combination unseen in training (Good–Turing).
 _OBSERVED_DECODING_MAX_UNSEEN = 0.05
 #: Parameters that shape the network: a warm start refuses a change of them (``head_lr``
-#: shapes it only by being set or not: per-head rates need unfused heads).
+#: shapes it only by being set or not: per-head rates need unfused heads; ``preprocessing``
+#: makes the inputs it was trained on, fitted once as ``preprocessor_``: a warm start
+#: kept the first one and ignored a new one).
 _NETWORK_PARAMS = ("trunk", "trunk_params", "hidden_layer_sizes", "activation", "dropout",
-                   "batch_norm", "ensemble_size", "head_hidden", "head_lr")
+                   "batch_norm", "ensemble_size", "head_hidden", "head_lr", "preprocessing")
 #: The loss's parameters: a warm start after a change of one rebuilds the criterion.
 _LOSS_PARAMS = ("task_weights", "class_weight", "pos_weight", "label_smoothing",
                 "loss_weighting", "loss_weighting_params")

@@ -428,6 +428,26 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         check_is_fitted(self, "thresholds_")
         return _outputs_of(self.estimator_, X)
 
+    def predict_encoded(self, X):
+        # (documented by BaseMultiTaskEstimator.predict_encoded, which inspect.getdoc and
+        # the API pages read)
+        check_is_fitted(self, "thresholds_")
+        multiclass = [j for j, task in enumerate(self.schema_) if task.kind == "multiclass"]
+        if not multiclass:
+            return self._decode(_outputs_of(self.estimator_, X))
+        outputs, decided = _outputs_of(self.estimator_, X, codes=True)
+        if decided is not None:
+            # A multiclass task has no threshold: it is decided as the wrapped estimator
+            # decides it, by its models' own predict where that is how it decides (an
+            # SVC(probability=True) by its decision function), not by the argmax of their
+            # probabilities; one-hot, so that the gates then apply to it as to the others
+            outputs = list(outputs)
+            for j in multiclass:
+                onehot = np.zeros((len(decided), len(self.schema_[j].classes)))
+                onehot[np.arange(len(decided)), decided[:, j]] = 1.0
+                outputs[j] = onehot
+        return self._decode(outputs)
+
     def _decoder(self):
         model = _final(self.estimator_)
         decode = getattr(model, "decode", "independent")
@@ -537,14 +557,21 @@ def _holds_frozen(estimator):
     return isinstance(estimator, FrozenEstimator)
 
 
-def _outputs_of(fitted, X):
+def _outputs_of(fitted, X, codes=False):
     """The per-task outputs of a fitted model, through a pipeline's transforms and a
-    ``FrozenEstimator``."""
+    ``FrozenEstimator``; with ``codes``, also the codes (n_samples, n_tasks) that its
+    models' own ``predict`` decide, before the gates, where the model decides by them (a
+    baseline with ``decode="independent"``), else None."""
     if isinstance(fitted, Pipeline):
-        return _outputs_of(fitted[-1], fitted[:-1].transform(X))
+        return _outputs_of(fitted[-1], fitted[:-1].transform(X), codes)
     if isinstance(fitted, FrozenEstimator):
-        return _outputs_of(fitted.estimator, X)
-    return fitted._outputs(X)
+        return _outputs_of(fitted.estimator, X, codes)
+    if not codes:
+        return fitted._outputs(X)
+    decided = None
+    if getattr(fitted, "_decides_by_models", lambda: False)():
+        decided = fitted._model_decisions(fitted._validate_X(X, reset=False))[0]
+    return fitted._outputs(X), decided
 
 
 def _fit_params(estimator, sample_weight, groups):

@@ -768,3 +768,36 @@ def test_an_allowed_table_column_for_a_task_it_cannot_restrict_is_refused(column
         JointDecoder(table).decode(outputs, schema)
     with pytest.raises(ValueError, match=message):
         JointDecoder(table).candidates(schema)
+
+
+@pytest.mark.parametrize("decoder, rows, message", [
+    (JointDecoder(pd.DataFrame({"a": pd.Series([], dtype=object), "b": pd.Series([], dtype=int)})),
+     None, r"allowed table has no row, so there is no combination to predict"),
+    (JointDecoder(pd.DataFrame({"a": ["u"], "b": [1]}), forbidden=[(("a", "u"), ("b", 1))]),
+     None, r"every combination of the allowed table, 1 in all, contains one of the forbidden"),
+    (JointDecoder("observed", forbidden=[(("a", "u"), ("a", "u")), (("a", "v"), ("a", "v"))]),
+     None, r"every observed combination, 4 in all, contains one of the forbidden pairs"),
+    (JointDecoder(forbidden=[(("b", 0), ("b", 0)), (("b", 1), ("b", 1))]),
+     None, r"every valid combination \(respecting the gates\), 4 in all, contains one"),
+    (JointDecoder("observed"), "missing", r"No fully annotated training row"),
+    (JointDecoder("observed"), "weight", r"No fully annotated training row"),
+])
+def test_a_decoder_left_with_nothing_to_predict_is_refused_by_fit(decoder, rows, message):
+    # fit accepted these, and every predict after training failed ("No allowed combination
+    # is left once forbidden pairs are removed", also where no pair was forbidden)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 2))
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "u", "v"), "b": (X[:, 1] > 0).astype(int)})
+    weight = None
+    if rows == "missing":  # each row lacks one label: no combination is observed
+        Y = Y.astype(object)
+        Y.loc[::2, "a"] = None
+        Y.loc[1::2, "b"] = None
+    elif rows == "weight":  # the fully annotated rows weigh nothing
+        Y = Y.astype(object)
+        Y.loc[:9, "a"] = None
+        Y.loc[10:19, "b"] = None
+        weight = np.where(np.arange(40) < 20, 1.0, 0.0)
+    model = IndependentTaskClassifier(LogisticRegression(), decode=decoder)
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, Y, sample_weight=weight)

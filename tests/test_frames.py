@@ -465,3 +465,35 @@ def test_a_1d_y_of_integer_categories_predicts_integers_as_scikit_learn(make):
     assert pred.dtype == expected.dtype == np.int64  # as classes_, not Python ints in objects
     assert model.classes_.tolist() == [1, 3]
     assert set(pred.tolist()) <= {1, 3}
+
+
+def test_a_later_partial_fit_batch_warns_of_y_shuffled_apart_from_x():
+    import warnings
+
+    from sklearn.linear_model import SGDClassifier
+
+    X, Y, shuffled = _shuffled_apart()
+    model = IndependentTaskClassifier(SGDClassifier(random_state=0)).partial_fit(X, Y)
+    # the first batch warned through fit's checks; a later one paired the rows silently
+    with pytest.warns(UserWarning, match=r"Y's index holds X's row labels in another order"):
+        model.partial_fit(X, shuffled)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model.partial_fit(X, Y)  # aligned: nothing to warn about
+
+
+@pytest.mark.parametrize("make", [IndependentTaskClassifier, TaskChainClassifier])
+def test_duplicate_column_names_are_refused_without_blaming_an_entry(make):
+    from sklearn.multioutput import MultiOutputClassifier
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=20), "b": rng.choice(["p", "q"], 20)})
+    X.columns = ["a", "a"]
+    Y = pd.DataFrame({"t1": rng.choice([0, 1], 20), "t2": rng.choice([0, 1, 2], 20)})
+    with pytest.raises(ValueError) as ref:
+        MultiOutputClassifier(LogisticRegression()).fit(X, Y)
+    with pytest.raises(ValueError, match="Expected unique column names") as ours:
+        make(LogisticRegression()).fit(X, Y)
+    # the names are at fault: no text entry was named as if it were the cause
+    assert "bad entry" not in str(ours.value)
+    assert str(ours.value) == str(ref.value)

@@ -1848,3 +1848,87 @@ def test_an_array_of_no_row_of_a_fitted_tables_values_is_refused():
         with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\) \(shape=\(0, 2\)"
                                              r"\) while a minimum of 1 is required"):
             clf.predict(values)
+
+
+def test_a_refit_on_a_dataset_forgets_the_feature_names_of_a_fit_on_a_frame():
+    # a refit on a torch Dataset kept feature_names_in_ of a previous fit on a DataFrame,
+    # as no other refit does: a table predicted then was checked against those names (a
+    # frame of other names refused, an array warned that it had none)
+    from torch.utils.data import TensorDataset
+
+    X = np.random.RandomState(0).normal(size=(20, 3)).astype(np.float32)
+    y = np.array(["a", "b"] * 10)
+    clf = small(preprocessing=None, max_epochs=1).fit(pd.DataFrame(X, columns=list("pqr")), y)
+    assert list(clf.feature_names_in_) == ["p", "q", "r"]
+    clf.fit(TensorDataset(torch.from_numpy(X)), y)
+    assert not hasattr(clf, "feature_names_in_") and clf.n_features_in_ == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        expected = clf.predict_proba(X)
+    with pytest.warns(UserWarning, match="fitted without feature names"):
+        got = clf.predict_proba(pd.DataFrame(X, columns=list("xyz")))
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_a_warm_start_after_partial_fit_trains_the_recipes_epochs(monkeypatch):
+    # max_epochs=None is the recipe's training length; after a first partial_fit, a
+    # warm-start fit took partial_fit's one epoch for "the first fit's number" and
+    # trained 1 epoch, where a first fit trains the recipe's (here 4: a short recipe)
+    monkeypatch.setattr(multitask, "_EPOCH_RANGE", (4, 4))
+    X = np.random.RandomState(0).normal(size=(40, 3)).astype(np.float32)
+    y = np.where(X[:, 0] > 0, "a", "b")
+    fitted = small(max_epochs=None, hidden_layer_sizes=(4,)).fit(X, y)
+    assert len(fitted.history_) == 4
+    clf = small(max_epochs=None, hidden_layer_sizes=(4,)).partial_fit(X, y)
+    clf.partial_fit(X, y)
+    assert len(clf.history_) == 2
+    clf.set_params(warm_start=True).fit(X, y)
+    assert len(clf.history_) == 2 + 4
+    clf.set_params(max_epochs=3).fit(X, y)
+    assert len(clf.history_) == 2 + 4 + 3
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_scoring_callback_without_caching_gets_the_targets_as_in_skorch(early_stopping):
+    # skorch's EpochScoring(use_caching=False) reads X and y from the dataset skorch
+    # makes of arrays; from this net's own it got y=None, which no score can use
+    from skorch.callbacks import EpochScoring
+
+    X = np.random.RandomState(0).normal(size=(40, 3)).astype(np.float32)
+    y = np.where(X[:, 0] > 0, "b", "a")
+    seen = []
+
+    def accuracy(net, X, y):
+        seen.append((X, y))
+        logit = net.forward(X)[0][:, 0].numpy()  # the binary task's one logit
+        return float(((logit > 0) == (y[:, 0] == 1)).mean())
+
+    scoring = EpochScoring(accuracy, name="acc", lower_is_better=False, use_caching=False,
+                           on_train=not early_stopping)
+    clf = small(max_epochs=2, early_stopping=early_stopping, validation_fraction=0.25,
+                callbacks=[scoring]).fit(X, y)
+    assert len(seen) == 2 and all(Xs is not None and ys is not None for Xs, ys in seen)
+    Xs, ys = seen[-1]
+    assert ys.shape == (10 if early_stopping else 40, 2)  # the label and its weight
+    rows = [np.flatnonzero((X == np.asarray(row)).all(1))[0] for row in np.asarray(Xs)]
+    np.testing.assert_array_equal(ys[:, 0], (y[rows] == "b").astype(np.float32))
+    assert clf.history_[-1, "acc"] == pytest.approx(
+        np.mean(clf.predict(X[rows]) == y[rows]))
+
+
+def test_a_warm_start_refuses_a_changed_preprocessing():
+    # the network reads its inputs through preprocessor_, fitted by the first fit: a
+    # warm start after set_params(preprocessing=...) kept it and ignored the new step
+    X = np.random.RandomState(0).normal(size=(40, 3)).astype(np.float32) * 100
+    y = np.where(X[:, 0] > 0, "a", "b")
+    clf = small(preprocessing=StandardScaler(), max_epochs=1, warm_start=True).fit(X, y)
+    clf.set_params(preprocessing=StandardScaler()).fit(X, y)  # the same step: trains on
+    assert len(clf.history_) == 2
+    for step, named in [(None, "None"), ("auto", "'auto'")]:
+        with pytest.raises(ValueError, match=rf"but preprocessing \(fitted 'StandardScaler\(\)', "
+                                             rf"now {named}\) changed"):
+            clf.set_params(preprocessing=step).fit(X, y)
+    assert len(clf.history_) == 2 and isinstance(clf.preprocessor_, StandardScaler)
+    with pytest.warns(UserWarning, match="^preprocessing changed since the network was fitted"):
+        clf.partial_fit(X, y)  # trains on as it is, through the fitted step
+    assert len(clf.history_) == 3

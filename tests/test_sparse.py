@@ -247,3 +247,70 @@ def test_a_gap_in_a_pandas_sparse_frame_is_named_by_its_column():
         with pytest.raises(ValueError, match=r"row 5, column 'c' is missing \(NaN\)") as info:
             model.fit(X, y)
         assert "reads gaps" not in str(info.value)
+
+
+def test_chain_keeps_a_pandas_sparse_frame_sparse_as_classifier_chain(data):
+    import warnings
+
+    import pandas as pd
+
+    _, Xs, Y = data
+    frame = pd.DataFrame.sparse.from_spmatrix(Xs, columns=[f"w{j}" for j in range(20)])
+    seen = []
+
+    class Recording(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            seen.append(isinstance(X, pd.DataFrame)
+                        and all(isinstance(t, pd.SparseDtype) for t in X.dtypes))
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    with warnings.catch_warnings():
+        # scikit-learn's "pandas.DataFrame with sparse columns found. It will be converted
+        # to a dense numpy array": the chain's dense columns made every later link dense
+        warnings.simplefilter("error", UserWarning)
+        ours = TaskChainClassifier(Recording(solver="liblinear")).fit(frame, Y)
+        proba = np.column_stack([p[:, 1] for p in ours.predict_proba(frame)])
+    assert seen == [True] * Y.shape[1]  # every link read a frame of sparse columns
+    ref = ClassifierChain(lr(), order=range(Y.shape[1]), chain_method="predict_proba")
+    ref.fit(Xs, Y)
+    np.testing.assert_allclose(proba, ref.predict_proba(Xs))
+    np.testing.assert_array_equal(ours.predict(frame), ref.predict(Xs))
+
+
+def test_network_reads_a_frame_of_sparse_booleans_as_the_sparse_matrix_it_stores():
+    import pandas as pd
+
+    rng = np.random.RandomState(0)
+    raw = pd.DataFrame({"city": rng.choice(list("abcdefgh"), 60),
+                        "shop": rng.choice(list("xyz"), 60)})
+    y = np.where(np.isin(raw["city"], ["a", "b", "c"]), "near", "far")
+    dummies = pd.get_dummies(raw, sparse=True)  # Sparse[bool, False] columns
+    params = dict(hidden_layer_sizes=(8,), max_epochs=3, ensemble_size=1, random_state=0)
+    ours = MultiTaskClassifier(**params).fit(dummies, y)
+    # read as a sparse matrix, as the same dummies of numbers are: the recipe's dense
+    # preprocessing (each boolean one-hot encoded, the whole table made dense) is not fitted
+    assert ours.preprocessor_ is None
+    ref = MultiTaskClassifier(**params).fit(sp.csr_matrix(dummies.to_numpy(float)), y)
+    np.testing.assert_allclose(ours.predict_proba(dummies),
+                               ref.predict_proba(sp.csr_matrix(dummies.to_numpy(float))),
+                               atol=1e-6)
+    np.testing.assert_array_equal(ours.predict(dummies.sparse.to_dense()), ours.predict(dummies))
+
+
+@pytest.mark.parametrize("preprocessing", ["auto", None])
+def test_a_sparse_frame_filled_with_nan_is_refused_naming_its_column(data, preprocessing):
+    import pandas as pd
+
+    X, _, Y = data
+    # pd.SparseDtype(float) fills with NaN: pandas said "fill value must be 0 when
+    # converting to COO matrix", naming neither the column nor the way to store it
+    frame = pd.DataFrame(X, columns=[f"w{j}" for j in range(20)]).astype(
+        pd.SparseDtype(float))
+    model = MultiTaskClassifier(preprocessing=preprocessing, hidden_layer_sizes=(4,),
+                                max_epochs=1, ensemble_size=1, random_state=0)
+    with pytest.raises(ValueError, match=r"X's column 'w0' is Sparse\[float64, nan\].*fill "
+                                         r"value must be 0.*X.astype\(pd.SparseDtype\("
+                                         r"'float64', 0\)\)"):
+        model.fit(frame, Y)
+    model.fit(frame.astype(pd.SparseDtype("float64", 0)), Y)  # as the message says
+    assert model.preprocessor_ is None  # read as the sparse matrix it stores

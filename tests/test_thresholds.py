@@ -699,3 +699,62 @@ def test_prefit_model_fitted_on_a_frame_tunes_on_its_values_by_position(frozen):
         assert by_position.thresholds_ == by_name.thresholds_
         assert by_position.best_scores_ == by_name.best_scores_
         pd.testing.assert_frame_equal(by_position.predict(X), by_name.predict(X))
+
+
+def _svc_tasks_data():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(150, 3)).astype(np.float32)
+    car = np.where(X[:, 2] > 0, "yes", "no").astype(object)
+    size = np.digitize(X[:, 1] + rng.normal(size=150), [-0.5, 0.5]).astype(object)
+    size[car == "no"] = None
+    Y = pd.DataFrame({"b": (X[:, 0] + rng.normal(size=150) > 0.5).astype(int), "car": car,
+                      "size": size})
+    tasks = [Task("b"), Task("car"), Task("size", gate=("car", "yes"))]
+    return X, Y, tasks, rng.normal(size=(300, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize("chain", [False, True])
+def test_a_multiclass_task_is_decided_as_the_wrapped_estimator_decides_it(chain):
+    # "multiclass tasks are decided as by the wrapped estimator": an SVC(probability=True)
+    # predicts by its decision function, but the tuner took the argmax of its Platt
+    # probabilities, which differs on some samples (43 of these 300 for the independent
+    # models, among those the model gates on)
+    from sklearn.svm import SVC
+
+    X, Y, tasks, X_new = _svc_tasks_data()
+    Est = TaskChainClassifier if chain else IndependentTaskClassifier
+    tuner = TaskThresholdTuner(Est(SVC(probability=True, random_state=0), tasks=tasks),
+                               cv=3).fit(X, Y)
+    tuned = tuner.predict_encoded(X_new).codes
+    own = tuner.estimator_.predict_encoded(X_new).codes
+    j, car = tuner.schema_.index("size"), tuner.schema_.index("car")
+    same_gate = tuned[:, car] == own[:, car]
+    np.testing.assert_array_equal(tuned[same_gate, j], own[same_gate, j])
+    proba = tuner.predict_proba(X_new, task="size")
+    assert (proba.argmax(1) != own[:, j])[own[:, j] >= 0].sum() > 0  # where it mattered
+    # the gates still follow the tuned parents, and predict gives the same labels
+    assert (tuned[tuned[:, car] == 0, j] == -2).all()
+    pd.testing.assert_series_equal(
+        tuner.predict(X_new)["size"], tuner.encoder_.inverse_transform(
+            tuner.predict_encoded(X_new))["size"])
+
+
+def test_onnx_labels_of_a_tuned_baseline_decide_a_multiclass_task_as_predict():
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    import onnxruntime as ort
+    from sklearn.svm import SVC
+
+    from sklearn_mtl import export_onnx
+
+    X, Y, tasks, X_new = _svc_tasks_data()
+    tuner = TaskThresholdTuner(
+        IndependentTaskClassifier(SVC(probability=True, random_state=0), tasks=tasks),
+        cv=3).fit(X, Y)
+    session = ort.InferenceSession(export_onnx(tuner, X_sample=X[:1]).SerializeToString())
+    names = [o.name for o in session.get_outputs()]
+    outputs = dict(zip(names, session.run(None, {session.get_inputs()[0].name: X_new}),
+                       strict=True))
+    codes = tuner.predict_encoded(X_new).codes
+    for j, name in enumerate(tuner.schema_.names):
+        np.testing.assert_array_equal(outputs[f"{name}_label"], codes[:, j])

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PassthroughScoring, PrintLog
+from skorch.dataset import Dataset as SkorchDataset
 from skorch.dataset import get_len, unpack_data
 from skorch.history import History
 from skorch.utils import TeeGenerator, to_device, to_numpy
@@ -20,8 +21,13 @@ from ._preprocessing import TabularPreprocessor, table_dtype
 from ._weighting import TaskWeightRecorder
 
 
-class TensorPairDataset(Dataset):
-    """In-memory features and targets, batched by slicing (see :class:`SliceBatchIterator`)."""
+class TensorPairDataset(SkorchDataset):
+    """In-memory features and targets, batched by slicing (see :class:`SliceBatchIterator`).
+
+    A skorch ``Dataset`` (its ``X`` and ``y``, not its indexing): a scoring callback
+    with ``use_caching=False`` reads ``X`` and ``y`` from it, as from the dataset skorch
+    makes of arrays; from any other dataset it got ``y=None``.
+    """
 
     def __init__(self, X, y=None):
         self.X = X
