@@ -105,7 +105,8 @@ def export_onnx(
         ...) for images and clips), or one input per column of the training DataFrame
         when the pipeline starts with a ``ColumnTransformer``.
     target_opset : int, default=18
-        The ONNX opset of the default domain.
+        The ONNX opset of the default domain: 18 or higher for a network (the lowest that
+        torch's exporter writes; a lower one is an ``OnnxExportError``).
     labels : bool, default=True
         Whether to add the ``<task>_label`` outputs.
     quantize : bool, default=False
@@ -403,7 +404,9 @@ def run_onnx(onnx_model, X):
         ``OnnxExportError`` names one that is missing), each cast to the input's type:
         a gap of a nullable column (``pd.NA``) as NaN; a number that is not whole for
         an int64 input raises an ``OnnxExportError`` naming the column, rather than be
-        truncated.
+        truncated. A number or bool in a column that the estimator's own preprocessing
+        one-hot encodes is written as the category it matches, as ``predict`` reads it
+        (``2.0`` for a category ``2``, ``1`` for ``True``).
 
     Returns
     -------
@@ -415,21 +418,30 @@ def run_onnx(onnx_model, X):
 
     data = onnx_model if isinstance(onnx_model, bytes) else onnx_model.SerializeToString()
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
-    feeds = onnx_inputs(session, X)
+    feeds = onnx_inputs(session, X, categories=_input_categories(onnx_model))
     names = [o.name for o in session.get_outputs()]
     return dict(zip(names, session.run(names, feeds)))
 
 
-def onnx_inputs(session, X):
+def onnx_inputs(session, X, categories=None):
     """The feeds of ``session.run`` for ``X`` (a DataFrame or an array): a DataFrame's
     column of each input's name where the graph has one input per column; an
-    ``OnnxExportError`` names a column that ``X`` lacks."""
+    ``OnnxExportError`` names a column that ``X`` lacks. ``categories``: the
+    categories of the string inputs that the estimator's own preprocessing one-hot
+    encodes, by input name (see :func:`_input_categories`)."""
     # a polars table as the pandas one predict reads (its dates, durations and gaps):
     # its own columns would reach the graph as values of another kind
     X = to_pandas(X, "X")
     inputs = session.get_inputs()
     one_named = (len(inputs) == 1 and hasattr(X, "columns") and X.shape[1] == 1
                  and inputs[0].name == str(X.columns[0]))  # a table of one column
+    if len(inputs) > 1 and not hasattr(X, "columns"):
+        # (its values would all go to the first input, which takes one column)
+        raise OnnxExportError(
+            f"The ONNX model takes one input per column {[inp.name for inp in inputs]}, "
+            f"which X, {type(X).__name__} without column names, cannot feed: pass the rows "
+            "(X, or export_onnx's X_sample) as a DataFrame with those columns."
+        )
     if hasattr(X, "columns") and (len(inputs) > 1 or one_named):
         feeds = {}
         # each input is named as str() writes its column (an integer or a MultiIndex
@@ -445,7 +457,10 @@ def onnx_inputs(session, X):
             if "int64" in inp.type and _is_time_like(column):
                 feeds[inp.name] = as_nanoseconds(column).reshape(-1, 1)
                 continue
-            feeds[inp.name] = _as_input_type(_plain_values(column, inp.type), inp.type,
+            values = _plain_values(column, inp.type)
+            if categories and inp.name in categories:
+                values = _as_categories(values, categories[inp.name])
+            feeds[inp.name] = _as_input_type(values, inp.type,
                                              f"column {inp.name!r}").reshape(-1, 1)
         return feeds
     columns = _metadata_columns(session)
@@ -466,6 +481,43 @@ def onnx_inputs(session, X):
     if values.ndim == 1 and len(inputs[0].shape) == 2:  # one text a sample: a column
         values = values.reshape(-1, 1)
     return {inputs[0].name: values}
+
+
+def _input_categories(onnx_model):
+    """The categories of each string input that the estimator's own preprocessing
+    one-hot encodes, by input name: the keys of the graph's ``LabelEncoder`` that
+    reads it (see ``_convert_raw_table_network``); empty for another graph."""
+    import onnx
+
+    model = (onnx.load_model_from_string(onnx_model) if isinstance(onnx_model, bytes)
+             else onnx_model)
+    inputs = {inp.name for inp in model.graph.input}
+    found = {}
+    for node in model.graph.node:
+        if (node.op_type == "LabelEncoder" and node.name.startswith("mtl_")
+                and node.input[0] in inputs):
+            for attr in node.attribute:
+                if attr.name == "keys_strings":
+                    found[node.input[0]] = {key.decode() for key in attr.strings}
+    return found
+
+
+def _as_categories(values, known):
+    """``values`` (objects) with each number or bool that is none of the ``known``
+    categories as written, written as the one it matches, as ``predict`` reads a
+    one-hot encoded column (``_categorical_block``): a category of integer codes given
+    as floats (``2.0`` for ``2``), a bool column given as 0/1. Text stays as written."""
+    from .neural._preprocessing import _spellings
+
+    out = None
+    for value in set(values.ravel().tolist()):  # few: the rows' distinct values
+        if isinstance(value, str) or pd.isna(value) or str(value) in known:
+            continue
+        spelling = next((s for s in _spellings(value) if s in known), None)
+        if spelling is not None:
+            out = values.copy() if out is None else out
+            out[values == value] = spelling
+    return values if out is None else out
 
 
 def _metadata_columns(session):
@@ -516,10 +568,14 @@ def _plain_values(X, onnx_type):
     not objects that no number type takes."""
     if not hasattr(X, "to_numpy"):
         return np.asarray(X)
+    if "string" in onnx_type:
+        # each value as itself, as predict reads it: to_numpy() of a category column
+        # of integers with a gap gives floats, whose text "1.0" is no category "1"
+        return X.astype(object).to_numpy()
     dtypes = X.dtypes if hasattr(X, "columns") else [X.dtype]
     numeric = len(dtypes) > 0 and all(
         pd.api.types.is_numeric_dtype(d) or pd.api.types.is_bool_dtype(d) for d in dtypes)
-    if "string" in onnx_type or not numeric or not X.isna().to_numpy().any():
+    if not numeric or not X.isna().to_numpy().any():
         return X.to_numpy()
     return X.to_numpy(dtype=np.float64, na_value=np.nan)
 
@@ -1538,6 +1594,14 @@ def _torch_to_onnx(module, sample, names, opset, what, input_names=("input",)):
     import onnx
     import torch
 
+    if opset is not None and int(opset) < DEFAULT_OPSET:
+        # torch writes its nodes at its own lowest opset, which skl2onnx then refuses
+        # for the graph's target, naming a node of the network ("Shape")
+        raise OnnxExportError(
+            f"target_opset={int(opset)} is below {DEFAULT_OPSET}, the lowest opset that "
+            f"torch's exporter writes, which {what} needs: pass target_opset="
+            f"{DEFAULT_OPSET} or higher (onnxruntime reads it since 1.14)."
+        )
     sample = sample if isinstance(sample, tuple) else (sample,)
     input_names = list(input_names)
     errors = []
@@ -1820,6 +1884,9 @@ def _convert(scope, operator, container):
     const, node = _graph_builders(scope, container)
     if not _decided_by_models(operator.raw_operator, estimator):
         decisions = None  # decided from the probabilities, as predict does
+    elif decisions is not None and _is_tuner(operator.raw_operator):
+        # a tuner's thresholds decide its binary tasks and labels, its models the others
+        decisions = {j: d for j, d in decisions.items() if schema[j].kind == "multiclass"}
     joint = None
     if _product_mode(estimator, decoder):  # the combination its model predicts
         combos = estimator.combinations_
@@ -1836,14 +1903,19 @@ def _convert(scope, operator, container):
 
 def _decided_by_models(final, estimator):
     """Whether ``predict`` of the final step ``final`` is each base model's own
-    ``predict`` (a baseline with ``decode="independent"``; a tuner decides by its
-    thresholds instead): the graph's labels are then the models' label outputs, which
-    skl2onnx computes as ``predict`` does (an ``SVC``'s decision function, not the
-    argmax of its probabilities)."""
+    ``predict`` (a baseline with ``decode="independent"``; a tuner's thresholds decide
+    its binary tasks and labels instead, its models its multiclass tasks): the graph's
+    labels are then the models' label outputs, which skl2onnx computes as ``predict``
+    does (an ``SVC``'s decision function, not the argmax of its probabilities)."""
+    if _is_tuner(final) and not any(t.kind == "multiclass" for t in estimator.schema_):
+        return False
+    return getattr(estimator, "_decides_by_models", lambda: False)()
+
+
+def _is_tuner(final):
     from ._thresholds import TaskThresholdTuner
 
-    return (not isinstance(final, TaskThresholdTuner)
-            and getattr(estimator, "_decides_by_models", lambda: False)())
+    return isinstance(final, TaskThresholdTuner)
 
 
 def _convert_product(scope, container, estimator, sub_output, proba_names):

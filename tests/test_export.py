@@ -1301,3 +1301,60 @@ def test_label_metadata_describes_a_multilabel_tasks_labels():
     assert "0/1 per label" in meta["sklearn_mtl_labels"]
     assert "index in the task's classes" not in meta["sklearn_mtl_labels"]
     assert run_onnx(onx, X[:5])[f"{model.schema_[0].name}_label"].shape == (5, 2)
+
+
+def test_run_onnx_feeds_integer_categories_with_a_gap_as_the_model_reads_them():
+    # to_numpy() of a category column of integers with a gap gives floats, whose text
+    # "1.0" the graph took for a category never seen (all zeros), not the category "1"
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=60),
+                      "code": pd.Categorical(rng.choice([1, 2, 3], 60))})
+    X.loc[::7, "code"] = np.nan
+    Y = pd.DataFrame({"a": np.where(X["code"] == 2, "p", "q")})
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=3, decode="independent",
+                              random_state=0).fit(X, Y)
+    onx = export_onnx(clf, X_sample=X)  # the parity check passes on rows with a gap
+    out = run_onnx(onx, X)
+    assert np.abs(out["a_probability"] - clf.predict_proba(X, task="a")).max() <= ATOL
+    assert (np.asarray(clf.classes_[0])[out["a_label"]] == clf.predict(X)["a"]).all()
+
+
+def test_a_target_opset_below_torchs_is_refused_by_name(car_model):
+    # torch writes the network at opset 18: skl2onnx then refused a node of it ("Shape")
+    clf, _, X = car_model
+    with pytest.raises(OnnxExportError, match=r"target_opset=17 is below 18.*MultiTask"):
+        export_onnx(clf, target_opset=17)
+    baseline = IndependentTaskClassifier(LogisticRegression()).fit(X, clf.predict(X))
+    assert export_onnx(baseline, target_opset=17) is not None  # skl2onnx alone writes it
+
+
+def test_an_array_for_a_graph_of_one_input_per_column_is_refused_by_name():
+    # its values all went to the first input: "could not convert string to float"
+    X = pd.DataFrame({"x": [0.1, -0.5, 1.2, 0.3] * 5, "kind": ["a", "b"] * 10})
+    Y = pd.DataFrame({"t": ["p", "q", "q", "p"] * 5})
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, lookup=None,
+                              random_state=0).fit(X, Y)
+    onx = export_onnx(clf)
+    for rows in (X.to_numpy(), X.to_numpy().tolist()):
+        with pytest.raises(OnnxExportError, match=r"one input per column \['x', 'kind'\]"):
+            run_onnx(onx, rows)
+    with pytest.raises(OnnxExportError, match="export_onnx's X_sample"):
+        check_parity(clf, onx, X.to_numpy())  # as export_onnx(X_sample=...) checks it
+
+
+def test_run_onnx_reads_numbers_for_one_hot_encoded_columns_as_predict_does():
+    # predict reads a bool column given as 0/1 and integer codes given as floats as the
+    # fitted categories; run_onnx fed "1" and "2.0", categories never seen (all zeros)
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"x": rng.normal(size=40), "flag": rng.choice([True, False], 40),
+                      "code": pd.Categorical(rng.choice([1, 2, 3], 40))})
+    Y = pd.DataFrame({"t": np.where(X["flag"], "p", "q")})
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=3, decode="independent",
+                              lookup=None, random_state=0).fit(X, Y)
+    onx = export_onnx(clf)
+    Q = X.assign(flag=X["flag"].astype(int), code=X["code"].astype(float))
+    Q.loc[::5, "code"] = np.nan
+    expected = clf.predict_proba(Q, task="t")
+    assert np.abs(expected - clf.predict_proba(X.assign(code=Q["code"]), task="t")).max() == 0
+    assert np.abs(run_onnx(onx, Q)["t_probability"] - expected).max() <= ATOL
+    assert check_parity(clf, onx, Q)["t"] <= ATOL
