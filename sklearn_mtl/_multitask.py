@@ -1323,7 +1323,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 if bool(old) != bool(new):
                     changed.append(f"head_lr (fitted {old!r}, now {new!r}; a learning rate "
                                    "per head needs heads that are not fused)")
-            elif old != new:
+            elif _unaddressed(old) != _unaddressed(new):
                 changed.append(f"{name} (fitted {old!r}, now {new!r})")
         if changed:
             raise ValueError(
@@ -1341,7 +1341,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if fitted is None:
             return None
         now = self._recorded_params()
-        return [name for name in now if name in fitted and now[name] != fitted[name]]
+        return [name for name in now if name in fitted
+                and _unaddressed(now[name]) != _unaddressed(fitted[name])]
 
     def _warn_params_kept(self):
         """In ``partial_fit``: a warning naming the network's, loss's and optimizer's
@@ -2570,6 +2571,24 @@ def _recorded(name, value):
     elif name == "hidden_layer_sizes" and isinstance(value, np.ndarray) and value.ndim == 1:
         value = tuple(value.tolist())  # the layers, not the array's repr
     return _plain(value)
+
+
+#: The memory address of a default repr (``<function f at 0x7f...>``, in the repr of a
+#: ``FunctionTransformer(f)`` given as ``preprocessing``), which another process gives
+#: the same object anew: a warm start after ``load`` compares the reprs without it.
+_ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+")
+
+
+def _unaddressed(value):
+    """A recorded parameter (see :func:`_recorded`) with no memory address in its
+    reprs."""
+    if isinstance(value, str):
+        return _ADDRESS.sub("", value)
+    if isinstance(value, tuple):
+        return tuple(_unaddressed(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _unaddressed(v) for k, v in value.items()}
+    return value
 
 
 def _plain(value):

@@ -1932,3 +1932,29 @@ def test_a_warm_start_refuses_a_changed_preprocessing():
     with pytest.warns(UserWarning, match="^preprocessing changed since the network was fitted"):
         clf.partial_fit(X, y)  # trains on as it is, through the fitted step
     assert len(clf.history_) == 3
+
+
+def _shifted(X):
+    return np.asarray(X, dtype=np.float32) + 1
+
+
+def test_a_warm_start_takes_a_function_transformer_of_the_same_function_anew():
+    # preprocessing is compared by its repr, which for FunctionTransformer(f) holds f's
+    # memory address: a model saved and loaded in another process (or f's module
+    # reloaded) gives the same function at another address, and its warm start was
+    # refused as if the preprocessing had changed
+    import types
+
+    from sklearn.preprocessing import FunctionTransformer
+
+    X = np.random.RandomState(0).normal(size=(40, 3)).astype(np.float32)
+    y = np.where(X[:, 0] > 0, "a", "b")
+    clf = small(preprocessing=FunctionTransformer(_shifted), max_epochs=1,
+                warm_start=True).fit(X, y)
+    anew = types.FunctionType(_shifted.__code__, _shifted.__globals__, _shifted.__name__)
+    anew.__qualname__ = _shifted.__qualname__
+    assert repr(FunctionTransformer(anew)) != repr(FunctionTransformer(_shifted))
+    clf.set_params(preprocessing=FunctionTransformer(anew)).fit(X, y)
+    assert len(clf.history_) == 2
+    with pytest.raises(ValueError, match=r"but preprocessing \(fitted 'FunctionTransformer"):
+        clf.set_params(preprocessing=FunctionTransformer(np.log1p)).fit(X, y)
