@@ -63,9 +63,10 @@ PAIR_AGREEMENT = 0.99
 #: integers (pixels) stays quick to check.
 PAIR_BUDGET = 20_000_000
 
-#: A column holds a task's labels only where it has no more values than the task has
-#: classes on the rows labelled for it: looked at first on this many of them, so that a
-#: column of measurements (every value its own) is passed over without counting its values.
+#: A column holds a task's labels only where one of its values stands for each class on
+#: the rows labelled for it: looked at first on this many of them, all tasks at once, so
+#: that a column of measurements (every value its own), or one of another task's labels,
+#: is passed over without counting its values (a wide X against a label set of many labels).
 LABEL_PROBE_ROWS = 64
 
 
@@ -109,6 +110,8 @@ def looks_like_identifier(column):
     measurement's distinct values spread wider. A category column is read as its values
     are (text or integers)."""
     column = _values(column)
+    if not (is_text(column) or pd.api.types.is_integer_dtype(column.dtype)):
+        return False  # (measurements: floats, bools; looked at no further, as X is wide)
     values = column.dropna()
     if not _checkable(column) or len(values) < len(column) or not values.is_unique:
         return False
@@ -324,6 +327,40 @@ def subject_columns(X, labels):
     return found
 
 
+def _probe_groups(coded):
+    """The tasks of ``coded`` (``(task, codes, n_labels)``) that a column can hold, by the
+    rows they are first looked at on (``LABEL_PROBE_ROWS`` of each task's labelled rows):
+    ``[(rows, [index, ...], labels), ...]``, ``labels`` the tasks' codes on ``rows``, one
+    column a task. A task of fewer labelled rows than ``MIN_ROWS_FOR_IDS``, or of one
+    class, is held by no column. The labels of a label set are labelled on the same rows,
+    so that they are looked at together."""
+    groups = {}
+    for i, (_, codes, n_labels) in enumerate(coded):
+        labelled = np.flatnonzero(codes >= 0)
+        if n_labels < 2 or len(labelled) < MIN_ROWS_FOR_IDS:
+            continue
+        rows = labelled[:LABEL_PROBE_ROWS]
+        groups.setdefault(rows.tobytes(), (rows, []))[1].append(i)
+    return [(rows, members, np.column_stack([coded[i][1][rows] for i in members]))
+            for rows, members in groups.values()]
+
+
+def _one_to_one(codes, labels):
+    """For each column of ``labels`` (codes of labelled rows), whether one value of
+    ``codes`` (-1: missing) stands for each of its labels on the rows that have a value."""
+    labels = labels[codes >= 0]
+    codes = codes[codes >= 0]
+    if len(codes) < 2:
+        return np.ones(labels.shape[1], dtype=bool)
+    order = np.argsort(codes, kind="stable")
+    codes, labels = codes[order], labels[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    low = np.minimum.reduceat(labels, starts, axis=0)
+    high = np.maximum.reduceat(labels, starts, axis=0)
+    tops = np.sort(low, axis=0)  # each value's label, which no other value may have
+    return (low == high).all(axis=0) & (tops[1:] != tops[:-1]).all(axis=0)
+
+
 def label_columns(X, labels):
     """``(column, [task, ...])`` for each column of ``X`` that holds a task's labels under
     another coding or the same: one value of the column for each class of the task, on
@@ -332,19 +369,30 @@ def label_columns(X, labels):
     reads the answer from such a column, which a new sample would not have."""
     found = []
     coded = [(task, *_codes(labels[task])) for task in labels.columns]
-    probes = [(np.flatnonzero(task_codes >= 0)[:LABEL_PROBE_ROWS], n_labels)
-              for _, task_codes, n_labels in coded]
+    # A column is looked at first on a few labelled rows of each task (where a column of
+    # measurements has a value of its own on each), all tasks at once, then on every row
+    # for the tasks it may hold there: a wide X against a label set of many labels is
+    # quick to check.
+    probes = _probe_groups(coded)
+    if not probes:
+        return found
+    probed = np.unique(np.concatenate([rows for rows, _, _ in probes]))
+    probes = [(np.searchsorted(probed, rows), members, held)
+              for rows, members, held in probes]
     for column in X.columns:
         if not _checkable(X[column]):
             continue
         values = _values(X[column])
-        if all(values.iloc[rows].nunique() > n_labels for rows, n_labels in probes):
-            continue  # more values than classes on some labelled rows of every task
+        seen, _ = _codes(values.iloc[probed])
+        candidates = sorted(i for at, members, held in probes
+                            for i, ok in zip(members, _one_to_one(seen[at], held)) if ok)
+        if not candidates:
+            continue  # no task's labels on the rows looked at first
         codes, n_values = _codes(values)
         if not 2 <= n_values <= len(X) // 2:  # all distinct: a measurement, not labels
             continue
         tasks = []
-        for task, task_codes, n_labels in coded:
+        for task, task_codes, n_labels in (coded[i] for i in candidates):
             value, label, counts = _table(codes, n_values, task_codes, n_labels)
             # a class on one row matches by chance any value that row alone has (the
             # dummy column of a city only the one fraud's row is in): that is no evidence
@@ -356,33 +404,61 @@ def label_columns(X, labels):
     return found
 
 
+def _correlated(x, y):
+    """For each column of ``x`` and each column of ``y`` (rows with values of both, no
+    gap), whether the one is the other scaled and shifted (a correlation of +-1, up to
+    rounding): an array of shape (x's columns, y's columns)."""
+    a, b = x - x.mean(axis=0), y - y.mean(axis=0)
+    scale = np.sqrt(np.outer((a * a).sum(axis=0), (b * b).sum(axis=0)))
+    return (scale > 0) & (np.abs(a.T @ b) >= (1 - 1e-9) * scale)
+
+
+def _varied(y):
+    """Whether ``y`` varies on two rows or more: values all the same but on one row (a
+    task's one refund) are matched by any column whose value only that row has, which
+    is no evidence of a copy."""
+    return len(y) - pd.Series(y).value_counts().iloc[0] >= 2 if len(y) else False
+
+
 def quantity_columns(X, values):
     """``(column, [task, ...])`` for each column of numbers in ``X`` that holds a
     regression task's values (a column of ``values``), as they are or in other units (a
     scale and a shift, up to rounding), on every row that has both, on at least
-    ``MIN_ROWS_FOR_IDS`` rows where the task's values are not all the same: the target
-    left in ``X`` (a price next to the price to predict)."""
-    found = []
-    targets = [(task, pd.to_numeric(values[task], errors="coerce").to_numpy(
-        dtype=float, na_value=np.nan)) for task in values.columns]
-    for column in X.columns:
-        dtype = X[column].dtype
-        if (not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
-                or pd.api.types.is_complex_dtype(dtype)):
-            continue
-        x = X[column].to_numpy(dtype=float, na_value=np.nan)
-        tasks = []
-        for task, y in targets:
-            both = np.isfinite(x) & np.isfinite(y)
-            if both.sum() < MIN_ROWS_FOR_IDS:
-                continue
-            a, b = x[both] - x[both].mean(), y[both] - y[both].mean()
-            scale = np.sqrt((a @ a) * (b @ b))
-            if scale > 0 and abs(a @ b) >= (1 - 1e-9) * scale:  # a correlation of +-1
-                tasks.append(task)
-        if tasks:
-            found.append((column, tasks))
-    return found
+    ``MIN_ROWS_FOR_IDS`` rows where the task's values differ from their most frequent
+    one on two rows or more: the target left in ``X`` (a price next to the price to
+    predict)."""
+    targets = {}  # the tasks by the rows that have their values, looked at together
+    for i, task in enumerate(values.columns):
+        y = pd.to_numeric(values[task], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        rows = np.isfinite(y)
+        if rows.sum() >= MIN_ROWS_FOR_IDS:
+            targets.setdefault(rows.tobytes(), (rows, []))[1].append((i, y))
+    numbers = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c].dtype)
+               and not pd.api.types.is_bool_dtype(X[c].dtype)
+               and not pd.api.types.is_complex_dtype(X[c].dtype)]
+    held = {}
+    # the columns a block at a time (a few million values)
+    width = max(1, 4_000_000 // max(len(X), 1))
+    for start in range(0, len(numbers) if targets else 0, width):
+        block = numbers[start:start + width]
+        x = np.column_stack([X[c].to_numpy(dtype=float, na_value=np.nan) for c in block])
+        finite = np.isfinite(x)
+        for rows, tasks in targets.values():
+            match = np.zeros((len(block), len(tasks)), dtype=bool)
+            whole = finite[rows].all(axis=0)  # a value on each of the tasks' rows
+            varied = [k for k, (_, y) in enumerate(tasks) if _varied(y[rows])]
+            if varied and whole.any():
+                y = np.column_stack([tasks[k][1][rows] for k in varied])
+                match[np.ix_(whole, varied)] = _correlated(x[rows][:, whole], y)
+            for j in np.flatnonzero(~whole):
+                both = rows & finite[:, j]
+                for k, (_, y) in enumerate(tasks):
+                    if both.sum() >= MIN_ROWS_FOR_IDS and _varied(y[both]):
+                        match[j, k] = _correlated(x[both, j:j + 1], y[both, None])[0, 0]
+            for j, k in zip(*np.nonzero(match)):
+                held.setdefault(block[j], []).append(tasks[k][0])
+    return [(column, [values.columns[i] for i in sorted(held[column])])
+            for column in numbers if column in held]
 
 
 def label_set_frame(encoded):

@@ -421,3 +421,52 @@ def test_a_label_set_label_or_a_regression_target_left_in_x_is_found(tmp_path, c
     assert ("Column 'price_k' holds the values of 'price', as they are or scaled and "
             "shifted, on every labelled row.") in (tmp_path / "out" / "report.md").read_text()
     capsys.readouterr()
+
+
+def test_a_regression_target_that_varies_on_one_row_is_no_copy_of_a_column():
+    # The one refund's row is the only row of its city: the city's 0/1 column is the
+    # refunds scaled, row for row, by chance, as a rare class's one row matches it (which
+    # the label check knows is no evidence). Values that vary on two rows or more still are.
+    from sklearn_mtl import Task
+    from sklearn_mtl._leakage import quantity_columns
+
+    city = np.array([f"c{i // 2}" for i in range(58)] + ["c99", "c98"])
+    X = pd.get_dummies(pd.DataFrame({"city": city}), columns=["city"], dtype=float)
+    refund = np.zeros(60)
+    refund[58] = 120.0  # on the row of city 'c99', which no other row has
+    Y = pd.DataFrame({"refund": refund})
+    encoded = StructuredLabelEncoder(tasks=[Task("refund", kind="regression")]).fit_transform(Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LeakageWarning)
+        warn_leaky_columns(X, encoded)
+        warn_leaky_columns(X.to_numpy(), encoded)
+    assert quantity_columns(X, Y) == []
+    refund[59] = 80.0
+    X["refund_k"] = refund / 1000
+    X.loc[5, "refund_k"] = np.nan  # a gap is no other value
+    assert quantity_columns(X, pd.DataFrame({"refund": refund})) == [("refund_k", ["refund"])]
+
+
+def test_the_label_check_tabulates_a_column_only_against_labels_it_may_hold(monkeypatch):
+    # Every column was counted against every label of a label set on all rows where its
+    # first rows had no more values than the label has classes (any 0/1 column): a wide
+    # X against many labels took minutes before compare fitted anything. A column is now
+    # looked at on all rows only for the labels it holds on the rows looked at first.
+    from sklearn_mtl import Task, _leakage
+
+    rng = np.random.RandomState(0)
+    n, n_labels = 200, 30
+    sets = [set(np.flatnonzero(rng.random_sample(n_labels) < 0.5).astype(str))
+            for _ in range(n)]
+    Y = pd.DataFrame({"tags": sets})
+    encoded = StructuredLabelEncoder(tasks=[Task("tags", kind="multilabel")]).fit_transform(Y)
+    X = (rng.random_sample((n, 40)) < 0.5).astype(float)
+    X[:, 7] = [str(3) in s for s in sets]  # label 3 left in X
+    calls = []
+    table = _leakage._table
+    monkeypatch.setattr(_leakage, "_table", lambda *a: calls.append(1) or table(*a))
+    with pytest.warns(LeakageWarning) as caught:
+        warn_leaky_columns(X, encoded)
+    (message,) = [str(w.message) for w in caught]
+    assert message.startswith("The column 7 of X holds the labels of 'tags[3]'")
+    assert len(calls) == 1  # column 7 against label 3, nothing else

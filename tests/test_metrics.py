@@ -1543,3 +1543,50 @@ def test_encoded_labels_of_different_classes_are_refused_naming_the_task():
         with pytest.raises(ValueError, match=r"task 'c' is multiclass with classes \['a', 'b', "
                            r"'c'\] in Y_true and binary with classes \['a', 'c'\] in Y_pred"):
             metric(E_true, E_pred)
+
+
+def test_samples_average_warns_of_a_sample_of_weight_zero_as_scikit_learn():
+    # A sample of weight 0 scores nothing, yet scikit-learn still warns where it divides
+    # by zero; only samples of positive weight were looked at, so the warning was lost.
+    from sklearn.exceptions import UndefinedMetricWarning
+
+    from sklearn_mtl.metrics import task_f1_score, task_precision_score, task_recall_score
+
+    Y = np.array([[0, 1], [0, 0], [1, 1]])
+    P = np.array([[0, 1], [0, 0], [1, 0]])
+    weight = [1.0, 0.0, 1.0]  # the sample with no labels at all weighs nothing
+    for ours, theirs in ((task_precision_score, skm.precision_score),
+                         (task_recall_score, skm.recall_score),
+                         (task_f1_score, skm.f1_score)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UndefinedMetricWarning)
+            expected = theirs(Y, P, average="samples", sample_weight=weight)
+            n_theirs = len(caught)
+            got = ours(Y, P, average="samples", sample_weight=weight, task="labels")
+        assert got == pytest.approx(expected)
+        assert n_theirs == 1
+        assert len(caught) == 2, theirs.__name__
+        assert "ill-defined" in str(caught[1].message)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.UndefinedMetricWarning")
+def test_encoded_labels_whose_classes_extend_the_others_are_read_on_the_longer_classes():
+    # The truth encoded on every class (an encoder fitted on the whole Y) and predictions
+    # encoded by a model's encoder that never saw class "z": the codes of the shared
+    # classes mean the same and are compared, but each side was read on its own classes,
+    # so the co-occurrence difference had NaN for "z" and the report called the task
+    # binary where the labels as they are give the differences and say multiclass.
+    from sklearn_mtl.metrics import cooccurrence_matrices
+
+    Y_all = pd.DataFrame({"c": ["a", "b", "a", "b", "z", "z"], "d": ["x", "y"] * 3})
+    Y_test = Y_all.iloc[2:].reset_index(drop=True)
+    P = pd.DataFrame({"c": ["a", "b", "a", "a"], "d": ["x", "y", "y", "y"]})
+    true = StructuredLabelEncoder().fit(Y_all).transform(Y_test)
+    pred = StructuredLabelEncoder().fit(Y_all.iloc[:4]).transform(P)  # no "z"
+    for a, b, raw_a, raw_b in ((true, pred, Y_test, P), (pred, true, P, Y_test)):
+        pd.testing.assert_frame_equal(cooccurrence_difference(a, b),
+                                      cooccurrence_difference(raw_a, raw_b))
+        for got, expected in zip(cooccurrence_matrices(a, b), cooccurrence_matrices(raw_a, raw_b)):
+            pd.testing.assert_frame_equal(got, expected)
+        pd.testing.assert_frame_equal(task_report(a, b), task_report(raw_a, raw_b))
+    assert task_accuracy_score(true, pred).to_dict() == {"c": 0.5, "d": 0.75}

@@ -416,11 +416,11 @@ def _samples_prf(true, pred, task, weight, zero_division=0, warn_for=_PRF):
     fill = 0.0 if isinstance(zero_division, str) else float(zero_division)
     # A sample of weight 0 has no weighted count, as scikit-learn counts it: its ratios
     # score ``zero_division`` (NaN, left out, with np.nan) rather than its own values.
+    # (scikit-learn warns of every sample that divides by zero, of weight 0 too.)
     weighed = weight[rows] > 0
 
     def ratio(num, den, what):
-        if zero_division == "warn" and what.lower() in warn_for and (
-                (den == 0) & weighed).any():
+        if zero_division == "warn" and what.lower() in warn_for and (den == 0).any():
             warnings.warn(
                 f"{what} is ill-defined and being set to 0.0 on samples with no "
                 f"{_MISSING_LABELS[what]} labels of task {task.name!r}. Use `zero_division` "

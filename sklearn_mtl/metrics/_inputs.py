@@ -632,7 +632,7 @@ def encode_pair(Y_true, Y_pred, schema=None, *, extend_classes=False):
     _check_unique_columns(Y_pred, "Y_pred")
     if isinstance(Y_true, EncodedLabels) and isinstance(Y_pred, EncodedLabels):
         _check_same_tasks(Y_true.schema, Y_pred.schema)
-        true, pred = Y_true, Y_pred
+        true, pred = _on_shared_classes(Y_true, Y_pred)
     elif isinstance(Y_true, EncodedLabels) or isinstance(Y_pred, EncodedLabels):
         encoded, raw = (Y_true, Y_pred) if isinstance(Y_true, EncodedLabels) else (Y_pred, Y_true)
         # The other is read on the encoded one's tasks, as the schema's encoder reads it:
@@ -712,6 +712,25 @@ def _same_codes(ta, tb):
         return _labels_equal(ta.classes, tb.classes)
     n = min(len(ta.classes), len(tb.classes))
     return _labels_equal(ta.classes[:n], tb.classes[:n])
+
+
+def _on_shared_classes(a, b):
+    """EncodedLabels ``a`` and ``b`` (:func:`_check_same_tasks`) on one schema: where a
+    task's classes on one side extend the other's (the truth of a class unseen in
+    training), both on the longer classes, as labels given as they are read (the codes
+    of the shared classes mean the same), so that no metric reads a side's codes on
+    fewer classes than the other's (a co-occurrence NaN for the unseen class, a report
+    calling the task binary)."""
+    pairs = list(zip(a.schema.tasks, b.schema.tasks))
+    if all(ta.classes is None or tb.classes is None or len(ta.classes) == len(tb.classes)
+           for ta, tb in pairs):
+        return a, b
+    tasks = [tb if ta.classes is not None and tb.classes is not None
+             and len(tb.classes) > len(ta.classes) else ta for ta, tb in pairs]
+    schema = Schema(tasks)
+    return tuple(e if list(e.schema.tasks) == tasks
+                 else EncodedLabels(e.codes, e.multilabel, e.regression, schema)
+                 for e in (a, b))
 
 
 def _plain_classes(task):
