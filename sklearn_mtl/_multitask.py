@@ -944,7 +944,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             X = X.astype(np.float32, copy=False)
         if sp.issparse(X):  # kept sparse: each mini-batch is densified on its own
             if not reset:
-                self._check_read_as_is("a sparse matrix", "sparse X")
+                self._check_read_as_is(
+                    "a sparse matrix (a DataFrame of sparse columns; X.sparse.to_dense() "
+                    "makes it the table)" if sparse_frame else "a sparse matrix", "sparse X")
             read, X = X, X.astype(np.float32, copy=False)  # (a pandas sparse frame: float64)
             if not np.isfinite(X.data).all():  # gaps are imputed in dense tables only
                 message = (

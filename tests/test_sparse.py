@@ -314,3 +314,18 @@ def test_a_sparse_frame_filled_with_nan_is_refused_naming_its_column(data, prepr
         model.fit(frame, Y)
     model.fit(frame.astype(pd.SparseDtype("float64", 0)), Y)  # as the message says
     assert model.preprocessor_ is None  # read as the sparse matrix it stores
+
+
+def test_a_sparse_frame_for_a_model_fitted_on_a_dense_table_is_named_as_a_frame(data):
+    import pandas as pd
+
+    X, _, Y = data
+    frame = pd.DataFrame(X, columns=[f"w{j}" for j in range(20)])
+    model = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, ensemble_size=1,
+                                random_state=0).fit(frame, Y)
+    sparse = frame.astype(pd.SparseDtype("float64", 0))
+    # the message spoke of a sparse matrix only, to a user who passed a DataFrame
+    with pytest.raises(ValueError, match=r"DataFrame of sparse columns; "
+                                         r"X\.sparse\.to_dense\(\) makes it the table"):
+        model.predict(sparse)
+    np.testing.assert_array_equal(model.predict(sparse.sparse.to_dense()), model.predict(frame))
