@@ -382,6 +382,9 @@ class DeployInputError(Exception):
     """An error in a deployment command's input: printed without traceback, exit status 2."""
 
 
+#: The files the commands read, as their errors name them.
+_READ_FORMATS = "a CSV file, a Parquet file (.parquet, .pq) or an Excel workbook (.xlsx)"
+
 #: The suffixes of JSON files, which the commands do not read (read as CSV, a JSON
 #: file's text gave a column per key and value, and a message listing them all).
 _JSON = (".json", ".jsonl", ".ndjson", ".geojson")
@@ -395,8 +398,8 @@ def check_not_json(path, what, error=ValueError):
         lines = ", lines=True" if suffix in (".jsonl", ".ndjson") else ""
         raise error(
             f"{what} is a JSON file ({suffix}), which the command does not read; expected "
-            "a CSV file, a Parquet file (.parquet, .pq) or an Excel workbook (.xlsx). "
-            f"Convert it first, e.g. pd.read_json({str(path)!r}{lines}).to_parquet("
+            f"{_READ_FORMATS}. Convert it first, e.g. "
+            f"pd.read_json({str(path)!r}{lines}).to_parquet("
             f"{str(Path(path).with_suffix('.parquet'))!r})."
         )
 
@@ -426,8 +429,8 @@ def check_not_compressed(path, what, error=ValueError):
         if re.match(magic, head):
             raise error(
                 f"{what} is a {kind}-compressed file, which the command does not read; "
-                f"expected a CSV file, a Parquet file (.parquet, .pq) or an Excel workbook "
-                f"(.xlsx). Decompress it first ({unpack} {str(path)!r}), or convert it: "
+                f"expected {_READ_FORMATS}. Decompress it first ({unpack} {str(path)!r}), "
+                "or convert it: "
                 f"pd.read_csv({str(path)!r}).to_parquet(...) (a Parquet file is "
                 "compressed in itself)."
             )
@@ -783,9 +786,7 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
             gaps = {}
             if literal:  # the default gaps, less the model's categories
                 header = read_workbook(path, f"{what} {str(path)!r}", nrows=0).columns
-                gaps = {"keep_default_na": False, "na_values": {
-                    c: sorted(set(_NA_CELLS) - set(literal.get(str(c), ())))
-                    for c in header}}
+                gaps = _default_gaps(header, literal)
             workbook = read_workbook(path, f"{what} {str(path)!r}", dtype={
                 **dict.fromkeys(verbatim, object), **dict.fromkeys(text, str)} or None,
                 **gaps)
@@ -828,6 +829,15 @@ except ImportError:  # pragma: no cover  (pandas 2 and 3 have it there)
                  "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
                  "nan", "null"}
 
+
+def _default_gaps(columns, literal):
+    """``read_csv`` / ``read_excel`` options reading the cells they read as missing by
+    default as gaps in ``columns`` only, less the cells ``literal`` (``{column: cells}``,
+    see :func:`literal_cells`) keeps as text in its column."""
+    return {"keep_default_na": False, "na_values": {
+        c: sorted(set(_NA_CELLS) - set(literal.get(str(c), ()))) for c in columns}}
+
+
 #: Why standard input must be UTF-8, and the ways around it.
 _STDIN_UTF8 = ("Standard input is read as UTF-8: give its encoding (--encoding cp1252), "
                "or the file's path instead (read in its own encoding).")
@@ -859,9 +869,7 @@ def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=N
             # column, less the cells a column's categories hold
             header = pd.read_csv(source if head is None else io.StringIO(head), nrows=0,
                                  **options).columns
-            gaps = {"keep_default_na": False, "na_values": {
-                c: sorted(set(_NA_CELLS) - set(literal.get(str(c), ())))
-                for c in header if c not in verbatim}}
+            gaps = _default_gaps([c for c in header if c not in verbatim], literal)
         reader = pd.read_csv(source, chunksize=batch_size,
                              dtype={**dict.fromkeys(text, str), **dict.fromkeys(verbatim, str)},
                              **gaps, **options, **EXACT_FLOATS)
