@@ -973,12 +973,15 @@ class IndependentTaskClassifier(_BaselineMethods):
                 "them yet; call partial_fit with a batch that labels them first."
             )
 
-    def _model_decisions(self, X):
-        """Each task's codes (multilabel: 0/1 blocks) from its models' ``predict``."""
+    def _model_decisions(self, X, tasks=None):
+        """Each task's codes (multilabel: 0/1 blocks) from its models' ``predict``; with
+        ``tasks`` (positions), those tasks' only (the others' codes stay 0)."""
         self._check_models_trained()
         codes = np.zeros((_num_samples(X), len(self.schema_)), dtype=np.int64)
         multilabel = {}
         for j, (task, est) in enumerate(zip(self.schema_, self.estimators_, strict=True)):
+            if tasks is not None and j not in tasks:
+                continue
             if task.kind == "multilabel":
                 multilabel[task.name] = np.column_stack(
                     [_codes(None, _one_row_each(e, X, e.predict(X), "predict"))
@@ -1428,8 +1431,9 @@ class TaskChainClassifier(_BaselineMethods):
         return (isinstance(self.decode, str) and self.decode == "independent"
                 and len(self.estimators_) == 1)
 
-    def _model_decisions(self, X):
-        """Each task's codes (multilabel: 0/1 blocks) from its links' ``predict``."""
+    def _model_decisions(self, X, tasks=None):
+        """Each task's codes (multilabel: 0/1 blocks) from its links' ``predict`` (every
+        link's, whatever ``tasks`` names: a link reads the earlier links' outputs)."""
         order = [self.schema_.index(t) for t in self.orders_[0]]
         _, decision = self._chain_outputs(_chain_input(X), order, self.estimators_[0])
         codes = np.zeros((_num_samples(X), len(self.schema_)), dtype=np.int64)

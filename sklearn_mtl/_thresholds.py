@@ -435,7 +435,7 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         multiclass = [j for j, task in enumerate(self.schema_) if task.kind == "multiclass"]
         if not multiclass:
             return self._decode(_outputs_of(self.estimator_, X))
-        outputs, decided = _outputs_of(self.estimator_, X, codes=True)
+        outputs, decided = _outputs_of(self.estimator_, X, codes=multiclass)
         if decided is not None:
             # A multiclass task has no threshold: it is decided as the wrapped estimator
             # decides it, by its models' own predict where that is how it decides (an
@@ -557,20 +557,22 @@ def _holds_frozen(estimator):
     return isinstance(estimator, FrozenEstimator)
 
 
-def _outputs_of(fitted, X, codes=False):
+def _outputs_of(fitted, X, codes=None):
     """The per-task outputs of a fitted model, through a pipeline's transforms and a
-    ``FrozenEstimator``; with ``codes``, also the codes (n_samples, n_tasks) that its
-    models' own ``predict`` decide, before the gates, where the model decides by them (a
-    baseline with ``decode="independent"``), else None."""
+    ``FrozenEstimator``; with ``codes`` (task positions), also the codes (n_samples,
+    n_tasks) that its models' own ``predict`` decide for those tasks, before the gates,
+    where the model decides by them (a baseline with ``decode="independent"``), else
+    None."""
     if isinstance(fitted, Pipeline):
         return _outputs_of(fitted[-1], fitted[:-1].transform(X), codes)
     if isinstance(fitted, FrozenEstimator):
         return _outputs_of(fitted.estimator, X, codes)
-    if not codes:
+    if codes is None:
         return fitted._outputs(X)
     decided = None
     if getattr(fitted, "_decides_by_models", lambda: False)():
-        decided = fitted._model_decisions(fitted._validate_X(X, reset=False))[0]
+        decided = fitted._model_decisions(fitted._validate_X(X, reset=False),
+                                          tasks=codes)[0]
     return fitted._outputs(X), decided
 
 
