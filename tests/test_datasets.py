@@ -215,3 +215,66 @@ def test_load_penguins_bunch_as_scikit_learn_loaders():
     pd.testing.assert_frame_equal(again.data, X)
     with pytest.raises(ValueError, match="'return_X_y' parameter of load_penguins"):
         load_penguins(return_X_y="yes")
+
+
+def test_make_multitask_classification_takes_a_series_of_class_counts():
+    # n_classes=Y.nunique() draws tasks named and sized as Y's columns: a Series was read
+    # as a sequence of counts, its names dropped for task0, task1, ...
+    gates = {"color": ("car", 1)}
+    X, Y, tasks = make_multitask_classification(
+        60, n_classes=pd.Series({"car": 2, "color": 4}), gates=gates, random_state=0,
+        return_tasks=True,
+    )
+    assert list(Y.columns) == ["car", "color"]
+    assert [t.classes for t in tasks] == [[0, 1], [0, 1, 2, 3]]
+    assert tasks[1].gate == ("car", {1})
+    X_dict, Y_dict = make_multitask_classification(
+        60, n_classes={"car": 2, "color": 4}, gates=gates, random_state=0,
+    )
+    np.testing.assert_array_equal(X, X_dict)
+    pd.testing.assert_frame_equal(Y, Y_dict)
+
+
+def test_load_penguins_as_frame_as_scikit_learn_loaders():
+    # scikit-learn's loaders take as_frame: as_frame=False gives arrays and frame=None
+    X, Y = load_penguins(as_frame=True)  # the default
+    X_array, Y_array = load_penguins(as_frame=False)
+    assert isinstance(X_array, np.ndarray) and X_array.dtype == np.float64
+    np.testing.assert_array_equal(X_array, X.to_numpy())
+    assert isinstance(Y_array, np.ndarray) and Y_array.dtype == object
+    assert Y_array.shape == (342, 3) and Y_array[0].tolist() == Y.iloc[0].tolist()
+    assert sum(isinstance(v, float) and np.isnan(v) for v in Y_array[:, 2]) == 9
+    bunch = load_penguins(return_X_y=False, as_frame=False)
+    assert bunch.frame is None and bunch.feature_names == list(X.columns)
+    np.testing.assert_array_equal(bunch.data, X_array)
+    with pytest.raises(ValueError, match="'as_frame' parameter of load_penguins"):
+        load_penguins(as_frame="no")
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_shared": 0}, r"got n_shared=0 .*Pass shared_factor=0 for unrelated tasks, or "
+                          r"n_shared >= 1"),
+        ({"n_specific": 0}, r"got n_specific=0 .*Pass shared_factor=1 for tasks that depend "
+                            r"on the shared factors only, or n_specific >= 1"),
+    ],
+    ids=["n_shared", "n_specific"],
+)
+def test_make_multitask_classification_latent_factors_error_says_how_to_fix(kwargs, match):
+    # n_specific=0 alone failed on the default shared_factor=0.8, which the message named
+    # without the n_specific given nor the shared_factor that goes with it
+    with pytest.raises(ValueError, match=match):
+        make_multitask_classification(20, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "make", ["make_multitask_classification", "make_car_images", "make_handball_clips",
+             "make_leaf_images"],
+)
+def test_dataset_generators_refuse_a_return_tasks_not_a_bool(make):
+    # return_tasks="no" was taken as true: a third value (the tasks) came back
+    import sklearn_mtl.datasets as datasets
+
+    with pytest.raises(ValueError, match=f"'return_tasks' parameter of {make} must be"):
+        getattr(datasets, make)(2, random_state=0, return_tasks="no")

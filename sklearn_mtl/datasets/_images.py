@@ -18,8 +18,8 @@ from sklearn.utils._param_validation import validate_params
 from .._schema import Task
 from ._synthetic import _check_fraction, _check_int, _check_real
 
-# random_state named in its error, as scikit-learn's make_* name it
-_SEEDED = validate_params({"random_state": ["random_state"]},
+# random_state and return_tasks named in their errors, as scikit-learn's make_* name them
+_SEEDED = validate_params({"random_state": ["random_state"], "return_tasks": ["boolean"]},
                           prefer_skip_nested_validation=True)
 
 _SS = 2  # supersampling factor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import validate_params
@@ -25,8 +26,9 @@ penguin data. R package version 0.1.0. https://allisonhorst.github.io/palmerpeng
 """
 
 
-@validate_params({"return_X_y": ["boolean"]}, prefer_skip_nested_validation=True)
-def load_penguins(*, return_X_y=True):
+@validate_params({"return_X_y": ["boolean"], "as_frame": ["boolean"]},
+                 prefer_skip_nested_validation=True)
+def load_penguins(*, return_X_y=True, as_frame=True):
     """Load the Palmer penguins: four body measurements, three tasks.
 
     The data ship with the ``palmerpenguins`` package (no download): 344 penguins of
@@ -41,21 +43,26 @@ def load_penguins(*, return_X_y=True):
         Return the pair ``(X, Y)``. With ``False``, a :class:`~sklearn.utils.Bunch` as
         scikit-learn's loaders return (their default: here the pair, which the guide's
         examples unpack).
+    as_frame : bool, default=True
+        Return pandas DataFrames, as scikit-learn's loaders do with ``as_frame=True``
+        (their default: ``False``; the guide's examples use the columns' names). With
+        ``False``, ``X`` and ``Y`` are NumPy arrays (``Y`` of dtype object, NaN where
+        the sex is unknown) and the Bunch's ``frame`` is None, as scikit-learn's.
 
     Returns
     -------
-    X : DataFrame of shape (342, 4)
+    X : DataFrame (ndarray with ``as_frame=False``) of shape (342, 4)
         ``bill_length_mm``, ``bill_depth_mm``, ``flipper_length_mm``, ``body_mass_g``
         (float). No missing value.
-    Y : DataFrame of shape (342, 3)
+    Y : DataFrame (ndarray with ``as_frame=False``) of shape (342, 3)
         ``species`` (Adelie, Chinstrap, Gentoo), ``island`` (Biscoe, Dream, Torgersen)
         and ``sex`` (female, male; NaN where unknown). Both frames share a fresh
         ``RangeIndex``.
     data : :class:`~sklearn.utils.Bunch`
         Only with ``return_X_y=False``: ``data`` (``X``), ``target`` (``Y``), ``frame``
-        (both side by side, features first), ``feature_names``, ``target_names`` (the
-        tasks) and ``DESCR``. Each call reads the data afresh: nothing is shared with
-        an earlier call's frames.
+        (both side by side, features first; None with ``as_frame=False``),
+        ``feature_names``, ``target_names`` (the tasks) and ``DESCR``. Each call reads
+        the data afresh: nothing is shared with an earlier call's frames.
 
     References
     ----------
@@ -83,9 +90,12 @@ def load_penguins(*, return_X_y=True):
         )
     X = data[FEATURES].astype(float)
     Y = data[TARGETS].copy()
+    frame = pd.concat([X, Y], axis=1) if as_frame else None
+    if not as_frame:
+        X, Y = X.to_numpy(), Y.to_numpy(dtype=object, na_value=np.nan)
     if return_X_y:
         return X, Y
     return Bunch(
-        data=X, target=Y, frame=pd.concat([X, Y], axis=1), feature_names=list(FEATURES),
+        data=X, target=Y, frame=frame, feature_names=list(FEATURES),
         target_names=list(TARGETS), DESCR=DESCR,
     )

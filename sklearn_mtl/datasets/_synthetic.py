@@ -17,8 +17,10 @@ from .._schema import MISSING, NOT_APPLICABLE, Schema, Task
 _UNIT_CLASS_SEP = 3.0
 
 
-# random_state named in its error, as scikit-learn's make_classification names it
-@validate_params({"random_state": ["random_state"]}, prefer_skip_nested_validation=True)
+# random_state and return_tasks named in their errors, as scikit-learn's make_classification
+# names its parameters (a return_tasks of "no" would otherwise return the tasks)
+@validate_params({"random_state": ["random_state"], "return_tasks": ["boolean"]},
+                 prefer_skip_nested_validation=True)
 def make_multitask_classification(
     n_samples=500,
     *,
@@ -53,9 +55,10 @@ def make_multitask_classification(
     ----------
     n_samples : int, default=500
         Number of samples.
-    n_classes : sequence of int or dict of str -> int, default=(3, 3, 2)
+    n_classes : sequence of int, dict of str -> int or Series, default=(3, 3, 2)
         Classes per task. A sequence names the tasks ``task0``, ``task1``, ...; a dict
-        gives the names. Classes are the integers ``0 .. k-1``.
+        gives the names, and so does a Series' index (``Y.nunique()`` draws tasks named
+        and sized as the columns of ``Y``). Classes are the integers ``0 .. k-1``.
     n_features : int, default=20
         Number of features of ``X``.
     n_shared : int, default=4
@@ -116,9 +119,16 @@ def make_multitask_classification(
     _check_real("noise", noise, 0)
     _check_real("class_sep", class_sep, 0, low_open=True)
     if n_shared == 0 and shared_factor > 0:
-        raise ValueError(f"shared_factor={shared_factor} needs n_shared >= 1.")
+        raise ValueError(
+            f"shared_factor={shared_factor} needs n_shared >= 1; got n_shared=0 (no factor "
+            "shared by the tasks). Pass shared_factor=0 for unrelated tasks, or n_shared >= 1."
+        )
     if n_specific == 0 and shared_factor < 1:
-        raise ValueError(f"shared_factor={shared_factor} < 1 needs n_specific >= 1.")
+        raise ValueError(
+            f"shared_factor={shared_factor} < 1 needs n_specific >= 1; got n_specific=0 (no "
+            "factor of each task alone). Pass shared_factor=1 for tasks that depend on the "
+            "shared factors only, or n_specific >= 1."
+        )
     tasks = _gated_tasks(names, sizes, gates)
     schema = Schema(tasks)
 
@@ -160,6 +170,9 @@ def make_multitask_classification(
 
 
 def _task_sizes(n_classes):
+    # Y.nunique(): its index names the tasks (a default 0..n-1 index names none, as a list)
+    if isinstance(n_classes, pd.Series) and not isinstance(n_classes.index, pd.RangeIndex):
+        n_classes = n_classes.to_dict()
     if isinstance(n_classes, Mapping):
         names, sizes = [str(k) for k in n_classes], list(n_classes.values())
     else:
