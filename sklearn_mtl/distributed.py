@@ -92,17 +92,27 @@ def set_threads(n_threads):
     1
     >>> _ = set_threads(before)
     """
-    if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or n_threads < 1:
-        raise ValueError(f"n_threads must be a positive integer; got {n_threads!r}.")
+    n = _check_n_threads(n_threads)
     import torch
     from threadpoolctl import threadpool_limits
 
-    n = int(n_threads)
     for name in _THREAD_ENV:
         os.environ[name] = str(n)
     torch.set_num_threads(n)
     threadpool_limits(limits=n)  # called, not entered: the limit stays
     return n
+
+
+def _check_n_threads(n_threads, default=False):
+    """``n_threads`` as an int, or a ValueError naming it (``default``: None may be
+    given, for the count each worker works out)."""
+    if n_threads is None and default:
+        return None
+    if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or n_threads < 1:
+        expected = "a positive integer or None (a count per worker from its cores)" if default \
+            else "a positive integer"
+        raise ValueError(f"n_threads must be {expected}; got {n_threads!r}.")
+    return int(n_threads)
 
 
 def _threads_for(worker, n_threads):
@@ -203,7 +213,8 @@ class ThreadLimits(_WorkerPlugin):
     name = "sklearn-mtl-thread-limits"
 
     def __init__(self, n_threads=None):
-        self.n_threads = n_threads
+        # checked here, not in each worker's setup (where it would fail on every worker)
+        self.n_threads = _check_n_threads(n_threads, default=True)
 
     def setup(self, worker):
         """Set the thread counts in ``worker``'s process and its task threads."""
@@ -238,14 +249,31 @@ def limit_worker_threads(client, n_threads=None):
     threads : dict of str -> int
         The count set on each worker, by worker address.
 
+    Warns
+    -----
+    RuntimeWarning
+        When no worker is connected yet: nothing is set (wait for the workers with
+        ``client.wait_for_workers``, or register :class:`ThreadLimits`).
+
     See Also
     --------
     ThreadLimits : the same as a plugin, for workers that start later.
     """
+    n_threads = _check_n_threads(n_threads, default=True)
     try:  # distributed >= 2025 lists only some workers unless asked for all
         workers = client.scheduler_info(n_workers=-1)["workers"]
     except TypeError:
         workers = client.scheduler_info()["workers"]
+    if not workers:
+        warnings.warn(
+            "limit_worker_threads found no worker connected to the scheduler, so it set no "
+            "thread count. Call client.wait_for_workers(n) first, or register the plugin "
+            "(client.register_plugin(ThreadLimits())), which every worker that starts "
+            "later applies.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return {}
     slots = defaultdict(int)
     for info in workers.values():
         slots[info["host"]] += int(info["nthreads"])
@@ -370,7 +398,8 @@ def predict_partitions(estimator, data, method="predict", task=None, meta=None):
     Parameters
     ----------
     estimator : fitted sklearn-mtl estimator
-        Any estimator of the package (or scikit-learn classifier) with ``method``.
+        Any estimator of the package (or scikit-learn classifier) with ``method``, or
+        a Pipeline ending in one (its tasks and classes are its last step's).
     data : dask.dataframe.DataFrame or dask.array.Array
         Samples. An array must be chunked along rows only (one block of columns, or
         of every other axis of images and clips).
@@ -382,7 +411,9 @@ def predict_partitions(estimator, data, method="predict", task=None, meta=None):
         column per class for a DataFrame, a Dask array (n_samples, n_classes) for an
         array.
     task : str, default=None
-        With ``"predict_proba"``, the task whose probabilities to return.
+        With ``"predict_proba"``, the task whose probabilities to return (checked
+        against the estimator's tasks before anything is computed). With
+        ``"predict"``, which predicts every task, it is refused.
     meta : pandas DataFrame, Series, dict, tuple or ndarray, default=None
         The form of one partition's output, as in Dask's ``map_partitions``: nothing is
         then predicted or computed to find it. For a Dask DataFrame, an empty DataFrame
@@ -405,6 +436,15 @@ def predict_partitions(estimator, data, method="predict", task=None, meta=None):
     dd = import_optional("dask.dataframe", feature=feature, extra="distributed")
 
     frame = isinstance(data, dd.DataFrame)
+    if isinstance(data, dd.Series) or (isinstance(data, da.Array) and data.ndim < 2):
+        # one value a row: the features of a sample are a row (dask itself failed with
+        # "Dimension 1 has 4 blocks, adjust_chunks specified with 1 blocks")
+        fix = "data.to_frame()" if isinstance(data, dd.Series) else "data[:, None]"
+        raise ValueError(
+            "data must hold one sample per row: a dask DataFrame, or a dask array of "
+            f"2 or more dimensions; got a 1-dimensional dask {type(data).__name__}. For a "
+            f"single feature, pass {fix}."
+        )
     if not frame and not isinstance(data, da.Array):
         raise ValueError(
             "data must be a dask DataFrame or dask array; got "
@@ -419,6 +459,8 @@ def predict_partitions(estimator, data, method="predict", task=None, meta=None):
             + ", ".join(f"{len(data.chunks[axis])} chunks along axis {axis}" for axis in split)
             + f". Use data.rechunk({{{whole}}})."
         )
+    _check_fitted(estimator)
+    _check_task(estimator, method, task)
     predictor = _partition_predictor(method, task)
     if meta is not None:
         empty = _given_meta(meta, data, frame)
@@ -437,6 +479,52 @@ def predict_partitions(estimator, data, method="predict", task=None, meta=None):
         func, model, dtype=empty.dtype, drop_axis=drop or None,
         chunks=(data.chunks[0], *((s,) for s in empty.shape[1:])), meta=empty,
     )
+
+
+def _final_step(estimator):
+    """The estimator that predicts: a Pipeline's last step (its tasks, classes and
+    ``predict_proba(X, task=...)`` are that step's), else ``estimator``."""
+    from sklearn.pipeline import Pipeline
+
+    while isinstance(estimator, Pipeline) and estimator.steps:
+        estimator = estimator.steps[-1][1]
+    return estimator
+
+
+def _check_fitted(estimator):
+    """NotFittedError now for an estimator of the package (or a Pipeline ending in one)
+    not fitted yet: with ``meta=`` it would come from a worker at ``compute()``, or not
+    at all where every partition is empty."""
+    from sklearn.utils.validation import check_is_fitted
+
+    from ._base import BaseMultiTaskEstimator
+
+    final = _final_step(estimator)
+    if isinstance(final, BaseMultiTaskEstimator):
+        check_is_fitted(final)
+
+
+def _check_task(estimator, method, task):
+    """``task`` refused where it would be ignored (with ``"predict"``), or unknown to a
+    fitted estimator of the package, now rather than from the first rows predicted."""
+    if method == "predict":
+        if task is not None:
+            raise ValueError(
+                f"task applies to method='predict_proba' only; got task={task!r} with "
+                "method='predict', which predicts every task. Leave task out and select "
+                f"the task's column of the result, e.g. predict_partitions(estimator, "
+                f"data)[{task!r}]."
+            )
+        return
+    final = _final_step(estimator)
+    schema = getattr(final, "schema_", None)
+    if schema is None or not hasattr(schema, "index"):
+        return
+    if task is None:
+        if not getattr(final, "_single_output", False):
+            _ProbaBlock.many_tasks(schema)
+    else:
+        schema.index(task)  # "Unknown task 'x'; the tasks are [...]"
 
 
 def _given_meta(meta, data, frame):
@@ -543,6 +631,7 @@ def _schema_sample(estimator, n_rows):
 def _empty_proba(estimator, task):
     """No row of ``predict_proba(X, task=task)``, from the task's classes (float32 for a
     network, float64 otherwise), or None where the estimator does not say them."""
+    estimator = _final_step(estimator)
     dtype = np.float32 if hasattr(estimator, "net_") else np.float64
     schema = getattr(estimator, "schema_", None)
     if schema is not None:
@@ -670,10 +759,11 @@ class _ProbaBlock:
         self.task = task
 
     @staticmethod
-    def many_tasks():
+    def many_tasks(schema=None):
+        names = "" if schema is None else f" (one of {list(schema.names)})"
         raise ValueError(
-            "predict_proba returns one array per task; pass task=<name> to "
-            "predict_partitions."
+            "predict_proba returns one array per task; pass task=<name>"
+            f"{names} to predict_partitions."
         )
 
     def __call__(self, block, estimator):
@@ -687,10 +777,16 @@ class _ProbaBlock:
 
 
 def _class_names(estimator, task):
+    estimator = _final_step(estimator)
     schema = getattr(estimator, "schema_", None)
     if schema is not None:
         return list(schema[task if task is not None else 0].classes or [])
-    return list(getattr(estimator, "classes_", []))
+    classes = getattr(estimator, "classes_", None)  # one array of labels, not one a task
+    try:
+        labels = np.ndim(classes) == 1
+    except ValueError:  # arrays of different lengths, one a task
+        labels = False
+    return list(classes) if labels else []
 
 
 def _like_block(out, block, columns):

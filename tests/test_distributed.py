@@ -468,3 +468,100 @@ def test_parquet_shards_name_a_file_that_lacks_the_columns(tmp_path):
         _net().fit(again)
     with pytest.raises(ValueError, match=lacks):
         predict_shards(clf, again, tmp_path / "elsewhere")
+
+
+def _colors():
+    X, Y = make_multitask_classification(
+        60, n_features=4, n_classes={"car": 2, "color": 3}, random_state=0,
+    )
+    Xf = pd.DataFrame(X.astype(np.float32), columns=["f0", "f1", "f2", "f3"])
+    Y = pd.DataFrame({"car": Y["car"].map({0: "no", 1: "yes"}),
+                      "color": Y["color"].map({0: "red", 1: "green", 2: "blue"})})
+    return Xf, Y
+
+
+def test_predict_partitions_proba_of_a_pipeline_ending_in_the_network():
+    # the columns came from the Pipeline's classes_ (one array a task): "all arrays must
+    # be same length" for a 2-class task of 2 tasks, columns 0, 1, 2 for a 3-class one
+    from sklearn.preprocessing import StandardScaler
+
+    Xf, Y = _colors()
+    pipe = make_pipeline(StandardScaler(), _net()).fit(Xf, Y)
+    ddf = dd.from_pandas(Xf, npartitions=3)
+    for task in ("car", "color"):
+        proba = predict_partitions(pipe, ddf, method="predict_proba", task=task)
+        out = proba.compute(scheduler="sync")
+        assert out.columns.tolist() == list(pipe[-1].schema_[task].classes)
+        np.testing.assert_allclose(out.to_numpy(), pipe.predict_proba(Xf, task=task),
+                                   rtol=1e-6)
+    empty = predict_partitions(pipe, ddf[ddf["f0"] > 100], method="predict_proba",
+                               task="color").compute(scheduler="sync")
+    assert empty.columns.tolist() == ["blue", "green", "red"] and len(empty) == 0
+    assert set(empty.dtypes) == {np.dtype("float32")}
+
+
+def test_predict_partitions_checks_task_before_computing():
+    # task= with "predict" was ignored (every task came back); an unknown task, or none
+    # for a model of several tasks, was found by computing the first partition
+    Xf, Y = _colors()
+    clf = _net().fit(Xf, Y)
+    ddf = _never_computed(dd.from_pandas(Xf, npartitions=2))
+    with pytest.raises(ValueError, match=r"task applies to method='predict_proba' only; "
+                                         r"got task='car' with method='predict'"):
+        predict_partitions(clf, ddf, task="car")
+    with pytest.raises(ValueError, match=r"Unknown task 'colour'; the tasks are "
+                                         r"\['car', 'color'\]"):
+        predict_partitions(clf, ddf, method="predict_proba", task="colour")
+    with pytest.raises(ValueError, match=r"pass task=<name> \(one of \['car', 'color'\]\)"):
+        predict_partitions(clf, ddf, method="predict_proba")
+
+
+def test_predict_partitions_refuses_one_value_a_row():
+    # a 1-D dask array failed in dask ("Dimension 1 has 4 blocks, adjust_chunks
+    # specified with 1 blocks"); a dask Series was told to predict in memory
+    Xf, Y = _colors()
+    clf = _net().fit(Xf[["f0"]].to_numpy(), Y)
+    with pytest.raises(ValueError, match=r"one sample per row.*got a 1-dimensional dask "
+                                         r"Array\. For a single feature, pass data\[:, None\]"):
+        predict_partitions(clf, da.from_array(Xf["f0"].to_numpy(), chunks=15))
+    with pytest.raises(ValueError, match=r"got a 1-dimensional dask Series\. For a single "
+                                         r"feature, pass data\.to_frame\(\)"):
+        predict_partitions(clf, dd.from_pandas(Xf["f0"], npartitions=2))
+    column = da.from_array(Xf[["f0"]].to_numpy(), chunks=(15, 1))
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(predict_partitions(clf, column).compute(scheduler="sync"),
+                     columns=["car", "color"]),
+        pd.DataFrame(clf.predict(Xf[["f0"]].to_numpy())), check_dtype=False)
+
+
+def test_predict_partitions_refuses_an_unfitted_model_up_front():
+    # with meta= the error came from a worker at compute(), with no row at all none came
+    Xf, Y = _colors()
+    ddf = dd.from_pandas(Xf, npartitions=2)
+    meta = {"car": object, "color": object}
+    for model in (_net(), make_pipeline(_net())):
+        with pytest.raises(NotFittedError, match="MultiTaskClassifier instance is not fitted"):
+            predict_partitions(model, ddf[ddf["f0"] > 100], meta=meta)
+        with pytest.raises(NotFittedError, match="MultiTaskClassifier instance is not fitted"):
+            predict_partitions(model, _never_computed(ddf), meta=meta)
+
+
+def test_thread_limits_check_n_threads_and_warn_without_workers():
+    # n_threads=0 failed on each worker (a plugin logged its setup failing), or was
+    # accepted where no worker was connected; no worker at all set nothing silently
+    for bad in (0, -2, 1.5, "2", True):
+        with pytest.raises(ValueError, match=r"n_threads must be a positive integer or "
+                                             rf"None .*got {bad!r}\."):
+            ThreadLimits(n_threads=bad)
+    assert ThreadLimits(n_threads=np.int64(2)).n_threads == 2
+    cluster = distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None)
+    client = distributed.Client(cluster)
+    try:
+        with pytest.raises(ValueError, match=r"n_threads must be a positive integer or None"):
+            limit_worker_threads(client, n_threads=0)
+        with pytest.warns(RuntimeWarning, match=r"found no worker connected.*"
+                                                r"client\.wait_for_workers.*ThreadLimits"):
+            assert limit_worker_threads(client) == {}
+    finally:
+        client.close()
+        cluster.close()
