@@ -2284,3 +2284,73 @@ def test_preprocessor_reads_a_text_columns_value_as_written():
     # a number for a category of its text, as before; the text as written
     out = pre.transform(X.iloc[[0]].assign(code=[7], cat=["1"], flag=["TRUE"]))
     np.testing.assert_array_equal(out[0, one_hot], [1, 0, 1, 1])
+
+
+def test_preprocessor_reads_a_batch_of_rows_whose_durations_are_all_nat_as_gaps():
+    # a duration column given as rows (X.to_numpy(), lists) in a batch whose only value
+    # there is NaT: pandas reads the lone NaT as a date, and the row was refused as a
+    # date where a duration was (one row predicted at a time, the network's batches)
+    X = pd.DataFrame({"wait": pd.to_timedelta(["1h", "2h", None, "5h"]), "n": [1., 2, 3, 4]})
+    pre = TabularPreprocessor().fit(X)
+    expected = pre.transform(X.iloc[[2]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # X has no feature names
+        for rows in (X.iloc[[2]].to_numpy(), X.iloc[[2]].to_numpy().tolist()):
+            np.testing.assert_array_equal(pre.transform(rows), expected)
+    np.testing.assert_array_equal(expected, [[0.0, pre.transform(X)[2, 1], 1.0]])
+
+
+def test_preprocessor_passthrough_reads_a_column_without_training_values_as_zero():
+    # numeric="passthrough" passed a column that held no value in training (and a
+    # log-ratio whose columns were never both present) through at prediction, where
+    # the network only ever saw 0: as in the other modes, it reads as 0
+    X = pd.DataFrame({"a": [1., 2, 3, np.nan, np.nan, np.nan],
+                      "b": [np.nan, np.nan, np.nan, 4., 5, 6],
+                      "empty": np.nan})
+    later = pd.DataFrame({"a": [2., 1], "b": [5., 4], "empty": [7., -1e6]})
+    for how in ("robust", "standard", "passthrough"):
+        pre = TabularPreprocessor(numeric=how, ratios=True, point_mass=None).fit(X)
+        names = list(pre.get_feature_names_out())
+        out = pre.transform(later)
+        np.testing.assert_array_equal(out[:, [names.index("empty"),
+                                              names.index("log(a/b)")]], np.zeros((2, 2)))
+    np.testing.assert_array_equal(out[:, :2], [[2, 5], [1, 4]])  # the others as they are
+
+
+def test_preprocessor_reads_a_category_written_otherwise_next_to_pd_na():
+    # a bool column given as nullable text or integers with a gap (pd.NA: dtype "string",
+    # "Int64", read_parquet's numpy_nullable) crashed with "boolean value of NA is
+    # ambiguous" where the other values were read as the categories fitted
+    X = pd.DataFrame({"flag": [True, False, True, None],
+                      "code": pd.Categorical([1, 2, 3, 2])})
+    pre = TabularPreprocessor().fit(X)
+    expected = pre.transform(X.assign(flag=[True, None, False, True], code=[1, 2, 2, 3]))
+    for flag, code in ((pd.array(["true", None, "0", "1"], dtype="string"),
+                        pd.array(["1", "2", "2.0", "3"], dtype="string")),
+                       (pd.array([1, None, 0, 1], dtype="Int64"),
+                        pd.array([1.0, 2.0, 2.0, 3.0], dtype="Float64")),
+                       (["true", pd.NA, "0", 1.0], [1.0, "2", 2, "3.0"])):
+        np.testing.assert_array_equal(pre.transform(X.assign(flag=flag, code=code)), expected)
+    np.testing.assert_array_equal(  # a gap where the code column had none: all zeros
+        pre.transform(X.assign(code=pd.array([1.0, None, 2.0, 3.0], dtype="Float64")))[1, -3:],
+        [0, 0, 0])
+
+
+def test_preprocessor_reads_an_object_column_of_durations_as_durations():
+    # an object column of timedelta objects (astype(object), Series.dt.to_pytimedelta,
+    # a database driver's TIME values) was one-hot encoded, a category per duration,
+    # where an object column of dates is read as dates and a timedelta64 one as days
+    wait = pd.to_timedelta(["1h", "2h", None, "30min", "5h"])
+    expected = TabularPreprocessor().fit(pd.DataFrame({"wait": wait}))
+    for objects in (pd.Series(wait).astype(object),
+                    pd.Series([None if pd.isna(v) else v.to_pytimedelta() for v in wait],
+                              dtype=object)):
+        X = pd.DataFrame({"wait": objects})
+        before = X.copy()
+        pre = TabularPreprocessor().fit(X)
+        assert list(pre.get_feature_names_out()) == ["wait", "wait_missing"]
+        np.testing.assert_array_equal(pre.time_columns_, [0])
+        np.testing.assert_array_equal(pre.transform(X), expected.transform(X))
+        np.testing.assert_array_equal(pre.transform(pd.DataFrame({"wait": wait})),
+                                      expected.transform(pd.DataFrame({"wait": wait})))
+        pd.testing.assert_frame_equal(X, before)  # the caller's frame as it was

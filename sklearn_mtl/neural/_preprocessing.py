@@ -40,7 +40,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
       ``SimpleImputer(add_indicator=True)`` does. pyarrow's decimals
       (``read_parquet(dtype_backend="pyarrow")``) are numbers too.
     - **Dates and durations** (DataFrame columns of ``datetime64`` dtype, with or
-      without a time zone, of ``period`` dtype, and of ``timedelta64`` dtype) are
+      without a time zone, of ``period`` dtype, and of ``timedelta64`` dtype; and
+      object columns of ``datetime.date``, ``datetime`` or ``timedelta`` objects) are
       numeric columns: a date is read as days since 1970-01-01 (UTC), a period (a month,
       a quarter, ...) as its start's, a duration as days, a missing one (``NaT``) as a
       gap; then scaled as the other numeric columns are. A date takes no part in the
@@ -95,7 +96,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     numeric : {"robust", "standard", "passthrough"}, default="robust"
         ``"robust"`` is the scaling above; ``"standard"`` centres on the mean and divides
         by the standard deviation (no clipping); ``"passthrough"`` keeps values as they are
-        (missing values still become 0 with an indicator).
+        (missing values still become 0 with an indicator, and a column without a value
+        in training reads as 0, as in the other modes).
     max_categories : int, default=32
         Most one-hot columns per categorical column (the rarest categories are pooled).
     min_frequency : int, default=1
@@ -685,10 +687,12 @@ _TIME_DTYPES = {True: "datetime64[ns, UTC]", False: "timedelta64[ns]"}
 def _dates_of_objects(frame):
     """``frame`` with each object column that holds dates alone (``datetime.date`` and
     ``datetime`` objects, as ``read_parquet`` and ``Series.dt.date`` give them) read as
-    dates, in UTC, each that holds ``pd.Period`` objects alone read as periods, and each
-    of times of day (``datetime.time`` objects, pyarrow's ``time64``) read as durations
-    since midnight; at prediction :func:`read_times` reads them as it reads text. The
-    caller's frame is left as it is."""
+    dates, in UTC, each that holds ``pd.Period`` objects alone read as periods, each of
+    durations alone (``datetime.timedelta`` and ``pd.Timedelta`` objects, as
+    ``Series.dt.to_pytimedelta`` gives them) read as durations, and each of times of day
+    (``datetime.time`` objects, pyarrow's ``time64``) read as durations since midnight;
+    at prediction :func:`read_times` reads them as it reads text. The caller's frame is
+    left as it is."""
     parsed = {}
     for j in range(frame.shape[1]):
         column = frame.iloc[:, j]
@@ -701,6 +705,9 @@ def _dates_of_objects(frame):
         if (len(values) and isinstance(values.iloc[0], datetime.date)  # most are not
                 and values.map(lambda v: isinstance(v, datetime.date)).all()):
             parsed[j] = pd.to_datetime(column, utc=True)
+        elif (len(values) and isinstance(values.iloc[0], datetime.timedelta)
+                and values.map(lambda v: isinstance(v, datetime.timedelta)).all()):
+            parsed[j] = pd.to_timedelta(column)  # durations, not one category each
         elif (len(values) and isinstance(values.iloc[0], pd.Period)
                 and values.map(lambda v: isinstance(v, pd.Period)).all()):
             # periods that lost their dtype (a concat, an apply): periods again where
@@ -761,7 +768,9 @@ def read_times(frame, columns, dates, periods=()):
         if not date and is_time_of_day(column):  # as in fit: the time since midnight
             parsed[j] = since_midnight(column)
             continue
-        if not is_time(column) and not column.notna().any():
+        # gaps alone, whatever their dtype: a batch of rows (X.to_numpy()) whose only
+        # value in a duration column is NaT, which pandas reads as a date
+        if not column.notna().any():
             parsed[j] = pd.Series(pd.NaT, index=column.index, dtype=_TIME_DTYPES[date])
             continue
         if is_time(column):
@@ -877,13 +886,15 @@ def _categorical_block(frame, columns, categories=None, text=None):
     raw = block.to_numpy()
     values = np.where(pd.isna(raw), "<missing>", raw.astype(str))
     for j, known in enumerate(() if categories is None else categories):
-        unknown = ~np.isin(values[:, j], known) & ~pd.isna(raw[:, j])  # a gap stays one
+        # a gap stays one; the others compared among themselves only: pd.NA (a nullable
+        # column's gap) compares to no bool
+        unknown = np.flatnonzero(~np.isin(values[:, j], known) & ~pd.isna(raw[:, j]))
         for value in set(raw[unknown, j].tolist()):  # few: the rows' distinct values
             if isinstance(value, str) and text is not None and text[j]:
                 continue
             spelling = next((s for s in _spellings(value) if s in known), None)
             if spelling is not None:
-                values[unknown & (raw[:, j] == value), j] = spelling
+                values[unknown[raw[unknown, j] == value], j] = spelling
     return values
 
 
@@ -925,7 +936,9 @@ def _spellings(value):
 def _center_scale(values, how):
     n_cols = values.shape[1]
     if how == "passthrough" or not n_cols:
-        return np.zeros(n_cols), np.ones(n_cols)
+        # a column without a value in training is scaled by infinity, as in the other
+        # modes: whatever it holds later reads as 0, as it did in training
+        return np.zeros(n_cols), np.where((~np.isnan(values)).any(axis=0), 1.0, np.inf)
     center, scale, overflow = _center_scale_of(values, how)
     if overflow.any():
         # values near float64's limit overflow the sums, squares and differences taken
