@@ -67,7 +67,13 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             self.encoder_ = clone(self.encoder)
         else:
             self.encoder_ = StructuredLabelEncoder(tasks=self.tasks)
-        encoded = self.encoder_.fit_transform(Y)
+        try:
+            encoded = self.encoder_.fit_transform(Y)
+        except ValueError as exc:
+            hint = _integer_codes_hint(Y, self.encoder_, exc)
+            if hint is None:
+                raise
+            raise ValueError(f"{exc} {hint}") from None
         if self._learns_regression:  # (the baselines refuse regression tasks by kind)
             check_regression_range(encoded)
         self.schema_ = self.encoder_.schema_
@@ -428,6 +434,40 @@ def _column_names(Y):
     return names, set_valued
 
 
+#: scikit-learn's meta-estimators that fit their clones on a 1-D ``y`` encoded as integers
+_ENCODING_WRAPPERS = (
+    "VotingClassifier, StackingClassifier, BaggingClassifier, OneVsRestClassifier, "
+    "CalibratedClassifierCV with method='temperature' or ensemble=False, "
+    "cross_val_predict with method='predict_proba'"
+)
+
+
+def _integer_codes_hint(Y, encoder, exc):
+    """Why a 1-D ``Y`` of integers is refused by a task whose declared classes hold no
+    integer, or ``None`` where that is not the case of ``exc``: scikit-learn's
+    meta-estimators encode ``y`` as 0, 1, ... before fitting their clones."""
+    if "not among its classes" not in str(exc) or encoder.tasks is None:
+        return None
+    tasks = [encoder.tasks] if isinstance(encoder.tasks, Task) else list(encoder.tasks)
+    if len(tasks) != 1 or tasks[0].classes is None:
+        return None
+    try:
+        values = np.asarray(Y)
+    except (TypeError, ValueError):
+        return None
+    if values.ndim != 1 or values.dtype.kind not in "iu":
+        return None
+    if any(isinstance(c, (int, np.integer)) for c in tasks[0].classes):
+        return None  # integers are labels of this task: a wrong one is the user's
+    return (
+        f"y holds integers where task {tasks[0].name!r} declares its classes: "
+        f"scikit-learn's meta-estimators ({_ENCODING_WRAPPERS}) fit their clones on y "
+        "encoded as 0, 1, ..., which declared classes cannot read. Inside such a wrapper, "
+        "leave the classes undeclared (tasks=None); for out-of-fold probabilities, "
+        "sklearn_mtl.model_selection.cross_val_predict fits on y as it is."
+    )
+
+
 def _keep_index(Y, X):
     """``Y`` (a prediction) with the index of ``X`` when both are pandas objects."""
     if isinstance(Y, (pd.DataFrame, pd.Series)) and isinstance(X, (pd.DataFrame, pd.Series)):
@@ -674,7 +714,7 @@ def _check_task_labels(encoded, warn_single_class=True, batch=False):
                     f"{list(task.classes)}); a model can only learn to predict {label!r}.",
                     UserWarning,
                 )
-    if warn_single_class:
+    if warn_single_class and not batch:  # (a multilabel task's, as a binary one's)
         for name, block in encoded.multilabel.items():
             _warn_constant_labels(encoded.schema[name], block)
 

@@ -1325,6 +1325,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 if bool(old) != bool(new):
                     changed.append(f"head_lr (fitted {old!r}, now {new!r}; a learning rate "
                                    "per head needs heads that are not fused)")
+            elif name in ("tasks", "encoder") and _unaddressed(old) != _unaddressed(new):
+                changed.append(f"{name} (fitted {_shown(old)}, now {_shown(new)}; the "
+                               "heads are built for the fitted schema_)")
             elif _unaddressed(old) != _unaddressed(new):
                 changed.append(f"{name} (fitted {old!r}, now {new!r})")
         if changed:
@@ -1701,6 +1704,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self.__dict__.pop("_partial", None)
             for name, value in saved.items():
                 setattr(self, name, value)
+            if first and "tasks" in overrides and "_fit_params" in self.__dict__:
+                # the user's tasks (None), not those classes completed, which a later
+                # call or warm start compares with its own
+                self._fit_params["tasks"] = _recorded("tasks", self.tasks)
             if first and hasattr(self, "net_"):
                 # the one epoch of the override is not the training length that a
                 # warm-start fit with max_epochs=None trains again (it trained 1 epoch):
@@ -2317,6 +2324,13 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 for group in getattr(net, name + "_").param_groups:
                     if "initial_lr" in group:
                         group["lr"] = group["initial_lr"]
+        elif len(net.history) and any(isinstance(cb, LRScheduler) for _, cb in net.callbacks_):
+            # a torch scheduler resumed past epoch 0 reads each group's base rate, which
+            # only a schedule's first epoch sets: none where the net trained at a
+            # constant rate (partial_fit, lr_schedule="constant") had (torch's KeyError)
+            for name in net._optimizers:
+                for group in getattr(net, name + "_").param_groups:
+                    group.setdefault("initial_lr", group["lr"])
         return epochs
 
     def _net_callbacks(self, members, total_steps, user=None, kept=()):
@@ -2550,7 +2564,9 @@ _OBSERVED_DECODING_MAX_UNSEEN = 0.05
 #: makes the inputs it was trained on, fitted once as ``preprocessor_``: a warm start
 #: kept the first one and ignored a new one).
 _NETWORK_PARAMS = ("trunk", "trunk_params", "hidden_layer_sizes", "activation", "dropout",
-                   "batch_norm", "ensemble_size", "head_hidden", "head_lr", "preprocessing")
+                   "batch_norm", "ensemble_size", "head_hidden", "head_lr", "preprocessing",
+                   # the schema, whose tasks and classes the heads are built for
+                   "tasks", "encoder")
 #: The loss's parameters: a warm start after a change of one rebuilds the criterion.
 _LOSS_PARAMS = ("task_weights", "class_weight", "pos_weight", "label_smoothing",
                 "loss_weighting", "loss_weighting_params")
@@ -2591,6 +2607,14 @@ def _unaddressed(value):
     if isinstance(value, dict):
         return {k: _unaddressed(v) for k, v in value.items()}
     return value
+
+
+def _shown(value):
+    """A recorded ``tasks`` or ``encoder`` (see :func:`_recorded`) as it was written: a
+    list of its tasks' reprs, unquoted."""
+    if isinstance(value, tuple):
+        return "[" + ", ".join(map(_shown, value)) + "]"
+    return value if isinstance(value, str) else repr(value)
 
 
 def _plain(value):

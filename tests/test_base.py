@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
 from sklearn_mtl import (
@@ -331,3 +332,49 @@ def test_a_bad_random_state_is_named_as_scikit_learn_names_it(function, random_s
         call(random_state)
     call(np.random.RandomState(0))  # the accepted forms still work
     call(None)
+
+
+def test_a_first_partial_fit_batch_does_not_warn_of_a_multilabel_tasks_constant_labels():
+    # one batch may well lack a declared label of a multilabel task, as it may lack a
+    # class of a binary one (which does not warn); the network's first batch warned
+    # "labels ['r'] are absent and labels ['p'] are present in every training sample"
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    sets = [{"p"} if i % 2 else {"p", "q"} for i in range(40)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=2, ensemble_size=1,
+                                    random_state=0).partial_fit(X, sets, classes=["p", "q", "r"])
+    assert list(model.classes_) == ["p", "q", "r"]
+    with pytest.warns(UserWarning, match=r"labels \['r'\] are absent and labels \['p'\] are "
+                                         "present in every training sample"):
+        clone(model).set_params(tasks=model.schema_.tasks).fit(X, sets)
+
+
+@pytest.mark.parametrize("wrapper", ["bagging", "voting", "one_vs_rest"])
+def test_integer_codes_of_a_meta_estimator_on_declared_classes_are_explained(wrapper):
+    # scikit-learn's meta-estimators fit their clones on y encoded as 0, 1, ...: a task of
+    # declared classes refused them with "got label 1", which named no cause nor way out
+    from sklearn.ensemble import BaggingClassifier, VotingClassifier
+    from sklearn.multiclass import OneVsRestClassifier
+
+    from sklearn_mtl import Task
+
+    X = np.random.RandomState(0).normal(size=(30, 2))
+    y = np.array(["a", "b", "c"])[np.arange(30) % 3]
+    model = IndependentTaskClassifier(LogisticRegression(),
+                                      tasks=[Task("y", classes=["a", "b", "c"])])
+    assert list(model.fit(X, y).classes_) == ["a", "b", "c"]  # on its own it fits
+    meta = {"bagging": lambda: BaggingClassifier(model, n_estimators=2, random_state=0),
+            "voting": lambda: VotingClassifier([("m", model)]),
+            "one_vs_rest": lambda: OneVsRestClassifier(model)}[wrapper]()
+    with pytest.raises(ValueError, match=r"not among its classes \['a', 'b', 'c'\]\. y holds "
+                                         r"integers where task 'y' declares its classes: .*"
+                                         r"leave the classes undeclared \(tasks=None\)"):
+        meta.fit(X, y)
+    assert meta.set_params(**{k: IndependentTaskClassifier(LogisticRegression()) for k in (
+        ["estimator"] if wrapper != "voting" else ["m"])}).fit(X, y).score(X, y) > 0.3
+    # integers that are a task's classes: a wrong one is the user's, with no such hint
+    integers = IndependentTaskClassifier(LogisticRegression(), tasks=[Task("y", classes=[1, 2])])
+    with pytest.raises(ValueError, match=r"got label 3 in row 3, which is not among its "
+                                         r"classes \[1, 2\]\.$"):
+        integers.fit(np.zeros((4, 1)), np.array([1, 2, 1, 3]))

@@ -1958,3 +1958,47 @@ def test_a_warm_start_takes_a_function_transformer_of_the_same_function_anew():
     assert len(clf.history_) == 2
     with pytest.raises(ValueError, match=r"but preprocessing \(fitted 'FunctionTransformer"):
         clf.set_params(preprocessing=FunctionTransformer(np.log1p)).fit(X, y)
+
+
+def test_a_warm_start_refuses_changed_tasks_and_partial_fit_warns():
+    # the heads are built for the first fit's schema: a warm start after
+    # set_params(tasks=...) (new classes declared) trained the old schema, silently
+    X = np.random.RandomState(0).normal(size=(40, 3)).astype(np.float32)
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "x", "y"), "b": np.arange(40) % 3})
+    clf = small(max_epochs=1, warm_start=True).fit(X, Y)
+    wider = [Task("a", classes=["x", "y", "z"]), Task("b")]
+    with pytest.raises(ValueError, match=r"but tasks \(fitted None, now \[Task\('a', "
+                                         r"classes=\['x', 'y', 'z'\]\), Task\('b'\)\]; the "
+                                         r"heads are built for the fitted schema_\) changed"):
+        clf.set_params(tasks=wider).fit(X, Y)
+    assert len(clf.history_) == 1
+    with pytest.warns(UserWarning, match="^tasks changed since the network was fitted"):
+        clf.partial_fit(X, Y)
+    assert [list(c) for c in clf.classes_] == [["x", "y"], [0, 1, 2]]
+    # classes given to the first partial_fit are not a change of tasks
+    streamed = small(max_epochs=1).partial_fit(X, Y, classes={"a": ["x", "y", "z"],
+                                                              "b": [0, 1, 2]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        streamed.partial_fit(X, Y)
+        streamed.set_params(warm_start=True).fit(X, Y)
+    assert len(streamed.history_) == 3
+
+
+@pytest.mark.parametrize("first", ["partial_fit", "constant"])
+def test_a_torch_scheduler_set_after_training_at_a_constant_rate_resumes(first):
+    # a network trained at a constant rate (partial_fit, lr_schedule="constant") had no
+    # initial_lr in its optimizer's groups: an LRScheduler set then, resumed past epoch
+    # 0, raised torch's KeyError "param 'initial_lr' is not specified in param_groups[0]"
+    X = np.random.RandomState(0).normal(size=(40, 3)).astype(np.float32)
+    y = np.where(X[:, 0] > 0, "a", "b")
+    clf = small(max_epochs=1, lr=0.01)
+    if first == "partial_fit":
+        clf.partial_fit(X, y)
+    else:
+        clf.set_params(lr_schedule="constant", warm_start=True).fit(X, y)
+    clf.set_params(callbacks=[("step", LRScheduler("StepLR", step_size=1, gamma=0.5))])
+    getattr(clf, "partial_fit" if first == "partial_fit" else "fit")(X, y)
+    assert len(clf.history_) == 2
+    group = clf.net_.optimizer_.param_groups[0]
+    assert group["initial_lr"] == 0.01 and group["lr"] == pytest.approx(0.0025)
