@@ -453,8 +453,11 @@ def _warn_again(recorded, registry):
 def _check_estimators(estimators):
     """``{name: estimator}`` from a dict, a list of estimators or of (name, estimator)
     pairs, or one estimator; an unnamed estimator is named after its class, lowercased,
-    numbered where several share one (as ``make_pipeline`` names its steps)."""
+    numbered where several share one (as ``make_pipeline`` names its steps). A class
+    given for an instance (``MultiTaskClassifier``, not ``MultiTaskClassifier()``) is
+    refused by name: its ``fit`` is there, but unbound."""
     if hasattr(estimators, "fit"):
+        _check_not_classes([("estimators", estimators)])
         estimators = [estimators]
     if isinstance(estimators, (list, tuple)) and estimators:
         pairs = all(isinstance(e, tuple) and len(e) == 2 and not hasattr(e, "fit")
@@ -466,12 +469,22 @@ def _check_estimators(estimators):
                 raise ValueError(f"Estimator names {dup} are given more than once.")
             estimators = dict(estimators)
         else:  # make_pipeline's names for its steps
+            for i, e in enumerate(estimators):
+                if isinstance(e, tuple):  # else named 'tuple', "with no fit/predict"
+                    raise ValueError(
+                        f"estimators holds a {len(e)}-tuple at position {i} among "
+                        "estimators that are not (name, estimator) pairs; give every "
+                        "one as a (name, estimator) pair, or none."
+                    )
+            _check_not_classes((f"Estimator at position {i}", e)
+                               for i, e in enumerate(estimators))
             estimators = dict(_name_estimators(estimators))
     if not isinstance(estimators, dict) or not estimators:
         raise ValueError(
             "estimators must be a non-empty dict {name: estimator}, a list of estimators "
             f"or of (name, estimator) pairs, or one estimator; got {type(estimators).__name__}."
         )
+    _check_not_classes((f"Estimator {name!r}", e) for name, e in estimators.items())
     for name, est in estimators.items():
         if not isinstance(name, str):
             raise ValueError(f"Estimator names must be strings; got {name!r}.")
@@ -481,6 +494,16 @@ def _check_estimators(estimators):
                 "scikit-learn estimator."
             )
     return dict(estimators)
+
+
+def _check_not_classes(items):
+    """Refuse an estimator class among ``items``, (what it is, estimator) pairs."""
+    for shown, est in items:
+        if isinstance(est, type):
+            raise ValueError(
+                f"{shown} is the class {est.__name__}, not an estimator; "
+                f"pass an instance, {est.__name__}(...), with its parameters."
+            )
 
 
 def _final_model(estimator):

@@ -238,20 +238,30 @@ def _read_dates(frame):
 
 def verdict(table, details=None):
     """One sentence: which model has the best exact match, and how the network fares
-    (a tie is called one, whichever model the table lists first); with ``compare``'s
-    details, a second on whether the folds can tell the network from that model."""
+    (a tie is called one, whichever model the table lists first, and every model in it
+    named); with ``compare``'s details, a second on whether the folds can tell the
+    network from that model (the first listed of tied baselines)."""
     if ("exact_match", "mean") not in table.columns:  # regression tasks only
         return "No classification task, so no exact match: compare the tasks' RMSE and R²."
     scores = table[("exact_match", "mean")].dropna()
     if scores.empty:
         return "No model could be scored."
     best = scores.idxmax()
+    # every model level with the best: a tie is called one, not the first listed's win
+    leaders = [n for n in scores.index
+               if np.isclose(scores[n], scores[best], rtol=0, atol=1e-12)]
     if "mtl" not in scores or len(scores) == 1:
+        if len(leaders) > 1:
+            return (f"Best exact match: {_names(leaders)} tie ({scores[best]:.3f}): "
+                    + ("neither wins." if len(leaders) == 2 else "none wins."))
         return f"Best exact match: {best} ({scores[best]:.3f})."
     runner = scores.drop("mtl").idxmax()
     tie = np.isclose(scores[runner], scores["mtl"], rtol=0, atol=1e-12)
     if tie:
         best = "mtl"
+    # the baselines level with the best one (all named, whichever the table lists first)
+    tied = [n for n in scores.index if n != "mtl"
+            and np.isclose(scores[n], scores[runner], rtol=0, atol=1e-12)]
     # three decimals, or as many as tell the two apart and show the lead: one sample in
     # a few thousand would read "reaches 0.320, 0.000 less" (also 0.32049 beside 0.32051,
     # which round apart, to 0.320 and 0.321, by less than 0.0005)
@@ -262,14 +272,25 @@ def verdict(table, details=None):
         d += 1
     text = f"Best exact match: {best} ({scores[best]:.{d}f})."
     if best != "mtl":
+        if len(tied) > 1:
+            text = f"Best exact match: {_names(tied)}, tied ({scores[best]:.{d}f})."
         text += (f" A baseline wins this table: the network (mtl) reaches "
                  f"{scores['mtl']:.{d}f}, {scores[best] - scores['mtl']:.{d}f} less.")
     elif tie:
-        text += f" The network ties with the best baseline, {runner}: neither wins."
+        text += (f" The network ties with the best baseline, {runner}: neither wins."
+                 if len(tied) == 1 else
+                 f" The network ties with the best baselines, {_names(tied)}: none wins.")
     else:
         text += (f" The network wins; the best baseline, {runner}, reaches "
+                 f"{scores[runner]:.{d}f}." if len(tied) == 1 else
+                 f" The network wins; the best baselines, {_names(tied)}, reach "
                  f"{scores[runner]:.{d}f}.")
     return text + _paired_text(details, runner)
+
+
+def _names(names):
+    """'a and b', 'a, b and c'."""
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
 
 
 def _paired_text(details, other):
@@ -280,7 +301,13 @@ def _paired_text(details, other):
     if predictions.get("mtl") is None or predictions.get(other) is None:
         return ""
     mine, theirs, pvalue = mcnemar_test(details["Y"], predictions["mtl"], predictions[other])
-    shown = "p < 0.001" if pvalue < 0.001 else f"p = {pvalue:.2f}"
+    # two decimals, or as many as keep p off 0 and on its side of 0.05, as the meaning
+    # below reads it: 0.0020 read "p = 0.00", 0.0496 "p = 0.05 ... unlikely by chance"
+    d = 2
+    while pvalue >= 0.001 and (round(pvalue, d) == 0
+                               or (round(pvalue, d) < 0.05) != (pvalue < 0.05)):
+        d += 1
+    shown = "p < 0.001" if pvalue < 0.001 else f"p = {pvalue:.{d}f}"
     meaning = ("a split unlikely by chance" if pvalue < 0.05
                else "a difference these folds cannot tell from chance")
     samples = "sample" if mine == 1 else "samples"

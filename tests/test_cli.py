@@ -2980,3 +2980,56 @@ def test_a_compressed_data_file_is_named_as_one(tmp_path, capsys):
     assert cli.main(["predict", str(model), str(tmp_path / "b.csv"), "--out", "-",
                      "--quiet"]) == 0
     assert capsys.readouterr().out.splitlines() == ["y", "a", "b"]
+
+
+def test_the_verdict_calls_a_tie_between_any_models_one():
+    # without the network, and among the baselines, the first model listed was named
+    # the best ("Best exact match: dummy (0.951).") where another reached as much
+    import pandas as pd
+
+    def table(scores):
+        return pd.DataFrame({("exact_match", "mean"): scores})
+
+    assert cli.verdict(table({"dummy": 0.951, "independent": 0.951})) == (
+        "Best exact match: dummy and independent tie (0.951): neither wins.")
+    assert cli.verdict(table({"a": 0.5, "b": 0.5, "c": 0.5})) == (
+        "Best exact match: a, b and c tie (0.500): none wins.")
+    assert cli.verdict(table({"a": 0.6, "b": 0.5})) == "Best exact match: a (0.600)."
+    assert cli.verdict(table({"mtl": 0.5, "chain": 0.7, "product": 0.7})) == (
+        "Best exact match: chain and product, tied (0.700). A baseline wins this table: "
+        "the network (mtl) reaches 0.500, 0.200 less.")
+    assert cli.verdict(table({"mtl": 0.7, "chain": 0.7, "product": 0.7})) == (
+        "Best exact match: mtl (0.700). The network ties with the best baselines, chain "
+        "and product: none wins.")
+    assert cli.verdict(table({"mtl": 0.8, "chain": 0.7, "product": 0.7})) == (
+        "Best exact match: mtl (0.800). The network wins; the best baselines, chain and "
+        "product, reach 0.700.")
+
+
+def test_the_verdict_shows_a_small_mcnemar_p_value_apart_from_zero_and_from_0_05():
+    # p = 0.002 read "McNemar p = 0.00", and p = 0.049 "p = 0.05 ... unlikely by chance"
+    import pandas as pd
+    from scipy.stats import binomtest
+
+    from sklearn_mtl import StructuredLabelEncoder
+
+    Y = pd.DataFrame({"a": ["x", "y"] * 30, "b": ["u", "v", "v"] * 20})
+    encoder = StructuredLabelEncoder().fit(Y)
+
+    def wrong_on(rows):  # Y with task a wrong on these rows
+        pred = Y.copy()
+        pred.loc[rows, "a"] = pred.loc[rows, "a"].map({"x": "y", "y": "x"})
+        return encoder.transform(pred)
+
+    columns = pd.MultiIndex.from_tuples([("exact_match", "mean")])
+    table = pd.DataFrame([[0.9], [0.7]], index=["mtl", "chain"], columns=columns)
+    for theirs, mine, shown in ((10, 0, "0.002"), (13, 4, "0.049"), (22, 10, "0.05")):
+        assert f"{binomtest(mine, mine + theirs).pvalue:.4f}".startswith(shown[:4])
+        details = {"Y": encoder.transform(Y),
+                   "predictions": {"mtl": wrong_on(list(range(40, 40 + mine))),
+                                   "chain": wrong_on(list(range(theirs)))}}
+        meaning = ("a difference these folds cannot tell from chance" if shown == "0.05"
+                   else "a split unlikely by chance")
+        assert cli.verdict(table, details).endswith(
+            f"the network alone has every label right on {theirs} samples and chain alone "
+            f"on {mine} (McNemar p = {shown}): {meaning}.")

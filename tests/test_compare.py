@@ -761,3 +761,34 @@ def test_compare_groups_a_model_s_warnings_that_differ_only_in_numbers():
             "a label combination needs every applicable label. (in 3 fits of model {!r})")
     assert left_out == [text.format("p"), text.format("q")]
     assert all(w.category is UserWarning for w in caught if "left out" in str(w.message))
+
+
+@pytest.mark.parametrize("estimators, shown", [
+    ({"mtl": MostFrequentBaseline}, "Estimator 'mtl'"),
+    ([("prior", MostFrequentBaseline)], "Estimator 'prior'"),
+    ([MostFrequentBaseline(), MostFrequentBaseline], "Estimator at position 1"),
+    (MostFrequentBaseline, "estimators"),
+])
+def test_an_estimator_class_given_for_an_instance_is_refused_by_name(data, estimators,
+                                                                      shown):
+    # a class has fit and predict (unbound): it failed with "get_params() missing 1
+    # required positional argument: 'self'", naming neither the model nor the fix
+    import re
+
+    X, Y = data
+    with pytest.raises(ValueError, match=re.escape(
+            f"{shown} is the class MostFrequentBaseline, not an estimator; pass an "
+            "instance, MostFrequentBaseline(...), with its parameters.")):
+        compare(estimators, X, Y, cv=3, progress=False)
+
+
+def test_a_list_mixing_named_and_unnamed_estimators_is_refused_as_such(data):
+    # the pair was taken for an estimator named 'tuple' "with no fit/predict"
+    import re
+
+    X, Y = data
+    with pytest.raises(ValueError, match=re.escape(
+            "estimators holds a 2-tuple at position 1 among estimators that are not "
+            "(name, estimator) pairs; give every one as a (name, estimator) pair, or none.")):
+        compare([MostFrequentBaseline(), ("prior", MostFrequentBaseline())], X, Y, cv=3,
+                progress=False)
