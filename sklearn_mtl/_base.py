@@ -31,6 +31,7 @@ from ._schema import NOT_APPLICABLE, Schema, Task, _plain
 from ._validation import (
     check_row_order,
     check_sample_weight,
+    check_weight_order,
     first_bad_value,
     refuse_mappings,
 )
@@ -283,6 +284,7 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         score : float
         """
         check_row_order(X, y, names=("X", "y"), align="y = y.loc[X.index]")
+        check_weight_order(X, sample_weight)
         pred = self.predict_encoded(X)
         true = encode_truth(y, self.encoder_)
         if all(task.kind == "regression" for task in self.schema_):

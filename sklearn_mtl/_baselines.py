@@ -880,10 +880,10 @@ class IndependentTaskClassifier(_BaselineMethods):
 
         The first call learns the schema from ``y``, completed by ``classes`` (or from
         ``tasks``/``encoder``, which must then list every class); later calls must fit
-        that schema. A task (label) with no annotated, applicable sample in a later batch
-        is left as it is; one with none in the first batch (its classes declared) has no
-        model until a batch labels it, and predicting before then raises
-        ``NotFittedError`` naming it.
+        that schema. A task (label) with no annotated, applicable sample of positive
+        ``sample_weight`` in a later batch is left as it is; one with none in the first
+        batch (its classes declared) has no model until a batch labels it, and
+        predicting before then raises ``NotFittedError`` naming it.
 
         Parameters
         ----------
@@ -940,8 +940,12 @@ class IndependentTaskClassifier(_BaselineMethods):
         if first:  # the models of tasks (labels) this batch does not label yet
             self._untrained = set()
         untrained = self.__dict__.setdefault("_untrained", set())  # (none after a fit)
+        # a sample of weight 0 is as if absent: a task with none of positive weight is
+        # left as it is (its model's partial_fit refused the weights, SGD's "at least
+        # one non-zero")
+        weighted = None if sample_weight is None else np.asarray(sample_weight) > 0
         for j, label, y_job, rows, where, values in self._jobs(encoded):
-            if not rows.any():
+            if not (rows if weighted is None else rows & weighted).any():
                 if first:
                     untrained.add((j, label))
                 continue
@@ -1808,6 +1812,20 @@ class LabelProductClassifier(_BaselineMethods):
                 "have a missing label: a label combination needs every applicable label.",
                 UserWarning,
             )
+        weight = fit_kwargs.get("sample_weight")
+        if weight is not None and np.ndim(weight) == 1 and len(weight) == len(codes):
+            # a sample of weight 0 is as if dropped: a combination seen only on such
+            # samples is no class of the model (one of no weight, which "balanced" class
+            # weights divide by, NaN, and which the model could still predict)
+            weighted = complete & (np.asarray(weight, dtype=float) > 0)
+            if not weighted.any():
+                raise ValueError(
+                    f"sample_weight is 0 for each of the {int(complete.sum())} fully "
+                    "annotated sample(s), so no label combination would train "
+                    "LabelProductClassifier; expected a positive weight on at least one "
+                    "of them."
+                )
+            complete = weighted
         keys = np.hstack(
             [codes[complete]] + [encoded.multilabel[name][complete] for name in multilabel]
         )

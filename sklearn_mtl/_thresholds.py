@@ -35,7 +35,13 @@ from sklearn.utils.validation import _check_method_params, _num_samples, check_i
 
 from ._base import BaseMultiTaskEstimator, delegate_input_tags
 from ._frames import check_not_lazy
-from ._validation import check_groups, check_row_order, check_sample_weight, groups_fit_params
+from ._validation import (
+    check_groups,
+    check_row_order,
+    check_sample_weight,
+    check_weight_order,
+    groups_fit_params,
+)
 from .metrics._inputs import _in_fitted_frame
 from .model_selection import MultiTaskStratifiedGroupKFold, MultiTaskStratifiedKFold
 
@@ -266,6 +272,7 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         X, Y = _as_indexable(X), _as_indexable(Y)
         n = _num_samples(X)
         if sample_weight is not None:
+            check_weight_order(X, sample_weight)
             sample_weight = check_sample_weight(sample_weight, np.empty((n, 0)))
         if groups is not None:
             groups = check_groups(groups, n)

@@ -123,9 +123,19 @@ def check_device(device):
     return parsed
 
 
-def check_sample_weight(sample_weight, X):
+def check_weight_order(X, sample_weight, names=("X", "sample_weight")):
+    """Warn where ``sample_weight`` is a Series whose index holds ``X``'s row labels in
+    another order, as :func:`check_row_order` warns of ``Y``: the weights are read by
+    position, so each would weigh another row."""
+    check_row_order(X, sample_weight, names=names,
+                    align=f"{names[1]} = {names[1]}.loc[{names[0]}.index]")
+
+
+def check_sample_weight(sample_weight, X, names=("X", "sample_weight")):
     """scikit-learn's ``_check_sample_weight``; NaN, infinite or negative weights are
-    refused by position."""
+    refused by position, and a Series ordered apart from ``X`` warns
+    (:func:`check_weight_order`; ``names``: those of ``X`` and of the weights)."""
+    check_weight_order(X, sample_weight, names)
     if sample_weight is not None and not isinstance(sample_weight, numbers.Number):
         try:
             values = np.asarray(sample_weight, dtype=float)

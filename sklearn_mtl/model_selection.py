@@ -797,6 +797,8 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
         check_groups,
         check_random_state_param,
         check_row_order,
+        check_sample_weight,
+        check_weight_order,
         groups_fit_params,
     )
     from .metrics._inputs import align_pred
@@ -839,6 +841,12 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
             "partition); this cv does not."
         )
     params = {} if params is None else dict(params)
+    if params.get("sample_weight") is not None:
+        # checked on every sample: a fold's fit named a NaN or negative weight by its
+        # place in the fold (sample_weight[19] for the sample 39)
+        check_weight_order(X, params["sample_weight"])
+        params["sample_weight"] = check_sample_weight(params["sample_weight"],
+                                                      np.empty((n, 0)))
     jobs = []
     for train, test in splits:
         # per-sample parameters cut to the training fold, and groups where fit takes them

@@ -378,3 +378,41 @@ def test_integer_codes_of_a_meta_estimator_on_declared_classes_are_explained(wra
     with pytest.raises(ValueError, match=r"got label 3 in row 3, which is not among its "
                                          r"classes \[1, 2\]\.$"):
         integers.fit(np.zeros((4, 1)), np.array([1, 2, 1, 3]))
+
+
+def test_sample_weight_ordered_apart_from_X_warns():
+    # a Series of weights whose index holds X's rows in another order (X shuffled, the
+    # weights not) weighed each row by another's weight without a word, where Y ordered
+    # so warns; the fits, a warm start, the validation weights, score and the tuner warn
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(30, 2)), columns=["a", "b"])
+    frame["t"] = np.where(frame["a"] > 0, "x", "y")
+    frame["w"] = rng.randint(1, 4, 30).astype(float)
+    shuffled = frame.sample(frac=1, random_state=1)
+    X, Y, w = shuffled[["a", "b"]], shuffled[["t"]], frame["w"]
+    message = (r"sample_weight's index holds X's row labels in another order \(30 of 30 "
+               r"rows differ\).*sample_weight = sample_weight\.loc\[X\.index\]")
+    model = IndependentTaskClassifier(LogisticRegression())
+    net = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, ensemble_size=1,
+                              warm_start=True)
+    with pytest.warns(UserWarning, match=message):
+        model.fit(X, Y, sample_weight=w)
+    with pytest.warns(UserWarning, match=message):
+        model.score(X, Y, sample_weight=w)
+    with pytest.warns(UserWarning, match=message):
+        TaskThresholdTuner(model, cv=2).fit(X, Y, sample_weight=w)
+    with pytest.warns(UserWarning, match=message):
+        net.fit(X, Y, sample_weight=w)
+    with pytest.warns(UserWarning, match=message):
+        net.fit(X, Y, sample_weight=w)  # the warm start
+    with pytest.warns(UserWarning, match=r"sample_weight_val's index holds X_val's row "
+                                         r"labels in another order"):
+        net.set_params(early_stopping=True, warm_start=False).fit(
+            X, Y, X_val=X, y_val=Y, sample_weight_val=w)
+    # aligned weights (or an array) are read as they are, without a warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        aligned = clone(model).fit(X, Y, sample_weight=w.loc[X.index])
+    np.testing.assert_array_equal(
+        aligned.predict_proba(X)[0],
+        clone(model).fit(X, Y, sample_weight=w.loc[X.index].to_numpy()).predict_proba(X)[0])

@@ -1560,3 +1560,59 @@ def test_chain_cv_splits_of_every_sample_restricted_to_a_links_samples(as_splitt
     np.testing.assert_allclose(chain.estimators_[0][1].coef_, second.coef_)
     with pytest.raises(ValueError, match=r"fold with the index 29, but fit has 29 samples"):
         TaskChainClassifier(lr(), cv=splits).fit(X[:29], Y.iloc[:29])
+
+
+def test_partial_fit_leaves_a_task_whose_labelled_samples_all_weigh_zero():
+    # a batch whose labelled samples of a task all have sample_weight 0: the task was
+    # passed to SGDClassifier.partial_fit, which refused ("Task 'b': Sample weights must
+    # contain at least one non-zero number"); a sample of weight 0 is as if absent
+    from sklearn.exceptions import NotFittedError
+    from sklearn.linear_model import SGDClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "x", "y"), "b": np.arange(40) % 3})
+    weight = (Y["b"] == 0).to_numpy(float)
+    Yb = Y.assign(b=Y["b"].where(Y["b"] > 0))  # b is labelled where the weight is 0
+    clf = IndependentTaskClassifier(SGDClassifier(random_state=0)).partial_fit(X, Y)
+    coef = clf.estimators_[1].coef_.copy()
+    clf.partial_fit(X, Yb, sample_weight=weight)
+    np.testing.assert_array_equal(clf.estimators_[1].coef_, coef)
+    alone = SGDClassifier(random_state=0).partial_fit(X, Y["a"], classes=["x", "y"])
+    alone.partial_fit(X, Y["a"], sample_weight=weight)
+    np.testing.assert_array_equal(clf.estimators_[0].coef_, alone.coef_)
+    first = IndependentTaskClassifier(SGDClassifier(random_state=0)).partial_fit(
+        X, Yb, sample_weight=weight, classes={"a": ["x", "y"], "b": [0, 1, 2]})
+    with pytest.raises(NotFittedError, match=r"Task\(s\) \['b'\] had no annotated"):
+        first.predict(X)
+
+
+def test_label_product_leaves_out_a_combination_seen_only_with_weight_zero():
+    # a combination whose samples all weigh 0 was a class of the model: one of no weight,
+    # which "balanced" class weights divided by (NaN: uniform probabilities from a
+    # LogisticRegression, a RandomForestClassifier refused the weights); a sample of
+    # weight 0 is as if dropped, as fitting on the rows repeated by their weights
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 2))
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "p", "q"),
+                      "b": np.where(X[:, 1] > 0, "r", "s")})
+    only_zero = ((Y["a"] == "q") & (Y["b"] == "s")).to_numpy()
+    w = np.where(only_zero, 0.0, rng.randint(1, 4, len(X)))
+    rows = np.repeat(np.arange(len(X)), w.astype(int))
+    for base in (lr(), LogisticRegression(max_iter=300, class_weight="balanced")):
+        weighted = LabelProductClassifier(base).fit(X, Y, sample_weight=w)
+        repeated = LabelProductClassifier(base).fit(X[rows], Y.iloc[rows])
+        assert weighted.n_combinations_ == repeated.n_combinations_ == 3
+        pd.testing.assert_frame_equal(weighted.predict(X), repeated.predict(X))
+        for p, q in zip(weighted.predict_proba(X), repeated.predict_proba(X), strict=True):
+            np.testing.assert_allclose(p, q, atol=1e-6)
+    forest = RandomForestClassifier(n_estimators=3, class_weight="balanced", random_state=0)
+    assert LabelProductClassifier(forest).fit(X, Y, sample_weight=w).n_combinations_ == 3
+    # the samples of positive weight each miss a label: no combination has a weight
+    half = np.arange(len(X)) % 2 == 0
+    gaps = Y.assign(a=Y["a"].where(only_zero | half), b=Y["b"].where(only_zero | ~half))
+    with pytest.raises(ValueError, match=r"sample_weight is 0 for each of the 10 fully "
+                                         r"annotated sample\(s\)"):
+        LabelProductClassifier(lr()).fit(X, gaps, sample_weight=w)

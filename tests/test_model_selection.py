@@ -1047,3 +1047,29 @@ def test_cross_val_predict_names_the_method_the_estimator_lacks():
     with pytest.raises(ValueError, match=re.escape(
             "estimator (str) has no fit; expected an estimator of this project")):
         cross_val_predict("model", X, Y, cv=KFold(2))
+
+
+def test_cross_val_predict_checks_sample_weight_on_every_sample():
+    # the weights were checked by each fold's fit: a NaN or negative weight was named by
+    # its place in the fold (sample_weight[19] for the sample 39), and weights one too
+    # short went whole to every fold ("expected (20,)")
+    X, Y = make_multilabel_classification(n_samples=40, n_classes=3, random_state=0)
+    model = IndependentTaskClassifier(LogisticRegression())
+    splits = [(np.arange(20, 40), np.arange(20)), (np.arange(20), np.arange(20, 40))]
+    for bad, message in ((-1.0, r"sample_weight\[39\] is -1.0"),
+                         (np.nan, r"sample_weight\[39\] is nan")):
+        weight = np.ones(40)
+        weight[39] = bad
+        with pytest.raises(ValueError, match=message):
+            cross_val_predict(model, X, Y, cv=splits, params={"sample_weight": weight})
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(39,\), expected \(40,\)"):
+        cross_val_predict(model, X, Y, cv=splits, params={"sample_weight": np.ones(39)})
+    # a list is read as an array, cut to each fold as one
+    listed = cross_val_predict(model, X, Y, cv=splits, params={"sample_weight": [1.0] * 40})
+    np.testing.assert_array_equal(listed, cross_val_predict(model, X, Y, cv=splits))
+    # a Series of weights ordered apart from X's rows warns, as Y so ordered does
+    frame = pd.DataFrame(X).iloc[::-1]
+    with pytest.warns(UserWarning, match=r"sample_weight's index holds X's row labels in "
+                                         r"another order"):
+        cross_val_predict(model, frame, Y[::-1], cv=splits,
+                          params={"sample_weight": pd.Series(np.ones(40))})
