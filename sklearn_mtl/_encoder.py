@@ -775,6 +775,11 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None
                 "regression task."
             )
         classes = _sorted_labels(task, list(uniques))
+        if classes and all(isinstance(c, bool) for c in classes):
+            # bools held as objects (a bool column with a gap, as pandas holds it): binary
+            # with classes [False, True] as a bool column is, also where its rows show
+            # one of them (a rare label absent from a cross-validation fold's training rows)
+            classes = [False, True]
     unshown = [v for v in _plain(sorted(gate_values, key=repr)) if v not in classes]
     if classes and all(isinstance(c, bool) for c in classes):
         # bool labels: no value but False and True is one of them (a bool column's task,
@@ -1039,9 +1044,13 @@ _NO_GAP = object()
 
 def _numpy_twin(dtype):
     """The numpy dtype of a column's numbers: its own, or a nullable one's (``Int64`` ->
-    int64, ``boolean`` -> bool, ``int64[pyarrow]`` -> int64); None for anything else."""
+    int64, ``boolean`` -> bool, ``int64[pyarrow]`` -> int64, a sparse one's values:
+    ``Sparse[int64, 0]`` -> int64, as ``pd.DataFrame.sparse.from_spmatrix`` holds an
+    indicator matrix); None for anything else."""
     if isinstance(dtype, np.dtype):
         return dtype
+    if isinstance(dtype, pd.SparseDtype):
+        return _numpy_twin(dtype.subtype)
     twin = getattr(dtype, "numpy_dtype", None)
     return twin if dtype.kind in "biuf" and isinstance(twin, np.dtype) else None
 
@@ -1143,9 +1152,19 @@ class _ColumnsReader:
                     needed = task.columns if task.columns is not None else [task.name]
                     absent = [c for c in needed if c not in by_column]
                     if absent:
+                        hint = ""
+                        if (task.kind == "multilabel" and task.columns is None
+                                and len(declared) == 1):
+                            # the whole frame of 0/1 columns as one multilabel task, as
+                            # an indicator matrix reads (a frame's columns are tasks)
+                            hint = (
+                                " A multilabel task held as 0/1 columns, one a label, "
+                                f"declares them: Task({task.name!r}, kind='multilabel', "
+                                "columns=list(Y.columns))."
+                            )
                         raise ValueError(
                             f"Y has no column {absent[0]!r} for task {task.name!r}; Y's "
-                            f"columns are {[str(c) for c in Y.columns]}."
+                            f"columns are {[str(c) for c in Y.columns]}.{hint}"
                         )
                     used.update(needed)
                 extra = [str(c) for c in Y.columns if str(c) not in used]

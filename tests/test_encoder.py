@@ -1067,3 +1067,57 @@ def test_groups_of_a_polars_frame_from_numpy_decode_to_a_polars_frame():
     out = enc.inverse_transform(enc.transform(P))
     assert isinstance(out, pl.DataFrame)
     assert out.equals(P)
+
+
+def test_bools_held_as_objects_keep_the_classes_false_and_true():
+    # a bool column with a gap (pandas holds it as objects: Y.mask(...), a reindex, JSON
+    # nulls) whose rows show False alone, a rare label absent from a fold's training rows,
+    # was refused ("Task 'rare' has one class [False]"), where the bool column fits
+    Y = pd.DataFrame({"a": [True, False] * 4, "rare": [False] * 8})
+    gappy = Y.mask(pd.DataFrame({"a": [False] * 8, "rare": [True] + [False] * 7}))
+    assert gappy["rare"].dtype == object
+    encoder = StructuredLabelEncoder().fit(gappy)
+    assert [t.classes for t in encoder.tasks_] == [[False, True], [False, True]]
+    encoded = encoder.transform(gappy)
+    assert encoded.codes[:, 1].tolist() == [-1] + [0] * 7
+    back = encoder.inverse_transform(encoded)
+    assert back["rare"].tolist()[1:] == [False] * 7 and pd.isna(back["rare"][0])
+    one = StructuredLabelEncoder().fit(np.array([True, None, True], dtype=object))
+    assert one.tasks_ == [Task("y", kind="binary", classes=[False, True])]
+
+
+def test_a_frame_of_sparse_0_1_columns_is_an_indicator():
+    # pd.DataFrame.sparse.from_spmatrix(MultiLabelBinarizer(sparse_output=True)...)
+    # holds Sparse[int64, 0] columns: it was no indicator, so a label always 0 in the
+    # training rows was refused ("Task 'c' has one class [0]"), where the dense frame
+    # keeps its classes [0, 1]
+    import scipy.sparse as sp
+
+    Y = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 0]])
+    for M in (Y, Y.astype(float)):
+        frame = pd.DataFrame.sparse.from_spmatrix(sp.csr_matrix(M), columns=list("abc"))
+        encoder = StructuredLabelEncoder().fit(frame)
+        dense = StructuredLabelEncoder().fit(frame.sparse.to_dense())
+        assert [t.classes for t in encoder.tasks_] == [t.classes for t in dense.tasks_]
+        assert [t.classes for t in encoder.tasks_] == [[0, 1]] * 3
+        back = encoder.inverse_transform(encoder.transform(frame))
+        assert list(back.dtypes) == list(frame.dtypes)
+        np.testing.assert_array_equal(back.sparse.to_dense().to_numpy(), M)
+
+
+def test_a_multilabel_task_declared_on_a_frame_says_to_name_its_columns():
+    # Task("tags", kind="multilabel") reads an indicator matrix whole; on a frame of 0/1
+    # columns the error named no fix
+    Y = pd.DataFrame({"beach": [1, 0, 1], "sunset": [0, 1, 1]})
+    with pytest.raises(ValueError, match=re.escape(
+            "Y has no column 'tags' for task 'tags'; Y's columns are ['beach', 'sunset']. "
+            "A multilabel task held as 0/1 columns, one a label, declares them: "
+            "Task('tags', kind='multilabel', columns=list(Y.columns)).")):
+        StructuredLabelEncoder(tasks=[Task("tags", kind="multilabel")]).fit(Y)
+    fitted = StructuredLabelEncoder(
+        tasks=[Task("tags", kind="multilabel", columns=list(Y.columns))]).fit(Y)
+    assert fitted.tasks_[0].classes == ["beach", "sunset"]
+    # with other tasks declared, a missing column is only that
+    with pytest.raises(ValueError, match=r"columns are \['beach', 'sunset'\]\.$"):
+        StructuredLabelEncoder(tasks=[Task("tags", kind="multilabel"), Task("beach"),
+                                      Task("sunset")]).fit(Y)

@@ -1590,3 +1590,22 @@ def test_encoded_labels_whose_classes_extend_the_others_are_read_on_the_longer_c
             pd.testing.assert_frame_equal(got, expected)
         pd.testing.assert_frame_equal(task_report(a, b), task_report(raw_a, raw_b))
     assert task_accuracy_score(true, pred).to_dict() == {"c": 0.5, "d": 0.75}
+
+
+def test_task_scorer_of_a_position_on_a_declared_multilabel_model_names_its_task():
+    # a model that declared the indicator matrix one multilabel task: task=0 was read as
+    # the binary task of a column, "give Y as a DataFrame ... pd.DataFrame(Y,
+    # columns=['labels'])", which cannot be done (Y has 3 columns), where "roc_auc" says
+    # the task is unknown
+    from sklearn.datasets import make_multilabel_classification
+
+    from sklearn_mtl import IndependentTaskClassifier
+
+    X, Y = make_multilabel_classification(n_samples=30, n_classes=3, random_state=0)
+    model = IndependentTaskClassifier(
+        LogisticRegression(max_iter=500), tasks=[Task("labels", kind="multilabel")]).fit(X, Y)
+    for metric in ("f1_micro", "accuracy", "roc_auc"):
+        with pytest.raises(ValueError, match=r"^Unknown task 0; the tasks are \['labels'\]\.$"):
+            make_task_scorer(metric, task=0)(model, X, Y)
+    assert make_task_scorer("f1_micro", task="labels")(model, X, Y) == pytest.approx(
+        skm.f1_score(Y, model.predict(X), average="micro"))

@@ -445,6 +445,8 @@ def _check_task_scored(task, scored, fitted):
     binary task per column, is scored as multi-label data, one multilabel task."""
     if not (len(scored) == 1 and scored.tasks[0].kind == "multilabel"):
         return
+    if list(fitted.names) == list(scored.names):
+        return  # the estimator's own multilabel task (declared): no binary task to name
     try:
         scored.index(task)
         return
