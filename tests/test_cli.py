@@ -283,9 +283,10 @@ def test_default_models_and_verdict():
         )
 
 
-def test_verdict_says_whether_the_folds_tell_the_models_apart():
-    """With compare's details, the network against the model the verdict names, row by
-    row: McNemar's exact test of the samples where one alone has every label right."""
+def _wrong_on_rows():
+    """A function of rows: the encoded labels of 60 samples of two tasks with task a
+    wrong on those rows (a model's out-of-fold predictions, for the verdict; none wrong:
+    the truth)."""
     import pandas as pd
 
     from sklearn_mtl import StructuredLabelEncoder
@@ -293,14 +294,24 @@ def test_verdict_says_whether_the_folds_tell_the_models_apart():
     Y = pd.DataFrame({"a": ["x", "y"] * 30, "b": ["u", "v", "v"] * 20})
     encoder = StructuredLabelEncoder().fit(Y)
 
-    def wrong_on(rows):  # Y with task a wrong on these rows
+    def wrong_on(rows):
         pred = Y.copy()
         pred.loc[rows, "a"] = pred.loc[rows, "a"].map({"x": "y", "y": "x"})
         return encoder.transform(pred)
 
+    return wrong_on
+
+
+def test_verdict_says_whether_the_folds_tell_the_models_apart():
+    """With compare's details, the network against the model the verdict names, row by
+    row: McNemar's exact test of the samples where one alone has every label right."""
+    import pandas as pd
+
+    wrong_on = _wrong_on_rows()
+
     columns = pd.MultiIndex.from_tuples([("exact_match", "mean")])
     table = pd.DataFrame([[56 / 60], [58 / 60]], index=["mtl", "chain-hgb"], columns=columns)
-    details = {"Y": encoder.transform(Y),
+    details = {"Y": wrong_on([]),
                "predictions": {"mtl": wrong_on([0, 1, 2, 3]), "chain-hgb": wrong_on([0, 5])}}
     # the network alone right on row 5, the chain alone on rows 1, 2 and 3:
     # p = P(a split of 4 at least as uneven as 1 / 3) = 0.625
@@ -310,7 +321,7 @@ def test_verdict_says_whether_the_folds_tell_the_models_apart():
         "3 (McNemar p = 0.62): a difference these folds cannot tell from chance."
     )
     table.loc["mtl"] = 1.0
-    details["predictions"]["mtl"] = encoder.transform(Y)
+    details["predictions"]["mtl"] = wrong_on([])
     details["predictions"]["chain-hgb"] = wrong_on(list(range(0, 40, 2)))
     assert cli.verdict(table, details).endswith(
         "Row by row, the network alone has every label right on 20 samples and chain-hgb "
@@ -3011,21 +3022,13 @@ def test_the_verdict_shows_a_small_mcnemar_p_value_apart_from_zero_and_from_0_05
     import pandas as pd
     from scipy.stats import binomtest
 
-    from sklearn_mtl import StructuredLabelEncoder
-
-    Y = pd.DataFrame({"a": ["x", "y"] * 30, "b": ["u", "v", "v"] * 20})
-    encoder = StructuredLabelEncoder().fit(Y)
-
-    def wrong_on(rows):  # Y with task a wrong on these rows
-        pred = Y.copy()
-        pred.loc[rows, "a"] = pred.loc[rows, "a"].map({"x": "y", "y": "x"})
-        return encoder.transform(pred)
+    wrong_on = _wrong_on_rows()
 
     columns = pd.MultiIndex.from_tuples([("exact_match", "mean")])
     table = pd.DataFrame([[0.9], [0.7]], index=["mtl", "chain"], columns=columns)
     for theirs, mine, shown in ((10, 0, "0.002"), (13, 4, "0.049"), (22, 10, "0.05")):
         assert f"{binomtest(mine, mine + theirs).pvalue:.4f}".startswith(shown[:4])
-        details = {"Y": encoder.transform(Y),
+        details = {"Y": wrong_on([]),
                    "predictions": {"mtl": wrong_on(list(range(40, 40 + mine))),
                                    "chain": wrong_on(list(range(theirs)))}}
         meaning = ("a difference these folds cannot tell from chance" if shown == "0.05"
