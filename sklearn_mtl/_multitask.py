@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
-from sklearn.base import _fit_context, clone
+from sklearn import config_context
+from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -55,6 +56,7 @@ from ._validation import (
     check_network_params,
     check_row_order,
     check_sample_weight,
+    check_weight_order,
     first_bad_value,
     refuse_mappings,
 )
@@ -1193,6 +1195,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             else:
                 self._warn_params_kept()
             check_row_order(X, y)
+            check_weight_order(X, sample_weight)  # (X's index: before it is validated)
             X = self._validate_X(X, reset=False)
             encoded = encode_more(self, y)
             check_same_length(X, encoded)
@@ -2132,6 +2135,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         # each epoch on a y_val shuffled apart from X_val (the same warning as for X, y)
         check_row_order(X_val, y_val, names=("X_val", "y_val"),
                         align="y_val = y_val.loc[X_val.index]")
+        check_weight_order(X_val, sample_weight_val, names=("X_val", "sample_weight_val"))
         return True
 
     def _validation_data(self, X_val, y_val, sample_weight_val, width):
@@ -2327,10 +2331,16 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         elif len(net.history) and any(isinstance(cb, LRScheduler) for _, cb in net.callbacks_):
             # a torch scheduler resumed past epoch 0 reads each group's base rate, which
             # only a schedule's first epoch sets: none where the net trained at a
-            # constant rate (partial_fit, lr_schedule="constant") had (torch's KeyError)
+            # constant rate (partial_fit, lr_schedule="constant") had (torch's KeyError);
+            # one set after the recipe's cosine starts from that base rate, not the 0 the
+            # cosine ended at, which the scheduler's steps only scaled (no step trained)
+            after_cosine = any(isinstance(cb, WarmupCosineSchedule)
+                               for _, cb in _named_callbacks(entries))
             for name in net._optimizers:
                 for group in getattr(net, name + "_").param_groups:
                     group.setdefault("initial_lr", group["lr"])
+                    if after_cosine:
+                        group["lr"] = group["initial_lr"]
         return epochs
 
     def _net_callbacks(self, members, total_steps, user=None, kept=()):
@@ -2588,7 +2598,23 @@ def _recorded(name, value):
         value = (value,)  # one layer, as in MLPClassifier
     elif name == "hidden_layer_sizes" and isinstance(value, np.ndarray) and value.ndim == 1:
         value = tuple(value.tolist())  # the layers, not the array's repr
+    elif name == "encoder" and isinstance(value, BaseEstimator):
+        # in full: scikit-learn's repr cuts one past 700 characters (an encoder of a
+        # task of 100 classes) to its ends, and a class changed between them went unseen
+        return _estimator_repr(value, full=True)
     return _plain(value)
+
+
+def _estimator_repr(value, full=False):
+    """An estimator's repr as scikit-learn prints it by default (``print_changed_only``),
+    whatever this process's configuration: a warm start compares it with the one recorded
+    at fit, perhaps by another process (a saved model), and ``set_config(
+    print_changed_only=False)`` since then was taken for a changed parameter."""
+    with config_context(print_changed_only=True):
+        if full:
+            with contextlib.suppress(TypeError):  # (not where __repr__ is its own)
+                return value.__repr__(N_CHAR_MAX=np.iinfo(np.int64).max)
+        return repr(value)
 
 
 #: The memory address of a default repr (``<function f at 0x7f...>``, in the repr of a
@@ -2614,7 +2640,9 @@ def _shown(value):
     list of its tasks' reprs, unquoted."""
     if isinstance(value, tuple):
         return "[" + ", ".join(map(_shown, value)) + "]"
-    return value if isinstance(value, str) else repr(value)
+    text = value if isinstance(value, str) else repr(value)
+    # its ends, as scikit-learn shows a long repr (a task of 1,000 classes)
+    return text if len(text) <= 700 else f"{text[:300]}...{text[-300:]}"
 
 
 def _plain(value):
@@ -2628,7 +2656,7 @@ def _plain(value):
         return {_plain(k): _plain(v) for k, v in value.items()}
     if isinstance(value, type) or inspect.isfunction(value) or inspect.isbuiltin(value):
         return value
-    return repr(value)
+    return _estimator_repr(value) if isinstance(value, BaseEstimator) else repr(value)
 
 
 #: Members of the default MLP ensemble (``ensemble_size="auto"``).

@@ -184,7 +184,11 @@ class Task:
             parts.append(f"classes={_plain(self.classes)!r}")
         if self.gate is not None:
             parent, values = self.gate
-            parts.append(f"gate=({parent!r}, {set(_plain(sorted(values, key=str)))!r})")
+            # a set's literal in sorted order, not a set's repr, whose order of strings
+            # changes from one process to the next (a warm start compares the reprs of
+            # the tasks fitted, perhaps saved by another process, with its own)
+            shown = ", ".join(map(repr, _plain(sorted(values, key=str))))
+            parts.append(f"gate=({parent!r}, {{{shown}}})")
         if self.columns is not None:
             parts.append(f"columns={self.columns!r}")
         return f"Task({', '.join(parts)})"

@@ -2002,3 +2002,46 @@ def test_a_torch_scheduler_set_after_training_at_a_constant_rate_resumes(first):
     assert len(clf.history_) == 2
     group = clf.net_.optimizer_.param_groups[0]
     assert group["initial_lr"] == 0.01 and group["lr"] == pytest.approx(0.0025)
+
+
+def test_a_warm_start_compares_the_encoder_in_full_and_whatever_the_print_config():
+    # the encoder and preprocessing were compared by scikit-learn's repr: one past 700
+    # characters was cut to its ends (a class order changed between them was trained on
+    # as the old one), and set_config(print_changed_only=False) since the fit was taken
+    # for a changed parameter
+    from sklearn import config_context
+
+    from sklearn_mtl import StructuredLabelEncoder
+
+    classes = [f"c{i:03d}" for i in range(100)]  # a repr of over 700 characters
+    X = np.random.RandomState(0).normal(size=(100, 2)).astype(np.float32)
+    y = np.array(classes)
+    clf = small(max_epochs=1, warm_start=True, hidden_layer_sizes=(4,),
+                preprocessing=StandardScaler(with_mean=False),
+                encoder=StructuredLabelEncoder(tasks=[Task("y", classes=classes)]))
+    clf.fit(X, y)
+    with config_context(print_changed_only=False):
+        clf.fit(X, y)
+    assert len(clf.history_) == 2
+    swapped = [*classes[:60], classes[61], classes[60], *classes[62:]]
+    clf.set_params(encoder=StructuredLabelEncoder(tasks=[Task("y", classes=swapped)]))
+    with pytest.raises(ValueError, match=r"but encoder \(fitted StructuredLabelEncoder\(tasks="
+                                         r"\[Task\('y', classes=\['c000', .*\.\.\..*'c099'\]\)"
+                                         r"\]\), now .*the heads are built for the fitted"):
+        clf.fit(X, y)
+    assert len(clf.history_) == 2
+
+
+def test_a_torch_scheduler_set_after_the_recipes_cosine_starts_from_the_base_rate():
+    # the cosine ends at a rate of 0, which a StepLR set then only scaled: the warm
+    # start trained at 0 (no weight moved) where the rate 0.01 was the schedule's base
+    X = np.random.RandomState(0).normal(size=(40, 3)).astype(np.float32)
+    y = np.where(X[:, 0] > 0, "a", "b")
+    clf = small(max_epochs=2, lr=0.01, warm_start=True, lr_schedule="warmup_cosine")
+    assert clf.fit(X, y).net_.optimizer_.param_groups[0]["lr"] == 0
+    before = [p.detach().clone() for p in clf.net_.module_.parameters()]
+    clf.set_params(callbacks=[("step", LRScheduler("StepLR", step_size=1, gamma=0.5))])
+    clf.set_params(max_epochs=1).fit(X, y)
+    group = clf.net_.optimizer_.param_groups[0]
+    assert group["initial_lr"] == 0.01 and group["lr"] == pytest.approx(0.0025)
+    assert any(not torch.equal(a, b) for a, b in zip(before, clf.net_.module_.parameters()))

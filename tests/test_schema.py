@@ -414,3 +414,14 @@ def test_a_gate_value_of_another_type_is_no_class_of_a_bool_or_categorical_paren
     if not isinstance(classes[0], bool):
         enc = StructuredLabelEncoder(tasks, gated_labels=gated_labels).fit(Y)
         assert enc.classes_[0].tolist() == ["no", "yes", "maybe"]
+
+
+def test_a_gate_of_several_values_has_the_same_repr_in_every_process():
+    # the values were printed as a set, whose order of strings changes with the process's
+    # hash seed: a model saved in one process and warm-started in another took the
+    # repr of its tasks for a change ("tasks (fitted [..., {'x', 'z', 'y'}], now ...")
+    values = ["h", "c", "f", "a", "g", "e", "b", "d"]
+    task = Task("t", gate=("parent", values))
+    assert repr(task) == ("Task('t', gate=('parent', {'a', 'b', 'c', 'd', 'e', 'f', 'g', "
+                          "'h'}))")
+    assert repr(Task("t", gate=("parent", [10, 2]))) == "Task('t', gate=('parent', {10, 2}))"
