@@ -1139,8 +1139,7 @@ class _ColumnsReader:
                 # reads it so): each column has classes 0 and 1, in its own dtype. Nullable
                 # numbers (Int64, a polars column with nulls) too: a gap is a missing label.
                 numpy_dtypes = [_numpy_twin(t) for t in Y.dtypes]
-                numeric = all(t is not None and t.kind in "biuf" for t in numpy_dtypes)
-                indicator = numeric and _is_indicator(Y.to_numpy(dtype=float, na_value=np.nan))
+                indicator = _frame_is_indicator(Y)
                 self.tasks = [
                     Task(str(c), classes=_plain(np.array([0, 1]).astype(t)) if indicator else None)
                     for c, t in zip(Y.columns, numpy_dtypes)
@@ -1154,9 +1153,10 @@ class _ColumnsReader:
                     if absent:
                         hint = ""
                         if (task.kind == "multilabel" and task.columns is None
-                                and len(declared) == 1):
+                                and len(declared) == 1 and _frame_is_indicator(Y)):
                             # the whole frame of 0/1 columns as one multilabel task, as
-                            # an indicator matrix reads (a frame's columns are tasks)
+                            # an indicator matrix reads (a frame's columns are tasks);
+                            # not a frame of label lists or text, which this would misread
                             hint = (
                                 " A multilabel task held as 0/1 columns, one a label, "
                                 f"declares them: Task({task.name!r}, kind='multilabel', "
@@ -1482,6 +1482,13 @@ def _cast_array(values, masked, dtype):
 
 #: Name of the multilabel task read from an indicator matrix or a list of tag lists.
 INDICATOR_TASK = "labels"
+
+
+def _frame_is_indicator(Y):
+    """Whether the DataFrame ``Y`` holds 0/1 numbers (nullable and sparse ones too), one
+    column a label, as :func:`_is_indicator` reads a matrix."""
+    numeric = all(t is not None and t.kind in "biuf" for t in map(_numpy_twin, Y.dtypes))
+    return numeric and _is_indicator(Y.to_numpy(dtype=float, na_value=np.nan))
 
 
 def _is_indicator(arr):

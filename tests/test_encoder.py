@@ -1121,3 +1121,13 @@ def test_a_multilabel_task_declared_on_a_frame_says_to_name_its_columns():
     with pytest.raises(ValueError, match=r"columns are \['beach', 'sunset'\]\.$"):
         StructuredLabelEncoder(tasks=[Task("tags", kind="multilabel"), Task("beach"),
                                       Task("sunset")]).fit(Y)
+
+
+def test_a_multilabel_task_declared_on_a_frame_not_of_0_1_columns_gets_no_column_hint():
+    # the hint to declare columns=list(Y.columns) was given for any frame: on a column
+    # of label lists or of text it names a fix that misreads them as 0/1 labels
+    for Y in (pd.DataFrame({"labels": [["a"], ["b", "a"], []]}),
+              pd.DataFrame({"color": ["r", "g", "b"], "size": ["s", "m", "l"]})):
+        with pytest.raises(ValueError, match=r"^Y has no column 'tags' for task 'tags'; "
+                                             r"Y's columns are \[[^]]*\]\.$"):
+            StructuredLabelEncoder(tasks=[Task("tags", kind="multilabel")]).fit(Y)

@@ -12,7 +12,7 @@ from sklearn.utils.metadata_routing import MetadataRequest
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples
 
-from .._validation import check_row_order
+from .._validation import check_row_order, check_weight_order
 from ._classification import (
     exact_match_score,
     hamming_loss,
@@ -57,6 +57,7 @@ class _StructuredScorer(_BaseScorer):
         # (from 0 for an X without one): compared with Y's, it would warn of a
         # shuffled Y that is aligned with X, and advise mending Y_pred.
         check_row_order(X, y_true, names=("X", "y"), align="y = y.loc[X.index]")
+        check_weight_order(X, kwargs.get("sample_weight"))  # as score checks them
         if isinstance(Y_pred, (pd.DataFrame, pd.Series)) and isinstance(
             y_true, (pd.DataFrame, pd.Series)
         ) and len(Y_pred) == len(y_true):
@@ -414,6 +415,7 @@ class _StructuredTaskScorer(_BaseScorer):
     def _score(self, method_caller, estimator, X, y_true, **kwargs):
         _check_same_rows(X, y_true)
         check_row_order(X, y_true, names=("X", "y"), align="y = y.loc[X.index]")
+        check_weight_order(X, kwargs.get("sample_weight"))
         return _proba_task_score(estimator, X, y_true, scorer=self._scorer,
                                  task=self._task, metric=self._name if isinstance(
                                      self._name, str) else repr(self._scorer), **kwargs)
