@@ -45,7 +45,7 @@ import pandas as pd
 
 from ._frames import to_pandas
 from ._optional import import_optional
-from ._schema import NOT_APPLICABLE
+from ._schema import NOT_APPLICABLE, _gate_order
 
 #: The default ONNX opset: the lowest that torch's exporter writes, read by every
 #: onnxruntime since 1.14.
@@ -1159,7 +1159,7 @@ def _set_metadata(onnx, onx, schema, thresholds, *, labels, joint=None, columns=
     for task in schema:
         gate = None
         if task.gate is not None:
-            gate = [task.gate[0], sorted(plain(task.gate[1]), key=str)]
+            gate = [task.gate[0], sorted(plain(task.gate[1]), key=_gate_order)]
         tasks.append({
             "name": task.name, "kind": task.kind,
             "classes": None if task.classes is None else plain(list(task.classes)),

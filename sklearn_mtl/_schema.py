@@ -77,6 +77,15 @@ class Task:
         # Python scalars, not numpy ones: classes compare, hash, print and serialise alike
         # whichever way they were given.
         self.classes = None if classes is None else _plain(list(classes))
+        for c in self.classes or ():
+            if not _is_hashable(c):
+                # a class is a key of the encoder's lookups: a list (classes=[[0], [1]], a
+                # 2-D array's rows) failed later with "unhashable type"
+                raise ValueError(
+                    f"Task {name!r} has classes={_shown(self.classes)}, with the class "
+                    f"{c!r}, a {type(c).__name__}; each class must be a single label (a "
+                    "string, number or bool), as classes=['no', 'yes'] or a 1-D array."
+                )
         gaps = [c for c in self.classes or () if _is_gap(c)]
         if gaps:
             # A gap in Y is a missing label, never this class: the class would be one no
@@ -122,6 +131,14 @@ class Task:
             # and the columns' order is the labels' codes and predict_proba's columns.
             self.columns.sort()
         if self.columns is not None:
+            dup = sorted({c for c in self.columns if self.columns.count(c) > 1})
+            if dup:
+                # one DataFrame column read as two labels (the message said "duplicate
+                # classes", which the user had not declared)
+                raise ValueError(
+                    f"Task {name!r} has columns={self.columns!r}, which names {dup} more "
+                    "than once; list each 0/1 column of the task's labels once."
+                )
             if kind not in (None, "multilabel"):
                 raise ValueError(
                     f"Task {name!r} declares columns, which only a multilabel task can have; "
@@ -187,7 +204,7 @@ class Task:
             # a set's literal in sorted order, not a set's repr, whose order of strings
             # changes from one process to the next (a warm start compares the reprs of
             # the tasks fitted, perhaps saved by another process, with its own)
-            shown = ", ".join(map(repr, _plain(sorted(values, key=str))))
+            shown = ", ".join(map(repr, _plain(sorted(values, key=_gate_order))))
             parts.append(f"gate=({parent!r}, {{{shown}}})")
         if self.columns is not None:
             parts.append(f"columns={self.columns!r}")
@@ -198,7 +215,7 @@ class Task:
         """A JSON-serialisable description of the task."""
         gate = None
         if self.gate is not None:
-            gate = [self.gate[0], sorted(_plain(self.gate[1]), key=str)]
+            gate = [self.gate[0], sorted(_plain(self.gate[1]), key=_gate_order)]
         return {
             "name": self.name,
             "kind": self.kind,
@@ -219,6 +236,20 @@ class Task:
             gate=gate,
             columns=data.get("columns"),
         )
+
+
+def _gate_order(value):
+    """Sort key of a gate's values, the same in every process: by text, then type (1
+    and '1' have one text, and a set's order of strings changes with the hash seed)."""
+    return str(value), type(value).__name__
+
+
+def _is_hashable(value):
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _is_gap(value):
@@ -290,6 +321,13 @@ class Schema:
         On duplicate names, a gate on an unknown task, gate cycles, a gate value that is
         not among the parent's classes, a gate on a regression or multilabel parent, fewer
         than two classes for a binary or multiclass task, no label for a multilabel task.
+
+    Notes
+    -----
+    A schema is a sequence of its tasks: ``len(schema)``, ``for task in schema``,
+    ``schema[j]`` (a position, negative from the end, or a slice) and ``schema[name]``
+    (a task's name); ``name in schema`` tells whether a task has that name, as
+    ``task in schema`` whether the schema holds that task.
     """
 
     def __init__(self, tasks):
@@ -305,15 +343,34 @@ class Schema:
     def __iter__(self):
         return iter(self.tasks)
 
+    def __contains__(self, item):
+        # A name, as schema[name] reads it (iterating would compare it with each Task,
+        # and "car" in schema was always False), or a Task.
+        if isinstance(item, Task):
+            return item in self.tasks
+        try:
+            self.index(item)
+        except ValueError:
+            return False
+        return True
+
     def __getitem__(self, key):
         if isinstance(key, str):
             return self.tasks[self.index(key)]
+        if isinstance(key, numbers.Integral) and not -len(self) <= key < len(self):
+            raise IndexError(
+                f"Task position {key} is out of range; the schema has {len(self)} tasks "
+                f"{self.names} (positions 0 to {len(self) - 1}, or -1 to {-len(self)} from "
+                "the end)."
+            )
         return self.tasks[key]
 
     def __eq__(self, other):
         return isinstance(other, Schema) and self.tasks == other.tasks
 
     def __repr__(self):
+        if not self.tasks:
+            return "Schema([])"
         inner = ",\n  ".join(repr(t) for t in self.tasks)
         return f"Schema([\n  {inner},\n])"
 

@@ -425,3 +425,70 @@ def test_a_gate_of_several_values_has_the_same_repr_in_every_process():
     assert repr(task) == ("Task('t', gate=('parent', {'a', 'b', 'c', 'd', 'e', 'f', 'g', "
                           "'h'}))")
     assert repr(Task("t", gate=("parent", [10, 2]))) == "Task('t', gate=('parent', {10, 2}))"
+
+
+def test_a_task_name_is_in_the_schema():
+    # a Schema is indexed by name, but `in` iterated over its tasks and compared the name
+    # with each Task: "car" in schema was False
+    schema = car_schema()
+    assert "car" in schema and "color" in schema
+    assert "plane" not in schema
+    assert schema["car"] in schema
+    assert Task("car") not in schema  # a task, compared whole
+    assert ["car"] not in schema  # an unhashable key is no name, not a TypeError
+
+
+@pytest.mark.parametrize(
+    "classes, shown",
+    [([[0], [1]], r"\[0\], a list"), (np.array([[0, 1], [1, 0]]), r"array\(\[0, 1\]\), a ndarray")],
+)
+def test_an_unhashable_class_is_refused_naming_the_task(classes, shown):
+    # a list (or a 2-D array's row) as a class passed Task and failed in Schema, or at
+    # fit, with "TypeError: unhashable type: 'list'"
+    with pytest.raises(ValueError, match=rf"Task 'a' has classes=.*, with the class {shown}; "
+                       "each class must be a single label"):
+        Task("a", classes=classes)
+    assert Task("a", classes=[(0, 1), (1, 0)]).classes == [(0, 1), (1, 0)]  # tuples hash
+
+
+def test_gate_values_of_one_text_print_in_one_order_in_every_process():
+    # the values were sorted by their text alone: 1 and '1' tied and came in the order
+    # of the set, which changes with the process's hash seed
+    import os
+    import subprocess
+    import sys
+
+    code = ("from sklearn_mtl import Task\n"
+            "t = Task('t', gate=('p', ['1', 1, '2.5', 2.5, 'x']))\n"
+            "print(repr(t), t.to_dict()['gate'])")
+    seen = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+        for seed in range(8)
+    }
+    assert seen == {"Task('t', gate=('p', {1, '1', 2.5, '2.5', 'x'})) "
+                    "['p', [1, '1', 2.5, '2.5', 'x']]\n"}
+    task = Task("t", gate=("p", ["1", 1, "x"]))
+    assert eval(repr(task), {"Task": Task}) == task
+
+
+def test_a_task_position_out_of_range_names_the_tasks():
+    schema = car_schema()
+    assert schema[-4] is schema[0]
+    for j in (4, -5):
+        with pytest.raises(IndexError, match=rf"Task position {j} is out of range; the schema "
+                           r"has 4 tasks \['car', 'color', 'body', 'driver'\] \(positions 0 "
+                           "to 3, or -1 to -4 from the end"):
+            schema[j]
+
+
+def test_a_column_named_twice_is_refused_as_a_column():
+    # the error spoke of duplicate classes, which the user had not declared
+    with pytest.raises(ValueError, match=r"Task 'tags' has columns=\['x', 'x'\], which names "
+                       r"\['x'\] more than once"):
+        Task("tags", columns=["x", "x"])
+
+
+def test_an_empty_schema_repr_evaluates_back():
+    assert repr(Schema([])) == "Schema([])"
+    assert eval(repr(Schema([])), {"Schema": Schema}) == Schema([])
