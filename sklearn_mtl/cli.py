@@ -1007,6 +1007,27 @@ def _label_sets(column, missing=None):
     return pd.Series(sets, index=column.index, name=column.name, dtype=object)
 
 
+def _not_quantities(column, name):
+    """The message for a ``--regression-targets`` column that pandas did not read as
+    numbers: its first cell that is no number, and its data row (a marker of a missing
+    value, such as ``-`` or ``n.a.``, that ``--na-values`` can name)."""
+    from ._validation import reads_as_number
+
+    bad = next(((row, cell) for row, cell in enumerate(column)
+                if not isinstance(cell, (bool, np.bool_)) and not reads_as_number(cell)),
+               None)
+    if bad is None or pd.api.types.is_bool_dtype(column.dtype):
+        return (f"--regression-targets column {name!r} holds {column.dtype} values; a "
+                "regression target holds numbers.")
+    row, cell = bad
+    shown = (f"--regression-targets column {name!r} holds {cell!r} in data row {row + 1}, "
+             "which is not a number; a regression target holds numbers.")
+    if not any(reads_as_number(v) and not pd.isna(v) for v in column):  # text: classes
+        return f"{shown} Leave a column of class labels out of --regression-targets."
+    return (f"{shown} If the cell marks a missing value, name it with --na-values "
+            f"{cell!s} (an empty cell is missing already); otherwise correct it.")
+
+
 def _target_tasks(Y, args, models, folds=False):
     """``(Y, tasks)``: the targets, ``--multilabel-targets`` columns read as label sets,
     and the tasks every model is given (None: inferred from ``Y``); with ``folds`` (the
@@ -1028,10 +1049,7 @@ def _target_tasks(Y, args, models, folds=False):
     for name in regression:
         if not pd.api.types.is_numeric_dtype(Y[name].dtype) or pd.api.types.is_bool_dtype(
                 Y[name].dtype):
-            raise CLIError(
-                f"--regression-targets column {name!r} holds {Y[name].dtype} values; a "
-                "regression target holds numbers."
-            )
+            raise CLIError(_not_quantities(Y[name], name))
     # the dummy reference predicts a quantity's training mean, as it did in compare()
     others = [m for m in models if m not in ("mtl", "dummy")]
     if regression and others:

@@ -1016,7 +1016,8 @@ def test_regression_targets_fit_predict_and_compare(quantity_csv, tmp_path, caps
     (["--regression-targets", "a"], r"--regression-targets names \['a'\], which --targets "
                                     r"does not"),
     (["--targets", "kind,shop", "--regression-targets", "shop"],
-     r"column 'shop' holds .* values; a regression target holds numbers"),
+     r"column 'shop' holds '[xy]' in data row 1, which is not a number; a regression "
+     r"target holds numbers. Leave a column of class labels out of --regression-targets"),
     (["--targets", "kind,mass", "--regression-targets", ""], r"non-integral numbers .* "
                                                            r"unless --regression-targets"),
 ])
@@ -3036,3 +3037,21 @@ def test_the_verdict_shows_a_small_mcnemar_p_value_apart_from_zero_and_from_0_05
         assert cli.verdict(table, details).endswith(
             f"the network alone has every label right on {theirs} samples and chain alone "
             f"on {mine} (McNemar p = {shown}): {meaning}.")
+
+
+def test_regression_target_cell_not_a_number_is_named(quantity_csv, tmp_path, capsys):
+    # a marker of a missing quantity ("n.a.") made pandas read the column as text: the
+    # error named only the column's dtype, not the cell, its row, nor --na-values
+    path, frame = quantity_csv
+    frame = frame.astype({"mass": object})
+    frame.loc[3, "mass"] = "n.a."
+    frame.to_csv(path, index=False)
+    argv = ["compare", "--data", str(path), "--targets", "kind,mass",
+            "--regression-targets", "mass", "--models", "dummy", "--cv", "2",
+            "--out", str(tmp_path / "r"), "--no-plots", "--quiet"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"--regression-targets column 'mass' holds 'n\.a\.' in data row 4, "
+                     r"which is not a number.*name it with --na-values n\.a\.", err)
+    # named as the message says, the cell is a missing quantity
+    assert cli.main([*argv, "--na-values", "n.a."]) == 0
