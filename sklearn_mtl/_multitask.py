@@ -2611,8 +2611,17 @@ def _estimator_repr(value, full=False):
     at fit, perhaps by another process (a saved model), and ``set_config(
     print_changed_only=False)`` since then was taken for a changed parameter."""
     with config_context(print_changed_only=True):
-        if full:
-            with contextlib.suppress(TypeError):  # (not where __repr__ is its own)
+        if full and type(value).__repr__ is BaseEstimator.__repr__:
+            # as BaseEstimator.__repr__ prints, uncut: it shows 30 items of a list (the
+            # tasks of an encoder of 40, the 31st swapped unseen) and 700 characters
+            try:  # (scikit-learn's printer is private: its 700 characters uncut else)
+                from sklearn.utils._pprint import _EstimatorPrettyPrinter
+
+                printer = _EstimatorPrettyPrinter(compact=True, indent=1,
+                                                  indent_at_name=True,
+                                                  n_max_elements_to_show=None)
+                return printer.pformat(value)
+            except (ImportError, TypeError):
                 return value.__repr__(N_CHAR_MAX=np.iinfo(np.int64).max)
         return repr(value)
 

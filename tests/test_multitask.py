@@ -2045,3 +2045,22 @@ def test_a_torch_scheduler_set_after_the_recipes_cosine_starts_from_the_base_rat
     group = clf.net_.optimizer_.param_groups[0]
     assert group["initial_lr"] == 0.01 and group["lr"] == pytest.approx(0.0025)
     assert any(not torch.equal(a, b) for a, b in zip(before, clf.net_.module_.parameters()))
+
+
+def test_a_warm_start_sees_a_task_changed_past_the_30th_of_an_encoder():
+    # scikit-learn's repr shows 30 items of a list, even uncut: the 32nd task's classes
+    # changed in the encoder went unseen, and the warm start trained the old schema on
+    from sklearn_mtl import StructuredLabelEncoder
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(20, 2)).astype(np.float32)
+    Y = pd.DataFrame({f"t{i}": rng.choice(["a", "b"], 20) for i in range(32)})
+    tasks = [Task(f"t{i}", classes=["a", "b"]) for i in range(32)]
+    clf = small(max_epochs=1, warm_start=True, hidden_layer_sizes=(4,),
+                encoder=StructuredLabelEncoder(tasks=tasks))
+    clf.fit(X, Y)
+    changed = [*tasks[:31], Task("t31", classes=["a", "b", "c"])]
+    clf.set_params(encoder=StructuredLabelEncoder(tasks=changed))
+    with pytest.raises(ValueError, match=r"(?s)but encoder \(fitted .*the heads are built"):
+        clf.fit(X, Y)
+    assert len(clf.history_) == 1
