@@ -1210,7 +1210,10 @@ def test_run_onnx_takes_a_tables_columns_by_name_for_a_single_input(kind):
 def test_thresholds_between_two_float32_probabilities_give_predicts_labels():
     # the graph compared the float32 probabilities with the thresholds rounded to
     # float32, where predict compares a multilabel task's (float64 array) thresholds in
-    # float64: a threshold just below a probability rounded onto it and flipped the label
+    # float64: a threshold just below a probability rounded onto it and flipped the label.
+    # The thresholds sit just below the graph's own probabilities (onnxruntime's float
+    # kernels may round a probability one float32 spacing apart from torch's), and the
+    # labels are predict's rule, P > threshold in float64, on those probabilities
     rng = np.random.RandomState(0)
     X = pd.DataFrame({"f": rng.normal(size=60), "g": rng.normal(size=60)})
     Y = pd.DataFrame({"b": (X["f"] > 0).astype(int),
@@ -1218,21 +1221,21 @@ def test_thresholds_between_two_float32_probabilities_give_predicts_labels():
     tuner = TaskThresholdTuner(MultiTaskClassifier(
         tasks=[Task("b"), Task("ml", kind="multilabel")], hidden_layer_sizes=(8,),
         max_epochs=3, decode="independent", random_state=0), cv=2).fit(X, Y)
-    p_b = tuner.predict_proba(X, task="b")[:, 1]
-    p_ml = tuner.predict_proba(X, task="ml")
+    graph = run_onnx(export_onnx(tuner, X_sample=X.head()), X)
+    p_b = np.asarray(graph["b_probability"])[:, 1]
+    p_ml = np.asarray(graph["ml_probability"])
 
     def below(p):  # a quarter of float32's spacing below p: float32 rounds it to p
         p = np.float64(p)
         return p - (p - np.float64(np.nextafter(np.float32(p), np.float32(-1)))) / 4
 
     for thr_b in (below(p_b[0]), float(below(p_b[0]))):  # NumPy's float64 and Python's
-        tuner.thresholds_ = {"b": thr_b,
-                             "ml": np.array([below(p_ml[0, 0]), below(p_ml[1, 1])])}
+        thr_ml = np.array([below(p_ml[0, 0]), below(p_ml[1, 1])])
+        tuner.thresholds_ = {"b": thr_b, "ml": thr_ml}
         out = run_onnx(export_onnx(tuner, X_sample=X.head()), X)
-        codes = tuner.predict_encoded(X).codes
-        np.testing.assert_array_equal(out["b_label"], codes[:, 0])
-        np.testing.assert_array_equal(out["ml_label"],
-                                      tuner.predict_encoded(X).multilabel["ml"])
+        assert out["b_label"][0] == 1 and out["ml_label"][0, 0] == out["ml_label"][1, 1] == 1
+        np.testing.assert_array_equal(out["b_label"], p_b.astype(np.float64) > thr_b)
+        np.testing.assert_array_equal(out["ml_label"], p_ml.astype(np.float64) > thr_ml)
 
 
 def test_a_command_line_baseline_refused_for_a_bool_column_names_it(tmp_path):
