@@ -22,3 +22,18 @@ def accelerator_seedings(monkeypatch):
         monkeypatch.setattr(module, name,
                             lambda seed, _n=f"{module.__name__}.{name}": seeded.append(_n))
     return seeded
+
+
+@pytest.fixture
+def weights_apart_from_X():
+    """``(X, Y, w)``: 30 rows of X and Y shuffled, and their weights as a Series in the
+    rows' first order, so that its index holds X's row labels in another order."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(30, 2)), columns=["a", "b"])
+    frame["t"] = np.where(frame["a"] > 0, "x", "y")
+    frame["w"] = rng.randint(1, 4, 30).astype(float)
+    shuffled = frame.sample(frac=1, random_state=1)
+    return shuffled[["a", "b"]], shuffled[["t"]], frame["w"]

@@ -380,16 +380,11 @@ def test_integer_codes_of_a_meta_estimator_on_declared_classes_are_explained(wra
         integers.fit(np.zeros((4, 1)), np.array([1, 2, 1, 3]))
 
 
-def test_sample_weight_ordered_apart_from_X_warns():
+def test_sample_weight_ordered_apart_from_X_warns(weights_apart_from_X):
     # a Series of weights whose index holds X's rows in another order (X shuffled, the
     # weights not) weighed each row by another's weight without a word, where Y ordered
     # so warns; the fits, a warm start, the validation weights, score and the tuner warn
-    rng = np.random.RandomState(0)
-    frame = pd.DataFrame(rng.normal(size=(30, 2)), columns=["a", "b"])
-    frame["t"] = np.where(frame["a"] > 0, "x", "y")
-    frame["w"] = rng.randint(1, 4, 30).astype(float)
-    shuffled = frame.sample(frac=1, random_state=1)
-    X, Y, w = shuffled[["a", "b"]], shuffled[["t"]], frame["w"]
+    X, Y, w = weights_apart_from_X
     message = (r"sample_weight's index holds X's row labels in another order \(30 of 30 "
                r"rows differ\).*sample_weight = sample_weight\.loc\[X\.index\]")
     model = IndependentTaskClassifier(LogisticRegression())

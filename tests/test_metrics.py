@@ -1611,18 +1611,13 @@ def test_task_scorer_of_a_position_on_a_declared_multilabel_model_names_its_task
         skm.f1_score(Y, model.predict(X), average="micro"))
 
 
-def test_scorers_warn_of_a_sample_weight_series_ordered_apart_from_X():
+def test_scorers_warn_of_a_sample_weight_series_ordered_apart_from_X(weights_apart_from_X):
     # model.score warned of weights whose index holds X's rows in another order (each
     # row weighed by another's weight); the scorers, which take the same weights
     # (permutation_importance, a direct call), said nothing
     from sklearn_mtl import IndependentTaskClassifier
 
-    rng = np.random.RandomState(0)
-    frame = pd.DataFrame(rng.normal(size=(30, 2)), columns=["a", "b"])
-    frame["t"] = np.where(frame["a"] > 0, "x", "y")
-    frame["w"] = rng.randint(1, 4, 30).astype(float)
-    shuffled = frame.sample(frac=1, random_state=1)
-    X, Y, w = shuffled[["a", "b"]], shuffled[["t"]], frame["w"]
+    X, Y, w = weights_apart_from_X
     model = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
     message = r"sample_weight's index holds X's row labels in another order"
     for scorer in (exact_match_scorer, make_task_scorer("accuracy", task="t"),
