@@ -29,7 +29,8 @@ def _pyplot():
 
 
 def plot_cooccurrence(
-    Y_true, Y_pred=None, *, schema=None, normalize="all", difference=True, figsize=None
+    Y_true, Y_pred=None, *, schema=None, normalize="all", difference=True, figsize=None,
+    sample_weight=None,
 ):
     """Heatmaps of label co-occurrence: true beside predicted, and their difference.
 
@@ -47,6 +48,8 @@ def plot_cooccurrence(
         With ``Y_pred``, add a third panel: predicted minus true.
     figsize : tuple of float, default=None
         Figure size in inches; ``None`` sizes it from the number of labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        As in :func:`sklearn_mtl.metrics.cooccurrence_matrix`.
 
     Returns
     -------
@@ -65,10 +68,12 @@ def plot_cooccurrence(
     """
     plt = _pyplot()
     if Y_pred is None:
-        true, _ = cooccurrence_matrices(Y_true, Y_true, schema=schema, normalize=normalize)
+        true, _ = cooccurrence_matrices(Y_true, Y_true, schema=schema, normalize=normalize,
+                                        sample_weight=sample_weight)
         panels = [("True labels", true)]
     else:
-        true, pred = cooccurrence_matrices(Y_true, Y_pred, schema=schema, normalize=normalize)
+        true, pred = cooccurrence_matrices(Y_true, Y_pred, schema=schema, normalize=normalize,
+                                           sample_weight=sample_weight)
         panels = [("True labels", true), ("Predicted labels", pred)]
         if difference:
             panels.append(("Predicted − true", pred - true))
@@ -88,6 +93,8 @@ def plot_cooccurrence(
     shown = shown[np.isfinite(shown)]
     vmax = max(float(shown.max()), 1e-12) if shown.size else 1.0
     what = {None: "count", "row": "P(column | row)", "all": "joint frequency"}[normalize]
+    if normalize is None and sample_weight is not None:
+        what = "weighted count"
     for ax, (title, matrix) in zip(axes[0], panels):
         values = matrix.to_numpy(dtype=float)
         if title.startswith("Predicted −"):
@@ -130,7 +137,8 @@ def _annotate(ax, values, normalize, image, diverging):
                 dark = abs(position - 0.5) > 0.3
             else:  # viridis: dark at the low end
                 dark = position < 0.55
-            text = f"{v:.0f}" if normalize is None else f"{v:.2f}"
+            # a count, or a sum of weights (sample_weight) that may have decimals
+            text = f"{v:.0f}" if normalize is None and float(v).is_integer() else f"{v:.2f}"
             text = "0" if text.lstrip("-").strip("0.") == "" else text
             ax.text(j, i, text, ha="center", va="center", fontsize=7,
                     color="white" if dark else "black")
@@ -274,6 +282,12 @@ def _history_records(source):
     )
 
 
+def _is_number(value):
+    """A number recorded in a history (skorch's ``*_best`` flags are bools: not one)."""
+    return isinstance(value, (int, float, np.number)) and not isinstance(
+        value, (bool, np.bool_))
+
+
 def _task_loss_names(source, records, keys):
     """Task names of the ``train_loss_<task>`` / ``valid_loss_<task>`` history keys.
 
@@ -308,7 +322,10 @@ def plot_training_curves(estimator, *, figsize=None):
     """Loss per epoch: total (train and validation) and per task.
 
     Reads a skorch-style history: one dict per epoch with ``train_loss``, optionally
-    ``valid_loss``, and per-task ``train_loss_<task>`` / ``valid_loss_<task>``.
+    ``valid_loss``, and per-task ``train_loss_<task>`` / ``valid_loss_<task>``. The
+    default ensemble's validation curve, its members' mean held-out score
+    (``member_valid_loss``, an error rate by default), is drawn on a second axis of the
+    first panel, with the epoch whose weights the members got back.
 
     Parameters
     ----------
@@ -367,7 +384,26 @@ def plot_training_curves(estimator, *, figsize=None):
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.grid(alpha=0.3)
-    ax.legend()
+    handles, labels = ax.get_legend_handles_labels()
+    held_out = [r["member_valid_loss"] for r in records if "member_valid_loss" in r]
+    if held_out and all(_is_number(v) for v in held_out):
+        # The default ensemble's validation curve: the members' mean held-out score, by
+        # which it chose the epoch whose weights it restored. An error rate by default
+        # (MemberHoldout(metric="error")), not a loss: on an axis of its own.
+        twin = ax.twinx()
+        twin.plot(epochs, series("member_valid_loss"), ":",
+                  marker="s", markersize=3, color="C2", label="held-out score (members)")
+        twin.set_ylabel("members' held-out score")
+        more_handles, more_labels = twin.get_legend_handles_labels()
+        handles, labels = handles + more_handles, labels + more_labels
+        restored = records[-1].get("member_best_epochs")  # recorded in the last epoch
+        restored = ({int(e) for e in restored}
+                    if isinstance(restored, (list, tuple, np.ndarray)) else set())
+        if len(restored) == 1:  # one epoch restored for every member
+            handles.append(ax.axvline(restored.pop(), color="grey", linestyle="-.",
+                                      linewidth=1))
+            labels.append("restored epoch")
+    ax.legend(handles, labels)
     if tasks:
         ax = axes[0, 1]
         # a colour per task, however many (tab10 cycled would give two tasks one colour)

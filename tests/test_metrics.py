@@ -1627,3 +1627,54 @@ def test_scorers_warn_of_a_sample_weight_series_ordered_apart_from_X(weights_apa
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             scorer(model, X, Y, sample_weight=w.loc[X.index])
+
+
+def test_consistency_violations_shows_gate_values_as_the_labels_they_are():
+    # the gate's values were shown as text ("one of ['1']", "['True']"), naming labels
+    # that the task refuses, and a parent's value of an array as "np.int64(0)"
+    from sklearn_mtl.metrics import consistency_violations
+
+    tasks = [Task("car", classes=[0, 1]), Task("color", classes=["red", "blue"],
+                                               gate=("car", 1))]
+    detail = consistency_violations(pd.DataFrame({"car": [0], "color": ["red"]}), tasks).detail
+    assert detail[0].endswith("'car' is 0; it applies only when 'car' is one of [1].")
+    flags = [Task("car", classes=[False, True]), Task("color", gate=("car", True))]
+    detail = consistency_violations(pd.DataFrame({"car": [False], "color": ["red"]}),
+                                    flags).detail
+    assert detail[0].endswith("one of [True].")
+    raw = [Task("car"), Task("color", gate=("car", 1))]
+    detail = consistency_violations(np.array([[0, 2], [1, 3]]), raw).detail
+    assert detail.tolist() == ["Task 'color' has a label but 'car' is 0; it applies only "
+                               "when 'car' is one of [1]."]
+
+
+def test_cooccurrence_takes_sample_weight_as_repeated_samples():
+    # sample_weight was refused (TypeError), where every other metric and scikit-learn's
+    # confusion_matrix take it: a weight of 2 counts as the sample twice
+    from sklearn_mtl.metrics import (
+        cooccurrence_difference,
+        cooccurrence_matrices,
+        cooccurrence_matrix,
+    )
+
+    Y = pd.DataFrame({"car": ["yes", "yes", "no", "yes", None],
+                      "color": ["red", "blue", None, None, "red"]})
+    tasks = [Task("car", classes=["no", "yes"]),
+             Task("color", classes=["red", "blue"], gate=("car", "yes"))]
+    w = np.array([2, 1, 3, 1, 2])
+    repeated = Y.loc[Y.index.repeat(w)].reset_index(drop=True)
+    for normalize in (None, "row", "all"):
+        weighted = cooccurrence_matrix(Y, schema=tasks, normalize=normalize, sample_weight=w)
+        expected = cooccurrence_matrix(repeated, schema=tasks, normalize=normalize)
+        pd.testing.assert_frame_equal(weighted, expected.astype(float))
+    counts = cooccurrence_matrix(Y, sample_weight=[0.5, 1, 1, 1, 1])
+    assert counts.loc["car=yes", "color=red"] == 0.5  # pd.crosstab(values=w, aggfunc="sum")
+    small = cooccurrence_matrix(Y, normalize="row", sample_weight=np.full(5, 0.1))
+    pd.testing.assert_frame_equal(small, cooccurrence_matrix(Y, normalize="row"))
+    pred = Y.assign(color="red")
+    diff = cooccurrence_difference(Y, pred, schema=tasks, normalize=None, sample_weight=w)
+    assert diff.loc["color=red", "color=red"] == 2.0  # rows 1 and 3 (weight 1 each)
+    true, _ = cooccurrence_matrices(Y, pred, schema=tasks, sample_weight=w)
+    assert true.loc["car=yes", "color=blue"] == 1.0
+    with pytest.raises(ValueError, match=r"sample_weight has shape \(2,\); expected \(5,\)"):
+        cooccurrence_matrix(Y, sample_weight=[1, 2])

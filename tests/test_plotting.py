@@ -211,3 +211,35 @@ def test_plot_cooccurrence_of_labels_without_any_label_says_so():
     with pytest.raises(ValueError, match="no label to draw"):
         plot_cooccurrence([set(), set()], [set(), set()])
     assert plt.get_fignums() == before
+
+
+def test_plot_training_curves_draws_the_ensembles_held_out_score():
+    # the default ensemble chooses its epoch on its members' held-out score
+    # (member_valid_loss): the figure showed the training loss alone, no validation curve
+    from sklearn_mtl import MultiTaskClassifier
+
+    history = [{"epoch": e, "train_loss": 2.0 / e, "member_valid_loss": [0.5, 0.4, 0.45][e - 1],
+                "member_valid_loss_best": e == 2} for e in (1, 2, 3)]
+    history[-1]["member_best_epochs"] = [2, 2, 2]
+    fig = plot_training_curves(history)
+    ax, twin = fig.axes
+    assert twin.get_lines()[0].get_ydata().tolist() == [0.5, 0.4, 0.45]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "train loss", "held-out score (members)", "restored epoch"]
+    assert ax.get_lines()[-1].get_xdata()[0] == 2  # the restored epoch
+    matplotlib.pyplot.close(fig)
+    X, Y = make_multitask_classification(50, n_classes={"car": 2, "color": 3}, random_state=0)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=3, random_state=0).fit(X, Y)
+    fig = plot_training_curves(clf)
+    held_out = [row["member_valid_loss"] for row in clf.history_]
+    assert fig.axes[2].get_lines()[0].get_ydata().tolist() == held_out
+    matplotlib.pyplot.close(fig)
+
+
+def test_plot_cooccurrence_takes_sample_weight():
+    Y = pd.DataFrame({"a": ["x", "y", "y"], "b": ["u", "u", "v"]})
+    fig = plot_cooccurrence(Y, normalize=None, sample_weight=[1.5, 1, 1])
+    ax = fig.axes[0]
+    assert {t.get_text() for t in ax.texts} >= {"1.50", "2"}  # a sum of weights, not 1
+    assert fig.axes[1].get_ylabel() == "weighted count"
+    matplotlib.pyplot.close(fig)

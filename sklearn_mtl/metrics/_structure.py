@@ -7,10 +7,11 @@ import pandas as pd
 
 from .._encoder import EncodedLabels, _as_label_array, _check_unique_columns, _class_codes
 from .._frames import to_pandas
-from .._schema import NOT_APPLICABLE, _topological_order
+from .._schema import NOT_APPLICABLE, _plain, _topological_order
 from ._inputs import (
     _encoder_of,
     _in_fitted_frame,
+    check_sample_weight,
     encode_one,
     encode_pair,
     group_activity,
@@ -59,8 +60,9 @@ def _indicators(encoded):
     )
 
 
-def _gram(left, right, chunk_cells=1 << 22):
-    """``left.T @ right`` of two (n, L) boolean matrices, as int64 counts.
+def _gram(left, right, chunk_cells=1 << 22, counts=True):
+    """``left.T @ right`` of two (n, L) boolean matrices, as int64 counts (``left``
+    holding weights, float64 sums with ``counts=False``).
 
     Computed in float64, by BLAS, over chunks of rows: numpy's integer matmul has no BLAS
     (minutes on 20,000 samples x 300 labels), and the sums of 0/1 products are exact in
@@ -72,22 +74,34 @@ def _gram(left, right, chunk_cells=1 << 22):
     for start in range(0, n, step):
         rows = slice(start, start + step)
         total += left[rows].astype(np.float64).T @ right[rows].astype(np.float64)
-    return total.astype(np.int64)
+    return total.astype(np.int64) if counts else total
 
 
-def _cooccurrence(encoded, normalize):
+def _cooccurrence(encoded, normalize, sample_weight=None):
     names, active, known = _indicators(encoded)
-    counts = _gram(active, active)
+    if sample_weight is None:
+        def weighted(indicator):
+            return indicator
+    else:  # each sample counts its weight, as in scikit-learn's confusion_matrix
+        weight = check_sample_weight(sample_weight, encoded.n_samples)
+
+        def weighted(indicator):
+            return indicator * weight[:, None]
+    whole = sample_weight is None  # counts of samples, not sums of weights
+    counts = _gram(weighted(active), active, counts=whole)
     if normalize is None:
         values = counts
     else:
-        denominator = _gram(active, known) if normalize == "row" else _gram(known, known)
+        denominator = _gram(weighted(active) if normalize == "row" else weighted(known),
+                            known, counts=whole)
         with np.errstate(divide="ignore", invalid="ignore"):
-            values = np.where(denominator > 0, counts / np.maximum(denominator, 1), np.nan)
+            # (a sum of weights may be below 1: divided by as it is)
+            values = np.where(denominator > 0,
+                              counts / np.where(denominator > 0, denominator, 1), np.nan)
     return pd.DataFrame(values, index=pd.Index(names, name="label"), columns=names)
 
 
-def cooccurrence_matrix(Y, *, schema=None, normalize=None):
+def cooccurrence_matrix(Y, *, schema=None, normalize=None, sample_weight=None):
     """How often each pair of labels is on together.
 
     A *label* is one class of a binary or multiclass task (``"color=red"``) or one label
@@ -105,6 +119,9 @@ def cooccurrence_matrix(Y, *, schema=None, normalize=None):
         ``None``: counts. ``"row"``: P(b on | a on), over the samples where ``b`` is
         known (the diagonal is 1). ``"all"``: P(a and b on), over the samples where both
         are known. NaN where the denominator is 0.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Each sample counts its weight, in the counts and in the denominators (as in
+        :func:`sklearn.metrics.confusion_matrix`): the counts are then float sums.
 
     Returns
     -------
@@ -130,10 +147,11 @@ def cooccurrence_matrix(Y, *, schema=None, normalize=None):
     color=red       0        1           0          1
     """
     _check_normalize(normalize)
-    return _cooccurrence(encode_one(Y, schema), normalize)
+    return _cooccurrence(encode_one(Y, schema), normalize, sample_weight)
 
 
-def cooccurrence_difference(Y_true, Y_pred, *, schema=None, normalize="all"):
+def cooccurrence_difference(Y_true, Y_pred, *, schema=None, normalize="all",
+                            sample_weight=None):
     """Predicted minus true co-occurrence of label pairs.
 
     Both are computed on one shared schema, so the labels line up. Positive entries are
@@ -148,6 +166,8 @@ def cooccurrence_difference(Y_true, Y_pred, *, schema=None, normalize="all"):
     schema : Schema, list of Task, StructuredLabelEncoder or fitted estimator, default=None
         Tells gated-off labels from missing ones.
     normalize : {None, "row", "all"}, default="all"
+        As in :func:`cooccurrence_matrix`.
+    sample_weight : array-like of shape (n_samples,), default=None
         As in :func:`cooccurrence_matrix`.
 
     Returns
@@ -165,10 +185,12 @@ def cooccurrence_difference(Y_true, Y_pred, *, schema=None, normalize="all"):
     """
     _check_normalize(normalize)
     true, pred = encode_pair(Y_true, Y_pred, schema)
-    return _cooccurrence(pred, normalize) - _cooccurrence(true, normalize)
+    return (_cooccurrence(pred, normalize, sample_weight)
+            - _cooccurrence(true, normalize, sample_weight))
 
 
-def cooccurrence_matrices(Y_true, Y_pred, *, schema=None, normalize=None):
+def cooccurrence_matrices(Y_true, Y_pred, *, schema=None, normalize=None,
+                          sample_weight=None):
     """True and predicted co-occurrence matrices on one shared set of labels.
 
     Both are computed on one shared schema, so their rows and columns line up (their
@@ -183,6 +205,8 @@ def cooccurrence_matrices(Y_true, Y_pred, *, schema=None, normalize=None):
     schema : Schema, list of Task, StructuredLabelEncoder or fitted estimator, default=None
         Tells gated-off labels from missing ones.
     normalize : {None, "row", "all"}, default=None
+        As in :func:`cooccurrence_matrix`.
+    sample_weight : array-like of shape (n_samples,), default=None
         As in :func:`cooccurrence_matrix`.
 
     Returns
@@ -209,7 +233,8 @@ def cooccurrence_matrices(Y_true, Y_pred, *, schema=None, normalize=None):
     """
     _check_normalize(normalize)
     true, pred = encode_pair(Y_true, Y_pred, schema)
-    return _cooccurrence(true, normalize), _cooccurrence(pred, normalize)
+    return (_cooccurrence(true, normalize, sample_weight),
+            _cooccurrence(pred, normalize, sample_weight))
 
 
 # ----------------------------------------------------------------------- violations
@@ -291,12 +316,13 @@ def consistency_violations(Y_pred, schema):
         s = np.where(present, np.where(on, _ON, _OFF), _UNKNOWN)
         s = np.where(parent_state == _OFF, _OFF, s)
         state[task.name] = s
-        expected = sorted(map(str, gate_values))
+        # the gate's values as they are, as the encoder's error shows them: [1], not ['1']
+        expected = sorted(_plain(gate_values), key=str)
         for row in np.flatnonzero((s == _OFF) & has_label[task.name]):
             if parent_state[row] == _OFF:
                 why = f"{parent!r} is not applicable"
             else:
-                why = f"{parent!r} is {parent_values[row]!r}"
+                why = f"{parent!r} is {_plain([parent_values[row]])[0]!r}"
             violations.append({
                 "row": int(row),
                 "task": task.name,
