@@ -112,6 +112,7 @@ from .neural._net import (
     TaskPrintLog,
     TensorPairDataset,
     as_features,
+    check_finite_items,
     check_step_output,
     diverged_epochs,
     network_input,
@@ -220,7 +221,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         Learning rate of a task's head, e.g. ``{"color": 1e-3}`` (optimizer parameter
         groups); the rest uses ``lr``. In an ensemble every member has heads of its own.
     task_weights : dict of str -> float, default=None
-        Loss weight w_t of each task (default 1).
+        Loss weight w_t of each task (default 1): finite, >= 0, and positive for one
+        task at least (all 0 would train nothing, and are refused).
     class_weight : "balanced", dict, default=None
         Per-class loss weights: ``"balanced"`` for every binary and multiclass task, or
         ``{task: "balanced" or {class: weight}}``; with a single task also
@@ -300,7 +302,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         skorch ``LRScheduler`` among them replaces ``lr_schedule``'s warm-up and decay
         (the two would both set the rate). A skorch scoring callback
         (``EpochScoring``) takes a function ``scoring(net, X, y)`` of the inner net, not
-        a scikit-learn metric's name (the history already has ``valid_acc_<task>``).
+        a scikit-learn metric's name or scorer, nor ``None`` (the history already has
+        ``valid_acc_<task>``).
         As with skorch's ``NeuralNet``, a
         callback's parameter can be set (and grid-searched) as
         ``callbacks__<name>__<param>``, the name being a pair's or, for an unnamed
@@ -659,7 +662,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
         Besides scikit-learn's ``name=value``, one entry of a ``*_params`` dict can be set
         as ``trunk_params__channels=(16, 32)``: the dict is copied with that entry
-        replaced (the given dict is never modified), so grid searches can tune it. As in
+        replaced (the given dict is never modified), so grid searches can tune it; so can
+        one task's entry of ``task_weights``, ``head_lr``, ``head_hidden``,
+        ``class_weight`` or ``pos_weight`` (``task_weights__sex=2.0``). As in
         skorch, ``optimizer__<name>`` sets the optimizer's argument (an entry of
         ``optimizer_params``; ``optimizer__lr`` is ``lr``), and
         ``callbacks__<name>__<param>`` a callback's parameter.
@@ -678,6 +683,18 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         for key in list(params):
             name, sep, entry = key.partition("__")
             if sep and name.endswith("_params") and name in self.get_params(deep=False):
+                nested.setdefault(name, {})[entry] = params.pop(key)
+            elif sep and name in _TASK_DICTS:
+                # one task's entry (task_weights__sex=2.0, a grid over one task's weight):
+                # scikit-learn's nested set_params failed on the dict (or None) with an
+                # AttributeError, "'NoneType' object has no attribute 'set_params'"
+                base = params.get(name, getattr(self, name))
+                if base is not None and not isinstance(base, Mapping):
+                    raise ValueError(
+                        f"Invalid parameter {key!r}: {name} is {base!r}, which has no "
+                        f"entries to set; set {name} in full, e.g. "
+                        f"{name}={{{entry!r}: ...}}."
+                    )
                 nested.setdefault(name, {})[entry] = params.pop(key)
             elif sep and name == "optimizer" and not hasattr(
                     params.get("optimizer", self.optimizer), "set_params"):
@@ -800,6 +817,17 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             # one image (channels, height, width) or clip without its batch axis: read
             # as a batch, its channels were taken for samples and the error spoke of
             # "features" (as scikit-learn refuses a 1-D sample, "Reshape your data")
+            if shape[0] != fitted[0]:
+                # not one sample (its channels are not the model's): X[np.newaxis] would
+                # make it one of shape[0] channels; likely a batch without channel axis
+                raise ValueError(
+                    f"X has shape {shape}, one sample's number of axes, but "
+                    f"{type(self).__name__} was fitted on samples of shape {fitted} and "
+                    f"expects a batch of them, shape (n_samples, {fitted[0]}, ...). Read as "
+                    f"one sample, X has {_channels(shape[0])}, not {fitted[0]}; read as a "
+                    f"batch, its samples lack the channel axis: give each sample its "
+                    f"{_channels(fitted[0])}, X of shape {(shape[0], fitted[0], *shape[1:])}."
+                )
             raise ValueError(
                 f"X has shape {shape}, one sample's number of axes, but "
                 f"{type(self).__name__} was fitted on samples of shape {fitted} and "
@@ -812,12 +840,17 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             # images of other channels, or channels-last: the error said "X has 16
             # features, but ... is expecting 3 features", of channels it did not name
             last = shape[-1] == fitted[0]
+            # clips of (frames, channels, height, width), as torchvision reads them
+            frames_first = len(shape) == 5 and shape[2] == fitted[0]
             order = ", ".join(["0", str(len(shape) - 1), *map(str, range(1, len(shape) - 1))])
             raise ValueError(
                 f"X has samples of shape {shape[1:]}, with {_channels(shape[1])} first, "
                 f"but {type(self).__name__} was fitted on samples of shape {fitted}, with "
                 f"{_channels(fitted[0])} first."
-                + (f" If the channels come last (as PIL, OpenCV and Keras give images), "
+                + (" If the frames come first (frames, channels, height, width), as "
+                   "torchvision's video readers give clips, pass X.transpose(0, 2, 1, 3, 4)."
+                   if frames_first else
+                   f" If the channels come last (as PIL, OpenCV and Keras give images), "
                    f"pass X.transpose({order})." if last else "")
             )
         if isinstance(X, np.memmap):  # also np.load(mmap_mode=...): read batch by batch
@@ -1754,6 +1787,15 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                         f"{task.kind}."
                     )
         check_network_params(self)
+        if self.task_weights and not any(
+                float(self.task_weights.get(name, 1.0)) > 0 for name in self.schema_.names):
+            # a loss of 0 on every batch: the network kept its initial weights, and its
+            # predictions, without a word (a sample_weight of 0s alone is refused)
+            raise ValueError(
+                f"task_weights gives every task a weight of 0 ({self.task_weights!r}): "
+                "the loss would be 0 and the network would not train. Give at least one "
+                "task a positive weight."
+            )
         # the optimizer's values, tried on a probe tensor: here, at fit, not where a
         # loaded model rebuilds its net (building an optimizer imports torch's compiler)
         _check_optimizer_params(self.optimizer, self.optimizer_params, self.lr)
@@ -2490,6 +2532,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         with torch.inference_mode():
             for xb in batches:
                 stop = start + len(xb)
+                if isinstance(X, Dataset):  # (an array's NaN: refused in its validation)
+                    check_finite_items(xb, start, X)
                 if keys is None and combos is None:
                     raw = module(xb.to(device))
                 else:
@@ -2582,6 +2626,8 @@ _LOSS_PARAMS = ("task_weights", "class_weight", "pos_weight", "label_smoothing",
                 "loss_weighting", "loss_weighting_params")
 #: The optimizer's: a warm start after a change of one builds a new optimizer.
 _OPTIMIZER_PARAMS = ("optimizer", "optimizer_params", "lr", "head_lr")
+#: Dict parameters of one entry per task, set one entry at a time as ``<name>__<task>``.
+_TASK_DICTS = ("task_weights", "head_lr", "head_hidden", "class_weight", "pos_weight")
 #: Dict parameters for which None and {} mean the same.
 _DICT_PARAMS = ("trunk_params", "head_hidden", "head_lr", "task_weights", "optimizer_params",
                 "loss_weighting_params")
@@ -2726,11 +2772,33 @@ def _has_callback(callbacks, kind):
                for cb in callbacks or [])
 
 
+def _is_kind(callback, kind):
+    """Whether ``callback``, an instance or a class (built at fit), is of ``kind``."""
+    return isinstance(callback, kind) or isinstance(callback, type) and issubclass(
+        callback, kind)
+
+
+def _callback_param(callback, name):
+    """``callback``'s parameter ``name``; for a callback given as its class, the default
+    ``fit`` builds it with (None where it has no such parameter)."""
+    if not isinstance(callback, type):
+        return getattr(callback, name, None)
+    try:
+        parameter = inspect.signature(callback).parameters.get(name)
+    except (TypeError, ValueError):
+        return None
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return None
+    return parameter.default
+
+
 def _check_scorings(callbacks):
     """A ``ValueError`` for a skorch scoring callback given a scikit-learn metric's
-    name: it would score the inner net, whose target is the encoded label matrix (labels,
-    loss weights, folds), not the tasks' labels, and fail with a message about mixed
-    target types."""
+    name or scorer (``make_scorer``, ``get_scorer``): it would score the inner net, whose
+    target is the encoded label matrix (labels, loss weights, folds), not the tasks'
+    labels, and fail with a message about mixed target types; or given
+    ``scoring=None``, the inner net's ``score``, which it has not."""
+    from sklearn.metrics._scorer import _BaseScorer
     from skorch.callbacks import Callback
     from skorch.callbacks.scoring import ScoringBase
 
@@ -2741,15 +2809,25 @@ def _check_scorings(callbacks):
                 f"callbacks[{i}] is {callback!r}; expected a skorch Callback (an instance "
                 "or its class) or a (name, callback) pair."
             )
-        if isinstance(callback, ScoringBase) and isinstance(callback.scoring, str):
-            raise ValueError(
-                f"Callback {name!r} scores {callback.scoring!r} on the inner skorch net, "
-                "whose target is the encoded label matrix, not the tasks' labels. The "
-                "history already records each task's accuracy: valid_acc_<task> with "
-                "early_stopping=True, member_valid_acc_<task> with the default ensemble. "
-                "For another metric, give the scoring callback a function "
-                "scoring(net, X, y) of your own, or score the fitted estimator."
-            )
+        if not isinstance(callback, ScoringBase):  # (skorch's classes need a scoring)
+            continue
+        scoring = callback.scoring
+        if isinstance(scoring, str):
+            what = f"scores {scoring!r}"
+        elif isinstance(scoring, _BaseScorer):
+            what = f"scores with the scikit-learn scorer {scoring!r}"
+        elif scoring is None:
+            what = "scores with scoring=None (the score method of the net)"
+        else:
+            continue
+        raise ValueError(
+            f"Callback {name!r} {what} on the inner skorch net, "
+            "whose target is the encoded label matrix, not the tasks' labels. The "
+            "history already records each task's accuracy: valid_acc_<task> with "
+            "early_stopping=True, member_valid_acc_<task> with the default ensemble. "
+            "For another metric, give the scoring callback a function "
+            "scoring(net, X, y) of your own, or score the fitted estimator."
+        )
 
 
 #: skorch's NeuralNet parameter prefixes that have no counterpart here: where the
@@ -2774,14 +2852,14 @@ def _check_monitors(callbacks, members):
     from skorch.callbacks.scoring import ScoringBase
 
     for name, callback in _named_callbacks(callbacks):
-        if isinstance(callback, ScoringBase) and not callback.on_train:
+        if _is_kind(callback, ScoringBase) and not _callback_param(callback, "on_train"):
             raise ValueError(
                 f"Callback {name!r} scores the validation data (on_train=False), which "
                 "this fit has none of: the history would record nothing. Set "
                 "early_stopping=True (it holds out validation_fraction of the samples, "
                 "or takes X_val and y_val in fit), or on_train=True."
             )
-        monitor = getattr(callback, "monitor", None)
+        monitor = _callback_param(callback, "monitor")
         if isinstance(monitor, str) and monitor.startswith("valid_"):
             held_out = (" With the default ensemble, also 'member_valid_loss' and "
                         "'member_valid_loss_best': the members' score on the samples each "
@@ -2802,7 +2880,7 @@ def _check_member_monitors(callbacks, early_stopping):
     replace them): the history records none, and skorch fails with a ``KeyError``
     after the first epoch."""
     for name, callback in _named_callbacks(callbacks):
-        monitor = getattr(callback, "monitor", None)
+        monitor = _callback_param(callback, "monitor")
         if isinstance(monitor, str) and monitor.startswith("member_valid"):
             instead = ("'valid_loss' or 'valid_loss_best', the score on early_stopping's "
                        "validation data" if early_stopping else

@@ -2064,3 +2064,119 @@ def test_a_warm_start_sees_a_task_changed_past_the_30th_of_an_encoder():
     with pytest.raises(ValueError, match=r"(?s)but encoder \(fitted .*the heads are built"):
         clf.fit(X, Y)
     assert len(clf.history_) == 1
+
+
+@pytest.mark.parametrize("monitor", ["valid_acc", "valid_acc_best"])
+def test_a_callback_monitoring_a_key_the_history_lacks_is_named(monitor):
+    # skorch's classifiers record valid_acc; this net records valid_acc_<task>: skorch
+    # raised a bare KeyError (EarlyStopping) or SkorchException (Checkpoint) after an epoch
+    from skorch.callbacks import Checkpoint
+
+    X, Y, tasks = car_data(n=40)
+    if monitor.endswith("_best"):
+        callback = ("cp", Checkpoint(monitor=monitor, f_params=None, f_optimizer=None,
+                                     f_criterion=None, f_history=None))
+        hint = ""
+    else:
+        callback = ("cp", EarlyStopping(monitor=monitor, lower_is_better=False))
+        hint = r"It is recorded per task: 'valid_acc_car', 'valid_acc_color', 'valid_acc_driver'"
+    clf = small(tasks=tasks, max_epochs=2, early_stopping=True, validation_fraction=0.25,
+                callbacks=[callback])
+    with pytest.raises(ValueError, match=rf"(?s)Callback 'cp' monitors '{monitor}', which "
+                       rf"the history does not record\. {hint}.*'valid_loss_best'"):
+        clf.fit(X, Y)
+
+
+def test_an_ensemble_records_the_epoch_a_checkpoint_restores(tmp_path):
+    # a Checkpoint's load_best=True loads the history it saved with its weights, which
+    # held neither member_best_epochs nor member_restored_by: both were lost
+    from skorch.callbacks import Checkpoint
+
+    class Flag(Callback):  # marks epoch 2 as the one to keep
+        def on_epoch_end(self, net, **kwargs):
+            net.history.record("keep", len(net.history) == 2)
+
+    X, Y, tasks = car_data(n=40)
+    checkpoint = Checkpoint(monitor="keep", dirname=str(tmp_path), load_best=True)
+    clf = small(tasks=tasks, ensemble_size=2, max_epochs=4,
+                callbacks=[Flag(), ("cp", checkpoint)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, Y)
+    assert clf.history_[:, "epoch"] == [1, 2]  # skorch's: the history saved at epoch 2
+    assert clf.history_[-1, "member_best_epochs"] == [2, 2]
+    assert clf.history_[-1, "member_restored_by"] == "cp"
+
+
+def test_one_tasks_entry_of_a_task_dict_is_set_and_searched_as_name__task():
+    # scikit-learn's nested set_params read task_weights__car as a parameter of the
+    # dict (or None) and failed with "'NoneType' object has no attribute 'set_params'"
+    given = {"color": 3.0}
+    clf = small(task_weights=given)
+    clf.set_params(task_weights__car=2.0, class_weight__car="balanced", head_lr__car=0.1)
+    assert clf.task_weights == {"color": 3.0, "car": 2.0} and given == {"color": 3.0}
+    assert clf.class_weight == {"car": "balanced"} and clf.head_lr == {"car": 0.1}
+    with pytest.raises(ValueError, match=r"Invalid parameter 'class_weight__car': "
+                       r"class_weight is 'balanced', which has no entries to set"):
+        small(class_weight="balanced").set_params(class_weight__car={"yes": 2.0})
+    X, Y, tasks = car_data(n=40)
+    search = GridSearchCV(small(tasks=tasks, max_epochs=1),
+                          {"task_weights__car": [0.5, 4.0]}, cv=KFold(2)).fit(X, Y)
+    assert search.best_estimator_.task_weights == {"car": search.best_params_["task_weights__car"]}
+    assert search.best_estimator_.net_.criterion_.task_weights[0] in (0.5, 4.0)
+
+
+@pytest.mark.parametrize("kind", ["scorer", "none"])
+def test_a_scoring_callback_given_a_scorer_or_none_is_refused(kind):
+    # as a metric's name: a scikit-learn scorer scored the inner net's encoded label
+    # matrix, and scoring=None its missing score method, both failing after an epoch
+    from sklearn.metrics import get_scorer
+    from skorch.callbacks import EpochScoring
+
+    X, Y, tasks = car_data(n=40)
+    scoring = get_scorer("accuracy") if kind == "scorer" else None
+    what = r"the scikit-learn scorer make_scorer\(accuracy_score" if kind == "scorer" else (
+        r"scoring=None \(the score method of the net\)")
+    clf = small(tasks=tasks, max_epochs=1,
+                callbacks=[("acc", EpochScoring(scoring, on_train=True))])
+    with pytest.raises(ValueError, match=rf"(?s)Callback 'acc' scores with {what}.*"
+                       "encoded label matrix"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "net_")  # refused before training
+
+
+def test_a_callback_class_is_checked_with_the_monitor_it_is_built_with():
+    # a callback given as its class is built at fit with its defaults: EarlyStopping's
+    # monitor is valid_loss, which a fit without validation data never records (skorch's
+    # KeyError after the first epoch; an instance was refused up front)
+    X, Y, tasks = car_data(n=40)
+    clf = small(tasks=tasks, max_epochs=2, callbacks=[("stop", EarlyStopping)])
+    with pytest.raises(ValueError, match="Callback 'stop' monitors 'valid_loss', which the "
+                       "history records only with validation data: set early_stopping=True"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "net_")  # refused before training
+    clf.set_params(early_stopping=True, validation_fraction=0.25)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert len(clf.fit(X, Y).history_) >= 1
+
+
+def test_a_net_pickled_while_it_trains_holds_no_training_data(tmp_path):
+    # skorch's Checkpoint(f_pickle=...) pickles the net at an epoch's end, when the
+    # ensemble's MemberHoldout held the training samples and labels (X_, y_): every
+    # checkpoint file was of the size of the data and held it
+    from skorch.callbacks import Checkpoint
+
+    X, Y, tasks = car_data(n=40)
+    checkpoint = Checkpoint(monitor="train_loss_best", f_pickle="net.pkl", f_params=None,
+                            f_optimizer=None, f_criterion=None, f_history=None,
+                            dirname=str(tmp_path))
+    clf = small(tasks=tasks, ensemble_size=2, max_epochs=2, callbacks=[("cp", checkpoint)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, Y)
+    with open(tmp_path / "net.pkl", "rb") as f:
+        net = pickle.load(f)
+    holdout = dict(net.callbacks_)["member_holdout"]
+    assert holdout.active_ and holdout.select == "shared"
+    assert not {"X_", "y_", "fold_rows_"} & set(vars(holdout))

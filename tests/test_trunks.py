@@ -820,3 +820,98 @@ def test_building_blocks_name_an_unknown_activation():
         mlp_layers(4, (3,), None)
     layers, width = mlp_layers(4, (3,), "gelu")
     assert width == 3 and isinstance(layers[1], nn.GELU)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_dataset_item_with_nan_or_inf_is_refused_in_fit_and_predict(bad):
+    # a Dataset's items reach the network as they are: a NaN trained a NaN loss (the
+    # error blamed a diverged training and lr) and predicted NaN probabilities silently
+    X, Y = square_images(n=16, size=8)
+    broken = X.copy()
+    broken[5, 1, 2, 3] = bad
+    what = "NaN" if np.isnan(bad) else "an infinite value"
+    match = rf"X is a Dataset \(ImageDataset\) whose item 5 holds {what}.* position \(1, 2, 3\)"
+    with pytest.raises(ValueError, match=match):
+        small(trunk="conv2d", trunk_params={"channels": (4,)}, max_epochs=1).fit(
+            ImageDataset(broken), Y)
+    clf = small(trunk="conv2d", trunk_params={"channels": (4,)}, max_epochs=1).fit(
+        ImageDataset(X), Y)
+    with pytest.raises(ValueError, match=match):
+        clf.predict_proba(ImageDataset(broken))
+    assert np.isfinite(clf.predict_proba(ImageDataset(X))[0]).all()
+
+
+@pytest.mark.parametrize(
+    ("cls", "params", "match"),
+    [
+        (Conv2dTrunk, {"channels": 16},
+         r"Conv2dTrunk channels must be .*; got 16\. For one block, pass channels=\(16,\)"),
+        (Conv3dTrunk, {"channels": (True, 8)}, r"Conv3dTrunk channels must be .*got \(True, 8\)"),
+        (FrameConvTrunk, {"channels": "16"}, r"FrameConvTrunk channels must be .*; got '16'\.$"),
+        (Conv2dTrunk, {"batch_norm": "no"}, r"Conv2dTrunk batch_norm must be a bool; got 'no'"),
+        (FrameConvTrunk, {"channels_last": "yes"},
+         r"FrameConvTrunk channels_last must be a bool; got 'yes'"),
+    ],
+)
+def test_trunk_channels_int_and_non_bool_flags_are_refused(cls, params, match):
+    # channels=16 failed with "'int' object is not iterable", a bool channel inside torch,
+    # a string was read digit by digit, and batch_norm="no" built batch normalisation
+    with pytest.raises(ValueError, match=match):
+        cls(3, **params)
+    X, Y = square_images(n=8, size=8)
+    if cls is Conv2dTrunk:  # as the named trunk's parameters too
+        with pytest.raises(ValueError, match=match):
+            small(trunk="conv2d", trunk_params=params).fit(X, Y)
+
+
+@pytest.mark.parametrize("shape", [(2, 1, 1, 8, 8), (2, 1, 8, 4, 4), (1, 1, 1, 2, 2)])
+def test_conv3d_avg_pool_takes_clips_that_max_pool_takes(shape):
+    # torch's AvgPool3d refuses a dimension shorter than its window, even in ceil mode:
+    # pool="avg" failed ("input image ... smaller than kernel size") where "max" worked
+    torch.manual_seed(0)
+    avg = Conv3dTrunk(1, channels=(4, 4, 4), pool="avg").eval()
+    assert avg(torch.zeros(shape)).shape == (shape[0], 4)
+    # a dimension of one entry is kept as it is: the frames of a one-frame clip are
+    # pooled as images are by the 2-D average pooling
+    pool = [m for m in avg.features if isinstance(m, nn.AvgPool3d)][1]  # 2 x 2 x 2
+    x = torch.randn(2, 3, 1, 5, 5)
+    torch.testing.assert_close(pool(x)[:, :, 0], nn.AvgPool2d(2, ceil_mode=True)(x[:, :, 0]))
+
+
+def test_predict_advice_for_channelless_batch_and_frames_first_clips():
+    # a batch of images without their channel axis, for a model of 3 channels, was told
+    # to pass X[np.newaxis] (one sample of 16 channels, refused in turn); clips of
+    # frames first were refused without the transpose that fit's warning names
+    X, Y = square_images(n=16, size=8)
+    clf = small(trunk="conv2d", trunk_params={"channels": (4,)}, max_epochs=1).fit(X, Y)
+    with pytest.raises(ValueError, match=r"Read as one sample, X has 16 channels, not 3; read "
+                                         r"as a batch, its samples lack the channel axis: give "
+                                         r"each sample its 3 channels, X of shape "
+                                         r"\(16, 3, 8, 8\)\.$"):
+        clf.predict(X.mean(axis=1))
+    with pytest.raises(ValueError, match=r"one sample's number of axes.*X\[np\.newaxis\]"):
+        clf.predict(X[0])  # one image with its channel axis: one sample
+    C, y = clips(n=8, frames=6, size=8)
+    video = small(trunk="conv2d_frames", trunk_params={"channels": (4,)}, max_epochs=1).fit(C, y)
+    with pytest.raises(ValueError, match=r"with 6 channels first, but .* with 1 channel first\. "
+                                         r"If the frames come first .* pass "
+                                         r"X\.transpose\(0, 2, 1, 3, 4\)\.$"):
+        video.predict(C.transpose(0, 2, 1, 3, 4))
+
+
+@pytest.mark.parametrize(
+    "trunk, X_shape, words",
+    [("conv3d", (10, 3, 8, 8), r"got X of shape \(n_samples, 3, 8, 8\)\. Images \(n_samples, "
+                               r"channels, height, width\) take trunk='conv2d'\. Grey clips"),
+     ("conv2d_frames", (10, 3, 8, 8), r"\. Images .* take trunk='conv2d'\."),
+     ("conv2d", (10, 1, 4, 8, 8), r"got X of shape \(n_samples, 1, 4, 8, 8\)\. Clips \(n_samples, "
+                                  r"channels, frames, height, width\) take trunk='conv3d' or "
+                                  r"trunk='conv2d_frames'\. Reshape X")],
+)
+def test_images_to_a_clip_trunk_and_clips_to_the_image_trunk_name_the_trunk(
+        trunk, X_shape, words):
+    # the error named a reshape and trunk='mlp' (and, for RGB images, grey clips of 3
+    # frames), not the trunk made for the data
+    X = np.zeros(X_shape, dtype=np.float32)
+    with pytest.raises(ValueError, match=words):
+        small(trunk=trunk).fit(X, np.arange(10) % 2)

@@ -748,3 +748,46 @@ def test_the_validation_score_leaves_a_task_of_weight_0_out_of_the_strategy():
     expected = np.exp(-2.0) * 0.6 + 1.0
     np.testing.assert_allclose(score([1.0, 0.0]), expected, rtol=1e-6)
     np.testing.assert_allclose(score([1.0, 1.0]), np.exp(-2.0) * (0.6 + 0.6) + 2.0, rtol=1e-6)
+
+
+def test_dwa_keeps_the_weight_of_a_task_a_partial_fit_batch_does_not_label():
+    """A batch without a label of task b has no loss of b: its train_loss_b read 0, and
+    dynamic weight average took that for b's loss (a rate of 0, then one of 1e12, which
+    gave b every weight and the other tasks 0). Now b keeps its weight for the epochs
+    that lack its loss, and the other tasks share the rest by their own rates."""
+    X, Y = two_task_data(n=40)
+    Y["other"] = np.where(X[:, 1] > 0, "u", "v")
+    clf = small(loss_weighting=DWAWeighting(temperature=0.01), hidden_layer_sizes=(4,),
+                lr=0.05)
+    for i in range(6):
+        clf.partial_fit(X, Y.assign(noise=None) if i == 3 else Y)
+    history = clf.history_
+    assert "train_loss_noise" not in history[3]  # not a loss of 0
+    kept = history[3, "weight_noise"]
+    assert history[4, "weight_noise"] == kept and history[5, "weight_noise"] == kept
+    for epoch in (4, 5):  # rated on epochs epoch - 1 and epoch - 2
+        rated = ["easy", "other"]
+        expected = dwa_weights([history[epoch - 1, f"train_loss_{t}"] for t in rated],
+                               [history[epoch - 2, f"train_loss_{t}"] for t in rated], 0.01)
+        expected = expected * (3 - kept) / 2
+        np.testing.assert_allclose([history[epoch, f"weight_{t}"] for t in rated], expected,
+                                   rtol=1e-5)
+
+
+def test_a_strategy_class_for_an_object_is_refused_by_name():
+    """The class passed the parameter constraint (it has build), then failed at fit
+    with "build() missing 1 required positional argument: 'tasks'"."""
+    X, Y = two_task_data(n=32)
+    with pytest.raises(ValueError, match=r"loss_weighting is the class DWAWeighting; "
+                       r"expected a strategy object, e.g. loss_weighting=DWAWeighting\(\)"):
+        small(max_epochs=1, loss_weighting=DWAWeighting).fit(X, Y)
+
+
+def test_task_weights_of_0_for_every_task_are_refused():
+    """A loss of 0 on every batch left the network as initialised, without a word (a
+    sample_weight of 0s alone is refused)."""
+    X, Y = two_task_data(n=32)
+    with pytest.raises(ValueError, match=r"task_weights gives every task a weight of 0 "
+                       r"\(\{'easy': 0.0, 'noise': 0\}\)"):
+        small(max_epochs=1, task_weights={"easy": 0.0, "noise": 0}).fit(X, Y)
+    small(max_epochs=1, task_weights={"easy": 0.0}).fit(X, Y)  # noise weighs 1

@@ -363,6 +363,16 @@ class MemberHoldout(Callback):
         self.select = select
         self.views = views
 
+    def __getstate__(self):
+        # a net pickled while it trains (skorch's Checkpoint(f_pickle=...) at an epoch's
+        # end) leaves out the training data held until on_train_end (and its regrouping):
+        # each such checkpoint was of the size of the data, not of the network, and
+        # held the data. A training resumed from it reads them anew (on_train_begin).
+        state = dict(self.__dict__)
+        for key in ("X_", "y_", "fold_rows_"):
+            state.pop(key, None)
+        return state
+
     def __setstate__(self, state):
         # A model saved before ``select`` existed chose each member's own epoch; it keeps
         # doing so when its training is continued (``warm_start``).
@@ -486,9 +496,13 @@ class MemberHoldout(Callback):
             epoch = saved[-1] if saved else None
         if epoch is not None and epoch <= 0:  # nothing stored: the last epoch's weights
             epoch = len(net.history)
-        if epoch is not None:
-            net.history.record("member_best_epochs", [int(epoch)] * len(epochs))
-        net.history.record("member_restored_by", name)
+        records = {} if epoch is None else {"member_best_epochs": [int(epoch)] * len(epochs)}
+        records["member_restored_by"] = name
+        for key, value in records.items():
+            net.history.record(key, value)
+        # a Checkpoint loads the history it saved with its weights (skorch's load_params
+        # with f_history), which holds neither: the net records them again after it
+        net.__dict__.setdefault("train_end_records_", {}).update(records)
         if getattr(net, "verbose", 0):
             chosen = "" if epoch is None else f" (epoch {epoch})"
             ours = (f"epoch {epochs[0]}" if len(set(epochs)) == 1 and epochs[0] > 0

@@ -11,6 +11,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, PassthroughScoring, PrintLog
 from skorch.dataset import Dataset as SkorchDataset
 from skorch.dataset import get_len, unpack_data
+from skorch.exceptions import SkorchException
 from skorch.history import History
 from skorch.utils import TeeGenerator, to_device, to_numpy
 from torch.utils.data import Dataset, Subset
@@ -54,6 +55,25 @@ def as_features(x):
     return x if x.dtype == torch.float32 or x.is_complex() else x.float()
 
 
+def check_finite_items(x, start, dataset):
+    """Refuse NaN or infinity in ``x``, the float32 features of a batch of ``dataset``'s
+    items whose first is item ``start``, naming the item and the position: an array of
+    images in memory is refused by its validation, while a ``Dataset``'s item trained a
+    NaN loss (blamed on a diverged training and the learning rate) and predicted NaN
+    probabilities without a word."""
+    if not x.is_floating_point() or bool(torch.isfinite(x).all()):
+        return
+    at = tuple(int(j) for j in torch.nonzero(~torch.isfinite(x))[0])
+    what = "NaN (a missing value)" if torch.isnan(x[at]) else "an infinite value"
+    where = f"position {at[1:]}" if len(at) > 2 else f"column {at[1]}"
+    raise ValueError(
+        f"X is a Dataset ({type(dataset).__name__}) whose item {start + at[0]} holds "
+        f"{what} at {where} (read as float32); its items are read as they are, so their "
+        "values must be finite numbers, as an array's in memory must. Fill or drop the "
+        "gaps in the Dataset's __getitem__."
+    )
+
+
 def _dense_rows(X):
     """Rows of a scipy sparse matrix as a dense float tensor (one mini-batch at a time)."""
     return torch.from_numpy(np.asarray(X.toarray(), dtype=np.float32))
@@ -81,7 +101,9 @@ class LabelledDataset(Dataset):
     def _pair(self, x, i):
         if isinstance(x, (tuple, list)):  # (x, label) datasets: labels come from Y
             x = x[0]
-        return as_features(np.asarray(x)), self.y[i]  # the features only, not the labels
+        x = as_features(np.asarray(x))  # the features only, not the labels
+        check_finite_items(x[None], int(i), self.features)
+        return x, self.y[i]
 
 
 class ArrayDataset(Dataset):
@@ -462,8 +484,10 @@ class TaskLosses(Callback):
     without a task's label, counts for nothing (weighted by batch size, as skorch
     averages ``train_loss``, such batches pulled a sparsely labelled task's
     ``train_loss_<task>`` towards 0). A task without any label of positive weight in
-    the validation data has no ``valid_loss_<task>`` (nor ``valid_acc_<task>``): a 0
-    there read as a perfect score (``valid_loss`` still adds its 0). On a
+    the validation data has no ``valid_loss_<task>`` (nor ``valid_acc_<task>``), nor
+    one without such a label among the epoch's training samples a
+    ``train_loss_<task>``: a 0 there read as a perfect score (``valid_loss`` still adds
+    its 0). On a
     validation split the net also counts each task's wrong and labelled entries per
     batch (a multilabel task's per label), which give the accuracy, as skorch's
     classifiers record ``valid_acc``.
@@ -481,7 +505,8 @@ class TaskLosses(Callback):
             # data-parallel training: each process holds the batches of its own shard,
             # whose sums the processes add up (the validation data are whole in each)
             reduce = getattr(net, "sum_over_processes", None) if prefix == "train" else None
-            means = validation_task_means(rows, prefix, reduce=reduce)
+            found = validation_task_means(rows, prefix, reduce=reduce, totals=True)
+            means = None if found is None else found[0]
             scored = [True] * len(self.task_names)
             if means is None:  # batches recorded without their weights
                 losses = np.array([b[f"{prefix}_task_losses"] for b in rows], dtype=float)
@@ -494,6 +519,10 @@ class TaskLosses(Callback):
                 scored = np.sum([b["valid_task_weights"] for b in rows], axis=0) > 0
                 self._check_monitors(net, [name for name, ok in zip(self.task_names, scored)
                                            if not ok])
+            else:  # no label of the task trained this epoch (a partial_fit batch without
+                # one): no train_loss_<task>, whose 0 read as a perfect fit (and dynamic
+                # weight average took it for the task's loss, a rate of 0 or of 1e12)
+                scored = found[1] > 0
             for name, value, ok in zip(self.task_names, means, scored):
                 if ok:
                     net.history.record(f"{prefix}_loss_{name}", float(value))
@@ -524,7 +553,7 @@ class TaskLosses(Callback):
                     )
 
 
-def validation_task_means(rows, prefix="valid", reduce=None):
+def validation_task_means(rows, prefix="valid", reduce=None, totals=False):
     """Each task's loss over the validation (or, with ``prefix="train"``, training)
     batches ``rows``: the batches' per-task (weighted) means, each weighted by the total
     weight of its task's labels there (``<prefix>_task_weights``), which is the weighted
@@ -534,7 +563,9 @@ def validation_task_means(rows, prefix="valid", reduce=None):
 
     ``reduce``, if given, maps the per-task weighted sums and total weights of ``rows``
     to those over every process's batches (data-parallel training): the means are then
-    over all the processes' samples, not each process's mean averaged."""
+    over all the processes' samples, not each process's mean averaged. With ``totals``,
+    ``(means, total weights)``: a task whose total is 0 has no label of positive weight
+    in ``rows``."""
     if not all(f"{prefix}_task_weights" in b for b in rows):
         return None
     losses = np.array([b[f"{prefix}_task_losses"] for b in rows], dtype=float)
@@ -543,7 +574,8 @@ def validation_task_means(rows, prefix="valid", reduce=None):
     if reduce is not None:
         sums, total = reduce(sums, total)
     # a task without a weighted label in the validation data contributes 0, as in a batch
-    return np.where(total > 0, sums / np.where(total > 0, total, 1), 0.0)
+    means = np.where(total > 0, sums / np.where(total > 0, total, 1), 0.0)
+    return (means, total) if totals else means
 
 
 class NetScoring(PassthroughScoring):
@@ -646,6 +678,27 @@ class TaskPrintLog(PrintLog):
         return ordered
 
 
+def _unrecorded_monitor(net, name, callback):
+    """The message for ``callback`` (named ``name``) monitoring a key that the last row
+    of ``net``'s history does not hold, or None where it monitors no such key."""
+    monitor = getattr(callback, "monitor", None)
+    row = net.history[-1] if len(net.history) else {}
+    if not isinstance(monitor, str) or monitor in row:
+        return None
+    recorded = [key for key in row if key not in ("batches", "epoch", "dur")]
+    best = "_best" if monitor.endswith("_best") else ""
+    key = monitor[: len(monitor) - len(best)]
+    per_task = [f"{key}_{task}{best}" for task in getattr(net, "task_names", ())
+                if f"{key}_{task}{best}" in row]
+    hint = (f" It is recorded per task: {', '.join(map(repr, per_task))} (skorch's "
+            f"classifiers record one {key!r})." if per_task else "")
+    return (
+        f"Callback {name!r} monitors {monitor!r}, which the history does not record.{hint}"
+        f" The keys this epoch recorded: {', '.join(map(repr, recorded))}. Monitor one of "
+        "them, or put the callback that records the key before this one in callbacks."
+    )
+
+
 def _pair_names(callbacks):
     """The names of the ``(name, callback)`` pairs among ``callbacks``."""
     if not isinstance(callbacks, (list, tuple)):
@@ -732,6 +785,19 @@ class MultiTaskNet(NeuralNet):
         if method_name == "on_train_end":
             for key in self._TRAINING_STATE:
                 self.__dict__.pop(key, None)
+            try:
+                super().notify(method_name, **cb_kwargs)
+            finally:  # what a callback recorded at the end (MemberHoldout._defer)
+                records = self.__dict__.pop("train_end_records_", None) or {}
+            # again where a callback after it replaced the history (a Checkpoint's
+            # load_best=True loads the history it saved)
+            for key, value in records.items():
+                if len(self.history) and key not in self.history[-1]:
+                    self.history.record(key, value)
+            return
+        if method_name == "on_epoch_end":
+            self._notify_epoch_end(**cb_kwargs)
+            return
         super().notify(method_name, **cb_kwargs)
         if method_name == "on_train_begin":  # the callbacks are fixed until on_train_end
             listeners = [(self, NeuralNet), *((cb, Callback) for _, cb in self.callbacks_)]
@@ -748,6 +814,21 @@ class MultiTaskNet(NeuralNet):
             self.__dict__["_deferred_reads"] = (
                 _defers_reads(self.device) and type(self.history_) is History
             )
+
+    def _notify_epoch_end(self, **cb_kwargs):
+        """skorch's ``notify("on_epoch_end")``, except that a callback failing on a key
+        it monitors that the history does not record (``valid_acc``, which skorch's
+        classifiers record and this net records per task) is named in a ``ValueError``
+        with the keys the epoch recorded: skorch raised a bare ``KeyError``."""
+        self.on_epoch_end(self, **cb_kwargs)
+        for name, callback in self.callbacks_:
+            try:
+                callback.on_epoch_end(self, **cb_kwargs)
+            except (KeyError, ValueError, SkorchException) as exc:
+                problem = _unrecorded_monitor(self, name, callback)
+                if problem is None:
+                    raise
+                raise ValueError(problem) from exc
 
     def _set_training(self, training=True):
         # skorch switches every (sub)module's mode on every batch; recursing through the

@@ -11,12 +11,32 @@ from __future__ import annotations
 import warnings
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 from torch import nn
 
 from ._modules import ACTIVATIONS
 
-_POOLS = {"max": (nn.MaxPool2d, nn.MaxPool3d), "avg": (nn.AvgPool2d, nn.AvgPool3d), None: None}
+
+class _AvgPool3d(nn.AvgPool3d):
+    """``nn.AvgPool3d`` that takes clips shorter, lower or narrower than its window, as
+    ``MaxPool3d`` and ``AvgPool2d`` do in ceil mode: torch's refuses them ("input image
+    (T: 1 H: 1 W: 1) smaller than kernel size"), so ``pool="avg"`` failed on clips that
+    ``pool="max"`` took. Along such a dimension the window is cut to its size (a
+    dimension of one entry is kept as it is); elsewhere the pooling is unchanged."""
+
+    def forward(self, x):
+        kernel = self.kernel_size if isinstance(self.kernel_size, tuple) else (
+            self.kernel_size,) * 3
+        if all(k <= n for k, n in zip(kernel, x.shape[-3:])):
+            return super().forward(x)
+        kernel = tuple(min(k, n) for k, n in zip(kernel, x.shape[-3:]))
+        stride = self.stride if self.stride else self.kernel_size
+        return nn.functional.avg_pool3d(x, kernel, stride, self.padding, self.ceil_mode,
+                                        self.count_include_pad, self.divisor_override)
+
+
+_POOLS = {"max": (nn.MaxPool2d, nn.MaxPool3d), "avg": (nn.AvgPool2d, _AvgPool3d), None: None}
 
 
 def _check_sizes(name, param, value, dim):
@@ -39,17 +59,30 @@ def _check_sizes(name, param, value, dim):
 
 
 def _check_common(name, channels, pool, activation, dim=2, kernel_size=3, stride=1,
-                  dropout=0.0):
+                  dropout=0.0, batch_norm=True, channels_last=False):
     _check_sizes(name, "kernel_size", kernel_size, dim)
     _check_sizes(name, "stride", stride, dim)
     if (not isinstance(dropout, Real) or isinstance(dropout, bool)
             or not 0.0 <= dropout < 1.0):
         raise ValueError(f"{name} dropout must be a float in [0, 1); got {dropout!r}.")
-    channels = tuple(channels)
-    if not channels or not all(isinstance(c, Integral) and c > 0 for c in channels):
+    given = channels
+    # an int (channels=16) failed with "'int' object is not iterable", a string was read
+    # digit by digit and a bool as 1 channel failed inside torch
+    channels = () if isinstance(channels, (str, bytes, Integral)) else tuple(
+        channels) if hasattr(channels, "__iter__") else ()
+    if not channels or not all(isinstance(c, Integral) and not isinstance(c, (bool, np.bool_))
+                               and c > 0 for c in channels):
+        one = (f" For one block, pass channels=({given!r},)."
+               if isinstance(given, Integral) and not isinstance(given, (bool, np.bool_))
+               and given > 0 else "")
         raise ValueError(
-            f"{name} channels must be a non-empty sequence of positive ints; got {channels!r}."
+            f"{name} channels must be a non-empty sequence of positive ints, one per "
+            f"convolutional block; got {given!r}.{one}"
         )
+    for param, value in (("batch_norm", batch_norm), ("channels_last", channels_last)):
+        # a string ("no", "False") was read as True
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{name} {param} must be a bool; got {value!r}.")
     if pool not in _POOLS:
         raise ValueError(f"{name} pool must be one of ['max', 'avg', None]; got {pool!r}.")
     if activation not in ACTIVATIONS:
@@ -72,8 +105,16 @@ def _check_input_shape(name, input_shape, in_channels, expected):
         grey = (f" Grey {'images' if len(expected) == 3 else 'clips'} without a channel "
                 f"axis take one: X[:, np.newaxis]."
                 if len(input_shape) == len(expected) - 1 and len(input_shape) >= 2 else "")
+        # images given to a clip trunk, or clips to the image trunk: the error named
+        # only a reshape and trunk='mlp', not the trunk made for them
+        other = (" Images (n_samples, channels, height, width) take trunk='conv2d'."
+                 if len(expected) == 4 and len(input_shape) == 3 else
+                 " Clips (n_samples, channels, frames, height, width) take trunk='conv3d' "
+                 "or trunk='conv2d_frames'." if len(expected) == 3 and len(input_shape) == 4
+                 else "")
         raise ValueError(
-            f"{name} expects X of shape (n_samples, {dims}); got X of shape ({given}).{grey} "
+            f"{name} expects X of shape (n_samples, {dims}); got X of shape "
+            f"({given}).{other}{grey} "
             f"Reshape X (e.g. X.reshape(n_samples, {dims})), or use trunk='mlp' for "
             f"flat features."
         )
@@ -198,7 +239,7 @@ class Conv2dTrunk(nn.Module):
     ):
         super().__init__()
         channels = _check_common("Conv2dTrunk", channels, pool, activation, 2, kernel_size,
-                                 stride, dropout)
+                                 stride, dropout, batch_norm, channels_last)
         _check_input_shape("Conv2dTrunk", input_shape, in_channels,
                            ("channels", "height", "width"))
         self.features = _conv_blocks(
@@ -280,7 +321,7 @@ class Conv3dTrunk(nn.Module):
     ):
         super().__init__()
         channels = _check_common("Conv3dTrunk", channels, pool, activation, 3, kernel_size,
-                                 stride, dropout)
+                                 stride, dropout, batch_norm)
         _check_input_shape("Conv3dTrunk", input_shape, in_channels,
                            ("channels", "frames", "height", "width"))
         self.features = _conv_blocks(
@@ -358,7 +399,7 @@ class FrameConvTrunk(nn.Module):
         super().__init__()
         # Checked here, not by the inner Conv2dTrunk: the user chose this trunk.
         channels = _check_common("FrameConvTrunk", channels, pool, activation, 2, kernel_size,
-                                 stride, dropout)
+                                 stride, dropout, batch_norm, channels_last)
         _check_input_shape("FrameConvTrunk", input_shape, in_channels,
                            ("channels", "frames", "height", "width"))
         if (not isinstance(temporal_kernel_size, Integral)

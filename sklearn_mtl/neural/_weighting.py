@@ -111,12 +111,20 @@ class _DWAModule(TaskWeightingModule):
     def on_epoch_begin(self, history, task_names):
         done = history[:-1]  # the last row is the epoch that starts now
         keys = [f"train_loss_{name}" for name in task_names]
-        if len(done) < 2 or not all(k in done[-1] and k in done[-2] for k in keys):
+        if len(done) < 2:
             return
-        last = [done[-1][k] for k in keys]
-        before = [done[-2][k] for k in keys]
-        new = dwa_weights(last, before, self.temperature)
-        self.current.copy_(torch.as_tensor(new, dtype=self.current.dtype))
+        # a task without a label in either epoch (a partial_fit batch without one) has
+        # no loss there, hence no rate: it keeps its weight, the others share the rest
+        rated = [j for j, k in enumerate(keys) if k in done[-1] and k in done[-2]]
+        if not rated:
+            return
+        last = [done[-1][keys[j]] for j in rated]
+        before = [done[-2][keys[j]] for j in rated]
+        new = torch.as_tensor(dwa_weights(last, before, self.temperature),
+                              dtype=self.current.dtype)
+        if len(rated) < len(keys):
+            new = new * (self.current[rated].sum() / len(rated))
+        self.current[rated] = new.to(self.current.device)
 
 
 class _GradNormModule(TaskWeightingModule):
@@ -361,7 +369,9 @@ class DWAWeighting(_Strategy):
 
     Before epoch e ≥ 3, w_t = K exp(r_t / τ) / Σ_k exp(r_k / τ) with r_t =
     L_t(e-1) / L_t(e-2), each task's mean training loss (``train_loss_<task>`` of the
-    history); the first two epochs use w_t = 1. A task whose loss falls slowest gets the
+    history); the first two epochs use w_t = 1. A task without a loss in either epoch
+    (no label of it trained, as in a ``partial_fit`` batch without one) keeps its weight,
+    and the other tasks share the rest of K. A task whose loss falls slowest gets the
     largest weight.
 
     Parameters
@@ -459,8 +469,17 @@ def resolve_strategy(loss_weighting, params=None):
     Raises
     ------
     ValueError
-        Parameters given with a strategy object, or unknown parameters for a name.
+        A strategy class for an object, parameters given with a strategy object, or
+        unknown parameters for a name.
     """
+    if isinstance(loss_weighting, type):
+        # a class has build() too (the parameter constraint passes it): unbound, it
+        # failed at fit with "build() missing 1 required positional argument: 'tasks'"
+        raise ValueError(
+            f"loss_weighting is the class {loss_weighting.__name__}; expected a strategy "
+            f"object, e.g. loss_weighting={loss_weighting.__name__}(), or a name among "
+            f"{sorted(STRATEGIES)}."
+        )
     if not isinstance(loss_weighting, str):
         if params:
             raise ValueError(
