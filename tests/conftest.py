@@ -5,11 +5,16 @@ import os
 import pytest
 import torch
 
-# pytest-xdist runs one worker per core: one torch thread each, so the workers do not
-# oversubscribe the cores (two workers of two threads on two cores ran the suite's
-# longest tests several times slower).
+# pytest-xdist runs one worker per core: one torch thread each, and one BLAS and OpenMP
+# thread each (as scikit-learn's own test session limits them), so the workers do not
+# oversubscribe the cores. Two workers of two threads on two cores ran the suite's longest
+# tests several times slower; OpenBLAS's spinning threads made a logistic regression's
+# fit on 100 rows about ten times slower.
 if os.environ.get("PYTEST_XDIST_WORKER"):
+    from threadpoolctl import threadpool_limits
+
     torch.set_num_threads(1)
+    threadpool_limits(1)
 
 
 @pytest.fixture
