@@ -10,6 +10,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import _fit_context, clone
+from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics._scorer import _BaseScorer
 from sklearn.model_selection import (
@@ -297,7 +298,18 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
                     "data given to fit, which no fold splits.",
                     UserWarning,
                 )
-            check_is_fitted(self.estimator)
+            try:
+                check_is_fitted(self.estimator)
+            except NotFittedError:
+                # a clone is unfitted: cross_validate, GridSearchCV and clone() tune a
+                # clone, where the error said only "call fit" of the wrapped estimator
+                raise NotFittedError(
+                    f"cv='prefit' tunes the thresholds of a fitted estimator, and "
+                    f"{type(self.estimator).__name__} is not fitted. Fit it first; inside "
+                    "cross_validate, GridSearchCV or clone(), which tune a clone (unfitted), "
+                    "wrap the fitted estimator in sklearn.frozen.FrozenEstimator instead: "
+                    "TaskThresholdTuner(FrozenEstimator(model)), which clones keep fitted."
+                ) from None
             self.estimator_ = self.estimator
             rows = np.arange(n)
             outputs = _outputs_of(self.estimator_, X)

@@ -758,3 +758,22 @@ def test_onnx_labels_of_a_tuned_baseline_decide_a_multiclass_task_as_predict():
     codes = tuner.predict_encoded(X_new).codes
     for j, name in enumerate(tuner.schema_.names):
         np.testing.assert_array_equal(outputs[f"{name}_label"], codes[:, j])
+
+
+def test_prefit_tuner_in_cross_validate_says_to_freeze_the_model():
+    # cross_validate tunes a clone, whose prefit model clone() has unfitted: the error
+    # named only the wrapped model's missing fit
+    from sklearn.exceptions import NotFittedError
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import cross_validate
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 2))
+    Y = np.column_stack([X[:, 0] > 0, X[:, 1] > 0]).astype(int)
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    with pytest.raises(NotFittedError, match=r"cv='prefit'.*FrozenEstimator\(model\)"):
+        cross_validate(TaskThresholdTuner(model, cv="prefit"), X, Y, cv=KFold(3),
+                       error_score="raise")
+    scores = cross_validate(TaskThresholdTuner(FrozenEstimator(model)), X, Y, cv=KFold(3),
+                            error_score="raise")["test_score"]
+    assert np.isfinite(scores).all()
