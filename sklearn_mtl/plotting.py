@@ -305,11 +305,8 @@ def _task_loss_names(source, records, keys):
             if not key.startswith(prefix):
                 continue
             name = key[len(prefix):]
-            values = [r[key] for r in records if key in r]
-            numeric = all(
-                isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
-                for v in values
-            )
+            values = [r[key] for r in records if r.get(key) is not None]  # (a gap: None)
+            numeric = bool(values) and all(_is_number(v) for v in values)
             if name in names or not numeric or (known is not None and name not in known):
                 continue
             if known is None and name == "best":
@@ -372,12 +369,17 @@ def plot_training_curves(estimator, *, figsize=None):
     fig, axes = plt.subplots(1, n_panels, figsize=figsize, squeeze=False, layout="constrained")
 
     def series(key):
-        return [r.get(key, np.nan) for r in records]
+        """The epochs that recorded ``key``, and its values there. An epoch without it
+        (a ``partial_fit`` batch without a task's labels records no ``train_loss_<task>``)
+        is left out: as a NaN it cut the line on both sides, and a task recorded every
+        other epoch drew nothing but its legend entry."""
+        kept = [(x, r[key]) for x, r in zip(epochs, records) if r.get(key) is not None]
+        return [x for x, _ in kept], [v for _, v in kept]
 
     ax = axes[0, 0]
     for key, style in (("train_loss", "-"), ("valid_loss", "--")):
         if key in keys:
-            ax.plot(epochs, series(key), style, marker="o", markersize=3,
+            ax.plot(*series(key), style, marker="o", markersize=3,
                     label=key.replace("_", " "))
     ax.set_title("Total loss")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
@@ -385,13 +387,14 @@ def plot_training_curves(estimator, *, figsize=None):
     ax.set_ylabel("loss")
     ax.grid(alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
-    held_out = [r["member_valid_loss"] for r in records if "member_valid_loss" in r]
+    held_out = [r["member_valid_loss"] for r in records
+                if r.get("member_valid_loss") is not None]
     if held_out and all(_is_number(v) for v in held_out):
         # The default ensemble's validation curve: the members' mean held-out score, by
         # which it chose the epoch whose weights it restored. An error rate by default
         # (MemberHoldout(metric="error")), not a loss: on an axis of its own.
         twin = ax.twinx()
-        twin.plot(epochs, series("member_valid_loss"), ":",
+        twin.plot(*series("member_valid_loss"), ":",
                   marker="s", markersize=3, color="C2", label="held-out score (members)")
         twin.set_ylabel("members' held-out score")
         more_handles, more_labels = twin.get_legend_handles_labels()
@@ -399,7 +402,9 @@ def plot_training_curves(estimator, *, figsize=None):
         restored = records[-1].get("member_best_epochs")  # recorded in the last epoch
         restored = ({int(e) for e in restored}
                     if isinstance(restored, (list, tuple, np.ndarray)) else set())
-        if len(restored) == 1:  # one epoch restored for every member
+        # one epoch restored for every member (0: a member that saw no held-out label
+        # kept its last weights, no epoch restored)
+        if len(restored) == 1 and 0 not in restored:
             handles.append(ax.axvline(restored.pop(), color="grey", linestyle="-.",
                                       linewidth=1))
             labels.append("restored epoch")
@@ -412,7 +417,7 @@ def plot_training_curves(estimator, *, figsize=None):
             for prefix, style in (("train", "-"), ("valid", "--")):
                 key = f"{prefix}_loss_{task}"
                 if key in keys:
-                    ax.plot(epochs, series(key), style, color=colors[i],
+                    ax.plot(*series(key), style, color=colors[i],
                             label=f"{task} ({prefix})")
         ax.set_title("Loss per task")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

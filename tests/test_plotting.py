@@ -243,3 +243,35 @@ def test_plot_cooccurrence_takes_sample_weight():
     assert {t.get_text() for t in ax.texts} >= {"1.50", "2"}  # a sum of weights, not 1
     assert fig.axes[1].get_ylabel() == "weighted count"
     matplotlib.pyplot.close(fig)
+
+
+def test_plot_training_curves_draws_a_loss_recorded_in_some_epochs_only():
+    # a partial_fit batch without a task's labels records no train_loss_<task>: that
+    # task's curve was NaN there, cut on both sides, and drew nothing but its legend entry
+    from sklearn_mtl import MultiTaskClassifier
+
+    X, Y = make_multitask_classification(40, n_classes={"car": 2, "color": 3}, random_state=0)
+    tasks = [Task("car", classes=[0, 1]), Task("color", classes=[0, 1, 2])]
+    clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), random_state=0)
+    for i in range(4):
+        batch = Y.iloc[i * 10:(i + 1) * 10].copy()
+        if i % 2:
+            batch["color"] = None
+        clf.partial_fit(X[i * 10:(i + 1) * 10], batch)
+    fig = plot_training_curves(clf)
+    lines = {line.get_label(): line for line in fig.axes[1].get_lines()}
+    color = lines["color (train)"]
+    assert list(color.get_xdata()) == [1, 3]
+    assert np.isfinite(np.asarray(color.get_ydata(), dtype=float)).all()
+    matplotlib.pyplot.close(fig)
+    # a held-out score left as None in an epoch is a gap, not a reason to drop the curve;
+    # members that saw no held-out label (epoch 0: their last weights) restored no epoch
+    history = [{"epoch": e, "train_loss": 1.0 / e, "member_valid_loss": v}
+               for e, v in ((1, 0.5), (2, None), (3, 0.4))]
+    history[-1]["member_best_epochs"] = [0, 0]
+    fig = plot_training_curves(history)
+    ax, twin = fig.axes
+    assert list(twin.get_lines()[0].get_xdata()) == [1, 3]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "train loss", "held-out score (members)"]
+    matplotlib.pyplot.close(fig)
