@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._schema import NOT_APPLICABLE, _shown
+from ._schema import NOT_APPLICABLE, _gate_order, _shown
 from ._validation import first_bad_value, value_error_kinds
 
 _PARQUET = (".parquet", ".pq")
@@ -551,6 +551,14 @@ def load_model(path, trusted=(), predicting=True):
             warnings.simplefilter("always", InconsistentVersionWarning)
             model = load(path, trusted=list(trusted) or None)
     except UnsafeModelFileError as exc:
+        untrusted = getattr(exc, "untrusted", None)
+        if untrusted:  # load()'s trusted=[...] is the command's --trust
+            options = " ".join(f"--trust {name}" for name in untrusted)
+            raise DeployInputError(
+                f"MODEL {str(path)!r} cannot be loaded: it refers to {_shown(untrusted)}, "
+                f"which this command does not trust; give {options} if you trust the "
+                "file's source."
+            ) from None
         raise DeployInputError(f"MODEL {str(path)!r} cannot be loaded: {exc}") from None
     finally:  # the versions a model was saved with, as the command's own lines
         for w in caught:
@@ -558,6 +566,11 @@ def load_model(path, trusted=(), predicting=True):
                 print(f"sklearn-mtl: warning: {w.message}", file=sys.stderr)
             else:
                 warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    # a FrozenEstimator predicts as the model it wraps (a pipeline, whose steps the
+    # commands read: it has no len(), and its final step is reached through it)
+    from ._export import _unfrozen
+
+    model = _unfrozen(model)
     final = model[-1] if hasattr(model, "steps") else model
     if not hasattr(final, "schema_"):
         raise DeployInputError(
@@ -811,7 +824,8 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
             raise DeployInputError(
                 f"{what} {str(path)!r} is not a readable Parquet file: {exc}"
             ) from None
-        batches = (read_missing_marks(b.to_pandas(), skip=verbatim, text=text)[0]
+        batches = (read_missing_marks(_index_columns(b.to_pandas(), unique),
+                                      skip=verbatim, text=text)[0]
                    for b in parquet.iter_batches(batch_size=batch_size))
         return parquet.metadata.num_rows, batches
     options = csv_format(path, encoding=encoding)
@@ -820,6 +834,18 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
                            DeployInputError)
     return _csv_batches(path, str(path), batch_size, options, text, verbatim,
                         literal=literal, what=what)
+
+
+def _index_columns(frame, names):
+    """``frame`` (a batch of a Parquet file) with the levels of its index that ``names``
+    (the columns the command reads) names as columns: pandas writes a frame's named
+    index (``df.set_index("id").to_parquet(...)``) as a column of the file, which pyarrow
+    reads back as the index (``to_csv`` writes it as a column, which a CSV file holds).
+    The other levels (pandas' row numbers) stay the index, left out as before."""
+    names = {str(name) for name in names}
+    levels = [level for level in frame.index.names
+              if level is not None and str(level) in names and level not in frame.columns]
+    return frame.reset_index(level=levels) if levels else frame
 
 
 try:  # the cells read_csv reads as missing by default ("", "NA", "null"...)
@@ -1468,7 +1494,10 @@ def model_info(model, final, manifest):
     for task in final.schema_:
         gate = None
         if task.gate is not None:
-            gate = {"task": task.gate[0], "values": sorted(map(str, task.gate[1]))}
+            # the values as the parent's classes hold them (True, 2: not 'True', '2'),
+            # in the schema's order
+            gate = {"task": task.gate[0], "values": [
+                _plain(v) for v in sorted(task.gate[1], key=_gate_order)]}
         tasks.append({
             "name": task.name, "kind": task.kind,
             "classes": None if task.classes is None else [_plain(c) for c in task.classes],

@@ -113,6 +113,15 @@ class UnsafeModelFileError(ValueError):
     """The file is not a valid sklearn-mtl model file, or would need untrusted code to load."""
 
 
+def _untrusted(message, names):
+    """An :class:`UnsafeModelFileError` refusing the dotted ``names`` that ``trusted``
+    does not list, kept as its ``untrusted`` attribute (the command line names them as
+    the ``--trust`` options to give)."""
+    error = UnsafeModelFileError(message)
+    error.untrusted = list(names)
+    return error
+
+
 class InconsistentVersionWarning(UserWarning):
     """A model file was written with another version of sklearn-mtl or of a library its
     model depends on than the one running, as scikit-learn's
@@ -984,17 +993,16 @@ class _Reader:
         listed = dotted in self.trusted or (
             self._callback_depth > 0 and path in _CALLBACK_DEFAULT_FUNCTIONS)
         if module == "builtins" and not listed:
-            raise UnsafeModelFileError(
+            raise _untrusted(
                 f"The file refers to builtins.{qualname}, which is refused: of the builtins, "
                 "only the containers (list, dict, str...) load unless listed in trusted; "
-                f"pass trusted=[{dotted!r}] to load() if you trust the file with it."
-            )
+                f"pass trusted=[{dotted!r}] to load() if you trust the file with it.",
+                [dotted])
         allowed = listed or any(module == m or module.startswith(m + ".") for m in TRUSTED_MODULES)
         if not allowed:
-            raise UnsafeModelFileError(
+            raise _untrusted(
                 f"The file refers to {dotted}, which is not trusted; pass "
-                f"trusted=[{dotted!r}] to load() if you trust it."
-            )
+                f"trusted=[{dotted!r}] to load() if you trust it.", [dotted])
         try:
             obj = _resolve(module, qualname)
         except (ImportError, AttributeError) as exc:
@@ -1279,10 +1287,9 @@ class _Reader:
             ) from None
         refused = [t for t in untrusted if not self._skops_type_ok(t)]
         if refused:
-            raise UnsafeModelFileError(
+            raise _untrusted(
                 f"Member {name!r} holds type(s) {refused} that are not trusted; pass them in "
-                "trusted=[...] to load() if you trust them."
-            )
+                "trusted=[...] to load() if you trust them.", refused)
         try:
             return sio.loads(blob, trusted=list(untrusted))
         except Exception as exc:

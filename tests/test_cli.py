@@ -3055,3 +3055,93 @@ def test_regression_target_cell_not_a_number_is_named(quantity_csv, tmp_path, ca
                      r"which is not a number.*name it with --na-values n\.a\.", err)
     # named as the message says, the cell is a missing quantity
     assert cli.main([*argv, "--na-values", "n.a."]) == 0
+
+
+def test_predict_a_saved_frozen_pipeline(saved_pipeline, tmp_path, capsys):
+    # a FrozenEstimator around a pipeline (saved as such) predicts as the pipeline; the
+    # command failed with "object of type 'FrozenEstimator' has no len()"
+    from sklearn.frozen import FrozenEstimator
+
+    from sklearn_mtl import save
+
+    model, _, X, data = saved_pipeline
+    path = save(FrozenEstimator(model), tmp_path / "frozen.mtl")
+    out = tmp_path / "pred.csv"
+    assert cli.main(["predict", str(path), str(data), "--out", str(out), "--quiet"]) == 0
+    got = pd.read_csv(out, keep_default_na=False)
+    assert got["car"].tolist() == model.predict(X)["car"].tolist()
+
+
+def test_info_gives_a_gate_s_values_as_its_parent_s_classes(tmp_path, capsys):
+    # a gate on a bool or int class was printed as text ("car in ['True']"), and so
+    # given in JSON, where the parent's classes are [false, true]
+    import json
+
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_mtl import IndependentTaskClassifier, Task, save
+
+    X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]})
+    Y = pd.DataFrame({"car": [False, False, True, True, True, True],
+                      "size": [1, 2, 3, 3, 1, 2],
+                      "lvl": pd.array([None, None, 1, 2, 1, 2], dtype="Int64")})
+    tasks = [Task("car"), Task("size"), Task("lvl", gate=("car", True)),
+             Task("big", gate=("size", {3, 2}))]
+    Y["big"] = [None, "x", "y", "x", None, "y"]
+    model = IndependentTaskClassifier(LogisticRegression(), tasks=tasks).fit(X, Y)
+    path = save(model, tmp_path / "model.mtl")
+    assert cli.main(["info", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "lvl: binary, classes [1, 2], applies when car in [True]" in text
+    assert "applies when size in [2, 3]" in text
+    assert cli.main(["info", str(path), "--json"]) == 0
+    tasks = json.loads(capsys.readouterr().out)["tasks"]
+    assert tasks[0]["classes"] == [False, True]
+    assert tasks[2]["gate"] == {"task": "car", "values": [True]}
+    assert tasks[3]["gate"] == {"task": "size", "values": [2, 3]}
+
+
+def test_predict_reads_a_parquet_file_s_named_index_as_its_column(saved_pipeline, tmp_path,
+                                                                  capsys):
+    # pandas writes a frame's named index as a column of the Parquet file, which pyarrow
+    # reads back as the index: --id-column row_id was "not a column of DATA", and a
+    # column the model reads, written as the index, was missing
+    pytest.importorskip("pyarrow")
+    model, path, X, _ = saved_pipeline
+    data = tmp_path / "data.parquet"
+    X.assign(row_id=[f"r{i}" for i in range(60)]).set_index(["row_id", "a"]).to_parquet(data)
+    out = tmp_path / "pred.csv"
+    assert cli.main(["predict", str(path), str(data), "--out", str(out), "--quiet",
+                     "--id-column", "row_id", "--batch-size", "25"]) == 0
+    got = pd.read_csv(out, keep_default_na=False)
+    assert got["row_id"].tolist() == [f"r{i}" for i in range(60)]
+    assert got["car"].tolist() == model.predict(X)["car"].tolist()
+
+
+def _doubled(X):
+    """A function that no model file is trusted with (for the test below)."""
+    return np.asarray(X) * 2
+
+
+def test_a_model_of_an_untrusted_function_names_the_trust_option(tmp_path, capsys):
+    # the refusal said "pass them in trusted=[...] to load()", the Python call, not the
+    # command's --trust NAME
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from sklearn_mtl import IndependentTaskClassifier, save
+
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    model = make_pipeline(FunctionTransformer(_doubled),
+                          IndependentTaskClassifier(LogisticRegression())).fit(
+        X, np.array(["a", "a", "b", "b"]))
+    path = save(model, tmp_path / "model.mtl")
+    name = f"{_doubled.__module__}._doubled"
+    for command in (["info", str(path)],
+                    ["export", str(path), "--onnx", str(tmp_path / "m.onnx")]):
+        assert cli.main(command) == 2
+        err = capsys.readouterr().err
+        assert f"it refers to [{name!r}], which this command does not trust; give " \
+               f"--trust {name} if you trust the file's source." in err
+        assert "trusted=" not in err
