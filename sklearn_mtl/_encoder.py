@@ -901,13 +901,18 @@ def _multilabel_block(task, raw, rows=None):
     at = (lambda row: row) if rows is None else (lambda row: int(rows[row]))
     k = len(task.classes)
     if isinstance(raw, np.ndarray) and raw.ndim == 2:  # a group of 0/1 columns
-        values = np.asarray(raw, dtype=float) if raw.dtype != object else _to_float(task, raw)
+        # a label's column: its name in Y where it has one (the classes may be declared
+        # otherwise), its label in an indicator matrix
+        names = task.columns if task.columns is not None else task.classes
+        values = (
+            np.asarray(raw, dtype=float) if raw.dtype != object else _to_float(task, raw, names, at)
+        )
         missing = np.isnan(values)
         ok = missing | (values == 0) | (values == 1)
         if not ok.all():
             row, col = np.argwhere(~ok)[0]
             raise ValueError(
-                f"Multilabel task {task.name!r} column {task.classes[col]!r} has value "
+                f"Multilabel task {task.name!r} column {names[col]!r} has value "
                 f"{values[row, col].item()!r} in row {at(row)}; expected 0, 1 or missing."
             )
         block = np.where(missing, MISSING, values).astype(np.int8)
@@ -936,13 +941,23 @@ def _multilabel_block(task, raw, rows=None):
     return block
 
 
-def _to_float(task, raw):
+def _to_float(task, raw, names, at):
+    """A group of 0/1 columns held as objects as floats (NaN where missing); text such
+    as ``"yes"`` is refused naming the task, its column (``names[col]``), the row
+    (``at(row)``) and the value."""
     try:
         return np.asarray(pd.DataFrame(raw).apply(pd.to_numeric), dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"Task {task.name!r} expects numbers (0/1 labels or regression values)."
-        ) from None
+    except (TypeError, ValueError, OverflowError):
+        for row, col in np.ndindex(raw.shape):
+            value = raw[row, col]
+            if isinstance(value, (bool, np.bool_)) or reads_as_number(value):
+                continue
+            raise ValueError(
+                f"Multilabel task {task.name!r} column {names[col]!r} has value {value!r} "
+                f"in row {at(row)}; expected 0, 1 or missing (map text such as 'yes'/'no' "
+                "to 1/0 first)."
+            ) from None
+        raise
 
 
 def _encode_regression(task, raw, ignore=None):
@@ -1784,7 +1799,16 @@ class _GroupsReader:
                 _check_unique_columns(Y)
                 fitted = [str(c) for c in self.columns]
                 given = {str(c): c for c in Y.columns}
-                if list(given) != fitted and sorted(given) == sorted(fitted):
+                if sorted(given) != sorted(fitted):
+                    # by position, a renamed column was read as the label fit read by name
+                    absent = [c for c in fitted if c not in given]
+                    extra = [c for c in given if c not in set(fitted)]
+                    raise ValueError(
+                        f"The multi-hot DataFrame has columns {list(given)}, but the encoder "
+                        f"was fitted on columns {fitted} (absent: {absent}, not fitted: "
+                        f"{extra}); expected the same columns, in any order."
+                    )
+                if list(given) != fitted:
                     # the labels' columns in another order: each read by its name, as at
                     # fit (by position, one label's 1s were read as another's)
                     Y = Y[[given[c] for c in fitted]]

@@ -1131,3 +1131,35 @@ def test_a_multilabel_task_declared_on_a_frame_not_of_0_1_columns_gets_no_column
         with pytest.raises(ValueError, match=r"^Y has no column 'tags' for task 'tags'; "
                                              r"Y's columns are \[[^]]*\]\.$"):
             StructuredLabelEncoder(tasks=[Task("tags", kind="multilabel")]).fit(Y)
+
+
+def test_a_multilabel_column_group_with_text_names_the_column_row_and_value():
+    # text in a group of 0/1 columns gave "Task 'tags' expects numbers (0/1 labels or
+    # regression values).", naming neither the column, the row nor the value
+    Y = pd.DataFrame({"beach": [1, 0, 1], "sunset": [0, "yes", None]})
+    with pytest.raises(ValueError, match=re.escape(
+            "Multilabel task 'tags' column 'sunset' has value 'yes' in row 1; expected 0, "
+            "1 or missing")):
+        StructuredLabelEncoder(tasks=[Task("tags", columns=["beach", "sunset"])]).fit(Y)
+    # declared classes are no column names: the column is named as Y names it
+    Y = pd.DataFrame({"beach": [1, 0, 1], "sunset": [0, 2, 1]})
+    tasks = [Task("tags", columns=["beach", "sunset"], classes=["B", "S"])]
+    with pytest.raises(ValueError, match=re.escape(
+            "Multilabel task 'tags' column 'sunset' has value 2.0 in row 1")):
+        StructuredLabelEncoder(tasks=tasks).fit(Y)
+
+
+def test_groups_of_a_multihot_frame_refuse_a_renamed_or_missing_column_at_transform():
+    # a column renamed since fit ('r' -> 's') was read by position as label 'r'
+    groups = {"A": ["x", "y"], "B": ["p", "q", "r"]}
+    M = pd.DataFrame({"x": [1, 0], "y": [0, 1], "p": [1, 0], "q": [0, 0], "r": [0, 1]})
+    encoder = StructuredLabelEncoder.from_groups(groups).fit(M)
+    with pytest.raises(ValueError, match=re.escape(
+            "The multi-hot DataFrame has columns ['x', 'y', 'p', 'q', 's'], but the encoder "
+            "was fitted on columns ['x', 'y', 'p', 'q', 'r'] (absent: ['r'], not fitted: "
+            "['s'])")):
+        encoder.transform(M.rename(columns={"r": "s"}))
+    with pytest.raises(ValueError, match=re.escape("(absent: ['r'], not fitted: [])")):
+        encoder.transform(M.drop(columns="r"))
+    # the same columns in another order are still read by name
+    assert encoder.transform(M[["r", "q", "p", "y", "x"]]).codes.tolist() == [[0, 0], [1, 2]]
