@@ -475,7 +475,7 @@ class JointDecoder(BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_combinations)
         """
         logp, onscore = _log_factors(list(outputs), schema)
-        return _score(np.asarray(combinations), logp, onscore, schema)
+        return _score(_checked_codes(combinations, schema), logp, onscore, schema)
 
     # ----------------------------------------------------------------------- helpers
     def _check_params(self):
@@ -715,6 +715,40 @@ def _check_gated(combos, schema):
                 f"Allowed combination {row} does not respect the gates: task {task.name!r} "
                 f"has its gate {state}, so expected {expected}."
             )
+
+
+def _checked_codes(combinations, schema):
+    """``combinations`` as int64 codes, refused (a ValueError naming the row and the
+    task) where they are not combinations of ``schema``: a code outside a task's
+    classes, or a task given a value where its gate is off (or none where it is on),
+    which would be scored as if it could be predicted."""
+    combos = np.asarray(combinations)
+    if combos.ndim != 2 or combos.shape[1] != len(schema) or (
+            combos.size and combos.dtype.kind not in "iu"):
+        raise ValueError(
+            f"combinations must be integer codes of shape (n_combinations, {len(schema)}), "
+            f"one column per task {schema.names} (NOT_APPLICABLE = {NOT_APPLICABLE} where "
+            f"a task's gate is off); got {combos.dtype} of shape {combos.shape}."
+        )
+    combos = combos.astype(np.int64)
+    for j in schema.order:
+        task = schema[j]
+        on = np.ones(len(combos), dtype=bool)
+        if task.gate is not None:
+            p = schema.index(task.gate[0])
+            on = (combos[:, p] >= 0) & _parent_on(schema, j, combos[:, p])
+        k = len(task.classes) if task.is_classification else 1
+        bad = np.where(on, (combos[:, j] < 0) | (combos[:, j] >= k),
+                       combos[:, j] != NOT_APPLICABLE)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            expected = (f"a code in 0..{k - 1}" if on[row]
+                        else f"NOT_APPLICABLE ({NOT_APPLICABLE}), its gate being off")
+            raise ValueError(
+                f"Combination {row} gives task {task.name!r} the code "
+                f"{int(combos[row, j])}; expected {expected}."
+            )
+    return combos
 
 
 def _is_table(allowed):

@@ -801,3 +801,22 @@ def test_a_decoder_left_with_nothing_to_predict_is_refused_by_fit(decoder, rows,
     model = IndependentTaskClassifier(LogisticRegression(), decode=decoder)
     with pytest.raises(ValueError, match=message):
         model.fit(X, Y, sample_weight=weight)
+
+
+def test_score_combinations_refuses_codes_that_are_no_combination_of_the_tasks():
+    # a gated-off task given a value was scored as if it could be predicted, a code past
+    # a task's classes failed with an IndexError
+    schema = Schema([Task("a", kind="binary", classes=["n", "y"]),
+                     Task("b", kind="multiclass", classes=["u", "v", "w"], gate=("a", "y"))])
+    outputs = [np.array([[0.3, 0.7]]), np.array([[0.2, 0.5, 0.3]])]
+    decoder = JointDecoder()
+    scores = decoder.score_combinations(outputs, schema, [[1, 1], [0, NOT_APPLICABLE]])
+    np.testing.assert_allclose(scores, np.log([[0.7 * 0.5, 0.3]]))
+    with pytest.raises(ValueError, match=r"Combination 0 gives task 'b' the code 1; "
+                       r"expected NOT_APPLICABLE \(-2\), its gate being off"):
+        decoder.score_combinations(outputs, schema, [[0, 1]])
+    with pytest.raises(ValueError, match=r"Combination 1 gives task 'b' the code 5; "
+                       r"expected a code in 0..2"):
+        decoder.score_combinations(outputs, schema, [[0, NOT_APPLICABLE], [1, 5]])
+    with pytest.raises(ValueError, match=r"integer codes of shape \(n_combinations, 2\)"):
+        decoder.score_combinations(outputs, schema, [[1, 1, 0]])
