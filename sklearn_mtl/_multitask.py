@@ -1565,8 +1565,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     seed=self._seed, sample_weight=sample_weight,
                 )
                 own = held_out_probe(feats, weight, bias, folds)[held]
-            task_scores = combination_scores(
-                [h.numpy()[held] for h in held_out], self.schema_, observed
+            task_scores = combination_scores(  # floored, as predict scores them
+                [h.numpy()[held] for h in held_out], self.schema_, observed, floor=True
             )
             # where many new combinations are expected, the held-out folds also decide
             # whether to decode over the observed ones at all
@@ -2861,6 +2861,7 @@ def _check_monitors(callbacks, members):
             )
         monitor = _callback_param(callback, "monitor")
         if isinstance(monitor, str) and monitor.startswith("valid_"):
+            _check_per_task_monitor(name, monitor)
             held_out = (" With the default ensemble, also 'member_valid_loss' and "
                         "'member_valid_loss_best': the members' score on the samples each "
                         "did not train on." if members else "")
@@ -2873,6 +2874,26 @@ def _check_monitors(callbacks, members):
             )
 
 
+def _check_per_task_monitor(name, monitor):
+    """A ``ValueError`` for callback ``name`` monitoring ``valid_acc`` or
+    ``member_valid_acc`` (or its ``_best``), which skorch's classifiers record and this
+    net's history never does: it records each task's accuracy. The checks that refuse a
+    validation key in a fit without validation data said it is recorded "only with
+    validation data", and the fit so set up failed on it at its first epoch's end."""
+    key = monitor.removesuffix("_best")
+    if key not in ("valid_acc", "member_valid_acc"):
+        return
+    raise ValueError(
+        f"Callback {name!r} monitors {monitor!r}, which the history never records: "
+        "where skorch's classifiers record one 'valid_acc', it records each "
+        "classification task's accuracy under a key of its own, 'valid_acc_<task>' "
+        "with early_stopping=True and 'member_valid_acc_<task>' on the default "
+        "ensemble's held-out folds. Monitor one task's accuracy, or a loss: "
+        "'train_loss', 'valid_loss' (early_stopping=True) or 'member_valid_loss' (the "
+        "default ensemble)."
+    )
+
+
 def _check_member_monitors(callbacks, early_stopping):
     """A ``ValueError`` for a callback that monitors the ensemble's held-out score
     (``member_valid_loss``, ``member_valid_loss_best``) in a fit without the ensemble's
@@ -2882,6 +2903,7 @@ def _check_member_monitors(callbacks, early_stopping):
     for name, callback in _named_callbacks(callbacks):
         monitor = _callback_param(callback, "monitor")
         if isinstance(monitor, str) and monitor.startswith("member_valid"):
+            _check_per_task_monitor(name, monitor)
             instead = ("'valid_loss' or 'valid_loss_best', the score on early_stopping's "
                        "validation data" if early_stopping else
                        "'train_loss' or 'train_loss_best'")

@@ -323,3 +323,19 @@ def test_no_probe_over_too_many_combinations(monkeypatch):
     monkeypatch.setattr("sklearn_mtl._multitask.MAX_PROBE_COMBINATIONS", n_combinations)
     with pytest.raises(AssertionError, match="the probe was fitted"):
         MultiTaskClassifier(**params).fit(X, Y)  # at the bound, the probe is fitted
+
+
+def test_probe_decoding_scores_a_zero_probability_as_plain_observed_decoding_does():
+    # every observed combination holds a label of probability 0 (a neighbour vote, an
+    # underflowed softmax): the one with the fewest wins, as JointDecoder floors them,
+    # not the first observed one (-inf everywhere, whose argmax is 0)
+    schema = Schema([Task(name, kind="binary", classes=[0, 1]) for name in "abc"])
+    observed = np.array([[0, 0, 0], [1, 1, 0]])
+    outputs = [np.array([[0.0, 1.0]], dtype=np.float32)] * 3
+    plain = JointDecoder(allowed="observed").decode(outputs, schema, observed=observed)
+    assert plain.codes.tolist() == [[1, 1, 0]]
+    for weight in (0.0, 0.5):
+        best = best_combinations(outputs, schema, observed, np.log([[0.5, 0.5]]), weight)
+        assert best.tolist() == [1]
+    scores = combination_scores(outputs, schema, observed, floor=True)
+    assert np.isfinite(scores).all() and scores[0, 1] > scores[0, 0]

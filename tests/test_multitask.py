@@ -2180,3 +2180,54 @@ def test_a_net_pickled_while_it_trains_holds_no_training_data(tmp_path):
     holdout = dict(net.callbacks_)["member_holdout"]
     assert holdout.active_ and holdout.select == "shared"
     assert not {"X_", "y_", "fold_rows_"} & set(vars(holdout))
+
+
+def test_print_log_leaves_a_blank_for_a_task_the_epoch_did_not_train():
+    """A partial_fit batch without a label of a task records no train_loss_<task>: the
+    row's later values were printed one column to the left, under the header's other
+    names (weight_color's value under train_loss_color)."""
+    import re
+
+    X, Y, tasks = car_data(n=40)
+    clf = small(tasks=tasks, verbose=1)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        clf.partial_fit(X, Y)
+        clf.partial_fit(X, Y.assign(driver=None))
+    assert "train_loss_driver" not in clf.history_[-1]
+    header, _, first, second = re.sub(r"\x1b\[\d+m", "", out.getvalue()).splitlines()
+    for key in ("train_loss_color", "train_loss_driver", "weight_car", "weight_driver"):
+        end = header.index(key) + len(key)
+        cells = [row[header.rindex("  ", 0, end - len(key)) + 2 : end].strip()
+                 for row in (first, second)]
+        if key == "train_loss_driver":
+            assert cells[0] and cells[1] == ""
+        else:
+            assert re.fullmatch(r"\d+\.\d{4}", cells[1]), (key, cells)
+
+
+@pytest.mark.parametrize("monitor", ["valid_acc", "valid_acc_best", "member_valid_acc"])
+def test_a_callback_monitoring_skorchs_accuracy_key_is_refused_as_never_recorded(monitor):
+    # in a fit without validation data (or without the ensemble's folds), the check at fit
+    # said valid_acc is recorded "only with validation data: set early_stopping=True", and
+    # the fit so set up failed on it at its first epoch's end: it is recorded per task
+    X, Y, tasks = car_data(n=40)
+    clf = small(tasks=tasks, max_epochs=1,
+                callbacks=[("es", EarlyStopping(monitor=monitor, lower_is_better=False))])
+    with pytest.raises(ValueError, match=rf"Callback 'es' monitors '{monitor}', which the "
+                       r"history never records: .*'valid_acc_<task>' with early_stopping"
+                       r"=True and 'member_valid_acc_<task>'"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "net_")  # refused before training
+
+
+def test_a_callback_monitoring_the_ensembles_accuracy_is_named_without_skorchs_key():
+    # the message said skorch's classifiers record a 'member_valid_acc', which they do not
+    X, Y, tasks = car_data(n=40)
+    clf = small(tasks=tasks, ensemble_size=2, max_epochs=1,
+                callbacks=[("es", EarlyStopping(monitor="member_valid_acc"))])
+    with pytest.raises(ValueError, match=r"Callback 'es' monitors 'member_valid_acc', which "
+                       r"the history does not record\. It is recorded per task: "
+                       r"'member_valid_acc_car', 'member_valid_acc_color', "
+                       r"'member_valid_acc_driver'\. The keys this epoch recorded"):
+        clf.fit(X, Y)

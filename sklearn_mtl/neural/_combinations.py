@@ -124,11 +124,16 @@ def mean_log_proba(features, weight, bias):
     return torch.logsumexp(probe_log_proba(features, weight, bias), 0) - np.log(features.shape[0])
 
 
-def combination_scores(outputs, schema, observed):
-    """Sum over tasks of log P(task value) for every observed combination: (n, C)."""
+def combination_scores(outputs, schema, observed, floor=False):
+    """Sum over tasks of log P(task value) for every observed combination: (n, C).
+
+    With ``floor``, a probability of 0 scores the log of the smallest normal float64, as
+    :class:`~sklearn_mtl.JointDecoder` scores it, rather than -inf: where every observed
+    combination holds such a label, the one with the fewest still wins, not the first.
+    """
     from .._decoding import _log_factors, _score
 
-    logp, onscore = _log_factors([np.asarray(o) for o in outputs], schema)
+    logp, onscore = _log_factors([np.asarray(o) for o in outputs], schema, floor=floor)
     return _score(np.asarray(observed), logp, onscore, schema)
 
 
@@ -193,4 +198,6 @@ def best_combinations(outputs, schema, observed, joint, weight):
     """Index in ``observed`` of the combination with the best ``sum of log P(task value)
     + weight * log P_probe(combination)`` for each sample: ``outputs`` the per-task
     outputs and ``joint`` (n, C) the probe's log probabilities of the same samples."""
-    return np.argmax(combination_scores(outputs, schema, observed) + weight * joint, axis=1)
+    # floored, as plain decoding over the observed combinations (weight 0) scores them
+    scores = combination_scores(outputs, schema, observed, floor=True)
+    return np.argmax(scores + weight * joint, axis=1)
