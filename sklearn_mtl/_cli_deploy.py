@@ -536,8 +536,10 @@ def _add_trust(parser):
                         "load(trusted=...)); repeatable")
 
 
-def load_model(path, trusted=(), predicting=True):
+def load_model(path, trusted=(), predicting=True, unwrap=True):
     """(model, final step with the schema) from a saved file; input errors as exit 2.
+    With ``unwrap``, a :class:`~sklearn.frozen.FrozenEstimator` is given as the model it
+    wraps (``info`` keeps it, to say what the file holds).
     With ``predicting`` (``predict``, ``export``), a model whose final step predicts
     nothing (a ``StructuredLabelEncoder``, a ``TaskFeatureSelector``, which hold the
     tasks too) is one; ``info`` describes them."""
@@ -570,8 +572,9 @@ def load_model(path, trusted=(), predicting=True):
     # commands read: it has no len(), and its final step is reached through it)
     from ._export import _unfrozen
 
-    model = _unfrozen(model)
-    final = model[-1] if hasattr(model, "steps") else model
+    inner = _unfrozen(model)
+    model = inner if unwrap else model
+    final = inner[-1] if hasattr(inner, "steps") else inner
     if not hasattr(final, "schema_"):
         raise DeployInputError(
             f"MODEL {str(path)!r} holds an unfitted or non-predicting "
@@ -1446,8 +1449,10 @@ def export_command(args):
     model, final = load_model(args.model, args.trust)
     sample = None
     if args.sample is not None:
+        names = getattr(model, "feature_names_in_", None)
         _, batches = read_batches(args.sample, 256, text=text_columns(model),
-                                  literal=literal_cells(model), what="--sample")
+                                  literal=literal_cells(model), what="--sample",
+                                  unique=[] if names is None else [str(c) for c in names])
         with _closed_after(batches):  # one chunk is enough
             chunk = next(iter(batches), None)
         if chunk is None or not len(chunk):
@@ -1503,8 +1508,16 @@ def model_info(model, final, manifest):
             "classes": None if task.classes is None else [_plain(c) for c in task.classes],
             "gate": gate,
         })
-    steps = [type(s).__name__ for _, s in model.steps] if hasattr(model, "steps") else [
-        type(model).__name__]
+    from ._export import _unfrozen
+
+    # what the file holds: a frozen model is named so, around the model it wraps
+    shown = _unfrozen(model)
+    steps = [type(s).__name__ for _, s in shown.steps] if hasattr(shown, "steps") else [
+        type(shown).__name__]
+    estimator = " -> ".join(steps)
+    if shown is not model and type(model).__name__ == "FrozenEstimator":
+        estimator = f"FrozenEstimator({estimator})"
+    model = shown
     names = getattr(model, "feature_names_in_", None)
     n_features = getattr(model, "n_features_in_", None)
     inner = getattr(final, "estimator_", final)
@@ -1516,7 +1529,7 @@ def model_info(model, final, manifest):
     # a row, which is what predict needs to be given
     reader = document_reader(model)
     return {
-        "estimator": " -> ".join(steps),
+        "estimator": estimator,
         "tasks": tasks,
         "input": {
             "n_features": None if n_features is None else int(n_features),
@@ -1546,7 +1559,7 @@ def _training_samples(final):
 
 
 def info_command(args):
-    model, final = load_model(args.model, args.trust, predicting=False)
+    model, final = load_model(args.model, args.trust, predicting=False, unwrap=False)
     info = model_info(model, final, _manifest(args.model))
     if args.json:
         print(json.dumps(info, indent=1, default=str))

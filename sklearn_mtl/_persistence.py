@@ -1018,9 +1018,9 @@ class _Reader:
                 "path through a module's attributes; it is refused."
             )
         if not listed and not isinstance(obj, type):
-            raise UnsafeModelFileError(
-                f"The file refers to function {dotted}; functions load only when listed in trusted."
-            )
+            raise _untrusted(
+                f"The file refers to function {dotted}; functions load only when listed "
+                "in trusted.", [dotted])
         if instantiate is not None and not (isinstance(obj, type) and issubclass(obj, instantiate)):
             raise UnsafeModelFileError(
                 f"The file asks to build {dotted}, which is not a {instantiate.__name__}."

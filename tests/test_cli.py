@@ -3060,6 +3060,8 @@ def test_regression_target_cell_not_a_number_is_named(quantity_csv, tmp_path, ca
 def test_predict_a_saved_frozen_pipeline(saved_pipeline, tmp_path, capsys):
     # a FrozenEstimator around a pipeline (saved as such) predicts as the pipeline; the
     # command failed with "object of type 'FrozenEstimator' has no len()"
+    import json
+
     from sklearn.frozen import FrozenEstimator
 
     from sklearn_mtl import save
@@ -3070,6 +3072,11 @@ def test_predict_a_saved_frozen_pipeline(saved_pipeline, tmp_path, capsys):
     assert cli.main(["predict", str(path), str(data), "--out", str(out), "--quiet"]) == 0
     got = pd.read_csv(out, keep_default_na=False)
     assert got["car"].tolist() == model.predict(X)["car"].tolist()
+    # info says what the file holds: the frozen model, around the pipeline's steps
+    capsys.readouterr()
+    assert cli.main(["info", str(path), "--json"]) == 0
+    steps = " -> ".join(type(step).__name__ for _, step in model.steps)
+    assert json.loads(capsys.readouterr().out)["estimator"] == f"FrozenEstimator({steps})"
 
 
 def test_info_gives_a_gate_s_values_as_its_parent_s_classes(tmp_path, capsys):
@@ -3145,3 +3152,45 @@ def test_a_model_of_an_untrusted_function_names_the_trust_option(tmp_path, capsy
         assert f"it refers to [{name!r}], which this command does not trust; give " \
                f"--trust {name} if you trust the file's source." in err
         assert "trusted=" not in err
+
+
+def test_a_model_of_a_function_of_a_trusted_module_names_the_trust_option(tmp_path, capsys):
+    # a function of a module whose classes load (torch.nn.functional) loads only when
+    # trusted too: its refusal named load()'s trusted=[...], not the command's --trust
+    import torch
+    from skorch.callbacks import EpochScoring
+
+    from sklearn_mtl import MultiTaskClassifier, save
+
+    model = MultiTaskClassifier(
+        callbacks=[("s", EpochScoring(scoring=torch.nn.functional.mse_loss))])
+    path = save(model, tmp_path / "model.mtl")
+    assert cli.main(["info", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "give --trust torch.nn.functional.mse_loss if you trust the file's source." in err
+    assert "trusted" not in err.replace("does not trust", "")
+
+
+def test_export_sample_reads_a_parquet_file_s_named_index_as_a_model_column(tmp_path,
+                                                                            capsys):
+    # --sample is read as predict reads DATA: a column the model reads, written as the
+    # frame's index, was "lacks the column(s) ['a']"
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("onnx")
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_mtl import IndependentTaskClassifier, save
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(40, 2)), columns=["a", "b"])
+    model = IndependentTaskClassifier(LogisticRegression()).fit(
+        X, (X["a"] > 0).astype(int).to_numpy())
+    path = save(model, tmp_path / "model.mtl")
+    sample = tmp_path / "sample.parquet"
+    X.set_index("a").to_parquet(sample)
+    assert cli.main(["export", str(path), "--onnx", str(tmp_path / "m.onnx"),
+                     "--sample", str(sample)]) == 0
+    # an index the model does not read stays out of the sample, as before
+    X.assign(row_id=range(40)).set_index("row_id").to_parquet(sample)
+    assert cli.main(["export", str(path), "--onnx", str(tmp_path / "m.onnx"),
+                     "--sample", str(sample)]) == 0
