@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(VENV)/bin/sklearn-mtl compare --dataset penguins --cv 5 --out reports
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15
+	$(PY) -m pytest -q -n 2 --dist worksteal --durations=15
 
 # The documentation site, built warning-free into site/ (git-ignored).
 DOCS_STAMP := $(VENV)/.installed-docs
@@ -44,7 +44,7 @@ test-oldest:
 	$(OLDEST_PY) -m pip install --quiet --upgrade pip
 	$(OLDEST_PY) -m pip install --quiet "$(TORCH_SPEC)"
 	$(OLDEST_PY) -m pip install --quiet -e ".[dev,plot,distributed,onnx]" -c .ci/oldest.txt
-	$(OLDEST_PY) -m pytest -q -n 2 --dist loadfile
+	$(OLDEST_PY) -m pytest -q -n 2 --dist worksteal
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
