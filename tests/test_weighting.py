@@ -791,3 +791,17 @@ def test_task_weights_of_0_for_every_task_are_refused():
                        r"\(\{'easy': 0.0, 'noise': 0\}\)"):
         small(max_epochs=1, task_weights={"easy": 0.0, "noise": 0}).fit(X, Y)
     small(max_epochs=1, task_weights={"easy": 0.0}).fit(X, Y)  # noise weighs 1
+
+
+@pytest.mark.parametrize("strategy", ["gradnorm", "pcgrad"])
+def test_gradient_weighting_without_a_trainable_trunk_names_the_parameters(strategy):
+    # hidden_layer_sizes=() leaves the shared trunk without parameters: the error said
+    # only "needs a trainable shared trunk", naming neither parameter nor the fix
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 3)).astype(np.float32)
+    Y = pd.DataFrame({"a": X[:, 0] > 0, "b": X[:, 1] > 0})
+    model = MultiTaskClassifier(hidden_layer_sizes=(), loss_weighting=strategy,
+                                ensemble_size=1, max_epochs=1, random_state=0)
+    with pytest.raises(ValueError, match=r"loss_weighting='gradnorm' or 'pcgrad'.*"
+                                         r"hidden_layer_sizes=\(\)"):
+        model.fit(X, Y)

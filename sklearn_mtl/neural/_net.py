@@ -1394,7 +1394,14 @@ class MultiTaskNet(NeuralNet):
             )
         params = [p for p in trunk.parameters() if p.requires_grad]
         if not params:
-            raise ValueError("Gradient-level loss weighting needs a trainable shared trunk.")
+            # hidden_layer_sizes=() or a frozen trunk: the message named neither
+            raise ValueError(
+                "Gradient-level loss weighting (loss_weighting='gradnorm' or 'pcgrad') "
+                "needs a trainable shared trunk, and this network's trunk has no trainable "
+                "parameters (hidden_layer_sizes=() or a frozen trunk). Give the trunk a "
+                "layer, e.g. hidden_layer_sizes=(64,), or weigh the losses with 'fixed', "
+                "'uncertainty' or 'dwa'."
+            )
         if last_layer:
             matrices = [i for i, p in enumerate(params) if p.ndim >= 2]
             if matrices:
