@@ -17,6 +17,41 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     threadpool_limits(1)
 
 
+def _build_torchs_onnx_operator_table_once():
+    """``torch.onnx.export(dynamo=True)`` builds its table of ONNX operators anew on every
+    call, reading the source of about 500 onnxscript functions: 1.3 to 1.9 s of each export
+    on the suite's machine, most of the export tests' time. The suite builds it once per
+    process and opset, on the first export. Only a ``custom_translation_table`` changes a
+    table once built, and the package passes none. A torch without this private class
+    builds it as it does."""
+    import sklearn_mtl._export as export
+
+    convert = export._torch_to_onnx
+
+    def first_conversion(*args, **kwargs):
+        export._torch_to_onnx = convert
+        try:
+            from torch.onnx._internal.exporter._registration import ONNXRegistry
+        except ImportError:
+            return convert(*args, **kwargs)
+        build = ONNXRegistry.from_torchlib
+        built = {}
+
+        def from_torchlib(cls, *args, **kwargs):
+            key = (cls, args, tuple(sorted(kwargs.items())))
+            if key not in built:
+                built[key] = build.__func__(cls, *args, **kwargs)
+            return built[key]
+
+        ONNXRegistry.from_torchlib = classmethod(from_torchlib)
+        return convert(*args, **kwargs)
+
+    export._torch_to_onnx = first_conversion
+
+
+_build_torchs_onnx_operator_table_once()
+
+
 @pytest.fixture
 def accelerator_seedings(monkeypatch):
     """The names of torch's accelerator seeding functions called while a test runs (each
