@@ -542,8 +542,41 @@ def _fit_one(estimator, X, y, rows, fit_kwargs, where, method="fit", values=None
     try:
         getattr(est, method)(X, y, **fit_kwargs, **extra)
     except (ValueError, TypeError) as exc:  # the task named, the error's type kept
-        raise same_kind(exc, f"{where}: {exc}") from exc
+        raise _named(exc, where) from exc
     return est
+
+
+def _named(exc, where, hint=""):
+    """``exc`` (its type kept) with the task (and label) ``where`` names in front."""
+    return same_kind(exc, f"{where.rstrip(',')}: {exc}{hint}")
+
+
+class _RowCountError(ValueError):
+    """A base model's output of another number of rows than X (:func:`_one_row_each`),
+    whose message names the model and the rows already."""
+
+
+@contextlib.contextmanager
+def _predicting(where):
+    """An error of a base model's prediction inside the block names the task (and
+    label) ``where`` whose model raised it, as the errors of ``fit`` do: each model is
+    fitted on its task's applicable, labelled samples only, so a category that only the
+    others hold (a gated task's model never saw the samples of its gate off) is unknown
+    to its encoder, even on the training samples."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, _RowCountError):
+            raise
+        hint = ""
+        if "unknown categor" in str(exc):
+            hint = (
+                ("" if str(exc).rstrip().endswith(".") else ".")
+                + " Its model was fitted on the samples where the task applies (its gate "
+                "on) and is labelled, which hold none of these categories: give the "
+                "encoder handle_unknown='ignore' (or 'infrequent_if_exist')."
+            )
+        raise _named(exc, where, hint) from exc
 
 
 def _decision(est, X, n_classes, values=None):
@@ -633,7 +666,7 @@ def _one_row_each(est, X, output, method):
     n, got = _num_samples(X), _num_samples(output)
     if got != n:
         hint = _text_hint(X) if _is_frame(X) else ""
-        raise ValueError(
+        raise _RowCountError(
             f"{type(est).__name__}.{method} returned {got} row(s) for the {n} samples of "
             f"X; expected one row per sample.{hint}"
         )
@@ -986,24 +1019,26 @@ class IndependentTaskClassifier(_BaselineMethods):
         for j, (task, est) in enumerate(zip(self.schema_, self.estimators_, strict=True)):
             if tasks is not None and j not in tasks:
                 continue
-            if task.kind == "multilabel":
-                multilabel[task.name] = np.column_stack(
-                    [_codes(None, _one_row_each(e, X, e.predict(X), "predict"))
-                     for e in est]
-                ).astype(np.int8)
-            else:
-                codes[:, j] = _codes(_fit_values(task),
-                                     _one_row_each(est, X, est.predict(X), "predict"))
+            with _predicting(_where(task)):
+                if task.kind == "multilabel":
+                    multilabel[task.name] = np.column_stack(
+                        [_codes(None, _one_row_each(e, X, e.predict(X), "predict"))
+                         for e in est]
+                    ).astype(np.int8)
+                else:
+                    codes[:, j] = _codes(_fit_values(task),
+                                         _one_row_each(est, X, est.predict(X), "predict"))
         return codes, multilabel
 
     def _predict_outputs(self, X):
         self._check_models_trained()
         outputs = []
         for task, est in zip(self.schema_, self.estimators_, strict=True):
-            if task.kind == "multilabel":
-                outputs.append(np.column_stack([_proba(e, X, 2)[:, 1] for e in est]))
-            else:
-                outputs.append(_proba(est, X, len(task.classes), _fit_values(task)))
+            with _predicting(_where(task)):
+                if task.kind == "multilabel":
+                    outputs.append(np.column_stack([_proba(e, X, 2)[:, 1] for e in est]))
+                else:
+                    outputs.append(_proba(est, X, len(task.classes), _fit_values(task)))
         return outputs
 
     @available_if(_base_has("decision_function"))
@@ -1036,10 +1071,11 @@ class IndependentTaskClassifier(_BaselineMethods):
         X = self._validate_X(X, reset=False)
         outputs = []
         for t, est in zip(self.schema_, self.estimators_, strict=True):
-            if t.kind == "multilabel":
-                outputs.append(np.column_stack([_decision(e, X, 2) for e in est]))
-            else:
-                outputs.append(_decision(est, X, len(t.classes), _fit_values(t)))
+            with _predicting(_where(t)):
+                if t.kind == "multilabel":
+                    outputs.append(np.column_stack([_decision(e, X, 2) for e in est]))
+                else:
+                    outputs.append(_decision(est, X, len(t.classes), _fit_values(t)))
         return self._decision_output(outputs, task)
 
 
@@ -1236,7 +1272,13 @@ class TaskChainClassifier(_BaselineMethods):
         orders = self._resolve_orders(check_random_state(self.random_state))
         X = _chain_input(X)
         self.orders_ = [[self.schema_[j].name for j in order] for order in orders]
-        self.estimators_ = [self._fit_chain(X, encoded, fit_kwargs, order, groups)
+        # an iterable of splits (KFold(3).split(X), a generator) is read once here: each
+        # cross-validated link, in every chain, gets the same folds (a generator would
+        # be used up by the first link)
+        cv = self.cv
+        if cv is not None and not isinstance(cv, Integral) and not hasattr(cv, "split"):
+            cv = list(cv)
+        self.estimators_ = [self._fit_chain(X, encoded, fit_kwargs, order, groups, cv)
                             for order in orders]
         return self
 
@@ -1277,7 +1319,7 @@ class TaskChainClassifier(_BaselineMethods):
         return [_check_order(schema, order)]
 
     # ----------------------------------------------------------------------- fitting
-    def _fit_chain(self, X, encoded, fit_kwargs, order, groups=None):
+    def _fit_chain(self, X, encoded, fit_kwargs, order, groups, cv):
         schema = self.schema_
         chain = _ChainInput(X, sum(_width(schema[j]) for j in order))
         col = 0
@@ -1302,7 +1344,7 @@ class TaskChainClassifier(_BaselineMethods):
                         missing = (y < 0) & (codes != NOT_APPLICABLE)
                         chain.feats[:, col + label] = self._train_features(
                             est, X_link, y, rows, missing, fit_kwargs, 2, binary=True,
-                            where=_where(task, label), groups=groups,
+                            where=_where(task, label), groups=groups, cv=cv,
                         )[:, 0]
                 links.append(ests)
             else:
@@ -1324,18 +1366,20 @@ class TaskChainClassifier(_BaselineMethods):
                         where=_where(task),
                         groups=groups,
                         values=values,
+                        cv=cv,
                     )
             col += width
         return links
 
     def _train_features(self, est, X, y, rows, missing, fit_kwargs, n_classes, binary,
-                        where, groups=None, values=None):
+                        where, groups=None, values=None, cv=None):
         """Features a link passes on during training (zeros where its gate is off); an
         error of the cross-validated links names the task (``where``). With ``groups``,
         the cross-validated outputs come from group folds. ``y`` holds codes, the links
-        are fitted on their ``values`` (:func:`_fit_values`)."""
+        are fitted on their ``values`` (:func:`_fit_values`); ``cv`` is ``self.cv``, an
+        iterable of splits read into a list."""
         feats = np.zeros((X.shape[0], n_classes))
-        if self.cv is None or isinstance(est, _ConstantClassifier):
+        if cv is None or isinstance(est, _ConstantClassifier):
             feats[rows, y[rows].astype(np.int64)] = 1.0
         else:
             all_rows = rows.all()
@@ -1344,7 +1388,7 @@ class TaskChainClassifier(_BaselineMethods):
             params = fit_kwargs
             if not all_rows:
                 params = _check_method_params(X, params=fit_kwargs, indices=np.flatnonzero(rows))
-            cv, split = self.cv, {}
+            split = {}
             if groups is not None:
                 cv = StratifiedGroupKFold(cv) if isinstance(cv, Integral) else cv
                 if not _routing_enabled() or get_routing_for_object(cv).consumes(
@@ -1358,9 +1402,10 @@ class TaskChainClassifier(_BaselineMethods):
                                       "later links' features")
             feats[rows] = part
         if missing.any():
-            feats[missing] = self._link_features(
-                est, _safe_indexing(X, missing), n_classes, values
-            )[0]
+            with _predicting(where):
+                feats[missing] = self._link_features(
+                    est, _safe_indexing(X, missing), n_classes, values
+                )[0]
         return feats[:, 1:2] if binary else feats
 
     def _cross_fitted(self, X, codes, params, cv, split, n_classes, values, where):
@@ -1390,10 +1435,11 @@ class TaskChainClassifier(_BaselineMethods):
                 )
             fold = _fit_one(self.estimator, X, codes, in_train, params, where, values=values)
             X_test = _safe_indexing(X, test)
-            if self.chain_method == "predict_proba":
-                part[test] = _proba(fold, X_test, n_classes, values)
-            else:
-                part[test, _codes(values, fold.predict(X_test))] = 1.0
+            with _predicting(where):
+                if self.chain_method == "predict_proba":
+                    part[test] = _proba(fold, X_test, n_classes, values)
+                else:
+                    part[test, _codes(values, fold.predict(X_test))] = 1.0
             tested[test] += 1
         if not (tested == 1).all():
             raise ValueError(
@@ -1474,18 +1520,20 @@ class TaskChainClassifier(_BaselineMethods):
                 out = np.zeros((n, width))
                 decision[j] = np.zeros((n, width), dtype=np.int64)
                 for label, est in enumerate(link):
-                    f, proba, decision[j][:, label] = self._link_features(est, X_link, 2)
-                    feats[:, label] = f[:, 1]
-                    out[:, label] = (
-                        proba[:, 1] if method == "proba" else _decision(est, X_link, 2)
-                    )
+                    with _predicting(_where(task, label)):
+                        f, proba, decision[j][:, label] = self._link_features(est, X_link, 2)
+                        feats[:, label] = f[:, 1]
+                        out[:, label] = (
+                            proba[:, 1] if method == "proba" else _decision(est, X_link, 2)
+                        )
             else:
                 values = _fit_values(task)
-                feats, out, decision[j] = self._link_features(
-                    link, X_link, len(task.classes), values
-                )
-                if method != "proba":
-                    out = _decision(link, X_link, len(task.classes), values)
+                with _predicting(_where(task)):
+                    feats, out, decision[j] = self._link_features(
+                        link, X_link, len(task.classes), values
+                    )
+                    if method != "proba":
+                        out = _decision(link, X_link, len(task.classes), values)
                 if task.kind == "binary":
                     feats = feats[:, 1:2]
             outputs[j] = out

@@ -1621,3 +1621,58 @@ def test_label_product_leaves_out_a_combination_seen_only_with_weight_zero():
     with pytest.raises(ValueError, match=r"sample_weight is 0 for each of the 10 fully "
                                          r"annotated sample\(s\)"):
         LabelProductClassifier(lr()).fit(X, gaps, sample_weight=w)
+
+
+def test_chain_cv_as_a_generator_of_splits_gives_every_link_the_same_folds():
+    # KFold(3).split(X), a generator, was used up by the first cross-validated link:
+    # the next one got no fold and raised that cv gave no partition
+    from sklearn.model_selection import KFold
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 3))
+    Y = (X + 0.5 * rng.normal(size=X.shape) > 0).astype(int)
+    splits = list(KFold(3).split(X))
+    for n_chains in (1, 2):
+        ours = TaskChainClassifier(lr(), cv=KFold(3).split(X), chain_method="predict",
+                                   n_chains=n_chains, random_state=0).fit(X, Y)
+        listed = TaskChainClassifier(lr(), cv=splits, chain_method="predict",
+                                     n_chains=n_chains, random_state=0).fit(X, Y)
+        np.testing.assert_array_equal(ours.decision_function(X),
+                                      listed.decision_function(X))
+    chain = ClassifierChain(lr(), cv=splits, chain_method="predict").fit(X, Y)
+    ours = TaskChainClassifier(lr(), cv=iter(splits), chain_method="predict").fit(X, Y)
+    np.testing.assert_allclose(ours.decision_function(X), chain.decision_function(X))
+
+
+@pytest.mark.parametrize("Est", [IndependentTaskClassifier, TaskChainClassifier])
+def test_a_base_models_error_at_prediction_names_its_task(Est):
+    # a gated task's model is fitted on the samples of its gate on only: its
+    # OneHotEncoder never saw the shop that only cars "no" visit, and predicting the
+    # training samples failed with scikit-learn's "Found unknown categories", naming
+    # neither the task nor why
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    n = 24
+    X = pd.DataFrame({"shop": np.array(["a", "b", "c"])[np.arange(n) % 3]})
+    car = np.where((X["shop"] == "c") | (np.arange(n) % 2 == 0), "no", "yes").astype(object)
+    color = np.where(np.arange(n) % 4 < 2, "red", "blue").astype(object)
+    color[car == "no"] = None
+    Y = pd.DataFrame({"car": car, "color": color})
+    tasks = [Task("car"), Task("color", gate=("car", "yes"))]
+    model = Est(make_pipeline(OneHotEncoder(), lr()), tasks=tasks).fit(X, Y)
+    for method in ("predict", "predict_proba", "decision_function"):
+        with pytest.raises(ValueError, match=r"^Task 'color': Found unknown categories "
+                                             r"\['c'\] .*\. Its model was fitted on the "
+                                             r"samples where the task applies .* "
+                                             r"handle_unknown='ignore'"):
+            getattr(model, method)(X)
+    ignore = make_pipeline(OneHotEncoder(handle_unknown="ignore"), lr())
+    assert Est(ignore, tasks=tasks).fit(X, Y).predict(X).shape == (n, 2)
+    # a label's model is named without a stray comma, in fit as at prediction
+    A = np.random.RandomState(0).normal(size=(n, 2))
+    sets = [{"x"} if i % 2 else {"y"} for i in range(n)]
+    gaps = A.copy()
+    gaps[3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"^Task 'y', label 'x': Input X contains NaN"):
+        Est(lr()).fit(gaps, sets)
