@@ -1678,3 +1678,73 @@ def test_cooccurrence_takes_sample_weight_as_repeated_samples():
     assert true.loc["car=yes", "color=blue"] == 1.0
     with pytest.raises(ValueError, match=r"sample_weight has shape \(2,\); expected \(5,\)"):
         cooccurrence_matrix(Y, sample_weight=[1, 2])
+
+
+@pytest.mark.parametrize("classes, metric", [
+    ([False, True], "f1"),
+    ([0, 1], "f1"),
+    (["n", "y"], skm.make_scorer(skm.f1_score, pos_label="y")),
+])
+def test_task_scorer_binary_metric_reads_gated_off_prediction_as_the_other_class(
+        classes, metric):
+    # A binary task's prediction that switched its gate off, where the truth has a label,
+    # was a third value: scikit-learn's binary "f1" (and make_scorer(f1_score,
+    # pos_label=...)) raised "Target is multiclass but average='binary'", and on bools
+    # every predict-based scorer raised a TypeError. It is the class the truth is not.
+    from sklearn_mtl import IndependentTaskClassifier
+
+    neg, pos = classes
+    X = np.array([[-3.0], [-2.0], [-1.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
+    elec = pd.Series([None, None, None, neg, neg, pos, pos, pos], dtype=object)
+    Y = pd.DataFrame({"car": ["no"] * 3 + ["yes"] * 5, "elec": elec})
+    tasks = [Task("car"), Task("elec", gate=("car", "yes"))]
+    model = IndependentTaskClassifier(LogisticRegression(C=100), tasks=tasks).fit(X, Y)
+    Xs = np.array([[-2.0], [1.0], [4.0], [5.0]])
+    Ys = pd.DataFrame({"car": ["yes"] * 4,
+                       "elec": pd.Series([pos, neg, pos, pos], dtype=object)})
+    predicted = model.predict(Xs)
+    assert predicted["car"].tolist() == ["no", "yes", "yes", "yes"]  # row 0: gated off
+    assert predicted["elec"].tolist()[1:] == [neg, pos, pos]
+    # TP 2, FN 1 (the gated-off row), FP 0: F1 4/5
+    assert make_task_scorer(metric, task="elec")(model, Xs, Ys) == pytest.approx(0.8)
+    assert make_task_scorer("matthews_corrcoef", task="elec")(model, Xs, Ys) == (
+        pytest.approx(skm.matthews_corrcoef([1, 0, 1, 1], [0, 0, 1, 1])))
+    assert make_task_scorer("accuracy", task="elec")(model, Xs, Ys) == 0.75
+
+
+def test_metrics_name_the_argument_that_holds_probabilities_or_dicts():
+    # Probabilities given as Y_pred were refused as "Task 'y' holds non-integral
+    # numbers ... declare Task(name, kind='regression')", predict_proba's list of arrays
+    # as "Y must be 1-D ... 3-D array" (or "Y_pred has shape (2,)"), and a dict of
+    # columns as "Y is a dict" or with pandas' TypeError: none named the argument.
+    y = np.array([0, 1, 1, 0])
+    proba = np.array([[0.8, 0.2], [0.3, 0.7], [0.1, 0.9], [0.6, 0.4]])
+    with pytest.raises(ValueError, match=r"^Y_pred: Unknown label type: continuous.*"
+                                         r"probabilities \(predict_proba\)"):
+        task_f1_score(y, proba[:, 1])
+    with pytest.raises(ValueError, match=r"^Y_pred: .*non-integral"):
+        hamming_loss(np.column_stack([y, y]), proba)
+    with pytest.raises(ValueError, match=r"^Y_true: Unknown label type: continuous"):
+        exact_match_score(proba[:, 1], y)
+    Y = pd.DataFrame({"a": ["no", "yes", "yes", "no"], "b": ["u", "v", "u", "u"]})
+    for shapes in ([(4, 2), (4, 2)], [(4, 2), (4, 3)]):
+        listed = [np.full(shape, 1 / shape[1]) for shape in shapes]
+        with pytest.raises(ValueError, match=r"^Y_pred is a list of 2 2-D arrays of shapes "
+                                             r"\[\(4, 2\), \(4, \d\)\], as predict_proba"):
+            exact_match_score(Y, listed)
+    with pytest.raises(ValueError, match=r"^Y_pred is a dict of columns; .*"
+                                         r"pd.DataFrame\(Y_pred\)"):
+        task_accuracy_score(Y, Y.to_dict("list"))
+    with pytest.raises(ValueError, match=r"^Y_true is a list of dicts \(one per row\)"):
+        mcnemar_test(Y.to_dict("records"), Y, Y)
+
+
+def test_mcnemar_test_names_the_predictions_it_refuses():
+    # Its errors named "Y_pred", which is either of two arguments: Y_pred_a or Y_pred_b.
+    Y = pd.DataFrame({"a": ["x", "y", "x"]})
+    with pytest.raises(ValueError, match=r"^Y_true has 3 samples but Y_pred_b has 2;"):
+        mcnemar_test(Y, Y, Y.iloc[:2])
+    with pytest.raises(ValueError, match=r"^Y_pred_a: Task 'a' got label 'z' in row 1"):
+        mcnemar_test(Y, Y.assign(a=["x", "z", "x"]), Y,
+                     schema=[Task("a", classes=["x", "y"])])
+    assert mcnemar_test(Y, Y, Y.assign(a=["x", "x", "x"])) == (1, 0, 1.0)

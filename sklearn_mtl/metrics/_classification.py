@@ -211,8 +211,14 @@ def mcnemar_test(Y_true, Y_pred_a, Y_pred_b, *, schema=None):
     """
     from scipy.stats import binomtest
 
-    a, b = (exact_match_rows(*encode_pair(Y_true, Y_pred, schema))
-            for Y_pred in (Y_pred_a, Y_pred_b))
+    def exact_matches(Y_pred, name):
+        # encode_pair's errors name "Y_pred": say which of the two it is
+        try:
+            return exact_match_rows(*encode_pair(Y_true, Y_pred, schema))
+        except ValueError as exc:
+            raise ValueError(str(exc).replace("Y_pred", name)) from None
+
+    a, b = exact_matches(Y_pred_a, "Y_pred_a"), exact_matches(Y_pred_b, "Y_pred_b")
     only_a, only_b = int((a & ~b).sum()), int((b & ~a).sum())
     n = only_a + only_b
     pvalue = float(binomtest(min(only_a, only_b), n, 0.5).pvalue) if n else 1.0

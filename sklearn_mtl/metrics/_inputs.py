@@ -46,7 +46,7 @@ from .._encoder import (
 )
 from .._frames import has_positional_names, is_polars, to_pandas
 from .._schema import Schema, Task, _labels_equal
-from .._validation import check_row_order
+from .._validation import check_row_order, mapping_form
 
 _CONTAINERS = (list, set, frozenset, tuple)
 
@@ -613,12 +613,40 @@ def fit_label_encoder(Y_true, Y_pred=None, schema=None, *, extend_classes=False)
             tasks = _extend_classes(tasks, both)
         encoder = clone(encoder).set_params(tasks=tasks, **_scoring_options(encoder))
     else:
-        if tasks is None:
-            tasks = _infer_tasks(both)
-        if not all(_is_complete(t) for t in tasks):
-            tasks = _complete_tasks(tasks, both)
+        try:
+            tasks = _read_tasks(tasks, both)
+        except ValueError as exc:
+            if Y_pred is None:
+                raise
+            raise _refused_by(exc, tasks, Y_true, Y_pred) from None
         encoder = StructuredLabelEncoder(tasks=tasks, gated_labels="mask")
     return _read_as(encoder.fit, Y_true, None if Y_pred is None else "Y_true")
+
+
+def _read_tasks(tasks, Y):
+    """``tasks`` (None: inferred) with the kinds and classes that ``Y`` shows."""
+    if tasks is None:
+        tasks = _infer_tasks(Y)
+    if not all(_is_complete(t) for t in tasks):
+        tasks = _complete_tasks(tasks, Y)
+    return tasks
+
+
+def _refused_by(exc, tasks, Y_true, Y_pred):
+    """``exc``, raised reading the tasks of ``Y_true`` and ``Y_pred`` stacked, as a
+    ValueError that names the argument which holds what it refuses (the one that fails
+    alone): probabilities given as ``Y_pred`` were "Task 'y' holds non-integral
+    numbers", which named neither."""
+    for name, Y in (("Y_true", Y_true), ("Y_pred", Y_pred)):
+        try:
+            _read_tasks(tasks, Y)
+        except ValueError:
+            message = f"{name}: {exc}"
+            if name == "Y_pred" and "non-integral" in message:
+                message += (" If they are probabilities (predict_proba), pass the "
+                            "predicted labels instead (predict).")
+            return ValueError(message)
+    return exc
 
 
 def encode_pair(Y_true, Y_pred, schema=None, *, extend_classes=False):
@@ -627,6 +655,8 @@ def encode_pair(Y_true, Y_pred, schema=None, *, extend_classes=False):
     A label the schema refuses raises, naming ``Y_true`` or ``Y_pred`` and the row; a
     predicted exclusive group with more than one active label is read as missing.
     """
+    _check_label_form(Y_true, "Y_true")
+    _check_label_form(Y_pred, "Y_pred")
     Y_true, Y_pred = _as_pandas(Y_true, Y_pred)
     _check_unique_columns(Y_true, "Y_true")
     _check_unique_columns(Y_pred, "Y_pred")
@@ -671,6 +701,26 @@ def encode_pair(Y_true, Y_pred, schema=None, *, extend_classes=False):
             "expected the same number."
         )
     return true, pred
+
+
+def _check_label_form(Y, name):
+    """A ValueError naming ``name`` (``"Y_true"`` or ``"Y_pred"``) where ``Y`` holds no
+    labels in columns: columns in dicts (refused as "Y", or a pandas TypeError beside a
+    DataFrame), or probabilities as ``predict_proba`` gives them, a list of 2-D arrays
+    (one per task; read as two rows of label sets, or as a 3-D array)."""
+    what = mapping_form(Y)
+    if what is not None:
+        raise ValueError(
+            f"{name} is {what}; give it as a DataFrame, one column per task: "
+            f"pd.DataFrame({name}) (a list of label sets is one multilabel task)."
+        )
+    if isinstance(Y, (list, tuple)) and len(Y) and all(
+            isinstance(a, np.ndarray) and a.ndim == 2 for a in Y):
+        raise ValueError(
+            f"{name} is a list of {len(Y)} 2-D arrays of shapes {[a.shape for a in Y]}, "
+            "as predict_proba gives them (one per task); expected labels, as predict gives "
+            "them: a DataFrame or an array (n_samples, n_tasks)."
+        )
 
 
 def encode_one(Y, schema=None):

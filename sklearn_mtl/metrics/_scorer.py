@@ -249,6 +249,12 @@ def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
         classes = np.asarray(list(spec.classes))
         if (pcodes >= 0).all():
             return classes[pcodes]
+        if spec.kind == "binary":
+            # a third value would make the column multiclass, which the binary metrics
+            # ("f1", make_scorer(f1_score, pos_label=...)) refuse, and bools have none:
+            # it is the class the truth is not, wrong either way
+            truth = codes[positions]
+            return classes[np.where(pcodes >= 0, pcodes, np.where(truth == 0, 1, 0))]
         if classes.dtype.kind in "iuf":
             off = classes.min() - 1
         else:
@@ -555,7 +561,8 @@ def make_task_scorer(metric, *, task):
         the estimator has one --, and
         ``sample_weight`` cut to those samples. A prediction that switched the task's
         gate off, where the truth has a label, is a label outside the task's classes:
-        wrong. A class of ``Y`` the estimator never saw in training raises (its
+        wrong (for a binary task, the class the truth is not: the binary ``"f1"``
+        takes two classes). A class of ``Y`` the estimator never saw in training raises (its
         ``predict_proba`` has no column for it). On a model fitted on a 0/1 indicator
         matrix, ``task="labels"`` scores the whole matrix as scikit-learn scores a
         ``MultiOutputClassifier``'s.
