@@ -103,6 +103,7 @@ from .neural._modules import (
     flat_size,
     infer_out_features,
     rescale_task_output,
+    trunk_dry_run,
 )
 from .neural._neighbors import apply_blend, select_blend, training_features
 from .neural._net import (
@@ -2128,6 +2129,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             # in the middle of training, with an error that did not name the trunk
             # (the package's own trunks state theirs; an ensemble's has a member axis)
             width = infer_out_features(trunk, sample, stated=width)
+        elif not isinstance(self.trunk, str):
+            # one of the package's trunks, given as an instance (or a class with
+            # trunk_params): built for another input width, it failed in the middle of
+            # training with torch's error, naming neither it nor the width
+            trunk_dry_run(trunk, sample)
         head_hidden = self.head_hidden or {}
         specs = [(task.n_outputs, check_layer_sizes(f"head_hidden[{task.name!r}]",
                                                     head_hidden.get(task.name, ())))

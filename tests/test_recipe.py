@@ -2354,3 +2354,16 @@ def test_preprocessor_reads_an_object_column_of_durations_as_durations():
         np.testing.assert_array_equal(pre.transform(pd.DataFrame({"wait": wait})),
                                       expected.transform(pd.DataFrame({"wait": wait})))
         pd.testing.assert_frame_equal(X, before)  # the caller's frame as it was
+
+
+@pytest.mark.parametrize("metric", ["Error", "accuracy", None])
+def test_member_holdout_rejects_an_unknown_metric(metric):
+    # select and views were checked, metric not: any value but "error" (a typo, a
+    # capital, None) chose the epoch by the held-out loss, silently
+    with pytest.raises(ValueError, match=f"metric must be 'error' or 'loss'; got {metric!r}"):
+        MemberHoldout(metric=metric).on_train_begin(net=None)
+    X, Y = raw_table(n=40)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, ensemble_size=2,
+                              random_state=0, callbacks=[MemberHoldout(metric=metric)])
+    with pytest.raises(ValueError, match="MemberHoldout's metric must be"):
+        clf.fit(X, Y)

@@ -17,8 +17,11 @@ from sklearn_mtl.neural import (
     Compose,
     Conv2dTrunk,
     Conv3dTrunk,
+    EnsembleMLPTrunk,
     FrameConvTrunk,
     GaussianNoise,
+    MemberLinear,
+    MLPTrunk,
     RandomFlip,
     RandomShift,
 )
@@ -937,3 +940,65 @@ def test_dataset_items_are_checked_for_nan_a_batch_at_once(monkeypatch):
         small(trunk="conv2d", trunk_params={"channels": (4,)}, max_epochs=1,
               batch_size=4).fit(ImageDataset(broken), Y)
     assert 11 in calls and len(calls) <= 4  # the items of the one batch that holds it
+
+
+@pytest.mark.parametrize("trunk, match", [
+    (lambda: MLPTrunk(3, (8,)), r"trunk \(MLPTrunk\) fails on the network's input, "
+                                r"samples of shape \(4,\).*mat1 and mat2"),
+    (lambda: EnsembleMLPTrunk(3, (8,), 4), r"trunk \(EnsembleMLPTrunk\) fails on the "
+                                           r"network's input, samples of shape \(4,\)"),
+    (lambda: WideTrunk(3), r"trunk \(WideTrunk\) fails on the network's input.*trunk_params"),
+])
+def test_a_trunk_built_for_another_input_width_is_named_at_fit(trunk, match):
+    # A package trunk given as an instance is not run before training: built for 3
+    # columns where the network reads 4, it failed in the middle of the first epoch
+    # with torch's RuntimeError ("Expected size for first two dimensions of batch2
+    # tensor"), naming neither the trunk nor the width; a user's trunk failed so in the
+    # dry pass at fit, unnamed too.
+    X = np.random.RandomState(0).standard_normal((20, 4)).astype(np.float32)
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 0].astype(int)
+    with pytest.raises(ValueError, match=match):
+        small(trunk=trunk(), preprocessing=None).fit(X, Y)
+    # built for the input, it trains (an ensemble instance with its members' views)
+    views = np.ones((4, 4), dtype=bool)
+    views[:2, 3] = False
+    clf = small(trunk=EnsembleMLPTrunk(4, (8,), 4, member_inputs=views),
+                preprocessing=None).fit(X, Y)
+    assert clf.net_.module_.n_members == 4
+
+
+class WideTrunk(nn.Module):
+    out_features = 8
+
+    def __init__(self, n_features):
+        super().__init__()
+        self.layer = nn.Linear(n_features, 8)
+
+    def forward(self, x):
+        return self.layer(x)
+
+
+@pytest.mark.parametrize("head_hidden", [None, {"task0": (4,)}])
+def test_an_ensemble_trunk_of_one_member_or_one_int_layer_trains_as_given(head_hidden):
+    # EnsembleMLPTrunk(n_members=1) (a grid over trunk_params__n_members) failed in the
+    # first step: its features keep a member axis, which plain heads split along the
+    # batch ("split_with_sizes expects split_sizes to sum exactly to ..."); one int as
+    # hidden_layer_sizes, as MultiTaskClassifier and MLPClassifier read it, failed to
+    # build either trunk ("object of type 'int' has no len()", "'int' object is not
+    # iterable")
+    X = np.random.RandomState(0).standard_normal((20, 4)).astype(np.float32)
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 0].astype(int)
+    one = small(trunk=EnsembleMLPTrunk, trunk_params={"hidden_layer_sizes": 8, "n_members": 1},
+                head_hidden=head_hidden, preprocessing=None).fit(X, Y)
+    assert one.net_.module_.n_members == 1
+    proba = one.predict_proba(X)
+    assert [p.shape for p in proba] == [(20, 2), (20, 2)]
+    np.testing.assert_allclose([p.sum(1) for p in proba], 1.0, rtol=1e-6)
+    assert [layer.out_features for layer in one.net_.module_.trunk.layers
+            if isinstance(layer, MemberLinear)] == [8]
+    plain = small(trunk=MLPTrunk, trunk_params={"hidden_layer_sizes": 8},
+                  preprocessing=None).fit(X, Y)
+    assert plain.net_.module_.trunk.out_features == 8
+    for bad in (0, -1, True, 2.0):
+        with pytest.raises(ValueError, match=f"n_members must be a positive integer.*got {bad!r}"):
+            EnsembleMLPTrunk(4, (8,), bad)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 import torch
@@ -97,8 +98,19 @@ class EnsembleMLPTrunk(nn.Module):
     def __init__(self, n_features, hidden_layer_sizes, n_members, activation="relu", dropout=0.0,
                  member_inputs=None):
         super().__init__()
+        from .._validation import check_layer_sizes
+
+        # a tuple, list or 1-D array of ints, or one int, as hidden_layer_sizes is read
+        # by MultiTaskClassifier and MLPClassifier (an int failed: "has no len()")
+        hidden_layer_sizes = check_layer_sizes("hidden_layer_sizes", hidden_layer_sizes)
         if not len(hidden_layer_sizes):
             raise ValueError("An ensemble trunk needs at least one hidden layer.")
+        if isinstance(n_members, (bool, np.bool_)) or not isinstance(
+                n_members, numbers.Integral) or n_members < 1:
+            raise ValueError(
+                f"n_members must be a positive integer (the number of MLPs); got "
+                f"{n_members!r}."
+            )
         self.n_members = int(n_members)
         mask = None
         if member_inputs is not None:
@@ -381,6 +393,11 @@ class MemberHoldout(Callback):
         self.__dict__.update(state)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
+        if not isinstance(self.metric, str) or self.metric not in ("error", "loss"):
+            # any other value (a typo, "Error", None) picked the epoch by the loss
+            raise ValueError(
+                f"MemberHoldout's metric must be 'error' or 'loss'; got {self.metric!r}."
+            )
         if self.select not in ("shared", "member"):
             raise ValueError(
                 f"MemberHoldout's select must be 'shared' or 'member'; got {self.select!r}."

@@ -86,8 +86,11 @@ class MLPTrunk(nn.Module):
         batch_norm=False,
     ):
         super().__init__()
+        from .._validation import check_layer_sizes
+
         self.layers, self.out_features = mlp_layers(
-            n_features, hidden_layer_sizes, activation, dropout, batch_norm
+            n_features, check_layer_sizes("hidden_layer_sizes", hidden_layer_sizes),
+            activation, dropout, batch_norm,
         )
 
     def forward(self, x):
@@ -188,16 +191,21 @@ class MultiHeadModule(nn.Module):
     def __init__(self, trunk, in_features, head_specs, activation="relu", fuse=True,
                  member_heads=True):
         super().__init__()
+        from ._ensemble import EnsembleMLPTrunk
+
         self.trunk = trunk
         self.n_members = int(getattr(trunk, "n_members", 1))
         plain = not any(tuple(hidden) for _, hidden in head_specs)
         widths = [n_outputs for n_outputs, _ in head_specs]
-        if fuse and plain and self.n_members > 1:
+        # an ensemble trunk's features have a member axis, also with one member (which
+        # plain heads split along the batch: "split_with_sizes expects split_sizes...")
+        stacked = self.n_members > 1 or isinstance(trunk, EnsembleMLPTrunk)
+        if fuse and plain and stacked:
             from ._ensemble import MemberLinearHeads
 
             self.heads = MemberLinearHeads(self.n_members, in_features, widths)
             return
-        if member_heads and self.n_members > 1:
+        if member_heads and stacked:
             from ._ensemble import MemberHeads
 
             self.heads = MemberHeads(self.n_members, in_features, head_specs, activation)
@@ -215,7 +223,7 @@ class MultiHeadModule(nn.Module):
         z = self.trunk(x)
         if type(self.heads) is not nn.ModuleList:  # fused, or each member's own heads
             return self.heads(z)
-        if self.n_members > 1:
+        if z.ndim == 3:  # the members' features, stacked (k × batch rows)
             z = z.reshape(-1, z.shape[-1])
         return TaskOutputs(head(z) for head in self.heads)
 
@@ -265,14 +273,7 @@ def infer_out_features(trunk, sample, stated=None):
             f"reads X as float32 and computes in float32: build the trunk in float32 "
             f"(trunk.float())."
         )
-    param = next(iter(trunk.parameters()), None)  # a trunk the user built on a GPU
-    if param is not None:
-        sample = sample.to(param.device)
-    was_training = trunk.training
-    trunk.eval()
-    with torch.no_grad():
-        out = trunk(sample)
-    trunk.train(was_training)
+    out = trunk_dry_run(trunk, sample)
     if not isinstance(out, torch.Tensor) or out.ndim != 2:
         got = (f"shape {tuple(out.shape)}" if isinstance(out, torch.Tensor)
                else f"a {type(out).__name__}")
@@ -288,6 +289,37 @@ def infer_out_features(trunk, sample, stated=None):
             f"heads are built for out_features: make it the width of its output."
         )
     return out.shape[1]
+
+
+def trunk_dry_run(trunk, sample):
+    """``trunk``'s output for one input ``sample`` batch (eval mode, no grad).
+
+    A trunk that fails on it (a module instance built for another input width, e.g.
+    ``EnsembleMLPTrunk(3, ...)`` where the preprocessed table has 4 columns) raises a
+    ValueError naming the trunk and the input it was given, at ``fit``'s start: torch's
+    own error (``mat1 and mat2 shapes cannot be multiplied``) came in the middle of
+    training, naming neither.
+    """
+    param = next(iter(trunk.parameters()), None)  # a trunk the user built on a GPU
+    if param is not None:
+        sample = sample.to(param.device)
+    was_training = trunk.training
+    trunk.eval()
+    try:
+        with torch.no_grad():
+            return trunk(sample)
+    except RuntimeError as error:
+        shape = tuple(sample.shape[1:])
+        raise ValueError(
+            f"The trunk ({type(trunk).__name__}) fails on the network's input, samples of "
+            f"shape {shape} ({flat_size(shape)} values each, as the network reads them: "
+            f"after the preprocessing, see preprocessor_): {str(error).rstrip('.')}. "
+            "Build the trunk for that input, or pass its class with "
+            "trunk_params: a class is given the input size where its signature asks for "
+            "it (n_features, in_features, in_channels or input_shape)."
+        ) from error
+    finally:
+        trunk.train(was_training)
 
 
 def flat_size(shape):
