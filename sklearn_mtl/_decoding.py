@@ -74,7 +74,8 @@ def check_thresholds(thresholds, schema):
     thresholds : dict or None
         ``{task: value}`` for binary and multilabel tasks, or ``{task: array-like of
         shape (n_labels,)}`` for a multilabel task (one value per label, in its
-        classes' order).
+        classes' order, or a Series indexed by its labels). A task is named by its name
+        or by the column label it was read from (the ``0`` of ``pd.DataFrame(Y)``).
     schema : Schema
         The tasks.
 
@@ -90,14 +91,24 @@ def check_thresholds(thresholds, schema):
             "thresholds must be a dict {task: threshold}; got "
             f"{type(thresholds).__name__}."
         )
-    checked = {}
+    checked, keys = {}, {}
     for name, value in thresholds.items():
-        if name not in schema.names:
+        try:
+            # a column label that is not a string (the 0 of pd.DataFrame(Y)'s columns)
+            # names the task it was read as, as in predict_proba(task=0)
+            task = schema[schema.index(name)]
+        except ValueError:
             raise ValueError(
                 f"thresholds gives task {name!r}, which is not a task; the tasks are "
                 f"{schema.names}."
+            ) from None
+        if task.name in keys:
+            raise ValueError(
+                f"thresholds gives task {task.name!r} twice, as {keys[task.name]!r} and as "
+                f"{name!r}; expected one threshold per task: set it by its name "
+                f"(thresholds_[{task.name!r}] = ...)."
             )
-        task = schema[schema.index(name)]
+        keys[task.name] = name
         if task.kind not in ("binary", "multilabel"):
             raise ValueError(
                 f"thresholds gives {task.kind} task {name!r} a threshold; only binary tasks "
@@ -111,6 +122,10 @@ def check_thresholds(thresholds, schema):
         )
         if isinstance(value, (str, bytes, Mapping)) or isinstance(value, bool):
             raise ValueError(f"The threshold of task {name!r} must be {expected}; got {value!r}.")
+        if isinstance(value, pd.Series) and task.kind == "multilabel":
+            # indexed by the labels: read by label (np.asarray read it by position, so
+            # that a Series in another order gave each label another's threshold)
+            value = _by_label(value, task, expected)
         try:
             thr = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
@@ -125,8 +140,23 @@ def check_thresholds(thresholds, schema):
             )
         if np.isnan(thr).any():  # NaN compares False: the labels would all be off
             raise ValueError(f"The threshold of task {name!r} is NaN; expected {expected}.")
-        checked[name] = thr
+        checked[task.name] = thr
     return checked
+
+
+def _by_label(value, task, expected):
+    """A multilabel task's thresholds given as a Series: in the classes' order where its
+    index holds the task's labels, by position where it is a default (range) index."""
+    labels = _plain(list(value.index))
+    if len(labels) == len(task.classes) and set(labels) == set(task.classes):
+        by_label = dict(zip(labels, value.to_numpy(), strict=True))
+        return np.array([by_label[label] for label in task.classes])
+    if isinstance(value.index, pd.RangeIndex) and value.index.start == 0:
+        return value.to_numpy()
+    raise ValueError(
+        f"The threshold of task {task.name!r} must be {expected}; got a Series indexed by "
+        f"{_shown(labels)}. Index it by the task's labels (or by position from 0)."
+    )
 
 
 def finalize(codes, multilabel, regression, schema):

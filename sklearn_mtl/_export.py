@@ -704,7 +704,9 @@ def _parts(est):
     if isinstance(decoder, str) and decoder == "independent":
         # checked as predict checks them: a NaN, an unknown or a multiclass task's
         # threshold exported a graph that decides otherwise than predict (which refuses)
-        check_thresholds(thresholds, est.schema_)
+        # (by task name: a column label that is not a string names its task, and a
+        # Series of a multilabel task's thresholds is read by label, as predict reads them)
+        thresholds = check_thresholds(thresholds, est.schema_)
     return _int64_classes(coded, copy=coded is inner), thresholds, decoder
 
 

@@ -34,7 +34,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.parallel import Parallel, delayed  # passes on scikit-learn's config
 from sklearn.utils.validation import _check_method_params, _num_samples, check_is_fitted
 
-from ._base import BaseMultiTaskEstimator, delegate_input_tags
+from ._base import BaseMultiTaskEstimator, check_same_length, delegate_input_tags
 from ._frames import check_not_lazy
 from ._validation import (
     check_groups,
@@ -96,8 +96,8 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         ``"prefit"``: ``estimator`` is fitted already and the thresholds are tuned on the
         data passed to ``fit``, which should be held out from its training data. A fitted
         estimator in a :class:`~sklearn.frozen.FrozenEstimator` (scikit-learn's other way
-        to pass one) is never refitted: whatever ``cv``, its predictions on the data
-        passed to ``fit`` tune the thresholds.
+        to pass one) is never refitted: whatever ``cv``, its predictions on all the data
+        passed to ``fit`` tune the thresholds (no fold or fraction is held out).
     n_jobs : int, default=None
         Number of folds fitted in parallel with joblib.
     random_state : int, RandomState instance or None, default=None
@@ -291,13 +291,19 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             estimator_params = _fit_params(self.estimator, sample_weight, groups)
             fold_params = None  # the fold model's (its fit may take the groups)
             split_groups = groups
+        # a FrozenEstimator (a pipeline of them) is never refitted: whatever cv, its
+        # predictions on all of X tune the thresholds, as with cv="prefit" (folds held out
+        # only a float cv's fraction, or a splitter's test rows, and failed on fewer rows
+        # than folds)
+        frozen = self.cv != "prefit" and _never_refitted(self.estimator)
+        if groups is not None and (self.cv == "prefit" or frozen):
+            given = "a FrozenEstimator" if frozen else "cv='prefit'"
+            warnings.warn(
+                f"groups is unused with {given}: the thresholds are tuned on the "
+                "data given to fit, which no fold splits.",
+                UserWarning,
+            )
         if self.cv == "prefit":
-            if groups is not None:
-                warnings.warn(
-                    "groups is unused with cv='prefit': the thresholds are tuned on the "
-                    "data given to fit, which no fold splits.",
-                    UserWarning,
-                )
             try:
                 check_is_fitted(self.estimator)
             except NotFittedError:
@@ -311,6 +317,10 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
                     "TaskThresholdTuner(FrozenEstimator(model)), which clones keep fitted."
                 ) from None
             self.estimator_ = self.estimator
+            rows = np.arange(n)
+            outputs = _outputs_of(self.estimator_, X)
+        elif frozen:
+            self.estimator_ = clone(self.estimator).fit(X, Y, **estimator_params)  # (no-op)
             rows = np.arange(n)
             outputs = _outputs_of(self.estimator_, X)
         else:
@@ -332,6 +342,9 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
             ]
         self._copy_fitted(self.estimator_)
         true = self.encoder_.transform(Y)
+        # (with cv="prefit" or a FrozenEstimator no fit compares them: a longer y was
+        # tuned on its first rows, a shorter one failed with an IndexError)
+        check_same_length(X, true)
         weight = None if sample_weight is None else sample_weight[rows]
         self.thresholds_, self.best_scores_, self.default_scores_ = {}, {}, {}
         for j, task in enumerate(self.schema_):
@@ -365,10 +378,14 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
                 which = (f"labels {[task.classes[k] for k in single]!r} of task "
                          f"{task.name!r}" if task.kind == "multilabel"
                          else f"task {task.name!r}")
+                # (with cv="prefit" or a FrozenEstimator every row given tunes: no cv
+                # gives more of them)
+                more = ("Tune on more data" if self.cv == "prefit" or frozen else
+                        "Use more folds' rows (an int cv rather than a held-out "
+                        "fraction), or more data")
                 warnings.warn(
                     f"The tuning rows of {which} hold a single class (or none), so no "
-                    "threshold can be tuned: it stays 0.5 (best_scores_ NaN). Use more "
-                    "folds' rows (an int cv rather than a held-out fraction), or more data.",
+                    f"threshold can be tuned: it stays 0.5 (best_scores_ NaN). {more}.",
                     UserWarning, stacklevel=2,
                 )
             thr, best, default = (np.array(v, dtype=float) for v in zip(*tuned))
@@ -573,6 +590,16 @@ def _holds_frozen(estimator):
     """Whether ``estimator`` is, or a pipeline ends in, a ``FrozenEstimator``."""
     while isinstance(estimator, Pipeline):
         estimator = estimator[-1]
+    return isinstance(estimator, FrozenEstimator)
+
+
+def _never_refitted(estimator):
+    """Whether fitting ``estimator`` (a clone of it) changes nothing: a
+    ``FrozenEstimator``, or a pipeline (of pipelines) whose every step is one or
+    ``"passthrough"``."""
+    if isinstance(estimator, Pipeline):
+        return all(step is None or isinstance(step, str) or _never_refitted(step)
+                   for _, step in estimator.steps)
     return isinstance(estimator, FrozenEstimator)
 
 

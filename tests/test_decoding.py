@@ -820,3 +820,38 @@ def test_score_combinations_refuses_codes_that_are_no_combination_of_the_tasks()
         decoder.score_combinations(outputs, schema, [[0, NOT_APPLICABLE], [1, 5]])
     with pytest.raises(ValueError, match=r"integer codes of shape \(n_combinations, 2\)"):
         decoder.score_combinations(outputs, schema, [[1, 1, 0]])
+
+
+def test_thresholds_set_by_hand_read_a_series_by_label_and_a_column_label_as_its_task():
+    # a Series of a multilabel task's thresholds in another order than its classes gave
+    # each label another's threshold (read by position); the 0 of pd.DataFrame(Y), which
+    # predict_proba(task=0) takes, was "not a task"
+    from sklearn_mtl import TaskThresholdTuner
+
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]] * 5)
+    tags = [{"a", "c"}, {"b"}, {"a", "b", "c"}, set()] * 5
+    tuner = TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()), cv=2)
+    tuner.fit(X, pd.DataFrame({"tags": tags}))
+    assert list(tuner.classes_[0]) == ["a", "b", "c"]
+    proba = tuner.predict_proba(X[:4], task="tags")
+    tuner.thresholds_ = {"tags": pd.Series({"c": 1.0, "a": 0.0, "b": 0.5})}
+    expected = np.column_stack([proba[:, 0] > 0.0, proba[:, 1] > 0.5, proba[:, 2] > 1.0])
+    np.testing.assert_array_equal(tuner.predict_encoded(X[:4]).multilabel["tags"], expected)
+    tuner.thresholds_ = {"tags": pd.Series([0.0, 0.5, 1.0])}  # a range index: by position
+    np.testing.assert_array_equal(tuner.predict_encoded(X[:4]).multilabel["tags"], expected)
+    tuner.thresholds_ = {"tags": pd.Series({"a": 0.0, "b": 0.5, "d": 1.0})}
+    with pytest.raises(ValueError, match=r"got a Series indexed by \['a', 'b', 'd'\]"):
+        tuner.predict(X)
+
+    Y = pd.DataFrame(np.column_stack([X[:, 0], X[:, 1]]).astype(int))
+    tuner.fit(X, Y)
+    assert sorted(tuner.thresholds_) == ["0", "1"]
+    proba = tuner.predict_proba(X[:4], task=0)[:, 1]
+    tuner.thresholds_ = {0: 1.0, 1: 0.0}
+    pred = tuner.predict(X[:4])
+    np.testing.assert_array_equal(pred[0], np.zeros(4, dtype=int))
+    np.testing.assert_array_equal(pred[1], np.ones(4, dtype=int))
+    assert proba.max() < 1.0
+    tuner.thresholds_ = {"0": 0.5, 0: 1.0}
+    with pytest.raises(ValueError, match=r"gives task '0' twice, as '0' and as 0"):
+        tuner.predict(X)

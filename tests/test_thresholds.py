@@ -777,3 +777,68 @@ def test_prefit_tuner_in_cross_validate_says_to_freeze_the_model():
     scores = cross_validate(TaskThresholdTuner(FrozenEstimator(model)), X, Y, cv=KFold(3),
                             error_score="raise")["test_score"]
     assert np.isfinite(scores).all()
+
+
+@pytest.mark.parametrize("cv", [0.3, "time", 5])
+def test_a_frozen_estimator_is_tuned_on_all_of_fits_data_whatever_cv(cv):
+    # "whatever cv, its predictions on the data passed to fit tune the thresholds": a
+    # float cv tuned a FrozenEstimator on its held-out fraction only, a TimeSeriesSplit
+    # on its test rows only, and five folds of four rows failed ("n_splits=5 greater
+    # than the number of samples")
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import TimeSeriesSplit
+
+    X, Y, tasks = rare_data(n=200)
+    model = IndependentTaskClassifier(LogisticRegression(), tasks=tasks).fit(X[:100], Y[:100])
+    n = 4 if cv == 5 else 100
+    splitter = TimeSeriesSplit(3) if cv == "time" else cv
+    prefit = TaskThresholdTuner(model, cv="prefit")
+    frozen = TaskThresholdTuner(FrozenEstimator(model), cv=splitter, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # (four rows: single-class labels)
+        prefit.fit(X[100:100 + n], Y[100:100 + n])
+        frozen.fit(X[100:100 + n], Y[100:100 + n])
+    assert frozen.thresholds_.keys() == prefit.thresholds_.keys()
+    for name, value in prefit.thresholds_.items():
+        np.testing.assert_array_equal(frozen.thresholds_[name], value)
+        np.testing.assert_array_equal(frozen.best_scores_[name], prefit.best_scores_[name])
+    assert frozen.estimator_.estimator is model
+    with pytest.warns(UserWarning, match="groups is unused with a FrozenEstimator"):
+        TaskThresholdTuner(FrozenEstimator(model), cv=3).fit(
+            X[100:], Y[100:], groups=np.arange(100) % 10)
+    with pytest.raises(ValueError, match="X has 100 samples, but Y has 110"):  # as prefit
+        TaskThresholdTuner(FrozenEstimator(model), cv=splitter).fit(X[100:], Y[90:])
+
+
+@pytest.mark.parametrize("n_labels", [30, 50])
+def test_prefit_labels_of_another_length_than_X_are_refused(n_labels):
+    # no fit compares them: 50 labels for 40 samples tuned on the first 40 silently,
+    # 30 failed with "IndexError: index 30 is out of bounds"
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 2))
+    Y = (X + rng.normal(size=(80, 2)) > 0).astype(int)
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X[:40], Y[:40])
+    with pytest.raises(ValueError, match=f"X has 40 samples, but Y has {n_labels}"):
+        TaskThresholdTuner(model, cv="prefit").fit(X[40:], Y[80 - n_labels:])
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_a_single_class_in_prefit_tuning_rows_does_not_advise_another_cv(frozen):
+    # "Use more folds' rows (an int cv rather than a held-out fraction)": with
+    # cv="prefit" or a FrozenEstimator every row given tunes, and no cv gives more
+    from sklearn.frozen import FrozenEstimator
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 2))
+    Y = np.column_stack([X[:, 0] > 0, X[:, 1] > 0]).astype(int)
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    tuner = (TaskThresholdTuner(FrozenEstimator(model)) if frozen
+             else TaskThresholdTuner(model, cv="prefit"))
+    Y_val = Y.copy()
+    Y_val[:, 1] = 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tuner.fit(X, Y_val)
+    messages = [str(w.message) for w in caught if "single class" in str(w.message)]
+    assert len(messages) == 1 and "task 'task1'" in messages[0]
+    assert messages[0].endswith("Tune on more data.") and "int cv" not in messages[0]
