@@ -77,10 +77,15 @@ SKOPS_DIR = "skops/"
 TRUSTED_MODULES = ("sklearn_mtl", "torch.nn", "torch.optim", "skorch.callbacks")
 _BUILTIN_TYPES = {t.__name__: t for t in (list, tuple, set, frozenset, dict, str, int, float, bool)}
 #: Functions that a skorch callback's parameters may refer to without ``trusted``: the
-#: ``sink`` that skorch's callbacks default to (``EarlyStopping``, ``PrintLog``: ``print``;
-#: ``Checkpoint``, ``TrainEndCheckpoint``: ``noop``). A callback calls its sink with the
-#: messages it reports while training; load calls neither.
-_CALLBACK_DEFAULT_FUNCTIONS = frozenset({"builtins:print", "skorch.utils:noop"})
+#: functions that skorch's callbacks default to. The ``sink`` (``EarlyStopping``,
+#: ``PrintLog``: ``print``; ``Checkpoint``, ``TrainEndCheckpoint``: ``noop``; and
+#: ``ParamMapper``'s ``fn``), which a callback calls with the messages it reports while
+#: training; the ``target_extractor`` of ``EpochScoring`` and ``BatchScoring``
+#: (``to_numpy``), which turns the target into an array for the scoring; a
+#: ``TensorBoard``'s ``key_mapper``, which renames the history's keys. Load calls none.
+_CALLBACK_DEFAULT_FUNCTIONS = frozenset({
+    "builtins:print", "skorch.utils:noop", "skorch.utils:to_numpy",
+    "skorch.callbacks.logging:rename_tensorboard_key"})
 #: scikit-learn classes rebuilt from their parameters and attributes when they hold an
 #: sklearn-mtl estimator (skops stores the others, and these when they hold none).
 COMPOSITES = (
@@ -107,6 +112,15 @@ _SKOPS_DATA_TYPES = frozenset({"numpy.dtype", "pandas.StringDtype",
 #: a partial's function as a type of its own, so trusting ``partial`` trusts no function.
 _SKOPS_SKLEARN_INTERNALS = frozenset({"functools.partial",
                                       "sklearn.utils.validation.check_array"})
+#: Types that a ``make_column_selector`` holds as the dtypes it selects, which skops does
+#: not trust by default: ``dtype_include=object`` (``builtins.object``) and numpy's
+#: abstract scalar types (``np.number``, ``np.integer``, ``np.floating``...), as in
+#: scikit-learn's own examples. They are classes used as data; none can be built into
+#: an object that holds or runs anything (numpy's abstract types cannot be built at all).
+_SKOPS_SELECTOR_TYPES = frozenset({"builtins.object"} | {
+    f"numpy.{name}" for name in ("generic", "number", "integer", "signedinteger",
+                                 "unsignedinteger", "inexact", "floating",
+                                 "complexfloating", "flexible", "character")})
 
 
 class UnsafeModelFileError(ValueError):
@@ -129,9 +143,11 @@ class InconsistentVersionWarning(UserWarning):
 
     :func:`load` warns once for each that differs: sklearn-mtl (within its release
     series: another series is refused), scikit-learn, and, for a file that holds a
-    network's weights, torch and skorch. The model may then predict differently or fail;
-    check its predictions, or refit it and save it again. To turn the warning into an
-    error: ``warnings.simplefilter("error", InconsistentVersionWarning)``.
+    network's weights, torch and skorch. Builds of one release, which differ in their
+    local version label only (torch ``2.5.1+cu121`` and ``2.5.1+cpu``), do not differ.
+    The model may then predict differently or fail; check its predictions, or refit it
+    and save it again. To turn the warning into an error:
+    ``warnings.simplefilter("error", InconsistentVersionWarning)``.
 
     Parameters
     ----------
@@ -192,10 +208,12 @@ def save(estimator, path, *, include_optimizer=False):
     path : str, path-like or binary file object
         Where to write the archive (by convention ``*.mtl``). Written to a temporary file
         first and moved into place, so an interrupted save never leaves a half-written
-        model at ``path``. The file gets the permissions that ``open(path, "wb")`` would
-        give it: those of the file it replaces, else 0o666 less the umask (0o644 under
-        the usual umask 022). A file object opened for writing bytes (``io.BytesIO()``,
-        an upload stream) gets the archive written to it as it is, from where it stands.
+        model at ``path``; a symbolic link is written through, as ``open(path, "wb")``
+        writes (the file it points to is replaced, the link stays). The file gets the
+        permissions that ``open(path, "wb")`` would give it: those of the file it
+        replaces, else 0o666 less the umask (0o644 under the usual umask 022). A file
+        object opened for writing bytes (``io.BytesIO()``, an upload stream) gets the
+        archive written to it as it is, from where it stands.
     include_optimizer : bool, default=False
         Also store each network's optimizer state (AdamW's moments and step counts, about
         twice the weights' size), as skorch's ``save_params(f_optimizer=...)`` does: a
@@ -284,26 +302,30 @@ def save(estimator, path, *, include_optimizer=False):
             raise _text_stream_error(path, "wb") from None
         return path
     path = _check_path(path, "a str or path-like path, or a binary file object")
-    directory = os.path.dirname(os.path.abspath(path))
+    # a symbolic link is written through, as open(path, "wb") writes: the file it points
+    # to is replaced and the link stays (replacing the link made it a file of its own,
+    # and left the file it pointed to as it was)
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    directory = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(directory):
         raise FileNotFoundError(
             f"Cannot save to {path!r}: the folder {directory!r} does not exist. Create it "
             "first (e.g. os.makedirs(folder, exist_ok=True))."
         )
-    if os.path.isdir(path):
+    if os.path.isdir(target):
         raise IsADirectoryError(
             f"Cannot save to {path!r}: it is a folder; give a file path inside it, e.g. "
             f"{os.path.join(path, 'model.mtl')!r}."
         )
-    if os.path.exists(path) and not os.access(path, os.W_OK):
+    if os.path.exists(target) and not os.access(target, os.W_OK):
         # as open(path, "wb") would: the replace below would overwrite a read-only file
         raise PermissionError(f"Cannot save to {path!r}: the file is read-only.")
     fd, tmp = _new_file(directory)
     try:
         with os.fdopen(fd, "wb") as fh:
             _write_archive(fh, manifest, members)
-        _keep_mode(path, tmp)
-        os.replace(tmp, path)
+        _keep_mode(target, tmp)
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -755,9 +777,11 @@ def load(path, *, trusted=None):
         scikit-learn, a builtin function (``"builtins.len"``). By default only the
         classes of sklearn-mtl, ``torch.nn``, ``torch.optim`` and ``skorch.callbacks``,
         builtin containers, (inside skops members) scikit-learn classes and skops'
-        default types, and, in a skorch callback's parameters, ``print`` and
-        ``skorch.utils.noop`` (the ``sink`` that skorch's callbacks default to) are
-        accepted; other functions always need to be listed.
+        default types, and, in a skorch callback's parameters, the functions that
+        skorch's callbacks default to (``print`` and ``skorch.utils.noop`` as a ``sink``,
+        ``skorch.utils.to_numpy`` as an ``EpochScoring``'s ``target_extractor``) are
+        accepted; other functions always need to be listed. A file that refers to
+        several names that are not listed is refused naming them all.
 
     Returns
     -------
@@ -859,7 +883,9 @@ def load(path, *, trusted=None):
     tree = _read_json(data.get(ESTIMATOR, b""), ESTIMATOR)
     try:
         estimator = reader.decode(tree)
-    except UnsafeModelFileError:
+    except UnsafeModelFileError as exc:
+        if getattr(exc, "untrusted", None):
+            _name_every_untrusted(exc, tree, reader)
         raise
     except RecursionError:  # values nested deeper than any estimator's
         raise UnsafeModelFileError(
@@ -876,6 +902,74 @@ def load(path, *, trusted=None):
         )
     _check_consistency(estimator)
     return estimator
+
+
+def _name_every_untrusted(exc, tree, reader):
+    """Add to ``exc``, a refusal of the first name that ``trusted`` does not list, the
+    other names of the file that it does not list either: the classes and functions that
+    ``tree`` (the estimator's JSON) refers to and the types inside its skops members. A
+    file of a custom trunk, a callback and a metric of the user's named them one load at a
+    time, each to be added to ``trusted`` (``--trust``) in turn."""
+    others = [name for name in _untrusted_names(tree, reader) if name not in exc.untrusted]
+    if not others:
+        return
+    exc.untrusted = [*exc.untrusted, *others]
+    also = ", ".join(others)
+    exc.args = (f"{exc.args[0]} The file also refers to {also}, which "
+                f"{'is' if len(others) == 1 else 'are'} not trusted either: pass "
+                f"trusted={exc.untrusted!r} to load() if you trust them all.",)
+
+
+def _untrusted_names(tree, reader):
+    """The dotted names, in the file's order, that :class:`_Reader` would refuse as not
+    trusted: classes and functions by import path in ``tree``, and the skops members'
+    types. Lenient where only decoding tells (a callback's default sink, ``print``, is
+    accepted anywhere here): decoding refuses those itself."""
+    names, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        tag = node.get("$t")
+        path = node.get("v") if tag == "callable" else node.get("class")
+        if tag in ("callable", "object", "instance", "estimator"):
+            name = _refused_name(path, reader.trusted)
+            if name is not None:
+                names.append(name)
+        elif tag == "skops" and isinstance(node.get("ref"), str):
+            blob = reader.data.get(node["ref"])
+            try:
+                types = _skops_io().get_untrusted_types(data=blob) if blob else []
+            except Exception:  # a damaged member: its load says so
+                types = []
+            names.extend(t for t in types if not reader._skops_type_ok(t))
+        stack.extend(reversed(list(node.values())))
+    return list(dict.fromkeys(names))
+
+
+def _refused_name(path, trusted):
+    """``path`` (``module:qualname``) as the dotted name that ``trusted`` must list for
+    :meth:`_Reader.trusted_callable` to accept it, else None."""
+    if not isinstance(path, str) or ":" not in path:
+        return None
+    module, qualname = path.split(":", 1)
+    dotted = f"{module}.{qualname}"
+    if dotted in trusted or path in _CALLBACK_DEFAULT_FUNCTIONS:
+        return None
+    if module == "builtins":
+        return None if qualname in _BUILTIN_TYPES else dotted
+    if not any(module == m or module.startswith(m + ".") for m in TRUSTED_MODULES):
+        return dotted
+    try:  # a function of a trusted module loads only when listed
+        obj = _resolve(module, qualname)
+    except (ImportError, AttributeError):
+        return None
+    defined_here = (getattr(obj, "__module__", None),
+                    getattr(obj, "__qualname__", None)) == (module, qualname)
+    return dotted if defined_here and not isinstance(obj, type) else None
 
 
 def _trusted_names(trusted):
@@ -953,7 +1047,9 @@ def _warn_versions(manifest, current, path, data):
         # imported only where compared: a baseline's file loads without torch
         running = current if library == "sklearn-mtl" else importlib.import_module(
             {"scikit-learn": "sklearn"}.get(library, library)).__version__
-        if str(original) != running:
+        # a local version label names a build of the same release (torch's "+cpu" and
+        # "+cu121": a model trained on a GPU machine, served on a CPU one)
+        if str(original).partition("+")[0] != running.partition("+")[0]:
             warnings.warn(InconsistentVersionWarning(
                 estimator_name=name, library=library, original_version=str(original),
                 current_version=running, path=path), stacklevel=3)
@@ -1297,7 +1393,8 @@ class _Reader:
 
     def _skops_type_ok(self, dotted):
         if (dotted in self.trusted or dotted in _SKOPS_DATA_TYPES
-                or dotted in _SKOPS_SKLEARN_INTERNALS or dotted.startswith("sklearn_mtl.")):
+                or dotted in _SKOPS_SKLEARN_INTERNALS or dotted in _SKOPS_SELECTOR_TYPES
+                or dotted.startswith("sklearn_mtl.")):
             return True
         if dotted.startswith("_loss."):
             # scikit-learn < 1.9 builds its Cython losses (a gradient boosting's `_loss`)

@@ -1564,3 +1564,140 @@ def test_load_warns_when_a_library_version_differs_from_the_saved_one(fitted, tm
         with warnings.catch_warnings():
             warnings.simplefilter("error", InconsistentVersionWarning)
             load(path)
+
+
+def test_a_column_selector_of_scikit_learns_examples_loads_without_trusting_anything(
+        tmp_path):
+    # make_column_selector(dtype_include=np.number / object), as in scikit-learn's own
+    # examples: skops reports the dtypes it selects (builtins.object, numpy.number) as
+    # untrusted types, though they are classes used as data
+    from sklearn.compose import make_column_selector, make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    X, Y, tasks = car_data(n=30)
+    X["make"] = np.where(np.arange(len(X)) % 3, "a", "b").astype(object)
+    model = make_pipeline(
+        make_column_transformer(
+            (StandardScaler(), make_column_selector(dtype_include=np.number)),
+            (OneHotEncoder(), make_column_selector(dtype_include=object)),
+            (OneHotEncoder(), make_column_selector(dtype_include=[np.integer, np.floating],
+                                                   pattern="^a$")),
+        ),
+        IndependentTaskClassifier(LogisticRegression(), tasks=tasks),
+    ).fit(X, Y)
+    loaded = load(save(model, tmp_path / "selected.mtl"))
+    assert loaded[0].transformers[1][2].dtype_include is object
+    assert loaded[0].transformers[2][2].dtype_include == [np.integer, np.floating]
+    _same_outputs(model, loaded, X)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or os.name != "posix",
+                    reason="symbolic links")
+def test_save_to_a_symbolic_link_writes_the_file_it_points_to(tmp_path):
+    # save replaced the link itself with the new model: the link became a file of its
+    # own, and the file it pointed to kept the previous model. open(path, "wb"),
+    # pickle's and joblib's way, writes through the link.
+    X, Y, tasks = car_data(n=20)
+    strong = IndependentTaskClassifier(LogisticRegression(C=1.0), tasks=tasks).fit(X, Y)
+    weak = IndependentTaskClassifier(LogisticRegression(C=0.01), tasks=tasks).fit(X, Y)
+    (tmp_path / "models").mkdir()
+    release = save(strong, tmp_path / "models" / "v1.mtl")
+    os.chmod(release, 0o640)
+    current = tmp_path / "current.mtl"
+    os.symlink(os.path.join("models", "v1.mtl"), current)
+    assert save(weak, current) == str(current)
+    assert current.is_symlink() and os.readlink(current) == os.path.join("models", "v1.mtl")
+    assert load(release).estimator.C == 0.01
+    assert oct(os.stat(release).st_mode & 0o777) == oct(0o640)  # the file's own mode kept
+    _same_outputs(weak, load(current), X)
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    # a link to a file not there yet creates that file, as open(path, "wb") does
+    os.symlink("next.mtl", tmp_path / "staged.mtl")
+    save(weak, tmp_path / "staged.mtl")
+    assert (tmp_path / "staged.mtl").is_symlink() and (tmp_path / "next.mtl").is_file()
+
+
+def _fraction_right(net, X, y):  # a scoring function of the user's, for a callback
+    return 0.0
+
+
+def test_a_refusal_names_every_untrusted_name_of_the_file_at_once(tmp_path):
+    # load named the first untrusted class or function only: a model of a custom trunk
+    # and a callback scoring with a function of the user's took one refused load per
+    # name, each to be added to trusted in turn (the command line's --trust alike)
+    from skorch.callbacks import EpochScoring
+
+    X, Y, tasks = car_data(n=20)
+    scoring = EpochScoring(_fraction_right, name="right", on_train=True)
+    clf = MultiTaskClassifier(tasks=tasks, trunk=TinyTrunk, max_epochs=1, random_state=0,
+                              callbacks=[("right", scoring)]).fit(X, Y)
+    path = save(clf, tmp_path / "m.mtl")
+    trunk, function = (f"{__name__}.{name}" for name in ("TinyTrunk", "_fraction_right"))
+    with pytest.raises(UnsafeModelFileError) as refused:
+        load(path)
+    assert refused.value.untrusted == [function, trunk]  # as the file names them
+    assert str(refused.value) == (
+        f"The file refers to {function}, which is not trusted; pass trusted=[{function!r}] "
+        f"to load() if you trust it. The file also refers to {trunk}, which is not trusted "
+        f"either: pass trusted=[{function!r}, {trunk!r}] to load() if you trust them all.")
+    with pytest.raises(UnsafeModelFileError) as refused:
+        load(path, trusted=[trunk])
+    assert refused.value.untrusted == [function]
+    assert "also" not in str(refused.value)
+    _same_outputs(clf, load(path, trusted=[trunk, function]), X)
+    # a skops member's types too, after the estimator's own names
+    base = IndependentTaskClassifier(CustomClassifier(), tasks=tasks).fit(X, Y)
+    tuner = sklearn_mtl.TaskThresholdTuner(base, metric=_fraction_right, cv=2)
+    path = save(tuner, tmp_path / "t.mtl")
+    with pytest.raises(UnsafeModelFileError) as refused:
+        load(path)
+    assert sorted(refused.value.untrusted) == sorted(
+        [function, f"{__name__}.CustomClassifier"])
+
+
+def test_a_scoring_callback_loads_with_only_its_scoring_function_trusted(tmp_path):
+    # EpochScoring's and BatchScoring's target_extractor defaults to skorch.utils.to_numpy,
+    # which load refused unless trusted named it too, though the user never set it
+    from skorch.callbacks import BatchScoring, EpochScoring
+
+    X, Y, tasks = car_data(n=20)
+    function = f"{__name__}._fraction_right"
+    clf = MultiTaskClassifier(
+        tasks=tasks, hidden_layer_sizes=(4,), max_epochs=1, random_state=0,
+        callbacks=[("right", EpochScoring(_fraction_right, name="right", on_train=True)),
+                   ("batch_right", BatchScoring(_fraction_right, name="b", on_train=True))],
+    ).fit(X, Y)
+    path = save(clf, tmp_path / "m.mtl")
+    with pytest.raises(UnsafeModelFileError) as refused:
+        load(path)
+    assert refused.value.untrusted == [function]  # the user's function, and no other
+    loaded = load(path, trusted=[function])
+    import skorch
+
+    assert [cb.target_extractor for _, cb in loaded.callbacks] == [skorch.utils.to_numpy] * 2
+    _same_outputs(clf, loaded, X)
+    # in a callback's parameters only
+    tree = json.loads(open_member(path, "estimator.json"))
+    tree["params"]["optimizer"] = {"$t": "callable", "v": "skorch.utils:to_numpy"}
+    _rewrite(path, "estimator.json", json.dumps(tree).encode())
+    with pytest.raises(UnsafeModelFileError, match=r"skorch\.utils\.to_numpy.*not trusted"):
+        load(path, trusted=[function])
+
+
+def test_another_build_of_the_same_torch_release_is_the_same_version(fitted, tmp_path):
+    # a model trained where torch is 2.x.y+cu121 (a GPU machine) and loaded where it is
+    # 2.x.y+cpu warned on every load that it may predict differently or fail
+    from sklearn_mtl import InconsistentVersionWarning
+
+    release = torch.__version__.partition("+")[0]
+    for written, warns in (("+cu121", False), ("", False), (".post1+cpu", True)):
+        path = save(fitted[2]["mtc"], tmp_path / "m.mtl")
+        manifest = json.loads(open_member(path, "manifest.json"))
+        manifest["written_with"]["torch"] = release + written
+        _rewrite(path, "manifest.json", json.dumps(manifest).encode())
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            load(path)
+        versions = [w for w in record if w.category is InconsistentVersionWarning]
+        assert len(versions) == warns, written
