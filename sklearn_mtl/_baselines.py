@@ -1398,8 +1398,8 @@ class TaskChainClassifier(_BaselineMethods):
             if not all_rows and _splits_by_position(cv):
                 cv = _splits_of_rows(cv, rows)
             part = self._cross_fitted(X_rows, codes, params, cv, split, n_classes, values,
-                                      f"{where}, cross-validated (cv={self.cv!r}) for the "
-                                      "later links' features")
+                                      f"{where.rstrip(',')}, cross-validated (cv={self.cv!r}) "
+                                      "for the later links' features")
             feats[rows] = part
         if missing.any():
             with _predicting(where):

@@ -1676,3 +1676,19 @@ def test_a_base_models_error_at_prediction_names_its_task(Est):
     gaps[3, 1] = np.nan
     with pytest.raises(ValueError, match=r"^Task 'y', label 'x': Input X contains NaN"):
         Est(lr()).fit(gaps, sets)
+
+
+def test_chain_names_a_cross_validated_label_link_without_a_stray_comma():
+    # A multilabel task's label link, cross-validated for the later links' features,
+    # was named "Task 'tags', label 'x',, cross-validated ..." in its fold warnings and
+    # errors (the label's name ends in a comma, for "... has no annotated sample").
+    from sklearn.model_selection import KFold
+
+    n = 24
+    X = np.random.RandomState(0).normal(size=(n, 2))
+    tags = [({"x"} if i < 2 else set()) | ({"y"} if i % 2 else set()) for i in range(n)]
+    Y = pd.DataFrame({"tags": tags, "b": ["u", "v"] * 12})
+    with pytest.warns(UserWarning, match=r"^Task 'tags', label 'x', cross-validated "
+                                         r"\(cv=KFold.*\) for the later links' features: "
+                                         r"training fold 0 holds a single class"):
+        TaskChainClassifier(lr(), cv=KFold(3), order=["tags", "b"]).fit(X, Y)

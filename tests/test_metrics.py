@@ -1748,3 +1748,42 @@ def test_mcnemar_test_names_the_predictions_it_refuses():
         mcnemar_test(Y, Y.assign(a=["x", "z", "x"]), Y,
                      schema=[Task("a", classes=["x", "y"])])
     assert mcnemar_test(Y, Y, Y.assign(a=["x", "x", "x"])) == (1, 0, 1.0)
+
+
+@pytest.mark.parametrize("classes, positive", [
+    ([False, True], {}),
+    ([0, 1], {}),
+    (["n", "y"], {"pos_label": "y"}),
+])
+def test_task_scorer_binary_metric_counts_gated_off_prediction_as_task_precision_does(
+        classes, positive):
+    # A binary task's prediction that switched its gate off, where the truth is the
+    # negative class, was read as the positive class: a false positive, so "precision"
+    # and "f1" fell, while task_precision_score reads it as no prediction of any class
+    # (it lowers recall, not precision). "matthews_corrcoef" still counts it wrong.
+    from sklearn_mtl import IndependentTaskClassifier
+
+    neg, pos = classes
+    X = np.array([[-3.0], [-2.0], [-1.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
+    elec = pd.Series([None, None, None, neg, neg, pos, pos, pos], dtype=object)
+    Y = pd.DataFrame({"car": ["no"] * 3 + ["yes"] * 5, "elec": elec})
+    tasks = [Task("car"), Task("elec", gate=("car", "yes"))]
+    model = IndependentTaskClassifier(LogisticRegression(C=100), tasks=tasks).fit(X, Y)
+    Xs = np.array([[-2.0], [1.0], [4.0], [5.0]])
+    Ys = pd.DataFrame({"car": ["yes"] * 4,
+                       "elec": pd.Series([neg, neg, pos, pos], dtype=object)})
+    predicted = model.predict(Xs)
+    assert pd.isna(predicted["elec"][0])  # gated off where the truth is negative
+    own = task_precision_score(Ys, predicted, task="elec", schema=model, average="macro")
+    assert float(own) == 1.0  # no class predicted wrongly
+    for name in ("precision", "recall", "f1", "jaccard"):
+        func = getattr(skm, f"{name}_score")
+        scorer = make_task_scorer(skm.make_scorer(func, **positive) if positive else name,
+                                  task="elec")
+        # as the rows predicted: the positive class predicted and true on both its rows
+        assert scorer(model, Xs, Ys) == 1.0, name
+    # the negative class's recall falls: its gated-off row is a false negative
+    negative = skm.make_scorer(skm.recall_score, pos_label=neg)
+    assert make_task_scorer(negative, task="elec")(model, Xs, Ys) == 0.5
+    assert make_task_scorer("matthews_corrcoef", task="elec")(model, Xs, Ys) == (
+        pytest.approx(skm.matthews_corrcoef([0, 0, 1, 1], [1, 0, 1, 1])))

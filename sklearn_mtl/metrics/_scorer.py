@@ -6,7 +6,14 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import get_scorer
+from sklearn.metrics import (
+    f1_score,
+    fbeta_score,
+    get_scorer,
+    jaccard_score,
+    precision_score,
+    recall_score,
+)
 from sklearn.metrics._scorer import _BaseScorer, _Scorer
 from sklearn.utils.metadata_routing import MetadataRequest
 from sklearn.utils.metaestimators import available_if
@@ -251,10 +258,16 @@ def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
             return classes[pcodes]
         if spec.kind == "binary":
             # a third value would make the column multiclass, which the binary metrics
-            # ("f1", make_scorer(f1_score, pos_label=...)) refuse, and bools have none:
-            # it is the class the truth is not, wrong either way
-            truth = codes[positions]
-            return classes[np.where(pcodes >= 0, pcodes, np.where(truth == 0, 1, 0))]
+            # ("f1", make_scorer(f1_score, pos_label=...)) refuse, and bools have none.
+            # For those, which score the positive class alone, it is the negative class:
+            # no prediction of the positive one, a false negative where the truth is
+            # positive and no false positive, as task_precision_score counts it. For
+            # the others ("matthews_corrcoef", "balanced_accuracy") it is the class the
+            # truth is not: wrong.
+            positive = _binary_positive(scorer, classes)
+            fill = (np.where(codes[positions] == 0, 1, 0) if positive is None
+                    else 1 - positive)
+            return classes[np.where(pcodes >= 0, pcodes, fill)]
         if classes.dtype.kind in "iuf":
             off = classes.min() - 1
         else:
@@ -284,6 +297,22 @@ def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
             f"{func}, pos_label={classes[-1]!r}{loss}, response_method="
             f"{scorer._response_method!r}), task={task!r})."
         ) from exc
+
+
+def _binary_positive(scorer, classes):
+    """The code (0 or 1) of the positive class where ``scorer``'s metric scores it alone
+    (scikit-learn's precision, recall, F-beta and Jaccard of ``average="binary"``, their
+    default), else None (a ``pos_label`` outside ``classes`` is left to scikit-learn's
+    error)."""
+    if getattr(scorer, "_score_func", None) not in (
+            f1_score, fbeta_score, precision_score, recall_score, jaccard_score):
+        return None
+    kwargs = scorer._kwargs
+    if kwargs.get("average", "binary") != "binary":
+        return None
+    found = [code for code, value in enumerate(classes.tolist())
+             if value == kwargs.get("pos_label", 1)]
+    return found[0] if len(found) == 1 else None
 
 
 def _regression_task_score(estimator, X, y_true, encoder, spec, scorer, metric, kwargs):
@@ -562,8 +591,11 @@ def make_task_scorer(metric, *, task):
         ``sample_weight`` cut to those samples. A prediction that switched the task's
         gate off, where the truth has a label, is a label outside the task's classes:
         wrong (for a binary task, the class the truth is not: the binary ``"f1"``
-        takes two classes). A class of ``Y`` the estimator never saw in training raises (its
-        ``predict_proba`` has no column for it). On a model fitted on a 0/1 indicator
+        takes two classes; for the binary ``"f1"``, ``"precision"``, ``"recall"`` and
+        ``"jaccard"``, which score the positive class alone, the negative class: it
+        lowers recall, not precision, as in :func:`task_precision_score`). A class of
+        ``Y`` the estimator never saw in training raises (its ``predict_proba`` has no
+        column for it). On a model fitted on a 0/1 indicator
         matrix, ``task="labels"`` scores the whole matrix as scikit-learn scores a
         ``MultiOutputClassifier``'s.
     task : str or int
