@@ -146,13 +146,20 @@ def check_thresholds(thresholds, schema):
 
 def _by_label(value, task, expected):
     """A multilabel task's thresholds given as a Series: in the classes' order where its
-    index holds the task's labels, by position where it is a default (range) index."""
+    index holds the task's labels, by position where it holds the positions 0, 1, ...
+    (a default range index, or one in another order)."""
     labels = _plain(list(value.index))
     if len(labels) == len(task.classes) and set(labels) == set(task.classes):
         by_label = dict(zip(labels, value.to_numpy(), strict=True))
         return np.array([by_label[label] for label in task.classes])
     if isinstance(value.index, pd.RangeIndex) and value.index.start == 0:
         return value.to_numpy()
+    if (all(isinstance(k, numbers.Integral) and not isinstance(k, bool) for k in labels)
+            and sorted(labels) == list(range(len(task.classes)))):
+        # positions that are no RangeIndex (index=[0, 1, 2], or a Series sorted by value),
+        # read by position label as a RangeIndex is (they were refused as "indexed by
+        # [0, 1, 2]"), where np.asarray had read them in their order
+        return value.to_numpy()[np.argsort(labels)]
     raise ValueError(
         f"The threshold of task {task.name!r} must be {expected}; got a Series indexed by "
         f"{_shown(labels)}. Index it by the task's labels (or by position from 0)."

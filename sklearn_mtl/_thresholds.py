@@ -97,7 +97,9 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         data passed to ``fit``, which should be held out from its training data. A fitted
         estimator in a :class:`~sklearn.frozen.FrozenEstimator` (scikit-learn's other way
         to pass one) is never refitted: whatever ``cv``, its predictions on all the data
-        passed to ``fit`` tune the thresholds (no fold or fraction is held out).
+        passed to ``fit`` tune the thresholds (no fold or fraction is held out), as they
+        do for a pipeline whose every step is one (or ``"passthrough"``). A pipeline with
+        other steps is tuned by ``cv``: each fold refits those steps.
     n_jobs : int, default=None
         Number of folds fitted in parallel with joblib.
     random_state : int, RandomState instance or None, default=None

@@ -855,3 +855,26 @@ def test_thresholds_set_by_hand_read_a_series_by_label_and_a_column_label_as_its
     tuner.thresholds_ = {"0": 0.5, 0: 1.0}
     with pytest.raises(ValueError, match=r"gives task '0' twice, as '0' and as 0"):
         tuner.predict(X)
+
+
+def test_a_series_of_thresholds_indexed_by_positions_that_are_no_range_index_is_read():
+    # pd.Series(t, index=[0, 1, 2]) (an Index, not a RangeIndex) was refused as "indexed
+    # by [0, 1, 2]. Index it ... (or by position from 0)", where np.asarray had read it;
+    # positions in another order (a Series sorted by value) are read by position label
+    from sklearn_mtl import TaskThresholdTuner
+
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]] * 5)
+    tags = [{"a", "c"}, {"b"}, {"a", "b", "c"}, set()] * 5
+    tuner = TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()), cv=2)
+    tuner.fit(X, pd.DataFrame({"tags": tags}))
+    proba = tuner.predict_proba(X[:4], task="tags")
+    expected = np.column_stack([proba[:, 0] > 0.0, proba[:, 1] > 0.5, proba[:, 2] > 1.0])
+    for value in (pd.Series([0.0, 0.5, 1.0], index=[0, 1, 2]),
+                  pd.Series([0.0, 0.5, 1.0], index=np.arange(3, dtype=np.int32)),
+                  pd.Series([0.0, 0.5, 1.0]).sort_values(ascending=False)):
+        tuner.thresholds_ = {"tags": value}
+        np.testing.assert_array_equal(tuner.predict_encoded(X[:4]).multilabel["tags"],
+                                      expected)
+    tuner.thresholds_ = {"tags": pd.Series([0.0, 0.5, 1.0], index=[1, 2, 3])}
+    with pytest.raises(ValueError, match=r"got a Series indexed by \[1, 2, 3\]"):
+        tuner.predict(X)
