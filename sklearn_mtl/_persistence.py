@@ -143,8 +143,10 @@ class InconsistentVersionWarning(UserWarning):
 
     :func:`load` warns once for each that differs: sklearn-mtl (within its release
     series: another series is refused), scikit-learn, and, for a file that holds a
-    network's weights, torch and skorch. Builds of one release, which differ in their
-    local version label only (torch ``2.5.1+cu121`` and ``2.5.1+cpu``), do not differ.
+    network's weights, torch and skorch. Builds of one final release, which differ in
+    their local version label only (torch ``2.5.1+cu121`` and ``2.5.1+cpu``), do not
+    differ; builds of a pre-release or development version do (torch ``2.6.0a0+git...``
+    built from source names its commit there).
     The model may then predict differently or fail; check its predictions, or refit it
     and save it again. To turn the warning into an error:
     ``warnings.simplefilter("error", InconsistentVersionWarning)``.
@@ -209,7 +211,8 @@ def save(estimator, path, *, include_optimizer=False):
         Where to write the archive (by convention ``*.mtl``). Written to a temporary file
         first and moved into place, so an interrupted save never leaves a half-written
         model at ``path``; a symbolic link is written through, as ``open(path, "wb")``
-        writes (the file it points to is replaced, the link stays). The file gets the
+        writes (the file it points to is replaced, the link stays); a device or a pipe
+        (``/dev/null``, a FIFO) is written as it is. The file gets the
         permissions that ``open(path, "wb")`` would give it: those of the file it
         replaces, else 0o666 less the umask (0o644 under the usual umask 022). A file
         object opened for writing bytes (``io.BytesIO()``, an upload stream) gets the
@@ -320,6 +323,12 @@ def save(estimator, path, *, include_optimizer=False):
     if os.path.exists(target) and not os.access(target, os.W_OK):
         # as open(path, "wb") would: the replace below would overwrite a read-only file
         raise PermissionError(f"Cannot save to {path!r}: the file is read-only.")
+    if os.path.exists(target) and not os.path.isfile(target):
+        # a device or a pipe (/dev/null, a FIFO, or a link to one) is written as it is, as
+        # open(path, "wb") writes it: the replace below put a plain file in its place
+        with open(target, "wb") as fh:
+            _write_archive(fh, manifest, members)
+        return path
     fd, tmp = _new_file(directory)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -1047,12 +1056,24 @@ def _warn_versions(manifest, current, path, data):
         # imported only where compared: a baseline's file loads without torch
         running = current if library == "sklearn-mtl" else importlib.import_module(
             {"scikit-learn": "sklearn"}.get(library, library)).__version__
-        # a local version label names a build of the same release (torch's "+cpu" and
-        # "+cu121": a model trained on a GPU machine, served on a CPU one)
-        if str(original).partition("+")[0] != running.partition("+")[0]:
+        if _build_of(str(original)) != _build_of(running):
             warnings.warn(InconsistentVersionWarning(
                 estimator_name=name, library=library, original_version=str(original),
                 current_version=running, path=path), stacklevel=3)
+
+
+#: A final release's version (``2.5.1``, ``1.4.0.post1``), as PEP 440 normalizes it.
+_FINAL_RELEASE = re.compile(r"\d+(\.\d+)*(\.post\d+)?")
+
+
+def _build_of(version):
+    """``version`` less its local version label where that names a build of a final
+    release (torch's ``2.5.1+cpu`` and ``2.5.1+cu121``: a model trained on a GPU machine,
+    served on a CPU one). A pre-release or development version keeps its label: there it
+    names the commit built (torch's ``2.6.0a0+git1a2b3c4`` from source, NVIDIA's
+    ``2.5.0a0+e000cf0ad9.nv24.10``), and two commits of one cycle share the rest."""
+    public, plus, _ = version.partition("+")
+    return public if plus and _FINAL_RELEASE.fullmatch(public) else version
 
 
 class _Reader:

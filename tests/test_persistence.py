@@ -1701,3 +1701,53 @@ def test_another_build_of_the_same_torch_release_is_the_same_version(fitted, tmp
             load(path)
         versions = [w for w in record if w.category is InconsistentVersionWarning]
         assert len(versions) == warns, written
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_save_to_a_pipe_or_a_link_to_one_writes_it_as_it_is(tmp_path):
+    # save replaced what path names with a new file: a link to /dev/null (a model
+    # discarded by a dry run) or to a FIFO put a plain file in the device's place, run
+    # as root, and failed with PermissionError otherwise (no temporary file in /dev).
+    # open(path, "wb") writes a device or a pipe as it is.
+    import stat
+    import threading
+
+    X, Y, tasks = car_data(n=20)
+    model = IndependentTaskClassifier(LogisticRegression(), tasks=tasks).fit(X, Y)
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    os.symlink("pipe", tmp_path / "link.mtl")
+    for path in (tmp_path / "link.mtl", pipe):
+        received = []
+        reader = threading.Thread(target=lambda into=received: into.append(pipe.read_bytes()),
+                                  daemon=True)
+        reader.start()
+        assert save(model, path) == str(path)
+        reader.join(timeout=30)
+        assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+        assert received and not reader.is_alive()
+        _same_outputs(model, load(io.BytesIO(received[0])), X)
+    assert (tmp_path / "link.mtl").is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.mtl", "pipe"]
+
+
+def test_another_source_build_of_a_torch_pre_release_is_another_version(
+        fitted, tmp_path, monkeypatch):
+    # torch built from source is 2.6.0a0+git<commit>, every commit of the cycle 2.6.0a0:
+    # the local label names the code there, not a build of one release (+cpu, +cu121),
+    # and two such builds months apart loaded each other's models without a warning
+    from sklearn_mtl import InconsistentVersionWarning
+
+    monkeypatch.setattr(torch, "__version__", "2.6.0a0+git1a2b3c4")
+    for written, warns in (("2.6.0a0+git9f8e7d6", True), ("2.6.0a0+git1a2b3c4", False),
+                           ("2.6.0a0", True)):
+        path = save(fitted[2]["mtc"], tmp_path / "m.mtl")
+        manifest = json.loads(open_member(path, "manifest.json"))
+        manifest["written_with"]["torch"] = written
+        _rewrite(path, "manifest.json", json.dumps(manifest).encode())
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            load(path)
+        torch_warnings = [w for w in record if w.category is InconsistentVersionWarning
+                          and w.message.library == "torch"]
+        assert len(torch_warnings) == warns, written
