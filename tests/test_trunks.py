@@ -1002,3 +1002,18 @@ def test_an_ensemble_trunk_of_one_member_or_one_int_layer_trains_as_given(head_h
     for bad in (0, -1, True, 2.0):
         with pytest.raises(ValueError, match=f"n_members must be a positive integer.*got {bad!r}"):
             EnsembleMLPTrunk(4, (8,), bad)
+
+
+def test_shared_heads_flatten_only_an_ensembles_member_axis():
+    # MultiHeadModule flattened any 3-D features into rows: a trunk of (batch, steps,
+    # width) features with heads of their own (fuse=False) got (batch * steps) rows back
+    # instead of one output per step, as before; an ensemble's member axis is flattened
+    from sklearn_mtl.neural import MultiHeadModule
+
+    x = torch.randn(5, 7, 4)
+    steps = MultiHeadModule(nn.Linear(4, 8), 8, [(2, ()), (3, ())], fuse=False)
+    assert [tuple(o.shape) for o in steps(x)] == [(5, 7, 2), (5, 7, 3)]
+    for k in (1, 3):
+        shared = MultiHeadModule(EnsembleMLPTrunk(4, 8, k), 8, [(2, (4,)), (3, ())],
+                                 member_heads=False)
+        assert [tuple(o.shape) for o in shared(x[:, 0])] == [(5 * k, 2), (5 * k, 3)]

@@ -80,8 +80,8 @@ class EnsembleMLPTrunk(nn.Module):
     ----------
     n_features : int
         Width of a flattened input sample.
-    hidden_layer_sizes : tuple of int
-        Widths of each member's hidden layers (at least one).
+    hidden_layer_sizes : tuple of int or int
+        Widths of each member's hidden layers (at least one); one int is one layer.
     n_members : int
         Number of members.
     activation : str, default="relu"

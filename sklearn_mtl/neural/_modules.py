@@ -71,8 +71,9 @@ class MLPTrunk(nn.Module):
     ----------
     n_features : int
         Width of a flattened input sample (inferred at fit).
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Widths of the hidden layers; the last one is the trunk's output width.
+    hidden_layer_sizes : tuple of int or int, default=(100,)
+        Widths of the hidden layers; the last one is the trunk's output width. One int
+        is one layer, as in scikit-learn's ``MLPClassifier``.
     activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
         Activation after each hidden layer.
     dropout : float, default=0.0
@@ -179,9 +180,10 @@ class MultiHeadModule(nn.Module):
 
     Notes
     -----
-    A trunk with an ``n_members`` attribute above 1 (an ensemble, e.g.
-    :class:`~sklearn_mtl.neural.EnsembleMLPTrunk`) returns features of shape (n_members,
-    batch, in_features); each member then gets its own heads: fused
+    A trunk with an ``n_members`` attribute above 1, or any
+    :class:`~sklearn_mtl.neural.EnsembleMLPTrunk` (one of a single member too), returns
+    features of shape (n_members, batch, in_features); each member then gets its own
+    heads: fused
     (:class:`~sklearn_mtl.neural.MemberLinearHeads`), or one module per task
     (:class:`~sklearn_mtl.neural.MemberHeads`) where a head has hidden layers or
     parameters of its own. The outputs stack the members' rows (n_members × batch) and
@@ -200,6 +202,7 @@ class MultiHeadModule(nn.Module):
         # an ensemble trunk's features have a member axis, also with one member (which
         # plain heads split along the batch: "split_with_sizes expects split_sizes...")
         stacked = self.n_members > 1 or isinstance(trunk, EnsembleMLPTrunk)
+        self._stacked = stacked  # shared heads (member_heads=False) read its rows
         if fuse and plain and stacked:
             from ._ensemble import MemberLinearHeads
 
@@ -223,7 +226,10 @@ class MultiHeadModule(nn.Module):
         z = self.trunk(x)
         if type(self.heads) is not nn.ModuleList:  # fused, or each member's own heads
             return self.heads(z)
-        if z.ndim == 3:  # the members' features, stacked (k × batch rows)
+        # the members' features, stacked (k × batch rows); only an ensemble's: another
+        # trunk's 3-D features (batch, steps, width) keep their shape, as before
+        # (a module pickled before ``_stacked`` existed reads n_members, as it did)
+        if getattr(self, "_stacked", self.n_members > 1):
             z = z.reshape(-1, z.shape[-1])
         return TaskOutputs(head(z) for head in self.heads)
 
