@@ -427,8 +427,10 @@ def _splitting_tasks(Y, tasks, gated_labels="raise"):
             rows = applies()
             shown = raw if rows is None else _rows(raw, rows)
             task = _shown_classes(task, shown, gated.get(task.name, ()))
-            # what the encoder infers, as it infers it with gated_labels="mask"
-            return _complete_task(task, raw, applies=rows)
+            # what the encoder infers, as it infers it with gated_labels="mask": the
+            # values that gates name among the classes, shown or not
+            return _complete_task(task, raw, gate_values=gated.get(task.name, ()),
+                                  applies=rows)
 
         completed = _complete_in_gate_order(reader.tasks, columns, complete)
     else:
@@ -555,8 +557,9 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
         if sizes is None:
             valid &= values <= 1
         bad = values[~valid]
-    else:
-        bad = values.ravel()
+    else:  # (an object array of some values that are not numbers: name the first)
+        flat = values.ravel()
+        bad = [v for v in flat if not _count_like(v, indicator=sizes is None)] or flat
     if len(bad):
         what = ("0/1 (or boolean) label indicators" if sizes is None else
                 "counts of each unit's samples with each label (non-negative integers)")
@@ -656,6 +659,20 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
     return out
 
 
+def _count_like(value, indicator):
+    """Whether ``value`` is an entry that :func:`iterative_stratification` takes: a
+    non-negative integral number (0 or 1 with ``indicator``), a bool; not a string, not
+    missing (``pd.NA``, ``None``, NaN)."""
+    if isinstance(value, (str, bytes)):
+        return False
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    return bool(np.isfinite(number) and number >= 0 and number.is_integer()
+                and (number <= 1 or not indicator))
+
+
 def _largest_first(units, sizes):
     """``units`` by decreasing size, ties in their order (samples keep theirs)."""
     return units[np.argsort(-sizes[units], kind="stable")]
@@ -725,7 +742,8 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
     as it is (missing labels masked), and the outputs are laid out on the classes of
     the whole ``Y``: a class a training fold did not show gets probability 0 there, as
     in scikit-learn (for ``predict_log_proba`` and ``decision_function`` the lowest
-    float, as there).
+    float, as there), with scikit-learn's ``RuntimeWarning`` ("Number of classes in
+    training fold ...") naming the task, the fold and the classes.
 
     Parameters
     ----------
@@ -921,10 +939,32 @@ def _lay_out(task, pieces, n, fill):
         return out
     out = np.full((n, len(task.classes)), fill, dtype=float)
     position = {_key(c): k for k, c in enumerate(task.classes)}
-    for test, classes, values in pieces:
+    for fold, (test, classes, values) in enumerate(pieces):
         columns = [position[_key(c)] for c in classes]
         out[np.ix_(test, columns)] = values
+        if len(columns) < len(task.classes):
+            _warn_lacking_classes(task, fold, columns, fill)
     return out
+
+
+def _warn_lacking_classes(task, fold, columns, fill):
+    """Warn, as scikit-learn's ``cross_val_predict`` warns (in its words, so that a filter
+    written for it matches), that a training fold lacked some of a task's classes, then
+    name the task, the fold and the classes whose columns got ``fill`` there."""
+    given = set(columns)
+    lacking = [c for k, c in enumerate(task.classes) if k not in given]
+    shown = ", ".join(repr(_key(c)) for c in lacking[:5])
+    more = f" and {len(lacking) - 5} more" if len(lacking) > 5 else ""
+    what = "labels" if task.kind == "multilabel" else "classes"
+    value = "0" if fill == 0 else "the lowest float"
+    warnings.warn(
+        f"Number of classes in training fold ({len(columns)}) does not match total number "
+        f"of classes ({len(task.classes)}). Results may not be appropriate for your use "
+        "case. To fix this, use a cross-validation technique resulting in properly "
+        f"stratified folds. Task {task.name!r}, training fold {fold}: the {what} it lacks "
+        f"({shown}{more}) get {value} in its test rows.",
+        RuntimeWarning,
+    )
 
 
 def _key(label):

@@ -1073,3 +1073,72 @@ def test_cross_val_predict_checks_sample_weight_on_every_sample():
                                          r"another order"):
         cross_val_predict(model, frame, Y[::-1], cv=splits,
                           params={"sample_weight": pd.Series(np.ones(40))})
+
+
+def test_masked_gate_naming_a_class_the_labels_lack_splits_as_the_encoder_reads_it():
+    # gated_labels="mask": a gate value of the parent that no row shows ('maybe', a rare
+    # value an outer training fold lacks) is a class of the parent, as the encoder reads
+    # it (before: "Task 'color' is gated on 'car' = 'maybe', which is not among 'car''s
+    # classes", where the encoder and the estimators read Y)
+    from sklearn_mtl import StructuredLabelEncoder, Task
+
+    Y = pd.DataFrame({"car": ["yes", "no", "yes", "no", "yes", "no"],
+                      "color": ["red", "blue", "blue", None, "red", "blue"]})
+    tasks = [Task("car"), Task("color", gate=("car", ["yes", "maybe"]))]
+    encoded = StructuredLabelEncoder(tasks=tasks, gated_labels="mask").fit_transform(Y)
+    assert encoded.schema["car"].classes == ["maybe", "no", "yes"]
+    expected = np.column_stack(
+        [encoded.codes[:, j] == k for j, task in enumerate(encoded.schema)
+         for k in range(len(task.classes))])
+    np.testing.assert_array_equal(label_indicators(Y, tasks=tasks, gated_labels="mask"),
+                                  expected)
+    cv = MultiTaskStratifiedKFold(2, tasks=tasks, gated_labels="mask")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # one masked-in 'blue' left
+        tests = [test for _, test in cv.split(np.zeros((6, 1)), Y)]
+    np.testing.assert_array_equal(np.sort(np.concatenate(tests)), np.arange(6))
+    assert [len(test) for test in tests] == [3, 3]
+
+
+def test_cross_val_predict_warns_as_scikit_learn_of_a_class_a_training_fold_lacks():
+    # scikit-learn's RuntimeWarning, word for word, then the task, the fold and the
+    # classes laid out as 0 (before: the columns were filled without a word)
+    from sklearn.model_selection import cross_val_predict as sk_cross_val_predict
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 2))
+    Y = pd.DataFrame({"t": ["c"] * 3 + ["a", "b"] * 13 + ["a"], "u": ["x", "y"] * 15})
+    splits = [(np.arange(10, 30), np.arange(10)), (np.arange(10), np.arange(10, 30))]
+    with pytest.warns(RuntimeWarning) as caught:
+        sk_cross_val_predict(LogisticRegression(), X, Y["t"], cv=splits,
+                             method="predict_proba")
+    (expected,) = [str(w.message) for w in caught]
+    model = IndependentTaskClassifier(LogisticRegression())
+    for method, value in (("predict_proba", "0"), ("predict_log_proba", "the lowest float")):
+        with pytest.warns(RuntimeWarning) as caught:
+            cross_val_predict(model, X, Y, cv=splits, method=method)
+        assert [str(w.message) for w in caught] == [
+            expected + f". Task 't', training fold 0: the classes it lacks ('c') get {value} "
+            "in its test rows."]
+    with warnings.catch_warnings():  # every training fold with every class: silent
+        warnings.simplefilter("error")
+        cross_val_predict(model, X, Y, cv=KFold(2, shuffle=True, random_state=0),
+                          method="predict_proba")
+
+
+def test_iterative_stratification_names_the_value_it_refuses_in_an_object_array():
+    # a nullable boolean frame with <NA>, a stray string: the first value it cannot take
+    # (before: the first value of all, "got True", which it takes)
+    nullable = pd.DataFrame({"a": pd.array([True, False, None, True], dtype="boolean"),
+                             "b": pd.array([True] * 4, dtype="boolean")})
+    with pytest.raises(ValueError, match="without missing values .*; got <NA> in an array "
+                                         "of dtype object"):
+        iterative_stratification(nullable, 2)
+    mixed = np.array([[True, "x"]] * 3, dtype=object)
+    with pytest.raises(ValueError, match="got 'x' in an array of dtype object"):
+        iterative_stratification(mixed, 2)
+    with pytest.raises(ValueError, match=r"counts of each unit's samples .*; got <NA>"):
+        iterative_stratification(np.array([[3, pd.NA]] * 2, dtype=object), 2, sizes=[3, 3])
+    np.testing.assert_array_equal(iterative_stratification(nullable.fillna(False), 2),
+                                  iterative_stratification(nullable.fillna(False).to_numpy(
+                                      dtype=bool), 2))
