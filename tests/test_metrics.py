@@ -1680,6 +1680,19 @@ def test_cooccurrence_takes_sample_weight_as_repeated_samples():
         cooccurrence_matrix(Y, sample_weight=[1, 2])
 
 
+def _gated_binary_model(neg, pos):
+    """A model of a binary task "elec" gated on car = "yes", and four rows to score on,
+    the first predicted gated off (car "no")."""
+    from sklearn_mtl import IndependentTaskClassifier
+
+    X = np.array([[-3.0], [-2.0], [-1.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
+    elec = pd.Series([None, None, None, neg, neg, pos, pos, pos], dtype=object)
+    Y = pd.DataFrame({"car": ["no"] * 3 + ["yes"] * 5, "elec": elec})
+    tasks = [Task("car"), Task("elec", gate=("car", "yes"))]
+    model = IndependentTaskClassifier(LogisticRegression(C=100), tasks=tasks).fit(X, Y)
+    return model, np.array([[-2.0], [1.0], [4.0], [5.0]])
+
+
 @pytest.mark.parametrize("classes, metric", [
     ([False, True], "f1"),
     ([0, 1], "f1"),
@@ -1691,15 +1704,8 @@ def test_task_scorer_binary_metric_reads_gated_off_prediction_as_the_other_class
     # was a third value: scikit-learn's binary "f1" (and make_scorer(f1_score,
     # pos_label=...)) raised "Target is multiclass but average='binary'", and on bools
     # every predict-based scorer raised a TypeError. It is the class the truth is not.
-    from sklearn_mtl import IndependentTaskClassifier
-
     neg, pos = classes
-    X = np.array([[-3.0], [-2.0], [-1.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
-    elec = pd.Series([None, None, None, neg, neg, pos, pos, pos], dtype=object)
-    Y = pd.DataFrame({"car": ["no"] * 3 + ["yes"] * 5, "elec": elec})
-    tasks = [Task("car"), Task("elec", gate=("car", "yes"))]
-    model = IndependentTaskClassifier(LogisticRegression(C=100), tasks=tasks).fit(X, Y)
-    Xs = np.array([[-2.0], [1.0], [4.0], [5.0]])
+    model, Xs = _gated_binary_model(neg, pos)
     Ys = pd.DataFrame({"car": ["yes"] * 4,
                        "elec": pd.Series([pos, neg, pos, pos], dtype=object)})
     predicted = model.predict(Xs)
@@ -1761,15 +1767,8 @@ def test_task_scorer_binary_metric_counts_gated_off_prediction_as_task_precision
     # negative class, was read as the positive class: a false positive, so "precision"
     # and "f1" fell, while task_precision_score reads it as no prediction of any class
     # (it lowers recall, not precision). "matthews_corrcoef" still counts it wrong.
-    from sklearn_mtl import IndependentTaskClassifier
-
     neg, pos = classes
-    X = np.array([[-3.0], [-2.0], [-1.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
-    elec = pd.Series([None, None, None, neg, neg, pos, pos, pos], dtype=object)
-    Y = pd.DataFrame({"car": ["no"] * 3 + ["yes"] * 5, "elec": elec})
-    tasks = [Task("car"), Task("elec", gate=("car", "yes"))]
-    model = IndependentTaskClassifier(LogisticRegression(C=100), tasks=tasks).fit(X, Y)
-    Xs = np.array([[-2.0], [1.0], [4.0], [5.0]])
+    model, Xs = _gated_binary_model(neg, pos)
     Ys = pd.DataFrame({"car": ["yes"] * 4,
                        "elec": pd.Series([neg, neg, pos, pos], dtype=object)})
     predicted = model.predict(Xs)
