@@ -558,8 +558,18 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
             valid &= values <= 1
         bad = values[~valid]
     else:  # (an object array of some values that are not numbers: name the first)
-        flat = values.ravel()
-        bad = [v for v in flat if not _count_like(v, indicator=sizes is None)] or flat
+        flat, bad = values.ravel(), values.ravel()
+        for start in range(0, len(flat), 1 << 16):  # blocks of numbers screened at C speed
+            block = flat[start:start + (1 << 16)]
+            try:
+                numbers = block.astype(float)
+                if (np.isfinite(numbers) & (numbers >= 0) & (numbers == np.round(numbers))
+                        & ((numbers <= 1) | (sizes is not None))).all():
+                    continue
+            except (TypeError, ValueError):
+                pass
+            bad = [v for v in block if not _count_like(v, indicator=sizes is None)] or bad
+            break
     if len(bad):
         what = ("0/1 (or boolean) label indicators" if sizes is None else
                 "counts of each unit's samples with each label (non-negative integers)")
@@ -743,7 +753,9 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
     the whole ``Y``: a class a training fold did not show gets probability 0 there, as
     in scikit-learn (for ``predict_log_proba`` and ``decision_function`` the lowest
     float, as there), with scikit-learn's ``RuntimeWarning`` ("Number of classes in
-    training fold ...") naming the task, the fold and the classes.
+    training fold ...") naming the task, the fold and the classes (a class that every
+    fold model has, declared in ``Task(classes=...)`` or a categorical column's
+    categories, gets what the model gives, without it).
 
     Parameters
     ----------
@@ -887,11 +899,14 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
     fill = 0.0 if method == "predict_proba" else np.finfo(np.float64).min
     single = not isinstance(results[0][0], list)
     # decision_function of binary tasks: one (n_samples, n_tasks) array, a task a column
-    stacked = not single and not isinstance(results[0][1], list)
+    # (read fold by fold: a fold whose tasks all show two classes gives one array where
+    # another gives a list, and then a task's laying out names the fold it cannot lay out)
+    stacked = not single and not any(isinstance(out, list) for _, out in results)
     outputs = []
     for j, task in enumerate(schema):
         pieces = [(test, _task_entry(classes, single, j),
-                   np.asarray(out)[:, j] if stacked else _task_entry(out, single, j))
+                   _task_entry(out, single, j) if single or isinstance(out, list)
+                   else np.asarray(out)[:, j])
                   for (_, test), (classes, out) in zip(splits, results)]
         outputs.append(_lay_out(task, pieces, n, fill))
     if stacked:

@@ -1142,3 +1142,29 @@ def test_iterative_stratification_names_the_value_it_refuses_in_an_object_array(
     np.testing.assert_array_equal(iterative_stratification(nullable.fillna(False), 2),
                                   iterative_stratification(nullable.fillna(False).to_numpy(
                                       dtype=bool), 2))
+
+
+def test_cross_val_predict_decision_function_names_a_fold_of_two_classes_before_others():
+    # the first fold shows two classes of each task (its decision_function one array), the
+    # second three of 't' (a list): the task is named (before: numpy's "inhomogeneous shape")
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 2))
+    Y = pd.DataFrame({"t": ["c"] * 3 + ["a", "b"] * 13 + ["a"], "u": ["x", "y"] * 15})
+    splits = [(np.arange(10, 30), np.arange(10)), (np.arange(10), np.arange(10, 30))]
+    with pytest.raises(ValueError, match="Task 't': a training fold shows 2 of the task's 3"):
+        cross_val_predict(IndependentTaskClassifier(LogisticRegression()), X, Y, cv=splits,
+                          method="decision_function")
+
+
+def test_iterative_stratification_finds_a_late_refused_value_in_a_large_object_array():
+    # the refused value is looked for a block of 65,536 entries at a time (a Python-level
+    # pass over every entry took seconds on millions): one in a later block, or a number
+    # it refuses among valid blocks, is named as one in the first block is
+    labels = np.ones((40_000, 2), dtype=object)  # two blocks
+    labels[-1, -1] = pd.NA
+    with pytest.raises(ValueError, match="got <NA> in an array of dtype object"):
+        iterative_stratification(labels, 2)
+    labels[-1, -1] = 2  # a number it refuses among valid blocks is named too
+    labels[0, 0] = "x"
+    with pytest.raises(ValueError, match="got 'x' in an array"):
+        iterative_stratification(labels, 2)
