@@ -63,6 +63,14 @@ PAIR_AGREEMENT = 0.99
 #: integers (pixels) stays quick to check.
 PAIR_BUDGET = 20_000_000
 
+#: A column of numbers holds a regression task's values rounded (the price in whole dollars,
+#: or in thousands to one decimal), or the values are the column's rounded, where the two
+#: correlate to within this of +-1 and each row lies within ``ROUNDED_SLACK`` steps of the
+#: rounded one's grid from the line through the two: a rounding's error is at most half a
+#: step, and the line fitted to rows strays a little from the one rounded.
+ROUNDED_CORRELATION = 1e-3
+ROUNDED_SLACK = 0.75
+
 #: A column holds a task's labels only where one of its values stands for each class on
 #: the rows labelled for it: looked at first on this many of them, all tasks at once, so
 #: that a column of measurements (every value its own), or one of another task's labels,
@@ -404,13 +412,46 @@ def label_columns(X, labels):
     return found
 
 
+def _step(values):
+    """The step of the grid ``values`` are on, as a column rounded to a number of decimals
+    (or to tens, hundreds, ...) is: the largest power of ten of which each value is a
+    whole multiple, up to float error; 0 where there is none (measurements)."""
+    for step in 10.0 ** np.arange(6, -7, -1):
+        scaled = values / step
+        if np.abs(scaled).max() > 1e9:
+            break  # beyond float64's precision for whole numbers
+        if np.abs(scaled - np.round(scaled)).max() <= 1e-6:
+            return float(step)
+    return 0.0
+
+
+def _rounded(u, v):
+    """Whether ``u`` is ``v`` scaled, shifted and rounded, or ``v`` is ``u`` so: the rounded
+    one's values are on a grid (see :func:`_step`), and each row is within
+    ``ROUNDED_SLACK`` steps of the line through the two (a noisy measurement strays
+    further, a continuous one is on no grid)."""
+    for rounded, exact in ((u, v), (v, u)):
+        step = _step(rounded)
+        if step > 0:
+            slope, intercept = np.polyfit(exact, rounded, 1)
+            if np.abs(rounded - (slope * exact + intercept)).max() <= ROUNDED_SLACK * step:
+                return True
+    return False
+
+
 def _correlated(x, y):
     """For each column of ``x`` and each column of ``y`` (rows with values of both, no
     gap), whether the one is the other scaled and shifted (a correlation of +-1, up to
-    rounding): an array of shape (x's columns, y's columns)."""
+    float error), or so and rounded (the price in whole dollars: see :func:`_rounded`):
+    an array of shape (x's columns, y's columns)."""
     a, b = x - x.mean(axis=0), y - y.mean(axis=0)
     scale = np.sqrt(np.outer((a * a).sum(axis=0), (b * b).sum(axis=0)))
-    return (scale > 0) & (np.abs(a.T @ b) >= (1 - 1e-9) * scale)
+    product = np.abs(a.T @ b)
+    found = (scale > 0) & (product >= (1 - 1e-9) * scale)
+    close = (scale > 0) & ~found & (product >= (1 - ROUNDED_CORRELATION) * scale)
+    for i, k in zip(*np.nonzero(close)):
+        found[i, k] = _rounded(x[:, i], y[:, k])
+    return found
 
 
 def _varied(y):

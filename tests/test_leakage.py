@@ -470,3 +470,31 @@ def test_the_label_check_tabulates_a_column_only_against_labels_it_may_hold(monk
     (message,) = [str(w.message) for w in caught]
     assert message.startswith("The column 7 of X holds the labels of 'tags[3]'")
     assert len(calls) == 1  # column 7 against label 3, nothing else
+
+
+def test_a_regression_target_left_in_x_rounded_is_found():
+    # The price in whole dollars, or in thousands to two decimals, next to the price to
+    # predict went unremarked: only a correlation of +-1 up to float error counted. A
+    # rounded copy is on a grid of decimals and within half a step of the line through
+    # the two; a measurement near the price, rounded or not, is not.
+    from sklearn_mtl import Task
+    from sklearn_mtl._leakage import quantity_columns
+
+    rng = np.random.RandomState(0)
+    price = rng.gamma(2.0, 100.0, 40)
+    X = pd.DataFrame({"dollars": price.round(), "price_k": (price / 1000).round(2),
+                      "near": price + rng.normal(size=40),
+                      "near_rounded": (price + rng.normal(size=40)).round(),
+                      "count": rng.poisson(5, 40)})
+    Y = pd.DataFrame({"price": price})
+    assert quantity_columns(X, Y) == [("dollars", ["price"]), ("price_k", ["price"])]
+    # the task's values rounded, the column exact: a copy too
+    assert quantity_columns(pd.DataFrame({"exact": price}),
+                            pd.DataFrame({"price": price.round()})) == [("exact", ["price"])]
+    encoded = StructuredLabelEncoder(tasks=[Task("price", kind="regression")]).fit_transform(Y)
+    with pytest.warns(LeakageWarning, match="The column 'dollars' of X holds the values of "
+                      "'price', as they are or scaled and shifted"):
+        warn_leaky_columns(X[["dollars", "near"]], encoded)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LeakageWarning)
+        warn_leaky_columns(X[["near", "near_rounded", "count"]], encoded)
