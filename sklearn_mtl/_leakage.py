@@ -415,8 +415,14 @@ def label_columns(X, labels):
 def _step(values):
     """The step of the grid ``values`` are on, as a column rounded to a number of decimals
     (or to tens, hundreds, ...) is: the largest power of ten of which each value is a
-    whole multiple, up to float error; 0 where there is none (measurements)."""
-    for step in 10.0 ** np.arange(6, -7, -1):
+    whole multiple, up to float error; 0 where there is none (measurements). A step
+    beyond the values' range is none: each value of a column within one step (rates
+    between 0 and 1, a million and a few) is within float error of one multiple of it."""
+    spread = np.ptp(values) if len(values) else 0.0
+    if not spread > 0 or not np.isfinite(spread):
+        return 0.0
+    top = np.floor(np.log10(spread))
+    for step in 10.0 ** np.arange(top, top - 13, -1):
         scaled = values / step
         if np.abs(scaled).max() > 1e9:
             break  # beyond float64's precision for whole numbers
@@ -429,11 +435,17 @@ def _rounded(u, v):
     """Whether ``u`` is ``v`` scaled, shifted and rounded, or ``v`` is ``u`` so: the rounded
     one's values are on a grid (see :func:`_step`), and each row is within
     ``ROUNDED_SLACK`` steps of the line through the two (a noisy measurement strays
-    further, a continuous one is on no grid)."""
+    further, a continuous one is on no grid). Where the exact one is on a grid that the
+    line maps onto whole steps of the rounded one's (years and years), rounding changes
+    nothing: rows that stray from the line are no copy (a year of sale a model year or
+    one after)."""
     for rounded, exact in ((u, v), (v, u)):
         step = _step(rounded)
         if step > 0:
             slope, intercept = np.polyfit(exact, rounded, 1)
+            ratio = abs(slope) * _step(exact) / step
+            if ratio >= 0.5 and abs(ratio - np.round(ratio)) <= 0.01:
+                continue
             if np.abs(rounded - (slope * exact + intercept)).max() <= ROUNDED_SLACK * step:
                 return True
     return False

@@ -498,3 +498,29 @@ def test_a_regression_target_left_in_x_rounded_is_found():
     with warnings.catch_warnings():
         warnings.simplefilter("error", LeakageWarning)
         warn_leaky_columns(X[["near", "near_rounded", "count"]], encoded)
+
+
+def test_a_near_copy_of_small_values_or_of_whole_years_is_no_rounded_copy():
+    # Values all within one power of ten (rates between 0 and 1, a million and a
+    # fraction) were each "a whole multiple" of 1e6 up to float error, so any column
+    # correlating to within 1e-3 was taken for a rounded copy; and a column of years
+    # one after the task's on some rows (a year of sale next to the model year) was
+    # within the slack of the line, though rounding a whole year changes nothing.
+    from sklearn_mtl._leakage import quantity_columns
+
+    rng = np.random.RandomState(0)
+    rate = rng.uniform(0, 1, 200)
+    lab = rate + rng.normal(0, 0.005, 200)  # a second lab's estimate
+    assert quantity_columns(pd.DataFrame({"lab": lab}), pd.DataFrame({"rate": rate})) == []
+    assert quantity_columns(pd.DataFrame({"lab": lab + 1e6}),
+                            pd.DataFrame({"rate": rate + 1e6})) == []
+    year = rng.randint(1950, 2020, 300)
+    sale = pd.DataFrame({"sale": year + rng.randint(0, 2, 300)})
+    assert quantity_columns(sale, pd.DataFrame({"year": year})) == []
+    # rounded copies are still found, at any magnitude
+    price = rng.gamma(2.0, 100.0, 200)
+    for scale in (1e-9, 1e-3, 1e9):
+        X = pd.DataFrame({"rounded": price.round() * scale,
+                          "near": (price + rng.normal(size=200)) * scale})
+        assert quantity_columns(X, pd.DataFrame({"price": price * scale})) == [
+            ("rounded", ["price"])]
