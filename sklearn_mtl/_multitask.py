@@ -94,7 +94,13 @@ from .neural._ensemble import (
     n_members,
     pooled_probabilities,
 )
-from .neural._lookup import fit_lookup, float32_tells_apart, row_keys, table_columns
+from .neural._lookup import (
+    fit_lookup,
+    float32_tells_apart,
+    row_keys,
+    spelled_as_fitted,
+    table_columns,
+)
 from .neural._losses import MultiTaskLoss
 from .neural._modules import (
     ACTIVATIONS,
@@ -3195,6 +3201,8 @@ class _QueryKeys:
             columns = table_columns(rows, self.numeric)
             if columns is None:
                 return None
+            if isinstance(X, _TableRows):  # categories as the preprocessing reads them
+                columns = spelled_as_fitted(columns, rows, X.preprocessor, self.numeric)
             self.keys = row_keys(columns)
         return self.keys[start - self.start : stop - self.start]
 

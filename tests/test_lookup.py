@@ -341,3 +341,24 @@ def test_numbers_in_object_columns_are_looked_up_as_numbers(repeated_fits):
     np.testing.assert_array_equal(fitted._lookup.keys, looked._lookup.keys)
     for a, b in zip(fitted.predict_proba(rows), looked.predict_proba(rows)):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_categories_written_otherwise_read_their_repeats():
+    """The preprocessing reads a one-hot encoded column's value written otherwise than in
+    training with its training spelling (a bool column's "true", a category of integer
+    codes given as floats); the lookup compared their text, and such a row, which the
+    network reads as a training row, read no repeat."""
+    X, Y, rows, labels = repeated_table(n_rows=20)
+
+    def typed(T):
+        return T.assign(flag=T["a"] > 20, code=pd.Categorical((T["c"] % 3).astype(int)))
+
+    est = small_net().fit(typed(X), Y)
+    assert est.lookup_tasks_.all()
+    queries = typed(rows)
+    expected = est.predict_proba(queries)
+    written = queries.assign(flag=queries["flag"].map({True: "true", False: "false"}),
+                             code=queries["code"].astype(float))
+    for a, b in zip(est.predict_proba(written), expected):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert (est.predict(written) == labels).all(axis=None)

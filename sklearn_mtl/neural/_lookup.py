@@ -24,9 +24,12 @@ Rows are compared as the ONNX graph reads them: numeric values as float32 (so ``
 ``1.0`` are the same value, ``-0.0`` and ``0.0`` too; in whatever dtype they come, an
 object column of numbers included, as the preprocessing reads them), dates and durations
 as days (the same instant in any time zone, or read from a CSV file's text, is the same
-value), other columns by value. A table with a numeric column whose distinct values float32 cannot
-tell apart (epoch seconds, large ids: 1_700_000_001 reads as 1_700_000_000) reads no
-lookup (:func:`float32_tells_apart`): its rows would be taken for repeats of others.
+value), other columns by value (a one-hot encoded column's value written otherwise
+than in training, ``2.0`` for a category ``2`` or ``"true"`` for ``True``, as the
+preprocessing reads it: :func:`spelled_as_fitted`). A table with a numeric column
+whose distinct values float32 cannot tell apart (epoch seconds, large ids: 1_700_000_001
+reads as 1_700_000_000) reads no lookup (:func:`float32_tells_apart`): its rows would be
+taken for repeats of others.
 """
 
 from __future__ import annotations
@@ -36,7 +39,13 @@ import pandas as pd
 import torch
 
 from ._ensemble import BLENDABLE
-from ._preprocessing import _dates_of_objects, _value_kind, as_days, is_time
+from ._preprocessing import (
+    _categorical_block,
+    _dates_of_objects,
+    _value_kind,
+    as_days,
+    is_time,
+)
 
 #: Hash of a missing value in a non-numeric column (any fixed 64-bit number would do).
 _MISSING = np.uint64(0x9E3779B97F4A7C15)
@@ -86,6 +95,47 @@ def table_columns(X, numeric=None):
         values = X.astype(np.float32)
         return [values[:, j] for j in range(X.shape[1])]
     return [np.asarray(X[:, j], dtype=object) for j in range(X.shape[1])]
+
+
+def spelled_as_fitted(columns, X, preprocessor, numeric):
+    """``columns`` (:func:`table_columns` of the DataFrame ``X`` at prediction) with the
+    columns that ``preprocessor`` (the default preprocessing) one-hot encodes read as it
+    reads them: a value written otherwise than in training takes its training spelling
+    (a category of integer codes given as floats, ``2.0`` for ``2``; a bool column given
+    as text, ``"true"``), so that a row the network reads as a training row's repeats it.
+    ``numeric`` (:attr:`Lookup.numeric`) says which columns training compared as numbers
+    (a bool column: its spellings read as 1 and 0); ``columns`` as they are where it is
+    not recorded, or ``preprocessor`` has no such columns."""
+    cats = getattr(preprocessor, "categorical_columns_", ())
+    one_hot = getattr(preprocessor, "one_hot_", None)
+    if (one_hot is None or not len(cats) or not isinstance(X, pd.DataFrame)
+            or numeric is None or isinstance(numeric, str) or len(columns) != X.shape[1]):
+        return columns
+    spelled = _categorical_block(X, cats, one_hot.categories_,
+                                 getattr(preprocessor, "_text_categories", None))
+    columns = list(columns)
+    for i, j in enumerate(cats):
+        gaps = pd.isna(X.iloc[:, j]).to_numpy()
+        if not numeric[j]:
+            columns[j] = np.where(gaps, None, spelled[:, i]).astype(object)
+        elif columns[j].dtype == object:  # a bool column's text: as 1 and 0
+            values = [_spelled_number(v) for v in spelled[~gaps, i]]
+            if all(v is not None for v in values):
+                read = np.full(len(gaps), np.nan, dtype=np.float32)
+                read[~gaps] = values
+                columns[j] = read
+    return columns
+
+
+def _spelled_number(text):
+    """A category's training spelling (``"True"``, ``"2"``) as the number that a numeric
+    column's (a bool column's) value reads as; ``None`` for other text."""
+    if text in ("True", "False"):
+        return float(text == "True")
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _frame_column(column, numeric):
@@ -214,8 +264,11 @@ def _repeats(inverse, n_distinct, truth, folds, n_classes, weight):
     k = int(folds.max()) + 2  # folds -1 .. k - 2
     total = np.zeros((n_distinct, n_classes))
     np.add.at(total, (inverse[labelled], truth[labelled]), weight[labelled])
-    own = np.zeros((n_distinct * k, n_classes))
-    cell = inverse * k + folds + 1
+    # a distinct row's samples of one fold, numbered among the cells that occur (at most
+    # n): a row by (distinct row, fold) pair took n_distinct * (k + 1) rows of classes,
+    # gigabytes on a table of many distinct rows and classes
+    _, cell = np.unique(inverse * k + folds + 1, return_inverse=True)
+    own = np.zeros((int(cell.max()) + 1 if len(cell) else 0, n_classes))
     np.add.at(own, (cell[labelled], truth[labelled]), weight[labelled])
     held = folds >= 0
     return total, total[inverse] - np.where(held[:, None], own[cell], 0.0)
