@@ -165,6 +165,21 @@ class ParquetShards:
                 "e.g. the output of predict_shards, out of the data's folder."
             )
 
+    def _read(self, fragment, columns, batch_size=None):
+        """``columns`` of ``fragment`` as a table (as record batches of ``batch_size``
+        rows where given), each column in the file's own type, and a hive-partitioned
+        dataset's key columns (they live in the folder names, not the file: pyarrow
+        fills them only where the schema read with names them) in the dataset's."""
+        import pyarrow as pa
+
+        own = fragment.physical_schema
+        keys = [c for c in columns if c not in own.names]
+        schema = (pa.schema(list(own) + [self.dataset.schema.field(c) for c in keys])
+                  if keys else None)
+        if batch_size is None:
+            return fragment.to_table(columns=columns, schema=schema)
+        return fragment.to_batches(columns=columns, schema=schema, batch_size=batch_size)
+
     def places(self):
         """``(first row in the input, file, first row in the file)`` of every row group of
         :meth:`units`: where a bad value's row is, counted from 0 in the input (the files
@@ -204,7 +219,7 @@ class ParquetShards:
             if total >= n:
                 break
             try:
-                parts.append(_features(units[i][0].to_table(columns=self.features),
+                parts.append(_features(self._read(units[i][0], self.features),
                                        self.features))
             except RowError as exc:  # numbered in the row group
                 raise _in_input(exc, *self.places()[i]) from None
@@ -267,7 +282,7 @@ class ParquetShards:
         def row_groups():  # this process's share, around and around
             while True:
                 for i in shares[rank]:
-                    table = units[i][0].to_table(columns=columns)
+                    table = self._read(units[i][0], columns)
                     try:
                         X = _features(table, self.features)
                         X = torch.from_numpy(
@@ -572,7 +587,7 @@ def predict_shards(estimator, shards, output, *, keep=None):
 
     Parameters
     ----------
-    estimator : fitted sklearn-mtl estimator
+    estimator : fitted sklearn-mtl estimator, or a Pipeline ending in one
         Its ``predict`` takes a DataFrame of the feature columns.
     shards : ParquetShards
         The data (its ``targets`` are not read).
@@ -602,6 +617,7 @@ def predict_shards(estimator, shards, output, *, keep=None):
             f"written under its name (the tasks are {names}); each output column needs "
             "its own name."
         )
+    _check_not_an_input(shards, output)
     os.makedirs(output, exist_ok=True)
     rank, world_size = _world()
     # the kept columns' types over every file, not the first file's alone (where a
@@ -621,7 +637,7 @@ def predict_shards(estimator, shards, output, *, keep=None):
         source, in_file = getattr(fragment, "path", None), 0
         shards._check_columns(fragment, columns)
         with pq.ParquetWriter(path, schema) as writer:
-            for batch in fragment.to_batches(columns=columns, batch_size=shards.batch_rows):
+            for batch in shards._read(fragment, columns, batch_size=shards.batch_rows):
                 if batch.num_rows == 0:
                     continue
                 frame = batch.to_pandas()
@@ -647,14 +663,57 @@ def predict_shards(estimator, shards, output, *, keep=None):
     return written
 
 
+def _check_not_an_input(shards, output):
+    """Refuse an ``output`` folder where a prediction file would replace an input file
+    (``part-00000.parquet`` in the data's own folder): the writer empties the file
+    before it is read, and the data are lost. Checked for every file, before any is
+    written (under ``torchrun`` another process may read the file this one writes)."""
+    import pyarrow.fs as pafs
+
+    if not isinstance(shards.dataset.filesystem, pafs.LocalFileSystem):
+        return  # the predictions go to local files; remote inputs cannot be among them
+    inputs = {os.path.realpath(f.path): f.path for f in shards.files
+              if getattr(f, "path", None)}
+    for i in range(shards.n_files):
+        path = os.path.join(output, f"part-{i:05d}.parquet")
+        if os.path.realpath(path) in inputs:
+            raise ValueError(
+                f"predict_shards would write the predictions of file {i} to {path!r}, "
+                f"which is the input file {inputs[os.path.realpath(path)]!r}: it would be "
+                "overwritten before it is read. Pass an output folder outside the data's "
+                "folder."
+            )
+
+
 def _file_first(shards, source):
     """The input's row number of the first row of file ``source`` (read off every file's
     metadata: only where an error names a row)."""
     return next((first for first, path, _ in shards.places() if path == source), 0)
 
 
+def _fitted_schema(estimator):
+    """The fitted tasks of ``estimator``, of a Pipeline's last step for a Pipeline
+    ending in an estimator of the package (what ``predict`` predicts); NotFittedError
+    for one not fitted yet."""
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils.validation import check_is_fitted
+
+    final = estimator
+    while isinstance(final, Pipeline) and final.steps:
+        final = final.steps[-1][1]
+    schema = getattr(final, "schema_", None)
+    if schema is None:
+        check_is_fitted(final)
+        raise TypeError(
+            "predict_shards writes one column per task of a fitted estimator of "
+            "sklearn-mtl (or a Pipeline ending in one), read from its schema_; got "
+            f"{type(final).__name__}, which has none."
+        )
+    return schema
+
+
 def _task_names(estimator):
-    return [t.name for t in estimator.schema_]
+    return [t.name for t in _fitted_schema(estimator)]
 
 
 def _as_frame(pred, names):
@@ -667,7 +726,7 @@ def _as_frame(pred, names):
 def _arrow_type(estimator, name):
     import pyarrow as pa
 
-    task = estimator.schema_[name]
+    task = _fitted_schema(estimator)[name]
     if task.kind == "multilabel":
         return pa.list_(pa.array(list(task.classes)).type)
     if task.kind == "regression":

@@ -707,3 +707,77 @@ def test_partial_fit_reads_classes_against_the_shards_targets_or_asks_for_y(shar
     assert clf.predict_proba(frame[FEATURES], task="car").shape == (240, 3)
     with pytest.raises(ValueError, match="requires y to be passed, but the target y is None"):
         MultiTaskClassifier().partial_fit(frame[FEATURES].to_numpy(), classes=[["no", "yes"]])
+
+
+def test_predict_shards_refuses_to_write_over_an_input_file(tmp_path):
+    # predict_shards(clf, shards, the data's folder) on files named part-00000.parquet
+    # opened the first input file for writing before reading it: the data were lost
+    # and the read failed with "Invalid column metadata (corrupt file?)"
+    frame = make_frame(60)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, ensemble_size=1,
+                              random_state=0).fit(frame[FEATURES], frame[["car"]])
+    for i in range(2):
+        frame.iloc[30 * i:30 * (i + 1)].to_parquet(tmp_path / f"part-{i:05d}.parquet")
+    before = (tmp_path / "part-00000.parquet").read_bytes()
+    sh = ParquetShards(tmp_path, features=FEATURES)
+    with pytest.raises(ValueError, match=r"would write the predictions of file 0 to .*, "
+                                         r"which is the input file .*part-00000\.parquet'"
+                                         r": it would be overwritten"):
+        predict_shards(clf, sh, tmp_path, keep=["id"])
+    assert (tmp_path / "part-00000.parquet").read_bytes() == before
+    paths = predict_shards(clf, sh, tmp_path / "out", keep=["id"])
+    assert pd.concat(pd.read_parquet(p) for p in paths)["id"].tolist() == list(range(60))
+
+
+def test_hive_partition_keys_are_read_as_features_targets_and_kept_columns(tmp_path):
+    # a hive-partitioned dataset's key columns (store=1/...) live in the folder names:
+    # they were accepted as columns, but reading a row group or a batch of them failed
+    # in pyarrow ("No match for FieldRef.Name(store)")
+    ds = pytest.importorskip("pyarrow.dataset")
+    frame = make_frame(120)
+    frame["store"] = np.repeat([1, 2], 60)
+    for store, part in frame.groupby("store"):
+        (tmp_path / "data" / f"store={store}").mkdir(parents=True)
+        part.drop(columns="store").to_parquet(
+            tmp_path / "data" / f"store={store}" / "p.parquet", row_group_size=30)
+    data = ds.dataset(tmp_path / "data", format="parquet", partitioning="hive")
+    features = FEATURES + ["store"]
+    sh = ParquetShards(data, features=features, targets=["car"])
+    params = dict(hidden_layer_sizes=(8,), max_epochs=3, lr=1e-2, batch_size=120,
+                  random_state=0, preprocessing=None, ensemble_size=1)
+    lazy = MultiTaskClassifier(**params).fit(sh)
+    eager = MultiTaskClassifier(**params).fit(frame[features], frame[["car"]])
+    a, b = lazy.net_.module_.state_dict(), eager.net_.module_.state_dict()
+    assert max(float((a[k] - b[k]).abs().max()) for k in a) < 1e-5
+    paths = predict_shards(lazy, sh, tmp_path / "out", keep=["store", "id"])
+    written = pd.concat(pd.read_parquet(p) for p in paths)
+    assert written["store"].tolist() == frame["store"].tolist()
+    assert written["car"].tolist() == eager.predict(frame[features])["car"].tolist()
+    # a label as the key: every row's label comes from its folder
+    by_label = ParquetShards(data, features=FEATURES, targets=["store"])
+    clf = MultiTaskClassifier(**params).fit(by_label)
+    assert list(clf.schema_["store"].classes) == [1, 2]
+
+
+def test_predict_shards_takes_a_pipeline_ending_in_a_model_of_the_package(shards,
+                                                                          tmp_path):
+    # a Pipeline (scaler, model) failed with "'Pipeline' object has no attribute
+    # 'schema_'", and a model not fitted yet with the same AttributeError
+    from sklearn.exceptions import NotFittedError
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame, sh = shards
+    model = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(4,), max_epochs=1,
+                                ensemble_size=1, random_state=0)
+    with pytest.raises(NotFittedError, match="MultiTaskClassifier instance is not fitted"):
+        predict_shards(make_pipeline(StandardScaler(), model), sh, tmp_path / "none")
+    assert not (tmp_path / "none").exists()
+    pipe = make_pipeline(StandardScaler(), model).fit(frame[FEATURES],
+                                                      frame[["car", "color"]])
+    paths = predict_shards(pipe, sh, tmp_path / "out", keep=["id"])
+    written = pd.concat(pd.read_parquet(p) for p in paths).reset_index(drop=True)
+    assert list(written.columns) == ["id", "car", "color"]
+    pd.testing.assert_frame_equal(
+        written[["car", "color"]].astype(object),
+        pipe.predict(frame[FEATURES]).reset_index(drop=True).astype(object))
