@@ -362,3 +362,20 @@ def test_categories_written_otherwise_read_their_repeats():
     for a, b in zip(est.predict_proba(written), expected):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     assert (est.predict(written) == labels).all(axis=None)
+
+
+def test_a_bool_spelled_as_text_reads_its_repeats_beside_an_unknown_value():
+    """A bool column's "TRUE" reads its repeats whatever the other rows predicted with
+    it hold: an unknown "yes" beside it kept the whole column as text, and no row of
+    the call (of its chunk of keys) read a repeat."""
+    X, Y, rows, labels = repeated_table(n_rows=20)
+    flags = lambda T: T.assign(flag=T["a"] > 20)  # noqa: E731
+    est = small_net().fit(flags(X), Y)
+    queries = flags(rows)
+    expected = est.predict_proba(queries)
+    written = queries.assign(flag=queries["flag"].map({True: "TRUE", False: "FALSE"}))
+    odd = written.iloc[:1].assign(flag="yes")
+    both = pd.concat([written, odd], ignore_index=True)
+    for a, b in zip(est.predict_proba(both), expected):
+        np.testing.assert_allclose(a[: len(rows)], b, rtol=1e-6)
+    assert (est.predict(both).iloc[: len(rows)] == labels).all(axis=None)

@@ -119,11 +119,13 @@ def spelled_as_fitted(columns, X, preprocessor, numeric):
         if not numeric[j]:
             columns[j] = np.where(gaps, None, spelled[:, i]).astype(object)
         elif columns[j].dtype == object:  # a bool column's text: as 1 and 0
+            # a value read as no number (an unknown "yes") as infinity, which a bool
+            # column never holds: it repeats no row, and the other rows of its chunk
+            # are still read (kept as text, the whole column would repeat none)
             values = [_spelled_number(v) for v in spelled[~gaps, i]]
-            if all(v is not None for v in values):
-                read = np.full(len(gaps), np.nan, dtype=np.float32)
-                read[~gaps] = values
-                columns[j] = read
+            read = np.full(len(gaps), np.nan, dtype=np.float32)
+            read[~gaps] = [np.inf if v is None else v for v in values]
+            columns[j] = read
     return columns
 
 
