@@ -667,19 +667,34 @@ def _check_not_an_input(shards, output):
     """Refuse an ``output`` folder where a prediction file would replace an input file
     (``part-00000.parquet`` in the data's own folder): the writer empties the file
     before it is read, and the data are lost. Checked for every file, before any is
-    written (under ``torchrun`` another process may read the file this one writes)."""
+    written (under ``torchrun`` another process may read the file this one writes).
+    Files are compared as the system sees them (device and inode), so a symbolic or
+    hard link to an input, or an input read through a ``SubTreeFileSystem`` of a local
+    folder, is one too."""
     import pyarrow.fs as pafs
 
-    if not isinstance(shards.dataset.filesystem, pafs.LocalFileSystem):
+    fs, base = shards.dataset.filesystem, ""
+    while isinstance(fs, pafs.SubTreeFileSystem):  # paths under a local folder
+        base, fs = fs.base_path.rstrip("/") + "/" + base.lstrip("/"), fs.base_fs
+    if not isinstance(fs, pafs.LocalFileSystem):
         return  # the predictions go to local files; remote inputs cannot be among them
-    inputs = {os.path.realpath(f.path): f.path for f in shards.files
-              if getattr(f, "path", None)}
+
+    def identity(path):
+        try:
+            stat = os.stat(path)
+        except OSError:  # not there (yet): no input
+            return None
+        return stat.st_dev, stat.st_ino
+
+    files = [f.path for f in shards.files if getattr(f, "path", None)]
+    inputs = {identity(base + f if base else f): f for f in files}
+    inputs.pop(None, None)
     for i in range(shards.n_files):
         path = os.path.join(output, f"part-{i:05d}.parquet")
-        if os.path.realpath(path) in inputs:
+        if identity(path) in inputs:
             raise ValueError(
                 f"predict_shards would write the predictions of file {i} to {path!r}, "
-                f"which is the input file {inputs[os.path.realpath(path)]!r}: it would be "
+                f"which is the input file {inputs[identity(path)]!r}: it would be "
                 "overwritten before it is read. Pass an output folder outside the data's "
                 "folder."
             )

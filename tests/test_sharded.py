@@ -781,3 +781,34 @@ def test_predict_shards_takes_a_pipeline_ending_in_a_model_of_the_package(shards
     pd.testing.assert_frame_equal(
         written[["car", "color"]].astype(object),
         pipe.predict(frame[FEATURES]).reset_index(drop=True).astype(object))
+
+
+@pytest.mark.parametrize("link", ["hard link", "sub-tree file system"])
+def test_predict_shards_refuses_an_input_reached_otherwise_than_by_its_path(tmp_path,
+                                                                            link):
+    # the check compared real paths on a LocalFileSystem alone: an output file hard
+    # linked to an input, or inputs read through a SubTreeFileSystem of a local folder
+    # (relative paths), passed, and the input was emptied before it was read
+    fs = pytest.importorskip("pyarrow.fs")
+    ds = pytest.importorskip("pyarrow.dataset")
+    frame = make_frame(40)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, ensemble_size=1,
+                              random_state=0).fit(frame[FEATURES], frame[["car"]])
+    (tmp_path / "data").mkdir()
+    (tmp_path / "out").mkdir()
+    frame.to_parquet(tmp_path / "data" / "a.parquet")
+    before = (tmp_path / "data" / "a.parquet").read_bytes()
+    if link == "hard link":  # e.g. a snapshot copied with cp -al
+        (tmp_path / "out" / "part-00000.parquet").hardlink_to(tmp_path / "data" / "a.parquet")
+        data, output = tmp_path / "data", tmp_path / "out"
+    else:
+        (tmp_path / "data" / "a.parquet").rename(tmp_path / "data" / "part-00000.parquet")
+        local = fs.SubTreeFileSystem(str(tmp_path / "data"), fs.LocalFileSystem())
+        data = ds.dataset("", filesystem=local, format="parquet")
+        output = tmp_path / "data"
+    sh = ParquetShards(data, features=FEATURES)
+    with pytest.raises(ValueError, match=r"which is the input file .*: it would be overwritten"):
+        predict_shards(clf, sh, output)
+    assert before in {p.read_bytes() for p in (tmp_path / "data").iterdir()}
+    # an output folder beside the data's, where no file is an input, is not refused
+    assert len(predict_shards(clf, sh, tmp_path / "elsewhere")) == 1
