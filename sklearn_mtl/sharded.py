@@ -686,10 +686,11 @@ def _check_not_an_input(shards, output):
             return None
         return stat.st_dev, stat.st_ino
 
-    files = [f.path for f in shards.files if getattr(f, "path", None)]
+    fragments = shards.files
+    files = [f.path for f in fragments if getattr(f, "path", None)]
     inputs = {identity(base + f if base else f): f for f in files}
     inputs.pop(None, None)
-    for i in range(shards.n_files):
+    for i in range(len(fragments)):
         path = os.path.join(output, f"part-{i:05d}.parquet")
         if identity(path) in inputs:
             raise ValueError(
@@ -710,12 +711,11 @@ def _fitted_schema(estimator):
     """The fitted tasks of ``estimator``, of a Pipeline's last step for a Pipeline
     ending in an estimator of the package (what ``predict`` predicts); NotFittedError
     for one not fitted yet."""
-    from sklearn.pipeline import Pipeline
     from sklearn.utils.validation import check_is_fitted
 
-    final = estimator
-    while isinstance(final, Pipeline) and final.steps:
-        final = final.steps[-1][1]
+    from .distributed import _final_step
+
+    final = _final_step(estimator)
     schema = getattr(final, "schema_", None)
     if schema is None:
         check_is_fitted(final)

@@ -379,3 +379,25 @@ def test_a_bool_spelled_as_text_reads_its_repeats_beside_an_unknown_value():
     for a, b in zip(est.predict_proba(both), expected):
         np.testing.assert_allclose(a[: len(rows)], b, rtol=1e-6)
     assert (est.predict(both).iloc[: len(rows)] == labels).all(axis=None)
+
+
+def test_a_bool_columns_text_nan_is_no_gap_to_the_lookup():
+    """Text "nan" in a bool column is an unknown category to the preprocessing, as "yes"
+    is; float32 read it as a gap, and such a row read the labels of the training rows
+    whose bool was missing."""
+    X, Y, rows, labels = repeated_table(n_rows=20)
+
+    def flags(T):
+        flag = pd.array(T["a"] > 20, dtype="boolean")
+        flag[(T["b"] > 25).to_numpy()] = pd.NA
+        return T.assign(flag=flag)
+
+    est = small_net().fit(flags(X), Y)
+    assert est.lookup_tasks_.all()
+    queries = flags(rows)
+    gap = queries["flag"].isna().to_numpy()
+    assert gap.any()
+    yes, nan = (queries.assign(flag=queries["flag"].astype(object).where(~gap, text))
+                for text in ("yes", "nan"))
+    for a, b in zip(est.predict_proba(yes), est.predict_proba(nan)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)

@@ -118,26 +118,15 @@ def spelled_as_fitted(columns, X, preprocessor, numeric):
         gaps = pd.isna(X.iloc[:, j]).to_numpy()
         if not numeric[j]:
             columns[j] = np.where(gaps, None, spelled[:, i]).astype(object)
-        elif columns[j].dtype == object:  # a bool column's text: as 1 and 0
-            # a value read as no number (an unknown "yes") as infinity, which a bool
-            # column never holds: it repeats no row, and the other rows of its chunk
-            # are still read (kept as text, the whole column would repeat none)
-            values = [_spelled_number(v) for v in spelled[~gaps, i]]
-            read = np.full(len(gaps), np.nan, dtype=np.float32)
-            read[~gaps] = [np.inf if v is None else v for v in values]
+        else:  # a bool column, in any spelling (text "true", 1.0): as 1 and 0
+            # any other value (an unknown "yes"; text "nan", which float32 read as a gap
+            # the preprocessing does not see) as infinity, which a bool column never
+            # holds: it repeats no row, and the other rows of its chunk are still read
+            read = np.select([spelled[:, i] == "True", spelled[:, i] == "False"],
+                             [1.0, 0.0], np.inf).astype(np.float32)
+            read[gaps] = np.nan
             columns[j] = read
     return columns
-
-
-def _spelled_number(text):
-    """A category's training spelling (``"True"``, ``"2"``) as the number that a numeric
-    column's (a bool column's) value reads as; ``None`` for other text."""
-    if text in ("True", "False"):
-        return float(text == "True")
-    try:
-        return float(text)
-    except ValueError:
-        return None
 
 
 def _frame_column(column, numeric):
@@ -269,8 +258,8 @@ def _repeats(inverse, n_distinct, truth, folds, n_classes, weight):
     # a distinct row's samples of one fold, numbered among the cells that occur (at most
     # n): a row by (distinct row, fold) pair took n_distinct * (k + 1) rows of classes,
     # gigabytes on a table of many distinct rows and classes
-    _, cell = np.unique(inverse * k + folds + 1, return_inverse=True)
-    own = np.zeros((int(cell.max()) + 1 if len(cell) else 0, n_classes))
+    cells, cell = np.unique(inverse * k + folds + 1, return_inverse=True)
+    own = np.zeros((len(cells), n_classes))
     np.add.at(own, (cell[labelled], truth[labelled]), weight[labelled])
     held = folds >= 0
     return total, total[inverse] - np.where(held[:, None], own[cell], 0.0)
