@@ -1372,7 +1372,7 @@ class TaskChainClassifier(_BaselineMethods):
         return links
 
     def _train_features(self, est, X, y, rows, missing, fit_kwargs, n_classes, binary,
-                        where, groups=None, values=None, cv=None):
+                        where, *, cv, groups=None, values=None):
         """Features a link passes on during training (zeros where its gate is off); an
         error of the cross-validated links names the task (``where``). With ``groups``,
         the cross-validated outputs come from group folds. ``y`` holds codes, the links

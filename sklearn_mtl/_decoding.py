@@ -96,7 +96,7 @@ def check_thresholds(thresholds, schema):
         try:
             # a column label that is not a string (the 0 of pd.DataFrame(Y)'s columns)
             # names the task it was read as, as in predict_proba(task=0)
-            task = schema[schema.index(name)]
+            task = schema.named(name)
         except ValueError:
             raise ValueError(
                 f"thresholds gives task {name!r}, which is not a task; the tasks are "

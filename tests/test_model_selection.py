@@ -1158,13 +1158,13 @@ def test_cross_val_predict_decision_function_names_a_fold_of_two_classes_before_
 
 def test_iterative_stratification_finds_a_late_refused_value_in_a_large_object_array():
     # the refused value is looked for a block of 65,536 entries at a time (a Python-level
-    # pass over every entry took seconds on millions): one in a later block, or a number
-    # it refuses among valid blocks, is named as one in the first block is
+    # pass over every entry took seconds on millions): one in the last block is named,
+    # and the first refused value is named where a later block holds another
     labels = np.ones((40_000, 2), dtype=object)  # two blocks
     labels[-1, -1] = pd.NA
     with pytest.raises(ValueError, match="got <NA> in an array of dtype object"):
         iterative_stratification(labels, 2)
-    labels[-1, -1] = 2  # a number it refuses among valid blocks is named too
-    labels[0, 0] = "x"
+    labels[-1, -1] = 2  # a number it refuses (not 0 or 1) in the last block
+    labels[0, 0] = "x"  # and text in the first: the first is named
     with pytest.raises(ValueError, match="got 'x' in an array"):
         iterative_stratification(labels, 2)
