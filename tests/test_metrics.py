@@ -1786,3 +1786,120 @@ def test_task_scorer_binary_metric_counts_gated_off_prediction_as_task_precision
     assert make_task_scorer(negative, task="elec")(model, Xs, Ys) == 0.5
     assert make_task_scorer("matthews_corrcoef", task="elec")(model, Xs, Ys) == (
         pytest.approx(skm.matthews_corrcoef([0, 0, 1, 1], [1, 0, 1, 1])))
+
+
+def _gated_models():
+    """Models of a multiclass task "color" and a multilabel task "opts", both gated on
+    car = "yes", and four rows to score on, the first predicted gated off (car "no")."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    from sklearn_mtl import IndependentTaskClassifier
+
+    X = np.array([[-2.0], [-1.0], [1.0], [2.0], [3.0], [4.0], [5.0], [6.0]])
+    Y = pd.DataFrame({"car": ["no", "no"] + ["yes"] * 6,
+                      "color": [None, None, "r", "r", "g", "g", "b", "b"],
+                      "opts": [None, None, [], [], ["a"], ["a"], ["a", "b"], ["a", "b"]]})
+    tasks = [Task("car"), Task("color", classes=["r", "g", "b"], gate=("car", "yes")),
+             Task("opts", kind="multilabel", classes=["a", "b"], gate=("car", "yes"))]
+    model = IndependentTaskClassifier(DecisionTreeClassifier(random_state=0), tasks=tasks)
+    return model.fit(X, Y), np.array([[-1.0], [1.0], [3.0], [5.0]])
+
+
+def test_task_scorer_averages_leave_a_gated_off_prediction_out_of_the_classes():
+    # A prediction that switched a task's gate off, where the truth has a label, was a
+    # class of its own to scikit-learn's averaged precision, recall, F-beta and Jaccard
+    # ("jaccard_macro", make_scorer(f1_score, average="macro")): it scored 0 in the macro
+    # average and took precision from the micro one. It is a miss of the true class
+    # alone, as in task_f1_score.
+    model, Xs = _gated_models()
+    Ys = pd.DataFrame({"car": ["yes"] * 4, "color": ["r", "r", "g", "b"],
+                       "opts": [[], [], ["a"], ["a", "b"]]})
+    predicted = model.predict(Xs)
+    assert predicted["car"].tolist() == ["no", "yes", "yes", "yes"]
+    assert predicted["color"].tolist()[1:] == ["r", "g", "b"]
+    # r: TP 1, FN 1 (the gated-off row); g and b: TP 1 each; no false positive
+    assert make_task_scorer("jaccard_macro", task="color")(model, Xs, Ys) == (
+        pytest.approx((1 / 2 + 1 + 1) / 3))
+    assert make_task_scorer("jaccard_micro", task="color")(model, Xs, Ys) == 0.75
+    assert make_task_scorer("jaccard_weighted", task="color")(model, Xs, Ys) == 0.75
+    own = {average: task_f1_score(Ys, predicted, task="color", schema=model, average=average)
+           for average in ("macro", "micro", "weighted")}
+    assert own["macro"] == pytest.approx((2 / 3 + 1 + 1) / 3)
+    for average, expected in own.items():
+        f1 = make_task_scorer(skm.make_scorer(skm.f1_score, average=average), task="color")
+        assert f1(model, Xs, Ys) == pytest.approx(expected), average
+    micro = skm.make_scorer(skm.precision_score, average="micro")
+    assert make_task_scorer(micro, task="color")(model, Xs, Ys) == 1.0
+    # the user's labels are kept: scikit-learn's own reading of them
+    named = skm.make_scorer(skm.f1_score, average="macro", labels=["r", "g", "b", "x"],
+                            zero_division=np.nan)
+    assert make_task_scorer(named, task="color")(model, Xs, Ys) == pytest.approx(
+        own["macro"])
+
+
+@pytest.mark.parametrize("classes", [[False, True], [0, 1]])
+def test_task_scorer_averages_leave_a_gated_off_binary_prediction_out(classes):
+    # On a binary task such a prediction was the class the truth is not: a false
+    # positive of that class too, so the macro F1 fell to 0.733 and the macro Jaccard to
+    # 0.583, where task_f1_score gives 0.9.
+    neg, pos = classes
+    model, Xs = _gated_binary_model(neg, pos)
+    Ys = pd.DataFrame({"car": ["yes"] * 4,
+                       "elec": pd.Series([pos, neg, pos, pos], dtype=object)})
+    predicted = model.predict(Xs)
+    assert pd.isna(predicted["elec"][0])
+    own = task_f1_score(Ys, predicted, task="elec", schema=model, average="macro")
+    assert float(own) == pytest.approx(0.9)  # neg: F1 1; pos: TP 2, FN 1
+    f1 = skm.make_scorer(skm.f1_score, average="macro")
+    assert make_task_scorer(f1, task="elec")(model, Xs, Ys) == pytest.approx(0.9)
+    assert make_task_scorer("jaccard_macro", task="elec")(model, Xs, Ys) == (
+        pytest.approx((1 + 2 / 3) / 2))
+    assert make_task_scorer("matthews_corrcoef", task="elec")(model, Xs, Ys) == (
+        pytest.approx(skm.matthews_corrcoef([1, 0, 1, 1], [0, 0, 1, 1])))
+
+
+def test_task_scorer_counts_a_gated_off_multilabel_prediction_wrong():
+    # A multilabel task predicted gated off was an all-zero row to scikit-learn's
+    # scorers: right against a truth row with no label on in accuracy_score,
+    # zero_one_loss and hamming_loss, where task_accuracy_score and hamming_loss count
+    # it wrong. It is wrong on each label there, and still no positive prediction to
+    # the averaged F1 (as in task_f1_score).
+    model, Xs = _gated_models()
+    Ys = pd.DataFrame({"car": ["yes"] * 4, "color": ["r", "r", "g", "b"],
+                       "opts": [[], [], ["a"], ["a", "b"]]})
+    predicted = model.predict(Xs)
+    assert predicted["opts"].tolist()[0] is None  # gated off where the truth is []
+    own = task_accuracy_score(Ys, predicted, task="opts", schema=model)
+    assert float(own) == 0.75
+    accuracy = skm.make_scorer(skm.accuracy_score)
+    assert make_task_scorer(accuracy, task="opts")(model, Xs, Ys) == 0.75
+    assert make_task_scorer("accuracy", task="opts")(model, Xs, Ys) == 0.75
+    zero_one = skm.make_scorer(skm.zero_one_loss, greater_is_better=False)
+    assert make_task_scorer(zero_one, task="opts")(model, Xs, Ys) == -0.25
+    # both labels of row 0 wrong, out of 8 (the task alone: no prediction in row 0)
+    alone = [Task("opts", kind="multilabel", classes=["a", "b"])]
+    assert hamming_loss(Ys[["opts"]], predicted[["opts"]], schema=alone) == 0.25
+    hamming = skm.make_scorer(skm.hamming_loss, greater_is_better=False)
+    assert make_task_scorer(hamming, task="opts")(model, Xs, Ys) == -0.25
+    samples = skm.make_scorer(skm.f1_score, average="samples", zero_division=0)
+    assert make_task_scorer(samples, task="opts")(model, Xs, Ys) == 0.5
+    assert float(task_f1_score(Ys, predicted, task="opts", schema=model,
+                               average="samples", zero_division=0)) == 0.5
+
+
+def test_metrics_and_scorers_name_sample_weight_that_holds_no_number():
+    # sample_weight=["a", "b"] raised numpy's "could not convert string to float: 'a'",
+    # which names no argument.
+    Y = pd.DataFrame({"a": ["x", "y"]})
+    message = (r"^sample_weight\[1\] is 'b', which is not a number; expected finite, "
+               r"non-negative numbers, one weight per sample\.$")
+    for metric in (exact_match_score, hamming_loss, task_f1_score, task_accuracy_score):
+        with pytest.raises(ValueError, match=message):
+            metric(Y, Y, sample_weight=[1, "b"])
+    model, Xs = _gated_models()
+    Ys = pd.DataFrame({"car": ["yes"] * 4, "color": ["r", "r", "g", "b"],
+                       "opts": [[], [], ["a"], ["a", "b"]]})
+    for scorer in (exact_match_scorer, make_task_scorer("f1_macro", task="color"),
+                   make_task_scorer("jaccard_macro", task="color")):
+        with pytest.raises(ValueError, match=r"^sample_weight\[0\] is 'a', which is not"):
+            scorer(model, Xs, Ys, sample_weight=["a", "b", "c", "d"])

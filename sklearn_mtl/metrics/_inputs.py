@@ -789,10 +789,33 @@ def _plain_classes(task):
     return [c.item() if isinstance(c, np.generic) else c for c in task.classes]
 
 
+def as_sample_weight(sample_weight):
+    """``sample_weight`` as floats; a ValueError naming it, and the first entry that is
+    no number, rather than numpy's "could not convert string to float"."""
+    try:
+        return np.asarray(sample_weight, dtype=float)
+    except (TypeError, ValueError):
+        pass
+    values = np.asarray(sample_weight, dtype=object)
+    for index, value in np.ndenumerate(values):
+        try:
+            float(np.nan if value is None else value)  # None reads as NaN, refused later
+        except (TypeError, ValueError):
+            where = "".join(f"[{i}]" for i in index)
+            raise ValueError(
+                f"sample_weight{where} is {value!r}, which is not a number; expected "
+                "finite, non-negative numbers, one weight per sample."
+            ) from None
+    raise ValueError(  # a ragged or otherwise unreadable sequence
+        f"sample_weight of type {type(sample_weight).__name__} cannot be read as numbers; "
+        "expected finite, non-negative numbers, one weight per sample."
+    )
+
+
 def check_sample_weight(sample_weight, n_samples):
     if sample_weight is None:
         return np.ones(n_samples, dtype=float)
-    weight = np.asarray(sample_weight, dtype=float)
+    weight = as_sample_weight(sample_weight)
     if weight.shape != (n_samples,):
         raise ValueError(
             f"sample_weight has shape {weight.shape}; expected ({n_samples},), one weight "

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import numbers
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import (
+    accuracy_score,
     f1_score,
     fbeta_score,
     get_scorer,
     jaccard_score,
     precision_score,
     recall_score,
+    zero_one_loss,
 )
+from sklearn.metrics import hamming_loss as _sklearn_hamming_loss
 from sklearn.metrics._scorer import _BaseScorer, _Scorer
 from sklearn.utils.metadata_routing import MetadataRequest
 from sklearn.utils.metaestimators import available_if
@@ -29,7 +34,7 @@ from ._classification import (
     task_precision_score,
     task_recall_score,
 )
-from ._inputs import _encoder_of, encode_pair, encode_truth
+from ._inputs import _encoder_of, as_sample_weight, encode_pair, encode_truth
 
 
 class _StructuredScorer(_BaseScorer):
@@ -222,6 +227,9 @@ def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
     true = encode_truth(y_true, encoder)
     scored = true.schema.named(spec.name)
     codes = true.codes[:, position]
+    # scikit-learn's precision, recall, F-beta or Jaccard averaged over classes: scored on
+    # the class codes, with the classes shown passed as labels (_with_shown_labels)
+    set_wise = spec.kind != "multilabel" and _averages_classes(scorer)
     if spec.kind == "multilabel":
         block = true.multilabel[spec.name]
         rows = np.flatnonzero((codes >= 0) & (block >= 0).all(axis=1))
@@ -238,7 +246,7 @@ def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
                 "tasks=StructuredLabelEncoder().fit(Y).schema_, so that every fold learns "
                 "the same classes."
             )
-        y = np.asarray(list(spec.classes))[codes[rows]]
+        y = codes[rows] if set_wise else np.asarray(list(spec.classes))[codes[rows]]
 
     def predicted(positions):
         # The task's predicted labels: a prediction that switched its gate off, where
@@ -250,9 +258,22 @@ def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
             pred = pred.set_axis(y_true.index, axis=0)
         _, p = encode_pair(y_true, pred, encoder, extend_classes=True)
         if spec.kind == "multilabel":
-            # a task predicted gated off has none of its labels on
-            return np.maximum(p.multilabel[spec.name][positions], 0).astype(np.int64)
+            # a task predicted gated off has none of its labels on: no positive
+            # prediction, as task_precision_score counts it
+            block = np.maximum(p.multilabel[spec.name][positions], 0).astype(np.int64)
+            off = p.codes[positions, position] < 0
+            if off.any() and getattr(scorer, "_score_func", None) in _COUNTS_NEGATIVES:
+                # accuracy_score, zero_one_loss and hamming_loss count a label off in
+                # both as right: an all-zero row would match an empty truth row. Wrong
+                # on each label, as task_accuracy_score and hamming_loss count it.
+                block[off] = 1 - true.multilabel[spec.name][positions][off]
+            return block
         pcodes = p.codes[:, position][positions]
+        if set_wise:
+            # -1, a prediction that switched the gate off, is outside the labels: a
+            # miss of the true class, no prediction of another, and no class of its
+            # own in the average (as task_f1_score counts it)
+            return np.where(pcodes >= 0, pcodes, -1)
         classes = np.asarray(list(spec.classes))
         if (pcodes >= 0).all():
             return classes[pcodes]
@@ -279,6 +300,8 @@ def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
 
     view = _TaskResponses(estimator, X, position, spec, predicted, fitted.tasks)
     _check_responses(scorer, view, estimator, spec.name, metric)
+    if set_wise:
+        scorer = _with_shown_labels(scorer)
     try:
         return _call_on_rows(scorer, view, rows, y, len(codes), kwargs)
     except ValueError as exc:
@@ -297,6 +320,42 @@ def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
             f"{func}, pos_label={classes[-1]!r}{loss}, response_method="
             f"{scorer._response_method!r}), task={task!r})."
         ) from exc
+
+
+#: scikit-learn's metrics that count each class (each label) apart, from the counts of
+#: true and predicted positives: a prediction outside ``labels`` misses its true class
+#: and is no prediction of any class given.
+_SET_WISE = (f1_score, fbeta_score, precision_score, recall_score, jaccard_score)
+#: scikit-learn's metrics that count a label off in truth and prediction as right.
+_COUNTS_NEGATIVES = (accuracy_score, zero_one_loss, _sklearn_hamming_loss)
+
+
+def _averages_classes(scorer):
+    """Whether ``scorer``'s metric is scikit-learn's precision, recall, F-beta or Jaccard
+    averaged over the classes (``average`` macro, micro, weighted or samples) and the
+    user gave no ``labels``."""
+    kwargs = getattr(scorer, "_kwargs", {})
+    return (getattr(scorer, "_score_func", None) in _SET_WISE
+            and kwargs.get("average", "binary") not in ("binary", None)
+            and "labels" not in kwargs)
+
+
+def _with_shown_labels(scorer):
+    """A copy of ``scorer`` whose metric, given class codes, is given as ``labels`` the
+    codes that the truth or the predictions show, as scikit-learn infers them from a
+    classifier's column, less -1 (a prediction that switched the gate off): without it,
+    -1 was a class of its own, which scored 0 in a macro average and took precision
+    from a micro one."""
+    func = scorer._score_func
+
+    @functools.wraps(func)
+    def score_func(y_true, y_pred, **kwargs):
+        shown = np.union1d(y_true, y_pred)
+        return func(y_true, y_pred, labels=shown[shown >= 0], **kwargs)
+
+    scorer = copy.copy(scorer)
+    scorer._score_func = score_func
+    return scorer
 
 
 def _binary_positive(scorer, classes):
@@ -451,6 +510,8 @@ class _StructuredTaskScorer(_BaseScorer):
         _check_same_rows(X, y_true)
         check_row_order(X, y_true, names=("X", "y"), align="y = y.loc[X.index]")
         check_weight_order(X, kwargs.get("sample_weight"))
+        if kwargs.get("sample_weight") is not None:
+            as_sample_weight(kwargs["sample_weight"])  # an error naming it, not numpy's
         return _proba_task_score(estimator, X, y_true, scorer=self._scorer,
                                  task=self._task, metric=self._name if isinstance(
                                      self._name, str) else repr(self._scorer), **kwargs)
@@ -523,7 +584,7 @@ def _regression_score(true, pred, *, task, metric, scorer, sample_weight=None):
     rows = ~np.isnan(t)
     if not rows.any() or np.isnan(p[rows]).any():
         return float("nan")
-    weight = None if sample_weight is None else np.asarray(sample_weight)[rows]
+    weight = None if sample_weight is None else as_sample_weight(sample_weight)[rows]
     return float(getattr(metrics, metric)(t[rows], p[rows], sample_weight=weight))
 
 
@@ -593,7 +654,14 @@ def make_task_scorer(metric, *, task):
         wrong (for a binary task, the class the truth is not: the binary ``"f1"``
         takes two classes; for the binary ``"f1"``, ``"precision"``, ``"recall"`` and
         ``"jaccard"``, which score the positive class alone, the negative class: it
-        lowers recall, not precision, as in :func:`task_precision_score`). A class of
+        lowers recall, not precision, as in :func:`task_precision_score`). Averaged over
+        the classes (``"jaccard_macro"``, ``make_scorer(f1_score, average="macro")``),
+        scikit-learn's precision, recall, F-beta and Jaccard are given as ``labels`` the
+        classes the truth or the predictions show, unless the scorer names its own: the
+        prediction is a miss of the true class, as in :func:`task_f1_score`, and no
+        class of its own. For a multilabel task it has no label on, and is wrong on each
+        label for ``accuracy_score``, ``zero_one_loss`` and ``hamming_loss``, as
+        :func:`task_accuracy_score` and :func:`hamming_loss` count it. A class of
         ``Y`` the estimator never saw in training raises (its ``predict_proba`` has no
         column for it). On a model fitted on a 0/1 indicator
         matrix, ``task="labels"`` scores the whole matrix as scikit-learn scores a
