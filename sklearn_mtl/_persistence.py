@@ -931,23 +931,27 @@ def _name_every_untrusted(exc, tree, reader):
 
 def _untrusted_names(tree, reader):
     """The dotted names, in the file's order, that :class:`_Reader` would refuse as not
-    trusted: classes and functions by import path in ``tree``, and the skops members'
-    types. Lenient where only decoding tells (a callback's default sink, ``print``, is
-    accepted anywhere here): decoding refuses those itself."""
-    names, stack = [], [tree]
+    trusted: classes and functions by import path in ``tree``, each judged by
+    :func:`_refusal` where it stands (in a skorch callback's parameters or not, built or
+    a value), as decoding judges it, and the skops members' types."""
+    names, stack = [], [(tree, False)]
     while stack:
-        node = stack.pop()
+        node, in_callback = stack.pop()
         if isinstance(node, list):
-            stack.extend(reversed(node))
+            stack.extend((v, in_callback) for v in reversed(node))
             continue
         if not isinstance(node, dict):
             continue
         tag = node.get("$t")
         path = node.get("v") if tag == "callable" else node.get("class")
         if tag in ("callable", "object", "instance", "estimator"):
-            name = _refused_name(path, reader.trusted)
-            if name is not None:
-                names.append(name)
+            refusal = _refusal(path, reader.trusted, in_callback=in_callback,
+                               built=tag in ("instance", "estimator"))
+            names.extend(getattr(refusal, "untrusted", ()))
+            # the values inside a skorch callback: its parameters, the state of one of
+            # this package's callbacks (decoding counts those as the callback's)
+            in_callback = in_callback or tag == "instance" or (
+                tag == "object" and refusal is None and _names_a_callback(path))
         elif tag == "skops" and isinstance(node.get("ref"), str):
             blob = reader.data.get(node["ref"])
             try:
@@ -955,30 +959,79 @@ def _untrusted_names(tree, reader):
             except Exception:  # a damaged member: its load says so
                 types = []
             names.extend(t for t in types if not reader._skops_type_ok(t))
-        stack.extend(reversed(list(node.values())))
+        stack.extend((v, in_callback) for v in reversed(list(node.values())))
     return list(dict.fromkeys(names))
 
 
-def _refused_name(path, trusted):
-    """``path`` (``module:qualname``) as the dotted name that ``trusted`` must list for
-    :meth:`_Reader.trusted_callable` to accept it, else None."""
+def _names_a_callback(path):
+    """Whether ``path``, a class that :func:`_refusal` accepts as a plain object's, is one
+    of this package's skorch callbacks, whose state decoding reads as a callback's
+    parameters. Only this package's classes are resolved (a plain object's class must be
+    one): the scan imports nothing that decoding would not."""
+    if not path.startswith("sklearn_mtl"):
+        return False
+    try:
+        return _is_callback(_resolve(*path.split(":", 1)))
+    except (ImportError, AttributeError):
+        return False
+
+
+def _is_callback(cls):
+    """Whether ``cls`` is a skorch callback class. Without skorch imported it is none (a
+    callback's class imported skorch already; a model of scikit-learn's alone does not)."""
+    callbacks = sys.modules.get("skorch.callbacks")
+    return callbacks is not None and isinstance(cls, type) and issubclass(cls, callbacks.Callback)
+
+
+def _refusal(path, trusted, *, in_callback=False, built=False):
+    """The one rule of which classes and functions a file may name by import path
+    (``module:qualname``): None where it is accepted, else the
+    :class:`UnsafeModelFileError` refusing it, not raised. A refusal as not trusted
+    (:func:`_untrusted`) lists the dotted name that ``trusted`` would have to name.
+
+    Accepted are the names that ``trusted`` lists; skorch's default functions
+    (``_CALLBACK_DEFAULT_FUNCTIONS``) ``in_callback``, a skorch callback's parameters; the
+    builtin containers as values, not ``built`` (the file building an instance of the
+    class); and the classes defined in ``TRUSTED_MODULES``. Any other function, builtin
+    or name is refused as not trusted, and a path that walks a trusted module's
+    attributes as one no ``save`` writes. :meth:`_Reader.trusted_callable` raises the
+    refusal; :func:`_untrusted_names` lists the untrusted names of a refused file. A name
+    accepted here that import cannot find is left to the reader to say so."""
     if not isinstance(path, str) or ":" not in path:
-        return None
+        return UnsafeModelFileError(f"Malformed import path {path!r}.")
     module, qualname = path.split(":", 1)
     dotted = f"{module}.{qualname}"
-    if dotted in trusted or path in _CALLBACK_DEFAULT_FUNCTIONS:
+    if dotted in trusted or (in_callback and path in _CALLBACK_DEFAULT_FUNCTIONS):
         return None
     if module == "builtins":
-        return None if qualname in _BUILTIN_TYPES else dotted
+        if qualname in _BUILTIN_TYPES and not built:
+            return None
+        return _untrusted(
+            f"The file refers to builtins.{qualname}, which is refused: of the builtins, "
+            "only the containers (list, dict, str...) load unless listed in trusted; "
+            f"pass trusted=[{dotted!r}] to load() if you trust the file with it.",
+            [dotted])
     if not any(module == m or module.startswith(m + ".") for m in TRUSTED_MODULES):
-        return dotted
-    try:  # a function of a trusted module loads only when listed
+        return _untrusted(
+            f"The file refers to {dotted}, which is not trusted; pass "
+            f"trusted=[{dotted!r}] to load() if you trust it.", [dotted])
+    try:
         obj = _resolve(module, qualname)
     except (ImportError, AttributeError):
-        return None
-    defined_here = (getattr(obj, "__module__", None),
-                    getattr(obj, "__qualname__", None)) == (module, qualname)
-    return dotted if defined_here and not isinstance(obj, type) else None
+        return None  # the reader's import says what it cannot find
+    if (getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)) \
+            != (module, qualname):
+        # save() names a class where it is defined; a path through a trusted module's
+        # attributes (its imports) would reach any class at all
+        return UnsafeModelFileError(
+            f"The file refers to {dotted}, which is not where a class is defined but a "
+            "path through a module's attributes; it is refused."
+        )
+    if not isinstance(obj, type):
+        return _untrusted(
+            f"The file refers to function {dotted}; functions load only when listed "
+            "in trusted.", [dotted])
+    return None
 
 
 def _trusted_names(trusted):
@@ -1100,44 +1153,21 @@ class _Reader:
         return self._tensors
 
     def trusted_callable(self, path, *, instantiate=None):
-        """Resolve ``module:qualname`` if the allow-list or ``trusted`` accepts it."""
-        if not isinstance(path, str) or ":" not in path:
-            raise UnsafeModelFileError(f"Malformed import path {path!r}.")
+        """Resolve ``module:qualname`` if :func:`_refusal` accepts it."""
+        refusal = _refusal(path, self.trusted, in_callback=self._callback_depth > 0,
+                           built=instantiate is not None)
+        if refusal is not None:
+            raise refusal
         module, qualname = path.split(":", 1)
         dotted = f"{module}.{qualname}"
         if module == "builtins" and qualname in _BUILTIN_TYPES and instantiate is None:
             return _BUILTIN_TYPES[qualname]
-        listed = dotted in self.trusted or (
-            self._callback_depth > 0 and path in _CALLBACK_DEFAULT_FUNCTIONS)
-        if module == "builtins" and not listed:
-            raise _untrusted(
-                f"The file refers to builtins.{qualname}, which is refused: of the builtins, "
-                "only the containers (list, dict, str...) load unless listed in trusted; "
-                f"pass trusted=[{dotted!r}] to load() if you trust the file with it.",
-                [dotted])
-        allowed = listed or any(module == m or module.startswith(m + ".") for m in TRUSTED_MODULES)
-        if not allowed:
-            raise _untrusted(
-                f"The file refers to {dotted}, which is not trusted; pass "
-                f"trusted=[{dotted!r}] to load() if you trust it.", [dotted])
         try:
             obj = _resolve(module, qualname)
         except (ImportError, AttributeError) as exc:
             raise UnsafeModelFileError(
                 f"The file refers to {dotted}, which import cannot find: {exc}."
             ) from None
-        if not listed and (getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)) \
-                != (module, qualname):
-            # save() names a class where it is defined; a path through a trusted module's
-            # attributes (its imports) would reach any class at all
-            raise UnsafeModelFileError(
-                f"The file refers to {dotted}, which is not where a class is defined but a "
-                "path through a module's attributes; it is refused."
-            )
-        if not listed and not isinstance(obj, type):
-            raise _untrusted(
-                f"The file refers to function {dotted}; functions load only when listed "
-                "in trusted.", [dotted])
         if instantiate is not None and not (isinstance(obj, type) and issubclass(obj, instantiate)):
             raise UnsafeModelFileError(
                 f"The file asks to build {dotted}, which is not a {instantiate.__name__}."
@@ -1298,10 +1328,8 @@ class _Reader:
             if "id" in node:
                 self.objects[node["id"]] = obj
             # a callback of this package's (the printed log set by
-            # callbacks__print_log__<param>) holds skorch's default sink too; such a
-            # class imported skorch already (a model of scikit-learn's alone does not)
-            callbacks = sys.modules.get("skorch.callbacks")
-            depth = int(callbacks is not None and issubclass(cls, callbacks.Callback))
+            # callbacks__print_log__<param>) holds skorch's default sink too
+            depth = int(_is_callback(cls))
             self._callback_depth += depth
             try:
                 obj.__dict__.update(self._state(node["state"]))

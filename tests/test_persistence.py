@@ -1751,3 +1751,88 @@ def test_another_source_build_of_a_torch_pre_release_is_another_version(
         torch_warnings = [w for w in record if w.category is InconsistentVersionWarning
                           and w.message.library == "torch"]
         assert len(torch_warnings) == warns, written
+
+
+def test_a_refusal_lists_exactly_the_names_that_load_refuses_in_a_crafted_file(tmp_path):
+    # the refusal named the other untrusted names by a second copy of load's rules, which
+    # accepted skorch's default functions anywhere: a file giving skorch.utils.noop
+    # outside a callback was refused for it only once every other name was trusted
+    from skorch.callbacks import EarlyStopping, EpochScoring
+
+    X, Y, tasks = car_data(n=20)
+    clf = MultiTaskClassifier(tasks=tasks, trunk=TinyTrunk, max_epochs=1, random_state=0,
+                              callbacks=[("es", EarlyStopping(monitor="train_loss")),
+                                         ("es2", EarlyStopping(monitor="train_loss")),
+                                         ("s", EpochScoring(_fraction_right, name="right",
+                                                            on_train=True))]).fit(X, Y)
+    path = save(clf, tmp_path / "m.mtl")
+    tree = json.loads(open_member(path, "estimator.json"))
+    params = tree["params"]
+    es, es2, scoring = (entry["v"][1]["params"]["v"] for entry in params["callbacks"]["v"])
+    for values, key, name in (
+            (params, "batch_transform", "os:system"),  # a function of any module
+            (es, "sink", "builtins:eval"),  # a builtin function, in a callback
+            (es2, "sink", "numpy:mean"),  # numpy's
+            (scoring, "scoring", "sklearn.metrics._classification:f1_score"),
+            (params, "optimizer", "skorch.utils:noop")):  # skorch's default, not a callback's
+        values[key] = {"$t": "callable", "v": name}
+    params["callbacks"]["v"].append({"$t": "tuple", "v": ["log", {  # a trusted module's function
+        "$t": "instance", "class": "skorch.callbacks.logging:PrintLog",
+        "params": {"$t": "dict", "v": {"sink": {"$t": "callable",
+                                                "v": "sklearn_mtl._persistence:save"}}}}]})
+    _rewrite(path, "estimator.json", json.dumps(tree).encode())
+    trunk = f"{__name__}.TinyTrunk"
+    with pytest.raises(UnsafeModelFileError) as refused:
+        load(path, trusted=[trunk])
+    names = ["os.system", "builtins.eval", "numpy.mean",
+             "sklearn.metrics._classification.f1_score", "sklearn_mtl._persistence.save",
+             "skorch.utils.noop"]  # scoring's target_extractor (to_numpy) is a callback's
+    assert refused.value.untrusted == names
+    assert str(refused.value).endswith(f"pass trusted={names!r} to load() if you trust them all.")
+    for name in names:  # each is refused when the others are trusted, and no other
+        with pytest.raises(UnsafeModelFileError) as refused:
+            load(path, trusted=[trunk, *(other for other in names if other != name)])
+        assert refused.value.untrusted == [name]
+    _same_outputs(clf, load(path, trusted=[trunk, *names]), X)
+
+
+def _halved(X):  # a transformer's function of the user's
+    return X / 2
+
+
+def test_a_refusal_names_a_callback_default_function_given_outside_a_callback(tmp_path):
+    # skorch.utils.to_numpy loads without trusted= as a callback's parameter only; as a
+    # batch_transform load refuses it, but the refusal of the file's other untrusted
+    # name left it out of the names to trust (the command line's --trust alike)
+    import skorch
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, Y, tasks = car_data(n=20)
+    model = make_pipeline(
+        FunctionTransformer(_halved),
+        MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(4,), max_epochs=1, random_state=0,
+                            batch_transform=skorch.utils.to_numpy)).fit(X, Y)
+    path = save(model, tmp_path / "m.mtl")
+    with pytest.raises(UnsafeModelFileError) as refused:
+        load(path)
+    assert refused.value.untrusted == [f"{__name__}._halved", "skorch.utils.to_numpy"]
+    _same_outputs(model, load(path, trusted=refused.value.untrusted), X)
+
+
+def test_a_refusal_names_a_builtin_container_that_the_file_asks_to_build(saved):
+    # a builtin container loads as a value (a list, a dict), not as a class to build: the
+    # refusal of another name left builtins.list out of the names that load refuses
+    path, _ = saved
+    tree = json.loads(open_member(path, "estimator.json"))
+    tree["params"]["batch_transform"] = {"$t": "callable", "v": "os:system"}
+    tree["params"]["callbacks"] = {"$t": "list", "v": [
+        {"$t": "instance", "class": "builtins:list", "params": {"$t": "dict", "v": {}}}]}
+    _rewrite(path, "estimator.json", json.dumps(tree).encode())
+    with pytest.raises(UnsafeModelFileError) as refused:
+        load(path)
+    assert refused.value.untrusted == ["os.system", "builtins.list"]
+    with pytest.raises(UnsafeModelFileError,
+                       match=r"builtins\.list, which is refused") as refused:
+        load(path, trusted=["os.system"])
+    assert refused.value.untrusted == ["builtins.list"]
