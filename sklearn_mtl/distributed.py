@@ -20,6 +20,7 @@ sklearn-mtl[distributed]``); importing this module does not import it.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import re
 import warnings
@@ -249,6 +250,11 @@ def limit_worker_threads(client, n_threads=None):
     threads : dict of str -> int
         The count set on each worker, by worker address.
 
+    Raises
+    ------
+    TypeError
+        When ``client`` is not a client (e.g. the ``LocalCluster`` itself).
+
     Warns
     -----
     RuntimeWarning
@@ -260,6 +266,13 @@ def limit_worker_threads(client, n_threads=None):
     ThreadLimits : the same as a plugin, for workers that start later.
     """
     n_threads = _check_n_threads(n_threads, default=True)
+    if not (callable(getattr(client, "scheduler_info", None)) and hasattr(client, "run")):
+        # a cluster's scheduler_info is a dict: "'SchedulerInfo' object is not callable"
+        raise TypeError(
+            "client must be a distributed.Client connected to the cluster; got "
+            f"{type(client).__name__}. Pass a client of it: "
+            "limit_worker_threads(Client(cluster))."
+        )
     try:  # distributed >= 2025 lists only some workers unless asked for all
         workers = client.scheduler_info(n_workers=-1)["workers"]
     except TypeError:
@@ -300,7 +313,7 @@ def weights_checksum(estimator):
     Parameters
     ----------
     estimator : MultiTaskClassifier
-        A fitted estimator.
+        A fitted estimator, or a Pipeline ending in one (its last step's weights).
 
     Returns
     -------
@@ -310,7 +323,8 @@ def weights_checksum(estimator):
     Raises
     ------
     NotFittedError
-        When ``estimator`` is a :class:`~sklearn_mtl.MultiTaskClassifier` not fitted yet.
+        When ``estimator`` is a :class:`~sklearn_mtl.MultiTaskClassifier` (or a Pipeline
+        ending in one) not fitted yet.
     TypeError
         When ``estimator`` holds no trained network (``net_``), e.g. a baseline.
     """
@@ -328,13 +342,17 @@ def _fitted_module(estimator):
 
     from ._multitask import MultiTaskClassifier
 
-    if isinstance(estimator, MultiTaskClassifier):
-        check_is_fitted(estimator, "net_")
-    module = getattr(getattr(estimator, "net_", None), "module_", None)
+    final = _final_step(estimator)  # a Pipeline's network is its last step's
+    if isinstance(final, MultiTaskClassifier):
+        check_is_fitted(final, "net_")
+    module = getattr(getattr(final, "net_", None), "module_", None)
     if module is None or not hasattr(module, "state_dict"):
         raise TypeError(
             "estimator must be a fitted MultiTaskClassifier (an estimator whose trained "
-            f"network is net_.module_); got {type(estimator).__name__}, which has none."
+            "network is net_.module_), or a Pipeline ending in one; got "
+            f"{type(estimator).__name__}"
+            + (f" ending in {type(final).__name__}" if final is not estimator else "")
+            + ", which has none."
         )
     return module
 
@@ -349,7 +367,7 @@ def check_replicas(estimator):
     Parameters
     ----------
     estimator : MultiTaskClassifier
-        A fitted estimator.
+        A fitted estimator, or a Pipeline ending in one.
 
     Returns
     -------
@@ -413,7 +431,8 @@ def predict_partitions(estimator, data, method="predict", task=None, meta=None):
     task : str, default=None
         With ``"predict_proba"``, the task whose probabilities to return (checked
         against the estimator's tasks before anything is computed). With
-        ``"predict"``, which predicts every task, it is refused.
+        ``"predict"``, which predicts every task, or an estimator whose
+        ``predict_proba`` takes no task (a scikit-learn classifier), it is refused.
     meta : pandas DataFrame, Series, dict, tuple or ndarray, default=None
         The form of one partition's output, as in Dask's ``map_partitions``: nothing is
         then predicted or computed to find it. For a Dask DataFrame, an empty DataFrame
@@ -519,12 +538,29 @@ def _check_task(estimator, method, task):
     final = _final_step(estimator)
     schema = getattr(final, "schema_", None)
     if schema is None or not hasattr(schema, "index"):
+        if task is not None and not _takes_task(final):
+            raise ValueError(
+                "task applies to an estimator with tasks (one of sklearn-mtl's, or a "
+                f"Pipeline ending in one); got task={task!r}, but "
+                f"{type(final).__name__}.predict_proba takes no task. Leave task out "
+                "(task=None)."
+            )
         return
     if task is None:
         if not getattr(final, "_single_output", False):
             _ProbaBlock.many_tasks(schema)
     else:
         schema.index(task)  # "Unknown task 'x'; the tasks are [...]"
+
+
+def _takes_task(estimator):
+    """Whether ``estimator.predict_proba`` takes ``task=`` (or any keyword), or cannot
+    tell (no such method: the estimator's own error then says so)."""
+    try:
+        params = inspect.signature(estimator.predict_proba).parameters.values()
+    except (AttributeError, TypeError, ValueError):
+        return True
+    return any(p.name == "task" or p.kind is p.VAR_KEYWORD for p in params)
 
 
 def _given_meta(meta, data, frame):
@@ -772,6 +808,15 @@ class _ProbaBlock:
         else:
             proba = estimator.predict_proba(block, task=self.task)
         if isinstance(proba, list):
+            final = _final_step(estimator)
+            if not _takes_task(final):  # "pass task=" would be refused
+                raise ValueError(
+                    f"{type(final).__name__}.predict_proba returns a list of {len(proba)} "
+                    "arrays (one per output of a 2-D y); predict_partitions gives one "
+                    "array of probabilities, and this model takes no task= to pick one. "
+                    "Fit one model per output, or an IndependentTaskClassifier, whose "
+                    "task= picks one."
+                )
             self.many_tasks()
         return _like_block(np.asarray(proba), block, _class_names(estimator, self.task))
 
@@ -790,9 +835,10 @@ def _class_names(estimator, task):
 
 
 def _like_block(out, block, columns):
-    """Predictions of a pandas partition as pandas, indexed as the partition's rows."""
+    """Predictions of a pandas partition as pandas, indexed as the partition's rows; of
+    a NumPy block as NumPy (a DataFrame block of a dask array fails its indexing)."""
     if not hasattr(block, "index"):
-        return out
+        return np.asarray(out)
     if isinstance(out, (pd.DataFrame, pd.Series)):
         return out.set_axis(block.index)
     out = np.asarray(out)

@@ -15,11 +15,12 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.compose import make_column_transformer
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sklearn_mtl import (
     IndependentTaskClassifier,
@@ -565,3 +566,69 @@ def test_thread_limits_check_n_threads_and_warn_without_workers():
     finally:
         client.close()
         cluster.close()
+
+
+def test_predict_partitions_array_blocks_are_numpy_for_a_frame_of_labels():
+    # a model fitted on a DataFrame of labels predicts a DataFrame; the blocks of the
+    # dask array must still be NumPy (a DataFrame block failed the array's indexing)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 2))
+    Y = pd.DataFrame({"car": np.where(X[:, 0] > 0, "yes", "no"),
+                      "size": np.where(X[:, 1] > 0, 3, 5)})
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    expected = model.predict(X).to_numpy()
+    lazy = predict_partitions(model, da.from_array(X, chunks=(12, 2)))
+    assert isinstance(lazy.blocks[0].compute(scheduler="sync"), np.ndarray)
+    np.testing.assert_array_equal(lazy[:, 0].compute(scheduler="sync"), expected[:, 0])
+    np.testing.assert_array_equal(lazy[5:20].compute(scheduler="sync"), expected[5:20])
+    assert int((lazy[:, 0] == "yes").sum().compute(scheduler="sync")) == int(
+        (expected[:, 0] == "yes").sum())
+
+
+def test_predict_partitions_refuses_task_for_a_model_without_tasks():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=20), "b": rng.normal(size=20)})
+    y = np.where(X["a"] > 0, "yes", "no")
+    ddf = dd.from_pandas(X, npartitions=2)
+    for model in (LogisticRegression().fit(X, y),
+                  make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)):
+        for meta in (None, {"no": "float64", "yes": "float64"}):
+            with pytest.raises(ValueError, match=r"got task='car', but "
+                               r"LogisticRegression\.predict_proba takes no task\. Leave"):
+                predict_partitions(model, ddf, method="predict_proba", task="car", meta=meta)
+    # a list of arrays, one per output: "pass task=" would not help this model
+    forest = RandomForestClassifier(n_estimators=2, random_state=0).fit(X, np.c_[y, y])
+    with pytest.raises(ValueError, match=r"RandomForestClassifier\.predict_proba returns a "
+                       r"list of 2 arrays .*takes no task= to pick one"):
+        predict_partitions(forest, ddf, method="predict_proba")
+    # an estimator of the package takes it
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, pd.DataFrame({"car": y}))
+    proba = predict_partitions(model, ddf, method="predict_proba", task="car")
+    np.testing.assert_allclose(proba.compute(scheduler="sync").to_numpy(),
+                               model.predict_proba(X, task="car"))
+
+
+def test_limit_worker_threads_refuses_a_cluster_for_its_client():
+    cluster = distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0")
+    try:
+        with pytest.raises(TypeError, match=r"client must be a distributed\.Client .*got "
+                           r"LocalCluster\. .*limit_worker_threads\(Client\(cluster\)\)"):
+            limit_worker_threads(cluster)
+    finally:
+        cluster.close()
+
+
+def test_weights_checksum_of_a_pipeline_ending_in_the_network(data):
+    from sklearn_mtl.distributed import check_replicas, weights_checksum
+
+    X, Y = data
+    pipe = make_pipeline(StandardScaler(), _net()).fit(X, Y)
+    own = weights_checksum(pipe[-1])
+    assert weights_checksum(pipe) == own
+    assert check_replicas(pipe) == [own]
+    with pytest.raises(NotFittedError):
+        weights_checksum(make_pipeline(StandardScaler(), _net()))
+    baseline = make_pipeline(StandardScaler(), IndependentTaskClassifier(LogisticRegression()))
+    with pytest.raises(TypeError, match="got Pipeline ending in IndependentTaskClassifier, "
+                       "which has none"):
+        weights_checksum(baseline.fit(X, Y))
