@@ -2367,3 +2367,62 @@ def test_member_holdout_rejects_an_unknown_metric(metric):
                               random_state=0, callbacks=[MemberHoldout(metric=metric)])
     with pytest.raises(ValueError, match="MemberHoldout's metric must be"):
         clf.fit(X, Y)
+
+
+@pytest.mark.parametrize("values", [
+    pd.date_range("2020-01-01", periods=3),
+    pd.date_range("2020-01-01", periods=3, tz="UTC"),
+    pd.to_timedelta([1, 2, 3], unit="D"),
+    pd.period_range("2020-01", periods=3, freq="M"),
+])
+def test_preprocessor_refuses_dates_in_a_column_of_numbers_naming_it(values):
+    # a column of numbers in training given dates at prediction read them as nanoseconds
+    # since 1970, some 1e18 beyond the training values: silently clipped to 3
+    X = pd.DataFrame({"days": [1.0, 2.0, 3.0], "empty": [np.nan] * 3})
+    pre = TabularPreprocessor().fit(X)
+    with pytest.raises(ValueError, match="X's column 'days' held numbers in training but "
+                                         "holds .* values; expected numbers"):
+        pre.transform(X.assign(days=values))
+    if not isinstance(values, pd.PeriodIndex):  # (periods do not read as numbers)
+        # a column without a value in training reads as 0 whatever it holds, dates too
+        np.testing.assert_array_equal(pre.transform(X.assign(empty=values)),
+                                      pre.transform(X))
+
+
+@pytest.mark.parametrize("numeric", ["passthrough", "standard"])
+def test_preprocessor_refuses_a_value_float32_cannot_hold_unless_clipped(numeric):
+    # numeric="passthrough" (and "standard" past a constant training column) wrote 1e300
+    # into the float32 output as infinity, silently: the network's loss went NaN
+    X = pd.DataFrame({"a": [1.0, 1.0, 1.0], "empty": [np.nan] * 3})
+    pre = TabularPreprocessor(numeric=numeric).fit(X)
+    for new in (X.assign(a=[1.0, -1e300, 1.0]), X.assign(a=[1.0, -1e300, 1.0]).to_numpy()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # (the array has no names)
+            with pytest.raises(ValueError, match=r"X holds a value beyond float32's "
+                               r"range at row 1, column ('a'|0) \(-1e\+300 once "
+                               rf"preprocessed\); numeric='{numeric}'"):
+                pre.transform(new)
+    # a column without a value in training reads as 0 whatever it holds; "robust" clips
+    np.testing.assert_array_equal(pre.transform(X.assign(empty=1e300)), pre.transform(X))
+    clipped = TabularPreprocessor().fit(X).transform(X.assign(a=[1.0, -1e300, 1.0]))
+    np.testing.assert_array_equal(clipped[:, 0], [0.0, -3.0, 0.0])
+
+
+def test_point_mass_of_float64_is_not_the_value_float32_rounds_it_to():
+    # a mass at 1_700_000_001 (epoch seconds censored at a cut-off) marked the rows at
+    # 1_700_000_000 too, float32's rounding of the mass, in a float64 or int64 table
+    t = np.array([1_700_000_001] * 4 + [1_700_000_000, 1_699_999_990, 1_699_999_950])
+    pre = TabularPreprocessor().fit(pd.DataFrame({"t": t}))
+    np.testing.assert_array_equal(pre.point_mass_values_, [1_700_000_001])
+    expected = [1, 1, 1, 1, 0, 0, 0]
+    for X in (pd.DataFrame({"t": t}), pd.DataFrame({"t": t.astype(np.float64)}),
+              t[:, None].astype(np.float64)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # (the array has no names)
+            np.testing.assert_array_equal(pre.transform(X)[:, -1], expected)
+    # given in float32, whose values it cannot tell apart, the mass is float32's
+    z = np.array([2.3] * 4 + [1.0, 1.5, 2.0])
+    pre = TabularPreprocessor().fit(pd.DataFrame({"z": z}))
+    for dtype in (np.float32, "Float32"):
+        np.testing.assert_array_equal(
+            pre.transform(pd.DataFrame({"z": z}).astype(dtype))[:, -1], expected)

@@ -97,7 +97,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         ``"robust"`` is the scaling above; ``"standard"`` centres on the mean and divides
         by the standard deviation (no clipping); ``"passthrough"`` keeps values as they are
         (missing values still become 0 with an indicator, and a column without a value
-        in training reads as 0, as in the other modes).
+        in training reads as 0, as in the other modes). Neither clips: a value they
+        leave beyond float32's range (the output's, ±3.4e38) is refused.
     max_categories : int, default=32
         Most one-hot columns per categorical column (the rarest categories are pooled).
     min_frequency : int, default=1
@@ -140,7 +141,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         The value each of those indicators marks.
     point_mass_float32_ : ndarray of bool
         Per indicator, whether its column was float32 in ``fit``: its mass is then
-        compared in float32 (a float64 mass matches exactly, or as float32 holds it).
+        compared in float32 (a float64 mass matches exactly, or as float32 holds it
+        where the column comes in float32).
     one_hot_ : OneHotEncoder or None
         The encoder of the categorical columns.
     bin_edges_ : list of ndarray
@@ -303,15 +305,25 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             validate_data(self, frame, reset=False, skip_check_array=True)
             frame = read_times(frame, times, getattr(self, "_dates", ()),
                                getattr(self, "_periods", ()))
+            # a column without a value in training reads as 0 whatever it holds
+            _refuse_times(frame, np.setdiff1d(
+                self.numeric_columns_[np.isfinite(self.scale_)], times))
             numeric = _numeric_block(frame, self.numeric_columns_, times)
         missing = np.isnan(numeric)
         scaled = _scaled(numeric, self.center_, self.scale_, self.numeric)
+        if self.numeric != "robust":  # not clipped: float32 must hold the values
+            _within_float32(scaled, (self.numeric_columns_ if frame is None
+                                     else frame.columns[self.numeric_columns_]).tolist(),
+                            self.numeric)
         blocks = [scaled.astype(np.float32, copy=False),
                   missing[:, self.missing_columns_].astype(np.float32)]
         masses = getattr(self, "point_mass_columns_", ())  # absent: an older model
         if len(masses):
+            given = (np.full(len(masses), X.dtype == np.float32) if frame is None else
+                     np.array([_is_float32(frame.iloc[:, j].dtype)
+                               for j in self.numeric_columns_[masses]], dtype=bool))
             blocks.append(_at_masses(numeric[:, masses], self.point_mass_values_,
-                                     getattr(self, "point_mass_float32_", False)))
+                                     getattr(self, "point_mass_float32_", False), given))
         if self.one_hot_ is not None:
             blocks.append(self.one_hot_.transform(
                 _categorical_block(frame, self.categorical_columns_,
@@ -801,6 +813,21 @@ def read_times(frame, columns, dates, periods=()):
     return _with_columns(frame, parsed)
 
 
+def _refuse_times(frame, columns):
+    """A ``ValueError`` naming the first of the numeric columns at ``columns`` (numbers in
+    training) that holds dates, periods or durations: read as numbers they would be
+    nanoseconds (since 1970), some 1e18 away from the training values."""
+    for j in columns:
+        dtype = frame.iloc[:, j].dtype
+        if _time_dtype(dtype):
+            raise ValueError(
+                f"X's column {frame.columns[j]!r} held numbers in training but holds "
+                f"{dtype} values; expected numbers. Convert the column as the training "
+                "table's was (e.g. days as numbers), or fit on the dates or durations "
+                "themselves."
+            )
+
+
 def _numeric_block(frame, columns, times=()):
     """The numeric columns (input positions ``columns``) as float64; those at
     ``times`` are dates or durations, read as days."""
@@ -853,6 +880,23 @@ def _finite(values, names):
             "expected finite numbers or NaN (missing)."
         )
     return values
+
+
+def _within_float32(values, names, how):
+    """``values`` (the numeric columns scaled as ``how`` says, float64, not clipped)
+    refused with the row and column (``names``) of the first one beyond float32's range,
+    the output's, where it would be infinite."""
+    beyond = np.abs(values) > np.finfo(np.float32).max
+    if beyond.any():
+        row, col = np.argwhere(beyond)[0]
+        kept = ("keeps values as they are" if how == "passthrough"
+                else "scales it by the training values' spread")
+        raise RowError(
+            "X holds a value beyond float32's range at row ", int(row),
+            f", column {names[col]!r} ({values[row, col]:g} once preprocessed); "
+            f"numeric={how!r} {kept} and the output is float32 (at most ±3.4e+38). "
+            "Rescale the column, or use numeric='robust', which clips it."
+        )
 
 
 class RowError(ValueError):
@@ -1079,18 +1123,26 @@ def _point_masses(values, share):
     return np.asarray(columns, dtype=np.intp), np.asarray(masses, dtype=np.float64)
 
 
-def _at_masses(values, masses, in_float32=False):
+def _at_masses(values, masses, in_float32=False, given_float32=False):
     """0/1 indicators (float32) of ``values`` (columns) at their point ``masses``.
 
     A mass found in a float32 column (``in_float32``, per column) is compared in float32,
     whatever the precision the values come in. One found in float64 is compared exactly
     (epoch seconds a second apart, 0 and 1e-50, stay apart), or as a float32 column holds
-    it: 2.3 is float32's 2.3 there, as in the ONNX graph, whose inputs are float32.
+    it where the column comes in float32 (``given_float32``, per column): 2.3 is
+    float32's 2.3 there, as in the ONNX graph, whose inputs are float32. (A float64 value
+    that float32 rounds to the mass is another value: 1_700_000_000 is not a mass at
+    1_700_000_001.)
     """
-    held = masses.astype(np.float32)
-    exact = (values == masses) | (values == held.astype(np.float64))
-    rounded = values.astype(np.float32) == held
-    return np.where(in_float32, rounded, exact).astype(np.float32)
+    rounded = values.astype(np.float32) == masses.astype(np.float32)
+    return np.where(in_float32 | np.asarray(given_float32), rounded,
+                    values == masses).astype(np.float32)
+
+
+def _is_float32(dtype):
+    """Whether a DataFrame column of ``dtype`` holds float32 (numpy's, pandas' nullable
+    ``Float32``, pyarrow's ``float``)."""
+    return getattr(dtype, "numpy_dtype", dtype) == np.float32
 
 
 def _bin_edges(values, n_bins):
