@@ -13,6 +13,7 @@ from sklearn.feature_selection import SelectorMixin
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import check_same_length
@@ -253,7 +254,8 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
 
     def transform(self, X):
         """``X`` with the kept columns only; a DataFrame stays a DataFrame, with its
-        index, names and dtypes (a polars DataFrame stays a polars one).
+        index, names and dtypes (a polars DataFrame stays a polars one, or becomes the
+        pandas one it stands for under ``set_output(transform="pandas")``).
 
         Parameters
         ----------
@@ -270,7 +272,13 @@ class TaskFeatureSelector(SelectorMixin, BaseEstimator):
             return X.iloc[:, keep]
         if is_polars(X):
             validate_data(self, to_pandas(X), reset=False, skip_check_array=True)
-            return X.select([X.columns[j] for j in keep])
+            kept = X.select([X.columns[j] for j in keep])
+            if _get_output_config("transform", self)["dense"] == "pandas":
+                # as the pandas frame it stands for, column by column: scikit-learn's
+                # pandas output reads a polars frame through one numpy array (numbers next
+                # to text became objects, a date next to a number failed to convert)
+                return to_pandas(kept)
+            return kept
         return super().transform(X)
 
     def __sklearn_tags__(self):

@@ -297,3 +297,36 @@ def test_tasks_are_declared_as_every_estimator_takes_them():
 
     assert documented(TaskFeatureSelector) == documented(MultiTaskClassifier) == (
         "list of Task or Schema, default=None")
+
+
+@pytest.mark.parametrize("how", ["set_output", "set_config"])
+def test_polars_frame_with_pandas_output_keeps_its_columns_dtypes(how):
+    # scikit-learn's pandas output read the selected polars frame through one numpy
+    # array: a date next to a number failed (DTypePromotionError), and numbers next to
+    # text came back as objects, a category as text.
+    import sklearn
+
+    pl = pytest.importorskip("polars")
+    rng = np.random.default_rng(0)
+    n = 40
+    colour = rng.choice(["red", "blue"], n)
+    Xp = pl.DataFrame({
+        "a": rng.normal(size=n),
+        "count": rng.integers(0, 5, n),
+        "colour": pl.Series(colour.tolist(), dtype=pl.Categorical),
+        "when": pl.datetime_range(pl.datetime(2020, 1, 1), pl.datetime(2020, 2, 9), "1d",
+                                  eager=True),
+    })
+    Y = pd.DataFrame({"first": np.where(colour == "red", "r", "b"),
+                      "second": (Xp["a"].to_numpy() > 0).astype(int)})
+    selector = TaskFeatureSelector(threshold=0, n_estimators=5, random_state=0)
+    if how == "set_output":
+        out = selector.set_output(transform="pandas").fit(Xp, Y).transform(Xp)
+    else:
+        with sklearn.config_context(transform_output="pandas"):
+            out = selector.fit(Xp, Y).transform(Xp)
+    assert isinstance(out, pd.DataFrame)
+    assert out.dtypes.astype(str).to_dict() == {
+        "a": "float64", "count": "int64", "colour": "category", "when": "datetime64[us]"}
+    assert out["colour"].tolist() == colour.tolist()
+    assert selector.set_output(transform="default").transform(Xp).equals(Xp)
