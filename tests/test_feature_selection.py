@@ -317,8 +317,11 @@ def test_polars_frame_with_pandas_output_keeps_its_columns_dtypes(how):
         "when": pl.datetime_range(pl.datetime(2020, 1, 1), pl.datetime(2020, 2, 9), "1d",
                                   eager=True),
     })
+    # every column helps some task, so that all four are kept whatever the probes' luck
+    # (a column of noise passed threshold=0 by chance alone)
     Y = pd.DataFrame({"first": np.where(colour == "red", "r", "b"),
-                      "second": (Xp["a"].to_numpy() > 0).astype(int)})
+                      "second": (Xp["a"].to_numpy() > 0) + 2 * (Xp["count"].to_numpy() >= 2),
+                      "third": (np.arange(n) >= 20).astype(int)})
     selector = TaskFeatureSelector(threshold=0, n_estimators=5, random_state=0)
     if how == "set_output":
         out = selector.set_output(transform="pandas").fit(Xp, Y).transform(Xp)
