@@ -28,6 +28,7 @@ from collections import defaultdict
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from ._optional import import_optional
 
@@ -542,8 +543,8 @@ def _check_task(estimator, method, task):
             raise ValueError(
                 "task applies to an estimator with tasks (one of sklearn-mtl's, or a "
                 f"Pipeline ending in one); got task={task!r}, but "
-                f"{type(final).__name__}.predict_proba takes no task. Leave task out "
-                "(task=None)."
+                f"{type(final).__name__}.predict_proba takes no task."
+                + (_best_hint(final) or " Leave task out (task=None).")
             )
         return
     if task is None:
@@ -561,6 +562,18 @@ def _takes_task(estimator):
     except (AttributeError, TypeError, ValueError):
         return True
     return any(p.name == "task" or p.kind is p.VAR_KEYWORD for p in params)
+
+
+def _best_hint(final):
+    """Where a search (``GridSearchCV``) refitted an estimator with tasks, whose
+    ``predict_proba(X)`` passes no task on to it: a pointer to its ``best_estimator_``;
+    else ``""``."""
+    best = _final_step(getattr(final, "best_estimator_", None))
+    if getattr(best, "schema_", None) is None:
+        return ""
+    return (f" Its best_estimator_ ({type(best).__name__}) takes one: pass that, "
+            "predict_partitions(search.best_estimator_, data, method='predict_proba', "
+            "task=...).")
 
 
 def _given_meta(meta, data, frame):
@@ -625,7 +638,7 @@ def _inferred_meta(estimator, data, frame, method, predictor, n_rows=2):
             raise
     if frame:  # a DataFrame or Series (_like_block), indexed as data
         return sample.iloc[:0].set_axis(data._meta.index)
-    return np.asarray(sample)[:0]
+    return sample[:0] if sp.issparse(sample) else np.asarray(sample)[:0]
 
 
 def _schema_sample(estimator, n_rows):
@@ -813,9 +826,9 @@ class _ProbaBlock:
                 raise ValueError(
                     f"{type(final).__name__}.predict_proba returns a list of {len(proba)} "
                     "arrays (one per output of a 2-D y); predict_partitions gives one "
-                    "array of probabilities, and this model takes no task= to pick one. "
-                    "Fit one model per output, or an IndependentTaskClassifier, whose "
-                    "task= picks one."
+                    "array of probabilities, and this model takes no task= to pick one."
+                    + (_best_hint(final) or " Fit one model per output, or an "
+                       "IndependentTaskClassifier, whose task= picks one.")
                 )
             self.many_tasks()
         return _like_block(np.asarray(proba), block, _class_names(estimator, self.task))
@@ -836,9 +849,10 @@ def _class_names(estimator, task):
 
 def _like_block(out, block, columns):
     """Predictions of a pandas partition as pandas, indexed as the partition's rows; of
-    a NumPy block as NumPy (a DataFrame block of a dask array fails its indexing)."""
+    a NumPy block as NumPy (a DataFrame block of a dask array fails its indexing), but
+    a SciPy sparse matrix as it is (``np.asarray`` makes it a 0-d object array)."""
     if not hasattr(block, "index"):
-        return np.asarray(out)
+        return out if sp.issparse(out) else np.asarray(out)
     if isinstance(out, (pd.DataFrame, pd.Series)):
         return out.set_axis(block.index)
     out = np.asarray(out)

@@ -632,3 +632,40 @@ def test_weights_checksum_of_a_pipeline_ending_in_the_network(data):
     with pytest.raises(TypeError, match="got Pipeline ending in IndependentTaskClassifier, "
                        "which has none"):
         weights_checksum(baseline.fit(X, Y))
+
+
+def test_predict_partitions_array_keeps_sparse_predictions():
+    # a model fitted on a sparse Y predicts a sparse matrix: a block keeps it (np.asarray
+    # made it a 0-d object array, which failed the array's indexing)
+    from scipy import sparse
+    from sklearn.multiclass import OneVsRestClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 2))
+    Y = sparse.csr_matrix(np.c_[X[:, 0] > 0, X[:, 1] > 0, X.sum(1) > 0].astype(int))
+    model = OneVsRestClassifier(LogisticRegression()).fit(X, Y)
+    expected = model.predict(X).toarray()
+    for meta in (None, np.empty((0, 3), dtype=int)):
+        lazy = predict_partitions(model, da.from_array(X, chunks=(12, 2)), meta=meta)
+        got = lazy.compute(scheduler="sync")
+        assert sparse.issparse(got)
+        np.testing.assert_array_equal(got.toarray(), expected)
+
+
+def test_predict_partitions_points_a_search_to_its_best_estimator():
+    # GridSearchCV.predict_proba(X) passes no task on; its best_estimator_ takes one
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(24, 2)), columns=["a", "b"])
+    Y = pd.DataFrame({"car": np.where(X["a"] > 0, "yes", "no"),
+                      "size": np.where(X["b"] > 0, "big", "small")})
+    search = GridSearchCV(IndependentTaskClassifier(LogisticRegression()),
+                          {"estimator__C": [1.0]}, cv=2).fit(X, Y)
+    ddf = dd.from_pandas(X, npartitions=2)
+    hint = r"Its best_estimator_ \(IndependentTaskClassifier\) takes one: pass that"
+    with pytest.raises(ValueError, match=r"GridSearchCV\.predict_proba takes no task\. " + hint):
+        predict_partitions(search, ddf, method="predict_proba", task="size")
+    with pytest.raises(ValueError, match=r"list of 2 arrays .*to pick one\. " + hint):
+        predict_partitions(search, ddf, method="predict_proba").compute(scheduler="sync")
+    proba = predict_partitions(search.best_estimator_, ddf, method="predict_proba", task="size")
+    np.testing.assert_allclose(proba.compute(scheduler="sync").to_numpy(),
+                               search.predict_proba(X)[1])
