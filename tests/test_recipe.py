@@ -2426,3 +2426,17 @@ def test_point_mass_of_float64_is_not_the_value_float32_rounds_it_to():
     for dtype in (np.float32, "Float32"):
         np.testing.assert_array_equal(
             pre.transform(pd.DataFrame({"z": z}).astype(dtype))[:, -1], expected)
+
+
+@pytest.mark.parametrize("dtype", ["Float32", "float[pyarrow]"])
+def test_point_mass_found_in_a_nullable_float32_column_is_compared_in_float32(dtype):
+    # a mass found in pandas' nullable Float32 (or pyarrow's float) is float32's 2.3, as
+    # one found in numpy's float32: 2.3 given in float64 is at it (as in the ONNX graph,
+    # whose inputs are float32), where the indicator never fired
+    if "pyarrow" in dtype:
+        pytest.importorskip("pyarrow")
+    z = np.array([2.3] * 4 + [1.0, 1.5, 2.0])
+    pre = TabularPreprocessor().fit(pd.DataFrame({"z": z}).astype(dtype))
+    np.testing.assert_array_equal(pre.point_mass_float32_, [True])
+    for X in (pd.DataFrame({"z": z}), pd.DataFrame({"z": z}).astype(dtype)):
+        np.testing.assert_array_equal(pre.transform(X)[:, -1], [1, 1, 1, 1, 0, 0, 0])

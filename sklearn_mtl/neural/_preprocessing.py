@@ -140,7 +140,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     point_mass_values_ : ndarray of float
         The value each of those indicators marks.
     point_mass_float32_ : ndarray of bool
-        Per indicator, whether its column was float32 in ``fit``: its mass is then
+        Per indicator, whether its column was float32 in ``fit`` (numpy's, pandas'
+        nullable ``Float32``, pyarrow's ``float``): its mass is then
         compared in float32 (a float64 mass matches exactly, or as float32 holds it
         where the column comes in float32).
     one_hot_ : OneHotEncoder or None
@@ -229,8 +230,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.missing_columns_ = np.flatnonzero(gaps.any(axis=0) & ~gaps.all(axis=0))
         self.point_mass_columns_, self.point_mass_values_ = _point_masses(
             numeric, self.point_mass)
+        dtypes = frame.dtypes.to_numpy()
         self.point_mass_float32_ = np.array(  # compared in float32, where found in it
-            [frame.iloc[:, self.numeric_columns_[j]].dtype == np.float32
+            [_is_float32(dtypes[self.numeric_columns_[j]])
              for j in self.point_mass_columns_], dtype=bool)
         self.one_hot_ = None
         n_out = (len(self.numeric_columns_) + len(self.missing_columns_)
@@ -319,8 +321,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                   missing[:, self.missing_columns_].astype(np.float32)]
         masses = getattr(self, "point_mass_columns_", ())  # absent: an older model
         if len(masses):
+            dtypes = None if frame is None else frame.dtypes.to_numpy()
             given = (np.full(len(masses), X.dtype == np.float32) if frame is None else
-                     np.array([_is_float32(frame.iloc[:, j].dtype)
+                     np.array([_is_float32(dtypes[j])
                                for j in self.numeric_columns_[masses]], dtype=bool))
             blocks.append(_at_masses(numeric[:, masses], self.point_mass_values_,
                                      getattr(self, "point_mass_float32_", False), given))
@@ -817,8 +820,9 @@ def _refuse_times(frame, columns):
     """A ``ValueError`` naming the first of the numeric columns at ``columns`` (numbers in
     training) that holds dates, periods or durations: read as numbers they would be
     nanoseconds (since 1970), some 1e18 away from the training values."""
+    dtypes = frame.dtypes.to_numpy()  # (not frame.iloc a column at a time: 20x slower)
     for j in columns:
-        dtype = frame.iloc[:, j].dtype
+        dtype = dtypes[j]
         if _time_dtype(dtype):
             raise ValueError(
                 f"X's column {frame.columns[j]!r} held numbers in training but holds "
