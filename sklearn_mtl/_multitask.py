@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import fnmatch
 import functools
 import inspect
 import os
@@ -269,7 +270,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         optimizer does not take is refused at fit, and so is ``"lr"`` (set ``lr``).
         ``"param_groups"`` takes skorch's parameter groups, ``[("trunk.*", {"lr":
         1e-4})]``: a parameter whose name matches a pattern (the first that does) trains
-        with that group's arguments (``head_lr``'s groups come first).
+        with that group's arguments (``head_lr``'s groups come first); a pattern that
+        matches no parameter is refused at fit.
     lr : float, default=2e-3
         Learning rate (the peak of ``lr_schedule``).
     lr_schedule : {"warmup_cosine", "constant"}, default="warmup_cosine"
@@ -1301,7 +1303,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             # the folds of the module's members: the recipe's ensemble or a user's own
             targets = self._with_folds(targets, n_members(module), groups)
             valid = self._validation_data(X_val, y_val, sample_weight_val, targets.shape[1])
-            self.net_ = self._build_net(module, self._build_criterion(), valid=valid)
+            criterion = self._build_criterion()
+            _check_param_groups(self.optimizer_params, module, criterion)
+            self.net_ = self._build_net(module, criterion, valid=valid)
             self._fit_params = self._recorded_params()  # what a warm start compares with
             self.net_.fit(self._as_tensor(X), targets)
             self.net_.train_split = self._train_split()  # keeps no validation data
@@ -1457,9 +1461,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             net.criterion = self._build_criterion(weighting)
             net._initialize_criterion()  # on the net's device
         if new_optimizer:
+            _check_param_groups(self.optimizer_params, net.module_, net.criterion_)
             for key in [key for key in vars(net) if key.startswith("optimizer__")]:
                 delattr(net, key)  # skorch keeps the optimizer's arguments as attributes
-            kwargs = self._optimizer_kwargs(net.criterion_)
+            kwargs = self._optimizer_kwargs(net.criterion_, net.module_)
             net.fast_step = kwargs.pop("fast_step")
             vars(net).update(kwargs)
             net.optimizer, net.lr = self.optimizer, self.lr
@@ -2254,9 +2259,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return predefined_split(TensorPairDataset(*valid))
         return ValidSplit(self.validation_fraction, stratified=False, random_state=self._seed)
 
-    def _optimizer_kwargs(self, criterion):
+    def _optimizer_kwargs(self, criterion, module=None):
         """The net's ``optimizer__*`` arguments and ``fast_step``, from ``optimizer_params``,
-        ``head_lr`` and the learned parameters of ``criterion``'s weighting."""
+        ``head_lr`` and the learned parameters of ``criterion``'s weighting (a group of
+        ``optimizer_params`` addressed to them alone, none of ``module``'s, sets theirs)."""
         _check_optimizer_params(self.optimizer, self.optimizer_params)
         params = dict(self.optimizer_params or {})
         # skorch's parameter groups, [(name pattern, {argument: value})]: a parameter
@@ -2277,6 +2283,16 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 group["weight_decay"] = 0.0
             if getattr(self._weighting, "lr", None) is not None:
                 group["lr"] = float(self._weighting.lr)
+            # a group of the user's for them (("weighting.*", {"lr": 0.05})) came after
+            # this one, which took them first: its arguments went unused without a word.
+            # One that also takes the network's parameters ("*") leaves them as they are
+            own = [n for n, p in criterion.named_parameters() if p.requires_grad]
+            taken = [n for n, _ in module.named_parameters()] if module is not None else []
+            for pattern, args in own_groups:
+                if any(fnmatch.fnmatch(n, pattern) for n in own) and not any(
+                        fnmatch.fnmatch(n, pattern) for n in taken):
+                    group.update(args)
+                    break
             groups.append(("weighting.*", group))
         groups += own_groups
         if groups:
@@ -2416,7 +2432,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         recipe, user_callbacks = self._net_callbacks(getattr(module, "n_members", 1),
                                                      self._total_steps)
         callbacks = [*recipe, *user_callbacks]
-        kwargs = self._optimizer_kwargs(criterion)
+        kwargs = self._optimizer_kwargs(criterion, module)
         train_split = self._train_split(valid)
         net_class, device = MultiTaskNet, self.device
         self.mixed_precision_ = precision = self._precision(module)
@@ -3322,6 +3338,26 @@ def _check_optimizer_params(optimizer, params, lr=None):
                      f"optimizer_params['param_groups'] group {pattern!r}")
             given = base if pattern is None else group
             raise ValueError(f"{where} sets {given!r}, which {name} refuses: {error}") from None
+
+
+def _check_param_groups(params, module, criterion):
+    """A ValueError naming a group of ``optimizer_params["param_groups"]`` whose pattern
+    matches the name of no parameter of ``module`` or ``criterion``: skorch skips such a
+    group, and its arguments went unused without a word (a typo, or ``"heads.0.*"``
+    where the heads are fused into one layer, ``heads.weight``). Checked at ``fit``,
+    not where a saved model is loaded."""
+    groups = (params or {}).get("param_groups") or []
+    names = [name for part in (module, criterion) for name, _ in part.named_parameters()]
+    for pattern, group in groups:
+        if not any(fnmatch.fnmatch(name, pattern) for name in names):  # as skorch matches
+            shown = ", ".join(repr(n) for n in names[:12]) + (", ..." if len(names) > 12 else "")
+            raise ValueError(
+                f"optimizer_params['param_groups'] group {pattern!r} matches no parameter "
+                f"of the network, so its arguments {group!r} would be unused. The "
+                f"parameters are named {shown} (a head of its own, 'heads.<j>.*' for the "
+                "j-th task, only with head_lr or head_hidden: plain heads are one layer, "
+                "'heads.weight')."
+            )
 
 
 def _build_named_trunk(name, trunk_params, sample_shape):

@@ -2231,3 +2231,23 @@ def test_a_callback_monitoring_the_ensembles_accuracy_is_named_without_skorchs_k
                        r"'member_valid_acc_car', 'member_valid_acc_color', "
                        r"'member_valid_acc_driver'\. The keys this epoch recorded"):
         clf.fit(X, Y)
+
+
+def test_a_parameter_group_that_matches_no_parameter_is_refused():
+    """skorch skips a group whose pattern matches no parameter: its arguments went unused
+    without a word (plain heads are one layer, 'heads.weight', not 'heads.0.*')."""
+    X, Y, tasks = car_data(n=40)
+    groups = {"param_groups": [("heads.0.*", {"lr": 0.5})]}
+    with pytest.raises(ValueError, match=r"optimizer_params\['param_groups'\] group "
+                       r"'heads\.0\.\*' matches no parameter of the network, so its "
+                       r"arguments \{'lr': 0\.5\} would be unused\. The parameters are "
+                       r"named 'trunk\.layers\.0\.weight', .*'heads\.weight'"):
+        small(tasks=tasks, max_epochs=1, optimizer_params=groups).fit(X, Y)
+    # a head of its own (head_hidden) is heads.0: its group trains at its rate
+    clf = small(tasks=tasks, max_epochs=1, lr_schedule="constant", optimizer_params=groups,
+                head_hidden={"car": (4,)}).fit(X, Y)
+    assert [g["lr"] for g in clf.net_.optimizer_.param_groups] == [0.5, 0.01]
+    # a warm start's new optimizer is checked alike
+    clf.set_params(warm_start=True, optimizer__param_groups=[("trunks.*", {"lr": 0.1})])
+    with pytest.raises(ValueError, match=r"group 'trunks\.\*' matches no parameter"):
+        clf.fit(X, Y)

@@ -805,3 +805,76 @@ def test_gradient_weighting_without_a_trainable_trunk_names_the_parameters(strat
     with pytest.raises(ValueError, match=r"loss_weighting='gradnorm' or 'pcgrad'.*"
                                          r"hidden_layer_sizes=\(\)"):
         model.fit(X, Y)
+
+
+def test_gradnorm_takes_its_norms_at_the_ensembles_last_weight_not_its_bias():
+    """In the default ensemble a member layer's bias, of shape (members, 1, width), has
+    two dimensions and more: GradNorm's W ("the last weight matrix") was the last
+    layer's bias, so the gradient norms it balances were the bias's."""
+    X, Y = two_task_data(n=32)
+    for k in (1, 2):
+        clf = small(loss_weighting="gradnorm", hidden_layer_sizes=(8, 6), ensemble_size=k,
+                    max_epochs=1).fit(X, Y)
+        (W,) = clf.net_.shared_parameters(last_layer=True)
+        assert W is clf.net_.module_.trunk.layers[2].weight
+        assert W.shape[-2:] == ((8, 6) if k > 1 else (6, 8))
+
+
+def test_pcgrad_projects_each_members_gradients_on_its_own():
+    rng = np.random.RandomState(0)
+    grads = torch.from_numpy(rng.normal(size=(3, 4, 6)).astype(np.float32))
+    order = [[1, 2, 3], [3, 0, 2], [0, 1, 3], [2, 1, 0]]
+    together = pcgrad_project(grads, order)
+    for m in range(3):
+        torch.testing.assert_close(together[m], pcgrad_project(grads[m], order))
+
+
+def test_pcgrad_in_an_ensemble_trains_each_member_on_its_own_conflicts():
+    """The members' trunk gradients were projected as one vector: a member's step
+    depended on whether the other members' task gradients conflicted."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(64, 4)).astype(np.float32)
+    Y = pd.DataFrame({"a": np.where(X[:, 0] + X[:, 1] > 0, "y", "n"),
+                      "b": np.where(X[:, 0] - X[:, 1] > 0, "r", "s"),
+                      "c": np.where(X[:, 2] > 0, "u", "v")})
+    k = 4
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), loss_weighting="pcgrad",
+                              ensemble_size=k, mixed_precision=None, max_epochs=1,
+                              random_state=0).fit(X, Y)
+    net = clf.net_
+    targets = clf._with_folds(clf._targets(clf.encoder_.transform(Y), None, len(X)), k)
+    Xt = torch.from_numpy(clf.preprocessor_.transform(X).astype(np.float32))
+    shared = net.shared_parameters()
+    net._set_training(True)
+    _, per_task = net.get_task_losses(net.infer(Xt), targets, training=True)
+    grads = torch.stack([  # (members, tasks, parameters): each member's own
+        torch.cat([g.reshape(k, -1) for g in torch.autograd.grad(loss, shared,
+                                                                  retain_graph=True)], 1)
+        for loss in net.criterion_.task_weights * per_task
+    ], 1)
+    torch.manual_seed(1)
+    order = [torch.randperm(3) for _ in range(3)]  # as the step draws it
+    expected = torch.stack([pcgrad_project(grads[m], order).sum(0) for m in range(k)])
+    torch.manual_seed(1)
+    net.train_step_single((Xt, targets))
+    got = torch.cat([p.grad.reshape(k, -1) for p in shared], 1)
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-7)
+
+
+def test_a_parameter_group_for_the_weightings_parameters_sets_their_arguments():
+    """The recipe's own group for the learned weighting parameters (no weight decay)
+    came first and took them: a group of the user's for them went unused in silence."""
+    X, Y = two_task_data(n=32)
+
+    def weighting_group(clf):
+        (log_vars,) = clf.net_.criterion_.weighting.parameters()
+        (group,) = [g for g in clf.net_.optimizer_.param_groups
+                    if any(p is log_vars for p in g["params"])]
+        return group["lr"], group["weight_decay"], len(group["params"])
+
+    clf = small(loss_weighting="uncertainty", lr_schedule="constant", max_epochs=1,
+                optimizer_params={"param_groups": [("weighting.*", {"lr": 0.5})]}).fit(X, Y)
+    assert weighting_group(clf) == (0.5, 0.0, 1)
+    # a group that also takes the network's parameters leaves them without weight decay
+    clf.set_params(optimizer_params={"param_groups": [("*", {"weight_decay": 0.1})]}).fit(X, Y)
+    assert weighting_group(clf) == (0.01, 0.0, 1)

@@ -442,8 +442,7 @@ class ParallelMultiTaskNet(MultiTaskNet):
                 loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         if custom:  # bf16 only (check_weighting): no loss scaling to follow
             weighted = self.criterion_.task_weights * per_task.float()
-            shared = self.shared_parameters(getattr(weighting, "last_shared_layer", False))
-            loss = weighting.backward(weighted, shared)
+            loss = self._weighting_backward(weighting, weighted)
             return {"loss": loss, "y_pred": y_pred}
         self.grad_scaler_.scale(loss).backward()
         if self.grad_scaler_.is_enabled():

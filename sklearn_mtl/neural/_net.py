@@ -1377,9 +1377,22 @@ class MultiTaskNet(NeuralNet):
             return {"loss": loss, "y_pred": y_pred}
         _, per_task = self.get_task_losses(y_pred, yi, training=True)
         weighted = self.criterion_.task_weights * per_task
-        shared = self.shared_parameters(getattr(weighting, "last_shared_layer", False))
-        loss = weighting.backward(weighted, shared)
+        loss = self._weighting_backward(weighting, weighted)
         return {"loss": loss, "y_pred": y_pred}
+
+    def _weighting_backward(self, weighting, weighted):
+        """A gradient-level strategy's backward pass of the prior-weighted task losses
+        ``weighted``, on the shared trunk's parameters. A strategy that projects each
+        member's gradients on its own (``member_wise``, as PCGrad) is told the members
+        of an ensemble whose every trunk parameter stacks them along its first axis:
+        projected as one, each member's step depended on the other members'
+        conflicts."""
+        shared = self.shared_parameters(getattr(weighting, "last_shared_layer", False))
+        k = n_members(self.module_)
+        if (k > 1 and getattr(weighting, "member_wise", False)
+                and all(p.ndim and p.shape[0] == k for p in shared)):
+            return weighting.backward(weighted, shared, n_members=k)
+        return weighting.backward(weighted, shared)
 
     def shared_parameters(self, last_layer=False):
         """Trainable parameters of the shared trunk (``module_.trunk``).
@@ -1392,7 +1405,8 @@ class MultiTaskNet(NeuralNet):
                 f"Gradient-level loss weighting needs a module with a shared `trunk`; "
                 f"{type(self.module_).__name__} has none."
             )
-        params = [p for p in trunk.parameters() if p.requires_grad]
+        named = [(name, p) for name, p in trunk.named_parameters() if p.requires_grad]
+        params = [p for _, p in named]
         if not params:
             # hidden_layer_sizes=() or a frozen trunk: the message named neither
             raise ValueError(
@@ -1403,7 +1417,10 @@ class MultiTaskNet(NeuralNet):
                 "'uncertainty' or 'dwa'."
             )
         if last_layer:
-            matrices = [i for i, p in enumerate(params) if p.ndim >= 2]
+            # not a bias: an ensemble's (members, 1, width) has two dimensions and more,
+            # and GradNorm's norms were taken at the last layer's bias
+            matrices = [i for i, (name, p) in enumerate(named)
+                        if p.ndim >= 2 and name.rsplit(".", 1)[-1] != "bias"]
             if matrices:
                 params = [params[matrices[-1]]]
         return params

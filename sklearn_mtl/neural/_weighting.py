@@ -36,8 +36,10 @@ class TaskWeightingModule(nn.Module):
     Subclasses override :meth:`weights` and :meth:`forward`; strategies that act on
     gradients set ``custom_backward = True`` and implement :meth:`backward`, which
     :class:`~sklearn_mtl.neural.MultiTaskNet` calls from ``train_step_single`` instead of
-    ``loss.backward()``. :meth:`on_epoch_begin` lets a strategy update its weights from
-    the history (as dynamic weight average does).
+    ``loss.backward()`` (with ``member_wise = True`` also ``n_members=k`` in an ensemble
+    of ``k`` members, whose trunk parameters stack the members' along their first
+    axis). :meth:`on_epoch_begin` lets a strategy update its weights from the history
+    (as dynamic weight average does).
 
     Under ``data_parallel=True`` each process's :meth:`forward` sees its own shard's
     losses, scaled by its share of each task's labels, and DDP averages the processes'
@@ -201,8 +203,10 @@ class _PCGradModule(TaskWeightingModule):
     """Yu et al.: project each task's shared gradient off the ones it conflicts with."""
 
     custom_backward = True
+    #: an ensemble's members projected each on their own (see ``backward``)
+    member_wise = True
 
-    def backward(self, losses, shared_parameters):
+    def backward(self, losses, shared_parameters, n_members=1):
         """Set gradients: plain for task-specific parameters, PCGrad for shared ones.
 
         Parameters
@@ -211,30 +215,39 @@ class _PCGradModule(TaskWeightingModule):
             Prior-weighted task losses of the batch, attached to the graph.
         shared_parameters : list of Parameter
             The parameters every task trains (the trunk).
+        n_members : int, default=1
+            Members of an ensemble whose every shared parameter stacks theirs along its
+            first axis: each member's task gradients are projected on its own only (a
+            member trains as it would alone, not on the conflicts of the others).
 
         Returns
         -------
         total : Tensor
             Σ_t loss_t of the batch.
         """
-        grads = torch.stack([_flat_grad(loss, shared_parameters) for loss in losses])
+        grads = torch.stack([_flat_grad(loss, shared_parameters, n_members)
+                             for loss in losses], dim=-2)
         total = losses.sum()
         total.backward()
         order = [torch.randperm(len(losses)) for _ in range(len(losses))]
-        merged = pcgrad_project(grads, order).sum(0)
+        merged = pcgrad_project(grads, order).sum(-2)
         offset = 0
         for p in shared_parameters:
-            n = p.numel()
-            p.grad = merged[offset : offset + n].view_as(p).clone()
+            n = p.numel() // n_members
+            p.grad = merged[..., offset : offset + n].reshape(p.shape).clone()
             offset += n
         return total
 
 
-def _flat_grad(loss, parameters):
+def _flat_grad(loss, parameters, n_members=1):
+    """The gradient of ``loss`` on ``parameters``, flattened: (n_parameters,), or with
+    ``n_members`` (n_members, n_parameters / n_members), each member's row its own."""
     grads = torch.autograd.grad(loss, parameters, retain_graph=True, allow_unused=True)
+    shape = (-1,) if n_members == 1 else (n_members, -1)
     return torch.cat([
-        (torch.zeros_like(p) if g is None else g).reshape(-1) for g, p in zip(grads, parameters)
-    ])
+        (torch.zeros_like(p) if g is None else g).reshape(shape)
+        for g, p in zip(grads, parameters)
+    ], dim=-1)
 
 
 def dwa_weights(last, before, temperature):
@@ -269,17 +282,20 @@ def pcgrad_project(grads, order=None):
 
     Parameters
     ----------
-    grads : Tensor of shape (n_tasks, n_parameters)
-        One flattened gradient per task.
+    grads : Tensor of shape (n_tasks, n_parameters) or (n_members, n_tasks, n_parameters)
+        One flattened gradient per task; with a leading axis, those of each member of
+        an ensemble, each projected on its own member's gradients only.
     order : list of sequences of int, default=None
         For each task, the order in which the other tasks are visited (the paper samples
         it at random per step); ``None`` visits them in index order.
 
     Returns
     -------
-    projected : Tensor of shape (n_tasks, n_parameters)
-        The projected gradients; their sum is the update direction.
+    projected : Tensor of the shape of ``grads``
+        The projected gradients; their sum over the tasks is the update direction.
     """
+    if grads.ndim == 3:  # members side by side: one projection per member, at once
+        return _pcgrad_members(grads, order)
     n = grads.shape[0]
     projected = grads.clone()
     sq_norms = (grads * grads).sum(1)
@@ -291,6 +307,24 @@ def pcgrad_project(grads, order=None):
             dot = projected[i] @ grads[j]
             if dot < 0:
                 projected[i] = projected[i] - dot / sq_norms[j] * grads[j]
+    return projected
+
+
+def _pcgrad_members(grads, order=None):
+    """:func:`pcgrad_project` of each member's gradients (members, tasks, parameters),
+    all members in one operation per pair of tasks."""
+    n = grads.shape[1]
+    projected = grads.clone()
+    sq_norms = (grads * grads).sum(2)
+    for i in range(n):
+        others = range(n) if order is None else [int(j) for j in order[i]]
+        for j in others:
+            if j == i:
+                continue
+            dot, sq = (projected[:, i] * grads[:, j]).sum(1), sq_norms[:, j]
+            conflict = (dot < 0) & (sq > 0)
+            scale = torch.where(conflict, dot / torch.where(sq > 0, sq, 1.0), 0.0)
+            projected[:, i] = projected[:, i] - scale[:, None] * grads[:, j]
     return projected
 
 
@@ -333,7 +367,8 @@ class UncertaintyWeighting(_Strategy):
     optimum in
     s_t the weight c_t e^{-s_t} equals 1 / (2 L_t): inversely proportional to the task's
     loss, so a noisier task gets a smaller weight. The s_t are parameters of the
-    criterion and are trained by the net's optimizer (without weight decay).
+    criterion and are trained by the net's optimizer (without weight decay, unless a
+    parameter group of ``optimizer_params`` takes them alone, ``("weighting.*", {...})``).
 
     Parameters
     ----------
@@ -441,7 +476,9 @@ class PCGradWeighting(_Strategy):
     task's gradient loses its component along any other task's gradient that it
     conflicts with (negative dot product), visiting the other tasks in a random order
     per step, and the projected gradients are summed. Task heads get their plain
-    gradients. Costs one backward pass per task.
+    gradients. In the MLP ensemble each member's gradients are projected on its own
+    (its trunk is its own: it trains as it would alone). Costs one backward pass per
+    task.
 
     Examples
     --------
