@@ -1903,3 +1903,37 @@ def test_metrics_and_scorers_name_sample_weight_that_holds_no_number():
                    make_task_scorer("jaccard_macro", task="color")):
         with pytest.raises(ValueError, match=r"^sample_weight\[0\] is 'a', which is not"):
             scorer(model, Xs, Ys, sample_weight=["a", "b", "c", "d"])
+
+
+def test_task_scorer_averages_read_labels_none_as_no_labels():
+    # labels=None, scikit-learn's default, was read as labels given: a prediction that
+    # switched the gate off stayed a class of its own, 0 in the macro average.
+    model, Xs = _gated_models()
+    Ys = pd.DataFrame({"car": ["yes"] * 4, "color": ["r", "r", "g", "b"],
+                       "opts": [[], [], ["a"], ["a", "b"]]})
+    own = task_f1_score(Ys, model.predict(Xs), task="color", schema=model, average="macro")
+    f1 = skm.make_scorer(skm.f1_score, average="macro", labels=None)
+    assert make_task_scorer(f1, task="color")(model, Xs, Ys) == pytest.approx(float(own))
+    jaccard = skm.make_scorer(skm.jaccard_score, average="macro", labels=None)
+    assert make_task_scorer(jaccard, task="color")(model, Xs, Ys) == pytest.approx(
+        make_task_scorer("jaccard_macro", task="color")(model, Xs, Ys))
+
+
+def test_task_scorer_takes_decimal_weights_as_the_metrics_take_them():
+    # sample_weight read as numbers by the scorer's check went on to scikit-learn's
+    # metric as given: a list of Decimals raised a TypeError there, where the package's
+    # metrics and exact_match_scorer take it.
+    from decimal import Decimal
+
+    model, Xs = _gated_models()
+    Ys = pd.DataFrame({"car": ["yes"] * 4, "color": ["r", "r", "g", "b"],
+                       "opts": [[], [], ["a"], ["a", "b"]]})
+    decimals = [Decimal("1"), Decimal("2"), Decimal("1"), Decimal("0.5")]
+    floats = [1.0, 2.0, 1.0, 0.5]
+    for metric, task in (("jaccard_macro", "color"), ("jaccard_samples", "opts"),
+                         (skm.make_scorer(skm.hamming_loss), "opts")):
+        scorer = make_task_scorer(metric, task=task)
+        assert scorer(model, Xs, Ys, sample_weight=decimals) == pytest.approx(
+            scorer(model, Xs, Ys, sample_weight=floats))
+    assert exact_match_scorer(model, Xs, Ys, sample_weight=decimals) == pytest.approx(
+        exact_match_scorer(model, Xs, Ys, sample_weight=floats))

@@ -333,11 +333,11 @@ _COUNTS_NEGATIVES = (accuracy_score, zero_one_loss, _sklearn_hamming_loss)
 def _averages_classes(scorer):
     """Whether ``scorer``'s metric is scikit-learn's precision, recall, F-beta or Jaccard
     averaged over the classes (``average`` macro, micro, weighted or samples) and the
-    user gave no ``labels``."""
+    user gave no ``labels`` (``labels=None``, scikit-learn's default, gives none)."""
     kwargs = getattr(scorer, "_kwargs", {})
     return (getattr(scorer, "_score_func", None) in _SET_WISE
             and kwargs.get("average", "binary") not in ("binary", None)
-            and "labels" not in kwargs)
+            and kwargs.get("labels") is None)
 
 
 def _with_shown_labels(scorer):
@@ -349,7 +349,7 @@ def _with_shown_labels(scorer):
     func = scorer._score_func
 
     @functools.wraps(func)
-    def score_func(y_true, y_pred, **kwargs):
+    def score_func(y_true, y_pred, labels=None, **kwargs):
         shown = np.union1d(y_true, y_pred)
         return func(y_true, y_pred, labels=shown[shown >= 0], **kwargs)
 
@@ -511,7 +511,9 @@ class _StructuredTaskScorer(_BaseScorer):
         check_row_order(X, y_true, names=("X", "y"), align="y = y.loc[X.index]")
         check_weight_order(X, kwargs.get("sample_weight"))
         if kwargs.get("sample_weight") is not None:
-            as_sample_weight(kwargs["sample_weight"])  # an error naming it, not numpy's
+            # an error naming it, not numpy's; the floats read go on to scikit-learn's
+            # metric (a list of Decimals, which the package's metrics take, failed there)
+            kwargs["sample_weight"] = as_sample_weight(kwargs["sample_weight"])
         return _proba_task_score(estimator, X, y_true, scorer=self._scorer,
                                  task=self._task, metric=self._name if isinstance(
                                      self._name, str) else repr(self._scorer), **kwargs)
