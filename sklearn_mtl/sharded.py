@@ -50,7 +50,11 @@ class ParquetShards:
     ----------
     source : str, path, list of paths or pyarrow.dataset.Dataset
         A directory or file(s) of Parquet files (``pyarrow.dataset.dataset(source,
-        format="parquet")``), or a dataset already opened.
+        format="parquet")``), a glob pattern of local files (``"data/*.parquet"``,
+        expanded in sorted order), or a dataset already opened. A source where no
+        Parquet file is found (a path that does not exist, a pattern that matches
+        nothing, an empty folder or one of files of another format) raises
+        ``FileNotFoundError`` naming it.
     features : list of str
         The feature columns (numbers), in the model's order.
     targets : list of str, default=None
@@ -81,9 +85,7 @@ class ParquetShards:
     def __init__(self, source, *, features, targets=None, batch_rows=65536):
         ds = import_optional("pyarrow.dataset", feature="ParquetShards", extra="distributed")
 
-        self.dataset = source if isinstance(source, ds.Dataset) else ds.dataset(
-            source, format="parquet"
-        )
+        self.dataset = source if isinstance(source, ds.Dataset) else _open_parquet(source)
         for kind, cols in (("features", features), ("targets", targets)):
             # a str is iterable too: "width" would name the columns 'w', 'i', ...
             if isinstance(cols, (str, bytes)):
@@ -325,6 +327,63 @@ class ParquetShards:
                     return
 
 
+_SOURCES = ("a folder of Parquet files, a Parquet file, a list of them, a glob pattern such "
+            "as 'folder/*.parquet', or a pyarrow.dataset.Dataset")
+
+
+def _open_parquet(source):
+    """``pyarrow.dataset.dataset(source, format="parquet")``, refused with one message
+    naming ``source`` where it holds no Parquet file: a path that does not exist, a
+    glob pattern that matches nothing (pyarrow reads no pattern: it is expanded here,
+    sorted, as dask's ``read_parquet`` expands it), an empty folder (pyarrow opened it
+    as a dataset of no file and no column) or a file that is not Parquet."""
+    import glob
+    import re
+
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    given, path = source, None
+    if isinstance(source, (str, os.PathLike)):
+        path = given = os.fspath(source)  # named as a str, not PosixPath('...')
+        if "://" not in path and any(c in path for c in "*?[") and not os.path.exists(path):
+            source = sorted(glob.glob(path, recursive=True))
+            if not source:
+                raise FileNotFoundError(
+                    f"No Parquet file found by the pattern {path!r}: it matches no file. "
+                    f"ParquetShards reads {_SOURCES}."
+                )
+    try:
+        dataset = ds.dataset(source, format="parquet")
+    except FileNotFoundError as exc:
+        where = (f"at {given!r}: no such file or folder" if path is not None
+                 else f"at {exc}, which the list of files names")
+        raise FileNotFoundError(
+            f"No Parquet file found {where}. ParquetShards reads {_SOURCES}."
+        ) from None
+    except pa.ArrowInvalid as exc:  # a file of another format (a CSV, a README)
+        bad = re.search(r"schema from '([^']*)'", str(exc))
+        bad = repr(bad.group(1)) if bad else f"a file that pyarrow cannot read ({exc})"
+        if path is not None and os.path.isdir(path) and not any(
+                name.endswith((".parquet", ".parq", ".pq"))
+                for _, _, names in os.walk(path) for name in names):
+            raise FileNotFoundError(
+                f"No Parquet file found in {given!r}: its files are of another format "
+                f"({bad} is not Parquet). ParquetShards reads {_SOURCES}."
+            ) from None
+        raise ValueError(
+            f"{given!r} holds {bad}, which is not a Parquet file. ParquetShards reads "
+            f"{_SOURCES}: keep other files out of the folder, or pass the Parquet files "
+            "as a list or a pattern."
+        ) from None
+    if not dataset.files:
+        raise FileNotFoundError(
+            f"No Parquet file found in {given!r}: it holds no file (files whose names "
+            f"start with '_' or '.' are skipped). ParquetShards reads {_SOURCES}."
+        )
+    return dataset
+
+
 def _one_type_per_target(dataset, targets):
     """``dataset`` whose schema reads each target column in the one type of
     :func:`_column_types`. The feature columns are read file by file, as they are
@@ -466,7 +525,7 @@ def fit_shards(est, shards, y, sample_weight):
     front (or the declared tasks), then an epoch loop over the row groups."""
     from ._base import _check_task_labels
     from ._decoding import unseen_combination_mass
-    from ._multitask import _MEMMAP_FIT_ROWS, _has_callback
+    from ._multitask import _MEMMAP_FIT_ROWS, _check_param_groups, _has_callback
     from .neural import MemberHoldout
     from .neural._distributed import same_seed
     from .neural._weighting import resolve_strategy
@@ -542,7 +601,9 @@ def fit_shards(est, shards, y, sample_weight):
         head = shards.head(2)
         module = est._build_module(head.astype(np.float32) if transform is None
                                    else transform(head))
-        est.net_ = est._build_net(module, est._build_criterion())
+        criterion = est._build_criterion()
+        _check_param_groups(est.optimizer_params, module, criterion)
+        est.net_ = est._build_net(module, criterion)
         est.net_.fit(data, None)
     est._check_finite_weights()  # a diverged loss: an error, not NaN predictions
     est._rescale_regression_outputs()
@@ -593,7 +654,10 @@ def predict_shards(estimator, shards, output, *, keep=None):
         The data (its ``targets`` are not read).
     output : str or path
         A directory (created if needed); file ``i`` of the input becomes
-        ``<output>/part-<i>.parquet``.
+        ``<output>/part-<i>.parquet``, replacing a file of that name. A folder that
+        holds a ``part-<j>.parquet`` this run does not write (``j`` at least the
+        number of input files: an earlier run's, over more files) is refused before
+        anything is written, as the folder would mix two runs.
     keep : list of str, default=None
         Input columns copied next to the predictions (e.g. an id).
 
@@ -618,6 +682,7 @@ def predict_shards(estimator, shards, output, *, keep=None):
             "its own name."
         )
     _check_not_an_input(shards, output)
+    _check_no_other_run(output, shards.n_files)
     os.makedirs(output, exist_ok=True)
     rank, world_size = _world()
     # the kept columns' types over every file, not the first file's alone (where a
@@ -699,6 +764,31 @@ def _check_not_an_input(shards, output):
                 "overwritten before it is read. Pass an output folder outside the data's "
                 "folder."
             )
+
+
+def _check_no_other_run(output, n_files):
+    """Refuse an ``output`` folder holding prediction files that this run, over
+    ``n_files`` input files, does not write (``part-00003.parquet`` of an earlier run
+    over more files): they would stay, and the folder, read as one dataset, would mix
+    two runs' rows. The files this run writes are replaced, so a run repeated into its
+    own folder is not refused. As ``pyarrow.dataset.write_dataset`` refuses existing
+    data by default, nothing is deleted: the user removes them."""
+    import re
+
+    try:
+        names = os.listdir(output)
+    except (FileNotFoundError, NotADirectoryError):
+        return  # created (or refused by makedirs) below
+    ours = (re.fullmatch(r"part-(\d+)\.parquet", name) for name in names)
+    other = sorted(m[0] for m in ours if m and int(m[1]) >= n_files)
+    if other:
+        shown = other[:3] + (["..."] if len(other) > 3 else [])
+        raise ValueError(
+            f"The output folder {os.fspath(output)!r} holds {len(other)} prediction "
+            f"file(s) {shown} that this run, over {n_files} input file(s), would not "
+            "write (an earlier run's, over more files): the folder would mix two runs. "
+            "Remove them, or pass an empty or new output folder."
+        )
 
 
 def _file_first(shards, source):

@@ -812,3 +812,55 @@ def test_predict_shards_refuses_an_input_reached_otherwise_than_by_its_path(tmp_
     assert before in {p.read_bytes() for p in (tmp_path / "data").iterdir()}
     # an output folder beside the data's, where no file is an input, is not refused
     assert len(predict_shards(clf, sh, tmp_path / "elsewhere")) == 1
+
+
+def test_a_source_without_a_parquet_file_is_refused_naming_it(tmp_path):
+    # an empty folder read as a dataset of no column ("features names column(s) ['x0']
+    # that the Parquet data lack; its columns are []"), a pattern was read as a path
+    # (a bare FileNotFoundError of the pattern), a folder of CSV files failed in pyarrow
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "csv").mkdir()
+    make_frame(10).to_csv(tmp_path / "csv" / "a.csv")
+    for source, where in ((tmp_path / "empty", "in '.*empty': it holds no file"),
+                          (str(tmp_path / "nothing-*.parquet"),
+                           r"by the pattern '.*nothing-\*\.parquet': it matches no file"),
+                          (tmp_path / "csv", r"in '.*csv': its files are of another "
+                                             r"format \('.*a\.csv' is not Parquet\)"),
+                          (tmp_path / "absent", "at '.*absent': no such file or folder")):
+        with pytest.raises(FileNotFoundError,
+                           match=f"No Parquet file found {where}.*ParquetShards reads a "
+                                 "folder of Parquet files"):
+            ParquetShards(source, features=FEATURES)
+    # a pattern that matches is read as the sorted list of its files
+    frame = make_frame(30)
+    for i in (1, 0):
+        frame.iloc[15 * i:15 * (i + 1)].to_parquet(tmp_path / "csv" / f"p{i}.parquet")
+    sh = ParquetShards(str(tmp_path / "csv" / "p*.parquet"), features=FEATURES,
+                       targets=["car"])
+    assert sh.n_files == 2
+    assert sh.labels()["car"].tolist() == frame["car"].tolist()
+    with pytest.raises(ValueError, match=r"holds '.*a\.csv', which is not a Parquet file"):
+        ParquetShards(tmp_path / "csv", features=FEATURES)
+
+
+def test_predict_shards_refuses_a_folder_holding_an_earlier_runs_extra_files(tmp_path):
+    # a run over 2 files into the folder of a run over 3 left part-00002.parquet of the
+    # first: the folder, read as one dataset, held 80 rows for 60
+    frame = make_frame(60)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, ensemble_size=1,
+                              random_state=0).fit(frame[FEATURES], frame[["car"]])
+    for n in (3, 2):
+        (tmp_path / str(n)).mkdir()
+        for i, rows in enumerate(np.array_split(np.arange(60), n)):
+            frame.iloc[rows].to_parquet(tmp_path / str(n) / f"p{i}.parquet")
+    out = tmp_path / "out"
+    predict_shards(clf, ParquetShards(tmp_path / "3", features=FEATURES), out, keep=["id"])
+    before = (out / "part-00000.parquet").read_bytes()
+    with pytest.raises(ValueError, match=r"The output folder '.*out' holds 1 prediction "
+                                         r"file\(s\) \['part-00002\.parquet'\] that this "
+                                         r"run, over 2 input file\(s\), would not write"):
+        predict_shards(clf, ParquetShards(tmp_path / "2", features=FEATURES), out)
+    assert (out / "part-00000.parquet").read_bytes() == before  # nothing written
+    # the same run again replaces its own files
+    predict_shards(clf, ParquetShards(tmp_path / "3", features=FEATURES), out, keep=["id"])
+    assert pd.read_parquet(out)["id"].tolist() == list(range(60))

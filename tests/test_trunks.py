@@ -1017,3 +1017,33 @@ def test_shared_heads_flatten_only_an_ensembles_member_axis():
         shared = MultiHeadModule(EnsembleMLPTrunk(4, 8, k), 8, [(2, (4,)), (3, ())],
                                  member_heads=False)
         assert [tuple(o.shape) for o in shared(x[:, 0])] == [(5 * k, 2), (5 * k, 3)]
+
+
+@pytest.mark.parametrize("kernel_size", [2, 4, (3, 2)])
+def test_an_even_kernel_size_keeps_the_size_as_padding_same_does(kernel_size):
+    # a padding of kernel_size // 2 on both sides made each block of an even kernel one
+    # entry longer (8x8 images gave 9x9, 10x10, 11x11 feature maps); torch's
+    # padding="same" pads (k - 1) // 2 before and k // 2 after
+    x = torch.randn(2, 1, 8, 7, generator=torch.Generator().manual_seed(0))
+    trunk = Conv2dTrunk(1, channels=(2, 3, 4), kernel_size=kernel_size, pool=None)
+    sizes, z = [], x
+    for layer in trunk.features:
+        if isinstance(layer, nn.Conv2d):
+            same = nn.Conv2d(layer.in_channels, layer.out_channels, kernel_size,
+                             padding="same", bias=False)
+            same.load_state_dict(layer.state_dict())
+            with warnings.catch_warnings():  # torch's note on an even kernel's copy
+                warnings.simplefilter("ignore", UserWarning)
+                torch.testing.assert_close(layer(z), same(z))
+        z = layer(z)
+        if isinstance(layer, nn.Conv2d):
+            sizes.append(tuple(z.shape[-2:]))
+    assert sizes == [(8, 7)] * 3
+    # strided, as an odd kernel: ceil(n / stride)
+    first = Conv2dTrunk(1, channels=(2,), kernel_size=kernel_size, stride=2).features[0]
+    assert tuple(first(x).shape[-2:]) == (4, 4)
+    clip = torch.randn(2, 1, 5, 8, 8)
+    conv3d = Conv3dTrunk(1, channels=(2,), kernel_size=2, stride=1).features[0]
+    assert tuple(conv3d(clip).shape[-3:]) == (5, 8, 8)
+    frames = FrameConvTrunk(1, channels=(2,), temporal_kernel_size=2)
+    assert frames.temporal[0](torch.zeros(2, 2, 5)).shape == (2, 2, 5)

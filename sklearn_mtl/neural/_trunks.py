@@ -152,6 +152,33 @@ def _check_input_shape(name, input_shape, in_channels, expected):
 _COLOUR_CHANNELS = (1, 3, 4)
 
 
+class _SamePadding:
+    """A convolution padded as torch's ``padding="same"`` pads: ``(k - 1) // 2`` before
+    and ``k // 2`` after along each dimension, so an even kernel keeps the size (a
+    padding of ``k // 2`` on both sides made it one longer per block). Torch refuses
+    ``"same"`` for a strided convolution; padded so, a stride ``s`` gives ``ceil(n / s)``
+    entries, as an odd kernel does. Built with ``padding=0``; the weights are the
+    convolution's own."""
+
+    def forward(self, x):
+        pad = []
+        for k in reversed(self.kernel_size):  # F.pad lists the last dimension first
+            pad += [(k - 1) // 2, k // 2]
+        return super().forward(nn.functional.pad(x, pad))
+
+
+class _SameConv1d(_SamePadding, nn.Conv1d):
+    pass
+
+
+class _SameConv2d(_SamePadding, nn.Conv2d):
+    pass
+
+
+class _SameConv3d(_SamePadding, nn.Conv3d):
+    pass
+
+
 def _conv_blocks(dim, in_channels, channels, kernel_size, stride, pool, batch_norm,
                  activation, dropout, pool_sizes):
     conv = nn.Conv2d if dim == 2 else nn.Conv3d
@@ -161,10 +188,16 @@ def _conv_blocks(dim, in_channels, channels, kernel_size, stride, pool, batch_no
     layers, width = [], in_channels
     for i, out in enumerate(channels):
         kernel = kernel_size if isinstance(kernel_size, Integral) else tuple(kernel_size)
-        padding = kernel // 2 if isinstance(kernel, Integral) else tuple(k // 2 for k in kernel)
+        kernels = (kernel,) if isinstance(kernel, Integral) else kernel
+        if all(k % 2 for k in kernels):  # odd: k // 2 on both sides keeps the size
+            padding = kernel // 2 if isinstance(kernel, Integral) else tuple(
+                k // 2 for k in kernel)
+            block = conv
+        else:  # even: one more entry after than before, as padding="same" pads
+            padding, block = 0, _SameConv2d if dim == 2 else _SameConv3d
         layers.append(
-            conv(width, out, kernel, stride=stride if i == 0 else 1, padding=padding,
-                 bias=not batch_norm)
+            block(width, out, kernel, stride=stride if i == 0 else 1, padding=padding,
+                  bias=not batch_norm)
         )
         if batch_norm:
             layers.append(norm(out))
@@ -195,7 +228,8 @@ class Conv2dTrunk(nn.Module):
     channels : tuple of int, default=(16, 32, 64)
         Output channels of each convolutional block.
     kernel_size : int or tuple of int, default=3
-        Kernel size of every convolution ("same" padding).
+        Kernel size of every convolution ("same" padding, as torch's
+        ``padding="same"``: an even size pads one entry more after than before).
     stride : int or tuple of int, default=1
         Stride of the first convolution: 2 quarters the cost of a network on large
         images.
@@ -280,7 +314,8 @@ class Conv3dTrunk(nn.Module):
     channels : tuple of int, default=(16, 32)
         Output channels of each convolutional block.
     kernel_size : int or tuple of int, default=3
-        Kernel size (time, height, width) of every convolution ("same" padding);
+        Kernel size (time, height, width) of every convolution ("same" padding, also
+        for an even size);
         ``(1, 3, 3)`` makes a block purely spatial.
     stride : int or tuple of int, default=(1, 2, 2)
         Stride of the first convolution. The default halves height and width at once,
@@ -418,7 +453,10 @@ class FrameConvTrunk(nn.Module):
         )
         width = self.frames.out_features
         self.temporal = nn.Sequential(
-            nn.Conv1d(width, width, temporal_kernel_size, padding=temporal_kernel_size // 2),
+            # an even kernel keeps the frames too (k // 2 on both sides gave one frame
+            # more, of padding, into the pooling over time)
+            nn.Conv1d(width, width, temporal_kernel_size, padding=temporal_kernel_size // 2)
+            if temporal_kernel_size % 2 else _SameConv1d(width, width, temporal_kernel_size),
             ACTIVATIONS[activation](),
         )
         self.temporal_pool = temporal_pool
