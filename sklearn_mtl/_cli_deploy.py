@@ -256,7 +256,7 @@ def _lines_format(lines):
         return {}
     header = next(csv.reader([lines[0]]), [])  # a comma outside quotes splits it
     if len(header) > 1:
-        return {}
+        return _spaced(header, {})
     counts = {sep: len(next(csv.reader([lines[0]], delimiter=sep), [])) - 1
               for sep in _SEPARATORS[1:]}
     sep = max(counts, key=counts.get)
@@ -265,7 +265,20 @@ def _lines_format(lines):
     fields = [v.strip() for row in csv.reader(lines[1:], delimiter=sep) for v in row]
     comma = any(_DECIMAL_COMMA.match(v) for v in fields)
     point = any(_DECIMAL_POINT.match(v) for v in fields)
-    return {"sep": sep, "decimal": ","} if comma and not point else {"sep": sep}
+    options = {"sep": sep, "decimal": ","} if comma and not point else {"sep": sep}
+    return _spaced(next(csv.reader([lines[0]], delimiter=sep)), options)
+
+
+def _spaced(header, options):
+    """``options`` with ``skipinitialspace`` where each name of the ``header`` row after
+    the first follows its separator after a space (``x, y, label``, as the UCI
+    repository's files and ``np.savetxt(delimiter=", ")`` write them): the space is no
+    part of a name nor of a cell (``--targets label`` names ``label``, a class `` yes``
+    is ``yes``), and a quoted cell after it is read as quoted."""
+    names = [name for name in header[1:] if name]
+    if names and all(name.startswith(" ") for name in names):
+        return {**options, "skipinitialspace": True}
+    return options
 
 
 #: A cell that marks a missing value in many public tables (the UCI repository's files),
@@ -306,16 +319,17 @@ def read_missing_marks(frame, skip=(), text=(), decimal="."):
                 lambda v: "x" if "." in str(v) else str(v).replace(decimal, "."),
                 na_action="ignore")
         numbers = pd.to_numeric(numeric, errors="coerce")
-        if str(c) not in text and numbers.notna().sum() == column.notna().sum():
+        if (str(c) not in text and column.notna().any()
+                and column.dropna().astype(str).str.lower().isin(_BOOL_CELLS).all()):
+            # every other cell true or false (any case; a workbook's bool cells, which
+            # to_numeric would read as 1.0 and 0.0): bools, as read_csv reads them beside
+            # an empty cell (the others would be categories the model never saw)
+            read[c] = column.astype(object).map(lambda v: str(v).lower() == "true",
+                                                na_action="ignore")
+        elif str(c) not in text and numbers.notna().sum() == column.notna().sum():
             # every other cell a number: read as Python reads them, exactly (pandas 2's
             # to_numeric rounds some)
             read[c] = numeric.map(float, na_action="ignore").astype(float)
-        elif (str(c) not in text
-              and column.dropna().astype(str).str.lower().isin(_BOOL_CELLS).all()):
-            # every other cell true or false (any case): bools, as read_csv reads them
-            # beside an empty cell (the others would be categories the model never saw)
-            read[c] = column.astype(object).map(lambda v: v.lower() == "true",
-                                                na_action="ignore")
         else:
             read[c] = column
     if read:
@@ -364,8 +378,17 @@ def check_unique_names(cells, what, names=None, error=ValueError):
 def read_workbook(path, what, **options):
     """The first sheet of a spreadsheet file (``.xlsx``...) as a DataFrame, read with
     ``read_excel``'s ``options`` (``na_values``...), or a ValueError that names ``what``
-    (``--data 'x.xlsx'``) and what is missing to read it."""
+    (``--data 'x.xlsx'``) and what is missing to read it. The column names are text, as
+    a CSV file's header row gives them: ``read_excel`` reads a header cell that is a
+    number (a year, ``2024``) or a date as one, which no option (``--targets 2024``)
+    nor a model's training column ``"2024"`` would name; the options' column names are
+    read so too."""
     try:
+        keyed = {k: v for k, v in options.items() if isinstance(v, dict)}
+        if keyed:  # dtype={"2024": str}: the column that read_excel names 2024
+            raw = {str(c): c for c in pd.read_excel(path, sheet_name=0, nrows=0).columns}
+            options = {**options, **{k: {raw.get(str(c), c): v for c, v in d.items()}
+                                     for k, d in keyed.items()}}
         frame = pd.read_excel(path, sheet_name=0, **options)
     except ImportError as exc:  # pandas names the engine the format needs
         raise ValueError(
@@ -375,6 +398,32 @@ def read_workbook(path, what, **options):
         ) from None
     except Exception as exc:  # a zip that is no workbook, a damaged file
         raise ValueError(f"{what} is not a readable spreadsheet: {exc}") from None
+    frame = _workbook_bools(path, frame, options)
+    if not all(isinstance(c, str) for c in frame.columns):
+        frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def _workbook_bools(path, frame, options):
+    """``frame`` (read by ``read_excel`` with its ``options``) with each column of bool
+    cells and empty ones read as ``read_csv`` reads its CSV export, True, False and NaN:
+    ``read_excel`` reads it as the floats 1.0, 0.0 and NaN, which a model fitted on the
+    CSV file reads as other categories than True and False (and the other way round),
+    and a target's classes as 0 and 1."""
+    floats = [i for i, (_, column) in enumerate(frame.items())
+              if pd.api.types.is_float_dtype(column) and column.isna().any()
+              and column.dropna().isin([0, 1]).all()]
+    if not floats:
+        return frame
+    cells = pd.read_excel(path, sheet_name=0, **{**options, "dtype": object,
+                                                 "usecols": floats})  # by place
+    bools = {i: cells.iloc[:, k] for k, i in enumerate(floats) if cells.iloc[:, k].dropna(
+        ).map(lambda v: isinstance(v, (bool, np.bool_))).all()}
+    if not bools:
+        return frame
+    frame = frame.copy()
+    for i, column in bools.items():
+        frame.isetitem(i, column.astype(object).where(column.notna(), np.nan).to_numpy())
     return frame
 
 

@@ -178,8 +178,9 @@ def baseline_preprocessing(X, *, model="linear"):
         return None
 
     def numbers():
-        if not linear:
-            return "passthrough"
+        if not linear:  # floats: a nullable column's pd.NA, which the ColumnTransformer
+            # refuses to stack, as NaN (gradient boosting reads it as a gap)
+            return FunctionTransformer(_as_floats, feature_names_out="one-to-one")
         fill = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)
         return make_pipeline(fill, StandardScaler())
 
@@ -193,6 +194,14 @@ def baseline_preprocessing(X, *, model="linear"):
          ("empty", "drop", empty)],
         sparse_threshold=0,  # dense: the trees take no sparse input
     )
+
+
+def _as_floats(frame):
+    """The numeric columns as floats, a gap as NaN: a Parquet file's nullable columns
+    (``Int64``, ``Float64``) hold ``pd.NA``, which numpy's arrays do not."""
+    if isinstance(frame, pd.DataFrame):
+        return frame.astype(float).to_numpy()
+    return np.asarray(frame, dtype=float)
 
 
 def _as_days(frame):
@@ -478,10 +487,16 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
                 "pyarrow); or give a CSV file."
             ) from None
         try:
-            return pd.read_parquet(path), None, "."
+            frame = pd.read_parquet(path)
         except Exception as exc:  # pyarrow's errors: ArrowInvalid, OSError...
             raise CLIError(f"--data {str(path)!r} is not a readable Parquet file: {exc}") \
                 from None
+        # pandas writes a frame's named index (df.set_index("id").to_parquet(...)) as a
+        # column of the file, which pyarrow reads back as the index: a column, as in the
+        # frame's CSV export (and as predict reads it), not one that no option can name
+        named = [level for level in frame.index.names
+                 if level is not None and level not in frame.columns]
+        return (frame.reset_index(level=named) if named else frame), None, "."
     options = csv_format(path, encoding=encoding)
     # a UTF-16 file read as UTF-8 decodes: else columns 'x\x00'
     check_nul_header(path, f"--data {str(path)!r}", options.get("encoding"), CLIError)
@@ -1234,6 +1249,12 @@ def _fit_command(args):
         )
     _check_training_options(args)
     _estimator_class(args.model)  # a model this installation lacks fails first
+    if args.out == "-":  # was written to a file named '-'
+        raise CLIError(
+            "--out '-' (standard output) is not supported by fit: the model is a binary "
+            "file, and '-' writes standard output only for predict's CSV. Give --out the "
+            "name of the model file to write, such as model.mtl."
+        )
     out = Path(args.out)
     if not out.parent.is_dir():
         raise CLIError(f"--out {str(out)!r}: the folder {str(out.parent)!r} does not exist.")
@@ -1310,7 +1331,8 @@ def build_parser():
     fit_.add_argument("--model", default="mtl",
                       help=f"one of: {', '.join(m for m in MODELS if m != 'dummy')} "
                       "(default: mtl)")
-    fit_.add_argument("--out", required=True, help="the model file to write (.mtl)")
+    fit_.add_argument("--out", required=True,
+                      help="the model file to write (.mtl; not '-': no standard output)")
     fit_.add_argument("--random-state", type=int, default=0,
                       help="seed, from 0 to 4294967295 (default: 0)")
     fit_.add_argument("--max-epochs", type=int, default=None,

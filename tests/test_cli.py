@@ -3194,3 +3194,148 @@ def test_export_sample_reads_a_parquet_file_s_named_index_as_a_model_column(tmp_
     X.assign(row_id=range(40)).set_index("row_id").to_parquet(sample)
     assert cli.main(["export", str(path), "--onnx", str(tmp_path / "m.onnx"),
                      "--sample", str(sample)]) == 0
+
+
+def test_a_workbooks_number_header_cells_name_columns_as_in_a_csv_file(tmp_path, capsys):
+    # read_excel reads a header cell 2024 (a year) as the number: --targets 2024 and a
+    # model's training column "2024" named no column of the frame (a KeyError traceback)
+    pytest.importorskip("openpyxl")
+    import sklearn_mtl
+
+    frame = pd.DataFrame({"x": [0.1, 0.5, 0.9, 1.3, 0.2, 0.8] * 2, 2023: [1, 0] * 6,
+                          "kind": list("ppqqpq") * 2, 2024: [1, 2, 1, 2, 9, 1] * 2})
+    book, model = tmp_path / "years.xlsx", tmp_path / "model.mtl"
+    frame.to_excel(book, index=False)
+    assert cli.main(["fit", "--data", str(book), "--targets", "kind,2024", "--model",
+                     "independent", "--out", str(model), "--quiet"]) == 0
+    fitted = sklearn_mtl.load(model)
+    assert list(fitted.feature_names_in_) == ["x", "2023"]
+    assert [t.name for t in fitted[-1].schema_] == ["kind", "2024"]
+    # the options keyed by a column name reach the number's column: 9 a missing label
+    assert cli.main(["fit", "--data", str(book), "--targets", "kind,2024", "--model",
+                     "independent", "--na-values", "9", "--out", str(model), "--quiet"]) == 0
+    assert sklearn_mtl.load(model)[-1].schema_[1].classes == [1, 2]
+    out = tmp_path / "p.csv"
+    assert cli.main(["predict", str(model), str(book), "--out", str(out), "--id-column",
+                     "2023", "--quiet"]) == 0
+    assert list(pd.read_csv(out).columns) == ["2023", "kind", "2024"]
+
+
+def test_baselines_of_trees_read_a_parquet_files_nullable_numbers_with_gaps(tmp_path,
+                                                                              capsys):
+    # a nullable Int64 or Float64 column with a gap (pd.NA): the ColumnTransformer passed
+    # it through and refused to stack it ("... uses pandas.NA to represent null values")
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame({
+        "n": pd.array([1, 2, None, 4, 5, 6] * 4, dtype="Int64"),
+        "f": pd.array([0.5, None, 1.5, 2.5, 3.5, 4.5] * 4, dtype="Float64"),
+        "word": list("abcabc") * 4, "kind": list("ppqqpq") * 4})
+    X = frame.drop(columns="kind")
+    out = cli.baseline_preprocessing(X, model="trees").fit_transform(X)
+    np.testing.assert_array_equal(out[:3, :2], [[1.0, 0.5], [2.0, np.nan], [np.nan, 1.5]])
+    data, model = tmp_path / "d.parquet", tmp_path / "model.mtl"
+    frame.to_parquet(data)
+    assert cli.main(["fit", "--data", str(data), "--targets", "kind", "--model",
+                     "chain-hgb", "--out", str(model), "--quiet"]) == 0, \
+        capsys.readouterr().err
+    assert cli.main(["predict", str(model), str(data), "--out", str(tmp_path / "p.csv"),
+                     "--quiet"]) == 0
+    assert len(pd.read_csv(tmp_path / "p.csv")) == 24
+
+
+def test_a_space_after_each_separator_is_no_part_of_names_or_cells(tmp_path, capsys):
+    # "x, y, label" (the UCI repository's files, np.savetxt(delimiter=", ")): the
+    # columns were ' y' and ' label', which --targets label could not name (its names
+    # are stripped), and a class ' yes'
+    from sklearn_mtl._cli_deploy import _lines_format
+
+    assert _lines_format(["a, b, c\n"]) == {"skipinitialspace": True}
+    assert _lines_format(["a; b\n", "1,5; x\n"]) == {
+        "sep": ";", "decimal": ",", "skipinitialspace": True}
+    assert _lines_format(["a,b, c\n"]) == {}  # not every name: left as written
+    rows = [f"{x}, {w}, {'yes' if x > 0.5 else 'no'}, \"{w}, {w}\""
+            for x, w in zip([0.1, 0.9, 0.3, 0.7] * 4, "abab" * 4, strict=True)]
+    data, model = tmp_path / "d.csv", tmp_path / "model.mtl"
+    data.write_text("x, word, label, pair\n" + "\n".join(rows) + "\n")
+    assert cli.main(["fit", "--data", str(data), "--targets", "label", "--model",
+                     "independent", "--out", str(model), "--quiet"]) == 0, \
+        capsys.readouterr().err
+    import sklearn_mtl
+
+    fitted = sklearn_mtl.load(model)
+    assert list(fitted.feature_names_in_) == ["x", "word", "pair"]
+    assert fitted[-1].schema_[0].classes == ["no", "yes"]
+    out = tmp_path / "p.csv"
+    assert cli.main(["predict", str(model), str(data), "--out", str(out), "--id-column",
+                     "pair", "--quiet"]) == 0
+    written = pd.read_csv(out)
+    assert written["pair"].tolist()[:2] == ["a, a", "b, b"]
+    assert written["label"].tolist() == ["no", "yes"] * 8
+
+
+def test_a_workbooks_bool_column_with_a_gap_is_read_as_its_csv_export(tmp_path, capsys):
+    # read_excel reads TRUE, FALSE and an empty cell as 1.0, 0.0 and NaN (and beside a
+    # '?' cell, the marks read them so): a model fitted on the CSV export read the
+    # workbook's flags as categories it never saw, and predicted otherwise; a target's
+    # classes were 0 and 1
+    pytest.importorskip("openpyxl")
+    import sklearn_mtl
+
+    flag = pd.Series([True, False, None, True, False, True] * 4, dtype=object)
+    frame = pd.DataFrame({"x": [0.1, 0.5, 0.9, 1.3, 0.2, 0.8] * 4, "flag": flag,
+                          "mark": flag.where(flag.notna(), "?"),
+                          "kind": pd.Series([True, None, False, True, False, False] * 4,
+                                            dtype=object)})
+    book, csv = tmp_path / "d.xlsx", tmp_path / "d.csv"
+    frame.to_excel(book, index=False)
+    frame.to_csv(csv, index=False)
+    read = {path.suffix: cli._load_table(path, "kind", None)[:2] for path in (book, csv)}
+    for a, b in zip(read[".xlsx"], read[".csv"], strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    X, Y = read[".xlsx"]
+    for values in (X["flag"], X["mark"], Y["kind"]):
+        assert values.dtype == object and values.dropna().tolist()[:2] == [True, False]
+    model = tmp_path / "model.mtl"
+    assert cli.main(["fit", "--data", str(csv), "--targets", "kind", "--model",
+                     "independent", "--out", str(model), "--quiet"]) == 0
+    assert sklearn_mtl.load(model)[-1].schema_[0].classes == [False, True]
+    for data in (csv, book):
+        assert cli.main(["predict", str(model), str(data), "--out",
+                         str(tmp_path / f"p{data.suffix}.csv"), "--proba", "--quiet"]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "p.xlsx.csv"),
+                                  pd.read_csv(tmp_path / "p.csv.csv"))
+
+
+def test_fit_and_compare_read_a_parquet_files_named_index_as_a_column(tmp_path, capsys):
+    # df.set_index("patient").to_parquet(...): pyarrow reads the column back as the
+    # index, which --groups, --targets or --features could not name ("unknown column"),
+    # where predict reads it as a column and the frame's CSV export holds it
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame({"x": [0.1, 0.5, 0.9, 1.3, 0.2, 0.8] * 4,
+                          "kind": list("pqpqqp") * 4, "patient": np.arange(24) // 2})
+    data, csv = tmp_path / "d.parquet", tmp_path / "d.csv"
+    frame.set_index("patient").to_parquet(data)
+    frame.to_csv(csv, index=False)
+    read = [cli._load_table(path, "kind", None, groups="patient") for path in (data, csv)]
+    pd.testing.assert_frame_equal(read[0][0], read[1][0])
+    np.testing.assert_array_equal(read[0][3], read[1][3])
+    assert cli.main(["compare", "--data", str(data), "--targets", "kind", "--groups",
+                     "patient", "--models", "dummy", "--cv", "2", "--out",
+                     str(tmp_path / "out"), "--no-plots", "--quiet"]) == 0, \
+        capsys.readouterr().err
+    frame.set_index("kind").to_parquet(data)
+    assert cli.main(["fit", "--data", str(data), "--targets", "kind", "--features", "x",
+                     "--model", "independent", "--out", str(tmp_path / "m.mtl"),
+                     "--quiet"]) == 0, capsys.readouterr().err
+
+
+def test_fit_refuses_out_dash_naming_out(dated_csv, tmp_path, capsys, monkeypatch):
+    # fit --out - wrote the model to a file named '-' (and said "wrote -."), where
+    # predict's --out - writes a CSV to standard output
+    train, _, _ = dated_csv
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["fit", "--data", str(train), "--targets", "kind", "--model",
+                     "independent", "--out", "-", "--quiet"]) == 2
+    assert ("--out '-' (standard output) is not supported by fit: the model is a binary "
+            "file" in capsys.readouterr().err)
+    assert not (tmp_path / "-").exists()
