@@ -51,10 +51,11 @@ class ParquetShards:
     source : str, path, list of paths or pyarrow.dataset.Dataset
         A directory or file(s) of Parquet files (``pyarrow.dataset.dataset(source,
         format="parquet")``), a glob pattern of local files (``"data/*.parquet"``,
-        expanded in sorted order), or a dataset already opened. A source where no
-        Parquet file is found (a path that does not exist, a pattern that matches
-        nothing, an empty folder or one of files of another format) raises
-        ``FileNotFoundError`` naming it.
+        expanded in sorted order; a folder it matches gives its files, and names
+        starting with ``'_'`` or ``'.'`` are skipped, as in a folder), or a dataset
+        already opened. A source where no Parquet file is found (a path that does not
+        exist, a pattern that matches nothing, an empty folder or one of files of
+        another format) raises ``FileNotFoundError`` naming it.
     features : list of str
         The feature columns (numbers), in the model's order.
     targets : list of str, default=None
@@ -337,7 +338,6 @@ def _open_parquet(source):
     glob pattern that matches nothing (pyarrow reads no pattern: it is expanded here,
     sorted, as dask's ``read_parquet`` expands it), an empty folder (pyarrow opened it
     as a dataset of no file and no column) or a file that is not Parquet."""
-    import glob
     import re
 
     import pyarrow as pa
@@ -347,7 +347,7 @@ def _open_parquet(source):
     if isinstance(source, (str, os.PathLike)):
         path = given = os.fspath(source)  # named as a str, not PosixPath('...')
         if "://" not in path and any(c in path for c in "*?[") and not os.path.exists(path):
-            source = sorted(glob.glob(path, recursive=True))
+            source = _expand_pattern(path)
             if not source:
                 raise FileNotFoundError(
                     f"No Parquet file found by the pattern {path!r}: it matches no file. "
@@ -382,6 +382,33 @@ def _open_parquet(source):
             f"start with '_' or '.' are skipped). ParquetShards reads {_SOURCES}."
         )
     return dataset
+
+
+def _expand_pattern(pattern):
+    """The files a local glob ``pattern`` matches, sorted, taken as pyarrow takes a
+    folder's: a folder matched (``"data/date=2024-*"``) gives its files (pyarrow refuses
+    a folder in a list of paths), and a name starting with ``'_'`` or ``'.'`` that a
+    wildcard matched is skipped (Spark's ``_SUCCESS``, dask's ``_metadata``, a ``.crc``
+    checksum), as in a folder: ``"data/*"`` read ``_SUCCESS`` as a Parquet file."""
+    import glob
+    import re
+
+    hidden = ("_", ".")
+    base = os.path.dirname(pattern[:min(pattern.find(c) for c in "*?[" if c in pattern)])
+    named = re.search(r"(^|[\\/])[_.]", pattern[len(base):])  # one the user wrote
+    files = set()
+    for match in glob.glob(pattern, recursive=True):
+        parts = re.split(r"[\\/]", os.path.relpath(match, base or os.curdir))
+        if not named and any(part.startswith(hidden) for part in parts):
+            continue
+        if not os.path.isdir(match):
+            files.add(match)
+            continue
+        for folder, dirs, names in os.walk(match):
+            dirs[:] = [name for name in dirs if not name.startswith(hidden)]
+            files.update(os.path.join(folder, name) for name in names
+                         if not name.startswith(hidden))
+    return sorted(files)
 
 
 def _one_type_per_target(dataset, targets):

@@ -864,3 +864,33 @@ def test_predict_shards_refuses_a_folder_holding_an_earlier_runs_extra_files(tmp
     # the same run again replaces its own files
     predict_shards(clf, ParquetShards(tmp_path / "3", features=FEATURES), out, keep=["id"])
     assert pd.read_parquet(out)["id"].tolist() == list(range(60))
+
+
+def test_a_pattern_reads_files_as_its_folder_would(tmp_path):
+    # "out/*" read Spark's _SUCCESS (and dask's _metadata) as a Parquet file, which
+    # pyarrow skips in the folder; "lake/store=*" matched folders, which pyarrow refuses
+    # in a list of paths
+    frame = make_frame(30)
+    for i, part in enumerate(("store=1", "store=2")):
+        (tmp_path / part).mkdir()
+        frame.iloc[15 * i:15 * (i + 1)].to_parquet(tmp_path / part / "part-0.parquet")
+        (tmp_path / part / "_SUCCESS").write_bytes(b"")
+        (tmp_path / part / ".part-0.parquet.crc").write_bytes(b"crc")
+    (tmp_path / "_temporary").mkdir()
+    (tmp_path / "_temporary" / "part-9.parquet").write_bytes(b"being written")
+    for pattern in ("store=1/*", "store=*", "*", "**/*.parquet"):
+        sh = ParquetShards(str(tmp_path / pattern), features=FEATURES, targets=["car"])
+        assert sh.labels()["car"].tolist() == frame["car"].tolist()[:15 * sh.n_files]
+        assert sh.n_files == (1 if pattern.startswith("store=1") else 2)
+    # a name starting with '_' that the pattern writes is read
+    frame.to_parquet(tmp_path / "_temporary" / "part-0.parquet")
+    assert ParquetShards(str(tmp_path / "_temp*" / "part-0*"), features=FEATURES).n_rows == 30
+
+
+def test_fit_on_shards_refuses_a_param_group_matching_no_parameter(shards):
+    _, sh = shards
+    clf = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(4,), max_epochs=1,
+                              ensemble_size=1, random_state=0,
+                              optimizer_params={"param_groups": [("trunk.nope*", {"lr": 0.1})]})
+    with pytest.raises(ValueError, match="group 'trunk.nope\\*' matches no parameter"):
+        clf.fit(sh)
