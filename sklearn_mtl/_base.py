@@ -19,7 +19,9 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, clone
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
@@ -99,7 +101,14 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         # Sparse X (TF-IDF, one-hot) is passed on to the base estimators as it comes,
         # in a row-indexable format, as MultiOutputClassifier passes it.
         check_not_lazy(X, "X")
-        return validate_features(self, X, reset=reset, accept_sparse=("csr", "csc"))
+        # NaN in a dense X where the tags say it is read (a baseline's: its base
+        # estimator's, such as HistGradientBoostingClassifier), as an array holding NaN
+        # goes to it as it is; a list of rows was refused ("... does not accept missing
+        # values"). A sparse matrix's NaN stays refused, naming its entry.
+        finite = ("allow-nan" if get_tags(self).input_tags.allow_nan
+                  and not sp.issparse(X) else True)
+        return validate_features(self, X, reset=reset, accept_sparse=("csr", "csc"),
+                                 ensure_all_finite=finite)
 
     def _require_y(self, y):
         if y is None:
@@ -287,6 +296,13 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         check_weight_order(X, sample_weight)
         pred = self.predict_encoded(X)
         true = encode_truth(y, self.encoder_)
+        if true.n_samples != pred.n_samples:  # named as the user passed them (the
+            # metric's words, "Y_true has 20 samples but Y_pred has 30", named neither)
+            raise ValueError(
+                f"X has {pred.n_samples} samples, but y has {true.n_samples}; expected one "
+                "row of labels per sample (found input variables with inconsistent numbers "
+                f"of samples: [{pred.n_samples}, {true.n_samples}])."
+            )
         if all(task.kind == "regression" for task in self.schema_):
             raise ValueError(
                 f"score is the exact match over the classification tasks, and this "
@@ -566,6 +582,7 @@ def validate_features(estimator, X, **kwargs):
                 "of their own)."
             )
     if not kwargs.get("skip_check_array"):  # values read as numbers here
+        _check_no_columns(estimator, X, kwargs.get("ensure_min_features", 1))
         _check_no_time_columns(estimator, X)
         _check_sparse_fill(X)
     try:
@@ -612,6 +629,21 @@ def _check_sparse_fill(X):
                 "stored NaN, refused as in any sparse matrix), or pass the dense frame, "
                 "X.sparse.to_dense()."
             )
+
+
+def _check_no_columns(estimator, X, ensure_min_features=1):
+    """A ValueError for a DataFrame ``X`` (pandas or polars) with no column, in
+    scikit-learn's words for an array of no feature: its check read the frame's dtypes
+    first, and numpy said only "at least one array or dtype is required"."""
+    if not (hasattr(X, "columns") and len(getattr(X, "shape", ())) == 2
+            and X.shape[1] == 0 and ensure_min_features > 0):
+        return
+    raise ValueError(
+        f"Found array with 0 feature(s) (shape={tuple(X.shape)}) while a minimum of "
+        f"{ensure_min_features} is required by {type(estimator).__name__}: X is a "
+        "DataFrame with no column; expected at least one feature column (a column "
+        "selection such as X.select_dtypes(...) may have kept none)."
+    )
 
 
 def _check_no_time_columns(estimator, X):

@@ -953,6 +953,7 @@ class IndependentTaskClassifier(_BaselineMethods):
             _check_kinds(self, self.schema_)
         else:
             check_is_fitted(self)
+            self._require_y(y)  # as the first batch's (not "fitted on a DataFrame; got None")
             check_same_classes(self, y, classes)  # refused, not ignored, if they differ
             check_row_order(X, y)  # (the first batch's is checked in _check_fit_inputs)
             X = self._validate_X(X, reset=False)

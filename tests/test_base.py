@@ -411,3 +411,66 @@ def test_sample_weight_ordered_apart_from_X_warns(weights_apart_from_X):
     np.testing.assert_array_equal(
         aligned.predict_proba(X)[0],
         clone(model).fit(X, Y, sample_weight=w.loc[X.index].to_numpy()).predict_proba(X)[0])
+
+
+def test_rows_as_lists_with_nan_reach_a_base_estimator_that_reads_nan():
+    # a list of rows holding NaN was refused ("IndependentTaskClassifier does not accept
+    # missing values encoded as NaN natively") where the same rows as an array went to
+    # HistGradientBoostingClassifier, which reads them, and the tags said allow_nan
+    import scipy.sparse as sp
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 3)
+    X[[2, 7], [1, 0]] = np.nan
+    Y = pd.DataFrame({"a": rng.randint(0, 2, 40), "b": rng.randint(0, 3, 40)})
+    for model in (IndependentTaskClassifier(HistGradientBoostingClassifier(max_iter=2)),
+                  TaskChainClassifier(DecisionTreeClassifier(random_state=0)),
+                  LabelProductClassifier(DecisionTreeClassifier(random_state=0))):
+        from_list = clone(model).fit(X.tolist(), Y).predict(X.tolist())
+        pd.testing.assert_frame_equal(from_list, clone(model).fit(X, Y).predict(X))
+    # a base estimator that does not read NaN: refused as before, naming the entry
+    with pytest.raises(ValueError, match=r"row 2, column 1 is missing \(NaN\)"):
+        IndependentTaskClassifier(LogisticRegression()).fit(X.tolist(), Y)
+    # NaN in a sparse matrix stays refused, even for a base estimator that reads it
+    imputing = IndependentTaskClassifier(make_pipeline(SimpleImputer(), LogisticRegression()))
+    with pytest.raises(ValueError, match=r"Input X contains NaN"):
+        imputing.fit(sp.csr_matrix(X), Y)
+
+
+def test_a_dataframe_with_no_column_is_refused_as_an_array_of_no_feature():
+    # a DataFrame of no column (X.select_dtypes("number") of a table of text) failed
+    # in numpy's words, "at least one array or dtype is required", naming nothing
+    X = pd.DataFrame(index=range(6))
+    y = np.array([0, 1] * 3)
+    message = (r"Found array with 0 feature\(s\) \(shape=\(6, 0\)\) while a minimum of 1 "
+               r"is required by {}: X is a DataFrame with no column")
+    for model in (IndependentTaskClassifier(LogisticRegression()),
+                  TaskChainClassifier(LogisticRegression()),
+                  LabelProductClassifier(LogisticRegression()),
+                  MultiTaskClassifier(max_epochs=1, hidden_layer_sizes=(4,)),
+                  MultiTaskClassifier(max_epochs=1, hidden_layer_sizes=(4,),
+                                      preprocessing=None)):
+        with pytest.raises(ValueError, match=message.format(type(model).__name__)):
+            model.fit(X, y)
+
+
+def test_score_names_x_and_y_where_their_lengths_differ():
+    # score(X_test, y_train) said "Y_true has 20 samples but Y_pred has 30", naming
+    # neither argument the user passed
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 3)
+    Y = pd.DataFrame({"a": rng.randint(0, 2, 30), "b": rng.choice(["x", "y", "z"], 30)})
+    message = (r"^X has 30 samples, but y has 20; expected one row of labels per sample "
+               r"\(found input variables with inconsistent numbers of samples: \[30, 20\]\)")
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    for fitted in (model, TaskThresholdTuner(model, cv="prefit").fit(X, Y),
+                   MultiTaskClassifier(max_epochs=1, hidden_layer_sizes=(4,)).fit(X, Y)):
+        with pytest.raises(ValueError, match=message):
+            fitted.score(X, Y[:20])
+    single = IndependentTaskClassifier(LogisticRegression()).fit(X, Y["a"])
+    with pytest.raises(ValueError, match=message):
+        single.score(X, Y["a"].to_numpy()[:20])

@@ -1692,3 +1692,17 @@ def test_chain_names_a_cross_validated_label_link_without_a_stray_comma():
                                          r"\(cv=KFold.*\) for the later links' features: "
                                          r"training fold 0 holds a single class"):
         TaskChainClassifier(lr(), cv=KFold(3), order=["tags", "b"]).fit(X, Y)
+
+
+def test_a_later_partial_fit_batch_without_y_is_refused_as_the_first_one():
+    # a later batch with y=None said "The encoder was fitted on a DataFrame; got
+    # NoneType", where the first batch (and fit) say that y is required
+    from sklearn.linear_model import SGDClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(20, 3)
+    Y = pd.DataFrame({"a": [0, 1] * 10, "b": ["x", "y"] * 10})
+    model = IndependentTaskClassifier(SGDClassifier(random_state=0)).partial_fit(X, Y)
+    with pytest.raises(ValueError, match=r"^IndependentTaskClassifier requires y to be "
+                                         r"passed, but the target y is None\.$"):
+        model.partial_fit(X, None)
