@@ -556,7 +556,8 @@ def add_deploy_parsers(sub):
         "(needs the onnx extra: pip install \"sklearn-mtl[onnx]\").",
     )
     exp.add_argument("model", help="the saved model (.mtl)")
-    exp.add_argument("--onnx", required=True, help="the ONNX file to write")
+    exp.add_argument("--onnx", required=True,
+                     help="the ONNX file to write (not '-': no standard output)")
     exp.add_argument("--sample", metavar="DATA",
                      help="a CSV, Parquet or Excel (.xlsx) file of inputs: gives the input "
                      "types and checks that onnxruntime reproduces predict_proba on its "
@@ -1493,6 +1494,12 @@ def _predict_batches(args, model, final, total, batches):
 
 
 def export_command(args):
+    if args.onnx == STDIO:  # was written to a file named '-'
+        raise DeployInputError(
+            "--onnx '-' (standard output) is not supported by export: the ONNX model is a "
+            "binary file, and '-' writes standard output only for predict's CSV. Give "
+            "--onnx the name of the file to write, such as model.onnx."
+        )
     check_output_file(args.onnx, "--onnx", [("MODEL", args.model), ("--sample", args.sample)],
                       example="model.onnx")
     model, final = load_model(args.model, args.trust)

@@ -493,9 +493,12 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
                 from None
         # pandas writes a frame's named index (df.set_index("id").to_parquet(...)) as a
         # column of the file, which pyarrow reads back as the index: a column, as in the
-        # frame's CSV export (and as predict reads it), not one that no option can name
-        named = [level for level in frame.index.names
-                 if level is not None and level not in frame.columns]
+        # frame's CSV export (and as predict reads it), not one that no option can name.
+        # A RangeIndex (df.rename_axis("row"), or set_index on consecutive ids) is no
+        # column of the file, only its metadata, which predict's batches do not read back
+        named = [] if isinstance(frame.index, pd.RangeIndex) else [
+            level for level in frame.index.names
+            if level is not None and level not in frame.columns]
         return (frame.reset_index(level=named) if named else frame), None, "."
     options = csv_format(path, encoding=encoding)
     # a UTF-16 file read as UTF-8 decodes: else columns 'x\x00'
@@ -1125,6 +1128,12 @@ def _compare_command(args):
         raise CLIError(f"Unknown model(s) {unknown}; expected some of {', '.join(MODELS)}.")
     if args.cv < 2:
         raise CLIError(f"--cv must be at least 2; got {args.cv}.")
+    if args.out == "-":  # was made a folder named '-', before the models ran
+        raise CLIError(
+            "--out '-' (standard output) is not supported by compare: it writes a folder "
+            "(report.md, the figures), and '-' writes standard output only for predict's "
+            "CSV. Give --out the name of the folder to write, such as reports."
+        )
     if args.n_jobs is not None and (args.n_jobs == 0 or args.n_jobs < -1):
         raise CLIError(f"--n-jobs must be a positive number of processes or -1; got "
                        f"{args.n_jobs}.")
@@ -1311,7 +1320,8 @@ def build_parser():
     cmp_.add_argument("--n-jobs", type=int, default=None, metavar="N",
                       help="fits run in N processes at once, -1 for every core (default: "
                       "one at a time); the scores are the same")
-    cmp_.add_argument("--out", default="reports", help="output folder (default: reports)")
+    cmp_.add_argument("--out", default="reports",
+                      help="output folder (default: reports; not '-': no standard output)")
     cmp_.add_argument("--random-state", type=int, default=0,
                       help="seed, from 0 to 4294967295 (default: 0)")
     cmp_.add_argument("--max-epochs", type=int, default=None,

@@ -3339,3 +3339,40 @@ def test_fit_refuses_out_dash_naming_out(dated_csv, tmp_path, capsys, monkeypatc
     assert ("--out '-' (standard output) is not supported by fit: the model is a binary "
             "file" in capsys.readouterr().err)
     assert not (tmp_path / "-").exists()
+
+
+def test_fit_reads_a_parquet_files_range_index_as_no_column_as_predict_does(tmp_path,
+                                                                            capsys):
+    # pandas keeps a RangeIndex (rename_axis("row"), or ids that run on by one, which
+    # set_index makes a range) in the file's metadata alone: fit read it as a feature,
+    # which predict's batches lack ("lacks the column(s) ['id']")
+    pytest.importorskip("pyarrow")
+    import sklearn_mtl
+
+    frame = pd.DataFrame({"id": np.arange(100, 124), "x": [0.1, 0.5, 0.9, 1.3, 0.2, 0.8] * 4,
+                          "kind": list("pqpqqp") * 4})
+    data, model = tmp_path / "d.parquet", tmp_path / "model.mtl"
+    for written in (frame.set_index("id"), frame.drop(columns="id").rename_axis("row")):
+        written.to_parquet(data)
+        assert cli.main(["fit", "--data", str(data), "--targets", "kind", "--model",
+                         "independent", "--out", str(model), "--quiet"]) == 0
+        assert list(sklearn_mtl.load(model).feature_names_in_) == ["x"]
+        assert cli.main(["predict", str(model), str(data), "--out", str(tmp_path / "p.csv"),
+                         "--batch-size", "5", "--quiet"]) == 0, capsys.readouterr().err
+        assert len(pd.read_csv(tmp_path / "p.csv")) == 24
+
+
+def test_export_and_compare_refuse_out_dash_naming_it(dated_csv, tmp_path, capsys,
+                                                      monkeypatch):
+    # export --onnx - wrote a file named '-', compare --out - a folder named '-', as fit
+    # --out - did
+    train, _, _ = dated_csv
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["export", str(tmp_path / "model.mtl"), "--onnx", "-"]) == 2
+    assert "--onnx '-' (standard output) is not supported by export" in \
+        capsys.readouterr().err
+    assert cli.main(["compare", "--data", str(train), "--targets", "kind", "--models",
+                     "dummy", "--cv", "2", "--out", "-", "--no-plots", "--quiet"]) == 2
+    assert "--out '-' (standard output) is not supported by compare" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "-").exists()
