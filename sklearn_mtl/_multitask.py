@@ -271,7 +271,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         ``"param_groups"`` takes skorch's parameter groups, ``[("trunk.*", {"lr":
         1e-4})]``: a parameter whose name matches a pattern (the first that does) trains
         with that group's arguments (``head_lr``'s groups come first); a pattern that
-        matches no parameter is refused at fit.
+        matches no parameter is refused at fit (but ``"weighting.*"`` under a
+        ``loss_weighting`` that learns none).
     lr : float, default=2e-3
         Learning rate (the peak of ``lr_schedule``).
     lr_schedule : {"warmup_cosine", "constant"}, default="warmup_cosine"
@@ -3345,10 +3346,17 @@ def _check_param_groups(params, module, criterion):
     matches the name of no parameter of ``module`` or ``criterion``: skorch skips such a
     group, and its arguments went unused without a word (a typo, or ``"heads.0.*"``
     where the heads are fused into one layer, ``heads.weight``). Checked at ``fit``,
-    not where a saved model is loaded."""
+    not where a saved model is loaded. A group for the loss weighting's parameters
+    (``"weighting.*"``) passes where the strategy learns none ("dwa", "pcgrad"): it
+    has nothing to train there, and a search over ``loss_weighting`` gives it to all."""
     groups = (params or {}).get("param_groups") or []
+    if not groups:
+        return
     names = [name for part in (module, criterion) for name, _ in part.named_parameters()]
+    learns = any(p.requires_grad for p in criterion.parameters())
     for pattern, group in groups:
+        if not learns and pattern.startswith("weighting."):
+            continue
         if not any(fnmatch.fnmatch(name, pattern) for name in names):  # as skorch matches
             shown = ", ".join(repr(n) for n in names[:12]) + (", ..." if len(names) > 12 else "")
             raise ValueError(

@@ -2251,3 +2251,21 @@ def test_a_parameter_group_that_matches_no_parameter_is_refused():
     clf.set_params(warm_start=True, optimizer__param_groups=[("trunks.*", {"lr": 0.1})])
     with pytest.raises(ValueError, match=r"group 'trunks\.\*' matches no parameter"):
         clf.fit(X, Y)
+
+
+def test_a_weighting_group_passes_under_a_strategy_that_learns_no_parameters():
+    """A search over loss_weighting gives every candidate the group for the learned
+    weights, ("weighting.*", ...): "dwa" and "pcgrad", which learn none, were refused
+    as if the pattern were a typo. A typo is still refused."""
+    X, Y, tasks = car_data(n=40)
+    groups = {"param_groups": [("weighting.*", {"lr": 0.05})]}
+    for strategy in ("dwa", "pcgrad"):
+        small(tasks=tasks, max_epochs=1, loss_weighting=strategy,
+              optimizer_params=groups).fit(X, Y)
+    typo = {"param_groups": [("weighting.log_var", {"lr": 0.05})]}
+    with pytest.raises(ValueError, match=r"group 'weighting\.log_var' matches no parameter"):
+        small(tasks=tasks, max_epochs=1, loss_weighting="uncertainty",
+              optimizer_params=typo).fit(X, Y)
+    with pytest.raises(ValueError, match=r"group 'trunks\.\*' matches no parameter"):
+        small(tasks=tasks, max_epochs=1, loss_weighting="dwa",
+              optimizer_params={"param_groups": [("trunks.*", {"lr": 0.1})]}).fit(X, Y)

@@ -878,3 +878,42 @@ def test_a_parameter_group_for_the_weightings_parameters_sets_their_arguments():
     # a group that also takes the network's parameters leaves them without weight decay
     clf.set_params(optimizer_params={"param_groups": [("*", {"weight_decay": 0.1})]}).fit(X, Y)
     assert weighting_group(clf) == (0.01, 0.0, 1)
+
+
+def test_pcgrad_reads_the_member_axis_from_the_layers_that_have_members():
+    """A trunk of k members whose shared first layer is k wide: its weight's first axis
+    (its units) was read as the members', and each unit's gradient projected with one
+    member's. A layer that has no members (no ``n_members``) is projected as one."""
+    from sklearn_mtl.neural import MemberLinear, MultiHeadModule, MultiTaskNet
+    from sklearn_mtl.neural._weighting import _PCGradModule
+
+    k = 4
+
+    class SharedThenMembers(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.n_members = k
+            self.shared = torch.nn.Linear(3, k)  # k units, which every member shares
+            self.members = MemberLinear(k, k, 5)
+
+        def forward(self, x):
+            z = torch.relu(self.shared(x))
+            return self.members(z.expand(k, *z.shape))
+
+    torch.manual_seed(0)
+    module = MultiHeadModule(SharedThenMembers(), 5, [(1, ()), (1, ()), (1, ())])
+    net = MultiTaskNet(module=module, criterion=torch.nn.MSELoss)
+    net._initialize_module()
+    out = torch.cat(net.module_(torch.randn(16, 3)), 1)
+    losses = ((out - torch.randn(k * 16, 3)) ** 2).mean(0)  # one loss a task
+    shared = net.shared_parameters()
+    grads = torch.stack([
+        torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, shared, retain_graph=True)])
+        for loss in losses
+    ])
+    torch.manual_seed(1)
+    order = [torch.randperm(3) for _ in range(3)]  # as the step draws it
+    torch.manual_seed(1)
+    net._weighting_backward(_PCGradModule(3), losses)
+    got = torch.cat([p.grad.reshape(-1) for p in shared])
+    torch.testing.assert_close(got, pcgrad_project(grads, order).sum(0))

@@ -732,6 +732,16 @@ def _defers_reads(device):
     return device is not None and torch.device(device).type != "cpu"
 
 
+def _stack_members(trunk, parameters, k):
+    """Whether each of ``parameters`` stacks ``k`` members along its first axis: held by
+    a layer of ``trunk`` that has ``k`` members (``n_members``, as a ``MemberLinear``),
+    not one that is ``k`` wide by chance (a shared ``Linear(n, k)`` before each
+    member's layers, whose rows are units, not members)."""
+    stacked = {id(p) for layer in trunk.modules() if getattr(layer, "n_members", None) == k
+               for p in layer.parameters(recurse=False) if p.ndim and p.shape[0] == k}
+    return all(id(p) in stacked for p in parameters)
+
+
 class MultiTaskNet(NeuralNet):
     """A ``NeuralNet`` whose module returns one output per task and whose criterion is
     :class:`~sklearn_mtl.neural.MultiTaskLoss`.
@@ -1384,13 +1394,13 @@ class MultiTaskNet(NeuralNet):
         """A gradient-level strategy's backward pass of the prior-weighted task losses
         ``weighted``, on the shared trunk's parameters. A strategy that projects each
         member's gradients on its own (``member_wise``, as PCGrad) is told the members
-        of an ensemble whose every trunk parameter stacks them along its first axis:
-        projected as one, each member's step depended on the other members'
-        conflicts."""
+        of an ensemble whose every trunk parameter stacks them along its first axis
+        (held by a layer of its members, see ``_stack_members``): projected as one,
+        each member's step depended on the other members' conflicts."""
         shared = self.shared_parameters(getattr(weighting, "last_shared_layer", False))
         k = n_members(self.module_)
         if (k > 1 and getattr(weighting, "member_wise", False)
-                and all(p.ndim and p.shape[0] == k for p in shared)):
+                and _stack_members(self.module_.trunk, shared, k)):
             return weighting.backward(weighted, shared, n_members=k)
         return weighting.backward(weighted, shared)
 

@@ -38,8 +38,9 @@ class TaskWeightingModule(nn.Module):
     :class:`~sklearn_mtl.neural.MultiTaskNet` calls from ``train_step_single`` instead of
     ``loss.backward()`` (with ``member_wise = True`` also ``n_members=k`` in an ensemble
     of ``k`` members, whose trunk parameters stack the members' along their first
-    axis). :meth:`on_epoch_begin` lets a strategy update its weights from the history
-    (as dynamic weight average does).
+    axis, each held by a layer of ``k`` members, with ``n_members = k``).
+    :meth:`on_epoch_begin` lets a strategy update its weights from the history (as
+    dynamic weight average does).
 
     Under ``data_parallel=True`` each process's :meth:`forward` sees its own shard's
     losses, scaled by its share of each task's labels, and DDP averages the processes'
