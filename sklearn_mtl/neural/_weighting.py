@@ -295,20 +295,9 @@ def pcgrad_project(grads, order=None):
     projected : Tensor of the shape of ``grads``
         The projected gradients; their sum over the tasks is the update direction.
     """
-    if grads.ndim == 3:  # members side by side: one projection per member, at once
-        return _pcgrad_members(grads, order)
-    n = grads.shape[0]
-    projected = grads.clone()
-    sq_norms = (grads * grads).sum(1)
-    for i in range(n):
-        others = range(n) if order is None else [int(j) for j in order[i]]
-        for j in others:
-            if j == i or sq_norms[j] <= 0:
-                continue
-            dot = projected[i] @ grads[j]
-            if dot < 0:
-                projected[i] = projected[i] - dot / sq_norms[j] * grads[j]
-    return projected
+    if grads.ndim == 2:  # one network: an ensemble of one member
+        return _pcgrad_members(grads[None], order)[0]
+    return _pcgrad_members(grads, order)
 
 
 def _pcgrad_members(grads, order=None):
