@@ -207,13 +207,15 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
                 f"from_groups needs at least one group {{name: labels}}; got {groups!r}. "
                 "E.g. from_groups({'A': [0, 1], 'B': [2, 3, 4]})."
             )
-        groups = {str(k): _group_labels(k, v) for k, v in groups.items()}
+        groups = _named_groups(groups)
         empty = [name for name, labels in groups.items() if not labels]
         if empty:
             raise ValueError(
                 f"Group(s) {empty} have no label; every group needs at least two labels."
             )
-        gates = dict(gates or {})
+        # named as the groups are (str): {1: (0, "x")} gates group 1 on group 0, as the
+        # parent's name is read by Task (the key 1 was an unknown group beside '1')
+        gates = {str(k): v for k, v in dict(gates or {}).items()}
         unknown = sorted(set(gates) - set(groups))
         if unknown:
             raise ValueError(
@@ -454,6 +456,20 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
 
 
 # ---------------------------------------------------------------------------- helpers
+def _named_groups(groups):
+    """``{str(name): labels}`` of ``groups``, a group's name being its task's, a str.
+    Two names of one text (1 and '1') are refused: one group silently replaced the other."""
+    named, keys = {}, {}
+    for k, v in groups.items():
+        if str(k) in named:
+            raise ValueError(
+                f"groups has two groups named {str(k)!r}, the keys {keys[str(k)]!r} and "
+                f"{k!r} (a group's name is its task's name, a str); rename one of them."
+            )
+        named[str(k)], keys[str(k)] = _group_labels(k, v), k
+    return named
+
+
 def _group_labels(name, labels):
     """A group's labels as a list, in their order (a set sorted, as :class:`Task` sorts
     classes)."""
@@ -501,6 +517,17 @@ def _gap_in_set(task, gap, row):
         f"Multilabel task {task.name!r} has a missing value ({gap!r}) in the label set of "
         f"row {row}; a label set holds labels only: give [] for a row with none of them, "
         "or None for a row not annotated."
+    )
+
+
+def _unhashable_in_set(what, label, row):
+    """The error for a label of a row's label set that cannot be a label (a nested list,
+    a dict): ``what`` names the task or the groups. Python's bare "unhashable type:
+    'list'" named neither them, the row nor the value."""
+    return TypeError(
+        f"{what} has a {type(label).__name__} ({label!r}) in the label set of row {row}, "
+        "which cannot be a label: a label set holds labels (a str, a number or a bool), "
+        "not nested containers. Flatten it (e.g. [['a', 'b']] -> ['a', 'b'])."
     )
 
 
@@ -689,6 +716,9 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None
                 gap = next((x for x in v if _is_missing(x)), _NO_GAP)
                 if gap is not _NO_GAP:  # a missing value is no label (nor a class)
                     raise _gap_in_set(task, gap, i)
+                bad = next((x for x in v if not _hashable(x)), _NO_GAP)
+                if bad is not _NO_GAP:
+                    raise _unhashable_in_set(f"Multilabel task {task.name!r}", bad, i)
                 labels.update(v)
         if not labels:  # no label set at all: say what the rows hold, as transform would
             found = next(
@@ -701,6 +731,13 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None
                     f"Multilabel task {task.name!r} expects a list or set of labels per "
                     f"row; got {found[1]!r} in row {found[0]}. For one label per row, "
                     f"declare Task({task.name!r}) without kind='multilabel'."
+                )
+            if placeholders is None:  # (the schema said "has no labels", and no fix)
+                raise ValueError(
+                    f"Multilabel task {task.name!r} has no labels: each of its {len(column)} "
+                    f"label sets{where_on} is empty or missing, so its labels cannot be "
+                    f"inferred. Declare them, Task({task.name!r}, kind='multilabel', "
+                    "classes=[...]), or drop the task."
                 )
         if not labels and placeholders is not None:
             # Scoring labels whose every set is empty (no tag on any sample): one stand-in
@@ -922,6 +959,8 @@ def _multilabel_block(task, raw, rows=None):
     for row, labels in enumerate(raw):
         if _is_label_container(labels):
             for label in labels:
+                if not _hashable(label):
+                    raise _unhashable_in_set(f"Multilabel task {task.name!r}", label, at(row))
                 col = lookup.get(label)
                 if col is None and _is_missing(label):
                     raise _gap_in_set(task, label, at(row))
@@ -1272,7 +1311,14 @@ class _ColumnsReader:
                     )
                 if task.columns is not None:
                     cols = [self.by_column.get(c, c) for c in task.columns]
-                    columns[task.name] = Y[cols].to_numpy(dtype=object)
+                    block = Y[cols]
+                    if all(_numpy_twin(t) is not None and _numpy_twin(t).kind in "biuf"
+                           for t in block.dtypes):
+                        # numbers (nullable, sparse ones too) as floats at once: as objects
+                        # each column was read by pd.to_numeric, seconds for 8,000 labels
+                        columns[task.name] = block.to_numpy(dtype=float, na_value=np.nan)
+                    else:
+                        columns[task.name] = block.to_numpy(dtype=object)
                 else:
                     columns[task.name] = Y[self.by_column.get(task.name, task.name)]
             extra = sorted(names - {c for t in self.tasks for c in (t.columns or [t.name])})
@@ -1666,7 +1712,7 @@ class _GroupsReader:
                 "groups is empty; expected at least one group {name: labels}, e.g. "
                 "{'A': [0, 1], 'B': [2, 3, 4]}."
             )
-        groups = {str(k): _group_labels(k, v) for k, v in groups.items()}
+        groups = _named_groups(groups)
         labels = [label for members in groups.values() for label in members]
         # The labels as given (1, not '1': a label's string is another label), counted
         # once each (list.count per label was quadratic in a wide label space)
@@ -1725,6 +1771,8 @@ class _GroupsReader:
             self.position = {v: self.columns.index(by_name[str(v)]) for v in labels}
             self.width = len(self.columns)
             self.dtypes = dict(Y.dtypes)  # given back per column
+        elif _text_row(Y) is not None:  # read as an array, "got an array of shape (2,)"
+            raise _text_row_error(*_text_row(Y))
         elif _reads_as_label_sets(Y):
             self.form = "sets"
             # given back as given: sets, or lists (tuples) in the groups' order
@@ -1773,8 +1821,16 @@ class _GroupsReader:
     def read(self, Y):
         _check_n_samples(Y)
         if self.form == "sets":
+            if _text_row(Y) is not None:
+                raise _text_row_error(*_text_row(Y))
             if not _reads_as_label_sets(Y):
-                raise ValueError("The encoder was fitted on label sets; got another form.")
+                shape = getattr(Y, "shape", None)
+                got = type(Y).__name__ + ("" if shape is None else f" of shape {shape}")
+                raise ValueError(
+                    f"The encoder was fitted on a list of label sets; got {got}. Give Y "
+                    "in that form: one set or list of labels per row (None for a row not "
+                    "annotated)."
+                )
             n = len(Y)
             where = {v: i for i, v in enumerate(self.labels)}
             hot = np.zeros((n, len(self.labels)), dtype=np.int8)
@@ -1782,11 +1838,10 @@ class _GroupsReader:
                 if _is_missing(labels):  # no label at all: missing_groups decides
                     continue
                 if isinstance(labels, (str, bytes)):  # "no" would read as n, o
-                    raise ValueError(
-                        f"Row {row} holds {labels!r}; with groups, each row is a set or "
-                        f"list of labels, e.g. {{{labels!r}}}."
-                    )
+                    raise _text_row_error(row, labels)
                 for label in labels:
+                    if not _hashable(label):
+                        raise _unhashable_in_set("Y", label, row)
                     col = where.get(label)
                     if col is None:
                         raise self._in_no_group(row, label)
@@ -1795,7 +1850,11 @@ class _GroupsReader:
         else:
             if self.form == "frame":
                 if not isinstance(Y, pd.DataFrame):
-                    raise ValueError("The encoder was fitted on a multi-hot DataFrame.")
+                    raise ValueError(
+                        "The encoder was fitted on a multi-hot DataFrame, its columns "
+                        f"{[str(c) for c in self.columns]}; got {type(Y).__name__}. Give Y "
+                        "as a DataFrame with those columns, in any order."
+                    )
                 _check_unique_columns(Y)
                 fitted = [str(c) for c in self.columns]
                 given = {str(c): c for c in Y.columns}
@@ -1890,6 +1949,27 @@ def _as_floats(arr):
         flat = pd.Series(np.asarray(arr, dtype=object).ravel())
         read = pd.to_numeric(flat, errors="coerce")
         return read.to_numpy(dtype=float, na_value=np.nan).reshape(arr.shape)
+
+
+def _text_row(Y):
+    """``(row, value)`` of the first row given as a string (``"b"`` for ``{"b"}``) in a
+    list whose other rows are label sets (or missing), else None."""
+    if not isinstance(Y, (list, tuple)):
+        return None
+    rows = [(i, v) for i, v in enumerate(Y) if not _is_missing(v)]
+    text = [(i, v) for i, v in rows if isinstance(v, (str, bytes))]
+    sets = [v for _, v in rows if _is_label_container(v)]
+    if not text or not sets or len(text) + len(sets) != len(rows):
+        return None
+    return text[0]
+
+
+def _text_row_error(row, value):
+    # (with groups: a string is one label, never its characters, "no" read as n, o)
+    return ValueError(
+        f"Row {row} holds {value!r}; with groups, each row is a set or list of labels, "
+        f"e.g. {{{value!r}}}."
+    )
 
 
 def _reads_as_label_sets(Y):

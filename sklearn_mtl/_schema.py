@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import numbers
+from collections import Counter
 from collections.abc import Hashable, Iterable
 
 import numpy as np
@@ -131,7 +132,9 @@ class Task:
             # and the columns' order is the labels' codes and predict_proba's columns.
             self.columns.sort()
         if self.columns is not None:
-            dup = sorted({c for c in self.columns if self.columns.count(c) > 1})
+            # counted once each: list.count per column was quadratic (8,000 label
+            # columns took seconds, and each Task of a fit checks them again)
+            dup = sorted(c for c, n in Counter(self.columns).items() if n > 1)
             if dup:
                 # one DataFrame column read as two labels (the message said "duplicate
                 # classes", which the user had not declared)
@@ -556,7 +559,7 @@ def as_task_list(tasks):
         if not isinstance(t, Task):
             raise ValueError(f"tasks must be a list of Task objects; got {t!r}.")
     names = [t.name for t in tasks]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    dup = sorted(n for n, count in Counter(names).items() if count > 1)  # (not quadratic)
     if dup:
         raise ValueError(f"Duplicate task name(s) {dup}; task names must be unique.")
     return tasks

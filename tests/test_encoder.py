@@ -1163,3 +1163,59 @@ def test_groups_of_a_multihot_frame_refuse_a_renamed_or_missing_column_at_transf
         encoder.transform(M.drop(columns="r"))
     # the same columns in another order are still read by name
     assert encoder.transform(M[["r", "q", "p", "y", "x"]]).codes.tolist() == [[0, 0], [1, 2]]
+
+
+def test_from_groups_names_non_string_groups_as_their_gates_do():
+    # gates={1: (0, "x")} was "gates name unknown group(s) [1]; the groups are ['0',
+    # '1']": the groups' names were read as str, the gates' keys were not
+    encoder = StructuredLabelEncoder.from_groups(
+        {0: ["x", "y"], 1: ["z", "w"]}, gates={1: (0, "x")})
+    assert encoder.fit_transform([{"x", "w"}, {"y"}]).codes.tolist() == [[0, 1], [1, NA]]
+    # 1 and '1' name one task: one group silently replaced the other
+    with pytest.raises(ValueError, match=re.escape(
+            "groups has two groups named '1', the keys 1 and '1'")):
+        StructuredLabelEncoder.from_groups({1: ["a", "b"], "1": ["c", "d"]})
+    with pytest.raises(ValueError, match="groups has two groups named '1'"):
+        StructuredLabelEncoder(groups={1: ["a", "b"], "1": ["c", "d"]}).fit([{"a", "c"}])
+
+
+def test_a_nested_container_in_a_label_set_names_the_task_row_and_value():
+    # a list or dict among a row's labels was a bare "unhashable type: 'list'"
+    with pytest.raises(TypeError, match=re.escape(
+            "Multilabel task 'y' has a list (['b']) in the label set of row 0")):
+        StructuredLabelEncoder().fit([["a", ["b"]], ["c"]])
+    with pytest.raises(TypeError, match=re.escape(
+            "Multilabel task 't' has a dict ({'b': 1}) in the label set of row 1")):
+        StructuredLabelEncoder().fit(pd.DataFrame({"t": [["a"], ["c", {"b": 1}]]}))
+    encoder = StructuredLabelEncoder().fit([["a"], ["c"]])
+    with pytest.raises(TypeError, match=re.escape("has a list (['a']) in the label set of row 1")):
+        encoder.transform([["a"], ["c", ["a"]]])
+    groups = StructuredLabelEncoder.from_groups({"A": ["a", "b"], "B": ["c", "d"]})
+    with pytest.raises(TypeError, match=re.escape(
+            "Y has a list (['d']) in the label set of row 1")):
+        groups.fit([["a", "c"], ["b", ["d"]]])
+
+
+def test_groups_name_a_row_given_as_a_string_among_label_sets():
+    # fit said "got an array of shape (2,)", transform "got another form"
+    groups = {"A": ["a", "b"], "B": ["c", "d"]}
+    expected = re.escape("Row 1 holds 'b'; with groups, each row is a set or list of labels")
+    with pytest.raises(ValueError, match=expected):
+        StructuredLabelEncoder.from_groups(groups).fit([["a", "c"], "b"])
+    encoder = StructuredLabelEncoder.from_groups(groups).fit([{"a", "c"}, {"b", "d"}])
+    with pytest.raises(ValueError, match=expected):
+        encoder.transform([["a", "c"], "b"])
+    with pytest.raises(ValueError, match=re.escape(
+            "fitted on a list of label sets; got ndarray of shape (1, 4)")):
+        encoder.transform(np.array([[1, 0, 1, 0]]))
+
+
+def test_a_multilabel_task_of_empty_label_sets_says_to_declare_its_labels():
+    # the schema's "has no labels; a multilabel task needs at least one label" gave no fix
+    with pytest.raises(ValueError, match=re.escape(
+            "Multilabel task 'y' has no labels: each of its 3 label sets is empty or missing, "
+            "so its labels cannot be inferred. Declare them, Task('y', kind='multilabel', "
+            "classes=[...])")):
+        StructuredLabelEncoder().fit([[], [], None])
+    tasks = [Task("y", kind="multilabel", classes=["a"])]
+    assert StructuredLabelEncoder(tasks=tasks).fit([[], []]).tasks_ == tasks
