@@ -191,9 +191,12 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
         groups : dict of str -> iterable
             ``{group: labels}``, e.g. ``{"A": [0, 1], "B": [2, 3, 4], "C": [5, 6],
             "D": range(7, 13), "E": range(13, 17)}`` for a 17-wide multi-hot matrix.
+            A name that is no str is read as its text (the key ``1`` names the task
+            ``'1'``), so two keys of one text (``1`` and ``'1'``) are refused.
         gates : dict of str -> tuple, default=None
             ``{group: (parent_group, label or labels)}``: the group applies only when one
-            of those labels of the parent group is active.
+            of those labels of the parent group is active. Groups are named here as in
+            ``groups`` (``{2: (1, "x")}`` or ``{"2": ("1", "x")}``), one gate per group.
         **kwargs
             Other parameters of the encoder.
 
@@ -215,7 +218,7 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
             )
         # named as the groups are (str): {1: (0, "x")} gates group 1 on group 0, as the
         # parent's name is read by Task (the key 1 was an unknown group beside '1')
-        gates = {str(k): v for k, v in dict(gates or {}).items()}
+        gates = _named_gates(gates)
         unknown = sorted(set(gates) - set(groups))
         if unknown:
             raise ValueError(
@@ -467,6 +470,20 @@ def _named_groups(groups):
                 f"{k!r} (a group's name is its task's name, a str); rename one of them."
             )
         named[str(k)], keys[str(k)] = _group_labels(k, v), k
+    return named
+
+
+def _named_gates(gates):
+    """``{str(group): gate}`` of ``gates``, keyed as :func:`_named_groups` names the groups;
+    two keys of one text (3 and '3') are refused: one gate silently replaced the other."""
+    named, keys = {}, {}
+    for k, v in dict(gates or {}).items():
+        if str(k) in named:
+            raise ValueError(
+                f"gates has two gates for the group {str(k)!r}, the keys {keys[str(k)]!r} "
+                f"and {k!r} (a group's name is a str); give each group one gate."
+            )
+        named[str(k)], keys[str(k)] = v, k
     return named
 
 
@@ -959,9 +976,11 @@ def _multilabel_block(task, raw, rows=None):
     for row, labels in enumerate(raw):
         if _is_label_container(labels):
             for label in labels:
-                if not _hashable(label):
-                    raise _unhashable_in_set(f"Multilabel task {task.name!r}", label, at(row))
-                col = lookup.get(label)
+                try:  # (no hash check per label: this loop is transform's)
+                    col = lookup.get(label)
+                except TypeError:
+                    raise _unhashable_in_set(
+                        f"Multilabel task {task.name!r}", label, at(row)) from None
                 if col is None and _is_missing(label):
                     raise _gap_in_set(task, label, at(row))
                 if col is None:
@@ -1840,9 +1859,10 @@ class _GroupsReader:
                 if isinstance(labels, (str, bytes)):  # "no" would read as n, o
                     raise _text_row_error(row, labels)
                 for label in labels:
-                    if not _hashable(label):
-                        raise _unhashable_in_set("Y", label, row)
-                    col = where.get(label)
+                    try:  # (no hash check per label: this loop is transform's)
+                        col = where.get(label)
+                    except TypeError:
+                        raise _unhashable_in_set("Y", label, row) from None
                     if col is None:
                         raise self._in_no_group(row, label)
                     hot[row, col] = 1
@@ -1954,8 +1974,8 @@ def _as_floats(arr):
 def _text_row(Y):
     """``(row, value)`` of the first row given as a string (``"b"`` for ``{"b"}``) in a
     list whose other rows are label sets (or missing), else None."""
-    if not isinstance(Y, (list, tuple)):
-        return None
+    if not isinstance(Y, (list, tuple)) or not any(isinstance(v, (str, bytes)) for v in Y):
+        return None  # (one cheap pass: transform reads each list of label sets through it)
     rows = [(i, v) for i, v in enumerate(Y) if not _is_missing(v)]
     text = [(i, v) for i, v in rows if isinstance(v, (str, bytes))]
     sets = [v for _, v in rows if _is_label_container(v)]

@@ -1219,3 +1219,15 @@ def test_a_multilabel_task_of_empty_label_sets_says_to_declare_its_labels():
         StructuredLabelEncoder().fit([[], [], None])
     tasks = [Task("y", kind="multilabel", classes=["a"])]
     assert StructuredLabelEncoder(tasks=tasks).fit([[], []]).tasks_ == tasks
+
+
+def test_from_groups_refuses_two_gates_keyed_by_one_group_name():
+    # {3: ..., "3": ...} both gate the group '3': one gate silently replaced the other
+    groups = {1: ["a", "b"], 2: ["c", "d"], 3: ["e", "f"]}
+    with pytest.raises(ValueError, match=re.escape(
+            "gates has two gates for the group '3', the keys 3 and '3'")):
+        StructuredLabelEncoder.from_groups(groups, gates={3: (1, "a"), "3": (2, "c")})
+    # one key per group, whether named by the int or by its text, still reads
+    for key in (3, "3"):
+        tasks = StructuredLabelEncoder.from_groups(groups, gates={key: (1, "a")}).tasks
+        assert tasks[2].gate == ("1", frozenset({"a"}))

@@ -1937,3 +1937,13 @@ def test_task_scorer_takes_decimal_weights_as_the_metrics_take_them():
             scorer(model, Xs, Ys, sample_weight=floats))
     assert exact_match_scorer(model, Xs, Ys, sample_weight=decimals) == pytest.approx(
         exact_match_scorer(model, Xs, Ys, sample_weight=floats))
+
+
+def test_consistency_violations_refuse_two_groups_of_one_name_on_an_unfitted_encoder():
+    # groups={1: ..., "1": ...} read one group only (the other silently replaced), so
+    # the two active labels of the group 1 in row 0 were no violation; fit refuses them
+    enc = StructuredLabelEncoder(groups={1: ["a", "b"], "1": ["c", "d"]})
+    with pytest.raises(ValueError, match="groups has two groups named '1'"):
+        consistency_violations([{"a", "b", "c"}, {"b", "d"}], enc)
+    with pytest.raises(ValueError, match="groups has two groups named '1'"):
+        hamming_loss([{"a", "c"}, {"b", "d"}], [{"a", "c"}, {"b", "d"}], schema=enc)

@@ -41,6 +41,7 @@ from .._encoder import (
     _complete_task,
     _is_indicator,
     _is_label_container,
+    _named_groups,
     _reads_as_label_sets,
     _rows,
 )
@@ -140,7 +141,7 @@ def _as_tasks(tasks):
 
 def _complete_group_tasks(encoder):
     """Tasks of an unfitted ``from_groups`` encoder (kinds filled from group sizes)."""
-    groups = {str(k): list(v) for k, v in encoder.groups.items()}
+    groups = _named_groups(encoder.groups)  # (1 and '1' refused, as fit refuses them)
     declared = {t.name: t for t in (encoder.tasks or [])}
     tasks = []
     for name, labels in groups.items():

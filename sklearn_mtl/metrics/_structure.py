@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._encoder import EncodedLabels, _as_label_array, _check_unique_columns, _class_codes
+from .._encoder import (
+    EncodedLabels,
+    _as_label_array,
+    _check_unique_columns,
+    _class_codes,
+    _named_groups,
+)
 from .._frames import to_pandas
 from .._schema import NOT_APPLICABLE, _plain, _topological_order
 from ._inputs import (
@@ -344,7 +350,7 @@ def _structure_of(schema):
     if groups is None and hasattr(schema, "groups") and schema.groups is not None:
         groups = schema.groups
     if groups is not None:
-        groups = {str(k): list(v) for k, v in groups.items()}
+        groups = _named_groups(groups)  # (1 and '1' refused, as fit refuses them)
     return tasks, groups
 
 
