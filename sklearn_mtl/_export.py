@@ -182,6 +182,7 @@ def export_onnx(
     final = model[-1] if isinstance(model, Pipeline) else model
     check_is_fitted(final)
     estimator, thresholds, decoder = _parts(final)
+    _check_lookup_alone(model, estimator)
     register_converters(type(final), type(estimator))
     if initial_types is None:
         initial_types = _initial_types(model, estimator, X_sample)
@@ -253,6 +254,54 @@ def _check_sample(model, X_sample):
             f"X_sample has {' and '.join(found)}; the model was fitted on the columns "
             f"{names}{hint}."
         )
+
+
+def _check_lookup_alone(model, estimator):
+    """Refuse a pipeline whose steps before an estimator that reads the labels of
+    repeated training rows (``lookup_tasks_``) transform the rows: ``predict`` compares
+    their float64 output, cast to float32, with the training rows, where the graph's
+    steps compute in float32, so a repeated row would differ in its last digit and read
+    no lookup (the probabilities of such rows differ by up to 0.5)."""
+    from sklearn.pipeline import Pipeline
+
+    if not isinstance(model, Pipeline) or len(model) < 2:
+        return
+    lookup = getattr(estimator, "_lookup", None)
+    if lookup is None or getattr(estimator, "_onnx_parts", None) is not None:
+        return
+    tasks = [t.name for t, c in zip(estimator.schema_, lookup.counts) if c is not None]
+    if not tasks or all(_exact_in_float32(step) for _, step in model.steps[:-1]):
+        return
+    steps = [name for name, step in model.steps[:-1] if not _exact_in_float32(step)]
+    raise OnnxExportError(
+        f"{type(estimator).__name__} reads the labels of training rows that a query "
+        f"repeats for task(s) {tasks} (lookup_tasks_), comparing the rows that the "
+        f"pipeline's step(s) {steps} give it; the graph computes those steps in float32, "
+        "where they differ from scikit-learn's float64 in the last digit, so it would "
+        "find no repeated row. Fit the pipeline's estimator with lookup=None to export "
+        "the network alone, or fit it on the numeric table without the steps before it "
+        "(its own TabularPreprocessor scales it)."
+    )
+
+
+def _exact_in_float32(step):
+    """Whether a fitted step's graph gives, in float32, the float32 values of its float64
+    output: one-hot encoding (0/1), columns passed through or dropped, and transformers
+    (a ``ColumnTransformer``, a pipeline) made of these alone."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+
+    if isinstance(step, str):
+        return step in ("passthrough", "drop")
+    if step is None or isinstance(step, OneHotEncoder):
+        return True
+    if isinstance(step, FunctionTransformer):  # a fitted ColumnTransformer's passthrough
+        return step.func is None
+    if hasattr(step, "steps"):
+        return all(_exact_in_float32(inner) for _, inner in step.steps)
+    if isinstance(step, ColumnTransformer):
+        return all(_exact_in_float32(inner) for _, inner, _ in step.transformers_)
+    return False
 
 
 def check_parity(model, onnx_model, X, *, atol=1e-5):
@@ -1209,7 +1258,7 @@ def _quantize(onx):
 
 
 # ============================================================ the torch part
-def inference_parts(estimator, *, probe=False):
+def inference_parts(estimator, *, probe=False, after_steps=False):
     """(sklearn preprocessor or None, torch module) computing the estimator's outputs.
 
     An estimator that computes part of its predictions outside ``net_.module_`` (input
@@ -1220,7 +1269,8 @@ def inference_parts(estimator, *, probe=False):
     with the estimator's own ``TabularPreprocessor`` as torch operations in front where it
     has one, and the lookup of repeated training rows (``lookup_tasks_``) after it. With
     ``probe``, the module also gives the combination probe's log probabilities, last
-    (see :func:`network_outputs_module`).
+    (see :func:`network_outputs_module`). ``after_steps``: the graph's input is the
+    output of a pipeline's steps before the estimator (see :func:`_with_tabular_input`).
     """
     if np.any(getattr(estimator, "neighbor_weights_", 0)):
         raise OnnxExportError(
@@ -1232,7 +1282,7 @@ def inference_parts(estimator, *, probe=False):
     hook = getattr(estimator, "_onnx_parts", None)
     if hook is not None:
         return hook()
-    preprocessor, module = _network_parts(estimator, probe)
+    preprocessor, module = _network_parts(estimator, probe, after_steps)
     lookup = getattr(estimator, "_lookup", None)
     if lookup is None:
         return preprocessor, module
@@ -1251,7 +1301,7 @@ def inference_parts(estimator, *, probe=False):
     return None, _with_lookup(lookup, module)
 
 
-def _network_parts(estimator, probe=False):
+def _network_parts(estimator, probe=False, after_steps=False):
     """``inference_parts`` without the lookup of rows seen in training."""
     module = network_outputs_module(estimator, probe=probe)
     preprocessor = getattr(estimator, "preprocessor_", None)
@@ -1260,7 +1310,7 @@ def _network_parts(estimator, probe=False):
     from .neural._preprocessing import TabularPreprocessor
 
     if type(preprocessor) is TabularPreprocessor:
-        return None, _with_tabular_input(preprocessor, module)
+        return None, _with_tabular_input(preprocessor, module, after_steps=after_steps)
     return preprocessor, module  # a scikit-learn transformer: converted by skl2onnx
 
 
@@ -1400,7 +1450,7 @@ def _probe_in_graph(estimator):
     return _joint_plan(estimator, estimator._decoder()) is not None
 
 
-def _with_tabular_input(preprocessor, module):
+def _with_tabular_input(preprocessor, module, *, after_steps=False):
     """``module`` after the numeric part of a TabularPreprocessor, as torch operations.
 
     Centre and scale (and the robust soft clip) are computed in float64, as the
@@ -1412,6 +1462,12 @@ def _with_tabular_input(preprocessor, module):
     the graph computes from their nanoseconds), and the one-hot block (which the graph
     computes from the string inputs, see :func:`one_hot_lookup`), placed after the
     point-mass indicators as ``transform`` places it.
+
+    ``after_steps``: the input is the output of a pipeline's steps (a ``StandardScaler``),
+    which the graph computes in float32 where scikit-learn computes in float64 and the
+    preprocessor compares that float64 value with its point mass; the graph's value can
+    be a few float32 units off it, so a point mass is matched within
+    ``_MASS_TOLERANCE`` (relative above 1) rather than exactly.
     """
     import torch
 
@@ -1432,6 +1488,7 @@ def _with_tabular_input(preprocessor, module):
             self.register_buffer("mass_columns", torch.as_tensor(masses, dtype=torch.long))
             self.register_buffer("mass_values", torch.as_tensor(
                 getattr(pre, "point_mass_values_", ()), dtype=torch.float32))
+            self.mass_tolerance = _MASS_TOLERANCE if after_steps else 0.0
             # the piecewise-linear encoding: per encoding column, its numeric column
             # (among the numeric ones), its bin's lower edge and width
             self._encoding("bin", getattr(pre, "bin_edges_", ()))
@@ -1482,8 +1539,12 @@ def _with_tabular_input(preprocessor, module):
                 blocks.append(missing.index_select(1, self.missing_columns).to(torch.float32))
             if self.mass_columns.numel():
                 # in float32, as the preprocessor compares them (its inputs' precision)
-                at = (values.index_select(1, self.mass_columns).to(torch.float32)
-                      == self.mass_values)
+                at = values.index_select(1, self.mass_columns).to(torch.float32)
+                if self.mass_tolerance:
+                    at = ((at - self.mass_values).abs() <= self.mass_tolerance
+                          * torch.clamp(self.mass_values.abs(), min=1.0))
+                else:
+                    at = at == self.mass_values
                 blocks.append(at.to(torch.float32))
             if onehot is not None:
                 blocks.append(onehot)
@@ -1503,6 +1564,11 @@ def _with_tabular_input(preprocessor, module):
             return self.module(torch.cat(blocks, dim=1))
 
     return TabularInput(preprocessor, module)
+
+
+#: How far (relative above 1) a value computed by a pipeline's steps in float32 may lie
+#: from a point mass and match it (see ``_with_tabular_input``): some float32 units.
+_MASS_TOLERANCE = 1e-6
 
 
 def _with_lookup(lookup, module):
@@ -1966,7 +2032,10 @@ def _convert_network(scope, operator, container, estimator, proba_names):
     probabilities, or None."""
     import torch
 
-    preprocessor, module = inference_parts(estimator, probe=_probe_in_graph(estimator))
+    # a pipeline's steps before the estimator feed it (not a graph input)
+    after_steps = not operator.inputs[0].is_root
+    preprocessor, module = inference_parts(estimator, probe=_probe_in_graph(estimator),
+                                           after_steps=after_steps)
     if _raw_table_preprocessor(estimator) is not None:
         return _convert_raw_table_network(scope, operator, container, estimator, module,
                                           proba_names)

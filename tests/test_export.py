@@ -1361,3 +1361,49 @@ def test_run_onnx_reads_numbers_for_one_hot_encoded_columns_as_predict_does():
     assert np.abs(expected - clf.predict_proba(X.assign(code=Q["code"]), task="t")).max() == 0
     assert np.abs(run_onnx(onx, Q)["t_probability"] - expected).max() <= ATOL
     assert check_parity(clf, onx, Q)["t"] <= ATOL
+
+
+def test_a_pipeline_step_before_the_lookup_is_refused():
+    # The graph computes a StandardScaler in float32, where predict compares its float64
+    # output (cast to float32) with the training rows: a repeated row was found by
+    # predict and missed by the graph (probabilities off by up to 0.5), written silently
+    # without X_sample.
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.randint(0, 4, 150) * 0.1, "b": rng.randint(0, 3, 150) / 3})
+    Y = pd.DataFrame({"t": np.where(X["a"] + rng.rand(150) * 0.3 > 0.2, "y", "n"),
+                      "u": np.where(X["b"] > 0, "p", "q")})
+    model = make_pipeline(StandardScaler(), MultiTaskClassifier(
+        hidden_layer_sizes=(8,), max_epochs=3, random_state=0)).fit(X, Y)
+    assert model[-1].lookup_tasks_.any()
+    with pytest.raises(OnnxExportError, match=r"(?s)lookup_tasks_.*\['standardscaler'\]"
+                                              r".*lookup=None"):
+        export_onnx(model)
+    # one-hot encoding and columns passed through are exact in float32: they export
+    X = X.assign(c=np.where(X["b"] > 0.5, "x", "y"))
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["c"]), remainder="passthrough"),
+        MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=3, random_state=0)).fit(X, Y)
+    assert model[-1].lookup_tasks_.any()
+    onx = export_onnx(model, X_sample=X.head(5))
+    assert max(check_parity(model, onx, X).values()) <= ATOL
+
+
+def test_a_point_mass_after_a_pipeline_step_matches_predict():
+    # A column with a point mass (a fifth of zeros) scaled by a StandardScaler before the
+    # network: the graph's float32 scaler put the zeros one float32 unit off the mass that
+    # predict matched in float64, so those rows missed the indicator (off by ~1e-2).
+    rng = np.random.RandomState(1)
+    n = 120
+    X = pd.DataFrame({"a": rng.normal(size=n),
+                      "b": np.where(rng.rand(n) < 0.4, 0.0, rng.exponential(size=n))})
+    Y = pd.DataFrame({"t": np.where(X["a"] > 0, "y", "n"), "u": np.where(X["b"] > 0.3, "p", "q")})
+    model = make_pipeline(StandardScaler(), MultiTaskClassifier(
+        hidden_layer_sizes=(8,), max_epochs=3, lookup=None, decode="independent",
+        random_state=0)).fit(X, Y)
+    assert len(model[-1].preprocessor_.point_mass_columns_) == 1
+    onx = export_onnx(model)
+    Q = X[X["b"] == 0].head(10)
+    got = run_onnx(onx, Q)
+    for i, task in enumerate(["t", "u"]):
+        assert np.abs(got[f"{task}_probability"] - model.predict_proba(Q)[i]).max() <= ATOL
+    assert max(check_parity(model, onx, X).values()) <= ATOL
