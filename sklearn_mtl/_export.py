@@ -32,6 +32,7 @@ this module is imported. The class names and the schema travel in the model's me
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import copy
 import io
 import json
@@ -187,6 +188,9 @@ def export_onnx(
     if initial_types is None:
         initial_types = _initial_types(model, estimator, X_sample)
     options = _options(model, labels=labels)
+    # a point mass is matched within a tolerance only behind a step that rounds in float32
+    inexact = _INEXACT_STEPS.set(isinstance(model, Pipeline) and not all(
+        _exact_in_float32(step) for _, step in model.steps[:-1]))
     try:
         with _quiet():
             onx = skl2onnx.convert_sklearn(
@@ -198,6 +202,8 @@ def export_onnx(
         raise
     except Exception as exc:
         raise OnnxExportError(_skl2onnx_message(model, exc)) from exc
+    finally:
+        _INEXACT_STEPS.reset(inexact)
     _name_inputs(onx, [name for name, _ in initial_types])
     schema = estimator.schema_
     labels = labels and _labels_ok(estimator, decoder)
@@ -286,14 +292,16 @@ def _check_lookup_alone(model, estimator):
 
 def _exact_in_float32(step):
     """Whether a fitted step's graph gives, in float32, the float32 values of its float64
-    output: one-hot encoding (0/1), columns passed through or dropped, and transformers
-    (a ``ColumnTransformer``, a pipeline) made of these alone."""
+    output: one-hot and ordinal encoding (whole numbers), imputation (the float32 value
+    of its fill, the other values passed), columns passed through or dropped, and
+    transformers (a ``ColumnTransformer``, a pipeline) made of these alone."""
     from sklearn.compose import ColumnTransformer
-    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder
 
     if isinstance(step, str):
         return step in ("passthrough", "drop")
-    if step is None or isinstance(step, OneHotEncoder):
+    if step is None or isinstance(step, (OneHotEncoder, OrdinalEncoder, SimpleImputer)):
         return True
     if isinstance(step, FunctionTransformer):  # a fitted ColumnTransformer's passthrough
         return step.func is None
@@ -1270,7 +1278,8 @@ def inference_parts(estimator, *, probe=False, after_steps=False):
     has one, and the lookup of repeated training rows (``lookup_tasks_``) after it. With
     ``probe``, the module also gives the combination probe's log probabilities, last
     (see :func:`network_outputs_module`). ``after_steps``: the graph's input is the
-    output of a pipeline's steps before the estimator (see :func:`_with_tabular_input`).
+    output of a pipeline's steps before the estimator, one of them not exact in float32
+    (see :func:`_with_tabular_input`).
     """
     if np.any(getattr(estimator, "neighbor_weights_", 0)):
         raise OnnxExportError(
@@ -1463,11 +1472,12 @@ def _with_tabular_input(preprocessor, module, *, after_steps=False):
     computes from the string inputs, see :func:`one_hot_lookup`), placed after the
     point-mass indicators as ``transform`` places it.
 
-    ``after_steps``: the input is the output of a pipeline's steps (a ``StandardScaler``),
-    which the graph computes in float32 where scikit-learn computes in float64 and the
-    preprocessor compares that float64 value with its point mass; the graph's value can
-    be a few float32 units off it, so a point mass is matched within
-    ``_MASS_TOLERANCE`` (relative above 1) rather than exactly.
+    ``after_steps``: the input is the output of a pipeline's steps not exact in float32
+    (a ``StandardScaler``, see :func:`_exact_in_float32`), which the graph computes in
+    float32 where scikit-learn computes in float64 and the preprocessor compares that
+    float64 value with its point mass; the graph's value can be a few float32 units off
+    it, so a point mass is matched within ``_MASS_TOLERANCE`` (relative above 1) rather
+    than exactly.
     """
     import torch
 
@@ -1569,6 +1579,10 @@ def _with_tabular_input(preprocessor, module, *, after_steps=False):
 #: How far (relative above 1) a value computed by a pipeline's steps in float32 may lie
 #: from a point mass and match it (see ``_with_tabular_input``): some float32 units.
 _MASS_TOLERANCE = 1e-6
+
+#: Whether the pipeline being exported has a step before its estimator that is not exact
+#: in float32 (see ``_exact_in_float32``): set by :func:`export_onnx` for the converter.
+_INEXACT_STEPS = contextvars.ContextVar("_INEXACT_STEPS", default=False)
 
 
 def _with_lookup(lookup, module):
@@ -2032,8 +2046,9 @@ def _convert_network(scope, operator, container, estimator, proba_names):
     probabilities, or None."""
     import torch
 
-    # a pipeline's steps before the estimator feed it (not a graph input)
-    after_steps = not operator.inputs[0].is_root
+    # a pipeline's steps before the estimator feed it (not a graph input), and one of
+    # them rounds in float32 where predict computes in float64
+    after_steps = _INEXACT_STEPS.get() and not operator.inputs[0].is_root
     preprocessor, module = inference_parts(estimator, probe=_probe_in_graph(estimator),
                                            after_steps=after_steps)
     if _raw_table_preprocessor(estimator) is not None:

@@ -1407,3 +1407,45 @@ def test_a_point_mass_after_a_pipeline_step_matches_predict():
     for i, task in enumerate(["t", "u"]):
         assert np.abs(got[f"{task}_probability"] - model.predict_proba(Q)[i]).max() <= ATOL
     assert max(check_parity(model, onx, X).values()) <= ATOL
+
+
+def test_a_point_mass_behind_steps_exact_in_float32_is_matched_exactly():
+    # One-hot encoding and a column passed through are exact in float32: a value a
+    # millionth from a point mass at 0 is no mass for predict, and the graph matched it
+    # within the tolerance meant for a float32 StandardScaler (off by ~1e-2; refused with
+    # X_sample).
+    rng = np.random.RandomState(1)
+    n = 120
+    b = np.where(rng.rand(n) < 0.4, 0.0, rng.exponential(size=n))
+    b[:6] = 3e-7
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": b,
+                      "c": np.where(rng.rand(n) < 0.5, "x", "y")})
+    Y = pd.DataFrame({"t": np.where(X["a"] > 0, "y", "n"), "u": np.where(X["b"] > 0.3, "p", "q")})
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["c"]), remainder="passthrough"),
+        MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=3, lookup=None,
+                            decode="independent", random_state=0)).fit(X, Y)
+    assert list(model[-1].preprocessor_.point_mass_values_) == [0.0]
+    onx = export_onnx(model, X_sample=X.head(6))
+    assert max(check_parity(model, onx, X).values()) <= ATOL
+
+
+def test_imputer_and_ordinal_encoder_before_the_lookup_export():
+    # Imputation (float32's value of its fill) and ordinal codes are exact in float32:
+    # the lookup finds the repeated rows in the graph as predict does (they were refused).
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import OrdinalEncoder
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.randint(0, 4, 150) * 0.1, "b": rng.randint(0, 3, 150) / 3})
+    X["c"] = np.where(X["b"] > 0.5, "x", "y")
+    X.loc[::7, "a"] = np.nan
+    Y = pd.DataFrame({"t": np.where(X["a"].fillna(0) + rng.rand(150) * 0.3 > 0.2, "y", "n"),
+                      "u": np.where(X["b"] > 0, "p", "q")})
+    steps = make_column_transformer((OrdinalEncoder(), ["c"]),
+                                    (SimpleImputer(), ["a"]), remainder="passthrough")
+    model = make_pipeline(steps, MultiTaskClassifier(
+        hidden_layer_sizes=(8,), max_epochs=3, random_state=0)).fit(X, Y)
+    assert model[-1].lookup_tasks_.any()
+    onx = export_onnx(model, X_sample=X.head(5))
+    assert max(check_parity(model, onx, X).values()) <= ATOL
