@@ -1790,8 +1790,8 @@ class _GroupsReader:
             self.position = {v: self.columns.index(by_name[str(v)]) for v in labels}
             self.width = len(self.columns)
             self.dtypes = dict(Y.dtypes)  # given back per column
-        elif _text_row(Y) is not None:  # read as an array, "got an array of shape (2,)"
-            raise _text_row_error(*_text_row(Y))
+        elif (text := _text_row(Y)) is not None:  # read as an array, "got an array of shape (2,)"
+            raise _text_row_error(*text)
         elif _reads_as_label_sets(Y):
             self.form = "sets"
             # given back as given: sets, or lists (tuples) in the groups' order
@@ -1840,8 +1840,8 @@ class _GroupsReader:
     def read(self, Y):
         _check_n_samples(Y)
         if self.form == "sets":
-            if _text_row(Y) is not None:
-                raise _text_row_error(*_text_row(Y))
+            if (text := _text_row(Y)) is not None:
+                raise _text_row_error(*text)
             if not _reads_as_label_sets(Y):
                 shape = getattr(Y, "shape", None)
                 got = type(Y).__name__ + ("" if shape is None else f" of shape {shape}")

@@ -363,8 +363,7 @@ def _binary_positive(scorer, classes):
     (scikit-learn's precision, recall, F-beta and Jaccard of ``average="binary"``, their
     default), else None (a ``pos_label`` outside ``classes`` is left to scikit-learn's
     error)."""
-    if getattr(scorer, "_score_func", None) not in (
-            f1_score, fbeta_score, precision_score, recall_score, jaccard_score):
+    if getattr(scorer, "_score_func", None) not in _SET_WISE:
         return None
     kwargs = scorer._kwargs
     if kwargs.get("average", "binary") != "binary":
