@@ -2260,7 +2260,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return predefined_split(TensorPairDataset(*valid))
         return ValidSplit(self.validation_fraction, stratified=False, random_state=self._seed)
 
-    def _optimizer_kwargs(self, criterion, module=None):
+    def _optimizer_kwargs(self, criterion, module):
         """The net's ``optimizer__*`` arguments and ``fast_step``, from ``optimizer_params``,
         ``head_lr`` and the learned parameters of ``criterion``'s weighting (a group of
         ``optimizer_params`` addressed to them alone, none of ``module``'s, sets theirs)."""
@@ -2288,7 +2288,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             # this one, which took them first: its arguments went unused without a word.
             # One that also takes the network's parameters ("*") leaves them as they are
             own = [n for n, p in criterion.named_parameters() if p.requires_grad]
-            taken = [n for n, _ in module.named_parameters()] if module is not None else []
+            taken = [n for n, _ in module.named_parameters()]
             for pattern, args in own_groups:
                 if any(fnmatch.fnmatch(n, pattern) for n in own) and not any(
                         fnmatch.fnmatch(n, pattern) for n in taken):
