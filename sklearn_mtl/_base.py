@@ -302,13 +302,9 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         check_weight_order(X, sample_weight)
         pred = self.predict_encoded(X)
         true = encode_truth(y, self.encoder_)
-        if true.n_samples != pred.n_samples:  # named as the user passed them (the
-            # metric's words, "Y_true has 20 samples but Y_pred has 30", named neither)
-            raise ValueError(
-                f"X has {pred.n_samples} samples, but y has {true.n_samples}; expected one "
-                "row of labels per sample (found input variables with inconsistent numbers "
-                f"of samples: [{pred.n_samples}, {true.n_samples}])."
-            )
+        # named as the user passed them (the metric's words, "Y_true has 20 samples but
+        # Y_pred has 30", named neither); pred has a row per sample of X
+        check_same_length(pred, true, name="y")
         if all(task.kind == "regression" for task in self.schema_):
             raise ValueError(
                 f"score is the exact match over the classification tasks, and this "
@@ -553,12 +549,13 @@ def check_regression_range(encoded):
     return encoded
 
 
-def check_same_length(X, encoded):
-    """One row of labels per sample, or a ValueError saying both numbers."""
+def check_same_length(X, encoded, name="Y"):
+    """One row of labels per sample, or a ValueError saying both numbers (``name``: the
+    labels' argument, as the user passed them)."""
     n_samples = _num_samples(X)
     if n_samples != encoded.n_samples:
         raise ValueError(
-            f"X has {n_samples} samples, but Y has {encoded.n_samples}; expected one row of "
+            f"X has {n_samples} samples, but {name} has {encoded.n_samples}; expected one row of "
             "labels per sample (found input variables with inconsistent numbers of "
             f"samples: [{n_samples}, {encoded.n_samples}])."
         )

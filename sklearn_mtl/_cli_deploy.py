@@ -519,6 +519,18 @@ def check_output_file(path, option, inputs=(), example="predictions.csv"):
             )
 
 
+def refuse_stdout(path, option, command, why, name, example, error=DeployInputError):
+    """Refuse ``"-"`` for ``option`` of ``command``, which writes ``why`` (a binary file,
+    a folder) and not predict's CSV: it made a file or folder named ``'-'``. ``name``
+    and ``example``: what to give instead; ``error``: the class raised."""
+    if str(path) == STDIO:
+        raise error(
+            f"{option} '-' (standard output) is not supported by {command}: {why}, and "
+            f"'-' writes standard output only for predict's CSV. Give {option} the name "
+            f"of the {name} to write, such as {example}."
+        )
+
+
 # ------------------------------------------------------------------------------ parsers
 def add_deploy_parsers(sub):
     """Add ``predict``, ``export`` and ``info`` to the ``sklearn-mtl`` sub-parsers."""
@@ -1494,12 +1506,8 @@ def _predict_batches(args, model, final, total, batches):
 
 
 def export_command(args):
-    if args.onnx == STDIO:  # was written to a file named '-'
-        raise DeployInputError(
-            "--onnx '-' (standard output) is not supported by export: the ONNX model is a "
-            "binary file, and '-' writes standard output only for predict's CSV. Give "
-            "--onnx the name of the file to write, such as model.onnx."
-        )
+    refuse_stdout(args.onnx, "--onnx", "export", "the ONNX model is a binary file", "file",
+                  "model.onnx")
     check_output_file(args.onnx, "--onnx", [("MODEL", args.model), ("--sample", args.sample)],
                       example="model.onnx")
     model, final = load_model(args.model, args.trust)

@@ -183,14 +183,14 @@ def export_onnx(
     final = model[-1] if isinstance(model, Pipeline) else model
     check_is_fitted(final)
     estimator, thresholds, decoder = _parts(final)
-    _check_lookup_alone(model, estimator)
+    inexact_steps = _inexact_steps(model)
+    _check_lookup_alone(estimator, inexact_steps)
     register_converters(type(final), type(estimator))
     if initial_types is None:
         initial_types = _initial_types(model, estimator, X_sample)
     options = _options(model, labels=labels)
     # a point mass is matched within a tolerance only behind a step that rounds in float32
-    inexact = _INEXACT_STEPS.set(isinstance(model, Pipeline) and not all(
-        _exact_in_float32(step) for _, step in model.steps[:-1]))
+    inexact = _INEXACT_STEPS.set(bool(inexact_steps))
     try:
         with _quiet():
             onx = skl2onnx.convert_sklearn(
@@ -262,23 +262,19 @@ def _check_sample(model, X_sample):
         )
 
 
-def _check_lookup_alone(model, estimator):
+def _check_lookup_alone(estimator, steps):
     """Refuse a pipeline whose steps before an estimator that reads the labels of
     repeated training rows (``lookup_tasks_``) transform the rows: ``predict`` compares
     their float64 output, cast to float32, with the training rows, where the graph's
     steps compute in float32, so a repeated row would differ in its last digit and read
-    no lookup (the probabilities of such rows differ by up to 0.5)."""
-    from sklearn.pipeline import Pipeline
-
-    if not isinstance(model, Pipeline) or len(model) < 2:
-        return
+    no lookup (the probabilities of such rows differ by up to 0.5). ``steps``: the names
+    of those steps (see :func:`_inexact_steps`)."""
     lookup = getattr(estimator, "_lookup", None)
-    if lookup is None or getattr(estimator, "_onnx_parts", None) is not None:
+    if not steps or lookup is None or getattr(estimator, "_onnx_parts", None) is not None:
         return
     tasks = [t.name for t, c in zip(estimator.schema_, lookup.counts) if c is not None]
-    if not tasks or all(_exact_in_float32(step) for _, step in model.steps[:-1]):
+    if not tasks:
         return
-    steps = [name for name, step in model.steps[:-1] if not _exact_in_float32(step)]
     raise OnnxExportError(
         f"{type(estimator).__name__} reads the labels of training rows that a query "
         f"repeats for task(s) {tasks} (lookup_tasks_), comparing the rows that the "
@@ -288,6 +284,16 @@ def _check_lookup_alone(model, estimator):
         "the network alone, or fit it on the numeric table without the steps before it "
         "(its own TabularPreprocessor scales it)."
     )
+
+
+def _inexact_steps(model):
+    """The names of a pipeline's steps before its estimator that are not exact in
+    float32 (see :func:`_exact_in_float32`); none for an estimator alone."""
+    from sklearn.pipeline import Pipeline
+
+    if not isinstance(model, Pipeline):
+        return []
+    return [name for name, step in model.steps[:-1] if not _exact_in_float32(step)]
 
 
 def _exact_in_float32(step):

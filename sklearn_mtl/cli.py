@@ -1128,12 +1128,10 @@ def _compare_command(args):
         raise CLIError(f"Unknown model(s) {unknown}; expected some of {', '.join(MODELS)}.")
     if args.cv < 2:
         raise CLIError(f"--cv must be at least 2; got {args.cv}.")
-    if args.out == "-":  # was made a folder named '-', before the models ran
-        raise CLIError(
-            "--out '-' (standard output) is not supported by compare: it writes a folder "
-            "(report.md, the figures), and '-' writes standard output only for predict's "
-            "CSV. Give --out the name of the folder to write, such as reports."
-        )
+    from ._cli_deploy import refuse_stdout
+
+    refuse_stdout(args.out, "--out", "compare", "it writes a folder (report.md, the figures)",
+                  "folder", "reports", CLIError)  # before the models run
     if args.n_jobs is not None and (args.n_jobs == 0 or args.n_jobs < -1):
         raise CLIError(f"--n-jobs must be a positive number of processes or -1; got "
                        f"{args.n_jobs}.")
@@ -1258,17 +1256,13 @@ def _fit_command(args):
         )
     _check_training_options(args)
     _estimator_class(args.model)  # a model this installation lacks fails first
-    if args.out == "-":  # was written to a file named '-'
-        raise CLIError(
-            "--out '-' (standard output) is not supported by fit: the model is a binary "
-            "file, and '-' writes standard output only for predict's CSV. Give --out the "
-            "name of the model file to write, such as model.mtl."
-        )
+    from ._cli_deploy import DeployInputError, check_output_file, refuse_stdout
+
+    refuse_stdout(args.out, "--out", "fit", "the model is a binary file", "model file",
+                  "model.mtl", CLIError)
     out = Path(args.out)
     if not out.parent.is_dir():
         raise CLIError(f"--out {str(out)!r}: the folder {str(out.parent)!r} does not exist.")
-    from ._cli_deploy import DeployInputError, check_output_file
-
     try:  # before the fit: a folder, or the data file that the model would replace
         check_output_file(out, "--out", [("--data", args.data)], example="model.mtl")
     except DeployInputError as exc:

@@ -23,7 +23,9 @@ Needs ``pyarrow`` (``pip install sklearn-mtl[distributed]``).
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 
 import numpy as np
 import pandas as pd
@@ -338,8 +340,6 @@ def _open_parquet(source):
     glob pattern that matches nothing (pyarrow reads no pattern: it is expanded here,
     sorted, as dask's ``read_parquet`` expands it), an empty folder (pyarrow opened it
     as a dataset of no file and no column) or a file that is not Parquet."""
-    import re
-
     import pyarrow as pa
     import pyarrow.dataset as ds
 
@@ -390,9 +390,6 @@ def _expand_pattern(pattern):
     a folder in a list of paths), and a name starting with ``'_'`` or ``'.'`` that a
     wildcard matched is skipped (Spark's ``_SUCCESS``, dask's ``_metadata``, a ``.crc``
     checksum), as in a folder: ``"data/*"`` read ``_SUCCESS`` as a Parquet file."""
-    import glob
-    import re
-
     hidden = ("_", ".")
     base = os.path.dirname(pattern[:min(pattern.find(c) for c in "*?[" if c in pattern)])
     named = re.search(r"(^|[\\/])[_.]", pattern[len(base):])  # one the user wrote
@@ -800,8 +797,6 @@ def _check_no_other_run(output, n_files):
     two runs' rows. The files this run writes are replaced, so a run repeated into its
     own folder is not refused. As ``pyarrow.dataset.write_dataset`` refuses existing
     data by default, nothing is deleted: the user removes them."""
-    import re
-
     try:
         names = os.listdir(output)
     except (FileNotFoundError, NotADirectoryError):
