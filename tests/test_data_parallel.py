@@ -23,7 +23,7 @@ from sklearn_mtl.neural._net import _MergedBatchSampler
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _torchrun(script, *args, tmp_path, timeout=240, env=None):
+def _torchrun(script, *args, tmp_path, timeout=240, env=None, check=True):
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -34,37 +34,57 @@ def _torchrun(script, *args, tmp_path, timeout=240, env=None):
            "--nproc_per_node=2", str(script), *map(str, args)]
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
                             cwd=tmp_path)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
-    return result.stdout
+    if check:
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    return result
 
 
-#: The end of a worker script: rank 0 writes ``results`` to the file named by the first
-#: argument, and every process leaves the group.
-_WORKER_END = """
-if dist.get_rank() == 0:
-    with open(sys.argv[1], "w") as fh:
-        json.dump(results, fh)
-dist.barrier()
-dist.destroy_process_group()
-sys.stdout.flush()
-os._exit(0)
-"""
+@pytest.fixture(scope="module")
+def scenarios(tmp_path_factory):
+    """The folder of the results of tests/_ddp_worker.py's scenarios and the launch's
+    exit: one torchrun launch (three interpreters and a process group) runs them all in
+    turn, each read by its test below. Under pytest-xdist the workers share one launch
+    (the first to need it runs it, under a lock)."""
+    names = ["replicas", "different_data", "sharded_labels"]
+    if importlib.util.find_spec("pyarrow") is not None:  # its test skips without it
+        names.append("batch_norm")
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return _launch_scenarios(tmp_path_factory.mktemp("torchrun"), names)
+    from filelock import FileLock  # a dependency of torch
+
+    folder = tmp_path_factory.getbasetemp().parent / "ddp_scenarios"
+    with FileLock(str(folder) + ".lock"):
+        if (folder / "launch.json").is_file():
+            return folder, json.loads((folder / "launch.json").read_text())
+        folder.mkdir()
+        return _launch_scenarios(folder, names)
 
 
-def _run_worker(source, tmp_path, timeout):
-    """The ``results`` of the worker script ``source`` (ended by :data:`_WORKER_END`),
-    run in two processes."""
-    script, out = tmp_path / "worker.py", tmp_path / "results.json"
-    script.write_text(source + _WORKER_END)
-    _torchrun(script, out, tmp_path=tmp_path, timeout=timeout)
-    return json.loads(out.read_text())
+def _launch_scenarios(folder, names, timeout=420):
+    try:
+        result = _torchrun(ROOT / "tests" / "_ddp_worker.py", folder, *names,
+                           tmp_path=folder, timeout=timeout, check=False)
+        launch = {"returncode": result.returncode,
+                  "output": result.stdout[-3000:] + result.stderr[-5000:]}
+    except subprocess.TimeoutExpired:
+        launch = {"returncode": None, "output": f"torchrun ran past {timeout} s"}
+    (folder / "launch.json").write_text(json.dumps(launch))
+    return folder, launch
+
+
+def _results(scenarios, name):
+    """The results of the scenario ``name`` of the launch ``scenarios``; its traceback
+    in either process, or the launch's output where it did not exit cleanly, fails."""
+    folder, launch = scenarios
+    errors = sorted(folder.glob(f"{name}.error.*"))
+    assert not errors, "\n".join(path.read_text() for path in errors)
+    assert launch["returncode"] == 0, launch["output"]
+    return json.loads((folder / f"{name}.json").read_text())
 
 
 @pytest.mark.distributed
-def test_two_processes(tmp_path):
-    out = tmp_path / "results.json"
-    _torchrun(ROOT / "tests" / "_ddp_worker.py", out, tmp_path=tmp_path)
-    results = json.loads(out.read_text())
+def test_two_processes(scenarios):
+    results = _results(scenarios, "replicas")
     assert results["world_size"] == 2
     # the worker trains on Parquet shards where pyarrow (the distributed extra) is installed
     parquet = importlib.util.find_spec("pyarrow") is not None
@@ -94,43 +114,12 @@ def test_two_processes(tmp_path):
     assert "same X and y in every process" in results["different_data"]
 
 
-_BATCH_NORM_WORKER = """
-import json, os, sys
-import numpy as np, pandas as pd, torch, torch.distributed as dist
-from sklearn_mtl import MultiTaskClassifier
-from sklearn_mtl.distributed import check_replicas
-from sklearn_mtl.sharded import ParquetShards
-
-dist.init_process_group("gloo")  # fit would join it; the data are written first
-rng = np.random.RandomState(0)
-X = rng.normal(size=(66, 4)).astype(np.float32)
-Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "yes", "no")})
-folder = os.path.join(os.path.dirname(sys.argv[1]), "shards")
-if dist.get_rank() == 0:  # two row groups of 33 rows: one a process
-    os.makedirs(folder)
-    pd.DataFrame(X, columns=list("wxyz")).assign(**Y).to_parquet(
-        os.path.join(folder, "0.parquet"), row_group_size=33)
-dist.barrier()
-shards = ParquetShards(folder, features=list("wxyz"), targets=["a"])
-results = {}
-for name, data in (("array", X), ("dataset", torch.utils.data.TensorDataset(torch.from_numpy(X))),
-                   ("parquet", shards)):
-    clf = MultiTaskClassifier(
-        hidden_layer_sizes=(4,), batch_norm=True, max_epochs=1, batch_size=64, random_state=0,
-        data_parallel=True, early_stopping=False, preprocessing=None, mixed_precision=None,
-        ensemble_size=1,
-    ).fit(data, None if name == "parquet" else Y)
-    results[name] = {"checksums": check_replicas(clf),
-                     "sizes": clf.history_[-1, "batches", :, "train_batch_size"]}
-"""
-
-
 @pytest.mark.distributed
-def test_batch_norm_with_a_one_row_last_batch_in_each_process(tmp_path):
+def test_batch_norm_with_a_one_row_last_batch_in_each_process(scenarios):
     # 66 rows, a global batch of 64: 33 rows a process in batches of 32, so one row
     # would be left alone; as in one process, it joins the batch before it.
     pytest.importorskip("pyarrow")  # the worker writes and reads Parquet shards
-    results = _run_worker(_BATCH_NORM_WORKER, tmp_path, timeout=120)
+    results = _results(scenarios, "batch_norm")
     for name in ("array", "dataset", "parquet"):
         first, second = results[name]["checksums"]
         assert first == second, name
@@ -138,50 +127,11 @@ def test_batch_norm_with_a_one_row_last_batch_in_each_process(tmp_path):
     assert results["dataset"]["checksums"] == results["array"]["checksums"]
 
 
-_DIFFERENT_DATA_WORKER = """
-import json, os, sys
-import numpy as np, pandas as pd, torch, torch.distributed as dist
-from sklearn_mtl import MultiTaskClassifier
-
-dist.init_process_group("gloo")
-rank = dist.get_rank()
-rng = np.random.RandomState(0)
-X = rng.normal(size=(64, 4)).astype(np.float32)
-Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, "yes", "no"), "b": np.where(X[:, 1] > 0, "u", "v")})
-own = np.random.RandomState(100 + rank).permutation(64)  # each process its own order
-changed = X.copy()
-changed[10, 2] += 0.25 * rank  # one value differs
-path = os.path.join(os.path.dirname(sys.argv[1]), f"X{rank}.npy")
-np.save(path, changed)
-mapped = np.load(path, mmap_mode="r")
-cases = {
-    "rows_shuffled": (X[own], Y.iloc[own].reset_index(drop=True), None),
-    "X_shuffled": (X[own], Y, None),
-    "y_shuffled": (X, Y.iloc[own].reset_index(drop=True), None),
-    "one_value": (changed, Y, None),
-    "memmap_one_value": (mapped, Y, None),
-    "memmap_preprocessed_one_value": (mapped, Y, "auto"),
-    "same": (X, Y, None),
-}
-results = {}
-for name, (Xc, Yc, preprocessing) in cases.items():
-    try:
-        MultiTaskClassifier(
-            hidden_layer_sizes=(4,), max_epochs=1, batch_size=16, random_state=0,
-            data_parallel=True, preprocessing=preprocessing, mixed_precision=None,
-            ensemble_size=1, early_stopping=False,
-        ).fit(Xc, Yc)
-        results[name] = None
-    except ValueError as exc:
-        results[name] = str(exc)
-"""
-
-
 @pytest.mark.distributed
-def test_different_data_in_the_processes_is_refused(tmp_path):
+def test_different_data_in_the_processes_is_refused(scenarios):
     # The same number of rows and the same labels, in another order or with another
     # value: each process would train on its shard of a different table.
-    results = _run_worker(_DIFFERENT_DATA_WORKER, tmp_path, timeout=180)
+    results = _results(scenarios, "different_data")
     assert results["same"] is None
     for name, message in results.items():
         if name == "same":
@@ -196,6 +146,27 @@ def test_different_data_in_the_processes_is_refused(tmp_path):
 
 
 @pytest.mark.distributed
+def test_shards_with_different_label_weights_train_and_record_as_one_process(scenarios):
+    # Each process's task loss was its shard's weighted mean, and DDP averaged them
+    # (and their gradients) with equal weights: a shard holding fewer labels of a task
+    # (missing, gated off, or of lower sample_weight) pulled as hard as one holding
+    # more, and the history held each process's own shard's losses (the processes'
+    # histories differed, so a callback monitoring train_loss, or "dwa", decided
+    # differently in each). Full batches: two processes are one process.
+    results = _results(scenarios, "sharded_labels")
+    for name in ("fixed", "ensemble", "uncertainty"):
+        reference = results[repr((name, False))][0]
+        first, second = results[repr((name, True))]
+        assert first == second, name  # every process records the same losses
+        for row, expected in zip(first, reference):
+            assert row == pytest.approx(expected, rel=1e-5), name
+        assert results[name + "_max_diff"] < 1e-5, name
+    first, second = results["dwa"]
+    assert first == second
+    assert first[-1]["weight_car"] != 1.0  # dwa has weighed the tasks by then
+
+
+@pytest.mark.distributed
 def test_example_under_torchrun(tmp_path):
     pytest.importorskip("matplotlib")  # the example draws its figure
     model = tmp_path / "model.mtl"
@@ -203,7 +174,7 @@ def test_example_under_torchrun(tmp_path):
         ROOT / "examples" / "distributed_training.py", "--out", model, tmp_path=tmp_path,
         env={"SKLEARN_MTL_EXAMPLES_SMALL": "1", "SKLEARN_MTL_EXAMPLES_OUTPUT": str(tmp_path),
              "MPLBACKEND": "Agg"},
-    )
+    ).stdout
     assert "[rank 0]" in stdout and "[rank 1]" in stdout
     checksum = re.search(r"Replicas: 2, identical weights, sha256 ([0-9a-f]{64})", stdout)
     assert checksum, stdout
@@ -546,75 +517,6 @@ def test_a_process_of_data_parallel_training_seeds_only_its_own_generators(
     finally:
         torch.set_rng_state(state)
     assert accelerator_seedings == []
-
-
-
-_SHARDED_LABELS_WORKER = """
-import json, os, sys
-import numpy as np, pandas as pd, torch, torch.distributed as dist
-from sklearn_mtl import MultiTaskClassifier, Task
-
-dist.init_process_group("gloo")
-rng = np.random.RandomState(0)
-X = rng.normal(size=(40, 4)).astype(np.float32)
-car = np.where(X[:, 0] > 0, "yes", "no")
-Y = pd.DataFrame({"car": car, "color": np.where(car == "yes", np.where(X[:, 1] > 0, "red",
-                                                                        "blue"), None),
-                  "size": np.digitize(X[:, 2], [-0.5, 0.5]).astype(float)})
-Y.loc[rng.rand(40) < 0.5, "size"] = np.nan  # the shards hold different numbers of labels
-sample_weight = rng.uniform(0.5, 3.0, size=40)
-kw = dict(hidden_layer_sizes=(8,), random_state=0, preprocessing=None, mixed_precision=None,
-          early_stopping=False, dropout=0.0,
-          tasks=[Task("car"), Task("color", gate=("car", "yes")), Task("size")])
-keys = ["train_loss", "train_loss_car", "train_loss_color", "train_loss_size"]
-
-
-def gathered(value):
-    everyone = [None] * 2
-    dist.all_gather_object(everyone, value)
-    return everyone
-
-
-results = {}
-# full batches: two processes train (and record) what one process does
-for name, params in (("fixed", {"ensemble_size": 1}), ("ensemble", {"ensemble_size": 2}),
-                     ("uncertainty", {"ensemble_size": 1, "loss_weighting": "uncertainty"})):
-    models = {}
-    for parallel in (False, True):
-        clf = MultiTaskClassifier(max_epochs=3, batch_size=40, data_parallel=parallel,
-                                  **params, **kw).fit(X, Y, sample_weight=sample_weight)
-        models[parallel] = clf
-        results[(name, parallel).__repr__()] = gathered([{k: row[k] for k in keys}
-                                                         for row in clf.history_])
-    results[name + "_max_diff"] = max(
-        float((a - b).abs().max()) for a, b in zip(models[False].net_.module_.parameters(),
-                                                   models[True].net_.module_.parameters()))
-# dwa weighs the tasks by their training losses: every process alike
-clf = MultiTaskClassifier(max_epochs=3, batch_size=8, data_parallel=True, ensemble_size=1,
-                          loss_weighting="dwa", **kw).fit(X, Y, sample_weight=sample_weight)
-results["dwa"] = gathered([{k: row[k] for k in keys + ["weight_car"]} for row in clf.history_])
-"""
-
-
-@pytest.mark.distributed
-def test_shards_with_different_label_weights_train_and_record_as_one_process(tmp_path):
-    # Each process's task loss was its shard's weighted mean, and DDP averaged them
-    # (and their gradients) with equal weights: a shard holding fewer labels of a task
-    # (missing, gated off, or of lower sample_weight) pulled as hard as one holding
-    # more, and the history held each process's own shard's losses (the processes'
-    # histories differed, so a callback monitoring train_loss, or "dwa", decided
-    # differently in each). Full batches: two processes are one process.
-    results = _run_worker(_SHARDED_LABELS_WORKER, tmp_path, timeout=150)
-    for name in ("fixed", "ensemble", "uncertainty"):
-        reference = results[repr((name, False))][0]
-        first, second = results[repr((name, True))]
-        assert first == second, name  # every process records the same losses
-        for row, expected in zip(first, reference):
-            assert row == pytest.approx(expected, rel=1e-5), name
-        assert results[name + "_max_diff"] < 1e-5, name
-    first, second = results["dwa"]
-    assert first == second
-    assert first[-1]["weight_car"] != 1.0  # dwa has weighed the tasks by then
 
 
 @pytest.mark.parametrize("loss_weighting", ["fixed", "uncertainty", "dwa"])
