@@ -85,8 +85,61 @@ def _page_params():
     return params
 
 
+@pytest.fixture
+def fits_shared_between_pages(monkeypatch, tmp_path_factory, worker_id):
+    """``MultiTaskClassifier.fit`` run once per session for a given estimator and data.
+
+    The README, the index and the guide's first page fit the same seeded default on the
+    same penguins split, some 12 s each here. The first fit of an estimator (its class and
+    parameters) on given data, seeded by an int ``random_state`` and without ``warm_start``
+    or fit parameters, is pickled into the session's base folder, shared by the xdist
+    workers; a later fit of an equal estimator on equal data loads it: the same fitted
+    state, as fitting is deterministic there. Any other fit runs as it is.
+    """
+    import functools
+    import pickle
+
+    import joblib
+
+    from sklearn_mtl import MultiTaskClassifier
+
+    base = tmp_path_factory.getbasetemp()
+    folder = (base if worker_id == "master" else base.parent) / "docs-fits"
+    folder.mkdir(exist_ok=True)
+    fit = MultiTaskClassifier.fit
+
+    @functools.wraps(fit)  # the signature that metadata routing reads
+    def shared_fit(self, X, y=None, **fit_params):
+        params = self.get_params(deep=False)
+        seeded = isinstance(params["random_state"], int) and not params["warm_start"]
+        if fit_params or not seeded:
+            return fit(self, X, y, **fit_params)
+        unpicklable = (pickle.PicklingError, AttributeError, TypeError)
+        try:  # a trunk class defined on the page does not pickle: it is fitted
+            key = joblib.hash((type(self).__qualname__, params, X, y))
+        except unpicklable:
+            return fit(self, X, y)
+        path = folder / f"{key}.pkl"
+        if path.exists():
+            with path.open("rb") as fh:
+                self.__dict__.update(pickle.load(fh).__dict__)
+            return self
+        fit(self, X, y)
+        part = path.with_suffix(f".{worker_id}")
+        try:
+            with part.open("wb") as fh:
+                pickle.dump(self, fh)
+        except unpicklable:  # not kept, as above
+            part.unlink()
+            return self
+        part.replace(path)  # whole, for a worker that reads it at once
+        return self
+
+    monkeypatch.setattr(MultiTaskClassifier, "fit", shared_fit)
+
+
 @pytest.mark.parametrize("page", _page_params())
-def test_page_code_runs(page, tmp_path, monkeypatch):
+def test_page_code_runs(page, tmp_path, monkeypatch, fits_shared_between_pages):
     try:
         import matplotlib
 
