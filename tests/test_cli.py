@@ -13,19 +13,17 @@ import pytest
 from sklearn_mtl import cli
 
 
-def _run(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "sklearn_mtl.cli", *args], capture_output=True, text=True,
-        cwd=cwd, timeout=300,
-    )
-
-
-def test_compare_penguins_subprocess(tmp_path):
+def test_compare_penguins_prints_the_table_and_writes_the_report_and_figures(tmp_path,
+                                                                             capsys):
+    # run in this process (a new one costs seconds of imports): python -m sklearn_mtl.cli's
+    # start, pipes and exit status are checked below, where predict reads standard input
+    # and where the reader closes the pipe
     out = tmp_path / "reports"
-    result = _run("compare", "--dataset", "penguins", "--models", "dummy,independent",
-                  "--cv", "2", "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    stdout = result.stdout
+    returncode = cli.main(["compare", "--dataset", "penguins", "--models",
+                           "dummy,independent", "--cv", "2", "--out", str(out)])
+    result = capsys.readouterr()
+    assert returncode == 0, result.err
+    stdout = result.out
     assert "342 samples, 4 features, tasks ['species', 'island', 'sex']" in stdout
     for metric in ("exact_match", "hamming_loss", "species accuracy", "sex f1_macro",
                    "fit_time"):
@@ -35,7 +33,7 @@ def test_compare_penguins_subprocess(tmp_path):
     report = (out / "report.md").read_text()
     assert "| metric | dummy | independent |" in report
     if importlib.util.find_spec("matplotlib") is None:  # the demo runs without the plot extra
-        assert 'no figure written (pip install "sklearn-mtl[plot]")' in result.stderr
+        assert 'no figure written (pip install "sklearn-mtl[plot]")' in result.err
         assert "![" not in report and not list(out.glob("*.png"))
         return
     assert "### independent" in report and "![" in report
@@ -450,15 +448,9 @@ def test_baselines_read_text_dates_at_prediction():
 
 
 # ------------------------------------------------------------- predict, export, info
-@pytest.fixture(scope="module")
-def saved_pipeline(tmp_path_factory):
-    """A saved StandardScaler + MultiTaskClassifier pipeline with a gate and a multilabel
-    task, and its data (module-scoped: fitted once)."""
-    import numpy as np
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    from sklearn_mtl import MultiTaskClassifier, Task, save
+def _deploy_data():
+    """Three columns of numbers, and a task, a task gated on it and a multilabel task."""
+    from sklearn_mtl import Task
 
     rng = np.random.RandomState(0)
     X = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
@@ -469,11 +461,45 @@ def saved_pipeline(tmp_path_factory):
         "tags": [{"x"} if v > 0 else {"x", "y"} for v in X["c"]],
     })
     tasks = [Task("car"), Task("color", gate=("car", "yes")), Task("tags", kind="multilabel")]
+    return X, Y, tasks
+
+
+@pytest.fixture(scope="module")
+def saved_pipeline(tmp_path_factory):
+    """A saved StandardScaler + MultiTaskClassifier pipeline with a gate and a multilabel
+    task, and its data (module-scoped: fitted once)."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_mtl import MultiTaskClassifier, save
+
+    X, Y, tasks = _deploy_data()
     model = make_pipeline(StandardScaler(), MultiTaskClassifier(
         tasks=tasks, hidden_layer_sizes=(8,), lr=1e-2, max_epochs=15, decode="independent",
         random_state=0,
     )).fit(X, Y)
     folder = tmp_path_factory.mktemp("deploy")
+    path = save(model, folder / "model.mtl")
+    data = folder / "data.csv"
+    X.assign(row_id=np.arange(100, 160)).to_csv(data, index=False)
+    return model, path, X, data
+
+
+@pytest.fixture(scope="module")
+def saved_baseline(tmp_path_factory):
+    """saved_pipeline's tasks and data, with a logistic regression for the network: for
+    the tests that start a process of their own, which then reads a model without
+    importing torch, about half of each start (module-scoped: fitted once)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_mtl import IndependentTaskClassifier, save
+
+    X, Y, tasks = _deploy_data()
+    model = make_pipeline(StandardScaler(), IndependentTaskClassifier(
+        LogisticRegression(), tasks=tasks)).fit(X, Y)
+    folder = tmp_path_factory.mktemp("deploy_baseline")
     path = save(model, folder / "model.mtl")
     data = folder / "data.csv"
     X.assign(row_id=np.arange(100, 160)).to_csv(data, index=False)
@@ -652,10 +678,11 @@ def test_predict_file_errors_exit_2(saved_pipeline, tmp_path, capsys):
     assert "--id-column 'nope' is not a column" in capsys.readouterr().err
 
 
-def test_predict_reads_standard_input_and_writes_standard_output(saved_pipeline, tmp_path):
+def test_predict_reads_standard_input_and_writes_standard_output(saved_baseline, tmp_path):
     # A pipe: "-" for DATA and --out, as Unix tools read them; the messages stay on
-    # standard error, standard output holds the CSV alone.
-    _, path, _, data = saved_pipeline
+    # standard error, standard output holds the CSV alone. (A baseline: the process
+    # imports no torch; the network's predictions through "-" are the next test's.)
+    _, path, _, data = saved_baseline
     out = tmp_path / "pred.csv"
     args = ["--proba", "--id-column", "row_id", "--batch-size", "16"]
     assert cli.main(["predict", str(path), str(data), "--out", str(out), "--quiet", *args]) == 0
@@ -1592,13 +1619,15 @@ def test_baselines_read_a_column_of_gaps_alone_as_gaps():
 
 
 @pytest.mark.parametrize("command", ["predict", "info"])
-def test_a_reader_that_closes_the_pipe_ends_the_command_quietly(saved_pipeline, tmp_path,
+def test_a_reader_that_closes_the_pipe_ends_the_command_quietly(saved_baseline, tmp_path,
                                                                 command):
     # `sklearn-mtl predict model.mtl - --out - | head`: once head has what it wants and
     # closes the pipe, the command ends (status 141, as cat's), without a traceback.
-    _, path, X, _ = saved_pipeline
-    data = tmp_path / "many.csv"
-    pd.concat([X] * 500, ignore_index=True).to_csv(data, index=False)
+    # (A baseline: the process imports no torch; main() handles the pipe for any model.)
+    _, path, X, _ = saved_baseline
+    data = tmp_path / "many.csv"  # predictions enough to fill the pipe; info reads none
+    pd.concat([X] * (500 if command == "predict" else 1), ignore_index=True).to_csv(
+        data, index=False)
     args = {"predict": ["predict", str(path), "-", "--out", "-", "--quiet"],
             "info": ["info", str(path), "--json"]}[command]
     with open(data) as stdin:
@@ -2300,7 +2329,17 @@ def test_report_scores_the_regression_tasks_out_of_fold(quantity_csv, tmp_path, 
     # the quantity was left out, and with quantities alone its table was empty
     from sklearn.metrics import r2_score, root_mean_squared_error
 
+    from sklearn_mtl._compare import quantity_decimals
+
     path, frame = quantity_csv
+    captured = {}
+    real = cli._regression_report
+
+    def spy(true, pred):  # the out-of-fold predictions the report scores
+        captured["true"], captured["pred"] = true, pred
+        return real(true, pred)
+
+    monkeypatch.setattr(cli, "_regression_report", spy)
     for targets, out in (("kind,mass", tmp_path / "mixed"), ("mass", tmp_path / "alone")):
         assert cli.main(["compare", "--data", str(path), "--targets", targets,
                          "--regression-targets", "mass", "--models", "mtl", "--cv", "2",
@@ -2314,25 +2353,11 @@ def test_report_scores_the_regression_tasks_out_of_fold(quantity_csv, tmp_path, 
         cells = row.strip("|").split("|")
         assert [c.strip() for c in cells[:3]] == ["mass", "79", "1"]
         assert (out / "task_r2.png").exists() and "Per-task R²" in report
-    # the out-of-fold predictions' scores, as scikit-learn's metrics give them
-    from sklearn_mtl._compare import quantity_decimals
-
-    captured = {}
-    real = cli._regression_report
-
-    def spy(true, pred):
-        captured["true"], captured["pred"] = true, pred
-        return real(true, pred)
-
-    monkeypatch.setattr(cli, "_regression_report", spy)
-    assert cli.main(["compare", "--data", str(path), "--targets", "mass",
-                     "--regression-targets", "mass", "--models", "mtl", "--cv", "2",
-                     "--max-epochs", "1", "--out", str(tmp_path / "spy"),
-                     "--no-plots", "--quiet"]) == 0
+    # the quantity alone (the last run): its out-of-fold predictions' scores, as
+    # scikit-learn's metrics give them
     true, pred = captured["true"].regression["mass"], captured["pred"].regression["mass"]
     keep = ~np.isnan(true)
     rmse = root_mean_squared_error(true[keep], pred[keep])
-    report = (tmp_path / "spy" / "report.md").read_text()
     assert (f"| mass | 79 | 1 | {rmse:.{quantity_decimals(rmse)}f} | "
             f"{r2_score(true[keep], pred[keep]):.3f} |") in report
 
