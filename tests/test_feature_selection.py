@@ -43,8 +43,9 @@ def test_keeps_the_columns_a_task_reads_and_drops_noise():
 def test_the_same_seed_gives_the_same_screen_and_the_data_is_not_changed():
     X, Y = _table(200)
     X_before, Y_before = X.copy(), Y.copy()
-    first = TaskFeatureSelector(random_state=3).fit(X, Y)
-    second = TaskFeatureSelector(random_state=3).fit(X, Y)
+    # a small forest: the seed draws its trees and folds whatever their number
+    first = TaskFeatureSelector(n_estimators=5, random_state=3).fit(X, Y)
+    second = TaskFeatureSelector(n_estimators=5, random_state=3).fit(X, Y)
     np.testing.assert_array_equal(first.z_scores_, second.z_scores_)
     pd.testing.assert_frame_equal(X, X_before)
     pd.testing.assert_frame_equal(Y, Y_before)
@@ -59,9 +60,10 @@ def test_a_global_transform_output_changes_nothing(output):
     import sklearn
 
     X, Y = _table(200)
-    expected = TaskFeatureSelector(random_state=0).fit(X, Y)
+    # a small forest: the probes read the same rows whatever its size
+    expected = TaskFeatureSelector(n_estimators=5, random_state=0).fit(X, Y)
     with sklearn.config_context(transform_output=output):
-        got = TaskFeatureSelector(random_state=0).fit(X, Y)
+        got = TaskFeatureSelector(n_estimators=5, random_state=0).fit(X, Y)
         assert type(got.transform(X)).__module__.split(".")[0] == output
     np.testing.assert_array_equal(got.z_scores_, expected.z_scores_)
 
@@ -102,7 +104,8 @@ def test_a_dataframe_keeps_its_index_names_and_dtypes():
 def test_a_polars_dataframe_stays_polars():
     pl = pytest.importorskip("polars")
     X, Y = _table(200)
-    selector = TaskFeatureSelector(random_state=0).fit(pl.from_pandas(X), pl.from_pandas(Y))
+    selector = TaskFeatureSelector(n_estimators=5, random_state=0).fit(pl.from_pandas(X),
+                                                                      pl.from_pandas(Y))
     out = selector.transform(pl.from_pandas(X))
     assert isinstance(out, pl.DataFrame)
     assert out.columns == selector.get_feature_names_out().tolist()
@@ -196,7 +199,7 @@ def test_bad_input_is_refused_by_name():
         TaskFeatureSelector().transform(X)
     with pytest.raises(ValueError, match="cv"):
         TaskFeatureSelector(cv=1).fit(X, Y)
-    fitted = TaskFeatureSelector(random_state=0).fit(X, Y)
+    fitted = TaskFeatureSelector(n_estimators=5, random_state=0).fit(X, Y)
     with pytest.raises(ValueError, match="feature names"):
         fitted.transform(X.rename(columns={"a": "A"}))
 
