@@ -247,6 +247,18 @@ def test_estimator_with_a_column_transformer_as_its_preprocessing(frame_data, sp
         _assert_parity(clf, onx, X)
 
 
+def test_scaler_pipeline_single_input_and_written_file(tmp_path):
+    # the network's gated tasks, default decoding and lookup behind a scaler, from an array
+    X, Y = _car_data(80, 0)
+    pipe = make_pipeline(StandardScaler(), MultiTaskClassifier(
+        tasks=TASKS, hidden_layer_sizes=(8,), max_epochs=3, random_state=0)).fit(X, Y)
+    path = tmp_path / "model.onnx"
+    export_onnx(pipe, path)
+    onx = onnx.load(str(path))
+    assert [i.name for i in onx.graph.input] == ["input"]
+    _assert_parity(pipe, onx, X, estimator=pipe[-1])
+
+
 def test_sample_rows_passed_as_the_path_are_refused(tmp_path, car_model, monkeypatch):
     # export_onnx(model, X) must not write a file named by the table's repr
     monkeypatch.chdir(tmp_path)
@@ -768,6 +780,17 @@ def test_dates_and_durations_read_inside_the_estimator_export(with_strings):
     assert as_nanoseconds(pd.Series(pd.to_timedelta(["1h"]))).tolist() == [3_600 * 10**9]
 
 
+def test_a_table_of_one_date_column_exports():
+    # time-zone aware (the odd-named table's "one date column" below is naive)
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"sold": pd.Timestamp("2021-03-01", tz="UTC") + pd.to_timedelta(
+        rng.uniform(0, 900, 80), unit="D")})
+    Y = pd.DataFrame({"late": X["sold"].dt.month > 6, "mid": X["sold"].dt.day > 15})
+    clf = MultiTaskClassifier(max_epochs=2, random_state=0, ensemble_size=2,
+                              lookup=None).fit(X, Y)
+    _assert_parity(clf, export_onnx(clf, X_sample=X.head(10)), X)
+
+
 #: Column names that skl2onnx would rewrite as C identifiers ("length (m)" ->
 #: "length__m_", "1st" -> "_1st", "a b" -> "a_b1" next to "a_b").
 ODD_NAMES = ["length (m)", "v.2", "1st", "a_b", "a b", "größe €", "brand name"]
@@ -777,10 +800,8 @@ def _odd_frame(n, seed):
     rng = np.random.RandomState(seed)
     X = pd.DataFrame({name: rng.normal(size=n) for name in ODD_NAMES[:-1]})
     X["brand name"] = rng.choice(["acme", "zenith"], n)
-    # time-zone aware: the "one date column" table below is also the test that a table
-    # of one such column exports
-    X["sold on"] = pd.Timestamp("2021-03-01", tz="UTC") + pd.to_timedelta(
-        rng.uniform(0, 900, n), unit="D")
+    X["sold on"] = pd.Timestamp("2021-03-01") + pd.to_timedelta(rng.uniform(0, 900, n),
+                                                                unit="D")
     Y = pd.DataFrame({"car": np.where(X["length (m)"] > 0, "yes", "no"),
                       "big": np.where(X["brand name"] == "acme", "u", "v")})
     return X, Y
