@@ -678,11 +678,13 @@ def test_predict_file_errors_exit_2(saved_pipeline, tmp_path, capsys):
     assert "--id-column 'nope' is not a column" in capsys.readouterr().err
 
 
-def test_predict_reads_standard_input_and_writes_standard_output(saved_baseline, tmp_path):
+def test_predict_reads_standard_input_and_writes_standard_output(saved_pipeline, tmp_path):
     # A pipe: "-" for DATA and --out, as Unix tools read them; the messages stay on
-    # standard error, standard output holds the CSV alone. (A baseline: the process
-    # imports no torch; the network's predictions through "-" are the next test's.)
-    _, path, _, data = saved_baseline
+    # standard error, standard output holds the CSV alone. (The network, the one launch
+    # that loads it: a new process that imports torch predicts as this one does, and
+    # neither torch nor the model writes to either stream; the closed-pipe launches
+    # below read a baseline.)
+    _, path, _, data = saved_pipeline
     out = tmp_path / "pred.csv"
     args = ["--proba", "--id-column", "row_id", "--batch-size", "16"]
     assert cli.main(["predict", str(path), str(data), "--out", str(out), "--quiet", *args]) == 0
@@ -693,6 +695,7 @@ def test_predict_reads_standard_input_and_writes_standard_output(saved_baseline,
     assert run.returncode == 0, run.stderr
     assert run.stdout == out.read_text()
     assert "Wrote 60 predictions to standard output." in run.stderr
+    assert "Warning" not in run.stderr and "Traceback" not in run.stderr, run.stderr
 
 
 def test_predict_standard_input_is_read_as_a_csv_file_is(saved_pipeline, tmp_path,
