@@ -52,6 +52,15 @@ def _build_torchs_onnx_operator_table_once():
 _build_torchs_onnx_operator_table_once()
 
 
+@pytest.fixture(scope="session")
+def session_folder(tmp_path_factory):
+    """A folder of this test session shared by its pytest-xdist workers (each worker's
+    base temporary folder is one level below the session's), for work done once per
+    session: the session's own base temporary folder where xdist is not used."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture
 def accelerator_seedings(monkeypatch):
     """The names of torch's accelerator seeding functions called while a test runs (each

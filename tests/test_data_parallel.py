@@ -40,19 +40,17 @@ def _torchrun(script, *args, tmp_path, timeout=240, env=None, check=True):
 
 
 @pytest.fixture(scope="module")
-def scenarios(tmp_path_factory):
+def scenarios(session_folder):
     """The folder of the results of tests/_ddp_worker.py's scenarios and the launch's
     exit: one torchrun launch (three interpreters and a process group) runs them all in
     turn, each read by its test below. Under pytest-xdist the workers share one launch
     (the first to need it runs it, under a lock)."""
+    from filelock import FileLock  # a dependency of torch
+
     names = ["replicas", "different_data", "sharded_labels"]
     if importlib.util.find_spec("pyarrow") is not None:  # its test skips without it
         names.append("batch_norm")
-    if os.environ.get("PYTEST_XDIST_WORKER") is None:
-        return _launch_scenarios(tmp_path_factory.mktemp("torchrun"), names)
-    from filelock import FileLock  # a dependency of torch
-
-    folder = tmp_path_factory.getbasetemp().parent / "ddp_scenarios"
+    folder = session_folder / "ddp_scenarios"
     with FileLock(str(folder) + ".lock"):
         if (folder / "launch.json").is_file():
             return folder, json.loads((folder / "launch.json").read_text())

@@ -86,7 +86,7 @@ def _page_params():
 
 
 @pytest.fixture
-def fits_shared_between_pages(monkeypatch, tmp_path_factory, worker_id):
+def fits_shared_between_pages(monkeypatch, session_folder):
     """``MultiTaskClassifier.fit`` run once per session for a given estimator and data.
 
     The README, the index and the guide's first page fit the same seeded default on the
@@ -103,8 +103,7 @@ def fits_shared_between_pages(monkeypatch, tmp_path_factory, worker_id):
 
     from sklearn_mtl import MultiTaskClassifier
 
-    base = tmp_path_factory.getbasetemp()
-    folder = (base if worker_id == "master" else base.parent) / "docs-fits"
+    folder = session_folder / "docs-fits"
     folder.mkdir(exist_ok=True)
     fit = MultiTaskClassifier.fit
 
@@ -125,7 +124,7 @@ def fits_shared_between_pages(monkeypatch, tmp_path_factory, worker_id):
                 self.__dict__.update(pickle.load(fh).__dict__)
             return self
         fit(self, X, y)
-        part = path.with_suffix(f".{worker_id}")
+        part = path.with_suffix(f".{os.getpid()}")
         try:
             with part.open("wb") as fh:
                 pickle.dump(self, fh)
