@@ -1,5 +1,6 @@
 """Every example runs, in reduced mode, in a subprocess: examples cannot rot."""
 
+import json
 import os
 import subprocess
 import sys
@@ -16,20 +17,48 @@ def test_examples_found():
             "digits_attributes.py", "news_tags.py"} <= set(NAMES)
 
 
+@pytest.fixture(scope="module")
+def reduced_runs(session_folder):
+    """The folder of the examples' reduced runs and the launch's exit: one subprocess
+    runs every example in turn (tests/_examples_runner.py), each read by its test below.
+    Under pytest-xdist the workers share one launch (the first to need it runs it,
+    under a lock)."""
+    from filelock import FileLock  # a dependency of torch
+
+    folder = session_folder / "examples_reduced"
+    with FileLock(str(folder) + ".lock"):
+        if (folder / "launch.json").is_file():
+            return folder, json.loads((folder / "launch.json").read_text())
+        folder.mkdir()
+        env = {
+            **os.environ,
+            "SKLEARN_MTL_EXAMPLES_SMALL": "1",
+            "MPLBACKEND": "Agg",
+            "OMP_NUM_THREADS": "1",  # tiny networks; the CPU may be shared
+        }
+        runner = Path(__file__).with_name("_examples_runner.py")
+        try:
+            result = subprocess.run(
+                [sys.executable, str(runner), str(folder), *(str(EXAMPLES / n) for n in NAMES)],
+                env=env, capture_output=True, text=True, timeout=600, cwd=folder,
+            )
+            launch = {"returncode": result.returncode,
+                      "output": result.stdout[-3000:] + result.stderr[-5000:]}
+        except subprocess.TimeoutExpired:
+            launch = {"returncode": None, "output": "the examples ran past 600 s"}
+        (folder / "launch.json").write_text(json.dumps(launch))
+        return folder, launch
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_example_runs_in_reduced_mode(name, tmp_path):
+def test_example_runs_in_reduced_mode(name, reduced_runs):
     pytest.importorskip("matplotlib")  # every example saves a figure (the plot extra)
-    env = {
-        **os.environ,
-        "SKLEARN_MTL_EXAMPLES_SMALL": "1",
-        "SKLEARN_MTL_EXAMPLES_OUTPUT": str(tmp_path),
-        "MPLBACKEND": "Agg",
-        "OMP_NUM_THREADS": "1",  # tiny networks; the CPU may be shared
-    }
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / name)], env=env, capture_output=True, text=True,
-        timeout=180, cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-    assert "Saved" in result.stdout
-    assert list(tmp_path.glob("*.png")), "the example saved no figure"
+    folder, launch = reduced_runs
+    output = folder / Path(name).stem
+    result_file = output / "result.json"
+    assert result_file.is_file(), f"{name} did not run: " + launch["output"]
+    result = json.loads(result_file.read_text())
+    assert result["error"] is None, result["stdout"][-2000:] + result["error"]
+    assert "Saved" in result["stdout"]
+    assert list(output.glob("*.png")), "the example saved no figure"
+    assert launch["returncode"] == 0, launch["output"]
