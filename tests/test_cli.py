@@ -43,8 +43,7 @@ def test_compare_penguins_prints_the_table_and_writes_the_report_and_figures(tmp
         assert f"({name})" in report
 
 
-@pytest.fixture
-def csv(tmp_path):
+def _write_csv(folder):
     frame = pd.DataFrame({
         "x1": [0.1, 0.5, 0.9, 1.3, 0.2, 0.8, 1.1, 0.4] * 3,
         "x2": [1, 0, 1, 0, 1, 0, 1, None] * 3,
@@ -52,18 +51,57 @@ def csv(tmp_path):
         "species": list("ppqqppqq") * 3,
         "sex": ["m", "f", "m", None, "f", "m", "f", "m"] * 3,
     })
-    path = tmp_path / "my.csv"
+    path = folder / "my.csv"
     frame.to_csv(path, index=False)
     return path
 
 
-def test_compare_user_csv(csv, tmp_path, capsys):
-    code = cli.main(["compare", "--data", str(csv), "--targets", "species,sex",
-                     "--features", "x1,x2", "--models", "dummy", "--cv", "2",
-                     "--out", str(tmp_path / "out"), "--no-plots", "--quiet"])
+@pytest.fixture
+def csv(tmp_path):
+    return _write_csv(tmp_path)
+
+
+def _compare_once(folder, data, *args):
+    """``(status, stdout, stderr, report.md's text, the --out folder)`` of ``sklearn-mtl
+    compare --data DATA ARGS --out folder/out``, run once for the module fixtures below
+    (no capsys there: the streams are caught here)."""
+    import contextlib
+    import io
+
+    out, err, folder = io.StringIO(), io.StringIO(), folder / "out"
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(["compare", "--data", str(data), *args, "--out", str(folder)])
+    report = folder / "report.md"
+    return (code, out.getvalue(), err.getvalue(),
+            report.read_text() if report.exists() else "", folder)
+
+
+@pytest.fixture(scope="module")
+def dummy_on_numbers(tmp_path_factory):
+    """compare of the csv fixture's two numeric columns (a gap in x2) with the dummy
+    reference, the run two tests read (module-scoped: run once)."""
+    folder = tmp_path_factory.mktemp("dummy_on_numbers")
+    return _compare_once(folder, _write_csv(folder), "--targets", "species,sex",
+                         "--features", "x1,x2", "--models", "dummy", "--cv", "2",
+                         "--no-plots", "--quiet")
+
+
+@pytest.fixture(scope="module")
+def raw_table_compare(tmp_path_factory):
+    """compare of the csv fixture's whole table, as users have it (a string column and
+    gaps, every row kept), with the network, two baselines that read it through a
+    ColumnTransformer and the dummy reference: the run two tests read (module-scoped:
+    run once)."""
+    folder = tmp_path_factory.mktemp("raw_table_compare")
+    return _compare_once(folder, _write_csv(folder), "--targets", "species,sex",
+                         "--models", "mtl,independent,chain-hgb,dummy", "--max-epochs", "2",
+                         "--cv", "2", "--no-plots", "--quiet")
+
+
+def test_compare_user_csv(dummy_on_numbers):
+    code, out, _, report, _ = dummy_on_numbers
     assert code == 0
-    assert "species accuracy" in capsys.readouterr().out
-    report = (tmp_path / "out" / "report.md").read_text()
+    assert "species accuracy" in out
     assert "my.csv: 24 rows, 3 missing feature value(s) in 3 row(s), kept" in report
     assert "- Samples: 24; features: 2 (x1, x2)" in report
 
@@ -90,13 +128,11 @@ def test_compare_n_jobs_gives_the_same_table_and_keeps_the_warnings(csv, tmp_pat
         capsys.readouterr().err
 
 
-def test_compare_raw_csv_strings_and_gaps(csv, tmp_path, capsys):
-    # a table as users have it: a string column and gaps, every row kept
-    code = cli.main(["compare", "--data", str(csv), "--targets", "species,sex",
-                     "--models", "mtl,independent,chain-hgb", "--max-epochs", "2",
-                     "--cv", "2", "--out", str(tmp_path / "out"), "--no-plots", "--quiet"])
-    assert code == 0, capsys.readouterr().err
-    report = (tmp_path / "out" / "report.md").read_text()
+def test_compare_raw_csv_strings_and_gaps(raw_table_compare):
+    # a table as users have it: a string column and gaps, every row kept (the network
+    # and the baselines, mtl,independent,chain-hgb, and dummy: no score of any is NaN)
+    code, _, err, report, _ = raw_table_compare
+    assert code == 0, err
     assert "- Samples: 24; features: 3 (x1, x2, word)" in report
     assert "The baselines read the table through a `ColumnTransformer`: for the" in report
     assert "| exact_match |" in report and "nan" not in report.split("## Per-task")[0]
@@ -999,21 +1035,38 @@ def test_fit_and_predict_read_semicolons_and_decimal_commas(dated_csv, tmp_path,
 
 
 # ------------------------------------------------------------------ regression targets
-@pytest.fixture
-def quantity_csv(tmp_path):
-    """Two class labels and a quantity in grams among the targets."""
+def _write_quantity_csv(folder):
     rng = np.random.RandomState(0)
     frame = pd.DataFrame({"a": rng.normal(size=80), "b": rng.normal(size=80),
                           "shop": rng.choice(["x", "y"], 80)})
     frame["kind"] = np.where(frame["a"] > 0, "p", "q")
     frame["mass"] = 4000 + 500 * frame["b"] + rng.normal(scale=50, size=80)
     frame.loc[7, "mass"] = None  # a missing quantity: masked, as a missing label is
-    path = tmp_path / "quantity.csv"
+    path = folder / "quantity.csv"
     frame.to_csv(path, index=False)
     return path, frame
 
 
-def test_regression_targets_fit_predict_and_compare(quantity_csv, tmp_path, capsys):
+@pytest.fixture
+def quantity_csv(tmp_path):
+    """Two class labels and a quantity in grams among the targets."""
+    return _write_quantity_csv(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def quantity_compare(tmp_path_factory):
+    """compare of quantity_csv's class label and quantity (--targets kind,mass
+    --regression-targets mass) with the network, its figures drawn: the run three tests
+    read (module-scoped: run once)."""
+    folder = tmp_path_factory.mktemp("quantity_compare")
+    path, _ = _write_quantity_csv(folder)
+    return _compare_once(folder, path, "--targets", "kind,mass", "--regression-targets",
+                         "mass", "--models", "mtl", "--cv", "2", "--max-epochs", "1",
+                         "--quiet")
+
+
+def test_regression_targets_fit_predict_and_compare(quantity_csv, quantity_compare,
+                                                    tmp_path, capsys):
     import sklearn_mtl
     from sklearn_mtl import Task
 
@@ -1033,9 +1086,9 @@ def test_regression_targets_fit_predict_and_compare(quantity_csv, tmp_path, caps
     assert cli.main(["predict", str(out), str(new), "--out", str(pred), "--quiet"]) == 0
     np.testing.assert_allclose(pd.read_csv(pred)["mass"], expected.predict(X)["mass"],
                                rtol=1e-5)
-    assert cli.main(["compare", *data, "--models", "mtl", "--cv", "3", "--max-epochs", "2",
-                     "--out", str(tmp_path / "report"), "--no-plots", "--quiet"]) == 0
-    report = (tmp_path / "report" / "report.md").read_text()
+    # and compare scores both (the module's run of the same data and options)
+    code, _, err, report, _ = quantity_compare
+    assert code == 0, err
     assert "mass rmse" in report and "mass r2" in report and "kind accuracy" in report
 
 
@@ -1527,11 +1580,13 @@ def codes_csv(tmp_path):
     return tmp_path / "train.csv", tmp_path / "new.csv", typed
 
 
-@pytest.mark.parametrize("model", ["mtl", "independent", "product-hgb"])
+@pytest.mark.parametrize("model", ["mtl", "independent", "independent-hgb"])
 def test_predict_reads_the_columns_of_categories_as_text(codes_csv, tmp_path, model):
     # A file or a batch of codes that all look like numbers ("01", "02") was read as
     # integers: 1 is a category the model never saw, so the predictions changed
-    # silently, and with the batch size.
+    # silently, and with the batch size. (The network, the linear and the trees'
+    # preprocessing: every -hgb baseline reads the table through the same trees'
+    # ColumnTransformer, whichever way it combines the tasks.)
     import sklearn_mtl
 
     train, new, typed = codes_csv
@@ -2307,14 +2362,10 @@ def test_a_seed_out_of_numpys_range_is_named_before_any_fit(csv, tmp_path, capsy
     assert not out.exists()
 
 
-def test_report_lists_a_regression_task_without_an_empty_list_of_classes(quantity_csv,
-                                                                          tmp_path):
-    path, _ = quantity_csv
-    out = tmp_path / "report"
-    assert cli.main(["compare", "--data", str(path), "--targets", "kind,mass",
-                     "--regression-targets", "mass", "--models", "mtl", "--cv", "2",
-                     "--max-epochs", "1", "--out", str(out), "--no-plots", "--quiet"]) == 0
-    lines = (out / "report.md").read_text().splitlines()
+def test_report_lists_a_regression_task_without_an_empty_list_of_classes(quantity_compare):
+    code, _, err, report, _ = quantity_compare
+    assert code == 0, err
+    lines = report.splitlines()
     assert "- Tasks: kind (binary: p, q); mass (regression)" in lines
 
 
@@ -2327,7 +2378,8 @@ def test_predict_and_export_help_name_the_excel_workbooks_they_read(capsys):
         assert "Excel" in " ".join(capsys.readouterr().out.split())
 
 
-def test_report_scores_the_regression_tasks_out_of_fold(quantity_csv, tmp_path, monkeypatch):
+def test_report_scores_the_regression_tasks_out_of_fold(quantity_csv, quantity_compare,
+                                                        tmp_path, monkeypatch):
     # the per-task report was task_report's, which has the classification tasks only:
     # the quantity was left out, and with quantities alone its table was empty
     from sklearn.metrics import r2_score, root_mean_squared_error
@@ -2343,11 +2395,17 @@ def test_report_scores_the_regression_tasks_out_of_fold(quantity_csv, tmp_path, 
         return real(true, pred)
 
     monkeypatch.setattr(cli, "_regression_report", spy)
-    for targets, out in (("kind,mass", tmp_path / "mixed"), ("mass", tmp_path / "alone")):
-        assert cli.main(["compare", "--data", str(path), "--targets", targets,
-                         "--regression-targets", "mass", "--models", "mtl", "--cv", "2",
-                         "--max-epochs", "1", "--out", str(out), "--quiet"]) == 0
-        report = (out / "report.md").read_text()
+    # kind,mass: the module's run of the same options; the quantity alone: run here
+    for targets in ("kind,mass", "mass"):
+        if targets == "kind,mass":
+            code, _, err, report, out = quantity_compare
+            assert code == 0, err
+        else:
+            out = tmp_path / "alone"
+            assert cli.main(["compare", "--data", str(path), "--targets", targets,
+                             "--regression-targets", "mass", "--models", "mtl", "--cv",
+                             "2", "--max-epochs", "1", "--out", str(out), "--quiet"]) == 0
+            report = (out / "report.md").read_text()
         part = report.split("## Per-task report", 1)[1].split("## Figures", 1)[0]
         assert ("| kind |" in part) == (targets == "kind,mass")
         assert ("| task / label |" in part) == (targets == "kind,mass")
@@ -2674,14 +2732,14 @@ def test_info_of_a_text_pipeline_says_it_reads_documents(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["input"]["documents"] == "TfidfVectorizer"
 
 
-def test_compare_report_names_the_baselines_column_transformer(csv, tmp_path, capsys):
+def test_compare_report_names_the_baselines_column_transformer(raw_table_compare, csv,
+                                                               tmp_path, capsys):
     # with a string column the baselines are ColumnTransformer pipelines: the report's
-    # model lines said "StandardScaler + ..." all the same
-    code = cli.main(["compare", "--data", str(csv), "--targets", "species,sex",
-                     "--models", "independent,chain-hgb,dummy", "--cv", "2",
-                     "--out", str(tmp_path / "out"), "--no-plots", "--quiet"])
-    assert code == 0, capsys.readouterr().err
-    report = (tmp_path / "out" / "report.md").read_text()
+    # model lines said "StandardScaler + ..." all the same (the whole table's run, that
+    # of test_compare_raw_csv_strings_and_gaps: independent, chain-hgb, the dummy and
+    # the network)
+    code, _, err, report, _ = raw_table_compare
+    assert code == 0, err
     assert ("- **independent**: ColumnTransformer (below) + "
             "IndependentTaskClassifier(LogisticRegression)") in report
     assert ("- **chain-hgb**: ColumnTransformer (below) + "
@@ -2697,15 +2755,12 @@ def test_compare_report_names_the_baselines_column_transformer(csv, tmp_path, ca
     assert "- **chain-hgb**: TaskChainClassifier(HistGradientBoostingClassifier)" in report
 
 
-def test_missing_value_note_says_what_each_model_does_with_a_gap(csv, tmp_path):
+def test_missing_value_note_says_what_each_model_does_with_a_gap(dummy_on_numbers):
     # The note said "the baselines through imputation", false for gradient boosting (it
-    # reads a numeric gap as it is) and for a text gap (a category of its own).
-    out = tmp_path / "out"
-    code = cli.main(["compare", "--data", str(csv), "--targets", "species,sex",
-                     "--features", "x1,x2", "--models", "dummy", "--cv", "2",
-                     "--out", str(out), "--no-plots", "--quiet"])
+    # reads a numeric gap as it is) and for a text gap (a category of its own). (The
+    # run of test_compare_user_csv: x1 and x2, a gap in x2.)
+    code, _, _, report, _ = dummy_on_numbers
     assert code == 0
-    report = (out / "report.md").read_text()
     assert "through imputation" not in report
     assert ("3 missing feature value(s) in 3 row(s), kept (the network reads them as they "
             "are; the baselines read a gap in a text column as a category of its own, "
