@@ -82,12 +82,11 @@ def test_a_y_in_another_row_order_than_x_warns(name):
         MODELS[name]().fit(X, shuffled)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # aligned, or indexes that are not the same rows
-        MODELS[name]().fit(X, Y)
+        model = MODELS[name]().fit(X, Y)  # also the model scored below
         MODELS[name]().fit(X, Y.reset_index(drop=True))
         MODELS[name]().fit(X.iloc[::-1], Y.iloc[::-1])
         MODELS[name]().fit(X, Y["a"].to_numpy())
     # and so would score: each row judged by another's labels (before: silently)
-    model = MODELS[name]().fit(X, Y)
     with pytest.warns(UserWarning, match=r"y's index holds X's row labels in another "
                                          r"order.*y = y.loc\[X.index\]"):
         model.score(X, shuffled)

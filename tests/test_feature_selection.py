@@ -23,11 +23,18 @@ def _table(n=400, seed=0):
     return X, Y
 
 
-def test_keeps_the_columns_a_task_reads_and_drops_noise():
-    X, Y = _table()
+@pytest.fixture(scope="module")
+def screened_table():
+    # The 400 rows of _table() screened on every row (max_samples=None; the default, 2000,
+    # also reads all 400 and draws nothing), shared by the tests that only read it.
     # At the default threshold (2) a column of noise passes now and then: six tests
     # (three tasks, two probes) are six chances. At 3 the chance is below 1%.
-    selector = TaskFeatureSelector(threshold=3, random_state=0).fit(X, Y)
+    return TaskFeatureSelector(threshold=3, max_samples=None, random_state=0).fit(*_table())
+
+
+def test_keeps_the_columns_a_task_reads_and_drops_noise(screened_table):
+    X, Y = _table()
+    selector = screened_table
     assert selector.get_support().tolist() == [True] * 4 + [False] * 2
     assert selector.get_feature_names_out().tolist() == ["a", "b", "c", "d"]
     assert selector.score_names_ == [f"{t} ({p})" for t in Y.columns
@@ -135,10 +142,10 @@ def test_arrays_multilabel_and_regression_tasks():
     assert selector.get_support().tolist() == [True, False, True, False]
 
 
-def test_max_samples_reads_a_sample_of_the_rows():
+def test_max_samples_reads_a_sample_of_the_rows(screened_table):
     X, Y = _table(400)
     small = TaskFeatureSelector(max_samples=150, random_state=0).fit(X, Y)
-    every = TaskFeatureSelector(max_samples=None, random_state=0).fit(X, Y)
+    every = screened_table  # max_samples=None (its threshold does not change z_scores_)
     assert not np.array_equal(small.z_scores_, every.z_scores_)
     assert small.get_support()[:4].all()
 

@@ -48,6 +48,21 @@ def car_data(n=200, seed=0):
     return X, Y, tasks
 
 
+@pytest.fixture(scope="module")
+def car_model():
+    # small(tasks=tasks) fitted on car_data(), shared by the tests that only save, load or
+    # predict with it (none of them changes it)
+    X, Y, tasks = car_data()
+    return small(tasks=tasks).fit(X, Y)
+
+
+@pytest.fixture(scope="module")
+def car_model_60():
+    # the same on car_data(n=60)
+    X, Y, tasks = car_data(n=60)
+    return small(tasks=tasks).fit(X, Y)
+
+
 def small(**params):
     # One network, not the default ensemble: these tests are about behaviour, not the
     # recipe (tests/test_recipe.py), and a single small network trains fastest.
@@ -338,14 +353,14 @@ def test_fits_in_threads_reproduce_as_one_after_the_other():
             np.testing.assert_array_equal(a, b)
 
 
-def test_load_does_not_wait_for_a_fit_in_another_thread(tmp_path):
+def test_load_does_not_wait_for_a_fit_in_another_thread(car_model, tmp_path):
     # A fit holds torch's one generator while it trains; a load built its network by
     # drawing from it too, and so waited for the whole fit (a serving thread behind a
     # training one). It now builds on the meta device, drawing nothing.
     import threading
 
     X, Y, tasks = car_data()
-    expected = small(tasks=tasks).fit(X, Y)
+    expected = car_model
     save(expected, tmp_path / "model.mtl")
     state = torch.random.get_rng_state()
     done = {}
@@ -359,11 +374,11 @@ def test_load_does_not_wait_for_a_fit_in_another_thread(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-def test_torch_default_dtype_of_float64_changes_nothing(tmp_path):
+def test_torch_default_dtype_of_float64_changes_nothing(car_model, tmp_path):
     # The network is built and trained in float32 whatever torch's default dtype: under
     # float64 a fit failed ("Input dtypes must be the same"), and so did a loaded model.
     X, Y, tasks = car_data()
-    expected = small(tasks=tasks).fit(X, Y)
+    expected = car_model  # fitted under the default float32
     save(expected, tmp_path / "model.mtl")
     default = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
@@ -780,9 +795,9 @@ def test_user_trunk_class_and_instance():
     assert clf.net_.module_.trunk is not instance
 
 
-def test_inputs_tensor_dataframe_and_dataset_agree():
+def test_inputs_tensor_dataframe_and_dataset_agree(car_model_60):
     X, Y, tasks = car_data(n=60)
-    ref = small(tasks=tasks).fit(X, Y).predict_proba(X)[0]
+    ref = car_model_60.predict_proba(X)[0]
     from_tensor = small(tasks=tasks).fit(torch.from_numpy(X), Y).predict_proba(X)[0]
     np.testing.assert_array_equal(ref, from_tensor)
     frame = pd.DataFrame(X, columns=list("abcd"))
@@ -912,9 +927,9 @@ def test_predicting_a_dataset_leaves_torchs_generator_alone():
     assert torch.equal(state, torch.random.get_rng_state())
 
 
-def test_pickle_round_trip():
+def test_pickle_round_trip(car_model_60):
     X, Y, tasks = car_data(n=60)
-    clf = small(tasks=tasks).fit(X, Y)
+    clf = car_model_60
     restored = pickle.loads(pickle.dumps(clf))
     pd.testing.assert_frame_equal(restored.predict(X), clf.predict(X))
 

@@ -40,6 +40,14 @@ def shards(tmp_path_factory):
                                 batch_rows=25)
 
 
+@pytest.fixture(scope="module")
+def tiny_on_shards(shards):
+    # One small network fitted on the shards, shared by the tests that only predict with
+    # it or read it (none of them changes it).
+    return MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(4,), max_epochs=1,
+                               ensemble_size=1, random_state=0).fit(shards[1])
+
+
 def test_metadata(shards):
     frame, sh = shards
     assert (sh.n_rows, sh.n_files, len(sh.units())) == (240, 3, 6)
@@ -277,10 +285,9 @@ def test_tasks_as_a_schema_fit_shards_as_a_list(shards):
     assert weights_checksum(from_schema) == weights_checksum(from_list)
 
 
-def test_predict_shards_keeps_a_feature_column(shards, tmp_path):
+def test_predict_shards_keeps_a_feature_column(shards, tiny_on_shards, tmp_path):
     frame, sh = shards
-    clf = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(4,), max_epochs=1,
-                              random_state=0).fit(sh)
+    clf = tiny_on_shards  # one network or an ensemble: the columns kept are the same
     paths = predict_shards(clf, sh, tmp_path / "pred", keep=["id", "x1"])
     written = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
     assert written.columns.tolist() == ["id", "x1", "car", "color"]
@@ -350,13 +357,12 @@ def test_each_share_merges_a_one_row_last_batch(shards, world_size, batch_size, 
 
 
 @pytest.mark.parametrize("bad", ["inf", "?"])
-def test_a_bad_value_is_named_by_its_row_in_the_input_and_in_its_file(shards, tmp_path,
-                                                                      bad):
+def test_a_bad_value_is_named_by_its_row_in_the_input_and_in_its_file(
+        shards, tiny_on_shards, tmp_path, bad):
     # it was numbered in its row group or batch (row 17 of a batch of 25 rows), or not at
     # all ("could not convert string to float: '?'"), as predict numbers a table's rows
     frame, sh = shards
-    clf = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(8,), max_epochs=1,
-                              random_state=0).fit(sh)
+    clf = tiny_on_shards  # the bad value is met reading the file, whatever the network
     frame = frame.copy()
     if bad == "inf":
         frame.loc[137, "x1"] = np.inf
@@ -633,12 +639,11 @@ def test_predict_shards_writes_a_kept_column_all_null_in_the_first_file(shards, 
         clf.predict(frame[FEATURES].iloc[:50]).reset_index(drop=True).astype(object))
 
 
-def test_predicting_from_shards_says_to_use_predict_shards(shards):
+def test_predicting_from_shards_says_to_use_predict_shards(shards, tiny_on_shards):
     # predict(shards) after fit(shards) failed with "float() argument must be a string
     # or a real number, not 'ParquetShards'"
     frame, sh = shards
-    clf = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(4,), max_epochs=1,
-                              ensemble_size=1, random_state=0).fit(sh)
+    clf = tiny_on_shards
     for method in (clf.predict, clf.predict_proba):
         with pytest.raises(ValueError, match=r"X is ParquetShards, which MultiTaskClassifier "
                                              r"fits on but does not predict from: "
