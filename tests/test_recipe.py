@@ -386,7 +386,7 @@ def test_dates_given_as_text_predict_as_dates(tmp_path):
     })
     Y = pd.DataFrame({"a": np.where((rng.random(30) < 0.5)[key], "x", "y"),
                       "b": rng.choice(["p", "q"], 300)})
-    clf = MultiTaskClassifier(max_epochs=20, random_state=0).fit(X, Y)
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=5, random_state=0).fit(X, Y)
     assert clf.lookup_tasks_[0]  # the repeated rows' labels are read
     X.to_csv(tmp_path / "rows.csv", index=False)
     text = pd.read_csv(tmp_path / "rows.csv")
@@ -1468,7 +1468,16 @@ def test_views_round_trip_same_seed_and_warm_start(view_threshold, tmp_path):
     from sklearn_mtl import load, save
 
     X, Y = step_table()
-    clf = MultiTaskClassifier(max_epochs=6, random_state=0).fit(X, Y)
+    seen = []
+    original = MultiTaskClassifier._fit_readouts
+
+    def readouts(self, X, encoded, sample_weight, targets, raw=None):
+        seen.append(targets[:, -1].numpy().copy())
+        return original(self, X, encoded, sample_weight, targets, raw)
+
+    with pytest.MonkeyPatch.context() as patch:  # the first fit's folds
+        patch.setattr(MultiTaskClassifier, "_fit_readouts", readouts)
+        clf = MultiTaskClassifier(max_epochs=6, random_state=0).fit(X, Y)
     twin = MultiTaskClassifier(max_epochs=6, random_state=0).fit(X, Y)
     assert clf.input_view_ in ("scaled", "encoded")
     np.testing.assert_array_equal(clf.predict_proba(X)[0], twin.predict_proba(X)[0])
@@ -1478,23 +1487,15 @@ def test_views_round_trip_same_seed_and_warm_start(view_threshold, tmp_path):
     for p, q in zip(clf.predict_proba(X), again.predict_proba(X), strict=True):
         np.testing.assert_array_equal(p, q)
     mask = clf.net_.module_.trunk.input_mask.clone()
-    seen = []
-    original = MultiTaskClassifier._fit_readouts
-
-    def readouts(self, X, encoded, sample_weight, targets, raw=None):
-        seen.append(targets[:, -1].numpy().copy())
-        return original(self, X, encoded, sample_weight, targets, raw)
-
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(MultiTaskClassifier, "_fit_readouts", readouts)
-        fresh = MultiTaskClassifier(max_epochs=6, random_state=0).fit(X, Y)
         clf.set_params(warm_start=True, max_epochs=2).fit(X, Y)  # continues the kept members
     assert clf.net_.module_.n_members == 8 and clf.input_view_ in ("scaled", "encoded")
     torch.testing.assert_close(clf.net_.module_.trunk.input_mask, mask)
     # each kept member holds out the fold it held out in the first fit (the warm start
     # drew eight folds afresh: half of a member's held-out rows were rows it trained on)
     np.testing.assert_array_equal(seen[1], seen[0])
-    assert fresh.input_view_ == clf.input_view_
+    assert twin.input_view_ == clf.input_view_  # the view of a fresh fit is kept
 
 
 def _mapped(values, tmp_path, name="X.npy"):
@@ -1750,16 +1751,17 @@ def test_fewer_groups_than_members_train_a_member_a_group(monkeypatch):
         MultiTaskClassifier(max_epochs=2, random_state=0).fit(X, Y, groups=np.zeros(len(X)))
 
 
-def test_fewer_groups_than_the_views_members_train_one_view():
+def test_fewer_groups_than_the_views_members_train_one_view(view_threshold):
     # The two input views of a large table train sixteen members, each holding out its
-    # own groups: with ten groups the recipe trains the scaled view's eight only.
+    # own groups: with ten groups the recipe trains the scaled view's eight only. (A
+    # "large" table is one of _VIEW_MIN_SAMPLES rows, lowered to 100 here.)
     rng = np.random.RandomState(0)
-    X = pd.DataFrame(rng.normal(size=(5000, 3)), columns=["a", "b", "c"])
+    X = pd.DataFrame(rng.normal(size=(320, 3)), columns=["a", "b", "c"])
     Y = pd.DataFrame({"t": np.where(X["a"] > 0, "x", "y")})
     clf = MultiTaskClassifier(max_epochs=1, random_state=0)
-    clf.fit(X, Y, groups=np.arange(5000) % 10)
+    clf.fit(X, Y, groups=np.arange(320) % 10)
     assert clf.input_view_ is None and n_members(clf.net_.module_) == 8
-    clf.fit(X, Y, groups=np.arange(5000) % 16)  # a group for each of the sixteen
+    clf.fit(X, Y, groups=np.arange(320) % 16)  # a group for each of the sixteen
     assert clf.input_view_ in ("scaled", "encoded") and n_members(clf.net_.module_) == 8
 
 
