@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install install-dev demo test test-oldest lint bench bench-accuracy docs clean
+.PHONY: install install-dev demo test test-integration test-oldest lint bench bench-accuracy docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,14 @@ install install-dev: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/sklearn-mtl compare --dataset penguins --cv 5 --out reports
 
+# The default suite (under 10 minutes on 2 cores). The integration tests -- whole programs
+# in processes of their own: the examples, torchrun launches -- are marked `integration` and
+# left out of it (pyproject.toml's addopts); `make test-integration` runs them, CI runs both.
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist worksteal --durations=15
+
+test-integration: $(STAMP)
+	$(PY) -m pytest -q -n 2 --dist worksteal -m integration
 
 # The documentation site, built warning-free into site/ (git-ignored).
 DOCS_STAMP := $(VENV)/.installed-docs

@@ -81,6 +81,7 @@ def _results(scenarios, name):
 
 
 @pytest.mark.distributed
+@pytest.mark.integration
 def test_two_processes(scenarios):
     results = _results(scenarios, "replicas")
     assert results["world_size"] == 2
@@ -113,6 +114,7 @@ def test_two_processes(scenarios):
 
 
 @pytest.mark.distributed
+@pytest.mark.integration
 def test_batch_norm_with_a_one_row_last_batch_in_each_process(scenarios):
     # 66 rows, a global batch of 64: 33 rows a process in batches of 32, so one row
     # would be left alone; as in one process, it joins the batch before it.
@@ -126,6 +128,7 @@ def test_batch_norm_with_a_one_row_last_batch_in_each_process(scenarios):
 
 
 @pytest.mark.distributed
+@pytest.mark.integration
 def test_different_data_in_the_processes_is_refused(scenarios):
     # The same number of rows and the same labels, in another order or with another
     # value: each process would train on its shard of a different table.
@@ -144,6 +147,7 @@ def test_different_data_in_the_processes_is_refused(scenarios):
 
 
 @pytest.mark.distributed
+@pytest.mark.integration
 def test_shards_with_different_label_weights_train_and_record_as_one_process(scenarios):
     # Each process's task loss was its shard's weighted mean, and DDP averaged them
     # (and their gradients) with equal weights: a shard holding fewer labels of a task
@@ -165,6 +169,7 @@ def test_shards_with_different_label_weights_train_and_record_as_one_process(sce
 
 
 @pytest.mark.distributed
+@pytest.mark.integration
 def test_example_under_torchrun(tmp_path):
     pytest.importorskip("matplotlib")  # the example draws its figure
     model = tmp_path / "model.mtl"

@@ -11,6 +11,9 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NAMES = sorted(p.name for p in EXAMPLES.glob("*.py"))
 
+# whole programs: not in the default suite; `make test-integration` and CI run them
+pytestmark = pytest.mark.integration
+
 
 def test_examples_found():
     assert {"car_attributes.py", "handball_clips.py", "leaf_health.py",
