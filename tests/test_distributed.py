@@ -70,6 +70,9 @@ def data():
 
 
 def _net(**params):
+    # One network, not the default ensemble of eight: these tests are about Dask,
+    # partitions and pickling, not the recipe, and one network fits several times faster.
+    params = {"ensemble_size": 1, **params}
     return MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=2, lr=1e-2, random_state=0,
                                **params)
 
@@ -344,7 +347,7 @@ def test_predict_partitions_meta(client, data, object_strings_stay):
 
 # ------------------------------------------------------------------------ pickle
 ESTIMATORS = [
-    _net(),
+    _net(ensemble_size="auto"),  # the default ensemble: its members pickle too
     IndependentTaskClassifier(LogisticRegression(max_iter=200)),
     TaskChainClassifier(LogisticRegression(max_iter=200)),
     LabelProductClassifier(LogisticRegression(max_iter=200)),

@@ -197,12 +197,11 @@ def _penguin_model():
     return make_pipeline(StandardScaler(), IndependentTaskClassifier(LogisticRegression()))
 
 
-def _by_hand(model, X, Y, splits, method):
-    """Each test fold's outputs of a clone fitted on its training folds."""
-    from sklearn.base import clone
-
-    return [getattr(clone(model).fit(X.iloc[train], Y.iloc[train]), method)(X.iloc[test])
-            for train, test in splits]
+def _by_hand(model, X, Y, splits, methods):
+    """Each test fold's outputs (a dict by method) of a clone fitted on its training folds."""
+    fitted = [(clone(model).fit(X.iloc[train], Y.iloc[train]), test) for train, test in splits]
+    return [{method: getattr(fold, method)(X.iloc[test]) for method in methods}
+            for fold, test in fitted]
 
 
 def test_cross_val_predict_with_missing_labels_equals_a_loop_by_hand():
@@ -216,13 +215,15 @@ def test_cross_val_predict_with_missing_labels_equals_a_loop_by_hand():
     got = cross_val_predict(model, X, Y, cv=cv)
     assert isinstance(got, pd.DataFrame) and got.index.equals(X.index)
     assert list(got.columns) == list(Y.columns) and got.notna().all().all()
-    for (_, test), expected in zip(splits, _by_hand(model, X, Y, splits, "predict")):
+    by_hand = _by_hand(model, X, Y, splits, ["predict", "predict_proba"])
+    for (_, test), expected in zip(splits, by_hand):
         # (the pipeline's scaler gives the classifier an array: a RangeIndex)
-        pd.testing.assert_frame_equal(got.iloc[test].reset_index(drop=True), expected)
+        pd.testing.assert_frame_equal(got.iloc[test].reset_index(drop=True),
+                                      expected["predict"])
     proba = cross_val_predict(model, X, Y, cv=cv, method="predict_proba")
     assert [p.shape for p in proba] == [(342, 3), (342, 3), (342, 2)]  # no "missing" class
-    for (_, test), expected in zip(splits, _by_hand(model, X, Y, splits, "predict_proba")):
-        for p, e in zip(proba, expected):
+    for (_, test), expected in zip(splits, by_hand):
+        for p, e in zip(proba, expected["predict_proba"]):
             np.testing.assert_array_equal(p[test], e)
     log = cross_val_predict(model, X, Y, cv=cv, method="predict_log_proba")
     np.testing.assert_allclose(np.exp(log[2]), proba[2])
@@ -252,6 +253,7 @@ def test_cross_val_predict_equals_scikit_learn_without_missing_labels():
     from sklearn.model_selection import cross_val_predict as sk_cross_val_predict
 
     X, Y = make_multilabel_classification(n_samples=60, n_classes=4, random_state=0)
+    X = StandardScaler().fit_transform(X)  # few iterations of each logistic regression
     cv = KFold(3, shuffle=True, random_state=0)
     model = IndependentTaskClassifier(LogisticRegression())
     np.testing.assert_array_equal(cross_val_predict(model, X, Y, cv=cv),
@@ -271,6 +273,7 @@ def LogisticRegressionTask():
 
 def test_cross_val_predict_groups_params_and_errors():
     X, Y = make_multilabel_classification(n_samples=40, n_classes=3, random_state=0)
+    X = StandardScaler().fit_transform(X)  # few iterations of each logistic regression
     groups = np.repeat(np.arange(8), 5)
     model = IndependentTaskClassifier(LogisticRegression())
     P = cross_val_predict(model, X, Y, cv=4, groups=groups)
@@ -1054,6 +1057,7 @@ def test_cross_val_predict_checks_sample_weight_on_every_sample():
     # its place in the fold (sample_weight[19] for the sample 39), and weights one too
     # short went whole to every fold ("expected (20,)")
     X, Y = make_multilabel_classification(n_samples=40, n_classes=3, random_state=0)
+    X = StandardScaler().fit_transform(X)  # few iterations of each logistic regression
     model = IndependentTaskClassifier(LogisticRegression())
     splits = [(np.arange(20, 40), np.arange(20)), (np.arange(20), np.arange(20, 40))]
     for bad, message in ((-1.0, r"sample_weight\[39\] is -1.0"),
