@@ -966,10 +966,16 @@ def test_classes_given_as_a_set_are_sorted_in_every_process():
         for seed in range(2)
     ]
     runs = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        runs.append(out.splitlines())
+    try:
+        for proc in procs:
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+            runs.append(out.splitlines())
+    finally:  # a failed or timed-out run leaves no interpreter behind
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     assert runs[0][0] != runs[1][0]
     expected = "['black', 'blue', 'green', 'red', 'white']"
     assert expected not in (runs[0][0], runs[1][0])
