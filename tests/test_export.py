@@ -354,9 +354,9 @@ def test_default_recipe_exports_its_joint_decoding_and_probe():
     # a decode set after fit decodes as it says, without the probe, in predict and graph
     clf.set_params(decode="joint")
     _assert_labels_are_predicts(clf, export_onnx(clf, X_sample=X_test), X_test)
-    # a model that decodes each task on its own has no probe to give (one small network
-    # trained one epoch shows it: the probe's weight is 0 whatever the network)
-    independent = MultiTaskClassifier(decode="independent", max_epochs=1, ensemble_size=1,
+    # a model that decodes each task on its own has no probe to give (two small members
+    # trained one epoch show it: with decode="auto" these have a probe; one member has none)
+    independent = MultiTaskClassifier(decode="independent", max_epochs=1, ensemble_size=2,
                                       hidden_layer_sizes=(8,), random_state=0)
     with pytest.raises(OnnxExportError, match="no combination probe"):
         network_outputs_module(independent.fit(X_train, Y_train), probe=True)
