@@ -478,22 +478,8 @@ def _small_mtc(**kw):
     return MultiTaskClassifier(**params)
 
 
-def test_same_random_state_same_predictions_after_clone_in_subprocess_and_grid_search():
-    # Two behaviours in one test, as both need two joblib (loky) worker processes, each
-    # of which imports torch at its first task (seconds): (1) the same random_state gives
-    # the same predictions after clone and in another process; (2) a grid search fits in
-    # two processes. The grid search runs first, so that both workers start at once.
+def test_same_random_state_same_predictions_after_clone_and_in_subprocess():
     X, Y = data()
-    # (2) An explicit KFold: with cv=<int>, scikit-learn's check_cv calls type_of_target
-    # on Y, which fails on an object Y holding None (a gated-off label) before any fit.
-    search = GridSearchCV(
-        _small_mtc(max_epochs=2, dropout=0.0), {"hidden_layer_sizes": [(4,), (8,)]},
-        cv=KFold(2, shuffle=True, random_state=0), n_jobs=2, error_score="raise",
-    )
-    search.fit(X, Y)
-    assert set(search.cv_results_["rank_test_score"]) <= {1, 2}
-    assert search.best_estimator_.predict(X).shape == Y.shape
-    # (1) The same random_state, the same predictions: again, after clone, and ...
     a = _small_mtc().fit(X, Y)
     b = _small_mtc().fit(X, Y)
     c = clone(a).fit(X, Y)
@@ -501,7 +487,7 @@ def test_same_random_state_same_predictions_after_clone_in_subprocess_and_grid_s
     for other in (b, c):
         for x, y in zip(pa, other.predict_proba(X), strict=True):
             np.testing.assert_array_equal(x, y)
-    # ... in another process: a joblib (loky) worker, one of the grid search's.
+    # In another process: a joblib (loky) worker, reused by the grid search below.
     other_pid, proba = Parallel(n_jobs=2)(delayed(_fit_in_worker)() for _ in range(1))[0]
     assert other_pid != os.getpid()
     np.testing.assert_array_equal(proba, pa[1])
@@ -560,6 +546,19 @@ def test_ctrl_c_in_a_baseline_propagates_and_keeps_data():
 
 
 # ------------------------------------------------------------------- concurrency
+def test_grid_search_two_processes():
+    # An explicit KFold: with cv=<int>, scikit-learn's check_cv calls type_of_target on Y,
+    # which fails on an object Y holding None (a gated-off label) before any fit.
+    X, Y = data()
+    search = GridSearchCV(
+        _small_mtc(max_epochs=2, dropout=0.0), {"hidden_layer_sizes": [(4,), (8,)]},
+        cv=KFold(2, shuffle=True, random_state=0), n_jobs=2, error_score="raise",
+    )
+    search.fit(X, Y)
+    assert set(search.cv_results_["rank_test_score"]) <= {1, 2}
+    assert search.best_estimator_.predict(X).shape == Y.shape
+
+
 @pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_predict_from_four_threads(name):
     X, Y = data()
