@@ -37,9 +37,8 @@ def run_example(path, folder):
     finally:
         sys.argv = argv
         os.chdir(cwd)
-        import matplotlib.pyplot as plt
-
-        plt.close("all")  # the next example starts without this one's figures
+        if "matplotlib.pyplot" in sys.modules:  # the next example starts without its figures
+            sys.modules["matplotlib.pyplot"].close("all")
     result = {"stdout": out.getvalue(), "stderr": err.getvalue(), "error": error}
     (folder / "result.json").write_text(json.dumps(result))
 

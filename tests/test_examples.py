@@ -28,6 +28,7 @@ def reduced_runs(session_folder):
     under a lock)."""
     from filelock import FileLock  # a dependency of torch
 
+    pytest.importorskip("matplotlib")  # every example saves a figure (the plot extra)
     folder = session_folder / "examples_reduced"
     with FileLock(str(folder) + ".lock"):
         if (folder / "launch.json").is_file():
@@ -55,7 +56,6 @@ def reduced_runs(session_folder):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_example_runs_in_reduced_mode(name, reduced_runs):
-    pytest.importorskip("matplotlib")  # every example saves a figure (the plot extra)
     folder, launch = reduced_runs
     output = folder / Path(name).stem
     result_file = output / "result.json"
