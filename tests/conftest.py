@@ -61,6 +61,38 @@ def session_folder(tmp_path_factory):
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
+@pytest.fixture(scope="session")
+def launch_once(session_folder):
+    """``launch_once(name, run, timeout)``: ``(folder, launch)`` of a launch of programs
+    run once per test session, the pytest-xdist workers included (the first to need it
+    runs it, under a lock; the others read its record). ``run(folder, timeout)`` starts
+    it in the empty ``session_folder / name`` and returns its ``CompletedProcess``;
+    ``launch`` holds its exit status (None past ``timeout`` seconds) and the end of its
+    output."""
+    import json
+    import subprocess
+
+    from filelock import FileLock  # a dependency of torch
+
+    def launch_once(name, run, timeout):
+        folder = session_folder / name
+        record = folder / "launch.json"
+        with FileLock(str(folder) + ".lock"):
+            if record.is_file():
+                return folder, json.loads(record.read_text())
+            folder.mkdir()
+            try:
+                result = run(folder, timeout)
+                launch = {"returncode": result.returncode,
+                          "output": result.stdout[-3000:] + result.stderr[-5000:]}
+            except subprocess.TimeoutExpired:
+                launch = {"returncode": None, "output": f"{name} ran past {timeout} s"}
+            record.write_text(json.dumps(launch))
+            return folder, launch
+
+    return launch_once
+
+
 @pytest.fixture
 def accelerator_seedings(monkeypatch):
     """The names of torch's accelerator seeding functions called while a test runs (each

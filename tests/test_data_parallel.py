@@ -40,34 +40,19 @@ def _torchrun(script, *args, tmp_path, timeout=240, env=None, check=True):
 
 
 @pytest.fixture(scope="module")
-def scenarios(session_folder):
+def scenarios(launch_once):
     """The folder of the results of tests/_ddp_worker.py's scenarios and the launch's
     exit: one torchrun launch (three interpreters and a process group) runs them all in
-    turn, each read by its test below. Under pytest-xdist the workers share one launch
-    (the first to need it runs it, under a lock)."""
-    from filelock import FileLock  # a dependency of torch
-
+    turn, each read by its test below; under pytest-xdist the workers share it."""
     names = ["replicas", "different_data", "sharded_labels"]
     if importlib.util.find_spec("pyarrow") is not None:  # its test skips without it
         names.append("batch_norm")
-    folder = session_folder / "ddp_scenarios"
-    with FileLock(str(folder) + ".lock"):
-        if (folder / "launch.json").is_file():
-            return folder, json.loads((folder / "launch.json").read_text())
-        folder.mkdir()
-        return _launch_scenarios(folder, names)
 
+    def run(folder, timeout):
+        return _torchrun(ROOT / "tests" / "_ddp_worker.py", folder, *names,
+                         tmp_path=folder, timeout=timeout, check=False)
 
-def _launch_scenarios(folder, names, timeout=420):
-    try:
-        result = _torchrun(ROOT / "tests" / "_ddp_worker.py", folder, *names,
-                           tmp_path=folder, timeout=timeout, check=False)
-        launch = {"returncode": result.returncode,
-                  "output": result.stdout[-3000:] + result.stderr[-5000:]}
-    except subprocess.TimeoutExpired:
-        launch = {"returncode": None, "output": f"torchrun ran past {timeout} s"}
-    (folder / "launch.json").write_text(json.dumps(launch))
-    return folder, launch
+    return launch_once("ddp_scenarios", run, timeout=420)
 
 
 def _results(scenarios, name):

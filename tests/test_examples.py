@@ -21,37 +21,26 @@ def test_examples_found():
 
 
 @pytest.fixture(scope="module")
-def reduced_runs(session_folder):
+def reduced_runs(launch_once):
     """The folder of the examples' reduced runs and the launch's exit: one subprocess
-    runs every example in turn (tests/_examples_runner.py), each read by its test below.
-    Under pytest-xdist the workers share one launch (the first to need it runs it,
-    under a lock)."""
-    from filelock import FileLock  # a dependency of torch
-
+    runs every example in turn (tests/_examples_runner.py), each read by its test below;
+    under pytest-xdist the workers share it."""
     pytest.importorskip("matplotlib")  # every example saves a figure (the plot extra)
-    folder = session_folder / "examples_reduced"
-    with FileLock(str(folder) + ".lock"):
-        if (folder / "launch.json").is_file():
-            return folder, json.loads((folder / "launch.json").read_text())
-        folder.mkdir()
-        env = {
-            **os.environ,
-            "SKLEARN_MTL_EXAMPLES_SMALL": "1",
-            "MPLBACKEND": "Agg",
-            "OMP_NUM_THREADS": "1",  # tiny networks; the CPU may be shared
-        }
-        runner = Path(__file__).with_name("_examples_runner.py")
-        try:
-            result = subprocess.run(
-                [sys.executable, str(runner), str(folder), *(str(EXAMPLES / n) for n in NAMES)],
-                env=env, capture_output=True, text=True, timeout=600, cwd=folder,
-            )
-            launch = {"returncode": result.returncode,
-                      "output": result.stdout[-3000:] + result.stderr[-5000:]}
-        except subprocess.TimeoutExpired:
-            launch = {"returncode": None, "output": "the examples ran past 600 s"}
-        (folder / "launch.json").write_text(json.dumps(launch))
-        return folder, launch
+    env = {
+        **os.environ,
+        "SKLEARN_MTL_EXAMPLES_SMALL": "1",
+        "MPLBACKEND": "Agg",
+        "OMP_NUM_THREADS": "1",  # tiny networks; the CPU may be shared
+    }
+    runner = Path(__file__).with_name("_examples_runner.py")
+
+    def run(folder, timeout):
+        return subprocess.run(
+            [sys.executable, str(runner), str(folder), *(str(EXAMPLES / n) for n in NAMES)],
+            env=env, capture_output=True, text=True, timeout=timeout, cwd=folder,
+        )
+
+    return launch_once("examples_reduced", run, timeout=600)
 
 
 @pytest.mark.parametrize("name", NAMES)
