@@ -121,6 +121,44 @@ def test_score_counts_a_class_unseen_in_training_as_an_error(name):
     assert list(Y_test["a"].iloc[:3]) == ["maybe"] * 3  # the truth is not mutated
 
 
+@pytest.mark.parametrize("name", ["independent", "chain", "product", "mtl"])
+def test_score_counts_a_label_set_label_unseen_in_training_as_an_error(name):
+    # Label sets (one multilabel task) holding a label that only the test fold has: no
+    # prediction can name it, so its rows score as errors, as a class unseen in
+    # training does, where score raised before and cross_validate set the fold to NaN.
+    from sklearn.model_selection import KFold, cross_validate
+
+    from sklearn_mtl.metrics import exact_match_scorer, make_task_scorer
+
+    X, Y = frames()
+    sets = [{"a"} if yes == "yes" else set() for yes in Y["a"]]
+    sets = [s | {"b"} if b else s for s, b in zip(sets, Y["b"])]
+    model = MODELS[name]().fit(X.iloc[:30], sets[:30])
+    truth = [set(s) for s in sets[30:]]
+    truth[0] = truth[0] | {"new"}
+    truth[1] = {"new"}
+    given = [set(s) for s in truth]
+    P = model.predict(X.iloc[30:])
+    right = np.array([set(p) == t for p, t in zip(P, truth)])
+    assert not right[:2].any() and right[2:].any()
+    assert model.score(X.iloc[30:], truth) == pytest.approx(right.mean())
+    assert exact_match_scorer(model, X.iloc[30:], truth) == pytest.approx(right.mean())
+    # a task scorer of predicted labels counts the unseen label as never predicted
+    hits = np.array([[label in p for label in ("a", "b", "new")] for p in P])
+    held = np.array([[label in t for label in ("a", "b", "new")] for t in truth])
+    assert make_task_scorer("accuracy", task="y")(model, X.iloc[30:], truth) == (
+        pytest.approx((hits == held).all(axis=1).mean()))
+    # one of probabilities has no column to score it by, and says so
+    with pytest.raises(ValueError, match=r"Task 'y' has the label\(s\) \['new'\] in y, "
+                                         r"which the estimator did not see in training: "
+                                         r"its predict_proba has no column"):
+        make_task_scorer("neg_log_loss", task="y")(model, X.iloc[30:], truth)
+    assert truth == given  # the truth is not mutated
+    # a fold whose test rows hold the label gets a score, not NaN
+    cv = cross_validate(clone(model), X, sets[:30] + truth, cv=KFold(4))
+    assert np.isfinite(cv["test_score"]).all()
+
+
 @pytest.mark.parametrize("name", ["independent", "chain", "product", "tuner"])
 def test_score_masks_a_gated_off_label_as_the_scorers_do(name):
     # A label given where its gate is off (a colour on a row without a car) is masked by

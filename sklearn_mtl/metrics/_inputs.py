@@ -41,6 +41,7 @@ from .._encoder import (
     _complete_task,
     _is_indicator,
     _is_label_container,
+    _is_missing,
     _named_groups,
     _reads_as_label_sets,
     _rows,
@@ -302,6 +303,24 @@ def _present_values(values):
     return out
 
 
+def _labels_in_sets(values):
+    """The labels held in a multilabel column's label sets, in the order first met.
+    What the encoder refuses (a missing or unhashable label, a row that is no set) is
+    left out, for the encoding to name at its row."""
+    out = []
+    for labels in np.asarray(values, dtype=object):
+        if not _is_label_container(labels):
+            continue
+        for label in labels:
+            try:
+                hash(label)
+            except TypeError:
+                continue
+            if not _is_missing(label):
+                out.append(label)
+    return out
+
+
 def _indicator_tasks(Y):
     """One multilabel task, a label per column, when ``Y`` is a 0/1 indicator matrix."""
     if isinstance(Y, (pd.DataFrame, pd.Series)):
@@ -346,8 +365,9 @@ def _extend_classes(tasks, Y):
     """Append to each classification task the labels of ``Y`` it does not know.
 
     Used by scorers, where the schema was learned on a training fold and the test fold
-    may hold a class the fold never saw. A label where the task's gate is off is masked,
-    not a class (parents are extended first: a class new to a parent closes the gate).
+    may hold a class the fold never saw, or, in a multilabel task given as label sets,
+    a label no training row had. A label where the task's gate is off is masked, not a
+    class (parents are extended first: a class new to a parent closes the gate).
     """
     columns = dict(_raw_columns(Y))
     if isinstance(Y, pd.DataFrame):
@@ -358,19 +378,26 @@ def _extend_classes(tasks, Y):
         return tasks
 
     def extend(task, values, applies):
-        if values is None or task.columns is not None or task.kind not in ("binary", "multiclass"):
+        if values is None or task.columns is not None or task.classes is None:
+            return task
+        if task.kind not in ("binary", "multiclass", "multilabel"):
             return task
         rows = applies()
-        present = _present_values(values if rows is None else _rows(values, rows))
+        values = values if rows is None else _rows(values, rows)
+        if task.kind == "multilabel":
+            present = _labels_in_sets(values)
+        else:
+            present = _present_values(values)
         known = set(task.classes)
         extra = []
         for v in present or ():
             if v not in known:
                 known.add(v)
                 extra.append(v)
-        if extra:
-            task = task._replace(kind="multiclass", classes=list(task.classes) + extra)
-        return task
+        if not extra:
+            return task
+        kind = "multilabel" if task.kind == "multilabel" else "multiclass"
+        return task._replace(kind=kind, classes=list(task.classes) + extra)
 
     return _complete_in_gate_order(tasks, by_task, extend)
 
@@ -758,8 +785,9 @@ def _check_same_tasks(a, b):
 
 
 def _same_codes(ta, tb):
-    """Whether the codes of two encoded tasks name the same classes where both have them."""
-    if ta.kind == "multilabel" or ta.classes is None or tb.classes is None:
+    """Whether the codes of two encoded tasks name the same classes where both have them
+    (for a multilabel task, its block's columns the same labels)."""
+    if ta.classes is None or tb.classes is None:
         return _labels_equal(ta.classes, tb.classes)
     n = min(len(ta.classes), len(tb.classes))
     return _labels_equal(ta.classes[:n], tb.classes[:n])
@@ -780,8 +808,26 @@ def _on_shared_classes(a, b):
              and len(tb.classes) > len(ta.classes) else ta for ta, tb in pairs]
     schema = Schema(tasks)
     return tuple(e if list(e.schema.tasks) == tasks
-                 else EncodedLabels(e.codes, e.multilabel, e.regression, schema)
+                 else EncodedLabels(e.codes, _widened_blocks(e.multilabel, tasks),
+                                    e.regression, schema)
                  for e in (a, b))
+
+
+def _widened_blocks(multilabel, tasks):
+    """The multilabel blocks ``multilabel`` with a column of 0 appended for each label of
+    ``tasks`` beyond a block's width (labels only the other side holds: no prediction
+    names them), masked on the rows where the block is masked whole (a gate off)."""
+    out = dict(multilabel)
+    for task in tasks:
+        block = out.get(task.name)
+        if block is None or block.shape[1] >= len(task.classes):
+            continue
+        extra = len(task.classes) - block.shape[1]
+        masked = (block < 0).all(axis=1) if block.shape[1] else np.zeros(len(block), bool)
+        fill = np.where(masked, block[:, 0] if block.shape[1] else 0, 0)
+        out[task.name] = np.hstack(
+            [block, np.repeat(fill[:, None], extra, axis=1).astype(block.dtype)])
+    return out
 
 
 def _plain_classes(task):

@@ -234,6 +234,18 @@ def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
         block = true.multilabel[spec.name]
         rows = np.flatnonzero((codes >= 0) & (block >= 0).all(axis=1))
         y = block[rows].astype(np.int64)
+        unseen = list(scored.classes)[len(spec.classes):]
+        if unseen and _response_methods(scorer) != ("predict",):
+            # a label given only where this model was not trained (the label sets of a
+            # test fold): its predicted labels never hold it, and score as errors, but
+            # predict_proba has no column for it
+            raise ValueError(
+                f"Task {spec.name!r} has the label(s) {unseen} in y, which the estimator "
+                f"did not see in training: its {_response_methods(scorer)[0]} has no column "
+                f"for them, so {metric!r} cannot score them. Give the model every label of "
+                "the whole Y, tasks=StructuredLabelEncoder().fit(Y).schema_, so that every "
+                "fold learns the same labels."
+            )
     else:
         rows = np.flatnonzero(codes >= 0)
         if (codes[rows] >= len(spec.classes)).any():
@@ -322,6 +334,13 @@ def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
         ) from exc
 
 
+def _response_methods(scorer):
+    """The methods ``scorer`` may call, as a tuple (scikit-learn's ``response_method``
+    is a name or a list of names)."""
+    methods = scorer._response_method
+    return (methods,) if isinstance(methods, str) else tuple(methods)
+
+
 #: scikit-learn's metrics that count each class (each label) apart, from the counts of
 #: true and predicted positives: a prediction outside ``labels`` misses its true class
 #: and is no prediction of any class given.
@@ -379,7 +398,7 @@ def _regression_task_score(estimator, X, y_true, encoder, spec, scorer, metric, 
     value, ``sample_weight`` cut to them; NaN where none has one or where a prediction is
     empty (its gate predicted off), as :func:`_regression_score` gives it."""
     methods = scorer._response_method
-    if "predict" not in ((methods,) if isinstance(methods, str) else tuple(methods)):
+    if "predict" not in _response_methods(scorer):
         raise ValueError(
             f"Task {spec.name!r} is a regression task, which has no {methods!r}; "
             f"{metric} needs it. Score a regression task with a scorer of "
