@@ -889,9 +889,9 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
             raise DeployInputError(
                 f"{what} {str(path)!r} is not a readable Parquet file: {exc}"
             ) from None
-        batches = (read_missing_marks(_index_columns(b.to_pandas(), unique),
-                                      skip=verbatim, text=text)[0]
-                   for b in parquet.iter_batches(batch_size=batch_size))
+        batches = (read_missing_marks(_index_columns(frame, unique), skip=verbatim,
+                                      text=text)[0]
+                   for frame in _parquet_frames(parquet, batch_size))
         return parquet.metadata.num_rows, batches
     options = csv_format(path, encoding=encoding)
     if unique:
@@ -899,6 +899,27 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
                            DeployInputError)
     return _csv_batches(path, str(path), batch_size, options, text, verbatim,
                         literal=literal, what=what)
+
+
+def _parquet_frames(parquet, batch_size):
+    """The rows of ``parquet`` (a ``pyarrow.parquet.ParquetFile``) as DataFrames of at
+    most ``batch_size`` rows. pandas writes a RangeIndex (ids that run on by a step) as
+    the file's metadata alone, which pyarrow gives only to a batch holding every row;
+    each batch gets its part of that range, so that a named one reaches
+    :func:`_index_columns` as a column in every batch, not the first alone."""
+    index = (parquet.schema_arrow.pandas_metadata or {}).get("index_columns", [])
+    whole = (index[0] if len(index) == 1 and isinstance(index[0], dict)
+             and index[0].get("kind") == "range" else None)
+    done = 0
+    for batch in parquet.iter_batches(batch_size=batch_size):
+        frame = batch.to_pandas()
+        if whole is not None:
+            step = whole["step"]
+            start = whole["start"] + done * step
+            frame.index = pd.RangeIndex(start, start + len(frame) * step, step,
+                                        name=whole.get("name"))
+        done += len(frame)
+        yield frame
 
 
 def _index_columns(frame, names):

@@ -3445,6 +3445,28 @@ def test_fit_reads_a_parquet_files_range_index_as_no_column_as_predict_does(tmp_
         assert len(pd.read_csv(tmp_path / "p.csv")) == 24
 
 
+def test_predict_copies_a_parquet_files_range_index_as_id_column_in_every_batch(
+        tmp_path, capsys):
+    # A RangeIndex named "id" is in the file's metadata alone, which pyarrow gave only to
+    # a batch holding every row: --id-column id worked where the file fit in one batch,
+    # and beyond it the second batch had no column 'id'
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame({"x": [0.1, 0.5, 0.9, 1.3, 0.2, 0.8] * 4,
+                          "kind": list("pqpqqp") * 4},
+                         index=pd.RangeIndex(100, 148, 2, name="id"))
+    data, model, out = tmp_path / "d.parquet", tmp_path / "model.mtl", tmp_path / "p.csv"
+    frame.to_parquet(data)
+    assert cli.main(["fit", "--data", str(data), "--targets", "kind", "--model",
+                     "independent", "--out", str(model), "--quiet"]) == 0
+    for batch_size in ("100", "5"):
+        assert cli.main(["predict", str(model), str(data), "--id-column", "id", "--out",
+                         str(out), "--batch-size", batch_size, "--quiet"]) == 0, \
+            capsys.readouterr().err
+        written = pd.read_csv(out)
+        assert list(written.columns) == ["id", "kind"]
+        assert written["id"].tolist() == list(range(100, 148, 2))
+
+
 def test_export_and_compare_refuse_out_dash_naming_it(dated_csv, tmp_path, capsys,
                                                       monkeypatch):
     # export --onnx - wrote a file named '-', compare --out - a folder named '-', as fit
