@@ -313,8 +313,12 @@ def weights_checksum(estimator):
 
     Parameters
     ----------
-    estimator : MultiTaskClassifier
-        A fitted estimator, or a Pipeline ending in one (its last step's weights).
+    estimator : MultiTaskClassifier or an estimator around one
+        A fitted estimator, or what holds one, nested in any order: a Pipeline ending in
+        one (its last step's weights), a fitted ``GridSearchCV`` or
+        ``RandomizedSearchCV`` refitted on it (its ``best_estimator_``), a fitted
+        :class:`~sklearn_mtl.TaskThresholdTuner` of it (its ``estimator_``), a
+        ``FrozenEstimator`` of it.
 
     Returns
     -------
@@ -324,10 +328,11 @@ def weights_checksum(estimator):
     Raises
     ------
     NotFittedError
-        When ``estimator`` is a :class:`~sklearn_mtl.MultiTaskClassifier` (or a Pipeline
-        ending in one) not fitted yet.
+        When ``estimator`` is a :class:`~sklearn_mtl.MultiTaskClassifier` not fitted yet,
+        or a search or tuner around one not fitted yet.
     TypeError
-        When ``estimator`` holds no trained network (``net_``), e.g. a baseline.
+        When ``estimator`` holds no trained network (``net_``), e.g. a baseline, or a
+        search fitted with ``refit=False`` (which keeps no ``best_estimator_``).
     """
     module = _fitted_module(estimator)
     digest = hashlib.sha256()
@@ -343,19 +348,62 @@ def _fitted_module(estimator):
 
     from ._multitask import MultiTaskClassifier
 
-    final = _final_step(estimator)  # a Pipeline's network is its last step's
+    final, route = _network_holder(estimator)
     if isinstance(final, MultiTaskClassifier):
         check_is_fitted(final, "net_")
     module = getattr(getattr(final, "net_", None), "module_", None)
     if module is None or not hasattr(module, "state_dict"):
-        raise TypeError(
-            "estimator must be a fitted MultiTaskClassifier (an estimator whose trained "
-            "network is net_.module_), or a Pipeline ending in one; got "
-            f"{type(estimator).__name__}"
-            + (f" ending in {type(final).__name__}" if final is not estimator else "")
-            + ", which has none."
-        )
+        raise TypeError(f"estimator must be {_HOLDERS}; got {route}, which has none.")
     return module
+
+
+_HOLDERS = (
+    "a fitted MultiTaskClassifier (an estimator whose trained network is net_.module_), "
+    "or a Pipeline ending in one, a fitted GridSearchCV or RandomizedSearchCV (refit) or "
+    "TaskThresholdTuner of one, or a FrozenEstimator of one"
+)
+
+
+def _network_holder(estimator):
+    """The estimator that holds the trained network, found as a user reaches it: a
+    Pipeline's last step, a fitted search's ``best_estimator_``, a fitted
+    :class:`~sklearn_mtl.TaskThresholdTuner`'s ``estimator_``, a FrozenEstimator's
+    ``estimator``, nested in any order; with the route there in words ("Pipeline ending
+    in X", "GridSearchCV whose best_estimator_ is X"). NotFittedError for a search or
+    tuner not fitted, TypeError for a search fitted with ``refit=False``."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection._search import BaseSearchCV
+    from sklearn.pipeline import Pipeline
+
+    from ._thresholds import TaskThresholdTuner
+
+    route = type(estimator).__name__
+    while True:
+        if isinstance(estimator, Pipeline) and estimator.steps:
+            estimator, link = estimator.steps[-1][1], "ending in"
+        elif isinstance(estimator, FrozenEstimator):
+            estimator, link = estimator.estimator, "whose estimator is"
+        elif isinstance(estimator, (BaseSearchCV, TaskThresholdTuner)):
+            attr = "best_estimator_" if isinstance(estimator, BaseSearchCV) else "estimator_"
+            inner = getattr(estimator, attr, None)
+            if inner is None and not hasattr(estimator, "cv_results_"):
+                raise NotFittedError(
+                    f"This {type(estimator).__name__} instance is not fitted yet"
+                    + (f" (the {route} given)" if route != type(estimator).__name__ else "")
+                    + f". Call 'fit' with appropriate arguments before using this estimator: "
+                    f"the trained network is its {attr}."
+                )
+            if inner is None:  # a search fitted with refit=False keeps no fitted estimator
+                raise TypeError(
+                    f"estimator must be {_HOLDERS}; got {route}, fitted with "
+                    f"refit={estimator.refit!r}, which keeps no best_estimator_. Fit the "
+                    "search with refit=True, or fit the network with its best_params_."
+                )
+            estimator, link = inner, f"whose {attr} is"
+        else:
+            return estimator, route
+        route += f" {link} {type(estimator).__name__}"
 
 
 def check_replicas(estimator):
@@ -367,8 +415,9 @@ def check_replicas(estimator):
 
     Parameters
     ----------
-    estimator : MultiTaskClassifier
-        A fitted estimator, or a Pipeline ending in one.
+    estimator : MultiTaskClassifier or an estimator around one
+        As :func:`weights_checksum`: a fitted estimator, or a Pipeline, search
+        (``best_estimator_``) or :class:`~sklearn_mtl.TaskThresholdTuner` around one.
 
     Returns
     -------
@@ -410,7 +459,8 @@ def predict_partitions(estimator, data, method="predict", task=None, meta=None):
     Dask's placeholder rows: for ``"predict"`` with an estimator of the package, from its
     fitted tasks and classes, without computing anything; otherwise by calling
     ``method`` on the first rows of the first partition that has any, which is computed
-    now (the next one where it is empty, and so on). Where no partition has a row,
+    now (the next one where it is empty, and so on; of a Dask array whose chunk sizes
+    are known, only those rows). Where no partition has a row,
     ``"predict_proba"`` takes its columns from the task's classes, and anything else
     needs ``meta``.
 
@@ -698,15 +748,28 @@ def _empty_proba(estimator, task):
 
 def _first_rows(data, frame, n_rows):
     """The first ``n_rows`` rows of the first partition of ``data`` that has any (each
-    partition computed in turn until one has), or None where every one is empty."""
+    partition computed in turn until one has), or None where every one is empty. Of an
+    array whose block sizes are known, only those rows are computed (``data[:n_rows]``:
+    dask reads no more of its source where it can); of blocks of unknown sizes (after a
+    filter), each block is computed and only its first rows come back."""
+    if not frame and not any(np.isnan(size) for size in data.chunks[0]):
+        return np.asarray(data[:n_rows].compute()) if data.shape[0] else None
     for i in range(data.npartitions):
         if frame:
             rows = data.partitions[i].head(n_rows, npartitions=1, compute=False).compute()
+        elif data.chunks[0][i] == 0:
+            continue  # known to be empty: nothing to compute
         else:
-            rows = np.asarray(data.blocks[i].compute())[:n_rows]
+            rows = np.asarray(data.blocks[i].map_blocks(_head, n_rows, dtype=data.dtype,
+                                                        meta=data._meta).compute())
         if len(rows):
             return rows
     return None
+
+
+def _head(block, n_rows):
+    """The first ``n_rows`` rows of a block (on the worker: only they travel back)."""
+    return block[:n_rows]
 
 
 class _SkipEmpty:

@@ -637,6 +637,85 @@ def test_weights_checksum_of_a_pipeline_ending_in_the_network(data):
         weights_checksum(baseline.fit(X, Y))
 
 
+def test_weights_checksum_finds_the_network_in_a_search_or_a_tuner(data):
+    # a fitted GridSearchCV or TaskThresholdTuner around the network was refused
+    # ("got GridSearchCV, which has none")
+    from sklearn.frozen import FrozenEstimator
+
+    from sklearn_mtl import TaskThresholdTuner
+    from sklearn_mtl.distributed import check_replicas, weights_checksum
+
+    X, Y = data
+    search = GridSearchCV(make_pipeline(StandardScaler(), _net()),
+                          {"multitaskclassifier__lr": [1e-2]}, cv=KFold(2)).fit(X, Y)
+    own = weights_checksum(search.best_estimator_[-1])
+    assert weights_checksum(search) == own
+    assert check_replicas(search) == [own]
+    # nested: a search of a tuner of a frozen network (fitting them trains nothing)
+    fitted = _net().fit(X, Y)
+    tuner = TaskThresholdTuner(FrozenEstimator(fitted))
+    nested = GridSearchCV(tuner, {"metric": ["f1"]}, cv=KFold(2)).fit(X, Y)
+    assert weights_checksum(nested) == weights_checksum(clone(tuner).fit(X, Y)) \
+        == weights_checksum(fitted)
+    # none found: what was given, and what is taken
+    with pytest.raises(TypeError, match=r"estimator must be a fitted MultiTaskClassifier .*"
+                       r"GridSearchCV or RandomizedSearchCV \(refit\) or TaskThresholdTuner of "
+                       r"one.*; got GridSearchCV, fitted with refit=False, which keeps no "
+                       r"best_estimator_\. Fit the search with refit=True"):
+        weights_checksum(GridSearchCV(tuner, {"metric": ["f1"]}, cv=KFold(2),
+                                      refit=False).fit(X, Y))
+    baseline = GridSearchCV(IndependentTaskClassifier(LogisticRegression()),
+                            {"estimator__C": [1.0]}, cv=KFold(2)).fit(X, Y)
+    with pytest.raises(TypeError, match=r"got GridSearchCV whose best_estimator_ is "
+                                        r"IndependentTaskClassifier, which has none\."):
+        check_replicas(baseline)
+    for unfitted, name in ((GridSearchCV(_net(), {"lr": [1e-2]}), "GridSearchCV"),
+                           (TaskThresholdTuner(_net()), "TaskThresholdTuner"),
+                           (make_pipeline(GridSearchCV(_net(), {"lr": [1e-2]})),
+                            r"GridSearchCV instance is not fitted yet \(the Pipeline ending "
+                            r"in GridSearchCV given\)")):
+        with pytest.raises(NotFittedError, match=rf"This {name}"):
+            weights_checksum(unfitted)
+
+
+class _Recorded:
+    """An array-like whose reads dask records (the rows of each read)."""
+
+    def __init__(self, values):
+        self.values = values
+        self.shape, self.dtype, self.ndim = values.shape, values.dtype, values.ndim
+        self.rows_read = []
+
+    def __getitem__(self, key):
+        rows = key[0] if isinstance(key, tuple) else key
+        self.rows_read.append(len(range(*rows.indices(len(self.values)))))
+        return self.values[key]
+
+
+def test_predict_partitions_reads_only_the_first_rows_of_a_dask_array():
+    # the form of the output was worked out by computing the whole first block
+    import dask
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(2000, 2))
+    X[:1000, 0] = -np.abs(X[:1000, 0])  # the filter below leaves the first block empty
+    model = LogisticRegression().fit(X[980:1020], X[980:1020, 0] > 0)  # predicts real rows
+    source = _Recorded(X)
+    darr = da.from_array(source, chunks=(1000, 2), asarray=True)
+    source.rows_read.clear()
+    with dask.config.set(scheduler="sync"):  # reads in this process, not a worker's
+        lazy = predict_partitions(model, darr)
+        assert source.rows_read and max(source.rows_read) <= 2
+        assert lazy.dtype == bool and lazy.shape == (2000,)
+        # blocks of unknown sizes (a filter): the first block is empty, the next one's
+        # rows give the form
+        later = darr[darr[:, 0] > 1.5]
+        np.testing.assert_array_equal(predict_partitions(model, later).compute(),
+                                      model.predict(X[X[:, 0] > 1.5]))
+        with pytest.raises(ValueError, match="data has no row"):
+            predict_partitions(model, darr[darr[:, 0] > 100])
+
+
 def test_predict_partitions_array_keeps_sparse_predictions():
     # a model fitted on a sparse Y predicts a sparse matrix: a block keeps it (np.asarray
     # made it a 0-d object array, which failed the array's indexing)
