@@ -197,6 +197,8 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
             ``{group: (parent_group, label or labels)}``: the group applies only when one
             of those labels of the parent group is active. Groups are named here as in
             ``groups`` (``{2: (1, "x")}`` or ``{"2": ("1", "x")}``), one gate per group.
+            A tuple that is a label of the parent group is that label (``("pos", (0, 1))``
+            with ``groups={"pos": [(0, 1), (1, 0)], ...}``); other tuples list labels.
         **kwargs
             Other parameters of the encoder.
 
@@ -225,7 +227,8 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
                 f"gates name unknown group(s) {unknown}; the groups are {list(groups)}."
             )
         tasks = [
-            Task(name, classes=labels, gate=gates.get(name)) for name, labels in groups.items()
+            Task(name, classes=labels, gate=_group_gate(gates.get(name), groups))
+            for name, labels in groups.items()
         ]
         return cls(tasks=tasks, groups=groups, **kwargs)
 
@@ -292,6 +295,8 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
         for task in reader.tasks:
             if task.gate is not None:
                 opening.setdefault(task.gate[0], set()).update(task.gate[1])
+        # a group's column holds one label per row (a tuple label is one label, not a set)
+        one_label = self.groups is not None
         if self.gated_labels == "mask":
             # A label where the gate is off is masked: like a missing one, it is no class
             # of its task. Parents first, so that a child's gate reads them.
@@ -301,7 +306,8 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
                 # (declared classes too: a placeholder such as a tuple where the gate is
                 # off does not make a column of label sets)
                 lambda task, raw, applies: _complete_task(
-                    task, raw, gate_values=opening.get(task.name, ()), applies=applies()
+                    task, raw, gate_values=opening.get(task.name, ()), applies=applies(),
+                    one_label=one_label,
                 ),
             )
         else:
@@ -311,7 +317,8 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
                 reader.tasks,
                 columns,
                 lambda task, raw, applies: _complete_task(
-                    task, raw, gate_values=opening.get(task.name, ()), gated=applies
+                    task, raw, gate_values=opening.get(task.name, ()), gated=applies,
+                    one_label=one_label,
                 ),
             )
         reader.containers = {
@@ -487,6 +494,18 @@ def _named_gates(gates):
     return named
 
 
+def _group_gate(gate, groups):
+    """A gate of :meth:`~StructuredLabelEncoder.from_groups` as :class:`Task` reads it: a
+    tuple that is a label of the parent group is that one label (``Task`` reads a tuple as
+    several values: ``("pos", (0, 1))`` would gate on the labels 0 and 1)."""
+    if isinstance(gate, (tuple, list)) and len(gate) == 2:
+        parent, values = gate
+        labels = groups.get(str(parent), ())
+        if isinstance(values, tuple) and _hashable(values) and values in labels:
+            return (parent, [values])
+    return gate
+
+
 def _group_labels(name, labels):
     """A group's labels as a list, in their order (a set sorted, as :class:`Task` sorts
     classes)."""
@@ -502,7 +521,10 @@ def _group_labels(name, labels):
 
 def _as_array(values):
     """Classes as a 1-D numpy array without numpy's string truncation surprises, and
-    integers kept exact (numpy makes floats of ints past int64's range: uint64 labels)."""
+    integers kept exact (numpy makes floats of ints past int64's range: uint64 labels).
+    A tuple label stays one label (numpy read tuples as rows, of a 2-D array or of none)."""
+    if any(isinstance(v, tuple) for v in values):
+        return _object_array(values)
     arr = np.asarray(values)
     rounded = arr.dtype.kind == "f" and all(isinstance(v, numbers.Integral) for v in values)
     if rounded:
@@ -513,6 +535,14 @@ def _as_array(values):
     if rounded or arr.dtype.kind in "USO" or arr.ndim != 1:  # strings stay Python objects
         arr = np.empty(len(values), dtype=object)
         arr[:] = list(values)
+    return arr
+
+
+def _object_array(values):
+    """``values`` as a 1-D object array, one element per value: a tuple label stays one
+    label (``np.asarray([(0, 1), (1, 0)], dtype=object)`` is a 2-D array of its items)."""
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = list(values)
     return arr
 
 
@@ -534,6 +564,23 @@ def _gap_in_set(task, gap, row):
         f"Multilabel task {task.name!r} has a missing value ({gap!r}) in the label set of "
         f"row {row}; a label set holds labels only: give [] for a row with none of them, "
         "or None for a row not annotated."
+    )
+
+
+def _is_gap(value):
+    """Whether one value is a missing marker: None, NaN, ``pd.NA`` or ``NaT`` (a tuple
+    or another container is no gap, whatever it holds)."""
+    return pd.api.types.is_scalar(value) and bool(pd.isna(value))
+
+
+def _gap_in_group_set(gap, row):
+    """The error for a missing value among a row's labels, with groups: no label of any
+    group (it read as "a label in no group")."""
+    return ValueError(
+        f"Row {row} has a missing value ({gap!r}) in its label set; with groups, a label "
+        "set holds labels only. Leave the missing value out: a group none of whose labels "
+        "is in the set has no label, which missing_groups='mask' masks (the default, "
+        "'raise', refuses it). For a row with no label at all, give an empty set (or None)."
     )
 
 
@@ -682,7 +729,9 @@ def _hashable(value):
     return True
 
 
-def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None, gated=None):
+def _complete_task(
+    task, raw, *, gate_values=(), placeholders=None, applies=None, gated=None, one_label=False
+):
     """Fill a task's kind and classes from its raw column.
 
     ``gate_values``, the values of this task that open its children's gates, are among the
@@ -695,6 +744,8 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None
     neither the kind nor the classes (as a missing one). ``gated`` (a callable that gives
     such an array, or None) is read only to word the error on a task without labels, with
     ``gated_labels="raise"``: how many of its values are not applicable (gate off).
+    ``one_label`` says that ``raw`` holds one label per row (a group's column, read from
+    the groups' labels): a tuple there is a label, never a label set.
     """
     if task.kind == "regression":
         return task
@@ -702,7 +753,7 @@ def _complete_task(task, raw, *, gate_values=(), placeholders=None, applies=None
         applies = None
     column = raw if applies is None else _rows(raw, applies)
     where_on = "" if applies is None else " where its gate is on"
-    containers = _holds_containers(column)
+    containers = not one_label and _holds_containers(column)
     if containers and task.kind in ("binary", "multiclass"):
         found = next(
             (
@@ -923,7 +974,10 @@ def _class_codes(task, raw, rows=None):
             ) from None
         used = np.ones(len(uniques), dtype=bool)
     # get_indexer on object indexes compares by value: 2.0 finds class 2, np.str_ finds str.
-    lookup = pd.Index(task.classes, dtype=object).get_indexer(pd.Index(uniques, dtype=object))
+    # (tupleize_cols=False: tuple labels, as a group may have, make no MultiIndex)
+    lookup = pd.Index(task.classes, dtype=object, tupleize_cols=False).get_indexer(
+        pd.Index(uniques, dtype=object, tupleize_cols=False)
+    )
     unknown = (lookup < 0) & used
     if unknown.any():
         bad = np.zeros(len(uniques) + 1, dtype=bool)
@@ -1759,6 +1813,11 @@ class _GroupsReader:
             raise ValueError(f"The tasks {names} must be the groups {list(groups)}.")
         self.tasks = []
         for task in declared:
+            if task.kind not in (None, *CLASSIFICATION_KINDS):
+                raise ValueError(
+                    f"Task {task.name!r} is declared {task.kind}, but a group is a binary or "
+                    "multiclass task (one of its labels per row); leave out its kind."
+                )
             if task.classes is not None and list(task.classes) != groups[task.name]:
                 raise ValueError(
                     f"Task {task.name!r} declares classes {task.classes!r}, but its group has "
@@ -1833,7 +1892,7 @@ class _GroupsReader:
             values = np.empty(n, dtype=object)
             values[:] = None
             idx = np.flatnonzero(count == 1)
-            values[idx] = np.asarray(members, dtype=object)[hot[idx].argmax(axis=1)]
+            values[idx] = _object_array(members)[hot[idx].argmax(axis=1)]
             columns[name] = values
         return columns
 
@@ -1864,6 +1923,8 @@ class _GroupsReader:
                     except TypeError:
                         raise _unhashable_in_set("Y", label, row) from None
                     if col is None:
+                        if _is_gap(label):  # no label (a group never has a gap as one)
+                            raise _gap_in_group_set(label, row)
                         raise self._in_no_group(row, label)
                     hot[row, col] = 1
             columns = self._groups_to_columns(lambda v: hot[:, where[v]], n)

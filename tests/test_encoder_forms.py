@@ -172,6 +172,71 @@ def test_groups_missing_label_set_row_has_no_label(missing, container):
     ]
 
 
+@pytest.mark.parametrize("missing", [pd.NA, None, np.nan, pd.NaT], ids=repr)
+@pytest.mark.parametrize("container", [set, list])
+def test_groups_missing_value_in_a_label_set_is_named_as_one(missing, container):
+    # it was "Row 1 has label <NA>, which is in no group ... Add it to a group"
+    groups = {"A": ["no", "yes"], "B": ["r", "g"]}
+    Y = [container(["no", "r"]), container(["yes", missing])]
+    gap = rf"^Row 1 has a missing value \({missing!r}\) in its label set; with groups, a label set"
+    for missing_groups in ("raise", "mask"):
+        enc = StructuredLabelEncoder.from_groups(groups, missing_groups=missing_groups)
+        with pytest.raises(ValueError, match=gap):
+            enc.fit(Y)
+    # as the error says: left out, the group is missing (masked with missing_groups="mask")
+    enc = StructuredLabelEncoder.from_groups(groups, missing_groups="mask")
+    fixed = [container(["no", "r"]), container(["yes"]), container([])]
+    assert enc.fit_transform(fixed).codes.tolist() == [[0, 0], [1, MISSING], [MISSING, MISSING]]
+    with pytest.raises(ValueError, match=gap):
+        enc.transform(Y)
+
+
+TUPLE_GROUPS = {"pos": [(0, 1), (1, 0), (1, 1)], "size": ["s", "l"]}
+
+
+@pytest.mark.parametrize("container", [set, list, tuple])
+def test_groups_with_tuple_labels_read_label_sets_and_round_trip(container):
+    # a group of tuples, as MultiLabelBinarizer takes any hashable label: numpy made a 2-D
+    # array of them ("shape mismatch: value array of shape (3,2) could not be broadcast")
+    Y = [container([(0, 1), "s"]), container([(1, 1), "l"]), container([(1, 0), "s"])]
+    enc = StructuredLabelEncoder(groups=TUPLE_GROUPS)
+    encoded = enc.fit_transform(Y)
+    assert encoded.codes.tolist() == [[0, 0], [2, 1], [1, 0]]
+    assert [c.tolist() for c in enc.classes_] == [[(0, 1), (1, 0), (1, 1)], ["s", "l"]]
+    assert enc.classes_[0].shape == (3,)
+    back = enc.inverse_transform(encoded)  # in Y's containers, labels in groups' order
+    assert back == Y and {type(row) for row in back} == {container}
+    with pytest.raises(ValueError, match=r"^Row 0 has label \(0, 0\), which is in no group"):
+        enc.transform([container([(0, 0), "s"])])
+    with pytest.raises(ValueError, match=r"^Row 0 has 2 active labels \[\(0, 1\), \(1, 0\)\] in "):
+        enc.transform([container([(0, 1), (1, 0), "s"])])
+
+
+def test_groups_with_tuple_labels_read_a_multi_hot_frame_and_gates():
+    # labels of unequal lengths (numpy refused them as an "inhomogeneous shape")
+    groups = {"pos": [(0,), (1, 0)], "size": ["s", "l"]}
+    frame = pd.DataFrame(
+        [[1, 0, 1, 0], [0, 1, 0, 0]], columns=pd.Index([(0,), (1, 0), "s", "l"], dtype=object)
+    )
+    # a tuple that is a label of the parent group is that label, not the labels 1 and 0
+    enc = StructuredLabelEncoder.from_groups(groups, gates={"size": ("pos", (0,))})
+    assert enc.tasks[1].gate == ("pos", frozenset({(0,)}))
+    encoded = enc.fit_transform(frame)
+    assert encoded.codes.tolist() == [[0, 0], [1, -2]]
+    pd.testing.assert_frame_equal(enc.inverse_transform(encoded), frame)
+    # a 0/1 matrix addresses its labels by column index: no tuple is one
+    with pytest.raises(ValueError, match=r"label\(s\) \[\(0,\), \(1, 0\), 's', 'l'\] are not in"):
+        StructuredLabelEncoder(groups=groups).fit(frame.to_numpy())
+
+
+def test_groups_refuse_a_task_declared_multilabel():
+    tasks = [Task("A", kind="multilabel"), Task("B")]
+    with pytest.raises(ValueError, match=r"^Task 'A' is declared multilabel, but a group is a "):
+        StructuredLabelEncoder(tasks, groups={"A": ["x", "y"], "B": ["u", "v"]}).fit(
+            [{"x", "u"}, {"y", "v"}]
+        )
+
+
 # ------------------------------------------------------------------------ multilabel
 @pytest.mark.parametrize("row", [0, 2])
 def test_multilabel_column_with_a_bare_label_names_task_and_row(row):
