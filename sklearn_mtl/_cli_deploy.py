@@ -1157,7 +1157,18 @@ def check_spelled_apart(final, out, model_name):
     where :func:`spell_not_applicable` writes a multilabel task that is not applicable
     as :data:`MULTILABEL_NOT_APPLICABLE`, for a model whose multilabel task has a label
     spelled so (fitted through the Python API): a prediction of that label alone would
-    be the same cell. A Parquet file writes a null there, apart."""
+    be the same cell. A Parquet file writes a null there, apart. A label holding ``|``,
+    which separates a row's labels in every output, is refused whatever ``out`` is."""
+    for task in final.schema_:
+        joined = [label for label in task.classes or () if "|" in str(label)]
+        if task.kind == "multilabel" and joined:
+            raise DeployInputError(
+                f"Task {task.name!r} of MODEL {str(model_name)!r} is a multilabel task with "
+                f"the label {str(joined[0])!r}: predict writes a row's labels separated by "
+                "'|', so a prediction of it would read as several labels. Refit the model "
+                "with the label renamed, or predict through the Python API "
+                "(sklearn_mtl.load(MODEL).predict(X) gives label sets)."
+            )
     if str(out) != STDIO and Path(out).suffix.lower() in _PARQUET:
         return
     for task in final.schema_:

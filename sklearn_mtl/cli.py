@@ -1022,6 +1022,16 @@ def _label_sets(column, missing=None):
                 "writes a task that is not applicable, so a label "
                 f"{MISSING_MARK!r} would read back as one. Give the label another name."
             )
+        # only a list cell (Parquet) can hold a label with "|" in it: a text cell's "|"
+        # separates its labels, as predict writes them, so it would read back as two
+        joined = sorted(label for label in found or () if "|" in label)
+        if joined:
+            raise CLIError(
+                f"--multilabel-targets column {str(column.name)!r} has the label "
+                f"{joined[0]!r} in data row {row + 1}; predict writes a row's labels "
+                "separated by '|', so it would read back as several labels. Give the "
+                "label another name."
+            )
     return pd.Series(sets, index=column.index, name=column.name, dtype=object)
 
 

@@ -2085,6 +2085,26 @@ def test_a_question_mark_among_multilabel_labels_is_refused(tags_csv, tmp_path, 
     assert not (tmp_path / "m.mtl").exists()
 
 
+def test_a_multilabel_label_holding_the_separator_is_refused(tmp_path, capsys):
+    # predict writes a row's labels joined by '|': a label 'a|b' (a Parquet list cell
+    # read by fit, or a model fitted through the Python API) came back as two labels
+    with pytest.raises(cli.CLIError, match=r"--multilabel-targets column 'tags' has the "
+                       r"label 'a\|b' in data row 2; predict writes a row's labels "
+                       r"separated by '\|'"):
+        cli._label_sets(pd.Series([["c"], np.array(["a|b", "c"], dtype=object)],
+                                  name="tags"))
+    X, model = _gated_tags_model(tmp_path, lambda y: {"a|b"} if y > 0 else {"c"})
+    for out in ("pred.csv", "pred.parquet"):
+        assert cli.main(["predict", str(tmp_path / "m.mtl"), str(tmp_path / "x.csv"),
+                         "--out", str(tmp_path / out), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert ("Task 'tags' of MODEL" in err and "with the label 'a|b': predict writes "
+                "a row's labels separated by '|'" in err)
+        assert not (tmp_path / out).exists()
+    # the Python API gives the label whole
+    assert {"a|b"} in [set(p) for p in model.predict(X)["tags"].dropna()]
+
+
 def test_predict_refuses_a_question_mark_label_in_a_text_file(tmp_path, capsys):
     # a model fitted through the Python API with the label '?': its prediction {'?'}
     # and a task not applicable would both be the cell '?' of a CSV file or a workbook
