@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import fnmatch
@@ -317,7 +318,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         As with skorch's ``NeuralNet``, a
         callback's parameter can be set (and grid-searched) as
         ``callbacks__<name>__<param>``, the name being a pair's or, for an unnamed
-        callback, its class name: ``set_params(callbacks__es__patience=10)``. A
+        callback, its class name (``<class>_1``, ``<class>_2``, ... for unnamed
+        callbacks of one class, as skorch names them in ``net_.callbacks_``):
+        ``set_params(callbacks__es__patience=10)``. A
         callback may be given as its class, which ``fit`` builds with its defaults; as
         skorch's uninitialised callbacks, it lists no parameters in ``get_params``, and
         setting one builds it first (the list then holds that instance). The printed
@@ -756,7 +759,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         """
         params = super().get_params(deep=deep)
         if deep:
-            for name, callback in _named_callbacks(self.callbacks):
+            for name, callback in _uniquely_named_callbacks(self.callbacks):
                 # a class, built only at fit, has no parameters yet (skorch lists an
                 # uninitialised callback's none either)
                 if hasattr(callback, "get_params") and not isinstance(callback, type):
@@ -2991,6 +2994,25 @@ def _named_callbacks(callbacks):
             for cb in callbacks]
 
 
+def _uniquely_named_callbacks(callbacks):
+    """:func:`_named_callbacks`, where unnamed callbacks that share a class name are
+    ``<name>_1``, ``<name>_2``, ... in their order, as skorch names them once the net is
+    initialized (``_uniquely_named_callbacks``): the names of their parameters,
+    ``callbacks__<name>__<param>``, which ``get_params`` lists and ``set_params`` sets
+    (the last one's alone were listed, and setting them was refused as ambiguous)."""
+    named = _named_callbacks(callbacks)
+    unnamed = [not (isinstance(cb, tuple) and len(cb) == 2) for cb in callbacks or []]
+    counts = collections.Counter(name for (name, _), plain in zip(named, unnamed) if plain)
+    seen = collections.Counter()
+    out = []
+    for (name, callback), plain in zip(named, unnamed):
+        if plain and counts[name] > 1:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        out.append((name, callback))
+    return out
+
+
 #: The recipe's own callbacks by the names ``_recipe_callbacks`` gives them.
 _RECIPE_CALLBACKS = {"early_stopping": EarlyStopping, "member_holdout": MemberHoldout,
                      "lr_schedule": WarmupCosineSchedule}
@@ -3066,13 +3088,13 @@ def _set_callback_params(callbacks, by_callback):
     given as its class is built first, with its defaults, as ``fit`` builds it (and
     skorch's ``set_params`` does). ``print_log``, where no callback has that name, is
     the net's default log (:class:`~sklearn_mtl.neural._net.TaskPrintLog`), added."""
-    named = _named_callbacks(callbacks)
+    named = _uniquely_named_callbacks(callbacks)
     out = list(callbacks or [])
     if "print_log" in by_callback and "print_log" not in [name for name, _ in named]:
         # the net's default log, as skorch's callbacks__print_log__<param> reaches it:
         # a copy of it joins the list, named so that it replaces the default
         out.append(("print_log", TaskPrintLog()))
-        named = _named_callbacks(out)
+        named = _uniquely_named_callbacks(out)
     names = [name for name, _ in named]
     for target, values in by_callback.items():
         if names.count(target) != 1:

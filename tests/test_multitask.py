@@ -661,9 +661,26 @@ def test_callback_parameters_set_and_searched_as_in_skorch():
         clf.set_params(callbacks__stop__patience=3)
     with pytest.raises(ValueError, match="callbacks__<name>__<param>"):
         clf.set_params(callbacks__es=3)
-    twice = small(callbacks=[GradientNormClipping(1.0), GradientNormClipping(2.0)])
-    with pytest.raises(ValueError, match="two callbacks have the name"):
+    # unnamed callbacks of one class are <class>_1, <class>_2, as skorch names them in
+    # net_.callbacks_ (get_params listed the last one's alone under the class name)
+    twice = small(tasks=tasks, max_epochs=1,
+                  callbacks=[GradientNormClipping(1.0), GradientNormClipping(2.0)])
+    listed = {k: v for k, v in twice.get_params().items() if k.endswith("clip_value")}
+    assert listed == {"callbacks__GradientNormClipping_1__gradient_clip_value": 1.0,
+                      "callbacks__GradientNormClipping_2__gradient_clip_value": 2.0}
+    twice.set_params(callbacks__GradientNormClipping_2__gradient_clip_value=3.0)
+    assert [cb.gradient_clip_value for cb in twice.callbacks] == [1.0, 3.0]
+    with pytest.raises(ValueError, match=r"no callback has the name 'GradientNormClipping' "
+                                         r"\(the callbacks' names: 'GradientNormClipping_1', "
+                                         r"'GradientNormClipping_2'\)"):
         twice.set_params(callbacks__GradientNormClipping__gradient_clip_value=3.0)
+    fitted = dict(twice.fit(X, Y).net_.callbacks_)
+    assert [fitted[f"GradientNormClipping_{i}"].gradient_clip_value for i in (1, 2)] == [
+        1.0, 3.0]
+    same_name = small(callbacks=[("clip", GradientNormClipping(1.0)),
+                                 ("clip", GradientNormClipping(2.0))])
+    with pytest.raises(ValueError, match="two callbacks have the name 'clip'"):
+        same_name.set_params(callbacks__clip__gradient_clip_value=3.0)
     search = GridSearchCV(small(tasks=tasks, max_epochs=2, callbacks=[
         ("clip", GradientNormClipping(1.0))]), {"callbacks__clip__gradient_clip_value": [
             0.5, 5.0]}, cv=KFold(2)).fit(X, Y)
