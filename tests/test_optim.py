@@ -194,3 +194,27 @@ def test_batch_losses_read_once_an_epoch_give_the_same_history(monkeypatch):
         assert all(type(v) in (float, list) for epoch in got for v in epoch)
     assert per_epoch.net_.history[:, "train_loss"] == per_batch.net_.history[:, "train_loss"]
     assert per_epoch.history_[:, "valid_acc_task1"] == per_batch.history_[:, "valid_acc_task1"]
+
+
+@pytest.mark.parametrize("optimizer", [torch.optim.Adam, torch.optim.LBFGS])
+def test_train_loss_and_the_task_losses_come_from_one_evaluation(optimizer):
+    """LBFGS calls skorch's closure several times a step; each call recorded the
+    batch's per-task losses, so train_loss_<task> held the last call's next to the first
+    call's train_loss (2.286 against 0.120 in the first epoch here). Now they are of the
+    same evaluation, skorch's first, and relate as with Adam: every row labels both
+    tasks with weight 1, so train_loss, the batches' totals averaged by batch size, is
+    Σ_t task_weights[t] · train_loss_<task>, in each batch and each epoch."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(16, 3)).astype(np.float32)
+    Y = np.column_stack([(X[:, 0] > 0).astype(int), (X[:, 1] > 0).astype(int)])
+    clf = MultiTaskClassifier(**CLASSIC, hidden_layer_sizes=(4,), max_epochs=3, batch_size=8,
+                              lr=0.1, random_state=0, optimizer=optimizer,
+                              task_weights={"task1": 2.0}).fit(X, Y)
+    if optimizer is torch.optim.LBFGS:  # several evaluations a step
+        assert clf.net_.optimizer_.state_dict()["state"][0]["func_evals"] > 6
+    for row in clf.history_:
+        for batch in row["batches"]:
+            a, b = batch["train_task_losses"]
+            assert batch["train_loss"] == pytest.approx(a + 2 * b, rel=1e-6)
+        expected = row["train_loss_task0"] + 2 * row["train_loss_task1"]
+        assert row["train_loss"] == pytest.approx(expected, rel=1e-6)

@@ -774,6 +774,68 @@ def test_dwa_keeps_the_weight_of_a_task_a_partial_fit_batch_does_not_label():
                                    rtol=1e-5)
 
 
+def test_dwa_leaves_a_task_of_weight_0_out_of_its_scale_and_softmax():
+    """A task whose task_weights entry is 0 counted in DWA's K and in its softmax: with
+    losses falling 1 -> 0.5 (a), 1 -> 0.9 (b) and c of weight 0 at 1 -> 0.2, a and b got
+    0.928 and 1.385 (sum 2.31 of K = 3) where DWA over the two tasks that train gives
+    2 e^0.5 / (e^0.5 + e^0.9) = 0.802 and 1.198."""
+    from types import SimpleNamespace
+
+    from skorch.history import History
+
+    from sklearn_mtl.neural import MultiTaskLoss
+    from sklearn_mtl.neural._weighting import TaskWeightRecorder
+
+    def weights_after(epochs, task_weights):
+        names = list("abcd")[: len(task_weights)]
+        module = DWAWeighting(temperature=1.0).build([SimpleNamespace(kind="binary")]
+                                                     * len(names))
+        specs = [{"kind": "binary", "start": 2 * j, "width": 1} for j in range(len(names))]
+        net = SimpleNamespace(criterion_=MultiTaskLoss(specs, task_weights, weighting=module),
+                              history=History(), task_names=names)
+        for losses in epochs:
+            net.history.new_epoch()
+            for name, value in zip(names, losses):
+                if value is not None:
+                    net.history.record(f"train_loss_{name}", value)
+        net.history.new_epoch()  # the epoch that starts now
+        recorder = TaskWeightRecorder()
+        recorder.on_epoch_begin(net)
+        recorder.on_epoch_end(net)
+        return [net.history[-1, f"weight_{name}"] for name in names], module.weights()
+
+    e = np.exp([0.5, 0.9])
+    expected = 2 * e / e.sum()  # DWA over a and b alone
+    recorded, strategy = weights_after([[1.0, 1.0, 1.0], [0.5, 0.9, 0.2]], [1.0, 1.0, 0.0])
+    np.testing.assert_allclose(recorded, [*expected, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(strategy, [*expected, 1.0], rtol=1e-6)  # c's is left as is
+    # the same as with c left out of the model
+    recorded, _ = weights_after([[1.0, 1.0], [0.5, 0.9]], [1.0, 1.0])
+    np.testing.assert_allclose(recorded, expected, rtol=1e-6)
+    # a task of weight 2 trains: the prior scales its weight, not its part in DWA
+    recorded, _ = weights_after([[1.0, 1.0, 1.0], [0.5, 0.9, 0.2]], [1.0, 2.0, 0.0])
+    np.testing.assert_allclose(recorded, [expected[0], 2 * expected[1], 0.0], rtol=1e-6)
+    # with d unrated (no loss last epoch), a and b share what they held: 2 of K = 3
+    recorded, _ = weights_after([[1.0, 1.0, 1.0, 1.0], [0.5, 0.9, 0.2, None]],
+                                [1.0, 1.0, 0.0, 1.0])
+    np.testing.assert_allclose(recorded, [*expected, 0.0, 1.0], rtol=1e-6)
+
+
+def test_dwa_weights_of_the_tasks_that_train_sum_to_their_number():
+    X, Y = two_task_data(n=40)
+    Y["other"] = np.where(X[:, 1] > 0, "u", "v")
+    clf = small(loss_weighting=DWAWeighting(temperature=0.5), hidden_layer_sizes=(4,),
+                task_weights={"noise": 0.0}, max_epochs=4, lr=0.05).fit(X, Y)
+    history = clf.history_
+    for epoch in (2, 3):
+        expected = dwa_weights([history[epoch - 1, f"train_loss_{t}"] for t in ("easy", "other")],
+                               [history[epoch - 2, f"train_loss_{t}"] for t in ("easy", "other")],
+                               0.5)
+        np.testing.assert_allclose([history[epoch, "weight_easy"],
+                                    history[epoch, "weight_other"]], expected, rtol=1e-5)
+        assert history[epoch, "weight_noise"] == 0.0
+
+
 def test_a_strategy_class_for_an_object_is_refused_by_name():
     """The class passed the parameter constraint (it has build), then failed at fit
     with "build() missing 1 required positional argument: 'tasks'"."""

@@ -1180,15 +1180,29 @@ class MultiTaskNet(NeuralNet):
 
         ``on_grad_computed`` (with the generator of learnable parameters skorch passes)
         is sent only when a callback implements it, e.g. ``GradientNormClipping``.
+
+        An optimizer that calls the closure several times a step (``LBFGS``) has the
+        batch's per-task losses recorded from the call whose step the accumulator keeps
+        (skorch's keeps the first), as its ``train_loss`` is: each call recorded its
+        own, and the last call's stood next to the first call's ``train_loss``.
         """
         self._build_deferred_optimizer()
         accumulator = self.get_train_step_accumulator()
         hooks = self.__dict__.get("_batch_hooks")
+        called = []  # not empty once the closure has run
+        kept = []  # [step, records] of the last later call whose step the accumulator kept
 
         def step_fn():
             self._zero_grad_optimizer()
-            step = self.train_step_single(batch, **fit_params)
-            accumulator.store_step(step)
+            if not called:
+                called.append(True)
+                step = self.train_step_single(batch, **fit_params)
+                accumulator.store_step(step)
+            else:  # LBFGS evaluates the loss again
+                step, records = self._step_held_apart(batch, **fit_params)
+                accumulator.store_step(step)
+                if accumulator.get_step() is step:
+                    kept[:] = [step, records]
             if hooks is None or hooks["on_grad_computed"]:
                 self.notify(
                     "on_grad_computed",
@@ -1198,7 +1212,22 @@ class MultiTaskNet(NeuralNet):
             return step["loss"]
 
         self._step_optimizer(step_fn)
-        return accumulator.get_step()
+        step = accumulator.get_step()
+        if kept and kept[0] is step:  # a later call's step: its records replace the first's
+            for key, value in kept[1].items():
+                self._record_batch(key, value)
+        return step
+
+    def _step_held_apart(self, batch, **fit_params):
+        """``(step, records)``: :meth:`train_step_single`, whose batch records (the
+        per-task losses and label weights) go to the dict ``records``, not to the
+        history."""
+        records = {}
+        self.__dict__["_record_batch"] = records.__setitem__
+        try:
+            return self.train_step_single(batch, **fit_params), records
+        finally:
+            del self.__dict__["_record_batch"]
 
     #: Methods whose override (e.g. by a subclass) turns the lean training step off.
     _STEP_METHODS = ("train_step", "train_step_single", "infer", "get_loss",

@@ -40,7 +40,9 @@ class TaskWeightingModule(nn.Module):
     of ``k`` members, whose trunk parameters stack the members' along their first
     axis, each held by a layer of ``k`` members, with ``n_members = k``).
     :meth:`on_epoch_begin` lets a strategy update its weights from the history (as
-    dynamic weight average does).
+    dynamic weight average does); a module whose ``takes_prior`` is true is also given
+    the criterion's ``task_weights`` there, as ``prior`` (a task of weight 0 is not
+    trained).
 
     Under ``data_parallel=True`` each process's :meth:`forward` sees its own shard's
     losses, scaled by its share of each task's labels, and DDP averages the processes'
@@ -55,6 +57,9 @@ class TaskWeightingModule(nn.Module):
     """
 
     custom_backward = False
+    #: whether :meth:`on_epoch_begin` is also given ``prior=``, the criterion's
+    #: ``task_weights`` (a tensor of shape (n_tasks,))
+    takes_prior = False
 
     def __init__(self, n_tasks):
         super().__init__()
@@ -98,7 +103,10 @@ class _UncertaintyModule(TaskWeightingModule):
 
 
 class _DWAModule(TaskWeightingModule):
-    """Liu et al.: w_t = T softmax(r / τ), r_t = L_t(e-1) / L_t(e-2), fixed per epoch."""
+    """Liu et al.: w_t = K softmax(r / τ), r_t = L_t(e-1) / L_t(e-2), fixed per epoch,
+    over the K tasks that train (a task of ``task_weights`` 0 takes no part)."""
+
+    takes_prior = True
 
     def __init__(self, n_tasks, temperature=2.0):
         super().__init__(n_tasks)
@@ -111,21 +119,26 @@ class _DWAModule(TaskWeightingModule):
     def forward(self, losses, labelled=None):
         return (self.current * losses).sum()
 
-    def on_epoch_begin(self, history, task_names):
+    def on_epoch_begin(self, history, task_names, prior=None):
         done = history[:-1]  # the last row is the epoch that starts now
         keys = [f"train_loss_{name}" for name in task_names]
         if len(done) < 2:
             return
+        # a task of task_weights 0 is not trained: counted in K and in the softmax, its
+        # rate shrank the weights of the tasks that train (it keeps its own, which its
+        # prior of 0 cancels)
+        trained = (range(len(keys)) if prior is None
+                   else [j for j, w in enumerate(prior.tolist()) if w > 0])
         # a task without a label in either epoch (a partial_fit batch without one) has
         # no loss there, hence no rate: it keeps its weight, the others share the rest
-        rated = [j for j, k in enumerate(keys) if k in done[-1] and k in done[-2]]
+        rated = [j for j in trained if keys[j] in done[-1] and keys[j] in done[-2]]
         if not rated:
             return
         last = [done[-1][keys[j]] for j in rated]
         before = [done[-2][keys[j]] for j in rated]
         new = torch.as_tensor(dwa_weights(last, before, self.temperature),
                               dtype=self.current.dtype)
-        if len(rated) < len(keys):
+        if len(rated) < len(trained):
             new = new * (self.current[rated].sum() / len(rated))
         self.current[rated] = new.to(self.current.device)
 
@@ -394,7 +407,9 @@ class DWAWeighting(_Strategy):
 
     Before epoch e ≥ 3, w_t = K exp(r_t / τ) / Σ_k exp(r_k / τ) with r_t =
     L_t(e-1) / L_t(e-2), each task's mean training loss (``train_loss_<task>`` of the
-    history); the first two epochs use w_t = 1. A task without a loss in either epoch
+    history); the first two epochs use w_t = 1. K and the softmax count the tasks that
+    train: a task whose ``task_weights`` entry is 0 takes no part, and the others get
+    the weights that DWA gives over them alone. A task without a loss in either epoch
     (no label of it trained, as in a ``partial_fit`` batch without one) keeps its weight,
     and the other tasks share the rest of K. A task whose loss falls slowest gets the
     largest weight.
@@ -530,15 +545,22 @@ def resolve_strategy(loss_weighting, params=None):
 
 
 class TaskWeightRecorder(Callback):
-    """Lets the weighting strategy update before each epoch; records ``weight_<task>``.
+    """Lets the weighting strategy update before each epoch (told the criterion's
+    ``task_weights`` where it ``takes_prior``); records ``weight_<task>``.
 
     The recorded weight is the effective one: the criterion's ``task_weights`` (the
     prior) times the strategy's current weight, at the end of the epoch.
     """
 
     def on_epoch_begin(self, net, **kwargs):
-        weighting = getattr(net.criterion_, "weighting", None)
-        if weighting is not None:
+        crit = net.criterion_
+        weighting = getattr(crit, "weighting", None)
+        if weighting is None:
+            return
+        if getattr(weighting, "takes_prior", False):
+            weighting.on_epoch_begin(net.history, list(net.task_names),
+                                     prior=crit.task_weights.detach().cpu())
+        else:
             weighting.on_epoch_begin(net.history, list(net.task_names))
 
     def on_epoch_end(self, net, **kwargs):
