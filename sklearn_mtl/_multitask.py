@@ -3000,8 +3000,9 @@ def _uniquely_named_callbacks(callbacks):
     initialized (``_uniquely_named_callbacks``): the names of their parameters,
     ``callbacks__<name>__<param>``, which ``get_params`` lists and ``set_params`` sets
     (the last one's alone were listed, and setting them was refused as ambiguous)."""
-    named = _named_callbacks(callbacks)
-    unnamed = [not (isinstance(cb, tuple) and len(cb) == 2) for cb in callbacks or []]
+    named = _named_callbacks(callbacks)  # none for a value that is not a list
+    unnamed = ([not (isinstance(cb, tuple) and len(cb) == 2) for cb in callbacks]
+               if named else [])
     counts = collections.Counter(name for (name, _), plain in zip(named, unnamed) if plain)
     seen = collections.Counter()
     out = []
