@@ -59,7 +59,7 @@ from ._base import (
 )
 from ._decoding import _merged_combinations, finalize
 from ._encoder import EncodedLabels
-from ._frames import is_polars, to_pandas
+from ._frames import check_not_lazy, is_polars, to_pandas
 from ._schema import MISSING, NOT_APPLICABLE
 from ._validation import (
     check_groups,
@@ -164,8 +164,10 @@ def _locating(method):
         except (ValueError, TypeError) as exc:  # numpy's TypeError: a date, an object
             message = str(exc)
             kinds = value_error_kinds(message)
+            # rows given as lists reach the base estimator with NaN and infinity, as arrays do
             where = (first_bad_value(X, kinds, message=message)
-                     if kinds and _passed_as_given(X) else None)
+                     if kinds and (_passed_as_given(X) or isinstance(X, (list, tuple)))
+                     else None)
             if where is None or "The first bad entry" in message:
                 raise
             if any(f"holds {kind}(" in where for kind in ("Timestamp", "Timedelta", "Period")):
@@ -186,11 +188,12 @@ def _locating(method):
 
 
 def _passed_as_given(X):
-    """Whether ``X`` goes to the base estimator unconverted, as MultiOutputClassifier
+    """Whether ``X`` may go to the base estimator unconverted, as MultiOutputClassifier
     passes it: a DataFrame, pandas or polars (so that the base estimator sees the same
     columns, names and dtypes in ``fit`` and ``predict``), or a 2-D array whose values
-    are not all finite numbers (NaN, objects). Other arrays, sparse matrices and lists
-    are validated (and converted) here."""
+    are not all finite numbers (it goes as it is where they do not all read as numbers:
+    strings for a ColumnTransformer). Other arrays, sparse matrices and lists are
+    validated (and converted) here."""
     if _is_frame(X):
         return min(X.shape) >= 1
     if not isinstance(X, np.ndarray) or X.ndim != 2 or min(X.shape) < 1:
@@ -216,14 +219,17 @@ class _BaselineMethods(BaseMultiTaskEstimator):
     def _validate_X(self, X, *, reset, fit_rows=None):
         # A DataFrame goes to the base estimator as it comes, as MultiOutputClassifier
         # passes it: a Pipeline with a ColumnTransformer reads its strings, gradient
-        # boosting its gaps and categories. So does an array that is not all finite
-        # numbers. A base estimator that cannot read X raises its own error, which
-        # names the task and (see _locating) the first bad entry. Other arrays are
-        # validated here (the array that fails only then goes as it is: the numbers'
-        # own check is the one pass over them). Text, one string a sample, goes as it
-        # is too, to a base estimator that vectorizes it (a Pipeline that starts with a
-        # TfidfVectorizer), as MultiOutputClassifier passes it; read as rows of
-        # features it was "ragged" (a string is a sequence of characters).
+        # boosting its gaps and categories. So does an array of objects that are not
+        # all numbers. Dense numbers, an array or rows given as lists, are validated
+        # here in one pass that leaves NaN and infinity to the base estimator, which
+        # validates them as it would on its own (HistGradientBoostingClassifier reads
+        # both, LogisticRegression neither): a list and an array of the same values
+        # fare alike. A base estimator that cannot read X raises its own error, which
+        # names the task and (see _locating) the first bad entry. A sparse matrix's NaN
+        # and infinity are refused here, naming the entry. Text, one string a sample,
+        # goes as it is too, to a base estimator that vectorizes it (a Pipeline that
+        # starts with a TfidfVectorizer), as MultiOutputClassifier passes it; read as
+        # rows of features it was "ragged" (a string is a sequence of characters).
         if is_polars(X) and type(X).__name__ == "Series":  # a polars frame's text column
             X = to_pandas(X)  # as a pandas one's, one document a sample
         if _is_frame(X) and min(X.shape) >= 1:
@@ -240,7 +246,10 @@ class _BaselineMethods(BaseMultiTaskEstimator):
             return X
         if not (_is_frame(X) and _passed_as_given(X)):
             try:
-                return super()._validate_X(X, reset=reset)
+                if sp.issparse(X):
+                    return super()._validate_X(X, reset=reset)
+                check_not_lazy(X, "X")
+                return validate_features(self, X, reset=reset, ensure_all_finite=False)
             except ValueError:
                 if not _passed_as_given(X):
                     raise

@@ -916,6 +916,68 @@ def test_input_tags_are_the_base_estimators(cls):
     assert selector.transform(X).shape == (len(X), 2)
 
 
+def _rows(bad=None):
+    """16 samples of 2 features and a binary y; ``bad`` in two entries, (1, 0), (4, 1)."""
+    X = np.random.RandomState(0).normal(size=(16, 2))
+    if bad is not None:
+        X[1, 0] = X[4, 1] = bad
+    return X, np.array([0, 1] * 8)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_rows_as_lists_holding_infinity_are_read_as_the_base_estimator_reads_them(cls):
+    # Rows given as lists holding infinity were refused ("Input X contains infinity")
+    # where the same rows as an array went to HistGradientBoostingClassifier, which reads
+    # infinity, as it reads them in a list on its own.
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = _rows(np.inf)
+    hgb = HistGradientBoostingClassifier(max_iter=3, min_samples_leaf=2)
+    ref = clone(hgb).fit(X.tolist(), y)  # scikit-learn's own reading of the lists
+    for rows in (X, X.tolist()):
+        model = cls(clone(hgb)).fit(rows, y)
+        np.testing.assert_allclose(model.predict_proba(rows), ref.predict_proba(X.tolist()))
+        np.testing.assert_array_equal(model.predict(rows), ref.predict(X))
+
+
+def test_a_base_estimator_that_refuses_infinity_refuses_it_in_lists_as_in_an_array():
+    X, y = _rows(np.inf)
+    fitted = IndependentTaskClassifier(lr()).fit(*_rows())
+    for rows in (X, X.tolist()):
+        match = (r"^Task 'y': Input X contains infinity or a value too large for "
+                 r"dtype\('float64'\)\.\nThe first bad entry: row 1, column 0 holds inf, "
+                 r"not a finite number")
+        with pytest.raises(ValueError, match=match):
+            IndependentTaskClassifier(lr()).fit(rows, y)
+        with pytest.raises(ValueError, match=match):
+            fitted.predict(rows)
+
+
+def test_an_array_holding_nan_is_validated_in_one_pass():
+    # NaN in an array for a base estimator that reads it was validated twice: a pass
+    # that refused it, then one that let it through.
+    from unittest import mock
+
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    import sklearn_mtl._base as base
+
+    X, y = _rows()
+    gaps, _ = _rows(np.nan)
+    hgb = HistGradientBoostingClassifier(max_iter=3, min_samples_leaf=2)
+
+    def passes(rows):
+        with mock.patch.object(base, "validate_data", wraps=base.validate_data) as spy:
+            model = IndependentTaskClassifier(clone(hgb)).fit(rows, y)
+            proba = model.predict_proba(rows)
+        values_read = [c for c in spy.call_args_list if not c.kwargs.get("skip_check_array")]
+        return len(values_read), proba
+
+    (clean, _), (with_gaps, proba) = passes(X), passes(gaps)
+    assert clean == with_gaps == 2  # one in fit, one in predict_proba
+    np.testing.assert_allclose(proba, clone(hgb).fit(gaps, y).predict_proba(gaps))
+
+
 def test_no_feature_importances_without_the_base_estimators():
     X, Y = car_data()
     assert not hasattr(IndependentTaskClassifier(lr()), "feature_importances_")  # unfitted
