@@ -160,12 +160,13 @@ class ParquetShards:
 
         # a hive-partitioned dataset's key columns live in the folder names, not the file
         keys = ds.get_partition_keys(fragment.partition_expression) or {}
-        names = set(fragment.physical_schema.names) | set(keys)
+        own = _schema_of(fragment).names
+        names = set(own) | set(keys)
         absent = [c for c in columns if c not in names]
         if absent:
             raise ValueError(
                 f"The Parquet file {getattr(fragment, 'path', fragment)!r} lacks column(s) "
-                f"{absent}; its columns are {fragment.physical_schema.names}. Every file of "
+                f"{absent}; its columns are {own}. Every file of "
                 "the data must hold the features and targets: keep other tables' files, "
                 "e.g. the output of predict_shards, out of the data's folder."
             )
@@ -177,7 +178,7 @@ class ParquetShards:
         fills them only where the schema read with names them) in the dataset's."""
         import pyarrow as pa
 
-        own = fragment.physical_schema
+        own = _schema_of(fragment)
         keys = [c for c in columns if c not in own.names]
         schema = (pa.schema(list(own) + [self.dataset.schema.field(c) for c in keys])
                   if keys else None)
@@ -384,6 +385,23 @@ def _open_parquet(source):
     return dataset
 
 
+def _schema_of(fragment):
+    """``fragment.physical_schema``, the schema in its file's footer; a file that is not
+    Parquet is refused by name. pyarrow checks only the first file of a folder when it
+    opens it (see :func:`_open_parquet`), so another file there (a README, a CSV) that
+    sorts after it failed here with pyarrow's "Could not open Parquet input source"."""
+    import pyarrow as pa
+
+    try:
+        return fragment.physical_schema
+    except pa.ArrowInvalid as exc:
+        raise ValueError(
+            f"The data holds {getattr(fragment, 'path', fragment)!r}, which is not a "
+            f"Parquet file ({exc}). ParquetShards reads {_SOURCES}: keep other files out "
+            "of the folder, or pass the Parquet files as a list or a pattern."
+        ) from None
+
+
 def _expand_pattern(pattern):
     """The files a local glob ``pattern`` matches, sorted, taken as pyarrow takes a
     folder's: a folder matched (``"data/date=2024-*"``) gives its files (pyarrow refuses
@@ -438,7 +456,7 @@ def _column_types(fragments, columns, role):
 
     types, first = {}, {}
     for fragment in fragments:
-        schema = fragment.physical_schema
+        schema = _schema_of(fragment)
         for name in columns:
             if name not in schema.names:  # refused by _check_columns, naming the file
                 continue

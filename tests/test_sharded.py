@@ -850,6 +850,15 @@ def test_a_source_without_a_parquet_file_is_refused_naming_it(tmp_path):
     assert sh.labels()["car"].tolist() == frame["car"].tolist()
     with pytest.raises(ValueError, match=r"holds '.*a\.csv', which is not a Parquet file"):
         ParquetShards(tmp_path / "csv", features=FEATURES)
+    # a stray file that sorts after a Parquet file (pyarrow checks only the first) was
+    # pyarrow's "Could not open Parquet input source" when its footer was read
+    (tmp_path / "csv" / "a.csv").rename(tmp_path / "csv" / "z_notes.txt")
+    for targets in (None, ["car"]):  # the targets' types read every footer at once
+        with pytest.raises(ValueError, match=r"The data holds '.*z_notes\.txt', which is "
+                                             r"not a Parquet file \(.*\)\. ParquetShards "
+                                             r"reads a folder of Parquet files.*keep other "
+                                             r"files out of the folder"):
+            ParquetShards(tmp_path / "csv", features=FEATURES, targets=targets).units()
 
 
 def test_predict_shards_refuses_a_folder_holding_an_earlier_runs_extra_files(tmp_path):
