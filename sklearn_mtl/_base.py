@@ -101,10 +101,12 @@ class BaseMultiTaskEstimator(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         # Sparse X (TF-IDF, one-hot) is passed on to the base estimators as it comes,
         # in a row-indexable format, as MultiOutputClassifier passes it.
         check_not_lazy(X, "X")
-        # NaN in a dense X where the tags say it is read (a baseline's: its base
-        # estimator's, such as HistGradientBoostingClassifier), as an array holding NaN
-        # goes to it as it is; a list of rows was refused ("... does not accept missing
-        # values"). A sparse matrix's NaN stays refused, naming its entry. The tags are
+        # NaN in a dense X where the tags say it is read (a tuner's: its estimator's,
+        # such as a baseline around HistGradientBoostingClassifier), as an array holding
+        # NaN goes to it as it is; a list of rows was refused ("... does not accept
+        # missing values"). The baselines read dense X themselves, in one pass (see
+        # _BaselineMethods._validate_X), and come here with a sparse matrix only, whose
+        # NaN stays refused, naming its entry. The tags are
         # read only where X holds NaN, not on every call (get_tags walks a Pipeline's
         # steps: about 0.1 ms a call).
         try:
