@@ -1159,9 +1159,12 @@ def check_spelled_apart(final, out, model_name):
     spelled so (fitted through the Python API): a prediction of that label alone would
     be the same cell. A Parquet file writes a null there, apart. A label holding ``|``,
     which separates a row's labels in every output, is refused whatever ``out`` is."""
+    text = str(out) == STDIO or Path(out).suffix.lower() not in _PARQUET
     for task in final.schema_:
-        joined = [label for label in task.classes or () if "|" in str(label)]
-        if task.kind == "multilabel" and joined:
+        if task.kind != "multilabel":
+            continue
+        joined = [label for label in task.classes if "|" in str(label)]
+        if joined:
             raise DeployInputError(
                 f"Task {task.name!r} of MODEL {str(model_name)!r} is a multilabel task with "
                 f"the label {str(joined[0])!r}: predict writes a row's labels separated by "
@@ -1169,11 +1172,8 @@ def check_spelled_apart(final, out, model_name):
                 "with the label renamed, or predict through the Python API "
                 "(sklearn_mtl.load(MODEL).predict(X) gives label sets)."
             )
-    if str(out) != STDIO and Path(out).suffix.lower() in _PARQUET:
-        return
-    for task in final.schema_:
-        if task.kind == "multilabel" and any(
-                str(label).strip() == MULTILABEL_NOT_APPLICABLE for label in task.classes):
+        if text and any(str(label).strip() == MULTILABEL_NOT_APPLICABLE
+                        for label in task.classes):
             where = "standard output" if str(out) == STDIO else repr(str(out))
             parquet = "predictions.parquet" if str(out) == STDIO else str(
                 Path(out).with_suffix(".parquet"))

@@ -823,8 +823,8 @@ def _widened_blocks(multilabel, tasks):
         if block is None or block.shape[1] >= len(task.classes):
             continue
         extra = len(task.classes) - block.shape[1]
-        masked = (block < 0).all(axis=1) if block.shape[1] else np.zeros(len(block), bool)
-        fill = np.where(masked, block[:, 0] if block.shape[1] else 0, 0)
+        # (a multilabel task has a label at least: Schema refuses one without)
+        fill = np.where((block < 0).all(axis=1), block[:, 0], 0)
         out[task.name] = np.hstack(
             [block, np.repeat(fill[:, None], extra, axis=1).astype(block.dtype)])
     return out
