@@ -551,8 +551,9 @@ def _missing(values):
 
 
 def _is_missing(value):
-    """Whether one value (a label or a row of labels) is missing: None, NaN or ``pd.NA``."""
-    return isinstance(value, _HASHABLE_LABEL) and bool(pd.isna(value))
+    """Whether one value (a label or a row of labels) is missing: None, NaN, ``pd.NA``
+    or ``NaT`` (a tuple, a list or another container is not, whatever it holds)."""
+    return pd.api.types.is_scalar(value) and bool(pd.isna(value))
 
 
 _NO_GAP = object()  # (a label set's gap, when it has none)
@@ -565,12 +566,6 @@ def _gap_in_set(task, gap, row):
         f"row {row}; a label set holds labels only: give [] for a row with none of them, "
         "or None for a row not annotated."
     )
-
-
-def _is_gap(value):
-    """Whether one value is a missing marker: None, NaN, ``pd.NA`` or ``NaT`` (a tuple
-    or another container is no gap, whatever it holds)."""
-    return pd.api.types.is_scalar(value) and bool(pd.isna(value))
 
 
 def _gap_in_group_set(gap, row):
@@ -1923,7 +1918,7 @@ class _GroupsReader:
                     except TypeError:
                         raise _unhashable_in_set("Y", label, row) from None
                     if col is None:
-                        if _is_gap(label):  # no label (a group never has a gap as one)
+                        if _is_missing(label):  # no label (a group never has one)
                             raise _gap_in_group_set(label, row)
                         raise self._in_no_group(row, label)
                     hot[row, col] = 1
