@@ -251,6 +251,27 @@ def test_numbers_written_as_text_with_a_few_placeholders_warn():
         TabularPreprocessor().fit(X.drop(columns="mass"))
 
 
+def test_numbers_with_thousands_separators_warn():
+    # "1,234" reads as no number, so a spreadsheet's column of amounts became categories
+    # without a word; a gap marker beside them still counts as one of the few others
+    rng = np.random.RandomState(0)
+    amount = pd.Series([f"{v:,.1f}" for v in rng.uniform(10, 5_000, size=40)])
+    assert amount.str.contains(",").any() and not amount.str.contains(",").all()
+    amount[5] = "?"
+    X = pd.DataFrame({"amount": amount, "shop": rng.choice(["a", "b"], 40)})
+    with pytest.warns(UserWarning, match=r"text column\(s\) 'amount' \(\['[\d,.]+', "
+                                         r"'[\d,.]+'\]\) hold numbers written with "
+                                         r"thousands separators.*thousands=','") as record:
+        pre = TabularPreprocessor().fit(X)
+    assert len(record) == 1  # not also the warning of numbers beside a few placeholders
+    assert list(pre.categorical_columns_) == [0, 1]  # as before: the warning only says
+    # text that only looks grouped now and then is not numbers: nothing said
+    words = X.assign(amount=["1,234"] + ["red", "green", "blue"] * 13)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TabularPreprocessor().fit(words)
+
+
 def test_text_in_a_numeric_column_at_prediction_is_named():
     # A column of numbers in training that holds text at prediction (a CSV cell "n/a"):
     # the error names its row and column, whether the recipe's step was fitted on the

@@ -650,11 +650,17 @@ def _value_kind(value):
 _NUMBERS_AS_TEXT = 0.9
 
 
+#: A number written with commas between groups of three digits ("1,234", "-12,500.5").
+_GROUPED = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
+
+
 def _warn_numbers_as_text(frame, columns):
     """Warn once for the text columns among ``columns`` whose values nearly all read as
     numbers: the few others ("?", "-") are most likely gaps, yet the whole column is
-    one-hot encoded as categories."""
-    found = {}
+    one-hot encoded as categories. Numbers written with thousands separators ("1,234",
+    as a spreadsheet exports them) count as numbers, and the warning says how to read
+    them (they read as none, so such a column became categories without a word)."""
+    found, grouped = {}, {}
     for j in columns:
         column = frame.iloc[:, j]
         if not is_text(column):
@@ -662,10 +668,15 @@ def _warn_numbers_as_text(frame, columns):
         counts = column.dropna().astype(str).value_counts()
         if counts.empty:
             continue
-        numeric = pd.to_numeric(pd.Series(counts.index), errors="coerce").notna().to_numpy()
-        share = counts.to_numpy()[numeric].sum() / counts.sum()
-        if _NUMBERS_AS_TEXT <= share < 1:
-            found[frame.columns[j]] = list(counts.index[~numeric][:3])
+        values = pd.Series(counts.index)
+        numeric = pd.to_numeric(values, errors="coerce").notna().to_numpy()
+        separated = values.str.fullmatch(_GROUPED).to_numpy(dtype=bool)
+        share = counts.to_numpy()[numeric | separated].sum() / counts.sum()
+        name = frame.columns[j]
+        if separated.any() and share >= _NUMBERS_AS_TEXT:
+            grouped[name] = list(counts.index[separated][:2])
+        elif _NUMBERS_AS_TEXT <= share < 1:
+            found[name] = list(counts.index[~numeric][:3])
     if found:
         shown = "; ".join(f"{name!r} (besides numbers: {tokens})"
                           for name, tokens in found.items())
@@ -674,6 +685,16 @@ def _warn_numbers_as_text(frame, columns):
             "values, and are one-hot encoded as categories. Where those values mark "
             "missing ones, read the column as numbers: X[col] = pd.to_numeric(X[col], "
             "errors='coerce').",
+            UserWarning,
+            stacklevel=3,
+        )
+    if grouped:
+        shown = "; ".join(f"{name!r} ({tokens})" for name, tokens in grouped.items())
+        warnings.warn(
+            f"X's text column(s) {shown} hold numbers written with thousands separators, "
+            "and are one-hot encoded as categories. Read them as numbers: "
+            "pd.read_csv(..., thousands=','), or X[col] = pd.to_numeric("
+            "X[col].str.replace(',', ''), errors='coerce').",
             UserWarning,
             stacklevel=3,
         )
