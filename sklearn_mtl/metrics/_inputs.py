@@ -41,7 +41,6 @@ from .._encoder import (
     _complete_task,
     _is_indicator,
     _is_label_container,
-    _is_missing,
     _named_groups,
     _reads_as_label_sets,
     _rows,
@@ -303,24 +302,6 @@ def _present_values(values):
     return out
 
 
-def _labels_in_sets(values):
-    """The labels held in a multilabel column's label sets, in the order first met.
-    What the encoder refuses (a missing or unhashable label, a row that is no set) is
-    left out, for the encoding to name at its row."""
-    out = []
-    for labels in np.asarray(values, dtype=object):
-        if not _is_label_container(labels):
-            continue
-        for label in labels:
-            try:
-                hash(label)
-            except TypeError:
-                continue
-            if not _is_missing(label):
-                out.append(label)
-    return out
-
-
 def _indicator_tasks(Y):
     """One multilabel task, a label per column, when ``Y`` is a 0/1 indicator matrix."""
     if isinstance(Y, (pd.DataFrame, pd.Series)):
@@ -383,11 +364,16 @@ def _extend_classes(tasks, Y):
         if task.kind not in ("binary", "multiclass", "multilabel"):
             return task
         rows = applies()
-        values = values if rows is None else _rows(values, rows)
         if task.kind == "multilabel":
-            present = _labels_in_sets(values)
+            # the labels of its sets, as the encoder reads them where it infers them;
+            # what it refuses (a gap in a set, no label at all) is left to the encoding
+            try:
+                present = _complete_task(task._replace(classes=None), values,
+                                         applies=rows).classes
+            except ValueError:
+                return task
         else:
-            present = _present_values(values)
+            present = _present_values(values if rows is None else _rows(values, rows))
         known = set(task.classes)
         extra = []
         for v in present or ():
