@@ -89,6 +89,7 @@ from .neural._ensemble import (
     BLENDABLE,
     EnsembleMLPTrunk,
     MemberHoldout,
+    carry_member_state,
     held_out_pass,
     keep_members,
     member_forward,
@@ -1515,8 +1516,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if kept is None:  # no held-out score: both views stay, as trained
             return targets
         k = self._ensemble_members()
-        keep_members(self.net_.module_, np.arange(k) + k * int(kept))
-        self.net_.initialize_optimizer()  # the kept members' parameters are new tensors
+        index = np.arange(k) + k * int(kept)
+        pairs = keep_members(self.net_.module_, index)
+        state = self.net_.optimizer_.state
+        self.net_.initialize_optimizer()  # the kept members' parameters are new tensors;
+        # their moments go with them, so that a warm start continues where training ended
+        carry_member_state(self.net_.optimizer_, state, pairs, index)
         self.input_view_ = ("scaled", "encoded")[int(kept)]
         return _view_folds(targets, k, int(kept))
 

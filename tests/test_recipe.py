@@ -1438,8 +1438,12 @@ def test_large_table_trains_two_views_and_keeps_the_better(view_threshold, monke
 
     kept, seen = [], {}
     original = multitask.keep_members
-    monkeypatch.setattr(multitask, "keep_members",
-                        lambda module, index: (kept.append(list(index)), original(module, index)))
+
+    def keep(module, index):
+        kept.append(list(index))
+        return original(module, index)
+
+    monkeypatch.setattr(multitask, "keep_members", keep)
     original_readouts = MultiTaskClassifier._fit_readouts
 
     def readouts(self, X, encoded, sample_weight, targets, raw=None):
@@ -1483,6 +1487,61 @@ def test_encoded_view_reads_the_log_ratios(view_threshold):
     reads = clf.net_.module_.trunk.input_mask[:, 0, :].bool().numpy()
     assert reads[:, pre.encoded_columns_].all() == (clf.input_view_ == "encoded")
     assert (not reads[:, pre.encoded_columns_].any()) == (clf.input_view_ == "scaled")
+
+
+def test_kept_view_keeps_its_members_optimizer_state(view_threshold, monkeypatch):
+    # A warm start continues where training ended: the kept members' Adam moments and
+    # step count go with their weights, where the optimizer was built afresh (zero
+    # moments, step 0) when the other view's members were dropped.
+    import sklearn_mtl._multitask as multitask
+
+    seen = {}
+    original = multitask.keep_members
+
+    def keep(module, index):
+        seen["params"] = list(module.parameters())
+        seen["state"] = {p: {k: v.clone() for k, v in st.items()}
+                         for p, st in clf.net_.optimizer_.state.items()}
+        return original(module, index)
+
+    monkeypatch.setattr(multitask, "keep_members", keep)
+    X, Y = step_table()
+    clf = MultiTaskClassifier(max_epochs=3, random_state=0)
+    clf.fit(X, Y)
+    view = ("scaled", "encoded").index(clf.input_view_)
+    rows = torch.arange(8) + 8 * view
+    new, state = list(clf.net_.module_.parameters()), clf.net_.optimizer_.state
+    assert len(new) == len(seen["params"]) and len(state) == len(new)
+    steps = 3 * int(np.ceil(len(X) / clf.batch_size))
+    for old, param in zip(seen["params"], new, strict=True):
+        before, after = seen["state"][old], state[param]
+        assert after.keys() == before.keys()
+        assert int(after["step"]) == int(before["step"]) == steps
+        for key in ("exp_avg", "exp_avg_sq"):
+            assert after[key].shape == param.shape
+            torch.testing.assert_close(after[key], before[key][rows])
+    assert any(after["exp_avg"].abs().sum() > 0 for after in state.values())
+
+
+def test_carry_member_state_leaves_a_history_of_another_shape():
+    from sklearn_mtl.neural._ensemble import MemberLinear, carry_member_state, keep_members
+
+    torch.manual_seed(0)
+    trunk = EnsembleMLPTrunk(3, (4,), n_members=4)
+    from sklearn_mtl.neural._modules import MultiHeadModule
+
+    module = MultiHeadModule(trunk, 4, [(2, ())])
+    layer = next(m for m in module.modules() if isinstance(m, MemberLinear))
+    state = {layer.weight: {"step": torch.tensor(5.0), "momentum": layer.weight.detach() * 2,
+                            "lr": 0.5},
+             layer.bias: {"flat": torch.zeros(7)}}  # an LBFGS-like history: left behind
+    pairs = keep_members(module, [2, 0])
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.1)
+    carry_member_state(optimizer, state, pairs, [2, 0])
+    carried = optimizer.state[layer.weight]
+    assert float(carried["step"]) == 5.0 and carried["lr"] == 0.5
+    torch.testing.assert_close(carried["momentum"], layer.weight.detach() * 2)
+    assert layer.bias not in optimizer.state
 
 
 def test_views_round_trip_same_seed_and_warm_start(view_threshold, tmp_path):

@@ -272,19 +272,50 @@ def keep_members(module, index):
     """Keep only the members ``index`` (in that order) of an ensemble ``module``: every
     :class:`MemberLinear`'s weights, the trunk's input mask and the member counts.
 
-    The parameters are new tensors: an optimizer built on the old ones must be rebuilt.
+    The parameters are new tensors: an optimizer built on the old ones must be rebuilt
+    (:func:`carry_member_state` gives it the kept members' share of the old one's state).
+    Returns the ``(old, new)`` parameter pairs.
     """
     index = torch.as_tensor(np.asarray(index), dtype=torch.long)
+    pairs = []
     with torch.no_grad():
         for layer in module.modules():
             if isinstance(layer, MemberLinear):
-                layer.weight = nn.Parameter(layer.weight[index.to(layer.weight.device)].clone())
-                layer.bias = nn.Parameter(layer.bias[index.to(layer.bias.device)].clone())
+                for name in ("weight", "bias"):
+                    old = getattr(layer, name)
+                    setattr(layer, name, nn.Parameter(old[index.to(old.device)].clone()))
+                    pairs.append((old, getattr(layer, name)))
                 layer.n_members = len(index)
         trunk = module.trunk
         if trunk.input_mask is not None:
             trunk.input_mask = trunk.input_mask[index.to(trunk.input_mask.device)].clone()
         trunk.n_members = module.n_members = len(index)
+    return pairs
+
+
+def carry_member_state(optimizer, state, pairs, index):
+    """Give ``optimizer``, built on the parameters :func:`keep_members` made, the kept
+    members' share of ``state`` (the old optimizer's ``state``): a moment of a parameter's
+    shape (Adam's averages, SGD's momentum) keeps the rows ``index``, a scalar (Adam's
+    step count) is copied. A parameter whose state holds anything else (LBFGS's history
+    of the whole flattened network) starts afresh, as it would with a new optimizer."""
+    index = torch.as_tensor(np.asarray(index), dtype=torch.long)
+    for old, new in pairs:
+        values = state.get(old)
+        if not values:
+            continue
+        carried = {}
+        for key, value in values.items():
+            if torch.is_tensor(value) and value.shape == old.shape:
+                carried[key] = value[index.to(value.device)].clone()
+            elif torch.is_tensor(value) and value.dim() == 0:
+                carried[key] = value.clone()
+            elif isinstance(value, (bool, int, float)):
+                carried[key] = value
+            else:
+                break
+        else:
+            optimizer.state[new] = carried
 
 
 def n_members(module):
