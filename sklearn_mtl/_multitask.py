@@ -121,6 +121,7 @@ from .neural._net import (
     PreprocessedRows,
     TaskPrintLog,
     TensorPairDataset,
+    WorkerLoader,
     as_features,
     check_finite_items,
     check_step_output,
@@ -2537,8 +2538,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 as_features(b[0] if isinstance(b, (tuple, list)) else b)
                 # a generator of its own: a loader seeds its workers from torch's global
                 # one, which prediction leaves alone
-                for b in DataLoader(X, batch_size=self.batch_size, num_workers=self.num_workers,
-                                    generator=torch.Generator())
+                for b in WorkerLoader(X, batch_size=self.batch_size,
+                                      num_workers=self.num_workers, generator=torch.Generator())
             )
         elif isinstance(X, _TableRows):  # preprocessed one batch at a time
             batches = (torch.from_numpy(X.batch(i, i + self.batch_size))

@@ -557,8 +557,7 @@ def test_a_label_column_of_numbers_in_one_file_and_text_in_another_is_refused(tm
 
 
 # NaN and infinity in the main process; in DataLoader workers (whose error reaches the
-# caller) infinity only: the check and its message are the same code in both places, and
-# each refusal in workers costs seconds (torch joins a worker left mid-batch on a timeout)
+# caller) infinity only: the check and its message are the same code in both places
 @pytest.mark.parametrize("num_workers, value", [(0, np.nan), (0, np.inf), (2, np.inf)],
                          ids=["0-nan", "0-inf", "2-inf"])
 def test_a_memmap_read_as_it_is_refuses_nan_and_infinity_naming_the_row(
@@ -581,6 +580,47 @@ def test_a_memmap_read_as_it_is_refuses_nan_and_infinity_naming_the_row(
     with pytest.raises(ValueError, match=message):
         clf.predict_proba(mapped)
     np.testing.assert_array_equal(mapped, values)  # the file is left as it was
+
+
+def test_loader_workers_stop_when_a_refusal_or_a_step_raises(tmp_path):
+    # torch shut the workers down only when the loader's iterator was collected, and
+    # in a garbage collection it waited 5 s for each worker: they now stop as the error
+    # leaves the loop, while the caller still holds the exception and its traceback
+    import gc
+    import multiprocessing
+
+    from skorch.callbacks import Callback
+
+    frame = make_frame(60)
+    values = np.array(frame[FEATURES], dtype=np.float64)
+    values[37, 2] = np.inf
+    np.save(tmp_path / "X.npy", values)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    params = dict(hidden_layer_sizes=(4,), max_epochs=1, random_state=0, preprocessing=None,
+                  num_workers=2, batch_size=8)
+
+    class Stop(Callback):  # the consumer's side raises, mid-epoch
+        def on_batch_end(self, net, **kwargs):
+            raise RuntimeError("stopped by the callback")
+
+    gc.disable()
+    try:
+        with pytest.raises(ValueError, match="infinite value at row 37") as refused:
+            MultiTaskClassifier(**params).fit(mapped, frame[["car"]])
+        assert refused.value.__traceback__ is not None
+        assert multiprocessing.active_children() == []
+        clf = MultiTaskClassifier(**params).fit(np.nan_to_num(values, posinf=0.0),
+                                                frame[["car"]])
+        with pytest.raises(ValueError, match="infinite value at row 37"):
+            clf.predict_proba(mapped)
+        assert multiprocessing.active_children() == []
+        np.save(tmp_path / "clean.npy", np.nan_to_num(values, posinf=0.0))
+        clean = np.load(tmp_path / "clean.npy", mmap_mode="r")
+        with pytest.raises(RuntimeError, match="stopped by the callback"):
+            MultiTaskClassifier(**params, callbacks=[Stop()]).fit(clean, frame[["car"]])
+        assert multiprocessing.active_children() == []
+    finally:
+        gc.enable()
 
 
 def test_a_memmap_of_bools_is_read_as_zeros_and_ones(tmp_path):

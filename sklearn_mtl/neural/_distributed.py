@@ -55,6 +55,7 @@ from ._net import (
     PreprocessedRows,
     SliceBatchIterator,
     TensorPairDataset,
+    WorkerLoader,
     _merged_bounds,
     _MergedBatchSampler,
 )
@@ -370,7 +371,7 @@ class ParallelMultiTaskNet(MultiTaskNet):
         batching = {"batch_size": batch_size, "sampler": sampler}
         if merge:  # the same batches, a one-row last one merged into the one before
             batching = {"batch_sampler": _MergedBatchSampler(sampler, batch_size)}
-        return torch.utils.data.DataLoader(
+        return WorkerLoader(
             dataset, **batching, num_workers=self.num_workers,
             generator=torch.Generator().manual_seed(worker_seed),
         )

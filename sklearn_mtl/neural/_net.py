@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -254,6 +255,32 @@ class PreprocessedRows(Dataset):
         out = np.empty_like(sorted_out)  # any transformer's width
         out[order] = sorted_out
         return list(torch.from_numpy(out))
+
+
+class WorkerLoader(torch.utils.data.DataLoader):
+    """A ``DataLoader`` that shuts its workers down as soon as iterating it stops early.
+
+    A worker's error (a refused value in a memory map) reaches the caller at once, but
+    torch shuts the workers down only when the iterator is collected: where that
+    happens in a garbage collection, the queues it needs may already be gone, and torch
+    waits its 5-second timeout for each worker before it kills it. Here an exception
+    raised through the iteration (or ``close()`` on it) shuts them down first. Without
+    workers the iterator is torch's own.
+    """
+
+    def __iter__(self):
+        iterator = super().__iter__()
+        return iterator if self.num_workers == 0 else _shut_down_on_exit(iterator)
+
+
+def _shut_down_on_exit(iterator):
+    try:
+        yield from iterator
+    except BaseException:  # an error, or the consumer stopped (GeneratorExit)
+        shutdown = getattr(iterator, "_shutdown_workers", None)
+        if shutdown is not None:
+            shutdown()
+        raise
 
 
 class _PermutationSampler(torch.utils.data.Sampler):
@@ -1104,7 +1131,7 @@ class MultiTaskNet(NeuralNet):
         batching = {"batch_size": batch_size, "sampler": sampler}
         if merge and len(dataset) > batch_size and len(dataset) % batch_size == 1:
             batching = {"batch_sampler": _MergedBatchSampler(sampler, batch_size)}
-        return torch.utils.data.DataLoader(
+        return WorkerLoader(
             dataset, **batching, num_workers=self.num_workers,
             generator=torch.Generator().manual_seed(worker_seed),
         )
@@ -1136,16 +1163,22 @@ class MultiTaskNet(NeuralNet):
             step_fn = self.__dict__.get("_lean_train_step") or step_fn
         deferred = self.__dict__.get("_deferred_reads", False)
         batch_count = 0
-        for batch in iterator:
-            self.notify("on_batch_begin", batch=batch, training=training)
-            step = step_fn(batch, **fit_params)
-            xb = batch[0] if isinstance(batch, (tuple, list)) else batch
-            batch_size = xb.shape[0] if isinstance(xb, torch.Tensor) else get_len(xb)
-            loss = step["loss"].detach()
-            self._record_batch(prefix + "_loss", loss if deferred else loss.item())
-            self._record_batch(prefix + "_batch_size", batch_size)
-            self.notify("on_batch_end", batch=batch, training=training, **step)
-            batch_count += 1
+        batches = iter(iterator)
+        try:
+            for batch in batches:
+                self.notify("on_batch_begin", batch=batch, training=training)
+                step = step_fn(batch, **fit_params)
+                xb = batch[0] if isinstance(batch, (tuple, list)) else batch
+                batch_size = xb.shape[0] if isinstance(xb, torch.Tensor) else get_len(xb)
+                loss = step["loss"].detach()
+                self._record_batch(prefix + "_loss", loss if deferred else loss.item())
+                self._record_batch(prefix + "_batch_size", batch_size)
+                self.notify("on_batch_end", batch=batch, training=training, **step)
+                batch_count += 1
+        except BaseException:  # a step raised: a loader's workers stop now (WorkerLoader)
+            if inspect.isgenerator(batches):
+                batches.close()
+            raise
         if deferred and batch_count:
             self._read_batch_losses(prefix, batch_count)
         self.history.record(prefix + "_batch_count", batch_count)
