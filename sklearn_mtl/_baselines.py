@@ -203,6 +203,22 @@ def _passed_as_given(X):
     return X.dtype.kind == "O"
 
 
+def _rows_as_array(X):
+    """Rows given as a list (or tuple) of lists as the 2-D object array of the same
+    values (``np.asarray(X, dtype=object)``), ``X`` itself otherwise (an array, or lists
+    that make no 2-D array: ragged rows, a 1-D list). Rows holding text thus go to the
+    base estimator as that array goes, as a Pipeline's OneHotEncoder reads lists of
+    text (as an object array) on its own (rows of numbers alone are validated as
+    numbers first)."""
+    if not isinstance(X, (list, tuple)):
+        return X
+    try:
+        rows = np.asarray(X, dtype=object)
+    except ValueError:  # rows nesting sequences of unequal lengths
+        return X
+    return rows if rows.ndim == 2 else X
+
+
 def _is_frame(X):
     """Whether ``X`` is a pandas or a polars DataFrame."""
     return isinstance(X, pd.DataFrame) or (is_polars(X) and type(X).__name__ == "DataFrame")
@@ -219,17 +235,19 @@ class _BaselineMethods(BaseMultiTaskEstimator):
     def _validate_X(self, X, *, reset, fit_rows=None):
         # A DataFrame goes to the base estimator as it comes, as MultiOutputClassifier
         # passes it: a Pipeline with a ColumnTransformer reads its strings, gradient
-        # boosting its gaps and categories. So does an array of objects that are not
-        # all numbers. Dense numbers, an array or rows given as lists, are validated
-        # here in one pass that leaves NaN and infinity to the base estimator, which
-        # validates them as it would on its own (HistGradientBoostingClassifier reads
-        # both, LogisticRegression neither): a list and an array of the same values
-        # fare alike. A base estimator that cannot read X raises its own error, which
-        # names the task and (see _locating) the first bad entry. A sparse matrix's NaN
-        # and infinity are refused here, naming the entry. Text, one string a sample,
-        # goes as it is too, to a base estimator that vectorizes it (a Pipeline that
-        # starts with a TfidfVectorizer), as MultiOutputClassifier passes it; read as
-        # rows of features it was "ragged" (a string is a sequence of characters).
+        # boosting its gaps and categories. So does an array of objects that are not all
+        # numbers, and rows given as lists holding them, as that object array (a Pipeline's
+        # OneHotEncoder reads lists of text on its own). Dense numbers, an array or rows
+        # given as lists, are validated here in one pass that leaves NaN and infinity to the
+        # base estimator, which validates them as it would on its own
+        # (HistGradientBoostingClassifier reads both, LogisticRegression neither): a list
+        # and an array of the same values fare alike. A base estimator that cannot read X
+        # raises its own error, which names the task and (see _locating) the first bad
+        # entry. A sparse matrix's NaN and infinity are refused here, naming the entry.
+        # Text, one string a sample, goes as it is too, to a base estimator that vectorizes
+        # it (a Pipeline that starts with a TfidfVectorizer), as MultiOutputClassifier
+        # passes it; read as rows of features it was "ragged" (a string is a sequence of
+        # characters).
         if is_polars(X) and type(X).__name__ == "Series":  # a polars frame's text column
             X = to_pandas(X)  # as a pandas one's, one document a sample
         if _is_frame(X) and min(X.shape) >= 1:
@@ -250,9 +268,11 @@ class _BaselineMethods(BaseMultiTaskEstimator):
                     return super()._validate_X(X, reset=reset)
                 check_not_lazy(X, "X")
                 return validate_features(self, X, reset=reset, ensure_all_finite=False)
-            except ValueError:
-                if not _passed_as_given(X):
+            except (ValueError, TypeError):  # numpy's TypeError: a date among objects
+                rows = _rows_as_array(X)
+                if not _passed_as_given(rows):
                     raise
+                X = rows
         validate_features(self, X, reset=reset, skip_check_array=True)  # names, width
         return X
 

@@ -978,6 +978,96 @@ def test_an_array_holding_nan_is_validated_in_one_pass():
     np.testing.assert_allclose(proba, clone(hgb).fit(gaps, y).predict_proba(gaps))
 
 
+def _text_rows():
+    """Rows of text as lists, 2 features, 24 samples (the car's gate in column 0), and
+    a gated Y whose labels they tell."""
+    cars = ["yes", "no", "yes", "yes"] * 6
+    shades = ["dark", "-", "light", "dark"] * 6
+    rows = [[car, shade] for car, shade in zip(cars, shades, strict=True)]
+    color = [("black" if s == "dark" else "white") if c == "yes" else None
+             for c, s in zip(cars, shades, strict=True)]
+    return rows, pd.DataFrame({"car": cars, "color": color})
+
+
+def _one_hot_rows(handle_unknown="ignore"):
+    # columns 0 and 1 one-hot encoded; the chain's link columns passed on as numbers
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    return make_pipeline(
+        make_column_transformer((OneHotEncoder(handle_unknown=handle_unknown), [0, 1]),
+                                remainder="passthrough"),
+        lr(),
+    )
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_rows_as_lists_holding_text_go_as_the_object_array_of_them(cls):
+    # Rows given as lists holding text were refused ("dtype='numeric' is not compatible
+    # with arrays of bytes/strings"), where the same rows as an object array went to the
+    # base estimator as they are (a Pipeline's OneHotEncoder reads lists of text itself).
+    rows, Y = _text_rows()
+    given = [list(row) for row in rows]
+    array = np.array(rows, dtype=object)
+    tasks = [Task("car"), Task("color", gate=("car", "yes"))]  # a gated task's rows
+    ref = cls(_one_hot_rows(), tasks=tasks).fit(array, Y)
+    for X in (rows, tuple(tuple(row) for row in rows)):
+        model = cls(_one_hot_rows(), tasks=tasks).fit(X, Y)
+        assert model.n_features_in_ == 2
+        pd.testing.assert_frame_equal(model.predict(X), ref.predict(array))
+        for mine, theirs in zip(model.predict_proba(X), ref.predict_proba(array),
+                                strict=True):
+            np.testing.assert_allclose(mine, theirs)
+        assert model.score(X, Y) == ref.score(array, Y) == 1.0
+        # a model fitted on the array reads the lists alike, and the other way round
+        pd.testing.assert_frame_equal(ref.predict(X), model.predict(array))
+    assert rows == given  # the user's lists untouched
+
+
+@pytest.mark.parametrize("cls", [IndependentTaskClassifier, LabelProductClassifier])
+def test_a_one_hot_pipeline_fits_rows_of_text_given_as_lists(cls):
+    # scikit-learn's make_pipeline(OneHotEncoder(), LogisticRegression()) fits such rows
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rows, Y = _text_rows()
+    y = Y["car"].to_numpy()
+    plain = make_pipeline(OneHotEncoder(), lr()).fit(rows, y)
+    model = cls(make_pipeline(OneHotEncoder(), lr())).fit(rows, y)
+    np.testing.assert_array_equal(model.predict(rows), plain.predict(rows))
+    np.testing.assert_allclose(model.predict_proba(rows), plain.predict_proba(rows))
+    assert model.score(rows, y) == plain.score(rows, y)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_a_base_estimator_that_refuses_text_refuses_it_in_lists_as_in_an_array(cls):
+    rows, Y = _text_rows()
+    name = "The label combinations" if cls is LabelProductClassifier else "Task 'car'"
+    match = (r"could not convert string to float: 'yes'\nThe first bad entry: row 0, "
+             r"column 0 holds 'yes', not a finite number")
+    tasks = [Task("car"), Task("color", gate=("car", "yes"))]
+    numbers = np.random.RandomState(0).normal(size=(len(rows), 2))
+    fitted = cls(lr(), tasks=tasks).fit(numbers, Y)
+    for X in (np.array(rows, dtype=object), rows):
+        with pytest.raises(ValueError, match=rf"^{name}: {match}"):
+            cls(lr(), tasks=tasks).fit(X, Y)
+        with pytest.raises(ValueError, match=match):
+            fitted.predict(X)
+    # a date among the objects: numpy's TypeError, from the base estimator for both (the
+    # array's was raised here, without the task)
+    import datetime
+
+    dated = [[datetime.date(2024, 1, 1), float(i)] for i in range(len(rows))]
+    for X in (np.array(dated, dtype=object), dated):
+        with pytest.raises(TypeError, match=rf"^{name}: float\(\) argument must be "
+                           r"(.|\n)*row 0, column 0 holds datetime\.date\(2024, 1, 1\)"):
+            cls(lr(), tasks=tasks).fit(X, Y)
+    # lists that make no 2-D array stay refused as before
+    with pytest.raises(ValueError, match="X is ragged: row 1 has 1 value"):
+        cls(_one_hot_rows(), tasks=tasks).fit([["yes", "dark"], ["no"]] * 12, Y)
+
+
 def test_no_feature_importances_without_the_base_estimators():
     X, Y = car_data()
     assert not hasattr(IndependentTaskClassifier(lr()), "feature_importances_")  # unfitted
