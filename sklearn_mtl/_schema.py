@@ -47,6 +47,14 @@ class Task:
         The task applies only to samples whose ``parent`` task has one of these values,
         e.g. ``("car", "yes")`` or ``("car", {"yes", "maybe"})``. Several values come in
         any collection but a string: a set, list, tuple, array, ``range`` or ``pd.Index``.
+        A tuple is read against the parent's classes, once they are known (in the
+        :class:`Schema`, at ``fit``): a tuple that is one of them is that one label
+        (``("pos", (0, 1))`` where ``pos`` has the label ``(0, 1)``, as a group of
+        :meth:`~sklearn_mtl.StructuredLabelEncoder.from_groups` may), other tuples list
+        several values. A tuple that is a label and whose items are labels too reads
+        both ways and is refused: write a list, ``("pos", [(0, 1)])`` for the label,
+        ``("pos", [0, 1])`` for the labels 0 and 1. Until then ``gate`` holds its
+        items, ``("pos", frozenset({0, 1}))``.
     columns : list of str, default=None
         For a multilabel task held in a DataFrame as a group of 0/1 columns: those
         columns, one per label, in a list, not a string (a set, which has no order, is
@@ -57,7 +65,20 @@ class Task:
     >>> from sklearn_mtl import Task
     >>> Task("color", classes=["red", "black"], gate=("car", "yes"))
     Task('color', classes=['red', 'black'], gate=('car', {'yes'}))
+
+    A gate on a label that is a tuple (a group of tuples):
+
+    >>> from sklearn_mtl import Schema
+    >>> schema = Schema([Task("pos", kind="multiclass", classes=[(0, 1), (1, 0), (1, 1)]),
+    ...                  Task("size", kind="binary", classes=["s", "l"],
+    ...                       gate=("pos", (0, 1)))])
+    >>> schema["size"].gate
+    ('pos', frozenset({(0, 1)}))
     """
+
+    #: A gate given as a tuple, as given, until the Schema reads it (see ``gate``); the
+    #: class's None stands for a Task pickled before it existed.
+    _tuple_gate = None
 
     def __init__(self, name, kind=None, classes=None, gate=None, columns=None):
         if not isinstance(name, str) or not name:
@@ -104,6 +125,10 @@ class Task:
                     "or (parent_task, {values})."
                 )
             parent, values = gate
+            # a tuple may be one label of the parent (a group's tuple label) or several:
+            # only the parent's classes tell, which the Schema reads (_read_tuple_gate)
+            tuple_gate = (tuple(_plain(values)) if isinstance(values, tuple) and values
+                          else None)
             # several values in any collection (a set, a list, an array, a range); a string
             # is one value
             try:
@@ -117,6 +142,8 @@ class Task:
                 raise ValueError(f"Task {name!r} has a gate on {parent!r} with no value.")
             gate = (str(parent), values)
         self.gate = gate
+        # the tuple as given, until the Schema reads it against the parent's classes
+        self._tuple_gate = tuple_gate if gate is not None else None
         if columns is not None and not _is_collection(columns):
             # A string is one column name, never its characters: columns="ab" would read
             # the columns 'a' and 'b' of Y, or fail on a column 'b' the user never named.
@@ -179,8 +206,37 @@ class Task:
             gate=self.gate,
             columns=self.columns,
         )
+        if self._tuple_gate is not None:  # still to be read against the parent's classes
+            params["gate"] = (self.gate[0], self._tuple_gate)
         params.update(changes)
         return Task(**params)
+
+    def _read_tuple_gate(self, parent):
+        """The task, its gate on the tuple given read against ``parent``'s classes (see
+        ``gate``): the one label where the tuple is one of them, its items otherwise;
+        a ValueError where both readings hold."""
+        values = self._tuple_gate
+        if values is None or parent.classes is None:
+            return self
+        classes = parent.classes
+        is_label = values in classes
+        if not is_label:
+            return self._replace(gate=(self.gate[0], list(values)))
+        if all(v in classes for v in values):
+            items = list(dict.fromkeys(values))  # (each once, in their order)
+            shown = " and ".join(
+                [", ".join(map(repr, items[:-1])), repr(items[-1])] if len(items) > 1
+                else [repr(items[0])])
+            item = f"its items {shown} are" if len(items) > 1 else f"its item {shown} is"
+            label = "labels" if len(items) > 1 else "label"
+            raise ValueError(
+                f"Task {self.name!r} has gate {(self.gate[0], values)!r}: the tuple "
+                f"{values!r} is one of {parent.name!r}'s classes, and {item} too, so it "
+                f"reads both as that one label and as the {label} {shown}. Write a list: "
+                f"gate={(self.gate[0], [values])!r} for the label {values!r}, or "
+                f"gate={(self.gate[0], items)!r} for the {label} {shown}."
+            )
+        return self._replace(gate=(self.gate[0], [values]))
 
     def __eq__(self, other):
         if not isinstance(other, Task):
@@ -190,6 +246,7 @@ class Task:
             and self.kind == other.kind
             and _labels_equal(self.classes, other.classes)
             and self.gate == other.gate
+            and self._tuple_gate == other._tuple_gate
             and self.columns == other.columns
         )
 
@@ -202,7 +259,9 @@ class Task:
             parts.append(f"kind={self.kind!r}")
         if self.classes is not None:
             parts.append(f"classes={_plain(self.classes)!r}")
-        if self.gate is not None:
+        if self._tuple_gate is not None:  # as given: its reading waits for the parent's
+            parts.append(f"gate={(self.gate[0], self._tuple_gate)!r}")
+        elif self.gate is not None:
             parent, values = self.gate
             # a set's literal in sorted order, not a set's repr, whose order of strings
             # changes from one process to the next (a warm start compares the reprs of
@@ -217,7 +276,9 @@ class Task:
     def to_dict(self):
         """A JSON-serialisable description of the task."""
         gate = None
-        if self.gate is not None:
+        if self._tuple_gate is not None:  # kept a tuple, read against the parent's classes
+            gate = [self.gate[0], self._tuple_gate]
+        elif self.gate is not None:
             gate = [self.gate[0], sorted(_plain(self.gate[1]), key=_gate_order)]
         return {
             "name": self.name,
@@ -230,8 +291,8 @@ class Task:
     @classmethod
     def from_dict(cls, data):
         gate = data.get("gate")
-        if gate is not None:
-            gate = (gate[0], set(gate[1]))
+        if gate is not None:  # (a tuple stays one, as to_dict keeps it: see gate)
+            gate = (gate[0], gate[1] if isinstance(gate[1], tuple) else set(gate[1]))
         return cls(
             data["name"],
             kind=data.get("kind"),
@@ -323,7 +384,9 @@ class Schema:
     ValueError
         On duplicate names, a gate on an unknown task, gate cycles, a gate value that is
         not among the parent's classes, a gate on a regression or multilabel parent, fewer
-        than two classes for a binary or multiclass task, no label for a multilabel task.
+        than two classes for a binary or multiclass task, no label for a multilabel task,
+        a gate given as a tuple that is one of the parent's classes whose items are too
+        (write a list: see :class:`Task`'s ``gate``).
 
     Notes
     -----
@@ -331,11 +394,15 @@ class Schema:
     ``schema[j]`` (a position, negative from the end, or a slice) and ``schema[name]``
     (a task's name); ``name in schema`` tells whether a task has that name, as
     ``task in schema`` whether the schema holds that task.
+
+    A gate given as a tuple is read here, against its parent's classes: the schema's
+    task is gated on that one label where the tuple is one of them, on its items
+    otherwise.
     """
 
     def __init__(self, tasks):
-        self.tasks = tuple(tasks)
-        _validate_tasks(self.tasks)
+        # (a gate given as a tuple read against its parent's classes: see Task's gate)
+        self.tasks = _validate_tasks(tuple(tasks))
         self._index = {t.name: i for i, t in enumerate(self.tasks)}
         self.order = _topological_order(self.tasks)
 
@@ -495,10 +562,12 @@ def _validate_tasks(tasks):
                 f"{task.classes!r}; expected exactly two (use kind='multiclass')."
             )
     by_name = {t.name: t for t in tasks}
+    read = []
     for task in tasks:
         if task.gate is None:
+            read.append(task)
             continue
-        parent_name, values = task.gate
+        parent_name = task.gate[0]
         if parent_name not in by_name:
             raise ValueError(
                 f"Task {task.name!r} is gated on unknown task {parent_name!r}; "
@@ -510,13 +579,20 @@ def _validate_tasks(tasks):
                 f"Task {task.name!r} is gated on {parent_name!r}, a {parent.kind} task; "
                 "a gate's parent must be a binary or multiclass task."
             )
+        given = task._tuple_gate
+        task = task._read_tuple_gate(parent)
+        read.append(task)
+        values = task.gate[1]
         unknown = sorted((v for v in values if v not in parent.classes), key=repr)
         if unknown:
             shown = repr(unknown[0]) if len(unknown) == 1 else repr(unknown)
+            # (a tuple of several values is read so because it is no class either)
+            tuple_too = "" if given is None else f", nor is the tuple {given!r}"
             raise ValueError(
                 f"Task {task.name!r} is gated on {parent_name!r} = {shown}, which is not "
-                f"among {parent_name!r}'s classes {parent.classes!r}."
+                f"among {parent_name!r}'s classes {parent.classes!r}{tuple_too}."
             )
+    return tuple(read)
 
 
 def _topological_order(tasks):

@@ -492,3 +492,99 @@ def test_a_column_named_twice_is_refused_as_a_column():
 def test_an_empty_schema_repr_evaluates_back():
     assert repr(Schema([])) == "Schema([])"
     assert eval(repr(Schema([])), {"Schema": Schema}) == Schema([])
+
+
+# --------------------------------------------------------------- gates on tuple labels
+POS = [(0, 1), (1, 0), (1, 1)]  # a parent whose labels are tuples (a group's, say)
+
+
+def _pos_schema(gate, classes=POS):
+    return Schema([Task("pos", kind="multiclass", classes=classes),
+                   Task("size", kind="binary", classes=["s", "l"], gate=("pos", gate))])
+
+
+def test_a_gate_on_a_tuple_that_is_a_label_of_the_parent_reads_that_label():
+    # ("pos", (0, 1)) read as the labels 0 and 1: "gated on 'pos' = [0, 1], which is not
+    # among 'pos''s classes", where ("pos", [(0, 1)]) was read as the label
+    schema = _pos_schema((0, 1))
+    assert schema["size"].gate == ("pos", frozenset({(0, 1)}))
+    assert schema["size"] == _pos_schema([(0, 1)])["size"]
+    np.testing.assert_array_equal(schema.gate_codes(schema["size"]), [0])
+    codes = np.array([[0, 1], [1, 0], [2, 1]])
+    schema.apply_gates(codes)
+    assert codes.tolist() == [[0, 1], [1, NOT_APPLICABLE], [2, NOT_APPLICABLE]]
+    # a tuple label whose items are partly labels: no other reading holds
+    mixed = _pos_schema((0, 1), classes=[(0, 1), 0, "x"])
+    assert mixed["size"].gate == ("pos", frozenset({(0, 1)}))
+
+
+def test_a_gate_on_a_tuple_label_through_groups_and_an_estimator():
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_mtl import IndependentTaskClassifier, StructuredLabelEncoder
+
+    groups = {"pos": POS, "size": ["s", "l"]}
+    Y = [{(0, 1), "s"}, {(1, 0)}, {(0, 1), "l"}, {(1, 1)}] * 3
+    tasks = [Task("pos"), Task("size", gate=("pos", (0, 1)))]
+    for gated_labels in ("raise", "mask"):
+        enc = StructuredLabelEncoder(tasks, groups=groups, gated_labels=gated_labels)
+        assert enc.fit_transform(Y).codes.tolist()[:4] == [[0, 0], [1, -2], [0, 1], [2, -2]]
+        assert enc.tasks_[1].gate == ("pos", frozenset({(0, 1)}))
+    X = np.random.RandomState(0).normal(size=(len(Y), 2))
+    model = IndependentTaskClassifier(LogisticRegression(), encoder=enc).fit(X, Y)
+    assert model.schema_["size"].gate == ("pos", frozenset({(0, 1)}))
+    assert tasks[1].gate == ("pos", frozenset({0, 1}))  # the declaration as given
+
+
+def test_a_gate_on_a_tuple_of_several_labels_reads_them_as_before():
+    schema = _pos_schema(("a", "b"), classes=["a", "b", "c"])
+    assert schema["size"].gate == ("pos", frozenset({"a", "b"}))
+    assert schema["size"] == _pos_schema(["a", "b"], classes=["a", "b", "c"])["size"]
+    with pytest.raises(ValueError, match=re.escape(
+            "Task 'size' is gated on 'pos' = [0, 2], which is not among 'pos''s classes "
+            "[(0, 1), (1, 0), (1, 1)], nor is the tuple (0, 2).")):
+        _pos_schema((0, 2))
+
+
+@pytest.mark.parametrize("gate, labels, shown", [
+    ((0, 1), [(0, 1), 0, 1, 2], "labels 0 and 1"),
+    ((0,), [(0,), 0, 1], "label 0"),
+])
+def test_a_gate_on_a_tuple_that_reads_both_ways_is_refused(gate, labels, shown):
+    item = "its items 0 and 1 are" if len(gate) > 1 else "its item 0 is"
+    message = (
+        f"Task 'size' has gate ('pos', {gate!r}): the tuple {gate!r} is one of 'pos''s "
+        f"classes, and {item} too, so it reads both as that one label and as the {shown}. "
+        f"Write a list: gate=('pos', [{gate!r}]) for the label {gate!r}, or "
+        f"gate=('pos', {list(gate)!r}) for the {shown}."
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        _pos_schema(gate, classes=labels)
+    # a list says which: the label, or its items
+    assert _pos_schema([gate], classes=labels)["size"].gate == ("pos", frozenset({gate}))
+    assert _pos_schema(list(gate), classes=labels)["size"].gate == ("pos", frozenset(gate))
+
+
+def test_a_gate_given_as_a_tuple_is_kept_until_the_schema_reads_it(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_mtl import IndependentTaskClassifier, StructuredLabelEncoder, load, save
+
+    task = Task("size", gate=("pos", (0, np.int64(1))))
+    assert repr(task) == "Task('size', gate=('pos', (0, 1)))"
+    assert eval(repr(task), {"Task": Task}) == task
+    assert task != Task("size", gate=("pos", [0, 1]))  # may differ once read
+    assert task._replace(kind="binary", classes=["s", "l"]) == Task(
+        "size", kind="binary", classes=["s", "l"], gate=("pos", (0, 1)))
+    assert Task.from_dict(task.to_dict()) == task
+    # a model's declared tasks keep it through save and load; its schema is read
+    groups = {"pos": POS, "size": ["s", "l"]}
+    Y = [{(0, 1), "s"}, {(1, 0)}, {(0, 1), "l"}, {(1, 1)}] * 3
+    enc = StructuredLabelEncoder([Task("pos"), task], groups=groups)
+    X = np.random.RandomState(0).normal(size=(len(Y), 2))
+    model = IndependentTaskClassifier(LogisticRegression(), encoder=enc).fit(X, Y)
+    save(model, tmp_path / "model")
+    loaded = load(tmp_path / "model")
+    assert loaded.encoder.tasks[1] == task
+    assert loaded.schema_ == model.schema_
+    assert loaded.fit(X, Y).predict(X) == model.predict(X)
