@@ -226,10 +226,12 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"gates name unknown group(s) {unknown}; the groups are {list(groups)}."
             )
-        tasks = [
-            Task(name, classes=labels, gate=_group_gate(gates.get(name), groups))
-            for name, labels in groups.items()
-        ]
+        tasks = {name: Task(name, classes=labels, gate=gates.get(name))
+                 for name, labels in groups.items()}
+        # a gate given as a tuple is read against the parent group's labels now, as the
+        # Schema would at fit: ("pos", (0, 1)) is the label (0, 1) where pos has it
+        tasks = [task if task.gate is None or task.gate[0] not in tasks
+                 else task._read_tuple_gate(tasks[task.gate[0]]) for task in tasks.values()]
         return cls(tasks=tasks, groups=groups, **kwargs)
 
     # ------------------------------------------------------------------------------ fit
@@ -492,18 +494,6 @@ def _named_gates(gates):
             )
         named[str(k)], keys[str(k)] = v, k
     return named
-
-
-def _group_gate(gate, groups):
-    """A gate of :meth:`~StructuredLabelEncoder.from_groups` as :class:`Task` reads it: a
-    tuple that is a label of the parent group is that one label (``Task`` reads a tuple as
-    several values: ``("pos", (0, 1))`` would gate on the labels 0 and 1)."""
-    if isinstance(gate, (tuple, list)) and len(gate) == 2:
-        parent, values = gate
-        labels = groups.get(str(parent), ())
-        if isinstance(values, tuple) and _hashable(values) and values in labels:
-            return (parent, [values])
-    return gate
 
 
 def _group_labels(name, labels):

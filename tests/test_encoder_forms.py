@@ -229,6 +229,19 @@ def test_groups_with_tuple_labels_read_a_multi_hot_frame_and_gates():
         StructuredLabelEncoder(groups=groups).fit(frame.to_numpy())
 
 
+def test_groups_refuse_a_tuple_gate_that_reads_both_ways():
+    # (0, 1) is a label of pos, and so are 0 and 1: the gate could be either, as Task
+    # refuses it in a Schema; from_groups read it as the one label without a word
+    groups = {"pos": [(0, 1), 0, 1], "size": ["s", "l"]}
+    with pytest.raises(ValueError, match=r"reads both as that one label and as the labels "
+                                         r"0 and 1\. Write a list"):
+        StructuredLabelEncoder.from_groups(groups, gates={"size": ("pos", (0, 1))})
+    enc = StructuredLabelEncoder.from_groups(groups, gates={"size": ("pos", [(0, 1)])})
+    assert enc.tasks[1].gate == ("pos", frozenset({(0, 1)}))
+    enc = StructuredLabelEncoder.from_groups(groups, gates={"size": ("pos", [0, 1])})
+    assert enc.tasks[1].gate == ("pos", frozenset({0, 1}))
+
+
 def test_groups_refuse_a_task_declared_multilabel():
     tasks = [Task("A", kind="multilabel"), Task("B")]
     with pytest.raises(ValueError, match=r"^Task 'A' is declared multilabel, but a group is a "):
