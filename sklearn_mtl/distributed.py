@@ -468,7 +468,10 @@ def predict_partitions(estimator, data, method="predict", task=None, meta=None):
     ----------
     estimator : fitted sklearn-mtl estimator
         Any estimator of the package (or scikit-learn classifier) with ``method``, or
-        a Pipeline ending in one (its tasks and classes are its last step's).
+        a Pipeline ending in one (its tasks and classes are its last step's). A fitted
+        ``GridSearchCV`` or ``RandomizedSearchCV`` (with ``refit``) predicts with its
+        ``best_estimator_``, as its own ``predict`` and ``predict_proba`` do, and so
+        takes ``task``; a ``FrozenEstimator`` with the estimator it holds.
     data : dask.dataframe.DataFrame or dask.array.Array
         Samples. An array must be chunked along rows only (one block of columns, or
         of every other axis of images and clips).
@@ -529,6 +532,7 @@ def predict_partitions(estimator, data, method="predict", task=None, meta=None):
             + ", ".join(f"{len(data.chunks[axis])} chunks along axis {axis}" for axis in split)
             + f". Use data.rechunk({{{whole}}})."
         )
+    estimator = _delegate(estimator)
     _check_fitted(estimator)
     _check_task(estimator, method, task)
     predictor = _partition_predictor(method, task)
@@ -549,6 +553,25 @@ def predict_partitions(estimator, data, method="predict", task=None, meta=None):
         func, model, dtype=empty.dtype, drop_axis=drop or None,
         chunks=(data.chunks[0], *((s,) for s in empty.shape[1:])), meta=empty,
     )
+
+
+def _delegate(estimator):
+    """The estimator that ``estimator`` predicts with, where it hands ``predict`` and
+    ``predict_proba`` on unchanged: a fitted search's ``best_estimator_`` (whose
+    ``predict_proba`` takes ``task=``, which the search's passes no more), a
+    FrozenEstimator's ``estimator``, nested in any order; ``estimator`` itself otherwise
+    (a search not fitted, or fitted with ``refit=False``, gives its own error)."""
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection._search import BaseSearchCV
+
+    while True:
+        if isinstance(estimator, FrozenEstimator):
+            estimator = estimator.estimator
+        elif (isinstance(estimator, BaseSearchCV)
+              and getattr(estimator, "best_estimator_", None) is not None):
+            estimator = estimator.best_estimator_
+        else:
+            return estimator
 
 
 def _final_step(estimator):

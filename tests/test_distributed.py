@@ -734,20 +734,35 @@ def test_predict_partitions_array_keeps_sparse_predictions():
         np.testing.assert_array_equal(got.toarray(), expected)
 
 
-def test_predict_partitions_points_a_search_to_its_best_estimator():
-    # GridSearchCV.predict_proba(X) passes no task on; its best_estimator_ takes one
+def test_predict_partitions_predicts_with_a_search_s_best_estimator():
+    # GridSearchCV.predict_proba(X) passes no task on, so a search was refused with
+    # method="predict_proba" and a task; it predicts with its best_estimator_, as its
+    # own predict and predict_proba do (a FrozenEstimator with what it holds)
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.preprocessing import FunctionTransformer
+
     rng = np.random.RandomState(0)
     X = pd.DataFrame(rng.normal(size=(24, 2)), columns=["a", "b"])
     Y = pd.DataFrame({"car": np.where(X["a"] > 0, "yes", "no"),
                       "size": np.where(X["b"] > 0, "big", "small")})
     search = GridSearchCV(IndependentTaskClassifier(LogisticRegression()),
-                          {"estimator__C": [1.0]}, cv=2).fit(X, Y)
+                          {"estimator__C": [0.01, 1.0]}, cv=2).fit(X, Y)
     ddf = dd.from_pandas(X, npartitions=2)
+    for model in (search, FrozenEstimator(search)):
+        proba = predict_partitions(model, ddf, method="predict_proba", task="size")
+        np.testing.assert_array_equal(proba.compute(scheduler="sync").to_numpy(),
+                                      search.predict_proba(X)[1])
+        pd.testing.assert_frame_equal(
+            predict_partitions(model, ddf).compute(scheduler="sync"), search.predict(X))
+        with pytest.raises(ValueError, match=r"one array per task; pass task=<name> \(one of "):
+            predict_partitions(model, ddf, method="predict_proba").compute(scheduler="sync")
+    # a search inside a Pipeline still receives task= there: pointed to its best_estimator_
+    piped = make_pipeline(FunctionTransformer(), search)
     hint = r"Its best_estimator_ \(IndependentTaskClassifier\) takes one: pass that"
     with pytest.raises(ValueError, match=r"GridSearchCV\.predict_proba takes no task\. " + hint):
-        predict_partitions(search, ddf, method="predict_proba", task="size")
-    with pytest.raises(ValueError, match=r"list of 2 arrays .*to pick one\. " + hint):
-        predict_partitions(search, ddf, method="predict_proba").compute(scheduler="sync")
-    proba = predict_partitions(search.best_estimator_, ddf, method="predict_proba", task="size")
-    np.testing.assert_allclose(proba.compute(scheduler="sync").to_numpy(),
-                               search.predict_proba(X)[1])
+        predict_partitions(piped, ddf, method="predict_proba", task="size")
+    # refit=False keeps no best_estimator_: the search's own error, from its first rows
+    bare = GridSearchCV(IndependentTaskClassifier(LogisticRegression()),
+                        {"estimator__C": [1.0]}, cv=2, refit=False).fit(X, Y)
+    with pytest.raises(AttributeError, match="'GridSearchCV' has no attribute 'predict'"):
+        predict_partitions(bare, ddf)
