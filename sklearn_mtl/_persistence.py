@@ -1136,6 +1136,10 @@ class _Reader:
         self.objects = {}
         self._arrays = self._tensors = None
         self._callback_depth = 0  # > 0 while a skorch callback's parameters are decoded
+        # the paths accepted only as skorch's callback defaults (in a callback's
+        # parameters), in order; and the ids of the values that hold one (see decode)
+        self._callback_defaults = []
+        self._callback_only = {}
 
     # ------------------------------------------------------------------ lookups
     def arrays(self):
@@ -1158,6 +1162,9 @@ class _Reader:
                            built=instantiate is not None)
         if refusal is not None:
             raise refusal
+        if self._callback_depth > 0 and path in _CALLBACK_DEFAULT_FUNCTIONS and _refusal(
+                path, self.trusted, built=instantiate is not None) is not None:
+            self._callback_defaults.append(path)  # accepted here, not elsewhere
         module, qualname = path.split(":", 1)
         dotted = f"{module}.{qualname}"
         if module == "builtins" and qualname in _BUILTIN_TYPES and instantiate is None:
@@ -1185,12 +1192,27 @@ class _Reader:
         tag = node["$t"]
         if tag == "ref":
             try:
-                return self.objects[node["id"]]
-            except KeyError:
+                value = self.objects[node["id"]]
+            except (KeyError, TypeError):
                 raise UnsafeModelFileError(f"Dangling reference {node.get('id')!r}.") from None
+            path = self._callback_only.get(node["id"])
+            if path is not None and self._callback_depth == 0:
+                # a function that loads in a skorch callback's parameters only, referred
+                # to again from elsewhere: judged as if it were written there
+                refusal = _refusal(path, self.trusted)
+                refusal.args = (f"{refusal.args[0]} (The file names it among a skorch "
+                                "callback's parameters, where skorch's default functions "
+                                "load, and refers to it again outside them.)",)
+                raise refusal
+            return value
+        accepted = len(self._callback_defaults)
         value = self._decode_tag(tag, node)
+        if _is_callback(type(value)):  # built of them: a callback, to be referred to anywhere
+            del self._callback_defaults[accepted:]
         if "id" in node:
             self.objects[node["id"]] = value
+            if len(self._callback_defaults) > accepted:  # is or holds one: not to be reused
+                self._callback_only[node["id"]] = self._callback_defaults[accepted]
         return value
 
     def _decode_tag(self, tag, node):

@@ -1798,6 +1798,45 @@ def test_a_refusal_lists_exactly_the_names_that_load_refuses_in_a_crafted_file(t
     _same_outputs(clf, load(path, trusted=[trunk, *names]), X)
 
 
+def test_a_callback_default_function_referred_to_outside_callbacks_is_refused(tmp_path):
+    # print loads without trusted= as a callback's sink only; a file that names it there
+    # (with an id) and refers to it again elsewhere, as the network's optimizer or inside
+    # a list, had it loaded there too. A callback built with it is no such value:
+    # the file refers to it again where the fitted network lists its callbacks.
+    from skorch.callbacks import EarlyStopping
+
+    X, Y, tasks = car_data(n=20)
+    clf = MultiTaskClassifier(tasks=tasks, trunk=TinyTrunk, max_epochs=1, random_state=0,
+                              callbacks=[("es", EarlyStopping(monitor="train_loss"))]).fit(X, Y)
+    path = save(clf, tmp_path / "m.mtl")
+    trunk = f"{__name__}.TinyTrunk"
+    _same_outputs(clf, load(path, trusted=[trunk]), X)
+    tree = json.loads(open_member(path, "estimator.json"))
+    params = tree["params"]
+    es = params["callbacks"]["v"][0]["v"][1]["params"]["v"]
+    for reuse in ({"$t": "ref", "id": "sink"},
+                  {"$t": "list", "v": [{"$t": "ref", "id": "sink"}]}):
+        es["sink"] = {"$t": "callable", "v": "builtins:print", "id": "sink"}
+        params["optimizer"] = reuse
+        _rewrite(path, "estimator.json", json.dumps(tree).encode())
+        with pytest.raises(UnsafeModelFileError,
+                           match=r"builtins\.print, which is refused.*refers to it again "
+                                 r"outside them") as refused:
+            load(path, trusted=[trunk])
+        assert refused.value.untrusted == ["builtins.print"]
+    # a list holding it, named in the callback and referred to outside
+    es["sink"] = {"$t": "tuple", "v": [{"$t": "callable", "v": "builtins:print"}], "id": "t"}
+    params["optimizer"] = {"$t": "ref", "id": "t"}
+    _rewrite(path, "estimator.json", json.dumps(tree).encode())
+    with pytest.raises(UnsafeModelFileError, match=r"refers to it again outside them"):
+        load(path, trusted=[trunk])
+    es["sink"] = {"$t": "callable", "v": "builtins:print", "id": "sink"}
+    params["optimizer"] = {"$t": "ref", "id": "sink"}
+    _rewrite(path, "estimator.json", json.dumps(tree).encode())
+    loaded = load(path, trusted=[trunk, "builtins.print"])  # trusted: as written there
+    assert loaded.optimizer is print
+
+
 def _halved(X):  # a transformer's function of the user's
     return X / 2
 
