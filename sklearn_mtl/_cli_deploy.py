@@ -256,7 +256,7 @@ def _lines_format(lines):
         return {}
     header = next(csv.reader([lines[0]]), [])  # a comma outside quotes splits it
     if len(header) > 1:
-        return _spaced(header, {})
+        return _spaced(lines[0], ",", {})
     counts = {sep: len(next(csv.reader([lines[0]], delimiter=sep), [])) - 1
               for sep in _SEPARATORS[1:]}
     sep = max(counts, key=counts.get)
@@ -266,19 +266,152 @@ def _lines_format(lines):
     comma = any(_DECIMAL_COMMA.match(v) for v in fields)
     point = any(_DECIMAL_POINT.match(v) for v in fields)
     options = {"sep": sep, "decimal": ","} if comma and not point else {"sep": sep}
-    return _spaced(next(csv.reader([lines[0]], delimiter=sep)), options)
+    return _spaced(lines[0], sep, options)
 
 
-def _spaced(header, options):
-    """``options`` with ``skipinitialspace`` where each name of the ``header`` row after
-    the first follows its separator after a space (``x, y, label``, as the UCI
-    repository's files and ``np.savetxt(delimiter=", ")`` write them): the space is no
-    part of a name nor of a cell (``--targets label`` names ``label``, a class `` yes``
-    is ``yes``), and a quoted cell after it is read as quoted."""
-    names = [name for name in header[1:] if name]
-    if names and all(name.startswith(" ") for name in names):
+def _spaced(line, sep, options):
+    """``options`` with ``skipinitialspace`` where each name of the header row ``line``
+    after the first follows its separator ``sep`` after a space (``x, y, label``, as the
+    UCI repository's files and ``np.savetxt(delimiter=", ")`` write them): the space is
+    no part of a name nor of a cell (``--targets label`` names ``label``, a class
+    `` yes`` is ``yes``), and a quoted cell after it is read as quoted. A space inside
+    quotes is part of its name (``"a"," b"``, as R's ``write.csv`` and a writer that
+    quotes every name write a name `` b``): it says nothing of the separators, and the
+    file's cells are read as written."""
+    after = _after_separators(line.rstrip("\r\n"), sep)
+    if after and all(after):
         return {**options, "skipinitialspace": True}
     return options
+
+
+def _after_separators(line, sep):
+    """For each separator of the header row ``line`` outside quotes that a name follows
+    (not another separator, nor the end of the line: an empty name), whether a space
+    comes between them. Spaces after a separator are skipped before a quote is looked
+    for, as ``skipinitialspace`` reads them (``a, "b, c"``: two names)."""
+    spaced, quoted, start, i = [], False, True, 0
+    while i < len(line):
+        char = line[i]
+        if quoted:
+            if char == '"':  # a doubled quote is one quote in the name
+                if line[i + 1:i + 2] == '"':
+                    i += 1
+                else:
+                    quoted = False
+        elif char == sep:
+            j = i + 1
+            while line[j:j + 1] == " ":
+                j += 1
+            if line[j:j + 1] not in ("", sep):
+                spaced.append(j > i + 1)
+            i, start = j, True
+            continue
+        elif char == '"' and start:
+            quoted = True
+        start = False
+        i += 1
+    return spaced
+
+
+def number_marks(options, thousands=None, decimal=None, error=ValueError):
+    """``options`` (``read_csv``'s, see :func:`csv_format`; ``{}`` for a workbook) with
+    the marks of the numbers given by ``--thousands`` and ``--decimal``, as ``read_csv``'s
+    ``thousands`` and ``decimal`` read them: ``--thousands ,`` reads ``"1,234"`` as
+    1234, ``--thousands . --decimal ,`` reads ``1.234,5`` as 1234.5. The decimal mark
+    read from the file (a decimal comma, see :func:`csv_format`) stays where
+    ``--decimal`` is not given and ``--thousands`` is not that mark. Each is one
+    character (as ``read_csv`` takes it), ASCII (pandas' reader matches no other), not a
+    letter, a digit, a sign, a quote nor a line break; a thousands mark that is the
+    decimal mark, or a mark that is the file's separator (other than a comma, whose
+    cells a CSV writer quotes where they hold one: ``"1,234"``), is ``error``, naming
+    both."""
+    if thousands is None and decimal is None:
+        return options
+    for option, mark in (("--thousands", thousands), ("--decimal", decimal)):
+        if mark is not None and (len(mark) != 1 or not mark.isascii() or mark.isalnum()
+                                 or mark in '+-"\r\n'):
+            raise error(
+                f"{option} {mark!r} is not a mark of numbers; expected one character "
+                "(ASCII, not a letter, a digit, a sign, a quote or a line break), such as "
+                + ("',', '.', ' ' or \"'\"." if option == "--thousands" else "'.' or ','.")
+            )
+    if decimal is None:  # the file's own decimal mark, unless the thousands one
+        decimal = options.get("decimal", ".")
+        if decimal == thousands:
+            decimal = "."
+        if decimal == thousands:
+            raise error(
+                f"--thousands {thousands!r} is also the decimal mark (read_csv's default "
+                f"decimal='.'); give the decimal mark of the file's numbers with --decimal "
+                "(--thousands . --decimal , reads 1.234,5 as 1234.5)."
+            )
+    elif decimal == thousands:
+        raise error(
+            f"--thousands {thousands!r} and --decimal {decimal!r} are the same mark; a "
+            "number's thousands and its decimals are marked apart (--thousands , --decimal ."
+            " reads 1,234.5, --thousands . --decimal , reads 1.234,5)."
+        )
+    sep = options.get("sep", ",")
+    for option, mark in (("--thousands", thousands), ("--decimal", decimal)):
+        if mark == sep and sep != ",":
+            raise error(
+                f"{option} {mark!r} is also the file's separator ({sep!r}, read from its "
+                "header row); the separator splits the cells, so it cannot mark a number's "
+                f"{'thousands' if option == '--thousands' else 'decimals'}."
+            )
+    marks = {"decimal": decimal} if decimal != "." else {}
+    if thousands is not None:
+        marks["thousands"] = thousands
+    return {**{k: v for k, v in options.items() if k != "decimal"}, **marks}
+
+
+#: The integers from which float64 holds not every one: a class label of 2**53 + 1 read
+#: as a float is 2**53.
+FLOAT_INTEGERS = 2 ** 53
+
+#: A text that writes an integer (``1.0`` too, as pandas writes a float column).
+_INTEGER_TEXT = re.compile(r"[+-]?\d+(?:\.0*)?")
+
+
+def exact_integers(cells, decimal=".", thousands=None, otherwise=None):
+    """The text ``cells`` (a column as a CSV file writes it; a gap, or a cell
+    :data:`MISSING_MARK`, missing) as nullable integers (``Int64``) where each cell
+    writes an integer (see :func:`_number_text`), one of them beyond 2**53, which floats
+    round (``read_csv`` reads a column of integers with a gap as floats: a class
+    9007199254740993 read 9007199254740992); else ``otherwise``."""
+    values = []
+    for cell in cells:
+        if pd.isna(cell) or str(cell).strip() == MISSING_MARK:
+            values.append(pd.NA)
+            continue
+        text = _number_text(cell, decimal, thousands)
+        if not _INTEGER_TEXT.fullmatch(text):
+            return otherwise
+        number = int(text.split(".")[0])
+        if not -2 ** 63 <= number < 2 ** 63:  # beyond Int64
+            return otherwise
+        values.append(number)
+    if not any(v is not pd.NA and abs(v) >= FLOAT_INTEGERS for v in values):
+        return otherwise
+    return pd.Series(pd.array(values, dtype="Int64"), index=cells.index, name=cells.name)
+
+
+def _number_text(cell, decimal=".", thousands=None):
+    """The text of ``cell`` (a cell of a text column) as ``read_csv(decimal=...,
+    thousands=...)`` reads a number: the thousands marks after its first digit left
+    out (``1,234`` is 1234; ``,123`` is no number), its decimal mark a point; ``"x"`` (no
+    number) where it holds a point that is neither mark (``3.5`` in a file of decimal
+    commas is text)."""
+    text = str(cell).strip()
+    if thousands is not None:
+        first = re.match(r"[+-]?\d", text)
+        if first is not None:
+            text = text[:first.end()] + text[first.end():].replace(thousands, "")
+    if decimal != ".":
+        if "." in text:
+            return "x"
+        text = text.replace(decimal, ".")
+    return text
 
 
 #: A cell that marks a missing value in many public tables (the UCI repository's files),
@@ -290,7 +423,7 @@ MISSING_MARK = "?"
 _BOOL_CELLS = ("true", "false")
 
 
-def read_missing_marks(frame, skip=(), text=(), decimal="."):
+def read_missing_marks(frame, skip=(), text=(), decimal=".", thousands=None, exact=()):
     """``frame`` with each text cell that is :data:`MISSING_MARK` (spaces around it
     allowed) read as missing, and a text column whose other values are all numbers, or
     all ``true`` or ``false`` in any case, then read as numbers or as bools, as
@@ -299,7 +432,12 @@ def read_missing_marks(frame, skip=(), text=(), decimal="."):
     named in ``text`` keep their other values as text (codes such as ``"01"``, which a
     model reads as categories), and the caller's frame is left as it is. ``decimal``
     is the decimal mark the file was read with (see :func:`csv_format`): with ``","``
-    a cell ``3,5`` is the number 3.5, as ``read_csv(decimal=",")`` reads it."""
+    a cell ``3,5`` is the number 3.5, as ``read_csv(decimal=",")`` reads it;
+    ``thousands`` its thousands mark, if any (see :func:`number_marks`): with ``","``
+    a cell ``1,234`` is the number 1234. A column named in ``exact`` (a target of class
+    labels) whose numbers are all integers, one of them beyond 2**53, is read as
+    nullable integers (``Int64``) from its text, not as floats, which would round it
+    (see :func:`exact_integers`)."""
     from .neural._preprocessing import is_text
 
     found, read = {}, {}
@@ -314,10 +452,10 @@ def read_missing_marks(frame, skip=(), text=(), decimal="."):
         found[c] = int(marked.sum())
         column = values.mask(marked)  # its dtype kept: NaN, or <NA> for a string dtype
         numeric = column
-        if decimal != ".":  # read_csv's reading of the file: 3,5 is a number, 3.5 text
-            numeric = column.map(
-                lambda v: "x" if "." in str(v) else str(v).replace(decimal, "."),
-                na_action="ignore")
+        if decimal != "." or thousands is not None:  # read_csv's reading of the file:
+            # 3,5 is a number, 3.5 text (a decimal comma); 1,234 is 1234 (thousands)
+            numeric = column.map(lambda v: _number_text(v, decimal, thousands),
+                                 na_action="ignore")
         numbers = pd.to_numeric(numeric, errors="coerce")
         if (str(c) not in text and column.notna().any()
                 and column.dropna().astype(str).str.lower().isin(_BOOL_CELLS).all()):
@@ -330,6 +468,8 @@ def read_missing_marks(frame, skip=(), text=(), decimal="."):
             # every other cell a number: read as Python reads them, exactly (pandas 2's
             # to_numeric rounds some)
             read[c] = numeric.map(float, na_action="ignore").astype(float)
+            if str(c) in exact:
+                read[c] = exact_integers(column, decimal, thousands, read[c])
         else:
             read[c] = column
     if read:
@@ -556,6 +696,7 @@ def add_deploy_parsers(sub):
                       help="the encoding of a CSV DATA (default: UTF-8; UTF-16 or UTF-32 "
                       "where the file is, as Excel saves 'Unicode text'; else Windows-1252 "
                       "where the file is not UTF-8)")
+    add_number_marks(pred)
     pred.add_argument("--batch-size", type=int, default=10_000,
                       help="rows read and predicted at a time (default: 10000)")
     _add_trust(pred)
@@ -574,6 +715,7 @@ def add_deploy_parsers(sub):
                      help="a CSV, Parquet or Excel (.xlsx) file of inputs: gives the input "
                      "types and checks that onnxruntime reproduces predict_proba on its "
                      "first rows")
+    add_number_marks(exp, "with --sample: ")
     exp.add_argument("--quantize", action="store_true",
                      help="int8 weights (onnxruntime dynamic quantization)")
     exp.add_argument("--no-labels", action="store_true", help="probability outputs only")
@@ -589,6 +731,20 @@ def add_deploy_parsers(sub):
     info.add_argument("--json", action="store_true", help="print JSON")
     _add_trust(info)
     info.set_defaults(handler=info_command)
+
+
+def add_number_marks(parser, prefix=""):
+    """``--thousands`` and ``--decimal``, which fit, compare, predict and export share."""
+    parser.add_argument("--thousands", metavar="CHAR",
+                        help=f"{prefix}the thousands mark of the numbers of a CSV file (and "
+                        "of a workbook's text cells), as read_csv(thousands=...) reads it: "
+                        "--thousands , reads \"1,234\" as 1234 (default: none, and such "
+                        "cells are text); give predict the marks given to fit")
+    parser.add_argument("--decimal", metavar="CHAR",
+                        help=f"{prefix}the decimal mark of those numbers, as "
+                        "read_csv(decimal=...) reads it: --thousands . --decimal , reads "
+                        "1.234,5 as 1234.5 (default: '.', or ',' where a file separated by "
+                        "semicolons, tabs or bars writes its numbers so)")
 
 
 # ------------------------------------------------------------------------------- model
@@ -667,8 +823,10 @@ def text_columns(model):
     column that a ``ColumnTransformer``'s ``OneHotEncoder`` learned as numbers (int or
     float codes), which it compares as numbers: ``read_csv`` reads it as such (the
     network's preprocessing compares ``str()`` spellings, so its columns are all read as
-    text). Empty where no such step is found (the file is then read as ``read_csv``
-    guesses)."""
+    text). A model fitted without column names (on a frame whose names are integers,
+    or on an array) gives its columns' positions (integers), which :func:`read_batches`
+    reads as the file's columns in order. Empty where no such step is found (the file
+    is then read as ``read_csv`` guesses)."""
     return list(_text_categories_of(model))
 
 
@@ -701,8 +859,13 @@ def _text_categories_of(model):
         else:
             break
     names = getattr(step, "feature_names_in_", None)
-    if names is None:
-        return {}
+    named = names is not None
+    if not named:  # fitted without column names (a frame of integer names, an array):
+        # the columns by position, as the file's columns are read (see read_batches)
+        n_features = getattr(step, "n_features_in_", None)
+        if n_features is None:
+            return {}
+        names = np.arange(n_features)
     if hasattr(step, "categorical_columns_"):  # the network's TabularPreprocessor
         encoded = [(step.one_hot_, names[step.categorical_columns_])]
         spelled = True  # it compares the str() spellings of the values
@@ -712,7 +875,8 @@ def _text_categories_of(model):
         spelled = False  # a OneHotEncoder compares the values themselves
     else:
         return {}
-    return {str(c): list(categories) for encoder, columns in encoded if encoder is not None
+    return {str(c) if named else int(c): list(categories)
+            for encoder, columns in encoded if encoder is not None
             for c, categories in zip(columns, encoder.categories_)
             if not {str(v) for v in categories} <= _BOOL_CATEGORIES
             and (spelled or _text_categories(categories))}
@@ -814,7 +978,7 @@ def check_encoding(encoding, option="--encoding"):
 
 
 def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(),
-                 literal=None, what="DATA"):
+                 literal=None, what="DATA", thousands=None, decimal=None):
     """(total rows or None, iterator of DataFrames) of a CSV or Parquet file, or of a
     CSV on standard input where ``path`` is ``"-"``; a CSV in ``encoding`` where given.
     The columns named in ``text`` (see :func:`text_columns`) are read from a CSV as
@@ -830,8 +994,17 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
     holds twice is an error (see :func:`check_unique_names`). ``literal`` (see
     :func:`literal_cells`), ``{column: cells}``: cells of a CSV file or a workbook that
     are read as that text in that column, not as the gaps ``read_csv`` and
-    ``read_excel`` read them as by default."""
+    ``read_excel`` read them as by default. An integer among the columns of ``text``
+    and ``literal`` is a position among the file's columns other than ``verbatim`` (a
+    model fitted without column names reads them in the file's order).
+    ``thousands`` and ``decimal`` (``--thousands``, ``--decimal``) mark the numbers of
+    a CSV file or of a workbook's text cells, as ``read_csv`` reads them (see
+    :func:`number_marks`); a Parquet file's numbers are numbers already, and refuse
+    them."""
     literal = literal or {}
+    given = [f"--{name} {mark!r}" for name, mark in (("thousands", thousands),
+                                                     ("decimal", decimal))
+             if mark is not None]
     if str(path) == STDIO:
         stream = _stdin_text(encoding)
         try:
@@ -843,10 +1016,11 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
         check_nul_header(  # UTF-16 decodes as UTF-8: its ASCII and NULs
             "".join(head).encode(encoding or "utf-8", "replace"), f"{what} '-'", encoding,
             DeployInputError, head[0].rstrip("\r\n") if head else None)
+        options = number_marks(_lines_format(head), thousands, decimal, DeployInputError)
         if unique:
-            check_unique_names(header_cells("".join(head), _lines_format(head)),
+            check_unique_names(header_cells("".join(head), options),
                                f"{what} '-'", unique, DeployInputError)
-        return _csv_batches(_Rejoined(head, stream), "-", batch_size, _lines_format(head),
+        return _csv_batches(_Rejoined(head, stream), "-", batch_size, options,
                             text, verbatim, head="".join(head), literal=literal, what=what)
     path = Path(path)
     if not path.is_file():
@@ -858,17 +1032,22 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
         if unique:
             check_unique_names(header_cells(path, excel=True), f"{what} {str(path)!r}",
                                unique, DeployInputError)
+        marks = number_marks({}, thousands, decimal, DeployInputError)
         try:  # read_excel turns a text cell "007" into 7, as read_csv would: the
             # model's categories are read as text, as from a CSV file; the id column's
             # cells as the workbook types them (as str, its numbers and dates were text)
             gaps = {}
-            if literal:  # the default gaps, less the model's categories
+            if literal or _positions(text, literal):  # the header: names, positions
                 header = read_workbook(path, f"{what} {str(path)!r}", nrows=0).columns
+                text, literal = _named_columns(header, verbatim, text, literal)
+            if literal:  # the default gaps, less the model's categories
                 gaps = _default_gaps(header, literal)
             workbook = read_workbook(path, f"{what} {str(path)!r}", dtype={
                 **dict.fromkeys(verbatim, object), **dict.fromkeys(text, str)} or None,
-                **gaps)
-            frame = read_missing_marks(workbook, skip=verbatim, text=text)[0]
+                **gaps, **marks)
+            frame = read_missing_marks(workbook, skip=verbatim, text=text,
+                                       decimal=marks.get("decimal", "."),
+                                       thousands=marks.get("thousands"))[0]
         except ValueError as exc:
             raise DeployInputError(str(exc)) from None
         if not len(frame):
@@ -876,6 +1055,12 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
         return len(frame), (frame.iloc[i:i + batch_size]
                             for i in range(0, len(frame), batch_size))
     if path.suffix.lower() in _PARQUET:
+        if given:
+            raise DeployInputError(
+                f"{' and '.join(given)} read the numbers of a CSV file or a workbook's text "
+                f"cells; {what} {str(path)!r} is a Parquet file, whose numbers are numbers "
+                "already. Leave them out."
+            )
         try:
             import pyarrow.parquet as pq
         except ImportError:
@@ -889,16 +1074,46 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
             raise DeployInputError(
                 f"{what} {str(path)!r} is not a readable Parquet file: {exc}"
             ) from None
+        if _positions(text, literal):
+            header = _index_columns(next(_parquet_frames(parquet, 1), pd.DataFrame()),
+                                    unique).columns
+            text = _named_columns(header, verbatim, text, literal)[0]
         batches = (read_missing_marks(_index_columns(frame, unique), skip=verbatim,
                                       text=text)[0]
                    for frame in _parquet_frames(parquet, batch_size))
         return parquet.metadata.num_rows, batches
-    options = csv_format(path, encoding=encoding)
+    options = number_marks(csv_format(path, encoding=encoding), thousands, decimal,
+                           DeployInputError)
     if unique:
         check_unique_names(header_cells(path, options), f"{what} {str(path)!r}", unique,
                            DeployInputError)
     return _csv_batches(path, str(path), batch_size, options, text, verbatim,
                         literal=literal, what=what)
+
+
+def _positions(text, literal):
+    """Whether ``text`` or ``literal`` (see :func:`read_batches`) name a column by its
+    position (a model fitted without column names)."""
+    return any(isinstance(c, (int, np.integer)) for c in [*text, *literal])
+
+
+def _named_columns(header, verbatim, text, literal):
+    """``(text, literal)`` (see :func:`read_batches`) with each position (an integer)
+    replaced by the name in ``header`` of the column at that place among those other
+    than ``verbatim``: the columns a model fitted without names reads, in the file's
+    order (see :func:`feature_columns`). A position past them is left out (the file
+    lacks the column, which :func:`feature_columns` says)."""
+    if not _positions(text, literal):
+        return list(text), dict(literal)
+    inputs = [c for c in header if str(c) not in {str(v) for v in verbatim}]
+
+    def name(c):
+        if isinstance(c, (int, np.integer)):
+            return inputs[int(c)] if int(c) < len(inputs) else None
+        return c
+
+    return ([name(c) for c in text if name(c) is not None],
+            {name(c): cells for c, cells in literal.items() if name(c) is not None})
 
 
 def _parquet_frames(parquet, batch_size):
@@ -977,11 +1192,14 @@ def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=N
                          DeployInputError)
     reader, gaps = None, {}
     try:
-        if verbatim or literal:  # the gaps read_csv reads by default, in every other
-            # column, less the cells a column's categories hold
+        if verbatim or literal or _positions(text, literal):  # the gaps read_csv reads
+            # by default, in every other column, less the cells a column's categories
+            # hold; the names of the columns a model fitted without names reads
             header = pd.read_csv(source if head is None else io.StringIO(head), nrows=0,
                                  **options).columns
-            gaps = _default_gaps([c for c in header if c not in verbatim], literal)
+            text, literal = _named_columns(header, verbatim, text, literal)
+            if verbatim or literal:
+                gaps = _default_gaps([c for c in header if c not in verbatim], literal)
         reader = pd.read_csv(source, chunksize=batch_size,
                              dtype={**dict.fromkeys(text, str), **dict.fromkeys(verbatim, str)},
                              **gaps, **options, **EXACT_FLOATS)
@@ -997,18 +1215,20 @@ def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=N
         if reader is not None and sys.exc_info()[0] is not None:
             reader.close()  # the file pandas opened
     return None, _CsvChunks(first, reader, unreadable, text, verbatim,
-                            options.get("decimal", "."))
+                            options.get("decimal", "."), options.get("thousands"))
 
 
 class _CsvChunks:
     """The chunks of a CSV file as DataFrames (``?`` cells read as missing, the columns
     named in ``text`` kept as text, those named in ``verbatim`` as they are; the file's
-    ``decimal`` mark); the file is closed at its end, on a read error, or by
-    :meth:`close` (also before the first chunk is taken)."""
+    ``decimal`` and ``thousands`` marks); the file is closed at its end, on a read
+    error, or by :meth:`close` (also before the first chunk is taken)."""
 
-    def __init__(self, first, reader, unreadable, text=(), verbatim=(), decimal="."):
+    def __init__(self, first, reader, unreadable, text=(), verbatim=(), decimal=".",
+                 thousands=None):
         self._first, self._reader, self._unreadable = first, reader, unreadable
         self._text, self._verbatim, self._decimal = text, verbatim, decimal
+        self._thousands = thousands
 
     def __iter__(self):
         return self
@@ -1025,7 +1245,7 @@ class _CsvChunks:
                 self.close()
                 raise self._unreadable(exc) from None
         return read_missing_marks(chunk, skip=self._verbatim, text=self._text,
-                                  decimal=self._decimal)[0]
+                                  decimal=self._decimal, thousands=self._thousands)[0]
 
     def close(self):
         self._reader.close()
@@ -1091,12 +1311,17 @@ def document_reader(model):
 def model_input(model, X):
     """The rows of ``X`` (a DataFrame of the feature columns) as ``model`` reads them:
     the DataFrame for a model that knows its column names, the text column (an empty
-    cell an empty text) for one that reads documents, else an array."""
+    cell an empty text) for one that reads documents, else the DataFrame with its
+    columns named by position (0, 1, ...), as a frame of integer names that the model
+    was fitted on holds them (``pd.DataFrame(array)``): a CSV file's header gives the
+    names as text (``"0"``), which no such model knows, and an array of its values
+    loses their types (a column of text beside numbers: the network's input per
+    column, which ``export`` types from these rows)."""
     if getattr(model, "feature_names_in_", None) is not None:
         return X
     if document_reader(model) is not None:
         return X.iloc[:, 0].fillna("").astype(str)
-    return X.to_numpy()  # a model fitted on an array: no column names to check
+    return X.set_axis(range(X.shape[1]), axis=1)  # no column names to check
 
 
 # ------------------------------------------------------------------------------ output
@@ -1461,7 +1686,8 @@ def predict_command(args):
                                   text=text_columns(model), verbatim=verbatim,
                                   literal=literal_cells(model),
                                   unique=[*features, *([args.id_column] if args.id_column
-                                                       else [])])
+                                                       else [])],
+                                  thousands=args.thousands, decimal=args.decimal)
     with _closed_after(batches):  # the data file, read to its end or not
         return _predict_batches(args, model, final, total, batches)
 
@@ -1542,13 +1768,21 @@ def export_command(args):
                   "model.onnx")
     check_output_file(args.onnx, "--onnx", [("MODEL", args.model), ("--sample", args.sample)],
                       example="model.onnx")
+    marks = [f"--{name}" for name in ("thousands", "decimal")
+             if getattr(args, name) is not None]
+    if marks and args.sample is None:
+        raise DeployInputError(
+            f"{' and '.join(marks)} read the numbers of --sample, which is not given; give "
+            "--sample DATA, or leave them out."
+        )
     model, final = load_model(args.model, args.trust)
     sample = None
     if args.sample is not None:
         names = getattr(model, "feature_names_in_", None)
         _, batches = read_batches(args.sample, 256, text=text_columns(model),
                                   literal=literal_cells(model), what="--sample",
-                                  unique=[] if names is None else [str(c) for c in names])
+                                  unique=[] if names is None else [str(c) for c in names],
+                                  thousands=args.thousands, decimal=args.decimal)
         with _closed_after(batches):  # one chunk is enough
             chunk = next(iter(batches), None)
         if chunk is None or not len(chunk):

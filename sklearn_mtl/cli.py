@@ -334,10 +334,95 @@ def _parse_list(text, what):
     return items
 
 
+def _csv_fields(text):
+    """The fields of ``text`` read as one row of a CSV file: separated by commas, spaces
+    around a field left out, a field in double quotes taken as written (commas and
+    spaces in it; a quote in it doubled, ``""``), as ``csv.reader`` reads a row with
+    ``skipinitialspace=True``. Empty fields are left out."""
+    fields, i, n = [], 0, len(text)
+    while i <= n:
+        while i < n and text[i] == " ":
+            i += 1
+        if i < n and text[i] == '"':
+            value, i = [], i + 1
+            while i < n and not (text[i] == '"' and text[i + 1:i + 2] != '"'):
+                value.append(text[i])
+                i += 2 if text[i] == '"' else 1  # a doubled quote is one
+            end = text.find(",", i)
+            end = n if end < 0 else end
+            # text after the closing quote is kept, as csv.reader keeps it
+            field = "".join(value) + text[i + 1:end].rstrip()
+        else:
+            end = text.find(",", i)
+            end = n if end < 0 else end
+            field = text[i:end].strip()
+        if field:
+            fields.append(field)
+        i = end + 1
+    return fields
+
+
+def _parse_columns(text, option, columns=None):
+    """The column names that the value ``text`` of ``option`` (``--targets``,
+    ``--features``, ``--groups``, ``--regression-targets``, ``--multilabel-targets``)
+    gives: the whole value where it is the name of one of ``columns`` (spaces around it
+    aside), as ``--targets "price, usd"`` names the column ``price, usd``; else the
+    value read as one row of a CSV file (see :func:`_csv_fields`): comma-separated, a
+    name holding a comma in double quotes (``--targets '"price, usd",type'``). A value
+    that is both a column's name and a list of other columns is an error, as is an
+    empty list or a name given twice."""
+    names = [] if columns is None else [str(c) for c in columns]
+    whole = next((v for v in (text, text.strip()) if v in names), None)
+    fields = _csv_fields(text)
+    if whole is not None:
+        if len(fields) > 1 and all(f in names for f in fields):
+            def quoted(name):
+                return '"' + name.replace('"', '""') + '"'
+
+            raise CLIError(
+                f"{option} {text!r} is the name of the column {whole!r} and a list of the "
+                f"columns {_shown(fields)} alike; quote the names, as a CSV row does: "
+                f"{option} '{quoted(whole)}' for the one column, {option} "
+                f"'{','.join(map(quoted, fields))}' for the {len(fields)}."
+            )
+        return [whole]
+    if not fields:
+        raise CLIError(f"{option} is empty; expected a comma-separated list.")
+    dup = sorted({f for f in fields if fields.count(f) > 1})
+    if dup:
+        raise CLIError(f"{option} lists {dup} more than once.")
+    return fields
+
+
+class _ColumnList:
+    """The value of an option that names columns (``--targets``...), read once the
+    file's columns are known (see :func:`_parse_columns`)."""
+
+    def __init__(self, text, option):
+        self.text, self.option, self.names = text, option, None
+
+    def __bool__(self):
+        return bool(self.text)
+
+    def among(self, columns):
+        """The names the value gives, the columns being ``columns`` (kept as
+        ``names``)."""
+        self.names = _parse_columns(self.text, self.option, columns) if self.text else []
+        return self.names
+
+
+def _columns_among(given, columns):
+    """``given``, a list of names or a :class:`_ColumnList` read among ``columns``."""
+    if isinstance(given, _ColumnList):
+        return given.among(columns)
+    return list(given or ())
+
+
 # ------------------------------------------------------------------------------ data
 #: The options that read columns of --data.
 _DATA_OPTIONS = ("targets", "features", "groups", "regression_targets", "multilabel_targets",
-                 "encoding", "na_values", "keep_default_na", "targets_as_text")
+                 "encoding", "na_values", "keep_default_na", "targets_as_text", "thousands",
+                 "decimal")
 _DATA_OPTION_NAMES = [f"--{name.replace('_', '-')}" for name in _DATA_OPTIONS]
 
 
@@ -345,9 +430,14 @@ def load_data(args):
     """(X, Y, description, groups) from ``--dataset`` or ``--data``; ``groups`` is None
     without ``--groups``."""
     if args.data is not None:
-        return _load_table(args.data, args.targets, args.features, args.groups,
-                           label_sets=args.multilabel_targets, encoding=args.encoding,
-                           labels=_label_reading(args))
+        groups = _ColumnList(args.groups, "--groups")
+        loaded = _load_table(args.data, args.targets, args.features,
+                             groups if args.groups is not None else None,
+                             label_sets=args.multilabel_targets, encoding=args.encoding,
+                             labels=_label_reading(args), thousands=args.thousands,
+                             decimal=args.decimal)
+        args.group_columns = groups.names  # as the file's columns read them, for the report
+        return loaded
     given = [flag.replace("--", "--no-") if getattr(args, name) is False else flag
              for name, flag in zip(_DATA_OPTIONS, _DATA_OPTION_NAMES, strict=True)
              if getattr(args, name, None) is not None]
@@ -378,15 +468,30 @@ class _LabelReading:
     (:data:`~sklearn_mtl._cli_deploy.MISSING_MARK` and an empty cell always, pandas'
     defaults such as ``NA`` and ``None`` unless ``keep_default_na`` is false, and
     ``na_values``), and whether the targets are read as text (the ``numbers``, the
-    ``--regression-targets``, aside)."""
+    ``--regression-targets``, aside: a list, or a :class:`_ColumnList` read among the
+    targets)."""
 
     def __init__(self, na_values=(), keep_default_na=True, as_text=False, numbers=()):
         self.na_values, self.keep_default_na = list(na_values), keep_default_na
-        self.as_text, self.numbers = as_text, list(numbers)
+        self.as_text = as_text
+        self.numbers = numbers if isinstance(numbers, _ColumnList) else list(numbers)
+
+    def quantities(self, targets):
+        """The ``numbers`` (the ``--regression-targets``) among ``targets``."""
+        return [c for c in _columns_among(self.numbers, targets) if c in targets]
+
+    def classes(self, targets):
+        """The columns among ``targets`` read as class labels that may be numbers: not
+        as text, not the ``numbers``."""
+        text, numbers = self.text(targets), self.quantities(targets)
+        return [c for c in targets if c not in text and c not in numbers]
 
     def text(self, targets):
         """The columns among ``targets`` read as text."""
-        return [c for c in targets if c not in self.numbers] if self.as_text else []
+        if not self.as_text:
+            return []
+        numbers = self.quantities(targets)
+        return [c for c in targets if c not in numbers]
 
     @property
     def given(self):
@@ -406,24 +511,30 @@ class _LabelReading:
 def _label_reading(args):
     """The :class:`_LabelReading` of the command's options."""
     na_values = _parse_list(args.na_values, "--na-values") if args.na_values else []
-    numbers = (_parse_list(args.regression_targets, "--regression-targets")
-               if args.regression_targets else [])
+    numbers = _ColumnList(args.regression_targets, "--regression-targets")
     return _LabelReading(na_values, args.keep_default_na is not False,
                          bool(args.targets_as_text), numbers)
 
 
-def _read_table(path, encoding=None, text=(), targets=None, labels=None):
-    """``(frame, encoding, decimal)``: the rows of a CSV file (with a header row), of a
+def _read_table(path, encoding=None, text=(), targets=None, labels=None, thousands=None,
+                decimal=None):
+    """``(frame, encoding, marks)``: the rows of a CSV file (with a header row), of a
     Parquet file (``.parquet``, ``.pq``), whose columns keep their types (dates,
     categories, bools), or of the first sheet of an Excel workbook (``.xlsx``); the
     encoding a CSV file was read in where it is not UTF-8 (else None): ``encoding``
-    where given; and the decimal mark of its numbers (``","`` in a file saved so, see
-    :func:`~sklearn_mtl._cli_deploy.csv_format`; else ``"."``).
+    where given; and the marks of its numbers, ``{"decimal": ..., "thousands": ...}``:
+    the decimal mark (``","`` in a file saved so, see
+    :func:`~sklearn_mtl._cli_deploy.csv_format`, or as ``decimal`` says; else ``"."``),
+    the thousands mark (``thousands``, else None), as ``read_csv`` reads them (see
+    :func:`~sklearn_mtl._cli_deploy.number_marks`; a workbook's text cells too).
     The ``text`` columns of a CSV are read as text (the ``--multilabel-targets``: a cell
     ``1`` is the label ``1``, which a column with gaps would read as the number 1.0),
     each cell as written (an empty cell ``""``, which :func:`_label_sets` reads).
     The ``targets`` of a CSV or a workbook are read as ``labels`` says (a
-    :class:`_LabelReading`; None: as ``read_csv`` reads them)."""
+    :class:`_LabelReading`; None: as ``read_csv`` reads them); ``text`` and ``targets``
+    are lists of names or :class:`_ColumnList` read among the file's columns. A CSV
+    file's target column of integers with gaps, which ``read_csv`` reads as floats,
+    keeps its integers beyond 2**53 as written (see :func:`_exact_integers`)."""
     from ._cli_deploy import (
         _EXCEL,
         _NA_CELLS,
@@ -438,6 +549,7 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
         csv_format,
         encoding_hint,
         header_cells,
+        number_marks,
         read_workbook,
     )
 
@@ -449,35 +561,45 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
     check_not_json(path, f"--data {str(path)!r}", CLIError)
     if path.suffix.lower() not in _PARQUET:
         check_not_compressed(path, f"--data {str(path)!r}", CLIError)
-    if path.suffix.lower() in _PARQUET and labels.given:
+    marked = [f"--{name} {mark!r}" for name, mark in (("thousands", thousands),
+                                                      ("decimal", decimal))
+              if mark is not None]
+    if path.suffix.lower() in _PARQUET and (labels.given or marked):
         raise CLIError(
-            f"{', '.join(labels.given)} read the cells of a CSV file or a workbook; --data "
-            f"{str(path)!r} is a Parquet file, whose columns keep their types (a null is a "
-            "missing label, a string 'NA' a class). Leave them out."
+            f"{', '.join([*labels.given, *marked])} read the cells of a CSV file or a "
+            f"workbook; --data {str(path)!r} is a Parquet file, whose columns keep their "
+            "types (a number is one, a null is a missing label, a string 'NA' a class). "
+            "Leave them out."
         )
+
+    def plain_targets(header):  # the targets among the header's names, not label sets
+        sets = _columns_among(text, header)
+        return [c for c in _columns_among(targets, header) if c in header and c not in sets]
 
     def label_options(read_header):  # read_csv's and read_excel's, for the targets
         if not (text or labels.given):  # as read_csv reads them: no header read first
             return {}
-        header = list(read_header())
-        plain = [c for c in (targets or ()) if c in header and c not in text]
+        header = [str(c) for c in read_header()]
+        sets, plain = _columns_among(text, header), plain_targets(header)
         missing = _na_spellings(labels.missing() - {MISSING_MARK})  # '?' counted apart
         return {"keep_default_na": False,
                 "na_values": {**{c: sorted(_NA_CELLS) for c in header},
-                              **dict.fromkeys(plain, missing), **{c: [] for c in text}},
-                "dtype": dict.fromkeys([*text, *labels.text(plain)], str) or None}
+                              **dict.fromkeys(plain, missing), **{c: [] for c in sets}},
+                "dtype": dict.fromkeys([*sets, *labels.text(plain)], str) or None}
 
     if path.suffix.lower() in _EXCEL:
         try:
             what = f"--data {str(path)!r}"
-            frame = read_workbook(path, what, **label_options(  # the header: its row alone
-                lambda: read_workbook(path, what, nrows=0).columns))
+            marks = number_marks({}, thousands, decimal)
+            frame = read_workbook(path, what, **marks, **label_options(  # the header: its
+                lambda: read_workbook(path, what, nrows=0).columns))  # row alone
             check_unique_names(header_cells(path, excel=True), what)
         except ValueError as exc:
             raise CLIError(str(exc)) from None
-        plain = [c for c in (targets or ()) if c in frame.columns and c not in text]
+        plain = plain_targets([str(c) for c in frame.columns])
         counted = [c for c in plain if c not in labels.text(plain)]
-        return _missing_numbers(frame, counted, labels.missing()), None, "."
+        return (_missing_numbers(frame, counted, labels.missing()), None,
+                {"decimal": marks.get("decimal", "."), "thousands": marks.get("thousands")})
     if path.suffix.lower() in _PARQUET:
         try:
             import pyarrow  # noqa: F401  (pandas reads Parquet through it)
@@ -499,13 +621,18 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
         named = [] if isinstance(frame.index, pd.RangeIndex) else [
             level for level in frame.index.names
             if level is not None and level not in frame.columns]
-        return (frame.reset_index(level=named) if named else frame), None, "."
-    options = csv_format(path, encoding=encoding)
+        return ((frame.reset_index(level=named) if named else frame), None,
+                {"decimal": ".", "thousands": None})
+    try:
+        options = number_marks(csv_format(path, encoding=encoding), thousands, decimal)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    marks = {"decimal": options.get("decimal", "."), "thousands": options.get("thousands")}
     # a UTF-16 file read as UTF-8 decodes: else columns 'x\x00'
     check_nul_header(path, f"--data {str(path)!r}", options.get("encoding"), CLIError)
     try:
-        frame = pd.read_csv(path, **options, **EXACT_FLOATS, **label_options(
-            lambda: pd.read_csv(path, nrows=0, **options).columns))
+        reading = label_options(lambda: pd.read_csv(path, nrows=0, **options).columns)
+        frame = pd.read_csv(path, **options, **EXACT_FLOATS, **reading)
     except pd.errors.EmptyDataError:
         raise CLIError(
             f"--data {str(path)!r} is empty; expected a CSV with a header row."
@@ -519,7 +646,43 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None):
         check_unique_names(header_cells(path, options), f"--data {str(path)!r}")
     except ValueError as exc:
         raise CLIError(str(exc)) from None
-    return frame, options.get("encoding"), options.get("decimal", ".")
+    plain = plain_targets([str(c) for c in frame.columns])
+    exact = [c for c in labels.classes(plain) if _rounded(frame[c])]
+    if exact:  # the cells as written, read as the main read reads its gaps
+        cells = pd.read_csv(path, usecols=exact, **options,
+                            **{**reading, "dtype": dict.fromkeys(exact, str)})
+        frame = _exact_integers(frame, cells, **marks)
+    return frame, options.get("encoding"), marks
+
+
+def _rounded(column):
+    """Whether ``column`` (a target, as ``read_csv`` read it) is floats that may round
+    integers: one of them is 2**53 or more in size (a column of text, with ``?`` gaps,
+    is read as numbers by :func:`~sklearn_mtl._cli_deploy.read_missing_marks`, which
+    keeps them exact)."""
+    from ._cli_deploy import FLOAT_INTEGERS
+
+    if not pd.api.types.is_float_dtype(column.dtype):
+        return False
+    values = column.dropna().to_numpy(dtype=float)
+    return bool((np.abs(values[np.isfinite(values)]) >= FLOAT_INTEGERS).any())
+
+
+def _exact_integers(frame, cells, decimal=".", thousands=None):
+    """``frame`` with each column of ``cells`` (its cells as written, read as text with
+    the same gaps) whose cells are all integers, one beyond 2**53, as nullable integers
+    (``Int64``) read from the text (see :func:`~sklearn_mtl._cli_deploy.exact_integers`);
+    the other columns, and the caller's frame, are left as they are."""
+    from ._cli_deploy import exact_integers
+
+    read = {c: exact_integers(cells[c], decimal, thousands) for c in cells.columns}
+    read = {c: column for c, column in read.items() if column is not None}
+    if not read:
+        return frame
+    frame = frame.copy()
+    for c, column in read.items():
+        frame[c] = column.array  # Int64 (to_numpy() would give objects, then floats)
+    return frame
 
 
 def _na_spellings(cells):
@@ -573,26 +736,32 @@ def _missing_numbers(frame, columns, cells):
 
 
 def _load_table(path, targets, features, groups=None, label_sets=None, encoding=None,
-                labels=None):
+                labels=None, thousands=None, decimal=None):
     """``(X, Y, note, groups)`` of ``--data``; the ``label_sets`` columns (the
     ``--multilabel-targets``) keep their cells as written (``?`` and ``NA`` too), which
     :func:`_label_sets` reads; the other targets are read as ``labels`` (a
-    :class:`_LabelReading`) says."""
+    :class:`_LabelReading`) says; the numbers with the marks ``thousands`` and
+    ``decimal`` (``--thousands``, ``--decimal``; see
+    :func:`~sklearn_mtl._cli_deploy.number_marks`). Each option naming columns is read
+    among the file's columns (see :func:`_parse_columns`)."""
     path = Path(path)
     if not path.is_file():
         raise CLIError(f"--data {str(path)!r}: no such file.")
     from ._cli_deploy import MISSING_MARK, read_missing_marks
 
-    sets = _parse_list(label_sets, "--multilabel-targets") if label_sets else []
+    sets = _ColumnList(label_sets, "--multilabel-targets")
     labels = labels or _LabelReading()
-    named = _parse_list(targets, "--targets") if targets else []
-    frame, read_in, decimal = _read_table(path, encoding, text=sets, targets=named,
-                                          labels=labels)
+    named = _ColumnList(targets, "--targets")
+    frame, read_in, reading = _read_table(path, encoding, text=sets, targets=named,
+                                          labels=labels, thousands=thousands,
+                                          decimal=decimal)
     if len(frame) == 0:
         raise CLIError(f"--data {str(path)!r} has columns but no data row.")
-    frame, marks = read_missing_marks(frame, skip=sets, text=labels.text(named),
-                                      decimal=decimal)
     columns = [str(c) for c in frame.columns]
+    sets, named = sets.among(columns), named.among(columns)
+    frame, marks = read_missing_marks(frame, skip=sets, text=labels.text(named),
+                                      exact=labels.classes([c for c in named
+                                                            if c not in sets]), **reading)
     if not targets:
         raise CLIError(
             f"--targets is required with --data; the columns are {_shown(columns)}.")
@@ -600,7 +769,9 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
     unknown = [c for c in targets if c not in columns]
     if unknown:
         raise CLIError(_unknown_columns("--targets", unknown, columns))
-    group_columns = [] if groups is None else _parse_list(groups, "--groups")
+    group_columns = [] if groups is None else _columns_among(
+        groups if isinstance(groups, _ColumnList) else _ColumnList(groups, "--groups"),
+        columns)
     unknown = [c for c in group_columns if c not in columns]
     if unknown:
         raise CLIError(_unknown_columns("--groups", unknown, columns))
@@ -614,7 +785,7 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
             )
     chosen = bool(features)  # the user's own features: no column pointed out
     if features:
-        features = _parse_list(features, "--features")
+        features = _parse_columns(features, "--features", columns)
         unknown = [c for c in features if c not in columns]
         if unknown:
             raise CLIError(_unknown_columns("--features", unknown, columns))
@@ -668,7 +839,7 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
     # silenced below, as this note says it), --features or not: a model reads the answer
     copies = [(column, tasks, "the labels of {held}: one value of it for each class")
               for column, tasks in label_columns(X, Y)]
-    numbers = [c for c in labels.numbers if c in Y.columns]  # the --regression-targets
+    numbers = labels.quantities(list(Y.columns))  # the --regression-targets
     copies += [(column, tasks, "the values of {held}, as they are or scaled and shifted")
                for column, tasks in quantity_columns(X, Y[numbers])
                if column not in {found[0] for found in copies}]
@@ -732,6 +903,14 @@ def _unknown_columns(option, unknown, columns):
     if guesses:
         text += " Did you mean " + ", ".join(f"{c!r} for {n!r}" for n, c in guesses.items())
         text += "?"
+    # a name holding a comma, split where it was given unquoted (price, usd)
+    split = [c for c in columns if "," in c and c not in guesses.values()
+             and all(p.strip() in unknown for p in c.split(",") if p.strip())]
+    if split:
+        quoted = '"' + split[0].replace('"', '""') + '"'
+        text += (f" The column {split[0]!r} holds a comma: give its name in double quotes, "
+                 f"as a CSV row writes it ({option} '{quoted}', among others "
+                 f"comma-separated), or alone.")
     return text
 
 
@@ -750,9 +929,15 @@ def _local_dates(column):
 
 
 # ---------------------------------------------------------------------------- report
+def _group_names(args):
+    """The --groups columns, as the data's columns read them (see load_data)."""
+    names = getattr(args, "group_columns", None)
+    return names if names is not None else _parse_columns(args.groups, "--groups")
+
+
 def _group_columns(args):
     """The --groups column, or columns: 'patient', or 'centre' and 'id'."""
-    return " and ".join(map(repr, _parse_list(args.groups, "--groups")))
+    return " and ".join(map(repr, _group_names(args)))
 
 
 def _grouped(args):
@@ -762,7 +947,7 @@ def _grouped(args):
 def _folds_text(args):
     """How the report's folds were made."""
     if args.groups is not None:
-        several = "s" if len(_parse_list(args.groups, "--groups")) > 1 else ""
+        several = "s" if len(_group_names(args)) > 1 else ""
         return (f"{args.cv}-fold shuffled MultiTaskStratifiedGroupKFold over the "
                 f"column{several} {_group_columns(args)} (no group in two folds, every "
                 f"task's classes balanced across folds as the groups allow; "
@@ -960,7 +1145,7 @@ def _check_training_options(args):
 def _target_columns(Y, args, option):
     """The target columns that the option ``--<option>`` names (none if not given)."""
     value = getattr(args, option.replace("-", "_"))
-    names = _parse_list(value, f"--{option}") if value else []
+    names = _parse_columns(value, f"--{option}", Y.columns) if value else []
     unknown = [c for c in names if c not in Y.columns]
     if unknown:
         raise CLIError(
@@ -1212,9 +1397,12 @@ def _add_data_arguments(parser, *, groups):
                         help="a CSV file with a header row (separated by commas, or by "
                         "semicolons, tabs or bars, read from the header), a Parquet file "
                         "(.parquet, .pq) or an Excel workbook (.xlsx: its first sheet)")
-    parser.add_argument("--targets",
-                        help="with --data: comma-separated target columns (tasks)")
-    parser.add_argument("--features",
+    parser.add_argument("--targets", metavar="COLUMNS",
+                        help="with --data: comma-separated target columns (tasks); in "
+                        "this and the other options naming COLUMNS, a name holding a "
+                        "comma is given in double quotes, as a CSV row writes it "
+                        "('\"price, usd\",type'), or alone as the column's whole name")
+    parser.add_argument("--features", metavar="COLUMNS",
                         help="with --data: comma-separated feature columns: numbers, "
                         "strings, booleans or ISO 8601 dates, gaps allowed (default: every "
                         "column that is not a target)")
@@ -1236,6 +1424,9 @@ def _add_data_arguments(parser, *, groups):
                         help="with --data: the encoding of a CSV file (default: UTF-8; "
                         "UTF-16 or UTF-32 where the file is, as Excel saves 'Unicode "
                         "text'; else Windows-1252 where the file is not UTF-8)")
+    from ._cli_deploy import add_number_marks
+
+    add_number_marks(parser, "with --data: ")
     parser.add_argument("--na-values", metavar="CELLS",
                         help="with --data: comma-separated cells that mark a missing label "
                         "in the target columns of a CSV file or workbook, besides an empty "

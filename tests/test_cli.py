@@ -880,6 +880,55 @@ def test_predict_and_export_read_int_coded_categories_as_numbers(tmp_path, capsy
         assert "Inputs: a, k, shop" in capsys.readouterr().out
 
 
+def test_predict_and_export_sample_read_a_model_fitted_on_integer_column_names(tmp_path,
+                                                                             capsys):
+    # A frame of integer column names (pd.DataFrame(array), read_csv(header=None)) gives
+    # a model no feature names: its CSV file's header is "0,1,2". export --sample fed the
+    # network an array, which its inputs (one per column) could not take, and the codes
+    # "01", "02" of a text column were read as the numbers 1 and 2, categories the model
+    # never saw
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from sklearn_mtl import IndependentTaskClassifier, MultiTaskClassifier, save
+    from sklearn_mtl._cli_deploy import text_columns
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({0: rng.normal(size=60), 1: rng.choice(["01", "02", "10"], 60),
+                      2: rng.normal(size=60)})
+    Y = pd.DataFrame({"t": np.where(X[1] == "02", "y", "n")})
+    data = tmp_path / "d.csv"
+    X.to_csv(data, index=False)
+    assert data.read_text().splitlines()[:2] == ["0,1,2", f"{X[0][0]},{X[1][0]},{X[2][0]}"]
+    baseline = make_pipeline(
+        ColumnTransformer([("num", StandardScaler(), [0, 2]),
+                           ("cat", OneHotEncoder(handle_unknown="ignore"), [1])]),
+        IndependentTaskClassifier(LogisticRegression()),
+    ).fit(X, Y)
+    assert text_columns(baseline) == [1]  # by position
+    network = MultiTaskClassifier(max_epochs=2, random_state=0, lookup=None).fit(X, Y)
+    for name, model in (("baseline", baseline), ("network", network)):
+        path = save(model, tmp_path / f"{name}.mtl")
+        out = tmp_path / f"{name}.csv"
+        # an id column before the model's columns: positions count the others
+        X.assign(id=[f"r{i}" for i in range(60)])[["id", 0, 1, 2]].to_csv(
+            tmp_path / "ids.csv", index=False)
+        for source in (data, tmp_path / "ids.csv"):
+            ids = ["--id-column", "id"] if source.stem == "ids" else []
+            assert cli.main(["predict", str(path), str(source), "--out", str(out), "--quiet",
+                             *ids]) == 0, capsys.readouterr().err
+            got = pd.read_csv(out, dtype=str)
+            assert got["t"].tolist() == model.predict(X)["t"].tolist(), name
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    onx = tmp_path / "m.onnx"
+    assert cli.main(["export", str(tmp_path / "network.mtl"), "--onnx", str(onx),
+                     "--sample", str(data)]) == 0, capsys.readouterr().err
+    assert "Inputs: 0, 1, 2" in capsys.readouterr().out
+
+
 def test_report_shows_warnings_task_rows_and_integer_counts(csv, tmp_path, capsys):
     """Warnings that matter reach the screen and report.md; per-task rows read "species"
     and counts are integers."""
@@ -1032,6 +1081,132 @@ def test_fit_and_predict_read_semicolons_and_decimal_commas(dated_csv, tmp_path,
                          str(pred), "--quiet"]) == 0
         preds.append(pd.read_csv(pred))
     pd.testing.assert_frame_equal(preds[0], preds[1])
+
+
+def _amounts(n=40):
+    """Amounts in the thousands and the class they set, as a frame of numbers."""
+    rng = np.random.RandomState(0)
+    amount = np.round(rng.uniform(500, 5000, size=n), 1)
+    return pd.DataFrame({"amount": amount, "kind": np.where(amount > 2500, "big", "small")})
+
+
+def test_thousands_and_decimal_marks_read_amounts_as_numbers(tmp_path, capsys):
+    # Amounts written "1,234.5" (as spreadsheets export them) were read as text, one
+    # category a value; --thousands and --decimal read them as read_csv(thousands=...,
+    # decimal=...) does, in fit and in predict alike
+    frame = _amounts()
+    us, eu = tmp_path / "us.csv", tmp_path / "eu.csv"
+    frame.assign(amount=[f"{a:,.1f}" for a in frame["amount"]]).to_csv(us, index=False)
+    european = [f"{a:,.1f}".translate(str.maketrans(",.", ".,")) for a in frame["amount"]]
+    frame.assign(amount=european).to_csv(eu, index=False, sep=";")
+    assert re.search(r'\n"\d,\d{3}\.\d",', us.read_text())  # "1,234.5"
+    assert re.search(r"\n\d\.\d{3},\d;", eu.read_text())  # 1.234,5
+    for path, marks in ((us, {"thousands": ","}), (eu, {"thousands": ".", "decimal": ","})):
+        X, Y, _, _ = cli._load_table(path, "kind", None, **marks)
+        np.testing.assert_array_equal(X["amount"].to_numpy(), frame["amount"].to_numpy())
+    assert cli._load_table(us, "kind", None)[0]["amount"].dtype != float  # as before
+    models = {}
+    for path, options in ((us, ["--thousands", ","]),
+                          (eu, ["--thousands", ".", "--decimal", ","])):
+        model = tmp_path / f"{path.stem}.mtl"
+        assert cli.main(["fit", "--data", str(path), "--targets", "kind", "--model",
+                         "independent", "--out", str(model), "--quiet", *options]) == 0, \
+            capsys.readouterr().err
+        import sklearn_mtl
+
+        models[path.stem] = sklearn_mtl.load(model)
+        out = tmp_path / f"{path.stem}_pred.csv"
+        assert cli.main(["predict", str(model), str(path), "--out", str(out), "--quiet",
+                         *options]) == 0, capsys.readouterr().err
+        expected = models[path.stem].predict(frame[["amount"]])
+        assert pd.read_csv(out)["kind"].tolist() == list(expected["kind"])
+        # without the marks, the model is not given the numbers it learned
+        assert cli.main(["predict", str(model), str(path), "--out", str(out),
+                         "--quiet"]) == 2
+        assert "amount" in capsys.readouterr().err
+    # one model whatever the file's spelling: a baseline of numbers, no one-hot columns
+    for a, b in zip(models["us"].predict_proba(frame[["amount"]]),
+                    models["eu"].predict_proba(frame[["amount"]]), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert type(models["us"][0]).__name__ == "StandardScaler"
+
+
+def test_thousands_marks_read_with_gaps_workbooks_and_samples(tmp_path, capsys):
+    # a '?' gap leaves read_csv a column of text, which the commands read as numbers
+    # with the same marks; a workbook's text cells are read with them, as read_excel's
+    # thousands= reads them; export --sample takes them too
+    from sklearn_mtl._cli_deploy import read_missing_marks
+
+    read, found = read_missing_marks(pd.DataFrame({"a": ["1.234,5", "?", "12"]}),
+                                     decimal=",", thousands=".")
+    assert found == {"a": 1} and read["a"].tolist()[::2] == [1234.5, 12.0]
+    read, _ = read_missing_marks(pd.DataFrame({"a": ["1,234", "?", ",5"]}), thousands=",")
+    assert read["a"].tolist()[0] == "1,234"  # ',5' is no number: the column stays text
+    frame = _amounts()
+    text = frame.assign(amount=[f"{a:,.1f}" for a in frame["amount"]])
+    text.loc[3, "amount"] = "?"
+    path = tmp_path / "gaps.csv"
+    text.to_csv(path, index=False)
+    X = cli._load_table(path, "kind", None, thousands=",")[0]
+    assert X["amount"].dtype == float and X["amount"].isna().sum() == 1
+    np.testing.assert_array_equal(X["amount"].drop(index=3), frame["amount"].drop(index=3))
+    pytest.importorskip("openpyxl")
+    book = tmp_path / "amounts.xlsx"
+    text.to_excel(book, index=False)  # text cells, as a CSV file pasted into a sheet
+    X = cli._load_table(book, "kind", None, thousands=",")[0]
+    np.testing.assert_array_equal(X["amount"].drop(index=3), frame["amount"].drop(index=3))
+    model = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(path), "--targets", "kind", "--model",
+                     "independent", "--out", str(model), "--quiet", "--thousands", ","]) == 0
+    out = tmp_path / "p.csv"
+    assert cli.main(["predict", str(model), str(book), "--out", str(out), "--quiet",
+                     "--thousands", ","]) == 0, capsys.readouterr().err
+    assert len(pd.read_csv(out)) == len(frame)
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    onx = tmp_path / "m.onnx"
+    assert cli.main(["export", str(model), "--onnx", str(onx), "--sample", str(path),
+                     "--thousands", ","]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sep, options, message", [
+    (",", ["--thousands", "."], "--thousands '.' is also the decimal mark"),
+    (",", ["--thousands", ",", "--decimal", ","],
+     "--thousands ',' and --decimal ',' are the same mark"),
+    (";", ["--thousands", ";"], "--thousands ';' is also the file's separator (';'"),
+    (";", ["--decimal", ";"], "--decimal ';' is also the file's separator (';'"),
+    (",", ["--thousands", "ab"], "--thousands 'ab' is not a mark of numbers"),
+    (",", ["--decimal", "1"], "--decimal '1' is not a mark of numbers"),
+    (",", ["--thousands", "\u00a0"], "is not a mark of numbers; expected one character"),
+])
+def test_marks_of_numbers_that_cannot_be_read_exit_2(tmp_path, capsys, sep, options,
+                                                     message):
+    path = tmp_path / "d.csv"
+    _amounts().to_csv(path, index=False, sep=sep)
+    assert cli.main(["fit", "--data", str(path), "--targets", "kind", "--model",
+                     "independent", "--out", str(tmp_path / "m.mtl"), *options]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "m.mtl").exists()
+
+
+def test_marks_of_numbers_are_refused_where_nothing_reads_them(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    data, model = _fit_sign_of_x(tmp_path, np.array([0.5, -0.5, 1.5, -1.5]), "--model",
+                                 "independent")
+    parquet = tmp_path / "d.parquet"
+    pd.read_csv(data).to_parquet(parquet)
+    assert cli.main(["fit", "--data", str(parquet), "--targets", "y", "--out",
+                     str(tmp_path / "p.mtl"), "--thousands", ","]) == 2
+    assert "--thousands ',' read the cells of a CSV file or a workbook" in \
+        capsys.readouterr().err
+    assert cli.main(["predict", str(model), str(parquet), "--out", str(tmp_path / "p.csv"),
+                     "--decimal", ","]) == 2
+    assert "is a Parquet file, whose numbers are numbers already" in capsys.readouterr().err
+    assert cli.main(["export", str(model), "--onnx", str(tmp_path / "m.onnx"),
+                     "--thousands", ","]) == 2
+    assert "read the numbers of --sample, which is not given" in capsys.readouterr().err
+    assert cli.main(["compare", "--dataset", "penguins", "--decimal", ","]) == 2
+    assert "--decimal goes with --data" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ regression targets
@@ -1214,6 +1389,45 @@ def test_whole_number_classes_with_a_gap_come_back_as_written(tmp_path):
                      "independent", "--out", str(model), "--quiet"]) == 0
     assert cli.main(["predict", str(model), str(train), "--out", str(pred), "--quiet"]) == 0
     assert set(pred.read_text().splitlines()[1:]) <= {"1", "2", "3"}
+
+
+def test_integer_classes_beyond_2_53_with_a_gap_are_read_as_written(tmp_path, capsys):
+    # pandas reads a column of integers with a gap as floats: 9007199254740993 read
+    # 9007199254740992, and the classes 2**53 + 1 and 2**53 became one
+    big = 2 ** 53
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=40)
+    classes = np.where(x > 0, big + 1, big).astype(object)
+    classes[[3, 7]] = ["", "?"]
+    train = tmp_path / "train.csv"
+    pd.DataFrame({"x": x, "cls": classes}).to_csv(train, index=False)
+    assert str(big + 1) in train.read_text()
+    X, Y, note, _ = cli._load_table(train, "cls", None)
+    assert str(Y["cls"].dtype) == "Int64" and Y["cls"].isna().sum() == 2
+    assert Y["cls"].dropna().tolist() == [c for c in classes if c not in ("", "?")]
+    assert "cells '?' read as missing (1 in 'cls')" in note
+    gaps = tmp_path / "gaps.csv"  # an empty cell alone: read_csv's floats
+    filled = np.where(np.arange(40) == 7, big, classes)
+    pd.DataFrame({"x": x, "cls": filled}).to_csv(gaps, index=False)
+    Y = cli._load_table(gaps, "cls", None)[1]
+    assert Y["cls"].dropna().tolist() == [c for c in filled if c != ""]
+    # with --na-values, the cells read as read_csv(na_values=...) reads them
+    marked = tmp_path / "marked.csv"
+    pd.DataFrame({"x": x, "cls": np.where(np.arange(40) == 5, -1, classes)}).to_csv(
+        marked, index=False)
+    X, Y, _, _ = cli._load_table(marked, "cls", None, labels=cli._LabelReading(["-1"]))
+    assert Y["cls"].isna().sum() == 3
+    assert Y["cls"].dropna().tolist() == [c for i, c in enumerate(classes)
+                                          if c not in ("", "?") and i != 5]
+    model, out = tmp_path / "m.mtl", tmp_path / "p.csv"
+    assert cli.main(["fit", "--data", str(train), "--targets", "cls", "--features", "x",
+                     "--model", "independent", "--out", str(model), "--quiet"]) == 0, \
+        capsys.readouterr().err
+    import sklearn_mtl
+
+    assert sklearn_mtl.load(model)[-1].schema_[0].classes == [big, big + 1]
+    assert cli.main(["predict", str(model), str(train), "--out", str(out), "--quiet"]) == 0
+    assert set(out.read_text().splitlines()[1:]) == {str(big), str(big + 1)}
 
 
 def test_multilabel_targets_compare_and_errors(tags_csv, tmp_path, capsys):
@@ -1464,6 +1678,77 @@ def test_unknown_columns_suggest_the_one_meant():
     assert text.endswith("Did you mean 'species' for 'Species', ' island' for 'island', "
                          "'body_mass_g' for 'body_mas_g'?")
     assert "Did you mean" not in cli._unknown_columns("--features", ["zz"], columns)
+
+
+def test_column_names_holding_a_comma_are_given_quoted_or_whole(tmp_path, capsys):
+    # --targets "price, usd" split into 'price' and 'usd', which no column is: a name
+    # holding a comma is given in double quotes, as a CSV row writes it, or alone
+    import sklearn_mtl
+
+    assert cli._parse_columns('"price, usd", type', "--targets") == ["price, usd", "type"]
+    assert cli._parse_columns('a, " b",  "c ""d"""', "--targets") == ["a", " b", 'c "d"']
+    assert cli._parse_columns("a,b", "--targets", ["a", "b"]) == ["a", "b"]
+    assert cli._parse_columns(" price, usd ", "--targets", ["price, usd"]) == ["price, usd"]
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=40)
+    frame = pd.DataFrame({"x": x, "price, usd": rng.normal(size=40),
+                          "kind, main": np.where(x > 0, "hi", "lo"),
+                          "type": np.where(x > 0.5, "a", "b"),
+                          "tags, all": np.where(x > 0, "u|v", "v"),
+                          "site, id": np.arange(40) % 8})
+    data = tmp_path / "d.csv"
+    frame.to_csv(data, index=False)
+    model = tmp_path / "m.mtl"
+    for targets, features, expected in (
+            ('"kind, main",type', '"price, usd", x', ["kind, main", "type"]),
+            ("kind, main", "x", ["kind, main"])):
+        assert cli.main(["fit", "--data", str(data), "--targets", targets, "--features",
+                         features, "--model", "independent", "--out", str(model),
+                         "--quiet"]) == 0, capsys.readouterr().err
+        fitted = sklearn_mtl.load(model)
+        assert [t.name for t in fitted[-1].schema_] == expected
+    assert list(fitted.feature_names_in_) == ["x"]
+    assert cli.main(["fit", "--data", str(data), "--targets",
+                     '"kind, main","price, usd","tags, all"', "--features", "x",
+                     "--regression-targets", "price, usd", "--multilabel-targets",
+                     '"tags, all"', "--max-epochs", "1", "--out", str(model), "--quiet"]) == 0, \
+        capsys.readouterr().err
+    kinds = {t.name: t.kind for t in sklearn_mtl.load(model).schema_}
+    assert kinds == {"kind, main": "binary", "price, usd": "regression",
+                     "tags, all": "multilabel"}
+    out = tmp_path / "r"
+    assert cli.main(["compare", "--data", str(data), "--targets", "type", "--features", "x",
+                     "--groups", "site, id", "--models", "dummy", "--cv", "2", "--no-plots",
+                     "--quiet", "--out", str(out)]) == 0, capsys.readouterr().err
+    assert "over the column 'site, id' (no group" in (out / "report.md").read_text()
+    # an unknown name is still named; a name split at its comma says how to give it
+    assert cli.main(["fit", "--data", str(data), "--targets", "kind, main,type", "--out",
+                     str(model)]) == 2
+    err = capsys.readouterr().err
+    assert "--targets names unknown column(s) ['kind', 'main']" in err
+    assert "The column 'kind, main' holds a comma: give its name in double quotes" in err
+    assert cli.main(["fit", "--data", str(data), "--targets", '"kind, man"', "--out",
+                     str(model)]) == 2
+    assert "unknown column(s) ['kind, man']" in capsys.readouterr().err
+
+
+def test_a_value_naming_a_column_and_a_list_of_columns_is_refused(tmp_path, capsys):
+    # columns a, b and 'a,b': --targets a,b is either; quoted, each is one
+    import sklearn_mtl
+
+    data, model = tmp_path / "d.csv", tmp_path / "m.mtl"
+    pd.DataFrame({"a": ["p", "q"] * 5, "b": ["u", "v", "v", "u", "u"] * 2,
+                  "a,b": ["s", "t"] * 5, "x": np.arange(10.0)}).to_csv(data, index=False)
+    assert cli.main(["fit", "--data", str(data), "--targets", "a,b", "--out",
+                     str(model)]) == 2
+    err = capsys.readouterr().err
+    assert ("--targets 'a,b' is the name of the column 'a,b' and a list of the columns "
+            "['a', 'b'] alike") in err
+    assert "--targets '\"a,b\"' for the one column, --targets '\"a\",\"b\"' for the 2" in err
+    for given, expected in (('"a,b"', ["a,b"]), ('"a","b"', ["a", "b"])):
+        assert cli.main(["fit", "--data", str(data), "--targets", given, "--features", "x",
+                         "--model", "independent", "--out", str(model), "--quiet"]) == 0
+        assert [t.name for t in sklearn_mtl.load(model)[-1].schema_] == expected
 
 
 
@@ -3374,6 +3659,38 @@ def test_a_space_after_each_separator_is_no_part_of_names_or_cells(tmp_path, cap
     written = pd.read_csv(out)
     assert written["pair"].tolist()[:2] == ["a, a", "b, b"]
     assert written["label"].tolist() == ["no", "yes"] * 8
+
+
+def test_a_quoted_name_beginning_with_a_space_reads_the_file_as_written(tmp_path, capsys):
+    # "a"," b" (R's write.csv, a writer that quotes every name): the space is inside the
+    # quotes, part of the name, not after the separator; it turned skipinitialspace on
+    # for the whole file, and the cells lost their own spaces
+    from sklearn_mtl._cli_deploy import _lines_format, csv_format
+
+    assert _lines_format(['"a"," b"\n']) == {}
+    assert _lines_format(['"a"," b"," c"\n']) == {}
+    assert _lines_format(['"a;b";" c"\n', "1; x\n"]) == {"sep": ";"}
+    # a space before the quote is after the separator: UCI's files, quoted
+    assert _lines_format(['"a", "b"\n']) == {"skipinitialspace": True}
+    assert _lines_format(['a, "b, c", d\n']) == {"skipinitialspace": True}
+    assert _lines_format(['a, " b"\n']) == {"skipinitialspace": True}
+    data = tmp_path / "d.csv"
+    rows = [f'{x}," {w}", {"yes" if x > 0.5 else "no"}'
+            for x, w in zip([0.1, 0.9, 0.3, 0.7] * 4, "abab" * 4, strict=True)]
+    data.write_text('"x"," word"," label"\n' + "\n".join(rows) + "\n")
+    assert csv_format(data) == {}
+    X, Y, _, _ = cli._load_table(data, " label", None)
+    expected = pd.read_csv(data)  # as pandas reads the file
+    assert list(X.columns) == ["x", " word"]
+    assert Y[" label"].tolist() == expected[" label"].tolist()
+    assert set(Y[" label"]) == {" yes", " no"}
+    model = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(data), "--targets", " label", "--model",
+                     "independent", "--out", str(model), "--quiet"]) == 0, \
+        capsys.readouterr().err
+    out = tmp_path / "p.csv"
+    assert cli.main(["predict", str(model), str(data), "--out", str(out), "--quiet"]) == 0
+    assert pd.read_csv(out)[" label"].tolist() == expected[" label"].tolist()
 
 
 def test_a_workbooks_bool_column_with_a_gap_is_read_as_its_csv_export(tmp_path, capsys):
