@@ -694,7 +694,8 @@ def _warn_numbers_as_text(frame, columns):
             f"X's text column(s) {shown} hold numbers written with thousands separators, "
             "and are one-hot encoded as categories. Read them as numbers: "
             "pd.read_csv(..., thousands=','), or X[col] = pd.to_numeric("
-            "X[col].str.replace(',', ''), errors='coerce').",
+            "X[col].str.replace(',', ''), errors='coerce') (on the command line: "
+            "--thousands ,).",
             UserWarning,
             stacklevel=3,
         )
