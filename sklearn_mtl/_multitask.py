@@ -53,6 +53,7 @@ from ._decoding import (
 from ._decoding import _finish as finish_decoding
 from ._frames import to_pandas
 from ._validation import (
+    check_device,
     check_groups,
     check_layer_sizes,
     check_network_params,
@@ -333,7 +334,9 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         and of those that record the history (``train_loss``, ``valid_loss``,
         ``task_losses``, ``task_weights``, ``epoch_timer``) are refused.
     device : str or torch.device, default="cpu"
-        Where to train and predict, e.g. ``"cuda"``.
+        Where to train and predict, e.g. ``"cuda"``. Set after ``fit``, the fitted
+        network moves there before it predicts or trains on (``set_params(device="cpu")``
+        to predict on the CPU what trained on a GPU).
     num_workers : int, default=0
         Worker processes of the ``DataLoader`` when ``X`` is a ``torch.utils.data.Dataset``
         or a memory-mapped array.
@@ -1254,6 +1257,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                                          only=self._target_scaling_unset)
             # batch_size, verbose, callbacks, the schedule over this training's steps...
             epochs = self._refresh_net(_num_samples(X), split=not own_split)
+            self._follow_device()  # a device set since: training goes on there
             # the combinations of these labels join those seen before (decoding over the
             # observed ones could not predict them); a new fit's labels give the mass
             # of new combinations to expect, a partial_fit batch's alone would not
@@ -2519,10 +2523,33 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                                       joint=True)
         return finish_decoding(self.observed_combinations_[best], outputs, self.schema_)
 
+    def _follow_device(self):
+        """The fitted network moved to ``device`` where it was set since (``set_params(
+        device="cpu")`` to predict on the CPU what trained on a GPU, as ``n_jobs`` set
+        after fit applies to scikit-learn's ``predict``): the module and the loss, and
+        the optimizer's state, which torch's ``load_state_dict`` puts beside the
+        parameters (a warm start goes on there). A device this build cannot use is
+        refused as ``fit`` refuses it."""
+        net = self.net_
+        if str(self.device) == str(net.device) or self.data_parallel:  # (a process's own)
+            return
+        device, current = check_device(self.device), torch.device(net.device)
+        if device.type == current.type and device.index in (None, current.index):
+            return  # "cuda" where the net is on "cuda:0"
+        net.module_.to(device)
+        criterion = getattr(net, "criterion_", None)
+        if isinstance(criterion, torch.nn.Module):
+            criterion.to(device)
+        optimizer = getattr(net, "optimizer_", None)
+        if optimizer is not None and optimizer.state:
+            optimizer.load_state_dict(optimizer.state_dict())
+        net.device = self.device
+
     def _forward(self, X, joint=False):
         """The per-task outputs for ``X`` and, with ``joint``, each sample's observed
         combination decoded with the combination probe (its index, see
         ``combination_weight_``), batch by batch."""
+        self._follow_device()
         module = self.net_.module_
         module.eval()
         device = self.net_.device
