@@ -39,6 +39,7 @@ SCRIPTS = {
     "bench_shard_batches.py": {"quick": ["--rows", "100000", "--repeats", "1"],
                                "neural": True},
     "bench_thresholds.py": {"quick": [], "neural": False},
+    "bench_splitters.py": {"quick": ["--rows", "10000", "--repeats", "3"], "neural": False},
     "bench_wide_labels.py": {"quick": ["--repeats", "1", "--scale", "0.1"], "neural": False},
     "bench_probe_cost.py": {"quick": ["--rows", "600", "--classes", "400", "--epochs", "2"],
                             "neural": False},

@@ -11,6 +11,7 @@ class balance in every fold.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from numbers import Integral
 
@@ -42,7 +43,10 @@ class MultiTaskStratifiedKFold(_BaseKFold):
     label nothing: they are split, as scikit-learn's ``StratifiedKFold`` splits a ``y``
     of one class, and left for the estimators' ``fit`` to refuse. A label with fewer
     samples than ``n_splits`` warns in ``StratifiedKFold``'s words ("The least populated
-    class in y has only ... members"), followed by the labels it concerns.
+    class in y has only ... members"), followed by the labels it concerns; where every
+    label has fewer (every class of every task, missing labels not counted), ``split``
+    raises a ``ValueError`` in its words ("n_splits=5 cannot be greater than the number
+    of members in each class."), followed by the labels.
 
     ``Y`` is read by :class:`~sklearn_mtl.StructuredLabelEncoder` (any form an
     estimator takes: a DataFrame with NaN, an array, a multi-hot matrix, label sets),
@@ -130,7 +134,8 @@ class MultiTaskStratifiedKFold(_BaseKFold):
                 f"The groups parameter is ignored by {type(self).__name__}", UserWarning
             )
         labels, names = self._label_indicators(X, y, names=True)
-        _warn_rare_labels(labels, names, self.n_splits)
+        if self.n_splits <= labels.shape[0]:  # (else scikit-learn's error says so first)
+            _check_rare_labels(labels, names, self.n_splits)
         return super().split(X, labels, groups)
 
     def _label_indicators(self, X, y, names=False):
@@ -177,7 +182,9 @@ class MultiTaskStratifiedGroupKFold(GroupsConsumerMixin, MultiTaskStratifiedKFol
     :class:`~sklearn.model_selection.StratifiedGroupKFold`. Missing and gated-off labels
     count for nothing; regression tasks are ignored (as in
     :class:`MultiTaskStratifiedKFold`, also undeclared ones). A label with fewer samples
-    than ``n_splits`` warns, as ``StratifiedGroupKFold`` warns of such a class.
+    than ``n_splits`` warns, as ``StratifiedGroupKFold`` warns of such a class, and where
+    every label has, ``split`` raises a ``ValueError``, as it does (both counted in
+    samples).
 
     Parameters
     ----------
@@ -243,7 +250,7 @@ class MultiTaskStratifiedGroupKFold(GroupsConsumerMixin, MultiTaskStratifiedKFol
         if self.n_splits > n_groups:
             raise ValueError(f"Cannot have number of splits n_splits={self.n_splits} greater "
                              f"than the number of groups: {n_groups}.")
-        _warn_rare_labels(labels, names, self.n_splits)  # in samples, as scikit-learn's
+        _check_rare_labels(labels, names, self.n_splits)  # in samples, as scikit-learn's
         return _BaseKFold.split(self, X, labels, groups)
 
     def _iter_test_masks(self, X, y, groups=None):
@@ -329,23 +336,30 @@ def _indicators(Y, tasks, gated_labels):
     return indicators, names
 
 
-def _warn_rare_labels(labels, names, n_splits):
-    """Warn, as :class:`~sklearn.model_selection.StratifiedKFold` and
-    ``StratifiedGroupKFold`` warn, where a label has fewer samples than folds (some test
-    folds then lack it)."""
+def _check_rare_labels(labels, names, n_splits):
+    """Raise, as :class:`~sklearn.model_selection.StratifiedKFold` and
+    ``StratifiedGroupKFold`` raise, where every label has fewer samples than folds; warn,
+    as they warn, where some label has (some test folds then lack it). Labels that no
+    sample has count for nothing."""
     counts = np.asarray(labels.sum(axis=0, dtype=np.int64)).reshape(-1)
-    rare = np.flatnonzero((counts > 0) & (counts < n_splits))
+    shown = np.flatnonzero(counts > 0)
+    rare = shown[counts[shown] < n_splits]
     if not len(rare):
         return
     # scikit-learn's sentence word for word (warning filters written for it match), then
     # the labels: "y" alone names no task nor class of a structured Y
     rare = rare[np.argsort(counts[rare], kind="stable")]
-    shown = ", ".join(f"{names[k]} ({counts[k]})" for k in rare[:5])
-    more = f" and {len(rare) - 5} more" if len(rare) > 5 else ""
+    listed = ", ".join(f"{names[k]} ({counts[k]})" for k in rare[:5])
+    listed += f" and {len(rare) - 5} more" if len(rare) > 5 else ""
+    if len(rare) == len(shown):
+        raise ValueError(
+            f"n_splits={n_splits} cannot be greater than the number of members in each "
+            f"class. Every label has fewer members than folds: {listed}."
+        )
     warnings.warn(
         f"The least populated class in y has only {counts[rare[0]]} members, which is "
         f"less than n_splits={n_splits}. The labels with fewer members than folds: "
-        f"{shown}{more}.",
+        f"{listed}.",
         UserWarning,
     )
 
@@ -464,9 +478,11 @@ def _shown_classes(task, raw, gate_values):
         shown = list(raw.cat.categories)
     elif pd.api.types.is_bool_dtype(dtype):
         return task  # classes False and True, whichever the labels show
+    elif _two_whole_numbers(raw):
+        return task  # (what the lines below conclude, at numpy speed)
     else:
-        values = np.asarray(raw, dtype=object)
-        shown = list(pd.unique(values[~np.asarray(pd.isna(values), dtype=bool)]))
+        values = pd.unique(np.asarray(raw, dtype=object))  # then the missing ones out
+        shown = list(values[~np.asarray(pd.isna(values), dtype=bool)])
         if task.kind is None and _continuous(shown):
             # Only a regression task holds such values (the encoder refuses them as
             # classes), and regression tasks are not stratified on: read it as one, so
@@ -479,6 +495,20 @@ def _shown_classes(task, raw, gate_values):
         return task._replace(classes=shown)
     placeholders = [_Unshown() for _ in range(2 - len(shown))]
     return task._replace(kind="binary", classes=shown + placeholders)
+
+
+def _two_whole_numbers(raw):
+    """Whether ``raw`` is an array of numbers (NaN for missing) that holds two or more
+    values, all of them finite and integral: classes the encoder infers."""
+    dtype = getattr(raw, "dtype", None)
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "iuf":
+        return False
+    values = np.asarray(raw)
+    if dtype.kind == "f":
+        values = values[~np.isnan(values)]
+        if not (np.isfinite(values) & (values == np.floor(values))).all():
+            return False
+    return len(values) > 0 and bool((values != values[0]).any())
 
 
 def _non_integral(value):
@@ -612,6 +642,24 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
     columns.sort_indices()
     del L, values
     sizes = sizes[order]
+    if (sizes == 1).all() and rows.data.max(initial=0) <= 1:
+        folds = _place_samples(rows, columns, n_splits, rng)
+    else:
+        folds = _place_units(rows, columns, n_splits, rng, sizes)
+    out = np.empty(n, dtype=np.int64)
+    out[order] = folds
+    return out
+
+
+def _place_units(rows, columns, n_splits, rng, sizes):
+    """The folds of :func:`iterative_stratification`, unit by unit: each unit of the
+    rarest label still to place (the largest first) to the fold that most lacks the
+    label (a group: see ``fold_for``), then the units without any label.
+
+    ``rows`` and ``columns``: the (shuffled) units' label counts, CSR and CSC with
+    sorted indices; ``sizes``: their numbers of samples.
+    """
+    n = rows.shape[0]
     desired_fold = np.full(n_splits, sizes.sum() / n_splits)
     remaining = np.asarray(rows.sum(axis=0), dtype=float).reshape(-1)
     desired_label = np.outer(np.full(n_splits, 1.0 / n_splits), remaining)
@@ -664,9 +712,233 @@ def iterative_stratification(labels, n_splits, random_state=None, sizes=None):
             place(i, fold_for(i, label))
     for i in _largest_first(np.flatnonzero(~placed), sizes):  # units without any label
         place(i, best_fold(np.arange(n_splits)))
-    out = np.empty(n, dtype=np.int64)
-    out[order] = folds
+    return folds
+
+
+def _place_samples(rows, columns, n_splits, rng):
+    """The folds of :func:`_place_units` where every unit is one sample with 0/1 labels
+    (the folds of :class:`MultiTaskStratifiedKFold`), label by label at numpy speed.
+
+    A fold's need of a label (its share less its samples of it) and of samples are then
+    an equal start less a count of samples: the loop's comparisons of needs are
+    comparisons of counts, which this keeps as integers. A label's samples go in turn by
+    :func:`_fold_sequence`, and the labels they bring along are counted at once. ``rng``
+    draws the same numbers, in the same order, as in the loop.
+    """
+    n, n_labels = rows.shape
+    draws = None if rng is None else _Draws(rng)
+    filled = np.zeros(n_splits, dtype=np.int64)  # each fold's samples
+    folds = np.full(n, -1, dtype=np.int64)
+    # each label's samples still to place, less one: a label with none left wraps around
+    # to the largest number, last in line
+    pending = np.diff(columns.indptr).astype(np.uint64) - np.uint64(1)
+    done = np.iinfo(np.uint64).max
+    while n_labels and pending[label := pending.argmin()] != done:
+        if draws is not None:  # one of the rarest at random (argmin: the first)
+            rarest = np.flatnonzero(pending == pending[label])
+            label = rarest[draws.draw(len(rarest))]
+        units = columns.indices[columns.indptr[label] : columns.indptr[label + 1]]
+        fold = folds[units]
+        taken = np.bincount(fold[fold >= 0], minlength=n_splits)  # each fold's of the label
+        units = units[fold < 0]  # in their order: all of one size
+        chosen = _fold_sequence(taken, filled, len(units), draws)
+        folds[units] = chosen
+        filled += np.bincount(chosen, minlength=n_splits)
+        # every label of those samples (this one's too) has as many fewer to place
+        if len(units) == 1:
+            labels = rows.indices[rows.indptr[units[0]] : rows.indptr[units[0] + 1]]
+        else:
+            starts = rows.indptr[units]
+            lengths = rows.indptr[units + 1] - starts
+            ends = np.cumsum(lengths)
+            labels = rows.indices[np.arange(ends[-1])
+                                  + np.repeat(starts - ends + lengths, lengths)]
+        if len(labels) > n_labels:  # counted over all labels: cheaper than one by one
+            pending -= np.bincount(labels, minlength=n_labels).astype(np.uint64)
+        else:
+            np.subtract.at(pending, labels, 1)
+    # the samples without any label, each to a fold with the fewest samples: the loop's
+    # rule, with the samples counted as the label
+    rest = np.flatnonzero(folds < 0)
+    folds[rest] = _fold_sequence(filled, filled, len(rest), draws)
+    if draws is not None:
+        draws.sync()
+    return folds
+
+
+def _fold_sequence(taken, filled, count, draws):
+    """The folds of ``count`` samples of one label placed one after the other, each to a
+    fold with the fewest samples of the label (``taken``, each fold's), of those to one
+    with the fewest samples (``filled``), of those to the first, or with ``draws`` to one
+    drawn as ``rng.randint(len(candidates))`` draws it (see :func:`_place_units`).
+
+    Each sample adds one to both counts of its fold, so that a fold's difference
+    ``filled - taken`` stays: the folds take the samples level by level of ``taken``, a
+    fold from its own level up, and at each level in order of that difference, then of
+    their index (folds of the same difference in an order drawn anew each level). Between
+    two folds' levels the same folds take part: rounds alike, drawn at once.
+    """
+    k = len(taken)
+    if count <= 2 * k:  # a few samples: the rule itself, sample by sample
+        taken, filled = taken.tolist(), filled.tolist()
+        out = []
+        for _ in range(count):
+            low = min(taken)
+            candidates = [f for f in range(k) if taken[f] == low]
+            if len(candidates) > 1:
+                low = min(filled[f] for f in candidates)
+                candidates = [f for f in candidates if filled[f] == low]
+            fold = candidates[0] if draws is None else candidates[draws.draw(len(candidates))]
+            taken[fold] += 1
+            filled[fold] += 1
+            out.append(fold)
+        return np.array(out, dtype=np.int64)
+    gap = filled - taken
+    levels = np.unique(taken)
+    out, left = [], count
+    for i, level in enumerate(levels):
+        # the folds at this level or below, by gap then index; the rounds until the next
+        members = np.flatnonzero(taken <= level)
+        members = members[np.argsort(gap[members], kind="stable")]
+        span = levels[i + 1] - level if i + 1 < len(levels) else left
+        rounds = min(span, left // len(members))
+        left -= rounds * len(members)
+        partial = left if rounds < span else 0  # the samples end in this span
+        left -= partial
+        if draws is None:
+            out += [np.tile(members, rounds), members[:partial]]
+        else:
+            runs = np.split(members, np.flatnonzero(np.diff(gap[members])) + 1)
+            out += [_draw_rounds(runs, rounds, draws).ravel(),
+                    _draw_orders(runs, partial, draws)]
+        if not left:
+            break
+    return np.concatenate(out).astype(np.int64, copy=False)
+
+
+def _draw_orders(runs, count, draws):
+    """The first ``count`` folds of ``runs`` (arrays of folds, ascending), each run's
+    folds in an order drawn one by one as the loop draws them: ``randint`` of the number
+    of the run's folds left, an index among them."""
+    out = []
+    for run in runs:
+        run = run.tolist()
+        while run and len(out) < count:
+            out.append(run.pop(draws.draw(len(run))))
+        if len(out) == count:
+            break
+    return np.array(out, dtype=np.int64)
+
+
+def _draw_rounds(runs, rounds, draws):
+    """``rounds`` rows of :func:`_draw_orders` of all of ``runs``: the draws of every
+    round read at once."""
+    k = sum(len(run) for run in runs)
+    if rounds <= 4:  # (few: one by one is quicker)
+        return np.array([_draw_orders(runs, k, draws) for _ in range(rounds)],
+                        dtype=np.int64).reshape(rounds, k)
+    out = np.empty((rounds, k), dtype=np.int64)
+    bounds = [b for run in runs for b in range(len(run), 1, -1)]
+    values = draws.rounds(bounds, rounds)
+    column = drawn = 0
+    every = np.arange(rounds)
+    for run in runs:
+        left = np.broadcast_to(run, (rounds, len(run)))
+        for _ in range(len(run) - 1):  # the last fold left is drawn with randint(1): 0
+            index = values[:, drawn]
+            drawn += 1
+            out[:, column] = left[every, index]
+            column += 1
+            left = left[np.arange(left.shape[1]) != index[:, None]].reshape(rounds, -1)
+        out[:, column] = left[:, 0]
+        column += 1
     return out
+
+
+class _Draws:
+    """The ``rng.randint(bound)`` of a legacy ``RandomState``, many at a time.
+
+    ``RandomState`` draws an integer below ``bound`` (> 1) from 32-bit words: each word's
+    bits under ``bound - 1``'s highest, until one of them is below ``bound`` (a bound of
+    1 draws nothing). The words come here from a copy of ``rng``, so that runs of draws
+    can be read at numpy speed; :meth:`sync` then moves ``rng`` on by the words used, as
+    drawing the numbers one by one would.
+    """
+
+    def __init__(self, rng):
+        self._rng = rng
+        self._source = copy.deepcopy(rng)
+        self._words = np.zeros(0, dtype=np.uint32)  # drawn from the copy, not read yet
+        self._used = 0  # words read
+
+    def _have(self, count):
+        """At least ``count`` words not read yet."""
+        if len(self._words) < count:
+            more = self._source.randint(0, 1 << 32, size=max(count - len(self._words), 256),
+                                        dtype=np.uint32)
+            self._words = np.concatenate([self._words, more])
+
+    def _take(self, count):
+        self._words = self._words[count:]
+        self._used += count
+
+    def draw(self, bound):
+        """``rng.randint(bound)``."""
+        if bound == 1:
+            return 0
+        mask = (1 << (bound - 1).bit_length()) - 1
+        read = 0
+        while True:
+            self._have(read + 1)
+            value = int(self._words[read]) & mask
+            read += 1
+            if value < bound:
+                self._take(read)
+                return value
+
+    def rounds(self, bounds, count):
+        """A ``(count, len(bounds))`` array: ``count`` times ``rng.randint(b)`` for each
+        ``b`` of ``bounds`` (each > 1) in turn."""
+        if not bounds:
+            return np.zeros((count, 0), dtype=np.int64)
+        if count > 1 << 16:  # in parts, in memory of a part's words
+            return np.concatenate([self.rounds(bounds, min(1 << 16, count - start))
+                                   for start in range(0, count, 1 << 16)])
+        size = 2 * len(bounds) * count + 64  # (a word passes more than half the time)
+        while True:
+            self._have(size)
+            words = self._words[:size]
+            # for each bound, the first word at or after each place that passes it (size:
+            # none), and the place after a round from each place
+            after = {}
+            for b in set(bounds):
+                mask = (1 << (b - 1).bit_length()) - 1
+                passing = np.append(np.flatnonzero((words & mask) < b), size)
+                after[b] = passing[np.searchsorted(passing, np.arange(size + 1))]
+            step = np.arange(size + 1)
+            for b in bounds:
+                step = np.minimum(after[b][step] + 1, size)
+            starts = [0]
+            for _ in range(count - 1):
+                starts.append(step.item(starts[-1]))
+            place = np.array(starts)
+            values = np.empty((count, len(bounds)), dtype=np.int64)
+            for j, b in enumerate(bounds):
+                place = after[b][place]
+                if place[-1] == size:  # not words enough: more
+                    break
+                values[:, j] = words[place] & ((1 << (b - 1).bit_length()) - 1)
+                place = place + 1
+            else:
+                self._take(int(place[-1]))
+                return values
+            size *= 2
+
+    def sync(self):
+        """Move ``rng`` on past the words read."""
+        for start in range(0, self._used, 1 << 20):
+            self._rng.randint(0, 1 << 32, size=min(1 << 20, self._used - start),
+                              dtype=np.uint32)
 
 
 def _count_like(value, indicator):

@@ -1172,3 +1172,182 @@ def test_iterative_stratification_finds_a_late_refused_value_in_a_large_object_a
     labels[0, 0] = "x"  # and text in the first: the first is named
     with pytest.raises(ValueError, match="got 'x' in an array"):
         iterative_stratification(labels, 2)
+
+
+def test_iterative_stratification_places_samples_by_the_rule_worked_by_hand():
+    # 3 folds. 'a' (rows 5, 6) is the rarer label: row 5 to fold 0, row 6 to fold 1 (the
+    # folds lacking 'a' and samples most, the first of them). 'b' then: fold 2 lacks it
+    # most (row 0); then all lack it alike, and each takes one in turn (rows 1-4). Row 7,
+    # without labels, goes to the first of the folds with the fewest samples (fold 1).
+    L = np.zeros((8, 2), dtype=bool)
+    L[[5, 6], 0] = True
+    L[[0, 1, 2, 3, 4, 5, 6], 1] = True
+    np.testing.assert_array_equal(iterative_stratification(L, 3), [2, 0, 1, 2, 0, 0, 1, 1])
+    # 2 folds. 'a' (rows 3, 4, 5) goes 0, 1, 0; 'b' (rows 0, 1, 2, 6) then finds both
+    # folds without it, fold 1 with fewer samples: it takes the first, and they alternate
+    L = np.zeros((7, 2), dtype=bool)
+    L[[3, 4, 5], 0] = True
+    L[[0, 1, 2, 6], 1] = True
+    np.testing.assert_array_equal(iterative_stratification(L, 2), [1, 0, 1, 0, 1, 0, 0])
+
+
+def _seeded_indicators():
+    L = np.random.RandomState(0).uniform(size=(40, 3)) < [0.1, 0.3, 1.0]
+    assert L.sum(axis=0).tolist() == [5, 14, 40]
+    return L
+
+
+@pytest.mark.parametrize("n_splits, random_state, expected", [
+    (2, None, "0010100101011010101101010010111010010101"),
+    (4, None, "1230102301213032120313210201331200230123"),
+    (2, 0, "1000110100010001110100101001010110011111"),
+    (4, 0, "3231213020120111133130232030032122003021"),
+    (2, 3, "1010100000110011011001011001010100111110"),
+    (4, 3, "3201101122313213021023310203230020320113"),
+])
+def test_iterative_stratification_keeps_its_folds(n_splits, random_state, expected):
+    # The folds of the implementation placing one sample at a time (computed with it):
+    # the faster one places a label's samples at once, and must give them exactly, ties
+    # broken alike (the same draws of the seeded RandomState, in the same order).
+    folds = iterative_stratification(_seeded_indicators(), n_splits, random_state)
+    assert "".join(map(str, folds)) == expected
+
+
+def test_iterative_stratification_leaves_a_random_state_as_one_sample_at_a_time_did():
+    # a RandomState passed in is drawn from exactly as before: its next number is the same
+    rng = np.random.RandomState(3)
+    folds = iterative_stratification(_seeded_indicators(), 4, rng)
+    assert "".join(map(str, folds)) == "3201101122313213021023310203230020320113"
+    assert rng.randint(1000) == 892
+    # groups (several samples a unit) keep their folds too
+    C = np.array([[1, 2, 0], [2, 1, 0], [0, 0, 2], [1, 0, 0], [0, 2, 2], [1, 2, 0],
+                  [1, 0, 0], [2, 1, 2], [2, 1, 0], [0, 1, 0]])
+    sizes = [4, 4, 3, 2, 4, 4, 1, 5, 3, 1]
+    assert iterative_stratification(C, 3, sizes=sizes).tolist() == \
+        [2, 1, 2, 1, 1, 0, 0, 0, 2, 1]
+    assert iterative_stratification(C, 3, 5, sizes=sizes).tolist() == \
+        [0, 1, 2, 1, 1, 2, 0, 0, 2, 1]
+
+
+def test_splitters_keep_their_folds():
+    # folds computed with the implementation placing one sample at a time
+    Y = pd.DataFrame({"color": ["red", "blue", None, "red", "green", "red", "blue", None,
+                                "red", "green", "blue", "red", None, "red", "blue", "green",
+                                "red", "red"],
+                      "size": ["S", "M", "L", "S", "M", "L", "S", "S", "M", "L", "S", "M",
+                               None, "S", "M", "L", "S", "M"]})
+    X, groups = np.zeros((18, 1)), np.repeat(np.arange(9), 2)
+    expected = {
+        (False, None): [[2, 3, 4, 6, 11, 16], [5, 7, 8, 9, 10, 17], [0, 1, 12, 13, 14, 15]],
+        (True, 0): [[0, 1, 9, 13, 14, 16], [2, 3, 4, 10, 12, 17], [5, 6, 7, 8, 11, 15]],
+        (True, 1): [[1, 2, 3, 4, 13, 16], [0, 5, 7, 8, 14, 15], [6, 9, 10, 11, 12, 17]],
+    }
+    grouped = {
+        (False, None): [[0, 1, 4, 5, 12, 13], [6, 7, 8, 9, 16, 17], [2, 3, 10, 11, 14, 15]],
+        (True, 0): [[0, 1, 4, 5, 12, 13], [2, 3, 10, 11, 14, 15], [6, 7, 8, 9, 16, 17]],
+        (True, 1): [[4, 5, 6, 7, 16, 17], [2, 3, 10, 11, 14, 15], [0, 1, 8, 9, 12, 13]],
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every label has 3 samples or more
+        for (shuffle, seed), folds in expected.items():
+            cv = MultiTaskStratifiedKFold(3, shuffle=shuffle, random_state=seed)
+            assert [test.tolist() for _, test in cv.split(X, Y)] == folds
+            cv = MultiTaskStratifiedGroupKFold(3, shuffle=shuffle, random_state=seed)
+            assert [test.tolist() for _, test in cv.split(X, Y, groups)] == \
+                grouped[shuffle, seed]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_samples_placed_label_by_label_as_one_at_a_time(seed):
+    # The splitter's path (each unit one sample with 0/1 labels) places a label's samples
+    # at once; the unit-by-unit loop (kept for groups) places them one at a time. Same
+    # folds and same draws on inputs full of ties: repeated rows, labels of equal counts,
+    # rows without labels, folds that a rarer label filled unevenly, long runs of one
+    # label (the draws of many rounds read at once).
+    from scipy import sparse
+
+    from sklearn_mtl.model_selection import _place_samples, _place_units
+
+    rng = np.random.RandomState(seed)
+    n, n_labels, n_splits = rng.randint(20, 400), rng.randint(1, 12), rng.randint(2, 8)
+    L = rng.uniform(size=(n, n_labels)) < rng.uniform(0, 0.9, size=n_labels)
+    L = L[rng.randint(0, n // 3, size=n)] if seed % 2 else L  # repeated rows
+    rows = sparse.csr_matrix(L, dtype=np.int64)
+    rows.eliminate_zeros()
+    columns = rows.tocsc()
+    columns.sort_indices()
+    for draws in (None, seed):
+        one, other = (None, None) if draws is None else (
+            np.random.RandomState(draws), np.random.RandomState(draws))
+        np.testing.assert_array_equal(
+            _place_samples(rows, columns, n_splits, one),
+            _place_units(rows, columns, n_splits, other, np.ones(n)))
+        if draws is not None:
+            assert one.randint(2**31 - 1) == other.randint(2**31 - 1)
+
+
+def test_every_label_rarer_than_the_folds_raises_as_stratified_k_fold_does():
+    # StratifiedKFold raises where every class has fewer members than folds, and warns
+    # where some has; the splitters warned of both (before), and now raise in
+    # scikit-learn's words, then name the labels (task and class, with their counts).
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    X, y, groups = np.zeros((7, 1)), np.array(["x"] * 4 + ["y"] * 3), np.arange(7)
+    for reference, g in ((StratifiedKFold(5), None), (StratifiedGroupKFold(5), groups)):
+        with pytest.raises(ValueError) as caught:
+            list(reference.split(X, y, g))
+        assert str(caught.value) == ("n_splits=5 cannot be greater than the number of "
+                                     "members in each class.")
+    Y = pd.DataFrame({"a": ["x"] * 4 + ["y"] * 3, "b": [0, 1, 0, 1, 0, 1, None]})
+    expected = ("n_splits=5 cannot be greater than the number of members in each class. "
+                "Every label has fewer members than folds: a='y' (3), b=0.0 (3), "
+                "b=1.0 (3), a='x' (4).")
+    for cv, g in ((MultiTaskStratifiedKFold(5), None),
+                  (MultiTaskStratifiedGroupKFold(5), groups),
+                  (MultiTaskStratifiedKFold(5, shuffle=True, random_state=0), None)):
+        with pytest.raises(ValueError) as caught:
+            list(cv.split(X, Y, g))
+        assert str(caught.value) == expected
+    # with one label as common as the folds: the warning, as StratifiedKFold's
+    Y.loc[6, "b"] = 0
+    with pytest.warns(UserWarning, match=r"least populated class in y has only 3 members.*"
+                                         r"than folds: b=1\.0 \(3\), b=0\.0 \(4\)\.$"):
+        list(MultiTaskStratifiedKFold(5).split(X, Y.assign(a="x")))
+    # missing labels and declared classes that no sample has count for nothing
+    from sklearn_mtl import Task
+
+    Y = pd.DataFrame({"a": ["x", "x", "y", "y", None, None]})
+    tasks = [Task("a", classes=["x", "y", "z"])]
+    with pytest.raises(ValueError, match=r"in each class\. Every label has fewer members "
+                                         r"than folds: a='x' \(2\), a='y' \(2\)\.$"):
+        list(MultiTaskStratifiedKFold(3, tasks=tasks).split(np.zeros((6, 1)), Y))
+    # more than 5 labels: the rarest 5, and how many more
+    Y = pd.DataFrame({"m": list("abcdefg") * 2})
+    with pytest.raises(ValueError, match=r"m='e' \(2\) and 2 more\.$"):
+        list(MultiTaskStratifiedKFold(3).split(np.zeros((14, 1)), Y))
+    # more folds than samples: scikit-learn's error comes first, as in StratifiedKFold
+    with pytest.raises(ValueError, match="greater than the number of samples: n_samples=7"):
+        list(MultiTaskStratifiedKFold(8).split(X, Y.iloc[:7]))
+    # the group splitter counts samples, as StratifiedGroupKFold: 4 samples of each class
+    # in 2 groups each make 4 folds, 3 samples in 2 groups do not
+    Y, groups = np.repeat(["x", "y"], 4), np.repeat([0, 1, 2, 3], 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(list(MultiTaskStratifiedGroupKFold(4).split(X[:1].repeat(8, 0), Y,
+                                                               groups))) == 4
+    with pytest.raises(ValueError, match=r"Every label has fewer members than folds: "
+                                         r"y='x' \(3\), y='y' \(3\)\.$"):
+        list(MultiTaskStratifiedGroupKFold(4).split(np.zeros((6, 1)), np.repeat(["x", "y"], 3),
+                                                    [0, 0, 1, 2, 2, 3]))
+
+
+def test_cross_val_predict_refuses_folds_that_no_label_fills():
+    # an int cv makes MultiTaskStratifiedKFold folds: a Y too small for them is refused
+    # by the splitter, naming the labels (before: a warning, then test folds without some
+    # of the classes)
+    X = np.arange(8.0).reshape(-1, 1)
+    Y = pd.DataFrame({"t": ["a", "b"] * 4})
+    with pytest.raises(ValueError, match=r"n_splits=5 cannot be greater than the number of "
+                                         r"members in each class\. Every label has fewer "
+                                         r"members than folds: t='a' \(4\), t='b' \(4\)\."):
+        cross_val_predict(IndependentTaskClassifier(LogisticRegression()), X, Y, cv=5)
