@@ -325,7 +325,12 @@ def _paired_text(details, other):
 
 
 def _parse_list(text, what):
-    items = [s.strip() for s in text.split(",") if s.strip()]
+    return _checked_list([s.strip() for s in text.split(",") if s.strip()], what)
+
+
+def _checked_list(items, what):
+    """``items``, the names an option ``what`` lists: an empty list, or a name given twice,
+    is an error."""
     if not items:
         raise CLIError(f"{what} is empty; expected a comma-separated list.")
     dup = sorted({s for s in items if items.count(s) > 1})
@@ -386,12 +391,7 @@ def _parse_columns(text, option, columns=None):
                 f"'{','.join(map(quoted, fields))}' for the {len(fields)}."
             )
         return [whole]
-    if not fields:
-        raise CLIError(f"{option} is empty; expected a comma-separated list.")
-    dup = sorted({f for f in fields if fields.count(f) > 1})
-    if dup:
-        raise CLIError(f"{option} lists {dup} more than once.")
-    return fields
+    return _checked_list(fields, option)
 
 
 class _ColumnList:

@@ -2304,21 +2304,26 @@ def test_a_weighting_group_passes_under_a_strategy_that_learns_no_parameters():
 
 
 # ----------------------------------------------------------------- device after fit
+def _small_fit():
+    X, Y, tasks = car_data(60)
+    clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), max_epochs=2,
+                              random_state=0).fit(X, Y)
+    return X, clf
+
+
 def test_a_device_set_after_fit_is_where_predict_and_a_warm_start_run():
     # set_params(device=...) after fit was ignored: predict ran where the network had
     # trained (on a GPU, where a user sets device="cpu" to predict on the CPU, as
     # scikit-learn's predict applies an n_jobs set after fit); "cpu:0" is another
     # device to torch here, so the move (module, loss, optimizer state) runs on a CPU
-    X, Y, tasks = car_data(60)
-    clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), max_epochs=2,
-                              random_state=0).fit(X, Y)
+    X, clf = _small_fit()
     expected = clf.predict_proba(X)
     clf.set_params(device="cpu:0")
     for got, want in zip(clf.predict_proba(X), expected, strict=True):
         np.testing.assert_array_equal(got, want)
     assert clf.net_.device == "cpu:0"
     steps = {int(state["step"]) for state in clf.net_.optimizer_.state.values()}
-    clf.set_params(warm_start=True).fit(X, Y)  # goes on there, its optimizer state too
+    clf.set_params(warm_start=True).fit(X, car_data(60)[1])  # goes on there, with its state
     assert {int(state["step"]) for state in clf.net_.optimizer_.state.values()} == {
         2 * s for s in steps}
     assert len(clf.history_) == 4
@@ -2327,9 +2332,7 @@ def test_a_device_set_after_fit_is_where_predict_and_a_warm_start_run():
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CPU-only build of torch")
 def test_a_device_this_build_cannot_use_set_after_fit_is_refused_at_predict():
     # predict ran on the CPU without a word, device="cuda" notwithstanding
-    X, Y, tasks = car_data(60)
-    clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), max_epochs=2,
-                              random_state=0).fit(X, Y)
+    X, clf = _small_fit()
     expected = clf.predict(X)
     clf.set_params(device="cuda")
     for method in (clf.predict, clf.predict_proba):
