@@ -105,7 +105,10 @@ _NUMERIC_KINDS = "biuf"
 #: dtypes of the label columns its sklearn-mtl estimator was fitted on). skops names it
 #: ``pandas.StringDtype`` from pandas 3 on, by its defining module before.
 _SKOPS_DATA_TYPES = frozenset({"numpy.dtype", "pandas.StringDtype",
-                               "pandas.core.arrays.string_.StringDtype"})
+                               "pandas.core.arrays.string_.StringDtype",
+                               # a gate's values (Task.gate), held by a search around a
+                               # baseline of gated tasks: a container, as skops' set is
+                               "builtins.frozenset"})
 #: What scikit-learn's own estimators hold that skops does not trust by default:
 #: ``HistGradientBoostingClassifier`` with categorical features (``"from_dtype"``, the
 #: default) keeps a ``FunctionTransformer`` of ``partial(check_array, ...)``. skops reports

@@ -884,6 +884,22 @@ def test_a_search_round_trips(tmp_path, dtype):
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_search_around_a_baseline_of_gated_tasks_round_trips(tmp_path):
+    # The tasks' gates hold their values as frozensets, which skops reports as a type it
+    # does not trust: save wrote the search, and load refused it without trusted=
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    X, Y, tasks = car_data(n=40)
+    Y = Y[["car", "color"]].astype({"car": object})
+    search = GridSearchCV(IndependentTaskClassifier(LogisticRegression(), tasks=tasks[:2]),
+                          {"estimator__C": [0.1, 1.0]}, cv=KFold(2)).fit(X, Y)
+    loaded = load(save(search, tmp_path / "search.mtl"))
+    assert loaded.best_estimator_.schema_ == search.best_estimator_.schema_
+    assert loaded.best_estimator_.schema_["color"].gate == ("car", frozenset({"yes"}))
+    _same_outputs(search.best_estimator_, loaded.best_estimator_, X)
+    pd.testing.assert_frame_equal(loaded.predict(X), search.predict(X))
+
+
 def test_a_search_that_skops_cannot_load_is_refused_at_save(tmp_path):
     # skops writes pd.NA (the missing value of a "string" column's dtype) but cannot
     # build it again, and cannot store a network at all: save refuses, and says to save
