@@ -49,13 +49,18 @@ class EncodedLabels:
         A float block per regression task; NaN where masked.
     schema : Schema
         The schema the codes refer to.
+    index : pandas.Index, default=None
+        The row labels of the ``Y`` encoded (a DataFrame or Series given to
+        :meth:`StructuredLabelEncoder.transform`), which ``inverse_transform`` gives
+        back; None for labels read from an array, label sets, or predictions.
     """
 
-    def __init__(self, codes, multilabel, regression, schema):
+    def __init__(self, codes, multilabel, regression, schema, index=None):
         self.codes = codes
         self.multilabel = multilabel
         self.regression = regression
         self.schema = schema
+        self.index = index
 
     @property
     def n_samples(self):
@@ -76,6 +81,7 @@ class EncodedLabels:
             {k: v[rows] for k, v in self.multilabel.items()},
             {k: v[rows] for k, v in self.regression.items()},
             self.schema,
+            None if getattr(self, "index", None) is None else self.index[rows],
         )
 
     def task_values(self, name):
@@ -277,7 +283,7 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
             Per-task codes (negative = masked), multilabel and regression blocks.
         """
         columns = self._fit(Y)
-        return self._encode(columns)
+        return self._with_index(self._encode(columns), Y)
 
     def _fit(self, Y):
         self._validate_params()
@@ -348,7 +354,16 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
             Per-task codes (negative = masked), multilabel and regression blocks.
         """
         check_is_fitted(self, "schema_")
-        return self._encode(self._reader.read(to_pandas(Y, "Y", labels=True)))
+        return self._with_index(self._encode(self._reader.read(to_pandas(Y, "Y", labels=True))),
+                                Y)
+
+    @staticmethod
+    def _with_index(encoded, Y):
+        """``encoded`` holding the row labels of ``Y`` where it is a pandas object (for
+        ``inverse_transform`` to give them back)."""
+        if isinstance(Y, (pd.DataFrame, pd.Series)) and len(Y.index) == encoded.n_samples:
+            encoded.index = Y.index
+        return encoded
 
     def _encode(self, columns):
         schema = self.schema_
@@ -446,6 +461,10 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
                 f"has {self.n_tasks_}."
             )
         out = self._reader.write(encoded)
+        index = getattr(encoded, "index", None)
+        if (index is not None and isinstance(out, (pd.DataFrame, pd.Series))
+                and len(out) == len(index)):
+            out.index = index  # the rows of the Y encoded, as they were labelled
         dtypes = getattr(self, "_polars_dtypes", None)  # None in a model saved before
         if dtypes is None:
             return out

@@ -61,6 +61,7 @@ def assert_same_labels(out, expected):
 
 def assert_same_frame(out, expected):
     assert list(out.columns) == list(expected.columns)
+    pd.testing.assert_index_equal(out.index, expected.index)  # the rows as labelled
     for column in expected.columns:
         assert_same_labels(out[column], expected[column])
 
@@ -633,8 +634,9 @@ def schemas_and_labels(draw):
 @given(schemas_and_labels(), st.sampled_from(["frame", "array"]))
 def test_round_trip_over_random_schemas(data, form):
     tasks, columns = data
-    if form == "frame":
-        Y = pd.DataFrame(columns)
+    if form == "frame":  # rows labelled as a user's are (given back by inverse_transform)
+        n = len(columns["t0"])
+        Y = pd.DataFrame(columns, index=pd.Index([f"r{i}" for i in range(n, 0, -1)]))
     else:
         Y = np.empty((len(columns["t0"]), len(columns)), dtype=object)
         for j, values in enumerate(columns.values()):
@@ -686,6 +688,25 @@ def test_round_trip_with_inferred_schema(rows, form):
     else:
         for j in range(3):
             assert_same_labels(out[:, j], Y[:, j])
+
+
+def test_inverse_transform_gives_back_the_row_labels_of_the_y_encoded():
+    # inverse_transform(transform(Y)) came back with a RangeIndex where Y had its own
+    Y = pd.DataFrame({"car": ["yes", "no", "yes"], "size": ["s", "m", None]},
+                     index=pd.Index([10, 11, 12], name="id"))
+    enc = StructuredLabelEncoder().fit(Y)
+    for encoded in (enc.transform(Y), enc.fit_transform(Y)):
+        pd.testing.assert_frame_equal(enc.inverse_transform(encoded), Y)
+        # a subset keeps its rows' labels; labels read from an array have none
+        pd.testing.assert_frame_equal(enc.inverse_transform(encoded[[2, 0]]),
+                                      Y.iloc[[2, 0]])
+    assert StructuredLabelEncoder().fit(Y.to_numpy()).transform(Y.to_numpy()).index is None
+    codes = enc.transform(Y)  # labels built without an index (predictions): numbered rows
+    codes = EncodedLabels(codes.codes, codes.multilabel, codes.regression, codes.schema)
+    pd.testing.assert_index_equal(enc.inverse_transform(codes).index, pd.RangeIndex(3))
+    series = pd.Series(["a", "b", "a"], index=[5, 3, 1], name="y")
+    enc = StructuredLabelEncoder().fit(series)
+    assert enc.transform(series).index.tolist() == [5, 3, 1]
 
 
 def test_tasks_takes_a_fitted_schema():
