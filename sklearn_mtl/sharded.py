@@ -809,25 +809,33 @@ def _check_not_an_input(shards, output):
 
 
 def _check_no_other_run(output, n_files):
-    """Refuse an ``output`` folder holding prediction files that this run, over
-    ``n_files`` input files, does not write (``part-00003.parquet`` of an earlier run
-    over more files): they would stay, and the folder, read as one dataset, would mix
-    two runs' rows. The files this run writes are replaced, so a run repeated into its
-    own folder is not refused. As ``pyarrow.dataset.write_dataset`` refuses existing
-    data by default, nothing is deleted: the user removes them."""
+    """Refuse an ``output`` folder holding files that this run, over ``n_files`` input
+    files, does not write and that the folder, read as one dataset, would read with its
+    predictions: prediction files of an earlier run over more files
+    (``part-00003.parquet``), or any other file that pyarrow reads in a folder (every
+    name but those starting with ``.`` or ``_``: a Parquet file of another tool, a
+    README, which pyarrow fails to read). Their rows would mix with this run's. The
+    files this run writes are replaced, so a run repeated into its own folder is not
+    refused. As ``pyarrow.dataset.write_dataset`` refuses existing data by default,
+    nothing is deleted: the user removes them."""
     try:
         names = os.listdir(output)
     except (FileNotFoundError, NotADirectoryError):
         return  # created (or refused by makedirs) below
-    ours = (re.fullmatch(r"part-(\d+)\.parquet", name) for name in names)
-    other = sorted(m[0] for m in ours if m and int(m[1]) >= n_files)
+    mine = {f"part-{i:05d}.parquet" for i in range(n_files)}
+    other = sorted(name for name in names if name not in mine and name[:1] not in "._")
     if other:
         shown = other[:3] + (["..."] if len(other) > 3 else [])
+        earlier = all(re.fullmatch(r"part-\d{5}\.parquet", name) for name in other)
+        what = ("prediction file(s)" if earlier else "file(s)")
+        why = ("(an earlier run's, over more files)" if earlier else
+               "(a folder is read as one dataset: every file but those whose names start "
+               "with '.' or '_')")
         raise ValueError(
-            f"The output folder {os.fspath(output)!r} holds {len(other)} prediction "
-            f"file(s) {shown} that this run, over {n_files} input file(s), would not "
-            "write (an earlier run's, over more files): the folder would mix two runs. "
-            "Remove them, or pass an empty or new output folder."
+            f"The output folder {os.fspath(output)!r} holds {len(other)} {what} {shown} "
+            f"that this run, over {n_files} input file(s), would not write {why}: the "
+            "folder would mix them with its predictions. Remove them, or pass an empty "
+            "or new output folder."
         )
 
 

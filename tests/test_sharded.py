@@ -1,5 +1,7 @@
 """Training on sharded Parquet read lazily; predictions written shard by shard."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -919,6 +921,17 @@ def test_predict_shards_refuses_a_folder_holding_an_earlier_runs_extra_files(tmp
                                          r"run, over 2 input file\(s\), would not write"):
         predict_shards(clf, ParquetShards(tmp_path / "2", features=FEATURES), out)
     assert (out / "part-00000.parquet").read_bytes() == before  # nothing written
+    # any other file a folder is read with: another tool's part-3.parquet (not replaced
+    # by this run's part-00003), a README; names starting with '.' or '_' are skipped
+    for name in ("part-3.parquet", "README.md"):
+        (out / name).write_bytes(b"x")
+        with pytest.raises(ValueError, match=rf"holds 2 file\(s\) \[[^]]*'{re.escape(name)}'"
+                                             r".*every file but those whose names start "
+                                             r"with '\.' or '_'"):
+            predict_shards(clf, ParquetShards(tmp_path / "2", features=FEATURES), out)
+        (out / name).unlink()
+    (out / "_SUCCESS").write_bytes(b"")
+    (out / ".done").write_bytes(b"")
     # the same run again replaces its own files
     predict_shards(clf, ParquetShards(tmp_path / "3", features=FEATURES), out, keep=["id"])
     assert pd.read_parquet(out)["id"].tolist() == list(range(60))
