@@ -250,23 +250,56 @@ def nul_header_error(header, what, source, encoding=None):
     return f"{start}. {_NUL_BYTES}"
 
 
+#: The names of the separators that :func:`csv_format` chooses among, for messages.
+_SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}
+
+#: How many rows after the header :func:`_lines_format` splits to choose a separator.
+_SNIFFED_ROWS = 5
+
+
 def _lines_format(lines):
-    """:func:`csv_format` of a file's first lines (its header first)."""
+    """:func:`csv_format` of a file's first lines (its header first). The separator is
+    the one that splits the header and the first rows alike into more than one field,
+    as ``csv.Sniffer`` reasons: the comma where it does so and no other separator splits
+    them alike into more fields (a tab-separated header ``price, usd<TAB>kind`` splits
+    on its comma too, its rows do not); else the one of semicolon, tab and bar that
+    gives the most fields. Where none splits them alike, the one that splits the header
+    and the most of the rows alike, the comma first (``read_csv`` then says which row
+    does not fit, :func:`separator_hint` which separator was guessed)."""
     if not lines:
         return {}
-    header = next(csv.reader([lines[0]]), [])  # a comma outside quotes splits it
-    if len(header) > 1:
+    splits = {}
+    for sep in _SEPARATORS:  # the header and the first rows, blank lines skipped
+        rows = (row for row in csv.reader(lines, delimiter=sep) if row)
+        splits[sep] = [len(row) for row in itertools.islice(rows, _SNIFFED_ROWS + 1)]
+    alike = [sep for sep in _SEPARATORS if splits[sep] and splits[sep][0] > 1
+             and len(set(splits[sep])) == 1]
+    if alike:  # the comma first, where another gives no more fields
+        sep = max(alike, key=lambda sep: splits[sep][0])
+    else:  # the one under which the most rows fit the header, the comma first
+        split = [sep for sep in _SEPARATORS if splits[sep] and splits[sep][0] > 1]
+        if not split:
+            return {}
+        sep = max(split, key=lambda sep: splits[sep][1:].count(splits[sep][0]))
+    if sep == ",":
         return _spaced(lines[0], ",", {})
-    counts = {sep: len(next(csv.reader([lines[0]], delimiter=sep), [])) - 1
-              for sep in _SEPARATORS[1:]}
-    sep = max(counts, key=counts.get)
-    if counts[sep] == 0:
-        return {}
     fields = [v.strip() for row in csv.reader(lines[1:], delimiter=sep) for v in row]
     comma = any(_DECIMAL_COMMA.match(v) for v in fields)
     point = any(_DECIMAL_POINT.match(v) for v in fields)
     options = {"sep": sep, "decimal": ","} if comma and not point else {"sep": sep}
     return _spaced(lines[0], sep, options)
+
+
+def separator_hint(exc, options):
+    """For ``read_csv``'s error ``exc`` reading a file with ``options`` (see
+    :func:`csv_format`): where a row does not have its header's number of fields, the
+    separator the file was read with, which :func:`csv_format` guessed; else ``""``."""
+    if not isinstance(exc, pd.errors.ParserError) or "Expected " not in str(exc):
+        return ""
+    sep = options.get("sep", ",")
+    name = _SEPARATOR_NAMES.get(sep, repr(sep))
+    return (f" (read as {name}-separated, the separator guessed from its header and "
+            "first rows; check that row, or quote the cells that hold the separator)")
 
 
 def _spaced(line, sep, options):
@@ -579,6 +612,14 @@ _READ_FORMATS = "a CSV file, a Parquet file (.parquet, .pq) or an Excel workbook
 _JSON = (".json", ".jsonl", ".ndjson", ".geojson")
 
 
+def not_a_file(path, what):
+    """The message for ``path`` (given as ``what``: ``"DATA"``, ``"--data"``), which is
+    not a file: a folder, or nothing."""
+    if Path(path).is_dir():
+        return f"{what} {str(path)!r} is a folder; expected a file."
+    return f"{what} {str(path)!r}: no such file."
+
+
 def check_not_json(path, what, error=ValueError):
     """Raise ``error`` where ``path`` is a JSON file (by its suffix): the commands read
     CSV, Parquet and Excel files; the message says how to convert it."""
@@ -765,7 +806,7 @@ def load_model(path, trusted=(), predicting=True, unwrap=True):
 
     path = Path(path)
     if not path.is_file():
-        raise DeployInputError(f"MODEL {str(path)!r}: no such file.")
+        raise DeployInputError(not_a_file(path, "MODEL"))
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", InconsistentVersionWarning)
@@ -1024,7 +1065,7 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
                             text, verbatim, head="".join(head), literal=literal, what=what)
     path = Path(path)
     if not path.is_file():
-        raise DeployInputError(f"{what} {str(path)!r}: no such file.")
+        raise DeployInputError(not_a_file(path, what))
     check_not_json(path, f"{what} {str(path)!r}", DeployInputError)
     if path.suffix.lower() not in _PARQUET:
         check_not_compressed(path, f"{what} {str(path)!r}", DeployInputError)
@@ -1181,11 +1222,12 @@ def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=N
     them. Errors name the file as ``what`` (see :func:`read_batches`)."""
     literal = literal or {}
     def unreadable(exc):
-        hint = ""
+        hint = separator_hint(exc, options)
         if isinstance(exc, UnicodeDecodeError):  # a UTF-16 file read as UTF-8, say
             hint = "." + (f" {_STDIN_UTF8}" if name == STDIO else
                           encoding_hint(source, options.get("encoding")))
-        return DeployInputError(f"{what} {name!r} is not a readable CSV file: {exc}{hint}")
+        return DeployInputError(
+            f"{what} {name!r} is not a readable CSV file: {str(exc).rstrip()}{hint}")
 
     if name != STDIO:  # standard input: checked on its head, by the caller
         check_nul_header(source, f"{what} {name!r}", options.get("encoding"),
@@ -1383,9 +1425,34 @@ def check_spelled_apart(final, out, model_name):
     as :data:`MULTILABEL_NOT_APPLICABLE`, for a model whose multilabel task has a label
     spelled so (fitted through the Python API): a prediction of that label alone would
     be the same cell. A Parquet file writes a null there, apart. A label holding ``|``,
-    which separates a row's labels in every output, is refused whatever ``out`` is."""
+    which separates a row's labels in every output, and an empty label, which alone is
+    written as a row of none of the labels, are refused whatever ``out`` is; an empty
+    class of a task that a gate can switch off is refused where the task's missing
+    value is an empty cell (``out`` not Parquet)."""
     text = str(out) == STDIO or Path(out).suffix.lower() not in _PARQUET
     for task in final.schema_:
+        empty = task.kind != "regression" and any(
+            isinstance(label, str) and label == "" for label in task.classes)
+        if empty and task.kind == "multilabel":
+            raise DeployInputError(
+                f"Task {task.name!r} of MODEL {str(model_name)!r} is a multilabel task with "
+                "the label '' (an empty string): predict writes a row's labels as one cell, "
+                "which for a prediction of that label alone is empty, the cell of a row "
+                "with none of its labels. Refit the model with the label renamed, or "
+                "predict through the Python API (sklearn_mtl.load(MODEL).predict(X) gives "
+                "label sets)."
+            )
+        if empty and text and task.gate is not None:
+            where = "standard output" if str(out) == STDIO else repr(str(out))
+            parquet = "predictions.parquet" if str(out) == STDIO else str(
+                Path(out).with_suffix(".parquet"))
+            raise DeployInputError(
+                f"Task {task.name!r} of MODEL {str(model_name)!r} has the class '' (an "
+                f"empty string) and a gate on task {task.gate[0]!r}: in --out {where} a "
+                "prediction of that class is an empty cell, the cell of a row where the "
+                f"gate switches the task off. Write a Parquet file (--out {parquet}), which "
+                "holds a null there, or refit the model with the class renamed."
+            )
         if task.kind != "multilabel":
             continue
         joined = [label for label in task.classes if "|" in str(label)]
@@ -1600,14 +1667,23 @@ class _Writer:
             raise
 
     def _to_excel(self, frame, path):
-        """Write ``frame`` to ``path``; a text cell holding a control character, which a
-        workbook cannot hold (openpyxl refuses it), is an error naming its column and
-        row (counted from 0)."""
+        """Write ``frame`` to ``path``, every text cell as text: openpyxl takes a string
+        starting with ``=`` (an id ``=1+2``, a label ``=HYPERLINK(...)``) for a formula,
+        which a spreadsheet would run, so such cells are set back to text (``data_type``
+        ``'s'``) before the workbook is saved. A text cell holding a control character,
+        which a workbook cannot hold (openpyxl refuses it), is an error naming its column
+        and row (counted from 0)."""
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
         from openpyxl.utils.exceptions import IllegalCharacterError
 
         try:
-            frame.to_excel(path, index=False)
+            with pd.ExcelWriter(path, engine="openpyxl") as book:
+                frame.to_excel(book, index=False)
+                for sheet in book.sheets.values():
+                    for row in sheet.iter_rows():
+                        for cell in row:
+                            if cell.data_type == "f":  # text read as a formula
+                                cell.data_type = "s"
             return
         except IllegalCharacterError as exc:
             error = exc
@@ -1706,8 +1782,6 @@ def _predict_batches(args, model, final, total, batches):
     writer = _Writer(args.out)
     from tqdm.auto import tqdm
 
-    from .neural._preprocessing import RowError
-
     n_rows = 0
     batches = iter(batches)
     try:
@@ -1724,24 +1798,8 @@ def _predict_batches(args, model, final, total, batches):
             for chunk in batches:
                 if not len(chunk):
                     continue
-                X = chunk[columns]
-                try:
-                    predictions = prediction_frame(model, final, X, proba=args.proba)
-                except (TypeError, ValueError) as exc:  # values the model cannot read
-                    if isinstance(exc, RowError):  # its row numbered in the batch
-                        exc = exc.at(n_rows)
-                    message, where = str(exc).rstrip(), None
-                    kinds = () if isinstance(exc, RowError) else value_error_kinds(message)
-                    if kinds:  # the entry, numbered as a row of the file
-                        where = first_bad_value(X, kinds, first_row=n_rows, message=message)
-                    if where is not None:
-                        message = "\n".join(line for line in message.splitlines()
-                                              if not line.startswith("The first bad entry"))
-                    raise DeployInputError(
-                        f"The model cannot predict rows {n_rows}-{n_rows + len(chunk) - 1} of "
-                        f"DATA {str(args.data)!r}: {message}"
-                        + ("" if where is None else f"\n{where}")
-                    ) from None
+                predictions = checked_predictions(model, final, chunk[columns], args.proba,
+                                                  n_rows, str(args.data))
                 if not writer.parquet:
                     predictions = spell_not_applicable(predictions, final)
                 if args.id_column is not None:
@@ -1761,6 +1819,33 @@ def _predict_batches(args, model, final, total, batches):
         where = "standard output" if writer.stdout else args.out
         print(f"Wrote {n_rows} prediction{'s' * (n_rows != 1)} to {where}.", file=sys.stderr)
     return 0
+
+
+def checked_predictions(model, final, X, proba, first_row, data_name, what="DATA"):
+    """:func:`prediction_frame` of ``X`` (the feature columns of rows ``first_row``, ...
+    of the file ``data_name``, given as ``what``), where a value the model cannot read
+    (text in a numeric column, an infinite number, a list, a date where numbers were
+    read) is a :class:`DeployInputError` naming its row, as a row of the file, and its
+    column."""
+    from .neural._preprocessing import RowError
+
+    try:
+        return prediction_frame(model, final, X, proba=proba)
+    except (TypeError, ValueError) as exc:  # values the model cannot read
+        if isinstance(exc, RowError):  # its row numbered in the batch
+            exc = exc.at(first_row)
+        message, where = str(exc).rstrip(), None
+        kinds = () if isinstance(exc, RowError) else value_error_kinds(message)
+        if kinds:  # the entry, numbered as a row of the file
+            where = first_bad_value(X, kinds, first_row=first_row, message=message)
+        if where is not None:
+            message = "\n".join(line for line in message.splitlines()
+                                  if not line.startswith("The first bad entry"))
+        raise DeployInputError(
+            f"The model cannot predict rows {first_row}-{first_row + len(X) - 1} of "
+            f"{what} {data_name!r}: {message}"
+            + ("" if where is None else f"\n{where}")
+        ) from None
 
 
 def export_command(args):
@@ -1792,6 +1877,10 @@ def export_command(args):
             )
         columns = feature_columns(model, final, chunk.columns, None, str(args.sample),
                                   what="--sample")
+        # its cells checked as predict checks DATA's: a cell the model cannot read is
+        # named by row and column, before the graph is built and run on the sample
+        checked_predictions(model, final, chunk[columns], False, 0, str(args.sample),
+                            what="--sample")
         sample = model_input(model, chunk[columns])
     try:
         from ._export import OnnxExportError, export_onnx

@@ -551,6 +551,7 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None, thousan
         header_cells,
         number_marks,
         read_workbook,
+        separator_hint,
     )
 
     try:
@@ -640,8 +641,8 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None, thousan
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         hint = encoding_hint(path, options.get("encoding")) if isinstance(
             exc, UnicodeDecodeError) else ""
-        raise CLIError(f"--data {str(path)!r} is not a readable CSV file: {exc}.{hint}") \
-            from None
+        raise CLIError(f"--data {str(path)!r} is not a readable CSV file: "
+                       f"{str(exc).rstrip()}{separator_hint(exc, options)}.{hint}") from None
     try:  # a repeated name read as name.1: a column nobody named, a target's copy
         check_unique_names(header_cells(path, options), f"--data {str(path)!r}")
     except ValueError as exc:
@@ -744,10 +745,11 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
     ``decimal`` (``--thousands``, ``--decimal``; see
     :func:`~sklearn_mtl._cli_deploy.number_marks`). Each option naming columns is read
     among the file's columns (see :func:`_parse_columns`)."""
+    from ._cli_deploy import MISSING_MARK, not_a_file, read_missing_marks
+
     path = Path(path)
     if not path.is_file():
-        raise CLIError(f"--data {str(path)!r}: no such file.")
-    from ._cli_deploy import MISSING_MARK, read_missing_marks
+        raise CLIError(not_a_file(path, "--data"))
 
     sets = _ColumnList(label_sets, "--multilabel-targets")
     labels = labels or _LabelReading()
@@ -1348,6 +1350,9 @@ def _compare_command(args):
             f"{len(pd.unique(groups))}."
         )
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {str(out)!r} is a file; expected a folder to write the "
+                       "report and figures in (it is created where missing).")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

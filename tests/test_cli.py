@@ -568,6 +568,34 @@ def test_predict_writes_one_column_per_task(saved_pipeline, tmp_path, capsys):
     np.testing.assert_allclose(got[["tags_proba_x", "tags_proba_y"]], proba[2], atol=1e-6)
 
 
+def test_predict_writes_text_starting_with_equals_to_a_workbook_as_text(tmp_path, capsys):
+    # openpyxl takes a string starting with '=' for a formula: an id '=1+2' or a label
+    # '=1+1' was written as a live formula (a spreadsheet would run untrusted data);
+    # every text cell is written as text and reads back as the same string
+    openpyxl = pytest.importorskip("openpyxl")
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=40)
+    train = tmp_path / "train.csv"
+    pd.DataFrame({"x": x, "kind": np.where(x > 0, "=1+1", "plain")}).to_csv(train,
+                                                                             index=False)
+    model = tmp_path / "model.mtl"
+    assert cli.main(["fit", "--data", str(train), "--targets", "kind", "--model",
+                     "independent", "--out", str(model), "--quiet"]) == 0
+    ids = ["=1+2", '=HYPERLINK("http://x","y")', "=A1", "row"]
+    data = tmp_path / "data.csv"
+    pd.DataFrame({"id": ids, "x": [2.0, 3.0, -2.0, -3.0]}).to_csv(data, index=False)
+    out = tmp_path / "pred.xlsx"
+    assert cli.main(["predict", str(model), str(data), "--out", str(out), "--id-column",
+                     "id", "--proba", "--quiet"]) == 0, capsys.readouterr().err
+    sheet = openpyxl.load_workbook(out).active
+    rows = [[(c.value, c.data_type) for c in row] for row in sheet.iter_rows()]
+    assert [v for v, _ in rows[0]] == ["id", "kind", "kind_proba_=1+1", "kind_proba_plain"]
+    assert all(t == "s" for row in rows for _, t in row[:2]), rows
+    assert [row[0][0] for row in rows[1:]] == ids
+    assert [row[1][0] for row in rows[1:]] == ["=1+1", "=1+1", "plain", "plain"]
+    assert all(t == "n" for row in rows[1:] for _, t in row[2:])  # numbers stay numbers
+
+
 def test_predict_with_a_model_that_reads_documents(tmp_path, capsys):
     # A pipeline whose first step takes one text a sample (TfidfVectorizer): the file's
     # text column goes to it as documents (before: a traceback, the rows given as 2-D).
@@ -691,6 +719,35 @@ def test_predict_data_without_rows_exits_2(saved_pipeline, tmp_path, capsys, suf
     assert not out.exists()
 
 
+def test_a_folder_where_a_file_is_expected_and_a_file_where_a_folder_is(saved_pipeline,
+                                                                         csv, tmp_path,
+                                                                         capsys):
+    # a folder given as DATA (or MODEL, --data) was "no such file"; compare --out naming
+    # a file was "cannot be created: [Errno 17] File exists"
+    _, path, _, data = saved_pipeline
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    out = str(tmp_path / "p.csv")
+    for argv, what in (
+            (["predict", str(path), str(folder), "--out", out], "DATA"),
+            (["predict", str(folder), str(data), "--out", out], "MODEL"),
+            (["export", str(path), "--onnx", str(tmp_path / "m.onnx"), "--sample",
+              str(folder)], "--sample"),
+            (["compare", "--data", str(folder), "--targets", "a"], "--data"),
+            (["fit", "--data", str(folder), "--targets", "a", "--out",
+              str(tmp_path / "m.mtl")], "--data")):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert f"{what} {str(folder)!r} is a folder; expected a file." in err, err
+    report = tmp_path / "report.md"
+    report.write_text("an earlier report\n")
+    assert cli.main(["compare", "--data", str(csv), "--targets", "species", "--out",
+                     str(report), "--models", "dummy", "--cv", "2", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {str(report)!r} is a file; expected a folder" in err and "Errno" not in err
+    assert report.read_text() == "an earlier report\n"
+
+
 def test_predict_file_errors_exit_2(saved_pipeline, tmp_path, capsys):
     _, path, _, data = saved_pipeline
     out = str(tmp_path / "p.csv")
@@ -794,6 +851,58 @@ def test_export_command(saved_pipeline, tmp_path, capsys):
     assert printed[0] == f"Wrote {out}."
     assert printed[2].startswith("Outputs: car_probability, ") and "tags_label" in printed[2]
     assert printed[3].startswith("Labels: <task>_label: index in the task's classes")
+
+
+def _bad_sample(X, kind, folder):
+    """X's rows as a --sample file with one cell the model cannot read (``kind``)."""
+    frame = X.copy()
+    if kind == "text":
+        frame["b"] = frame["b"].astype(object)
+        frame.loc[3, "b"] = "abc"
+    elif kind == "inf":
+        frame.loc[1, "a"] = np.inf
+    elif kind == "list":
+        frame["c"] = [[v, v] for v in frame["c"]]
+    elif kind == "date":
+        frame["a"] = pd.date_range("2024-01-01", periods=len(frame))
+    else:  # amounts written with a thousands mark, read without --thousands
+        frame["a"] = [f"{1000 + v:,.2f}" for v in frame["a"]]
+    path = folder / ("sample.parquet" if kind in ("list", "date") else "sample.csv")
+    if path.suffix == ".parquet":
+        frame.to_parquet(path)
+    else:
+        frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("text", "row 3, column 'b' holds 'abc'"),
+    ("inf", "row 1, column 'a' holds inf"),
+    ("list", "--sample '.*sample.parquet'"),
+    ("date", "row 0, column 'a' holds Timestamp"),
+    ("thousands", "row 0, column 'a' holds '1,"),
+])
+def test_export_sample_cells_the_model_cannot_read_exit_2(saved_pipeline, tmp_path, capsys,
+                                                          kind, message):
+    # export --sample crashed with a traceback (check_parity's conversion, a RowError, an
+    # unhashable list) where predict on the same file exits 2 naming the row and column:
+    # the sample is checked as predict checks DATA
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    _, path, X, _ = saved_pipeline
+    sample = _bad_sample(X, kind, tmp_path)
+    out = tmp_path / "model.onnx"
+    assert cli.main(["predict", str(path), str(sample), "--out", str(tmp_path / "p.csv"),
+                     "--quiet"]) == 2
+    predicted = capsys.readouterr().err
+    assert cli.main(["export", str(path), "--onnx", str(out), "--sample", str(sample)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sklearn-mtl export: error: The model cannot predict rows ")
+    assert re.search(message, err), err
+    assert "Traceback" not in err
+    # the same message as predict's, the file named as --sample
+    assert err.split(": ", 3)[3] == predicted.split(": ", 3)[3].replace("DATA", "--sample")
+    assert not out.exists()
 
 
 def test_export_of_a_baseline_fitted_on_text_columns_says_why_not(dated_csv, tmp_path,
@@ -1047,6 +1156,12 @@ def test_csv_dates_read_as_dates(tmp_path):
     ("a|b|c\n1|2|3\n", {"sep": "|"}),
     ("a\n1\n", {}),  # one column
     ("", {}),
+    # a name holding a comma in a header of tabs or semicolons, as to_csv(sep=...)
+    # writes it: the separator that splits the header and the rows alike
+    ("price, usd\tkind\tlabel\n1.5\ta\tx\n2.5\tb\ty\n", {"sep": "\t"}),
+    ("Preis, EUR;Art;label\n1,5;a;x\n2,5;b;y\n", {"sep": ";", "decimal": ","}),
+    ("a,b\n1,2\n3,4,5\n", {}),  # no separator splits them alike: the comma as before
+    ("price, usd\tkind\n1\tx\n2\ty\tz\n", {"sep": "\t"}),  # the most rows fit tabs
 ])
 def test_csv_format_reads_the_separator_and_decimal_comma(tmp_path, text, expected):
     from sklearn_mtl._cli_deploy import csv_format
@@ -1054,6 +1169,37 @@ def test_csv_format_reads_the_separator_and_decimal_comma(tmp_path, text, expect
     path = tmp_path / "t.csv"
     path.write_text(text, encoding="utf-8")
     assert csv_format(path) == expected
+
+
+def test_a_name_holding_a_comma_in_a_tab_separated_header(tmp_path, capsys):
+    # pandas' to_csv(sep='\t') leaves a name "price, usd" unquoted: the header was read
+    # as comma-separated ("price" and " usd\tkind\tlabel"), and the rows did not fit
+    rng = np.random.RandomState(0)
+    price = np.round(rng.uniform(1, 9, size=40), 2)
+    frame = pd.DataFrame({"price, usd": price, "kind": np.where(price > 5, "a", "b"),
+                          "label": np.where(price > 4, "x", "y")})
+    data = tmp_path / "data.tsv"
+    frame.to_csv(data, sep="\t", index=False)
+    assert data.read_text().startswith("price, usd\tkind\tlabel\n")
+    model, out = tmp_path / "model.mtl", tmp_path / "pred.csv"
+    assert cli.main(["fit", "--data", str(data), "--targets", "label", "--model",
+                     "independent", "--out", str(model), "--quiet"]) == 0, \
+        capsys.readouterr().err
+    import sklearn_mtl
+
+    assert list(sklearn_mtl.load(model).feature_names_in_) == ["price, usd", "kind"]
+    assert cli.main(["predict", str(model), str(data), "--out", str(out), "--quiet"]) == 0
+    assert len(pd.read_csv(out)) == 40
+    # a row that fits no separator: the error names the one guessed
+    ragged = tmp_path / "ragged.tsv"
+    ragged.write_text("price, usd\tkind\n1.5\ta\n2.5\tb\tc\n", encoding="utf-8")
+    assert cli.main(["predict", str(model), str(ragged), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "Expected 2 fields in line 3, saw 3 (read as tab-separated, the separator " \
+           "guessed from its header and first rows" in err, err
+    assert cli.main(["fit", "--data", str(ragged), "--targets", "kind", "--out",
+                     str(tmp_path / "m2.mtl"), "--quiet"]) == 2
+    assert "saw 3 (read as tab-separated" in capsys.readouterr().err
 
 
 def test_fit_and_predict_read_semicolons_and_decimal_commas(dated_csv, tmp_path, capsys):
@@ -2388,6 +2534,47 @@ def test_a_multilabel_label_holding_the_separator_is_refused(tmp_path, capsys):
         assert not (tmp_path / out).exists()
     # the Python API gives the label whole
     assert {"a|b"} in [set(p) for p in model.predict(X)["tags"].dropna()]
+
+
+def test_predict_refuses_an_empty_label_written_as_an_empty_cell(tmp_path, capsys):
+    # a model fitted through the Python API with the multilabel label '': its prediction
+    # {''} was written as an empty cell, the cell of none of the labels, in every output
+    X, model = _gated_tags_model(tmp_path, lambda y: {""} if y > 0 else {"a"})
+    assert {""} in [set(p) for p in model.predict(X)["tags"].dropna()]
+    for out in ("pred.csv", "pred.parquet", "pred.xlsx", "-"):
+        target = out if out == "-" else str(tmp_path / out)
+        assert cli.main(["predict", str(tmp_path / "m.mtl"), str(tmp_path / "x.csv"),
+                         "--out", target, "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert ("Task 'tags' of MODEL" in err and "is a multilabel task with the label '' "
+                "(an empty string)" in err), err
+        assert out == "-" or not (tmp_path / out).exists()
+    # a gated task's class '': an empty cell, as the task where its gate is off
+    from sklearn.linear_model import LogisticRegression
+
+    import sklearn_mtl
+    from sklearn_mtl import IndependentTaskClassifier, Task
+
+    gate = np.where(X["x"] > 0, "on", "off")
+    Y = pd.DataFrame({"g": gate, "kind": np.where(gate == "on", np.where(
+        X["y"] > 0, "", "b"), None)})
+    model = IndependentTaskClassifier(LogisticRegression(), tasks=[
+        Task("g"), Task("kind", gate=("g", "on"))]).fit(X, Y)
+    sklearn_mtl.save(model, tmp_path / "k.mtl")
+    for out in ("pred.csv", "pred.xlsx"):
+        assert cli.main(["predict", str(tmp_path / "k.mtl"), str(tmp_path / "x.csv"),
+                         "--out", str(tmp_path / out), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert ("Task 'kind' of MODEL" in err and "has the class '' (an empty string) and "
+                "a gate on task 'g'" in err and str(tmp_path / "pred.parquet") in err), err
+        assert not (tmp_path / out).exists()
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "pred.parquet"  # a null apart from ''
+    assert cli.main(["predict", str(tmp_path / "k.mtl"), str(tmp_path / "x.csv"), "--out",
+                     str(out), "--quiet"]) == 0
+    written = pd.read_parquet(out)["kind"]
+    assert written.isna().tolist() == (gate == "off").tolist()
+    assert "" in written.dropna().tolist()
 
 
 def test_predict_refuses_a_question_mark_label_in_a_text_file(tmp_path, capsys):
