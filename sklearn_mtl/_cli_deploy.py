@@ -1419,6 +1419,19 @@ def spell_not_applicable(predictions, final):
     return predictions
 
 
+#: The way out of a multilabel label that predict cannot write apart.
+_RENAME_OR_API = ("Refit the model with the label renamed, or predict through the Python API "
+                  "(sklearn_mtl.load(MODEL).predict(X) gives label sets).")
+
+
+def _out_and_parquet(out):
+    """``(where, parquet)``: the output ``out`` in words, and the Parquet file to write
+    instead (which holds a null where a text cell would be empty)."""
+    if str(out) == STDIO:
+        return "standard output", "predictions.parquet"
+    return repr(str(out)), str(Path(out).with_suffix(".parquet"))
+
+
 def check_spelled_apart(final, out, model_name):
     """Refuse to write predictions to ``out`` (``--out``) as a CSV file or a workbook,
     where :func:`spell_not_applicable` writes a multilabel task that is not applicable
@@ -1438,14 +1451,10 @@ def check_spelled_apart(final, out, model_name):
                 f"Task {task.name!r} of MODEL {str(model_name)!r} is a multilabel task with "
                 "the label '' (an empty string): predict writes a row's labels as one cell, "
                 "which for a prediction of that label alone is empty, the cell of a row "
-                "with none of its labels. Refit the model with the label renamed, or "
-                "predict through the Python API (sklearn_mtl.load(MODEL).predict(X) gives "
-                "label sets)."
+                f"with none of its labels. {_RENAME_OR_API}"
             )
         if empty and text and task.gate is not None:
-            where = "standard output" if str(out) == STDIO else repr(str(out))
-            parquet = "predictions.parquet" if str(out) == STDIO else str(
-                Path(out).with_suffix(".parquet"))
+            where, parquet = _out_and_parquet(out)
             raise DeployInputError(
                 f"Task {task.name!r} of MODEL {str(model_name)!r} has the class '' (an "
                 f"empty string) and a gate on task {task.gate[0]!r}: in --out {where} a "
@@ -1460,15 +1469,11 @@ def check_spelled_apart(final, out, model_name):
             raise DeployInputError(
                 f"Task {task.name!r} of MODEL {str(model_name)!r} is a multilabel task with "
                 f"the label {str(joined[0])!r}: predict writes a row's labels separated by "
-                "'|', so a prediction of it would read as several labels. Refit the model "
-                "with the label renamed, or predict through the Python API "
-                "(sklearn_mtl.load(MODEL).predict(X) gives label sets)."
+                f"'|', so a prediction of it would read as several labels. {_RENAME_OR_API}"
             )
         if text and any(str(label).strip() == MULTILABEL_NOT_APPLICABLE
                         for label in task.classes):
-            where = "standard output" if str(out) == STDIO else repr(str(out))
-            parquet = "predictions.parquet" if str(out) == STDIO else str(
-                Path(out).with_suffix(".parquet"))
+            where, parquet = _out_and_parquet(out)
             raise DeployInputError(
                 f"Task {task.name!r} of MODEL {str(model_name)!r} is a multilabel task with "
                 f"a label {MULTILABEL_NOT_APPLICABLE!r}, the cell in which a CSV file or a "
