@@ -55,6 +55,10 @@ class EncodedLabels:
         back; None for labels read from an array, label sets, or predictions.
     """
 
+    #: (the class's None stands for labels pickled before they kept an index: a fitted
+    #: LabelProductClassifier's combinations_)
+    index = None
+
     def __init__(self, codes, multilabel, regression, schema, index=None):
         self.codes = codes
         self.multilabel = multilabel
@@ -81,7 +85,7 @@ class EncodedLabels:
             {k: v[rows] for k, v in self.multilabel.items()},
             {k: v[rows] for k, v in self.regression.items()},
             self.schema,
-            None if getattr(self, "index", None) is None else self.index[rows],
+            None if self.index is None else self.index[rows],
         )
 
     def task_values(self, name):
@@ -461,7 +465,7 @@ class StructuredLabelEncoder(TransformerMixin, BaseEstimator):
                 f"has {self.n_tasks_}."
             )
         out = self._reader.write(encoded)
-        index = getattr(encoded, "index", None)
+        index = encoded.index
         if (index is not None and isinstance(out, (pd.DataFrame, pd.Series))
                 and len(out) == len(index)):
             out.index = index  # the rows of the Y encoded, as they were labelled
