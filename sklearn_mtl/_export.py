@@ -540,7 +540,8 @@ def onnx_inputs(session, X, categories=None):
             )
         X = X[[by_name[c] for c in columns]]
     values = _as_input_type(_plain_values(X, inputs[0].type), inputs[0].type,
-                            f"input {inputs[0].name!r}")
+                            f"input {inputs[0].name!r}",
+                            [str(c) for c in X.columns] if hasattr(X, "columns") else None)
     if values.ndim == 1 and len(inputs[0].shape) == 2:  # one text a sample: a column
         values = values.reshape(-1, 1)
     return {inputs[0].name: values}
@@ -643,10 +644,40 @@ def _plain_values(X, onnx_type):
     return X.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _as_input_type(values, onnx_type, what="input"):
+def _as_input_type(values, onnx_type, what="input", columns=None):
     """``values`` cast to the element type of an input of ``onnx_type``; an
     ``OnnxExportError`` names ``what`` (the column or input) where numbers that are not
-    whole would reach an int64 input (the cast would truncate them)."""
+    whole would reach an int64 input (the cast would truncate them), or where a value
+    cannot be cast at all (text in a column of numbers: numpy's "could not convert
+    string to float" named neither), naming the first such value, its row and, in a
+    matrix, its column (of ``columns``, the names of the matrix's columns, if given)."""
+    try:
+        return _cast_input(values, onnx_type, what)
+    except OnnxExportError:
+        raise
+    except (TypeError, ValueError, OverflowError) as exc:
+        target = _cast_input(np.zeros(1), onnx_type, what).dtype
+        flat = np.ravel(values)
+        for i, value in enumerate(flat):
+            try:
+                np.asarray([value], dtype=object).astype(target)
+            except (TypeError, ValueError, OverflowError):
+                where = f"row {i}"
+                if values.ndim == 2:
+                    row, column = divmod(i, values.shape[1])
+                    name = column if columns is None else repr(columns[column])
+                    where = f"row {row}, column {name}"
+                value = value.item() if isinstance(value, np.generic) else value
+                raise OnnxExportError(
+                    f"The ONNX model's {what} is a {target} input, but X holds {value!r} "
+                    f"there ({where}), which cannot be read as {target} ({exc}). Give "
+                    "the values the fitted model reads in that column."
+                ) from None
+        raise
+
+
+def _cast_input(values, onnx_type, what):
+    """:func:`_as_input_type`'s cast, without naming a value that cannot be cast."""
     if "string" in onnx_type:
         return values.astype(str).astype(object)
     if "int64" in onnx_type:

@@ -893,6 +893,31 @@ def test_run_onnx_refuses_to_truncate_a_number_for_an_int64_input():
     run_onnx(onx, X.astype({"k": float}))  # whole numbers in a float column: read as codes
 
 
+def test_a_value_an_input_cannot_hold_is_named_with_its_row_and_column():
+    # numpy's "could not convert string to float: 'abc'" named neither the column nor
+    # the row, from run_onnx and from export_onnx's check on its sample alike
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40)})
+    Y = pd.DataFrame({"t": np.where(X["a"] > 0, "p", "q")})
+    clf = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=2, random_state=0).fit(X, Y)
+    onx = export_onnx(clf)
+    bad = X.astype(object)
+    bad.iloc[3, 1] = "abc"
+    message = (r"input 'input' is a float32 input, but X holds 'abc' there \(row 3, column "
+               r"'b'\), which cannot be read as float32 \(could not convert string to float")
+    with pytest.raises(OnnxExportError, match=message):
+        run_onnx(onx, bad)
+    with pytest.raises(OnnxExportError, match=message):
+        export_onnx(clf, X_sample=bad)
+    X, Y = _coded_frame(100, 0)  # one graph input per column
+    onx = export_onnx(_coded_pipeline(X, Y))
+    bad = X.astype({"price": object})
+    bad.loc[5, "price"] = "n/a"
+    with pytest.raises(OnnxExportError, match=r"column 'price' is a float32 input, but X "
+                                              r"holds 'n/a' there \(row 5\)"):
+        run_onnx(onx, bad)
+
+
 @pytest.mark.parametrize("kind", ["one input", "column transformer"])
 def test_nullable_columns_with_gaps_export_and_run(kind):
     rng = np.random.RandomState(0)
