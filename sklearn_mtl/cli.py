@@ -771,9 +771,9 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
     unknown = [c for c in targets if c not in columns]
     if unknown:
         raise CLIError(_unknown_columns("--targets", unknown, columns))
-    group_columns = [] if groups is None else _columns_among(
-        groups if isinstance(groups, _ColumnList) else _ColumnList(groups, "--groups"),
-        columns)
+    if groups is not None and not isinstance(groups, _ColumnList):  # (text: the option's)
+        groups = _ColumnList(groups, "--groups")
+    group_columns = [] if groups is None else groups.among(columns)
     unknown = [c for c in group_columns if c not in columns]
     if unknown:
         raise CLIError(_unknown_columns("--groups", unknown, columns))
