@@ -1,3 +1,4 @@
+import copy
 import io
 import pickle
 import warnings
@@ -949,6 +950,22 @@ def test_pickle_round_trip(car_model_60):
     clf = car_model_60
     restored = pickle.loads(pickle.dumps(clf))
     pd.testing.assert_frame_equal(restored.predict(X), clf.predict(X))
+
+
+def test_pickle_writes_the_weights_once(car_model_60):
+    # the network given to skorch as an instance is the fitted module_; it is pickled
+    # once (skorch writes module_ apart), and comes back as the same object
+    net = car_model_60.net_
+    assert net.module is net.module_ and net.criterion is net.criterion_
+    state = net.__getstate__()
+    assert not isinstance(state["module"], torch.nn.Module)
+    assert not isinstance(state["criterion"], torch.nn.Module)
+    assert net.module is net.module_  # pickling changed nothing of the net
+    restored = pickle.loads(pickle.dumps(car_model_60)).net_
+    assert restored.module is restored.module_
+    assert restored.criterion is restored.criterion_
+    copied = copy.deepcopy(net)
+    assert copied.module is copied.module_ and copied.module is not net.module
 
 
 def test_user_data_not_mutated():

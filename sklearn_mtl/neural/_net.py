@@ -769,6 +769,15 @@ def _stack_members(trunk, parameters, k):
     return all(id(p) in stacked for p in parameters)
 
 
+#: The parameters a net is given as instances that training uses as they are (skorch's
+#: ``initialize_module`` keeps an instance given without arguments as ``module_``).
+_FITTED_AS_GIVEN = ("module", "criterion")
+
+
+class _SameAsFitted:
+    """Stands, in a pickled net, for a parameter that is the fitted attribute itself."""
+
+
 class MultiTaskNet(NeuralNet):
     """A ``NeuralNet`` whose module returns one output per task and whose criterion is
     :class:`~sklearn_mtl.neural.MultiTaskLoss`.
@@ -829,7 +838,21 @@ class MultiTaskNet(NeuralNet):
         state = super().__getstate__()
         for key in self._TRAINING_STATE:
             state.pop(key, None)
+        # skorch pickles the fitted module and loss apart (``module_`` inside its
+        # device-dependent bytes), so an instance given as ``module`` that is itself the
+        # fitted one was written twice: every weight a second time, and a copy that no
+        # longer was ``module_`` once loaded
+        for name in _FITTED_AS_GIVEN:
+            if isinstance(state.get(name), torch.nn.Module) and (
+                    state[name] is self.__dict__.get(f"{name}_")):
+                state[name] = _SameAsFitted()
         return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for name in _FITTED_AS_GIVEN:
+            if isinstance(self.__dict__.get(name), _SameAsFitted):
+                setattr(self, name, getattr(self, f"{name}_"))
 
     def notify(self, method_name, **cb_kwargs):
         # Batch events go only to the callbacks (and net) that implement them: skorch
