@@ -325,7 +325,9 @@ def _paired_text(details, other):
 
 
 def _parse_list(text, what):
-    return _checked_list([s.strip() for s in text.split(",") if s.strip()], what)
+    """The items of the value ``text`` of option ``what``, read as one row of a CSV file
+    (see :func:`_csv_fields`): an item holding a comma in double quotes."""
+    return _checked_list(_csv_fields(text), what)
 
 
 def _checked_list(items, what):
@@ -1434,6 +1436,7 @@ def _add_data_arguments(parser, *, groups):
     add_number_marks(parser, "with --data: ")
     parser.add_argument("--na-values", metavar="CELLS",
                         help="with --data: comma-separated cells that mark a missing label "
+                        "(one holding a comma in double quotes: '\"n, a\",-') "
                         "in the target columns of a CSV file or workbook, besides an empty "
                         "cell, '?' and (unless --no-keep-default-na) pandas' defaults, as "
                         "read_csv(na_values=...) reads them; the features are read as "

@@ -2406,6 +2406,23 @@ def test_fit_takes_label_spellings_and_codes_as_classes(spelled_csv, tmp_path, c
         assert flag in help_text
 
 
+def test_na_values_name_a_cell_holding_a_comma_in_quotes(tmp_path, capsys):
+    # as --targets names a column: '"n, a",-' is the two cells 'n, a' and '-'
+    import sklearn_mtl
+
+    rng = np.random.default_rng(0)
+    cls = rng.choice(["a", "b"], size=30).astype(object)
+    cls[[2, 9]], cls[4] = "n, a", "-"
+    path, out = tmp_path / "t.csv", tmp_path / "m.mtl"
+    pd.DataFrame({"x": rng.normal(size=30), "cls": cls}).to_csv(path, index=False)
+    base = ["fit", "--data", str(path), "--targets", "cls", "--model", "independent",
+            "--out", str(out), "--quiet"]
+    assert cli.main([*base, "--na-values", '"n, a",-']) == 0, capsys.readouterr().err
+    assert sklearn_mtl.load(out)[-1].schema_["cls"].classes == ["a", "b"]
+    assert cli.main([*base, '--na-values=-,"-"']) == 2
+    assert "--na-values lists ['-'] more than once" in capsys.readouterr().err
+
+
 def _gated_tags_model(tmp_path, labels):
     """X and a saved model (``m.mtl``, X in ``x.csv``) of a gate ``g`` and a multilabel
     task ``tags`` applicable where ``g == "on"``, whose label sets ``labels(y)`` draws."""
