@@ -2064,12 +2064,21 @@ def _text_row_error(row, value):
 def _reads_as_label_sets(Y):
     """Whether ``Y`` (with groups) is a list of label sets: sets, or lists that are not a
     0/1 matrix. A missing row (None, NaN, ``pd.NA``) has no label."""
-    if _is_label_sets(Y):
+    if _is_label_sets(Y) or _every_row_missing(Y):
         return True
     if not isinstance(Y, (list, tuple)):
         return False
     present = [row for row in Y if not _is_missing(row)]
     return _is_tag_lists(present)
+
+
+def _every_row_missing(Y):
+    """Whether ``Y`` is rows of one value each, every one missing (None, NaN, ``pd.NA``):
+    a batch of label sets of which no row is annotated (no other form of labels with
+    groups has one value a row)."""
+    rows = isinstance(Y, (list, tuple, pd.Series)) or (
+        isinstance(Y, np.ndarray) and Y.ndim == 1 and Y.dtype == object)
+    return rows and len(Y) > 0 and all(_is_missing(row) for row in Y)
 
 
 def _is_label_sets(Y):

@@ -451,7 +451,12 @@ class Schema:
     def index(self, name):
         """The position of the task ``name``; a column label that is not a string (the
         ``0`` of ``pd.DataFrame(array)``'s columns) names the task it was read as."""
-        if not isinstance(name, str) and isinstance(name, Hashable):
+        if not isinstance(name, Hashable):  # task=["a", "b"]: it read "Unknown task"
+            raise ValueError(
+                f"A task is named by one name; got a {type(name).__name__}, {name!r}. The "
+                f"tasks are {self.names}."
+            )
+        if not isinstance(name, str):
             name = str(name) if str(name) in self._index else name
         try:
             return self._index[name]

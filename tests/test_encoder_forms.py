@@ -191,6 +191,30 @@ def test_groups_missing_value_in_a_label_set_is_named_as_one(missing, container)
         enc.transform(Y)
 
 
+@pytest.mark.parametrize(
+    "rows",
+    [lambda n: [None] * n, lambda n: np.array([None] * n, dtype=object),
+     lambda n: pd.Series([np.nan] * n), lambda n: tuple([pd.NA] * n)],
+    ids=["list", "object array", "series", "tuple"],
+)
+def test_groups_read_a_batch_of_label_sets_where_no_row_is_annotated(rows):
+    # a fold or batch of which no row is annotated: masked as in a batch beside an
+    # annotated row, where it was refused ("fitted on a list of label sets; got list")
+    groups = {"A": ["x", "y"], "B": ["u", "v"]}
+    enc = StructuredLabelEncoder.from_groups(groups, missing_groups="mask")
+    enc.fit([{"x", "u"}, {"y", "v"}])
+    assert enc.transform([None, {"x", "u"}]).codes.tolist() == [[MISSING] * 2, [0, 0]]
+    for n in (1, 3):
+        encoded = enc.transform(rows(n))
+        assert encoded.codes.tolist() == [[MISSING] * 2] * n
+        assert enc.inverse_transform(encoded) == [set()] * n
+    # groups declare their labels: an encoder fits on such a batch, as Task(classes=...)
+    assert StructuredLabelEncoder.from_groups(groups, missing_groups="mask").fit(
+        rows(2)).transform([{"y", "u"}]).codes.tolist() == [[1, 0]]
+    with pytest.raises(ValueError, match="^Row 0 has no active label in group 'A'"):
+        StructuredLabelEncoder.from_groups(groups).fit([{"x", "u"}]).transform(rows(2))
+
+
 TUPLE_GROUPS = {"pos": [(0, 1), (1, 0), (1, 1)], "size": ["s", "l"]}
 
 

@@ -1947,3 +1947,24 @@ def test_consistency_violations_refuse_two_groups_of_one_name_on_an_unfitted_enc
         consistency_violations([{"a", "b", "c"}, {"b", "d"}], enc)
     with pytest.raises(ValueError, match="groups has two groups named '1'"):
         hamming_loss([{"a", "c"}, {"b", "d"}], [{"a", "c"}, {"b", "d"}], schema=enc)
+
+
+def test_label_set_predictions_of_which_no_row_has_a_label():
+    # Y_pred of no annotated row is a list of empty label sets, as beside a row that has
+    # labels; it was refused ("Y_pred has shape (2,); expected a multi-hot matrix")
+    enc = StructuredLabelEncoder.from_groups({"A": ["x", "y"], "B": ["u", "v"]},
+                                             missing_groups="mask")
+    enc.fit([{"x", "u"}, {"y", "v"}])
+    truth = [{"x", "u"}, {"y"}, {"x", "v"}]
+    for empty in ([None] * 3, [set(), None, set()], np.array([None] * 3, dtype=object)):
+        assert exact_match_score(truth, empty, schema=enc) == 0.0
+        assert mean_task_accuracy(truth, empty, schema=enc) == 0.0
+    assert exact_match_score([{"x", "u"}, None], [{"x", "u"}, None], schema=enc) == 1.0
+
+
+def test_task_given_as_a_list_is_named_as_one_name_expected():
+    Y = pd.DataFrame({"a": [0, 1, 0], "b": ["x", "y", "y"]})
+    for metric in (task_f1_score, task_accuracy_score, task_precision_score):
+        with pytest.raises(ValueError, match=r"^A task is named by one name; got a list, "
+                           r"\['a', 'b'\]\. The tasks are \['a', 'b'\]\.$"):
+            metric(Y, Y, task=["a", "b"])
