@@ -2434,10 +2434,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if user is None:
             user = copy.deepcopy(self.callbacks or [])
             _check_scorings(user)
+        recipe = self._recipe_callbacks(members, user, total_steps, kept)
+        # a name taken is said first: a callback named "train_loss" that monitors
+        # valid_loss was told of its monitor, then, renamed, of its name
+        _check_callback_names(user, [name for name, _ in recipe])
         if not self.early_stopping:
             _check_monitors(user, members > 1)
-        recipe = self._recipe_callbacks(members, user, total_steps, kept)
-        _check_callback_names(user, [name for name, _ in recipe])
         if not _has_callback([*recipe, *user], MemberHoldout):
             _check_member_monitors(user, self.early_stopping)
         return recipe, user

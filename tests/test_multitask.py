@@ -1764,10 +1764,16 @@ def test_a_callback_named_as_the_recipes_own_is_refused_naming_it(name, params, 
     # skorch said "Found duplicate user-set callback name 'early_stopping'", of a
     # callback the user had set once
     X, Y, tasks = car_data(n=60)
+    refused = rf"callbacks holds a callback named {name!r}, the name of .*{match}.* Give " \
+        "yours another name"
     clf = small(tasks=tasks, max_epochs=2, callbacks=[(name, GradientNormClipping(1.0))],
                 **params)
-    with pytest.raises(ValueError, match=rf"callbacks holds a callback named {name!r}, "
-                                         rf"the name of .*{match}.* Give yours another name"):
+    with pytest.raises(ValueError, match=refused):
+        clf.fit(X, Y)
+    # said first, before what is wrong with the callback itself (an EarlyStopping on
+    # valid_loss, which no validation records: renamed, it is told of that)
+    clf.set_params(callbacks=[(name, EarlyStopping())])
+    with pytest.raises(ValueError, match=refused):
         clf.fit(X, Y)
     # where the recipe adds no callback of that name, the name is the user's
     if name == "early_stopping":
