@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import numbers
 import re
 import time
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ from sklearn.exceptions import FitFailedWarning, UndefinedMetricWarning
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import _name_estimators
 from sklearn.utils import _safe_indexing, get_tags
+from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed  # passes on scikit-learn's config
 from sklearn.utils.validation import _num_samples
@@ -25,7 +26,6 @@ from ._leakage import warn_leaky_columns
 from ._schema import MISSING
 from ._validation import (
     check_groups,
-    check_random_state_param,
     check_row_order,
     groups_fit_params,
 )
@@ -38,9 +38,25 @@ from .metrics._classification import (
     hamming_loss,
 )
 from .metrics._inputs import align_pred, fit_label_encoder
-from .model_selection import fold_splits
+from .model_selection import check_rows_of_labels, fold_splits
 
 
+@validate_params(
+    {
+        "estimators": "no_validation",  # _check_estimators: a dict, a list or one
+        "X": "no_validation",
+        "Y": "no_validation",
+        "cv": ["cv_object"],
+        "schema": "no_validation",
+        "random_state": ["random_state"],
+        "error_score": [StrOptions({"raise"}), Real],
+        "progress": ["boolean"],
+        "return_details": ["boolean"],
+        "n_jobs": [Integral, None],
+        "groups": "no_validation",
+    },
+    prefer_skip_nested_validation=False,  # the models' parameters are checked as they fit
+)
 def compare(
     estimators,
     X,
@@ -176,9 +192,6 @@ def compare(
     True
     """
     estimators = _check_estimators(estimators)
-    if not (error_score == "raise" or isinstance(error_score, numbers.Number)):
-        raise ValueError(f"error_score must be 'raise' or a number; got {error_score!r}.")
-    check_random_state_param(random_state, "compare")
     check_not_lazy(X, "X")
     check_not_lazy(Y, "Y")  # (named here: the scoring would call it Y_true)
     # no fold's fit sees Y shuffled apart from X (each gets other rows of each): warn here
@@ -188,6 +201,8 @@ def compare(
     encoder = fit_label_encoder(Y, None, schema)
     encoded = encoder.transform(Y)
     _check_multi_output(estimators, Y, encoded)
+    # before the leakage check, which reads X's columns at the labels' rows
+    check_rows_of_labels(X, encoded.n_samples)
     if groups is not None:
         groups = check_groups(groups, encoded.n_samples)
     warn_leaky_columns(X, encoded, groups=groups)

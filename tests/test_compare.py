@@ -136,7 +136,7 @@ def test_compare_errors(data):
         compare([("p", MostFrequentBaseline()), ("p", MostFrequentBaseline())], X, Y)
     with pytest.raises(ValueError, match="has no fit/predict"):
         compare({"x": object()}, X, Y)
-    with pytest.raises(ValueError, match="at least 2 folds"):
+    with pytest.raises(ValueError, match=r"The .cv. parameter of compare must be an int in the range \[2, inf\)"):
         compare({"p": MostFrequentBaseline()}, X, Y, cv=1)
 
 
@@ -792,3 +792,32 @@ def test_a_list_mixing_named_and_unnamed_estimators_is_refused_as_such(data):
             "(name, estimator) pairs; give every one as a (name, estimator) pair, or none.")):
         compare([MostFrequentBaseline(), ("prior", MostFrequentBaseline())], X, Y, cv=3,
                 progress=False)
+
+
+@pytest.mark.parametrize("cut", ["X", "Y"])
+def test_x_and_y_of_other_lengths_are_refused_before_any_check_reads_them(cut):
+    # X shorter than Y raised pandas' IndexError from the leakage check, which reads X's
+    # columns at the labels' rows; both ways now say what cross_val_predict says
+    X, Y = make_multitask_classification(n_samples=50, n_classes=[2, 3], random_state=0)
+    X = pd.DataFrame(X)
+    X, Y = (X.iloc[:40], Y) if cut == "X" else (X, Y.iloc[:40])
+    n_x, n_y = len(X), len(Y)
+    with pytest.raises(ValueError, match=rf"^X has {n_x} samples, but Y has {n_y}; "
+                                         "expected one row of labels per sample\\.$"):
+        compare({"prior": MostFrequentBaseline()}, X, Y, cv=3, progress=False)
+
+
+@pytest.mark.parametrize("param, value", [
+    ("cv", True), ("cv", 1), ("progress", "no"), ("return_details", "yes"),
+    ("n_jobs", "x"), ("error_score", "ignore"), ("random_state", "a"),
+])
+def test_parameters_are_validated_as_scikit_learns_cross_validate_does(param, value):
+    # cv=True read as 1 fold ("requires at least ... n_splits=1"), progress="no" drew the
+    # bar, n_jobs="x" raised joblib's error
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, Y = make_multitask_classification(n_samples=30, n_classes=[2, 3], random_state=0)
+    with pytest.raises(InvalidParameterError,
+                       match=rf"^The '{param}' parameter of compare must be"):
+        compare({"prior": MostFrequentBaseline()}, X, Y,
+                **{"cv": 3, "progress": False, param: value})
