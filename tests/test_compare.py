@@ -136,7 +136,8 @@ def test_compare_errors(data):
         compare([("p", MostFrequentBaseline()), ("p", MostFrequentBaseline())], X, Y)
     with pytest.raises(ValueError, match="has no fit/predict"):
         compare({"x": object()}, X, Y)
-    with pytest.raises(ValueError, match=r"The .cv. parameter of compare must be an int in the range \[2, inf\)"):
+    with pytest.raises(ValueError, match=r"The .cv. parameter of compare must be an int "
+                                         r"in the range \[2, inf\)"):
         compare({"p": MostFrequentBaseline()}, X, Y, cv=1)
 
 
