@@ -19,7 +19,12 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed  # passes on scikit-learn's config
 from sklearn.utils.validation import _num_samples
 
-from ._base import _COMMON_CONSTRAINTS, BaseMultiTaskEstimator, validate_features
+from ._base import (
+    _COMMON_CONSTRAINTS,
+    BaseMultiTaskEstimator,
+    check_same_length,
+    validate_features,
+)
 from ._encoder import EncodedLabels
 from ._frames import check_not_lazy
 from ._leakage import warn_leaky_columns
@@ -38,7 +43,7 @@ from .metrics._classification import (
     hamming_loss,
 )
 from .metrics._inputs import align_pred, fit_label_encoder
-from .model_selection import check_rows_of_labels, fold_splits
+from .model_selection import fold_splits
 
 
 @validate_params(
@@ -202,7 +207,7 @@ def compare(
     encoded = encoder.transform(Y)
     _check_multi_output(estimators, Y, encoded)
     # before the leakage check, which reads X's columns at the labels' rows
-    check_rows_of_labels(X, encoded.n_samples)
+    check_same_length(X, encoded)
     if groups is not None:
         groups = check_groups(groups, encoded.n_samples)
     warn_leaky_columns(X, encoded, groups=groups)

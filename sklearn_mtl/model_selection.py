@@ -24,6 +24,7 @@ from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import _num_samples
 
+from ._base import check_same_length
 from ._encoder import EncodedLabels, StructuredLabelEncoder
 
 
@@ -151,7 +152,11 @@ class MultiTaskStratifiedKFold(_BaseKFold):
         from ._frames import check_not_lazy
 
         check_not_lazy(X, "X")  # (its length would be read as a scalar's: "got LazyFrame")
-        check_rows_of_labels(X, labels.shape[0])
+        if labels.shape[0] != _num_samples(X):
+            raise ValueError(
+                f"X has {_num_samples(X)} samples, but Y has {labels.shape[0]}; expected one "
+                "row of labels per sample."
+            )
         return (labels, label_names) if names else labels
 
     def _iter_test_masks(self, X, y, groups=None):
@@ -956,15 +961,6 @@ def _largest_first(units, sizes):
     return units[np.argsort(-sizes[units], kind="stable")]
 
 
-def check_rows_of_labels(X, n):
-    """A ``ValueError`` where ``X`` has not the ``n`` rows that the labels have."""
-    if _num_samples(X) != n:
-        raise ValueError(
-            f"X has {_num_samples(X)} samples, but Y has {n}; expected one row of labels "
-            "per sample."
-        )
-
-
 def fold_splits(cv, X, encoded, groups=None, random_state=0):
     """The (train, test) index pairs of ``cv`` over encoded labels, as :func:`compare`
     and :func:`cross_val_predict` make them.
@@ -1136,7 +1132,7 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
         encoder = StructuredLabelEncoder(tasks=declared)
     encoded = encoder.set_params(gated_labels="mask").fit_transform(Y)
     n = encoded.n_samples
-    check_rows_of_labels(X, n)
+    check_same_length(X, encoded)
     if groups is not None:
         groups = check_groups(groups, n)
     splits = fold_splits(cv, X, encoded, groups, random_state)
