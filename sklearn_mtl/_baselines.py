@@ -1478,12 +1478,17 @@ class TaskChainClassifier(_BaselineMethods):
             )
         return part
 
-    def _link_features(self, est, X, n_classes, values=None):
-        """(features over all classes, probabilities, the link's own ``predict`` as
-        codes) of a fitted link: the features are its probabilities, or with
-        ``chain_method="predict"`` the one-hot of its decisions."""
+    def _link_features(self, est, X, n_classes, values=None, threshold=None):
+        """(features over all classes, probabilities, the link's decisions as codes) of
+        a fitted link: the features are its probabilities, or with
+        ``chain_method="predict"`` the one-hot of its decisions. The decisions are its
+        own ``predict``, or with a ``threshold`` (a binary task's or label's, a float64
+        0-d array) whether its probability is above it, as the tuner decides."""
         proba = _proba(est, X, n_classes, values)
-        pred = _codes(values, est.predict(X))
+        if threshold is None:
+            pred = _codes(values, est.predict(X))
+        else:
+            pred = (np.asarray(proba[:, 1], dtype=np.float64) > threshold).astype(np.int64)
         if self.chain_method == "predict":
             feats = np.zeros_like(proba)
             feats[np.arange(len(pred)), pred] = 1.0
@@ -1491,12 +1496,16 @@ class TaskChainClassifier(_BaselineMethods):
         return proba, proba, pred
 
     # -------------------------------------------------------------------- prediction
-    def _predict_outputs(self, X, method="proba"):
+    def _outputs(self, X, thresholds=None):
+        check_is_fitted(self)
+        return self._predict_outputs(self._validate_X(X, reset=False), thresholds=thresholds)
+
+    def _predict_outputs(self, X, method="proba", thresholds=None):
         X = _chain_input(X)
         outputs = None
         for order_names, links in zip(self.orders_, self.estimators_, strict=True):
             chain_out, _ = self._chain_outputs(
-                X, [self.schema_.index(t) for t in order_names], links, method
+                X, [self.schema_.index(t) for t in order_names], links, method, thresholds
             )
             if outputs is None:
                 outputs = chain_out
@@ -1511,11 +1520,13 @@ class TaskChainClassifier(_BaselineMethods):
         return (isinstance(self.decode, str) and self.decode == "independent"
                 and len(self.estimators_) == 1)
 
-    def _model_decisions(self, X, tasks=None):
+    def _model_decisions(self, X, tasks=None, thresholds=None):
         """Each task's codes (multilabel: 0/1 blocks) from its links' ``predict`` (every
-        link's, whatever ``tasks`` names: a link reads the earlier links' outputs)."""
+        link's, whatever ``tasks`` names: a link reads the earlier links' outputs), those
+        of the tasks ``thresholds`` gives from their probabilities."""
         order = [self.schema_.index(t) for t in self.orders_[0]]
-        _, decision = self._chain_outputs(_chain_input(X), order, self.estimators_[0])
+        _, decision = self._chain_outputs(_chain_input(X), order, self.estimators_[0],
+                                          thresholds=thresholds)
         codes = np.zeros((_num_samples(X), len(self.schema_)), dtype=np.int64)
         multilabel = {}
         for j, task in enumerate(self.schema_):
@@ -1525,10 +1536,16 @@ class TaskChainClassifier(_BaselineMethods):
                 codes[:, j] = decision[j]
         return codes, multilabel
 
-    def _chain_outputs(self, X, order, links, method="proba"):
+    def _chain_outputs(self, X, order, links, method="proba", thresholds=None):
         """Per-task outputs of one chain: probabilities, or with ``method="decision"``
         the links' decision values (on the same chained features); and each task's
-        decisions, its links' ``predict`` as codes (a multilabel task: a 0/1 block)."""
+        decisions, its links' ``predict`` as codes (a multilabel task: a 0/1 block).
+
+        ``thresholds`` (checked, see :func:`~sklearn_mtl._decoding.check_thresholds`):
+        a tuner's, which decide the binary tasks and labels they give, so that the later
+        links read those decisions (with ``chain_method="predict"``, and through the
+        gates), the decisions that the tuner's ``predict`` gives for them."""
+        thresholds = thresholds or {}
         schema = self.schema_
         n = X.shape[0]
         chain = _ChainInput(X, sum(_width(schema[j]) for j in order))
@@ -1549,9 +1566,12 @@ class TaskChainClassifier(_BaselineMethods):
                 feats = np.zeros((n, width))
                 out = np.zeros((n, width))
                 decision[j] = np.zeros((n, width), dtype=np.int64)
+                thr = thresholds.get(task.name)
                 for label, est in enumerate(link):
                     with _predicting(_where(task, label)):
-                        f, proba, decision[j][:, label] = self._link_features(est, X_link, 2)
+                        f, proba, decision[j][:, label] = self._link_features(
+                            est, X_link, 2, threshold=None if thr is None
+                            else thr if thr.ndim == 0 else thr[label])
                         feats[:, label] = f[:, 1]
                         out[:, label] = (
                             proba[:, 1] if method == "proba" else _decision(est, X_link, 2)
@@ -1560,7 +1580,8 @@ class TaskChainClassifier(_BaselineMethods):
                 values = _fit_values(task)
                 with _predicting(_where(task)):
                     feats, out, decision[j] = self._link_features(
-                        link, X_link, len(task.classes), values
+                        link, X_link, len(task.classes), values,
+                        thresholds.get(task.name) if task.kind == "binary" else None,
                     )
                     if method != "proba":
                         out = _decision(link, X_link, len(task.classes), values)

@@ -1992,8 +1992,10 @@ def _convert(scope, operator, container):
         _convert_product(scope, container, estimator, operator.inputs[1].full_name,
                          proba_names)
     elif isinstance(estimator, TaskChainClassifier):
+        independent = isinstance(decoder, str) and decoder == "independent"
         decisions = _convert_chain(scope, container, estimator,
-                                   operator.inputs[0].full_name, proba_names)
+                                   operator.inputs[0].full_name, proba_names,
+                                   thresholds if independent else None)
     else:
         decisions = _convert_independent(scope, container, estimator, operator.inputs[1:],
                                          proba_names)
@@ -2359,14 +2361,16 @@ def _require_proba(whose, est):
         )
 
 
-def _convert_chain(scope, container, chain, x_name, proba_names):
+def _convert_chain(scope, container, chain, x_name, proba_names, thresholds=None):
     """A classifier chain's per-task probabilities, as ``_chain_outputs`` computes
     them: each link, converted by skl2onnx, reads the input and the earlier links'
     features (probabilities, or with ``chain_method="predict"`` its one-hot decision,
     one column for a binary task, zero where the task's gate is off); several chains'
     probabilities are averaged. Returns the first chain's codes of each task from its
     links' own labels (``{task index: graph name}``, a multilabel task's as an (n,
-    n_labels) block): ``predict``'s decisions where the chain decides by its models."""
+    n_labels) block): ``predict``'s decisions where the chain decides by its models.
+    A tuner's ``thresholds`` (checked) decide the binary tasks and labels they give,
+    whose decisions the later links read, as in ``_chain_outputs``."""
     from onnx import TensorProto
     from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
     from skl2onnx.algebra.onnx_ops import OnnxIdentity
@@ -2421,6 +2425,16 @@ def _convert_chain(scope, container, chain, x_name, proba_names):
         return node("Slice", [columns, const([1], np.int64), const([2], np.int64),
                               const([1], np.int64)])
 
+    def above(probs, threshold):  # int64 (n,) codes: column 1 of probs above threshold
+        # in float64, as _link_features compares them (see decode_independent)
+        column = node("Gather", [node("Cast", [probs], to=TensorProto.DOUBLE),
+                                 const(1, np.int64)], axis=1)
+        return node("Cast", [node("Greater", [column, const(
+            np.asarray(threshold, dtype=np.float64).reshape(()), np.float64)])],
+            to=TensorProto.INT64)
+
+    thresholds = thresholds or {}
+
     totals, first = [None] * len(schema), None
     for order, links in zip(chain.orders_, chain.estimators_, strict=True):
         feats, on, decision, width = [], {}, {}, n_features
@@ -2437,13 +2451,15 @@ def _convert_chain(scope, container, chain, x_name, proba_names):
                 if on.get(p) is not None:
                     gate_on = node("And", [on[p], gate_on])
             on[j] = gate_on
+            thr = thresholds.get(task.name)
             if task.kind == "multilabel":
                 columns, feature_columns, codes = [], [], []
-                for est in link:
+                for i, est in enumerate(link):
                     label, proba = link_outputs(est, link_in, width)
                     probs = scattered(est, proba, 2)
                     columns.append(second(probs))
-                    code = node("Cast", [label], to=TensorProto.INT64)
+                    code = (node("Cast", [label], to=TensorProto.INT64) if thr is None
+                            else above(probs, thr if thr.ndim == 0 else thr[i]))
                     codes.append(node("Unsqueeze", [code, const([1], np.int64)]))
                     feature_columns.append(second(one_hot_of(code, 2) if one_hot else probs))
                 out = node("Concat", columns, axis=1)
@@ -2456,7 +2472,8 @@ def _convert_chain(scope, container, chain, x_name, proba_names):
                 # The gates of later links open on the link's own predict, as in
                 # _chain_outputs: not its probabilities' argmax, which differs for a model
                 # that decides otherwise (an SVC(probability=True)).
-                decision[j] = node("Cast", [label], to=TensorProto.INT64)
+                decision[j] = (node("Cast", [label], to=TensorProto.INT64)
+                               if thr is None or task.kind != "binary" else above(out, thr))
                 feat = one_hot_of(decision[j], k) if one_hot else out
                 if task.kind == "binary":
                     feat = second(feat)

@@ -35,6 +35,7 @@ from sklearn.utils.parallel import Parallel, delayed  # passes on scikit-learn's
 from sklearn.utils.validation import _check_method_params, _num_samples, check_is_fitted
 
 from ._base import BaseMultiTaskEstimator, check_same_length, delegate_input_tags
+from ._decoding import check_thresholds
 from ._frames import check_not_lazy
 from ._validation import (
     check_groups,
@@ -381,10 +382,15 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
                          f"{task.name!r}" if task.kind == "multilabel"
                          else f"task {task.name!r}")
                 # (with cv="prefit" or a FrozenEstimator every row given tunes: no cv
-                # gives more of them)
-                more = ("Tune on more data" if self.cv == "prefit" or frozen else
-                        "Use more folds' rows (an int cv rather than a held-out "
-                        "fraction), or more data")
+                # gives more of them; an int cv or a splitter tunes on every row already)
+                more = ("Use more folds' rows (an int cv rather than a held-out "
+                        "fraction), or more data" if _is_fraction(self.cv) and not frozen
+                        else "Tune on more data")
+                if weight is not None and any(
+                        not _one_class(_tuning_labels(labels[:, k], None), labels[:, k])
+                        for k in single):
+                    more = ("The rows of its other class all have sample_weight 0, which "
+                            "leaves them out of the tuning. " + more)
                 warnings.warn(
                     f"The tuning rows of {which} hold a single class (or none), so no "
                     f"threshold can be tuned: it stays 0.5 (best_scores_ NaN). {more}.",
@@ -464,16 +470,27 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
 
     def _outputs(self, X):
         check_is_fitted(self, "thresholds_")
-        return _outputs_of(self.estimator_, X)
+        return _outputs_of(self.estimator_, X, thresholds=self._deciding_thresholds())
+
+    def _deciding_thresholds(self):
+        """The thresholds (checked) where they decide: a classifier chain's later links
+        read the decisions of the tasks before them (``chain_method="predict"``, and
+        their gates), which are these thresholds' and not the links' own ``predict``."""
+        decoder = self._decoder()
+        if not (isinstance(decoder, str) and decoder == "independent"):
+            return None  # (a joint decoding maximises probability: no thresholds)
+        return check_thresholds(self.thresholds_, self.schema_)
 
     def predict_encoded(self, X):
         # (documented by BaseMultiTaskEstimator.predict_encoded, which inspect.getdoc and
         # the API pages read)
         check_is_fitted(self, "thresholds_")
+        thresholds = self._deciding_thresholds()
         multiclass = [j for j, task in enumerate(self.schema_) if task.kind == "multiclass"]
         if not multiclass:
-            return self._decode(_outputs_of(self.estimator_, X))
-        outputs, decided = _outputs_of(self.estimator_, X, codes=multiclass)
+            return self._decode(_outputs_of(self.estimator_, X, thresholds=thresholds))
+        outputs, decided = _outputs_of(self.estimator_, X, codes=multiclass,
+                                       thresholds=thresholds)
         if decided is not None:
             # A multiclass task has no threshold: it is decided as the wrapped estimator
             # decides it, by its models' own predict where that is how it decides (an
@@ -605,23 +622,27 @@ def _never_refitted(estimator):
     return isinstance(estimator, FrozenEstimator)
 
 
-def _outputs_of(fitted, X, codes=None):
+def _outputs_of(fitted, X, codes=None, thresholds=None):
     """The per-task outputs of a fitted model, through a pipeline's transforms and a
     ``FrozenEstimator``; with ``codes`` (task positions), also the codes (n_samples,
     n_tasks) that its models' own ``predict`` decide for those tasks, before the gates,
     where the model decides by them (a baseline with ``decode="independent"``), else
-    None."""
+    None. ``thresholds`` (checked) go to a classifier chain, whose later links read the
+    decisions they make."""
     if isinstance(fitted, Pipeline):
-        return _outputs_of(fitted[-1], fitted[:-1].transform(X), codes)
+        return _outputs_of(fitted[-1], fitted[:-1].transform(X), codes, thresholds)
     if isinstance(fitted, FrozenEstimator):
-        return _outputs_of(fitted.estimator, X, codes)
+        return _outputs_of(fitted.estimator, X, codes, thresholds)
+    # (a TaskChainClassifier: its links read the tasks' decisions before them)
+    given = {} if thresholds is None or not hasattr(fitted, "_chain_outputs") else {
+        "thresholds": thresholds}
     if codes is None:
-        return fitted._outputs(X)
+        return fitted._outputs(X, **given)
     decided = None
     if getattr(fitted, "_decides_by_models", lambda: False)():
         decided = fitted._model_decisions(fitted._validate_X(X, reset=False),
-                                          tasks=codes)[0]
-    return fitted._outputs(X), decided
+                                          tasks=codes, **given)[0]
+    return fitted._outputs(X, **given), decided
 
 
 def _fit_params(estimator, sample_weight, groups):

@@ -852,3 +852,102 @@ def test_a_single_class_in_prefit_tuning_rows_does_not_advise_another_cv(frozen)
     messages = [str(w.message) for w in caught if "single class" in str(w.message)]
     assert len(messages) == 1 and "task 'task1'" in messages[0]
     assert messages[0].endswith("Tune on more data.") and "int cv" not in messages[0]
+
+
+def test_the_single_class_warning_advises_what_would_give_another_class():
+    # "Use more folds' rows (an int cv rather than a held-out fraction)" was said of an
+    # int cv too (every row tunes already), and of labels whose other class had only
+    # rows of weight 0
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(90, 2))
+    Y = np.column_stack([X[:, 0] > 0, X[:, 1] > 1.9]).astype(int)
+    model = IndependentTaskClassifier(LogisticRegression())
+
+    def warned(tuner, **params):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tuner.fit(X, Y, **params)
+        return [str(w.message) for w in caught if "The tuning rows" in str(w.message)]
+
+    weight = np.where(Y[:, 1] == 1, 0.0, 1.0)
+    (message,) = warned(TaskThresholdTuner(model, cv=3), sample_weight=weight)
+    assert "task 'task1'" in message and "int cv" not in message
+    assert message.endswith("The rows of its other class all have sample_weight 0, which "
+                            "leaves them out of the tuning. Tune on more data.")
+    Y[:, 1] = 0  # one class in every row: more data is the advice, alone
+    (message,) = warned(TaskThresholdTuner(model, cv=3))
+    assert message.endswith("(best_scores_ NaN). Tune on more data.")
+    (message,) = warned(TaskThresholdTuner(model, cv=0.3))
+    assert message.endswith("Use more folds' rows (an int cv rather than a held-out "
+                            "fraction), or more data.")
+
+
+def _chained_data(n=150, seed=0):
+    """``b`` follows ``a`` (which a low threshold turns on more often); ``c`` applies
+    only where ``a`` is on."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 3))
+    a = X[:, 0] + 0.5 * rng.normal(size=n) > 0.8
+    b = np.where(a, X[:, 1] > -1, X[:, 1] > 1)
+    c = np.where(a, np.where(X[:, 2] > 0, "u", "v"), None)
+    return X, pd.DataFrame({"a": a.astype(int), "b": b.astype(int), "c": c})
+
+
+@pytest.mark.parametrize("chain_method", ["predict", "predict_proba"])
+def test_a_chain_reads_the_tuned_decisions_of_the_tasks_before_a_link(chain_method):
+    # The tuner decided a task by its threshold, while the chain's later links read the
+    # links' own predict of it (chain_method="predict", and the gates): a row with a
+    # turned on by the tuner got the later tasks as predicted for a off.
+    X, Y = _chained_data()
+    tasks = [Task("a"), Task("c", gate=("a", 1)), Task("b")]  # the chain's order
+    chain = TaskChainClassifier(LogisticRegression(), tasks=tasks, chain_method=chain_method)
+    tuner = TaskThresholdTuner(chain, cv=3).fit(X, Y)
+    tuner.thresholds_ = {"a": 0.05, "b": 0.5, "c": 0.5}
+    link_a, link_c, link_b = tuner.estimator_.estimators_[0]
+    proba_a = link_a.predict_proba(X)
+    on = proba_a[:, 1] > 0.05
+    assert (on & (link_a.predict(X) == 0)).sum() > 20  # rows the threshold turns on
+    a_feature = on.astype(float) if chain_method == "predict" else proba_a[:, 1]
+    proba_c = link_c.predict_proba(np.column_stack([X, a_feature]))
+    c_on = proba_c[:, 1] > 0.5
+    # c's column is zero where a's decision switches c's gate off, as in training
+    c_feature = np.where(on, c_on if chain_method == "predict" else proba_c[:, 1], 0.0)
+    proba_b = link_b.predict_proba(np.column_stack([X, a_feature, c_feature]))
+    b_on = proba_b[:, 1] > 0.5
+    P = tuner.predict(X)
+    np.testing.assert_array_equal(P["a"], on.astype(int))
+    np.testing.assert_array_equal(P["b"], b_on.astype(int))
+    assert P["c"].fillna("off").tolist() == np.where(on, np.where(c_on, "v", "u"),
+                                                     "off").tolist()
+    np.testing.assert_allclose(tuner.predict_proba(X, task="b"), proba_b)
+    assert (P["b"] != tuner.estimator_.predict(X)["b"]).any()
+    # at the thresholds that its links' predict decide by, the chain's own predictions
+    tuner.thresholds_ = {"a": 0.5, "b": 0.5, "c": 0.5}
+    pd.testing.assert_frame_equal(tuner.predict(X), tuner.estimator_.predict(X))
+
+
+@pytest.mark.parametrize("chain_method", ["predict", "predict_proba"])
+def test_onnx_of_a_tuned_chain_reads_the_tuned_decisions_as_predict_does(chain_method):
+    pytest.importorskip("onnxruntime")
+    from sklearn_mtl import export_onnx
+    from sklearn_mtl._export import run_onnx
+
+    X, Y = _chained_data(n=200, seed=1)
+    X = X.astype(np.float32)
+    rng = np.random.RandomState(1)
+    Y["tags"] = [[t for t, keep in zip("xy", row) if keep]
+                 for row in (X[:, :2] + rng.normal(size=(200, 2)) > 0.3)]
+    tasks = [Task("a"), Task("tags", kind="multilabel"), Task("c", gate=("a", 1)), Task("b")]
+    chain = TaskChainClassifier(LogisticRegression(), tasks=tasks, chain_method=chain_method)
+    tuner = TaskThresholdTuner(chain, cv=3).fit(X, Y)
+    tuner.thresholds_ = {"a": 0.05, "tags": [0.2, 0.7], "b": 0.5, "c": 0.5}
+    codes = tuner.predict_encoded(X)
+    assert (codes.codes != tuner.estimator_.predict_encoded(X).codes).any()
+    out = run_onnx(export_onnx(tuner, X_sample=X[:5]), X)
+    for j, name in enumerate(tuner.schema_.names):
+        if name == "tags":
+            np.testing.assert_array_equal(out["tags_label"], codes.multilabel["tags"])
+        else:
+            np.testing.assert_array_equal(out[f"{name}_label"], codes.codes[:, j])
+        np.testing.assert_allclose(out[f"{name}_probability"],
+                                   tuner.predict_proba(X, task=name), atol=1e-5)
