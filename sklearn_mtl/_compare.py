@@ -14,7 +14,7 @@ from sklearn.exceptions import FitFailedWarning, UndefinedMetricWarning
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import _name_estimators
 from sklearn.utils import _safe_indexing, get_tags
-from sklearn.utils._param_validation import StrOptions, validate_params
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed  # passes on scikit-learn's config
 from sklearn.utils.validation import _num_samples
@@ -351,6 +351,10 @@ def compare(
     return table, details
 
 
+@validate_params(
+    {"table": "no_validation", "decimals": [Interval(Integral, 0, None, closed="left")]},
+    prefer_skip_nested_validation=True,
+)
 def format_comparison(table, decimals=3):
     """The table of :func:`compare` as ``"mean ± std"`` strings, one column per metric.
 

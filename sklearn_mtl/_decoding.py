@@ -120,7 +120,8 @@ def check_thresholds(thresholds, schema):
             else f"a number or an array of {len(task.classes)} numbers, one per label "
             f"{_shown(task.classes)}"
         )
-        if isinstance(value, (str, bytes, Mapping)) or isinstance(value, bool):
+        # (None reads as NaN in float64: "is NaN" of a value never set)
+        if isinstance(value, (str, bytes, Mapping, bool)) or value is None:
             raise ValueError(f"The threshold of task {name!r} must be {expected}; got {value!r}.")
         if isinstance(value, pd.Series) and task.kind == "multilabel":
             # indexed by the labels: read by label (np.asarray read it by position, so

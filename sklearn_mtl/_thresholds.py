@@ -45,7 +45,11 @@ from ._validation import (
     groups_fit_params,
 )
 from .metrics._inputs import _in_fitted_frame
-from .model_selection import MultiTaskStratifiedGroupKFold, MultiTaskStratifiedKFold
+from .model_selection import (
+    MultiTaskStratifiedGroupKFold,
+    MultiTaskStratifiedKFold,
+    some_splits,
+)
 
 METRICS = ("f1", "balanced_accuracy", "accuracy", "matthews")
 
@@ -454,7 +458,7 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
                 encoded = model.encoder_.transform(Y)
                 return list(MultiTaskStratifiedKFold(n_splits).split(X, encoded))
         # a splitter gets the labels (a splitter of this package reads them)
-        return list(check_cv(self.cv).split(X, Y, groups))
+        return some_splits(check_cv(self.cv).split(X, Y, groups), self.cv)
 
     def _copy_fitted(self, est):
         for name in (

@@ -997,7 +997,7 @@ def fold_splits(cv, X, encoded, groups=None, random_state=0):
     else:
         y = encoded.codes[:, 0]
     try:
-        return list(splitter.split(X, y, groups))
+        splits = list(splitter.split(X, y, groups))
     except ValueError as error:
         if task.kind not in ("multilabel", "regression"):
             raise
@@ -1007,6 +1007,21 @@ def fold_splits(cv, X, encoded, groups=None, random_state=0):
             "MultiTaskStratifiedKFold, which stratifies on every task, or a splitter "
             "that does not read y (KFold, GroupKFold)."
         ) from error
+    return some_splits(splits, cv)
+
+
+def some_splits(splits, cv):
+    """The ``(train, test)`` pairs of ``splits`` as a list, or a ``ValueError`` where
+    there are none: an iterable ``cv`` (a generator of ``KFold(3).split(X)``) that an
+    earlier fit used up, where the fits would fail on an empty concatenation."""
+    splits = list(splits)
+    if not splits:
+        raise ValueError(
+            f"cv={cv!r} gave no (train, test) split. A generator of splits is used up by "
+            "the first fit that reads it: pass the splitter itself (KFold(3)) or a list "
+            "of the splits (list(KFold(3).split(X)))."
+        )
+    return splits
 
 
 _PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function")

@@ -822,3 +822,16 @@ def test_parameters_are_validated_as_scikit_learns_cross_validate_does(param, va
                        match=rf"^The '{param}' parameter of compare must be"):
         compare({"prior": MostFrequentBaseline()}, X, Y,
                 **{"cv": 3, "progress": False, param: value})
+
+
+@pytest.mark.parametrize("decimals", [-1, 2.5, "3"])
+def test_format_comparison_refuses_decimals_that_are_no_count(decimals):
+    # "Format specifier missing precision", "Invalid format specifier '.2.5f'"
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    table = pd.DataFrame([[0.9, 0.01]], index=["m"], columns=pd.MultiIndex.from_tuples(
+        [("exact_match", "mean"), ("exact_match", "std")]))
+    assert format_comparison(table, decimals=0).loc["m", "exact_match"] == "1 ± 0"
+    with pytest.raises(InvalidParameterError,
+                       match="The 'decimals' parameter of format_comparison must be an int"):
+        format_comparison(table, decimals=decimals)

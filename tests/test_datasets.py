@@ -72,6 +72,9 @@ def test_shared_factor_makes_tasks_related():
     "kwargs, match",
     [
         ({"n_classes": [2, 1]}, "Task 'task1' has n_classes=1"),
+        # text was read as its characters: "Task 'task0' has n_classes='2'"
+        ({"n_classes": "23"}, r"n_classes must be a sequence of ints or a dict \{task: "
+                              r"n_classes\}; got '23'"),
         ({"gates": {"colour": ("task0", 1)}}, r"gates name unknown task\(s\) \['colour'\]"),
         ({"gates": {"task1": ("task0", 5)}}, "not among 'task0''s classes"),
         ({"missing_rate": 1.0}, r"missing_rate must be a number in \[0, 1\)"),

@@ -625,6 +625,8 @@ def test_a_tuned_binary_threshold_decides_predict_as_the_probabilities_compare()
                         r"\['b', 'k', 'm'\]\."),
         ({"k": 0.3}, r"thresholds gives multiclass task 'k' a threshold; only binary tasks"),
         ({"b": np.nan}, r"The threshold of task 'b' is NaN; expected a number\."),
+        # (it said "is NaN" of None)
+        ({"b": None}, r"The threshold of task 'b' must be a number; got None\."),
         ({"b": [0.2, 0.3]}, r"The threshold of task 'b' must be a number; got an array of "
                             r"shape \(2,\)\."),
         ({"b": "0.3"}, r"The threshold of task 'b' must be a number; got '0.3'\."),

@@ -1351,3 +1351,28 @@ def test_cross_val_predict_refuses_folds_that_no_label_fills():
                                          r"members in each class\. Every label has fewer "
                                          r"members than folds: t='a' \(4\), t='b' \(4\)\."):
         cross_val_predict(IndependentTaskClassifier(LogisticRegression()), X, Y, cv=5)
+
+
+def test_a_used_up_generator_of_splits_is_refused_saying_so():
+    # compare raised KeyError 'model', cross_val_predict and the tuner "need at least
+    # one array to concatenate"
+    from sklearn_mtl import IndependentTaskClassifier, TaskThresholdTuner, compare
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    Y = (X[:, :2] > 0).astype(int)
+    model = IndependentTaskClassifier(LogisticRegression())
+    splits = KFold(3).split(X)
+    assert len(list(splits)) == 3  # used up
+    message = (r"^cv=<generator object .*> gave no \(train, test\) split\. A generator of "
+               r"splits is used up by the first fit that reads it")
+    with pytest.raises(ValueError, match=message):
+        compare({"lr": model}, X, Y, cv=splits, progress=False)
+    with pytest.raises(ValueError, match=message):
+        cross_val_predict(model, X, Y, cv=splits)
+    with pytest.raises(ValueError, match=message):
+        TaskThresholdTuner(model, cv=splits).fit(X, Y)
+    # a fresh one, or the list of its splits, as before
+    folds = list(KFold(3).split(X))
+    np.testing.assert_array_equal(cross_val_predict(model, X, Y, cv=KFold(3).split(X)),
+                                  cross_val_predict(model, X, Y, cv=folds))

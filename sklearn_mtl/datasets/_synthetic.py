@@ -177,6 +177,8 @@ def _task_sizes(n_classes):
         names, sizes = [str(k) for k in n_classes], list(n_classes.values())
     else:
         try:
+            if isinstance(n_classes, (str, bytes)):  # "23" read as the tasks "2" and "3"
+                raise TypeError
             sizes = list(n_classes)
         except TypeError:
             raise ValueError(
