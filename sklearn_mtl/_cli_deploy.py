@@ -2005,7 +2005,8 @@ def info_command(args):
                      "takes a file with the text column alone, or with --id-column)")
     elif rows != "?":
         lines.append(f"Training data: ({rows}, {', '.join(map(str, shape)) or '?'}) "
-                     "(rows: first epoch's training batches)")
+                     "(rows: those the network trained on in its first epoch, a "
+                     "validation split left out)")
     elif shape:
         # the baselines keep no row count (only a network's history has one): the width
         # alone, not a shape "(?, 6)" with a hole in it

@@ -822,7 +822,8 @@ def test_info_describes_the_model(saved_pipeline, capsys):
     assert "Model: StandardScaler -> MultiTaskClassifier" in text
     assert "color: binary, classes ['blue', 'red'], applies when car in ['yes']" in text
     assert "tags: multilabel, classes ['x', 'y']" in text
-    assert "Training data: (60, 3)" in text
+    assert "Training data: (60, 3) (rows: those the network trained on in its first " \
+        "epoch, a validation split left out)" in text
     assert "Input columns: ['a', 'b', 'c']" in text
     assert "torch " in text and "scikit-learn " in text
     assert cli.main(["info", str(path), "--json"]) == 0
