@@ -89,7 +89,27 @@ class EncodedLabels:
         )
 
     def task_values(self, name):
-        """The encoded values of one task: codes, a multilabel block or regression values."""
+        """The encoded values of one task: codes, a multilabel block or regression values.
+
+        Parameters
+        ----------
+        name : str
+            The task's name.
+
+        Returns
+        -------
+        values : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            For a binary or multiclass task its column of ``codes`` (int64, negative
+            where masked), a view of it; for a multilabel task its 0/1 block of
+            ``multilabel`` (int8, -1 where masked); for a regression task its values of
+            ``regression`` (float64, NaN where masked). The arrays the labels hold, not
+            copies.
+
+        Raises
+        ------
+        ValueError
+            When ``name`` is none of the schema's tasks.
+        """
         task = self.schema[name]
         if task.kind == "multilabel":
             return self.multilabel[name]

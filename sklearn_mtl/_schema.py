@@ -274,7 +274,17 @@ class Task:
 
     # JSON round trip (used by persistence) ---------------------------------------------
     def to_dict(self):
-        """A JSON-serialisable description of the task."""
+        """A JSON-serialisable description of the task.
+
+        Returns
+        -------
+        data : dict
+            ``{"name": ..., "kind": ..., "classes": ..., "gate": ..., "columns": ...}``,
+            ``None`` where the task leaves one undeclared; ``gate`` is a list
+            ``[parent, values]`` whose values are sorted (a tuple given as the gate, not
+            yet read against the parent's classes, stays that tuple). :meth:`from_dict`
+            reads it back.
+        """
         gate = None
         if self._tuple_gate is not None:  # kept a tuple, read against the parent's classes
             gate = [self.gate[0], self._tuple_gate]
@@ -290,9 +300,35 @@ class Task:
 
     @classmethod
     def from_dict(cls, data):
+        """A task from its description, as :meth:`to_dict` gives it.
+
+        Parameters
+        ----------
+        data : dict
+            ``"name"`` is required; ``"kind"``, ``"classes"``, ``"gate"`` and
+            ``"columns"`` may be left out or ``None``. A gate is a pair ``[parent,
+            values]`` whose ``values`` is a tuple (kept one: see ``gate``) or a
+            collection of the parent's values.
+
+        Returns
+        -------
+        task : Task
+            A new task, as ``Task(name, kind=..., classes=..., gate=..., columns=...)``
+            makes it.
+
+        Raises
+        ------
+        KeyError
+            When ``data`` has no ``"name"``.
+        ValueError
+            When the values describe no valid task (see :class:`Task`).
+        """
         gate = data.get("gate")
         if gate is not None:  # (a tuple stays one, as to_dict keeps it: see gate)
-            gate = (gate[0], gate[1] if isinstance(gate[1], tuple) else set(gate[1]))
+            values = gate[1]
+            # one value written alone ("yes", not ["yes"]) is that value, not its letters
+            gate = (gate[0], values if isinstance(values, tuple) else {values}
+                    if isinstance(values, (str, bytes)) else set(values))
         return cls(
             data["name"],
             kind=data.get("kind"),
@@ -449,8 +485,25 @@ class Schema:
         return [t.name for t in self.tasks]
 
     def index(self, name):
-        """The position of the task ``name``; a column label that is not a string (the
-        ``0`` of ``pd.DataFrame(array)``'s columns) names the task it was read as."""
+        """The position of the task ``name``.
+
+        Parameters
+        ----------
+        name : str or hashable
+            The task's name. A column label that is not a string (the ``0`` of
+            ``pd.DataFrame(array)``'s columns) names the task it was read as, the task
+            whose name is its text (``"0"``).
+
+        Returns
+        -------
+        position : int
+            The task's position in the schema's order (``schema.tasks[position]``).
+
+        Raises
+        ------
+        ValueError
+            When ``name`` is not hashable (a list of names), or names none of the tasks.
+        """
         if not isinstance(name, Hashable):  # task=["a", "b"]: it read "Unknown task"
             raise ValueError(
                 f"A task is named by one name; got a {type(name).__name__}, {name!r}. The "
@@ -464,16 +517,65 @@ class Schema:
             raise ValueError(f"Unknown task {name!r}; the tasks are {self.names}.") from None
 
     def named(self, name):
-        """The task ``name`` (a name, or the column label it was read from, as
-        :meth:`index` reads it); ``schema[j]`` is the task at position ``j``."""
+        """The task ``name``; ``schema[j]`` is the task at position ``j``.
+
+        Parameters
+        ----------
+        name : str or hashable
+            The task's name, or the column label it was read from, as :meth:`index`
+            reads it (an int is a label here, never a position).
+
+        Returns
+        -------
+        task : Task
+            The schema's task of that name.
+
+        Raises
+        ------
+        ValueError
+            When ``name`` is not hashable, or names none of the tasks.
+        """
         return self.tasks[self.index(name)]
 
     def children(self, name):
-        """Names of the tasks gated directly on ``name``."""
+        """Names of the tasks gated directly on ``name``.
+
+        Parameters
+        ----------
+        name : str
+            The name of the parent task.
+
+        Returns
+        -------
+        names : list of str
+            The tasks whose gate's parent is ``name``, in the schema's order; their own
+            children (the tasks gated on them) are not listed. Empty where no task is
+            gated on ``name``, also where ``name`` is none of the tasks.
+        """
         return [t.name for t in self.tasks if t.gate is not None and t.gate[0] == name]
 
     def gate_codes(self, task):
-        """Codes of the parent's classes that switch ``task`` on (sorted int array)."""
+        """Codes of the parent's classes that switch ``task`` on.
+
+        Parameters
+        ----------
+        task : Task
+            A gated task (its ``gate`` is not ``None``) whose parent is a task of this
+            schema.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_open,), dtype int64
+            The positions, in the parent's ``classes``, of the values that open the
+            gate, sorted.
+
+        Raises
+        ------
+        ValueError
+            When ``task`` has no gate, or its gate's parent is none of the schema's tasks.
+        """
+        if task.gate is None:  # (it raised "'NoneType' object is not subscriptable")
+            raise ValueError(f"Task {task.name!r} has no gate; its gate_codes are undefined.")
         parent = self[task.gate[0]]
         return np.array(
             sorted(i for i, c in enumerate(parent.classes) if c in task.gate[1]), dtype=np.int64
@@ -482,10 +584,22 @@ class Schema:
     def apply_gates(self, codes):
         """Mark gated-off entries of ``codes`` as NOT_APPLICABLE, in place, parents first.
 
-        ``codes`` is an int array of shape (n_samples, n_tasks). A child whose parent is
-        NOT_APPLICABLE is not applicable either; a child whose parent is MISSING keeps its
-        own code (its gate is unknown). Returns a bool array (n_samples, n_tasks): True
-        where a label was present on an entry that the gate switched off.
+        A child whose parent is NOT_APPLICABLE is not applicable either; a child whose
+        parent is MISSING keeps its own code (its gate is unknown).
+
+        Parameters
+        ----------
+        codes : ndarray of shape (n_samples, n_tasks), dtype int
+            The codes of each task, one column per task in the schema's order (as
+            ``EncodedLabels.codes``). Modified in place: the entries of a gated
+            task whose gate is off become ``NOT_APPLICABLE``; the other entries, and
+            the columns of the tasks without a gate, are left as they are.
+
+        Returns
+        -------
+        conflicts : ndarray of shape (n_samples, n_tasks), dtype bool
+            True where an entry had a label (a code of 0 or more) that its gate switched
+            off; False elsewhere, and in the columns of the tasks without a gate.
         """
         conflicts = np.zeros(codes.shape, dtype=bool)
         for j in self.order:
@@ -500,10 +614,39 @@ class Schema:
         return conflicts
 
     def to_dict(self):
+        """A JSON-serialisable description of the schema.
+
+        Returns
+        -------
+        data : dict
+            ``{"tasks": [...]}``: each task's :meth:`Task.to_dict`, in the schema's
+            order. :meth:`from_dict` reads it back.
+        """
         return {"tasks": [t.to_dict() for t in self.tasks]}
 
     @classmethod
     def from_dict(cls, data):
+        """A schema from its description, as :meth:`to_dict` gives it.
+
+        Parameters
+        ----------
+        data : dict
+            ``{"tasks": [...]}``: a list of task descriptions, each read by
+            :meth:`Task.from_dict`, in the schema's order.
+
+        Returns
+        -------
+        schema : Schema
+            A new schema of those tasks, validated as :class:`Schema` validates them.
+
+        Raises
+        ------
+        KeyError
+            When ``data`` has no ``"tasks"``, or a task's description no ``"name"``.
+        ValueError
+            When a description makes no valid task, or the tasks no valid schema (see
+            :class:`Task` and :class:`Schema`).
+        """
         return cls([Task.from_dict(t) for t in data["tasks"]])
 
 

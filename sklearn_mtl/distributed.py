@@ -219,7 +219,25 @@ class ThreadLimits(_WorkerPlugin):
         self.n_threads = _check_n_threads(n_threads, default=True)
 
     def setup(self, worker):
-        """Set the thread counts in ``worker``'s process and its task threads."""
+        """Set the thread counts in ``worker``'s process and its task threads.
+
+        Dask calls it on each worker, when the plugin is registered and whenever a worker
+        starts later; it is not meant to be called by hand.
+
+        Parameters
+        ----------
+        worker : distributed.Worker
+            The worker starting. It gets :func:`set_threads` with ``n_threads``, or
+            with its usable cores divided by its ``nthreads`` (at least 1) where
+            ``n_threads`` is ``None``; from then on its task executor applies that
+            count in the thread of each task it runs.
+
+        Warns
+        -----
+        RuntimeWarning
+            When the worker's task executor cannot be reached: the counts are set in
+            its process, but the task threads that already exist there keep their own.
+        """
         if not _limit_worker(worker, _threads_for(worker, self.n_threads)):
             _warn_unreached([getattr(worker, "address", "?")])
 

@@ -4,9 +4,12 @@ numpydoc sections is enough for what is checked here).
 
 - A Parameters section lists the signature's parameters, in order; each documented
   ``default=`` is the real default.
-- Every exported function, every public class taking parameters and the prediction
-  methods of the estimators have a Parameters section; a section header is preceded by a
-  blank line (without it numpydoc and mkdocstrings read it as part of the text above).
+- Every exported function, every public class taking parameters, the prediction
+  methods of the estimators and every public method of the label classes
+  (``FULLY_DOCUMENTED``) have a Parameters section; those that return a value a Returns
+  section. A section header is preceded by a blank line (without it numpydoc and
+  mkdocstrings read it as part of the text above).
+- The module-level scorer objects document how they are called and what they return.
 - Every "See Also" target exists.
 - The Attributes section of each estimator lists exactly its fitted attributes.
 - Estimators' repr and HTML repr render, showing only the changed parameters.
@@ -20,6 +23,7 @@ import ast
 import importlib
 import inspect
 import re
+import textwrap
 import warnings
 
 import numpy as np
@@ -198,7 +202,50 @@ def test_parameters_match_signature(name, obj, owner):
             )
 
 
+# Public classes other than estimators whose public methods are all documented in full,
+# as scikit-learn's: a Parameters section where they take any, a Returns section where
+# they return a value. (Without a name here, a class's methods are only checked where
+# they have a Parameters section, so one without any passed unseen.)
+FULLY_DOCUMENTED = (
+    "sklearn_mtl.Task", "sklearn_mtl.Schema", "sklearn_mtl.EncodedLabels",
+    "sklearn_mtl.distributed.ThreadLimits",
+)
+
+
+def _returns_a_value(func):
+    """Whether ``func``'s own code (not a function nested in it) has ``return <value>``."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    body = tree.body[0]
+    todo = list(ast.iter_child_nodes(body))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
+                             ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Return) and node.value is not None:
+            return True
+        todo.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def test_returns_a_value():
+    def returns():
+        return 1
+
+    def returns_none():
+        def inner():
+            return 1
+
+        inner()
+        return
+
+    assert _returns_a_value(returns)
+    assert not _returns_a_value(returns_none)
+
+
 def _needs_parameters():
+    """(id, object, whether it needs a Returns section) of each docstring that must have
+    its sections."""
     items = []
     for qualname, obj, _ in PUBLIC:
         if issubclass(obj, Warning) if inspect.isclass(obj) else False:
@@ -209,6 +256,11 @@ def _needs_parameters():
             for name, func in _own_methods(obj):
                 if name in ESTIMATOR_METHODS and _signature_parameters(func):
                     items.append((f"{qualname}.{name}", func, False))
+        elif qualname in FULLY_DOCUMENTED:
+            for name, func in _own_methods(obj):
+                returns = _returns_a_value(func)
+                if _signature_parameters(func) or returns:
+                    items.append((f"{qualname}.{name}", func, returns))
     return items
 
 
@@ -230,9 +282,51 @@ def test_public_api_documents_its_parameters(name, obj, returns):
     # an override without a docstring of its own shows its base's (skorch's), as
     # ``help`` does
     found, _ = sections(inspect.getdoc(obj))
-    assert "Parameters" in found, f"{name} has parameters but no Parameters section"
-    if returns and not inspect.isgeneratorfunction(obj):  # an exported function
+    if _signature_parameters(obj):
+        assert "Parameters" in found, f"{name} has parameters but no Parameters section"
+    if returns and not inspect.isgeneratorfunction(obj):  # it returns a value
         assert "Returns" in found, f"{name} has no Returns section"
+
+
+def test_fully_documented_classes_are_checked():
+    # a name that is no longer exported would leave its class unchecked, silently
+    assert set(FULLY_DOCUMENTED) <= {qualname for qualname, _, _ in PUBLIC}
+    checked = {name for name, _, _ in NEEDS_PARAMETERS}
+    for method in ("sklearn_mtl.Schema.apply_gates", "sklearn_mtl.Schema.from_dict",
+                   "sklearn_mtl.Task.from_dict", "sklearn_mtl.Task.to_dict",
+                   "sklearn_mtl.EncodedLabels.task_values",
+                   "sklearn_mtl.distributed.ThreadLimits.setup"):
+        assert method in checked, method
+
+
+# The module-level scorer objects, documented by their own ``__doc__`` (which the API
+# pages show; an instance without one shows its class's).
+SCORERS = [
+    (f"sklearn_mtl.metrics.{name}", getattr(sklearn_mtl.metrics, name))
+    for name in sklearn_mtl.metrics.__all__
+    if name.endswith("_scorer") and not inspect.isfunction(getattr(sklearn_mtl.metrics, name))
+]
+
+
+def test_scorers_are_found():
+    assert [name for name, _ in SCORERS] == [
+        f"sklearn_mtl.metrics.{name}"
+        for name in ("exact_match_scorer", "mean_task_accuracy_scorer",
+                     "neg_hamming_loss_scorer")
+    ]
+
+
+@pytest.mark.parametrize(("name", "scorer"), SCORERS, ids=[s[0] for s in SCORERS])
+def test_scorer_objects_document_their_call(name, scorer):
+    assert scorer.__doc__ != type(scorer).__doc__, f"{name} has no docstring of its own"
+    found, glued = sections(scorer.__doc__)
+    assert not glued, f"{name}: no blank line above the section(s) {glued}"
+    documented = [n for names, _ in entries(found.get("Parameters", [])) for n in names]
+    # scorer(estimator, X, y_true, sample_weight=None), as scikit-learn's scorers are called
+    assert documented == [p.name for p in _signature_parameters(scorer)], name
+    assert [kind for _, kind in entries(found.get("Returns", []))] == ["float"], name
+    assert "scorer(estimator, X, y_true, sample_weight=None)" in scorer.__doc__
+    assert "Greater is better" in scorer.__doc__
 
 
 def _resolve(target, module, owner):

@@ -732,9 +732,42 @@ def make_task_scorer(metric, *, task):
     return _StructuredScorer(metric, func, kwargs={**kwargs, "task": task})
 
 
-#: Scorer of :func:`exact_match_score`.
+# The API pages inspect the package, where a scorer's documentation is its __doc__ (a
+# "#:" comment is not read; without its own, an instance shows its class's).
+_CALLED_AS = """
+
+Called as ``scorer(estimator, X, y_true, sample_weight=None)``, as scikit-learn's
+scorers are (``GridSearchCV(scoring=...)``, ``cross_validate``): predicts ``X`` with the
+fitted ``estimator`` and compares the predictions with ``y_true``, whose gated-off labels
+the estimator's schema tells from missing ones. Greater is better.
+
+Parameters
+----------
+estimator : estimator instance
+    A fitted sklearn-mtl estimator (also in a pipeline, search or wrapper).
+X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    Samples.
+y_true : DataFrame, array-like or list of sets
+    The true labels ``Y``, in a form ``fit`` takes.
+sample_weight : array-like of shape (n_samples,), default=None
+    Sample weights.
+
+Returns
+-------
+score : float
+    %s
+
+See Also
+--------
+make_task_scorer : a scorer of one task's metric.
+"""
+
 exact_match_scorer = _StructuredScorer("exact_match", exact_match_score)
-#: Scorer of :func:`mean_task_accuracy`.
+exact_match_scorer.__doc__ = "Scorer of :func:`exact_match_score`." + _CALLED_AS % (
+    "The fraction of samples whose every applicable, annotated label is predicted right.")
 mean_task_accuracy_scorer = _StructuredScorer("mean_task_accuracy", mean_task_accuracy)
-#: Scorer of minus :func:`hamming_loss` (greater is better).
+mean_task_accuracy_scorer.__doc__ = "Scorer of :func:`mean_task_accuracy`." + _CALLED_AS % (
+    "The mean over tasks of each task's accuracy (tasks without labels left out).")
 neg_hamming_loss_scorer = _StructuredScorer("neg_hamming_loss", hamming_loss, sign=-1)
+neg_hamming_loss_scorer.__doc__ = "Scorer of minus :func:`hamming_loss`." + _CALLED_AS % (
+    "Minus the fraction of wrong labels among the applicable, annotated ones (0 at best).")
