@@ -300,12 +300,13 @@ class _BaselineMethods(BaseMultiTaskEstimator):
         return False
 
     def predict_encoded(self, X):
-        # (documented by BaseMultiTaskEstimator.predict_encoded, which inspect.getdoc and
-        # the API pages read)
         check_is_fitted(self)
         if self._decides_by_models():
             return self._models_decide(X)
         return super().predict_encoded(X)
+
+    # its own: the API pages show a method by its own __doc__, not its base class's
+    predict_encoded.__doc__ = BaseMultiTaskEstimator.predict_encoded.__doc__
 
     @_locating
     def _models_decide(self, X):

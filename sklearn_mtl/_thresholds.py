@@ -486,8 +486,6 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
         return check_thresholds(self.thresholds_, self.schema_)
 
     def predict_encoded(self, X):
-        # (documented by BaseMultiTaskEstimator.predict_encoded, which inspect.getdoc and
-        # the API pages read)
         check_is_fitted(self, "thresholds_")
         thresholds = self._deciding_thresholds()
         multiclass = [j for j, task in enumerate(self.schema_) if task.kind == "multiclass"]
@@ -506,6 +504,9 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
                 onehot[np.arange(len(decided)), decided[:, j]] = 1.0
                 outputs[j] = onehot
         return self._decode(outputs)
+
+    # its own: the API pages show a method by its own __doc__, not its base class's
+    predict_encoded.__doc__ = BaseMultiTaskEstimator.predict_encoded.__doc__
 
     def _decoder(self):
         model = _final(self.estimator_)

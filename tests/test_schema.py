@@ -588,3 +588,17 @@ def test_a_gate_given_as_a_tuple_is_kept_until_the_schema_reads_it(tmp_path):
     assert loaded.encoder.tasks[1] == task
     assert loaded.schema_ == model.schema_
     assert loaded.fit(X, Y).predict(X) == model.predict(X)
+
+
+def test_a_hand_written_gate_of_one_value_and_gate_codes_of_an_ungated_task():
+    # from_dict read a gate value written alone, ["car", "yes"], as the letters y, e, s;
+    # gate_codes of a task without a gate raised "'NoneType' object is not subscriptable"
+    task = Task.from_dict({"name": "color", "gate": ["car", "yes"]})
+    assert task == Task("color", gate=("car", "yes"))
+    assert Task.from_dict({"name": "color", "gate": ["car", ["yes", "no"]]}) == Task(
+        "color", gate=("car", ["yes", "no"]))
+    schema = Schema([Task("car", kind="binary", classes=["no", "yes"]),
+                     task._replace(kind="binary", classes=["blue", "red"])])
+    assert schema.gate_codes(schema.named("color")).tolist() == [1]
+    with pytest.raises(ValueError, match="^Task 'car' has no gate; its gate_codes are "):
+        schema.gate_codes(schema.named("car"))
