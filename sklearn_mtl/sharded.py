@@ -32,7 +32,15 @@ import pandas as pd
 import torch
 
 from ._optional import import_optional
-from .neural._preprocessing import RowError, _as_numbers, _finite, table_dtype
+from .neural._preprocessing import (
+    RowError,
+    _as_numbers,
+    _finite,
+    as_days,
+    is_time_of_day,
+    since_midnight,
+    table_dtype,
+)
 
 __all__ = ["ParquetShards", "predict_shards"]
 
@@ -492,7 +500,7 @@ def _features(table, columns):
     as strings) is read as numbers; a value that is no number, or an infinite value, is
     a :class:`~sklearn_mtl.neural._preprocessing.RowError` naming its column and its
     row in the table (:func:`_in_input` numbers it in the input)."""
-    cols = [table.column(c).to_numpy(zero_copy_only=False) for c in columns]
+    cols = [_column_values(table.column(c)) for c in columns]
     if not all(np.issubdtype(c.dtype, np.number) for c in cols):
         frame = pd.DataFrame(dict(enumerate(cols)))
         frame.columns = columns
@@ -500,6 +508,22 @@ def _features(table, columns):
     X = np.column_stack(cols) if cols else np.empty((table.num_rows, 0))
     _finite(X, columns)
     return X.astype(table_dtype(X.dtype), copy=False)
+
+
+def _column_values(column):
+    """A pyarrow column's values as a NumPy array; a date, a timestamp (any unit and
+    time zone), a duration or a time of day as days, as the recipe reads such a column
+    of a DataFrame (:func:`~sklearn_mtl.neural._preprocessing.as_days`: a date since
+    1970-01-01 in UTC), where its integers in the file's own unit were read (microseconds
+    in one file, milliseconds in another)."""
+    import pyarrow as pa
+
+    if not pa.types.is_temporal(column.type):
+        return column.to_numpy(zero_copy_only=False)
+    values = column.to_pandas(date_as_object=False)
+    if is_time_of_day(values):
+        values = since_midnight(values)
+    return as_days(values)
 
 
 def _no_gaps(values, names):
@@ -696,10 +720,12 @@ def predict_shards(estimator, shards, output, *, keep=None):
         The data (its ``targets`` are not read).
     output : str or path
         A directory (created if needed); file ``i`` of the input becomes
-        ``<output>/part-<i>.parquet``, replacing a file of that name. A folder that
-        holds a ``part-<j>.parquet`` this run does not write (``j`` at least the
-        number of input files: an earlier run's, over more files) is refused before
-        anything is written, as the folder would mix two runs.
+        ``<output>/part-<i>.parquet``, replacing a file of that name once it is written
+        whole (a run that fails in a file leaves no shortened file, and an earlier
+        run's file of that name as it was). A folder that holds a ``part-<j>.parquet``
+        this run does not write (``j`` at least the number of input files: an earlier
+        run's, over more files) is refused before anything is written, as the folder
+        would mix two runs.
     keep : list of str, default=None
         Input columns copied next to the predictions (e.g. an id).
 
@@ -709,8 +735,11 @@ def predict_shards(estimator, shards, output, *, keep=None):
         The files this process wrote.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
+    from .distributed import _delegate
+
+    # a fitted search predicts with its best_estimator_, as predict_partitions reads it
+    estimator = _delegate(estimator)
     keep = list(keep or [])
     absent = [c for c in keep if c not in shards.dataset.schema.names]
     if absent:
@@ -741,33 +770,71 @@ def predict_shards(estimator, shards, output, *, keep=None):
         if i % world_size != rank:
             continue
         path = os.path.join(output, f"part-{i:05d}.parquet")
-        source, in_file = getattr(fragment, "path", None), 0
         shards._check_columns(fragment, columns)
-        with pq.ParquetWriter(path, schema) as writer:
-            for batch in shards._read(fragment, columns, batch_size=shards.batch_rows):
-                if batch.num_rows == 0:
-                    continue
-                frame = batch.to_pandas()
-                try:
-                    X = frame[shards.features]
-                    if all(pd.api.types.is_numeric_dtype(d) for d in X.dtypes):
-                        X = X.astype(np.float64)  # as the model reads them
-                        if np.isinf(X.to_numpy()).any():
-                            _features(batch, shards.features)  # names the row
-                    else:  # numbers written as text: read (or refused) as numbers
-                        X = pd.DataFrame(_features(batch, shards.features).astype(
-                            np.float64, copy=False), columns=shards.features)
-                    pred = _as_frame(estimator.predict(X), names)
-                except RowError as exc:  # numbered in the batch: in the input and file
-                    first = _file_first(shards, source)
-                    raise _in_input(exc, first + in_file, source, in_file) from None
-                out = pd.concat([frame[keep].reset_index(drop=True),
-                                 pred.reset_index(drop=True)], axis=1)
-                writer.write_table(pa.Table.from_pandas(out, schema=schema,
-                                                        preserve_index=False))
-                in_file += batch.num_rows
+        # written beside it, then renamed: a run that fails in a file leaves no shortened
+        # file (valid Parquet, read as if whole) and keeps an earlier run's complete one;
+        # a hidden name, which pyarrow and pandas skip in the folder meanwhile
+        part = os.path.join(output, f".part-{i:05d}.{os.getpid()}.parquet")
+        try:
+            _write_predictions(estimator, shards, fragment, columns, keep, names, schema,
+                               part)
+            os.replace(part, path)
+        finally:
+            if os.path.exists(part):
+                os.remove(part)
         written.append(path)
     return written
+
+
+def _write_predictions(estimator, shards, fragment, columns, keep, names, schema, path):
+    """Predict the rows of one input file (``fragment``), a batch at a time, into the
+    Parquet file ``path``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source, in_file = getattr(fragment, "path", None), 0
+    with pq.ParquetWriter(path, schema) as writer:
+        for batch in shards._read(fragment, columns, batch_size=shards.batch_rows):
+            if batch.num_rows == 0:
+                continue
+            frame = batch.to_pandas()
+            try:
+                X = frame[shards.features]
+                if all(pd.api.types.is_numeric_dtype(d) for d in X.dtypes):
+                    X = X.astype(np.float64)  # as the model reads them
+                    if np.isinf(X.to_numpy()).any():
+                        _features(batch, shards.features)  # names the row
+                else:  # numbers written as text: read (or refused) as numbers
+                    X = pd.DataFrame(_features(batch, shards.features).astype(
+                        np.float64, copy=False), columns=shards.features)
+                    # dates as the model read them in training: as days where it was
+                    # fitted on shards, as dates where its recipe read a frame's dates
+                    for c in _times_read(estimator) & set(shards.features):
+                        X[c] = frame[c].to_numpy()
+                pred = _as_frame(estimator.predict(X), names)
+            except RowError as exc:  # numbered in the batch: in the input and file
+                first = _file_first(shards, source)
+                raise _in_input(exc, first + in_file, source, in_file) from None
+            out = pd.concat([frame[keep].reset_index(drop=True),
+                             pred.reset_index(drop=True)], axis=1)
+            writer.write_table(pa.Table.from_pandas(out, schema=schema,
+                                                    preserve_index=False))
+            in_file += batch.num_rows
+
+
+def _times_read(estimator):
+    """The feature columns that the recipe's preprocessing of ``estimator`` (of a
+    Pipeline's last step) read as dates, durations or times of day: fitted on a
+    DataFrame that held them as such. None where it was fitted on shards, whose
+    columns it read as numbers (see :func:`_column_values`)."""
+    from .distributed import _final_step
+
+    pre = getattr(_final_step(estimator), "preprocessor_", None)
+    names = getattr(pre, "feature_names_in_", None)
+    times = getattr(pre, "time_columns_", None)
+    if names is None or times is None:
+        return set()
+    return {str(names[j]) for j in times}
 
 
 def _check_not_an_input(shards, output):

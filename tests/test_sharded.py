@@ -969,3 +969,93 @@ def test_fit_on_shards_refuses_a_param_group_matching_no_parameter(shards):
                               optimizer_params={"param_groups": [("trunk.nope*", {"lr": 0.1})]})
     with pytest.raises(ValueError, match="group 'trunk.nope\\*' matches no parameter"):
         clf.fit(sh)
+
+
+def _dated(n=200, seed=0):
+    rng = np.random.RandomState(seed)
+    frame = pd.DataFrame({
+        "x": rng.normal(size=n),
+        "when": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.randint(0, 1500, n),
+                                                             unit="D"),
+    })
+    frame["late"] = np.where(frame["when"] > "2022-01-01", "yes", "no")
+    return frame
+
+
+def test_date_columns_of_shards_are_read_as_days_whatever_their_unit(tmp_path):
+    # A timestamp column was read as its integers in the file's own unit (1.7e15
+    # microseconds since 1970): the same dates written in milliseconds predicted
+    # otherwise, where in memory a date is read as days since 1970 (in UTC)
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from sklearn_mtl.sharded import _features
+
+    frame = _dated()
+    forms = {
+        "us": frame.astype({"when": "datetime64[us]"}),
+        "ms": frame.astype({"when": "datetime64[ms]"}),
+        "tz": frame.assign(when=frame["when"].dt.tz_localize("UTC").dt.tz_convert(
+            "Europe/Paris")),
+    }
+    days = ((frame["when"] - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)).to_numpy()
+    for name, form in forms.items():
+        (tmp_path / name).mkdir()
+        pq.write_table(pa.Table.from_pandas(form, preserve_index=False),
+                       tmp_path / name / "p.parquet")
+        table = pq.read_table(tmp_path / name / "p.parquet")
+        np.testing.assert_array_equal(_features(table, ["x", "when"])[:, 1], days)
+    durations = pa.table({"d": pa.array(pd.to_timedelta([1.5, 2], unit="D"))})
+    np.testing.assert_array_equal(_features(durations, ["d"])[:, 0], [1.5, 2.0])
+    clf = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=3, random_state=0).fit(
+        ParquetShards(tmp_path / "us", features=["x", "when"], targets=["late"]))
+    written = [pd.read_parquet(predict_shards(
+        clf, ParquetShards(tmp_path / name, features=["x", "when"]),
+        tmp_path / f"pred-{name}")[0]) for name in forms]
+    for other in written[1:]:
+        pd.testing.assert_frame_equal(other, written[0])
+    expected = clf.predict(frame[["x"]].assign(when=days))
+    assert written[0]["late"].tolist() == expected["late"].tolist()
+    # a model fitted in memory on the dates reads them as dates from the shards too (it
+    # refused them as "float64 values" where it held dates in training)
+    memory = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=3, random_state=0).fit(
+        frame[["x", "when"]], frame[["late"]])
+    out = pd.read_parquet(predict_shards(
+        memory, ParquetShards(tmp_path / "ms", features=["x", "when"]), tmp_path / "mem")[0])
+    assert out["late"].tolist() == memory.predict(frame[["x", "when"]])["late"].tolist()
+
+
+def test_a_failed_prediction_file_leaves_no_shortened_file_and_the_earlier_one(
+        shards, tiny_on_shards, tmp_path):
+    # the writer closed the file cleanly as the error passed: a shorter file of valid
+    # Parquet (read as if whole), in place of an earlier run's complete one
+    frame, sh = shards
+    out = tmp_path / "pred"
+    first = predict_shards(tiny_on_shards, sh, out)
+    before = [pd.read_parquet(p) for p in first]
+    bad = frame.copy()
+    bad["x1"] = bad["x1"].astype(str)
+    bad.loc[180, "x1"] = "?"  # in the third file, after two of its batches
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(bad)), 3)):
+        bad.iloc[rows].to_parquet(folder / f"part-{i}.parquet", row_group_size=40)
+    with pytest.raises(ValueError, match="row 180"):
+        predict_shards(tiny_on_shards, ParquetShards(folder, features=FEATURES,
+                                                     batch_rows=25), out)
+    assert sorted(p.name for p in out.iterdir()) == [f"part-{i:05d}.parquet" for i in range(3)]
+    pd.testing.assert_frame_equal(pd.read_parquet(first[2]), before[2])
+
+
+def test_predict_shards_predicts_with_a_fitted_searchs_best_estimator(shards, tmp_path):
+    # refused as "got GridSearchCV, which has none", where predict_partitions takes it
+    from sklearn.model_selection import GridSearchCV
+
+    frame, sh = shards
+    search = GridSearchCV(MultiTaskClassifier(tasks=TASKS[:1], hidden_layer_sizes=(4,),
+                                              max_epochs=1, ensemble_size=1,
+                                              random_state=0),
+                          {"lr": [1e-3, 1e-2]}, cv=2).fit(frame[FEATURES], frame[["car"]])
+    written = pd.read_parquet(predict_shards(search, sh, tmp_path / "pred")[0])
+    expected = search.best_estimator_.predict(frame[FEATURES].iloc[:len(written)])
+    assert written["car"].tolist() == expected["car"].tolist()
