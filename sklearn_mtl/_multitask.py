@@ -1317,10 +1317,16 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             _check_param_groups(self.optimizer_params, module, criterion)
             self.net_ = self._build_net(module, criterion, valid=valid)
             self._fit_params = self._recorded_params()  # what a warm start compares with
-            self.net_.fit(self._as_tensor(X), targets)
-            self.net_.train_split = self._train_split()  # keeps no validation data
+            try:
+                self.net_.fit(self._as_tensor(X), targets)
+            finally:  # also where training raised, as after a warm start: the outputs in
+                # the targets' units, which a warm start then reads back (a regression
+                # head was left in the training's units, and a warm start after the
+                # error standardised it a second time)
+                self.net_.train_split = self._train_split()  # keeps no validation data
+                if getattr(self.net_, "initialized_", False):
+                    self._rescale_regression_outputs()
         self._check_finite_weights()
-        self._rescale_regression_outputs()
         targets = self._keep_view(targets)
         self._fit_readouts(X, encoded, sample_weight, targets, raw)
         return self

@@ -670,9 +670,12 @@ def fit_shards(est, shards, y, sample_weight):
         criterion = est._build_criterion()
         _check_param_groups(est.optimizer_params, module, criterion)
         est.net_ = est._build_net(module, criterion)
-        est.net_.fit(data, None)
+        try:
+            est.net_.fit(data, None)
+        finally:  # also where training raised, as in memory: in the targets' units
+            if getattr(est.net_, "initialized_", False):
+                est._rescale_regression_outputs()
     est._check_finite_weights()  # a diverged loss: an error, not NaN predictions
-    est._rescale_regression_outputs()
     return est
 
 

@@ -234,6 +234,30 @@ def test_regression_scaling_survives_warm_start_partial_fit_and_saving(tmp_path)
     assert abs(stream.predict(X)["mass"].mean() - Y["mass"].mean()) < 0.2 * Y["mass"].std()
 
 
+def test_a_warm_start_after_a_first_fit_that_raised_predicts_in_the_labels_units():
+    # the first fit's error left the regression head in the training's standardised
+    # units (predict gave about 0 for masses about 4000), and the warm start after it
+    # standardised them a second time
+    X, Y, tasks = regression_data()
+    calls = []
+
+    def flaky(batch):
+        calls.append(1)
+        if len(calls) == 5:
+            raise RuntimeError("a failing augmentation")
+        return batch
+
+    model = small(tasks=tasks, max_epochs=20, warm_start=True, batch_size=32,
+                  batch_transform=flaky)
+    with pytest.raises(RuntimeError, match="a failing augmentation"):
+        model.fit(X, Y)
+    assert abs(model.predict(X)["mass"].mean() - Y["mass"].mean()) < Y["mass"].std()
+    model.set_params(batch_transform=None).fit(X, Y)
+    pred = model.predict(X)["mass"]
+    assert abs(pred.mean() - Y["mass"].mean()) < 0.2 * Y["mass"].std()
+    assert np.corrcoef(pred, Y["mass"])[0, 1] > 0.9
+
+
 def test_loss_exact_values_and_masks():
     """Σ_t w_t · mean over applicable samples; no applicable sample gives 0, not NaN."""
     specs = [
