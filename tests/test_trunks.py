@@ -1047,3 +1047,19 @@ def test_an_even_kernel_size_keeps_the_size_as_padding_same_does(kernel_size):
     assert tuple(conv3d(clip).shape[-3:]) == (5, 8, 8)
     frames = FrameConvTrunk(1, channels=(2,), temporal_kernel_size=2)
     assert frames.temporal[0](torch.zeros(2, 2, 5)).shape == (2, 2, 5)
+
+
+def test_a_one_row_last_batch_joins_the_one_before_under_a_convolutional_batch_norm():
+    # four blocks shrink 8 x 8 images to 1 x 1, where BatchNorm2d cannot train on one
+    # image: torch's "Expected more than 1 value per channel" ended the fit mid-epoch
+    rng = np.random.RandomState(0)
+    X = rng.rand(17, 1, 8, 8).astype(np.float32)  # 17 % 8 == 1
+    Y = pd.DataFrame({"bright": np.where(X.mean(axis=(1, 2, 3)) > 0.5, "y", "n")})
+    clf = MultiTaskClassifier(trunk="conv2d", trunk_params={"channels": (4, 4, 4, 4)},
+                              batch_size=8, max_epochs=2, random_state=0).fit(X, Y)
+    assert clf.predict(X).shape == (17, 1)
+    # an image's batch norm normalises over its pixels too: batches of one image of a
+    # larger map still train, as they did
+    wide = MultiTaskClassifier(trunk="conv2d", trunk_params={"channels": (4,)},
+                               batch_size=1, max_epochs=1, random_state=0).fit(X[:3], Y[:3])
+    assert wide.predict(X[:3]).shape == (3, 1)

@@ -1127,7 +1127,8 @@ class MultiTaskNet(NeuralNet):
 
     def _get_batches(self, base, indices, dataset, training):
         merge = training and self._batch_norms_rows()
-        if merge and (self.batch_size == 1 or len(dataset) == 1):
+        if merge and self._batch_norms_rows(only_rows=True) and (
+                self.batch_size == 1 or len(dataset) == 1):
             # merging a one-row last batch cannot help: every batch is one row
             raise ValueError(
                 "batch_norm=True normalises each training batch over its rows, which a "
@@ -1159,11 +1160,18 @@ class MultiTaskNet(NeuralNet):
             generator=torch.Generator().manual_seed(worker_seed),
         )
 
-    def _batch_norms_rows(self):
-        """Whether the module normalises rows over the batch (``BatchNorm1d``, as the MLP
-        trunk's ``batch_norm=True``): its training batches then never hold one row alone.
-        Without one, the batches are left exactly as they were."""
-        return any(isinstance(m, torch.nn.BatchNorm1d) for m in self.module_.modules())
+    def _batch_norms_rows(self, only_rows=False):
+        """Whether the module normalises over the batch (any batch norm: the MLP trunk's
+        ``BatchNorm1d``, a convolutional trunk's ``BatchNorm2d`` or ``BatchNorm3d``,
+        which fails on one image where the trunk has shrunk it to 1 x 1): its training
+        batches then never hold one row alone where more rows can join it. Without one,
+        the batches are left exactly as they were. ``only_rows``: whether one normalises
+        rows alone (``BatchNorm1d``), which no batch of one row can train at all (an
+        image's ``BatchNorm2d`` normalises over its pixels too)."""
+        nn = torch.nn
+        kind = nn.BatchNorm1d if only_rows else (
+            nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
+        return any(isinstance(m, kind) for m in self.module_.modules())
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """skorch's epoch, with less bookkeeping per batch.
