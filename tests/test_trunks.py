@@ -1063,3 +1063,38 @@ def test_a_one_row_last_batch_joins_the_one_before_under_a_convolutional_batch_n
     wide = MultiTaskClassifier(trunk="conv2d", trunk_params={"channels": (4,)},
                                batch_size=1, max_epochs=1, random_state=0).fit(X[:3], Y[:3])
     assert wide.predict(X[:3]).shape == (3, 1)
+
+
+class _Float64Features(nn.Module):
+    def __init__(self, n_features):
+        super().__init__()
+        self.linear = nn.Linear(n_features, 4)
+
+    def forward(self, x):
+        return self.linear(x).double()  # features computed in float64 (numpy, torch.fft)
+
+
+class _AuxiliaryWhileTraining(nn.Module):
+    def __init__(self, n_features):
+        super().__init__()
+        self.linear = nn.Linear(n_features, 4)
+
+    def forward(self, x):
+        z = self.linear(x)
+        return (z, z) if self.training else z  # torchvision's Inception, aux_logits=True
+
+
+def test_a_trunk_output_the_heads_cannot_read_is_refused_naming_the_trunk():
+    # torch's "mat1 and mat2 must have the same dtype" and "linear(): argument 'input'
+    # must be Tensor, not tuple" came in the middle of training, naming neither
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(20, 3)).astype(np.float32)
+    Y = pd.DataFrame({"t": np.where(X[:, 0] > 0, "a", "b")})
+    with pytest.raises(ValueError, match=r"^The trunk \(_Float64Features\) returned "
+                                         r"features of dtype float64; the heads compute "
+                                         r"in float32"):
+        MultiTaskClassifier(trunk=_Float64Features, max_epochs=1, random_state=0).fit(X, Y)
+    with pytest.raises(ValueError, match=r"^The trunk \(_AuxiliaryWhileTraining\) "
+                                         r"returned a tuple in training mode"):
+        MultiTaskClassifier(trunk=_AuxiliaryWhileTraining, max_epochs=1,
+                            random_state=0).fit(X, Y)

@@ -224,6 +224,14 @@ class MultiHeadModule(nn.Module):
 
     def forward(self, x):
         z = self.trunk(x)
+        if not isinstance(z, torch.Tensor):  # checked in eval mode only, at fit's start
+            raise ValueError(
+                f"The trunk ({type(self.trunk).__name__}) returned a {type(z).__name__} "
+                f"in {'training' if self.training else 'evaluation'} mode; the heads read "
+                "one tensor of features (a model that also returns an auxiliary output "
+                "while it trains, as torchvision's Inception does, is to return its "
+                "features alone, e.g. with aux_logits=False)."
+            )
         if type(self.heads) is not nn.ModuleList:  # fused, or each member's own heads
             return self.heads(z)
         # the members' features, stacked (k × batch rows); only an ensemble's: another
@@ -287,6 +295,12 @@ def infer_out_features(trunk, sample, stated=None):
             f"The trunk ({name}) must map a batch to one tensor of features of shape "
             f"(batch, n_features); it returned {got} for a batch of shape "
             f"{tuple(sample.shape)}."
+        )
+    if out.dtype != torch.float32:  # the heads' float32 weights fail on it mid-training
+        raise ValueError(
+            f"The trunk ({name}) returned features of dtype "
+            f"{str(out.dtype).removeprefix('torch.')}; the heads compute in float32: "
+            "return them as float32 (features.float())."
         )
     if stated is not None and stated != out.shape[1]:
         raise ValueError(
