@@ -697,7 +697,7 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         self : MultiTaskClassifier
             The estimator.
         """
-        nested, by_callback = {}, {}
+        nested, by_callback, replaced = {}, {}, {}
         for key in list(params):
             name, sep, entry = key.partition("__")
             if sep and name.endswith("_params") and name in self.get_params(deep=False):
@@ -734,28 +734,27 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                 )
             elif sep and name == "callbacks":
                 target, sep, param = entry.partition("__")
-                if not sep:
-                    raise ValueError(
-                        f"Invalid parameter {key!r}: a callback's parameter is set as "
-                        "callbacks__<name>__<param>."
-                    )
+                if not sep:  # the callback itself, as skorch sets it: another, or None
+                    replaced[target] = _callback_or_none(key, params.pop(key))
+                    continue
                 by_callback.setdefault(target, {})[param] = params.pop(key)
         for name, entries in nested.items():
             base = params.get(name, getattr(self, name))
             params[name] = {**(base or {}), **entries}
-        if by_callback:
+        if replaced or by_callback:
             params["callbacks"] = _set_callback_params(
-                params.get("callbacks", self.callbacks), by_callback)
+                params.get("callbacks", self.callbacks), by_callback, replaced)
         return super().set_params(**params)
 
     def get_params(self, deep=True):
-        """Parameters of this estimator; with ``deep``, also each callback's, as
-        ``callbacks__<name>__<param>`` (see ``callbacks``), as skorch lists them.
+        """Parameters of this estimator; with ``deep``, also each callback, as
+        ``callbacks__<name>``, and its parameters, as ``callbacks__<name>__<param>``
+        (see ``callbacks``), as skorch lists them.
 
         Parameters
         ----------
         deep : bool, default=True
-            Also the callbacks' parameters.
+            Also the callbacks and their parameters.
 
         Returns
         -------
@@ -765,9 +764,12 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         params = super().get_params(deep=deep)
         if deep:
             for name, callback in _uniquely_named_callbacks(self.callbacks):
-                # a class, built only at fit, has no parameters yet (skorch lists an
-                # uninitialised callback's none either)
-                if hasattr(callback, "get_params") and not isinstance(callback, type):
+                # a class, built only at fit, is not listed, nor its parameters (skorch
+                # lists an uninitialised callback's none either); None: switched off
+                if isinstance(callback, type):
+                    continue
+                params[f"callbacks__{name}"] = callback
+                if hasattr(callback, "get_params"):
                     params.update({f"callbacks__{name}__{key}": value
                                    for key, value in callback.get_params(deep=False).items()})
         return params
@@ -2876,6 +2878,8 @@ def _check_scorings(callbacks):
     from skorch.callbacks.scoring import ScoringBase
 
     for i, (name, callback) in enumerate(_named_callbacks(callbacks)):
+        if callback is None and isinstance(callbacks[i], tuple):
+            continue  # switched off (callbacks__<name>=None), which skorch skips
         if not (isinstance(callback, Callback)  # a class skorch builds itself, or one
                 or isinstance(callback, type) and issubclass(callback, Callback)):
             raise ValueError(
@@ -3123,29 +3127,57 @@ def _resume_best_scores(net):
                 break
 
 
-def _set_callback_params(callbacks, by_callback):
-    """A copy of the ``callbacks`` list whose callbacks named in ``by_callback``
-    (``{name: {param: value}}``) are copies with those parameters set: the given
-    list and callbacks are never modified, as a ``*_params`` dict is not. A callback
-    given as its class is built first, with its defaults, as ``fit`` builds it (and
-    skorch's ``set_params`` does). ``print_log``, where no callback has that name, is
-    the net's default log (:class:`~sklearn_mtl.neural._net.TaskPrintLog`), added."""
+def _callback_or_none(key, value):
+    """``value`` of ``callbacks__<name>`` (``key``): a skorch callback (an instance or
+    its class) that takes the named one's place, or None, which switches it off, as
+    skorch's ``set_params`` reads them."""
+    from skorch.callbacks import Callback
+
+    if value is None or isinstance(value, Callback) or (
+            isinstance(value, type) and issubclass(value, Callback)):
+        return value
+    raise ValueError(
+        f"Invalid parameter {key!r}: {value!r} is no skorch Callback; set it to a "
+        "callback (an instance or its class), None to switch the callback off, or one of "
+        "its parameters as callbacks__<name>__<param>."
+    )
+
+
+def _set_callback_params(callbacks, by_callback, replaced=None):
+    """A copy of the ``callbacks`` list whose callbacks named in ``replaced``
+    (``{name: callback or None}``, as skorch's ``callbacks__<name>=...``) are those
+    (None: switched off, kept as ``(name, None)``, which skorch skips) and whose
+    callbacks named in ``by_callback`` (``{name: {param: value}}``) are copies with
+    those parameters set: the given list and callbacks are never modified, as a
+    ``*_params`` dict is not. A callback given as its class is built first, with its
+    defaults, as ``fit`` builds it (and skorch's ``set_params`` does). ``print_log``,
+    where no callback has that name, is the net's default log
+    (:class:`~sklearn_mtl.neural._net.TaskPrintLog`), added."""
+    replaced = replaced or {}
+    both = sorted(set(replaced) & set(by_callback))
+    if both and replaced[both[0]] is None:  # as skorch refuses it
+        raise ValueError(
+            f"Cannot set callbacks__{both[0]}__... of the callback that "
+            f"callbacks__{both[0]}=None switches off."
+        )
     named = _uniquely_named_callbacks(callbacks)
     out = list(callbacks or [])
-    if "print_log" in by_callback and "print_log" not in [name for name, _ in named]:
+    if "print_log" in {*by_callback, *replaced} and "print_log" not in [
+            name for name, _ in named]:
         # the net's default log, as skorch's callbacks__print_log__<param> reaches it:
         # a copy of it joins the list, named so that it replaces the default
         out.append(("print_log", TaskPrintLog()))
         named = _uniquely_named_callbacks(out)
     names = [name for name, _ in named]
+    for target, callback in replaced.items():
+        if names.count(target) != 1:
+            _no_callback_named(target, names)
+        i = names.index(target)
+        out[i] = (target, callback)
+        named[i] = (target, callback)
     for target, values in by_callback.items():
         if names.count(target) != 1:
-            known = ", ".join(repr(n) for n in names) or "none"
-            problem = "two callbacks have" if names.count(target) else "no callback has"
-            raise ValueError(
-                f"Cannot set callbacks__{target}__...: {problem} the name {target!r} (the "
-                f"callbacks' names: {known}). Name a callback with a (name, callback) pair."
-            )
+            _no_callback_named(target, names, "__...")
         i = names.index(target)
         callback = named[i][1]
         callback = callback() if isinstance(callback, type) else copy.deepcopy(callback)
@@ -3157,6 +3189,17 @@ def _set_callback_params(callbacks, by_callback):
         callback.set_params(**values)
         out[i] = (target, callback) if isinstance(out[i], tuple) else callback
     return out
+
+
+def _no_callback_named(target, names, after=""):
+    """The ``ValueError`` of ``callbacks__<target>...`` where no callback, or two, have
+    that name (``names``: the callbacks')."""
+    known = ", ".join(repr(n) for n in names) or "none"
+    problem = "two callbacks have" if names.count(target) else "no callback has"
+    raise ValueError(
+        f"Cannot set callbacks__{target}{after}: {problem} the name {target!r} (the "
+        f"callbacks' names: {known}). Name a callback with a (name, callback) pair."
+    )
 
 
 #: Held while a fit draws from torch's generator, which is one for the whole process.

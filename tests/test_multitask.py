@@ -2388,3 +2388,44 @@ def test_a_device_this_build_cannot_use_set_after_fit_is_refused_at_predict():
             method(X)
     clf.set_params(device="cpu")
     pd.testing.assert_frame_equal(clf.predict(X), expected)
+
+
+def test_a_callback_is_replaced_or_switched_off_by_its_name_as_in_skorch(capsys):
+    # set_params(callbacks__clip=None) was refused ("a callback's parameter is set as
+    # callbacks__<name>__<param>"), and no grid could search a callback's presence
+    from sklearn.model_selection import GridSearchCV, KFold
+    from skorch.callbacks import GradientNormClipping
+
+    X, Y, tasks = car_data(n=60)
+    clip = GradientNormClipping(1.0)
+    clf = small(tasks=tasks, max_epochs=2, verbose=1, callbacks=[("clip", clip)])
+    params = clf.get_params()
+    assert params["callbacks__clip"] is clip
+    assert params["callbacks__clip__gradient_clip_value"] == 1.0
+    clf.set_params(callbacks__clip=None, callbacks__print_log=None)
+    assert clf.callbacks == [("clip", None), ("print_log", None)]
+    clf.fit(X, Y)
+    names = [name for name, _ in clf.net_.callbacks_]
+    assert "clip" not in names and "print_log" not in names
+    assert "train_loss" not in capsys.readouterr().out  # no log printed
+    other = GradientNormClipping(5.0)
+    clf.set_params(callbacks__clip=other)
+    assert clf.callbacks[0] == ("clip", other) and clip.gradient_clip_value == 1.0
+    with pytest.raises(ValueError, match="Cannot set callbacks__clip__...: no callback"):
+        small(tasks=tasks).set_params(callbacks__clip__gradient_clip_value=2.0)
+    with pytest.raises(ValueError, match="Cannot set callbacks__nope: no callback has"):
+        clf.set_params(callbacks__nope=None)
+    with pytest.raises(ValueError, match=r"Invalid parameter 'callbacks__clip': 2 is no "
+                                         "skorch Callback"):
+        clf.set_params(callbacks__clip=2)
+    with pytest.raises(ValueError, match="of the callback that callbacks__clip=None "
+                                         "switches off"):
+        clf.set_params(callbacks__clip=None, callbacks__clip__gradient_clip_value=2.0)
+    from sklearn_mtl.metrics import exact_match_scorer
+
+    search = GridSearchCV(small(tasks=tasks, max_epochs=1, callbacks=[("clip", clip)]),
+                          {"callbacks__clip": [None, GradientNormClipping(0.5)]},
+                          scoring=exact_match_scorer, cv=KFold(2)).fit(X, Y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert [p["callbacks__clip"] is None for p in search.cv_results_["params"]] == [
+        True, False]
