@@ -718,6 +718,11 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
                     params.get("optimizer", self.optimizer), "set_params"):
                 # skorch's way to the optimizer's arguments (optimizer__lr is lr)
                 if entry == "lr":
+                    if "lr" in params:  # (one of the two was kept, silently)
+                        raise ValueError(
+                            f"Invalid parameters {key!r} and 'lr': both set the learning "
+                            "rate; give one."
+                        )
                     params["lr"] = params.pop(key)
                 else:
                     nested.setdefault("optimizer_params", {})[entry] = params.pop(key)
@@ -2067,9 +2072,10 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             return copy.deepcopy(self.trunk)
         params = dict(self.trunk_params or {})
         try:
-            accepted = inspect.signature(self.trunk).parameters
+            signature = inspect.signature(self.trunk)
         except (TypeError, ValueError):
-            accepted = {}
+            signature = None
+        accepted = {} if signature is None else signature.parameters
         inferred = {
             "n_features": flat_size(sample_shape),
             "in_features": flat_size(sample_shape),
@@ -2079,6 +2085,17 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         for name, value in inferred.items():
             if name in accepted and name not in params:
                 params[name] = value
+        try:
+            if signature is not None:
+                signature.bind(**params)
+        except TypeError as error:  # (it was Python's own, naming no trunk_params)
+            name = getattr(self.trunk, "__name__", type(self.trunk).__name__)
+            raise ValueError(
+                f"The trunk {name} cannot be called with {sorted(params)} (trunk_params "
+                f"{sorted(self.trunk_params or {})}, and the input size where its "
+                f"signature asks for it: n_features, in_features, in_channels or "
+                f"input_shape): {error}. Its parameters are {list(accepted)}."
+            ) from None
         trunk = self.trunk(**params)
         if not isinstance(trunk, torch.nn.Module):
             raise ValueError(

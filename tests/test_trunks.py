@@ -1098,3 +1098,32 @@ def test_a_trunk_output_the_heads_cannot_read_is_refused_naming_the_trunk():
                                          r"returned a tuple in training mode"):
         MultiTaskClassifier(trunk=_AuxiliaryWhileTraining, max_epochs=1,
                             random_state=0).fit(X, Y)
+
+
+@pytest.mark.parametrize("trunk, trunk_params, match", [
+    (lambda n_features, width: nn.Linear(n_features, width), None,
+     r"^The trunk <lambda> cannot be called with \['n_features'\] \(trunk_params \[\].*"
+     r"missing a required argument: 'width'\. Its parameters are \['n_features', 'width'\]"),
+    (nn.Sequential, {"x": 1}, r"^The trunk Sequential cannot be called with \['x'\] "
+                              r"\(trunk_params \['x'\].*unexpected keyword argument 'x'"),
+    (lambda n_features: nn.LSTM(n_features, 4), None,
+     r"trunk \(LSTM\) fails on the network's input, samples of shape \(1, 4, 4\).*"
+     r"Expected input to be 2D or 3D"),
+])
+def test_a_trunk_that_cannot_be_built_or_run_is_named_with_its_params(trunk, trunk_params,
+                                                                      match):
+    # Python's TypeError ("missing 1 required positional argument: 'width'") named
+    # neither the trunk nor trunk_params; torch's ValueError of an LSTM given images
+    # reached the user as it was (only a RuntimeError was named)
+    X = np.random.RandomState(0).rand(12, 1, 4, 4).astype(np.float32)
+    Y = pd.DataFrame({"t": np.where(X.mean(axis=(1, 2, 3)) > 0.5, "a", "b")})
+    with pytest.raises(ValueError, match=match):
+        small(trunk=trunk, trunk_params=trunk_params).fit(X, Y)
+
+
+def test_optimizer_lr_and_lr_set_together_are_refused():
+    # one of the two was kept, silently (optimizer__lr=0.5 over lr=0.1)
+    with pytest.raises(ValueError, match=r"'optimizer__lr' and 'lr': both set the "
+                                         "learning rate"):
+        small().set_params(optimizer__lr=0.5, lr=0.1)
+    assert small().set_params(optimizer__lr=0.5).lr == 0.5

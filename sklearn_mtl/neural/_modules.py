@@ -328,7 +328,9 @@ def trunk_dry_run(trunk, sample):
     try:
         with torch.no_grad():
             return trunk(sample)
-    except RuntimeError as error:
+    # (torch's layers refuse an input of another rank with a ValueError: an LSTM given
+    # images, "Expected input to be 2D or 3D, got 4D instead")
+    except (RuntimeError, ValueError, TypeError, IndexError) as error:
         shape = tuple(sample.shape[1:])
         raise ValueError(
             f"The trunk ({type(trunk).__name__}) fails on the network's input, samples of "
