@@ -47,6 +47,10 @@ __all__ = [
     "weights_checksum",
 ]
 
+# this process, told apart from a process forked from it (another pid) and from one on
+# another machine (another token), where the pid alone may be the same
+_PROCESS = (os.getpid(), os.urandom(8).hex())
+
 _THREAD_ENV = (
     "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "BLIS_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
@@ -179,6 +183,28 @@ def _limit_dask_worker(n_threads, dask_worker=None):
     return _limit_worker(dask_worker, n_threads)
 
 
+def _process():
+    """``(pid, token)`` of the calling process: a process forked from this one after
+    the import shares the token but not the pid, and one on another machine may share
+    the pid but not the token."""
+    return (os.getpid(), _PROCESS[1])
+
+
+def _warn_in_process(addresses, stacklevel=3):
+    """Worker(s) at ``addresses`` run in the caller's own process: their thread counts
+    are its own, which :func:`set_threads` would change for the caller too."""
+    warnings.warn(
+        f"Worker(s) {sorted(addresses)} run in this process (a LocalCluster(processes="
+        "False), whose workers are threads of the process that started it): their torch, "
+        "OpenMP and BLAS thread counts and OMP_NUM_THREADS are this process's own, so no "
+        "count was set there, and this process's stay as they were. Start the workers as "
+        "processes (LocalCluster(processes=True), or `dask worker`) to give each its "
+        "count, or call set_threads(n) yourself to change this process's.",
+        RuntimeWarning,
+        stacklevel=stacklevel,
+    )
+
+
 def _warn_unreached(addresses):
     if addresses:
         warnings.warn(
@@ -200,7 +226,9 @@ class ThreadLimits(_WorkerPlugin):
     and OpenMP's counts belong to each thread; see :func:`limit_worker_threads`). With
     several worker processes on one machine, give ``n_threads`` (or use
     :func:`limit_worker_threads`, which counts the workers per machine). The counts stay
-    when the plugin is unregistered.
+    when the plugin is unregistered. A worker that runs in the process that made the
+    plugin (a ``LocalCluster(processes=False)``) gets none, with a warning: its counts
+    are that process's own, as :func:`limit_worker_threads` explains.
 
     Parameters
     ----------
@@ -217,6 +245,8 @@ class ThreadLimits(_WorkerPlugin):
     def __init__(self, n_threads=None):
         # checked here, not in each worker's setup (where it would fail on every worker)
         self.n_threads = _check_n_threads(n_threads, default=True)
+        # the process that made the plugin: a worker there is one of its threads
+        self._origin = _process()
 
     def setup(self, worker):
         """Set the thread counts in ``worker``'s process and its task threads.
@@ -237,7 +267,13 @@ class ThreadLimits(_WorkerPlugin):
         RuntimeWarning
             When the worker's task executor cannot be reached: the counts are set in
             its process, but the task threads that already exist there keep their own.
+            When the worker runs in the process that made the plugin (a
+            ``LocalCluster(processes=False)``): nothing is set, as
+            :func:`limit_worker_threads` sets nothing there.
         """
+        if getattr(self, "_origin", None) == _process():
+            _warn_in_process([getattr(worker, "address", "?")], stacklevel=2)
+            return
         if not _limit_worker(worker, _threads_for(worker, self.n_threads)):
             _warn_unreached([getattr(worker, "address", "?")])
 
@@ -257,6 +293,13 @@ def limit_worker_threads(client, n_threads=None):
     call uses it, also on a worker that has run tasks before. A task already running
     keeps the counts it started with.
 
+    A worker that runs in the caller's own process (a ``LocalCluster(processes=False)``,
+    whose workers are threads of the process that started it) gets no count: its counts
+    are the caller's own, which would change for the caller too (its NumPy, its torch),
+    and stay as they were. Such workers are named in a warning and left out of the
+    returned counts; give each worker its own count by starting the workers as
+    processes.
+
     Parameters
     ----------
     client : distributed.Client
@@ -267,7 +310,8 @@ def limit_worker_threads(client, n_threads=None):
     Returns
     -------
     threads : dict of str -> int
-        The count set on each worker, by worker address.
+        The count set on each worker, by worker address (none for a worker in this
+        process).
 
     Raises
     ------
@@ -278,7 +322,8 @@ def limit_worker_threads(client, n_threads=None):
     -----
     RuntimeWarning
         When no worker is connected yet: nothing is set (wait for the workers with
-        ``client.wait_for_workers``, or register :class:`ThreadLimits`).
+        ``client.wait_for_workers``, or register :class:`ThreadLimits`). When some
+        workers run in this process: nothing is set for them.
 
     See Also
     --------
@@ -309,7 +354,14 @@ def limit_worker_threads(client, n_threads=None):
     slots = defaultdict(int)
     for info in workers.values():
         slots[info["host"]] += int(info["nthreads"])
-    cores = client.run(usable_cores)
+    here = {address for address, process in client.run(_process).items()
+            if process == _process()}
+    if here:
+        _warn_in_process(here)
+        workers = {a: info for a, info in workers.items() if a not in here}
+        if not workers:
+            return {}
+    cores = client.run(usable_cores, workers=list(workers))
     plan = {}
     for address, info in workers.items():
         n = n_threads if n_threads is not None else max(1, cores[address] // slots[info["host"]])
@@ -496,10 +548,14 @@ def predict_partitions(estimator, data, method="predict", task=None, meta=None):
     method : {"predict", "predict_proba"}, default="predict"
         ``"predict"`` gives the labels in the form ``predict`` returns them. For a Dask
         DataFrame that is a Dask DataFrame (or Series) indexed as ``data``; for a Dask
-        array, a Dask array. ``"predict_proba"`` needs ``task`` (or a single-task
-        estimator) and gives that task's probabilities: a Dask DataFrame with one
-        column per class for a DataFrame, a Dask array (n_samples, n_classes) for an
-        array.
+        array, a Dask array. Where ``predict`` gives an object column of labels that
+        are not text, the form (Dask's meta) says their type, so that ``to_parquet``
+        writes them: a gated task's numbers or booleans (None where it is off) come as
+        an ``Int64`` or ``boolean`` column, a multilabel task's lists as ``predict``
+        gives them, the form saying their pyarrow list type. ``"predict_proba"``
+        needs ``task`` (or a single-task estimator) and gives that task's
+        probabilities: a Dask DataFrame with one column per class for a DataFrame, a
+        Dask array (n_samples, n_classes) for an array.
     task : str, default=None
         With ``"predict_proba"``, the task whose probabilities to return (checked
         against the estimator's tasks before anything is computed). With
@@ -554,14 +610,18 @@ def predict_partitions(estimator, data, method="predict", task=None, meta=None):
     _check_fitted(estimator)
     _check_task(estimator, method, task)
     predictor = _partition_predictor(method, task)
+    casts, listed = {}, {}
     if meta is not None:
         empty = _given_meta(meta, data, frame)
     else:
         empty = _inferred_meta(estimator, data, frame, method, predictor)
-    func = _SkipEmpty(predictor, empty)
+        if frame and method == "predict":
+            casts, listed = _typed_columns(estimator, empty)
+            empty = empty.astype(casts) if casts else empty
+    func = _SkipEmpty(predictor, empty, casts)
     model = dask.delayed(estimator, pure=True)  # one task of the graph, not one per partition
     if frame:
-        return data.map_partitions(func, model, meta=empty)
+        return data.map_partitions(func, model, meta=empty.astype(listed) if listed else empty)
     if empty.ndim == 1:
         return data.map_blocks(
             func, model, dtype=empty.dtype, drop_axis=list(range(1, data.ndim)), meta=empty,
@@ -768,6 +828,46 @@ def _schema_sample(estimator, n_rows):
         return None
 
 
+def _typed_columns(estimator, empty):
+    """The dtypes that Dask's meta gives the object columns of ``empty`` (the meta of
+    ``predict``) that are tasks of the estimator with labels that are not text, as
+    ``(casts, listed)``: of an object column Dask knows no type, and its placeholder
+    values (``object()`` with pandas 3) made ``to_parquet`` fail ("Could not convert
+    <object object at ...>").
+
+    ``casts``: a gated task's numbers or booleans, which ``predict`` gives as an object
+    column with None where the task is off, become ``Int64`` or ``boolean`` (as
+    ``predict`` gives them where ``Y`` held them so), in the meta and in every
+    partition. ``listed``: a multilabel task's column of lists stays one in the
+    partitions, and the meta says its pyarrow list type (``pd.ArrowDtype``), which
+    ``to_parquet`` writes: a list column of pandas' pyarrow dtype, once written, is not
+    read back by ``pandas.read_parquet`` (its dtype's name in the file is not one pandas
+    reads), where a column of lists is. Other columns (text, labels of no one type) are
+    left as they are."""
+    import pyarrow as pa
+
+    casts, listed = {}, {}
+    schema = getattr(_final_step(estimator), "schema_", None)
+    if schema is None or not isinstance(empty, pd.DataFrame):
+        return casts, listed
+    names = set(schema.names)
+    for name, dtype in empty.dtypes.items():
+        task = schema[name] if name in names else None
+        if task is None or not task.classes or not pd.api.types.is_object_dtype(dtype):
+            continue
+        try:
+            kind = pa.array(list(task.classes)).type
+        except (pa.ArrowException, TypeError, ValueError):  # e.g. numbers and text
+            continue
+        if task.kind == "multilabel":
+            listed[name] = pd.ArrowDtype(pa.list_(kind))
+        elif pa.types.is_boolean(kind):
+            casts[name] = pd.BooleanDtype()
+        elif pa.types.is_integer(kind):
+            casts[name] = pd.UInt64Dtype() if kind == pa.uint64() else pd.Int64Dtype()
+    return casts, listed
+
+
 def _empty_proba(estimator, task):
     """No row of ``predict_proba(X, task=task)``, from the task's classes (float32 for a
     network, float64 otherwise), or None where the estimator does not say them."""
@@ -814,11 +914,14 @@ def _head(block, n_rows):
 
 
 class _SkipEmpty:
-    """A partition with no row (e.g. after a filter) predicts nothing, without a call."""
+    """A partition with no row (e.g. after a filter) predicts nothing, without a call
+    (``empty``: one partition's form); the columns of ``casts`` take their dtypes (see
+    :func:`_typed_columns`)."""
 
-    def __init__(self, func, empty):
+    def __init__(self, func, empty, casts=None):
         self.func = func
         self.empty = empty
+        self.casts = casts or {}
 
     def __call__(self, block, estimator, partition_info=None, block_info=None):
         # dask passes partition_info (a DataFrame's) and block_info (an array's) by name
@@ -828,9 +931,10 @@ class _SkipEmpty:
                 empty.index = block.index
             return empty
         try:
-            return self.func(block, estimator)
+            out = self.func(block, estimator)
         except (TypeError, ValueError) as exc:
             raise _located(exc, block, partition_info, block_info) from None
+        return out.astype(self.casts) if self.casts else out
 
 
 def _label(value):

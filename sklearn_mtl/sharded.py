@@ -62,10 +62,14 @@ class ParquetShards:
         A directory or file(s) of Parquet files (``pyarrow.dataset.dataset(source,
         format="parquet")``), a glob pattern of local files (``"data/*.parquet"``,
         expanded in sorted order; a folder it matches gives its files, and names
-        starting with ``'_'`` or ``'.'`` are skipped, as in a folder), or a dataset
-        already opened. A source where no Parquet file is found (a path that does not
-        exist, a pattern that matches nothing, an empty folder or one of files of
-        another format) raises ``FileNotFoundError`` naming it.
+        starting with ``'_'`` or ``'.'`` are skipped, as in a folder), or a dataset of
+        Parquet files already opened. A source where no Parquet file is found (a path
+        that does not exist, a pattern that matches nothing, an empty folder or one of
+        files of another format) raises ``FileNotFoundError`` naming it; a dataset of
+        another format (``pyarrow.dataset.dataset(folder, format="csv")``) or of a table
+        in memory, a ``ValueError`` naming it. Every file must hold the ``features``
+        and ``targets`` columns: one that a file lacks is refused naming the file (the
+        first file's where pyarrow took the data's columns from it).
     features : list of str
         The feature columns (numbers), in the model's order.
     targets : list of str, default=None
@@ -97,6 +101,24 @@ class ParquetShards:
         ds = import_optional("pyarrow.dataset", feature="ParquetShards", extra="distributed")
 
         self.dataset = source if isinstance(source, ds.Dataset) else _open_parquet(source)
+        # pyarrow opens CSV, JSON and Arrow files, or a table in memory, as a dataset too:
+        # their fragments have no row groups, and failed when first read
+        parts = [self.dataset]
+        while parts:
+            part = parts.pop()
+            if isinstance(part, ds.UnionDataset):
+                parts.extend(part.children)
+                continue
+            kind = getattr(part, "format", None)
+            if not isinstance(kind, ds.ParquetFileFormat):
+                what = (f"a table in memory ({type(part).__name__})" if kind is None else
+                        f"{kind.default_extname!r} files ({type(kind).__name__})")
+                raise ValueError(
+                    f"source is a pyarrow dataset of {what}; ParquetShards reads Parquet "
+                    "files, row group by row group. Open the Parquet files with "
+                    "pyarrow.dataset.dataset(path, format='parquet') or pass their folder, "
+                    "or write the data as Parquet first (pyarrow.parquet.write_table)."
+                )
         for kind, cols in (("features", features), ("targets", targets)):
             # a str is iterable too: "width" would name the columns 'w', 'i', ...
             if isinstance(cols, (str, bytes)):
@@ -121,11 +143,24 @@ class ParquetShards:
         names = set(self.dataset.schema.names)
         for kind, cols in (("features", self.features), ("targets", self.targets or [])):
             absent = [c for c in cols if c not in names]
-            if absent:
+            if not absent:
+                continue
+            # pyarrow reads a dataset's columns off its first file: name the file where
+            # it lacks them too (a column of the later files only, or one of no file)
+            first = next(iter(self.dataset.get_fragments()), None)
+            path = getattr(first, "path", None)
+            own = None if path is None else _schema_of(first).names
+            if own is not None and not set(absent) & set(own):
                 raise ValueError(
-                    f"{kind} names column(s) {absent} that the Parquet data lack; its columns "
-                    f"are {self.dataset.schema.names}."
+                    f"{kind} names column(s) {absent} that the Parquet data lack: its "
+                    f"first file {path!r}, whose columns pyarrow reads as the data's, has "
+                    f"the columns {own}. Every file of the data must hold the features "
+                    "and targets."
                 )
+            raise ValueError(
+                f"{kind} names column(s) {absent} that the Parquet data lack; its columns "
+                f"are {self.dataset.schema.names}."
+            )
         if not self.features:
             raise ValueError("features must name at least one column.")
         if self.targets and not isinstance(source, ds.Dataset):
@@ -628,7 +663,22 @@ def fit_shards(est, shards, y, sample_weight):
     # The label columns of every row (a few columns: far smaller than the features) give
     # the classes, and the statistics of the labels as in memory (also with declared
     # tasks): regression target scaling, observed combinations, balanced weights.
-    encoded = est._fit_labels(shards.labels())
+    try:
+        encoded = est._fit_labels(shards.labels())
+    except ValueError as exc:
+        # a label error names its row in the labels read ("in row 245"), which are the
+        # files' rows in order: add the file and its row there, as for the features
+        text = str(exc)
+        found = re.search(r"\bin row (\d+)", text)
+        if found is None or exc.args != (text,):
+            raise
+        row = int(found.group(1))
+        first, path, in_file = next(
+            (place for place in reversed(shards.places()) if place[0] <= row), (0, None, 0))
+        if path is not None:
+            exc.args = (f"{text[:found.end()]} (row {row - first + in_file} of file "
+                        f"{os.fspath(path)!r}){text[found.end():]}",)
+        raise
     # as in memory: a task with no label is refused (its head would train on nothing),
     # one whose labels show a single class warns
     _check_task_labels(encoded, batch=partial)

@@ -4,6 +4,7 @@ The cluster (two worker processes, loopback only) is started once for the module
 stopped by the fixture.
 """
 
+import os
 import pickle
 import sys
 
@@ -766,3 +767,85 @@ def test_predict_partitions_predicts_with_a_search_s_best_estimator():
                         {"estimator__C": [1.0]}, cv=2, refit=False).fit(X, Y)
     with pytest.raises(AttributeError, match="'GridSearchCV' has no attribute 'predict'"):
         predict_partitions(bare, ddf)
+
+
+def test_predict_partitions_writes_lists_and_gated_numbers_to_parquet(client, tmp_path):
+    # the meta's object columns (a multilabel task's lists, a gated task's numbers or
+    # booleans with None where it is off) failed to_parquet: "Could not convert <object
+    # object at ...>", where the same predictions in memory write fine
+    from sklearn_mtl import Task
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(120, 3)), columns=["f0", "f1", "f2"])
+    on = X["f0"] > 0
+    Y = pd.DataFrame({
+        "car": on.astype(int),
+        "color": pd.Series(np.where(X["f1"] > 0, 7, 3), dtype=object).where(on, None),
+        "big": pd.Series(X["f2"] > 0, dtype=object).where(on, None),
+        "tags": [[t for t, v in zip("abc", row) if v > 0] for row in X.to_numpy()],
+    })
+    tasks = [Task("car"), Task("color", gate=("car", 1)), Task("big", gate=("car", 1)),
+             Task("tags", kind="multilabel")]
+    clf = MultiTaskClassifier(tasks=tasks, hidden_layer_sizes=(8,), max_epochs=15, lr=1e-2,
+                              ensemble_size=1, random_state=0).fit(X, Y)
+    memory = clf.predict(X)
+    assert memory[["color", "big", "tags"]].dtypes.eq(object).all()
+    assert memory["color"].isna().any() and memory["color"].notna().any()
+    assert {len(tags) for tags in memory["tags"]} > {0}
+    lazy = predict_partitions(clf, dd.from_pandas(X, npartitions=3))
+    computed = lazy.compute()
+    # the same values: the gated numbers and booleans as nullable columns (in the meta
+    # too), the lists as predict gives them
+    assert computed.dtypes.to_dict() == {**lazy.dtypes.to_dict(), "tags": object}
+    for name, dtype in (("color", "Int64"), ("big", "boolean")):
+        pd.testing.assert_series_equal(computed[name], memory[name].astype(dtype),
+                                       check_index_type=False)
+    assert computed["tags"].tolist() == memory["tags"].tolist()
+    pd.testing.assert_series_equal(computed["car"], memory["car"], check_index_type=False)
+    lazy.to_parquet(tmp_path / "out")
+    back = pd.read_parquet(tmp_path / "out").reset_index(drop=True)
+    assert back["car"].tolist() == memory["car"].tolist()
+    for name in ("color", "big"):
+        assert back[name].astype(object).where(back[name].notna(), None).tolist() \
+            == memory[name].tolist()
+    assert [list(tags) for tags in back["tags"]] == memory["tags"].tolist()
+    assert dd.read_parquet(tmp_path / "out").compute().shape == memory.shape
+
+
+def test_limit_worker_threads_leaves_the_callers_own_process_as_it_was(monkeypatch):
+    # workers of a LocalCluster(processes=False) are threads of this process: their
+    # counts were set in it, the caller's NumPy and OMP_NUM_THREADS changed for good
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from sklearn_mtl.distributed import _THREAD_ENV
+
+    for name in _THREAD_ENV:  # put back after the test, whatever it changed
+        if name in os.environ:
+            monkeypatch.setenv(name, os.environ[name])
+        else:
+            monkeypatch.delenv(name, raising=False)
+    env = {name: os.environ.get(name) for name in _THREAD_ENV}
+    torch_threads = torch.get_num_threads()
+
+    def pools():
+        return [(p["internal_api"], p["num_threads"]) for p in threadpool_info()]
+
+    with threadpool_limits(limits=None):  # its exit restores the pools' counts
+        before = pools()
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1,
+                                           processes=False, dashboard_address=None)
+        client = distributed.Client(cluster)
+        try:
+            with pytest.warns(RuntimeWarning, match=r"Worker\(s\) \['.*'\] run in this process "
+                                                    r"\(a LocalCluster\(processes=False\).*"
+                                                    r"no count was set.*processes=True"):
+                assert limit_worker_threads(client, n_threads=1) == {}
+            with pytest.warns(RuntimeWarning, match="run in this process"):
+                client.register_plugin(ThreadLimits(n_threads=1))
+            assert {name: os.environ.get(name) for name in _THREAD_ENV} == env
+            assert pools() == before
+            assert torch.get_num_threads() == torch_threads
+        finally:
+            client.close()
+            cluster.close()
+            torch.set_num_threads(torch_threads)

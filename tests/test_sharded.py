@@ -1059,3 +1059,67 @@ def test_predict_shards_predicts_with_a_fitted_searchs_best_estimator(shards, tm
     written = pd.read_parquet(predict_shards(search, sh, tmp_path / "pred")[0])
     expected = search.best_estimator_.predict(frame[FEATURES].iloc[:len(written)])
     assert written["car"].tolist() == expected["car"].tolist()
+
+
+def _three_files(folder, change=None, which=0):
+    """``make_frame()`` in three files (two row groups each), file ``which`` changed."""
+    frame = make_frame()
+    folder.mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        part = frame.iloc[rows]
+        (part if change is None or i != which else change(part)).to_parquet(
+            folder / f"part-{i}.parquet", row_group_size=40)
+    return frame
+
+
+@pytest.mark.parametrize("kind, column", [("features", "x2"), ("targets", "color")])
+def test_a_column_missing_in_the_first_file_only_is_named_with_that_file(tmp_path, kind,
+                                                                         column):
+    # listed file 0's columns without naming the file (the error of a later file names it)
+    _three_files(tmp_path / "in", lambda part: part.drop(columns=column))
+    first = re.escape(repr(str(tmp_path / "in" / "part-0.parquet")))
+    with pytest.raises(ValueError, match=rf"{kind} names column\(s\) \['{column}'\] that the "
+                                         rf"Parquet data lack: its first file {first}, "
+                                         r".*has the columns \[.*'id'\]\. Every file"):
+        ParquetShards(tmp_path / "in", features=FEATURES, targets=["car", "color"])
+
+
+def test_a_pyarrow_dataset_of_another_format_is_refused_naming_it(tmp_path):
+    # a CSV dataset was taken, then failed later with "'FileFragment' object has no
+    # attribute 'split_by_row_group'"
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    frame = make_frame(40).astype(dict.fromkeys(FEATURES, "float64"))  # as a CSV reads
+    (tmp_path / "csv").mkdir()
+    frame.to_csv(tmp_path / "csv" / "part-0.csv", index=False)
+    with pytest.raises(ValueError, match=r"pyarrow dataset of 'csv' files \(CsvFileFormat\); "
+                                         r"ParquetShards reads Parquet files.*format='parquet'"):
+        ParquetShards(ds.dataset(tmp_path / "csv", format="csv"), features=FEATURES)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with pytest.raises(ValueError, match=r"a table in memory \(InMemoryDataset\)"):
+        ParquetShards(ds.dataset(table), features=FEATURES)
+    frame[FEATURES].to_parquet(tmp_path / "one.parquet")
+    (tmp_path / "features").mkdir()
+    frame[FEATURES].to_csv(tmp_path / "features" / "part-0.csv", index=False)
+    parquet = ds.dataset(tmp_path / "one.parquet", format="parquet")
+    csv = ds.dataset(tmp_path / "features", format="csv")
+    with pytest.raises(ValueError, match="'csv' files"):  # inside a union of datasets
+        ParquetShards(ds.dataset([parquet, csv]), features=FEATURES)
+    assert ParquetShards(ds.dataset([parquet, parquet]), features=FEATURES).n_rows == 80
+
+
+def test_an_undeclared_label_in_a_shard_fit_names_its_file_and_row_there(tmp_path):
+    # named the row of the input only, where a bad feature names the file and its row too
+    def maybe(part):
+        part = part.copy()
+        part.iloc[45, part.columns.get_loc("car")] = "maybe"
+        return part
+
+    _three_files(tmp_path / "in", maybe, which=2)
+    sh = ParquetShards(tmp_path / "in", features=FEATURES, targets=["car", "color"])
+    file = re.escape(repr(str(tmp_path / "in" / "part-2.parquet")))
+    with pytest.raises(ValueError, match=rf"Task 'car' got label 'maybe' in row 205 \(row 45 "
+                                         rf"of file {file}\), which is not among its classes"):
+        MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(4,), max_epochs=1,
+                            ensemble_size=1, random_state=0).fit(sh)
