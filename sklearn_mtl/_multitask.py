@@ -112,7 +112,6 @@ from .neural._modules import (
     MultiHeadModule,
     flat_size,
     infer_out_features,
-    rescale_task_output,
     trunk_dry_run,
 )
 from .neural._neighbors import apply_blend, select_blend, training_features
@@ -1893,10 +1892,17 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
 
     def _rescale_regression_outputs(self, inverse=False):
         """Put the regression outputs in the labels' units (``inverse``: back to the
-        standardised units the network trains in)."""
-        for name, (mean, std) in getattr(self, "_target_scaling", {}).items():
-            scale, shift = (1.0 / std, -mean / std) if inverse else (std, mean)
-            rescale_task_output(self.net_.module_, self.schema_.index(name), scale, shift)
+        standardised units the network trains in); the net keeps which units they are
+        in (``_label_units``), for its ``save_params`` and ``load_params``."""
+        units = self._regression_units()
+        if units:
+            self.net_._scale_label_units(units, inverse=inverse)
+        self.net_._label_units = None if inverse or not units else units
+
+    def _regression_units(self):
+        """``{task position: (mean, std)}`` of the regression tasks' standardisation."""
+        return {self.schema_.index(name): scaling
+                for name, scaling in getattr(self, "_target_scaling", {}).items()}
 
     def _targets(self, encoded, sample_weight, n_samples):
         """The training target tensor (see :class:`~sklearn_mtl.neural.MultiTaskLoss`).

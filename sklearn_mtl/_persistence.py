@@ -1818,6 +1818,8 @@ def _rebuild_net(est, node, reader):
             raise UnsafeModelFileError(
                 f"The saved optimizer state does not match the network's optimizer: {exc}"
             ) from None
+    # saved as the fitted net holds them: regression outputs in the labels' units
+    net._label_units = est._regression_units() or None
     est.net_ = net
 
 

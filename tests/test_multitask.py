@@ -258,6 +258,30 @@ def test_a_warm_start_after_a_first_fit_that_raised_predicts_in_the_labels_units
     assert np.corrcoef(pred, Y["mass"])[0, 1] > 0.9
 
 
+def test_a_checkpoints_parameters_load_into_a_fitted_model_in_the_labels_units(tmp_path):
+    # A Checkpoint saves the network as it trains, its regression head in standardised
+    # units; loaded into a fitted model (skorch's net_.load_params(checkpoint=...)), it
+    # predicted masses of about 0 for masses of about 4000. net_.save_params of a fitted
+    # model wrote the labels' units, another format under the same name.
+    import sklearn_mtl
+    from skorch.callbacks import Checkpoint
+
+    X, Y, tasks = regression_data()
+    checkpoint = Checkpoint(monitor=None, dirname=str(tmp_path / "cp"))  # every epoch
+    saved = small(tasks=tasks, max_epochs=10, callbacks=[("cp", checkpoint)]).fit(X, Y)
+    expected = saved.predict(X)
+    other = small(tasks=tasks, max_epochs=3, random_state=1).fit(X, Y)
+    other.net_.load_params(checkpoint=checkpoint)
+    pd.testing.assert_frame_equal(other.predict(X), expected, atol=1e-3)
+    saved.net_.save_params(f_params=str(tmp_path / "fitted.pt"))
+    pd.testing.assert_frame_equal(saved.predict(X), expected)  # saving changed nothing
+    sklearn_mtl.save(other, tmp_path / "m.mtl")
+    for model in (small(tasks=tasks, max_epochs=3, random_state=2).fit(X, Y),
+                  sklearn_mtl.load(tmp_path / "m.mtl")):
+        model.net_.load_params(f_params=str(tmp_path / "fitted.pt"))
+        pd.testing.assert_frame_equal(model.predict(X), expected, atol=1e-3)
+
+
 def test_loss_exact_values_and_masks():
     """Σ_t w_t · mean over applicable samples; no applicable sample gives 0, not NaN."""
     specs = [

@@ -848,6 +848,46 @@ class MultiTaskNet(NeuralNet):
                 state[name] = _SameAsFitted()
         return state
 
+    #: ``{task position: (mean, std)}`` of the regression outputs while the estimator
+    #: holds them in the labels' units (after training), else None: they train in
+    #: standardised units (see ``MultiTaskClassifier._rescale_regression_outputs``).
+    _label_units = None
+
+    def save_params(self, f_params=None, *args, **kwargs):
+        """skorch's ``save_params``; a regression task's output layer is written in the
+        standardised units the network trains in, as a ``Checkpoint`` writes it during
+        training, whatever units the fitted estimator holds it in, so that one file
+        format loads alike (see :meth:`load_params`)."""
+        units = self.__dict__.get("_label_units")
+        if not units or not getattr(self, "initialized_", False):
+            return super().save_params(f_params, *args, **kwargs)
+        self._scale_label_units(units, inverse=True)
+        try:
+            return super().save_params(f_params, *args, **kwargs)
+        finally:
+            self._scale_label_units(units)
+
+    def load_params(self, f_params=None, *args, checkpoint=None, **kwargs):
+        """skorch's ``load_params``; into a fitted estimator's network, whose regression
+        outputs are in the labels' units, a module's parameters (saved, as a
+        ``Checkpoint`` saves them, in the units the network trains in) are put in those
+        units: a checkpoint restored after ``fit`` predicted standardised values."""
+        out = super().load_params(f_params, *args, checkpoint=checkpoint, **kwargs)
+        units = self.__dict__.get("_label_units")
+        if units:
+            files = checkpoint.get_formatted_files(self) if checkpoint is not None else {}
+            if any(f is not None for f in (f_params, kwargs.get("f_module"),
+                                           files.get("f_params"), files.get("f_module"))):
+                self._scale_label_units(units)
+        return out
+
+    def _scale_label_units(self, units, inverse=False):
+        from ._modules import rescale_task_output
+
+        for j, (mean, std) in units.items():
+            scale, shift = (1.0 / std, -mean / std) if inverse else (std, mean)
+            rescale_task_output(self.module_, j, scale, shift)
+
     def __setstate__(self, state):
         super().__setstate__(state)
         for name in _FITTED_AS_GIVEN:
