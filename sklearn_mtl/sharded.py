@@ -140,27 +140,8 @@ class ParquetShards:
                 f"Column(s) {twice} are named twice in features and targets; each column is "
                 "a feature or a target, once."
             )
-        names = set(self.dataset.schema.names)
         for kind, cols in (("features", self.features), ("targets", self.targets or [])):
-            absent = [c for c in cols if c not in names]
-            if not absent:
-                continue
-            # pyarrow reads a dataset's columns off its first file: name the file where
-            # it lacks them too (a column of the later files only, or one of no file)
-            first = next(iter(self.dataset.get_fragments()), None)
-            path = getattr(first, "path", None)
-            own = None if path is None else _schema_of(first).names
-            if own is not None and not set(absent) & set(own):
-                raise ValueError(
-                    f"{kind} names column(s) {absent} that the Parquet data lack: its "
-                    f"first file {path!r}, whose columns pyarrow reads as the data's, has "
-                    f"the columns {own}. Every file of the data must hold the features "
-                    "and targets."
-                )
-            raise ValueError(
-                f"{kind} names column(s) {absent} that the Parquet data lack; its columns "
-                f"are {self.dataset.schema.names}."
-            )
+            self._check_present(kind, cols, "the features and targets")
         if not self.features:
             raise ValueError("features must name at least one column.")
         if self.targets and not isinstance(source, ds.Dataset):
@@ -193,6 +174,28 @@ class ParquetShards:
                         units.append((group, n))
             self._units = units
         return self._units
+
+    def _check_present(self, kind, columns, what):
+        """A ``ValueError`` where the data lack some of ``columns`` (the option
+        ``kind``'s, which every file must hold: ``what``). pyarrow reads a dataset's
+        columns off its first file: the file is named where it lacks them (a column of
+        the later files only, or of no file)."""
+        absent = [c for c in columns if c not in self.dataset.schema.names]
+        if not absent:
+            return
+        first = next(iter(self.dataset.get_fragments()), None)
+        path = getattr(first, "path", None)
+        if path is not None:
+            raise ValueError(
+                f"{kind} names column(s) {absent} that the Parquet data lack: its first "
+                f"file {path!r}, whose columns pyarrow reads as the data's, has the "
+                f"columns {_schema_of(first).names}. Every file of the data must hold "
+                f"{what}."
+            )
+        raise ValueError(
+            f"{kind} names column(s) {absent} that the Parquet data lack; its columns are "
+            f"{self.dataset.schema.names}."
+        )
 
     @staticmethod
     def _check_columns(fragment, columns):
@@ -794,9 +797,7 @@ def predict_shards(estimator, shards, output, *, keep=None):
     # a fitted search predicts with its best_estimator_, as predict_partitions reads it
     estimator = _delegate(estimator)
     keep = list(keep or [])
-    absent = [c for c in keep if c not in shards.dataset.schema.names]
-    if absent:
-        raise ValueError(f"keep names column(s) {absent} that the Parquet data lack.")
+    shards._check_present("keep", keep, "the kept columns")
     names = _task_names(estimator)
     twice = sorted({c for c in keep if keep.count(c) > 1} | set(keep) & set(names))
     if twice:

@@ -1084,6 +1084,19 @@ def test_a_column_missing_in_the_first_file_only_is_named_with_that_file(tmp_pat
         ParquetShards(tmp_path / "in", features=FEATURES, targets=["car", "color"])
 
 
+def test_a_kept_column_missing_in_the_first_file_is_named_with_that_file(tiny_on_shards,
+                                                                          tmp_path):
+    # "keep names column(s) ['id'] that the Parquet data lack.", of data whose later
+    # files hold it
+    _three_files(tmp_path / "in", lambda part: part.drop(columns="id"))
+    first = re.escape(repr(str(tmp_path / "in" / "part-0.parquet")))
+    with pytest.raises(ValueError, match=rf"keep names column\(s\) \['id'\] that the "
+                                         rf"Parquet data lack: its first file {first}, .*"
+                                         r"Every file of the data must hold the kept"):
+        predict_shards(tiny_on_shards, ParquetShards(tmp_path / "in", features=FEATURES),
+                       tmp_path / "out", keep=["id"])
+
+
 def test_a_pyarrow_dataset_of_another_format_is_refused_naming_it(tmp_path):
     # a CSV dataset was taken, then failed later with "'FileFragment' object has no
     # attribute 'split_by_row_group'"
