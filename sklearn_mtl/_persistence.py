@@ -82,10 +82,13 @@ _BUILTIN_TYPES = {t.__name__: t for t in (list, tuple, set, frozenset, dict, str
 #: ``ParamMapper``'s ``fn``), which a callback calls with the messages it reports while
 #: training; the ``target_extractor`` of ``EpochScoring`` and ``BatchScoring``
 #: (``to_numpy``), which turns the target into an array for the scoring; a
-#: ``TensorBoard``'s ``key_mapper``, which renames the history's keys. Load calls none.
+#: ``TensorBoard``'s ``key_mapper``, which renames the history's keys; the ``fn`` of
+#: ``Freezer`` and ``Unfreezer`` (``freeze_parameter``, ``unfreeze_parameter``), which
+#: sets a parameter's ``requires_grad``. Load calls none.
 _CALLBACK_DEFAULT_FUNCTIONS = frozenset({
     "builtins:print", "skorch.utils:noop", "skorch.utils:to_numpy",
-    "skorch.callbacks.logging:rename_tensorboard_key"})
+    "skorch.callbacks.logging:rename_tensorboard_key", "skorch.utils:freeze_parameter",
+    "skorch.utils:unfreeze_parameter"})
 #: scikit-learn classes rebuilt from their parameters and attributes when they hold an
 #: sklearn-mtl estimator (skops stores the others, and these when they hold none).
 COMPOSITES = (
@@ -664,6 +667,13 @@ class _Writer:
         callbacks = [name for name, _ in getattr(net, "callbacks_", [])]
         node = {"state_dicts": names, "history": history, "callbacks": callbacks,
                 "recipe_callbacks": _recipe_callback_names(net)}
+        # the parameters frozen (a skorch Freezer, requires_grad_(False)): a state_dict
+        # keeps no requires_grad, and the saved history stops a Freezer from running
+        # again, so a loaded model trained its frozen trunk on
+        frozen = {part: [key for key, p in getattr(net, f"{part}_").named_parameters()
+                         if not p.requires_grad] for part in names}
+        if any(frozen.values()):
+            node["frozen"] = {part: keys for part, keys in frozen.items() if keys}
         # where the shuffling of batches stands: more training after load draws the
         # batches the saved model would have drawn
         node["generators"] = {
@@ -1818,6 +1828,17 @@ def _rebuild_net(est, node, reader):
             raise UnsafeModelFileError(
                 f"The saved optimizer state does not match the network's optimizer: {exc}"
             ) from None
+    for part, keys in node.get("frozen", {}).items():  # (an older file: none frozen)
+        component = getattr(net, f"{part}_", None) if part in node["state_dicts"] else None
+        if component is None or not isinstance(keys, list):
+            raise UnsafeModelFileError(f"Unexpected frozen parameters of {part!r}.")
+        for key in keys:
+            try:
+                component.get_parameter(key).requires_grad_(False)
+            except (AttributeError, TypeError):
+                raise UnsafeModelFileError(
+                    f"The file freezes a parameter {key!r} that the {part} has not."
+                ) from None
     # saved as the fitted net holds them: regression outputs in the labels' units
     net._label_units = est._regression_units() or None
     est.net_ = net

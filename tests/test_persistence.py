@@ -1893,3 +1893,28 @@ def test_a_refusal_names_a_builtin_container_that_the_file_asks_to_build(saved):
                        match=r"builtins\.list, which is refused") as refused:
         load(path, trusted=["os.system"])
     assert refused.value.untrusted == ["builtins.list"]
+
+
+@pytest.mark.parametrize("how", ["Freezer", "by hand"])
+def test_frozen_parameters_stay_frozen_after_load(tmp_path, how):
+    # a state_dict keeps no requires_grad, and the saved history stops a Freezer from
+    # running again: the loaded model's trunk trained on where the saved model's stayed
+    from skorch.callbacks import Freezer
+
+    X, Y = car_data()[:2]
+    X = X.to_numpy()
+    callbacks = [("freeze", Freezer("trunk.*"))] if how == "Freezer" else None
+    model = MultiTaskClassifier(hidden_layer_sizes=(8,), ensemble_size=1, max_epochs=2,
+                                random_state=0, callbacks=callbacks).fit(X, Y)
+    if how == "by hand":
+        model.net_.module_.trunk.requires_grad_(False)
+    frozen = {n for n, p in model.net_.module_.named_parameters() if not p.requires_grad}
+    assert frozen and all(n.startswith("trunk.") for n in frozen)
+    loaded = load(save(model, tmp_path / "m.mtl", include_optimizer=True))
+    assert {n for n, p in loaded.net_.module_.named_parameters()
+            if not p.requires_grad} == frozen
+    for est in (model, loaded):
+        est.partial_fit(X, Y)
+    for (key, a), b in zip(model.net_.module_.state_dict().items(),
+                           loaded.net_.module_.state_dict().values()):
+        assert torch.equal(a, b), key
