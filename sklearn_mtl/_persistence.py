@@ -600,8 +600,13 @@ class _Writer:
             try:
                 self.skops[name] = sio.dumps(obj)
             except Exception as exc:  # skops says what it cannot store
+                held = _categorical_dtype_in(obj)
+                what = (f"it holds a pandas CategoricalDtype ({held}: the dtype of a "
+                        "categorical label column it was fitted on, given back by "
+                        "predict), which skops cannot store"
+                        if held is not None else str(exc).rstrip("."))
                 raise TypeError(
-                    f"{where} ({type(obj).__name__}) cannot be stored: {str(exc).rstrip('.')}."
+                    f"{where} ({type(obj).__name__}) cannot be stored: {what}."
                     f"{_instead(obj)}"
                 ) from exc
             untrusted = sio.get_untrusted_types(data=self.skops[name])
@@ -763,6 +768,32 @@ def _check_skops_loads(names, where, obj):
             f"{where} ({type(obj).__name__}) cannot be stored: it holds a network "
             f"({held[0]}), which skops cannot load safely.{_instead(obj)}"
         )
+
+
+def _categorical_dtype_in(obj, where="", depth=0, seen=None):
+    """Where a pandas ``CategoricalDtype`` is among ``obj``'s attributes, items and
+    values (a path such as ``best_estimator_.encoder_...``), else None: skops cannot
+    store one (its categories' index), and said so in Cython's words ("no default
+    __reduce__ due to non-trivial __cinit__")."""
+    seen = set() if seen is None else seen
+    if isinstance(obj, pd.CategoricalDtype):
+        return where or "itself"
+    if depth > 8 or id(obj) in seen or isinstance(obj, (str, bytes, np.ndarray)):
+        return None
+    seen.add(id(obj))
+    if isinstance(obj, dict):
+        items = [(f"{where}[{k!r}]", v) for k, v in obj.items()]
+    elif isinstance(obj, (list, tuple)):
+        items = [(f"{where}[{i}]", v) for i, v in enumerate(obj)]
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+        items = [(f"{where}.{k}" if where else k, v) for k, v in vars(obj).items()]
+    else:
+        return None
+    for path, value in items:
+        found = _categorical_dtype_in(value, path, depth + 1, seen)
+        if found is not None:
+            return found
+    return None
 
 
 def _instead(obj):

@@ -263,8 +263,9 @@ def test_a_checkpoints_parameters_load_into_a_fitted_model_in_the_labels_units(t
     # units; loaded into a fitted model (skorch's net_.load_params(checkpoint=...)), it
     # predicted masses of about 0 for masses of about 4000. net_.save_params of a fitted
     # model wrote the labels' units, another format under the same name.
-    import sklearn_mtl
     from skorch.callbacks import Checkpoint
+
+    import sklearn_mtl
 
     X, Y, tasks = regression_data()
     checkpoint = Checkpoint(monitor=None, dirname=str(tmp_path / "cp"))  # every epoch

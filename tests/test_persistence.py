@@ -1918,3 +1918,23 @@ def test_frozen_parameters_stay_frozen_after_load(tmp_path, how):
     for (key, a), b in zip(model.net_.module_.state_dict().items(),
                            loaded.net_.module_.state_dict().values()):
         assert torch.equal(a, b), key
+
+
+def test_a_search_around_a_baseline_of_categorical_labels_is_refused_naming_the_dtype(
+        tmp_path):
+    # skops said "no default __reduce__ due to non-trivial __cinit__", naming nothing
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.randn(60), "b": rng.randn(60)})
+    Y = pd.DataFrame({"car": np.where(X.a > 0, "yes", "no"),
+                      "z": pd.Categorical(np.where(X.b > 0, "hi", "lo"))})
+    search = GridSearchCV(IndependentTaskClassifier(LogisticRegression()),
+                          {"estimator__C": [0.1, 1.0]}, cv=KFold(3)).fit(X, Y)
+    with pytest.raises(TypeError, match=r"cannot be stored: it holds a pandas "
+                                        r"CategoricalDtype \(best_estimator_\.encoder_\..*"
+                                        r"\['z'\]: the dtype of a categorical label column.*"
+                                        r"Save its best_estimator_"):
+        save(search, tmp_path / "s.mtl")
+    loaded = load(save(search.best_estimator_, tmp_path / "best.mtl"))
+    pd.testing.assert_frame_equal(loaded.predict(X), search.predict(X))
