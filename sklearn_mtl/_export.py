@@ -1291,12 +1291,19 @@ def _quantize(onx):
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    # The learned weights only: the products the export writes itself (a label
+    # product's marginals, a model's classes scattered to the task's) multiply
+    # probabilities by a fixed 0/1 matrix ("mtl_const", "mtl_classes"), and quantized
+    # they rounded a small probability to steps of 1/255 (a gated task's P(gate on) of
+    # 0.0017 read as 0, its probabilities 0.5 and 0.5 where predict_proba gives 0.95)
+    fixed = [node.name for node in onx.graph.node if node.op_type in ("MatMul", "Gemm")
+             and any(name.startswith(("mtl_const", "mtl_classes")) for name in node.input)]
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         onnx.save_model(onx, str(src))
         with _quiet():
             quantize_dynamic(
-                str(src), str(dst), weight_type=QuantType.QInt8,
+                str(src), str(dst), weight_type=QuantType.QInt8, nodes_to_exclude=fixed,
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
         return onnx.load_model(str(dst))

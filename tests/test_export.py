@@ -510,6 +510,27 @@ def test_quantized_model_is_smaller_and_close(car_model):
     assert np.abs(a["car_probability"] - b["car_probability"]).max() < 0.05
 
 
+def test_quantizing_leaves_the_products_the_export_writes_itself_exact():
+    # the label product's marginals (a fixed 0/1 matrix times the combinations'
+    # probabilities) were quantized too: a gated task's small P(gate on) rounded to 0,
+    # its probabilities read 0.5 and 0.5 where predict_proba gave 0.95
+    X, Y = _car_data(300, 0)
+    model = make_pipeline(StandardScaler(), LabelProductClassifier(LogisticRegression(),
+                                                                   tasks=TASKS)).fit(X, Y)
+    int8 = export_onnx(model, quantize=True)
+    ops = {node.op_type for node in int8.graph.node}
+    assert "MatMul" in ops and "MatMulInteger" not in ops  # no learned weight to quantize
+    X_test, _ = _car_data(300, 1)
+    out = run_onnx(int8, X_test)
+    for j, task in enumerate(TASKS):
+        np.testing.assert_allclose(out[f"{task.name}_probability"],
+                                   model.predict_proba(X_test)[j], atol=1e-5)
+    network = MultiTaskClassifier(tasks=TASKS, hidden_layer_sizes=(16,), max_epochs=1,
+                                  random_state=0).fit(X, Y)
+    assert "MatMulInteger" in {n.op_type for n in export_onnx(network,
+                                                              quantize=True).graph.node}
+
+
 class CumMaxTrunk(torch.nn.Module):
     """A trunk with an operator that ONNX cannot express."""
 
@@ -1452,3 +1473,20 @@ def test_a_point_mass_behind_steps_exact_in_float32_is_matched_exactly():
     assert list(model[-1].preprocessor_.point_mass_values_) == [0.0]
     onx = export_onnx(model, X_sample=X.head(6))
     assert max(check_parity(model, onx, X).values()) <= ATOL
+
+
+def test_a_value_beyond_float32s_range_scales_to_the_clip_in_the_graph_as_in_predict():
+    # the graph held the clip's threshold 1e100 as infinity: a value beyond float32's
+    # range (infinite in the float32 input) scaled to NaN, every probability NaN
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=150), "b": rng.normal(size=150)})
+    Y = pd.DataFrame({"t": np.where(X["a"] > 0, "p", "q")})
+    model = MultiTaskClassifier(max_epochs=3, ensemble_size=1, hidden_layer_sizes=(8,),
+                                random_state=0).fit(X, Y)
+    onx = export_onnx(model, X_sample=X.head(5))
+    rows = pd.concat([X.head(1).assign(a=v) for v in (3e38, 1e39, -1e39, 1e300)])
+    out = run_onnx(onx, rows)
+    np.testing.assert_allclose(out["t_probability"], model.predict_proba(rows)[0],
+                               atol=1e-5)
+    assert not np.isnan(out["t_probability"]).any()
+    export_onnx(model, X_sample=rows)  # its check of the sample passes too

@@ -1070,8 +1070,10 @@ def _center_scale_of_present(values, how):
 
 
 #: Beyond this size a centred and scaled value softly clips to ±3 to float64's precision
-#: (``(x / 3)²`` would overflow beyond about 1e154).
-_CLIPPED = 1e100
+#: (``(x / 3)²`` would overflow beyond about 1e154). A number float32 holds: the ONNX
+#: graph stores it as one, where 1e100 became infinity, and a value beyond float32's
+#: range (infinite in the graph's float32 input) then scaled to NaN, not ±3.
+_CLIPPED = 1e30
 
 
 def _scaled(values, center, scale, how):
