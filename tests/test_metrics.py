@@ -1960,6 +1960,9 @@ def test_label_set_predictions_of_which_no_row_has_a_label():
         assert exact_match_score(truth, empty, schema=enc) == 0.0
         assert mean_task_accuracy(truth, empty, schema=enc) == 0.0
     assert exact_match_score([{"x", "u"}, None], [{"x", "u"}, None], schema=enc) == 1.0
+    # beside labels one per row, gaps alone are such labels (a task predicted off in
+    # every row), not label sets
+    assert exact_match_score(pd.DataFrame({"a": ["x", "y"]}), [None, None]) == 0.0
 
 
 def test_task_given_as_a_list_is_named_as_one_name_expected():

@@ -39,6 +39,7 @@ from .._encoder import (
     _ColumnsReader,
     _complete_in_gate_order,
     _complete_task,
+    _every_row_missing,
     _is_indicator,
     _is_label_container,
     _named_groups,
@@ -188,7 +189,8 @@ def align_pred(Y_true, Y_pred):
                 )
             by_name = {str(c): c for c in Y_pred.columns}
             return Y_pred[[by_name[c] for c in true_cols]].set_axis(Y_true.columns, axis=1)
-        if _is_label_sets(Y_pred):
+        # (gaps alone are one label per row too: a task predicted off in every row)
+        if _is_label_sets(Y_pred) and not _every_row_missing(Y_pred):
             columns = [str(c) for c in Y_true.columns]
             single = _present_values(Y_true.iloc[:, 0]) if len(columns) == 1 else None
             if len(columns) != 1 or single:
