@@ -14,7 +14,12 @@ from sklearn.exceptions import FitFailedWarning, UndefinedMetricWarning
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import _name_estimators
 from sklearn.utils import _safe_indexing, get_tags
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+    validate_params,
+)
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed  # passes on scikit-learn's config
 from sklearn.utils.validation import _num_samples
@@ -45,23 +50,17 @@ from .metrics._classification import (
 from .metrics._inputs import align_pred, fit_label_encoder
 from .model_selection import fold_splits
 
+#: compare's parameters, as scikit-learn's cross_validate validates its own.
+_COMPARE_CONSTRAINTS = {
+    "cv": ["cv_object"],
+    "random_state": ["random_state"],
+    "error_score": [StrOptions({"raise"}), Real],
+    "progress": ["boolean"],
+    "return_details": ["boolean"],
+    "n_jobs": [Integral, None],
+}
 
-@validate_params(
-    {
-        "estimators": "no_validation",  # _check_estimators: a dict, a list or one
-        "X": "no_validation",
-        "Y": "no_validation",
-        "cv": ["cv_object"],
-        "schema": "no_validation",
-        "random_state": ["random_state"],
-        "error_score": [StrOptions({"raise"}), Real],
-        "progress": ["boolean"],
-        "return_details": ["boolean"],
-        "n_jobs": [Integral, None],
-        "groups": "no_validation",
-    },
-    prefer_skip_nested_validation=False,  # the models' parameters are checked as they fit
-)
+
 def compare(
     estimators,
     X,
@@ -196,6 +195,13 @@ def compare(
     >>> bool(table.loc["prior", ("exact_match", "mean")] <= 1.0)
     True
     """
+    # checked here rather than by scikit-learn's validate_params decorator, whose
+    # wrapper the warnings below would then name as their caller (FitFailedWarning at
+    # sklearn/utils/_param_validation.py), where they name the caller's line
+    validate_parameter_constraints(_COMPARE_CONSTRAINTS, {
+        "cv": cv, "random_state": random_state, "error_score": error_score,
+        "progress": progress, "return_details": return_details, "n_jobs": n_jobs,
+    }, caller_name="compare")
     estimators = _check_estimators(estimators)
     check_not_lazy(X, "X")
     check_not_lazy(Y, "Y")  # (named here: the scoring would call it Y_true)

@@ -648,9 +648,11 @@ def test_a_failed_fold_warns_with_scikit_learns_fit_failed_warning(data):
     from sklearn.exceptions import FitFailedWarning
 
     X, Y = data
-    with pytest.warns(FitFailedWarning, match="Model 'flaky' failed on fold 1"):
+    with pytest.warns(FitFailedWarning, match="Model 'flaky' failed on fold 1") as caught:
         compare({"flaky": _FailsOnFolds(bad=0)}, X, Y, cv=KFold(3), progress=False,
                 error_score=0)
+    # named at the caller's line, not in a wrapper around compare
+    assert {w.filename for w in caught if w.category is FitFailedWarning} == {__file__}
 
 
 def test_the_verdict_shows_a_small_lead_with_the_decimals_that_tell_it():
