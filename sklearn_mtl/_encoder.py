@@ -1879,7 +1879,7 @@ class _GroupsReader:
             self.dtypes = dict(Y.dtypes)  # given back per column
         elif (text := _text_row(Y)) is not None:  # read as an array, "got an array of shape (2,)"
             raise _text_row_error(*text)
-        elif _reads_as_label_sets(Y):
+        elif _reads_as_label_sets(Y, gaps=True):  # (groups: no other form of 1-D rows)
             self.form = "sets"
             # given back as given: sets, or lists (tuples) in the groups' order
             self.container = _container_of(list(Y))
@@ -1929,7 +1929,7 @@ class _GroupsReader:
         if self.form == "sets":
             if (text := _text_row(Y)) is not None:
                 raise _text_row_error(*text)
-            if not _reads_as_label_sets(Y):
+            if not _reads_as_label_sets(Y, gaps=True):
                 shape = getattr(Y, "shape", None)
                 got = type(Y).__name__ + ("" if shape is None else f" of shape {shape}")
                 raise ValueError(
@@ -2081,10 +2081,12 @@ def _text_row_error(row, value):
     )
 
 
-def _reads_as_label_sets(Y):
+def _reads_as_label_sets(Y, gaps=False):
     """Whether ``Y`` (with groups) is a list of label sets: sets, or lists that are not a
-    0/1 matrix. A missing row (None, NaN, ``pd.NA``) has no label."""
-    if _is_label_sets(Y) or _every_row_missing(Y):
+    0/1 matrix. A missing row (None, NaN, ``pd.NA``) has no label. ``gaps``: where the
+    labels can only be sets (groups, or an encoder fitted on sets), also rows that are
+    all missing (a batch of which no row is annotated)."""
+    if _is_label_sets(Y) or (gaps and _every_row_missing(Y)):
         return True
     if not isinstance(Y, (list, tuple)):
         return False

@@ -39,7 +39,6 @@ from .._encoder import (
     _ColumnsReader,
     _complete_in_gate_order,
     _complete_task,
-    _every_row_missing,
     _is_indicator,
     _is_label_container,
     _named_groups,
@@ -189,8 +188,7 @@ def align_pred(Y_true, Y_pred):
                 )
             by_name = {str(c): c for c in Y_pred.columns}
             return Y_pred[[by_name[c] for c in true_cols]].set_axis(Y_true.columns, axis=1)
-        # (gaps alone are one label per row too: a task predicted off in every row)
-        if _is_label_sets(Y_pred) and not _every_row_missing(Y_pred):
+        if _is_label_sets(Y_pred):
             columns = [str(c) for c in Y_true.columns]
             single = _present_values(Y_true.iloc[:, 0]) if len(columns) == 1 else None
             if len(columns) != 1 or single:
@@ -257,10 +255,10 @@ def _width(shape):
     return 1 if len(shape) == 1 else shape[1]
 
 
-def _is_label_sets(Y):
+def _is_label_sets(Y, gaps=False):
     # as the encoder reads label sets with groups: a row may be missing (None) and a
     # frame's column of them (a Series) is one, as ``Y["tags"]`` fits the encoder
-    return _reads_as_label_sets(Y) and len(Y) > 0
+    return _reads_as_label_sets(Y, gaps) and len(Y) > 0
 
 
 def _concat(Y_true, Y_pred):
@@ -432,7 +430,7 @@ def group_activity(Y, groups):
                 value = False if pd.api.types.is_bool_dtype(column.dtype) else 0
                 out[by_name[str(label)]] = column.where(~rows, value)
             return out
-    elif _is_label_sets(Y):
+    elif _is_label_sets(Y, gaps=True):  # (with groups: gaps alone are rows of no label)
         sets = [set(s) if _is_label_container(s) else set() for s in Y]
 
         def active_of(label):
