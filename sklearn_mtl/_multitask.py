@@ -140,7 +140,7 @@ from .neural._preprocessing import (
 from .neural._schedules import WarmupCosineSchedule
 from .neural._trunks import NAMED_TRUNKS
 from .neural._weighting import STRATEGIES, resolve_strategy
-from .sharded import ParquetShards, fit_shards
+from .sharded import ParquetShards, fit_shards, read_shard_times
 
 
 class MultiTaskClassifier(BaseMultiTaskEstimator):
@@ -923,6 +923,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
         X = to_pandas(X)
+        if not reset:  # a fit on shards read their dates as days: a frame's are too
+            X = read_shard_times(X, getattr(self, "_shard_times", ()))
         preprocess = self.preprocessing is not None
         # a pandas sparse frame is read as a sparse matrix: its names, for its errors
         sparse_frame = isinstance(X, pd.DataFrame) and any(
@@ -1231,6 +1233,8 @@ class MultiTaskClassifier(BaseMultiTaskEstimator):
             self._n_groups = None if groups is None else len(np.unique(groups))
         if self.data_parallel:
             setup_data_parallel(self.device)  # under torchrun: join the process group
+        if not (self.warm_start and hasattr(self, "net_")):
+            self._shard_times = ()  # set by a fit on shards (the columns read as days)
         if isinstance(X, ParquetShards):  # labels from its columns, features read lazily
             self._input_views, self.input_view_ = False, None
             fit_shards(self, X, y, sample_weight)

@@ -36,7 +36,9 @@ from .neural._preprocessing import (
     RowError,
     _as_numbers,
     _finite,
+    _with_columns,
     as_days,
+    is_time,
     is_time_of_day,
     since_midnight,
     table_dtype,
@@ -558,10 +560,37 @@ def _column_values(column):
 
     if not pa.types.is_temporal(column.type):
         return column.to_numpy(zero_copy_only=False)
-    values = column.to_pandas(date_as_object=False)
+    return _days(column.to_pandas(date_as_object=False))
+
+
+def _days(values):
+    """A pandas column of dates, durations or times of day as days (float64)."""
     if is_time_of_day(values):
         values = since_midnight(values)
     return as_days(values)
+
+
+def shard_times(shards):
+    """The feature columns of ``shards`` that a fit reads as days (see
+    :func:`_column_values`): dates, timestamps, durations and times of day in the
+    first file's schema, as pyarrow reads the dataset."""
+    import pyarrow as pa
+
+    schema = shards.dataset.schema
+    return tuple(c for c in shards.features
+                 if c in schema.names and pa.types.is_temporal(schema.field(c).type))
+
+
+def read_shard_times(X, columns):
+    """A DataFrame ``X`` for a model fitted on shards: its columns among ``columns``
+    (:func:`shard_times` of the fit) that hold dates, durations or times of day read as
+    days, as the fit read them from the files. Other values are left for the
+    validation to read or refuse; the caller's frame is left as it is."""
+    if not columns or not isinstance(X, pd.DataFrame):
+        return X
+    found = {j: _days(X.iloc[:, j]) for j, name in enumerate(X.columns)
+             if name in columns and (is_time(X.iloc[:, j]) or is_time_of_day(X.iloc[:, j]))}
+    return _with_columns(X, found)
 
 
 def _no_gaps(values, names):
@@ -687,6 +716,7 @@ def fit_shards(est, shards, y, sample_weight):
     _check_task_labels(encoded, batch=partial)
     est.n_features_in_ = shards.n_features
     est.feature_names_in_ = np.asarray(shards.features, dtype=object)
+    est._shard_times = shard_times(shards)  # read as days: a frame's at predict too
     est._check_sample_shape((shards.n_features,), reset=True)  # not a previous fit's
     est._check_task_dicts()
     est._class_weight_values = [

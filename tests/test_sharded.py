@@ -1016,6 +1016,19 @@ def test_date_columns_of_shards_are_read_as_days_whatever_their_unit(tmp_path):
         pd.testing.assert_frame_equal(other, written[0])
     expected = clf.predict(frame[["x"]].assign(when=days))
     assert written[0]["late"].tolist() == expected["late"].tolist()
+    # and in memory, a frame's dates (any unit or zone) as it read the files' (they were
+    # refused: "holds dates; expected numbers"); the caller's frame is left as it is
+    for form in forms.values():
+        given = form[["x", "when"]].copy()
+        proba = clf.predict_proba(given)
+        np.testing.assert_array_equal(
+            proba[0], clf.predict_proba(frame[["x"]].assign(when=days))[0])
+        pd.testing.assert_frame_equal(given, form[["x", "when"]])
+    assert clf.predict(frame[["x", "when"]])["late"].tolist() == expected["late"].tolist()
+    # a refit in memory forgets them: its dates are the recipe's own columns of dates
+    clf.fit(frame[["x"]].assign(when=days), frame[["late"]])
+    with pytest.raises(ValueError, match="'when' holds dates"):
+        clf.predict(frame[["x", "when"]])
     # a model fitted in memory on the dates reads them as dates from the shards too (it
     # refused them as "float64 values" where it held dates in training)
     memory = MultiTaskClassifier(hidden_layer_sizes=(8,), max_epochs=3, random_state=0).fit(
