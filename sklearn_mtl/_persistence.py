@@ -1870,8 +1870,11 @@ def _rebuild_net(est, node, reader):
                 raise UnsafeModelFileError(
                     f"The file freezes a parameter {key!r} that the {part} has not."
                 ) from None
-    # saved as the fitted net holds them: regression outputs in the labels' units
+    # saved as the fitted net holds them: regression outputs in the labels' units, in
+    # evaluation mode (a module that reads net.module_ directly got batch statistics)
     net._label_units = est._regression_units() or None
+    net.module_.eval()
+    net.criterion_.eval()
     est.net_ = net
 
 

@@ -121,6 +121,9 @@ def test_round_trip_through_a_binary_file_object(fitted, name, tmp_path):
 def test_multitask_round_trip_keeps_history_and_can_train_on(fitted, tmp_path):
     X, Y, models = fitted
     loaded = load(save(models["mtc"], tmp_path / "m.mtl"))
+    # in evaluation mode, whatever mode the saved net was left in (a module called
+    # directly, outside predict, read batch statistics and dropout in training mode)
+    assert not loaded.net_.module_.training and not loaded.net_.criterion_.training
     assert len(loaded.history_) == len(models["mtc"].history_) == 2
     assert loaded.history_[-1, "train_loss"] == models["mtc"].history_[-1, "train_loss"]
     loaded.set_params(warm_start=True).fit(X, Y)  # max_epochs (2) more epochs
