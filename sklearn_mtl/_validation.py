@@ -317,6 +317,8 @@ def first_bad_value(X, kinds=("nan", "inf", "text"), first_row=0, message=None, 
         if isinstance(X, pd.DataFrame):
             frame = X
         else:
+            if getattr(X, "ndim", 2) > 2:  # images, clips: named by their index
+                return _first_bad_in_samples(np.asarray(X), kinds)
             arr = np.asarray(X, dtype=object)
             if arr.ndim != 2:
                 return None
@@ -360,17 +362,34 @@ def _beyond_float32(values):
         return np.isfinite(values) & (np.abs(values) > np.finfo(np.float32).max)
 
 
-def _bad_entry(row, name, value, first_row=0):
-    """The sentence naming the first bad entry (its row, its column's name, its value),
-    one wording for dense and sparse ``X``."""
+def _first_bad_in_samples(X, kinds):
+    """:func:`first_bad_value` of an array of images or clips (3-D samples and more):
+    the first bad entry named by its index, or None (numbers only: no text to read)."""
+    if X.dtype.kind not in "fc":
+        return None  # integers and bools hold no NaN nor infinity
+    bad = np.zeros(X.shape, dtype=bool)
+    if "nan" in kinds:
+        bad |= np.isnan(X)
+    if "inf" in kinds:
+        bad |= np.isinf(X)
+    if "large" in kinds:
+        bad |= _beyond_float32(X)
+    if not bad.any():
+        return None
+    where = tuple(int(i) for i in np.argwhere(bad)[0])
+    return _bad_entry(where[0], None, X[where], index=where)
+
+
+def _bad_entry(row, name, value, first_row=0, index=None):
+    """The sentence naming the first bad entry (its row, its column's name, its value;
+    in an array of images its ``index``), one wording for dense and sparse ``X``."""
     value = value.item() if isinstance(value, np.generic) else value
     what = "is missing (NaN)" if pd.isna(value) else f"holds {value!r}, not a finite number"
     if isinstance(value, numbers.Number) and _beyond_float32(value):
         what = f"holds {value!r}, too large for float32"  # (a finite number)
-    return (
-        f"The first bad entry: row {first_row + int(row)}, column {name!r} {what}; expected finite "
-        "numbers in every entry of X."
-    )
+    where = (f"row {first_row + int(row)}, column {name!r}" if index is None
+             else f"sample {row}, at index {index} of X,")
+    return f"The first bad entry: {where} {what}; expected finite numbers in every entry of X."
 
 
 def _first_bad_stored(X, kinds):

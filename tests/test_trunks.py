@@ -844,6 +844,23 @@ def test_dataset_item_with_nan_or_inf_is_refused_in_fit_and_predict(bad):
     assert np.isfinite(clf.predict_proba(ImageDataset(X))[0]).all()
 
 
+@pytest.mark.parametrize(("bad", "what"), [(np.inf, "inf, not a finite number"),
+                                           (-np.inf, "-inf, not a finite number"),
+                                           (1e300, "1e\\+300, too large for float32")])
+def test_an_array_of_images_with_an_infinite_value_names_its_index(bad, what):
+    # NaN was named by its index; infinity was scikit-learn's "Input X contains
+    # infinity" without it, in a batch of thousands of pixels
+    X, Y = square_images(n=16, size=8)
+    broken = X.astype(np.float64)
+    broken[5, 1, 2, 3] = bad
+    match = rf"sample 5, at index \(5, 1, 2, 3\) of X, holds {what}"
+    with pytest.raises(ValueError, match=match):
+        small(trunk="conv2d", trunk_params={"channels": (4,)}, max_epochs=1).fit(broken, Y)
+    clf = small(trunk="conv2d", trunk_params={"channels": (4,)}, max_epochs=1).fit(X, Y)
+    with pytest.raises(ValueError, match=match):
+        clf.predict(broken)
+
+
 @pytest.mark.parametrize(
     ("cls", "params", "match"),
     [
