@@ -1080,6 +1080,12 @@ def test_a_one_row_last_batch_joins_the_one_before_under_a_convolutional_batch_n
     wide = MultiTaskClassifier(trunk="conv2d", trunk_params={"channels": (4,)},
                                batch_size=1, max_epochs=1, random_state=0).fit(X[:3], Y[:3])
     assert wide.predict(X[:3]).shape == (3, 1)
+    # where no row can join it (partial_fit on one image), the error says why and what
+    # to do, where torch's named neither the batch norm's place nor the batch
+    with pytest.raises(ValueError, match=r"batch norm normalises each channel .*\(an "
+                       r"image pooled to 1 x 1; batch_size=8, a batch of one sample\): "
+                       r"train on batches of at least 2 samples"):
+        clf.partial_fit(X[:1], Y[:1])
 
 
 class _Float64Features(nn.Module):

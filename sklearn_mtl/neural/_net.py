@@ -23,6 +23,13 @@ from ._preprocessing import TabularPreprocessor, table_dtype
 from ._weighting import TaskWeightRecorder
 
 
+def _one_value_per_channel(exc):
+    """Whether ``exc`` is torch's refusal of a training batch norm over one value a
+    channel (a batch of one sample whose image the trunk pooled to 1 x 1)."""
+    return isinstance(exc, ValueError) and str(exc).startswith(
+        "Expected more than 1 value per channel when training")
+
+
 class TensorPairDataset(SkorchDataset):
     """In-memory features and targets, batched by slicing (see :class:`SliceBatchIterator`).
 
@@ -1246,9 +1253,19 @@ class MultiTaskNet(NeuralNet):
                 self._record_batch(prefix + "_batch_size", batch_size)
                 self.notify("on_batch_end", batch=batch, training=training, **step)
                 batch_count += 1
-        except BaseException:  # a step raised: a loader's workers stop now (WorkerLoader)
-            if inspect.isgenerator(batches):
+        except BaseException as exc:  # a step raised: a loader's workers stop now
+            if inspect.isgenerator(batches):  # (WorkerLoader)
                 batches.close()
+            if training and _one_value_per_channel(exc):
+                raise ValueError(
+                    "The network's batch norm normalises each channel over a training "
+                    "batch, which one sample cannot be where the trunk has shrunk it to "
+                    f"one value a channel (an image pooled to 1 x 1; batch_size="
+                    f"{self.batch_size}, a batch of one sample): train on batches of at "
+                    "least 2 samples (partial_fit on more than one), or leave batch "
+                    "norm out of the trunk (trunk_params={'batch_norm': False} for a "
+                    f"convolutional one). torch said: {exc}"
+                ) from None
             raise
         if deferred and batch_count:
             self._read_batch_losses(prefix, batch_count)
