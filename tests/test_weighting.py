@@ -869,6 +869,29 @@ def test_gradient_weighting_without_a_trainable_trunk_names_the_parameters(strat
         model.fit(X, Y)
 
 
+@pytest.mark.parametrize("strategy", ["gradnorm", "pcgrad"])
+def test_gradient_weighting_trains_on_once_a_freezer_froze_the_trunk(strategy):
+    # a Freezer on the trunk (training the heads on) raised "needs a trainable shared
+    # trunk" at the epoch it froze, after the epochs before had trained: with no shared
+    # gradient, PCGrad has nothing to project and GradNorm no norm to balance, so the
+    # heads train on the task losses, GradNorm's weights as they were
+    from skorch.callbacks import Freezer
+
+    X, Y = two_task_data(n=32)
+    late = small(loss_weighting=strategy, max_epochs=3,
+                 callbacks=[Freezer("trunk.*", at=3)]).fit(X, Y)
+    assert len(late.history_) == 3
+    assert not any(p.requires_grad for p in late.net_.module_.trunk.parameters())
+    # frozen from the first epoch, the fit is the plain sum's, weight for weight
+    frozen, plain = (small(loss_weighting=weighting, max_epochs=2,
+                           callbacks=[Freezer("trunk.*")]).fit(X, Y)
+                     for weighting in (strategy, "fixed"))
+    for a, b in zip(frozen.net_.module_.parameters(), plain.net_.module_.parameters()):
+        torch.testing.assert_close(a, b)
+    for name in Y.columns:
+        assert frozen.history_[:, f"weight_{name}"] == plain.history_[:, f"weight_{name}"]
+
+
 def test_gradnorm_takes_its_norms_at_the_ensembles_last_weight_not_its_bias():
     """In the default ensemble a member layer's bias, of shape (members, 1, width), has
     two dimensions and more: GradNorm's W ("the last weight matrix") was the last

@@ -1565,17 +1565,19 @@ class MultiTaskNet(NeuralNet):
                 f"Gradient-level loss weighting needs a module with a shared `trunk`; "
                 f"{type(self.module_).__name__} has none."
             )
-        named = [(name, p) for name, p in trunk.named_parameters() if p.requires_grad]
-        params = [p for _, p in named]
-        if not params:
-            # hidden_layer_sizes=() or a frozen trunk: the message named neither
+        every = list(trunk.named_parameters())
+        if not every:
+            # hidden_layer_sizes=(): the message named neither the parameter nor the fix
             raise ValueError(
                 "Gradient-level loss weighting (loss_weighting='gradnorm' or 'pcgrad') "
-                "needs a trainable shared trunk, and this network's trunk has no trainable "
-                "parameters (hidden_layer_sizes=() or a frozen trunk). Give the trunk a "
-                "layer, e.g. hidden_layer_sizes=(64,), or weigh the losses with 'fixed', "
+                "needs a shared trunk with parameters, and this network's trunk has none "
+                "(hidden_layer_sizes=()). Give the trunk a layer, e.g. "
+                "hidden_layer_sizes=(64,), or weigh the losses with 'fixed', "
                 "'uncertainty' or 'dwa'."
             )
+        # a trunk frozen by a Freezer: none, and the strategy has no shared gradient
+        named = [(name, p) for name, p in every if p.requires_grad]
+        params = [p for _, p in named]
         if last_layer:
             # not a bias: an ensemble's (members, 1, width) has two dimensions and more,
             # and GradNorm's norms were taken at the last layer's bias

@@ -190,6 +190,10 @@ class _GradNormModule(TaskWeightingModule):
         loss and a gradient of 0, which skewed every other task's target.
         """
         labelled = self.__dict__.pop("_batch_labelled", None)
+        if not shared_parameters:  # a frozen trunk: no norm to balance, the weights stay
+            total = (self.weights().to(losses.device) * losses).sum()
+            total.backward()
+            return total
         if labelled is None:
             labelled = torch.ones(len(losses), dtype=torch.bool, device=losses.device)
         with torch.no_grad():  # renormalise after the optimizer's last step: Σ w = T
@@ -239,9 +243,12 @@ class _PCGradModule(TaskWeightingModule):
         total : Tensor
             Σ_t loss_t of the batch.
         """
+        total = losses.sum()
+        if not shared_parameters:  # a frozen trunk: no shared gradient to project
+            total.backward()
+            return total
         grads = torch.stack([_flat_grad(loss, shared_parameters, n_members)
                              for loss in losses], dim=-2)
-        total = losses.sum()
         total.backward()
         order = [torch.randperm(len(losses)) for _ in range(len(losses))]
         merged = pcgrad_project(grads, order).sum(-2)
