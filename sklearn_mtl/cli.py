@@ -918,18 +918,14 @@ def _unknown_columns(option, unknown, columns):
     return text
 
 
-#: A date written with its day and month in a local order: 03/01/2024, 3.1.24, 03-01-2024.
-_LOCAL_DATE = r"\d{1,2}[/.-]\d{1,2}[/.-](?:\d{2}|\d{4})"
-
-
 def _local_dates(column):
     """Whether a text column holds dates in a local, ambiguous form only (is 03/01 the
     3rd of January or the 1st of March?), which are not read as dates."""
-    from .neural._preprocessing import is_text
+    from .neural._preprocessing import LOCAL_DATE, is_text
 
     values = column.dropna()
     return bool(is_text(column) and len(values)
-                and values.astype(str).str.strip().str.fullmatch(_LOCAL_DATE).all())
+                and values.astype(str).str.strip().str.fullmatch(LOCAL_DATE).all())
 
 
 # ---------------------------------------------------------------------------- report

@@ -416,8 +416,23 @@ def test_dates_given_as_text_predict_as_dates(tmp_path):
     np.testing.assert_array_equal(clf.predict_proba(text)[0], clf.predict_proba(X)[0])
     tokyo = X.assign(sold=X["sold"].dt.tz_localize("UTC").dt.tz_convert("Asia/Tokyo"))
     np.testing.assert_array_equal(clf.predict_proba(tokyo)[0], clf.predict_proba(X)[0])
-    with pytest.raises(ValueError, match="column 'sold' held dates in training; its values"):
+    with pytest.raises(ValueError, match="column 'sold' held dates in training; its text "
+                       "'yesterday' in row 0 reads as no date"):
         clf.predict(text.assign(sold="yesterday"))
+    # text in one form other than ISO 8601 reads as dates; a value in another form is
+    # named, where each value was read in a form of its own (format="mixed")
+    spelled = X["sold"].dt.strftime("%B %d, %Y %H:%M")
+    np.testing.assert_array_equal(clf.predict_proba(text.assign(sold=spelled))[0],
+                                  clf.predict_proba(X)[0])
+    with pytest.raises(ValueError, match=r"its text '2020-01-05 06:00' in row 3 reads as "
+                       r"no date\. Write dates as ISO 8601"):
+        clf.predict(text.assign(sold=spelled.where(X.index != 3, "2020-01-05 06:00")))
+    # day and month in a local order: 04/01/2020 was read as April the 1st and 13/01/2020
+    # as January the 13th, in one column, silently; they are refused
+    local = X["sold"].dt.strftime("%d/%m/%Y")
+    with pytest.raises(ValueError, match=r"column 'sold' held dates in training; its text "
+                       r"writes them with the day and the month in a local order"):
+        clf.predict(text.assign(sold=local))
     with pytest.raises(ValueError, match="column 'kept' held durations in training but holds"):
         clf.predict(text.assign(kept=1.0))
     with pytest.raises(ValueError, match="column 'sold' held dates in training but holds"):

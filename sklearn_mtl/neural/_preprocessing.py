@@ -526,6 +526,9 @@ def pa_types():
     return pyarrow.types
 
 
+#: A date written with its day and month in a local order: 03/01/2024, 3.1.24, 03-01-2024.
+LOCAL_DATE = r"\d{1,2}[/.-]\d{1,2}[/.-](?:\d{2}|\d{4})"
+
 #: A span of dates, as pandas writes a week's period (``str(pd.Period("2024-01-01",
 #: "W"))``: 2024-01-01/2024-01-07) and ISO 8601 writes an interval.
 _DATE_SPAN = r"\s*(\d{4}-\d{2}-\d{2})/\d{4}-\d{2}-\d{2}\s*"
@@ -544,7 +547,17 @@ def text_dates(column):
     if len(text) and text.str.fullmatch(_DATE_SPAN).all():
         column = column.astype(str).str.extract(f"^{_DATE_SPAN}$", expand=False).where(
             column.notna())
-    return pd.to_datetime(column, utc=True, format="mixed")
+    try:  # 2024-01-13, with or without a time and an offset: one reading alone
+        return pd.to_datetime(column, utc=True, format="ISO8601")
+    except (TypeError, ValueError):
+        pass
+    if len(text) and text.str.strip().str.fullmatch(LOCAL_DATE).all():
+        # is 04/01/2021 the 4th of January or the 1st of April? Read value by value
+        # (format="mixed"), 04/01 was April and 13/01 January in one column
+        raise ValueError("dates with the day and the month in a local order")
+    # one form for every value, pandas' guess from the first (a value in another form
+    # is refused, where format="mixed" read each value in a form of its own)
+    return pd.to_datetime(column, utc=True)
 
 
 def read_time_text(column, name):
@@ -556,12 +569,44 @@ def read_time_text(column, name):
         try:
             return pd.to_timedelta(column)
         except (TypeError, ValueError):
-            example = column.dropna()
-            example = repr(example.iloc[0]) if len(example) else "its text"
-            raise ValueError(
-                f"X's column {name!r} held dates or durations in training; its text "
-                f"(e.g. {example}) reads as neither."
-            ) from None
+            raise _unread_time_text(column, name) from None
+
+
+def _unread_time_text(column, name, what="dates or durations"):
+    """The error (a :class:`RowError` where a value is at fault) for a text column
+    ``name`` that held ``what`` in training and whose text reads as none: dates in a
+    local order of day and month, or the first value that reads in neither ISO 8601 nor
+    the form of its first value, whichever reads more of them (nor as a duration)."""
+    rows = np.flatnonzero(column.notna().to_numpy())
+    values = column.iloc[rows].astype(str)
+    if what != "durations" and len(values) and values.str.strip().str.fullmatch(
+            LOCAL_DATE).all():
+        return ValueError(
+            f"X's column {name!r} held dates in training; its text writes them with the "
+            f"day and the month in a local order (e.g. {values.iloc[0]!r}: the day or the "
+            "month first?), which is not read. Write them as ISO 8601 (2021-01-13), or "
+            "read them yourself, e.g. pd.to_datetime(X[col], dayfirst=True).")
+    unread = np.ones(len(values), dtype=bool)
+    if what != "durations":  # ISO 8601 or the first value's form, whichever reads more
+        iso = pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
+        with warnings.catch_warnings():  # pandas' "could not infer format"
+            warnings.simplefilter("ignore", UserWarning)
+            first = pd.to_datetime(values, errors="coerce", utc=True)
+        unread &= min(iso.isna().to_numpy(), first.isna().to_numpy(), key=np.sum)
+    if what != "dates":
+        unread &= pd.to_timedelta(values, errors="coerce").isna().to_numpy()
+    forms = {"dates": "dates as ISO 8601 (2021-01-13, 2021-01-13 10:30) or in one form",
+             "durations": "durations as pandas reads them ('1 days 02:00:00', '90min')"}
+    advice = " and ".join(v for k, v in forms.items() if k in what)
+    if not unread.any():  # each value reads alone; not together (mixed forms)
+        return ValueError(
+            f"X's column {name!r} held {what} in training; its text reads so value by "
+            f"value but not in one form. Write {advice}.")
+    at = int(np.argmax(unread))
+    none = {"dates": "no date", "durations": "no duration", "dates or durations": "neither"}
+    return RowError(
+        f"X's column {name!r} held {what} in training; its text {values.iloc[at]!r} in "
+        "row ", int(rows[at]), f" reads as {none[what]}. Write {advice}.")
 
 
 def _as_frame(X):
@@ -830,11 +875,8 @@ def read_times(frame, columns, dates, periods=()):
         try:
             parsed[j] = (text_dates(column) if date
                          else pd.to_timedelta(column))
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                f"X's column {frame.columns[j]!r} held {what} in training; its values could "
-                f"not be read as {what}: {exc}"
-            ) from None
+        except (TypeError, ValueError):
+            raise _unread_time_text(column, frame.columns[j], what) from None
     return _with_columns(frame, parsed)
 
 
