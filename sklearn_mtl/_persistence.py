@@ -954,6 +954,14 @@ def load(path, *, trusted=None):
             f"{_path_of(type(estimator))}."
         )
     _check_consistency(estimator)
+    if WEIGHTS in data:  # every tensor is a part's: one no part reads was put there
+        unread = sorted(set(reader.tensors()) - reader.read_tensors)
+        if unread:
+            raise UnsafeModelFileError(
+                f"The weights of {path!r} hold tensors that no part of the model reads "
+                f"({', '.join(map(repr, unread[:5]))}{', ...' if len(unread) > 5 else ''}); "
+                "a saved file holds its parts' tensors only (was the file edited?)."
+            )
     return estimator
 
 
@@ -1179,6 +1187,7 @@ class _Reader:
         self.trusted = trusted
         self.objects = {}
         self._arrays = self._tensors = None
+        self.read_tensors = set()  # the names of the weights file's tensors read
         self._callback_depth = 0  # > 0 while a skorch callback's parameters are decoded
         # the paths accepted only as skorch's callback defaults (in a callback's
         # parameters), in order; and the ids of the values that hold one (see decode)
@@ -1371,7 +1380,9 @@ class _Reader:
             return out.reshape(node["shape"])
         if tag == "tensor":
             try:
-                return self.tensors()[node["ref"]].clone()
+                tensor = self.tensors()[node["ref"]].clone()
+                self.read_tensors.add(node["ref"])
+                return tensor
             except KeyError:
                 raise UnsafeModelFileError(f"Missing tensor {node.get('ref')!r}.") from None
         if tag == "task":
@@ -1774,7 +1785,7 @@ def _plain_name(key):
     return isinstance(key, str) and key.isidentifier() and not key.startswith("__")
 
 
-def _module_without_drawing(est, X0):
+def _module_without_drawing(est, X0, saved=None):
     """The network of ``est``, built for the file's weights to overwrite: on torch's meta
     device, which draws no random numbers, then given (empty) memory. torch's generator
     is one for the process, and a fit in another thread holds it: a load neither waits for
@@ -1787,13 +1798,28 @@ def _module_without_drawing(est, X0):
     if isinstance(est.trunk, str):
         with torch.device("meta"):
             module = est._build_module(X0, rebuild=True)
+        if saved is not None:  # before any memory is given: an edited width of 10**9
+            _check_shapes(module, saved)  # asked for hundreds of GB, then mismatched
         return module.to_empty(device="cpu").float()
     with est._rng_context(est._seed):
         return est._build_module(X0, rebuild=True)
 
 
+def _check_shapes(module, saved):
+    """Refuse a module (built on the meta device) whose tensors' shapes are not those of
+    the file's weights ``saved`` (``{name: tensor}``)."""
+    for name, tensor in module.state_dict().items():
+        if name in saved and tuple(saved[name].shape) != tuple(tensor.shape):
+            raise UnsafeModelFileError(
+                f"The saved weights of the module do not match the network that the file's "
+                f"schema and parameters build (was the file edited?): {name!r} is "
+                f"{tuple(saved[name].shape)} in the file, {tuple(tensor.shape)} built."
+            )
+
+
 def _rebuild_net(est, node, reader):
     """The network of a MultiTaskClassifier, rebuilt from schema and parameters, then weights."""
+    import torch
     from skorch.history import History
 
     shape = getattr(est, "_sample_shape", None)
@@ -1801,8 +1827,11 @@ def _rebuild_net(est, node, reader):
         raise UnsafeModelFileError("The file lacks the input shape needed to rebuild the network.")
     X0 = np.zeros((2, *shape), dtype=np.float32)
     tensors = reader.tensors()
+    keys = node.get("state_dicts", {}).get("module")
+    saved = ({k: tensors[f"module.{k}"] for k in keys if f"module.{k}" in tensors}
+             if isinstance(keys, list) else None)
     try:
-        module = _module_without_drawing(est, X0)
+        module = _module_without_drawing(est, X0, saved)
         build_criterion = est._build_criterion
         if any(
             p.default is inspect.Parameter.empty
@@ -1843,6 +1872,14 @@ def _rebuild_net(est, node, reader):
                 f"The saved weights of the {part} do not match the network that the file's "
                 f"schema and parameters build (was the schema edited?): {exc}"
             ) from None
+        reader.read_tensors.update(f"{part}.{k}" for k in keys)
+        bad = next((name for name, p in component.named_parameters()
+                    if not bool(torch.isfinite(p).all())), None)
+        if bad is not None:  # a fit refuses them (a diverged training): predictions NaN
+            raise UnsafeModelFileError(
+                f"The saved weight {bad!r} of the {part} holds NaN or infinite values, "
+                "which no fit leaves (was the file edited?)."
+            )
     net.history = History(reader.decode(node["history"]))
     for name, state in node.get("generators", {}).items():
         generator = getattr(net, name, None) if name in _GENERATORS else None

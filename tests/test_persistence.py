@@ -442,6 +442,41 @@ def open_member(path, name):
         return zf.read(name)
 
 
+def test_edited_weights_are_refused_before_the_network_is_given_memory(saved):
+    # a width edited to 10**9 (here 10**6) in the parameters (checksums recomputed) had
+    # load allocate the network it builds (hundreds of GB) before the weights' shapes
+    # were compared;
+    # a NaN weight and a tensor that no part reads loaded silently
+    from safetensors.numpy import load as load_arrays
+    from safetensors.numpy import save as save_arrays
+
+    path, _ = saved
+    original = {n: open_member(path, n) for n in ("estimator.json", "weights.safetensors")}
+    tree = json.loads(original["estimator.json"])
+    tree["params"]["hidden_layer_sizes"] = {"$t": "tuple", "v": [10**6]}
+    _rewrite(path, "estimator.json", json.dumps(tree).encode())
+    with pytest.raises(UnsafeModelFileError, match=r"'trunk\.layers\.0\.weight' is \(8, \d+\) "
+                       r"in the file, \(1000000, \d+\) built"):
+        load(path)
+    _rewrite(path, "estimator.json", original["estimator.json"])
+    weights = load_arrays(original["weights.safetensors"])
+    name = "module.trunk.layers.0.weight"
+    nan = {**weights, name: weights[name].copy()}
+    nan[name][0, 0] = np.nan
+    _rewrite(path, "weights.safetensors", save_arrays(nan))
+    with pytest.raises(UnsafeModelFileError, match=r"weight 'trunk\.layers\.0\.weight' of the "
+                       r"module holds NaN or infinite values"):
+        load(path)
+    extra = {**weights, "evil": np.zeros(3, np.float32)}
+    _rewrite(path, "weights.safetensors", save_arrays(extra))
+    with pytest.raises(UnsafeModelFileError, match=r"hold tensors that no part of the model "
+                       r"reads \('evil'\)"):
+        load(path)
+    _rewrite(path, "weights.safetensors", original["weights.safetensors"])
+    assert load(path).net_.module_.trunk.layers[0].weight.shape[0] == 8
+
+
+
 @pytest.mark.parametrize(
     "replacement, match",
     [
