@@ -314,6 +314,13 @@ def save(estimator, path, *, include_optimizer=False):
     # a symbolic link is written through, as open(path, "wb") writes: the file it points
     # to is replaced and the link stays (replacing the link made it a file of its own,
     # and left the file it pointed to as it was)
+    if str(path).endswith(tuple(filter(None, (os.sep, os.altsep)))) and not os.path.isdir(path):
+        # a folder's name ("models/"): the rename failed with NotADirectoryError naming the
+        # temporary file, as open(path, "wb") raises IsADirectoryError
+        raise IsADirectoryError(
+            f"Cannot save to {path!r}: it names a folder (it ends with a separator); give "
+            f"a file path, e.g. {os.path.join(path, 'model.mtl')!r} in an existing folder."
+        )
     target = os.path.realpath(path) if os.path.islink(path) else path
     directory = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(directory):

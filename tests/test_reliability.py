@@ -422,6 +422,12 @@ def test_save_into_a_missing_folder_names_the_users_path(tmp_path):
     assert os.listdir(tmp_path) == []  # no temporary file left anywhere
     with pytest.raises(IsADirectoryError, match=r"it is a folder"):
         save(model, tmp_path)
+    # a folder's name that does not exist ("models/"): the rename's NotADirectoryError
+    # named the temporary file, not the user's path
+    with pytest.raises(IsADirectoryError, match=r"Cannot save to '.*models/': it names a "
+                       r"folder \(it ends with a separator\)"):
+        save(model, str(tmp_path / "models") + "/")
+    assert os.listdir(tmp_path) == []
 
 
 def test_compare_names_a_plain_classifier():
