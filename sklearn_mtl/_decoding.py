@@ -66,6 +66,17 @@ def decode_independent(outputs, schema, thresholds=None):
 _HALF = np.asarray(0.5, dtype=np.float64)
 
 
+def _holds_bools_or_text(value):
+    """Whether an array-like threshold holds bools or text (not numbers)."""
+    if isinstance(value, (np.ndarray, pd.Series)):
+        return value.dtype.kind in "bOSU" and not all(
+            isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+            for v in np.asarray(value).ravel())
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(v, (str, bytes, bool, np.bool_)) for v in value)
+    return False
+
+
 def check_thresholds(thresholds, schema):
     """``thresholds`` checked against ``schema``, as float64 arrays.
 
@@ -120,8 +131,11 @@ def check_thresholds(thresholds, schema):
             else f"a number or an array of {len(task.classes)} numbers, one per label "
             f"{_shown(task.classes)}"
         )
-        # (None reads as NaN in float64: "is NaN" of a value never set)
-        if isinstance(value, (str, bytes, Mapping, bool)) or value is None:
+        # (None reads as NaN in float64: "is NaN" of a value never set); a NumPy bool,
+        # bools or text in an array too (np.asarray read [True, False] as 1.0 and 0.0,
+        # ["0.1", "0.2"] as numbers, where True and "0.1" alone were refused)
+        if (isinstance(value, (str, bytes, Mapping, bool, np.bool_)) or value is None
+                or _holds_bools_or_text(value)):
             raise ValueError(f"The threshold of task {name!r} must be {expected}; got {value!r}.")
         if isinstance(value, pd.Series) and task.kind == "multilabel":
             # indexed by the labels: read by label (np.asarray read it by position, so

@@ -635,6 +635,14 @@ def test_a_tuned_binary_threshold_decides_predict_as_the_probabilities_compare()
                                  r"of shape \(3,\)\."),
         ({"m": {"x": 0.1}}, r"task 'm' must be a number or an array of 2 numbers, one per "
                             r"label \['x', 'y'\]; got \{'x': 0.1\}\."),
+        # NumPy's bools and bools or text in an array, as True and "0.3" alone (they
+        # were read as 1.0, 0.0 and numbers)
+        ({"b": np.True_}, r"The threshold of task 'b' must be a number; got np\.True_\."),
+        ({"m": np.array([True, False])}, r"task 'm' must be a number or an array of 2 "
+                                         r"numbers, one per label \['x', 'y'\]; got array"),
+        ({"m": ["0.1", "0.2"]}, r"task 'm' must be a number or an array of 2 numbers, one "
+                                r"per label \['x', 'y'\]; got \['0.1', '0.2'\]\."),
+        ({"m": [0.1, True]}, r"task 'm' must be .*; got \[0.1, True\]\."),
     ],
 )
 def test_thresholds_that_decide_nothing_are_refused_naming_the_task(thresholds, message):
