@@ -400,6 +400,18 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
                     f"threshold can be tuned: it stays 0.5 (best_scores_ NaN). {more}.",
                     UserWarning, stacklevel=2,
                 )
+            undefined = [k for k in range(labels.shape[1])
+                         if k not in single and np.isnan(tuned[k][1])]
+            if undefined:  # a callable metric NaN at every cut: 0.5 stayed, unsaid
+                which = (f"labels {[task.classes[k] for k in undefined]!r} of task "
+                         f"{task.name!r}" if task.kind == "multilabel"
+                         else f"task {task.name!r}")
+                warnings.warn(
+                    f"metric returned NaN at every candidate threshold of {which}, so no "
+                    "threshold can be tuned: it stays 0.5 (best_scores_ NaN). Check that "
+                    "the metric is defined on these labels (e.g. zero_division).",
+                    UserWarning, stacklevel=2,
+                )
             thr, best, default = (np.array(v, dtype=float) for v in zip(*tuned))
             if task.kind == "binary":
                 thr, best, default = float(thr[0]), float(best[0]), float(default[0])

@@ -582,6 +582,13 @@ def test_a_metric_undefined_at_some_thresholds_is_tuned_where_it_is_defined():
     tuner = TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()),
                                metric=precision, cv=3).fit(X, y)
     assert tuner.best_scores_["y"] >= tuner.default_scores_["y"]
+    # undefined at every cut, the threshold stays 0.5 with a warning, as for a label of
+    # one class (it stayed so unsaid)
+    with pytest.warns(UserWarning, match=r"metric returned NaN at every candidate "
+                      r"threshold of task 'y', so no threshold can be tuned: it stays 0\.5"):
+        nowhere = TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()),
+                                     metric=lambda y, p: np.nan, cv=3).fit(X, y)
+    assert nowhere.thresholds_["y"] == 0.5 and np.isnan(nowhere.best_scores_["y"])
 
 
 def _gain(y_true, y_pred):
