@@ -1262,6 +1262,30 @@ def test_indicator_task_scorer_takes_decision_function_where_scikit_learns_score
         make_task_scorer("neg_log_loss", task="labels")(model, X, Y)
 
 
+@pytest.mark.parametrize("metric", ["f1", "balanced_accuracy", "matthews_corrcoef",
+                                    "precision", "roc_auc"])
+def test_a_column_of_an_indicator_matrix_scores_as_scikit_learns_scorer_on_its_model(metric):
+    # task=k of a model fitted on a 0/1 matrix: the predicted labels were read as one
+    # multilabel task, whose one column was scored as column k ("f1" 0.0 for the first
+    # column, an IndexError past it), where the probability scorers were right
+    import scipy.sparse as sparse
+    from sklearn.datasets import make_multilabel_classification
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multioutput import MultiOutputClassifier
+
+    from sklearn_mtl import IndependentTaskClassifier
+
+    X, Y = make_multilabel_classification(n_samples=120, n_features=6, n_classes=4,
+                                          random_state=0)
+    model = IndependentTaskClassifier(LogisticRegression()).fit(X, Y)
+    reference = MultiOutputClassifier(LogisticRegression()).fit(X, Y)
+    for k in range(Y.shape[1]):
+        expected = skm.get_scorer(metric)(reference.estimators_[k], X, Y[:, k])
+        for given in (Y, sparse.csr_matrix(Y)):
+            assert make_task_scorer(metric, task=k)(model, X, given) == pytest.approx(
+                expected, abs=1e-12)
+
+
 def test_sparse_or_tensor_predictions_for_a_frame_truth_read_as_their_dense_twin():
     # a DataFrame of 0/1 label columns against the CSR matrix that a model fitted on a
     # sparse indicator predicts, or a tensor (before: a TypeError from pandas.concat)

@@ -8,6 +8,7 @@ import numbers
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.metrics import (
     accuracy_score,
     f1_score,
@@ -189,6 +190,17 @@ class _TaskResponses:
         return self._predict(rows)
 
 
+def _indicator_frame(Y, names):
+    """A 0/1 indicator matrix (an array, a sparse matrix) as a DataFrame of the fitted
+    task ``names``; a DataFrame as it is."""
+    if isinstance(Y, (pd.DataFrame, pd.Series)):
+        return Y
+    values = Y.toarray() if sp.issparse(Y) else np.asarray(Y)
+    if values.ndim != 2 or values.shape[1] != len(names):
+        return Y  # not the fitted matrix's form: refused as it was
+    return pd.DataFrame(values, columns=list(names))
+
+
 def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
     """scikit-learn's ``scorer`` on one task's column: over the samples whose label of
     ``task`` is known and applicable (every label known, for a multilabel task), with
@@ -268,7 +280,12 @@ def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
             y_true, (pd.DataFrame, pd.Series)
         ) and len(pred) == len(y_true):
             pred = pred.set_axis(y_true.index, axis=0)
-        _, p = encode_pair(y_true, pred, encoder, extend_classes=True)
+        truth = y_true
+        if indicator:  # read as the fitted columns, one binary task each: a bare 0/1
+            # matrix is read here as one multilabel task, whose one column of codes
+            # was scored as the task at ``position`` (0.0 for "f1", an IndexError past it)
+            truth, pred = (_indicator_frame(v, fitted.names) for v in (y_true, pred))
+        _, p = encode_pair(truth, pred, encoder, extend_classes=True)
         if spec.kind == "multilabel":
             # a task predicted gated off has none of its labels on: no positive
             # prediction, as task_precision_score counts it
