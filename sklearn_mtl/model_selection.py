@@ -1069,7 +1069,9 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
         they are requested.
     params : dict, default=None
         Further parameters of the estimator's ``fit``; arrays of length ``n_samples``
-        (``sample_weight``) are cut to each training fold.
+        (``sample_weight``) are cut to each training fold. ``"groups"`` among them is
+        taken as ``groups`` (as scikit-learn's ``cross_val_predict`` takes them with
+        metadata routing enabled).
     n_jobs : int, default=None
         Folds fitted in parallel through joblib.
     random_state : int, RandomState instance or None, default=0
@@ -1148,6 +1150,14 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
     encoded = encoder.set_params(gated_labels="mask").fit_transform(Y)
     n = encoded.n_samples
     check_same_length(X, encoded)
+    params = {} if params is None else dict(params)
+    if "groups" in params:
+        # as scikit-learn's cross_val_predict takes them with metadata routing enabled
+        # (where it refuses groups=): for the splitter (they reached fit alone, and a
+        # GroupKFold said "The 'groups' parameter should not be None")
+        if groups is not None:
+            raise ValueError("groups is given twice, as groups= and in params; pass it once.")
+        groups = params.pop("groups")
     if groups is not None:
         groups = check_groups(groups, n)
     splits = fold_splits(cv, X, encoded, groups, random_state)
@@ -1157,7 +1167,6 @@ def cross_val_predict(estimator, X, Y, *, cv=5, method="predict", groups=None,
             "cross_val_predict needs test folds that hold every sample exactly once (a "
             "partition); this cv does not."
         )
-    params = {} if params is None else dict(params)
     if params.get("sample_weight") is not None:
         # checked on every sample: a fold's fit named a NaN or negative weight by its
         # place in the fold (sample_weight[19] for the sample 39)

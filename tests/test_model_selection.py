@@ -9,7 +9,13 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import make_multilabel_classification
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_validate
+from sklearn.model_selection import (
+    GridSearchCV,
+    GroupKFold,
+    KFold,
+    StratifiedKFold,
+    cross_validate,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -620,6 +626,16 @@ def test_cross_val_predict_passes_groups_through_metadata_routing():
         search = GridSearchCV(IndependentTaskClassifier(LogisticRegression()),
                               {"estimator__C": [1.0]}, cv=KFold(2))
         out = cross_val_predict(search, X, Y, cv=cv, groups=groups)
+        # groups in params, where scikit-learn's cross_val_predict takes them with
+        # routing on: for the splitter too (GroupKFold said "The 'groups' parameter
+        # should not be None"), as groups= gives them
+        model = IndependentTaskClassifier(LogisticRegression())
+        pd.testing.assert_frame_equal(
+            cross_val_predict(model, X, Y, cv=GroupKFold(3), params={"groups": groups}),
+            cross_val_predict(model, X, Y, cv=GroupKFold(3), groups=groups))
+        with pytest.raises(ValueError, match="groups is given twice"):
+            cross_val_predict(model, X, Y, cv=GroupKFold(3), groups=groups,
+                              params={"groups": groups})
     assert out.shape == (36, 2)
 
 
