@@ -1179,6 +1179,22 @@ def test_array_truth_of_a_model_fitted_on_a_frame_does_not_warn_of_row_order():
         exact_match_score(Y, shuffled_pred, schema=model)  # still warned of
 
 
+def test_a_task_scorers_metric_error_names_the_task():
+    # a test fold of one class: scikit-learn's "y_true contains only one label" named
+    # neither the task nor the scorer
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_mtl import IndependentTaskClassifier
+    from sklearn_mtl.datasets import load_penguins
+
+    X, Y = load_penguins()
+    model = IndependentTaskClassifier(LogisticRegression(max_iter=300)).fit(X, Y)
+    adelie = (Y["species"] == "Adelie").to_numpy()
+    with pytest.raises(ValueError, match=r"^'neg_log_loss' of task 'species': y_true "
+                                         r"contains only one label \(Adelie\)"):
+        make_task_scorer("neg_log_loss", task="species")(model, X[adelie], Y[adelie])
+
+
 def test_task_scorer_of_text_labels_without_a_positive_class_says_how_to_name_it():
     # scikit-learn's "average_precision" and "neg_brier_score" refuse a column of text
     # labels without pos_label, as on a classifier of it: the error names the task and
@@ -1201,8 +1217,8 @@ def test_task_scorer_of_text_labels_without_a_positive_class_says_how_to_name_it
                                 response_method="predict_proba")
         assert make_task_scorer(named, task="a")(model, X, Y) == pytest.approx(
             sign * func(Y["a"][rows] == "yes", p_yes), abs=1e-12)
-    # a scorer given its own pos_label raises scikit-learn's error as it is
-    with pytest.raises(ValueError, match="^pos_label=1 is not a valid label"):
+    # a scorer given its own pos_label raises scikit-learn's error, with the task's name
+    with pytest.raises(ValueError, match="of task 'a': pos_label=1 is not a valid label"):
         make_task_scorer(skm.make_scorer(skm.average_precision_score, pos_label=1,
                                          response_method="predict_proba"),
                          task="a")(model, X, Y)

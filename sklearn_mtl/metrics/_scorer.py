@@ -339,7 +339,9 @@ def _proba_task_score(estimator, X, y_true, *, scorer, task, metric, **kwargs):
         # which task it is, and how to name the class with this module's scorers
         if spec.kind != "binary" or "pos_label" in scorer._kwargs or "pos_label" not in str(
                 exc):
-            raise
+            # scikit-learn's own words ("y_true contains only one label", "Number of
+            # classes in y_true not equal to ..."), which named no task
+            raise ValueError(f"{metric!r} of task {spec.name!r}: {exc}") from exc
         func = getattr(scorer._score_func, "__name__", "metric")
         classes = view.classes_.tolist()
         loss = ", greater_is_better=False" if scorer._sign < 0 else ""
