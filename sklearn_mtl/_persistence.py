@@ -553,6 +553,14 @@ class _Writer:
                     for i, (name, dtype) in enumerate(obj.dtypes.items())
                 ],
             }
+        if isinstance(obj, pd.Series):  # a multilabel task's thresholds, by label
+            return {
+                "$t": "pd_series",
+                "index": self.encode(obj.index, f"{where}.index"),
+                "name": self.encode(obj.name, where),
+                "dtype": self.encode(obj.dtype, where),
+                "v": self.encode(obj.to_numpy(), where),
+            }
         if is_polars(obj) and type(obj).__name__ == "DataFrame":
             # a JointDecoder's allowed table given as polars: its pandas copy (the one the
             # decoder reads, a null as a gate that is off), made polars again at load
@@ -1333,6 +1341,8 @@ class _Reader:
             return _arrow_dtype(str(v))  # a file written before the type was stored
         if tag == "pd_index":
             return pd.Index(self.decode(v), name=self.decode(node.get("name")))
+        if tag == "pd_series":
+            return self._decode_series(node)
         if tag == "pd_frame":
             return self._decode_frame(node)
         if tag == "pl_frame":
@@ -1451,6 +1461,18 @@ class _Reader:
             _rebuild_net(est, node["net"], self)
         _check_consistency(est)  # also for an estimator inside a pipeline
         return est
+
+    def _decode_series(self, node):
+        """A Series written by ``_Writer`` (a multilabel task's thresholds by label)."""
+        index, values = self.decode(node.get("index")), self.decode(node.get("v"))
+        if not (isinstance(index, pd.Index) and isinstance(values, np.ndarray)
+                and values.shape == (len(index),)):
+            raise UnsafeModelFileError("A saved Series's values must match its index.")
+        try:
+            return pd.Series(values, index=index, dtype=self.decode(node.get("dtype")),
+                             name=self.decode(node.get("name")))
+        except (TypeError, ValueError) as exc:
+            raise UnsafeModelFileError(f"A saved Series is not valid: {exc}") from None
 
     def _decode_frame(self, node):
         """A DataFrame written by ``_Writer`` (a ``JointDecoder``'s allowed table): its

@@ -1412,6 +1412,22 @@ def test_trusted_as_a_single_string_is_refused_saying_what_to_pass(tmp_path):
     _same_outputs(clf, load(path, trusted=(name,)), X)
 
 
+def test_thresholds_given_as_a_series_by_label_round_trip(tmp_path):
+    # a Series of a multilabel task's thresholds, read by label (in any order) as the
+    # guide says: save refused it ("a pandas.Series, which save() cannot store")
+    X, Y, tasks = car_data()
+    tuner = sklearn_mtl.TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression(),
+                                                                     tasks=tasks),
+                                           cv=2).fit(X, Y)
+    labels = list(tuner.schema_["tags"].classes)
+    by_label = pd.Series(np.linspace(0.2, 0.8, len(labels)), index=labels[::-1],
+                         name="cut")
+    tuner.thresholds_ = {**tuner.thresholds_, "tags": by_label}
+    loaded = load(save(tuner, tmp_path / "m.mtl"))
+    pd.testing.assert_series_equal(loaded.thresholds_["tags"], by_label)
+    pd.testing.assert_frame_equal(loaded.predict(X), tuner.predict(X))
+
+
 def test_a_partial_metric_round_trips_with_its_function_trusted(tmp_path):
     import functools
 
