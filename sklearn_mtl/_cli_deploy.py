@@ -56,7 +56,8 @@ def csv_format(path, n_lines=200, encoding=None):
     try:
         with open(path, encoding=encoding or "utf-8-sig", newline="") as f:
             lines = list(itertools.islice(f, n_lines + 1))
-    except (OSError, UnicodeDecodeError):  # read_csv says why, in the encoding given
+    except (OSError, UnicodeError):  # read_csv says why, in the encoding given (a
+        # UnicodeError too: the utf-16 codec's on a text without a byte-order mark)
         return {} if encoding is None else {"encoding": encoding}
     options = _lines_format(lines)
     return options if encoding is None else {**options, "encoding": encoding}
@@ -188,6 +189,44 @@ def _wide_hint(wide, encoding):
             f"{encoding or 'UTF-8'}: give --encoding {wide}, or save it as \"CSV UTF-8\".")
 
 
+def decode_hint(exc, source, encoding=None):
+    """The sentences (each after a space; ``""`` where none helps) saying how to read
+    ``source``, a file's path or None (standard input), whose text read in ``encoding``
+    (None: UTF-8) raised ``exc``: bytes that do not decode (a UnicodeDecodeError, see
+    :func:`encoding_hint`), or the plain UnicodeError that the ``utf-16`` and ``utf-32``
+    codecs raise on a text that does not start with the byte-order mark they read its
+    byte order from (see :func:`_no_mark_hint`)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f" {_STDIN_UTF8}" if source is None else encoding_hint(source, encoding)
+    return _no_mark_hint(source, encoding)
+
+
+def _no_mark_hint(source, encoding):
+    """The sentences of :func:`decode_hint` for a text ``source`` (a path, or None for
+    standard input, whose bytes are not read again) read in ``encoding``, ``utf-16`` or
+    ``utf-32``, which takes the byte order from a byte-order mark that the text does not
+    start with: the encodings of either byte order (the one that the file's bytes look
+    like where :func:`wide_encoding` tells it), or, for a file without the NUL bytes of
+    such a text (UTF-8, a Windows code page), that it is none; its encoding is detected
+    where ``--encoding`` is left out. ``""`` for another encoding."""
+    name = None if encoding is None else codecs.lookup(encoding).name
+    if name not in ("utf-16", "utf-32"):
+        return ""
+    given = (f" --encoding {encoding} reads a text that starts with a byte-order mark "
+             "(BOM), which tells its byte order; this one has none")
+    head = None if source is None else _head(source)
+    if head is not None and 0 not in head:  # each ASCII character has a zero byte
+        return (f"{given}, nor the NUL bytes of {name.upper()} text: it looks like 8-bit "
+                "text (UTF-8, Windows-1252...). Leave --encoding out to have the file's "
+                "encoding detected, or give that one.")
+    wide = None if head is None else wide_encoding(head)
+    looks = f" (it looks like {wide.upper()})" if wide not in (None, name) else ""
+    otherwise = (" (without --encoding, standard input is read as UTF-8)" if source is None else
+                 ", or leave --encoding out to have the file's encoding detected")
+    return (f"{given}. Give the byte order: --encoding {name}-le or --encoding "
+            f"{name}-be{looks}{otherwise}.")
+
+
 def _head(source):
     """The first 4096 bytes of ``source``, a path or bytes (standard input's first
     lines); ``b""`` where the file cannot be read."""
@@ -214,7 +253,7 @@ def header_text(path, encoding=None, limit=1 << 16):
                 text += decoder.decode(chunk, final=not chunk)
                 if not chunk:
                     break
-    except (OSError, LookupError, UnicodeDecodeError):
+    except (OSError, LookupError, UnicodeError):  # (utf-16 without a byte-order mark)
         return None
     return re.split("[\r\n]", text, maxsplit=1)[0]
 
@@ -679,18 +718,35 @@ def same_file(a, b):
         return False
 
 
+def names_folder(path):
+    """Whether the text of ``path`` names a folder whether or not one is there: it ends
+    with a path separator (``new/``) or its last part is ``.`` or ``..``. ``Path``
+    drops that separator (``Path("new/")`` is ``new``), so that a file ``new`` would be
+    written where ``open`` and ``to_csv`` refuse (IsADirectoryError)."""
+    text = os.fspath(path)
+    separators = tuple(s for s in (os.sep, os.altsep) if s)
+    return text.endswith(separators) or os.path.basename(text) in (".", "..")
+
+
 def check_output_file(path, option, inputs=(), example="predictions.csv"):
-    """Refuse the file that ``option`` is to write (``path``) where it is a folder
-    (``example``: a file name to suggest in it), or one of the files the command reads,
-    ``inputs`` (``(name, path)`` pairs such as ``("DATA", "new.csv")``; None or ``"-"``
-    for none), which writing it would destroy: a DeployInputError, to raise before
-    anything is read or written. ``"-"`` (standard output) is no file."""
+    """Refuse the file that ``option`` is to write (``path``, as given: a string, whose
+    trailing separator ``Path`` would drop) where it is a folder or names one (see
+    :func:`names_folder`; ``example``: a file name to suggest in it), or one of the files
+    the command reads, ``inputs`` (``(name, path)`` pairs such as ``("DATA",
+    "new.csv")``; None or ``"-"`` for none), which writing it would destroy: a
+    DeployInputError, to raise before anything is read or written. ``"-"`` (standard
+    output) is no file."""
     if str(path) == STDIO:
         return
     if Path(path).is_dir():
         raise DeployInputError(
             f"{option} {str(path)!r} is a folder; expected the name of the file to write in "
             f"it (such as {str(Path(path) / example)!r})."
+        )
+    if names_folder(path):  # no folder there (yet): not a file of its name either
+        raise DeployInputError(
+            f"{option} {str(path)!r} names a folder; expected a file path such as "
+            f"{str(Path(path) / example)!r}."
         )
     for name, source in inputs:
         if source is not None and str(source) != STDIO and same_file(path, source):
@@ -1050,8 +1106,9 @@ def read_batches(path, batch_size, encoding=None, text=(), verbatim=(), unique=(
         stream = _stdin_text(encoding)
         try:
             head = list(itertools.islice(iter(stream.readline, ""), 201))
-        except UnicodeDecodeError as exc:  # before the reader exists
-            hint = encoding_hint(exc.object) or f" {_STDIN_UTF8}"
+        except UnicodeError as exc:  # before the reader exists
+            hint = ((encoding_hint(exc.object) or f" {_STDIN_UTF8}")
+                    if isinstance(exc, UnicodeDecodeError) else _no_mark_hint(None, encoding))
             raise DeployInputError(f"{what} '-' is not a readable CSV file: {exc}.{hint}") \
                 from None
         check_nul_header(  # UTF-16 decodes as UTF-8: its ASCII and NULs
@@ -1223,9 +1280,10 @@ def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=N
     literal = literal or {}
     def unreadable(exc):
         hint = separator_hint(exc, options)
-        if isinstance(exc, UnicodeDecodeError):  # a UTF-16 file read as UTF-8, say
-            hint = "." + (f" {_STDIN_UTF8}" if name == STDIO else
-                          encoding_hint(source, options.get("encoding")))
+        if isinstance(exc, UnicodeError):  # a UTF-16 file read as UTF-8, say, or read
+            # as utf-16 without a byte-order mark
+            hint = "." + decode_hint(exc, None if name == STDIO else source,
+                                     options.get("encoding"))
         return DeployInputError(
             f"{what} {name!r} is not a readable CSV file: {str(exc).rstrip()}{hint}")
 
@@ -1251,7 +1309,7 @@ def _csv_batches(source, name, batch_size, options, text=(), verbatim=(), head=N
     except pd.errors.EmptyDataError:
         raise DeployInputError(f"{what} {name!r} is empty; expected a CSV with a header.") \
             from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, UnicodeError) as exc:
         raise unreadable(exc) from None
     finally:
         if reader is not None and sys.exc_info()[0] is not None:
@@ -1283,7 +1341,7 @@ class _CsvChunks:
             except StopIteration:
                 self.close()
                 raise
-            except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            except (pd.errors.ParserError, UnicodeError) as exc:
                 self.close()
                 raise self._unreadable(exc) from None
         return read_missing_marks(chunk, skip=self._verbatim, text=self._text,

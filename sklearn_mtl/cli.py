@@ -549,7 +549,7 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None, thousan
         check_nul_header,
         check_unique_names,
         csv_format,
-        encoding_hint,
+        decode_hint,
         header_cells,
         number_marks,
         read_workbook,
@@ -640,9 +640,10 @@ def _read_table(path, encoding=None, text=(), targets=None, labels=None, thousan
         raise CLIError(
             f"--data {str(path)!r} is empty; expected a CSV with a header row."
         ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        hint = encoding_hint(path, options.get("encoding")) if isinstance(
-            exc, UnicodeDecodeError) else ""
+    except (pd.errors.ParserError, UnicodeError) as exc:  # (UnicodeError: utf-16 read
+        # on a text without a byte-order mark)
+        hint = decode_hint(exc, path, options.get("encoding")) if isinstance(
+            exc, UnicodeError) else ""
         raise CLIError(f"--data {str(path)!r} is not a readable CSV file: "
                        f"{str(exc).rstrip()}{separator_hint(exc, options)}.{hint}") from None
     try:  # a repeated name read as name.1: a column nobody named, a target's copy
@@ -1465,13 +1466,14 @@ def _fit_command(args):
 
     refuse_stdout(args.out, "--out", "fit", "the model is a binary file", "model file",
                   "model.mtl", CLIError)
+    try:  # before the fit: a folder, or the data file that the model would replace (as
+        # given: Path drops the separator ending a folder's name, "models/")
+        check_output_file(args.out, "--out", [("--data", args.data)], example="model.mtl")
+    except DeployInputError as exc:
+        raise CLIError(str(exc)) from None
     out = Path(args.out)
     if not out.parent.is_dir():
         raise CLIError(f"--out {str(out)!r}: the folder {str(out.parent)!r} does not exist.")
-    try:  # before the fit: a folder, or the data file that the model would replace
-        check_output_file(out, "--out", [("--data", args.data)], example="model.mtl")
-    except DeployInputError as exc:
-        raise CLIError(str(exc)) from None
     X, Y, note, groups = load_data(args)
     Y, tasks = _target_tasks(Y, args, [args.model])
     model = build_model(args.model, random_state=args.random_state,

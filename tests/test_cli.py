@@ -1988,6 +1988,27 @@ def test_dates_in_a_local_order_are_pointed_out(tmp_path, capsys):
     assert not cli._local_dates(pd.Series([1.5, 2.5]))
 
 
+@pytest.mark.parametrize("model", ["mtl", "independent"])
+def test_a_cell_that_is_no_date_is_named_by_its_column_and_row(dated_csv, tmp_path,
+                                                               capsys, model):
+    # the error named a text column ('shop' holds 'north', not a finite number) as "the
+    # first bad entry", or the column's first (valid) date as the example
+    train, new, _ = dated_csv
+    fitted = tmp_path / "m.mtl"
+    assert cli.main(["fit", "--data", str(train), "--targets", "kind", "--features",
+                     "x,shop,day", "--model", model, "--max-epochs", "1", "--out",
+                     str(fitted), "--quiet"]) == 0
+    frame = pd.read_csv(new)
+    frame.loc[6, "day"] = "not a date"
+    frame.to_csv(new, index=False)
+    assert cli.main(["predict", str(fitted), str(new), "--out", str(tmp_path / "p.csv"),
+                     "--quiet", "--batch-size", "4"]) == 2
+    err = capsys.readouterr().err
+    assert "The model cannot predict rows 4-7" in err
+    assert "column 'day'" in err and "'not a date' in row 6" in err
+    assert "first bad entry" not in err and "'shop'" not in err
+
+
 
 # ------------------------------------------------------- reading columns at prediction
 @pytest.fixture
@@ -2236,6 +2257,46 @@ def test_an_out_that_is_a_folder_exits_2_before_any_fit(dated_csv, saved_pipelin
     assert cli.main(["predict", str(path), str(data), "--out", str(folder)]) == 2
     err = capsys.readouterr().err
     assert f"--out {str(folder)!r} is a folder" in err and "rows/s" not in err
+
+
+def test_an_out_path_ending_with_a_separator_names_a_folder(dated_csv, saved_pipeline,
+                                                           tmp_path, monkeypatch, capsys):
+    # Path("new/") is Path("new"): predict --out new/ and fit --out models/ wrote a FILE
+    # named new / models where no such folder was, which open() and to_csv refuse
+    train, _, _ = dated_csv
+    _, path, _, data = saved_pipeline
+    reports = str(tmp_path / "reports") + os.sep  # compare writes a folder: made
+    assert cli.main(["compare", "--data", str(train), "--targets", "kind", "--models",
+                     "dummy", "--cv", "2", "--out", reports, "--quiet"]) == 0
+    assert (tmp_path / "reports" / "report.md").is_file()
+    capsys.readouterr()
+    fitted = []
+    monkeypatch.setattr(cli, "build_model", lambda *a, **k: fitted.append(1))
+    new, models = str(tmp_path / "new") + os.sep, str(tmp_path / "models") + os.sep
+    assert cli.main(["predict", str(path), str(data), "--out", new, "--quiet"]) == 2
+    assert (f"--out {new!r} names a folder; expected a file path such as "
+            f"{str(tmp_path / 'new' / 'predictions.csv')!r}.") in capsys.readouterr().err
+    assert cli.main(["predict", str(path), str(data), "--out",
+                     os.path.join(str(tmp_path / "new"), "."), "--quiet"]) == 2
+    assert "names a folder" in capsys.readouterr().err
+    assert cli.main(["fit", "--data", str(train), "--targets", "kind", "--out", models,
+                     "--quiet"]) == 2
+    assert (f"--out {models!r} names a folder; expected a file path such as "
+            f"{str(tmp_path / 'models' / 'model.mtl')!r}.") in capsys.readouterr().err
+    deeper = str(tmp_path / "none" / "models") + os.sep  # not "the folder 'none'"
+    assert cli.main(["fit", "--data", str(train), "--targets", "kind", "--out", deeper,
+                     "--quiet"]) == 2
+    assert f"--out {deeper!r} names a folder" in capsys.readouterr().err
+    assert cli.main(["export", str(path), "--onnx", new]) == 2
+    assert f"--onnx {new!r} names a folder" in capsys.readouterr().err
+    assert not fitted
+    assert not any((tmp_path / name).exists() for name in ("new", "models", "none"))
+    # an existing folder with the separator: a folder, as without it
+    (tmp_path / "there").mkdir()
+    there = str(tmp_path / "there") + os.sep
+    assert cli.main(["predict", str(path), str(data), "--out", there, "--quiet"]) == 2
+    assert f"--out {there!r} is a folder; expected the name" in capsys.readouterr().err
+    assert not list((tmp_path / "there").iterdir())
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -2800,6 +2861,62 @@ def test_wide_text_without_a_mark_is_read_or_named(tmp_path, capsys):
     assert cli.main(["fit", "--data", str(odd), "--targets", "cls", "--out",
                      str(model)]) == 2
     assert "The file holds NUL bytes" in capsys.readouterr().err
+
+
+def test_utf16_or_utf32_given_for_a_text_without_a_byte_order_mark_is_named(
+        saved_pipeline, tmp_path, capsys):
+    # --encoding utf-16 (or utf-32) reads the byte order from a byte-order mark: on a text
+    # without one, the codec raises a plain UnicodeError, not a UnicodeDecodeError.
+    # predict printed a traceback (from standard input too), fit and compare its bare
+    # "UTF-16 stream does not start with BOM", naming neither the file nor the option
+    import io
+
+    _, model, X, _ = saved_pipeline
+    pred = tmp_path / "p.csv"
+    plain, le16, le32 = (tmp_path / "plain.csv", tmp_path / "le16.csv",
+                         tmp_path / "le32.csv")
+    text = X.assign(kind=["a", "b", "c"] * 20).to_csv(index=False)
+    plain.write_text(text, encoding="utf-8")
+    le16.write_bytes(text.encode("utf-16-le"))
+    le32.write_bytes(text.encode("utf-32-le"))
+    mark = "reads a text that starts with a byte-order mark (BOM)"
+    for path, given, looks in [(plain, "utf-16", None), (le16, "utf-16", "utf-16-le"),
+                               (le32, "utf-32", "utf-32-le")]:
+        assert cli.main(["predict", str(model), str(path), "--out", str(pred), "--quiet",
+                         "--encoding", given]) == 2
+        err = capsys.readouterr().err
+        assert f"DATA {str(path)!r} is not a readable CSV file" in err, err
+        assert f"--encoding {given} {mark}" in err and "Traceback" not in err
+        if looks is None:  # a UTF-8 file: no NUL byte, no byte order to give
+            assert "it looks like 8-bit text" in err
+            assert "Leave --encoding out to have the file's encoding detected" in err
+        else:
+            assert f"--encoding {given}-le or --encoding {given}-be (it looks like " \
+                   f"{looks.upper()}), or leave --encoding out" in err
+        assert not pred.exists()
+        for command in ("fit", "compare"):
+            assert cli.main([command, "--data", str(path), "--targets", "kind", "--out",
+                             str(tmp_path / ("m.mtl" if command == "fit" else "rep")),
+                             "--encoding", given.upper()]) == 2
+            err = capsys.readouterr().err
+            assert f"--data {str(path)!r} is not a readable CSV file" in err, err
+            assert f"--encoding {given.upper()} {mark}" in err
+            assert (looks is None) == ("it looks like 8-bit text" in err)
+    for path in (plain, le16):  # standard input: its bytes are not read again
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes())))
+            assert cli.main(["predict", str(model), "-", "--out", str(pred), "--quiet",
+                             "--encoding", "utf-16"]) == 2
+        err = capsys.readouterr().err
+        assert "DATA '-' is not a readable CSV file" in err, err
+        assert f"--encoding utf-16 {mark}" in err
+        assert "--encoding utf-16-le or --encoding utf-16-be" in err
+    # with its mark, utf-16 reads the file, as before
+    path = tmp_path / "marked.csv"
+    path.write_bytes(X.to_csv(index=False).encode("utf-16"))
+    assert cli.main(["predict", str(model), str(path), "--out", str(pred), "--quiet",
+                     "--encoding", "utf-16"]) == 0
+    assert len(pd.read_csv(pred)) == len(X)
 
 
 def test_na_values_name_a_numbers_other_spelling_on_every_pandas(tmp_path):
