@@ -914,7 +914,8 @@ def text_columns(model):
     category the model never saw. They are the columns one-hot encoded by the step that
     reads the file: the network's own preprocessing (``preprocessor_``, a
     :class:`~sklearn_mtl.neural.TabularPreprocessor`) or a ``ColumnTransformer`` (the
-    command line's baselines), looked for in a pipeline's first step and inside a
+    command line's baselines; or its ``OrdinalEncoder`` or ``TargetEncoder``), looked
+    for in a pipeline's first step and inside a
     wrapper's ``estimator_`` (a ``TaskThresholdTuner``). A bool column is left out:
     ``read_csv`` reads ``true`` and ``TRUE`` as the bools the model learned. So is a
     column that a ``ColumnTransformer``'s ``OneHotEncoder`` learned as numbers (int or
@@ -993,13 +994,18 @@ def _text_categories(categories):
 
 
 def _one_hot(transformer):
-    """The fitted ``OneHotEncoder`` that is ``transformer`` or one of its pipeline's
-    steps, or None (a ``ColumnTransformer`` leaves a transformer of no column unfitted)."""
-    from sklearn.preprocessing import OneHotEncoder
+    """The fitted encoder of categories (``OneHotEncoder``, ``OrdinalEncoder``,
+    ``TargetEncoder``: each compares the values with the categories it learned) that is
+    ``transformer`` or one of its pipeline's steps, or None (a ``ColumnTransformer``
+    leaves a transformer of no column unfitted). An ordinal encoder's codes "01", "10"
+    were read as the numbers 1 and 10, which it refused in NumPy's words ("ufunc
+    'isnan' not supported"), naming no column."""
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
 
     steps = [s for _, s in transformer.steps] if hasattr(transformer, "steps") else [
         transformer]
-    return next((s for s in steps if isinstance(s, OneHotEncoder)
+    return next((s for s in steps if isinstance(s, (OneHotEncoder, OrdinalEncoder,
+                                                    TargetEncoder))
                  and hasattr(s, "categories_")), None)
 
 

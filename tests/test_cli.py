@@ -2079,6 +2079,16 @@ def test_text_columns_are_found_inside_pipelines_and_wrappers(codes_csv):
     assert text_columns(baseline.fit(X, Y)) == ["code"]
     tuned = TaskThresholdTuner(baseline, cv=2).fit(X, Y)
     assert text_columns(tuned) == ["code"]
+    # an ordinal or a target encoder compares the text it learned too: "01" was read as
+    # the number 1, refused in NumPy's words ("ufunc 'isnan' not supported")
+    from sklearn.preprocessing import OrdinalEncoder, TargetEncoder
+
+    for step in (OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+                 TargetEncoder()):
+        other = make_pipeline(make_column_transformer((step, ["code"]), ("passthrough", ["x"])),
+                              IndependentTaskClassifier(LogisticRegression()))
+        assert text_columns(other.fit(X, Y if isinstance(step, OrdinalEncoder)
+                                      else Y["y"])) == ["code"]
     network = MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1, random_state=0)
     assert text_columns(network.fit(X, Y)) == ["code"]
     # the first step reads the file: a network after a scaler reads no categories of it
