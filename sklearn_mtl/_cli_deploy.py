@@ -653,9 +653,15 @@ _JSON = (".json", ".jsonl", ".ndjson", ".geojson")
 
 def not_a_file(path, what):
     """The message for ``path`` (given as ``what``: ``"DATA"``, ``"--data"``), which is
-    not a file: a folder, or nothing."""
+    not a file: a folder, nothing, or something that is no regular file (a named pipe,
+    bash's ``<(...)``, ``/dev/stdin``: "no such file" of a path that is there)."""
     if Path(path).is_dir():
         return f"{what} {str(path)!r} is a folder; expected a file."
+    if os.path.exists(path):
+        stdin = " (DATA '-' reads standard input)" if what == "DATA" else ""
+        return (f"{what} {str(path)!r} is not a regular file (a pipe or a device), which "
+                "the command cannot read more than once, as it reads a file (its format "
+                f"first, then its rows); save it to a file first{stdin}.")
     return f"{what} {str(path)!r}: no such file."
 
 

@@ -739,6 +739,17 @@ def test_a_folder_where_a_file_is_expected_and_a_file_where_a_folder_is(saved_pi
         assert cli.main(argv) == 2
         err = capsys.readouterr().err
         assert f"{what} {str(folder)!r} is a folder; expected a file." in err, err
+    if hasattr(os, "mkfifo"):  # a named pipe (bash's <(...)) was "no such file"
+        pipe = tmp_path / "rows.csv"
+        os.mkfifo(pipe)
+        for argv, what in ((["predict", str(path), str(pipe), "--out", out], "DATA"),
+                           (["fit", "--data", str(pipe), "--targets", "a", "--out",
+                             str(tmp_path / "m.mtl")], "--data")):
+            assert cli.main(argv) == 2
+            err = capsys.readouterr().err
+            assert (f"{what} {str(pipe)!r} is not a regular file (a pipe or a device), "
+                    "which the command cannot read more than once") in err, err
+            assert ("DATA '-' reads standard input" in err) == (what == "DATA")
     report = tmp_path / "report.md"
     report.write_text("an earlier report\n")
     assert cli.main(["compare", "--data", str(csv), "--targets", "species", "--out",
