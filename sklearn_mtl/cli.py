@@ -788,8 +788,8 @@ def _load_table(path, targets, features, groups=None, label_sets=None, encoding=
                 f"--groups column {column!r} has {int(frame[column].isna().sum())} missing "
                 "value(s); every row needs a group."
             )
-    chosen = bool(features)  # the user's own features: no column pointed out
-    if features:
+    chosen = features is not None  # the user's own features: no column pointed out
+    if chosen:  # (--features "" is empty: it read as every column)
         features = _parse_columns(features, "--features", columns)
         unknown = [c for c in features if c not in columns]
         if unknown:

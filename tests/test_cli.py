@@ -427,6 +427,9 @@ def test_fit_errors_exit_2(dated_csv, tmp_path, capsys):
     assert cli.main(["fit", "--data", str(train), "--targets", "kind,x",
                      "--out", str(tmp_path / "m.mtl")]) == 2
     assert "--targets column 'x' holds non-integral numbers" in capsys.readouterr().err
+    # an empty --features (a shell variable left unset) read as every column, the ids too
+    assert cli.main([*base, "--features", "", "--out", str(tmp_path / "m.mtl")]) == 2
+    assert "--features is empty; expected a comma-separated list" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("model", ["mtl", "independent-hgb"])
