@@ -532,24 +532,114 @@ def _label_models(estimator):
             yield model, values
 
 
-def in_codes(estimator):
-    """``estimator`` itself, or where its base models speak the tasks' labels, a copy
-    whose models have their class codes as ``classes_`` (their ``predict`` gives codes):
-    what an ONNX graph's class indices are. The user's model is left as it is."""
+def in_codes(estimator, error=ValueError):
+    """``estimator`` itself, or where its base models speak the tasks' labels, or one of
+    them is a search, a copy whose models have their class codes as ``classes_`` (their
+    ``predict`` gives codes): what an ONNX graph's class indices are. A search
+    (``GridSearchCV``, ``RandomizedSearchCV``, ... as a base model, a pipeline's step, or
+    the model a ``FixedThresholdClassifier`` or ``TunedThresholdClassifierCV`` thresholds)
+    becomes the model it refitted (``best_estimator_``), which it predicts as; one fitted
+    with ``refit=False`` cannot predict: ``error`` (an exception class) names its task. A
+    threshold classifier's positive label (``pos_label``) becomes its code, so that it
+    still picks its class among the codes. The user's model is left as it is."""
     if hasattr(estimator, "_check_models_trained"):  # a partial_fit waiting for labels
         estimator._check_models_trained()
-    if next(_label_models(estimator), None) is None:
+    if (not any(_has_search(holder[key]) for _, _, holder, key in _model_slots(estimator))
+            and next(_label_models(estimator), None) is None):
         return estimator
     estimator = copy.deepcopy(estimator)
+    for _, where, holder, key in _model_slots(estimator):
+        holder[key] = _refitted(holder[key], where, error)
     for model, values in _label_models(estimator):
         codes, target = _codes(values, model.classes_), model
         while True:  # a Pipeline's or a wrapper's classes_ is its inner model's
+            _code_positive_label(target, values)
             try:
                 target.classes_ = codes
                 break
             except AttributeError:
                 target = target.steps[-1][1] if hasattr(target, "steps") else target.estimator_
     return estimator
+
+
+def _model_slots(estimator):
+    """(task, what names it, holder, key) of every base model of a baseline:
+    ``holder[key]`` is the model (a multilabel task's: each label's; a label product's
+    one model has no task: None)."""
+    if isinstance(estimator, (IndependentTaskClassifier, TaskChainClassifier)):
+        schema = estimator.schema_
+        chains = ([estimator.estimators_] if isinstance(estimator, IndependentTaskClassifier)
+                  else estimator.estimators_)
+        orders = ([schema.names] if isinstance(estimator, IndependentTaskClassifier)
+                  else estimator.orders_)
+        for order, links in zip(orders, chains, strict=True):
+            for i, name in enumerate(order):
+                task = schema[name]
+                if isinstance(links[i], list):
+                    for label in range(len(links[i])):
+                        yield task, _where(task, label).rstrip(","), links[i], label
+                else:
+                    yield task, _where(task), links, i
+    elif isinstance(estimator, LabelProductClassifier) and hasattr(estimator, "estimator_"):
+        yield None, f"{type(estimator).__name__}'s model", vars(estimator), "estimator_"
+
+
+def _threshold_classes():
+    from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV
+
+    return FixedThresholdClassifier, TunedThresholdClassifierCV
+
+
+def _has_search(model):
+    """Whether a fitted model is a search or holds one (a pipeline's step, the model a
+    threshold classifier thresholds)."""
+    from sklearn.model_selection._search import BaseSearchCV
+
+    if isinstance(model, BaseSearchCV):
+        return True
+    if hasattr(model, "steps"):
+        return any(_has_search(step) for _, step in model.steps)
+    if isinstance(model, _threshold_classes()):
+        return _has_search(getattr(model, "estimator_", None))
+    return False
+
+
+def _refitted(model, where, error):
+    """``model`` (a copy: changed in place) with each search in it as the model it
+    refitted (see :func:`in_codes`); ``error`` for a search fitted with ``refit=False``."""
+    from sklearn.model_selection._search import BaseSearchCV
+
+    if isinstance(model, BaseSearchCV):
+        best = getattr(model, "best_estimator_", None)
+        if best is None:
+            raise error(
+                f"{where}: its base estimator {type(model).__name__} was fitted with "
+                f"refit={model.refit!r}, so it has no best_estimator_ and cannot predict. "
+                "Fit it with refit=True (the default), or give the baseline its best "
+                "parameters (estimator.set_params(**search.best_params_))."
+            )
+        return _refitted(best, where, error)
+    if hasattr(model, "steps"):
+        model.steps = [(name, _refitted(step, where, error)) for name, step in model.steps]
+    elif isinstance(model, _threshold_classes()) and hasattr(model, "estimator_"):
+        model.estimator_ = _refitted(model.estimator_, where, error)
+    return model
+
+
+def _code_positive_label(model, values):
+    """A threshold classifier's positive label (``pos_label``, or its scorer's for a
+    ``TunedThresholdClassifierCV``; a copy, changed in place) as its code among
+    ``values``, as its ``classes_`` become (see :func:`in_codes`); none: its last
+    class, whatever the codes."""
+    fixed, tuned = _threshold_classes()
+    if isinstance(model, fixed) and model.pos_label is not None:
+        model.pos_label = _codes(values, [model.pos_label])[0]
+    elif isinstance(model, tuned) and hasattr(model, "_curve_scorer"):
+        scorer = model._curve_scorer  # where predict reads its positive label
+        positive = scorer._get_pos_label()
+        if positive is not None:
+            scorer._kwargs = {**scorer._kwargs,
+                              "pos_label": _codes(values, [positive])[0]}
 
 
 def _fit_one(estimator, X, y, rows, fit_kwargs, where, method="fit", values=None, **extra):

@@ -81,8 +81,11 @@ def export_onnx(
         :class:`~sklearn_mtl.IndependentTaskClassifier`,
         :class:`~sklearn_mtl.LabelProductClassifier` or
         :class:`~sklearn_mtl.TaskChainClassifier` (one numeric input) whose base
-        estimators skl2onnx converts, :class:`~sklearn_mtl.TaskThresholdTuner` around one
-        of them, or a fitted
+        estimators skl2onnx converts (a scikit-learn ``FixedThresholdClassifier`` or
+        ``TunedThresholdClassifierCV`` around one, with its threshold on the
+        probabilities in the labels; a search, ``GridSearchCV`` or
+        ``RandomizedSearchCV``, as the model it refitted, ``best_estimator_``),
+        :class:`~sklearn_mtl.TaskThresholdTuner` around one of them, or a fitted
         :class:`~sklearn.pipeline.Pipeline` of scikit-learn transformers (``StandardScaler``,
         ``OneHotEncoder``, ``ColumnTransformer``, ...) ending with one of them. A
         :class:`~sklearn.frozen.FrozenEstimator` (the model, a step, or the model a
@@ -116,9 +119,11 @@ def export_onnx(
         probabilities no longer equal to ``predict_proba`` (see the benchmark).
     check : bool, default=True
         Run the exported graph with onnxruntime and compare its probabilities with
-        ``predict_proba`` (on ``X_sample``, else on random inputs for the network part):
-        a mismatch beyond ``atol`` raises instead of writing a wrong model. Skipped for
-        the comparison on ``X_sample`` when ``quantize``.
+        ``predict_proba`` (on ``X_sample``, else on random inputs for the network part),
+        and on ``X_sample`` its ``<task>_label`` outputs with ``predict`` (see
+        :func:`check_parity`): a probability off by more than ``atol``, or a label
+        that differs, raises instead of writing a wrong model. Skipped for the
+        comparison on ``X_sample`` when ``quantize``.
     atol : float, default=1e-5
         Largest difference accepted by ``check``: absolute for probabilities, relative
         for a regression task's values larger than 1 in magnitude.
@@ -132,8 +137,10 @@ def export_onnx(
     ------
     OnnxExportError
         A ``ValueError`` when a part cannot be exported (an estimator or transformer
-        skl2onnx does not know, a module torch cannot export) or when onnxruntime does
-        not reproduce ``predict_proba``; the message names the part.
+        skl2onnx does not know, a module torch cannot export, a base model whose
+        ``predict`` thresholds its ``decision_function``, a search fitted with
+        ``refit=False``) or when onnxruntime does not reproduce ``predict_proba`` or
+        ``predict``; the message names the part (the task, for a base model).
     ImportError
         When onnx, onnxruntime or skl2onnx is missing (``pip install "sklearn-mtl[onnx]"``).
 
@@ -185,6 +192,8 @@ def export_onnx(
     estimator, thresholds, decoder = _parts(final)
     inexact_steps = _inexact_steps(model)
     _check_lookup_alone(estimator, inexact_steps)
+    _check_thresholds_in_graph(final, estimator, thresholds, decoder,
+                               labels and _labels_ok(estimator, decoder))
     register_converters(type(final), type(estimator))
     if initial_types is None:
         initial_types = _initial_types(model, estimator, X_sample)
@@ -319,7 +328,13 @@ def _exact_in_float32(step):
 
 
 def check_parity(model, onnx_model, X, *, atol=1e-5):
-    """Raise unless onnxruntime reproduces ``model.predict_proba(X)`` within ``atol``.
+    """Raise unless onnxruntime reproduces ``model.predict_proba(X)`` within ``atol``,
+    and ``predict(X)`` in the graph's ``<task>_label`` outputs where it has them.
+
+    The labels are compared as :meth:`predict_encoded` gives them: the class index of a
+    binary or multiclass task and -2 (``NOT_APPLICABLE``) where its gate is off, a
+    multilabel task's 0/1 per label and a row of -2 where its gate is off, a regression
+    task's value (within ``atol``, relative above 1) and NaN where its gate is off.
 
     Parameters
     ----------
@@ -336,7 +351,13 @@ def check_parity(model, onnx_model, X, *, atol=1e-5):
     Returns
     -------
     max_abs_diff : dict of str -> float
-        The largest difference per task (absolute, relative above 1).
+        The largest difference of the probabilities per task (absolute, relative
+        above 1).
+
+    Raises
+    ------
+    OnnxExportError
+        Naming the first task whose probabilities or labels differ.
     """
     try:
         got = run_onnx(onnx_model, X)
@@ -364,7 +385,70 @@ def check_parity(model, onnx_model, X, *, atol=1e-5):
                 f"max difference {diff:.3g} > atol={atol:g}. "
                 + (_float32_loss(X) or _mismatch_cause(estimator))
             )
+    _check_labels(model, got, X, estimator, atol)
     return diffs
+
+
+def _check_labels(model, got, X, estimator, atol):
+    """An ``OnnxExportError`` naming the first task whose ``<task>_label`` output in
+    ``got`` (the graph's outputs on ``X``) differs from ``predict`` on ``X`` (see
+    :func:`check_parity`); nothing for a graph without labels."""
+    final = _final(model)
+    names = [_output_name(task, "label") for task in estimator.schema_]
+    if not any(name in got for name in names) or not hasattr(final, "predict_encoded"):
+        return
+    Xt = model[:-1].transform(X) if hasattr(model, "steps") and len(model) > 1 else X
+    encoded = final.predict_encoded(Xt)
+    for j, (task, name) in enumerate(zip(estimator.schema_, names)):
+        if name not in got:
+            continue
+        graph = np.asarray(got[name])
+        off = encoded.codes[:, j] == NOT_APPLICABLE
+        if task.kind == "regression":
+            expected = np.asarray(encoded.regression[task.name], dtype=np.float64)
+            gap = np.isnan(expected)
+            scale = np.maximum(1.0, np.abs(np.where(gap, 0.0, expected)))
+            wrong = (np.isnan(graph) != gap) | (
+                np.abs(np.where(gap, 0.0, graph - expected)) / scale > atol)
+        elif task.kind == "multilabel":
+            expected = np.where(off[:, None], NOT_APPLICABLE, encoded.multilabel[task.name])
+            wrong = (graph != expected).any(axis=1)
+        else:
+            expected = encoded.codes[:, j]
+            wrong = graph != expected
+        if wrong.any():
+            row = int(np.argmax(wrong))
+            raise OnnxExportError(
+                f"The ONNX graph's labels ({name}) do not reproduce predict for task "
+                f"{task.name!r} on {int(wrong.sum())} of {len(wrong)} rows (row {row}: "
+                f"{np.asarray(graph[row]).tolist()!r} where predict gives "
+                f"{np.asarray(expected[row]).tolist()!r}; "
+                f"{_labels_rule(estimator.schema_)}). "
+                + _label_mismatch_cause(estimator)
+            )
+
+
+def _label_mismatch_cause(estimator):
+    """Why the graph's labels may part from ``predict``'s, for the model's family."""
+    models = sorted({type(est).__name__ for est in _link_estimators(estimator)})
+    if models:
+        return (
+            f"skl2onnx computes the label of a base model ({', '.join(models)}) otherwise "
+            "than its predict (a rule of the model that its converter leaves out), or a "
+            "probability on that row lies within float32 rounding of the decision "
+            "threshold."
+        )
+    if (getattr(estimator, "combination_weight_", 0.0) and hasattr(estimator, "_onnx_parts")
+            and _joint_plan(estimator, estimator._decoder()) is not None):
+        return (
+            f"predict decodes with the network's combination probe (combination_weight_ "
+            f"{float(estimator.combination_weight_):g}), which the module of "
+            f"{type(estimator).__name__}._onnx_parts() does not give, so the graph "
+            "decodes without it: export with labels=False (the probabilities alone), or "
+            "set decode='independent'."
+        )
+    return ("A probability on that row lies within float32 rounding of the decision "
+            "threshold, or a part of the model's decoding is not in the graph.")
 
 
 def _mismatch_cause(estimator):
@@ -792,7 +876,8 @@ def _parts(est):
             f"step; got {type(est).__name__}."
         )
     inner = est.estimator_ if tuned else est
-    coded = in_codes(inner)  # (a copy where it changes the models)
+    # (a copy where it changes the models; a search as the model it refitted)
+    coded = in_codes(inner, error=OnnxExportError)
     decoder = est._decoder()
     thresholds = dict(getattr(est, "thresholds_", None) or {})
     if isinstance(decoder, str) and decoder == "independent":
@@ -818,11 +903,16 @@ def _int64_classes(estimator, copy=True):
         for links in getattr(est, "estimators_", None) or []:
             for link in links if isinstance(links, list) else [links]:
                 for model in link if isinstance(link, list) else [link]:
-                    while hasattr(model, "steps"):  # a pipeline's classes_ are its model's
-                        model = model.steps[-1][1]
-                    yield model
+                    yield holder(model)
         if hasattr(est, "estimator_") and hasattr(est, "combinations_"):  # label product
-            yield est.estimator_
+            yield holder(est.estimator_)
+
+    def holder(model):
+        # a pipeline's classes_ are its model's, a threshold classifier's those of the
+        # model it thresholds
+        while hasattr(model, "steps") or _thresholded(model) is not None:
+            model = model.steps[-1][1] if hasattr(model, "steps") else _threshold_inner(model)
+        return model
 
     def narrow(model):
         classes = getattr(model, "classes_", None)
@@ -1860,8 +1950,12 @@ def _parse(scope, model, inputs, custom_parsers=None):
         whose = type(estimator).__name__
         for est in _base_estimators(estimator):
             _require_proba(whose, est)
+            # a threshold classifier as the model it thresholds (its labels: see
+            # _threshold_label)
+            est = _convertible(est)
             if isinstance(scope.options, dict):  # probabilities as a tensor, no ZipMap
-                scope.options.setdefault(id(est), {})["zipmap"] = False
+                for part in (est, _final(est)):
+                    scope.options.setdefault(id(part), {})["zipmap"] = False
             try:
                 outs = _parse_sklearn(scope, est, inputs, custom_parsers)
             except Exception as exc:
@@ -2018,7 +2112,10 @@ def _convert(scope, operator, container):
     joint = None
     if _product_mode(estimator, decoder):  # the combination its model predicts
         combos = estimator.combinations_
-        joint = (combos.codes, operator.inputs[2].full_name, combos.multilabel)
+        best = _threshold_label(const, node, estimator.estimator_,
+                                operator.inputs[1].full_name)
+        best = operator.inputs[2].full_name if best is None else best
+        joint = (combos.codes, best, combos.multilabel)
     else:
         plan = _joint_plan(estimator, decoder)
         if plan is not None:
@@ -2368,6 +2465,149 @@ def _require_proba(whose, est):
         )
 
 
+def _thresholded(est):
+    """The ``FixedThresholdClassifier`` or ``TunedThresholdClassifierCV`` that decides
+    for a fitted base model (the model, or a pipeline's final step), or None."""
+    from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV
+
+    while hasattr(est, "steps"):
+        est = est.steps[-1][1]
+    return est if isinstance(est, (FixedThresholdClassifier, TunedThresholdClassifierCV)) \
+        else None
+
+
+def _threshold_inner(thresholder):
+    """The fitted model whose scores a threshold classifier thresholds."""
+    from sklearn.frozen import FrozenEstimator
+
+    inner = getattr(thresholder, "estimator_", None)
+    inner = thresholder.estimator if inner is None else inner
+    while isinstance(inner, FrozenEstimator):
+        inner = inner.estimator
+    return inner
+
+
+def _threshold_response(thresholder):
+    """The method whose scores a threshold classifier thresholds, as its ``predict``
+    picks it: ``response_method``, ``"auto"`` being ``predict_proba`` where its model
+    has it, else ``decision_function``."""
+    method = thresholder.response_method
+    if method == "auto":
+        has = hasattr(_threshold_inner(thresholder), "predict_proba")
+        method = "predict_proba" if has else "decision_function"
+    return method
+
+
+def _threshold_rule(thresholder):
+    """``(threshold, positive, classes)`` of a threshold classifier that thresholds its
+    model's probabilities: its ``predict`` gives ``classes[positive]`` where the
+    probability of that class is at least ``threshold`` (float64), else the other class,
+    as scikit-learn's ``FixedThresholdClassifier`` decides (``threshold="auto"``: 0.5;
+    the positive class: ``pos_label``, by default the last of ``classes_``); None where it
+    thresholds another score (``decision_function``)."""
+    from sklearn.model_selection import TunedThresholdClassifierCV
+
+    if _threshold_response(thresholder) != "predict_proba":
+        return None
+    if isinstance(thresholder, TunedThresholdClassifierCV):
+        threshold = thresholder.best_threshold_
+        positive = thresholder._curve_scorer._get_pos_label()  # as its predict reads it
+    else:
+        threshold = 0.5 if thresholder.threshold == "auto" else thresholder.threshold
+        positive = thresholder.pos_label
+    classes = np.asarray(thresholder.classes_)
+    index = len(classes) - 1 if positive is None else int(
+        np.flatnonzero(classes == positive)[0])
+    return np.float64(threshold), index, classes
+
+
+def _threshold_label(const, node, est, proba):
+    """int64 (n,) graph labels of a base model ``est`` whose threshold classifier (see
+    :func:`_thresholded`) thresholds its probabilities, from its probability output
+    ``proba`` (n, 2), as its ``predict`` decides (:func:`_threshold_rule`): skl2onnx's
+    own label output is the argmax, whatever the threshold. None for another model, or
+    one whose rule the graph cannot write (refused by :func:`_check_thresholds_in_graph`
+    where ``predict`` reads it)."""
+    from onnx import TensorProto
+
+    thresholder = _thresholded(est)
+    rule = None if thresholder is None else _threshold_rule(thresholder)
+    if rule is None:
+        return None
+    threshold, positive, classes = rule
+    codes = np.asarray(classes).astype(np.int64)
+    # in float64, as predict compares its probabilities with the threshold
+    score = node("Gather", [node("Cast", [proba], to=TensorProto.DOUBLE),
+                            const(positive, np.int64)], axis=1)
+    above = node("GreaterOrEqual", [score, const(threshold, np.float64)])
+    return node("Where", [above, const(codes[positive], np.int64),
+                          const(codes[1 - positive], np.int64)])
+
+
+def _convertible(est):
+    """A fitted base model as skl2onnx converts it: one whose final model is a threshold
+    classifier as the model it thresholds (its probabilities are that model's; its
+    labels are computed by :func:`_threshold_label`), a pipeline's steps and those of
+    the pipelines in it as one pipeline; else ``est``."""
+    from sklearn.pipeline import Pipeline
+
+    def flat(step):
+        if not hasattr(step, "steps"):
+            return [step]
+        return [inner for _, s in step.steps for inner in flat(s)]
+
+    thresholder = _thresholded(est)
+    if thresholder is None:
+        return est
+    steps = flat(est)[:-1] + flat(_threshold_inner(thresholder))
+    if len(steps) == 1:
+        return steps[0]
+    return Pipeline([(f"step{i}", step) for i, step in enumerate(steps)])
+
+
+def _check_thresholds_in_graph(final, estimator, thresholds, decoder, labels):
+    """An ``OnnxExportError`` naming the task where ``predict`` (or a chain's later
+    links) reads the decision of a base model whose threshold classifier thresholds
+    another score than its probabilities (``response_method="decision_function"``),
+    which the graph does not compute."""
+    from ._baselines import (
+        IndependentTaskClassifier,
+        LabelProductClassifier,
+        TaskChainClassifier,
+        _model_slots,
+    )
+
+    if isinstance(estimator, IndependentTaskClassifier):
+        read = labels and _decided_by_models(final, estimator) and not _is_tuner(final)
+        used = lambda task: read  # noqa: E731
+    elif isinstance(estimator, TaskChainClassifier):
+        parents = {task.gate[0] for task in estimator.schema_ if task.gate is not None}
+        read = (labels and _decided_by_models(final, estimator)) \
+            or estimator.chain_method == "predict"
+        used = lambda task: task.name not in thresholds and (  # noqa: E731
+            read or task.name in parents)
+    elif isinstance(estimator, LabelProductClassifier):
+        product = labels and _product_mode(estimator, decoder)
+        used = lambda task: product  # noqa: E731
+    else:
+        return
+    for task, where, holder, key in _model_slots(estimator):
+        thresholder = _thresholded(holder[key])
+        if thresholder is None or _threshold_rule(thresholder) is not None:
+            continue
+        if not used(task):
+            continue
+        raise OnnxExportError(
+            f"{where}: its base estimator {type(thresholder).__name__} thresholds "
+            f"{type(_threshold_inner(thresholder)).__name__}'s decision_function "
+            f"(response_method={thresholder.response_method!r}), a score that the ONNX "
+            "graph does not compute (it reads the models' probabilities), and predict "
+            "decides by it. Fit it with response_method='predict_proba', or tune the "
+            "thresholds with sklearn-mtl's TaskThresholdTuner (around the baseline), "
+            "whose thresholds the graph carries."
+        )
+
+
 def _convert_chain(scope, container, chain, x_name, proba_names, thresholds=None):
     """A classifier chain's per-task probabilities, as ``_chain_outputs`` computes
     them: each link, converted by skl2onnx, reads the input and the earlier links'
@@ -2407,7 +2647,9 @@ def _convert_chain(scope, container, chain, x_name, proba_names, thresholds=None
     def link_outputs(est, link_in, width):
         """(labels, probabilities over the task's codes) of one fitted link; a
         pipeline's steps one after the other (skl2onnx converts a sub-estimator, not a
-        sub-pipeline)."""
+        sub-pipeline); a threshold classifier's labels by its threshold (see
+        :func:`_threshold_label`)."""
+        link, est = est, _convertible(est)
         source = link_in
         if isinstance(est, Pipeline):
             for _, step in est.steps[:-1]:
@@ -2417,7 +2659,9 @@ def _convert_chain(scope, container, chain, x_name, proba_names, thresholds=None
                 width = (len(step.get_feature_names_out())
                          if hasattr(step, "get_feature_names_out") else None)
             est = est.steps[-1][1]
-        return converted(est, source, width, 2)
+        label, proba = converted(est, source, width, 2)
+        thresholded = _threshold_label(const, node, link, proba)
+        return (label if thresholded is None else thresholded), proba
 
     def scattered(est, proba, k):  # the model's classes (codes) to the task's k columns
         cast = node("Cast", [proba], to=TensorProto.FLOAT)
@@ -2523,10 +2767,11 @@ def _convert_independent(scope, container, estimator, sub_outputs, proba_names):
     for j, (task, sub, out) in enumerate(zip(estimator.schema_, estimator.estimators_,
                                              proba_names)):
         ests = sub if isinstance(sub, list) else [sub]
-        columns = []
+        columns, probas = [], []
         for est in ests:
             k = 2 if task.kind == "multilabel" else len(task.classes)
             proba = next(subs).full_name
+            probas.append(proba)
             # Scatter the model's classes (codes) to the task's k columns: proba @ onehot.
             onehot = _class_scatter(est.classes_, k)
             if task.kind == "multilabel":
@@ -2546,8 +2791,14 @@ def _convert_independent(scope, container, estimator, sub_outputs, proba_names):
             container.add_node("Concat", columns, [out], axis=1,
                                name=scope.get_unique_operator_name("mtl_Concat"))
         if decisions is not None:
-            codes = [node("Cast", [next(labels).full_name], to=TensorProto.INT64)
-                     for _ in ests]
+            # each model's label output, or where it thresholds its probabilities, the
+            # threshold's decision (skl2onnx's label output is their argmax)
+            codes = []
+            for est, proba in zip(ests, probas):
+                label = next(labels).full_name
+                thresholded = _threshold_label(const, node, est, proba)
+                codes.append(node("Cast", [label], to=TensorProto.INT64)
+                             if thresholded is None else thresholded)
             decisions[j] = (node("Concat", [node("Unsqueeze", [c, const([1], np.int64)])
                                             for c in codes], axis=1)
                             if task.kind == "multilabel" else codes[0])

@@ -594,7 +594,12 @@ def test_estimator_hook_exports_its_own_preprocessing():
     X, Y = _car_data(60, 0)
     clf = DoublingWithHook(hidden_layer_sizes=(4,), max_epochs=1, preprocessing=None,
                            random_state=0).fit(X, Y)
-    onx = export_onnx(clf, X_sample=X)
+    # its predict decodes with the combination probe, which its module does not give:
+    # the graph's labels would differ from predict's, and the check says why
+    assert clf.combination_weight_ > 0
+    with pytest.raises(OnnxExportError, match="(?s)labels.*combination probe.*labels=False"):
+        export_onnx(clf, X_sample=X)
+    onx = export_onnx(clf, X_sample=X, labels=False)
     _assert_parity(clf, onx, X)
 
 
@@ -1490,3 +1495,171 @@ def test_a_value_beyond_float32s_range_scales_to_the_clip_in_the_graph_as_in_pre
                                atol=1e-5)
     assert not np.isnan(out["t_probability"]).any()
     export_onnx(model, X_sample=rows)  # its check of the sample passes too
+
+
+# ------------------------------------------------ thresholded and searched base models
+def _thresholds_data(n=150, seed=0):
+    """Binary tasks whose positive class is rare (a tuned threshold lies far from 0.5),
+    one gated, and a multilabel task."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 3)).astype(np.float32)
+    car = np.where(X[:, 0] + rng.normal(size=n) > 1.0, "yes", "no")
+    color = np.where(car == "yes", np.where(X[:, 1] > 0, "red", "blue"), None)
+    tags = [{t for t, v in zip("xy", row) if v} for row in X[:, 1:] + rng.normal(size=(n, 2))
+            > 0.8]
+    Y = pd.DataFrame({"car": car, "color": color, "tags": tags})
+    tasks = [Task("car"), Task("color", gate=("car", "yes")), Task("tags", kind="multilabel")]
+    return X, Y, tasks
+
+
+def _thresholded_bases():
+    from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV
+
+    return {
+        "fixed": FixedThresholdClassifier(LogisticRegression(), threshold=0.3),
+        "tuned": TunedThresholdClassifierCV(LogisticRegression(), cv=2, thresholds=20,
+                                            scoring="balanced_accuracy"),
+    }
+
+
+@pytest.mark.parametrize("base", ["fixed", "tuned"])
+@pytest.mark.parametrize("cls, params", [
+    (IndependentTaskClassifier, {}),
+    (TaskChainClassifier, {}),
+    (TaskChainClassifier, {"chain_method": "predict"}),
+])
+def test_labels_of_a_threshold_classifier_follow_its_threshold(cls, params, base):
+    # skl2onnx wrote the argmax of the probabilities as a FixedThresholdClassifier's or a
+    # TunedThresholdClassifierCV's label, whatever its threshold, and the parity check
+    # compared the probabilities only: a graph deciding otherwise than predict was
+    # written (a FixedThresholdClassifier had no converter at all)
+    X, Y, tasks = _thresholds_data()
+    model = cls(_thresholded_bases()[base], tasks=tasks, **params).fit(X, Y)
+    onx = export_onnx(model, X_sample=X)
+    out = _assert_parity(model, onx, X)
+    _assert_labels_are_predicts(model, onx, X)
+    # the threshold decides: the labels are not the probabilities above 0.5
+    assert (out["car_label"] != (out["car_probability"][:, 1] > 0.5)).any()
+
+
+@pytest.mark.parametrize("positive", ["no", "yes"])
+@pytest.mark.parametrize("base", ["fixed", "tuned"])
+def test_a_threshold_classifiers_positive_label_is_read_among_the_tasks_labels(base,
+                                                                              positive):
+    # pos_label (a TunedThresholdClassifierCV's: its scorer's) is one of the task's
+    # labels, where the graph's models speak codes
+    from sklearn.metrics import f1_score, make_scorer
+
+    X, Y, _ = _thresholds_data()
+    Y = pd.DataFrame({"car": Y["car"], "big": np.where(X[:, 2] > 0.5, "yes", "no")})
+    est = _thresholded_bases()[base]
+    est.set_params(**({"pos_label": positive} if base == "fixed" else
+                      {"scoring": make_scorer(f1_score, pos_label=positive)}))
+    model = IndependentTaskClassifier(est).fit(X, Y)
+    onx = export_onnx(model, X_sample=X)
+    out = _assert_parity(model, onx, X)
+    _assert_labels_are_predicts(model, onx, X)
+    k = ["no", "yes"].index(positive)
+    threshold = getattr(model.estimators_[0], "best_threshold_", 0.3)
+    np.testing.assert_array_equal(out["car_label"] == k,
+                                  out["car_probability"][:, k] >= threshold)
+
+
+@pytest.mark.parametrize("base", ["fixed", "tuned"])
+def test_a_label_products_thresholded_model_predicts_its_combination(base):
+    X, Y, _ = _thresholds_data()
+    model = LabelProductClassifier(_thresholded_bases()[base]).fit(X, Y[["car"]])
+    onx = export_onnx(model, X_sample=X)
+    _assert_parity(model, onx, X)
+    _assert_labels_are_predicts(model, onx, X)
+
+
+def test_the_parity_check_compares_the_labels_with_predict():
+    from sklearn.model_selection import FixedThresholdClassifier
+
+    X, Y, tasks = _thresholds_data()
+    model = IndependentTaskClassifier(FixedThresholdClassifier(LogisticRegression()),
+                                      tasks=tasks).fit(X, Y)
+    onx = export_onnx(model, X_sample=X)
+    # a model deciding otherwise than the graph, with the same probabilities
+    model.estimators_[0].threshold = 0.2
+    with pytest.raises(OnnxExportError, match=r"labels \(car_label\) do not reproduce "
+                                              r"predict for task 'car' on \d+ of 150 rows"):
+        check_parity(model, onx, X)
+
+
+@pytest.mark.parametrize("base", ["fixed", "tuned"])
+def test_a_threshold_on_the_decision_function_is_refused_by_task(base):
+    # the graph computes the models' probabilities, not their decision_function
+    X, Y, tasks = _thresholds_data()
+    est = _thresholded_bases()[base].set_params(response_method="decision_function")
+    if base == "fixed":
+        est.set_params(threshold=0.0)
+    for cls, params in [(IndependentTaskClassifier, {}), (TaskChainClassifier, {}),
+                        (TaskChainClassifier, {"chain_method": "predict"})]:
+        model = cls(est, tasks=tasks, **params).fit(X, Y)
+        with pytest.raises(OnnxExportError, match=(
+                rf"(?s)^Task 'car': its base estimator {type(est).__name__} thresholds "
+                r"LogisticRegression's decision_function.*TaskThresholdTuner")):
+            export_onnx(model, X_sample=X)
+    if base == "fixed":
+        # a tuner's thresholds decide instead: its labels are predict's
+        tuner = TaskThresholdTuner(IndependentTaskClassifier(est, tasks=tasks), cv=2)
+        tuner.fit(X, Y)
+        onx = export_onnx(tuner, X_sample=X)
+        _assert_parity(tuner, onx, X, tuner.estimator_)
+        _assert_labels_are_predicts(tuner, onx, X)
+
+
+def _searches():
+    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+
+    grid = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=2)
+    return {
+        "grid": grid,
+        "randomized": RandomizedSearchCV(LogisticRegression(), {"C": [0.1, 1.0]},
+                                         n_iter=2, cv=2, random_state=0),
+        "grid in a pipeline": make_pipeline(StandardScaler(), grid),
+        "grid tuned": _thresholded_bases()["tuned"].set_params(estimator=grid),
+    }
+
+
+@pytest.mark.parametrize("search", list(_searches()))
+@pytest.mark.parametrize("cls", [IndependentTaskClassifier, TaskChainClassifier])
+def test_a_search_exports_as_the_model_it_refitted(cls, search):
+    # export raised AttributeError: 'GridSearchCV' object has no attribute 'estimator_'
+    X, Y, tasks = _thresholds_data()
+    model = cls(_searches()[search], tasks=tasks).fit(X, Y)
+    onx = export_onnx(model, X_sample=X)
+    _assert_parity(model, onx, X)
+    _assert_labels_are_predicts(model, onx, X)
+    first = model.estimators_[0] if cls is IndependentTaskClassifier else model.estimators_[0][0]
+    assert type(first) is type(_searches()[search])  # the user's model is left as it is
+
+
+def test_a_tuned_or_label_product_search_exports():
+    from sklearn.model_selection import GridSearchCV
+
+    X, Y, tasks = _thresholds_data()
+    tuner = TaskThresholdTuner(IndependentTaskClassifier(_searches()["grid"], tasks=tasks),
+                               cv=2).fit(X, Y)
+    onx = export_onnx(tuner, X_sample=X)
+    _assert_parity(tuner, onx, X, tuner.estimator_)
+    _assert_labels_are_predicts(tuner, onx, X)
+    product = LabelProductClassifier(
+        GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=2)).fit(X, Y[["car", "color"]])
+    onx = export_onnx(product, X_sample=X)
+    _assert_parity(product, onx, X)
+    _assert_labels_are_predicts(product, onx, X)
+
+
+def test_a_search_that_did_not_refit_is_refused_by_task():
+    X, Y, tasks = _thresholds_data()
+    model = IndependentTaskClassifier(_searches()["grid"], tasks=tasks).fit(X, Y)
+    search = model.estimators_[1]  # as refit=False leaves it: no best_estimator_
+    search.refit = False
+    del search.best_estimator_
+    with pytest.raises(OnnxExportError, match=(
+            r"^Task 'color': its base estimator GridSearchCV was fitted with refit=False, "
+            r"so it has no best_estimator_")):
+        export_onnx(model, X_sample=X)
