@@ -1152,12 +1152,14 @@ def _product_mode(estimator, decoder):
 
 
 def _options(model, *, labels):
-    """zipmap off for every classifier inside a baseline; labels flag."""
+    """The labels flag of the final step (the parser turns zipmap off for the base
+    models it converts, see :func:`_parse`). skl2onnx keys options by ``id()``: those of
+    the base models of ``_parts``'s copy (made where the models speak labels or hold a
+    search) named objects freed at return, whose ids later objects took (a
+    ``StandardScaler`` refused "zipmap", now and then)."""
     options = {}
     estimator, _, decoder = _parts(_final(model))
     options[id(_final(model))] = {"labels": bool(labels)}
-    for est in _base_estimators(estimator):
-        options[id(est)] = {"zipmap": False}
     if labels and not _labels_ok(estimator, decoder):
         warnings.warn(
             f"The estimator decodes with {decoder!r}, which the graph cannot express (a "

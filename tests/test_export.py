@@ -1637,6 +1637,17 @@ def test_a_search_exports_as_the_model_it_refitted(cls, search):
     assert type(first) is type(_searches()[search])  # the user's model is left as it is
 
 
+def test_the_export_options_name_no_object_of_a_discarded_copy():
+    # the options keyed base models of in_codes' copy by id(): freed at return, their
+    # ids were taken by later objects, and a StandardScaler of the converted copy was
+    # given "zipmap" (skl2onnx's NameError, now and then)
+    from sklearn_mtl._export import _options
+
+    X, Y, tasks = _thresholds_data()
+    model = IndependentTaskClassifier(_searches()["grid in a pipeline"], tasks=tasks).fit(X, Y)
+    assert _options(model, labels=True) == {id(model): {"labels": True}}
+
+
 def test_a_tuned_or_label_product_search_exports():
     from sklearn.model_selection import GridSearchCV
 
