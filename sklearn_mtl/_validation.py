@@ -362,18 +362,25 @@ def _beyond_float32(values):
         return np.isfinite(values) & (np.abs(values) > np.finfo(np.float32).max)
 
 
+def _bad_numbers(values, kinds):
+    """Which of the float ``values`` are bad by ``kinds`` (``"nan"``, ``"inf"``, and
+    ``"large"``: finite but beyond float32's range)."""
+    bad = np.zeros(values.shape, dtype=bool)
+    if "nan" in kinds:
+        bad |= np.isnan(values)
+    if "inf" in kinds:
+        bad |= np.isinf(values)
+    if "large" in kinds:
+        bad |= _beyond_float32(values)
+    return bad
+
+
 def _first_bad_in_samples(X, kinds):
     """:func:`first_bad_value` of an array of images or clips (3-D samples and more):
     the first bad entry named by its index, or None (numbers only: no text to read)."""
     if X.dtype.kind not in "fc":
         return None  # integers and bools hold no NaN nor infinity
-    bad = np.zeros(X.shape, dtype=bool)
-    if "nan" in kinds:
-        bad |= np.isnan(X)
-    if "inf" in kinds:
-        bad |= np.isinf(X)
-    if "large" in kinds:
-        bad |= _beyond_float32(X)
+    bad = _bad_numbers(X, kinds)
     if not bad.any():
         return None
     where = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -404,14 +411,7 @@ def _first_bad_stored(X, kinds):
     data = np.asarray(X.data)
     if data.dtype.kind not in "fc":  # integers and booleans hold no NaN nor infinity
         return None
-    bad = np.zeros(data.shape, dtype=bool)
-    if "nan" in kinds:
-        bad |= np.isnan(data)
-    if "inf" in kinds:
-        bad |= np.isinf(data)
-    if "large" in kinds:
-        bad |= _beyond_float32(data)
-    where = np.flatnonzero(bad)
+    where = np.flatnonzero(_bad_numbers(data, kinds))
     if not len(where):
         return None
     if X.format in ("csr", "csc"):  # the compressed axis from indptr, the other stored
