@@ -398,7 +398,7 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
                 warnings.warn(
                     f"The tuning rows of {which} hold a single class (or none), so no "
                     f"threshold can be tuned: it stays 0.5 (best_scores_ NaN). {more}.",
-                    UserWarning, stacklevel=2,
+                    UserWarning, stacklevel=3,  # (fit is wrapped by _fit_context)
                 )
             undefined = [k for k in range(labels.shape[1])
                          if k not in single and np.isnan(tuned[k][1])]
@@ -410,7 +410,7 @@ class TaskThresholdTuner(BaseMultiTaskEstimator):
                     f"metric returned NaN at every candidate threshold of {which}, so no "
                     "threshold can be tuned: it stays 0.5 (best_scores_ NaN). Check that "
                     "the metric is defined on these labels (e.g. zero_division).",
-                    UserWarning, stacklevel=2,
+                    UserWarning, stacklevel=3,
                 )
             thr, best, default = (np.array(v, dtype=float) for v in zip(*tuned))
             if task.kind == "binary":

@@ -1183,12 +1183,15 @@ def test_a_task_scorers_metric_error_names_the_task():
     # a test fold of one class: scikit-learn's "y_true contains only one label" named
     # neither the task nor the scorer
     from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
     from sklearn_mtl import IndependentTaskClassifier
     from sklearn_mtl.datasets import load_penguins
 
     X, Y = load_penguins()
-    model = IndependentTaskClassifier(LogisticRegression(max_iter=300)).fit(X, Y)
+    model = make_pipeline(StandardScaler(),
+                          IndependentTaskClassifier(LogisticRegression())).fit(X, Y)
     adelie = (Y["species"] == "Adelie").to_numpy()
     with pytest.raises(ValueError, match=r"^'neg_log_loss' of task 'species': y_true "
                                          r"contains only one label \(Adelie\)"):

@@ -585,9 +585,11 @@ def test_a_metric_undefined_at_some_thresholds_is_tuned_where_it_is_defined():
     # undefined at every cut, the threshold stays 0.5 with a warning, as for a label of
     # one class (it stayed so unsaid)
     with pytest.warns(UserWarning, match=r"metric returned NaN at every candidate "
-                      r"threshold of task 'y', so no threshold can be tuned: it stays 0\.5"):
+                      r"threshold of task 'y', so no threshold can be tuned: it stays "
+                      r"0\.5") as record:
         nowhere = TaskThresholdTuner(IndependentTaskClassifier(LogisticRegression()),
                                      metric=lambda y, p: np.nan, cv=3).fit(X, y)
+    assert record[0].filename == __file__  # the caller's line, not _fit_context's
     assert nowhere.thresholds_["y"] == 0.5 and np.isnan(nowhere.best_scores_["y"])
 
 
