@@ -2470,12 +2470,11 @@ def _require_proba(whose, est):
 def _thresholded(est):
     """The ``FixedThresholdClassifier`` or ``TunedThresholdClassifierCV`` that decides
     for a fitted base model (the model, or a pipeline's final step), or None."""
-    from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV
+    from ._baselines import _threshold_classes
 
     while hasattr(est, "steps"):
         est = est.steps[-1][1]
-    return est if isinstance(est, (FixedThresholdClassifier, TunedThresholdClassifierCV)) \
-        else None
+    return est if isinstance(est, _threshold_classes()) else None
 
 
 def _threshold_inner(thresholder):
